@@ -1,0 +1,167 @@
+"""The result of an analysis, and its JSON form (schema ``hbtriage/findings@1``).
+
+Every reporter (terminal, JSON, HTML, Markdown) renders the same :class:`Findings`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+SCHEMA = "hbtriage/findings@1"
+
+SIGNAL_KINDS = ("signature", "log_gap", "counter_anomaly", "sample_gap", "config")
+
+
+def iso(ts: datetime | None) -> str | None:
+    """ISO 8601 UTC with millisecond precision and a ``Z``."""
+    if ts is None:
+        return None
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    ts = ts.astimezone(UTC)
+    return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+
+
+def parse_iso(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+@dataclass
+class InputInfo:
+    """One input file and what was read from it."""
+
+    path: str
+    kind: str  # reader kind, or "unsupported" / "unreadable"
+    encoding: str | None = None
+    host: str | None = None
+    host_reason: str = ""
+    zone: str | None = None  # zone used to put it on UTC
+    zone_source: str = ""  # "perfmon header", "--tz", "log offsets", "assumed UTC"
+    first: datetime | None = None
+    last: datetime | None = None
+    records: int = 0
+    stream: str | None = None
+    note: str = ""
+
+
+@dataclass
+class HostInfo:
+    name: str
+    zone: str | None = None
+    zone_source: str = ""
+    clock_offset_s: float = 0.0  # estimated offset of this host's clock vs the reference host
+    clock_offset_basis: str = ""
+    inputs: int = 0
+    has_perfmon: bool = False
+    has_logs: bool = False
+    first: datetime | None = None
+    last: datetime | None = None
+
+
+@dataclass
+class Signal:
+    kind: str  # one of SIGNAL_KINDS
+    host: str
+    start: datetime
+    end: datetime
+    detail: str
+    data: dict[str, Any] = field(default_factory=dict)  # machine-readable facts (ids, numbers)
+
+
+@dataclass
+class Cause:
+    id: str
+    host: str | None
+    confidence: float
+    evidence: list[str]
+    remedy: str
+    title: str = ""
+    title_ja: str = ""
+    remedy_ja: str = ""
+    evidence_ja: list[str] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Incident:
+    id: str
+    start: datetime
+    end: datetime
+    hosts: list[str]
+    signals: list[Signal] = field(default_factory=list)
+    causes: list[Cause] = field(default_factory=list)
+
+
+@dataclass
+class ConfigFinding:
+    id: str
+    host: str
+    title: str
+    detail: str
+    title_ja: str = ""
+    detail_ja: str = ""
+    references: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Findings:
+    inputs: list[InputInfo] = field(default_factory=list)
+    hosts: list[HostInfo] = field(default_factory=list)
+    incidents: list[Incident] = field(default_factory=list)
+    config_findings: list[ConfigFinding] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    generated_by: str = ""
+    schema: str = SCHEMA
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``hbtriage/findings@1`` document (plain JSON types, times as ISO Z strings)."""
+        return _jsonable(asdict(self))  # type: ignore[no-any-return]
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> Findings:
+        if doc.get("schema") != SCHEMA:
+            raise ValueError(f"expected schema {SCHEMA}, got {doc.get('schema')!r}")
+
+        def t(v: Any) -> Any:
+            return parse_iso(v) if isinstance(v, str) else v
+
+        inputs = [InputInfo(**{**i, "first": t(i["first"]), "last": t(i["last"])}) for i in doc["inputs"]]
+        hosts = [HostInfo(**{**h, "first": t(h["first"]), "last": t(h["last"])}) for h in doc["hosts"]]
+        incidents = []
+        for inc in doc["incidents"]:
+            signals = [Signal(**{**s, "start": t(s["start"]), "end": t(s["end"])}) for s in inc["signals"]]
+            causes = [Cause(**c) for c in inc["causes"]]
+            incidents.append(
+                Incident(
+                    id=inc["id"],
+                    start=t(inc["start"]),
+                    end=t(inc["end"]),
+                    hosts=list(inc["hosts"]),
+                    signals=signals,
+                    causes=causes,
+                )
+            )
+        return cls(
+            inputs=inputs,
+            hosts=hosts,
+            incidents=incidents,
+            config_findings=[ConfigFinding(**c) for c in doc["config_findings"]],
+            warnings=list(doc["warnings"]),
+            generated_by=doc.get("generated_by", ""),
+        )
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, datetime):
+        return iso(obj)
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, float):
+        return round(obj, 6)
+    return obj
