@@ -1,0 +1,163 @@
+"""``analyze(paths)``: the whole pipeline, stage after stage, returning :class:`Findings`."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import polars as pl
+
+from hbtriage import __version__
+from hbtriage.catalog import Catalog, load_catalog
+from hbtriage.detect import DETECTORS
+from hbtriage.detect import clock_skew, incidents as incident_mod
+from hbtriage.detect.config_checks import check_config
+from hbtriage.detect.signatures import tag
+from hbtriage.diagnose import diagnose
+from hbtriage.errors import UsageError
+from hbtriage.findings import Findings, InputInfo, Signal
+from hbtriage.sources import Outcome, read_one
+from hbtriage.sources.bundle import collect
+from hbtriage.timeline import Timeline, build, parse_aliases, parse_tz_options
+
+#: progress(stage, done, total, detail)
+Progress = Callable[[str, int, int, str], None]
+
+
+@dataclass
+class Analysis:
+    findings: Findings
+    timeline: Timeline
+
+
+def analyze(
+    paths: Sequence[str | Path],
+    *,
+    tz: Sequence[str] = (),
+    host_aliases: Sequence[str] = (),
+    catalog: Catalog | None = None,
+    progress: Progress | None = None,
+    workers: int = 2,
+) -> Findings:
+    """Read every input under ``paths`` and return what was found. See :func:`run`."""
+    return run(
+        paths, tz=tz, host_aliases=host_aliases, catalog=catalog, progress=progress, workers=workers
+    ).findings
+
+
+def run(
+    paths: Sequence[str | Path],
+    *,
+    tz: Sequence[str] = (),
+    host_aliases: Sequence[str] = (),
+    catalog: Catalog | None = None,
+    progress: Progress | None = None,
+    workers: int = 2,
+) -> Analysis:
+    """The pipeline: sources → timeline → detect → diagnose. Raises UsageError when nothing
+    in ``paths`` could be read."""
+    catalog = catalog or load_catalog()
+    tz_map = parse_tz_options(list(tz))
+    aliases = parse_aliases(list(host_aliases))
+    note = progress or (lambda *_: None)
+    with tempfile.TemporaryDirectory(prefix="hbtriage-") as work:
+        collected = collect(list(paths), Path(work))
+        files = collected.files
+        total = len(files)
+        outcomes: list[Outcome] = []
+        note("read", 0, total, "")
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            for n, outcome in enumerate(pool.map(read_one, files), 1):
+                outcomes.append(outcome)
+                note("read", n, total, outcome.item.display)
+    warnings = list(collected.warnings)
+    good = [(o.item, o.result) for o in outcomes if o.result is not None]
+    if not good:
+        problems = "; ".join(o.message for o in outcomes[:3]) or "; ".join(warnings[:3])
+        raise UsageError(
+            "no readable input" + (f": {problems}" if problems else " (no files found)")
+        )
+    note("timeline", 0, 1, "")
+    timeline, inputs, hosts, tl_warnings = build(good, tz=tz_map, aliases=aliases)
+    warnings.extend(tl_warnings)
+    for o in outcomes:
+        if o.result is None:
+            inputs.append(
+                InputInfo(path=o.item.display, kind=o.kind, encoding=o.encoding, note=o.message)
+            )
+            warnings.append(o.message)
+    inputs.sort(key=lambda i: i.path)
+
+    note("detect", 0, 1, "")
+    timeline = tag(timeline, catalog)
+    signals = _detect(timeline, catalog)
+    # Clock skew first: incidents group events across hosts on one clock.
+    ref = clock_skew.pick_reference(signals, timeline.hosts)
+    skews = clock_skew.estimate(signals, ref) if ref else []
+    for sk in skews:
+        host_info = next((h for h in hosts if h.name == sk.host), None)
+        if host_info is not None:
+            host_info.clock_offset_s = round(sk.offset_s, 3)
+            host_info.clock_offset_basis = (
+                f"median of {sk.pairs} paired event(s) ({', '.join(sk.keys)}) against {sk.reference}"
+                + ("; applied" if sk.applied else "; below 1 s, not applied")
+            )
+        if sk.applied:
+            timeline = timeline.shift_host(sk.host, sk.offset_s)
+            warnings.append(
+                f"host {sk.host}: clock is {sk.offset_s:+.1f} s off {sk.reference} "
+                f"(from {sk.pairs} paired events); its times were corrected"
+            )
+    if any(sk.applied for sk in skews):
+        signals = _detect(timeline, catalog)
+    for h in hosts:
+        if h.name == ref and skews:
+            h.clock_offset_basis = "reference clock"
+
+    config_findings = check_config(timeline.config)
+    incidents = incident_mod.find_incidents(signals)
+    pads = _pads(timeline)
+    incident_mod.attach(incidents, signals, pads)
+    note("diagnose", 0, 1, "")
+    diagnose(incidents, timeline, catalog, config_findings, pads)
+    findings = Findings(
+        inputs=inputs,
+        hosts=hosts,
+        incidents=incidents,
+        config_findings=config_findings,
+        warnings=warnings,
+        generated_by=f"hbtriage {__version__}",
+    )
+    return Analysis(findings, timeline)
+
+
+def _detect(timeline: Timeline, catalog: Catalog) -> list[Signal]:
+    signals: list[Signal] = []
+    for detector in DETECTORS:
+        signals.extend(detector(timeline, catalog))
+    return signals
+
+
+def _pads(timeline: Timeline) -> dict[str, timedelta]:
+    """Evidence window padding per host: at least 10 s, and 1.5 sampling intervals."""
+    pads: dict[str, timedelta] = {}
+    ct = timeline.counters
+    if ct.is_empty():
+        return pads
+    iv = (
+        ct.select("host", "ts")
+        .unique()
+        .sort(["host", "ts"])
+        .group_by("host")
+        .agg((pl.col("ts").diff().dt.total_nanoseconds().median() / 1e9).alias("iv"))
+    )
+    for host, seconds in iv.iter_rows():
+        pads[str(host)] = timedelta(seconds=max(10.0, 1.5 * float(seconds or 0)))
+    return pads
+
+
+__all__ = ["Analysis", "Findings", "analyze", "run", "UsageError"]

@@ -1,0 +1,237 @@
+"""The command line: thin wrappers around the library; errors become one line and exit 2."""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import contextmanager
+from enum import Enum
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from hbtriage.errors import HbtriageError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Find out why two servers lose their heartbeats (logs + perfmon on one UTC timeline).",
+)
+
+
+class Fmt(str, Enum):
+    text = "text"
+    json = "json"
+    html = "html"
+    md = "md"
+
+
+class Lang(str, Enum):
+    en = "en"
+    ja = "ja"
+
+
+def _fail(message: str) -> None:
+    Console(stderr=True, highlight=False, soft_wrap=True).print(
+        f"hbtriage: error: {message}", markup=False
+    )
+    raise typer.Exit(2)
+
+
+@contextmanager
+def _progress(enabled: bool):  # type: ignore[no-untyped-def]
+    if not enabled:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("[bold]{task.fields[stage]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[detail]}", style="dim"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("hbtriage", total=1, stage="read", detail="")
+
+        def update(stage: str, done: int, total: int, detail: str) -> None:
+            bar.update(task, total=max(total, 1), completed=done, stage=stage, detail=detail[-50:])
+
+        yield update
+
+
+def _analyze_and_report(
+    paths: list[Path],
+    tz: list[str],
+    host_alias: list[str],
+    out: Path,
+    fmt: list[Fmt],
+    lang: Lang,
+    quiet: bool,
+    progress: bool,
+) -> None:
+    from hbtriage.api import run
+    from hbtriage.report import json_out
+    from hbtriage.report.terminal import render_terminal
+
+    show_progress = progress or (not quiet and sys.stderr.isatty())
+    try:
+        with _progress(show_progress) as update:
+            analysis = run(paths, tz=tz, host_aliases=host_alias, progress=update)
+    except HbtriageError as exc:
+        _fail(str(exc))
+        return
+    findings = analysis.findings
+    json_path = json_out.write_json(findings, out)
+    written = [json_path]
+    if Fmt.html in fmt:
+        from hbtriage.report.html import render_html
+
+        path = out / "report.html"
+        path.write_text(render_html(findings, analysis.timeline, lang=lang.value), encoding="utf-8")
+        written.append(path)
+    if Fmt.md in fmt:
+        from hbtriage.report.markdown import render_markdown
+
+        path = out / "report.md"
+        path.write_text(render_markdown(findings, lang=lang.value), encoding="utf-8")
+        written.append(path)
+    if Fmt.json in fmt:
+        sys.stdout.write(json_out.to_json(findings))
+        return
+    console = Console(highlight=False, soft_wrap=False)
+    render_terminal(findings, console, lang=lang.value)
+    if not quiet:
+        console.print("Wrote: " + ", ".join(str(p) for p in written), markup=False)
+
+
+TzOpt = Annotated[
+    list[str],
+    typer.Option("--tz", help="Zone of hosts whose logs carry none: HOST=Area/City or Area/City."),
+]
+AliasOpt = Annotated[
+    list[str], typer.Option("--host-alias", help="NAME=CANONICAL: two names for one machine.")
+]
+OutOpt = Annotated[Path, typer.Option("--out", help="Folder for findings.json and reports.")]
+FmtOpt = Annotated[list[Fmt], typer.Option("--format", help="text, json (to stdout), html, md.")]
+LangOpt = Annotated[Lang, typer.Option("--lang", help="Report language.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress bar, no 'Wrote' line.")]
+ProgOpt = Annotated[bool, typer.Option("--progress", help="Progress on stderr even when not a tty.")]
+
+
+@app.command()
+def analyze(
+    paths: Annotated[list[Path], typer.Argument(help="Files, folders and .zip bundles.")],
+    tz: TzOpt = [],  # noqa: B006
+    host_alias: AliasOpt = [],  # noqa: B006
+    out: OutOpt = Path("hbtriage-out"),
+    fmt: FmtOpt = [Fmt.text],  # noqa: B006
+    lang: LangOpt = Lang.en,
+    quiet: QuietOpt = False,
+    progress: ProgOpt = False,
+) -> None:
+    """Analyse a bundle: incidents, evidence, ranked causes, remedies; writes findings.json."""
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        _fail(f"no such file or folder: {', '.join(missing)}")
+    _analyze_and_report(paths, tz, host_alias, out, fmt, lang, quiet, progress)
+
+
+def reference_bundle() -> Path:
+    """Where the bundled reference case (package data) lives."""
+    return Path(str(resources.files("hbtriage") / "simulate" / "reference"))
+
+
+@app.command()
+def demo(
+    out: OutOpt = Path("hbtriage-out"),
+    fmt: FmtOpt = [Fmt.text, Fmt.html],  # noqa: B006
+    lang: LangOpt = Lang.en,
+    quiet: QuietOpt = False,
+    progress: ProgOpt = False,
+) -> None:
+    """Run analyze on the bundled reference case (PG1A + CVP1, 2013-03-30, DPC storm)."""
+    _analyze_and_report([reference_bundle()], [], [], out, fmt, lang, quiet, progress)
+
+
+@app.command()
+def simulate(
+    scenario: Annotated[str, typer.Argument(help="Scenario name (see --list).")] = "",
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the bundle into.")] = Path(
+        "hbtriage-sim"
+    ),
+    seed: Annotated[int, typer.Option("--seed")] = 1,
+    list_: Annotated[bool, typer.Option("--list", help="List the scenarios.")] = False,
+) -> None:
+    """Write a labelled bundle in the real formats plus truth.json."""
+    from hbtriage.simulate.scenarios import SCENARIOS, generate
+
+    if list_ or not scenario:
+        for name in SCENARIOS:
+            typer.echo(name)
+        return
+    if scenario not in SCENARIOS:
+        _fail(f"unknown scenario {scenario!r}; expected one of: {', '.join(SCENARIOS)}")
+    try:
+        generate(scenario, out, seed)
+    except HbtriageError as exc:
+        _fail(str(exc))
+    typer.echo(f"Wrote {scenario} (seed {seed}) to {out}")
+
+
+@app.command()
+def plan(
+    windows: Annotated[bool, typer.Option("--windows", help="Windows commands (default).")] = False,
+    linux: Annotated[bool, typer.Option("--linux", help="Linux (sysstat) commands.")] = False,
+    hosts: Annotated[list[str], typer.Option("--hosts", help="Host names to fill in.")] = [],  # noqa: B006
+    lang: LangOpt = Lang.en,
+) -> None:
+    """Print the commands that collect what a diagnosis needs, ready to paste."""
+    from hbtriage.live.plan import render_plan
+
+    target = "linux" if linux and not windows else "windows"
+    names: list[str] = []
+    for h in hosts:
+        names.extend(x for x in h.split(",") if x)
+    typer.echo(render_plan(target, names, lang.value))
+
+
+@app.command()
+def watch(
+    listen: Annotated[str, typer.Option("--listen", help="ADDR:PORT to listen on (UDP and TCP).")],
+    peer: Annotated[str, typer.Option("--peer", help="HOST:PORT of the other end.")],
+    interval: Annotated[str, typer.Option("--interval", help="Heartbeat interval, e.g. 1s, 200ms.")] = "1s",
+    out: Annotated[Path, typer.Option("--out", help="Folder for the watch log and counters.")] = Path(
+        "hbtriage-watch"
+    ),
+    host: Annotated[str, typer.Option("--host", help="This end's name in the records.")] = "",
+    metrics_port: Annotated[int, typer.Option("--metrics-port", help="Prometheus port (0: off).")] = 0,
+) -> None:
+    """Exchange heartbeats with a peer and record loss, suspicion and counters for analyze."""
+    from hbtriage.live.probe import main_watch, parse_interval
+
+    try:
+        seconds = parse_interval(interval)
+        main_watch(
+            listen=listen,
+            peer=peer,
+            interval=seconds,
+            out_dir=out,
+            host=host or os.uname().nodename,
+            metrics_port=metrics_port or None,
+        )
+    except (HbtriageError, ValueError) as exc:
+        _fail(str(exc))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""Perfmon samples that stop or jump: the whole host (or its collector) froze."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from hbtriage.catalog import Catalog
+from hbtriage.findings import Signal
+from hbtriage.timeline import Timeline
+
+
+def sample_gaps(timeline: Timeline, catalog: Catalog) -> list[Signal]:
+    ct = timeline.counters
+    if ct.is_empty():
+        return []
+    ts = (
+        ct.select("host", "ts")
+        .unique()
+        .sort(["host", "ts"])
+        .with_columns(
+            (pl.col("ts").diff().over("host").dt.total_nanoseconds() / 1e9).alias("dt"),
+            pl.col("ts").shift(1).over("host").alias("prev"),
+        )
+    )
+    stats = ts.group_by("host").agg(pl.col("dt").median().alias("interval"), pl.len().alias("n"))
+    ts = ts.join(stats, on="host").filter(pl.col("n") >= 10)
+    limit = pl.max_horizontal(pl.col("interval") * 2.5, pl.col("interval") + 3.0)
+    gaps = ts.filter(pl.col("dt") > limit)
+    out = []
+    for row in gaps.iter_rows(named=True):
+        out.append(
+            Signal(
+                kind="sample_gap",
+                host=row["host"],
+                start=row["prev"],
+                end=row["ts"],
+                detail=(
+                    f"perfmon samples stopped for {row['dt']:.1f} s "
+                    f"(sampling interval {row['interval']:.1f} s)"
+                ),
+                data={"seconds": round(row["dt"], 3), "interval_s": round(row["interval"], 3)},
+            )
+        )
+    return out

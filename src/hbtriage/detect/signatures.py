@@ -1,0 +1,95 @@
+"""Tag events with catalog signatures, and turn tagged events into signals."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from hbtriage.catalog import Catalog
+from hbtriage.findings import Signal
+from hbtriage.timeline import Timeline
+
+
+def _rust_pattern(pattern: str) -> str:
+    # Catalog patterns are case-insensitive and may span continuation lines.
+    return "(?is)" + pattern
+
+
+def tag(timeline: Timeline, catalog: Catalog) -> Timeline:
+    """The timeline with ``events.signature`` set to the first matching catalog id."""
+    ev = timeline.events
+    if ev.is_empty() or not catalog.signatures:
+        return timeline
+    kinds = timeline.streams.select("host", "stream", "kind")
+    ev = ev.join(kinds, on=["host", "stream"], how="left")
+    # One combined pass finds the few candidate rows; per-signature passes only run on those.
+    combined = "|".join(f"(?:{s.pattern})" for s in catalog.signatures)
+    ev = ev.with_row_index("_row")
+    hits = ev.filter(pl.col("message").str.contains(_rust_pattern(combined)))
+    if hits.height:
+        sig = pl.lit(None, pl.Utf8)
+        for s in reversed(catalog.signatures):
+            cond = pl.col("message").str.contains(_rust_pattern(s.pattern))
+            if s.kinds:
+                cond = cond & pl.col("kind").is_in(list(s.kinds))
+            sig = pl.when(cond).then(pl.lit(s.id)).otherwise(sig)
+        hits = hits.select("_row", sig.alias("_sig"))
+        ev = ev.join(hits, on="_row", how="left").with_columns(
+            pl.coalesce("_sig", "signature").alias("signature")
+        )
+    keep = [c for c in timeline.events.columns]
+    return Timeline(
+        ev.sort("_row").select(keep),
+        timeline.counters,
+        timeline.streams,
+        timeline.config,
+        timeline.restarts,
+    )
+
+
+def signature_signals(timeline: Timeline, catalog: Catalog) -> list[Signal]:
+    """One signal per tagged event, plus process restarts the readers noticed."""
+    ev = timeline.events
+    out: list[Signal] = []
+    if not ev.is_empty():
+        tagged = ev.filter(pl.col("signature").is_not_null())
+        roles = {s.id: s for s in catalog.signatures}
+        for row in tagged.iter_rows(named=True):
+            s = roles[row["signature"]]
+            first_line = (row["message"] or "").split("\n", 1)[0]
+            out.append(
+                Signal(
+                    kind="signature",
+                    host=row["host"],
+                    start=row["ts"],
+                    end=row["ts"],
+                    detail=f"{s.title}: {first_line[:300]}",
+                    data={
+                        "signature": s.id,
+                        "role": s.role,
+                        "pair": s.pair,
+                        "stream": row["stream"],
+                        "source": f"{row['source']}:{row['line']}",
+                        "message": (row["message"] or "")[:2000],
+                    },
+                )
+            )
+    for r in timeline.restarts:
+        ts = r.get("ts")
+        if ts is None:
+            continue
+        out.append(
+            Signal(
+                kind="signature",
+                host=str(r["host"]),
+                start=ts,  # type: ignore[arg-type]
+                end=ts,  # type: ignore[arg-type]
+                detail=f"log sequence number fell back: {r.get('component') or 'a process'} restarted",
+                data={
+                    "signature": "log.sequence_reset",
+                    "role": "restart",
+                    "pair": None,
+                    "source": f"{r.get('source')}:{r.get('line')}",
+                },
+            )
+        )
+    return out

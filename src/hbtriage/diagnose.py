@@ -1,0 +1,248 @@
+"""Score every catalog cause against the evidence around each incident.
+
+A cause rule is data (``catalog/causes/<id>.toml``): a list of evidence items, each with
+a kind, a weight and optionally ``required``. For each host, the weights of the items
+that hold are summed (negative weights count against), clipped to 0..1; a rule with
+required items only counts when at least one of them holds. The best host per cause is
+kept, causes are ranked by that score; ``unknown`` comes when nothing reaches
+``MIN_CONFIDENCE`` and says what evidence was missing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from hbtriage.catalog import INCIDENT_ROLES, Catalog, CauseRule, Evidence
+from hbtriage.findings import Cause, ConfigFinding, Incident, Signal
+from hbtriage.timeline import Timeline
+
+MIN_CONFIDENCE = 0.3
+RESTART_ROLES = frozenset({"restart", "service_stop", "service_start"})
+
+
+class _Ctx:
+    def __init__(
+        self,
+        incident: Incident,
+        timeline: Timeline,
+        config: list[ConfigFinding],
+        pads: dict[str, timedelta],
+    ):
+        self.inc = incident
+        self.tl = timeline
+        self.config = config
+        self.pads = pads
+        self.hosts = sorted(set(timeline.hosts) | set(incident.hosts))
+        self.signals = incident.signals
+
+    def window(self, host: str) -> tuple[datetime, datetime]:
+        pad = self.pads.get(host, timedelta(seconds=10))
+        return self.inc.start - pad, self.inc.end + pad
+
+    def of(self, host: str | None, kind: str) -> list[Signal]:
+        return [s for s in self.signals if s.kind == kind and (host is None or s.host == host)]
+
+    def has_counters(self, host: str) -> bool:
+        lo, hi = self.window(host)
+        ct = self.tl.counters
+        if ct.is_empty():
+            return False
+        import polars as pl
+
+        return (
+            ct.filter((pl.col("host") == host) & (pl.col("ts") >= lo) & (pl.col("ts") <= hi)).height
+            > 0
+            or any(s.host == host for s in self.of(host, "sample_gap"))
+        )
+
+    def has_logs(self, host: str) -> bool:
+        st = self.tl.streams
+        return st.height > 0 and host in st["host"].to_list()
+
+
+def _match(ev: Evidence, host: str, ctx: _Ctx) -> list[str]:
+    """Evidence lines (English) when ``ev`` holds for ``host``; empty when it does not."""
+    k = ev.kind
+    if k in ("counter_rise", "counter_fall"):
+        want = {tuple(c.split("\\", 1)) for c in ev.counters}
+        direction = "up" if k == "counter_rise" else "down"
+        hits = [
+            s
+            for s in ctx.of(host, "counter_anomaly")
+            if (s.data["object"], s.data["counter"]) in want and s.data["direction"] == direction
+        ]
+        hits.sort(key=lambda s: -abs(s.data["peak"] - s.data["baseline"]))
+        return [f"{s.host} {s.detail}, at {_hms(s.data['peak_at'])}" for s in hits[:4]]
+    if k == "log_gap":
+        return [f"{s.host}: {s.detail}, {_hms(s.start)} → {_hms(s.end)}" for s in ctx.of(host, "log_gap")][:3]
+    if k == "log_gap_any_host":
+        others = [s for s in ctx.of(None, "log_gap") if s.host != host]
+        return [f"{s.host}: {s.detail}, {_hms(s.start)} → {_hms(s.end)}" for s in others][:2]
+    if k == "sample_gap":
+        return [f"{s.host}: {s.detail}, {_hms(s.start)} → {_hms(s.end)}" for s in ctx.of(host, "sample_gap")]
+    if k == "all_streams_silent":
+        st = ctx.tl.streams
+        lo, hi = ctx.window(host)
+        mine = [
+            r["stream"]
+            for r in st.iter_rows(named=True)
+            if r["host"] == host and r["first"] <= hi and r["last"] >= lo
+        ]
+        silent = {s.data["stream"] for s in ctx.of(host, "log_gap")}
+        if mine and set(mine) <= silent:
+            return [f"{host}: all {len(mine)} log(s) silent together ({', '.join(sorted(mine))})"]
+        return []
+    if k == "signature_role":
+        hits = [s for s in ctx.of(host, "signature") if s.data.get("role") in ev.roles]
+        return [f"{s.host} {_hms(s.start)}: {s.detail}" for s in hits][:4]
+    if k == "config":
+        return [f"{f.host}: {f.title} — {f.detail}" for f in ctx.config if f.host == host and f.id in ev.findings]
+    if k == "quiet_all":
+        noisy = [s for s in ctx.signals if s.kind in ("log_gap", "sample_gap", "counter_anomaly")]
+        restarts = [s for s in ctx.of(None, "signature") if s.data.get("role") in RESTART_ROLES]
+        logging = [h for h in ctx.hosts if ctx.has_logs(h)]
+        if noisy or restarts or not logging:
+            return []
+        return [f"{', '.join(logging)}: logs kept their usual rhythm through the incident; no counter left its baseline"]
+    if k == "counters_present_all":
+        missing = [h for h in ctx.hosts if not ctx.has_counters(h)]
+        if missing:
+            return []
+        return [f"perfmon covers the incident on {', '.join(ctx.hosts)}"]
+    if k == "loss_on_hosts":
+        lossy = sorted({s.host for s in ctx.of(None, "signature") if s.data.get("role") in INCIDENT_ROLES})
+        return [f"loss reported by {', '.join(lossy)}"] if len(lossy) >= 2 else []
+    return []
+
+
+_HOSTLESS = frozenset({"quiet_all"})
+
+
+def _score(rule: CauseRule, host: str, ctx: _Ctx) -> tuple[float, list[str], list[str]]:
+    score = 0.0
+    required_ok = not any(e.required for e in rule.evidence)
+    lines: list[str] = []
+    lines_ja: list[str] = []
+    for ev in rule.evidence:
+        got = _match(ev, host, ctx)
+        if not got:
+            continue
+        score += ev.weight
+        if ev.required:
+            required_ok = True
+        prefix = "against: " if ev.weight < 0 else ""
+        prefix_ja = "反証: " if ev.weight < 0 else ""
+        if ev.text:
+            lines.append(prefix + ev.text)
+            lines_ja.append(prefix_ja + (ev.text_ja or ev.text))
+        lines.extend("  " + g for g in got)
+        lines_ja.extend("  " + g for g in got)
+    if not required_ok:
+        return 0.0, [], []
+    return max(0.0, min(1.0, score)), lines, lines_ja
+
+
+def diagnose(
+    incidents: list[Incident],
+    timeline: Timeline,
+    catalog: Catalog,
+    config: list[ConfigFinding],
+    pads: dict[str, timedelta],
+) -> None:
+    """Fill ``incident.causes`` (best first) for every incident."""
+    for inc in incidents:
+        ctx = _Ctx(inc, timeline, config, pads)
+        causes: list[Cause] = []
+        for rule in catalog.causes.values():
+            if rule.id == "unknown":
+                continue
+            hostless = any(e.kind in _HOSTLESS for e in rule.evidence)
+            best: tuple[float, str | None, list[str], list[str]] = (0.0, None, [], [])
+            for host in ctx.hosts:
+                sc, lines, lines_ja = _score(rule, host, ctx)
+                if sc > best[0]:
+                    best = (sc, None if hostless else host, lines, lines_ja)
+            if best[0] >= MIN_CONFIDENCE:
+                causes.append(_cause(rule, best[1], best[0], best[2], best[3]))
+        causes.sort(key=lambda c: -c.confidence)
+        if not causes:
+            causes.append(_unknown(catalog, ctx))
+        inc.causes = causes
+
+
+def _cause(
+    rule: CauseRule, host: str | None, score: float, lines: list[str], lines_ja: list[str]
+) -> Cause:
+    return Cause(
+        id=rule.id,
+        host=host,
+        confidence=round(score, 2),
+        evidence=lines,
+        remedy=rule.remedy.strip(),
+        title=rule.title,
+        title_ja=rule.title_ja,
+        remedy_ja=rule.remedy_ja.strip(),
+        evidence_ja=lines_ja,
+        references=list(rule.references),
+    )
+
+
+def _unknown(catalog: Catalog, ctx: _Ctx) -> Cause:
+    rule = catalog.causes["unknown"]
+    lines: list[str] = []
+    lines_ja: list[str] = []
+    counter_causes = [
+        c for c in catalog.causes.values() if any(e.kind.startswith("counter") for e in c.evidence)
+    ]
+    for host in ctx.hosts:
+        if not ctx.has_counters(host):
+            lines.append(
+                f"no perfmon for {host} covering the incident: cannot check "
+                + ", ".join(c.id for c in counter_causes)
+                + " there"
+            )
+            lines_ja.append(
+                f"{host} のインシデント時刻を含む perfmon がないため、"
+                + "、".join(c.id for c in counter_causes)
+                + " を確認できない"
+            )
+            for c in counter_causes:
+                if c.missing:
+                    lines.append(f"  collect on {host}: {c.missing}")
+                    lines_ja.append(f"  {host} で収集: {c.missing_ja or c.missing}")
+                    break
+        if not ctx.has_logs(host):
+            lines.append(f"no logs from {host}")
+            lines_ja.append(f"{host} のログがない")
+    gaps = ctx.of(None, "log_gap")
+    if gaps:
+        hosts = sorted({g.host for g in gaps})
+        lines.append(
+            f"logs went silent on {', '.join(hosts)} at the incident (a host-level stall), "
+            "but no counter in the bundle explains it"
+        )
+        lines_ja.append(
+            f"インシデント時に {', '.join(hosts)} のログが途絶えた (ホスト全体の停滞) が、"
+            "バンドル内のカウンターでは説明できない"
+        )
+    if not lines:
+        lines.append("no counter, log or configuration evidence matched any known cause")
+        lines_ja.append("既知の原因に一致するカウンター・ログ・構成の証拠がなかった")
+    return Cause(
+        id="unknown",
+        host=None,
+        confidence=0.5,
+        evidence=lines,
+        remedy=rule.remedy.strip(),
+        title=rule.title,
+        title_ja=rule.title_ja,
+        remedy_ja=rule.remedy_ja.strip(),
+        evidence_ja=lines_ja,
+        references=list(rule.references),
+    )
+
+
+def _hms(ts: object) -> str:
+    if isinstance(ts, datetime):
+        return ts.strftime("%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+    return str(ts)

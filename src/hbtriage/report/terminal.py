@@ -1,0 +1,160 @@
+"""The terminal report: the verdict first, then the details an engineer checks next.
+
+Everything taken from the inputs (log lines, paths, host names) is put on screen as
+:class:`rich.text.Text` or escaped, so a log line holding ``[bold]`` prints as written.
+"""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from hbtriage.findings import Cause, Findings, Incident, iso
+from hbtriage.report.i18n import (
+    cause_title,
+    fmt_confidence,
+    fmt_duration,
+    fmt_range,
+    fmt_zone,
+    localized,
+    localized_list,
+    missing_evidence,
+    t,
+)
+
+
+def render_terminal(findings: Findings, console: Console, lang: str = "en") -> None:
+    """Print the whole report for ``findings`` on ``console`` in ``lang`` ("en" or "ja")."""
+    console.print(Text(t("report_title", lang), style="bold"))
+    if not findings.incidents:
+        _no_incidents(findings, console, lang)
+    else:
+        console.print(
+            Text(t("summary_incidents", lang, n=len(findings.incidents), hosts=len(findings.hosts)))
+        )
+        for incident in findings.incidents:
+            _incident(incident, console, lang)
+    _config(findings, console, lang)
+    _inputs(findings, console, lang)
+    _warnings(findings, console, lang)
+
+
+def _no_incidents(findings: Findings, console: Console, lang: str) -> None:
+    console.print()
+    console.print(Text(t("no_incidents", lang), style="bold green"))
+    missing = missing_evidence(findings, lang)
+    if missing:
+        console.print(Text(t("missing_evidence", lang), style="yellow"))
+        for item in missing:
+            console.print(Text("  • " + item))
+    else:
+        console.print(Text(t("missing_nothing", lang)))
+
+
+def _incident(incident: Incident, console: Console, lang: str) -> None:
+    console.print()
+    console.rule(Text(t("incident", lang, id=incident.id), style="bold"))
+    window = f"{iso(incident.start)} → {iso(incident.end)}"
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="dim")
+    facts.add_column()
+    facts.add_row(Text(t("window", lang)), Text(window))
+    facts.add_row(Text(t("duration", lang)), Text(fmt_duration(incident.start, incident.end, lang)))
+    facts.add_row(Text(t("hosts", lang)), Text(", ".join(incident.hosts)))
+    if not incident.causes:
+        console.print(facts)
+        console.print(Text(t("no_cause", lang), style="yellow"))
+        return
+    top = incident.causes[0]
+    verdict = Text()
+    verdict.append(cause_title(top.id, top.title, top.title_ja, lang), style="bold red")
+    verdict.append(f"  [{top.id}]", style="dim")
+    facts.add_row(Text(t("top_cause", lang)), verdict)
+    facts.add_row(Text(t("host", lang)), Text(top.host or t("all_hosts", lang)))
+    facts.add_row(Text(t("confidence", lang)), Text(fmt_confidence(top.confidence)))
+    console.print(facts)
+    _evidence_and_remedy(top, console, lang)
+    if len(incident.causes) > 1:
+        _other_causes(incident.causes[1:], console, lang)
+
+
+def _evidence_and_remedy(cause: Cause, console: Console, lang: str) -> None:
+    evidence = localized_list(cause.evidence, cause.evidence_ja, lang)
+    if evidence:
+        console.print(Text(t("evidence", lang), style="bold"))
+        for item in evidence:
+            console.print(Text("  • ") + Text(item))
+    remedy = localized(cause.remedy, cause.remedy_ja, lang)
+    if remedy:
+        console.print(Text(t("remedy", lang), style="bold"))
+        console.print(Text("  ") + Text(remedy, style="green"))
+    if cause.references:
+        console.print(Text(t("references", lang), style="bold"))
+        for ref in cause.references:
+            console.print(Text("  " + ref, style="dim"))
+
+
+def _other_causes(causes: list[Cause], console: Console, lang: str) -> None:
+    table = Table(title=escape(t("other_causes", lang)), box=box.SIMPLE, title_justify="left")
+    table.add_column(escape(t("rank", lang)), justify="right")
+    table.add_column(escape(t("cause", lang)))
+    table.add_column(escape(t("host", lang)))
+    table.add_column(escape(t("confidence", lang)), justify="right")
+    table.add_column(escape(t("evidence", lang)))
+    for rank, cause in enumerate(causes, start=2):
+        evidence = localized_list(cause.evidence, cause.evidence_ja, lang)
+        table.add_row(
+            Text(str(rank)),
+            Text(cause_title(cause.id, cause.title, cause.title_ja, lang)),
+            Text(cause.host or t("all_hosts", lang)),
+            Text(fmt_confidence(cause.confidence)),
+            Text(evidence[0] if evidence else ""),
+        )
+    console.print(table)
+
+
+def _config(findings: Findings, console: Console, lang: str) -> None:
+    console.print()
+    console.print(Text(t("config_findings", lang), style="bold"))
+    if not findings.config_findings:
+        console.print(Text("  " + t("no_config_findings", lang)))
+        return
+    for item in findings.config_findings:
+        line = Text("  • ")
+        line.append(f"{item.host}: ", style="bold")
+        line.append(localized(item.title, item.title_ja, lang))
+        console.print(line)
+        detail = localized(item.detail, item.detail_ja, lang)
+        if detail:
+            console.print(Text("    " + detail, style="dim"))
+
+
+def _inputs(findings: Findings, console: Console, lang: str) -> None:
+    table = Table(title=escape(t("inputs", lang)), box=box.SIMPLE, title_justify="left")
+    for key in ("path", "kind", "host", "zone_source", "encoding", "range"):
+        table.add_column(escape(t(key, lang)), overflow="fold")
+    table.add_column(escape(t("records", lang)), justify="right")
+    for item in findings.inputs:
+        table.add_row(
+            Text(item.path),
+            Text(item.kind),
+            Text(item.host or "—"),
+            Text(fmt_zone(item.zone, item.zone_source)),
+            Text(item.encoding or "—"),
+            Text(fmt_range(item.first, item.last)),
+            Text(f"{item.records:,}"),
+        )
+    console.print()
+    console.print(table)
+
+
+def _warnings(findings: Findings, console: Console, lang: str) -> None:
+    console.print(Text(t("warnings", lang), style="bold"))
+    if not findings.warnings:
+        console.print(Text("  " + t("no_warnings", lang)))
+        return
+    for warning in findings.warnings:
+        console.print(Text("  ! ", style="yellow") + Text(warning))

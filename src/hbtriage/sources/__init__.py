@@ -1,0 +1,102 @@
+"""Readers: one per input format, found by content. ``READERS`` is the registry, in sniff order
+(specific formats first, the generic timestamped-log reader last)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from hbtriage.errors import InputError
+from hbtriage.sources import (
+    ciscolog,
+    config_snapshot,
+    cvp_log,
+    eventlog,
+    generic_log,
+    icm_dumplog,
+    perfmon_csv,
+    sar,
+    watch_log,
+)
+from hbtriage.sources.base import InputFile, Reader, ReadResult
+from hbtriage.sources.encoding import decode, detect_encoding
+
+READERS: tuple[Reader, ...] = (
+    perfmon_csv.READER,
+    sar.READER,
+    watch_log.READER,
+    config_snapshot.READER,
+    eventlog.READER,
+    cvp_log.READER,
+    ciscolog.READER,
+    icm_dumplog.READER,
+    generic_log.READER,
+)
+
+HEAD_BYTES = 65536
+
+
+@dataclass
+class Outcome:
+    """What happened to one input: a result, or why there is none."""
+
+    item: InputFile
+    result: ReadResult | None
+    kind: str  # reader kind, "unsupported", "empty" or "unreadable"
+    encoding: str | None = None
+    message: str = ""  # one line for the user when there is no result
+
+
+def sniff(item: InputFile) -> tuple[Reader | None, str | None, str]:
+    """The reader for ``item`` (or None), its encoding, and a note when none fits."""
+    try:
+        with open(item.path, "rb") as fh:
+            head = fh.read(HEAD_BYTES)
+    except OSError as exc:
+        return None, None, f"cannot open ({exc.strerror})"
+    if not head.strip():
+        return None, None, "empty file"
+    if perfmon_csv.is_blg(head):
+        return perfmon_csv.READER, None, ""
+    encoding = detect_encoding(head)
+    if not encoding.startswith("utf-16") and not encoding.startswith("utf-32"):
+        nuls = head.count(0)
+        if nuls > len(head) // 100:
+            return None, encoding, "binary file, not a log, perfmon CSV or snapshot"
+    text = decode(head, encoding)
+    text = text.lstrip("\ufeff")
+    name = os.path.basename(item.display)
+    for reader in READERS:
+        try:
+            if reader.sniff(text, name):
+                return reader, encoding, ""
+        except Exception:  # a sniffer must never take the run down  # noqa: BLE001
+            continue
+    return None, encoding, "not a format hbtriage reads (no known timestamp or header); skipped"
+
+
+def read_one(item: InputFile) -> Outcome:
+    reader, encoding, note = sniff(item)
+    if reader is None:
+        kind = "empty" if note == "empty file" else "unsupported"
+        return Outcome(item, None, kind, encoding, f"{item.display}: {note}")
+    try:
+        result = reader.read(item, encoding or "utf-8")
+    except InputError as exc:
+        return Outcome(item, None, "unreadable", encoding, exc.one_line())
+    except (MemoryError, RecursionError):
+        raise
+    except Exception as exc:  # a reader bug must not hide the rest of the bundle  # noqa: BLE001
+        return Outcome(
+            item,
+            None,
+            "unreadable",
+            encoding,
+            f"{item.display}: could not be read as {reader.kind} ({type(exc).__name__}: {exc})",
+        )
+    if not result.encoding:
+        result.encoding = encoding
+    return Outcome(item, result, result.kind, result.encoding)
+
+
+__all__ = ["READERS", "Outcome", "read_one", "sniff"]

@@ -1,0 +1,310 @@
+"""Vectorised helpers shared by the line-oriented log readers.
+
+Every reader follows the same plan, with no Python loop over lines:
+
+1. :func:`line_frame` turns the decoded text into a frame of (line number, text);
+2. the reader extracts its fields from every line with *one* regex
+   (``str.extract_groups``), which also tells which lines start a record;
+3. :func:`assemble` numbers the records (``cum_sum`` of "is a start line") and
+   appends continuation lines to the record above (``group_by`` + ``str.join``);
+4. :func:`make_ts` builds naive local timestamps with ``strptime`` + durations.
+
+Patterns use ``[0-9]`` rather than ``\\d`` on purpose: polars' regex engine is
+Unicode-aware, and ``\\d`` would also accept e.g. Arabic-Indic digits that
+cannot be parsed as numbers afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+
+import polars as pl
+
+from hbtriage.errors import InputError
+from hbtriage.sources.base import EVENT_SCHEMA
+
+#: Longest line kept as is; longer lines are cut (a 10 MB "line" is binary or a dump).
+MAX_LINE_CHARS = 65_536
+#: Warnings kept per file before one summary line.
+MAX_WARNINGS = 20
+#: How many non-empty lines ``sniff`` looks at.
+SNIFF_LINES = 200
+
+MONTHS: dict[str, str] = {
+    "jan": "01",
+    "feb": "02",
+    "mar": "03",
+    "apr": "04",
+    "may": "05",
+    "jun": "06",
+    "jul": "07",
+    "aug": "08",
+    "sep": "09",
+    "oct": "10",
+    "nov": "11",
+    "dec": "12",
+}
+
+#: Full English month names as dumplog writes them ("Events from March 30, 2013").
+FULL_MONTHS: dict[str, str] = {
+    "january": "01",
+    "february": "02",
+    "march": "03",
+    "april": "04",
+    "may": "05",
+    "june": "06",
+    "july": "07",
+    "august": "08",
+    "september": "09",
+    "october": "10",
+    "november": "11",
+    "december": "12",
+}
+
+#: Regex alternative matching a three-letter English month abbreviation.
+MONTH_ABBR = "(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+
+
+def line_frame(text: str) -> tuple[pl.DataFrame, bool]:
+    """Split ``text`` into a frame ``line`` (1-based Int64), ``text``.
+
+    Lines end at ``\\n`` (a trailing ``\\r`` is dropped), exactly as an editor
+    numbers them. Lines longer than :data:`MAX_LINE_CHARS` are cut. Also returns
+    whether the last line is unterminated (the file may have been cut short).
+    """
+    unterminated = bool(text) and not text.endswith("\n")
+    body = text if unterminated or not text else text[:-1]
+    if not text:
+        lines = pl.Series("text", [], dtype=pl.Utf8)
+    else:
+        lines = pl.Series("text", [body]).str.split("\n").explode().str.strip_suffix("\r")
+    df = pl.DataFrame({"text": lines}).with_row_index("line", offset=1)
+    df = df.with_columns(
+        pl.col("line").cast(pl.Int64),
+        pl.col("text").str.len_chars().alias("_len"),
+    )
+    return df, unterminated
+
+
+def long_line_warnings(df: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[int, str]]]:
+    """Cut lines longer than :data:`MAX_LINE_CHARS`; one warning item per cut line."""
+    long = df.filter(pl.col("_len") > MAX_LINE_CHARS)
+    items = [
+        (int(n), f"line of {int(k):,} characters cut to {MAX_LINE_CHARS:,}")
+        for n, k in zip(long["line"].head(MAX_WARNINGS + 1), long["_len"].head(MAX_WARNINGS + 1), strict=True)
+    ]
+    if long.height > len(items):
+        items.extend([(0, "")] * (long.height - len(items)))  # counted in the summary only
+    if long.height:
+        df = df.with_columns(
+            pl.when(pl.col("_len") > MAX_LINE_CHARS)
+            .then(pl.col("text").str.slice(0, MAX_LINE_CHARS))
+            .otherwise(pl.col("text"))
+            .alias("text")
+        )
+    return df.drop("_len"), items
+
+
+def head_lines(head: str, limit: int = SNIFF_LINES) -> pl.Series:
+    """The first ``limit`` non-blank lines of a sniff head, as a Series."""
+    df, _ = line_frame(head)
+    s = df["text"].str.slice(0, 4096)
+    return s.filter(s.str.strip_chars() != "").head(limit)
+
+
+def share_matching(lines: pl.Series, pattern: str) -> tuple[int, int]:
+    """(number of ``lines`` matching ``pattern``, number of lines)."""
+    if lines.len() == 0:
+        return 0, 0
+    return int(lines.str.contains(pattern).sum()), lines.len()
+
+
+def month_number(expr: pl.Expr, *, full: bool = False) -> pl.Expr:
+    """English month abbreviation (or, with ``full``, also full name) → "01".."12", else null."""
+    table = FULL_MONTHS | MONTHS if full else MONTHS
+    return expr.str.to_lowercase().replace_strict(table, default=None, return_dtype=pl.Utf8)
+
+
+def iso_date(year: pl.Expr, month: pl.Expr, day: pl.Expr) -> pl.Expr:
+    """"YYYY-MM-DD" from string parts (day may be 1 or 2 digits)."""
+    return pl.concat_str([year, pl.lit("-"), month, pl.lit("-"), day.str.zfill(2)])
+
+
+def make_ts(date: pl.Expr, hms: pl.Expr, frac: pl.Expr | None = None) -> pl.Expr:
+    """Naive ``Datetime("ns")`` from "YYYY-MM-DD", "H:MM:SS" and optional fraction digits.
+
+    ``frac`` holds the digits after the decimal mark ("105" = 105 ms, "5" = 500 ms,
+    "123456789" = ns). Invalid dates (Feb 30, hour 25) give null, never an error.
+    """
+    hms_norm = hms.str.zfill(8)
+    ts = pl.concat_str([date, pl.lit(" "), hms_norm]).str.strptime(
+        pl.Datetime("ns"), "%Y-%m-%d %H:%M:%S", strict=False
+    )
+    if frac is None:
+        return ts
+    ns = frac.str.slice(0, 9).str.pad_end(9, "0").cast(pl.Int64, strict=False).fill_null(0)
+    return ts + pl.duration(nanoseconds=ns)
+
+
+def offset_minutes(expr: pl.Expr) -> pl.Expr:
+    """"-0500" / "+09:00" / "Z" / "UTC" / "GMT" → minutes east of UTC (Int32), else null."""
+    parts = expr.str.extract_groups(r"^(?P<sign>[+-])(?P<hh>[0-9]{2}):?(?P<mm>[0-9]{2})$")
+    hh = parts.struct.field("hh").cast(pl.Int32, strict=False)
+    mm = parts.struct.field("mm").cast(pl.Int32, strict=False)
+    sign = pl.when(parts.struct.field("sign") == "-").then(pl.lit(-1)).otherwise(pl.lit(1))
+    return (
+        pl.when(expr.str.to_uppercase().is_in(["Z", "UTC", "GMT", "UT"]))
+        .then(pl.lit(0, dtype=pl.Int32))
+        .otherwise((sign * (hh * 60 + mm)).cast(pl.Int32))
+    )
+
+
+def assemble(
+    df: pl.DataFrame,
+    *,
+    fields: Sequence[str],
+    message: str = "msg",
+    cont: pl.Expr | None = None,
+    skip: str | None = None,
+) -> tuple[pl.DataFrame, int]:
+    """Group lines into records.
+
+    ``df`` has ``line``, ``text``, a boolean ``is_start`` and the extracted
+    ``fields`` plus ``message`` (null on non-start lines). Lines flagged by the
+    boolean column ``skip`` (headers) are neither records nor continuations; blank
+    lines are dropped. Continuation text is ``cont`` (default: the raw line).
+
+    Returns one row per record (``line`` of its first line, the fields, the
+    joined ``message``) and the number of non-blank lines found before the
+    first record (the caller warns about them).
+    """
+    cont_expr = cont if cont is not None else pl.col("text")
+    keep = pl.col("text").str.strip_chars() != ""
+    if skip is not None:
+        keep = keep & ~pl.col(skip)
+    work = df.with_columns(pl.col("is_start").cast(pl.Int64).cum_sum().alias("_rid"))
+    work = work.filter(keep | pl.col("is_start"))
+    orphans = int(work.filter(pl.col("_rid") == 0).height)
+    work = work.filter(pl.col("_rid") > 0).with_columns(
+        pl.when(pl.col("is_start"))
+        .then(pl.col(message))
+        .otherwise(cont_expr)
+        .fill_null("")
+        .alias("_piece")
+    )
+    out = (
+        work.group_by("_rid", maintain_order=True)
+        .agg(
+            pl.col("line").first(),
+            *[pl.col(f).first() for f in fields],
+            pl.col("_piece").str.join("\n").alias("message"),
+        )
+        .drop("_rid")
+        .with_columns(pl.col("message").str.strip_chars_end())
+    )
+    return out, orphans
+
+
+def to_events(df: pl.DataFrame) -> pl.DataFrame:
+    """Select and cast the EVENT_SCHEMA columns (missing ones become null)."""
+    cols = []
+    for name, dtype in EVENT_SCHEMA.items():
+        if name in df.columns:
+            cols.append(pl.col(name).cast(dtype))
+        else:
+            cols.append(pl.lit(None, dtype=dtype).alias(name))
+    return df.select(cols)
+
+
+def cap_warnings(display: str, items: Iterable[tuple[int, str]]) -> list[str]:
+    """Format ``(line, reason)`` items as "path:line: reason", keeping at most MAX_WARNINGS."""
+    items = list(items)
+    real = [(n, why) for n, why in items if why]  # ("", 0) items only count towards "more"
+    shown = real[:MAX_WARNINGS]
+    out = [f"{display}:{n}: {why}" if n else f"{display}: {why}" for n, why in shown]
+    if len(items) > len(shown):
+        out.append(f"{display}: ... and {len(items) - len(shown)} more")
+    return out
+
+
+def bad_time_items(records: pl.DataFrame, what: str) -> list[tuple[int, str]]:
+    """Warning items for records whose ``ts_local`` could not be built."""
+    bad = records.filter(pl.col("ts_local").is_null())
+    shown = bad["line"].head(MAX_WARNINGS + 1).to_list()
+    items: list[tuple[int, str]] = [(int(n), f"invalid {what}; record skipped") for n in shown]
+    items.extend([(0, "")] * (bad.height - len(shown)))
+    return items
+
+
+def most_frequent(s: pl.Series) -> str | None:
+    """The most frequent non-null value (first seen wins a tie), or None."""
+    s = s.drop_nulls()
+    if s.len() == 0:
+        return None
+    counts = s.value_counts(sort=False)
+    name = s.name
+    first_seen = pl.DataFrame({name: s}).with_row_index("_i").group_by(name).agg(pl.col("_i").min())
+    ranked = counts.join(first_seen, on=name).sort(["count", "_i"], descending=[True, False])
+    return str(ranked[name][0])
+
+
+def base_name(display: str) -> str:
+    """File name of a display path ("bundle.zip!CVP1/CVP.log" → "CVP.log")."""
+    return os.path.basename(display.replace("!", "/").replace("\\", "/"))
+
+
+def no_records(display: str, df: pl.DataFrame, expected: str) -> InputError:
+    """The InputError raised when a file holds no record of the format at all."""
+    first = df.filter(pl.col("text").str.strip_chars() != "").head(1)
+    if first.height:
+        return InputError(display, int(first["line"][0]), expected, first["text"][0][:80])
+    return InputError(display, None, expected, "an empty file")
+
+
+def preamble_items(orphans: int, first_line: int | None) -> list[tuple[int, str]]:
+    """One warning item when lines came before the first record (cut file, foreign text)."""
+    if not orphans:
+        return []
+    return [(1, f"{orphans} line(s) before the first record (line {first_line}) skipped")]
+
+
+def unterminated_item(df: pl.DataFrame, unterminated: bool) -> list[tuple[int, str]]:
+    """A warning item when the file ends in the middle of a line that starts no record."""
+    if not unterminated or df.height == 0:
+        return []
+    last = df.tail(1)
+    if bool(last["is_start"][0]):
+        return []
+    return [(int(last["line"][0]), "last line has no line end (file cut short?)")]
+
+
+def restarts(records: pl.DataFrame, seq: str, keys: Sequence[str]) -> list[dict[str, object]]:
+    """Records whose sequence number went *down* within ``keys`` (host + process): a restart.
+
+    CiscoLog numbers each process's messages from 0 since its last start, so a
+    decrease means the process started again between the two records.
+    """
+    if records.height == 0 or seq not in records.columns:
+        return []
+    n = pl.col(seq).cast(pl.Int64, strict=False)
+    marked = records.with_columns(
+        (n < n.shift(1).over([pl.col(k).fill_null("") for k in keys])).alias("_restart"),
+        n.shift(1).over([pl.col(k).fill_null("") for k in keys]).alias("_prev"),
+    ).filter(pl.col("_restart").fill_null(False))
+    marked = marked.with_columns(
+        pl.col("ts_local").dt.strftime("%Y-%m-%dT%H:%M:%S%.3f").alias("_iso"),
+        n.alias("_seq"),
+    )
+    return [
+        {
+            "line": row["line"],
+            "ts_local": row["_iso"],
+            "offset_min": row.get("offset_min"),
+            "node": row.get("node"),
+            "component": row.get("component"),
+            "seq": row["_seq"],
+            "previous_seq": row["_prev"],
+        }
+        for row in marked.iter_rows(named=True)
+    ]

@@ -1,0 +1,114 @@
+"""ICM logs in Cisco Log form (``dumplog /ciscoLog``) and ICM syslog (Cisco Log over syslog).
+
+::
+
+    10: CICMRGRA: Feb 8 2007 05:37:44.658 +0000: %ICM_Router_ProcessSynchronization: [comp=Router-A][pname=rtr][iid=acme][sev=info]: MDS is in service.
+    <134>25: pg1a.example: Feb 13 2007 18:23:21.408 +0000: %ICM_PG_PIM-3-10500FF: [comp=PG-A][pname=pim1][iid=acme][mid=10500FF][sev=error]: text
+
+* ``[<PRI>]SEQNUM: HOST: [*]Mon d yyyy hh:mm:ss.mmm ZONE: %APPNAME[-SEV-MSGID]: [%][tags]: text``.
+  ``node`` = HOST, ``offset_min`` from the zone (``+0000``, ``UTC``).
+* ``component`` = the ``[pname=]`` tag (the ICM process: rtr, pim1, opc) when
+  present, else APPNAME; ``severity`` = the ``[sev=]`` tag, else the digit.
+  The message is the text after the tags.
+* SEQNUM counts each process's messages from 0 since it started: when it goes
+  down for the same host and process, the process restarted. Those places are
+  listed in ``ReadResult.extra["restarts"]`` (line, ts_local, offset_min, node,
+  component, seq, previous_seq); the event rows themselves are unchanged.
+* Lines that are not Cisco Log records continue the record above.
+
+Files whose records are mostly ``%CVP_...`` are left to :mod:`cvp_log`.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from hbtriage.sources import _lines as L
+from hbtriage.sources.base import InputFile, ReadResult
+from hbtriage.sources.encoding import read_text
+
+#: One regex per line.
+PATTERN = (
+    r"^(?:<[0-9]{1,3}>)?(?P<seq>[0-9]{1,18}): (?P<node>[^\s:]+|\[[0-9A-Fa-f:.]+\]): "
+    rf"\*?(?P<mon>{L.MONTH_ABBR}) +(?P<day>[0-9]{{1,2}}) (?P<year>[0-9]{{4}}) "
+    r"(?P<hms>[0-9]{1,2}:[0-9]{2}:[0-9]{2})(?:\.(?P<frac>[0-9]{1,9}))?"
+    r"(?: (?P<zone>[+-][0-9]{2}:?[0-9]{2}|[A-Z]{2,5}))?: "
+    r"%(?P<app>[A-Za-z][A-Za-z0-9_]*)(?:-(?P<sev>[0-7])-(?P<mnem>[A-Za-z0-9_]+))?: ?(?P<msg>.*)$"
+)
+_TAGS = r"(?s)^%?(?P<tags>(?:\[[^\]\n]*\])+):? ?(?P<text>.*)$"
+
+
+class CiscoLogReader:
+    kind = "ciscolog"
+
+    def sniff(self, head: str, name: str) -> bool:
+        lines = L.head_lines(head)
+        if lines.len() == 0:
+            return False
+        apps = lines.str.extract_groups(PATTERN).struct.field("app").drop_nulls()
+        n_hits = apps.len()
+        if n_hits == 0 or n_hits < min(2, lines.len()) or n_hits < 0.2 * lines.len():
+            return False
+        n_cvp = int(apps.str.starts_with("CVP").sum())
+        return n_cvp * 2 < n_hits
+
+    def read(self, item: InputFile, text_encoding: str) -> ReadResult:
+        text, enc = read_text(item.path, text_encoding)
+        raw, unterminated = L.line_frame(text)
+        lines, items = L.long_line_warnings(raw)
+        parts = (
+            lines.with_columns(pl.col("text").str.extract_groups(PATTERN).alias("_g"))
+            .unnest("_g")
+            .with_columns(pl.col("hms").is_not_null().alias("is_start"))
+        )
+        records, orphans = L.assemble(
+            parts,
+            fields=["seq", "node", "mon", "day", "year", "hms", "frac", "zone", "app", "sev", "mnem"],
+        )
+        if records.height == 0:
+            raise L.no_records(
+                item.display,
+                lines,
+                "a Cisco Log record such as '10: HOST: Feb 8 2007 05:37:44.658 +0000: %ICM_...: ...'",
+            )
+
+        tagged = pl.col("message").str.extract_groups(_TAGS)
+        tags = tagged.struct.field("tags")
+        records = records.with_columns(
+            tags.str.extract(r"\[pname(?:\.orig)?=([^\]]*)\]", 1).alias("_pname"),
+            tags.str.extract(r"\[sev=([^\]]*)\]", 1).alias("_sevtag"),
+            pl.coalesce(tagged.struct.field("text"), pl.col("message")).alias("message"),
+        )
+        date = L.iso_date(pl.col("year"), L.month_number(pl.col("mon")), pl.col("day"))
+        records = records.with_columns(
+            L.make_ts(date, pl.col("hms"), pl.col("frac")).alias("ts_local"),
+            L.offset_minutes(pl.col("zone")).alias("offset_min"),
+            pl.coalesce(pl.col("_sevtag"), pl.col("sev")).alias("severity"),
+            pl.coalesce(
+                pl.when(pl.col("_pname") != "").then(pl.col("_pname")), pl.col("app")
+            ).alias("component"),
+        )
+        items += L.bad_time_items(records, "date or time")
+        records = records.filter(pl.col("ts_local").is_not_null())
+        first = parts.filter(pl.col("is_start"))["line"]
+        items = L.preamble_items(orphans, int(first[0]) if first.len() else None) + items
+        items += L.unterminated_item(parts, unterminated)
+
+        events = L.to_events(records)
+        comps = events["component"].drop_nulls().unique()
+        host = L.most_frequent(events["node"])
+        zones = records["zone"].drop_nulls().unique(maintain_order=True)
+        return ReadResult(
+            kind=self.kind,
+            encoding=enc,
+            host=host,
+            host_reason="Cisco Log HOST field" if host else "",
+            zone=str(zones[0]) if zones.len() == 1 else None,
+            stream=str(comps[0]) if comps.len() == 1 else "ciscolog",
+            events=events,
+            warnings=L.cap_warnings(item.display, items),
+            extra={"restarts": L.restarts(records, "seq", ["node", "component"])},
+        )
+
+
+READER = CiscoLogReader()

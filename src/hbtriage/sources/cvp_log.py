@@ -1,0 +1,130 @@
+"""Cisco CVP Call Server logs (``CVP.<date>.log``, ``Error.<date>.log``).
+
+::
+
+    Mar 30 2013 19:36:46.105 -0500: %CVP_8_5_ICM-1-LOGMSG_ICM_SS_STATE: Shutting down ... [id:2006]
+    2817: 192.0.2.10: Mar  3 2013 19:36:46.136 -0500: %CVP_8_5_MSGBUS-3-MESSAGING_LAYER: ...
+
+* An optional ``<PRI>``/``NNNN: <address or host>: `` prefix (the CiscoLog
+  sequence number and sender); the address becomes ``node``.
+* ``Mon d yyyy hh:mm:ss[.mmm] ±hhmm:`` (day with 1 or 2 digits, padded with a
+  space or not); the offset gives ``offset_min`` per row, so a DST change
+  inside the file is kept.
+* ``%<FACILITY>-<severity digit>-<MNEMONIC>:`` then the text. ``component`` is
+  the facility (``CVP_8_5_ICM``, any version), ``severity`` the digit, and the
+  message starts with the mnemonic (``LOGMSG_ICM_SS_STATE: Shutting down ...``)
+  so signatures can match either.
+* Lines without a timestamp continue the record above. When the header was
+  wrapped onto the next line (timestamp alone on its line, ``%CVP_...`` below)
+  the facility is still recovered from the joined text.
+
+``stream`` is "CVP" or "Error" when the file name starts with ``CVP.`` or
+``Error.``, else "cvp".
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from hbtriage.sources import _lines as L
+from hbtriage.sources.base import InputFile, ReadResult
+from hbtriage.sources.encoding import read_text
+
+_PREFIX = r"(?:<[0-9]{1,3}>)?(?:(?P<seq>[0-9]+): (?P<node>[^\s:]+|\[[0-9A-Fa-f:.]+\]): )?"
+_STAMP = (
+    rf"\*?(?P<mon>{L.MONTH_ABBR}) +(?P<day>[0-9]{{1,2}}) (?P<year>[0-9]{{4}}) "
+    r"(?P<hms>[0-9]{1,2}:[0-9]{2}:[0-9]{2})(?:\.(?P<frac>[0-9]{1,9}))?"
+    r"(?: (?P<zone>[+-][0-9]{2}:?[0-9]{2}|UTC|GMT))?:"
+)
+_HEAD = r"%(?P<fac>[A-Za-z][A-Za-z0-9_]*)-(?P<sev>[0-7])-(?P<mnem>[A-Za-z0-9_]+):"
+#: One regex per line: prefix, timestamp, optional CVP header, message.
+PATTERN = rf"^{_PREFIX}{_STAMP}(?: ?{_HEAD})? ?(?P<msg>.*)$"
+#: Header recovered from the joined text of a record whose header was wrapped.
+_WRAPPED = rf"(?s)^\s*{_HEAD}\s*(?P<rest>.*)$"
+_SNIFF = rf"^{_PREFIX}{_STAMP} ?%CVP_[A-Za-z0-9_]*-[0-7]-"
+
+
+class CvpLogReader:
+    kind = "cvp_log"
+
+    def sniff(self, head: str, name: str) -> bool:
+        lines = L.head_lines(head)
+        n_cvp, n = L.share_matching(lines, _SNIFF)
+        return n_cvp >= min(2, n) and n_cvp >= 0.2 * n and n_cvp > 0
+
+    def read(self, item: InputFile, text_encoding: str) -> ReadResult:
+        text, enc = read_text(item.path, text_encoding)
+        raw, unterminated = L.line_frame(text)
+        lines, items = L.long_line_warnings(raw)
+        parts = (
+            lines.with_columns(pl.col("text").str.extract_groups(PATTERN).alias("_g"))
+            .unnest("_g")
+            .with_columns(pl.col("hms").is_not_null().alias("is_start"))
+        )
+        records, orphans = L.assemble(
+            parts,
+            fields=["node", "mon", "day", "year", "hms", "frac", "zone", "fac", "sev", "mnem"],
+        )
+        if records.height == 0:
+            raise L.no_records(
+                item.display,
+                lines,
+                "a CVP log record such as 'Mar 30 2013 19:36:46.105 -0500: %CVP_8_5_ICM-1-...'",
+            )
+
+        wrapped = pl.col("message").str.extract_groups(_WRAPPED)
+        use_w = pl.col("fac").is_null() & wrapped.struct.field("fac").is_not_null()
+        records = records.with_columns(
+            *[
+                pl.when(use_w).then(wrapped.struct.field(f)).otherwise(pl.col(f)).alias(f)
+                for f in ("fac", "sev", "mnem")
+            ],
+            pl.when(use_w)
+            .then(wrapped.struct.field("rest"))
+            .otherwise(pl.col("message"))
+            .alias("message"),
+        )
+
+        date = L.iso_date(pl.col("year"), L.month_number(pl.col("mon")), pl.col("day"))
+        records = records.with_columns(
+            L.make_ts(date, pl.col("hms"), pl.col("frac")).alias("ts_local"),
+            L.offset_minutes(pl.col("zone")).alias("offset_min"),
+            pl.col("sev").alias("severity"),
+            pl.col("fac").alias("component"),
+            pl.when(pl.col("mnem").is_not_null())
+            .then(pl.concat_str([pl.col("mnem"), pl.lit(": "), pl.col("message")]))
+            .otherwise(pl.col("message"))
+            .str.strip_chars_end()
+            .alias("message"),
+        )
+        items += L.bad_time_items(records, "date or time")
+        records = records.filter(pl.col("ts_local").is_not_null())
+        first = parts.filter(pl.col("is_start"))["line"]
+        items = L.preamble_items(orphans, int(first[0]) if first.len() else None) + items
+        items += L.unterminated_item(parts, unterminated)
+
+        events = L.to_events(records)
+        zones = records["zone"].drop_nulls().unique(maintain_order=True)
+        host = L.most_frequent(events["node"])
+        return ReadResult(
+            kind=self.kind,
+            encoding=enc,
+            host=host,
+            host_reason="CVP log sender address" if host else "",
+            zone=str(zones[0]) if zones.len() == 1 else None,
+            stream=_stream(item.display),
+            events=events,
+            warnings=L.cap_warnings(item.display, items),
+        )
+
+
+def _stream(display: str) -> str:
+    name = L.base_name(display)
+    if name.startswith("CVP."):
+        return "CVP"
+    if name.startswith("Error."):
+        return "Error"
+    return "cvp"
+
+
+READER = CvpLogReader()

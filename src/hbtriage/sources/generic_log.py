@@ -1,0 +1,251 @@
+"""Any log whose lines start with a time stamp: the fallback reader.
+
+Recognised layouts (the first that fits most of the first 200 lines wins, and
+then one regex parses the whole file):
+
+========= ==================================================================== ===========
+family    example                                                              ``stream``
+========= ==================================================================== ===========
+cbs       ``2016-09-28 04:30:30, Info   CBS    Loaded Servicing Stack ...``     "cbs"
+zookeeper ``2015-07-29 17:41:44,747 - INFO  [thread:Class@774] - text``         "zookeeper"
+rfc5424   ``<34>1 2003-10-11T22:14:15.003Z host app 42 ID47 - text``            "syslog"
+syslog    ``Jun 14 15:16:01 combo sshd(pam_unix)[19939]: text`` (RFC 3164)      "syslog"
+iso       ``2024-05-01T12:00:00.123Z [WARN] text`` (``T`` or space, ``.``/``,``) file stem
+========= ==================================================================== ===========
+
+* ``severity``: CBS level ("Info"), log4j level ("WARN"), syslog level from
+  ``<PRI>`` ("err", "info" ...), a leading ``LEVEL``/``[LEVEL]`` in ISO logs.
+* ``component``: CBS/CSI, the log4j class (``FastLeaderElection``), the syslog
+  program (``sshd(pam_unix)``, ``kernel``); ``node`` = the syslog host name.
+* ``offset_min`` when the stamp carries ``Z`` or ``±hh:mm``; else null.
+* RFC 3164 stamps have no year. The year is inferred: the file's modification
+  time gives the year of the *last* record (the previous year when the last
+  record's month is later than the modification month), and each backwards
+  month jump of more than six months (Dec → Jan) inside the file starts a new
+  year. A warning says so. A file extracted from a zip without times gets the
+  current year.
+
+Sniff: at least 60% of the first non-blank lines (up to 200) start a record of
+one family. Perfmon CSV (lines start with a quote), CVP/Cisco Log lines
+(``Mar 30 2013 19:36:46`` has the year where RFC 3164 has the time) and
+dumplog lines (time of day without a date) do not match any family, so this
+reader never claims them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+
+import polars as pl
+
+from hbtriage.sources import _lines as L
+from hbtriage.sources.base import InputFile, ReadResult
+from hbtriage.sources.encoding import read_text
+
+_DATE = r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})"
+_HMS = r"(?P<hms>[0-9]{2}:[0-9]{2}:[0-9]{2})"
+_LEVELS = (
+    "TRACE|DEBUG|FINE|FINER|FINEST|CONFIG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|SEVERE|"
+    "CRITICAL|CRIT|FATAL|ALERT|EMERG"
+)
+_SYSLOG_LEVELS = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"]
+
+
+@dataclass(frozen=True)
+class _Family:
+    name: str
+    pattern: str
+
+
+FAMILIES: tuple[_Family, ...] = (
+    _Family(
+        "cbs",
+        rf"^{_DATE} {_HMS}, (?P<sev>[A-Z][a-z]+)[ \t]+(?P<comp>[A-Za-z][A-Za-z0-9_]*)[ \t]+(?P<msg>.*)$",
+    ),
+    _Family(
+        "zookeeper",
+        rf"^{_DATE} {_HMS}(?:,(?P<frac>[0-9]{{1,9}}))? - (?P<sev>[A-Z]+) *"
+        r"\[(?P<thread>.*?)\] - (?P<msg>.*)$",
+    ),
+    _Family(
+        "rfc5424",
+        rf"^<(?P<pri>[0-9]{{1,3}})>1 {_DATE}T{_HMS}(?:\.(?P<frac>[0-9]{{1,9}}))?"
+        r"(?P<zone>Z|[+-][0-9]{2}:[0-9]{2}) (?P<node>\S+) (?P<comp>\S+) (?P<pid>\S+) "
+        r"(?P<msgid>\S+) (?P<sd>-|(?:\[(?:[^\]\\]|\\.)*\])+)(?: \x{FEFF}?(?P<msg>.*))?$",
+    ),
+    _Family(
+        "syslog",
+        rf"^(?:<(?P<pri>[0-9]{{1,3}})>)?(?P<mon>{L.MONTH_ABBR}) +(?P<day>[0-9]{{1,2}}) {_HMS} "
+        r"(?P<node>[^\s:]+) +(?:(?P<comp>[^\s:\[]+)(?:\[(?P<pid>[0-9]+)\]| v?[0-9][0-9.]*)?: ?)?"
+        r"(?P<msg>.*)$",
+    ),
+    _Family(
+        "iso",
+        rf"^\[?{_DATE}[T ]{_HMS}(?:[.,](?P<frac>[0-9]{{1,9}}))?"
+        r"(?P<zone>Z| ?[+-][0-9]{2}:?[0-9]{2})?\]?(?:[ \t]*[,;|:-]?[ \t]+|$)"
+        rf"(?:\[?(?P<sev>{_LEVELS})\]?:?(?:[ \t]+|$))?(?P<msg>.*)$",
+    ),
+)
+
+#: Share of the first non-blank lines that must start a record for ``sniff``.
+SNIFF_SHARE = 0.6
+
+
+def _choose(lines: pl.Series) -> tuple[_Family | None, float]:
+    """The family that starts the most of ``lines`` (earlier ones win near-ties), and its share."""
+    if lines.len() == 0:
+        return None, 0.0
+    counts = [L.share_matching(lines, f.pattern)[0] for f in FAMILIES]
+    best = max(counts)
+    if best == 0:
+        return None, 0.0
+    for fam, n in zip(FAMILIES, counts, strict=True):
+        if n >= 0.9 * best:
+            return fam, best / lines.len()
+    return None, 0.0  # unreachable
+
+
+class GenericLogReader:
+    kind = "generic_log"
+
+    def sniff(self, head: str, name: str) -> bool:
+        _fam, share = _choose(L.head_lines(head))
+        return share >= SNIFF_SHARE
+
+    def read(self, item: InputFile, text_encoding: str) -> ReadResult:
+        text, enc = read_text(item.path, text_encoding)
+        raw, unterminated = L.line_frame(text)
+        lines, items = L.long_line_warnings(raw)
+        nonblank = lines["text"].str.slice(0, 4096)
+        fam, _share = _choose(nonblank.filter(nonblank.str.strip_chars() != "").head(L.SNIFF_LINES))
+        if fam is None:
+            raise L.no_records(
+                item.display,
+                lines,
+                "lines starting with a time stamp (ISO 8601, syslog, CBS, log4j)",
+            )
+        parts = (
+            lines.with_columns(pl.col("text").str.extract_groups(fam.pattern).alias("_g"))
+            .unnest("_g")
+            .with_columns(pl.col("hms").is_not_null().alias("is_start"))
+        )
+        fields = [c for c in parts.columns if c not in ("line", "text", "msg", "is_start")]
+        records, orphans = L.assemble(parts, fields=fields)
+        if records.height == 0:
+            raise L.no_records(item.display, lines, f"a {fam.name} log record")
+
+        records, year_note = _timestamps(records, fam.name, item.path)
+        if year_note:
+            items.insert(0, (0, year_note))
+        records = records.with_columns(
+            _severity(fam.name).alias("severity"),
+            _component(fam.name).alias("component"),
+            (
+                pl.when(pl.col("node") != "-").then(pl.col("node"))
+                if "node" in records.columns
+                else pl.lit(None, pl.Utf8)
+            ).alias("node"),
+        )
+        items += L.bad_time_items(records, "time stamp")
+        records = records.filter(pl.col("ts_local").is_not_null())
+        first = parts.filter(pl.col("is_start"))["line"]
+        items = L.preamble_items(orphans, int(first[0]) if first.len() else None) + items
+        items += L.unterminated_item(parts, unterminated)
+
+        events = L.to_events(records)
+        host = L.most_frequent(events["node"])
+        zone = None
+        if "zone" in records.columns:
+            zones = records["zone"].drop_nulls().str.strip_chars().unique(maintain_order=True)
+            zone = str(zones[0]) if zones.len() == 1 else None
+        return ReadResult(
+            kind=self.kind,
+            encoding=enc,
+            host=host,
+            host_reason="syslog host name" if host else "",
+            zone=zone,
+            stream=_stream(fam.name, item.display),
+            events=events,
+            warnings=L.cap_warnings(item.display, items),
+            extra={"format": fam.name},
+        )
+
+
+def _timestamps(records: pl.DataFrame, family: str, path: str) -> tuple[pl.DataFrame, str]:
+    frac = pl.col("frac") if "frac" in records.columns else None
+    zone = (
+        L.offset_minutes(pl.col("zone").str.strip_chars())
+        if "zone" in records.columns
+        else pl.lit(None, pl.Int32)
+    )
+    if family != "syslog":
+        ts = L.make_ts(pl.col("date"), pl.col("hms"), frac)
+        return records.with_columns(ts.alias("ts_local"), zone.alias("offset_min")), ""
+
+    # RFC 3164: no year in the stamp.
+    anchor = _mtime(path)
+    month = L.month_number(pl.col("mon")).cast(pl.Int32)
+    records = records.with_columns(month.alias("_m"))
+    records = records.with_columns(
+        (pl.col("_m") < pl.col("_m").shift(1) - 6).fill_null(False).cast(pl.Int32).cum_sum().alias("_y")
+    )
+    last = records.filter(pl.col("_m").is_not_null()).tail(1)
+    year_last = anchor.year
+    if last.height and int(last["_m"][0]) > anchor.month:
+        year_last -= 1
+    last_idx = int(last["_y"][0]) if last.height else 0
+    year = (pl.lit(year_last - last_idx) + pl.col("_y")).cast(pl.Utf8)
+    date = L.iso_date(year, pl.col("_m").cast(pl.Utf8).str.zfill(2), pl.col("day"))
+    records = records.with_columns(
+        L.make_ts(date, pl.col("hms")).alias("ts_local"), zone.alias("offset_min")
+    )
+    first_year = year_last - last_idx
+    span = str(first_year) if last_idx == 0 else f"{first_year}-{year_last}"
+    note = f"syslog time stamps carry no year; assumed {span} from the file's modified time"
+    return records, note
+
+
+def _severity(family: str) -> pl.Expr:
+    if family in ("syslog", "rfc5424"):
+        pri = pl.col("pri").cast(pl.Int64, strict=False) % 8
+        return pri.replace_strict(
+            dict(enumerate(_SYSLOG_LEVELS)), default=None, return_dtype=pl.Utf8
+        )
+    if family in ("cbs", "zookeeper", "iso"):
+        return pl.col("sev")
+    return pl.lit(None, pl.Utf8)
+
+
+def _component(family: str) -> pl.Expr:
+    if family in ("cbs", "syslog"):
+        return pl.col("comp")
+    if family == "rfc5424":
+        return pl.when(pl.col("comp") != "-").then(pl.col("comp"))
+    if family == "zookeeper":
+        thread = pl.col("thread")
+        return pl.coalesce(
+            thread.str.extract(r"([A-Za-z_$][A-Za-z0-9_$]*)@[0-9]+$", 1),
+            thread,
+        )
+    return pl.lit(None, pl.Utf8)
+
+
+def _stream(family: str, display: str) -> str:
+    if family in ("cbs", "zookeeper"):
+        return family
+    if family in ("syslog", "rfc5424"):
+        return "syslog"
+    stem = L.base_name(display).split(".")[0]
+    return stem or "log"
+
+
+def _mtime(path: str) -> dt.datetime:
+    try:
+        return dt.datetime.fromtimestamp(os.path.getmtime(path))
+    except OSError:
+        return dt.datetime.now()
+
+
+READER = GenericLogReader()

@@ -1,0 +1,379 @@
+"""Windows Performance Monitor CSV (PDH-CSV 4.0): perfmon / relog / typeperf exports.
+
+What a real export looks like, and what this reader copes with:
+
+* First header cell ``(PDH-CSV 4.0) (Eastern Standard Time)(300)``: zone name and bias in
+  minutes WEST of UTC (``ReadResult.offset_min = -bias``). Real files also write
+  ``(PDH-CSV 4.0) (`` (zone dropped; Japanese Windows), ``(PDH-CSV 4.0) ()(-540)`` or just
+  ``(PDH-CSV 4.0)`` (typeperf): zone/offset are then None.
+* Other header cells ``\\\\MACHINE\\Object(Instance)\\Counter``; instances may hold
+  parentheses, ``#1`` suffixes or nothing (``\\\\HOST\\Memory\\Pages/sec``). Cells that are not
+  counter paths (the Data Collector Set description a Japanese export appends, in CP932) are
+  skipped. Localized object/counter names (German, French ...) are mapped to English through
+  :mod:`hbtriage.counter_names`; only catalog counters are kept.
+* Quoted or unquoted cells (Excel re-saves: ``2.20E+12``), ``,`` / TAB / ``;`` separators
+  (German Excel: ``;`` with decimal commas), CRLF or LF, any encoding the caller detected.
+* Blank cells (``" "``, ``""``, nothing) are missing values (null), never zero: the first
+  sample of every rate counter is blank.
+* typeperf's trailing chatter (``Exiting, please wait...``) after the last sample is ignored.
+* A binary ``.blg`` log cannot be read here: :func:`is_blg` recognises it and ``read`` says
+  how to convert it (``relog file.blg -f csv -o file.csv``).
+
+Cumulative counters are kept raw; the timeline differences them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+
+import polars as pl
+
+from hbtriage import counter_names
+from hbtriage.errors import InputError
+from hbtriage.sources.base import COUNTER_SCHEMA, InputFile, ReadResult, empty_counters
+from hbtriage.sources.encoding import decode, detect_encoding
+
+KIND = "perfmon_csv"
+MAX_WARNINGS = 20
+BLG_MESSAGE = (
+    "a perfmon CSV; this is a binary .blg log: convert it on Windows with "
+    "`relog file.blg -f csv -o file.csv`"
+)
+
+_PDH_RE = re.compile(r'^\ufeff?\s*"?\(PDH-CSV 4\.0\)')
+_ZONE_BIAS_RE = re.compile(r"^\((.*)\)\s*\((-?\d+)\)\s*$", re.S)
+_ZONE_ONLY_RE = re.compile(r"^\((.*)\)\s*$", re.S)
+_PATH_RE = re.compile(r"^\\\\([^\\]+)\\(.+)\\([^\\]+)$", re.S)
+_NUMBER_START_RE = re.compile(r'^\s*"?\d')
+
+# Timestamp spellings seen in exports, the perfmon one first; the one parsing most rows wins
+# (so day/month order is decided per file, never per row).
+_TS_FORMATS: tuple[str, ...] = (
+    "%m/%d/%Y %H:%M:%S%.f",
+    "%d/%m/%Y %H:%M:%S%.f",
+    "%d.%m.%Y %H:%M:%S%.f",
+    "%Y/%m/%d %H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%m/%d/%Y %H:%M",
+    "%d/%m/%Y %H:%M",
+    "%d.%m.%Y %H:%M",
+    "%Y/%m/%d %H:%M",
+)
+
+
+# --------------------------------------------------------------------------- binary .blg
+
+
+def is_blg(head_bytes: bytes) -> bool:
+    """True when ``head_bytes`` (the first bytes of a file) are a binary perfmon log.
+
+    Windows 2000/XP logs start with ``PDH``; Vista+ ``.blg`` files start with the bytes
+    ``00 00 01 00`` and carry UTF-16 strings such as ``@tzres.dll`` or the log's own
+    ``...\\*.blg`` path in their first block (verified on PAL's SampleLog.blg).
+    """
+    if head_bytes.startswith(b"PDH"):
+        return True
+    if not head_bytes.startswith(b"\x00\x00\x01\x00"):
+        return False
+    block = head_bytes[:4096]
+    return any(
+        s.encode("utf-16-le") in block for s in ("tzres.dll", ".blg", ".BLG", "\\\\")
+    ) or block.count(0) > len(block) // 2
+
+
+def _is_blg_text(head: str) -> bool:
+    """The decoded-text version of :func:`is_blg` (sniff only sees text).
+
+    The caller decoded the bytes with cp1252/utf-8 (one char per byte) or UTF-16 (NUL pairs
+    become U+0000): either way the text starts with NULs and holds ``tzres.dll`` / ``.blg``.
+    """
+    if head.startswith("PDH") and not head.startswith("PDH-CSV"):
+        return True
+    if not head.startswith(("\x00\x00\x01\x00", "\x00\x01")):
+        return False
+    flat = head[:4096].replace("\x00", "")
+    return "tzres.dll" in flat or ".blg" in flat.lower() or head[:64].count("\x00") > 16
+
+
+# --------------------------------------------------------------------------- header
+
+
+@dataclass(frozen=True)
+class Column:
+    """One kept counter column."""
+
+    index: int
+    host: str
+    object: str
+    instance: str
+    counter: str
+
+
+def split_counter_path(cell: str) -> tuple[str, str, str, str] | None:
+    """``\\\\HOST\\Object(Instance)\\Counter`` -> (host, object, instance, counter), else None."""
+    m = _PATH_RE.match(cell.strip())
+    if not m:
+        return None
+    host, obj, counter = m.group(1), m.group(2), m.group(3)
+    instance = ""
+    if obj.endswith(")") and "(" in obj:
+        cut = obj.index("(")
+        obj, instance = obj[:cut], obj[cut + 1 : -1]
+    if not obj:
+        return None
+    return host, obj, instance, counter
+
+
+def parse_zone(first_cell: str) -> tuple[str | None, int | None]:
+    """Zone name and offset (minutes EAST of UTC) from the first header cell."""
+    rest = _PDH_RE.sub("", first_cell.strip().strip('"'), count=1).strip().rstrip('"')
+    m = _ZONE_BIAS_RE.match(rest)
+    if m:
+        zone = m.group(1).strip() or None
+        return zone, -int(m.group(2))
+    m = _ZONE_ONLY_RE.match(rest)
+    if m:
+        return m.group(1).strip() or None, None
+    return None, None  # "(" alone: the zone was cut off (real Japanese exports)
+
+
+def _delimiter(header: str) -> str:
+    """The separator: the character just before the first ``\\\\MACHINE`` path."""
+    pos = header.find("\\\\")
+    while pos > 0:
+        ch = header[pos - 1]
+        if ch == '"':
+            pos -= 1
+            continue
+        if ch in ",;\t|":
+            return ch
+        break
+    for ch in ("\t", ";", ","):
+        if ch in header:
+            return ch
+    return ","
+
+
+# --------------------------------------------------------------------------- reader
+
+
+def _first_line(text: str) -> tuple[int, str]:
+    """(0-based line index, text) of the first non-blank line."""
+    start = 0
+    for n in range(64):
+        end = text.find("\n", start)
+        line = text[start:] if end < 0 else text[start:end]
+        if line.strip():
+            return n, line.rstrip("\r")
+        if end < 0:
+            break
+        start = end + 1
+    return 0, ""
+
+
+def _ts_expr(col: pl.Expr, fmt: str) -> pl.Expr:
+    return col.str.strptime(pl.Datetime("ns"), fmt, strict=False)
+
+
+class PerfmonCsvReader:
+    """Reads PDH-CSV 4.0 exports (perfmon, relog, typeperf)."""
+
+    kind = KIND
+
+    def sniff(self, head: str, name: str) -> bool:
+        head = head.lstrip("\ufeff")
+        if _is_blg_text(head) or (name.lower().endswith(".blg") and "\x00" in head[:512]):
+            return True
+        _, line = _first_line(head)
+        if _PDH_RE.match(line):
+            return True
+        # A PDH export whose first cell was edited away: the second cell is a counter path.
+        cells = line.split(_delimiter(line))
+        return len(cells) > 1 and split_counter_path(cells[1].strip('"')) is not None
+
+    def read(self, item: InputFile, text_encoding: str) -> ReadResult:
+        with open(item.path, "rb") as fh:
+            raw = fh.read()
+        if is_blg(raw[:4096]):
+            raise InputError(item.display, None, BLG_MESSAGE)
+        encoding = text_encoding or detect_encoding(raw[:65536])
+        text = decode(raw, encoding)
+        del raw
+        return parse_text(text, item.display, encoding)
+
+
+def parse_text(text: str, display: str, encoding: str | None = None) -> ReadResult:
+    """Parse the decoded text of a perfmon CSV (the whole file)."""
+    text = text.lstrip("\ufeff")
+    header_idx, header = _first_line(text)
+    if not _PDH_RE.match(header) and "\\\\" not in header:
+        raise InputError(display, header_idx + 1, "a PDH-CSV 4.0 header", header[:60])
+    delim = _delimiter(header)
+    cells = next(csv.reader([header], delimiter=delim))
+    if len(cells) < 2:
+        raise InputError(display, header_idx + 1, "counter columns after the time column")
+    zone, offset = parse_zone(cells[0]) if _PDH_RE.match(header) else (None, None)
+
+    columns: list[Column] = []
+    hosts: list[str] = []
+    non_paths = 0
+    for i, cell in enumerate(cells[1:], start=1):
+        parts = split_counter_path(cell)
+        if parts is None:
+            non_paths += 1
+            continue
+        host, obj, inst, ctr = parts
+        if host not in hosts:
+            hosts.append(host)
+        hit = counter_names.canonical(obj, ctr)
+        if hit is not None:
+            columns.append(Column(i, host, hit[0], inst, hit[1]))
+    ncols = len(cells)
+    warnings: list[str] = []
+    extra: dict[str, object] = {
+        "dropped_columns": ncols - 1 - len(columns),
+        "non_counter_columns": non_paths,
+        "hosts": hosts,
+        "delimiter": delim,
+    }
+
+    # ---- data lines: polars splits the file into lines (row i = file line i + 1; blank
+    # lines come back as null), then width and timestamp are checked vectorised.
+    payload = text.encode("utf-8")
+    all_lines = pl.read_csv(
+        io.BytesIO(payload),
+        has_header=False,
+        separator="\x1f",  # a byte no export holds: one column = the whole line
+        quote_char=None,
+        infer_schema=False,
+        new_columns=["l"],
+        truncate_ragged_lines=True,
+    )["l"]
+    body = all_lines.slice(header_idx + 1)
+    frame = pl.DataFrame({"l": body}).with_row_index("n", offset=header_idx + 2)
+    frame = frame.with_columns(blank=pl.col("l").fill_null("").str.strip_chars() == "")
+    esc = re.escape(delim)
+    frame = frame.with_columns(
+        cnt=pl.col("l").str.count_matches(esc),
+        first=pl.col("l").str.extract(r'^\s*"?([^"' + esc + r"]*)", 1),
+    )
+    if '"' in header:  # a delimiter inside quotes does not count (only re-count the misfits)
+        fixed = pl.col("l").str.replace_all(r'"[^"]*"', '""').str.count_matches(esc)
+        frame = frame.with_columns(
+            cnt=pl.when(pl.col("cnt") != ncols - 1).then(fixed).otherwise(pl.col("cnt"))
+        )
+    first = pl.col("first").str.strip_chars()
+    best_fmt, best_ok = _TS_FORMATS[0], -1
+    for fmt in _TS_FORMATS:  # a handful of formats, each tried on the whole column
+        ok = frame.select(_ts_expr(first, fmt).is_not_null().sum()).item()
+        if ok > best_ok:
+            best_fmt, best_ok = fmt, ok
+        if ok == frame.height:
+            break
+    frame = frame.with_columns(ts_local=_ts_expr(first, best_fmt)).with_columns(
+        good=(pl.col("cnt") == ncols - 1) & pl.col("ts_local").is_not_null() & ~pl.col("blank")
+    )
+    last_good = frame.filter(pl.col("good")).select(pl.col("n").max()).item()
+    bad = frame.filter(~pl.col("good") & ~pl.col("blank"))
+    if bad.height:
+        # typeperf prints "Exiting, please wait..." etc. after its samples: not data.
+        chatter = (pl.col("n") > (last_good or 0)) & ~pl.col("l").str.contains(r'^\s*"?\d')
+        n_chatter = bad.filter(chatter).height
+        if n_chatter:
+            extra["trailer_lines"] = n_chatter
+        real_bad = bad.filter(~chatter)
+        rows = real_bad.select("n", "l", "cnt").head(MAX_WARNINGS).iter_rows()
+        for n, line, cnt in rows:
+            if cnt != ncols - 1:
+                reason = f"expected {ncols} columns, found {cnt + 1}"
+            else:
+                found = line.split(delim, 1)[0].strip()[:40]
+                reason = f"expected a timestamp like 12/31/2024 23:59:59.000, found {found!r}"
+            warnings.append(f"{display}:{n}: {reason}; row skipped")
+        if real_bad.height > MAX_WARNINGS:
+            warnings.append(f"... and {real_bad.height - MAX_WARNINGS} more")
+    n_good = 0 if last_good is None else frame.filter(pl.col("good")).height
+    extra["rows"] = n_good
+    one = len(hosts) == 1
+    result = ReadResult(
+        kind=KIND,
+        encoding=encoding,
+        host=hosts[0] if one else None,
+        host_reason="perfmon \\\\MACHINE prefix" if one else "",
+        zone=zone,
+        offset_min=offset,
+        counters=empty_counters(),
+        warnings=warnings,
+        extra=extra,
+    )
+    if n_good == 0:
+        warnings.append(f"{display}: no data rows")
+        return result
+    if not columns:
+        return result
+
+    # ---- values: polars' CSV parser reads only the kept columns of the data lines
+    span = frame.filter(pl.col("n") <= last_good)
+    wide = pl.read_csv(
+        io.BytesIO(payload),
+        has_header=False,
+        skip_rows=header_idx + 1,
+        n_rows=span.height,
+        separator=delim,
+        quote_char='"',
+        infer_schema=False,
+        columns=[c.index for c in columns],
+        truncate_ragged_lines=True,
+    )
+    if wide.height == span.height:
+        wide = wide.filter(span["good"])
+    else:  # a stray quote joined lines: re-read the good lines alone
+        good_text = "\n".join(frame.filter(pl.col("good"))["l"].to_list())
+        wide = pl.read_csv(
+            io.BytesIO(good_text.encode("utf-8")),
+            has_header=False,
+            separator=delim,
+            quote_char='"',
+            infer_schema=False,
+            columns=[c.index for c in columns],
+            truncate_ragged_lines=True,
+        )
+    del payload
+    wide.columns = [f"c{c.index}" for c in columns]  # polars keeps file order; so do we
+    text_cells = pl.all().str.strip_chars()
+    if delim != ",":  # German Excel: decimal comma
+        text_cells = text_cells.str.replace(",", ".", literal=True)
+    numbers = wide.select(text_cells.cast(pl.Float64, strict=False))
+    junk = (
+        wide.select(
+            (pl.all().str.strip_chars().fill_null("") != "").sum()
+        ).sum_horizontal().item()
+        - numbers.select(pl.all().is_not_null().sum()).sum_horizontal().item()
+    )
+    if junk:
+        warnings.append(f"{display}: {junk} cells were not numbers; kept as missing")
+    long = numbers.with_columns(ts_local=frame.filter(pl.col("good"))["ts_local"]).unpivot(
+        index="ts_local", variable_name="col", value_name="value"
+    )
+    names = pl.DataFrame(
+        {
+            "col": [f"c{c.index}" for c in columns],
+            "host": [c.host for c in columns],
+            "object": [c.object for c in columns],
+            "instance": [c.instance for c in columns],
+            "counter": [c.counter for c in columns],
+        }
+    )
+    result.counters = (
+        long.join(names, on="col", how="left", maintain_order="left")
+        .with_columns(offset_min=pl.lit(None, dtype=pl.Int32))
+        .select(list(COUNTER_SCHEMA))
+        .cast(COUNTER_SCHEMA)  # type: ignore[arg-type]
+    )
+    return result
+
+
+READER = PerfmonCsvReader()

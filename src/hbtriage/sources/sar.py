@@ -1,0 +1,296 @@
+"""Linux sysstat output: ``sadf -d`` (semicolon CSV, UTC) and plain ``sar`` text reports.
+
+Counters keep their Linux meaning under Windows-like object names so that the detectors see them
+next to their perfmon look-alikes (the Linux-only names are in the hand-maintained section of
+``catalog/counters.toml``):
+
+==========================  ======================  =====================================
+sar column                  object                  counter
+==========================  ======================  =====================================
+``-u``  100 - %idle         Processor (CPU/_Total)  % Processor Time
+``-u ALL`` %irq             Processor               % Interrupt Time
+``-u ALL`` %soft            Processor               % Soft IRQ Time  (softirq, not DPC)
+``-q`` runq-sz              System                  Processor Queue Length
+``-n DEV`` rxpck/s          Network Interface       Packets Received/sec
+``-n DEV`` rxkB/s+txkB/s    Network Interface       Bytes Total/sec  (x 1024)
+``-n EDEV`` rxerr/s ...     Network Interface       Packets Received Errors/sec ...
+``-n UDP`` idgmerr/s        UDPv4                   Datagrams Received Errors/sec
+``-n UDP`` idgm/s+odgm/s    UDPv4                   Datagrams/sec
+``-n UDP6`` idgmer6/s       UDPv6                   Datagrams Received Errors/sec
+``-n ETCP`` retrans/s       TCPv4                   Segments Retransmitted/sec
+==========================  ======================  =====================================
+
+``sadf -d`` prints UTC timestamps (``2024-01-15 08:10:01 UTC``): ``offset_min = 0``. Plain
+``sar`` prints local wall-clock times and the date once in its banner: ``offset_min`` is None.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import polars as pl
+
+from hbtriage.errors import InputError
+from hbtriage.sources.base import COUNTER_SCHEMA, InputFile, ReadResult, empty_counters
+from hbtriage.sources.encoding import read_text
+
+KIND = "sar"
+MAX_WARNINGS = 20
+
+_SADF_HEADER_RE = re.compile(r"^# hostname;interval;timestamp;", re.M)
+_SAR_BANNER_RE = re.compile(
+    r"^Linux \S+ \((?P<host>[^)]+)\)\s+(?P<date>\d{2,4}[/-]\d{2}[/-]\d{2,4})", re.M
+)
+
+# column -> (object, counter, scale). Sums and "100 - x" are handled in _derived().
+_DIRECT: dict[str, tuple[str, str, float]] = {
+    "%irq": ("Processor", "% Interrupt Time", 1.0),
+    "%soft": ("Processor", "% Soft IRQ Time", 1.0),
+    "runq-sz": ("System", "Processor Queue Length", 1.0),
+    "rxpck/s": ("Network Interface", "Packets Received/sec", 1.0),
+    "rxerr/s": ("Network Interface", "Packets Received Errors/sec", 1.0),
+    "txerr/s": ("Network Interface", "Packets Outbound Errors/sec", 1.0),
+    "rxdrop/s": ("Network Interface", "Packets Received Discarded/sec", 1.0),
+    "txdrop/s": ("Network Interface", "Packets Outbound Discarded/sec", 1.0),
+    "rxfifo/s": ("Network Interface", "Receive FIFO Overruns/sec", 1.0),
+    "idgmerr/s": ("UDPv4", "Datagrams Received Errors/sec", 1.0),
+    "idgmer6/s": ("UDPv6", "Datagrams Received Errors/sec", 1.0),
+    "retrans/s": ("TCPv4", "Segments Retransmitted/sec", 1.0),
+}
+_INSTANCE_COLUMNS = ("CPU", "IFACE")
+
+
+def _num(name: str) -> pl.Expr:
+    return (
+        pl.col(name)
+        .str.strip_chars()
+        .str.replace(",", ".", literal=True)  # LC_NUMERIC=de_DE sysstat writes 2,51
+        .cast(pl.Float64, strict=False)
+    )
+
+
+def _derived(columns: list[str]) -> list[tuple[str, str, pl.Expr]]:
+    """(object, counter, value expression) for every mapped column present in a block."""
+    out: list[tuple[str, str, pl.Expr]] = []
+    if "%idle" in columns:
+        out.append(("Processor", "% Processor Time", 100.0 - _num("%idle")))
+    for col, (obj, ctr, scale) in _DIRECT.items():
+        if col in columns:
+            out.append((obj, ctr, _num(col) * scale))
+    if "rxkB/s" in columns and "txkB/s" in columns:
+        out.append(
+            ("Network Interface", "Bytes Total/sec", (_num("rxkB/s") + _num("txkB/s")) * 1024.0)
+        )
+    if "idgm/s" in columns and "odgm/s" in columns:
+        out.append(("UDPv4", "Datagrams/sec", _num("idgm/s") + _num("odgm/s")))
+    if "idgm6/s" in columns and "odgm6/s" in columns:
+        out.append(("UDPv6", "Datagrams/sec", _num("idgm6/s") + _num("odgm6/s")))
+    return out
+
+
+def _to_long(block: pl.DataFrame, host_expr: pl.Expr, offset: int | None) -> pl.DataFrame:
+    """Wide sar block (Utf8 columns + ts_local) -> COUNTER_SCHEMA rows."""
+    cols = block.columns
+    inst_col = next((c for c in _INSTANCE_COLUMNS if c in cols), None)
+    if inst_col is None:
+        instance = pl.lit("")
+    elif inst_col == "CPU":
+        cpu = pl.col("CPU").str.strip_chars()
+        instance = pl.when(cpu.is_in(["-1", "all"])).then(pl.lit("_Total")).otherwise(cpu)
+    else:
+        instance = pl.col(inst_col).str.strip_chars()
+    parts = [
+        block.select(
+            host=host_expr,
+            object=pl.lit(obj),
+            instance=instance,
+            counter=pl.lit(ctr),
+            ts_local=pl.col("ts_local"),
+            offset_min=pl.lit(offset, dtype=pl.Int32),
+            value=expr,
+        )
+        for obj, ctr, expr in _derived(cols)
+    ]
+    if not parts:
+        return empty_counters()
+    return pl.concat(parts).cast(COUNTER_SCHEMA)  # type: ignore[arg-type]
+
+
+def _warn(warnings: list[str], display: str, bad: pl.DataFrame, reason: str) -> None:
+    for (n,) in bad.select("n").iter_rows():
+        if len(warnings) >= MAX_WARNINGS:
+            break
+        warnings.append(f"{display}:{n}: {reason}; row skipped")
+
+
+def _cap(warnings: list[str], total_bad: int) -> list[str]:
+    shown = sum(1 for w in warnings if w.endswith("row skipped"))
+    if total_bad > shown:
+        warnings.append(f"... and {total_bad - shown} more")
+    return warnings
+
+
+def parse_sadf(text: str, display: str) -> ReadResult:
+    """``sadf -d`` output: one or more blocks, each with its ``# hostname;...`` header."""
+    lines = pl.DataFrame({"l": pl.Series(text.split("\n"), dtype=pl.Utf8).str.strip_suffix("\r")})
+    lines = lines.with_row_index("n", offset=1).with_columns(
+        hdr=pl.col("l").str.starts_with("# hostname;")
+    )
+    lines = lines.with_columns(block=pl.col("hdr").cum_sum()).filter(
+        pl.col("block") > 0, pl.col("l").str.strip_chars() != ""
+    )
+    headers = lines.filter(pl.col("hdr"))
+    frames: list[pl.DataFrame] = []
+    warnings: list[str] = []
+    total_bad = 0
+    for block_id, header in headers.select("block", "l").iter_rows():  # one turn per block
+        names = header[2:].split(";")
+        data = lines.filter(
+            pl.col("block") == block_id,
+            ~pl.col("hdr"),
+            ~pl.col("l").str.starts_with("#"),
+            ~pl.col("l").str.contains("LINUX-RESTART|LINUX-COUNTERS", literal=False),
+        ).with_columns(
+            cnt=pl.col("l").str.count_matches(";"),
+            ts_local=pl.col("l")
+            .str.extract(r"^[^;]*;[^;]*;([^;]*)", 1)
+            .str.strip_chars()
+            .str.strip_suffix(" UTC")
+            .str.strptime(pl.Datetime("ns"), "%Y-%m-%d %H:%M:%S", strict=False),
+        )
+        ok = (pl.col("cnt") == len(names) - 1) & pl.col("ts_local").is_not_null()
+        bad = data.filter(~ok)
+        if bad.height:
+            total_bad += bad.height
+            _warn(
+                warnings,
+                display,
+                bad,
+                f"expected {len(names)} ';'-separated fields starting hostname;interval;timestamp",
+            )
+        data = data.filter(ok)
+        if not data.height:
+            continue
+        wide = pl.read_csv(
+            io.BytesIO("\n".join(data["l"].to_list()).encode("utf-8")),
+            has_header=False,
+            separator=";",
+            new_columns=names,
+            infer_schema=False,
+            quote_char=None,
+        ).with_columns(ts_local=data["ts_local"])
+        frames.append(_to_long(wide, pl.col("hostname").str.strip_chars(), 0))
+    if not frames and headers.height == 0:
+        raise InputError(display, None, "sadf -d output with a '# hostname;interval;timestamp' header")
+    counters = pl.concat(frames) if frames else empty_counters()
+    hosts = counters["host"].unique(maintain_order=True).to_list()
+    return ReadResult(
+        kind=KIND,
+        encoding=None,
+        host=hosts[0] if len(hosts) == 1 else None,
+        host_reason="sadf hostname field" if len(hosts) == 1 else "",
+        zone="UTC",
+        offset_min=0,
+        stream="sar",
+        counters=counters,
+        warnings=_cap(warnings, total_bad),
+        extra={"format": "sadf -d", "hosts": hosts},
+    )
+
+
+_SAR_TIME = r"(\d{1,2}:\d{2}:\d{2})(?:\s+([AP]M))?"
+_SAR_ROW_RE = r"^" + _SAR_TIME + r"\s+(.*)$"
+
+
+def parse_sar_text(text: str, display: str) -> ReadResult:
+    """Plain ``sar`` report: banner ``Linux ... (host) 01/15/2024 ...``, then sections whose
+    first line names the columns (``08:10:01 AM  CPU  %user ... %idle``). Local times."""
+    banner = _SAR_BANNER_RE.search(text)
+    if banner is None:
+        raise InputError(display, 1, "a sar banner like 'Linux 5.15.0 (host) 01/15/2024'")
+    host = banner.group("host")
+    date_text = banner.group("date")
+    date_fmt = (
+        "%Y-%m-%d"
+        if re.match(r"\d{4}-", date_text)
+        else "%m/%d/%Y"
+        if re.match(r"\d{2}/\d{2}/\d{4}", date_text)
+        else "%m/%d/%y"
+    )
+    lines = pl.DataFrame({"l": pl.Series(text.split("\n"), dtype=pl.Utf8).str.strip_suffix("\r")})
+    lines = (
+        lines.with_row_index("n", offset=1)
+        .with_columns(parts=pl.col("l").str.extract_groups(_SAR_ROW_RE))
+        .unnest("parts")
+        .rename({"1": "clock", "2": "ampm", "3": "rest"})
+        .filter(pl.col("clock").is_not_null())
+        .with_columns(first=pl.col("rest").str.extract(r"^(\S+)", 1))
+    )
+    # A column-header row: its first field is a name (CPU, IFACE, runq-sz, idgm/s, %user ...).
+    # A column-header row names columns only: no field of it is a number.
+    is_hdr = pl.col("first").str.contains(r"^[A-Za-z%]") & ~pl.col("rest").str.contains(
+        r"(^|\s)-?\d+([.,]\d+)?(\s|$)"
+    )
+    lines = lines.with_columns(hdr=is_hdr).with_columns(block=pl.col("hdr").cum_sum())
+    lines = lines.filter(pl.col("block") > 0)
+    clock = pl.concat_str(
+        [pl.lit(date_text + " "), pl.col("clock"), pl.lit(" "), pl.col("ampm").fill_null("")]
+    ).str.strip_chars()
+    frames: list[pl.DataFrame] = []
+    for block_id, rest in lines.filter(pl.col("hdr")).select("block", "rest").iter_rows():
+        names = rest.split()
+        data = lines.filter(pl.col("block") == block_id, ~pl.col("hdr")).with_columns(
+            f=pl.col("rest").str.strip_chars().str.replace_all(r"\s+", " ").str.split(" ")
+        ).filter(pl.col("f").list.len() == len(names))
+        if not data.height:
+            continue
+        ts = pl.when(pl.col("ampm").is_null()).then(
+            clock.str.strptime(pl.Datetime("ns"), f"{date_fmt} %H:%M:%S", strict=False)
+        ).otherwise(clock.str.strptime(pl.Datetime("ns"), f"{date_fmt} %I:%M:%S %p", strict=False))
+        wide = data.select(
+            ts_local=ts,
+            *[pl.col("f").list.get(i).alias(name) for i, name in enumerate(names)],
+        )
+        # sar prints times in order; a wrap past midnight moves to the next day.
+        wrap = (pl.col("ts_local").diff() < pl.duration(hours=-12)).fill_null(False).cum_sum()
+        wide = wide.with_columns(ts_local=pl.col("ts_local") + pl.duration(days=1) * wrap)
+        frames.append(_to_long(wide, pl.lit(host), None))
+    counters = pl.concat(frames) if frames else empty_counters()
+    return ReadResult(
+        kind=KIND,
+        encoding=None,
+        host=host,
+        host_reason="sar banner (hostname)",
+        zone=None,
+        offset_min=None,
+        stream="sar",
+        counters=counters,
+        extra={"format": "sar text"},
+    )
+
+
+class SarReader:
+    """Reads sysstat's ``sadf -d`` CSV and plain ``sar`` reports."""
+
+    kind = KIND
+
+    def sniff(self, head: str, name: str) -> bool:
+        head = head.lstrip("\ufeff")
+        if _SADF_HEADER_RE.search(head[:4096]):
+            return True
+        banner = _SAR_BANNER_RE.search(head[:1024])
+        return banner is not None and re.search(r"^\S+(\s+[AP]M)?\s+(CPU|IFACE|runq-sz|idgm/s)", head, re.M) is not None
+
+    def read(self, item: InputFile, text_encoding: str) -> ReadResult:
+        text, enc = read_text(item.path, text_encoding or None)
+        text = text.lstrip("\ufeff")
+        if _SADF_HEADER_RE.search(text[:65536]):
+            result = parse_sadf(text, item.display)
+        else:
+            result = parse_sar_text(text, item.display)
+        result.encoding = enc
+        return result
+
+
+READER = SarReader()

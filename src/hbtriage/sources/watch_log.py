@@ -1,0 +1,160 @@
+"""Reader (and the one definition) of the log ``hbtriage watch`` writes.
+
+One record per line, UTF-8, times in UTC::
+
+    # hbtriage-watch 1 host=cvp1
+    2026-11-27T10:00:01.234Z cvp1 hb_missed proto=udp peer=192.0.2.2:7000 seq=42 count=3 phi=9.1
+
+``<ISO-8601 UTC with Z> <host> <event> <key=value ...>``. Lines starting with ``#`` are
+headers (written at the top of every rotated file) and are skipped. Values never contain
+spaces (the writer replaces them with ``_``). The events are listed in :data:`EVENTS`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+import polars as pl
+
+from hbtriage.errors import InputError
+from hbtriage.sources.base import EVENT_SCHEMA, InputFile, ReadResult, empty_events
+from hbtriage.sources.encoding import read_text
+
+KIND = "watch_log"
+HEADER_PREFIX = "# hbtriage-watch"
+FORMAT_VERSION = 1
+
+#: event name -> severity written in ``ReadResult.events.severity``.
+EVENTS: dict[str, str] = {
+    "started": "info",
+    "hb_rx": "info",
+    "hb_missed": "warning",
+    "suspicion_raised": "warning",
+    "suspicion_cleared": "info",
+    "tcp_disconnect": "warning",
+    "tcp_reconnect": "info",
+    "peer_restarted": "warning",
+    "peer_stopped": "info",
+    "stopped": "info",
+}
+
+_RECORD = (
+    r"^(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?)Z "
+    r"(?P<host>\S+) (?P<event>[a-z][a-z0-9_]*)(?: (?P<fields>.*))?$"
+)
+_RECORD_RE = re.compile(_RECORD)
+_PROTO_RE = r"(?:^| )proto=(\S+)"
+_MAX_WARNINGS = 20
+
+
+def format_ts(ts: datetime) -> str:
+    """``2026-11-27T10:00:01.234Z`` (UTC, milliseconds)."""
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    ts = ts.astimezone(UTC)
+    return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+
+
+def _clean(value: object) -> str:
+    text = f"{value:.4g}" if isinstance(value, float) else str(value)
+    text = text.replace("\r", " ").replace("\n", " ").strip().replace(" ", "_")
+    return text or "-"
+
+
+def format_record(ts: datetime, host: str, event: str, fields: Mapping[str, object]) -> str:
+    """One line (without newline) of the watch log."""
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", event):
+        raise ValueError(f"bad event name {event!r}")
+    parts = [format_ts(ts), _clean(host), event]
+    parts += [f"{k}={_clean(v)}" for k, v in fields.items()]
+    return " ".join(parts)
+
+
+def header_line(host: str) -> str:
+    return f"{HEADER_PREFIX} {FORMAT_VERSION} host={_clean(host)}"
+
+
+def parse_fields(text: str | None) -> dict[str, str]:
+    """``"proto=udp seq=4"`` -> ``{"proto": "udp", "seq": "4"}`` (tokens without ``=`` ignored)."""
+    out: dict[str, str] = {}
+    for token in (text or "").split():
+        key, sep, value = token.partition("=")
+        if sep:
+            out[key] = value
+    return out
+
+
+class WatchLogReader:
+    kind = KIND
+
+    def sniff(self, head: str, name: str) -> bool:
+        lines = [ln for ln in head.splitlines()[:50] if ln.strip()]
+        if not lines:
+            return False
+        if lines[0].startswith(HEADER_PREFIX):
+            return True
+        records = [ln for ln in lines if not ln.startswith("#")][:10]
+        hits = 0
+        for ln in records:
+            m = _RECORD_RE.match(ln)
+            if m and m.group("event") in EVENTS:
+                hits += 1
+        return hits > 0 and hits >= 0.8 * len(records)
+
+    def read(self, item: InputFile, text_encoding: str) -> ReadResult:
+        text, enc = read_text(item.path, text_encoding)
+        result = ReadResult(kind=KIND, encoding=enc, zone="UTC", offset_min=0, stream="watch")
+        lines = pl.Series("raw", text.splitlines(), dtype=pl.Utf8)
+        frame = pl.DataFrame({"raw": lines}).with_row_index("line", offset=1)
+        frame = frame.with_columns(pl.col("raw").str.strip_chars_end("\r"))
+        frame = frame.filter(pl.col("raw").str.strip_chars() != "")
+        frame = frame.filter(~pl.col("raw").str.starts_with("#"))
+        parsed = frame.with_columns(pl.col("raw").str.extract_groups(_RECORD).alias("g")).unnest(
+            "g"
+        )
+        parsed = parsed.with_columns(
+            pl.col("ts")
+            .str.strptime(pl.Datetime("ns"), "%Y-%m-%dT%H:%M:%S%.f", strict=False)
+            .alias("ts_local")
+        )
+        bad = parsed.filter(pl.col("ts_local").is_null())
+        good = parsed.filter(pl.col("ts_local").is_not_null())
+        if good.height == 0 and frame.height > 0:
+            first = bad.row(0, named=True)
+            raise InputError(
+                item.display,
+                int(first["line"]),
+                "a watch record '<ISO time>Z <host> <event> key=value ...'",
+                str(first["raw"])[:60],
+            )
+        for row in bad.head(_MAX_WARNINGS).iter_rows(named=True):
+            result.warnings.append(f"{item.display}:{row['line']}: not a watch record, skipped")
+        if bad.height > _MAX_WARNINGS:
+            result.warnings.append(f"... and {bad.height - _MAX_WARNINGS} more")
+
+        severity = pl.col("event").replace_strict(EVENTS, default="info", return_dtype=pl.Utf8)
+        message = (
+            pl.when(pl.col("fields").is_null() | (pl.col("fields") == ""))
+            .then(pl.col("event"))
+            .otherwise(pl.concat_str([pl.col("event"), pl.col("fields")], separator=" "))
+        )
+        events = good.select(
+            pl.col("ts_local"),
+            pl.lit(0, dtype=pl.Int32).alias("offset_min"),
+            pl.col("line").cast(pl.Int64),
+            severity.alias("severity"),
+            pl.col("fields").str.extract(_PROTO_RE, 1).fill_null("watch").alias("component"),
+            message.alias("message"),
+            pl.col("host").alias("node"),
+        ).cast(EVENT_SCHEMA)  # type: ignore[arg-type]
+        result.events = events if events.height else empty_events()
+        hosts = events.get_column("node").unique().to_list()
+        if len(hosts) == 1:
+            result.host = hosts[0]
+            result.host_reason = "host field of every watch record"
+        return result
+
+
+READER = WatchLogReader()

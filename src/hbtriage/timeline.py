@@ -1,0 +1,454 @@
+"""One model of everything that was read: events, counters and streams on UTC, per host.
+
+Readers give local times plus whatever they know of the zone.  Here each input is
+assigned to a host, each host gets a zone (``--tz`` > the host's perfmon header >
+offsets written in its logs > UTC, with a warning), and every row is put on UTC.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter as Tally
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import polars as pl
+
+from hbtriage.errors import UsageError
+from hbtriage.findings import HostInfo, InputInfo
+from hbtriage.sources.base import ConfigFact, InputFile, ReadResult
+
+UTC_TS = pl.Datetime("ns", "UTC")
+
+EVENTS_SCHEMA: dict[str, pl.DataType] = {
+    "host": pl.Utf8(),
+    "stream": pl.Utf8(),
+    "ts": UTC_TS,
+    "line": pl.Int64(),
+    "severity": pl.Utf8(),
+    "component": pl.Utf8(),
+    "message": pl.Utf8(),
+    "signature": pl.Utf8(),
+    "source": pl.Utf8(),
+}
+COUNTERS_SCHEMA: dict[str, pl.DataType] = {
+    "host": pl.Utf8(),
+    "object": pl.Utf8(),
+    "instance": pl.Utf8(),
+    "counter": pl.Utf8(),
+    "ts": UTC_TS,
+    "value": pl.Float64(),
+}
+
+# Folder names that say nothing about a host.
+_GENERIC_FOLDERS = re.compile(
+    r"^(logs?|perfmon|perf|counters?|config|snapshots?|bundle|data|tmp|temp|export|icm|cvp|"
+    r"pg|trace|traces|out|input|inputs|files?|collect(ed|ion)?|z\d+|\.)$",
+    re.IGNORECASE,
+)
+_LOG_KINDS_PRODUCT = {"cvp_log": "cvp", "icm_dumplog": "pg", "ciscolog": None}
+
+
+@dataclass
+class Timeline:
+    events: pl.DataFrame
+    counters: pl.DataFrame
+    streams: pl.DataFrame
+    config: dict[str, list[ConfigFact]] = field(default_factory=dict)
+    restarts: list[dict[str, object]] = field(default_factory=list)  # sequence resets etc.
+
+    @property
+    def hosts(self) -> list[str]:
+        names = set(self.events["host"].unique().to_list()) | set(
+            self.counters["host"].unique().to_list()
+        )
+        names |= set(self.config)
+        return sorted(n for n in names if n)
+
+    def shift_host(self, host: str, seconds: float) -> Timeline:
+        """The same timeline with ``host``'s clock moved by ``-seconds`` (skew correction)."""
+        delta = pl.duration(microseconds=int(round(seconds * 1e6)))
+        ev = self.events.with_columns(
+            pl.when(pl.col("host") == host).then(pl.col("ts") - delta).otherwise(pl.col("ts"))
+        )
+        ct = self.counters.with_columns(
+            pl.when(pl.col("host") == host).then(pl.col("ts") - delta).otherwise(pl.col("ts"))
+        )
+        st = self.streams.with_columns(
+            [
+                pl.when(pl.col("host") == host).then(pl.col(c) - delta).otherwise(pl.col(c))
+                for c in ("first", "last")
+            ]
+        )
+        return Timeline(ev, ct, st, self.config, self.restarts)
+
+
+def parse_tz_options(options: list[str]) -> dict[str | None, str]:
+    """``["HOST=Area/City", "Area/City"]`` -> {"HOST": zone, None: default zone} (validated)."""
+    out: dict[str | None, str] = {}
+    for opt in options:
+        host, sep, zone = opt.partition("=")
+        key: str | None = host.strip().upper() if sep else None
+        zone = (zone if sep else host).strip()
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise UsageError(
+                f"--tz {opt}: expected HOST=Area/City or Area/City with an IANA zone name "
+                f"(e.g. America/New_York), got {zone!r}"
+            ) from None
+        out[key] = zone
+    return out
+
+
+def parse_aliases(options: list[str]) -> dict[str, str]:
+    """``["CVP1-OLD=CVP1"]`` -> {"CVP1-OLD": "CVP1"} (upper-cased keys)."""
+    out: dict[str, str] = {}
+    for opt in options:
+        a, sep, b = opt.partition("=")
+        if not sep or not a.strip() or not b.strip():
+            raise UsageError(f"--host-alias {opt}: expected NAME=CANONICAL_NAME")
+        out[a.strip().upper()] = b.strip()
+    return out
+
+
+class _HostNames:
+    """Case-insensitive host identity with aliases; keeps the first spelling seen (perfmon first)."""
+
+    def __init__(self, aliases: dict[str, str]):
+        self.aliases = aliases
+        self.display: dict[str, str] = {}
+
+    def key(self, name: str) -> str:
+        name = name.strip()
+        target = self.aliases.get(name.upper(), name)
+        return target.upper()
+
+    def add(self, name: str) -> str:
+        k = self.key(name)
+        self.display.setdefault(k, self.aliases.get(name.upper(), name))
+        return self.display[k]
+
+    def known(self, name: str) -> str | None:
+        return self.display.get(self.key(name))
+
+
+def build(
+    items: list[tuple[InputFile, ReadResult]],
+    *,
+    tz: dict[str | None, str] | None = None,
+    aliases: dict[str, str] | None = None,
+) -> tuple[Timeline, list[InputInfo], list[HostInfo], list[str]]:
+    """Assign hosts, resolve zones, convert to UTC; returns the timeline and what was read."""
+    tz = tz or {}
+    names = _HostNames(aliases or {})
+    warnings: list[str] = []
+
+    # 1. Hosts named by perfmon first (their spelling wins), then by any content.
+    perf_folders: set[str] = set()
+    for item, res in items:
+        if res.counters is not None and res.counters.height:
+            for h in res.counters["host"].unique().sort().to_list():
+                names.add(h)
+            perf_folders.update(f.upper() for f in item.folder_hints[:1])
+    for _item, res in items:
+        if res.host and res.kind not in ("perfmon_csv", "sar"):
+            names.add(res.host)
+
+    # 2. Assign every non-counter input to a host.
+    assigned: dict[int, tuple[str, str]] = {}
+    claimed: set[str] = set()
+    pending: list[int] = []
+    for idx, (item, res) in enumerate(items):
+        if res.counters is not None and res.counters.height and res.events is None:
+            hosts = res.counters["host"].unique().sort().to_list()
+            assigned[idx] = (names.add(hosts[0]), "perfmon \\\\MACHINE prefix")
+            claimed.update(names.key(h) for h in hosts)
+            continue
+        folder = item.folder_hints[0] if item.folder_hints else None
+        if folder and not _GENERIC_FOLDERS.match(folder):
+            if names.known(folder):
+                assigned[idx] = (names.add(folder), f"folder {folder!r} is named like a known host")
+            elif folder.upper() in perf_folders:
+                assigned[idx] = (names.add(folder), f"folder {folder!r} holds a perfmon file")
+        if idx not in assigned and folder and folder.upper() in perf_folders:
+            host = _folder_perf_host(items, folder)
+            if host:
+                assigned[idx] = (names.add(host), f"folder {folder!r} holds {host}'s perfmon")
+        if idx not in assigned and res.host:
+            assigned[idx] = (names.add(res.host), res.host_reason or "named in the file's content")
+        if idx in assigned:
+            claimed.add(names.key(assigned[idx][0]))
+        else:
+            pending.append(idx)
+    for idx in pending:
+        item, res = items[idx]
+        product = _LOG_KINDS_PRODUCT.get(res.kind)
+        like = [d for k, d in names.display.items() if product and product.upper() in k]
+        unclaimed = [d for k, d in names.display.items() if k not in claimed]
+        if len(like) == 1:
+            assigned[idx] = (like[0], f"only known host named like a {product} server")
+        elif len(unclaimed) == 1:
+            assigned[idx] = (unclaimed[0], "the only known host with no other logs")
+        else:
+            folder = next((f for f in item.folder_hints if not _GENERIC_FOLDERS.match(f)), None)
+            name = folder or "UNKNOWN"
+            assigned[idx] = (names.add(name), "no host in content; named after its folder")
+            warnings.append(
+                f"{item.display}: could not tell which host wrote it; using {name!r} "
+                "(put each host's files in a folder named after the host, or use --host-alias)"
+            )
+
+    # 3. Zones per host.
+    host_zone: dict[str, tuple[str | None, str, str | None, int | None]] = {}
+    # host -> (zone label, source, iana zone or None, fixed offset or None)
+    perf_offsets: dict[str, tuple[int, str | None]] = {}
+    log_offsets: dict[str, Tally[int]] = {}
+    for idx, (_item, res) in enumerate(items):
+        host = assigned[idx][0]
+        if res.offset_min is not None and res.kind in ("perfmon_csv", "watch_counters"):
+            if res.counters is not None and res.counters.height:
+                for h in res.counters["host"].unique().to_list():
+                    perf_offsets.setdefault(names.add(h), (res.offset_min, res.zone))
+        if res.events is not None and res.events.height:
+            offs = res.events["offset_min"].drop_nulls()
+            if offs.len():
+                log_offsets.setdefault(host, Tally()).update(offs.to_list()[:: max(1, offs.len() // 500)])
+    all_hosts = set(names.display.values()) | {h for h, _ in assigned.values()}
+    for host in sorted(all_hosts):
+        zone = tz.get(host.upper()) or tz.get(None)
+        if zone:
+            host_zone[host] = (zone, "--tz", zone, None)
+        elif host in perf_offsets:
+            off, label = perf_offsets[host]
+            lab = f"{label} " if label else ""
+            host_zone[host] = (f"{lab}(UTC{_fmt_off(off)})", "perfmon header", None, off)
+        elif host in log_offsets:
+            off = log_offsets[host].most_common(1)[0][0]
+            host_zone[host] = (f"UTC{_fmt_off(off)}", "offsets written in its logs", None, off)
+        else:
+            host_zone[host] = ("UTC", "assumed UTC (no zone found; use --tz)", None, 0)
+
+    # 4. Convert and collect.
+    ev_parts: list[pl.DataFrame] = []
+    ct_parts: list[pl.DataFrame] = []
+    config: dict[str, list[ConfigFact]] = {}
+    restarts: list[dict[str, object]] = []
+    inputs: list[InputInfo] = []
+    needs_zone_warning: set[str] = set()
+    for idx, (item, res) in enumerate(items):
+        host, reason = assigned[idx]
+        info = InputInfo(
+            path=item.display,
+            kind=res.kind,
+            encoding=res.encoding,
+            host=host,
+            host_reason=reason,
+            stream=res.stream,
+            note=res.extra.get("note", "") if isinstance(res.extra.get("note"), str) else "",
+        )
+        if res.events is not None and res.events.height:
+            zlabel, zsource, iana, fixed = host_zone[host]
+            ev = _to_utc(res.events, iana, fixed)
+            ev = ev.select(
+                pl.lit(host).alias("host"),
+                pl.lit(res.stream or res.kind).alias("stream"),
+                pl.col("ts"),
+                pl.col("line"),
+                pl.col("severity"),
+                pl.col("component"),
+                pl.col("message"),
+                pl.lit(None, pl.Utf8).alias("signature"),
+                pl.lit(item.display).alias("source"),
+            ).filter(pl.col("ts").is_not_null())
+            stated = res.events["offset_min"].null_count() < res.events.height
+            info.zone = zlabel if not stated or zsource == "--tz" else "offsets in each line"
+            info.zone_source = zsource if not stated else "the file's own UTC offsets"
+            if not stated and zsource.startswith("assumed"):
+                needs_zone_warning.add(host)
+            info.records = ev.height
+            if ev.height:
+                info.first, info.last = ev["ts"].min(), ev["ts"].max()  # type: ignore[assignment]
+            ev_parts.append(ev)
+        if res.counters is not None and res.counters.height:
+            rows = res.counters.with_columns(
+                pl.col("host").map_elements(names.add, return_dtype=pl.Utf8)
+                if res.counters["host"].n_unique() > 1
+                else pl.lit(names.add(res.counters["host"][0])).alias("host")
+            )
+            per_host = []
+            for h, part in rows.group_by("host", maintain_order=True):
+                hname = str(h[0])
+                zlabel, zsource, iana, fixed = host_zone[hname]
+                if zsource != "--tz" and res.offset_min is not None:
+                    iana, fixed = None, res.offset_min
+                    zlabel, zsource = host_zone[hname][0], "perfmon header"
+                per_host.append(_to_utc(part, iana, fixed).select(list(COUNTERS_SCHEMA)))
+                info.zone, info.zone_source = zlabel, zsource
+                if zsource.startswith("assumed"):
+                    needs_zone_warning.add(hname)
+            ct = pl.concat(per_host)
+            info.records = ct.height
+            info.first, info.last = ct["ts"].min(), ct["ts"].max()  # type: ignore[assignment]
+            ct_parts.append(ct)
+        if res.config:
+            config.setdefault(host, []).extend(res.config)
+            info.records = len(res.config)
+        for r in res.extra.get("restarts", []) or []:
+            restarts.append({**r, "host": host, "source": item.display})
+        inputs.append(info)
+        warnings.extend(res.warnings)
+    for host in sorted(needs_zone_warning):
+        warnings.append(
+            f"host {host}: no time zone found (no perfmon header, no offsets in its logs); "
+            f"times taken as UTC — pass --tz {host}=Area/City if that is wrong"
+        )
+
+    events = pl.concat(ev_parts) if ev_parts else pl.DataFrame(schema=EVENTS_SCHEMA)
+    events = _merge_rotated(events)
+    counters = pl.concat(ct_parts) if ct_parts else pl.DataFrame(schema=COUNTERS_SCHEMA)
+    counters = _difference_cumulative(counters)
+    streams = _streams(events, items, assigned)
+    hosts = _host_infos(all_hosts, host_zone, inputs, events, counters)
+    tl = Timeline(events, counters, streams, config, restarts)
+    return tl, inputs, hosts, warnings
+
+
+def _folder_perf_host(items: list[tuple[InputFile, ReadResult]], folder: str) -> str | None:
+    for item, res in items:
+        if item.folder_hints[:1] == [folder] and res.counters is not None and res.counters.height:
+            return str(res.counters["host"][0])
+    return None
+
+
+def _fmt_off(minutes: int) -> str:
+    sign = "+" if minutes >= 0 else "-"
+    m = abs(minutes)
+    return f"{sign}{m // 60:02d}:{m % 60:02d}"
+
+
+def _to_utc(df: pl.DataFrame, iana: str | None, fixed: int | None) -> pl.DataFrame:
+    """Local naive ``ts_local`` (+ optional per-row ``offset_min``) -> ``ts`` in UTC."""
+    if iana:
+        by_zone = (
+            pl.col("ts_local")
+            .dt.replace_time_zone(iana, ambiguous="earliest", non_existent="null")
+            .dt.convert_time_zone("UTC")
+        )
+    else:
+        by_zone = (pl.col("ts_local") - pl.duration(minutes=fixed or 0)).dt.replace_time_zone("UTC")
+    stated = (pl.col("ts_local") - pl.duration(minutes=pl.col("offset_min"))).dt.replace_time_zone(
+        "UTC"
+    )
+    if "offset_min" in df.columns:
+        expr = pl.when(pl.col("offset_min").is_not_null()).then(stated).otherwise(by_zone)
+    else:
+        expr = by_zone
+    return df.with_columns(expr.dt.cast_time_unit("ns").alias("ts"))
+
+
+def _merge_rotated(events: pl.DataFrame) -> pl.DataFrame:
+    """Rotated files of one stream: sort by time and drop lines present in two files."""
+    if events.is_empty():
+        return events
+    before = events.height
+    events = events.unique(subset=["host", "stream", "ts", "message"], keep="first", maintain_order=True)
+    _ = before - events.height
+    return events.sort(["host", "stream", "ts", "source", "line"])
+
+
+def _difference_cumulative(counters: pl.DataFrame) -> pl.DataFrame:
+    """Raw counts since boot -> increase per sample; a decrease (reboot) gives null."""
+    if counters.is_empty():
+        return counters
+    from hbtriage.counter_names import semantics
+
+    pairs = counters.select("object", "counter").unique()
+    cumulative = [
+        (o, c) for o, c in pairs.iter_rows() if semantics(str(o), str(c)) == "cumulative"
+    ]
+    counters = counters.unique(subset=["host", "object", "instance", "counter", "ts"], keep="first")
+    counters = counters.sort(["host", "object", "instance", "counter", "ts"])
+    if not cumulative:
+        return counters
+    is_cum = pl.lit(False)
+    for o, c in cumulative:
+        is_cum = is_cum | ((pl.col("object") == o) & (pl.col("counter") == c))
+    diff = pl.col("value").diff().over(["host", "object", "instance", "counter"])
+    return counters.with_columns(
+        pl.when(is_cum)
+        .then(pl.when(diff >= 0).then(diff).otherwise(None))
+        .otherwise(pl.col("value"))
+        .alias("value")
+    )
+
+
+def _streams(
+    events: pl.DataFrame,
+    items: list[tuple[InputFile, ReadResult]],
+    assigned: dict[int, tuple[str, str]],
+) -> pl.DataFrame:
+    if events.is_empty():
+        return pl.DataFrame(
+            schema={
+                "host": pl.Utf8,
+                "stream": pl.Utf8,
+                "kind": pl.Utf8,
+                "first": UTC_TS,
+                "last": UTC_TS,
+                "lines": pl.Int64,
+                "cadence_s": pl.Float64,
+            }
+        )
+    kinds = {
+        (assigned[i][0], res.stream or res.kind): res.kind
+        for i, (_item, res) in enumerate(items)
+        if res.events is not None
+    }
+    st = events.group_by(["host", "stream"], maintain_order=True).agg(
+        pl.col("ts").min().alias("first"),
+        pl.col("ts").max().alias("last"),
+        pl.len().cast(pl.Int64).alias("lines"),
+        (pl.col("ts").diff().dt.total_nanoseconds().median() / 1e9).alias("cadence_s"),
+    )
+    return st.with_columns(
+        pl.struct("host", "stream")
+        .map_elements(lambda s: kinds.get((s["host"], s["stream"]), "log"), return_dtype=pl.Utf8)
+        .alias("kind")
+    ).select("host", "stream", "kind", "first", "last", "lines", "cadence_s")
+
+
+def _host_infos(
+    all_hosts: set[str],
+    host_zone: dict[str, tuple[str | None, str, str | None, int | None]],
+    inputs: list[InputInfo],
+    events: pl.DataFrame,
+    counters: pl.DataFrame,
+) -> list[HostInfo]:
+    out = []
+    perf_hosts = set(counters["host"].unique().to_list()) if counters.height else set()
+    log_hosts = set(events["host"].unique().to_list()) if events.height else set()
+    for host in sorted(all_hosts):
+        mine = [i for i in inputs if i.host == host]
+        firsts = [i.first for i in mine if i.first is not None]
+        lasts = [i.last for i in mine if i.last is not None]
+        out.append(
+            HostInfo(
+                name=host,
+                zone=host_zone[host][0],
+                zone_source=host_zone[host][1],
+                inputs=len(mine),
+                has_perfmon=host in perf_hosts,
+                has_logs=host in log_hosts,
+                first=min(firsts) if firsts else None,
+                last=max(lasts) if lasts else None,
+            )
+        )
+    return out
+
+
+def to_datetime(value: object) -> datetime:
+    """A polars scalar timestamp as an aware datetime."""
+    assert isinstance(value, datetime)
+    return value

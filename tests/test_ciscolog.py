@@ -1,0 +1,165 @@
+"""Cisco Log reader (``dumplog /ciscoLog`` output and ICM syslog)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hbtriage.errors import InputError
+from hbtriage.sources.base import EVENT_SCHEMA, InputFile
+from hbtriage.sources.ciscolog import READER
+from hbtriage.sources.encoding import read_head
+
+FIX = Path(__file__).parent / "fixtures"
+PIM1 = FIX / "ciscolog" / "pim1_ciscolog.txt"
+
+
+def _read(path: Path):
+    return READER.read(InputFile(display=path.name, path=str(path)), "utf-8")
+
+
+def _write(tmp_path: Path, text: str, name: str = "rtr.txt") -> Path:
+    p = tmp_path / name
+    p.write_bytes(text.encode("utf-8"))
+    return p
+
+
+def test_fixture_fields() -> None:
+    r = _read(PIM1)
+    ev = r.events
+    assert dict(ev.schema) == EVENT_SCHEMA
+    assert (r.kind, r.host, r.host_reason, r.zone) == ("ciscolog", "PG1A", "Cisco Log HOST field", "+0000")
+    assert r.stream == "ciscolog"  # two processes (pim1, opc) in one file
+    assert ev.height == 8
+    assert ev["component"].to_list() == ["pim1", "pim1", "pim1", "opc", "pim1", "pim1", "opc", "pim1"]
+    assert ev["severity"].to_list()[:4] == ["info", "error", "error", "warning"]
+    assert ev["offset_min"].unique().to_list() == [0]
+    assert ev["ts_local"][1] == dt.datetime(2013, 3, 30, 0, 36, 57, 328000)
+    assert ev["message"][2] == "TCP connection to VRU has been broken."
+    # <PRI> prefix, APPNAME-SEV-MSGID header, and a continuation line.
+    assert ev["message"][7] == "VRU session open;\n  GED-125 version 9 negotiated."
+    assert ev["line"][7] == 8
+
+
+def test_sequence_reset_is_reported_as_restart() -> None:
+    r = _read(PIM1)
+    assert r.extra["restarts"] == [
+        {
+            "line": 5,
+            "ts_local": "2013-03-30T00:40:10.500",
+            "offset_min": 0,
+            "node": "PG1A",
+            "component": "pim1",
+            "seq": 0,
+            "previous_seq": 122,
+        }
+    ]
+    assert r.events.height == 8  # restarts add no rows
+
+
+def test_doc_examples_and_one_digit_day(tmp_path: Path) -> None:
+    p = _write(
+        tmp_path,
+        "10: CICMRGRA: Feb 8 2007 05:37:44.658 +0000: %ICM_Router_ProcessSynchronization: "
+        "[comp=Router-A][pname=rtr][iid=acme][sev=info]: MDS is in service.\n"
+        "12: host.example.com: *Jun 13 2003 23:11:52.454 UTC: %BACC-4-BAD_REQUEST: "
+        "%[pname.orig=rdu][comp=parser]: Bad request received.\n"
+        "13: host.example.com: Jun 13 2003 23:11:53.000 -0700: %ICM_Router-3-FF: no tags here\n",
+    )
+    r = _read(p)
+    ev = r.events
+    assert ev["component"].to_list() == ["rtr", "rdu", "ICM_Router"]
+    assert ev["severity"].to_list() == ["info", "4", "3"]
+    assert ev["node"].to_list() == ["CICMRGRA", "host.example.com", "host.example.com"]
+    assert ev["message"].to_list() == ["MDS is in service.", "Bad request received.", "no tags here"]
+    assert ev["ts_local"][0] == dt.datetime(2007, 2, 8, 5, 37, 44, 658000)
+    assert ev["offset_min"].to_list() == [0, 0, -420]
+    assert r.extra["restarts"] == []
+
+
+def test_sniff_leaves_cvp_to_cvp_reader() -> None:
+    h, _ = read_head(str(PIM1))
+    assert READER.sniff(h, PIM1.name)
+    for other in [
+        FIX / "cvp_log" / "Error.2013-03-30.log",
+        FIX / "cvp_log" / "CVP.2013-03-30.log",
+        FIX / "icm_dumplog" / "pim1.txt",
+        FIX / "loghub" / "Linux_2k.log",
+        FIX / "loghub" / "Zookeeper_2k.log",
+        *sorted((FIX / "perfmon").glob("*.csv")),
+    ]:
+        h, _ = read_head(str(other))
+        assert not READER.sniff(h, other.name), other.name
+
+
+def test_garbage_and_empty(tmp_path: Path) -> None:
+    p = tmp_path / "empty.txt"
+    p.write_bytes(b"")
+    with pytest.raises(InputError) as info:
+        READER.read(InputFile(display="empty.txt", path=str(p)), "utf-8")
+    assert info.value.found == "an empty file"
+    p.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 10)
+    with pytest.raises(InputError):
+        READER.read(InputFile(display="empty.txt", path=str(p)), "cp1252")
+
+
+# --- property tests -------------------------------------------------------------------------
+
+_text = st.text(
+    alphabet=st.characters(blacklist_characters="\n\r", blacklist_categories=("Cs",)), max_size=40
+).map(str.strip)
+_message = st.one_of(_text, st.just("<script>x</script>"), st.just("回線断"))
+_record = st.tuples(
+    st.integers(min_value=0, max_value=3 * 24 * 3600 * 1000),
+    st.sampled_from(["pim1", "opc", "rtr"]),
+    st.sampled_from(["info", "error", "warning"]),
+    _message,
+    st.lists(_text.filter(bool), max_size=2),
+    st.booleans(),  # restart before this record
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(records=st.lists(_record, min_size=1, max_size=20))
+def test_roundtrip_property(tmp_path: Path, records: list) -> None:
+    t = dt.datetime(2013, 12, 31, 20, 0, 0)
+    seqs: dict[str, int] = {}
+    out, expected, restarts, line = [], [], [], 1
+    for step, proc, sev, msg, conts, restart in records:
+        t += dt.timedelta(milliseconds=step)
+        if restart and seqs.get(proc, 0) > 0:
+            seqs[proc] = 0
+            restarts.append(line)
+        seq = seqs.get(proc, 0)
+        seqs[proc] = seq + 1
+        out.append(
+            f"{seq}: PG1A: {t:%b} {t.day} {t.year} {t:%H:%M:%S}.{t.microsecond // 1000:03d} +0000: "
+            f"%ICM_PG_X: [comp=PG-A][pname={proc}][iid=acme][sev={sev}]: {msg}"
+        )
+        out.extend("  " + c for c in conts)
+        body = "\n".join([msg, *("  " + c for c in conts)]).rstrip()
+        expected.append((t, line, proc, sev, body))
+        line += 1 + len(conts)
+    r = _read(_write(tmp_path, "\n".join(out) + "\n"))
+    cols = ("ts_local", "line", "component", "severity", "message")
+    assert list(zip(*(r.events[c] for c in cols), strict=True)) == expected
+    assert [x["line"] for x in r.extra["restarts"]] == restarts
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    blob=st.one_of(st.text(max_size=300), st.binary(max_size=300).map(lambda b: b.decode("latin-1"))),
+    valid_first=st.booleans(),
+)
+def test_arbitrary_text_never_crashes(tmp_path: Path, blob: str, valid_first: bool) -> None:
+    READER.sniff(blob, "x")
+    head = "1: H: Feb 8 2007 05:37:44.658 +0000: %ICM_X: [pname=rtr]: " if valid_first else ""
+    try:
+        r = _read(_write(tmp_path, head + blob))
+    except InputError:
+        return
+    assert dict(r.events.schema) == EVENT_SCHEMA
