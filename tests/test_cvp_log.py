@@ -45,7 +45,9 @@ def test_cvp_log_without_prefix() -> None:
     assert row["message"].startswith("LOGMSG_ICM_SS_GENERAL_INFO: Lost 2 consecutive VRU PIM")
     # The continuation line belongs to the IVR record above it.
     call = ev.filter(pl.col("line") == 4)["message"][0]
-    assert call.endswith("\nGenerated VXML from template 'GetDigits.template' for client: 192.0.2.39 clientType: IOS")
+    assert call.endswith(
+        "\nGenerated VXML from template 'GetDigits.template' for client: 192.0.2.39 clientType: IOS"
+    )
     # The silence of the incident: 19:36:46.531 -> 19:36:57.328.
     gap = ev["ts_local"][3] - ev["ts_local"][2]
     assert gap == dt.timedelta(seconds=10, microseconds=797000)
@@ -150,7 +152,9 @@ def test_huge_line_does_not_crash(tmp_path: Path) -> None:
 _text = st.text(
     alphabet=st.characters(blacklist_characters="\n\r", blacklist_categories=("Cs",)), max_size=40
 ).map(str.strip)
-_message = st.one_of(_text, st.just("<script>alert(1)</script> [id:2006]"), st.just("ハートビート消失"))
+_message = st.one_of(
+    _text, st.just("<script>alert(1)</script> [id:2006]"), st.just("ハートビート消失")
+)
 _record = st.tuples(
     st.integers(min_value=0, max_value=400 * 24 * 3600 * 1000),
     st.sampled_from(["-0500", "-0400", "+0000", "+0930"]),
@@ -162,7 +166,9 @@ _record = st.tuples(
 )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(records=st.lists(_record, min_size=1, max_size=20))
 def test_roundtrip_property(tmp_path: Path, records: list) -> None:
     t = dt.datetime(2012, 12, 30, 23, 0, 0)
@@ -193,9 +199,13 @@ def test_roundtrip_property(tmp_path: Path, records: list) -> None:
     assert r.warnings == []
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
-    blob=st.one_of(st.text(max_size=300), st.binary(max_size=300).map(lambda b: b.decode("latin-1"))),
+    blob=st.one_of(
+        st.text(max_size=300), st.binary(max_size=300).map(lambda b: b.decode("latin-1"))
+    ),
     valid_first=st.booleans(),
 )
 def test_arbitrary_text_never_crashes(tmp_path: Path, blob: str, valid_first: bool) -> None:

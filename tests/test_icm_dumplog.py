@@ -197,7 +197,9 @@ _record = st.tuples(
 )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(records=st.lists(_record, min_size=1, max_size=25))
 def test_roundtrip_property(tmp_path: Path, records: list) -> None:
     t = dt.datetime(2013, 3, 30, 0, 0, 0)
@@ -223,8 +225,14 @@ def test_roundtrip_property(tmp_path: Path, records: list) -> None:
     assert r.warnings == []
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(blob=st.one_of(st.text(max_size=300), st.binary(max_size=300).map(lambda b: b.decode("latin-1"))))
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    blob=st.one_of(
+        st.text(max_size=300), st.binary(max_size=300).map(lambda b: b.decode("latin-1"))
+    )
+)
 def test_arbitrary_text_never_crashes(tmp_path: Path, blob: str) -> None:
     READER.sniff(blob, "x.txt")
     p = _write(tmp_path, blob, "x.txt")

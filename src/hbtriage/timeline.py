@@ -146,12 +146,13 @@ def build(
     warnings: list[str] = []
 
     # 1. Hosts named by perfmon first (their spelling wins), then by any content.
-    perf_folders: set[str] = set()
+    perf_folders: dict[str, set[str]] = {}  # folder -> hosts whose perfmon it holds
     for item, res in items:
         if res.counters is not None and res.counters.height:
             for h in res.counters["host"].unique().sort().to_list():
-                names.add(h)
-            perf_folders.update(f.upper() for f in item.folder_hints[:1])
+                shown = names.add(h)
+                for f in item.folder_hints[:1]:
+                    perf_folders.setdefault(f.upper(), set()).add(shown)
     for _item, res in items:
         if res.host and res.kind not in ("perfmon_csv", "sar"):
             names.add(res.host)
@@ -170,12 +171,10 @@ def build(
         if folder and not _GENERIC_FOLDERS.match(folder):
             if names.known(folder):
                 assigned[idx] = (names.add(folder), f"folder {folder!r} is named like a known host")
-            elif folder.upper() in perf_folders:
-                assigned[idx] = (names.add(folder), f"folder {folder!r} holds a perfmon file")
-        if idx not in assigned and folder and folder.upper() in perf_folders:
-            host = _folder_perf_host(items, folder)
-            if host:
-                assigned[idx] = (names.add(host), f"folder {folder!r} holds {host}'s perfmon")
+        owners = perf_folders.get(folder.upper(), set()) if folder else set()
+        if idx not in assigned and len(owners) == 1:
+            host = next(iter(owners))
+            assigned[idx] = (host, f"folder {folder!r} holds {host}'s perfmon")
         if idx not in assigned and res.host:
             assigned[idx] = (names.add(res.host), res.host_reason or "named in the file's content")
         if idx in assigned:
@@ -313,13 +312,6 @@ def build(
     hosts = _host_infos(all_hosts, host_zone, inputs, events, counters)
     tl = Timeline(events, counters, streams, config, restarts)
     return tl, inputs, hosts, warnings
-
-
-def _folder_perf_host(items: list[tuple[InputFile, ReadResult]], folder: str) -> str | None:
-    for item, res in items:
-        if item.folder_hints[:1] == [folder] and res.counters is not None and res.counters.height:
-            return str(res.counters["host"][0])
-    return None
 
 
 def _fmt_off(minutes: int) -> str:

@@ -27,7 +27,7 @@ def counter_anomalies(timeline: Timeline, catalog: Catalog) -> list[Signal]:
         schema_overrides={"floor": pl.Float64},
     )
     keys = ["host", "object", "instance", "counter"]
-    d = ct.join(rules, on=["object", "counter"], how="inner").filter(pl.col("value").is_not_null())
+    d = ct.join(rules, on=["object", "counter"], how="inner").filter(pl.col("value").is_not_null() & pl.col("value").is_finite())
     if d.is_empty():
         return []
     d = d.with_columns(pl.col("value").median().over(keys).alias("baseline"))

@@ -92,7 +92,9 @@ def long_line_warnings(df: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[int, 
     long = df.filter(pl.col("_len") > MAX_LINE_CHARS)
     items = [
         (int(n), f"line of {int(k):,} characters cut to {MAX_LINE_CHARS:,}")
-        for n, k in zip(long["line"].head(MAX_WARNINGS + 1), long["_len"].head(MAX_WARNINGS + 1), strict=True)
+        for n, k in zip(
+            long["line"].head(MAX_WARNINGS + 1), long["_len"].head(MAX_WARNINGS + 1), strict=True
+        )
     ]
     if long.height > len(items):
         items.extend([(0, "")] * (long.height - len(items)))  # counted in the summary only
@@ -127,7 +129,7 @@ def month_number(expr: pl.Expr, *, full: bool = False) -> pl.Expr:
 
 
 def iso_date(year: pl.Expr, month: pl.Expr, day: pl.Expr) -> pl.Expr:
-    """"YYYY-MM-DD" from string parts (day may be 1 or 2 digits)."""
+    """ "YYYY-MM-DD" from string parts (day may be 1 or 2 digits)."""
     return pl.concat_str([year, pl.lit("-"), month, pl.lit("-"), day.str.zfill(2)])
 
 
@@ -148,7 +150,7 @@ def make_ts(date: pl.Expr, hms: pl.Expr, frac: pl.Expr | None = None) -> pl.Expr
 
 
 def offset_minutes(expr: pl.Expr) -> pl.Expr:
-    """"-0500" / "+09:00" / "Z" / "UTC" / "GMT" → minutes east of UTC (Int32), else null."""
+    """ "-0500" / "+09:00" / "Z" / "UTC" / "GMT" → minutes east of UTC (Int32), else null."""
     parts = expr.str.extract_groups(r"^(?P<sign>[+-])(?P<hh>[0-9]{2}):?(?P<mm>[0-9]{2})$")
     hh = parts.struct.field("hh").cast(pl.Int32, strict=False)
     mm = parts.struct.field("mm").cast(pl.Int32, strict=False)

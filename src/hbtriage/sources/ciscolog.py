@@ -63,7 +63,19 @@ class CiscoLogReader:
         )
         records, orphans = L.assemble(
             parts,
-            fields=["seq", "node", "mon", "day", "year", "hms", "frac", "zone", "app", "sev", "mnem"],
+            fields=[
+                "seq",
+                "node",
+                "mon",
+                "day",
+                "year",
+                "hms",
+                "frac",
+                "zone",
+                "app",
+                "sev",
+                "mnem",
+            ],
         )
         if records.height == 0:
             raise L.no_records(

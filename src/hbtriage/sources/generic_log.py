@@ -189,7 +189,11 @@ def _timestamps(records: pl.DataFrame, family: str, path: str) -> tuple[pl.DataF
     month = L.month_number(pl.col("mon")).cast(pl.Int32)
     records = records.with_columns(month.alias("_m"))
     records = records.with_columns(
-        (pl.col("_m") < pl.col("_m").shift(1) - 6).fill_null(False).cast(pl.Int32).cum_sum().alias("_y")
+        (pl.col("_m") < pl.col("_m").shift(1) - 6)
+        .fill_null(False)
+        .cast(pl.Int32)
+        .cum_sum()
+        .alias("_y")
     )
     last = records.filter(pl.col("_m").is_not_null()).tail(1)
     year_last = anchor.year

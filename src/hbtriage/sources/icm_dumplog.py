@@ -106,7 +106,9 @@ class IcmDumplogReader:
             fallback = first_date[0] - dt.timedelta(days=1)
         else:
             fallback = _mtime_date(item.path)
-            items.append((0, "no 'Events from <date>' line; dates taken from the file's modified time"))
+            items.append(
+                (0, "no 'Events from <date>' line; dates taken from the file's modified time")
+            )
         records = records.with_columns(pl.col("date").fill_null(pl.lit(fallback, dtype=pl.Date)))
 
         # Time of day going back by > 12 h inside one date segment = midnight passed.

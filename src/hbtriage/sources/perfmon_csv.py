@@ -47,7 +47,7 @@ _PDH_RE = re.compile(r'^\ufeff?\s*"?\(PDH-CSV 4\.0\)')
 _ZONE_BIAS_RE = re.compile(r"^\((.*)\)\s*\((-?\d+)\)\s*$", re.S)
 _ZONE_ONLY_RE = re.compile(r"^\((.*)\)\s*$", re.S)
 _PATH_RE = re.compile(r"^\\\\([^\\]+)\\(.+)\\([^\\]+)$", re.S)
-_NUMBER_START_RE = re.compile(r'^\s*"?\d')
+_BLANKS = ["", " ", "  "]  # perfmon writes " " for a sample it has no value for
 
 # Timestamp spellings seen in exports, the perfmon one first; the one parsing most rows wins
 # (so day/month order is decided per file, never per row).
@@ -327,6 +327,7 @@ def parse_text(text: str, display: str, encoding: str | None = None) -> ReadResu
         infer_schema=False,
         columns=[c.index for c in columns],
         truncate_ragged_lines=True,
+        null_values=_BLANKS,
     )
     if wide.height == span.height:
         wide = wide.filter(span["good"])
@@ -340,39 +341,44 @@ def parse_text(text: str, display: str, encoding: str | None = None) -> ReadResu
             infer_schema=False,
             columns=[c.index for c in columns],
             truncate_ragged_lines=True,
+            null_values=_BLANKS,
         )
     del payload
     wide.columns = [f"c{c.index}" for c in columns]  # polars keeps file order; so do we
-    text_cells = pl.all().str.strip_chars()
-    if delim != ",":  # German Excel: decimal comma
-        text_cells = text_cells.str.replace(",", ".", literal=True)
-    numbers = wide.select(text_cells.cast(pl.Float64, strict=False))
-    junk = (
-        wide.select(
-            (pl.all().str.strip_chars().fill_null("") != "").sum()
-        ).sum_horizontal().item()
-        - numbers.select(pl.all().is_not_null().sum()).sum_horizontal().item()
-    )
-    if junk:
-        warnings.append(f"{display}: {junk} cells were not numbers; kept as missing")
-    long = numbers.with_columns(ts_local=frame.filter(pl.col("good"))["ts_local"]).unpivot(
-        index="ts_local", variable_name="col", value_name="value"
-    )
+    numbers = wide.select(pl.all().cast(pl.Float64, strict=False))
+    # Null counts are metadata: only a column with a cell that failed to parse is looked at
+    # again (padded numbers, German decimal commas), so the common case stays one cast.
+    retry = [
+        name
+        for name in wide.columns
+        if numbers[name].null_count() > wide[name].null_count()
+    ]
+    if retry:
+        fixed = pl.col(retry).str.strip_chars()
+        if delim != ",":  # German Excel: decimal comma
+            fixed = fixed.str.replace(",", ".", literal=True)
+        numbers = numbers.with_columns(wide.select(fixed.cast(pl.Float64, strict=False)))
+        junk = sum(numbers[n].null_count() - wide[n].null_count() for n in retry)
+        if junk:
+            warnings.append(f"{display}: {junk} cells were not numbers; kept as missing")
+    # Wide -> long, column after column (an explicit unpivot): each kept column becomes one
+    # block of n_good rows; the names are gathered by block index instead of a string join.
+    ts = frame.filter(pl.col("good"))["ts_local"]
     names = pl.DataFrame(
         {
-            "col": [f"c{c.index}" for c in columns],
             "host": [c.host for c in columns],
             "object": [c.object for c in columns],
             "instance": [c.instance for c in columns],
             "counter": [c.counter for c in columns],
-        }
+        },
+        schema={k: pl.Utf8 for k in ("host", "object", "instance", "counter")},
     )
-    result.counters = (
-        long.join(names, on="col", how="left", maintain_order="left")
-        .with_columns(offset_min=pl.lit(None, dtype=pl.Int32))
-        .select(list(COUNTER_SCHEMA))
-        .cast(COUNTER_SCHEMA)  # type: ignore[arg-type]
-    )
+    block = pl.int_range(0, n_good * len(columns), eager=True, dtype=pl.Int64) // n_good
+    result.counters = names[block].with_columns(
+        ts_local=pl.concat([ts] * len(columns), rechunk=True),
+        offset_min=pl.lit(None, dtype=pl.Int32),
+        value=pl.concat(numbers.get_columns(), rechunk=True),
+    ).select(list(COUNTER_SCHEMA))
     return result
 
 

@@ -1,0 +1,181 @@
+"""Judge configuration facts (netsh, systeminfo, ndis.sys version, NIC properties) per host.
+
+The texts, titles and references live in ``catalog/config_checks.toml``; this module only
+decides *whether* a finding applies and fills the template placeholders.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hbtriage.errors import CatalogError
+from hbtriage.findings import ConfigFinding
+from hbtriage.sources.base import ConfigFact
+
+#: Ndis.sys version shipped by the Windows Server 2003 SP2 UDP/DPC hotfix (x86, x64, IA-64).
+NDIS_FIXED_VERSION = "5.2.3790.4524"
+
+_ARCH_NAMES = {"x86": "x86", "x64": "x64", "ia64": "IA-64"}
+
+
+@dataclass(frozen=True)
+class FindingText:
+    id: str
+    title: str
+    title_ja: str
+    detail: str
+    detail_ja: str
+    references: tuple[str, ...]
+
+
+def _catalog_path() -> Path:
+    return Path(__file__).resolve().parent.parent / "catalog" / "config_checks.toml"
+
+
+def load_texts(path: Path | None = None) -> dict[str, FindingText]:
+    """Finding texts by id from ``config_checks.toml``; raises :class:`CatalogError` when malformed."""
+    path = path or _catalog_path()
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise CatalogError(str(path), None, f"cannot load: {exc}") from exc
+    texts: dict[str, FindingText] = {}
+    for entry in doc.get("finding", []):
+        fid = entry.get("id")
+        missing = [k for k in ("id", "title", "title_ja", "detail", "detail_ja", "references") if not entry.get(k)]
+        if missing:
+            raise CatalogError(str(path), fid, f"missing {', '.join(missing)}")
+        if fid in texts:
+            raise CatalogError(str(path), fid, "duplicate id")
+        texts[fid] = FindingText(
+            id=fid,
+            title=entry["title"],
+            title_ja=entry["title_ja"],
+            detail=entry["detail"],
+            detail_ja=entry["detail_ja"],
+            references=tuple(entry["references"]),
+        )
+    unknown = set(_CHECKS) - set(texts)
+    if unknown:
+        raise CatalogError(str(path), sorted(unknown)[0], "check has no catalog entry")
+    return texts
+
+
+def version_tuple(text: str) -> tuple[int, ...] | None:
+    """``"5.2.3790.3959"`` -> ``(5, 2, 3790, 3959)``; None when it is not a dotted number."""
+    parts = text.strip().split(".")
+    if not parts or not all(p.isdigit() for p in parts):
+        return None
+    return tuple(int(p) for p in parts)
+
+
+def _values(facts: list[ConfigFact], key: str) -> list[ConfigFact]:
+    return [f for f in facts if f.key == key]
+
+
+def _first(facts: list[ConfigFact], key: str) -> str | None:
+    found = _values(facts, key)
+    return found[0].value if found else None
+
+
+def _join(items: list[str]) -> str:
+    return "; ".join(dict.fromkeys(items))
+
+
+def _rss_disabled(facts: list[ConfigFact]) -> dict[str, str] | None:
+    off = [f for f in _values(facts, "rss") if f.value == "disabled"]
+    if not off:
+        return None
+    return {"sources": _join([f.detail or "rss=disabled" for f in off])}
+
+
+def _chimney_enabled(facts: list[ConfigFact]) -> dict[str, str] | None:
+    on = [f for f in _values(facts, "chimney") if f.value in {"enabled", "automatic"}]
+    if not on:
+        return None
+    value = "enabled" if any(f.value == "enabled" for f in on) else "automatic"
+    return {"value": value, "sources": _join([f.detail or f"chimney={f.value}" for f in on])}
+
+
+def _tcp_offload_enabled(facts: list[ConfigFact]) -> dict[str, str] | None:
+    on = [f for f in _values(facts, "tcp_offload") if f.value == "enabled"]
+    if not on:
+        return None
+    return {"items": _join([f.detail or "offload enabled" for f in on])}
+
+
+def _is_server_2003(facts: list[ConfigFact]) -> bool:
+    os_name = (_first(facts, "os") or "").lower()
+    os_version = _first(facts, "os_version") or ""
+    return "2003" in os_name or os_version.startswith("5.2.")
+
+
+def _ndis_hotfix_missing(facts: list[ConfigFact]) -> dict[str, str] | None:
+    if not _is_server_2003(facts) or _first(facts, "service_pack") != "2":
+        return None
+    fixed = version_tuple(NDIS_FIXED_VERSION)
+    assert fixed is not None
+    versions = [(v, f.value) for f in _values(facts, "ndis_version") if (v := version_tuple(f.value)) is not None]
+    # Only versions of the Server 2003 line are comparable with the hotfix build.
+    versions = [(v, raw) for v, raw in versions if v[:3] == fixed[:3]]
+    if not versions:
+        return None
+    newest, raw = max(versions)
+    if newest >= fixed:
+        return None
+    arch = _first(facts, "arch")
+    return {
+        "os": _first(facts, "os") or "Windows Server 2003",
+        "arch": _ARCH_NAMES.get(arch or "", "architecture not stated"),
+        "ndis_version": raw,
+        "required": NDIS_FIXED_VERSION,
+    }
+
+
+_CHECKS: dict[str, Callable[[list[ConfigFact]], dict[str, str] | None]] = {
+    "rss_disabled": _rss_disabled,
+    "chimney_enabled": _chimney_enabled,
+    "tcp_offload_enabled": _tcp_offload_enabled,
+    "ndis_hotfix_missing": _ndis_hotfix_missing,
+}
+
+
+class _Blank(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def check_config(
+    facts: dict[str, list[ConfigFact]], *, texts: dict[str, FindingText] | None = None
+) -> list[ConfigFinding]:
+    """Configuration findings for every host (``host -> facts``), in host then catalog order.
+
+    A healthy host yields nothing; a Windows Server 2003 SP2 host whose Ndis.sys already has the
+    hotfix (5.2.3790.4524 or later) yields nothing about NDIS either.
+    """
+    texts = texts if texts is not None else load_texts()
+    out: list[ConfigFinding] = []
+    for host in sorted(facts):
+        host_facts = facts[host]
+        for fid, check in _CHECKS.items():
+            values = check(host_facts)
+            if values is None:
+                continue
+            text = texts[fid]
+            fill = _Blank(values)
+            out.append(
+                ConfigFinding(
+                    id=fid,
+                    host=host,
+                    title=text.title,
+                    detail=text.detail.format_map(fill),
+                    title_ja=text.title_ja,
+                    detail_ja=text.detail_ja.format_map(fill),
+                    references=list(text.references),
+                )
+            )
+    return out

@@ -1,0 +1,169 @@
+"""Detectors on small, explicit timelines: what they flag and what they leave alone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import polars as pl
+import pytest
+
+from hbtriage.catalog import load_catalog
+from hbtriage.detect import DETECTORS
+from hbtriage.detect.clock_skew import estimate
+from hbtriage.detect.counter_anomaly import counter_anomalies
+from hbtriage.detect.incidents import find_incidents
+from hbtriage.detect.log_gaps import log_gaps
+from hbtriage.detect.sample_gaps import sample_gaps
+from hbtriage.detect.signatures import signature_signals, tag
+from hbtriage.findings import Signal
+from hbtriage.timeline import COUNTERS_SCHEMA, EVENTS_SCHEMA, Timeline
+
+T0 = datetime(2013, 3, 31, 0, 30, tzinfo=UTC)
+CAT = load_catalog()
+
+
+def _events(rows: list[tuple[str, str, datetime, str]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "host": [r[0] for r in rows],
+            "stream": [r[1] for r in rows],
+            "ts": [r[2] for r in rows],
+            "line": list(range(1, len(rows) + 1)),
+            "severity": [None] * len(rows),
+            "component": [None] * len(rows),
+            "message": [r[3] for r in rows],
+            "signature": [None] * len(rows),
+            "source": ["test"] * len(rows),
+        },
+        schema=EVENTS_SCHEMA,
+    )
+
+
+def _counters(host: str, counter: str, values: list[float | None], step: float = 1.0) -> pl.DataFrame:
+    obj, _, name = counter.partition("\\")
+    return pl.DataFrame(
+        {
+            "host": [host] * len(values),
+            "object": [obj] * len(values),
+            "instance": ["_Total"] * len(values),
+            "counter": [name] * len(values),
+            "ts": [T0 + timedelta(seconds=i * step) for i in range(len(values))],
+            "value": values,
+        },
+        schema=COUNTERS_SCHEMA,
+    )
+
+
+def _tl(events: pl.DataFrame | None = None, counters: pl.DataFrame | None = None) -> Timeline:
+    ev = events if events is not None else pl.DataFrame(schema=EVENTS_SCHEMA)
+    ct = counters if counters is not None else pl.DataFrame(schema=COUNTERS_SCHEMA)
+    streams = (
+        ev.group_by(["host", "stream"])
+        .agg(pl.col("ts").min().alias("first"), pl.col("ts").max().alias("last"), pl.len().alias("lines"))
+        .with_columns(pl.lit("icm_dumplog").alias("kind"), pl.lit(0.2).alias("cadence_s"))
+    )
+    return Timeline(ev, ct, streams)
+
+
+def _busy(host: str, stream: str, silent: tuple[float, float] | None, seconds: int = 600) -> list:
+    rows = []
+    t = 0.0
+    while t < seconds:
+        if not (silent and silent[0] < t < silent[1]):
+            rows.append((host, stream, T0 + timedelta(seconds=t), "routine trace"))
+        t += 0.25
+    return rows
+
+
+def test_log_gap_found_against_the_streams_own_cadence() -> None:
+    tl = _tl(_events(_busy("PG1A", "pim1", (400.0, 411.0))))
+    gaps = log_gaps(tl, CAT)
+    assert len(gaps) == 1
+    g = gaps[0]
+    assert g.host == "PG1A" and g.kind == "log_gap"
+    assert g.start == T0 + timedelta(seconds=400) and g.end == T0 + timedelta(seconds=411)
+    assert "silent for 11.0 s" in g.detail
+
+
+def test_quiet_stream_pauses_are_not_gaps() -> None:
+    # A stream writing every 30 s never has a "gap" of 30 s.
+    rows = [("CVP1", "Error", T0 + timedelta(seconds=30 * i), "status") for i in range(100)]
+    assert log_gaps(_tl(_events(rows)), CAT) == []
+
+
+def test_dpc_rate_zero_to_ten_is_an_anomaly() -> None:
+    values: list[float | None] = [None] + [0.0] * 400 + [10.0] * 11 + [0.0, 1.0] * 100
+    sig = counter_anomalies(_tl(counters=_counters("CVP1", "Processor\\DPC Rate", values)), CAT)
+    assert len(sig) == 1
+    s = sig[0]
+    assert s.data["baseline"] == 0 and s.data["peak"] == 10 and s.data["samples"] == 11
+    assert s.start == T0 + timedelta(seconds=401)
+    assert "DPC Rate 0 → 10" in s.detail
+
+
+def test_noise_is_not_an_anomaly() -> None:
+    values = [float(v % 3) for v in range(600)]  # 0,1,2 ... DPC Rate jitter
+    assert counter_anomalies(_tl(counters=_counters("PG1A", "Processor\\DPC Rate", values)), CAT) == []
+    busy = [50.0 + (v % 7) for v in range(600)]  # a busy but steady CPU is not saturation
+    ct = _counters("PG1A", "Processor\\% Processor Time", busy)
+    assert counter_anomalies(_tl(counters=ct), CAT) == []
+
+
+def test_available_memory_fall_is_a_down_anomaly() -> None:
+    values = [4000.0] * 300 + [150.0] * 5 + [4000.0] * 300
+    sig = counter_anomalies(_tl(counters=_counters("CVP1", "Memory\\Available MBytes", values)), CAT)
+    assert [s.data["direction"] for s in sig] == ["down"]
+    assert sig[0].data["peak"] == 150.0
+
+
+def test_sample_gap() -> None:
+    ct = _counters("CVP1", "Processor\\DPC Rate", [0.0] * 300)
+    ct = ct.filter((pl.col("ts") < T0 + timedelta(seconds=100)) | (pl.col("ts") > T0 + timedelta(seconds=130)))
+    gaps = sample_gaps(_tl(counters=ct), CAT)
+    assert len(gaps) == 1 and gaps[0].data["seconds"] == pytest.approx(32.0)
+
+
+def test_signatures_tag_the_reference_messages() -> None:
+    rows = _busy("CVP1", "CVP", None, 30) + [
+        ("CVP1", "Error", T0 + timedelta(seconds=10), "LOGMSG_ICM_SS_GENERAL_INFO: Missed 2 VRU PIM heartbeats. Closing session and waiting for new connection from PIM. [id:2007]"),
+        ("PG1A", "pim1", T0 + timedelta(seconds=10), "pim1 Error receiving data from VRU.\n\tLast API Error [10054]: An existing connection was forcibly closed by the remote host."),
+    ]
+    tl = _tl(_events(rows))
+    tl = Timeline(tl.events, tl.counters, tl.streams.with_columns(
+        pl.when(pl.col("host") == "CVP1").then(pl.lit("cvp_log")).otherwise(pl.lit("icm_dumplog")).alias("kind")))
+    tagged = tag(tl, CAT)
+    sigs = tagged.events.filter(pl.col("signature").is_not_null())
+    assert sorted(sigs["signature"].to_list()) == ["cvp.missed_vru_heartbeats", "pim.vru_recv_error"]
+    signals = signature_signals(tagged, CAT)
+    incs = find_incidents(signals)
+    assert len(incs) == 1 and incs[0].hosts == ["CVP1", "PG1A"]
+
+
+def test_healthy_lines_match_no_signature() -> None:
+    healthy = [
+        "VRU heartbeat confirm received from 192.0.2.20",
+        "%CVP_8_5_IVR-7-CALL: {Thrd=http-8000-1} VXMLManager:generateVXML: CALLGUID=E1D1",
+        "Session with VRU PIM is in service",
+        "Connected to the peripheral on 192.0.2.20 port 5000",
+    ]
+    tl = _tl(_events([("H", "s", T0 + timedelta(seconds=i), m) for i, m in enumerate(healthy)]))
+    assert tag(tl, CAT).events["signature"].null_count() == len(healthy)
+
+
+def test_clock_skew_from_paired_events() -> None:
+    def sig(host: str, sec: float) -> Signal:
+        ts = T0 + timedelta(seconds=sec)
+        return Signal("signature", host, ts, ts, "", {"pair": "vru_session_close", "role": "disconnect"})
+
+    skews = estimate([sig("PG1A", 100.0), sig("CVP1", 137.2), sig("PG1A", 900.0), sig("CVP1", 937.0)], "PG1A")
+    assert len(skews) == 1
+    assert skews[0].host == "CVP1" and skews[0].offset_s == pytest.approx(37.1)
+    assert skews[0].applied
+
+
+@pytest.mark.parametrize("detector", DETECTORS, ids=lambda d: d.__name__)
+def test_every_detector_survives_empty_and_hostile_input(detector) -> None:  # type: ignore[no-untyped-def]
+    assert detector(_tl(), CAT) == []
+    hostile = [("H<script>", "s\x00", T0 + timedelta(seconds=i), "<script>alert(1)</script>" * (i + 1)) for i in range(60)]
+    out = detector(_tl(_events(hostile), _counters("H", "Processor\\DPC Rate", [float("nan")] * 20)), CAT)
+    assert isinstance(out, list)

@@ -1,0 +1,117 @@
+"""The timeline: which host each input belongs to, which zone, and UTC conversion."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import polars as pl
+import pytest
+
+from hbtriage.errors import UsageError
+from hbtriage.sources.base import COUNTER_SCHEMA, EVENT_SCHEMA, InputFile, ReadResult
+from hbtriage.timeline import build, parse_tz_options
+
+
+def _log(kind: str, times: list[datetime], offset: int | None = None, host: str | None = None) -> ReadResult:
+    ev = pl.DataFrame(
+        {
+            "ts_local": times,
+            "offset_min": [offset] * len(times),
+            "line": list(range(1, len(times) + 1)),
+            "severity": [None] * len(times),
+            "component": ["pim1"] * len(times),
+            "message": ["x"] * len(times),
+            "node": [host] * len(times),
+        },
+        schema=EVENT_SCHEMA,
+    )
+    return ReadResult(kind=kind, host=host, host_reason="dumplog node name" if host else "", stream="pim1", events=ev)
+
+
+def _perf(host: str, times: list[datetime], bias: int | None) -> ReadResult:
+    ct = pl.DataFrame(
+        {
+            "host": [host] * len(times),
+            "object": ["Processor"] * len(times),
+            "instance": ["_Total"] * len(times),
+            "counter": ["DPC Rate"] * len(times),
+            "ts_local": times,
+            "offset_min": [None] * len(times),
+            "value": [0.0] * len(times),
+        },
+        schema=COUNTER_SCHEMA,
+    )
+    return ReadResult(
+        kind="perfmon_csv", host=host, zone="Eastern Standard Time" if bias else None,
+        offset_min=-bias if bias is not None else None, counters=ct,
+    )
+
+
+LOCAL = [datetime(2013, 3, 30, 19, 36, 46, 531000), datetime(2013, 3, 30, 19, 36, 57, 328000)]
+
+
+def test_dumplog_takes_the_zone_of_its_hosts_perfmon() -> None:
+    items = [
+        (InputFile("b/PG1A/pim1.txt", "/x", ["PG1A", "b"]), _log("icm_dumplog", LOCAL, host="pg1A")),
+        (InputFile("b/PG1A/perf.csv", "/y", ["PG1A", "b"]), _perf("PG1A", LOCAL, 300)),
+    ]
+    tl, inputs, hosts, warnings = build(items)
+    assert tl.events["ts"].to_list()[0] == datetime(2013, 3, 31, 0, 36, 46, 531000, tzinfo=UTC)
+    assert [h.name for h in hosts] == ["PG1A"]
+    pim = next(i for i in inputs if i.path.endswith("pim1.txt"))
+    assert pim.host == "PG1A" and pim.zone_source == "perfmon header"
+    assert warnings == []
+
+
+def test_tz_option_wins_and_handles_dst() -> None:
+    # 2013-03-30 is in US daylight time: New York is UTC-4 that day.
+    items = [(InputFile("pim1.txt", "/x", []), _log("icm_dumplog", LOCAL, host="PG1A"))]
+    tl, inputs, _hosts, _w = build(items, tz=parse_tz_options(["PG1A=America/New_York"]))
+    assert tl.events["ts"][0] == datetime(2013, 3, 30, 23, 36, 46, 531000, tzinfo=UTC)
+    assert inputs[0].zone_source == "--tz"
+
+
+def test_no_zone_anywhere_is_said_in_a_warning() -> None:
+    items = [(InputFile("pim1.txt", "/x", []), _log("icm_dumplog", LOCAL, host="PG1A"))]
+    _tl, inputs, _h, warnings = build(items)
+    assert inputs[0].zone_source.startswith("assumed UTC")
+    assert any("host PG1A: no time zone found" in w and "--tz PG1A=" in w for w in warnings)
+
+
+def test_stated_offsets_are_used_per_line() -> None:
+    times = [datetime(2013, 11, 3, 1, 30), datetime(2013, 11, 3, 1, 30)]
+    ev = _log("cvp_log", times).events
+    assert ev is not None
+    ev = ev.with_columns(pl.Series("offset_min", [-240, -300], dtype=pl.Int32))
+    res = ReadResult(kind="cvp_log", stream="CVP", events=ev)
+    tl, *_ = build([(InputFile("CVP1/CVP.log", "/x", ["CVP1"]), res)])
+    got = tl.events["ts"].to_list()
+    assert got == [datetime(2013, 11, 3, 5, 30, tzinfo=UTC), datetime(2013, 11, 3, 6, 30, tzinfo=UTC)]
+
+
+def test_host_names_are_case_insensitive_and_aliases_join() -> None:
+    items = [
+        (InputFile("flat/pim1.txt", "/x", ["flat"]), _log("icm_dumplog", LOCAL, host="pg1a")),
+        (InputFile("flat/perf.csv", "/y", ["flat"]), _perf("PG1A", LOCAL, 300)),
+        (InputFile("flat/old.csv", "/z", ["flat"]), _perf("PG1A-OLD", LOCAL, 300)),
+    ]
+    _tl, inputs, hosts, _w = build(items, aliases={"PG1A-OLD": "PG1A"})
+    assert [h.name for h in hosts] == ["PG1A"]
+    assert {i.host for i in inputs} == {"PG1A"}
+
+
+def test_cumulative_counters_are_differenced_and_reboots_give_null() -> None:
+    res = _perf("CVP1", [datetime(2013, 3, 30, 19, 0, s) for s in range(5)], 300)
+    assert res.counters is not None
+    res.counters = res.counters.with_columns(
+        pl.lit("Network Interface").alias("object"),
+        pl.lit("Packets Received Discarded").alias("counter"),
+        pl.Series("value", [100.0, 100.0, 103.0, 2.0, 4.0]),
+    )
+    tl, *_ = build([(InputFile("p.csv", "/p", []), res)])
+    assert tl.counters["value"].to_list() == [None, 0.0, 3.0, None, 2.0]
+
+
+def test_bad_tz_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="IANA zone"):
+        parse_tz_options(["PG1A=Mars/Olympus"])
