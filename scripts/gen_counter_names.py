@@ -21,9 +21,25 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 PAL_COMMIT = "7cfe6d8d238db7edd68f13116d1909cfe685c8ff"
-LANGS = (
-    "csCZ deDE enUS esES frFR huHU itIT jaJP koKR nlNL plPL ptBR ptPT ruRU svSE trTR zhCN".split()
-)
+LANGS = [
+    "csCZ",
+    "deDE",
+    "enUS",
+    "esES",
+    "frFR",
+    "huHU",
+    "itIT",
+    "jaJP",
+    "koKR",
+    "nlNL",
+    "plPL",
+    "ptBR",
+    "ptPT",
+    "ruRU",
+    "svSE",
+    "trTR",
+    "zhCN",
+]
 HAND_MARKER = "# ==== HAND-MAINTAINED SECTION (not generated; kept by gen_counter_names.py) ===="
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "src/hbtriage/catalog/counters.toml"
 

@@ -105,8 +105,9 @@ def report_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture()
+@pytest.fixture(scope="module")
 def opened(browser: Any, report_file: Path) -> Iterator[Opened]:
+    # One page for the module: loading 5 MB of plotly.js takes seconds on a small CI machine.
     yield from _open(browser, report_file)
 
 
@@ -150,7 +151,9 @@ def test_zoom_changes_the_time_axis(opened: Opened) -> None:
     assert after[0].startswith("2013-03-31 00:36:40")
 
     # and a mouse drag on the overview zooms it too
-    box = page.locator('[data-testid="chart-overview"] .nsewdrag').first.bounding_box()
+    drag = page.locator('[data-testid="chart-overview"] .nsewdrag').first
+    drag.scroll_into_view_if_needed()
+    box = drag.bounding_box()
     assert box is not None
     old = page.evaluate(
         "() => document.querySelector('[data-testid=\"chart-overview\"]').layout.xaxis.range.slice()"
@@ -176,10 +179,10 @@ def test_hover_shows_a_hostile_message_as_text(opened: Opened) -> None:
             const d = document.querySelector('[data-testid="chart-INC-1"]');
             const i = d.data.findIndex(t => t.mode === 'markers' && t.name.startsWith('PG1A'));
             const pts = d.data[i].x.map((_, p) => ({curveNumber: i, pointNumber: p}));
-            Plotly.Fx.hover(d, pts.slice(-1));
+            Plotly.Fx.hover(d, pts.slice(-1), 'x' + d.data[i].yaxis);
         }"""
     )
-    label = page.locator('[data-testid="chart-INC-1"] .hoverlayer').inner_text()
+    label = page.locator('[data-testid="chart-INC-1"] .hoverlayer').text_content() or ""
     assert HOSTILE_SCRIPT in label
     assert opened.dialogs == []
 
@@ -199,6 +202,7 @@ def test_hostile_strings_render_as_text(opened: Opened) -> None:
 
 
 def test_screenshot(opened: Opened, tmp_path: Path) -> None:
+    opened.page.evaluate("() => window.scrollTo(0, 0)")
     shot = tmp_path / "report.png"
     opened.page.screenshot(path=str(shot), full_page=True)
     data = shot.read_bytes()

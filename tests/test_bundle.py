@@ -53,7 +53,7 @@ def test_hostile_zip_writes_nothing_outside(tmp_path: Path) -> None:
     }
     assert not Path("/tmp/abs_escape.txt").exists()
     assert [f.display for f in got.files] == [f"{bundle}!ok/CVP1/CVP.log"]
-    assert got.files[0].folder_hints[:2] == ["CVP1", "ok"]
+    assert got.files[0].folder_hints == ["CVP1", "ok", "outside"]
     text = "\n".join(got.warnings)
     assert "../escape.txt: path would escape" in text
     assert "/tmp/abs_escape.txt: path would escape" in text
@@ -95,6 +95,7 @@ def test_folder_symlinks_not_followed(tmp_path: Path) -> None:
     (tmp_path / "b" / "link.log").symlink_to("/etc/hostname")
     got = collect([tmp_path / "b"], tmp_path / "w")
     assert [f.display for f in got.files] == ["b/real.log"]
+    assert got.files[0].folder_hints == []  # the bundle folder itself is not a host
     assert any("link.log: symbolic link not followed" in w for w in got.warnings)
 
 

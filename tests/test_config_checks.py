@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hbtriage.detect.config_checks import (
@@ -41,7 +41,9 @@ def w2003(ndis: str, arch: str = "x86", sp: str = "2") -> list[ConfigFact]:
 
 
 def test_seed_like_2003_hosts() -> None:
-    found = check_config({"PG1A": facts_of("pg1a_snapshot.txt"), "CVP1": facts_of("cvp1_snapshot_utf16.txt")})
+    found = check_config(
+        {"PG1A": facts_of("pg1a_snapshot.txt"), "CVP1": facts_of("cvp1_snapshot_utf16.txt")}
+    )
     assert [(f.host, f.id) for f in found] == [
         ("CVP1", "ndis_hotfix_missing"),
         ("PG1A", "rss_disabled"),
@@ -49,14 +51,18 @@ def test_seed_like_2003_hosts() -> None:
         ("PG1A", "ndis_hotfix_missing"),
     ]
     cvp = found[0]
-    assert "5.2.3790.3959" in cvp.detail and "x64" in cvp.detail and NDIS_FIXED_VERSION in cvp.detail
+    assert (
+        "5.2.3790.3959" in cvp.detail and "x64" in cvp.detail and NDIS_FIXED_VERSION in cvp.detail
+    )
     assert "restart is required" in cvp.detail and "no registry change" in cvp.detail
     assert "再起動が必要" in cvp.detail_ja and "x64" in cvp.detail_ja
     assert any("972071" in ref for ref in cvp.references)
     rss = found[1]
     # Both sides are cited, not one rule.
     assert "Microsoft" in rss.detail and "Cisco" in rss.detail and "EnableRSS = 0x0" in rss.detail
-    assert any("Microsoft" in r for r in rss.references) and any("Cisco" in r for r in rss.references)
+    assert any("Microsoft" in r for r in rss.references) and any(
+        "Cisco" in r for r in rss.references
+    )
     assert "Microsoft" in rss.detail_ja and "Cisco" in rss.detail_ja
     assert found[2].title == "TCP Chimney Offload is on" and "'enabled'" in found[2].detail
 
@@ -80,7 +86,10 @@ def test_versions_compare_numerically_not_as_text() -> None:
 
 def test_ndis_rule_needs_2003_sp2() -> None:
     assert check_config({"H": w2003("5.2.3790.3959", sp="1")}) == []
-    modern = [ConfigFact("os", "Microsoft Windows Server 2008 R2"), ConfigFact("ndis_version", "6.1.7601.17514")]
+    modern = [
+        ConfigFact("os", "Microsoft Windows Server 2008 R2"),
+        ConfigFact("ndis_version", "6.1.7601.17514"),
+    ]
     assert check_config({"H": modern}) == []
 
 
@@ -96,7 +105,12 @@ def test_offloads_and_automatic_chimney() -> None:
 
 def test_catalog_is_complete_and_validated(tmp_path: Path) -> None:
     texts = load_texts()
-    assert set(texts) == {"rss_disabled", "chimney_enabled", "tcp_offload_enabled", "ndis_hotfix_missing"}
+    assert set(texts) == {
+        "rss_disabled",
+        "chimney_enabled",
+        "tcp_offload_enabled",
+        "ndis_hotfix_missing",
+    }
     for t in texts.values():
         assert t.title_ja and t.detail_ja and t.references
     bad = tmp_path / "bad.toml"
@@ -107,12 +121,24 @@ def test_catalog_is_complete_and_validated(tmp_path: Path) -> None:
 
 _fact = st.builds(
     ConfigFact,
-    key=st.sampled_from(["rss", "chimney", "tcp_offload", "os", "os_version", "service_pack", "arch", "ndis_version"]),
+    key=st.sampled_from(
+        [
+            "rss",
+            "chimney",
+            "tcp_offload",
+            "os",
+            "os_version",
+            "service_pack",
+            "arch",
+            "ndis_version",
+        ]
+    ),
     value=st.text(max_size=20),
     detail=st.text(max_size=30),
 )
 
 
+@settings(deadline=None)
 @given(st.dictionaries(st.text(min_size=1, max_size=8), st.lists(_fact, max_size=12), max_size=3))
 def test_property_any_facts_give_known_findings(facts: dict[str, list[ConfigFact]]) -> None:
     found = check_config(facts)

@@ -27,7 +27,9 @@ def facts(result: ReadResult, key: str) -> list[str]:
     return [f.value for f in result.config if f.key == key]
 
 
-def read_text_fixture(tmp_path: Path, text: str, name: str = "snap.txt", encoding: str = "utf-8") -> ReadResult:
+def read_text_fixture(
+    tmp_path: Path, text: str, name: str = "snap.txt", encoding: str = "utf-8"
+) -> ReadResult:
     p = tmp_path / name
     p.write_bytes(text.encode(encoding))
     return READER.read(InputFile(display=name, path=str(p)), encoding)
@@ -93,7 +95,10 @@ def test_ndis_version_forms(name: str, version: str) -> None:
 def test_get_netadapterrss_and_advanced_properties() -> None:
     r = read(FIX / "adapters_2012r2.txt")
     rss = [(f.value, f.detail) for f in r.config if f.key == "rss"]
-    assert ("enabled", "Get-NetAdapterRss adapter Visible (Intel(R) 82574L Gigabit Network Connection)") in rss
+    assert (
+        "enabled",
+        "Get-NetAdapterRss adapter Visible (Intel(R) 82574L Gigabit Network Connection)",
+    ) in rss
     assert any(v == "disabled" and "Private" in d for v, d in rss)
     assert any(v == "enabled" and "Receive Side Scaling" in d for v, d in rss)
     offload = {f.detail.split(": ", 1)[1]: f.value for f in r.config if f.key == "tcp_offload"}
@@ -126,7 +131,9 @@ _state = st.sampled_from(["enabled", "disabled", "automatic"])
 _pad = st.integers(min_value=1, max_value=12)
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(rss=_state, chimney=_state, p1=_pad, p2=_pad, crlf=st.booleans(), utf16=st.booleans())
 def test_property_netsh_round_trip(
     tmp_path: Path, rss: str, chimney: str, p1: int, p2: int, crlf: bool, utf16: bool
@@ -145,14 +152,20 @@ def test_property_netsh_round_trip(
     assert facts(r, "rss") == [rss] and facts(r, "chimney") == [chimney]
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     host=st.from_regex(r"[A-Z][A-Z0-9-]{0,14}", fullmatch=True),
     build=st.integers(min_value=0, max_value=9999),
-    kbs=st.lists(st.integers(min_value=100000, max_value=9999999), min_size=0, max_size=5, unique=True),
+    kbs=st.lists(
+        st.integers(min_value=100000, max_value=9999999), min_size=0, max_size=5, unique=True
+    ),
     pad=_pad,
 )
-def test_property_systeminfo_round_trip(tmp_path: Path, host: str, build: int, kbs: list[int], pad: int) -> None:
+def test_property_systeminfo_round_trip(
+    tmp_path: Path, host: str, build: int, kbs: list[int], pad: int
+) -> None:
     lines = [
         "",
         f"Host Name:{' ' * pad}{host}",
@@ -175,7 +188,9 @@ def test_property_systeminfo_round_trip(tmp_path: Path, host: str, build: int, k
     assert facts(r, "arch") == ["x86"]
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(text=st.text(max_size=400))
 def test_property_arbitrary_text(tmp_path: Path, text: str) -> None:
     READER.sniff(text, "x.txt")

@@ -24,7 +24,9 @@ def read(path: Path, display: str | None = None) -> ReadResult:
     return READER.read(InputFile(display=display or path.name, path=str(path)), enc)
 
 
-def write(tmp_path: Path, text: str, name: str = "events.txt", encoding: str = "utf-8") -> ReadResult:
+def write(
+    tmp_path: Path, text: str, name: str = "events.txt", encoding: str = "utf-8"
+) -> ReadResult:
     p = tmp_path / name
     p.write_bytes(text.encode(encoding))
     return READER.read(InputFile(display=name, path=str(p)), encoding)
@@ -40,13 +42,20 @@ def test_event_viewer_csv_with_multiline_messages() -> None:
     assert first["ts_local"] == datetime(2013, 3, 30, 19, 36, 57)
     assert first["component"] == "Service Control Manager"
     assert first["severity"] == "Information"
-    assert first["message"] == "EventID 7036: The Cisco CVP CallServer service entered the stopped state."
+    assert (
+        first["message"]
+        == "EventID 7036: The Cisco CVP CallServer service entered the stopped state."
+    )
     assert first["offset_min"] is None
     link = ev.filter(pl.col("component") == "e1express")
     assert link["message"].to_list()[0].endswith("Network link is disconnected.")
     # line numbers follow the file, including the continuation lines of quoted messages
     assert ev["line"].to_list() == [2, 3, 4, 6, 8]
-    assert ev.filter(pl.col("component") == "Tcpip")["message"].item().startswith("EventID 4202: The system")
+    assert (
+        ev.filter(pl.col("component") == "Tcpip")["message"]
+        .item()
+        .startswith("EventID 4202: The system")
+    )
 
 
 def test_wevtutil_text_blocks_and_offsets() -> None:
@@ -75,11 +84,17 @@ def test_get_winevent_export_csv() -> None:
     ev = r.events
     assert ev is not None
     assert r.host == "PG1A" and r.stream == "eventlog-System"
-    assert ev["message"].to_list()[1] == "EventID 7036: The Cisco ICM pim1 service entered the stopped state."
+    assert (
+        ev["message"].to_list()[1]
+        == "EventID 7036: The Cisco ICM pim1 service entered the stopped state."
+    )
     assert ev["component"].to_list() == ["Tcpip", "Service Control Manager", "e1q"]
     assert ev["severity"].to_list() == ["Information", "Information", "Warning"]
     assert ev["ts_local"][2] == datetime(2013, 3, 30, 19, 36, 47)
-    assert ev["message"][2] == "EventID 27: Intel(R) PRO/1000 MT Network Connection\n Network link is disconnected."
+    assert (
+        ev["message"][2]
+        == "EventID 27: Intel(R) PRO/1000 MT Network Connection\n Network link is disconnected."
+    )
 
 
 def test_get_eventlog_export_csv_log_from_type_line() -> None:
@@ -102,7 +117,10 @@ def test_windows_2003_event_viewer_csv_without_header() -> None:
     assert r.host == "PG1A" and r.stream == "eventlog"
     assert ev["message"][1].startswith("EventID 10317: The NIC HP NC382i")
     assert "has encountered a reset" in ev["message"][1]
-    assert ev["message"][2] == "EventID 27: Intel(R) PRO/1000 PT Dual Port Server Adapter\n  Network link is disconnected."
+    assert (
+        ev["message"][2]
+        == "EventID 27: Intel(R) PRO/1000 PT Dual Port Server Adapter\n  Network link is disconnected."
+    )
     assert ev["line"].to_list() == [1, 2, 3]
 
 
@@ -121,7 +139,10 @@ def test_day_first_locale_and_bad_dates(tmp_path: Path) -> None:
     )
     r = write(tmp_path, text, name="System.csv")
     assert r.events is not None
-    assert r.events["ts_local"].to_list() == [datetime(2013, 3, 30, 19, 36, 57), datetime(2013, 3, 31, 8)]
+    assert r.events["ts_local"].to_list() == [
+        datetime(2013, 3, 30, 19, 36, 57),
+        datetime(2013, 3, 31, 8),
+    ]
     assert r.warnings == ["System.csv:3: unreadable event date 'not a date', record skipped"]
 
 
@@ -138,7 +159,9 @@ _when = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2035, 1,
 )
 
 
-@settings(max_examples=50, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     rows=st.lists(st.tuples(_when, _source, st.integers(0, 65535), _msg), min_size=1, max_size=6),
     pad=st.integers(1, 3),
@@ -162,9 +185,15 @@ def test_property_wevtutil_round_trip(
     assert ev["component"].to_list() == [s for _, s, _, _ in rows]
 
 
-@settings(max_examples=50, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=st.lists(st.tuples(_when, _source, st.integers(0, 65535), _msg), min_size=1, max_size=6))
-def test_property_event_viewer_csv_round_trip(tmp_path: Path, rows: list[tuple[datetime, str, int, str]]) -> None:
+@settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(st.tuples(_when, _source, st.integers(0, 65535), _msg), min_size=1, max_size=6)
+)
+def test_property_event_viewer_csv_round_trip(
+    tmp_path: Path, rows: list[tuple[datetime, str, int, str]]
+) -> None:
     lines = ["Level,Date and Time,Source,Event ID,Task Category"]
     for when, source, eid, msg in rows:
         stamp = f"{when.month}/{when.day}/{when.year} {when.strftime('%I:%M:%S %p').lstrip('0')}"
@@ -173,11 +202,15 @@ def test_property_event_viewer_csv_round_trip(tmp_path: Path, rows: list[tuple[d
     ev = r.events
     assert ev is not None
     assert ev["ts_local"].to_list() == [w for w, _, _, _ in rows]
-    assert ev["message"].to_list() == [f"EventID {e}: {m.strip()}\nsecond line" for _, _, e, m in rows]
+    assert ev["message"].to_list() == [
+        f"EventID {e}: {m.strip()}\nsecond line" for _, _, e, m in rows
+    ]
     assert ev["line"].to_list() == [2 + 2 * i for i in range(len(rows))]
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(text=st.text(max_size=400))
 def test_property_arbitrary_text(tmp_path: Path, text: str) -> None:
     READER.sniff(text, "x.txt")
@@ -188,7 +221,9 @@ def test_property_arbitrary_text(tmp_path: Path, text: str) -> None:
     assert r.events is not None and r.events.schema == pl.Schema(EVENT_SCHEMA)
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     prefix=st.sampled_from(
         [

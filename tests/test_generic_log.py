@@ -165,7 +165,7 @@ def test_bad_input(tmp_path: Path) -> None:
     big = _write(tmp_path, "2024-05-01T00:00:00Z start\n2024-05-01T00:00:01Z " + "z" * 10_000_000)
     r = _read(big)
     assert r.events.height == 2
-    assert any(":2: line of 10,000,021 characters cut" in w for w in r.warnings)
+    assert any(":2: line of 10,000,021 bytes cut" in w for w in r.warnings)
 
 
 # --- property tests -------------------------------------------------------------------------

@@ -58,7 +58,9 @@ class Pair:
     def start(self, side: str) -> None:
         other = "b" if side == "a" else "a"
         src = Path(hbtriage.live.__file__).resolve().parents[2]
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(src), os.environ.get("PYTHONPATH", "")]))
+        env = dict(
+            os.environ, PYTHONPATH=os.pathsep.join([str(src), os.environ.get("PYTHONPATH", "")])
+        )
         cmd = [
             "ip", "netns", "exec", self.ns[side], sys.executable, "-m", "hbtriage.live.probe",
             "--listen", f"{ADDR[side]}:{PORT}", "--peer", f"{ADDR[other]}:{PORT}",

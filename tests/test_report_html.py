@@ -352,9 +352,7 @@ def test_chart_json_is_escaped_and_parses(page_en: str) -> None:
     raw = m.group(1)
     assert "<" not in raw and ">" not in raw and "&" not in raw
     data = payload(page_en)
-    hover = [
-        h for c in data["charts"] for tr in c["data"] for h in (tr.get("hovertext") or [])
-    ]
+    hover = [h for c in data["charts"] for tr in c["data"] for h in (tr.get("hovertext") or [])]
     # plotly reads a few tags in hover text: the message is HTML-escaped before it gets there.
     assert any("&lt;script&gt;alert(1)&lt;/script&gt;" in h for h in hover)
     assert not any("<script" in h or "<img" in h for h in hover)
@@ -385,7 +383,11 @@ def test_charts_overview_and_incident(page_en: str) -> None:
     assert sum(1 for s in shapes if s["x0"] == start_ms) >= 2
     # the log rate drops to zero in the silence
     rate = next(tr for tr in incident["data"] if tr["name"] == "PG1A log lines/s")
-    inside = [y for x, y in zip(rate["x"], rate["y"], strict=True) if start_ms + 1000 < x < start_ms + 9000]
+    inside = [
+        y
+        for x, y in zip(rate["x"], rate["y"], strict=True)
+        if start_ms + 1000 < x < start_ms + 9000
+    ]
     assert inside and all(y == 0 for y in inside)
     assert max(rate["y"]) == 4.0
     # every row shares the one x axis, so zooming one zooms all
@@ -395,7 +397,7 @@ def test_charts_overview_and_incident(page_en: str) -> None:
 
 def test_japanese_page_is_translated(page_ja: str) -> None:
     parsed = parse(page_ja)
-    assert ('html', {'lang': 'ja'}) in [(tag, a) for tag, a in parsed.tags if tag == "html"]
+    assert ("html", {"lang": "ja"}) in [(tag, a) for tag, a in parsed.tags if tag == "html"]
     text = "\n".join(parsed.text)
     assert "結論" in text
     assert "DPC の集中で NIC の受信処理が滞っている" in text

@@ -64,14 +64,20 @@ def _match(ev: Evidence, host: str, ctx: _Ctx) -> list[str]:
     """Evidence lines (English) when ``ev`` holds for ``host``; empty when it does not."""
     k = ev.kind
     if k in ("counter_rise", "counter_fall"):
-        want = {tuple(c.split("\\", 1)) for c in ev.counters}
+        order = [tuple(c.split("\\", 1)) for c in ev.counters]
         direction = "up" if k == "counter_rise" else "down"
         hits = [
             s
             for s in ctx.of(host, "counter_anomaly")
-            if (s.data["object"], s.data["counter"]) in want and s.data["direction"] == direction
+            if (s.data["object"], s.data["counter"]) in order and s.data["direction"] == direction
         ]
-        hits.sort(key=lambda s: -abs(s.data["peak"] - s.data["baseline"]))
+        # The rule lists its counters most telling first (DPC Rate before DPCs Queued/sec).
+        hits.sort(
+            key=lambda s: (
+                order.index((s.data["object"], s.data["counter"])),
+                -abs(s.data["peak"] - s.data["baseline"]),
+            )
+        )
         return [f"{s.host} {s.detail}, at {_hms(s.data['peak_at'])}" for s in hits[:4]]
     if k == "log_gap":
         return [f"{s.host}: {s.detail}, {_hms(s.start)} → {_hms(s.end)}" for s in ctx.of(host, "log_gap")][:3]
@@ -191,8 +197,12 @@ def _unknown(catalog: Catalog, ctx: _Ctx) -> Cause:
     rule = catalog.causes["unknown"]
     lines: list[str] = []
     lines_ja: list[str] = []
+    from hbtriage.catalog import CAUSE_IDS
+
     counter_causes = [
-        c for c in catalog.causes.values() if any(e.kind.startswith("counter") for e in c.evidence)
+        catalog.causes[cid]
+        for cid in CAUSE_IDS
+        if any(e.kind.startswith("counter_") for e in catalog.causes[cid].evidence)
     ]
     for host in ctx.hosts:
         if not ctx.has_counters(host):

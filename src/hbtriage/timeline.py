@@ -192,7 +192,7 @@ def build(
             assigned[idx] = (unclaimed[0], "the only known host with no other logs")
         else:
             folder = next((f for f in item.folder_hints if not _GENERIC_FOLDERS.match(f)), None)
-            name = folder or "UNKNOWN"
+            name = folder or (f"UNNAMED-{product.upper()}" if product else "UNNAMED")
             assigned[idx] = (names.add(name), "no host in content; named after its folder")
             warnings.append(
                 f"{item.display}: could not tell which host wrote it; using {name!r} "

@@ -46,7 +46,11 @@ def load_texts(path: Path | None = None) -> dict[str, FindingText]:
     texts: dict[str, FindingText] = {}
     for entry in doc.get("finding", []):
         fid = entry.get("id")
-        missing = [k for k in ("id", "title", "title_ja", "detail", "detail_ja", "references") if not entry.get(k)]
+        missing = [
+            k
+            for k in ("id", "title", "title_ja", "detail", "detail_ja", "references")
+            if not entry.get(k)
+        ]
         if missing:
             raise CatalogError(str(path), fid, f"missing {', '.join(missing)}")
         if fid in texts:
@@ -119,7 +123,11 @@ def _ndis_hotfix_missing(facts: list[ConfigFact]) -> dict[str, str] | None:
         return None
     fixed = version_tuple(NDIS_FIXED_VERSION)
     assert fixed is not None
-    versions = [(v, f.value) for f in _values(facts, "ndis_version") if (v := version_tuple(f.value)) is not None]
+    versions = [
+        (v, f.value)
+        for f in _values(facts, "ndis_version")
+        if (v := version_tuple(f.value)) is not None
+    ]
     # Only versions of the Server 2003 line are comparable with the hotfix build.
     versions = [(v, raw) for v, raw in versions if v[:3] == fixed[:3]]
     if not versions:

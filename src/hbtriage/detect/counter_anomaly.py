@@ -102,6 +102,9 @@ def counter_anomalies(timeline: Timeline, catalog: Catalog) -> list[Signal]:
 
 
 def _num(x: float) -> str:
-    if x == int(x) and abs(x) < 1e12:
-        return str(int(x))
-    return f"{x:.3g}" if abs(x) >= 1000 else f"{x:.2f}".rstrip("0").rstrip(".")
+    """Counter values as an engineer writes them: 0, 10, 33.2, 3,820, 2.2e+12."""
+    if abs(x) >= 1e9:
+        return f"{x:.3g}"
+    if abs(x) >= 100 or x == int(x):
+        return f"{x:,.0f}"
+    return f"{x:.2f}".rstrip("0").rstrip(".")

@@ -48,6 +48,7 @@ from hbtriage.sources.watch_log import format_record, header_line
 PROTOS = ("udp", "tcp")
 _MAGIC = "HB1"
 _MAX_MSG = 512
+MISS_GRACE_S = 0.25  # a heartbeat is "missed" once it is max(interval, this) late
 
 
 def parse_addr(text: str, *, default_host: str | None = "0.0.0.0") -> tuple[str, int]:
@@ -145,10 +146,14 @@ class _Metrics:
             ) from exc
         reg = pc.CollectorRegistry()
         self.phi = pc.Gauge("hbtriage_watch_phi", "phi suspicion level", ["proto"], registry=reg)
-        self.rtt = pc.Gauge("hbtriage_watch_rtt_ms", "last round-trip time", ["proto"], registry=reg)
+        self.rtt = pc.Gauge(
+            "hbtriage_watch_rtt_ms", "last round-trip time", ["proto"], registry=reg
+        )
         self.rx = pc.Counter("hbtriage_watch_heartbeats_received", "", ["proto"], registry=reg)
         self.missed = pc.Counter("hbtriage_watch_heartbeats_missed", "", ["proto"], registry=reg)
-        self.up = pc.Gauge("hbtriage_watch_peer_up", "1 when not suspected", ["proto"], registry=reg)
+        self.up = pc.Gauge(
+            "hbtriage_watch_peer_up", "1 when not suspected", ["proto"], registry=reg
+        )
         pc.start_http_server(port, addr=addr, registry=reg)
 
 
@@ -302,8 +307,6 @@ class Probe:
                 phi_max=round(st.phi_max, 1),
             )
             st.suspected = False
-            if self.metrics:
-                self.metrics.up.labels(proto).set(1)
         st.phi_max = 0.0
         st.missed_reported = 0
         if st.last_seq is None or seq > st.last_seq:
@@ -314,6 +317,7 @@ class Probe:
         st.received_total += 1
         if self.metrics:
             self.metrics.rx.labels(proto).inc()
+            self.metrics.up.labels(proto).set(1)
 
     # -- periodic work ---------------------------------------------------------------------
     def check(self) -> None:
@@ -328,8 +332,10 @@ class Probe:
             if self.metrics:
                 self.metrics.phi.labels(proto).set(phi)
             # Heartbeat k after the last one is due at last_rx + k*interval; it counts as
-            # missed once it is a whole interval late.
-            missed = int(silent / self.interval) - 1
+            # missed once it is a whole interval (and at least MISS_GRACE_S) late, so that
+            # scheduling jitter at very short intervals is not reported as loss.
+            grace = max(self.interval, MISS_GRACE_S)
+            missed = max(int((silent - grace) / self.interval), 0)
             if missed > st.missed_reported and (
                 st.missed_reported == 0 or now - st.last_missed_log >= 1.0
             ):
@@ -381,12 +387,11 @@ class Probe:
         self.udp_send(self._msg("hb", self.seq["udp"], t_ns))
         self.states["udp"].sent += 1
         w = self.tcp_writer
-        if w is not None and not w.is_closing():
-            # A stalled path must not grow memory: drop heartbeats while the buffer is full.
-            if w.transport.get_write_buffer_size() < 64 * 1024:
-                self.seq["tcp"] += 1
-                w.write(self._msg("hb", self.seq["tcp"], t_ns) + b"\n")
-                self.states["tcp"].sent += 1
+        # A stalled path must not grow memory: drop heartbeats while the buffer is full.
+        if w is not None and not w.is_closing() and w.transport.get_write_buffer_size() < 64 * 1024:
+            self.seq["tcp"] += 1
+            w.write(self._msg("hb", self.seq["tcp"], t_ns) + b"\n")
+            self.states["tcp"].sent += 1
 
     async def _every(self, period: float, fn: Callable[[], None]) -> None:
         loop = asyncio.get_running_loop()
@@ -463,7 +468,9 @@ class Probe:
             down_since = loop.time()
             self.emit("tcp_disconnect", peer=self.peer_text, reason=reason)
 
-    async def _tcp_inbound(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _tcp_inbound(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
         self._inbound.add(writer)
 
         def reply(msg: bytes) -> None:
@@ -584,7 +591,7 @@ async def run_watch(
         reason["why"] = name
         probe.stop.set()
 
-    installed: list[int] = []
+    installed: list[signal.Signals] = []
     if install_signals:
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
@@ -593,7 +600,8 @@ async def run_watch(
             except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not main thread
                 with contextlib.suppress(ValueError):
                     signal.signal(
-                        sig, lambda s, _f: loop.call_soon_threadsafe(on_signal, signal.Signals(s).name)
+                        sig,
+                        lambda s, _f: loop.call_soon_threadsafe(on_signal, signal.Signals(s).name),
                     )
     recorder: CounterRecorder | None = None
     try:

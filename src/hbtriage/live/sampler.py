@@ -140,9 +140,15 @@ class CounterSource(Protocol):
 
 def perfmon_instance(name: str) -> str:
     """Instance name the way perfmon writes it (no parentheses, slashes or hashes)."""
-    return name.replace("(", "[").replace(")", "]").replace("/", "_").replace("\\", "_").replace(
-        "#", "_"
-    ).replace('"', "'") or "_"
+    return (
+        name.replace("(", "[")
+        .replace(")", "]")
+        .replace("/", "_")
+        .replace("\\", "_")
+        .replace("#", "_")
+        .replace('"', "'")
+        or "_"
+    )
 
 
 class LinuxProcSource:
@@ -340,9 +346,7 @@ class CounterRecorder:
     ) -> None:
         self.host = host
         self.source = source or default_source()
-        header = ",".join(
-            [f'"{PDH_HEADER}"'] + [f'"{c.path(host)}"' for c in self.source.columns]
-        )
+        header = ",".join([f'"{PDH_HEADER}"'] + [f'"{c.path(host)}"' for c in self.source.columns])
         self.file = RotatingFile(
             Path(out_dir) / f"counters-{host}.csv", max_bytes, backups, header, newline="\r\n"
         )

@@ -636,7 +636,9 @@ def _overview(
     lang: str,
 ) -> dict[str, Any] | None:
     spans = [
-        f.select(pl.col("ms").min().alias("lo"), pl.col("ms").max().alias("hi")).row(0) for f in (ev, key) if f is not None
+        f.select(pl.col("ms").min().alias("lo"), pl.col("ms").max().alias("hi")).row(0)
+        for f in (ev, key)
+        if f is not None
     ]
     spans = [s for s in spans if s[0] is not None]
     if not spans:

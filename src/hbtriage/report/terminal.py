@@ -6,6 +6,8 @@ Everything taken from the inputs (log lines, paths, host names) is put on screen
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from rich import box
 from rich.console import Console
 from rich.markup import escape
@@ -133,10 +135,20 @@ def _config(findings: Findings, console: Console, lang: str) -> None:
 
 
 def _inputs(findings: Findings, console: Console, lang: str) -> None:
-    table = Table(title=escape(t("inputs", lang)), box=box.SIMPLE, title_justify="left")
-    for key in ("path", "kind", "host", "zone_source", "encoding", "range"):
-        table.add_column(escape(t(key, lang)), overflow="fold")
-    table.add_column(escape(t("records", lang)), justify="right")
+    table = Table(
+        title=escape(t("inputs", lang)),
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    # Paths are what the user copies next: keep them whole up to a sane width, wrap the rest.
+    longest = max((len(i.path) for i in findings.inputs), default=10)
+    table.add_column(escape(t("path", lang)), overflow="fold", min_width=min(longest, 40))
+    for key, widest in (("kind", 16), ("host", 16), ("zone_source", 22), ("encoding", 10)):
+        table.add_column(escape(t(key, lang)), overflow="fold", max_width=widest)
+    table.add_column(escape(t("range", lang)), no_wrap=True, min_width=20)
+    table.add_column(escape(t("records", lang)), justify="right", no_wrap=True)
     for item in findings.inputs:
         table.add_row(
             Text(item.path),
@@ -144,11 +156,21 @@ def _inputs(findings: Findings, console: Console, lang: str) -> None:
             Text(item.host or "—"),
             Text(fmt_zone(item.zone, item.zone_source)),
             Text(item.encoding or "—"),
-            Text(fmt_range(item.first, item.last)),
+            Text(_short_range(item.first, item.last)),
             Text(f"{item.records:,}"),
         )
     console.print()
     console.print(table)
+
+
+def _short_range(first: datetime | None, last: datetime | None) -> str:
+    """Seconds are enough on a terminal; the end loses its date when it is the same day."""
+    if first is None or last is None:
+        return fmt_range(first, last)
+    a = first.astimezone(UTC)
+    b = last.astimezone(UTC)
+    end = b.strftime("%H:%M:%SZ") if a.date() == b.date() else b.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{a.strftime('%Y-%m-%dT%H:%M:%SZ')}\n→ {end}"
 
 
 def _warnings(findings: Findings, console: Console, lang: str) -> None:

@@ -142,9 +142,7 @@ def _ms(dt: datetime) -> int:
 
 
 def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")[
-        :-6
-    ] + "Z"
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 @dataclass
@@ -241,7 +239,9 @@ def _pim_pool(rng: np.random.Generator, n: int) -> list[str]:
     for i in range(n):
         d, k = dlg[i], kind[i]
         if k == 0:
-            out.append(f"Trace: NEW_CALL_REQ dialogue 0x{d:06X} DN 7001 trunk group 1 port {port[i]}")
+            out.append(
+                f"Trace: NEW_CALL_REQ dialogue 0x{d:06X} DN 7001 trunk group 1 port {port[i]}"
+            )
         elif k == 1:
             out.append(f"Trace: REQUEST_INSTRUCTION sent for dialogue 0x{d:06X}")
         elif k == 2:
@@ -257,8 +257,7 @@ def _pim_pool(rng: np.random.Generator, n: int) -> list[str]:
             out.append(f"Trace: EVENT_REPORT dialogue 0x{d:06X} CALL_CLEARED after {dur[i]} s")
         elif k == 6:
             out.append(
-                f"Trace: Routing client: {port[i] % 60} calls in progress, "
-                f"{port[i] % 7} queued"
+                f"Trace: Routing client: {port[i] % 60} calls in progress, {port[i] % 7} queued"
             )
         else:
             out.append(f"Trace: DIALOGUE_STATE 0x{d:06X} -> RUNNING_SCRIPT")
@@ -496,9 +495,7 @@ def _perfmon_columns(
             width = np.maximum(idx - a, 1)
             v = (cs[idx + 1] - cs[a + 1]) / width
             v[0] = np.nan
-        inst = (
-            "_Total" if obj == "Processor" else host.nic if obj == "Network Interface" else None
-        )
+        inst = "_Total" if obj == "Processor" else host.nic if obj == "Network Interface" else None
         cols.append(W.PerfmonColumn(obj, counter, inst, v))
     cols += _extra_columns(host, rng, len(t))
     return cols
@@ -601,9 +598,7 @@ def _pad(start: int, end: int, host: Host, rng: np.random.Generator) -> tuple[in
 
 
 def _incident(plan: Plan, cause: str, host: str | None, start: int, end: int) -> None:
-    plan.incidents.append(
-        {"start": _iso(start), "end": _iso(end), "cause": cause, "host": host}
-    )
+    plan.incidents.append({"start": _iso(start), "end": _iso(end), "cause": cause, "host": host})
 
 
 def _add_cause(plan: Plan, rng: np.random.Generator, cause: str, role: str, t0: int) -> None:
@@ -619,11 +614,10 @@ def _add_cause(plan: Plan, rng: np.random.Generator, cause: str, role: str, t0: 
         plan.quiet(other.name, t0 + int(rng.integers(-300, 300)), t1)
         plan.hb_off.append((t0 - 500, t1))
         _loss(plan, rng, t1)
-        plan.configs[h.name] = {
-            "netsh_int_tcp_show_global.txt": W.netsh_tcp_global("disabled", "disabled"),
-            "systeminfo.txt": W.systeminfo(h.name, _HOTFIXES),
-            "ndis_version.txt": _wmic_ndis("5.2.3790.3959"),
-        }
+        cfg = plan.configs.setdefault(h.name, {})
+        cfg.setdefault("netsh_int_tcp_show_global.txt", W.netsh_tcp_global("disabled", "disabled"))
+        cfg["systeminfo.txt"] = W.systeminfo(h.name, _HOTFIXES, time_zone=_systeminfo_zone(h))
+        cfg["ndis_version.txt"] = _wmic_ndis("5.2.3790.3959")
         _incident(plan, cause, h.name, t0, t1)
     elif cause == "vm_stun":
         gap = int(rng.uniform(2, 60) * 1000)
@@ -654,12 +648,12 @@ def _add_cause(plan: Plan, rng: np.random.Generator, cause: str, role: str, t0: 
             plan.effects.append(Effect("nic", h.name, s, e))
         elif cause == "tcp_offload":
             plan.effects.append(Effect("resets", h.name, t1, t1 + 1500, float(rng.integers(1, 4))))
-            plan.configs[h.name] = {
-                "netsh_int_tcp_show_global.txt": W.netsh_tcp_global("enabled", "enabled"),
-            }
-            plan.configs[other.name] = {
-                "netsh_int_tcp_show_global.txt": W.netsh_tcp_global("enabled", "disabled"),
-            }
+            plan.configs.setdefault(h.name, {})["netsh_int_tcp_show_global.txt"] = (
+                W.netsh_tcp_global("enabled", "enabled")
+            )
+            plan.configs.setdefault(other.name, {}).setdefault(
+                "netsh_int_tcp_show_global.txt", W.netsh_tcp_global("enabled", "disabled")
+            )
         _loss(plan, rng, t1)
         _incident(plan, cause, None if cause == "network_path" else h.name, t0, t1)
     elif cause == "peer_restart":
@@ -672,6 +666,22 @@ def _add_cause(plan: Plan, rng: np.random.Generator, cause: str, role: str, t0: 
         _incident(plan, cause, h.name, t0, t1)
     else:
         raise ValueError(f"unknown cause {cause!r}")
+
+
+_SYSINFO_ZONES = {
+    -360: "(GMT-06:00) Central Time (US & Canada)",
+    -300: "(GMT-05:00) Eastern Time (US & Canada)",
+    60: "(GMT+01:00) Brussels, Copenhagen, Madrid, Paris",
+    540: "(GMT+09:00) Osaka, Sapporo, Tokyo",
+}
+
+
+def _systeminfo_zone(h: Host) -> str:
+    if h.tz == "Europe/Berlin":
+        return "(GMT+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna"
+    return _SYSINFO_ZONES.get(
+        h.offset_min, "(GMT) Greenwich Mean Time : Dublin, Edinburgh, Lisbon, London"
+    )
 
 
 _HOTFIXES = ("File 1", "Q147222", "KB925902 - Update", "KB933854", "KB936357", "KB948496")
@@ -718,8 +728,7 @@ def _cvp_restart(plan: Plan, rng: np.random.Generator, t0: int, t1: int) -> None
     """The Call Server service stops at t0 and is started again at t1."""
     plan.cvp_line(
         t0,
-        "%CVP_8_5_INFRA-6-SERVICE_STATE: Cisco CVP Call Server service stop requested. "
-        "[id:4001]",
+        "%CVP_8_5_INFRA-6-SERVICE_STATE: Cisco CVP Call Server service stop requested. [id:4001]",
     )
     plan.cvp_line(
         t0 + 40, "%CVP_8_5_INFRA-6-SERVICE_STATE: Cisco CVP Call Server is shutting down. [id:4002]"
@@ -740,8 +749,7 @@ def _cvp_restart(plan: Plan, rng: np.random.Generator, t0: int, t1: int) -> None
         t += 5000
     plan.cvp_line(
         t1,
-        "%CVP_8_5_INFRA-6-SERVICE_STATE: Cisco CVP Call Server started, version 8.5(1). "
-        "[id:4003]",
+        "%CVP_8_5_INFRA-6-SERVICE_STATE: Cisco CVP Call Server started, version 8.5(1). [id:4003]",
     )
     plan.cvp_line(
         t1 + int(rng.integers(200, 900)),
@@ -832,8 +840,9 @@ def _render(plan: Plan, out_dir: Path, rng: np.random.Generator) -> dict[str, An
         plan.lines["CVP"] + errs,
         cvp_silent,
     )
-    et, emsgs = _merge(np.zeros(0, dtype=np.int64), pl.Series("msg", [], dtype=pl.Utf8),
-                       plan.lines["Error"] + errs)
+    et, emsgs = _merge(
+        np.zeros(0, dtype=np.int64), pl.Series("msg", [], dtype=pl.Utf8), plan.lines["Error"] + errs
+    )
     k = 0
     for stream, tt, mm in (("CVP", t, msgs), ("Error", et, emsgs)):
         local = cvp.local(tt)
@@ -961,7 +970,9 @@ def generate(name: str, out_dir: Path, seed: int) -> dict[str, Any]:
     elif name == "two_incidents":
         pair = rng.choice(len(CAUSES), size=2, replace=False)
         for (lo, hi), ci in zip(((0.15, 0.4), (0.6, 0.85)), pair.tolist(), strict=True):
-            _add_cause(plan, rng, CAUSES[ci], str(rng.choice(["pg", "cvp"])), _at(plan, rng, lo, hi))
+            _add_cause(
+                plan, rng, CAUSES[ci], str(rng.choice(["pg", "cvp"])), _at(plan, rng, lo, hi)
+            )
     else:
         cause, role = name.rsplit("_", 1)
         _add_cause(plan, rng, cause, role, _at(plan, rng))
@@ -984,15 +995,36 @@ def generate_large(
     end = start + int(hours * 3_600_000)
     zone = _ZONES[0]
     secs = (end - start) / 1000
-    # Average record sizes (with timestamps, prefixes and CRLF) measured on the pools.
+    # Average record sizes (timestamp, prefix, message, CRLF per line) measured on samples.
+    probe = np.random.default_rng(seed)
+    pim_len = np.mean([len(m) + 25 for m in _pim_pool(probe, 2000)])
+    cvp_len = np.mean([len(m) + 34 + m.count("\n") for m in _cvp_pool(probe, 2000)])
     pim_share, cvp_share = 0.4, 0.6
-    pg_rate = pim_share * log_bytes / (95.0 * secs)
-    cvp_rate = cvp_share * log_bytes / (205.0 * secs)
+    pg_rate = pim_share * log_bytes / (float(pim_len) * secs)
+    cvp_rate = cvp_share * log_bytes / (float(cvp_len) * secs)
     extra = max(0, counters_per_host - len(_COUNTERS))
-    pg = Host("PG1A", "pg", PG_IP, zone[0], zone[1], zone[2], log_rate=pg_rate,
-              base=_default_base(rng), extra_counters=extra)
-    cvp = Host("CVP1", "cvp", CVP_IP, zone[0], zone[1], zone[2], log_rate=cvp_rate,
-               base=_default_base(rng), extra_counters=extra)
+    pg = Host(
+        "PG1A",
+        "pg",
+        PG_IP,
+        zone[0],
+        zone[1],
+        zone[2],
+        log_rate=pg_rate,
+        base=_default_base(rng),
+        extra_counters=extra,
+    )
+    cvp = Host(
+        "CVP1",
+        "cvp",
+        CVP_IP,
+        zone[0],
+        zone[1],
+        zone[2],
+        log_rate=cvp_rate,
+        base=_default_base(rng),
+        extra_counters=extra,
+    )
     plan = Plan(start_ms=start, end_ms=end, pg=pg, cvp=cvp)
     t0 = start + (end - start) // 2
     plan.effects.append(Effect("dpc", cvp.name, t0, t0 + 11_000, 10.0))
@@ -1028,12 +1060,35 @@ def write_reference(out_dir: Path) -> list[Path]:
 
     base_pg = _default_base(rng) | {"dpc_one": 0.02, "udperr0": 311.0, "discard0": 0.0}
     base_cvp = _default_base(rng) | {"dpc_one": 0.03, "udperr0": 1742.0, "discard0": 12.0}
-    pg = Host("PG1A", "pg", PG_IP, "America/New_York", "Eastern Standard Time", off,
-              log_rate=2.4, base=base_pg)
-    cvp = Host("CVP1", "cvp", CVP_IP, "America/New_York", "Eastern Standard Time", off,
-               log_rate=2.6, base=base_cvp, nic="Broadcom BCM5708C NetXtreme II GigE [NDIS VBD Client]")
-    plan = Plan(start_ms=at(19, 5, 0, 0), end_ms=at(20, 5, 0, 0), pg=pg, cvp=cvp,
-                error_per_hour=3.0, exact_dpc=True)
+    pg = Host(
+        "PG1A",
+        "pg",
+        PG_IP,
+        "America/New_York",
+        "Eastern Standard Time",
+        off,
+        log_rate=2.4,
+        base=base_pg,
+    )
+    cvp = Host(
+        "CVP1",
+        "cvp",
+        CVP_IP,
+        "America/New_York",
+        "Eastern Standard Time",
+        off,
+        log_rate=2.6,
+        base=base_cvp,
+        nic="Broadcom BCM5708C NetXtreme II GigE [NDIS VBD Client]",
+    )
+    plan = Plan(
+        start_ms=at(19, 5, 0, 0),
+        end_ms=at(20, 5, 0, 0),
+        pg=pg,
+        cvp=cvp,
+        error_per_hour=3.0,
+        exact_dpc=True,
+    )
 
     cvp_last, cvp_back = at(19, 36, 46, 531), at(19, 36, 57, 328)
     pim_last, pim_back = at(19, 36, 46, 517), at(19, 36, 57, 344)
@@ -1068,4 +1123,3 @@ def write_reference(out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     _render(plan, out_dir, rng)
     return sorted(p for p in out_dir.rglob("*") if p.is_file())
-

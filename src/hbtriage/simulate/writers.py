@@ -59,11 +59,16 @@ def _load_names() -> dict[tuple[str, str, str], str]:
     if _NAMES_CACHE:
         return _NAMES_CACHE
     try:
-        text = resources.files("hbtriage").joinpath("catalog/counters.toml").read_text("utf-8")
-    except (FileNotFoundError, ModuleNotFoundError):  # catalog missing: English only
+        from hbtriage import counter_names
+
+        for info in counter_names.all_counters():
+            for lang, name in info.names.items():
+                _NAMES_CACHE[(lang, info.object, info.counter)] = name
         return _NAMES_CACHE
-    data = tomllib.loads(text)
-    for entry in data.get("counter", []):
+    except ImportError:  # fall back to reading the catalog file directly
+        pass
+    text = resources.files("hbtriage").joinpath("catalog/counters.toml").read_text("utf-8")
+    for entry in tomllib.loads(text).get("counter", []):
         for lang, name in entry.get("names", {}).items():
             _NAMES_CACHE[(lang, entry["object"], entry["counter"])] = name
     return _NAMES_CACHE
@@ -98,13 +103,10 @@ def counter_path(host: str, col: PerfmonColumn, locale: str = "en") -> str:
     return f"\\\\{host}\\{obj}{inst}\\{counter}"
 
 
-def _fmt_values(values: np.ndarray, *, excel: bool) -> pl.Expr:
+def _fmt_values(*, excel: bool) -> pl.Expr:
     """Expression turning float column ``v`` into perfmon cell text."""
     v = pl.col("v")
-    if excel:
-        rounded = v.round(6)
-    else:
-        rounded = v.round(9)
+    rounded = v.round(6) if excel else v.round(9)
     is_int = (rounded == rounded.round(0)) & (rounded.abs() < 9e15)
     text = (
         pl.when(v.is_null() | v.is_nan())
@@ -171,9 +173,7 @@ def write_perfmon_csv(
             cells: list[pl.Series] = [ts[lo:hi]]
             for i, col in enumerate(columns):
                 frame = pl.DataFrame({"v": np.asarray(col.values[lo:hi], dtype=np.float64)})
-                cells.append(
-                    frame.select(_fmt_values(col.values, excel=excel).alias(f"c{i}")).to_series()
-                )
+                cells.append(frame.select(_fmt_values(excel=excel).alias(f"c{i}")).to_series())
             frame = pl.DataFrame(cells)
             joined = frame.select(
                 pl.concat_str(pl.all(), separator=f"{q}{sep}{q}").alias("row")
@@ -239,11 +239,7 @@ def write_dumplog(
     )
     body = pl.concat_str([pl.col("ts"), pl.lit(f" {node}-{process} "), pl.col("msg")])
     head = pl.col("day").replace_strict(headers, return_dtype=pl.Utf8)
-    line = (
-        pl.when(pl.col("first"))
-        .then(pl.concat_str([head, pl.lit("\n"), body]))
-        .otherwise(body)
-    )
+    line = pl.when(pl.col("first")).then(pl.concat_str([head, pl.lit("\n"), body])).otherwise(body)
     return _write_lines(path, frame.select(line.alias("l")).to_series(), encoding)
 
 
@@ -314,7 +310,13 @@ def netsh_tcp_global(rss: str = "enabled", chimney: str = "disabled") -> str:
     return "\r\n".join(lines) + "\r\n\r\n"
 
 
-def systeminfo(host: str, hotfixes: Sequence[str], *, boot: str = "3/2/2013, 4:12:51 AM") -> str:
+def systeminfo(
+    host: str,
+    hotfixes: Sequence[str],
+    *,
+    time_zone: str = "(GMT-05:00) Eastern Time (US & Canada)",
+    boot: str = "3/2/2013, 4:12:51 AM",
+) -> str:
     """What ``systeminfo`` prints on a Windows Server 2003 SP2 x86 machine."""
     rows = [
         ("Host Name", host),
@@ -344,7 +346,7 @@ def systeminfo(host: str, hotfixes: Sequence[str], *, boot: str = "3/2/2013, 4:1
         ("Boot Device", "\\Device\\HarddiskVolume1"),
         ("System Locale", "en-us;English (United States)"),
         ("Input Locale", "en-us;English (United States)"),
-        ("Time Zone", "(GMT-05:00) Eastern Time (US & Canada)"),
+        ("Time Zone", time_zone),
         ("Total Physical Memory", "4,095 MB"),
         ("Available Physical Memory", "2,311 MB"),
         ("Page File: Max Size", "5,996 MB"),

@@ -63,7 +63,8 @@ def _walk(
             if full.is_symlink():
                 out.warnings.append(f"{display}: symbolic link not followed")
                 continue
-            local_hints = list(reversed(folder_parts)) + hints
+            # The folder the user named is the bundle, not a host: hints start below it.
+            local_hints = list(reversed(folder_parts[1:] if display_root else folder_parts)) + hints
             _add_file(full, display, local_hints, workdir, out, depth)
 
 
@@ -112,7 +113,6 @@ def _extract_zip(
     target = workdir / f"z{len(list(workdir.glob('z*'))):04d}"
     target.mkdir(parents=True, exist_ok=False)
     root = target.resolve()
-    zip_hint = Path(display).stem
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -152,7 +152,7 @@ def _extract_zip(
                 continue
             out.extracted_bytes += written
             member_dirs = list(rel.parent.parts)
-            local_hints = list(reversed(member_dirs)) + [zip_hint] + hints
+            local_hints = list(reversed(member_dirs)) + hints
             _add_file(dest, where, local_hints, workdir, out, depth)
 
 

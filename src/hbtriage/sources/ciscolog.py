@@ -27,15 +27,15 @@ from hbtriage.sources import _lines as L
 from hbtriage.sources.base import InputFile, ReadResult
 from hbtriage.sources.encoding import read_text
 
-#: One regex per line.
+#: One regex for the start of every line, up to the message (tags included).
 PATTERN = (
-    r"^(?:<[0-9]{1,3}>)?(?P<seq>[0-9]{1,18}): (?P<node>[^\s:]+|\[[0-9A-Fa-f:.]+\]): "
+    r"(?:<[0-9]{1,3}>)?(?P<seq>[0-9]{1,18}): (?P<node>[^\s:]+|\[[0-9A-Fa-f:.]+\]): "
     rf"\*?(?P<mon>{L.MONTH_ABBR}) +(?P<day>[0-9]{{1,2}}) (?P<year>[0-9]{{4}}) "
     r"(?P<hms>[0-9]{1,2}:[0-9]{2}:[0-9]{2})(?:\.(?P<frac>[0-9]{1,9}))?"
     r"(?: (?P<zone>[+-][0-9]{2}:?[0-9]{2}|[A-Z]{2,5}))?: "
-    r"%(?P<app>[A-Za-z][A-Za-z0-9_]*)(?:-(?P<sev>[0-7])-(?P<mnem>[A-Za-z0-9_]+))?: ?(?P<msg>.*)$"
+    r"%(?P<app>[A-Za-z][A-Za-z0-9_]*)(?:-(?P<sev>[0-7])-(?P<mnem>[A-Za-z0-9_]+))?: ?"
+    r"(?:%?(?P<tags>(?:\[[^\]]*\])+):? ?)?"
 )
-_TAGS = r"(?s)^%?(?P<tags>(?:\[[^\]\n]*\])+):? ?(?P<text>.*)$"
 
 
 class CiscoLogReader:
@@ -45,7 +45,7 @@ class CiscoLogReader:
         lines = L.head_lines(head)
         if lines.len() == 0:
             return False
-        apps = lines.str.extract_groups(PATTERN).struct.field("app").drop_nulls()
+        apps = lines.str.extract_groups(f"^{PATTERN}").struct.field("app").drop_nulls()
         n_hits = apps.len()
         if n_hits == 0 or n_hits < min(2, lines.len()) or n_hits < 0.2 * lines.len():
             return False
@@ -56,11 +56,7 @@ class CiscoLogReader:
         text, enc = read_text(item.path, text_encoding)
         raw, unterminated = L.line_frame(text)
         lines, items = L.long_line_warnings(raw)
-        parts = (
-            lines.with_columns(pl.col("text").str.extract_groups(PATTERN).alias("_g"))
-            .unnest("_g")
-            .with_columns(pl.col("hms").is_not_null().alias("is_start"))
-        )
+        parts = L.extract(lines, PATTERN)
         records, orphans = L.assemble(
             parts,
             fields=[
@@ -75,6 +71,7 @@ class CiscoLogReader:
                 "app",
                 "sev",
                 "mnem",
+                "tags",
             ],
         )
         if records.height == 0:
@@ -84,12 +81,9 @@ class CiscoLogReader:
                 "a Cisco Log record such as '10: HOST: Feb 8 2007 05:37:44.658 +0000: %ICM_...: ...'",
             )
 
-        tagged = pl.col("message").str.extract_groups(_TAGS)
-        tags = tagged.struct.field("tags")
         records = records.with_columns(
-            tags.str.extract(r"\[pname(?:\.orig)?=([^\]]*)\]", 1).alias("_pname"),
-            tags.str.extract(r"\[sev=([^\]]*)\]", 1).alias("_sevtag"),
-            pl.coalesce(tagged.struct.field("text"), pl.col("message")).alias("message"),
+            pl.col("tags").str.extract(r"\[pname(?:\.orig)?=([^\]]*)\]", 1).alias("_pname"),
+            pl.col("tags").str.extract(r"\[sev=([^\]]*)\]", 1).alias("_sevtag"),
         )
         date = L.iso_date(pl.col("year"), L.month_number(pl.col("mon")), pl.col("day"))
         records = records.with_columns(

@@ -41,7 +41,9 @@ _NETSH_HEADER = re.compile(
     r"|Querying active state\.*|Abfragen des aktiven Status\.*)\s*$",
     re.M,
 )
-_NETSH_RSS_LINE = re.compile(r"^[^:\n]*(Receive-Side Scaling|empfangsseitige)[^:\n]*:\s*\S", re.M | re.I)
+_NETSH_RSS_LINE = re.compile(
+    r"^[^:\n]*(Receive-Side Scaling|empfangsseitige)[^:\n]*:\s*\S", re.M | re.I
+)
 _NETSH_CHIMNEY_LINE = re.compile(r"^[^:\n]*Chimney[^:\n]*:\s*\S", re.M | re.I)
 
 # systeminfo labels -> canonical label.
@@ -67,9 +69,12 @@ _SYSINFO_LABELS: dict[str, str] = {
     "修正プログラム": "hotfix",
 }
 _SYSINFO_MARK = re.compile(
-    r"^(Host Name|Hostname|ホスト名):\s+\S.*$[\s\S]{0,400}^(OS Name|Betriebssystemname|OS 名):", re.M
+    r"^(Host Name|Hostname|ホスト名):\s+\S.*$[\s\S]{0,400}^(OS Name|Betriebssystemname|OS 名):",
+    re.M,
 )
-_SYSINFO_CSV_MARK = re.compile(r'^"(Host Name|Hostname|ホスト名)","(OS Name|Betriebssystemname|OS 名)"', re.M)
+_SYSINFO_CSV_MARK = re.compile(
+    r'^"(Host Name|Hostname|ホスト名)","(OS Name|Betriebssystemname|OS 名)"', re.M
+)
 _KB = re.compile(r"\b(KB\d{5,8}|Q\d{6})\b", re.I)
 
 _NDIS_SAME_LINE = re.compile(
@@ -77,14 +82,22 @@ _NDIS_SAME_LINE = re.compile(
     rf"|^\s*[A-Za-z]:\\+\S*ndis\.sys\s+(?P<w>{_VERSION})\s*$"
 )
 _NDIS_LIST_FILE = re.compile(r"(?i)^\s*(?:VersionInfo\s*:\s*)?File(?:Name)?\s*:\s*(\S.*?)\s*$")
-_NDIS_LIST_VERSION = re.compile(rf"(?i)^\s*(?P<which>File|Product)Version\s*:\s*(?P<ver>{_VERSION})")
+_NDIS_LIST_VERSION = re.compile(
+    rf"(?i)^\s*(?P<which>File|Product)Version\s*:\s*(?P<ver>{_VERSION})"
+)
 _NDIS_WMIC_CMD = re.compile(r"(?i)wmic\s+datafile\s+where.*ndis\.sys")
 
 _RSS_BLOCK_KEYS = ("numberofreceivequeues", "rssprocessorarray", "baseprocessor", "maxprocessors")
-_ADV_HEADER = re.compile(r"^[ \t]*Name\s+DisplayName\s+DisplayValue(\s+RegistryKeyword)?(\s+RegistryValue)?\s*$", re.M)
-_REG_MARK = re.compile(r"(?i)^\s*(EnableRSS|EnableTCPChimney|DisableTaskOffload)\s+REG_DWORD\s+0x[0-9a-f]+", re.M)
+_ADV_HEADER = re.compile(
+    r"^[ \t]*Name\s+DisplayName\s+DisplayValue(\s+RegistryKeyword)?(\s+RegistryValue)?\s*$", re.M
+)
+_REG_MARK = re.compile(
+    r"(?i)^\s*(EnableRSS|EnableTCPChimney|DisableTaskOffload)\s+REG_DWORD\s+0x[0-9a-f]+", re.M
+)
 _OFFLOAD_NAME = re.compile(r"(?i)offload|large send|\blso\b|checksum|segment coalescing|\brsc\b")
-_OFFLOAD_KEYWORD = re.compile(r"(?i)^\*?(lso|tcpchecksum|udpchecksum|ipchecksum|tcpudpchecksum|tcpconnectionoffload|rsc|pmarp|pmns)")
+_OFFLOAD_KEYWORD = re.compile(
+    r"(?i)^\*?(lso|tcpchecksum|udpchecksum|ipchecksum|tcpudpchecksum|tcpconnectionoffload|rsc|pmarp|pmns)"
+)
 
 
 def _state(raw: str) -> str:
@@ -130,18 +143,32 @@ def _sysinfo_pairs(lines: pl.Series) -> list[tuple[str, str]]:
         pl.col("raw").str.extract(r"^\s+\[\d+\]:\s*(.*?)\s*$", 1).alias("item"),
     )
     df = df.with_columns(
-        pl.col("label").str.strip_chars().str.to_lowercase().replace_strict(_SYSINFO_LABELS, default=None).alias("canon")
+        pl.col("label")
+        .str.strip_chars()
+        .str.to_lowercase()
+        .replace_strict(_SYSINFO_LABELS, default=None)
+        .alias("canon")
     )
     df = df.with_columns(
-        pl.when(pl.col("label").is_not_null()).then(pl.col("canon")).otherwise(None).alias("section")
-    ).with_columns(pl.col("section").forward_fill().alias("section_ff"), pl.col("label").forward_fill().alias("label_ff"))
+        pl.when(pl.col("label").is_not_null())
+        .then(pl.col("canon"))
+        .otherwise(None)
+        .alias("section")
+    ).with_columns(
+        pl.col("section").forward_fill().alias("section_ff"),
+        pl.col("label").forward_fill().alias("label_ff"),
+    )
     pairs: list[tuple[str, str]] = []
     heads = df.filter(pl.col("canon").is_not_null())
     pairs.extend(zip(heads["canon"], heads["value"].fill_null(""), strict=True))
     # Hotfix items are continuation lines "   [01]: KB968389" under the Hotfix(s) label only.
     items = df.filter(pl.col("item").is_not_null() & pl.col("label").is_null())
     items = items.filter(
-        pl.col("label_ff").str.strip_chars().str.to_lowercase().replace_strict(_SYSINFO_LABELS, default=None) == "hotfix"
+        pl.col("label_ff")
+        .str.strip_chars()
+        .str.to_lowercase()
+        .replace_strict(_SYSINFO_LABELS, default=None)
+        == "hotfix"
     )
     pairs.extend(("hotfix_item", str(v)) for v in items["item"])
     return pairs
@@ -188,10 +215,18 @@ def _sysinfo_facts(pairs: list[tuple[str, str]]) -> tuple[list[ConfigFact], str 
         elif canon == "os_version" and value:
             ver = re.match(r"\s*(\d+\.\d+\.\d+)", value)
             if ver:
-                facts.append(ConfigFact("os_version", ver.group(1), f"systeminfo OS Version: {value.strip()}"))
+                facts.append(
+                    ConfigFact(
+                        "os_version", ver.group(1), f"systeminfo OS Version: {value.strip()}"
+                    )
+                )
             sp = re.search(r"(?i)Service Pack\s+(\d+)", value)
             if sp:
-                facts.append(ConfigFact("service_pack", sp.group(1), f"systeminfo OS Version: {value.strip()}"))
+                facts.append(
+                    ConfigFact(
+                        "service_pack", sp.group(1), f"systeminfo OS Version: {value.strip()}"
+                    )
+                )
         elif canon == "arch" and value:
             arch = _arch(value)
             if arch:
@@ -210,7 +245,9 @@ def _sysinfo_facts(pairs: list[tuple[str, str]]) -> tuple[list[ConfigFact], str 
 def _ndis(lines: pl.Series, name: str) -> list[ConfigFact]:
     out: list[ConfigFact] = []
     df = pl.DataFrame({"raw": lines}).with_row_index("i")
-    same = df.with_columns(pl.col("raw").str.extract_groups(_NDIS_SAME_LINE.pattern).alias("g")).unnest("g")
+    same = df.with_columns(
+        pl.col("raw").str.extract_groups(_NDIS_SAME_LINE.pattern).alias("g")
+    ).unnest("g")
     same = same.with_columns(pl.coalesce("v", "w").alias("ver")).drop_nulls("ver")
     for ver, raw in zip(same["ver"], same["raw"], strict=True):
         out.append(ConfigFact("ndis_version", ver, f"ndis.sys file version: {raw.strip()[:120]}"))
@@ -221,10 +258,15 @@ def _ndis(lines: pl.Series, name: str) -> list[ConfigFact]:
         pl.col("raw").str.contains(r"^\s*$").cum_sum().alias("block"),
     ).unnest("g")
     lst = lst.with_columns(pl.col("file").forward_fill().over("block").alias("file_ff"))
-    hits = lst.filter(pl.col("ver").is_not_null() & pl.col("file_ff").str.contains(r"(?i)ndis\.sys"))
+    hits = lst.filter(
+        pl.col("ver").is_not_null() & pl.col("file_ff").str.contains(r"(?i)ndis\.sys")
+    )
     # FileVersion is the file's own version; prefer it over ProductVersion within a block.
     hits = hits.sort(["block", "which"]).unique("block", keep="first", maintain_order=True)
-    out.extend(ConfigFact("ndis_version", v, f"ndis.sys {w}Version (list form)") for v, w in zip(hits["ver"], hits["which"], strict=True))
+    out.extend(
+        ConfigFact("ndis_version", v, f"ndis.sys {w}Version (list form)")
+        for v, w in zip(hits["ver"], hits["which"], strict=True)
+    )
     # wmic datafile ... get Version: a bare "Version" header then the number, no file name.
     wmic = df.with_columns(
         pl.col("raw").str.contains(r"^\s*Version\s*$").alias("hdr"),
@@ -234,14 +276,19 @@ def _ndis(lines: pl.Series, name: str) -> list[ConfigFact]:
     context_ndis = bool(wmic["cmd"].any()) or "ndis" in name.lower()
     if context_ndis:
         bare = wmic.filter(pl.col("after_hdr") & pl.col("ver").is_not_null())
-        out.extend(ConfigFact("ndis_version", v, "wmic datafile ndis.sys get Version") for v in bare["ver"])
+        out.extend(
+            ConfigFact("ndis_version", v, "wmic datafile ndis.sys get Version") for v in bare["ver"]
+        )
     return out
 
 
 def _rss_blocks(lines: pl.Series) -> list[ConfigFact]:
     df = pl.DataFrame({"raw": lines}).with_columns(
         pl.col("raw").str.contains(r"^\s*$").cum_sum().alias("block"),
-        pl.col("raw").str.extract(r"^\s*([A-Za-z][\w \[\]:/]*?)\s*:\s", 1).str.to_lowercase().alias("key"),
+        pl.col("raw")
+        .str.extract(r"^\s*([A-Za-z][\w \[\]:/]*?)\s*:\s", 1)
+        .str.to_lowercase()
+        .alias("key"),
         pl.col("raw").str.extract(r"^\s*[A-Za-z][\w \[\]:/]*?\s*:\s*(.*?)\s*$", 1).alias("value"),
     )
     df = df.filter(pl.col("key").is_not_null())
@@ -294,16 +341,28 @@ def _advanced(text: str, lines: pl.Series) -> list[ConfigFact]:
                 state = "disabled" if regv == "0" else "enabled"
             adapter = row.get("name") or "?"
             if "receive side scaling" in display.lower() or keyword.upper() == "*RSS":
-                out.append(ConfigFact("rss", state, f"Get-NetAdapterAdvancedProperty {adapter}: {display} = {value}"))
+                out.append(
+                    ConfigFact(
+                        "rss",
+                        state,
+                        f"Get-NetAdapterAdvancedProperty {adapter}: {display} = {value}",
+                    )
+                )
             elif _OFFLOAD_NAME.search(display) or _OFFLOAD_KEYWORD.search(keyword):
                 out.append(
-                    ConfigFact("tcp_offload", state, f"Get-NetAdapterAdvancedProperty {adapter}: {display} = {value}")
+                    ConfigFact(
+                        "tcp_offload",
+                        state,
+                        f"Get-NetAdapterAdvancedProperty {adapter}: {display} = {value}",
+                    )
                 )
     return out
 
 
 def _registry(lines: pl.Series) -> list[ConfigFact]:
-    g = lines.str.extract_groups(r"(?i)^\s*(EnableRSS|EnableTCPChimney|DisableTaskOffload)\s+REG_DWORD\s+0x([0-9a-f]+)").struct.unnest()
+    g = lines.str.extract_groups(
+        r"(?i)^\s*(EnableRSS|EnableTCPChimney|DisableTaskOffload)\s+REG_DWORD\s+0x([0-9a-f]+)"
+    ).struct.unnest()
     g.columns = ["name", "value"]
     out: list[ConfigFact] = []
     for name, value in zip(g["name"], g["value"], strict=True):
@@ -317,7 +376,9 @@ def _registry(lines: pl.Series) -> list[ConfigFact]:
         elif low == "enabletcpchimney":
             out.append(ConfigFact("chimney", "enabled" if n else "disabled", detail))
         else:
-            out.append(ConfigFact("tcp_offload", "disabled" if n else "enabled", detail + " (stack-wide)"))
+            out.append(
+                ConfigFact("tcp_offload", "disabled" if n else "enabled", detail + " (stack-wide)")
+            )
     return out
 
 
@@ -329,7 +390,9 @@ class ConfigSnapshotReader:
     def sniff(self, head: str, name: str) -> bool:
         rss_line = _NETSH_RSS_LINE.search(head)
         chimney_line = _NETSH_CHIMNEY_LINE.search(head)
-        if (rss_line or chimney_line) and (_NETSH_HEADER.search(head) or (rss_line and chimney_line)):
+        if (rss_line or chimney_line) and (
+            _NETSH_HEADER.search(head) or (rss_line and chimney_line)
+        ):
             return True
         if _SYSINFO_MARK.search(head) or _SYSINFO_CSV_MARK.search(head):
             return True

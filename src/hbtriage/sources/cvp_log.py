@@ -37,8 +37,8 @@ _STAMP = (
     r"(?: (?P<zone>[+-][0-9]{2}:?[0-9]{2}|UTC|GMT))?:"
 )
 _HEAD = r"%(?P<fac>[A-Za-z][A-Za-z0-9_]*)-(?P<sev>[0-7])-(?P<mnem>[A-Za-z0-9_]+):"
-#: One regex per line: prefix, timestamp, optional CVP header, message.
-PATTERN = rf"^{_PREFIX}{_STAMP}(?: ?{_HEAD})? ?(?P<msg>.*)$"
+#: One regex for the start of every line: prefix, timestamp, optional CVP header (message follows).
+PATTERN = rf"{_PREFIX}{_STAMP}(?: ?{_HEAD})? ?"
 #: Header recovered from the joined text of a record whose header was wrapped.
 _WRAPPED = rf"(?s)^\s*{_HEAD}\s*(?P<rest>.*)$"
 _SNIFF = rf"^{_PREFIX}{_STAMP} ?%CVP_[A-Za-z0-9_]*-[0-7]-"
@@ -56,11 +56,7 @@ class CvpLogReader:
         text, enc = read_text(item.path, text_encoding)
         raw, unterminated = L.line_frame(text)
         lines, items = L.long_line_warnings(raw)
-        parts = (
-            lines.with_columns(pl.col("text").str.extract_groups(PATTERN).alias("_g"))
-            .unnest("_g")
-            .with_columns(pl.col("hms").is_not_null().alias("is_start"))
-        )
+        parts = L.extract(lines, PATTERN)
         records, orphans = L.assemble(
             parts,
             fields=["node", "mon", "day", "year", "hms", "frac", "zone", "fac", "sev", "mnem"],
@@ -72,18 +68,8 @@ class CvpLogReader:
                 "a CVP log record such as 'Mar 30 2013 19:36:46.105 -0500: %CVP_8_5_ICM-1-...'",
             )
 
-        wrapped = pl.col("message").str.extract_groups(_WRAPPED)
-        use_w = pl.col("fac").is_null() & wrapped.struct.field("fac").is_not_null()
-        records = records.with_columns(
-            *[
-                pl.when(use_w).then(wrapped.struct.field(f)).otherwise(pl.col(f)).alias(f)
-                for f in ("fac", "sev", "mnem")
-            ],
-            pl.when(use_w)
-            .then(wrapped.struct.field("rest"))
-            .otherwise(pl.col("message"))
-            .alias("message"),
-        )
+        if records["fac"].null_count():
+            records = _unwrap_header(records)
 
         date = L.iso_date(pl.col("year"), L.month_number(pl.col("mon")), pl.col("day"))
         records = records.with_columns(
@@ -116,6 +102,22 @@ class CvpLogReader:
             events=events,
             warnings=L.cap_warnings(item.display, items),
         )
+
+
+def _unwrap_header(records: pl.DataFrame) -> pl.DataFrame:
+    """Take ``%FAC-SEV-MNEMONIC:`` from the message when it was wrapped below the time stamp."""
+    wrapped = pl.col("message").str.extract_groups(_WRAPPED)
+    use_w = pl.col("fac").is_null() & wrapped.struct.field("fac").is_not_null()
+    return records.with_columns(
+        *[
+            pl.when(use_w).then(wrapped.struct.field(f)).otherwise(pl.col(f)).alias(f)
+            for f in ("fac", "sev", "mnem")
+        ],
+        pl.when(use_w)
+        .then(wrapped.struct.field("rest"))
+        .otherwise(pl.col("message"))
+        .alias("message"),
+    )
 
 
 def _stream(display: str) -> str:

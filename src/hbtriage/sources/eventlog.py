@@ -27,7 +27,7 @@ from pathlib import Path
 import polars as pl
 
 from hbtriage.errors import InputError
-from hbtriage.sources.base import EVENT_SCHEMA, InputFile, ReadResult
+from hbtriage.sources.base import InputFile, ReadResult
 from hbtriage.sources.encoding import read_text
 
 KIND = "eventlog"
@@ -101,11 +101,17 @@ def _detect(head: str) -> str | None:
         return "eventviewer_csv"
     ps_header = lines[1] if first.startswith("#TYPE") and len(lines) > 1 else first
     names = set(_csv_fields(ps_header))
-    if names & set(_PS_TIME) and names & set(_PS_ID) and (names & set(_PS_SOURCE) or "Message" in names):
+    if (
+        names & set(_PS_TIME)
+        and names & set(_PS_ID)
+        and (names & set(_PS_SOURCE) or "Message" in names)
+    ):
         return "powershell_csv"
     if _W2003_LINE.match(first) and sum(1 for ln in lines[:10] if _W2003_LINE.match(ln)) >= 1:
         return "w2003_csv"
-    if _WEVT_START.search(head) and re.search(r"^\s+(Event ID|Ereignis-ID|Source|Quelle):", head, re.M):
+    if _WEVT_START.search(head) and re.search(
+        r"^\s+(Event ID|Ereignis-ID|Source|Quelle):", head, re.M
+    ):
         return "wevtutil"
     return None
 
@@ -158,7 +164,9 @@ def _read_powershell_csv(text: str) -> tuple[pl.DataFrame, str | None]:
         m = re.search(r"EventLogEntry#([^/\s]+)/", type_line)
         if m:
             log_from_type = m.group(1)
-    frame = pl.read_csv(io.StringIO(text), infer_schema=False, truncate_ragged_lines=True, quote_char='"')
+    frame = pl.read_csv(
+        io.StringIO(text), infer_schema=False, truncate_ragged_lines=True, quote_char='"'
+    )
     lines = _line_numbers(frame, first_line + 1)
     out = frame.select(
         _pick(frame, _PS_LEVEL).alias("level"),
@@ -169,7 +177,9 @@ def _read_powershell_csv(text: str) -> tuple[pl.DataFrame, str | None]:
         _pick(frame, _PS_COMPUTER).alias("computer"),
         _pick(frame, _PS_LOG).alias("log"),
     ).with_columns(lines)
-    return out.select("line", "level", "ts_raw", "source", "event_id", "text", "computer", "log"), log_from_type
+    return out.select(
+        "line", "level", "ts_raw", "source", "event_id", "text", "computer", "log"
+    ), log_from_type
 
 
 def _read_w2003_csv(text: str) -> pl.DataFrame:
@@ -181,7 +191,10 @@ def _read_w2003_csv(text: str) -> pl.DataFrame:
         pl.col("desc").str.strip_chars().str.strip_chars('"'),
     )
     df = df.filter(pl.col("rec") > 0).with_columns(
-        pl.when(pl.col("date").is_null()).then(pl.col("raw").str.strip_chars_end('"')).otherwise(pl.col("desc")).alias("part")
+        pl.when(pl.col("date").is_null())
+        .then(pl.col("raw").str.strip_chars_end('"'))
+        .otherwise(pl.col("desc"))
+        .alias("part")
     )
     out = df.group_by("rec", maintain_order=True).agg(
         pl.col("line").first(),
@@ -199,25 +212,51 @@ def _read_w2003_csv(text: str) -> pl.DataFrame:
 
 def _read_wevtutil(text: str) -> pl.DataFrame:
     df = pl.DataFrame({"raw": text.split("\n")}).with_row_index("line", offset=1)
-    df = df.with_columns(
+    kv = (
+        df["raw"]
+        .str.extract_groups(r"^[ \t]{1,4}([A-Za-z][A-Za-z -]{0,30}):[ \t]?(.*)$")
+        .struct.unnest()
+    )
+    kv.columns = ["label", "value"]
+    df = pl.concat([df, kv], how="horizontal").with_columns(
         pl.col("raw").str.contains(_WEVT_START.pattern).alias("start"),
-        pl.col("raw").str.extract(r"^\s{1,4}([A-Za-z][A-Za-z -]*?)\s*:", 1).str.to_lowercase().alias("label"),
-        pl.col("raw").str.extract(r"^\s{1,4}[A-Za-z][A-Za-z -]*?\s*:\s?(.*?)\s*$", 1).alias("value"),
+        pl.col("label").str.to_lowercase(),
+        pl.col("value").str.strip_chars(),
     )
     df = df.with_columns(
         pl.col("start").cum_sum().alias("rec"),
         pl.col("label").replace_strict(_WEVT_KEYS, default=None).alias("key"),
     )
     df = df.filter(pl.col("rec") > 0)
-    # Everything after the "Description:" line of a record is the message.
-    df = df.with_columns((pl.col("key") == "desc").fill_null(False).cast(pl.Int32).cum_sum().over("rec").alias("after_desc"))
-    in_desc = (pl.col("after_desc") > 0) & (pl.col("key") != "desc").fill_null(True) & ~pl.col("start")
-    head = df.filter((pl.col("after_desc") == 0) & pl.col("key").is_not_null())
-    fields = head.group_by("rec", maintain_order=True).agg(
-        [pl.col("value").filter(pl.col("key") == k).first().alias(k) for k in ("log", "source", "date", "id", "level", "computer")]
+    # Everything after the "Description:" line of a record is the message. Records are
+    # contiguous, so a running count minus its value at the record start counts per record.
+    is_desc = (pl.col("key") == "desc").fill_null(False).cast(pl.Int32)
+    df = df.with_columns(is_desc.cum_sum().alias("desc_seen"))
+    df = df.with_columns(
+        (
+            pl.col("desc_seen")
+            - pl.when(pl.col("start")).then(pl.col("desc_seen")).otherwise(None).forward_fill()
+        ).alias("after_desc")
     )
+    in_desc = (
+        (pl.col("after_desc") > 0) & (pl.col("key") != "desc").fill_null(True) & ~pl.col("start")
+    )
+    head = df.filter((pl.col("after_desc") == 0) & pl.col("key").is_not_null())
+    # One small frame per field, joined on the record number (faster than a filtered agg per group).
+    fields = df.filter(pl.col("start")).select("rec")
+    for key in ("log", "source", "date", "id", "level", "computer"):
+        part = (
+            head.filter(pl.col("key") == key)
+            .unique("rec", keep="first")
+            .select("rec", pl.col("value").alias(key))
+        )
+        fields = fields.join(part, on="rec", how="left")
     desc_first = df.filter(pl.col("key") == "desc").select("rec", pl.col("value").alias("desc0"))
-    desc_rest = df.filter(in_desc).group_by("rec", maintain_order=True).agg(pl.col("raw").str.join("\n").alias("desc1"))
+    desc_rest = (
+        df.filter(in_desc)
+        .group_by("rec", maintain_order=True)
+        .agg(pl.col("raw").str.join("\n").alias("desc1"))
+    )
     starts = df.filter(pl.col("start")).select("rec", "line")
     out = (
         starts.join(fields, on="rec", how="left")
@@ -226,7 +265,9 @@ def _read_wevtutil(text: str) -> pl.DataFrame:
         .with_columns(
             pl.concat_str(
                 [pl.col("desc0").fill_null(""), pl.col("desc1").fill_null("")], separator="\n"
-            ).str.strip_chars().alias("text")
+            )
+            .str.strip_chars()
+            .alias("text")
         )
     )
     return out.select(
@@ -243,12 +284,18 @@ def _read_wevtutil(text: str) -> pl.DataFrame:
 
 def _parse_ts(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
     """Naive local timestamps and per-row offsets (minutes east) from the raw date strings."""
-    parts = raw.str.strip_chars().str.extract_groups(
-        r"^(.*?)(?:\s*(Z|[+-][0-9]{2}:?[0-9]{2}))?$"
-    ).struct.unnest()
+    parts = (
+        raw.str.strip_chars()
+        .str.extract_groups(r"^(.*?)(?:\s*(Z|[+-][0-9]{2}:?[0-9]{2}))?$")
+        .struct.unnest()
+    )
     parts.columns = ["body", "zone"]
     # ISO dates carry 7 fraction digits in wevtutil; polars' %.f takes up to 9.
-    body = parts["body"].str.replace(r"^([0-9]{4}-[0-9]{2}-[0-9]{2}) ", "${1}T").str.replace_all(r"\s+", " ")
+    body = (
+        parts["body"]
+        .str.replace(r"^([0-9]{4}-[0-9]{2}-[0-9]{2}) ", "${1}T")
+        .str.replace_all(r"\s+", " ")
+    )
     best: pl.Series | None = None
     best_count = -1
     for fmt in _TS_FORMATS:
@@ -258,24 +305,21 @@ def _parse_ts(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
             best, best_count = parsed, count
     assert best is not None
     zone = parts["zone"]
-    offset = (
-        pl.DataFrame({"zone": zone})
-        .select(
-            pl.when(pl.col("zone") == "Z")
-            .then(0)
-            .when(pl.col("zone").is_not_null())
-            .then(
-                pl.when(pl.col("zone").str.starts_with("-")).then(-1).otherwise(1).cast(pl.Int32)
-                * (
-                    pl.col("zone").str.slice(1, 2).cast(pl.Int32) * 60
-                    + pl.col("zone").str.slice(-2, 2).cast(pl.Int32)
-                )
+    offset = pl.DataFrame({"zone": zone}).select(
+        pl.when(pl.col("zone") == "Z")
+        .then(0)
+        .when(pl.col("zone").is_not_null())
+        .then(
+            pl.when(pl.col("zone").str.starts_with("-")).then(-1).otherwise(1).cast(pl.Int32)
+            * (
+                pl.col("zone").str.slice(1, 2).cast(pl.Int32) * 60
+                + pl.col("zone").str.slice(-2, 2).cast(pl.Int32)
             )
-            .otherwise(None)
-            .cast(pl.Int32)
-            .alias("offset_min")
-        )["offset_min"]
-    )
+        )
+        .otherwise(None)
+        .cast(pl.Int32)
+        .alias("offset_min")
+    )["offset_min"]
     return best.alias("ts_local"), offset
 
 
@@ -317,20 +361,26 @@ class EventLogReader:
             else:
                 frame = _read_wevtutil(text)
         except pl.exceptions.PolarsError as exc:
-            raise InputError(item.display, None, f"a readable {layout} event export", str(exc)[:80]) from exc
+            raise InputError(
+                item.display, None, f"a readable {layout} event export", str(exc)[:80]
+            ) from exc
         frame = frame.filter(pl.col("ts_raw").is_not_null() | pl.col("event_id").is_not_null())
         ts, offset = _parse_ts(frame["ts_raw"].fill_null(""))
         frame = frame.with_columns(ts, offset)
         bad = frame.filter(pl.col("ts_local").is_null())
         warnings = [
             f"{item.display}:{line}: unreadable event date {raw!r}, record skipped"
-            for line, raw in zip(bad["line"].head(MAX_WARNINGS), bad["ts_raw"].head(MAX_WARNINGS), strict=True)
+            for line, raw in zip(
+                bad["line"].head(MAX_WARNINGS), bad["ts_raw"].head(MAX_WARNINGS), strict=True
+            )
         ]
         if bad.height > MAX_WARNINGS:
             warnings.append(f"... and {bad.height - MAX_WARNINGS} more")
         frame = frame.filter(pl.col("ts_local").is_not_null())
         if frame.height == 0:
-            raise InputError(item.display, None, f"event records with a readable date ({layout})", None)
+            raise InputError(
+                item.display, None, f"event records with a readable date ({layout})", None
+            )
         events = frame.select(
             pl.col("ts_local").cast(pl.Datetime("ns")),
             pl.col("offset_min").cast(pl.Int32),
@@ -348,13 +398,17 @@ class EventLogReader:
             pl.col("computer").str.strip_chars().alias("node"),
         )
         events = events.with_columns(
-            pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c) for c in ("severity", "component", "node")
+            pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c)
+            for c in ("severity", "component", "node")
         )
         logs = [v for v in frame["log"].drop_nulls().unique().to_list() if v]
         log = logs[0] if len(logs) == 1 else log_from_type
         if log is None:
             stem = Path(item.display.split("!")[-1]).stem
-            log = next((k for k in ("System", "Application", "Security") if stem.lower() == k.lower()), None)
+            log = next(
+                (k for k in ("System", "Application", "Security") if stem.lower() == k.lower()),
+                None,
+            )
         nodes = events["node"].drop_nulls().unique().to_list()
         host = _short_host(nodes[0]) if len(nodes) == 1 else None
         return ReadResult(

@@ -56,36 +56,35 @@ _SYSLOG_LEVELS = ["emerg", "alert", "crit", "err", "warning", "notice", "info", 
 @dataclass(frozen=True)
 class _Family:
     name: str
-    pattern: str
+    pattern: str  # the start of a record line, up to the message (no ^ anchor)
 
 
 FAMILIES: tuple[_Family, ...] = (
     _Family(
         "cbs",
-        rf"^{_DATE} {_HMS}, (?P<sev>[A-Z][a-z]+)[ \t]+(?P<comp>[A-Za-z][A-Za-z0-9_]*)[ \t]+(?P<msg>.*)$",
+        rf"{_DATE} {_HMS}, (?P<sev>[A-Z][a-z]+)[ \t]+(?P<comp>[A-Za-z][A-Za-z0-9_]*)[ \t]+",
     ),
     _Family(
         "zookeeper",
-        rf"^{_DATE} {_HMS}(?:,(?P<frac>[0-9]{{1,9}}))? - (?P<sev>[A-Z]+) *"
-        r"\[(?P<thread>.*?)\] - (?P<msg>.*)$",
+        rf"{_DATE} {_HMS}(?:,(?P<frac>[0-9]{{1,9}}))? - (?P<sev>[A-Z]+) *"
+        r"\[(?P<thread>.*?)\] - ",
     ),
     _Family(
         "rfc5424",
-        rf"^<(?P<pri>[0-9]{{1,3}})>1 {_DATE}T{_HMS}(?:\.(?P<frac>[0-9]{{1,9}}))?"
+        rf"<(?P<pri>[0-9]{{1,3}})>1 {_DATE}T{_HMS}(?:\.(?P<frac>[0-9]{{1,9}}))?"
         r"(?P<zone>Z|[+-][0-9]{2}:[0-9]{2}) (?P<node>\S+) (?P<comp>\S+) (?P<pid>\S+) "
-        r"(?P<msgid>\S+) (?P<sd>-|(?:\[(?:[^\]\\]|\\.)*\])+)(?: \x{FEFF}?(?P<msg>.*))?$",
+        r"(?P<msgid>\S+) (?P<sd>-|(?:\[(?:[^\]\\]|\\.)*\])+)(?: \x{FEFF}?|$)",
     ),
     _Family(
         "syslog",
-        rf"^(?:<(?P<pri>[0-9]{{1,3}})>)?(?P<mon>{L.MONTH_ABBR}) +(?P<day>[0-9]{{1,2}}) {_HMS} "
-        r"(?P<node>[^\s:]+) +(?:(?P<comp>[^\s:\[]+)(?:\[(?P<pid>[0-9]+)\]| v?[0-9][0-9.]*)?: ?)?"
-        r"(?P<msg>.*)$",
+        rf"(?:<(?P<pri>[0-9]{{1,3}})>)?(?P<mon>{L.MONTH_ABBR}) +(?P<day>[0-9]{{1,2}}) {_HMS} "
+        r"(?P<node>[^\s:]+) +(?:(?P<comp>[^\s:\[]+)(?:\[(?P<pid>[0-9]+)\]| v?[0-9][0-9.]*)?: ?)?",
     ),
     _Family(
         "iso",
-        rf"^\[?{_DATE}[T ]{_HMS}(?:[.,](?P<frac>[0-9]{{1,9}}))?"
+        rf"\[?{_DATE}[T ]{_HMS}(?:[.,](?P<frac>[0-9]{{1,9}}))?"
         r"(?P<zone>Z| ?[+-][0-9]{2}:?[0-9]{2})?\]?(?:[ \t]*[,;|:-]?[ \t]+|$)"
-        rf"(?:\[?(?P<sev>{_LEVELS})\]?:?(?:[ \t]+|$))?(?P<msg>.*)$",
+        rf"(?:\[?(?P<sev>{_LEVELS})\]?:?(?:[ \t]+|$))?",
     ),
 )
 
@@ -97,7 +96,7 @@ def _choose(lines: pl.Series) -> tuple[_Family | None, float]:
     """The family that starts the most of ``lines`` (earlier ones win near-ties), and its share."""
     if lines.len() == 0:
         return None, 0.0
-    counts = [L.share_matching(lines, f.pattern)[0] for f in FAMILIES]
+    counts = [L.share_matching(lines, f"^{f.pattern}")[0] for f in FAMILIES]
     best = max(counts)
     if best == 0:
         return None, 0.0
@@ -118,7 +117,7 @@ class GenericLogReader:
         text, enc = read_text(item.path, text_encoding)
         raw, unterminated = L.line_frame(text)
         lines, items = L.long_line_warnings(raw)
-        nonblank = lines["text"].str.slice(0, 4096)
+        nonblank = lines["text"].head(20 * L.SNIFF_LINES).str.slice(0, 4096)
         fam, _share = _choose(nonblank.filter(nonblank.str.strip_chars() != "").head(L.SNIFF_LINES))
         if fam is None:
             raise L.no_records(
@@ -126,11 +125,7 @@ class GenericLogReader:
                 lines,
                 "lines starting with a time stamp (ISO 8601, syslog, CBS, log4j)",
             )
-        parts = (
-            lines.with_columns(pl.col("text").str.extract_groups(fam.pattern).alias("_g"))
-            .unnest("_g")
-            .with_columns(pl.col("hms").is_not_null().alias("is_start"))
-        )
+        parts = L.extract(lines, fam.pattern)
         fields = [c for c in parts.columns if c not in ("line", "text", "msg", "is_start")]
         records, orphans = L.assemble(parts, fields=fields)
         if records.height == 0:

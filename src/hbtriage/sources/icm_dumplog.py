@@ -37,16 +37,16 @@ from hbtriage.sources.encoding import read_text
 
 _HEADER = (
     r"[ \t]*Events from (?:[A-Za-z]+, )?(?P<mon>[A-Za-z]+)\.? (?P<day>[0-9]{1,2}),? "
-    r"(?P<year>[0-9]{4})\b.*"
+    r"(?P<year>[0-9]{4})\b"
 )
 _RECORD = (
     r"(?P<hms>[0-9]{1,2}:[0-9]{2}:[0-9]{2})(?:[:.](?P<ms>[0-9]{1,3}))? "
-    r"(?P<node>\S+)-(?P<proc>[^\s-]+)(?: (?P<trace>Trace: ?)?(?P<msg>.*))?"
+    r"(?P<node>\S+)-(?P<proc>[^\s-]+)(?: (?P<trace>Trace: ?)?|$)"
 )
-#: One regex for the whole line: a date header or a record.
-PATTERN = rf"^(?:{_HEADER}|{_RECORD})$"
-_RECORD_ONLY = rf"^{_RECORD}$"
-_HEADER_ONLY = rf"^{_HEADER}$"
+#: One regex for the start of every line: a date header or a record header (message follows).
+PATTERN = rf"(?:{_HEADER}|{_RECORD})"
+_RECORD_ONLY = rf"^{_RECORD}"
+_HEADER_ONLY = rf"^{_HEADER}"
 
 _HALF_DAY_S = 12 * 3600
 
@@ -69,10 +69,7 @@ class IcmDumplogReader:
         raw, unterminated = L.line_frame(text)
         lines, items = L.long_line_warnings(raw)
 
-        parts = lines.with_columns(pl.col("text").str.extract_groups(PATTERN).alias("_g")).unnest(
-            "_g"
-        )
-        parts = parts.with_columns(
+        parts = L.extract(lines, PATTERN).with_columns(
             pl.col("year").is_not_null().alias("is_header"),
             pl.col("hms").is_not_null().alias("is_start"),
             L.iso_date(

@@ -182,7 +182,9 @@ def parse_sadf(text: str, display: str) -> ReadResult:
         ).with_columns(ts_local=data["ts_local"])
         frames.append(_to_long(wide, pl.col("hostname").str.strip_chars(), 0))
     if not frames and headers.height == 0:
-        raise InputError(display, None, "sadf -d output with a '# hostname;interval;timestamp' header")
+        raise InputError(
+            display, None, "sadf -d output with a '# hostname;interval;timestamp' header"
+        )
     counters = pl.concat(frames) if frames else empty_counters()
     hosts = counters["host"].unique(maintain_order=True).to_list()
     return ReadResult(
@@ -240,16 +242,24 @@ def parse_sar_text(text: str, display: str) -> ReadResult:
     frames: list[pl.DataFrame] = []
     for block_id, rest in lines.filter(pl.col("hdr")).select("block", "rest").iter_rows():
         names = rest.split()
-        data = lines.filter(pl.col("block") == block_id, ~pl.col("hdr")).with_columns(
-            f=pl.col("rest").str.strip_chars().str.replace_all(r"\s+", " ").str.split(" ")
-        ).filter(pl.col("f").list.len() == len(names))
+        data = (
+            lines.filter(pl.col("block") == block_id, ~pl.col("hdr"))
+            .with_columns(
+                f=pl.col("rest").str.strip_chars().str.replace_all(r"\s+", " ").str.split(" ")
+            )
+            .filter(pl.col("f").list.len() == len(names))
+        )
         if not data.height:
             continue
-        ts = pl.when(pl.col("ampm").is_null()).then(
-            clock.str.strptime(pl.Datetime("ns"), f"{date_fmt} %H:%M:%S", strict=False)
-        ).otherwise(clock.str.strptime(pl.Datetime("ns"), f"{date_fmt} %I:%M:%S %p", strict=False))
+        ts = (
+            pl.when(pl.col("ampm").is_null())
+            .then(clock.str.strptime(pl.Datetime("ns"), f"{date_fmt} %H:%M:%S", strict=False))
+            .otherwise(
+                clock.str.strptime(pl.Datetime("ns"), f"{date_fmt} %I:%M:%S %p", strict=False)
+            )
+        )
         wide = data.select(
-            ts_local=ts,
+            ts.alias("ts_local"),
             *[pl.col("f").list.get(i).alias(name) for i, name in enumerate(names)],
         )
         # sar prints times in order; a wrap past midnight moves to the next day.
@@ -280,7 +290,10 @@ class SarReader:
         if _SADF_HEADER_RE.search(head[:4096]):
             return True
         banner = _SAR_BANNER_RE.search(head[:1024])
-        return banner is not None and re.search(r"^\S+(\s+[AP]M)?\s+(CPU|IFACE|runq-sz|idgm/s)", head, re.M) is not None
+        return (
+            banner is not None
+            and re.search(r"^\S+(\s+[AP]M)?\s+(CPU|IFACE|runq-sz|idgm/s)", head, re.M) is not None
+        )
 
     def read(self, item: InputFile, text_encoding: str) -> ReadResult:
         text, enc = read_text(item.path, text_encoding or None)
