@@ -58,9 +58,19 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
         elif op == 4:  # random insertion
             pos = rng.randrange(len(data))
             junk = rng.choice(
-                [b"\x00" * 50, b'","', b"\t", b"\r\n", b"-0500: %CVP_8_5_X-9-Y: ", b"99:99:99:999 a-b ",
-                 b"Events from February 30, 2013\n", b"(PDH-CSV 4.0) (", "\u00e9\u65e5".encode(),
-                 b"<script>alert(1)</script>", bytes(rng.getrandbits(8) for _ in range(30))]
+                [
+                    b"\x00" * 50,
+                    b'","',
+                    b"\t",
+                    b"\r\n",
+                    b"-0500: %CVP_8_5_X-9-Y: ",
+                    b"99:99:99:999 a-b ",
+                    b"Events from February 30, 2013\n",
+                    b"(PDH-CSV 4.0) (",
+                    "\u00e9\u65e5".encode(),
+                    b"<script>alert(1)</script>",
+                    bytes(rng.getrandbits(8) for _ in range(30)),
+                ]
             )
             data = data[:pos] + junk + data[pos:]
         elif op == 5:  # re-encode

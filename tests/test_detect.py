@@ -39,7 +39,9 @@ def _events(rows: list[tuple[str, str, datetime, str]]) -> pl.DataFrame:
     )
 
 
-def _counters(host: str, counter: str, values: list[float | None], step: float = 1.0) -> pl.DataFrame:
+def _counters(
+    host: str, counter: str, values: list[float | None], step: float = 1.0
+) -> pl.DataFrame:
     obj, _, name = counter.partition("\\")
     return pl.DataFrame(
         {
@@ -59,7 +61,11 @@ def _tl(events: pl.DataFrame | None = None, counters: pl.DataFrame | None = None
     ct = counters if counters is not None else pl.DataFrame(schema=COUNTERS_SCHEMA)
     streams = (
         ev.group_by(["host", "stream"])
-        .agg(pl.col("ts").min().alias("first"), pl.col("ts").max().alias("last"), pl.len().alias("lines"))
+        .agg(
+            pl.col("ts").min().alias("first"),
+            pl.col("ts").max().alias("last"),
+            pl.len().alias("lines"),
+        )
         .with_columns(pl.lit("icm_dumplog").alias("kind"), pl.lit(0.2).alias("cadence_s"))
     )
     return Timeline(ev, ct, streams)
@@ -103,7 +109,9 @@ def test_dpc_rate_zero_to_ten_is_an_anomaly() -> None:
 
 def test_noise_is_not_an_anomaly() -> None:
     values = [float(v % 3) for v in range(600)]  # 0,1,2 ... DPC Rate jitter
-    assert counter_anomalies(_tl(counters=_counters("PG1A", "Processor\\DPC Rate", values)), CAT) == []
+    assert (
+        counter_anomalies(_tl(counters=_counters("PG1A", "Processor\\DPC Rate", values)), CAT) == []
+    )
     busy = [50.0 + (v % 7) for v in range(600)]  # a busy but steady CPU is not saturation
     ct = _counters("PG1A", "Processor\\% Processor Time", busy)
     assert counter_anomalies(_tl(counters=ct), CAT) == []
@@ -111,29 +119,54 @@ def test_noise_is_not_an_anomaly() -> None:
 
 def test_available_memory_fall_is_a_down_anomaly() -> None:
     values = [4000.0] * 300 + [150.0] * 5 + [4000.0] * 300
-    sig = counter_anomalies(_tl(counters=_counters("CVP1", "Memory\\Available MBytes", values)), CAT)
+    sig = counter_anomalies(
+        _tl(counters=_counters("CVP1", "Memory\\Available MBytes", values)), CAT
+    )
     assert [s.data["direction"] for s in sig] == ["down"]
     assert sig[0].data["peak"] == 150.0
 
 
 def test_sample_gap() -> None:
     ct = _counters("CVP1", "Processor\\DPC Rate", [0.0] * 300)
-    ct = ct.filter((pl.col("ts") < T0 + timedelta(seconds=100)) | (pl.col("ts") > T0 + timedelta(seconds=130)))
+    ct = ct.filter(
+        (pl.col("ts") < T0 + timedelta(seconds=100)) | (pl.col("ts") > T0 + timedelta(seconds=130))
+    )
     gaps = sample_gaps(_tl(counters=ct), CAT)
     assert len(gaps) == 1 and gaps[0].data["seconds"] == pytest.approx(32.0)
 
 
 def test_signatures_tag_the_reference_messages() -> None:
     rows = _busy("CVP1", "CVP", None, 30) + [
-        ("CVP1", "Error", T0 + timedelta(seconds=10), "LOGMSG_ICM_SS_GENERAL_INFO: Missed 2 VRU PIM heartbeats. Closing session and waiting for new connection from PIM. [id:2007]"),
-        ("PG1A", "pim1", T0 + timedelta(seconds=10), "pim1 Error receiving data from VRU.\n\tLast API Error [10054]: An existing connection was forcibly closed by the remote host."),
+        (
+            "CVP1",
+            "Error",
+            T0 + timedelta(seconds=10),
+            "LOGMSG_ICM_SS_GENERAL_INFO: Missed 2 VRU PIM heartbeats. Closing session and waiting for new connection from PIM. [id:2007]",
+        ),
+        (
+            "PG1A",
+            "pim1",
+            T0 + timedelta(seconds=10),
+            "pim1 Error receiving data from VRU.\n\tLast API Error [10054]: An existing connection was forcibly closed by the remote host.",
+        ),
     ]
     tl = _tl(_events(rows))
-    tl = Timeline(tl.events, tl.counters, tl.streams.with_columns(
-        pl.when(pl.col("host") == "CVP1").then(pl.lit("cvp_log")).otherwise(pl.lit("icm_dumplog")).alias("kind")))
+    tl = Timeline(
+        tl.events,
+        tl.counters,
+        tl.streams.with_columns(
+            pl.when(pl.col("host") == "CVP1")
+            .then(pl.lit("cvp_log"))
+            .otherwise(pl.lit("icm_dumplog"))
+            .alias("kind")
+        ),
+    )
     tagged = tag(tl, CAT)
     sigs = tagged.events.filter(pl.col("signature").is_not_null())
-    assert sorted(sigs["signature"].to_list()) == ["cvp.missed_vru_heartbeats", "pim.vru_recv_error"]
+    assert sorted(sigs["signature"].to_list()) == [
+        "cvp.missed_vru_heartbeats",
+        "pim.vru_recv_error",
+    ]
     signals = signature_signals(tagged, CAT)
     incs = find_incidents(signals)
     assert len(incs) == 1 and incs[0].hosts == ["CVP1", "PG1A"]
@@ -153,9 +186,13 @@ def test_healthy_lines_match_no_signature() -> None:
 def test_clock_skew_from_paired_events() -> None:
     def sig(host: str, sec: float) -> Signal:
         ts = T0 + timedelta(seconds=sec)
-        return Signal("signature", host, ts, ts, "", {"pair": "vru_session_close", "role": "disconnect"})
+        return Signal(
+            "signature", host, ts, ts, "", {"pair": "vru_session_close", "role": "disconnect"}
+        )
 
-    skews = estimate([sig("PG1A", 100.0), sig("CVP1", 137.2), sig("PG1A", 900.0), sig("CVP1", 937.0)], "PG1A")
+    skews = estimate(
+        [sig("PG1A", 100.0), sig("CVP1", 137.2), sig("PG1A", 900.0), sig("CVP1", 937.0)], "PG1A"
+    )
     assert len(skews) == 1
     assert skews[0].host == "CVP1" and skews[0].offset_s == pytest.approx(37.1)
     assert skews[0].applied
@@ -164,6 +201,11 @@ def test_clock_skew_from_paired_events() -> None:
 @pytest.mark.parametrize("detector", DETECTORS, ids=lambda d: d.__name__)
 def test_every_detector_survives_empty_and_hostile_input(detector) -> None:  # type: ignore[no-untyped-def]
     assert detector(_tl(), CAT) == []
-    hostile = [("H<script>", "s\x00", T0 + timedelta(seconds=i), "<script>alert(1)</script>" * (i + 1)) for i in range(60)]
-    out = detector(_tl(_events(hostile), _counters("H", "Processor\\DPC Rate", [float("nan")] * 20)), CAT)
+    hostile = [
+        ("H<script>", "s\x00", T0 + timedelta(seconds=i), "<script>alert(1)</script>" * (i + 1))
+        for i in range(60)
+    ]
+    out = detector(
+        _tl(_events(hostile), _counters("H", "Processor\\DPC Rate", [float("nan")] * 20)), CAT
+    )
     assert isinstance(out, list)

@@ -447,3 +447,34 @@ def test_roundtrip_property(
         s = series(r, obj, counter, instance)
         assert s["ts_local"].to_list() == times
         assert s["value"].to_list() == [row[1][k] for row in rows]
+
+
+_SAMPLE = (
+    '"(PDH-CSV 4.0) (X)(0)","\\\\H\\Processor(_Total)\\DPC Rate","\\\\H\\Memory\\Pages/sec"\n'
+    '"03/05/2024 14:00:00.000","1","2"\n"03/05/2024 14:00:01.000","3","4"\n'
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    edits=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=len(_SAMPLE)),
+            st.sampled_from(['"', ",", "\n", "\r", ";", "\t", "\\", "(", "\x00", "\x1f", "", "x"]),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_hostile_input_never_crashes(edits: list[tuple[int, str]]) -> None:
+    """Damaged exports either parse (equal-length series) or raise InputError: no crash."""
+    text = _SAMPLE
+    for pos, ch in edits:
+        text = text[:pos] + ch + text[pos + 1 :]
+    try:
+        r = parse_text(text, "hostile.csv")
+    except InputError:
+        return
+    assert r.counters is not None
+    lengths = r.counters.group_by("object", "instance", "counter").len()["len"]
+    assert lengths.n_unique() <= 1

@@ -44,7 +44,11 @@ def test_one_incident_dpc_storm_on_cvp1(reference: Findings) -> None:
     assert len(reference.incidents) == 1
     inc = reference.incidents[0]
     assert inc.start.strftime("%Y-%m-%dT%H:%M:%SZ") == "2013-03-31T00:36:46Z"
-    assert datetime(2013, 3, 31, 0, 36, 56, tzinfo=UTC) <= inc.end <= datetime(2013, 3, 31, 0, 36, 58, tzinfo=UTC)
+    assert (
+        datetime(2013, 3, 31, 0, 36, 56, tzinfo=UTC)
+        <= inc.end
+        <= datetime(2013, 3, 31, 0, 36, 58, tzinfo=UTC)
+    )
     assert inc.hosts == ["CVP1", "PG1A"]
     top = inc.causes[0]
     assert (top.id, top.host) == ("dpc_storm", "CVP1")
@@ -57,8 +61,13 @@ def test_one_incident_dpc_storm_on_cvp1(reference: Findings) -> None:
     kinds = {(s.kind, s.host) for s in inc.signals}
     assert {("log_gap", "PG1A"), ("log_gap", "CVP1"), ("counter_anomaly", "CVP1")} <= kinds
     sigs = {s.data["signature"] for s in inc.signals if s.kind == "signature"}
-    assert {"cvp.vru_pim_shutdown", "cvp.ged125_terminate", "cvp.missed_vru_heartbeats",
-            "pim.vru_recv_error", "pim.vru_tcp_broken"} <= sigs
+    assert {
+        "cvp.vru_pim_shutdown",
+        "cvp.ged125_terminate",
+        "cvp.missed_vru_heartbeats",
+        "pim.vru_recv_error",
+        "pim.vru_tcp_broken",
+    } <= sigs
 
 
 def test_inputs_say_host_zone_and_why(reference: Findings) -> None:
@@ -123,7 +132,9 @@ def _shift_file(path: Path, seconds: float) -> None:
     text = path.read_text(encoding="utf-8")
 
     def cvp(m: re.Match[str]) -> str:
-        t = datetime.strptime(m.group(1).replace("  ", " 0"), "%b %d %Y %H:%M:%S.%f") + timedelta(seconds=seconds)
+        t = datetime.strptime(m.group(1).replace("  ", " 0"), "%b %d %Y %H:%M:%S.%f") + timedelta(
+            seconds=seconds
+        )
         return t.strftime("%b %d %Y %H:%M:%S.") + f"{t.microsecond // 1000:03d}"
 
     def pdh(m: re.Match[str]) -> str:

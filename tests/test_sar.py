@@ -117,3 +117,14 @@ def test_sadf_roundtrip_property(start: datetime, idle: list[float], host: str) 
     assert c is not None
     assert c["ts_local"].to_list() == times
     assert c["value"].to_list() == pytest.approx([100.0 - v for v in idle])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="#;:-.,0123456789 abcdhnostmpirelUTC%/\n\t", max_size=300))
+def test_hostile_sar_input_never_crashes(text: str) -> None:
+    for parse in (parse_sadf, parse_sar_text):
+        try:
+            r = parse("# hostname;interval;timestamp;CPU;%idle\n" + text, "h")
+        except InputError:
+            continue
+        assert r.counters is not None

@@ -12,7 +12,9 @@ from hbtriage.sources.base import COUNTER_SCHEMA, EVENT_SCHEMA, InputFile, ReadR
 from hbtriage.timeline import build, parse_tz_options
 
 
-def _log(kind: str, times: list[datetime], offset: int | None = None, host: str | None = None) -> ReadResult:
+def _log(
+    kind: str, times: list[datetime], offset: int | None = None, host: str | None = None
+) -> ReadResult:
     ev = pl.DataFrame(
         {
             "ts_local": times,
@@ -25,7 +27,13 @@ def _log(kind: str, times: list[datetime], offset: int | None = None, host: str 
         },
         schema=EVENT_SCHEMA,
     )
-    return ReadResult(kind=kind, host=host, host_reason="dumplog node name" if host else "", stream="pim1", events=ev)
+    return ReadResult(
+        kind=kind,
+        host=host,
+        host_reason="dumplog node name" if host else "",
+        stream="pim1",
+        events=ev,
+    )
 
 
 def _perf(host: str, times: list[datetime], bias: int | None) -> ReadResult:
@@ -42,8 +50,11 @@ def _perf(host: str, times: list[datetime], bias: int | None) -> ReadResult:
         schema=COUNTER_SCHEMA,
     )
     return ReadResult(
-        kind="perfmon_csv", host=host, zone="Eastern Standard Time" if bias else None,
-        offset_min=-bias if bias is not None else None, counters=ct,
+        kind="perfmon_csv",
+        host=host,
+        zone="Eastern Standard Time" if bias else None,
+        offset_min=-bias if bias is not None else None,
+        counters=ct,
     )
 
 
@@ -52,7 +63,10 @@ LOCAL = [datetime(2013, 3, 30, 19, 36, 46, 531000), datetime(2013, 3, 30, 19, 36
 
 def test_dumplog_takes_the_zone_of_its_hosts_perfmon() -> None:
     items = [
-        (InputFile("b/PG1A/pim1.txt", "/x", ["PG1A", "b"]), _log("icm_dumplog", LOCAL, host="pg1A")),
+        (
+            InputFile("b/PG1A/pim1.txt", "/x", ["PG1A", "b"]),
+            _log("icm_dumplog", LOCAL, host="pg1A"),
+        ),
         (InputFile("b/PG1A/perf.csv", "/y", ["PG1A", "b"]), _perf("PG1A", LOCAL, 300)),
     ]
     tl, inputs, hosts, warnings = build(items)
@@ -86,7 +100,10 @@ def test_stated_offsets_are_used_per_line() -> None:
     res = ReadResult(kind="cvp_log", stream="CVP", events=ev)
     tl, *_ = build([(InputFile("CVP1/CVP.log", "/x", ["CVP1"]), res)])
     got = tl.events["ts"].to_list()
-    assert got == [datetime(2013, 11, 3, 5, 30, tzinfo=UTC), datetime(2013, 11, 3, 6, 30, tzinfo=UTC)]
+    assert got == [
+        datetime(2013, 11, 3, 5, 30, tzinfo=UTC),
+        datetime(2013, 11, 3, 6, 30, tzinfo=UTC),
+    ]
 
 
 def test_host_names_are_case_insensitive_and_aliases_join() -> None:

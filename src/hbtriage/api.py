@@ -13,8 +13,8 @@ import polars as pl
 
 from hbtriage import __version__
 from hbtriage.catalog import Catalog, load_catalog
-from hbtriage.detect import DETECTORS
-from hbtriage.detect import clock_skew, incidents as incident_mod
+from hbtriage.detect import DETECTORS, clock_skew
+from hbtriage.detect import incidents as incident_mod
 from hbtriage.detect.config_checks import check_config
 from hbtriage.detect.signatures import tag
 from hbtriage.diagnose import diagnose

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from contextlib import contextmanager
-from enum import Enum
+from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
@@ -22,14 +22,14 @@ app = typer.Typer(
 )
 
 
-class Fmt(str, Enum):
+class Fmt(StrEnum):
     text = "text"
     json = "json"
     html = "html"
     md = "md"
 
 
-class Lang(str, Enum):
+class Lang(StrEnum):
     en = "en"
     ja = "ja"
 
@@ -121,7 +121,9 @@ OutOpt = Annotated[Path, typer.Option("--out", help="Folder for findings.json an
 FmtOpt = Annotated[list[Fmt], typer.Option("--format", help="text, json (to stdout), html, md.")]
 LangOpt = Annotated[Lang, typer.Option("--lang", help="Report language.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress bar, no 'Wrote' line.")]
-ProgOpt = Annotated[bool, typer.Option("--progress", help="Progress on stderr even when not a tty.")]
+ProgOpt = Annotated[
+    bool, typer.Option("--progress", help="Progress on stderr even when not a tty.")
+]
 
 
 @app.command()
@@ -205,12 +207,16 @@ def plan(
 def watch(
     listen: Annotated[str, typer.Option("--listen", help="ADDR:PORT to listen on (UDP and TCP).")],
     peer: Annotated[str, typer.Option("--peer", help="HOST:PORT of the other end.")],
-    interval: Annotated[str, typer.Option("--interval", help="Heartbeat interval, e.g. 1s, 200ms.")] = "1s",
-    out: Annotated[Path, typer.Option("--out", help="Folder for the watch log and counters.")] = Path(
-        "hbtriage-watch"
-    ),
+    interval: Annotated[
+        str, typer.Option("--interval", help="Heartbeat interval, e.g. 1s, 200ms.")
+    ] = "1s",
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for the watch log and counters.")
+    ] = Path("hbtriage-watch"),
     host: Annotated[str, typer.Option("--host", help="This end's name in the records.")] = "",
-    metrics_port: Annotated[int, typer.Option("--metrics-port", help="Prometheus port (0: off).")] = 0,
+    metrics_port: Annotated[
+        int, typer.Option("--metrics-port", help="Prometheus port (0: off).")
+    ] = 0,
 ) -> None:
     """Exchange heartbeats with a peer and record loss, suspicion and counters for analyze."""
     from hbtriage.live.probe import main_watch, parse_interval

@@ -49,11 +49,9 @@ class _Ctx:
             return False
         import polars as pl
 
-        return (
-            ct.filter((pl.col("host") == host) & (pl.col("ts") >= lo) & (pl.col("ts") <= hi)).height
-            > 0
-            or any(s.host == host for s in self.of(host, "sample_gap"))
-        )
+        return ct.filter(
+            (pl.col("host") == host) & (pl.col("ts") >= lo) & (pl.col("ts") <= hi)
+        ).height > 0 or any(s.host == host for s in self.of(host, "sample_gap"))
 
     def has_logs(self, host: str) -> bool:
         st = self.tl.streams
@@ -80,12 +78,18 @@ def _match(ev: Evidence, host: str, ctx: _Ctx) -> list[str]:
         )
         return [f"{s.host} {s.detail}, at {_hms(s.data['peak_at'])}" for s in hits[:4]]
     if k == "log_gap":
-        return [f"{s.host}: {s.detail}, {_hms(s.start)} → {_hms(s.end)}" for s in ctx.of(host, "log_gap")][:3]
+        return [
+            f"{s.host}: {s.detail}, {_hms(s.start)} → {_hms(s.end)}"
+            for s in ctx.of(host, "log_gap")
+        ][:3]
     if k == "log_gap_any_host":
         others = [s for s in ctx.of(None, "log_gap") if s.host != host]
         return [f"{s.host}: {s.detail}, {_hms(s.start)} → {_hms(s.end)}" for s in others][:2]
     if k == "sample_gap":
-        return [f"{s.host}: {s.detail}, {_hms(s.start)} → {_hms(s.end)}" for s in ctx.of(host, "sample_gap")]
+        return [
+            f"{s.host}: {s.detail}, {_hms(s.start)} → {_hms(s.end)}"
+            for s in ctx.of(host, "sample_gap")
+        ]
     if k == "all_streams_silent":
         st = ctx.tl.streams
         lo, hi = ctx.window(host)
@@ -102,21 +106,29 @@ def _match(ev: Evidence, host: str, ctx: _Ctx) -> list[str]:
         hits = [s for s in ctx.of(host, "signature") if s.data.get("role") in ev.roles]
         return [f"{s.host} {_hms(s.start)}: {s.detail}" for s in hits][:4]
     if k == "config":
-        return [f"{f.host}: {f.title} — {f.detail}" for f in ctx.config if f.host == host and f.id in ev.findings]
+        return [
+            f"{f.host}: {f.title} — {f.detail}"
+            for f in ctx.config
+            if f.host == host and f.id in ev.findings
+        ]
     if k == "quiet_all":
         noisy = [s for s in ctx.signals if s.kind in ("log_gap", "sample_gap", "counter_anomaly")]
         restarts = [s for s in ctx.of(None, "signature") if s.data.get("role") in RESTART_ROLES]
         logging = [h for h in ctx.hosts if ctx.has_logs(h)]
         if noisy or restarts or not logging:
             return []
-        return [f"{', '.join(logging)}: logs kept their usual rhythm through the incident; no counter left its baseline"]
+        return [
+            f"{', '.join(logging)}: logs kept their usual rhythm through the incident; no counter left its baseline"
+        ]
     if k == "counters_present_all":
         missing = [h for h in ctx.hosts if not ctx.has_counters(h)]
         if missing:
             return []
         return [f"perfmon covers the incident on {', '.join(ctx.hosts)}"]
     if k == "loss_on_hosts":
-        lossy = sorted({s.host for s in ctx.of(None, "signature") if s.data.get("role") in INCIDENT_ROLES})
+        lossy = sorted(
+            {s.host for s in ctx.of(None, "signature") if s.data.get("role") in INCIDENT_ROLES}
+        )
         return [f"loss reported by {', '.join(lossy)}"] if len(lossy) >= 2 else []
     return []
 

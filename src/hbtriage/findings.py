@@ -129,11 +129,17 @@ class Findings:
         def t(v: Any) -> Any:
             return parse_iso(v) if isinstance(v, str) else v
 
-        inputs = [InputInfo(**{**i, "first": t(i["first"]), "last": t(i["last"])}) for i in doc["inputs"]]
-        hosts = [HostInfo(**{**h, "first": t(h["first"]), "last": t(h["last"])}) for h in doc["hosts"]]
+        inputs = [
+            InputInfo(**{**i, "first": t(i["first"]), "last": t(i["last"])}) for i in doc["inputs"]
+        ]
+        hosts = [
+            HostInfo(**{**h, "first": t(h["first"]), "last": t(h["last"])}) for h in doc["hosts"]
+        ]
         incidents = []
         for inc in doc["incidents"]:
-            signals = [Signal(**{**s, "start": t(s["start"]), "end": t(s["end"])}) for s in inc["signals"]]
+            signals = [
+                Signal(**{**s, "start": t(s["start"]), "end": t(s["end"])}) for s in inc["signals"]
+            ]
             causes = [Cause(**c) for c in inc["causes"]]
             incidents.append(
                 Incident(

@@ -168,9 +168,8 @@ def build(
             claimed.update(names.key(h) for h in hosts)
             continue
         folder = item.folder_hints[0] if item.folder_hints else None
-        if folder and not _GENERIC_FOLDERS.match(folder):
-            if names.known(folder):
-                assigned[idx] = (names.add(folder), f"folder {folder!r} is named like a known host")
+        if folder and not _GENERIC_FOLDERS.match(folder) and names.known(folder):
+            assigned[idx] = (names.add(folder), f"folder {folder!r} is named like a known host")
         owners = perf_folders.get(folder.upper(), set()) if folder else set()
         if idx not in assigned and len(owners) == 1:
             host = next(iter(owners))
@@ -213,7 +212,9 @@ def build(
         if res.events is not None and res.events.height:
             offs = res.events["offset_min"].drop_nulls()
             if offs.len():
-                log_offsets.setdefault(host, Tally()).update(offs.to_list()[:: max(1, offs.len() // 500)])
+                log_offsets.setdefault(host, Tally()).update(
+                    offs.to_list()[:: max(1, offs.len() // 500)]
+                )
     all_hosts = set(names.display.values()) | {h for h, _ in assigned.values()}
     for host in sorted(all_hosts):
         zone = tz.get(host.upper()) or tz.get(None)
@@ -345,7 +346,9 @@ def _merge_rotated(events: pl.DataFrame) -> pl.DataFrame:
     if events.is_empty():
         return events
     before = events.height
-    events = events.unique(subset=["host", "stream", "ts", "message"], keep="first", maintain_order=True)
+    events = events.unique(
+        subset=["host", "stream", "ts", "message"], keep="first", maintain_order=True
+    )
     _ = before - events.height
     return events.sort(["host", "stream", "ts", "source", "line"])
 
@@ -357,9 +360,7 @@ def _difference_cumulative(counters: pl.DataFrame) -> pl.DataFrame:
     from hbtriage.counter_names import semantics
 
     pairs = counters.select("object", "counter").unique()
-    cumulative = [
-        (o, c) for o, c in pairs.iter_rows() if semantics(str(o), str(c)) == "cumulative"
-    ]
+    cumulative = [(o, c) for o, c in pairs.iter_rows() if semantics(str(o), str(c)) == "cumulative"]
     counters = counters.unique(subset=["host", "object", "instance", "counter", "ts"], keep="first")
     counters = counters.sort(["host", "object", "instance", "counter", "ts"])
     if not cumulative:

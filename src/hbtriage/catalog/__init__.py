@@ -222,7 +222,9 @@ def load_causes(root: Path, anomalies: dict[tuple[str, str], AnomalyRule]) -> di
             for c in counters:
                 o, _, n = c.partition("\\")
                 if (o, n) not in anomalies:
-                    raise CatalogError(str(path), cid, f"counter {c!r} has no rule in anomalies.toml")
+                    raise CatalogError(
+                        str(path), cid, f"counter {c!r} has no rule in anomalies.toml"
+                    )
             roles = tuple(ev.get("roles", ()))
             if set(roles) - ROLES:
                 raise CatalogError(str(path), cid, f"unknown roles {set(roles) - ROLES}")

@@ -27,7 +27,9 @@ def counter_anomalies(timeline: Timeline, catalog: Catalog) -> list[Signal]:
         schema_overrides={"floor": pl.Float64},
     )
     keys = ["host", "object", "instance", "counter"]
-    d = ct.join(rules, on=["object", "counter"], how="inner").filter(pl.col("value").is_not_null() & pl.col("value").is_finite())
+    d = ct.join(rules, on=["object", "counter"], how="inner").filter(
+        pl.col("value").is_not_null() & pl.col("value").is_finite()
+    )
     if d.is_empty():
         return []
     d = d.with_columns(pl.col("value").median().over(keys).alias("baseline"))
@@ -51,7 +53,10 @@ def counter_anomalies(timeline: Timeline, catalog: Catalog) -> list[Signal]:
     d = d.sort([*keys, "ts"]).with_columns((up | down).alias("hit"))
     # Runs of consecutive anomalous samples become one signal each.
     d = d.with_columns(
-        (pl.col("hit") != pl.col("hit").shift(1).over(keys)).fill_null(True).cum_sum().over(keys)
+        (pl.col("hit") != pl.col("hit").shift(1).over(keys))
+        .fill_null(True)
+        .cum_sum()
+        .over(keys)
         .alias("run")
     )
     runs = (

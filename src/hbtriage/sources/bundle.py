@@ -134,7 +134,9 @@ def _extract_zip(
             if info.file_size > MAX_ENTRY_BYTES:
                 out.warnings.append(f"{where}: {info.file_size} bytes is over the per-file limit")
                 continue
-            if info.file_size > 10 * 1024**2 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            if info.file_size > 10 * 1024**2 and info.file_size > MAX_RATIO * max(
+                info.compress_size, 1
+            ):
                 out.warnings.append(f"{where}: compression ratio looks like a zip bomb, skipped")
                 continue
             if out.extracted_bytes + info.file_size > MAX_TOTAL_BYTES:

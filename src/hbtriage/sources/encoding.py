@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -38,20 +39,26 @@ def detect_encoding(head: bytes) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         pass
-    try:
-        text = head.decode("cp932", errors="strict")
-        if any(ord(c) > 0x3000 for c in text):
-            return "cp932"
-    except UnicodeDecodeError:
-        pass
-    # A cut in the middle of a cp932 pair at the end of the sample: retry without the last byte.
-    try:
-        text = head[:-1].decode("cp932", errors="strict")
-        if any(ord(c) > 0x3000 for c in text):
-            return "cp932"
-    except UnicodeDecodeError:
-        pass
+    for sample in (head, head[:-1]):  # the sample may end inside a double-byte pair
+        try:
+            if _looks_japanese(sample.decode("cp932", errors="strict")):
+                return "cp932"
+            break
+        except UnicodeDecodeError:
+            continue
     return "cp1252"
+
+
+def _looks_japanese(text: str) -> bool:
+    """cp932 decodes most western bytes too (accented letters become isolated kanji), so ask
+    for what real Japanese text has: kana, or kanji in runs, and no private-use characters."""
+    non_ascii = [c for c in text if ord(c) > 0x7F]
+    if not non_ascii or any(0xE000 <= ord(c) <= 0xF8FF for c in non_ascii):
+        return False
+    if any(0x3040 <= ord(c) <= 0x30FF for c in non_ascii):
+        return True
+    runs = [r for r in re.split(r"[\x00-\x7f]+", text) if r]
+    return sum(len(r) for r in runs) / len(runs) >= 2.0
 
 
 def _trim_partial_utf8(data: bytes) -> bytes:

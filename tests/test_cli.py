@@ -1,0 +1,147 @@
+"""The command line as a user drives it (typer's CliRunner): outputs, files, exit codes."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from hbtriage.cli import app
+
+runner = CliRunner()
+ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+
+def _walk_times(obj: object, key: str = "") -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            out.extend(_walk_times(v, k))
+    elif isinstance(obj, list):
+        for v in obj:
+            out.extend(_walk_times(v, key))
+    elif isinstance(obj, str) and key in ("start", "end", "first", "last", "peak_at"):
+        out.append((key, obj))
+    return out
+
+
+def test_demo_prints_the_verdict_and_writes_the_contract(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["demo", "--out", str(tmp_path), "--quiet"])
+    assert res.exit_code == 0, res.output
+    out = res.output
+    assert "dpc_storm" in out and "CVP1" in out
+    assert "2013-03-31T00:36:46" in out
+    assert "DPC Rate 0 → 10" in out
+    assert "5.2.3790.4524" in out
+    doc = json.loads((tmp_path / "findings.json").read_text(encoding="utf-8"))
+    assert doc["schema"] == "hbtriage/findings@1"
+    assert set(doc) == {
+        "schema",
+        "generated_by",
+        "inputs",
+        "hosts",
+        "incidents",
+        "config_findings",
+        "warnings",
+    }
+    (inc,) = doc["incidents"]
+    assert set(inc) >= {"id", "start", "end", "hosts", "signals", "causes"}
+    assert inc["hosts"] == ["CVP1", "PG1A"]
+    for sig in inc["signals"]:
+        assert sig["kind"] in {"signature", "log_gap", "counter_anomaly", "sample_gap", "config"}
+        assert set(sig) >= {"kind", "host", "start", "end", "detail"}
+    top = inc["causes"][0]
+    assert set(top) >= {"id", "host", "confidence", "evidence", "remedy"}
+    assert top["id"] == "dpc_storm" and top["host"] == "CVP1" and 0 <= top["confidence"] <= 1
+    times = _walk_times(doc)
+    assert times and all(ISO_Z.match(v) for _k, v in times), [
+        t for t in times if not ISO_Z.match(t[1])
+    ][:3]
+    assert (tmp_path / "report.html").stat().st_size > 10_000
+
+
+def test_analyze_json_to_stdout(tmp_path: Path) -> None:
+    from hbtriage.cli import reference_bundle
+
+    res = runner.invoke(
+        app, ["analyze", str(reference_bundle()), "--out", str(tmp_path), "--format", "json"]
+    )
+    assert res.exit_code == 0
+    assert json.loads(res.stdout)["incidents"][0]["causes"][0]["id"] == "dpc_storm"
+
+
+def test_missing_path_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["analyze", str(tmp_path / "nope"), "--out", str(tmp_path)])
+    assert res.exit_code == 2
+    lines = [line for line in res.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "no such file or folder" in lines[0]
+    assert "Traceback" not in res.output
+
+
+def test_nothing_readable_is_exit_2_naming_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "garbage.bin"
+    bad.write_bytes(bytes(range(256)) * 40)
+    res = runner.invoke(app, ["analyze", str(bad), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2
+    assert "no readable input" in res.output and "garbage.bin" in res.output
+    assert "Traceback" not in res.output
+
+
+def test_bad_tz_is_exit_2(tmp_path: Path) -> None:
+    from hbtriage.cli import reference_bundle
+
+    res = runner.invoke(
+        app,
+        ["analyze", str(reference_bundle()), "--tz", "PG1A=Nowhere/City", "--out", str(tmp_path)],
+    )
+    assert res.exit_code == 2 and "IANA zone" in res.output
+
+
+def test_bad_file_in_bundle_is_a_warning_and_the_rest_is_analysed(tmp_path: Path) -> None:
+    import shutil
+
+    from hbtriage.cli import reference_bundle
+
+    bundle = tmp_path / "b"
+    shutil.copytree(reference_bundle(), bundle)
+    (bundle / "CVP1" / "broken.csv").write_text(
+        '"(PDH-CSV 4.0) (Eastern Standard Time)(300)","\\\\CVP1\\Processor(_Total)\\DPC Rate"\n"not a date","1"\n'
+    )
+    (bundle / "PG1A" / "empty.log").write_text("")
+    (bundle / "PG1A" / "blob.bin").write_bytes(b"\x00\x01\x02" * 5000)
+    res = runner.invoke(app, ["analyze", str(bundle), "--out", str(tmp_path / "o"), "--quiet"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads((tmp_path / "o" / "findings.json").read_text(encoding="utf-8"))
+    assert doc["incidents"][0]["causes"][0]["id"] == "dpc_storm"
+    warnings = "\n".join(doc["warnings"])
+    assert "broken.csv" in warnings and "blob.bin" in warnings
+    kinds = {Path(i["path"]).name: i["kind"] for i in doc["inputs"]}
+    assert kinds["empty.log"] == "empty" and kinds["blob.bin"] == "unsupported"
+    assert "Traceback" not in res.output
+
+
+def test_markdown_and_japanese(tmp_path: Path) -> None:
+    res = runner.invoke(
+        app, ["demo", "--out", str(tmp_path), "--format", "md", "--lang", "ja", "--quiet"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "dpc_storm" in res.output
+    assert "再起動" in res.output  # the remedy in Japanese says a reboot is needed
+    md = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert "Ndis.sys 5.2.3790.4524" in md
+
+
+def test_simulate_list_and_write(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["simulate", "--list"])
+    assert res.exit_code == 0 and "dpc_storm" in res.output
+    res = runner.invoke(app, ["simulate", "nonsense", "--out", str(tmp_path)])
+    assert res.exit_code == 2
+
+
+def test_plan_windows_has_logman_and_relog() -> None:
+    res = runner.invoke(app, ["plan", "--windows", "--hosts", "PG1A,CVP1"])
+    assert res.exit_code == 0
+    assert "logman create counter" in res.output and "relog" in res.output
+    assert "DPC Rate" in res.output
