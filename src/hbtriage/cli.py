@@ -219,14 +219,13 @@ def watch(
     ] = 0,
 ) -> None:
     """Exchange heartbeats with a peer and record loss, suspicion and counters for analyze."""
-    from hbtriage.live.probe import main_watch, parse_interval
+    from hbtriage.live.probe import main_watch
 
     try:
-        seconds = parse_interval(interval)
         main_watch(
             listen=listen,
             peer=peer,
-            interval=seconds,
+            interval=interval,
             out_dir=out,
             host=host or os.uname().nodename,
             metrics_port=metrics_port or None,

@@ -296,8 +296,8 @@ def _charts(findings: Findings, timeline: Any | None, lang: str) -> list[dict[st
     counters = _frame(timeline, "counters")
     if events is None and counters is None:
         return []
-    hosts = _host_order(findings, events, counters)
     key = _key_series(counters) if counters is not None else None
+    hosts = _host_order(findings, events, key)
     ev = (
         events.select(
             "host",
@@ -360,21 +360,23 @@ def _key_series(counters: pl.DataFrame) -> pl.DataFrame | None:
         if row.sum_instances:
             # Network Interface and Network Adapter count the same adapters: keep the preferred.
             df = df.with_columns(
-                rank=pl.col("object").replace_strict(rank, return_dtype=pl.Int32),
+                rank=_rank_expr(rank),
                 family=pl.col("object").str.extract(r"^(UDP)").fill_null("NIC"),
             )
             df = df.filter(pl.col("rank") == pl.col("rank").min().over("host", "family", "counter"))
-            df = df.group_by("host", "object", "counter", "ms").agg(
-                pl.when(pl.col("value").is_null().all())
-                .then(None)
-                .otherwise(pl.col("value").sum())
-                .alias("value")
+            # plain sum + count keep polars on its fast group-by path; all-null stays null
+            df = (
+                df.group_by("host", "object", "counter", "ms")
+                .agg(pl.col("value").sum(), pl.col("value").count().alias("_n"))
+                .with_columns(
+                    pl.when(pl.col("_n") > 0).then(pl.col("value")).alias("value")
+                )
             )
             df = df.with_columns(
                 label=pl.col("host") + " " + pl.col("object") + "\\" + pl.col("counter")
             )
         else:
-            df = df.with_columns(rank=pl.col("object").replace_strict(rank, return_dtype=pl.Int32))
+            df = df.with_columns(rank=_rank_expr(rank))
             df = df.filter(pl.col("rank") == pl.col("rank").min().over("host", "counter"))
             has_total = (pl.col("instance") == "_Total").any().over("host", "counter")
             df = df.filter(~has_total | (pl.col("instance") == "_Total"))
@@ -399,6 +401,13 @@ def _key_series(counters: pl.DataFrame) -> pl.DataFrame | None:
     if not parts:
         return None
     return pl.concat(parts)
+
+
+def _rank_expr(rank: dict[str, int]) -> pl.Expr:
+    expr = pl.lit(len(rank), dtype=pl.Int32)
+    for name, i in reversed(rank.items()):
+        expr = pl.when(pl.col("object") == name).then(pl.lit(i, dtype=pl.Int32)).otherwise(expr)
+    return expr
 
 
 def _break_gaps(df: pl.DataFrame, by: str) -> pl.DataFrame:

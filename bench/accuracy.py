@@ -1,0 +1,149 @@
+"""Accuracy on labelled scenarios: confusion matrix, top-1 accuracy, incident recall/precision.
+
+    python bench/accuracy.py [--n 300] [--seed 1] [--workers 2]
+
+Each run draws a scenario (all of them in turn) and a seed, writes the bundle with the simulator
+(real formats, randomised intervals, zones, skew, gap lengths, host names), runs
+``hbtriage.analyze`` on it, and compares the incidents with ``truth.json``. A found incident
+matches a true one when their windows overlap (with 30 s of slack).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime, timedelta
+from pathlib import Path
+
+SLACK = timedelta(seconds=30)
+
+
+def _t(s: str) -> datetime:
+    return datetime.fromisoformat(s.replace("Z", "+00:00"))
+
+
+def one(job: tuple[str, int]) -> dict:
+    from hbtriage import analyze
+    from hbtriage.simulate.scenarios import generate
+
+    name, seed = job
+    with tempfile.TemporaryDirectory() as tmp:
+        truth = generate(name, Path(tmp), seed)
+        t0 = time.perf_counter()
+        try:
+            f = analyze([tmp])
+        except Exception as exc:  # noqa: BLE001 - a crash is a result here
+            return {"scenario": name, "seed": seed, "error": f"{type(exc).__name__}: {exc}"}
+        seconds = time.perf_counter() - t0
+    found = [
+        {
+            "start": i.start,
+            "end": i.end,
+            "top": i.causes[0].id,
+            "host": i.causes[0].host,
+            "ranked": [c.id for c in i.causes],
+        }
+        for i in f.incidents
+    ]
+    true = [
+        {"start": _t(x["start"]), "end": _t(x["end"]), "cause": x["cause"], "host": x["host"]}
+        for x in truth["incidents"]
+    ]
+    pairs = []
+    used: set[int] = set()
+    for t in true:
+        for k, g in enumerate(found):
+            if k in used:
+                continue
+            if g["start"] <= t["end"] + SLACK and g["end"] >= t["start"] - SLACK:
+                pairs.append((t, g))
+                used.add(k)
+                break
+    return {
+        "scenario": name,
+        "seed": seed,
+        "seconds": seconds,
+        "true": len(true),
+        "found": len(found),
+        "matched": [
+            {"cause": t["cause"], "host": t["host"], "top": g["top"], "top_host": g["host"], "ranked": g["ranked"]}
+            for t, g in pairs
+        ],
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=300)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--json", type=Path, help="also write every result here")
+    args = ap.parse_args()
+    from hbtriage.simulate.scenarios import SCENARIOS
+
+    names = list(SCENARIOS)
+    jobs = [(names[i % len(names)], args.seed * 100_000 + i) for i in range(args.n)]
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=args.workers) as pool:
+        results = list(pool.map(one, jobs, chunksize=2))
+    wall = time.perf_counter() - t0
+
+    errors = [r for r in results if "error" in r]
+    ok = [r for r in results if "error" not in r]
+    confusion: dict[str, Counter[str]] = defaultdict(Counter)
+    host_ok = host_n = 0
+    for r in ok:
+        for m in r["matched"]:
+            confusion[m["cause"]][m["top"]] += 1
+            if m["host"] is not None:
+                host_n += 1
+                host_ok += m["top_host"] == m["host"]
+    true_n = sum(r["true"] for r in ok)
+    found_n = sum(r["found"] for r in ok)
+    matched_n = sum(len(r["matched"]) for r in ok)
+    correct = sum(confusion[c][c] for c in confusion)
+    healthy = [r for r in ok if r["true"] == 0]
+    false_on_healthy = sum(r["found"] for r in healthy)
+
+    causes = sorted(set(confusion) | {p for row in confusion.values() for p in row})
+    print(f"hbtriage accuracy: {len(results)} scenarios ({len(errors)} crashed) in {wall:.0f} s")
+    width = max(len(c) for c in causes) if causes else 8
+    print("confusion (rows: truth, columns: top-ranked cause)")
+    print(" " * (width + 2) + " ".join(f"{c[:7]:>7}" for c in causes))
+    for c in causes:
+        print(f"{c:>{width}}  " + " ".join(f"{confusion[c][p]:7d}" for p in causes))
+    acc = correct / matched_n if matched_n else 0.0
+    print()
+    print(f"{'top-1 accuracy':28} {acc:7.1%}  ({correct}/{matched_n} matched incidents)")
+    print(f"{'host of top cause correct':28} {host_ok / host_n if host_n else 0:7.1%}  ({host_ok}/{host_n})")
+    print(f"{'incident recall':28} {matched_n / true_n if true_n else 1:7.1%}  ({matched_n}/{true_n})")
+    print(f"{'incident precision':28} {matched_n / found_n if found_n else 1:7.1%}  ({matched_n}/{found_n})")
+    print(f"{'incidents on healthy bundles':28} {false_on_healthy:7d}  ({len(healthy)} bundles without a true incident)")
+    print(f"{'mean analyze time':28} {sum(r['seconds'] for r in ok) / max(len(ok), 1):7.2f} s")
+    wrong = [
+        (r["scenario"], r["seed"], m["top"], m["ranked"][:3])
+        for r in ok
+        for m in r["matched"]
+        if m["top"] != m["cause"]
+    ]
+    missed = [(r["scenario"], r["seed"], r["true"], len(r["matched"])) for r in ok if len(r["matched"]) < r["true"]]
+    extra = [(r["scenario"], r["seed"], r["found"], r["true"]) for r in ok if r["found"] > len(r["matched"])]
+    for label, rows in (("misranked", wrong), ("missed", missed), ("extra incidents", extra)):
+        if rows:
+            print(f"\n{label} ({len(rows)}), first 15:")
+            for row in rows[:15]:
+                print("  ", row)
+    for r in errors[:5]:
+        print("CRASH", r["scenario"], r["seed"], r["error"], file=sys.stderr)
+    if args.json:
+        args.json.write_text(json.dumps(results, default=str, indent=1))
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
