@@ -123,7 +123,7 @@ def run(
     pads = _pads(timeline)
     incident_mod.attach(incidents, signals, pads)
     note("diagnose", 0, 1, "")
-    diagnose(incidents, timeline, catalog, config_findings, pads)
+    diagnose(incidents, timeline, catalog, config_findings, pads, signals)
     findings = Findings(
         inputs=inputs,
         hosts=hosts,

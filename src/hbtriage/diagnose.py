@@ -18,6 +18,9 @@ from hbtriage.timeline import Timeline
 
 MIN_CONFIDENCE = 0.3
 RESTART_ROLES = frozenset({"restart", "service_stop", "service_start"})
+# A restart is rare and telling, and a host's clock may be off by up to a minute when no paired
+# event let us measure it: restarts are looked for this far around the incident.
+RESTART_WINDOW = timedelta(seconds=120)
 
 
 class _Ctx:
@@ -27,8 +30,17 @@ class _Ctx:
         timeline: Timeline,
         config: list[ConfigFinding],
         pads: dict[str, timedelta],
+        all_signals: list[Signal] | None = None,
     ):
         self.inc = incident
+        lo, hi = incident.start - RESTART_WINDOW, incident.end + RESTART_WINDOW
+        self.restarts = [
+            s
+            for s in (all_signals if all_signals is not None else incident.signals)
+            if s.kind == "signature"
+            and s.data.get("role") in RESTART_ROLES
+            and lo <= s.start <= hi
+        ]
         self.tl = timeline
         self.config = config
         self.pads = pads
@@ -103,7 +115,8 @@ def _match(ev: Evidence, host: str, ctx: _Ctx) -> list[str]:
             return [f"{host}: all {len(mine)} log(s) silent together ({', '.join(sorted(mine))})"]
         return []
     if k == "signature_role":
-        hits = [s for s in ctx.of(host, "signature") if s.data.get("role") in ev.roles]
+        pool = ctx.restarts if set(ev.roles) <= RESTART_ROLES else ctx.of(None, "signature")
+        hits = [s for s in pool if s.host == host and s.data.get("role") in ev.roles]
         return [f"{s.host} {_hms(s.start)}: {s.detail}" for s in hits][:4]
     if k == "config":
         return [
@@ -113,7 +126,7 @@ def _match(ev: Evidence, host: str, ctx: _Ctx) -> list[str]:
         ]
     if k == "quiet_all":
         noisy = [s for s in ctx.signals if s.kind in ("log_gap", "sample_gap", "counter_anomaly")]
-        restarts = [s for s in ctx.of(None, "signature") if s.data.get("role") in RESTART_ROLES]
+        restarts = ctx.restarts
         logging = [h for h in ctx.hosts if ctx.has_logs(h)]
         if noisy or restarts or not logging:
             return []
@@ -144,6 +157,8 @@ def _score(rule: CauseRule, host: str, ctx: _Ctx) -> tuple[float, list[str], lis
     for ev in rule.evidence:
         got = _match(ev, host, ctx)
         if not got:
+            if ev.must:
+                return 0.0, [], []
             continue
         score += ev.weight
         if ev.required:
@@ -166,10 +181,12 @@ def diagnose(
     catalog: Catalog,
     config: list[ConfigFinding],
     pads: dict[str, timedelta],
+    signals: list[Signal] | None = None,
 ) -> None:
-    """Fill ``incident.causes`` (best first) for every incident."""
+    """Fill ``incident.causes`` (best first) for every incident. ``signals``: every signal of
+    the run (restarts are looked for in a wider window than the incident's own signals)."""
     for inc in incidents:
-        ctx = _Ctx(inc, timeline, config, pads)
+        ctx = _Ctx(inc, timeline, config, pads, signals)
         causes: list[Cause] = []
         for rule in catalog.causes.values():
             if rule.id == "unknown":

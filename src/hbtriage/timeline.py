@@ -153,9 +153,9 @@ def build(
                 shown = names.add(h)
                 for f in item.folder_hints[:1]:
                     perf_folders.setdefault(f.upper(), set()).add(shown)
-    for _item, res in items:
-        if res.host and res.kind not in ("perfmon_csv", "sar"):
-            names.add(res.host)
+    content_hosts = {
+        names.key(res.host) for _item, res in items if res.host and res.kind not in ("perfmon_csv", "sar")
+    }
 
     # 2. Assign every non-counter input to a host.
     assigned: dict[int, tuple[str, str]] = {}
@@ -215,7 +215,8 @@ def build(
                 log_offsets.setdefault(host, Tally()).update(
                     offs.to_list()[:: max(1, offs.len() // 500)]
                 )
-    all_hosts = set(names.display.values()) | {h for h, _ in assigned.values()}
+    all_hosts = {names.add(h) for h, _ in assigned.values()}
+    all_hosts |= {names.add(h) for h in perf_offsets}
     for host in sorted(all_hosts):
         zone = tz.get(host.upper()) or tz.get(None)
         if zone:

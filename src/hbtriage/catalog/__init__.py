@@ -93,7 +93,8 @@ class AnomalyRule:
 class Evidence:
     kind: str
     weight: float
-    required: bool = False
+    required: bool = False  # at least one "required" item of a rule must hold
+    must: bool = False  # this item must hold, or the rule does not apply
     counters: tuple[str, ...] = ()  # "Object\\Counter"
     roles: tuple[str, ...] = ()
     findings: tuple[str, ...] = ()
@@ -233,6 +234,7 @@ def load_causes(root: Path, anomalies: dict[tuple[str, str], AnomalyRule]) -> di
                     kind=kind,
                     weight=float(_need(ev, "weight", path, cid)),
                     required=bool(ev.get("required", False)),
+                    must=bool(ev.get("must", False)),
                     counters=counters,
                     roles=roles,
                     findings=tuple(ev.get("findings", ())),

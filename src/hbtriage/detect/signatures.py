@@ -51,7 +51,10 @@ def signature_signals(timeline: Timeline, catalog: Catalog) -> list[Signal]:
     ev = timeline.events
     out: list[Signal] = []
     if not ev.is_empty():
-        tagged = ev.filter(pl.col("signature").is_not_null())
+        # CVP writes the same record to CVP.log and Error.log: one signal per (host, time, id).
+        tagged = ev.filter(pl.col("signature").is_not_null()).unique(
+            subset=["host", "ts", "signature"], keep="first", maintain_order=True
+        )
         roles = {s.id: s for s in catalog.signatures}
         for row in tagged.iter_rows(named=True):
             s = roles[row["signature"]]

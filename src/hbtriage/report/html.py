@@ -368,9 +368,7 @@ def _key_series(counters: pl.DataFrame) -> pl.DataFrame | None:
             df = (
                 df.group_by("host", "object", "counter", "ms")
                 .agg(pl.col("value").sum(), pl.col("value").count().alias("_n"))
-                .with_columns(
-                    pl.when(pl.col("_n") > 0).then(pl.col("value")).alias("value")
-                )
+                .with_columns(pl.when(pl.col("_n") > 0).then(pl.col("value")).alias("value"))
             )
             df = df.with_columns(
                 label=pl.col("host") + " " + pl.col("object") + "\\" + pl.col("counter")
@@ -670,8 +668,10 @@ def _overview(
         rows += [(r.key, by_row[r.key], False) for r in KEY_ROWS if r.key in by_row]
     if not rows:
         return None
+    # an 11 s incident in a 24 h view would be a hairline: give the band a visible minimum width
+    min_width = max(bucket_ms, (hi - lo) // 400)
     shapes = [
-        _band(_ms(inc.start), max(_ms(inc.end), _ms(inc.start) + bucket_ms), "#d62728", "incident")
+        _band(_ms(inc.start), max(_ms(inc.end), _ms(inc.start) + min_width), "#d62728", "incident")
         for inc in findings.incidents
     ]
     title = t("overview_chart", lang, bucket=_bucket_label(bucket_ms))

@@ -133,7 +133,11 @@ def _incident(incident: Incident, lang: str) -> list[str]:
     evidence = localized_list(top.evidence, top.evidence_ja, lang)
     if evidence:
         out += [f"**{md_escape(t('evidence', lang))}**", ""]
-        out += [f"- {md_escape(e)}" for e in evidence]
+        # an evidence item that starts with spaces details the one above it
+        out += [
+            f"  - {md_escape(e.strip())}" if e[:1].isspace() else f"- {md_escape(e)}"
+            for e in evidence
+        ]
         out.append("")
     remedy = localized(top.remedy, top.remedy_ja, lang)
     if remedy:
@@ -156,7 +160,7 @@ def _incident(incident: Incident, lang: str) -> list[str]:
                     f"{cause_title(cause.id, cause.title, cause.title_ja, lang)} ({cause.id})",
                     cause.host or t("all_hosts", lang),
                     fmt_confidence(cause.confidence),
-                    "; ".join(ev),
+                    "; ".join(e.strip() for e in ev),
                 ]
             )
         headers = [t(k, lang) for k in ("rank", "cause", "host", "confidence", "evidence")]

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from rich import box
 from rich.console import Console
 from rich.markup import escape
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -87,16 +88,25 @@ def _evidence_and_remedy(cause: Cause, console: Console, lang: str) -> None:
     evidence = localized_list(cause.evidence, cause.evidence_ja, lang)
     if evidence:
         console.print(Text(t("evidence", lang), style="bold"))
-        for item in evidence:
-            console.print(Text("  • ") + Text(item))
+        console.print(_bullets(evidence))
     remedy = localized(cause.remedy, cause.remedy_ja, lang)
     if remedy:
         console.print(Text(t("remedy", lang), style="bold"))
-        console.print(Text("  ") + Text(remedy, style="green"))
+        console.print(Padding(Text(remedy, style="green"), (0, 0, 0, 2)))
     if cause.references:
         console.print(Text(t("references", lang), style="bold"))
-        for ref in cause.references:
-            console.print(Text("  " + ref, style="dim"))
+        console.print(_bullets(cause.references, style="dim"))
+
+
+def _bullets(items: list[str], style: str = "") -> Table:
+    """A bullet list with hanging indents; an item that starts with spaces is a sub-item."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    for item in items:
+        sub = item[:1].isspace()
+        grid.add_row(Text("    –" if sub else "  •"), Text(item.strip(), style=style))
+    return grid
 
 
 def _other_causes(causes: list[Cause], console: Console, lang: str) -> None:
@@ -135,6 +145,9 @@ def _config(findings: Findings, console: Console, lang: str) -> None:
 
 
 def _inputs(findings: Findings, console: Console, lang: str) -> None:
+    if console.width < 110:
+        _inputs_narrow(findings, console, lang)
+        return
     table = Table(
         title=escape(t("inputs", lang)),
         box=box.SIMPLE_HEAD,
@@ -161,6 +174,26 @@ def _inputs(findings: Findings, console: Console, lang: str) -> None:
         )
     console.print()
     console.print(table)
+
+
+def _inputs_narrow(findings: Findings, console: Console, lang: str) -> None:
+    """One block per input: a seven-column table does not fit an 80-column terminal."""
+    console.print()
+    console.print(Text(t("inputs", lang), style="bold"))
+    for item in findings.inputs:
+        console.print(Text("  " + item.path, style="bold"), overflow="fold")
+        facts = Table.grid(padding=(0, 2))
+        facts.add_column(style="dim", no_wrap=True)
+        facts.add_column(overflow="fold")
+        facts.add_row(Text("    " + t("kind", lang)), Text(item.kind))
+        facts.add_row(Text("    " + t("host", lang)), Text(item.host or "—"))
+        facts.add_row(
+            Text("    " + t("zone_source", lang)), Text(fmt_zone(item.zone, item.zone_source))
+        )
+        facts.add_row(Text("    " + t("encoding", lang)), Text(item.encoding or "—"))
+        facts.add_row(Text("    " + t("range", lang)), Text(fmt_range(item.first, item.last)))
+        facts.add_row(Text("    " + t("records", lang)), Text(f"{item.records:,}"))
+        console.print(facts)
 
 
 def _short_range(first: datetime | None, last: datetime | None) -> str:
