@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter as Tally
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
@@ -81,7 +81,13 @@ class Timeline:
                 for c in ("first", "last")
             ]
         )
-        return Timeline(ev, ct, st, self.config, self.restarts)
+        moved = [
+            {**r, "ts": r["ts"] - timedelta(seconds=seconds)}
+            if r.get("host") == host and isinstance(r.get("ts"), datetime)
+            else r
+            for r in self.restarts
+        ]
+        return Timeline(ev, ct, st, self.config, moved)
 
 
 def parse_tz_options(options: list[str]) -> dict[str | None, str]:
@@ -154,7 +160,9 @@ def build(
                 for f in item.folder_hints[:1]:
                     perf_folders.setdefault(f.upper(), set()).add(shown)
     content_hosts = {
-        names.key(res.host) for _item, res in items if res.host and res.kind not in ("perfmon_csv", "sar")
+        names.key(res.host)
+        for _item, res in items
+        if res.host and res.kind not in ("perfmon_csv", "sar")
     }
 
     # 2. Assign every non-counter input to a host.
@@ -193,6 +201,7 @@ def build(
             folder = next((f for f in item.folder_hints if not _GENERIC_FOLDERS.match(f)), None)
             name = folder or (f"UNNAMED-{product.upper()}" if product else "UNNAMED")
             assigned[idx] = (names.add(name), "no host in content; named after its folder")
+            claimed.add(names.key(name))  # a stand-in name is no host for other orphans
             warnings.append(
                 f"{item.display}: could not tell which host wrote it; using {name!r} "
                 "(put each host's files in a folder named after the host, or use --host-alias)"
@@ -296,8 +305,11 @@ def build(
         if res.config:
             config.setdefault(host, []).extend(res.config)
             info.records = len(res.config)
-        for r in res.extra.get("restarts", []) or []:
-            restarts.append({**r, "host": host, "source": item.display})
+        found = res.extra.get("restarts", []) or []
+        if found:
+            _zl, _zs, iana, fixed = host_zone[host]
+            for r, ts in zip(found, _restart_times(found, iana, fixed), strict=True):
+                restarts.append({**r, "ts": ts, "host": host, "source": item.display})
         inputs.append(info)
         warnings.extend(res.warnings)
     for host in sorted(needs_zone_warning):
@@ -340,6 +352,30 @@ def _to_utc(df: pl.DataFrame, iana: str | None, fixed: int | None) -> pl.DataFra
     else:
         expr = by_zone
     return df.with_columns(expr.dt.cast_time_unit("ns").alias("ts"))
+
+
+def _restart_times(
+    found: list[dict[str, object]], iana: str | None, fixed: int | None
+) -> list[datetime | None]:
+    """UTC time of each restart a reader listed (``ts_local`` ISO text or naive datetime, plus
+    an optional ``offset_min``), converted exactly like the events of its host."""
+    local = [r.get("ts_local") for r in found]
+    frame = pl.DataFrame(
+        {
+            "ts_local": [v if isinstance(v, str) else None for v in local],
+            "offset_min": [o if isinstance(o := r.get("offset_min"), int) else None for r in found],
+        },
+        schema={"ts_local": pl.Utf8(), "offset_min": pl.Int32()},
+    ).with_columns(pl.col("ts_local").str.strptime(pl.Datetime("ns"), strict=False))
+    naive = pl.Series(
+        [v if isinstance(v, datetime) else None for v in local], dtype=pl.Datetime("ns")
+    )
+    frame = frame.with_columns(pl.coalesce(pl.col("ts_local"), naive).alias("ts_local"))
+    out: list[datetime | None] = _to_utc(frame, iana, fixed)["ts"].to_list()
+    return [
+        r["ts"] if isinstance(r.get("ts"), datetime) else ts
+        for r, ts in zip(found, out, strict=True)
+    ]
 
 
 def _merge_rotated(events: pl.DataFrame) -> pl.DataFrame:

@@ -9,7 +9,7 @@ from hbtriage.findings import Signal
 from hbtriage.timeline import Timeline
 
 MIN_GAP_S = 2.0  # never call less than this a gap
-CADENCE_FACTOR = 10.0  # a gap is this many times the stream's usual (90th percentile) spacing
+CADENCE_FACTOR = 6.0  # a gap is this many times the stream's usual (90th percentile) spacing
 MIN_LINES = 50  # a stream needs this many lines to have a cadence at all
 
 

@@ -24,7 +24,8 @@ def sample_gaps(timeline: Timeline, catalog: Catalog) -> list[Signal]:
     )
     stats = ts.group_by("host").agg(pl.col("dt").median().alias("interval"), pl.len().alias("n"))
     ts = ts.join(stats, on="host").filter(pl.col("n") >= 10)
-    limit = pl.max_horizontal(pl.col("interval") * 2.5, pl.col("interval") + 3.0)
+    # One skipped sample at 5 s or 15 s already means the host froze: perfmon never skips idle.
+    limit = pl.max_horizontal(pl.col("interval") * 1.8, pl.col("interval") + 2.0)
     gaps = ts.filter(pl.col("dt") > limit)
     out = []
     for row in gaps.iter_rows(named=True):

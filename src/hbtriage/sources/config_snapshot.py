@@ -314,7 +314,8 @@ def _advanced(text: str, lines: pl.Series) -> list[ConfigFact]:
         if hdr_idx + 1 >= len(raw):
             continue
         dashes = raw[hdr_idx + 1]
-        starts = [d.start() for d in re.finditer(r"-+", dashes)]
+        # Five columns at most: extra dash runs (a mangled rule) belong to the last one.
+        starts = [d.start() for d in re.finditer(r"-+", dashes)][:5]
         if len(starts) < 3:
             continue
         body: list[str] = []
