@@ -18,7 +18,15 @@ from hbtriage import analyze
 from hbtriage.cli import reference_bundle
 from hbtriage.simulate.scenarios import SCENARIOS, generate
 
-CAUSES = ("dpc_storm", "nic_errors", "vm_stun", "cpu_saturation", "memory_pressure", "tcp_offload", "peer_restart")
+CAUSES = (
+    "dpc_storm",
+    "nic_errors",
+    "vm_stun",
+    "cpu_saturation",
+    "memory_pressure",
+    "tcp_offload",
+    "peer_restart",
+)
 
 
 # ---------------------------------------------------------------- simulated scenarios
@@ -60,7 +68,13 @@ def test_cpu_high_elsewhere_does_not_steal_the_verdict(tmp_path: Path) -> None:
 
 def test_every_scenario_is_covered() -> None:
     named = {f"{c}_{s}" for c in CAUSES for s in ("pg", "cvp")}
-    assert named | {"network_path", "healthy", "dpc_no_loss", "two_incidents", "cpu_high_elsewhere"} == set(SCENARIOS)
+    assert named | {
+        "network_path",
+        "healthy",
+        "dpc_no_loss",
+        "two_incidents",
+        "cpu_high_elsewhere",
+    } == set(SCENARIOS)
 
 
 # ---------------------------------------------------------------- hand-written bundles
@@ -74,7 +88,11 @@ COUNTERS = [
     ("System", "Processor Queue Length", 1.0),
     ("Memory", "Pages/sec", 3.0),
     ("Memory", "Available MBytes", 2900.0),
-    ("Network Interface(Intel[R] PRO_1000 MT Network Connection)", "Packets Received Discarded", 120.0),
+    (
+        "Network Interface(Intel[R] PRO_1000 MT Network Connection)",
+        "Packets Received Discarded",
+        120.0,
+    ),
     ("UDPv4", "Datagrams Received Errors", 7.0),
     ("TCPv4", "Connections Reset", 40.0),
 ]
@@ -99,7 +117,10 @@ def _write(bundle: Path, pg: Host, cvp: Host) -> None:
     for h in (pg, cvp):
         d = bundle / h.name
         d.mkdir(parents=True)
-        rows = ['"(PDH-CSV 4.0) (Eastern Standard Time)(300)",' + ",".join(f'"\\\\{h.name}\\{o}\\{c}"' for o, c, _ in COUNTERS)]
+        rows = [
+            '"(PDH-CSV 4.0) (Eastern Standard Time)(300)",'
+            + ",".join(f'"\\\\{h.name}\\{o}\\{c}"' for o, c, _ in COUNTERS)
+        ]
         t = T0
         while t < end:
             inside = STALL[0] <= t <= STALL[1]
@@ -126,21 +147,39 @@ def _write(bundle: Path, pg: Host, cvp: Host) -> None:
         return [fmt(t, m if m != "routine" else "") for t, m in out]
 
     pim = ["Events from March 30, 2013"] + lines(
-        pg, lambda t, m: f"{_hms(t)} pg1A-pim1 " + (m or "Trace: VRU heartbeat confirm received from 192.0.2.20")
+        pg,
+        lambda t, m: (
+            f"{_hms(t)} pg1A-pim1 " + (m or "Trace: VRU heartbeat confirm received from 192.0.2.20")
+        ),
     )
     (bundle / pg.name / "pim1.txt").write_text("\n".join(pim) + "\n")
     cvp_lines = lines(
         cvp,
-        lambda t, m: f"Mar 30 2013 {_hms(t, '.')} -0500: "
-        + (m or "%CVP_8_5_IVR-7-CALL: {Thrd=http-8000-1} VXMLManager:generateVXML: CALLGUID=0A1B"),
+        lambda t, m: (
+            f"Mar 30 2013 {_hms(t, '.')} -0500: "
+            + (
+                m
+                or "%CVP_8_5_IVR-7-CALL: {Thrd=http-8000-1} VXMLManager:generateVXML: CALLGUID=0A1B"
+            )
+        ),
     )
     (bundle / cvp.name / "CVP.2013-03-30.log").write_text("\n".join(cvp_lines) + "\n")
 
 
 def _loss(pg: Host, cvp: Host, at: datetime | None = None) -> None:
     at = at or STALL[1]
-    cvp.extra_log.append((at, "%CVP_8_5_ICM-6-LOGMSG_ICM_SS_GENERAL_INFO: Missed 2 VRU PIM heartbeats. Closing session and waiting for new connection from PIM. [id:2007]"))
-    pg.extra_log.append((at + timedelta(milliseconds=5), "Error receiving data from VRU.\n\tLast API Error [10054]: An existing connection was forcibly closed by the remote host."))
+    cvp.extra_log.append(
+        (
+            at,
+            "%CVP_8_5_ICM-6-LOGMSG_ICM_SS_GENERAL_INFO: Missed 2 VRU PIM heartbeats. Closing session and waiting for new connection from PIM. [id:2007]",
+        )
+    )
+    pg.extra_log.append(
+        (
+            at + timedelta(milliseconds=5),
+            "Error receiving data from VRU.\n\tLast API Error [10054]: An existing connection was forcibly closed by the remote host.",
+        )
+    )
 
 
 def _bundle(tmp_path: Path, cause: str) -> Path:
@@ -173,13 +212,20 @@ def _bundle(tmp_path: Path, cause: str) -> Path:
         cvp.during = {"Connections Reset": lambda b: 44.0}
     elif cause == "peer_restart":
         pg.silent = True
-        pg.extra_log.append((STALL[1] + timedelta(seconds=1), "Initializing Event Management System (EMS) Library."))
+        pg.extra_log.append(
+            (STALL[1] + timedelta(seconds=1), "Initializing Event Management System (EMS) Library.")
+        )
     if cause == "tcp_offload":
         _loss(pg, cvp, at=STALL[0] + timedelta(seconds=1))  # the reset and the loss together
     elif cause == "network_path":
         _loss(pg, cvp)
     elif cause == "peer_restart":
-        cvp.extra_log.append((STALL[1], "%CVP_8_5_ICM-6-LOGMSG_ICM_SS_GENERAL_INFO: Missed 2 VRU PIM heartbeats. Closing session and waiting for new connection from PIM. [id:2007]"))
+        cvp.extra_log.append(
+            (
+                STALL[1],
+                "%CVP_8_5_ICM-6-LOGMSG_ICM_SS_GENERAL_INFO: Missed 2 VRU PIM heartbeats. Closing session and waiting for new connection from PIM. [id:2007]",
+            )
+        )
     else:
         _loss(pg, cvp)
     bundle = tmp_path / cause
@@ -204,7 +250,9 @@ def test_hand_written_bundle(cause: str, tmp_path: Path) -> None:
     f = analyze([_bundle(tmp_path, cause)])
     assert len(f.incidents) == 1, [(i.start, [c.id for c in i.causes]) for i in f.incidents]
     top = f.incidents[0].causes[0]
-    assert (top.id, top.host) == (cause, HAND[cause]), [(c.id, c.host, c.confidence) for c in f.incidents[0].causes]
+    assert (top.id, top.host) == (cause, HAND[cause]), [
+        (c.id, c.host, c.confidence) for c in f.incidents[0].causes
+    ]
 
 
 def test_hand_written_unknown_when_nothing_explains_it(tmp_path: Path) -> None:

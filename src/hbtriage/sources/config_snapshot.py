@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 from pathlib import Path
 
@@ -178,7 +179,10 @@ def _sysinfo_csv(text: str) -> list[tuple[str, str]]:
     m = _SYSINFO_CSV_MARK.search(text)
     if m is None:
         return []
-    rows = list(csv.reader(io.StringIO(text[m.start() :])))
+    try:  # the header and the one data row; a damaged file may hold a 128 KiB+ "field"
+        rows = list(itertools.islice(csv.reader(io.StringIO(text[m.start() :])), 2))
+    except csv.Error:
+        return []
     if len(rows) < 2:
         return []
     pairs: list[tuple[str, str]] = []
