@@ -37,9 +37,7 @@ class _Ctx:
         self.restarts = [
             s
             for s in (all_signals if all_signals is not None else incident.signals)
-            if s.kind == "signature"
-            and s.data.get("role") in RESTART_ROLES
-            and lo <= s.start <= hi
+            if s.kind == "signature" and s.data.get("role") in RESTART_ROLES and lo <= s.start <= hi
         ]
         self.tl = timeline
         self.config = config
@@ -70,8 +68,40 @@ class _Ctx:
         return st.height > 0 and host in st["host"].to_list()
 
 
-def _match(ev: Evidence, host: str, ctx: _Ctx) -> list[str]:
-    """Evidence lines (English) when ``ev`` holds for ``host``; empty when it does not."""
+Line = tuple[str, str]  # (English, Japanese)
+
+
+def _gap_line(s: Signal) -> Line:
+    span = f"{_hms(s.start)} → {_hms(s.end)}"
+    if s.kind == "sample_gap":
+        ja = (
+            f"{s.host}: perfmon のサンプルが {s.data['seconds']:.1f} 秒間停止 "
+            f"(サンプル間隔 {s.data['interval_s']:.1f} 秒)、{span}"
+        )
+    else:
+        ja = (
+            f"{s.host}: {s.data['stream']} ログが {s.data['seconds']:.1f} 秒間途絶 "
+            f"(通常は {s.data['cadence_s']:.2f} 秒ごとに 1 行)、{span}"
+        )
+    return f"{s.host}: {s.detail}, {span}", ja
+
+
+def _counter_line(s: Signal) -> Line:
+    from hbtriage.detect.counter_anomaly import _num
+
+    d = s.data
+    inst = f"({d['instance']})" if d["instance"] else ""
+    path = f"{d['object']}{inst}\\{d['counter']}"
+    at = _hms(d["peak_at"])
+    ja = (
+        f"{s.host} {path} {_num(d['baseline'])} → {_num(d['peak'])} "
+        f"(平常値 = このホストの中央値、{d['samples']} サンプル)、{at}"
+    )
+    return f"{s.host} {s.detail}, at {at}", ja
+
+
+def _match(ev: Evidence, host: str, ctx: _Ctx) -> list[Line]:
+    """Evidence lines (English, Japanese) when ``ev`` holds for ``host``; empty when not."""
     k = ev.kind
     if k in ("counter_rise", "counter_fall"):
         order = [tuple(c.split("\\", 1)) for c in ev.counters]
@@ -88,61 +118,74 @@ def _match(ev: Evidence, host: str, ctx: _Ctx) -> list[str]:
                 -abs(s.data["peak"] - s.data["baseline"]),
             )
         )
-        return [f"{s.host} {s.detail}, at {_hms(s.data['peak_at'])}" for s in hits[:4]]
+        return [_counter_line(s) for s in hits[:4]]
     if k == "log_gap":
-        return [
-            f"{s.host}: {s.detail}, {_hms(s.start)} → {_hms(s.end)}"
-            for s in ctx.of(host, "log_gap")
-        ][:3]
+        return [_gap_line(s) for s in ctx.of(host, "log_gap")][:3]
     if k == "log_gap_any_host":
-        others = [s for s in ctx.of(None, "log_gap") if s.host != host]
-        return [f"{s.host}: {s.detail}, {_hms(s.start)} → {_hms(s.end)}" for s in others][:2]
+        return [_gap_line(s) for s in ctx.of(None, "log_gap") if s.host != host][:2]
     if k == "sample_gap":
-        return [
-            f"{s.host}: {s.detail}, {_hms(s.start)} → {_hms(s.end)}"
-            for s in ctx.of(host, "sample_gap")
-        ]
+        return [_gap_line(s) for s in ctx.of(host, "sample_gap")]
     if k == "all_streams_silent":
         st = ctx.tl.streams
         lo, hi = ctx.window(host)
-        mine = [
+        mine = sorted(
             r["stream"]
             for r in st.iter_rows(named=True)
             if r["host"] == host and r["first"] <= hi and r["last"] >= lo
-        ]
+        )
         silent = {s.data["stream"] for s in ctx.of(host, "log_gap")}
         if mine and set(mine) <= silent:
-            return [f"{host}: all {len(mine)} log(s) silent together ({', '.join(sorted(mine))})"]
+            names = ", ".join(mine)
+            return [
+                (
+                    f"{host}: all {len(mine)} log(s) silent together ({names})",
+                    f"{host}: {len(mine)} 本のログがすべて同時に途絶 ({names})",
+                )
+            ]
         return []
     if k == "signature_role":
         pool = ctx.restarts if set(ev.roles) <= RESTART_ROLES else ctx.of(None, "signature")
         hits = [s for s in pool if s.host == host and s.data.get("role") in ev.roles]
-        return [f"{s.host} {_hms(s.start)}: {s.detail}" for s in hits][:4]
+        return [(f"{s.host} {_hms(s.start)}: {s.detail}",) * 2 for s in hits][:4]
     if k == "config":
         return [
-            f"{f.host}: {f.title} — {f.detail}"
+            (
+                f"{f.host}: {f.title} — {f.detail}",
+                f"{f.host}: {f.title_ja or f.title} — {f.detail_ja or f.detail}",
+            )
             for f in ctx.config
             if f.host == host and f.id in ev.findings
         ]
     if k == "quiet_all":
         noisy = [s for s in ctx.signals if s.kind in ("log_gap", "sample_gap", "counter_anomaly")]
-        restarts = ctx.restarts
         logging = [h for h in ctx.hosts if ctx.has_logs(h)]
-        if noisy or restarts or not logging:
+        if noisy or ctx.restarts or not logging:
             return []
+        names = ", ".join(logging)
         return [
-            f"{', '.join(logging)}: logs kept their usual rhythm through the incident; no counter left its baseline"
+            (
+                f"{names}: logs kept their usual rhythm through the incident; "
+                "no counter left its baseline",
+                f"{names}: インシデント中もログは通常の間隔で出力され、"
+                "平常値を外れたカウンターはなかった",
+            )
         ]
     if k == "counters_present_all":
-        missing = [h for h in ctx.hosts if not ctx.has_counters(h)]
-        if missing:
+        if any(not ctx.has_counters(h) for h in ctx.hosts):
             return []
-        return [f"perfmon covers the incident on {', '.join(ctx.hosts)}"]
+        names = ", ".join(ctx.hosts)
+        return [
+            (
+                f"perfmon covers the incident on {names}",
+                f"{names} の perfmon がインシデントの時間帯を含んでいる",
+            )
+        ]
     if k == "loss_on_hosts":
         lossy = sorted(
             {s.host for s in ctx.of(None, "signature") if s.data.get("role") in INCIDENT_ROLES}
         )
-        return [f"loss reported by {', '.join(lossy)}"] if len(lossy) >= 2 else []
+        names = ", ".join(lossy)
+        return [(f"loss reported by {names}", f"{names} が消失を記録")] if len(lossy) >= 2 else []
     return []
 
 
@@ -168,8 +211,8 @@ def _score(rule: CauseRule, host: str, ctx: _Ctx) -> tuple[float, list[str], lis
         if ev.text:
             lines.append(prefix + ev.text)
             lines_ja.append(prefix_ja + (ev.text_ja or ev.text))
-        lines.extend("  " + g for g in got)
-        lines_ja.extend("  " + g for g in got)
+        lines.extend("  " + en for en, _ja in got)
+        lines_ja.extend("  " + ja for _en, ja in got)
     if not required_ok:
         return 0.0, [], []
     return max(0.0, min(1.0, score)), lines, lines_ja

@@ -337,11 +337,7 @@ def _fmt_off(minutes: int) -> str:
 def _to_utc(df: pl.DataFrame, iana: str | None, fixed: int | None) -> pl.DataFrame:
     """Local naive ``ts_local`` (+ optional per-row ``offset_min``) -> ``ts`` in UTC."""
     if iana:
-        by_zone = (
-            pl.col("ts_local")
-            .dt.replace_time_zone(iana, ambiguous="earliest", non_existent="null")
-            .dt.convert_time_zone("UTC")
-        )
+        by_zone = _zone_to_utc(df, iana)
     else:
         by_zone = (pl.col("ts_local") - pl.duration(minutes=fixed or 0)).dt.replace_time_zone("UTC")
     stated = (pl.col("ts_local") - pl.duration(minutes=pl.col("offset_min"))).dt.replace_time_zone(
@@ -352,6 +348,31 @@ def _to_utc(df: pl.DataFrame, iana: str | None, fixed: int | None) -> pl.DataFra
     else:
         expr = by_zone
     return df.with_columns(expr.dt.cast_time_unit("ns").alias("ts"))
+
+
+def _zone_to_utc(df: pl.DataFrame, iana: str) -> pl.Expr:
+    """Local wall-clock ``ts_local`` in ``iana`` -> UTC, across DST changes.
+
+    The repeated hour when clocks fall back is told apart by file order: a record whose local
+    time is over 30 min behind an earlier record of the same series (same day) is in the second
+    pass, and so is every ambiguous record after it. A time in the spring-forward gap (a clock
+    that had not changed yet) is read with the offset from before the gap.
+    """
+    local = pl.col("ts_local")
+    earliest = local.dt.replace_time_zone(iana, ambiguous="earliest", non_existent="null")
+    latest = local.dt.replace_time_zone(iana, ambiguous="latest", non_existent="null")
+    ambiguous = earliest != latest
+    keys: list[pl.Expr] = [local.dt.date()]
+    keys += [pl.col(c) for c in ("host", "object", "instance", "counter") if c in df.columns]
+    behind = (local.cum_max().shift(1).over(keys) - local) > pl.duration(minutes=30)
+    second = (ambiguous & behind).fill_null(False).cast(pl.Int32).cum_sum().over(keys) > 0
+    in_gap = (
+        (local - pl.duration(hours=1))
+        .dt.replace_time_zone(iana, ambiguous="earliest", non_existent="null")
+        .dt.offset_by("1h")
+    )
+    chosen = pl.when(ambiguous & second).then(latest).otherwise(earliest)
+    return pl.coalesce(chosen, in_gap).dt.convert_time_zone("UTC")
 
 
 def _restart_times(
