@@ -32,8 +32,9 @@ lint: $(TSTAMP)
 	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/mypy
 
-test: $(TSTAMP) browser lint
+test: $(TSTAMP) browser
 	$(BIN)/pytest -q
+	$(MAKE) lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/accuracy.py

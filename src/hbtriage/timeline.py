@@ -176,7 +176,11 @@ def build(
             claimed.update(names.key(h) for h in hosts)
             continue
         folder = item.folder_hints[0] if item.folder_hints else None
-        if folder and not _GENERIC_FOLDERS.match(folder) and names.known(folder):
+        if (
+            folder
+            and not _GENERIC_FOLDERS.match(folder)
+            and (names.known(folder) or names.key(folder) in content_hosts)
+        ):
             assigned[idx] = (names.add(folder), f"folder {folder!r} is named like a known host")
         owners = perf_folders.get(folder.upper(), set()) if folder else set()
         if idx not in assigned and len(owners) == 1:
@@ -214,10 +218,11 @@ def build(
     log_offsets: dict[str, Tally[int]] = {}
     for idx, (_item, res) in enumerate(items):
         host = assigned[idx][0]
-        if res.offset_min is not None and res.kind in ("perfmon_csv", "watch_counters"):
-            if res.counters is not None and res.counters.height:
-                for h in res.counters["host"].unique().to_list():
-                    perf_offsets.setdefault(names.add(h), (res.offset_min, res.zone))
+        has_counters = res.counters is not None and res.counters.height > 0
+        if res.offset_min is not None and res.kind == "perfmon_csv" and has_counters:
+            assert res.counters is not None
+            for h in res.counters["host"].unique().to_list():
+                perf_offsets.setdefault(names.add(h), (res.offset_min, res.zone))
         if res.events is not None and res.events.height:
             offs = res.events["offset_min"].drop_nulls()
             if offs.len():
@@ -400,14 +405,16 @@ def _restart_times(
 
 
 def _merge_rotated(events: pl.DataFrame) -> pl.DataFrame:
-    """Rotated files of one stream: sort by time and drop lines present in two files."""
+    """Rotated files of one stream: sort by time and drop lines present in two files.
+
+    A record is a duplicate only when another *file* of the stream holds it too (the overlap of
+    rotated files); a record repeated within one file (syslog writes the same line several
+    times a second) is kept every time."""
     if events.is_empty():
         return events
-    before = events.height
-    events = events.unique(
-        subset=["host", "stream", "ts", "message"], keep="first", maintain_order=True
-    )
-    _ = before - events.height
+    if events["source"].n_unique() > 1:
+        key = ["host", "stream", "ts", "message"]
+        events = events.filter(pl.col("source") == pl.col("source").first().over(key))
     return events.sort(["host", "stream", "ts", "source", "line"])
 
 
