@@ -71,7 +71,13 @@ def one(job: tuple[str, int]) -> dict:
         "true": len(true),
         "found": len(found),
         "matched": [
-            {"cause": t["cause"], "host": t["host"], "top": g["top"], "top_host": g["host"], "ranked": g["ranked"]}
+            {
+                "cause": t["cause"],
+                "host": t["host"],
+                "top": g["top"],
+                "top_host": g["host"],
+                "ranked": g["ranked"],
+            }
             for t, g in pairs
         ],
     }
@@ -120,10 +126,18 @@ def main() -> int:
     acc = correct / matched_n if matched_n else 0.0
     print()
     print(f"{'top-1 accuracy':28} {acc:7.1%}  ({correct}/{matched_n} matched incidents)")
-    print(f"{'host of top cause correct':28} {host_ok / host_n if host_n else 0:7.1%}  ({host_ok}/{host_n})")
-    print(f"{'incident recall':28} {matched_n / true_n if true_n else 1:7.1%}  ({matched_n}/{true_n})")
-    print(f"{'incident precision':28} {matched_n / found_n if found_n else 1:7.1%}  ({matched_n}/{found_n})")
-    print(f"{'incidents on healthy bundles':28} {false_on_healthy:7d}  ({len(healthy)} bundles without a true incident)")
+    print(
+        f"{'host of top cause correct':28} {host_ok / host_n if host_n else 0:7.1%}  ({host_ok}/{host_n})"
+    )
+    print(
+        f"{'incident recall':28} {matched_n / true_n if true_n else 1:7.1%}  ({matched_n}/{true_n})"
+    )
+    print(
+        f"{'incident precision':28} {matched_n / found_n if found_n else 1:7.1%}  ({matched_n}/{found_n})"
+    )
+    print(
+        f"{'incidents on healthy bundles':28} {false_on_healthy:7d}  ({len(healthy)} bundles without a true incident)"
+    )
     print(f"{'mean analyze time':28} {sum(r['seconds'] for r in ok) / max(len(ok), 1):7.2f} s")
     wrong = [
         (r["scenario"], r["seed"], m["top"], m["ranked"][:3])
@@ -131,8 +145,16 @@ def main() -> int:
         for m in r["matched"]
         if m["top"] != m["cause"]
     ]
-    missed = [(r["scenario"], r["seed"], r["true"], len(r["matched"])) for r in ok if len(r["matched"]) < r["true"]]
-    extra = [(r["scenario"], r["seed"], r["found"], r["true"]) for r in ok if r["found"] > len(r["matched"])]
+    missed = [
+        (r["scenario"], r["seed"], r["true"], len(r["matched"]))
+        for r in ok
+        if len(r["matched"]) < r["true"]
+    ]
+    extra = [
+        (r["scenario"], r["seed"], r["found"], r["true"])
+        for r in ok
+        if r["found"] > len(r["matched"])
+    ]
     for label, rows in (("misranked", wrong), ("missed", missed), ("extra incidents", extra)):
         if rows:
             print(f"\n{label} ({len(rows)}), first 15:")

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from hbtriage.api import run
 from hbtriage.cli import app
+from hbtriage.timeline import _to_utc
 
 runner = CliRunner()
 STEP = timedelta(seconds=30)
@@ -58,7 +62,7 @@ def test_fall_back_repeated_hour_keeps_file_order(tmp_path: Path) -> None:
     a = _run([tmp_path], tz=("PG1A=America/New_York",))
     ev = a.timeline.events.sort("line")
     assert ev.height == len(times) == 420
-    assert ev["host"].unique().to_list() == ["pg1A"]
+    assert ev["host"].unique().to_list() == ["PG1A"]
     ts = ev["ts"].to_list()
     assert ts[0] == _utc(2013, 11, 3, 4, 30)  # 00:30 EDT
     assert ts[179] == _utc(2013, 11, 3, 5, 59, 30)  # 01:59:30 EDT (first pass)
@@ -135,19 +139,18 @@ def test_dumplog_day_rollover_with_and_without_date_line(tmp_path: Path) -> None
     (tmp_path / "PG1A").mkdir()
     (tmp_path / "PG1A" / "pim1.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     a = _run([tmp_path], tz=("PG1A=UTC",))
-    got = dict(
-        zip(a.timeline.events["message"].to_list(), a.timeline.events["ts"].to_list(), strict=True)
-    )
+    ev = a.timeline.events
+    got = dict(zip(ev["line"].to_list(), ev["ts"].to_list(), strict=True))
     assert got == {
-        "a": _utc(2013, 3, 30, 23, 59, 58, 100000),
-        "b": _utc(2013, 3, 30, 23, 59, 59, 900000),
-        "c": _utc(2013, 3, 31, 0, 0, 1),
-        "d": _utc(2013, 3, 31, 0, 0, 2),
-        "e": _utc(2013, 3, 31, 23, 59, 59),
-        "f": _utc(2013, 4, 1, 0, 0, 0, 500000),
+        2: _utc(2013, 3, 30, 23, 59, 58, 100000),
+        3: _utc(2013, 3, 30, 23, 59, 59, 900000),
+        4: _utc(2013, 3, 31, 0, 0, 1),  # midnight passed without a date line
+        6: _utc(2013, 3, 31, 0, 0, 2),
+        7: _utc(2013, 3, 31, 23, 59, 59),
+        8: _utc(2013, 4, 1, 0, 0, 0, 500000),
     }
     info = a.findings.inputs[0]
-    assert info.first == got["a"] and info.last == got["f"] and info.records == 6
+    assert info.first == got[2] and info.last == got[8] and info.records == 6
 
 
 # --------------------------------------------------------------------------- rotation
@@ -176,7 +179,7 @@ def test_rotated_files_of_one_stream_merge_in_order_without_overlap(tmp_path: Pa
     assert ev["stream"].unique().to_list() == ["pim1"]
     assert ev.height == 61
     assert ev["ts"].is_sorted()
-    assert ev["message"].n_unique() == 61
+    assert ev["ts"].n_unique() == 61
     assert ev["ts"][0] == _utc(2013, 3, 30, 23, 0)  # EDT on 30 March 2013
     (stream,) = a.timeline.streams.iter_rows(named=True)
     assert stream["lines"] == 61 and stream["cadence_s"] == 30.0
@@ -243,11 +246,43 @@ def test_tz_host_option_is_the_zone_source_in_findings(tmp_path: Path) -> None:
     a = _run([tmp_path], tz=("pg1a=Asia/Tokyo",))
     by_path = {Path(i.path).name: i for i in a.findings.inputs}
     pim = by_path["pim1.txt"]
-    assert (pim.host, pim.zone, pim.zone_source) == ("pg1A", "Asia/Tokyo", "--tz")
+    assert (pim.host, pim.zone, pim.zone_source) == ("PG1A", "Asia/Tokyo", "--tz")
     assert pim.first == _utc(2013, 3, 30, 10, 0)
     perf = by_path["perf.csv"]
     assert perf.zone_source == "perfmon header" and perf.zone == "Eastern Standard Time (UTC-05:00)"
     assert perf.first == _utc(2013, 3, 31, 0, 0)
     hosts = {h.name: h for h in a.findings.hosts}
-    assert hosts["pg1A"].zone_source == "--tz" and hosts["CVP1"].zone_source == "perfmon header"
+    assert hosts["PG1A"].zone_source == "--tz" and hosts["CVP1"].zone_source == "perfmon header"
     assert not any("no time zone found" in w for w in a.findings.warnings)
+
+
+# --------------------------------------------------------------------------- property
+
+NY = ZoneInfo("America/New_York")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    transition=st.sampled_from([_utc(2013, 11, 3, 6, 0), _utc(2013, 3, 10, 7, 0)]),
+    lead_s=st.integers(min_value=0, max_value=3 * 3600),
+    steps=st.lists(st.integers(min_value=1, max_value=50 * 60), min_size=1, max_size=60),
+)
+def test_local_wall_clock_round_trips_across_dst(
+    transition: datetime, lead_s: int, steps: list[int]
+) -> None:
+    """Instants in order (a log written as time goes by, samples up to 50 min apart), shown as
+    New York wall-clock time without a zone, come back as the same instants. The capture starts
+    before the repeated hour (01:00 EDT on fall-back day) at the latest."""
+    start = min(transition - timedelta(seconds=lead_s), _utc(2013, 11, 3, 5, 0))
+    if transition.month == 3:
+        start = transition - timedelta(seconds=lead_s)
+    instants = [start]
+    for s in steps:
+        instants.append(instants[-1] + timedelta(seconds=s))
+    local = [t.astimezone(NY).replace(tzinfo=None) for t in instants]
+    df = pl.DataFrame(
+        {"ts_local": local, "offset_min": [None] * len(local)},
+        schema={"ts_local": pl.Datetime("ns"), "offset_min": pl.Int32()},
+    )
+    got = _to_utc(df, "America/New_York", None)["ts"].to_list()
+    assert got == instants

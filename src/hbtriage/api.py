@@ -1,10 +1,17 @@
-"""``analyze(paths)``: the whole pipeline, stage after stage, returning :class:`Findings`."""
+"""``analyze(paths)``: the whole pipeline, stage after stage, returning :class:`Findings`.
+
+Reading runs ``workers`` files at a time in threads (polars and the regex engine release the
+GIL, so two large files really are parsed at once), biggest first. Line-oriented logs are read
+in pieces and keep message text only for records a catalog signature could match
+(:mod:`hbtriage.sources._lines`), so memory follows the piece size and the signature hits, not
+the size of the logs.
+"""
 
 from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -16,15 +23,17 @@ from hbtriage.catalog import Catalog, load_catalog
 from hbtriage.detect import DETECTORS, clock_skew
 from hbtriage.detect import incidents as incident_mod
 from hbtriage.detect.config_checks import check_config
-from hbtriage.detect.signatures import tag
+from hbtriage.detect.signatures import keep_pattern, tag
 from hbtriage.diagnose import diagnose
 from hbtriage.errors import UsageError
 from hbtriage.findings import Findings, InputInfo, Signal
 from hbtriage.sources import Outcome, read_one
+from hbtriage.sources import _lines as L
 from hbtriage.sources.bundle import collect
 from hbtriage.timeline import Timeline, build, parse_aliases, parse_tz_options
 
-#: progress(stage, done, total, detail)
+#: progress(stage, done, total, detail); for stage "read", done/total are bytes and detail
+#: says how many files are done and which one finished last.
 Progress = Callable[[str, int, int, str], None]
 
 
@@ -68,12 +77,24 @@ def run(
         collected = collect(list(paths), Path(work))
         files = collected.files
         total = len(files)
+        total_bytes = sum(f.size for f in files)
+        done_bytes = 0
         outcomes: list[Outcome] = []
-        note("read", 0, total, "")
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            for n, outcome in enumerate(pool.map(read_one, files), 1):
-                outcomes.append(outcome)
-                note("read", n, total, outcome.item.display)
+        note("read", 0, total_bytes, f"0/{total} files")
+        # Biggest files first so the two workers finish together; outcomes keep bundle order.
+        order = sorted(range(total), key=lambda i: -files[i].size)
+        by_index: dict[int, Outcome] = {}
+        with (
+            L.keep_messages(_keep_pattern(catalog)),
+            ThreadPoolExecutor(max_workers=max(1, workers)) as pool,
+        ):
+            futures = {pool.submit(read_one, files[i]): i for i in order}
+            for n, fut in enumerate(as_completed(futures), 1):
+                i = futures[fut]
+                by_index[i] = fut.result()
+                done_bytes += files[i].size
+                note("read", done_bytes, total_bytes, f"{n}/{total} files  {files[i].display}")
+        outcomes = [by_index[i] for i in range(total)]
     warnings = list(collected.warnings)
     good = [(o.item, o.result) for o in outcomes if o.result is not None]
     if not good:
@@ -133,6 +154,11 @@ def run(
         generated_by=f"hbtriage {__version__}",
     )
     return Analysis(findings, timeline)
+
+
+def _keep_pattern(catalog: Catalog) -> str | None:
+    """Messages that cannot match a signature of ``catalog`` need no text (memory)."""
+    return keep_pattern(catalog) if catalog.signatures else None
 
 
 def _detect(timeline: Timeline, catalog: Catalog) -> list[Signal]:

@@ -41,28 +41,67 @@ def _fail(message: str) -> None:
     raise typer.Exit(2)
 
 
+#: An automatic progress bar (stderr is a terminal) appears only for runs longer than this.
+PROGRESS_DELAY_S = 1.0
+
+
 @contextmanager
-def _progress(enabled: bool):  # type: ignore[no-untyped-def]
+def _progress(enabled: bool, delay: float = 0.0):  # type: ignore[no-untyped-def]
+    """A rich progress bar on stderr: stage, bytes and files read, last file, elapsed time.
+
+    It appears after ``delay`` seconds (so quick runs print nothing) and vanishes at the end."""
     if not enabled:
         yield None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    import threading
 
-    with Progress(
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
         TextColumn("[bold]{task.fields[stage]}"),
         BarColumn(),
-        MofNCompleteColumn(),
+        TextColumn("{task.fields[count]}"),
         TextColumn("{task.fields[detail]}", style="dim"),
         TimeElapsedColumn(),
         console=Console(stderr=True),
         transient=True,
-    ) as bar:
-        task = bar.add_task("hbtriage", total=1, stage="read", detail="")
+    )
+    task = bar.add_task("hbtriage", total=1, stage="read", detail="", count="")
+    lock = threading.Lock()
+    state = {"started": False, "done": False}
 
-        def update(stage: str, done: int, total: int, detail: str) -> None:
-            bar.update(task, total=max(total, 1), completed=done, stage=stage, detail=detail[-50:])
+    def start() -> None:
+        with lock:
+            if not state["done"] and not state["started"]:
+                bar.start()
+                state["started"] = True
 
+    timer = threading.Timer(delay, start)
+    timer.daemon = True
+    if delay > 0:
+        timer.start()
+    else:
+        start()
+
+    def update(stage: str, done: int, total: int, detail: str) -> None:
+        count = f"{done / 1e6:,.0f}/{total / 1e6:,.0f} MB" if stage == "read" else ""
+        bar.update(
+            task,
+            total=max(total, 1),
+            completed=done,
+            stage=stage,
+            count=count,
+            detail=detail[-60:],
+        )
+
+    try:
         yield update
+    finally:
+        timer.cancel()
+        with lock:
+            state["done"] = True
+            if state["started"]:
+                bar.stop()
 
 
 def _analyze_and_report(
@@ -81,7 +120,7 @@ def _analyze_and_report(
 
     show_progress = progress or (not quiet and sys.stderr.isatty())
     try:
-        with _progress(show_progress) as update:
+        with _progress(show_progress, 0.0 if progress else PROGRESS_DELAY_S) as update:
             analysis = run(paths, tz=tz, host_aliases=host_alias, progress=update)
     except HbtriageError as exc:
         _fail(str(exc))

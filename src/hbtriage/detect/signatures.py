@@ -14,31 +14,40 @@ def _rust_pattern(pattern: str) -> str:
     return "(?is)" + pattern
 
 
+def keep_pattern(catalog: Catalog) -> str:
+    """One regex matching every message that any signature of ``catalog`` could match."""
+    return _rust_pattern("|".join(f"(?:{s.pattern})" for s in catalog.signatures))
+
+
 def tag(timeline: Timeline, catalog: Catalog) -> Timeline:
     """The timeline with ``events.signature`` set to the first matching catalog id."""
     ev = timeline.events
     if ev.is_empty() or not catalog.signatures:
         return timeline
+    # One combined pass finds the few candidate rows; per-signature passes only run on those,
+    # and only they are copied (the events frame may hold millions of rows).
+    mask = ev["message"].str.contains(keep_pattern(catalog)).fill_null(False)
+    if not mask.any():
+        return timeline
     kinds = timeline.streams.select("host", "stream", "kind")
-    ev = ev.join(kinds, on=["host", "stream"], how="left")
-    # One combined pass finds the few candidate rows; per-signature passes only run on those.
-    combined = "|".join(f"(?:{s.pattern})" for s in catalog.signatures)
-    ev = ev.with_row_index("_row")
-    hits = ev.filter(pl.col("message").str.contains(_rust_pattern(combined)))
-    if hits.height:
-        sig = pl.lit(None, pl.Utf8)
-        for s in reversed(catalog.signatures):
-            cond = pl.col("message").str.contains(_rust_pattern(s.pattern))
-            if s.kinds:
-                cond = cond & pl.col("kind").is_in(list(s.kinds))
-            sig = pl.when(cond).then(pl.lit(s.id)).otherwise(sig)
-        hits = hits.select("_row", sig.alias("_sig"))
-        ev = ev.join(hits, on="_row", how="left").with_columns(
-            pl.coalesce("_sig", "signature").alias("signature")
-        )
-    keep = [c for c in timeline.events.columns]
+    hits = (
+        ev.with_row_index("_row")
+        .filter(mask)
+        .join(kinds, on=["host", "stream"], how="left", maintain_order="left")
+    )
+    sig = pl.lit(None, pl.Utf8)
+    for s in reversed(catalog.signatures):
+        cond = pl.col("message").str.contains(_rust_pattern(s.pattern))
+        if s.kinds:
+            cond = cond & pl.col("kind").is_in(list(s.kinds))
+        sig = pl.when(cond).then(pl.lit(s.id)).otherwise(sig)
+    hits = hits.select("_row", sig.alias("_sig"))
+    found = pl.repeat(None, ev.height, dtype=pl.Utf8, eager=True).scatter(
+        hits["_row"], hits["_sig"]
+    )
+    ev = ev.with_columns(pl.coalesce(found, pl.col("signature")).alias("signature"))
     return Timeline(
-        ev.sort("_row").select(keep),
+        ev,
         timeline.counters,
         timeline.streams,
         timeline.config,

@@ -34,6 +34,8 @@ READERS: tuple[Reader, ...] = (
 )
 
 HEAD_BYTES = 65536
+#: C0 control bytes that text files do not hold (tab, line ends, form feed and ESC are allowed).
+_CONTROL_BYTES = bytes([*range(0, 9), 11, *range(14, 27), *range(28, 32), 127])
 
 
 @dataclass
@@ -61,7 +63,8 @@ def sniff(item: InputFile) -> tuple[Reader | None, str | None, str]:
     encoding = detect_encoding(head)
     if not encoding.startswith("utf-16") and not encoding.startswith("utf-32"):
         nuls = head.count(0)
-        if nuls > len(head) // 100:
+        controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
+        if nuls > len(head) // 100 or controls > len(head) // 20:
             return None, encoding, "binary file, not a log, perfmon CSV or snapshot"
     text = decode(head, encoding)
     text = text.lstrip("\ufeff")

@@ -12,17 +12,30 @@ Every reader follows the same plan, with no Python loop over lines:
 Patterns use ``[0-9]`` rather than ``\\d`` on purpose: polars' regex engine is
 Unicode-aware, and ``\\d`` would also accept e.g. Arabic-Indic digits that
 cannot be parsed as numbers afterwards.
+
+Large files (memory bounded, see :func:`text_chunks`): the bytes are read in pieces of about
+:data:`CHUNK_BYTES`, each cut just before a line that starts a record (so a multi-line record is
+never split), decoded, and parsed on their own; line numbers carry on from the piece before.
+State that spans pieces (the dumplog date line) is resolved on the records afterwards. While
+:func:`keep_messages` is active (``api.run`` turns it on with the catalog's signature patterns)
+:func:`slim` keeps a record's message text only when it can match a signature; every record
+keeps a 64-bit ``digest`` of its full message so rotated copies are still recognised. Timing,
+line counts and gaps only need the time stamps.
 """
 
 from __future__ import annotations
 
+import codecs
 import os
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 import polars as pl
 
 from hbtriage.errors import InputError
 from hbtriage.sources.base import EVENT_SCHEMA
+from hbtriage.sources.encoding import decode, read_text
 
 #: Longest line kept as is; longer lines are cut (a 10 MB "line" is binary or a dump).
 MAX_LINE_CHARS = 65_536
@@ -30,6 +43,109 @@ MAX_LINE_CHARS = 65_536
 MAX_WARNINGS = 20
 #: How many non-empty lines ``sniff`` looks at.
 SNIFF_LINES = 200
+#: Size of the pieces large line-oriented logs are read in (tests lower it to force chunking).
+CHUNK_BYTES = 32 * 1024 * 1024
+#: Encodings in which a 0x0A byte is always a line end (a cut there never splits a character).
+_BYTE_SAFE = {"utf-8", "utf-8-sig", "ascii", "cp1252", "cp932", "shift_jis", "latin-1", "iso8859-1"}
+#: How far back :func:`text_chunks` looks for a record start before cutting anywhere.
+_MAX_BACK_LINES = 100_000
+
+#: Regex (polars syntax) a message must match to keep its text; None keeps every message.
+_KEEP: str | None = None
+
+
+@contextmanager
+def keep_messages(pattern: str | None) -> Iterator[None]:
+    """While active, readers keep message text only where ``pattern`` matches (see module doc).
+
+    Process-wide (reader threads see it); ``api.run`` wraps its reading stage in it."""
+    global _KEEP
+    before, _KEEP = _KEEP, pattern
+    try:
+        yield
+    finally:
+        _KEEP = before
+
+
+def slim(events: pl.DataFrame) -> pl.DataFrame:
+    """While :func:`keep_messages` is active: add ``digest`` (hash of the full message) and null
+    the message of records that cannot match any signature. Else ``events`` as they are."""
+    if _KEEP is None:
+        return events
+    keep = pl.col("message").str.contains(_KEEP).fill_null(False)
+    return events.with_columns(
+        pl.when(keep).then(pl.col("message")).alias("message"),
+        pl.col("message").hash().alias("digest"),
+    )
+
+
+def text_chunks(
+    path: str, encoding: str, starts: str | None, chunk_bytes: int | None = None
+) -> Iterator[tuple[str, int, bool]]:
+    """The file's text in pieces: ``(text, lines before it, is the last piece)``.
+
+    Each piece but the last ends with a line end and is followed by a line matching ``starts``
+    (a record start; Python ``re`` syntax) when one is found within the last
+    ``_MAX_BACK_LINES`` lines; else the piece grows. Encodings where a 0x0A byte may be half a
+    character (UTF-16/32) are read whole. A leading BOM is dropped.
+    """
+    size = chunk_bytes or CHUNK_BYTES
+    try:
+        codec = codecs.lookup(encoding).name
+    except LookupError:
+        codec = encoding
+    if codec not in _BYTE_SAFE:
+        text, _ = read_text(path, encoding)
+        yield text, 0, True
+        return
+    start_re = re.compile(starts) if starts else None
+    lines_before = 0
+    first = True
+    with open(path, "rb") as fh:
+        total = os.fstat(fh.fileno()).st_size
+        pos = 0
+        carry = b""
+        while True:
+            block = fh.read(size)
+            pos += len(block)
+            data = carry + block if carry else block
+            del block
+            last = pos >= total
+            cut = -1 if last else _cut(data, start_re, encoding, force=len(data) > 4 * size)
+            if not last and cut <= 0:
+                carry = data
+                continue
+            piece, carry = (data, b"") if last else (data[:cut], data[cut:])
+            del data
+            text = decode(piece, encoding)
+            if first and text.startswith("\ufeff"):
+                text = text[1:]
+            yield text, lines_before, last
+            del text
+            if last:
+                return
+            lines_before += piece.count(b"\n")
+            first = False
+
+
+def _cut(data: bytes, start_re: re.Pattern[str] | None, encoding: str, *, force: bool) -> int:
+    """Offset just after a line end, before a line that starts a record (-1: none found)."""
+    end = data.rfind(b"\n")
+    if end < 0:
+        return -1
+    if start_re is None:
+        return end + 1
+    nxt = end  # ``data[j+1:nxt]`` is a complete line
+    for _ in range(_MAX_BACK_LINES):
+        j = data.rfind(b"\n", 0, nxt)
+        if j < 0:
+            break
+        line = data[j + 1 : nxt].decode(encoding, errors="replace").rstrip("\r")
+        if start_re.match(line):
+            return j + 1
+        nxt = j
+    return end + 1 if force else -1
+
 
 MONTHS: dict[str, str] = {
     "jan": "01",
@@ -224,14 +340,27 @@ def assemble(
 
 
 def to_events(df: pl.DataFrame) -> pl.DataFrame:
-    """Select and cast the EVENT_SCHEMA columns (missing ones become null)."""
+    """Select and cast the EVENT_SCHEMA columns (missing ones become null); a ``digest``
+    column (see :func:`slim`) is kept after them."""
     cols = []
     for name, dtype in EVENT_SCHEMA.items():
         if name in df.columns:
             cols.append(pl.col(name).cast(dtype))
         else:
             cols.append(pl.lit(None, dtype=dtype).alias(name))
+    if "digest" in df.columns:
+        cols.append(pl.col("digest"))
     return df.select(cols)
+
+
+def shift_lines(df: pl.DataFrame, before: int) -> pl.DataFrame:
+    """Line numbers of a piece read by :func:`text_chunks` -> line numbers in the file."""
+    return df.with_columns(pl.col("line") + before) if before else df
+
+
+def first_text(df: pl.DataFrame) -> pl.DataFrame:
+    """The first non-blank line of a line frame (0 or 1 row), for :func:`no_records`."""
+    return df.filter(pl.col("text").str.strip_chars() != "").head(1).select("line", "text")
 
 
 def cap_warnings(display: str, items: Iterable[tuple[int, str]]) -> list[str]:

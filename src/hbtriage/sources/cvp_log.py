@@ -20,6 +20,11 @@
 
 ``stream`` is "CVP" or "Error" when the file name starts with ``CVP.`` or
 ``Error.``, else "cvp".
+
+Large files are parsed in pieces cut before a time-stamped line
+(:func:`hbtriage.sources._lines.text_chunks`); every step is local to a record, so the result
+is the same as one pass over the whole file, and message text is slimmed per piece
+(:func:`hbtriage.sources._lines.slim`).
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ import polars as pl
 
 from hbtriage.sources import _lines as L
 from hbtriage.sources.base import InputFile, ReadResult
-from hbtriage.sources.encoding import read_text
+from hbtriage.sources.encoding import read_head
 
 _PREFIX = r"(?:<[0-9]{1,3}>)?(?:(?P<seq>[0-9]+): (?P<node>[^\s:]+|\[[0-9A-Fa-f:.]+\]): )?"
 _STAMP = (
@@ -42,6 +47,8 @@ PATTERN = rf"{_PREFIX}{_STAMP}(?: ?{_HEAD})? ?"
 #: Header recovered from the joined text of a record whose header was wrapped.
 _WRAPPED = rf"(?s)^\s*{_HEAD}\s*(?P<rest>.*)$"
 _SNIFF = rf"^{_PREFIX}{_STAMP} ?%CVP_[A-Za-z0-9_]*-[0-7]-"
+#: A line that starts a record (Python ``re``): where a large file may be cut into pieces.
+_START = rf"{_PREFIX}{_STAMP}"
 
 
 class CvpLogReader:
@@ -53,44 +60,66 @@ class CvpLogReader:
         return n_cvp >= min(2, n) and n_cvp >= 0.2 * n and n_cvp > 0
 
     def read(self, item: InputFile, text_encoding: str) -> ReadResult:
-        text, enc = read_text(item.path, text_encoding)
-        raw, unterminated = L.line_frame(text)
-        lines, items = L.long_line_warnings(raw)
-        parts = L.extract(lines, PATTERN)
-        records, orphans = L.assemble(
-            parts,
-            fields=["node", "mon", "day", "year", "hms", "frac", "zone", "fac", "sev", "mnem"],
-        )
-        if records.height == 0:
+        enc = text_encoding or read_head(item.path)[1]
+        long_items: list[tuple[int, str]] = []
+        bad_items: list[tuple[int, str]] = []
+        tail_items: list[tuple[int, str]] = []
+        pieces: list[pl.DataFrame] = []
+        orphans, first_start = 0, None
+        first_seen = pl.DataFrame(schema={"line": pl.Int64, "text": pl.Utf8})
+        # Piece by piece (see _lines.text_chunks): every step below is local to a record.
+        for text, before, last in L.text_chunks(item.path, enc, _START):
+            raw, unterminated = L.line_frame(text)
+            del text
+            lines, items = L.long_line_warnings(L.shift_lines(raw, before))
+            del raw
+            long_items += items
+            if first_seen.height == 0:
+                first_seen = L.first_text(lines)
+            parts = L.extract(lines, PATTERN)
+            del lines
+            records, n_orphans = L.assemble(
+                parts,
+                fields=["node", "mon", "day", "year", "hms", "frac", "zone", "fac", "sev", "mnem"],
+            )
+            orphans += n_orphans
+            if first_start is None:
+                starts = parts.filter(pl.col("is_start"))["line"]
+                first_start = int(starts[0]) if starts.len() else None
+            if last:
+                tail_items = L.unterminated_item(parts, unterminated)
+            del parts
+            if records.height == 0:
+                continue
+            if records["fac"].null_count():
+                records = _unwrap_header(records)
+            date = L.iso_date(pl.col("year"), L.month_number(pl.col("mon")), pl.col("day"))
+            records = records.with_columns(
+                L.make_ts(date, pl.col("hms"), pl.col("frac")).alias("ts_local"),
+                L.offset_minutes(pl.col("zone")).alias("offset_min"),
+                pl.col("sev").alias("severity"),
+                pl.col("fac").alias("component"),
+                pl.when(pl.col("mnem").is_not_null())
+                .then(pl.concat_str([pl.col("mnem"), pl.lit(": "), pl.col("message")]))
+                .otherwise(pl.col("message"))
+                .str.strip_chars_end()
+                .alias("message"),
+            )
+            bad_items += L.bad_time_items(records, "date or time")
+            records = records.filter(pl.col("ts_local").is_not_null())
+            pieces.append(L.slim(L.to_events(records).with_columns(records["zone"].alias("_zone"))))
+            del records
+        if not pieces:
             raise L.no_records(
                 item.display,
-                lines,
+                first_seen,
                 "a CVP log record such as 'Mar 30 2013 19:36:46.105 -0500: %CVP_8_5_ICM-1-...'",
             )
-
-        if records["fac"].null_count():
-            records = _unwrap_header(records)
-
-        date = L.iso_date(pl.col("year"), L.month_number(pl.col("mon")), pl.col("day"))
-        records = records.with_columns(
-            L.make_ts(date, pl.col("hms"), pl.col("frac")).alias("ts_local"),
-            L.offset_minutes(pl.col("zone")).alias("offset_min"),
-            pl.col("sev").alias("severity"),
-            pl.col("fac").alias("component"),
-            pl.when(pl.col("mnem").is_not_null())
-            .then(pl.concat_str([pl.col("mnem"), pl.lit(": "), pl.col("message")]))
-            .otherwise(pl.col("message"))
-            .str.strip_chars_end()
-            .alias("message"),
-        )
-        items += L.bad_time_items(records, "date or time")
-        records = records.filter(pl.col("ts_local").is_not_null())
-        first = parts.filter(pl.col("is_start"))["line"]
-        items = L.preamble_items(orphans, int(first[0]) if first.len() else None) + items
-        items += L.unterminated_item(parts, unterminated)
-
-        events = L.to_events(records)
-        zones = records["zone"].drop_nulls().unique(maintain_order=True)
+        events = pl.concat(pieces) if len(pieces) > 1 else pieces[0]
+        del pieces
+        items = L.preamble_items(orphans, first_start) + long_items + bad_items + tail_items
+        zones = events["_zone"].drop_nulls().unique(maintain_order=True)
+        events = events.drop("_zone")
         host = L.most_frequent(events["node"])
         return ReadResult(
             kind=self.kind,

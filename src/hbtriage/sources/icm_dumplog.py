@@ -22,6 +22,12 @@
   rolls over. Records before the first date line belong to the day before it;
   a file with no date line at all takes its date from the file's modification
   time (with a warning).
+
+Large files are parsed in pieces cut before a record or date line
+(:func:`hbtriage.sources._lines.text_chunks`); the latest date and the number of date lines
+are carried from one piece to the next, and the day roll-over is worked out on all the records
+at the end, so the result is the same as one pass over the whole file. Message text is slimmed
+per piece (:func:`hbtriage.sources._lines.slim`).
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ import polars as pl
 
 from hbtriage.sources import _lines as L
 from hbtriage.sources.base import InputFile, ReadResult
-from hbtriage.sources.encoding import read_text
+from hbtriage.sources.encoding import read_head
 
 _HEADER = (
     r"[ \t]*Events from (?:[A-Za-z]+, )?(?P<mon>[A-Za-z]+)\.? (?P<day>[0-9]{1,2}),? "
@@ -47,6 +53,8 @@ _RECORD = (
 PATTERN = rf"(?:{_HEADER}|{_RECORD})"
 _RECORD_ONLY = rf"^{_RECORD}"
 _HEADER_ONLY = rf"^{_HEADER}"
+#: A line that starts a record or a date segment (Python ``re``): where a large file may be cut.
+_START = rf"(?:{_HEADER}|{_RECORD})"
 
 _HALF_DAY_S = 12 * 3600
 
@@ -65,42 +73,95 @@ class IcmDumplogReader:
         return n_rec >= min(3, n) and n_rec >= 0.6 * n
 
     def read(self, item: InputFile, text_encoding: str) -> ReadResult:
-        text, enc = read_text(item.path, text_encoding)
-        raw, unterminated = L.line_frame(text)
-        lines, items = L.long_line_warnings(raw)
-
-        parts = L.extract(lines, PATTERN).with_columns(
-            pl.col("year").is_not_null().alias("is_header"),
-            pl.col("hms").is_not_null().alias("is_start"),
-            L.iso_date(
-                pl.col("year"), L.month_number(pl.col("mon"), full=True), pl.col("day")
-            ).alias("_hdr_date"),
-        )
-        parts = parts.with_columns(
-            pl.col("_hdr_date").str.strptime(pl.Date, "%Y-%m-%d", strict=False).alias("_hdr_date")
-        )
-        bad_hdr = parts.filter(pl.col("is_header") & pl.col("_hdr_date").is_null())
-        items += [(int(n), "date line not understood; ignored") for n in bad_hdr["line"].head(21)]
-        parts = parts.with_columns(
-            pl.col("_hdr_date").forward_fill().alias("date"),
-            pl.col("is_header").cast(pl.Int64).cum_sum().alias("seg"),
-        )
-
-        records, orphans = L.assemble(
-            parts,
-            fields=["hms", "ms", "node", "proc", "trace", "date", "seg"],
-            cont=pl.col("text").str.strip_prefix("\t"),
-            skip="is_header",
-        )
+        enc = text_encoding or read_head(item.path)[1]
+        items: list[tuple[int, str]] = []
+        bad_items: list[tuple[int, str]] = []
+        tail_items: list[tuple[int, str]] = []
+        pieces: list[pl.DataFrame] = []
+        orphans, first_start = 0, None
+        first_seen = pl.DataFrame(schema={"line": pl.Int64, "text": pl.Utf8})
+        # State carried from piece to piece: the latest date line, the number of date lines.
+        carry_date: dt.date | None = None
+        first_hdr: dt.date | None = None
+        segs = 0
+        for text, before, last in L.text_chunks(item.path, enc, _START):
+            raw, unterminated = L.line_frame(text)
+            del text
+            lines, long_items = L.long_line_warnings(L.shift_lines(raw, before))
+            del raw
+            items += long_items
+            if first_seen.height == 0:
+                first_seen = L.first_text(lines)
+            parts = L.extract(lines, PATTERN).with_columns(
+                pl.col("year").is_not_null().alias("is_header"),
+                pl.col("hms").is_not_null().alias("is_start"),
+                L.iso_date(
+                    pl.col("year"), L.month_number(pl.col("mon"), full=True), pl.col("day")
+                ).alias("_hdr_date"),
+            )
+            del lines
+            parts = parts.with_columns(
+                pl.col("_hdr_date")
+                .str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+                .alias("_hdr_date")
+            )
+            bad_hdr = parts.filter(pl.col("is_header") & pl.col("_hdr_date").is_null())
+            bad_items += [
+                (int(n), "date line not understood; ignored") for n in bad_hdr["line"].head(21)
+            ]
+            parts = parts.with_columns(
+                pl.col("_hdr_date")
+                .forward_fill()
+                .fill_null(pl.lit(carry_date, dtype=pl.Date))
+                .alias("date"),
+                (pl.col("is_header").cast(pl.Int64).cum_sum() + segs).alias("seg"),
+            )
+            hdr_dates = parts["_hdr_date"].drop_nulls()
+            if hdr_dates.len():
+                first_hdr = first_hdr or hdr_dates[0]
+                carry_date = hdr_dates[-1]
+            segs += int(parts["is_header"].sum())
+            records, n_orphans = L.assemble(
+                parts,
+                fields=["hms", "ms", "node", "proc", "trace", "date", "seg"],
+                cont=pl.col("text").str.strip_prefix("\t"),
+                skip="is_header",
+            )
+            orphans += n_orphans
+            if first_start is None:
+                first_start = _first_start(parts)
+            if last:
+                tail_items = L.unterminated_item(parts, unterminated)
+            del parts
+            # Everything that does not depend on the date is done here, so only small columns
+            # of every record are kept for the file-wide steps below.
+            sec = pl.col("hms").str.split(":").list.eval(pl.element().cast(pl.Int64, strict=False))
+            records = records.with_columns(
+                (sec.list.get(0) * 3600 + sec.list.get(1) * 60 + sec.list.get(2)).alias("_sec"),
+                L.make_ts(pl.lit("1970-01-01"), pl.col("hms"), pl.col("ms"))
+                .cast(pl.Int64)
+                .alias("_tod_ns"),
+                pl.when(pl.col("trace").is_not_null())
+                .then(pl.lit("trace"))
+                .otherwise(pl.lit(None, dtype=pl.Utf8))
+                .alias("severity"),
+                pl.col("proc").alias("component"),
+            ).drop("hms", "ms", "trace", "proc")
+            pieces.append(L.slim(records))
+            del records
+        records = pl.concat(pieces) if len(pieces) > 1 else pieces[0]
+        del pieces
+        items += bad_items
         if records.height == 0:
             raise L.no_records(
-                item.display, lines, "an ICM dumplog record such as '19:36:35:105 pg1A-pim1 ...'"
+                item.display,
+                first_seen,
+                "an ICM dumplog record such as '19:36:35:105 pg1A-pim1 ...'",
             )
 
         # Records before any date line: the day before the first date line, or the file's mtime.
-        first_date = parts["_hdr_date"].drop_nulls().head(1)
-        if first_date.len():
-            fallback = first_date[0] - dt.timedelta(days=1)
+        if first_hdr is not None:
+            fallback = first_hdr - dt.timedelta(days=1)
         else:
             fallback = _mtime_date(item.path)
             items.append(
@@ -109,10 +170,6 @@ class IcmDumplogReader:
         records = records.with_columns(pl.col("date").fill_null(pl.lit(fallback, dtype=pl.Date)))
 
         # Time of day going back by > 12 h inside one date segment = midnight passed.
-        sec = pl.col("hms").str.split(":").list.eval(pl.element().cast(pl.Int64, strict=False))
-        records = records.with_columns(
-            (sec.list.get(0) * 3600 + sec.list.get(1) * 60 + sec.list.get(2)).alias("_sec")
-        )
         records = records.with_columns(
             ((pl.col("_sec").shift(1).over("seg") - pl.col("_sec")) > _HALF_DAY_S)
             .fill_null(False)
@@ -121,22 +178,18 @@ class IcmDumplogReader:
             .over("seg")
             .alias("_days")
         )
+        # = make_ts(date, hms, ms) + days: the time of day (null when invalid) was parsed per piece.
         records = records.with_columns(
             (
-                L.make_ts(pl.col("date").dt.strftime("%Y-%m-%d"), pl.col("hms"), pl.col("ms"))
+                pl.col("date").cast(pl.Datetime("ns"))
+                + pl.duration(nanoseconds=pl.col("_tod_ns"))
                 + pl.duration(days=pl.col("_days"))
             ).alias("ts_local"),
-            pl.when(pl.col("trace").is_not_null())
-            .then(pl.lit("trace"))
-            .otherwise(pl.lit(None, dtype=pl.Utf8))
-            .alias("severity"),
-            pl.col("proc").alias("component"),
-            pl.col("node"),
         )
         items += L.bad_time_items(records, "time of day")
         records = records.filter(pl.col("ts_local").is_not_null())
-        items = L.preamble_items(orphans, _first_start(parts)) + items
-        items += L.unterminated_item(parts, unterminated)
+        items = L.preamble_items(orphans, first_start) + items
+        items += tail_items
 
         events = L.to_events(records)
         host = L.most_frequent(events["node"])

@@ -20,10 +20,16 @@ What a real export looks like, and what this reader copes with:
   how to convert it (``relog file.blg -f csv -o file.csv``).
 
 Cumulative counters are kept raw; the timeline differences them.
+
+Memory: an ASCII (or valid UTF-8) file is never loaded whole. polars scans it in streaming
+batches once to check every line (width, time stamp, quotes; only the first 512 characters of
+a line are kept for warnings), then its CSV parser reads only the catalog columns from the file
+itself. Other encodings (UTF-16, cp932, cp1252 with accents) are decoded in memory first.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -197,13 +203,71 @@ class PerfmonCsvReader:
 
     def read(self, item: InputFile, text_encoding: str) -> ReadResult:
         with open(item.path, "rb") as fh:
-            raw = fh.read()
-        if is_blg(raw[:4096]):
+            head = fh.read(65536)
+        if is_blg(head[:4096]):
             raise InputError(item.display, None, BLG_MESSAGE)
-        encoding = text_encoding or detect_encoding(raw[:65536])
+        encoding = text_encoding or detect_encoding(head)
+        if _plain_utf8(item.path, encoding):
+            return _parse(item.path, item.display, encoding)
+        with open(item.path, "rb") as fh:
+            raw = fh.read()
         text = decode(raw, encoding)
         del raw
         return parse_text(text, item.display, encoding)
+
+
+def _plain_utf8(path: str, encoding: str) -> bool:
+    """True when the file's bytes are already what :func:`parse_text` would hand polars: ASCII
+    (or valid UTF-8 when that is the encoding), no BOM, no 0x1F byte. Read in blocks."""
+    utf8 = encoding.lower().replace("_", "-") in ("utf-8", "utf8")
+    check = codecs.getincrementaldecoder("utf-8")("strict") if utf8 else None
+    with open(path, "rb") as fh:
+        first = True
+        while block := fh.read(1 << 24):
+            if first and block.startswith(codecs.BOM_UTF8):
+                return False
+            first = False
+            if b"\x1f" in block:
+                return False
+            if block.isascii():
+                continue
+            if check is None:
+                return False
+            try:
+                check.decode(block)
+            except UnicodeDecodeError:
+                return False
+    if check is not None:
+        try:
+            check.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
+def _lines_at(source: str | bytes, numbers: pl.Series) -> pl.DataFrame:
+    """The lines ``n``, ``l`` of ``source`` whose numbers are in ``numbers`` (file order)."""
+    return (
+        _scan_lines(source).filter(pl.col("n").is_in(numbers.implode())).collect(engine="streaming")
+    )
+
+
+def _scan_lines(source: str | bytes) -> pl.LazyFrame:
+    """Every line of ``source`` (a path or UTF-8 bytes) as ``n`` (1-based line number), ``l``
+    (null for an empty line), read lazily: collect it with the streaming engine."""
+    src: str | io.BytesIO = source if isinstance(source, str) else io.BytesIO(source)
+    return (
+        pl.scan_csv(
+            src,
+            has_header=False,
+            separator="\x1f",
+            quote_char=None,
+            infer_schema=False,
+            truncate_ragged_lines=True,
+        )
+        .select(pl.nth(0).alias("l"))
+        .with_row_index("n", offset=1)
+    )
 
 
 def parse_text(text: str, display: str, encoding: str | None = None) -> ReadResult:
@@ -211,26 +275,28 @@ def parse_text(text: str, display: str, encoding: str | None = None) -> ReadResu
     text = text.lstrip("\ufeff")
     if "\x1f" in text:  # the byte used below to read whole lines; no export has it
         text = text.replace("\x1f", " ")
-    # polars splits the file into lines (row i = file line i + 1; blank lines come back as
-    # null); the header and data rows are found on that one split, so line numbers agree.
     payload = text.encode("utf-8")
     del text
+    return _parse(payload, display, encoding)
+
+
+def _parse(source: str | bytes, display: str, encoding: str | None) -> ReadResult:
+    """Parse a perfmon CSV from a file path (its bytes are UTF-8) or from UTF-8 bytes."""
+    # polars splits the file into lines (row i = file line i + 1; blank lines come back as
+    # null); the header and data rows are found on that one split, so line numbers agree.
     try:
-        all_lines = pl.read_csv(
-            io.BytesIO(payload),
-            has_header=False,
-            separator="\x1f",
-            quote_char=None,
-            infer_schema=False,
-            truncate_ragged_lines=True,
-        ).to_series(0)
+        top = (
+            _scan_lines(source)
+            .filter(pl.col("l").str.contains(r"\S").fill_null(False))
+            .head(1)
+            .collect(engine="streaming")
+        )
     except pl.exceptions.NoDataError as exc:
         raise InputError(display, None, "a PDH-CSV 4.0 header", "an empty file") from exc
-    nonblank = all_lines.str.contains(r"\S").fill_null(False)
-    if not nonblank.any():
+    if top.height == 0:
         raise InputError(display, None, "a PDH-CSV 4.0 header", "an empty file")
-    header_idx = int(nonblank.arg_max() or 0)
-    header = str(all_lines[header_idx]).rstrip("\r")
+    header_idx = int(top["n"][0]) - 1
+    header = str(top["l"][0]).rstrip("\r")
     if not _PDH_RE.match(header) and "\\\\" not in header:
         raise InputError(display, header_idx + 1, "a PDH-CSV 4.0 header", header[:60])
     delim = _delimiter(header)
@@ -265,19 +331,29 @@ def parse_text(text: str, display: str, encoding: str | None = None) -> ReadResu
         "delimiter": delim,
     }
 
-    # ---- data lines: width and timestamp are checked vectorised
-    body = all_lines.slice(header_idx + 1)
-    frame = pl.DataFrame({"l": body}).with_row_index("n", offset=header_idx + 2)
-    frame = frame.with_columns(blank=~pl.col("l").str.contains(r"\S").fill_null(False))
+    # ---- data lines: width and timestamp are checked vectorised, in one streaming pass that
+    # keeps only small columns (the text of the few bad lines is fetched again for warnings).
     esc = re.escape(delim)
-    frame = frame.with_columns(
-        cnt=pl.col("l").str.count_matches(esc),
-        first=pl.col("l").str.extract(r'^\s*"?([^"' + esc + r"]*)", 1),
+    line = pl.col("l")
+    frame = (
+        _scan_lines(source)
+        .filter(pl.col("n") > header_idx + 1)
+        .select(
+            "n",
+            blank=~line.str.contains(r"\S").fill_null(False),
+            cnt=line.str.count_matches(delim, literal=True),
+            first=line.str.extract(r'^\s*"?([^"' + esc + r"]*)", 1),
+            digit=line.str.contains(r'^\s*"?\d'),
+        )
+        .collect(engine="streaming")
     )
     misfits = frame.filter((pl.col("cnt") != ncols - 1) & ~pl.col("blank"))
     if misfits.height and '"' in header:  # a delimiter inside quotes does not count
-        recount = misfits.select(
-            "n", cnt=pl.col("l").str.replace_all(r'"[^"]*"', '""').str.count_matches(esc)
+        recount = (
+            _scan_lines(source)
+            .filter(pl.col("n").is_in(misfits["n"].implode()))
+            .select("n", cnt=line.str.replace_all(r'"[^"]*"', '""').str.count_matches(esc))
+            .collect(engine="streaming")
         )
         frame = frame.update(recount, on="n")
     first = pl.col("first").str.strip_chars()
@@ -295,12 +371,18 @@ def parse_text(text: str, display: str, encoding: str | None = None) -> ReadResu
     bad = frame.filter(~pl.col("good") & ~pl.col("blank"))
     if bad.height:
         # typeperf prints "Exiting, please wait..." etc. after its samples: not data.
-        chatter = (pl.col("n") > (last_good or 0)) & ~pl.col("l").str.contains(r'^\s*"?\d')
+        chatter = (pl.col("n") > (last_good or 0)) & ~pl.col("digit")
         n_chatter = bad.filter(chatter).height
         if n_chatter:
             extra["trailer_lines"] = n_chatter
         real_bad = bad.filter(~chatter)
-        rows = real_bad.select("n", "l", "cnt").head(MAX_WARNINGS).iter_rows()
+        shown = real_bad.select("n", "cnt").head(MAX_WARNINGS)
+        text = _lines_at(source, shown["n"]).select("n", pl.col("l").str.slice(0, 512))
+        rows = (
+            shown.join(text, on="n", how="left", maintain_order="left")
+            .select("n", "l", "cnt")
+            .iter_rows()
+        )
         for n, line, cnt in rows:
             if cnt != ncols - 1:
                 reason = f"expected {ncols} columns, found {cnt + 1}"
@@ -331,14 +413,14 @@ def parse_text(text: str, display: str, encoding: str | None = None) -> ReadResu
         return result
 
     # ---- values: polars' CSV parser reads only the kept columns of the data lines
-    wide, frame = _read_values(payload, frame, header_idx, last_good, delim, columns)
+    wide, frame = _read_values(source, frame, header_idx, last_good, delim, columns)
     n_good = wide.height
     if "quotes_bad" in frame.columns:
         bad_quotes = frame.filter(pl.col("quotes_bad").fill_null(False))
         for (n,) in bad_quotes.select("n").head(MAX_WARNINGS).iter_rows():
             warnings.append(f"{display}:{n}: expected balanced double quotes; row skipped")
     extra["rows"] = n_good
-    del payload
+    del source
     wide.columns = [f"c{c.index}" for c in columns]  # polars keeps file order; so do we
     numbers = wide.select(pl.all().cast(pl.Float64, strict=False))
     # Null counts are metadata: only a column with a cell that failed to parse is looked at
@@ -378,7 +460,7 @@ def parse_text(text: str, display: str, encoding: str | None = None) -> ReadResu
 
 
 def _read_values(
-    payload: bytes,
+    source: str | bytes,
     frame: pl.DataFrame,
     header_idx: int,
     last_good: int,
@@ -403,7 +485,7 @@ def _read_values(
     }
     try:
         wide = pl.read_csv(
-            io.BytesIO(payload),
+            source if isinstance(source, str) else io.BytesIO(source),
             skip_rows=header_idx + 1,
             n_rows=span.height,
             **options,  # type: ignore[arg-type]
@@ -412,10 +494,15 @@ def _read_values(
             return wide.filter(span["good"]), frame
     except pl.exceptions.PolarsError:
         pass
-    frame = frame.with_columns(
-        quotes_bad=pl.col("good") & (pl.col("l").str.count_matches('"', literal=True) % 2 == 1)
-    ).with_columns(good=pl.col("good") & ~pl.col("quotes_bad"))
-    good_lines = frame.filter(pl.col("good"))["l"].to_list()
+    odd = _lines_at(source, frame.filter(pl.col("good"))["n"]).select(
+        "n", odd_quotes=pl.col("l").str.count_matches('"', literal=True) % 2 == 1
+    )
+    frame = (
+        frame.join(odd, on="n", how="left", maintain_order="left")
+        .with_columns(quotes_bad=pl.col("good") & pl.col("odd_quotes").fill_null(False))
+        .with_columns(good=pl.col("good") & ~pl.col("quotes_bad"))
+    )
+    good_lines = _lines_at(source, frame.filter(pl.col("good"))["n"])["l"].to_list()
     if not good_lines:
         return pl.DataFrame(schema={f"column_{c.index}": pl.Utf8 for c in columns}), frame
     try:
