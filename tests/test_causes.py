@@ -16,18 +16,11 @@ import pytest
 
 from hbtriage import analyze
 from hbtriage.cli import reference_bundle
-from hbtriage.simulate.scenarios import SCENARIOS, generate
-
-CAUSES = (
-    "dpc_storm",
-    "nic_errors",
-    "vm_stun",
-    "cpu_saturation",
-    "memory_pressure",
-    "tcp_offload",
-    "peer_restart",
+from hbtriage.simulate.scenarios import (
+    CAUSES,  # noqa: E402
+    SCENARIOS,
+    generate,
 )
-
 
 # ---------------------------------------------------------------- simulated scenarios
 

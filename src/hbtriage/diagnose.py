@@ -251,6 +251,7 @@ def diagnose(
 def _cause(
     rule: CauseRule, host: str | None, score: float, lines: list[str], lines_ja: list[str]
 ) -> Cause:
+    """A ranked cause with the rule's titles, remedies and references in both languages."""
     return Cause(
         id=rule.id,
         host=host,
@@ -310,18 +311,7 @@ def _unknown(catalog: Catalog, ctx: _Ctx) -> Cause:
     if not lines:
         lines.append("no counter, log or configuration evidence matched any known cause")
         lines_ja.append("既知の原因に一致するカウンター・ログ・構成の証拠がなかった")
-    return Cause(
-        id="unknown",
-        host=None,
-        confidence=0.5,
-        evidence=lines,
-        remedy=rule.remedy.strip(),
-        title=rule.title,
-        title_ja=rule.title_ja,
-        remedy_ja=rule.remedy_ja.strip(),
-        evidence_ja=lines_ja,
-        references=list(rule.references),
-    )
+    return _cause(rule, None, 0.5, lines, lines_ja)
 
 
 def _hms(ts: object) -> str:

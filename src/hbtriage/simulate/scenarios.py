@@ -22,17 +22,11 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from hbtriage.catalog import CAUSE_IDS
 from hbtriage.simulate import writers as W
 
-CAUSES: tuple[str, ...] = (
-    "dpc_storm",
-    "nic_errors",
-    "vm_stun",
-    "cpu_saturation",
-    "memory_pressure",
-    "tcp_offload",
-    "peer_restart",
-)
+#: Causes that sit on one host (network_path is between them, unknown is not simulated).
+CAUSES: tuple[str, ...] = tuple(c for c in CAUSE_IDS if c not in ("network_path", "unknown"))
 
 #: Every scenario name ``generate`` accepts.
 SCENARIOS: tuple[str, ...] = (
