@@ -16,11 +16,7 @@ import pytest
 
 from hbtriage import analyze
 from hbtriage.cli import reference_bundle
-from hbtriage.simulate.scenarios import (
-    CAUSES,  # noqa: E402
-    SCENARIOS,
-    generate,
-)
+from hbtriage.simulate.scenarios import CAUSES, SCENARIOS, generate
 
 # ---------------------------------------------------------------- simulated scenarios
 
