@@ -104,8 +104,10 @@ def _bullets(items: list[str], style: str = "") -> Table:
     grid.add_column(no_wrap=True)
     grid.add_column()
     for item in items:
-        sub = item[:1].isspace()
-        grid.add_row(Text("    –" if sub else "  •"), Text(item.strip(), style=style))
+        if item[:1].isspace():
+            grid.add_row(Text("   "), Text("– ") + Text(item.strip(), style=style))
+        else:
+            grid.add_row(Text("  •"), Text(item.strip(), style=style))
     return grid
 
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import codecs
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 import polars as pl
@@ -44,11 +44,13 @@ MAX_WARNINGS = 20
 #: How many non-empty lines ``sniff`` looks at.
 SNIFF_LINES = 200
 #: Size of the pieces large line-oriented logs are read in (tests lower it to force chunking).
-CHUNK_BYTES = 32 * 1024 * 1024
+CHUNK_BYTES = 16 * 1024 * 1024
 #: Encodings in which a 0x0A byte is always a line end (a cut there never splits a character).
 _BYTE_SAFE = {"utf-8", "utf-8-sig", "ascii", "cp1252", "cp932", "shift_jis", "latin-1", "iso8859-1"}
 #: How far back :func:`text_chunks` looks for a record start before cutting anywhere.
 _MAX_BACK_LINES = 100_000
+#: How many bytes at the end of a block :func:`_byte_chunks` looks at first for a cut.
+_PROBE_BYTES = 1 << 20
 
 #: Regex (polars syntax) a message must match to keep its text; None keeps every message.
 _KEEP: str | None = None
@@ -89,6 +91,103 @@ def text_chunks(
     ``_MAX_BACK_LINES`` lines; else the piece grows. Encodings where a 0x0A byte may be half a
     character (UTF-16/32) are read whole. A leading BOM is dropped.
     """
+    lines_before = 0
+    for piece, last in _byte_chunks(path, encoding, starts, chunk_bytes):
+        if isinstance(piece, str):
+            yield piece, 0, True
+            return
+        n_lines = piece.count(b"\n")
+        text = decode(piece, encoding)
+        del piece
+        if lines_before == 0 and text.startswith("\ufeff"):
+            text = text[1:]
+        yield text, lines_before, last
+        lines_before += n_lines
+
+
+def line_chunks(
+    path: str, encoding: str, starts: str | None, chunk_bytes: int | None = None
+) -> Iterator[tuple[pl.DataFrame, bool, int, bool]]:
+    """The pieces of :func:`text_chunks` already split into lines: ``(line frame (see
+    :func:`line_frame`; line numbers counted from the piece), last line unterminated, lines
+    before the piece, is the last piece)``.
+
+    A piece whose bytes are already valid UTF-8 (UTF-8, or ASCII in an ASCII-compatible
+    encoding) is split by polars' CSV parser straight from the bytes, with no Python string in
+    between; anything else is decoded and split by :func:`line_frame`. Both give the same
+    frame."""
+    lines_before = 0
+    for piece, last in _byte_chunks(path, encoding, starts, chunk_bytes):
+        if isinstance(piece, str):
+            yield (*line_frame(piece), 0, True)
+            return
+        fast = _split_bytes(piece, encoding, first=lines_before == 0)
+        if fast is not None:
+            df, unterminated = fast, bool(piece) and not piece.endswith(b"\n")
+        else:
+            text = decode(piece, encoding)
+            if lines_before == 0 and text.startswith("\ufeff"):
+                text = text[1:]
+            df, unterminated = line_frame(text)
+            del text
+        del piece
+        yield df, unterminated, lines_before, last
+        lines_before += df.height - unterminated
+
+
+def _is_utf8(encoding: str) -> bool:
+    try:
+        return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
+    except LookupError:
+        return False
+
+
+#: Encodings whose bytes 0x00-0x7F are ASCII (an all-ASCII piece decodes to itself).
+_ASCII_SAFE = _BYTE_SAFE - {"cp932", "shift_jis"}
+
+
+def _split_bytes(data: bytes, encoding: str, *, first: bool) -> pl.DataFrame | None:
+    """:func:`line_frame` of ``data`` decoded, computed from the bytes by polars, or None when
+    that is not certain to give the same lines (another encoding, invalid UTF-8, a 0x1F byte,
+    a BOM that is not at the start of the file).
+
+    polars splits at LF, drops one CR before it and a leading UTF-8 BOM, exactly as
+    :func:`line_frame` after decoding does; an empty line comes back null."""
+    if not data:
+        return None
+    try:
+        codec = codecs.lookup(encoding).name
+    except LookupError:
+        return None
+    utf8 = codec in ("utf-8", "utf-8-sig")
+    if not (utf8 or (codec in _ASCII_SAFE and data.isascii())):
+        return None
+    if b"\x1f" in data or (not first and data.startswith(codecs.BOM_UTF8)):
+        return None
+    try:
+        df = pl.read_csv(
+            data,
+            has_header=False,
+            separator="\x1f",
+            quote_char=None,
+            infer_schema=False,
+            new_columns=["text"],
+        )
+    except pl.exceptions.PolarsError:  # not valid UTF-8: decoded with replacement instead
+        return None
+    if df.width != 1:
+        return None
+    return df.select(
+        pl.int_range(1, df.height + 1, dtype=pl.Int64).alias("line"),
+        pl.col("text").fill_null(""),
+    ).with_columns(pl.col("text").str.len_bytes().alias("_len"))
+
+
+def _byte_chunks(
+    path: str, encoding: str, starts: str | None, chunk_bytes: int | None = None
+) -> Iterator[tuple[bytes | str, bool]]:
+    """The raw pieces of :func:`text_chunks` and whether each is the last: bytes (BOM still
+    on), or the whole decoded text (BOM dropped) for encodings that cannot be cut at 0x0A."""
     size = chunk_bytes or CHUNK_BYTES
     try:
         codec = codecs.lookup(encoding).name
@@ -96,16 +195,27 @@ def text_chunks(
         codec = encoding
     if codec not in _BYTE_SAFE:
         text, _ = read_text(path, encoding)
-        yield text, 0, True
+        yield text, True
         return
     start_re = re.compile(starts) if starts else None
-    lines_before = 0
-    first = True
     with open(path, "rb") as fh:
         total = os.fstat(fh.fileno()).st_size
         pos = 0
         carry = b""
         while True:
+            if not carry and pos + size < total:
+                # Find the cut in the last bytes of the block first, then read exactly the
+                # piece: no copy of the bytes (the common case).
+                probe_at = max(pos, pos + size - _PROBE_BYTES)
+                fh.seek(probe_at)
+                cut = _cut(fh.read(pos + size - probe_at), start_re, encoding, force=False)
+                fh.seek(pos)
+                if cut > 0:
+                    piece = fh.read(probe_at - pos + cut)
+                    pos += len(piece)
+                    yield piece, False
+                    del piece
+                    continue
             block = fh.read(size)
             pos += len(block)
             data = carry + block if carry else block
@@ -117,15 +227,10 @@ def text_chunks(
                 continue
             piece, carry = (data, b"") if last else (data[:cut], data[cut:])
             del data
-            text = decode(piece, encoding)
-            if first and text.startswith("\ufeff"):
-                text = text[1:]
-            yield text, lines_before, last
-            del text
+            yield piece, last
+            del piece
             if last:
                 return
-            lines_before += piece.count(b"\n")
-            first = False
 
 
 def _cut(data: bytes, start_re: re.Pattern[str] | None, encoding: str, *, force: bool) -> int:
@@ -224,7 +329,14 @@ def long_line_warnings(df: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[int, 
     return df.drop("_len"), items
 
 
-def extract(df: pl.DataFrame, head: str) -> pl.DataFrame:
+#: A fast path for :func:`extract`: a regex (polars syntax, no capture groups) that picks the
+#: lines of the common fixed layout, and a function giving those lines (a frame with ``text``)
+#: the header's named groups as columns plus ``_hlen``, the header's length in characters.
+#: It must give exactly what the full header regex gives on those lines.
+FastHead = tuple[str, Callable[[pl.DataFrame], pl.DataFrame]]
+
+
+def extract(df: pl.DataFrame, head: str, fast: FastHead | None = None) -> pl.DataFrame:
     """Apply the record-header regex ``head`` to every line.
 
     Adds one column per named group, ``is_start`` (the header matched at the
@@ -232,13 +344,50 @@ def extract(df: pl.DataFrame, head: str) -> pl.DataFrame:
     The message is cut off by length rather than captured by a trailing
     ``(.*)$``: capturing the whole line costs the regex engine about twice
     as much on large files.
+
+    With ``fast`` (see :data:`FastHead`), lines of the usual layout are only *tested* against a
+    plain regex (no capture groups: several times cheaper) and cut at fixed places; the full
+    regex runs on the other lines (continuations, odd layouts) alone.
     """
+    if fast is None or df.height == 0:
+        return _extract(df, head)
+    pattern, parse = fast
+    hit = df["text"].str.contains(pattern)
+    if not hit.any():
+        return _extract(df, head)
+    slow = _extract(df.filter(~hit), head)
+    quick = parse(df.filter(hit)).with_columns(
+        pl.lit(True).alias("is_start"),
+        pl.col("text").str.slice(pl.col("_hlen")).alias("msg"),
+    )
+    quick = quick.select(
+        [
+            pl.col(c).cast(t) if c in quick.columns else pl.lit(None, dtype=t).alias(c)
+            for c, t in slow.schema.items()
+        ]
+    )
+    if slow.height == 0:
+        return quick
+    return pl.concat([slow, quick]).sort("line")
+
+
+def _extract(df: pl.DataFrame, head: str) -> pl.DataFrame:
     groups = pl.col("text").str.extract_groups(f"^(?P<_head>{head})")
     out = df.with_columns(groups.alias("_g")).unnest("_g")
     return out.with_columns(
         pl.col("_head").is_not_null().alias("is_start"),
         pl.col("text").str.slice(pl.col("_head").str.len_chars()).alias("msg"),
     ).drop("_head")
+
+
+def by_value(df: pl.DataFrame, column: str, pattern: str, names: Sequence[str]) -> pl.DataFrame:
+    """``df`` plus the named groups ``names`` of ``pattern`` applied to ``column``, worked out
+    once per distinct value (fields such as host/process repeat on millions of lines)."""
+    values = df.select(pl.col(column).unique())
+    parsed = values.with_columns(pl.col(column).str.extract_groups(pattern).alias("_g")).unnest(
+        "_g"
+    )
+    return df.join(parsed.select(column, *names), on=column, how="left", maintain_order="left")
 
 
 def head_lines(head: str, limit: int = SNIFF_LINES) -> pl.Series:

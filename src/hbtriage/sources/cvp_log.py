@@ -49,6 +49,38 @@ _WRAPPED = rf"(?s)^\s*{_HEAD}\s*(?P<rest>.*)$"
 _SNIFF = rf"^{_PREFIX}{_STAMP} ?%CVP_[A-Za-z0-9_]*-[0-7]-"
 #: A line that starts a record (Python ``re``): where a large file may be cut into pieces.
 _START = rf"{_PREFIX}{_STAMP}"
+#: The usual record layout ("Mon dd yyyy hh:mm:ss.mmm -zzzz: %FAC-S-MNEMONIC: "): cut at
+#: fixed places instead of running ``PATTERN`` (see :func:`_lines.extract`).
+_FAST = (
+    rf"^{L.MONTH_ABBR} [ 0-9][0-9] [0-9]{{4}} [0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}\.[0-9]{{3}} "
+    r"[+-][0-9]{4}: %[A-Za-z][A-Za-z0-9_]*-[0-7]-[A-Za-z0-9_]+:"
+)
+
+
+def _fast_fields(df: pl.DataFrame) -> pl.DataFrame:
+    """``PATTERN``'s groups for lines matching ``_FAST`` (the header split once per value)."""
+    text = pl.col("text")
+    rest = text.str.slice(33)
+    df = df.with_columns(rest.str.find(":", literal=True).alias("_hl"))
+    df = df.with_columns(
+        text.str.slice(0, 3).alias("mon"),
+        text.str.slice(4, 2).str.strip_chars_start(" ").alias("day"),
+        text.str.slice(7, 4).alias("year"),
+        text.str.slice(12, 8).alias("hms"),
+        text.str.slice(21, 3).alias("frac"),
+        text.str.slice(25, 5).alias("zone"),
+        rest.str.slice(0, pl.col("_hl")).alias("_hdr"),
+        (
+            34 + pl.col("_hl") + (rest.str.slice(pl.col("_hl") + 1, 1) == " ").cast(pl.UInt32)
+        ).alias("_hlen"),
+    )
+    df = L.by_value(
+        df,
+        "_hdr",
+        r"^(?P<fac>[A-Za-z][A-Za-z0-9_]*)-(?P<sev>[0-7])-(?P<mnem>[A-Za-z0-9_]+)$",
+        ["fac", "sev", "mnem"],
+    )
+    return df.drop("_hl", "_hdr")
 
 
 class CvpLogReader:
@@ -68,15 +100,13 @@ class CvpLogReader:
         orphans, first_start = 0, None
         first_seen = pl.DataFrame(schema={"line": pl.Int64, "text": pl.Utf8})
         # Piece by piece (see _lines.text_chunks): every step below is local to a record.
-        for text, before, last in L.text_chunks(item.path, enc, _START):
-            raw, unterminated = L.line_frame(text)
-            del text
+        for raw, unterminated, before, last in L.line_chunks(item.path, enc, _START):
             lines, items = L.long_line_warnings(L.shift_lines(raw, before))
             del raw
             long_items += items
             if first_seen.height == 0:
                 first_seen = L.first_text(lines)
-            parts = L.extract(lines, PATTERN)
+            parts = L.extract(lines, PATTERN, (_FAST, _fast_fields))
             del lines
             records, n_orphans = L.assemble(
                 parts,

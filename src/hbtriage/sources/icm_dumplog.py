@@ -55,6 +55,39 @@ _RECORD_ONLY = rf"^{_RECORD}"
 _HEADER_ONLY = rf"^{_HEADER}"
 #: A line that starts a record or a date segment (Python ``re``): where a large file may be cut.
 _START = rf"(?:{_HEADER}|{_RECORD})"
+#: The usual record layout ("hh:mm:ss:mmm node-proc ..."; printable ASCII node and process):
+#: cut at fixed places instead of running ``PATTERN`` (see :func:`_lines.extract`).
+_FAST = r"^[0-9]{2}:[0-9]{2}:[0-9]{2}[:.][0-9]{3} [!-~]*-[!-,.-~]+(?: |$)"
+
+
+def _fast_fields(df: pl.DataFrame) -> pl.DataFrame:
+    """``PATTERN``'s groups for lines matching ``_FAST`` (node/process split once per value)."""
+    rest = pl.col("text").str.slice(13)
+    df = df.with_columns(
+        pl.coalesce(rest.str.find(" ", literal=True), rest.str.len_chars()).alias("_tlen")
+    )
+    after = rest.str.slice(pl.col("_tlen"))
+    trace = (
+        pl.when(after.str.starts_with(" Trace: "))
+        .then(pl.lit("Trace: "))
+        .when(after.str.starts_with(" Trace:"))
+        .then(pl.lit("Trace:"))
+    )
+    df = df.with_columns(
+        pl.col("text").str.slice(0, 8).alias("hms"),
+        pl.col("text").str.slice(9, 3).alias("ms"),
+        rest.str.slice(0, pl.col("_tlen")).alias("_tok"),
+        trace.alias("trace"),
+        (
+            13
+            + pl.col("_tlen")
+            + pl.coalesce(trace.str.len_chars(), pl.lit(0, pl.UInt32))
+            + after.str.starts_with(" ").cast(pl.UInt32)
+        ).alias("_hlen"),
+    )
+    df = L.by_value(df, "_tok", r"^(?P<node>.*)-(?P<proc>[^-]*)$", ["node", "proc"])
+    return df.drop("_tok", "_tlen")
+
 
 _HALF_DAY_S = 12 * 3600
 
@@ -84,15 +117,13 @@ class IcmDumplogReader:
         carry_date: dt.date | None = None
         first_hdr: dt.date | None = None
         segs = 0
-        for text, before, last in L.text_chunks(item.path, enc, _START):
-            raw, unterminated = L.line_frame(text)
-            del text
+        for raw, unterminated, before, last in L.line_chunks(item.path, enc, _START):
             lines, long_items = L.long_line_warnings(L.shift_lines(raw, before))
             del raw
             items += long_items
             if first_seen.height == 0:
                 first_seen = L.first_text(lines)
-            parts = L.extract(lines, PATTERN).with_columns(
+            parts = L.extract(lines, PATTERN, (_FAST, _fast_fields)).with_columns(
                 pl.col("year").is_not_null().alias("is_header"),
                 pl.col("hms").is_not_null().alias("is_start"),
                 L.iso_date(
