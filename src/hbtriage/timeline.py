@@ -281,7 +281,9 @@ def build(
                 (pl.col("digest") if "digest" in ev.columns else pl.col("message").hash()).alias(
                     "_digest"
                 ),
-            ).filter(pl.col("ts").is_not_null())
+            )
+            if ev["ts"].null_count():  # a filter copies every column: only when needed
+                ev = ev.filter(pl.col("ts").is_not_null())
             stated = res.events["offset_min"].null_count() < res.events.height
             info.zone = zlabel if not stated or zsource == "--tz" else "offsets in each line"
             info.zone_source = zsource if not stated else "the file's own UTC offsets"
@@ -336,8 +338,8 @@ def build(
             f"times taken as UTC — pass --tz {host}=Area/City if that is wrong"
         )
 
-    events = pl.concat(ev_parts) if ev_parts else pl.DataFrame(schema=EVENTS_SCHEMA)
-    events = _merge_rotated(events)
+    events = _combine(ev_parts)
+    del ev_parts
     if "_digest" in events.columns:
         events = events.drop("_digest")
     counters = pl.concat(ct_parts) if ct_parts else pl.DataFrame(schema=COUNTERS_SCHEMA)
@@ -417,6 +419,38 @@ def _restart_times(
         given if isinstance(given := r.get("ts"), datetime) else ts
         for r, ts in zip(found, out, strict=True)
     ]
+
+
+def _combine(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """The events of every file, as ``_merge_rotated(pl.concat(parts))`` gives them, with less
+    copying: each part holds one file (one host, stream and source), so parts are put in
+    (host, stream) order and only the files of one stream that overlap in time are merged and
+    sorted together; a file already in (ts, line) order is not sorted at all."""
+    if not parts:
+        return pl.DataFrame(schema=EVENTS_SCHEMA)
+    keyed: dict[tuple[str, str], list[tuple[object, object, str, pl.DataFrame]]] = {}
+    for part in parts:
+        if part.is_empty():
+            continue
+        host, stream, source = (str(part[c][0]) for c in ("host", "stream", "source"))
+        ordered = part.select(
+            (pl.col("ts").diff().dt.total_nanoseconds().fill_null(0) >= 0).all()
+            & (pl.col("line").diff().fill_null(1) > 0).all()
+        ).item()
+        if not ordered:
+            part = part.sort(["ts", "line"])
+        keyed.setdefault((host, stream), []).append((part["ts"][0], part["ts"][-1], source, part))
+    if not keyed:
+        return _merge_rotated(pl.concat(parts))
+    out: list[pl.DataFrame] = []
+    for key in sorted(keyed):
+        files = sorted(keyed[key], key=lambda f: (f[0], f[2]))
+        disjoint = all(a[1] < b[0] for a, b in zip(files, files[1:], strict=False))  # type: ignore[operator]
+        if disjoint:  # no copies possible, and one file after the other is time order
+            out.extend(f[3] for f in files)
+        else:
+            out.append(_merge_rotated(pl.concat([f[3] for f in files])))
+    return pl.concat(out, rechunk=False)
 
 
 def _merge_rotated(events: pl.DataFrame) -> pl.DataFrame:

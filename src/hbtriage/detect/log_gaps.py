@@ -26,7 +26,12 @@ def log_gaps(timeline: Timeline, catalog: Catalog) -> list[Signal]:
         pl.col("dt").median().alias("median"),
         pl.len().alias("n"),
     )
-    d = d.join(stats, on=["host", "stream"]).filter(pl.col("n") >= MIN_LINES)
+    # Every threshold is at least MIN_GAP_S: only those few rows need the per-stream figures.
+    d = (
+        d.filter(pl.col("dt") >= MIN_GAP_S)
+        .join(stats, on=["host", "stream"], maintain_order="left")
+        .filter(pl.col("n") >= MIN_LINES)
+    )
     threshold = pl.max_horizontal(pl.lit(MIN_GAP_S), pl.col("p90") * CADENCE_FACTOR)
     gaps = d.filter(pl.col("dt") >= threshold).with_columns(threshold.alias("threshold"))
     out = []

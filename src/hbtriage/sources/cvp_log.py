@@ -70,9 +70,9 @@ def _fast_fields(df: pl.DataFrame) -> pl.DataFrame:
         text.str.slice(21, 3).alias("frac"),
         text.str.slice(25, 5).alias("zone"),
         rest.str.slice(0, pl.col("_hl")).alias("_hdr"),
-        (
-            34 + pl.col("_hl") + (rest.str.slice(pl.col("_hl") + 1, 1) == " ").cast(pl.UInt32)
-        ).alias("_hlen"),
+        (34 + pl.col("_hl") + (rest.str.slice(pl.col("_hl") + 1, 1) == " ").cast(pl.UInt32)).alias(
+            "_hlen"
+        ),
     )
     df = L.by_value(
         df,
