@@ -27,15 +27,22 @@ def counter_anomalies(timeline: Timeline, catalog: Catalog) -> list[Signal]:
         schema_overrides={"floor": pl.Float64},
     )
     keys = ["host", "object", "instance", "counter"]
+    # The names may be categorical (the timeline's) or text (frames built by hand).
+    rules = rules.with_columns(pl.col(c).cast(ct.schema[c]) for c in ("object", "counter"))
     d = ct.join(rules, on=["object", "counter"], how="inner").filter(
         pl.col("value").is_not_null() & pl.col("value").is_finite()
     )
     if d.is_empty():
         return []
-    d = d.with_columns(pl.col("value").median().over(keys).alias("baseline"))
+    # Windows over one integer series id (the rank of the series' names) instead of the four
+    # name columns; sorting by it is sorting by the names.
+    series = d.select(keys).unique().sort(keys).with_row_index("_sid")
+    d = d.join(series, on=keys, how="left", maintain_order="left", nulls_equal=True)
+    sid = "_sid"
+    d = d.with_columns(pl.col("value").median().over(sid).alias("baseline"))
     d = d.with_columns(
-        ((pl.col("value") - pl.col("baseline")).abs().median().over(keys) * 1.4826).alias("spread"),
-        pl.len().over(keys).alias("n"),
+        ((pl.col("value") - pl.col("baseline")).abs().median().over(sid) * 1.4826).alias("spread"),
+        pl.len().over(sid).alias("n"),
     ).filter(pl.col("n") >= 5)
     need = pl.max_horizontal(pl.col("min_change"), pl.col("factor") * pl.col("spread"))
     up = (
@@ -50,19 +57,21 @@ def counter_anomalies(timeline: Timeline, catalog: Catalog) -> list[Signal]:
         & (pl.col("value") * pl.col("min_ratio") <= pl.col("baseline"))
         & (pl.col("floor").is_null() | (pl.col("value") <= pl.col("floor")))
     )
-    d = d.sort([*keys, "ts"]).with_columns((up | down).alias("hit"))
-    # Runs of consecutive anomalous samples become one signal each.
+    d = d.sort([sid, "ts"]).with_columns((up | down).alias("hit"))
+    # Runs of consecutive anomalous samples become one signal each (d is in series order, so
+    # a run is a stretch of rows; "run" counts changes of hit within the series).
     d = d.with_columns(
-        (pl.col("hit") != pl.col("hit").shift(1).over(keys))
+        (pl.col("hit") != pl.col("hit").shift(1).over(sid))
         .fill_null(True)
         .cum_sum()
-        .over(keys)
+        .over(sid)
         .alias("run")
     )
     runs = (
         d.filter(pl.col("hit"))
-        .group_by([*keys, "run"], maintain_order=True)
+        .group_by([sid, "run"], maintain_order=True)
         .agg(
+            *(pl.col(k).first() for k in keys),
             pl.col("ts").min().alias("start"),
             pl.col("ts").max().alias("end"),
             pl.col("baseline").first(),

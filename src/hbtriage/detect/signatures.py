@@ -29,7 +29,10 @@ def tag(timeline: Timeline, catalog: Catalog) -> Timeline:
     mask = ev["message"].str.contains(keep_pattern(catalog)).fill_null(False)
     if not mask.any():
         return timeline
-    kinds = timeline.streams.select("host", "stream", "kind")
+    # The names may be categorical (the timeline's) or text (frames built by hand).
+    kinds = timeline.streams.select(
+        pl.col("host").cast(ev.schema["host"]), pl.col("stream").cast(ev.schema["stream"]), "kind"
+    )
     hits = (
         ev.with_row_index("_row")
         .filter(mask)
@@ -41,10 +44,9 @@ def tag(timeline: Timeline, catalog: Catalog) -> Timeline:
         if s.kinds:
             cond = cond & pl.col("kind").is_in(list(s.kinds))
         sig = pl.when(cond).then(pl.lit(s.id)).otherwise(sig)
-    hits = hits.select("_row", sig.alias("_sig"))
-    found = pl.repeat(None, ev.height, dtype=pl.Utf8, eager=True).scatter(
-        hits["_row"], hits["_sig"]
-    )
+    dtype = ev.schema["signature"]
+    hits = hits.select("_row", sig.cast(dtype).alias("_sig"))
+    found = pl.repeat(None, ev.height, dtype=dtype, eager=True).scatter(hits["_row"], hits["_sig"])
     ev = ev.with_columns(pl.coalesce(found, pl.col("signature")).alias("signature"))
     return Timeline(
         ev,

@@ -32,6 +32,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import mmap
 import re
 from dataclasses import dataclass
 
@@ -208,7 +209,10 @@ class PerfmonCsvReader:
             raise InputError(item.display, None, BLG_MESSAGE)
         encoding = text_encoding or detect_encoding(head)
         if _plain_utf8(item.path, encoding):
-            return _parse(item.path, item.display, encoding)
+            try:
+                return _parse(item.path, item.display, encoding)
+            except (pl.exceptions.ComputeError, UnicodeDecodeError):
+                pass  # not valid UTF-8 after all (polars checks every line): decode below
         with open(item.path, "rb") as fh:
             raw = fh.read()
         text = decode(raw, encoding)
@@ -218,8 +222,20 @@ class PerfmonCsvReader:
 
 def _plain_utf8(path: str, encoding: str) -> bool:
     """True when the file's bytes are already what :func:`parse_text` would hand polars: ASCII
-    (or valid UTF-8 when that is the encoding), no BOM, no 0x1F byte. Read in blocks."""
+    (or valid UTF-8 when that is the encoding), no BOM, no 0x1F byte. Read in blocks.
+
+    For a UTF-8 file only the BOM and 0x1F are looked for here (memchr on a mapping, no copy):
+    polars itself refuses invalid UTF-8 while it reads, and ``read`` then decodes the file."""
     utf8 = encoding.lower().replace("_", "-") in ("utf-8", "utf8")
+    if utf8:
+        with open(path, "rb") as fh:
+            if fh.read(3) == codecs.BOM_UTF8:
+                return False
+            try:
+                with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+                    return mm.find(b"\x1f") < 0
+            except (ValueError, OSError):  # empty file, or not mappable: blocks below
+                pass
     check = codecs.getincrementaldecoder("utf-8")("strict") if utf8 else None
     with open(path, "rb") as fh:
         first = True
@@ -250,6 +266,36 @@ def _lines_at(source: str | bytes, numbers: pl.Series) -> pl.DataFrame:
     return (
         _scan_lines(source).filter(pl.col("n").is_in(numbers.implode())).collect(engine="streaming")
     )
+
+
+def _header(source: str | bytes) -> tuple[int, str] | None:
+    """(0-based line index, text without line end) of the first line that is not blank, as
+    :func:`_scan_lines` numbers lines; None when there is none. Reads only the file's start."""
+    if isinstance(source, bytes):
+        fh: io.BufferedIOBase = io.BytesIO(source)
+    else:
+        fh = open(source, "rb")  # noqa: SIM115
+    with fh:
+        idx, buf, start, seen = 0, bytearray(), 0, 0  # seen: bytes of buf known to hold no \n
+        while True:
+            block = fh.read(1 << 16)
+            buf += block
+            while True:
+                end = buf.find(b"\n", max(start, seen))
+                if end < 0:
+                    seen = len(buf)
+                    if block:
+                        break
+                    end = len(buf)  # the last line, with no line end
+                    if start >= end:
+                        return None
+                text = bytes(buf[start:end]).decode("utf-8")
+                if text.strip():
+                    return idx, text.rstrip("\r")
+                idx, start = idx + 1, end + 1
+            del buf[:start]
+            seen -= start
+            start = 0
 
 
 def _scan_lines(source: str | bytes) -> pl.LazyFrame:
@@ -284,19 +330,10 @@ def _parse(source: str | bytes, display: str, encoding: str | None) -> ReadResul
     """Parse a perfmon CSV from a file path (its bytes are UTF-8) or from UTF-8 bytes."""
     # polars splits the file into lines (row i = file line i + 1; blank lines come back as
     # null); the header and data rows are found on that one split, so line numbers agree.
-    try:
-        top = (
-            _scan_lines(source)
-            .filter(pl.col("l").str.contains(r"\S").fill_null(False))
-            .head(1)
-            .collect(engine="streaming")
-        )
-    except pl.exceptions.NoDataError as exc:
-        raise InputError(display, None, "a PDH-CSV 4.0 header", "an empty file") from exc
-    if top.height == 0:
+    top = _header(source)
+    if top is None:
         raise InputError(display, None, "a PDH-CSV 4.0 header", "an empty file")
-    header_idx = int(top["n"][0]) - 1
-    header = str(top["l"][0]).rstrip("\r")
+    header_idx, header = top
     if not _PDH_RE.match(header) and "\\\\" not in header:
         raise InputError(display, header_idx + 1, "a PDH-CSV 4.0 header", header[:60])
     delim = _delimiter(header)
