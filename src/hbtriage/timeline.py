@@ -578,11 +578,16 @@ def _streams(events: pl.DataFrame, kinds: dict[tuple[str, str], str]) -> pl.Data
                 "cadence_s": pl.Float64,
             }
         )
-    st = events.group_by(["host", "stream"], maintain_order=True).agg(
-        pl.col("ts").min().alias("first"),
-        pl.col("ts").max().alias("last"),
-        pl.len().cast(pl.Int64).alias("lines"),
-        (pl.col("ts").diff().dt.total_nanoseconds().median() / 1e9).alias("cadence_s"),
+    # Only the three columns needed: a group_by on the whole frame gathers every column.
+    st = (
+        events.select("host", "stream", "ts")
+        .group_by(["host", "stream"], maintain_order=True)
+        .agg(
+            pl.col("ts").min().alias("first"),
+            pl.col("ts").max().alias("last"),
+            pl.len().cast(pl.Int64).alias("lines"),
+            (pl.col("ts").diff().dt.total_nanoseconds().median() / 1e9).alias("cadence_s"),
+        )
     )
     return st.with_columns(
         pl.struct("host", "stream")
@@ -618,9 +623,3 @@ def _host_infos(
             )
         )
     return out
-
-
-def to_datetime(value: object) -> datetime:
-    """A polars scalar timestamp as an aware datetime."""
-    assert isinstance(value, datetime)
-    return value

@@ -12,15 +12,17 @@ from typing import Any, Protocol
 
 import polars as pl
 
-#: Columns of ``ReadResult.events`` (local naive time + optional per-row UTC offset).
+#: Columns of ``ReadResult.events`` (local naive time + optional per-row UTC offset). Repeated
+#: names (severity, component, node) are categorical: 4 bytes a row instead of 16 on millions of
+#: rows, null or not, while the readers' frames wait for the timeline. Message text stays text.
 EVENT_SCHEMA: dict[str, pl.DataType] = {
     "ts_local": pl.Datetime("ns"),
     "offset_min": pl.Int32(),  # minutes east of UTC for this row, null when the file has no zone
     "line": pl.Int64(),  # 1-based line number of the record in its file
-    "severity": pl.Utf8(),
-    "component": pl.Utf8(),  # process / facility / CVP subsystem
+    "severity": pl.Categorical(),
+    "component": pl.Categorical(),  # process / facility / CVP subsystem
     "message": pl.Utf8(),
-    "node": pl.Utf8(),  # host name as written inside the record, when there is one
+    "node": pl.Categorical(),  # host name as written inside the record, when there is one
 }
 
 #: Columns of ``ReadResult.counters``.

@@ -145,7 +145,8 @@ class CvpLogReader:
                 first_seen,
                 "a CVP log record such as 'Mar 30 2013 19:36:46.105 -0500: %CVP_8_5_ICM-1-...'",
             )
-        events = pl.concat(pieces) if len(pieces) > 1 else pieces[0]
+        # No rechunk: joining the pieces into one buffer would copy every column once more.
+        events = pl.concat(pieces, rechunk=False) if len(pieces) > 1 else pieces[0]
         del pieces
         items = L.preamble_items(orphans, first_start) + long_items + bad_items + tail_items
         zones = events["_zone"].drop_nulls().unique(maintain_order=True)

@@ -27,7 +27,7 @@ from pathlib import Path
 import polars as pl
 
 from hbtriage.errors import InputError
-from hbtriage.sources.base import InputFile, ReadResult
+from hbtriage.sources.base import EVENT_SCHEMA, InputFile, ReadResult
 from hbtriage.sources.encoding import read_text
 
 KIND = "eventlog"
@@ -398,7 +398,7 @@ class EventLogReader:
             pl.col("computer").str.strip_chars().alias("node"),
         )
         events = events.with_columns(
-            pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c)
+            pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).cast(EVENT_SCHEMA[c]).alias(c)
             for c in ("severity", "component", "node")
         )
         logs = [v for v in frame["log"].drop_nulls().unique().to_list() if v]

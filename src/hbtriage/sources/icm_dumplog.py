@@ -175,12 +175,15 @@ class IcmDumplogReader:
                 pl.when(pl.col("trace").is_not_null())
                 .then(pl.lit("trace"))
                 .otherwise(pl.lit(None, dtype=pl.Utf8))
+                .cast(pl.Categorical)
                 .alias("severity"),
-                pl.col("proc").alias("component"),
+                pl.col("proc").cast(pl.Categorical).alias("component"),
+                pl.col("node").cast(pl.Categorical),
             ).drop("hms", "ms", "trace", "proc")
             pieces.append(L.slim(records))
             del records
-        records = pl.concat(pieces) if len(pieces) > 1 else pieces[0]
+        # No rechunk: joining the pieces into one buffer would copy every column once more.
+        records = pl.concat(pieces, rechunk=False) if len(pieces) > 1 else pieces[0]
         del pieces
         items += bad_items
         if records.height == 0:
