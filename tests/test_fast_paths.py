@@ -3,8 +3,11 @@
 * :func:`_lines.line_chunks` (lines split by polars straight from the bytes) equals decoding the
   piece and :func:`_lines.line_frame`, for awkward bytes too (CRLF, lone CR, blank lines, BOM,
   0x1F, invalid UTF-8, cp1252);
-* :func:`_lines.extract` with a reader's fixed-layout fast path equals the full header regex on
-  the reference logs and on lines built to sit at the edge of the fast layouts.
+* each large-file reader gives the same result with its fixed-layout fast path as with the full
+  header regex alone, on the reference logs and on lines built to sit at the edge of the fast
+  layouts (bad times, leap seconds, wrapped headers, bad date lines);
+* the ``lean`` assembly (message text joined only for records a signature prefilter lets
+  through) keeps exactly the records, times, fields and signature messages of the full one.
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from hbtriage.catalog import load_catalog
 from hbtriage.sources import _lines as L
 from hbtriage.sources import cvp_log, icm_dumplog
+from hbtriage.sources.base import InputFile
 from hbtriage.sources.encoding import decode
 
 REFERENCE = Path(__file__).resolve().parents[1] / "src" / "hbtriage" / "simulate" / "reference"
@@ -67,22 +72,62 @@ def test_line_chunks_number_lines_across_pieces(tmp_path: Path) -> None:
     assert seen == lines
 
 
-def _frames(path: Path, start: str) -> list[pl.DataFrame]:
-    return [f for f, *_ in L.line_chunks(str(path), "utf-8", start, 16 * 1024)]
+_NEVER = "^\x00\x01never"
 
 
-@pytest.mark.parametrize(
-    ("module", "path"),
-    [
-        (cvp_log, REFERENCE / "CVP1" / "CVP.2013-03-30.log"),
-        (cvp_log, REFERENCE / "CVP1" / "Error.2013-03-30.log"),
-        (icm_dumplog, REFERENCE / "PG1A" / "pim1.txt"),
-    ],
-)
-def test_fast_extract_equals_regex_on_reference(module, path: Path) -> None:  # type: ignore[no-untyped-def]
-    for frame in _frames(path, module._START):
-        fast = L.extract(frame, module.PATTERN, (module._FAST, module._fast_fields))
-        assert fast.equals(L.extract(frame, module.PATTERN))
+def _read(module, path: Path, *, fast: bool, lean: bool, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """The reader's result on ``path`` with its fixed-layout fast path on or off, and with
+    the signature-slimmed ``lean`` assembly on or off (keep_messages active either way)."""
+    with monkeypatch.context() as m:
+        if not fast:
+            m.setattr(module, "_FAST", _NEVER)
+        m.setattr(L, "LEAN", lean)
+        m.setattr(L, "CHUNK_BYTES", 16 * 1024)
+        with L.keep_messages(load_catalog().keep_patterns()):
+            return module.READER.read(
+                InputFile(display=path.name, path=str(path), size=path.stat().st_size), "utf-8"
+            )
+
+
+def _same(a, b, *, digest: bool = True) -> None:  # type: ignore[no-untyped-def]
+    ea, eb = a.events, b.events
+    if not digest:
+        ea, eb = ea.drop("digest"), eb.drop("digest")
+    assert ea.equals(eb)
+    assert (a.host, a.stream, a.zone, a.warnings) == (b.host, b.stream, b.zone, b.warnings)
+
+
+_REFERENCE_LOGS = [
+    (cvp_log, REFERENCE / "CVP1" / "CVP.2013-03-30.log"),
+    (cvp_log, REFERENCE / "CVP1" / "Error.2013-03-30.log"),
+    (icm_dumplog, REFERENCE / "PG1A" / "pim1.txt"),
+]
+
+
+@pytest.mark.parametrize(("module", "path"), _REFERENCE_LOGS)
+def test_fast_layout_equals_full_regex_on_reference(  # type: ignore[no-untyped-def]
+    module, path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for lean in (True, False):
+        fast = _read(module, path, fast=True, lean=lean, monkeypatch=monkeypatch)
+        full = _read(module, path, fast=False, lean=lean, monkeypatch=monkeypatch)
+        assert fast.events.height >= 5
+        _same(fast, full)
+
+
+@pytest.mark.parametrize(("module", "path"), _REFERENCE_LOGS)
+def test_lean_assembly_keeps_the_same_records_and_messages(  # type: ignore[no-untyped-def]
+    module, path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lean = _read(module, path, fast=True, lean=True, monkeypatch=monkeypatch)
+    full = _read(module, path, fast=True, lean=False, monkeypatch=monkeypatch)
+    _same(lean, full, digest=False)
+    kept = lean.events.filter(pl.col("message").is_not_null())
+    assert 0 < kept.height < lean.events.height  # the signature lines keep their text
+    # Equal messages get equal digests in both modes (what the merge of rotated files needs).
+    for ev in (lean.events, full.events):
+        per = ev.group_by("message").agg(pl.col("digest").n_unique()).drop_nulls("message")
+        assert per["digest"].max() == 1
 
 
 _CVP_EDGE = [
@@ -99,6 +144,13 @@ _CVP_EDGE = [
     "Mar 30 2013 19:36:46.105 -0500: no header",
     "12: 10.1.1.1: Mar 30 2013 19:36:46.105 -0500: %CVP-7-X: prefixed",
     "Mar 30 2013 25:99:99.105 -0500: %CVP-7-X: bad time",
+    "Mar 30 2013 24:00:00.000 -0500: %CVP-7-X: hour 24",
+    "Mar 30 2013 23:59:60.000 -0500: %CVP-7-X: leap second",
+    "Feb 29 2013 10:00:00.000 -0500: %CVP-7-X: no such day",
+    "Feb 29 2012 10:00:00.000 -0500: %CVP-7-X: leap day",
+    "Mar 30 2013 19:36:46.105 +0930: %CVP_8_5_ICM-1-LOGMSG_ICM_SS_STATE: Shutting down VRU PIM connection",
+    "Mar 30 2013 19:36:46.105 -0500:",
+    "%CVP_10_5_ICM-6-LOGMSG_ICM_SS_GENERAL_INFO: Missed 2 VRU PIM heartbeats wrapped",
     "\tcontinuation: Mar 30 2013",
     "",
 ]
@@ -119,11 +171,25 @@ _DUMP_EDGE = [
     "19:36:35:1 pg1A-pim1 short ms",
     "19:36:35:105 n\u00f6de-pim1 not ascii",
     "\tLast API Error [10054]",
+    "23:59:60:000 pg1A-pim1 leap second",
+    "24:00:00:000 pg1A-pim1 hour 24",
+    "19:36:57:328 pg1A-pim1 Error receiving data from VRU.",
+    "\tLast API Error [10054]: connection reset",
+    "Events from February 30, 2013",
+    "01:00:00:000 pg1A-pim1 after a bad date line",
 ]
 
 
 @pytest.mark.parametrize(("module", "lines"), [(cvp_log, _CVP_EDGE), (icm_dumplog, _DUMP_EDGE)])
-def test_fast_extract_equals_regex_on_edges(module, lines: list[str]) -> None:  # type: ignore[no-untyped-def]
-    frame, _ = L.line_frame("\n".join(lines) + "\n")
-    fast = L.extract(frame, module.PATTERN, (module._FAST, module._fast_fields))
-    assert fast.equals(L.extract(frame, module.PATTERN))
+def test_fast_layout_equals_full_regex_on_edges(  # type: ignore[no-untyped-def]
+    module, lines: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "edge.log"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for lean in (True, False):
+        fast = _read(module, path, fast=True, lean=lean, monkeypatch=monkeypatch)
+        full = _read(module, path, fast=False, lean=lean, monkeypatch=monkeypatch)
+        _same(fast, full)
+    lean_r = _read(module, path, fast=True, lean=True, monkeypatch=monkeypatch)
+    full_r = _read(module, path, fast=True, lean=False, monkeypatch=monkeypatch)
+    _same(lean_r, full_r, digest=False)

@@ -125,6 +125,17 @@ class Catalog:
     def signature(self, sid: str) -> Signature:
         return next(s for s in self.signatures if s.id == sid)
 
+    def keep_patterns(self) -> dict[str, str | None]:
+        """Per reader kind, one regex (polars syntax, as the signature tagger runs it) matching
+        every message a signature of that kind could match; "*" stands for every kind no
+        signature names. None: no signature applies, no message text is needed."""
+        kinds = sorted({k for s in self.signatures for k in s.kinds}) + ["*"]
+        out: dict[str, str | None] = {}
+        for kind in kinds:
+            pats = [s.pattern for s in self.signatures if not s.kinds or kind in s.kinds]
+            out[kind] = "(?is)" + "|".join(f"(?:{p})" for p in pats) if pats else None
+        return out
+
 
 def _root() -> Path:
     return Path(str(resources.files("hbtriage") / "catalog"))

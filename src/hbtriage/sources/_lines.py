@@ -28,12 +28,14 @@ from __future__ import annotations
 import codecs
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import polars as pl
 
 from hbtriage.errors import InputError
+from hbtriage.sources._prefilter import prefilter, required_literals
 from hbtriage.sources.base import EVENT_SCHEMA
 from hbtriage.sources.encoding import decode, read_text
 
@@ -52,29 +54,91 @@ _MAX_BACK_LINES = 100_000
 #: How many bytes at the end of a block :func:`_byte_chunks` looks at first for a cut.
 _PROBE_BYTES = 1 << 20
 
-#: Regex (polars syntax) a message must match to keep its text; None keeps every message.
-_KEEP: str | None = None
+
+@dataclass(frozen=True)
+class _Keep:
+    """What a message must match to keep its text, for one reader kind."""
+
+    full: str | None  # the regex (polars syntax); None: no signature applies, keep nothing
+    pre: str | None  # plain alternatives every match contains (:mod:`._prefilter`), or None
+    lines: str | None  # ``pre`` when it may be tried on single lines of a record
+
+
+#: Set by :func:`keep_messages`: per reader kind ("*": any other kind); None keeps every message.
+_KEEP: dict[str, _Keep] | None = None
+#: Whether :func:`assemble_heads` may take its ``lean`` path (tests compare both).
+LEAN = True
+#: Digest bits per line in :func:`assemble_heads` ``lean`` mode: sums never overflow.
+_LINE_HASH_SHIFT = 1 << 28
+
+
+def _keep_for(pattern: str | None) -> _Keep:
+    if not pattern:
+        return _Keep(None, None, None)
+    pre = prefilter(pattern)
+    lits = required_literals(pattern) if pre else None
+    # Line by line only when no literal could straddle the ": " a reader inserts between a
+    # CVP mnemonic and its text.
+    return _Keep(pattern, pre, pre if lits and not any(":" in w for w in lits) else None)
 
 
 @contextmanager
-def keep_messages(pattern: str | None) -> Iterator[None]:
-    """While active, readers keep message text only where ``pattern`` matches (see module doc).
+def keep_messages(patterns: str | Mapping[str, str | None] | None) -> Iterator[None]:
+    """While active, readers keep message text only where their kind's pattern matches (see
+    module doc). ``patterns``: one regex for every kind, or a regex per reader kind (see
+    :meth:`hbtriage.catalog.Catalog.keep_patterns`; "*" for kinds not listed; None: keep no
+    text for that kind); None turns slimming off.
 
     Process-wide (reader threads see it); ``api.run`` wraps its reading stage in it."""
     global _KEEP
-    before, _KEEP = _KEEP, pattern
+    before = _KEEP
+    if patterns is None:
+        _KEEP = None
+    elif isinstance(patterns, str):
+        _KEEP = {"*": _keep_for(patterns)}
+    else:
+        _KEEP = {kind: _keep_for(p) for kind, p in patterns.items()}
     try:
         yield
     finally:
         _KEEP = before
 
 
-def slim(events: pl.DataFrame) -> pl.DataFrame:
+def _keep(kind: str) -> _Keep | None:
+    if _KEEP is None:
+        return None
+    return _KEEP.get(kind) or _KEEP.get("*") or _Keep(None, None, None)
+
+
+def keep_mask(messages: pl.Series, kind: str = "*") -> pl.Series:
+    """Which ``messages`` match the :func:`keep_messages` pattern of reader ``kind`` (all True
+    when none is active). The full pattern only runs on messages its prefilter lets through."""
+    keep = _keep(kind)
+    if keep is None:
+        return pl.Series(messages.name, [True] * messages.len(), dtype=pl.Boolean)
+    if keep.full is None:
+        return pl.repeat(False, messages.len(), dtype=pl.Boolean, eager=True)
+    if keep.pre is None:
+        return messages.str.contains(keep.full).fill_null(False)
+    pre = messages.str.contains(keep.pre).fill_null(False)
+    rows = pre.arg_true()
+    if rows.len() == 0:
+        return pre
+    full = messages.gather(rows).str.contains(keep.full).fill_null(False)
+    return pl.repeat(False, messages.len(), dtype=pl.Boolean, eager=True).scatter(
+        rows.filter(full), True
+    )
+
+
+def slim(events: pl.DataFrame, kind: str = "*") -> pl.DataFrame:
     """While :func:`keep_messages` is active: add ``digest`` (hash of the full message) and null
-    the message of records that cannot match any signature. Else ``events`` as they are."""
+    the message of records that cannot match any signature of reader ``kind``. Else ``events``
+    as they are. A ``digest`` already there (:func:`assemble_heads` ``lean``) is kept."""
     if _KEEP is None:
         return events
-    keep = pl.col("message").str.contains(_KEEP).fill_null(False)
+    keep = keep_mask(events["message"], kind)
+    if "digest" in events.columns:
+        return events.with_columns(pl.when(keep).then(pl.col("message")).alias("message"))
     return events.with_columns(
         pl.when(keep).then(pl.col("message")).alias("message"),
         pl.col("message").hash().alias("digest"),
@@ -329,46 +393,233 @@ def long_line_warnings(df: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[int, 
     return df.drop("_len"), items
 
 
-#: A fast path for :func:`extract`: a regex (polars syntax, no capture groups) that picks the
-#: lines of the common fixed layout, and a function giving those lines (a frame with ``text``)
-#: the header's named groups as columns plus ``_hlen``, the header's length in characters.
-#: It must give exactly what the full header regex gives on those lines.
-FastHead = tuple[str, Callable[[pl.DataFrame], pl.DataFrame]]
-
-
-def extract(df: pl.DataFrame, head: str, fast: FastHead | None = None) -> pl.DataFrame:
+def extract(df: pl.DataFrame, head: str) -> pl.DataFrame:
     """Apply the record-header regex ``head`` to every line.
 
     Adds one column per named group, ``is_start`` (the header matched at the
     start of the line) and ``msg`` (the rest of the line after the header).
     The message is cut off by length rather than captured by a trailing
     ``(.*)$``: capturing the whole line costs the regex engine about twice
-    as much on large files.
-
-    With ``fast`` (see :data:`FastHead`), lines of the usual layout are only *tested* against a
-    plain regex (no capture groups: several times cheaper) and cut at fixed places; the full
-    regex runs on the other lines (continuations, odd layouts) alone.
+    as much on large files. (The large-file readers use :func:`split_heads`.)
     """
-    if fast is None or df.height == 0:
-        return _extract(df, head)
-    pattern, parse = fast
-    hit = df["text"].str.contains(pattern)
-    if not hit.any():
-        return _extract(df, head)
-    slow = _extract(df.filter(~hit), head)
-    quick = parse(df.filter(hit)).with_columns(
-        pl.lit(True).alias("is_start"),
-        pl.col("text").str.slice(pl.col("_hlen")).alias("msg"),
+    return _extract(df, head)
+
+
+#: A reader's typed fast path for :func:`split_heads`: a regex (polars syntax, no capture
+#: groups) picking the lines of the common fixed layout, and a function giving those lines
+#: (a frame with ``line`` and ``text``) the typed columns plus ``_hlen``, the header's length
+#: in characters. It must give exactly what the reader's conversion gives on the full regex's
+#: groups for those lines.
+TypedFast = tuple[str, Callable[[pl.DataFrame], pl.DataFrame]]
+
+
+def split_heads(
+    df: pl.DataFrame,
+    head: str,
+    convert: Callable[[pl.DataFrame], pl.DataFrame],
+    fast: TypedFast | None = None,
+    marks: Sequence[str] = (),
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Find the record headers of a line frame and convert their fields, typed.
+
+    Returns ``(lines, heads, slow)``:
+
+    * ``lines``: ``line``, ``text``, ``is_start`` and the boolean columns ``marks`` (e.g. a
+      dumplog's date lines), one row per line: what :func:`assemble_heads` groups;
+    * ``heads``: one row per record start, in line order: ``line``, ``_hlen`` (the header's
+      length in characters; the message is the text from there) and the typed columns;
+    * ``slow``: every line the general path matched (``convert``'s output), e.g. date lines.
+
+    Lines of the usual layout (``fast``) are only tested against a plain regex and converted at
+    fixed places. Of the others, a match test without captures picks the few worth the full
+    ``head`` regex (continuation lines fail it early); ``convert`` gets their named groups and
+    returns the typed columns, plus ``is_start`` and the ``marks`` when the regex also matches
+    lines that start no record. Only compact columns travel on: no per-line copies of fields.
+    """
+    text = df["text"]
+    hit = (
+        text.str.contains(fast[0]).fill_null(False)
+        if fast is not None and df.height
+        else pl.repeat(False, df.height, dtype=pl.Boolean, eager=True)
     )
+    rest_pos = (~hit).arg_true()
+    rest = df.select("line", "text").gather(rest_pos)
+    maybe = rest["text"].str.contains(f"^(?:{head})").fill_null(False)
+    slow = _typed_slow(rest.filter(maybe), head, convert, marks)
+    slow_pos = rest_pos.filter(maybe)
+    is_start = hit.clone().scatter(slow_pos, slow["is_start"]) if slow.height else hit
+    lines = df.select("line", "text").with_columns(is_start.alias("is_start"))
+    for m in marks:
+        flag = pl.repeat(False, df.height, dtype=pl.Boolean, eager=True)
+        if slow.height:
+            flag = flag.scatter(slow_pos, slow[m])
+        lines = lines.with_columns(flag.alias(m))
+    typed = [c for c in slow.columns if c not in ("line", "text", "is_start", *marks)]
+    slow_heads = slow.filter(pl.col("is_start")).select("line", *typed)
+    if fast is None or not hit.any():
+        return lines, slow_heads, slow
+    quick = fast[1](df.select("line", "text").filter(hit))
     quick = quick.select(
         [
             pl.col(c).cast(t) if c in quick.columns else pl.lit(None, dtype=t).alias(c)
-            for c, t in slow.schema.items()
+            for c, t in slow_heads.schema.items()
         ]
     )
-    if slow.height == 0:
-        return quick
-    return pl.concat([slow, quick]).sort("line")
+    heads = quick if slow_heads.height == 0 else quick.merge_sorted(slow_heads, "line")
+    return lines, heads, slow
+
+
+def _typed_slow(
+    df: pl.DataFrame,
+    head: str,
+    convert: Callable[[pl.DataFrame], pl.DataFrame],
+    marks: Sequence[str] = (),
+) -> pl.DataFrame:
+    groups = pl.col("text").str.extract_groups(f"^(?P<_head>{head})")
+    out = df.select("line", "text", groups.alias("_g")).unnest("_g")
+    out = out.with_columns(
+        pl.col("_head").is_not_null().alias("is_start"),
+        pl.col("_head").str.len_chars().fill_null(0).cast(pl.UInt32).alias("_hlen"),
+    )
+    typed = convert(out)
+    own = [c for c in ("is_start", *marks) if c in typed.columns]
+    base = out.select("line", "text", *[c for c in ("is_start",) if c not in own], "_hlen")
+    return pl.concat([base, typed], how="horizontal")
+
+
+def assemble_heads(
+    lines: pl.DataFrame,
+    heads: pl.DataFrame,
+    *,
+    cont: pl.Expr | None = None,
+    skip: str | None = None,
+    lean: bool = False,
+    need: pl.Expr | None = None,
+    kind: str = "*",
+) -> tuple[pl.DataFrame, int]:
+    """:func:`assemble` for the output of :func:`split_heads`: one row per record (the
+    ``heads`` columns but ``_hlen``, and ``message``) and the number of non-blank lines before
+    the first record.
+
+    ``lean`` (while :func:`keep_messages` is active): only records with a line that passes the
+    signature prefilter of reader ``kind``, or for which the boolean expression ``need`` (on
+    ``heads``) holds, get their message joined; the others get a null message, and every
+    record a ``digest`` (the sum of its lines' hashes) for :func:`slim` and the timeline's
+    merge of rotated files.
+    """
+    cont_expr = cont if cont is not None else pl.col("text")
+    used = pl.col("text").str.contains(r"\S").fill_null(False)
+    if skip is not None:
+        used = used & ~pl.col(skip)
+    work = lines.with_columns(pl.col("is_start").cast(pl.Int64).cum_sum().alias("_rid"))
+    work = work.filter(used | pl.col("is_start"))
+    orphans = int((work["_rid"] == 0).sum())
+    fields = [c for c in heads.columns if c not in ("line", "_hlen")]
+    keep = _keep(kind)
+    if not (lean and LEAN and keep is not None and (keep.lines is not None or keep.full is None)):
+        return _messages(work, heads, cont_expr).drop("_hlen", "_rid"), orphans
+    work = work.filter(pl.col("_rid") > 0)
+    h = (pl.col("text").hash() // _LINE_HASH_SHIFT).alias("_h")
+    work = work.with_columns(h).with_columns(
+        (pl.col("_h").cum_sum() - pl.col("_h")).alias("_before")
+    )
+    total = int(work["_h"].sum() or 0)
+    before = work.filter(pl.col("is_start"))["_before"]
+    digest = (before.shift(-1, fill_value=total) - before).alias("digest")
+    # Records are numbered 1, 2, ... in file order: record k is row k - 1 of ``heads``.
+    cand = (
+        work.filter(pl.col("text").str.contains(keep.lines).fill_null(False))["_rid"]
+        if keep.lines is not None
+        else work["_rid"].clear()
+    )
+    if need is not None:
+        forced = heads.select(need.fill_null(False).alias("_n")).with_row_index("_i")
+        cand = pl.concat([cand, forced.filter(pl.col("_n"))["_i"].cast(pl.Int64) + 1])
+    cand = cand.unique()
+    msg = pl.repeat(None, heads.height, dtype=pl.Utf8, eager=True).alias("message")
+    if cand.len():
+        sub_heads = heads.select("line", "_hlen").gather(cand.sort() - 1)
+        sub = _messages(work.filter(pl.col("_rid").is_in(cand.implode())), sub_heads, cont_expr)
+        msg = msg.scatter(sub["_rid"] - 1, sub["message"])
+    return heads.select("line", *fields).with_columns(msg, digest), orphans
+
+
+def _messages(
+    work: pl.DataFrame, heads: pl.DataFrame, cont: pl.Expr, text: str = "text"
+) -> pl.DataFrame:
+    """``heads`` (the records of ``work``'s start lines, in order) plus ``_rid`` and the joined
+    ``message``: the start line's ``text`` column from ``_hlen`` on, then its continuation
+    lines."""
+    first = work.filter(pl.col("is_start")).select("_rid", *(["text"] if text == "text" else []))
+    out = (
+        pl.concat([heads, first], how="horizontal")
+        .with_columns(
+            pl.col(text).str.slice(pl.col("_hlen").cast(pl.Int64)).fill_null("").alias("message")
+        )
+        .drop(text)
+    )
+    conts = work.filter(~pl.col("is_start") & (pl.col("_rid") > 0))
+    if conts.height:
+        joined = conts.group_by("_rid").agg(cont.fill_null("").str.join("\n").alias("_cont"))
+        out = out.join(joined, on="_rid", how="left", maintain_order="left").with_columns(
+            pl.when(pl.col("_cont").is_not_null())
+            .then(pl.concat_str([pl.col("message"), pl.lit("\n"), pl.col("_cont")]))
+            .otherwise(pl.col("message"))
+            .alias("message")
+        )
+        out = out.drop("_cont")
+    return out.with_columns(pl.col("message").str.strip_chars_end())
+
+
+def hms_ns(word: pl.Expr) -> pl.Expr:
+    """Nanoseconds since midnight from "HH:MM:SS" read as a big-endian UInt64 (see
+    :func:`word64`) whose digits and colons are already checked (by a fast-path regex); null
+    for hour > 23, minute > 59 or second > 59, exactly as ``strptime`` in :func:`make_ts`."""
+
+    def digit(i: int) -> pl.Expr:
+        return ((word // (1 << (8 * (7 - i)))) % 256).cast(pl.Int64) - 48
+
+    h = digit(0) * 10 + digit(1)
+    m = digit(3) * 10 + digit(4)
+    s = digit(6) * 10 + digit(7)
+    return pl.when((h < 24) & (m < 60) & (s < 60)).then((h * 3600 + m * 60 + s) * 1_000_000_000)
+
+
+def ms_ns(word: pl.Expr) -> pl.Expr:
+    """Nanoseconds from "<sep>ddd" (a separator and three digits) read as a big-endian UInt32."""
+
+    def digit(i: int) -> pl.Expr:
+        return ((word // (1 << (8 * (3 - i)))) % 256).cast(pl.Int64) - 48
+
+    return (digit(1) * 100 + digit(2) * 10 + digit(3)) * 1_000_000
+
+
+def word64(text: pl.Expr, start: int) -> pl.Expr:
+    """Eight characters of ``text`` from ``start`` as one big-endian UInt64 (null unless they
+    are eight bytes)."""
+    return (
+        text.str.slice(start, 8).cast(pl.Binary).bin.reinterpret(dtype=pl.UInt64, endianness="big")
+    )
+
+
+def word32(text: pl.Expr, start: int) -> pl.Expr:
+    """Four characters of ``text`` from ``start`` as one big-endian UInt32."""
+    return (
+        text.str.slice(start, 4).cast(pl.Binary).bin.reinterpret(dtype=pl.UInt32, endianness="big")
+    )
+
+
+def per_value(
+    df: pl.DataFrame, column: str, convert: Callable[[pl.DataFrame], pl.DataFrame]
+) -> pl.DataFrame:
+    """``df`` plus the columns ``convert`` makes from a frame of the distinct values of
+    ``column`` (names, zones and dates repeat on millions of lines), mapped back per row: one
+    hash lookup per row, then a gather per column made."""
+    made = convert(df.select(pl.col(column).unique().drop_nulls()))
+    names = [c for c in made.columns if c != column]
+    made = made.with_row_index("_pv")
+    idx = df[column].replace_strict(made[column], made["_pv"], default=None, return_dtype=pl.UInt32)
+    return df.with_columns([made[c].gather(idx).alias(c) for c in names])
 
 
 def _extract(df: pl.DataFrame, head: str) -> pl.DataFrame:
@@ -427,8 +678,13 @@ def make_ts(date: pl.Expr, hms: pl.Expr, frac: pl.Expr | None = None) -> pl.Expr
     )
     if frac is None:
         return ts
-    ns = frac.str.slice(0, 9).str.pad_end(9, "0").cast(pl.Int64, strict=False).fill_null(0)
-    return ts + pl.duration(nanoseconds=ns)
+    return ts + pl.duration(nanoseconds=frac_ns(frac))
+
+
+def frac_ns(frac: pl.Expr) -> pl.Expr:
+    """Fraction digits after the decimal mark → nanoseconds ("105" = 105 ms, "5" = 500 ms,
+    "123456789" = ns); 0 when null."""
+    return frac.str.slice(0, 9).str.pad_end(9, "0").cast(pl.Int64, strict=False).fill_null(0)
 
 
 def offset_minutes(expr: pl.Expr) -> pl.Expr:
@@ -470,22 +726,14 @@ def assemble(
     work = df.with_columns(pl.col("is_start").cast(pl.Int64).cum_sum().alias("_rid"))
     work = work.filter(keep | pl.col("is_start"))
     orphans = int(work.filter(pl.col("_rid") == 0).height)
-    starts = work.filter(pl.col("is_start")).select(
-        "_rid", "line", *fields, pl.col(message).fill_null("").alias("message")
+    heads = work.filter(pl.col("is_start")).select(
+        "line",
+        *fields,
+        pl.col(message).fill_null("").alias("_msg"),
+        pl.lit(0, pl.UInt32).alias("_hlen"),
     )
-    # Only continuation lines (usually few) go through group_by; starts stay in file order.
-    conts = work.filter(~pl.col("is_start") & (pl.col("_rid") > 0))
-    if conts.height:
-        joined = conts.group_by("_rid").agg(cont_expr.fill_null("").str.join("\n").alias("_cont"))
-        starts = starts.join(joined, on="_rid", how="left", maintain_order="left").with_columns(
-            pl.when(pl.col("_cont").is_not_null())
-            .then(pl.concat_str([pl.col("message"), pl.lit("\n"), pl.col("_cont")]))
-            .otherwise(pl.col("message"))
-            .alias("message")
-        )
-        starts = starts.drop("_cont")
-    out = starts.drop("_rid").with_columns(pl.col("message").str.strip_chars_end())
-    return out, orphans
+    out = _messages(work, heads, cont_expr, text="_msg")
+    return out.select("line", *fields, "message"), orphans
 
 
 def to_events(df: pl.DataFrame) -> pl.DataFrame:

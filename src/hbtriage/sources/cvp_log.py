@@ -57,30 +57,84 @@ _FAST = (
 )
 
 
-def _fast_fields(df: pl.DataFrame) -> pl.DataFrame:
-    """``PATTERN``'s groups for lines matching ``_FAST`` (the header split once per value)."""
+_CAT = pl.Categorical()
+#: The typed columns every line gets (see :func:`_lines.extract_typed`).
+_FIELDS = ["ts_local", "offset_min", "_zone", "severity", "component", "mnem", "node"]
+
+
+def _zone_fields(values: pl.DataFrame) -> pl.DataFrame:
+    return values.with_columns(
+        L.offset_minutes(pl.col("_zs")).alias("offset_min"), pl.col("_zs").cast(_CAT).alias("_zone")
+    )
+
+
+def _header_fields(values: pl.DataFrame) -> pl.DataFrame:
+    g = pl.col("_hdr").str.extract_groups(_HEADER_PARTS)
+    return values.with_columns(
+        g.struct.field("fac").cast(_CAT).alias("component"),
+        g.struct.field("sev").cast(_CAT).alias("severity"),
+        g.struct.field("mnem").cast(_CAT).alias("mnem"),
+    )
+
+
+def _second_fields(values: pl.DataFrame) -> pl.DataFrame:
+    """ "Mon dd yyyy hh:mm:ss" → the naive datetime of that second, as the general path does."""
+    d = pl.col("_sec")
+    day = L.iso_date(
+        d.str.slice(7, 4), L.month_number(d.str.slice(0, 3)), d.str.slice(4, 2).str.strip_chars()
+    )
+    return values.with_columns(L.make_ts(day, d.str.slice(12, 8)).alias("_base"))
+
+
+_HEADER_PARTS = r"^(?P<fac>[A-Za-z][A-Za-z0-9_]*)-(?P<sev>[0-7])-(?P<mnem>[A-Za-z0-9_]+)$"
+
+
+def _convert(g: pl.DataFrame) -> pl.DataFrame:
+    """The typed columns from ``PATTERN``'s groups (general path)."""
+    date = L.iso_date(pl.col("year"), L.month_number(pl.col("mon")), pl.col("day"))
+    out = g.select(
+        L.make_ts(date, pl.col("hms"), pl.col("frac")).alias("ts_local"),
+        pl.col("zone").alias("_zs"),
+        pl.col("sev").cast(_CAT).alias("severity"),
+        pl.col("fac").cast(_CAT).alias("component"),
+        pl.col("mnem").cast(_CAT).alias("mnem"),
+        pl.col("node").cast(_CAT).alias("node"),
+    )
+    return L.per_value(out, "_zs", _zone_fields).select(_FIELDS)
+
+
+def _fast_typed(df: pl.DataFrame) -> pl.DataFrame:
+    """The typed columns for lines matching ``_FAST``, cut at fixed places. Date and time to
+    the second, zone and header repeat from line to line: each distinct value is converted
+    once, by the general path's own functions, and mapped back."""
     text = pl.col("text")
-    rest = text.str.slice(33)
-    df = df.with_columns(rest.str.find(":", literal=True).alias("_hl"))
     df = df.with_columns(
-        text.str.slice(0, 3).alias("mon"),
-        text.str.slice(4, 2).str.strip_chars_start(" ").alias("day"),
-        text.str.slice(7, 4).alias("year"),
-        text.str.slice(12, 8).alias("hms"),
-        text.str.slice(21, 3).alias("frac"),
-        text.str.slice(25, 5).alias("zone"),
-        rest.str.slice(0, pl.col("_hl")).alias("_hdr"),
-        (34 + pl.col("_hl") + (rest.str.slice(pl.col("_hl") + 1, 1) == " ").cast(pl.UInt32)).alias(
-            "_hlen"
-        ),
+        text.str.slice(0, 20).alias("_sec"),
+        (text.str.slice(21, 3).cast(pl.Int64) * 1_000_000).alias("_ns"),
+        text.str.slice(25, 5).alias("_zs"),
+        text.str.slice(33).str.find(":", literal=True).cast(pl.Int64).alias("_hl"),
     )
-    df = L.by_value(
-        df,
-        "_hdr",
-        r"^(?P<fac>[A-Za-z][A-Za-z0-9_]*)-(?P<sev>[0-7])-(?P<mnem>[A-Za-z0-9_]+)$",
-        ["fac", "sev", "mnem"],
+    df = df.with_columns(
+        text.str.slice(33, pl.col("_hl")).alias("_hdr"),
+        (34 + pl.col("_hl") + (text.str.slice(34 + pl.col("_hl"), 1) == " ").cast(pl.Int64))
+        .cast(pl.UInt32)
+        .alias("_hlen"),
     )
-    return df.drop("_hl", "_hdr")
+    df = L.per_value(df, "_sec", _second_fields)
+    df = L.per_value(df, "_zs", _zone_fields)
+    df = L.per_value(df, "_hdr", _header_fields)
+    return df.select(
+        "line",
+        "text",
+        "_hlen",
+        (pl.col("_base") + pl.duration(nanoseconds=pl.col("_ns"))).alias("ts_local"),
+        "offset_min",
+        "_zone",
+        "severity",
+        "component",
+        "mnem",
+        pl.lit(None, dtype=_CAT).alias("node"),
+    )
 
 
 class CvpLogReader:
@@ -106,12 +160,17 @@ class CvpLogReader:
             long_items += items
             if first_seen.height == 0:
                 first_seen = L.first_text(lines)
-            parts = L.extract(lines, PATTERN, (_FAST, _fast_fields))
+            parts, heads, _ = L.split_heads(lines, PATTERN, _convert, (_FAST, _fast_typed))
             del lines
-            records, n_orphans = L.assemble(
+            records, n_orphans = L.assemble_heads(
                 parts,
-                fields=["node", "mon", "day", "year", "hms", "frac", "zone", "fac", "sev", "mnem"],
+                heads,
+                lean=True,
+                kind=self.kind,
+                # A header wrapped below its time stamp is recovered from the joined text.
+                need=pl.col("component").is_null(),
             )
+            del heads
             orphans += n_orphans
             if first_start is None:
                 starts = parts.filter(pl.col("is_start"))["line"]
@@ -121,23 +180,20 @@ class CvpLogReader:
             del parts
             if records.height == 0:
                 continue
-            if records["fac"].null_count():
+            if records["component"].null_count():
                 records = _unwrap_header(records)
-            date = L.iso_date(pl.col("year"), L.month_number(pl.col("mon")), pl.col("day"))
             records = records.with_columns(
-                L.make_ts(date, pl.col("hms"), pl.col("frac")).alias("ts_local"),
-                L.offset_minutes(pl.col("zone")).alias("offset_min"),
-                pl.col("sev").alias("severity"),
-                pl.col("fac").alias("component"),
-                pl.when(pl.col("mnem").is_not_null())
-                .then(pl.concat_str([pl.col("mnem"), pl.lit(": "), pl.col("message")]))
+                pl.when(pl.col("mnem").is_not_null() & pl.col("message").is_not_null())
+                .then(
+                    pl.concat_str([pl.col("mnem").cast(pl.Utf8), pl.lit(": "), pl.col("message")])
+                )
                 .otherwise(pl.col("message"))
                 .str.strip_chars_end()
                 .alias("message"),
             )
             bad_items += L.bad_time_items(records, "date or time")
             records = records.filter(pl.col("ts_local").is_not_null())
-            pieces.append(L.slim(L.to_events(records).with_columns(records["zone"].alias("_zone"))))
+            pieces.append(L.slim(L.to_events(records).with_columns(records["_zone"]), self.kind))
             del records
         if not pieces:
             raise L.no_records(
@@ -167,11 +223,14 @@ class CvpLogReader:
 def _unwrap_header(records: pl.DataFrame) -> pl.DataFrame:
     """Take ``%FAC-SEV-MNEMONIC:`` from the message when it was wrapped below the time stamp."""
     wrapped = pl.col("message").str.extract_groups(_WRAPPED)
-    use_w = pl.col("fac").is_null() & wrapped.struct.field("fac").is_not_null()
+    use_w = pl.col("component").is_null() & wrapped.struct.field("fac").is_not_null()
     return records.with_columns(
         *[
-            pl.when(use_w).then(wrapped.struct.field(f)).otherwise(pl.col(f)).alias(f)
-            for f in ("fac", "sev", "mnem")
+            pl.when(use_w)
+            .then(wrapped.struct.field(f).cast(_CAT))
+            .otherwise(pl.col(col).cast(_CAT))
+            .alias(col)
+            for f, col in (("fac", "component"), ("sev", "severity"), ("mnem", "mnem"))
         ],
         pl.when(use_w)
         .then(wrapped.struct.field("rest"))

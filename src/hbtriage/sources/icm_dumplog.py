@@ -60,36 +60,97 @@ _START = rf"(?:{_HEADER}|{_RECORD})"
 _FAST = r"^[0-9]{2}:[0-9]{2}:[0-9]{2}[:.][0-9]{3} [!-~]*-[!-,.-~]+(?: |$)"
 
 
-def _fast_fields(df: pl.DataFrame) -> pl.DataFrame:
-    """``PATTERN``'s groups for lines matching ``_FAST`` (node/process split once per value)."""
-    rest = pl.col("text").str.slice(13)
-    df = df.with_columns(
-        pl.coalesce(rest.str.find(" ", literal=True), rest.str.len_chars()).alias("_tlen")
+_CAT = pl.Categorical()
+
+
+def _convert(g: pl.DataFrame) -> pl.DataFrame:
+    """Typed columns from ``PATTERN``'s groups (general path): record fields, and the date of
+    ``Events from`` lines."""
+    hdr_date = L.iso_date(pl.col("year"), L.month_number(pl.col("mon"), full=True), pl.col("day"))
+    return g.select(
+        pl.col("hms").is_not_null().alias("is_start"),
+        pl.col("year").is_not_null().alias("is_header"),
+        hdr_date.str.strptime(pl.Date, "%Y-%m-%d", strict=False).alias("_hdr_date"),
+        L.make_ts(pl.lit("1970-01-01"), pl.col("hms"), pl.col("ms"))
+        .cast(pl.Int64)
+        .alias("_tod_ns"),
+        pl.when(pl.col("trace").is_not_null())
+        .then(pl.lit("trace"))
+        .otherwise(pl.lit(None, dtype=pl.Utf8))
+        .cast(_CAT)
+        .alias("severity"),
+        pl.col("proc").cast(_CAT).alias("component"),
+        pl.col("node").cast(_CAT).alias("node"),
     )
-    after = rest.str.slice(pl.col("_tlen"))
+
+
+def _second_fields(values: pl.DataFrame) -> pl.DataFrame:
+    return values.with_columns(
+        L.make_ts(pl.lit("1970-01-01"), pl.col("_hms")).cast(pl.Int64).alias("_sec_ns")
+    )
+
+
+def _token_fields(values: pl.DataFrame) -> pl.DataFrame:
+    g = pl.col("_tok").str.extract_groups(r"^(?P<node>.*)-(?P<proc>[^-]*)$")
+    return values.with_columns(
+        g.struct.field("node").cast(_CAT).alias("node"),
+        g.struct.field("proc").cast(_CAT).alias("component"),
+    )
+
+
+def _after_fields(values: pl.DataFrame) -> pl.DataFrame:
+    """What follows "node-proc": " Trace: ", " Trace:" or the message (with a space or not)."""
+    a = pl.col("_after")
     trace = (
-        pl.when(after.str.starts_with(" Trace: "))
-        .then(pl.lit("Trace: "))
-        .when(after.str.starts_with(" Trace:"))
-        .then(pl.lit("Trace:"))
+        pl.when(a.str.starts_with(" Trace: "))
+        .then(pl.lit(7))
+        .when(a.str.starts_with(" Trace:"))
+        .then(pl.lit(6))
+        .otherwise(pl.lit(0))
+    )
+    return values.with_columns(
+        (trace + a.str.starts_with(" ").cast(pl.Int32)).cast(pl.Int64).alias("_skip"),
+        pl.when(trace > 0)
+        .then(pl.lit("trace"))
+        .otherwise(pl.lit(None, dtype=pl.Utf8))
+        .cast(_CAT)
+        .alias("severity"),
+    )
+
+
+def _fast_typed(df: pl.DataFrame) -> pl.DataFrame:
+    """Typed columns for lines matching ``_FAST`` ("hh:mm:ss:mmm node-proc ..."), cut at fixed
+    places; the second, the node-process token and what follows it are converted once per
+    distinct value by the general path's own functions."""
+    text = pl.col("text")
+    df = df.with_columns(
+        text.str.slice(0, 8).alias("_hms"),
+        (text.str.slice(9, 3).cast(pl.Int64) * 1_000_000).alias("_ns"),
+        pl.coalesce(
+            text.str.slice(13).str.find(" ", literal=True),
+            text.str.len_chars().cast(pl.UInt32) - 13,
+        )
+        .cast(pl.Int64)
+        .alias("_tlen"),
     )
     df = df.with_columns(
-        pl.col("text").str.slice(0, 8).alias("hms"),
-        pl.col("text").str.slice(9, 3).alias("ms"),
-        rest.str.slice(0, pl.col("_tlen")).alias("_tok"),
-        trace.alias("trace"),
-        (
-            13
-            + pl.col("_tlen")
-            + pl.coalesce(trace.str.len_chars(), pl.lit(0, pl.UInt32))
-            + after.str.starts_with(" ").cast(pl.UInt32)
-        ).alias("_hlen"),
+        text.str.slice(13, pl.col("_tlen")).alias("_tok"),
+        text.str.slice(13 + pl.col("_tlen"), 8).alias("_after"),
     )
-    df = L.by_value(df, "_tok", r"^(?P<node>.*)-(?P<proc>[^-]*)$", ["node", "proc"])
-    return df.drop("_tok", "_tlen")
+    df = L.per_value(df, "_hms", _second_fields)
+    df = L.per_value(df, "_tok", _token_fields)
+    df = L.per_value(df, "_after", _after_fields)
+    return df.select(
+        "line",
+        (13 + pl.col("_tlen") + pl.col("_skip")).cast(pl.UInt32).alias("_hlen"),
+        (pl.col("_sec_ns") + pl.col("_ns")).alias("_tod_ns"),
+        "severity",
+        "component",
+        "node",
+    )
 
 
-_HALF_DAY_S = 12 * 3600
+_HALF_DAY_NS = 12 * 3600 * 1_000_000_000
 
 
 class IcmDumplogReader:
@@ -123,64 +184,47 @@ class IcmDumplogReader:
             items += long_items
             if first_seen.height == 0:
                 first_seen = L.first_text(lines)
-            parts = L.extract(lines, PATTERN, (_FAST, _fast_fields)).with_columns(
-                pl.col("year").is_not_null().alias("is_header"),
-                pl.col("hms").is_not_null().alias("is_start"),
-                L.iso_date(
-                    pl.col("year"), L.month_number(pl.col("mon"), full=True), pl.col("day")
-                ).alias("_hdr_date"),
+            parts, heads, slow = L.split_heads(
+                lines, PATTERN, _convert, (_FAST, _fast_typed), marks=["is_header"]
             )
             del lines
-            parts = parts.with_columns(
-                pl.col("_hdr_date")
-                .str.strptime(pl.Date, "%Y-%m-%d", strict=False)
-                .alias("_hdr_date")
-            )
-            bad_hdr = parts.filter(pl.col("is_header") & pl.col("_hdr_date").is_null())
+            headers = slow.filter(pl.col("is_header")).select("line", "_hdr_date")
+            good = headers["_hdr_date"].drop_nulls()
+            bad_hdr = headers.filter(pl.col("_hdr_date").is_null())
             bad_items += [
                 (int(n), "date line not understood; ignored") for n in bad_hdr["line"].head(21)
             ]
-            parts = parts.with_columns(
-                pl.col("_hdr_date")
-                .forward_fill()
-                .fill_null(pl.lit(carry_date, dtype=pl.Date))
-                .alias("date"),
-                (pl.col("is_header").cast(pl.Int64).cum_sum() + segs).alias("seg"),
+            # Each record takes the date of the latest good date line above it (or the one
+            # carried from the piece before) and the number of date lines above it (its segment).
+            headers = headers.with_columns(
+                pl.col("_hdr_date").forward_fill().fill_null(pl.lit(carry_date, dtype=pl.Date)),
+                (pl.int_range(1, pl.len() + 1, dtype=pl.Int64) + segs).alias("seg"),
             )
-            hdr_dates = parts["_hdr_date"].drop_nulls()
-            if hdr_dates.len():
-                first_hdr = first_hdr or hdr_dates[0]
-                carry_date = hdr_dates[-1]
-            segs += int(parts["is_header"].sum())
-            records, n_orphans = L.assemble(
+            heads = heads.drop("_hdr_date").join_asof(headers, on="line", strategy="backward")
+            heads = heads.with_columns(
+                pl.col("_hdr_date").fill_null(pl.lit(carry_date, dtype=pl.Date)).alias("date"),
+                pl.col("seg").fill_null(segs),
+            ).drop("_hdr_date")
+            if good.len():
+                first_hdr = first_hdr or good[0]
+                carry_date = good[-1]
+            segs += headers.height
+            records, n_orphans = L.assemble_heads(
                 parts,
-                fields=["hms", "ms", "node", "proc", "trace", "date", "seg"],
+                heads,
                 cont=pl.col("text").str.strip_prefix("\t"),
                 skip="is_header",
+                lean=True,
+                kind=self.kind,
             )
+            del heads
             orphans += n_orphans
             if first_start is None:
                 first_start = _first_start(parts)
             if last:
                 tail_items = L.unterminated_item(parts, unterminated)
-            del parts
-            # Everything that does not depend on the date is done here, so only small columns
-            # of every record are kept for the file-wide steps below.
-            sec = pl.col("hms").str.split(":").list.eval(pl.element().cast(pl.Int64, strict=False))
-            records = records.with_columns(
-                (sec.list.get(0) * 3600 + sec.list.get(1) * 60 + sec.list.get(2)).alias("_sec"),
-                L.make_ts(pl.lit("1970-01-01"), pl.col("hms"), pl.col("ms"))
-                .cast(pl.Int64)
-                .alias("_tod_ns"),
-                pl.when(pl.col("trace").is_not_null())
-                .then(pl.lit("trace"))
-                .otherwise(pl.lit(None, dtype=pl.Utf8))
-                .cast(pl.Categorical)
-                .alias("severity"),
-                pl.col("proc").cast(pl.Categorical).alias("component"),
-                pl.col("node").cast(pl.Categorical),
-            ).drop("hms", "ms", "trace", "proc")
-            pieces.append(L.slim(records))
+            del parts, slow
+            pieces.append(L.slim(records, self.kind))
             del records
         # No rechunk: joining the pieces into one buffer would copy every column once more.
         records = pl.concat(pieces, rechunk=False) if len(pieces) > 1 else pieces[0]
@@ -205,7 +249,7 @@ class IcmDumplogReader:
 
         # Time of day going back by > 12 h inside one date segment = midnight passed.
         records = records.with_columns(
-            ((pl.col("_sec").shift(1).over("seg") - pl.col("_sec")) > _HALF_DAY_S)
+            ((pl.col("_tod_ns").shift(1).over("seg") - pl.col("_tod_ns")) > _HALF_DAY_NS)
             .fill_null(False)
             .cast(pl.Int64)
             .cum_sum()
