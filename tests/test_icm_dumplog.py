@@ -241,3 +241,47 @@ def test_arbitrary_text_never_crashes(tmp_path: Path, blob: str) -> None:
     except InputError:
         return
     assert dict(r.events.schema) == EVENT_SCHEMA
+
+
+def test_days_and_dates_carry_across_pieces(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three days without a date line between, a date line, a bad date line, records before
+    the first date line and an invalid time: read in pieces of a few hundred bytes, the records,
+    times and warnings are those of one pass over the whole file."""
+    lines = ["22:00:00:000 pg1A-pim1 before any date line", "25:00:00:000 pg1A-pim1 bad time"]
+    lines.append("Events from March 30, 2013")
+    for day in range(3):
+        lines += [
+            f"{h:02d}:{m:02d}:00:{day:03d} pg1A-pim1 tick {day}"
+            for h in (6, 12, 18, 23)
+            for m in (0, 30)
+        ]
+    lines += ["Events from Febtember 40, 2013", "01:00:00:000 pg1A-pim1 after a bad date line"]
+    lines += ["Events from April 9, 2013", "03:00:00:000 pg1A-pim1 new segment"]
+    lines += [
+        "02:00:00:000 pg1A-pim1 earlier, same day",
+        "\tcontinued",
+        "23:00:00:000 pg1A-pim1 late",
+    ]
+    p = _write(tmp_path, "\n".join(lines) + "\n")
+    whole = _read(p)
+    from hbtriage.sources import _lines as L
+
+    for size in (64, 200, 333):
+        monkeypatch.setattr(L, "CHUNK_BYTES", size)
+        parts = _read(p)
+        assert parts.events.equals(whole.events), size
+        assert parts.warnings == whole.warnings
+    ts = whole.events["ts_local"].to_list()
+    assert ts[0] == dt.datetime(2013, 3, 29, 22, 0)  # the day before the first date line
+    assert ts[1] == dt.datetime(2013, 3, 30, 6, 0)
+    assert dt.datetime(2013, 4, 1, 23, 30, 0, 2000) in ts  # third day: two roll-overs
+    assert ts[-4] == dt.datetime(2013, 4, 2, 1, 0)  # bad date line: the day carries on
+    assert ts[-3:] == [
+        dt.datetime(2013, 4, 9, 3, 0),
+        dt.datetime(2013, 4, 9, 2, 0),
+        dt.datetime(2013, 4, 9, 23, 0),
+    ]
+    assert "pim1.txt:2: invalid time of day; record skipped" in whole.warnings
+    assert any(w.startswith("pim1.txt:28: date line not understood") for w in whole.warnings)

@@ -121,24 +121,47 @@ def _after_fields(values: pl.DataFrame) -> pl.DataFrame:
 def _fast_typed(df: pl.DataFrame) -> pl.DataFrame:
     """Typed columns for lines matching ``_FAST`` ("hh:mm:ss:mmm node-proc ..."), cut at fixed
     places; the second, the node-process token and what follows it are converted once per
-    distinct value by the general path's own functions."""
+    distinct value by the general path's own functions.
+
+    A dumplog holds one process's records, so the token of the first line is checked on every
+    line with one comparison; only a piece where some line differs looks for each line's end of
+    token."""
     text = pl.col("text")
     df = df.with_columns(
         text.str.slice(0, 8).alias("_hms"),
         (text.str.slice(9, 3).cast(pl.Int64) * 1_000_000).alias("_ns"),
-        pl.coalesce(
-            text.str.slice(13).str.find(" ", literal=True),
-            text.str.len_chars().cast(pl.UInt32) - 13,
+    )
+    first = df["text"][0] if df.height else ""
+    token = first[13:].split(" ", 1)[0]
+    if (
+        token
+        and " " in first[13:]
+        and bool((df["text"].str.slice(13, len(token) + 1) == token + " ").all())
+    ):
+        df = df.with_columns(
+            pl.lit(len(token), dtype=pl.Int64).alias("_tlen"),
+            text.str.slice(13 + len(token), 8).alias("_after"),
         )
-        .cast(pl.Int64)
-        .alias("_tlen"),
-    )
-    df = df.with_columns(
-        text.str.slice(13, pl.col("_tlen")).alias("_tok"),
-        text.str.slice(13 + pl.col("_tlen"), 8).alias("_after"),
-    )
+        one = _token_fields(pl.DataFrame({"_tok": [token]}))
+        df = df.with_columns(
+            pl.lit(one["node"][0], dtype=_CAT).alias("node"),
+            pl.lit(one["component"][0], dtype=_CAT).alias("component"),
+        )
+    else:
+        df = df.with_columns(
+            pl.coalesce(
+                text.str.slice(13).str.find(" ", literal=True),
+                text.str.len_chars().cast(pl.UInt32) - 13,
+            )
+            .cast(pl.Int64)
+            .alias("_tlen"),
+        )
+        df = df.with_columns(
+            text.str.slice(13, pl.col("_tlen")).alias("_tok"),
+            text.str.slice(13 + pl.col("_tlen"), 8).alias("_after"),
+        )
+        df = L.per_value(df, "_tok", _token_fields)
     df = L.per_value(df, "_hms", _second_fields)
-    df = L.per_value(df, "_tok", _token_fields)
     df = L.per_value(df, "_after", _after_fields)
     return df.select(
         "line",
@@ -178,6 +201,10 @@ class IcmDumplogReader:
         carry_date: dt.date | None = None
         first_hdr: dt.date | None = None
         segs = 0
+        roll = _Rollover()
+        n_records = 0
+        time_items: list[tuple[int, str]] = []
+        pending: list[int] = []  # pieces with records before any date line (date not known yet)
         for raw, unterminated, before, last in L.line_chunks(item.path, enc, _START):
             lines, long_items = L.long_line_warnings(L.shift_lines(raw, before))
             del raw
@@ -195,9 +222,9 @@ class IcmDumplogReader:
                 (int(n), "date line not understood; ignored") for n in bad_hdr["line"].head(21)
             ]
             # Each record takes the date of the latest good date line above it (or the one
-            # carried from the piece before) and the number of date lines above it (its segment).
-            headers = headers.with_columns(
-                pl.col("_hdr_date").forward_fill().fill_null(pl.lit(carry_date, dtype=pl.Date)),
+            # carried from the piece before) and the number of good date lines above it (its
+            # segment); a date line not understood is ignored, as its warning says.
+            headers = headers.filter(pl.col("_hdr_date").is_not_null()).with_columns(
                 (pl.int_range(1, pl.len() + 1, dtype=pl.Int64) + segs).alias("seg"),
             )
             heads = heads.drop("_hdr_date").join_asof(headers, on="line", strategy="backward")
@@ -224,13 +251,17 @@ class IcmDumplogReader:
             if last:
                 tail_items = L.unterminated_item(parts, unterminated)
             del parts, slow
-            pieces.append(L.slim(records, self.kind))
+            n_records += records.height
+            records = L.slim(roll.apply(records), self.kind)
+            if records["date"].null_count():
+                pending.append(len(pieces))  # its time stamps wait for the file's fallback date
+            else:
+                time_items += L.bad_time_items(records, "time of day")
+                records = L.to_events(records.filter(pl.col("ts_local").is_not_null()))
+            pieces.append(records)
             del records
-        # No rechunk: joining the pieces into one buffer would copy every column once more.
-        records = pl.concat(pieces, rechunk=False) if len(pieces) > 1 else pieces[0]
-        del pieces
         items += bad_items
-        if records.height == 0:
+        if n_records == 0:
             raise L.no_records(
                 item.display,
                 first_seen,
@@ -245,31 +276,23 @@ class IcmDumplogReader:
             items.append(
                 (0, "no 'Events from <date>' line; dates taken from the file's modified time")
             )
-        records = records.with_columns(pl.col("date").fill_null(pl.lit(fallback, dtype=pl.Date)))
-
-        # Time of day going back by > 12 h inside one date segment = midnight passed.
-        records = records.with_columns(
-            ((pl.col("_tod_ns").shift(1).over("seg") - pl.col("_tod_ns")) > _HALF_DAY_NS)
-            .fill_null(False)
-            .cast(pl.Int64)
-            .cum_sum()
-            .over("seg")
-            .alias("_days")
-        )
-        # = make_ts(date, hms, ms) + days: the time of day (null when invalid) was parsed per piece.
-        records = records.with_columns(
-            (
-                pl.col("date").cast(pl.Datetime("ns"))
-                + pl.duration(nanoseconds=pl.col("_tod_ns"))
-                + pl.duration(days=pl.col("_days"))
-            ).alias("ts_local"),
-        )
-        items += L.bad_time_items(records, "time of day")
-        records = records.filter(pl.col("ts_local").is_not_null())
+        late_items: list[tuple[int, str]] = []
+        for i in pending:
+            records = (
+                pieces[i]
+                .with_columns(pl.col("date").fill_null(pl.lit(fallback, dtype=pl.Date)))
+                .with_columns(_TS)
+            )
+            late_items += L.bad_time_items(records, "time of day")
+            pieces[i] = L.to_events(records.filter(pl.col("ts_local").is_not_null()))
+        # Warnings in file order: pending pieces come first in the file.
+        items += late_items + time_items
         items = L.preamble_items(orphans, first_start) + items
         items += tail_items
 
-        events = L.to_events(records)
+        # No rechunk: joining the pieces into one buffer would copy every column once more.
+        events = pl.concat(pieces, rechunk=False) if len(pieces) > 1 else pieces[0]
+        del pieces
         host = L.most_frequent(events["node"])
         return ReadResult(
             kind=self.kind,
@@ -280,6 +303,58 @@ class IcmDumplogReader:
             events=events,
             warnings=L.cap_warnings(item.display, items),
         )
+
+
+#: = make_ts(date, hms, ms) + days: the time of day (null when invalid) was parsed per piece.
+_TS = (
+    pl.col("date").cast(pl.Datetime("ns"))
+    + pl.duration(nanoseconds=pl.col("_tod_ns"))
+    + pl.duration(days=pl.col("_days"))
+).alias("ts_local")
+
+
+class _Rollover:
+    """Midnight inside a date segment: the time of day going back by more than 12 hours from
+    one record to the next (of the same segment) adds a day, piece after piece."""
+
+    def __init__(self) -> None:
+        self.tod: int | None = None  # time of day of the last record seen (ns; None: invalid)
+        self.seg: int | None = None  # its segment
+        self.back = 0  # roll-overs counted in the file so far
+        self.base = 0  # ``back`` when the current segment began
+
+    def apply(self, records: pl.DataFrame) -> pl.DataFrame:
+        """``records`` (one piece, file order) with ``_days`` and ``ts_local``."""
+        if records.height == 0:
+            return records.with_columns(pl.lit(0, pl.Int64).alias("_days")).with_columns(_TS)
+        tod, seg = pl.col("_tod_ns"), pl.col("seg")
+        prev_tod = tod.shift(1, fill_value=pl.lit(self.tod, dtype=pl.Int64))
+        prev_seg = seg.shift(1, fill_value=pl.lit(self.seg, dtype=pl.Int64))
+        work = records.with_columns(
+            (
+                (((prev_tod - tod) > _HALF_DAY_NS) & (prev_seg == seg))
+                .fill_null(False)
+                .cast(pl.Int64)
+                .cum_sum()
+                + self.back
+            ).alias("_b"),
+            (prev_seg != seg).fill_null(True).alias("_new"),
+        )
+        work = work.with_columns(
+            (
+                pl.col("_b")
+                - pl.when(pl.col("_new"))
+                .then(pl.col("_b"))
+                .forward_fill()
+                .fill_null(pl.lit(self.base, dtype=pl.Int64))
+            ).alias("_days")
+        ).with_columns(_TS)
+        news = work.filter(pl.col("_new"))["_b"]
+        self.base = int(news[-1]) if news.len() else self.base
+        self.back = int(work["_b"][-1])
+        self.tod = work["_tod_ns"][-1]
+        self.seg = int(work["seg"][-1])
+        return work.drop("_b", "_new")
 
 
 def _first_start(parts: pl.DataFrame) -> int | None:
