@@ -80,7 +80,9 @@ def _read(module, path: Path, *, fast: bool, lean: bool, monkeypatch: pytest.Mon
     the signature-slimmed ``lean`` assembly on or off (keep_messages active either way)."""
     with monkeypatch.context() as m:
         if not fast:
-            m.setattr(module, "_FAST", _NEVER)
+            for name in ("_FAST", "_FAST_PREFIXED"):
+                if hasattr(module, name):
+                    m.setattr(module, name, _NEVER)
         m.setattr(L, "LEAN", lean)
         m.setattr(L, "CHUNK_BYTES", 16 * 1024)
         with L.keep_messages(load_catalog().keep_patterns()):
@@ -142,7 +144,14 @@ _CVP_EDGE = [
     "Mar 30 2013 19:36:46.105 -05:00: %CVP-7-X: colon zone",
     "Mar 30 2013 19:36:46.105: %CVP-7-X: no zone",
     "Mar 30 2013 19:36:46.105 -0500: no header",
-    "12: 10.1.1.1: Mar 30 2013 19:36:46.105 -0500: %CVP-7-X: prefixed",
+    "12: 192.0.2.10: Mar 30 2013 19:36:46.105 -0500: %CVP-7-X: prefixed",
+    "12345: 192.0.2.10: Mar 30 2013 19:36:47.105 -0500: %CVP_8_5_ICM-1-LOGMSG_ICM_SS_STATE: "
+    "Shutting down VRU PIM connection",
+    "7: cvp1.example.com: Mar  3 2013 19:36:48.105 -0500: %CVP-7-X:no space",
+    "8: [2001:db8::1]: Mar 30 2013 19:36:49.105 -0500: %CVP-7-X: IPv6 sender",
+    "<13>9: 192.0.2.10: Mar 30 2013 19:36:49.105 -0500: %CVP-7-X: syslog priority",
+    "10: 192.0.2.10: *Mar 30 2013 19:36:49.105 -0500: %CVP-7-X: unsynchronised clock",
+    "11: 192.0.2.10: Mar 30 2013 19:36:49.105 -0500:",
     "Mar 30 2013 25:99:99.105 -0500: %CVP-7-X: bad time",
     "Mar 30 2013 24:00:00.000 -0500: %CVP-7-X: hour 24",
     "Mar 30 2013 23:59:60.000 -0500: %CVP-7-X: leap second",
@@ -193,3 +202,23 @@ def test_fast_layout_equals_full_regex_on_edges(  # type: ignore[no-untyped-def]
     lean_r = _read(module, path, fast=True, lean=True, monkeypatch=monkeypatch)
     full_r = _read(module, path, fast=True, lean=False, monkeypatch=monkeypatch)
     _same(lean_r, full_r, digest=False)
+
+
+def test_prefixed_cvp_log_one_sender_equals_full_regex(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every record behind the same "sequence: sender: " prefix (one comparison checks the
+    sender), and the same file with a second sender in the middle (each line's own sender)."""
+    body = (REFERENCE / "CVP1" / "CVP.2013-03-30.log").read_text(encoding="utf-8").splitlines()
+    for senders in (["192.0.2.10"], ["192.0.2.10", "cvp1b.example.com"]):
+        out = []
+        for i, line in enumerate(body):
+            if line[:3] in ("Jan", "Feb", "Mar", "Apr", "Nov", "Dec"):
+                line = f"{i}: {senders[i % len(senders)]}: {line}"
+            out.append(line)
+        path = tmp_path / "CVP.2013-03-30.log"
+        path.write_text("\n".join(out) + "\n", encoding="utf-8")
+        fast = _read(cvp_log, path, fast=True, lean=True, monkeypatch=monkeypatch)
+        full = _read(cvp_log, path, fast=False, lean=True, monkeypatch=monkeypatch)
+        _same(fast, full)
+        assert sorted(fast.events["node"].unique().cast(pl.Utf8).to_list()) == sorted(senders)

@@ -23,14 +23,16 @@ from hbtriage.catalog import Catalog, load_catalog
 from hbtriage.detect import DETECTORS, clock_skew
 from hbtriage.detect import incidents as incident_mod
 from hbtriage.detect.config_checks import check_config
+from hbtriage.detect.sample_gaps import sample_times
 from hbtriage.detect.signatures import keep_pattern, tag
 from hbtriage.diagnose import diagnose
 from hbtriage.errors import UsageError
 from hbtriage.findings import Findings, InputInfo, Signal
 from hbtriage.sources import Outcome, read_one
 from hbtriage.sources import _lines as L
+from hbtriage.sources.base import InputFile
 from hbtriage.sources.bundle import collect
-from hbtriage.timeline import Timeline, build, parse_aliases, parse_tz_options
+from hbtriage.timeline import Timeline, build, compact, parse_aliases, parse_tz_options
 
 #: progress(stage, done, total, detail); for stage "read", done/total are bytes and detail
 #: says how many files are done and which one finished last.
@@ -85,10 +87,10 @@ def run(
         order = sorted(range(total), key=lambda i: -files[i].size)
         by_index: dict[int, Outcome] = {}
         with (
-            L.keep_messages(_keep_pattern(catalog)),
+            L.keep_messages(catalog.keep_patterns() if catalog.signatures else None),
             ThreadPoolExecutor(max_workers=max(1, workers)) as pool,
         ):
-            futures = {pool.submit(read_one, files[i]): i for i in order}
+            futures = {pool.submit(_read, files[i]): i for i in order}
             for n, fut in enumerate(as_completed(futures), 1):
                 i = futures[fut]
                 by_index[i] = fut.result()
@@ -156,6 +158,15 @@ def run(
     return Analysis(findings, timeline)
 
 
+def _read(item: InputFile) -> Outcome:
+    """Read one file and shrink its frames to what the timeline keeps, in the worker thread, so
+    the files already read hold as little as possible while the others are being read."""
+    outcome = read_one(item)
+    if outcome.result is not None:
+        compact(outcome.result)
+    return outcome
+
+
 def _keep_pattern(catalog: Catalog) -> str | None:
     """Messages that cannot match a signature of ``catalog`` need no text (memory)."""
     return keep_pattern(catalog) if catalog.signatures else None
@@ -175,9 +186,7 @@ def _pads(timeline: Timeline) -> dict[str, timedelta]:
     if ct.is_empty():
         return pads
     iv = (
-        ct.select("host", "ts")
-        .unique()
-        .sort(["host", "ts"])
+        sample_times(ct)
         .group_by("host")
         .agg((pl.col("ts").diff().dt.total_nanoseconds().median() / 1e9).alias("iv"))
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter as Tally
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -144,6 +145,37 @@ class _HostNames:
         return self.display.get(self.key(name))
 
 
+#: Reader columns the timeline keeps nothing of.
+_UNUSED_EVENT_COLUMNS = ("node",)
+
+
+def compact(res: ReadResult) -> None:
+    """Shrink a reader's frames to what :func:`build` needs, in place, as soon as the file is
+    read (other files are still being read then, so this is what the reading stage holds):
+    counter names become categorical (4 bytes a row instead of a 16-byte view plus text),
+    mostly-null message text holds no memory for its null rows (see :func:`_sparse_text`),
+    and columns the timeline does not keep are dropped. The values are unchanged."""
+    if res.events is not None:
+        ev = res.events
+        res.events = pl.DataFrame(
+            [
+                _sparse_text(ev[c]) if c == "message" else ev[c]
+                for c in ev.columns
+                if c not in _UNUSED_EVENT_COLUMNS
+            ]
+        )
+        del ev
+    if res.counters is not None:
+        ct = res.counters
+        res.counters = pl.DataFrame(
+            [
+                ct[c].cast(CAT) if c in ("host", "object", "instance", "counter") else ct[c]
+                for c in ct.columns
+            ]
+        )
+        del ct
+
+
 def build(
     items: list[tuple[InputFile, ReadResult]],
     *,
@@ -261,6 +293,13 @@ def build(
     restarts: list[dict[str, object]] = []
     inputs: list[InputInfo] = []
     needs_zone_warning: set[str] = set()
+    # Files per (host, stream): only a stream of several files can hold rotated copies, and only
+    # then is the identity of each message (``_digest``) kept for _merge_rotated.
+    files_per = Tally(
+        (assigned[idx][0], res.stream or res.kind)
+        for idx, (_item, res) in enumerate(items)
+        if res.events is not None and res.events.height
+    )
     for idx, (item, res) in enumerate(items):
         host, reason = assigned[idx]
         info = InputInfo(
@@ -276,27 +315,13 @@ def build(
             stream_kinds[(host, res.stream or res.kind)] = res.kind
         if res.events is not None and res.events.height:
             zlabel, zsource, iana, fixed = host_zone[host]
-            stated = res.events["offset_min"].null_count() < res.events.height
-            ev = _to_utc(res.events, iana, fixed)
-            res.events = None  # the timeline owns the rows now (see above)
-            ev = ev.select(
-                pl.lit(host, CAT).alias("host"),
-                pl.lit(res.stream or res.kind, CAT).alias("stream"),
-                pl.col("ts"),
-                pl.col("line"),
-                pl.col("severity").cast(CAT),
-                pl.col("component").cast(CAT),
-                pl.col("message"),
-                pl.lit(None, CAT).alias("signature"),
-                pl.lit(item.display, CAT).alias("source"),
-                # Identity of the full message (readers may have dropped the text, see
-                # sources._lines.slim): how rotated copies are recognised.
-                (pl.col("digest") if "digest" in ev.columns else pl.col("message").hash()).alias(
-                    "_digest"
-                ),
+            src, res.events = res.events, None  # the timeline owns the rows now (see above)
+            stated = src["offset_min"].null_count() < src.height
+            stream = res.stream or res.kind
+            ev = _event_part(
+                src, host, stream, item.display, iana, fixed, digest=files_per[(host, stream)] > 1
             )
-            if ev["ts"].null_count():  # a filter copies every column: only when needed
-                ev = ev.filter(pl.col("ts").is_not_null())
+            del src
             info.zone = zlabel if not stated or zsource == "--tz" else "offsets in each line"
             info.zone_source = zsource if not stated else "the file's own UTC offsets"
             if not stated and zsource.startswith("assumed"):
@@ -305,6 +330,7 @@ def build(
             if ev.height:
                 info.first, info.last = ev["ts"].min(), ev["ts"].max()  # type: ignore[assignment]
             ev_parts.append(ev)
+            del ev  # _combine frees each part as it goes: no other reference
         if res.counters is not None and res.counters.height:
             if res.counters["host"].n_unique() > 1:
                 rows = res.counters.with_columns(
@@ -330,14 +356,7 @@ def build(
                     own = f"UTC{_fmt_off(res.offset_min)}"
                     zlabel = f"{res.zone} ({own})" if res.zone else own
                     zsource = "perfmon header"
-                per_host.append(
-                    _to_utc(part, iana, fixed).select(
-                        pl.lit(hname, CAT).alias("host"),
-                        *(pl.col(c).cast(CAT) for c in ("object", "instance", "counter")),
-                        "ts",
-                        "value",
-                    )
-                )
+                per_host.append(_counter_part(part, hname, iana, fixed))
                 del part
                 info.zone, info.zone_source = zlabel, zsource
                 if zsource.startswith("assumed"):
@@ -346,6 +365,7 @@ def build(
             info.records = ct.height
             info.first, info.last = ct["ts"].min(), ct["ts"].max()  # type: ignore[assignment]
             ct_parts.append(ct)
+            del ct, per_host
         if res.config:
             config.setdefault(host, []).extend(res.config)
             info.records = len(res.config)
@@ -368,6 +388,101 @@ def build(
     hosts = _host_infos(all_hosts, host_zone, inputs, events, counters)
     tl = Timeline(events, counters, streams, config, restarts)
     return tl, inputs, hosts, warnings
+
+
+def _one_chunk(s: pl.Series) -> pl.Series:
+    """``s`` in one contiguous chunk (a copy only when it is in several)."""
+    return s.rechunk() if s.n_chunks() > 1 else s
+
+
+def _frame(columns: list[pl.Series]) -> pl.DataFrame:
+    """A frame of ``columns`` whose chunks line up: as they are when they already do, else each
+    in one chunk.
+
+    Columns whose chunks do not line up make every expression on the frame (``select``,
+    ``with_columns``, ``filter`` by expression, sorts, joins) copy *all* its columns into one
+    chunk first. So the timeline's frames keep one chunk per column, narrow frames are built
+    from reader columns before any expression runs on them, and frames whose chunks differ
+    (a file's part before :func:`_concat_columns`) are only taken apart column by column."""
+    if len({tuple(c._s.chunk_lengths()) for c in columns}) > 1:
+        columns = [_one_chunk(c) for c in columns]
+    return pl.DataFrame(columns)
+
+
+def _sparse_text(s: pl.Series) -> pl.Series:
+    """Text column ``s`` in one chunk; when most rows are null (messages that cannot match a
+    signature are dropped by the readers) it is rebuilt from an all-null column and the few
+    values, so the null rows hold no memory (a text column otherwise costs 16 bytes a row even
+    for nulls)."""
+    n = s.len()
+    kept = n - s.null_count()
+    if kept > n // 8:
+        return _one_chunk(s)
+    out = pl.repeat(None, n, dtype=pl.Utf8, eager=True).alias(s.name)
+    if kept:
+        at = s.is_not_null().arg_true()
+        out.scatter(at, pl.Series(s.name, s.gather(at).to_list(), dtype=pl.Utf8))
+    return out
+
+
+def _event_part(
+    src: pl.DataFrame,
+    host: str,
+    stream: str,
+    source: str,
+    iana: str | None,
+    fixed: int | None,
+    *,
+    digest: bool,
+) -> pl.DataFrame:
+    """One reader's events on UTC in the timeline's columns, rows without a time dropped.
+    ``digest``: keep ``_digest``, the identity of each full message (readers may have dropped
+    the text, see sources._lines.slim), for recognising rotated copies.
+
+    The columns keep the reader's chunks (no copy here; :func:`_concat_columns` makes one chunk
+    of each later), so use the part column by column until then (see :func:`_frame`)."""
+    ts = _to_utc(_frame([src["ts_local"], src["offset_min"]]), iana, fixed)["ts"]
+    cols = [
+        ts,
+        src["line"],
+        src["severity"].cast(CAT),
+        src["component"].cast(CAT),
+        src["message"],
+    ]
+    if digest:
+        cols.append(
+            (src["digest"] if "digest" in src.columns else src["message"].hash()).alias("_digest")
+        )
+    if ts.null_count():
+        keep = ts.is_not_null()
+        cols = [c.filter(keep) for c in cols]
+    cols[4] = _sparse_text(cols[4])
+    n = cols[0].len()
+    return pl.DataFrame(
+        [
+            pl.repeat(host, n, dtype=CAT, eager=True).alias("host"),
+            pl.repeat(stream, n, dtype=CAT, eager=True).alias("stream"),
+            *cols[:5],
+            pl.repeat(None, n, dtype=CAT, eager=True).alias("signature"),
+            pl.repeat(source, n, dtype=CAT, eager=True).alias("source"),
+            *cols[5:],
+        ]
+    )
+
+
+def _counter_part(
+    src: pl.DataFrame, host: str, iana: str | None, fixed: int | None
+) -> pl.DataFrame:
+    """One host's counters of one reader on UTC, in the timeline's columns (one chunk each)."""
+    names = [src[c].cast(CAT) for c in ("object", "instance", "counter")]
+    when = [src["ts_local"]] + ([src["offset_min"]] if "offset_min" in src.columns else [])
+    if iana:  # the DST fold is resolved per series
+        when += [src["host"].cast(CAT), *names]
+    ts = _to_utc(_frame(when), iana, fixed)["ts"]
+    del when
+    return _frame([*names, ts, src["value"]]).select(
+        pl.lit(host, CAT).alias("host"), "object", "instance", "counter", "ts", "value"
+    )
 
 
 def _fmt_off(minutes: int) -> str:
@@ -458,12 +573,16 @@ def _combine(parts: list[pl.DataFrame]) -> pl.DataFrame:
         if part.is_empty():
             continue
         host, stream, source = (str(part[c][0]) for c in ("host", "stream", "source"))
-        ordered = part.select(
-            (pl.col("ts").diff().dt.total_nanoseconds().fill_null(0) >= 0).all()
-            & (pl.col("line").diff().fill_null(1) > 0).all()
-        ).item()
+        # Column by column: the part's columns may be chunked differently (see _frame).
+        ts, line = part["ts"], part["line"]
+        ordered = bool(
+            (ts.diff().dt.total_nanoseconds().fill_null(0) >= 0).all()
+            and (line.diff().fill_null(1) > 0).all()
+        )
+        del ts, line
         if not ordered:
-            part = part.sort(["ts", "line"])
+            part = _concat_columns([part]).sort(["ts", "line"])
+            part = part.with_columns(_sparse_text(part["message"]))
         keyed.setdefault((host, stream), []).append((part["ts"][0], part["ts"][-1], source, part))
         del part
     if not keyed:
@@ -474,14 +593,35 @@ def _combine(parts: list[pl.DataFrame]) -> pl.DataFrame:
         disjoint = all(a[1] < b[0] for a, b in zip(files, files[1:], strict=False))  # type: ignore[operator]
         if disjoint:  # no copies possible, and one file after the other is time order
             out.extend(f[3].drop("_digest", strict=False) for f in files)
+            del files
         else:
             frames = [f[3] for f in files]
             del files
+            merged = _merge_rotated(_concat_columns(frames))
             out.append(
-                _merge_rotated(pl.concat(frames, rechunk=False)).drop("_digest", strict=False)
+                merged.with_columns(_sparse_text(merged["message"])).drop("_digest", strict=False)
             )
+            del merged
             del frames
-    return pl.concat(out, rechunk=False)
+    return _concat_columns(out)
+
+
+def _concat_columns(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    """``pl.concat(frames)`` with every column in one chunk (see :func:`_frame`; message text
+    by :func:`_sparse_text`), built one column at a time and taking that column out of
+    ``frames`` (consumed) as it goes, so the copy never holds more than one column twice."""
+    names = frames[0].columns
+    cols: list[pl.Series] = []
+    for name in names:
+        pieces = [f.get_column(name) for f in frames]
+        for i, f in enumerate(frames):
+            frames[i] = f.drop(name)
+        col = pl.concat(pieces, rechunk=False) if len(pieces) > 1 else pieces[0]
+        del pieces
+        cols.append(_sparse_text(col) if name == "message" else _one_chunk(col))
+        del col
+    frames.clear()
+    return pl.DataFrame(cols)
 
 
 def _merge_rotated(events: pl.DataFrame) -> pl.DataFrame:
@@ -524,6 +664,51 @@ def _merge_rotated(events: pl.DataFrame) -> pl.DataFrame:
     return events.sort(["host", "stream", "ts", "source", "line"])
 
 
+def _series_in_place(
+    held: list[pl.DataFrame], keys: list[str], semantics: Callable[[str, str], str | None]
+) -> pl.DataFrame | None:
+    """:func:`_difference_cumulative` without a sort, for counters as perfmon files give them:
+    every series one stretch of rows in strictly increasing time (so no sample repeats). The
+    stretches are put in name order one column at a time, from zero-copy slices; None when the
+    counters (``held[0]``; taken out of ``held`` once used) are not laid out so."""
+    counters = held[0]
+    spans = runs(counters, keys)
+    if spans is None:
+        return None
+    ts = counters.get_column("ts")
+    for offset, length in spans:
+        part = ts.slice(offset, length)
+        if part.null_count():
+            return None
+        step = part.diff().dt.total_nanoseconds().min() if length > 1 else 1
+        if not isinstance(step, int) or step <= 0:
+            return None
+    starts = counters.select(keys)[[offset for offset, _ in spans]].with_row_index("_run")
+    order = starts.sort(keys, maintain_order=True)
+    spans = [spans[i] for i in order["_run"].to_list()]
+    cumulative = [
+        semantics(str(o), str(c)) == "cumulative"
+        for o, c in order.select("object", "counter").iter_rows()
+    ]
+    cols: list[pl.Series] = []
+    held.clear()  # each column is released once it has been put in order
+    for name in counters.columns:
+        col = counters.get_column(name)
+        counters = counters.drop(name)
+        pieces = [col.slice(offset, length) for offset, length in spans]
+        if name == "value":
+            for i, cum in enumerate(cumulative):
+                if cum:
+                    diff = pieces[i].diff()
+                    pieces[i] = pl.select(
+                        pl.when(diff >= 0).then(diff).otherwise(None).alias(name)
+                    ).to_series()
+        del col
+        cols.append(pl.concat(pieces, rechunk=True))
+        del pieces
+    return pl.DataFrame(cols)
+
+
 def _difference_cumulative(parts: list[pl.DataFrame]) -> pl.DataFrame:
     """The counters of every file (``parts``, consumed) in (series, time) order, one sample per
     series and time (the first file's); raw counts since boot -> increase per sample, and a
@@ -534,11 +719,17 @@ def _difference_cumulative(parts: list[pl.DataFrame]) -> pl.DataFrame:
         return counters
     from hbtriage.counter_names import semantics
 
+    keys = ["host", "object", "instance", "counter"]
+    held = [counters]
+    del counters
+    fast = _series_in_place(held, keys, semantics)
+    if fast is not None:
+        return fast
+    counters = held.pop()
     # Dedup and sort on one small integer series id rather than four name columns: the same
     # result (series in name order, then time), several times faster on millions of samples.
     # The id is the rank of the series among the distinct (sorted) names, found by one join
     # on the categorical codes.
-    keys = ["host", "object", "instance", "counter"]
     series = counters.select(keys).unique().sort(keys).with_row_index("_sid")
     cumulative = [
         semantics(str(o), str(c)) == "cumulative"
@@ -564,6 +755,37 @@ def _difference_cumulative(parts: list[pl.DataFrame]) -> pl.DataFrame:
     ).drop("_sid")
 
 
+#: Above this many stretches :func:`runs` gives up (a loop per stretch would be slow).
+MAX_RUNS = 20_000
+
+
+def runs(frame: pl.DataFrame, keys: list[str]) -> list[tuple[int, int]] | None:
+    """``(offset, length)`` of each stretch of rows with equal ``keys``, in row order, when
+    every combination of ``keys`` is one stretch; else (or beyond :data:`MAX_RUNS` stretches)
+    None. The timeline keeps each host's stream and each counter series together, so work per
+    stream or series can run on zero-copy slices instead of a group_by or window, which gathers
+    every group's rows into new memory first."""
+    n = frame.height
+    if n == 0:
+        return []
+    bounds = {0, n}
+    for k in keys:
+        col = frame.get_column(k)
+        if col.dtype == pl.Categorical:
+            col = col.to_physical()
+        lengths = col.rle().struct.field("len")
+        if lengths.len() > MAX_RUNS:
+            return None
+        bounds.update(lengths.cum_sum().to_list())
+    edges = sorted(bounds)
+    if len(edges) - 1 > MAX_RUNS:
+        return None
+    starts = edges[:-1]
+    if frame.select(keys)[starts].n_unique() != len(starts):
+        return None
+    return [(a, b - a) for a, b in zip(starts, edges[1:], strict=False)]
+
+
 def _streams(events: pl.DataFrame, kinds: dict[tuple[str, str], str]) -> pl.DataFrame:
     """Per (host, stream): kind of reader, first and last time, lines, median spacing."""
     if events.is_empty():
@@ -578,17 +800,35 @@ def _streams(events: pl.DataFrame, kinds: dict[tuple[str, str], str]) -> pl.Data
                 "cadence_s": pl.Float64,
             }
         )
-    # Only the three columns needed: a group_by on the whole frame gathers every column.
-    st = (
-        events.select("host", "stream", "ts")
-        .group_by(["host", "stream"], maintain_order=True)
-        .agg(
-            pl.col("ts").min().alias("first"),
-            pl.col("ts").max().alias("last"),
-            pl.len().cast(pl.Int64).alias("lines"),
-            (pl.col("ts").diff().dt.total_nanoseconds().median() / 1e9).alias("cadence_s"),
+    cadence = (pl.col("ts").diff().dt.total_nanoseconds().median() / 1e9).alias("cadence_s")
+    spans = runs(events, ["host", "stream"])
+    if spans is not None:
+        # The timeline's own order: one stretch of rows per stream, summarised slice by slice
+        # (a group_by gathers every group's rows into new memory first).
+        st = pl.concat(
+            [
+                events.slice(offset, length).select(
+                    pl.col("host").first(),
+                    pl.col("stream").first(),
+                    pl.col("ts").min().alias("first"),
+                    pl.col("ts").max().alias("last"),
+                    pl.len().cast(pl.Int64).alias("lines"),
+                    cadence,
+                )
+                for offset, length in spans
+            ]
         )
-    )
+    else:
+        st = (
+            events.select("host", "stream", "ts")
+            .group_by(["host", "stream"], maintain_order=True)
+            .agg(
+                pl.col("ts").min().alias("first"),
+                pl.col("ts").max().alias("last"),
+                pl.len().cast(pl.Int64).alias("lines"),
+                cadence,
+            )
+        )
     return st.with_columns(
         pl.struct("host", "stream")
         .map_elements(lambda s: kinds.get((s["host"], s["stream"]), "log"), return_dtype=pl.Utf8)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
 
 from hbtriage.catalog import Catalog
 from hbtriage.findings import Signal
-from hbtriage.timeline import Timeline
+from hbtriage.timeline import Timeline, runs
 
 
 def counter_anomalies(timeline: Timeline, catalog: Catalog) -> list[Signal]:
@@ -27,66 +29,43 @@ def counter_anomalies(timeline: Timeline, catalog: Catalog) -> list[Signal]:
         schema_overrides={"floor": pl.Float64},
     )
     keys = ["host", "object", "instance", "counter"]
-    # The names may be categorical (the timeline's) or text (frames built by hand).
-    rules = rules.with_columns(pl.col(c).cast(ct.schema[c]) for c in ("object", "counter"))
-    d = ct.join(rules, on=["object", "counter"], how="inner").filter(
-        pl.col("value").is_not_null() & pl.col("value").is_finite()
+    # Only the samples of counters with a rule, and only the columns needed: the counters of a
+    # large bundle run to millions of rows.
+    wanted = pl.any_horizontal(
+        (pl.col("object") == o) & (pl.col("counter") == c)
+        for o, c in rules.select("object", "counter").unique().iter_rows()
     )
+    d = ct.filter(
+        wanted.fill_null(False) & pl.col("value").is_not_null() & pl.col("value").is_finite()
+    ).select(*keys, "ts", "value")
     if d.is_empty():
         return []
-    # Windows over one integer series id (the rank of the series' names) instead of the four
-    # name columns; sorting by it is sorting by the names.
-    series = d.select(keys).unique().sort(keys).with_row_index("_sid")
-    d = d.join(series, on=keys, how="left", maintain_order="left", nulls_equal=True)
-    sid = "_sid"
-    d = d.with_columns(pl.col("value").median().over(sid).alias("baseline"))
-    d = d.with_columns(
-        ((pl.col("value") - pl.col("baseline")).abs().median().over(sid) * 1.4826).alias("spread"),
-        pl.len().over(sid).alias("n"),
-    ).filter(pl.col("n") >= 5)
-    need = pl.max_horizontal(pl.col("min_change"), pl.col("factor") * pl.col("spread"))
-    up = (
-        (pl.col("direction") == "up")
-        & (pl.col("value") - pl.col("baseline") >= need)
-        & (pl.col("value") >= pl.col("min_ratio") * pl.col("baseline"))
-        & (pl.col("floor").is_null() | (pl.col("value") >= pl.col("floor")))
-    )
-    down = (
-        (pl.col("direction") == "down")
-        & (pl.col("baseline") - pl.col("value") >= need)
-        & (pl.col("value") * pl.col("min_ratio") <= pl.col("baseline"))
-        & (pl.col("floor").is_null() | (pl.col("value") <= pl.col("floor")))
-    )
-    d = d.sort([sid, "ts"]).with_columns((up | down).alias("hit"))
-    # Runs of consecutive anomalous samples become one signal each (d is in series order, so
-    # a run is a stretch of rows; "run" counts changes of hit within the series).
-    d = d.with_columns(
-        (pl.col("hit") != pl.col("hit").shift(1).over(sid))
-        .fill_null(True)
-        .cum_sum()
-        .over(sid)
-        .alias("run")
-    )
-    runs = (
-        d.filter(pl.col("hit"))
-        .group_by([sid, "run"], maintain_order=True)
-        .agg(
-            *(pl.col(k).first() for k in keys),
-            pl.col("ts").min().alias("start"),
-            pl.col("ts").max().alias("end"),
-            pl.col("baseline").first(),
-            pl.col("direction").first(),
-            pl.col("rule_title").first(),
-            pl.when(pl.col("direction").first() == "up")
-            .then(pl.col("value").max())
-            .otherwise(pl.col("value").min())
-            .alias("peak"),
-            pl.col("ts").sort_by("value", descending=True).first().alias("peak_at"),
-            pl.len().alias("samples"),
-        )
-    )
+    # One series after the other, in name order, each in time order: the timeline keeps its
+    # counters so (see timeline._difference_cumulative); other frames are sorted here.
+    spans = runs(d, keys)
+    if spans is None or not _in_name_order(d, keys, spans):
+        d = d.sort([*keys, "ts"])
+        spans = runs(d, keys)
+        assert spans is not None
+    per_pair: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for rule in rules.iter_rows(named=True):
+        per_pair.setdefault((rule["object"], rule["counter"]), []).append(rule)
+    found: list[pl.DataFrame] = []
+    for offset, length in spans:
+        if length < 5:
+            continue
+        seg = d.slice(offset, length)
+        if not seg["ts"].is_sorted():
+            seg = seg.sort("ts")
+        for rule in per_pair.get((str(seg["object"][0]), str(seg["counter"][0])), []):
+            hits = _runs_of_hits(seg, rule, rules.schema)
+            if hits is not None:
+                found.append(hits)
+    if not found:
+        return []
+    runs_found = pl.concat(found)
     out = []
-    for row in runs.iter_rows(named=True):
+    for row in runs_found.iter_rows(named=True):
         inst = f"({row['instance']})" if row["instance"] else ""
         path = f"{row['object']}{inst}\\{row['counter']}"
         arrow = "→"
@@ -113,6 +92,61 @@ def counter_anomalies(timeline: Timeline, catalog: Catalog) -> list[Signal]:
             )
         )
     return out
+
+
+def _in_name_order(d: pl.DataFrame, keys: list[str], spans: list[tuple[int, int]]) -> bool:
+    """Whether the stretches of ``d`` (one per series) come in the order of their names."""
+    starts = d.select(keys)[[offset for offset, _ in spans]]
+    return starts.equals(starts.sort(keys, maintain_order=True))
+
+
+def _runs_of_hits(
+    seg: pl.DataFrame, rule: dict[str, Any], schema: pl.Schema
+) -> pl.DataFrame | None:
+    """Runs of consecutive anomalous samples of one series ``seg`` (in time order) under
+    ``rule``: baseline = the series' median, spread = its MAD (robust deviation)."""
+    param = {c: pl.lit(rule[c], schema[c]) for c in ("min_change", "factor", "floor", "min_ratio")}
+    value, baseline = pl.col("value"), pl.col("baseline")
+    d = seg.with_columns(value.median().alias("baseline"))
+    d = d.with_columns(((value - baseline).abs().median() * 1.4826).alias("spread"))
+    need = pl.max_horizontal(param["min_change"], param["factor"] * pl.col("spread"))
+    if rule["direction"] == "up":
+        hit = (
+            (value - baseline >= need)
+            & (value >= param["min_ratio"] * baseline)
+            & (param["floor"].is_null() | (value >= param["floor"]))
+        )
+    elif rule["direction"] == "down":
+        hit = (
+            (baseline - value >= need)
+            & (value * param["min_ratio"] <= baseline)
+            & (param["floor"].is_null() | (value <= param["floor"]))
+        )
+    else:
+        return None
+    d = d.with_columns(hit.alias("hit"))
+    if not d["hit"].any():
+        return None
+    # A run counts changes of hit along the series.
+    d = d.with_columns(
+        (pl.col("hit") != pl.col("hit").shift(1)).fill_null(True).cum_sum().alias("run")
+    )
+    return (
+        d.filter(pl.col("hit"))
+        .group_by("run", maintain_order=True)
+        .agg(
+            *(pl.col(k).first() for k in ("host", "object", "instance", "counter")),
+            pl.col("ts").min().alias("start"),
+            pl.col("ts").max().alias("end"),
+            pl.col("baseline").first(),
+            pl.lit(rule["direction"], pl.Utf8).alias("direction"),
+            pl.lit(rule["rule_title"], pl.Utf8).alias("rule_title"),
+            (value.max() if rule["direction"] == "up" else value.min()).alias("peak"),
+            pl.col("ts").sort_by("value", descending=True).first().alias("peak_at"),
+            pl.len().alias("samples"),
+        )
+        .drop("run")
+    )
 
 
 def _num(x: float) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
 
 from hbtriage.catalog import Catalog
 from hbtriage.findings import Signal
-from hbtriage.timeline import Timeline
+from hbtriage.timeline import Timeline, runs
 
 MIN_GAP_S = 2.0  # never call less than this a gap
 CADENCE_FACTOR = 6.0  # a gap is this many times the stream's usual (90th percentile) spacing
@@ -17,25 +19,10 @@ def log_gaps(timeline: Timeline, catalog: Catalog) -> list[Signal]:
     ev = timeline.events
     if ev.is_empty():
         return []
-    d = ev.select("host", "stream", "ts").with_columns(
-        (pl.col("ts").diff().over(["host", "stream"]).dt.total_nanoseconds() / 1e9).alias("dt"),
-        pl.col("ts").shift(1).over(["host", "stream"]).alias("prev"),
-    )
-    stats = d.group_by(["host", "stream"]).agg(
-        pl.col("dt").quantile(0.9).alias("p90"),
-        pl.col("dt").median().alias("median"),
-        pl.len().alias("n"),
-    )
-    # Every threshold is at least MIN_GAP_S: only those few rows need the per-stream figures.
-    d = (
-        d.filter(pl.col("dt") >= MIN_GAP_S)
-        .join(stats, on=["host", "stream"], maintain_order="left")
-        .filter(pl.col("n") >= MIN_LINES)
-    )
-    threshold = pl.max_horizontal(pl.lit(MIN_GAP_S), pl.col("p90") * CADENCE_FACTOR)
-    gaps = d.filter(pl.col("dt") >= threshold).with_columns(threshold.alias("threshold"))
+    spans = runs(ev, ["host", "stream"])
+    gaps = _gaps_grouped(ev) if spans is None else _gaps_by_stream(ev, spans)
     out = []
-    for row in gaps.iter_rows(named=True):
+    for row in gaps:
         out.append(
             Signal(
                 kind="log_gap",
@@ -55,3 +42,68 @@ def log_gaps(timeline: Timeline, catalog: Catalog) -> list[Signal]:
             )
         )
     return out
+
+
+def _gaps_by_stream(ev: pl.DataFrame, spans: list[tuple[int, int]]) -> list[dict[str, Any]]:
+    """The gaps of each stream, one zero-copy slice at a time (the timeline's order)."""
+    found: list[dict[str, Any]] = []
+    for offset, length in spans:
+        if length < MIN_LINES:
+            continue
+        ts = ev["ts"].slice(offset, length)
+        dt = ts.diff().dt.total_nanoseconds() / 1e9
+        stats = pl.select(
+            pl.lit(dt.quantile(0.9), pl.Float64).alias("p90"),
+            pl.lit(dt.median(), pl.Float64).alias("median"),
+        )
+        threshold = stats.select(
+            pl.max_horizontal(pl.lit(MIN_GAP_S), pl.col("p90") * CADENCE_FACTOR)
+        ).item()
+        at = (dt >= threshold).arg_true()
+        if at.is_empty():
+            continue
+        host, stream = ev["host"][offset], ev["stream"][offset]
+        median = stats["median"][0]
+        for t, prev, d in zip(
+            ts.gather(at).to_list(),
+            ts.gather(at - 1).to_list(),
+            dt.gather(at).to_list(),
+            strict=True,
+        ):
+            found.append(
+                {
+                    "host": host,
+                    "stream": stream,
+                    "ts": t,
+                    "prev": prev,
+                    "dt": d,
+                    "median": median,
+                    "threshold": threshold,
+                }
+            )
+    return found
+
+
+def _gaps_grouped(ev: pl.DataFrame) -> list[dict[str, Any]]:
+    """The same for frames whose streams are interleaved (built by hand)."""
+    d = ev.select("host", "stream", "ts").with_columns(
+        (pl.col("ts").diff().over(["host", "stream"]).dt.total_nanoseconds() / 1e9).alias("dt"),
+        pl.col("ts").shift(1).over(["host", "stream"]).alias("prev"),
+    )
+    stats = d.group_by(["host", "stream"]).agg(
+        pl.col("dt").quantile(0.9).alias("p90"),
+        pl.col("dt").median().alias("median"),
+        pl.len().alias("n"),
+    )
+    # Every threshold is at least MIN_GAP_S: only those few rows need the per-stream figures.
+    d = (
+        d.filter(pl.col("dt") >= MIN_GAP_S)
+        .join(stats, on=["host", "stream"], maintain_order="left")
+        .filter(pl.col("n") >= MIN_LINES)
+    )
+    threshold = pl.max_horizontal(pl.lit(MIN_GAP_S), pl.col("p90") * CADENCE_FACTOR)
+    return list(
+        d.filter(pl.col("dt") >= threshold)
+        .with_columns(threshold.alias("threshold"))
+        .iter_rows(named=True)
+    )

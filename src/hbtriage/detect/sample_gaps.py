@@ -6,21 +6,16 @@ import polars as pl
 
 from hbtriage.catalog import Catalog
 from hbtriage.findings import Signal
-from hbtriage.timeline import Timeline
+from hbtriage.timeline import Timeline, runs
 
 
 def sample_gaps(timeline: Timeline, catalog: Catalog) -> list[Signal]:
     ct = timeline.counters
     if ct.is_empty():
         return []
-    ts = (
-        ct.select("host", "ts")
-        .unique()
-        .sort(["host", "ts"])
-        .with_columns(
-            (pl.col("ts").diff().over("host").dt.total_nanoseconds() / 1e9).alias("dt"),
-            pl.col("ts").shift(1).over("host").alias("prev"),
-        )
+    ts = sample_times(ct).with_columns(
+        (pl.col("ts").diff().over("host").dt.total_nanoseconds() / 1e9).alias("dt"),
+        pl.col("ts").shift(1).over("host").alias("prev"),
     )
     stats = ts.group_by("host").agg(pl.col("dt").median().alias("interval"), pl.len().alias("n"))
     ts = ts.join(stats, on="host").filter(pl.col("n") >= 10)
@@ -43,3 +38,22 @@ def sample_gaps(timeline: Timeline, catalog: Catalog) -> list[Signal]:
             )
         )
     return out
+
+
+def sample_times(counters: pl.DataFrame) -> pl.DataFrame:
+    """Each host's distinct sample times in (host, time) order, as
+    ``counters.select("host", "ts").unique().sort(["host", "ts"])`` gives them, but one host at
+    a time: a unique over two columns of millions of rows hashes every row into new memory."""
+    hosts, ts = counters["host"], counters["ts"]
+    spans = runs(counters, ["host"])
+    if spans is None:
+        parts = [
+            (h, ts.filter(hosts.is_null() if h is None else hosts == h)) for h in hosts.unique()
+        ]
+    else:
+        parts = [(hosts[offset], ts.slice(offset, length)) for offset, length in spans]
+    frames = [
+        part.unique().sort().to_frame().select(pl.lit(h, hosts.dtype).alias("host"), "ts")
+        for h, part in parts
+    ]
+    return pl.concat(frames).sort("host", maintain_order=True)

@@ -43,6 +43,7 @@ from hbtriage.report.i18n import (
     signal_kind,
     t,
 )
+from hbtriage.timeline import runs
 
 #: Points per series in the whole-capture chart.
 MAX_POINTS = 2000
@@ -298,16 +299,7 @@ def _charts(findings: Findings, timeline: Any | None, lang: str) -> list[dict[st
         return []
     key = _key_series(counters) if counters is not None else None
     hosts = _host_order(findings, events, key)
-    ev = (
-        events.select(
-            "host",
-            pl.col("ts").dt.epoch("ms").alias("ms"),
-            "signature",
-            "message",
-        )
-        if events is not None
-        else None
-    )
+    ev = _LogEvents(events) if events is not None else None
     charts: list[dict[str, Any]] = []
 
     overview = _overview(findings, ev, key, hosts, lang)
@@ -320,65 +312,105 @@ def _charts(findings: Findings, timeline: Any | None, lang: str) -> list[dict[st
     return charts
 
 
+class _LogEvents:
+    """The log events the charts draw, without copying the timeline's millions of rows:
+    ``lines`` (host, ms) is lazy and only ever aggregated, by the streaming engine (morsel by
+    morsel); ``marks`` holds the few rows with a signature (host, ms, signature, message)."""
+
+    def __init__(self, events: pl.DataFrame) -> None:
+        ms = pl.col("ts").dt.epoch("ms").alias("ms")
+        self.lines = events.lazy().select("host", ms)
+        self.marks = events.filter(pl.col("signature").is_not_null()).select(
+            "host", ms, "signature", "message"
+        )
+
+
 def _host_order(
     findings: Findings, events: pl.DataFrame | None, counters: pl.DataFrame | None
 ) -> dict[str, str]:
     names = [h.name for h in findings.hosts]
     for frame in (events, counters):
         if frame is not None:
-            names += frame.get_column("host").cast(pl.Utf8).drop_nulls().unique().sort().to_list()
+            names += frame.get_column("host").unique().cast(pl.Utf8).drop_nulls().sort().to_list()
     ordered = list(dict.fromkeys(names))
     return {h: _HOST_COLORS[i % len(_HOST_COLORS)] for i, h in enumerate(ordered)}
 
 
 def _key_series(counters: pl.DataFrame) -> pl.DataFrame | None:
-    """The key counters only: row (i18n key), host, label, ms (epoch ms), value."""
+    """The key counters only: row (i18n key), host, label, ms (epoch ms), value.
+
+    row, host and label are categorical: the frame has a row per sample. Which series a chart
+    row shows (and its label) is decided on the table of distinct series, then joined to the
+    samples."""
     wanted_counters = sorted({c for row in KEY_ROWS for c in row.counters})
     wanted_objects = sorted({o for row in KEY_ROWS for o in row.objects})
-    # One pass over a possibly huge frame; everything after works on the small result.
+    keys = ["host", "object", "instance", "counter"]
+    # One pass over a possibly huge frame (comparing the names as they are stored: a cast to
+    # text first would make a string per row); everything after works on the small result.
     small = counters.filter(
-        pl.col("counter").cast(pl.Utf8).is_in(wanted_counters)
-        & pl.col("object").cast(pl.Utf8).is_in(wanted_objects)
-    ).select(
+        pl.col("counter").is_in(wanted_counters) & pl.col("object").is_in(wanted_objects)
+    ).select(*keys, pl.col("ts").dt.epoch("ms").alias("ms"), pl.col("value").cast(pl.Float64))
+    if small.is_empty():
+        return None
+    # The names as text (instance null -> ""), one row per series; k_* keep the stored names
+    # to join the samples on.
+    spans = runs(small, keys)  # the timeline keeps each series together: no hashing of rows
+    distinct = (
+        small.select(keys).unique()
+        if spans is None
+        else small.select(keys)[[offset for offset, _ in spans]]
+    )
+    series = distinct.with_row_index("_i").select(
+        "_i",
+        *(pl.col(k).alias(f"k_{k}") for k in keys),
         pl.col("host").cast(pl.Utf8),
         pl.col("object").cast(pl.Utf8),
         pl.col("instance").cast(pl.Utf8).fill_null(""),
         pl.col("counter").cast(pl.Utf8),
-        pl.col("ts").dt.epoch("ms").alias("ms"),
-        pl.col("value").cast(pl.Float64),
     )
-    if small.is_empty():
-        return None
     parts: list[pl.DataFrame] = []
     for row in KEY_ROWS:
-        df = small.filter(
+        chosen = series.filter(
             pl.col("counter").is_in(list(row.counters)) & pl.col("object").is_in(list(row.objects))
         )
-        if df.is_empty():
+        if chosen.is_empty():
             continue
         rank = {o: i for i, o in enumerate(row.objects)}
         if row.sum_instances:
             # Network Interface and Network Adapter count the same adapters: keep the preferred.
-            df = df.with_columns(
+            chosen = chosen.with_columns(
                 rank=_rank_expr(rank),
                 family=pl.col("object").str.extract(r"^(UDP)").fill_null("NIC"),
             )
-            df = df.filter(pl.col("rank") == pl.col("rank").min().over("host", "family", "counter"))
-            # plain sum + count keep polars on its fast group-by path; all-null stays null
-            df = (
-                df.group_by("host", "object", "counter", "ms")
-                .agg(pl.col("value").sum(), pl.col("value").count().alias("_n"))
-                .with_columns(pl.when(pl.col("_n") > 0).then(pl.col("value")).alias("value"))
+            chosen = chosen.filter(
+                pl.col("rank") == pl.col("rank").min().over("host", "family", "counter")
             )
-            df = df.with_columns(
+            chosen = chosen.with_columns(
                 label=pl.col("host") + " " + pl.col("object") + "\\" + pl.col("counter")
             )
+            # The instances of one (host, object, counter) are summed per time stamp, a group
+            # at a time (one integer key: grouping millions of rows on several keys is costly).
+            sums = [
+                _samples_of(small, members, keys, spans)
+                .group_by("ms")
+                .agg(
+                    pl.col("host", "label").first(),
+                    pl.col("value").sum(),
+                    # plain sum + count keep polars on its fast group-by path
+                    pl.col("value").count().alias("_n"),
+                )
+                for _, members in chosen.group_by("host", "object", "counter", maintain_order=True)
+            ]
+            # all-null stays null
+            df = pl.concat(sums).with_columns(
+                pl.when(pl.col("_n") > 0).then(pl.col("value")).alias("value")
+            )
         else:
-            df = df.with_columns(rank=_rank_expr(rank))
-            df = df.filter(pl.col("rank") == pl.col("rank").min().over("host", "counter"))
+            chosen = chosen.with_columns(rank=_rank_expr(rank))
+            chosen = chosen.filter(pl.col("rank") == pl.col("rank").min().over("host", "counter"))
             has_total = (pl.col("instance") == "_Total").any().over("host", "counter")
-            df = df.filter(~has_total | (pl.col("instance") == "_Total"))
-            df = df.filter(
+            chosen = chosen.filter(~has_total | (pl.col("instance") == "_Total"))
+            chosen = chosen.filter(
                 pl.col("instance").rank("dense").over("host", "counter") <= MAX_INSTANCES
             )
             suffix = (
@@ -386,12 +418,13 @@ def _key_series(counters: pl.DataFrame) -> pl.DataFrame | None:
                 .then(pl.lit(""))
                 .otherwise(" [" + pl.col("instance") + "]")
             )
-            df = df.with_columns(label=pl.col("host") + " " + pl.col("counter") + suffix)
+            chosen = chosen.with_columns(label=pl.col("host") + " " + pl.col("counter") + suffix)
+            df = _samples_of(small, chosen, keys, spans)
         parts.append(
             df.select(
-                pl.lit(row.key).alias("row"),
-                "host",
-                "label",
+                pl.lit(row.key, pl.Categorical).alias("row"),
+                pl.col("host").cast(pl.Categorical),
+                pl.col("label").cast(pl.Categorical),
                 "ms",
                 pl.col("value").round(3),
             )
@@ -399,6 +432,33 @@ def _key_series(counters: pl.DataFrame) -> pl.DataFrame | None:
     if not parts:
         return None
     return pl.concat(parts)
+
+
+def _samples_of(
+    small: pl.DataFrame,
+    chosen: pl.DataFrame,
+    keys: list[str],
+    spans: list[tuple[int, int]] | None,
+) -> pl.DataFrame:
+    """The samples (ms, value) of the series in ``chosen`` with its host and label (categorical:
+    a row per sample): slices of ``small`` when its series are stretches of rows (``spans``,
+    indexed by ``_i``), else a join on the stored names."""
+    text = ["host", "label"]
+    if spans is not None:
+        pieces = [
+            small.slice(*spans[row["_i"]]).select(
+                "ms", "value", *(pl.lit(row[c], pl.Categorical).alias(c) for c in text)
+            )
+            for row in chosen.sort("_i").iter_rows(named=True)
+        ]
+        return pl.concat(pieces)
+    stored = [f"k_{k}" for k in keys]
+    picked = chosen.select(*stored, *(pl.col(c).cast(pl.Categorical) for c in text))
+    return (
+        small.select(*(pl.col(k).alias(f"k_{k}") for k in keys), "ms", "value")
+        .join(picked, on=stored, how="inner", nulls_equal=True)
+        .drop(stored)
+    )
 
 
 def _rank_expr(rank: dict[str, int]) -> pl.Expr:
@@ -427,16 +487,22 @@ def _break_gaps(df: pl.DataFrame, by: str) -> pl.DataFrame:
 
 
 def _log_rate(
-    ev: pl.DataFrame, lo: int, hi: int, bucket_ms: int
+    ev: _LogEvents, lo: int, hi: int, bucket_ms: int
 ) -> dict[str, tuple[list[int], list[float]]]:
     """Lines per second per host, zero-filled between the host's first and last line."""
-    inside = ev.filter((pl.col("ms") >= lo) & (pl.col("ms") <= hi))
-    if inside.is_empty():
-        return {}
-    counts = inside.group_by("host", (pl.col("ms") // bucket_ms * bucket_ms).alias("b")).agg(
-        n=pl.len()
+    counts = (
+        ev.lines.filter((pl.col("ms") >= lo) & (pl.col("ms") <= hi))
+        .group_by("host", (pl.col("ms") // bucket_ms * bucket_ms).alias("b"))
+        .agg(n=pl.len())
+        .collect(engine="streaming")
     )
-    span = ev.group_by("host").agg(first=pl.col("ms").min(), last=pl.col("ms").max())
+    if counts.is_empty():
+        return {}
+    span = (
+        ev.lines.group_by("host")
+        .agg(first=pl.col("ms").min(), last=pl.col("ms").max())
+        .collect(engine="streaming")
+    )
     out: dict[str, tuple[list[int], list[float]]] = {}
     for host, first, last in span.sort("host").iter_rows():
         if host is None:
@@ -501,10 +567,12 @@ def _rate_traces(
 
 
 def _signature_traces(
-    ev: pl.DataFrame, lo: int, hi: int, colors: dict[str, str], lang: str
+    ev: _LogEvents, lo: int, hi: int, colors: dict[str, str], lang: str
 ) -> list[dict[str, Any]]:
     hits = (
-        ev.filter(pl.col("signature").is_not_null() & (pl.col("ms") >= lo) & (pl.col("ms") <= hi))
+        ev.marks.filter(
+            pl.col("signature").is_not_null() & (pl.col("ms") >= lo) & (pl.col("ms") <= hi)
+        )
         .sort("ms")
         .head(MAX_MARKERS)
     )
@@ -637,16 +705,15 @@ def _bucket_label(bucket_ms: int) -> str:
 
 def _overview(
     findings: Findings,
-    ev: pl.DataFrame | None,
+    ev: _LogEvents | None,
     key: pl.DataFrame | None,
     colors: dict[str, str],
     lang: str,
 ) -> dict[str, Any] | None:
-    spans = [
-        f.select(pl.col("ms").min().alias("lo"), pl.col("ms").max().alias("hi")).row(0)
-        for f in (ev, key)
-        if f is not None
-    ]
+    span = (pl.col("ms").min().alias("lo"), pl.col("ms").max().alias("hi"))
+    spans = [key.select(*span).row(0)] if key is not None else []
+    if ev is not None:
+        spans.append(ev.lines.select(*span).collect(engine="streaming").row(0))
     spans = [s for s in spans if s[0] is not None]
     if not spans:
         return None
@@ -659,11 +726,18 @@ def _overview(
         if rates:
             rows.append(("row_log_rate", _rate_traces(rates, colors, lang), False))
     if key is not None:
-        bucketed = (
-            key.group_by("row", "host", "label", (pl.col("ms") // bucket_ms * bucket_ms))
-            .agg(pl.col("value").max())
-            .pipe(_break_gaps, "label")
-        )
+        by = ("row", "host", "label")
+        # Peak per bucket, one series at a time when they are stretches of rows (as
+        # _key_series makes them): a group_by over every sample on four keys is costly.
+        series = runs(key, list(by))
+        bucketed = pl.concat(
+            [
+                part.group_by(*by, (pl.col("ms") // bucket_ms * bucket_ms)).agg(
+                    pl.col("value").max()
+                )
+                for part in ([key] if series is None else [key.slice(o, n) for o, n in series])
+            ]
+        ).pipe(_break_gaps, "label")
         by_row = _counter_traces(bucketed, colors)
         rows += [(r.key, by_row[r.key], False) for r in KEY_ROWS if r.key in by_row]
     if not rows:
@@ -680,7 +754,7 @@ def _overview(
 
 def _incident_chart(
     incident: Incident,
-    ev: pl.DataFrame | None,
+    ev: _LogEvents | None,
     key: pl.DataFrame | None,
     colors: dict[str, str],
     lang: str,

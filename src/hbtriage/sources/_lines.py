@@ -31,6 +31,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import cast
 
 import polars as pl
 
@@ -417,7 +418,7 @@ def split_heads(
     df: pl.DataFrame,
     head: str,
     convert: Callable[[pl.DataFrame], pl.DataFrame],
-    fast: TypedFast | None = None,
+    fast: TypedFast | Sequence[TypedFast] | None = None,
     marks: Sequence[str] = (),
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Find the record headers of a line frame and convert their fields, typed.
@@ -430,18 +431,25 @@ def split_heads(
       length in characters; the message is the text from there) and the typed columns;
     * ``slow``: every line the general path matched (``convert``'s output), e.g. date lines.
 
-    Lines of the usual layout (``fast``) are only tested against a plain regex and converted at
-    fixed places. Of the others, a match test without captures picks the few worth the full
+    Lines of the usual layouts (``fast``: one or several, tried in turn) are only tested against
+    a plain regex and converted at fixed places. Of the others, a match test without captures picks the few worth the full
     ``head`` regex (continuation lines fail it early); ``convert`` gets their named groups and
     returns the typed columns, plus ``is_start`` and the ``marks`` when the regex also matches
     lines that start no record. Only compact columns travel on: no per-line copies of fields.
     """
+    layouts: list[TypedFast] = []
+    if fast is not None:
+        layouts = [cast(TypedFast, fast)] if isinstance(fast[0], str) else list(fast)  # type: ignore[arg-type]
     text = df["text"]
-    hit = (
-        text.str.contains(fast[0]).fill_null(False)
-        if fast is not None and df.height
-        else pl.repeat(False, df.height, dtype=pl.Boolean, eager=True)
-    )
+    hit = pl.repeat(False, df.height, dtype=pl.Boolean, eager=True)
+    hits: list[tuple[pl.Series, Callable[[pl.DataFrame], pl.DataFrame]]] = []
+    for pattern, parse in layouts:
+        if not df.height:
+            break
+        this = text.str.contains(pattern).fill_null(False) & ~hit
+        if this.any():
+            hits.append((this, parse))
+            hit = hit | this
     rest_pos = (~hit).arg_true()
     rest = df.select("line", "text").gather(rest_pos)
     maybe = rest["text"].str.contains(f"^(?:{head})").fill_null(False)
@@ -456,16 +464,16 @@ def split_heads(
         lines = lines.with_columns(flag.alias(m))
     typed = [c for c in slow.columns if c not in ("line", "text", "is_start", *marks)]
     slow_heads = slow.filter(pl.col("is_start")).select("line", *typed)
-    if fast is None or not hit.any():
-        return lines, slow_heads, slow
-    quick = fast[1](df.select("line", "text").filter(hit))
-    quick = quick.select(
-        [
-            pl.col(c).cast(t) if c in quick.columns else pl.lit(None, dtype=t).alias(c)
-            for c, t in slow_heads.schema.items()
-        ]
-    )
-    heads = quick if slow_heads.height == 0 else quick.merge_sorted(slow_heads, "line")
+    heads = slow_heads
+    for this, parse in hits:
+        quick = parse(df.select("line", "text").filter(this))
+        quick = quick.select(
+            [
+                pl.col(c).cast(t) if c in quick.columns else pl.lit(None, dtype=t).alias(c)
+                for c, t in slow_heads.schema.items()
+            ]
+        )
+        heads = quick if heads.height == 0 else quick.merge_sorted(heads, "line")
     return lines, heads, slow
 
 

@@ -51,10 +51,14 @@ _SNIFF = rf"^{_PREFIX}{_STAMP} ?%CVP_[A-Za-z0-9_]*-[0-7]-"
 _START = rf"{_PREFIX}{_STAMP}"
 #: The usual record layout ("Mon dd yyyy hh:mm:ss.mmm -zzzz: %FAC-S-MNEMONIC: "): cut at
 #: fixed places instead of running ``PATTERN`` (see :func:`_lines.extract`).
-_FAST = (
-    rf"^{L.MONTH_ABBR} [ 0-9][0-9] [0-9]{{4}} [0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}\.[0-9]{{3}} "
+_FAST_BODY = (
+    rf"{L.MONTH_ABBR} [ 0-9][0-9] [0-9]{{4}} [0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}\.[0-9]{{3}} "
     r"[+-][0-9]{4}: %[A-Za-z][A-Za-z0-9_]*-[0-7]-[A-Za-z0-9_]+:"
 )
+_FAST = "^" + _FAST_BODY
+#: The same behind a CiscoLog "sequence: sender: " prefix (an IPv6 sender in brackets, a
+#: ``<PRI>`` or a ``*`` take the general path).
+_FAST_PREFIXED = r"^[0-9]+: [^\s:]+: " + _FAST_BODY
 
 
 _CAT = pl.Categorical()
@@ -107,16 +111,46 @@ def _fast_typed(df: pl.DataFrame) -> pl.DataFrame:
     """The typed columns for lines matching ``_FAST``, cut at fixed places. Date and time to
     the second, zone and header repeat from line to line: each distinct value is converted
     once, by the general path's own functions, and mapped back."""
+    return _typed_at(df, 0, pl.lit(None, dtype=_CAT))
+
+
+def _fast_prefixed(df: pl.DataFrame) -> pl.DataFrame:
+    """``_fast_typed`` for lines matching ``_FAST_PREFIXED``: the stamp starts after the prefix.
+    A log has one sender, so the first line's is checked on every line with one comparison."""
+    text = pl.col("text")
+    df = df.with_columns(text.str.find(":", literal=True).cast(pl.Int64).alias("_sl"))
+    first = df["text"][0]
+    sender = first[first.index(":") + 2 :].split(":", 1)[0]
+    same = (df["text"].str.slice(df["_sl"] + 2, len(sender) + 2) == sender + ": ").all()
+    if same:
+        df = df.with_columns((pl.col("_sl") + 4 + len(sender)).alias("_off"))
+        return _typed_at(df, pl.col("_off"), pl.lit(sender, dtype=_CAT))
+    rest = text.str.slice(pl.col("_sl") + 2)
+    df = df.with_columns(rest.str.find(":", literal=True).cast(pl.Int64).alias("_nl"))
+    df = df.with_columns(
+        (pl.col("_sl") + 4 + pl.col("_nl")).alias("_off"),
+        text.str.slice(pl.col("_sl") + 2, pl.col("_nl")).cast(_CAT).alias("_node"),
+    )
+    return _typed_at(df, pl.col("_off"), pl.col("_node"))
+
+
+def _typed_at(df: pl.DataFrame, off: int | pl.Expr, node: pl.Expr) -> pl.DataFrame:
     text = pl.col("text")
     df = df.with_columns(
-        text.str.slice(0, 20).alias("_sec"),
-        (text.str.slice(21, 3).cast(pl.Int64) * 1_000_000).alias("_ns"),
-        text.str.slice(25, 5).alias("_zs"),
-        text.str.slice(33).str.find(":", literal=True).cast(pl.Int64).alias("_hl"),
+        text.str.slice(off, 20).alias("_sec"),
+        (text.str.slice(off + 21, 3).cast(pl.Int64) * 1_000_000).alias("_ns"),
+        text.str.slice(off + 25, 5).alias("_zs"),
+        text.str.slice(off + 33).str.find(":", literal=True).cast(pl.Int64).alias("_hl"),
+        node.alias("node"),
     )
     df = df.with_columns(
-        text.str.slice(33, pl.col("_hl")).alias("_hdr"),
-        (34 + pl.col("_hl") + (text.str.slice(34 + pl.col("_hl"), 1) == " ").cast(pl.Int64))
+        text.str.slice(off + 33, pl.col("_hl")).alias("_hdr"),
+        (
+            off
+            + 34
+            + pl.col("_hl")
+            + (text.str.slice(off + 34 + pl.col("_hl"), 1) == " ").cast(pl.Int64)
+        )
         .cast(pl.UInt32)
         .alias("_hlen"),
     )
@@ -125,7 +159,6 @@ def _fast_typed(df: pl.DataFrame) -> pl.DataFrame:
     df = L.per_value(df, "_hdr", _header_fields)
     return df.select(
         "line",
-        "text",
         "_hlen",
         (pl.col("_base") + pl.duration(nanoseconds=pl.col("_ns"))).alias("ts_local"),
         "offset_min",
@@ -133,7 +166,7 @@ def _fast_typed(df: pl.DataFrame) -> pl.DataFrame:
         "severity",
         "component",
         "mnem",
-        pl.lit(None, dtype=_CAT).alias("node"),
+        "node",
     )
 
 
@@ -160,7 +193,9 @@ class CvpLogReader:
             long_items += items
             if first_seen.height == 0:
                 first_seen = L.first_text(lines)
-            parts, heads, _ = L.split_heads(lines, PATTERN, _convert, (_FAST, _fast_typed))
+            parts, heads, _ = L.split_heads(
+                lines, PATTERN, _convert, [(_FAST, _fast_typed), (_FAST_PREFIXED, _fast_prefixed)]
+            )
             del lines
             records, n_orphans = L.assemble_heads(
                 parts,

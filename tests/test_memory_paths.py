@@ -1,0 +1,235 @@
+"""The memory-lean paths (zero-copy slices per stream / series, sparse message text, column-wise
+concatenation) give what the general paths give: the same signals, counters and charts whether
+a timeline comes in its own order (one stretch of rows per stream and per series) or with its
+rows interleaved (frames built by hand)."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import polars as pl
+
+from hbtriage.catalog import load_catalog
+from hbtriage.detect.counter_anomaly import counter_anomalies
+from hbtriage.detect.log_gaps import log_gaps
+from hbtriage.detect.sample_gaps import sample_gaps, sample_times
+from hbtriage.findings import Findings, HostInfo, Signal
+from hbtriage.report import html
+from hbtriage.sources.base import ReadResult
+from hbtriage.timeline import (
+    CAT,
+    COUNTERS_SCHEMA,
+    EVENTS_SCHEMA,
+    Timeline,
+    _concat_columns,
+    _difference_cumulative,
+    _sparse_text,
+    _streams,
+    compact,
+    runs,
+)
+
+T0 = datetime(2013, 3, 30, 6, 0, tzinfo=UTC)
+CATALOG = load_catalog()
+
+
+def _events() -> pl.DataFrame:
+    """Two hosts, three streams, each in time order, with a few long silences."""
+    rng = random.Random(7)
+    frames = []
+    for host, stream, step in (("CVP1", "CVP", 0.5), ("CVP1", "Error", 3.0), ("PG1A", "pim1", 0.2)):
+        t, times = T0, []
+        for i in range(400):
+            t += timedelta(seconds=step * rng.uniform(0.5, 1.5) + (40 if i % 97 == 50 else 0))
+            times.append(t)
+        n = len(times)
+        frames.append(
+            pl.DataFrame(
+                {
+                    "host": [host] * n,
+                    "stream": [stream] * n,
+                    "ts": times,
+                    "line": list(range(1, n + 1)),
+                    "severity": ["1"] * n,
+                    "component": ["app"] * n,
+                    "message": [f"record {i}" if i % 50 == 0 else None for i in range(n)],
+                    "signature": [None] * n,
+                    "source": [f"{host}/{stream}.log"] * n,
+                },
+                schema=EVENTS_SCHEMA,
+            )
+        )
+    return pl.concat(frames)
+
+
+def _counters() -> pl.DataFrame:
+    """Two hosts' key counters, one series after the other in name order (the timeline's own
+    order), with a DPC storm on PG1A and a stalled collector on CVP1."""
+    rng = random.Random(11)
+    rows: list[dict[str, object]] = []
+    series = [
+        ("Network Interface", "nic0", "Packets Received Discarded"),
+        ("Network Interface", "nic1", "Packets Received Discarded"),
+        ("Processor", "0", "% Processor Time"),
+        ("Processor", "_Total", "% DPC Time"),
+        ("Processor", "_Total", "% Processor Time"),
+        ("Processor", "_Total", "DPC Rate"),
+        ("System", None, "Processor Queue Length"),
+    ]
+    for host in ("CVP1", "PG1A"):
+        for obj, inst, ctr in sorted(series, key=lambda s: (s[0], s[1] or "", s[2])):
+            for i in range(300):
+                if host == "CVP1" and 100 <= i < 110:
+                    continue  # perfmon stalled
+                value = rng.uniform(1.0, 3.0)
+                if host == "PG1A" and ctr == "% DPC Time" and 200 <= i < 206:
+                    value = 60.0
+                if ctr == "Packets Received Discarded":
+                    value = float(i * 2 + (50 if host == "PG1A" and i == 150 else 0))
+                rows.append(
+                    {
+                        "host": host,
+                        "object": obj,
+                        "instance": inst,
+                        "counter": ctr,
+                        "ts": T0 + timedelta(seconds=5 * i),
+                        "value": value,
+                    }
+                )
+    return pl.DataFrame(rows, schema=COUNTERS_SCHEMA).sort(
+        ["host", "object", "instance", "counter", "ts"], maintain_order=True
+    )
+
+
+def _interleaved(frame: pl.DataFrame) -> pl.DataFrame:
+    """The same rows ordered by time first: streams and series no longer one stretch each."""
+    return frame.sort("ts", maintain_order=True)
+
+
+def _key(signals: list[Signal]) -> list[tuple[object, ...]]:
+    return sorted((s.kind, s.host, s.start, s.end, s.detail, str(s.data)) for s in signals)
+
+
+def test_runs_are_the_stretches_of_equal_keys() -> None:
+    df = pl.DataFrame(
+        {"host": ["A", "A", "B", "B", "B"], "stream": ["x", "x", "x", "y", "y"]},
+        schema={"host": CAT, "stream": CAT},
+    )
+    assert runs(df, ["host", "stream"]) == [(0, 2), (2, 1), (3, 2)]
+    assert runs(df, ["host"]) == [(0, 2), (2, 3)]
+    assert runs(df[[0, 2, 1]], ["host"]) is None  # A, B, A: A is split
+    assert runs(df.clear(), ["host"]) == []
+
+
+def test_detectors_agree_in_timeline_order_and_interleaved() -> None:
+    ordered = Timeline(_events(), _counters(), pl.DataFrame())
+    mixed = Timeline(_interleaved(ordered.events), _interleaved(ordered.counters), pl.DataFrame())
+    assert runs(mixed.events, ["host", "stream"]) is None
+    assert runs(mixed.counters, ["host", "object", "instance", "counter"]) is None
+    for detector in (log_gaps, counter_anomalies, sample_gaps):
+        fast, general = detector(ordered, CATALOG), detector(mixed, CATALOG)
+        assert fast, detector.__name__  # the data has something for each detector to find
+        assert _key(fast) == _key(general), detector.__name__
+    # The gaps are the 40 s silences written into each stream, in the stream's own words.
+    gaps = log_gaps(ordered, CATALOG)
+    assert {s.data["stream"] for s in gaps} == {"CVP", "Error", "pim1"}
+    assert all(s.data["seconds"] >= 40 for s in gaps)
+    # The stalled collector is one sample gap of CVP1 (50 s with a 5 s interval).
+    (stall,) = sample_gaps(ordered, CATALOG)
+    assert (stall.host, stall.data["seconds"], stall.data["interval_s"]) == ("CVP1", 55.0, 5.0)
+    assert sample_times(mixed.counters).equals(sample_times(ordered.counters))
+
+
+def test_stream_summary_agrees_in_timeline_order_and_interleaved() -> None:
+    ev = _events()
+    fast = _streams(ev, {}).sort("host", "stream")
+    general = _streams(_interleaved(ev), {}).sort("host", "stream")
+    assert fast.drop("cadence_s").equals(general.drop("cadence_s"))
+    assert fast["lines"].to_list() == [400, 400, 400]
+    # A group_by divides the median spacing by 1e9 in its own way (one unit in the last place
+    # apart at most); per stream it is a plain division.
+    for a, b in zip(fast["cadence_s"], general["cadence_s"], strict=True):
+        assert abs(a - b) <= 1e-12 * abs(b)
+    cvp = ev.filter(pl.col("stream") == "CVP")["ts"]
+    assert fast["cadence_s"][0] == cvp.diff().dt.total_nanoseconds().median() / 1e9  # type: ignore[operator]
+
+
+def test_counters_in_place_equal_the_sorted_path() -> None:
+    ct = _counters()
+    by_host = [ct.filter(pl.col("host") == h) for h in ("PG1A", "CVP1")]  # files in any order
+    fast = _difference_cumulative(by_host)
+    assert by_host == []  # consumed
+    general = _difference_cumulative([_interleaved(ct)])
+    assert fast.equals(general)
+    # Cumulative discards became increases per sample, the first sample of a series null.
+    nic = fast.filter(
+        (pl.col("host") == "PG1A") & (pl.col("instance") == "nic0") & (pl.col("counter") != "")
+    )["value"].to_list()
+    assert nic[:3] == [None, 2.0, 2.0] and max(v for v in nic if v is not None) == 52.0
+
+
+def test_sparse_text_and_column_concat_keep_every_value_in_one_chunk() -> None:
+    ev = _events()
+    parts = [ev.slice(0, 500), ev.slice(500, 300), ev.slice(800, 400)]
+    whole = _concat_columns(parts)
+    assert parts == []
+    assert whole.equals(ev)
+    assert all(n == 1 for n in whole.n_chunks("all"))
+    msg = pl.concat([ev["message"].slice(0, 600), ev["message"].slice(600)], rechunk=False)
+    sparse = _sparse_text(msg)
+    assert sparse.n_chunks() == 1 and sparse.to_list() == ev["message"].to_list()
+
+
+def test_compact_keeps_values_and_drops_what_the_timeline_ignores() -> None:
+    events = pl.DataFrame(
+        {
+            "ts_local": [datetime(2013, 3, 30, 1, 0, s) for s in range(3)],
+            "offset_min": [None, None, None],
+            "line": [1, 2, 3],
+            "severity": ["1", "2", None],
+            "component": ["a", "b", "c"],
+            "message": [None, "kept text", None],
+            "node": ["n1", "n1", "n1"],
+        },
+        schema_overrides={"offset_min": pl.Int32, "severity": CAT, "component": CAT, "node": CAT},
+    )
+    counters = pl.DataFrame(
+        {
+            "host": ["PG1A"] * 2,
+            "object": ["Processor"] * 2,
+            "instance": ["_Total", None],
+            "counter": ["DPC Rate"] * 2,
+            "ts_local": [datetime(2013, 3, 30, 1, 0, s) for s in range(2)],
+            "offset_min": [None, None],
+            "value": [1.5, None],
+        },
+        schema_overrides={"offset_min": pl.Int32},
+    )
+    res = ReadResult(kind="icm_dumplog", events=events.clone(), counters=counters.clone())
+    compact(res)
+    assert res.events is not None and res.counters is not None
+    assert res.events.equals(events.drop("node"))
+    assert res.counters.schema["object"] == CAT
+    assert res.counters.with_columns(
+        pl.col(c).cast(pl.Utf8) for c in ("host", "object", "instance", "counter")
+    ).equals(counters)
+
+
+def test_charts_agree_in_timeline_order_and_interleaved() -> None:
+    findings = Findings(
+        inputs=[],
+        hosts=[HostInfo(name="CVP1"), HostInfo(name="PG1A")],
+        incidents=[],
+        config_findings=[],
+        warnings=[],
+    )
+    ordered = Timeline(_events(), _difference_cumulative([_counters()]), pl.DataFrame())
+    mixed = Timeline(_interleaved(ordered.events), _interleaved(ordered.counters), pl.DataFrame())
+    fast, general = html._charts(findings, ordered, "en"), html._charts(findings, mixed, "en")
+    assert fast == general
+    (overview,) = fast
+    names = {trace["name"] for trace in overview["data"]}
+    # Per-CPU instances are hidden behind _Total; NIC instances are summed per host.
+    assert "PG1A % Processor Time" in names and "PG1A % Processor Time [0]" not in names
+    assert "PG1A Network Interface\\Packets Received Discarded" in names
