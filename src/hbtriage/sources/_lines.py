@@ -533,7 +533,7 @@ def assemble_heads(
     )
     total = int(work["_h"].sum() or 0)
     before = work.filter(pl.col("is_start"))["_before"]
-    digest = (before.shift(-1, fill_value=total) - before).alias("digest")
+    digest = (before.shift(-1, fill_value=total) - before).alias("digest").rechunk()
     # Records are numbered 1, 2, ... in file order: record k is row k - 1 of ``heads``.
     cand = (
         work.filter(pl.col("text").str.contains(keep.lines).fill_null(False))["_rid"]

@@ -25,12 +25,12 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
     "node": pl.Categorical(),  # host name as written inside the record, when there is one
 }
 
-#: Columns of ``ReadResult.counters``.
+#: Columns of ``ReadResult.counters``. The names repeat on every sample: categorical.
 COUNTER_SCHEMA: dict[str, pl.DataType] = {
-    "host": pl.Utf8(),
-    "object": pl.Utf8(),  # canonical English object name, e.g. "Processor"
-    "instance": pl.Utf8(),  # "_Total", "0", NIC name, "" when none
-    "counter": pl.Utf8(),  # canonical English counter name, e.g. "DPC Rate"
+    "host": pl.Categorical(),
+    "object": pl.Categorical(),  # canonical English object name, e.g. "Processor"
+    "instance": pl.Categorical(),  # "_Total", "0", NIC name, "" when none
+    "counter": pl.Categorical(),  # canonical English counter name, e.g. "DPC Rate"
     "ts_local": pl.Datetime("ns"),
     "offset_min": pl.Int32(),
     "value": pl.Float64(),

@@ -530,8 +530,16 @@ def _finish(
         warnings.append(f"{display}: no data rows")
         return result
 
+    # Row k of the long table belongs to kept column k // n_good: names are gathered from one
+    # categorical value per column (4 bytes a row, one chunk), not repeated as text.
+    block = (
+        pl.int_range(0, len(columns), dtype=pl.UInt32, eager=True)
+        .to_frame("i")
+        .select(pl.col("i").repeat_by(n_good).explode())["i"]
+    )
+
     def repeated(values: list[str]) -> pl.Series:
-        return pl.concat([pl.repeat(v, n_good, eager=True, dtype=pl.Utf8) for v in values])
+        return pl.Series(values, dtype=pl.Categorical()).gather(block)
 
     result.counters = pl.DataFrame(
         {
@@ -543,7 +551,7 @@ def _finish(
             "offset_min": pl.repeat(None, n_good * len(columns), eager=True, dtype=pl.Int32),
             "value": pl.concat(numbers.get_columns()),
         }
-    )
+    ).rechunk()  # one chunk per column: later expressions need not realign them first
     return result
 
 
