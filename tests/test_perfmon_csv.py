@@ -478,3 +478,49 @@ def test_hostile_input_never_crashes(edits: list[tuple[int, str]]) -> None:
     assert r.counters is not None
     lengths = r.counters.group_by("object", "instance", "counter").len()["len"]
     assert lengths.n_unique() <= 1
+
+
+@pytest.mark.parametrize("size", [64, 1000, 4096])
+def test_blocks_give_the_same_counters_on_real_exports(
+    size: int, monkeypatch: pytest.MonkeyPatch
+) -> None:  # fmt: skip
+    """Every real export in the fixtures reads the same in blocks of a few bytes (lines cut
+    across blocks, header in the first) as in one block; warnings too."""
+    from hbtriage.sources import perfmon_csv
+
+    files = sorted(FIX.glob("*.csv")) + sorted(FIX.glob("*.tsv"))
+    assert len(files) >= 9
+    for path in files:
+        item = InputFile(display=path.name, path=str(path), size=path.stat().st_size)
+        whole = perfmon_csv.READER.read(item, "")
+        with monkeypatch.context() as m:
+            m.setattr(perfmon_csv, "BLOCK_BYTES", size)
+            parts = perfmon_csv.READER.read(item, "")
+        assert (whole.counters is None) == (parts.counters is None), path.name
+        if whole.counters is not None and parts.counters is not None:
+            assert parts.counters.equals(whole.counters), path.name
+        assert parts.warnings == whole.warnings, path.name
+
+
+def test_unit_separator_byte_mid_file_takes_the_decoding_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 0x1F byte found in a later block sends the file to the decoding path (which reads it
+    as a space), with the same counters as a file with a space there."""
+    from hbtriage.sources import perfmon_csv
+
+    src = (FIX / "pg1a_est_instances.csv").read_bytes()
+    lines = src.split(b"\n")
+    mid = len(lines) // 2
+    cells = lines[mid].split(b",")
+    cells[0] = cells[0][:-2] + b'\x1f"'  # inside the quoted time stamp's cell
+    lines[mid] = b",".join(cells)
+    odd, plain = tmp_path / "odd.csv", tmp_path / "plain.csv"
+    odd.write_bytes(b"\n".join(lines))
+    plain.write_bytes(b"\n".join(lines).replace(b"\x1f", b" "))
+    monkeypatch.setattr(perfmon_csv, "BLOCK_BYTES", 512)
+    got = perfmon_csv.READER.read(InputFile(display="odd.csv", path=str(odd)), "utf-8")
+    want = perfmon_csv.READER.read(InputFile(display="odd.csv", path=str(plain)), "utf-8")
+    assert got.counters is not None and want.counters is not None
+    assert got.counters.equals(want.counters)
+    assert got.warnings == want.warnings

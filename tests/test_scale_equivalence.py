@@ -54,6 +54,13 @@ def test_perfmon_in_memory_equals_streamed(whole: str, monkeypatch: pytest.Monke
     assert _run(REFERENCE) == whole
 
 
+def test_perfmon_read_in_small_blocks_equals_whole(
+    whole: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(perfmon_csv, "BLOCK_BYTES", 4096)
+    assert _run(REFERENCE) == whole
+
+
 def _split_log(path: Path, starts: re.Pattern[bytes], parts: int, overlap: int) -> None:
     """Rotate ``path`` into ``parts`` files cut at record starts, each repeating the last
     ``overlap`` records of the one before (dumplog parts get the latest date line first)."""

@@ -35,9 +35,11 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import mmap
+import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import polars as pl
 
@@ -211,10 +213,14 @@ class PerfmonCsvReader:
         if is_blg(head[:4096]):
             raise InputError(item.display, None, BLG_MESSAGE)
         encoding = text_encoding or detect_encoding(head)
-        if _plain_utf8(item.path, encoding):
+        # UTF-8 without a BOM is parsed from the file itself: the block reader looks for the
+        # one byte that would need decoding first (0x1F) as it goes, :func:`_plain_utf8` only
+        # runs when the general path is needed; other encodings must be plain ASCII.
+        utf8 = encoding.lower().replace("_", "-") in ("utf-8", "utf8")
+        if (utf8 and not head.startswith(codecs.BOM_UTF8)) or _plain_utf8(item.path, encoding):
             try:
                 return _parse(item.path, item.display, encoding)
-            except (pl.exceptions.ComputeError, UnicodeDecodeError):
+            except (pl.exceptions.ComputeError, UnicodeDecodeError, _NeedsDecoding):
                 pass  # not valid UTF-8 after all (polars checks every line): decode below
         with open(item.path, "rb") as fh:
             raw = fh.read()
@@ -223,44 +229,30 @@ class PerfmonCsvReader:
         return parse_text(text, item.display, encoding)
 
 
+class _NeedsDecoding(Exception):
+    """The file holds a byte that only the decoding path handles (see :func:`_plain_utf8`)."""
+
+
 def _plain_utf8(path: str, encoding: str) -> bool:
     """True when the file's bytes are already what :func:`parse_text` would hand polars: ASCII
     (or valid UTF-8 when that is the encoding), no BOM, no 0x1F byte. Read in blocks.
 
-    For a UTF-8 file only the BOM and 0x1F are looked for here (memchr on a mapping, no copy):
+    For a UTF-8 file only the BOM and 0x1F are looked for here (memchr, block by block):
     polars itself refuses invalid UTF-8 while it reads, and ``read`` then decodes the file."""
     utf8 = encoding.lower().replace("_", "-") in ("utf-8", "utf8")
     if utf8:
+        # Blocks, not a mapping: a mapped file's pages would count in the resident size.
         with open(path, "rb") as fh:
             if fh.read(3) == codecs.BOM_UTF8:
                 return False
-            try:
-                with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-                    return mm.find(b"\x1f") < 0
-            except (ValueError, OSError):  # empty file, or not mappable: blocks below
-                pass
-    check = codecs.getincrementaldecoder("utf-8")("strict") if utf8 else None
-    with open(path, "rb") as fh:
-        first = True
+            while block := fh.read(1 << 24):
+                if b"\x1f" in block:
+                    return False
+        return True
+    with open(path, "rb") as fh:  # another encoding: its bytes must be plain ASCII
         while block := fh.read(1 << 24):
-            if first and block.startswith(codecs.BOM_UTF8):
+            if b"\x1f" in block or not block.isascii():
                 return False
-            first = False
-            if b"\x1f" in block:
-                return False
-            if block.isascii():
-                continue
-            if check is None:
-                return False
-            try:
-                check.decode(block)
-            except UnicodeDecodeError:
-                return False
-    if check is not None:
-        try:
-            check.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return False
     return True
 
 
@@ -386,6 +378,8 @@ def _parse(source: str | bytes, display: str, encoding: str | None) -> ReadResul
     }
 
     fast = _read_fast(source, header_idx, delim, ncols, columns) if '"' in header else None
+    if fast is None and isinstance(source, str) and not _plain_utf8(source, "utf-8"):
+        raise _NeedsDecoding(source)  # the line splitting below relies on no 0x1F byte
     if fast is not None:  # every data line well formed: one read, nothing to warn about
         wide, ts = fast
         n_good = wide.height
@@ -555,63 +549,122 @@ def _finish(
     return result
 
 
+#: Size of the blocks :func:`_read_fast` parses a perfmon file in (memory: one block at a time).
+BLOCK_BYTES = 32 * 1024 * 1024
+
+
+def _blocks(source: str | bytes, header_idx: int) -> Iterator[tuple[bytes, int]]:
+    """``source`` in pieces that end at a line end: ``(bytes, lines to skip at its start)``;
+    the first piece skips the lines up to the header. UTF-8 bytes (the decoded path) are one
+    piece; a file is read block by block (each read exactly up to its last line end, found
+    first in the block's last bytes), so only one block is held at a time."""
+    if isinstance(source, bytes):
+        yield source, header_idx + 1
+        return
+    skip = header_idx + 1
+    with open(source, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        pos = 0
+        while pos < size:
+            end = min(size, pos + BLOCK_BYTES)
+            if end < size:
+                probe_at = max(pos, end - (1 << 20))
+                fh.seek(probe_at)
+                cut = fh.read(end - probe_at).rfind(b"\n")
+                # No line end in the probe: read on to the next one (a very long line).
+                end = probe_at + cut + 1 if cut >= 0 else _next_line_end(fh, end, size)
+            fh.seek(pos)
+            data = fh.read(end - pos)
+            pos = end
+            yield data, skip
+            del data
+            skip = 0
+
+
+def _next_line_end(fh: BinaryIO, at: int, size: int) -> int:
+    """Offset just after the first line end at or after ``at`` (``size`` when none)."""
+    fh.seek(at)
+    while block := fh.read(1 << 20):
+        i = block.find(b"\n")
+        if i >= 0:
+            return at + i + 1
+        at += len(block)
+    return size
+
+
 def _read_fast(
     source: str | bytes, header_idx: int, delim: str, ncols: int, columns: list[Column]
 ) -> tuple[pl.DataFrame, pl.Series] | None:
     """The kept columns (Utf8, blank -> null) and local time stamps of every data line, read
-    in one pass of polars' CSV parser; None unless every data line is provably good, in which
-    case the line-by-line check of :func:`_parse` would find nothing to warn about.
+    by polars' CSV parser block by block (:func:`_blocks`); None unless every data line is
+    provably good, in which case the line-by-line check of :func:`_parse` would find nothing
+    to warn about.
 
     Proof, per row: a sentinel column one past the header's width must be missing (no extra
     field) and the last column present (no missing field; an empty unquoted last cell is
     null too, so such a file takes the slow path); the first cell must hold no quote or
-    delimiter and parse as a time stamp in one format for all rows. The row count must equal
-    the line count (polars' quote-aware reader joins lines at a stray quote, and a blank line
-    has no time stamp).
+    delimiter and parse as a time stamp in one format for all rows. The row count of each
+    block must equal its line count (polars' quote-aware reader joins lines at a stray quote,
+    and a blank line has no time stamp).
     """
     if not columns:
         return None
     names = [f"f{i}" for i in range(ncols + 1)]
-    src: str | io.BytesIO = source if isinstance(source, str) else io.BytesIO(source)
-    try:
-        lines = _count_lines(source) - header_idx - 1
-        if lines <= 0:
-            return None
-        df = pl.read_csv(
-            src,
-            has_header=False,
-            skip_rows=header_idx + 1,
-            separator=delim,
-            quote_char='"',
-            schema=dict.fromkeys(names, pl.String),
-            missing_columns="insert",
-            truncate_ragged_lines=True,
-            columns=sorted({0, ncols - 1, ncols, *(c.index for c in columns)}),
-        )
-    except pl.exceptions.PolarsError:
-        return None
-    if df.height != lines or df[names[ncols]].null_count() != lines:
-        return None
-    if df[names[ncols - 1]].null_count():
-        return None
-    first = df[names[0]]
-    if first.null_count() or first.str.contains(f'["{re.escape(delim)}]').any():
-        return None
-    first = first.str.strip_chars()
-    ts = None
-    for fmt in _TS_FORMATS:
-        parsed = first.str.strptime(pl.Datetime("ns"), fmt, strict=False)
-        if parsed.null_count() == 0:
-            ts = parsed.alias("ts_local")
-            break
-    if ts is None:
-        return None
+    keep = sorted({0, ncols - 1, ncols, *(c.index for c in columns)})
     blank = pl.lit(None, dtype=pl.String)
-    wide = df.select(
-        pl.when(pl.col(n).is_in(_BLANKS)).then(blank).otherwise(pl.col(n)).alias(n)
-        for n in (names[c.index] for c in columns)
-    )
-    return wide, ts
+    fmt: str | None = None
+    walls: list[pl.DataFrame] = []
+    stamps: list[pl.Series] = []
+    for block, skip in _blocks(source, header_idx):
+        if b"\x1f" in block:
+            raise _NeedsDecoding(str(source)[:80])
+        try:
+            lines = _count_lines(block) - skip
+            if lines <= 0:
+                if walls or skip == 0:
+                    continue  # nothing but the header (or a trailing line end) in this block
+                return None
+            df = pl.read_csv(
+                io.BytesIO(block),
+                has_header=False,
+                skip_rows=skip,
+                separator=delim,
+                quote_char='"',
+                schema=dict.fromkeys(names, pl.String),
+                missing_columns="insert",
+                truncate_ragged_lines=True,
+                columns=keep,
+            )
+        except pl.exceptions.PolarsError:
+            return None
+        del block
+        if df.height != lines or df[names[ncols]].null_count() != lines:
+            return None
+        if df[names[ncols - 1]].null_count():
+            return None
+        first = df[names[0]]
+        if first.null_count() or first.str.contains(f'["{re.escape(delim)}]').any():
+            return None
+        first = first.str.strip_chars()
+        ts = None
+        for f in [fmt] if fmt else _TS_FORMATS:
+            parsed = first.str.strptime(pl.Datetime("ns"), f, strict=False)
+            if parsed.null_count() == 0:
+                ts, fmt = parsed.alias("ts_local"), f
+                break
+        if ts is None:
+            return None
+        stamps.append(ts)
+        walls.append(
+            df.select(
+                pl.when(pl.col(n).is_in(_BLANKS)).then(blank).otherwise(pl.col(n)).alias(n)
+                for n in (names[c.index] for c in columns)
+            )
+        )
+        del df
+    if not walls:
+        return None
+    return pl.concat(walls, rechunk=True), pl.concat(stamps, rechunk=True)
 
 
 def _read_values(
