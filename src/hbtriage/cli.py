@@ -58,9 +58,14 @@ PROGRESS_DELAY_S = 1.0
 def _progress(enabled: bool, delay: float = 0.0):  # type: ignore[no-untyped-def]
     """A rich progress bar on stderr: stage, bytes and files read, last file, elapsed time.
 
-    It appears after ``delay`` seconds (so quick runs print nothing) and vanishes at the end."""
+    It appears after ``delay`` seconds (so quick runs print nothing) and vanishes at the end.
+    When stderr is not a terminal (``--progress`` into a pipe or a log file) the same facts
+    come as plain lines: one per stage and per file read."""
     if not enabled:
         yield None
+        return
+    if not sys.stderr.isatty():
+        yield _progress_lines()
         return
     import threading
 
@@ -111,6 +116,25 @@ def _progress(enabled: bool, delay: float = 0.0):  # type: ignore[no-untyped-def
             state["done"] = True
             if state["started"]:
                 bar.stop()
+
+
+def _progress_lines():  # type: ignore[no-untyped-def]
+    """Progress as lines on stderr, for a pipe or a log file (no cursor tricks)."""
+    import time
+
+    t0 = time.monotonic()
+    last = {"stage": "", "detail": ""}
+
+    def update(stage: str, done: int, total: int, detail: str) -> None:
+        if stage == last["stage"] and detail == last["detail"]:
+            return
+        last["stage"], last["detail"] = stage, detail
+        count = f"  {done / 1e6:,.0f}/{total / 1e6:,.0f} MB" if stage == "read" else ""
+        note = f"  {detail}" if detail else ""
+        sys.stderr.write(f"hbtriage: {time.monotonic() - t0:6.1f}s {stage}{count}{note}\n")
+        sys.stderr.flush()
+
+    return update
 
 
 def _analyze_and_report(

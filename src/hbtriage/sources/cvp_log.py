@@ -57,8 +57,9 @@ _FAST_BODY = (
 )
 _FAST = "^" + _FAST_BODY
 #: The same behind a CiscoLog "sequence: sender: " prefix (an IPv6 sender in brackets, a
-#: ``<PRI>`` or a ``*`` take the general path).
-_FAST_PREFIXED = r"^[0-9]+: [^\s:]+: " + _FAST_BODY
+#: ``<PRI>``, a ``*`` or a sender that is not ASCII take the general path).
+#: The sender is printable ASCII here: offsets found by byte are then offsets by character.
+_FAST_PREFIXED = r"^[0-9]+: [!-9;-~]+: " + _FAST_BODY
 
 
 _CAT = pl.Categorical()
