@@ -188,6 +188,8 @@ _DUMP_EDGE = [
     "19:36:57:328 pg1A-pim1 Error receiving data from VRU.",
     "\tLast API Error [10054]: connection reset",
     "Events from February 30, 2013",
+    "Events from March 30, 0013",
+    "02:00:00:000 pg1A-pim1 after a date no time stamp can hold",
     "01:00:00:000 pg1A-pim1 after a bad date line",
 ]
 

@@ -516,11 +516,19 @@ def assemble_heads(
     merge of rotated files.
     """
     cont_expr = cont if cont is not None else pl.col("text")
-    used = pl.col("text").str.contains(r"\S").fill_null(False)
-    if skip is not None:
-        used = used & ~pl.col(skip)
+    # A line is kept when it starts a record, or is a non-blank continuation (not a skipped
+    # header); the blank test runs on the lines that start no record only (often none).
+    starts = lines["is_start"]
+    others = (~starts).arg_true()
+    kept = starts
+    if others.len():
+        rest = lines.select("text", *([skip] if skip else [])).gather(others)
+        used = rest["text"].str.contains(r"\S").fill_null(False)
+        if skip is not None:
+            used = used & ~rest[skip]
+        kept = starts.clone().scatter(others.filter(used), True)
     work = lines.with_columns(pl.col("is_start").cast(pl.Int64).cum_sum().alias("_rid"))
-    work = work.filter(used | pl.col("is_start"))
+    work = work.filter(kept)
     orphans = int((work["_rid"] == 0).sum())
     fields = [c for c in heads.columns if c not in ("line", "_hlen")]
     keep = _keep(kind)

@@ -70,7 +70,7 @@ def _convert(g: pl.DataFrame) -> pl.DataFrame:
     return g.select(
         pl.col("hms").is_not_null().alias("is_start"),
         pl.col("year").is_not_null().alias("is_header"),
-        hdr_date.str.strptime(pl.Date, "%Y-%m-%d", strict=False).alias("_hdr_date"),
+        _in_range(hdr_date.str.strptime(pl.Date, "%Y-%m-%d", strict=False)).alias("_hdr_date"),
         L.make_ts(pl.lit("1970-01-01"), pl.col("hms"), pl.col("ms"))
         .cast(pl.Int64)
         .alias("_tod_ns"),
@@ -82,6 +82,14 @@ def _convert(g: pl.DataFrame) -> pl.DataFrame:
         pl.col("proc").cast(_CAT).alias("component"),
         pl.col("node").cast(_CAT).alias("node"),
     )
+
+
+#: Dates a nanosecond time stamp can hold; a date line outside them is not understood.
+_FIRST_DAY, _LAST_DAY = dt.date(1678, 1, 1), dt.date(2261, 12, 31)
+
+
+def _in_range(day: pl.Expr) -> pl.Expr:
+    return pl.when(day.is_between(_FIRST_DAY, _LAST_DAY)).then(day)
 
 
 def _second_fields(values: pl.DataFrame) -> pl.DataFrame:
@@ -273,6 +281,8 @@ class IcmDumplogReader:
             fallback = first_hdr - dt.timedelta(days=1)
         else:
             fallback = _mtime_date(item.path)
+            if not _FIRST_DAY <= fallback <= _LAST_DAY:  # a clock far off: today instead
+                fallback = dt.date.today()
             items.append(
                 (0, "no 'Events from <date>' line; dates taken from the file's modified time")
             )
