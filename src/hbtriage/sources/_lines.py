@@ -15,12 +15,16 @@ cannot be parsed as numbers afterwards.
 
 Large files (memory bounded, see :func:`text_chunks`): the bytes are read in pieces of about
 :data:`CHUNK_BYTES`, each cut just before a line that starts a record (so a multi-line record is
-never split), decoded, and parsed on their own; line numbers carry on from the piece before.
-State that spans pieces (the dumplog date line) is resolved on the records afterwards. While
-:func:`keep_messages` is active (``api.run`` turns it on with the catalog's signature patterns)
-:func:`slim` keeps a record's message text only when it can match a signature; every record
-keeps a 64-bit ``digest`` of its full message so rotated copies are still recognised. Timing,
-line counts and gaps only need the time stamps.
+never split), split into lines by polars straight from the bytes (:func:`line_chunks`), and
+parsed on their own; line numbers carry on from the piece before, and state that spans pieces
+(the dumplog date, segment and day) is carried by the reader. The big-file readers use
+:func:`split_heads` (lines of their usual layouts checked by one plain regex and cut at fixed
+places, typed fields converted once per distinct value) and :func:`assemble_heads`. While
+:func:`keep_messages` is active (``api.run`` turns it on with the catalog's signature patterns
+per reader kind), only records with a line that passes the kind's literal prefilter
+(:mod:`._prefilter`) get their message text, :func:`slim` keeps it only where a signature can
+match, and every record keeps a ``digest`` so rotated copies are still recognised. Timing, line
+counts and gaps only need the time stamps.
 """
 
 from __future__ import annotations
