@@ -9,10 +9,12 @@ import sys
 # them back; on a large bundle, frames freed stage after stage then pile up in the resident
 # size. A background thread returning them after 0.1 s lowers the peak on the 1 GB bench from
 # ~900 to ~740 MiB for ~3 % more time (bench/scale.py). Set before polars is first imported
-# (hbtriage's own imports are lazy); a value the user already set wins.
-os.environ.setdefault(
-    "_RJEM_MALLOC_CONF", "background_thread:true,dirty_decay_ms:100,muzzy_decay_ms:0"
-)
+# (hbtriage's own imports are lazy); a value the user already set wins. Linux only: that is
+# where polars' wheels use jemalloc with background threads.
+if sys.platform.startswith("linux"):
+    os.environ.setdefault(
+        "_RJEM_MALLOC_CONF", "background_thread:true,dirty_decay_ms:100,muzzy_decay_ms:0"
+    )
 from contextlib import contextmanager
 from enum import StrEnum
 from importlib import resources
