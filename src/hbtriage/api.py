@@ -24,7 +24,7 @@ from hbtriage.detect import DETECTORS, clock_skew
 from hbtriage.detect import incidents as incident_mod
 from hbtriage.detect.config_checks import check_config
 from hbtriage.detect.sample_gaps import sample_times
-from hbtriage.detect.signatures import keep_pattern, tag
+from hbtriage.detect.signatures import tag
 from hbtriage.diagnose import diagnose
 from hbtriage.errors import UsageError
 from hbtriage.findings import Findings, InputInfo, Signal
@@ -165,11 +165,6 @@ def _read(item: InputFile) -> Outcome:
     if outcome.result is not None:
         compact(outcome.result)
     return outcome
-
-
-def _keep_pattern(catalog: Catalog) -> str | None:
-    """Messages that cannot match a signature of ``catalog`` need no text (memory)."""
-    return keep_pattern(catalog) if catalog.signatures else None
 
 
 def _detect(timeline: Timeline, catalog: Catalog) -> list[Signal]:
