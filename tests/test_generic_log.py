@@ -244,3 +244,62 @@ def test_arbitrary_text_never_crashes(tmp_path: Path, blob: str, first: str) -> 
     except InputError:
         return
     assert dict(r.events.schema) == EVENT_SCHEMA
+
+
+def _pieces_equal_whole(path: Path, monkeypatch: pytest.MonkeyPatch, size: int) -> None:
+    from hbtriage.catalog import load_catalog
+    from hbtriage.sources import _lines as L
+
+    item = InputFile(display=path.name, path=str(path), size=path.stat().st_size)
+    for keep in (None, load_catalog().keep_patterns()):
+        with L.keep_messages(keep):
+            whole = READER.read(item, "")
+            with monkeypatch.context() as m:
+                m.setattr(L, "CHUNK_BYTES", size)
+                parts = READER.read(item, "")
+        assert parts.events is not None and whole.events is not None
+        assert parts.events.equals(whole.events), (path.name, size)
+        assert (parts.warnings, parts.host, parts.zone, parts.stream) == (
+            whole.warnings,
+            whole.host,
+            whole.zone,
+            whole.stream,
+        )
+
+
+@pytest.mark.parametrize("size", [300, 4096])
+def test_real_logs_read_in_pieces_equal_one_pass(
+    size: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large generic logs are read piece by piece (memory bounded); the loghub logs (syslog
+    without years, CBS, ZooKeeper) and the RFC 5424 fixture give the same records either way."""
+    root = Path(__file__).parent / "fixtures"
+    files = [root / "loghub" / f for f in ("Linux_2k.log", "Windows_2k.log", "Zookeeper_2k.log")]
+    files += [root / "generic_log" / "rfc5424.log", root / "generic_log" / "probe.log"]
+    for path in files:
+        _pieces_equal_whole(path, monkeypatch, size)
+
+
+def test_stack_traces_and_new_year_across_pieces(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Continuation lines stay with their record and a Dec -> Jan jump still starts a new year
+    when the pieces are cut every few hundred bytes."""
+    iso = tmp_path / "app.log"
+    rows = []
+    for i in range(60):
+        rows.append(f"2024-05-01T12:00:{i:02d}.000Z ERROR worker {i} failed")
+        rows += [f"\tat com.example.Worker.run(Worker.java:{i})", "\tat java.lang.Thread.run"]
+    iso.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    syslog = tmp_path / "messages"
+    lines = [f"Dec 31 23:{m:02d}:00 host1 app[1]: tick {m}" for m in range(50)]
+    lines += [f"Jan  1 00:{m:02d}:00 host1 app[1]: tock {m}" for m in range(50)]
+    syslog.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    os.utime(syslog, (1_717_000_000, 1_717_000_000))  # modified in 2024
+    for size in (200, 333, 1000):
+        _pieces_equal_whole(iso, monkeypatch, size)
+        _pieces_equal_whole(syslog, monkeypatch, size)
+    ev = READER.read(InputFile(display="app.log", path=str(iso)), "utf-8").events
+    assert ev.height == 60 and ev["message"][7].count("\n") == 2
+    ts = READER.read(InputFile(display="messages", path=str(syslog)), "utf-8").events["ts_local"]
+    assert (ts[0].year, ts[-1].year) == (2023, 2024)

@@ -842,6 +842,17 @@ def unterminated_item(df: pl.DataFrame, unterminated: bool) -> list[tuple[int, s
     return [(int(last["line"][0]), "last line has no line end (file cut short?)")]
 
 
+def piece_marks(
+    parts: pl.DataFrame, first_start: int | None, unterminated: bool, last: bool
+) -> tuple[int | None, list[tuple[int, str]]]:
+    """Bookkeeping after one piece of a file: the line of the file's first record start (kept
+    once found) and, for the last piece, the warning about a last line with no line end."""
+    if first_start is None:
+        starts = parts.filter(pl.col("is_start"))["line"]
+        first_start = int(starts[0]) if starts.len() else None
+    return first_start, (unterminated_item(parts, unterminated) if last else [])
+
+
 def restarts(records: pl.DataFrame, seq: str, keys: Sequence[str]) -> list[dict[str, object]]:
     """Records whose sequence number went *down* within ``keys`` (host + process): a restart.
 

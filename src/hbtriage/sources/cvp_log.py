@@ -208,11 +208,8 @@ class CvpLogReader:
             )
             del heads
             orphans += n_orphans
-            if first_start is None:
-                starts = parts.filter(pl.col("is_start"))["line"]
-                first_start = int(starts[0]) if starts.len() else None
-            if last:
-                tail_items = L.unterminated_item(parts, unterminated)
+            first_start, tail = L.piece_marks(parts, first_start, unterminated, last)
+            tail_items = tail or tail_items
             del parts
             if records.height == 0:
                 continue

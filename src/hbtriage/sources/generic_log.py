@@ -42,7 +42,7 @@ import polars as pl
 
 from hbtriage.sources import _lines as L
 from hbtriage.sources.base import InputFile, ReadResult
-from hbtriage.sources.encoding import read_text
+from hbtriage.sources.encoding import read_head
 
 _DATE = r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})"
 _HMS = r"(?P<hms>[0-9]{2}:[0-9]{2}:[0-9]{2})"
@@ -114,9 +114,11 @@ class GenericLogReader:
         return share >= SNIFF_SHARE
 
     def read(self, item: InputFile, text_encoding: str) -> ReadResult:
-        text, enc = read_text(item.path, text_encoding)
-        raw, unterminated = L.line_frame(text)
-        lines, items = L.long_line_warnings(raw)
+        enc = text_encoding or read_head(item.path)[1]
+        # The family comes from the first lines, as in sniff (the first piece of the file).
+        first_piece, _, _, _ = next(L.line_chunks(item.path, enc, None))
+        lines, _ = L.long_line_warnings(first_piece)
+        del first_piece
         nonblank = lines["text"].head(20 * L.SNIFF_LINES).str.slice(0, 4096)
         fam, _share = _choose(nonblank.filter(nonblank.str.strip_chars() != "").head(L.SNIFF_LINES))
         if fam is None:
@@ -125,36 +127,68 @@ class GenericLogReader:
                 lines,
                 "lines starting with a time stamp (ISO 8601, syslog, CBS, log4j)",
             )
-        parts = L.extract(lines, fam.pattern)
-        fields = [c for c in parts.columns if c not in ("line", "text", "msg", "is_start")]
-        records, orphans = L.assemble(parts, fields=fields)
-        if records.height == 0:
-            raise L.no_records(item.display, lines, f"a {fam.name} log record")
-
-        records, year_note = _timestamps(records, fam.name, item.path)
-        if year_note:
+        first_seen = L.first_text(lines)
+        del lines
+        # Piece by piece, cut before a record start (a record never spans two pieces). Message
+        # text is slimmed per piece while keep_messages is active; syslog years, which depend
+        # on the whole file, are worked out at the end on compact columns.
+        items: list[tuple[int, str]] = []
+        time_items: list[tuple[int, str]] = []
+        tail_items: list[tuple[int, str]] = []
+        pieces: list[pl.DataFrame] = []
+        zones: list[str] = []
+        orphans, first_start, n_records = 0, None, 0
+        month: _Months | None = _Months() if fam.name == "syslog" else None
+        for raw, unterminated, before, last in L.line_chunks(item.path, enc, _py(fam.pattern)):
+            lines, long_items = L.long_line_warnings(L.shift_lines(raw, before))
+            del raw
+            items += long_items
+            parts = L.extract(lines, fam.pattern)
+            del lines
+            fields = [c for c in parts.columns if c not in ("line", "text", "msg", "is_start")]
+            records, n_orphans = L.assemble(parts, fields=fields)
+            orphans += n_orphans
+            first_start, tail = L.piece_marks(parts, first_start, unterminated, last)
+            tail_items = tail or tail_items
+            del parts
+            n_records += records.height
+            if "zone" in records.columns:
+                for z in records["zone"].drop_nulls().str.strip_chars().unique(maintain_order=True):
+                    if z not in zones:
+                        zones.append(z)
+            records = records.with_columns(
+                _severity(fam.name).alias("severity"),
+                _component(fam.name).alias("component"),
+                (
+                    pl.when(pl.col("node") != "-").then(pl.col("node"))
+                    if "node" in records.columns
+                    else pl.lit(None, pl.Utf8)
+                ).alias("node"),
+            )
+            if month is not None:
+                pieces.append(L.slim(month.mark(records), self.kind))
+                continue
+            records, _ = _timestamps(records, fam.name, item.path)
+            time_items += L.bad_time_items(records, "time stamp")
+            records = records.filter(pl.col("ts_local").is_not_null())
+            pieces.append(L.slim(L.to_events(records), self.kind))
+            del records
+        if n_records == 0:
+            raise L.no_records(item.display, first_seen, f"a {fam.name} log record")
+        records = pl.concat(pieces, how="diagonal_relaxed") if len(pieces) > 1 else pieces[0]
+        del pieces
+        if month is not None:
+            records, year_note = month.finish(records, item.path)
             items.insert(0, (0, year_note))
-        records = records.with_columns(
-            _severity(fam.name).alias("severity"),
-            _component(fam.name).alias("component"),
-            (
-                pl.when(pl.col("node") != "-").then(pl.col("node"))
-                if "node" in records.columns
-                else pl.lit(None, pl.Utf8)
-            ).alias("node"),
-        )
-        items += L.bad_time_items(records, "time stamp")
-        records = records.filter(pl.col("ts_local").is_not_null())
-        first = parts.filter(pl.col("is_start"))["line"]
-        items = L.preamble_items(orphans, int(first[0]) if first.len() else None) + items
-        items += L.unterminated_item(parts, unterminated)
+            time_items = L.bad_time_items(records, "time stamp")
+            records = L.to_events(records.filter(pl.col("ts_local").is_not_null()))
+        items += time_items
+        items = L.preamble_items(orphans, first_start) + items
+        items += tail_items
 
-        events = L.to_events(records)
+        events = records
         host = L.most_frequent(events["node"])
-        zone = None
-        if "zone" in records.columns:
-            zones = records["zone"].drop_nulls().str.strip_chars().unique(maintain_order=True)
-            zone = str(zones[0]) if zones.len() == 1 else None
+        zone = zones[0] if len(zones) == 1 else None
         return ReadResult(
             kind=self.kind,
             encoding=enc,
@@ -168,6 +202,38 @@ class GenericLogReader:
         )
 
 
+def _py(pattern: str) -> str:
+    """A family's record-start pattern in Python ``re`` syntax (where pieces are cut)."""
+    return pattern.replace("\\x{FEFF}", "\ufeff")
+
+
+class _Months:
+    """RFC 3164 years, piece by piece: the month of each record and the number of backwards
+    month jumps of more than six months seen so far (each starts a new year)."""
+
+    def __init__(self) -> None:
+        self.prev: int | None = None  # month of the last record seen
+        self.years = 0
+
+    def mark(self, records: pl.DataFrame) -> pl.DataFrame:
+        month = L.month_number(pl.col("mon")).cast(pl.Int32)
+        records = records.with_columns(month.alias("_m"))
+        prev = pl.col("_m").shift(1, fill_value=pl.lit(self.prev, dtype=pl.Int32))
+        records = records.with_columns(
+            ((pl.col("_m") < prev - 6).fill_null(False).cast(pl.Int32).cum_sum() + self.years)
+            .cast(pl.Int32)
+            .alias("_y")
+        )
+        if records.height:
+            self.prev = records["_m"][-1]
+            self.years = int(records["_y"][-1])
+        return records
+
+    def finish(self, records: pl.DataFrame, path: str) -> tuple[pl.DataFrame, str]:
+        """Time stamps for every record, anchored on the file's modification time."""
+        return _timestamps(records, "syslog", path)
+
+
 def _timestamps(records: pl.DataFrame, family: str, path: str) -> tuple[pl.DataFrame, str]:
     frac = pl.col("frac") if "frac" in records.columns else None
     zone = (
@@ -179,17 +245,10 @@ def _timestamps(records: pl.DataFrame, family: str, path: str) -> tuple[pl.DataF
         ts = L.make_ts(pl.col("date"), pl.col("hms"), frac)
         return records.with_columns(ts.alias("ts_local"), zone.alias("offset_min")), ""
 
-    # RFC 3164: no year in the stamp.
+    # RFC 3164: no year in the stamp (``_m``/``_y``: see _Months, or worked out here).
     anchor = _mtime(path)
-    month = L.month_number(pl.col("mon")).cast(pl.Int32)
-    records = records.with_columns(month.alias("_m"))
-    records = records.with_columns(
-        (pl.col("_m") < pl.col("_m").shift(1) - 6)
-        .fill_null(False)
-        .cast(pl.Int32)
-        .cum_sum()
-        .alias("_y")
-    )
+    if "_y" not in records.columns:
+        records = _Months().mark(records)
     last = records.filter(pl.col("_m").is_not_null()).tail(1)
     year_last = anchor.year
     if last.height and int(last["_m"][0]) > anchor.month:
