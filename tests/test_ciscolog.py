@@ -187,3 +187,32 @@ def test_arbitrary_text_never_crashes(tmp_path: Path, blob: str, valid_first: bo
     except InputError:
         return
     assert dict(r.events.schema) == EVENT_SCHEMA
+
+
+def test_pieces_equal_one_pass_with_restarts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read in pieces of a few hundred bytes (records with continuation lines, sequence numbers
+    falling back on a process restart across a piece boundary), the records, warnings and
+    restarts are those of one pass."""
+    from hbtriage.sources import _lines as L
+
+    out = []
+    for i in range(80):
+        seq = i if i < 50 else i - 50  # pim1 restarts at record 50
+        out.append(
+            f"{seq}: PG1A: Mar 30 2013 19:{i // 60:02d}:{i % 60:02d}.000 -0500: %ICM_PG_PIM: "
+            f"[comp=PG-A][pname=pim1][iid=acme][sev=info]: record {i}"
+        )
+        if i % 7 == 0:
+            out.append("  continued line")
+    path = _write(tmp_path, "\n".join(out) + "\n")
+    whole = _read(path)
+    assert [x["seq"] for x in whole.extra["restarts"]] == [0]
+    for size in (200, 333, 4096):
+        monkeypatch.setattr(L, "CHUNK_BYTES", size)
+        parts = _read(path)
+        assert parts.events.equals(whole.events), size
+        assert parts.warnings == whole.warnings
+        assert parts.extra["restarts"] == whole.extra["restarts"]
+        assert (parts.host, parts.zone, parts.stream) == (whole.host, whole.zone, whole.stream)

@@ -25,7 +25,7 @@ import polars as pl
 
 from hbtriage.sources import _lines as L
 from hbtriage.sources.base import InputFile, ReadResult
-from hbtriage.sources.encoding import read_text
+from hbtriage.sources.encoding import read_head
 
 #: One regex for the start of every line, up to the message (tags included).
 PATTERN = (
@@ -53,57 +53,56 @@ class CiscoLogReader:
         return n_cvp * 2 < n_hits
 
     def read(self, item: InputFile, text_encoding: str) -> ReadResult:
-        text, enc = read_text(item.path, text_encoding)
-        raw, unterminated = L.line_frame(text)
-        lines, items = L.long_line_warnings(raw)
-        parts = L.extract(lines, PATTERN)
-        records, orphans = L.assemble(
-            parts,
-            fields=[
-                "seq",
-                "node",
-                "mon",
-                "day",
-                "year",
-                "hms",
-                "frac",
-                "zone",
-                "app",
-                "sev",
-                "mnem",
-                "tags",
-            ],
-        )
-        if records.height == 0:
+        enc = text_encoding or read_head(item.path)[1]
+        # Piece by piece, cut before a record start: every step is local to a record except
+        # the restarts (sequence numbers per host and process), worked out on all records at
+        # the end from small columns. Message text is slimmed per piece (keep_messages).
+        items: list[tuple[int, str]] = []
+        time_items: list[tuple[int, str]] = []
+        tail_items: list[tuple[int, str]] = []
+        pieces: list[pl.DataFrame] = []
+        orphans, first_start, n_records = 0, None, 0
+        first_seen = pl.DataFrame(schema={"line": pl.Int64, "text": pl.Utf8})
+        for raw, unterminated, before, last in L.line_chunks(item.path, enc, PATTERN):
+            lines, long_items = L.long_line_warnings(L.shift_lines(raw, before))
+            del raw
+            items += long_items
+            if first_seen.height == 0:
+                first_seen = L.first_text(lines)
+            parts = L.extract(lines, PATTERN)
+            del lines
+            records, n_orphans = L.assemble(parts, fields=_FIELDS)
+            orphans += n_orphans
+            first_start, tail = L.piece_marks(parts, first_start, unterminated, last)
+            tail_items = tail or tail_items
+            del parts
+            n_records += records.height
+            records = _typed(records)
+            time_items += L.bad_time_items(records, "date or time")
+            records = records.filter(pl.col("ts_local").is_not_null())
+            pieces.append(
+                L.slim(
+                    L.to_events(records).with_columns(records["seq"], records["zone"]), self.kind
+                )
+            )
+            del records
+        if n_records == 0:
             raise L.no_records(
                 item.display,
-                lines,
+                first_seen,
                 "a Cisco Log record such as '10: HOST: Feb 8 2007 05:37:44.658 +0000: %ICM_...: ...'",
             )
+        records = pl.concat(pieces) if len(pieces) > 1 else pieces[0]
+        del pieces
+        items += time_items
+        items = L.preamble_items(orphans, first_start) + items
+        items += tail_items
 
-        records = records.with_columns(
-            pl.col("tags").str.extract(r"\[pname(?:\.orig)?=([^\]]*)\]", 1).alias("_pname"),
-            pl.col("tags").str.extract(r"\[sev=([^\]]*)\]", 1).alias("_sevtag"),
-        )
-        date = L.iso_date(pl.col("year"), L.month_number(pl.col("mon")), pl.col("day"))
-        records = records.with_columns(
-            L.make_ts(date, pl.col("hms"), pl.col("frac")).alias("ts_local"),
-            L.offset_minutes(pl.col("zone")).alias("offset_min"),
-            pl.coalesce(pl.col("_sevtag"), pl.col("sev")).alias("severity"),
-            pl.coalesce(
-                pl.when(pl.col("_pname") != "").then(pl.col("_pname")), pl.col("app")
-            ).alias("component"),
-        )
-        items += L.bad_time_items(records, "date or time")
-        records = records.filter(pl.col("ts_local").is_not_null())
-        first = parts.filter(pl.col("is_start"))["line"]
-        items = L.preamble_items(orphans, int(first[0]) if first.len() else None) + items
-        items += L.unterminated_item(parts, unterminated)
-
-        events = L.to_events(records)
+        restarts = L.restarts(records, "seq", ["node", "component"])
+        zones = records["zone"].drop_nulls().unique(maintain_order=True)
+        events = records.drop("seq", "zone")
         comps = events["component"].drop_nulls().unique()
         host = L.most_frequent(events["node"])
-        zones = records["zone"].drop_nulls().unique(maintain_order=True)
         return ReadResult(
             kind=self.kind,
             encoding=enc,
@@ -113,8 +112,28 @@ class CiscoLogReader:
             stream=str(comps[0]) if comps.len() == 1 else "ciscolog",
             events=events,
             warnings=L.cap_warnings(item.display, items),
-            extra={"restarts": L.restarts(records, "seq", ["node", "component"])},
+            extra={"restarts": restarts},
         )
+
+
+_FIELDS = ["seq", "node", "mon", "day", "year", "hms", "frac", "zone", "app", "sev", "mnem", "tags"]
+
+
+def _typed(records: pl.DataFrame) -> pl.DataFrame:
+    """Time stamp, offset, severity and process of each record (one piece)."""
+    records = records.with_columns(
+        pl.col("tags").str.extract(r"\[pname(?:\.orig)?=([^\]]*)\]", 1).alias("_pname"),
+        pl.col("tags").str.extract(r"\[sev=([^\]]*)\]", 1).alias("_sevtag"),
+    )
+    date = L.iso_date(pl.col("year"), L.month_number(pl.col("mon")), pl.col("day"))
+    return records.with_columns(
+        L.make_ts(date, pl.col("hms"), pl.col("frac")).alias("ts_local"),
+        L.offset_minutes(pl.col("zone")).alias("offset_min"),
+        pl.coalesce(pl.col("_sevtag"), pl.col("sev")).alias("severity"),
+        pl.coalesce(pl.when(pl.col("_pname") != "").then(pl.col("_pname")), pl.col("app")).alias(
+            "component"
+        ),
+    )
 
 
 READER = CiscoLogReader()
