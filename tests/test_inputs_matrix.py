@@ -6,17 +6,16 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-import io
 import json
 import os
 import shutil
-import stat
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
 import pytest
+from test_bundle import _zip  # the zip builder the bundle tests use
 from typer.testing import CliRunner
 
 from hbtriage.api import run
@@ -113,18 +112,6 @@ def test_german_utf16_and_english_utf8_twins_are_identical_through_analyze(tmp_p
 # --------------------------------------------------------------------------- zips, inputs untouched
 
 
-def _zip_bytes(entries: dict[str, bytes], symlinks: dict[str, str] | None = None) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in entries.items():
-            zf.writestr(name, data)
-        for name, target in (symlinks or {}).items():
-            info = zipfile.ZipInfo(name)
-            info.external_attr = (stat.S_IFLNK | 0o777) << 16
-            zf.writestr(info, target)
-    return buf.getvalue()
-
-
 def _snapshot(root: Path) -> dict[str, tuple[str, int]]:
     """sha256 and mtime of every file under root."""
     return {
@@ -143,14 +130,12 @@ def test_hostile_zip_with_a_valid_bundle_through_the_cli(tmp_path: Path) -> None
     entries |= {
         "../escape.txt": b"escaped",
         abs_target: b"escaped",
-        "case/inner.zip": _zip_bytes(
-            {"../../nested_escape.txt": b"escaped", "notes/readme.txt": b"hi"}
-        ),
+        "case/inner.zip": _zip({"../../nested_escape.txt": b"escaped", "notes/readme.txt": b"hi"}),
     }
     inputs = tmp_path / "in"
     inputs.mkdir()
     bundle = inputs / "case.zip"
-    bundle.write_bytes(_zip_bytes(entries, symlinks={"case/CVP1/passwd": "/etc/passwd"}))
+    bundle.write_bytes(_zip(entries, symlinks={"case/CVP1/passwd": "/etc/passwd"}))
     before_inputs = _snapshot(inputs)
     before_tree = {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")}
 

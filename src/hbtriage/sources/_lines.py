@@ -34,7 +34,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 import polars as pl
@@ -120,7 +120,7 @@ def keep_mask(messages: pl.Series, kind: str = "*") -> pl.Series:
     when none is active). The full pattern only runs on messages its prefilter lets through."""
     keep = _keep(kind)
     if keep is None:
-        return pl.Series(messages.name, [True] * messages.len(), dtype=pl.Boolean)
+        return pl.repeat(True, messages.len(), dtype=pl.Boolean, eager=True).alias(messages.name)
     if keep.full is None:
         return pl.repeat(False, messages.len(), dtype=pl.Boolean, eager=True)
     if keep.pre is None:
@@ -407,7 +407,12 @@ def extract(df: pl.DataFrame, head: str) -> pl.DataFrame:
     ``(.*)$``: capturing the whole line costs the regex engine about twice
     as much on large files. (The large-file readers use :func:`split_heads`.)
     """
-    return _extract(df, head)
+    groups = pl.col("text").str.extract_groups(f"^(?P<_head>{head})")
+    out = df.with_columns(groups.alias("_g")).unnest("_g")
+    return out.with_columns(
+        pl.col("_head").is_not_null().alias("is_start"),
+        pl.col("text").str.slice(pl.col("_head").str.len_chars()).alias("msg"),
+    ).drop("_head")
 
 
 #: A reader's typed fast path for :func:`split_heads`: a regex (polars syntax, no capture
@@ -591,44 +596,6 @@ def _messages(
     return out.with_columns(pl.col("message").str.strip_chars_end())
 
 
-def hms_ns(word: pl.Expr) -> pl.Expr:
-    """Nanoseconds since midnight from "HH:MM:SS" read as a big-endian UInt64 (see
-    :func:`word64`) whose digits and colons are already checked (by a fast-path regex); null
-    for hour > 23, minute > 59 or second > 59, exactly as ``strptime`` in :func:`make_ts`."""
-
-    def digit(i: int) -> pl.Expr:
-        return ((word // (1 << (8 * (7 - i)))) % 256).cast(pl.Int64) - 48
-
-    h = digit(0) * 10 + digit(1)
-    m = digit(3) * 10 + digit(4)
-    s = digit(6) * 10 + digit(7)
-    return pl.when((h < 24) & (m < 60) & (s < 60)).then((h * 3600 + m * 60 + s) * 1_000_000_000)
-
-
-def ms_ns(word: pl.Expr) -> pl.Expr:
-    """Nanoseconds from "<sep>ddd" (a separator and three digits) read as a big-endian UInt32."""
-
-    def digit(i: int) -> pl.Expr:
-        return ((word // (1 << (8 * (3 - i)))) % 256).cast(pl.Int64) - 48
-
-    return (digit(1) * 100 + digit(2) * 10 + digit(3)) * 1_000_000
-
-
-def word64(text: pl.Expr, start: int) -> pl.Expr:
-    """Eight characters of ``text`` from ``start`` as one big-endian UInt64 (null unless they
-    are eight bytes)."""
-    return (
-        text.str.slice(start, 8).cast(pl.Binary).bin.reinterpret(dtype=pl.UInt64, endianness="big")
-    )
-
-
-def word32(text: pl.Expr, start: int) -> pl.Expr:
-    """Four characters of ``text`` from ``start`` as one big-endian UInt32."""
-    return (
-        text.str.slice(start, 4).cast(pl.Binary).bin.reinterpret(dtype=pl.UInt32, endianness="big")
-    )
-
-
 def per_value(
     df: pl.DataFrame, column: str, convert: Callable[[pl.DataFrame], pl.DataFrame]
 ) -> pl.DataFrame:
@@ -640,25 +607,6 @@ def per_value(
     made = made.with_row_index("_pv")
     idx = df[column].replace_strict(made[column], made["_pv"], default=None, return_dtype=pl.UInt32)
     return df.with_columns([made[c].gather(idx).alias(c) for c in names])
-
-
-def _extract(df: pl.DataFrame, head: str) -> pl.DataFrame:
-    groups = pl.col("text").str.extract_groups(f"^(?P<_head>{head})")
-    out = df.with_columns(groups.alias("_g")).unnest("_g")
-    return out.with_columns(
-        pl.col("_head").is_not_null().alias("is_start"),
-        pl.col("text").str.slice(pl.col("_head").str.len_chars()).alias("msg"),
-    ).drop("_head")
-
-
-def by_value(df: pl.DataFrame, column: str, pattern: str, names: Sequence[str]) -> pl.DataFrame:
-    """``df`` plus the named groups ``names`` of ``pattern`` applied to ``column``, worked out
-    once per distinct value (fields such as host/process repeat on millions of lines)."""
-    values = df.select(pl.col(column).unique())
-    parsed = values.with_columns(pl.col(column).str.extract_groups(pattern).alias("_g")).unnest(
-        "_g"
-    )
-    return df.join(parsed.select(column, *names), on=column, how="left", maintain_order="left")
 
 
 def head_lines(head: str, limit: int = SNIFF_LINES) -> pl.Series:
@@ -842,15 +790,52 @@ def unterminated_item(df: pl.DataFrame, unterminated: bool) -> list[tuple[int, s
     return [(int(last["line"][0]), "last line has no line end (file cut short?)")]
 
 
-def piece_marks(
-    parts: pl.DataFrame, first_start: int | None, unterminated: bool, last: bool
-) -> tuple[int | None, list[tuple[int, str]]]:
-    """Bookkeeping after one piece of a file: the line of the file's first record start (kept
-    once found) and, for the last piece, the warning about a last line with no line end."""
-    if first_start is None:
-        starts = parts.filter(pl.col("is_start"))["line"]
-        first_start = int(starts[0]) if starts.len() else None
-    return first_start, (unterminated_item(parts, unterminated) if last else [])
+@dataclass
+class Pieces:
+    """What a line-oriented reader collects while it walks a file piece by piece (see
+    :meth:`lines`): the long-line warnings, the first line with text (for :func:`no_records`),
+    the lines before the first record, the first record start and the warning about a last
+    line with no line end."""
+
+    path: str
+    encoding: str
+    starts: str | None  # a record start (Python ``re``): where the file may be cut
+    long_items: list[tuple[int, str]] = field(default_factory=list)
+    first_seen: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(schema={"line": pl.Int64, "text": pl.Utf8})
+    )
+    orphans: int = 0
+    first_start: int | None = None
+    tail_items: list[tuple[int, str]] = field(default_factory=list)
+    records: int = 0
+    _unterminated: bool = False
+    _last: bool = False
+
+    def lines(self) -> Iterator[pl.DataFrame]:
+        """Each piece's line frame (file line numbers, long lines cut)."""
+        for raw, unterminated, before, last in line_chunks(self.path, self.encoding, self.starts):
+            lines, items = long_line_warnings(shift_lines(raw, before))
+            del raw
+            self.long_items += items
+            if self.first_seen.height == 0:
+                self.first_seen = first_text(lines)
+            self._unterminated, self._last = unterminated, last
+            yield lines
+
+    def done(self, parts: pl.DataFrame, orphans: int, records: int) -> None:
+        """Bookkeeping after a piece: its lines with ``is_start``, the lines it found before
+        the first record, and how many records it assembled."""
+        self.orphans += orphans
+        self.records += records
+        if self.first_start is None:
+            starts = parts.filter(pl.col("is_start"))["line"]
+            self.first_start = int(starts[0]) if starts.len() else None
+        if self._last:
+            self.tail_items = unterminated_item(parts, self._unterminated)
+
+    def preamble(self) -> list[tuple[int, str]]:
+        """The warning about lines before the first record (empty when there were none)."""
+        return preamble_items(self.orphans, self.first_start)
 
 
 def restarts(records: pl.DataFrame, seq: str, keys: Sequence[str]) -> list[dict[str, object]]:

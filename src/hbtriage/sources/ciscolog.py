@@ -57,26 +57,15 @@ class CiscoLogReader:
         # Piece by piece, cut before a record start: every step is local to a record except
         # the restarts (sequence numbers per host and process), worked out on all records at
         # the end from small columns. Message text is slimmed per piece (keep_messages).
-        items: list[tuple[int, str]] = []
         time_items: list[tuple[int, str]] = []
-        tail_items: list[tuple[int, str]] = []
         pieces: list[pl.DataFrame] = []
-        orphans, first_start, n_records = 0, None, 0
-        first_seen = pl.DataFrame(schema={"line": pl.Int64, "text": pl.Utf8})
-        for raw, unterminated, before, last in L.line_chunks(item.path, enc, PATTERN):
-            lines, long_items = L.long_line_warnings(L.shift_lines(raw, before))
-            del raw
-            items += long_items
-            if first_seen.height == 0:
-                first_seen = L.first_text(lines)
+        walk = L.Pieces(item.path, enc, PATTERN)
+        for lines in walk.lines():
             parts = L.extract(lines, PATTERN)
             del lines
             records, n_orphans = L.assemble(parts, fields=_FIELDS)
-            orphans += n_orphans
-            first_start, tail = L.piece_marks(parts, first_start, unterminated, last)
-            tail_items = tail or tail_items
+            walk.done(parts, n_orphans, records.height)
             del parts
-            n_records += records.height
             records = _typed(records)
             time_items += L.bad_time_items(records, "date or time")
             records = records.filter(pl.col("ts_local").is_not_null())
@@ -86,17 +75,15 @@ class CiscoLogReader:
                 )
             )
             del records
-        if n_records == 0:
+        if walk.records == 0:
             raise L.no_records(
                 item.display,
-                first_seen,
+                walk.first_seen,
                 "a Cisco Log record such as '10: HOST: Feb 8 2007 05:37:44.658 +0000: %ICM_...: ...'",
             )
         records = pl.concat(pieces) if len(pieces) > 1 else pieces[0]
         del pieces
-        items += time_items
-        items = L.preamble_items(orphans, first_start) + items
-        items += tail_items
+        items = walk.preamble() + walk.long_items + time_items + walk.tail_items
 
         restarts = L.restarts(records, "seq", ["node", "component"])
         zones = records["zone"].drop_nulls().unique(maintain_order=True)

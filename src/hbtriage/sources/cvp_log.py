@@ -181,19 +181,11 @@ class CvpLogReader:
 
     def read(self, item: InputFile, text_encoding: str) -> ReadResult:
         enc = text_encoding or read_head(item.path)[1]
-        long_items: list[tuple[int, str]] = []
         bad_items: list[tuple[int, str]] = []
-        tail_items: list[tuple[int, str]] = []
         pieces: list[pl.DataFrame] = []
-        orphans, first_start = 0, None
-        first_seen = pl.DataFrame(schema={"line": pl.Int64, "text": pl.Utf8})
+        walk = L.Pieces(item.path, enc, _START)
         # Piece by piece (see _lines.text_chunks): every step below is local to a record.
-        for raw, unterminated, before, last in L.line_chunks(item.path, enc, _START):
-            lines, items = L.long_line_warnings(L.shift_lines(raw, before))
-            del raw
-            long_items += items
-            if first_seen.height == 0:
-                first_seen = L.first_text(lines)
+        for lines in walk.lines():
             parts, heads, _ = L.split_heads(
                 lines, PATTERN, _convert, [(_FAST, _fast_typed), (_FAST_PREFIXED, _fast_prefixed)]
             )
@@ -207,9 +199,7 @@ class CvpLogReader:
                 need=pl.col("component").is_null(),
             )
             del heads
-            orphans += n_orphans
-            first_start, tail = L.piece_marks(parts, first_start, unterminated, last)
-            tail_items = tail or tail_items
+            walk.done(parts, n_orphans, records.height)
             del parts
             if records.height == 0:
                 continue
@@ -228,16 +218,16 @@ class CvpLogReader:
             records = records.filter(pl.col("ts_local").is_not_null())
             pieces.append(L.slim(L.to_events(records).with_columns(records["_zone"]), self.kind))
             del records
-        if not pieces:
+        if walk.records == 0:
             raise L.no_records(
                 item.display,
-                first_seen,
+                walk.first_seen,
                 "a CVP log record such as 'Mar 30 2013 19:36:46.105 -0500: %CVP_8_5_ICM-1-...'",
             )
         # No rechunk: joining the pieces into one buffer would copy every column once more.
         events = pl.concat(pieces, rechunk=False) if len(pieces) > 1 else pieces[0]
         del pieces
-        items = L.preamble_items(orphans, first_start) + long_items + bad_items + tail_items
+        items = walk.preamble() + walk.long_items + bad_items + walk.tail_items
         zones = events["_zone"].drop_nulls().unique(maintain_order=True)
         events = events.drop("_zone")
         host = L.most_frequent(events["node"])

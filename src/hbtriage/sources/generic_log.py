@@ -132,26 +132,18 @@ class GenericLogReader:
         # Piece by piece, cut before a record start (a record never spans two pieces). Message
         # text is slimmed per piece while keep_messages is active; syslog years, which depend
         # on the whole file, are worked out at the end on compact columns.
-        items: list[tuple[int, str]] = []
         time_items: list[tuple[int, str]] = []
-        tail_items: list[tuple[int, str]] = []
         pieces: list[pl.DataFrame] = []
         zones: list[str] = []
-        orphans, first_start, n_records = 0, None, 0
         month: _Months | None = _Months() if fam.name == "syslog" else None
-        for raw, unterminated, before, last in L.line_chunks(item.path, enc, _py(fam.pattern)):
-            lines, long_items = L.long_line_warnings(L.shift_lines(raw, before))
-            del raw
-            items += long_items
+        walk = L.Pieces(item.path, enc, _py(fam.pattern))
+        for lines in walk.lines():
             parts = L.extract(lines, fam.pattern)
             del lines
             fields = [c for c in parts.columns if c not in ("line", "text", "msg", "is_start")]
             records, n_orphans = L.assemble(parts, fields=fields)
-            orphans += n_orphans
-            first_start, tail = L.piece_marks(parts, first_start, unterminated, last)
-            tail_items = tail or tail_items
+            walk.done(parts, n_orphans, records.height)
             del parts
-            n_records += records.height
             if "zone" in records.columns:
                 for z in records["zone"].drop_nulls().str.strip_chars().unique(maintain_order=True):
                     if z not in zones:
@@ -173,18 +165,17 @@ class GenericLogReader:
             records = records.filter(pl.col("ts_local").is_not_null())
             pieces.append(L.slim(L.to_events(records), self.kind))
             del records
-        if n_records == 0:
+        if walk.records == 0:
             raise L.no_records(item.display, first_seen, f"a {fam.name} log record")
         records = pl.concat(pieces, how="diagonal_relaxed") if len(pieces) > 1 else pieces[0]
         del pieces
+        items = walk.long_items
         if month is not None:
-            records, year_note = month.finish(records, item.path)
-            items.insert(0, (0, year_note))
+            records, year_note = _timestamps(records, "syslog", item.path)
+            items = [(0, year_note), *items]
             time_items = L.bad_time_items(records, "time stamp")
             records = L.to_events(records.filter(pl.col("ts_local").is_not_null()))
-        items += time_items
-        items = L.preamble_items(orphans, first_start) + items
-        items += tail_items
+        items = walk.preamble() + items + time_items + walk.tail_items
 
         events = records
         host = L.most_frequent(events["node"])
@@ -228,10 +219,6 @@ class _Months:
             self.prev = records["_m"][-1]
             self.years = int(records["_y"][-1])
         return records
-
-    def finish(self, records: pl.DataFrame, path: str) -> tuple[pl.DataFrame, str]:
-        """Time stamps for every record, anchored on the file's modification time."""
-        return _timestamps(records, "syslog", path)
 
 
 def _timestamps(records: pl.DataFrame, family: str, path: str) -> tuple[pl.DataFrame, str]:

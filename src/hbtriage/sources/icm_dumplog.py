@@ -199,26 +199,17 @@ class IcmDumplogReader:
 
     def read(self, item: InputFile, text_encoding: str) -> ReadResult:
         enc = text_encoding or read_head(item.path)[1]
-        items: list[tuple[int, str]] = []
         bad_items: list[tuple[int, str]] = []
-        tail_items: list[tuple[int, str]] = []
         pieces: list[pl.DataFrame] = []
-        orphans, first_start = 0, None
-        first_seen = pl.DataFrame(schema={"line": pl.Int64, "text": pl.Utf8})
+        walk = L.Pieces(item.path, enc, _START)
         # State carried from piece to piece: the latest date line, the number of date lines.
         carry_date: dt.date | None = None
         first_hdr: dt.date | None = None
         segs = 0
         roll = _Rollover()
-        n_records = 0
         time_items: list[tuple[int, str]] = []
         pending: list[int] = []  # pieces with records before any date line (date not known yet)
-        for raw, unterminated, before, last in L.line_chunks(item.path, enc, _START):
-            lines, long_items = L.long_line_warnings(L.shift_lines(raw, before))
-            del raw
-            items += long_items
-            if first_seen.height == 0:
-                first_seen = L.first_text(lines)
+        for lines in walk.lines():
             parts, heads, slow = L.split_heads(
                 lines, PATTERN, _convert, (_FAST, _fast_typed), marks=["is_header"]
             )
@@ -253,13 +244,8 @@ class IcmDumplogReader:
                 kind=self.kind,
             )
             del heads
-            orphans += n_orphans
-            if first_start is None:
-                first_start = _first_start(parts)
-            if last:
-                tail_items = L.unterminated_item(parts, unterminated)
+            walk.done(parts, n_orphans, records.height)
             del parts, slow
-            n_records += records.height
             records = L.slim(roll.apply(records), self.kind)
             if records["date"].null_count():
                 pending.append(len(pieces))  # its time stamps wait for the file's fallback date
@@ -268,11 +254,11 @@ class IcmDumplogReader:
                 records = L.to_events(records.filter(pl.col("ts_local").is_not_null()))
             pieces.append(records)
             del records
-        items += bad_items
-        if n_records == 0:
+        items = walk.long_items + bad_items
+        if walk.records == 0:
             raise L.no_records(
                 item.display,
-                first_seen,
+                walk.first_seen,
                 "an ICM dumplog record such as '19:36:35:105 pg1A-pim1 ...'",
             )
 
@@ -297,8 +283,7 @@ class IcmDumplogReader:
             pieces[i] = L.to_events(records.filter(pl.col("ts_local").is_not_null()))
         # Warnings in file order: pending pieces come first in the file.
         items += late_items + time_items
-        items = L.preamble_items(orphans, first_start) + items
-        items += tail_items
+        items = walk.preamble() + items + walk.tail_items
 
         # No rechunk: joining the pieces into one buffer would copy every column once more.
         events = pl.concat(pieces, rechunk=False) if len(pieces) > 1 else pieces[0]
@@ -365,11 +350,6 @@ class _Rollover:
         self.tod = work["_tod_ns"][-1]
         self.seg = int(work["seg"][-1])
         return work.drop("_b", "_new")
-
-
-def _first_start(parts: pl.DataFrame) -> int | None:
-    starts = parts.filter(pl.col("is_start"))["line"]
-    return int(starts[0]) if starts.len() else None
 
 
 def _mtime_date(path: str) -> dt.date:

@@ -295,33 +295,25 @@ def _header(source: str | bytes) -> tuple[int, str] | None:
 
 def _count_lines(source: str | bytes) -> int:
     """How many rows :func:`_scan_lines` gives ``source`` (the same split, no row index)."""
+    return int(_split_lines(source).select(pl.len()).collect(engine="streaming").item())
+
+
+def _scan_lines(source: str | bytes) -> pl.LazyFrame:
+    """Every line of ``source`` (a path or UTF-8 bytes) as ``n`` (1-based line number), ``l``
+    (null for an empty line), read lazily: collect it with the streaming engine."""
+    return _split_lines(source).select(pl.nth(0).alias("l")).with_row_index("n", offset=1)
+
+
+def _split_lines(source: str | bytes) -> pl.LazyFrame:
+    """``source`` split at line ends by polars' CSV scanner (0x1F as the never-used separator)."""
     src: str | io.BytesIO = source if isinstance(source, str) else io.BytesIO(source)
-    count = pl.scan_csv(
+    return pl.scan_csv(
         src,
         has_header=False,
         separator="\x1f",
         quote_char=None,
         infer_schema=False,
         truncate_ragged_lines=True,
-    )
-    return int(count.select(pl.len()).collect().item())
-
-
-def _scan_lines(source: str | bytes) -> pl.LazyFrame:
-    """Every line of ``source`` (a path or UTF-8 bytes) as ``n`` (1-based line number), ``l``
-    (null for an empty line), read lazily: collect it with the streaming engine."""
-    src: str | io.BytesIO = source if isinstance(source, str) else io.BytesIO(source)
-    return (
-        pl.scan_csv(
-            src,
-            has_header=False,
-            separator="\x1f",
-            quote_char=None,
-            infer_schema=False,
-            truncate_ragged_lines=True,
-        )
-        .select(pl.nth(0).alias("l"))
-        .with_row_index("n", offset=1)
     )
 
 
