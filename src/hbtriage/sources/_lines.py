@@ -35,14 +35,14 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import cast
+from typing import BinaryIO, cast
 
 import polars as pl
 
 from hbtriage.errors import InputError
 from hbtriage.sources._prefilter import prefilter, required_literals
 from hbtriage.sources.base import EVENT_SCHEMA
-from hbtriage.sources.encoding import decode, read_text
+from hbtriage.sources.encoding import STREAM_MIN_BYTES, Utf8Stream, decode, read_text
 
 #: Longest line kept as is; longer lines are cut (a 10 MB "line" is binary or a dump).
 MAX_LINE_CHARS = 65_536
@@ -158,15 +158,16 @@ def text_chunks(
     Each piece but the last ends with a line end and is followed by a line matching ``starts``
     (a record start; Python ``re`` syntax) when one is found within the last
     ``_MAX_BACK_LINES`` lines; else the piece grows. Encodings where a 0x0A byte may be half a
-    character (UTF-16/32) are read whole. A leading BOM is dropped.
+    character (UTF-16/32) are decoded whole when the file is small, else block by block into
+    UTF-8 first (:class:`hbtriage.sources.encoding.Utf8Stream`). A leading BOM is dropped.
     """
     lines_before = 0
-    for piece, last in _byte_chunks(path, encoding, starts, chunk_bytes):
+    for piece, last, enc in _byte_chunks(path, encoding, starts, chunk_bytes):
         if isinstance(piece, str):
             yield piece, 0, True
             return
         n_lines = piece.count(b"\n")
-        text = decode(piece, encoding)
+        text = decode(piece, enc)
         del piece
         if lines_before == 0 and text.startswith("\ufeff"):
             text = text[1:]
@@ -186,15 +187,15 @@ def line_chunks(
     between; anything else is decoded and split by :func:`line_frame`. Both give the same
     frame."""
     lines_before = 0
-    for piece, last in _byte_chunks(path, encoding, starts, chunk_bytes):
+    for piece, last, enc in _byte_chunks(path, encoding, starts, chunk_bytes):
         if isinstance(piece, str):
             yield (*line_frame(piece), 0, True)
             return
-        fast = _split_bytes(piece, encoding, first=lines_before == 0)
+        fast = _split_bytes(piece, enc, first=lines_before == 0)
         if fast is not None:
             df, unterminated = fast, bool(piece) and not piece.endswith(b"\n")
         else:
-            text = decode(piece, encoding)
+            text = decode(piece, enc)
             if lines_before == 0 and text.startswith("\ufeff"):
                 text = text[1:]
             df, unterminated = line_frame(text)
@@ -254,49 +255,57 @@ def _split_bytes(data: bytes, encoding: str, *, first: bool) -> pl.DataFrame | N
 
 def _byte_chunks(
     path: str, encoding: str, starts: str | None, chunk_bytes: int | None = None
-) -> Iterator[tuple[bytes | str, bool]]:
-    """The raw pieces of :func:`text_chunks` and whether each is the last: bytes (BOM still
-    on), or the whole decoded text (BOM dropped) for encodings that cannot be cut at 0x0A."""
+) -> Iterator[tuple[bytes | str, bool, str]]:
+    """The raw pieces of :func:`text_chunks`, whether each is the last, and their encoding:
+    bytes (BOM still on) in ``encoding``; or, for encodings that cannot be cut at 0x0A (UTF-16,
+    UTF-32), the whole decoded text (BOM dropped) of a small file, and UTF-8 bytes (BOM
+    dropped) of a large one, decoded block by block (:class:`Utf8Stream`)."""
     size = chunk_bytes or CHUNK_BYTES
     try:
         codec = codecs.lookup(encoding).name
     except LookupError:
         codec = encoding
-    if codec not in _BYTE_SAFE:
+    fh: BinaryIO | Utf8Stream
+    if codec in _BYTE_SAFE:
+        fh = open(path, "rb")  # noqa: SIM115 (closed below)
+        total: int | None = os.fstat(fh.fileno()).st_size
+    elif os.path.getsize(path) < STREAM_MIN_BYTES:
         text, _ = read_text(path, encoding)
-        yield text, True
+        yield text, True, encoding
         return
+    else:
+        fh, total, encoding = Utf8Stream(path, encoding), None, "utf-8"
     start_re = re.compile(starts) if starts else None
-    with open(path, "rb") as fh:
-        total = os.fstat(fh.fileno()).st_size
+    with fh:
         pos = 0
         carry = b""
         while True:
-            if not carry and pos + size < total:
+            if total is not None and not carry and pos + size < total:
                 # Find the cut in the last bytes of the block first, then read exactly the
                 # piece: no copy of the bytes (the common case).
+                raw = cast(BinaryIO, fh)
                 probe_at = max(pos, pos + size - _PROBE_BYTES)
-                fh.seek(probe_at)
-                cut = _cut(fh.read(pos + size - probe_at), start_re, encoding, force=False)
-                fh.seek(pos)
+                raw.seek(probe_at)
+                cut = _cut(raw.read(pos + size - probe_at), start_re, encoding, force=False)
+                raw.seek(pos)
                 if cut > 0:
-                    piece = fh.read(probe_at - pos + cut)
+                    piece = raw.read(probe_at - pos + cut)
                     pos += len(piece)
-                    yield piece, False
+                    yield piece, False, encoding
                     del piece
                     continue
             block = fh.read(size)
             pos += len(block)
             data = carry + block if carry else block
             del block
-            last = pos >= total
+            last = pos >= total if total is not None else cast(Utf8Stream, fh).at_end()
             cut = -1 if last else _cut(data, start_re, encoding, force=len(data) > 4 * size)
             if not last and cut <= 0:
                 carry = data
                 continue
             piece, carry = (data, b"") if last else (data[:cut], data[cut:])
             del data
-            yield piece, last
+            yield piece, last, encoding
             del piece
             if last:
                 return

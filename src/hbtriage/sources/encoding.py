@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import codecs
 import re
+import sys
+from collections.abc import Iterator
+from typing import Any, BinaryIO
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -100,3 +103,175 @@ def read_head(path: str, size: int = 65536) -> tuple[str, str]:
     if text.startswith("\ufeff"):
         text = text[1:]
     return text, enc
+
+
+#: Files at least this large in an encoding that cannot be cut at 0x0A bytes (UTF-16/32), or
+#: that need decoding anyway (a perfmon CSV with a localized header, a BOM), are decoded block
+#: by block (:class:`Utf8Stream`) instead of whole in memory.
+STREAM_MIN_BYTES = 8 << 20
+#: Raw bytes decoded at a time by :class:`Utf8Stream`.
+STREAM_BLOCK_BYTES = 16 << 20
+#: Codecs whose bytes 0x00-0x7F always decode to the same ASCII characters, whatever came before
+#: (a block of ASCII bytes is then its own UTF-8 encoding).
+_ASCII_TRANSPARENT = {"utf-8", "utf-8-sig", "ascii", "cp1252", "latin-1", "iso8859-1", "cp932"}
+
+
+class Utf8Stream:
+    """A file in ``encoding`` read as UTF-8 bytes: decoded block by block with an incremental
+    decoder (a character split between blocks is carried over), so memory stays at about one
+    block. The bytes equal ``decode(whole file).encode("utf-8")`` with up to ``boms`` leading
+    U+FEFF dropped and, when ``replace_1f``, every U+001F written as a space.
+
+    Blocks of plain ASCII in an ASCII-transparent codec are passed on without decoding."""
+
+    def __init__(
+        self,
+        path: str,
+        encoding: str,
+        *,
+        boms: int = 1,
+        replace_1f: bool = False,
+        block: int | None = None,
+    ) -> None:
+        self._fh = open(path, "rb")  # noqa: SIM115 (closed by close() or at the end)
+        name = codecs.lookup(encoding).name
+        if name in ("utf-16", "utf-32"):
+            # Without a BOM, bytes.decode takes the machine's byte order; the incremental
+            # decoder would refuse: choose that order here.
+            head = self._fh.read(4)
+            self._fh.seek(0)
+            marks = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+            if name == "utf-32":
+                marks = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
+            if not head.startswith(marks):
+                encoding = f"{name}-{'le' if sys.byteorder == 'little' else 'be'}"
+        self._decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+        self._transparent = name in _ASCII_TRANSPARENT
+        self._boms = boms
+        self._replace_1f = replace_1f
+        self._block = block or STREAM_BLOCK_BYTES
+        self._buf = bytearray()
+        self._started = False  # some text has been produced (no more BOMs to drop)
+        self.eof = False  # nothing more to read: ``read`` returns what is left, then b""
+
+    def _fill(self) -> None:
+        raw = self._fh.read(self._block)
+        final = not raw
+        if (
+            self._transparent
+            and self._started
+            and raw.isascii()
+            and self._decoder.getstate()[0] == b""
+            and not (self._replace_1f and b"\x1f" in raw)
+        ):
+            self._buf += raw
+        else:
+            text = self._decoder.decode(raw, final)
+            if not self._started and text:
+                while self._boms and text.startswith("\ufeff"):
+                    text, self._boms = text[1:], self._boms - 1
+                self._started = bool(text) or self._boms == 0
+            self._buf += self._encode(text)
+        if final:
+            self.eof = True
+            self.close()
+
+    def read(self, n: int = -1) -> bytes:
+        """The next ``n`` bytes (all that is left when ``n`` < 0); fewer only at the end."""
+        while not self.eof and (n < 0 or len(self._buf) < n):
+            self._fill()
+        if n < 0 or n >= len(self._buf):
+            out = bytes(self._buf)
+            self._buf.clear()
+        else:
+            out = bytes(self._buf[:n])
+            del self._buf[:n]
+        return out
+
+    def pieces(self, size: int) -> Iterator[bytes]:
+        """The rest of the UTF-8 bytes in pieces of about ``size`` that end at a line end (the
+        last one may not; a longer line makes a longer piece). Where the codec allows it, a
+        piece of plain ASCII is the file's own bytes, read exactly (no decoding, no copy)."""
+        while True:
+            if (
+                self._transparent
+                and self._started
+                and not self.eof
+                and self._decoder.getstate()[0] == b""
+            ):
+                raw = _read_to_line_end(self._fh, size)
+                if not raw.isascii() or (self._replace_1f and b"\x1f" in raw):
+                    raw = self._encode(self._decoder.decode(raw, False))  # ends at a line end
+                if self._buf:
+                    raw = bytes(self._buf) + raw
+                    self._buf.clear()
+                if not raw:
+                    self.eof = True
+                    self.close()
+                    return
+                yield raw
+                continue
+            while not self.eof and (len(self._buf) < size or self._buf.rfind(b"\n") < 0):
+                self._fill()
+            cut = len(self._buf) if self.eof else self._buf.rfind(b"\n") + 1
+            if cut == 0:
+                return
+            piece = bytes(self._buf[:cut])
+            del self._buf[:cut]
+            yield piece
+
+    def _encode(self, text: str) -> bytes:
+        if self._replace_1f:
+            text = text.replace("\x1f", " ")
+        return text.encode("utf-8")
+
+    def at_end(self) -> bool:
+        """Nothing is left to read."""
+        while not self.eof and not self._buf:
+            self._fill()
+        return not self._buf
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def __enter__(self) -> Utf8Stream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def utf8_copy(path: str, encoding: str, dest: str, **options: Any) -> None:
+    """Write ``path`` decoded from ``encoding`` to ``dest`` as UTF-8 (see :class:`Utf8Stream`
+    for ``options``), one block at a time."""
+    with Utf8Stream(path, encoding, **options) as src, open(dest, "wb") as out:
+        while data := src.read(STREAM_BLOCK_BYTES):
+            out.write(data)
+
+
+def _read_to_line_end(fh: BinaryIO, size: int) -> bytes:
+    """The next bytes of ``fh`` up to and with the last line end within ``size`` bytes (up to
+    the next line end when there is none; the rest of the file at its end), read exactly: the
+    cut is found in the block's last MiB first."""
+    pos = fh.tell()
+    end = pos + size
+    probe_at = max(pos, end - (1 << 20))
+    fh.seek(probe_at)
+    probe = fh.read(end - probe_at)
+    if len(probe) < end - probe_at:  # the end of the file is in this block
+        fh.seek(pos)
+        return fh.read()
+    cut = probe.rfind(b"\n")
+    if cut < 0:  # a very long line: read on to its end
+        at = end
+        while block := fh.read(1 << 20):
+            i = block.find(b"\n")
+            if i >= 0:
+                at += i + 1
+                break
+            at += len(block)
+        length = at - pos
+    else:
+        length = probe_at + cut + 1 - pos
+    fh.seek(pos)
+    return fh.read(length)

@@ -33,10 +33,12 @@ Other encodings (UTF-16, cp932, cp1252 with accents) are decoded in memory first
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import os
 import re
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -46,7 +48,13 @@ import polars as pl
 from hbtriage import counter_names
 from hbtriage.errors import InputError
 from hbtriage.sources.base import InputFile, ReadResult, empty_counters
-from hbtriage.sources.encoding import decode, detect_encoding
+from hbtriage.sources.encoding import (
+    STREAM_MIN_BYTES,
+    Utf8Stream,
+    decode,
+    detect_encoding,
+    utf8_copy,
+)
 
 KIND = "perfmon_csv"
 MAX_WARNINGS = 20
@@ -222,6 +230,20 @@ class PerfmonCsvReader:
                 return _parse(item.path, item.display, encoding)
             except (pl.exceptions.ComputeError, UnicodeDecodeError, _NeedsDecoding):
                 pass  # not valid UTF-8 after all (polars checks every line): decode below
+        if item.size >= STREAM_MIN_BYTES:
+            # A large file with a localized header, a BOM or in UTF-16: decoded block by block
+            # as it is parsed, never whole in memory. When some row is bad (the line-by-line
+            # checks need the whole file), a UTF-8 copy is written block by block to a
+            # temporary file and read like any other. Both hold exactly what parse_text parses.
+            with contextlib.suppress(_NeedsCopy):
+                return _parse(_Decoded(item.path, encoding), item.display, encoding)
+            copied = _utf8_copy(item, encoding)
+            if copied is not None:
+                try:
+                    return _parse(copied, item.display, encoding)
+                finally:
+                    with contextlib.suppress(OSError):
+                        os.unlink(copied)
         with open(item.path, "rb") as fh:
             raw = fh.read()
         text = decode(raw, encoding)
@@ -229,8 +251,44 @@ class PerfmonCsvReader:
         return parse_text(text, item.display, encoding)
 
 
+def _utf8_copy(item: InputFile, encoding: str) -> str | None:
+    """A temporary UTF-8 copy of ``item`` as :func:`parse_text` would see it (leading BOMs
+    dropped, 0x1F as a space), or None when it cannot be written (no room: the caller decodes
+    in memory instead)."""
+    fd, dest = tempfile.mkstemp(prefix="hbtriage-perfmon-", suffix=".csv")
+    os.close(fd)
+    try:
+        utf8_copy(item.path, encoding, dest, boms=1 << 30, replace_1f=True)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(dest)
+        return None
+    return dest
+
+
 class _NeedsDecoding(Exception):
     """The file holds a byte that only the decoding path handles (see :func:`_plain_utf8`)."""
+
+
+class _NeedsCopy(Exception):
+    """A :class:`_Decoded` file needs the line-by-line checks, which read a real file."""
+
+
+@dataclass(frozen=True)
+class _Decoded:
+    """A file in another encoding, read as the UTF-8 text :func:`parse_text` would parse
+    (leading BOMs dropped, 0x1F as a space), front to back, one block at a time."""
+
+    path: str
+    encoding: str
+
+    def open(self) -> Utf8Stream:
+        return Utf8Stream(self.path, self.encoding, boms=1 << 30, replace_1f=True)
+
+
+#: Where :func:`_parse` reads a perfmon CSV: a UTF-8 file's path, UTF-8 bytes, or a file in
+#: another encoding decoded as it is read (only the fast path can read that one).
+Source = str | bytes | _Decoded
 
 
 def _plain_utf8(path: str, encoding: str) -> bool:
@@ -263,11 +321,14 @@ def _lines_at(source: str | bytes, numbers: pl.Series) -> pl.DataFrame:
     )
 
 
-def _header(source: str | bytes) -> tuple[int, str] | None:
+def _header(source: Source) -> tuple[int, str] | None:
     """(0-based line index, text without line end) of the first line that is not blank, as
     :func:`_scan_lines` numbers lines; None when there is none. Reads only the file's start."""
+    fh: io.BufferedIOBase | Utf8Stream
     if isinstance(source, bytes):
-        fh: io.BufferedIOBase = io.BytesIO(source)
+        fh = io.BytesIO(source)
+    elif isinstance(source, _Decoded):
+        fh = source.open()
     else:
         fh = open(source, "rb")  # noqa: SIM115
     with fh:
@@ -327,7 +388,7 @@ def parse_text(text: str, display: str, encoding: str | None = None) -> ReadResu
     return _parse(payload, display, encoding)
 
 
-def _parse(source: str | bytes, display: str, encoding: str | None) -> ReadResult:
+def _parse(source: Source, display: str, encoding: str | None) -> ReadResult:
     """Parse a perfmon CSV from a file path (its bytes are UTF-8) or from UTF-8 bytes."""
     # polars splits the file into lines (row i = file line i + 1; blank lines come back as
     # null); the header and data rows are found on that one split, so line numbers agree.
@@ -370,14 +431,16 @@ def _parse(source: str | bytes, display: str, encoding: str | None) -> ReadResul
     }
 
     fast = _read_fast(source, header_idx, delim, ncols, columns) if '"' in header else None
-    if fast is None and isinstance(source, str) and not _plain_utf8(source, "utf-8"):
-        raise _NeedsDecoding(source)  # the line splitting below relies on no 0x1F byte
     if fast is not None:  # every data line well formed: one read, nothing to warn about
         wide, ts = fast
         n_good = wide.height
         extra["rows"] = n_good
         result = _result(hosts, zone, offset, encoding, warnings, extra)
         return _finish(result, wide, ts, columns, delim, display, warnings)
+    if isinstance(source, _Decoded):
+        raise _NeedsCopy(source.path)
+    if isinstance(source, str) and not _plain_utf8(source, "utf-8"):
+        raise _NeedsDecoding(source)  # the line splitting below relies on no 0x1F byte
 
     # ---- data lines: width and timestamp are checked vectorised, in one streaming pass that
     # keeps only small columns (the text of the few bad lines is fetched again for warnings).
@@ -545,7 +608,7 @@ def _finish(
 BLOCK_BYTES = 32 * 1024 * 1024
 
 
-def _blocks(source: str | bytes, header_idx: int) -> Iterator[tuple[bytes, int]]:
+def _blocks(source: Source, header_idx: int) -> Iterator[tuple[bytes, int]]:
     """``source`` in pieces that end at a line end: ``(bytes, lines to skip at its start)``;
     the first piece skips the lines up to the header. UTF-8 bytes (the decoded path) are one
     piece; a file is read block by block (each read exactly up to its last line end, found
@@ -554,6 +617,12 @@ def _blocks(source: str | bytes, header_idx: int) -> Iterator[tuple[bytes, int]]
         yield source, header_idx + 1
         return
     skip = header_idx + 1
+    if isinstance(source, _Decoded):
+        with source.open() as stream:
+            for piece in stream.pieces(BLOCK_BYTES):
+                yield piece, skip
+                skip = 0
+        return
     with open(source, "rb") as fh:
         size = os.fstat(fh.fileno()).st_size
         pos = 0
@@ -585,7 +654,7 @@ def _next_line_end(fh: BinaryIO, at: int, size: int) -> int:
 
 
 def _read_fast(
-    source: str | bytes, header_idx: int, delim: str, ncols: int, columns: list[Column]
+    source: Source, header_idx: int, delim: str, ncols: int, columns: list[Column]
 ) -> tuple[pl.DataFrame, pl.Series] | None:
     """The kept columns (Utf8, blank -> null) and local time stamps of every data line, read
     by polars' CSV parser block by block (:func:`_blocks`); None unless every data line is
