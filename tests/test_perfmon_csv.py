@@ -485,7 +485,7 @@ def test_blocks_give_the_same_counters_on_real_exports(
     size: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # fmt: skip
     """Every real export in the fixtures reads the same in blocks of a few bytes (lines cut
-    across blocks, header in the first) as in one block; warnings too."""
+    across blocks, header in the first) as scanned whole by polars; warnings too."""
     from hbtriage.sources import perfmon_csv
 
     files = sorted(FIX.glob("*.csv")) + sorted(FIX.glob("*.tsv"))
@@ -495,6 +495,7 @@ def test_blocks_give_the_same_counters_on_real_exports(
         whole = perfmon_csv.READER.read(item, "")
         with monkeypatch.context() as m:
             m.setattr(perfmon_csv, "BLOCK_BYTES", size)
+            m.setattr(perfmon_csv, "WHOLE_FILE_SCAN", False)
             parts = perfmon_csv.READER.read(item, "")
         assert (whole.counters is None) == (parts.counters is None), path.name
         if whole.counters is not None and parts.counters is not None:
@@ -502,11 +503,13 @@ def test_blocks_give_the_same_counters_on_real_exports(
         assert parts.warnings == whole.warnings, path.name
 
 
+@pytest.mark.parametrize("whole_scan", [True, False])
 def test_unit_separator_byte_mid_file_takes_the_decoding_path(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, whole_scan: bool
 ) -> None:
-    """A 0x1F byte found in a later block sends the file to the decoding path (which reads it
-    as a space), with the same counters as a file with a space there."""
+    """A 0x1F byte found by the whole-file scan or in a later block sends the file to the
+    decoding path (which reads it as a space), with the same counters as a file with a space
+    there."""
     from hbtriage.sources import perfmon_csv
 
     src = (FIX / "pg1a_est_instances.csv").read_bytes()
@@ -519,7 +522,14 @@ def test_unit_separator_byte_mid_file_takes_the_decoding_path(
     odd.write_bytes(b"\n".join(lines))
     plain.write_bytes(b"\n".join(lines).replace(b"\x1f", b" "))
     monkeypatch.setattr(perfmon_csv, "BLOCK_BYTES", 512)
+    monkeypatch.setattr(perfmon_csv, "WHOLE_FILE_SCAN", whole_scan)
+    decoded: list[str] = []
+    real_parse_text = perfmon_csv.parse_text
+    monkeypatch.setattr(
+        perfmon_csv, "parse_text", lambda *a, **k: decoded.append("x") or real_parse_text(*a, **k)
+    )
     got = perfmon_csv.READER.read(InputFile(display="odd.csv", path=str(odd)), "utf-8")
+    assert decoded, "the decoding path read it"
     want = perfmon_csv.READER.read(InputFile(display="odd.csv", path=str(plain)), "utf-8")
     assert got.counters is not None and want.counters is not None
     assert got.counters.equals(want.counters)

@@ -58,6 +58,7 @@ def test_perfmon_read_in_small_blocks_equals_whole(
     whole: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(perfmon_csv, "BLOCK_BYTES", 4096)
+    monkeypatch.setattr(perfmon_csv, "WHOLE_FILE_SCAN", False)
     assert _run(REFERENCE) == whole
 
 

@@ -657,23 +657,27 @@ def _read_fast(
     source: Source, header_idx: int, delim: str, ncols: int, columns: list[Column]
 ) -> tuple[pl.DataFrame, pl.Series] | None:
     """The kept columns (Utf8, blank -> null) and local time stamps of every data line, read
-    by polars' CSV parser block by block (:func:`_blocks`); None unless every data line is
-    provably good, in which case the line-by-line check of :func:`_parse` would find nothing
-    to warn about.
+    by polars' CSV parser; None unless every data line is provably good, in which case the
+    line-by-line check of :func:`_parse` would find nothing to warn about.
+
+    A UTF-8 file is scanned whole by polars (:func:`_scan_whole`: it maps the file, whose
+    pages stay page cache, and parses in parallel); bytes and decoded files go block by block
+    (:func:`_blocks`), one block held at a time.
 
     Proof, per row: a sentinel column one past the header's width must be missing (no extra
     field) and the last column present (no missing field; an empty unquoted last cell is
     null too, so such a file takes the slow path); the first cell must hold no quote or
-    delimiter and parse as a time stamp in one format for all rows. The row count of each
-    block must equal its line count (polars' quote-aware reader joins lines at a stray quote,
-    and a blank line has no time stamp).
+    delimiter and parse as a time stamp in one format for all rows. The row count must equal
+    the line count (polars' quote-aware reader joins lines at a stray quote, and a blank line
+    has no time stamp).
     """
     if not columns:
         return None
     names = [f"f{i}" for i in range(ncols + 1)]
     keep = sorted({0, ncols - 1, ncols, *(c.index for c in columns)})
-    blank = pl.lit(None, dtype=pl.String)
-    fmt: str | None = None
+    check = _Check(names, delim, ncols, [names[c.index] for c in columns])
+    if isinstance(source, str) and WHOLE_FILE_SCAN:
+        return _scan_whole(source, header_idx, delim, names, keep, check)
     walls: list[pl.DataFrame] = []
     stamps: list[pl.Series] = []
     for block, skip in _blocks(source, header_idx):
@@ -699,33 +703,101 @@ def _read_fast(
         except pl.exceptions.PolarsError:
             return None
         del block
+        got = check(df, lines)
+        del df
+        if got is None:
+            return None
+        walls.append(got[0])
+        stamps.append(got[1])
+    if not walls:
+        return None
+    return pl.concat(walls, rechunk=True), pl.concat(stamps, rechunk=True)
+
+
+#: Scan a UTF-8 perfmon file whole with polars (memory-mapped) rather than block by block.
+WHOLE_FILE_SCAN = True
+
+
+def _scan_whole(
+    path: str, header_idx: int, delim: str, names: list[str], keep: list[int], check: _Check
+) -> tuple[pl.DataFrame, pl.Series] | None:
+    """:func:`_read_fast` for a UTF-8 file: one counting scan (lines, and whether any holds
+    0x1F, which only the decoding path handles), one parsing scan of the kept columns."""
+    try:
+        counted = (
+            pl.scan_csv(
+                path,
+                has_header=False,
+                separator="\x1f",
+                quote_char=None,
+                schema={"l": pl.String, "x": pl.String},
+                missing_columns="insert",
+                truncate_ragged_lines=True,
+            )
+            .select(pl.len().alias("n"), pl.col("x").is_not_null().any().alias("x"))
+            .collect()
+        )
+        if counted["x"][0]:
+            raise _NeedsDecoding(path[:80])
+        lines = int(counted["n"][0]) - header_idx - 1
+        if lines <= 0:
+            return None
+        df = (
+            pl.scan_csv(
+                path,
+                has_header=False,
+                skip_rows=header_idx + 1,
+                separator=delim,
+                quote_char='"',
+                schema=dict.fromkeys(names, pl.String),
+                missing_columns="insert",
+                truncate_ragged_lines=True,
+            )
+            .select(names[i] for i in keep)
+            .collect()
+        )
+    except pl.exceptions.PolarsError:
+        return None
+    got = check(df, lines)
+    return None if got is None else (got[0].rechunk(), got[1].rechunk())
+
+
+@dataclass
+class _Check:
+    """The per-row proof of :func:`_read_fast` for one parsed frame (a block or the file):
+    ``(kept columns with blanks as null, time stamps)`` or None. The time stamp format found
+    first is kept for the following blocks."""
+
+    names: list[str]
+    delim: str
+    ncols: int
+    kept: list[str]
+    fmt: str | None = None
+
+    def __call__(self, df: pl.DataFrame, lines: int) -> tuple[pl.DataFrame, pl.Series] | None:
+        names, ncols = self.names, self.ncols
         if df.height != lines or df[names[ncols]].null_count() != lines:
             return None
         if df[names[ncols - 1]].null_count():
             return None
         first = df[names[0]]
-        if first.null_count() or first.str.contains(f'["{re.escape(delim)}]').any():
+        if first.null_count() or first.str.contains(f'["{re.escape(self.delim)}]').any():
             return None
         first = first.str.strip_chars()
         ts = None
-        for f in [fmt] if fmt else _TS_FORMATS:
+        for f in [self.fmt] if self.fmt else _TS_FORMATS:
             parsed = first.str.strptime(pl.Datetime("ns"), f, strict=False)
             if parsed.null_count() == 0:
-                ts, fmt = parsed.alias("ts_local"), f
+                ts, self.fmt = parsed.alias("ts_local"), f
                 break
         if ts is None:
             return None
-        stamps.append(ts)
-        walls.append(
-            df.select(
-                pl.when(pl.col(n).is_in(_BLANKS)).then(blank).otherwise(pl.col(n)).alias(n)
-                for n in (names[c.index] for c in columns)
-            )
+        blank = pl.lit(None, dtype=pl.String)
+        wall = df.select(
+            pl.when(pl.col(n).is_in(_BLANKS)).then(blank).otherwise(pl.col(n)).alias(n)
+            for n in self.kept
         )
-        del df
-    if not walls:
-        return None
-    return pl.concat(walls, rechunk=True), pl.concat(stamps, rechunk=True)
+        return wall, ts
 
 
 def _read_values(
