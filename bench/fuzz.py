@@ -1,6 +1,6 @@
 """Mutation fuzzing of every reader, seeded with the test fixtures (real and hand-written files).
 
-    python bench/fuzz.py --minutes 10
+    python bench/fuzz.py --minutes 10 [--large-paths]
 
 Each round takes a fixture, mutates it (byte flips, cut lines, duplicated/shuffled lines, random
 insertions, truncation, encoding changes, huge lines), writes it to a temporary file and calls
@@ -98,7 +98,20 @@ def main() -> int:
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--max-seed-bytes", type=int, default=300_000)
+    ap.add_argument(
+        "--large-paths",
+        action="store_true",
+        help="treat every input as a large file: decoding streams, pieces and blocks of a few "
+        "KiB (the paths a multi-GB bundle takes)",
+    )
     args = ap.parse_args()
+    if args.large_paths:
+        from hbtriage.sources import _lines, encoding, perfmon_csv
+
+        _lines.STREAM_MIN_BYTES = perfmon_csv.STREAM_MIN_BYTES = 0
+        _lines.CHUNK_BYTES = 4096
+        perfmon_csv.BLOCK_BYTES = 4096
+        encoding.STREAM_BLOCK_BYTES = 1024
     rng = random.Random(args.seed)
     seeds = [
         p.read_bytes()[: args.max_seed_bytes]
