@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from hbtriage.catalog import load_catalog
@@ -56,6 +56,7 @@ def _stream_bytes(path: Path, enc: str, block: int, piece: int | None, **options
     parts = list(s.pieces(piece))
     for p in parts[:-1]:
         assert p.endswith(b"\n"), "every piece but the last ends at a line end"
+    assert all(parts), "no empty piece"
     return b"".join(parts)
 
 
@@ -85,6 +86,9 @@ def test_stream_equals_whole_decode_of_text(
 
 
 @settings(max_examples=300, deadline=None)
+@example(data=b"\n\xc2", enc="utf-8", block=1, piece=1)  # a character cut by the end of file
+@example(data=b"\xef", enc="utf-8-sig", block=1, piece=None)  # a partial BOM alone
+@example(data=b"\n\x00\xc2", enc="utf-8", block=1, piece=1)  # ... after a last line
 @given(
     data=st.binary(max_size=200),
     enc=st.sampled_from(_CODECS),

@@ -200,25 +200,29 @@ class Utf8Stream:
         """The rest of the UTF-8 bytes in pieces of about ``size`` that end at a line end (the
         last one may not; a longer line makes a longer piece). Where the codec allows it, a
         piece of plain ASCII is the file's own bytes, read exactly (no decoding, no copy)."""
+        raw_left = True  # the file may have bytes left for the pass-through below
         while True:
             if (
-                self._transparent
+                raw_left
+                and self._transparent
                 and self._started
                 and not self.eof
                 and self._decoder.getstate()[0] == b""
             ):
                 raw = _read_to_line_end(self._fh, size)
-                if not raw.isascii() or (self._replace_1f and b"\x1f" in raw):
-                    raw = self._encode(self._decoder.decode(raw, False))  # ends at a line end
+                whole_lines = raw.endswith(b"\n")  # else it ends at the end of the file
+                if raw and (not raw.isascii() or (self._replace_1f and b"\x1f" in raw)):
+                    # Decoded alone: it ends at a line end, or at the end of the file (where a
+                    # cut character stays pending for the final decode below).
+                    raw = self._encode(self._decoder.decode(raw, False))
                 if self._buf:
                     raw = bytes(self._buf) + raw
                     self._buf.clear()
-                if not raw:
-                    self.eof = True
-                    self.close()
-                    return
-                yield raw
-                continue
+                if whole_lines:
+                    yield raw
+                    continue
+                self._buf += raw  # the end of the file: the general path finishes
+                raw_left = False
             while not self.eof and (len(self._buf) < size or self._buf.rfind(b"\n") < 0):
                 self._fill()
             cut = len(self._buf) if self.eof else self._buf.rfind(b"\n") + 1
