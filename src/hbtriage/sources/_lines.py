@@ -469,7 +469,7 @@ def split_heads(
             hits.append((this, parse))
             hit = hit | this
     rest_pos = (~hit).arg_true()
-    rest = df.select("line", "text").gather(rest_pos)
+    rest = df.select("line", "text").filter(~hit)  # a filter is cheaper than a gather here
     maybe = rest["text"].str.contains(f"^(?:{head})").fill_null(False)
     slow = _typed_slow(rest.filter(maybe), head, convert, marks)
     slow_pos = rest_pos.filter(maybe)
@@ -540,7 +540,7 @@ def assemble_heads(
     others = (~starts).arg_true()
     kept = starts
     if others.len():
-        rest = lines.select("text", *([skip] if skip else [])).gather(others)
+        rest = lines.select("text", *([skip] if skip else [])).filter(~starts)
         used = rest["text"].str.contains(r"\S").fill_null(False)
         if skip is not None:
             used = used & ~rest[skip]
@@ -609,12 +609,23 @@ def per_value(
     df: pl.DataFrame, column: str, convert: Callable[[pl.DataFrame], pl.DataFrame]
 ) -> pl.DataFrame:
     """``df`` plus the columns ``convert`` makes from a frame of the distinct values of
-    ``column`` (names, zones and dates repeat on millions of lines), mapped back per row: one
-    hash lookup per row, then a gather per column made."""
+    ``column`` (names, zones and dates repeat on millions of lines), mapped back per row. A
+    column holding one value only (a zone, a sender) is converted once and repeated; strings
+    are mapped by a cast to an enum of the distinct values (cheaper than a hash lookup), then
+    a gather per column made."""
+    s = df[column]
+    if s.len() and not s.null_count() and s[0] == s[-1] and bool((s == s[0]).all()):
+        made = convert(df.select(s.head(1)))
+        return df.with_columns(
+            [made[c].new_from_index(0, df.height) for c in made.columns if c != column]
+        )
     made = convert(df.select(pl.col(column).unique().drop_nulls()))
     names = [c for c in made.columns if c != column]
-    made = made.with_row_index("_pv")
-    idx = df[column].replace_strict(made[column], made["_pv"], default=None, return_dtype=pl.UInt32)
+    if s.dtype == pl.Utf8:
+        idx = s.cast(pl.Enum(made[column])).to_physical()
+    else:
+        made = made.with_row_index("_pv")
+        idx = s.replace_strict(made[column], made["_pv"], default=None, return_dtype=pl.UInt32)
     return df.with_columns([made[c].gather(idx).alias(c) for c in names])
 
 

@@ -141,26 +141,19 @@ def _typed_at(df: pl.DataFrame, off: int | pl.Expr, node: pl.Expr) -> pl.DataFra
         text.str.slice(off, 20).alias("_sec"),
         (text.str.slice(off + 21, 3).cast(pl.Int64) * 1_000_000).alias("_ns"),
         text.str.slice(off + 25, 5).alias("_zs"),
-        text.str.slice(off + 33).str.find(":", literal=True).cast(pl.Int64).alias("_hl"),
+        # The header, its colon and the character after it: the header's length and whether
+        # a space follows are worked out once per distinct value too.
+        text.str.slice(off + 33, text.str.slice(off + 33).str.find(":", literal=True) + 2).alias(
+            "_hc"
+        ),
         node.alias("node"),
-    )
-    df = df.with_columns(
-        text.str.slice(off + 33, pl.col("_hl")).alias("_hdr"),
-        (
-            off
-            + 34
-            + pl.col("_hl")
-            + (text.str.slice(off + 34 + pl.col("_hl"), 1) == " ").cast(pl.Int64)
-        )
-        .cast(pl.UInt32)
-        .alias("_hlen"),
     )
     df = L.per_value(df, "_sec", _second_fields)
     df = L.per_value(df, "_zs", _zone_fields)
-    df = L.per_value(df, "_hdr", _header_fields)
+    df = L.per_value(df, "_hc", _header_colon_fields)
     return df.select(
         "line",
-        "_hlen",
+        (off + pl.col("_hend")).cast(pl.UInt32).alias("_hlen"),
         (pl.col("_base") + pl.duration(nanoseconds=pl.col("_ns"))).alias("ts_local"),
         "offset_min",
         "_zone",
@@ -169,6 +162,18 @@ def _typed_at(df: pl.DataFrame, off: int | pl.Expr, node: pl.Expr) -> pl.DataFra
         "mnem",
         "node",
     )
+
+
+def _header_colon_fields(values: pl.DataFrame) -> pl.DataFrame:
+    """ "FAC-S-MNEM:" plus the character after it → the header's fields, and where the message
+    starts counted from the stamp (after the colon and one space)."""
+    hc = pl.col("_hc")
+    hl = hc.str.find(":", literal=True).cast(pl.Int64)
+    values = values.with_columns(
+        hc.str.slice(0, hl).alias("_hdr"),
+        (34 + hl + (hc.str.slice(hl + 1, 1) == " ").cast(pl.Int64)).alias("_hend"),
+    )
+    return _header_fields(values).drop("_hdr")
 
 
 class CvpLogReader:

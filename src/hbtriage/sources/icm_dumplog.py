@@ -131,9 +131,9 @@ def _fast_typed(df: pl.DataFrame) -> pl.DataFrame:
     places; the second, the node-process token and what follows it are converted once per
     distinct value by the general path's own functions.
 
-    A dumplog holds one process's records, so the token of the first line is checked on every
-    line with one comparison; only a piece where some line differs looks for each line's end of
-    token."""
+    A dumplog holds one process's records, so the first line's token is checked once per
+    distinct value of the token and what follows it; only a piece where some line differs looks
+    for each line's end of token."""
     text = pl.col("text")
     df = df.with_columns(
         text.str.slice(0, 8).alias("_hms"),
@@ -141,17 +141,25 @@ def _fast_typed(df: pl.DataFrame) -> pl.DataFrame:
     )
     first = df["text"][0] if df.height else ""
     token = first[13:].split(" ", 1)[0]
-    if (
-        token
-        and " " in first[13:]
-        and bool((df["text"].str.slice(13, len(token) + 1) == token + " ").all())
-    ):
-        df = df.with_columns(
-            pl.lit(len(token), dtype=pl.Int64).alias("_tlen"),
-            text.str.slice(13 + len(token), 8).alias("_after"),
-        )
+    same = False
+    if token and " " in first[13:]:
+        # The token and what follows it in one slice: whether a line has the first line's
+        # token, and the fields of what follows, are worked out once per distinct value.
+        n = len(token)
+
+        def after(values: pl.DataFrame) -> pl.DataFrame:
+            key = pl.col("_key")
+            values = values.with_columns(
+                key.str.starts_with(token + " ").alias("_same"), key.str.slice(n).alias("_after")
+            )
+            return _after_fields(values).drop("_after")
+
+        keyed = L.per_value(df.with_columns(text.str.slice(13, n + 8).alias("_key")), "_key", after)
+        same = bool(keyed["_same"].all())
+    if same:
         one = _token_fields(pl.DataFrame({"_tok": [token]}))
-        df = df.with_columns(
+        df = keyed.with_columns(
+            pl.lit(len(token), dtype=pl.Int64).alias("_tlen"),
             pl.lit(one["node"][0], dtype=_CAT).alias("node"),
             pl.lit(one["component"][0], dtype=_CAT).alias("component"),
         )
@@ -169,8 +177,8 @@ def _fast_typed(df: pl.DataFrame) -> pl.DataFrame:
             text.str.slice(13 + pl.col("_tlen"), 8).alias("_after"),
         )
         df = L.per_value(df, "_tok", _token_fields)
+        df = L.per_value(df, "_after", _after_fields)
     df = L.per_value(df, "_hms", _second_fields)
-    df = L.per_value(df, "_after", _after_fields)
     return df.select(
         "line",
         (13 + pl.col("_tlen") + pl.col("_skip")).cast(pl.UInt32).alias("_hlen"),

@@ -1,0 +1,60 @@
+""":func:`_lines.per_value` gives what a plain per-row conversion gives, on its shortcuts too
+(one value only, an enum of strings) and around them (nulls, numbers, an empty frame); a dumplog
+piece whose lines do not all share the first line's token takes the general token path."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from hbtriage.sources import _lines as L
+from hbtriage.sources import icm_dumplog
+
+
+def _convert(values: pl.DataFrame) -> pl.DataFrame:
+    k = pl.col("k").cast(pl.Utf8)
+    return values.with_columns(
+        (k + "!").alias("shout"), k.str.len_chars().alias("n"), k.cast(pl.Categorical).alias("c")
+    )
+
+
+@pytest.mark.parametrize(
+    ("values", "dtype"),
+    [
+        (["a", "a", "a"], pl.Utf8),
+        (["a", "b", "a"], pl.Utf8),
+        (["a", "b", "b", "a"], pl.Utf8),
+        (["", "x", ""], pl.Utf8),
+        (["a", None, "a"], pl.Utf8),
+        ([None, None], pl.Utf8),
+        ([], pl.Utf8),
+        ([1, 2, 1], pl.Int64),
+        ([7, 7], pl.Int64),
+    ],
+)
+def test_per_value_is_a_per_row_conversion(values: list[object], dtype: pl.DataType) -> None:
+    df = pl.DataFrame([pl.Series("i", range(len(values))), pl.Series("k", values, dtype=dtype)])
+    got = L.per_value(df, "k", _convert)
+    want = _convert(df).with_columns(
+        pl.when(pl.col("k").is_not_null()).then(pl.col(c)).alias(c) for c in ("shout", "n", "c")
+    )
+    assert got.select(want.columns).equals(want)
+
+
+def test_dumplog_mixed_tokens_take_the_general_path() -> None:
+    lines = pl.DataFrame(
+        {
+            "line": [1, 2, 3, 4],
+            "text": [
+                "01:00:00:015 pg1A-pim1 Trace: one",
+                "01:00:00:016 pg1A-pim1 two",
+                "01:00:01:017 pg1A-pim10 Trace: three",
+                "01:00:01:018 pg1A-pim1",
+            ],
+        }
+    )
+    got = icm_dumplog._fast_typed(lines)
+    assert got["node"].cast(pl.Utf8).to_list() == ["pg1A"] * 4
+    assert got["component"].cast(pl.Utf8).to_list() == ["pim1", "pim1", "pim10", "pim1"]
+    assert got["_hlen"].to_list() == [30, 23, 31, 22]
+    assert got["severity"].cast(pl.Utf8).to_list() == ["trace", None, "trace", None]
