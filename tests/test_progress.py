@@ -4,11 +4,13 @@ unless ``--progress`` asks for it (then plain lines); ``--quiet`` turns it off e
 
 from __future__ import annotations
 
+import io
 import os
 import pty
 import select
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -74,6 +76,33 @@ def test_progress_into_a_pipe_is_plain_lines(tmp_path: Path) -> None:
     last_read = [line for line in lines if " read " in line][-1]
     assert "5/5 files" in last_read and "/4 MB" in last_read
     assert any("pim1.txt" in line for line in lines)  # the file just read is named
+
+
+def test_archive_extraction_shows_as_a_stage(tmp_path: Path) -> None:
+    """A .tar.gz bundle: an "extract" line (MB extracted, member) before reading; an archive
+    of hundreds of members does not print a line for each."""
+    bundle = tmp_path / "bundle.tar.gz"
+    with tarfile.open(bundle, "w:gz") as tf:
+        tf.add(REFERENCE, arcname="case")
+        for i in range(400):  # small notes that are not logs: extracted, then skipped
+            info = tarfile.TarInfo(f"case/notes/n{i:03d}.txt")
+            data = f"note {i}\n".encode()
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    res = subprocess.run(
+        [*CLI, "analyze", str(bundle), "--out", str(tmp_path / "out"), "--progress"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode == 0, res.stderr
+    lines = res.stderr.splitlines()
+    stages = [line.split()[2] for line in lines]
+    assert stages[0] == "extract" and "read" in stages
+    assert stages.index("read") > max(i for i, s in enumerate(stages) if s == "extract")
+    extract = [line for line in lines if " extract " in line]
+    assert f"{bundle}!case/" in extract[0] and " MB " in extract[0]
+    assert len(extract) <= 1 + int(float(extract[-1].split()[1].rstrip("s"))) + 1  # ~1 a second
 
 
 def test_quiet_wins(tmp_path: Path) -> None:

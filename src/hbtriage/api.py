@@ -76,7 +76,9 @@ def run(
     aliases = parse_aliases(list(host_aliases))
     note = progress or (lambda *_: None)
     with tempfile.TemporaryDirectory(prefix="hbtriage-") as work:
-        collected = collect(list(paths), Path(work))
+        collected = collect(
+            list(paths), Path(work), lambda what, done: note("extract", done, 0, what)
+        )
         files = collected.files
         total = len(files)
         total_bytes = sum(f.size for f in files)

@@ -100,7 +100,7 @@ def _progress(enabled: bool, delay: float = 0.0):  # type: ignore[no-untyped-def
         start()
 
     def update(stage: str, done: int, total: int, detail: str) -> None:
-        count = f"{done / 1e6:,.0f}/{total / 1e6:,.0f} MB" if stage == "read" else ""
+        count = _count(stage, done, total)
         bar.update(
             task,
             total=max(total, 1),
@@ -120,18 +120,32 @@ def _progress(enabled: bool, delay: float = 0.0):  # type: ignore[no-untyped-def
                 bar.stop()
 
 
+def _count(stage: str, done: int, total: int) -> str:
+    """The bar's byte count: read so far of the total, or extracted so far."""
+    if stage == "read":
+        return f"{done / 1e6:,.0f}/{total / 1e6:,.0f} MB"
+    if stage == "extract":
+        return f"{done / 1e6:,.0f} MB"
+    return ""
+
+
 def _progress_lines():  # type: ignore[no-untyped-def]
     """Progress as lines on stderr, for a pipe or a log file (no cursor tricks)."""
     import time
 
     t0 = time.monotonic()
     last = {"stage": "", "detail": ""}
+    at = [-1.0]  # when the last line was written
 
     def update(stage: str, done: int, total: int, detail: str) -> None:
         if stage == last["stage"] and detail == last["detail"]:
             return
-        last["stage"], last["detail"] = stage, detail
-        count = f"  {done / 1e6:,.0f}/{total / 1e6:,.0f} MB" if stage == "read" else ""
+        now = time.monotonic()
+        # An archive can hold thousands of members: one extract line a second at most.
+        if stage == "extract" == last["stage"] and now - at[0] < 1.0:
+            return
+        last["stage"], last["detail"], at[0] = stage, detail, now
+        count = f"  {_count(stage, done, total)}" if stage in ("read", "extract") else ""
         note = f"  {detail}" if detail else ""
         sys.stderr.write(f"hbtriage: {time.monotonic() - t0:6.1f}s {stage}{count}{note}\n")
         sys.stderr.flush()

@@ -18,6 +18,7 @@ import stat
 import tarfile
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Protocol, Self
@@ -53,15 +54,27 @@ class Collected:
     warnings: list[str] = field(default_factory=list)
     extracted_bytes: int = 0
     folders: int = 0  # work folders made so far (one per archive or decompressed file)
+    #: Called after each member extracted or file decompressed: (what, bytes extracted so far).
+    progress: Callable[[str, int], None] | None = None
+
+    def extracted(self, display: str, written: int) -> None:
+        self.extracted_bytes += written
+        if self.progress is not None:
+            self.progress(display, self.extracted_bytes)
 
 
 class _Reader(Protocol):
     def read(self, size: int, /) -> bytes: ...
 
 
-def collect(paths: list[str | Path], workdir: Path) -> Collected:
-    """Every regular file under ``paths``; archives (nested too) are extracted below ``workdir``."""
-    out = Collected()
+def collect(
+    paths: list[str | Path],
+    workdir: Path,
+    progress: Callable[[str, int], None] | None = None,
+) -> Collected:
+    """Every regular file under ``paths``; archives (nested too) are extracted below ``workdir``
+    (``progress``: told each member extracted, with the bytes extracted so far)."""
+    out = Collected(progress=progress)
     for p in paths:
         path = Path(p)
         if path.is_symlink() and path.is_dir():
@@ -243,7 +256,7 @@ def _extract_zip(
             if written is None:
                 out.warnings.append(f"{where}: larger than its header says, skipped")
                 continue
-            out.extracted_bytes += written
+            out.extracted(where, written)
             member_dirs = list(rel.parent.parts)
             local_hints = list(reversed(member_dirs)) + hints
             _add_file(dest, where, local_hints, workdir, out, depth)
@@ -342,7 +355,7 @@ def _extract_tar_member(
     if written is None:
         out.warnings.append(f"{where}: larger than its header says, skipped")
         return
-    out.extracted_bytes += written
+    out.extracted(where, written)
     local_hints = list(reversed(rel.parent.parts)) + hints
     _add_file(dest, where, local_hints, workdir, out, depth)
 
@@ -380,7 +393,7 @@ def _decompress(
     if written is None:
         out.warnings.append(f"{display}: {reason}, skipped")
         return
-    out.extracted_bytes += written
+    out.extracted(f"{display}!{name}", written)
     _add_file(dest, f"{display}!{name}", hints, workdir, out, depth)
 
 
