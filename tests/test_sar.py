@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -128,3 +129,91 @@ def test_hostile_sar_input_never_crashes(text: str) -> None:
         except InputError:
             continue
         assert r.counters is not None
+
+
+# ---- sadf -d read in pieces ------------------------------------------------------------------
+
+_BLOCKS = [
+    "# hostname;interval;timestamp;CPU;%user;%nice;%system;%iowait;%steal;%idle",
+    "# hostname;interval;timestamp;IFACE;rxpck/s;txpck/s;rxkB/s;txkB/s;rxcmp/s;txcmp/s;rxmcst/s",
+    "# hostname;interval;timestamp;IFACE;rxerr/s;txerr/s;coll/s;rxdrop/s;txdrop/s;txcarr/s;"
+    "rxfram/s;rxfifo/s;txfifo/s",
+    "# hostname;interval;timestamp;idgm/s;odgm/s;noport/s;idgmerr/s",
+]
+
+
+def _sadf_text(rows_per_block: list[int], seed: int, crlf: bool, junk: float) -> str:
+    """sadf -d output of several blocks (CPU, DEV, EDEV, UDP), with restarts, blank lines, bad
+    rows and comments sprinkled in at rate ``junk``."""
+    rng = random.Random(seed)
+    out: list[str] = []
+    for header, rows in zip(_BLOCKS, rows_per_block, strict=False):
+        out.append(header)
+        width = header.count(";")
+        for i in range(rows):
+            t = datetime(2024, 3, 5) + timedelta(seconds=i)
+            inst = ["-1"] if "CPU" in header else ["lo", "eth0"] if "IFACE" in header else []
+            for name in inst or [None]:
+                cells = ["h1", "1", f"{t:%Y-%m-%d %H:%M:%S} UTC"] + ([name] if name else [])
+                cells += [f"{rng.random() * 9:.2f}" for _ in range(width + 1 - len(cells))]
+                out.append(";".join(cells))
+            roll = rng.random()
+            if roll < junk:
+                out.append(
+                    rng.choice(
+                        [
+                            "",
+                            "   ",
+                            "# a comment",
+                            "h1;1;2024-03-05 00:00:00 UTC;LINUX-RESTART",
+                            "h1;1;not a time;1;2",
+                            "h1;1;2024-03-05 00:00:01 UTC;too;few",
+                        ]
+                    )
+                )
+    sep = "\r\n" if crlf else "\n"
+    return sep.join(out) + sep
+
+
+def _same_read(text: str, tmp_path: Path, chunk: int) -> None:
+    from hbtriage.sources import _lines
+
+    path = tmp_path / "sar.csv"
+    path.write_bytes(text.encode("utf-8"))
+    whole = parse_sadf(text, "sar.csv")
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(_lines, "CHUNK_BYTES", chunk)
+        got = READER.read(InputFile(display="sar.csv", path=str(path), size=len(text)), "")
+    assert whole.counters is not None and got.counters is not None
+    assert got.counters.equals(whole.counters)
+    assert (got.warnings, got.host, got.extra) == (whole.warnings, whole.host, whole.extra)
+
+
+@pytest.mark.parametrize("chunk", [64, 700, 4096, 1 << 24])
+def test_sadf_file_read_in_pieces_equals_one_pass(tmp_path: Path, chunk: int) -> None:
+    """Blocks run across pieces, bad rows (warnings with their file line numbers, more than
+    the cap), restarts, comments, blank lines, CRLF: the same rows, in the same order, and the
+    same warnings as parsing the whole text."""
+    text = _sadf_text([300, 200, 200, 300], seed=3, crlf=True, junk=0.2)
+    _same_read(text, tmp_path, chunk)
+    whole = parse_sadf(text, "sar.csv")
+    assert whole.warnings[-1].startswith("... and ")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(st.integers(0, 40), min_size=1, max_size=4),
+    seed=st.integers(0, 1000),
+    crlf=st.booleans(),
+    junk=st.sampled_from([0.0, 0.1, 0.5]),
+    chunk=st.integers(16, 2000),
+)
+def test_sadf_pieces_property(
+    tmp_path_factory: pytest.TempPathFactory,
+    rows: list[int],
+    seed: int,
+    crlf: bool,
+    junk: float,
+    chunk: int,
+) -> None:
+    _same_read(_sadf_text(rows, seed, crlf, junk), tmp_path_factory.mktemp("sar"), chunk)

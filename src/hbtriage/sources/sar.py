@@ -28,12 +28,14 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterable
 
 import polars as pl
 
 from hbtriage.errors import InputError
+from hbtriage.sources import _lines as L
 from hbtriage.sources.base import COUNTER_SCHEMA, InputFile, ReadResult, empty_counters
-from hbtriage.sources.encoding import read_text
+from hbtriage.sources.encoding import read_head, read_text
 
 KIND = "sar"
 MAX_WARNINGS = 20
@@ -91,6 +93,12 @@ def _derived(columns: list[str]) -> list[tuple[str, str, pl.Expr]]:
 
 def _to_long(block: pl.DataFrame, host_expr: pl.Expr, offset: int | None) -> pl.DataFrame:
     """Wide sar block (Utf8 columns + ts_local) -> COUNTER_SCHEMA rows."""
+    parts = _long_parts(block, host_expr, offset)
+    return pl.concat(parts) if parts else empty_counters()
+
+
+def _long_parts(block: pl.DataFrame, host_expr: pl.Expr, offset: int | None) -> list[pl.DataFrame]:
+    """:func:`_to_long`'s rows, one frame per counter made (in :func:`_derived` order)."""
     cols = block.columns
     inst_col = next((c for c in _INSTANCE_COLUMNS if c in cols), None)
     if inst_col is None:
@@ -100,7 +108,7 @@ def _to_long(block: pl.DataFrame, host_expr: pl.Expr, offset: int | None) -> pl.
         instance = pl.when(cpu.is_in(["-1", "all"])).then(pl.lit("_Total")).otherwise(cpu)
     else:
         instance = pl.col(inst_col).str.strip_chars()
-    parts = [
+    return [
         block.select(
             host=host_expr,
             object=pl.lit(obj),
@@ -109,12 +117,9 @@ def _to_long(block: pl.DataFrame, host_expr: pl.Expr, offset: int | None) -> pl.
             ts_local=pl.col("ts_local"),
             offset_min=pl.lit(offset, dtype=pl.Int32),
             value=expr,
-        )
+        ).cast(COUNTER_SCHEMA)  # type: ignore[arg-type]
         for obj, ctr, expr in _derived(cols)
     ]
-    if not parts:
-        return empty_counters()
-    return pl.concat(parts).cast(COUNTER_SCHEMA)  # type: ignore[arg-type]
 
 
 def _warn(warnings: list[str], display: str, bad: pl.DataFrame, reason: str) -> None:
@@ -134,57 +139,84 @@ def _cap(warnings: list[str], total_bad: int) -> list[str]:
 def parse_sadf(text: str, display: str) -> ReadResult:
     """``sadf -d`` output: one or more blocks, each with its ``# hostname;...`` header."""
     lines = pl.DataFrame({"l": pl.Series(text.split("\n"), dtype=pl.Utf8).str.strip_suffix("\r")})
-    lines = lines.with_row_index("n", offset=1).with_columns(
-        hdr=pl.col("l").str.starts_with("# hostname;")
+    return _sadf([lines.with_row_index("n", offset=1)], display)
+
+
+def read_sadf(path: str, encoding: str, display: str) -> ReadResult:
+    """:func:`parse_sadf` of a file, read in pieces (:func:`_lines.line_chunks`): a day at one
+    second over many interfaces runs to hundreds of MB."""
+    pieces = (
+        L.shift_lines(frame, before).select(
+            pl.col("line").cast(pl.UInt32).alias("n"), pl.col("text").alias("l")
+        )
+        for frame, _unterminated, before, _last in L.line_chunks(path, encoding, None)
     )
-    lines = lines.with_columns(block=pl.col("hdr").cum_sum()).filter(
-        pl.col("block") > 0, pl.col("l").str.strip_chars() != ""
-    )
-    headers = lines.filter(pl.col("hdr"))
-    frames: list[pl.DataFrame] = []
+    return _sadf(pieces, display)
+
+
+def _sadf(pieces: Iterable[pl.DataFrame], display: str) -> ReadResult:
+    """The blocks of ``sadf -d`` lines (``n`` line number, ``l`` text) given piece by piece; a
+    block may run across pieces. Rows come out as one pass over the whole text gives them: per
+    block, per counter, in line order."""
+    names_of: dict[int, list[str]] = {}  # block number -> its header's column names
+    parts: dict[int, list[list[pl.DataFrame]]] = {}  # block -> per counter -> pieces' rows
     warnings: list[str] = []
     total_bad = 0
-    for block_id, header in headers.select("block", "l").iter_rows():  # one turn per block
-        names = header[2:].split(";")
-        data = lines.filter(
-            pl.col("block") == block_id,
-            ~pl.col("hdr"),
-            ~pl.col("l").str.starts_with("#"),
-            ~pl.col("l").str.contains("LINUX-RESTART|LINUX-COUNTERS", literal=False),
-        ).with_columns(
-            cnt=pl.col("l").str.count_matches(";"),
-            ts_local=pl.col("l")
-            .str.extract(r"^[^;]*;[^;]*;([^;]*)", 1)
-            .str.strip_chars()
-            .str.strip_suffix(" UTC")
-            .str.strptime(pl.Datetime("ns"), "%Y-%m-%d %H:%M:%S", strict=False),
-        )
-        ok = (pl.col("cnt") == len(names) - 1) & pl.col("ts_local").is_not_null()
-        bad = data.filter(~ok)
-        if bad.height:
-            total_bad += bad.height
-            _warn(
-                warnings,
-                display,
-                bad,
-                f"expected {len(names)} ';'-separated fields starting hostname;interval;timestamp",
+    block = 0  # the block the next line belongs to (0: before any header)
+    for piece in pieces:
+        lines = piece.with_columns(hdr=pl.col("l").str.starts_with("# hostname;"))
+        lines = lines.with_columns(block=pl.col("hdr").cum_sum().cast(pl.Int64) + block)
+        for block_id, header in lines.filter(pl.col("hdr")).select("block", "l").iter_rows():
+            names_of[block_id] = header[2:].split(";")
+        if lines.height:
+            block = int(lines["block"][-1])
+        lines = lines.filter(pl.col("block") > 0, pl.col("l").str.strip_chars() != "")
+        for block_id in lines["block"].unique(maintain_order=True).to_list():
+            names = names_of[block_id]
+            data = lines.filter(
+                pl.col("block") == block_id,
+                ~pl.col("hdr"),
+                ~pl.col("l").str.starts_with("#"),
+                ~pl.col("l").str.contains("LINUX-RESTART|LINUX-COUNTERS", literal=False),
+            ).with_columns(
+                cnt=pl.col("l").str.count_matches(";"),
+                ts_local=pl.col("l")
+                .str.extract(r"^[^;]*;[^;]*;([^;]*)", 1)
+                .str.strip_chars()
+                .str.strip_suffix(" UTC")
+                .str.strptime(pl.Datetime("ns"), "%Y-%m-%d %H:%M:%S", strict=False),
             )
-        data = data.filter(ok)
-        if not data.height:
-            continue
-        wide = pl.read_csv(
-            io.BytesIO("\n".join(data["l"].to_list()).encode("utf-8")),
-            has_header=False,
-            separator=";",
-            new_columns=names,
-            infer_schema=False,
-            quote_char=None,
-        ).with_columns(ts_local=data["ts_local"])
-        frames.append(_to_long(wide, pl.col("hostname").str.strip_chars(), 0))
-    if not frames and headers.height == 0:
+            ok = (pl.col("cnt") == len(names) - 1) & pl.col("ts_local").is_not_null()
+            bad = data.filter(~ok)
+            if bad.height:
+                total_bad += bad.height
+                _warn(
+                    warnings,
+                    display,
+                    bad,
+                    f"expected {len(names)} ';'-separated fields starting "
+                    "hostname;interval;timestamp",
+                )
+            data = data.filter(ok)
+            if not data.height:
+                continue
+            wide = pl.read_csv(
+                io.BytesIO((data["l"].str.join("\n").item() or "").encode("utf-8")),
+                has_header=False,
+                separator=";",
+                new_columns=names,
+                infer_schema=False,
+                quote_char=None,
+            ).with_columns(ts_local=data["ts_local"])
+            got = _long_parts(wide, pl.col("hostname").str.strip_chars(), 0)
+            acc = parts.setdefault(block_id, [[] for _ in got])
+            for k, rows in enumerate(got):
+                acc[k].append(rows)
+    if not names_of:
         raise InputError(
             display, None, "sadf -d output with a '# hostname;interval;timestamp' header"
         )
+    frames = [rows for b in sorted(parts) for per_counter in parts[b] for rows in per_counter]
     counters = pl.concat(frames) if frames else empty_counters()
     hosts = counters["host"].unique(maintain_order=True).to_list()
     return ReadResult(
@@ -296,12 +328,13 @@ class SarReader:
         )
 
     def read(self, item: InputFile, text_encoding: str) -> ReadResult:
-        text, enc = read_text(item.path, text_encoding or None)
-        text = text.lstrip("\ufeff")
-        if _SADF_HEADER_RE.search(text[:65536]):
-            result = parse_sadf(text, item.display)
+        head, enc = read_head(item.path)
+        enc = text_encoding or enc
+        if _SADF_HEADER_RE.search(head.lstrip("\ufeff")):
+            result = read_sadf(item.path, enc, item.display)
         else:
-            result = parse_sar_text(text, item.display)
+            text, enc = read_text(item.path, enc)
+            result = parse_sar_text(text.lstrip("\ufeff"), item.display)
         result.encoding = enc
         return result
 
