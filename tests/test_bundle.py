@@ -519,3 +519,35 @@ def test_property_tar_member_names_never_escape(
             assert p.resolve().is_relative_to(work.resolve())
         for f in got.files:
             assert Path(f.path).resolve().is_relative_to(work.resolve())
+
+
+def test_extracted_file_count_is_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tar (or zip, or many .gz) of countless small files: after MAX_FILES extracted files
+    the rest of the bundle's archives are skipped with one warning, whatever the archive type."""
+    monkeypatch.setattr(bundle_mod, "MAX_FILES", 5)
+    tar_path = tmp_path / "many.tar.gz"
+    with tarfile.open(tar_path, "w:gz") as tf:
+        for i in range(8):
+            info = tarfile.TarInfo(f"logs/f{i}.log")
+            data = f"line {i}\n".encode()
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    (tmp_path / "more.zip").write_bytes(_zip({f"z{i}.log": b"x\n" for i in range(4)}))
+    (tmp_path / "one.log.gz").write_bytes(gzip.compress(b"y\n"))
+    (tmp_path / "plain.log").write_bytes(b"z\n")
+    work = tmp_path / "w"
+    work.mkdir()
+    got = collect(
+        [
+            tmp_path / "many.tar.gz",
+            tmp_path / "more.zip",
+            tmp_path / "one.log.gz",
+            tmp_path / "plain.log",
+        ],
+        work,
+    )
+    extracted = [f for f in got.files if "!" in f.display]
+    assert len(extracted) == 5
+    assert [f.display for f in got.files if "!" not in f.display] == [str(tmp_path / "plain.log")]
+    assert len(got.warnings) == 1 and "5 files already extracted" in got.warnings[0]
+    assert sum(1 for p in work.rglob("*") if p.is_file()) == 5

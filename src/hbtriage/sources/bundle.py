@@ -27,6 +27,7 @@ from hbtriage.sources.base import InputFile
 
 MAX_ENTRY_BYTES = 8 * 1024**3  # one file inside an archive, or one decompressed file
 MAX_TOTAL_BYTES = 32 * 1024**3  # everything extracted from one bundle
+MAX_FILES = 100_000  # files extracted from one bundle's archives (a tar of empty files)
 MAX_RATIO = 400  # uncompressed / compressed, for entries over RATIO_CHECK_BYTES
 RATIO_CHECK_BYTES = 10 * 1024**2
 MAX_DEPTH = 4  # archives inside archives
@@ -57,10 +58,25 @@ class Collected:
     #: Called after each member extracted or file decompressed: (what, bytes extracted so far).
     progress: Callable[[str, int], None] | None = None
 
+    extracted_files: int = 0
+    _full_warned: bool = False
+
     def extracted(self, display: str, written: int) -> None:
         self.extracted_bytes += written
+        self.extracted_files += 1
         if self.progress is not None:
             self.progress(display, self.extracted_bytes)
+
+    def full(self, display: str) -> bool:
+        """Whether the bundle's archives already gave :data:`MAX_FILES` files (said once)."""
+        if self.extracted_files < MAX_FILES:
+            return False
+        if not self._full_warned:
+            self._full_warned = True
+            self.warnings.append(
+                f"{display}: {MAX_FILES:,} files already extracted from archives; the rest skipped"
+            )
+        return True
 
 
 class _Reader(Protocol):
@@ -220,6 +236,8 @@ def _extract_zip(
         for info in zf.infolist():
             if info.is_dir():
                 continue
+            if out.full(display):
+                return
             where = f"{display}!{info.filename}"
             mode = (info.external_attr >> 16) & 0o170000
             if mode == stat.S_IFLNK:
@@ -299,6 +317,8 @@ def _extract_tar(
             while (member := tf.next()) is not None:
                 # A streamed tar would otherwise keep every header it has read.
                 tf.members.clear()  # type: ignore[attr-defined]
+                if member.isfile() and out.full(display):
+                    return
                 _extract_tar_member(tf, member, root, display, hints, workdir, out, depth)
             # A compressed stream cut short inside the end-of-archive blocks shows only here.
             for _ in range(16):
@@ -370,6 +390,8 @@ def _decompress(
     depth: int,
 ) -> None:
     """One ``.gz`` / ``.bz2`` / ``.xz`` file that is not a tar, decompressed under its name."""
+    if out.full(display):
+        return
     name = path.name
     if name.lower().endswith(_SUFFIX[compression]):
         name = name[: -len(_SUFFIX[compression])]
