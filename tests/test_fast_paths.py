@@ -41,6 +41,8 @@ REFERENCE = Path(__file__).resolve().parents[1] / "src" / "hbtriage" / "simulate
         (b"bad \xff\xfe byte\nok\n", "utf-8"),
         (b"caf\xe9\nok\n", "cp1252"),
         (b"plain\nascii\n", "cp1252"),
+        (b"plain \\ ~\nascii\n", "cp932"),
+        ("\u65e5\u672c \\ \uff71\nok\n".encode("cp932"), "cp932"),
         (b"a\r\r\nb", "utf-8"),
     ],
 )

@@ -482,34 +482,39 @@ def test_hostile_input_never_crashes(edits: list[tuple[int, str]]) -> None:
 
 @pytest.mark.parametrize("size", [64, 1000, 4096])
 def test_blocks_give_the_same_counters_on_real_exports(
-    size: int, monkeypatch: pytest.MonkeyPatch
+    size: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # fmt: skip
-    """Every real export in the fixtures reads the same in blocks of a few bytes (lines cut
-    across blocks, header in the first) as scanned whole by polars; warnings too."""
+    """Every real export in the fixtures, saved again with a UTF-8 BOM and decoded block by
+    block (blocks of a few bytes: lines cut across blocks, header in the first), reads the
+    same as the original does; warnings too."""
     from hbtriage.sources import perfmon_csv
+    from hbtriage.sources.encoding import decode
 
     files = sorted(FIX.glob("*.csv")) + sorted(FIX.glob("*.tsv"))
     assert len(files) >= 9
     for path in files:
         item = InputFile(display=path.name, path=str(path), size=path.stat().st_size)
         whole = perfmon_csv.READER.read(item, "")
+        copy = tmp_path / path.name
+        copy.write_bytes(b"\xef\xbb\xbf" + decode(path.read_bytes(), whole.encoding).encode())
         with monkeypatch.context() as m:
             m.setattr(perfmon_csv, "BLOCK_BYTES", size)
-            m.setattr(perfmon_csv, "WHOLE_FILE_SCAN", False)
-            parts = perfmon_csv.READER.read(item, "")
+            m.setattr(perfmon_csv, "STREAM_MIN_BYTES", 0)
+            parts = perfmon_csv.READER.read(
+                InputFile(display=path.name, path=str(copy), size=copy.stat().st_size), ""
+            )
+        assert parts.encoding == "utf-8-sig"
         assert (whole.counters is None) == (parts.counters is None), path.name
         if whole.counters is not None and parts.counters is not None:
             assert parts.counters.equals(whole.counters), path.name
         assert parts.warnings == whole.warnings, path.name
 
 
-@pytest.mark.parametrize("whole_scan", [True, False])
 def test_unit_separator_byte_mid_file_takes_the_decoding_path(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, whole_scan: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A 0x1F byte found by the whole-file scan or in a later block sends the file to the
-    decoding path (which reads it as a space), with the same counters as a file with a space
-    there."""
+    """A 0x1F byte (found by the whole-file scan) sends the file to the decoding path (which
+    reads it as a space), with the same counters as a file with a space there."""
     from hbtriage.sources import perfmon_csv
 
     src = (FIX / "pg1a_est_instances.csv").read_bytes()
@@ -521,8 +526,6 @@ def test_unit_separator_byte_mid_file_takes_the_decoding_path(
     odd, plain = tmp_path / "odd.csv", tmp_path / "plain.csv"
     odd.write_bytes(b"\n".join(lines))
     plain.write_bytes(b"\n".join(lines).replace(b"\x1f", b" "))
-    monkeypatch.setattr(perfmon_csv, "BLOCK_BYTES", 512)
-    monkeypatch.setattr(perfmon_csv, "WHOLE_FILE_SCAN", whole_scan)
     decoded: list[str] = []
     real_parse_text = perfmon_csv.parse_text
     monkeypatch.setattr(

@@ -5,7 +5,8 @@ What must be equal:
 
 * chunked vs whole-file reading of the *same* files: ``findings.json`` byte for byte (the
   piece size is forced down to a few KiB so every log is read in dozens of pieces);
-* perfmon streamed from the file vs decoded in memory: byte for byte;
+* perfmon scanned from the UTF-8 file vs the same text decoded in memory, and decoded block
+  by block: equal but for the encoding named per input;
 * the same data split into rotated parts (each log into 3 files overlapping by a few records,
   each dumplog part opened by its ``Events from`` line as dumplog writes it; each perfmon CSV into
   2 files with the header): everything except what names or counts files — ``inputs``, the
@@ -49,17 +50,59 @@ def test_chunked_logs_equal_whole_file(whole: str, monkeypatch: pytest.MonkeyPat
     assert _run(REFERENCE) == whole
 
 
-def test_perfmon_in_memory_equals_streamed(whole: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(perfmon_csv, "_plain_utf8", lambda path, encoding: False)
-    assert _run(REFERENCE) == whole
+def _bom_copy(tmp_path: Path) -> Path:
+    """The reference bundle with its perfmon CSVs saved with a UTF-8 BOM (as PowerShell and
+    Excel save them), which sends them down the decoding paths."""
+    bundle = tmp_path / REFERENCE.name
+    shutil.copytree(REFERENCE, bundle)
+    for csv in bundle.rglob("*_perfmon.csv"):
+        csv.write_bytes(b"\xef\xbb\xbf" + csv.read_bytes())
+    return bundle
 
 
-def test_perfmon_read_in_small_blocks_equals_whole(
-    whole: str, monkeypatch: pytest.MonkeyPatch
+def _without_encodings(findings: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(findings)
+    for item in data["inputs"]:
+        item.pop("encoding")
+    return data
+
+
+def test_perfmon_in_memory_and_in_blocks_equal_the_file_scan(
+    whole: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The same perfmon text decoded whole in memory, and decoded block by block (4 KiB
+    blocks), gives the findings of the UTF-8 file scanned whole by polars."""
+    bundle = _bom_copy(tmp_path)
+    decoded_whole: list[str] = []
+    real_parse_text = perfmon_csv.parse_text
+
+    def parse_text(text: str, display: str, encoding: str | None = None) -> Any:
+        decoded_whole.append(display)
+        return real_parse_text(text, display, encoding)
+
+    pieces: list[int] = []
+    real_blocks = perfmon_csv._blocks
+
+    def blocks(source: Any, header_idx: int) -> Any:
+        for piece in real_blocks(source, header_idx):
+            pieces.append(len(piece[0]))
+            yield piece
+
+    monkeypatch.setattr(perfmon_csv, "parse_text", parse_text)
+    monkeypatch.setattr(perfmon_csv, "_blocks", blocks)
+    monkeypatch.setattr(perfmon_csv, "STREAM_MIN_BYTES", 1 << 60)
+    in_memory = _run(bundle)
+    assert len(decoded_whole) == 2
+    monkeypatch.setattr(perfmon_csv, "STREAM_MIN_BYTES", 0)
     monkeypatch.setattr(perfmon_csv, "BLOCK_BYTES", 4096)
-    monkeypatch.setattr(perfmon_csv, "WHOLE_FILE_SCAN", False)
-    assert _run(REFERENCE) == whole
+    pieces.clear()
+    in_blocks = _run(bundle)
+    assert len(decoded_whole) == 2 and len(pieces) > 100
+    assert _without_encodings(in_memory) == _without_encodings(whole)
+    assert _without_encodings(in_blocks) == _without_encodings(whole)
+    assert {i["encoding"] for i in json.loads(in_blocks)["inputs"] if "perfmon" in i["path"]} == {
+        "utf-8-sig"
+    }
 
 
 def _split_log(path: Path, starts: re.Pattern[bytes], parts: int, overlap: int) -> None:

@@ -42,7 +42,13 @@ import polars as pl
 from hbtriage.errors import InputError
 from hbtriage.sources._prefilter import prefilter, required_literals
 from hbtriage.sources.base import EVENT_SCHEMA
-from hbtriage.sources.encoding import STREAM_MIN_BYTES, Utf8Stream, decode, read_text
+from hbtriage.sources.encoding import (
+    ASCII_COMPATIBLE,
+    STREAM_MIN_BYTES,
+    Utf8Stream,
+    decode,
+    read_text,
+)
 
 #: Longest line kept as is; longer lines are cut (a 10 MB "line" is binary or a dump).
 MAX_LINE_CHARS = 65_536
@@ -52,8 +58,6 @@ MAX_WARNINGS = 20
 SNIFF_LINES = 200
 #: Size of the pieces large line-oriented logs are read in (tests lower it to force chunking).
 CHUNK_BYTES = 16 * 1024 * 1024
-#: Encodings in which a 0x0A byte is always a line end (a cut there never splits a character).
-_BYTE_SAFE = {"utf-8", "utf-8-sig", "ascii", "cp1252", "cp932", "shift_jis", "latin-1", "iso8859-1"}
 #: How far back :func:`text_chunks` looks for a record start before cutting anywhere.
 _MAX_BACK_LINES = 100_000
 #: How many bytes at the end of a block :func:`_byte_chunks` looks at first for a cut.
@@ -212,10 +216,6 @@ def _is_utf8(encoding: str) -> bool:
         return False
 
 
-#: Encodings whose bytes 0x00-0x7F are ASCII (an all-ASCII piece decodes to itself).
-_ASCII_SAFE = _BYTE_SAFE - {"cp932", "shift_jis"}
-
-
 def _split_bytes(data: bytes, encoding: str, *, first: bool) -> pl.DataFrame | None:
     """:func:`line_frame` of ``data`` decoded, computed from the bytes by polars, or None when
     that is not certain to give the same lines (another encoding, invalid UTF-8, a 0x1F byte,
@@ -230,7 +230,7 @@ def _split_bytes(data: bytes, encoding: str, *, first: bool) -> pl.DataFrame | N
     except LookupError:
         return None
     utf8 = codec in ("utf-8", "utf-8-sig")
-    if not (utf8 or (codec in _ASCII_SAFE and data.isascii())):
+    if not (utf8 or (codec in ASCII_COMPATIBLE and data.isascii())):
         return None
     if b"\x1f" in data or (not first and data.startswith(codecs.BOM_UTF8)):
         return None
@@ -266,7 +266,7 @@ def _byte_chunks(
     except LookupError:
         codec = encoding
     fh: BinaryIO | Utf8Stream
-    if codec in _BYTE_SAFE:
+    if codec in ASCII_COMPATIBLE:
         fh = open(path, "rb")  # noqa: SIM115 (closed below)
         total: int | None = os.fstat(fh.fileno()).st_size
     elif os.path.getsize(path) < STREAM_MIN_BYTES:

@@ -6,7 +6,7 @@ import codecs
 import re
 import sys
 from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -111,9 +111,12 @@ def read_head(path: str, size: int = 65536) -> tuple[str, str]:
 STREAM_MIN_BYTES = 8 << 20
 #: Raw bytes decoded at a time by :class:`Utf8Stream`.
 STREAM_BLOCK_BYTES = 16 << 20
-#: Codecs whose bytes 0x00-0x7F always decode to the same ASCII characters, whatever came before
-#: (a block of ASCII bytes is then its own UTF-8 encoding).
-_ASCII_TRANSPARENT = {"utf-8", "utf-8-sig", "ascii", "cp1252", "latin-1", "iso8859-1", "cp932"}
+#: Codecs (``codecs.lookup(...).name``) whose bytes 0x00-0x7F always stand for those ASCII
+#: characters and are never part of a longer character: a file in one can be cut at any 0x0A
+#: byte, and a stretch of plain ASCII bytes is its own UTF-8 encoding.
+ASCII_COMPATIBLE = frozenset(
+    {"utf-8", "utf-8-sig", "ascii", "cp1252", "cp932", "shift_jis", "latin-1", "iso8859-1"}
+)
 
 
 class Utf8Stream:
@@ -122,7 +125,7 @@ class Utf8Stream:
     block. The bytes equal ``decode(whole file).encode("utf-8")`` with up to ``boms`` leading
     U+FEFF dropped and, when ``replace_1f``, every U+001F written as a space.
 
-    Blocks of plain ASCII in an ASCII-transparent codec are passed on without decoding."""
+    Blocks of plain ASCII in an :data:`ASCII_COMPATIBLE` codec are passed on undecoded."""
 
     def __init__(
         self,
@@ -147,7 +150,7 @@ class Utf8Stream:
                 encoding = f"{name}-{'le' if sys.byteorder == 'little' else 'be'}"
         self._decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
         self._codec = encoding
-        self._transparent = name in _ASCII_TRANSPARENT
+        self._transparent = name in ASCII_COMPATIBLE
         self._boms = boms
         self._replace_1f = replace_1f
         self._block = block or STREAM_BLOCK_BYTES
@@ -251,14 +254,6 @@ class Utf8Stream:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def utf8_copy(path: str, encoding: str, dest: str, **options: Any) -> None:
-    """Write ``path`` decoded from ``encoding`` to ``dest`` as UTF-8 (see :class:`Utf8Stream`
-    for ``options``), one block at a time."""
-    with Utf8Stream(path, encoding, **options) as src, open(dest, "wb") as out:
-        while data := src.read(STREAM_BLOCK_BYTES):
-            out.write(data)
 
 
 def _read_to_line_end(fh: BinaryIO, size: int) -> bytes:

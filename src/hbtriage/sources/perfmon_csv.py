@@ -41,20 +41,13 @@ import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
 
 import polars as pl
 
 from hbtriage import counter_names
 from hbtriage.errors import InputError
 from hbtriage.sources.base import InputFile, ReadResult, empty_counters
-from hbtriage.sources.encoding import (
-    STREAM_MIN_BYTES,
-    Utf8Stream,
-    decode,
-    detect_encoding,
-    utf8_copy,
-)
+from hbtriage.sources.encoding import STREAM_MIN_BYTES, Utf8Stream, decode, detect_encoding
 
 KIND = "perfmon_csv"
 MAX_WARNINGS = 20
@@ -237,7 +230,7 @@ class PerfmonCsvReader:
             # temporary file and read like any other. Both hold exactly what parse_text parses.
             with contextlib.suppress(_NeedsCopy):
                 return _parse(_Decoded(item.path, encoding), item.display, encoding)
-            copied = _utf8_copy(item, encoding)
+            copied = _Decoded(item.path, encoding).copy()
             if copied is not None:
                 try:
                     return _parse(copied, item.display, encoding)
@@ -249,21 +242,6 @@ class PerfmonCsvReader:
         text = decode(raw, encoding)
         del raw
         return parse_text(text, item.display, encoding)
-
-
-def _utf8_copy(item: InputFile, encoding: str) -> str | None:
-    """A temporary UTF-8 copy of ``item`` as :func:`parse_text` would see it (leading BOMs
-    dropped, 0x1F as a space), or None when it cannot be written (no room: the caller decodes
-    in memory instead)."""
-    fd, dest = tempfile.mkstemp(prefix="hbtriage-perfmon-", suffix=".csv")
-    os.close(fd)
-    try:
-        utf8_copy(item.path, encoding, dest, boms=1 << 30, replace_1f=True)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(dest)
-        return None
-    return dest
 
 
 class _NeedsDecoding(Exception):
@@ -284,6 +262,20 @@ class _Decoded:
 
     def open(self) -> Utf8Stream:
         return Utf8Stream(self.path, self.encoding, boms=1 << 30, replace_1f=True)
+
+    def copy(self) -> str | None:
+        """That text in a temporary UTF-8 file (the caller removes it), or None when it cannot
+        be written (no room: the caller decodes in memory instead)."""
+        fd, dest = tempfile.mkstemp(prefix="hbtriage-perfmon-", suffix=".csv")
+        try:
+            with self.open() as src, os.fdopen(fd, "wb") as out:
+                for piece in src.pieces(BLOCK_BYTES):
+                    out.write(piece)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(dest)
+            return None
+        return dest
 
 
 #: Where :func:`_parse` reads a perfmon CSV: a UTF-8 file's path, UTF-8 bytes, or a file in
@@ -608,49 +600,18 @@ def _finish(
 BLOCK_BYTES = 32 * 1024 * 1024
 
 
-def _blocks(source: Source, header_idx: int) -> Iterator[tuple[bytes, int]]:
+def _blocks(source: bytes | _Decoded, header_idx: int) -> Iterator[tuple[bytes, int]]:
     """``source`` in pieces that end at a line end: ``(bytes, lines to skip at its start)``;
     the first piece skips the lines up to the header. UTF-8 bytes (the decoded path) are one
-    piece; a file is read block by block (each read exactly up to its last line end, found
-    first in the block's last bytes), so only one block is held at a time."""
+    piece; a decoded file comes block by block, so only one block is held at a time."""
     if isinstance(source, bytes):
         yield source, header_idx + 1
         return
     skip = header_idx + 1
-    if isinstance(source, _Decoded):
-        with source.open() as stream:
-            for piece in stream.pieces(BLOCK_BYTES):
-                yield piece, skip
-                skip = 0
-        return
-    with open(source, "rb") as fh:
-        size = os.fstat(fh.fileno()).st_size
-        pos = 0
-        while pos < size:
-            end = min(size, pos + BLOCK_BYTES)
-            if end < size:
-                probe_at = max(pos, end - (1 << 20))
-                fh.seek(probe_at)
-                cut = fh.read(end - probe_at).rfind(b"\n")
-                # No line end in the probe: read on to the next one (a very long line).
-                end = probe_at + cut + 1 if cut >= 0 else _next_line_end(fh, end, size)
-            fh.seek(pos)
-            data = fh.read(end - pos)
-            pos = end
-            yield data, skip
-            del data
+    with source.open() as stream:
+        for piece in stream.pieces(BLOCK_BYTES):
+            yield piece, skip
             skip = 0
-
-
-def _next_line_end(fh: BinaryIO, at: int, size: int) -> int:
-    """Offset just after the first line end at or after ``at`` (``size`` when none)."""
-    fh.seek(at)
-    while block := fh.read(1 << 20):
-        i = block.find(b"\n")
-        if i >= 0:
-            return at + i + 1
-        at += len(block)
-    return size
 
 
 def _read_fast(
@@ -676,13 +637,11 @@ def _read_fast(
     names = [f"f{i}" for i in range(ncols + 1)]
     keep = sorted({0, ncols - 1, ncols, *(c.index for c in columns)})
     check = _Check(names, delim, ncols, [names[c.index] for c in columns])
-    if isinstance(source, str) and WHOLE_FILE_SCAN:
+    if isinstance(source, str):
         return _scan_whole(source, header_idx, delim, names, keep, check)
     walls: list[pl.DataFrame] = []
     stamps: list[pl.Series] = []
     for block, skip in _blocks(source, header_idx):
-        if b"\x1f" in block:
-            raise _NeedsDecoding(str(source)[:80])
         try:
             lines = _count_lines(block) - skip
             if lines <= 0:
@@ -712,10 +671,6 @@ def _read_fast(
     if not walls:
         return None
     return pl.concat(walls, rechunk=True), pl.concat(stamps, rechunk=True)
-
-
-#: Scan a UTF-8 perfmon file whole with polars (memory-mapped) rather than block by block.
-WHOLE_FILE_SCAN = True
 
 
 def _scan_whole(
