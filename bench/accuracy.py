@@ -1,11 +1,18 @@
 """Accuracy on labelled scenarios: confusion matrix, top-1 accuracy, incident recall/precision.
 
     python bench/accuracy.py [--n 300] [--seed 1] [--workers 2]
+    python bench/accuracy.py --layouts [--n 28] [--seed 1] [--workers 2]
 
 Each run draws a scenario (all of them in turn) and a seed, writes the bundle with the simulator
 (real formats, randomised intervals, zones, skew, gap lengths, host names), runs
 ``hbtriage.analyze`` on it, and compares the incidents with ``truth.json``. A found incident
 matches a true one when their windows overlap (with 30 s of slack).
+
+``--layouts`` analyses every bundle in every layout a user may hand the same files over in
+(parent folder, host folders, a zip per host, one flat folder, every file) and file set (full,
+one or no perfmon, renamed servers; see ``bench/layouts.py``) and prints, per file set x layout,
+the top-1 accuracy, the host of the top cause, the incidents split in two (more found incidents
+than true ones overlapping), and how often the verdict differs from the parent folder's.
 """
 
 from __future__ import annotations
@@ -89,7 +96,14 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--json", type=Path, help="also write every result here")
+    ap.add_argument(
+        "--layouts",
+        action="store_true",
+        help="accuracy per layout x file set (bench/layouts.py) instead of the confusion matrix",
+    )
     args = ap.parse_args()
+    if args.layouts:
+        return layouts_main(args)
     from hbtriage.simulate.scenarios import SCENARIOS
 
     names = list(SCENARIOS)
@@ -165,6 +179,91 @@ def main() -> int:
     if args.json:
         args.json.write_text(json.dumps(results, default=str, indent=1))
     return 1 if errors else 0
+
+
+def layouts_main(args: argparse.Namespace) -> int:
+    """``--layouts``: top-1 accuracy and split incidents per layout x file set."""
+    import multiprocessing
+
+    from layouts import (
+        LAYOUTS,
+        VARIANTS,
+        match_truth,
+        misassigned,
+        run_bundle,
+        splits,
+    )
+
+    from hbtriage.simulate.scenarios import SCENARIOS
+
+    names = list(SCENARIOS)
+    jobs = [(names[i % len(names)], args.seed * 100_000 + i) for i in range(args.n)]
+    t0 = time.perf_counter()
+    ctx = multiprocessing.get_context("spawn")  # polars' threads do not survive a fork
+    with ProcessPoolExecutor(max_workers=args.workers, mp_context=ctx) as pool:
+        results = list(pool.map(run_bundle, [j[0] for j in jobs], [j[1] for j in jobs]))
+    wall = time.perf_counter() - t0
+
+    def key(v: dict) -> list:  # type: ignore[type-arg]
+        return [(i["top"], i["id"]) for i in v["incidents"]]
+
+    rows: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    for r in results:
+        truth = r["truth"]["incidents"]
+        for variant, res in r["variants"].items():
+            parent = res["layouts"]["parent"]
+            for lay, v in res["layouts"].items():
+                c = rows[(variant, lay)]
+                c["bundles"] += 1
+                if v.get("error"):
+                    c["crashed"] += 1
+                    continue
+                c["true"] += len(truth)
+                c["found"] += len(v["incidents"])
+                c["split"] += splits(v, truth)
+                c["misassigned"] += len(misassigned(v))
+                c["differs"] += bool(parent.get("error")) or key(v) != key(parent)
+                for t, f in match_truth(v, truth):
+                    if f is None:
+                        continue
+                    c["matched"] += 1
+                    c["correct"] += f["top"] == t["cause"]
+                    if t["host"] is not None:
+                        c["host_n"] += 1
+                        c["host_ok"] += f["id"] == t["host"]
+
+    def pct(a: int, b: int) -> str:
+        return f"{a / b:6.1%}" if b else "     -"
+
+    print(
+        f"hbtriage accuracy by layout: {len(results)} bundles x {len(VARIANTS)} file sets x "
+        f"{len(LAYOUTS)} layouts in {wall:.0f} s"
+    )
+    head = (
+        f"{'file set':17} {'layout':20} {'top-1':>6} {'(of)':>9} {'host':>6} {'recall':>6} "
+        f"{'prec.':>6} {'split':>5} {'!=parent':>8} {'wrong-host inputs':>17} {'crash':>5}"
+    )
+    print(head)
+    print("-" * len(head))
+    for variant in VARIANTS:
+        for lay in LAYOUTS:
+            c = rows[(variant, lay)]
+            print(
+                f"{variant:17} {lay:20} {pct(c['correct'], c['matched'])} "
+                f"{c['correct']:>4}/{c['matched']:<4} {pct(c['host_ok'], c['host_n'])} "
+                f"{pct(c['matched'], c['true'])} {pct(c['matched'], c['found'])} "
+                f"{c['split']:5d} {c['differs']:4d}/{c['bundles'] - c['crashed']:<3} "
+                f"{c['misassigned']:17d} {c['crashed']:5d}"
+            )
+    print(
+        "\ntop-1: top cause right among matched incidents; host: the top cause's host is the "
+        "true server (by any of its names); split: true incidents overlapped by more than one "
+        "found incident; !=parent: bundles whose verdict (top cause and server per incident) "
+        "differs from the parent folder's; wrong-host inputs: files read as another server's."
+    )
+    if args.json:
+        args.json.write_text(json.dumps(results, default=str, indent=1))
+    return 1 if any(c["crashed"] for c in rows.values()) else 0
 
 
 if __name__ == "__main__":

@@ -96,7 +96,46 @@ def test_bad_tz_is_exit_2(tmp_path: Path) -> None:
         app,
         ["analyze", str(reference_bundle()), "--tz", "PG1A=Nowhere/City", "--out", str(tmp_path)],
     )
-    assert res.exit_code == 2 and "IANA zone" in res.output
+    assert res.exit_code == 2 and "unknown time zone 'Nowhere/City'" in res.output
+
+
+def test_tz_or_alias_naming_no_host_is_exit_2_listing_the_hosts(tmp_path: Path) -> None:
+    from hbtriage.cli import reference_bundle
+
+    for flag, value in (("--tz", "NOSUCHHOST=Asia/Tokyo"), ("--host-alias", "OLD=NOSUCH")):
+        res = runner.invoke(
+            app, ["analyze", str(reference_bundle()), flag, value, "--out", str(tmp_path)]
+        )
+        assert res.exit_code == 2, res.output
+        line = res.output.strip()
+        assert "\n" not in line and "no such host in the bundle" in line
+        assert line.endswith("hosts found: CVP1, PG1A"), line
+
+
+def test_tz_in_windows_form_applies_to_the_host(tmp_path: Path) -> None:
+    from hbtriage.cli import reference_bundle
+
+    res = runner.invoke(
+        app,
+        [
+            "analyze",
+            str(reference_bundle()),
+            "--tz",
+            "pg1a=Central Standard Time",
+            "--tz",
+            "CVP1=UTC-05:00",
+            "--format",
+            "json",
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    hosts = {h["name"]: h for h in doc["hosts"]}
+    assert hosts["PG1A"]["zone_source"] == "--tz" and hosts["PG1A"]["tz_iana"] == "America/Chicago"
+    assert hosts["CVP1"]["utc_offset_min"] == -300
+    assert [c["id"] for c in doc["incidents"][0]["causes"][:1]] == ["dpc_storm"]
 
 
 def test_bad_file_in_bundle_is_a_warning_and_the_rest_is_analysed(tmp_path: Path) -> None:

@@ -104,9 +104,12 @@ def test_german_utf16_and_english_utf8_twins_are_identical_through_analyze(tmp_p
     assert (i_de.encoding, i_en.encoding) == ("utf-16", "utf-8")
     for key in ("kind", "host", "zone", "zone_source", "first", "last", "records"):
         assert getattr(i_de, key) == getattr(i_en, key), key
-    assert i_de.zone == "W. Europe Standard Time (UTC+01:00)"
+    assert i_de.zone == "W. Europe Standard Time (UTC+01:00, Europe/Berlin)"
     assert i_de.first == datetime(2024, 3, 5, 13, 0, 0, 250000, tzinfo=UTC)
-    assert de.findings.to_dict()["hosts"] == en.findings.to_dict()["hosts"]
+    hosts = [de.findings.to_dict()["hosts"], en.findings.to_dict()["hosts"]]
+    assert [h.pop("aliases") for h in hosts[0]] == [["de"]]  # the folder each was put in
+    assert [h.pop("aliases") for h in hosts[1]] == [["en"]]
+    assert hosts[0] == hosts[1]
 
 
 # --------------------------------------------------------------------------- zips, inputs untouched

@@ -19,7 +19,14 @@ from hbtriage.counter_names import canonical
 from hbtriage.errors import InputError
 from hbtriage.sources.base import COUNTER_SCHEMA, InputFile, ReadResult
 from hbtriage.sources.encoding import read_head
-from hbtriage.sources.perfmon_csv import READER, is_blg, parse_text, parse_zone, split_counter_path
+from hbtriage.sources.perfmon_csv import (
+    READER,
+    is_blg,
+    parse_text,
+    parse_zone,
+    split_counter_path,
+    zone_cut,
+)
 
 FIX = Path(__file__).parent / "fixtures" / "perfmon"
 REAL = {
@@ -61,7 +68,13 @@ def test_real_tierra_exports(name: str) -> None:
     assert r.host == "TIERRA"
     assert r.host_reason == "perfmon \\\\MACHINE prefix"
     assert r.zone is None and r.offset_min is None  # header cell is "(PDH-CSV 4.0) ("
-    assert r.warnings == []  # the trailing CP932 description column is skipped silently
+    assert r.tz_iana is None
+    # The zone name Windows wrote ("東京 (標準時)") was dropped: said once; the trailing CP932
+    # description column is skipped silently.
+    assert r.warnings == [
+        f"{name}:1: time-zone part of the PDH header is cut off ('(PDH-CSV 4.0) (': no "
+        "complete zone name and bias); the zone comes from --tz or the other inputs"
+    ]
     assert r.extra["non_counter_columns"] == 1
     c = r.counters
     assert c is not None
@@ -372,10 +385,103 @@ def test_not_a_perfmon_file_is_refused() -> None:
         ("(PDH-CSV 4.0) ()(-540)", None, 540),
         ("(PDH-CSV 4.0) (", None, None),
         ("(PDH-CSV 4.0)", None, None),
+        ("(PDH-TSV 4.0) (Hora de verano romance)(-120)", "Hora de verano romance", 120),
+        ("(PDH-CSV 4.0) (RTZ 2 (", None, None),
+        ("(PDH-CSV 4.0) (東京 (標準時)", None, None),
+        ("(PDH-CSV 4.0) (Eastern Standard Time)", "Eastern Standard Time", None),
     ],
 )
 def test_parse_zone(cell: str, zone: str | None, offset: int | None) -> None:
     assert parse_zone(cell) == (zone, offset)
+
+
+@pytest.mark.parametrize(
+    ("cell", "cut"),
+    [
+        ("(PDH-CSV 4.0) (Eastern Standard Time)(300)", False),
+        ("(PDH-TSV 4.0) (Hora de verano romance)(-120)", False),
+        ("(PDH-CSV 4.0) ()(-540)", False),
+        ("(PDH-CSV 4.0)", False),  # typeperf: no zone part at all
+        ("(PDH-CSV 4.0) (", True),
+        ("(PDH-CSV 4.0) (RTZ 2 (", True),
+        ("(PDH-CSV 4.0) (Eastern Standard Time)", True),  # the bias is missing
+    ],
+)
+def test_zone_cut(cell: str, cut: bool) -> None:
+    assert zone_cut(cell) is cut
+
+
+# --------------------------------------------------------------------------- zones in headers
+
+
+def test_spanish_pdh_tsv_states_its_zone_like_pdh_csv() -> None:
+    """relog -f tsv on Spanish Windows: "(PDH-TSV 4.0) (Hora de verano romance)(-120)",
+    tab-separated, Spanish counter paths, ANSI. The zone is Romance Daylight Time (UTC+2 in
+    April), which is Europe/Paris: the timeline can follow it across the October change."""
+    r = read(FIX / "es-cp1252_pdh-tsv_hora-de-verano-romance.tsv")
+    assert r.kind == "perfmon_csv" and r.encoding == "cp1252"
+    assert (r.host, r.zone, r.offset_min) == ("CVP-MAD1", "Hora de verano romance", 120)
+    assert r.tz_iana == "Europe/Paris"
+    assert r.extra["delimiter"] == "\t" and r.extra["rows"] == 6
+    assert r.warnings == []
+    assert series(r, "Processor", "DPC Rate")["value"].to_list() == [0, 0, 1, 10, 0, 0]
+    assert series(r, "Memory", "Pages/sec")["value"][0] is None
+    assert series(r, "Network Interface", "Packets Received Discarded")["value"].to_list() == [
+        412.0,
+        412.0,
+        412.0,
+        418.0,
+        418.0,
+        418.0,
+    ]
+
+
+def test_cut_zone_in_the_header_is_a_warning_and_no_zone() -> None:
+    """Russian Windows writes "(RTZ 2 (зима))(-180)"; a writer that dropped what it could not
+    encode left "(PDH-CSV 4.0) (RTZ 2 (": no zone, said once, the samples still read."""
+    r = read(FIX / "ru_cut-zone_RTZ2.csv")
+    assert (r.host, r.zone, r.offset_min, r.tz_iana) == ("MSK-PG1", None, None, None)
+    assert r.warnings == [
+        "ru_cut-zone_RTZ2.csv:1: time-zone part of the PDH header is cut off "
+        "('(PDH-CSV 4.0) (RTZ 2 (': no complete zone name and bias); "
+        "the zone comes from --tz or the other inputs"
+    ]
+    assert series(r, "Processor", "DPC Rate")["value"].to_list() == [0.0, 1.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    ("cell", "first", "zone", "offset", "iana"),
+    [
+        # The reference case: US Central on daylight time, 30 March 2013.
+        ("(Central Daylight Time)(300)", "03/30/2013 19:05:00.000", "Central Daylight Time", -300,
+         "America/Chicago"),
+        # A name whose zone has another offset that day: the stated offset wins, fixed.
+        ("(Eastern Standard Time)(300)", "07/01/2013 12:00:00.000", "Eastern Standard Time", -300,
+         None),
+        ("(Eastern Standard Time)(300)", "01/15/2013 12:00:00.000", "Eastern Standard Time", -300,
+         "America/New_York"),
+        ("(Mitteleuropäische Sommerzeit)(-120)", "07/01/2024 12:00:00.000",
+         "Mitteleuropäische Sommerzeit", 120, "Europe/Berlin"),
+        ("(東京 (標準時))(-540)", "11/20/2023 09:00:00.000", "東京 (標準時)", 540, "Asia/Tokyo"),
+        ("()(-540)", "11/20/2023 09:00:00.000", None, 540, None),
+        ("(Some Zone Nobody Knows)(-60)", "11/20/2023 09:00:00.000", "Some Zone Nobody Knows", 60,
+         None),
+    ],
+)  # fmt: skip
+def test_header_zone_maps_to_iana_only_when_the_bias_fits(
+    cell: str, first: str, zone: str | None, offset: int, iana: str | None
+) -> None:
+    text = f'"(PDH-CSV 4.0) {cell}","\\\\H1\\Processor(_Total)\\DPC Rate"\r\n"{first}","3"\r\n'
+    r = parse_text(text, "z.csv")
+    assert (r.host, r.zone, r.offset_min, r.tz_iana) == ("H1", zone, offset, iana)
+    assert r.warnings == []
+
+
+def test_header_zone_name_without_bias_still_names_the_zone() -> None:
+    text = '"(PDH-CSV 4.0) (Tokyo Standard Time)","\\\\H1\\Processor(_Total)\\DPC Rate"\r\n"11/20/2023 09:00:00.000","3"\r\n'
+    r = parse_text(text, "z.csv")
+    assert (r.zone, r.offset_min, r.tz_iana) == ("Tokyo Standard Time", None, "Asia/Tokyo")
+    assert r.warnings == []
 
 
 def test_split_counter_path() -> None:

@@ -136,12 +136,14 @@ def test_reference_pim_log_goes_silent_at_the_same_moment() -> None:
 def test_reference_perfmon_header_zone_and_cadence(host: str) -> None:
     path = REF / host / f"{host}_perfmon.csv"
     raw = path.read_bytes()
+    # -0500 on 30 March 2013 is US daylight time: the servers were on US Central (CDT).
     assert raw.startswith(
-        b'"(PDH-CSV 4.0) (Eastern Standard Time)(300)","\\\\' + host.encode() + b"\\Processor"
+        b'"(PDH-CSV 4.0) (Central Daylight Time)(300)","\\\\' + host.encode() + b"\\Processor"
     )
     assert raw.count(b"\r\n") == raw.count(b"\n")
     r = read(path)
-    assert (r.host, r.zone, r.offset_min) == (host, "Eastern Standard Time", -300)
+    assert (r.host, r.zone, r.offset_min) == (host, "Central Daylight Time", -300)
+    assert r.tz_iana == "America/Chicago" and r.warnings == []
     dpc = series(r, "DPC Rate")
     assert 3590 <= dpc.height <= 3610
     steps = dpc["ts_local"].diff().drop_nulls().dt.total_milliseconds()

@@ -27,12 +27,20 @@ from hbtriage.detect.sample_gaps import sample_times
 from hbtriage.detect.signatures import tag
 from hbtriage.diagnose import diagnose
 from hbtriage.errors import UsageError
-from hbtriage.findings import Findings, InputInfo, Signal
+from hbtriage.findings import Findings, HostInfo, InputInfo, Signal
 from hbtriage.sources import Outcome, read_one
 from hbtriage.sources import _lines as L
 from hbtriage.sources.base import InputFile
 from hbtriage.sources.bundle import collect
-from hbtriage.timeline import Timeline, build, compact, parse_aliases, parse_tz_options
+from hbtriage.timeline import (
+    ZONE_ASSUMED,
+    Timeline,
+    build,
+    compact,
+    parse_aliases,
+    parse_tz_options,
+)
+from hbtriage.zones import fmt_offset
 
 #: progress(stage, done, total, detail); for stage "read", done/total are bytes and detail
 #: says how many files are done and which one finished last.
@@ -120,6 +128,7 @@ def run(
     note("detect", 0, 1, "")
     timeline = tag(timeline, catalog)
     signals = _detect(timeline, catalog)
+    timeline, signals = _infer_zones(timeline, signals, hosts, warnings, catalog)
     # Clock skew first: incidents group events across hosts on one clock.
     ref = clock_skew.pick_reference(signals, timeline.hosts)
     skews = clock_skew.estimate(signals, ref) if ref else []
@@ -158,6 +167,44 @@ def run(
         generated_by=f"hbtriage {__version__}",
     )
     return Analysis(findings, timeline)
+
+
+def _infer_zones(
+    timeline: Timeline,
+    signals: list[Signal],
+    hosts: list[HostInfo],
+    warnings: list[str],
+    catalog: Catalog,
+) -> tuple[Timeline, list[Signal]]:
+    """Hosts whose zone is written nowhere get it from the disconnect seen at both ends (see
+    :func:`clock_skew.infer_zones`); those still without one are named in a warning."""
+    zoned = [h.name for h in hosts if h.zone_source != ZONE_ASSUMED]
+    unzoned = [h for h in timeline.unzoned if h not in zoned]
+    guesses = clock_skew.infer_zones(signals, unzoned, zoned) if zoned else []
+    for guess in guesses:
+        info = next(h for h in hosts if h.name == guess.host)
+        off = fmt_offset(guess.zone_min)
+        info.zone, info.utc_offset_min, info.tz_iana = f"UTC{off}", guess.zone_min, None
+        info.zone_source = (
+            f"inferred from {guess.pairs} disconnect(s) seen at both ends "
+            f"({', '.join(guess.keys)}) against {guess.reference}"
+        )
+        timeline = timeline.shift_host(guess.host, guess.zone_min * 60.0)
+        warnings.append(
+            f"host {guess.host}: no time zone written in its files; UTC{off} inferred from the "
+            f"same disconnect logged by {guess.reference} (pass --tz {guess.host}=ZONE to override)"
+        )
+    done = {g.host for g in guesses}
+    for host in timeline.unzoned:
+        if host not in done:
+            warnings.append(
+                f"host {host}: no time zone found (no perfmon header, no offsets in its logs, no "
+                f"disconnect shared with a host whose zone is known); times taken as UTC; pass "
+                f"--tz {host}=ZONE if that is wrong"
+            )
+    if guesses:
+        signals = _detect(timeline, catalog)
+    return timeline, signals
 
 
 def _read(item: InputFile) -> Outcome:

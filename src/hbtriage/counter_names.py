@@ -10,14 +10,13 @@ object with an English counter (or the reverse), which relog/typeperf mixes prod
 from __future__ import annotations
 
 import functools
-import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
 
+from hbtriage.catalog import bundled_text, entries_of
 from hbtriage.errors import CatalogError
 
 SEMANTICS = frozenset({"instant", "rate", "cumulative", "percent", "gauge"})
-_CATALOG_FILE = "catalog/counters.toml"
+_CATALOG_FILE = "counters.toml"
 
 
 @dataclass(frozen=True)
@@ -44,20 +43,9 @@ def _fold(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def _load_text() -> tuple[str, str]:
-    ref = resources.files("hbtriage").joinpath(_CATALOG_FILE)
-    return ref.read_text(encoding="utf-8"), str(ref)
-
-
 def build_index(text: str, path: str) -> _Index:
     """Parse and validate the catalog text (exposed for tests of the validation)."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise CatalogError(path, None, f"not valid TOML: {exc}") from exc
-    entries = data.get("counter")
-    if not isinstance(entries, list) or not entries:
-        raise CatalogError(path, None, "no [[counter]] entries")
+    entries, data = entries_of(text, path, "counter")
     seen: set[str] = set()
     counters: list[CounterInfo] = []
     objects: dict[str, str] = {}
@@ -113,7 +101,7 @@ def build_index(text: str, path: str) -> _Index:
 
 @functools.cache
 def _index() -> _Index:
-    text, path = _load_text()
+    text, path = bundled_text(_CATALOG_FILE)
     return build_index(text, path)
 
 

@@ -60,6 +60,14 @@ class HostInfo:
     has_logs: bool = False
     first: datetime | None = None
     last: datetime | None = None
+    #: Other names the host is known by (folder, ICM node, Windows name, FQDN), best first.
+    aliases: list[str] = field(default_factory=list)
+    #: IP addresses of the host (systeminfo, CVP sender field).
+    addresses: list[str] = field(default_factory=list)
+    #: How its local time relates to UTC: an IANA zone (with its DST rules) when one is known,
+    #: else a fixed offset in minutes east of UTC; both None when nothing is known.
+    tz_iana: str | None = None
+    utc_offset_min: int | None = None
 
 
 @dataclass

@@ -7,20 +7,22 @@ offsets written in its logs > UTC, with a warning), and every row is put on UTC.
 
 from __future__ import annotations
 
-import re
 from collections import Counter as Tally
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
 from hbtriage.errors import UsageError
 from hbtriage.findings import HostInfo, InputInfo
+from hbtriage.hosts import Identity, clues_of, identify
 from hbtriage.sources.base import ConfigFact, InputFile, ReadResult
+from hbtriage.zones import Zone, fmt_offset, parse_zone_text
 
 UTC_TS = pl.Datetime("ns", "UTC")
+#: ``zone_source`` of a host whose zone is written nowhere (until the peer tells, see api).
+ZONE_ASSUMED = "assumed UTC (no zone found; use --tz)"
 #: Repeated names (host, stream, source, severity, component, signature; counter paths) are
 #: categorical: 4 bytes a row instead of 16 on millions of rows, and they group, join and sort
 #: (lexically) like the text. Compare them with plain strings as usual.
@@ -46,14 +48,6 @@ COUNTERS_SCHEMA: dict[str, pl.DataType] = {
     "value": pl.Float64(),
 }
 
-# Folder names that say nothing about a host.
-_GENERIC_FOLDERS = re.compile(
-    r"^(logs?|perfmon|perf|counters?|config|snapshots?|bundle|data|tmp|temp|export|icm|cvp|"
-    r"pg|trace|traces|out|input|inputs|files?|collect(ed|ion)?|z\d+|\.)$",
-    re.IGNORECASE,
-)
-_LOG_KINDS_PRODUCT = {"cvp_log": "cvp", "icm_dumplog": "pg", "ciscolog": None}
-
 
 @dataclass
 class Timeline:
@@ -62,6 +56,8 @@ class Timeline:
     streams: pl.DataFrame
     config: dict[str, list[ConfigFact]] = field(default_factory=dict)
     restarts: list[dict[str, object]] = field(default_factory=list)  # sequence resets etc.
+    #: Hosts whose logs carry no zone and for which none was found (times taken as UTC).
+    unzoned: list[str] = field(default_factory=list)
 
     @property
     def hosts(self) -> list[str]:
@@ -92,24 +88,24 @@ class Timeline:
             else r
             for r in self.restarts
         ]
-        return Timeline(ev, ct, st, self.config, moved)
+        return replace(self, events=ev, counters=ct, streams=st, restarts=moved)
 
 
-def parse_tz_options(options: list[str]) -> dict[str | None, str]:
-    """``["HOST=Area/City", "Area/City"]`` -> {"HOST": zone, None: default zone} (validated)."""
-    out: dict[str | None, str] = {}
+def parse_tz_options(options: list[str]) -> dict[str | None, Zone]:
+    """``["HOST=zone", "zone"]`` -> {"HOST": Zone, None: default Zone}. A zone is what an admin
+    writes: an IANA name, a Windows zone name (standard or daylight, English or localized) or
+    a fixed offset (``UTC-05:00``, ``+09:00``)."""
+    out: dict[str | None, Zone] = {}
     for opt in options:
         host, sep, zone = opt.partition("=")
-        key: str | None = host.strip().upper() if sep else None
-        zone = (zone if sep else host).strip()
+        key: str | None = host.strip() if sep else None
+        text = (zone if sep else host).strip()
+        if sep and not key:
+            raise UsageError(f"--tz {opt}: expected HOST=ZONE or ZONE, got an empty host name")
         try:
-            ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise UsageError(
-                f"--tz {opt}: expected HOST=Area/City or Area/City with an IANA zone name "
-                f"(e.g. America/New_York), got {zone!r}"
-            ) from None
-        out[key] = zone
+            out[key] = parse_zone_text(text)
+        except ValueError as exc:
+            raise UsageError(f"--tz {opt}: {exc}") from None
     return out
 
 
@@ -122,27 +118,6 @@ def parse_aliases(options: list[str]) -> dict[str, str]:
             raise UsageError(f"--host-alias {opt}: expected NAME=CANONICAL_NAME")
         out[a.strip().upper()] = b.strip()
     return out
-
-
-class _HostNames:
-    """Case-insensitive host identity with aliases; keeps the first spelling seen (perfmon first)."""
-
-    def __init__(self, aliases: dict[str, str]):
-        self.aliases = aliases
-        self.display: dict[str, str] = {}
-
-    def key(self, name: str) -> str:
-        name = name.strip()
-        target = self.aliases.get(name.upper(), name)
-        return target.upper()
-
-    def add(self, name: str) -> str:
-        k = self.key(name)
-        self.display.setdefault(k, self.aliases.get(name.upper(), name))
-        return self.display[k]
-
-    def known(self, name: str) -> str | None:
-        return self.display.get(self.key(name))
 
 
 #: Reader columns the timeline keeps nothing of.
@@ -179,7 +154,7 @@ def compact(res: ReadResult) -> None:
 def build(
     items: list[tuple[InputFile, ReadResult]],
     *,
-    tz: dict[str | None, str] | None = None,
+    tz: dict[str | None, Zone] | None = None,
     aliases: dict[str, str] | None = None,
 ) -> tuple[Timeline, list[InputInfo], list[HostInfo], list[str]]:
     """Assign hosts, resolve zones, convert to UTC; returns the timeline and what was read.
@@ -188,102 +163,61 @@ def build(
     None as soon as it is folded into the timeline, so the raw and the converted copy of a file
     are never both held for long (memory on large bundles)."""
     tz = tz or {}
-    names = _HostNames(aliases or {})
     warnings: list[str] = []
 
-    # 1. Hosts named by perfmon first (their spelling wins), then by any content.
-    perf_folders: dict[str, set[str]] = {}  # folder -> hosts whose perfmon it holds
-    for item, res in items:
-        if res.counters is not None and res.counters.height:
-            for h in res.counters["host"].unique().sort().to_list():
-                shown = names.add(h)
-                for f in item.folder_hints[:1]:
-                    perf_folders.setdefault(f.upper(), set()).add(shown)
-    content_hosts = {
-        names.key(res.host)
-        for _item, res in items
-        if res.host and res.kind not in ("perfmon_csv", "sar")
-    }
+    # 1. Who wrote what (see hbtriage.hosts).
+    ident = identify([clues_of(item, res) for item, res in items], aliases)
+    warnings.extend(ident.warnings)
+    assigned = dict(enumerate(ident.assigned))
+    unknown = [f"--tz {name}" for name in tz if name is not None and not ident.host_for(name)]
+    unknown += [
+        f"--host-alias {name}={target}"
+        for name, target in (aliases or {}).items()
+        if not ident.host_for(target)
+    ]
+    if unknown:
+        raise UsageError(
+            f"{', '.join(unknown)}: no such host in the bundle; hosts found: "
+            + ", ".join(sorted(ident.hosts) or ["none"])
+        )
+    host_tz = {ident.host_for(k): z for k, z in tz.items() if k is not None}
 
-    # 2. Assign every non-counter input to a host.
-    assigned: dict[int, tuple[str, str]] = {}
-    claimed: set[str] = set()
-    pending: list[int] = []
-    for idx, (item, res) in enumerate(items):
-        if res.counters is not None and res.counters.height and res.events is None:
-            hosts = res.counters["host"].unique().sort().to_list()
-            assigned[idx] = (names.add(hosts[0]), "perfmon \\\\MACHINE prefix")
-            claimed.update(names.key(h) for h in hosts)
-            continue
-        folder = item.folder_hints[0] if item.folder_hints else None
-        if (
-            folder
-            and not _GENERIC_FOLDERS.match(folder)
-            and (names.known(folder) or names.key(folder) in content_hosts)
-        ):
-            assigned[idx] = (names.add(folder), f"folder {folder!r} is named like a known host")
-        owners = perf_folders.get(folder.upper(), set()) if folder else set()
-        if idx not in assigned and len(owners) == 1:
-            host = next(iter(owners))
-            assigned[idx] = (host, f"folder {folder!r} holds {host}'s perfmon")
-        if idx not in assigned and res.host:
-            assigned[idx] = (names.add(res.host), res.host_reason or "named in the file's content")
-        if idx in assigned:
-            claimed.add(names.key(assigned[idx][0]))
-        else:
-            pending.append(idx)
-    for idx in pending:
-        item, res = items[idx]
-        product = _LOG_KINDS_PRODUCT.get(res.kind)
-        like = [d for k, d in names.display.items() if product and product.upper() in k]
-        unclaimed = [d for k, d in names.display.items() if k not in claimed]
-        if len(like) == 1:
-            assigned[idx] = (like[0], f"only known host named like a {product} server")
-        elif len(unclaimed) == 1:
-            assigned[idx] = (unclaimed[0], "the only known host with no other logs")
-        else:
-            folder = next((f for f in item.folder_hints if not _GENERIC_FOLDERS.match(f)), None)
-            name = folder or (f"UNNAMED-{product.upper()}" if product else "UNNAMED")
-            assigned[idx] = (names.add(name), "no host in content; named after its folder")
-            claimed.add(names.key(name))  # a stand-in name is no host for other orphans
-            warnings.append(
-                f"{item.display}: could not tell which host wrote it; using {name!r} "
-                "(put each host's files in a folder named after the host, or use --host-alias)"
-            )
+    def machine(name: str) -> str:
+        return ident.host_for(name) or name
 
-    # 3. Zones per host.
+    # 2. Zones per host.
     host_zone: dict[str, tuple[str | None, str, str | None, int | None]] = {}
     # host -> (zone label, source, iana zone or None, fixed offset or None)
-    perf_offsets: dict[str, tuple[int, str | None]] = {}
+    perf_offsets: dict[str, tuple[int, str | None, str | None]] = {}
     log_offsets: dict[str, Tally[int]] = {}
     for idx, (_item, res) in enumerate(items):
         host = assigned[idx][0]
         has_counters = res.counters is not None and res.counters.height > 0
         if res.offset_min is not None and res.kind == "perfmon_csv" and has_counters:
             assert res.counters is not None
+            iana = res.tz_iana
             for h in res.counters["host"].unique().to_list():
-                perf_offsets.setdefault(names.add(h), (res.offset_min, res.zone))
+                perf_offsets.setdefault(machine(h), (res.offset_min, res.zone, iana))
         if res.events is not None and res.events.height:
             offs = res.events["offset_min"].drop_nulls()
             if offs.len():
                 log_offsets.setdefault(host, Tally()).update(
                     offs.to_list()[:: max(1, offs.len() // 500)]
                 )
-    all_hosts = {names.add(h) for h, _ in assigned.values()}
-    all_hosts |= {names.add(h) for h in perf_offsets}
+    all_hosts = set(ident.hosts)
     for host in sorted(all_hosts):
-        zone = tz.get(host.upper()) or tz.get(None)
+        zone = host_tz.get(host) or tz.get(None)
         if zone:
-            host_zone[host] = (zone, "--tz", zone, None)
+            host_zone[host] = (zone.label, "--tz", zone.iana, zone.fixed_min)
         elif host in perf_offsets:
-            off, label = perf_offsets[host]
-            lab = f"{label} " if label else ""
-            host_zone[host] = (f"{lab}(UTC{_fmt_off(off)})", "perfmon header", None, off)
+            off, label, iana = perf_offsets[host]
+            shown = zone_label(label, off, iana)
+            host_zone[host] = (shown, "perfmon header", iana, None if iana else off)
         elif host in log_offsets:
             off = log_offsets[host].most_common(1)[0][0]
-            host_zone[host] = (f"UTC{_fmt_off(off)}", "offsets written in its logs", None, off)
+            host_zone[host] = (f"UTC{fmt_offset(off)}", "offsets written in its logs", None, off)
         else:
-            host_zone[host] = ("UTC", "assumed UTC (no zone found; use --tz)", None, 0)
+            host_zone[host] = ("UTC", ZONE_ASSUMED, None, 0)
 
     # 4. Convert and collect.
     ev_parts: list[pl.DataFrame] = []
@@ -334,12 +268,12 @@ def build(
         if res.counters is not None and res.counters.height:
             if res.counters["host"].n_unique() > 1:
                 rows = res.counters.with_columns(
-                    pl.col("host").map_elements(names.add, return_dtype=pl.Utf8)
+                    pl.col("host").map_elements(machine, return_dtype=pl.Utf8)
                 )
                 groups = [(str(h[0]), p) for h, p in rows.group_by("host", maintain_order=True)]
                 del rows
             else:  # one host (every perfmon export): no split, no copy
-                groups = [(names.add(res.counters["host"][0]), res.counters)]
+                groups = [(machine(str(res.counters["host"][0])), res.counters)]
             res.counters = None  # the timeline owns the rows now
             per_host = []
             while groups:
@@ -352,9 +286,9 @@ def build(
                         "the file's own UTC offsets",
                     )
                 elif zsource != "--tz" and res.offset_min is not None:
-                    iana, fixed = None, res.offset_min
-                    own = f"UTC{_fmt_off(res.offset_min)}"
-                    zlabel = f"{res.zone} ({own})" if res.zone else own
+                    iana = res.tz_iana
+                    fixed = None if iana else res.offset_min
+                    zlabel = zone_label(res.zone, res.offset_min, iana)
                     zsource = "perfmon header"
                 per_host.append(_counter_part(part, hname, iana, fixed))
                 del part
@@ -376,17 +310,11 @@ def build(
                 restarts.append({**r, "ts": ts, "host": host, "source": item.display})
         inputs.append(info)
         warnings.extend(res.warnings)
-    for host in sorted(needs_zone_warning):
-        warnings.append(
-            f"host {host}: no time zone found (no perfmon header, no offsets in its logs); "
-            f"times taken as UTC — pass --tz {host}=Area/City if that is wrong"
-        )
-
     events = _combine(ev_parts)  # consumes ev_parts
     counters = _difference_cumulative(ct_parts)  # consumes ct_parts
     streams = _streams(events, stream_kinds)
-    hosts = _host_infos(all_hosts, host_zone, inputs, events, counters)
-    tl = Timeline(events, counters, streams, config, restarts)
+    hosts = _host_infos(ident, host_zone, inputs, events, counters)
+    tl = Timeline(events, counters, streams, config, restarts, sorted(needs_zone_warning))
     return tl, inputs, hosts, warnings
 
 
@@ -485,10 +413,10 @@ def _counter_part(
     )
 
 
-def _fmt_off(minutes: int) -> str:
-    sign = "+" if minutes >= 0 else "-"
-    m = abs(minutes)
-    return f"{sign}{m // 60:02d}:{m % 60:02d}"
+def zone_label(name: str | None, offset_min: int, iana: str | None) -> str:
+    """How a stated zone is shown: ``Central Daylight Time (UTC-05:00, America/Chicago)``."""
+    inner = f"UTC{fmt_offset(offset_min)}" + (f", {iana}" if iana else "")
+    return f"{name} ({inner})" if name else inner
 
 
 def _to_utc(df: pl.DataFrame, iana: str | None, fixed: int | None) -> pl.DataFrame:
@@ -837,7 +765,7 @@ def _streams(events: pl.DataFrame, kinds: dict[tuple[str, str], str]) -> pl.Data
 
 
 def _host_infos(
-    all_hosts: set[str],
+    ident: Identity,
     host_zone: dict[str, tuple[str | None, str, str | None, int | None]],
     inputs: list[InputInfo],
     events: pl.DataFrame,
@@ -846,7 +774,7 @@ def _host_infos(
     out = []
     perf_hosts = set(counters["host"].unique().to_list()) if counters.height else set()
     log_hosts = set(events["host"].unique().to_list()) if events.height else set()
-    for host in sorted(all_hosts):
+    for host in sorted(ident.hosts):
         mine = [i for i in inputs if i.host == host]
         firsts = [i.first for i in mine if i.first is not None]
         lasts = [i.last for i in mine if i.last is not None]
@@ -860,6 +788,10 @@ def _host_infos(
                 has_logs=host in log_hosts,
                 first=min(firsts) if firsts else None,
                 last=max(lasts) if lasts else None,
+                aliases=list(ident.hosts[host].aliases),
+                addresses=list(ident.hosts[host].addresses),
+                tz_iana=host_zone[host][2],
+                utc_offset_min=host_zone[host][3] if host_zone[host][1] != ZONE_ASSUMED else None,
             )
         )
     return out

@@ -141,6 +141,25 @@ def _root() -> Path:
     return Path(str(resources.files("hbtriage") / "catalog"))
 
 
+def bundled_text(name: str) -> tuple[str, str]:
+    """The text and path of the catalog file ``name`` shipped with the package."""
+    ref = resources.files("hbtriage").joinpath("catalog", name)
+    return ref.read_text(encoding="utf-8"), str(ref)
+
+
+def entries_of(text: str, path: str, table: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The ``[[table]]`` entries of catalog TOML ``text``, and the whole document (CatalogError
+    naming ``path`` when the text is no TOML or has no such entries)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogError(path, None, f"not valid TOML: {exc}") from exc
+    found = data.get(table)
+    if not isinstance(found, list) or not found:
+        raise CatalogError(path, None, f"no [[{table}]] entries")
+    return found, data
+
+
 def _need(doc: dict[str, Any], key: str, path: Path, entry: str | None) -> Any:
     if key not in doc or doc[key] in ("", None):
         raise CatalogError(str(path), entry, f"missing required field {key!r}")

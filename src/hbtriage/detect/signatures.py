@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import polars as pl
 
 from hbtriage.catalog import Catalog
@@ -48,13 +50,7 @@ def tag(timeline: Timeline, catalog: Catalog) -> Timeline:
     hits = hits.select("_row", sig.cast(dtype).alias("_sig"))
     found = pl.repeat(None, ev.height, dtype=dtype, eager=True).scatter(hits["_row"], hits["_sig"])
     ev = ev.with_columns(pl.coalesce(found, pl.col("signature")).alias("signature"))
-    return Timeline(
-        ev,
-        timeline.counters,
-        timeline.streams,
-        timeline.config,
-        timeline.restarts,
-    )
+    return dataclasses.replace(timeline, events=ev)
 
 
 def signature_signals(timeline: Timeline, catalog: Catalog) -> list[Signal]:

@@ -1040,16 +1040,19 @@ REFERENCE_SEED = 20130330
 
 
 def write_reference(out_dir: Path) -> list[Path]:
-    """The support note's case, in real formats: PG1A + CVP1, 2013-03-30 19:05-20:05 EST.
+    """The support note's case, in real formats: PG1A + CVP1, 2013-03-30 19:05-20:05 local.
 
-    CVP1's log is silent 19:36:46.531 -> 19:36:57.328 (-0500), PG1A's pim1 log
-    19:36:46.5xx -> 19:36:57.3xx; CVP1's DPC Rate goes 0 -> 10 in those samples.
+    The note's CVP lines read ``-0500`` on 30 March 2013, when US daylight time was in force:
+    the servers were on US Central time (CDT, UTC-5), so the perfmon headers say
+    ``(Central Daylight Time)(300)``. CVP1's log is silent 19:36:46.531 -> 19:36:57.328
+    (-0500), PG1A's pim1 log 19:36:46.5xx -> 19:36:57.3xx; CVP1's DPC Rate goes 0 -> 10 in
+    those samples.
     """
     rng = np.random.default_rng(REFERENCE_SEED)
     off = -300
 
     def at(h: int, m: int, s: int, ms: int) -> int:
-        # local EST wall clock -> true UTC ms
+        # local CDT wall clock (UTC-5) -> true UTC ms
         return _ms(datetime(2013, 3, 30, h, m, s, tzinfo=UTC)) + ms - off * 60_000
 
     base_pg = _default_base(rng) | {"dpc_one": 0.02, "udperr0": 311.0, "discard0": 0.0}
@@ -1058,8 +1061,8 @@ def write_reference(out_dir: Path) -> list[Path]:
         "PG1A",
         "pg",
         PG_IP,
-        "America/New_York",
-        "Eastern Standard Time",
+        "America/Chicago",
+        "Central Daylight Time",
         off,
         log_rate=2.4,
         base=base_pg,
@@ -1068,8 +1071,8 @@ def write_reference(out_dir: Path) -> list[Path]:
         "CVP1",
         "cvp",
         CVP_IP,
-        "America/New_York",
-        "Eastern Standard Time",
+        "America/Chicago",
+        "Central Daylight Time",
         off,
         log_rate=2.6,
         base=base_cvp,

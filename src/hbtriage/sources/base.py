@@ -53,6 +53,9 @@ class InputFile:
     path: str  # where the bytes are on disk now (never modified)
     folder_hints: list[str] = field(default_factory=list)  # enclosing folder names, nearest first
     size: int = 0
+    #: The folder or archive the user named that holds this file, as the start of ``display``
+    #: (None when the file itself was named): the outermost folder that can stand for a host.
+    given: str | None = None
 
 
 @dataclass
@@ -74,6 +77,7 @@ class ReadResult:
     host_reason: str = ""
     zone: str | None = None  # zone text as found ("Eastern Standard Time", "-0500") or None
     offset_min: int | None = None  # fixed UTC offset the file states (perfmon bias), minutes east
+    tz_iana: str | None = None  # IANA zone the stated zone name maps to, when it fits the offset
     stream: str | None = None  # log family: "pim1", "CVP", "Error", "syslog" ...
     events: pl.DataFrame | None = None  # EVENT_SCHEMA
     counters: pl.DataFrame | None = None  # COUNTER_SCHEMA

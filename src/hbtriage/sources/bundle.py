@@ -91,17 +91,32 @@ def collect(
     """Every regular file under ``paths``; archives (nested too) are extracted below ``workdir``
     (``progress``: told each member extracted, with the bytes extracted so far)."""
     out = Collected(progress=progress)
+    seen: dict[Path, str] = {}  # what was read already: resolved path -> as the user wrote it
     for p in paths:
         path = Path(p)
         if path.is_symlink() and path.is_dir():
             out.warnings.append(f"{path}: symbolic link to a folder not followed")
             continue
+        real = path.resolve() if path.exists() else path
+        inside = next((seen[d] for d in (real, *real.parents) if d in seen), None)
+        if inside is not None:
+            out.warnings.append(f"{path}: already read as part of {inside}; read once")
+            continue
+        start = len(out.files)
+        given: str | None = None
         if path.is_dir():
             _walk(path, path.name, [], workdir, out, depth=0)
+            given = path.name
         elif path.is_file():
             _add_file(path, str(path), _parent_hints(path), workdir, out, depth=0)
+            if any(f.display != str(path) for f in out.files[start:]):
+                given = str(path)  # an archive: the files it held
         else:
             out.warnings.append(f"{path}: no such file or folder")
+            continue
+        seen[real] = str(path)
+        for f in out.files[start:]:
+            f.given = given
     return out
 
 

@@ -195,6 +195,14 @@ def _sysinfo_csv(text: str) -> list[tuple[str, str]]:
     return pairs
 
 
+#: An address line under systeminfo's network cards ("    [01]: 192.0.2.20"): the only lines
+#: that are an item number and an address alone, in every language (DHCP servers have a label).
+_SYSINFO_ADDRESS = re.compile(
+    r"^[ \t]+\[\d+\]:[ \t]*(\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]*:[0-9A-Fa-f:]+(?:%\d+)?)[ \t]*$",
+    re.MULTILINE,
+)
+
+
 def _arch(system_type: str) -> str | None:
     low = system_type.lower()
     if "itanium" in low or "ia64" in low or "ia-64" in low:
@@ -424,6 +432,11 @@ class ConfigSnapshotReader:
                 pairs += _sysinfo_pairs(lines)
             sys_facts, host = _sysinfo_facts(pairs)
             facts += sys_facts
+            if host:
+                facts += [
+                    ConfigFact("address", a, "systeminfo network card address")
+                    for a in dict.fromkeys(_SYSINFO_ADDRESS.findall(text))
+                ]
             if "ndis" in text.lower() or "ndis" in Path(item.display).name.lower():
                 facts += _ndis(lines, Path(item.display).name)
             facts += _rss_blocks(lines)

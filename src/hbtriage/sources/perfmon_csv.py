@@ -2,10 +2,14 @@
 
 What a real export looks like, and what this reader copes with:
 
-* First header cell ``(PDH-CSV 4.0) (Eastern Standard Time)(300)``: zone name and bias in
-  minutes WEST of UTC (``ReadResult.offset_min = -bias``). Real files also write
-  ``(PDH-CSV 4.0) (`` (zone dropped; Japanese Windows), ``(PDH-CSV 4.0) ()(-540)`` or just
-  ``(PDH-CSV 4.0)`` (typeperf): zone/offset are then None.
+* First header cell ``(PDH-CSV 4.0) (Eastern Standard Time)(300)`` (``(PDH-TSV 4.0) ...`` in
+  a tab-separated export): zone name, as the Windows that wrote it names it (``Hora de verano
+  romance``), and bias in minutes WEST of UTC (``ReadResult.offset_min = -bias``). When the
+  name is a Windows zone whose IANA zone has that offset at the first sample,
+  ``ReadResult.tz_iana`` names it (:func:`hbtriage.zones.perfmon_zone`). Real files also write
+  ``()(-540)`` (no name) or just ``(PDH-CSV 4.0)`` (typeperf), and the zone part cut off
+  (``(PDH-CSV 4.0) (`` on Japanese Windows, ``(PDH-CSV 4.0) (RTZ 2 (``: the characters the
+  writer could not encode dropped): zone/offset are then None, and a cut one is a warning.
 * Other header cells ``\\\\MACHINE\\Object(Instance)\\Counter``; instances may hold
   parentheses, ``#1`` suffixes or nothing (``\\\\HOST\\Memory\\Pages/sec``). Cells that are not
   counter paths (the Data Collector Set description a Japanese export appends, in CP932) are
@@ -41,6 +45,7 @@ import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 import polars as pl
 
@@ -48,6 +53,7 @@ from hbtriage import counter_names
 from hbtriage.errors import InputError
 from hbtriage.sources.base import InputFile, ReadResult, empty_counters
 from hbtriage.sources.encoding import STREAM_MIN_BYTES, Utf8Stream, decode, detect_encoding
+from hbtriage.zones import perfmon_zone
 
 KIND = "perfmon_csv"
 MAX_WARNINGS = 20
@@ -56,7 +62,7 @@ BLG_MESSAGE = (
     "`relog file.blg -f csv -o file.csv`"
 )
 
-_PDH_RE = re.compile(r'^\ufeff?\s*"?\(PDH-CSV 4\.0\)')
+_PDH_RE = re.compile(r'^\ufeff?\s*"?\(PDH-[CT]SV 4\.0\)')
 _ZONE_BIAS_RE = re.compile(r"^\((.*)\)\s*\((-?\d+)\)\s*$", re.S)
 _ZONE_ONLY_RE = re.compile(r"^\((.*)\)\s*$", re.S)
 _PATH_RE = re.compile(r"^\\\\([^\\]+)\\(.+)\\([^\\]+)$", re.S)
@@ -104,7 +110,7 @@ def _is_blg_text(head: str) -> bool:
     The caller decoded the bytes with cp1252/utf-8 (one char per byte) or UTF-16 (NUL pairs
     become U+0000): either way the text starts with NULs and holds ``tzres.dll`` / ``.blg``.
     """
-    if head.startswith("PDH") and not head.startswith("PDH-CSV"):
+    if head.startswith("PDH") and not head.startswith(("PDH-CSV", "PDH-TSV")):
         return True
     if not head.startswith(("\x00\x00\x01\x00", "\x00\x01")):
         return False
@@ -141,17 +147,63 @@ def split_counter_path(cell: str) -> tuple[str, str, str, str] | None:
     return host, obj, instance, counter
 
 
+def _zone_part(first_cell: str) -> str:
+    """What follows ``(PDH-CSV 4.0)`` in the first header cell."""
+    return _PDH_RE.sub("", first_cell.strip().strip('"'), count=1).strip().rstrip('"')
+
+
 def parse_zone(first_cell: str) -> tuple[str | None, int | None]:
     """Zone name and offset (minutes EAST of UTC) from the first header cell."""
-    rest = _PDH_RE.sub("", first_cell.strip().strip('"'), count=1).strip().rstrip('"')
+    rest = _zone_part(first_cell)
     m = _ZONE_BIAS_RE.match(rest)
     if m:
         zone = m.group(1).strip() or None
         return zone, -int(m.group(2))
     m = _ZONE_ONLY_RE.match(rest)
-    if m:
+    if m and _balanced(m.group(1)):
         return m.group(1).strip() or None, None
-    return None, None  # "(" alone: the zone was cut off (real Japanese exports)
+    return None, None  # "(" or "(RTZ 2 (": the zone was cut off (real Japanese exports)
+
+
+def zone_cut(first_cell: str) -> bool:
+    """True when the first header cell has a zone part that is not ``(name)(bias)``: cut off
+    where the writer dropped what it could not encode (``(PDH-CSV 4.0) (``)."""
+    rest = _zone_part(first_cell)
+    return bool(rest) and _ZONE_BIAS_RE.match(rest) is None
+
+
+def _balanced(name: str) -> bool:
+    depth = 0
+    for ch in name:
+        depth += (ch == "(") - (ch == ")")
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+@dataclass(frozen=True)
+class _HeaderZone:
+    """The zone part of the PDH header, settled once the first sample's time is known."""
+
+    cell: str
+    line: int
+    name: str | None
+    offset: int | None  # minutes east, as ReadResult.offset_min
+    cut: bool
+
+    def settle(self, result: ReadResult, first_local: datetime | None, display: str) -> None:
+        bias = None if self.offset is None else -self.offset
+        zone = perfmon_zone(self.name, bias, first_local)
+        if zone is None and self.cut:
+            result.zone, result.offset_min = None, None
+            shown = self.cell.strip().strip('"')[:60]
+            result.warnings.insert(
+                0,
+                f"{display}:{self.line}: time-zone part of the PDH header is cut off "
+                f"({shown!r}: no complete zone name and bias); "
+                "the zone comes from --tz or the other inputs",
+            )
+        result.tz_iana = zone.iana if zone is not None else None
 
 
 def _delimiter(header: str) -> str:
@@ -397,7 +449,9 @@ def _parse(source: Source, display: str, encoding: str | None) -> ReadResult:
         raise InputError(display, header_idx + 1, "a PDH-CSV 4.0 header", header[:60]) from exc
     if len(cells) < 2:
         raise InputError(display, header_idx + 1, "counter columns after the time column")
-    zone, offset = parse_zone(cells[0]) if _PDH_RE.match(header) else (None, None)
+    pdh = _PDH_RE.match(header) is not None
+    zone, offset = parse_zone(cells[0]) if pdh else (None, None)
+    header_zone = _HeaderZone(cells[0], header_idx + 1, zone, offset, pdh and zone_cut(cells[0]))
 
     columns: list[Column] = []
     hosts: list[str] = []
@@ -428,6 +482,7 @@ def _parse(source: Source, display: str, encoding: str | None) -> ReadResult:
         n_good = wide.height
         extra["rows"] = n_good
         result = _result(hosts, zone, offset, encoding, warnings, extra)
+        header_zone.settle(result, _first(ts), display)
         return _finish(result, wide, ts, columns, delim, display, warnings)
     if isinstance(source, _Decoded):
         raise _NeedsCopy(source.path)
@@ -499,9 +554,11 @@ def _parse(source: Source, display: str, encoding: str | None) -> ReadResult:
     extra["rows"] = n_good
     result = _result(hosts, zone, offset, encoding, warnings, extra)
     if n_good == 0:
+        header_zone.settle(result, None, display)
         warnings.append(f"{display}: no data rows")
         return result
     if not columns:
+        header_zone.settle(result, _first(frame.filter(pl.col("good"))["ts_local"]), display)
         return result
 
     # ---- values: polars' CSV parser reads only the kept columns of the data lines
@@ -514,7 +571,16 @@ def _parse(source: Source, display: str, encoding: str | None) -> ReadResult:
     extra["rows"] = n_good
     del source
     ts = frame.filter(pl.col("good"))["ts_local"]
+    header_zone.settle(result, _first(ts), display)
     return _finish(result, wide, ts, columns, delim, display, warnings)
+
+
+def _first(ts: pl.Series) -> datetime | None:
+    """The first sample's local time stamp (file order), None when there is none."""
+    if ts.len() == 0:
+        return None
+    value = ts[0]
+    return value if isinstance(value, datetime) else None
 
 
 def _result(

@@ -1,0 +1,516 @@
+"""The same simulated bundle laid out the ways users hand files over, and the verdicts on each.
+
+A bundle from :func:`hbtriage.simulate.scenarios.generate` is ``<PG>/``, ``<CVP>/`` and
+``truth.json``. :func:`prepare` copies the host folders into a *file set* (a variant of which
+files exist and how the servers are named) and :func:`layout` turns a file set into the
+argument paths a user would give ``hbtriage analyze``:
+
+layouts
+    ``parent``               the folder above the host folders (canonical)
+    ``per_host``             each host folder as its own argument
+    ``zip_per_host``         one zip per host, the files at the zip's root
+    ``zip_per_host_nested``  one zip per host holding ``<HOST>/...``
+    ``flat``                 every file in one folder, the host only in the file name
+                             (``PG1A_pim1.txt``, ``CVP1_CVP.2013-03-30.log``, ``PG1A_perfmon.csv``)
+    ``files``                every file of the host folders as its own argument
+
+file sets (variants)
+    ``full``                 as generated
+    ``perfmon_pg_only``      the CVP host's perfmon deleted
+    ``perfmon_cvp_only``     the PG host's perfmon deleted
+    ``no_perfmon``           both perfmon files deleted
+    ``renamed``              every name of a server differs: folder, perfmon ``\\\\MACHINE``,
+                             ICM node in the dumplog, CVP sender address (and systeminfo's
+                             Host Name, the CVP address where the PIM log names it)
+
+:class:`HostNames` keeps every name of each truth host, so a verdict's host can be compared
+by identity (:func:`identity`). :func:`run_bundle` does a whole bundle (every file set x
+layout, optionally the CLI) and returns plain JSON-able verdicts; the tests and
+``bench/accuracy.py --layouts`` run it in worker processes.
+
+Importable from the tests (``tests/conftest.py`` puts ``bench/`` on ``sys.path``).
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+LAYOUTS: tuple[str, ...] = (
+    "parent",
+    "per_host",
+    "zip_per_host",
+    "zip_per_host_nested",
+    "flat",
+    "files",
+)
+VARIANTS: tuple[str, ...] = ("full", "perfmon_pg_only", "perfmon_cvp_only", "no_perfmon", "renamed")
+
+#: The names a server gets in the ``renamed`` file set, by role.
+RENAMED: dict[str, dict[str, str | None]] = {
+    "pg": {"folder": "PGSIDE_A", "machine": "ICMPGA01", "node": "pgsite7a", "address": None},
+    "cvp": {"folder": "CALLSRV", "machine": "CVPSRV02", "node": None, "address": "203.0.113.24"},
+}
+
+#: A found incident matches a true one when their windows overlap with this much slack.
+SLACK = timedelta(seconds=30)
+
+
+# --------------------------------------------------------------------------- names
+
+
+@dataclass
+class HostNames:
+    """Every name one truth host goes by in a file set."""
+
+    truth: str  # the name in truth.json
+    role: str  # pg | cvp
+    folder: str  # its folder (and the prefix of its files in the flat layout)
+    machine: str  # perfmon \\MACHINE, systeminfo Host Name
+    node: str | None  # ICM node in the dumplog (pg only)
+    address: str  # its IP (CVP sender prefix, PIM "VRU at <ip>", CVP "VRU PIM <ip>")
+    perfmon_encoding: str
+    files: list[str] = field(default_factory=list)  # relative to the file set's data folder
+
+    def all(self) -> set[str]:
+        """Every name, case-folded."""
+        names = {self.truth, self.folder, self.machine, self.address}
+        if self.node:
+            names.add(self.node)
+        return {n.casefold() for n in names}
+
+
+@dataclass
+class FileSet:
+    variant: str
+    data: Path  # the folder above the host folders
+    work: Path  # scratch space for the layouts
+    hosts: dict[str, HostNames]  # truth name -> names
+
+    def folder(self, truth_name: str) -> Path:
+        return self.data / self.hosts[truth_name].folder
+
+
+# --------------------------------------------------------------------------- file sets
+
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def _codec(data: bytes, declared: str) -> tuple[bytes, str]:
+    """(BOM, codec of the bytes after it) for a file written in ``declared`` encoding."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            if declared not in ("utf-8-sig", "utf-16", codec):
+                raise ValueError(f"{declared} file starts with a {codec} BOM")
+            return bom, codec
+    if declared in ("utf-8-sig", "utf-16"):
+        raise ValueError(f"{declared} file without a BOM")
+    return b"", declared
+
+
+def _rewrite(path: Path, encoding: str, edit: Any) -> None:
+    """Decode ``path`` in ``encoding`` (BOM kept), apply ``edit(text) -> text``, re-encode.
+
+    Raises when the file does not round-trip byte for byte unedited (so nothing but the
+    edit can change)."""
+    data = path.read_bytes()
+    bom, codec = _codec(data, encoding)
+    text = data[len(bom) :].decode(codec)
+    if text.encode(codec) != data[len(bom) :]:
+        raise ValueError(f"{path}: {encoding} does not round-trip")
+    path.write_bytes(bom + edit(text).encode(codec))
+
+
+def _ip_re(ip: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![\d.])" + re.escape(ip) + r"(?![\d])")
+
+
+def _rename(data: Path, truth: dict[str, Any], hosts: dict[str, HostNames]) -> None:
+    """Rename both servers inside the copied host folders (folders still carry truth names)."""
+    old_cvp_ip = next(h["ip"] for h in truth["hosts"].values() if h["role"] == "cvp")
+    new_cvp_ip = str(RENAMED["cvp"]["address"])
+    cvp_ip = _ip_re(old_cvp_ip)
+    for name, h in hosts.items():
+        folder = data / name
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            base = path.name
+            if base == f"{name}_perfmon.csv":
+                machine = re.compile(r"\\\\" + re.escape(name) + r"\\", re.IGNORECASE)
+                _rewrite(
+                    path,
+                    h.perfmon_encoding,
+                    lambda t, m=machine, new=h.machine: m.sub(
+                        lambda _: "\\\\" + new + "\\", t, count=0
+                    ),
+                )
+                path.rename(path.with_name(f"{h.folder}_perfmon.csv"))
+                continue
+            # Logs and snapshots: ASCII-compatible text (cp1252 dumplog, UTF-8 CVP logs).
+            enc = "cp1252" if base.endswith(".txt") else "utf-8"
+            edits: list[Any] = [lambda t: cvp_ip.sub(new_cvp_ip, t)]
+            if base == "systeminfo.txt":
+                edits.append(
+                    lambda t, new=h.machine: re.sub(
+                        r"^(Host Name:\s+)\S+", lambda m: m.group(1) + new, t, flags=re.M
+                    )
+                )
+            if h.role == "pg":
+                old_node = name[:2].lower() + name[2:]
+                node = re.compile(
+                    r"^(\d\d:\d\d:\d\d(?::\d{3})?) " + re.escape(old_node) + "-", re.M
+                )
+                edits.append(
+                    lambda t, n=node, new=h.node: n.sub(lambda m: f"{m.group(1)} {new}-", t)
+                )
+            _rewrite(path, enc, lambda t, es=edits: _chain(t, es))
+        folder.rename(data / h.folder)
+
+
+def _chain(text: str, edits: list[Any]) -> str:
+    for e in edits:
+        text = e(text)
+    return text
+
+
+def prepare(bundle: Path, variant: str, work: Path, truth: dict[str, Any] | None = None) -> FileSet:
+    """Copy the host folders of ``bundle`` into ``work/data`` as file set ``variant``."""
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown variant {variant!r}; known: {', '.join(VARIANTS)}")
+    truth = truth or json.loads((bundle / "truth.json").read_text(encoding="utf-8"))
+    data = work / "data"
+    data.mkdir(parents=True)
+    hosts: dict[str, HostNames] = {}
+    for name, info in truth["hosts"].items():
+        shutil.copytree(bundle / name, data / name)
+        role = info["role"]
+        if variant == "renamed":
+            r = RENAMED[role]
+            hosts[name] = HostNames(
+                truth=name,
+                role=role,
+                folder=str(r["folder"]),
+                machine=str(r["machine"]),
+                node=r["node"],
+                address=str(r["address"] or info["ip"]),
+                perfmon_encoding=info["encoding"],
+            )
+        else:
+            hosts[name] = HostNames(
+                truth=name,
+                role=role,
+                folder=name,
+                machine=name,
+                node=name[:2].lower() + name[2:] if role == "pg" else None,
+                address=info["ip"],
+                perfmon_encoding=info["encoding"],
+            )
+        drop = {
+            "perfmon_pg_only": role == "cvp",
+            "perfmon_cvp_only": role == "pg",
+            "no_perfmon": True,
+        }.get(variant, False)
+        if drop:
+            (data / name / f"{name}_perfmon.csv").unlink()
+    if variant == "renamed":
+        _rename(data, truth, hosts)
+    for h in hosts.values():
+        h.files = sorted(
+            p.relative_to(data).as_posix() for p in (data / h.folder).rglob("*") if p.is_file()
+        )
+    return FileSet(variant, data, work, hosts)
+
+
+# --------------------------------------------------------------------------- layouts
+
+
+def _flat_name(folder: str, rel: str) -> str:
+    base = rel.split("/", 1)[1].replace("/", "_")
+    return base if base.startswith(f"{folder}_") else f"{folder}_{base}"
+
+
+def layout(fs: FileSet, name: str) -> list[Path]:
+    """The argument paths of layout ``name`` for file set ``fs`` (built under ``fs.work``)."""
+    hosts = sorted(fs.hosts.values(), key=lambda h: h.role != "pg")  # PG first
+    if name == "parent":
+        return [fs.data]
+    if name == "per_host":
+        return [fs.data / h.folder for h in hosts]
+    if name == "files":
+        return [fs.data / rel for h in hosts for rel in h.files]
+    if name in ("zip_per_host", "zip_per_host_nested"):
+        out = fs.work / name
+        out.mkdir(exist_ok=True)
+        zips = []
+        for h in hosts:
+            z = out / f"{h.folder}.zip"
+            with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as zf:
+                for rel in h.files:
+                    arc = rel if name == "zip_per_host_nested" else rel.split("/", 1)[1]
+                    zf.write(fs.data / rel, arc)
+            zips.append(z)
+        return zips
+    if name == "flat":
+        out = fs.work / "flat"
+        out.mkdir(exist_ok=True)
+        for h in hosts:
+            for rel in h.files:
+                dst = out / _flat_name(h.folder, rel)
+                if dst.exists():
+                    raise ValueError(f"flat layout: two files named {dst.name}")
+                shutil.copyfile(fs.data / rel, dst)
+        return [out]
+    raise ValueError(f"unknown layout {name!r}; known: {', '.join(LAYOUTS)}")
+
+
+# --------------------------------------------------------------------------- verdicts
+
+
+def _t(s: str) -> datetime:
+    return datetime.fromisoformat(s.replace("Z", "+00:00"))
+
+
+def identity(
+    found: str | None, found_hosts: list[dict[str, Any]], names: dict[str, HostNames]
+) -> str | None:
+    """Which truth host a found host name is: the truth name; None for no host;
+    ``?ambiguous(A|B)`` when its names belong to both servers, ``?unknown(x)`` to neither.
+
+    The found name and the ``aliases``/``addresses`` of that host in findings ``hosts`` all
+    count as its names."""
+    if found is None:
+        return None
+    cands = {found.casefold()}
+    for h in found_hosts:
+        if str(h.get("name", "")).casefold() == found.casefold():
+            cands |= {str(a).casefold() for a in h.get("aliases") or []}
+            cands |= {str(a).casefold() for a in h.get("addresses") or []}
+    hits = sorted(t for t, n in names.items() if n.all() & cands)
+    if len(hits) == 1:
+        return hits[0]
+    return f"?ambiguous({'|'.join(hits)})" if hits else f"?unknown({found})"
+
+
+def _short(path: str) -> str:
+    parts = Path(path).parts
+    return "/".join(parts[-2:])
+
+
+def summarize(doc: dict[str, Any], names: dict[str, HostNames]) -> dict[str, Any]:
+    """The verdict of a findings document (``Findings.to_dict()`` / CLI JSON), JSON-able."""
+    hosts = [
+        {
+            "name": h["name"],
+            "aliases": list(h.get("aliases") or []),
+            "addresses": list(h.get("addresses") or []),
+        }
+        for h in doc.get("hosts", [])
+    ]
+    for h in hosts:
+        h["id"] = identity(h["name"], hosts, names)
+    incidents = []
+    for inc in sorted(doc.get("incidents", []), key=lambda i: i["start"]):
+        top = inc["causes"][0] if inc.get("causes") else {"id": None, "host": None}
+        incidents.append(
+            {
+                "start": inc["start"],
+                "end": inc["end"],
+                "top": top["id"],
+                "host": top["host"],
+                "id": identity(top["host"], hosts, names),
+                "ranked": [c["id"] for c in inc.get("causes", [])][:3],
+                "hosts": list(inc.get("hosts", [])),
+            }
+        )
+    inputs = []
+    for i in doc.get("inputs", []):
+        host = i.get("host")
+        inputs.append(
+            {
+                "path": _short(i["path"]),
+                "kind": i.get("kind"),
+                "host": host,
+                "id": identity(host, hosts, names),
+                "owner": owner(i["path"], names),
+                "reason": i.get("host_reason", ""),
+            }
+        )
+    return {"error": None, "incidents": incidents, "hosts": hosts, "inputs": inputs}
+
+
+def owner(path: str, names: dict[str, HostNames]) -> str | None:
+    """The truth host an input path came from: its host folder, ``<folder>.zip`` or the
+    ``<folder>_`` prefix of a flat file name."""
+    for part in re.split(r"[/\\!]", path):
+        for t, h in names.items():
+            if part == h.folder or part.startswith((f"{h.folder}_", f"{h.folder}.zip")):
+                return t
+    return None
+
+
+def misassigned(verdict: dict[str, Any]) -> list[dict[str, Any]]:
+    """Inputs read as belonging to another server than the one they came from."""
+    return [
+        i
+        for i in verdict.get("inputs", [])
+        if i.get("kind") not in ("unsupported", "unreadable") and i.get("id") != i.get("owner")
+    ]
+
+
+def analyze_layout(fs: FileSet, name: str) -> dict[str, Any]:
+    """Run ``hbtriage.analyze`` on layout ``name`` of ``fs``; a crash is a verdict too."""
+    from hbtriage import analyze
+
+    args = layout(fs, name)
+    t0 = time.perf_counter()
+    try:
+        doc = analyze(args).to_dict()
+    except Exception as exc:  # noqa: BLE001 - a crash is a result here
+        return {"error": f"{type(exc).__name__}: {exc}", "incidents": [], "hosts": [], "inputs": []}
+    verdict = summarize(doc, fs.hosts)
+    verdict["seconds"] = round(time.perf_counter() - t0, 3)
+    return verdict
+
+
+def hbtriage_cli() -> list[str]:
+    """The ``hbtriage`` command of this interpreter's environment."""
+    script = Path(sys.executable).with_name("hbtriage")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "from hbtriage.cli import main; main()"]
+
+
+def analyze_cli(fs: FileSet, out: Path) -> dict[str, Any]:
+    """``hbtriage analyze PG/ CVP/ --format json`` (the host folders, with their slash)."""
+    hosts = sorted(fs.hosts.values(), key=lambda h: h.role != "pg")
+    args = [f"{fs.data / h.folder}/" for h in hosts]
+    cmd = [*hbtriage_cli(), "analyze", *args, "--format", "json", "--quiet", "--out", str(out)]
+    shown = f"hbtriage analyze {' '.join(h.folder + '/' for h in hosts)} --format json"
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    failed: dict[str, Any] = {"incidents": [], "hosts": [], "inputs": [], "command": shown}
+    if res.returncode != 0:
+        return failed | {"error": f"exit {res.returncode}: {res.stderr.strip()[-500:]}"}
+    try:
+        doc = json.loads(res.stdout)
+    except json.JSONDecodeError as exc:
+        return failed | {"error": f"stdout is not JSON ({exc}): {res.stdout[:300]!r}"}
+    verdict = summarize(doc, fs.hosts)
+    verdict["command"] = shown
+    return verdict
+
+
+def run_bundle(
+    scenario: str,
+    seed: int,
+    variants: tuple[str, ...] = VARIANTS,
+    layouts: tuple[str, ...] = LAYOUTS,
+    cli: bool = False,
+) -> dict[str, Any]:
+    """Generate ``scenario``/``seed`` and return the verdict of every file set x layout.
+
+    ``{"scenario", "seed", "truth": {"incidents", "hosts"}, "variants": {variant: {"names":
+    {truth host: HostNames as dict}, "layouts": {layout: verdict}, "cli": verdict}}}``; the CLI
+    runs on the ``full`` file set only."""
+    from hbtriage.simulate.scenarios import generate
+
+    with tempfile.TemporaryDirectory(prefix="hbtriage-layouts-") as tmp:
+        root = Path(tmp)
+        truth = generate(scenario, root / "bundle", seed)
+        result: dict[str, Any] = {
+            "scenario": scenario,
+            "seed": seed,
+            "truth": {
+                "incidents": truth["incidents"],
+                "hosts": {k: {"role": v["role"], "ip": v["ip"]} for k, v in truth["hosts"].items()},
+            },
+            "variants": {},
+        }
+        for variant in variants:
+            fs = prepare(root / "bundle", variant, root / variant, truth)
+            res: dict[str, Any] = {
+                "names": {k: asdict(v) for k, v in fs.hosts.items()},
+                "layouts": {name: analyze_layout(fs, name) for name in layouts},
+            }
+            if cli and variant == "full":
+                res["cli"] = analyze_cli(fs, root / "cli-out")
+            result["variants"][variant] = res
+        return result
+
+
+def names_of(variant_result: dict[str, Any]) -> dict[str, HostNames]:
+    """The :class:`HostNames` of a file set back from :func:`run_bundle`'s JSON."""
+    return {k: HostNames(**v) for k, v in variant_result["names"].items()}
+
+
+# --------------------------------------------------------------------------- comparing
+
+
+def overlaps(found: dict[str, Any], true: dict[str, Any]) -> bool:
+    return (
+        _t(found["start"]) <= _t(true["end"]) + SLACK
+        and _t(found["end"]) >= _t(true["start"]) - SLACK
+    )
+
+
+def splits(verdict: dict[str, Any], truth_incidents: list[dict[str, Any]]) -> int:
+    """How many true incidents more than one found incident overlaps."""
+    return sum(sum(overlaps(f, t) for f in verdict["incidents"]) > 1 for t in truth_incidents)
+
+
+def match_truth(
+    verdict: dict[str, Any], truth_incidents: list[dict[str, Any]]
+) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+    """(true incident, the first unused found incident overlapping it, or None)."""
+    used: set[int] = set()
+    out: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+    for t in truth_incidents:
+        hit = None
+        for k, f in enumerate(verdict["incidents"]):
+            if k not in used and overlaps(f, t):
+                used.add(k)
+                hit = f
+                break
+        out.append((t, hit))
+    return out
+
+
+def describe(verdict: dict[str, Any], *, inputs: bool = True) -> str:
+    """A verdict in a few lines, for failure messages and the bench."""
+    if verdict.get("error"):
+        return f"    CRASH {verdict['error']}"
+    lines = []
+    for k, i in enumerate(verdict["incidents"], 1):
+        lines.append(
+            f"    incident {k}: {i['start']} .. {i['end']}  top {i['top']} on {i['host']}"
+            f" (= {i['id']})  ranked {i['ranked']}  hosts {i['hosts']}"
+        )
+    if not verdict["incidents"]:
+        lines.append("    no incident")
+    hosts = ", ".join(
+        f"{h['name']} (= {h['id']}; aliases {h['aliases']}, addresses {h['addresses']})"
+        for h in verdict.get("hosts", [])
+    )
+    lines.append(f"    hosts: {hosts}")
+    if inputs:
+        for i in verdict.get("inputs", []):
+            wrong = i.get("id") != i.get("owner")
+            lines.append(
+                f"      {i['path']:<42} {i['kind']:<15} -> {i['host']}  ({i['reason']})"
+                + (f"  <- WRONG SERVER: the file is {i.get('owner')}'s" if wrong else "")
+            )
+    return "\n".join(lines)

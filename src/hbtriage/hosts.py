@@ -1,0 +1,588 @@
+"""Who wrote what: one host per server, from every clue the inputs give.
+
+A server is known by several names at once: its Windows computer name (perfmon ``\\\\MACHINE``,
+``systeminfo`` Host Name, event-log computer), its ICM node name (dumplog ``pg1A-pim1``), its
+IP addresses (CVP sender field, ``systeminfo`` network cards) and the folder a user put its
+files in. These are clues of different strength, merged here into one identity per server:
+
+1. **Folders.** A folder (or archive) holding the files of *one* server names every file in it,
+   over the names found in their content. A folder holds one server when the files under it
+   name at most one machine, one ICM node and one CVP sender, and not both a PIM and a CVP log
+   (a PG and a CVP Call Server are different servers). Each file belongs to the outermost such
+   folder up to the one the user named (folders above an argument are not looked at); a file
+   named on its own has only its parent folder.
+2. **Names.** Each folder group (or file outside any) is linked to the names its files write;
+   groups and files sharing a name are one host. ``--host-alias`` links names outright; a
+   ``systeminfo`` links its host name with its addresses; a file name that carries a known
+   name (``PG1A_pim1.txt``) is the weakest link.
+3. **Disagreement.** A link that would join two different machine names, or a PIM log with a
+   CVP log, is refused: the stronger clue wins, and a warning says which link was refused.
+   Names of one host that differ (folder ``PG7A``, machine ``PGSRV01``, node ``pg7aB``) are
+   merged with one warning that says why.
+
+A host is shown by its alias target, else its Windows name, else its folder's name, else the
+name its logs write, else its address; the others are listed as its aliases and addresses.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from hbtriage.sources.base import InputFile, ReadResult
+
+#: Folder names that say nothing about a host (types of data, dates, collection folders).
+GENERIC_FOLDERS = re.compile(
+    r"^(logs?|perfmon|perf|counters?|config|configs?|snapshots?|bundles?|data|tmp|temp|exports?|"
+    r"icm|cvp|pg|pim|callserver|call_?server|trace|traces|out|output|input|inputs|files?|"
+    r"collect(ed|ion)?|evt|events?|eventlogs?|systeminfo|sysinfo|blg|csv|z\d+|\.|"
+    r"[\d_.\-]+|case[\s_\-]?\d*|incident[\s_\-]?\d*|upload(s|ed)?|attachments?)$",
+    re.IGNORECASE,
+)
+
+#: Readers whose host is a machine (computer) name, strongest first.
+_MACHINE_KINDS = ("perfmon_csv", "config_snapshot", "eventlog", "sar", "watch_log")
+_MACHINE_REASON = {
+    "perfmon_csv": "perfmon \\\\MACHINE prefix",
+    "config_snapshot": "systeminfo Host Name",
+    "eventlog": "computer named in its event records",
+    "sar": "sar host name",
+    "watch_log": "host field of its watch records",
+}
+#: Other readers whose host field is the computer's name (never a Windows PG or CVP's other
+#: name): a syslog host that differs from a perfmon machine is another computer.
+_HOSTNAME_KINDS = ("generic_log",)
+_ARCHIVE_SUFFIXES = (
+    ".tar.gz",
+    ".tar.bz2",
+    ".tar.xz",
+    ".tgz",
+    ".tbz2",
+    ".txz",
+    ".zip",
+    ".tar",
+    ".gz",
+    ".bz2",
+    ".xz",
+)
+_TOKEN = re.compile(r"[^A-Za-z0-9]+")
+
+
+def role_of(res: ReadResult) -> str | None:
+    """``pg`` for a PIM dumplog, ``cvp`` for a CVP Call Server log, else None."""
+    if res.kind == "cvp_log":
+        return "cvp"
+    if res.kind == "icm_dumplog" and (res.stream or "").lower().startswith("pim"):
+        return "pg"
+    return None
+
+
+def is_address(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def name_key(name: str) -> str:
+    """How names are compared: case-insensitive, a DNS name by its first label."""
+    n = name.strip().strip("[]")
+    if is_address(n):
+        return n.lower()
+    return n.split(".", 1)[0].upper() if "." in n and not n.startswith(".") else n.upper()
+
+
+@dataclass
+class Clues:
+    """What one input says about who wrote it."""
+
+    display: str
+    kind: str
+    folders: list[tuple[str, str, bool]]  # (key, name, named by the user), nearest first
+    machines: list[str] = field(default_factory=list)  # computer names written in it
+    writer: str | None = None  # ICM node, CiscoLog/syslog host or CVP sender
+    writer_reason: str = ""
+    addresses: list[str] = field(default_factory=list)  # the writer's own IP addresses
+    role: str | None = None
+    filename: str = ""
+
+
+def clues_of(item: InputFile, res: ReadResult) -> Clues:
+    """The clues of one input that was read."""
+    machines: list[str] = []
+    writer: str | None = None
+    addresses: list[str] = []
+    if res.counters is not None and res.counters.height:
+        machines = [str(h) for h in res.counters["host"].unique().sort().to_list() if h]
+    elif (res.kind in _MACHINE_KINDS or res.kind in _HOSTNAME_KINDS) and res.host:
+        machines = [res.host]  # a syslog's host field is the computer's own name
+    elif res.host:
+        writer = res.host
+    if res.config:
+        addresses = [f.value for f in res.config if f.key == "address"]
+    if writer is not None and is_address(writer):
+        addresses.append(writer)
+    return Clues(
+        display=item.display,
+        kind=res.kind,
+        folders=folder_chain(item),
+        machines=machines,
+        writer=writer,
+        writer_reason=res.host_reason or "named in the file's content",
+        addresses=addresses,
+        role=role_of(res),
+        filename=PurePosixPath(item.display.rsplit("!", 1)[-1]).name,
+    )
+
+
+def folder_chain(item: InputFile) -> list[tuple[str, str, bool]]:
+    """The folders (and archives) around ``item``, nearest first, up to the one the user named:
+    ``(key, name, named by the user)``. A file named on its own has only its parent folder."""
+    if item.given is None:
+        parent = Path(item.path).resolve().parent if item.path else None
+        name = item.folder_hints[0] if item.folder_hints else (parent.name if parent else "")
+        return [(str(parent), name, False)] if parent is not None and name else []
+    out: list[tuple[str, str, bool]] = []
+    layers = item.display.split("!")
+    for depth in range(len(layers) - 1, -1, -1):
+        prefix = "!".join(layers[:depth])
+        parts = PurePosixPath(layers[depth]).parts
+        # Inside an archive every folder counts; outside, only from the named folder down.
+        for n in range(len(parts) - 1, 0, -1):
+            key = (prefix + "!" if prefix else "") + "/".join(parts[:n])
+            out.append((key, parts[n - 1], key == item.given))
+            if key == item.given:
+                return out
+        if depth:
+            archive = layers[depth - 1]
+            key = "!".join(layers[:depth])
+            stem = _archive_stem(PurePosixPath(archive).name)
+            if key != item.given and stem == layers[depth]:
+                continue  # one compressed file ("CVP.log.gz"): no folder of its own
+            out.append((key, stem, key == item.given))
+            if key == item.given:
+                return out
+    return out
+
+
+def _archive_stem(name: str) -> str:
+    low = name.lower()
+    for suffix in _ARCHIVE_SUFFIXES:
+        if low.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+@dataclass
+class HostIdentity:
+    name: str
+    aliases: list[str] = field(default_factory=list)
+    addresses: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Identity:
+    """The hosts found and which one wrote each input."""
+
+    assigned: list[tuple[str, str]]  # per input: (host, why)
+    hosts: dict[str, HostIdentity]
+    warnings: list[str]
+    keys: dict[str, str]  # every name's key -> host
+
+    def host_for(self, name: str) -> str | None:
+        """The host known by ``name`` (any of its names or addresses), or None."""
+        return self.keys.get(name_key(name))
+
+
+class _Component:
+    __slots__ = ("machines", "roles", "folders")
+
+    def __init__(self) -> None:
+        self.machines: set[str] = set()
+        self.roles: set[str] = set()
+        self.folders: set[str] = set()
+
+
+class _Graph:
+    """Union-find over groups and names, refusing links between different servers."""
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+        self.comp: dict[str, _Component] = {}
+
+    def node(self, key: str) -> str:
+        if key not in self.parent:
+            self.parent[key] = key
+            self.comp[key] = _Component()
+        return key
+
+    def find(self, key: str) -> str:
+        self.node(key)
+        root = key
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[key] != root:
+            self.parent[key], key = root, self.parent[key]
+        return root
+
+    def conflict(self, a: str, b: str) -> str | None:
+        ca, cb = self.comp[self.find(a)], self.comp[self.find(b)]
+        if ca.machines and cb.machines and not (ca.machines & cb.machines):
+            return "different computer names"
+        roles = ca.roles | cb.roles
+        if "pg" in roles and "cvp" in roles:
+            return "a PIM log and a CVP Call Server log"
+        return None
+
+    def union(self, a: str, b: str, *, force: bool = False) -> str | None:
+        """Link ``a`` and ``b``; returns why it was refused, or None."""
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return None
+        if not force and (why := self.conflict(ra, rb)):
+            return why
+        self.parent[rb] = ra
+        ca, cb = self.comp[ra], self.comp.pop(rb)
+        ca.machines |= cb.machines
+        ca.roles |= cb.roles
+        ca.folders |= cb.folders
+        return None
+
+
+def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Identity:
+    """Merge every clue into hosts and assign each input to one (see the module doc)."""
+    aliases = {name_key(k): v for k, v in (aliases or {}).items()}
+    warnings: list[str] = []
+    g = _Graph()
+
+    # 1. Folder groups: the outermost folder of each file that holds one server's files.
+    under: dict[str, list[int]] = {}
+    for i, c in enumerate(clues):
+        for key, _name, _given in c.folders:
+            under.setdefault(key, []).append(i)
+    # (Two meaningfully named folders side by side, PG1A/ and CVP1/, are two servers too.)
+    single = {
+        key: _one_server(clues[i] for i in idx) and _named_subfolders(key, idx, clues) < 2
+        for key, idx in under.items()
+    }
+    group_of: list[str] = []
+    group_folder: dict[str, tuple[str, str, bool]] = {}
+    for i, c in enumerate(clues):
+        best = None
+        for folder in c.folders:
+            if not single[folder[0]]:
+                break
+            best = folder
+        unit = f"g:{best[0]}" if best else f"f:{i}"
+        if best:
+            group_folder[unit] = best
+        group_of.append(unit)
+        comp = g.comp[g.find(g.node(unit))]
+        comp.machines |= {name_key(m) for m in c.machines}
+        if c.role:
+            comp.roles.add(c.role)
+        if best:
+            comp.folders.add(best[0])
+
+    def link(unit: str, name: str, what: str, *, force: bool = False) -> None:
+        why = g.union(unit, "n:" + name_key(name), force=force)
+        if why:
+            warnings.append(
+                f"{what} names {name!r}, which belongs to another host ({why}); not merged"
+            )
+
+    # 2. Links, strongest first.
+    for alias, target in aliases.items():
+        g.union("n:" + alias, "n:" + name_key(target), force=True)
+    for i, c in enumerate(clues):
+        for m in c.machines:
+            g.comp[g.find(g.node("n:" + name_key(m)))].machines.add(name_key(m))
+            link(group_of[i], m, c.display)
+            for a in c.addresses:
+                link("n:" + name_key(m), a, c.display)
+    # The name a group's folder gives: the deepest meaningful folder all its files share
+    # ("case-1/PG1A/{pim1.txt, perf/x.csv}" -> PG1A, not case-1).
+    members: dict[str, list[int]] = {}
+    for i, unit in enumerate(group_of):
+        members.setdefault(unit, []).append(i)
+    for unit, root_folder in sorted(group_folder.items()):
+        chains = [clues[i].folders for i in members[unit]]
+        shared = set.intersection(*({f[0] for f in ch} for ch in chains))
+        folder = next(
+            (f for f in chains[0] if f[0] in shared and not GENERIC_FOLDERS.match(f[1])),
+            root_folder,
+        )
+        group_folder[unit] = folder
+        if not GENERIC_FOLDERS.match(folder[1]):
+            link(unit, folder[1], f"folder {folder[1]!r}")
+    for i, c in enumerate(clues):
+        if c.writer:
+            link(group_of[i], c.writer, c.display)
+        for a in c.addresses:
+            link(group_of[i], a, c.display)
+    # File names are the weakest clue, for files in no host's folder: a word that names a
+    # known host ("PG1A_pim1.txt"), or that several such files share ("CALLSRV_perfmon.csv",
+    # "CALLSRV_CVP.log"), links them; words that name a kind of file do not.
+    loose = [i for i in range(len(clues)) if group_of[i].startswith("f:")]
+    known = {k[2:] for k in g.parent if k.startswith("n:")}
+    words = {i: _name_words(clues[i]) for i in loose}
+    sharing: dict[str, list[int]] = {}
+    for i in loose:
+        for w in words[i]:
+            sharing.setdefault(w, []).append(i)
+    for w, idx in sharing.items():
+        # A word only some files share names a host when it is one already, or when it is all
+        # a file without any name of its own has ("CALLSRV_CVP.log" beside "CALLSRV_perf.csv").
+        nameless = any(not (clues[i].machines or clues[i].writer) for i in idx)
+        if w in known or (len(idx) > 1 and nameless):
+            for i in idx:
+                g.union(group_of[i], "n:" + w)  # refused quietly on a conflict
+
+    # 3. Components that hold files are hosts; orphans (no name, no folder) join by role.
+    files_of: dict[str, list[int]] = {}
+    for i in range(len(clues)):
+        files_of.setdefault(g.find(group_of[i]), []).append(i)
+    names_of: dict[str, list[str]] = {}
+    for key in g.parent:
+        if key.startswith("n:"):
+            names_of.setdefault(g.find(key), []).append(key[2:])
+    orphans = [r for r in files_of if not names_of.get(r)]
+    named = [r for r in files_of if r not in orphans]
+    orphan_reason: dict[str, str] = {}
+    stand_in: dict[str | None, list[str]] = {}
+    for r in orphans:
+        roles = g.comp[r].roles
+        role = next(iter(roles)) if len(roles) == 1 else None
+        found = _by_role(g, role, named, names_of, files_of, clues)
+        if found is not None:
+            g.union(found[0], r, force=True)
+            orphan_reason[r] = found[1]  # an orphan is one unit: its group or file
+        else:  # one stand-in host per role for what nothing names (said in a warning below)
+            stand_in.setdefault(role, []).append(r)
+    for units in stand_in.values():
+        for r in units[1:]:
+            g.union(units[0], r, force=True)
+    files_of = {}
+    for i in range(len(clues)):
+        files_of.setdefault(g.find(group_of[i]), []).append(i)
+
+    # 4. Names per host and the name it is shown by.
+    spellings: dict[str, str] = {}
+    for c in clues:
+        for n in [*c.machines, *(f[1] for f in c.folders), *([c.writer] if c.writer else [])]:
+            spellings.setdefault(name_key(n), n)
+    for target in aliases.values():
+        spellings[name_key(target)] = target
+    hosts: dict[str, HostIdentity] = {}
+    shown: dict[str, str] = {}
+    keys: dict[str, str] = {}
+    taken: set[str] = set()
+    for root in sorted(files_of, key=lambda r: min(files_of[r])):
+        idx = files_of[root]
+        name = _display(root, idx, clues, aliases, group_of, group_folder, g)
+        if name is None:
+            roles = g.comp[root].roles
+            name = f"UNNAMED-{next(iter(roles)).upper()}" if len(roles) == 1 else "UNNAMED"
+            warnings += [
+                f"{clues[i].display}: could not tell which host wrote it; using {name!r} "
+                "(put each host's files in a folder named after the host, or use --host-alias)"
+                for i in idx
+            ]
+        base, copy = name, 2
+        while name_key(name) in taken:
+            name, copy = f"{base}-{copy}", copy + 1
+        taken.add(name_key(name))
+        shown[root] = name
+        others = sorted(
+            {spellings.get(k, k) for k in names_of.get(root, [])} - {name},
+            key=lambda s: (is_address(s), s.upper()),
+        )
+        hosts[name] = HostIdentity(
+            name=name,
+            aliases=[o for o in others if not is_address(o) and name_key(o) != name_key(name)],
+            addresses=[o for o in others if is_address(o)],
+        )
+        keys[name_key(name)] = name
+        for k in names_of.get(root, []):
+            keys.setdefault(k, name)
+        distinct = [o for o in hosts[name].aliases]
+        if distinct:
+            warnings.append(_merged_warning(name, distinct, idx, clues, group_of, group_folder))
+
+    # 5. Each input's host and the reason.
+    assigned: list[tuple[str, str]] = []
+    for i, c in enumerate(clues):
+        root = g.find(group_of[i])
+        host = shown[root]
+        why = _reason(c, host, group_of[i], group_folder, orphan_reason.get(group_of[i]))
+        assigned.append((host, why))
+    return Identity(assigned=assigned, hosts=hosts, warnings=warnings, keys=keys)
+
+
+#: File-name words that say what a file is, not whose it is.
+_FILE_WORDS = re.compile(
+    r"^(log|logs|txt|csv|tsv|blg|etl|evtx?|out|err|error|errors|cvp|pim\d*|opc|rtr|mds|ccag|"
+    r"nm|nmm|csfs|router|logger|perfmon|perf|counters?|systeminfo|sysinfo|netsh|ndis|rss|"
+    r"adapter|advanced|tcp|global|config|export|events?|system|application|security|sar|sadf|"
+    r"watch|trace|dump|dumplog|callserver|vxml|ivr|sip|icm|pg|side|a|b|v\d+|old|new|copy|bak|"
+    r"\d+[a-z]{0,2})$",
+    re.IGNORECASE,
+)
+
+
+def _name_words(c: Clues) -> list[str]:
+    """The words of a file name that may name a host (keys), in order; the extension (and a
+    rotation number after it) is no word."""
+    stem = re.sub(r"(\.[A-Za-z][A-Za-z0-9]{0,4})?(\.\d+)?$", "", c.filename) or c.filename
+    out: list[str] = []
+    for tok in _TOKEN.split(stem):
+        if len(tok) < 2 or not any(ch.isalpha() for ch in tok) or _FILE_WORDS.match(tok):
+            continue
+        if GENERIC_FOLDERS.match(tok):
+            continue
+        key = name_key(tok)
+        if key not in out:
+            out.append(key)
+    return out
+
+
+def _named_subfolders(key: str, idx: list[int], clues: list[Clues]) -> int:
+    """How many folders directly below ``key`` with a meaningful name hold files."""
+    below: set[str] = set()
+    for i in idx:
+        chain = clues[i].folders
+        for n, (k, _name, _given) in enumerate(chain):
+            if k == key and n > 0 and not GENERIC_FOLDERS.match(chain[n - 1][1]):
+                below.add(chain[n - 1][0])
+    return len(below)
+
+
+def _one_server(files: object) -> bool:
+    machines: set[str] = set()
+    writers: set[str] = set()
+    roles: set[str] = set()
+    for c in files:  # type: ignore[attr-defined]
+        machines |= {name_key(m) for m in c.machines}
+        if c.writer and c.kind in ("icm_dumplog", "cvp_log", "ciscolog"):
+            writers.add(c.kind + ":" + name_key(c.writer))
+        if c.role:
+            roles.add(c.role)
+    per_kind = {w.split(":", 1)[0] for w in writers}
+    return len(machines) <= 1 and len(per_kind) == len(writers) and len(roles) <= 1
+
+
+def _by_role(
+    g: _Graph,
+    role: str | None,
+    named: list[str],
+    names_of: dict[str, list[str]],
+    files_of: dict[str, list[int]],
+    clues: list[Clues],
+) -> tuple[str, str] | None:
+    """Where a file that names no host and sits in no host's folder most likely belongs."""
+    if role:
+        same = [r for r in named if role in g.comp[r].roles]
+        if len(same) == 1:
+            return same[0], f"the only host with other {role.upper()} logs"
+        like = [r for r in named if any(role.upper() in n for n in names_of.get(r, []))]
+        if len(like) == 1:
+            return like[0], f"the only host named like a {role.upper()} server"
+        free = [r for r in named if not g.comp[r].roles]
+        if len(free) == 1:
+            return free[0], "the only host with no logs of its own"
+    if len(named) == 1 and not (role and g.comp[named[0]].roles - {role}):
+        return named[0], "the only host in the bundle"
+    return None
+
+
+def _display(
+    root: str,
+    idx: list[int],
+    clues: list[Clues],
+    aliases: dict[str, str],
+    group_of: list[str],
+    group_folder: dict[str, tuple[str, str, bool]],
+    g: _Graph,
+) -> str | None:
+    names = {k[2:] for k in g.parent if k.startswith("n:") and g.find(k) == root}
+    for target in aliases.values():
+        if name_key(target) in names:
+            return target
+    for kind in _MACHINE_KINDS:
+        for i in idx:
+            if clues[i].kind == kind and clues[i].machines:
+                return clues[i].machines[0]
+    for i in idx:
+        if clues[i].machines:
+            return clues[i].machines[0]
+    for i in idx:
+        folder = group_folder.get(group_of[i])
+        if folder and not GENERIC_FOLDERS.match(folder[1]):
+            return folder[1]
+        # A generic group folder ("logs"): the nearest meaningful folder inside the group.
+    for i in idx:
+        if clues[i].writer and not is_address(clues[i].writer or ""):
+            return clues[i].writer
+    for i in idx:
+        if clues[i].writer:
+            return clues[i].writer
+    for i in idx:
+        if clues[i].addresses:
+            return clues[i].addresses[0]
+    # Only file-name words: the first one of the first file that has one.
+    for i in idx:
+        for w in _name_words(clues[i]):
+            if w in names:
+                return next(t for t in _TOKEN.split(clues[i].filename) if t and name_key(t) == w)
+    return None
+
+
+def _reason(
+    c: Clues,
+    host: str,
+    unit: str,
+    group_folder: dict[str, tuple[str, str, bool]],
+    orphan: str | None,
+) -> str:
+    if c.machines:
+        own = _MACHINE_REASON.get(c.kind, c.writer_reason)
+        if any(name_key(m) == name_key(host) for m in c.machines):
+            return own
+        content = f"{own} {c.machines[0]}"
+    elif c.writer:
+        content = f"{c.writer_reason} {c.writer}"
+    else:
+        content = ""
+    folder = group_folder.get(unit)
+    if folder is not None:
+        _key, name, given = folder
+        how = "named on the command line" if given else "in the bundle"
+        why = f"folder {name!r} ({how}) holds only {host}'s files"
+        return f"{why}; {content}" if content else why
+    if content and c.writer and name_key(c.writer) == name_key(host):
+        return c.writer_reason
+    if content:
+        return f"{content}, another name of {host}"
+    if orphan:
+        return orphan
+    return f"its file name names {host}"
+
+
+def _merged_warning(
+    host: str,
+    others: list[str],
+    idx: list[int],
+    clues: list[Clues],
+    group_of: list[str],
+    group_folder: dict[str, tuple[str, str, bool]],
+) -> str:
+    folders = sorted({group_folder[group_of[i]][1] for i in idx if group_of[i] in group_folder})
+    why = (
+        f"their files sit in folder {folders[0]!r}"
+        if len(folders) == 1
+        else "their files name each other (machine, ICM node, address, file name)"
+    )
+    return f"host {host}: also named {', '.join(others)}; taken as one server because {why}"

@@ -1,0 +1,151 @@
+"""Host identity: one host per server from folders, content names, addresses and aliases."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hbtriage.hosts import Clues, folder_chain, identify
+from hbtriage.sources.base import InputFile
+
+
+def _c(display: str, kind: str, given: str | None, **kw: object) -> Clues:
+    item = InputFile(display=display, path="/nonexistent/" + display, given=given)
+    return Clues(
+        display=display,
+        kind=kind,
+        folders=folder_chain(item),
+        filename=display.rsplit("/", 1)[-1].rsplit("!", 1)[-1],
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def _bundle(top: str | None) -> list[Clues]:
+    """A PG and a CVP whose folder, Windows, ICM node and address names all differ, laid out
+    under ``top`` (the parent named by the user) or with each host folder named on its own."""
+    pg = "bundle/PG7A" if top else "PG7A"
+    cvp = "bundle/CVP1B" if top else "CVP1B"
+    g_pg, g_cvp = ("bundle", "bundle") if top else ("PG7A", "CVP1B")
+    return [
+        _c(f"{pg}/perf.csv", "perfmon_csv", g_pg, machines=["PGSRV01"]),
+        _c(f"{pg}/pim1.txt", "icm_dumplog", g_pg, writer="pg7aB", role="pg"),
+        _c(f"{cvp}/perf.csv", "perfmon_csv", g_cvp, machines=["CVPSRV02"]),
+        _c(f"{cvp}/CVP.log", "cvp_log", g_cvp, writer="203.0.113.24", role="cvp"),
+        _c(f"{cvp}/Error.log", "cvp_log", g_cvp, writer="203.0.113.24", role="cvp"),
+    ]
+
+
+def test_every_name_of_a_server_is_one_host_in_both_layouts() -> None:
+    for top in ("bundle", None):
+        ident = identify(_bundle(top))
+        assert [h for h, _ in ident.assigned] == ["PGSRV01"] * 2 + ["CVPSRV02"] * 3, top
+        assert ident.hosts["PGSRV01"].aliases == ["PG7A", "pg7aB"]
+        assert ident.hosts["CVPSRV02"].addresses == ["203.0.113.24"]
+        assert ident.host_for("pg7ab") == "PGSRV01"
+        assert ident.host_for("203.0.113.24") == "CVPSRV02"
+        merged = [w for w in ident.warnings if w.startswith("host PGSRV01: also named")]
+        assert len(merged) == 1 and "folder 'PG7A'" in merged[0]
+
+
+def test_folder_named_on_the_command_line_names_files_without_perfmon() -> None:
+    clues = [
+        _c("PG7A/pim1.txt", "icm_dumplog", "PG7A", writer="pg7aB", role="pg"),
+        _c("CVP1B/CVP.log", "cvp_log", "CVP1B", writer="203.0.113.24", role="cvp"),
+    ]
+    ident = identify(clues)
+    assert [h for h, _ in ident.assigned] == ["PG7A", "CVP1B"]
+    assert "named on the command line" in ident.assigned[1][1]
+    assert ident.hosts["CVP1B"].addresses == ["203.0.113.24"]
+
+
+def test_a_folder_with_two_servers_names_neither() -> None:
+    clues = [
+        _c("flat/PG1A_perfmon.csv", "perfmon_csv", "flat", machines=["PG1A"]),
+        _c("flat/CVP1_perfmon.csv", "perfmon_csv", "flat", machines=["CVP1"]),
+        _c("flat/PG1A_pim1.txt", "icm_dumplog", "flat", writer="pgsite7", role="pg"),
+        _c("flat/CVP1_CVP.2013-03-30.log", "cvp_log", "flat", role="cvp"),
+    ]
+    ident = identify(clues)
+    assert [h for h, _ in ident.assigned] == ["PG1A", "CVP1", "PG1A", "CVP1"]
+    assert "flat" not in ident.hosts
+
+
+def test_an_unnamed_cvp_log_joins_the_host_with_cvp_logs_or_cvp_name() -> None:
+    clues = [
+        _c("x/PG1A.csv", "perfmon_csv", "x", machines=["PG1A"]),
+        _c("x/CVP1.csv", "perfmon_csv", "x", machines=["CVP1"]),
+        _c("x/pim1.txt", "icm_dumplog", "x", writer="pg1A", role="pg"),
+        _c("x/CVP.2013-03-30.log", "cvp_log", "x", role="cvp"),
+    ]
+    ident = identify(clues)
+    assert ident.assigned[3][0] == "CVP1"
+    assert "CVP server" in ident.assigned[3][1]
+
+
+def test_conflicting_names_are_not_merged_and_said_once() -> None:
+    # A PIM log whose node is the CVP's computer name: the folder (with the PG's perfmon) wins.
+    clues = [
+        _c("PG1A/perf.csv", "perfmon_csv", "PG1A", machines=["PG1A"]),
+        _c("PG1A/pim1.txt", "icm_dumplog", "PG1A", writer="CVP1", role="pg"),
+        _c("CVP1/perf.csv", "perfmon_csv", "CVP1", machines=["CVP1"]),
+    ]
+    ident = identify(clues)
+    assert [h for h, _ in ident.assigned] == ["PG1A", "PG1A", "CVP1"]
+    refused = [w for w in ident.warnings if "not merged" in w]
+    assert len(refused) == 1 and "'CVP1'" in refused[0]
+
+
+def test_alias_joins_two_computer_names() -> None:
+    clues = [
+        _c("a/new.csv", "perfmon_csv", "a", machines=["CVP1"]),
+        _c("b/old.csv", "perfmon_csv", "b", machines=["CVP1-OLD"]),
+    ]
+    assert len(identify(clues).hosts) == 2
+    ident = identify(clues, {"CVP1-OLD": "CVP1"})
+    assert [h for h, _ in ident.assigned] == ["CVP1", "CVP1"]
+    assert "CVP1-OLD" in ident.hosts["CVP1"].aliases
+
+
+def test_folder_chain_of_archives_and_folders() -> None:
+    item = InputFile("up/PG1A.zip!inner/pim1.txt", "/tmp/x", given="up")
+    assert folder_chain(item) == [
+        ("up/PG1A.zip!inner", "inner", False),
+        ("up/PG1A.zip", "PG1A", False),
+        ("up", "up", True),
+    ]
+    item = InputFile("c/PG1A.tar.gz!pim1.txt", "/tmp/x", given="c/PG1A.tar.gz")
+    assert folder_chain(item) == [("c/PG1A.tar.gz", "PG1A", True)]
+
+
+_NAMES = st.sampled_from(["PG1A", "PG2B", "CVP1", "CVP2", "ICMPG01"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    hosts=st.lists(
+        st.tuples(_NAMES, st.sampled_from(["pg", "cvp"])),
+        min_size=1,
+        max_size=4,
+        unique_by=lambda t: t[0],
+    ),
+    order=st.randoms(use_true_random=False),
+    per_host=st.booleans(),
+)
+def test_grouping_does_not_depend_on_order_or_layout(
+    hosts: list[tuple[str, str]], order: object, per_host: bool
+) -> None:
+    """Property: each server's files land on one host named by its computer name, whatever
+    the order of the inputs and whether each host folder or their parent was named."""
+    clues: list[Clues] = []
+    for name, role in hosts:
+        folder = name if per_host else f"top/{name}"
+        given = name if per_host else "top"
+        kind = "icm_dumplog" if role == "pg" else "cvp_log"
+        clues.append(_c(f"{folder}/perf.csv", "perfmon_csv", given, machines=[name]))
+        clues.append(_c(f"{folder}/a.log", kind, given, role=role))
+        clues.append(_c(f"{folder}/b.log", kind, given, role=role))
+    order.shuffle(clues)  # type: ignore[attr-defined]
+    ident = identify(clues)
+    for c, (host, _why) in zip(clues, ident.assigned, strict=True):
+        assert host == c.display.split("/")[-2]
+    assert sorted(ident.hosts) == sorted(n for n, _ in hosts)
