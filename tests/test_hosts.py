@@ -149,3 +149,29 @@ def test_grouping_does_not_depend_on_order_or_layout(
     for c, (host, _why) in zip(clues, ident.assigned, strict=True):
         assert host == c.display.split("/")[-2]
     assert sorted(ident.hosts) == sorted(n for n, _ in hosts)
+
+
+def test_a_file_name_word_shared_by_two_computers_names_no_host() -> None:
+    """'site7' is in every file name: it names the site, so the unnamed CVP log is not given
+    to PG1A by it (it goes to the host with the CVP-like name instead)."""
+    clues = [
+        _c("x/site7_PG1A_perfmon.csv", "perfmon_csv", "x", machines=["PG1A"]),
+        _c("x/site7_CVP1_perfmon.csv", "perfmon_csv", "x", machines=["CVP1"]),
+        _c("x/site7_pim1.txt", "icm_dumplog", "x", writer="pg1A", role="pg"),
+        _c("x/site7_CVP.2013-03-30.log", "cvp_log", "x", role="cvp"),
+    ]
+    ident = identify(clues)
+    assert [h for h, _ in ident.assigned] == ["PG1A", "CVP1", "PG1A", "CVP1"]
+    assert "SITE7" not in ident.keys and "site7" not in ident.hosts["PG1A"].aliases
+
+
+def test_file_name_word_links_files_that_all_carry_other_names() -> None:
+    clues = [
+        _c("f/CALLSRV_perfmon.csv", "perfmon_csv", "f", machines=["CVPSRV02"]),
+        _c("f/CALLSRV_CVP.2013-01-23.log", "cvp_log", "f", writer="203.0.113.24", role="cvp"),
+        _c("f/PGSIDE_A_perfmon.csv", "perfmon_csv", "f", machines=["ICMPGA01"]),
+        _c("f/PGSIDE_A_pim1.txt", "icm_dumplog", "f", writer="pgsite7a", role="pg"),
+    ]
+    ident = identify(clues)
+    assert [h for h, _ in ident.assigned] == ["CVPSRV02", "CVPSRV02", "ICMPGA01", "ICMPGA01"]
+    assert ident.hosts["CVPSRV02"].addresses == ["203.0.113.24"]

@@ -200,7 +200,11 @@ def _analyze_and_report(
 
 TzOpt = Annotated[
     list[str],
-    typer.Option("--tz", help="Zone of hosts whose logs carry none: HOST=Area/City or Area/City."),
+    typer.Option(
+        "--tz",
+        help="Zone of a host (any of its names), or of all: HOST=ZONE or ZONE; ZONE is an IANA name "
+        "(Asia/Tokyo), a Windows zone name (Central Standard Time) or an offset (UTC-05:00).",
+    ),
 ]
 AliasOpt = Annotated[
     list[str], typer.Option("--host-alias", help="NAME=CANONICAL: two names for one machine.")

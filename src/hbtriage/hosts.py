@@ -334,12 +334,17 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
         for w in words[i]:
             sharing.setdefault(w, []).append(i)
     for w, idx in sharing.items():
-        # A word only some files share names a host when it is one already, or when it is all
-        # a file without any name of its own has ("CALLSRV_CVP.log" beside "CALLSRV_perf.csv").
-        nameless = any(not (clues[i].machines or clues[i].writer) for i in idx)
-        if w in known or (len(idx) > 1 and nameless):
-            for i in idx:
-                g.union(group_of[i], "n:" + w)  # refused quietly on a conflict
+        # A word names a host when it is a name already, or when the files that share it would
+        # otherwise be apart and could be one server ("CALLSRV_CVP.log", whose sender is an
+        # address, beside "CALLSRV_perfmon.csv" of machine CVPSRV02). A word shared across
+        # two computers, or by a PIM and a CVP log, names a site or a date, not a host.
+        roots = {g.find(group_of[i]) for i in idx}
+        machines = set().union(*(g.comp[r].machines for r in roots))
+        roles = set().union(*(g.comp[r].roles for r in roots))
+        if w not in known and (len(roots) < 2 or len(machines) > 1 or {"pg", "cvp"} <= roles):
+            continue
+        for i in idx:
+            g.union(group_of[i], "n:" + w)  # refused quietly on a conflict
 
     # 3. Components that hold files are hosts; orphans (no name, no folder) join by role.
     files_of: dict[str, list[int]] = {}

@@ -28,7 +28,7 @@ from typing import Any
 import jinja2
 import polars as pl
 
-from hbtriage.findings import Findings, Incident, iso
+from hbtriage.findings import Findings, HostInfo, Incident, iso
 from hbtriage.report.i18n import (
     PLOTLY_UI,
     cause_title,
@@ -43,6 +43,7 @@ from hbtriage.report.i18n import (
     signal_kind,
     t,
 )
+from hbtriage.report.localtime import hosts_by_name, incident_local_windows, local_span
 from hbtriage.timeline import runs
 
 #: Points per series in the whole-capture chart.
@@ -100,6 +101,7 @@ def render_html(findings: Findings, timeline: Any | None = None, lang: str = "en
     ``hbtriage.timeline.Timeline``); without it the page has no charts.
     """
     charts = _charts(findings, timeline, lang)
+    hosts = hosts_by_name(findings.hosts)
     payload = {
         "lang": lang,
         "locale": {en: t(key, lang) for en, key in PLOTLY_UI.items()},
@@ -110,7 +112,7 @@ def render_html(findings: Findings, timeline: Any | None = None, lang: str = "en
         lang=lang,
         t=functools.partial(_t, lang),
         findings=findings,
-        incidents=[_incident_view(inc, timeline, lang) for inc in findings.incidents],
+        incidents=[_incident_view(inc, hosts, timeline, lang) for inc in findings.incidents],
         missing=missing_evidence(findings, lang) if not findings.incidents else [],
         hosts=[_host_view(h, lang) for h in findings.hosts],
         inputs=[_input_view(i) for i in findings.inputs],
@@ -173,7 +175,9 @@ def _plotly_js() -> str:
     return js.replace("</script", "<\\/script").replace("<!--", "<\\!--")
 
 
-def _incident_view(incident: Incident, timeline: Any | None, lang: str) -> dict[str, Any]:
+def _incident_view(
+    incident: Incident, hosts: dict[str, HostInfo], timeline: Any | None, lang: str
+) -> dict[str, Any]:
     causes = []
     for rank, cause in enumerate(incident.causes, start=1):
         causes.append(
@@ -196,11 +200,12 @@ def _incident_view(incident: Incident, timeline: Any | None, lang: str) -> dict[
             "host": s.host,
             "start": iso(s.start),
             "end": iso(s.end),
+            "local": local_span(s.start, s.end, hosts.get(s.host), with_date=False) or "—",
             "detail": s.detail,
         }
         for s in incident.signals
     ]
-    lines, more = _matched_lines(incident, timeline)
+    lines, more = _matched_lines(incident, hosts, timeline)
     return {
         "id": incident.id,
         "anchor": "incident-" + "".join(c if c.isalnum() else "-" for c in incident.id),
@@ -208,6 +213,11 @@ def _incident_view(incident: Incident, timeline: Any | None, lang: str) -> dict[
         "end": iso(incident.end),
         "duration": fmt_duration(incident.start, incident.end, lang),
         "hosts": ", ".join(incident.hosts),
+        # the window on each host's own clock: what to grep its logs for
+        "local": [
+            {"label": f"{name} {t('local', lang)}", "window": window}
+            for name, window in incident_local_windows(incident, hosts, lang)
+        ],
         "top": causes[0] if causes else None,
         "others": causes[1:],
         "signals": signals,
@@ -217,7 +227,7 @@ def _incident_view(incident: Incident, timeline: Any | None, lang: str) -> dict[
     }
 
 
-def _host_view(host: Any, lang: str) -> dict[str, Any]:
+def _host_view(host: HostInfo, lang: str) -> dict[str, Any]:
     offset = f"{host.clock_offset_s:+.3f} s"
     if host.clock_offset_basis:
         offset += f" ({host.clock_offset_basis})"
@@ -228,6 +238,10 @@ def _host_view(host: Any, lang: str) -> dict[str, Any]:
         "perfmon": t("yes" if host.has_perfmon else "no", lang),
         "logs": t("yes" if host.has_logs else "no", lang),
         "range": fmt_range(host.first, host.last),
+        "range_local": (
+            local_span(host.first, host.last, host) if host.first and host.last else None
+        )
+        or "—",
     }
 
 
@@ -267,7 +281,9 @@ def _between(frame: pl.DataFrame, start: datetime, end: datetime) -> pl.DataFram
     return frame.filter((ts >= _utc(start)) & (ts <= _utc(end)))
 
 
-def _matched_lines(incident: Incident, timeline: Any | None) -> tuple[list[dict[str, Any]], int]:
+def _matched_lines(
+    incident: Incident, hosts: dict[str, HostInfo], timeline: Any | None
+) -> tuple[list[dict[str, Any]], int]:
     events = _frame(timeline, "events")
     if events is None or "signature" not in events.columns:
         return [], 0
@@ -279,6 +295,7 @@ def _matched_lines(incident: Incident, timeline: Any | None) -> tuple[list[dict[
     rows = [
         {
             "ts": iso(r["ts"]),
+            "local": local_span(r["ts"], r["ts"], hosts.get(r["host"]), with_date=False) or "—",
             "host": r["host"],
             "signature": r["signature"],
             "message": r["message"] or "",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from hbtriage.findings import Findings, Incident, iso
+from hbtriage.findings import Findings, HostInfo, Incident, iso
 from hbtriage.report.i18n import (
     cause_title,
     fmt_confidence,
@@ -21,6 +21,7 @@ from hbtriage.report.i18n import (
     signal_kind,
     t,
 )
+from hbtriage.report.localtime import hosts_by_name, incident_local_windows, local_span
 
 #: Signals listed per incident before "... and N more".
 MAX_SIGNALS = 20
@@ -66,8 +67,9 @@ def render_markdown(findings: Findings, lang: str = "en") -> str:
     else:
         summary = t("summary_incidents", lang, n=len(findings.incidents), hosts=len(findings.hosts))
         out += [md_escape(summary), ""]
+        hosts = hosts_by_name(findings.hosts)
         for incident in findings.incidents:
-            out += _incident(incident, lang)
+            out += _incident(incident, hosts, lang)
 
     out += [f"## {md_escape(t('config_findings', lang))}", ""]
     if findings.config_findings:
@@ -83,6 +85,20 @@ def render_markdown(findings: Findings, lang: str = "en") -> str:
     else:
         out.append(md_escape(t("no_config_findings", lang)))
     out.append("")
+
+    if findings.hosts:
+        out += [f"## {md_escape(t('hosts_heading', lang))}", ""]
+        rows = [
+            [
+                h.name,
+                fmt_zone(h.zone, h.zone_source),
+                fmt_range(h.first, h.last),
+                (local_span(h.first, h.last, h) if h.first and h.last else None) or "—",
+            ]
+            for h in findings.hosts
+        ]
+        out += _table([t(k, lang) for k in ("host", "zone_source", "range", "range_local")], rows)
+        out.append("")
 
     out += [f"## {md_escape(t('inputs', lang))}", ""]
     headers = [
@@ -112,7 +128,7 @@ def render_markdown(findings: Findings, lang: str = "en") -> str:
     return "\n".join(out)
 
 
-def _incident(incident: Incident, lang: str) -> list[str]:
+def _incident(incident: Incident, hosts: dict[str, HostInfo], lang: str) -> list[str]:
     head = f"{t('incident', lang, id=incident.id)}: {iso(incident.start)} → {iso(incident.end)}"
     out = [f"### {md_escape(head)}", ""]
 
@@ -121,6 +137,10 @@ def _incident(incident: Incident, lang: str) -> list[str]:
 
     out.append(fact("duration", md_escape(fmt_duration(incident.start, incident.end, lang))))
     out.append(fact("hosts", md_escape(", ".join(incident.hosts))))
+    # the window on each host's own clock: what to grep its logs for
+    for name, local in incident_local_windows(incident, hosts, lang):
+        label = md_escape(f"{name} {t('local', lang)}")
+        out.append(f"- **{label}:** {md_escape(local)}")
     if not incident.causes:
         out += ["", md_escape(t("no_cause", lang)), ""]
         return out
@@ -169,10 +189,19 @@ def _incident(incident: Incident, lang: str) -> list[str]:
     if incident.signals:
         out += [f"**{md_escape(t('signals', lang))}**", ""]
         rows = [
-            [signal_kind(s.kind, lang), s.host, iso(s.start) or "", iso(s.end) or "", s.detail]
+            [
+                signal_kind(s.kind, lang),
+                s.host,
+                iso(s.start) or "",
+                iso(s.end) or "",
+                local_span(s.start, s.end, hosts.get(s.host), with_date=False) or "—",
+                s.detail,
+            ]
             for s in incident.signals[:MAX_SIGNALS]
         ]
-        headers = [t(k, lang) for k in ("signal_kind", "host", "start", "end", "detail")]
+        headers = [
+            t(k, lang) for k in ("signal_kind", "host", "start", "end", "local_time", "detail")
+        ]
         out += _table(headers, rows)
         if len(incident.signals) > MAX_SIGNALS:
             out += ["", md_escape(t("more_rows", lang, n=len(incident.signals) - MAX_SIGNALS))]

@@ -15,7 +15,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from hbtriage.findings import Cause, Findings, Incident, iso
+from hbtriage.findings import Cause, Findings, HostInfo, Incident, iso
 from hbtriage.report.i18n import (
     cause_title,
     fmt_confidence,
@@ -27,6 +27,7 @@ from hbtriage.report.i18n import (
     missing_evidence,
     t,
 )
+from hbtriage.report.localtime import hosts_by_name, incident_local_windows, local_span
 
 
 def render_terminal(findings: Findings, console: Console, lang: str = "en") -> None:
@@ -38,9 +39,11 @@ def render_terminal(findings: Findings, console: Console, lang: str = "en") -> N
         console.print(
             Text(t("summary_incidents", lang, n=len(findings.incidents), hosts=len(findings.hosts)))
         )
+        hosts = hosts_by_name(findings.hosts)
         for incident in findings.incidents:
-            _incident(incident, console, lang)
+            _incident(incident, hosts, console, lang)
     _config(findings, console, lang)
+    _hosts(findings, console, lang)
     _inputs(findings, console, lang)
     _warnings(findings, console, lang)
 
@@ -57,7 +60,7 @@ def _no_incidents(findings: Findings, console: Console, lang: str) -> None:
         console.print(Text(t("missing_nothing", lang)))
 
 
-def _incident(incident: Incident, console: Console, lang: str) -> None:
+def _incident(incident: Incident, hosts: dict[str, HostInfo], console: Console, lang: str) -> None:
     console.print()
     console.rule(Text(t("incident", lang, id=incident.id), style="bold"))
     window = f"{iso(incident.start)} → {iso(incident.end)}"
@@ -65,6 +68,9 @@ def _incident(incident: Incident, console: Console, lang: str) -> None:
     facts.add_column(style="dim")
     facts.add_column()
     facts.add_row(Text(t("window", lang)), Text(window))
+    # the same window on each host's own clock: what to grep its logs for
+    for name, local in incident_local_windows(incident, hosts, lang):
+        facts.add_row(Text(f"{name} {t('local', lang)}"), Text(local))
     facts.add_row(Text(t("duration", lang)), Text(fmt_duration(incident.start, incident.end, lang)))
     facts.add_row(Text(t("hosts", lang)), Text(", ".join(incident.hosts)))
     if not incident.causes:
@@ -144,6 +150,25 @@ def _config(findings: Findings, console: Console, lang: str) -> None:
         detail = localized(item.detail, item.detail_ja, lang)
         if detail:
             console.print(Text("    " + detail, style="dim"))
+
+
+def _hosts(findings: Findings, console: Console, lang: str) -> None:
+    """Each host's time zone, where it came from, and its capture on its own clock."""
+    if not findings.hosts:
+        return
+    console.print()
+    console.print(Text(t("hosts_heading", lang), style="bold"))
+    for host in findings.hosts:
+        console.print(Text("  " + host.name, style="bold"), overflow="fold")
+        facts = Table.grid(padding=(0, 2))
+        facts.add_column(style="dim", no_wrap=True)
+        facts.add_column(overflow="fold")
+        facts.add_row(
+            Text("    " + t("zone_source", lang)), Text(fmt_zone(host.zone, host.zone_source))
+        )
+        local = local_span(host.first, host.last, host) if host.first and host.last else None
+        facts.add_row(Text("    " + t("range_local", lang)), Text(local or "—"))
+        console.print(facts)
 
 
 def _inputs(findings: Findings, console: Console, lang: str) -> None:

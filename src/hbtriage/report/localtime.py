@@ -1,0 +1,125 @@
+"""A host's local wall-clock time beside UTC, as its own logs write it.
+
+A TAC engineer greps a server's logs in that server's local time: every report shows an
+incident's window and a signal's time in UTC *and* in the local time of the host concerned.
+The host's zone is :attr:`HostInfo.tz_iana` (an IANA zone, so daylight saving time is followed
+at each instant) or :attr:`HostInfo.utc_offset_min` (a fixed offset); with neither, the local
+time is unknown and nothing is made up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from hbtriage.findings import HostInfo, Incident
+from hbtriage.report.i18n import t
+from hbtriage.zones import fmt_offset
+
+
+def _host_tz(host: HostInfo | None) -> tzinfo | None:
+    """The host's zone as a tzinfo, None when unknown (or an IANA name that does not load)."""
+    if host is None:
+        return None
+    if host.tz_iana:
+        try:
+            return ZoneInfo(host.tz_iana)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            return None
+    if host.utc_offset_min is not None:
+        return _Fixed(host.utc_offset_min)
+    return None
+
+
+class _Fixed(tzinfo):
+    """A fixed offset whose name is the offset (``UTC-05:00``)."""
+
+    def __init__(self, minutes: int) -> None:
+        self.minutes = minutes
+
+    def utcoffset(self, dt: datetime | None) -> timedelta:
+        return timedelta(minutes=self.minutes)
+
+    def dst(self, dt: datetime | None) -> timedelta:
+        return timedelta(0)
+
+    def tzname(self, dt: datetime | None) -> str:
+        return f"UTC{fmt_offset(self.minutes)}"
+
+
+def _local(ts_utc: datetime, tz: tzinfo) -> tuple[datetime, str]:
+    """(local wall time, zone suffix) of the instant ``ts_utc`` (naive means UTC)."""
+    instant = ts_utc.replace(tzinfo=UTC) if ts_utc.tzinfo is None else ts_utc
+    local = instant.astimezone(tz)
+    if isinstance(tz, _Fixed):
+        return local, tz.tzname(local)
+    off = local.utcoffset() or timedelta(0)
+    offset = f"UTC{fmt_offset(round(off.total_seconds() / 60))}"
+    abbr = local.tzname() or ""
+    # zones without a letter abbreviation write "+04": the offset alone says it
+    if not abbr or abbr[0] in "+-" or abbr[0].isdigit():
+        return local, offset
+    return local, f"{abbr} ({offset})"
+
+
+def _clock(local: datetime) -> str:
+    return local.strftime("%H:%M:%S.") + f"{local.microsecond // 1000:03d}"
+
+
+def local_time(ts_utc: datetime, host: HostInfo) -> str | None:
+    """The instant ``ts_utc`` on ``host``'s wall clock, as its logs would write it.
+
+    ``"2013-03-30 19:36:46.531 CDT (UTC-05:00)"`` for a host with an IANA zone (its
+    abbreviation and offset at that instant, so daylight saving time is followed),
+    ``"2013-03-31 09:36:46.531 UTC+09:00"`` for a fixed offset, None when the host's zone is
+    unknown (neither ``tz_iana`` nor ``utc_offset_min``). A naive ``ts_utc`` is taken as UTC;
+    milliseconds are truncated as in :func:`hbtriage.findings.iso`.
+    """
+    tz = _host_tz(host)
+    if tz is None:
+        return None
+    local, zone = _local(ts_utc, tz)
+    return f"{local:%Y-%m-%d} {_clock(local)} {zone}"
+
+
+def local_span(
+    start: datetime, end: datetime, host: HostInfo | None, *, with_date: bool = True
+) -> str | None:
+    """A window on ``host``'s wall clock: ``"2013-03-30 19:36:46.531 → 19:36:57.328 CDT
+    (UTC-05:00)"`` (the end's date only when it is another day; the zone once, unless it
+    changes inside the window, e.g. at a daylight-saving change). ``with_date=False`` leaves
+    the date out when the window is within one local day (a table row under a header that
+    gives it). None when the host's zone is unknown."""
+    tz = _host_tz(host)
+    if tz is None:
+        return None
+    a, zone_a = _local(start, tz)
+    b, zone_b = _local(end, tz)
+    same_day = b.date() == a.date()
+    first = f"{a:%Y-%m-%d} {_clock(a)}" if with_date or not same_day else _clock(a)
+    if start == end:
+        return f"{first} {zone_a}"
+    last = _clock(b) if same_day else f"{b:%Y-%m-%d} {_clock(b)}"
+    if zone_a == zone_b:
+        return f"{first} → {last} {zone_a}"
+    return f"{first} {zone_a} → {last} {zone_b}"
+
+
+def hosts_by_name(hosts: Iterable[HostInfo]) -> dict[str, HostInfo]:
+    """The findings' hosts by name (signals and incidents name their host)."""
+    return {h.name: h for h in hosts}
+
+
+def incident_local_windows(
+    incident: Incident, hosts: dict[str, HostInfo], lang: str
+) -> list[tuple[str, str]]:
+    """(host, its local window) for each host of ``incident``, in the incident's order; a host
+    whose zone is unknown gets the words saying so (and how to fix it), never a made-up time."""
+    return [
+        (
+            name,
+            local_span(incident.start, incident.end, hosts.get(name)) or t("local_unknown", lang),
+        )
+        for name in incident.hosts
+    ]
