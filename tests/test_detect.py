@@ -209,3 +209,22 @@ def test_every_detector_survives_empty_and_hostile_input(detector) -> None:  # t
         _tl(_events(hostile), _counters("H", "Processor\\DPC Rate", [float("nan")] * 20)), CAT
     )
     assert isinstance(out, list)
+
+
+def test_zone_of_a_host_is_inferred_from_disconnects_at_both_ends() -> None:
+    """Two disconnects 20 min apart, the PG's clock on India time (+05:30) and 7 s fast: the
+    offset most pairs agree on is split into the zone (whole quarter hours) and the skew."""
+    from hbtriage.detect.clock_skew import infer_zones
+    from hbtriage.findings import Signal
+
+    utc = [datetime(2013, 3, 30, 10, 0, tzinfo=UTC), datetime(2013, 3, 30, 10, 20, tzinfo=UTC)]
+    shown = [t + timedelta(hours=5, minutes=30, seconds=7) for t in utc]
+
+    def sig(host: str, t: datetime) -> Signal:
+        return Signal("signature", host, t, t, "x", {"pair": "vru_session_close"})
+
+    signals = [sig("CVP1", t) for t in utc] + [sig("PG1A", t) for t in shown]
+    (guess,) = infer_zones(signals, ["PG1A"], ["CVP1"])
+    assert (guess.host, guess.reference, guess.zone_min, guess.pairs) == ("PG1A", "CVP1", 330, 2)
+    assert abs(guess.skew_s - 7.0) < 1e-6
+    assert infer_zones(signals, ["PG1A"], []) == []

@@ -160,3 +160,21 @@ def test_clock_skew_is_found_reported_and_corrected(tmp_path: Path) -> None:
     assert inc.causes[0].id == "dpc_storm" and inc.causes[0].host == "CVP1"
     assert inc.start.strftime("%H:%M:%S") == "00:36:46"
     assert any("clock is +37" in w for w in f.warnings)
+
+
+def test_without_pg1a_perfmon_its_zone_comes_from_the_disconnect_at_both_ends(
+    tmp_path: Path,
+) -> None:
+    """PG1A's dumplog carries no zone; with its perfmon gone the zone is inferred from the same
+    disconnect logged by CVP1 (whose zone is known), in both layouts, and the verdict stays."""
+    shutil.copytree(REF, tmp_path / "case")
+    (tmp_path / "case" / "PG1A" / "PG1A_perfmon.csv").unlink()
+    for paths in ([tmp_path / "case"], [tmp_path / "case" / "PG1A", tmp_path / "case" / "CVP1"]):
+        f = analyze(paths)
+        assert [(c.id, c.host) for i in f.incidents for c in i.causes[:1]] == [
+            ("dpc_storm", "CVP1")
+        ]
+        pg = next(h for h in f.hosts if h.name == "PG1A")
+        assert (pg.zone, pg.utc_offset_min) == ("UTC-05:00", -300)
+        assert pg.zone_source.startswith("inferred from") and "CVP1" in pg.zone_source
+        assert any(w.startswith("host PG1A: no time zone written") for w in f.warnings)

@@ -186,7 +186,7 @@ def _infer_zones(
         off = fmt_offset(guess.zone_min)
         info.zone, info.utc_offset_min, info.tz_iana = f"UTC{off}", guess.zone_min, None
         info.zone_source = (
-            f"inferred from {guess.pairs} disconnect(s) seen at both ends "
+            f"inferred from {guess.pairs} paired event(s) of the disconnect seen at both ends "
             f"({', '.join(guess.keys)}) against {guess.reference}"
         )
         timeline = timeline.shift_host(guess.host, guess.zone_min * 60.0)
