@@ -184,3 +184,33 @@ def test_plan_windows_has_logman_and_relog() -> None:
     assert res.exit_code == 0
     assert "logman create counter" in res.output and "relog" in res.output
     assert "DPC Rate" in res.output
+
+
+def test_out_that_is_a_file_is_one_line_exit_2(tmp_path: Path) -> None:
+    from hbtriage.cli import reference_bundle
+
+    target = tmp_path / "afile"
+    target.write_text("mine", encoding="utf-8")
+    res = runner.invoke(app, ["analyze", str(reference_bundle()), "--out", str(target)])
+    assert res.exit_code == 2
+    assert res.output.strip() == f"hbtriage: error: --out {target}: is a file, expected a folder"
+    assert target.read_text(encoding="utf-8") == "mine"
+
+
+def test_a_link_planted_at_a_report_path_is_replaced_not_followed(tmp_path: Path) -> None:
+    from hbtriage.cli import reference_bundle
+
+    out, victim = tmp_path / "out", tmp_path / "victim.txt"
+    out.mkdir()
+    victim.write_text("keep", encoding="utf-8")
+    for name in ("findings.json", "report.md"):
+        (out / name).symlink_to(victim)
+    res = runner.invoke(
+        app, ["analyze", str(reference_bundle()), "--out", str(out), "--format", "md"]
+    )
+    assert res.exit_code == 0, res.output
+    assert victim.read_text(encoding="utf-8") == "keep"
+    assert not (out / "findings.json").is_symlink()
+    assert json.loads((out / "findings.json").read_text(encoding="utf-8"))["incidents"]
+    assert (out / "findings.json").stat().st_mode & 0o044  # readable as open() makes files
+    assert sorted(p.name for p in out.iterdir()) == ["findings.json", "report.md"]  # no temp left

@@ -28,6 +28,7 @@ from hbtriage.errors import HbtriageError
 
 app = typer.Typer(
     add_completion=False,
+    pretty_exceptions_enable=False,
     no_args_is_help=True,
     help="Find out why two servers lose their heartbeats (logs + perfmon on one UTC timeline).",
 )
@@ -174,21 +175,24 @@ def _analyze_and_report(
     except HbtriageError as exc:
         _fail(str(exc))
         return
+    from hbtriage.report.files import write_atomic
+
     findings = analysis.findings
-    json_path = json_out.write_json(findings, out)
-    written = [json_path]
-    if Fmt.html in fmt:
-        from hbtriage.report.html import render_html
+    try:
+        written = [json_out.write_json(findings, out)]
+        if Fmt.html in fmt:
+            from hbtriage.report.html import render_html
 
-        path = out / "report.html"
-        path.write_text(render_html(findings, analysis.timeline, lang=lang.value), encoding="utf-8")
-        written.append(path)
-    if Fmt.md in fmt:
-        from hbtriage.report.markdown import render_markdown
+            html = render_html(findings, analysis.timeline, lang=lang.value)
+            written.append(write_atomic(out / "report.html", html))
+        if Fmt.md in fmt:
+            from hbtriage.report.markdown import render_markdown
 
-        path = out / "report.md"
-        path.write_text(render_markdown(findings, lang=lang.value), encoding="utf-8")
-        written.append(path)
+            md = render_markdown(findings, lang=lang.value)
+            written.append(write_atomic(out / "report.md", md))
+    except HbtriageError as exc:
+        _fail(str(exc))
+        return
     if Fmt.json in fmt:
         sys.stdout.write(json_out.to_json(findings))
         return
@@ -327,7 +331,16 @@ def watch(
 
 
 def main() -> None:
-    app()
+    try:
+        app(standalone_mode=True)
+    except (KeyboardInterrupt, BrokenPipeError):
+        raise SystemExit(130) from None
+    except SystemExit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the promise: one line, exit 2, never a traceback
+        name = type(exc).__name__
+        sys.stderr.write(f"hbtriage: error: unexpected {name}: {exc} (please report this)\n")
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ def to_json(findings: Findings) -> str:
 
 
 def write_json(findings: Findings, out_dir: Path) -> Path:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "findings.json"
-    path.write_text(to_json(findings), encoding="utf-8")
-    return path
+    from hbtriage.report.files import out_folder, write_atomic
+
+    return write_atomic(out_folder(out_dir) / "findings.json", to_json(findings))
