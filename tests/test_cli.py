@@ -214,3 +214,23 @@ def test_a_link_planted_at_a_report_path_is_replaced_not_followed(tmp_path: Path
     assert json.loads((out / "findings.json").read_text(encoding="utf-8"))["incidents"]
     assert (out / "findings.json").stat().st_mode & 0o044  # readable as open() makes files
     assert sorted(p.name for p in out.iterdir()) == ["findings.json", "report.md"]  # no temp left
+
+
+def test_usage_errors_are_one_line_exit_2_from_the_real_command(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    exe = [sys.executable, "-c", "from hbtriage.cli import main; main()"]
+    for args, expected in (
+        (["analyze", "--bogus"], "No such option: --bogus"),
+        (["analyze"], "Missing argument"),
+        (["analyze", str(tmp_path), "--format", "nope"], "'nope' is not one of"),
+    ):
+        res = subprocess.run([*exe, *args], capture_output=True, text=True, timeout=60)
+        assert res.returncode == 2, (args, res.stderr)
+        assert res.stderr.count("\n") == 1 and res.stderr.startswith("hbtriage: error: ")
+        assert expected in res.stderr and "Traceback" not in res.stderr
+    helped = subprocess.run([*exe, "analyze", "--help"], capture_output=True, text=True)
+    assert helped.returncode == 0
+    quiet = next(ln for ln in helped.stdout.splitlines() if "--quiet" in ln)
+    assert "<bool>" not in quiet  # a flag, not an option taking a value

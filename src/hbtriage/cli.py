@@ -216,9 +216,11 @@ AliasOpt = Annotated[
 OutOpt = Annotated[Path, typer.Option("--out", help="Folder for findings.json and reports.")]
 FmtOpt = Annotated[list[Fmt], typer.Option("--format", help="text, json (to stdout), html, md.")]
 LangOpt = Annotated[Lang, typer.Option("--lang", help="Report language.")]
-QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress bar, no 'Wrote' line.")]
+QuietOpt = Annotated[
+    bool, typer.Option("--quiet", metavar="", help="No progress bar, no 'Wrote' line.")
+]
 ProgOpt = Annotated[
-    bool, typer.Option("--progress", help="Progress on stderr even when not a tty.")
+    bool, typer.Option("--progress", metavar="", help="Progress on stderr even when not a tty.")
 ]
 
 
@@ -264,7 +266,7 @@ def simulate(
         "hbtriage-sim"
     ),
     seed: Annotated[int, typer.Option("--seed")] = 1,
-    list_: Annotated[bool, typer.Option("--list", help="List the scenarios.")] = False,
+    list_: Annotated[bool, typer.Option("--list", metavar="", help="List the scenarios.")] = False,
 ) -> None:
     """Write a labelled bundle in the real formats plus truth.json."""
     from hbtriage.simulate.scenarios import SCENARIOS, generate
@@ -284,8 +286,12 @@ def simulate(
 
 @app.command()
 def plan(
-    windows: Annotated[bool, typer.Option("--windows", help="Windows commands (default).")] = False,
-    linux: Annotated[bool, typer.Option("--linux", help="Linux (sysstat) commands.")] = False,
+    windows: Annotated[
+        bool, typer.Option("--windows", metavar="", help="Windows commands (default).")
+    ] = False,
+    linux: Annotated[
+        bool, typer.Option("--linux", metavar="", help="Linux (sysstat) commands.")
+    ] = False,
     hosts: Annotated[list[str], typer.Option("--hosts", help="Host names to fill in.")] = [],  # noqa: B006
     lang: LangOpt = Lang.en,
 ) -> None:
@@ -331,16 +337,30 @@ def watch(
 
 
 def main() -> None:
+    """The ``hbtriage`` command: every error is one line on stderr, never a traceback; usage
+    errors exit 2 (click's, whether typer bundles click or depends on it, are told apart by
+    their ``format_message`` and ``exit_code``)."""
     try:
-        app(standalone_mode=True)
+        code = app(standalone_mode=False)
     except (KeyboardInterrupt, BrokenPipeError):
         raise SystemExit(130) from None
     except SystemExit:
         raise
-    except Exception as exc:  # noqa: BLE001 - the promise: one line, exit 2, never a traceback
+    except Exception as exc:  # noqa: BLE001 - the promise: one line, never a traceback
+        message = getattr(exc, "format_message", None)
+        if type(exc).__name__ == "Abort":
+            raise SystemExit(130) from None
+        if callable(message) and isinstance(getattr(exc, "exit_code", None), int):
+            ctx = getattr(exc, "ctx", None)
+            where = f"{ctx.command_path}: " if ctx is not None else ""
+            hint = " (see --help)" if exc.exit_code == 2 else ""  # type: ignore[attr-defined]
+            if message():  # (help shown for no arguments says it all)
+                sys.stderr.write(f"hbtriage: error: {where}{message()}{hint}\n")
+            raise SystemExit(exc.exit_code) from None  # type: ignore[attr-defined]
         name = type(exc).__name__
         sys.stderr.write(f"hbtriage: error: unexpected {name}: {exc} (please report this)\n")
         raise SystemExit(2) from None
+    raise SystemExit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":
