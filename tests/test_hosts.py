@@ -175,3 +175,18 @@ def test_file_name_word_links_files_that_all_carry_other_names() -> None:
     ident = identify(clues)
     assert [h for h, _ in ident.assigned] == ["CVPSRV02", "CVPSRV02", "ICMPGA01", "ICMPGA01"]
     assert ident.hosts["CVPSRV02"].addresses == ["203.0.113.24"]
+
+
+def test_a_word_two_hosts_files_share_does_not_pull_one_file_across() -> None:
+    """Both netsh snapshots say 'int' and 'show'; each file's host name word wins, whatever
+    the order the files come in."""
+    for order in (1, -1):
+        clues = [
+            _c("f/CVP1_perfmon.csv", "perfmon_csv", "f", machines=["CVP1"]),
+            _c("f/PG1A_perfmon.csv", "perfmon_csv", "f", machines=["PG1A"]),
+            _c("f/CVP1_netsh_int_tcp_show_global.txt", "config_snapshot", "f"),
+            _c("f/PG1A_netsh_int_tcp_show_global.txt", "config_snapshot", "f"),
+        ][::order]
+        got = {c.filename: h for c, (h, _) in zip(clues, identify(clues).assigned, strict=True)}
+        assert got["PG1A_netsh_int_tcp_show_global.txt"] == "PG1A"
+        assert got["CVP1_netsh_int_tcp_show_global.txt"] == "CVP1"

@@ -333,6 +333,10 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
     for i in loose:
         for w in words[i]:
             sharing.setdefault(w, []).append(i)
+    for w, idx in sharing.items():  # words that are names already, first
+        if w in known:
+            for i in idx:
+                g.union(group_of[i], "n:" + w)  # refused quietly on a conflict
     for w, idx in sharing.items():
         # A word names a host when it is a name already, or when the files that share it would
         # otherwise be apart and could be one server ("CALLSRV_CVP.log", whose sender is an
@@ -341,7 +345,7 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
         roots = {g.find(group_of[i]) for i in idx}
         machines = set().union(*(g.comp[r].machines for r in roots))
         roles = set().union(*(g.comp[r].roles for r in roots))
-        if w not in known and (len(roots) < 2 or len(machines) > 1 or {"pg", "cvp"} <= roles):
+        if w in known or len(roots) < 2 or len(machines) > 1 or {"pg", "cvp"} <= roles:
             continue
         for i in idx:
             g.union(group_of[i], "n:" + w)  # refused quietly on a conflict
