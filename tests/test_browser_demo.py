@@ -70,6 +70,11 @@ def test_demo_verdict_is_first(page: Opened) -> None:
     body = page.page.locator("body").inner_text()
     assert "dpc_storm" in body and body.index("dpc_storm") < body.index("pim1.txt")
     assert "CVP1" in body and "5.2.3790.4524" in body
+    # each host's own clock beside UTC (US Central, CDT)
+    for host in ("PG1A", "CVP1"):
+        assert f"{host} local\t2013-03-30 19:36:46." in body or (
+            f"{host} local\n2013-03-30 19:36:46." in body
+        ), host
 
 
 def test_hostile_log_line_is_text_and_nothing_runs(page: Opened, demo_report: Path) -> None:

@@ -178,3 +178,6 @@ def test_without_pg1a_perfmon_its_zone_comes_from_the_disconnect_at_both_ends(
         assert (pg.zone, pg.utc_offset_min) == ("UTC-05:00", -300)
         assert pg.zone_source.startswith("inferred from") and "CVP1" in pg.zone_source
         assert any(w.startswith("host PG1A: no time zone written") for w in f.warnings)
+        pim = next(i for i in f.inputs if i.path.endswith("pim1.txt"))
+        assert pim.first is not None and pim.first.isoformat().startswith("2013-03-31T00:05:00")
+        assert pg.first == pim.first and pim.zone == "UTC-05:00"

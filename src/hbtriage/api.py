@@ -128,7 +128,7 @@ def run(
     note("detect", 0, 1, "")
     timeline = tag(timeline, catalog)
     signals = _detect(timeline, catalog)
-    timeline, signals = _infer_zones(timeline, signals, hosts, warnings, catalog)
+    timeline, signals = _infer_zones(timeline, signals, hosts, inputs, warnings, catalog)
     # Clock skew first: incidents group events across hosts on one clock.
     ref = clock_skew.pick_reference(signals, timeline.hosts)
     skews = clock_skew.estimate(signals, ref) if ref else []
@@ -173,6 +173,7 @@ def _infer_zones(
     timeline: Timeline,
     signals: list[Signal],
     hosts: list[HostInfo],
+    inputs: list[InputInfo],
     warnings: list[str],
     catalog: Catalog,
 ) -> tuple[Timeline, list[Signal]]:
@@ -190,6 +191,14 @@ def _infer_zones(
             f"({', '.join(guess.keys)}) against {guess.reference}"
         )
         timeline = timeline.shift_host(guess.host, guess.zone_min * 60.0)
+        moved = timedelta(minutes=guess.zone_min)  # first/last were local times taken as UTC
+        info.first = info.first - moved if info.first else None
+        info.last = info.last - moved if info.last else None
+        for inp in inputs:
+            if inp.host == guess.host and inp.zone_source == ZONE_ASSUMED:
+                inp.first = inp.first - moved if inp.first else None
+                inp.last = inp.last - moved if inp.last else None
+                inp.zone, inp.zone_source = info.zone, info.zone_source
         warnings.append(
             f"host {guess.host}: no time zone written in its files; UTC{off} inferred from the "
             f"same disconnect logged by {guess.reference} (pass --tz {guess.host}=ZONE to override)"

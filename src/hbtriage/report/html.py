@@ -238,10 +238,6 @@ def _host_view(host: HostInfo, lang: str) -> dict[str, Any]:
         "perfmon": t("yes" if host.has_perfmon else "no", lang),
         "logs": t("yes" if host.has_logs else "no", lang),
         "range": fmt_range(host.first, host.last),
-        "range_local": (
-            local_span(host.first, host.last, host) if host.first and host.last else None
-        )
-        or "—",
     }
 
 

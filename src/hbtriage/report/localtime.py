@@ -5,6 +5,10 @@ incident's window and a signal's time in UTC *and* in the local time of the host
 The host's zone is :attr:`HostInfo.tz_iana` (an IANA zone, so daylight saving time is followed
 at each instant) or :attr:`HostInfo.utc_offset_min` (a fixed offset); with neither, the local
 time is unknown and nothing is made up.
+
+Times on the report's timeline have the host's clock skew taken out when it was corrected
+(:attr:`HostInfo.clock_offset_s` of at least :data:`~hbtriage.detect.clock_skew.MIN_APPLIED_S`);
+the local time puts it back, so it is what the host's own log lines say.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from hbtriage.detect.clock_skew import MIN_APPLIED_S
 from hbtriage.findings import HostInfo, Incident
 from hbtriage.report.i18n import t
 from hbtriage.zones import fmt_offset
@@ -48,10 +53,19 @@ class _Fixed(tzinfo):
         return f"UTC{fmt_offset(self.minutes)}"
 
 
-def _local(ts_utc: datetime, tz: tzinfo) -> tuple[datetime, str]:
-    """(local wall time, zone suffix) of the instant ``ts_utc`` (naive means UTC)."""
+def _skew(host: HostInfo | None) -> timedelta:
+    """How far the host's clock runs ahead of the report's timeline: the skew the analysis
+    corrected (it corrects one of at least ``MIN_APPLIED_S``), else nothing."""
+    if host is None or abs(host.clock_offset_s) < MIN_APPLIED_S:
+        return timedelta(0)
+    return timedelta(seconds=host.clock_offset_s)
+
+
+def _local(ts_utc: datetime, tz: tzinfo, skew: timedelta) -> tuple[datetime, str]:
+    """(local wall time, zone suffix) of the instant ``ts_utc`` (naive means UTC) on a clock
+    running ``skew`` ahead."""
     instant = ts_utc.replace(tzinfo=UTC) if ts_utc.tzinfo is None else ts_utc
-    local = instant.astimezone(tz)
+    local = (instant + skew).astimezone(tz)
     if isinstance(tz, _Fixed):
         return local, tz.tzname(local)
     off = local.utcoffset() or timedelta(0)
@@ -73,13 +87,14 @@ def local_time(ts_utc: datetime, host: HostInfo) -> str | None:
     ``"2013-03-30 19:36:46.531 CDT (UTC-05:00)"`` for a host with an IANA zone (its
     abbreviation and offset at that instant, so daylight saving time is followed),
     ``"2013-03-31 09:36:46.531 UTC+09:00"`` for a fixed offset, None when the host's zone is
-    unknown (neither ``tz_iana`` nor ``utc_offset_min``). A naive ``ts_utc`` is taken as UTC;
-    milliseconds are truncated as in :func:`hbtriage.findings.iso`.
+    unknown (neither ``tz_iana`` nor ``utc_offset_min``). ``ts_utc`` is a time on the report's
+    timeline (naive means UTC); a clock skew the analysis corrected is put back, so the result
+    is what the host's log says. Milliseconds are truncated as in :func:`hbtriage.findings.iso`.
     """
     tz = _host_tz(host)
     if tz is None:
         return None
-    local, zone = _local(ts_utc, tz)
+    local, zone = _local(ts_utc, tz, _skew(host))
     return f"{local:%Y-%m-%d} {_clock(local)} {zone}"
 
 
@@ -94,8 +109,8 @@ def local_span(
     tz = _host_tz(host)
     if tz is None:
         return None
-    a, zone_a = _local(start, tz)
-    b, zone_b = _local(end, tz)
+    a, zone_a = _local(start, tz, _skew(host))
+    b, zone_b = _local(end, tz, _skew(host))
     same_day = b.date() == a.date()
     first = f"{a:%Y-%m-%d} {_clock(a)}" if with_date or not same_day else _clock(a)
     if start == end:

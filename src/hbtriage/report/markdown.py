@@ -88,16 +88,8 @@ def render_markdown(findings: Findings, lang: str = "en") -> str:
 
     if findings.hosts:
         out += [f"## {md_escape(t('hosts_heading', lang))}", ""]
-        rows = [
-            [
-                h.name,
-                fmt_zone(h.zone, h.zone_source),
-                fmt_range(h.first, h.last),
-                (local_span(h.first, h.last, h) if h.first and h.last else None) or "—",
-            ]
-            for h in findings.hosts
-        ]
-        out += _table([t(k, lang) for k in ("host", "zone_source", "range", "range_local")], rows)
+        rows = [[h.name, fmt_zone(h.zone, h.zone_source), _offset(h)] for h in findings.hosts]
+        out += _table([t(k, lang) for k in ("host", "zone_source", "clock_offset")], rows)
         out.append("")
 
     out += [f"## {md_escape(t('inputs', lang))}", ""]
@@ -126,6 +118,11 @@ def render_markdown(findings: Findings, lang: str = "en") -> str:
         out.append(md_escape(t("no_warnings", lang)))
     out.append("")
     return "\n".join(out)
+
+
+def _offset(host: HostInfo) -> str:
+    text = f"{host.clock_offset_s:+.3f} s"
+    return f"{text} ({host.clock_offset_basis})" if host.clock_offset_basis else text
 
 
 def _incident(incident: Incident, hosts: dict[str, HostInfo], lang: str) -> list[str]:

@@ -27,7 +27,7 @@ from hbtriage.report.i18n import (
     missing_evidence,
     t,
 )
-from hbtriage.report.localtime import hosts_by_name, incident_local_windows, local_span
+from hbtriage.report.localtime import hosts_by_name, incident_local_windows
 
 
 def render_terminal(findings: Findings, console: Console, lang: str = "en") -> None:
@@ -153,22 +153,19 @@ def _config(findings: Findings, console: Console, lang: str) -> None:
 
 
 def _hosts(findings: Findings, console: Console, lang: str) -> None:
-    """Each host's time zone, where it came from, and its capture on its own clock."""
+    """Each host's time zone and where it came from: what its local times above are in."""
     if not findings.hosts:
         return
     console.print()
     console.print(Text(t("hosts_heading", lang), style="bold"))
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
     for host in findings.hosts:
-        console.print(Text("  " + host.name, style="bold"), overflow="fold")
-        facts = Table.grid(padding=(0, 2))
-        facts.add_column(style="dim", no_wrap=True)
-        facts.add_column(overflow="fold")
-        facts.add_row(
-            Text("    " + t("zone_source", lang)), Text(fmt_zone(host.zone, host.zone_source))
+        grid.add_row(
+            Text("  " + host.name, style="bold"), Text(fmt_zone(host.zone, host.zone_source))
         )
-        local = local_span(host.first, host.last, host) if host.first and host.last else None
-        facts.add_row(Text("    " + t("range_local", lang)), Text(local or "—"))
-        console.print(facts)
+    console.print(grid)
 
 
 def _inputs(findings: Findings, console: Console, lang: str) -> None:
