@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -417,9 +418,10 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
         keys[name_key(name)] = name
         for k in names_of.get(root, []):
             keys.setdefault(k, name)
-        distinct = [o for o in hosts[name].aliases]
-        if distinct:
-            warnings.append(_merged_warning(name, distinct, idx, clues, group_of, group_folder))
+        if hosts[name].aliases:
+            warnings.append(
+                _merged_warning(name, hosts[name].aliases, idx, clues, group_of, group_folder)
+            )
 
     # 5. Each input's host and the reason.
     assigned: list[tuple[str, str]] = []
@@ -469,11 +471,11 @@ def _named_subfolders(key: str, idx: list[int], clues: list[Clues]) -> int:
     return len(below)
 
 
-def _one_server(files: object) -> bool:
+def _one_server(files: Iterable[Clues]) -> bool:
     machines: set[str] = set()
     writers: set[str] = set()
     roles: set[str] = set()
-    for c in files:  # type: ignore[attr-defined]
+    for c in files:
         machines |= {name_key(m) for m in c.machines}
         if c.writer and c.kind in ("icm_dumplog", "cvp_log", "ciscolog"):
             writers.add(c.kind + ":" + name_key(c.writer))
