@@ -190,3 +190,16 @@ def test_a_word_two_hosts_files_share_does_not_pull_one_file_across() -> None:
         got = {c.filename: h for c, (h, _) in zip(clues, identify(clues).assigned, strict=True)}
         assert got["PG1A_netsh_int_tcp_show_global.txt"] == "PG1A"
         assert got["CVP1_netsh_int_tcp_show_global.txt"] == "CVP1"
+
+
+def test_leading_file_name_words_link_before_later_ones() -> None:
+    """Every name differs and only the file names tie a server's files; the netsh snapshots
+    share 'int' and 'show' but each goes with its own prefix."""
+    clues = [
+        _c("f/PGSIDE_A_netsh_int_tcp_show_global.txt", "config_snapshot", "f"),
+        _c("f/CALLSRV_netsh_int_tcp_show_global.txt", "config_snapshot", "f"),
+        _c("f/PGSIDE_A_perfmon.csv", "perfmon_csv", "f", machines=["ICMPGA01"]),
+        _c("f/CALLSRV_perfmon.csv", "perfmon_csv", "f", machines=["CVPSRV02"]),
+    ]
+    got = [h for h, _ in identify(clues).assigned]
+    assert got == ["ICMPGA01", "CVPSRV02", "ICMPGA01", "CVPSRV02"]

@@ -338,7 +338,10 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
         if w in known:
             for i in idx:
                 g.union(group_of[i], "n:" + w)  # refused quietly on a conflict
-    for w, idx in sharing.items():
+    # Then the others, the words a file name starts with first (a host's name leads, "int" of
+    # "PG1A_netsh_int_tcp.txt" follows): a later word finds the files already together.
+    first_at = {w: min(words[i].index(w) for i in idx) for w, idx in sharing.items()}
+    for w, idx in sorted(sharing.items(), key=lambda kv: first_at[kv[0]]):
         # A word names a host when it is a name already, or when the files that share it would
         # otherwise be apart and could be one server ("CALLSRV_CVP.log", whose sender is an
         # address, beside "CALLSRV_perfmon.csv" of machine CVPSRV02). A word shared across
