@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -203,3 +204,16 @@ def test_leading_file_name_words_link_before_later_ones() -> None:
     ]
     got = [h for h, _ in identify(clues).assigned]
     assert got == ["ICMPGA01", "CVPSRV02", "ICMPGA01", "CVPSRV02"]
+
+
+def test_word_lists_are_catalog_data_and_checked() -> None:
+    from hbtriage.errors import CatalogError
+    from hbtriage.hosts import generic_folder, word_pattern
+
+    assert generic_folder("logs") and generic_folder("2013-03-30") and not generic_folder("PG1A")
+    good = '[[words]]\nid = "w"\ntitle = "t"\nreference = "r"\npatterns = ["pim\\\\d*"]\n'
+    assert word_pattern(good, "x.toml", "w").match("PIM1")
+    with pytest.raises(CatalogError, match="x.toml.*nope"):
+        word_pattern(good, "x.toml", "nope")
+    with pytest.raises(CatalogError, match="no regular expression"):
+        word_pattern(good.replace("pim\\\\d*", "(unclosed"), "x.toml", "w")

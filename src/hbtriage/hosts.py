@@ -26,32 +26,48 @@ name its logs write, else its address; the others are listed as its aliases and 
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from hbtriage.catalog import bundled_text, entries_of
+from hbtriage.errors import CatalogError
 from hbtriage.sources.base import InputFile, ReadResult
 
-#: Folder names that say nothing about a host (types of data, dates, collection folders).
-GENERIC_FOLDERS = re.compile(
-    r"^(logs?|perfmon|perf|counters?|config|configs?|snapshots?|bundles?|data|tmp|temp|exports?|"
-    r"icm|cvp|pg|pim|callserver|call_?server|trace|traces|out|output|input|inputs|files?|"
-    r"collect(ed|ion)?|evt|events?|eventlogs?|systeminfo|sysinfo|blg|csv|z\d+|\.|"
-    r"[\d_.\-]+|case[\s_\-]?\d*|incident[\s_\-]?\d*|upload(s|ed)?|attachments?)$",
-    re.IGNORECASE,
-)
+
+@functools.cache
+def _words(entry: str) -> re.Pattern[str]:
+    """The ``catalog/names.toml`` entry ``entry`` as one whole-word, case-insensitive regex."""
+    return word_pattern(*bundled_text("names.toml"), entry)
+
+
+def word_pattern(text: str, path: str, entry: str) -> re.Pattern[str]:
+    """Entry ``entry`` of a names catalog ``text`` as one regex (CatalogError naming ``path``
+    and the entry when it is missing or a pattern does not compile)."""
+    found = {e.get("id"): e for e in entries_of(text, path, "words")[0]}
+    patterns = found.get(entry, {}).get("patterns")
+    if (
+        not isinstance(patterns, list)
+        or not patterns
+        or not all(isinstance(p, str) for p in patterns)
+    ):
+        raise CatalogError(path, entry, "expected an entry with a list of patterns")
+    try:
+        return re.compile("^(?:" + "|".join(f"(?:{p})" for p in patterns) + ")$", re.IGNORECASE)
+    except re.error as exc:
+        raise CatalogError(path, entry, f"a pattern is no regular expression: {exc}") from None
+
+
+def generic_folder(name: str) -> bool:
+    """Whether a folder called ``name`` says nothing about a host ("logs", "2013-03-30")."""
+    return bool(_words("folders").match(name))
+
 
 #: Readers whose host is a machine (computer) name, strongest first.
 _MACHINE_KINDS = ("perfmon_csv", "config_snapshot", "eventlog", "sar", "watch_log")
-_MACHINE_REASON = {
-    "perfmon_csv": "perfmon \\\\MACHINE prefix",
-    "config_snapshot": "systeminfo Host Name",
-    "eventlog": "computer named in its event records",
-    "sar": "sar host name",
-    "watch_log": "host field of its watch records",
-}
 #: Other readers whose host field is the computer's name (never a Windows PG or CVP's other
 #: name): a syslog host that differs from a perfmon machine is another computer.
 _HOSTNAME_KINDS = ("generic_log",)
@@ -105,7 +121,7 @@ class Clues:
     folders: list[tuple[str, str, bool]]  # (key, name, named by the user), nearest first
     machines: list[str] = field(default_factory=list)  # computer names written in it
     writer: str | None = None  # ICM node, CiscoLog/syslog host or CVP sender
-    writer_reason: str = ""
+    reason: str = "named in the file's content"  # the reader's words for where it came from
     addresses: list[str] = field(default_factory=list)  # the writer's own IP addresses
     role: str | None = None
     filename: str = ""
@@ -132,7 +148,7 @@ def clues_of(item: InputFile, res: ReadResult) -> Clues:
         folders=folder_chain(item),
         machines=machines,
         writer=writer,
-        writer_reason=res.host_reason or "named in the file's content",
+        reason=res.host_reason or "named in the file's content",
         addresses=addresses,
         role=role_of(res),
         filename=PurePosixPath(item.display.rsplit("!", 1)[-1]).name,
@@ -199,12 +215,11 @@ class Identity:
 
 
 class _Component:
-    __slots__ = ("machines", "roles", "folders")
+    __slots__ = ("machines", "roles")
 
     def __init__(self) -> None:
         self.machines: set[str] = set()
         self.roles: set[str] = set()
-        self.folders: set[str] = set()
 
 
 class _Graph:
@@ -249,7 +264,6 @@ class _Graph:
         ca, cb = self.comp[ra], self.comp.pop(rb)
         ca.machines |= cb.machines
         ca.roles |= cb.roles
-        ca.folders |= cb.folders
         return None
 
 
@@ -285,11 +299,9 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
         comp.machines |= {name_key(m) for m in c.machines}
         if c.role:
             comp.roles.add(c.role)
-        if best:
-            comp.folders.add(best[0])
 
-    def link(unit: str, name: str, what: str, *, force: bool = False) -> None:
-        why = g.union(unit, "n:" + name_key(name), force=force)
+    def link(unit: str, name: str, what: str) -> None:
+        why = g.union(unit, "n:" + name_key(name))
         if why:
             warnings.append(
                 f"{what} names {name!r}, which belongs to another host ({why}); not merged"
@@ -302,8 +314,6 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
         for m in c.machines:
             g.comp[g.find(g.node("n:" + name_key(m)))].machines.add(name_key(m))
             link(group_of[i], m, c.display)
-            for a in c.addresses:
-                link("n:" + name_key(m), a, c.display)
     # The name a group's folder gives: the deepest meaningful folder all its files share
     # ("case-1/PG1A/{pim1.txt, perf/x.csv}" -> PG1A, not case-1).
     members: dict[str, list[int]] = {}
@@ -313,11 +323,11 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
         chains = [clues[i].folders for i in members[unit]]
         shared = set.intersection(*({f[0] for f in ch} for ch in chains))
         folder = next(
-            (f for f in chains[0] if f[0] in shared and not GENERIC_FOLDERS.match(f[1])),
+            (f for f in chains[0] if f[0] in shared and not generic_folder(f[1])),
             root_folder,
         )
         group_folder[unit] = folder
-        if not GENERIC_FOLDERS.match(folder[1]):
+        if not generic_folder(folder[1]):
             link(unit, folder[1], f"folder {folder[1]!r}")
     for i, c in enumerate(clues):
         if c.writer:
@@ -436,26 +446,15 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
     return Identity(assigned=assigned, hosts=hosts, warnings=warnings, keys=keys)
 
 
-#: File-name words that say what a file is, not whose it is.
-_FILE_WORDS = re.compile(
-    r"^(log|logs|txt|csv|tsv|blg|etl|evtx?|out|err|error|errors|cvp|pim\d*|opc|rtr|mds|ccag|"
-    r"nm|nmm|csfs|router|logger|perfmon|perf|counters?|systeminfo|sysinfo|netsh|ndis|rss|"
-    r"adapter|advanced|tcp|global|config|export|events?|system|application|security|sar|sadf|"
-    r"watch|trace|dump|dumplog|callserver|vxml|ivr|sip|icm|pg|side|a|b|v\d+|old|new|copy|bak|"
-    r"\d+[a-z]{0,2})$",
-    re.IGNORECASE,
-)
-
-
 def _name_words(c: Clues) -> list[str]:
     """The words of a file name that may name a host (keys), in order; the extension (and a
     rotation number after it) is no word."""
     stem = re.sub(r"(\.[A-Za-z][A-Za-z0-9]{0,4})?(\.\d+)?$", "", c.filename) or c.filename
     out: list[str] = []
     for tok in _TOKEN.split(stem):
-        if len(tok) < 2 or not any(ch.isalpha() for ch in tok) or _FILE_WORDS.match(tok):
+        if len(tok) < 2 or not any(ch.isalpha() for ch in tok):
             continue
-        if GENERIC_FOLDERS.match(tok):
+        if _words("file_words").match(tok) or generic_folder(tok):
             continue
         key = name_key(tok)
         if key not in out:
@@ -469,7 +468,7 @@ def _named_subfolders(key: str, idx: list[int], clues: list[Clues]) -> int:
     for i in idx:
         chain = clues[i].folders
         for n, (k, _name, _given) in enumerate(chain):
-            if k == key and n > 0 and not GENERIC_FOLDERS.match(chain[n - 1][1]):
+            if k == key and n > 0 and not generic_folder(chain[n - 1][1]):
                 below.add(chain[n - 1][0])
     return len(below)
 
@@ -534,9 +533,8 @@ def _display(
             return clues[i].machines[0]
     for i in idx:
         folder = group_folder.get(group_of[i])
-        if folder and not GENERIC_FOLDERS.match(folder[1]):
+        if folder and not generic_folder(folder[1]):
             return folder[1]
-        # A generic group folder ("logs"): the nearest meaningful folder inside the group.
     for i in idx:
         if clues[i].writer and not is_address(clues[i].writer or ""):
             return clues[i].writer
@@ -562,12 +560,12 @@ def _reason(
     orphan: str | None,
 ) -> str:
     if c.machines:
-        own = _MACHINE_REASON.get(c.kind, c.writer_reason)
+        own = c.reason
         if any(name_key(m) == name_key(host) for m in c.machines):
             return own
         content = f"{own} {c.machines[0]}"
     elif c.writer:
-        content = f"{c.writer_reason} {c.writer}"
+        content = f"{c.reason} {c.writer}"
     else:
         content = ""
     folder = group_folder.get(unit)
@@ -577,7 +575,7 @@ def _reason(
         why = f"folder {name!r} ({how}) holds only {host}'s files"
         return f"{why}; {content}" if content else why
     if content and c.writer and name_key(c.writer) == name_key(host):
-        return c.writer_reason
+        return c.reason
     if content:
         return f"{content}, another name of {host}"
     if orphan:

@@ -1,8 +1,9 @@
 """One model of everything that was read: events, counters and streams on UTC, per host.
 
 Readers give local times plus whatever they know of the zone.  Here each input is
-assigned to a host, each host gets a zone (``--tz`` > the host's perfmon header >
-offsets written in its logs > UTC, with a warning), and every row is put on UTC.
+assigned to a host (:mod:`hbtriage.hosts`), each host gets a zone (``--tz`` > the host's
+perfmon header > offsets written in its logs > UTC, listed in ``Timeline.unzoned`` for
+:mod:`hbtriage.api` to infer from the peer), and every row is put on UTC.
 """
 
 from __future__ import annotations
@@ -204,8 +205,7 @@ def build(
                 log_offsets.setdefault(host, Tally()).update(
                     offs.to_list()[:: max(1, offs.len() // 500)]
                 )
-    all_hosts = set(ident.hosts)
-    for host in sorted(all_hosts):
+    for host in sorted(ident.hosts):
         zone = host_tz.get(host) or tz.get(None)
         if zone:
             host_zone[host] = (zone.label, "--tz", zone.iana, zone.fixed_min)
@@ -219,7 +219,7 @@ def build(
         else:
             host_zone[host] = ("UTC", ZONE_ASSUMED, None, 0)
 
-    # 4. Convert and collect.
+    # 3. Convert and collect.
     ev_parts: list[pl.DataFrame] = []
     ct_parts: list[pl.DataFrame] = []
     stream_kinds: dict[tuple[str, str], str] = {}  # (host, stream) -> reader kind

@@ -14,7 +14,7 @@ the local time puts it back, so it is what the host's own log lines say.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hbtriage.detect.clock_skew import MIN_APPLIED_S
@@ -33,24 +33,9 @@ def _host_tz(host: HostInfo | None) -> tzinfo | None:
         except (ZoneInfoNotFoundError, ValueError, OSError):
             return None
     if host.utc_offset_min is not None:
-        return _Fixed(host.utc_offset_min)
+        m = host.utc_offset_min  # a fixed offset, named by itself ("UTC-05:00")
+        return timezone(timedelta(minutes=m), f"UTC{fmt_offset(m)}")
     return None
-
-
-class _Fixed(tzinfo):
-    """A fixed offset whose name is the offset (``UTC-05:00``)."""
-
-    def __init__(self, minutes: int) -> None:
-        self.minutes = minutes
-
-    def utcoffset(self, dt: datetime | None) -> timedelta:
-        return timedelta(minutes=self.minutes)
-
-    def dst(self, dt: datetime | None) -> timedelta:
-        return timedelta(0)
-
-    def tzname(self, dt: datetime | None) -> str:
-        return f"UTC{fmt_offset(self.minutes)}"
 
 
 def _skew(host: HostInfo | None) -> timedelta:
@@ -66,8 +51,8 @@ def _local(ts_utc: datetime, tz: tzinfo, skew: timedelta) -> tuple[datetime, str
     running ``skew`` ahead."""
     instant = ts_utc.replace(tzinfo=UTC) if ts_utc.tzinfo is None else ts_utc
     local = (instant + skew).astimezone(tz)
-    if isinstance(tz, _Fixed):
-        return local, tz.tzname(local)
+    if isinstance(tz, timezone):
+        return local, local.tzname() or ""
     off = local.utcoffset() or timedelta(0)
     offset = f"UTC{fmt_offset(round(off.total_seconds() / 60))}"
     abbr = local.tzname() or ""
