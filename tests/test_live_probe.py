@@ -161,3 +161,53 @@ def test_pair_on_loopback_with_metrics(tmp_path: Path) -> None:
     assert rtts and max(rtts) < 100
     assert (tmp_path / "a" / "counters-a.csv").exists()
     assert not (tmp_path / "b" / "counters-b.csv").exists()
+
+
+@pytest.mark.timeout(60)
+def test_dying_peer_accepting_then_resetting_is_one_outage(tmp_path: Path) -> None:
+    """A killed peer's kernel can still accept a connection and reset it: that is one more
+    failed attempt of the same outage, not a reconnect followed by a second disconnect."""
+    pa, pb = _free_port(), _free_port()
+    mode = {"live": True}
+    conns: set[asyncio.StreamWriter] = set()
+
+    async def peer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if not mode["live"]:
+            writer.close()  # accepted, then gone before a word
+            return
+        conns.add(writer)
+        try:
+            while line := await reader.readline():
+                parts = line.decode().split()
+                if len(parts) == 7 and parts[1] == "hb":
+                    writer.write(f"HB1 ack fake1 boot1 {parts[4]} {parts[5]} fake\n".encode())
+        except ConnectionError:
+            pass
+        finally:
+            conns.discard(writer)
+            writer.close()
+
+    async def scenario() -> None:
+        server = await asyncio.start_server(peer, "127.0.0.1", pb, reuse_address=True)
+        stop = asyncio.Event()
+        a = asyncio.create_task(run_watch(f"127.0.0.1:{pa}", f"127.0.0.1:{pb}", 0.05,
+                                          tmp_path / "a", "a", stop=stop, counters=False,
+                                          install_signals=False))  # fmt: skip
+        await asyncio.sleep(1.0)
+        mode["live"] = False
+        for w in list(conns):
+            w.close()
+        await asyncio.sleep(1.5)
+        mode["live"] = True
+        await asyncio.sleep(1.5)
+        stop.set()
+        await a
+        server.close()
+
+    asyncio.run(scenario())
+    events = [e for _, e, _ in _records(tmp_path / "a" / "watch-a.log")]
+    assert events.count("tcp_disconnect") == 1, events
+    assert events.count("tcp_reconnect") == 1, events
+    reconnect = [f for _, e, f in _records(tmp_path / "a" / "watch-a.log") if e == "tcp_reconnect"]
+    assert int(reconnect[0]["attempts"]) >= 2  # the accepted-and-reset tries were counted
+    assert float(reconnect[0]["down_s"]) >= 1.0

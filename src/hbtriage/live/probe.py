@@ -407,7 +407,13 @@ class Probe:
                 await asyncio.wait_for(self.stop.wait(), timeout=max(delay, 0.0))
 
     # -- TCP -------------------------------------------------------------------------------
-    async def _read_lines(self, proto: str, reader: asyncio.StreamReader, reply: Any) -> str:
+    async def _read_lines(
+        self,
+        proto: str,
+        reader: asyncio.StreamReader,
+        reply: Any,
+        on_first: Callable[[], None] | None = None,
+    ) -> str:
         while not self.stop.is_set():
             try:
                 line = await asyncio.wait_for(reader.readline(), timeout=self.dead_after)
@@ -419,16 +425,31 @@ class Probe:
                 return "garbage"
             if not line:
                 return "eof"
+            if on_first is not None:
+                on_first()
+                on_first = None
             self.on_message(proto, line.strip(), reply)
         return "stopping"
 
     async def _tcp_client(self) -> None:
         loop = asyncio.get_running_loop()
         base = min(max(self.interval, 0.1), 1.0)
+        # Back off up to five heartbeat intervals (at most 5 s): a peer that comes back is
+        # reconnected within a few heartbeats, and a dead one costs one connect per interval.
+        cap = min(max(5 * self.interval, 1.0), 5.0)
         backoff = base
         attempts = 0
         connected_once = False
         down_since: float | None = None
+
+        async def failed_attempt() -> None:
+            nonlocal attempts, backoff
+            attempts += 1
+            delay = backoff * random.uniform(0.8, 1.2)
+            backoff = min(backoff * 2, cap)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), timeout=delay)
+
         while not self.stop.is_set():
             try:
                 reader, writer = await asyncio.wait_for(
@@ -436,24 +457,30 @@ class Probe:
                     timeout=max(1.0, 5 * self.interval),
                 )
             except (OSError, TimeoutError):
-                attempts += 1
-                delay = backoff * random.uniform(0.8, 1.2)
-                backoff = min(backoff * 2, 5.0)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.stop.wait(), timeout=delay)
+                await failed_attempt()
                 continue
-            if connected_once and down_since is not None:
-                self.emit(
-                    "tcp_reconnect",
-                    peer=self.peer_text,
-                    attempts=attempts + 1,
-                    down_s=round(loop.time() - down_since, 3),
-                )
-            connected_once = True
-            attempts = 0
-            backoff = base
+            # A connection counts once the peer has answered on it: a dying peer's kernel can
+            # still accept a connection and then reset it, which is one more failed attempt, not
+            # a reconnect followed by a second disconnect.
+            heard = False
+
+            def confirmed() -> None:
+                nonlocal heard, connected_once, attempts, backoff, down_since
+                heard = True
+                if connected_once and down_since is not None:
+                    self.emit(
+                        "tcp_reconnect",
+                        peer=self.peer_text,
+                        attempts=attempts + 1,
+                        down_s=round(loop.time() - down_since, 3),
+                    )
+                connected_once = True
+                down_since = None
+                attempts = 0
+                backoff = base
+
             self.tcp_writer = writer
-            reason = await self._read_lines("tcp", reader, lambda _m: None)
+            reason = await self._read_lines("tcp", reader, lambda _m: None, confirmed)
             self.tcp_writer = None
             writer.close()
             with contextlib.suppress(Exception):
@@ -464,6 +491,9 @@ class Probe:
                 # The peer said goodbye: its next connection is a fresh start, not a reconnect.
                 connected_once = False
                 down_since = None
+                continue
+            if not heard:
+                await failed_attempt()
                 continue
             down_since = loop.time()
             self.emit("tcp_disconnect", peer=self.peer_text, reason=reason)
