@@ -105,13 +105,15 @@ def main() -> int:
         "KiB (the paths a multi-GB bundle takes)",
     )
     args = ap.parse_args()
-    if args.large_paths:
-        from hbtriage.sources import _lines, encoding, perfmon_csv
+    from hbtriage.sources.options import ReadOptions
 
-        _lines.STREAM_MIN_BYTES = perfmon_csv.STREAM_MIN_BYTES = 0
-        _lines.CHUNK_BYTES = 4096
-        perfmon_csv.BLOCK_BYTES = 4096
-        encoding.STREAM_BLOCK_BYTES = 1024
+    options = (
+        ReadOptions(
+            stream_min_bytes=64, chunk_bytes=4096, block_bytes=4096, stream_block_bytes=1024
+        )
+        if args.large_paths
+        else ReadOptions()
+    )
     rng = random.Random(args.seed)
     seeds = [
         p.read_bytes()[: args.max_seed_bytes]
@@ -140,7 +142,7 @@ def main() -> int:
                 runs[reader.kind] += 1
                 try:
                     reader.sniff(text, "input.log")
-                    res = reader.read(item, enc)
+                    res = reader.read(item, enc, options)
                     accepted[reader.kind] += 1
                     assert res.kind, "result without a kind"
                 except InputError:

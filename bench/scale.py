@@ -164,11 +164,10 @@ with ThreadPoolExecutor(2) as pool:
 _READ_ONE = """
 import os, sys
 from hbtriage.catalog import load_catalog
-from hbtriage.sources import _lines, read_one
+from hbtriage.sources import read_one
 from hbtriage.sources.base import InputFile
 p = sys.argv[1]
-with _lines.keep_messages(load_catalog().keep_patterns()):
-    o = read_one(InputFile(display=p, path=p, size=os.path.getsize(p)))
+o = read_one(InputFile(display=p, path=p, size=os.path.getsize(p)), load_catalog().read_options())
 r = o.result
 assert r is not None, o.message
 assert (r.counters if r.counters is not None else r.events).height, p

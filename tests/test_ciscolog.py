@@ -13,6 +13,7 @@ from hbtriage.errors import InputError
 from hbtriage.sources.base import EVENT_SCHEMA, InputFile
 from hbtriage.sources.ciscolog import READER
 from hbtriage.sources.encoding import read_head
+from hbtriage.sources.options import ReadOptions
 
 FIX = Path(__file__).parent / "fixtures"
 PIM1 = FIX / "ciscolog" / "pim1_ciscolog.txt"
@@ -195,7 +196,6 @@ def test_pieces_equal_one_pass_with_restarts(
     """Read in pieces of a few hundred bytes (records with continuation lines, sequence numbers
     falling back on a process restart across a piece boundary), the records, warnings and
     restarts are those of one pass."""
-    from hbtriage.sources import _lines as L
 
     out = []
     for i in range(80):
@@ -210,8 +210,8 @@ def test_pieces_equal_one_pass_with_restarts(
     whole = _read(path)
     assert [x["seq"] for x in whole.extra["restarts"]] == [0]
     for size in (200, 333, 4096):
-        monkeypatch.setattr(L, "CHUNK_BYTES", size)
-        parts = _read(path)
+        item = InputFile(display=path.name, path=str(path))
+        parts = READER.read(item, "utf-8", ReadOptions(chunk_bytes=size))
         assert parts.events.equals(whole.events), size
         assert parts.warnings == whole.warnings
         assert parts.extra["restarts"] == whole.extra["restarts"]

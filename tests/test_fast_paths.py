@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import polars as pl
@@ -22,6 +23,7 @@ from hbtriage.sources import _lines as L
 from hbtriage.sources import cvp_log, icm_dumplog
 from hbtriage.sources.base import InputFile
 from hbtriage.sources.encoding import decode
+from hbtriage.sources.options import ReadOptions
 
 REFERENCE = Path(__file__).resolve().parents[1] / "src" / "hbtriage" / "simulate" / "reference"
 
@@ -66,7 +68,7 @@ def test_line_chunks_number_lines_across_pieces(tmp_path: Path) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     seen: list[str] = []
     for frame, _unterminated, before, _last in L.line_chunks(
-        str(path), "utf-8", r"[0-9]{2}:[0-9]{2}:[0-9]{2} ", 4096
+        str(path), "utf-8", r"[0-9]{2}:[0-9]{2}:[0-9]{2} ", ReadOptions(chunk_bytes=4096)
     ):
         assert frame["line"][0] == 1
         assert before == len(seen)
@@ -79,18 +81,12 @@ _NEVER = "^\x00\x01never"
 
 def _read(module, path: Path, *, fast: bool, lean: bool, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """The reader's result on ``path`` with its fixed-layout fast path on or off, and with
-    the signature-slimmed ``lean`` assembly on or off (keep_messages active either way)."""
-    with monkeypatch.context() as m:
-        if not fast:
-            for name in ("_FAST", "_FAST_PREFIXED"):
-                if hasattr(module, name):
-                    m.setattr(module, name, _NEVER)
-        m.setattr(L, "LEAN", lean)
-        m.setattr(L, "CHUNK_BYTES", 16 * 1024)
-        with L.keep_messages(load_catalog().keep_patterns()):
-            return module.READER.read(
-                InputFile(display=path.name, path=str(path), size=path.stat().st_size), "utf-8"
-            )
+    the signature-slimmed ``lean`` assembly on or off (message text slimmed either way)."""
+    options = dataclasses.replace(
+        load_catalog().read_options(), fast_paths=fast, lean=lean, chunk_bytes=16 * 1024
+    )
+    item = InputFile(display=path.name, path=str(path), size=path.stat().st_size)
+    return module.READER.read(item, "utf-8", options)
 
 
 def _same(a, b, *, digest: bool = True) -> None:  # type: ignore[no-untyped-def]

@@ -16,6 +16,7 @@ from hbtriage.errors import InputError
 from hbtriage.sources.base import EVENT_SCHEMA, InputFile
 from hbtriage.sources.encoding import read_head
 from hbtriage.sources.generic_log import READER
+from hbtriage.sources.options import ReadOptions
 
 FIX = Path(__file__).parent / "fixtures"
 LOGHUB = FIX / "loghub"
@@ -248,15 +249,11 @@ def test_arbitrary_text_never_crashes(tmp_path: Path, blob: str, first: str) -> 
 
 def _pieces_equal_whole(path: Path, monkeypatch: pytest.MonkeyPatch, size: int) -> None:
     from hbtriage.catalog import load_catalog
-    from hbtriage.sources import _lines as L
 
     item = InputFile(display=path.name, path=str(path), size=path.stat().st_size)
     for keep in (None, load_catalog().keep_patterns()):
-        with L.keep_messages(keep):
-            whole = READER.read(item, "")
-            with monkeypatch.context() as m:
-                m.setattr(L, "CHUNK_BYTES", size)
-                parts = READER.read(item, "")
+        whole = READER.read(item, "", ReadOptions(keep=keep))
+        parts = READER.read(item, "", ReadOptions(keep=keep, chunk_bytes=size))
         assert parts.events is not None and whole.events is not None
         assert parts.events.equals(whole.events), (path.name, size)
         assert (parts.warnings, parts.host, parts.zone, parts.stream) == (

@@ -15,6 +15,7 @@ from hbtriage.errors import InputError
 from hbtriage.sources.base import EVENT_SCHEMA, InputFile
 from hbtriage.sources.encoding import read_head
 from hbtriage.sources.icm_dumplog import READER
+from hbtriage.sources.options import ReadOptions
 
 FIX = Path(__file__).parent / "fixtures"
 PIM1 = FIX / "icm_dumplog" / "pim1.txt"
@@ -266,11 +267,10 @@ def test_days_and_dates_carry_across_pieces(
     ]
     p = _write(tmp_path, "\n".join(lines) + "\n")
     whole = _read(p)
-    from hbtriage.sources import _lines as L
-
     for size in (64, 200, 333):
-        monkeypatch.setattr(L, "CHUNK_BYTES", size)
-        parts = _read(p)
+        parts = READER.read(
+            InputFile(display=p.name, path=str(p)), "utf-8", ReadOptions(chunk_bytes=size)
+        )
         assert parts.events.equals(whole.events), size
         assert parts.warnings == whole.warnings
     ts = whole.events["ts_local"].to_list()

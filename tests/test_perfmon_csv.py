@@ -19,6 +19,7 @@ from hbtriage.counter_names import canonical
 from hbtriage.errors import InputError
 from hbtriage.sources.base import COUNTER_SCHEMA, InputFile, ReadResult
 from hbtriage.sources.encoding import read_head
+from hbtriage.sources.options import ReadOptions
 from hbtriage.sources.perfmon_csv import (
     READER,
     is_blg,
@@ -603,12 +604,11 @@ def test_blocks_give_the_same_counters_on_real_exports(
         whole = perfmon_csv.READER.read(item, "")
         copy = tmp_path / path.name
         copy.write_bytes(b"\xef\xbb\xbf" + decode(path.read_bytes(), whole.encoding).encode())
-        with monkeypatch.context() as m:
-            m.setattr(perfmon_csv, "BLOCK_BYTES", size)
-            m.setattr(perfmon_csv, "STREAM_MIN_BYTES", 0)
-            parts = perfmon_csv.READER.read(
-                InputFile(display=path.name, path=str(copy), size=copy.stat().st_size), ""
-            )
+        parts = perfmon_csv.READER.read(
+            InputFile(display=path.name, path=str(copy), size=copy.stat().st_size),
+            "",
+            ReadOptions(block_bytes=size, stream_min_bytes=64),
+        )
         assert parts.encoding == "utf-8-sig"
         assert (whole.counters is None) == (parts.counters is None), path.name
         if whole.counters is not None and parts.counters is not None:

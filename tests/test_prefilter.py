@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from hbtriage.catalog import load_catalog
 from hbtriage.sources import _lines as L
 from hbtriage.sources._prefilter import escape, prefilter, required_literals
+from hbtriage.sources.options import ReadOptions
 
 
 def _contains(pattern: str, text: str) -> bool:
@@ -106,8 +107,9 @@ def test_keep_messages_per_kind() -> None:
     msgs = pl.Series(
         ["Shutting down VRU PIM connection", "Error receiving data from VRU.\n[10054]", "x"]
     )
-    with L.keep_messages(patterns):
-        assert L.keep_mask(msgs, "cvp_log").to_list() == [True, False, False]
-        assert L.keep_mask(msgs, "icm_dumplog").to_list() == [False, True, False]
-        assert L.keep_mask(msgs, "some_new_kind").to_list() == [False, False, False]
-    assert L.keep_mask(msgs, "cvp_log").to_list() == [True, True, True]  # not active: keep all
+    options = ReadOptions(keep=patterns)
+    assert L.keep_mask(msgs, "cvp_log", options).to_list() == [True, False, False]
+    assert L.keep_mask(msgs, "icm_dumplog", options).to_list() == [False, True, False]
+    assert L.keep_mask(msgs, "some_new_kind", options).to_list() == [False, False, False]
+    everything = L.keep_mask(msgs, "cvp_log", ReadOptions())  # no keep patterns: keep all
+    assert everything.to_list() == [True, True, True]

@@ -15,6 +15,7 @@ from hbtriage.counter_names import canonical
 from hbtriage.errors import InputError
 from hbtriage.sources.base import COUNTER_SCHEMA, InputFile, ReadResult
 from hbtriage.sources.encoding import read_head
+from hbtriage.sources.options import ReadOptions
 from hbtriage.sources.sar import READER, parse_sadf, parse_sar_text
 
 FIX = Path(__file__).parent / "fixtures" / "sar"
@@ -176,14 +177,11 @@ def _sadf_text(rows_per_block: list[int], seed: int, crlf: bool, junk: float) ->
 
 
 def _same_read(text: str, tmp_path: Path, chunk: int) -> None:
-    from hbtriage.sources import _lines
-
     path = tmp_path / "sar.csv"
     path.write_bytes(text.encode("utf-8"))
     whole = parse_sadf(text, "sar.csv")
-    with pytest.MonkeyPatch.context() as m:
-        m.setattr(_lines, "CHUNK_BYTES", chunk)
-        got = READER.read(InputFile(display="sar.csv", path=str(path), size=len(text)), "")
+    item = InputFile(display="sar.csv", path=str(path), size=len(text))
+    got = READER.read(item, "", ReadOptions(chunk_bytes=chunk))
     assert whole.counters is not None and got.counters is not None
     assert got.counters.equals(whole.counters)
     assert (got.warnings, got.host, got.extra) == (whole.warnings, whole.host, whole.extra)

@@ -16,6 +16,7 @@ What must be equal:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -25,9 +26,11 @@ from typing import Any
 import pytest
 
 from hbtriage.api import analyze, run
+from hbtriage.catalog import load_catalog
 from hbtriage.report.json_out import to_json
 from hbtriage.sources import _lines as L
 from hbtriage.sources import perfmon_csv
+from hbtriage.sources.options import ReadOptions
 
 REFERENCE = Path(__file__).resolve().parents[1] / "src" / "hbtriage" / "simulate" / "reference"
 
@@ -36,8 +39,10 @@ _DUMP_START = re.compile(rb"^[0-9]{1,2}:[0-9]{2}:[0-9]{2}")
 _DUMP_HEADER = re.compile(rb"^\s*Events from ")
 
 
-def _run(bundle: Path) -> str:
-    return to_json(analyze([bundle]))
+def _run(bundle: Path, **options: Any) -> str:
+    """findings.json of ``bundle``, read with the catalog's options changed by ``options``."""
+    read_options = dataclasses.replace(load_catalog().read_options(), **options)
+    return to_json(analyze([bundle], read_options=read_options))
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +50,8 @@ def whole() -> str:
     return _run(REFERENCE)
 
 
-def test_chunked_logs_equal_whole_file(whole: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(L, "CHUNK_BYTES", 16 * 1024)
-    assert _run(REFERENCE) == whole
+def test_chunked_logs_equal_whole_file(whole: str) -> None:
+    assert _run(REFERENCE, chunk_bytes=16 * 1024) == whole
 
 
 def _bom_copy(tmp_path: Path) -> Path:
@@ -76,9 +80,11 @@ def test_perfmon_in_memory_and_in_blocks_equal_the_file_scan(
     decoded_whole: list[str] = []
     real_parse_text = perfmon_csv.parse_text
 
-    def parse_text(text: str, display: str, encoding: str | None = None) -> Any:
+    def parse_text(
+        text: str, display: str, encoding: str | None = None, options: Any = None
+    ) -> Any:
         decoded_whole.append(display)
-        return real_parse_text(text, display, encoding)
+        return real_parse_text(text, display, encoding, options)
 
     pieces: list[int] = []
     real_blocks = perfmon_csv._blocks
@@ -90,13 +96,10 @@ def test_perfmon_in_memory_and_in_blocks_equal_the_file_scan(
 
     monkeypatch.setattr(perfmon_csv, "parse_text", parse_text)
     monkeypatch.setattr(perfmon_csv, "_blocks", blocks)
-    monkeypatch.setattr(perfmon_csv, "STREAM_MIN_BYTES", 1 << 60)
-    in_memory = _run(bundle)
+    in_memory = _run(bundle, stream_min_bytes=1 << 60)
     assert len(decoded_whole) == 2
-    monkeypatch.setattr(perfmon_csv, "STREAM_MIN_BYTES", 0)
-    monkeypatch.setattr(perfmon_csv, "BLOCK_BYTES", 4096)
     pieces.clear()
-    in_blocks = _run(bundle)
+    in_blocks = _run(bundle, stream_min_bytes=64, block_bytes=4096)
     assert len(decoded_whole) == 2 and len(pieces) > 100
     assert _without_encodings(in_memory) == _without_encodings(whole)
     assert _without_encodings(in_blocks) == _without_encodings(whole)
@@ -172,27 +175,26 @@ def test_rotated_parts_equal_whole(whole: str, tmp_path: Path) -> None:
     assert b.streams.equals(a.streams)
 
 
-def test_rotated_parts_chunked_equal_whole(
-    whole: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_rotated_parts_chunked_equal_whole(whole: str, tmp_path: Path) -> None:
     """Both at once: rotated parts, each read in small pieces."""
-    monkeypatch.setattr(L, "CHUNK_BYTES", 8 * 1024)
     bundle = tmp_path / "bundle"
     shutil.copytree(REFERENCE, bundle)
     _split_log(bundle / "PG1A" / "pim1.txt", _DUMP_START, 3, 2)
     _split_log(bundle / "CVP1" / "CVP.2013-03-30.log", _CVP_START, 3, 2)
-    assert _comparable(_run(bundle)) == _comparable(whole)
+    assert _comparable(_run(bundle, chunk_bytes=8 * 1024)) == _comparable(whole)
 
 
 @pytest.mark.parametrize("size", [64, 1000, 1 << 20])
-def test_text_chunks_cut_before_record_starts(tmp_path: Path, size: int) -> None:
+def test_line_chunks_cut_before_record_starts(tmp_path: Path, size: int) -> None:
     text = "".join(
         f"10:00:{i % 60:02d} pg1A-pim1 record {i}\n\tcontinued {i}\n" + ("\n" if i % 7 == 0 else "")
         for i in range(200)
     )
     path = tmp_path / "pim1.txt"
     path.write_bytes(("\ufeff" + text).encode("utf-8"))
-    pieces = list(L.text_chunks(str(path), "utf-8", r"[0-9]{2}:[0-9]{2}:[0-9]{2} ", size))
+    starts = r"[0-9]{2}:[0-9]{2}:[0-9]{2} "
+    chunks = L.line_chunks(str(path), "utf-8", starts, ReadOptions(chunk_bytes=size))
+    pieces = [("\n".join(f["text"]) + "\n", before, last) for f, _, before, last in chunks]
     assert "".join(p for p, _, _ in pieces) == text
     assert [last for _, _, last in pieces] == [False] * (len(pieces) - 1) + [True]
     seen = 0

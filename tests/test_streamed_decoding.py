@@ -11,6 +11,7 @@ exactly what decoding them whole gives.
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from pathlib import Path
 
@@ -19,10 +20,10 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from hbtriage.catalog import load_catalog
-from hbtriage.sources import _lines as L
-from hbtriage.sources import cvp_log, encoding, generic_log, icm_dumplog, perfmon_csv
+from hbtriage.sources import cvp_log, generic_log, icm_dumplog, perfmon_csv
 from hbtriage.sources.base import InputFile, ReadResult
 from hbtriage.sources.encoding import Utf8Stream, decode
+from hbtriage.sources.options import ReadOptions
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REFERENCE = Path(__file__).resolve().parents[1] / "src" / "hbtriage" / "simulate" / "reference"
@@ -111,12 +112,11 @@ def test_stream_equals_whole_decode_of_any_bytes(
 
 
 def _perfmon(path: Path, *, streamed: bool, monkeypatch: pytest.MonkeyPatch) -> ReadResult:
-    with monkeypatch.context() as m:
-        m.setattr(perfmon_csv, "STREAM_MIN_BYTES", 0 if streamed else 1 << 60)
-        m.setattr(perfmon_csv, "BLOCK_BYTES", 4096)
-        m.setattr(encoding, "STREAM_BLOCK_BYTES", 1000)
-        item = InputFile(display=path.name, path=str(path), size=path.stat().st_size)
-        return perfmon_csv.PerfmonCsvReader().read(item, "")
+    options = ReadOptions(
+        stream_min_bytes=64 if streamed else 1 << 60, block_bytes=4096, stream_block_bytes=1000
+    )
+    item = InputFile(display=path.name, path=str(path), size=path.stat().st_size)
+    return perfmon_csv.PerfmonCsvReader().read(item, "", options)
 
 
 def _leftovers() -> set[str]:
@@ -186,7 +186,7 @@ def test_perfmon_streamed_never_holds_the_file(tmp_path: Path) -> None:
     with pytest.MonkeyPatch.context() as m:
         m.setattr(perfmon_csv, "parse_text", refuse)
         for p, enc in paths:
-            assert p.stat().st_size > perfmon_csv.STREAM_MIN_BYTES
+            assert p.stat().st_size > ReadOptions().stream_min_bytes
             item = InputFile(display=p.name, path=str(p), size=p.stat().st_size)
             res = perfmon_csv.PerfmonCsvReader().read(item, "")
             assert res.counters is not None
@@ -199,13 +199,14 @@ def test_perfmon_streamed_never_holds_the_file(tmp_path: Path) -> None:
 
 
 def _log(module, path: Path, enc: str, *, streamed: bool, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    with monkeypatch.context() as m:
-        m.setattr(L, "STREAM_MIN_BYTES", 0 if streamed else 1 << 60)
-        m.setattr(L, "CHUNK_BYTES", 16384)
-        m.setattr(encoding, "STREAM_BLOCK_BYTES", 4093)
-        with L.keep_messages(load_catalog().keep_patterns()):
-            item = InputFile(display=path.name, path=str(path), size=path.stat().st_size)
-            return module.READER.read(item, enc)
+    options = dataclasses.replace(
+        load_catalog().read_options(),
+        stream_min_bytes=64 if streamed else 1 << 60,
+        chunk_bytes=16384,
+        stream_block_bytes=4093,
+    )
+    item = InputFile(display=path.name, path=str(path), size=path.stat().st_size)
+    return module.READER.read(item, enc, options)
 
 
 @pytest.mark.parametrize(

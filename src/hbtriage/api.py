@@ -28,8 +28,7 @@ from hbtriage.detect.signatures import tag
 from hbtriage.diagnose import diagnose
 from hbtriage.errors import UsageError
 from hbtriage.findings import Findings, HostInfo, InputInfo, Signal
-from hbtriage.sources import Outcome, read_one
-from hbtriage.sources import _lines as L
+from hbtriage.sources import Outcome, ReadOptions, read_one
 from hbtriage.sources.base import InputFile
 from hbtriage.sources.bundle import collect
 from hbtriage.timeline import (
@@ -61,10 +60,17 @@ def analyze(
     catalog: Catalog | None = None,
     progress: Progress | None = None,
     workers: int = 2,
+    read_options: ReadOptions | None = None,
 ) -> Findings:
     """Read every input under ``paths`` and return what was found. See :func:`run`."""
     return run(
-        paths, tz=tz, host_aliases=host_aliases, catalog=catalog, progress=progress, workers=workers
+        paths,
+        tz=tz,
+        host_aliases=host_aliases,
+        catalog=catalog,
+        progress=progress,
+        workers=workers,
+        read_options=read_options,
     ).findings
 
 
@@ -76,9 +82,12 @@ def run(
     catalog: Catalog | None = None,
     progress: Progress | None = None,
     workers: int = 2,
+    read_options: ReadOptions | None = None,
 ) -> Analysis:
     """The pipeline: sources → timeline → detect → diagnose. Raises UsageError when nothing
-    in ``paths`` could be read."""
+    in ``paths`` could be read. ``read_options`` (piece sizes, what text to keep) default to
+    the catalog's (:meth:`Catalog.read_options`). Safe to call from several threads at once:
+    nothing is process-wide."""
     catalog = catalog or load_catalog()
     tz_map = parse_tz_options(list(tz))
     aliases = parse_aliases(list(host_aliases))
@@ -96,11 +105,9 @@ def run(
         # Biggest files first so the two workers finish together; outcomes keep bundle order.
         order = sorted(range(total), key=lambda i: -files[i].size)
         by_index: dict[int, Outcome] = {}
-        with (
-            L.keep_messages(catalog.keep_patterns() if catalog.signatures else None),
-            ThreadPoolExecutor(max_workers=max(1, workers)) as pool,
-        ):
-            futures = {pool.submit(_read, files[i]): i for i in order}
+        options = read_options or catalog.read_options()
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            futures = {pool.submit(_read, files[i], options): i for i in order}
             for n, fut in enumerate(as_completed(futures), 1):
                 i = futures[fut]
                 by_index[i] = fut.result()
@@ -216,10 +223,10 @@ def _infer_zones(
     return timeline, signals
 
 
-def _read(item: InputFile) -> Outcome:
+def _read(item: InputFile, options: ReadOptions) -> Outcome:
     """Read one file and shrink its frames to what the timeline keeps, in the worker thread, so
     the files already read hold as little as possible while the others are being read."""
-    outcome = read_one(item)
+    outcome = read_one(item, options)
     if outcome.result is not None:
         compact(outcome.result)
     return outcome

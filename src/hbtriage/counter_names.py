@@ -33,17 +33,33 @@ class CounterInfo:
 
 
 @dataclass(frozen=True)
-class _Index:
+class CounterIndex:
+    """The counters of one catalog, looked up by any spelling."""
+
     counters: tuple[CounterInfo, ...]
     objects: dict[str, str]  # folded object spelling -> canonical object
     by_object: dict[str, dict[str, CounterInfo]]  # canonical object -> folded counter -> info
+
+    def canonical(self, object_name: str, counter_name: str) -> tuple[str, str, str] | None:
+        """(object, counter, semantics) in canonical English for any known spelling."""
+        obj = self.objects.get(_fold(object_name))
+        if obj is None:
+            return None
+        info = self.by_object.get(obj, {}).get(_fold(counter_name))
+        if info is None:
+            return None
+        return info.object, info.counter, info.semantics
+
+    def known_object(self, object_name: str) -> str | None:
+        """Canonical English object for any known spelling of a catalog object."""
+        return self.objects.get(_fold(object_name))
 
 
 def _fold(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def build_index(text: str, path: str) -> _Index:
+def build_index(text: str, path: str) -> CounterIndex:
     """Parse and validate the catalog text (exposed for tests of the validation)."""
     entries, data = entries_of(text, path, "counter")
     seen: set[str] = set()
@@ -96,25 +112,23 @@ def build_index(text: str, path: str) -> _Index:
             for name in obj.get("names", {}).values():
                 if isinstance(name, str):
                     objects.setdefault(_fold(name), canon)
-    return _Index(tuple(counters), objects, by_object)
+    return CounterIndex(tuple(counters), objects, by_object)
 
 
 @functools.cache
-def _index() -> _Index:
+def _index() -> CounterIndex:
     text, path = bundled_text(_CATALOG_FILE)
     return build_index(text, path)
 
 
+def default_index() -> CounterIndex:
+    """The counters of the bundled catalog."""
+    return _index()
+
+
 def canonical(object_name: str, counter_name: str) -> tuple[str, str, str] | None:
     """(object, counter, semantics) in canonical English for any known spelling, else None."""
-    idx = _index()
-    obj = idx.objects.get(_fold(object_name))
-    if obj is None:
-        return None
-    info = idx.by_object.get(obj, {}).get(_fold(counter_name))
-    if info is None:
-        return None
-    return info.object, info.counter, info.semantics
+    return _index().canonical(object_name, counter_name)
 
 
 def semantics(object_name: str, counter_name: str) -> str | None:
@@ -130,4 +144,4 @@ def all_counters() -> tuple[CounterInfo, ...]:
 
 def known_object(object_name: str) -> str | None:
     """Canonical English object for any known spelling of a catalog object, else None."""
-    return _index().objects.get(_fold(object_name))
+    return _index().known_object(object_name)

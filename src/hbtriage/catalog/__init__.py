@@ -12,9 +12,12 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hbtriage.errors import CatalogError
+
+if TYPE_CHECKING:
+    from hbtriage.sources.options import ReadOptions
 
 ROLES = frozenset(
     {
@@ -124,6 +127,13 @@ class Catalog:
 
     def signature(self, sid: str) -> Signature:
         return next(s for s in self.signatures if s.id == sid)
+
+    def read_options(self) -> ReadOptions:
+        """How readers read for this catalog: message text kept only where a signature can
+        match (every text when there are no signatures)."""
+        from hbtriage.sources.options import ReadOptions
+
+        return ReadOptions(keep=self.keep_patterns() if self.signatures else None)
 
     def keep_patterns(self) -> dict[str, str | None]:
         """Per reader kind, one regex (polars syntax, as the signature tagger runs it) matching

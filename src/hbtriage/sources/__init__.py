@@ -20,6 +20,7 @@ from hbtriage.sources import (
 )
 from hbtriage.sources.base import InputFile, Reader, ReadResult
 from hbtriage.sources.encoding import decode, detect_encoding
+from hbtriage.sources.options import DEFAULT, ReadOptions
 
 READERS: tuple[Reader, ...] = (
     perfmon_csv.READER,
@@ -78,13 +79,14 @@ def sniff(item: InputFile) -> tuple[Reader | None, str | None, str]:
     return None, encoding, "not a format hbtriage reads (no known timestamp or header); skipped"
 
 
-def read_one(item: InputFile) -> Outcome:
+def read_one(item: InputFile, options: ReadOptions = DEFAULT) -> Outcome:
+    """Sniff and read one file (never raises for a bad file: the outcome says why)."""
     reader, encoding, note = sniff(item)
     if reader is None:
         kind = "empty" if note == "empty file" else "unsupported"
         return Outcome(item, None, kind, encoding, f"{item.display}: {note}")
     try:
-        result = reader.read(item, encoding or "utf-8")
+        result = reader.read(item, encoding or "utf-8", options)
     except InputError as exc:
         return Outcome(item, None, "unreadable", encoding, exc.one_line())
     except (MemoryError, RecursionError):
@@ -102,4 +104,4 @@ def read_one(item: InputFile) -> Outcome:
     return Outcome(item, result, result.kind, result.encoding)
 
 
-__all__ = ["READERS", "Outcome", "read_one", "sniff"]
+__all__ = ["READERS", "Outcome", "ReadOptions", "read_one", "sniff"]

@@ -13,15 +13,15 @@ Patterns use ``[0-9]`` rather than ``\\d`` on purpose: polars' regex engine is
 Unicode-aware, and ``\\d`` would also accept e.g. Arabic-Indic digits that
 cannot be parsed as numbers afterwards.
 
-Large files (memory bounded, see :func:`text_chunks`): the bytes are read in pieces of about
-:data:`CHUNK_BYTES`, each cut just before a line that starts a record (so a multi-line record is
+Large files (memory bounded, see :func:`line_chunks`): the bytes are read in pieces of about
+``ReadOptions.chunk_bytes`` (:mod:`hbtriage.sources.options`), each cut just before a line that starts a record (so a multi-line record is
 never split), split into lines by polars straight from the bytes (:func:`line_chunks`), and
 parsed on their own; line numbers carry on from the piece before, and state that spans pieces
 (the dumplog date, segment and day) is carried by the reader. The big-file readers use
 :func:`split_heads` (lines of their usual layouts checked by one plain regex and cut at fixed
-places, typed fields converted once per distinct value) and :func:`assemble_heads`. While
-:func:`keep_messages` is active (``api.run`` turns it on with the catalog's signature patterns
-per reader kind), only records with a line that passes the kind's literal prefilter
+places, typed fields converted once per distinct value) and :func:`assemble_heads`. When the
+reader's ``ReadOptions`` carry keep patterns (``api.run`` passes the catalog's signature
+patterns per reader kind), only records with a line that passes the kind's literal prefilter
 (:mod:`._prefilter`) get their message text, :func:`slim` keeps it only where a signature can
 match, and every record keeps a ``digest`` so rotated copies are still recognised. Timing, line
 counts and gaps only need the time stamps.
@@ -32,23 +32,21 @@ from __future__ import annotations
 import codecs
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO, cast
 
 import polars as pl
 
 from hbtriage.errors import InputError
-from hbtriage.sources._prefilter import prefilter, required_literals
 from hbtriage.sources.base import EVENT_SCHEMA
 from hbtriage.sources.encoding import (
     ASCII_COMPATIBLE,
-    STREAM_MIN_BYTES,
     Utf8Stream,
     decode,
     read_text,
 )
+from hbtriage.sources.options import DEFAULT, ReadOptions
 
 #: Longest line kept as is; longer lines are cut (a 10 MB "line" is binary or a dump).
 MAX_LINE_CHARS = 65_536
@@ -56,73 +54,21 @@ MAX_LINE_CHARS = 65_536
 MAX_WARNINGS = 20
 #: How many non-empty lines ``sniff`` looks at.
 SNIFF_LINES = 200
-#: Size of the pieces large line-oriented logs are read in (tests lower it to force chunking).
-CHUNK_BYTES = 16 * 1024 * 1024
-#: How far back :func:`text_chunks` looks for a record start before cutting anywhere.
+#: How far back :func:`line_chunks` looks for a record start before cutting anywhere.
 _MAX_BACK_LINES = 100_000
 #: How many bytes at the end of a block :func:`_byte_chunks` looks at first for a cut.
 _PROBE_BYTES = 1 << 20
 
 
-@dataclass(frozen=True)
-class _Keep:
-    """What a message must match to keep its text, for one reader kind."""
-
-    full: str | None  # the regex (polars syntax); None: no signature applies, keep nothing
-    pre: str | None  # plain alternatives every match contains (:mod:`._prefilter`), or None
-    lines: str | None  # ``pre`` when it may be tried on single lines of a record
-
-
-#: Set by :func:`keep_messages`: per reader kind ("*": any other kind); None keeps every message.
-_KEEP: dict[str, _Keep] | None = None
-#: Whether :func:`assemble_heads` may take its ``lean`` path (tests compare both).
-LEAN = True
 #: Digest bits per line in :func:`assemble_heads` ``lean`` mode: sums never overflow.
 _LINE_HASH_SHIFT = 1 << 28
 
 
-def _keep_for(pattern: str | None) -> _Keep:
-    if not pattern:
-        return _Keep(None, None, None)
-    pre = prefilter(pattern)
-    lits = required_literals(pattern) if pre else None
-    # Line by line only when no literal could straddle the ": " a reader inserts between a
-    # CVP mnemonic and its text.
-    return _Keep(pattern, pre, pre if lits and not any(":" in w for w in lits) else None)
-
-
-@contextmanager
-def keep_messages(patterns: str | Mapping[str, str | None] | None) -> Iterator[None]:
-    """While active, readers keep message text only where their kind's pattern matches (see
-    module doc). ``patterns``: one regex for every kind, or a regex per reader kind (see
-    :meth:`hbtriage.catalog.Catalog.keep_patterns`; "*" for kinds not listed; None: keep no
-    text for that kind); None turns slimming off.
-
-    Process-wide (reader threads see it); ``api.run`` wraps its reading stage in it."""
-    global _KEEP
-    before = _KEEP
-    if patterns is None:
-        _KEEP = None
-    elif isinstance(patterns, str):
-        _KEEP = {"*": _keep_for(patterns)}
-    else:
-        _KEEP = {kind: _keep_for(p) for kind, p in patterns.items()}
-    try:
-        yield
-    finally:
-        _KEEP = before
-
-
-def _keep(kind: str) -> _Keep | None:
-    if _KEEP is None:
-        return None
-    return _KEEP.get(kind) or _KEEP.get("*") or _Keep(None, None, None)
-
-
-def keep_mask(messages: pl.Series, kind: str = "*") -> pl.Series:
-    """Which ``messages`` match the :func:`keep_messages` pattern of reader ``kind`` (all True
-    when none is active). The full pattern only runs on messages its prefilter lets through."""
-    keep = _keep(kind)
+def keep_mask(messages: pl.Series, kind: str, options: ReadOptions) -> pl.Series:
+    """Which ``messages`` match the keep pattern of reader ``kind`` in ``options`` (all True
+    when it keeps everything). The full pattern only runs on messages its prefilter lets
+    through."""
+    keep = options.keep_of(kind)
     if keep is None:
         return pl.repeat(True, messages.len(), dtype=pl.Boolean, eager=True).alias(messages.name)
     if keep.full is None:
@@ -139,13 +85,14 @@ def keep_mask(messages: pl.Series, kind: str = "*") -> pl.Series:
     )
 
 
-def slim(events: pl.DataFrame, kind: str = "*") -> pl.DataFrame:
-    """While :func:`keep_messages` is active: add ``digest`` (hash of the full message) and null
-    the message of records that cannot match any signature of reader ``kind``. Else ``events``
-    as they are. A ``digest`` already there (:func:`assemble_heads` ``lean``) is kept."""
-    if _KEEP is None:
+def slim(events: pl.DataFrame, kind: str, options: ReadOptions) -> pl.DataFrame:
+    """When ``options`` keep text only where a signature can match: add ``digest`` (hash of
+    the full message) and null the message of records that cannot match any signature of
+    reader ``kind``. Else ``events`` as they are. A ``digest`` already there
+    (:func:`assemble_heads` ``lean``) is kept."""
+    if not options.slimming:
         return events
-    keep = keep_mask(events["message"], kind)
+    keep = keep_mask(events["message"], kind, options)
     if "digest" in events.columns:
         return events.with_columns(pl.when(keep).then(pl.col("message")).alias("message"))
     return events.with_columns(
@@ -154,44 +101,25 @@ def slim(events: pl.DataFrame, kind: str = "*") -> pl.DataFrame:
     )
 
 
-def text_chunks(
-    path: str, encoding: str, starts: str | None, chunk_bytes: int | None = None
-) -> Iterator[tuple[str, int, bool]]:
-    """The file's text in pieces: ``(text, lines before it, is the last piece)``.
+def line_chunks(
+    path: str, encoding: str, starts: str | None, options: ReadOptions = DEFAULT
+) -> Iterator[tuple[pl.DataFrame, bool, int, bool]]:
+    """The file in pieces of about ``options.chunk_bytes``, split into lines: ``(line frame
+    (see :func:`line_frame`; line numbers counted from the piece), last line unterminated,
+    lines before the piece, is the last piece)``.
 
     Each piece but the last ends with a line end and is followed by a line matching ``starts``
     (a record start; Python ``re`` syntax) when one is found within the last
     ``_MAX_BACK_LINES`` lines; else the piece grows. Encodings where a 0x0A byte may be half a
     character (UTF-16/32) are decoded whole when the file is small, else block by block into
     UTF-8 first (:class:`hbtriage.sources.encoding.Utf8Stream`). A leading BOM is dropped.
-    """
-    lines_before = 0
-    for piece, last, enc in _byte_chunks(path, encoding, starts, chunk_bytes):
-        if isinstance(piece, str):
-            yield piece, 0, True
-            return
-        n_lines = piece.count(b"\n")
-        text = decode(piece, enc)
-        del piece
-        if lines_before == 0 and text.startswith("\ufeff"):
-            text = text[1:]
-        yield text, lines_before, last
-        lines_before += n_lines
-
-
-def line_chunks(
-    path: str, encoding: str, starts: str | None, chunk_bytes: int | None = None
-) -> Iterator[tuple[pl.DataFrame, bool, int, bool]]:
-    """The pieces of :func:`text_chunks` already split into lines: ``(line frame (see
-    :func:`line_frame`; line numbers counted from the piece), last line unterminated, lines
-    before the piece, is the last piece)``.
 
     A piece whose bytes are already valid UTF-8 (UTF-8, or ASCII in an ASCII-compatible
     encoding) is split by polars' CSV parser straight from the bytes, with no Python string in
     between; anything else is decoded and split by :func:`line_frame`. Both give the same
     frame."""
     lines_before = 0
-    for piece, last, enc in _byte_chunks(path, encoding, starts, chunk_bytes):
+    for piece, last, enc in _byte_chunks(path, encoding, starts, options):
         if isinstance(piece, str):
             yield (*line_frame(piece), 0, True)
             return
@@ -207,13 +135,6 @@ def line_chunks(
         del piece
         yield df, unterminated, lines_before, last
         lines_before += df.height - unterminated
-
-
-def _is_utf8(encoding: str) -> bool:
-    try:
-        return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
-    except LookupError:
-        return False
 
 
 def _split_bytes(data: bytes, encoding: str, *, first: bool) -> pl.DataFrame | None:
@@ -254,13 +175,13 @@ def _split_bytes(data: bytes, encoding: str, *, first: bool) -> pl.DataFrame | N
 
 
 def _byte_chunks(
-    path: str, encoding: str, starts: str | None, chunk_bytes: int | None = None
+    path: str, encoding: str, starts: str | None, options: ReadOptions
 ) -> Iterator[tuple[bytes | str, bool, str]]:
-    """The raw pieces of :func:`text_chunks`, whether each is the last, and their encoding:
+    """The raw pieces of :func:`line_chunks`, whether each is the last, and their encoding:
     bytes (BOM still on) in ``encoding``; or, for encodings that cannot be cut at 0x0A (UTF-16,
     UTF-32), the whole decoded text (BOM dropped) of a small file, and UTF-8 bytes (BOM
     dropped) of a large one, decoded block by block (:class:`Utf8Stream`)."""
-    size = chunk_bytes or CHUNK_BYTES
+    size = options.chunk_bytes
     try:
         codec = codecs.lookup(encoding).name
     except LookupError:
@@ -269,12 +190,13 @@ def _byte_chunks(
     if codec in ASCII_COMPATIBLE:
         fh = open(path, "rb")  # noqa: SIM115 (closed below)
         total: int | None = os.fstat(fh.fileno()).st_size
-    elif os.path.getsize(path) < STREAM_MIN_BYTES:
+    elif os.path.getsize(path) < options.stream_min_bytes:
         text, _ = read_text(path, encoding)
         yield text, True, encoding
         return
     else:
-        fh, total, encoding = Utf8Stream(path, encoding), None, "utf-8"
+        fh = Utf8Stream(path, encoding, block=options.stream_block_bytes)
+        total, encoding = None, "utf-8"
     start_re = re.compile(starts) if starts else None
     with fh:
         pos = 0
@@ -522,12 +444,13 @@ def assemble_heads(
     lean: bool = False,
     need: pl.Expr | None = None,
     kind: str = "*",
+    options: ReadOptions = DEFAULT,
 ) -> tuple[pl.DataFrame, int]:
     """:func:`assemble` for the output of :func:`split_heads`: one row per record (the
     ``heads`` columns but ``_hlen``, and ``message``) and the number of non-blank lines before
     the first record.
 
-    ``lean`` (while :func:`keep_messages` is active): only records with a line that passes the
+    ``lean`` (when ``options`` slim messages and allow it): only records with a line that passes the
     signature prefilter of reader ``kind``, or for which the boolean expression ``need`` (on
     ``heads``) holds, get their message joined; the others get a null message, and every
     record a ``digest`` (the sum of its lines' hashes) for :func:`slim` and the timeline's
@@ -549,8 +472,10 @@ def assemble_heads(
     work = work.filter(kept)
     orphans = int((work["_rid"] == 0).sum())
     fields = [c for c in heads.columns if c not in ("line", "_hlen")]
-    keep = _keep(kind)
-    if not (lean and LEAN and keep is not None and (keep.lines is not None or keep.full is None)):
+    keep = options.keep_of(kind)
+    if not (
+        lean and options.lean and keep is not None and (keep.lines is not None or keep.full is None)
+    ):
         return _messages(work, heads, cont_expr).drop("_hlen", "_rid"), orphans
     work = work.filter(pl.col("_rid") > 0)
     h = (pl.col("text").hash() // _LINE_HASH_SHIFT).alias("_h")
@@ -739,7 +664,7 @@ def to_events(df: pl.DataFrame) -> pl.DataFrame:
 
 
 def shift_lines(df: pl.DataFrame, before: int) -> pl.DataFrame:
-    """Line numbers of a piece read by :func:`text_chunks` -> line numbers in the file."""
+    """Line numbers of a piece read by :func:`line_chunks` -> line numbers in the file."""
     return df.with_columns(pl.col("line") + before) if before else df
 
 
@@ -820,6 +745,7 @@ class Pieces:
     path: str
     encoding: str
     starts: str | None  # a record start (Python ``re``): where the file may be cut
+    options: ReadOptions = DEFAULT
     long_items: list[tuple[int, str]] = field(default_factory=list)
     first_seen: pl.DataFrame = field(
         default_factory=lambda: pl.DataFrame(schema={"line": pl.Int64, "text": pl.Utf8})
@@ -833,7 +759,8 @@ class Pieces:
 
     def lines(self) -> Iterator[pl.DataFrame]:
         """Each piece's line frame (file line numbers, long lines cut)."""
-        for raw, unterminated, before, last in line_chunks(self.path, self.encoding, self.starts):
+        chunks = line_chunks(self.path, self.encoding, self.starts, self.options)
+        for raw, unterminated, before, last in chunks:
             lines, items = long_line_warnings(shift_lines(raw, before))
             del raw
             self.long_items += items

@@ -12,6 +12,8 @@ from typing import Any, Protocol
 
 import polars as pl
 
+from hbtriage.sources.options import ReadOptions
+
 #: Columns of ``ReadResult.events`` (local naive time + optional per-row UTC offset). Repeated
 #: names (severity, component, node) are categorical: 4 bytes a row instead of 16 on millions of
 #: rows, null or not, while the readers' frames wait for the timeline. Message text stays text.
@@ -95,6 +97,7 @@ class Reader(Protocol):
         """True when ``head`` (first ~64 KiB, decoded) looks like this format."""
         ...
 
-    def read(self, item: InputFile, text_encoding: str) -> ReadResult:
-        """Parse the whole file. Raise :class:`hbtriage.errors.InputError` when it is unusable."""
+    def read(self, item: InputFile, text_encoding: str, options: ReadOptions = ...) -> ReadResult:
+        """Parse the whole file, as ``options`` say (what message text to keep, piece sizes,
+        which counters). Raise :class:`hbtriage.errors.InputError` when it is unusable."""
         ...

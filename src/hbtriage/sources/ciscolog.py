@@ -26,6 +26,7 @@ import polars as pl
 from hbtriage.sources import _lines as L
 from hbtriage.sources.base import InputFile, ReadResult
 from hbtriage.sources.encoding import read_head
+from hbtriage.sources.options import DEFAULT, ReadOptions
 
 #: One regex for the start of every line, up to the message (tags included).
 PATTERN = (
@@ -52,14 +53,16 @@ class CiscoLogReader:
         n_cvp = int(apps.str.starts_with("CVP").sum())
         return n_cvp * 2 < n_hits
 
-    def read(self, item: InputFile, text_encoding: str) -> ReadResult:
+    def read(
+        self, item: InputFile, text_encoding: str, options: ReadOptions = DEFAULT
+    ) -> ReadResult:
         enc = text_encoding or read_head(item.path)[1]
         # Piece by piece, cut before a record start: every step is local to a record except
         # the restarts (sequence numbers per host and process), worked out on all records at
-        # the end from small columns. Message text is slimmed per piece (keep_messages).
+        # the end from small columns. Message text is slimmed per piece (``options.keep``).
         time_items: list[tuple[int, str]] = []
         pieces: list[pl.DataFrame] = []
-        walk = L.Pieces(item.path, enc, PATTERN)
+        walk = L.Pieces(item.path, enc, PATTERN, options)
         for lines in walk.lines():
             parts = L.extract(lines, PATTERN)
             del lines
@@ -71,7 +74,9 @@ class CiscoLogReader:
             records = records.filter(pl.col("ts_local").is_not_null())
             pieces.append(
                 L.slim(
-                    L.to_events(records).with_columns(records["seq"], records["zone"]), self.kind
+                    L.to_events(records).with_columns(records["seq"], records["zone"]),
+                    self.kind,
+                    options,
                 )
             )
             del records

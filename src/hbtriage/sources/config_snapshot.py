@@ -25,6 +25,7 @@ import polars as pl
 from hbtriage.errors import InputError
 from hbtriage.sources.base import ConfigFact, InputFile, ReadResult
 from hbtriage.sources.encoding import read_text
+from hbtriage.sources.options import DEFAULT, ReadOptions
 
 KIND = "config_snapshot"
 
@@ -419,7 +420,9 @@ class ConfigSnapshotReader:
             return bool(_ndis(lines, name))
         return False
 
-    def read(self, item: InputFile, text_encoding: str) -> ReadResult:
+    def read(
+        self, item: InputFile, text_encoding: str, options: ReadOptions = DEFAULT
+    ) -> ReadResult:
         text, enc = read_text(item.path, text_encoding or None)
         text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
         lines = _lines(text)

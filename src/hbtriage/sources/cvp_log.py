@@ -22,7 +22,7 @@
 ``Error.``, else "cvp".
 
 Large files are parsed in pieces cut before a time-stamped line
-(:func:`hbtriage.sources._lines.text_chunks`); every step is local to a record, so the result
+(:func:`hbtriage.sources._lines.line_chunks`); every step is local to a record, so the result
 is the same as one pass over the whole file, and message text is slimmed per piece
 (:func:`hbtriage.sources._lines.slim`).
 """
@@ -34,6 +34,7 @@ import polars as pl
 from hbtriage.sources import _lines as L
 from hbtriage.sources.base import InputFile, ReadResult
 from hbtriage.sources.encoding import read_head
+from hbtriage.sources.options import DEFAULT, ReadOptions
 
 _PREFIX = r"(?:<[0-9]{1,3}>)?(?:(?P<seq>[0-9]+): (?P<node>[^\s:]+|\[[0-9A-Fa-f:.]+\]): )?"
 _STAMP = (
@@ -135,6 +136,10 @@ def _fast_prefixed(df: pl.DataFrame) -> pl.DataFrame:
     return _typed_at(df, pl.col("_off"), pl.col("_node"))
 
 
+#: The usual layouts, cut at fixed places (see ``_lines.split_heads``).
+_LAYOUTS = [(_FAST, _fast_typed), (_FAST_PREFIXED, _fast_prefixed)]
+
+
 def _typed_at(df: pl.DataFrame, off: int | pl.Expr, node: pl.Expr) -> pl.DataFrame:
     text = pl.col("text")
     df = df.with_columns(
@@ -184,15 +189,17 @@ class CvpLogReader:
         n_cvp, n = L.share_matching(lines, _SNIFF)
         return n_cvp >= min(2, n) and n_cvp >= 0.2 * n and n_cvp > 0
 
-    def read(self, item: InputFile, text_encoding: str) -> ReadResult:
+    def read(
+        self, item: InputFile, text_encoding: str, options: ReadOptions = DEFAULT
+    ) -> ReadResult:
         enc = text_encoding or read_head(item.path)[1]
         bad_items: list[tuple[int, str]] = []
         pieces: list[pl.DataFrame] = []
-        walk = L.Pieces(item.path, enc, _START)
-        # Piece by piece (see _lines.text_chunks): every step below is local to a record.
+        walk = L.Pieces(item.path, enc, _START, options)
+        # Piece by piece (see _lines.line_chunks): every step below is local to a record.
         for lines in walk.lines():
             parts, heads, _ = L.split_heads(
-                lines, PATTERN, _convert, [(_FAST, _fast_typed), (_FAST_PREFIXED, _fast_prefixed)]
+                lines, PATTERN, _convert, _LAYOUTS if options.fast_paths else None
             )
             del lines
             records, n_orphans = L.assemble_heads(
@@ -200,6 +207,7 @@ class CvpLogReader:
                 heads,
                 lean=True,
                 kind=self.kind,
+                options=options,
                 # A header wrapped below its time stamp is recovered from the joined text.
                 need=pl.col("component").is_null(),
             )
@@ -221,7 +229,9 @@ class CvpLogReader:
             )
             bad_items += L.bad_time_items(records, "date or time")
             records = records.filter(pl.col("ts_local").is_not_null())
-            pieces.append(L.slim(L.to_events(records).with_columns(records["_zone"]), self.kind))
+            pieces.append(
+                L.slim(L.to_events(records).with_columns(records["_zone"]), self.kind, options)
+            )
             del records
         if walk.records == 0:
             raise L.no_records(

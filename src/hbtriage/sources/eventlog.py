@@ -29,6 +29,7 @@ import polars as pl
 from hbtriage.errors import InputError
 from hbtriage.sources.base import EVENT_SCHEMA, InputFile, ReadResult
 from hbtriage.sources.encoding import read_text
+from hbtriage.sources.options import DEFAULT, ReadOptions
 
 KIND = "eventlog"
 MAX_WARNINGS = 20
@@ -338,7 +339,9 @@ class EventLogReader:
     def sniff(self, head: str, name: str) -> bool:
         return _detect(head) is not None
 
-    def read(self, item: InputFile, text_encoding: str) -> ReadResult:
+    def read(
+        self, item: InputFile, text_encoding: str, options: ReadOptions = DEFAULT
+    ) -> ReadResult:
         text, enc = read_text(item.path, text_encoding or None)
         text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
         layout = _detect(text[:65536])

@@ -43,6 +43,7 @@ import polars as pl
 from hbtriage.sources import _lines as L
 from hbtriage.sources.base import InputFile, ReadResult
 from hbtriage.sources.encoding import read_head
+from hbtriage.sources.options import DEFAULT, ReadOptions
 
 _DATE = r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})"
 _HMS = r"(?P<hms>[0-9]{2}:[0-9]{2}:[0-9]{2})"
@@ -113,10 +114,12 @@ class GenericLogReader:
         _fam, share = _choose(L.head_lines(head))
         return share >= SNIFF_SHARE
 
-    def read(self, item: InputFile, text_encoding: str) -> ReadResult:
+    def read(
+        self, item: InputFile, text_encoding: str, options: ReadOptions = DEFAULT
+    ) -> ReadResult:
         enc = text_encoding or read_head(item.path)[1]
         # The family comes from the first lines, as in sniff (the first piece of the file).
-        first_piece, _, _, _ = next(L.line_chunks(item.path, enc, None))
+        first_piece, _, _, _ = next(L.line_chunks(item.path, enc, None, options))
         lines, _ = L.long_line_warnings(first_piece)
         del first_piece
         nonblank = lines["text"].head(20 * L.SNIFF_LINES).str.slice(0, 4096)
@@ -130,13 +133,13 @@ class GenericLogReader:
         first_seen = L.first_text(lines)
         del lines
         # Piece by piece, cut before a record start (a record never spans two pieces). Message
-        # text is slimmed per piece while keep_messages is active; syslog years, which depend
+        # text is slimmed per piece when ``options`` say so; syslog years, which depend
         # on the whole file, are worked out at the end on compact columns.
         time_items: list[tuple[int, str]] = []
         pieces: list[pl.DataFrame] = []
         zones: list[str] = []
         month: _Months | None = _Months() if fam.name == "syslog" else None
-        walk = L.Pieces(item.path, enc, _py(fam.pattern))
+        walk = L.Pieces(item.path, enc, _py(fam.pattern), options)
         for lines in walk.lines():
             parts = L.extract(lines, fam.pattern)
             del lines
@@ -158,12 +161,12 @@ class GenericLogReader:
                 ).alias("node"),
             )
             if month is not None:
-                pieces.append(L.slim(month.mark(records), self.kind))
+                pieces.append(L.slim(month.mark(records), self.kind, options))
                 continue
             records, _ = _timestamps(records, fam.name, item.path)
             time_items += L.bad_time_items(records, "time stamp")
             records = records.filter(pl.col("ts_local").is_not_null())
-            pieces.append(L.slim(L.to_events(records), self.kind))
+            pieces.append(L.slim(L.to_events(records), self.kind, options))
             del records
         if walk.records == 0:
             raise L.no_records(item.display, first_seen, f"a {fam.name} log record")

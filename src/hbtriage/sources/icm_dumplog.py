@@ -24,7 +24,7 @@
   time (with a warning).
 
 Large files are parsed in pieces cut before a record or date line
-(:func:`hbtriage.sources._lines.text_chunks`); the latest date and the number of date lines
+(:func:`hbtriage.sources._lines.line_chunks`); the latest date and the number of date lines
 are carried from one piece to the next, and the day roll-over is worked out on all the records
 at the end, so the result is the same as one pass over the whole file. Message text is slimmed
 per piece (:func:`hbtriage.sources._lines.slim`).
@@ -40,6 +40,7 @@ import polars as pl
 from hbtriage.sources import _lines as L
 from hbtriage.sources.base import InputFile, ReadResult
 from hbtriage.sources.encoding import read_head
+from hbtriage.sources.options import DEFAULT, ReadOptions
 
 _HEADER = (
     r"[ \t]*Events from (?:[A-Za-z]+, )?(?P<mon>[A-Za-z]+)\.? (?P<day>[0-9]{1,2}),? "
@@ -205,11 +206,13 @@ class IcmDumplogReader:
             return True
         return n_rec >= min(3, n) and n_rec >= 0.6 * n
 
-    def read(self, item: InputFile, text_encoding: str) -> ReadResult:
+    def read(
+        self, item: InputFile, text_encoding: str, options: ReadOptions = DEFAULT
+    ) -> ReadResult:
         enc = text_encoding or read_head(item.path)[1]
         bad_items: list[tuple[int, str]] = []
         pieces: list[pl.DataFrame] = []
-        walk = L.Pieces(item.path, enc, _START)
+        walk = L.Pieces(item.path, enc, _START, options)
         # State carried from piece to piece: the latest date line, the number of date lines.
         carry_date: dt.date | None = None
         first_hdr: dt.date | None = None
@@ -219,7 +222,11 @@ class IcmDumplogReader:
         pending: list[int] = []  # pieces with records before any date line (date not known yet)
         for lines in walk.lines():
             parts, heads, slow = L.split_heads(
-                lines, PATTERN, _convert, (_FAST, _fast_typed), marks=["is_header"]
+                lines,
+                PATTERN,
+                _convert,
+                (_FAST, _fast_typed) if options.fast_paths else None,
+                marks=["is_header"],
             )
             del lines
             headers = slow.filter(pl.col("is_header")).select("line", "_hdr_date")
@@ -250,11 +257,12 @@ class IcmDumplogReader:
                 skip="is_header",
                 lean=True,
                 kind=self.kind,
+                options=options,
             )
             del heads
             walk.done(parts, n_orphans, records.height)
             del parts, slow
-            records = L.slim(roll.apply(records), self.kind)
+            records = L.slim(roll.apply(records), self.kind, options)
             if records["date"].null_count():
                 pending.append(len(pieces))  # its time stamps wait for the file's fallback date
             else:

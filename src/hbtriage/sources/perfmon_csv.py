@@ -52,7 +52,8 @@ import polars as pl
 from hbtriage import counter_names
 from hbtriage.errors import InputError
 from hbtriage.sources.base import InputFile, ReadResult, empty_counters
-from hbtriage.sources.encoding import STREAM_MIN_BYTES, Utf8Stream, decode, detect_encoding
+from hbtriage.sources.encoding import Utf8Stream, decode, detect_encoding
+from hbtriage.sources.options import DEFAULT, ReadOptions
 from hbtriage.zones import perfmon_zone
 
 KIND = "perfmon_csv"
@@ -260,7 +261,9 @@ class PerfmonCsvReader:
         cells = line.split(_delimiter(line))
         return len(cells) > 1 and split_counter_path(cells[1].strip('"')) is not None
 
-    def read(self, item: InputFile, text_encoding: str) -> ReadResult:
+    def read(
+        self, item: InputFile, text_encoding: str, options: ReadOptions = DEFAULT
+    ) -> ReadResult:
         with open(item.path, "rb") as fh:
             head = fh.read(65536)
         if is_blg(head[:4096]):
@@ -272,20 +275,21 @@ class PerfmonCsvReader:
         utf8 = encoding.lower().replace("_", "-") in ("utf-8", "utf8")
         if (utf8 and not head.startswith(codecs.BOM_UTF8)) or _plain_utf8(item.path, encoding):
             try:
-                return _parse(item.path, item.display, encoding)
+                return _parse(item.path, item.display, encoding, options)
             except (pl.exceptions.ComputeError, UnicodeDecodeError, _NeedsDecoding):
                 pass  # not valid UTF-8 after all (polars checks every line): decode below
-        if item.size >= STREAM_MIN_BYTES:
+        if item.size >= options.stream_min_bytes:
+            decoded = _Decoded(item.path, encoding, options)
             # A large file with a localized header, a BOM or in UTF-16: decoded block by block
             # as it is parsed, never whole in memory. When some row is bad (the line-by-line
             # checks need the whole file), a UTF-8 copy is written block by block to a
             # temporary file and read like any other. Both hold exactly what parse_text parses.
             with contextlib.suppress(_NeedsCopy):
-                return _parse(_Decoded(item.path, encoding), item.display, encoding)
-            copied = _Decoded(item.path, encoding).copy()
+                return _parse(decoded, item.display, encoding, options)
+            copied = decoded.copy()
             if copied is not None:
                 try:
-                    return _parse(copied, item.display, encoding)
+                    return _parse(copied, item.display, encoding, options)
                 finally:
                     with contextlib.suppress(OSError):
                         os.unlink(copied)
@@ -293,7 +297,7 @@ class PerfmonCsvReader:
             raw = fh.read()
         text = decode(raw, encoding)
         del raw
-        return parse_text(text, item.display, encoding)
+        return parse_text(text, item.display, encoding, options)
 
 
 class _NeedsDecoding(Exception):
@@ -311,9 +315,16 @@ class _Decoded:
 
     path: str
     encoding: str
+    options: ReadOptions = DEFAULT
 
     def open(self) -> Utf8Stream:
-        return Utf8Stream(self.path, self.encoding, boms=1 << 30, replace_1f=True)
+        return Utf8Stream(
+            self.path,
+            self.encoding,
+            boms=1 << 30,
+            replace_1f=True,
+            block=self.options.stream_block_bytes,
+        )
 
     def copy(self) -> str | None:
         """That text in a temporary UTF-8 file (the caller removes it), or None when it cannot
@@ -321,7 +332,7 @@ class _Decoded:
         fd, dest = tempfile.mkstemp(prefix="hbtriage-perfmon-", suffix=".csv")
         try:
             with self.open() as src, os.fdopen(fd, "wb") as out:
-                for piece in src.pieces(BLOCK_BYTES):
+                for piece in src.pieces(self.options.block_bytes):
                     out.write(piece)
         except OSError:
             with contextlib.suppress(OSError):
@@ -422,17 +433,21 @@ def _split_lines(source: str | bytes) -> pl.LazyFrame:
     )
 
 
-def parse_text(text: str, display: str, encoding: str | None = None) -> ReadResult:
+def parse_text(
+    text: str, display: str, encoding: str | None = None, options: ReadOptions = DEFAULT
+) -> ReadResult:
     """Parse the decoded text of a perfmon CSV (the whole file)."""
     text = text.lstrip("\ufeff")
     if "\x1f" in text:  # the byte used below to read whole lines; no export has it
         text = text.replace("\x1f", " ")
     payload = text.encode("utf-8")
     del text
-    return _parse(payload, display, encoding)
+    return _parse(payload, display, encoding, options)
 
 
-def _parse(source: Source, display: str, encoding: str | None) -> ReadResult:
+def _parse(
+    source: Source, display: str, encoding: str | None, options: ReadOptions = DEFAULT
+) -> ReadResult:
     """Parse a perfmon CSV from a file path (its bytes are UTF-8) or from UTF-8 bytes."""
     # polars splits the file into lines (row i = file line i + 1; blank lines come back as
     # null); the header and data rows are found on that one split, so line numbers agree.
@@ -453,6 +468,7 @@ def _parse(source: Source, display: str, encoding: str | None) -> ReadResult:
     zone, offset = parse_zone(cells[0]) if pdh else (None, None)
     header_zone = _HeaderZone(cells[0], header_idx + 1, zone, offset, pdh and zone_cut(cells[0]))
 
+    canonical = (options.counters or counter_names.default_index()).canonical
     columns: list[Column] = []
     hosts: list[str] = []
     non_paths = 0
@@ -464,7 +480,7 @@ def _parse(source: Source, display: str, encoding: str | None) -> ReadResult:
         host, obj, inst, ctr = parts
         if host not in hosts:
             hosts.append(host)
-        hit = counter_names.canonical(obj, ctr)
+        hit = canonical(obj, ctr)
         if hit is not None:
             columns.append(Column(i, host, hit[0], inst, hit[1]))
     ncols = len(cells)
@@ -662,10 +678,6 @@ def _finish(
     return result
 
 
-#: Size of the blocks :func:`_read_fast` parses a perfmon file in (memory: one block at a time).
-BLOCK_BYTES = 32 * 1024 * 1024
-
-
 def _blocks(source: bytes | _Decoded, header_idx: int) -> Iterator[tuple[bytes, int]]:
     """``source`` in pieces that end at a line end: ``(bytes, lines to skip at its start)``;
     the first piece skips the lines up to the header. UTF-8 bytes (the decoded path) are one
@@ -675,7 +687,7 @@ def _blocks(source: bytes | _Decoded, header_idx: int) -> Iterator[tuple[bytes, 
         return
     skip = header_idx + 1
     with source.open() as stream:
-        for piece in stream.pieces(BLOCK_BYTES):
+        for piece in stream.pieces(source.options.block_bytes):
             yield piece, skip
             skip = 0
 

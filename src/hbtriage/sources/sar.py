@@ -36,6 +36,7 @@ from hbtriage.errors import InputError
 from hbtriage.sources import _lines as L
 from hbtriage.sources.base import COUNTER_SCHEMA, InputFile, ReadResult, empty_counters
 from hbtriage.sources.encoding import read_head, read_text
+from hbtriage.sources.options import DEFAULT, ReadOptions
 
 KIND = "sar"
 MAX_WARNINGS = 20
@@ -142,14 +143,14 @@ def parse_sadf(text: str, display: str) -> ReadResult:
     return _sadf([lines.with_row_index("n", offset=1)], display)
 
 
-def read_sadf(path: str, encoding: str, display: str) -> ReadResult:
+def read_sadf(path: str, encoding: str, display: str, options: ReadOptions = DEFAULT) -> ReadResult:
     """:func:`parse_sadf` of a file, read in pieces (:func:`_lines.line_chunks`): a day at one
     second over many interfaces runs to hundreds of MB."""
     pieces = (
         L.shift_lines(frame, before).select(
             pl.col("line").cast(pl.UInt32).alias("n"), pl.col("text").alias("l")
         )
-        for frame, _unterminated, before, _last in L.line_chunks(path, encoding, None)
+        for frame, _unterminated, before, _last in L.line_chunks(path, encoding, None, options)
     )
     return _sadf(pieces, display)
 
@@ -327,11 +328,13 @@ class SarReader:
             and re.search(r"^\S+(\s+[AP]M)?\s+(CPU|IFACE|runq-sz|idgm/s)", head, re.M) is not None
         )
 
-    def read(self, item: InputFile, text_encoding: str) -> ReadResult:
+    def read(
+        self, item: InputFile, text_encoding: str, options: ReadOptions = DEFAULT
+    ) -> ReadResult:
         head, enc = read_head(item.path)
         enc = text_encoding or enc
         if _SADF_HEADER_RE.search(head.lstrip("\ufeff")):
-            result = read_sadf(item.path, enc, item.display)
+            result = read_sadf(item.path, enc, item.display, options)
         else:
             text, enc = read_text(item.path, enc)
             result = parse_sar_text(text.lstrip("\ufeff"), item.display)

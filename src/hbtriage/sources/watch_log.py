@@ -21,6 +21,7 @@ import polars as pl
 from hbtriage.errors import InputError
 from hbtriage.sources.base import EVENT_SCHEMA, InputFile, ReadResult, empty_events
 from hbtriage.sources.encoding import read_text
+from hbtriage.sources.options import DEFAULT, ReadOptions
 
 KIND = "watch_log"
 HEADER_PREFIX = "# hbtriage-watch"
@@ -103,7 +104,9 @@ class WatchLogReader:
                 hits += 1
         return hits > 0 and hits >= 0.8 * len(records)
 
-    def read(self, item: InputFile, text_encoding: str) -> ReadResult:
+    def read(
+        self, item: InputFile, text_encoding: str, options: ReadOptions = DEFAULT
+    ) -> ReadResult:
         text, enc = read_text(item.path, text_encoding)
         result = ReadResult(kind=KIND, encoding=enc, zone="UTC", offset_min=0, stream="watch")
         lines = pl.Series("raw", text.splitlines(), dtype=pl.Utf8)

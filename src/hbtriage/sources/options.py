@@ -1,0 +1,97 @@
+"""How readers read: one frozen :class:`ReadOptions` passed down the reader interface.
+
+Nothing here is process-wide: two analyses running at once in threads each pass their own
+options, and tests pass small piece sizes instead of patching module constants.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from hbtriage.sources._prefilter import prefilter, required_literals
+from hbtriage.sources.encoding import STREAM_BLOCK_BYTES, STREAM_MIN_BYTES
+
+if TYPE_CHECKING:
+    from hbtriage.counter_names import CounterIndex
+
+#: Size of the pieces large line-oriented logs are read in.
+CHUNK_BYTES = 16 * 1024 * 1024
+#: Size of the blocks a perfmon file is parsed in (memory: one block at a time).
+BLOCK_BYTES = 32 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Keep:
+    """What a message must match to keep its text, for one reader kind."""
+
+    full: str | None  # the regex (polars syntax); None: no signature applies, keep nothing
+    pre: str | None  # plain alternatives every match contains (:mod:`._prefilter`), or None
+    lines: str | None  # ``pre`` when it may be tried on single lines of a record
+
+
+def keep_for(pattern: str | None) -> Keep:
+    """The :class:`Keep` of one signature regex (polars syntax)."""
+    if not pattern:
+        return Keep(None, None, None)
+    pre = prefilter(pattern)
+    lits = required_literals(pattern) if pre else None
+    # Line by line only when no literal could straddle the ": " a reader inserts between a
+    # CVP mnemonic and its text.
+    return Keep(pattern, pre, pre if lits and not any(":" in w for w in lits) else None)
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """What a reader keeps and how big its pieces are.
+
+    ``keep``: None keeps every message's text; one regex for every reader kind; or a regex per
+    reader kind (see :meth:`hbtriage.catalog.Catalog.keep_patterns`; "*" stands for kinds not
+    listed, None for "no signature applies: keep no text"). With ``keep`` set, records whose
+    message no signature can match keep only a ``digest`` of it (see ``_lines.slim``).
+    ``stream_block_bytes``/``stream_min_bytes``: block size, and the file size from which files
+    that need decoding are decoded block by block (:class:`~.encoding.Utf8Stream`).
+    ``lean``: whether record assembly may skip joining the messages nobody reads (tests compare
+    both ways). ``fast_paths``: whether lines of a reader's usual layout are cut at fixed places
+    instead of running its full regex (tests compare both). ``counters``: the counter names the perfmon reader keeps (None: the bundled
+    ``counters.toml``)."""
+
+    keep: Mapping[str, str | None] | str | None = None
+    chunk_bytes: int = CHUNK_BYTES
+    block_bytes: int = BLOCK_BYTES
+    stream_block_bytes: int = STREAM_BLOCK_BYTES
+    stream_min_bytes: int = STREAM_MIN_BYTES
+    lean: bool = True
+    fast_paths: bool = True
+    counters: CounterIndex | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        for name in ("chunk_bytes", "block_bytes", "stream_block_bytes"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"ReadOptions.{name} must be a positive number of bytes")
+
+    @cached_property
+    def _compiled(self) -> dict[str, Keep] | None:
+        if self.keep is None:
+            return None
+        if isinstance(self.keep, str):
+            return {"*": keep_for(self.keep)}
+        return {kind: keep_for(p) for kind, p in self.keep.items()}
+
+    @property
+    def slimming(self) -> bool:
+        """True when message text is kept only where a signature can match."""
+        return self.keep is not None
+
+    def keep_of(self, kind: str) -> Keep | None:
+        """The :class:`Keep` of reader ``kind`` (None: keep every message)."""
+        compiled = self._compiled
+        if compiled is None:
+            return None
+        return compiled.get(kind) or compiled.get("*") or Keep(None, None, None)
+
+
+#: Keep every message, default piece sizes: what a reader does when nobody says otherwise.
+DEFAULT = ReadOptions()
