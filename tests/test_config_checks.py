@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hbtriage.catalog import load_catalog
 from hbtriage.detect.config_checks import (
-    NDIS_FIXED_VERSION,
     check_config,
     load_texts,
     version_tuple,
@@ -18,6 +18,8 @@ from hbtriage.errors import CatalogError
 from hbtriage.sources.base import ConfigFact, InputFile
 from hbtriage.sources.config_snapshot import READER
 from hbtriage.sources.encoding import read_head
+
+NDIS_FIXED = load_catalog().config_texts["ndis_hotfix_missing"].params["fixed_version"]
 
 FIX = Path(__file__).parent / "fixtures" / "config"
 
@@ -51,9 +53,7 @@ def test_seed_like_2003_hosts() -> None:
         ("PG1A", "ndis_hotfix_missing"),
     ]
     cvp = found[0]
-    assert (
-        "5.2.3790.3959" in cvp.detail and "x64" in cvp.detail and NDIS_FIXED_VERSION in cvp.detail
-    )
+    assert "5.2.3790.3959" in cvp.detail and "x64" in cvp.detail and NDIS_FIXED in cvp.detail
     assert "restart is required" in cvp.detail and "no registry change" in cvp.detail
     assert "再起動が必要" in cvp.detail_ja and "x64" in cvp.detail_ja
     assert any("972071" in ref for ref in cvp.references)
@@ -113,10 +113,14 @@ def test_catalog_is_complete_and_validated(tmp_path: Path) -> None:
     }
     for t in texts.values():
         assert t.title_ja and t.detail_ja and t.references
-    bad = tmp_path / "bad.toml"
-    bad.write_text('[[finding]]\nid = "rss_disabled"\ntitle = "x"\n', encoding="utf-8")
-    with pytest.raises(CatalogError, match="rss_disabled"):
-        load_texts(bad)
+    # A site folder layered on the bundled catalog that replaces an entry with a broken one.
+    (tmp_path / "config_checks.toml").write_text(
+        '[[finding]]\nid = "rss_disabled"\ntitle = "x"\n', encoding="utf-8"
+    )
+    with pytest.raises(
+        CatalogError, match=r"config_checks.toml \[rss_disabled\]: missing title_ja"
+    ):
+        load_catalog(extra=[tmp_path])
 
 
 _fact = st.builds(

@@ -122,7 +122,9 @@ def run(
             "no readable input" + (f": {problems}" if problems else " (no files found)")
         )
     note("timeline", 0, 1, "")
-    timeline, inputs, hosts, tl_warnings = build(good, tz=tz_map, aliases=aliases)
+    timeline, inputs, hosts, tl_warnings = build(
+        good, tz=tz_map, aliases=aliases, counter_index=catalog.counter_index()
+    )
     warnings.extend(tl_warnings)
     for o in outcomes:
         if o.result is None:
@@ -159,7 +161,7 @@ def run(
         if h.name == ref and skews:
             h.clock_offset_basis = "reference clock"
 
-    config_findings = check_config(timeline.config)
+    config_findings = check_config(timeline.config, catalog=catalog)
     incidents = incident_mod.find_incidents(signals)
     pads = _pads(timeline)
     incident_mod.attach(incidents, signals, pads)

@@ -163,15 +163,18 @@ def _analyze_and_report(
     lang: Lang,
     quiet: bool,
     progress: bool,
+    catalog_dirs: list[Path] | None = None,
 ) -> None:
     from hbtriage.api import run
+    from hbtriage.catalog import load_catalog
     from hbtriage.report import json_out
     from hbtriage.report.terminal import render_terminal
 
     show_progress = progress or (not quiet and sys.stderr.isatty())
     try:
+        catalog = load_catalog(extra=catalog_dirs or [])
         with _progress(show_progress, 0.0 if progress else PROGRESS_DELAY_S) as update:
-            analysis = run(paths, tz=tz, host_aliases=host_alias, progress=update)
+            analysis = run(paths, tz=tz, host_aliases=host_alias, progress=update, catalog=catalog)
     except HbtriageError as exc:
         _fail(str(exc))
         return
@@ -222,6 +225,14 @@ QuietOpt = Annotated[
 ProgOpt = Annotated[
     bool, typer.Option("--progress", metavar="", help="Progress on stderr even when not a tty.")
 ]
+CatalogOpt = Annotated[
+    list[Path],
+    typer.Option(
+        "--catalog",
+        help="A folder of site catalog files (signatures/, causes/, formats/, anomalies.toml, "
+        "counters.toml, config_checks.toml) layered on the bundled catalog; repeatable.",
+    ),
+]
 
 
 @app.command()
@@ -234,12 +245,13 @@ def analyze(
     lang: LangOpt = Lang.en,
     quiet: QuietOpt = False,
     progress: ProgOpt = False,
+    catalog: CatalogOpt = [],  # noqa: B006
 ) -> None:
     """Analyse a bundle: incidents, evidence, ranked causes, remedies; writes findings.json."""
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         _fail(f"no such file or folder: {', '.join(missing)}")
-    _analyze_and_report(paths, tz, host_alias, out, fmt, lang, quiet, progress)
+    _analyze_and_report(paths, tz, host_alias, out, fmt, lang, quiet, progress, catalog)
 
 
 def reference_bundle() -> Path:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from typing import Any
 
 from hbtriage.catalog import bundled_text, entries_of
 from hbtriage.errors import CatalogError
@@ -62,6 +63,14 @@ def _fold(text: str) -> str:
 def build_index(text: str, path: str) -> CounterIndex:
     """Parse and validate the catalog text (exposed for tests of the validation)."""
     entries, data = entries_of(text, path, "counter")
+    return index_of(entries, data.get("object", []), path)
+
+
+def index_of(
+    entries: list[dict[str, Any]], object_names: list[dict[str, Any]], path: str
+) -> CounterIndex:
+    """The index of ``[[counter]]`` entries and ``[[object]]`` name tables (raises
+    :class:`CatalogError` naming ``path`` and the entry for the first bad one)."""
     seen: set[str] = set()
     counters: list[CounterInfo] = []
     objects: dict[str, str] = {}
@@ -106,7 +115,7 @@ def build_index(text: str, path: str) -> CounterIndex:
             lobj, lcounter = localized.split("\\", 1)
             objects.setdefault(_fold(lobj), info.object)
             table.setdefault(_fold(lcounter), info)
-    for obj in data.get("object", []):
+    for obj in object_names:
         canon = obj.get("object")
         if isinstance(canon, str):
             for name in obj.get("names", {}).values():

@@ -270,12 +270,10 @@ def _unknown(catalog: Catalog, ctx: _Ctx) -> Cause:
     rule = catalog.causes["unknown"]
     lines: list[str] = []
     lines_ja: list[str] = []
-    from hbtriage.catalog import CAUSE_IDS
-
     counter_causes = [
-        catalog.causes[cid]
-        for cid in CAUSE_IDS
-        if any(e.kind.startswith("counter_") for e in catalog.causes[cid].evidence)
+        cause
+        for cause in catalog.causes.values()
+        if any(e.kind.startswith("counter_") for e in cause.evidence)
     ]
     for host in ctx.hosts:
         if not ctx.has_counters(host):

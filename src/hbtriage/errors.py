@@ -32,12 +32,14 @@ class InputError(HbtriageError):
 class CatalogError(HbtriageError):
     """A catalog TOML file is malformed: names the file and the entry id."""
 
-    def __init__(self, path: str, entry: str | None, problem: str):
+    def __init__(self, path: str, entry: str | None, problem: str, *, count: int = 1):
         self.path = path
         self.entry = entry
         self.problem = problem
+        self.count = count  # how many problems the message sums up
         where = f"{path} [{entry}]" if entry else path
-        super().__init__(f"{where}: {problem}")
+        prefix = f"{count} catalog problems: " if count > 1 else ""
+        super().__init__(f"{prefix}{where}: {problem}")
 
 
 class UsageError(HbtriageError):

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
+from hbtriage.counter_names import CounterIndex, default_index
 from hbtriage.errors import UsageError
 from hbtriage.findings import HostInfo, InputInfo
 from hbtriage.hosts import Identity, clues_of, identify
@@ -157,6 +158,7 @@ def build(
     *,
     tz: dict[str | None, Zone] | None = None,
     aliases: dict[str, str] | None = None,
+    counter_index: CounterIndex | None = None,
 ) -> tuple[Timeline, list[InputInfo], list[HostInfo], list[str]]:
     """Assign hosts, resolve zones, convert to UTC; returns the timeline and what was read.
 
@@ -311,7 +313,8 @@ def build(
         inputs.append(info)
         warnings.extend(res.warnings)
     events = _combine(ev_parts)  # consumes ev_parts
-    counters = _difference_cumulative(ct_parts)  # consumes ct_parts
+    index = counter_index or default_index()
+    counters = _difference_cumulative(ct_parts, index)  # consumes ct_parts
     streams = _streams(events, stream_kinds)
     hosts = _host_infos(ident, host_zone, inputs, events, counters)
     tl = Timeline(events, counters, streams, config, restarts, sorted(needs_zone_warning))
@@ -637,7 +640,7 @@ def _series_in_place(
     return pl.DataFrame(cols)
 
 
-def _difference_cumulative(parts: list[pl.DataFrame]) -> pl.DataFrame:
+def _difference_cumulative(parts: list[pl.DataFrame], index: CounterIndex) -> pl.DataFrame:
     """The counters of every file (``parts``, consumed) in (series, time) order, one sample per
     series and time (the first file's); raw counts since boot -> increase per sample, and a
     decrease (reboot) gives null."""
@@ -645,7 +648,9 @@ def _difference_cumulative(parts: list[pl.DataFrame]) -> pl.DataFrame:
     parts.clear()
     if counters.is_empty():
         return counters
-    from hbtriage.counter_names import semantics
+    def semantics(obj: str, counter: str) -> str | None:
+        hit = index.canonical(obj, counter)
+        return hit[2] if hit else None
 
     keys = ["host", "object", "instance", "counter"]
     held = [counters]

@@ -1,13 +1,21 @@
-"""The knowledge of hbtriage, as reviewed TOML data: signatures, counters, anomaly rules, causes.
+"""The knowledge of hbtriage, as reviewed TOML data: signatures, counters, anomaly rules,
+causes, configuration checks and line formats. One :class:`Catalog` object holds it all and is
+passed to every stage that needs knowledge.
 
-``load_catalog()`` reads and validates it like source: unique ids, known roles, compilable
-patterns, examples that match, remedies in English and Japanese, known counters.
+``load_catalog()`` reads the bundled files; ``load_catalog(extra=[DIR])`` layers a user's folder
+on top (``hbtriage analyze --catalog DIR``), laid out like the bundled one: an entry whose id is
+already known replaces it, a new id adds one. The whole is validated like source, every problem
+collected (file, entry, why) before one :class:`CatalogError` is raised: unique ids, known roles
+and evidence kinds, compilable patterns, examples that match, remedies in English and Japanese,
+and the checks across files (an anomaly rule's counter must be one the perfmon reader keeps, a
+cause's counters must have anomaly rules, a signature's reader kinds must exist).
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -17,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from hbtriage.errors import CatalogError
 
 if TYPE_CHECKING:
+    from hbtriage.counter_names import CounterIndex
     from hbtriage.sources.options import ReadOptions
 
 ROLES = frozenset(
@@ -36,17 +45,8 @@ ROLES = frozenset(
 )
 #: Roles whose events open an incident.
 INCIDENT_ROLES = frozenset({"heartbeat_loss", "disconnect", "suspicion", "link_down"})
-CAUSE_IDS = (
-    "dpc_storm",
-    "nic_errors",
-    "vm_stun",
-    "cpu_saturation",
-    "memory_pressure",
-    "tcp_offload",
-    "network_path",
-    "peer_restart",
-    "unknown",
-)
+#: Causes the pipeline itself refers to (every other cause is found in ``causes/*.toml``).
+REQUIRED_CAUSES = ("unknown",)
 EVIDENCE_KINDS = frozenset(
     {
         "counter_rise",
@@ -116,6 +116,40 @@ class CauseRule:
     evidence: tuple[Evidence, ...]
     missing: str = ""  # what to collect when this cause cannot be judged
     missing_ja: str = ""
+    order: int = 500  # place among the causes (ties, listings): lower first, then by id
+
+
+@dataclass(frozen=True)
+class ConfigText:
+    """The words of one configuration finding (``config_checks.toml``); ``params`` are values
+    the check itself uses (e.g. the Ndis.sys version the hotfix ships)."""
+
+    id: str
+    title: str
+    title_ja: str
+    detail: str
+    detail_ja: str
+    references: tuple[str, ...]
+    params: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class LineFormat:
+    """A simple log format declared as data (``formats/*.toml``): what a line that starts a
+    record looks like, where its time stamp is and how it is written. See
+    :mod:`hbtriage.sources.declared`."""
+
+    id: str  # also the reader kind signatures name in ``kinds``
+    title: str
+    reference: str
+    start: str  # regex (Python and polars syntax) with named groups, at the start of a line
+    timestamp: str  # strptime layout of the ``time`` group (plus ``date`` when it has one)
+    date: str = ""  # strptime layout of the ``date`` group, when the stamp is split in two
+    fields: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    zone: str | None = None  # fixed zone of the stamps ("UTC", "+09:00"), None: the host's
+    min_share: float = 0.6  # share of the first lines that must start a record to sniff
+    example: str = ""
+    path: str = ""  # the file it came from
 
 
 @dataclass
@@ -124,6 +158,21 @@ class Catalog:
     anomalies: dict[tuple[str, str], AnomalyRule] = field(default_factory=dict)
     causes: dict[str, CauseRule] = field(default_factory=dict)
     root: str = ""
+    counters: CounterIndex | None = None  # None: the bundled counters.toml
+    config_texts: dict[str, ConfigText] = field(default_factory=dict)
+    formats: tuple[LineFormat, ...] = ()
+    layers: tuple[str, ...] = ()  # the folders read, bundled first
+
+    @property
+    def cause_ids(self) -> tuple[str, ...]:
+        """Every cause the catalog knows, in catalog order."""
+        return tuple(self.causes)
+
+    def counter_index(self) -> CounterIndex:
+        """The counters the perfmon reader keeps."""
+        from hbtriage.counter_names import default_index
+
+        return self.counters or default_index()
 
     def signature(self, sid: str) -> Signature:
         return next(s for s in self.signatures if s.id == sid)
@@ -133,7 +182,11 @@ class Catalog:
         match (every text when there are no signatures)."""
         from hbtriage.sources.options import ReadOptions
 
-        return ReadOptions(keep=self.keep_patterns() if self.signatures else None)
+        return ReadOptions(
+            keep=self.keep_patterns() if self.signatures else None,
+            counters=self.counters,
+            formats=self.formats,
+        )
 
     def keep_patterns(self) -> dict[str, str | None]:
         """Per reader kind, one regex (polars syntax, as the signature tagger runs it) matching
@@ -170,153 +223,377 @@ def entries_of(text: str, path: str, table: str) -> tuple[list[dict[str, Any]], 
     return found, data
 
 
-def _need(doc: dict[str, Any], key: str, path: Path, entry: str | None) -> Any:
-    if key not in doc or doc[key] in ("", None):
-        raise CatalogError(str(path), entry, f"missing required field {key!r}")
-    return doc[key]
+class _Problems:
+    """Every problem found while loading, reported together."""
+
+    def __init__(self) -> None:
+        self.items: list[CatalogError] = []
+
+    def add(self, path: str | Path, entry: str | None, problem: str) -> None:
+        self.items.append(CatalogError(str(path), entry, problem))
+
+    def need(self, doc: dict[str, Any], key: str, path: str | Path, entry: str | None) -> Any:
+        if key not in doc or doc[key] in ("", None):
+            self.add(path, entry, f"missing required field {key!r}")
+            return None
+        return doc[key]
+
+    def raise_any(self) -> None:
+        if not self.items:
+            return
+        if len(self.items) == 1:
+            raise self.items[0]
+        first = self.items[0]
+        more = "; ".join(str(e) for e in self.items[1:4])
+        extra = f" (and {len(self.items) - 4} more)" if len(self.items) > 4 else ""
+        raise CatalogError(
+            first.path, first.entry, f"{first.problem}; {more}{extra}", count=len(self.items)
+        )
 
 
-def _load_toml(path: Path) -> dict[str, Any]:
+def _load_toml(path: Path, problems: _Problems) -> dict[str, Any] | None:
     try:
         with open(path, "rb") as fh:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
-        raise CatalogError(str(path), None, f"not valid TOML: {exc}") from None
+        problems.add(path, None, f"not valid TOML: {exc}")
+    except OSError as exc:
+        problems.add(path, None, f"cannot be read ({exc.strerror})")
+    return None
 
 
-def load_signatures(root: Path) -> list[Signature]:
+Entry = tuple[str, dict[str, Any]]  # (file, entry)
+
+
+def _layered(
+    roots: Sequence[Path], pattern: str | tuple[str, ...], table: str | None, problems: _Problems
+) -> list[Entry]:
+    """The ``[[table]]`` entries of the files matching ``pattern`` (one or several globs) in
+    each folder (``table`` None: each file is one entry), in order; an entry of a later folder
+    whose id an earlier one has replaces it in place. Within one folder an id may appear once."""
+    patterns = (pattern,) if isinstance(pattern, str) else pattern
+    out: dict[str, Entry] = {}
+    for root in roots:
+        here: set[str] = set()
+        for path in [p for pat in patterns for p in sorted(root.glob(pat))]:
+            doc = _load_toml(path, problems)
+            if doc is None:
+                continue
+            found = [doc] if table is None else doc.get(table, [])
+            if not isinstance(found, list):
+                problems.add(path, None, f"[[{table}]] must be a list of tables")
+                continue
+            for n, entry in enumerate(found, 1):
+                eid = entry.get("id") if isinstance(entry, dict) else None
+                if not isinstance(eid, str) or not eid:
+                    problems.add(path, f"#{n}", "entry has no id")
+                    continue
+                if eid in here:
+                    problems.add(path, eid, "duplicate id")
+                    continue
+                here.add(eid)
+                out[eid] = (str(path), entry)
+    return list(out.values())
+
+
+def _signatures(entries: list[Entry], kinds: set[str], problems: _Problems) -> list[Signature]:
     out: list[Signature] = []
-    seen: set[str] = set()
-    for path in sorted((root / "signatures").glob("*.toml")):
-        for doc in _load_toml(path).get("signature", []):
-            sid = _need(doc, "id", path, None)
-            if sid in seen:
-                raise CatalogError(str(path), sid, "duplicate signature id")
-            seen.add(sid)
-            role = _need(doc, "role", path, sid)
-            if role not in ROLES:
-                raise CatalogError(str(path), sid, f"unknown role {role!r}")
-            pattern = _need(doc, "pattern", path, sid)
+    for path, doc in entries:
+        sid = doc["id"]
+        role, pattern = (
+            problems.need(doc, "role", path, sid),
+            problems.need(doc, "pattern", path, sid),
+        )
+        if role is not None and role not in ROLES:
+            problems.add(path, sid, f"unknown role {role!r}")
+        rx = None
+        if pattern is not None:
             try:
                 rx = re.compile(pattern, re.IGNORECASE)
             except re.error as exc:
-                raise CatalogError(str(path), sid, f"pattern does not compile: {exc}") from None
-            example = doc.get("example", "")
-            if example and not rx.search(example):
-                raise CatalogError(str(path), sid, "its example does not match its pattern")
-            out.append(
-                Signature(
-                    id=sid,
-                    title=_need(doc, "title", path, sid),
-                    product=_need(doc, "product", path, sid),
-                    pattern=pattern,
-                    role=role,
-                    reference=_need(doc, "reference", path, sid),
-                    kinds=tuple(doc.get("kinds", ())),
-                    pair=doc.get("pair"),
-                    example=example,
-                )
+                problems.add(path, sid, f"pattern does not compile: {exc}")
+        example = doc.get("example", "")
+        if example and rx is not None and not rx.search(example):
+            problems.add(path, sid, "its example does not match its pattern")
+        sig_kinds = tuple(doc.get("kinds", ()))
+        unknown = sorted(set(sig_kinds) - kinds)
+        if unknown:
+            problems.add(
+                path, sid, f"unknown reader kinds {unknown} (known: {', '.join(sorted(kinds))})"
             )
+        fields = [problems.need(doc, k, path, sid) for k in ("title", "product", "reference")]
+        if None in fields or role is None or rx is None:
+            continue
+        out.append(
+            Signature(
+                id=sid,
+                title=fields[0],
+                product=fields[1],
+                pattern=pattern,
+                role=role,
+                reference=fields[2],
+                kinds=sig_kinds,
+                pair=doc.get("pair"),
+                example=example,
+            )
+        )
     return out
 
 
-def load_anomalies(root: Path) -> dict[tuple[str, str], AnomalyRule]:
-    path = root / "anomalies.toml"
+def _anomalies(
+    entries: list[Entry], counters: CounterIndex | None, problems: _Problems
+) -> dict[tuple[str, str], AnomalyRule]:
     out: dict[tuple[str, str], AnomalyRule] = {}
-    for doc in _load_toml(path).get("rule", []):
-        rid = _need(doc, "id", path, None)
-        obj, _, ctr = _need(doc, "counter", path, rid).partition("\\")
+    for path, doc in entries:
+        rid = doc["id"]
+        counter = problems.need(doc, "counter", path, rid)
+        if counter is None:
+            continue
+        obj, _, ctr = counter.partition("\\")
+        if counters is not None and counters.canonical(obj, ctr) is None:
+            problems.add(
+                path,
+                rid,
+                f"counter {counter!r} is not in counters.toml: the perfmon reader would drop it",
+            )
         direction = doc.get("direction", "up")
         if direction not in ("up", "down"):
-            raise CatalogError(str(path), rid, "direction must be 'up' or 'down'")
+            problems.add(path, rid, "direction must be 'up' or 'down'")
         if (obj, ctr) in out:
-            raise CatalogError(str(path), rid, "duplicate counter rule")
-        out[(obj, ctr)] = AnomalyRule(
-            object=obj,
-            counter=ctr,
-            direction=direction,
-            min_change=float(_need(doc, "min_change", path, rid)),
-            factor=float(doc.get("factor", 6.0)),
-            floor=float(doc["floor"]) if "floor" in doc else None,
-            min_ratio=float(doc.get("min_ratio", 1.0)),
-            title=_need(doc, "title", path, rid),
-            reference=_need(doc, "reference", path, rid),
-        )
+            problems.add(path, rid, "duplicate counter rule")
+        need = [problems.need(doc, k, path, rid) for k in ("min_change", "title", "reference")]
+        if None in need:
+            continue
+        try:
+            out[(obj, ctr)] = AnomalyRule(
+                object=obj,
+                counter=ctr,
+                direction=direction,
+                min_change=float(need[0]),
+                factor=float(doc.get("factor", 6.0)),
+                floor=float(doc["floor"]) if "floor" in doc else None,
+                min_ratio=float(doc.get("min_ratio", 1.0)),
+                title=need[1],
+                reference=need[2],
+            )
+        except (TypeError, ValueError):
+            problems.add(path, rid, "min_change, factor, floor and min_ratio must be numbers")
     return out
 
 
-def load_causes(root: Path, anomalies: dict[tuple[str, str], AnomalyRule]) -> dict[str, CauseRule]:
+def _evidence(
+    ev: dict[str, Any],
+    path: str,
+    cid: str,
+    anomalies: dict[tuple[str, str], AnomalyRule],
+    problems: _Problems,
+) -> Evidence | None:
+    kind = problems.need(ev, "kind", path, cid)
+    if kind is not None and kind not in EVIDENCE_KINDS:
+        problems.add(path, cid, f"unknown evidence kind {kind!r}")
+        kind = None
+    counters = tuple(ev.get("counters", ()))
+    for c in counters:
+        o, _, n = c.partition("\\")
+        if (o, n) not in anomalies:
+            problems.add(path, cid, f"counter {c!r} has no rule in anomalies.toml")
+    roles = tuple(ev.get("roles", ()))
+    if set(roles) - ROLES:
+        problems.add(path, cid, f"unknown roles {sorted(set(roles) - ROLES)}")
+    weight = problems.need(ev, "weight", path, cid)
+    if kind is None or weight is None:
+        return None
+    return Evidence(
+        kind=kind,
+        weight=float(weight),
+        required=bool(ev.get("required", False)),
+        must=bool(ev.get("must", False)),
+        counters=counters,
+        roles=roles,
+        findings=tuple(ev.get("findings", ())),
+        text=ev.get("text", ""),
+        text_ja=ev.get("text_ja", ""),
+    )
+
+
+def _causes(
+    entries: list[Entry], anomalies: dict[tuple[str, str], AnomalyRule], problems: _Problems
+) -> dict[str, CauseRule]:
     out: dict[str, CauseRule] = {}
-    for path in sorted((root / "causes").glob("*.toml")):
-        doc = _load_toml(path)
-        cid = _need(doc, "id", path, None)
-        if cid not in CAUSE_IDS:
-            raise CatalogError(str(path), cid, f"unknown cause id (known: {', '.join(CAUSE_IDS)})")
-        if cid in out:
-            raise CatalogError(str(path), cid, "duplicate cause id")
-        evidence = []
-        for ev in doc.get("evidence", []):
-            kind = _need(ev, "kind", path, cid)
-            if kind not in EVIDENCE_KINDS:
-                raise CatalogError(str(path), cid, f"unknown evidence kind {kind!r}")
-            counters = tuple(ev.get("counters", ()))
-            for c in counters:
-                o, _, n = c.partition("\\")
-                if (o, n) not in anomalies:
-                    raise CatalogError(
-                        str(path), cid, f"counter {c!r} has no rule in anomalies.toml"
-                    )
-            roles = tuple(ev.get("roles", ()))
-            if set(roles) - ROLES:
-                raise CatalogError(str(path), cid, f"unknown roles {set(roles) - ROLES}")
-            evidence.append(
-                Evidence(
-                    kind=kind,
-                    weight=float(_need(ev, "weight", path, cid)),
-                    required=bool(ev.get("required", False)),
-                    must=bool(ev.get("must", False)),
-                    counters=counters,
-                    roles=roles,
-                    findings=tuple(ev.get("findings", ())),
-                    text=ev.get("text", ""),
-                    text_ja=ev.get("text_ja", ""),
-                )
-            )
+    for path, doc in entries:
+        cid = doc["id"]
+        evidence = [_evidence(ev, path, cid, anomalies, problems) for ev in doc.get("evidence", [])]
         refs = doc.get("references") or [doc.get("reference", "")]
         if not any(refs):
-            raise CatalogError(str(path), cid, "missing references")
+            problems.add(path, cid, "missing references")
+        texts = [
+            problems.need(doc, k, path, cid) for k in ("title", "title_ja", "remedy", "remedy_ja")
+        ]
+        order = doc.get("order", 500)
+        if not isinstance(order, int) or isinstance(order, bool):
+            problems.add(path, cid, "order must be a whole number")
+            order = 500
+        if None in texts or None in evidence:
+            continue
         out[cid] = CauseRule(
             id=cid,
-            title=_need(doc, "title", path, cid),
-            title_ja=_need(doc, "title_ja", path, cid),
-            remedy=_need(doc, "remedy", path, cid),
-            remedy_ja=_need(doc, "remedy_ja", path, cid),
+            title=texts[0],
+            title_ja=texts[1],
+            remedy=texts[2],
+            remedy_ja=texts[3],
             references=tuple(refs),
-            evidence=tuple(evidence),
+            evidence=tuple(e for e in evidence if e is not None),
             missing=doc.get("missing", ""),
             missing_ja=doc.get("missing_ja", ""),
+            order=order,
         )
-    missing = set(CAUSE_IDS) - set(out)
-    if missing:
-        raise CatalogError(str(root / "causes"), None, f"no rule for causes {sorted(missing)}")
+    return dict(sorted(out.items(), key=lambda kv: (kv[1].order, kv[0])))
+
+
+def _config_texts(entries: list[Entry], problems: _Problems) -> dict[str, ConfigText]:
+    out: dict[str, ConfigText] = {}
+    for path, doc in entries:
+        fid = doc["id"]
+        keys = ("title", "title_ja", "detail", "detail_ja", "references")
+        missing = [k for k in keys if not doc.get(k)]
+        if missing:
+            problems.add(path, fid, f"missing {', '.join(missing)}")
+            continue
+        params = doc.get("params", {})
+        if not isinstance(params, dict) or not all(isinstance(v, str) for v in params.values()):
+            problems.add(path, fid, "params must map names to strings")
+            continue
+        out[fid] = ConfigText(
+            id=fid,
+            title=doc["title"],
+            title_ja=doc["title_ja"],
+            detail=doc["detail"],
+            detail_ja=doc["detail_ja"],
+            references=tuple(doc["references"]),
+            params=dict(params),
+        )
     return out
+
+
+def _formats(entries: list[Entry], problems: _Problems) -> tuple[LineFormat, ...]:
+    from hbtriage.sources.declared import check_format
+
+    out: list[LineFormat] = []
+    for path, doc in entries:
+        fid = doc["id"]
+        need = [
+            problems.need(doc, k, path, fid) for k in ("title", "reference", "start", "timestamp")
+        ]
+        fields = doc.get("fields", {})
+        if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
+            problems.add(path, fid, "fields must map event columns to group names")
+            continue
+        if None in need:
+            continue
+        fmt = LineFormat(
+            id=fid,
+            title=need[0],
+            reference=need[1],
+            start=need[2],
+            timestamp=need[3],
+            date=doc.get("date", ""),
+            fields=dict(fields),
+            zone=doc.get("zone"),
+            min_share=float(doc.get("min_share", 0.6)),
+            example=doc.get("example", ""),
+            path=path,
+        )
+        for problem in check_format(fmt):
+            problems.add(path, fid, problem)
+        out.append(fmt)
+    return tuple(out)
+
+
+def _counter_index(roots: Sequence[Path], problems: _Problems) -> CounterIndex | None:
+    from hbtriage.counter_names import index_of
+
+    counters = _layered(roots, _WITH_CAUSES["counters.toml"], "counter", problems)
+    objects = _layered(roots, "counters.toml", "object", problems) if counters else []
+    if not counters:
+        problems.add(roots[0] / "counters.toml", None, "no [[counter]] entries")
+        return None
+    try:
+        return index_of([e for _, e in counters], [e for _, e in objects], counters[0][0])
+    except CatalogError as exc:
+        problems.items.append(exc)
+        return None
+
+
+#: A cause file may bring the counters and anomaly rules only it uses (``[[counter]]``,
+#: ``[[rule]]`` tables laid out as in counters.toml and anomalies.toml): a new cause on a new
+#: counter is one file.
+_WITH_CAUSES = {
+    "counters.toml": ("counters.toml", "causes/*.toml"),
+    "anomalies.toml": ("anomalies.toml", "causes/*.toml"),
+}
+
+
+def _reader_kinds() -> set[str]:
+    from hbtriage.sources import READERS
+
+    return {r.kind for r in READERS}
+
+
+def _load(roots: Sequence[Path]) -> Catalog:
+    problems = _Problems()
+    formats = _formats(_layered(roots, "formats/*.toml", "format", problems), problems)
+    counters = _counter_index(roots, problems)
+    rules = _layered(roots, _WITH_CAUSES["anomalies.toml"], "rule", problems)
+    anomalies = _anomalies(rules, counters, problems)
+    kinds = _reader_kinds() | {f.id for f in formats}
+    signatures = _signatures(
+        _layered(roots, "signatures/*.toml", "signature", problems), kinds, problems
+    )
+    causes = _causes(_layered(roots, "causes/*.toml", None, problems), anomalies, problems)
+    for cid in REQUIRED_CAUSES:
+        if cid not in causes and not any(p.entry == cid for p in problems.items):
+            problems.add(roots[0] / "causes", None, f"no rule for cause {cid!r}")
+    config_texts = _config_texts(
+        _layered(roots, "config_checks.toml", "finding", problems), problems
+    )
+    from hbtriage.detect.config_checks import CHECK_IDS
+
+    for fid in CHECK_IDS:
+        if fid not in config_texts and not any(p.entry == fid for p in problems.items):
+            problems.add(roots[0] / "config_checks.toml", fid, "check has no catalog entry")
+    problems.raise_any()
+    return Catalog(
+        signatures=signatures,
+        anomalies=anomalies,
+        causes=causes,
+        root=str(roots[0]),
+        counters=counters,
+        config_texts=config_texts,
+        formats=formats,
+        layers=tuple(str(r) for r in roots),
+    )
 
 
 @cache
 def _load_default() -> Catalog:
-    return load_catalog_from(_root())
+    return _load([_root()])
 
 
 def load_catalog_from(root: Path) -> Catalog:
-    anomalies = load_anomalies(root)
-    return Catalog(
-        signatures=load_signatures(root),
-        anomalies=anomalies,
-        causes=load_causes(root, anomalies),
-        root=str(root),
-    )
+    """A catalog from one folder laid out like the bundled one (nothing layered under it)."""
+    return _load([Path(root)])
 
 
-def load_catalog(path: str | Path | None = None) -> Catalog:
-    """The bundled catalog, or one from ``path`` (a folder laid out like the bundled one)."""
-    return _load_default() if path is None else load_catalog_from(Path(path))
+def load_catalog(path: str | Path | None = None, *, extra: Sequence[str | Path] = ()) -> Catalog:
+    """The bundled catalog (or the one in folder ``path``), with the folders ``extra`` layered
+    on top in order (see the module doc). Raises :class:`CatalogError` listing what is wrong."""
+    base = _root() if path is None else Path(path)
+    layers = [Path(p) for p in extra]
+    for folder in layers:
+        if not folder.is_dir():
+            raise CatalogError(
+                str(folder), None, "not a folder (--catalog takes a folder of TOML files)"
+            )
+    if path is None and not layers:
+        return _load_default()
+    return _load([base, *layers])

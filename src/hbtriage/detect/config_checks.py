@@ -6,67 +6,22 @@ decides *whether* a finding applies and fills the template placeholders.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from hbtriage.errors import CatalogError
+from hbtriage.catalog import Catalog, ConfigText, load_catalog
 from hbtriage.findings import ConfigFinding
 from hbtriage.sources.base import ConfigFact
 
-#: Ndis.sys version shipped by the Windows Server 2003 SP2 UDP/DPC hotfix (x86, x64, IA-64).
-NDIS_FIXED_VERSION = "5.2.3790.4524"
-
 _ARCH_NAMES = {"x86": "x86", "x64": "x64", "ia64": "IA-64"}
 
-
-@dataclass(frozen=True)
-class FindingText:
-    id: str
-    title: str
-    title_ja: str
-    detail: str
-    detail_ja: str
-    references: tuple[str, ...]
+#: Kept for old imports: the words of a finding are :class:`hbtriage.catalog.ConfigText`.
+FindingText = ConfigText
 
 
-def _catalog_path() -> Path:
-    return Path(__file__).resolve().parent.parent / "catalog" / "config_checks.toml"
-
-
-def load_texts(path: Path | None = None) -> dict[str, FindingText]:
-    """Finding texts by id from ``config_checks.toml``; raises :class:`CatalogError` when malformed."""
-    path = path or _catalog_path()
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise CatalogError(str(path), None, f"cannot load: {exc}") from exc
-    texts: dict[str, FindingText] = {}
-    for entry in doc.get("finding", []):
-        fid = entry.get("id")
-        missing = [
-            k
-            for k in ("id", "title", "title_ja", "detail", "detail_ja", "references")
-            if not entry.get(k)
-        ]
-        if missing:
-            raise CatalogError(str(path), fid, f"missing {', '.join(missing)}")
-        if fid in texts:
-            raise CatalogError(str(path), fid, "duplicate id")
-        texts[fid] = FindingText(
-            id=fid,
-            title=entry["title"],
-            title_ja=entry["title_ja"],
-            detail=entry["detail"],
-            detail_ja=entry["detail_ja"],
-            references=tuple(entry["references"]),
-        )
-    unknown = set(_CHECKS) - set(texts)
-    if unknown:
-        raise CatalogError(str(path), sorted(unknown)[0], "check has no catalog entry")
-    return texts
+def load_texts() -> dict[str, ConfigText]:
+    """Finding texts by id, from the bundled catalog."""
+    return load_catalog().config_texts
 
 
 def version_tuple(text: str) -> tuple[int, ...] | None:
@@ -90,14 +45,14 @@ def _join(items: list[str]) -> str:
     return "; ".join(dict.fromkeys(items))
 
 
-def _rss_disabled(facts: list[ConfigFact]) -> dict[str, str] | None:
+def _rss_disabled(facts: list[ConfigFact], params: dict[str, str]) -> dict[str, str] | None:
     off = [f for f in _values(facts, "rss") if f.value == "disabled"]
     if not off:
         return None
     return {"sources": _join([f.detail or "rss=disabled" for f in off])}
 
 
-def _chimney_enabled(facts: list[ConfigFact]) -> dict[str, str] | None:
+def _chimney_enabled(facts: list[ConfigFact], params: dict[str, str]) -> dict[str, str] | None:
     on = [f for f in _values(facts, "chimney") if f.value in {"enabled", "automatic"}]
     if not on:
         return None
@@ -105,7 +60,7 @@ def _chimney_enabled(facts: list[ConfigFact]) -> dict[str, str] | None:
     return {"value": value, "sources": _join([f.detail or f"chimney={f.value}" for f in on])}
 
 
-def _tcp_offload_enabled(facts: list[ConfigFact]) -> dict[str, str] | None:
+def _tcp_offload_enabled(facts: list[ConfigFact], params: dict[str, str]) -> dict[str, str] | None:
     on = [f for f in _values(facts, "tcp_offload") if f.value == "enabled"]
     if not on:
         return None
@@ -118,11 +73,13 @@ def _is_server_2003(facts: list[ConfigFact]) -> bool:
     return "2003" in os_name or os_version.startswith("5.2.")
 
 
-def _ndis_hotfix_missing(facts: list[ConfigFact]) -> dict[str, str] | None:
+def _ndis_hotfix_missing(facts: list[ConfigFact], params: dict[str, str]) -> dict[str, str] | None:
     if not _is_server_2003(facts) or _first(facts, "service_pack") != "2":
         return None
-    fixed = version_tuple(NDIS_FIXED_VERSION)
-    assert fixed is not None
+    required = params.get("fixed_version", "")
+    fixed = version_tuple(required)
+    if fixed is None:
+        return None
     versions = [
         (v, f.value)
         for f in _values(facts, "ndis_version")
@@ -140,11 +97,15 @@ def _ndis_hotfix_missing(facts: list[ConfigFact]) -> dict[str, str] | None:
         "os": _first(facts, "os") or "Windows Server 2003",
         "arch": _ARCH_NAMES.get(arch or "", "architecture not stated"),
         "ndis_version": raw,
-        "required": NDIS_FIXED_VERSION,
+        "required": required,
     }
 
 
-_CHECKS: dict[str, Callable[[list[ConfigFact]], dict[str, str] | None]] = {
+#: A check: the host's facts and its catalog entry's ``params`` -> the template values of a
+#: finding, or None when the host is fine.
+Check = Callable[[list[ConfigFact], dict[str, str]], dict[str, str] | None]
+
+_CHECKS: dict[str, Check] = {
     "rss_disabled": _rss_disabled,
     "chimney_enabled": _chimney_enabled,
     "tcp_offload_enabled": _tcp_offload_enabled,
@@ -157,23 +118,31 @@ class _Blank(dict[str, Any]):
         return "?"
 
 
+#: The checks this module runs: each needs an entry in ``config_checks.toml``.
+CHECK_IDS = tuple(_CHECKS)
+
+
 def check_config(
-    facts: dict[str, list[ConfigFact]], *, texts: dict[str, FindingText] | None = None
+    facts: dict[str, list[ConfigFact]],
+    *,
+    texts: dict[str, ConfigText] | None = None,
+    catalog: Catalog | None = None,
 ) -> list[ConfigFinding]:
     """Configuration findings for every host (``host -> facts``), in host then catalog order.
 
     A healthy host yields nothing; a Windows Server 2003 SP2 host whose Ndis.sys already has the
     hotfix (5.2.3790.4524 or later) yields nothing about NDIS either.
     """
-    texts = texts if texts is not None else load_texts()
+    if texts is None:
+        texts = (catalog or load_catalog()).config_texts
     out: list[ConfigFinding] = []
     for host in sorted(facts):
         host_facts = facts[host]
         for fid, check in _CHECKS.items():
-            values = check(host_facts)
+            text = texts[fid]
+            values = check(host_facts, text.params)
             if values is None:
                 continue
-            text = texts[fid]
             fill = _Blank(values)
             out.append(
                 ConfigFinding(

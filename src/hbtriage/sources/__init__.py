@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 
+from hbtriage.catalog import LineFormat
 from hbtriage.errors import InputError
 from hbtriage.sources import (
     ciscolog,
     config_snapshot,
     cvp_log,
+    declared,
     eventlog,
     generic_log,
     icm_dumplog,
@@ -50,7 +53,18 @@ class Outcome:
     message: str = ""  # one line for the user when there is no result
 
 
-def sniff(item: InputFile) -> tuple[Reader | None, str | None, str]:
+@functools.cache
+def readers_for(formats: tuple[LineFormat, ...] = ()) -> tuple[Reader, ...]:
+    """The readers in sniff order: the built-in ones, the declared formats before the last
+    (generic) reader."""
+    if not formats:
+        return READERS
+    return (*READERS[:-1], *declared.readers_of(formats), READERS[-1])
+
+
+def sniff(
+    item: InputFile, readers: tuple[Reader, ...] = READERS
+) -> tuple[Reader | None, str | None, str]:
     """The reader for ``item`` (or None), its encoding, and a note when none fits."""
     try:
         with open(item.path, "rb") as fh:
@@ -70,7 +84,7 @@ def sniff(item: InputFile) -> tuple[Reader | None, str | None, str]:
     text = decode(head, encoding)
     text = text.lstrip("\ufeff")
     name = os.path.basename(item.display)
-    for reader in READERS:
+    for reader in readers:
         try:
             if reader.sniff(text, name):
                 return reader, encoding, ""
@@ -81,7 +95,7 @@ def sniff(item: InputFile) -> tuple[Reader | None, str | None, str]:
 
 def read_one(item: InputFile, options: ReadOptions = DEFAULT) -> Outcome:
     """Sniff and read one file (never raises for a bad file: the outcome says why)."""
-    reader, encoding, note = sniff(item)
+    reader, encoding, note = sniff(item, readers_for(options.formats))
     if reader is None:
         kind = "empty" if note == "empty file" else "unsupported"
         return Outcome(item, None, kind, encoding, f"{item.display}: {note}")

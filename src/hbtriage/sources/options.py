@@ -15,6 +15,7 @@ from hbtriage.sources._prefilter import prefilter, required_literals
 from hbtriage.sources.encoding import STREAM_BLOCK_BYTES, STREAM_MIN_BYTES
 
 if TYPE_CHECKING:
+    from hbtriage.catalog import LineFormat
     from hbtriage.counter_names import CounterIndex
 
 #: Size of the pieces large line-oriented logs are read in.
@@ -55,7 +56,9 @@ class ReadOptions:
     that need decoding are decoded block by block (:class:`~.encoding.Utf8Stream`).
     ``lean``: whether record assembly may skip joining the messages nobody reads (tests compare
     both ways). ``fast_paths``: whether lines of a reader's usual layout are cut at fixed places
-    instead of running its full regex (tests compare both). ``counters``: the counter names the perfmon reader keeps (None: the bundled
+    instead of running its full regex (tests compare both). ``formats``: log formats declared
+    in the catalog, sniffed after the built-in readers and before the generic one.
+    ``counters``: the counter names the perfmon reader keeps (None: the bundled
     ``counters.toml``)."""
 
     keep: Mapping[str, str | None] | str | None = None
@@ -66,6 +69,7 @@ class ReadOptions:
     lean: bool = True
     fast_paths: bool = True
     counters: CounterIndex | None = field(default=None, compare=False)
+    formats: tuple[LineFormat, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("chunk_bytes", "block_bytes", "stream_block_bytes"):

@@ -1,0 +1,215 @@
+"""Log formats declared as data: one ``[[format]]`` entry in ``catalog/formats/*.toml`` (or in a
+``--catalog`` folder) is all a simple new line-oriented log needs.
+
+An entry says what the start of a record line looks like (``start``: a regex with named
+groups, up to where the message begins; lines that do not match continue the record above),
+and how the time stamp in its ``time`` group is written (``timestamp``: a ``strptime`` layout;
+a separate ``date`` group takes the ``date`` layout). ``fields`` maps event columns
+(``severity``, ``component``, ``node``) to group names; a ``zone`` group (``Z``, ``+09:00``) or
+the entry's fixed ``zone`` gives the offset from UTC, else the host's zone applies.
+
+Time stamps with a time of day only (``hh:mm:ss``) get their date from a date in the file name
+(``2024-05-01``, ``20240501``), else from the file's modification time, which is taken as the
+day of the last record; each step back in time of more than an hour starts the next day. A
+warning says which.
+
+The reader walks the file in pieces like the built-in readers (:class:`_lines.Pieces`), keeps
+message text only where a signature can match, and reports bad lines with their line numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+
+import polars as pl
+
+from hbtriage.catalog import LineFormat
+from hbtriage.sources import _lines as L
+from hbtriage.sources.base import InputFile, ReadResult
+from hbtriage.sources.encoding import read_head
+from hbtriage.sources.options import DEFAULT, ReadOptions
+
+#: Event columns a format may fill from its groups.
+FIELD_COLUMNS = ("severity", "component", "node")
+_DATE_DIRECTIVES = re.compile(r"%[YydmbBjUWGVuaAcxF]")
+_NAME_DATE = re.compile(r"(?<![0-9])(20[0-9]{2})-?([01][0-9])-?([0-3][0-9])(?![0-9])")
+#: A step back in time larger than this between two records of a time-only log is a new day.
+_ROLLBACK = dt.timedelta(hours=1)
+
+
+def check_format(fmt: LineFormat) -> list[str]:
+    """What is wrong with a declared format (empty when nothing is)."""
+    problems: list[str] = []
+    try:
+        rx = re.compile(fmt.start)
+    except re.error as exc:
+        return [f"start does not compile: {exc}"]
+    try:
+        pl.Series(["x"]).str.contains(fmt.start)
+    except pl.exceptions.PolarsError as exc:
+        problems.append(f"start is not a pattern polars can run: {str(exc).splitlines()[0]}")
+    groups = set(rx.groupindex)
+    if "time" not in groups:
+        problems.append("start has no (?P<time>...) group")
+    if bool(fmt.date) != ("date" in groups):
+        problems.append("a 'date' layout needs a (?P<date>...) group in start, and the reverse")
+    for column, group in fmt.fields.items():
+        if column not in FIELD_COLUMNS:
+            problems.append(f"fields: {column!r} is not one of {', '.join(FIELD_COLUMNS)}")
+        if group not in groups:
+            problems.append(f"fields: {column} names group {group!r}, which start lacks")
+    if fmt.zone is not None and _zone_minutes(fmt.zone) is None:
+        problems.append(f"zone {fmt.zone!r} is not 'UTC' or an offset like '+09:00'")
+    if not 0 < fmt.min_share <= 1:
+        problems.append("min_share must be above 0 and at most 1")
+    if fmt.example and not problems:
+        m = rx.match(fmt.example)
+        if m is None:
+            problems.append("its example does not match start")
+        elif _parse_one(fmt, m.group("time"), m.groupdict().get("date")) is None:
+            problems.append(
+                f"the example's time {m.group('time')!r} does not fit the layout "
+                f"{_layout(fmt)!r}"
+            )
+    return problems
+
+
+def _layout(fmt: LineFormat) -> str:
+    return f"{fmt.date} {fmt.timestamp}" if fmt.date else fmt.timestamp
+
+
+def _time_only(fmt: LineFormat) -> bool:
+    return not fmt.date and not _DATE_DIRECTIVES.search(fmt.timestamp)
+
+
+def _parse_one(fmt: LineFormat, time: str, date: str | None) -> dt.datetime | None:
+    text = f"{date} {time}" if fmt.date else time
+    try:
+        return dt.datetime.strptime(text, _layout(fmt))
+    except ValueError:
+        return None
+
+
+def _zone_minutes(zone: str) -> int | None:
+    z = zone.strip()
+    if z.upper() in ("UTC", "Z", "GMT"):
+        return 0
+    m = re.fullmatch(r"(?:UTC)?([+-])([0-9]{2}):?([0-9]{2})", z)
+    if not m:
+        return None
+    minutes = int(m.group(2)) * 60 + int(m.group(3))
+    return minutes if m.group(1) == "+" else -minutes
+
+
+class DeclaredReader:
+    """The reader of one declared format; its kind is the format's id."""
+
+    def __init__(self, fmt: LineFormat) -> None:
+        self.fmt = fmt
+        self.kind = fmt.id
+        self._start = f"^(?:{fmt.start})"
+
+    def sniff(self, head: str, name: str) -> bool:
+        lines = L.head_lines(head)
+        hits, total = L.share_matching(lines, self._start)
+        return total > 0 and hits >= min(2, total) and hits >= self.fmt.min_share * total
+
+    def read(
+        self, item: InputFile, text_encoding: str, options: ReadOptions = DEFAULT
+    ) -> ReadResult:
+        fmt = self.fmt
+        enc = text_encoding or read_head(item.path)[1]
+        groups = set(re.compile(fmt.start).groupindex)
+        walk = L.Pieces(item.path, enc, fmt.start, options)
+        pieces: list[pl.DataFrame] = []
+        for lines in walk.lines():
+            parts = L.extract(lines, fmt.start)
+            del lines
+            keep = ["time", *(g for g in ("date", "zone") if g in groups)]
+            keep += [g for g in fmt.fields.values() if g not in keep]
+            records, orphans = L.assemble(parts, fields=keep)
+            walk.done(parts, orphans, records.height)
+            del parts
+            pieces.append(records)
+        if walk.records == 0:
+            raise L.no_records(item.display, walk.first_seen, f"a {fmt.title} record")
+        records = pl.concat(pieces) if len(pieces) > 1 else pieces[0]
+        del pieces
+        records, note = self._timestamps(records, item)
+        columns = [pl.col(g).alias(c) for c, g in fmt.fields.items()]
+        zone = (
+            L.offset_minutes(pl.col("zone").str.strip_chars())
+            if "zone" in groups
+            else pl.lit(_zone_minutes(fmt.zone) if fmt.zone else None, pl.Int32)
+        )
+        records = records.with_columns(*columns, zone.alias("offset_min"))
+        bad = L.bad_time_items(records, f"time stamp in the layout {_layout(fmt)!r}")
+        events = L.slim(
+            L.to_events(records.filter(pl.col("ts_local").is_not_null())), self.kind, options
+        )
+        host = L.most_frequent(events["node"]) if "node" in fmt.fields else None
+        items = walk.preamble() + ([(0, note)] if note else []) + walk.long_items + bad
+        return ReadResult(
+            kind=self.kind,
+            encoding=enc,
+            host=host,
+            host_reason=f"host field of the {fmt.title}" if host else "",
+            zone=fmt.zone,
+            offset_min=_zone_minutes(fmt.zone) if fmt.zone else None,
+            stream=fmt.id,
+            events=events,
+            warnings=L.cap_warnings(item.display, items + walk.tail_items),
+        )
+
+    def _timestamps(self, records: pl.DataFrame, item: InputFile) -> tuple[pl.DataFrame, str]:
+        fmt = self.fmt
+        time = pl.col("time").str.strip_chars()
+        if fmt.date:
+            text = pl.concat_str([pl.col("date").str.strip_chars(), pl.lit(" "), time])
+            return records.with_columns(_strptime(text, _layout(fmt)).alias("ts_local")), ""
+        if not _time_only(fmt):
+            return records.with_columns(_strptime(time, fmt.timestamp).alias("ts_local")), ""
+        # A time of day only: the day comes from the file name or its modification time.
+        tod = _strptime(pl.concat_str([pl.lit("2000-01-01 "), time]), "%Y-%m-%d " + fmt.timestamp)
+        records = records.with_columns(tod.alias("_tod"))
+        prev = pl.col("_tod").forward_fill().shift(1)
+        back = (pl.col("_tod") < prev - _ROLLBACK).fill_null(False)
+        records = records.with_columns(back.cast(pl.Int32).cum_sum().alias("_day"))
+        days = int(records.select(pl.col("_day").max().fill_null(0)).item())
+        named = _NAME_DATE.search(os.path.basename(item.display.rsplit("!", 1)[-1]))
+        first: dt.date | None = None
+        if named:
+            try:
+                first = dt.date(int(named[1]), int(named[2]), int(named[3]))
+            except ValueError:
+                first = None
+        if first is not None:
+            note = f"time stamps carry no date; dates counted from {first} in the file name"
+        else:
+            last = _mtime(item.path).date()
+            first = last - dt.timedelta(days=days)
+            note = (
+                f"time stamps carry no date; the last record taken to be on {last} (the "
+                "file's modified time)"
+            )
+        base = dt.datetime.combine(first, dt.time()) - dt.datetime(2000, 1, 1)
+        ts = pl.col("_tod") + pl.lit(base) + pl.duration(days=pl.col("_day"))
+        return records.with_columns(ts.alias("ts_local")).drop("_tod", "_day"), note
+
+
+def _strptime(expr: pl.Expr, layout: str) -> pl.Expr:
+    return expr.str.strptime(pl.Datetime("ns"), layout, strict=False)
+
+
+def _mtime(path: str) -> dt.datetime:
+    try:
+        return dt.datetime.fromtimestamp(os.path.getmtime(path))
+    except OSError:
+        return dt.datetime.now()
+
+
+def readers_of(formats: tuple[LineFormat, ...]) -> tuple[DeclaredReader, ...]:
+    """One reader per declared format, in catalog order."""
+    return tuple(DeclaredReader(f) for f in formats)

@@ -1,0 +1,277 @@
+"""The README's "Extending hbtriage" examples, run as written: a new cause in one file, a new log
+format in one declaration, layered on the bundled catalog with ``--catalog``; and the catalog's
+checks, within and across files."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hbtriage.api import analyze
+from hbtriage.catalog import LineFormat, load_catalog
+from hbtriage.cli import app
+from hbtriage.errors import CatalogError
+from hbtriage.sources import read_one
+from hbtriage.sources.base import InputFile
+from hbtriage.sources.declared import DeclaredReader, check_format
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = ROOT / "src" / "hbtriage" / "simulate" / "reference"
+_EXAMPLE = re.compile(r"<!-- example: (?P<path>\S+) -->\n```toml\n(?P<body>.*?)```", re.S)
+
+
+def _site(tmp_path: Path) -> Path:
+    """The README's example files, written where their markers say."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    found = list(_EXAMPLE.finditer(text))
+    assert {m["path"] for m in found} >= {
+        "site/causes/av_scan.toml",
+        "site/formats/foo.toml",
+        "site/signatures/foo.toml",
+    }
+    for m in found:
+        dest = tmp_path / m["path"]
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_text(m["body"], encoding="utf-8")
+    return tmp_path / "site"
+
+
+def _disk_bound_reference(tmp_path: Path) -> Path:
+    """The reference case with its DPC columns turned into PhysicalDisk reads: the same jump
+    at the same moment, on a counter only the site's new cause knows."""
+    bundle = tmp_path / "bundle"
+    shutil.copytree(REFERENCE, bundle)
+    for csv in bundle.rglob("*_perfmon.csv"):
+        head, _, rest = csv.read_text(encoding="utf-8").partition("\n")
+        head = (
+            head.replace("Processor(_Total)\\DPC Rate", "PhysicalDisk(_Total)\\Disk Reads/sec")
+            .replace("Processor(_Total)\\% DPC Time", "PhysicalDisk(_Total)\\% Idle Time")
+            .replace("Processor(_Total)\\DPCs Queued/sec", "PhysicalDisk(_Total)\\Split IO/Sec")
+        )
+        csv.write_text(head + "\n" + rest, encoding="utf-8")
+    return bundle
+
+
+def test_a_new_cause_is_one_file(tmp_path: Path) -> None:
+    site = _site(tmp_path)
+    bundle = _disk_bound_reference(tmp_path)
+    without = analyze([bundle])
+    assert without.incidents and without.incidents[0].causes[0].id != "av_scan"
+    catalog = load_catalog(extra=[site])
+    assert "av_scan" in catalog.cause_ids
+    found = analyze([bundle], catalog=catalog)
+    assert len(found.incidents) == 1
+    top = found.incidents[0].causes[0]
+    assert top.id == "av_scan", [(c.id, c.confidence) for c in found.incidents[0].causes]
+    assert "Move the scheduled scan" in top.remedy
+    assert any("Disk Reads/sec" in line for line in top.evidence)
+
+
+def test_the_cli_takes_the_site_catalog(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    site = _site(tmp_path)
+    bundle = _disk_bound_reference(tmp_path)
+    out = tmp_path / "out"
+    args = ["analyze", str(bundle), "--catalog", str(site), "--out", str(out), "--quiet"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    doc = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    assert doc["incidents"][0]["causes"][0]["id"] == "av_scan"
+
+
+def _foo_log(folder: Path, name: str = "foo-2013-03-30.log") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(
+        "FOO 23:59:58 [info] pool web: health check ok\n"
+        "FOO 23:59:59 [warn] pool web: member 192.0.2.7 down\n"
+        "  reason: 3 probes timed out\n"
+        "FOO 00:00:01 [info] pool web: member 192.0.2.7 up\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_a_new_log_format_is_one_declaration(tmp_path: Path) -> None:
+    site = _site(tmp_path)
+    catalog = load_catalog(extra=[site])
+    path = _foo_log(tmp_path / "lb")
+    item = InputFile(display=path.name, path=str(path), size=path.stat().st_size)
+    assert read_one(item).kind != "foo_log"  # unknown without the site catalog
+    outcome = read_one(item, catalog.read_options())
+    assert outcome.result is not None and outcome.result.events is not None, outcome.message
+    events = outcome.result.events
+    assert outcome.kind == "foo_log"
+    assert events.height == 3
+    assert [str(t) for t in events["ts_local"]] == [
+        "2013-03-30 23:59:58",
+        "2013-03-30 23:59:59",
+        "2013-03-31 00:00:01",  # past midnight: the next day
+    ]
+    assert events["severity"].cast(str).to_list() == ["info", "warn", "info"]
+    assert "3 probes timed out" in (events["message"][1] or "")  # continuation joined
+    assert any("dates counted from 2013-03-30" in w for w in outcome.result.warnings)
+    # and in a whole analysis the site signature tags the line
+    from hbtriage.api import run
+
+    analysis = run([path], catalog=catalog, tz=["UTC"])
+    tagged = analysis.timeline.events.filter(analysis.timeline.events["signature"].is_not_null())
+    assert tagged["signature"].to_list() == ["foo_member_down"]
+
+
+def _write(folder: Path, name: str, text: str) -> None:
+    dest = folder / name
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(text, encoding="utf-8")
+
+
+def test_every_problem_is_listed_across_files(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    # A rule on a counter the perfmon reader does not keep (it is in no counters table) ...
+    _write(
+        site,
+        "anomalies.toml",
+        '[[rule]]\nid = "disk_queue"\ncounter = "PhysicalDisk\\\\Avg. Disk Queue Length"\n'
+        'min_change = 2\ntitle = "queue"\nreference = "r"\n',
+    )
+    # ... a signature for a reader that does not exist, with a pattern that does not compile
+    _write(
+        site,
+        "signatures/x.toml",
+        '[[signature]]\nid = "x"\ntitle = "x"\nproduct = "x"\npattern = "(unclosed"\n'
+        'role = "info"\nkinds = ["no_such_reader"]\nreference = "r"\n',
+    )
+    # ... and a cause that names a counter with no rule.
+    _write(
+        site,
+        "causes/y.toml",
+        'id = "y"\ntitle = "y"\ntitle_ja = "y"\nremedy = "y"\nremedy_ja = "y"\n'
+        'references = ["r"]\n[[evidence]]\nkind = "counter_rise"\nweight = 1\n'
+        'counters = ["Memory\\\\Committed Bytes"]\n',
+    )
+    with pytest.raises(CatalogError) as err:
+        load_catalog(extra=[site])
+    text = str(err.value)
+    assert err.value.count == 4, text
+    assert "\n" not in text
+    assert "perfmon reader would drop it" in text
+    assert "no_such_reader" in text and "does not compile" in text
+    assert "has no rule in anomalies.toml" in text
+
+
+def test_a_site_entry_replaces_the_bundled_one_by_id(tmp_path: Path) -> None:
+    bundled = load_catalog()
+    sig = bundled.signatures[0]
+    site = tmp_path / "site"
+    _write(
+        site,
+        "signatures/override.toml",
+        f'[[signature]]\nid = "{sig.id}"\ntitle = "site title"\nproduct = "{sig.product}"\n'
+        f"pattern = 'never matches anything 0x7f'\nrole = \"{sig.role}\"\n"
+        f'reference = "site runbook"\n',
+    )
+    layered = load_catalog(extra=[site])
+    assert len(layered.signatures) == len(bundled.signatures)
+    replaced = layered.signature(sig.id)
+    assert replaced.title == "site title" and replaced.reference == "site runbook"
+    assert [s.id for s in layered.signatures] == [s.id for s in bundled.signatures]
+    assert load_catalog().signature(sig.id).title == sig.title  # the bundled one is untouched
+
+
+def test_a_missing_catalog_folder_is_one_line(tmp_path: Path) -> None:
+    with pytest.raises(CatalogError, match="not a folder"):
+        load_catalog(extra=[tmp_path / "nope"])
+
+
+_LAYOUTS = [
+    ("%H:%M:%S", "{h:02d}:{m:02d}:{s:02d}"),
+    ("%Y-%m-%d %H:%M:%S", "2013-03-{d:02d} {h:02d}:{m:02d}:{s:02d}"),
+    ("%d/%m/%Y %H:%M:%S", "{d:02d}/03/2013 {h:02d}:{m:02d}:{s:02d}"),
+]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    layout=st.sampled_from(_LAYOUTS),
+    stamps=st.lists(
+        st.tuples(st.integers(1, 28), st.integers(0, 23), st.integers(0, 59), st.integers(0, 59)),
+        min_size=1,
+        max_size=30,
+    ),
+    messages=st.lists(
+        st.text(
+            alphabet=st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zl", "Zp")),
+            max_size=30,
+        ),
+        min_size=30,
+        max_size=30,
+    ),
+    crlf=st.booleans(),
+)
+def test_declared_format_reads_every_record_it_writes(
+    tmp_path_factory: pytest.TempPathFactory,
+    layout: tuple[str, str],
+    stamps: list[tuple[int, int, int, int]],
+    messages: list[str],
+    crlf: bool,
+) -> None:
+    """Any layout, any messages: one record per start line, each with its own time stamp (a
+    date-bearing layout) and its message."""
+    strptime, fmt = layout
+    body = r"[0-9: /-]+?" if "%Y" in strptime else r"[0-9:]{8}"
+    declared = LineFormat(
+        id="prop_log",
+        title="property log",
+        reference="test",
+        start=rf"REC (?P<time>{body}) \| ",
+        timestamp=strptime,
+    )
+    assert check_format(declared) == []
+    lines = [
+        f"REC {fmt.format(d=d, h=h, m=m, s=s)} | {msg.strip() or 'x'}"
+        for (d, h, m, s), msg in zip(stamps, messages, strict=False)
+    ]
+    path = tmp_path_factory.mktemp("prop") / "x.log"
+    path.write_bytes(("\r\n" if crlf else "\n").join(lines).encode("utf-8") + b"\n")
+    reader = DeclaredReader(declared)
+    res = reader.read(InputFile(display="x.log", path=str(path)), "utf-8")
+    assert res.events is not None
+    assert res.events.height == len(lines)
+    got = [m.strip() for m in res.events["message"].to_list()]
+    assert got == [line.split(" | ", 1)[1].strip() for line in lines]
+    if "%Y" in strptime:
+        want = [f"2013-03-{d:02d} {h:02d}:{m:02d}:{s:02d}" for d, h, m, s in stamps]
+        assert [str(t) for t in res.events["ts_local"]] == want
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"start": "FOO (?P<time>"}, "does not compile"),
+        ({"start": "FOO (?P<when>[0-9:]+) "}, "no (?P<time>...) group"),
+        ({"fields": {"colour": "time"}}, "not one of"),
+        ({"fields": {"severity": "sev"}}, "names group 'sev'"),
+        ({"zone": "Mars/Olympus"}, "zone"),
+        ({"example": "BAR 12:00:00 x"}, "does not match"),
+        ({"example": "FOO 25:61:00 x"}, "does not fit the layout"),
+    ],
+)
+def test_bad_declarations_say_why(change: dict[str, object], problem: str) -> None:
+    base: dict[str, object] = {
+        "id": "foo_log",
+        "title": "FOO",
+        "reference": "r",
+        "start": r"FOO (?P<time>[0-9]{2}:[0-9]{2}:[0-9]{2}) ",
+        "timestamp": "%H:%M:%S",
+        "example": "FOO 12:00:00 x",
+    }
+    base.update(change)
+    problems = check_format(LineFormat(**base))  # type: ignore[arg-type]
+    assert any(problem in p for p in problems), problems
