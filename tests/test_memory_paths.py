@@ -11,11 +11,12 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 
 from hbtriage.catalog import load_catalog
+from hbtriage.counter_names import default_index
 from hbtriage.detect.counter_anomaly import counter_anomalies
 from hbtriage.detect.log_gaps import log_gaps
 from hbtriage.detect.sample_gaps import sample_gaps, sample_times
 from hbtriage.findings import Findings, HostInfo, Signal
-from hbtriage.report import html
+from hbtriage.report import charts
 from hbtriage.sources.base import ReadResult
 from hbtriage.timeline import (
     CAT,
@@ -158,9 +159,9 @@ def test_stream_summary_agrees_in_timeline_order_and_interleaved() -> None:
 def test_counters_in_place_equal_the_sorted_path() -> None:
     ct = _counters()
     by_host = [ct.filter(pl.col("host") == h) for h in ("PG1A", "CVP1")]  # files in any order
-    fast = _difference_cumulative(by_host)
+    fast = _difference_cumulative(by_host, default_index())
     assert by_host == []  # consumed
-    general = _difference_cumulative([_interleaved(ct)])
+    general = _difference_cumulative([_interleaved(ct)], default_index())
     assert fast.equals(general)
     # Cumulative discards became increases per sample, the first sample of a series null.
     nic = fast.filter(
@@ -224,11 +225,14 @@ def test_charts_agree_in_timeline_order_and_interleaved() -> None:
         config_findings=[],
         warnings=[],
     )
-    ordered = Timeline(_events(), _difference_cumulative([_counters()]), pl.DataFrame())
+    ordered = Timeline(
+        _events(), _difference_cumulative([_counters()], default_index()), pl.DataFrame()
+    )
     mixed = Timeline(_interleaved(ordered.events), _interleaved(ordered.counters), pl.DataFrame())
-    fast, general = html._charts(findings, ordered, "en"), html._charts(findings, mixed, "en")
+    fast = charts.chart_data(findings, ordered)["charts"]
+    general = charts.chart_data(findings, mixed)["charts"]
     assert fast == general
-    (overview,) = fast
+    (overview,) = fast["en"]
     names = {trace["name"] for trace in overview["data"]}
     # Per-CPU instances are hidden behind _Total; NIC instances are summed per host.
     assert "PG1A % Processor Time" in names and "PG1A % Processor Time [0]" not in names

@@ -21,7 +21,8 @@ from hbtriage.findings import (
     InputInfo,
     Signal,
 )
-from hbtriage.report.html import MAX_POINTS, render_html
+from hbtriage.report.charts import MAX_POINTS
+from hbtriage.report.html import render_html
 from hbtriage.report.i18n import STRINGS
 
 HOSTILE_SCRIPT = "<script>alert(1)</script>"
