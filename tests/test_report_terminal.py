@@ -63,7 +63,7 @@ def test_verdict_first_then_details() -> None:
     assert "Eastern Standard Time" in out and "(perfmon header)" in out  # zone (source)
     assert "utf-16" in out and "1,380" in out
     assert "21%" in out and "5%" in out  # the other causes, ranked with their confidence
-    assert out.index("VM stun") < out.index("Network path between the hosts")
+    assert out.index("VM stun") < out.index("Heartbeats were lost on the network path")
 
 
 def test_user_text_is_not_rich_markup() -> None:
@@ -122,10 +122,10 @@ def test_japanese_terminal_report() -> None:
     assert not _english_leaks(render(Findings(), lang="ja"))
 
 
-def test_cause_without_title_gets_a_generic_name() -> None:
+def test_cause_without_title_gets_its_catalog_title() -> None:
     findings = sample_findings()
     findings.incidents[0].causes = findings.incidents[0].causes[2:]  # network_path, no title
-    assert "Network path between the hosts" in render(findings)
+    assert "Heartbeats were lost on the network path" in render(findings)  # catalog title
     assert "ホスト間のネットワーク経路" in render(findings, lang="ja")
 
 

@@ -133,6 +133,7 @@ def run(
             )
             warnings.append(o.message)
     inputs.sort(key=lambda i: i.path)
+    warnings.extend(missing_sides(inputs, catalog))
 
     note("detect", 0, 1, "")
     timeline = tag(timeline, catalog)
@@ -176,6 +177,21 @@ def run(
         generated_by=f"hbtriage {__version__}",
     )
     return Analysis(findings, timeline)
+
+
+def missing_sides(inputs: Sequence[InputInfo], catalog: Catalog) -> list[str]:
+    """One warning per end of the heartbeat (``catalog/sides.toml``) whose logs are not in the
+    bundle while the other end's are, saying what to collect from it."""
+    present = [s for s in catalog.sides if any(i.kind in s.kinds for i in inputs)]
+    if not present:
+        return []
+    there = " and ".join(s.title for s in present)
+    return [
+        f"only {there} is in the bundle: {side.title} is missing, so nothing here can show "
+        f"what it saw; collect from it {side.collect}"
+        for side in catalog.sides
+        if side not in present
+    ]
 
 
 def _infer_zones(

@@ -152,6 +152,20 @@ class LineFormat:
     path: str = ""  # the file it came from
 
 
+@dataclass(frozen=True)
+class Side:
+    """One end of the heartbeat (``sides.toml``): the reader kinds that show it is in a bundle,
+    and what to collect from it when it is not."""
+
+    id: str
+    kinds: tuple[str, ...]
+    title: str
+    title_ja: str
+    collect: str
+    collect_ja: str
+    reference: str
+
+
 @dataclass
 class Catalog:
     signatures: list[Signature] = field(default_factory=list)
@@ -161,6 +175,7 @@ class Catalog:
     counters: CounterIndex | None = None  # None: the bundled counters.toml
     config_texts: dict[str, ConfigText] = field(default_factory=dict)
     formats: tuple[LineFormat, ...] = ()
+    sides: tuple[Side, ...] = ()
     layers: tuple[str, ...] = ()  # the folders read, bundled first
 
     @property
@@ -509,6 +524,21 @@ def _formats(entries: list[Entry], problems: _Problems) -> tuple[LineFormat, ...
     return tuple(out)
 
 
+def _sides(entries: list[Entry], problems: _Problems) -> tuple[Side, ...]:
+    out: list[Side] = []
+    for path, doc in entries:
+        sid = doc["id"]
+        keys = ("title", "title_ja", "collect", "collect_ja", "reference")
+        texts = [problems.need(doc, k, path, sid) for k in keys]
+        kinds = doc.get("kinds")
+        if not isinstance(kinds, list) or not kinds:
+            problems.add(path, sid, "kinds must list the reader kinds that show this side")
+            continue
+        if None not in texts:
+            out.append(Side(sid, tuple(kinds), *texts))
+    return tuple(out)
+
+
 def _counter_index(roots: Sequence[Path], problems: _Problems) -> CounterIndex | None:
     from hbtriage.counter_names import index_of
 
@@ -539,6 +569,20 @@ def _reader_kinds() -> set[str]:
     return {r.kind for r in READERS}
 
 
+def _check_systeminfo(roots: Sequence[Path], problems: _Problems) -> None:
+    """``systeminfo.toml`` (systeminfo labels per UI language, code pages per locale; read by
+    :mod:`hbtriage.sources.systeminfo`) is checked with the rest, in every layer that has one."""
+    from hbtriage.sources.systeminfo import build_catalog
+
+    for root in roots:
+        path = root / "systeminfo.toml"
+        if path.is_file():
+            try:
+                build_catalog(path.read_text(encoding="utf-8"), str(path))
+            except CatalogError as exc:
+                problems.items.append(exc)
+
+
 def _load(roots: Sequence[Path]) -> Catalog:
     problems = _Problems()
     formats = _formats(_layered(roots, "formats/*.toml", "format", problems), problems)
@@ -561,6 +605,8 @@ def _load(roots: Sequence[Path]) -> Catalog:
     for fid in CHECK_IDS:
         if fid not in config_texts and not any(p.entry == fid for p in problems.items):
             problems.add(roots[0] / "config_checks.toml", fid, "check has no catalog entry")
+    _check_systeminfo(roots, problems)
+    sides = _sides(_layered(roots, "sides.toml", "side", problems), problems)
     problems.raise_any()
     return Catalog(
         signatures=signatures,
@@ -570,6 +616,7 @@ def _load(roots: Sequence[Path]) -> Catalog:
         counters=counters,
         config_texts=config_texts,
         formats=formats,
+        sides=sides,
         layers=tuple(str(r) for r in roots),
     )
 

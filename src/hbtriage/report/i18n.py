@@ -63,16 +63,6 @@ _EN: dict[str, str] = {
     "sig_counter_anomaly": "counter anomaly",
     "sig_sample_gap": "perfmon sample gap",
     "sig_config": "configuration",
-    # cause names (used when a cause carries no title)
-    "cause_dpc_storm": "DPC storm (deferred procedure calls starve the network receive path)",
-    "cause_nic_errors": "Network adapter errors or discards",
-    "cause_vm_stun": "Virtual machine stun (snapshot, vMotion or backup)",
-    "cause_cpu_saturation": "CPU saturation",
-    "cause_memory_pressure": "Memory pressure (hard paging)",
-    "cause_tcp_offload": "TCP offload / Chimney problem",
-    "cause_network_path": "Network path between the hosts",
-    "cause_peer_restart": "Process or service restart on one side",
-    "cause_unknown": "Unknown: not enough evidence",
     # config, hosts, inputs, warnings
     "config_findings": "Configuration findings",
     "no_config_findings": "No configuration findings.",
@@ -168,15 +158,6 @@ _JA: dict[str, str] = {
     "sig_counter_anomaly": "カウンタの異常値",
     "sig_sample_gap": "パフォーマンスモニタのサンプル欠落",
     "sig_config": "構成情報",
-    "cause_dpc_storm": "DPC の集中(遅延プロシージャ呼び出しがネットワーク受信処理を妨げている)",
-    "cause_nic_errors": "ネットワークアダプタのエラーまたは破棄",
-    "cause_vm_stun": "仮想マシンの一時停止(スナップショット、vMotion、バックアップ)",
-    "cause_cpu_saturation": "CPU の飽和",
-    "cause_memory_pressure": "メモリ不足(ハードページング)",
-    "cause_tcp_offload": "TCP オフロード(Chimney)の問題",
-    "cause_network_path": "ホスト間のネットワーク経路",
-    "cause_peer_restart": "片側でのプロセスまたはサービスの再起動",
-    "cause_unknown": "不明(証拠が不足しています)",
     "config_findings": "構成上の指摘事項",
     "no_config_findings": "構成上の指摘事項はありません。",
     "hosts_heading": "ホスト一覧",
@@ -250,14 +231,16 @@ def t(key: str, lang: str = "en", **fmt: object) -> str:
 
 
 def cause_title(cause_id: str, title: str, title_ja: str, lang: str) -> str:
-    """The cause's own title in ``lang``, else the generic name of its id."""
+    """The cause's own title in ``lang``; a cause that carries none (a findings.json written
+    without them) gets the title of its catalog file, else its id."""
+    if not (title if lang != "ja" else title_ja):
+        from hbtriage.catalog import load_catalog
+
+        rule = load_catalog().causes.get(cause_id)
+        if rule is not None:
+            title, title_ja = title or rule.title, title_ja or rule.title_ja
     if lang == "ja" and title_ja:
         return title_ja
-    if lang != "ja" and title:
-        return title
-    key = f"cause_{cause_id}"
-    if key in _EN:
-        return t(key, lang)
     return title or title_ja or cause_id
 
 

@@ -33,7 +33,7 @@ from hbtriage.sources.options import DEFAULT, ReadOptions
 
 #: Event columns a format may fill from its groups.
 FIELD_COLUMNS = ("severity", "component", "node")
-_DATE_DIRECTIVES = re.compile(r"%[YydmbBjUWGVuaAcxF]")
+_DATE_DIRECTIVES = re.compile(r"%[YydmbBjUWGVuaAcxFs]")
 _NAME_DATE = re.compile(r"(?<![0-9])(20[0-9]{2})-?([01][0-9])-?([0-3][0-9])(?![0-9])")
 #: A step back in time larger than this between two records of a time-only log is a new day.
 _ROLLBACK = dt.timedelta(hours=1)
@@ -85,11 +85,18 @@ def _time_only(fmt: LineFormat) -> bool:
 
 
 def _parse_one(fmt: LineFormat, time: str, date: str | None) -> dt.datetime | None:
+    """One stamp parsed by the engine the reader uses (polars' strptime, which also takes
+    ``%s``, seconds since 1970)."""
     text = f"{date} {time}" if fmt.date else time
+    if _time_only(fmt):
+        text, layout = f"2000-01-01 {text}", "%Y-%m-%d " + fmt.timestamp
+    else:
+        layout = _layout(fmt)
     try:
-        return dt.datetime.strptime(text, _layout(fmt))
-    except ValueError:
+        got = pl.Series([text]).str.strptime(pl.Datetime("ns"), layout, strict=False)[0]
+    except pl.exceptions.PolarsError:
         return None
+    return got if isinstance(got, dt.datetime) else None
 
 
 def _zone_minutes(zone: str) -> int | None:
