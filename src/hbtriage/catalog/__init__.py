@@ -153,6 +153,19 @@ class LineFormat:
 
 
 @dataclass(frozen=True)
+class ChartRow:
+    """One counter row of the report's charts (``charts.toml``)."""
+
+    id: str
+    title: str
+    title_ja: str
+    objects: tuple[str, ...]  # acceptable objects, preferred first
+    counters: tuple[str, ...]
+    sum_instances: bool  # one series per host and counter, summed over instances
+    reference: str
+
+
+@dataclass(frozen=True)
 class Side:
     """One end of the heartbeat (``sides.toml``): the reader kinds that show it is in a bundle,
     and what to collect from it when it is not."""
@@ -176,6 +189,7 @@ class Catalog:
     config_texts: dict[str, ConfigText] = field(default_factory=dict)
     formats: tuple[LineFormat, ...] = ()
     sides: tuple[Side, ...] = ()
+    chart_rows: tuple[ChartRow, ...] = ()
     layers: tuple[str, ...] = ()  # the folders read, bundled first
 
     @property
@@ -539,6 +553,36 @@ def _sides(entries: list[Entry], problems: _Problems) -> tuple[Side, ...]:
     return tuple(out)
 
 
+def _chart_rows(
+    entries: list[Entry], counters: CounterIndex | None, problems: _Problems
+) -> tuple[ChartRow, ...]:
+    out: list[ChartRow] = []
+    for path, doc in entries:
+        rid = doc["id"]
+        texts = [problems.need(doc, k, path, rid) for k in ("title", "title_ja", "reference")]
+        objects, names = doc.get("objects"), doc.get("counters")
+        if not (isinstance(objects, list) and objects and isinstance(names, list) and names):
+            problems.add(path, rid, "objects and counters must be non-empty lists")
+            continue
+        if counters is not None and not any(
+            counters.canonical(o, c) for o in objects for c in names
+        ):
+            problems.add(path, rid, "none of its counters is in counters.toml: it would be empty")
+        if None not in texts:
+            out.append(
+                ChartRow(
+                    rid,
+                    texts[0],
+                    texts[1],
+                    tuple(objects),
+                    tuple(names),
+                    bool(doc.get("sum_instances", False)),
+                    texts[2],
+                )
+            )
+    return tuple(out)
+
+
 def _counter_index(roots: Sequence[Path], problems: _Problems) -> CounterIndex | None:
     from hbtriage.counter_names import index_of
 
@@ -607,6 +651,7 @@ def _load(roots: Sequence[Path]) -> Catalog:
             problems.add(roots[0] / "config_checks.toml", fid, "check has no catalog entry")
     _check_systeminfo(roots, problems)
     sides = _sides(_layered(roots, "sides.toml", "side", problems), problems)
+    chart_rows = _chart_rows(_layered(roots, "charts.toml", "row", problems), counters, problems)
     problems.raise_any()
     return Catalog(
         signatures=signatures,
@@ -617,6 +662,7 @@ def _load(roots: Sequence[Path]) -> Catalog:
         config_texts=config_texts,
         formats=formats,
         sides=sides,
+        chart_rows=chart_rows,
         layers=tuple(str(r) for r in roots),
     )
 

@@ -18,13 +18,13 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
 
 from hbtriage import __version__
+from hbtriage.catalog import Catalog, ChartRow, load_catalog
 from hbtriage.findings import Findings, HostInfo, Incident, iso
 from hbtriage.report.i18n import LANGS, fmt_seconds, t
 from hbtriage.report.localtime import hosts_by_name, local_span
@@ -47,37 +47,11 @@ MAX_INSTANCES = 8
 _HOST_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
 
 
-@dataclass(frozen=True)
-class _KeyRow:
-    key: str  # i18n key of the row label
-    objects: tuple[str, ...]  # acceptable objects, preferred first
-    counters: tuple[str, ...]
-    sum_instances: bool  # NIC counters: one series per host and counter, summed over adapters
-
-
-_PROCESSOR = ("Processor", "Processor Information")
-KEY_ROWS: tuple[_KeyRow, ...] = (
-    _KeyRow("row_dpc_rate", _PROCESSOR, ("DPC Rate",), False),
-    _KeyRow("row_dpc_time", _PROCESSOR, ("% DPC Time",), False),
-    _KeyRow("row_interrupt_time", _PROCESSOR, ("% Interrupt Time",), False),
-    _KeyRow(
-        "row_nic",
-        ("Network Interface", "Network Adapter", "UDPv4", "UDPv6"),
-        (
-            "Packets Received Discarded",
-            "Packets Received Errors",
-            "Packets Outbound Discarded",
-            "Packets Outbound Errors",
-            "Datagrams Received Errors",
-        ),
-        True,
-    ),
-    _KeyRow("row_cpu", _PROCESSOR, ("% Processor Time",), False),
-)
-
-
 def chart_data(
-    findings: Findings, timeline: Any | None, langs: Sequence[str] = LANGS
+    findings: Findings,
+    timeline: Any | None,
+    langs: Sequence[str] = LANGS,
+    catalog: Catalog | None = None,
 ) -> dict[str, Any]:
     """The charts and matched lines of ``findings`` drawn from ``timeline`` (anything with polars
     frames ``.events`` and ``.counters``, see ``hbtriage.timeline.Timeline``), for each of
@@ -90,7 +64,7 @@ def chart_data(
     return {
         "schema": SCHEMA,
         "generated_by": f"hbtriage {__version__}",
-        "charts": _charts(findings, timeline, langs),
+        "charts": _charts(findings, timeline, langs, (catalog or load_catalog()).chart_rows),
         "lines": lines,
     }
 
@@ -146,24 +120,28 @@ def _matched_lines(
 # --- chart data -----------------------------------------------------------------------------------
 
 
+def _row_label(row: ChartRow, lang: str) -> str:
+    return row.title_ja if lang == "ja" and row.title_ja else row.title
+
+
 def _charts(
-    findings: Findings, timeline: Any | None, langs: Sequence[str]
+    findings: Findings, timeline: Any | None, langs: Sequence[str], rows: tuple[ChartRow, ...]
 ) -> dict[str, list[dict[str, Any]]]:
     events = _frame(timeline, "events")
     counters = _frame(timeline, "counters")
     if events is None and counters is None:
         return {lang: [] for lang in langs}
-    key = _key_series(counters) if counters is not None else None
+    key = _key_series(counters, rows) if counters is not None else None
     hosts = _host_order(findings, events, key)
     ev = _LogEvents(events) if events is not None else None
     out: dict[str, list[dict[str, Any]]] = {}
     for lang in langs:
         charts: list[dict[str, Any]] = []
-        overview = _overview(findings, ev, key, hosts, lang)
+        overview = _overview(findings, ev, key, hosts, lang, rows)
         if overview is not None:
             charts.append(overview)
         for incident in findings.incidents[:MAX_INCIDENT_CHARTS]:
-            chart = _incident_chart(incident, ev, key, hosts, lang)
+            chart = _incident_chart(incident, ev, key, hosts, lang, rows)
             if chart is not None:
                 charts.append(chart)
         out[lang] = charts
@@ -194,14 +172,15 @@ def _host_order(
     return {h: _HOST_COLORS[i % len(_HOST_COLORS)] for i, h in enumerate(ordered)}
 
 
-def _key_series(counters: pl.DataFrame) -> pl.DataFrame | None:
-    """The key counters only: row (i18n key), host, label, ms (epoch ms), value.
+def _key_series(counters: pl.DataFrame, rows: tuple[ChartRow, ...]) -> pl.DataFrame | None:
+    """The key counters only (the catalog's chart rows): row (its id), host, label, ms (epoch
+    ms), value.
 
     row, host and label are categorical: the frame has a row per sample. Which series a chart
     row shows (and its label) is decided on the table of distinct series, then joined to the
     samples."""
-    wanted_counters = sorted({c for row in KEY_ROWS for c in row.counters})
-    wanted_objects = sorted({o for row in KEY_ROWS for o in row.objects})
+    wanted_counters = sorted({c for row in rows for c in row.counters})
+    wanted_objects = sorted({o for row in rows for o in row.objects})
     keys = ["host", "object", "instance", "counter"]
     # One pass over a possibly huge frame (comparing the names as they are stored: a cast to
     # text first would make a string per row); everything after works on the small result.
@@ -227,7 +206,7 @@ def _key_series(counters: pl.DataFrame) -> pl.DataFrame | None:
         pl.col("counter").cast(pl.Utf8),
     )
     parts: list[pl.DataFrame] = []
-    for row in KEY_ROWS:
+    for row in rows:
         chosen = series.filter(
             pl.col("counter").is_in(list(row.counters)) & pl.col("object").is_in(list(row.objects))
         )
@@ -280,7 +259,7 @@ def _key_series(counters: pl.DataFrame) -> pl.DataFrame | None:
             df = _samples_of(small, chosen, keys, spans)
         parts.append(
             df.select(
-                pl.lit(row.key, pl.Categorical).alias("row"),
+                pl.lit(row.id, pl.Categorical).alias("row"),
                 pl.col("host").cast(pl.Categorical),
                 pl.col("label").cast(pl.Categorical),
                 "ms",
@@ -489,7 +468,7 @@ def _figure(
     data: list[dict[str, Any]] = []
     top = 1.0
     n = len(rows)
-    for i, (label_key, traces, lanes) in enumerate(rows):
+    for i, (label, traces, lanes) in enumerate(rows):
         height = usable * weights[i] / total
         domain = [max(0.0, round(top - height, 4)), round(top, 4)]
         top = domain[0] - gap
@@ -504,7 +483,7 @@ def _figure(
         }
         layout["annotations"].append(
             {
-                "text": _esc(t(label_key, lang)),
+                "text": _esc(label),
                 "xref": "paper",
                 "yref": "paper",
                 "x": 0,
@@ -567,6 +546,7 @@ def _overview(
     key: pl.DataFrame | None,
     colors: dict[str, str],
     lang: str,
+    key_rows: tuple[ChartRow, ...],
 ) -> dict[str, Any] | None:
     span = (pl.col("ms").min().alias("lo"), pl.col("ms").max().alias("hi"))
     spans = [key.select(*span).row(0)] if key is not None else []
@@ -582,7 +562,7 @@ def _overview(
     if ev is not None:
         rates = _log_rate(ev, lo, hi, bucket_ms)
         if rates:
-            rows.append(("row_log_rate", _rate_traces(rates, colors, lang), False))
+            rows.append((t("row_log_rate", lang), _rate_traces(rates, colors, lang), False))
     if key is not None:
         by = ("row", "host", "label")
         # Peak per bucket, one series at a time when they are stretches of rows (as
@@ -597,7 +577,7 @@ def _overview(
             ]
         ).pipe(_break_gaps, "label")
         by_row = _counter_traces(bucketed, colors)
-        rows += [(r.key, by_row[r.key], False) for r in KEY_ROWS if r.key in by_row]
+        rows += [(_row_label(r, lang), by_row[r.id], False) for r in key_rows if r.id in by_row]
     if not rows:
         return None
     # an 11 s incident in a 24 h view would be a hairline: give the band a visible minimum width
@@ -616,6 +596,7 @@ def _incident_chart(
     key: pl.DataFrame | None,
     colors: dict[str, str],
     lang: str,
+    key_rows: tuple[ChartRow, ...],
 ) -> dict[str, Any] | None:
     lo = _ms(incident.start - INCIDENT_MARGIN)
     hi = _ms(incident.end + INCIDENT_MARGIN)
@@ -623,14 +604,14 @@ def _incident_chart(
     if ev is not None:
         rates = _log_rate(ev, lo, hi, 1000)
         if rates:
-            rows.append(("row_log_rate", _rate_traces(rates, colors, lang), False))
+            rows.append((t("row_log_rate", lang), _rate_traces(rates, colors, lang), False))
         marks = _signature_traces(ev, lo, hi, colors, lang)
         if marks:
-            rows.append(("row_signatures", marks, True))
+            rows.append((t("row_signatures", lang), marks, True))
     if key is not None:
         inside = key.filter((pl.col("ms") >= lo) & (pl.col("ms") <= hi)).pipe(_break_gaps, "label")
         by_row = _counter_traces(inside, colors)
-        rows += [(r.key, by_row[r.key], False) for r in KEY_ROWS if r.key in by_row]
+        rows += [(_row_label(r, lang), by_row[r.id], False) for r in key_rows if r.id in by_row]
     if not rows:
         return None
     shapes = [
