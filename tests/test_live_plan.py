@@ -97,3 +97,13 @@ def test_japanese_plan_translates_texts_and_keeps_commands() -> None:
 def test_unknown_os_or_language_is_a_usage_error(os_: str, lang: str) -> None:
     with pytest.raises(UsageError):
         render_plan(os_, [], lang)
+
+
+@pytest.mark.parametrize(("os_", "key_path"), [("windows", "C:\\PerfLogs\\hbtriage\\watch.key"),
+                                               ("linux", "/var/tmp/hbtriage/watch.key")])  # fmt: skip
+def test_the_watch_commands_sign_with_a_shared_key(os_: str, key_path: str) -> None:
+    for lang in ("en", "ja"):
+        text = render_plan(os_, ["pg1a", "cvp1"], lang)
+        watch = [ln.strip() for ln in text.splitlines() if ln.strip().startswith("hbtriage watch")]
+        assert len(watch) == 2 and all(f"--key-file {key_path} " in ln for ln in watch)
+        assert "HBTRIAGE_WATCH_KEY" in text and "key_id" in text and "secrets.token_hex" in text

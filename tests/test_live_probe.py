@@ -44,6 +44,7 @@ def _hb(session: str, seq: int) -> bytes:
 
 
 def _records(path: Path) -> list[tuple[str, str, dict[str, str]]]:
+    """The records of one file (``watch-<host>.log``: outages; ``.rx.log``: hb_rx, rejected)."""
     out = []
     for line in path.read_text().splitlines():
         if line.startswith("#"):
@@ -68,9 +69,11 @@ def test_silence_then_recovery_then_restart(tmp_path: Path) -> None:
         probe.check()
     probe.on_message("udp", _hb("s1", 46), replies.append)  # 25 heartbeats lost on the way
     probe.flush_rx()
+    clock.t += 0.2  # a restarted peer speaks no sooner than an interval after its last heartbeat
     probe.on_message("udp", _hb("s2", 1), replies.append)  # the peer restarted
-    probe.log.close()
+    probe.close_files()
     recs = _records(tmp_path / "watch-a.log")
+    stream = _records(tmp_path / "watch-a.rx.log")
     events = [e for _, e, _ in recs]
     missed = [f for _, e, f in recs if e == "hb_missed"]
     assert missed[0]["seq"] == "21" and missed[0]["count"] == "1"
@@ -83,7 +86,8 @@ def test_silence_then_recovery_then_restart(tmp_path: Path) -> None:
     assert 0.6 <= float(raised[0]["silent_s"]) <= 1.2  # phi crosses 8 after ~1 s at 0.2 s
     cleared = [f for _, e, f in recs if e == "suspicion_cleared"]
     assert cleared[0]["silent_s"] == "5.2" and float(cleared[0]["phi_max"]) > 8
-    rx = [f for _, e, f in recs if e == "hb_rx"][-1]
+    assert "hb_rx" not in events  # the heartbeat stream has its own file
+    rx = [f for _, e, f in stream if e == "hb_rx"][-1]
     assert rx["lost"] == "25" and rx["seq"] == "46"
     restarted = [f for _, e, f in recs if e == "peer_restarted"]
     assert restarted == [
@@ -103,9 +107,9 @@ def test_goodbye_silences_the_alarm(tmp_path: Path) -> None:
     for _ in range(50):
         clock.t += 0.1
         probe.check()
-    probe.log.close()
-    events = [e for _, e, _ in _records(tmp_path / "watch-a.log")]
-    assert events == ["hb_rx", "peer_stopped"]  # the last second of heartbeats, then the goodbye
+    probe.close_files()
+    assert [e for _, e, _ in _records(tmp_path / "watch-a.log")] == ["peer_stopped"]
+    assert [e for _, e, _ in _records(tmp_path / "watch-a.rx.log")] == ["hb_rx"]  # the last second
 
 
 @pytest.mark.parametrize(
@@ -155,9 +159,13 @@ def test_pair_on_loopback_with_metrics(tmp_path: Path) -> None:
     assert "hbtriage_watch_heartbeats_received_total" in metrics
     rec_a = _records(tmp_path / "a" / "watch-a.log")
     rec_b = _records(tmp_path / "b" / "watch-b.log")
-    assert [e for _, e, _ in rec_a if e not in ("hb_rx",)] == ["started", "stopped"]
-    assert [e for _, e, _ in rec_b if e not in ("hb_rx",)] == ["started", "peer_stopped", "stopped"]
-    rtts = [float(f["rtt_ms"]) for _, e, f in rec_a if e == "hb_rx" and "rtt_ms" in f]
+    said = ["started", "unauthenticated"]  # no key: said once
+    assert [e for _, e, _ in rec_a] == [*said, "stopped"]
+    assert [e for _, e, _ in rec_b] == [*said, "peer_stopped", "stopped"]
+    assert rec_a[0][2]["auth"] == "none" and rec_a[-1][2]["rejected"] == "0"
+    stream_a = _records(tmp_path / "a" / "watch-a.rx.log")
+    assert {e for _, e, _ in stream_a} == {"hb_rx"}
+    rtts = [float(f["rtt_ms"]) for _, e, f in stream_a if e == "hb_rx" and "rtt_ms" in f]
     assert rtts and max(rtts) < 100
     assert (tmp_path / "a" / "counters-a.csv").exists()
     assert not (tmp_path / "b" / "counters-b.csv").exists()

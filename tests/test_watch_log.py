@@ -107,3 +107,40 @@ def test_round_trip(tmp_path: Path, records: list) -> None:  # type: ignore[type
 def test_values_with_spaces_are_kept_on_one_token() -> None:
     line = format_record(datetime(2026, 1, 1, tzinfo=UTC), "h", "stopped", {"reason": "a b\nc"})
     assert line == "2026-01-01T00:00:00.000Z h stopped reason=a_b_c"
+
+
+def test_a_probes_two_files_read_alike(tmp_path: Path) -> None:
+    """watch-<host>.log (outages) and watch-<host>.rx.log (heartbeat stream and rejection
+    summaries, header "file=rx") are both taken by the reader, with the probe's new events."""
+    t = datetime(2026, 11, 27, 10, 0, 1, tzinfo=UTC)
+    outages = [
+        header_line("cvp1"),
+        format_record(t, "cvp1", "unauthenticated", {"peer": "192.0.2.2:7000", "detail": "no key"}),
+        format_record(t, "cvp1", "tcp_client_error", {"error": "OSError", "connected": 1}),
+        format_record(t, "cvp1", "records_suppressed", {"record": "peer_restarted", "count": 3}),
+    ]
+    stream = [
+        header_line("cvp1", "rx"),
+        format_record(t, "cvp1", "rejected", {"count": 54432, "reasons": "addr:54432"}),
+    ]
+    assert stream[0] == "# hbtriage-watch 1 host=cvp1 file=rx"
+    severities = []
+    for name, lines in (("watch-cvp1.log", outages), ("watch-cvp1.rx.log", stream)):
+        text = "\n".join(lines) + "\n"
+        assert READER.sniff(text, name)
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        res = READER.read(InputFile(display=name, path=str(path)), "utf-8")
+        assert res.host == "cvp1" and not res.warnings and res.events is not None
+        severities += res.events.get_column("severity").to_list()
+    assert severities == ["warning", "warning", "info", "warning"]
+
+
+def test_control_characters_never_reach_a_record() -> None:
+    line = format_record(
+        datetime(2026, 1, 1, tzinfo=UTC), "h\x1b]0;x\x07", "tcp_client_error",
+        {"detail": "boom\x1b[2J\tnext\u0085line\u00a0end"},
+    )  # fmt: skip
+    assert line == (
+        "2026-01-01T00:00:00.000Z h?]0;x? tcp_client_error detail=boom?[2J_next?line_end"
+    )

@@ -66,6 +66,7 @@ def render_plan(os: str, hosts: list[str], lang: str) -> str:
                 out.append(meta["for_host"][lang].replace("{host}", host))
             for cmd in section["commands"]:
                 line = cmd.replace("{counters}", counters).replace("{dir}", folder)
+                line = line.replace("{sep}", "\\" if os == "windows" else "/")
                 out.append("    " + line.replace("{host}", host).replace("{peer}", peer))
             out.append("")
     return "\n".join(out).rstrip() + "\n"

@@ -7,25 +7,50 @@ Run it on both ends (``--listen`` = this end, ``--peer`` = the other end). Each 
 * tracks the peer's heartbeats per transport with a phi accrual detector (:mod:`.phi`),
 * notices a peer restart (the random session id inside every heartbeat changes),
 * reconnects TCP with exponential backoff when the connection breaks or goes silent,
-* records everything to ``<out>/watch-<host>.log`` (format: :mod:`hbtriage.sources.watch_log`,
-  rotated, bounded) and, unless disabled, counters to ``<out>/counters-<host>.csv``
-  (:mod:`.sampler`),
-* stops cleanly on SIGINT/SIGTERM: says goodbye to the peer (which then logs ``peer_stopped``
-  instead of raising an alarm), writes ``stopped`` and flushes.
+* records outages and its own life cycle to ``<out>/watch-<host>.log`` and the once-a-second
+  heartbeat stream (``hb_rx``) and summaries of rejected messages to
+  ``<out>/watch-<host>.rx.log`` (format: :mod:`hbtriage.sources.watch_log`; each rotated and
+  bounded on its own, so no amount of traffic can rotate an outage record out), and, unless
+  disabled, counters to ``<out>/counters-<host>.csv`` (:mod:`.sampler`),
+* stops cleanly on SIGINT/SIGTERM (SIGBREAK on Windows, SIGHUP elsewhere unless ignored): says
+  goodbye to the peer (which then logs ``peer_stopped`` instead of raising an alarm), writes
+  ``stopped`` and flushes.
 
 Wire format (ASCII, one message per UDP datagram or per TCP line)::
 
-    HB1 <type> <session> <boot> <seq> <t_ns> <host>
+    HB1 <type> <session> <boot> <seq> <t_ns> <host> [<mac>]
 
-``type`` is ``hb`` (heartbeat), ``ack`` (echoes seq and t_ns of the heartbeat) or ``bye``.
+``type`` is ``hb`` (heartbeat), ``ack`` (echoes seq and t_ns of the heartbeat) or ``bye``
+(carries the sender's latest seq on that transport). ``seq`` and ``t_ns`` are decimal numbers
+below 2**63. With a shared key (``--key-file`` or the ``HBTRIAGE_WATCH_KEY`` environment
+variable) ``mac`` is the lowercase hex HMAC-SHA256, under the key, of ``<transport>|`` (``udp|``
+or ``tcp|``) followed by the first seven fields joined by single spaces; a keyed end drops
+every message without a valid one. Without a key the seven-field form is sent (what earlier
+versions send and accept) and the log says once that messages are unauthenticated.
+
+What a message must pass before it counts (anything else is counted, never logged one by one,
+and summarised in one ``rejected`` record at most every :data:`REJECT_SUMMARY_S` seconds):
+the sender's address is the peer's (UDP: address and port of ``--peer``; TCP: its address;
+``--peer`` is resolved once, at start), the format and number bounds hold, the MAC is valid
+(with a key), a heartbeat's seq is above the last one and not implausibly far ahead, an ack
+matches a heartbeat this end really sent, and (unsigned only) a new session (a restart) comes
+at least one interval after the old one fell silent. A goodbye must name the current session;
+signed, it must also carry a seq no lower than the last heartbeat's, and a session the peer left
+(restart or goodbye) is never taken back.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import codecs
 import contextlib
+import functools
+import hashlib
+import hmac
+import ipaddress
 import os
+import platform
 import random
 import re
 import secrets
@@ -34,13 +59,14 @@ import socket
 import statistics
 import sys
 import time
-from collections import deque
-from collections.abc import Callable
+from collections import Counter, deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from hbtriage.errors import HbtriageError
 from hbtriage.live.phi import PhiAccrualDetector, PhiParams
 from hbtriage.live.sampler import CounterRecorder, RotatingFile
 from hbtriage.sources.watch_log import format_record, header_line
@@ -48,12 +74,65 @@ from hbtriage.sources.watch_log import format_record, header_line
 PROTOS = ("udp", "tcp")
 _MAGIC = "HB1"
 _MAX_MSG = 512
+_LINE_LIMIT = 4096  # a TCP line longer than this ends the connection
 MISS_GRACE_S = 0.25  # a heartbeat is "missed" once it is max(interval, this) late
+KEY_ENV = "HBTRIAGE_WATCH_KEY"
+MIN_KEY_BYTES = 16
+MAX_NUMBER = 2**63 - 1
+#: A summary of rejected messages is written at most this often (the first one at once).
+REJECT_SUMMARY_S = 10.0
+#: peer_restarted / peer_stopped / error records per event and minute; the rest are counted.
+EVENT_LIMIT_PER_MIN = 10
+#: Records that go to the heartbeat stream file (``watch-<host>.rx.log``), not the outage log.
+STREAM_EVENTS = frozenset({"hb_rx", "rejected"})
+_MAX_SOURCES = 16  # distinct senders tracked per rejection summary
+_MAX_INBOUND = 8  # inbound TCP connections from the peer kept at once
+_MAX_BAD_LINES = 64  # rejected lines in a row before a TCP connection is dropped
+_SENT_KEPT = 1024  # heartbeats per transport remembered for matching acks
+_BOOT_ID_PATH = Path("/proc/sys/kernel/random/boot_id")
+
+_KINDS = frozenset({"hb", "ack", "bye"})
+_ID_RE = re.compile(r"[A-Za-z0-9_.\-]{1,40}")
+_HOST_RE = re.compile(r"[\x21-\x7e]{1,255}")
+_NUM_RE = re.compile(r"[0-9]{1,19}")
+_MAC_RE = re.compile(r"[0-9a-f]{64}")
+_IGNORED = ""  # a verdict: drop the message without counting it as rejected
+
+
+class WatchError(HbtriageError):
+    """``watch`` cannot start or run as asked (port in use, bad key, unknown peer)."""
+
+
+def is_windows() -> bool:
+    """True on Windows (read at call time, so tests can take the Windows path anywhere)."""
+    return sys.platform == "win32"
+
+
+def default_host_name() -> str:
+    """This machine's short name (no ``os.uname``: Windows does not have it)."""
+    name = socket.gethostname() or platform.node()
+    short = name.split(".")[0] if name and not name[0].isdigit() else name
+    return short or "localhost"
+
+
+def _wire_token(text: str, limit: int = 64) -> str:
+    return re.sub(r"[^\x21-\x7e]", "_", text)[:limit] or "-"
+
+
+def _file_token(text: str) -> str:
+    return re.sub(r'[\\/:*?"<>|\s\x00-\x1f\x7f]', "_", text).lstrip(".") or "host"
+
+
+def _printable(text: object, limit: int = 120) -> str:
+    """Text from outside (exception messages, addresses) safe for one log value."""
+    return re.sub(r"[^\x20-\x7e]", "?", str(text))[:limit] or "-"
 
 
 def parse_addr(text: str, *, default_host: str | None = "0.0.0.0") -> tuple[str, int]:
     """``"192.0.2.1:7000"``, ``"[2001:db8::1]:7000"``, ``":7000"`` -> (host, port)."""
-    m = re.fullmatch(r"\[(?P<h6>[^\]]+)\]:(?P<p6>\d+)|(?P<h>[^:]*):(?P<p>\d+)", text.strip())
+    m = re.fullmatch(
+        r"\[(?P<h6>[^\]]+)\]:(?P<p6>\d{1,5})|(?P<h>[^:]*):(?P<p>\d{1,5})", text.strip()
+    )
     if not m:
         raise ValueError(f"expected HOST:PORT, got {text!r}")
     host = m.group("h6") or m.group("h") or ""
@@ -72,7 +151,7 @@ def parse_interval(text: str | float) -> float:
     if isinstance(text, int | float):
         value = float(text)
     else:
-        m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*(ms|s)?\s*", text)
+        m = re.fullmatch(r"\s*([0-9]{1,9}\.?[0-9]{0,9}|\.[0-9]{1,9})\s*(ms|s)?\s*", text)
         if not m:
             raise ValueError(f"expected an interval like 1s or 200ms, got {text!r}")
         value = float(m.group(1)) / (1000.0 if m.group(2) == "ms" else 1.0)
@@ -81,17 +160,231 @@ def parse_interval(text: str | float) -> float:
     return value
 
 
+@functools.lru_cache(maxsize=4096)
+def norm_ip(text: str) -> str:
+    """An address as the checks compare it: no IPv6 scope, IPv4-mapped IPv6 as IPv4."""
+    text = text.split("%", 1)[0]
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return text
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ip)
+
+
+def _fmt_addr(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def resolve_peer(host: str, port: int, family: int) -> tuple[tuple[str, int], frozenset[str]]:
+    """The address to send to (of ``family``) and every address the peer may send from.
+
+    Resolved once, at start. Raises :class:`WatchError` when the name does not resolve.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
+    except (OSError, UnicodeError) as exc:
+        why = getattr(exc, "strerror", None) or str(exc)
+        raise WatchError(f"cannot resolve --peer {host!r}: {why}") from None
+    ips = [norm_ip(str(info[4][0])) for info in infos]
+    same = [str(info[4][0]) for info in infos if info[0] == family]
+    if not same:
+        kind = "IPv6" if family == socket.AF_INET6 else "IPv4"
+        raise WatchError(f"--peer {host!r} has no {kind} address (the --listen address is {kind})")
+    return (same[0], port), frozenset(ips)
+
+
+# -- keys and messages ---------------------------------------------------------------------
+def load_key(
+    key_file: str | Path | None = None, environ: Mapping[str, str] | None = None
+) -> tuple[bytes | None, str, list[str]]:
+    """The shared key: from ``key_file`` if given, else ``$HBTRIAGE_WATCH_KEY`` (empty = unset).
+
+    Returns (key or None, where it came from, warnings). Leading and trailing whitespace is not
+    part of the key. Raises :class:`WatchError` for an unreadable file or a key shorter than
+    :data:`MIN_KEY_BYTES` bytes.
+    """
+    env = os.environ if environ is None else environ
+    warnings: list[str] = []
+    if key_file is not None:
+        path = Path(key_file)
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise WatchError(f"cannot read --key-file {path}: {exc.strerror or exc}") from None
+        source = f"file {path}"
+        raw = _key_text(raw)
+        if not is_windows():
+            with contextlib.suppress(OSError):
+                if path.stat().st_mode & 0o077:
+                    warnings.append(f"--key-file {path} can be read by other users (chmod 600 it)")
+    elif env.get(KEY_ENV, "").strip():
+        raw = env[KEY_ENV].encode("utf-8")
+        source = f"environment {KEY_ENV}"
+    else:
+        return None, "none", warnings
+    key = raw.strip()
+    if len(key) < MIN_KEY_BYTES:
+        raise WatchError(
+            f"the key from {source} has {len(key)} bytes; at least {MIN_KEY_BYTES} are needed"
+            " (e.g. 64 hex digits from a random generator)"
+        )
+    return key, source, warnings
+
+
+def _key_text(raw: bytes) -> bytes:
+    """A key file written by PowerShell's ``>`` is UTF-16 with a BOM, Notepad's may start with
+    a UTF-8 BOM: the key is the text, the same bytes as the other end's."""
+    for bom, codec in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
+                       (codecs.BOM_UTF16_BE, "utf-16-be")):  # fmt: skip
+        if raw.startswith(bom):
+            try:
+                return raw[len(bom) :].decode(codec).encode("utf-8")
+            except UnicodeDecodeError:
+                return raw
+    return raw
+
+
+def key_id(key: bytes) -> str:
+    """8 hex digits that tell keys apart in the log (both ends must show the same)."""
+    return hashlib.sha256(b"hbtriage-watch key id\x00" + key).hexdigest()[:8]
+
+
+def sign(key: bytes, proto: str, body: bytes) -> str:
+    """HMAC-SHA256 of ``<proto>|<body>`` in lowercase hex."""
+    return hmac.new(key, proto.encode("ascii") + b"|" + body, hashlib.sha256).hexdigest()
+
+
+def encode_message(
+    kind: str,
+    session: str,
+    boot: str,
+    seq: int,
+    t_ns: int,
+    host: str,
+    *,
+    proto: str,
+    key: bytes | None = None,
+) -> bytes:
+    """One message (no line end); signed when ``key`` is given."""
+    body = f"{_MAGIC} {kind} {session} {boot} {seq} {t_ns} {_wire_token(host)}".encode("ascii")
+    if key is None:
+        return body
+    return body + b" " + sign(key, proto, body).encode("ascii")
+
+
+@dataclass(frozen=True)
+class Message:
+    kind: str
+    session: str
+    boot: str
+    seq: int
+    t_ns: int
+    host: str
+    signed: bool
+
+
+def parse_message(data: bytes, proto: str, key: bytes | None) -> Message | str:
+    """A checked message, or the reason it is rejected (``format``, ``too_long``, ``number``,
+    ``unsigned``, ``bad_mac``). Without ``key`` a MAC is accepted unchecked."""
+    if len(data) > _MAX_MSG:
+        return "too_long"
+    try:
+        parts = data.decode("ascii").split()
+    except UnicodeDecodeError:
+        return "format"
+    if len(parts) not in (7, 8) or parts[0] != _MAGIC:
+        return "format"
+    _, kind, session, boot, seq_s, t_s, host = parts[:7]
+    if (
+        kind not in _KINDS
+        or not _ID_RE.fullmatch(session)
+        or not _ID_RE.fullmatch(boot)
+        or not _HOST_RE.fullmatch(host)
+    ):
+        return "format"
+    mac = parts[7] if len(parts) == 8 else None
+    if mac is not None and not _MAC_RE.fullmatch(mac):
+        return "format"
+    signed = False
+    if key is not None:
+        if mac is None:
+            return "unsigned"
+        expected = sign(key, proto, " ".join(parts[:7]).encode("ascii"))
+        if not hmac.compare_digest(expected, mac):
+            return "bad_mac"
+        signed = True
+    if not (_NUM_RE.fullmatch(seq_s) and _NUM_RE.fullmatch(t_s)):
+        return "number"
+    seq, t_ns = int(seq_s), int(t_s)
+    if seq > MAX_NUMBER or t_ns > MAX_NUMBER:
+        return "number"
+    return Message(kind, session, boot, seq, t_ns, host, signed)
+
+
 def boot_id() -> str:
     """Identifier of this boot of the machine (Linux boot_id, else the boot time)."""
+    if not is_windows():
+        with contextlib.suppress(OSError):
+            text = _BOOT_ID_PATH.read_text().strip().replace("-", "")[:12]
+            if _ID_RE.fullmatch(text):
+                return text
     try:
-        return Path("/proc/sys/kernel/random/boot_id").read_text().strip().replace("-", "")[:12]
-    except OSError:
-        try:
-            import psutil
+        import psutil
 
-            return f"t{int(psutil.boot_time())}"
-        except Exception:  # pragma: no cover - psutil is a dependency
-            return "unknown"
+        return f"t{int(psutil.boot_time())}"
+    except Exception:  # noqa: BLE001 - psutil is a dependency; never fail a start on this
+        return "unknown"
+
+
+# -- sockets -------------------------------------------------------------------------------
+def _family(host: str) -> int:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def _why(exc: OSError) -> str:
+    text = exc.strerror or str(exc)
+    return text[:1].lower() + text[1:]
+
+
+def bind_udp(addr: tuple[str, int]) -> socket.socket:
+    """The UDP socket on ``addr``. On Windows an ICMP port-unreachable must not end reading
+    (SIO_UDP_CONNRESET off). Raises :class:`WatchError` naming the address."""
+    sock = socket.socket(_family(addr[0]), socket.SOCK_DGRAM)
+    try:
+        if is_windows():
+            code = getattr(socket, "SIO_UDP_CONNRESET", None)
+            ioctl = getattr(sock, "ioctl", None)
+            if code is not None and ioctl is not None:
+                ioctl(code, False)
+        sock.bind(addr)
+        sock.setblocking(False)
+    except OSError as exc:
+        sock.close()
+        raise WatchError(f"cannot listen on {_fmt_addr(*addr)} (UDP): {_why(exc)}") from None
+    return sock
+
+
+def bind_tcp(addr: tuple[str, int]) -> socket.socket:
+    """The listening TCP socket on ``addr``. POSIX: SO_REUSEADDR (restart while old connections
+    linger); Windows: never SO_REUSEADDR (there it lets another program take the port), and
+    SO_EXCLUSIVEADDRUSE where available. Raises :class:`WatchError` naming the address."""
+    sock = socket.socket(_family(addr[0]), socket.SOCK_STREAM)
+    try:
+        if is_windows():
+            exclusive = getattr(socket, "SO_EXCLUSIVEADDRUSE", None)
+            if exclusive is not None:
+                sock.setsockopt(socket.SOL_SOCKET, exclusive, 1)
+        else:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(addr)
+        sock.listen(16)
+        sock.setblocking(False)
+    except OSError as exc:
+        sock.close()
+        raise WatchError(f"cannot listen on {_fmt_addr(*addr)} (TCP): {_why(exc)}") from None
+    return sock
 
 
 @dataclass
@@ -132,6 +425,8 @@ class WatchSummary:
     received: dict[str, int]
     log_path: Path
     counters_path: Path | None
+    stream_path: Path | None = None
+    rejected: dict[str, int] = field(default_factory=dict)
 
 
 class _Metrics:
@@ -140,10 +435,10 @@ class _Metrics:
     def __init__(self, port: int, addr: str) -> None:
         try:
             import prometheus_client as pc
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise RuntimeError(
+        except ImportError:  # pragma: no cover - depends on the environment
+            raise WatchError(
                 "--metrics-port needs prometheus-client (pip install prometheus-client)"
-            ) from exc
+            ) from None
         reg = pc.CollectorRegistry()
         self.phi = pc.Gauge("hbtriage_watch_phi", "phi suspicion level", ["proto"], registry=reg)
         self.rtt = pc.Gauge(
@@ -154,7 +449,22 @@ class _Metrics:
         self.up = pc.Gauge(
             "hbtriage_watch_peer_up", "1 when not suspected", ["proto"], registry=reg
         )
-        pc.start_http_server(port, addr=addr, registry=reg)
+        self.rejected = pc.Counter("hbtriage_watch_messages_rejected", "", ["reason"], registry=reg)
+        try:
+            started = pc.start_http_server(port, addr=addr, registry=reg)
+        except OSError as exc:
+            raise WatchError(
+                f"cannot serve --metrics-port on {_fmt_addr(addr, port)}: {_why(exc)}"
+            ) from None
+        self._server: Any = started[0] if isinstance(started, tuple) else None
+
+    def close(self) -> None:
+        server = self._server
+        self._server = None
+        if server is not None:
+            with contextlib.suppress(Exception):
+                server.shutdown()
+                server.server_close()
 
 
 class _UdpProtocol(asyncio.DatagramProtocol):
@@ -162,14 +472,29 @@ class _UdpProtocol(asyncio.DatagramProtocol):
         self.probe = probe
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
-        self.probe.on_message("udp", data, reply=lambda msg: self.probe.udp_send(msg, addr))
+        try:
+            src: tuple[str, int] | None = (norm_ip(str(addr[0])), int(addr[1]))
+        except (TypeError, ValueError, IndexError):
+            src = None
+        if src is None:
+            self.probe.reject("addr", None)
+            return
+        self.probe.on_message(
+            "udp", data, reply=lambda msg: self.probe.udp_send(msg, addr), src=src
+        )
 
     def error_received(self, exc: Exception) -> None:  # ICMP unreachable etc.: keep going
         pass
 
 
 class Probe:
-    """One end of the heartbeat pair. Use :func:`run_watch`; this class holds its state."""
+    """One end of the heartbeat pair. Use :func:`run_watch`; this class holds its state.
+
+    ``key`` (bytes, at least :data:`MIN_KEY_BYTES`) turns on signing and checking of every
+    message. Two files are written in ``out_dir``: ``watch-<host>.log`` (life cycle and
+    outages) and ``watch-<host>.rx.log`` (``hb_rx`` and ``rejected``), each ``max_bytes`` ×
+    (``backups`` + 1) at most.
+    """
 
     def __init__(
         self,
@@ -185,12 +510,17 @@ class Probe:
         dead_after: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], datetime] | None = None,
+        key: bytes | None = None,
     ) -> None:
+        if key is not None and len(key) < MIN_KEY_BYTES:
+            raise WatchError(f"a key needs at least {MIN_KEY_BYTES} bytes")
         self.listen = listen
         self.peer = peer
-        self.peer_text = f"{peer[0]}:{peer[1]}" if ":" not in peer[0] else f"[{peer[0]}]:{peer[1]}"
+        self.peer_text = _fmt_addr(*peer)
+        self.peer_addr, self.peer_ips = resolve_peer(peer[0], peer[1], _family(listen[0]))
         self.interval = interval
         self.host = host
+        self.key = key
         self.session = secrets.token_hex(6)
         self.boot = boot_id()
         self.phi_params = phi or PhiParams(
@@ -201,71 +531,224 @@ class Probe:
         self.dead_after = dead_after if dead_after is not None else max(2.0, 10 * interval)
         self.clock = clock
         self.wall = wall or (lambda: datetime.now(UTC))
+        name = _file_token(host)
         self.log = RotatingFile(
-            Path(out_dir) / f"watch-{host}.log", max_bytes, backups, header_line(host)
+            Path(out_dir) / f"watch-{name}.log", max_bytes, backups, header_line(host)
         )
+        try:
+            self.stream_log = RotatingFile(
+                Path(out_dir) / f"watch-{name}.rx.log",
+                max_bytes,
+                backups,
+                header_line(host, "rx"),
+            )
+        except BaseException:
+            self.log.close()
+            raise
         self.records = 0
         self.states = {p: ProtoState(PhiAccrualDetector(self.phi_params)) for p in PROTOS}
         self.seq = dict.fromkeys(PROTOS, 0)
         self.peer_session: str | None = None
+        self.peer_heard: float | None = None  # last accepted message of the current session
+        self._left_sessions: deque[str] = deque(maxlen=32)
+        self._sent: dict[str, dict[int, int]] = {p: {} for p in PROTOS}
+        self.rejected_total: Counter[str] = Counter()
+        self._rej: Counter[str] = Counter()
+        self._rej_from: Counter[str] = Counter()
+        self._rej_untracked = 0
+        self._rej_since: float | None = None
+        self._rej_logged_at: float | None = None
+        self._recent: dict[str, deque[float]] = {}
+        self._suppressed: Counter[str] = Counter()
         self.udp: asyncio.DatagramTransport | None = None
         self.tcp_writer: asyncio.StreamWriter | None = None
         self.stop = asyncio.Event()
         self.metrics: _Metrics | None = None
         self._server: asyncio.Server | None = None
-        self._inbound: set[asyncio.StreamWriter] = set()
+        self._inbound: dict[asyncio.StreamWriter, None] = {}
 
     # -- recording -------------------------------------------------------------------------
     def emit(self, event: str, **fields: object) -> None:
-        self.log.write_line(format_record(self.wall(), self.host, event, fields))
+        line = format_record(self.wall(), self.host, event, fields)
+        (self.stream_log if event in STREAM_EVENTS else self.log).write_line(line)
         self.records += 1
 
+    def _allow(self, event: str, now: float) -> bool:
+        """Rate limit for records a sender can provoke: :data:`EVENT_LIMIT_PER_MIN` a minute."""
+        recent = self._recent.setdefault(event, deque())
+        while recent and now - recent[0] >= 60.0:
+            recent.popleft()
+        if len(recent) >= EVENT_LIMIT_PER_MIN:
+            self._suppressed[event] += 1
+            return False
+        recent.append(now)
+        return True
+
+    def reject(self, reason: str, src: tuple[str, int] | None) -> None:
+        """Count one rejected message (summarised by :meth:`flush_rejected`)."""
+        if self._rej_since is None:
+            self._rej_since = self.clock()
+        self.rejected_total[reason] += 1
+        self._rej[reason] += 1
+        who = _fmt_addr(*src) if src is not None else "-"
+        if who in self._rej_from or len(self._rej_from) < _MAX_SOURCES:
+            self._rej_from[who] += 1
+        else:
+            self._rej_untracked += 1  # memory stays bounded whatever the number of senders
+        if self.metrics:
+            self.metrics.rejected.labels(reason).inc()
+
+    def flush_rejected(self, force: bool = False) -> None:
+        """One ``rejected`` record for everything rejected since the last one, at most every
+        :data:`REJECT_SUMMARY_S` seconds (the first at once); and the count of records held back
+        by the rate limit."""
+        now = self.clock()
+        if self._rej and (
+            force or self._rej_logged_at is None or now - self._rej_logged_at >= REJECT_SUMMARY_S
+        ):
+            since = self._rej_since if self._rej_since is not None else now
+            self.emit(
+                "rejected",
+                count=sum(self._rej.values()),
+                reasons=",".join(f"{r}:{n}" for r, n in self._rej.most_common()),
+                senders=f"{len(self._rej_from)}{'+' if self._rej_untracked else ''}",
+                top=",".join(f"{a}*{n}" for a, n in self._rej_from.most_common(3)),
+                window_s=round(max(now - since, 0.0), 3),
+            )
+            self._rej.clear()
+            self._rej_from.clear()
+            self._rej_untracked = 0
+            self._rej_since = None
+            self._rej_logged_at = now
+        for event, n in list(self._suppressed.items()):
+            recent = self._recent.get(event)
+            if n and (force or not recent or now - recent[0] >= 60.0):
+                self.emit(
+                    "records_suppressed", record=event, count=n, limit_per_min=EVENT_LIMIT_PER_MIN
+                )
+                del self._suppressed[event]
+
     # -- messages --------------------------------------------------------------------------
-    def _msg(self, kind: str, seq: int = 0, t_ns: int = 0) -> bytes:
-        return f"{_MAGIC} {kind} {self.session} {self.boot} {seq} {t_ns} {self.host}".encode()
+    def _msg(self, kind: str, proto: str, seq: int = 0, t_ns: int = 0) -> bytes:
+        return encode_message(
+            kind, self.session, self.boot, seq, t_ns, self.host, proto=proto, key=self.key
+        )
 
     def udp_send(self, data: bytes, addr: Any = None) -> None:
         if self.udp is not None and not self.udp.is_closing():
             with contextlib.suppress(OSError):
-                self.udp.sendto(data, addr or self.peer)
+                self.udp.sendto(data, addr or self.peer_addr)
 
-    def on_message(self, proto: str, data: bytes, reply: Callable[[bytes], None]) -> None:
-        parts = data[:_MAX_MSG].decode("ascii", "replace").split()
-        if len(parts) != 7 or parts[0] != _MAGIC:
-            return
-        _, kind, session, _boot, seq_s, t_s, _host = parts
+    def _addr_ok(self, proto: str, src: tuple[str, int] | None) -> bool:
+        if src is None:  # our own outbound TCP connection: the peer is whom we connected to
+            return True
+        if src[0] not in self.peer_ips:
+            return False
+        return proto != "udp" or src[1] == self.peer[1]
+
+    def on_message(
+        self,
+        proto: str,
+        data: bytes,
+        reply: Callable[[bytes], None],
+        src: tuple[str, int] | None = None,
+    ) -> bool:
+        """Handle one message from ``src`` (None: our outbound TCP connection). True when it was
+        accepted; a rejected one is counted, never logged on its own. Never raises."""
         try:
-            seq, t_ns = int(seq_s), int(t_s)
-        except ValueError:
-            return
-        if session == self.session:
-            return  # our own heartbeat looped back (peer address = our address)
-        now = self.clock()
-        if kind == "bye":
-            self._on_bye(proto, session)
-            return
-        self._check_session(proto, session, now)
-        st = self.states[proto]
-        if kind == "ack":
-            rtt_ms = (time.monotonic_ns() - t_ns) / 1e6
-            if 0 <= rtt_ms < 3_600_000:
-                st.rtts_ms.append(rtt_ms)
-                if self.metrics:
-                    self.metrics.rtt.labels(proto).set(rtt_ms)
-            return
-        if kind != "hb":
-            return
-        reply(self._msg("ack", seq, t_ns))
-        self._on_heartbeat(proto, st, seq, now)
+            verdict = self._handle(proto, data, reply, src)
+        except Exception as exc:  # noqa: BLE001 - one odd message must not stop the probe
+            verdict = f"error_{type(exc).__name__}"
+        if verdict is None:
+            return True
+        if verdict != _IGNORED:
+            self.reject(verdict, src)
+        return False
 
-    def _check_session(self, proto: str, session: str, now: float) -> None:
+    def _handle(
+        self,
+        proto: str,
+        data: bytes,
+        reply: Callable[[bytes], None],
+        src: tuple[str, int] | None,
+    ) -> str | None:
+        if not self._addr_ok(proto, src):
+            return "addr"
+        msg = parse_message(data, proto, self.key)
+        if isinstance(msg, str):
+            return msg
+        if msg.session == self.session:
+            return "own_session"  # our own heartbeat came back (peer address = our address?)
+        if msg.session in self._left_sessions:
+            # The peer said goodbye with this session, or left it for a new one: late or
+            # replayed messages of it change nothing.
+            return _IGNORED if msg.session == self.peer_session else "old_session"
+        now = self.clock()
+        if msg.kind == "ack" and self._sent[proto].get(msg.seq) != msg.t_ns:
+            return "unknown_ack"  # not the echo of a heartbeat we sent (or a second echo)
+        if msg.kind == "bye":
+            verdict = self._on_bye(proto, msg, now)
+        else:
+            verdict = self._check_session(proto, msg.session, now)
+            if verdict is None:
+                st = self.states[proto]
+                if msg.kind == "ack":
+                    verdict = self._on_ack(proto, st, msg)
+                else:
+                    verdict = self._check_seq(st, msg.seq, now)
+                    if verdict is None:
+                        reply(self._msg("ack", proto, msg.seq, msg.t_ns))
+                        self._on_heartbeat(proto, st, msg.seq, now)
+        if verdict is None:
+            self.peer_heard = now
+        return verdict
+
+    def _check_seq(self, st: ProtoState, seq: int, now: float) -> str | None:
+        if st.last_seq is None:
+            return None
+        if seq <= st.last_seq:
+            return "old_seq"  # a duplicate, a reordered datagram or a replay
+        # The peer sends at most 100 heartbeats a second (interval >= 10 ms) and never
+        # catches up after a pause: a larger jump is not its sequence.
+        elapsed = max(now - st.last_rx, 0.0) if st.last_rx is not None else 0.0
+        if seq - st.last_seq > 100 + 200 * elapsed:
+            return "seq_jump"
+        return None
+
+    def _on_ack(self, proto: str, st: ProtoState, msg: Message) -> str | None:
+        self._sent[proto].pop(msg.seq, None)  # matched in _handle; an echo counts once
+        rtt_ms = (time.monotonic_ns() - msg.t_ns) / 1e6
+        st.rtts_ms.append(rtt_ms)
+        if self.metrics:
+            self.metrics.rtt.labels(proto).set(rtt_ms)
+        return None
+
+    def _remember_sent(self, proto: str, seq: int, t_ns: int) -> None:
+        sent = self._sent[proto]
+        sent[seq] = t_ns
+        while len(sent) > _SENT_KEPT:
+            del sent[next(iter(sent))]
+
+    def _check_session(self, proto: str, session: str, now: float) -> str | None:
         if self.peer_session is None:
             self.peer_session = session
-            return
+            return None
         if session == self.peer_session:
-            return
+            return None
+        stopped = all(s.peer_stopped for s in self.states.values())
+        recent = self.peer_heard is not None and now - self.peer_heard < self.interval
+        if self.key is None and not stopped and recent:
+            # Unsigned, and the current session spoke less than an interval ago: a restarted
+            # peer hardly does that, a second sender does. The next heartbeat of a real restart
+            # (one interval later) is taken.
+            return "session_flap"
         old = self.peer_session
         self.peer_session = session
+        if self.key is not None and old not in self._left_sessions:
+            # Signed: the peer really left that session; a replay of it must not come back.
+            # (Unsigned, an impostor may have taken the session over: the peer must be able to
+            # come back, so nothing is remembered.)
+            self._left_sessions.append(old)
         self.flush_rx()
         for p, st in self.states.items():
             if st.suspected:
@@ -278,20 +761,35 @@ class Probe:
                 )
             st.forget()
             st.peer_stopped = False
-        self.emit(
-            "peer_restarted", proto=proto, peer=self.peer_text, old_session=old, session=session
-        )
+        if self._allow("peer_restarted", now):
+            self.emit(
+                "peer_restarted",
+                proto=proto,
+                peer=self.peer_text,
+                old_session=old,
+                session=session,
+            )
+        return None
 
-    def _on_bye(self, proto: str, session: str) -> None:
-        if session != self.peer_session or all(s.peer_stopped for s in self.states.values()):
-            return
+    def _on_bye(self, proto: str, msg: Message, now: float) -> str | None:
+        if msg.session != self.peer_session:
+            return "bye_session"  # a goodbye for a session that is not the peer's
+        st = self.states[proto]
+        if self.key is not None and st.last_seq is not None and msg.seq < st.last_seq:
+            return "old_seq"  # signed goodbyes carry the latest seq: this one is replayed
+        if all(s.peer_stopped for s in self.states.values()):
+            return None  # the same goodbye again (it is sent several times)
+        if self.key is not None:
+            self._left_sessions.append(msg.session)  # its late or replayed messages: ignored
         self.flush_rx()
-        for p, st in self.states.items():
-            if st.suspected:
+        for p, s in self.states.items():
+            if s.suspected:
                 self.emit("suspicion_cleared", proto=p, peer=self.peer_text, reason="peer_stopped")
-            st.forget()
-            st.peer_stopped = True
-        self.emit("peer_stopped", proto=proto, peer=self.peer_text, session=session)
+            s.forget()
+            s.peer_stopped = True
+        if self._allow("peer_stopped", now):
+            self.emit("peer_stopped", proto=proto, peer=self.peer_text, session=msg.session)
+        return None
 
     def _on_heartbeat(self, proto: str, st: ProtoState, seq: int, now: float) -> None:
         st.peer_stopped = False
@@ -309,8 +807,7 @@ class Probe:
             st.suspected = False
         st.phi_max = 0.0
         st.missed_reported = 0
-        if st.last_seq is None or seq > st.last_seq:
-            st.last_seq = seq
+        st.last_seq = seq
         st.last_rx = now
         st.detector.heartbeat(now)
         st.rx += 1
@@ -321,7 +818,10 @@ class Probe:
 
     # -- periodic work ---------------------------------------------------------------------
     def check(self) -> None:
-        """Missed heartbeats and suspicion, per transport (called every half interval)."""
+        """Missed heartbeats and suspicion, per transport (called every half interval).
+
+        ``hb_missed`` is written at most once a second for the first minute of a silence, then
+        every 10 s, and every minute after ten minutes (the counts stay exact)."""
         now = self.clock()
         for proto, st in self.states.items():
             if st.last_rx is None or st.peer_stopped:
@@ -331,13 +831,11 @@ class Probe:
             st.phi_max = max(st.phi_max, phi)
             if self.metrics:
                 self.metrics.phi.labels(proto).set(phi)
-            # Heartbeat k after the last one is due at last_rx + k*interval; it counts as
-            # missed once it is a whole interval (and at least MISS_GRACE_S) late, so that
-            # scheduling jitter at very short intervals is not reported as loss.
             grace = max(self.interval, MISS_GRACE_S)
-            missed = max(int((silent - grace) / self.interval), 0)
+            missed = int((silent - grace) / self.interval) if silent > grace else 0
+            every = 1.0 if silent < 60 else 10.0 if silent < 600 else 60.0
             if missed > st.missed_reported and (
-                st.missed_reported == 0 or now - st.last_missed_log >= 1.0
+                st.missed_reported == 0 or now - st.last_missed_log >= every
             ):
                 first = (st.last_seq or 0) + st.missed_reported + 1
                 self.emit(
@@ -381,23 +879,39 @@ class Probe:
             st.rx = st.lost = 0
             st.rtts_ms.clear()
 
+    def flush(self) -> None:
+        """The once-a-second work: ``hb_rx`` lines and the rejection summary."""
+        self.flush_rx()
+        self.flush_rejected()
+
     def send_heartbeats(self) -> None:
         t_ns = time.monotonic_ns()
         self.seq["udp"] += 1
-        self.udp_send(self._msg("hb", self.seq["udp"], t_ns))
+        self._remember_sent("udp", self.seq["udp"], t_ns)
+        self.udp_send(self._msg("hb", "udp", self.seq["udp"], t_ns))
         self.states["udp"].sent += 1
         w = self.tcp_writer
         # A stalled path must not grow memory: drop heartbeats while the buffer is full.
         if w is not None and not w.is_closing() and w.transport.get_write_buffer_size() < 64 * 1024:
             self.seq["tcp"] += 1
-            w.write(self._msg("hb", self.seq["tcp"], t_ns) + b"\n")
+            self._remember_sent("tcp", self.seq["tcp"], t_ns)
+            w.write(self._msg("hb", "tcp", self.seq["tcp"], t_ns) + b"\n")
             self.states["tcp"].sent += 1
 
     async def _every(self, period: float, fn: Callable[[], None]) -> None:
         loop = asyncio.get_running_loop()
         next_at = loop.time()
         while not self.stop.is_set():
-            fn()
+            try:
+                fn()
+            except Exception as exc:  # noqa: BLE001 - a bug must not silently stop the probe
+                if self._allow("probe_error", self.clock()):
+                    self.emit(
+                        "probe_error",
+                        task=getattr(fn, "__name__", "task"),
+                        error=type(exc).__name__,
+                        detail=_printable(exc),
+                    )
             next_at += period
             delay = next_at - loop.time()
             if delay < -period:  # the loop was frozen: do not burst to catch up
@@ -411,27 +925,44 @@ class Probe:
         self,
         proto: str,
         reader: asyncio.StreamReader,
-        reply: Any,
+        reply: Callable[[bytes], None],
         on_first: Callable[[], None] | None = None,
+        src: tuple[str, int] | None = None,
     ) -> str:
+        """Read messages until the connection ends; "silent" when nothing acceptable came for
+        ``dead_after`` seconds (rejected lines do not keep a connection alive)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.dead_after
+        bad = 0
         while not self.stop.is_set():
             try:
-                line = await asyncio.wait_for(reader.readline(), timeout=self.dead_after)
+                line = await asyncio.wait_for(
+                    reader.readline(), timeout=max(deadline - loop.time(), 0.001)
+                )
             except TimeoutError:
                 return "silent"
             except (ConnectionError, OSError) as exc:
                 return type(exc).__name__
             except (asyncio.LimitOverrunError, ValueError):
+                self.reject("too_long", src)
                 return "garbage"
             if not line:
                 return "eof"
-            if on_first is not None:
-                on_first()
-                on_first = None
-            self.on_message(proto, line.strip(), reply)
+            if self.on_message(proto, line.strip(), reply, src):
+                deadline = loop.time() + self.dead_after
+                bad = 0
+                if on_first is not None:
+                    on_first()
+                    on_first = None
+            else:
+                bad += 1
+                if bad >= _MAX_BAD_LINES:
+                    return "garbage"
         return "stopping"
 
     async def _tcp_client(self) -> None:
+        """The outbound connection that carries this end's TCP heartbeats. Whatever ends an
+        attempt (refused, reset, silent, a bug) is logged when it matters and retried."""
         loop = asyncio.get_running_loop()
         base = min(max(self.interval, 0.1), 1.0)
         # Back off up to five heartbeat intervals (at most 5 s): a peer that comes back is
@@ -451,87 +982,140 @@ class Probe:
                 await asyncio.wait_for(self.stop.wait(), timeout=delay)
 
         while not self.stop.is_set():
-            try:
-                reader, writer = await asyncio.wait_for(
-                    asyncio.open_connection(*self.peer),
-                    timeout=max(1.0, 5 * self.interval),
-                )
-            except (OSError, TimeoutError):
-                await failed_attempt()
-                continue
+            writer: asyncio.StreamWriter | None = None
             # A connection counts once the peer has answered on it: a dying peer's kernel can
-            # still accept a connection and then reset it, which is one more failed attempt, not
-            # a reconnect followed by a second disconnect.
+            # still accept a connection and then reset it, which is one more failed attempt,
+            # not a reconnect followed by a second disconnect.
             heard = False
-
-            def confirmed() -> None:
-                nonlocal heard, connected_once, attempts, backoff, down_since
-                heard = True
-                if connected_once and down_since is not None:
-                    self.emit(
-                        "tcp_reconnect",
-                        peer=self.peer_text,
-                        attempts=attempts + 1,
-                        down_s=round(loop.time() - down_since, 3),
+            try:
+                try:
+                    reader, w = await asyncio.wait_for(
+                        asyncio.open_connection(*self.peer_addr, limit=_LINE_LIMIT),
+                        timeout=max(1.0, 5 * self.interval),
                     )
-                connected_once = True
-                down_since = None
-                attempts = 0
-                backoff = base
+                except (OSError, TimeoutError):
+                    await failed_attempt()
+                    continue
+                writer = w
 
-            self.tcp_writer = writer
-            reason = await self._read_lines("tcp", reader, lambda _m: None, confirmed)
-            self.tcp_writer = None
-            writer.close()
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(writer.wait_closed(), timeout=1.0)
-            if self.stop.is_set():
-                break
-            if all(s.peer_stopped for s in self.states.values()):
-                # The peer said goodbye: its next connection is a fresh start, not a reconnect.
-                connected_once = False
-                down_since = None
-                continue
-            if not heard:
+                def confirmed() -> None:
+                    nonlocal heard, connected_once, attempts, backoff, down_since
+                    heard = True
+                    if connected_once and down_since is not None:
+                        self.emit(
+                            "tcp_reconnect",
+                            peer=self.peer_text,
+                            attempts=attempts + 1,
+                            down_s=round(loop.time() - down_since, 3),
+                        )
+                    connected_once = True
+                    down_since = None
+                    attempts = 0
+                    backoff = base
+
+                self.tcp_writer = w
+                reason = await self._read_lines("tcp", reader, lambda _m: None, confirmed)
+                self.tcp_writer = None
+                w.close()
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(w.wait_closed(), timeout=1.0)
+                if self.stop.is_set():
+                    break
+                if all(s.peer_stopped for s in self.states.values()):
+                    # The peer said goodbye: its next connection is a fresh start.
+                    connected_once = False
+                    down_since = None
+                    continue
+                if not heard:
+                    await failed_attempt()
+                    continue
+                down_since = loop.time()
+                self.emit("tcp_disconnect", peer=self.peer_text, reason=reason)
+            except Exception as exc:  # noqa: BLE001 - the client must never die in silence
+                self.tcp_writer = None
+                if writer is not None:
+                    with contextlib.suppress(Exception):
+                        writer.close()
+                if self._allow("tcp_client_error", self.clock()):
+                    self.emit(
+                        "tcp_client_error",
+                        peer=self.peer_text,
+                        error=type(exc).__name__,
+                        detail=_printable(exc),
+                        connected=int(heard),
+                    )
+                if heard and down_since is None:
+                    down_since = loop.time()
+                if self.stop.is_set():
+                    break
                 await failed_attempt()
-                continue
-            down_since = loop.time()
-            self.emit("tcp_disconnect", peer=self.peer_text, reason=reason)
 
     async def _tcp_inbound(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
-        self._inbound.add(writer)
+        try:
+            peername = writer.get_extra_info("peername")
+            src = (norm_ip(str(peername[0])), int(peername[1])) if peername else None
+        except (TypeError, ValueError, IndexError):
+            src = None
+        if src is None or src[0] not in self.peer_ips:
+            self.reject("addr", src)
+            writer.close()
+            return
+        if len(self._inbound) >= _MAX_INBOUND:  # keep the newest: it is the live one
+            oldest = next(iter(self._inbound))
+            self._inbound.pop(oldest, None)
+            oldest.close()
+        self._inbound[writer] = None
 
         def reply(msg: bytes) -> None:
             if not writer.is_closing() and writer.transport.get_write_buffer_size() < 64 * 1024:
                 writer.write(msg + b"\n")
 
         try:
-            await self._read_lines("tcp", reader, reply)
+            await self._read_lines("tcp", reader, reply, src=src)
         except asyncio.CancelledError:
             pass  # shutting down: asyncio cancels connection handlers last
         finally:
-            self._inbound.discard(writer)
+            self._inbound.pop(writer, None)
             writer.close()
 
     # -- life cycle ------------------------------------------------------------------------
     async def start(self, metrics_port: int | None = None) -> None:
+        """Bind UDP and TCP on ``listen`` (and the metrics port). Raises :class:`WatchError`
+        naming what could not be bound; nothing stays open then."""
         loop = asyncio.get_running_loop()
-        family = socket.AF_INET6 if ":" in self.listen[0] else socket.AF_INET
-        transport, _ = await loop.create_datagram_endpoint(
-            lambda: _UdpProtocol(self), local_addr=self.listen, family=family
-        )
+        udp_sock = bind_udp(self.listen)
+        try:
+            transport, _ = await loop.create_datagram_endpoint(
+                lambda: _UdpProtocol(self), sock=udp_sock
+            )
+        except BaseException:
+            udp_sock.close()
+            raise
         self.udp = transport
-        self._server = await asyncio.start_server(
-            self._tcp_inbound, self.listen[0], self.listen[1], reuse_address=True
-        )
-        if metrics_port is not None:
-            self.metrics = _Metrics(metrics_port, "127.0.0.1")
+        try:
+            tcp_sock = bind_tcp(self.listen)
+            try:
+                self._server = await asyncio.start_server(
+                    self._tcp_inbound, sock=tcp_sock, limit=_LINE_LIMIT
+                )
+            except BaseException:
+                tcp_sock.close()
+                raise
+            if metrics_port is not None:
+                self.metrics = _Metrics(metrics_port, "127.0.0.1")
+        except BaseException:
+            self.udp.close()
+            self.udp = None
+            if self._server is not None:
+                self._server.close()
+                self._server = None
+            raise
         p = self.phi_params
         self.emit(
             "started",
-            listen=f"{self.listen[0]}:{self.listen[1]}",
+            listen=_fmt_addr(*self.listen),
             peer=self.peer_text,
             interval_s=self.interval,
             session=self.session,
@@ -541,21 +1125,35 @@ class Probe:
             phi_window=p.window,
             min_std_dev_s=p.min_std_dev_s,
             acceptable_pause_s=p.acceptable_pause_s,
+            auth="hmac-sha256" if self.key is not None else "none",
+            key_id=key_id(self.key) if self.key is not None else "-",
         )
+        if self.key is None:
+            self.emit(
+                "unauthenticated",
+                peer=self.peer_text,
+                detail="no key (--key-file or HBTRIAGE_WATCH_KEY): messages are not signed; "
+                "any host that can send from the peer's address is believed",
+            )
 
     async def say_goodbye(self) -> None:
-        bye = self._msg("bye")
         for _ in range(3):
-            self.udp_send(bye)
+            self.udp_send(self._msg("bye", "udp", self.seq["udp"]))
         await asyncio.sleep(0.05)  # let the UDP goodbye arrive before the TCP connections close
+        bye = self._msg("bye", "tcp", self.seq["tcp"]) + b"\n"
         for w in [self.tcp_writer, *self._inbound]:
             if w is not None and not w.is_closing():
                 with contextlib.suppress(Exception):
-                    w.write(bye + b"\n")
+                    w.write(bye)
                     await asyncio.wait_for(w.drain(), timeout=0.3)
 
     async def close(self, reason: str) -> None:
-        await self.say_goodbye()
+        # The last counts first: the goodbye takes 50 ms, so "stopped" is the last record of
+        # both files by time, not only by order.
+        self.flush_rx()
+        self.flush_rejected(force=True)
+        with contextlib.suppress(Exception):
+            await self.say_goodbye()
         if self._server is not None:
             self._server.close()
         for w in list(self._inbound):
@@ -564,6 +1162,8 @@ class Probe:
             self.tcp_writer.close()
         if self.udp is not None:
             self.udp.close()
+        if self.metrics is not None:
+            await asyncio.to_thread(self.metrics.close)
         self.emit(
             "stopped",
             reason=reason,
@@ -571,8 +1171,54 @@ class Probe:
             sent_tcp=self.states["tcp"].sent,
             rx_udp=self.states["udp"].received_total,
             rx_tcp=self.states["tcp"].received_total,
+            rejected=sum(self.rejected_total.values()),
         )
+        self.close_files()
+
+    def close_files(self) -> None:
         self.log.close()
+        self.stream_log.close()
+
+
+def _install_signals(
+    loop: asyncio.AbstractEventLoop, on_signal: Callable[[str], None]
+) -> Callable[[], None]:
+    """Stop on SIGINT and SIGTERM, SIGBREAK (Ctrl+Break) on Windows, and SIGHUP elsewhere unless
+    it is ignored (``nohup``). Returns the function that puts the previous handlers back."""
+    names = ["SIGINT", "SIGTERM"]
+    names.append("SIGBREAK" if is_windows() else "SIGHUP")
+    undo: list[Callable[[], object]] = []
+    for name in names:
+        sig = getattr(signal, name, None)
+        if sig is None:
+            continue
+        with contextlib.suppress(ValueError, OSError):
+            if name == "SIGHUP" and signal.getsignal(sig) == signal.SIG_IGN:
+                continue
+        if not is_windows():
+            try:
+                loop.add_signal_handler(sig, on_signal, name)
+                undo.append(functools.partial(loop.remove_signal_handler, sig))
+                continue
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass  # not the main thread: try the plain handler below
+
+        # Windows has no loop.add_signal_handler: a plain handler wakes the loop instead.
+        def handler(_signum: int, _frame: object, n: str = name) -> None:
+            loop.call_soon_threadsafe(on_signal, n)
+
+        try:
+            previous = signal.signal(sig, handler)
+        except (ValueError, OSError):  # not the main thread
+            continue
+        undo.append(functools.partial(signal.signal, sig, previous))
+
+    def restore() -> None:
+        for fn in reversed(undo):
+            with contextlib.suppress(Exception):
+                fn()
+
+    return restore
 
 
 async def run_watch(
@@ -591,27 +1237,35 @@ async def run_watch(
     duration: float | None = None,
     stop: asyncio.Event | None = None,
     install_signals: bool = True,
+    key: bytes | None = None,
+    on_start: Callable[[Probe], None] | None = None,
 ) -> WatchSummary:
-    """Run one end of the heartbeat pair until SIGINT/SIGTERM, ``stop`` is set or ``duration``.
+    """Run one end of the heartbeat pair until a stop signal, ``stop`` is set or ``duration``.
 
     ``listen``/``peer`` are ``HOST:PORT`` (``:PORT`` listens on every address); ``interval`` in
-    seconds; ``host`` defaults to this machine's name. Files go to ``out_dir``:
-    ``watch-<host>.log`` (+ ``.1`` … ``.<backups>``) and, with ``counters``,
-    ``counters-<host>.csv`` sampled every ``counter_interval`` seconds. Each file is at most
-    ``max_bytes``. Raises ``OSError`` when the listen address cannot be bound.
+    seconds; ``host`` defaults to this machine's name; ``key`` signs and checks every message;
+    ``on_start`` is called once the addresses are bound.
+    Files go to ``out_dir``: ``watch-<host>.log`` and ``watch-<host>.rx.log`` (each + ``.1`` …
+    ``.<backups>``) and, with ``counters``, ``counters-<host>.csv`` sampled every
+    ``counter_interval`` seconds. Each file is at most ``max_bytes``. Raises
+    :class:`WatchError` when an address cannot be bound or the folder cannot be written.
     """
-    host = host or socket.gethostname().split(".")[0] or "localhost"
+    host = host or default_host_name()
     out_dir = Path(out_dir)
-    probe = Probe(
-        parse_addr(listen),
-        parse_addr(peer, default_host=None),
-        interval,
-        out_dir,
-        host,
-        phi=phi,
-        max_bytes=max_bytes,
-        backups=backups,
-    )
+    try:
+        probe = Probe(
+            parse_addr(listen),
+            parse_addr(peer, default_host=None),
+            interval,
+            out_dir,
+            host,
+            phi=phi,
+            max_bytes=max_bytes,
+            backups=backups,
+            key=key,
+        )
+    except OSError as exc:
+        raise WatchError(f"cannot write the watch log in {out_dir}: {_why(exc)}") from None
     if stop is not None:
         probe.stop = stop
     loop = asyncio.get_running_loop()
@@ -621,34 +1275,30 @@ async def run_watch(
         reason["why"] = name
         probe.stop.set()
 
-    installed: list[signal.Signals] = []
-    if install_signals:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
-                loop.add_signal_handler(sig, on_signal, sig.name)
-                installed.append(sig)
-            except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not main thread
-                with contextlib.suppress(ValueError):
-                    signal.signal(
-                        sig,
-                        lambda s, _f: loop.call_soon_threadsafe(on_signal, signal.Signals(s).name),
-                    )
+    restore_signals: Callable[[], None] = lambda: None  # noqa: E731
     recorder: CounterRecorder | None = None
     try:
         await probe.start(metrics_port)
     except BaseException:
-        probe.log.close()
+        probe.close_files()
         raise
+    if install_signals:
+        restore_signals = _install_signals(loop, on_signal)
+    if on_start is not None:
+        on_start(probe)
     tasks = [
         asyncio.create_task(probe._every(interval, probe.send_heartbeats)),
         asyncio.create_task(probe._every(max(interval / 2, 0.02), probe.check)),
-        asyncio.create_task(probe._every(1.0, probe.flush_rx)),
+        asyncio.create_task(probe._every(1.0, probe.flush)),
         asyncio.create_task(probe._tcp_client()),
     ]
-    if counters:
-        recorder = CounterRecorder(out_dir, host, max_bytes=max_bytes, backups=backups)
-        tasks.append(asyncio.create_task(recorder.run(counter_interval, probe.stop)))
     try:
+        if counters:
+            try:
+                recorder = CounterRecorder(out_dir, host, max_bytes=max_bytes, backups=backups)
+            except OSError as exc:
+                raise WatchError(f"cannot write counters in {out_dir}: {_why(exc)}") from None
+            tasks.append(asyncio.create_task(recorder.run(counter_interval, probe.stop)))
         if duration is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(probe.stop.wait(), timeout=duration)
@@ -664,8 +1314,7 @@ async def run_watch(
         await probe.close(reason["why"])
         if recorder is not None:
             recorder.close()
-        for sig in installed:
-            loop.remove_signal_handler(sig)
+        restore_signals()
     return WatchSummary(
         host=host,
         session=probe.session,
@@ -674,6 +1323,8 @@ async def run_watch(
         received={p: s.received_total for p, s in probe.states.items()},
         log_path=probe.log.path,
         counters_path=recorder.file.path if recorder else None,
+        stream_path=probe.stream_log.path,
+        rejected=dict(probe.rejected_total),
     )
 
 
@@ -689,14 +1340,35 @@ def main_watch(
     max_bytes: int = 5_000_000,
     backups: int = 5,
     duration: float | None = None,
+    key_file: str | Path | None = None,
 ) -> int:
     """Blocking entry for the CLI: runs :func:`run_watch`, returns the exit code (0 = clean stop).
 
-    Raises ``ValueError`` for a bad address or interval (the CLI turns it into a usage error).
+    The key comes from ``key_file``, else ``$HBTRIAGE_WATCH_KEY``. Raises ``ValueError`` for a
+    bad address or interval and :class:`WatchError` for what stops a start (both one line).
     """
     seconds = parse_interval(interval)
     parse_addr(listen)
     parse_addr(peer, default_host=None)
+    if duration is not None and not 0 < duration < 10**9:
+        raise ValueError("--duration must be a positive number of seconds")
+    key, source, warnings = load_key(key_file)
+    for text in warnings:
+        print(f"hbtriage watch: warning: {text}", file=sys.stderr)
+
+    def started(probe: Probe) -> None:
+        auth = (
+            f"signed with key {key_id(key)} from {source}"
+            if key is not None
+            else f"warning: no key (--key-file or {KEY_ENV}): messages are not authenticated"
+        )
+        print(
+            f"hbtriage watch: listening on {_fmt_addr(*probe.listen)} (UDP and TCP) for"
+            f" {probe.peer_text}, records in {probe.log.path.parent}; {auth}",
+            file=sys.stderr,
+            flush=True,
+        )
+
     summary = asyncio.run(
         run_watch(
             listen,
@@ -709,11 +1381,17 @@ def main_watch(
             max_bytes=max_bytes,
             backups=backups,
             duration=duration,
+            key=key,
+            on_start=started,
         )
     )
+    rejected = sum(summary.rejected.values())
+    why = ", ".join(f"{r} {n}" for r, n in Counter(summary.rejected).most_common(4))
     print(
         f"hbtriage watch: {summary.records} records in {summary.log_path}"
-        + (f", counters in {summary.counters_path}" if summary.counters_path else ""),
+        + (f" and {summary.stream_path}" if summary.stream_path else "")
+        + (f", counters in {summary.counters_path}" if summary.counters_path else "")
+        + (f"; {rejected} messages rejected ({why})" if rejected else ""),
         file=sys.stderr,
     )
     return 0
@@ -731,6 +1409,7 @@ def _cli(argv: list[str] | None = None) -> int:
     ap.add_argument("--metrics-port", type=int)
     ap.add_argument("--max-bytes", type=int, default=5_000_000)
     ap.add_argument("--backups", type=int, default=5)
+    ap.add_argument("--key-file", help=f"shared key file (else ${KEY_ENV})")
     a = ap.parse_args(argv)
     try:
         return main_watch(
@@ -744,9 +1423,10 @@ def _cli(argv: list[str] | None = None) -> int:
             max_bytes=a.max_bytes,
             backups=a.backups,
             duration=a.duration,
+            key_file=a.key_file,
         )
-    except ValueError as exc:
-        print(f"hbtriage watch: {exc}", file=sys.stderr)
+    except (HbtriageError, ValueError) as exc:
+        print(f"hbtriage watch: error: {exc}", file=sys.stderr)
         return 2
 
 

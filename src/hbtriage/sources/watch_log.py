@@ -7,7 +7,13 @@ One record per line, UTF-8, times in UTC::
 
 ``<ISO-8601 UTC with Z> <host> <event> <key=value ...>``. Lines starting with ``#`` are
 headers (written at the top of every rotated file) and are skipped. Values never contain
-spaces (the writer replaces them with ``_``). The events are listed in :data:`EVENTS`.
+spaces (the writer replaces them with ``_``) nor control characters (``?``). The events are
+listed in :data:`EVENTS`.
+
+A probe writes two such files, each rotated on its own: ``watch-<host>.log`` (life cycle and
+outages: what analysis needs) and ``watch-<host>.rx.log`` (header ``... file=rx``: the
+once-a-second ``hb_rx`` stream and ``rejected`` summaries), so that no amount of traffic can
+rotate an outage record out. Both, and the single file of earlier versions, read the same.
 """
 
 from __future__ import annotations
@@ -39,6 +45,16 @@ EVENTS: dict[str, str] = {
     "peer_restarted": "warning",
     "peer_stopped": "info",
     "stopped": "info",
+    # messages that failed the sender, format, number or signature checks, per interval
+    "rejected": "warning",
+    # the probe runs without a shared key: said once, at start
+    "unauthenticated": "warning",
+    # the outbound TCP client hit an unexpected error (it reconnects)
+    "tcp_client_error": "warning",
+    # a periodic task of the probe failed once (it keeps running)
+    "probe_error": "warning",
+    # records held back by the per-minute limit (count of what was not written)
+    "records_suppressed": "info",
 }
 
 _RECORD = (
@@ -58,10 +74,14 @@ def format_ts(ts: datetime) -> str:
     return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
 
 
+_CONTROLS = {c: "?" for c in [*range(0, 32), *range(127, 160)]}
+_CONTROLS.update({ord("\t"): " ", ord("\r"): " ", ord("\n"): " "})
+
+
 def _clean(value: object) -> str:
     text = f"{value:.4g}" if isinstance(value, float) else str(value)
-    text = text.replace("\r", " ").replace("\n", " ").strip().replace(" ", "_")
-    return text or "-"
+    text = text.translate(_CONTROLS).strip()
+    return re.sub(r"\s", "_", text) or "-"
 
 
 def format_record(ts: datetime, host: str, event: str, fields: Mapping[str, object]) -> str:
@@ -73,8 +93,10 @@ def format_record(ts: datetime, host: str, event: str, fields: Mapping[str, obje
     return " ".join(parts)
 
 
-def header_line(host: str) -> str:
-    return f"{HEADER_PREFIX} {FORMAT_VERSION} host={_clean(host)}"
+def header_line(host: str, role: str | None = None) -> str:
+    """The first line of every file; ``role`` names a probe's second file (``rx``)."""
+    line = f"{HEADER_PREFIX} {FORMAT_VERSION} host={_clean(host)}"
+    return f"{line} file={_clean(role)}" if role else line
 
 
 def parse_fields(text: str | None) -> dict[str, str]:
