@@ -18,18 +18,8 @@ from hbtriage.detect.sample_gaps import sample_gaps, sample_times
 from hbtriage.findings import Findings, HostInfo, Signal
 from hbtriage.report import charts
 from hbtriage.sources.base import ReadResult
-from hbtriage.timeline import (
-    CAT,
-    COUNTERS_SCHEMA,
-    EVENTS_SCHEMA,
-    Timeline,
-    _concat_columns,
-    _difference_cumulative,
-    _sparse_text,
-    _streams,
-    compact,
-    runs,
-)
+from hbtriage.timeline import CAT, COUNTERS_SCHEMA, EVENTS_SCHEMA, Timeline, compact, runs
+from hbtriage.timeline.frames import _concat_columns, _difference_cumulative, _sparse_text, _streams
 
 T0 = datetime(2013, 3, 30, 6, 0, tzinfo=UTC)
 CATALOG = load_catalog()

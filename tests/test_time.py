@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from hbtriage.api import run
 from hbtriage.cli import app
-from hbtriage.timeline import _to_utc
+from hbtriage.timeline.clocks import _to_utc
 
 runner = CliRunner()
 STEP = timedelta(seconds=30)

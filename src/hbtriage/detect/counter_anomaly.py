@@ -41,7 +41,7 @@ def counter_anomalies(timeline: Timeline, catalog: Catalog) -> list[Signal]:
     if d.is_empty():
         return []
     # One series after the other, in name order, each in time order: the timeline keeps its
-    # counters so (see timeline._difference_cumulative); other frames are sorted here.
+    # counters so (see timeline.frames._difference_cumulative); other frames are sorted here.
     spans = runs(d, keys)
     if spans is None or not _in_name_order(d, keys, spans):
         d = d.sort([*keys, "ts"])

@@ -1,0 +1,250 @@
+"""One model of everything that was read: events, counters and streams on UTC, per host.
+
+Readers give local times plus whatever they know of the zone. :func:`build` composes three
+steps: who wrote each input (:mod:`hbtriage.hosts`), which zone each host's clock is in
+(:mod:`.clocks`; hosts with none are listed in ``Timeline.unzoned`` for :mod:`hbtriage.api` to
+infer from the peer), and every row on UTC in the timeline's frames (:mod:`.frames`), held in
+the :class:`~.model.Timeline`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter as Tally
+
+import polars as pl
+
+from hbtriage.counter_names import CounterIndex, default_index
+from hbtriage.errors import UsageError
+from hbtriage.findings import HostInfo, InputInfo
+from hbtriage.hosts import Identity, clues_of, identify
+from hbtriage.sources.base import ConfigFact, InputFile, ReadResult
+from hbtriage.timeline.clocks import (
+    HostZone,
+    _restart_times,
+    host_zones,
+    parse_aliases,
+    parse_tz_options,
+    zone_label,
+)
+from hbtriage.timeline.frames import (
+    _combine,
+    _counter_part,
+    _difference_cumulative,
+    _event_part,
+    _streams,
+    compact,
+)
+from hbtriage.timeline.model import (
+    CAT,
+    COUNTERS_SCHEMA,
+    EVENTS_SCHEMA,
+    MAX_RUNS,
+    UTC_TS,
+    ZONE_ASSUMED,
+    Timeline,
+    runs,
+)
+from hbtriage.zones import Zone
+
+
+def build(
+    items: list[tuple[InputFile, ReadResult]],
+    *,
+    tz: dict[str | None, Zone] | None = None,
+    aliases: dict[str, str] | None = None,
+    counter_index: CounterIndex | None = None,
+) -> tuple[Timeline, list[InputInfo], list[HostInfo], list[str]]:
+    """Assign hosts, resolve zones, convert to UTC; returns the timeline and what was read.
+
+    Takes ownership of the readers' frames: each ``ReadResult.events`` / ``.counters`` is set to
+    None as soon as it is folded into the timeline, so the raw and the converted copy of a file
+    are never both held for long (memory on large bundles)."""
+    tz = tz or {}
+    ident, assigned, host_tz = _who_wrote(items, tz, aliases)
+    host_zone = host_zones(items, assigned, ident, tz, host_tz)
+    return _fold(items, assigned, ident, host_zone, counter_index or default_index())
+
+
+def _who_wrote(
+    items: list[tuple[InputFile, ReadResult]],
+    tz: dict[str | None, Zone],
+    aliases: dict[str, str] | None,
+) -> tuple[Identity, dict[int, tuple[str, str]], dict[str | None, Zone]]:
+    """The host of every input, and ``--tz`` by host (UsageError for a host not found)."""
+    ident = identify([clues_of(item, res) for item, res in items], aliases)
+    assigned = dict(enumerate(ident.assigned))
+    unknown = [f"--tz {name}" for name in tz if name is not None and not ident.host_for(name)]
+    unknown += [
+        f"--host-alias {name}={target}"
+        for name, target in (aliases or {}).items()
+        if not ident.host_for(target)
+    ]
+    if unknown:
+        raise UsageError(
+            f"{', '.join(unknown)}: no such host in the bundle; hosts found: "
+            + ", ".join(sorted(ident.hosts) or ["none"])
+        )
+    host_tz = {ident.host_for(k): z for k, z in tz.items() if k is not None}
+    return ident, assigned, host_tz
+
+
+def _fold(
+    items: list[tuple[InputFile, ReadResult]],
+    assigned: dict[int, tuple[str, str]],
+    ident: Identity,
+    host_zone: dict[str, HostZone],
+    index: CounterIndex,
+) -> tuple[Timeline, list[InputInfo], list[HostInfo], list[str]]:
+    """Every input's rows on UTC, folded into the timeline, and what was read of each."""
+    warnings: list[str] = list(ident.warnings)
+
+    def machine(name: str) -> str:
+        return ident.host_for(name) or name
+
+    ev_parts: list[pl.DataFrame] = []
+    ct_parts: list[pl.DataFrame] = []
+    stream_kinds: dict[tuple[str, str], str] = {}  # (host, stream) -> reader kind
+    config: dict[str, list[ConfigFact]] = {}
+    restarts: list[dict[str, object]] = []
+    inputs: list[InputInfo] = []
+    needs_zone_warning: set[str] = set()
+    # Files per (host, stream): only a stream of several files can hold rotated copies, and only
+    # then is the identity of each message (``_digest``) kept for _merge_rotated.
+    files_per = Tally(
+        (assigned[idx][0], res.stream or res.kind)
+        for idx, (_item, res) in enumerate(items)
+        if res.events is not None and res.events.height
+    )
+    for idx, (item, res) in enumerate(items):
+        host, reason = assigned[idx]
+        info = InputInfo(
+            path=item.display,
+            kind=res.kind,
+            encoding=res.encoding,
+            host=host,
+            host_reason=reason,
+            stream=res.stream,
+            note=res.extra.get("note", "") if isinstance(res.extra.get("note"), str) else "",
+        )
+        if res.events is not None:
+            stream_kinds[(host, res.stream or res.kind)] = res.kind
+        if res.events is not None and res.events.height:
+            zlabel, zsource, iana, fixed = host_zone[host]
+            src, res.events = res.events, None  # the timeline owns the rows now (see above)
+            stated = src["offset_min"].null_count() < src.height
+            stream = res.stream or res.kind
+            ev = _event_part(
+                src, host, stream, item.display, iana, fixed, digest=files_per[(host, stream)] > 1
+            )
+            del src
+            info.zone = zlabel if not stated or zsource == "--tz" else "offsets in each line"
+            info.zone_source = zsource if not stated else "the file's own UTC offsets"
+            if not stated and zsource.startswith("assumed"):
+                needs_zone_warning.add(host)
+            info.records = ev.height
+            if ev.height:
+                info.first, info.last = ev["ts"].min(), ev["ts"].max()  # type: ignore[assignment]
+            ev_parts.append(ev)
+            del ev  # _combine frees each part as it goes: no other reference
+        if res.counters is not None and res.counters.height:
+            if res.counters["host"].n_unique() > 1:
+                rows = res.counters.with_columns(
+                    pl.col("host").map_elements(machine, return_dtype=pl.Utf8)
+                )
+                groups = [(str(h[0]), p) for h, p in rows.group_by("host", maintain_order=True)]
+                del rows
+            else:  # one host (every perfmon export): no split, no copy
+                groups = [(machine(str(res.counters["host"][0])), res.counters)]
+            res.counters = None  # the timeline owns the rows now
+            per_host = []
+            while groups:
+                hname, part = groups.pop(0)
+                zlabel, zsource, iana, fixed = host_zone[hname]
+                if res.kind != "perfmon_csv" and part["offset_min"].null_count() == 0:
+                    # sadf -d, watch recordings: every row states its offset (UTC) and wins.
+                    zlabel, zsource = (
+                        res.zone or "offsets in each line",
+                        "the file's own UTC offsets",
+                    )
+                elif zsource != "--tz" and res.offset_min is not None:
+                    iana = res.tz_iana
+                    fixed = None if iana else res.offset_min
+                    zlabel = zone_label(res.zone, res.offset_min, iana)
+                    zsource = "perfmon header"
+                per_host.append(_counter_part(part, hname, iana, fixed))
+                del part
+                info.zone, info.zone_source = zlabel, zsource
+                if zsource.startswith("assumed"):
+                    needs_zone_warning.add(hname)
+            ct = pl.concat(per_host)
+            info.records = ct.height
+            info.first, info.last = ct["ts"].min(), ct["ts"].max()  # type: ignore[assignment]
+            ct_parts.append(ct)
+            del ct, per_host
+        if res.config:
+            config.setdefault(host, []).extend(res.config)
+            info.records = len(res.config)
+        found = res.extra.get("restarts", []) or []
+        if found:
+            _zl, _zs, iana, fixed = host_zone[host]
+            for r, ts in zip(found, _restart_times(found, iana, fixed), strict=True):
+                restarts.append({**r, "ts": ts, "host": host, "source": item.display})
+        inputs.append(info)
+        warnings.extend(res.warnings)
+    events = _combine(ev_parts)  # consumes ev_parts
+    counters = _difference_cumulative(ct_parts, index)  # consumes ct_parts
+    streams = _streams(events, stream_kinds)
+    hosts = _host_infos(ident, host_zone, inputs, events, counters)
+    tl = Timeline(events, counters, streams, config, restarts, sorted(needs_zone_warning))
+    return tl, inputs, hosts, warnings
+
+
+def _host_infos(
+    ident: Identity,
+    host_zone: dict[str, HostZone],
+    inputs: list[InputInfo],
+    events: pl.DataFrame,
+    counters: pl.DataFrame,
+) -> list[HostInfo]:
+    out = []
+    perf_hosts = set(counters["host"].unique().to_list()) if counters.height else set()
+    log_hosts = set(events["host"].unique().to_list()) if events.height else set()
+    for host in sorted(ident.hosts):
+        mine = [i for i in inputs if i.host == host]
+        firsts = [i.first for i in mine if i.first is not None]
+        lasts = [i.last for i in mine if i.last is not None]
+        out.append(
+            HostInfo(
+                name=host,
+                zone=host_zone[host][0],
+                zone_source=host_zone[host][1],
+                inputs=len(mine),
+                has_perfmon=host in perf_hosts,
+                has_logs=host in log_hosts,
+                first=min(firsts) if firsts else None,
+                last=max(lasts) if lasts else None,
+                aliases=list(ident.hosts[host].aliases),
+                addresses=list(ident.hosts[host].addresses),
+                tz_iana=host_zone[host][2],
+                utc_offset_min=host_zone[host][3] if host_zone[host][1] != ZONE_ASSUMED else None,
+            )
+        )
+    return out
+
+
+__all__ = [
+    "CAT",
+    "COUNTERS_SCHEMA",
+    "EVENTS_SCHEMA",
+    "MAX_RUNS",
+    "UTC_TS",
+    "ZONE_ASSUMED",
+    "HostZone",
+    "Timeline",
+    "build",
+    "compact",
+    "parse_aliases",
+    "parse_tz_options",
+    "runs",
+    "zone_label",
+]

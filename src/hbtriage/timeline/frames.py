@@ -1,0 +1,392 @@
+"""Frames: each reader's rows on UTC in the timeline's columns, combined per stream (rotated
+copies merged), counters differenced, streams summarised. Memory matters here: see
+:func:`_frame` on chunks, and :func:`_combine` on consuming its parts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import polars as pl
+
+from hbtriage.counter_names import CounterIndex
+from hbtriage.sources.base import ReadResult
+from hbtriage.timeline.clocks import _to_utc
+from hbtriage.timeline.model import CAT, COUNTERS_SCHEMA, EVENTS_SCHEMA, UTC_TS, runs
+
+
+def _one_chunk(s: pl.Series) -> pl.Series:
+    """``s`` in one contiguous chunk (a copy only when it is in several)."""
+    return s.rechunk() if s.n_chunks() > 1 else s
+
+
+def _frame(columns: list[pl.Series]) -> pl.DataFrame:
+    """A frame of ``columns`` whose chunks line up: as they are when they already do, else each
+    in one chunk.
+
+    Columns whose chunks do not line up make every expression on the frame (``select``,
+    ``with_columns``, ``filter`` by expression, sorts, joins) copy *all* its columns into one
+    chunk first. So the timeline's frames keep one chunk per column, narrow frames are built
+    from reader columns before any expression runs on them, and frames whose chunks differ
+    (a file's part before :func:`_concat_columns`) are only taken apart column by column."""
+    if len({tuple(c._s.chunk_lengths()) for c in columns}) > 1:
+        columns = [_one_chunk(c) for c in columns]
+    return pl.DataFrame(columns)
+
+
+def _sparse_text(s: pl.Series) -> pl.Series:
+    """Text column ``s`` in one chunk; when most rows are null (messages that cannot match a
+    signature are dropped by the readers) it is rebuilt from an all-null column and the few
+    values, so the null rows hold no memory (a text column otherwise costs 16 bytes a row even
+    for nulls)."""
+    n = s.len()
+    kept = n - s.null_count()
+    if kept > n // 8:
+        return _one_chunk(s)
+    out = pl.repeat(None, n, dtype=pl.Utf8, eager=True).alias(s.name)
+    if kept:
+        at = s.is_not_null().arg_true()
+        out.scatter(at, pl.Series(s.name, s.gather(at).to_list(), dtype=pl.Utf8))
+    return out
+
+
+def _event_part(
+    src: pl.DataFrame,
+    host: str,
+    stream: str,
+    source: str,
+    iana: str | None,
+    fixed: int | None,
+    *,
+    digest: bool,
+) -> pl.DataFrame:
+    """One reader's events on UTC in the timeline's columns, rows without a time dropped.
+    ``digest``: keep ``_digest``, the identity of each full message (readers may have dropped
+    the text, see sources._lines.slim), for recognising rotated copies.
+
+    The columns keep the reader's chunks (no copy here; :func:`_concat_columns` makes one chunk
+    of each later), so use the part column by column until then (see :func:`_frame`)."""
+    ts = _to_utc(_frame([src["ts_local"], src["offset_min"]]), iana, fixed)["ts"]
+    cols = [
+        ts,
+        src["line"],
+        src["severity"].cast(CAT),
+        src["component"].cast(CAT),
+        src["message"],
+    ]
+    if digest:
+        cols.append(
+            (src["digest"] if "digest" in src.columns else src["message"].hash()).alias("_digest")
+        )
+    if ts.null_count():
+        keep = ts.is_not_null()
+        cols = [c.filter(keep) for c in cols]
+    cols[4] = _sparse_text(cols[4])
+    n = cols[0].len()
+    return pl.DataFrame(
+        [
+            pl.repeat(host, n, dtype=CAT, eager=True).alias("host"),
+            pl.repeat(stream, n, dtype=CAT, eager=True).alias("stream"),
+            *cols[:5],
+            pl.repeat(None, n, dtype=CAT, eager=True).alias("signature"),
+            pl.repeat(source, n, dtype=CAT, eager=True).alias("source"),
+            *cols[5:],
+        ]
+    )
+
+
+def _counter_part(
+    src: pl.DataFrame, host: str, iana: str | None, fixed: int | None
+) -> pl.DataFrame:
+    """One host's counters of one reader on UTC, in the timeline's columns (one chunk each)."""
+    names = [src[c].cast(CAT) for c in ("object", "instance", "counter")]
+    when = [src["ts_local"]] + ([src["offset_min"]] if "offset_min" in src.columns else [])
+    if iana:  # the DST fold is resolved per series
+        when += [src["host"].cast(CAT), *names]
+    ts = _to_utc(_frame(when), iana, fixed)["ts"]
+    del when
+    return _frame([*names, ts, src["value"]]).select(
+        pl.lit(host, CAT).alias("host"), "object", "instance", "counter", "ts", "value"
+    )
+
+
+def _combine(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """The events of every file, as ``_merge_rotated(pl.concat(parts))`` gives them (without
+    ``_digest``), with less copying: each part holds one file (one host, stream and source), so
+    parts are put in (host, stream) order and only the files of one stream that overlap in time
+    are merged and sorted together; a file already in (ts, line) order is not sorted at all.
+
+    Consumes ``parts`` (the list is emptied) so that a part sorted or merged here is not held
+    twice."""
+    if not parts:
+        return pl.DataFrame(schema=EVENTS_SCHEMA)
+    keyed: dict[tuple[str, str], list[tuple[object, object, str, pl.DataFrame]]] = {}
+    parts.reverse()
+    while parts:
+        part = parts.pop()
+        if part.is_empty():
+            continue
+        host, stream, source = (str(part[c][0]) for c in ("host", "stream", "source"))
+        # Column by column: the part's columns may be chunked differently (see _frame).
+        ts, line = part["ts"], part["line"]
+        ordered = bool(
+            (ts.diff().dt.total_nanoseconds().fill_null(0) >= 0).all()
+            and (line.diff().fill_null(1) > 0).all()
+        )
+        del ts, line
+        if not ordered:
+            part = _concat_columns([part]).sort(["ts", "line"])
+            part = part.with_columns(_sparse_text(part["message"]))
+        keyed.setdefault((host, stream), []).append((part["ts"][0], part["ts"][-1], source, part))
+        del part
+    if not keyed:
+        return pl.DataFrame(schema=EVENTS_SCHEMA)
+    out: list[pl.DataFrame] = []
+    for key in sorted(keyed):
+        files = sorted(keyed.pop(key), key=lambda f: (f[0], f[2]))
+        disjoint = all(a[1] < b[0] for a, b in zip(files, files[1:], strict=False))  # type: ignore[operator]
+        if disjoint:  # no copies possible, and one file after the other is time order
+            out.extend(f[3].drop("_digest", strict=False) for f in files)
+            del files
+        else:
+            frames = [f[3] for f in files]
+            del files
+            merged = _merge_rotated(_concat_columns(frames))
+            out.append(
+                merged.with_columns(_sparse_text(merged["message"])).drop("_digest", strict=False)
+            )
+            del merged
+            del frames
+    return _concat_columns(out)
+
+
+def _concat_columns(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    """``pl.concat(frames)`` with every column in one chunk (see :func:`_frame`; message text
+    by :func:`_sparse_text`), built one column at a time and taking that column out of
+    ``frames`` (consumed) as it goes, so the copy never holds more than one column twice."""
+    names = frames[0].columns
+    cols: list[pl.Series] = []
+    for name in names:
+        pieces = [f.get_column(name) for f in frames]
+        for i, f in enumerate(frames):
+            frames[i] = f.drop(name)
+        col = pl.concat(pieces, rechunk=False) if len(pieces) > 1 else pieces[0]
+        del pieces
+        cols.append(_sparse_text(col) if name == "message" else _one_chunk(col))
+        del col
+    frames.clear()
+    return pl.DataFrame(cols)
+
+
+def _merge_rotated(events: pl.DataFrame) -> pl.DataFrame:
+    """Rotated files of one stream: sort by time and drop lines present in two files.
+
+    A record is a duplicate only when another *file* of the stream holds it too (the overlap of
+    rotated files); a record repeated within one file (syslog writes the same line several
+    times a second) is kept every time."""
+    if events.is_empty():
+        return events
+    if events["source"].n_unique() > 1:
+        key = ["host", "stream", "ts", "_digest" if "_digest" in events.columns else "message"]
+        # Only rows inside the time span of another file of their stream can be copies: the
+        # window runs on those alone (every row of one key shares host, stream and ts, so a key
+        # is either wholly among them or not at all).
+        ts = pl.col("ts")
+        spans = events.group_by(["host", "stream", "source"]).agg(
+            ts.min().alias("lo"), ts.max().alias("hi")
+        )
+        both = spans.join(spans, on=["host", "stream"], suffix="_o").filter(
+            (pl.col("source") < pl.col("source_o"))
+            & (pl.col("lo") <= pl.col("hi_o"))
+            & (pl.col("lo_o") <= pl.col("hi"))
+        )
+        if both.height:
+            inside = pl.lit(False)
+            for h, st, lo, hi in both.select(
+                "host", "stream", pl.max_horizontal("lo", "lo_o"), pl.min_horizontal("hi", "hi_o")
+            ).iter_rows():
+                inside = inside | (
+                    (pl.col("host") == h) & (pl.col("stream") == st) & ts.is_between(lo, hi)
+                )
+            events = events.with_row_index("_i")
+            copies = (
+                events.filter(inside)
+                .filter(pl.col("source") != pl.col("source").first().over(key))
+                .select("_i")
+            )
+            events = events.join(copies, on="_i", how="anti", maintain_order="left").drop("_i")
+    return events.sort(["host", "stream", "ts", "source", "line"])
+
+
+def _series_in_place(
+    held: list[pl.DataFrame], keys: list[str], semantics: Callable[[str, str], str | None]
+) -> pl.DataFrame | None:
+    """:func:`_difference_cumulative` without a sort, for counters as perfmon files give them:
+    every series one stretch of rows in strictly increasing time (so no sample repeats). The
+    stretches are put in name order one column at a time, from zero-copy slices; None when the
+    counters (``held[0]``; taken out of ``held`` once used) are not laid out so."""
+    counters = held[0]
+    spans = runs(counters, keys)
+    if spans is None:
+        return None
+    ts = counters.get_column("ts")
+    for offset, length in spans:
+        part = ts.slice(offset, length)
+        if part.null_count():
+            return None
+        step = part.diff().dt.total_nanoseconds().min() if length > 1 else 1
+        if not isinstance(step, int) or step <= 0:
+            return None
+    starts = counters.select(keys)[[offset for offset, _ in spans]].with_row_index("_run")
+    order = starts.sort(keys, maintain_order=True)
+    spans = [spans[i] for i in order["_run"].to_list()]
+    cumulative = [
+        semantics(str(o), str(c)) == "cumulative"
+        for o, c in order.select("object", "counter").iter_rows()
+    ]
+    cols: list[pl.Series] = []
+    held.clear()  # each column is released once it has been put in order
+    for name in counters.columns:
+        col = counters.get_column(name)
+        counters = counters.drop(name)
+        pieces = [col.slice(offset, length) for offset, length in spans]
+        if name == "value":
+            for i, cum in enumerate(cumulative):
+                if cum:
+                    diff = pieces[i].diff()
+                    pieces[i] = pl.select(
+                        pl.when(diff >= 0).then(diff).otherwise(None).alias(name)
+                    ).to_series()
+        del col
+        cols.append(pl.concat(pieces, rechunk=True))
+        del pieces
+    return pl.DataFrame(cols)
+
+
+def _difference_cumulative(parts: list[pl.DataFrame], index: CounterIndex) -> pl.DataFrame:
+    """The counters of every file (``parts``, consumed) in (series, time) order, one sample per
+    series and time (the first file's); raw counts since boot -> increase per sample, and a
+    decrease (reboot) gives null."""
+    counters = pl.concat(parts, rechunk=False) if parts else pl.DataFrame(schema=COUNTERS_SCHEMA)
+    parts.clear()
+    if counters.is_empty():
+        return counters
+
+    def semantics(obj: str, counter: str) -> str | None:
+        hit = index.canonical(obj, counter)
+        return hit[2] if hit else None
+
+    keys = ["host", "object", "instance", "counter"]
+    held = [counters]
+    del counters
+    fast = _series_in_place(held, keys, semantics)
+    if fast is not None:
+        return fast
+    counters = held.pop()
+    # Dedup and sort on one small integer series id rather than four name columns: the same
+    # result (series in name order, then time), several times faster on millions of samples.
+    # The id is the rank of the series among the distinct (sorted) names, found by one join
+    # on the categorical codes.
+    series = counters.select(keys).unique().sort(keys).with_row_index("_sid")
+    cumulative = [
+        semantics(str(o), str(c)) == "cumulative"
+        for o, c in series.select("object", "counter").iter_rows()
+    ]
+    sid = counters.select(keys).join(
+        series, on=keys, how="left", maintain_order="left", nulls_equal=True
+    )["_sid"]
+    # A stable sort keeps samples of one series and time in file order: the first is kept.
+    counters = counters.with_columns(sid).sort(["_sid", "ts"], maintain_order=True)
+    repeat = (pl.col("_sid") == pl.col("_sid").shift(1)) & (pl.col("ts") == pl.col("ts").shift(1))
+    if counters.select(repeat.any()).item():
+        counters = counters.filter(~repeat.fill_null(False))
+    if not any(cumulative):
+        return counters.drop("_sid")
+    cum_ids = pl.Series([i for i, c in enumerate(cumulative) if c], dtype=sid.dtype)
+    diff = pl.col("value").diff().over("_sid")
+    return counters.with_columns(
+        pl.when(pl.col("_sid").is_in(cum_ids.implode()))
+        .then(pl.when(diff >= 0).then(diff).otherwise(None))
+        .otherwise(pl.col("value"))
+        .alias("value")
+    ).drop("_sid")
+
+
+def _streams(events: pl.DataFrame, kinds: dict[tuple[str, str], str]) -> pl.DataFrame:
+    """Per (host, stream): kind of reader, first and last time, lines, median spacing."""
+    if events.is_empty():
+        return pl.DataFrame(
+            schema={
+                "host": CAT,
+                "stream": CAT,
+                "kind": pl.Utf8,
+                "first": UTC_TS,
+                "last": UTC_TS,
+                "lines": pl.Int64,
+                "cadence_s": pl.Float64,
+            }
+        )
+    cadence = (pl.col("ts").diff().dt.total_nanoseconds().median() / 1e9).alias("cadence_s")
+    spans = runs(events, ["host", "stream"])
+    if spans is not None:
+        # The timeline's own order: one stretch of rows per stream, summarised slice by slice
+        # (a group_by gathers every group's rows into new memory first).
+        st = pl.concat(
+            [
+                events.slice(offset, length).select(
+                    pl.col("host").first(),
+                    pl.col("stream").first(),
+                    pl.col("ts").min().alias("first"),
+                    pl.col("ts").max().alias("last"),
+                    pl.len().cast(pl.Int64).alias("lines"),
+                    cadence,
+                )
+                for offset, length in spans
+            ]
+        )
+    else:
+        st = (
+            events.select("host", "stream", "ts")
+            .group_by(["host", "stream"], maintain_order=True)
+            .agg(
+                pl.col("ts").min().alias("first"),
+                pl.col("ts").max().alias("last"),
+                pl.len().cast(pl.Int64).alias("lines"),
+                cadence,
+            )
+        )
+    return st.with_columns(
+        pl.struct("host", "stream")
+        .map_elements(lambda s: kinds.get((s["host"], s["stream"]), "log"), return_dtype=pl.Utf8)
+        .alias("kind")
+    ).select("host", "stream", "kind", "first", "last", "lines", "cadence_s")
+
+
+#: Reader columns the timeline keeps nothing of.
+_UNUSED_EVENT_COLUMNS = ("node",)
+
+
+def compact(res: ReadResult) -> None:
+    """Shrink a reader's frames to what :func:`build` needs, in place, as soon as the file is
+    read (other files are still being read then, so this is what the reading stage holds):
+    counter names become categorical (4 bytes a row instead of a 16-byte view plus text),
+    mostly-null message text holds no memory for its null rows (see :func:`_sparse_text`),
+    and columns the timeline does not keep are dropped. The values are unchanged."""
+    if res.events is not None:
+        ev = res.events
+        res.events = pl.DataFrame(
+            [
+                _sparse_text(ev[c]) if c == "message" else ev[c]
+                for c in ev.columns
+                if c not in _UNUSED_EVENT_COLUMNS
+            ]
+        )
+        del ev
+    if res.counters is not None:
+        ct = res.counters
+        res.counters = pl.DataFrame(
+            [
+                ct[c].cast(CAT) if c in ("host", "object", "instance", "counter") else ct[c]
+                for c in ct.columns
+            ]
+        )
+        del ct
