@@ -18,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
-from hbtriage import __version__
+from hbtriage import __version__, host_facts
 from hbtriage.catalog import Catalog, load_catalog
 from hbtriage.detect import DETECTORS, clock_skew
 from hbtriage.detect import incidents as incident_mod
@@ -161,6 +161,7 @@ def run(
     for h in hosts:
         if h.name == ref and skews:
             h.clock_offset_basis = "reference clock"
+    host_facts.apply(hosts, timeline.config)  # OS, hotfixes, boot time: zones are settled
 
     config_findings = check_config(timeline.config, catalog=catalog)
     incidents = incident_mod.find_incidents(signals)

@@ -68,6 +68,17 @@ class HostInfo:
     #: else a fixed offset in minutes east of UTC; both None when nothing is known.
     tz_iana: str | None = None
     utc_offset_min: int | None = None
+    #: What its systeminfo says (:mod:`hbtriage.host_facts`): ``{name, version ("5.2.3790"),
+    #: build (3790), service_pack (2, None when none)}``; None without a systeminfo.
+    os: dict[str, Any] | None = None
+    #: Hotfix KB numbers systeminfo lists; ``hotfixes_complete`` is False when it counted more
+    #: than it listed (its list cut short), None when there is no list.
+    hotfixes: list[str] = field(default_factory=list)
+    hotfixes_complete: bool | None = None
+    #: Last boot: ISO 8601 UTC with ``Z`` when the host's zone is known, else its local wall
+    #: time without ``Z``; ``boot_time_note`` says which zone was used or why none was.
+    boot_time: str | None = None
+    boot_time_note: str = ""
 
 
 @dataclass

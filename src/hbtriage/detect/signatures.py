@@ -93,9 +93,12 @@ def signature_signals(timeline: Timeline, catalog: Catalog) -> list[Signal]:
                 host=str(r["host"]),
                 start=ts,  # type: ignore[arg-type]
                 end=ts,  # type: ignore[arg-type]
-                detail=f"log sequence number fell back: {r.get('component') or 'a process'} restarted",
+                detail=str(
+                    r.get("detail")  # a reader may say what it saw (systeminfo: a boot)
+                    or f"log sequence number fell back: {r.get('component') or 'a process'} restarted"
+                ),
                 data={
-                    "signature": "log.sequence_reset",
+                    "signature": r.get("signature") or "log.sequence_reset",
                     "role": "restart",
                     "pair": None,
                     "source": f"{r.get('source')}:{r.get('line')}",

@@ -3,7 +3,8 @@
 One file may hold any mix of these, concatenated by a snapshot script:
 
 * ``netsh int tcp show global`` (English, German, Japanese labels): RSS and TCP Chimney state;
-* ``systeminfo`` (list or ``/fo csv``): host name, OS, version, service pack, architecture, hotfixes;
+* ``systeminfo`` (list or ``/fo csv``, any UI language and code page: :mod:`.systeminfo`): host
+  name, OS, version, build, service pack, architecture, dates, hotfixes, network cards;
 * ndis.sys file version: PowerShell ``VersionInfo`` table or list, ``wmic datafile``, ``filever``;
 * ``Get-NetAdapterRss`` (Format-List): RSS per adapter;
 * ``Get-NetAdapterAdvancedProperty`` (table): RSS and offload properties per adapter;
@@ -14,17 +15,14 @@ The reader emits :class:`ConfigFact` rows only; :mod:`hbtriage.detect.config_che
 
 from __future__ import annotations
 
-import csv
-import io
-import itertools
 import re
 from pathlib import Path
 
 import polars as pl
 
 from hbtriage.errors import InputError
+from hbtriage.sources import systeminfo as SI
 from hbtriage.sources.base import ConfigFact, InputFile, ReadResult
-from hbtriage.sources.encoding import read_text
 from hbtriage.sources.options import DEFAULT, ReadOptions
 
 KIND = "config_snapshot"
@@ -47,37 +45,6 @@ _NETSH_RSS_LINE = re.compile(
     r"^[^:\n]*(Receive-Side Scaling|empfangsseitige)[^:\n]*:\s*\S", re.M | re.I
 )
 _NETSH_CHIMNEY_LINE = re.compile(r"^[^:\n]*Chimney[^:\n]*:\s*\S", re.M | re.I)
-
-# systeminfo labels -> canonical label.
-_SYSINFO_LABELS: dict[str, str] = {
-    "host name": "host",
-    "hostname": "host",
-    "ホスト名": "host",
-    "os name": "os",
-    "betriebssystemname": "os",
-    "os 名": "os",
-    "os version": "os_version",
-    "betriebssystemversion": "os_version",
-    "os バージョン": "os_version",
-    "system type": "arch",
-    "systemtyp": "arch",
-    "システムの種類": "arch",
-    "time zone": "time_zone",
-    "zeitzone": "time_zone",
-    "タイム ゾーン": "time_zone",
-    "hotfix(s)": "hotfix",
-    "hotfix(es)": "hotfix",
-    "ホットフィックス": "hotfix",
-    "修正プログラム": "hotfix",
-}
-_SYSINFO_MARK = re.compile(
-    r"^(Host Name|Hostname|ホスト名):\s+\S.*$[\s\S]{0,400}^(OS Name|Betriebssystemname|OS 名):",
-    re.M,
-)
-_SYSINFO_CSV_MARK = re.compile(
-    r'^"(Host Name|Hostname|ホスト名)","(OS Name|Betriebssystemname|OS 名)"', re.M
-)
-_KB = re.compile(r"\b(KB\d{5,8}|Q\d{6})\b", re.I)
 
 _NDIS_SAME_LINE = re.compile(
     rf"(?i)^(?:.*?\s)?(?P<v>{_VERSION})\S*(?:\s.*)?\s(?:[A-Za-z]:\\\S*\\)?ndis\.sys\s*$"
@@ -137,73 +104,6 @@ def _netsh(lines: pl.Series) -> list[ConfigFact]:
     return out
 
 
-def _sysinfo_pairs(lines: pl.Series) -> list[tuple[str, str]]:
-    """(canonical label, value) pairs of a systeminfo list; hotfix list lines carry label 'hotfix'."""
-    df = pl.DataFrame({"raw": lines}).with_columns(
-        pl.col("raw").str.extract(r"^([^\s\[][^:]{1,60}):", 1).alias("label"),
-        pl.col("raw").str.extract(r"^[^\s\[][^:]{1,60}:\s*(.*?)\s*$", 1).alias("value"),
-        pl.col("raw").str.extract(r"^\s+\[\d+\]:\s*(.*?)\s*$", 1).alias("item"),
-    )
-    df = df.with_columns(
-        pl.col("label")
-        .str.strip_chars()
-        .str.to_lowercase()
-        .replace_strict(_SYSINFO_LABELS, default=None)
-        .alias("canon")
-    )
-    df = df.with_columns(
-        pl.when(pl.col("label").is_not_null())
-        .then(pl.col("canon"))
-        .otherwise(None)
-        .alias("section")
-    ).with_columns(
-        pl.col("section").forward_fill().alias("section_ff"),
-        pl.col("label").forward_fill().alias("label_ff"),
-    )
-    pairs: list[tuple[str, str]] = []
-    heads = df.filter(pl.col("canon").is_not_null())
-    pairs.extend(zip(heads["canon"], heads["value"].fill_null(""), strict=True))
-    # Hotfix items are continuation lines "   [01]: KB968389" under the Hotfix(s) label only.
-    items = df.filter(pl.col("item").is_not_null() & pl.col("label").is_null())
-    items = items.filter(
-        pl.col("label_ff")
-        .str.strip_chars()
-        .str.to_lowercase()
-        .replace_strict(_SYSINFO_LABELS, default=None)
-        == "hotfix"
-    )
-    pairs.extend(("hotfix_item", str(v)) for v in items["item"])
-    return pairs
-
-
-def _sysinfo_csv(text: str) -> list[tuple[str, str]]:
-    m = _SYSINFO_CSV_MARK.search(text)
-    if m is None:
-        return []
-    try:  # the header and the one data row; a damaged file may hold a 128 KiB+ "field"
-        rows = list(itertools.islice(csv.reader(io.StringIO(text[m.start() :])), 2))
-    except csv.Error:
-        return []
-    if len(rows) < 2:
-        return []
-    pairs: list[tuple[str, str]] = []
-    for name, value in zip(rows[0], rows[1], strict=False):
-        canon = _SYSINFO_LABELS.get(name.strip().lower())
-        if canon == "hotfix":
-            pairs.extend(("hotfix_item", kb) for kb in _KB.findall(value))
-        elif canon is not None:
-            pairs.append((canon, value.strip()))
-    return pairs
-
-
-#: An address line under systeminfo's network cards ("    [01]: 192.0.2.20"): the only lines
-#: that are an item number and an address alone, in every language (DHCP servers have a label).
-_SYSINFO_ADDRESS = re.compile(
-    r"^[ \t]+\[\d+\]:[ \t]*(\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]*:[0-9A-Fa-f:]+(?:%\d+)?)[ \t]*$",
-    re.MULTILINE,
-)
-
-
 def _arch(system_type: str) -> str | None:
     low = system_type.lower()
     if "itanium" in low or "ia64" in low or "ia-64" in low:
@@ -215,44 +115,71 @@ def _arch(system_type: str) -> str | None:
     return None
 
 
-def _sysinfo_facts(pairs: list[tuple[str, str]]) -> tuple[list[ConfigFact], str | None]:
-    facts: list[ConfigFact] = []
-    host: str | None = None
-    seen_kb: set[str] = set()
-    for canon, value in pairs:
-        if canon == "host" and value:
-            host = value.strip()
-            facts.append(ConfigFact("host", host, "systeminfo Host Name"))
-        elif canon == "os" and value:
-            facts.append(ConfigFact("os", value.strip(), "systeminfo OS Name"))
-        elif canon == "os_version" and value:
-            ver = re.match(r"\s*(\d+\.\d+\.\d+)", value)
-            if ver:
-                facts.append(
-                    ConfigFact(
-                        "os_version", ver.group(1), f"systeminfo OS Version: {value.strip()}"
-                    )
-                )
-            sp = re.search(r"(?i)Service Pack\s+(\d+)", value)
-            if sp:
-                facts.append(
-                    ConfigFact(
-                        "service_pack", sp.group(1), f"systeminfo OS Version: {value.strip()}"
-                    )
-                )
-        elif canon == "arch" and value:
-            arch = _arch(value)
-            if arch:
-                facts.append(ConfigFact("arch", arch, f"systeminfo System Type: {value.strip()}"))
-        elif canon == "time_zone" and value:
-            facts.append(ConfigFact("time_zone", value.strip(), "systeminfo Time Zone"))
-        elif canon == "hotfix_item":
-            for kb in _KB.findall(value):
-                key = kb.upper()
-                if key not in seen_kb:
-                    seen_kb.add(key)
-                    facts.append(ConfigFact("hotfix", key, "systeminfo Hotfix(s)"))
-    return facts, host
+def _sysinfo_facts(info: SI.SystemInfo) -> list[ConfigFact]:
+    """The facts of one systeminfo output. Keys the configuration checks read (host, os,
+    os_version, service_pack, arch, hotfix, time_zone, address) keep their meaning; the
+    others say what else it states (build, dates, the hotfix count, network cards)."""
+
+    def said(fld: str, value: str) -> str:
+        label = info.labels_found.get(fld)
+        shown = (
+            SI.TITLES[fld]
+            if label is None or label == SI.TITLES[fld]
+            else (f"{SI.TITLES[fld]} ({label})")
+        )
+        how = " (found by its place)" if fld in info.by_place else ""
+        return f"systeminfo {shown}{how}: {value}"
+
+    out: list[ConfigFact] = []
+    if info.host:
+        out.append(ConfigFact("host", info.host, "systeminfo Host Name"))
+    if info.os_name:
+        out.append(ConfigFact("os", info.os_name, said("os_name", info.os_name)))
+    raw = info.os_version_raw or ""
+    if info.version:
+        out.append(ConfigFact("os_version", info.version, said("os_version", raw)))
+        out.append(ConfigFact("os_build", str(info.build), said("os_version", raw)))
+    if info.service_pack is not None:
+        out.append(ConfigFact("service_pack", str(info.service_pack), said("os_version", raw)))
+    if info.system_type and (arch := _arch(info.system_type)):
+        out.append(ConfigFact("arch", arch, said("system_type", info.system_type)))
+    if info.time_zone:
+        out.append(ConfigFact("time_zone", info.time_zone, said("time_zone", info.time_zone)))
+    if info.system_locale:
+        out.append(ConfigFact("system_locale", info.system_locale, "systeminfo System Locale"))
+    note = f" ({info.date_note})" if info.date_note else ""
+    for key, fld, when, text in (
+        ("install_date", "install_date", info.install_date, info.install_raw),
+        ("boot_time", "boot_time", info.boot_time, info.boot_raw),
+    ):
+        if when is not None and text:
+            out.append(ConfigFact(key, when.isoformat(), said(fld, text) + note))
+    if info.uptime_s is not None and info.uptime_raw:
+        out.append(ConfigFact("uptime_s", str(info.uptime_s), said("uptime", info.uptime_raw)))
+    for kb in info.hotfixes:
+        out.append(ConfigFact("hotfix", kb, "systeminfo Hotfix(s)"))
+    if info.hotfixes_declared is not None or info.hotfix_items:
+        complete = info.hotfixes_complete
+        state = "complete" if complete else "unknown" if complete is None else "incomplete"
+        out.append(
+            ConfigFact(
+                "hotfix_list",
+                state,
+                f"systeminfo Hotfix(s): {info.hotfix_items} item(s) listed, "
+                f"{info.hotfixes_declared if info.hotfixes_declared is not None else 'no'} "
+                f"counted, {len(info.hotfixes)} KB number(s)"
+                + ("; the list is cut short" if info.hotfix_list_cut else ""),
+            )
+        )
+    for card in info.network_cards:
+        where = f"connection {card.connection}; " if card.connection else ""
+        addrs = ", ".join(card.addresses) or "no address"
+        out.append(ConfigFact("nic", card.name, f"systeminfo Network Card(s): {where}{addrs}"))
+    if info.host:  # an address names the host only when the host name is known
+        out += [ConfigFact("address", a, "systeminfo network card address") for a in info.addresses]
+    if info.language:
+        out.append(ConfigFact("systeminfo_language", info.language, "labels of the catalog"))
+    return out
 
 
 def _ndis(lines: pl.Series, name: str) -> list[ConfigFact]:
@@ -408,7 +335,7 @@ class ConfigSnapshotReader:
             _NETSH_HEADER.search(head) or (rss_line and chimney_line)
         ):
             return True
-        if _SYSINFO_MARK.search(head) or _SYSINFO_CSV_MARK.search(head):
+        if SI.looks_like(head):
             return True
         if _ADV_HEADER.search(head) or _REG_MARK.search(head):
             return True
@@ -423,23 +350,27 @@ class ConfigSnapshotReader:
     def read(
         self, item: InputFile, text_encoding: str, options: ReadOptions = DEFAULT
     ) -> ReadResult:
-        text, enc = read_text(item.path, text_encoding or None)
+        with open(item.path, "rb") as fh:
+            data = fh.read()
+        # The codec is chosen here, from all the bytes: the sniffed one saw only the head, and
+        # systeminfo labels tell one OEM code page from another (cp850 / cp852 / cp866 ...).
+        text, enc = SI.decode(data)
+        del data
         text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
         lines = _lines(text)
         facts: list[ConfigFact] = []
+        host: str | None = None
+        warnings: list[str] = []
+        note = ""
+        info: SI.SystemInfo | None = None
         if lines.len():
             if _NETSH_RSS_LINE.search(text) or _NETSH_CHIMNEY_LINE.search(text):
                 facts += _netsh(lines)
-            pairs = _sysinfo_csv(text) if _SYSINFO_CSV_MARK.search(text) else []
-            if _SYSINFO_MARK.search(text):
-                pairs += _sysinfo_pairs(lines)
-            sys_facts, host = _sysinfo_facts(pairs)
-            facts += sys_facts
-            if host:
-                facts += [
-                    ConfigFact("address", a, "systeminfo network card address")
-                    for a in dict.fromkeys(_SYSINFO_ADDRESS.findall(text))
-                ]
+            info = SI.parse(text)
+            if info is not None:
+                facts += _sysinfo_facts(info)
+                host = info.host
+                note, warnings = _sysinfo_note(info, item.display, enc)
             if "ndis" in text.lower() or "ndis" in Path(item.display).name.lower():
                 facts += _ndis(lines, Path(item.display).name)
             facts += _rss_blocks(lines)
@@ -447,8 +378,6 @@ class ConfigSnapshotReader:
                 facts += _advanced(text, lines)
             if _REG_MARK.search(text):
                 facts += _registry(lines)
-        else:
-            host = None
         if not facts:
             raise InputError(
                 item.display,
@@ -464,7 +393,58 @@ class ConfigSnapshotReader:
             host=host,
             host_reason="systeminfo Host Name" if host else "",
             config=facts,
+            warnings=warnings,
+            extra=_extra(note, info),
         )
+
+
+def _extra(note: str, info: SI.SystemInfo | None) -> dict[str, object]:
+    """The input's note, and the boot systeminfo states as a restart of the host: the timeline
+    puts it on UTC with the host's zone, and a boot at an incident is evidence it restarted."""
+    extra: dict[str, object] = {"note": note} if note else {}
+    if info is not None and info.boot_time is not None:
+        extra["restarts"] = [
+            {
+                "line": info.field_lines.get("boot_time"),
+                "ts_local": info.boot_time.isoformat(timespec="milliseconds"),
+                "offset_min": None,
+                "component": "Windows",
+                "signature": "systeminfo.boot",
+                "detail": f"the host booted (systeminfo System Boot Time: {info.boot_raw})",
+            }
+        ]
+    return extra
+
+
+def _sysinfo_note(info: SI.SystemInfo, display: str, enc: str) -> tuple[str, list[str]]:
+    """One line on what the systeminfo says (the input's note), and warnings for what it
+    leaves out (a hotfix list cut short, no boot time)."""
+    os_text = info.os_name or "OS name not stated"
+    if info.version:
+        os_text += f" {info.version}"
+    if info.service_pack is not None:
+        os_text += f" SP{info.service_pack}"
+    lang = f"{info.language} labels" if info.language else "labels not in the catalog"
+    if info.by_place:
+        lang += f"; found by place: {', '.join(info.by_place)}"
+    parts = [f"systeminfo ({lang}, {enc}): {os_text}"]
+    if info.hotfixes_declared is not None or info.hotfix_items:
+        parts.append(f"{len(info.hotfixes)} hotfix KB number(s) listed")
+    if info.boot_time is not None:
+        parts.append(f"booted {info.boot_time.isoformat(sep=' ')} local")
+    elif info.uptime_raw:
+        parts.append(f"up {info.uptime_raw} when it ran (no boot time stated)")
+    if info.time_zone:
+        parts.append(f"zone {info.time_zone}")
+    warnings: list[str] = []
+    if info.hotfixes_complete is False:
+        warnings.append(
+            f"{display}:{info.line}: systeminfo lists {info.hotfix_items} of the "
+            f"{info.hotfixes_declared} hotfixes it counts (its list is cut short): a hotfix not "
+            "among them may still be installed; collect `wmic qfe list full` or `Get-HotFix` "
+            "for the whole list"
+        )
+    return "; ".join(parts), warnings
 
 
 def _dedupe(facts: list[ConfigFact]) -> list[ConfigFact]:

@@ -20,9 +20,11 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 def detect_encoding(head: bytes) -> str:
     """Best codec for ``head`` (the first bytes of a file).
 
-    BOMs win; then UTF-16 without BOM (every other byte NUL); then strict UTF-8;
-    then cp932 (Japanese Windows) when it decodes and holds double-byte text;
-    else cp1252 (western Windows), which decodes almost anything.
+    BOMs win; then UTF-16 without BOM (every other byte NUL); then strict UTF-8; then cp932
+    (Japanese Windows) when it decodes and holds kana; then Cyrillic (cp1251, the ANSI code
+    page of Russian Windows, or cp866, its OEM one) when the high bytes come in runs of
+    letters; then cp932 when it decodes into runs of kanji; else cp1252 (western Windows),
+    which decodes almost anything.
     """
     for bom, name in _BOMS:
         if head.startswith(bom):
@@ -42,14 +44,79 @@ def detect_encoding(head: bytes) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         pass
+    japanese: str | None = None
     for sample in (head, head[:-1]):  # the sample may end inside a double-byte pair
         try:
-            if _looks_japanese(sample.decode("cp932", errors="strict")):
-                return "cp932"
+            japanese = sample.decode("cp932", errors="strict")
             break
         except UnicodeDecodeError:
             continue
+    if japanese is not None and _has_kana(japanese) and _looks_japanese(japanese):
+        return "cp932"
+    # Before the looser cp932 test below: Cyrillic letters read as kanji runs in cp932.
+    cyrillic = _cyrillic(head)
+    if cyrillic is not None:
+        return cyrillic
+    if japanese is not None and _looks_japanese(japanese):
+        return "cp932"
     return "cp1252"
+
+
+#: Bytes of Cyrillic letters: cp1251 puts А-я at 0xC0-0xFF (Ё/ё at 0xA8/0xB8); cp866 puts А-п
+#: at 0x80-0xAF and р-я at 0xE0-0xEF (Ё/ё at 0xF0/0xF1).
+_CP1251_LETTERS = frozenset([*range(0xC0, 0x100), 0xA8, 0xB8])
+_CP866_LETTERS = frozenset([*range(0x80, 0xB0), *range(0xE0, 0xF2)])
+_HIGH_RUNS = re.compile(rb"[\x80-\xff]+")
+
+
+def _cyrillic(data: bytes) -> str | None:
+    """cp1251 or cp866 when ``data`` (not UTF-8) reads as Cyrillic words, else None.
+
+    Western text has an accented letter here and there between ASCII letters ("Zeitgeber",
+    "Processeur"); Cyrillic text is runs of high bytes ("Процесс" is 7 in a row). Most high
+    bytes must be in runs of three or more, and nearly all of those must be letters of one of
+    the two code pages, and most of them lower-case letters (as in any words); cp866 is tried
+    first: its letters are bytes cp1251 uses for upper case and punctuation."""
+    runs = _HIGH_RUNS.findall(data)
+    high = sum(len(r) for r in runs)
+    if high < 8:
+        return None
+    long_runs = b"".join(r for r in runs if len(r) >= 3)
+    if len(long_runs) < 0.6 * high:
+        return None
+    n = len(long_runs)
+    in_1251 = sum(b in _CP1251_LETTERS for b in long_runs) / n
+    lower_1251 = sum(b >= 0xE0 for b in long_runs) / n  # а-я: words are mostly lower case
+    in_866 = sum(b in _CP866_LETTERS for b in long_runs) / n
+    lower_866 = sum(0xA0 <= b < 0xB0 or 0xE0 <= b < 0xF0 for b in long_runs) / n
+    if in_866 >= 0.95 and lower_866 >= 0.4:
+        return "cp866"
+    if in_1251 >= 0.95 and lower_1251 >= 0.4:
+        return "cp1251"
+    return None
+
+
+def header_encoding(path: str, head: bytes, found: str, limit: int = 16 << 20) -> str:
+    """The encoding of a file whose codec ``found`` was detected from its first bytes ``head``,
+    checked against its whole first line when ``head`` ends inside it: a perfmon header can
+    be longer than 64 KiB, its counter paths ASCII and its last cells (the Data Collector Set
+    description a Japanese export appends) in cp932. Reads at most ``limit`` bytes."""
+    start = len(head) - len(head.lstrip(b"\r\n\x00\xef\xbb\xbf\xff\xfe"))
+    if b"\n" in head[start:] or len(head) < 4096 or found.startswith(("utf-16", "utf-32")):
+        return found
+    with open(path, "rb") as fh:
+        fh.seek(len(head))
+        rest = bytearray()
+        while len(rest) < limit and (block := fh.read(1 << 20)):
+            cut = block.find(b"\n")
+            rest += block if cut < 0 else block[: cut + 1]
+            if cut >= 0:
+                break
+    return detect_encoding(head + bytes(rest))
+
+
+def _has_kana(text: str) -> bool:
+    return any(0x3040 <= ord(c) <= 0x30FF for c in text)
 
 
 def _looks_japanese(text: str) -> bool:
@@ -116,6 +183,7 @@ STREAM_BLOCK_BYTES = 16 << 20
 #: byte, and a stretch of plain ASCII bytes is its own UTF-8 encoding.
 ASCII_COMPATIBLE = frozenset(
     {"utf-8", "utf-8-sig", "ascii", "cp1252", "cp932", "shift_jis", "latin-1", "iso8859-1"}
+    | {"cp1250", "cp1251", "cp1254", "cp437", "cp850", "cp852", "cp857", "cp866"}
 )
 
 

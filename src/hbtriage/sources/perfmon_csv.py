@@ -52,7 +52,7 @@ import polars as pl
 from hbtriage import counter_names
 from hbtriage.errors import InputError
 from hbtriage.sources.base import InputFile, ReadResult, empty_counters
-from hbtriage.sources.encoding import Utf8Stream, decode, detect_encoding
+from hbtriage.sources.encoding import Utf8Stream, decode, detect_encoding, header_encoding
 from hbtriage.sources.options import DEFAULT, ReadOptions
 from hbtriage.zones import perfmon_zone
 
@@ -269,6 +269,8 @@ class PerfmonCsvReader:
         if is_blg(head[:4096]):
             raise InputError(item.display, None, BLG_MESSAGE)
         encoding = text_encoding or detect_encoding(head)
+        # A header longer than the sniffed head may hold the non-ASCII cells at its end.
+        encoding = header_encoding(item.path, head, encoding)
         # UTF-8 without a BOM is parsed from the file itself: the block reader looks for the
         # one byte that would need decoding first (0x1F) as it goes, :func:`_plain_utf8` only
         # runs when the general path is needed; other encodings must be plain ASCII.
@@ -471,6 +473,7 @@ def _parse(
     canonical = (options.counters or counter_names.default_index()).canonical
     columns: list[Column] = []
     hosts: list[str] = []
+    unknown: list[str] = []  # objects of the counters dropped
     non_paths = 0
     for i, cell in enumerate(cells[1:], start=1):
         parts = split_counter_path(cell)
@@ -483,8 +486,10 @@ def _parse(
         hit = canonical(obj, ctr)
         if hit is not None:
             columns.append(Column(i, host, hit[0], inst, hit[1]))
+        else:
+            unknown.append(obj)
     ncols = len(cells)
-    warnings: list[str] = []
+    warnings: list[str] = _unknown_counters(display, unknown, len(columns))
     extra: dict[str, object] = {
         "dropped_columns": ncols - 1 - len(columns),
         "non_counter_columns": non_paths,
@@ -589,6 +594,30 @@ def _parse(
     ts = frame.filter(pl.col("good"))["ts_local"]
     header_zone.settle(result, _first(ts), display)
     return _finish(result, wide, ts, columns, delim, display, warnings)
+
+
+def _unknown_counters(display: str, objects: list[str], kept: int) -> list[str]:
+    """A warning when the counters of a file are dropped because their names are not in the
+    catalog: all of them (the read would be empty), or objects named in a script the catalog
+    has no translation for (a Windows language it lacks). Names the file, how many counters it
+    held and dropped, and a few objects."""
+    if not objects:
+        return []
+    foreign = [o for o in dict.fromkeys(objects) if not o.isascii()]
+    if kept and not foreign:
+        return []  # English (or known) names: only counters hbtriage does not use were dropped
+    shown = ", ".join((foreign or list(dict.fromkeys(objects)))[:4])
+    held = kept + len(objects)
+    what = (
+        "none of them is a counter hbtriage knows"
+        if not kept
+        else f"{kept} kept; objects in a language the catalog lacks"
+    )
+    return [
+        f"{display}: {held} counters, {len(objects)} dropped ({what}: {shown}); perfmon names "
+        "in a Windows language hbtriage does not know are not read: export on an English "
+        "Windows or with English names (relog / typeperf) if this host's counters matter"
+    ]
 
 
 def _first(ts: pl.Series) -> datetime | None:
