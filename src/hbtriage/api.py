@@ -25,7 +25,7 @@ from hbtriage.detect import incidents as incident_mod
 from hbtriage.detect.config_checks import check_config
 from hbtriage.detect.sample_gaps import sample_times
 from hbtriage.detect.signatures import tag
-from hbtriage.diagnose import diagnose
+from hbtriage.diagnose import diagnose, fit_remedies
 from hbtriage.errors import UsageError
 from hbtriage.findings import Findings, HostInfo, InputInfo, Signal
 from hbtriage.sources import Outcome, ReadOptions, read_one
@@ -169,6 +169,7 @@ def run(
     incident_mod.attach(incidents, signals, pads)
     note("diagnose", 0, 1, "")
     diagnose(incidents, timeline, catalog, config_findings, pads, signals)
+    fit_remedies(incidents, hosts, catalog)
     findings = Findings(
         inputs=inputs,
         hosts=hosts,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from hbtriage.catalog import INCIDENT_ROLES, Catalog, CauseRule, Evidence
-from hbtriage.findings import Cause, ConfigFinding, Incident, Signal
+from hbtriage.findings import Cause, ConfigFinding, HostInfo, Incident, Signal
 from hbtriage.timeline import Timeline
 
 MIN_CONFIDENCE = 0.3
@@ -316,3 +316,43 @@ def _hms(ts: object) -> str:
     if isinstance(ts, datetime):
         return ts.strftime("%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
     return str(ts)
+
+
+def fit_remedies(incidents: list[Incident], hosts: list[HostInfo], catalog: Catalog) -> None:
+    """Give each cause the remedy for its host's OS (the cause file's ``[[variant]]`` that fits
+    the version its systeminfo states), saying which OS it was chosen for; a host whose OS is not
+    known keeps the general remedy, with a word on why."""
+    by_name = {h.name: h for h in hosts}
+    for incident in incidents:
+        for cause in incident.causes:
+            rule = catalog.causes.get(cause.id)
+            if rule is None or not rule.variants or cause.host is None:
+                continue
+            host = by_name.get(cause.host)
+            version = str((host.os or {}).get("version") or "") if host else ""
+            fit = next((v for v in rule.variants if version and v.fits(version)), None)
+            if fit is None:
+                if not version:
+                    cause.remedy += (
+                        f" (No systeminfo for {cause.host}: its Windows version is not known, so "
+                        "this covers every version; collect systeminfo for a remedy chosen for "
+                        "its OS.)"
+                    )
+                    cause.remedy_ja += (
+                        f" ({cause.host} の systeminfo がないため Windows のバージョンが分からず、"
+                        "すべてのバージョン向けの対処を示しています。OS に合わせた対処には "
+                        "systeminfo を収集してください。)"
+                    )
+                continue
+            name = str((host.os or {}).get("name") or version) if host else version
+            cause.remedy = (
+                f"For {fit.os} ({cause.host} runs {name}, version {version}, by its systeminfo): "
+                + fit.remedy.strip()
+            )
+            cause.remedy_ja = (
+                f"{fit.os} 向け ({cause.host} は systeminfo によると {name}、バージョン "
+                f"{version}): " + fit.remedy_ja.strip()
+            )
+            cause.references = list(fit.references) + [
+                r for r in cause.references if r not in fit.references
+            ]

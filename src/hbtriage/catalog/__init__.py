@@ -106,6 +106,34 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class RemedyVariant:
+    """A cause's remedy for one family of OS (``[[variant]]`` of a cause file): chosen when the
+    host's systeminfo version starts with one of ``versions`` ("5.2") or is at least
+    ``min_version`` ("6.0")."""
+
+    id: str
+    os: str  # how the OS family is named in the remedy ("Windows Server 2003 SP2")
+    remedy: str
+    remedy_ja: str
+    references: tuple[str, ...]
+    versions: tuple[str, ...] = ()
+    min_version: str = ""
+
+    def fits(self, version: str) -> bool:
+        if any(version == v or version.startswith(v + ".") for v in self.versions):
+            return True
+        if self.min_version:
+            have, want = _version(version), _version(self.min_version)
+            return have is not None and want is not None and have >= want
+        return False
+
+
+def _version(text: str) -> tuple[int, ...] | None:
+    parts = text.strip().split(".")
+    return tuple(int(p) for p in parts) if all(p.isdigit() for p in parts) else None
+
+
+@dataclass(frozen=True)
 class CauseRule:
     id: str
     title: str
@@ -117,6 +145,7 @@ class CauseRule:
     missing: str = ""  # what to collect when this cause cannot be judged
     missing_ja: str = ""
     order: int = 500  # place among the causes (ties, listings): lower first, then by id
+    variants: tuple[RemedyVariant, ...] = ()  # remedies by OS of the host, first fit wins
 
 
 @dataclass(frozen=True)
@@ -475,8 +504,37 @@ def _causes(
             missing=doc.get("missing", ""),
             missing_ja=doc.get("missing_ja", ""),
             order=order,
+            variants=_variants(doc.get("variant", []), path, cid, problems),
         )
     return dict(sorted(out.items(), key=lambda kv: (kv[1].order, kv[0])))
+
+
+def _variants(
+    docs: list[dict[str, Any]], path: str, cid: str, problems: _Problems
+) -> tuple[RemedyVariant, ...]:
+    out: list[RemedyVariant] = []
+    for doc in docs:
+        vid = doc.get("id") or "?"
+        texts = [problems.need(doc, k, path, f"{cid}/{vid}") for k in ("os", "remedy", "remedy_ja")]
+        versions = tuple(doc.get("versions", ()))
+        min_version = str(doc.get("min_version", ""))
+        if not versions and not min_version:
+            problems.add(path, f"{cid}/{vid}", "a variant needs versions or min_version")
+            continue
+        if min_version and _version(min_version) is None:
+            problems.add(path, f"{cid}/{vid}", f"min_version {min_version!r} is not a version")
+            continue
+        refs = doc.get("references") or []
+        if not refs:
+            problems.add(path, f"{cid}/{vid}", "missing references")
+        if None in texts or not refs:
+            continue
+        out.append(
+            RemedyVariant(
+                str(vid), texts[0], texts[1], texts[2], tuple(refs), versions, min_version
+            )
+        )
+    return tuple(out)
 
 
 def _config_texts(entries: list[Entry], problems: _Problems) -> dict[str, ConfigText]:

@@ -105,11 +105,31 @@ def _ndis_hotfix_missing(facts: list[ConfigFact], params: dict[str, str]) -> dic
 #: finding, or None when the host is fine.
 Check = Callable[[list[ConfigFact], dict[str, str]], dict[str, str] | None]
 
+def _ndis_kb_not_listed(facts: list[ConfigFact], params: dict[str, str]) -> dict[str, str] | None:
+    """Server 2003 SP2 whose complete hotfix list lacks the NDIS hotfix, when no Ndis.sys
+    version tells otherwise (that case is ``ndis_hotfix_missing``'s, with the version)."""
+    if not _is_server_2003(facts) or _first(facts, "service_pack") != "2":
+        return None
+    kb = params.get("kb", "").upper()
+    if not kb or _first(facts, "hotfix_list") != "complete" or _values(facts, "ndis_version"):
+        return None
+    listed = [f.value.upper() for f in _values(facts, "hotfix")]
+    if kb in listed:
+        return None
+    return {
+        "os": _first(facts, "os") or "Windows Server 2003",
+        "kb": kb,
+        "count": str(len(listed)),
+        "arch": _ARCH_NAMES.get(_first(facts, "arch") or "", "architecture not stated"),
+    }
+
+
 _CHECKS: dict[str, Check] = {
     "rss_disabled": _rss_disabled,
     "chimney_enabled": _chimney_enabled,
     "tcp_offload_enabled": _tcp_offload_enabled,
     "ndis_hotfix_missing": _ndis_hotfix_missing,
+    "ndis_hotfix_not_listed": _ndis_kb_not_listed,
 }
 
 
