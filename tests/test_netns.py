@@ -175,6 +175,20 @@ def _incidents_near(findings, lo: datetime, hi: datetime):  # type: ignore[no-un
     return [i for i in findings.incidents if i.start <= hi and i.end >= lo]
 
 
+def _past_machine_load(causes, expected: set[str]):  # type: ignore[no-untyped-def]
+    """The cause the scenario staged. Both probes record this machine's own counters: on a test
+    machine loaded by other work, its CPU may really be saturated during the scenario, and the
+    analysis is right to rank that first; the staged cause must then come right after it, and
+    the CPU evidence must be the recorded % Processor Time."""
+    why = [(c.id, c.host, c.confidence, c.evidence) for c in causes]
+    if causes and causes[0].id in expected:
+        return causes[0]
+    assert len(causes) > 1 and causes[0].id == "cpu_saturation", why
+    assert any("Processor Time" in line for line in causes[0].evidence), why
+    assert causes[1].id in expected, why
+    return causes[1]
+
+
 def test_path_cut_is_seen_from_both_ends(pair: Pair) -> None:
     pair.start("a")
     pair.start("b")
@@ -222,7 +236,7 @@ def test_path_cut_is_seen_from_both_ends(pair: Pair) -> None:
         assert len(findings.incidents) == 1, [i.id for i in findings.incidents]
         (inc,) = _incidents_near(findings, cut_at - 2 * s, restored_at + 5 * s)
         why = [(c.id, c.host, c.confidence, c.evidence) for c in inc.causes]
-        top = inc.causes[0]
+        top = _past_machine_load(inc.causes, {"nic_errors", "network_path"})
         if top.id == "nic_errors":
             # The cut itself (a zero-length FIFO on the veth) can count as the interface's
             # own outbound discards: then the data really show a NIC dropping packets, and the
@@ -267,6 +281,6 @@ def test_peer_killed_and_restarted(pair: Pair) -> None:
         findings = analyze([pair.out["a"], pair.out["b"]])
         near = _incidents_near(findings, killed_at - 2 * s, restarted_at + 5 * s)
         assert len(near) == 1, [i.id for i in findings.incidents]
-        assert near[0].causes[0].id == "peer_restart", [
+        assert _past_machine_load(near[0].causes, {"peer_restart"}).id == "peer_restart", [
             (c.id, c.host, c.confidence, c.evidence) for c in near[0].causes
         ]
