@@ -62,7 +62,7 @@ def test_fixture_fields() -> None:
 
 def test_sequence_reset_is_reported_as_restart() -> None:
     r = _read(PIM1)
-    assert r.extra["restarts"] == [
+    assert r.restarts == [
         {
             "line": 5,
             "ts_local": "2013-03-30T00:40:10.500",
@@ -97,7 +97,7 @@ def test_doc_examples_and_one_digit_day(tmp_path: Path) -> None:
     ]
     assert ev["ts_local"][0] == dt.datetime(2007, 2, 8, 5, 37, 44, 658000)
     assert ev["offset_min"].to_list() == [0, 0, -420]
-    assert r.extra["restarts"] == []
+    assert r.restarts == []
 
 
 def test_sniff_leaves_cvp_to_cvp_reader() -> None:
@@ -168,7 +168,7 @@ def test_roundtrip_property(tmp_path: Path, records: list) -> None:
     r = _read(_write(tmp_path, "\n".join(out) + "\n"))
     cols = ("ts_local", "line", "component", "severity", "message")
     assert list(zip(*(r.events[c] for c in cols), strict=True)) == expected
-    assert [x["line"] for x in r.extra["restarts"]] == restarts
+    assert [x["line"] for x in r.restarts] == restarts
 
 
 @settings(
@@ -208,11 +208,11 @@ def test_pieces_equal_one_pass_with_restarts(
             out.append("  continued line")
     path = _write(tmp_path, "\n".join(out) + "\n")
     whole = _read(path)
-    assert [x["seq"] for x in whole.extra["restarts"]] == [0]
+    assert [x["seq"] for x in whole.restarts] == [0]
     for size in (200, 333, 4096):
         item = InputFile(display=path.name, path=str(path))
         parts = READER.read(item, "utf-8", ReadOptions(chunk_bytes=size))
         assert parts.events.equals(whole.events), size
         assert parts.warnings == whole.warnings
-        assert parts.extra["restarts"] == whole.extra["restarts"]
+        assert parts.restarts == whole.restarts
         assert (parts.host, parts.zone, parts.stream) == (whole.host, whole.zone, whole.stream)

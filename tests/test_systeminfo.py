@@ -226,7 +226,7 @@ def test_real_file_kind_host_encoding_and_os(name: str) -> None:
     assert facts["install_date"] == [real.install.replace(" ", "T")]
     assert facts.get("boot_time", []) == ([real.boot.replace(" ", "T")] if real.boot else [])
     # What the user reads for this input in the report.
-    note = out.result.extra["note"]
+    note = out.result.note
     assert note.startswith(f"systeminfo ({real.language} labels, {real.encoding}): ")
     assert real.version in note
 
@@ -625,7 +625,7 @@ def test_a_language_the_catalog_lacks_is_read_by_place_in_its_oem_code_page(
     assert info.hotfixes == ["KB972071", "KB968389"] and info.addresses == ["192.0.2.7"]
     assert info.time_zone == "(UTC+02:00) Atena, Bucureşti" and info.system_locale == "ro"
     assert set(info.by_place) >= {"host", "os_name", "os_version", "boot_time", "hotfixes"}
-    assert "found by place: os_version, os_name, host" in out.result.extra["note"]
+    assert "found by place: os_version, os_name, host" in out.result.note
 
 
 def test_english_labels_on_a_romanian_locale_report_cp852_not_cp932(tmp_path: Path) -> None:

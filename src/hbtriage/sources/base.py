@@ -85,6 +85,13 @@ class ReadResult:
     counters: pl.DataFrame | None = None  # COUNTER_SCHEMA
     config: list[ConfigFact] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # one-liners "path:line: reason"
+    #: Restarts the file shows (a log sequence number falling back, a boot): ``line``,
+    #: ``ts_local`` (ISO text or naive datetime), optional ``offset_min``, ``component``, ``node``
+    #: and optionally ``signature`` and ``detail``; the timeline puts them on UTC.
+    restarts: list[dict[str, object]] = field(default_factory=list)
+    note: str = ""  # one line about the input as a whole, shown with it (inputs[].note)
+    #: What a reader noticed for the curious (layout, format, row counts): never read by the
+    #: pipeline; anything the pipeline needs is a typed field above.
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -12,7 +12,7 @@
   The message is the text after the tags.
 * SEQNUM counts each process's messages from 0 since it started: when it goes
   down for the same host and process, the process restarted. Those places are
-  listed in ``ReadResult.extra["restarts"]`` (line, ts_local, offset_min, node,
+  listed in ``ReadResult.restarts`` (line, ts_local, offset_min, node,
   component, seq, previous_seq); the event rows themselves are unchanged.
 * Lines that are not Cisco Log records continue the record above.
 
@@ -104,7 +104,7 @@ class CiscoLogReader:
             stream=str(comps[0]) if comps.len() == 1 else "ciscolog",
             events=events,
             warnings=L.cap_warnings(item.display, items),
-            extra={"restarts": restarts},
+            restarts=restarts,
         )
 
 

@@ -394,16 +394,16 @@ class ConfigSnapshotReader:
             host_reason="systeminfo Host Name" if host else "",
             config=facts,
             warnings=warnings,
-            extra=_extra(note, info),
+            note=note,
+            restarts=_boot(info),
         )
 
 
-def _extra(note: str, info: SI.SystemInfo | None) -> dict[str, object]:
-    """The input's note, and the boot systeminfo states as a restart of the host: the timeline
-    puts it on UTC with the host's zone, and a boot at an incident is evidence it restarted."""
-    extra: dict[str, object] = {"note": note} if note else {}
+def _boot(info: SI.SystemInfo | None) -> list[dict[str, object]]:
+    """The boot systeminfo states, as a restart of the host: the timeline puts it on UTC with
+    the host's zone, and a boot at an incident is evidence it restarted."""
     if info is not None and info.boot_time is not None:
-        extra["restarts"] = [
+        return [
             {
                 "line": info.field_lines.get("boot_time"),
                 "ts_local": info.boot_time.isoformat(timespec="milliseconds"),
@@ -413,7 +413,7 @@ def _extra(note: str, info: SI.SystemInfo | None) -> dict[str, object]:
                 "detail": f"the host booted (systeminfo System Boot Time: {info.boot_raw})",
             }
         ]
-    return extra
+    return []
 
 
 def _sysinfo_note(info: SI.SystemInfo, display: str, enc: str) -> tuple[str, list[str]]:

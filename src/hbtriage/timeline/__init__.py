@@ -124,7 +124,7 @@ def _fold(
             host=host,
             host_reason=reason,
             stream=res.stream,
-            note=res.extra.get("note", "") if isinstance(res.extra.get("note"), str) else "",
+            note=res.note,
         )
         if res.events is not None:
             stream_kinds[(host, res.stream or res.kind)] = res.kind
@@ -184,7 +184,7 @@ def _fold(
         if res.config:
             config.setdefault(host, []).extend(res.config)
             info.records = len(res.config)
-        found = res.extra.get("restarts", []) or []
+        found = res.restarts
         if found:
             _zl, _zs, iana, fixed = host_zone[host]
             for r, ts in zip(found, _restart_times(found, iana, fixed), strict=True):
