@@ -22,6 +22,27 @@ RESTART_ROLES = frozenset({"restart", "service_stop", "service_start"})
 # event let us measure it: restarts are looked for this far around the incident.
 RESTART_WINDOW = timedelta(seconds=120)
 
+#: The sentences this module writes (``catalog/sentences.toml``) and the fields each may use.
+SENTENCE_IDS: dict[str, set[str]] = {
+    "sample_gap": {"host", "detail", "span", "seconds", "interval"},
+    "log_gap": {"host", "detail", "span", "stream", "seconds", "cadence"},
+    "counter_anomaly": {"host", "detail", "at", "path", "baseline", "peak", "samples"},
+    "all_streams_silent": {"host", "count", "streams"},
+    "signature_hit": {"host", "at", "detail"},
+    "config_finding": {"host", "title", "detail"},
+    "quiet_all": {"hosts"},
+    "counters_present_all": {"hosts"},
+    "loss_on_hosts": {"hosts"},
+    "against": {"text"},
+    "no_perfmon": {"host", "causes", "causes_ja"},
+    "collect_on": {"host", "what"},
+    "no_logs": {"host"},
+    "unexplained_stall": {"hosts"},
+    "nothing_matched": set(),
+    "remedy_for_os": {"os", "host", "name", "version", "remedy"},
+    "remedy_os_unknown": {"remedy", "host"},
+}
+
 
 class _Ctx:
     def __init__(
@@ -31,8 +52,10 @@ class _Ctx:
         config: list[ConfigFinding],
         pads: dict[str, timedelta],
         all_signals: list[Signal] | None = None,
+        catalog: Catalog | None = None,
     ):
         self.inc = incident
+        self.sentences = (catalog or _bundled()).sentences
         lo, hi = incident.start - RESTART_WINDOW, incident.end + RESTART_WINDOW
         self.restarts = [
             s
@@ -71,33 +94,47 @@ class _Ctx:
 Line = tuple[str, str]  # (English, Japanese)
 
 
-def _gap_line(s: Signal) -> Line:
+def _bundled() -> Catalog:
+    from hbtriage.catalog import load_catalog
+
+    return load_catalog()
+
+
+def _gap_line(s: Signal, ctx: _Ctx) -> Line:
     span = f"{_hms(s.start)} → {_hms(s.end)}"
+    seconds = f"{s.data['seconds']:.1f}"
     if s.kind == "sample_gap":
-        ja = (
-            f"{s.host}: perfmon のサンプルが {s.data['seconds']:.1f} 秒間停止 "
-            f"(サンプル間隔 {s.data['interval_s']:.1f} 秒)、{span}"
+        return ctx.sentences["sample_gap"].say(
+            host=s.host,
+            detail=s.detail,
+            span=span,
+            seconds=seconds,
+            interval=f"{s.data['interval_s']:.1f}",
         )
-    else:
-        ja = (
-            f"{s.host}: {s.data['stream']} ログが {s.data['seconds']:.1f} 秒間途絶 "
-            f"(通常は {s.data['cadence_s']:.2f} 秒ごとに 1 行)、{span}"
-        )
-    return f"{s.host}: {s.detail}, {span}", ja
+    return ctx.sentences["log_gap"].say(
+        host=s.host,
+        detail=s.detail,
+        span=span,
+        stream=s.data["stream"],
+        seconds=seconds,
+        cadence=f"{s.data['cadence_s']:.2f}",
+    )
 
 
-def _counter_line(s: Signal) -> Line:
+def _counter_line(s: Signal, ctx: _Ctx) -> Line:
     from hbtriage.detect.counter_anomaly import _num
 
     d = s.data
     inst = f"({d['instance']})" if d["instance"] else ""
-    path = f"{d['object']}{inst}\\{d['counter']}"
-    at = _hms(d["peak_at"])
-    ja = (
-        f"{s.host} {path} {_num(d['baseline'])} → {_num(d['peak'])} "
-        f"(平常値 = このホストの中央値、{d['samples']} サンプル)、{at}"
+    return ctx.sentences["counter_anomaly"].say(
+        host=s.host,
+        detail=s.detail,
+        at=_hms(d["peak_at"]),
+        path=f"{d['object']}{inst}\\{d['counter']}",
+        baseline=_num(d["baseline"]),
+        peak=_num(d["peak"]),
+        samples=d["samples"],
     )
-    return f"{s.host} {s.detail}, at {at}", ja
 
 
 def _match(ev: Evidence, host: str, ctx: _Ctx) -> list[Line]:
@@ -118,13 +155,13 @@ def _match(ev: Evidence, host: str, ctx: _Ctx) -> list[Line]:
                 -abs(s.data["peak"] - s.data["baseline"]),
             )
         )
-        return [_counter_line(s) for s in hits[:4]]
+        return [_counter_line(s, ctx) for s in hits[:4]]
     if k == "log_gap":
-        return [_gap_line(s) for s in ctx.of(host, "log_gap")][:3]
+        return [_gap_line(s, ctx) for s in ctx.of(host, "log_gap")][:3]
     if k == "log_gap_any_host":
-        return [_gap_line(s) for s in ctx.of(None, "log_gap") if s.host != host][:2]
+        return [_gap_line(s, ctx) for s in ctx.of(None, "log_gap") if s.host != host][:2]
     if k == "sample_gap":
-        return [_gap_line(s) for s in ctx.of(host, "sample_gap")]
+        return [_gap_line(s, ctx) for s in ctx.of(host, "sample_gap")]
     if k == "all_streams_silent":
         st = ctx.tl.streams
         lo, hi = ctx.window(host)
@@ -135,23 +172,27 @@ def _match(ev: Evidence, host: str, ctx: _Ctx) -> list[Line]:
         )
         silent = {s.data["stream"] for s in ctx.of(host, "log_gap")}
         if mine and set(mine) <= silent:
-            names = ", ".join(mine)
             return [
-                (
-                    f"{host}: all {len(mine)} log(s) silent together ({names})",
-                    f"{host}: {len(mine)} 本のログがすべて同時に途絶 ({names})",
+                ctx.sentences["all_streams_silent"].say(
+                    host=host, count=len(mine), streams=", ".join(mine)
                 )
             ]
         return []
     if k == "signature_role":
         pool = ctx.restarts if set(ev.roles) <= RESTART_ROLES else ctx.of(None, "signature")
         hits = [s for s in pool if s.host == host and s.data.get("role") in ev.roles]
-        return [(f"{s.host} {_hms(s.start)}: {s.detail}",) * 2 for s in hits][:4]
+        return [
+            ctx.sentences["signature_hit"].say(host=s.host, at=_hms(s.start), detail=s.detail)
+            for s in hits
+        ][:4]
     if k == "config":
         return [
-            (
-                f"{f.host}: {f.title} — {f.detail}",
-                f"{f.host}: {f.title_ja or f.title} — {f.detail_ja or f.detail}",
+            ctx.sentences["config_finding"].say(
+                host=f.host,
+                title=f.title,
+                title_ja=f.title_ja or f.title,
+                detail=f.detail,
+                detail_ja=f.detail_ja or f.detail,
             )
             for f in ctx.config
             if f.host == host and f.id in ev.findings
@@ -161,31 +202,18 @@ def _match(ev: Evidence, host: str, ctx: _Ctx) -> list[Line]:
         logging = [h for h in ctx.hosts if ctx.has_logs(h)]
         if noisy or ctx.restarts or not logging:
             return []
-        names = ", ".join(logging)
-        return [
-            (
-                f"{names}: logs kept their usual rhythm through the incident; "
-                "no counter left its baseline",
-                f"{names}: インシデント中もログは通常の間隔で出力され、"
-                "平常値を外れたカウンターはなかった",
-            )
-        ]
+        return [ctx.sentences["quiet_all"].say(hosts=", ".join(logging))]
     if k == "counters_present_all":
         if any(not ctx.has_counters(h) for h in ctx.hosts):
             return []
-        names = ", ".join(ctx.hosts)
-        return [
-            (
-                f"perfmon covers the incident on {names}",
-                f"{names} の perfmon がインシデントの時間帯を含んでいる",
-            )
-        ]
+        return [ctx.sentences["counters_present_all"].say(hosts=", ".join(ctx.hosts))]
     if k == "loss_on_hosts":
         lossy = sorted(
             {s.host for s in ctx.of(None, "signature") if s.data.get("role") in INCIDENT_ROLES}
         )
-        names = ", ".join(lossy)
-        return [(f"loss reported by {names}", f"{names} が消失を記録")] if len(lossy) >= 2 else []
+        if len(lossy) < 2:
+            return []
+        return [ctx.sentences["loss_on_hosts"].say(hosts=", ".join(lossy))]
     return []
 
 
@@ -206,11 +234,12 @@ def _score(rule: CauseRule, host: str, ctx: _Ctx) -> tuple[float, list[str], lis
         score += ev.weight
         if ev.required:
             required_ok = True
-        prefix = "against: " if ev.weight < 0 else ""
-        prefix_ja = "反証: " if ev.weight < 0 else ""
         if ev.text:
-            lines.append(prefix + ev.text)
-            lines_ja.append(prefix_ja + (ev.text_ja or ev.text))
+            en, ja = ev.text, ev.text_ja or ev.text
+            if ev.weight < 0:
+                en, ja = ctx.sentences["against"].say(text=en, text_ja=ja)
+            lines.append(en)
+            lines_ja.append(ja)
         lines.extend("  " + en for en, _ja in got)
         lines_ja.extend("  " + ja for _en, ja in got)
     if not required_ok:
@@ -229,7 +258,7 @@ def diagnose(
     """Fill ``incident.causes`` (best first) for every incident. ``signals``: every signal of
     the run (restarts are looked for in a wider window than the incident's own signals)."""
     for inc in incidents:
-        ctx = _Ctx(inc, timeline, config, pads, signals)
+        ctx = _Ctx(inc, timeline, config, pads, signals, catalog)
         causes: list[Cause] = []
         for rule in catalog.causes.values():
             if rule.id == "unknown":
@@ -268,48 +297,34 @@ def _cause(
 
 def _unknown(catalog: Catalog, ctx: _Ctx) -> Cause:
     rule = catalog.causes["unknown"]
-    lines: list[str] = []
-    lines_ja: list[str] = []
     counter_causes = [
         cause
         for cause in catalog.causes.values()
         if any(e.kind.startswith("counter_") for e in cause.evidence)
     ]
+    said: list[tuple[str, str]] = []
+    say = ctx.sentences
     for host in ctx.hosts:
         if not ctx.has_counters(host):
-            lines.append(
-                f"no perfmon for {host} covering the incident: cannot check "
-                + ", ".join(c.id for c in counter_causes)
-                + " there"
-            )
-            lines_ja.append(
-                f"{host} のインシデント時刻を含む perfmon がないため、"
-                + "、".join(c.id for c in counter_causes)
-                + " を確認できない"
+            ids = [c.id for c in counter_causes]
+            said.append(
+                say["no_perfmon"].say(host=host, causes=", ".join(ids), causes_ja="、".join(ids))
             )
             for c in counter_causes:
                 if c.missing:
-                    lines.append(f"  collect on {host}: {c.missing}")
-                    lines_ja.append(f"  {host} で収集: {c.missing_ja or c.missing}")
+                    what = say["collect_on"].say(
+                        host=host, what=c.missing, what_ja=c.missing_ja or c.missing
+                    )
+                    said.append(what)
                     break
         if not ctx.has_logs(host):
-            lines.append(f"no logs from {host}")
-            lines_ja.append(f"{host} のログがない")
+            said.append(say["no_logs"].say(host=host))
     gaps = ctx.of(None, "log_gap")
     if gaps:
-        hosts = sorted({g.host for g in gaps})
-        lines.append(
-            f"logs went silent on {', '.join(hosts)} at the incident (a host-level stall), "
-            "but no counter in the bundle explains it"
-        )
-        lines_ja.append(
-            f"インシデント時に {', '.join(hosts)} のログが途絶えた (ホスト全体の停滞) が、"
-            "バンドル内のカウンターでは説明できない"
-        )
-    if not lines:
-        lines.append("no counter, log or configuration evidence matched any known cause")
-        lines_ja.append("既知の原因に一致するカウンター・ログ・構成の証拠がなかった")
-    return _cause(rule, None, 0.5, lines, lines_ja)
+        said.append(say["unexplained_stall"].say(hosts=", ".join(sorted({g.host for g in gaps}))))
+    if not said:
+        said.append(say["nothing_matched"].say())
+    return _cause(rule, None, 0.5, [en for en, _ in said], [ja for _, ja in said])
 
 
 def _hms(ts: object) -> str:
@@ -333,25 +348,18 @@ def fit_remedies(incidents: list[Incident], hosts: list[HostInfo], catalog: Cata
             fit = next((v for v in rule.variants if version and v.fits(version)), None)
             if fit is None:
                 if not version:
-                    cause.remedy += (
-                        f" (No systeminfo for {cause.host}: its Windows version is not known, so "
-                        "this covers every version; collect systeminfo for a remedy chosen for "
-                        "its OS.)"
-                    )
-                    cause.remedy_ja += (
-                        f" ({cause.host} の systeminfo がないため Windows のバージョンが分からず、"
-                        "すべてのバージョン向けの対処を示しています。OS に合わせた対処には "
-                        "systeminfo を収集してください。)"
+                    cause.remedy, cause.remedy_ja = catalog.sentences["remedy_os_unknown"].say(
+                        remedy=cause.remedy, remedy_ja=cause.remedy_ja, host=cause.host
                     )
                 continue
             name = str((host.os or {}).get("name") or version) if host else version
-            cause.remedy = (
-                f"For {fit.os} ({cause.host} runs {name}, version {version}, by its systeminfo): "
-                + fit.remedy.strip()
-            )
-            cause.remedy_ja = (
-                f"{fit.os} 向け ({cause.host} は systeminfo によると {name}、バージョン "
-                f"{version}): " + fit.remedy_ja.strip()
+            cause.remedy, cause.remedy_ja = catalog.sentences["remedy_for_os"].say(
+                os=fit.os,
+                host=cause.host,
+                name=name,
+                version=version,
+                remedy=fit.remedy.strip(),
+                remedy_ja=fit.remedy_ja.strip(),
             )
             cause.references = list(fit.references) + [
                 r for r in cause.references if r not in fit.references

@@ -182,6 +182,21 @@ class LineFormat:
 
 
 @dataclass(frozen=True)
+class Sentence:
+    """A sentence the diagnosis writes (``sentences.toml``), with ``{name}`` fields."""
+
+    id: str
+    en: str
+    ja: str
+
+    def say(self, **values: object) -> tuple[str, str]:
+        """(English, Japanese) with the fields filled; ``name_ja`` values, when given, fill
+        ``{name}`` in the Japanese text."""
+        ja = {k: values.get(f"{k}_ja", v) for k, v in values.items()}
+        return self.en.format(**values), self.ja.format(**ja)
+
+
+@dataclass(frozen=True)
 class ChartRow:
     """One counter row of the report's charts (``charts.toml``)."""
 
@@ -219,6 +234,7 @@ class Catalog:
     formats: tuple[LineFormat, ...] = ()
     sides: tuple[Side, ...] = ()
     chart_rows: tuple[ChartRow, ...] = ()
+    sentences: dict[str, Sentence] = field(default_factory=dict)
     layers: tuple[str, ...] = ()  # the folders read, bundled first
 
     @property
@@ -611,6 +627,40 @@ def _sides(entries: list[Entry], problems: _Problems) -> tuple[Side, ...]:
     return tuple(out)
 
 
+def _sentences(entries: list[Entry], problems: _Problems) -> dict[str, Sentence]:
+    from string import Formatter
+
+    from hbtriage.diagnose import SENTENCE_IDS
+
+    out: dict[str, Sentence] = {}
+    for path, doc in entries:
+        sid = doc["id"]
+        en, ja = problems.need(doc, "en", path, sid), problems.need(doc, "ja", path, sid)
+        problems.need(doc, "reference", path, sid)
+        if en is None or ja is None:
+            continue
+        try:
+            names = [
+                {f for _, f, _, _ in Formatter().parse(text) if f is not None} for text in (en, ja)
+            ]
+        except ValueError as exc:
+            problems.add(path, sid, f"not a valid template: {exc}")
+            continue
+        known = SENTENCE_IDS.get(sid)
+        if known is None:
+            problems.add(path, sid, "no such sentence (known: " + ", ".join(SENTENCE_IDS) + ")")
+            continue
+        extra = (names[0] | names[1]) - known
+        if extra:
+            problems.add(path, sid, f"unknown fields {sorted(extra)} (it has {sorted(known)})")
+            continue
+        out[sid] = Sentence(sid, en, ja)
+    for sid in SENTENCE_IDS:
+        if sid not in out and not any(p.entry == sid for p in problems.items):
+            problems.add(entries[0][0] if entries else "sentences.toml", sid, "missing sentence")
+    return out
+
+
 def _chart_rows(
     entries: list[Entry], counters: CounterIndex | None, problems: _Problems
 ) -> tuple[ChartRow, ...]:
@@ -710,6 +760,7 @@ def _load(roots: Sequence[Path]) -> Catalog:
     _check_systeminfo(roots, problems)
     sides = _sides(_layered(roots, "sides.toml", "side", problems), problems)
     chart_rows = _chart_rows(_layered(roots, "charts.toml", "row", problems), counters, problems)
+    sentences = _sentences(_layered(roots, "sentences.toml", "sentence", problems), problems)
     problems.raise_any()
     return Catalog(
         signatures=signatures,
@@ -721,6 +772,7 @@ def _load(roots: Sequence[Path]) -> Catalog:
         formats=formats,
         sides=sides,
         chart_rows=chart_rows,
+        sentences=sentences,
         layers=tuple(str(r) for r in roots),
     )
 
