@@ -10,8 +10,9 @@ the size of the logs.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -27,7 +28,7 @@ from hbtriage.detect.sample_gaps import sample_times
 from hbtriage.detect.signatures import tag
 from hbtriage.diagnose import diagnose, fit_remedies
 from hbtriage.errors import UsageError
-from hbtriage.findings import Findings, HostInfo, InputInfo, Signal
+from hbtriage.findings import ConfigFinding, Findings, HostInfo, Incident, InputInfo, Signal
 from hbtriage.sources import Outcome, ReadOptions, read_one
 from hbtriage.sources.base import InputFile
 from hbtriage.sources.bundle import collect
@@ -39,7 +40,7 @@ from hbtriage.timeline import (
     parse_aliases,
     parse_tz_options,
 )
-from hbtriage.zones import fmt_offset
+from hbtriage.zones import Zone, fmt_offset
 
 #: progress(stage, done, total, detail); for stage "read", done/total are bytes and detail
 #: says how many files are done and which one finished last.
@@ -92,6 +93,36 @@ def run(
     tz_map = parse_tz_options(list(tz))
     aliases = parse_aliases(list(host_aliases))
     note = progress or (lambda *_: None)
+    outcomes, warnings = _read_all(paths, catalog, read_options, workers, note)
+    note("timeline", 0, 1, "")
+    timeline, inputs, hosts = _to_timeline(outcomes, warnings, tz_map, aliases, catalog)
+    note("detect", 0, 1, "")
+    timeline = tag(timeline, catalog)
+    signals = _detect(timeline, catalog)
+    timeline, signals = _align_clocks(timeline, signals, hosts, inputs, warnings, catalog)
+    host_facts.apply(hosts, timeline.config)  # OS, hotfixes, boot time: zones are settled
+    note("diagnose", 0, 1, "")
+    config_findings, incidents = _diagnose(timeline, signals, hosts, catalog)
+    findings = Findings(
+        inputs=inputs,
+        hosts=hosts,
+        incidents=incidents,
+        config_findings=config_findings,
+        warnings=warnings,
+        generated_by=f"hbtriage {__version__}",
+    )
+    return Analysis(findings, timeline)
+
+
+def _read_all(
+    paths: Sequence[str | Path],
+    catalog: Catalog,
+    read_options: ReadOptions | None,
+    workers: int,
+    note: Progress,
+) -> tuple[list[Outcome], list[str]]:
+    """Stage 1: collect the inputs (archives extracted to a private folder, removed after) and
+    read every file, ``workers`` at a time, biggest first; outcomes in bundle order."""
     with tempfile.TemporaryDirectory(prefix="hbtriage-") as work:
         collected = collect(
             list(paths), Path(work), lambda what, done: note("extract", done, 0, what)
@@ -106,7 +137,7 @@ def run(
         order = sorted(range(total), key=lambda i: -files[i].size)
         by_index: dict[int, Outcome] = {}
         options = read_options or catalog.read_options()
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        with _reading_pool(workers) as pool:
             futures = {pool.submit(_read, files[i], options): i for i in order}
             for n, fut in enumerate(as_completed(futures), 1):
                 i = futures[fut]
@@ -114,14 +145,24 @@ def run(
                 done_bytes += files[i].size
                 note("read", done_bytes, total_bytes, f"{n}/{total} files  {files[i].display}")
         outcomes = [by_index[i] for i in range(total)]
-    warnings = list(collected.warnings)
+    return outcomes, list(collected.warnings)
+
+
+def _to_timeline(
+    outcomes: list[Outcome],
+    warnings: list[str],
+    tz_map: dict[str | None, Zone],
+    aliases: dict[str, str],
+    catalog: Catalog,
+) -> tuple[Timeline, list[InputInfo], list[HostInfo]]:
+    """Stage 2: hosts, zones and UTC (:func:`hbtriage.timeline.build`); the inputs that could
+    not be read join the list with their reason. UsageError when nothing could be read."""
     good = [(o.item, o.result) for o in outcomes if o.result is not None]
     if not good:
         problems = "; ".join(o.message for o in outcomes[:3]) or "; ".join(warnings[:3])
         raise UsageError(
             "no readable input" + (f": {problems}" if problems else " (no files found)")
         )
-    note("timeline", 0, 1, "")
     timeline, inputs, hosts, tl_warnings = build(
         good, tz=tz_map, aliases=aliases, counter_index=catalog.counter_index()
     )
@@ -134,12 +175,21 @@ def run(
             warnings.append(o.message)
     inputs.sort(key=lambda i: i.path)
     warnings.extend(missing_sides(inputs, catalog))
+    return timeline, inputs, hosts
 
-    note("detect", 0, 1, "")
-    timeline = tag(timeline, catalog)
-    signals = _detect(timeline, catalog)
+
+def _align_clocks(
+    timeline: Timeline,
+    signals: list[Signal],
+    hosts: list[HostInfo],
+    inputs: list[InputInfo],
+    warnings: list[str],
+    catalog: Catalog,
+) -> tuple[Timeline, list[Signal]]:
+    """Stage 4: one clock for all hosts before incidents group events across them. Zones
+    written nowhere are inferred from the peer, then clock skew is measured on paired events
+    and corrected from 1 s; detection runs again after either moved a host."""
     timeline, signals = _infer_zones(timeline, signals, hosts, inputs, warnings, catalog)
-    # Clock skew first: incidents group events across hosts on one clock.
     ref = clock_skew.pick_reference(signals, timeline.hosts)
     skews = clock_skew.estimate(signals, ref) if ref else []
     for sk in skews:
@@ -161,24 +211,21 @@ def run(
     for h in hosts:
         if h.name == ref and skews:
             h.clock_offset_basis = "reference clock"
-    host_facts.apply(hosts, timeline.config)  # OS, hotfixes, boot time: zones are settled
+    return timeline, signals
 
+
+def _diagnose(
+    timeline: Timeline, signals: list[Signal], hosts: list[HostInfo], catalog: Catalog
+) -> tuple[list[ConfigFinding], list[Incident]]:
+    """Stage 5: configuration findings, incidents (signals grouped across hosts), their ranked
+    causes with the remedy for each host's OS."""
     config_findings = check_config(timeline.config, catalog=catalog)
     incidents = incident_mod.find_incidents(signals)
     pads = _pads(timeline)
     incident_mod.attach(incidents, signals, pads)
-    note("diagnose", 0, 1, "")
     diagnose(incidents, timeline, catalog, config_findings, pads, signals)
     fit_remedies(incidents, hosts, catalog)
-    findings = Findings(
-        inputs=inputs,
-        hosts=hosts,
-        incidents=incidents,
-        config_findings=config_findings,
-        warnings=warnings,
-        generated_by=f"hbtriage {__version__}",
-    )
-    return Analysis(findings, timeline)
+    return config_findings, incidents
 
 
 def missing_sides(inputs: Sequence[InputInfo], catalog: Catalog) -> list[str]:
@@ -241,6 +288,19 @@ def _infer_zones(
     if guesses:
         signals = _detect(timeline, catalog)
     return timeline, signals
+
+
+@contextmanager
+def _reading_pool(workers: int) -> Iterator[ThreadPoolExecutor]:
+    """The threads that read the files. When the run is stopped (Ctrl-C, SIGTERM, SIGHUP) or
+    fails, no file more is started; the ones being read finish (removing their own temporary
+    copies) before the work folder is removed."""
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        try:
+            yield pool
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
 
 def _read(item: InputFile, options: ReadOptions) -> Outcome:
