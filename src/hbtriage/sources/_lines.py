@@ -579,6 +579,25 @@ def iso_date(year: pl.Expr, month: pl.Expr, day: pl.Expr) -> pl.Expr:
     return pl.concat_str([year, pl.lit("-"), month, pl.lit("-"), day.str.zfill(2)])
 
 
+#: Years a log or counter time stamp may have. Others are placeholders or clocks gone wrong
+#: (1601 and 0001 are Windows' and .NET's zero dates, 9999 a "never"), and would not fit the
+#: nanosecond times either: parsed into them they wrap silently (1601 -> 2185, 9999 -> 1816).
+#: They are read as no time stamp, and every reader warns about those lines.
+MIN_YEAR, MAX_YEAR = 1970, 2200
+
+
+def plausible(ts: pl.Expr) -> pl.Expr:
+    """A ``Datetime("us")`` expression as ``Datetime("ns")``, null outside the plausible
+    years (:data:`MIN_YEAR`..:data:`MAX_YEAR`) instead of wrapped."""
+    return pl.when(ts.dt.year().is_between(MIN_YEAR, MAX_YEAR)).then(ts).cast(pl.Datetime("ns"))
+
+
+def strptime_ns(text: pl.Expr, layout: str, *, exact: bool = True) -> pl.Expr:
+    """``text`` parsed with ``layout`` into a naive ``Datetime("ns")``; null when it does not
+    fit the layout or its year is implausible (see :data:`MIN_YEAR`), never wrapped."""
+    return plausible(text.str.strptime(pl.Datetime("us"), layout, strict=False, exact=exact))
+
+
 def make_ts(date: pl.Expr, hms: pl.Expr, frac: pl.Expr | None = None) -> pl.Expr:
     """Naive ``Datetime("ns")`` from "YYYY-MM-DD", "H:MM:SS" and optional fraction digits.
 
@@ -586,9 +605,7 @@ def make_ts(date: pl.Expr, hms: pl.Expr, frac: pl.Expr | None = None) -> pl.Expr
     "123456789" = ns). Invalid dates (Feb 30, hour 25) give null, never an error.
     """
     hms_norm = hms.str.zfill(8)
-    ts = pl.concat_str([date, pl.lit(" "), hms_norm]).str.strptime(
-        pl.Datetime("ns"), "%Y-%m-%d %H:%M:%S", strict=False
-    )
+    ts = strptime_ns(pl.concat_str([date, pl.lit(" "), hms_norm]), "%Y-%m-%d %H:%M:%S")
     if frac is None:
         return ts
     return ts + pl.duration(nanoseconds=frac_ns(frac))

@@ -70,8 +70,7 @@ def check_format(fmt: LineFormat) -> list[str]:
             problems.append("its example does not match start")
         elif _parse_one(fmt, m.group("time"), m.groupdict().get("date")) is None:
             problems.append(
-                f"the example's time {m.group('time')!r} does not fit the layout "
-                f"{_layout(fmt)!r}"
+                f"the example's time {m.group('time')!r} does not fit the layout {_layout(fmt)!r}"
             )
     return problems
 
@@ -93,7 +92,7 @@ def _parse_one(fmt: LineFormat, time: str, date: str | None) -> dt.datetime | No
     else:
         layout = _layout(fmt)
     try:
-        got = pl.Series([text]).str.strptime(pl.Datetime("ns"), layout, strict=False)[0]
+        got = pl.select(L.strptime_ns(pl.lit(text), layout)).item()
     except pl.exceptions.PolarsError:
         return None
     return got if isinstance(got, dt.datetime) else None
@@ -207,7 +206,7 @@ class DeclaredReader:
 
 
 def _strptime(expr: pl.Expr, layout: str) -> pl.Expr:
-    return expr.str.strptime(pl.Datetime("ns"), layout, strict=False)
+    return L.strptime_ns(expr, layout)
 
 
 def _mtime(path: str) -> dt.datetime:

@@ -27,6 +27,7 @@ from pathlib import Path
 import polars as pl
 
 from hbtriage.errors import InputError
+from hbtriage.sources import _lines as L
 from hbtriage.sources.base import EVENT_SCHEMA, InputFile, ReadResult
 from hbtriage.sources.encoding import read_text
 from hbtriage.sources.options import DEFAULT, ReadOptions
@@ -300,7 +301,7 @@ def _parse_ts(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
     best: pl.Series | None = None
     best_count = -1
     for fmt in _TS_FORMATS:
-        parsed = body.str.strptime(pl.Datetime("ns"), fmt, strict=False, exact=True)
+        parsed = body.to_frame().select(L.strptime_ns(pl.first(), fmt)).to_series()
         count = parsed.len() - parsed.null_count()
         if count > best_count:
             best, best_count = parsed, count

@@ -51,6 +51,7 @@ import polars as pl
 
 from hbtriage import counter_names
 from hbtriage.errors import InputError
+from hbtriage.sources._lines import strptime_ns
 from hbtriage.sources.base import InputFile, ReadResult, empty_counters
 from hbtriage.sources.encoding import Utf8Stream, decode, detect_encoding, header_encoding
 from hbtriage.sources.options import DEFAULT, ReadOptions
@@ -242,7 +243,7 @@ def _first_line(text: str) -> tuple[int, str]:
 
 
 def _ts_expr(col: pl.Expr, fmt: str) -> pl.Expr:
-    return col.str.strptime(pl.Datetime("ns"), fmt, strict=False)
+    return strptime_ns(col, fmt)
 
 
 class PerfmonCsvReader:
@@ -675,6 +676,20 @@ def _finish(
         junk = sum(numbers[n].null_count() - wide[n].null_count() for n in retry)
         if junk:
             warnings.append(f"{display}: {junk} cells were not numbers; kept as missing")
+    # NaN, ±inf and out-of-range numbers (1e309) parse as floats but are no sample a counter
+    # can have: missing, with a warning (they would also break every chart and JSON writer).
+    bad = numbers.select(pl.all().is_nan() | pl.all().is_infinite()).sum()
+    if bad.height and (not_finite := int(bad.sum_horizontal()[0] or 0)):
+        numbers = numbers.with_columns(
+            pl.when(pl.all().is_nan() | pl.all().is_infinite())
+            .then(None)
+            .otherwise(pl.all())
+            .name.keep()
+        )
+        warnings.append(
+            f"{display}: {not_finite} cells were NaN, infinite or out of range (such as 1e309); "
+            "kept as missing samples"
+        )
     # Wide -> long, column after column (an explicit unpivot): each kept column becomes one
     # block of n_good rows. Blocks are concatenated without copying (one chunk per column),
     # which is several times faster than joining the names on for millions of rows.
@@ -848,7 +863,7 @@ class _Check:
         first = first.str.strip_chars()
         ts = None
         for f in [self.fmt] if self.fmt else _TS_FORMATS:
-            parsed = first.str.strptime(pl.Datetime("ns"), f, strict=False)
+            parsed = first.to_frame().select(strptime_ns(pl.first(), f)).to_series()
             if parsed.null_count() == 0:
                 ts, self.fmt = parsed.alias("ts_local"), f
                 break

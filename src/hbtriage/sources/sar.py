@@ -185,7 +185,7 @@ def _sadf(pieces: Iterable[pl.DataFrame], display: str) -> ReadResult:
                 .str.extract(r"^[^;]*;[^;]*;([^;]*)", 1)
                 .str.strip_chars()
                 .str.strip_suffix(" UTC")
-                .str.strptime(pl.Datetime("ns"), "%Y-%m-%d %H:%M:%S", strict=False),
+                .pipe(L.strptime_ns, "%Y-%m-%d %H:%M:%S"),
             )
             ok = (pl.col("cnt") == len(names) - 1) & pl.col("ts_local").is_not_null()
             bad = data.filter(~ok)
@@ -286,10 +286,8 @@ def parse_sar_text(text: str, display: str) -> ReadResult:
             continue
         ts = (
             pl.when(pl.col("ampm").is_null())
-            .then(clock.str.strptime(pl.Datetime("ns"), f"{date_fmt} %H:%M:%S", strict=False))
-            .otherwise(
-                clock.str.strptime(pl.Datetime("ns"), f"{date_fmt} %I:%M:%S %p", strict=False)
-            )
+            .then(L.strptime_ns(clock, f"{date_fmt} %H:%M:%S"))
+            .otherwise(L.strptime_ns(clock, f"{date_fmt} %I:%M:%S %p"))
         )
         wide = data.select(
             ts.alias("ts_local"),

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 import polars as pl
 
 from hbtriage.errors import InputError
+from hbtriage.sources import _lines as L
 from hbtriage.sources.base import EVENT_SCHEMA, InputFile, ReadResult, empty_events
 from hbtriage.sources.encoding import read_text
 from hbtriage.sources.options import DEFAULT, ReadOptions
@@ -140,9 +141,7 @@ class WatchLogReader:
             "g"
         )
         parsed = parsed.with_columns(
-            pl.col("ts")
-            .str.strptime(pl.Datetime("ns"), "%Y-%m-%dT%H:%M:%S%.f", strict=False)
-            .alias("ts_local")
+            pl.col("ts").pipe(L.strptime_ns, "%Y-%m-%dT%H:%M:%S%.f").alias("ts_local")
         )
         bad = parsed.filter(pl.col("ts_local").is_null())
         good = parsed.filter(pl.col("ts_local").is_not_null())

@@ -104,7 +104,10 @@ def _counter_part(
         when += [src["host"].cast(CAT), *names]
     ts = _to_utc(_frame(when), iana, fixed)["ts"]
     del when
-    return _frame([*names, ts, src["value"]]).select(
+    value = src["value"]
+    if not value.is_finite().fill_null(True).all():  # any reader: NaN and inf are no sample
+        value = value.set(~value.is_finite().fill_null(True), None)  # type: ignore[arg-type]
+    return _frame([*names, ts, value]).select(
         pl.lit(host, CAT).alias("host"), "object", "instance", "counter", "ts", "value"
     )
 

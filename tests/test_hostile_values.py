@@ -1,0 +1,90 @@
+"""Values and sizes a user's data really has: numbers that are not finite and years no clock
+should show are missing samples or skipped records with a warning, never a crash or a wrap."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from hbtriage.cli import app
+from hbtriage.sources import read_one
+from hbtriage.sources.base import InputFile
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = ROOT / "src" / "hbtriage" / "simulate" / "reference"
+
+
+def test_nan_and_infinite_counter_cells_near_the_incident(tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle"
+    shutil.copytree(REFERENCE, bundle)
+    perf = bundle / "CVP1" / "CVP1_perfmon.csv"
+    lines = perf.read_text(encoding="utf-8").split("\n")
+    spoilt = 0
+    for i, line in enumerate(lines):
+        if line.startswith('"03/30/2013 19:36:4'):
+            cells = line.split(",")
+            cells[1], cells[2], cells[5] = '"inf"', '"1e309"', '"NaN"'
+            lines[i] = ",".join(cells)
+            spoilt += 3
+    perf.write_text("\n".join(lines), encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["analyze", str(bundle), "--out", str(out), "--format", "html", "--format", "md"]
+    result = CliRunner().invoke(app, [*args, "--quiet"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    assert any(f"{spoilt} cells were NaN, infinite or out of range" in w for w in doc["warnings"])
+    json.loads((out / "charts.json").read_text(encoding="utf-8"), parse_constant=_refuse)
+    assert (out / "report.html").stat().st_size > 0 and (out / "report.md").stat().st_size > 0
+    assert doc["incidents"][0]["causes"][0]["id"] == "dpc_storm"  # the rest still tells
+
+
+def _refuse(name: str) -> None:
+    raise AssertionError(f"{name} in JSON")
+
+
+def _read(path: Path):  # type: ignore[no-untyped-def]
+    return read_one(InputFile(display=path.name, path=str(path), size=path.stat().st_size))
+
+
+@pytest.mark.parametrize("year", ["0001", "1601", "1677", "2263", "9999"])
+def test_implausible_years_are_skipped_with_a_warning_never_wrapped(
+    tmp_path: Path, year: str
+) -> None:
+    generic = tmp_path / "app.log"
+    generic.write_text(
+        f"{year}-01-01T00:00:00Z [INFO] a placeholder date\n"
+        "2024-05-01T12:00:00Z [INFO] fine\n"
+        "2024-05-01T12:00:01Z [INFO] fine too\n",
+        encoding="utf-8",
+    )
+    cvp = tmp_path / "CVP.2013-03-30.log"
+    cvp.write_text(
+        f"Mar 30 {year} 19:05:00.211 -0500: %CVP_8_5_IVR-7-CALL: a placeholder date\n"
+        "Mar 30 2013 19:05:00.407 -0500: %CVP_8_5_SIP-7-CALL: fine\n"
+        "Mar 30 2013 19:05:01.407 -0500: %CVP_8_5_SIP-7-CALL: fine too\n",
+        encoding="utf-8",
+    )
+    perf = tmp_path / "perf.csv"
+    perf.write_text(
+        '"(PDH-CSV 4.0) (Coordinated Universal Time)(0)","\\\\PG1A\\Processor(_Total)\\DPC Rate"\n'
+        f'"01/01/{year} 00:00:00.000","1"\n'
+        '"03/30/2013 19:05:00.000","2"\n'
+        '"03/30/2013 19:05:01.000","3"\n',
+        encoding="utf-8",
+    )
+    for path, column in ((generic, "events"), (cvp, "events"), (perf, "counters")):
+        outcome = _read(path)
+        assert outcome.result is not None, outcome.message
+        frame = getattr(outcome.result, column)
+        stamps = frame["ts_local"].to_list()
+        assert len(stamps) == 2, (path.name, stamps)
+        assert all(isinstance(t, datetime) and 2000 < t.year < 2100 for t in stamps), stamps
+        assert any(":2:" in w or ":1:" in w for w in outcome.result.warnings), (
+            path.name,
+            outcome.result.warnings,
+        )
