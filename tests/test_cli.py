@@ -213,7 +213,7 @@ def test_a_link_planted_at_a_report_path_is_replaced_not_followed(tmp_path: Path
     assert not (out / "findings.json").is_symlink()
     assert json.loads((out / "findings.json").read_text(encoding="utf-8"))["incidents"]
     assert (out / "findings.json").stat().st_mode & 0o044  # readable as open() makes files
-    assert sorted(p.name for p in out.iterdir()) == ["charts.json", "findings.json", "report.md"]  # no temp left
+    assert sorted(p.name for p in out.iterdir()) == ["findings.json", "report.md"]  # no temp left
 
 
 def test_usage_errors_are_one_line_exit_2_from_the_real_command(tmp_path: Path) -> None:

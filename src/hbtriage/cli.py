@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 
@@ -15,16 +16,20 @@ if sys.platform.startswith("linux"):
     os.environ.setdefault(
         "_RJEM_MALLOC_CONF", "background_thread:true,dirty_decay_ms:100,muzzy_decay_ms:0"
     )
+from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from hbtriage.errors import HbtriageError
+
+if TYPE_CHECKING:
+    from hbtriage.findings import Findings
 
 app = typer.Typer(
     add_completion=False,
@@ -46,11 +51,64 @@ class Lang(StrEnum):
     ja = "ja"
 
 
+def _escaped(text: str) -> str:
+    """``text`` safe to print on a terminal (see :func:`~hbtriage.report.terminal.safe_terminal`):
+    error messages and progress name files and hosts, which may hold control characters."""
+    try:
+        from hbtriage.report.terminal import safe_terminal
+    except Exception:  # noqa: BLE001 - an error must still be told, and told safely
+        return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+    return safe_terminal(text)
+
+
 def _fail(message: str) -> None:
     Console(stderr=True, highlight=False, soft_wrap=True).print(
-        f"hbtriage: error: {message}", markup=False
+        f"hbtriage: error: {_escaped(message)}", markup=False
     )
     raise typer.Exit(2)
+
+
+class _Signalled(BaseException):
+    """SIGINT, SIGTERM or SIGHUP, raised in the main thread (as SIGINT raises KeyboardInterrupt):
+    every ``with`` and ``finally`` on the way out runs, so the work folder with what was
+    extracted, decoded copies and half-written outputs are removed. Not an Exception, nor a
+    KeyboardInterrupt: nothing on the way (typer included) may take it for something else."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """SIGINT, SIGTERM and SIGHUP stop the command alike (see :class:`_Signalled`); a second
+    one while the first is being cleaned up after is ignored, so it cannot cut the clean-up
+    short (SIGKILL still ends it at once, leaving its temporary files)."""
+    import signal
+
+    wanted = [getattr(signal, name, None) for name in ("SIGINT", "SIGTERM", "SIGHUP")]
+    signals = [s for s in wanted if s is not None]
+
+    def stop(signum: int, _frame: object) -> None:
+        for s in signals:
+            signal.signal(s, signal.SIG_IGN)
+        raise _Signalled(signum)
+
+    previous: dict[int, Any] = {}
+    try:
+        for s in signals:
+            # A signal already ignored stays ignored: under nohup, SIGHUP must not stop the run
+            # (nor a long ``watch``) when the terminal closes.
+            if signal.getsignal(s) is signal.SIG_IGN:
+                continue
+            previous[s] = signal.signal(s, stop)
+    except ValueError:  # not the main thread: leave the process's handlers alone
+        pass
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 #: An automatic progress bar (stderr is a terminal) appears only for runs longer than this.
@@ -78,7 +136,7 @@ def _progress(enabled: bool, delay: float = 0.0):  # type: ignore[no-untyped-def
         TextColumn("[bold]{task.fields[stage]}"),
         BarColumn(),
         TextColumn("{task.fields[count]}"),
-        TextColumn("{task.fields[detail]}", style="dim"),
+        TextColumn("{task.fields[detail]}", style="dim", markup=False),
         TimeElapsedColumn(),
         console=Console(stderr=True),
         transient=True,
@@ -108,7 +166,7 @@ def _progress(enabled: bool, delay: float = 0.0):  # type: ignore[no-untyped-def
             completed=done,
             stage=stage,
             count=count,
-            detail=detail[-60:],
+            detail=_escaped(detail)[-60:],
         )
 
     try:
@@ -147,7 +205,7 @@ def _progress_lines():  # type: ignore[no-untyped-def]
             return
         last["stage"], last["detail"], at[0] = stage, detail, now
         count = f"  {_count(stage, done, total)}" if stage in ("read", "extract") else ""
-        note = f"  {detail}" if detail else ""
+        note = f"  {_escaped(detail)}" if detail else ""
         sys.stderr.write(f"hbtriage: {time.monotonic() - t0:6.1f}s {stage}{count}{note}\n")
         sys.stderr.flush()
 
@@ -167,8 +225,6 @@ def _analyze_and_report(
 ) -> None:
     from hbtriage.api import run
     from hbtriage.catalog import load_catalog
-    from hbtriage.report import json_out
-    from hbtriage.report.terminal import render_terminal
 
     show_progress = progress or (not quiet and sys.stderr.isatty())
     try:
@@ -178,21 +234,49 @@ def _analyze_and_report(
     except HbtriageError as exc:
         _fail(str(exc))
         return
-    from hbtriage.report.files import write_atomic
+    from hbtriage.report import REPORTERS
+    from hbtriage.report.charts import chart_data
 
     findings = analysis.findings
+    # The chart data step runs when a report draws charts (saved as charts.json for
+    # ``hbtriage report``), in the report language (another language re-rendered later falls
+    # back to these figures: same data, titles as drawn now).
+    charts = None
+    if any(REPORTERS[f.value].needs_charts for f in fmt if f.value in REPORTERS):
+        charts = chart_data(findings, analysis.timeline, (lang.value,), catalog)
+    _write_reports(findings, charts, out, fmt, lang, quiet)
+
+
+def _write_reports(
+    findings: Findings,
+    charts: dict[str, Any] | None,
+    out: Path,
+    fmt: list[Fmt],
+    lang: Lang,
+    quiet: bool,
+    *,
+    save: bool = True,
+) -> None:
+    """Write findings.json and charts.json (``save``) and the reports asked for into ``out``,
+    then show the terminal report (or the JSON on stdout)."""
+    from hbtriage.report import REPORTERS, json_out
+    from hbtriage.report.files import out_folder, write_atomic
+    from hbtriage.report.terminal import render_terminal
+
+    written: list[Path] = []
     try:
-        written = [json_out.write_json(findings, out)]
-        if Fmt.html in fmt:
-            from hbtriage.report.html import render_html
-
-            html = render_html(findings, analysis.timeline, lang=lang.value)
-            written.append(write_atomic(out / "report.html", html))
-        if Fmt.md in fmt:
-            from hbtriage.report.markdown import render_markdown
-
-            md = render_markdown(findings, lang=lang.value)
-            written.append(write_atomic(out / "report.md", md))
+        if save:
+            written.append(json_out.write_json(findings, out))
+            if charts is not None:
+                text = json.dumps(
+                    charts, ensure_ascii=False, allow_nan=False, separators=(",", ":")
+                )
+                written.append(write_atomic(out_folder(out) / "charts.json", text))
+        for f in fmt:
+            reporter = REPORTERS.get(f.value)
+            if reporter is not None:
+                page = reporter.render(findings, charts, lang.value)
+                written.append(write_atomic(out_folder(out) / reporter.filename, page))
     except HbtriageError as exc:
         _fail(str(exc))
         return
@@ -202,7 +286,7 @@ def _analyze_and_report(
     console = Console(highlight=False, soft_wrap=False)
     render_terminal(findings, console, lang=lang.value)
     if not quiet:
-        console.print("Wrote: " + ", ".join(str(p) for p in written), markup=False)
+        console.print("Wrote: " + ", ".join(_escaped(str(p)) for p in written), markup=False)
 
 
 TzOpt = Annotated[
@@ -252,6 +336,46 @@ def analyze(
     if missing:
         _fail(f"no such file or folder: {', '.join(missing)}")
     _analyze_and_report(paths, tz, host_alias, out, fmt, lang, quiet, progress, catalog)
+
+
+@app.command()
+def report(
+    findings_json: Annotated[
+        Path, typer.Argument(help="A findings.json written by analyze (charts.json beside it).")
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder for the reports (default: the findings' folder)."),
+    ] = None,
+    fmt: FmtOpt = [Fmt.text],  # noqa: B006
+    lang: LangOpt = Lang.en,
+    quiet: QuietOpt = False,
+) -> None:
+    """Render a saved analysis again (text, html, md, json) without its inputs."""
+    from hbtriage.findings import Findings
+
+    source = findings_json / "findings.json" if findings_json.is_dir() else findings_json
+    try:
+        doc = json.loads(source.read_text(encoding="utf-8"))
+        if not isinstance(doc, dict) or not str(doc.get("schema", "")).startswith(
+            "hbtriage/findings@"
+        ):
+            _fail(f"{source}: expected a findings.json written by hbtriage analyze")
+        findings = Findings.from_dict(doc)
+    except OSError as exc:
+        _fail(f"{source}: cannot be read ({exc.strerror})")
+        return
+    except (ValueError, KeyError, TypeError) as exc:
+        _fail(f"{source}: expected a findings.json written by hbtriage analyze ({exc})")
+        return
+    charts: dict[str, Any] | None = None
+    beside = source.parent / "charts.json"
+    if beside.is_file():
+        try:
+            charts = json.loads(beside.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            sys.stderr.write(f"hbtriage: warning: {beside}: not read ({exc}); no charts\n")
+    _write_reports(findings, charts, out or source.parent, fmt, lang, quiet, save=False)
 
 
 def reference_bundle() -> Path:
@@ -331,6 +455,17 @@ def watch(
     metrics_port: Annotated[
         int, typer.Option("--metrics-port", help="Prometheus port (0: off).")
     ] = 0,
+    key_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--key-file",
+            help="Shared key that signs the heartbeats (same file on both ends; else the"
+            " HBTRIAGE_WATCH_KEY environment variable; without one, unauthenticated).",
+        ),
+    ] = None,
+    duration: Annotated[
+        float | None, typer.Option("--duration", help="Stop after this many seconds.")
+    ] = None,
 ) -> None:
     """Exchange heartbeats with a peer and record loss, suspicion and counters for analyze."""
     from hbtriage.live.probe import main_watch
@@ -341,8 +476,10 @@ def watch(
             peer=peer,
             interval=interval,
             out_dir=out,
-            host=host or os.uname().nodename,
+            host=host or None,
             metrics_port=metrics_port or None,
+            key_file=key_file,
+            duration=duration,
         )
     except (HbtriageError, ValueError) as exc:
         _fail(str(exc))
@@ -351,26 +488,39 @@ def watch(
 def main() -> None:
     """The ``hbtriage`` command: every error is one line on stderr, never a traceback; usage
     errors exit 2 (click's, whether typer bundles click or depends on it, are told apart by
-    their ``format_message`` and ``exit_code``)."""
+    their ``format_message`` and ``exit_code``). SIGINT, SIGTERM and SIGHUP stop it with
+    its temporary files removed, exit code 128 + the signal's number (130, 143, 129)."""
     try:
-        code = app(standalone_mode=False)
-    except (KeyboardInterrupt, BrokenPipeError):
+        with _stop_on_signals():
+            code = app(standalone_mode=False)
+    except _Signalled as stop:
+        import signal
+
+        name = signal.Signals(stop.signum).name
+        sys.stderr.write(f"hbtriage: stopped by {name}; temporary files removed\n")
+        raise SystemExit(128 + stop.signum) from None
+    except KeyboardInterrupt:
+        sys.stderr.write("hbtriage: stopped by SIGINT; temporary files removed\n")
+        raise SystemExit(130) from None
+    except BrokenPipeError:
         raise SystemExit(130) from None
     except SystemExit:
         raise
     except Exception as exc:  # noqa: BLE001 - the promise: one line, never a traceback
         message = getattr(exc, "format_message", None)
-        if type(exc).__name__ == "Abort":
+        if type(exc).__name__ == "Abort":  # Ctrl-C, as click reports it
+            sys.stderr.write("hbtriage: stopped by SIGINT; temporary files removed\n")
             raise SystemExit(130) from None
         if callable(message) and isinstance(getattr(exc, "exit_code", None), int):
             ctx = getattr(exc, "ctx", None)
             where = f"{ctx.command_path}: " if ctx is not None else ""
             hint = " (see --help)" if exc.exit_code == 2 else ""  # type: ignore[attr-defined]
             if message():  # (help shown for no arguments says it all)
-                sys.stderr.write(f"hbtriage: error: {where}{message()}{hint}\n")
+                sys.stderr.write(f"hbtriage: error: {_escaped(where + message())}{hint}\n")
             raise SystemExit(exc.exit_code) from None  # type: ignore[attr-defined]
         name = type(exc).__name__
-        sys.stderr.write(f"hbtriage: error: unexpected {name}: {exc} (please report this)\n")
+        text = _escaped(f"unexpected {name}: {exc}")
+        sys.stderr.write(f"hbtriage: error: {text} (please report this)\n")
         raise SystemExit(2) from None
     raise SystemExit(code if isinstance(code, int) else 0)
 

@@ -302,6 +302,7 @@ class _Problems:
 
     def __init__(self) -> None:
         self.items: list[CatalogError] = []
+        self.docs: dict[Path, dict[str, Any] | None] = {}  # each file parsed once per load
 
     def add(self, path: str | Path, entry: str | None, problem: str) -> None:
         self.items.append(CatalogError(str(path), entry, problem))
@@ -326,6 +327,13 @@ class _Problems:
 
 
 def _load_toml(path: Path, problems: _Problems) -> dict[str, Any] | None:
+    if path in problems.docs:
+        return problems.docs[path]
+    problems.docs[path] = doc = _parse_toml(path, problems)
+    return doc
+
+
+def _parse_toml(path: Path, problems: _Problems) -> dict[str, Any] | None:
     try:
         with open(path, "rb") as fh:
             return tomllib.load(fh)

@@ -1,12 +1,17 @@
 """The terminal report: the verdict first, then the details an engineer checks next.
 
 Everything taken from the inputs (log lines, paths, host names) is put on screen as
-:class:`rich.text.Text` or escaped, so a log line holding ``[bold]`` prints as written.
+:class:`rich.text.Text` or escaped, so a log line holding ``[bold]`` prints as written, and
+passed through :func:`safe_terminal` first, so a control character in a file or host name
+(``ESC[2J``, an OSC title sequence, a newline that fakes a report line) prints as ``\\x1b``,
+``\\n`` ..., never reaching the terminal raw.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
+from typing import Any
 
 from rich import box
 from rich.console import Console
@@ -29,9 +34,57 @@ from hbtriage.report.i18n import (
 )
 from hbtriage.report.localtime import hosts_by_name, incident_local_windows
 
+#: Characters that act on a terminal instead of printing: C0 controls (ESC, newline, carriage
+#: return, backspace, bell ...), DEL, C1 controls (0x9B is a one-byte CSI on some terminals),
+#: Unicode line and paragraph separators, and the bidirectional overrides that make text read
+#: in another order than it is written.
+_CONTROL = [
+    *range(0x00, 0x20),
+    0x7F,
+    *range(0x80, 0xA0),
+    0x061C,
+    0x200E,
+    0x200F,
+    0x2028,
+    0x2029,
+    *range(0x202A, 0x202F),
+    *range(0x2066, 0x206A),
+]
+_NAMED = {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}
+_ESCAPES = {c: _NAMED.get(c, f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}") for c in _CONTROL}
+
+
+def safe_terminal(text: str) -> str:
+    """``text`` with every character that would act on a terminal written as an escape
+    (``\\x1b``, ``\\n``, ``\\u202e`` ...): for anything taken from the inputs (file, folder and
+    host names, log lines, warnings) before it is printed."""
+    return text.translate(_ESCAPES)
+
+
+def _safe_copy(value: Any) -> Any:
+    """``value`` (findings and what they hold) with :func:`safe_terminal` applied to every
+    string in it; datetimes and numbers as they are."""
+    if isinstance(value, str):
+        return safe_terminal(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {
+            f.name: _safe_copy(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init
+        }
+        return dataclasses.replace(value, **changes)
+    if isinstance(value, list):
+        return [_safe_copy(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_safe_copy(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _safe_copy(v) for k, v in value.items()}
+    return value
+
 
 def render_terminal(findings: Findings, console: Console, lang: str = "en") -> None:
-    """Print the whole report for ``findings`` on ``console`` in ``lang`` ("en" or "ja")."""
+    """Print the whole report for ``findings`` on ``console`` in ``lang`` ("en" or "ja").
+    Every string in ``findings`` is escaped with :func:`safe_terminal` first: here is the one
+    place the report's data goes to the terminal."""
+    findings = _safe_copy(findings)
     console.print(Text(t("report_title", lang), style="bold"))
     if not findings.incidents:
         _no_incidents(findings, console, lang)
