@@ -300,3 +300,26 @@ def test_stack_traces_and_new_year_across_pieces(
     assert ev.height == 60 and ev["message"][7].count("\n") == 2
     ts = READER.read(InputFile(display="messages", path=str(syslog)), "utf-8").events["ts_local"]
     assert (ts[0].year, ts[-1].year) == (2023, 2024)
+
+
+def test_a_syslog_year_never_lands_after_the_files_modified_time(tmp_path: Path) -> None:
+    """Same month as the file's modified time, a later day: the records are last year's."""
+    import os
+    import time
+
+    path = tmp_path / "messages"
+    path.write_text(
+        "Jan 20 10:00:00 host1 sshd[1]: one\nJan 20 10:00:01 host1 sshd[1]: two\n",
+        encoding="utf-8",
+    )
+    mtime = time.mktime((2024, 1, 5, 12, 0, 0, 0, 0, -1))
+    os.utime(path, (mtime, mtime))
+    res = READER.read(InputFile(display=path.name, path=str(path)), "utf-8")
+    assert res.events is not None
+    assert {t.year for t in res.events["ts_local"].to_list()} == {2023}
+    assert any("assumed 2023" in w for w in res.warnings), res.warnings
+    # a record on the file's own day (or the day after, another zone) keeps the year
+    path.write_text("Jan 6 01:00:00 host1 sshd[1]: one\n", encoding="utf-8")
+    os.utime(path, (mtime, mtime))
+    res = READER.read(InputFile(display=path.name, path=str(path)), "utf-8")
+    assert res.events is not None and res.events["ts_local"][0].year == 2024

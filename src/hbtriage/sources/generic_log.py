@@ -241,7 +241,8 @@ def _timestamps(records: pl.DataFrame, family: str, path: str) -> tuple[pl.DataF
         records = _Months().mark(records)
     last = records.filter(pl.col("_m").is_not_null()).tail(1)
     year_last = anchor.year
-    if last.height and int(last["_m"][0]) > anchor.month:
+    if last.height and _after(anchor, int(last["_m"][0]), last["day"][0]):
+        # The last record would come after the file was last written: it is last year's.
         year_last -= 1
     last_idx = int(last["_y"][0]) if last.height else 0
     year = (pl.lit(year_last - last_idx) + pl.col("_y")).cast(pl.Utf8)
@@ -253,6 +254,16 @@ def _timestamps(records: pl.DataFrame, family: str, path: str) -> tuple[pl.DataF
     span = str(first_year) if last_idx == 0 else f"{first_year}-{year_last}"
     note = f"syslog time stamps carry no year; assumed {span} from the file's modified time"
     return records, note
+
+
+def _after(anchor: dt.datetime, month: int, day: object) -> bool:
+    """Whether ``month``/``day`` of ``anchor``'s year is more than a day after ``anchor`` (a day
+    of slack: the file's time and the log's clock may be in different zones)."""
+    try:
+        when = dt.datetime(anchor.year, month, int(str(day).strip()))
+    except ValueError:  # Feb 29 of a year without it, or a day not understood
+        return month > anchor.month
+    return when > anchor + dt.timedelta(days=1)
 
 
 def _severity(family: str) -> pl.Expr:
