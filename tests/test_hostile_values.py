@@ -88,3 +88,24 @@ def test_implausible_years_are_skipped_with_a_warning_never_wrapped(
             path.name,
             outcome.result.warnings,
         )
+
+
+def test_more_series_than_the_fast_paths_take(tmp_path: Path) -> None:
+    """20,100 counter series (NIC and process instances run to tens of thousands on big
+    hosts): analysed, with the anomaly found in one of them (an AssertionError before)."""
+    from hbtriage.api import analyze
+
+    n = 20_100
+    cols = [f'"\\\\PG1A\\Network Interface(nic{i})\\Packets Received Errors"' for i in range(n)]
+    rows = ['"(PDH-CSV 4.0) (Coordinated Universal Time)(0)",' + ",".join(cols)]
+    for sec in range(40):
+        values = ["0"] * n
+        if 30 <= sec < 33:
+            values[n - 1] = "500"  # the last adapter errs for three seconds
+        rows.append(f'"03/30/2013 19:05:{sec:02d}.000",' + ",".join(f'"{v}"' for v in values))
+    path = tmp_path / "PG1A_perfmon.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    found = analyze([path])
+    (host,) = found.hosts
+    assert host.name == "PG1A" and host.has_perfmon
+    assert found.inputs[0].records == n * 40

@@ -45,8 +45,7 @@ def counter_anomalies(timeline: Timeline, catalog: Catalog) -> list[Signal]:
     spans = runs(d, keys)
     if spans is None or not _in_name_order(d, keys, spans):
         d = d.sort([*keys, "ts"])
-        spans = runs(d, keys)
-        assert spans is not None
+        spans = runs(d, keys) or _every_run(d, keys)
     per_pair: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for rule in rules.iter_rows(named=True):
         per_pair.setdefault((rule["object"], rule["counter"]), []).append(rule)
@@ -156,3 +155,14 @@ def _num(x: float) -> str:
     if abs(x) >= 100 or x == int(x):
         return f"{x:,.0f}"
     return f"{x:.2f}".rstrip("0").rstrip(".")
+
+
+def _every_run(d: pl.DataFrame, keys: list[str]) -> list[tuple[int, int]]:
+    """``(offset, length)`` of each series of a frame sorted by ``keys``, however many there
+    are (:func:`runs` stops at ``MAX_RUNS``: tens of thousands of NIC or process instances)."""
+    lengths = d.select(pl.struct(keys).rle().struct.field("len"))["len"].to_list()
+    out, at = [], 0
+    for n in lengths:
+        out.append((at, int(n)))
+        at += int(n)
+    return out
