@@ -109,3 +109,39 @@ def test_more_series_than_the_fast_paths_take(tmp_path: Path) -> None:
     (host,) = found.hosts
     assert host.name == "PG1A" and host.has_perfmon
     assert found.inputs[0].records == n * 40
+
+
+def test_findings_stay_bounded_however_many_lines_match(tmp_path: Path) -> None:
+    """2,000 heartbeat-loss lines in one burst: one incident whose document lists the first
+    signals and counts the rest; the terminal shows the first warnings and counts the rest."""
+    from hbtriage import api
+    from hbtriage.report.json_out import to_json
+
+    lines = [
+        f"2013-03-30T19:36:{i // 100:02d}.{i % 100:02d}0Z [ERROR] LOGMSG_ICM_SS_GENERAL_INFO: "
+        "Missed 2 VRU PIM heartbeats. Closing session and waiting for new connection"
+        for i in range(2000)
+    ]
+    lines += [f"garbage line {i} without a time stamp" for i in range(10)]
+    log = tmp_path / "callserver.log"
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    found = api.analyze([log], tz=["UTC"])
+    (incident,) = found.incidents
+    assert len(incident.signals) == api.MAX_SIGNALS_PER_INCIDENT
+    assert incident.signals_omitted == 2000 - api.MAX_SIGNALS_PER_INCIDENT
+    doc = json.loads(to_json(found))
+    assert doc["incidents"][0]["signals_omitted"] == incident.signals_omitted
+    # and it reads back
+    from hbtriage.findings import Findings
+
+    assert Findings.from_dict(doc).incidents[0].signals_omitted == incident.signals_omitted
+
+
+def test_warnings_are_capped_with_a_count(tmp_path: Path) -> None:
+    from hbtriage import api
+    from hbtriage.findings import Findings
+
+    many = Findings(warnings=[f"w{i}" for i in range(api.MAX_WARNINGS + 50)])
+    bounded = api._bounded(many)
+    assert len(bounded.warnings) == api.MAX_WARNINGS
+    assert bounded.warnings[-1].startswith("... and 51 more warnings")

@@ -42,6 +42,11 @@ from hbtriage.timeline import (
 )
 from hbtriage.zones import Zone, fmt_offset
 
+#: What the findings keep, whatever the input (a million lines matching a signature made a
+#: 250 MB findings.json): signals per incident, and warnings; what is left out is counted.
+MAX_SIGNALS_PER_INCIDENT = 500
+MAX_WARNINGS = 300
+
 #: progress(stage, done, total, detail); for stage "read", done/total are bytes and detail
 #: says how many files are done and which one finished last.
 Progress = Callable[[str, int, int, str], None]
@@ -111,7 +116,22 @@ def run(
         warnings=warnings,
         generated_by=f"hbtriage {__version__}",
     )
-    return Analysis(findings, timeline)
+    return Analysis(_bounded(findings), timeline)
+
+
+def _bounded(findings: Findings) -> Findings:
+    """The findings within :data:`MAX_SIGNALS_PER_INCIDENT` and :data:`MAX_WARNINGS`, with
+    counts of what was left out (after the diagnosis, which saw everything)."""
+    for inc in findings.incidents:
+        if len(inc.signals) > MAX_SIGNALS_PER_INCIDENT:
+            inc.signals.sort(key=lambda s: (s.start, s.host, s.kind))
+            inc.signals_omitted = len(inc.signals) - MAX_SIGNALS_PER_INCIDENT
+            del inc.signals[MAX_SIGNALS_PER_INCIDENT:]
+    if len(findings.warnings) > MAX_WARNINGS:
+        more = len(findings.warnings) - MAX_WARNINGS + 1
+        del findings.warnings[MAX_WARNINGS - 1 :]
+        findings.warnings.append(f"... and {more:,} more warnings (the first ones are listed)")
+    return findings
 
 
 def _read_all(

@@ -113,6 +113,9 @@ class Incident:
     hosts: list[str]
     signals: list[Signal] = field(default_factory=list)
     causes: list[Cause] = field(default_factory=list)
+    #: Signals of the incident left out of ``signals`` (see ``api.MAX_SIGNALS_PER_INCIDENT``):
+    #: the diagnosis saw them all; the document lists the first ones in time.
+    signals_omitted: int = 0
 
 
 @dataclass
@@ -168,6 +171,7 @@ class Findings:
                     hosts=list(inc["hosts"]),
                     signals=signals,
                     causes=causes,
+                    signals_omitted=int(inc.get("signals_omitted", 0)),
                 )
             )
         return cls(

@@ -200,7 +200,8 @@ def _incident(incident: Incident, hosts: dict[str, HostInfo], lang: str) -> list
             t(k, lang) for k in ("signal_kind", "host", "start", "end", "local_time", "detail")
         ]
         out += _table(headers, rows)
-        if len(incident.signals) > MAX_SIGNALS:
-            out += ["", md_escape(t("more_rows", lang, n=len(incident.signals) - MAX_SIGNALS))]
+        more = max(0, len(incident.signals) - MAX_SIGNALS) + incident.signals_omitted
+        if more:
+            out += ["", md_escape(t("more_rows", lang, n=more))]
         out.append("")
     return out

@@ -283,10 +283,18 @@ def _short_range(first: datetime | None, last: datetime | None) -> str:
     return f"{a.strftime('%Y-%m-%dT%H:%M:%SZ')}\n→ {end}"
 
 
+#: Warnings printed on the terminal; findings.json has them all (up to api.MAX_WARNINGS).
+TERMINAL_WARNINGS = 40
+
+
 def _warnings(findings: Findings, console: Console, lang: str) -> None:
     console.print(Text(t("warnings", lang), style="bold"))
     if not findings.warnings:
         console.print(Text("  " + t("no_warnings", lang)))
         return
-    for warning in findings.warnings:
+    shown = findings.warnings[:TERMINAL_WARNINGS]
+    for warning in shown:
         console.print(Text("  ! ", style="yellow") + Text(warning))
+    if len(findings.warnings) > len(shown):
+        more = len(findings.warnings) - len(shown)
+        console.print(Text(f"  ... {more:,} more in findings.json", style="dim"))
