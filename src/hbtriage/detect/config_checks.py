@@ -105,6 +105,7 @@ def _ndis_hotfix_missing(facts: list[ConfigFact], params: dict[str, str]) -> dic
 #: finding, or None when the host is fine.
 Check = Callable[[list[ConfigFact], dict[str, str]], dict[str, str] | None]
 
+
 def _ndis_kb_not_listed(facts: list[ConfigFact], params: dict[str, str]) -> dict[str, str] | None:
     """Server 2003 SP2 whose complete hotfix list lacks the NDIS hotfix, when no Ndis.sys
     version tells otherwise (that case is ``ndis_hotfix_missing``'s, with the version)."""
