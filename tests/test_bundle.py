@@ -23,8 +23,7 @@ from test_reference_case import _summary  # what the reference-case tests compar
 
 from hbtriage import analyze
 from hbtriage.cli import reference_bundle
-from hbtriage.sources import bundle as bundle_mod
-from hbtriage.sources.bundle import collect, safe_member_path
+from hbtriage.sources.bundle import LIMITS, Limits, collect, safe_member_path
 
 
 def _zip(entries: dict[str, bytes], symlinks: dict[str, str] | None = None) -> bytes:
@@ -71,10 +70,12 @@ def test_hostile_zip_writes_nothing_outside(tmp_path: Path) -> None:
     assert not Path("/tmp/abs_escape.txt").exists()
     assert [f.display for f in got.files] == [f"{bundle}!ok/CVP1/CVP.log"]
     assert got.files[0].folder_hints == ["CVP1", "ok", "outside"]
-    text = "\n".join(got.warnings)
-    assert "../escape.txt: path would escape" in text
-    assert "/tmp/abs_escape.txt: path would escape" in text
-    assert "ok/link: symbolic link in zip not extracted" in text
+    # One line per kind of refusal, however many members it concerns.
+    assert got.warnings == [
+        f"{bundle}: 4 members skipped: path would escape the extraction folder; "
+        "first: ../escape.txt",
+        f"{bundle}!ok/link: symbolic link not followed, skipped",
+    ]
     # Nothing the user gave was modified.
     assert bundle.read_bytes().startswith(b"PK")
 
@@ -103,7 +104,11 @@ def test_zip_bomb_ratio_refused(tmp_path: Path) -> None:
     work.mkdir()
     got = collect([bomb], work)
     assert got.files == []
-    assert any("zip bomb" in w for w in got.warnings)
+    assert got.warnings == [
+        f"{bomb}!big.log: expands more than 400× its compressed size (a decompression bomb?), "
+        "skipped"
+    ]
+    assert got.written_bytes == 0  # refused on its header before anything was written
 
 
 def test_damaged_zip_member_is_skipped_and_the_rest_collected(tmp_path: Path) -> None:
@@ -137,6 +142,7 @@ def test_damaged_zip_member_is_skipped_and_the_rest_collected(tmp_path: Path) ->
     assert len(got.warnings) == 2, got.warnings
     assert got.warnings[0].startswith(f"{path}!CVP1/bad.log: cannot be extracted (")
     assert got.warnings[1].startswith(f"{path}!CVP1/odd.log: cannot be extracted (")
+    assert all(w.endswith(", skipped") for w in got.warnings)
     assert all("\n" not in w for w in got.warnings)
     assert _tree(work) == {"x0001", "x0001/CVP1", "x0001/CVP1/good.log"}
 
@@ -148,7 +154,7 @@ def test_folder_symlinks_not_followed(tmp_path: Path) -> None:
     got = collect([tmp_path / "b"], tmp_path / "w")
     assert [f.display for f in got.files] == ["b/real.log"]
     assert got.files[0].folder_hints == []  # the bundle folder itself is not a host
-    assert any("link.log: symbolic link not followed" in w for w in got.warnings)
+    assert got.warnings == ["b/link.log: symbolic link not followed, skipped"]
 
 
 def test_safe_member_path() -> None:
@@ -296,20 +302,17 @@ def test_hostile_tar_writes_nothing_outside(tmp_path: Path) -> None:
         f"{through}!ok/link/through.txt",
         f"{through}!ok/CVP1/CVP.log",
     ]
-    text = "\n".join(got.warnings)
-    for name in (
-        "../escape.txt",
-        "../../escape2.txt",
-        "/tmp/hbtriage_abs_escape.txt",
-        "C:/Windows/evil.txt",
-        "..\\..\\win_escape.txt",
-    ):
-        assert f"{bundle}!{name}: path would escape the extraction folder, skipped" in text
-    assert f"{bundle}!ok/link: symbolic link in tar not extracted" in text
-    assert f"{bundle}!ok/hard: hard link in tar not extracted" in text
-    assert f"{bundle}!ok/dev: device or fifo in tar not extracted" in text
-    assert f"{bundle}!ok/fifo: device or fifo in tar not extracted" in text
-    assert f"{through}!ok/link: symbolic link in tar not extracted" in text
+    # One line per kind of refusal in each archive, naming the first member of that kind.
+    assert sorted(got.warnings) == sorted(
+        [
+            f"{bundle}: 5 members skipped: path would escape the extraction folder; "
+            "first: ../escape.txt",
+            f"{bundle}!ok/link: symbolic link not followed, skipped",
+            f"{bundle}!ok/hard: hard link not followed, skipped",
+            f"{bundle}: 2 members skipped: device or FIFO, not a regular file; first: ok/dev",
+            f"{through}!ok/link: symbolic link not followed, skipped",
+        ]
+    )
 
 
 def test_tar_member_longer_than_its_header(tmp_path: Path) -> None:
@@ -381,37 +384,34 @@ def test_corrupt_gz_is_skipped_with_one_warning(tmp_path: Path) -> None:
     assert not [p for p in work.rglob("*") if p.is_file()]  # the partial output is gone
 
 
-def test_decompression_bomb_and_size_limits(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(bundle_mod, "RATIO_CHECK_BYTES", 4096)
-    monkeypatch.setattr(bundle_mod, "MAX_RATIO", 20)
+def test_decompression_bomb_and_size_limits(tmp_path: Path) -> None:
     bomb = tmp_path / "PG1A_perfmon.csv.gz"
     bomb.write_bytes(gzip.compress(b"\0" * 3_000_000))  # ~3 KB -> 3 MB: ratio ~1000
     fine = tmp_path / "small.log.gz"
     fine.write_bytes(gzip.compress(b"a" * 5000))
     work = tmp_path / "work"
-    got = collect([bomb], work)
+    got = collect([bomb], work, limits=Limits(ratio_free_bytes=4096, ratio=20))
     assert got.files == []
-    assert got.warnings == [f"{bomb}: compression ratio looks like a decompression bomb, skipped"]
+    assert got.warnings == [
+        f"{bomb}: expands more than 20× its compressed size (a decompression bomb?), skipped"
+    ]
     assert not [p for p in work.rglob("*") if p.is_file()]
 
-    monkeypatch.setattr(bundle_mod, "MAX_RATIO", 400)
-    monkeypatch.setattr(bundle_mod, "MAX_ENTRY_BYTES", 1000)
     big_tar = tmp_path / "big.tar.gz"
     big_tar.write_bytes(_tar({"a/big.log": b"y" * 5000, "a/ok.log": b"ok"}))
-    got = collect([fine, big_tar], tmp_path / "work2")
+    got = collect([fine, big_tar], tmp_path / "work2", limits=Limits(entry_bytes=1000))
     assert [f.display.split("!")[-1] for f in got.files] == ["a/ok.log"]
     assert got.warnings == [
-        f"{fine}: over the per-file limit once decompressed, skipped",
-        f"{big_tar}!a/big.log: 5000 bytes is over the per-file limit",
+        f"{fine}: over the per-file cap of 1,000 bytes, skipped",
+        f"{big_tar}!a/big.log: over the per-file cap of 1,000 bytes, skipped",
     ]
 
-    monkeypatch.setattr(bundle_mod, "MAX_ENTRY_BYTES", 10_000)
-    monkeypatch.setattr(bundle_mod, "MAX_TOTAL_BYTES", 7000)
-    got = collect([big_tar, fine], tmp_path / "work3")
+    limits = Limits(entry_bytes=10_000, total_bytes=7000)
+    got = collect([big_tar, fine], tmp_path / "work3", limits=limits)
     assert [f.display.split("!")[-1] for f in got.files] == ["a/big.log", "a/ok.log"]
-    assert got.warnings == [f"{fine}: total extracted size limit reached, skipped"]
+    assert got.warnings == [
+        f"{fine}: the cap of 6.8 KiB extracted per bundle reached; extraction stopped"
+    ]
 
 
 def test_nested_tar_gz_in_zip_and_gz_in_tar(tmp_path: Path) -> None:
@@ -437,14 +437,14 @@ def test_nested_tar_gz_in_zip_and_gz_in_tar(tmp_path: Path) -> None:
 
 def test_compressed_nesting_depth_is_capped(tmp_path: Path) -> None:
     data = b"deep\n"
-    for _ in range(bundle_mod.MAX_DEPTH + 1):
+    for _ in range(LIMITS.depth + 1):
         data = gzip.compress(data)
-    path = tmp_path / ("onion.log" + ".gz" * (bundle_mod.MAX_DEPTH + 1))
+    path = tmp_path / ("onion.log" + ".gz" * (LIMITS.depth + 1))
     path.write_bytes(data)
     got = collect([path], tmp_path / "work")
     assert got.files == []
     assert len(got.warnings) == 1
-    assert f"gzip nested deeper than {bundle_mod.MAX_DEPTH} levels" in got.warnings[0]
+    assert f"gzip nested deeper than {LIMITS.depth} levels" in got.warnings[0]
 
 
 def test_reference_case_as_tar_gz_and_as_gz_files_gives_the_same_findings(tmp_path: Path) -> None:
@@ -521,10 +521,9 @@ def test_property_tar_member_names_never_escape(
             assert Path(f.path).resolve().is_relative_to(work.resolve())
 
 
-def test_extracted_file_count_is_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A tar (or zip, or many .gz) of countless small files: after MAX_FILES extracted files
+def test_extracted_file_count_is_capped(tmp_path: Path) -> None:
+    """A tar (or zip, or many .gz) of countless small files: after Limits.files extracted files
     the rest of the bundle's archives are skipped with one warning, whatever the archive type."""
-    monkeypatch.setattr(bundle_mod, "MAX_FILES", 5)
     tar_path = tmp_path / "many.tar.gz"
     with tarfile.open(tar_path, "w:gz") as tf:
         for i in range(8):
@@ -545,9 +544,13 @@ def test_extracted_file_count_is_capped(tmp_path: Path, monkeypatch: pytest.Monk
             tmp_path / "plain.log",
         ],
         work,
+        limits=Limits(files=5),
     )
     extracted = [f for f in got.files if "!" in f.display]
     assert len(extracted) == 5
     assert [f.display for f in got.files if "!" not in f.display] == [str(tmp_path / "plain.log")]
-    assert len(got.warnings) == 1 and "5 files already extracted" in got.warnings[0]
+    assert got.warnings == [
+        f"{tmp_path / 'many.tar.gz'}: 5 files already extracted from archives; extraction "
+        f"stopped; not extracted: 2 more archives (first: {tmp_path / 'more.zip'})"
+    ]
     assert sum(1 for p in work.rglob("*") if p.is_file()) == 5

@@ -149,17 +149,15 @@ def test_hostile_zip_with_a_valid_bundle_through_the_cli(tmp_path: Path) -> None
     assert {i["host"] for i in doc["inputs"] if i["records"]} == {"CVP1", "PG1A"}
     warnings = doc["warnings"]
     z = str(bundle)
-    for entry, reason in [
-        ("../escape.txt", "path would escape the extraction folder, skipped"),
-        (abs_target, "path would escape the extraction folder, skipped"),
-        ("case/CVP1/passwd", "symbolic link in zip not extracted"),
-        ("../../nested_escape.txt", "path would escape the extraction folder, skipped"),
+    # One line per kind of refusal in each archive (two escapes in case.zip: one line).
+    for expected in [
+        f"{z}: 2 members skipped: path would escape the extraction folder; first: ../escape.txt",
+        f"{z}!case/CVP1/passwd: symbolic link not followed, skipped",
+        f"{z}!case/inner.zip!../../nested_escape.txt: path would escape the extraction folder, "
+        "skipped",
     ]:
-        hits = [w for w in warnings if w.endswith(f"!{entry}: {reason}")]
-        assert len(hits) == 1, (entry, warnings)
-        assert hits[0].startswith(z)
-        assert any(hits[0] in line for line in output.splitlines())
-    assert any(w.startswith(f"{z}!case/inner.zip!../../nested_escape.txt") for w in warnings)
+        assert warnings.count(expected) == 1, (expected, warnings)
+        assert any(expected in line for line in output.splitlines())
     # Nothing was written outside the output folder; the zip is unchanged.
     after_tree = {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")}
     assert {p for p in after_tree - before_tree if not p.startswith("out")} == set()

@@ -79,21 +79,43 @@ class _Signalled(BaseException):
         self.signum = signum
 
 
+#: After SIGINT, SIGTERM or SIGHUP a run has this long to unwind by itself before its
+#: temporary folder is removed for it and it exits (see :func:`_stop_on_signals`).
+STOP_GRACE_S = 5.0
+
+
 @contextmanager
 def _stop_on_signals() -> Iterator[None]:
     """SIGINT, SIGTERM and SIGHUP stop the command alike (see :class:`_Signalled`); a second
     one while the first is being cleaned up after is ignored, so it cannot cut the clean-up
-    short (SIGKILL still ends it at once, leaving its temporary files)."""
+    short (SIGKILL still ends it at once, leaving its temporary files).
+
+    A Python handler runs only when the main thread is back in Python, and it can be inside one
+    long polars call. So every temporary file of the command goes below one folder of its own
+    (``tempfile.tempdir``), and a watchdog thread, told of the signal at once through the
+    wakeup fd, gives the clean unwinding :data:`STOP_GRACE_S` seconds; then it removes that
+    folder itself and exits, with the same line and exit code."""
+    import shutil
     import signal
+    import socket
+    import tempfile
+    import threading
+    from contextlib import suppress
 
     wanted = [getattr(signal, name, None) for name in ("SIGINT", "SIGTERM", "SIGHUP")]
     signals = [s for s in wanted if s is not None]
+    if threading.current_thread() is not threading.main_thread():
+        yield  # handlers and the wakeup fd belong to the main thread
+        return
 
     def stop(signum: int, _frame: object) -> None:
         for s in signals:
             signal.signal(s, signal.SIG_IGN)
         raise _Signalled(signum)
 
+    # Its first call writes and removes a probe file; an exception raised between the two
+    # (a signal) would leave the probe behind.
+    tempfile.gettempdir()
     previous: dict[int, Any] = {}
     try:
         for s in signals:
@@ -104,11 +126,58 @@ def _stop_on_signals() -> Iterator[None]:
             previous[s] = signal.signal(s, stop)
     except ValueError:  # not the main thread: leave the process's handlers alone
         pass
+
+    saved_tempdir = tempfile.tempdir
+    try:
+        own = tempfile.mkdtemp(prefix="hbtriage-")
+    except OSError:
+        own = None  # the run itself will say what is wrong with the temporary folder
+    else:
+        tempfile.tempdir = own
+    finished = threading.Event()
+    receiver, sender = socket.socketpair()
+    sender.setblocking(False)
+    numbers = {int(s) for s in previous}
+
+    def watchdog() -> None:
+        while True:
+            try:
+                got = receiver.recv(64)
+            except OSError:
+                return
+            if not got:
+                return
+            signum = next((n for n in got if n in numbers), None)
+            if signum is None:
+                continue
+            if finished.wait(STOP_GRACE_S):
+                return
+            name = signal.Signals(signum).name
+            os.write(2, f"hbtriage: stopped by {name}; temporary files removed\n".encode())
+            if own is not None:
+                shutil.rmtree(own, ignore_errors=True)
+            os._exit(128 + signum)
+
+    old_fd = -1
+    try:
+        old_fd = signal.set_wakeup_fd(sender.fileno(), warn_on_full_buffer=False)
+    except ValueError:
+        pass
+    else:
+        threading.Thread(target=watchdog, name="hbtriage-stop", daemon=True).start()
     try:
         yield
     finally:
+        finished.set()
         for s, handler in previous.items():
             signal.signal(s, handler)
+        with suppress(ValueError):
+            signal.set_wakeup_fd(old_fd)
+        sender.close()
+        receiver.close()
+        tempfile.tempdir = saved_tempdir
+        if own is not None:
+            shutil.rmtree(own, ignore_errors=True)
 
 
 #: An automatic progress bar (stderr is a terminal) appears only for runs longer than this.

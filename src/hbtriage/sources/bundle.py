@@ -3,17 +3,27 @@
 Zips and tars (plain, gzip, bzip2 or xz) are extracted, and single ``.gz`` / ``.bz2`` / ``.xz``
 files decompressed, into a private work folder, never next to the user's files, and never outside
 that folder: members with absolute paths, ``..`` parts, drive letters, links or device types are
-refused, and per-entry / total sizes and compression ratios are capped against bombs. Everything
-is copied in 1 MiB chunks; no member is ever held in memory whole.
+refused. Everything is copied in 1 MiB chunks; no member is ever held in memory whole.
+
+Bombs are capped by the bytes really written (or decompressed), never by what headers claim
+(:class:`Limits`): per member (size, and expansion over its compressed size), per compressed tar
+stream (expansion so far), per archive the user handed over (everything written below it, at every
+nesting level, against its size on disk), per bundle (a total, and the free space left in the work
+folder's file system). A member refused is one warning; a cap that ends an archive or the
+extraction is one warning with counts; warnings of one kind in one archive or folder are one line
+however many members they concern. Special files (FIFOs, sockets, devices) in folders are skipped
+without being opened.
 """
 
 from __future__ import annotations
 
 import bz2
+import errno
 import gzip
 import io
 import lzma
 import os
+import shutil
 import stat
 import tarfile
 import zipfile
@@ -21,18 +31,49 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Protocol, Self
+from typing import ClassVar, Literal, Protocol, Self
 
 from hbtriage.sources.base import InputFile
 
-MAX_ENTRY_BYTES = 8 * 1024**3  # one file inside an archive, or one decompressed file
-MAX_TOTAL_BYTES = 32 * 1024**3  # everything extracted from one bundle
-MAX_FILES = 100_000  # files extracted from one bundle's archives (a tar of empty files)
-MAX_RATIO = 400  # uncompressed / compressed, for entries over RATIO_CHECK_BYTES
-RATIO_CHECK_BYTES = 10 * 1024**2
-MAX_DEPTH = 4  # archives inside archives
-MAX_TAR_HEADER_BYTES = 16 * 1024**2  # tarfile reads a pax / GNU long-name header whole
-CHUNK = 1024**2
+KiB = 1024
+MiB = 1024**2
+GiB = 1024**3
+CHUNK = MiB
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What extracting one bundle may write. Every cap is checked against bytes really written
+    (or decompressed) while streaming; sizes in headers only let a member be refused early."""
+
+    #: One member of an archive, or one decompressed file.
+    entry_bytes: int = 8 * GiB
+    #: Everything kept from one bundle's archives.
+    total_bytes: int = 32 * GiB
+    #: Left free in the file system of the work folder (others need the disk too).
+    keep_free_bytes: int = 1 * GiB
+    #: Files extracted from one bundle's archives (a tar of countless empty files).
+    files: int = 100_000
+    #: Bytes out per compressed byte in: for a member against its compressed size, for a
+    #: compressed tar stream so far, and for an archive the user handed over against its size on
+    #: disk, counting everything written below it at every nesting level.
+    ratio: int = 400
+    #: Up to this many bytes out, no ratio is checked (small files compress well).
+    ratio_free_bytes: int = 4 * MiB
+    #: Archives inside archives.
+    depth: int = 4
+    #: tarfile reads a pax / GNU long-name header whole.
+    tar_header_bytes: int = 16 * MiB
+    #: A member's path (Linux PATH_MAX, below the work folder too) and each name in it
+    #: (NAME_MAX), in UTF-8 bytes.
+    path_bytes: int = 4096
+    name_bytes: int = 255
+    #: Folders in a member's path: removing a tree recurses once per level (shutil.rmtree),
+    #: and 2,000 one-letter folders fit in 4,096 bytes.
+    folder_depth: int = 256
+
+
+LIMITS = Limits()
 
 #: Leading bytes of the compressed formats read here, and the suffix they usually carry.
 _MAGIC = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz"}
@@ -46,20 +87,132 @@ _EXTENDED_HEADERS = (
     tarfile.GNUTYPE_LONGLINK,
 )
 #: What a damaged compressed stream or tar raises while it is read.
-_READ_ERRORS = (OSError, EOFError, ValueError, tarfile.TarError, lzma.LZMAError, zlib.error)
+_READ_ERRORS = (
+    OSError,
+    EOFError,
+    ValueError,
+    OverflowError,
+    tarfile.TarError,
+    lzma.LZMAError,
+    zlib.error,
+)
+#: What a damaged zip raises while its directory or a member is read.
+_ZIP_ERRORS = (zipfile.BadZipFile, NotImplementedError, RuntimeError, *_READ_ERRORS)
+#: Longest member name shown in a warning (a 4 KiB path is cut in the middle).
+_SHOWN_CHARS = 160
+
+
+def _size(n: int) -> str:
+    if n < KiB:
+        return f"{n:,} bytes"
+    for unit, div in (("GiB", GiB), ("MiB", MiB), ("KiB", KiB)):
+        if n >= div:
+            return f"{n / div:,.1f} {unit}".replace(".0 ", " ")
+    return f"{n:,} bytes"  # pragma: no cover
+
+
+def _shown(name: str) -> str:
+    if len(name) <= _SHOWN_CHARS:
+        return name
+    return f"{name[:100]}…{name[-40:]} ({len(name):,} characters)"
+
+
+class _Refused(Exception):
+    """One member (or one decompressed file) is not extracted; the archive goes on."""
+
+    def __init__(self, kind: str, reason: str) -> None:
+        super().__init__(reason)
+        self.kind = kind
+        self.reason = reason
+
+
+class _Stopped(Exception):
+    """A cap that ends extraction: of this compressed stream (``archive``), of the archive the
+    user handed over (``root``: what it expands to, at every level), or of every archive left in
+    the bundle (``bundle``: total, free space, file count)."""
+
+    def __init__(self, scope: Literal["archive", "root", "bundle"], where: str, reason: str):
+        super().__init__(reason)
+        self.scope = scope
+        self.where = where
+        self.reason = reason
+        self.left = 0  # members of the archives it went through that were not extracted
+
+
+class _Tally:
+    """Members (or files) of one archive (or folder) skipped, by kind: one warning per kind,
+    naming the member when it is the only one, else counting them and naming the first."""
+
+    def __init__(self, scope: str, noun: str = "members") -> None:
+        self.scope = scope
+        self.noun = noun
+        self._kinds: dict[str, tuple[str, int, str, str]] = {}  # kind -> reason, n, where, name
+
+    def add(self, kind: str, where: str, name: str, reason: str) -> None:
+        """One more of ``kind``: ``where`` names it in a warning of its own (display, ``!`` and
+        member name), ``name`` in a line that counts several."""
+        old = self._kinds.get(kind)
+        if old is None:
+            self._kinds[kind] = (reason, 1, where, name)
+        else:
+            self._kinds[kind] = (old[0], old[1] + 1, old[2], old[3])
+
+    def flush(self, warnings: list[str]) -> None:
+        for reason, n, where, name in self._kinds.values():
+            if n == 1:
+                warnings.append(f"{where}: {reason}, skipped")
+            else:
+                first = _shown(name)
+                warnings.append(
+                    f"{self.scope}: {n:,} {self.noun} skipped: {reason}; first: {first}"
+                )
+        self._kinds.clear()
+
+
+@dataclass
+class _Root:
+    """A file the user handed over that holds archives: what it may expand to, all levels."""
+
+    display: str
+    size: int
+    budget: int
+    written: int = 0
+
+
+@dataclass
+class _BundleStop:
+    where: str
+    reason: str
+    left: int
+    later: list[str] = field(default_factory=list)  # archives not opened after the stop
+
+    def warning(self) -> str:
+        text = f"{self.where}: {self.reason}; extraction stopped"
+        skipped = []
+        if self.left:
+            skipped.append(f"{self.left:,} more members")
+        if self.later:
+            many = "archive" if len(self.later) == 1 else "archives"
+            skipped.append(f"{len(self.later):,} more {many} (first: {_shown(self.later[0])})")
+        if skipped:
+            text += "; not extracted: " + " and ".join(skipped)
+        return text
 
 
 @dataclass
 class Collected:
     files: list[InputFile] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    extracted_bytes: int = 0
+    extracted_bytes: int = 0  # bytes of the files extracted and kept
     folders: int = 0  # work folders made so far (one per archive or decompressed file)
     #: Called after each member extracted or file decompressed: (what, bytes extracted so far).
     progress: Callable[[str, int], None] | None = None
+    limits: Limits = LIMITS
 
     extracted_files: int = 0
-    _full_warned: bool = False
+    #: Every byte written to the work folder, kept or removed again (a member refused midway).
+    written_bytes: int = 0
+    _stop: _BundleStop | None = None
 
     def extracted(self, display: str, written: int) -> None:
         self.extracted_bytes += written
@@ -67,16 +220,11 @@ class Collected:
         if self.progress is not None:
             self.progress(display, self.extracted_bytes)
 
-    def full(self, display: str) -> bool:
-        """Whether the bundle's archives already gave :data:`MAX_FILES` files (said once)."""
-        if self.extracted_files < MAX_FILES:
-            return False
-        if not self._full_warned:
-            self._full_warned = True
-            self.warnings.append(
-                f"{display}: {MAX_FILES:,} files already extracted from archives; the rest skipped"
-            )
-        return True
+    def check_count(self, where: str) -> None:
+        """Stop the bundle's extraction once its archives gave :attr:`Limits.files` files."""
+        if self.extracted_files >= self.limits.files:
+            reason = f"{self.limits.files:,} files already extracted from archives"
+            raise _Stopped("bundle", where, reason)
 
 
 class _Reader(Protocol):
@@ -87,10 +235,12 @@ def collect(
     paths: list[str | Path],
     workdir: Path,
     progress: Callable[[str, int], None] | None = None,
+    limits: Limits = LIMITS,
 ) -> Collected:
     """Every regular file under ``paths``; archives (nested too) are extracted below ``workdir``
-    (``progress``: told each member extracted, with the bytes extracted so far)."""
-    out = Collected(progress=progress)
+    within ``limits`` (``progress``: told each member extracted, with the bytes extracted so
+    far)."""
+    out = Collected(progress=progress, limits=limits)
     seen: dict[Path, str] = {}  # what was read already: resolved path -> as the user wrote it
     for p in paths:
         path = Path(p)
@@ -105,18 +255,24 @@ def collect(
         start = len(out.files)
         given: str | None = None
         if path.is_dir():
-            _walk(path, path.name, [], workdir, out, depth=0)
+            _walk(path, path.name, [], workdir, out)
             given = path.name
         elif path.is_file():
             _add_file(path, str(path), _parent_hints(path), workdir, out, depth=0)
             if any(f.display != str(path) for f in out.files[start:]):
                 given = str(path)  # an archive: the files it held
+        elif path.exists():
+            kind = _special_kind(path.stat().st_mode)
+            out.warnings.append(f"{path}: {kind}, not a regular file; skipped")
+            continue
         else:
             out.warnings.append(f"{path}: no such file or folder")
             continue
         seen[real] = str(path)
         for f in out.files[start:]:
             f.given = given
+    if out._stop is not None:
+        out.warnings.append(out._stop.warning())
     return out
 
 
@@ -125,27 +281,69 @@ def _parent_hints(path: Path) -> list[str]:
     return [parent.name] if parent.name else []
 
 
-def _walk(
-    root: Path, display_root: str, hints: list[str], workdir: Path, out: Collected, depth: int
-) -> None:
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+def _special_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "FIFO"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    return "special file"
+
+
+def _walk(root: Path, display_root: str, hints: list[str], workdir: Path, out: Collected) -> None:
+    """Regular files under ``root``; links and special files (FIFOs, sockets, devices) are
+    skipped on their ``lstat`` alone: opening a FIFO would wait forever for a writer."""
+    tally = _Tally(display_root or str(root), "files")
+
+    def unreadable(exc: OSError) -> None:
+        where = Path(exc.filename or root)
+        rel = where.relative_to(root) if where.is_relative_to(root) else where
+        display = "/".join([display_root, *rel.parts]) if display_root else str(where)
+        tally.add("unreadable", display, display, f"folder cannot be read ({exc.strerror or exc})")
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable, followlinks=False):
         dirnames.sort()
         rel = Path(dirpath).relative_to(root)
         folder_parts = [display_root, *rel.parts] if display_root else list(rel.parts)
+        for name in dirnames:
+            if os.path.islink(os.path.join(dirpath, name)):
+                display = "/".join([*folder_parts, name])
+                tally.add("dirlink", display, display, "symbolic link to a folder not followed")
         for name in sorted(filenames):
             full = Path(dirpath) / name
             display = "/".join([*folder_parts, name])
-            if full.is_symlink():
-                out.warnings.append(f"{display}: symbolic link not followed")
+            try:
+                mode = os.lstat(full).st_mode
+            except OSError as exc:
+                reason = f"cannot be read ({exc.strerror or exc})"
+                tally.add("unreadable", display, display, reason)
+                continue
+            if stat.S_ISLNK(mode):
+                tally.add("link", display, display, "symbolic link not followed")
+                continue
+            if not stat.S_ISREG(mode):
+                kind = _special_kind(mode)
+                reason = f"{kind}, not a regular file (not opened)"
+                tally.add(kind, display, display, reason)
                 continue
             # The folder the user named is the bundle, not a host: hints start below it.
             local_hints = list(reversed(folder_parts[1:] if display_root else folder_parts)) + hints
-            _add_file(full, display, local_hints, workdir, out, depth)
+            _add_file(full, display, local_hints, workdir, out, depth=0)
+    tally.flush(out.warnings)
 
 
 def _add_file(
-    path: Path, display: str, hints: list[str], workdir: Path, out: Collected, depth: int
+    path: Path,
+    display: str,
+    hints: list[str],
+    workdir: Path,
+    out: Collected,
+    depth: int,
+    root: _Root | None = None,
 ) -> None:
+    """``path`` as an input file, or what it holds when it is an archive. ``root``: the archive
+    the user handed over that this one came out of (None: this is one the user handed over)."""
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -161,15 +359,46 @@ def _add_file(
     else:
         out.files.append(InputFile(display=display, path=str(path), folder_hints=hints, size=size))
         return
-    if depth >= MAX_DEPTH:
-        out.warnings.append(f"{display}: {kind} nested deeper than {MAX_DEPTH} levels, skipped")
+    limits = out.limits
+    if depth >= limits.depth:
+        out.warnings.append(f"{display}: {kind} nested deeper than {limits.depth} levels, skipped")
         return
+    if root is not None:
+        _expand(path, kind, compression, display, hints, workdir, out, depth + 1, root)
+        return
+    if out._stop is not None:
+        out._stop.later.append(display)
+        return
+    budget = max(limits.ratio_free_bytes, limits.ratio * size)
+    root = _Root(display, size, budget)
+    try:
+        _expand(path, kind, compression, display, hints, workdir, out, depth + 1, root)
+    except _Stopped as stop:
+        if stop.scope == "bundle":
+            out._stop = _BundleStop(stop.where, stop.reason, stop.left)
+            return
+        left = f"; {stop.left:,} more members not extracted" if stop.left else ""
+        at = "" if stop.where == display else f" at {_shown(stop.where)}"
+        out.warnings.append(f"{display}: {stop.reason}; extraction stopped{at}{left}")
+
+
+def _expand(
+    path: Path,
+    kind: str,
+    compression: str | None,
+    display: str,
+    hints: list[str],
+    workdir: Path,
+    out: Collected,
+    depth: int,
+    root: _Root,
+) -> None:
     if kind == "zip":
-        _extract_zip(path, display, hints, workdir, out, depth + 1)
+        _extract_zip(path, display, hints, workdir, out, depth, root)
     elif kind == "tar":
-        _extract_tar(path, compression, display, hints, workdir, out, depth + 1)
+        _extract_tar(path, compression, display, hints, workdir, out, depth, root)
     else:
-        _decompress(path, kind, display, hints, workdir, out, depth + 1)
+        _decompress(path, kind, display, hints, workdir, out, depth, root)
 
 
 def _is_zip(path: Path) -> bool:
@@ -191,14 +420,18 @@ def _compression(path: Path) -> str | None:
     return next((kind for magic, kind in _MAGIC.items() if head.startswith(magic)), None)
 
 
-def _open_compressed(path: Path, compression: str | None) -> io.BufferedIOBase:
+def _open_compressed(
+    source: Path | io.RawIOBase, compression: str | None
+) -> io.BufferedIOBase | io.RawIOBase:
+    """The decompressed stream of ``source``: a path (the stream owns the file it opens) or an
+    open binary file (left to its owner to close)."""
     if compression == "gzip":
-        return gzip.GzipFile(path)
+        return gzip.GzipFile(source) if isinstance(source, Path) else gzip.GzipFile(fileobj=source)
     if compression == "bzip2":
-        return bz2.BZ2File(path)
+        return bz2.BZ2File(source)
     if compression == "xz":
-        return lzma.LZMAFile(path)
-    return open(path, "rb")
+        return lzma.LZMAFile(source)  # type: ignore[arg-type]
+    return open(source, "rb", buffering=0) if isinstance(source, Path) else source  # noqa: SIM115
 
 
 def _holds_tar(path: Path, compression: str) -> bool:
@@ -206,7 +439,7 @@ def _holds_tar(path: Path, compression: str) -> bool:
     if path.name.lower().endswith(_TAR_SUFFIXES):
         return True
     try:
-        with _open_compressed(path, compression) as fh:
+        with open(path, "rb") as raw, _open_compressed(_Counted(raw), compression) as fh:
             tarfile.TarInfo.frombuf(fh.read(tarfile.BLOCKSIZE), "utf-8", "replace")
     except _READ_ERRORS:
         return False
@@ -226,8 +459,24 @@ def safe_member_path(name: str) -> PurePosixPath | None:
     return PurePosixPath(*parts)
 
 
-def _fresh_folder(workdir: Path, out: Collected) -> Path:
-    """A new, empty folder below ``workdir`` for one archive; resolved, to check members against."""
+def _member_path(name: str, limits: Limits) -> PurePosixPath:
+    """The relative path a member is written to; _Refused when it would escape or is too long
+    for a file system (Linux: 4,096 bytes a path, 255 a name)."""
+    rel = safe_member_path(name)
+    if rel is None:
+        raise _Refused("escape", "path would escape the extraction folder")
+    if len(str(rel).encode("utf-8", "surrogatepass")) > limits.path_bytes:
+        raise _Refused("long path", f"path longer than {limits.path_bytes:,} bytes")
+    if any(len(p.encode("utf-8", "surrogatepass")) > limits.name_bytes for p in rel.parts):
+        raise _Refused("long name", f"a name in its path is longer than {limits.name_bytes} bytes")
+    if len(rel.parts) - 1 > limits.folder_depth:
+        raise _Refused("deep", f"more than {limits.folder_depth} folders deep")
+    return rel
+
+
+def _fresh_folder(workdir: Path, out: Collected, display: str) -> Path:
+    """A new, empty folder below ``workdir`` for one archive; resolved, to check members against.
+    When none can be made, nothing more can be extracted: _Stopped ``bundle``."""
     while True:
         out.folders += 1
         target = workdir / f"x{out.folders:04d}"
@@ -235,70 +484,229 @@ def _fresh_folder(workdir: Path, out: Collected) -> Path:
             target.mkdir(parents=True, exist_ok=False)
         except FileExistsError:
             continue
+        except OSError as exc:
+            reason = f"the work folder {workdir} cannot be written ({exc.strerror or exc})"
+            raise _Stopped("bundle", display, reason) from None
         return target.resolve()
 
 
+def _write_failed(exc: OSError | ValueError, where: str) -> Exception:
+    """A write error: a full disk ends the bundle's extraction, anything else this member."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return _Stopped("bundle", where, f"the work folder's disk is full ({exc.strerror})")
+    text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return _Refused("write", f"cannot be written ({text})")
+
+
+def _place(folder: Path, rel: PurePosixPath, where: str, limits: Limits) -> Path:
+    """Where member ``rel`` goes in ``folder``, its folders made; _Refused when a member of that
+    name, or a file where one of its folders should be (or the reverse), came first, or when
+    the whole path would be too long (checked before any folder is made)."""
+    dest = folder / rel
+    if len(os.fsencode(dest)) >= limits.path_bytes:
+        reason = f"path longer than {limits.path_bytes:,} bytes in the work folder"
+        raise _Refused("long path", reason)
+    try:  # (``folder`` is resolved already)
+        inside = os.path.realpath(dest).startswith(os.path.join(folder, ""))
+    except (OSError, ValueError):
+        inside = True  # resolve fails on names too long; the write says so below
+    if not inside:
+        raise _Refused("escape", "path would escape the extraction folder")
+    if os.path.lexists(dest):
+        if dest.is_dir():
+            raise _Refused("clash folder", "a folder of that name was extracted before it (kept)")
+        raise _Refused("duplicate", "same name as a member extracted before it (the first kept)")
+    # Folder by folder, not Path.mkdir(parents=True): that recurses once per level, and a path
+    # of 2,000 one-letter folders fits in 4,096 bytes.
+    current = str(folder)
+    for part in rel.parent.parts:
+        current = os.path.join(current, part)
+        try:
+            os.mkdir(current)
+        except FileExistsError:
+            if not os.path.isdir(current):
+                reason = "one of its folders is a file extracted before it (kept)"
+                raise _Refused("clash", reason) from None
+        except (OSError, ValueError) as exc:
+            raise _write_failed(exc, where) from None
+    return dest
+
+
+@dataclass(frozen=True)
+class _Cap:
+    """A member may not write more than ``bytes``; over it, it is refused with ``reason``."""
+
+    bytes: int
+    kind: str
+    reason: str
+
+
+def _ratio_cap(limits: Limits, compressed: int) -> _Cap:
+    return _Cap(
+        max(limits.ratio_free_bytes, limits.ratio * max(compressed, 0)),
+        "ratio",
+        f"expands more than {limits.ratio}× its compressed size (a decompression bomb?)",
+    )
+
+
+def _entry_cap(limits: Limits) -> _Cap:
+    return _Cap(
+        limits.entry_bytes, "entry", f"over the per-file cap of {_size(limits.entry_bytes)}"
+    )
+
+
+def _room(workdir: Path, limits: Limits) -> int:
+    """Bytes that may still be written before the work folder's disk is down to its reserve."""
+    try:
+        return shutil.disk_usage(workdir).free - limits.keep_free_bytes
+    except OSError:
+        return 1 << 62  # cannot tell; the write itself reports a full disk
+
+
+def _write(
+    src: _Reader,
+    dest: Path,
+    where: str,
+    caps: list[_Cap],
+    root: _Root,
+    workdir: Path,
+    out: Collected,
+) -> int:
+    """Copy ``src`` to ``dest`` in 1 MiB chunks, checking before each chunk is written that no
+    cap is passed: the member's own (``caps``: _Refused), the archive the user handed over
+    (_Stopped ``root``), the bundle's total and the free space of the disk (_Stopped
+    ``bundle``). Nothing stays at ``dest`` when refused, stopped or on an error."""
+    limits = out.limits
+    cap = min(caps, key=lambda c: c.bytes)
+    total_left = limits.total_bytes - out.extracted_bytes
+    root_left = root.budget - root.written
+    room = _room(workdir, limits)
+    written = 0
+    try:
+        dst = open(dest, "xb")  # noqa: SIM115 - closed below; "x": never through a planted name
+    except (OSError, ValueError) as exc:
+        raise _write_failed(exc, where) from None
+    try:
+        with dst:
+            chunks = 0
+            while chunk := src.read(CHUNK):
+                after = written + len(chunk)
+                if after > cap.bytes:
+                    raise _Refused(cap.kind, cap.reason)
+                if after > total_left:
+                    reason = f"the cap of {_size(limits.total_bytes)} extracted per bundle reached"
+                    raise _Stopped("bundle", where, reason)
+                if after > room:
+                    room = _room(workdir, limits) + written
+                    if after > room:
+                        reason = (
+                            f"the work folder {workdir} would have less than "
+                            f"{_size(limits.keep_free_bytes)} free (set TMPDIR to a bigger disk)"
+                        )
+                        raise _Stopped("bundle", where, reason)
+                if after > root_left:
+                    reason = (
+                        f"expands to more than {limits.ratio}× its size of {_size(root.size)}, "
+                        "archives inside it counted (a decompression bomb?)"
+                    )
+                    raise _Stopped("root", where, reason)
+                try:
+                    dst.write(chunk)
+                except OSError as exc:
+                    raise _write_failed(exc, where) from None
+                written = after
+                chunks += 1
+                if chunks % 64 == 0:  # others fill the disk too
+                    room = min(room, _room(workdir, limits) + written)
+    except BaseException:
+        dest.unlink(missing_ok=True)
+        raise
+    finally:
+        root.written += written
+        out.written_bytes += written
+    return written
+
+
 def _extract_zip(
-    path: Path, display: str, hints: list[str], workdir: Path, out: Collected, depth: int
+    path: Path,
+    display: str,
+    hints: list[str],
+    workdir: Path,
+    out: Collected,
+    depth: int,
+    root: _Root,
 ) -> None:
-    root = _fresh_folder(workdir, out)
+    folder = _fresh_folder(workdir, out, display)
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
+        members = [info for info in zf.infolist() if not info.is_dir()]
+        size = path.stat().st_size
+    except _ZIP_ERRORS as exc:
         out.warnings.append(f"{display}: not a readable zip ({exc})")
         return
-    with zf:
-        for info in zf.infolist():
-            if info.is_dir():
-                continue
-            if out.full(display):
-                return
-            where = f"{display}!{info.filename}"
-            mode = (info.external_attr >> 16) & 0o170000
-            if mode == stat.S_IFLNK:
-                out.warnings.append(f"{where}: symbolic link in zip not extracted")
-                continue
-            rel = safe_member_path(info.filename)
-            if rel is None:
-                out.warnings.append(f"{where}: path would escape the extraction folder, skipped")
-                continue
-            if info.file_size > MAX_ENTRY_BYTES:
-                out.warnings.append(f"{where}: {info.file_size} bytes is over the per-file limit")
-                continue
-            if info.file_size > RATIO_CHECK_BYTES and info.file_size > MAX_RATIO * max(
-                info.compress_size, 1
-            ):
-                out.warnings.append(f"{where}: compression ratio looks like a zip bomb, skipped")
-                continue
-            if out.extracted_bytes + info.file_size > MAX_TOTAL_BYTES:
-                out.warnings.append(f"{where}: total extracted size limit reached, skipped")
-                continue
-            dest = (root / rel).resolve()
-            if root not in dest.parents:
-                out.warnings.append(f"{where}: path would escape the extraction folder, skipped")
-                continue
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                with zf.open(info) as src:
-                    written = _copy_bounded(src, dest, info.file_size)
-            except (zipfile.BadZipFile, NotImplementedError, RuntimeError, *_READ_ERRORS) as exc:
-                # Damaged data (bad CRC, cut deflate stream), Deflate64 or another method
-                # Python cannot read, or an encrypted member: this member only.
-                out.warnings.append(f"{where}: cannot be extracted ({exc}), skipped")
-                continue
-            if written is None:
-                out.warnings.append(f"{where}: larger than its header says, skipped")
-                continue
-            out.extracted(where, written)
-            member_dirs = list(rel.parent.parts)
-            local_hints = list(reversed(member_dirs)) + hints
-            _add_file(dest, where, local_hints, workdir, out, depth)
+    tally = _Tally(display)
+    try:
+        with zf:
+            for n, info in enumerate(members):
+                try:
+                    _zip_member(zf, info, size, folder, display, hints, workdir, out, depth, root)
+                except _Refused as refused:
+                    where = f"{display}!{_shown(info.filename)}"
+                    tally.add(refused.kind, where, info.filename, refused.reason)
+                except _Stopped as stop:
+                    stop.left += len(members) - n - 1
+                    raise
+    finally:
+        tally.flush(out.warnings)
+
+
+def _zip_member(
+    zf: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    archive_size: int,
+    folder: Path,
+    display: str,
+    hints: list[str],
+    workdir: Path,
+    out: Collected,
+    depth: int,
+    root: _Root,
+) -> None:
+    where = f"{display}!{info.filename}"
+    limits = out.limits
+    out.check_count(display)
+    if (info.external_attr >> 16) & 0o170000 == stat.S_IFLNK:
+        raise _Refused("link", "symbolic link not followed")
+    rel = _member_path(info.filename, limits)
+    # What the headers claim refuses early; the copy checks the bytes really written.
+    caps = [
+        _entry_cap(limits),
+        _ratio_cap(limits, min(info.compress_size, archive_size)),
+        _Cap(info.file_size, "header", "larger than its header says"),
+    ]
+    for cap in caps[:2]:
+        if info.file_size > cap.bytes:
+            raise _Refused(cap.kind, cap.reason)
+    dest = _place(folder, rel, where, limits)
+    try:
+        with zf.open(info) as src:
+            written = _write(src, dest, where, caps, root, workdir, out)
+    except _ZIP_ERRORS as exc:
+        # Damaged data (bad CRC, cut deflate stream), Deflate64 or another method
+        # Python cannot read, or an encrypted member: this member only.
+        kind = f"damaged {type(exc).__name__}"  # its message often names the member
+        raise _Refused(kind, f"cannot be extracted ({exc})") from None
+    out.extracted(where, written)
+    local_hints = list(reversed(rel.parent.parts)) + hints
+    _add_file(dest, where, local_hints, workdir, out, depth, root)
 
 
 class _CheckedTarInfo(tarfile.TarInfo):
     """Tar headers read strictly: a damaged header is damage, not the end of the archive (which
     tarfile assumes after the first member), and an extended header too big to hold in memory
     stops the archive."""
+
+    header_limit: ClassVar[int] = LIMITS.tar_header_bytes
 
     @classmethod
     def frombuf(cls, buf: bytes | bytearray, encoding: str, errors: str) -> Self:
@@ -308,9 +716,61 @@ class _CheckedTarInfo(tarfile.TarInfo):
             if bytes(buf).strip(b"\0"):  # not the zero blocks that end an archive
                 raise tarfile.ReadError(f"damaged header: {exc}") from None
             raise
-        if info.type in _EXTENDED_HEADERS and info.size > MAX_TAR_HEADER_BYTES:
+        if info.type in _EXTENDED_HEADERS and info.size > cls.header_limit:
             raise tarfile.ReadError(f"extended header of {info.size} bytes")
         return info
+
+
+def _tarinfo(limits: Limits) -> type[_CheckedTarInfo]:
+    if limits.tar_header_bytes == _CheckedTarInfo.header_limit:
+        return _CheckedTarInfo
+    return type("_CheckedTarInfo", (_CheckedTarInfo,), {"header_limit": limits.tar_header_bytes})
+
+
+class _Counted(io.RawIOBase):
+    """A binary file read through, counting the bytes read (the compressed side of a stream)."""
+
+    def __init__(self, raw: io.BufferedReader | io.RawIOBase) -> None:
+        super().__init__()
+        self.raw = raw
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+        data = self.raw.read(len(buffer))
+        n = len(data or b"")
+        buffer[:n] = data or b""
+        self.count += n
+        return n
+
+
+class _Expanding:
+    """The decompressed side of a compressed tar: stops the archive once it expanded more than
+    :attr:`Limits.ratio` times the compressed bytes read so far (past ``ratio_free_bytes``),
+    whether the bytes are written or skipped."""
+
+    def __init__(
+        self, stream: io.BufferedIOBase | io.RawIOBase, raw: _Counted, display: str, limits: Limits
+    ) -> None:
+        self.stream = stream
+        self.raw = raw
+        self.display = display
+        self.limits = limits
+        self.count = 0
+
+    def read(self, size: int = -1, /) -> bytes:
+        data = self.stream.read(size) or b""
+        self.count += len(data)
+        limits = self.limits
+        if self.count > max(limits.ratio_free_bytes, limits.ratio * self.raw.count):
+            reason = (
+                f"expands more than {limits.ratio}× ({_size(self.count)} from "
+                f"{_size(self.raw.count)} read; a decompression bomb?)"
+            )
+            raise _Stopped("archive", self.display, reason)
+        return data
 
 
 def _extract_tar(
@@ -321,78 +781,87 @@ def _extract_tar(
     workdir: Path,
     out: Collected,
     depth: int,
+    root: _Root,
 ) -> None:
     """Stream a tar member by member; what was whole before any damage stays extracted."""
-    root = _fresh_folder(workdir, out)
+    folder = _fresh_folder(workdir, out, display)
+    tally = _Tally(display)
+    before = out.extracted_files
     try:
-        with (
-            _open_compressed(path, compression) as fh,
-            tarfile.open(fileobj=fh, mode="r|", tarinfo=_CheckedTarInfo, errors="replace") as tf,
-        ):
-            while (member := tf.next()) is not None:
-                # A streamed tar would otherwise keep every header it has read.
-                tf.members.clear()  # type: ignore[attr-defined]
-                if member.isfile() and out.full(display):
-                    return
-                _extract_tar_member(tf, member, root, display, hints, workdir, out, depth)
-            # A compressed stream cut short inside the end-of-archive blocks shows only here.
-            for _ in range(16):
-                if not fh.read(CHUNK):
-                    break
+        with open(path, "rb") as raw_file:
+            raw = _Counted(raw_file)
+            with _open_compressed(raw, compression) as fh:
+                stream = _Expanding(fh, raw, display, out.limits) if compression else fh
+                with tarfile.open(  # type: ignore[call-overload]
+                    fileobj=stream,
+                    mode="r|",
+                    tarinfo=_tarinfo(out.limits),
+                    errors="replace",
+                ) as tf:
+                    while (member := tf.next()) is not None:
+                        # A streamed tar would otherwise keep every header it has read.
+                        tf.members.clear()  # type: ignore[attr-defined]
+                        try:
+                            _extract_tar_member(
+                                tf, member, folder, display, hints, workdir, out, depth, root
+                            )
+                        except _Refused as refused:
+                            where = f"{display}!{_shown(member.name)}"
+                            tally.add(refused.kind, where, member.name, refused.reason)
+                # A compressed stream cut short inside the end-of-archive blocks shows only here.
+                for _ in range(16):
+                    if not stream.read(CHUNK):
+                        break
+    except _Stopped as stop:
+        if stop.scope != "archive":
+            raise
+        done = out.extracted_files - before
+        out.warnings.append(
+            f"{display}: {stop.reason}; extraction stopped after {done:,} "
+            + ("file" if done == 1 else "files")
+        )
     except _READ_ERRORS as exc:
         out.warnings.append(f"{display}: not a readable tar archive ({exc})")
+    finally:
+        tally.flush(out.warnings)
 
 
 def _extract_tar_member(
     tf: tarfile.TarFile,
     member: tarfile.TarInfo,
-    root: Path,
+    folder: Path,
     display: str,
     hints: list[str],
     workdir: Path,
     out: Collected,
     depth: int,
+    root: _Root,
 ) -> None:
     where = f"{display}!{member.name}"
     if member.isdir():
         return
     if member.issym() or member.islnk():
         link = "symbolic" if member.issym() else "hard"
-        out.warnings.append(f"{where}: {link} link in tar not extracted")
-        return
+        raise _Refused(f"{link} link", f"{link} link not followed")
     if not member.isreg():
-        out.warnings.append(f"{where}: device or fifo in tar not extracted")
-        return
-    rel = safe_member_path(member.name)
-    dest = (root / rel).resolve() if rel is not None else root
-    if rel is None or root not in dest.parents:
-        out.warnings.append(f"{where}: path would escape the extraction folder, skipped")
-        return
-    if member.size > MAX_ENTRY_BYTES:
-        out.warnings.append(f"{where}: {member.size} bytes is over the per-file limit")
-        return
-    if out.extracted_bytes + member.size > MAX_TOTAL_BYTES:
-        out.warnings.append(f"{where}: total extracted size limit reached, skipped")
-        return
-    if dest.exists():
-        out.warnings.append(f"{where}: name already extracted from this archive, skipped")
-        return
-    try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        out.warnings.append(f"{where}: cannot be written ({exc.strerror or exc})")
-        return
+        raise _Refused("special", "device or FIFO, not a regular file")
+    out.check_count(display)
+    limits = out.limits
+    rel = _member_path(member.name, limits)
+    entry = _entry_cap(limits)
+    if member.size > entry.bytes:
+        raise _Refused(entry.kind, entry.reason)
+    dest = _place(folder, rel, where, limits)
     src = tf.extractfile(member)
-    if src is None:
+    if src is None:  # pragma: no cover - a regular member always has a file object
         return
+    # tarfile reads no further than the header's size; the copy checks that too.
+    caps = [entry, _Cap(member.size, "header", "larger than its header says")]
     with src:
-        written = _copy_bounded(src, dest, member.size)
-    if written is None:
-        out.warnings.append(f"{where}: larger than its header says, skipped")
-        return
+        written = _write(src, dest, where, caps, root, workdir, out)
     out.extracted(where, written)
     local_hints = list(reversed(rel.parent.parts)) + hints
-    _add_file(dest, where, local_hints, workdir, out, depth)
+    _add_file(dest, where, local_hints, workdir, out, depth, root)
 
 
 def _decompress(
@@ -403,52 +872,26 @@ def _decompress(
     workdir: Path,
     out: Collected,
     depth: int,
+    root: _Root,
 ) -> None:
     """One ``.gz`` / ``.bz2`` / ``.xz`` file that is not a tar, decompressed under its name."""
-    if out.full(display):
-        return
+    out.check_count(display)
     name = path.name
     if name.lower().endswith(_SUFFIX[compression]):
         name = name[: -len(_SUFFIX[compression])]
     if name in ("", ".", ".."):
         name = "decompressed"
-    dest = _fresh_folder(workdir, out) / name
+    dest = _fresh_folder(workdir, out, display) / name
+    limits = out.limits
     try:
-        limits = {
-            "over the per-file limit once decompressed": MAX_ENTRY_BYTES,
-            "total extracted size limit reached": MAX_TOTAL_BYTES - out.extracted_bytes,
-            "compression ratio looks like a decompression bomb": max(
-                RATIO_CHECK_BYTES, MAX_RATIO * path.stat().st_size
-            ),
-        }
-        reason, limit = min(limits.items(), key=lambda item: item[1])
+        caps = [_entry_cap(limits), _ratio_cap(limits, path.stat().st_size)]
         with _open_compressed(path, compression) as src:
-            written = _copy_bounded(src, dest, limit)
+            written = _write(src, dest, display, caps, root, workdir, out)
+    except _Refused as refused:
+        out.warnings.append(f"{display}: {refused.reason}, skipped")
+        return
     except _READ_ERRORS as exc:
         out.warnings.append(f"{display}: not a readable {compression} file ({exc})")
         return
-    if written is None:
-        out.warnings.append(f"{display}: {reason}, skipped")
-        return
     out.extracted(f"{display}!{name}", written)
-    _add_file(dest, f"{display}!{name}", hints, workdir, out, depth)
-
-
-def _copy_bounded(src: _Reader, dest: Path, limit: int) -> int | None:
-    """Copy ``src`` to ``dest`` in 1 MiB chunks, refusing to write more than ``limit`` bytes (a
-    lying header is a bomb). None when refused; nothing stays at ``dest`` then or on an error."""
-    written = 0
-    try:
-        with open(dest, "wb") as dst:
-            while chunk := src.read(CHUNK):
-                written += len(chunk)
-                if written > limit:
-                    break
-                dst.write(chunk)
-    except BaseException:
-        dest.unlink(missing_ok=True)
-        raise
-    if written > limit:
-        dest.unlink(missing_ok=True)
-        return None
-    return written
+    _add_file(dest, f"{display}!{name}", hints, workdir, out, depth, root)
