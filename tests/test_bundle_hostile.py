@@ -242,6 +242,19 @@ def test_a_path_of_two_thousand_folders_is_one_warning(tmp_path: Path, kind: str
     assert max(len(p.relative_to(work).parts) for p in work.rglob("*")) == 2  # x0001/ok.log
 
 
+def test_a_zip_member_without_a_name_is_one_warning(tmp_path: Path) -> None:
+    """Found by bench/fuzz.py: zipfile's own is_dir() fails on an empty name (IndexError)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr(zipfile.ZipInfo(""), b"nameless")
+        zf.writestr("ok.log", b"ok\n")
+    bundle = tmp_path / "nameless.zip"
+    bundle.write_bytes(buf.getvalue())
+    got = collect([bundle], tmp_path / "work")
+    assert [f.display for f in got.files] == [f"{bundle}!ok.log"]
+    assert got.warnings == [f"{bundle}!: no file name, skipped"]
+
+
 def test_many_skipped_members_are_one_warning_per_kind(tmp_path: Path) -> None:
     """500,000 refused members gave 500,001 warnings: now one line per kind and archive."""
     n = 20_000
@@ -356,6 +369,45 @@ def test_control_characters_in_names_never_reach_the_terminal(tmp_path: Path) ->
     assert "  ! all clear" not in lines
     assert r"\x1b[2J\x1b]0;pwned\x07\nWarnings\n  ! all clear\nWrote: /etc/passwd\n" in res.stdout
     assert r"x\x1b[31m.bin" in res.stderr  # the progress line named it, escaped
+
+
+def test_the_progress_bar_on_a_terminal_shows_names_as_written(tmp_path: Path) -> None:
+    """On a terminal the progress bar named the last file through rich markup: a folder called
+    ``case[/]`` crashed its refresh thread (MarkupError traceback), and an OSC sequence in a
+    name reached the terminal raw."""
+    import pty
+    import select
+
+    ref = Path(__file__).resolve().parent.parent / "src/hbtriage/simulate/reference"
+    bundle = tmp_path / "case.zip"
+    evil = "case[/]\x1b]0;pwned\x07"
+    bundle.write_bytes(
+        _zip([(f"{evil}/{p.relative_to(ref)}", p.read_bytes()) for p in ref.rglob("*.*")])
+    )
+    master, slave = pty.openpty()
+    exe = [sys.executable, "-c", "from hbtriage.cli import main; main()"]
+    args = ["analyze", str(bundle), "--out", str(tmp_path / "out"), "--progress"]
+    proc = subprocess.Popen([*exe, *args], stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    seen = bytearray()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if select.select([master], [], [], 0.2)[0]:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the other end closed
+                break
+            if not chunk:
+                break
+            seen += chunk
+        elif proc.poll() is not None:
+            break
+    os.close(master)
+    stdout = proc.communicate(timeout=60)[0].decode()
+    terminal = seen.decode(errors="replace")
+    assert proc.returncode == 0
+    assert "Traceback" not in terminal and "MarkupError" not in terminal
+    assert "\x1b]0;pwned" not in terminal and "\x1b]0;pwned" not in stdout
 
 
 def test_control_characters_in_an_error_message_are_escaped(tmp_path: Path) -> None:

@@ -464,6 +464,8 @@ def _member_path(name: str, limits: Limits) -> PurePosixPath:
     for a file system (Linux: 4,096 bytes a path, 255 a name)."""
     rel = safe_member_path(name)
     if rel is None:
+        if all(p in ("", ".") for p in name.replace("\\", "/").split("/")):
+            raise _Refused("no name", "no file name")
         raise _Refused("escape", "path would escape the extraction folder")
     if len(str(rel).encode("utf-8", "surrogatepass")) > limits.path_bytes:
         raise _Refused("long path", f"path longer than {limits.path_bytes:,} bytes")
@@ -639,7 +641,8 @@ def _extract_zip(
     folder = _fresh_folder(workdir, out, display)
     try:
         zf = zipfile.ZipFile(path)
-        members = [info for info in zf.infolist() if not info.is_dir()]
+        # (ZipInfo.is_dir() fails on an empty name)
+        members = [info for info in zf.infolist() if not info.filename.endswith("/")]
         size = path.stat().st_size
     except _ZIP_ERRORS as exc:
         out.warnings.append(f"{display}: not a readable zip ({exc})")
