@@ -97,3 +97,22 @@ def test_python_dash_m_runs_the_cli() -> None:
         [sys.executable, "-m", "hbtriage", "--help"], capture_output=True, text=True, check=False
     )
     assert proc.returncode == 0 and "analyze" in proc.stdout and "report" in proc.stdout
+
+
+def test_json_on_stdout_carries_no_raw_terminal_controls(tmp_path: Path) -> None:
+    """A host or file name with a C1 control (CSI) or a bidirectional override: findings.json
+    keeps the text as it is, the JSON printed to the terminal escapes it (same value)."""
+    bundle = tmp_path / "bundle"
+    shutil.copytree(REFERENCE, bundle)
+    odd = "CVP1\u009b2J\u202e"
+    (bundle / "CVP1").rename(bundle / odd)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["analyze", str(bundle), "--out", str(out), "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "\u009b" not in result.stdout and "\u202e" not in result.stdout
+    printed = json.loads(result.stdout)
+    assert any(odd in i["path"] for i in printed["inputs"])
+    saved = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    assert printed == saved

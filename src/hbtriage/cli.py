@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 
 # polars allocates through jemalloc, which keeps freed pages for up to ~1.5 s before giving
@@ -316,6 +317,17 @@ def _analyze_and_report(
     _write_reports(findings, charts, out, fmt, lang, quiet)
 
 
+#: Characters JSON may hold raw that a terminal acts on: C1 controls, line separators and
+#: bidirectional overrides (C0 controls are escaped by JSON itself).
+_TERMINAL_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _terminal_json(text: str) -> str:
+    """``text`` (JSON) with the characters of :data:`_TERMINAL_UNSAFE` written as ``\\uXXXX``
+    escapes: the same JSON value, safe to print."""
+    return _TERMINAL_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def _write_reports(
     findings: Findings,
     charts: dict[str, Any] | None,
@@ -350,7 +362,7 @@ def _write_reports(
         _fail(str(exc))
         return
     if Fmt.json in fmt:
-        sys.stdout.write(json_out.to_json(findings))
+        sys.stdout.write(_terminal_json(json_out.to_json(findings)))
         return
     console = Console(highlight=False, soft_wrap=False)
     render_terminal(findings, console, lang=lang.value)
