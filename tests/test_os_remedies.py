@@ -112,3 +112,25 @@ def test_a_complete_hotfix_list_without_kb972071_is_a_finding() -> None:
         F("hotfix_list", "complete"),
     ]
     assert check_config({"CVP1": later}) == []
+
+
+def test_reports_show_what_systeminfo_says(tmp_path: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    from hbtriage.report.html import render_html
+    from hbtriage.report.markdown import render_markdown
+    from hbtriage.report.terminal import render_terminal
+
+    found = _with_systeminfo(tmp_path, "srv_2003r2_sp2_x86_standard_en-us_systeminfo.txt")
+    (cvp,) = [h for h in found.hosts if h.name == "CVP1"]
+    assert cvp.os is not None
+    out = io.StringIO()
+    render_terminal(found, Console(file=out, width=160, color_system=None), lang="en")
+    md, page = render_markdown(found, lang="en"), render_html(found, None, lang="en")
+    for text in (out.getvalue(), md, page):
+        assert "SP2 (5.2.3790)" in text
+        assert f"{len(cvp.hotfixes)} hotfixes listed (systeminfo cut its list short)" in text
+    ja = render_markdown(found, lang="ja")
+    assert f"修正プログラム {len(cvp.hotfixes)} 個" in ja

@@ -30,6 +30,7 @@ from hbtriage.report.i18n import (
     fmt_confidence,
     fmt_duration,
     fmt_range,
+    fmt_system,
     fmt_zone,
     localized,
     localized_list,
@@ -198,6 +199,7 @@ def _host_view(host: HostInfo, lang: str) -> dict[str, Any]:
         "perfmon": t("yes" if host.has_perfmon else "no", lang),
         "logs": t("yes" if host.has_logs else "no", lang),
         "range": fmt_range(host.first, host.last),
+        "system": fmt_system(host, lang),
     }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from hbtriage.findings import Findings, iso
+from hbtriage.findings import Findings, HostInfo, iso
 
 LANGS = ("en", "ja")
 
@@ -67,6 +67,11 @@ _EN: dict[str, str] = {
     "config_findings": "Configuration findings",
     "no_config_findings": "No configuration findings.",
     "hosts_heading": "Hosts",
+    "system": "System (systeminfo)",
+    "service_pack": "SP{n}",
+    "hotfixes_n": "{n} hotfixes",
+    "hotfixes_cut": "{n} hotfixes listed (systeminfo cut its list short)",
+    "booted": "booted {when}",
     "zone": "Time zone",
     "clock_offset": "Clock offset",
     "has_perfmon": "Perfmon",
@@ -156,6 +161,11 @@ _JA: dict[str, str] = {
     "config_findings": "構成上の指摘事項",
     "no_config_findings": "構成上の指摘事項はありません。",
     "hosts_heading": "ホスト一覧",
+    "system": "システム (systeminfo)",
+    "service_pack": "サービス パック {n}",
+    "hotfixes_n": "修正プログラム {n} 個",
+    "hotfixes_cut": "修正プログラム {n} 個 (systeminfo が一覧を途中で省略)",
+    "booted": "起動 {when}",
     "zone": "タイムゾーン",
     "clock_offset": "時刻のずれ",
     "has_perfmon": "パフォーマンスモニタ",
@@ -260,6 +270,34 @@ def fmt_range(first: datetime | None, last: datetime | None) -> str:
     if first is None and last is None:
         return "—"
     return f"{iso(first) or '?'} → {iso(last) or '?'}"
+
+
+def fmt_system(host: HostInfo, lang: str) -> str:
+    """What the host's systeminfo says, in one line ("—" without one): OS, version, service
+    pack, hotfix count, last boot."""
+    if host.os is None and not host.hotfixes and not host.boot_time:
+        return "—"
+    parts: list[str] = []
+    if host.os is not None:
+        name = str(host.os.get("name") or "")
+        version = str(host.os.get("version") or "")
+        sp = host.os.get("service_pack")
+        text = " ".join(
+            p
+            for p in (
+                name,
+                t("service_pack", lang, n=sp) if sp else "",
+                f"({version})" if version else "",
+            )
+            if p
+        )
+        parts.append(text)
+    if host.hotfixes:
+        key = "hotfixes_cut" if host.hotfixes_complete is False else "hotfixes_n"
+        parts.append(t(key, lang, n=len(host.hotfixes)))
+    if host.boot_time:
+        parts.append(t("booted", lang, when=host.boot_time))
+    return ", ".join(parts)
 
 
 def fmt_zone(zone: str | None, source: str) -> str:

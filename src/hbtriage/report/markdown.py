@@ -14,6 +14,7 @@ from hbtriage.report.i18n import (
     fmt_confidence,
     fmt_duration,
     fmt_range,
+    fmt_system,
     fmt_zone,
     localized,
     localized_list,
@@ -88,8 +89,12 @@ def render_markdown(findings: Findings, lang: str = "en") -> str:
 
     if findings.hosts:
         out += [f"## {md_escape(t('hosts_heading', lang))}", ""]
-        rows = [[h.name, fmt_zone(h.zone, h.zone_source), _offset(h)] for h in findings.hosts]
-        out += _table([t(k, lang) for k in ("host", "zone_source", "clock_offset")], rows)
+        rows = [
+            [h.name, fmt_zone(h.zone, h.zone_source), _offset(h), fmt_system(h, lang)]
+            for h in findings.hosts
+        ]
+        keys = ("host", "zone_source", "clock_offset", "system")
+        out += _table([t(k, lang) for k in keys], rows)
         out.append("")
 
     out += [f"## {md_escape(t('inputs', lang))}", ""]

@@ -26,6 +26,7 @@ from hbtriage.report.i18n import (
     fmt_confidence,
     fmt_duration,
     fmt_range,
+    fmt_system,
     fmt_zone,
     localized,
     localized_list,
@@ -218,6 +219,8 @@ def _hosts(findings: Findings, console: Console, lang: str) -> None:
         grid.add_row(
             Text("  " + host.name, style="bold"), Text(fmt_zone(host.zone, host.zone_source))
         )
+        if host.os is not None or host.hotfixes or host.boot_time:
+            grid.add_row(Text(""), Text(fmt_system(host, lang), style="dim"))
     console.print(grid)
 
 
