@@ -42,8 +42,9 @@ import zipfile
 from collections import Counter
 from pathlib import Path
 
+from hbtriage.catalog import load_catalog
 from hbtriage.errors import InputError
-from hbtriage.sources import READERS
+from hbtriage.sources import readers_for
 from hbtriage.sources.base import InputFile
 from hbtriage.sources.bundle import Limits, collect
 from hbtriage.sources.encoding import decode, detect_encoding
@@ -138,6 +139,8 @@ def fuzz_readers(args: argparse.Namespace, minutes: float) -> int:
     accepted: Counter[str] = Counter()
     refused: Counter[str] = Counter()
     crashes: Counter[str] = Counter()
+    # Every reader a run can use: the built-in ones and the catalog's declared formats.
+    readers = readers_for(load_catalog().formats)
     deadline = time.monotonic() + minutes * 60
     start = time.monotonic()
     n = 0
@@ -151,7 +154,7 @@ def fuzz_readers(args: argparse.Namespace, minutes: float) -> int:
             text = decode(head, enc).lstrip("\ufeff")
             item = InputFile(display="fuzz-input", path=str(path), folder_hints=[], size=len(data))
             n += 1
-            for reader in READERS:
+            for reader in readers:
                 runs[reader.kind] += 1
                 try:
                     reader.sniff(text, "input.log")
@@ -171,7 +174,7 @@ def fuzz_readers(args: argparse.Namespace, minutes: float) -> int:
     elapsed = time.monotonic() - start
     print(f"fuzzed {n} mutated inputs in {elapsed:.0f} s ({len(seeds)} seed files)")
     print(f"{'reader':18} {'calls':>8} {'parsed':>8} {'refused':>8} {'crashes':>8}")
-    for reader in READERS:
+    for reader in readers:
         k = reader.kind
         print(f"{k:18} {runs[k]:8d} {accepted[k]:8d} {refused[k]:8d} {crashes[k]:8d}")
     return 1 if sum(crashes.values()) else 0

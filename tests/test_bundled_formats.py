@@ -87,3 +87,14 @@ def test_a_one_sided_bundle_says_which_side_is_missing_and_what_to_collect(
     assert "CVP.<date>.log" in note and "DPC Rate" in note
     both = analyze([reference])
     assert not [w for w in both.warnings if "is missing" in w]
+
+
+def test_the_layout_fixtures_are_read_by_their_declared_formats() -> None:
+    fixtures = Path(__file__).parent / "fixtures" / "declared"
+    expected = {"error_log": "apache_error", "Thunderbird.log": "thunderbird_syslog"}
+    for name, kind in expected.items():
+        path = fixtures / name
+        item = InputFile(display=name, path=str(path), size=path.stat().st_size)
+        outcome = read_one(item, load_catalog().read_options())
+        assert outcome.kind == kind, (name, outcome.message)
+        assert outcome.result is not None and not outcome.result.warnings
