@@ -13,13 +13,14 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from hbtriage.catalog import load_catalog
 from hbtriage.errors import InputError
 from hbtriage.findings import Findings
 from hbtriage.report.html import render_html
 from hbtriage.report.json_out import to_json
 from hbtriage.report.markdown import render_markdown
 from hbtriage.report.terminal import render_terminal
-from hbtriage.sources import READERS, sniff
+from hbtriage.sources import readers_for, sniff
 from hbtriage.sources.base import InputFile
 from hbtriage.sources.encoding import detect_encoding
 
@@ -69,7 +70,11 @@ HOSTILE: dict[str, bytes] = {
 }
 
 
-@pytest.mark.parametrize("reader", READERS, ids=lambda r: r.kind)
+#: Every reader a run can use: the built-in ones and the bundled catalog's declared formats.
+ALL_READERS = readers_for(load_catalog().formats)
+
+
+@pytest.mark.parametrize("reader", ALL_READERS, ids=lambda r: r.kind)
 @pytest.mark.parametrize("name", list(HOSTILE))
 def test_every_reader_returns_its_kind_or_input_error(reader, name: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "input"
