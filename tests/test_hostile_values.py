@@ -145,3 +145,28 @@ def test_warnings_are_capped_with_a_count(tmp_path: Path) -> None:
     bounded = api._bounded(many)
     assert len(bounded.warnings) == api.MAX_WARNINGS
     assert bounded.warnings[-1].startswith("... and 51 more warnings")
+
+
+@pytest.mark.parametrize("chunk", [4096, 1 << 20])
+def test_a_line_longer_than_anything_kept_is_cut_and_the_rest_read(
+    tmp_path: Path, chunk: int
+) -> None:
+    """A 3 MB line without a line end in the middle of a log: its start is kept (cut, with a
+    warning), the records after it are read as usual, in pieces of any size."""
+    from hbtriage.sources.options import ReadOptions
+
+    path = tmp_path / "app.log"
+    with path.open("wb") as fh:
+        fh.write(b"2024-05-01T12:00:00Z [INFO] before\n")
+        fh.write(b"2024-05-01T12:00:01Z [INFO] " + b"A" * 3_000_000 + b"\n")
+        fh.write(b"2024-05-01T12:00:02Z [WARN] after\n2024-05-01T12:00:03Z [INFO] end\n")
+    item = InputFile(display=path.name, path=str(path), size=path.stat().st_size)
+    outcome = read_one(item, ReadOptions(chunk_bytes=chunk))
+    assert outcome.result is not None and outcome.result.events is not None
+    events = outcome.result.events
+    assert events["message"].to_list()[0] == "before"
+    assert events["message"].to_list()[2:] == ["after", "end"]
+    assert len(events["message"][1]) <= 65_536
+    assert any(
+        ":2: line of" in w and "cut to 65,536 characters" in w for w in outcome.result.warnings
+    )

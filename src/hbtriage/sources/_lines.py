@@ -56,6 +56,8 @@ MAX_WARNINGS = 20
 SNIFF_LINES = 200
 #: How far back :func:`line_chunks` looks for a record start before cutting anywhere.
 _MAX_BACK_LINES = 100_000
+#: Bytes of a line kept when no line end comes for longer (4 bytes per character at most).
+_LONG_LINE_BYTES = 4 * MAX_LINE_CHARS
 #: How many bytes at the end of a block :func:`_byte_chunks` looks at first for a cut.
 _PROBE_BYTES = 1 << 20
 
@@ -221,6 +223,20 @@ def _byte_chunks(
             data = carry + block if carry else block
             del block
             last = pos >= total if total is not None else cast(Utf8Stream, fh).at_end()
+            if not last and len(data) > _LONG_LINE_BYTES + size and data.find(b"\n") < 0:
+                # One line longer than any line is kept (MAX_LINE_CHARS): keep its start and
+                # read past the rest up to its line end without holding it (a 200 MB line
+                # without a newline peaked at 7.8x the file).
+                data = data[:_LONG_LINE_BYTES]
+                while True:
+                    block = fh.read(size)
+                    pos += len(block)
+                    nl = block.find(b"\n")
+                    if nl >= 0 or not block:
+                        data += block[nl:] if nl >= 0 else b""
+                        break
+                del block
+                last = pos >= total if total is not None else cast(Utf8Stream, fh).at_end()
             cut = -1 if last else _cut(data, start_re, encoding, force=len(data) > 4 * size)
             if not last and cut <= 0:
                 carry = data
@@ -312,7 +328,11 @@ def long_line_warnings(df: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[int, 
     """Cut lines longer than :data:`MAX_LINE_CHARS`; one warning item per cut line."""
     long = df.filter(pl.col("_len") > MAX_LINE_CHARS)
     items = [
-        (int(n), f"line of {int(k):,} bytes cut to {MAX_LINE_CHARS:,} characters")
+        (
+            int(n),
+            f"line of {int(k):,} bytes{' or more' if k == _LONG_LINE_BYTES else ''} cut to "
+            f"{MAX_LINE_CHARS:,} characters",
+        )
         for n, k in zip(
             long["line"].head(MAX_WARNINGS + 1), long["_len"].head(MAX_WARNINGS + 1), strict=True
         )
