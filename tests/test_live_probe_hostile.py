@@ -20,7 +20,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ import psutil  # imported under the real platform, before a test pretends to be 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_live_probe import FakeClock, _free_port  # the same fake clock and free port
 
 from hbtriage.cli import main as cli_main
 from hbtriage.live.probe import Probe, _cli, _UdpProtocol, run_watch
@@ -42,31 +42,6 @@ OTHER_KEY = b"fedcba9876543210fedcba9876543210"
 INTERVAL = 0.2
 
 assert psutil.boot_time() > 0
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
-
-    def wall(self) -> datetime:
-        return datetime(2026, 11, 27, tzinfo=UTC) + timedelta(seconds=self.t - 1000.0)
-
-
-def _free_port() -> int:
-    """A port free for both TCP and UDP on 127.0.0.1 (other test runs may be going on)."""
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
-            t.bind(("127.0.0.1", 0))
-            port = t.getsockname()[1]
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-                try:
-                    u.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-                return port
 
 
 def _msg(
