@@ -8,6 +8,7 @@ each host's zone is known (a dumplog has no zone, its host's perfmon header has)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 import polars as pl
@@ -37,6 +38,67 @@ COUNTER_SCHEMA: dict[str, pl.DataType] = {
     "offset_min": pl.Int32(),
     "value": pl.Float64(),
 }
+
+
+#: Columns of ``DpcTrace.rows``: DPC/ISR (Windows) or IRQ/softirq (Linux) activity per module
+#: over time. One row is either one execution (WPA raw rows: ``count`` 1, ``time_us`` and
+#: ``max_us`` its duration) or one module's total over an interval (xperf's per-interval table,
+#: bcc ``-T`` intervals, deltas between two /proc/interrupts snapshots, mpstat -I, sadf).
+DPC_SCHEMA: dict[str, pl.DataType] = {
+    "ts_local": pl.Datetime("ns"),  # start of the interval, or the execution's entry time
+    "offset_min": pl.Int32(),  # minutes east of UTC, null when the file has no zone
+    "span_us": pl.Float64(),  # length of the interval (µs); for one execution, its duration
+    "module": pl.Utf8(),  # "ndis.sys", "b57nd60a.sys", "NET_RX", "eth0", "irq 24 (eth0)" ...
+    "kind": pl.Utf8(),  # one of DPC_KINDS
+    "cpu": pl.Int32(),  # null when summed over CPUs
+    "count": pl.Int64(),  # executions / interrupts in the row; null when the tool gives none
+    "time_us": pl.Float64(),  # execution time in the row (µs); null when only counts are known
+    "max_us": pl.Float64(),  # longest single execution in the row (µs); null when unknown
+}
+
+#: What a DPC/ISR row or module total is about. Windows: deferred procedure calls and interrupt
+#: service routines. Linux: hard interrupts (``hardirq``: bcc hardirqs, /proc/interrupts, mpstat
+#: -I) and softirqs (``softirq``: bcc softirqs, /proc/softirqs, NET_RX ...).
+DPC_KINDS = ("dpc", "isr", "hardirq", "softirq")
+
+
+def empty_dpc_rows() -> pl.DataFrame:
+    return pl.DataFrame(schema=DPC_SCHEMA)
+
+
+@dataclass
+class ModuleUse:
+    """One module's (driver's, IRQ's, softirq's) total over the whole report."""
+
+    module: str  # as the tool names it, lower-cased for Windows drivers ("ndis.sys")
+    kind: str  # one of DPC_KINDS
+    count: int | None = None  # executions (or interrupts)
+    time_us: float | None = None  # total execution time (µs)
+    share: float | None = None  # of all time (else all count) of this kind in the report, 0-1
+    longest_us: float | None = None  # longest single execution (µs)
+    over_long: int | None = None  # executions longer than ``DpcTrace.long_us``
+    latency_max_us: float | None = None  # ISR-to-DPC latency, worst (tracerpt on 2003)
+    description: str = ""  # the tool's description of the driver (LatencyMon; may be localized)
+
+
+@dataclass
+class DpcTrace:
+    """What a DPC/ISR or IRQ/softirq report says about which modules used the CPUs.
+
+    ``modules`` are whole-report totals and are always filled; ``rows`` are filled when the
+    report has time (then the incident window can be set against a baseline). ``start_local``
+    / ``end_local`` bound the report when it says when it was taken."""
+
+    tool: str  # "xperf dpcisr", "tracerpt", "wpa", "latencymon", "bcc hardirqs", ...
+    modules: list[ModuleUse] = field(default_factory=list)
+    rows: pl.DataFrame | None = None  # DPC_SCHEMA
+    start_local: datetime | None = None
+    end_local: datetime | None = None
+    offset_min: int | None = None  # fixed UTC offset of start/end, when written
+    span_s: float | None = None  # length of the trace, when known (xperf: "from 0 us to N us")
+    long_us: float = 4000.0  # ``over_long``'s threshold
+    cpus: int | None = None
+    verdict: str = ""  # the tool's own conclusion, as written (LatencyMon)
 
 
 def empty_events() -> pl.DataFrame:
@@ -90,6 +152,9 @@ class ReadResult:
     #: and optionally ``signature`` and ``detail``; the timeline puts them on UTC.
     restarts: list[dict[str, object]] = field(default_factory=list)
     note: str = ""  # one line about the input as a whole, shown with it (inputs[].note)
+    #: DPC/ISR or IRQ/softirq attribution (xperf dpcisr, tracerpt, WPA, LatencyMon, bcc,
+    #: /proc/interrupts, mpstat -I, sadf): which module used the CPUs, and when.
+    dpc: DpcTrace | None = None
     #: What a reader noticed for the curious (layout, format, row counts): never read by the
     #: pipeline; anything the pipeline needs is a typed field above.
     extra: dict[str, Any] = field(default_factory=dict)
