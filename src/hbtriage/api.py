@@ -21,12 +21,12 @@ import polars as pl
 
 from hbtriage import __version__, host_facts
 from hbtriage.catalog import Catalog, load_catalog
-from hbtriage.detect import DETECTORS, clock_skew
+from hbtriage.detect import DETECTORS, clock_skew, drivers
 from hbtriage.detect import incidents as incident_mod
 from hbtriage.detect.config_checks import check_config
 from hbtriage.detect.sample_gaps import sample_times
 from hbtriage.detect.signatures import tag
-from hbtriage.diagnose import diagnose, fit_remedies
+from hbtriage.diagnose import diagnose, fit_driver_remedies, fit_remedies
 from hbtriage.errors import UsageError
 from hbtriage.findings import ConfigFinding, Findings, HostInfo, Incident, InputInfo, Signal
 from hbtriage.sources import Outcome, ReadOptions, read_one
@@ -244,7 +244,14 @@ def _diagnose(
     pads = _pads(timeline)
     incident_mod.attach(incidents, signals, pads)
     diagnose(incidents, timeline, catalog, config_findings, pads, signals)
+    for host in hosts:
+        host.dpc_reports = [
+            drivers.describe(r, catalog).to_dict(catalog)
+            for r in timeline.dpc
+            if r.host == host.name
+        ]
     fit_remedies(incidents, hosts, catalog)
+    fit_driver_remedies(incidents, hosts, catalog)
     return config_findings, incidents
 
 

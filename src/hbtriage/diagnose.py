@@ -13,6 +13,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from hbtriage.catalog import INCIDENT_ROLES, Catalog, CauseRule, Evidence
+from hbtriage.detect import drivers
+from hbtriage.detect.drivers import Attribution
 from hbtriage.findings import Cause, ConfigFinding, HostInfo, Incident, Signal
 from hbtriage.timeline import Timeline
 
@@ -41,7 +43,37 @@ SENTENCE_IDS: dict[str, set[str]] = {
     "nothing_matched": set(),
     "remedy_for_os": {"os", "host", "name", "version", "remedy"},
     "remedy_os_unknown": {"remedy", "host"},
+    "dpc_driver_window": {
+        "host",
+        "module",
+        "what",
+        "kind",
+        "share",
+        "baseline",
+        "long_part",
+        "longest",
+        "tool",
+        "source",
+    },
+    "dpc_driver_report": {
+        "host",
+        "module",
+        "what",
+        "kind",
+        "share",
+        "span",
+        "long_part",
+        "longest",
+        "elsewhere",
+        "tool",
+        "source",
+    },
+    "dpc_driver_remedy": {"tool", "host", "module", "what", "category", "remedy"},
+    "dpc_capture": {"remedy", "host"},
 }
+
+#: Evidence kinds that read the DPC/ISR reports: a cause with one of them names the driver.
+DRIVER_EVIDENCE = frozenset({"dpc_driver", "dpc_burst"})
 
 
 class _Ctx:
@@ -67,6 +99,17 @@ class _Ctx:
         self.pads = pads
         self.hosts = sorted(set(timeline.hosts) | set(incident.hosts))
         self.signals = incident.signals
+        self.catalog = catalog or _bundled()
+        self._attributions: dict[str, Attribution | None] = {}
+
+    def attribution(self, host: str) -> Attribution | None:
+        """What the host's DPC/ISR reports say of the incident window (cached per host)."""
+        if host not in self._attributions:
+            lo, hi = self.window(host)
+            self._attributions[host] = (
+                drivers.attribute(self.tl.dpc, host, lo, hi, self.catalog) if self.tl.dpc else None
+            )
+        return self._attributions[host]
 
     def window(self, host: str) -> tuple[datetime, datetime]:
         pad = self.pads.get(host, timedelta(seconds=10))
@@ -197,6 +240,11 @@ def _match(ev: Evidence, host: str, ctx: _Ctx) -> list[Line]:
             for f in ctx.config
             if f.host == host and f.id in ev.findings
         ]
+    if k in DRIVER_EVIDENCE:
+        att = ctx.attribution(host)
+        if att is None or att.culprit is None or (k == "dpc_burst" and att.basis != "window"):
+            return []
+        return [_driver_line(att, ctx)]
     if k == "quiet_all":
         noisy = [s for s in ctx.signals if s.kind in ("log_gap", "sample_gap", "counter_anomaly")]
         logging = [h for h in ctx.hosts if ctx.has_logs(h)]
@@ -218,6 +266,44 @@ def _match(ev: Evidence, host: str, ctx: _Ctx) -> list[Line]:
 
 
 _HOSTLESS = frozenset({"quiet_all"})
+
+
+def _driver_line(att: Attribution, ctx: _Ctx) -> Line:
+    c = att.culprit
+    assert c is not None
+    kind = drivers.KIND_LABEL.get(c.kind, c.kind)
+    kind_ja = drivers.KIND_LABEL_JA.get(c.kind, c.kind)
+    unit = f"{kind}s" if c.kind in ("dpc", "isr") else f"{kind} runs"
+    over = c.over_long or 0
+    long_part = f", {over:,} {unit} over {drivers.dur(att.long_us)}" if over else ""
+    long_part_ja = f"、{drivers.dur(att.long_us)} を超える {kind_ja} が {over:,} 回" if over else ""
+    common = {
+        "host": att.host,
+        "module": c.module,
+        "what": drivers.what(att),
+        "kind": kind,
+        "kind_ja": kind_ja,
+        "share": drivers.pct(c.share),
+        "long_part": long_part,
+        "long_part_ja": long_part_ja,
+        "longest": drivers.dur(c.longest_us),
+        "tool": att.tool,
+        "source": att.source,
+    }
+    if att.basis == "window":
+        base = "none" if c.baseline_share is None else drivers.pct(c.baseline_share)
+        base_ja = "なし" if c.baseline_share is None else base
+        return ctx.sentences["dpc_driver_window"].say(**common, baseline=base, baseline_ja=base_ja)
+    span = f" ({att.span_s:.1f} s)" if att.span_s else ""
+    span_ja = f" ({att.span_s:.1f} 秒)" if att.span_s else ""
+    when = ""
+    when_ja = ""
+    if att.elsewhere and att.start and att.end:
+        when = f" and was taken at another time ({_hms(att.start)} → {_hms(att.end)})"
+        when_ja = f"。また取得時刻も異なる ({_hms(att.start)} → {_hms(att.end)})"
+    return ctx.sentences["dpc_driver_report"].say(
+        **common, span=span, span_ja=span_ja, elsewhere=when, elsewhere_ja=when_ja
+    )
 
 
 def _score(rule: CauseRule, host: str, ctx: _Ctx) -> tuple[float, list[str], list[str]]:
@@ -270,7 +356,12 @@ def diagnose(
                 if sc > best[0]:
                     best = (sc, None if hostless else host, lines, lines_ja)
             if best[0] >= MIN_CONFIDENCE:
-                causes.append(_cause(rule, best[1], best[0], best[2], best[3]))
+                cause = _cause(rule, best[1], best[0], best[2], best[3])
+                if best[1] is not None and any(e.kind in DRIVER_EVIDENCE for e in rule.evidence):
+                    att = ctx.attribution(best[1])
+                    if att is not None and att.culprit is not None:
+                        cause.driver = att.to_dict(catalog)
+                causes.append(cause)
         causes.sort(key=lambda c: -c.confidence)
         if not causes:
             causes.append(_unknown(catalog, ctx))
@@ -364,3 +455,61 @@ def fit_remedies(incidents: list[Incident], hosts: list[HostInfo], catalog: Cata
             cause.references = list(fit.references) + [
                 r for r in cause.references if r not in fit.references
             ]
+
+
+def fit_driver_remedies(incidents: list[Incident], hosts: list[HostInfo], catalog: Catalog) -> None:
+    """A cause whose host's DPC/ISR report names a driver gets the remedy for that kind of
+    driver (``catalog/drivers.toml``): kept and prefixed where the cause's own remedy is the
+    one for it (the network stack: the NDIS hotfix, RSS), replaced otherwise. A cause that reads
+    the reports, on a host without any, says how to capture one next time."""
+    by_name = {h.name: h for h in hosts}
+    for incident in incidents:
+        for cause in incident.causes:
+            rule = catalog.causes.get(cause.id)
+            if rule is None or cause.host is None:
+                continue
+            if not any(e.kind in DRIVER_EVIDENCE for e in rule.evidence):
+                continue
+            d = cause.driver
+            if d is None:
+                host = by_name.get(cause.host)
+                if host is not None and not host.dpc_reports:
+                    cause.remedy, cause.remedy_ja = catalog.sentences["dpc_capture"].say(
+                        remedy=cause.remedy, remedy_ja=cause.remedy_ja, host=cause.host
+                    )
+                continue
+            category = catalog.drivers.categories.get(d.get("category") or "")
+            what = d.get("what") or "a driver hbtriage does not know"
+            if category is None:
+                remedy = (
+                    f"update {d['module']} from its vendor, or remove the device or software it "
+                    "belongs to if the server does not need it. " + cause.remedy
+                )
+                remedy_ja = (
+                    f"{d['module']} をベンダーの最新版に更新するか、サーバーに不要ならそのデバイスや"
+                    "ソフトウェアを取り除いてください。" + cause.remedy_ja
+                )
+                cat_title, cat_title_ja = "a driver hbtriage does not know", "不明なドライバー"
+            else:
+                filled = {"module": d["module"], "what": what}
+                remedy = category.remedy.format(**filled)
+                remedy_ja = category.remedy_ja.format(**filled)
+                if category.keep_os_remedy:
+                    remedy, remedy_ja = f"{remedy} {cause.remedy}", f"{remedy_ja}{cause.remedy_ja}"
+                cat_title, cat_title_ja = category.title, category.title_ja
+                for ref in (category.reference,):
+                    if ref not in cause.references:
+                        cause.references.insert(0, ref)
+            entry = catalog.drivers.lookup(d["module"])
+            if entry is not None and entry.reference not in cause.references:
+                cause.references.insert(0, entry.reference)
+            cause.remedy, cause.remedy_ja = catalog.sentences["dpc_driver_remedy"].say(
+                tool=d["tool"],
+                host=cause.host,
+                module=d["module"],
+                what=what,
+                category=cat_title,
+                category_ja=cat_title_ja,
+                remedy=remedy,
+                remedy_ja=remedy_ja,
+            )

@@ -79,6 +79,9 @@ class HostInfo:
     #: time without ``Z``; ``boot_time_note`` says which zone was used or why none was.
     boot_time: str | None = None
     boot_time_note: str = ""
+    #: Each DPC/ISR or IRQ/softirq report of the host on its own, whole report (the ``driver``
+    #: form, with ``module`` None when no module stands out).
+    dpc_reports: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -103,6 +106,9 @@ class Cause:
     remedy_ja: str = ""
     evidence_ja: list[str] = field(default_factory=list)
     references: list[str] = field(default_factory=list)
+    #: The module a DPC/ISR (IRQ/softirq) report names for this cause's host
+    #: (:meth:`hbtriage.detect.drivers.Attribution.to_dict`); None when no report names one.
+    driver: dict[str, Any] | None = None
 
 
 @dataclass

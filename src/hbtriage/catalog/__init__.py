@@ -60,6 +60,8 @@ EVIDENCE_KINDS = frozenset(
         "quiet_all",
         "counters_present_all",
         "loss_on_hosts",
+        "dpc_driver",  # a DPC/ISR or IRQ/softirq report names a culprit module for the host
+        "dpc_burst",  # ... and it is set against the incident window (a report with time)
     }
 )
 
@@ -223,6 +225,55 @@ class Side:
     reference: str
 
 
+@dataclass(frozen=True)
+class DriverCategory:
+    """A kind of driver (``drivers.toml`` ``[[category]]``) and what to do about it when a
+    DPC/ISR trace names one of its drivers; ``{module}`` and ``{what}`` in the remedy are the
+    module's name and what it is."""
+
+    id: str
+    title: str
+    title_ja: str
+    remedy: str
+    remedy_ja: str
+    reference: str
+    keep_os_remedy: bool = False  # the cause's OS-fitted remedy is the one for this kind
+
+
+@dataclass(frozen=True)
+class DriverEntry:
+    """Module names of one driver family (``drivers.toml`` ``[[driver]]``)."""
+
+    id: str
+    match: tuple[str, ...]  # case-insensitive shell patterns
+    category: str
+    title: str
+    reference: str
+
+    def matches(self, module: str) -> bool:
+        from fnmatch import fnmatchcase
+
+        name = module.lower()
+        return any(fnmatchcase(name, pat.lower()) for pat in self.match)
+
+
+@dataclass(frozen=True)
+class Drivers:
+    """``drivers.toml``: driver families, their categories and the culprit limits."""
+
+    categories: dict[str, DriverCategory] = field(default_factory=dict)
+    entries: tuple[DriverEntry, ...] = ()
+    limits: dict[str, float] = field(default_factory=dict)
+
+    def lookup(self, module: str) -> DriverEntry | None:
+        """The first driver family whose pattern matches ``module`` (None when none does)."""
+        return next((d for d in self.entries if d.matches(module)), None)
+
+
+#: The limits ``drivers.toml`` must set (read by :mod:`hbtriage.detect.drivers`).
+DRIVER_LIMITS = ("min_share", "long_us", "busy_ms_per_s", "min_rise", "busy_count_per_s")
+
+
 @dataclass
 class Catalog:
     signatures: list[Signature] = field(default_factory=list)
@@ -236,6 +287,7 @@ class Catalog:
     chart_rows: tuple[ChartRow, ...] = ()
     sentences: dict[str, Sentence] = field(default_factory=dict)
     layers: tuple[str, ...] = ()  # the folders read, bundled first
+    drivers: Drivers = field(default_factory=Drivers)
 
     @property
     def cause_ids(self) -> tuple[str, ...]:
@@ -635,6 +687,46 @@ def _sides(entries: list[Entry], problems: _Problems) -> tuple[Side, ...]:
     return tuple(out)
 
 
+def _drivers(roots: Sequence[Path], problems: _Problems) -> Drivers:
+    categories: dict[str, DriverCategory] = {}
+    for path, doc in _layered(roots, "drivers.toml", "category", problems):
+        cid = doc["id"]
+        keys = ("title", "title_ja", "remedy", "remedy_ja", "reference")
+        texts = [problems.need(doc, k, path, cid) for k in keys]
+        if None not in texts:
+            title, title_ja, remedy, remedy_ja, reference = texts
+            categories[cid] = DriverCategory(
+                cid, title, title_ja, remedy, remedy_ja, reference, bool(doc.get("keep_os_remedy"))
+            )
+    entries: list[DriverEntry] = []
+    for path, doc in _layered(roots, "drivers.toml", "driver", problems):
+        did = doc["id"]
+        texts = [problems.need(doc, k, path, did) for k in ("category", "title", "reference")]
+        match = doc.get("match")
+        if not isinstance(match, list) or not match or not all(isinstance(m, str) for m in match):
+            problems.add(path, did, "match must list module name patterns")
+            continue
+        if texts[0] is not None and texts[0] not in categories:
+            problems.add(path, did, f"unknown category {texts[0]!r}")
+            continue
+        if None not in texts:
+            entries.append(DriverEntry(did, tuple(match), *texts))
+    limits: dict[str, float] = {}
+    for path, doc in _layered(roots, "drivers.toml", "limit", problems):
+        lid = doc["id"]
+        problems.need(doc, "title", path, lid)
+        problems.need(doc, "reference", path, lid)
+        value = doc.get("value")
+        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+            problems.add(path, lid, "value must be a number >= 0")
+            continue
+        limits[lid] = float(value)
+    for lid in DRIVER_LIMITS:
+        if lid not in limits and not any(p.entry == lid for p in problems.items):
+            problems.add(roots[0] / "drivers.toml", lid, "limit is not set")
+    return Drivers(categories, tuple(entries), limits)
+
+
 def _sentences(entries: list[Entry], problems: _Problems) -> dict[str, Sentence]:
     from string import Formatter
 
@@ -769,6 +861,7 @@ def _load(roots: Sequence[Path]) -> Catalog:
     sides = _sides(_layered(roots, "sides.toml", "side", problems), problems)
     chart_rows = _chart_rows(_layered(roots, "charts.toml", "row", problems), counters, problems)
     sentences = _sentences(_layered(roots, "sentences.toml", "sentence", problems), problems)
+    drivers = _drivers(roots, problems)
     problems.raise_any()
     return Catalog(
         signatures=signatures,
@@ -782,6 +875,7 @@ def _load(roots: Sequence[Path]) -> Catalog:
         chart_rows=chart_rows,
         sentences=sentences,
         layers=tuple(str(r) for r in roots),
+        drivers=drivers,
     )
 
 

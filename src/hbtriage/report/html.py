@@ -28,6 +28,7 @@ from hbtriage.report.i18n import (
     PLOTLY_UI,
     cause_title,
     fmt_confidence,
+    fmt_dpc,
     fmt_duration,
     fmt_range,
     fmt_system,
@@ -200,6 +201,7 @@ def _host_view(host: HostInfo, lang: str) -> dict[str, Any]:
         "logs": t("yes" if host.has_logs else "no", lang),
         "range": fmt_range(host.first, host.last),
         "system": fmt_system(host, lang),
+        "dpc": fmt_dpc(host, lang),
     }
 
 

@@ -72,6 +72,12 @@ _EN: dict[str, str] = {
     "hotfixes_n": "{n} hotfixes",
     "hotfixes_cut": "{n} hotfixes listed (systeminfo cut its list short)",
     "booted": "booted {when}",
+    "dpc_report": "{tool} report ({basis}): {top}",
+    "dpc_basis_window": "with time",
+    "dpc_basis_report": "totals only",
+    "dpc_culprit": "names {module} ({what})",
+    "dpc_no_culprit": "no module stands out",
+    "dpc_heading": "DPC/ISR reports",
     "zone": "Time zone",
     "clock_offset": "Clock offset",
     "has_perfmon": "Perfmon",
@@ -166,6 +172,12 @@ _JA: dict[str, str] = {
     "hotfixes_n": "修正プログラム {n} 個",
     "hotfixes_cut": "修正プログラム {n} 個 (systeminfo が一覧を途中で省略)",
     "booted": "起動 {when}",
+    "dpc_report": "{tool} レポート ({basis}): {top}",
+    "dpc_basis_window": "時刻付き",
+    "dpc_basis_report": "合計値のみ",
+    "dpc_culprit": "{module} ({what}) を示す",
+    "dpc_no_culprit": "突出したモジュールなし",
+    "dpc_heading": "DPC/ISR レポート",
     "zone": "タイムゾーン",
     "clock_offset": "時刻のずれ",
     "has_perfmon": "パフォーマンスモニタ",
@@ -298,6 +310,28 @@ def fmt_system(host: HostInfo, lang: str) -> str:
     if host.boot_time:
         parts.append(t("booted", lang, when=host.boot_time))
     return ", ".join(parts)
+
+
+def fmt_dpc(host: HostInfo, lang: str) -> list[str]:
+    """One line per DPC/ISR (IRQ/softirq) report of the host: its top modules with their share,
+    and the module it names, or that none stands out."""
+    out: list[str] = []
+    for rep in host.dpc_reports:
+        tops = ", ".join(
+            f"{m['module']} " + ("?" if m.get("share") is None else f"{m['share'] * 100:.0f} %")
+            for m in (rep.get("top") or [])[:3]
+        )
+        verdict = (
+            t("dpc_culprit", lang, module=rep["module"], what=rep.get("what") or "?")
+            if rep.get("module")
+            else t("dpc_no_culprit", lang)
+        )
+        basis = t(f"dpc_basis_{rep.get('basis') or 'report'}", lang)
+        out.append(
+            t("dpc_report", lang, tool=rep.get("tool") or "?", basis=basis, top=tops or "—")
+            + f"; {verdict} [{rep.get('source') or '?'}]"
+        )
+    return out
 
 
 def fmt_zone(zone: str | None, source: str) -> str:

@@ -12,6 +12,7 @@ from hbtriage.findings import Findings, HostInfo, Incident, iso
 from hbtriage.report.i18n import (
     cause_title,
     fmt_confidence,
+    fmt_dpc,
     fmt_duration,
     fmt_range,
     fmt_system,
@@ -96,6 +97,11 @@ def render_markdown(findings: Findings, lang: str = "en") -> str:
         keys = ("host", "zone_source", "clock_offset", "system")
         out += _table([t(k, lang) for k in keys], rows)
         out.append("")
+        dpc = [(h.name, line) for h in findings.hosts for line in fmt_dpc(h, lang)]
+        if dpc:
+            out += [f"### {md_escape(t('dpc_heading', lang))}", ""]
+            out += [f"- {md_escape(name)}: {md_escape(line)}" for name, line in dpc]
+            out.append("")
 
     out += [f"## {md_escape(t('inputs', lang))}", ""]
     headers = [

@@ -24,6 +24,7 @@ from hbtriage.findings import Cause, Findings, HostInfo, Incident, iso
 from hbtriage.report.i18n import (
     cause_title,
     fmt_confidence,
+    fmt_dpc,
     fmt_duration,
     fmt_range,
     fmt_system,
@@ -221,6 +222,8 @@ def _hosts(findings: Findings, console: Console, lang: str) -> None:
         )
         if host.os is not None or host.hotfixes or host.boot_time:
             grid.add_row(Text(""), Text(fmt_system(host, lang), style="dim"))
+        for line in fmt_dpc(host, lang):
+            grid.add_row(Text(""), Text(line, style="dim"))
     console.print(grid)
 
 

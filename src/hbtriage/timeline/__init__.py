@@ -33,6 +33,7 @@ from hbtriage.timeline.frames import (
     _event_part,
     _streams,
     compact,
+    dpc_part,
 )
 from hbtriage.timeline.model import (
     CAT,
@@ -41,6 +42,7 @@ from hbtriage.timeline.model import (
     MAX_RUNS,
     UTC_TS,
     ZONE_ASSUMED,
+    HostDpc,
     Timeline,
     runs,
 )
@@ -106,6 +108,7 @@ def _fold(
     stream_kinds: dict[tuple[str, str], str] = {}  # (host, stream) -> reader kind
     config: dict[str, list[ConfigFact]] = {}
     restarts: list[dict[str, object]] = []
+    dpc: list[HostDpc] = []
     inputs: list[InputInfo] = []
     needs_zone_warning: set[str] = set()
     # Files per (host, stream): only a stream of several files can hold rotated copies, and only
@@ -189,13 +192,17 @@ def _fold(
             _zl, _zs, iana, fixed = host_zone[host]
             for r, ts in zip(found, _restart_times(found, iana, fixed), strict=True):
                 restarts.append({**r, "ts": ts, "host": host, "source": item.display})
+        if res.dpc is not None:
+            _zl, _zs, iana, fixed = host_zone[host]
+            dpc.append(dpc_part(res.dpc, host, item.display, res.kind, iana, fixed))
+            info.records = info.records or len(res.dpc.modules)
         inputs.append(info)
         warnings.extend(res.warnings)
     events = _combine(ev_parts)  # consumes ev_parts
     counters = _difference_cumulative(ct_parts, index)  # consumes ct_parts
     streams = _streams(events, stream_kinds)
     hosts = _host_infos(ident, host_zone, inputs, events, counters)
-    tl = Timeline(events, counters, streams, config, restarts, sorted(needs_zone_warning))
+    tl = Timeline(events, counters, streams, config, restarts, sorted(needs_zone_warning), dpc=dpc)
     return tl, inputs, hosts, warnings
 
 
@@ -239,6 +246,7 @@ __all__ = [
     "MAX_RUNS",
     "UTC_TS",
     "ZONE_ASSUMED",
+    "HostDpc",
     "HostZone",
     "Timeline",
     "build",

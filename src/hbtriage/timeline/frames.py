@@ -5,14 +5,15 @@ copies merged), counters differenced, streams summarised. Memory matters here: s
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import polars as pl
 
 from hbtriage.counter_names import CounterIndex
-from hbtriage.sources.base import ReadResult
+from hbtriage.sources.base import DpcTrace, ReadResult
 from hbtriage.timeline.clocks import _to_utc
-from hbtriage.timeline.model import CAT, COUNTERS_SCHEMA, EVENTS_SCHEMA, UTC_TS, runs
+from hbtriage.timeline.model import CAT, COUNTERS_SCHEMA, EVENTS_SCHEMA, UTC_TS, HostDpc, runs
 
 
 def _one_chunk(s: pl.Series) -> pl.Series:
@@ -404,3 +405,31 @@ def compact(res: ReadResult) -> None:
             ]
         )
         del ct
+
+
+def dpc_part(
+    trace: DpcTrace, host: str, source: str, kind: str, iana: str | None, fixed: int | None
+) -> HostDpc:
+    """A reader's DPC/ISR report of ``host`` on UTC: its rows' times (each row's own offset
+    when written, else the host's zone) and the report's bounds."""
+    rows = None
+    if trace.rows is not None and trace.rows.height:
+        src = trace.rows
+        if trace.offset_min is not None and "offset_min" in src.columns:
+            src = src.with_columns(pl.col("offset_min").fill_null(trace.offset_min))
+        rows = (
+            _to_utc(src, iana, fixed)
+            .drop("ts_local", "offset_min")
+            .filter(pl.col("ts").is_not_null())
+            .sort("ts")
+        )
+    bounds = pl.DataFrame(
+        {
+            "ts_local": [trace.start_local, trace.end_local],
+            "offset_min": [trace.offset_min, trace.offset_min],
+        },
+        schema={"ts_local": pl.Datetime("ns"), "offset_min": pl.Int32()},
+    )
+    start, end = _to_utc(bounds, iana, fixed)["ts"].to_list()
+    # The rows live on in UTC only: the reader's copy is dropped.
+    return HostDpc(host, source, kind, replace(trace, rows=None), rows, start, end)

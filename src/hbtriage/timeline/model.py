@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from hbtriage.sources.base import ConfigFact
+from hbtriage.sources.base import ConfigFact, DpcTrace
 
 UTC_TS = pl.Datetime("ns", "UTC")
 
@@ -43,6 +43,33 @@ COUNTERS_SCHEMA: dict[str, pl.DataType] = {
 
 
 @dataclass
+class HostDpc:
+    """One DPC/ISR or IRQ/softirq report of one host, on UTC (see :class:`DpcTrace`)."""
+
+    host: str
+    source: str  # the input's display path
+    kind: str  # reader kind
+    trace: DpcTrace
+    #: ``trace.rows`` with ``ts`` (UTC) in place of ``ts_local``/``offset_min``; None when the
+    #: report has no time (whole-report totals only).
+    rows: pl.DataFrame | None = None
+    start: datetime | None = None  # UTC bounds of the report, when it says when it was taken
+    end: datetime | None = None
+
+    def shifted(self, seconds: float) -> HostDpc:
+        delta = timedelta(seconds=seconds)
+        rows = self.rows
+        if rows is not None:
+            rows = rows.with_columns(pl.col("ts") - pl.duration(microseconds=round(seconds * 1e6)))
+        return replace(
+            self,
+            rows=rows,
+            start=self.start - delta if self.start else None,
+            end=self.end - delta if self.end else None,
+        )
+
+
+@dataclass
 class Timeline:
     events: pl.DataFrame
     counters: pl.DataFrame
@@ -51,6 +78,8 @@ class Timeline:
     restarts: list[dict[str, object]] = field(default_factory=list)  # sequence resets etc.
     #: Hosts whose logs carry no zone and for which none was found (times taken as UTC).
     unzoned: list[str] = field(default_factory=list)
+    #: DPC/ISR and IRQ/softirq reports, per host (:mod:`hbtriage.detect.drivers` reads them).
+    dpc: list[HostDpc] = field(default_factory=list)
 
     @property
     def hosts(self) -> list[str]:
@@ -81,7 +110,8 @@ class Timeline:
             else r
             for r in self.restarts
         ]
-        return replace(self, events=ev, counters=ct, streams=st, restarts=moved)
+        dpc = [d.shifted(seconds) if d.host == host else d for d in self.dpc]
+        return replace(self, events=ev, counters=ct, streams=st, restarts=moved, dpc=dpc)
 
 
 #: Above this many stretches :func:`runs` gives up (a loop per stretch would be slow).

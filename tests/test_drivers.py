@@ -1,0 +1,195 @@
+"""Naming the culprit driver from a DPC/ISR (IRQ/softirq) report, against an incident window or
+from whole-report totals, and the remedy that fits what kind of driver it is."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from hbtriage.catalog import load_catalog
+from hbtriage.detect import drivers
+from hbtriage.diagnose import fit_driver_remedies
+from hbtriage.errors import CatalogError
+from hbtriage.findings import Cause, HostInfo, Incident
+from hbtriage.sources.base import DPC_SCHEMA, DpcTrace, ModuleUse
+from hbtriage.timeline.frames import dpc_part
+
+CAT = load_catalog()
+T0 = datetime(2024, 1, 15, 9, 0, 0)
+LO = datetime(2024, 1, 15, 9, 1, 0, tzinfo=UTC)
+HI = datetime(2024, 1, 15, 9, 1, 10, tzinfo=UTC)
+
+
+def _per_second(burst: dict[str, float], steady: dict[str, float], seconds: int = 120):
+    """One row per module per second (an xperf per-interval table in UTC); ``burst`` adds that
+    many µs per second to a module from second 60 to 69."""
+    rows = []
+    for s in range(seconds):
+        ts = T0 + timedelta(seconds=s)
+        for module, us in steady.items():
+            extra = burst.get(module, 0.0) if 60 <= s < 70 else 0.0
+            rows.append((ts, 0, 1e6, module, "dpc", None, 100, us + extra, 50.0 + extra / 100))
+    return pl.DataFrame(rows, schema=DPC_SCHEMA, orient="row")
+
+
+def _report(rows=None, modules=(), span_s=None, start=None, end=None, host="CVP1"):
+    trace = DpcTrace(
+        "xperf dpcisr",
+        list(modules),
+        rows,
+        start_local=start,
+        end_local=end,
+        offset_min=0 if start else None,
+        span_s=span_s,
+    )
+    return dpc_part(trace, host, f"{host}/dpcisr.txt", "xperf_dpcisr", None, 0)
+
+
+def test_a_burst_in_the_window_names_the_nic_driver():
+    rep = _report(
+        _per_second({"b57nd60a.sys": 400_000.0}, {"ndis.sys": 2000, "b57nd60a.sys": 1000})
+    )
+    att = drivers.attribute([rep], "CVP1", LO, HI, CAT)
+    assert att is not None and att.basis == "window"
+    assert att.culprit is not None and att.culprit.module == "b57nd60a.sys"
+    assert att.entry is not None and att.entry.category == "nic"
+    doc = att.to_dict(CAT)
+    assert doc["share"] > 0.9 and doc["baseline_share"] < 0.4 and doc["covers_incident"]
+
+
+def test_steady_dpc_time_names_no_one():
+    rep = _report(_per_second({}, {"ndis.sys": 2000, "b57nd60a.sys": 1500, "storport.sys": 900}))
+    att = drivers.attribute([rep], "CVP1", LO, HI, CAT)
+    assert att is not None and att.culprit is None
+    assert [r.module for r in att.ranked][0] == "ndis.sys"  # still ranked for the reader
+
+
+def test_other_hosts_reports_are_not_used():
+    rep = _report(_per_second({"b57nd60a.sys": 400_000.0}, {"b57nd60a.sys": 1000}), host="PG1A")
+    assert drivers.attribute([rep], "CVP1", LO, HI, CAT) is None
+
+
+def test_whole_report_totals_name_a_dominant_module_with_long_dpcs():
+    mods = [
+        ModuleUse("storport.sys", "dpc", 9000, 710_000.0, 0.71, 8100.0, 131),
+        ModuleUse("ndis.sys", "dpc", 40000, 200_000.0, 0.20, 90.0, 0),
+        ModuleUse("usbport.sys", "dpc", 3000, 90_000.0, 0.09, 60.0, 0),
+    ]
+    att = drivers.attribute([_report(modules=mods, span_s=10.0)], "CVP1", LO, HI, CAT)
+    assert att is not None and att.basis == "report" and not att.elsewhere
+    assert att.culprit is not None and att.culprit.module == "storport.sys"
+    assert att.entry is not None and att.entry.category == "storage"
+
+
+def test_whole_report_of_a_healthy_host_names_no_one():
+    mods = [
+        ModuleUse("ndis.sys", "dpc", 4000, 2_000.0, 0.5, 60.0, 0),
+        ModuleUse("tcpip.sys", "dpc", 4000, 2_000.0, 0.5, 45.0, 0),
+    ]
+    att = drivers.describe(_report(modules=mods, span_s=60.0), CAT)
+    assert att.culprit is None and att.to_dict(CAT)["module"] is None
+
+
+def test_a_report_taken_at_another_time_says_so():
+    mods = [ModuleUse("b57nd60a.sys", "dpc", 9000, 710_000.0, 0.8, 8100.0, 50)]
+    rep = _report(
+        modules=mods, start=T0 + timedelta(hours=3), end=T0 + timedelta(hours=3, minutes=1)
+    )
+    att = drivers.attribute([rep], "CVP1", LO, HI, CAT)
+    assert att is not None and att.elsewhere and att.to_dict(CAT)["covers_incident"] is False
+
+
+def test_linux_softirq_burst_names_net_rx():
+    rows = []
+    for s in range(120):
+        ts = T0 + timedelta(seconds=s)
+        rows.append(
+            (
+                ts,
+                0,
+                1e6,
+                "NET_RX",
+                "softirq",
+                None,
+                None,
+                3000.0 + (300_000.0 if 60 <= s < 70 else 0),
+                None,
+            )
+        )
+        rows.append((ts, 0, 1e6, "TIMER", "softirq", None, None, 2500.0, None))
+    rep = _report(pl.DataFrame(rows, schema=DPC_SCHEMA, orient="row"))
+    att = drivers.attribute([rep], "CVP1", LO, HI, CAT)
+    assert att is not None and att.culprit is not None and att.culprit.module == "NET_RX"
+    assert att.entry is not None and att.entry.category == "linux_net"
+
+
+@pytest.mark.parametrize(
+    ("module", "category"),
+    [
+        ("NDIS.SYS", "ndis"),
+        ("e1g6032e.sys", "nic"),
+        ("vmxnet3n61x64.sys", "virtual_nic"),
+        ("stornvme.sys", "storage"),
+        ("usbxhci.sys", "usb"),
+        ("mfehidk.sys", "filter"),
+        ("intelppm.sys", "firmware"),
+        ("Wdf01000.sys", "framework"),
+        ("mlx5_comp3", "linux_net"),
+        ("nvme0q1", "linux_block"),
+    ],
+)
+def test_the_catalog_knows_what_a_module_is(module, category):
+    entry = CAT.drivers.lookup(module)
+    assert entry is not None and entry.category == category
+    assert entry.category in CAT.drivers.categories
+
+
+def test_a_driver_of_an_unknown_category_is_refused(tmp_path: Path):
+    (tmp_path / "drivers.toml").write_text(
+        '[[driver]]\nid = "x"\nmatch = ["x.sys"]\ncategory = "nope"\ntitle = "X"\nreference = "r"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(CatalogError) as exc:
+        load_catalog(extra=[tmp_path])
+    assert "drivers.toml" in str(exc.value) and "nope" in str(exc.value)
+
+
+def _cause_with(driver: dict | None) -> tuple[list[Incident], list[HostInfo]]:
+    rule = CAT.causes["dpc_storm"]
+    cause = Cause(
+        "dpc_storm", "CVP1", 0.9, [], rule.remedy, remedy_ja=rule.remedy_ja, driver=driver
+    )
+    inc = Incident("INC-001", LO, HI, ["CVP1"], causes=[cause])
+    host = HostInfo("CVP1", dpc_reports=[driver] if driver else [])
+    return [inc], [host]
+
+
+def test_a_nic_driver_gets_the_vendor_driver_remedy_not_the_ndis_hotfix():
+    rep = _report(
+        _per_second({"b57nd60a.sys": 400_000.0}, {"ndis.sys": 2000, "b57nd60a.sys": 1000})
+    )
+    att = drivers.attribute([rep], "CVP1", LO, HI, CAT)
+    incidents, hosts = _cause_with(att.to_dict(CAT))
+    fit_driver_remedies(incidents, hosts, CAT)
+    cause = incidents[0].causes[0]
+    assert "b57nd60a.sys" in cause.remedy and "firmware" in cause.remedy
+    assert "5.2.3790.4524" not in cause.remedy
+    assert "b57nd60a.sys" in cause.remedy_ja
+    assert any("Broadcom" in r for r in cause.references)
+
+
+def test_ndis_itself_keeps_the_hotfix_remedy():
+    rep = _report(_per_second({"ndis.sys": 400_000.0}, {"ndis.sys": 2000, "b57nd60a.sys": 1000}))
+    att = drivers.attribute([rep], "CVP1", LO, HI, CAT)
+    incidents, hosts = _cause_with(att.to_dict(CAT))
+    fit_driver_remedies(incidents, hosts, CAT)
+    assert "5.2.3790.4524" in incidents[0].causes[0].remedy
+
+
+def test_no_report_says_how_to_capture_one():
+    incidents, hosts = _cause_with(None)
+    fit_driver_remedies(incidents, hosts, CAT)
+    assert "hbtriage plan --windows" in incidents[0].causes[0].remedy
