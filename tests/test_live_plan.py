@@ -107,3 +107,235 @@ def test_the_watch_commands_sign_with_a_shared_key(os_: str, key_path: str) -> N
         watch = [ln.strip() for ln in text.splitlines() if ln.strip().startswith("hbtriage watch")]
         assert len(watch) == 2 and all(f"--key-file {key_path} " in ln for ln in watch)
         assert "HBTRIAGE_WATCH_KEY" in text and "key_id" in text and "secrets.token_hex" in text
+
+
+# --- DPC/ISR trace, stop trigger and reports (issue 17, item 3) -------------------------------
+
+import shlex  # noqa: E402
+import tomllib  # noqa: E402
+import xml.etree.ElementTree as ET  # noqa: E402
+from importlib import resources  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from typer.testing import CliRunner  # noqa: E402
+
+from hbtriage.cli import app  # noqa: E402
+from hbtriage.live.plan import (  # noqa: E402
+    load_plan,
+    profile_files,
+    trigger_ere,
+    trigger_pattern,
+    trigger_signatures,
+    write_profiles,
+)
+
+
+def _commands(text: str) -> list[str]:
+    return [ln.strip() for ln in text.splitlines() if ln.startswith("    ")]
+
+
+def _one(text: str, start: str) -> str:
+    found = [c for c in _commands(text) if c.startswith(start)]
+    assert found, start
+    return found[0]
+
+
+def _catalog_signature(sid: str) -> dict[str, str]:
+    folder = resources.files("hbtriage").joinpath("catalog/signatures")
+    for entry in folder.iterdir():
+        if entry.name.endswith(".toml"):
+            for sig in tomllib.loads(entry.read_text(encoding="utf-8"))["signature"]:
+                if sig["id"] == sid:
+                    return dict(sig)
+    raise AssertionError(sid)
+
+
+def test_windows_plan_has_a_circular_size_capped_dpc_isr_trace_for_each_windows() -> None:
+    text = render_plan("windows", ["pg1a"], "en")
+    wpr = _one(text, "wpr -start ")
+    assert wpr == r"wpr -start C:\PerfLogs\hbtriage\hbtriage-dpcisr.wprp!HbtriageDpcIsr.Verbose"
+    xperf = _one(text, "xperf -on ").split()
+    assert xperf[2] == "PROC_THREAD+LOADER+DPC+INTERRUPT"
+    opts = dict(zip(xperf[3::2], xperf[4::2], strict=True))
+    assert opts == {
+        "-BufferSize": "1024",
+        "-MinBuffers": "64",
+        "-MaxBuffers": "256",
+        "-MaxFile": "512",
+        "-FileMode": "Circular",
+        "-f": r"C:\PerfLogs\hbtriage\dpcisr_pg1a_kernel.etl",
+    }
+    tracelog = _one(text, "tracelog -start ").split()
+    for flag in ("-dpcisr", "-UsePerfCounter"):
+        assert flag in tracelog
+    assert tracelog[tracelog.index("-cir") + 1] == "512"  # circular, MB
+    assert tracelog[tracelog.index("-f") + 1] == r"C:\PerfLogs\hbtriage\dpcisr_pg1a.etl"
+    stops = [c for c in _commands(text) if c.startswith("schtasks /create ")]
+    assert [c.split('/tr "')[1] for c in stops] == [
+        r'wpr -stop C:\PerfLogs\hbtriage\dpcisr_pg1a.etl"',
+        r'xperf -d C:\PerfLogs\hbtriage\dpcisr_pg1a.etl"',
+        'tracelog -stop"',
+    ]
+    assert all("/tn hbtriage_dpcisr_stop /ru SYSTEM /sc once" in c for c in stops)
+    assert "/st 00:00:00 " in stops[2]  # Server 2003's schtasks wants seconds
+
+
+def test_windows_plan_turns_the_trace_into_reports() -> None:
+    text = render_plan("windows", ["pg1a"], "en")
+    etl = r"C:\PerfLogs\hbtriage\dpcisr_pg1a.etl"
+    cmds = _commands(text)
+    assert f"xperf -i {etl} -o C:\\PerfLogs\\hbtriage\\pg1a_dpcisr.txt -a dpcisr" in cmds
+    assert (
+        f"xperf -i {etl} -o C:\\PerfLogs\\hbtriage\\pg1a_dpcisr_interval.txt -a dpcisr -interval 1"
+        in cmds
+    )
+    assert (
+        f"wpaexporter -i {etl} -profile C:\\PerfLogs\\hbtriage\\dpcisr-raw.wpaProfile "
+        "-outputfolder C:\\PerfLogs\\hbtriage\\wpa_pg1a"
+    ) in cmds
+    assert f"tracerpt {etl} -report C:\\PerfLogs\\hbtriage\\pg1a_dpcisr.html -f HTML" in cmds
+    assert "LatencyMon" in text
+    # where hbtriage installs the profiles, said in the plan
+    assert str(resources.files("hbtriage").joinpath("catalog")) + "\\wpa" in text
+
+
+def test_the_windows_trigger_uses_the_catalogs_cvp_pattern_and_stops_both_ends() -> None:
+    sig = _catalog_signature("cvp.missed_vru_heartbeats")
+    assert trigger_pattern("windows") == sig["pattern"]
+    text = render_plan("windows", ["pg1a", "cvp1"], "en")
+    line = _one(text, 'start "hbtriage trigger" powershell ')
+    argv = shlex.split(line.replace("\\", "/"))  # cmd quoting: one argument per quoted span
+    pattern = argv[argv.index("-Pattern") + 1].replace("/", "\\")
+    assert pattern == sig["pattern"]
+    assert re.search(pattern, sig["example"], re.IGNORECASE)
+    assert re.search(pattern, "Missed 2 VRU PIM heartbeats. Closing session", re.IGNORECASE)
+    assert not re.search(pattern, "Shutting down VRU PIM connection", re.IGNORECASE)
+    assert argv[argv.index("-LogDir") + 1] == "C:/Cisco/CVP/logs"
+    assert argv[argv.index("-Peers") + 1] == "cvp1"
+    assert "-ExecutionPolicy" in argv and argv[argv.index("-File") + 1].endswith(
+        "hbtriage-trigger.ps1"
+    )
+
+
+def test_the_trigger_script_takes_its_pattern_from_the_command_line() -> None:
+    script = (
+        resources.files("hbtriage").joinpath("catalog/wpr/hbtriage-trigger.ps1").read_text("utf-8")
+    )
+    assert "Missed" not in script and "VRU PIM" not in script  # no second copy of the text
+    for needed in ("[string]$Pattern", "IgnoreCase", "schtasks.exe /run /tn $Task", "/s $peer"):
+        assert needed in script
+
+
+def test_linux_plan_captures_irq_time_in_a_ring_and_stops_on_the_heartbeat_loss() -> None:
+    text = render_plan("linux", ["cvp1"], "en")
+    bcc = _one(text, "nohup bash -c 'echo $$ >> /var/tmp/hbtriage/irq/loops.pid; while")
+    assert "timeout -s INT 3600 hardirqs -T 1 > /var/tmp/hbtriage/irq/hardirqs_cvp1_$t.txt" in bcc
+    assert "timeout -s INT 3600 softirqs -T 1 > /var/tmp/hbtriage/irq/softirqs_cvp1_$t.txt" in bcc
+    assert "PYTHONUNBUFFERED=1" in bcc and "tail -n +25 | xargs -r rm -f --" in bcc
+    snap = [c for c in _commands(text) if "/proc/interrupts" in c][0]
+    assert "( date -Is; cat /proc/interrupts; date -Is; cat /proc/softirqs ) >> $f" in snap
+    assert "tail -n +7 | xargs -r rm -f --" in snap and "sleep 1" in snap
+    mpstat = [c for c in _commands(text) if "mpstat" in c][0]
+    assert "mpstat -I ALL 1 > /var/tmp/hbtriage/irq/mpstat_cvp1_" in mpstat
+    assert "sadf -d /var/tmp/hbtriage/sa_cvp1 -- -I ALL > /var/tmp/hbtriage/sar_irq_cvp1.csv" in (
+        _commands(text)
+    )
+    trig = [c for c in _commands(text) if "grep -m1" in c][0]
+    assert "<(tail -n 0 -F <log file>)" in trig
+    assert "touch /var/tmp/hbtriage/irq/stop" in trig
+    assert "pkill -INT -P \\$p" in trig  # expanded by the inner bash, not when pasted
+    ere = re.search(r"grep -m1 -i -E '([^']*)'", trig)
+    assert ere is not None and ere.group(1) == trigger_ere("linux")
+
+
+def test_the_linux_trigger_matches_every_catalog_sample_it_is_built_from() -> None:
+    sigs = trigger_signatures("linux")
+    assert [s[0] for s in sigs] == ["cvp.missed_vru_heartbeats", "pim.vru_heartbeat_timeout"]
+    ere = re.compile(trigger_ere("linux"), re.IGNORECASE)  # ERE here is also valid Python re
+    for _, _, example in sigs:
+        assert ere.search(example), example
+    assert not ere.search("LOGMSG_ICM_SS_STATE: ICM Service is starting [id:2006]")
+    assert "\\" not in trigger_ere("linux")  # grep -E has no \d
+
+
+def test_english_and_japanese_dpcisr_sections_are_complete() -> None:
+    data = load_plan()
+    for section in data["section"]:
+        for lang in ("en", "ja"):
+            assert section["title"][lang].strip() and section["text"][lang].strip(), section["id"]
+    for os_ in ("windows", "linux"):
+        en = render_plan(os_, ["pg1a", "cvp1"], "en")
+        ja = render_plan(os_, ["pg1a", "cvp1"], "ja")
+        assert _commands(en) == _commands(ja)
+        assert not re.search(r"\{[a-z_]+\}", en + ja)  # every placeholder filled
+    ja = render_plan("windows", [], "ja")
+    assert "循環" in ja and "トリガー" in ja and "DPC/ISR" in ja
+    ids = {r["id"] for r in data["reference"]}
+    assert {"wpr_cli", "xperf_start", "xperf_dpcisr", "tracelog_dpcisr", "wpaexporter"} <= ids
+    assert all(r["url"].startswith("https://") for r in data["reference"])
+
+
+def test_the_shipped_profiles_are_well_formed_package_data() -> None:
+    root = resources.files("hbtriage").joinpath("catalog")
+    assert "wpr/hbtriage-dpcisr.wprp" in profile_files()
+    shipped = [rel for rel in profile_files() if root.joinpath(rel).is_file()]
+    assert "wpr/hbtriage-dpcisr.wprp" in shipped and "wpr/hbtriage-trigger.ps1" in shipped
+    for rel in shipped:
+        if rel.endswith((".wprp", ".wpaProfile")):
+            ET.fromstring(root.joinpath(rel).read_bytes())  # raises on malformed XML
+    wprp = ET.fromstring(root.joinpath("wpr/hbtriage-dpcisr.wprp").read_bytes())
+    keywords = {k.get("Value") for k in wprp.iter("Keyword")}
+    assert keywords == {"ProcessThread", "Loader", "DPC", "Interrupt"}
+    modes = {p.get("Id"): p.get("LoggingMode") for p in wprp.iter("Profile")}
+    assert modes == {
+        "HbtriageDpcIsr.Verbose.Memory": "Memory",
+        "HbtriageDpcIsr.Verbose.File": "File",
+    }
+    cap = next(wprp.iter("MaximumFileSize"))
+    assert (cap.get("Value"), cap.get("FileMode")) == ("512", "Circular")
+    # declared as package data, so a wheel carries them
+    pyproject = tomllib.loads(
+        (Path(__file__).parents[1] / "pyproject.toml").read_text(encoding="utf-8")
+    )
+    globs = pyproject["tool"]["setuptools"]["package-data"]["hbtriage"]
+    assert "catalog/wpr/*" in globs and "catalog/wpa/*.wpaProfile" in globs
+
+
+def test_write_profiles_writes_the_files(tmp_path: Path) -> None:
+    out = tmp_path / "profiles"
+    written = write_profiles(out)
+    names = {p.name for p in written}
+    assert {"hbtriage-dpcisr.wprp", "hbtriage-trigger.ps1"} <= names
+    root = resources.files("hbtriage").joinpath("catalog")
+    for path in written:
+        rel = next(r for r in profile_files() if r.endswith(path.name))
+        assert path.read_bytes() == root.joinpath(rel).read_bytes()
+
+
+runner = CliRunner()
+
+
+def test_write_profiles_from_the_command_line(tmp_path: Path) -> None:
+    out = tmp_path / "p"
+    res = runner.invoke(app, ["plan", "--windows", "--write-profiles", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "wpr -start" in res.output and (out / "hbtriage-dpcisr.wprp").is_file()
+
+
+def test_write_profiles_never_overwrites_a_users_file(tmp_path: Path) -> None:
+    mine = tmp_path / "hbtriage-trigger.ps1"
+    mine.write_text("my own edits", encoding="utf-8")
+    res = runner.invoke(app, ["plan", "--windows", "--write-profiles", str(tmp_path)])
+    assert res.exit_code == 2
+    assert res.output.strip() == (
+        f"hbtriage: error: --write-profiles {mine}: already exists; not overwritten"
+    )
+    assert mine.read_text(encoding="utf-8") == "my own edits"
+    assert not (tmp_path / "hbtriage-dpcisr.wprp").exists()  # nothing written at all
+    afile = tmp_path / "afile"
+    afile.write_text("x", encoding="utf-8")
+    res = runner.invoke(app, ["plan", "--write-profiles", str(afile)])
+    assert res.exit_code == 2
+    assert res.output.strip() == (
+        f"hbtriage: error: --write-profiles {afile}: is a file, expected a folder"
+    )

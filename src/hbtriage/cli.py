@@ -511,15 +511,30 @@ def plan(
     ] = False,
     hosts: Annotated[list[str], typer.Option("--hosts", help="Host names to fill in.")] = [],  # noqa: B006
     lang: LangOpt = Lang.en,
+    write_profiles: Annotated[
+        Path | None,
+        typer.Option(
+            "--write-profiles",
+            metavar="DIR",
+            help="Also write the WPR/WPA profiles and the trigger script into DIR (never over a file).",
+        ),
+    ] = None,
 ) -> None:
     """Print the commands that collect what a diagnosis needs, ready to paste."""
-    from hbtriage.live.plan import render_plan
+    from hbtriage.live import plan as plan_lib
 
     target = "linux" if linux and not windows else "windows"
     names: list[str] = []
     for h in hosts:
         names.extend(x for x in h.split(",") if x)
-    typer.echo(render_plan(target, names, lang.value))
+    try:
+        text = plan_lib.render_plan(target, names, lang.value)
+        written = plan_lib.write_profiles(write_profiles) if write_profiles is not None else []
+    except (HbtriageError, OSError) as exc:
+        _fail(str(exc))
+    typer.echo(text)
+    for path in written:
+        typer.echo(f"wrote {path}", err=True)
 
 
 @app.command()
