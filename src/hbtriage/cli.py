@@ -581,6 +581,70 @@ def watch(
         _fail(str(exc))
 
 
+class FleetFmt(StrEnum):
+    html = "html"
+    md = "md"
+
+
+@app.command()
+def fleet(
+    roots: Annotated[
+        list[Path], typer.Argument(help="Folders whose sub-folders/archives are bundles.")
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for the fleet view and each bundle's findings.")
+    ],
+    scheduler: Annotated[
+        str,
+        typer.Option(
+            "--scheduler", help="Dask scheduler, e.g. tcp://host:8786 (default: a local cluster)."
+        ),
+    ] = "",
+    workers: Annotated[
+        int, typer.Option("--workers", min=0, help="Local worker processes (0: one per core).")
+    ] = 0,
+    fmt: Annotated[
+        list[FleetFmt],
+        typer.Option("--format", help="Reports per bundle besides findings.json: html, md."),
+    ] = [],  # noqa: B006
+    force: Annotated[
+        bool, typer.Option("--force", metavar="", help="Analyse unchanged bundles again.")
+    ] = False,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0, help="Seconds per bundle (0: no limit).")
+    ] = 0,
+    quiet: QuietOpt = False,
+    progress: ProgOpt = False,
+) -> None:
+    """Analyse every bundle under ROOT on Dask; writes fleet.json, incidents.parquet, fleet.html."""
+    from hbtriage.fleet import run_fleet
+
+    missing = [str(p) for p in roots if not p.is_dir()]
+    if missing:
+        _fail(f"no such folder: {', '.join(missing)}")
+    try:
+        with _progress(
+            progress or (not quiet and sys.stderr.isatty()), 0.0 if progress else PROGRESS_DELAY_S
+        ) as update:
+            run = run_fleet(
+                roots,
+                out,
+                scheduler=scheduler or None,
+                workers=workers or None,
+                formats=[f.value for f in fmt],
+                force=force,
+                timeout=timeout or None,
+                progress=update,
+            )
+    except HbtriageError as exc:
+        _fail(str(exc))
+        return
+    bad = sum(1 for r in run.rows if r["status"] != "ok")
+    if not quiet:
+        done = f"{len(run.rows)} bundles ({len(run.skipped)} unchanged, {bad} with errors)"
+        typer.echo(f"{done} in {run.wall_s:.1f} s; wrote {out / 'fleet.json'}, fleet.html")
+
+
 def main() -> None:
     """The ``hbtriage`` command: every error is one line on stderr, never a traceback; usage
     errors exit 2 (click's, whether typer bundles click or depends on it, are told apart by
