@@ -12,7 +12,15 @@ The file is what Windows' ``relog -f csv`` writes (PDH-CSV 4.0, UTC header, one 
 Cumulative counters are written raw (count since boot) like perfmon does; the timeline
 differences them. Rate and percent counters are blank (``" "``) in the first row.
 
-:class:`RotatingFile` bounds the disk: ``max_bytes`` per file, ``backups`` older files.
+On Linux, :class:`IrqRecorder` also keeps ``irq-<host>.txt`` next to the CSV: at every sample a
+UTC time line and the lines of ``/proc/interrupts`` and ``/proc/softirqs`` that changed since the
+previous sample, as the kernel wrote them (every line at the top of each rotated file and every
+``full_every`` samples). ``analyze`` reads it with the /proc snapshot reader
+(:mod:`hbtriage.sources.irq_proc`, which takes a missing line as unchanged) into per-interval,
+per-CPU rows: which NIC queue, disk or softirq kept the CPUs busy, and when.
+
+:class:`RotatingFile` bounds the disk: ``max_bytes`` per file, ``backups`` older files (the IRQ
+file has a budget of its own, the same size).
 """
 
 from __future__ import annotations
@@ -26,6 +34,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
+
+from hbtriage.sources import irq_proc
 
 PDH_HEADER = "(PDH-CSV 4.0) (Coordinated Universal Time)(0)"
 
@@ -62,6 +72,7 @@ class RotatingFile:
         self.backups = max(backups, 0)
         self.header = header
         self.newline = newline
+        self.rotations = 0  # how many times the file was rotated since opened
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if header is not None and self.path.exists() and self.path.stat().st_size > 0:
             with open(self.path, encoding="utf-8", errors="replace", newline="") as fh:
@@ -99,6 +110,7 @@ class RotatingFile:
         if self._size >= self.max_bytes:
             self._fh.close()
             self._shift()
+            self.rotations += 1
             self._fh = open(self.path, "a", encoding="utf-8", newline="")  # noqa: SIM115
             self._size = 0
             if self.header is not None:
@@ -314,6 +326,63 @@ class PsutilSource:
         return values
 
 
+class IrqRecorder:
+    """``/proc/interrupts`` and ``/proc/softirqs`` snapshots, changed lines only (module doc)."""
+
+    FILES = ("interrupts", "softirqs")
+
+    def __init__(
+        self,
+        out_dir: Path,
+        host: str,
+        root: Path = Path("/proc"),
+        max_bytes: int = 5_000_000,
+        backups: int = 5,
+        full_every: int = 600,
+    ) -> None:
+        self.root = Path(root)
+        self.full_every = max(full_every, 1)
+        self.file = RotatingFile(
+            Path(out_dir) / f"irq-{host}.txt",
+            max_bytes,
+            backups,
+            header=f"{irq_proc.WATCH_HEADER} host={host}",
+        )
+        self._last: dict[str, dict[str, str]] = {}  # file -> first field -> line as written
+        self._rotations = -1
+        self.samples = 0
+
+    def available(self) -> bool:
+        return any((self.root / f).is_file() for f in self.FILES)
+
+    def sample_once(self, now: datetime) -> None:
+        full = self.file.rotations != self._rotations or self.samples % self.full_every == 0
+        self._rotations = self.file.rotations
+        out: list[str] = []
+        for name in self.FILES:
+            try:
+                lines = (self.root / name).read_text(errors="replace").splitlines()
+            except OSError:
+                continue
+            if not lines:
+                continue
+            rows = {ln.split(":", 1)[0].strip(): ln for ln in lines[1:] if ":" in ln}
+            last = self._last.get(name, {})
+            if last.get("") != lines[0]:  # CPUs came or went: every line again
+                last = {}
+            changed = [ln for key, ln in rows.items() if full or last.get(key) != ln]
+            self._last[name] = {"": lines[0], **rows}
+            if changed:
+                out += [lines[0], *changed]
+        if out:  # one write: a rotation never splits a snapshot
+            stamp = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+            self.file.write_line("\n".join([stamp, *out]))
+        self.samples += 1
+
+    def close(self) -> None:
+        self.file.close()
+
+
 def default_source() -> CounterSource:
     if sys.platform.startswith("linux") and os.path.exists("/proc/stat"):
         return LinuxProcSource()
@@ -353,6 +422,14 @@ class CounterRecorder:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._last: datetime | None = None
         self.rows = 0
+        self.irq: IrqRecorder | None = None
+        if isinstance(self.source, LinuxProcSource):
+            irq = IrqRecorder(out_dir, host, self.source.root, max_bytes, backups)
+            if irq.available():
+                self.irq = irq
+            else:
+                irq.close()
+                irq.file.path.unlink(missing_ok=True)
 
     def sample_once(self) -> list[float | None]:
         now = self._clock()
@@ -361,6 +438,8 @@ class CounterRecorder:
         values = self.source.sample(elapsed)
         self.file.write_line(",".join([f'"{pdh_timestamp(now)}"'] + [_fmt(v) for v in values]))
         self.rows += 1
+        if self.irq is not None:
+            self.irq.sample_once(now)
         return values
 
     async def run(self, interval: float, stop: asyncio.Event) -> None:
@@ -380,3 +459,5 @@ class CounterRecorder:
 
     def close(self) -> None:
         self.file.close()
+        if self.irq is not None:
+            self.irq.close()

@@ -22,10 +22,15 @@ sar column                  object                  counter
 
 ``sadf -d`` prints UTC timestamps (``2024-01-15 08:10:01 UTC``): ``offset_min = 0``. Plain
 ``sar`` prints local wall-clock times and the date once in its banner: ``offset_min`` is None.
+
+Interrupt blocks (``sar -I``: ``INTR intr/s``; ``mpstat -I CPU``/``SCPU``, which has the same
+banner) also fill ``ReadResult.dpc`` with per-interval rows per interrupt line or softirq
+(:mod:`hbtriage.sources.irq_sysstat`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 from collections.abc import Iterable
@@ -34,6 +39,7 @@ import polars as pl
 
 from hbtriage.errors import InputError
 from hbtriage.sources import _lines as L
+from hbtriage.sources import irq_sysstat
 from hbtriage.sources.base import COUNTER_SCHEMA, InputFile, ReadResult, empty_counters
 from hbtriage.sources.encoding import read_head, read_text
 from hbtriage.sources.options import DEFAULT, ReadOptions
@@ -164,6 +170,7 @@ def _sadf(pieces: Iterable[pl.DataFrame], display: str) -> ReadResult:
     warnings: list[str] = []
     total_bad = 0
     block = 0  # the block the next line belongs to (0: before any header)
+    intr: list[pl.DataFrame] = []  # INTR blocks (sar -I), for the interrupt rows
     for piece in pieces:
         lines = piece.with_columns(hdr=pl.col("l").str.starts_with("# hostname;"))
         lines = lines.with_columns(block=pl.col("hdr").cum_sum().cast(pl.Int64) + block)
@@ -209,6 +216,8 @@ def _sadf(pieces: Iterable[pl.DataFrame], display: str) -> ReadResult:
                 infer_schema=False,
                 quote_char=None,
             ).with_columns(ts_local=data["ts_local"])
+            if "INTR" in names and "intr/s" in names:
+                intr.append(wide)
             got = _long_parts(wide, pl.col("hostname").str.strip_chars(), 0)
             acc = parts.setdefault(block_id, [[] for _ in got])
             for k, rows in enumerate(got):
@@ -231,6 +240,7 @@ def _sadf(pieces: Iterable[pl.DataFrame], display: str) -> ReadResult:
         counters=counters,
         warnings=_cap(warnings, total_bad),
         extra={"format": "sadf -d", "hosts": hosts},
+        dpc=irq_sysstat.sadf_trace(intr) if intr else None,
     )
 
 
@@ -298,11 +308,16 @@ def parse_sar_text(text: str, display: str) -> ReadResult:
         wide = wide.with_columns(ts_local=pl.col("ts_local") + pl.duration(days=1) * wrap)
         frames.append(_to_long(wide, pl.lit(host), None))
     counters = pl.concat(frames) if frames else empty_counters()
+    try:
+        day = dt.datetime.strptime(date_text, date_fmt).date()
+    except ValueError:
+        day = None
     return ReadResult(
         kind=KIND,
         encoding=None,
         host=host,
         host_reason="sar banner (hostname)",
+        dpc=irq_sysstat.text_trace(text, day) if day is not None else None,
         zone=None,
         offset_min=None,
         stream="sar",
@@ -323,7 +338,7 @@ class SarReader:
         banner = _SAR_BANNER_RE.search(head[:1024])
         return (
             banner is not None
-            and re.search(r"^\S+(\s+[AP]M)?\s+(CPU|IFACE|runq-sz|idgm/s)", head, re.M) is not None
+            and re.search(r"^\S+(\s+[AP]M)?\s+(CPU|IFACE|runq-sz|idgm/s|INTR)", head, re.M) is not None
         )
 
     def read(
