@@ -14,6 +14,10 @@ from hbtriage.sources import (
     config_snapshot,
     cvp_log,
     declared,
+    dpcisr_latencymon,
+    dpcisr_tracerpt,
+    dpcisr_wpa,
+    dpcisr_xperf,
     eventlog,
     generic_log,
     icm_dumplog,
@@ -29,11 +33,16 @@ READERS: tuple[Reader, ...] = (
     perfmon_csv.READER,
     sar.READER,
     watch_log.READER,
+    # before config_snapshot: a LatencyMon drivers table lists ndis.sys with its file version
+    dpcisr_latencymon.READER,
     config_snapshot.READER,
     eventlog.READER,
     cvp_log.READER,
     ciscolog.READER,
     icm_dumplog.READER,
+    dpcisr_xperf.READER,
+    dpcisr_tracerpt.READER,
+    dpcisr_wpa.READER,
     generic_log.READER,
 )
 
