@@ -17,8 +17,7 @@ columns ignored, ``,`` ``;`` or tab between cells, decimal commas accepted):
 
 Time: WPA writes enter times as seconds since the trace started. Rows get an absolute
 ``ts_local`` only when the start is known: either the enter-time column holds dates (WPA's
-date-time display of a timestamp column, as ``dpcisr-raw.wpaProfile`` asks for), or the file
-name holds the trace start (``wpaexporter -prefix 2013-03-30T19-36-40_ ...``). Otherwise
+date-time display of a timestamp column), or the file name holds the trace start (``wpaexporter -prefix 2013-03-30T19-36-40_ ...``). Otherwise
 ``rows`` stays None, the relative rows are kept in ``extra["relative_rows"]``, and the
 attribution stage falls back to the whole-trace totals. Without a ``Type`` column every row is
 taken as a DPC (said in a warning).
@@ -28,7 +27,9 @@ The profile shipped with hbtriage exports the raw rows::
     wpaexporter -i trace.etl -profile dpcisr-raw.wpaProfile -outputfolder out
     wpaexporter -i trace.etl -profile dpcisr-raw.wpaProfile -outputfolder out -prefix 2013-03-30T19-36-40_
 
-(``hbtriage/catalog/wpa/dpcisr-raw.wpaProfile``; the second form names the trace start.)
+(``hbtriage/catalog/wpa/dpcisr-raw.wpaProfile``; the second form names the trace start. The
+profile's graph and column GUIDs could not be checked against a WPA install: it says how to
+complete them from a profile WPA exports if wpaexporter does not accept it.)
 """
 
 from __future__ import annotations
