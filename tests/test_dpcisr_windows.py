@@ -474,3 +474,16 @@ def test_a_cut_off_xperf_report_reads_what_is_there_with_a_warning(tmp_path: Pat
     r = read(path)
     assert r.dpc is not None and top(r).module == "ndis.sys"
     assert any("cut off" in w or "lists" in w for w in r.warnings)
+
+
+def test_wpa_rows_with_impossible_dates_are_left_out_with_a_warning(tmp_path: Path) -> None:
+    # found by bench/fuzz.py: a digit changed in a date made a year no nanosecond time holds
+    text = (DPC / "wpa" / "dpcisr_dated_semicolon.csv").read_text(encoding="utf-8-sig")
+    lines = text.splitlines()
+    lines[3] = lines[3].replace("2013-", "2313-")
+    lines[5] = lines[5].replace("2013-", "1013-")
+    path = tmp_path / "dated.csv"
+    path.write_text("\n".join(lines) + "\n")
+    r = read(path)
+    assert r.dpc is not None and r.dpc.rows is not None and r.dpc.rows.height == 28
+    assert any("2 rows with a time before 1980 or after 2200" in w for w in r.warnings)

@@ -61,6 +61,10 @@ from hbtriage.sources.options import DEFAULT, ReadOptions
 KIND = "wpa_dpcisr"
 MAX_WARNINGS = 20
 
+#: Times outside these are not a trace's (and would not fit nanoseconds): such rows are dropped.
+_EARLIEST, _LATEST = datetime(1980, 1, 1), datetime(2200, 1, 1)
+_MAX_ENTER_S = 1e8  # seconds since the trace start (three years)
+
 _DURATIONS = (
     "exclusive duration",
     "inclusive duration",
@@ -245,12 +249,18 @@ def parse_wpa_dpcisr(text: str, display: str, name: str = "") -> ReadResult:
     if raw and frame.height:
         dated = frame["ts"].null_count() < frame.height
         if not dated and trace_start is not None:
-            frame = frame.with_columns(
+            frame = frame.filter(pl.col("enter_s").abs() < _MAX_ENTER_S).with_columns(
                 ts=pl.lit(trace_start).cast(pl.Datetime("us"))
                 + pl.duration(microseconds=(pl.col("enter_s") * 1e6).round(0).cast(pl.Int64))
             )
         if dated or trace_start is not None:
-            frame = frame.filter(pl.col("ts").is_not_null())
+            kept = frame.filter(pl.col("ts").is_between(_EARLIEST, _LATEST))
+            if kept.height < frame.height:
+                warnings.append(
+                    f"{display}: {frame.height - kept.height} rows with a time before "
+                    f"{_EARLIEST:%Y} or after {_LATEST:%Y} (or no time); left out"
+                )
+            frame = kept
             rows = frame.select(
                 ts_local=pl.col("ts").cast(pl.Datetime("ns")),
                 offset_min=pl.lit(None, dtype=pl.Int32),
