@@ -7,7 +7,9 @@
   header regex alone, on the reference logs and on lines built to sit at the edge of the fast
   layouts (bad times, leap seconds, wrapped headers, bad date lines);
 * the ``lean`` assembly (message text joined only for records a signature prefilter lets
-  through) keeps exactly the records, times, fields and signature messages of the full one.
+  through) keeps exactly the records, times, fields and signature messages of the full one;
+* the fast path taken by the compiled scanning core (:mod:`hbtriage.sources._scan`, forced on
+  for every file size) equals the full regex too: every fast-path test runs with it off and on.
 """
 
 from __future__ import annotations
@@ -79,11 +81,25 @@ def test_line_chunks_number_lines_across_pieces(tmp_path: Path) -> None:
 _NEVER = "^\x00\x01never"
 
 
-def _read(module, path: Path, *, fast: bool, lean: bool, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def _read(  # type: ignore[no-untyped-def]
+    module,
+    path: Path,
+    *,
+    fast: bool,
+    lean: bool,
+    monkeypatch: pytest.MonkeyPatch,
+    core: bool = False,
+):
     """The reader's result on ``path`` with its fixed-layout fast path on or off, and with
-    the signature-slimmed ``lean`` assembly on or off (message text slimmed either way)."""
+    the signature-slimmed ``lean`` assembly on or off (message text slimmed either way);
+    ``core``: the fast path's lines converted by the compiled core, whatever the file's size."""
     options = dataclasses.replace(
-        load_catalog().read_options(), fast_paths=fast, lean=lean, chunk_bytes=16 * 1024
+        load_catalog().read_options(),
+        fast_paths=fast,
+        lean=lean,
+        chunk_bytes=16 * 1024,
+        compiled=core,
+        compiled_min_bytes=0,
     )
     item = InputFile(display=path.name, path=str(path), size=path.stat().st_size)
     return module.READER.read(item, "utf-8", options)
@@ -104,12 +120,13 @@ _REFERENCE_LOGS = [
 ]
 
 
+@pytest.mark.parametrize("core", [False, True], ids=["polars", "compiled"])
 @pytest.mark.parametrize(("module", "path"), _REFERENCE_LOGS)
 def test_fast_layout_equals_full_regex_on_reference(  # type: ignore[no-untyped-def]
-    module, path: Path, monkeypatch: pytest.MonkeyPatch
+    module, path: Path, core: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for lean in (True, False):
-        fast = _read(module, path, fast=True, lean=lean, monkeypatch=monkeypatch)
+        fast = _read(module, path, fast=True, lean=lean, monkeypatch=monkeypatch, core=core)
         full = _read(module, path, fast=False, lean=lean, monkeypatch=monkeypatch)
         assert fast.events.height >= 5
         _same(fast, full)
@@ -192,23 +209,25 @@ _DUMP_EDGE = [
 ]
 
 
+@pytest.mark.parametrize("core", [False, True], ids=["polars", "compiled"])
 @pytest.mark.parametrize(("module", "lines"), [(cvp_log, _CVP_EDGE), (icm_dumplog, _DUMP_EDGE)])
 def test_fast_layout_equals_full_regex_on_edges(  # type: ignore[no-untyped-def]
-    module, lines: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    module, lines: list[str], core: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "edge.log"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     for lean in (True, False):
-        fast = _read(module, path, fast=True, lean=lean, monkeypatch=monkeypatch)
+        fast = _read(module, path, fast=True, lean=lean, monkeypatch=monkeypatch, core=core)
         full = _read(module, path, fast=False, lean=lean, monkeypatch=monkeypatch)
         _same(fast, full)
-    lean_r = _read(module, path, fast=True, lean=True, monkeypatch=monkeypatch)
-    full_r = _read(module, path, fast=True, lean=False, monkeypatch=monkeypatch)
+    lean_r = _read(module, path, fast=True, lean=True, monkeypatch=monkeypatch, core=core)
+    full_r = _read(module, path, fast=True, lean=False, monkeypatch=monkeypatch, core=core)
     _same(lean_r, full_r, digest=False)
 
 
+@pytest.mark.parametrize("core", [False, True], ids=["polars", "compiled"])
 def test_prefixed_cvp_log_one_sender_equals_full_regex(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    core: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every record behind the same "sequence: sender: " prefix (one comparison checks the
     sender), and the same file with a second sender in the middle (each line's own sender)."""
@@ -221,7 +240,7 @@ def test_prefixed_cvp_log_one_sender_equals_full_regex(
             out.append(line)
         path = tmp_path / "CVP.2013-03-30.log"
         path.write_text("\n".join(out) + "\n", encoding="utf-8")
-        fast = _read(cvp_log, path, fast=True, lean=True, monkeypatch=monkeypatch)
+        fast = _read(cvp_log, path, fast=True, lean=True, monkeypatch=monkeypatch, core=core)
         full = _read(cvp_log, path, fast=False, lean=True, monkeypatch=monkeypatch)
         _same(fast, full)
         assert sorted(fast.events["node"].unique().cast(pl.Utf8).to_list()) == sorted(senders)

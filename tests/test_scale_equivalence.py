@@ -54,6 +54,13 @@ def test_chunked_logs_equal_whole_file(whole: str) -> None:
     assert _run(REFERENCE, chunk_bytes=16 * 1024) == whole
 
 
+@pytest.mark.parametrize("chunk", [16 * 1024, 1 << 24])
+def test_compiled_core_equals_whole_file(whole: str, chunk: int) -> None:
+    """The compiled scanning core forced on for every file, in small pieces and whole."""
+    assert _run(REFERENCE, chunk_bytes=chunk, compiled=True, compiled_min_bytes=0) == whole
+    assert _run(REFERENCE, chunk_bytes=chunk, compiled=False) == whole
+
+
 def _bom_copy(tmp_path: Path) -> Path:
     """The reference bundle with its perfmon CSVs saved with a UTF-8 BOM (as PowerShell and
     Excel save them), which sends them down the decoding paths."""

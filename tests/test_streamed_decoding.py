@@ -198,12 +198,24 @@ def test_perfmon_streamed_never_holds_the_file(tmp_path: Path) -> None:
 # ---- logs -----------------------------------------------------------------------------------
 
 
-def _log(module, path: Path, enc: str, *, streamed: bool, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def _log(  # type: ignore[no-untyped-def]
+    module,
+    path: Path,
+    enc: str,
+    *,
+    streamed: bool,
+    monkeypatch: pytest.MonkeyPatch,
+    core: bool = False,
+):
+    """``core``: the decoded stream's lines of the usual layouts converted by the compiled
+    scanning core (:mod:`hbtriage.sources._scan`), whatever the file's size."""
     options = dataclasses.replace(
         load_catalog().read_options(),
         stream_min_bytes=64 if streamed else 1 << 60,
         chunk_bytes=16384,
         stream_block_bytes=4093,
+        compiled=core,
+        compiled_min_bytes=0,
     )
     item = InputFile(display=path.name, path=str(path), size=path.stat().st_size)
     return module.READER.read(item, enc, options)
@@ -218,8 +230,9 @@ def _log(module, path: Path, enc: str, *, streamed: bool, monkeypatch: pytest.Mo
     ],
 )
 @pytest.mark.parametrize("enc", ["utf-16", "utf-16-be", "utf-32"])
+@pytest.mark.parametrize("core", [False, True], ids=["polars", "compiled"])
 def test_utf16_log_streamed_equals_whole(  # type: ignore[no-untyped-def]
-    module, src: Path, enc: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    module, src: Path, enc: str, core: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / src.name
     text = src.read_text(encoding="utf-8")
@@ -227,7 +240,7 @@ def test_utf16_log_streamed_equals_whole(  # type: ignore[no-untyped-def]
         text.encode(enc) + ("\ufffd partial".encode(enc)[:-1] if "32" not in enc else b"")
     )
     whole = _log(module, path, enc, streamed=False, monkeypatch=monkeypatch)
-    streamed = _log(module, path, enc, streamed=True, monkeypatch=monkeypatch)
+    streamed = _log(module, path, enc, streamed=True, monkeypatch=monkeypatch, core=core)
     assert whole.events.height >= 5
     assert streamed.events.equals(whole.events)
     assert (streamed.host, streamed.stream, streamed.zone, streamed.warnings) == (

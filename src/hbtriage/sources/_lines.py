@@ -120,14 +120,25 @@ def line_chunks(
     encoding) is split by polars' CSV parser straight from the bytes, with no Python string in
     between; anything else is decoded and split by :func:`line_frame`. Both give the same
     frame."""
+    for df, unterminated, before, last, _raw in _chunks_raw(path, encoding, starts, options):
+        yield df, unterminated, before, last
+
+
+def _chunks_raw(
+    path: str, encoding: str, starts: str | None, options: ReadOptions
+) -> Iterator[tuple[pl.DataFrame, bool, int, bool, bytes | None]]:
+    """:func:`line_chunks`, each piece also with its bytes when polars split them straight
+    from the bytes (UTF-8: what the compiled core (:mod:`._scan`) scans), else None."""
     lines_before = 0
     for piece, last, enc in _byte_chunks(path, encoding, starts, options):
         if isinstance(piece, str):
-            yield (*line_frame(piece), 0, True)
+            yield (*line_frame(piece), 0, True, None)
             return
         fast = _split_bytes(piece, enc, first=lines_before == 0)
+        raw: bytes | None = None
         if fast is not None:
             df, unterminated = fast, bool(piece) and not piece.endswith(b"\n")
+            raw = piece
         else:
             text = decode(piece, enc)
             if lines_before == 0 and text.startswith("\ufeff"):
@@ -135,7 +146,8 @@ def line_chunks(
             df, unterminated = line_frame(text)
             del text
         del piece
-        yield df, unterminated, lines_before, last
+        yield df, unterminated, lines_before, last, raw
+        del raw
         lines_before += df.height - unterminated
 
 
@@ -380,6 +392,7 @@ def split_heads(
     convert: Callable[[pl.DataFrame], pl.DataFrame],
     fast: TypedFast | Sequence[TypedFast] | None = None,
     marks: Sequence[str] = (),
+    pre: tuple[pl.Series, pl.DataFrame] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Find the record headers of a line frame and convert their fields, typed.
 
@@ -396,13 +409,19 @@ def split_heads(
     ``head`` regex (continuation lines fail it early); ``convert`` gets their named groups and
     returns the typed columns, plus ``is_start`` and the ``marks`` when the regex also matches
     lines that start no record. Only compact columns travel on: no per-line copies of fields.
+
+    ``pre`` (from the compiled core, :mod:`._scan`) replaces ``fast``: which lines it converted
+    and their typed columns (``line``, ``_hlen`` and the typed columns, in line order).
     """
     layouts: list[TypedFast] = []
-    if fast is not None:
+    if fast is not None and pre is None:
         layouts = [cast(TypedFast, fast)] if isinstance(fast[0], str) else list(fast)  # type: ignore[arg-type]
     text = df["text"]
     hit = pl.repeat(False, df.height, dtype=pl.Boolean, eager=True)
     hits: list[tuple[pl.Series, Callable[[pl.DataFrame], pl.DataFrame]]] = []
+    if pre is not None and pre[0].any():
+        hit = pre[0]
+        hits.append((hit, lambda _df: pre[1]))
     for pattern, parse in layouts:
         if not df.height:
             break
@@ -426,7 +445,7 @@ def split_heads(
     slow_heads = slow.filter(pl.col("is_start")).select("line", *typed)
     heads = slow_heads
     for this, parse in hits:
-        quick = parse(df.select("line", "text").filter(this))
+        quick = parse(df.select("line", "text").filter(this) if pre is None else df.clear())
         quick = quick.select(
             [
                 pl.col(c).cast(t) if c in quick.columns else pl.lit(None, dtype=t).alias(c)
@@ -791,20 +810,27 @@ class Pieces:
     first_start: int | None = None
     tail_items: list[tuple[int, str]] = field(default_factory=list)
     records: int = 0
+    #: The current piece's bytes when polars split them straight from the bytes (see
+    #: :func:`_chunks_raw`), for the compiled core; whether it is the file's first piece.
+    raw: bytes | None = None
+    first: bool = True
     _unterminated: bool = False
     _last: bool = False
 
     def lines(self) -> Iterator[pl.DataFrame]:
         """Each piece's line frame (file line numbers, long lines cut)."""
-        chunks = line_chunks(self.path, self.encoding, self.starts, self.options)
-        for raw, unterminated, before, last in chunks:
-            lines, items = long_line_warnings(shift_lines(raw, before))
+        chunks = _chunks_raw(self.path, self.encoding, self.starts, self.options)
+        for frame, unterminated, before, last, raw in chunks:
+            self.raw, self.first = raw, before == 0
             del raw
+            lines, items = long_line_warnings(shift_lines(frame, before))
+            del frame
             self.long_items += items
             if self.first_seen.height == 0:
                 self.first_seen = first_text(lines)
             self._unterminated, self._last = unterminated, last
             yield lines
+            self.raw = None
 
     def done(self, parts: pl.DataFrame, orphans: int, records: int) -> None:
         """Bookkeeping after a piece: its lines with ``is_start``, the lines it found before

@@ -29,9 +29,12 @@ is the same as one pass over the whole file, and message text is slimmed per pie
 
 from __future__ import annotations
 
+import os
+
 import polars as pl
 
 from hbtriage.sources import _lines as L
+from hbtriage.sources import _scan
 from hbtriage.sources.base import InputFile, ReadResult
 from hbtriage.sources.encoding import read_head
 from hbtriage.sources.options import DEFAULT, ReadOptions
@@ -197,10 +200,13 @@ class CvpLogReader:
         pieces: list[pl.DataFrame] = []
         walk = L.Pieces(item.path, enc, _START, options)
         # Piece by piece (see _lines.line_chunks): every step below is local to a record.
+        core = options.fast_paths and _scan.use_for(os.path.getsize(item.path), options)
         for lines in walk.lines():
+            pre = _scan.cvp_heads(walk.raw, walk.first, lines) if core and walk.raw else None
             parts, heads, _ = L.split_heads(
-                lines, PATTERN, _convert, _LAYOUTS if options.fast_paths else None
+                lines, PATTERN, _convert, _LAYOUTS if options.fast_paths else None, pre=pre
             )
+            del pre
             del lines
             records, n_orphans = L.assemble_heads(
                 parts,

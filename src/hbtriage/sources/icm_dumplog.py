@@ -38,6 +38,7 @@ import os
 import polars as pl
 
 from hbtriage.sources import _lines as L
+from hbtriage.sources import _scan
 from hbtriage.sources.base import InputFile, ReadResult
 from hbtriage.sources.encoding import read_head
 from hbtriage.sources.options import DEFAULT, ReadOptions
@@ -220,14 +221,18 @@ class IcmDumplogReader:
         roll = _Rollover()
         time_items: list[tuple[int, str]] = []
         pending: list[int] = []  # pieces with records before any date line (date not known yet)
+        core = options.fast_paths and _scan.use_for(os.path.getsize(item.path), options)
         for lines in walk.lines():
+            pre = _scan.dumplog_heads(walk.raw, walk.first, lines) if core and walk.raw else None
             parts, heads, slow = L.split_heads(
                 lines,
                 PATTERN,
                 _convert,
                 (_FAST, _fast_typed) if options.fast_paths else None,
                 marks=["is_header"],
+                pre=pre,
             )
+            del pre
             del lines
             headers = slow.filter(pl.col("is_header")).select("line", "_hdr_date")
             good = headers["_hdr_date"].drop_nulls()

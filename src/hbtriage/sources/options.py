@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 CHUNK_BYTES = 16 * 1024 * 1024
 #: Size of the blocks a perfmon file is parsed in (memory: one block at a time).
 BLOCK_BYTES = 32 * 1024 * 1024
+#: File size from which the compiled scanning core (:mod:`._scan`) reads a log. Below it,
+#: importing numba and loading the cached kernels (0.4-0.5 s, 130 MB more peak memory) costs
+#: more than the core saves (measured: 0.7-1.7 ms per MB of log, see the README).
+COMPILED_MIN_BYTES = 512 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,9 @@ class ReadOptions:
     both ways). ``fast_paths``: whether lines of a reader's usual layout are cut at fixed places
     instead of running its full regex (tests compare both). ``formats``: log formats declared
     in the catalog, sniffed after the built-in readers and before the generic one.
+    ``compiled``: whether logs of at least ``compiled_min_bytes`` have the lines of their usual
+    layouts converted by the compiled scanning core (:mod:`._scan`) when numba works here, not
+    by polars expressions (tests compare both; the results are the same).
     ``counters``: the counter names the perfmon reader keeps (None: the bundled
     ``counters.toml``)."""
 
@@ -68,6 +75,8 @@ class ReadOptions:
     stream_min_bytes: int = STREAM_MIN_BYTES
     lean: bool = True
     fast_paths: bool = True
+    compiled: bool = True
+    compiled_min_bytes: int = COMPILED_MIN_BYTES
     counters: CounterIndex | None = field(default=None, compare=False)
     formats: tuple[LineFormat, ...] = ()
 

@@ -1,0 +1,386 @@
+"""The compiled loops of :mod:`hbtriage.sources._scan` (numba; imported only through it).
+
+Each kernel walks one piece of a log as raw bytes, once, with the GIL released: it finds the
+line boundaries the way polars splits the same bytes (at LF, one CR before it dropped, a
+leading UTF-8 BOM skipped on the first piece), and for each line decides whether it is in the
+reader's usual fixed layout *and* simple enough to be converted here exactly as the polars
+path would (a valid calendar date, a year the readers keep, hours below 24, ...). Such lines
+get their typed fields; any other line is left to the reader's general path, which gives the
+same result for it. Repeated strings (node-process tokens, CVP headers, zones, senders) are
+interned per piece in a small open-addressing table: the caller decodes one representative of
+each and maps the ids back.
+
+The kernels are compiled once and cached next to this file (``cache=True``); ``python -m
+hbtriage.sources._scan --warm`` compiles them at install time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+#: Longest line a kernel converts (the readers cut longer lines; those take the general path).
+MAX_LINE = 65_536
+#: Distinct strings interned per piece and per table (more: the rest take the general path).
+MAX_IDS = 2048
+_SLOTS = 4096
+
+_MONTHS = np.array(
+    [
+        ord(c)
+        for c in "JanFebMarAprMayJunJulAugSepOctNovDec"  # 3 bytes per month, in order
+    ],
+    dtype=np.uint8,
+)
+_MDAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+
+#: Years a reader keeps (``_lines.MIN_YEAR``..``MAX_YEAR``).
+_MIN_YEAR, _MAX_YEAR = 1970, 2200
+
+
+@njit(nogil=True, cache=True)
+def split_lines(buf: np.ndarray, first: bool) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+    """(start, end) byte offsets of every line of ``buf``: lines end at LF, one CR before it
+    (or at the end of an unterminated last line) is not part of the line, and a UTF-8 BOM at
+    the start of the first piece is skipped."""
+    n = buf.size
+    skip = 0
+    if first and n >= 3 and buf[0] == 0xEF and buf[1] == 0xBB and buf[2] == 0xBF:
+        skip = 3
+    count = 0
+    for i in range(n):
+        count += buf[i] == 10  # no branch: the loop is vectorised
+    tail = 1 if n > skip and buf[n - 1] != 10 else 0
+    ends = np.empty(count + tail, np.int64)
+    k = 0
+    for i in range(n):
+        if buf[i] == 10:
+            ends[k] = i
+            k += 1
+    if tail:
+        ends[k] = n
+    starts = np.empty(count + tail, np.int64)
+    s = skip
+    for k in range(count + tail):
+        e = ends[k]
+        starts[k] = s
+        s = e + 1
+        if e > starts[k] and buf[e - 1] == 13:
+            ends[k] = e - 1
+    return starts, ends
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _digit(b: int) -> bool:  # pragma: no cover
+    return 48 <= b <= 57
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _num(buf: np.ndarray, s: int, n: int) -> int:  # pragma: no cover
+    """The decimal number of ``n`` bytes at ``s`` (-1 unless all are ASCII digits)."""
+    v = 0
+    for i in range(s, s + n):
+        b = buf[i]
+        if b < 48 or b > 57:
+            return -1
+        v = v * 10 + (b - 48)
+    return v
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _word(b: int) -> bool:  # pragma: no cover
+    """[A-Za-z0-9_]"""
+    return (48 <= b <= 57) or (65 <= b <= 90) or (97 <= b <= 122) or b == 95
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _alpha(b: int) -> bool:  # pragma: no cover
+    return (65 <= b <= 90) or (97 <= b <= 122)
+
+
+@njit(nogil=True, cache=True)
+def _days(y: int, m: int, d: int) -> int:  # pragma: no cover
+    """Days from 1970-01-01 to the proleptic Gregorian date (y, m, d)."""
+    if m <= 2:
+        y -= 1
+    era = (y if y >= 0 else y - 399) // 400
+    yoe = y - era * 400
+    mp = m - 3 if m > 2 else m + 9
+    doy = (153 * mp + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+@njit(nogil=True, cache=True)
+def _valid_date(y: int, m: int, d: int) -> bool:  # pragma: no cover
+    if y < _MIN_YEAR or y > _MAX_YEAR or m < 1 or m > 12 or d < 1:
+        return False
+    last = _MDAYS[m - 1]
+    if m == 2 and (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)):
+        last = 29
+    return d <= last
+
+
+@njit(nogil=True, cache=True)
+def _tod(buf: np.ndarray, s: int) -> int:  # pragma: no cover
+    """Nanoseconds of "hh:mm:ss" at ``s`` (-1 when not a valid time of day)."""
+    hh = _num(buf, s, 2)
+    mm = _num(buf, s + 3, 2)
+    ss = _num(buf, s + 6, 2)
+    if hh < 0 or mm < 0 or ss < 0 or buf[s + 2] != 58 or buf[s + 5] != 58:
+        return -1
+    if hh > 23 or mm > 59 or ss > 59:
+        return -1
+    return ((hh * 60 + mm) * 60 + ss) * 1_000_000_000
+
+
+@njit(nogil=True, cache=True)
+def _intern(
+    buf: np.ndarray,
+    s: int,
+    n: int,
+    slots: np.ndarray,
+    hashes: np.ndarray,
+    rep_s: np.ndarray,
+    rep_n: np.ndarray,
+    count: np.ndarray,
+) -> int:  # pragma: no cover
+    """The id of the bytes ``buf[s:s+n]`` in one intern table (-1 when the table is full).
+    ``count[1]`` holds the last id found: consecutive lines mostly repeat it, and comparing
+    bytes is cheaper than hashing them."""
+    last = count[1]
+    if last >= 0 and rep_n[last] == n:
+        r = rep_s[last]
+        k = 0
+        while k < n and buf[r + k] == buf[s + k]:
+            k += 1
+        if k == n:
+            return last
+    h = 1469598103934665603
+    for i in range(s, s + n):
+        h = (h ^ buf[i]) * 1099511628211
+    mask = slots.size - 1
+    j = h & mask
+    while True:
+        idx = slots[j]
+        if idx < 0:
+            new = count[0]
+            if new >= rep_s.size:
+                return -1
+            count[0] = new + 1
+            count[1] = new
+            slots[j] = new
+            hashes[j] = h
+            rep_s[new] = s
+            rep_n[new] = n
+            return new
+        if hashes[j] == h and rep_n[idx] == n:
+            r = rep_s[idx]
+            same = True
+            for k in range(n):
+                if buf[r + k] != buf[s + k]:
+                    same = False
+                    break
+            if same:
+                count[1] = idx
+                return idx
+        j = (j + 1) & mask
+
+
+@njit(nogil=True, cache=True)
+def _table() -> tuple[
+    np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray
+]:  # pragma: no cover
+    return (
+        np.full(_SLOTS, -1, np.int64),
+        np.zeros(_SLOTS, np.int64),
+        np.zeros(MAX_IDS, np.int64),
+        np.zeros(MAX_IDS, np.int64),
+        np.array([0, -1], np.int64),  # ids given, last id found
+    )
+
+
+@njit(nogil=True, cache=True)
+def dumplog(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """ICM dumplog lines of the usual layout ``hh:mm:ss[:.]mmm node-proc ...``.
+
+    Per line: ``hit`` (1: converted here), ``tod`` (time of day, ns), ``hlen`` (where the
+    message starts), ``tok`` (id of the node-process token), ``trace`` (a "Trace:" follows);
+    and the token table's representatives (start, length, count)."""
+    m = starts.size
+    hit = np.zeros(m, np.uint8)
+    tod = np.zeros(m, np.int64)
+    hlen = np.zeros(m, np.int32)
+    tok = np.full(m, -1, np.int32)
+    trace = np.zeros(m, np.uint8)
+    slots, hashes, rep_s, rep_n, count = _table()
+    for i in range(m):
+        s = starts[i]
+        e = ends[i]
+        if e - s < 15 or e - s > MAX_LINE:
+            continue
+        sep = buf[s + 8]
+        if not (sep == 58 or sep == 46) or buf[s + 12] != 32:
+            continue
+        t = _tod(buf, s)
+        ms = _num(buf, s + 9, 3)
+        if t < 0 or ms < 0:
+            continue
+        # The token: printable ASCII from 13 to a space or the line end, split at its last
+        # hyphen into node and process (at least one character after it).
+        j = s + 13
+        last_dash = -1
+        while j < e and 33 <= buf[j] <= 126:
+            if buf[j] == 45:
+                last_dash = j
+            j += 1
+        if j < e and buf[j] != 32:
+            continue
+        if last_dash < 0 or last_dash >= j - 1:
+            continue
+        tid = _intern(buf, s + 13, j - s - 13, slots, hashes, rep_s, rep_n, count)
+        if tid < 0:
+            continue
+        # What follows: " Trace: " (7 + the space), " Trace:" (6 + 1), " " (1) or nothing.
+        skip = 0
+        if j < e:
+            skip = 1
+            if (
+                j + 7 <= e
+                and buf[j + 1] == 84
+                and buf[j + 2] == 114
+                and buf[j + 3] == 97
+                and buf[j + 4] == 99
+                and buf[j + 5] == 101
+                and buf[j + 6] == 58
+            ):
+                trace[i] = 1
+                skip = 8 if (j + 7 < e and buf[j + 7] == 32) else 7
+        hit[i] = 1
+        tod[i] = t + ms * 1_000_000
+        hlen[i] = j - s + skip
+        tok[i] = tid
+    return hit, tod, hlen, tok, trace, rep_s[: count[0]].copy(), rep_n[: count[0]].copy()
+
+
+@njit(nogil=True, cache=True)
+def _cvp_body(buf: np.ndarray, p: int, e: int) -> tuple[int, int, int, int]:  # pragma: no cover
+    """The CVP stamp and header at ``p``: ``Mon dd yyyy hh:mm:ss.mmm ±zzzz: %FAC-S-MNEM:``.
+
+    Returns (local time ns, position of the header's colon, position of the header, -1 on no
+    match / a value the polars path would not keep as is) with the time -1 when not converted."""
+    if e - p < 38:
+        return -1, -1, -1, -1
+    mon = -1
+    for k in range(12):
+        if (
+            buf[p] == _MONTHS[3 * k]
+            and buf[p + 1] == _MONTHS[3 * k + 1]
+            and buf[p + 2] == _MONTHS[3 * k + 2]
+        ):
+            mon = k + 1
+            break
+    if mon < 0 or buf[p + 3] != 32 or buf[p + 6] != 32 or buf[p + 11] != 32:
+        return -1, -1, -1, -1
+    day = _num(buf, p + 5, 1) if buf[p + 4] == 32 else _num(buf, p + 4, 2)
+    year = _num(buf, p + 7, 4)
+    if day < 0 or year < 0:
+        return -1, -1, -1, -1
+    t = _tod(buf, p + 12)
+    if t < 0 or buf[p + 20] != 46 or buf[p + 24] != 32:
+        return -1, -1, -1, -1
+    ms = _num(buf, p + 21, 3)
+    sign = buf[p + 25]
+    if ms < 0 or not (sign == 43 or sign == 45) or _num(buf, p + 26, 4) < 0:
+        return -1, -1, -1, -1
+    if buf[p + 30] != 58 or buf[p + 31] != 32 or buf[p + 32] != 37 or not _alpha(buf[p + 33]):
+        return -1, -1, -1, -1
+    if not _valid_date(year, mon, day):
+        return -1, -1, -1, -1
+    j = p + 34
+    while j < e and _word(buf[j]):
+        j += 1
+    if j + 3 >= e or buf[j] != 45 or not (48 <= buf[j + 1] <= 55) or buf[j + 2] != 45:
+        return -1, -1, -1, -1
+    j += 3
+    k = j
+    while k < e and _word(buf[k]):
+        k += 1
+    if k == j or k >= e or buf[k] != 58:
+        return -1, -1, -1, -1
+    ts = _days(year, mon, day) * 86_400_000_000_000 + t + ms * 1_000_000
+    return ts, k, p + 33, 0
+
+
+@njit(nogil=True, cache=True)
+def cvp(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """CVP log lines of the usual layouts, with or without a ``seq: sender: `` prefix.
+
+    Per line: ``hit`` (1: no prefix, 2: prefixed), ``ts`` (local time, ns), ``hlen`` (where
+    the message starts), ``zone``, ``hdr`` and ``node`` ids (-1: none); and per table (zone,
+    header "FAC-S-MNEM", sender) the representatives' starts and lengths."""
+    m = starts.size
+    hit = np.zeros(m, np.uint8)
+    ts = np.zeros(m, np.int64)
+    hlen = np.zeros(m, np.int32)
+    zone = np.full(m, -1, np.int32)
+    hdr = np.full(m, -1, np.int32)
+    node = np.full(m, -1, np.int32)
+    zs, zh, zrs, zrn, zc = _table()
+    hs, hh, hrs, hrn, hc = _table()
+    ns, nh, nrs, nrn, nc = _table()
+    for i in range(m):
+        s = starts[i]
+        e = ends[i]
+        if e - s > MAX_LINE or e - s < 38:
+            continue
+        p = s
+        kind = 1
+        nid = -1
+        if _digit(buf[s]):
+            # "digits: sender: " with a printable ASCII sender free of ':' (IPv6 in brackets,
+            # ``<PRI>``, ``*`` take the general path).
+            j = s
+            while j < e and _digit(buf[j]):
+                j += 1
+            if j + 2 >= e or buf[j] != 58 or buf[j + 1] != 32:
+                continue
+            a = j + 2
+            k = a
+            while k < e and 33 <= buf[k] <= 126 and buf[k] != 58:
+                k += 1
+            if k == a or k + 1 >= e or buf[k] != 58 or buf[k + 1] != 32:
+                continue
+            nid = _intern(buf, a, k - a, ns, nh, nrs, nrn, nc)
+            if nid < 0:
+                continue
+            p = k + 2
+            kind = 2
+        t, colon, h0, ok = _cvp_body(buf, p, e)
+        if ok < 0:
+            continue
+        zid = _intern(buf, p + 25, 5, zs, zh, zrs, zrn, zc)
+        hid = _intern(buf, h0, colon - h0, hs, hh, hrs, hrn, hc)
+        if zid < 0 or hid < 0:
+            continue
+        sp = 1 if (colon + 1 < e and buf[colon + 1] == 32) else 0
+        hit[i] = kind
+        ts[i] = t
+        hlen[i] = colon + 1 + sp - s
+        zone[i] = zid
+        hdr[i] = hid
+        node[i] = nid
+    return (
+        hit,
+        ts,
+        hlen,
+        zone,
+        hdr,
+        node,
+        zrs[: zc[0]].copy(),
+        zrn[: zc[0]].copy(),
+        hrs[: hc[0]].copy(),
+        hrn[: hc[0]].copy(),
+        nrs[: nc[0]].copy(),
+        nrn[: nc[0]].copy(),
+    )

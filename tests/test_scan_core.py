@@ -1,0 +1,202 @@
+"""The compiled scanning core (:mod:`hbtriage.sources._scan`) changes nothing but speed.
+
+* the kernels split lines exactly as polars does, and convert the lines of the usual layouts
+  (and only those) of dumplogs and CVP logs;
+* a reader gives the same frames and warnings with the core on and off, on lines generated
+  around the layouts' edges (hypothesis: fields, near misses, continuation lines, CRLF, and
+  where the file is cut into pieces);
+* ``analyze`` writes the same ``findings.json`` byte for byte with the core on and off on
+  every simulator scenario (logs cut into pieces, UTF-16 logs decoded block by block so the
+  core sees them too);
+* without numba the readers fall back to polars with no error, and ``--warm`` says which.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hbtriage.api import analyze
+from hbtriage.catalog import load_catalog
+from hbtriage.report.json_out import to_json
+from hbtriage.simulate.scenarios import SCENARIOS, generate
+from hbtriage.sources import _scan, cvp_log, icm_dumplog
+from hbtriage.sources.base import InputFile
+
+pytestmark = pytest.mark.skipif(_scan.kernels() is None, reason="numba does not work here")
+
+
+def _options(core: bool, **more: Any) -> Any:
+    return dataclasses.replace(
+        load_catalog().read_options(), compiled=core, compiled_min_bytes=0, **more
+    )
+
+
+def _read(module: Any, path: Path, core: bool, chunk: int) -> Any:
+    item = InputFile(display=path.name, path=str(path), size=path.stat().st_size)
+    return module.READER.read(item, "utf-8", _options(core, chunk_bytes=chunk))
+
+
+def _same(a: Any, b: Any) -> None:
+    assert a.events.equals(b.events)
+    assert (a.host, a.stream, a.zone, a.warnings) == (b.host, b.stream, b.zone, b.warnings)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"a", b"a\n", b"a\r\n\r\nb", b"\n\n", b"a\r\r\nb\r", b"\xef\xbb\xbfx\ny", b"\r"],
+)
+def test_split_lines_matches_polars(data: bytes) -> None:
+    k = _scan.kernels()
+    assert k is not None
+    starts, ends = k.split_lines(np.frombuffer(data, dtype=np.uint8), True)
+    got = [data[s:e] for s, e in zip(starts, ends, strict=True)]
+    if not data:
+        assert got == []
+        return
+    frame = pl.read_csv(
+        data, has_header=False, separator="\x1f", quote_char=None, infer_schema=False
+    )
+    want = [(x or "").encode() for x in frame.to_series()]
+    assert got == want
+
+
+def test_kernels_claim_the_usual_layouts_only() -> None:
+    k = _scan.kernels()
+    assert k is not None
+    lines = [
+        b"19:36:35:105 pg1A-pim1 Trace: VRU heartbeat sent",  # dumplog
+        b"24:00:00:000 pg1A-pim1 hour 24",  # general path
+        b"Mar 30 2013 19:36:46.105 -0500: %CVP_8_5_ICM-1-X: text",  # CVP
+        b"12: 192.0.2.10: Mar  3 2013 19:36:46.105 -0500: %CVP-7-X:text",  # prefixed CVP
+        b"Feb 29 2013 10:00:00.000 -0500: %CVP-7-X: no such day",  # general path
+    ]
+    buf = np.frombuffer(b"\n".join(lines) + b"\n", dtype=np.uint8)
+    starts, ends = k.split_lines(buf, True)
+    assert k.dumplog(buf, starts, ends)[0].tolist() == [1, 0, 0, 0, 0]
+    hit, ts, hlen = k.cvp(buf, starts, ends)[:3]
+    assert hit.tolist() == [0, 0, 1, 2, 0]
+    assert ts[2] == np.datetime64("2013-03-30T19:36:46.105", "ns").astype(np.int64)
+    assert hlen[3] == len(b"12: 192.0.2.10: Mar  3 2013 19:36:46.105 -0500: %CVP-7-X:")
+
+
+_MON = st.sampled_from(["Mar", "Feb", "Dec", "mar", "Xyz"])
+_DAY = st.sampled_from([" 1", " 9", "01", "28", "29", "30", "31", "00", "1"])
+_YEAR = st.sampled_from(["2013", "2012", "1969", "2200", "2201", "1900"])
+_TIME = st.sampled_from(["19:36:46", "00:00:00", "23:59:59", "24:00:00", "23:60:00", "9:36:46"])
+_MS = st.sampled_from([".105", ".000", ".1", ":105", ""])
+_ZONE = st.sampled_from([" -0500", " +0930", " -05:00", "", " +9999"])
+_HEAD = st.sampled_from(
+    ["%CVP_8_5_ICM-1-LOGMSG_ICM_SS_STATE", "%CVP-7-X", "%CVP-8-X", "%9X-1-Y", "%A-1-", "%A_b-0-c_d"]
+)
+_AFTER = st.sampled_from(
+    [": Shutting down VRU PIM connection", ":x", ":", ": ", "  two", ": caf\u00e9", ": heartbeat"]
+)
+_PREFIX = st.sampled_from(["", "", "12: 192.0.2.10: ", "7: cvp1: ", "8: [::1]: ", "<13>9: h: "])
+_TOKEN = st.sampled_from(["pg1A-pim1", "a-b-c", "a-b-", "nohyphen", "n\u00f6de-p", "pg1A-opc"])
+_TAIL = st.sampled_from([" Trace: VRU heartbeat", " Trace:x", " Trace:", " msg", "", "\tx", " "])
+_CONT = st.sampled_from(["\tLast API Error [10054]", "Generated VXML", "", "  ", "Events from"])
+
+
+@st.composite
+def _cvp_line(draw: st.DrawFn) -> str:
+    if draw(st.integers(0, 5)) == 0:
+        return draw(_CONT)
+    return (
+        f"{draw(_PREFIX)}{draw(_MON)} {draw(_DAY)} {draw(_YEAR)} {draw(_TIME)}{draw(_MS)}"
+        f"{draw(_ZONE)}: {draw(_HEAD)}{draw(_AFTER)}"
+    )
+
+
+@st.composite
+def _dump_line(draw: st.DrawFn) -> str:
+    pick = draw(st.integers(0, 7))
+    if pick == 0:
+        return draw(_CONT)
+    if pick == 1:
+        return draw(st.sampled_from(["Events from March 30, 2013", "Events from Feb 30, 2013"]))
+    return f"{draw(_TIME)}{draw(_MS)} {draw(_TOKEN)}{draw(_TAIL)}"
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    data=st.data(),
+    which=st.sampled_from(["cvp", "dumplog"]),
+    crlf=st.booleans(),
+    chunk=st.integers(64, 4096),
+)
+def test_core_equals_polars_on_generated_lines(
+    tmp_path: Path, data: st.DataObject, which: str, crlf: bool, chunk: int
+) -> None:
+    line = _cvp_line() if which == "cvp" else _dump_line()
+    lines = data.draw(st.lists(line, min_size=1, max_size=60))
+    path = tmp_path / f"gen-{which}.log"
+    path.write_bytes(("\r\n" if crlf else "\n").join(lines).encode("utf-8") + b"\n")
+    module = cvp_log if which == "cvp" else icm_dumplog
+    outcomes = []
+    for core in (False, True):
+        try:
+            outcomes.append(_read(module, path, core, chunk))
+        except Exception as exc:  # noqa: BLE001 - both ways must fail alike
+            outcomes.append(repr(exc))
+    if isinstance(outcomes[0], str) or isinstance(outcomes[1], str):
+        assert outcomes[0] == outcomes[1]
+        return
+    _same(outcomes[0], outcomes[1])
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the pieces the core converted."""
+    used: list[int] = []
+    for name in ("dumplog_heads", "cvp_heads"):
+        real = getattr(_scan, name)
+
+        def spy(*args: Any, _real: Any = real) -> Any:
+            out = _real(*args)
+            if out is not None:
+                used.append(int(out[0].sum()))
+            return out
+
+        monkeypatch.setattr(_scan, name, spy)
+    return used
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_scenarios_findings_identical_with_core_on_and_off(
+    scenario: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    generate(scenario, tmp_path / scenario, seed=11)
+    used = _counting(monkeypatch)
+    pieces = {"chunk_bytes": 64 * 1024, "stream_min_bytes": 0}
+    off = to_json(analyze([tmp_path / scenario], read_options=_options(False, **pieces)))
+    assert not used
+    on = to_json(analyze([tmp_path / scenario], read_options=_options(True, **pieces)))
+    assert sum(used) > 0  # the core converted lines
+    assert on == off
+
+
+def test_without_numba_the_polars_path_reads_everything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ref = Path(__file__).resolve().parents[1] / "src" / "hbtriage" / "simulate" / "reference"
+    want = to_json(analyze([ref], read_options=_options(False)))
+    monkeypatch.setitem(_scan._state, "k", None)  # as when numba cannot be imported
+    assert not _scan.use_for(1 << 40, _options(True))
+    assert to_json(analyze([ref], read_options=_options(True))) == want
+    assert _scan.main(["--warm"]) == 0
+
+
+def test_environment_turns_the_core_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _scan.use_for(1 << 30, _options(True))
+    monkeypatch.setenv(_scan.ENV, "0")
+    assert not _scan.use_for(1 << 30, _options(True))
+    assert not _scan.use_for(10, dataclasses.replace(_options(True), compiled_min_bytes=1 << 20))
