@@ -3,6 +3,7 @@
     python bench/fuzz.py --minutes 10 [--large-paths]          # the readers
     python bench/fuzz.py --minutes 10 --target archives        # zips, tars, nested, through collect()
     python bench/fuzz.py --minutes 10 --target all             # half the time each
+    python bench/fuzz.py --minutes 2 --fixtures irq            # readers, seeded from one folder
 
 Readers: each round takes a fixture, mutates it (byte flips, cut lines, duplicated/shuffled lines,
 random insertions, truncation, encoding changes, huge lines), writes it to a temporary file and
@@ -118,6 +119,18 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
     return data
 
 
+def _seeds(args: argparse.Namespace) -> list[bytes]:
+    """The fixture files the readers' fuzzing starts from (``--fixtures``: only those folders,
+    e.g. ``irq`` for the Linux IRQ/softirq layouts)."""
+    roots = [FIXTURES / f for f in args.fixtures] if args.fixtures else [FIXTURES]
+    return [
+        p.read_bytes()[: args.max_seed_bytes]
+        for root in roots
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.stat().st_size < 3_000_000
+    ]
+
+
 def fuzz_readers(args: argparse.Namespace, minutes: float) -> int:
     from hbtriage.sources.options import ReadOptions
 
@@ -129,11 +142,7 @@ def fuzz_readers(args: argparse.Namespace, minutes: float) -> int:
         else ReadOptions()
     )
     rng = random.Random(args.seed)
-    seeds = [
-        p.read_bytes()[: args.max_seed_bytes]
-        for p in sorted(FIXTURES.rglob("*"))
-        if p.is_file() and p.stat().st_size < 3_000_000
-    ]
+    seeds = _seeds(args)
     crash_dir = ROOT / "bench" / "out" / "fuzz-crashes"
     runs: Counter[str] = Counter()
     accepted: Counter[str] = Counter()
@@ -574,6 +583,12 @@ def main() -> int:
         action="store_true",
         help="treat every input as a large file: decoding streams, pieces and blocks of a few "
         "KiB (the paths a multi-GB bundle takes)",
+    )
+    ap.add_argument(
+        "--fixtures",
+        nargs="+",
+        metavar="FOLDER",
+        help="seed the readers' fuzzing from these folders of tests/fixtures only (e.g. irq)",
     )
     args = ap.parse_args()
     if args.target == "readers":

@@ -546,3 +546,10 @@ def test_mpstat_and_sadf_parsers_never_crash(values: list[int], ncpu: int, cut: 
             continue
         if got.dpc is not None:
             _check(got)
+
+
+def test_a_year_no_report_has_is_no_crash(tmp_path: Path) -> None:
+    # found by bench/fuzz.py --large-paths: a mutated banner date out of nanosecond range
+    text = (IRQ / "mpstat" / "mpstat_A_1_3.txt").read_text().replace("03/05/2024", "03/05/1024")
+    r = read(_write(tmp_path, "m.txt", text))
+    assert r.dpc is not None and r.dpc.rows is None

@@ -139,8 +139,9 @@ class Tally:
 
 
 def rows_frame(rows: list[Row]) -> pl.DataFrame:
-    """DPC_SCHEMA frame of ``rows`` (those without a time are left out)."""
-    kept = [r for r in rows if r.ts_local is not None]
+    """DPC_SCHEMA frame of ``rows`` (those without a time, or with a year no real report has
+    and nanoseconds cannot hold, are left out)."""
+    kept = [r for r in rows if r.ts_local is not None and 1970 <= r.ts_local.year < 2200]
     if not kept:
         return empty_dpc_rows()
     return pl.DataFrame(
