@@ -70,6 +70,7 @@ SENTENCE_IDS: dict[str, set[str]] = {
     },
     "dpc_driver_remedy": {"tool", "host", "module", "what", "category", "remedy"},
     "dpc_capture": {"remedy", "host"},
+    "dpc_unnamed": {"remedy", "host"},
 }
 
 #: Evidence kinds that read the DPC/ISR reports: a cause with one of them names the driver.
@@ -242,7 +243,9 @@ def _match(ev: Evidence, host: str, ctx: _Ctx) -> list[Line]:
         ]
     if k in DRIVER_EVIDENCE:
         att = ctx.attribution(host)
-        if att is None or att.culprit is None or (k == "dpc_burst" and att.basis != "window"):
+        if att is None or att.culprit is None:
+            return []
+        if (k == "dpc_burst") != (att.basis == "window"):  # one line each, never both
             return []
         return [_driver_line(att, ctx)]
     if k == "quiet_all":
@@ -291,8 +294,16 @@ def _driver_line(att: Attribution, ctx: _Ctx) -> Line:
         "source": att.source,
     }
     if att.basis == "window":
-        base = "none" if c.baseline_share is None else drivers.pct(c.baseline_share)
-        base_ja = "なし" if c.baseline_share is None else base
+        base = (
+            "the report has no time outside the window"
+            if c.baseline_share is None
+            else f"{drivers.pct(c.baseline_share)} outside it"
+        )
+        base_ja = (
+            "レポートに時間帯外の記録なし"
+            if c.baseline_share is None
+            else f"時間帯外では {drivers.pct(c.baseline_share)}"
+        )
         return ctx.sentences["dpc_driver_window"].say(**common, baseline=base, baseline_ja=base_ja)
     span = f" ({att.span_s:.1f} s)" if att.span_s else ""
     span_ja = f" ({att.span_s:.1f} 秒)" if att.span_s else ""
@@ -473,8 +484,9 @@ def fit_driver_remedies(incidents: list[Incident], hosts: list[HostInfo], catalo
             d = cause.driver
             if d is None:
                 host = by_name.get(cause.host)
-                if host is not None and not host.dpc_reports:
-                    cause.remedy, cause.remedy_ja = catalog.sentences["dpc_capture"].say(
+                if host is not None:
+                    said = "dpc_unnamed" if host.dpc_reports else "dpc_capture"
+                    cause.remedy, cause.remedy_ja = catalog.sentences[said].say(
                         remedy=cause.remedy, remedy_ja=cause.remedy_ja, host=cause.host
                     )
                 continue
