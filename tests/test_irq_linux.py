@@ -553,3 +553,10 @@ def test_a_year_no_report_has_is_no_crash(tmp_path: Path) -> None:
     text = (IRQ / "mpstat" / "mpstat_A_1_3.txt").read_text().replace("03/05/2024", "03/05/1024")
     r = read(_write(tmp_path, "m.txt", text))
     assert r.dpc is not None and r.dpc.rows is None
+
+
+def test_digits_that_are_no_decimal_digits(tmp_path: Path) -> None:
+    # found by bench/fuzz.py: '²' passes str.isdigit() but int() refuses it
+    text = "           CPU0       CPU1\n 29:        1²0          0  PCI-MSI 1-edge  eth0\n"
+    with pytest.raises(InputError):
+        irq_linux.PROC_READER.read(InputFile("x", str(_write(tmp_path, "x", text))), "utf-8")

@@ -138,7 +138,7 @@ def proc_snapshots(
     rows = rows.with_columns(pl.col("cpu").fill_null(0), pl.col("count").fill_null(0))
     ncpu = cpus or _ncpu(rows)
     hard = sorted(set(rows.filter(pl.col("kind") == "hardirq")["module"].to_list()))
-    lines_of = {m: m[4:] for m in hard if m.startswith("irq ") and m[4:].isdigit()}
+    lines_of = {m: m[4:] for m in hard if m.startswith("irq ") and m[4:].isdecimal()}
     number = 24
     for module in hard:
         if module in ARCH_ROWS or module in lines_of:
@@ -199,7 +199,7 @@ def mpstat_irq(rows: pl.DataFrame, host: str = "lnx1", *, cpus: int | None = Non
     ncpu = cpus or _ncpu(rows)
     hard = sorted(
         set(rows.filter(pl.col("kind") == "hardirq")["module"].to_list()),
-        key=lambda m: (not m.startswith("irq "), int(m[4:]) if m[4:].isdigit() else 0, m),
+        key=lambda m: (not m.startswith("irq "), int(m[4:]) if m[4:].isdecimal() else 0, m),
     )
     labels = [m[4:] if m.startswith("irq ") else m for m in hard]
     intervals = _intervals(rows)

@@ -36,7 +36,7 @@ ROLLBACK = dt.timedelta(hours=1)
 
 def irq_module(label: str) -> str:
     """Module name of an interrupt known only by its number (mpstat ``24/s``, sar ``INTR 24``)."""
-    return f"irq {label}" if label.isdigit() else label
+    return f"irq {label}" if label.isdecimal() else label
 
 
 @dataclass

@@ -129,7 +129,7 @@ class _Snapshot:
 
 def _split_names(label: str, tokens: list[str]) -> tuple[str, str]:
     """(module, description) of an interrupt line's text after its counts."""
-    if not label.isdigit():
+    if not label.isdecimal():
         return label, " ".join(tokens)
     at = next((i for i, t in enumerate(tokens) if _TYPE.match(t)), None)
     if at is None:
@@ -168,7 +168,7 @@ def parse(text: str, item: InputFile) -> ReadResult:
                     used.add((cur.kind, when_line))
             counts: list[int] = []
             for t in tokens[: len(cur.cpus)]:
-                if not t.isdigit():
+                if not t.isdecimal():
                     break
                 counts.append(int(t))
             rest = tokens[len(counts) :]
@@ -176,7 +176,7 @@ def parse(text: str, item: InputFile) -> ReadResult:
                 module, desc = _split_names(label, rest)
                 for cpu, v in zip(cur.cpus, counts, strict=True):
                     cur.values[(module, cpu)] = cur.values.get((module, cpu), 0) + v
-            elif len(counts) == 1 and not label.isdigit() and cur.kind == "hardirq":
+            elif len(counts) == 1 and not label.isdecimal() and cur.kind == "hardirq":
                 module, desc = label, " ".join(rest)  # ERR, MIS: one count for all CPUs
                 cur.values[(module, None)] = counts[0]
             else:

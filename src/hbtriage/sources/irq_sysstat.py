@@ -54,7 +54,7 @@ def _cpu(text: str) -> int | None | str:
     """CPU column: a number, None for all CPUs, or the text when it is neither."""
     if text in ("all", "-1"):
         return None
-    return int(text) if text.isdigit() else text
+    return int(text) if text.isdecimal() else text
 
 
 def _rate(text: str) -> float | None:
@@ -94,7 +94,7 @@ def text_trace(text: str, date: dt.date) -> DpcTrace | None:
         if m is None:
             continue
         tokens = m[5].split()
-        if len(tokens) > 1 and not tokens[0].isdigit() and tokens[0] not in (*_FIRST, "all"):
+        if len(tokens) > 1 and not tokens[0].isdecimal() and tokens[0] not in (*_FIRST, "all"):
             tokens = tokens[1:]  # a zone name after the time (mpstat with TZ set: "IST")
         if tokens and not any(_rate(t) is not None for t in tokens):  # a header: a new block
             header, spec = tokens, _columns(tokens) if tokens[0] in _FIRST else None
@@ -120,7 +120,7 @@ def text_trace(text: str, date: dt.date) -> DpcTrace | None:
         for i, (module, kind) in spec[1].items():
             if not module:  # sar -I: the line number is in the INTR column
                 label = row["INTR"]
-                if not label.isdigit():
+                if not label.isdecimal():
                     continue  # "sum"
                 module = irq_module(label)
             value = _rate(tokens[i])
@@ -148,7 +148,7 @@ def sadf_trace(frames: list[pl.DataFrame]) -> DpcTrace | None:
             value = _rate(str(rec.get("intr/s") or "").strip())
             step = _rate(str(rec.get("interval") or "").strip())
             end = rec.get("ts_local")
-            if not label.isdigit() or isinstance(cpu, str) or value is None:
+            if not label.isdecimal() or isinstance(cpu, str) or value is None:
                 continue
             if isinstance(end, dt.datetime):
                 rates.append(_Rate(end, irq_module(label), "hardirq", cpu, value, step or None))
