@@ -10,14 +10,14 @@ $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e .
-	$(BIN)/python -m hbtriage.sources._scan --warm
+	$(BIN)/python -c 'from hbtriage.sources import _scan; _scan.main(["--warm"])'
 	touch $(STAMP)
 
 $(TSTAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
-	$(BIN)/python -m hbtriage.sources._scan --warm
+	$(BIN)/python -c 'from hbtriage.sources import _scan; _scan.main(["--warm"])'
 	touch $(STAMP) $(TSTAMP)
 
 demo: $(STAMP)

@@ -12,7 +12,7 @@ tests compare both).
 The core is used for files of at least ``ReadOptions.compiled_min_bytes`` only, so a small
 bundle never imports numba (about 0.2 s); when numba cannot be imported or compiled, the
 polars path is used with no error. The kernels are compiled once and cached where the package
-is installed; ``python -m hbtriage.sources._scan --warm`` compiles them (``make`` runs it).
+is installed; ``make`` compiles them at install time (:func:`main` with ``--warm``).
 """
 
 from __future__ import annotations
@@ -184,10 +184,10 @@ def warm() -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m hbtriage.sources._scan --warm``: compile the kernels into the cache."""
+    """``--warm``: compile the kernels into the cache (the Makefile's install step)."""
     args = sys.argv[1:] if argv is None else argv
     if args != ["--warm"]:
-        print("usage: python -m hbtriage.sources._scan --warm", file=sys.stderr)
+        print("usage: _scan.main(['--warm'])", file=sys.stderr)
         return 2
     ok = warm()
     print(

@@ -10,8 +10,8 @@ same result for it. Repeated strings (node-process tokens, CVP headers, zones, s
 interned per piece in a small open-addressing table: the caller decodes one representative of
 each and maps the ids back.
 
-The kernels are compiled once and cached next to this file (``cache=True``); ``python -m
-hbtriage.sources._scan --warm`` compiles them at install time.
+The kernels are compiled once and cached next to this file (``cache=True``); ``make`` compiles them at install
+time (``_scan.main(["--warm"])``).
 """
 
 from __future__ import annotations
