@@ -54,11 +54,26 @@ def one(job: tuple[str, int]) -> dict:
             "top": i.causes[0].id,
             "host": i.causes[0].host,
             "ranked": [c.id for c in i.causes],
+            "driver": (i.causes[0].driver or {}).get("module"),
         }
         for i in f.incidents
     ]
+    # Reports of hosts whose truth has no culprit (healthy traces) that name one anyway.
+    named = {(h.name, r.get("source")): r.get("module") for h in f.hosts for r in h.dpc_reports}
+    healthy_traces = [x for x in truth.get("traces", []) if x["culprit"] is None]
+    false_named = sum(
+        1
+        for (host, _src), mod in named.items()
+        if mod and any(x["host"] == host for x in healthy_traces)
+    )
     true = [
-        {"start": _t(x["start"]), "end": _t(x["end"]), "cause": x["cause"], "host": x["host"]}
+        {
+            "start": _t(x["start"]),
+            "end": _t(x["end"]),
+            "cause": x["cause"],
+            "host": x["host"],
+            "driver": x.get("driver"),
+        }
         for x in truth["incidents"]
     ]
     pairs = []
@@ -77,6 +92,8 @@ def one(job: tuple[str, int]) -> dict:
         "seconds": seconds,
         "true": len(true),
         "found": len(found),
+        "healthy_traces": len(healthy_traces),
+        "false_named": false_named,
         "matched": [
             {
                 "cause": t["cause"],
@@ -84,6 +101,8 @@ def one(job: tuple[str, int]) -> dict:
                 "top": g["top"],
                 "top_host": g["host"],
                 "ranked": g["ranked"],
+                "driver": t["driver"],
+                "top_driver": g["driver"],
             }
             for t, g in pairs
         ],
@@ -152,6 +171,15 @@ def main() -> int:
     print(
         f"{'incidents on healthy bundles':28} {false_on_healthy:7d}  ({len(healthy)} bundles without a true incident)"
     )
+    traced = [m for r in ok for m in r["matched"] if m.get("driver")]
+    named_ok = sum(1 for m in traced if m["top_driver"] == m["driver"])
+    print(
+        f"{'driver named right':28} {named_ok / max(len(traced), 1):7.1%}  "
+        f"({named_ok}/{len(traced)} incidents whose culprit host had a DPC/ISR report)"
+    )
+    healthy_n = sum(r.get("healthy_traces", 0) for r in ok)
+    false_n = sum(r.get("false_named", 0) for r in ok)
+    print(f"{'driver named, healthy trace':28} {false_n:7d}  (of {healthy_n} healthy reports)")
     print(f"{'mean analyze time':28} {sum(r['seconds'] for r in ok) / max(len(ok), 1):7.2f} s")
     wrong = [
         (r["scenario"], r["seed"], m["top"], m["ranked"][:3])

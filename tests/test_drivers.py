@@ -193,3 +193,38 @@ def test_no_report_says_how_to_capture_one():
     incidents, hosts = _cause_with(None)
     fit_driver_remedies(incidents, hosts, CAT)
     assert "hbtriage plan --windows" in incidents[0].causes[0].remedy
+
+
+def _analyze_sim(name: str, seed: int, tmp_path: Path):
+    from hbtriage import analyze
+    from hbtriage.simulate.scenarios import generate
+
+    truth = generate(name, tmp_path / "b", seed)
+    return truth, analyze([tmp_path / "b"])
+
+
+@pytest.mark.parametrize("seed", [1, 2, 4, 6])
+def test_a_simulated_storm_with_a_trace_names_its_driver(seed: int, tmp_path: Path):
+    truth, findings = _analyze_sim("dpc_storm_cvp", seed, tmp_path)
+    want = truth["incidents"][0]["driver"]
+    assert want, "these seeds stage a trace on the storm's host"
+    top = findings.incidents[0].causes[0]
+    assert top.id == "dpc_storm" and top.driver is not None
+    assert top.driver["module"] == want
+    assert want in top.remedy and want in " ".join(top.evidence)
+    # Healthy reports of the other host name nobody.
+    for host in findings.hosts:
+        if host.name != top.host:
+            assert all(r["module"] is None for r in host.dpc_reports)
+
+
+def test_a_storm_without_heartbeat_loss_is_described_not_an_incident(tmp_path: Path):
+    for seed in range(1, 30):
+        truth, findings = _analyze_sim("dpc_no_loss", seed, tmp_path / str(seed))
+        if truth["traces"]:
+            break
+    else:
+        pytest.fail("no dpc_no_loss seed with a trace")
+    assert findings.incidents == []
+    named = [r["module"] for h in findings.hosts for r in h.dpc_reports]
+    assert truth["traces"][0]["culprit"] in named

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from hbtriage.simulate import traces as T
 from hbtriage.simulate import writers as W
 
 #: The causes on one host that the simulator knows how to stage (see ``_add_cause``; a cause
@@ -205,6 +206,8 @@ class Plan:
     cvp_prefix: str = "none"  # none | half | all
     error_per_hour: float = 4.0
     exact_dpc: bool = False  # reference: DPC Rate exactly the level, no noise
+    seed: int = 0  # the scenario's seed (the DPC/ISR traces draw from their own streams)
+    traces: list[T.TracePlan] = field(default_factory=list)  # DPC/ISR reports to write
 
     def host(self, role: str) -> Host:
         return self.pg if role == "pg" else self.cvp
@@ -622,6 +625,12 @@ def _add_cause(plan: Plan, rng: np.random.Generator, cause: str, role: str, t0: 
         cfg["systeminfo.txt"] = W.systeminfo(h.name, _HOTFIXES, time_zone=_systeminfo_zone(h))
         cfg["ndis_version.txt"] = _wmic_ndis("5.2.3790.3959")
         _incident(plan, cause, h.name, t0, t1)
+        trace = T.plan_storm_trace(h.name, s, e, plan.seed)
+        plan.incidents[-1]["driver"] = trace.storm[2] if trace and trace.storm else None
+        if trace is not None:
+            plan.traces.append(trace)
+            if np.random.default_rng([plan.seed, t0 % (2**31), 19]).random() < 0.5:
+                plan.traces.append(T.plan_healthy_trace(other.name, t0, plan.seed))
     elif cause == "vm_stun":
         gap = int(rng.uniform(2, 60) * 1000)
         t1 = t0 + gap
@@ -863,6 +872,11 @@ def _render(plan: Plan, out_dir: Path, rng: np.random.Generator) -> dict[str, An
             files[cvp.name].append(name)
             k += 1
 
+    for tp in plan.traces:
+        h = pg if tp.host == pg.name else cvp
+        name = T.write_trace(tp, out_dir / h.name, h.offset_min * 60_000 + h.skew_ms, h.name)
+        files[h.name].append(f"{h.name}/{name}")
+
     for host, texts in sorted(plan.configs.items()):
         for fname, text in sorted(texts.items()):
             W.write_text(out_dir / host / fname, text, "utf-8")
@@ -940,6 +954,18 @@ def _at(plan: Plan, rng: np.random.Generator, lo: float = 0.2, hi: float = 0.8) 
     return plan.start_ms + int(span * rng.uniform(lo, hi))
 
 
+def _healthy_traces(plan: Plan, seed: int) -> None:
+    """A host with no trace yet gets a healthy one in one bundle of five: a report that names no
+    driver must be read as such."""
+    for k, h in enumerate((plan.pg, plan.cvp)):
+        if any(tp.host == h.name for tp in plan.traces):
+            continue
+        trng = np.random.default_rng([seed, k, 31])
+        if trng.random() < 0.2:
+            at = plan.start_ms + int((plan.end_ms - plan.start_ms) * trng.uniform(0.2, 0.8))
+            plan.traces.append(T.plan_healthy_trace(h.name, at, seed))
+
+
 def generate(name: str, out_dir: Path, seed: int) -> dict[str, Any]:
     """Write the labelled bundle ``name`` (one of :data:`SCENARIOS`) into ``out_dir``.
 
@@ -953,6 +979,7 @@ def generate(name: str, out_dir: Path, seed: int) -> dict[str, Any]:
     if name == "two_incidents":
         minutes = float(rng.uniform(60, 90))
     plan = _random_plan(rng, minutes)
+    plan.seed = seed
 
     if name == "healthy":
         pass
@@ -970,6 +997,9 @@ def generate(name: str, out_dir: Path, seed: int) -> dict[str, Any]:
         t = _at(plan, rng)
         s, e = _pad(t, t + int(rng.uniform(5, 30) * 1000), h, rng)
         plan.effects.append(Effect("dpc", h.name, s, e, float(rng.integers(5, 15))))
+        storm_trace = T.plan_storm_trace(h.name, s, e, seed)
+        if storm_trace is not None:  # a report alone is described, never an incident
+            plan.traces.append(storm_trace)
     elif name == "two_incidents":
         pair = rng.choice(len(CAUSES), size=2, replace=False)
         for (lo, hi), ci in zip(((0.15, 0.4), (0.6, 0.85)), pair.tolist(), strict=True):
@@ -980,8 +1010,10 @@ def generate(name: str, out_dir: Path, seed: int) -> dict[str, Any]:
         cause, role = name.rsplit("_", 1)
         _add_cause(plan, rng, cause, role, _at(plan, rng))
 
+    _healthy_traces(plan, seed)
     out_dir.mkdir(parents=True, exist_ok=True)
     truth = {"scenario": name, "seed": seed, "incidents": plan.incidents}
+    truth["traces"] = [T.truth_of(tp) for tp in plan.traces]
     truth.update(_render(plan, out_dir, rng))
     (out_dir / "truth.json").write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
     return truth
