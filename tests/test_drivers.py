@@ -228,3 +228,22 @@ def test_a_storm_without_heartbeat_loss_is_described_not_an_incident(tmp_path: P
     assert findings.incidents == []
     named = [r["module"] for h in findings.hosts for r in h.dpc_reports]
     assert truth["traces"][0]["culprit"] in named
+
+
+def test_a_report_no_clue_ties_to_a_server_is_named_in_the_remedy(tmp_path: Path):
+    """Flat layout: a WPA export named only by its start time belongs to no host; the remedy
+    says so and how to name it, and with the host's name in front the driver is named."""
+    from hbtriage import analyze
+    from hbtriage.simulate.scenarios import generate
+
+    truth = generate("dpc_storm_cvp", tmp_path / "b", 1)
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for f in (tmp_path / "b").glob("*/*"):
+        (flat / f.name).write_bytes(f.read_bytes())
+    wpa = next(flat.glob("*_DPC_ISR_Raw_Rows.csv"))
+    top = analyze([flat]).incidents[0].causes[0]
+    assert top.driver is None and wpa.name in top.remedy and "start its name" in top.remedy
+    wpa.rename(flat / f"{top.host}_{wpa.name}")
+    top = analyze([flat]).incidents[0].causes[0]
+    assert top.driver is not None and top.driver["module"] == truth["incidents"][0]["driver"]

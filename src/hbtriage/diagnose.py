@@ -71,6 +71,7 @@ SENTENCE_IDS: dict[str, set[str]] = {
     "dpc_driver_remedy": {"tool", "host", "module", "what", "category", "remedy"},
     "dpc_capture": {"remedy", "host"},
     "dpc_unnamed": {"remedy", "host"},
+    "dpc_stray": {"remedy", "host", "files"},
 }
 
 #: Evidence kinds that read the DPC/ISR reports: a cause with one of them names the driver.
@@ -474,6 +475,13 @@ def fit_driver_remedies(incidents: list[Incident], hosts: list[HostInfo], catalo
     one for it (the network stack: the NDIS hotfix, RSS), replaced otherwise. A cause that reads
     the reports, on a host without any, says how to capture one next time."""
     by_name = {h.name: h for h in hosts}
+    # Reports of a "host" with neither logs nor perfmon: files no clue tied to a server.
+    stray = [
+        str(r.get("source"))
+        for h in hosts
+        if not h.has_logs and not h.has_perfmon
+        for r in h.dpc_reports
+    ]
     for incident in incidents:
         for cause in incident.causes:
             rule = catalog.causes.get(cause.id)
@@ -486,8 +494,13 @@ def fit_driver_remedies(incidents: list[Incident], hosts: list[HostInfo], catalo
                 host = by_name.get(cause.host)
                 if host is not None:
                     said = "dpc_unnamed" if host.dpc_reports else "dpc_capture"
+                    if not host.dpc_reports and stray:
+                        said = "dpc_stray"
                     cause.remedy, cause.remedy_ja = catalog.sentences[said].say(
-                        remedy=cause.remedy, remedy_ja=cause.remedy_ja, host=cause.host
+                        remedy=cause.remedy,
+                        remedy_ja=cause.remedy_ja,
+                        host=cause.host,
+                        files=", ".join(stray[:3]),
                     )
                 continue
             category = catalog.drivers.categories.get(d.get("category") or "")

@@ -67,7 +67,16 @@ def generic_folder(name: str) -> bool:
 
 
 #: Readers whose host is a machine (computer) name, strongest first.
-_MACHINE_KINDS = ("perfmon_csv", "config_snapshot", "eventlog", "sar", "watch_log")
+_MACHINE_KINDS = (
+    "perfmon_csv",
+    "config_snapshot",
+    "eventlog",
+    "sar",
+    "watch_log",
+    "latencymon",
+    "tracerpt_dpcisr",
+    "proc_interrupts",
+)
 #: Other readers whose host field is the computer's name (never a Windows PG or CVP's other
 #: name): a syslog host that differs from a perfmon machine is another computer.
 _HOSTNAME_KINDS = ("generic_log",)
