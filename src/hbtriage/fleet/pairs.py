@@ -79,6 +79,8 @@ class Pair:
             "cvp_host": self.cvp_host,
             "cvp_address": self.cvp_address,
             "basis": list(self.basis),
+            "findings": None,  # set for a split bundle: the pair's own findings.json
+            "error": None,  # why the pair's own analysis failed
         }
 
 

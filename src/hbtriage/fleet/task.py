@@ -11,7 +11,9 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import os
 import re
+import sys
 import tempfile
 import threading
 import time
@@ -72,6 +74,7 @@ def error_row(name: str, path: str, reason: str) -> dict[str, Any]:
         "status": "error",
         "error": line or "failed (no reason given)",
         "findings": None,
+        "split": False,
         "hosts": [],
         "pairs": [],
         "incidents": [],
@@ -250,6 +253,11 @@ def _host_row(host: dict[str, Any], doc: dict[str, Any]) -> dict[str, Any]:
 
 def _incident_row(inc: dict[str, Any], pairs: list[str]) -> dict[str, Any]:
     top = inc["causes"][0] if inc.get("causes") else {}
+    # A cause that names the driver behind it carries ``driver`` (detect/drivers.py): its
+    # ``module`` (``b57nd60a.sys``) is what recurs across bundles.
+    driver = top.get("driver")
+    if isinstance(driver, dict):
+        driver = driver.get("module")
     return {
         "id": inc["id"],
         "start": inc["start"],
@@ -259,7 +267,7 @@ def _incident_row(inc: dict[str, Any], pairs: list[str]) -> dict[str, Any]:
         "cause": top.get("id"),
         "host": top.get("host"),
         "confidence": top.get("confidence"),
-        "driver": top.get("driver"),  # optional: a cause may name the driver behind it
+        "driver": str(driver) if driver else None,
     }
 
 
@@ -287,4 +295,20 @@ def _finish(
         write_atomic(folder / STATE_FILE, json.dumps(state, ensure_ascii=False, indent=1) + "\n")
     except Exception:  # noqa: BLE001 - the row still goes back; only the skip is lost
         pass
-    return {**row, "timing": {"analyze_s": round(run_s, 4), "task_s": time.perf_counter() - t0}}
+    timing = {
+        "analyze_s": round(run_s, 4),
+        "task_s": round(time.perf_counter() - t0, 4),
+        "worker_pid": os.getpid(),
+        "worker_peak_rss_mib": _peak_rss_mib(),
+    }
+    return {**row, "timing": timing}
+
+
+def _peak_rss_mib() -> float | None:
+    """The worker process's peak resident size so far (None where the OS does not say)."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
