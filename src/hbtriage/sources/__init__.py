@@ -21,6 +21,7 @@ from hbtriage.sources import (
     eventlog,
     generic_log,
     icm_dumplog,
+    irq_linux,
     perfmon_csv,
     sar,
     watch_log,
@@ -43,6 +44,7 @@ READERS: tuple[Reader, ...] = (
     dpcisr_xperf.READER,
     dpcisr_tracerpt.READER,
     dpcisr_wpa.READER,
+    *irq_linux.READERS,
     generic_log.READER,
 )
 
