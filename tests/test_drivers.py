@@ -247,3 +247,20 @@ def test_a_report_no_clue_ties_to_a_server_is_named_in_the_remedy(tmp_path: Path
     wpa.rename(flat / f"{top.host}_{wpa.name}")
     top = analyze([flat]).incidents[0].causes[0]
     assert top.driver is not None and top.driver["module"] == truth["incidents"][0]["driver"]
+
+
+def test_an_xperf_report_cut_to_its_usage_table_is_read_and_names_no_one(tmp_path: Path):
+    """The summing-by-module table alone (how reports get pasted): read by content, modules
+    ranked by their time, and 1.4 % of one CPU in Wdf01000.sys is nobody's fault."""
+    from hbtriage import analyze
+
+    src = Path(__file__).parent / "fixtures/dpcisr/xperf/dpcisr_usage_table_only.txt"
+    host = tmp_path / "PG1A"
+    host.mkdir()
+    (host / "output.txt").write_bytes(src.read_bytes())
+    findings = analyze([host])
+    [inp] = findings.inputs
+    assert inp.kind == "xperf_dpcisr"
+    [rep] = findings.hosts[0].dpc_reports
+    assert rep["module"] is None
+    assert [m["module"] for m in rep["top"][:2]] == ["wdf01000.sys", "dxgkrnl.sys"]

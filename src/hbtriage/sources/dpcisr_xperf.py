@@ -58,7 +58,8 @@ _INTERVAL_HEADER = re.compile(r"^\s*Usage From\s+(\d+)\s*ms\s+to\s+(\d+)\s*ms", 
 _INTERVAL_ROW = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*:\s*,(.*)$")
 _SNIFF = re.compile(
     r"^\s*(DPC Info|Interrupt Info)\s*$|^\s*Total\s*=\s*\d+\s+for\s+module\s|"
-    r"^\s*Elapsed Time,\s*>\s*\d+\s*usecs",
+    r"^\s*Elapsed Time,\s*>\s*\d+\s*usecs|^\s*CPU Usage Summing By Module\b|"
+    r"^\s*CPU Usage from \d+ us to \d+ us:",
     re.M | re.I,
 )
 
