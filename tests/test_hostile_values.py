@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -135,6 +135,34 @@ def test_findings_stay_bounded_however_many_lines_match(tmp_path: Path) -> None:
     from hbtriage.findings import Findings
 
     assert Findings.from_dict(doc).incidents[0].signals_omitted == incident.signals_omitted
+
+
+def test_a_line_repeated_beyond_any_real_log_becomes_stretches(tmp_path: Path) -> None:
+    """30,000 heartbeat-loss lines 40 ms apart (over the per-line limit): one signal per
+    stretch of them, saying how many it stands for; fast and small (a signal per line took
+    120 s and 2.5 GiB for a million)."""
+    from hbtriage import api
+    from hbtriage.detect.signatures import MAX_SIGNATURE_SIGNALS
+
+    n = MAX_SIGNATURE_SIGNALS + 10_000
+    start = datetime(2013, 3, 30, 19, 0, 0, tzinfo=UTC)
+    lines = [
+        (start.timestamp() + i * 0.04, "Missed 2 VRU PIM heartbeats. Closing session")
+        for i in range(n)
+    ]
+    text = "".join(
+        f"{datetime.fromtimestamp(t, UTC).strftime('%Y-%m-%dT%H:%M:%S.%f')[:-3]}Z [ERROR] "
+        f"LOGMSG_ICM_SS_GENERAL_INFO: {msg}\n"
+        for t, msg in lines
+    )
+    log = tmp_path / "callserver.log"
+    log.write_text(text, encoding="utf-8")
+    found = api.analyze([log], tz=["UTC"])
+    (incident,) = found.incidents
+    (signal,) = [s for s in incident.signals if s.kind == "signature"]
+    assert signal.data["repeats"] == n
+    assert f"{n - 1:,} more" in signal.detail
+    assert (signal.end - signal.start).total_seconds() == pytest.approx((n - 1) * 0.04, abs=0.01)
 
 
 def test_warnings_are_capped_with_a_count(tmp_path: Path) -> None:
