@@ -36,8 +36,16 @@ EXPECTED = {
     "icm_dumplog": "icm_dumplog",
     "perfmon": "perfmon_csv",
     "sar": "sar",
+    "dpcisr/xperf": "xperf_dpcisr",
+    "dpcisr/tracerpt": "tracerpt_dpcisr",
+    "dpcisr/wpa": "wpa_dpcisr",
+    "dpcisr/latencymon": "latencymon",
+    "irq/bcc": "bcc_irq",
+    "irq/proc": "proc_interrupts",
+    "irq/mpstat": "sar",
+    "irq/sadf": "sar",
 }
-NOT_DATA = {"LICENSE", "SOURCES.md"}
+NOT_DATA = {"LICENSE", "SOURCES.md", "README.md"}
 
 
 def _cases() -> list[tuple[str, Path]]:
