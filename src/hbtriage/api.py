@@ -211,7 +211,7 @@ def _align_clocks(
     and corrected from 1 s; detection runs again after either moved a host."""
     timeline, signals = _infer_zones(timeline, signals, hosts, inputs, warnings, catalog)
     ref = clock_skew.pick_reference(signals, timeline.hosts)
-    skews = clock_skew.estimate(signals, ref) if ref else []
+    skews = clock_skew.estimate(signals, ref, _owners(hosts)) if ref else []
     for sk in skews:
         host_info = next((h for h in hosts if h.name == sk.host), None)
         if host_info is not None:
@@ -240,9 +240,10 @@ def _diagnose(
     """Stage 5: configuration findings, incidents (signals grouped across hosts), their ranked
     causes with the remedy for each host's OS."""
     config_findings = check_config(timeline.config, catalog=catalog)
-    incidents = incident_mod.find_incidents(signals)
+    peers = clock_skew.peers_of(signals, _owners(hosts))
+    incidents = incident_mod.find_incidents(signals, peers)
     pads = _pads(timeline)
-    incident_mod.attach(incidents, signals, pads)
+    incident_mod.attach(incidents, signals, pads, peers)
     diagnose(incidents, timeline, catalog, config_findings, pads, signals)
     for host in hosts:
         host.dpc_reports = [
@@ -253,6 +254,11 @@ def _diagnose(
     fit_remedies(incidents, hosts, catalog)
     fit_driver_remedies(incidents, hosts, catalog)
     return config_findings, incidents
+
+
+def _owners(hosts: list[HostInfo]) -> dict[str, str]:
+    """Address -> host, for telling the sessions of a site's PIM <-> CVP pairs apart."""
+    return {a: h.name for h in hosts for a in h.addresses}
 
 
 def missing_sides(inputs: Sequence[InputInfo], catalog: Catalog) -> list[str]:
@@ -282,7 +288,7 @@ def _infer_zones(
     :func:`clock_skew.infer_zones`); those still without one are named in a warning."""
     zoned = [h.name for h in hosts if h.zone_source != ZONE_ASSUMED]
     unzoned = [h for h in timeline.unzoned if h not in zoned]
-    guesses = clock_skew.infer_zones(signals, unzoned, zoned) if zoned else []
+    guesses = clock_skew.infer_zones(signals, unzoned, zoned, _owners(hosts)) if zoned else []
     for guess in guesses:
         info = next(h for h in hosts if h.name == guess.host)
         off = fmt_offset(guess.zone_min)

@@ -8,6 +8,8 @@ the offset of one host's clock against the other's.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from statistics import median
 
@@ -15,6 +17,37 @@ from hbtriage.findings import Signal
 
 MAX_PAIR_DISTANCE_S = 300.0  # events further apart than this are not the same event
 MIN_APPLIED_S = 1.0  # below this, the difference is network latency and logging jitter
+
+
+_IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
+
+
+def _named(s: Signal) -> set[str]:
+    return set(_IPV4.findall(str(s.data.get("message") or "")))
+
+
+def peers_of(signals: list[Signal], owner: Mapping[str, str]) -> dict[str, set[str]]:
+    """Host -> the hosts its logs name as their GED-125 peer: a CVP's GED-125 socket line names
+    its PIM's address, a PIM's lines its VRU's. ``owner``: address -> host (systeminfo, the CVP
+    sender field)."""
+    out: dict[str, set[str]] = {}
+    for s in signals:
+        if s.kind != "signature":
+            continue
+        for addr in _named(s):
+            host = owner.get(addr)
+            if host is not None and host != s.host:
+                out.setdefault(s.host, set()).add(host)
+                out.setdefault(host, set()).add(s.host)
+    return out
+
+
+def same_session(a: Signal, b: Signal, peers: Mapping[str, set[str]]) -> bool:
+    """Whether two disconnects can be the two ends of one session: not when each host's logs
+    name its peers and neither names the other. A site holds several PIM <-> CVP pairs: one
+    pair's loss paired with another's would shift a clock by the time between them."""
+    pa, pb = peers.get(a.host), peers.get(b.host)
+    return not (pa and pb and b.host not in pa and a.host not in pb)
 
 
 @dataclass
@@ -30,8 +63,12 @@ class Skew:
         return abs(self.offset_s) >= MIN_APPLIED_S
 
 
-def estimate(signals: list[Signal], reference: str) -> list[Skew]:
-    """Offsets of every other host against ``reference`` (hosts without pairs are absent)."""
+def estimate(
+    signals: list[Signal], reference: str, owner: Mapping[str, str] | None = None
+) -> list[Skew]:
+    """Offsets of every other host against ``reference`` (hosts without pairs are absent).
+    ``owner`` (address -> host) keeps disconnects of different sessions apart."""
+    peers = peers_of(signals, owner or {})
     paired = [s for s in signals if s.kind == "signature" and s.data.get("pair")]
     ref = [s for s in paired if s.host == reference]
     others = sorted({s.host for s in paired} - {reference})
@@ -40,7 +77,9 @@ def estimate(signals: list[Signal], reference: str) -> list[Skew]:
         diffs: list[float] = []
         keys: set[str] = set()
         for s in (x for x in paired if x.host == host):
-            cands = [r for r in ref if r.data["pair"] == s.data["pair"]]
+            cands = [
+                r for r in ref if r.data["pair"] == s.data["pair"] and same_session(s, r, peers)
+            ]
             if not cands:
                 continue
             nearest = min(cands, key=lambda r: abs((s.start - r.start).total_seconds()))
@@ -81,11 +120,17 @@ class ZoneGuess:
     keys: list[str]
 
 
-def infer_zones(signals: list[Signal], unzoned: list[str], zoned: list[str]) -> list[ZoneGuess]:
+def infer_zones(
+    signals: list[Signal],
+    unzoned: list[str],
+    zoned: list[str],
+    owner: Mapping[str, str] | None = None,
+) -> list[ZoneGuess]:
     """UTC offsets of ``unzoned`` hosts (their local times taken as UTC) from the disconnects they
     share with a host whose zone is known: the offset most pairs agree on, its whole quarter
     hours the zone and the rest clock skew. Hosts with no such pair are absent."""
     paired = [s for s in signals if s.kind == "signature" and s.data.get("pair")]
+    peers = peers_of(signals, owner or {})
     out: list[ZoneGuess] = []
     for host in unzoned:
         mine = [s for s in paired if s.host == host]
@@ -98,6 +143,7 @@ def infer_zones(signals: list[Signal], unzoned: list[str], zoned: list[str]) -> 
                 for b in theirs
                 if a.data["pair"] == b.data["pair"]
                 and abs((a.start - b.start).total_seconds()) <= MAX_ZONE_OFFSET_S
+                and same_session(a, b, peers)
             ]
             for d, _key in diffs:
                 near = [(x, k) for x, k in diffs if abs(x - d) <= ZONE_PAIR_TOLERANCE_S]
