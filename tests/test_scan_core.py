@@ -29,6 +29,7 @@ from hbtriage.report.json_out import to_json
 from hbtriage.simulate.scenarios import SCENARIOS, generate
 from hbtriage.sources import _scan, cvp_log, icm_dumplog
 from hbtriage.sources.base import InputFile
+from hbtriage.timeline import frames
 
 pytestmark = pytest.mark.skipif(_scan.kernels() is None, reason="numba does not work here")
 
@@ -105,6 +106,19 @@ _TAIL = st.sampled_from([" Trace: VRU heartbeat", " Trace:x", " Trace:", " msg",
 _CONT = st.sampled_from(["\tLast API Error [10054]", "Generated VXML", "", "  ", "Events from"])
 
 
+def _generated(test: Any) -> Any:
+    """Hypothesis over generated logs: which reader, CRLF or LF, where the file is cut."""
+    drawn = given(
+        data=st.data(),
+        which=st.sampled_from(["cvp", "dumplog"]),
+        crlf=st.booleans(),
+        chunk=st.integers(64, 4096),
+    )(test)
+    return settings(
+        max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    )(drawn)
+
+
 @st.composite
 def _cvp_line(draw: st.DrawFn) -> str:
     if draw(st.integers(0, 5)) == 0:
@@ -125,15 +139,7 @@ def _dump_line(draw: st.DrawFn) -> str:
     return f"{draw(_TIME)}{draw(_MS)} {draw(_TOKEN)}{draw(_TAIL)}"
 
 
-@settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(
-    data=st.data(),
-    which=st.sampled_from(["cvp", "dumplog"]),
-    crlf=st.booleans(),
-    chunk=st.integers(64, 4096),
-)
+@_generated
 def test_core_equals_polars_on_generated_lines(
     tmp_path: Path, data: st.DataObject, which: str, crlf: bool, chunk: int
 ) -> None:
@@ -200,3 +206,114 @@ def test_environment_turns_the_core_off(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv(_scan.ENV, "0")
     assert not _scan.use_for(1 << 30, _options(True))
     assert not _scan.use_for(10, dataclasses.replace(_options(True), compiled_min_bytes=1 << 20))
+
+
+# -- phase 2: the prefilter in the kernel, sparse pieces, digests given later ---------------
+
+_WORDS = st.sampled_from(
+    ["heartbeat", "HeartBeat", "link", "PATH", "started", "is stopping", "process ", "Shutting",
+     "down", " VRU PIM heartbeats", "x", "1", " ", ":", "\t", "caf\u00e9", "\u212a", "\u017ftarted",
+     "li\u0130nk", "pa", "th"]
+)  # fmt: skip
+
+
+@settings(max_examples=80, deadline=None)
+@given(lines=st.lists(st.lists(_WORDS, max_size=8).map("".join), min_size=1, max_size=30))
+def test_kernel_prefilter_equals_the_regex(lines: list[str]) -> None:
+    """0/1 verdicts are the regex's own; 2 only for lines outside ASCII."""
+    k = _scan.kernels()
+    assert k is not None
+    data = "\n".join(lines).encode("utf-8") + b"\n"
+    buf = np.frombuffer(data, dtype=np.uint8)
+    starts, ends = k.split_lines(buf, True)
+    for kind in ("cvp_log", "icm_dumplog"):
+        keep = load_catalog().read_options().keep_of(kind)
+        assert keep is not None and keep.lines is not None
+        table = _scan.literal_table(keep.literals)
+        assert table is not None
+        flags = k.keep_flags(buf, starts, ends, *table, data.isascii())
+        want = pl.Series(lines).str.contains(keep.lines).to_list()
+        for line, flag, hit in zip(lines, flags.tolist(), want, strict=True):
+            if flag == 2:
+                assert not line.isascii()
+            else:
+                assert bool(flag) == hit, (line, flag)
+
+
+def test_literal_table_refuses_what_bytes_cannot_decide() -> None:
+    assert _scan.literal_table(("caf\u00e9",)) is None
+    assert _scan.literal_table(("a",)) is None
+    table = _scan.literal_table(("Heartbeat", "link"))
+    assert table is not None and bytes(table[0]) == b"heartbeatlink"
+
+
+def _read_deferred(module: Any, path: Path, chunk: int) -> Any:
+    item = InputFile(display=path.name, path=str(path), size=path.stat().st_size)
+    options = _options(True, chunk_bytes=chunk, defer_digests=True)
+    return module.READER.read(item, "utf-8", options)
+
+
+_SIGNAL = st.sampled_from(
+    [": Shutting down VRU PIM connection", ": heartbeat link path", ": caf\u00e9 started",
+     ": \u017ftopped", ": ok"]
+)  # fmt: skip
+
+
+@_generated
+def test_sparse_pieces_equal_the_polars_path_and_digests_come_later(
+    tmp_path: Path, data: st.DataObject, which: str, crlf: bool, chunk: int
+) -> None:
+    """With digests deferred the core leaves most lines' text out: the records are the
+    same, and the digests given later are the polars path's."""
+    line = _cvp_line() if which == "cvp" else _dump_line()
+    extra = st.builds(lambda a, b: a + b, line, _SIGNAL)
+    lines = data.draw(st.lists(st.one_of(line, extra), min_size=1, max_size=60))
+    path = tmp_path / f"gen-{which}.log"
+    path.write_bytes(("\r\n" if crlf else "\n").join(lines).encode("utf-8") + b"\n")
+    module = cvp_log if which == "cvp" else icm_dumplog
+    try:
+        full = _read(module, path, False, chunk)
+    except Exception as exc:  # noqa: BLE001 - both ways must fail alike
+        with pytest.raises(type(exc)):
+            _read_deferred(module, path, chunk)
+        return
+    sparse = _read_deferred(module, path, chunk)
+    assert "digest" not in sparse.events.columns and sparse.digests is not None
+    assert sparse.events.equals(full.events.drop("digest"))
+    assert (sparse.host, sparse.stream, sparse.warnings) == (full.host, full.stream, full.warnings)
+    assert sparse.digests().equals(full.events.select("line", "digest"))
+
+
+def test_rotated_copies_merge_alike_with_digests_given_later(tmp_path: Path) -> None:
+    """Two overlapping copies of a CVP log (one stream): the timeline asks the reader for
+    the digests and drops the same copies as with every digest read at once."""
+    generate("dpc_storm_cvp", tmp_path / "b", seed=3)
+    cvp = sorted((tmp_path / "b").rglob("CVP.*.log"))[0]
+    text = cvp.read_bytes().splitlines(keepends=True)
+    (cvp.parent / "CVP.9999-01-01.log").write_bytes(b"".join(text[len(text) // 3 :]))
+    cvp.write_bytes(b"".join(text[: 2 * len(text) // 3]))
+    calls: list[str] = []
+    real = _scan.setup
+
+    def spy(*args: Any) -> Any:
+        out = real(*args)
+        calls.append(str(out[1]))
+        return out
+
+    pieces = {"chunk_bytes": 4096}
+    off = to_json(analyze([tmp_path / "b"], read_options=_options(False, **pieces)))
+    asked: list[str] = []
+    later = frames._with_digest
+
+    def ask(part: pl.DataFrame, source: str, found: Any) -> pl.DataFrame:
+        if source in found and "_digest" not in part.columns:
+            asked.append(source)
+        return later(part, source, found)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_scan, "setup", spy)
+        mp.setattr(frames, "_with_digest", ask)
+        on = to_json(analyze([tmp_path / "b"], read_options=_options(True, **pieces)))
+    assert "True" in calls  # some file was read sparse
+    assert len(asked) == 2  # both copies' digests were read later
+    assert on == off

@@ -9,6 +9,7 @@ the size of the logs.
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -158,7 +159,18 @@ def _read_all(
         by_index: dict[int, Outcome] = {}
         options = read_options or catalog.read_options()
         with _reading_pool(workers) as pool:
-            futures = {pool.submit(_read, files[i], options): i for i in order}
+            # Digests may be worked out later from the file when it stays where it is (not
+            # extracted into ``work``, removed before the timeline is built).
+            later = dataclasses.replace(options, defer_digests=True)
+            inside = Path(work).resolve()
+            futures = {
+                pool.submit(
+                    _read,
+                    files[i],
+                    options if Path(files[i].path).resolve().is_relative_to(inside) else later,
+                ): i
+                for i in order
+            }
             for n, fut in enumerate(as_completed(futures), 1):
                 i = futures[fut]
                 by_index[i] = fut.result()

@@ -87,15 +87,18 @@ def keep_mask(messages: pl.Series, kind: str, options: ReadOptions) -> pl.Series
     )
 
 
-def slim(events: pl.DataFrame, kind: str, options: ReadOptions) -> pl.DataFrame:
+def slim(
+    events: pl.DataFrame, kind: str, options: ReadOptions, *, digest: bool = True
+) -> pl.DataFrame:
     """When ``options`` keep text only where a signature can match: add ``digest`` (hash of
     the full message) and null the message of records that cannot match any signature of
     reader ``kind``. Else ``events`` as they are. A ``digest`` already there
-    (:func:`assemble_heads` ``lean``) is kept."""
+    (:func:`assemble_heads` ``lean``) is kept; with ``digest`` False none is added (the
+    reader gives the digests later, see ``ReadResult.digests``)."""
     if not options.slimming:
         return events
     keep = keep_mask(events["message"], kind, options)
-    if "digest" in events.columns:
+    if "digest" in events.columns or not digest:
         return events.with_columns(pl.when(keep).then(pl.col("message")).alias("message"))
     return events.with_columns(
         pl.when(keep).then(pl.col("message")).alias("message"),
@@ -120,25 +123,39 @@ def line_chunks(
     encoding) is split by polars' CSV parser straight from the bytes, with no Python string in
     between; anything else is decoded and split by :func:`line_frame`. Both give the same
     frame."""
-    for df, unterminated, before, last, _raw in _chunks_raw(path, encoding, starts, options):
+    for df, unterminated, before, last, _seen in _chunks_raw(path, encoding, starts, options):
         yield df, unterminated, before, last
 
 
+#: What :class:`Pieces` asks of the compiled core (:func:`hbtriage.sources._scan.scan`) for a
+#: piece of valid UTF-8 bytes (and whether it is the file's first): its line frame and what
+#: the core found, or None (the piece is split by polars as usual).
+Scanner = Callable[[bytes, bool], "tuple[pl.DataFrame, object] | None"]
+
+
 def _chunks_raw(
-    path: str, encoding: str, starts: str | None, options: ReadOptions
-) -> Iterator[tuple[pl.DataFrame, bool, int, bool, bytes | None]]:
-    """:func:`line_chunks`, each piece also with its bytes when polars split them straight
-    from the bytes (UTF-8: what the compiled core (:mod:`._scan`) scans), else None."""
+    path: str,
+    encoding: str,
+    starts: str | None,
+    options: ReadOptions,
+    scanner: Scanner | None = None,
+) -> Iterator[tuple[pl.DataFrame, bool, int, bool, object]]:
+    """:func:`line_chunks`, each piece also with what ``scanner`` found in its bytes when it
+    read them (valid UTF-8 only), else None."""
     lines_before = 0
     for piece, last, enc in _byte_chunks(path, encoding, starts, options):
         if isinstance(piece, str):
             yield (*line_frame(piece), 0, True, None)
             return
-        fast = _split_bytes(piece, enc, first=lines_before == 0)
-        raw: bytes | None = None
+        first = lines_before == 0
+        seen: object = None
+        got = scanner(piece, first) if scanner and _utf8_safe(piece, enc, first=first) else None
+        fast = got[0] if got is not None else _split_bytes(piece, enc, first=first)
+        if got is not None:
+            seen = got[1]
+        del got
         if fast is not None:
             df, unterminated = fast, bool(piece) and not piece.endswith(b"\n")
-            raw = piece
         else:
             text = decode(piece, enc)
             if lines_before == 0 and text.startswith("\ufeff"):
@@ -146,29 +163,42 @@ def _chunks_raw(
             df, unterminated = line_frame(text)
             del text
         del piece
-        yield df, unterminated, lines_before, last, raw
-        del raw
+        yield df, unterminated, lines_before, last, seen
+        del seen
         lines_before += df.height - unterminated
 
 
-def _split_bytes(data: bytes, encoding: str, *, first: bool) -> pl.DataFrame | None:
-    """:func:`line_frame` of ``data`` decoded, computed from the bytes by polars, or None when
-    that is not certain to give the same lines (another encoding, invalid UTF-8, a 0x1F byte,
-    a BOM that is not at the start of the file).
+def _utf8_safe(data: bytes, encoding: str, *, first: bool) -> bool:
+    """Whether ``data`` decoded is ``data`` read as UTF-8 and polars splits it into the lines
+    :func:`line_frame` gives (see :func:`_splittable`), and it is valid UTF-8."""
+    if not _splittable(data, encoding, first=first):
+        return False
+    if not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+    return True
 
-    polars splits at LF, drops one CR before it and a leading UTF-8 BOM, exactly as
-    :func:`line_frame` after decoding does; an empty line comes back null."""
+
+def _splittable(data: bytes, encoding: str, *, first: bool) -> bool:
+    """UTF-8 (or ASCII in an ASCII-compatible code page), no 0x1F byte (the split's column
+    separator), no BOM but at the start of the file."""
     if not data:
-        return None
+        return False
     try:
         codec = codecs.lookup(encoding).name
     except LookupError:
-        return None
+        return False
     utf8 = codec in ("utf-8", "utf-8-sig")
     if not (utf8 or (codec in ASCII_COMPATIBLE and data.isascii())):
-        return None
-    if b"\x1f" in data or (not first and data.startswith(codecs.BOM_UTF8)):
-        return None
+        return False
+    return not (b"\x1f" in data or (not first and data.startswith(codecs.BOM_UTF8)))
+
+
+def read_lines(data: bytes) -> pl.Series | None:
+    """The lines of ``data`` (UTF-8) as polars' CSV parser splits them, an empty line null;
+    None when it cannot (invalid UTF-8)."""
     try:
         df = pl.read_csv(
             data,
@@ -178,14 +208,30 @@ def _split_bytes(data: bytes, encoding: str, *, first: bool) -> pl.DataFrame | N
             infer_schema=False,
             new_columns=["text"],
         )
-    except pl.exceptions.PolarsError:  # not valid UTF-8: decoded with replacement instead
+    except pl.exceptions.PolarsError:
         return None
-    if df.width != 1:
+    return df.to_series() if df.width == 1 else None
+
+
+def _split_bytes(data: bytes, encoding: str, *, first: bool) -> pl.DataFrame | None:
+    """:func:`line_frame` of ``data`` decoded, computed from the bytes by polars, or None when
+    that is not certain to give the same lines (another encoding, invalid UTF-8, a 0x1F byte,
+    a BOM that is not at the start of the file).
+
+    polars splits at LF, drops one CR before it and a leading UTF-8 BOM, exactly as
+    :func:`line_frame` after decoding does; an empty line comes back null."""
+    if not _splittable(data, encoding, first=first):
         return None
-    return df.select(
-        pl.int_range(1, df.height + 1, dtype=pl.Int64).alias("line"),
-        pl.col("text").fill_null(""),
-    ).with_columns(pl.col("text").str.len_bytes().alias("_len"))
+    text = read_lines(data)  # None: not valid UTF-8, decoded with replacement instead
+    if text is None:
+        return None
+    return (
+        pl.DataFrame(
+            [pl.int_range(1, text.len() + 1, dtype=pl.Int64, eager=True).alias("line"), text]
+        )
+        .with_columns(pl.col("text").fill_null(""))
+        .with_columns(pl.col("text").str.len_bytes().alias("_len"))
+    )
 
 
 def _byte_chunks(
@@ -484,6 +530,9 @@ def assemble_heads(
     need: pl.Expr | None = None,
     kind: str = "*",
     options: ReadOptions = DEFAULT,
+    flags: pl.Series | None = None,
+    classes: pl.Series | None = None,
+    digest: bool = True,
 ) -> tuple[pl.DataFrame, int]:
     """:func:`assemble` for the output of :func:`split_heads`: one row per record (the
     ``heads`` columns but ``_hlen``, and ``message``) and the number of non-blank lines before
@@ -493,7 +542,11 @@ def assemble_heads(
     signature prefilter of reader ``kind``, or for which the boolean expression ``need`` (on
     ``heads``) holds, get their message joined; the others get a null message, and every
     record a ``digest`` (the sum of its lines' hashes) for :func:`slim` and the timeline's
-    merge of rotated files.
+    merge of rotated files (none with ``digest`` False: the lines' text need not be there).
+    ``flags``: the prefilter's verdict on each line of ``lines``, found by the compiled core
+    (0: no, 1: yes, 2: run the prefilter's regex on the line); ``classes``: for a piece whose
+    lines' text is left out where nothing reads it (``_scan.scan`` ``sparse``), which lines
+    are blank (see ``_scan_kernels.classes``).
     """
     cont_expr = cont if cont is not None else pl.col("text")
     # A line is kept when it starts a record, or is a non-blank continuation (not a skipped
@@ -503,11 +556,17 @@ def assemble_heads(
     kept = starts
     if others.len():
         rest = lines.select("text", *([skip] if skip else [])).filter(~starts)
-        used = rest["text"].str.contains(r"\S").fill_null(False)
+        if classes is None:
+            used = rest["text"].str.contains(r"\S").fill_null(False)
+        else:  # the core told blank lines from others where their text is left out
+            cls = classes.filter(~starts)
+            used = (cls == 2) | ((cls <= 1) & rest["text"].str.contains(r"\S").fill_null(False))
         if skip is not None:
             used = used & ~rest[skip]
         kept = starts.clone().scatter(others.filter(used), True)
     work = lines.with_columns(pl.col("is_start").cast(pl.Int64).cum_sum().alias("_rid"))
+    if flags is not None:
+        work = work.with_columns(flags.alias("_pf"))
     work = work.filter(kept)
     orphans = int((work["_rid"] == 0).sum())
     fields = [c for c in heads.columns if c not in ("line", "_hlen")]
@@ -517,19 +576,25 @@ def assemble_heads(
     ):
         return _messages(work, heads, cont_expr).drop("_hlen", "_rid"), orphans
     work = work.filter(pl.col("_rid") > 0)
-    h = (pl.col("text").hash() // _LINE_HASH_SHIFT).alias("_h")
-    work = work.with_columns(h).with_columns(
-        (pl.col("_h").cum_sum() - pl.col("_h")).alias("_before")
-    )
-    total = int(work["_h"].sum() or 0)
-    before = work.filter(pl.col("is_start"))["_before"]
-    digest = (before.shift(-1, fill_value=total) - before).alias("digest").rechunk()
+    digests: list[pl.Series] = []
+    if digest:
+        h = (pl.col("text").hash() // _LINE_HASH_SHIFT).alias("_h")
+        work = work.with_columns(h).with_columns(
+            (pl.col("_h").cum_sum() - pl.col("_h")).alias("_before")
+        )
+        total = int(work["_h"].sum() or 0)
+        before = work.filter(pl.col("is_start"))["_before"]
+        digests.append((before.shift(-1, fill_value=total) - before).alias("digest").rechunk())
     # Records are numbered 1, 2, ... in file order: record k is row k - 1 of ``heads``.
-    cand = (
-        work.filter(pl.col("text").str.contains(keep.lines).fill_null(False))["_rid"]
-        if keep.lines is not None
-        else work["_rid"].clear()
-    )
+    if keep.lines is None:
+        cand = work["_rid"].clear()
+    elif flags is None:
+        cand = work.filter(pl.col("text").str.contains(keep.lines).fill_null(False))["_rid"]
+    else:
+        passed = (pl.col("_pf") == 1) | (
+            (pl.col("_pf") == 2) & pl.col("text").str.contains(keep.lines).fill_null(False)
+        )
+        cand = work.filter(passed)["_rid"]
     if need is not None:
         forced = heads.select(need.fill_null(False).alias("_n")).with_row_index("_i")
         cand = pl.concat([cand, forced.filter(pl.col("_n"))["_i"].cast(pl.Int64) + 1])
@@ -539,7 +604,7 @@ def assemble_heads(
         sub_heads = heads.select("line", "_hlen").gather(cand.sort() - 1)
         sub = _messages(work.filter(pl.col("_rid").is_in(cand.implode())), sub_heads, cont_expr)
         msg = msg.scatter(sub["_rid"] - 1, sub["message"])
-    return heads.select("line", *fields).with_columns(msg, digest), orphans
+    return heads.select("line", *fields).with_columns(msg, *digests), orphans
 
 
 def _messages(
@@ -810,19 +875,19 @@ class Pieces:
     first_start: int | None = None
     tail_items: list[tuple[int, str]] = field(default_factory=list)
     records: int = 0
-    #: The current piece's bytes when polars split them straight from the bytes (see
-    #: :func:`_chunks_raw`), for the compiled core; whether it is the file's first piece.
-    raw: bytes | None = None
-    first: bool = True
+    #: Reads a piece's bytes with the compiled core (see :data:`Scanner`); what it found in
+    #: the current piece (None: the piece was split by polars).
+    scanner: Scanner | None = None
+    seen: object = None
     _unterminated: bool = False
     _last: bool = False
 
     def lines(self) -> Iterator[pl.DataFrame]:
         """Each piece's line frame (file line numbers, long lines cut)."""
-        chunks = _chunks_raw(self.path, self.encoding, self.starts, self.options)
-        for frame, unterminated, before, last, raw in chunks:
-            self.raw, self.first = raw, before == 0
-            del raw
+        chunks = _chunks_raw(self.path, self.encoding, self.starts, self.options, self.scanner)
+        for frame, unterminated, before, last, seen in chunks:
+            self.seen = seen
+            del seen
             lines, items = long_line_warnings(shift_lines(frame, before))
             del frame
             self.long_items += items
@@ -830,7 +895,7 @@ class Pieces:
                 self.first_seen = first_text(lines)
             self._unterminated, self._last = unterminated, last
             yield lines
-            self.raw = None
+            self.seen = None
 
     def done(self, parts: pl.DataFrame, orphans: int, records: int) -> None:
         """Bookkeeping after a piece: its lines with ``is_start``, the lines it found before

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, cast
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     import numpy as np
     import polars as pl
 
+    from hbtriage.sources._lines import Scanner
     from hbtriage.sources.options import ReadOptions
 
 _lock = threading.Lock()
@@ -75,22 +77,166 @@ def use_for(size: int, options: ReadOptions) -> bool:
     return kernels() is not None
 
 
-def _scan(raw: bytes, first: bool, lines: pl.DataFrame, kernel: str) -> tuple[object, ...] | None:
-    """The outputs of kernel ``kernel`` on the piece ``raw``, or None when its lines are not
-    exactly the rows of ``lines`` (then the piece takes the polars path)."""
+@dataclass
+class Piece:
+    """One piece of a log as the core saw it: its bytes, line boundaries, the outputs of the
+    reader's kernel, and the line prefilter's verdict per line (see
+    :func:`hbtriage.sources._scan_kernels.keep_flags`; None: no prefilter asked for)."""
+
+    raw: bytes
+    starts: np.ndarray
+    ends: np.ndarray
+    found: tuple[object, ...]
+    flags: np.ndarray | None
+    #: Per line, for sparse pieces: see :func:`hbtriage.sources._scan_kernels.classes`.
+    classes: np.ndarray | None = None
+
+
+#: What the general path's record regex of each kernel's reader can begin with (see
+#: :func:`hbtriage.sources._scan_kernels.classes`): first bytes; bytes skipped before a byte
+#: of the third string. Dumplog: a record ("19:36:35 ...") or a date line ("Events from"
+#: after spaces or tabs); CVP: a ``<PRI>``, a sequence number, ``*`` or a month.
+_LEADS = {
+    "dumplog": ("0123456789E", " \t", "E"),
+    "cvp": ("<*0123456789JFMASOND", "", ""),
+}
+
+
+def _table(chars: str) -> np.ndarray:
     import numpy as np
+
+    t = np.zeros(256, dtype=np.uint8)
+    for c in chars.encode("ascii"):
+        t[c] = 1
+    return t
+
+
+def literal_table(literals: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray] | None:
+    """The inputs of the kernel prefilter for ``literals`` (their bytes, lower case, one after
+    the other, and where each starts), or None when one is not ASCII or shorter than two
+    characters: the regex engine ignores case the Unicode way (``K`` matches the Kelvin sign),
+    which only the regex does."""
+    import numpy as np
+
+    if not all(w.isascii() and len(w) >= 2 and "\n" not in w for w in literals):
+        return None
+    words = [w.lower().encode("ascii") for w in literals]
+    at = np.zeros(len(words) + 1, dtype=np.int64)
+    at[1:] = np.cumsum([len(w) for w in words])
+    return np.frombuffer(b"".join(words) or b"\0", dtype=np.uint8).copy(), at
+
+
+def scan(
+    raw: bytes,
+    first: bool,
+    kernel: str,
+    literals: tuple[np.ndarray, np.ndarray] | None,
+    *,
+    sparse: bool,
+) -> tuple[pl.DataFrame, Piece] | None:
+    """The line frame of the piece ``raw`` (valid UTF-8; ``first``: the file's first piece)
+    as :func:`hbtriage.sources._lines.line_frame` makes it, and what kernel ``kernel`` found
+    in it; None when the core does not work here.
+
+    ``sparse``: the ``text`` of a line is there only when some step reads it: lines the
+    kernel did not convert (the reader's general path, continuation lines), lines the
+    prefilter (``literals``) lets through or cannot decide, and the first line of the records
+    those continue; every other line's text is null (the reader reads its typed fields from
+    the kernel). Else every line's text is there, as polars splits the bytes."""
+    import numpy as np
+    import polars as pl
+
+    from hbtriage.sources._lines import read_lines
 
     k = kernels()
     if k is None:
         return None
     buf = np.frombuffer(raw, dtype=np.uint8)
     starts, ends = k.split_lines(buf, first)
-    if starts.size != lines.height:
+    found = tuple(getattr(k, kernel)(buf, starts, ends))
+    flags = None
+    if literals is not None:
+        lits, at = literals
+        if at.size > 1:
+            flags = k.keep_flags(buf, starts, ends, lits, at, raw.isascii())
+        else:
+            flags = np.zeros(starts.size, dtype=np.uint8)
+    n = int(starts.size)
+    cls = None
+    text: pl.Series | None
+    if n == 0:
+        text = pl.Series("text", [], dtype=pl.Utf8)
+    elif sparse:
+        hit = cast("np.ndarray", found[0])
+        lead, skip, after = (_table(c) for c in _LEADS[kernel])
+        cls = k.classes(buf, starts, ends, hit, lead, skip, after)
+        # Text for: lines that may start a record (the general path reads them) and every
+        # line of the stretch between two converted lines that holds one, or a line the
+        # prefilter lets through or cannot decide (its record's message is joined).
+        seed = cls == 1
+        if flags is not None:
+            seed |= flags > 0
+        if not hit.any():
+            want = np.ones(n, dtype=bool)
+        elif seed.any():
+            stretch = np.cumsum(hit != 0)
+            marked = np.zeros(int(stretch[-1]) + 1, dtype=bool)
+            marked[stretch[seed]] = True
+            want = marked[stretch]
+        else:
+            want = np.zeros(n, dtype=bool)
+        want[0] = True
+        # After an empty first line: a line starting with a BOM stays as it is.
+        text = read_lines(b"\n" + k.gather(buf, starts, ends, want).tobytes())
+        text = None if text is None else text.slice(1)
+    else:
+        text = read_lines(raw)
+        text = None if text is None else text.fill_null("")
+    if text is None or text.len() != n:
         return None
-    lens = lines["text"].str.len_bytes().to_numpy()
-    if not np.array_equal(lens, ends - starts):
-        return None
-    return tuple(getattr(k, kernel)(buf, starts, ends))
+    frame = pl.DataFrame(
+        [
+            pl.int_range(1, n + 1, dtype=pl.Int64, eager=True).alias("line"),
+            text.alias("text"),
+            pl.Series("_len", (ends - starts).astype(np.uint32)),
+        ]
+    )
+    return frame, Piece(raw, starts, ends, found, flags, cls)
+
+
+def setup(kernel: str, kind: str, size: int, options: ReadOptions) -> tuple[Scanner | None, bool]:
+    """What a reader of ``kind`` whose usual layouts kernel ``kernel`` converts hands to
+    :class:`hbtriage.sources._lines.Pieces` for a file of ``size`` bytes (None: no core), and
+    whether its pieces are sparse (then the reader leaves the records' digests out: they need
+    every line's text).
+
+    Sparse when the reader slims messages line by line (``lean``), the prefilter's words are
+    ASCII (searched in the bytes here) and ``options.defer_digests``."""
+    if not (options.fast_paths and use_for(size, options)):
+        return None, False
+    keep = options.keep_of(kind)
+    lean = options.lean and keep is not None and (keep.lines is not None or keep.full is None)
+    table = literal_table(keep.literals) if lean and keep is not None else None
+    sparse = table is not None and options.defer_digests
+
+    def scanner(raw: bytes, first: bool) -> tuple[pl.DataFrame, object] | None:
+        return scan(raw, first, kernel, table, sparse=sparse)
+
+    return scanner, sparse
+
+
+def keep_flags(piece: Piece) -> pl.Series | None:
+    """The prefilter's verdict per line of ``piece`` (0 no, 1 yes, 2 ask the regex)."""
+    import polars as pl
+
+    return None if piece.flags is None else pl.Series("_pf", piece.flags)
+
+
+def line_classes(piece: Piece | None) -> pl.Series | None:
+    """What each line of a sparse ``piece`` can be (see ``_scan_kernels.classes``)."""
+    import polars as pl
+
+    return None if piece is None or piece.classes is None else pl.Series("_cls", piece.classes)
 
 
 def _strings(raw: bytes, rep_s: np.ndarray, rep_n: np.ndarray) -> list[str | None]:
@@ -110,9 +256,7 @@ def _cat(values: list[str | None], ids: np.ndarray, name: str) -> pl.Series:
     return table.gather(pl.Series(ids))
 
 
-def dumplog_heads(
-    raw: bytes, first: bool, lines: pl.DataFrame
-) -> tuple[pl.Series, pl.DataFrame] | None:
+def dumplog_heads(piece: Piece, lines: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
     """For :func:`hbtriage.sources._lines.split_heads`: which rows of ``lines`` (the piece
     ``raw`` split into lines) are dumplog records of the usual layout, and their typed columns
     (``line``, ``_hlen``, ``_tod_ns``, ``severity``, ``component``, ``node``), as
@@ -121,10 +265,8 @@ def dumplog_heads(
     import numpy as np
     import polars as pl
 
-    found = _scan(raw, first, lines, "dumplog")
-    if found is None:
-        return None
-    hit, tod, hlen, tok, trace, rep_s, rep_n = cast("tuple[np.ndarray, ...]", found)
+    raw = piece.raw
+    hit, tod, hlen, tok, trace, rep_s, rep_n = cast("tuple[np.ndarray, ...]", piece.found)
     rows = np.flatnonzero(hit)
     tokens = [str(t).rsplit("-", 1) for t in _strings(raw, rep_s, rep_n)]
     ids = tok[rows]
@@ -141,20 +283,16 @@ def dumplog_heads(
     return pl.Series("hit", hit.astype(bool)), quick
 
 
-def cvp_heads(
-    raw: bytes, first: bool, lines: pl.DataFrame
-) -> tuple[pl.Series, pl.DataFrame] | None:
+def cvp_heads(piece: Piece, lines: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
     """:func:`dumplog_heads` for CVP logs: the typed columns ``line``, ``_hlen``, ``ts_local``,
     ``offset_min``, ``_zone``, ``severity``, ``component``, ``mnem``, ``node`` of the lines of
     either usual layout, as :func:`hbtriage.sources.cvp_log._typed_at` makes them."""
     import numpy as np
     import polars as pl
 
-    found = _scan(raw, first, lines, "cvp")
-    if found is None:
-        return None
+    raw = piece.raw
     hit, ts, hlen, zone, hdr, node, zrs, zrn, hrs, hrn, nrs, nrn = cast(
-        "tuple[np.ndarray, ...]", found
+        "tuple[np.ndarray, ...]", piece.found
     )
     rows = np.flatnonzero(hit)
     zones = [str(z) for z in _strings(raw, zrs, zrn)]

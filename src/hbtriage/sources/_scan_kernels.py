@@ -384,3 +384,174 @@ def cvp(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray):  # type: ignore[
         nrs[: nc[0]].copy(),
         nrn[: nc[0]].copy(),
     )
+
+
+@njit(nogil=True, cache=True)
+def keep_flags(
+    buf: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    lits: np.ndarray,
+    lit_at: np.ndarray,
+    ascii_only: bool,
+) -> np.ndarray:  # pragma: no cover
+    """The catalog's line prefilter (plain literals, ASCII case ignored) on every line.
+
+    ``lits``: the literals' bytes, ASCII letters in lower case, one after the other;
+    ``lit_at``: where each starts (plus the end). ``ascii_only``: ``buf`` has no byte above
+    127. Per line: 0 no literal in it, 1 one is, 2 not decided here (a byte outside ASCII,
+    where the regex engine's Unicode case folding could match otherwise, or a line longer
+    than :data:`MAX_LINE`, which the reader cuts first): the caller runs the regex on those.
+
+    The literals hold no line end, so they are searched in the whole piece at once, skipping
+    ahead by the pair of bytes at the end of a window as long as the shortest one (Wu and
+    Manber's multi-pattern search with blocks of two bytes)."""
+    m = starts.size
+    out = np.zeros(m, np.uint8)
+    nl = lit_at.size - 1
+    low = np.arange(256).astype(np.uint8)
+    for c in range(65, 91):
+        low[c] = c + 32
+    short = MAX_LINE
+    for k in range(nl):
+        short = min(short, lit_at[k + 1] - lit_at[k])
+    if nl > 0 and m > 0:
+        # shift[pair]: how far the window may move when its last two bytes are ``pair`` (as
+        # they are: every case of a letter has its entry; one byte each, so the table stays
+        # in the cache).
+        top = min(short - 1, 255)
+        shift = np.full(1 << 16, top, np.uint8)
+        for k in range(nl):
+            a = lit_at[k]
+            for j in range(short - 1):
+                x = np.int64(lits[a + j])
+                y = np.int64(lits[a + j + 1])
+                d = min(short - 2 - j, 255)
+                xu = x - 32 if 97 <= x <= 122 else x
+                yu = y - 32 if 97 <= y <= 122 else y
+                for pair in ((x << 8) | y, (xu << 8) | y, (x << 8) | yu, (xu << 8) | yu):
+                    shift[pair] = min(shift[pair], d)
+        n = buf.size
+        li = 0
+        p = short - 1
+        while p < n:
+            sh = shift[(np.int64(buf[p - 1]) << 8) | buf[p]]
+            if sh > 0:
+                p += sh
+                continue
+            q = p - short + 1  # a literal may start here
+            found = False
+            for k in range(nl):
+                a = lit_at[k]
+                w = lit_at[k + 1] - a
+                if q + w > n:
+                    continue
+                j = 0
+                while j < w and low[buf[q + j]] == lits[a + j]:
+                    j += 1
+                if j == w:
+                    found = True
+                    break
+            if found:
+                while li < m and ends[li] <= q:
+                    li += 1
+                if li < m and starts[li] <= q:
+                    out[li] = 1
+                    # One literal is enough: go on from the next line.
+                    p = max(p + 1, ends[li] + short)
+                    continue
+            p += 1
+    for i in range(m):
+        if ends[i] - starts[i] > MAX_LINE:
+            out[i] = 2
+    if not ascii_only:
+        for i in range(m):
+            for q in range(starts[i], ends[i]):
+                if buf[q] >= 128:
+                    out[i] = 2
+                    break
+    return out
+
+
+@njit(nogil=True, cache=True)
+def gather(
+    buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, want: np.ndarray
+) -> np.ndarray:  # pragma: no cover
+    """The bytes of every line, one line per row: the line's own bytes where ``want`` is
+    set, nothing (an empty line) elsewhere. Each line ends with LF, or CR LF when its last
+    byte is CR (a reader splitting at LF then drops that CR only, and the line comes back
+    with its own CR)."""
+    m = starts.size
+    size = 0
+    for i in range(m):
+        size += 1
+        if want[i]:
+            size += ends[i] - starts[i]
+            if ends[i] > starts[i] and buf[ends[i] - 1] == 13:
+                size += 1
+    out = np.empty(size, np.uint8)
+    o = 0
+    for i in range(m):
+        if want[i]:
+            s = starts[i]
+            e = ends[i]
+            for p in range(s, e):
+                out[o] = buf[p]
+                o += 1
+            if e > s and buf[e - 1] == 13:
+                out[o] = 13
+                o += 1
+        out[o] = 10
+        o += 1
+    return out
+
+
+@njit(nogil=True, cache=True)
+def classes(
+    buf: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    hit: np.ndarray,
+    lead: np.ndarray,
+    skip: np.ndarray,
+    after: np.ndarray,
+) -> np.ndarray:  # pragma: no cover
+    """What each line the kernel did not convert can be, for the reader's general path:
+    0 converted (``hit``), 1 it may start a record (or hold bytes outside ASCII), 2 it cannot
+    and holds a byte other than white space, 3 it cannot and is blank (ASCII white space as
+    the regex engine's ``\\s``: tab, LF, VT, FF, CR, space).
+
+    A line may start a record when its first byte is in the table ``lead``, or when it
+    starts with bytes of ``skip`` followed by a byte of ``after`` (what the reader's record
+    regex can begin with)."""
+    m = starts.size
+    out = np.zeros(m, np.uint8)
+    for i in range(m):
+        if hit[i]:
+            continue
+        s = starts[i]
+        e = ends[i]
+        if e - s > MAX_LINE:
+            out[i] = 1
+            continue
+        may = False
+        if s < e:
+            if lead[buf[s]]:
+                may = True
+            elif skip[buf[s]]:
+                p = s
+                while p < e and skip[buf[p]]:
+                    p += 1
+                may = p < e and after[buf[p]] != 0
+        blank = True
+        for p in range(s, e):
+            b = buf[p]
+            if b == 32 or 9 <= b <= 13:
+                continue
+            if b >= 128:
+                may = True  # white space or not: the regex engine decides
+            else:
+                blank = False
+            break
+        out[i] = 1 if may else (3 if blank else 2)
+    return out

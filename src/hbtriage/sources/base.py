@@ -7,6 +7,7 @@ each host's zone is known (a dumplog has no zone, its host's perfmon header has)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -158,6 +159,10 @@ class ReadResult:
     #: What a reader noticed for the curious (layout, format, row counts): never read by the
     #: pipeline; anything the pipeline needs is a typed field above.
     extra: dict[str, Any] = field(default_factory=dict)
+    #: When the reader left the records' ``digest`` out (``ReadOptions.defer_digests``): gives
+    #: ``line`` and ``digest`` of every record of ``events`` (reading the file again), for the
+    #: timeline's merge of rotated copies, which alone needs it.
+    digests: Callable[[], pl.DataFrame] | None = None
 
 
 class Reader(Protocol):

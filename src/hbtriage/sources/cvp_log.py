@@ -30,11 +30,13 @@ is the same as one pass over the whole file, and message text is slimmed per pie
 from __future__ import annotations
 
 import os
+from typing import cast
 
 import polars as pl
 
 from hbtriage.sources import _lines as L
 from hbtriage.sources import _scan
+from hbtriage.sources._later import later as _later
 from hbtriage.sources.base import InputFile, ReadResult
 from hbtriage.sources.encoding import read_head
 from hbtriage.sources.options import DEFAULT, ReadOptions
@@ -198,11 +200,12 @@ class CvpLogReader:
         enc = text_encoding or read_head(item.path)[1]
         bad_items: list[tuple[int, str]] = []
         pieces: list[pl.DataFrame] = []
-        walk = L.Pieces(item.path, enc, _START, options)
+        scanner, sparse = _scan.setup("cvp", self.kind, os.path.getsize(item.path), options)
+        walk = L.Pieces(item.path, enc, _START, options, scanner=scanner)
         # Piece by piece (see _lines.line_chunks): every step below is local to a record.
-        core = options.fast_paths and _scan.use_for(os.path.getsize(item.path), options)
         for lines in walk.lines():
-            pre = _scan.cvp_heads(walk.raw, walk.first, lines) if core and walk.raw else None
+            piece = cast("_scan.Piece | None", walk.seen)
+            pre = _scan.cvp_heads(piece, lines) if piece is not None else None
             parts, heads, _ = L.split_heads(
                 lines, PATTERN, _convert, _LAYOUTS if options.fast_paths else None, pre=pre
             )
@@ -214,6 +217,9 @@ class CvpLogReader:
                 lean=True,
                 kind=self.kind,
                 options=options,
+                flags=_scan.keep_flags(piece) if piece is not None else None,
+                classes=_scan.line_classes(piece),
+                digest=not sparse,
                 # A header wrapped below its time stamp is recovered from the joined text.
                 need=pl.col("component").is_null(),
             )
@@ -236,7 +242,12 @@ class CvpLogReader:
             bad_items += L.bad_time_items(records, "date or time")
             records = records.filter(pl.col("ts_local").is_not_null())
             pieces.append(
-                L.slim(L.to_events(records).with_columns(records["_zone"]), self.kind, options)
+                L.slim(
+                    L.to_events(records).with_columns(records["_zone"]),
+                    self.kind,
+                    options,
+                    digest=not sparse,
+                )
             )
             del records
         if walk.records == 0:
@@ -261,6 +272,7 @@ class CvpLogReader:
             stream=_stream(item.display),
             events=events,
             warnings=L.cap_warnings(item.display, items),
+            digests=_later(self, item, enc, options) if sparse else None,
         )
 
 

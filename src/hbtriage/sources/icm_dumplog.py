@@ -34,11 +34,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from typing import cast
 
 import polars as pl
 
 from hbtriage.sources import _lines as L
 from hbtriage.sources import _scan
+from hbtriage.sources._later import later as _later
 from hbtriage.sources.base import InputFile, ReadResult
 from hbtriage.sources.encoding import read_head
 from hbtriage.sources.options import DEFAULT, ReadOptions
@@ -213,7 +215,8 @@ class IcmDumplogReader:
         enc = text_encoding or read_head(item.path)[1]
         bad_items: list[tuple[int, str]] = []
         pieces: list[pl.DataFrame] = []
-        walk = L.Pieces(item.path, enc, _START, options)
+        scanner, sparse = _scan.setup("dumplog", self.kind, os.path.getsize(item.path), options)
+        walk = L.Pieces(item.path, enc, _START, options, scanner=scanner)
         # State carried from piece to piece: the latest date line, the number of date lines.
         carry_date: dt.date | None = None
         first_hdr: dt.date | None = None
@@ -221,9 +224,9 @@ class IcmDumplogReader:
         roll = _Rollover()
         time_items: list[tuple[int, str]] = []
         pending: list[int] = []  # pieces with records before any date line (date not known yet)
-        core = options.fast_paths and _scan.use_for(os.path.getsize(item.path), options)
         for lines in walk.lines():
-            pre = _scan.dumplog_heads(walk.raw, walk.first, lines) if core and walk.raw else None
+            piece = cast("_scan.Piece | None", walk.seen)
+            pre = _scan.dumplog_heads(piece, lines) if piece is not None else None
             parts, heads, slow = L.split_heads(
                 lines,
                 PATTERN,
@@ -263,11 +266,14 @@ class IcmDumplogReader:
                 lean=True,
                 kind=self.kind,
                 options=options,
+                flags=_scan.keep_flags(piece) if piece is not None else None,
+                classes=_scan.line_classes(piece),
+                digest=not sparse,
             )
             del heads
             walk.done(parts, n_orphans, records.height)
             del parts, slow
-            records = L.slim(roll.apply(records), self.kind, options)
+            records = L.slim(roll.apply(records), self.kind, options, digest=not sparse)
             if records["date"].null_count():
                 pending.append(len(pieces))  # its time stamps wait for the file's fallback date
             else:
@@ -318,6 +324,7 @@ class IcmDumplogReader:
             stream=L.most_frequent(events["component"]),
             events=events,
             warnings=L.cap_warnings(item.display, items),
+            digests=_later(self, item, enc, options) if sparse else None,
         )
 
 

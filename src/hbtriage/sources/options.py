@@ -22,10 +22,12 @@ if TYPE_CHECKING:
 CHUNK_BYTES = 16 * 1024 * 1024
 #: Size of the blocks a perfmon file is parsed in (memory: one block at a time).
 BLOCK_BYTES = 32 * 1024 * 1024
-#: File size from which the compiled scanning core (:mod:`._scan`) reads a log. Below it,
-#: importing numba and loading the cached kernels (0.4-0.5 s, 130 MB more peak memory) costs
-#: more than the core saves (measured: 0.7-1.7 ms per MB of log, see the README).
-COMPILED_MIN_BYTES = 512 * 1024 * 1024
+#: File size from which the compiled scanning core (:mod:`._scan`) reads a log. Importing numba
+#: and loading the cached kernels costs 0.3-0.45 s and about 100 MiB of peak memory once per
+#: process; with the prefilter in the kernel and most lines' text left out, the core saves about
+#: 1.3 ms per MiB of log (measured on 2 shared cores, see the README): it pays from about
+#: 300 MiB of logs in one process.
+COMPILED_MIN_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class Keep:
     full: str | None  # the regex (polars syntax); None: no signature applies, keep nothing
     pre: str | None  # plain alternatives every match contains (:mod:`._prefilter`), or None
     lines: str | None  # ``pre`` when it may be tried on single lines of a record
+    #: The plain words ``lines`` is made of (case ignored), for the compiled core's search.
+    literals: tuple[str, ...] = ()
 
 
 def keep_for(pattern: str | None) -> Keep:
@@ -45,7 +49,9 @@ def keep_for(pattern: str | None) -> Keep:
     lits = required_literals(pattern) if pre else None
     # Line by line only when no literal could straddle the ": " a reader inserts between a
     # CVP mnemonic and its text.
-    return Keep(pattern, pre, pre if lits and not any(":" in w for w in lits) else None)
+    if lits and not any(":" in w for w in lits):
+        return Keep(pattern, pre, pre, tuple(sorted(lits)))
+    return Keep(pattern, pre, None)
 
 
 @dataclass(frozen=True)
@@ -66,7 +72,10 @@ class ReadOptions:
     layouts converted by the compiled scanning core (:mod:`._scan`) when numba works here, not
     by polars expressions (tests compare both; the results are the same).
     ``counters``: the counter names the perfmon reader keeps (None: the bundled
-    ``counters.toml``)."""
+    ``counters.toml``). ``defer_digests``: a reader may leave out the records' ``digest``
+    (only a stream of several files that overlap in time needs it) and give a way to work it
+    out later (``ReadResult.digests``, which reads the file again): the file must still be
+    there when the timeline is built."""
 
     keep: Mapping[str, str | None] | str | None = None
     chunk_bytes: int = CHUNK_BYTES
@@ -79,6 +88,7 @@ class ReadOptions:
     compiled_min_bytes: int = COMPILED_MIN_BYTES
     counters: CounterIndex | None = field(default=None, compare=False)
     formats: tuple[LineFormat, ...] = ()
+    defer_digests: bool = False
 
     def __post_init__(self) -> None:
         for name in ("chunk_bytes", "block_bytes", "stream_block_bytes"):

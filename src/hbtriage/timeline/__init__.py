@@ -10,6 +10,7 @@ the :class:`~.model.Timeline`.
 from __future__ import annotations
 
 from collections import Counter as Tally
+from collections.abc import Callable
 
 import polars as pl
 
@@ -104,6 +105,7 @@ def _fold(
         return ident.host_for(name) or name
 
     ev_parts: list[pl.DataFrame] = []
+    later: dict[str, Callable[[], pl.DataFrame]] = {}  # digests a reader gives on demand
     ct_parts: list[pl.DataFrame] = []
     stream_kinds: dict[tuple[str, str], str] = {}  # (host, stream) -> reader kind
     config: dict[str, list[ConfigFact]] = {}
@@ -136,8 +138,17 @@ def _fold(
             src, res.events = res.events, None  # the timeline owns the rows now (see above)
             stated = src["offset_min"].null_count() < src.height
             stream = res.stream or res.kind
+            if res.digests is not None:
+                later[item.display] = res.digests
             ev = _event_part(
-                src, host, stream, item.display, iana, fixed, digest=files_per[(host, stream)] > 1
+                src,
+                host,
+                stream,
+                item.display,
+                iana,
+                fixed,
+                digest=files_per[(host, stream)] > 1,
+                later=res.digests is not None,
             )
             del src
             info.zone = zlabel if not stated or zsource == "--tz" else "offsets in each line"
@@ -198,7 +209,7 @@ def _fold(
             info.records = info.records or len(res.dpc.modules)
         inputs.append(info)
         warnings.extend(res.warnings)
-    events = _combine(ev_parts)  # consumes ev_parts
+    events = _combine(ev_parts, later)  # consumes ev_parts
     counters = _difference_cumulative(ct_parts, index)  # consumes ct_parts
     streams = _streams(events, stream_kinds)
     hosts = _host_infos(ident, host_zone, inputs, events, counters)

@@ -60,10 +60,13 @@ def _event_part(
     fixed: int | None,
     *,
     digest: bool,
+    later: bool = False,
 ) -> pl.DataFrame:
     """One reader's events on UTC in the timeline's columns, rows without a time dropped.
     ``digest``: keep ``_digest``, the identity of each full message (readers may have dropped
-    the text, see sources._lines.slim), for recognising rotated copies.
+    the text, see sources._lines.slim), for recognising rotated copies; ``later``: the
+    reader left its digests out and gives them on demand (``ReadResult.digests``):
+    :func:`_combine` asks for them only when the file overlaps another of its stream.
 
     The columns keep the reader's chunks (no copy here; :func:`_concat_columns` makes one chunk
     of each later), so use the part column by column until then (see :func:`_frame`)."""
@@ -75,7 +78,7 @@ def _event_part(
         src["component"].cast(CAT),
         src["message"],
     ]
-    if digest:
+    if digest and not (later and "digest" not in src.columns):
         cols.append(
             (src["digest"] if "digest" in src.columns else src["message"].hash()).alias("_digest")
         )
@@ -114,11 +117,16 @@ def _counter_part(
     )
 
 
-def _combine(parts: list[pl.DataFrame]) -> pl.DataFrame:
+def _combine(
+    parts: list[pl.DataFrame],
+    later: dict[str, Callable[[], pl.DataFrame]] | None = None,
+) -> pl.DataFrame:
     """The events of every file, as ``_merge_rotated(pl.concat(parts))`` gives them (without
     ``_digest``), with less copying: each part holds one file (one host, stream and source), so
     parts are put in (host, stream) order and only the files of one stream that overlap in time
     are merged and sorted together; a file already in (ts, line) order is not sorted at all.
+    ``later``: per source, how to get the digests of a part made without them (see
+    :func:`_event_part`), asked for only when the part is merged.
 
     Consumes ``parts`` (the list is emptied) so that a part sorted or merged here is not held
     twice."""
@@ -153,7 +161,7 @@ def _combine(parts: list[pl.DataFrame]) -> pl.DataFrame:
             out.extend(f[3].drop("_digest", strict=False) for f in files)
             del files
         else:
-            frames = [f[3] for f in files]
+            frames = [_with_digest(f[3], f[2], later or {}) for f in files]
             del files
             merged = _merge_rotated(_concat_columns(frames))
             out.append(
@@ -162,6 +170,27 @@ def _combine(parts: list[pl.DataFrame]) -> pl.DataFrame:
             del merged
             del frames
     return _concat_columns(out)
+
+
+def _with_digest(
+    part: pl.DataFrame, source: str, later: dict[str, Callable[[], pl.DataFrame]]
+) -> pl.DataFrame:
+    """``part`` with ``_digest``: as it is when it has one, else from its reader's
+    ``digests`` (matched on the record's first line, one per record of a file). When the file
+    cannot be read again, each record gets a digest of its own: nothing of it is taken for a
+    copy."""
+    if "_digest" in part.columns or source not in later:
+        return part
+    part = _concat_columns([part])
+    try:
+        found = later[source]()
+    except Exception:  # noqa: BLE001 - gone or changed since: keep every record
+        found = None
+    if found is None or found["line"].n_unique() != found.height:
+        digest = pl.struct(pl.lit(source), pl.col("line")).hash().alias("_digest")
+        return part.with_columns(digest)
+    table = found.select("line", pl.col("digest").alias("_digest"))
+    return part.join(table, on="line", how="left", maintain_order="left")
 
 
 def _concat_columns(frames: list[pl.DataFrame]) -> pl.DataFrame:
