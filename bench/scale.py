@@ -193,24 +193,31 @@ with ThreadPoolExecutor(2) as pool:
     assert all(j.result() > 0 for j in jobs)
 """
 )
-#: The compiled core alone: every log in 16 MiB pieces cut at a line end, line boundaries and
-#: the usual layouts' fields of every line (both kernels on every piece), two files at a time.
+#: The compiled core alone: every log in 16 MiB pieces cut at a line end, line boundaries, the
+#: usual layouts' fields of every line and the catalog's line prefilter searched in the bytes
+#: (the dumplog kernel and words for pim*, the CVP ones for the others), two files at a time.
 _CORE = (
     _PIECES
     + """
 import sys
 from concurrent.futures import ThreadPoolExecutor
 import numpy as np
+from hbtriage.catalog import load_catalog
 from hbtriage.sources import _scan
 k = _scan.kernels()
 assert k is not None
+options = load_catalog().read_options()
 def scan(p):
+    pim = "pim" in p.rsplit("/", 1)[-1]
+    kernel = k.dumplog if pim else k.cvp
+    lits, at = _scan.literal_table(options.keep_of("icm_dumplog" if pim else "cvp_log").literals)
     n, first = 0, True
     for data in pieces(p):
         buf = np.frombuffer(data, dtype=np.uint8)
         starts, ends = k.split_lines(buf, first)
         first = False
-        n += int(k.dumplog(buf, starts, ends)[0].sum()) + int(k.cvp(buf, starts, ends)[0].sum())
+        n += int(kernel(buf, starts, ends)[0].sum())
+        n += int(k.keep_flags(buf, starts, ends, lits, at, data.isascii()).sum())
     return n
 with ThreadPoolExecutor(2) as pool:
     assert sum(pool.map(scan, sys.argv[1:])) > 0

@@ -57,8 +57,13 @@ def _smoke(k: ModuleType) -> None:
     data = b"19:36:35:105 pg1A-pim1 Trace: x\nMar 30 2013 19:36:46.105 -0500: %CVP_8_5_ICM-1-X: y\n"
     buf = np.frombuffer(data, dtype=np.uint8)
     starts, ends = k.split_lines(buf, True)
-    k.dumplog(buf, starts, ends)
+    hit = k.dumplog(buf, starts, ends)[0]
     k.cvp(buf, starts, ends)
+    lits, at = cast("tuple[np.ndarray, np.ndarray]", literal_table(("heartbeat", "path")))
+    k.keep_flags(buf, starts, ends, lits, at, True)
+    k.gather(buf, starts, ends, hit == 0)
+    table = np.zeros(256, dtype=np.uint8)
+    k.classes(buf, starts, ends, hit, table, table, table)
 
 
 #: In the environment: 0 reads every log with the polars path, 1 every log with the core
