@@ -264,3 +264,23 @@ def test_an_xperf_report_cut_to_its_usage_table_is_read_and_names_no_one(tmp_pat
     [rep] = findings.hosts[0].dpc_reports
     assert rep["module"] is None
     assert [m["module"] for m in rep["top"][:2]] == ["wdf01000.sys", "dxgkrnl.sys"]
+
+
+def test_the_incident_chart_draws_the_named_drivers_dpc_time(tmp_path: Path):
+    """A WPA export with times: the incident's chart gets a row of DPC time per second for the
+    host's busiest drivers, and the culprit's line peaks inside the incident."""
+    from hbtriage import api
+    from hbtriage.report.charts import chart_data
+    from hbtriage.simulate.scenarios import generate
+
+    truth = generate("dpc_storm_cvp", tmp_path / "b", 1)
+    culprit = truth["incidents"][0]["driver"]
+    run = api.run([tmp_path / "b"])
+    doc = chart_data(run.findings, run.timeline, ("en",))
+    (chart,) = [c for c in doc["charts"]["en"] if c["id"] == "chart-INC-001"]
+    labels = [a["text"] for a in chart["layout"]["annotations"]]
+    assert labels[-1].startswith("DPC time by driver")
+    (line,) = [d for d in chart["data"] if d["name"].endswith(culprit)]
+    peak_at = line["x"][line["y"].index(max(line["y"]))]
+    inc = run.findings.incidents[0]
+    assert inc.start.timestamp() * 1000 - 15_000 <= peak_at <= inc.end.timestamp() * 1000 + 15_000

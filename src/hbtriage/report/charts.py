@@ -132,6 +132,7 @@ def _charts(
     if events is None and counters is None:
         return {lang: [] for lang in langs}
     key = _key_series(counters, rows) if counters is not None else None
+    dpc = list(getattr(timeline, "dpc", None) or [])
     hosts = _host_order(findings, events, key)
     ev = _LogEvents(events) if events is not None else None
     out: dict[str, list[dict[str, Any]]] = {}
@@ -141,7 +142,7 @@ def _charts(
         if overview is not None:
             charts.append(overview)
         for incident in findings.incidents[:MAX_INCIDENT_CHARTS]:
-            chart = _incident_chart(incident, ev, key, hosts, lang, rows)
+            chart = _incident_chart(incident, ev, key, hosts, lang, rows, dpc)
             if chart is not None:
                 charts.append(chart)
         out[lang] = charts
@@ -590,6 +591,54 @@ def _overview(
     return _figure("chart-overview", title, rows, shapes, lang)
 
 
+#: Drivers drawn per host in the incident charts' DPC row (the busiest in the window).
+DPC_TOP = 3
+
+
+def _dpc_traces(
+    reports: list[Any], lo: int, hi: int, colors: dict[str, str]
+) -> list[dict[str, Any]]:
+    """DPC (softirq ...) time per second of each host's busiest modules in ``lo``..``hi`` (ms),
+    from the DPC/ISR reports with time (``Timeline.dpc``); ms of CPU per s."""
+    dashes = ("solid", "dot", "dash")
+    out: list[dict[str, Any]] = []
+    for rep in reports:
+        rows = rep.rows
+        if rows is None or rows.is_empty():
+            continue
+        ms = pl.col("ts").dt.epoch("ms")
+        part = rows.filter((ms >= lo) & (ms <= hi) & pl.col("time_us").is_not_null())
+        if part.is_empty():
+            continue
+        per = (
+            part.with_columns(((ms // 1000) * 1000).alias("sec"))
+            .group_by("module", "sec")
+            .agg((pl.col("time_us").sum() / 1000.0).alias("busy"))
+        )
+        top = (
+            per.group_by("module")
+            .agg(pl.col("busy").sum())
+            .sort(["busy", "module"], descending=[True, False])
+            .head(DPC_TOP)["module"]
+            .to_list()
+        )
+        seconds = list(range((lo // 1000) * 1000, hi + 1, 1000))
+        for n, module in enumerate(top):
+            got = dict(per.filter(pl.col("module") == module).select("sec", "busy").iter_rows())
+            out.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines",
+                    "name": _esc(f"{rep.host} {module}"),
+                    "legendgroup": _esc(str(rep.host)),
+                    "x": seconds,
+                    "y": [round(got.get(x, 0.0), 3) for x in seconds],
+                    "line": {"color": colors.get(str(rep.host)), "width": 1.5, "dash": dashes[n]},
+                }
+            )
+    return out
+
+
 def _incident_chart(
     incident: Incident,
     ev: _LogEvents | None,
@@ -597,6 +646,7 @@ def _incident_chart(
     colors: dict[str, str],
     lang: str,
     key_rows: tuple[ChartRow, ...],
+    dpc: list[Any] | None = None,
 ) -> dict[str, Any] | None:
     lo = _ms(incident.start - INCIDENT_MARGIN)
     hi = _ms(incident.end + INCIDENT_MARGIN)
@@ -612,6 +662,9 @@ def _incident_chart(
         inside = key.filter((pl.col("ms") >= lo) & (pl.col("ms") <= hi)).pipe(_break_gaps, "label")
         by_row = _counter_traces(inside, colors)
         rows += [(_row_label(r, lang), by_row[r.id], False) for r in key_rows if r.id in by_row]
+    drivers = _dpc_traces(dpc or [], lo, hi, colors)
+    if drivers:
+        rows.append((t("row_dpc_by_driver", lang), drivers, False))
     if not rows:
         return None
     shapes = [
