@@ -10,6 +10,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from hbtriage.catalog import load_catalog
 from hbtriage.counter_names import default_index
@@ -247,3 +250,102 @@ def test_many_copies_of_one_rotated_file_merge_quickly(tmp_path: Path) -> None:
     many = analyze([tmp_path])
     assert sum(i.records for i in many.inputs) == 40 * sum(i.records for i in once.inputs)
     assert len(many.incidents) == len(once.incidents)
+
+
+# ---- perfmon CSV read in pieces (one piece of the file held at a time) = read in one piece
+
+_PDH_HEADER = (
+    '"(PDH-CSV 4.0) (Eastern Standard Time)(300)","\\\\H\\Processor(_Total)\\% DPC Time",'
+    '"\\\\H\\Processor(_Total)\\DPC Rate","\\\\H\\Foo\\Bar","\\\\H\\Memory\\Pages/sec"\n'
+)
+
+
+def _pdh_rows(n: int, day_first: bool) -> str:
+    """``n`` samples; ``day_first``: days past 12 after the first rows, so the time stamp
+    format is only settled by rows that may lie in a later piece."""
+    rows = []
+    for i in range(n):
+        day = f"{13 + i % 10:02d}" if day_first and i > 20 else f"0{1 + i % 9}"
+        rows.append(
+            f'"{day}/05/2024 14:{i // 60:02d}:{i % 60:02d}.000","{i % 7}"," ","{i}","{i * 1.5}"\n'
+        )
+    return "".join(rows)
+
+
+def _perfmon_read(path: Path, block_bytes: int) -> tuple[object, ...]:
+    from hbtriage.errors import InputError
+    from hbtriage.sources.base import InputFile
+    from hbtriage.sources.options import ReadOptions
+    from hbtriage.sources.perfmon_csv import READER
+
+    item = InputFile(display="x.csv", path=str(path), size=path.stat().st_size)
+    try:
+        r = READER.read(item, "", ReadOptions(block_bytes=block_bytes))
+    except InputError as exc:
+        return ("error", str(exc))
+    counters = None if r.counters is None else r.counters.to_dicts()
+    return (r.warnings, r.extra, r.zone, r.offset_min, r.tz_iana, r.encoding, r.host, counters)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    n=st.integers(min_value=1, max_value=60),
+    day_first=st.booleans(),
+    edits=st.lists(
+        st.tuples(
+            st.floats(min_value=0, max_value=1),
+            st.sampled_from(['"', ",", "\n", "\r", "", " ", "x", "\x1f", "\n\n", '""', '"\n"']),
+        ),
+        max_size=5,
+    ),
+    invalid_utf8=st.booleans(),
+    block_bytes=st.integers(min_value=1, max_value=3000),
+)
+def test_perfmon_file_in_pieces_reads_as_in_one_piece(
+    tmp_path_factory: pytest.TempPathFactory,
+    n: int,
+    day_first: bool,
+    edits: list[tuple[float, str]],
+    invalid_utf8: bool,
+    block_bytes: int,
+) -> None:
+    """A UTF-8 perfmon file cut into pieces at any line end (pieces of 1 byte to a few KiB)
+    reads exactly as in one piece: counters, warnings, zone, or the same error, also with
+    stray quotes (a quoted cell running across a cut), blank lines, 0x1F and invalid UTF-8."""
+    text = _PDH_HEADER + _pdh_rows(n, day_first)
+    for at, ch in edits:
+        k = int(at * len(text))
+        text = text[:k] + ch + text[k + 1 :]
+    path = tmp_path_factory.mktemp("pieces") / "x.csv"
+    path.write_bytes(text.encode() + (b"\xff\n" if invalid_utf8 else b""))
+    assert _perfmon_read(path, block_bytes) == _perfmon_read(path, 1 << 30)
+
+
+def test_perfmon_pieces_take_the_fast_path_one_piece_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A well-formed file in pieces is read by the fast path (no fallback to the line-by-line
+    checks), as many pieces as its size asks for, and gives the counters of the same bytes read
+    whole in memory; the time stamp format is settled by a row of the last piece."""
+    from hbtriage.sources import perfmon_csv
+
+    text = _PDH_HEADER + _pdh_rows(400, day_first=True)
+    path = tmp_path / "x.csv"
+    path.write_text(text)
+    pieces: list[int] = []
+    real = perfmon_csv._file_blocks
+
+    def spy(*args: object) -> object:
+        for piece in real(*args):  # type: ignore[arg-type]
+            pieces.append(len(piece[0]))
+            yield piece
+
+    monkeypatch.setattr(perfmon_csv, "_file_blocks", spy)
+    monkeypatch.setattr(perfmon_csv, "_scan_lines", None)  # the slow path would need it
+    got = _perfmon_read(path, 1000)
+    assert len(pieces) >= 20 and max(pieces) < 1100
+    whole = perfmon_csv.parse_text(text, "x.csv", "utf-8")
+    assert whole.counters is not None
+    assert got[-1] == whole.counters.to_dicts()
+    # Days past 12 only from row 21 on: day first, as the rows of later pieces say.
+    assert got[-1][0]["ts_local"] == datetime(2024, 5, 1, 14, 0)  # type: ignore[index]
