@@ -19,7 +19,7 @@ if sys.platform.startswith("linux"):
     )
 from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import StrEnum
+from enum import Enum, StrEnum
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -305,7 +305,6 @@ def _analyze_and_report(
         _fail(str(exc))
         return
     from hbtriage.report import REPORTERS
-    from hbtriage.report.charts import chart_data
 
     findings = analysis.findings
     # The chart data step runs when a report draws charts (saved as charts.json for
@@ -313,6 +312,8 @@ def _analyze_and_report(
     # back to these figures: same data, titles as drawn now).
     charts = None
     if any(REPORTERS[f.value].needs_charts for f in fmt if f.value in REPORTERS):
+        from hbtriage.report.charts import chart_data
+
         charts = chart_data(findings, analysis.timeline, (lang.value,), catalog)
     _write_reports(findings, charts, out, fmt, lang, quiet)
 
@@ -645,6 +646,89 @@ def fleet(
         typer.echo(f"{done} in {run.wall_s:.1f} s; wrote {out / 'fleet.json'}, fleet.html")
 
 
+_MISSING = object()
+
+
+def _lean_value(annotation: Any, value: Any, param: Any, ctx: Any) -> Any:
+    """``value`` coerced to ``annotation`` as typer's own adapters would, for the values a
+    command line gives (a ``str``, an enum member, a ``Path``, a list of them); ``_MISSING``
+    for anything else, which is left to typer."""
+    from typing import get_args, get_origin
+
+    from typer._param_types import coerce_cli_choice, coerce_cli_path
+
+    if get_origin(annotation) is list:
+        (item_type,) = get_args(annotation)
+        items = value if isinstance(value, (list, tuple)) else [value]
+        out = [_lean_value(item_type, item, param, ctx) for item in items]
+        return _MISSING if any(v is _MISSING for v in out) else out
+    info = param.type_descriptor.parameter_info
+    if annotation is str:
+        return value if type(value) is str else _MISSING
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        try:
+            return coerce_cli_choice(
+                value, choices=list(annotation), case_sensitive=info.case_sensitive, ctx=ctx
+            )
+        except ValueError:
+            return _MISSING  # typer words the error
+    if annotation is Path and info.path_type is None and type(value) in (str, type(Path())):
+        try:
+            return coerce_cli_path(Path(value), info, path_type=Path, param=param, ctx=ctx)
+        except typer.BadParameter:
+            return _MISSING
+    return _MISSING
+
+
+class _LeanCoercion:
+    """A parameter's coercion that gives what typer's gives without building its pydantic
+    adapters (importing pydantic and building them is ~0.1 s a run, more than a tiny bundle's
+    analysis): plain values are converted by typer's own choice and path functions, anything
+    else (and every error, so its wording stays typer's) by typer's runtime parameter, built
+    then."""
+
+    def __init__(self, build: Any) -> None:
+        self._build = build
+        self._full: Any = None
+
+    def coerce(self, value: Any, param: Any, ctx: Any) -> Any:
+        multi = param.multiple or param.nargs == -1
+        if value is None:
+            return () if multi else None
+        if not (multi and isinstance(value, str)):
+            got = _lean_value(param.type_descriptor.annotation, value, param, ctx)
+            if got is not _MISSING:
+                return got
+        if self._full is None:
+            self._full = self._build(param.type_descriptor)
+        return self._full.coerce(value, param=param, ctx=ctx)
+
+
+def _lean_params(command: Any, parent: Any = None) -> None:
+    """Give the parameters of ``command`` and its subcommands, their ``--help`` included,
+    :class:`_LeanCoercion`, when this typer builds pydantic adapters per parameter (typer
+    0.2x); otherwise nothing."""
+    try:
+        from typer._coercion import build_runtime_param
+        from typer.core import _TyperParameter
+    except ImportError:
+        return
+    params = list(getattr(command, "params", ()))
+    ctx = None
+    try:
+        # The help option is made (and kept) on first use, with the names the context says:
+        # made here in a context set up as the run's will be (settings, parent).
+        ctx = command.context_class(command, parent=parent, **command.context_settings)
+        params.append(command.get_help_option(ctx))
+    except Exception:  # noqa: BLE001, S110 - then typer coerces --help itself, as it would
+        pass
+    for param in params:
+        if isinstance(param, _TyperParameter) and getattr(param, "_runtime_param", 0) is None:
+            param._runtime_param = _LeanCoercion(build_runtime_param)  # type: ignore[assignment]
+    for sub in getattr(command, "commands", {}).values():
+        _lean_params(sub, ctx)
+
+
 def main() -> None:
     """The ``hbtriage`` command: every error is one line on stderr, never a traceback; usage
     errors exit 2 (click's, whether typer bundles click or depends on it, are told apart by
@@ -652,7 +736,9 @@ def main() -> None:
     its temporary files removed, exit code 128 + the signal's number (130, 143, 129)."""
     try:
         with _stop_on_signals():
-            code = app(standalone_mode=False)
+            command = typer.main.get_command(app)
+            _lean_params(command)
+            code = command(standalone_mode=False)
     except _Signalled as stop:
         import signal
 

@@ -4,48 +4,91 @@
 from __future__ import annotations
 
 import functools
+import importlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from hbtriage.catalog import LineFormat
 from hbtriage.errors import InputError
-from hbtriage.sources import (
-    ciscolog,
-    config_snapshot,
-    cvp_log,
-    declared,
-    dpcisr_latencymon,
-    dpcisr_tracerpt,
-    dpcisr_wpa,
-    dpcisr_xperf,
-    eventlog,
-    generic_log,
-    icm_dumplog,
-    irq_linux,
-    perfmon_csv,
-    sar,
-    watch_log,
-)
+from hbtriage.sources import _sniffs
 from hbtriage.sources.base import InputFile, Reader, ReadResult
 from hbtriage.sources.encoding import decode, detect_encoding
 from hbtriage.sources.options import DEFAULT, ReadOptions
 
+if TYPE_CHECKING:
+    from hbtriage.catalog import LineFormat
+
+
+class LazyReader:
+    """A reader of the registry, its module imported on first need: when a file is of its
+    kind (``read``), when its sniff is not one of :mod:`hbtriage.sources._sniffs` (``sniff``),
+    or when anything else is asked of it. A run imports the readers of the formats it meets,
+    not all of them (each is 3-15 ms of module work: patterns, tables, dataclasses)."""
+
+    def __init__(
+        self,
+        kind: str,
+        module: str,
+        name: str = "READER",
+        sniff: Callable[[str, str], bool] | None = None,
+    ) -> None:
+        self.kind = kind
+        self.module = module
+        self.name = name
+        self._sniff = sniff
+
+    @functools.cached_property
+    def reader(self) -> Reader:
+        """The reader object itself (its module imported)."""
+        got: Reader = getattr(importlib.import_module(f"hbtriage.sources.{self.module}"), self.name)
+        return got
+
+    def sniffer(self) -> Callable[[str, str], bool]:
+        """The reader's sniff: the light one, else the reader's own (its module imported)."""
+        return self._sniff if self._sniff is not None else self.reader.sniff
+
+    def sniff(self, head: str, name: str) -> bool:
+        return self.sniffer()(head, name)
+
+    def read(
+        self, item: InputFile, text_encoding: str, options: ReadOptions = DEFAULT
+    ) -> ReadResult:
+        return self.reader.read(item, text_encoding, options)
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__") or attr in ("kind", "module", "name", "reader", "_sniff"):
+            raise AttributeError(attr)
+        return getattr(self.reader, attr)
+
+    def __repr__(self) -> str:
+        return f"<reader {self.kind} (hbtriage.sources.{self.module}.{self.name})>"
+
+
+def resolved(reader: Reader) -> Reader:
+    """The reader object behind ``reader`` (itself when it is not a :class:`LazyReader`)."""
+    return reader.reader if isinstance(reader, LazyReader) else reader
+
+
+#: The registry, in sniff order. The light sniffs are the readers' own (their modules take
+#: them from :mod:`hbtriage.sources._sniffs`); the others import the reader module to sniff.
 READERS: tuple[Reader, ...] = (
-    perfmon_csv.READER,
-    sar.READER,
-    watch_log.READER,
+    LazyReader("perfmon_csv", "perfmon_csv"),
+    LazyReader("sar", "sar", sniff=_sniffs.sar),
+    LazyReader("watch_log", "watch_log", sniff=_sniffs.watch_log),
     # before config_snapshot: a LatencyMon drivers table lists ndis.sys with its file version
-    dpcisr_latencymon.READER,
-    config_snapshot.READER,
-    eventlog.READER,
-    cvp_log.READER,
-    ciscolog.READER,
-    icm_dumplog.READER,
-    dpcisr_xperf.READER,
-    dpcisr_tracerpt.READER,
-    dpcisr_wpa.READER,
-    *irq_linux.READERS,
-    generic_log.READER,
+    LazyReader("latencymon", "dpcisr_latencymon", sniff=_sniffs.latencymon),
+    LazyReader("config_snapshot", "config_snapshot"),
+    LazyReader("eventlog", "eventlog", sniff=_sniffs.eventlog),
+    LazyReader("cvp_log", "cvp_log"),
+    LazyReader("ciscolog", "ciscolog"),
+    LazyReader("icm_dumplog", "icm_dumplog"),
+    LazyReader("xperf_dpcisr", "dpcisr_xperf", sniff=_sniffs.xperf_dpcisr),
+    LazyReader("tracerpt_dpcisr", "dpcisr_tracerpt", sniff=_sniffs.tracerpt_dpcisr),
+    LazyReader("wpa_dpcisr", "dpcisr_wpa"),
+    LazyReader("bcc_irq", "irq_linux", "BCC_READER", sniff=_sniffs.bcc_irq),
+    LazyReader("proc_interrupts", "irq_linux", "PROC_READER", sniff=_sniffs.proc_interrupts),
+    LazyReader("generic_log", "generic_log"),
 )
 
 HEAD_BYTES = 65536
@@ -70,6 +113,8 @@ def readers_for(formats: tuple[LineFormat, ...] = ()) -> tuple[Reader, ...]:
     (generic) reader."""
     if not formats:
         return READERS
+    from hbtriage.sources import declared
+
     return (*READERS[:-1], *declared.readers_of(formats), READERS[-1])
 
 
@@ -84,6 +129,8 @@ def sniff(
         return None, None, f"cannot open ({exc.strerror})"
     if not head.strip():
         return None, None, "empty file"
+    from hbtriage.sources import perfmon_csv
+
     if perfmon_csv.is_blg(head):
         return perfmon_csv.READER, None, ""
     encoding = detect_encoding(head)
@@ -96,9 +143,11 @@ def sniff(
     text = text.lstrip("\ufeff")
     name = os.path.basename(item.display)
     for reader in readers:
+        # (a reader module is imported out here: failing that is no sniffer's failure)
+        check = reader.sniffer() if isinstance(reader, LazyReader) else reader.sniff
         try:
-            if reader.sniff(text, name):
-                return reader, encoding, ""
+            if check(text, name):
+                return resolved(reader), encoding, ""
         except Exception:  # a sniffer must never take the run down  # noqa: BLE001
             continue
     return None, encoding, "not a format hbtriage reads (no known timestamp or header); skipped"
@@ -129,4 +178,4 @@ def read_one(item: InputFile, options: ReadOptions = DEFAULT) -> Outcome:
     return Outcome(item, result, result.kind, result.encoding)
 
 
-__all__ = ["READERS", "Outcome", "ReadOptions", "read_one", "sniff"]
+__all__ = ["READERS", "LazyReader", "Outcome", "ReadOptions", "read_one", "resolved", "sniff"]

@@ -45,6 +45,8 @@ from hbtriage.sources._dpcisr_common import (
     parse_num,
     read_report,
 )
+from hbtriage.sources._sniffs import LATENCYMON_RE as _SNIFF
+from hbtriage.sources._sniffs import latencymon as _sniff
 from hbtriage.sources.base import DpcTrace, InputFile, ModuleUse, ReadResult
 from hbtriage.sources.options import DEFAULT, ReadOptions
 
@@ -58,11 +60,6 @@ _LABEL = re.compile(r"^\s*([A-Za-z][^:]{2,80}?)\s*(?:\([^)]{0,8}\))?\s*:?\s{2,}(
 _COLON_LABEL = re.compile(r"^\s*([A-Za-z][^:]{2,80}?)\s*(?:\([^)]{0,8}\))?\s*:\s*(\S.*?)\s*$")
 _BUCKET = re.compile(r"^(DPC|ISR) count \(execution time\s*(.*?)\s*\S{0,3}\)$", re.I)
 _PER_CPU = re.compile(r"^CPU (\d+) (DPC|ISR) total execution time$", re.I)
-_SNIFF = re.compile(
-    r"LatencyMon has been analy[sz]ing|Highest DPC routine execution time|"
-    r"Driver with highest DPC (?:routine|total) execution time",
-    re.I,
-)
 
 
 def _labels(text: str) -> dict[str, str]:
@@ -259,7 +256,7 @@ class LatencyMonReader:
     kind = KIND
 
     def sniff(self, head: str, name: str) -> bool:
-        return _SNIFF.search(head[:65536]) is not None
+        return _sniff(head, name)
 
     def read(
         self, item: InputFile, text_encoding: str, options: ReadOptions = DEFAULT

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from hbtriage.errors import InputError
+from hbtriage.sources import _sniffs
 from hbtriage.sources._dpcisr_common import (
     Bucket,
     cut_warning,
@@ -61,11 +62,6 @@ _TITLE_ANY = re.compile(r"^Distribution of |processor utilization for", re.I)
 _LABEL = re.compile(
     r"^\|?\s*(computer name|computer|machine|processors|number of processors|trace start|"
     r"start time|trace end|end time|duration)\s*:\s*(.*?)\s*\|?\s*$",
-    re.I,
-)
-_SNIFF = re.compile(
-    r"(DPC|ISR) execution times for the whole trace|(DPC|ISR) processor utilization for the "
-    r"whole trace|DPC latencies for the whole trace",
     re.I,
 )
 
@@ -269,7 +265,7 @@ class TracerptDpcIsrReader:
     kind = KIND
 
     def sniff(self, head: str, name: str) -> bool:
-        return "|" in head and _SNIFF.search(head[:65536]) is not None
+        return _sniffs.tracerpt_dpcisr(head, name)
 
     def read(
         self, item: InputFile, text_encoding: str, options: ReadOptions = DEFAULT

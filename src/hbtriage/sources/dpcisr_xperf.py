@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass, field
 
 from hbtriage.errors import InputError
+from hbtriage.sources import _sniffs
 from hbtriage.sources._dpcisr_common import (
     Bucket,
     cut_warning,
@@ -56,12 +57,6 @@ _BUCKET = re.compile(
 )
 _INTERVAL_HEADER = re.compile(r"^\s*Usage From\s+(\d+)\s*ms\s+to\s+(\d+)\s*ms", re.I)
 _INTERVAL_ROW = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*:\s*,(.*)$")
-_SNIFF = re.compile(
-    r"^\s*(DPC Info|Interrupt Info)\s*$|^\s*Total\s*=\s*\d+\s+for\s+module\s|"
-    r"^\s*Elapsed Time,\s*>\s*\d+\s*usecs|^\s*CPU Usage Summing By Module\b|"
-    r"^\s*CPU Usage from \d+ us to \d+ us:",
-    re.M | re.I,
-)
 
 
 @dataclass
@@ -284,9 +279,7 @@ class XperfDpcIsrReader:
     kind = KIND
 
     def sniff(self, head: str, name: str) -> bool:
-        found = {m.group(0).strip().lower()[:5] for m in _SNIFF.finditer(head[:65536])}
-        # a section line and a histogram line, or two kinds of histogram line
-        return len(found) >= 2
+        return _sniffs.xperf_dpcisr(head, name)
 
     def read(
         self, item: InputFile, text_encoding: str, options: ReadOptions = DEFAULT

@@ -28,6 +28,12 @@ import polars as pl
 
 from hbtriage.errors import InputError
 from hbtriage.sources import _lines as L
+from hbtriage.sources._sniffs import PS_ID as _PS_ID
+from hbtriage.sources._sniffs import PS_SOURCE as _PS_SOURCE
+from hbtriage.sources._sniffs import PS_TIME as _PS_TIME
+from hbtriage.sources._sniffs import W2003_LINE as _W2003_LINE
+from hbtriage.sources._sniffs import WEVT_START as _WEVT_START
+from hbtriage.sources._sniffs import eventlog_layout as _detect
 from hbtriage.sources.base import EVENT_SCHEMA, InputFile, ReadResult
 from hbtriage.sources.encoding import read_text
 from hbtriage.sources.options import DEFAULT, ReadOptions
@@ -35,28 +41,10 @@ from hbtriage.sources.options import DEFAULT, ReadOptions
 KIND = "eventlog"
 MAX_WARNINGS = 20
 
-#: First two header names of Event Viewer's CSV in the languages we know.
-_EVENTVIEWER_HEADERS: tuple[tuple[str, str], ...] = (
-    ("level", "date and time"),
-    ("ebene", "datum und uhrzeit"),
-    ("レベル", "日付と時刻"),
-    ("niveau", "date et heure"),
-    ("nivel", "fecha y hora"),
-)
-
-_PS_TIME = ("TimeCreated", "TimeGenerated", "TimeWritten")
-_PS_ID = ("Id", "EventID", "EventId")
-_PS_SOURCE = ("ProviderName", "Source")
 _PS_LEVEL = ("LevelDisplayName", "EntryType", "Level")
 _PS_COMPUTER = ("MachineName",)
 _PS_LOG = ("LogName", "ContainerLog")
 
-_W2003_LINE = re.compile(
-    r'^"?([0-9]{1,4}[./-][0-9]{1,2}[./-][0-9]{1,4})"?,"?([0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\s?[AaPp][Mm])?)"?,'
-    r'"?([^,"]*)"?,"?([^,"]*)"?,"?([^,"]*)"?,"?([0-9]+)"?,"?([^,"]*)"?,"?([^,"]*)"?,(.*)$'
-)
-
-_WEVT_START = re.compile(r"^Event\[[0-9]+\]:\s*$", re.M)
 #: wevtutil text labels (English; German as best known) -> field.
 _WEVT_KEYS: dict[str, str] = {
     "log name": "log",
@@ -86,36 +74,6 @@ _TS_FORMATS: tuple[str, ...] = (
     "%Y-%m-%dT%H:%M:%S%.f",
     "%Y-%m-%dT%H:%M:%S",
 )
-
-
-def _csv_fields(line: str) -> list[str]:
-    return [f.strip().strip('"').strip() for f in line.split(",")]
-
-
-def _detect(head: str) -> str | None:
-    """Which export layout ``head`` is, or None."""
-    lines = [ln for ln in head.splitlines()[:50] if ln.strip()]
-    if not lines:
-        return None
-    first = lines[0].lstrip("\ufeff")
-    fields = [f.lower() for f in _csv_fields(first)]
-    if len(fields) >= 5 and any(fields[0] == a and fields[1] == b for a, b in _EVENTVIEWER_HEADERS):
-        return "eventviewer_csv"
-    ps_header = lines[1] if first.startswith("#TYPE") and len(lines) > 1 else first
-    names = set(_csv_fields(ps_header))
-    if (
-        names & set(_PS_TIME)
-        and names & set(_PS_ID)
-        and (names & set(_PS_SOURCE) or "Message" in names)
-    ):
-        return "powershell_csv"
-    if _W2003_LINE.match(first) and sum(1 for ln in lines[:10] if _W2003_LINE.match(ln)) >= 1:
-        return "w2003_csv"
-    if _WEVT_START.search(head) and re.search(
-        r"^\s+(Event ID|Ereignis-ID|Source|Quelle):", head, re.M
-    ):
-        return "wevtutil"
-    return None
 
 
 def _line_numbers(frame: pl.DataFrame, first_line: int) -> pl.Series:

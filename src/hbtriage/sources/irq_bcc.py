@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass, field
 
 from hbtriage.errors import InputError
+from hbtriage.sources import _sniffs
 from hbtriage.sources.base import InputFile, ReadResult
 from hbtriage.sources.irq_common import (
     Row,
@@ -48,15 +49,10 @@ _UNITS = re.compile(r"^(usecs|nsecs|msecs)\s*:\s*count\s+distribution")
 _BUCKET = re.compile(r"^(\d+)\s*->\s*(\d+)\s*:\s*(\d+)(?:\s*\|.*)?$")
 _NOISE = re.compile(r"^(Tracing (hard|soft) irq|Detaching|\^C$)")
 _FACTOR = {"usecs": 1.0, "nsecs": 0.001, "msecs": 1000.0, "count": 1.0}
-_SNIFF = re.compile(
-    r"^(Tracing (hard|soft) irq event|(HARDIRQ|SOFTIRQ)\s+TOTAL_(usecs|nsecs|msecs|count)\s*$"
-    r"|(hardirq|softirq) = \S)",
-    re.M,
-)
 
 
 def sniff(head: str) -> bool:
-    return _SNIFF.search(head[:8192]) is not None
+    return _sniffs.bcc_irq(head)
 
 
 @dataclass

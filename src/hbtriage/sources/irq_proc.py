@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass, field
 
 from hbtriage.errors import InputError
+from hbtriage.sources import _sniffs
 from hbtriage.sources.base import DpcTrace, InputFile, ReadResult
 from hbtriage.sources.irq_common import (
     SOFTIRQ_NAMES,
@@ -40,12 +41,11 @@ from hbtriage.sources.irq_common import (
 
 KIND = "proc_interrupts"
 #: The first line of the file ``hbtriage watch`` writes (see :mod:`hbtriage.live.sampler`).
-WATCH_HEADER = "# hbtriage-irq 1"
+WATCH_HEADER = _sniffs.PROC_WATCH_HEADER
 WRAP = 1 << 32
 
 _HEADER = re.compile(r"^\s*CPU\d+(?:\s+CPU\d+)*\s*$")
 _LINE = re.compile(r"^\s*([A-Za-z0-9_]+):(.*)$")
-_SNIFF = re.compile(r"^[ \t]*CPU\d+(?:[ \t]+CPU\d+)*[ \t]*\r?\n[ \t]*[A-Za-z0-9_]+:[ \t]+\d", re.M)
 #: The flow handler / trigger column before the action names (``2-edge``, ``IO-APIC-fasteoi``,
 #: ``Level``): names follow it.
 _TYPE = re.compile(
@@ -69,7 +69,7 @@ _EPOCH = re.compile(r"^\s*(\d{9,10})(?:\.\d+)?\s*$")
 
 
 def sniff(head: str) -> bool:
-    return head.startswith(WATCH_HEADER) or _SNIFF.search(head) is not None
+    return _sniffs.proc_interrupts(head)
 
 
 def _offset(zone: str | None) -> int | None:

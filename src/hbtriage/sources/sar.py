@@ -39,7 +39,9 @@ import polars as pl
 
 from hbtriage.errors import InputError
 from hbtriage.sources import _lines as L
-from hbtriage.sources import irq_sysstat
+from hbtriage.sources import _sniffs, irq_sysstat
+from hbtriage.sources._sniffs import SADF_HEADER_RE as _SADF_HEADER_RE
+from hbtriage.sources._sniffs import SAR_BANNER_RE as _SAR_BANNER_RE
 from hbtriage.sources.base import COUNTER_SCHEMA, InputFile, ReadResult, empty_counters
 from hbtriage.sources.encoding import read_head, read_text
 from hbtriage.sources.options import DEFAULT, ReadOptions
@@ -47,10 +49,6 @@ from hbtriage.sources.options import DEFAULT, ReadOptions
 KIND = "sar"
 MAX_WARNINGS = 20
 
-_SADF_HEADER_RE = re.compile(r"^# hostname;interval;timestamp;", re.M)
-_SAR_BANNER_RE = re.compile(
-    r"^Linux \S+ \((?P<host>[^)]+)\)\s+(?P<date>\d{2,4}[/-]\d{2}[/-]\d{2,4})", re.M
-)
 
 # column -> (object, counter, scale). Sums and "100 - x" are handled in _derived().
 _DIRECT: dict[str, tuple[str, str, float]] = {
@@ -332,14 +330,7 @@ class SarReader:
     kind = KIND
 
     def sniff(self, head: str, name: str) -> bool:
-        head = head.lstrip("\ufeff")
-        if _SADF_HEADER_RE.search(head[:4096]):
-            return True
-        banner = _SAR_BANNER_RE.search(head[:1024])
-        return (
-            banner is not None
-            and re.search(r"^\S+(\s+[AP]M)?\s+(CPU|IFACE|runq-sz|idgm/s|INTR)", head, re.M) is not None
-        )
+        return _sniffs.sar(head, name)
 
     def read(
         self, item: InputFile, text_encoding: str, options: ReadOptions = DEFAULT

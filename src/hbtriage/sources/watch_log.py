@@ -26,43 +26,19 @@ import polars as pl
 
 from hbtriage.errors import InputError
 from hbtriage.sources import _lines as L
+from hbtriage.sources import _sniffs
+from hbtriage.sources._sniffs import WATCH_EVENTS as EVENTS
+from hbtriage.sources._sniffs import WATCH_HEADER_PREFIX as HEADER_PREFIX
+from hbtriage.sources._sniffs import WATCH_RECORD as _RECORD
 from hbtriage.sources.base import EVENT_SCHEMA, InputFile, ReadResult, empty_events
 from hbtriage.sources.encoding import read_text
 from hbtriage.sources.options import DEFAULT, ReadOptions
 
 KIND = "watch_log"
-HEADER_PREFIX = "# hbtriage-watch"
 FORMAT_VERSION = 1
 
-#: event name -> severity written in ``ReadResult.events.severity``.
-EVENTS: dict[str, str] = {
-    "started": "info",
-    "hb_rx": "info",
-    "hb_missed": "warning",
-    "suspicion_raised": "warning",
-    "suspicion_cleared": "info",
-    "tcp_disconnect": "warning",
-    "tcp_reconnect": "info",
-    "peer_restarted": "warning",
-    "peer_stopped": "info",
-    "stopped": "info",
-    # messages that failed the sender, format, number or signature checks, per interval
-    "rejected": "warning",
-    # the probe runs without a shared key: said once, at start
-    "unauthenticated": "warning",
-    # the outbound TCP client hit an unexpected error (it reconnects)
-    "tcp_client_error": "warning",
-    # a periodic task of the probe failed once (it keeps running)
-    "probe_error": "warning",
-    # records held back by the per-minute limit (count of what was not written)
-    "records_suppressed": "info",
-}
-
-_RECORD = (
-    r"^(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?)Z "
-    r"(?P<host>\S+) (?P<event>[a-z][a-z0-9_]*)(?: (?P<fields>.*))?$"
-)
-_RECORD_RE = re.compile(_RECORD)
+#: The events (name -> severity written in ``ReadResult.events.severity``), the header and
+#: the record layout are defined in :mod:`hbtriage.sources._sniffs`, with the sniff.
 _PROTO_RE = r"(?:^| )proto=(\S+)"
 _MAX_WARNINGS = 20
 
@@ -114,18 +90,7 @@ class WatchLogReader:
     kind = KIND
 
     def sniff(self, head: str, name: str) -> bool:
-        lines = [ln for ln in head.splitlines()[:50] if ln.strip()]
-        if not lines:
-            return False
-        if lines[0].startswith(HEADER_PREFIX):
-            return True
-        records = [ln for ln in lines if not ln.startswith("#")][:10]
-        hits = 0
-        for ln in records:
-            m = _RECORD_RE.match(ln)
-            if m and m.group("event") in EVENTS:
-                hits += 1
-        return hits > 0 and hits >= 0.8 * len(records)
+        return _sniffs.watch_log(head, name)
 
     def read(
         self, item: InputFile, text_encoding: str, options: ReadOptions = DEFAULT

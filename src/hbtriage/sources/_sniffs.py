@@ -1,0 +1,195 @@
+"""The content tests (sniffs) of the readers whose test is a few regular expressions, with what
+they need: the one definition, which the reader modules import. It imports nothing but
+:mod:`re`, so :func:`hbtriage.sources.sniff` can try a file against these formats without
+importing their readers (and polars code, tables and patterns a run does not use): a reader
+module is imported when a file is of its kind, or when its own sniff must run (see
+:data:`hbtriage.sources.READERS`).
+
+Each ``<kind>(head, name)`` function is the reader's ``sniff``: ``head`` is the first ~64 KiB of
+the file, decoded; ``name`` its base name.
+"""
+
+from __future__ import annotations
+
+import re
+
+# ------------------------------------------------------------------------ sar (sysstat)
+
+SADF_HEADER_RE = re.compile(r"^# hostname;interval;timestamp;", re.M)
+SAR_BANNER_RE = re.compile(
+    r"^Linux \S+ \((?P<host>[^)]+)\)\s+(?P<date>\d{2,4}[/-]\d{2}[/-]\d{2,4})", re.M
+)
+_SAR_TABLE_RE = re.compile(r"^\S+(\s+[AP]M)?\s+(CPU|IFACE|runq-sz|idgm/s|INTR)", re.M)
+
+
+def sar(head: str, name: str) -> bool:
+    head = head.lstrip("\ufeff")
+    if SADF_HEADER_RE.search(head[:4096]):
+        return True
+    banner = SAR_BANNER_RE.search(head[:1024])
+    return banner is not None and _SAR_TABLE_RE.search(head) is not None
+
+
+# ------------------------------------------------------------------------ hbtriage watch
+
+WATCH_HEADER_PREFIX = "# hbtriage-watch"
+
+#: event name -> severity written in ``ReadResult.events.severity``.
+WATCH_EVENTS: dict[str, str] = {
+    "started": "info",
+    "hb_rx": "info",
+    "hb_missed": "warning",
+    "suspicion_raised": "warning",
+    "suspicion_cleared": "info",
+    "tcp_disconnect": "warning",
+    "tcp_reconnect": "info",
+    "peer_restarted": "warning",
+    "peer_stopped": "info",
+    "stopped": "info",
+    # messages that failed the sender, format, number or signature checks, per interval
+    "rejected": "warning",
+    # the probe runs without a shared key: said once, at start
+    "unauthenticated": "warning",
+    # the outbound TCP client hit an unexpected error (it reconnects)
+    "tcp_client_error": "warning",
+    # a periodic task of the probe failed once (it keeps running)
+    "probe_error": "warning",
+    # records held back by the per-minute limit (count of what was not written)
+    "records_suppressed": "info",
+}
+
+WATCH_RECORD = (
+    r"^(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?)Z "
+    r"(?P<host>\S+) (?P<event>[a-z][a-z0-9_]*)(?: (?P<fields>.*))?$"
+)
+WATCH_RECORD_RE = re.compile(WATCH_RECORD)
+
+
+def watch_log(head: str, name: str) -> bool:
+    lines = [ln for ln in head.splitlines()[:50] if ln.strip()]
+    if not lines:
+        return False
+    if lines[0].startswith(WATCH_HEADER_PREFIX):
+        return True
+    records = [ln for ln in lines if not ln.startswith("#")][:10]
+    hits = 0
+    for ln in records:
+        m = WATCH_RECORD_RE.match(ln)
+        if m and m.group("event") in WATCH_EVENTS:
+            hits += 1
+    return hits > 0 and hits >= 0.8 * len(records)
+
+
+# ------------------------------------------------------------------------ DPC/ISR reports
+
+LATENCYMON_RE = re.compile(
+    r"LatencyMon has been analy[sz]ing|Highest DPC routine execution time|"
+    r"Driver with highest DPC (?:routine|total) execution time",
+    re.I,
+)
+
+
+def latencymon(head: str, name: str) -> bool:
+    return LATENCYMON_RE.search(head[:65536]) is not None
+
+
+XPERF_RE = re.compile(
+    r"^\s*(DPC Info|Interrupt Info)\s*$|^\s*Total\s*=\s*\d+\s+for\s+module\s|"
+    r"^\s*Elapsed Time,\s*>\s*\d+\s*usecs|^\s*CPU Usage Summing By Module\b|"
+    r"^\s*CPU Usage from \d+ us to \d+ us:",
+    re.M | re.I,
+)
+
+
+def xperf_dpcisr(head: str, name: str) -> bool:
+    found = {m.group(0).strip().lower()[:5] for m in XPERF_RE.finditer(head[:65536])}
+    # a section line and a histogram line, or two kinds of histogram line
+    return len(found) >= 2
+
+
+TRACERPT_RE = re.compile(
+    r"(DPC|ISR) execution times for the whole trace|(DPC|ISR) processor utilization for the "
+    r"whole trace|DPC latencies for the whole trace",
+    re.I,
+)
+
+
+def tracerpt_dpcisr(head: str, name: str) -> bool:
+    return "|" in head and TRACERPT_RE.search(head[:65536]) is not None
+
+
+# ------------------------------------------------------------------------ Linux IRQ
+
+BCC_RE = re.compile(
+    r"^(Tracing (hard|soft) irq event|(HARDIRQ|SOFTIRQ)\s+TOTAL_(usecs|nsecs|msecs|count)\s*$"
+    r"|(hardirq|softirq) = \S)",
+    re.M,
+)
+
+
+def bcc_irq(head: str, name: str = "") -> bool:
+    return BCC_RE.search(head[:8192]) is not None
+
+
+PROC_WATCH_HEADER = "# hbtriage-irq 1"
+PROC_RE = re.compile(r"^[ \t]*CPU\d+(?:[ \t]+CPU\d+)*[ \t]*\r?\n[ \t]*[A-Za-z0-9_]+:[ \t]+\d", re.M)
+
+
+def proc_interrupts(head: str, name: str = "") -> bool:
+    return head.startswith(PROC_WATCH_HEADER) or PROC_RE.search(head) is not None
+
+
+# ------------------------------------------------------------------------ Windows event logs
+
+#: First two header names of Event Viewer's CSV in the languages we know.
+EVENTVIEWER_HEADERS: tuple[tuple[str, str], ...] = (
+    ("level", "date and time"),
+    ("ebene", "datum und uhrzeit"),
+    ("レベル", "日付と時刻"),
+    ("niveau", "date et heure"),
+    ("nivel", "fecha y hora"),
+)
+
+PS_TIME = ("TimeCreated", "TimeGenerated", "TimeWritten")
+PS_ID = ("Id", "EventID", "EventId")
+PS_SOURCE = ("ProviderName", "Source")
+
+W2003_LINE = re.compile(
+    r'^"?([0-9]{1,4}[./-][0-9]{1,2}[./-][0-9]{1,4})"?,"?([0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\s?[AaPp][Mm])?)"?,'
+    r'"?([^,"]*)"?,"?([^,"]*)"?,"?([^,"]*)"?,"?([0-9]+)"?,"?([^,"]*)"?,"?([^,"]*)"?,(.*)$'
+)
+
+WEVT_START = re.compile(r"^Event\[[0-9]+\]:\s*$", re.M)
+_WEVT_LABEL = re.compile(r"^\s+(Event ID|Ereignis-ID|Source|Quelle):", re.M)
+
+
+def csv_fields(line: str) -> list[str]:
+    return [f.strip().strip('"').strip() for f in line.split(",")]
+
+
+def eventlog_layout(head: str) -> str | None:
+    """Which event log export layout ``head`` is, or None."""
+    lines = [ln for ln in head.splitlines()[:50] if ln.strip()]
+    if not lines:
+        return None
+    first = lines[0].lstrip("\ufeff")
+    fields = [f.lower() for f in csv_fields(first)]
+    if len(fields) >= 5 and any(fields[0] == a and fields[1] == b for a, b in EVENTVIEWER_HEADERS):
+        return "eventviewer_csv"
+    ps_header = lines[1] if first.startswith("#TYPE") and len(lines) > 1 else first
+    names = set(csv_fields(ps_header))
+    if (
+        names & set(PS_TIME)
+        and names & set(PS_ID)
+        and (names & set(PS_SOURCE) or "Message" in names)
+    ):
+        return "powershell_csv"
+    if W2003_LINE.match(first) and sum(1 for ln in lines[:10] if W2003_LINE.match(ln)) >= 1:
+        return "w2003_csv"
+    if WEVT_START.search(head) and _WEVT_LABEL.search(head):
+        return "wevtutil"
+    return None
+
+
+def eventlog(head: str, name: str) -> bool:
+    return eventlog_layout(head) is not None
