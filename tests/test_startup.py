@@ -212,7 +212,6 @@ def test_catalog_cache_gives_the_parsed_catalog(
     (kept,) = (tmp_path / "cache").glob("catalog-*.pickle")
     second = catalog_mod._cached(root)  # from the cache
     assert first == fresh == second
-    assert pickle.dumps(second) == pickle.dumps(fresh)
     key, cached = pickle.loads(kept.read_bytes())
     assert key == catalog_mod._cache_key(root) and cached == fresh
 
@@ -261,3 +260,31 @@ def test_catalog_layers_are_never_taken_from_the_cache(
     layered = load_catalog(extra=[site])
     assert layered.layers == (str(catalog_mod._root()), str(site))
     assert not (tmp_path / "cache").exists()
+
+
+def test_cached_keeps_and_systeminfo_are_what_would_be_worked_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hbtriage.sources import options
+    from hbtriage.sources import systeminfo as SI
+
+    monkeypatch.setenv(catalog_mod.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setattr(options, "_KEEPS", {})
+    catalog_mod._load_default.cache_clear()
+    try:
+        cat = catalog_mod._load_default()  # writes the caches
+        assert (tmp_path / "cache").is_dir()
+        monkeypatch.setattr(options, "_KEEPS", {})
+        catalog_mod._load_default.cache_clear()
+        assert catalog_mod._load_default() == cat  # from the caches
+        patterns = {p for p in cat.keep_patterns().values() if p}
+        assert patterns and patterns <= set(options._KEEPS)
+        for p in patterns:
+            assert options._KEEPS[p] == options._keep_for(p)
+    finally:
+        catalog_mod._load_default.cache_clear()
+    fresh = SI.build_catalog(*catalog_mod.bundled_text("systeminfo.toml"))
+    for _ in range(2):  # made and written, then read
+        kept = catalog_mod.cached_bundled("systeminfo.toml", SI.build_catalog)
+        assert kept == fresh  # languages and code pages
+        assert (kept.labels, kept.spellings) == (fresh.labels, fresh.spellings)

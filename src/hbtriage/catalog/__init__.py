@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from hbtriage.errors import CatalogError
+
+_T = TypeVar("_T")
 
 if TYPE_CHECKING:
     from hbtriage.counter_names import CounterIndex
@@ -916,10 +918,26 @@ def _cache_key(root: Path) -> str:
 
 
 def _cached(root: Path) -> Catalog:
-    """``_load([root])``, kept parsed in :func:`_cache_dir` (a pickle of the catalog and the
-    :func:`_cache_key` it was made under): the ~22 TOML files take 0.05-0.07 s to parse and
-    check, the pickle 1 ms to load. A cache that cannot be read or written is passed by; the
-    cached catalog is never used for other layers or folders."""
+    """``_load([root])``, kept parsed in :func:`_cache_dir`: the ~22 TOML files take
+    0.05-0.07 s to parse and check, the pickle 1 ms to load. Never used for other layers."""
+    got = _through_cache("catalog", root, lambda: _load([root]))
+    if not isinstance(got, Catalog):  # pragma: no cover - a cache of another build's objects
+        return _load([root])
+    return got
+
+
+def cached_bundled(name: str, build: Callable[[str, str], _T]) -> _T:
+    """``build(text, path)`` of the bundled catalog file ``name`` (e.g. ``systeminfo.toml``,
+    which :mod:`hbtriage.sources.systeminfo` checks and indexes on first use), kept in the
+    cache like the catalog."""
+    stem = name.replace("/", "_").removesuffix(".toml")
+    return _through_cache(stem, _root(), lambda: build(*bundled_text(name)))
+
+
+def _through_cache(stem: str, root: Path, make: Callable[[], _T]) -> _T:
+    """``make()``, kept in :func:`_cache_dir` as a pickle of it and the :func:`_cache_key` of
+    ``root`` it was made under. A cache that cannot be read or written is passed by (the
+    value is made again); one made under another key is made again and replaced."""
     import os
     import pickle
     import tempfile
@@ -927,36 +945,45 @@ def _cached(root: Path) -> Catalog:
 
     folder = _cache_dir()
     if folder is None:
-        return _load([root])
+        return make()
     key = _cache_key(root)
     where = zlib.crc32("\n".join(key.split("\n", 4)[:4]).encode("utf-8", "surrogateescape"))
-    path = folder / f"catalog-{where:08x}.pickle"
+    path = folder / f"{stem}-{where:08x}.pickle"
     try:
         with open(path, "rb") as fh:
             got_key, got = pickle.load(fh)
-        if got_key == key and isinstance(got, Catalog):
-            return got
-    except Exception:  # noqa: BLE001, S110 - no cache, or a bad one: parse the TOML
+        if got_key == key:
+            return cast("_T", got)
+    except Exception:  # noqa: BLE001, S110 - no cache, or a bad one: make it
         pass
-    catalog = _load([root])
+    value = make()
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".catalog-", dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=f".{stem}-", dir=folder)
         try:
             with os.fdopen(fd, "wb") as fh:
-                pickle.dump((key, catalog), fh, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump((key, value), fh, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, path)
         except BaseException:
             os.unlink(tmp)
             raise
-    except Exception:  # noqa: BLE001, S110 - unwritable or full: the next run parses again
+    except Exception:  # noqa: BLE001, S110 - unwritable or full: the next run makes it again
         pass
-    return catalog
+    return value
 
 
 @cache
 def _load_default() -> Catalog:
-    return _cached(_root())
+    root = _root()
+    catalog = _cached(root)
+    if catalog.signatures:
+        # What the readers keep of messages (prefilter literals worked out of the signature
+        # patterns) is as much work as parsing the catalog: kept in the cache with it.
+        from hbtriage.sources.options import keep_for, known_keeps
+
+        patterns = sorted({p for p in catalog.keep_patterns().values() if p})
+        known_keeps(_through_cache("keeps", root, lambda: {p: keep_for(p) for p in patterns}))
+    return catalog
 
 
 def load_catalog_from(root: Path) -> Catalog:

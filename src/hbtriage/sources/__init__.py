@@ -57,12 +57,28 @@ class LazyReader:
         return self.reader.read(item, text_encoding, options)
 
     def __getattr__(self, attr: str) -> Any:
-        if attr.startswith("__") or attr in ("kind", "module", "name", "reader", "_sniff"):
+        if attr.startswith("__") or attr in ("kind", "module", "name", "reader", "fmt", "_sniff"):
             raise AttributeError(attr)
         return getattr(self.reader, attr)
 
     def __repr__(self) -> str:
         return f"<reader {self.kind} (hbtriage.sources.{self.module}.{self.name})>"
+
+
+class _LazyDeclared(LazyReader):
+    """The reader of a format declared in the catalog (:mod:`hbtriage.sources.declared`),
+    made on first need."""
+
+    def __init__(self, fmt: LineFormat) -> None:
+        super().__init__(fmt.id, "declared", "DeclaredReader")
+        self.fmt = fmt
+
+    @functools.cached_property
+    def reader(self) -> Reader:
+        from hbtriage.sources.declared import readers_of
+
+        (got,) = readers_of((self.fmt,))
+        return got
 
 
 def resolved(reader: Reader) -> Reader:
@@ -113,9 +129,7 @@ def readers_for(formats: tuple[LineFormat, ...] = ()) -> tuple[Reader, ...]:
     (generic) reader."""
     if not formats:
         return READERS
-    from hbtriage.sources import declared
-
-    return (*READERS[:-1], *declared.readers_of(formats), READERS[-1])
+    return (*READERS[:-1], *(_LazyDeclared(f) for f in formats), READERS[-1])
 
 
 def sniff(

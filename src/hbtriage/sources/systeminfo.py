@@ -33,7 +33,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from hbtriage.catalog import bundled_text, entries_of
+from hbtriage.catalog import cached_bundled, entries_of
 from hbtriage.errors import CatalogError
 from hbtriage.sources.encoding import detect_encoding
 
@@ -271,8 +271,9 @@ def _codec(name: str, path: str, entry: str) -> None:
 
 @functools.cache
 def catalog() -> Catalog:
-    """The bundled ``catalog/systeminfo.toml``."""
-    return build_catalog(*bundled_text(_CATALOG_FILE))
+    """The bundled ``catalog/systeminfo.toml`` (kept parsed in the catalog's cache: every
+    sniff asks for it)."""
+    return cached_bundled(_CATALOG_FILE, build_catalog)
 
 
 # --------------------------------------------------------------------------- sniff
