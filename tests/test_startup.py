@@ -288,3 +288,21 @@ def test_cached_keeps_and_systeminfo_are_what_would_be_worked_out(
         kept = catalog_mod.cached_bundled("systeminfo.toml", SI.build_catalog)
         assert kept == fresh  # languages and code pages
         assert (kept.labels, kept.spellings) == (fresh.labels, fresh.spellings)
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX owners and modes")
+def test_a_cache_file_others_may_write_is_not_loaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv(catalog_mod.CACHE_ENV, str(cache))
+    made = catalog_mod.cached_bundled("sides.toml", lambda text, path: "made")
+    assert made == "made"
+    (kept,) = cache.glob("sides-*.pickle")
+    key, _value = pickle.loads(kept.read_bytes())
+    kept.write_bytes(pickle.dumps((key, "from the cache")))
+    kept.chmod(0o600)
+    assert catalog_mod.cached_bundled("sides.toml", lambda text, path: "made") == "from the cache"
+    kept.write_bytes(pickle.dumps((key, "planted")))
+    kept.chmod(0o666)
+    assert catalog_mod.cached_bundled("sides.toml", lambda text, path: "made") == "made"

@@ -657,12 +657,14 @@ def _lean_value(annotation: Any, value: Any, param: Any, ctx: Any) -> Any:
 
     from typer._param_types import coerce_cli_choice, coerce_cli_path
 
+    info = param.type_descriptor.parameter_info
+    if info.parser is not None:
+        return _MISSING  # the parameter's own parser: typer runs it
     if get_origin(annotation) is list:
         (item_type,) = get_args(annotation)
         items = value if isinstance(value, (list, tuple)) else [value]
         out = [_lean_value(item_type, item, param, ctx) for item in items]
         return _MISSING if any(v is _MISSING for v in out) else out
-    info = param.type_descriptor.parameter_info
     if annotation is str:
         return value if type(value) is str else _MISSING
     if isinstance(annotation, type) and issubclass(annotation, Enum):

@@ -951,7 +951,11 @@ def _through_cache(stem: str, root: Path, make: Callable[[], _T]) -> _T:
     path = folder / f"{stem}-{where:08x}.pickle"
     try:
         with open(path, "rb") as fh:
-            got_key, got = pickle.load(fh)
+            st = os.fstat(fh.fileno())
+            # A pickle runs code when loaded: only one this user wrote and nobody else may.
+            if hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o022):
+                raise PermissionError(path)
+            got_key, got = pickle.load(fh)  # noqa: S301 - written by this code, checked above
         if got_key == key:
             return cast("_T", got)
     except Exception:  # noqa: BLE001, S110 - no cache, or a bad one: make it
