@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 
 from hbtriage.sources.base import InputFile, ModuleUse, ReadResult
 from hbtriage.sources.encoding import read_text
+from hbtriage.sources.options import DEFAULT, ReadOptions
 
 #: The threshold the project cares about (a DPC of 4 ms or more starves NDIS receive).
 LONG_US = 4000.0
@@ -215,3 +216,21 @@ def read_report(
     result = parse(text, item.display)
     result.encoding = enc
     return result
+
+
+@dataclass(frozen=True)
+class ReportReader:
+    """The reader of one report layout read whole (xperf, tracerpt, LatencyMon): its kind, its
+    sniff and its ``parse(text, display)``."""
+
+    kind: str
+    sniffer: Callable[[str, str], bool]
+    parse: Callable[[str, str], ReadResult]
+
+    def sniff(self, head: str, name: str) -> bool:
+        return self.sniffer(head, name)
+
+    def read(
+        self, item: InputFile, text_encoding: str, options: ReadOptions = DEFAULT
+    ) -> ReadResult:
+        return read_report(item, text_encoding, self.parse)

@@ -36,6 +36,7 @@ from datetime import datetime, timedelta
 
 from hbtriage.errors import InputError
 from hbtriage.sources._dpcisr_common import (
+    ReportReader,
     cut_warning,
     fill_shares,
     norm_module,
@@ -43,12 +44,10 @@ from hbtriage.sources._dpcisr_common import (
     parse_count,
     parse_datetime,
     parse_num,
-    read_report,
 )
 from hbtriage.sources._sniffs import LATENCYMON_RE as _SNIFF
 from hbtriage.sources._sniffs import latencymon as _sniff
-from hbtriage.sources.base import DpcTrace, InputFile, ModuleUse, ReadResult
-from hbtriage.sources.options import DEFAULT, ReadOptions
+from hbtriage.sources.base import DpcTrace, ModuleUse, ReadResult
 
 KIND = "latencymon"
 
@@ -250,18 +249,4 @@ def _from_table(
         warnings.append(f"{display}: {skipped} drivers table rows without a name or a count")
 
 
-class LatencyMonReader:
-    """Reads reports LatencyMon saves (File > Save report)."""
-
-    kind = KIND
-
-    def sniff(self, head: str, name: str) -> bool:
-        return _sniff(head, name)
-
-    def read(
-        self, item: InputFile, text_encoding: str, options: ReadOptions = DEFAULT
-    ) -> ReadResult:
-        return read_report(item, text_encoding, parse_latencymon)
-
-
-READER = LatencyMonReader()
+READER = ReportReader(KIND, _sniff, parse_latencymon)

@@ -34,6 +34,7 @@ from hbtriage.errors import InputError
 from hbtriage.sources import _sniffs
 from hbtriage.sources._dpcisr_common import (
     Bucket,
+    ReportReader,
     cut_warning,
     fill_shares,
     hist_stats,
@@ -43,10 +44,8 @@ from hbtriage.sources._dpcisr_common import (
     parse_datetime,
     parse_num,
     pick_long_us,
-    read_report,
 )
-from hbtriage.sources.base import DpcTrace, InputFile, ModuleUse, ReadResult
-from hbtriage.sources.options import DEFAULT, ReadOptions
+from hbtriage.sources.base import DpcTrace, ModuleUse, ReadResult
 
 KIND = "tracerpt_dpcisr"
 MAX_WARNINGS = 20
@@ -259,18 +258,4 @@ def parse_tracerpt_dpcisr(text: str, display: str) -> ReadResult:
     )
 
 
-class TracerptDpcIsrReader:
-    """Reads ``tracerpt -report`` DPC/ISR text reports."""
-
-    kind = KIND
-
-    def sniff(self, head: str, name: str) -> bool:
-        return _sniffs.tracerpt_dpcisr(head, name)
-
-    def read(
-        self, item: InputFile, text_encoding: str, options: ReadOptions = DEFAULT
-    ) -> ReadResult:
-        return read_report(item, text_encoding, parse_tracerpt_dpcisr)
-
-
-READER = TracerptDpcIsrReader()
+READER = ReportReader(KIND, _sniffs.tracerpt_dpcisr, parse_tracerpt_dpcisr)

@@ -29,6 +29,7 @@ from hbtriage.errors import InputError
 from hbtriage.sources import _sniffs
 from hbtriage.sources._dpcisr_common import (
     Bucket,
+    ReportReader,
     cut_warning,
     fill_shares,
     hist_stats,
@@ -37,10 +38,8 @@ from hbtriage.sources._dpcisr_common import (
     parse_count,
     parse_num,
     pick_long_us,
-    read_report,
 )
-from hbtriage.sources.base import DpcTrace, InputFile, ModuleUse, ReadResult
-from hbtriage.sources.options import DEFAULT, ReadOptions
+from hbtriage.sources.base import DpcTrace, ModuleUse, ReadResult
 
 KIND = "xperf_dpcisr"
 MAX_WARNINGS = 20
@@ -273,18 +272,4 @@ def parse_xperf_dpcisr(text: str, display: str) -> ReadResult:
     )
 
 
-class XperfDpcIsrReader:
-    """Reads ``xperf -a dpcisr`` text reports."""
-
-    kind = KIND
-
-    def sniff(self, head: str, name: str) -> bool:
-        return _sniffs.xperf_dpcisr(head, name)
-
-    def read(
-        self, item: InputFile, text_encoding: str, options: ReadOptions = DEFAULT
-    ) -> ReadResult:
-        return read_report(item, text_encoding, parse_xperf_dpcisr)
-
-
-READER = XperfDpcIsrReader()
+READER = ReportReader(KIND, _sniffs.xperf_dpcisr, parse_xperf_dpcisr)
