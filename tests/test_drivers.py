@@ -284,3 +284,20 @@ def test_the_incident_chart_draws_the_named_drivers_dpc_time(tmp_path: Path):
     peak_at = line["x"][line["y"].index(max(line["y"]))]
     inc = run.findings.incidents[0]
     assert inc.start.timestamp() * 1000 - 15_000 <= peak_at <= inc.end.timestamp() * 1000 + 15_000
+
+
+def test_a_driver_the_catalog_does_not_know_gets_the_catalogs_words_for_it():
+    """A culprit no [[driver]] pattern matches: the remedy (EN and JA) names it with the
+    catalog's 'unknown' category and keeps the OS-fitted remedy after it."""
+    rep = _report(_per_second({"contoso.sys": 400_000.0}, {"ndis.sys": 2000, "contoso.sys": 500}))
+    att = drivers.attribute([rep], "CVP1", LO, HI, CAT)
+    assert att is not None and att.culprit is not None and att.entry is None
+    doc = att.to_dict(CAT)
+    assert doc["category"] is None and doc["what"] == CAT.drivers.unknown.title
+    incidents, hosts = _cause_with(doc)
+    fit_driver_remedies(incidents, hosts, CAT)
+    cause = incidents[0].causes[0]
+    assert cause.remedy.startswith("The xperf dpcisr report of CVP1 names contoso.sys")
+    assert CAT.drivers.unknown.title in cause.remedy
+    assert "5.2.3790.4524" in cause.remedy  # the cause's own remedy follows
+    assert "contoso.sys" in cause.remedy_ja and CAT.drivers.unknown.title_ja in cause.remedy_ja

@@ -105,10 +105,13 @@ def run(
     note("detect", 0, 1, "")
     timeline = tag(timeline, catalog)
     signals = _detect(timeline, catalog)
-    timeline, signals = _align_clocks(timeline, signals, hosts, inputs, warnings, catalog)
+    # Who talks to whom (a site holds several PIM <-> CVP pairs): from the addresses the logs
+    # name, which no clock move changes.
+    peers = clock_skew.peers_of(signals, _owners(hosts))
+    timeline, signals = _align_clocks(timeline, signals, hosts, inputs, warnings, catalog, peers)
     host_facts.apply(hosts, timeline.config)  # OS, hotfixes, boot time: zones are settled
     note("diagnose", 0, 1, "")
-    config_findings, incidents = _diagnose(timeline, signals, hosts, catalog)
+    config_findings, incidents = _diagnose(timeline, signals, hosts, catalog, peers)
     findings = Findings(
         inputs=inputs,
         hosts=hosts,
@@ -217,13 +220,14 @@ def _align_clocks(
     inputs: list[InputInfo],
     warnings: list[str],
     catalog: Catalog,
+    peers: dict[str, set[str]],
 ) -> tuple[Timeline, list[Signal]]:
     """Stage 4: one clock for all hosts before incidents group events across them. Zones
     written nowhere are inferred from the peer, then clock skew is measured on paired events
     and corrected from 1 s; detection runs again after either moved a host."""
-    timeline, signals = _infer_zones(timeline, signals, hosts, inputs, warnings, catalog)
+    timeline, signals = _infer_zones(timeline, signals, hosts, inputs, warnings, catalog, peers)
     ref = clock_skew.pick_reference(signals, timeline.hosts)
-    skews = clock_skew.estimate(signals, ref, _owners(hosts)) if ref else []
+    skews = clock_skew.estimate(signals, ref, peers) if ref else []
     for sk in skews:
         host_info = next((h for h in hosts if h.name == sk.host), None)
         if host_info is not None:
@@ -247,12 +251,15 @@ def _align_clocks(
 
 
 def _diagnose(
-    timeline: Timeline, signals: list[Signal], hosts: list[HostInfo], catalog: Catalog
+    timeline: Timeline,
+    signals: list[Signal],
+    hosts: list[HostInfo],
+    catalog: Catalog,
+    peers: dict[str, set[str]],
 ) -> tuple[list[ConfigFinding], list[Incident]]:
     """Stage 5: configuration findings, incidents (signals grouped across hosts), their ranked
     causes with the remedy for each host's OS."""
     config_findings = check_config(timeline.config, catalog=catalog)
-    peers = clock_skew.peers_of(signals, _owners(hosts))
     incidents = incident_mod.find_incidents(signals, peers)
     pads = _pads(timeline)
     incident_mod.attach(incidents, signals, pads, peers)
@@ -295,12 +302,13 @@ def _infer_zones(
     inputs: list[InputInfo],
     warnings: list[str],
     catalog: Catalog,
+    peers: dict[str, set[str]],
 ) -> tuple[Timeline, list[Signal]]:
     """Hosts whose zone is written nowhere get it from the disconnect seen at both ends (see
     :func:`clock_skew.infer_zones`); those still without one are named in a warning."""
     zoned = [h.name for h in hosts if h.zone_source != ZONE_ASSUMED]
     unzoned = [h for h in timeline.unzoned if h not in zoned]
-    guesses = clock_skew.infer_zones(signals, unzoned, zoned, _owners(hosts)) if zoned else []
+    guesses = clock_skew.infer_zones(signals, unzoned, zoned, peers) if zoned else []
     for guess in guesses:
         info = next(h for h in hosts if h.name == guess.host)
         off = fmt_offset(guess.zone_min)

@@ -70,6 +70,11 @@ SENTENCE_IDS: dict[str, set[str]] = {
     },
     "dpc_driver_remedy": {"tool", "host", "module", "what", "category", "remedy"},
     "dpc_capture": {"remedy", "host"},
+    "dpc_long_part": {"count", "unit", "limit"},
+    "dpc_baseline": {"share"},
+    "dpc_baseline_none": set(),
+    "dpc_span": {"seconds"},
+    "dpc_elsewhere": {"start", "end"},
     "dpc_unnamed": {"remedy", "host"},
     "dpc_stray": {"remedy", "host", "files"},
 }
@@ -277,14 +282,20 @@ def _driver_line(att: Attribution, ctx: _Ctx) -> Line:
     assert c is not None
     kind = drivers.KIND_LABEL.get(c.kind, c.kind)
     kind_ja = drivers.KIND_LABEL_JA.get(c.kind, c.kind)
+    say = ctx.sentences
     unit = f"{kind}s" if c.kind in ("dpc", "isr") else f"{kind} runs"
     over = c.over_long or 0
-    long_part = f", {over:,} {unit} over {drivers.dur(att.long_us)}" if over else ""
-    long_part_ja = f"、{drivers.dur(att.long_us)} を超える {kind_ja} が {over:,} 回" if over else ""
+    long_part, long_part_ja = (
+        say["dpc_long_part"].say(
+            count=f"{over:,}", unit=unit, unit_ja=kind_ja, limit=drivers.dur(att.long_us)
+        )
+        if over
+        else ("", "")
+    )
     common = {
         "host": att.host,
         "module": c.module,
-        "what": drivers.what(att),
+        "what": drivers.what(att, ctx.catalog),
         "kind": kind,
         "kind_ja": kind_ja,
         "share": drivers.pct(c.share),
@@ -295,24 +306,16 @@ def _driver_line(att: Attribution, ctx: _Ctx) -> Line:
         "source": att.source,
     }
     if att.basis == "window":
-        base = (
-            "the report has no time outside the window"
+        base, base_ja = (
+            say["dpc_baseline_none"].say()
             if c.baseline_share is None
-            else f"{drivers.pct(c.baseline_share)} outside it"
+            else say["dpc_baseline"].say(share=drivers.pct(c.baseline_share))
         )
-        base_ja = (
-            "レポートに時間帯外の記録なし"
-            if c.baseline_share is None
-            else f"時間帯外では {drivers.pct(c.baseline_share)}"
-        )
-        return ctx.sentences["dpc_driver_window"].say(**common, baseline=base, baseline_ja=base_ja)
-    span = f" ({att.span_s:.1f} s)" if att.span_s else ""
-    span_ja = f" ({att.span_s:.1f} 秒)" if att.span_s else ""
-    when = ""
-    when_ja = ""
+        return say["dpc_driver_window"].say(**common, baseline=base, baseline_ja=base_ja)
+    span, span_ja = say["dpc_span"].say(seconds=f"{att.span_s:.1f}") if att.span_s else ("", "")
+    when, when_ja = ("", "")
     if att.elsewhere and att.start and att.end:
-        when = f" and was taken at another time ({_hms(att.start)} → {_hms(att.end)})"
-        when_ja = f"。また取得時刻も異なる ({_hms(att.start)} → {_hms(att.end)})"
+        when, when_ja = say["dpc_elsewhere"].say(start=_hms(att.start), end=_hms(att.end))
     return ctx.sentences["dpc_driver_report"].say(
         **common, span=span, span_ja=span_ja, elsewhere=when, elsewhere_ja=when_ja
     )
@@ -504,27 +507,16 @@ def fit_driver_remedies(incidents: list[Incident], hosts: list[HostInfo], catalo
                     )
                 continue
             category = catalog.drivers.categories.get(d.get("category") or "")
-            what = d.get("what") or "a driver hbtriage does not know"
-            if category is None:
-                remedy = (
-                    f"update {d['module']} from its vendor, or remove the device or software it "
-                    "belongs to if the server does not need it. " + cause.remedy
-                )
-                remedy_ja = (
-                    f"{d['module']} をベンダーの最新版に更新するか、サーバーに不要ならそのデバイスや"
-                    "ソフトウェアを取り除いてください。" + cause.remedy_ja
-                )
-                cat_title, cat_title_ja = "a driver hbtriage does not know", "不明なドライバー"
-            else:
-                filled = {"module": d["module"], "what": what}
-                remedy = category.remedy.format(**filled)
-                remedy_ja = category.remedy_ja.format(**filled)
-                if category.keep_os_remedy:
-                    remedy, remedy_ja = f"{remedy} {cause.remedy}", f"{remedy_ja}{cause.remedy_ja}"
-                cat_title, cat_title_ja = category.title, category.title_ja
-                for ref in (category.reference,):
-                    if ref not in cause.references:
-                        cause.references.insert(0, ref)
+            category = category or catalog.drivers.unknown
+            what = d.get("what") or category.title
+            filled = {"module": d["module"], "what": what}
+            remedy = category.remedy.format(**filled)
+            remedy_ja = category.remedy_ja.format(**filled)
+            if category.keep_os_remedy:
+                remedy, remedy_ja = f"{remedy} {cause.remedy}", f"{remedy_ja}{cause.remedy_ja}"
+            known = category is not catalog.drivers.unknown
+            if known and category.reference not in cause.references:
+                cause.references.insert(0, category.reference)
             entry = catalog.drivers.lookup(d["module"])
             if entry is not None and entry.reference not in cause.references:
                 cause.references.insert(0, entry.reference)
@@ -533,8 +525,8 @@ def fit_driver_remedies(incidents: list[Incident], hosts: list[HostInfo], catalo
                 host=cause.host,
                 module=d["module"],
                 what=what,
-                category=cat_title,
-                category_ja=cat_title_ja,
+                category=category.title,
+                category_ja=category.title_ja,
                 remedy=remedy,
                 remedy_ja=remedy_ja,
             )

@@ -267,6 +267,11 @@ class Drivers:
     entries: tuple[DriverEntry, ...] = ()
     limits: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def unknown(self) -> DriverCategory:
+        """The category of a module no driver pattern matches (required by the loader)."""
+        return self.categories["unknown"]
+
     def lookup(self, module: str) -> DriverEntry | None:
         """The first driver family whose pattern matches ``module`` (None when none does)."""
         return next((d for d in self.entries if d.matches(module)), None)
@@ -726,6 +731,10 @@ def _drivers(roots: Sequence[Path], problems: _Problems) -> Drivers:
     for lid in DRIVER_LIMITS:
         if lid not in limits and not any(p.entry == lid for p in problems.items):
             problems.add(roots[0] / "drivers.toml", lid, "limit is not set")
+    if "unknown" not in categories and not any(p.entry == "unknown" for p in problems.items):
+        problems.add(
+            roots[0] / "drivers.toml", "unknown", "category for unknown modules is missing"
+        )
     return Drivers(categories, tuple(entries), limits)
 
 

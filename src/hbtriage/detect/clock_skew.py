@@ -64,11 +64,11 @@ class Skew:
 
 
 def estimate(
-    signals: list[Signal], reference: str, owner: Mapping[str, str] | None = None
+    signals: list[Signal], reference: str, peers: Mapping[str, set[str]] | None = None
 ) -> list[Skew]:
     """Offsets of every other host against ``reference`` (hosts without pairs are absent).
-    ``owner`` (address -> host) keeps disconnects of different sessions apart."""
-    peers = peers_of(signals, owner or {})
+    ``peers`` (:func:`peers_of`) keeps disconnects of different sessions apart."""
+    peers = peers or {}
     paired = [s for s in signals if s.kind == "signature" and s.data.get("pair")]
     ref = [s for s in paired if s.host == reference]
     others = sorted({s.host for s in paired} - {reference})
@@ -124,13 +124,13 @@ def infer_zones(
     signals: list[Signal],
     unzoned: list[str],
     zoned: list[str],
-    owner: Mapping[str, str] | None = None,
+    peers: Mapping[str, set[str]] | None = None,
 ) -> list[ZoneGuess]:
     """UTC offsets of ``unzoned`` hosts (their local times taken as UTC) from the disconnects they
     share with a host whose zone is known: the offset most pairs agree on, its whole quarter
     hours the zone and the rest clock skew. Hosts with no such pair are absent."""
     paired = [s for s in signals if s.kind == "signature" and s.data.get("pair")]
-    peers = peers_of(signals, owner or {})
+    peers = peers or {}
     out: list[ZoneGuess] = []
     for host in unzoned:
         mine = [s for s in paired if s.host == host]

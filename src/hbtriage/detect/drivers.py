@@ -82,7 +82,7 @@ class Attribution:
             "module": c.module if c else None,
             "kind": c.kind if c else None,
             "category": self.entry.category if self.entry else None,
-            "what": self.entry.title if self.entry else None,
+            "what": what(self, catalog) if c else None,
             "category_title": category.title if category else None,
             "share": _r(c.share) if c else None,
             "baseline_share": _r(c.baseline_share) if c else None,
@@ -154,10 +154,6 @@ def _elsewhere(rep: HostDpc, lo: datetime, hi: datetime) -> bool:
     return not (rep.start <= hi and rep.end >= lo)
 
 
-def _limits(catalog: Catalog) -> dict[str, float]:
-    return catalog.drivers.limits
-
-
 def _in_window(rep: HostDpc, lo: datetime, hi: datetime, catalog: Catalog) -> Attribution | None:
     """Modules in the window against the rest of the report; None when the rows do not reach
     into the window."""
@@ -173,7 +169,7 @@ def _in_window(rep: HostDpc, lo: datetime, hi: datetime, catalog: Catalog) -> At
     window_s = max(1e-3, (min(hi, last) - max(lo, first)).total_seconds())
     total_s = max(window_s, (last - first).total_seconds())
     base_s = total_s - window_s
-    lim = _limits(catalog)
+    lim = catalog.drivers.limits
     att = Attribution(
         rep.host,
         rep.source,
@@ -251,7 +247,7 @@ def _window_culprit(r: Ranked, lim: dict[str, float]) -> bool:
 
 def _whole_report(rep: HostDpc, catalog: Catalog) -> Attribution:
     t = rep.trace
-    lim = _limits(catalog)
+    lim = catalog.drivers.limits
     att = Attribution(
         rep.host,
         rep.source,
@@ -330,9 +326,10 @@ def dur(us: float | None) -> str:
     return f"{us:.0f} µs"
 
 
-def what(att: Attribution) -> str:
-    """What the culprit is, in a few words."""
+def what(att: Attribution, catalog: Catalog) -> str:
+    """What the culprit is, in a few words: its driver family, else the tool's description of
+    it, else the catalog's words for a module it does not know."""
     if att.entry is not None:
         return att.entry.title
     c = att.culprit
-    return (c.description if c and c.description else "") or "a driver hbtriage does not know"
+    return (c.description if c and c.description else "") or catalog.drivers.unknown.title
