@@ -102,6 +102,7 @@ def run(
     outcomes, warnings = _read_all(paths, catalog, read_options, workers, note)
     note("timeline", 0, 1, "")
     timeline, inputs, hosts = _to_timeline(outcomes, warnings, tz_map, aliases, catalog)
+    del outcomes  # the readers' frames: the timeline holds what is needed of them
     note("detect", 0, 1, "")
     timeline = tag(timeline, catalog)
     signals = _detect(timeline, catalog)

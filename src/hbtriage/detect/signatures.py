@@ -26,19 +26,17 @@ def tag(timeline: Timeline, catalog: Catalog) -> Timeline:
     ev = timeline.events
     if ev.is_empty() or not catalog.signatures:
         return timeline
-    # One combined pass finds the few candidate rows; per-signature passes only run on those,
-    # and only they are copied (the events frame may hold millions of rows).
+    # One combined pass finds the candidate rows; per-signature passes only run on those. The
+    # events frame may hold millions of rows: when candidates are few, only they are copied;
+    # when most rows are candidates (a log repeating one matching line), the passes run on the
+    # frame itself, so its messages are never copied.
     mask = ev["message"].str.contains(keep_pattern(catalog)).fill_null(False)
-    if not mask.any():
+    n_hits = int(mask.sum())
+    if not n_hits:
         return timeline
     # The names may be categorical (the timeline's) or text (frames built by hand).
     kinds = timeline.streams.select(
         pl.col("host").cast(ev.schema["host"]), pl.col("stream").cast(ev.schema["stream"]), "kind"
-    )
-    hits = (
-        ev.with_row_index("_row")
-        .filter(mask)
-        .join(kinds, on=["host", "stream"], how="left", maintain_order="left")
     )
     sig = pl.lit(None, pl.Utf8)
     for s in reversed(catalog.signatures):
@@ -47,8 +45,24 @@ def tag(timeline: Timeline, catalog: Catalog) -> Timeline:
             cond = cond & pl.col("kind").is_in(list(s.kinds))
         sig = pl.when(cond).then(pl.lit(s.id)).otherwise(sig)
     dtype = ev.schema["signature"]
-    hits = hits.select("_row", sig.cast(dtype).alias("_sig"))
-    found = pl.repeat(None, ev.height, dtype=dtype, eager=True).scatter(hits["_row"], hits["_sig"])
+    base = ev.select("host", "stream", "message")  # shares the frame's buffers
+    if n_hits * 4 > ev.height:
+        named = base.with_columns(mask.alias("_m")).join(
+            kinds, on=["host", "stream"], how="left", maintain_order="left"
+        )
+        found = named.select(
+            pl.when(pl.col("_m")).then(sig).otherwise(None).cast(dtype).alias("_sig")
+        ).to_series()
+    else:
+        hits = (
+            base.with_row_index("_row")
+            .filter(mask)
+            .join(kinds, on=["host", "stream"], how="left", maintain_order="left")
+            .select("_row", sig.cast(dtype).alias("_sig"))
+        )
+        found = pl.repeat(None, ev.height, dtype=dtype, eager=True).scatter(
+            hits["_row"], hits["_sig"]
+        )
     ev = ev.with_columns(pl.coalesce(found, pl.col("signature")).alias("signature"))
     return dataclasses.replace(timeline, events=ev)
 
@@ -91,11 +105,17 @@ def signature_signals(timeline: Timeline, catalog: Catalog) -> list[Signal]:
     out: list[Signal] = []
     if not ev.is_empty():
         # CVP writes the same record to CVP.log and Error.log: one signal per (host, time, id).
-        tagged = ev.filter(pl.col("signature").is_not_null()).unique(
-            subset=["host", "ts", "signature"], keep="first", maintain_order=True
+        # Rows are found without their text, which is fetched for the signals kept only (a
+        # million matching lines fold into a few stretches: their text is never copied).
+        tagged = (
+            ev.select(pl.all().exclude("message"))
+            .with_row_index("_row")
+            .filter(pl.col("signature").is_not_null())
+            .unique(subset=["host", "ts", "signature"], keep="first", maintain_order=True)
         )
         if tagged.height > MAX_SIGNATURE_SIGNALS:
             tagged = _runs(tagged)
+        tagged = tagged.with_columns(ev["message"].gather(tagged["_row"]).alias("message"))
         roles = {s.id: s for s in catalog.signatures}
         for row in tagged.iter_rows(named=True):
             s = roles[row["signature"]]
