@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: demo test lint bench fuzz clean browser
+.PHONY: demo test lint bench fuzz clean browser bench-tools
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -38,7 +38,13 @@ test: $(TSTAMP) browser
 	$(BIN)/pytest -q
 	$(MAKE) lint
 
-bench: $(STAMP)
+# The scale bench compares with lnav's load; install it when missing (as root), else say how.
+bench-tools:
+	@command -v lnav >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq lnav >/dev/null; \
+	  else echo "lnav missing (the scale bench leaves out its row): run 'sudo apt-get install lnav'"; fi; }
+
+bench: $(STAMP) bench-tools
 	$(BIN)/python bench/accuracy.py
 	$(BIN)/python bench/scale.py
 
