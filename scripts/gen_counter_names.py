@@ -9,7 +9,10 @@ This script keeps only the counters the diagnosis needs (``WANTED`` below), with
 localized ``Object\\Counter`` spelling for every language where the XML gives one.
 
 Everything in the output file from the ``HAND_MARKER`` line on is maintained by hand
-(counters of other systems, e.g. Linux ``sar``) and is carried over on regeneration.
+(counters of other systems, e.g. Linux ``sar``) and is carried over on regeneration. Names PAL
+gets wrong for a language (English for Russian and Chinese Windows, which localize) are put
+right in ``counters_local.toml`` beside the output, by hand and with a source each; this script
+never writes that file.
 """
 
 from __future__ import annotations
@@ -193,8 +196,11 @@ def render(xml_path: Path, hand_section: str) -> str:
         f"# (clinthuffman/PAL, MIT licence, commit {PAL_COMMIT},",
         "#  PAL2/PALWizard/bin/Debug/CounterLang.xml). Do not edit the generated part by hand:",
         "# change WANTED in the script and re-run it. Localized names are exactly as PAL gives",
-        "# them (some languages lost their diacritics there; jaJP, koKR, ruRU and zhCN keep",
-        "# the English names).",
+        "# them: some languages lost their diacritics there (lookups ignore case and",
+        "# diacritics), and jaJP, koKR, ruRU and zhCN keep the English names, right for Japanese",
+        "# only. counters_local.toml beside this file (kept by hand, never written here) holds",
+        "# the names real Windows write where PAL is wrong, with their sources (Russian ...);",
+        "# the loader puts them in place of these.",
         "#",
         "# semantics: instant (last observed value, e.g. DPC Rate) | rate (average per second",
         "# over the sample) | cumulative (raw count since boot: difference it) | percent |",

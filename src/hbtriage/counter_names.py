@@ -1,15 +1,24 @@
 """Canonical English names and semantics of the perfmon counters hbtriage uses.
 
 The data is ``catalog/counters.toml`` (localized names generated from PAL's CounterLang.xml by
-``scripts/gen_counter_names.py``). German, French, Spanish ... Windows write localized counter
-paths (``\\\\HOST\\Prozessor(_Total)\\DPC-Rate``); :func:`canonical` maps any spelling back to
-``("Processor", "DPC Rate", "instant")``. Lookups are case-insensitive and accept a localized
-object with an English counter (or the reverse), which relog/typeperf mixes produce.
+``scripts/gen_counter_names.py``) and ``catalog/counters_local.toml`` (names taken by hand from
+what real Windows installations write, each with its source; they replace PAL's spelling for
+their language, e.g. the Cyrillic names of Russian Windows where PAL gives English). German,
+French, Russian ... Windows write localized counter paths
+(``\\\\HOST\\Prozessor(_Total)\\DPC-Rate``); :func:`canonical` maps any spelling back to
+``("Processor", "DPC Rate", "instant")``. Lookups ignore case, spacing and diacritics
+(:func:`fold_name`: PAL wrote ``% casu DPC`` where Czech Windows writes ``% času DPC``) and
+accept a localized object with an English counter (or the reverse), which relog/typeperf
+mixes produce. Loading refuses a catalog in which two counters (or two objects) would fold to
+the same spelling.
 """
 
 from __future__ import annotations
 
 import functools
+import re
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +27,8 @@ from hbtriage.errors import CatalogError
 
 SEMANTICS = frozenset({"instant", "rate", "cumulative", "percent", "gauge"})
 _CATALOG_FILE = "counters.toml"
+_LOCAL_FILE = "counters_local.toml"
+_LANG_RE = re.compile(r"^[a-z]{2}[A-Z]{2}$")
 
 
 @dataclass(frozen=True)
@@ -43,34 +54,123 @@ class CounterIndex:
 
     def canonical(self, object_name: str, counter_name: str) -> tuple[str, str, str] | None:
         """(object, counter, semantics) in canonical English for any known spelling."""
-        obj = self.objects.get(_fold(object_name))
+        obj = self.objects.get(fold_name(object_name))
         if obj is None:
             return None
-        info = self.by_object.get(obj, {}).get(_fold(counter_name))
+        info = self.by_object.get(obj, {}).get(fold_name(counter_name))
         if info is None:
             return None
         return info.object, info.counter, info.semantics
 
     def known_object(self, object_name: str) -> str | None:
         """Canonical English object for any known spelling of a catalog object."""
-        return self.objects.get(_fold(object_name))
+        return self.objects.get(fold_name(object_name))
 
 
-def _fold(text: str) -> str:
-    return " ".join(text.split()).casefold()
+#: Letters NFKD does not take apart, written without their stroke or ligature where a
+#: keyboard or an old code page lost them (Turkish dotless i, Polish l with stroke ...).
+_BASE_LETTERS = str.maketrans(
+    {"ı": "i", "ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ŧ": "t", "æ": "ae", "œ": "oe"}
+)
 
 
-def build_index(text: str, path: str) -> CounterIndex:
-    """Parse and validate the catalog text (exposed for tests of the validation)."""
+def fold_name(text: str) -> str:
+    """The spelling of a counter or object name that lookups compare: case folded, diacritics
+    dropped (NFKD, combining marks removed, the letters of ``_BASE_LETTERS`` mapped), spaces
+    collapsed. ``İşlemci``, ``ışlemci`` and ``Islemci`` fold alike; so do ``% času DPC`` and
+    ``% casu DPC``."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(bare.translate(_BASE_LETTERS).split())
+
+
+def build_index(
+    text: str, path: str, local_text: str | None = None, local_path: str = _LOCAL_FILE
+) -> CounterIndex:
+    """Parse and validate the catalog text, with the hand-kept names of ``local_text`` (a
+    ``counters_local.toml``) merged in (exposed for tests of the validation)."""
     entries, data = entries_of(text, path, "counter")
-    return index_of(entries, data.get("object", []), path)
+    local: list[tuple[str, dict[str, Any]]] = []
+    if local_text is not None:
+        found, _ = entries_of(local_text, local_path, "counter")
+        local = [(local_path, e) for e in found]
+    return index_of(entries, data.get("object", []), path, local)
+
+
+def _local_names(
+    local: Sequence[tuple[str, dict[str, Any]]], known: set[str]
+) -> dict[str, dict[str, str]]:
+    """counter id -> {language: "Object\\Counter"} of the ``[[counter]]`` tables of
+    counters_local.toml files, checked: every id is a catalog counter, every other key a
+    language code holding ``{ name = "Object\\Counter", reference = "..." }``."""
+    out: dict[str, dict[str, str]] = {}
+    for n, (path, entry) in enumerate(local, 1):
+        cid = entry.get("id")
+        if not isinstance(cid, str) or not cid:
+            raise CatalogError(path, f"#{n}", "entry has no id")
+        if cid not in known:
+            raise CatalogError(path, cid, "no [[counter]] of counters.toml has this id")
+        for lang, value in entry.items():
+            if lang == "id":
+                continue
+            if not _LANG_RE.match(lang):
+                raise CatalogError(path, cid, f"{lang!r} is not a language code like ruRU")
+            name = value.get("name") if isinstance(value, dict) else None
+            ref = value.get("reference") if isinstance(value, dict) else None
+            if (
+                not isinstance(name, str)
+                or name.count("\\") != 1
+                or not all(p.strip() for p in name.split("\\"))
+            ):
+                raise CatalogError(path, cid, f'{lang}: name must be "Object\\\\Counter"')
+            if not isinstance(ref, str) or not ref.strip():
+                raise CatalogError(path, cid, f"{lang}: missing or empty 'reference'")
+            out.setdefault(cid, {})[lang] = name
+    return out
+
+
+def _check_folds(counters: Sequence[CounterInfo], path: str) -> None:
+    """Raise when two catalog counters of one object, or two objects, fold to one spelling: in
+    one language (the lookup could not tell them apart), or across languages (a file mixing
+    them would be read as the wrong counter)."""
+    counter_at: dict[tuple[str, str], tuple[str, str]] = {}  # (object, folded) -> (id, lang)
+    object_at: dict[str, tuple[str, str]] = {}  # folded object -> (object, lang)
+    for info in counters:
+        spellings = [("canonical", f"{info.object}\\{info.counter}"), *info.names.items()]
+        for lang, name in spellings:
+            lobj, lcounter = name.split("\\", 1)
+            key = (info.object, fold_name(lcounter))
+            cid, clang = counter_at.setdefault(key, (info.id, lang))
+            if cid != info.id:
+                where = f"in {lang}" if clang == lang else f"in {clang} and {lang}"
+                raise CatalogError(
+                    path,
+                    info.id,
+                    f"{name!r} folds to the same spelling as counter {cid!r} {where} "
+                    "(case and diacritics are ignored when names are matched)",
+                )
+            obj, olang = object_at.setdefault(fold_name(lobj), (info.object, lang))
+            if obj != info.object:
+                raise CatalogError(
+                    path,
+                    info.id,
+                    f"object {lobj!r} ({lang}) folds to the same spelling as object {obj!r} "
+                    f"({olang})",
+                )
 
 
 def index_of(
-    entries: list[dict[str, Any]], object_names: list[dict[str, Any]], path: str
+    entries: list[dict[str, Any]],
+    object_names: list[dict[str, Any]],
+    path: str,
+    local: Sequence[tuple[str, dict[str, Any]]] = (),
 ) -> CounterIndex:
-    """The index of ``[[counter]]`` entries and ``[[object]]`` name tables (raises
-    :class:`CatalogError` naming ``path`` and the entry for the first bad one)."""
+    """The index of ``[[counter]]`` entries and ``[[object]]`` name tables, with the names of
+    ``local`` (``(file, entry)`` of counters_local.toml files) replacing the generated ones of
+    their language (raises :class:`CatalogError` naming the file and the entry for the first
+    bad one)."""
+    ids = {e.get("id") for e in entries}
+    local_names = _local_names(local, {i for i in ids if isinstance(i, str)})
     seen: set[str] = set()
     counters: list[CounterInfo] = []
     objects: dict[str, str] = {}
@@ -103,31 +203,36 @@ def index_of(
             semantics=entry["semantics"],
             title=entry["title"],
             reference=entry["reference"],
-            names=dict(names),
+            names={**names, **local_names.get(cid, {})},
         )
         table = by_object.setdefault(info.object, {})
-        if _fold(info.counter) in table:
+        if fold_name(info.counter) in table:
             raise CatalogError(path, cid, f"{info.object}\\{info.counter} listed twice")
         counters.append(info)
-        objects.setdefault(_fold(info.object), info.object)
-        table[_fold(info.counter)] = info
-        for localized in names.values():
+        objects.setdefault(fold_name(info.object), info.object)
+        table[fold_name(info.counter)] = info
+        for localized in info.names.values():
             lobj, lcounter = localized.split("\\", 1)
-            objects.setdefault(_fold(lobj), info.object)
-            table.setdefault(_fold(lcounter), info)
+            objects.setdefault(fold_name(lobj), info.object)
+            table.setdefault(fold_name(lcounter), info)
     for obj in object_names:
         canon = obj.get("object")
         if isinstance(canon, str):
             for name in obj.get("names", {}).values():
                 if isinstance(name, str):
-                    objects.setdefault(_fold(name), canon)
+                    objects.setdefault(fold_name(name), canon)
+    _check_folds(counters, path)
     return CounterIndex(tuple(counters), objects, by_object)
 
 
 @functools.cache
 def _index() -> CounterIndex:
     text, path = bundled_text(_CATALOG_FILE)
-    return build_index(text, path)
+    try:
+        local_text, local_path = bundled_text(_LOCAL_FILE)
+    except FileNotFoundError:  # pragma: no cover - an install without the hand-kept names
+        return build_index(text, path)
+    return build_index(text, path, local_text, local_path)
 
 
 def default_index() -> CounterIndex:

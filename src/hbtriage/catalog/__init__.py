@@ -810,8 +810,9 @@ def _counter_index(roots: Sequence[Path], problems: _Problems) -> CounterIndex |
     if not counters:
         problems.add(roots[0] / "counters.toml", None, "no [[counter]] entries")
         return None
+    local = _layered(roots, "counters_local.toml", "counter", problems)  # hand-kept names
     try:
-        return index_of([e for _, e in counters], [e for _, e in objects], counters[0][0])
+        return index_of([e for _, e in counters], [e for _, e in objects], counters[0][0], local)
     except CatalogError as exc:
         problems.items.append(exc)
         return None

@@ -44,6 +44,7 @@ import io
 import os
 import re
 import tempfile
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -487,6 +488,7 @@ def _parse(
     columns: list[Column] = []
     hosts: list[str] = []
     unknown: list[str] = []  # objects of the counters dropped
+    scripts: set[str] = set()  # the scripts the kept counters are named in
     non_paths = 0
     for i, cell in enumerate(cells[1:], start=1):
         parts = split_counter_path(cell)
@@ -499,10 +501,11 @@ def _parse(
         hit = canonical(obj, ctr)
         if hit is not None:
             columns.append(Column(i, host, hit[0], inst, hit[1]))
+            scripts |= _scripts(obj + ctr)
         else:
             unknown.append(obj)
     ncols = len(cells)
-    warnings: list[str] = _unknown_counters(display, unknown, len(columns))
+    warnings: list[str] = _unknown_counters(display, unknown, len(columns), scripts)
     extra: dict[str, object] = {
         "dropped_columns": ncols - 1 - len(columns),
         "non_counter_columns": non_paths,
@@ -613,14 +616,28 @@ def _parse(
     return _finish(result, wide, ts, columns, delim, display, warnings)
 
 
-def _unknown_counters(display: str, objects: list[str], kept: int) -> list[str]:
+def _scripts(text: str) -> set[str]:
+    """The scripts of the letters of ``text`` beyond ASCII (``CYRILLIC``, ``GREEK``,
+    ``LATIN`` for accented letters, ``CJK`` ...: the first word of their Unicode names)."""
+    return {
+        unicodedata.name(ch, "?").split(" ", 1)[0]
+        for ch in text
+        if not ch.isascii() and ch.isalpha()
+    }
+
+
+def _unknown_counters(
+    display: str, objects: list[str], kept: int, known: set[str] | None = None
+) -> list[str]:
     """A warning when the counters of a file are dropped because their names are not in the
     catalog: all of them (the read would be empty), or objects named in a script the catalog
-    has no translation for (a Windows language it lacks). Names the file, how many counters it
-    held and dropped, and a few objects."""
+    has no translation for (a Windows language it lacks: no kept counter of the file is named
+    in that script, ``known``). Names the file, how many counters it held and dropped, and a
+    few objects."""
     if not objects:
         return []
-    foreign = [o for o in dict.fromkeys(objects) if not o.isascii()]
+    seen = known or set()
+    foreign = [o for o in dict.fromkeys(objects) if not o.isascii() and not _scripts(o) <= seen]
     if kept and not foreign:
         return []  # English (or known) names: only counters hbtriage does not use were dropped
     shown = ", ".join((foreign or list(dict.fromkeys(objects)))[:4])
