@@ -6,6 +6,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -92,8 +93,8 @@ def test_a_header_longer_than_the_head_is_looked_at_whole(tmp_path: Path) -> Non
     assert out.result is not None and out.encoding == "cp932"
 
 
-def _perfmon(tmp_path: Path, header: list[str], codec: str) -> Path:
-    cells = ['"(PDH-CSV 4.0) (RTZ 2 (зима))(-180)"'] + [f'"\\\\SRV1\\{c}"' for c in header]
+def _perfmon(tmp_path: Path, header: list[str], codec: str, zone: str = "RTZ 2 (зима)") -> Path:
+    cells = [f'"(PDH-CSV 4.0) ({zone})(-180)"'] + [f'"\\\\SRV1\\{c}"' for c in header]
     rows = [
         f'"03/30/2013 19:36:{s:02d}.531",' + ",".join(f'"{s}"' for _ in header)
         for s in range(40, 50)
@@ -103,39 +104,60 @@ def _perfmon(tmp_path: Path, header: list[str], codec: str) -> Path:
     return path
 
 
-def test_russian_perfmon_is_not_a_silent_empty_read(tmp_path: Path) -> None:
+def test_russian_perfmon_counters_are_read(tmp_path: Path) -> None:
+    """Russian Windows writes Cyrillic counter names (catalog/counters_local.toml): they are
+    read as the English ones would be, from cp1251."""
     path = _perfmon(
         tmp_path,
-        [
-            "Процесс(_Total)\\% загруженности процессора",
-            "Память\\Доступно МБ",
-            "Физический диск(_Total)\\Средняя длина очереди диска",
-        ],
+        ["Процессор(_Total)\\% загруженности процессора", "Процессор(_Total)\\Скорость DPC"],
         "cp1251",
     )
     out = read_one(_item(path))
     assert out.result is not None and out.encoding == "cp1251"
+    assert out.result.counters is not None
+    assert sorted(out.result.counters["counter"].unique().to_list()) == [
+        "% Processor Time",
+        "DPC Rate",
+    ]
+    assert out.result.warnings == []
+
+
+def test_perfmon_in_a_language_the_catalog_lacks_is_not_a_silent_empty_read(
+    tmp_path: Path,
+) -> None:
+    path = _perfmon(
+        tmp_path,
+        [
+            "Επεξεργαστής(_Total)\\% χρόνου επεξεργαστή",
+            "Μνήμη\\Διαθέσιμα MB",
+        ],
+        "utf-8",
+        "GTB Standard Time",
+    )
+    out = read_one(_item(path))
+    assert out.result is not None and out.encoding == "utf-8"
     assert out.result.counters is not None and out.result.counters.height == 0
     assert out.result.warnings == [
-        "srv1_perfmon.csv: 3 counters, 3 dropped (none of them is a counter hbtriage knows: "
-        "Процесс, Память, Физический диск); perfmon names in a Windows language hbtriage does "
+        "srv1_perfmon.csv: 2 counters, 2 dropped (none of them is a counter hbtriage knows: "
+        "Επεξεργαστής, Μνήμη); perfmon names in a Windows language hbtriage does "
         "not know are not read: export on an English Windows or with English names (relog / "
         "typeperf) if this host's counters matter"
     ]
 
 
-def test_some_english_counters_kept_and_the_russian_ones_named(tmp_path: Path) -> None:
+def test_some_english_counters_kept_and_the_unknown_language_ones_named(tmp_path: Path) -> None:
     path = _perfmon(
         tmp_path,
-        ["Processor(_Total)\\DPC Rate", "Процессор(_Total)\\% загруженности процессора"],
-        "cp1251",
+        ["Processor(_Total)\\DPC Rate", "Επεξεργαστής(_Total)\\% χρόνου επεξεργαστή"],
+        "utf-8",
+        "GTB Standard Time",
     )
     out = read_one(_item(path))
     assert out.result is not None and out.result.counters is not None
     assert out.result.counters["counter"].unique().to_list() == ["DPC Rate"]
     assert out.result.warnings[0].startswith(
         "srv1_perfmon.csv: 2 counters, 1 dropped (1 kept; objects in a language the catalog "
-        "lacks: Процессор)"
+        "lacks: Επεξεργαστής)"
     )
 
 
@@ -145,3 +167,25 @@ def test_english_counters_hbtriage_does_not_use_are_dropped_quietly(tmp_path: Pa
     )
     out = read_one(_item(path))
     assert out.result is not None and out.result.warnings == []
+
+
+@pytest.mark.parametrize(
+    ("names", "codec"),
+    [
+        (["Procesor(_Total)\\Szybkość DPC", "Procesor(_Total)\\Czas DPC (%)"], "cp1250"),
+        (["Procesor(_Total)\\Rychlost volání DPC", "Procesor(_Total)\\% času DPC"], "cp1250"),
+        (["İşlemci(_Total)\\% DPC Zamanı", "İşlemci(_Total)\\% İşlemci Zamanı"], "cp1254"),
+    ],
+)
+def test_central_european_and_turkish_exports_are_read_in_their_code_page(
+    tmp_path: Path, names: list[str], codec: str
+) -> None:
+    """Polish, Czech and Turkish Windows write perfmon in their ANSI code page, which a byte
+    guess takes for cp1252 ("Szybkość" would read "SzybkoϾ" and match nothing): the code
+    page under which the counter names are known is the one used, and reported."""
+    path = _perfmon(tmp_path, names, codec, "Central European Standard Time")
+    out = read_one(_item(path))
+    assert out.result is not None and out.encoding == codec
+    assert out.result.counters is not None
+    assert out.result.counters["counter"].n_unique() == 2
+    assert out.result.warnings == []

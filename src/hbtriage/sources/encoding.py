@@ -104,15 +104,21 @@ def header_encoding(path: str, head: bytes, found: str, limit: int = 16 << 20) -
     start = len(head) - len(head.lstrip(b"\r\n\x00\xef\xbb\xbf\xff\xfe"))
     if b"\n" in head[start:] or len(head) < 4096 or found.startswith(("utf-16", "utf-32")):
         return found
+    return detect_encoding(head + rest_of_line(path, len(head), limit))
+
+
+def rest_of_line(path: str, offset: int, limit: int = 16 << 20) -> bytes:
+    """The bytes of ``path`` from ``offset`` up to and with the next line end (at most about
+    ``limit``): the end of a header line longer than the head read first."""
     with open(path, "rb") as fh:
-        fh.seek(len(head))
+        fh.seek(offset)
         rest = bytearray()
         while len(rest) < limit and (block := fh.read(1 << 20)):
             cut = block.find(b"\n")
             rest += block if cut < 0 else block[: cut + 1]
             if cut >= 0:
                 break
-    return detect_encoding(head + bytes(rest))
+    return bytes(rest)
 
 
 def _has_kana(text: str) -> bool:
@@ -183,7 +189,8 @@ STREAM_BLOCK_BYTES = 16 << 20
 #: byte, and a stretch of plain ASCII bytes is its own UTF-8 encoding.
 ASCII_COMPATIBLE = frozenset(
     {"utf-8", "utf-8-sig", "ascii", "cp1252", "cp932", "shift_jis", "latin-1", "iso8859-1"}
-    | {"cp1250", "cp1251", "cp1254", "cp437", "cp850", "cp852", "cp857", "cp866"}
+    | {"cp1250", "cp1251", "cp1253", "cp1254", "cp1257", "cp437", "cp850", "cp852", "cp857"}
+    | {"cp866"}
 )
 
 

@@ -61,6 +61,7 @@ from hbtriage.sources.encoding import (
     decode,
     detect_encoding,
     header_encoding,
+    rest_of_line,
 )
 from hbtriage.sources.options import DEFAULT, ReadOptions
 from hbtriage.zones import perfmon_zone
@@ -285,6 +286,7 @@ class PerfmonCsvReader:
         encoding = text_encoding or detect_encoding(head)
         # A header longer than the sniffed head may hold the non-ASCII cells at its end.
         encoding = header_encoding(item.path, head, encoding)
+        encoding = _codepage_by_names(item.path, head, encoding, options)
         # UTF-8 without a BOM is parsed from the file itself: the block reader looks for the
         # one byte that would need decoding first (0x1F) as it goes, :func:`_plain_utf8` only
         # runs when the general path is needed; other encodings must be plain ASCII.
@@ -314,6 +316,44 @@ class PerfmonCsvReader:
         text = decode(raw, encoding)
         del raw
         return parse_text(text, item.display, encoding, options)
+
+
+#: The single-byte code pages a Windows perfmon export may be written in (the ANSI code page of
+#: the exporting Windows: western, central European, Cyrillic, Greek, Turkish, Baltic; and the
+#: Cyrillic OEM one of a typeperf redirected from cmd). Byte guesses cannot tell most of them
+#: apart; the counter names can.
+_SINGLE_BYTE = ("cp1252", "cp1250", "cp1251", "cp1253", "cp1254", "cp1257", "cp866")
+
+
+def _codepage_by_names(path: str, head: bytes, found: str, options: ReadOptions) -> str:
+    """``found``, or the single-byte code page under which more of the header's counter paths
+    are catalog counters. A Polish, Czech, Turkish or Greek export in its ANSI code page reads
+    as cp1252 to a byte guess: "Szybkość DPC" would become "SzybkoϾ DPC" and match nothing.
+    Ties keep ``found``; a header of plain ASCII, or in any other encoding, is left alone."""
+    if found.lower().replace("_", "-") not in _SINGLE_BYTE:
+        return found
+    start = len(head) - len(head.lstrip(b"\r\n"))
+    end = head.find(b"\n", start)
+    line = head[start:] if end < 0 else head[start:end]
+    if end < 0 and len(head) >= 65536:  # a header longer than the head: read it whole
+        line += rest_of_line(path, len(head))
+    if line.isascii():
+        return found
+    canonical = (options.counters or counter_names.default_index()).canonical
+
+    def known(codec: str) -> int:
+        text = line.decode(codec, errors="replace")
+        n = 0
+        for cell in text.split(_delimiter(text))[1:]:
+            parts = split_counter_path(cell.strip().strip('"'))
+            n += parts is not None and canonical(parts[1], parts[3]) is not None
+        return n
+
+    best, best_n = found, known(found)
+    for codec in _SINGLE_BYTE:
+        if codec != found and (n := known(codec)) > best_n:
+            best, best_n = codec, n
+    return best
 
 
 class _NeedsDecoding(Exception):
