@@ -374,6 +374,7 @@ LOCALES = {
     "it": "it",
     "nl": "nl",
     "pt": "pt-br",
+    "pt-pt": "pt-pt",
     "sv": "sv",
     "pl": "pl",
     "cs": "cs",
@@ -442,9 +443,11 @@ def _when(t: datetime, style: str) -> str:
 
 
 @dataclass
-class Doc:
-    text: str
+class Drawn:
+    """What one systeminfo output states, drawn before it is written in a layout."""
+
     language: SI.Language
+    labels: dict[str, str]  # one spelling of each field's label
     host: str
     os: tuple[str, str, str]
     service_pack: int | None
@@ -452,17 +455,23 @@ class Doc:
     addresses: list[str]
     install: datetime
     boot: datetime
+    style: str
     locale: str
 
 
+@dataclass
+class Doc(Drawn):
+    text: str = ""
+
+
 @st.composite
-def documents(draw: st.DrawFn) -> Doc:
+def drawn(draw: st.DrawFn, max_kbs: int = 8) -> Drawn:
     lang = draw(st.sampled_from(SI.catalog().languages))
     labels = {f: draw(st.sampled_from(v)) for f, v in lang.labels.items()}
     host = draw(st.from_regex(r"[A-Z][A-Z0-9-]{0,14}", fullmatch=True))
     os = draw(st.sampled_from(OSES))
     sp = draw(st.sampled_from([None, 1, 2]))
-    kbs = [f"KB{n}" for n in draw(st.lists(st.integers(100000, 9999999), max_size=8, unique=True))]
+    numbers = draw(st.lists(st.integers(100000, 9999999), max_size=max_kbs, unique=True))
     addrs = draw(st.lists(ADDRESSES, min_size=1, max_size=3, unique=True))
     moments = st.datetimes(datetime(2005, 1, 1), datetime(2030, 12, 31)).map(
         lambda t: t.replace(microsecond=0)
@@ -474,6 +483,15 @@ def documents(draw: st.DrawFn) -> Doc:
     locale = {"mdy_ampm": "en-us", "ymd_ko": "ko", "ymd_tw": "zh-tw"}.get(style, LOCALES[lang.id])
     if style == "dmy_slashes" and locale == "en-us":
         locale = "en-gb"  # day/month/year in English: the British locale says so
+    kbs = [f"KB{n}" for n in numbers]
+    return Drawn(lang, labels, host, os, sp, kbs, addrs, install, boot, style, locale)
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> Doc:
+    d = draw(drawn())
+    labels, host, os, sp, kbs, addrs = d.labels, d.host, d.os, d.service_pack, d.kbs, d.addresses
+    install, boot, style, locale = d.install, d.boot, d.style, d.locale
     pad = draw(st.integers(1, 30))
     deep = " " * draw(st.integers(pad + 1, pad + 12))
     mid = f"Service Pack {sp}" if sp else "N/A"
@@ -500,7 +518,7 @@ def documents(draw: st.DrawFn) -> Doc:
     nl = draw(st.sampled_from(["\r\n", "\n"]))
     lead = draw(st.sampled_from(["", nl]))
     text = lead + nl.join(ln for block in order for ln in block) + nl
-    return Doc(text, lang, host, os, sp, kbs, addrs, install, boot, locale)
+    return Doc(**vars(d), text=text)
 
 
 def _codecs(doc: Doc) -> list[str]:
@@ -544,13 +562,7 @@ def test_property_any_language_any_code_page_any_order(
     oem = SI.catalog().oem_for_locale(doc.locale)
     if not data.isascii() and oem is not None and codec == oem.id:
         assert used == codec  # the OEM code page of the locale the file states
-    path = tmp_path / "systeminfo.txt"
-    path.write_bytes(data)
-    reader, _enc, note = sniff(_item(path))
-    assert reader is READER, note
-    out = read_one(_item(path))
-    assert out.result is not None and out.result.host == doc.host
-    assert out.encoding == used
+    read_back(tmp_path / "systeminfo.txt", data, doc.host, used)
     info = SI.parse(text)
     assert info is not None
     assert info.language == doc.language.id
@@ -560,6 +572,17 @@ def test_property_any_language_any_code_page_any_order(
     assert info.hotfixes == doc.kbs and info.hotfixes_complete is True
     assert info.addresses == [str(a) for a in doc.addresses]
     assert (info.install_date, info.boot_time) == (doc.install, doc.boot)
+
+
+def read_back(path: Path, data: bytes, host: str, codec: str) -> None:
+    """``data`` written to ``path`` is claimed by the config snapshot reader by its content and
+    read with ``codec``, naming ``host``."""
+    path.write_bytes(data)
+    reader, _enc, note = sniff(_item(path))
+    assert reader is READER, note
+    out = read_one(_item(path))
+    assert out.result is not None and out.result.host == host
+    assert out.encoding == codec
 
 
 def test_all_languages_round_trip_through_their_own_oem_code_page() -> None:

@@ -4,6 +4,11 @@ systeminfo prints one ``Label:   value`` line per field, always in the same orde
 in the language of the Windows UI (``catalog/systeminfo.toml``) and the bytes in the console's
 OEM code page (``cmd > file``: cp850 on French Windows, cp866 on Russian, cp936 on Simplified
 Chinese ...) or UTF-16 (PowerShell ``>``). ``/fo csv`` writes the labels as a header row.
+``/fo table`` writes them as a header row too, over a rule of ``=`` runs (one per column, a
+space between), and the values in one row below, each cut to its column: a multi-item value
+(``22 Hotfix(s) Installed., [01]: KB...``) is joined with ``", "`` and cut like the others, so
+a table usually keeps the hotfix count and not the list. ``/fo table /nh`` leaves out the
+header and the rule.
 
 How a file is read:
 
@@ -11,7 +16,12 @@ How a file is read:
   ``System Locale`` the file itself states (``ro;Română`` -> cp852), checked against every other
   candidate by how many catalog labels each decoding makes readable. The codec reported is the
   one used.
-* :func:`parse`: a field is found by its label when the catalog knows the language; when it
+* :func:`parse`: CSV and table rows are first rewritten as the list form (one
+  ``Label: value`` line per column, the items of a multi-item value as indented lines); a
+  table's columns are the rule's runs, counted in display columns (a CJK character fills two,
+  as in a DBCS console) or in characters, whichever lines the header up. A cell that fills
+  its column may be cut: its last item is dropped and the list is said to be cut short.
+* a field is found by its label when the catalog knows the language; when it
   does not (a language the catalog lacks, or a label it spells differently), by its value and
   its place: the OS version is the line ``6.1.7601 <anything> 7601``, the OS name the line
   above it, the host name the line above that, the install and boot dates the first two date
@@ -24,12 +34,14 @@ How a file is read:
 
 from __future__ import annotations
 
+import bisect
 import csv
 import functools
 import io
 import ipaddress
 import itertools
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -293,14 +305,29 @@ _CSV_HEAD = re.compile(r'\ufeff?"([^"\n]{1,80})","([^"\n]{1,80})"')
 
 def looks_like(head: str) -> bool:
     """True when ``head`` (the start of a file, decoded with whatever codec the bytes looked
-    like) holds systeminfo output, in list or CSV form, in any language or code page.
+    like) holds systeminfo output, in list, CSV or table form (with or without its header), in
+    any language or code page.
 
-    Looks at the first 400 lines, and only at those with a colon near their start (a sniff
-    runs on every file of a bundle)."""
+    Looks at the first 400 lines, and only at those with a colon near their start, a table's
+    rule (a line of ``=`` runs) or, for a table without header, a long line naming Windows (a
+    sniff runs on every file of a bundle)."""
+    lines = head[:65536].split("\n", 400)[:400]
+    if _list_like(lines):
+        return True
+    if any(line.startswith("=") and _TABLE_RULE.match(line) for line in lines):
+        table = _table_as_list("\n".join(lines))
+        if table is not None and _list_like(table.text.split("\n")):
+            return True
+    return any(
+        len(line) > 60 and "windows" in line.lower() and _nh_row(line) is not None for line in lines
+    )
+
+
+def _list_like(lines: list[str]) -> bool:
     cat = catalog()
     found: set[str] = set()
     version = windows = False
-    for line in head[:65536].split("\n", 400)[:400]:
+    for line in lines:
         c = _CSV_HEAD.match(line)
         if c is not None:
             first, second = _fuzzy_field(cat, c.group(1)), _fuzzy_field(cat, c.group(2))
@@ -350,10 +377,19 @@ _LOCALE_BYTES = re.compile(
 _SCORE_BYTES = 256 * 1024
 
 
+#: A locale value in a table row (``  ro;Română``): only read in a file with a table rule.
+_LOCALE_CELL_BYTES = re.compile(rb"(?:^| )([a-z]{2,3}(?:-[a-z0-9]{2,8})*);[^\s;]", re.MULTILINE)
+_TABLE_RULE_BYTES = re.compile(rb"^=+(?: +=+){3,}[ \t]*\r?$", re.MULTILINE)
+
+
 def stated_locale(data: bytes) -> str | None:
     """The system locale a systeminfo states (``ro`` from ``System Locale: ro;Română``), read
-    from the bytes (the locale code is ASCII in every code page); the first such line."""
-    m = _LOCALE_BYTES.search(data[:_SCORE_BYTES])
+    from the bytes (the locale code is ASCII in every code page); the first such line, or in a
+    table (a rule under its header) the first cell that holds one."""
+    sample = data[:_SCORE_BYTES]
+    m = _LOCALE_BYTES.search(sample)
+    if m is None and _TABLE_RULE_BYTES.search(sample):
+        m = _LOCALE_CELL_BYTES.search(sample)
     return m.group(1).decode("ascii").lower() if m else None
 
 
@@ -415,7 +451,7 @@ def _label_score(cat: Catalog, text: str) -> int:
     """How many lines start with a catalog label that holds a non-ASCII character (labels in
     plain ASCII read the same in every candidate)."""
     score = 0
-    for line in text.splitlines():
+    for line in _as_list(text).splitlines():
         m = cat.label_re.match(line)
         if m is not None and not m.group(1).isascii():
             score += 1
@@ -424,7 +460,7 @@ def _label_score(cat: Catalog, text: str) -> int:
 
 def _language_of(cat: Catalog, text: str) -> Language | None:
     votes: dict[str, int] = {}
-    for line in text.splitlines():
+    for line in _as_list(text).splitlines():
         m = cat.label_re.match(line)
         if m is None:
             continue
@@ -480,6 +516,7 @@ class SystemInfo:
     hotfix_list_cut: bool = False  # an item cut short ("[24", "KB2862")
     network_cards: list[NetworkCard] = field(default_factory=list)
     line: int = 0  # 1-based line of the first systeminfo line
+    layout: str = "list"  # "list", "csv", "table" or "table_nh" (/fo table /nh)
     field_lines: dict[str, int] = field(default_factory=dict)  # field -> its 1-based line
 
     @property
@@ -576,14 +613,23 @@ def _version_line(e: _Entry) -> bool:
 
 
 def parse(text: str) -> SystemInfo | None:
-    """What the systeminfo output in ``text`` says (list or ``/fo csv`` form), None when there is
-    none. ``text`` is already decoded (:func:`decode`)."""
+    """What the systeminfo output in ``text`` says (list, ``/fo csv`` or ``/fo table`` form, a
+    table with or without its header), None when there is none. ``text`` is already decoded
+    (:func:`decode`)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    csv_text = _csv_as_list(text)
-    block = _block(_entries(csv_text if csv_text is not None else text))
+    rows = _csv_as_list(text) or _table_as_list(text)
+    info = _parse_list(rows.text if rows is not None else text, rows)
+    if info is None and rows is None and (row := _nh_as_list(text)) is not None:
+        info = _parse_list(row.text, row)
+    return info
+
+
+def _parse_list(text: str, rows: _Rows | None) -> SystemInfo | None:
+    block = _block(_entries(text))
     if not block:
         return None
-    info = SystemInfo(line=block[0].line if csv_text is None else 1)
+    info = SystemInfo(line=block[0].line if rows is None else rows.line)
+    info.layout = "list" if rows is None else rows.layout
     by_field: dict[str, _Entry] = {}
     votes: dict[str, int] = {}
     for e in block:
@@ -596,7 +642,9 @@ def parse(text: str) -> SystemInfo | None:
         order = [lang.id for lang in catalog().languages]
         info.language = max(votes, key=lambda k: (votes[k], -order.index(k)))
     _by_place(block, by_field, info)
-    info.field_lines = {f: (e.line if csv_text is None else 2) for f, e in by_field.items()}
+    info.field_lines = {
+        f: (e.line if rows is None else rows.value_line) for f, e in by_field.items()
+    }
     if "os_version" not in by_field and "os_name" not in by_field and "host" not in by_field:
         return None
     _fill(info, by_field)
@@ -809,13 +857,42 @@ def zone_offset(time_zone: str) -> int | None:
     return -minutes if m.group("sign") == "-" else minutes
 
 
-# --------------------------------------------------------------------------- csv
+# --------------------------------------------------------------------------- csv and table
 
 
-def _csv_as_list(text: str) -> str | None:
+@dataclass(frozen=True)
+class _Rows:
+    """A CSV or table form rewritten as the list form :func:`parse` reads."""
+
+    text: str
+    layout: str  # "csv", "table" or "table_nh"
+    line: int  # 1-based line of the header (of the row without one)
+    value_line: int  # 1-based line of the values
+
+
+def _as_list(text: str) -> str:
+    """``text`` as the list form when it holds a CSV or table form (to score labels), else
+    ``text``."""
+    rows = _csv_as_list(text) or _table_as_list(text)
+    return rows.text if rows is not None else text
+
+
+def _field_lines(label: str, value: str, cut: bool = False) -> list[str]:
+    """The list-form lines of one column: ``label: value``, and a multi-item value (``3
+    Hotfix(s) Installed.,[01]: KB...``) as indented items. ``cut``: the value may be cut short
+    (it fills its table column): its last item is dropped, and an item cut before its number
+    (``[``) says so."""
+    parts = value.split(",") if re.search(r",\s*\[\d+\]\s*:", value) else [value]
+    if cut and len(parts) > 1:
+        parts.pop()
+    lines = [f"{label}: {parts[0].strip()}"]
+    lines += [f"    {p.strip()}" for p in parts[1:] if p.strip()]
+    return [*lines, "    ["] if cut else lines
+
+
+def _csv_as_list(text: str) -> _Rows | None:
     """``systeminfo /fo csv`` (a header row of labels, one row of values) rewritten in the list
-    form :func:`parse` reads, else None. Multi-item values (``3 Hotfix(s) Installed.,[01]:
-    ...``) become indented lines."""
+    form :func:`parse` reads, else None."""
     cat = catalog()
     for m in re.finditer(rf"(?m)^{_CSV_HEAD.pattern}", text):
         if cat.field_of(m.group(1)) is None and cat.field_of(m.group(2)) is None:
@@ -829,12 +906,166 @@ def _csv_as_list(text: str) -> str | None:
         lines: list[str] = []
         for label, value in zip(rows[0], rows[1], strict=False):
             label = label.strip().lstrip("\ufeff")
-            if not label:
-                continue
-            parts = [value]
-            if re.search(r",\s*\[\d+\]\s*:", value):
-                parts = value.split(",")
-            lines.append(f"{label}: {parts[0].strip()}")
-            lines += [f"    {p.strip()}" for p in parts[1:] if p.strip()]
-        return "\n".join(lines) + "\n"
+            if label:
+                lines += _field_lines(label, value)
+        line = text.count("\n", 0, m.start()) + 1
+        return _Rows("\n".join(lines) + "\n", "csv", line, line + 1)
+    return None
+
+
+#: The rule under a table's header: a run of "=" per column, one space between.
+_TABLE_RULE = re.compile(r"^=+(?: +=+){3,}[ \t]*\r?$")
+
+
+def _table_as_list(text: str) -> _Rows | None:
+    """``systeminfo /fo table`` (a header row, a rule of ``=`` runs, a row of values) rewritten
+    in the list form :func:`parse` reads, else None. The first table whose header names a
+    catalog field, or whose row states a Windows version, is read (a file may hold other
+    tables: tasklist, driverquery). Rows below the first one whose first column is blank
+    continue its cells."""
+    lines = text.split("\n")
+    for n, rule in enumerate(lines):
+        if not rule.startswith("=") or not _TABLE_RULE.match(rule):
+            continue
+        spans = [(m.start(), m.end()) for m in re.finditer(r"=+", rule)]
+        head = lines[n - 1].rstrip("\r") if n > 0 and lines[n - 1].strip() else ""
+        body = [ln.rstrip("\r") for ln in itertools.takewhile(str.strip, lines[n + 1 :])]
+        if not body:
+            continue
+        labels = _header_labels(head, spans)
+        cells = _cells(body[0], spans)
+        for more in body[1:]:
+            extra = _cells(more, spans)
+            if extra[0][0].strip():
+                break  # another record
+            cells = [
+                (f"{c.rstrip()}, {e.strip()}" if e.strip() else c, cut or e_cut)
+                for (c, cut), (e, e_cut) in zip(cells, extra, strict=True)
+            ]
+        out: list[str] = []
+        for label, (value, full) in zip(labels, cells, strict=True):
+            value = value.strip()  # a trailing comma: the items after it were cut off
+            out += _field_lines(label, value, bool(value) and (full or value.endswith(",")))
+        listed = "\n".join(out) + "\n"
+        known = [label for label in labels if catalog().field_of(label) is not None]
+        if known or _nh_row(body[0]) is not None or _list_like(listed.split("\n")):
+            return _Rows(listed, "table", n if head else n + 1, n + 2)
+    return None
+
+
+def _char_columns(line: str, wide: bool) -> list[int]:
+    """The display column each character of ``line`` starts at: a wide (CJK) character takes
+    two when ``wide`` (a DBCS console pads by bytes)."""
+    cols: list[int] = []
+    at = 0
+    for ch in line:
+        cols.append(at)
+        at += _width(ch, wide)
+    return cols
+
+
+def _cells(line: str, spans: list[tuple[int, int]]) -> list[tuple[str, bool]]:
+    """The text of each column of a table row, and whether it fills its column (it may be cut:
+    its last character ends right at the column's end). The last column takes the rest of the
+    line. Columns are counted in display columns or in characters, whichever lines this row up
+    (:func:`_wide_columns`)."""
+    wide = _wide_columns(line, spans)
+    cols = _char_columns(line, wide)
+    ends = [c + _width(ch, wide) for c, ch in zip(cols, line, strict=True)]
+    out: list[tuple[str, bool]] = []
+    for i, (start, end) in enumerate(spans):
+        last = i == len(spans) - 1
+        lo = bisect.bisect_left(cols, start)
+        hi = len(cols) if last else bisect.bisect_left(cols, end)
+        text = line[lo:hi]
+        body = text.rstrip()
+        stop = ends[lo + len(body) - 1] if body else 0
+        out.append((text, bool(body) and (stop == end if last else stop >= end)))
+    return out
+
+
+def _width(ch: str, wide: bool) -> int:
+    return 2 if wide and unicodedata.east_asian_width(ch) in "WF" else 1
+
+
+def _wide_columns(line: str, spans: list[tuple[int, int]]) -> bool:
+    """Whether ``line``'s columns are counted with CJK characters two wide: the count under
+    which more of its cells start right at their column, after a space."""
+
+    def fits(wide: bool) -> int:
+        cols = _char_columns(line, wide)
+        starts = {c: k for k, c in enumerate(cols)}
+        return sum(
+            1
+            for start, _end in spans[1:]
+            if (k := starts.get(start)) is not None and not line[k].isspace() and line[k - 1] == " "
+        )
+
+    return any(unicodedata.east_asian_width(c) in "WF" for c in line) and fits(True) > fits(False)
+
+
+def _header_labels(head: str, spans: list[tuple[int, int]]) -> list[str]:
+    """The label of each column: the header's text, or the catalog label it is the start of
+    when the header cut it to its column; ``Column N`` where there is none."""
+    cat = catalog()
+    out: list[str] = []
+    for i, (text, full) in enumerate(_cells(head, spans) if head else [("", False)] * len(spans)):
+        label = " ".join(text.split()).rstrip(":")
+        if label and full and cat.field_of(label) is None:
+            hits = {
+                cat.labels[_fold(sp)][0]: sp
+                for sp in cat.spellings
+                if _fold(sp).startswith(_fold(label))
+            }
+            label = next(iter(hits.values())) if len(hits) == 1 else label
+        out.append(label or f"Column {i + 1}")
+    return out
+
+
+#: The start of a table row without header: a host name, then at least two spaces.
+_NH_HOST = re.compile(r"([^\s\\/:*?\"<>|,;]+) {2,}")
+#: The OS version cell after the OS name (within the widest OS name column seen, 60).
+_NH_VERSION = re.compile(r" (\d{1,2}\.\d{1,2}\.(\d{3,5}))\b")
+
+
+def _nh_row(line: str) -> tuple[list[str], int] | None:
+    """(host, OS name, OS version) at the start of a table row without header, and where the
+    version cell ends; None unless the name names Windows and the version ends with its build
+    (``10.0.19044 N/A Build 19044``). In time linear in the line."""
+    host = _NH_HOST.match(line)
+    if host is None:
+        return None
+    v = _NH_VERSION.search(line, host.end(), host.end() + 80)
+    if v is None:
+        return None
+    name = line[host.end() : v.start()].strip()
+    stop = line.find("  ", v.start() + 1)
+    stop = len(line) if stop < 0 else stop
+    version = line[v.start() + 1 : stop].rstrip()
+    if (
+        "windows" not in name.lower()
+        or not version.endswith(v.group(2))
+        or not 12 <= len(version) <= 60
+    ):
+        return None
+    return [host.group(1), name, version], stop
+
+
+def _nh_as_list(text: str) -> _Rows | None:
+    """``systeminfo /fo table /nh`` (a row of values, no header, no rule) rewritten in the list
+    form with ``Column N`` labels, else None: a row that starts with a host name, an OS name
+    naming Windows and an OS version whose build ends it. Its cells are split at runs of two
+    spaces; every field is then found by its value and place. A multi-item cell may be cut at
+    a width this form does not show: its last item is dropped."""
+    for n, raw in enumerate(text.split("\n")[:400], 1):
+        line = raw.rstrip("\r")
+        row = _nh_row(line) if len(line) > 60 else None
+        if row is None:
+            continue
+        cells, stop = row
+        cells += [c for c in re.split(r" {2,}", line[stop:].strip()) if c]
+        out: list[str] = []
+        for i, cell in enumerate(cells, 1):
+            out += _field_lines(f"Column {i}", cell, cut=i > 3)
+        return _Rows("\n".join(out) + "\n", "table_nh", n, n)
     return None
