@@ -927,6 +927,10 @@ def test_ndis_hotfix_state_without_systeminfo() -> None:
                     b"System Boot Time: 13/13/2013, 25:61:61 PM",
                     b"System Locale: zz-zz;",
                     b'"Host Name","OS Name"',
+                    b"Host Name  OS Name                OS Version       Hotfix(s)",
+                    b"=== ===================== ================ ========= ==",
+                    b"A   Microsoft Windows 7  6.1.7601 Build 7601  1, [01]: KB9, [02]: ",
+                    "\u4e3b\u673a\u540d  \uff21".encode("utf-8"),
                     b"\x93\xe9\xff\x00",
                 ]
             ),
