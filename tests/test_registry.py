@@ -36,6 +36,8 @@ EXPECTED = {
     "icm_dumplog": "icm_dumplog",
     "perfmon": "perfmon_csv",
     "sar": "sar",
+    "systeminfo": "config_snapshot",
+    "perfmon/ru": "perfmon_csv",
     "dpcisr/xperf": "xperf_dpcisr",
     "dpcisr/tracerpt": "tracerpt_dpcisr",
     "dpcisr/wpa": "wpa_dpcisr",
@@ -45,7 +47,7 @@ EXPECTED = {
     "irq/mpstat": "sar",
     "irq/sadf": "sar",
 }
-NOT_DATA = {"LICENSE", "SOURCES.md", "README.md"}
+NOT_DATA = {"LICENSE", "LICENSE-wesng.txt", "SOURCES.md", "README.md", "make_fixtures.py"}
 
 
 def _cases() -> list[tuple[str, Path]]:

@@ -61,6 +61,8 @@ _ZONES: tuple[tuple[str, str, int, str, tuple[str, ...]], ...] = (
     ("Europe/Berlin", "W. Europe Standard Time", 60, "de", ("cp1252", "utf-16", "utf-8-sig")),
     ("Europe/Paris", "Romance Standard Time", 60, "fr", ("cp1252", "utf-16")),
     ("Europe/Madrid", "Romance Standard Time", 60, "es", ("cp1252", "utf-8")),
+    ("Europe/Warsaw", "Central European Standard Time", 60, "pl", ("cp1250", "utf-16")),
+    ("Europe/Kiev", "FLE Standard Time", 120, "ru", ("cp1251", "utf-16")),
 )
 
 _NICS = (
@@ -684,6 +686,7 @@ _SYSINFO_ZONES = {
     -360: "(GMT-06:00) Central Time (US & Canada)",
     -300: "(GMT-05:00) Eastern Time (US & Canada)",
     60: "(GMT+01:00) Brussels, Copenhagen, Madrid, Paris",
+    120: "(GMT+02:00) Helsinki, Kyiv, Riga, Sofia, Tallinn, Vilnius",
     540: "(GMT+09:00) Osaka, Sapporo, Tokyo",
 }
 

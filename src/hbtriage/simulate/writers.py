@@ -33,9 +33,17 @@ import polars as pl
 CHUNK_ROWS = 200_000
 
 #: Short locale -> PAL/catalog language code.
-LOCALES: dict[str, str] = {"en": "enUS", "de": "deDE", "fr": "frFR", "es": "esES", "ja": "jaJP"}
+LOCALES: dict[str, str] = {
+    "en": "enUS",
+    "de": "deDE",
+    "fr": "frFR",
+    "es": "esES",
+    "ja": "jaJP",
+    "pl": "plPL",
+    "ru": "ruRU",
+}
 
-ENCODINGS: tuple[str, ...] = ("utf-8", "utf-8-sig", "utf-16", "cp932", "cp1252")
+ENCODINGS: tuple[str, ...] = ("utf-8", "utf-8-sig", "utf-16", "cp932", "cp1252", "cp1250", "cp1251")
 
 
 @dataclass
