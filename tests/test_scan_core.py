@@ -182,11 +182,18 @@ def test_scenarios_findings_identical_with_core_on_and_off(
 ) -> None:
     generate(scenario, tmp_path / scenario, seed=11)
     used = _counting(monkeypatch)
+    # Pieces cut into three parts for the threads (see test_parts_stitch_to_the_one_part_scan).
+    monkeypatch.setattr(_scan, "SPLIT_MIN_BYTES", 4096)
+    monkeypatch.setattr(_scan, "cores", lambda: 3)
+    stitched: list[int] = []
+    stitch = _scan._stitch
+    monkeypatch.setattr(_scan, "_stitch", lambda *a: stitched.append(1) or stitch(*a))
     pieces = {"chunk_bytes": 64 * 1024, "stream_min_bytes": 0}
     off = to_json(analyze([tmp_path / scenario], read_options=_options(False, **pieces)))
     assert not used
     on = to_json(analyze([tmp_path / scenario], read_options=_options(True, **pieces)))
     assert sum(used) > 0  # the core converted lines
+    assert stitched  # from pieces cut into parts
     assert on == off
 
 
@@ -317,3 +324,153 @@ def test_rotated_copies_merge_alike_with_digests_given_later(tmp_path: Path) -> 
     assert "True" in calls  # some file was read sparse
     assert len(asked) == 2  # both copies' digests were read later
     assert on == off
+
+
+# -- phase 3: one piece cut into parts, one per core ---------------------------------------
+
+
+def _same_parts(a: Any, b: Any) -> None:
+    """Two :func:`_scan.scan_parts` results are the same, array by array (dtypes too)."""
+    assert len(a) == len(b)
+    for x, y in zip(a, b, strict=True):
+        if isinstance(x, tuple):
+            _same_parts(x, y)
+        elif x is None:
+            assert y is None
+        else:
+            assert x.dtype == y.dtype and np.array_equal(x, y)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    data=st.data(),
+    which=st.sampled_from(["cvp", "dumplog"]),
+    crlf=st.booleans(),
+    bom=st.booleans(),
+    end=st.sampled_from(["\n", "", "\r"]),
+    sparse=st.booleans(),
+)
+def test_parts_stitch_to_the_one_part_scan(
+    data: st.DataObject, which: str, crlf: bool, bom: bool, end: str, sparse: bool
+) -> None:
+    """Cut anywhere (moved to a line end), scanned part by part on the threads and stitched:
+    line offsets, the kernel's fields and interned ids, prefilter flags, line classes and the
+    line frame are the one-part scan's."""
+    line = _cvp_line() if which == "cvp" else _dump_line()
+    extra = st.builds(lambda a, b: a + b, line, _SIGNAL)
+    lines = data.draw(st.lists(st.one_of(line, extra), min_size=1, max_size=60))
+    text = ("\r\n" if crlf else "\n").join(lines) + end
+    raw = (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8")
+    cuts = data.draw(st.lists(st.integers(-2, len(raw) + 2), max_size=6))
+    kind = "cvp_log" if which == "cvp" else "icm_dumplog"
+    keep = _options(True).keep_of(kind)
+    table = _scan.literal_table(keep.literals)
+    first = data.draw(st.booleans())
+    ask = _scan.Ask(which, table, sparse)
+    whole = _scan.scan_parts(raw, first, ask, cuts=[])
+    _same_parts(_scan.scan_parts(raw, first, ask, cuts=cuts), whole)
+    one = _scan.scan(raw, first, ask, cuts=[])
+    cut = _scan.scan(raw, first, ask, cuts=cuts)
+    assert (one is None) == (cut is None)
+    if one is not None and cut is not None:
+        assert one[0].equals(cut[0])
+
+
+def test_part_bounds_fall_after_line_ends() -> None:
+    raw = b"ab\ncd\r\nef\n\ngh"
+    assert _scan.part_bounds(raw, []) == [0, len(raw)]
+    assert _scan.part_bounds(raw, [0, 1, 2, 3, 4]) == [0, 3, 7, len(raw)]
+    assert _scan.part_bounds(raw, [11, 12, 99]) == [0, 11, len(raw)]
+    assert _scan.part_bounds(b"no line end", [3]) == [0, 11]
+
+
+def test_more_strings_than_one_scan_interns_scan_in_one_part() -> None:
+    """Past ``MAX_IDS`` node-process tokens the one-part scan leaves lines to the general
+    path: the parts together would intern more, so the piece is scanned in one part."""
+    from hbtriage.sources._scan_kernels import MAX_IDS
+
+    raw = b"".join(b"19:36:35:105 node%d-pim1 Trace: heartbeat\n" % i for i in range(MAX_IDS + 50))
+    whole = _scan.scan_parts(raw, True, _scan.Ask("dumplog"), cuts=[])
+    assert int(whole[2][0].sum()) == MAX_IDS  # the one-part scan gave up on 50 lines
+    cuts = [len(raw) // 3, 2 * len(raw) // 3]
+    _same_parts(_scan.scan_parts(raw, True, _scan.Ask("dumplog"), cuts=cuts), whole)
+
+
+def test_a_big_piece_is_cut_into_one_part_per_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_scan, "cores", lambda: 3)
+    assert _scan._even_cuts(_scan.SPLIT_MIN_BYTES - 1) == []
+    assert _scan._even_cuts(3 * _scan.SPLIT_MIN_BYTES) == [
+        _scan.SPLIT_MIN_BYTES,
+        2 * _scan.SPLIT_MIN_BYTES,
+    ]
+
+
+# -- the gate: once per run, on the logs the core reads --------------------------------------
+
+
+def _items(tmp_path: Path, files: dict[str, bytes]) -> list[InputFile]:
+    out = []
+    for name, data in files.items():
+        p = tmp_path / name
+        p.write_bytes(data)
+        out.append(InputFile(display=name, path=str(p), size=len(data)))
+    return out
+
+
+_CVP_LINE = b"Mar 30 2013 19:36:46.105 -0500: %CVP_8_5_ICM-1-X: heartbeat\n"
+_PIM_LINE = b"19:36:35:105 pg1A-pim1 Trace: VRU heartbeat sent\n"
+
+
+def test_the_run_gate_sums_the_logs_the_core_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two logs, each below the threshold, together above it: the core reads both (and any
+    smaller log of the run); a bundle whose bytes are mostly not such logs keeps the per-file
+    threshold."""
+    monkeypatch.delenv(_scan.ENV, raising=False)
+    base = dataclasses.replace(_options(True), compiled_min_bytes=6000)
+    logs = _items(tmp_path, {"CVP.log": _CVP_LINE * 60, "pim1.txt": _PIM_LINE * 70})
+    assert all(f.size < 6000 for f in logs) and sum(f.size for f in logs) >= 6000
+    assert _scan.for_run(base, logs).compiled_min_bytes == 0
+    other = _items(tmp_path, {"notes.txt": b"plain words, no time stamps\n" * 400})
+    assert _scan.for_run(base, [logs[0], *other]) is base
+    monkeypatch.setenv(_scan.ENV, "0")
+    assert _scan.for_run(base, logs) is base
+
+
+def test_a_small_run_sniffs_nothing_for_the_gate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hbtriage.sources as sources
+
+    def no(*_: Any) -> Any:
+        raise AssertionError("sniffed")
+
+    monkeypatch.setattr(sources, "sniff", no)
+    base = dataclasses.replace(_options(True), compiled_min_bytes=1 << 20)
+    logs = _items(tmp_path, {"CVP.log": _CVP_LINE * 10})
+    assert _scan.for_run(base, logs) is base
+
+
+def test_analyze_reads_with_the_core_when_its_logs_together_pass_the_gate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hbtriage.sources import sniff
+
+    monkeypatch.delenv(_scan.ENV, raising=False)
+    generate("dpc_storm_cvp", tmp_path / "b", seed=3)
+    sizes = [
+        p.stat().st_size
+        for p in (tmp_path / "b").rglob("*")
+        if p.is_file()
+        and (r := sniff(InputFile(display=p.name, path=str(p), size=p.stat().st_size))[0])
+        and r.kind in _scan.KINDS
+    ]
+    assert len(sizes) >= 2
+    used = _counting(monkeypatch)
+    alone = dataclasses.replace(_options(True), compiled_min_bytes=sum(sizes) + 1)
+    off = to_json(analyze([tmp_path / "b"], read_options=alone))
+    assert not used
+    together = dataclasses.replace(alone, compiled_min_bytes=max(sizes) + 1)
+    assert to_json(analyze([tmp_path / "b"], read_options=together)) == off
+    assert sum(used) > 0

@@ -30,7 +30,7 @@ from hbtriage.detect.signatures import tag
 from hbtriage.diagnose import diagnose, fit_driver_remedies, fit_remedies
 from hbtriage.errors import UsageError
 from hbtriage.findings import ConfigFinding, Findings, HostInfo, Incident, InputInfo, Signal
-from hbtriage.sources import Outcome, ReadOptions, read_one
+from hbtriage.sources import Outcome, ReadOptions, _scan, read_one
 from hbtriage.sources.base import InputFile
 from hbtriage.sources.bundle import collect
 from hbtriage.timeline import (
@@ -161,7 +161,8 @@ def _read_all(
         # Biggest files first so the two workers finish together; outcomes keep bundle order.
         order = sorted(range(total), key=lambda i: -files[i].size)
         by_index: dict[int, Outcome] = {}
-        options = read_options or catalog.read_options()
+        # The compiled core reads the logs when their total makes up for loading it.
+        options = _scan.for_run(read_options or catalog.read_options(), files)
         with _reading_pool(workers) as pool:
             # Digests may be worked out later from the file when it stays where it is (not
             # extracted into ``work``, removed before the timeline is built).

@@ -9,17 +9,25 @@ other lines only, exactly as before, and the record assembly, message slimming a
 unchanged: the results are the same with the core on and off (``ReadOptions.compiled``; the
 tests compare both).
 
-The core is used for files of at least ``ReadOptions.compiled_min_bytes`` only, so a small
-bundle never imports numba (about 0.2 s); when numba cannot be imported or compiled, the
-polars path is used with no error. The kernels are compiled once and cached where the package
-is installed; ``make`` compiles them at install time (:func:`main` with ``--warm``).
+A piece is cut at line ends into one part per usable core, the parts scanned on threads at
+once and their results stitched into the one-part scan's (:func:`scan_parts`).
+
+The core is used when a run's logs of the kinds it reads hold ``ReadOptions.compiled_min_bytes``
+together (:func:`for_run`; a file read on its own: when it is that big), so a small bundle
+never imports numba (0.4-0.5 s with the kernels' first load); when numba cannot be imported or
+compiled, the polars path is used with no error. The kernels are compiled once and cached
+where the package is installed; ``make`` compiles them at install time (:func:`main` with
+``--warm``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, cast
@@ -29,10 +37,12 @@ if TYPE_CHECKING:
     import polars as pl
 
     from hbtriage.sources._lines import Scanner
+    from hbtriage.sources.base import InputFile
     from hbtriage.sources.options import ReadOptions
 
 _lock = threading.Lock()
 _state: dict[str, ModuleType | None] = {}
+_state_pool: list[ThreadPoolExecutor] = []
 
 
 def kernels() -> ModuleType | None:
@@ -80,6 +90,41 @@ def use_for(size: int, options: ReadOptions) -> bool:
     if size < options.compiled_min_bytes and env != "1":
         return False
     return kernels() is not None
+
+
+#: The reader kinds whose usual layouts the core converts (:func:`setup`'s callers).
+KINDS = frozenset({"cvp_log", "icm_dumplog"})
+#: How many of a run's files :func:`for_run` sniffs at most (biggest first).
+MAX_SNIFFED = 256
+
+
+def for_run(options: ReadOptions, files: Sequence[InputFile]) -> ReadOptions:
+    """``options`` for one run over ``files``: when the logs the core reads (files of
+    :data:`KINDS`) hold ``options.compiled_min_bytes`` together, every one of them is read
+    with the core whatever its size (the one import of numba pays for itself on their sum,
+    however many files it is spread over); else ``options`` as they are, and no log is that
+    big alone. The sum is counted only when the whole bundle is that big (a small bundle
+    sniffs nothing here and never imports numba), biggest file first, sniffing no more than
+    it takes to decide (:data:`MAX_SNIFFED` files at most). ``HBTRIAGE_COMPILED`` still
+    decides over it."""
+    need = options.compiled_min_bytes
+    if not (options.compiled and options.fast_paths) or need <= 0:
+        return options
+    left = sum(f.size for f in files)
+    if left < need or os.environ.get(ENV) in ("0", "1"):
+        return options
+    from hbtriage.sources import readers_for, sniff
+
+    readers = readers_for(options.formats)
+    got = 0
+    for f in sorted(files, key=lambda f: -f.size)[:MAX_SNIFFED]:
+        if got >= need or got + left < need:
+            break
+        left -= f.size
+        reader = sniff(f, readers)[0]
+        if reader is not None and reader.kind in KINDS:
+            got += f.size
+    return dataclasses.replace(options, compiled_min_bytes=0) if got >= need else options
 
 
 @dataclass
@@ -131,23 +176,193 @@ def literal_table(literals: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray] | 
     return np.frombuffer(b"".join(words) or b"\0", dtype=np.uint8).copy(), at
 
 
+@dataclass(frozen=True, eq=False)
+class Ask:
+    """What a reader asks of the core on each piece: the kernel that converts its usual
+    layouts, the prefilter's words (see :func:`literal_table`; None: no prefilter) and
+    whether its pieces are sparse (see :func:`scan`)."""
+
+    kernel: str
+    literals: tuple[np.ndarray, np.ndarray] | None = None
+    sparse: bool = False
+
+
+#: Per kernel: how many of its outputs are per line (the rest are its intern tables, two
+#: arrays each: representatives' starts and lengths), and which per-line output holds the
+#: ids of which table.
+_SHAPES: dict[str, tuple[int, dict[int, int]]] = {
+    "dumplog": (5, {3: 0}),
+    "cvp": (6, {3: 0, 4: 1, 5: 2}),
+}
+
+#: A piece is cut into parts for the cores from this size (smaller: one part, no thread).
+SPLIT_MIN_BYTES = 1 << 20
+
+
+def cores() -> int:
+    """The processors this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _pool() -> ThreadPoolExecutor:
+    with _lock:
+        if _state_pool:
+            return _state_pool[0]
+        pool = ThreadPoolExecutor(max(1, cores() - 1), thread_name_prefix="hbtriage-scan")
+        _state_pool.append(pool)
+        return pool
+
+
+def part_bounds(raw: bytes, cuts: Sequence[int]) -> list[int]:
+    """The offsets ``raw`` is cut at, each just after a line end: every cut in ``cuts`` moved
+    to the end of the line it falls in, with 0 and ``len(raw)`` around them."""
+    out = [0]
+    for c in sorted(cuts):
+        j = raw.find(b"\n", max(c - 1, 0))
+        if j < 0 or j + 1 >= len(raw):
+            break
+        if j + 1 > out[-1]:
+            out.append(j + 1)
+    out.append(len(raw))
+    return out
+
+
+def _even_cuts(size: int) -> list[int]:
+    """Where a piece of ``size`` bytes is cut: into one part per usable core."""
+    n = cores() if size >= SPLIT_MIN_BYTES else 1
+    return [size * i // n for i in range(1, n)]
+
+
+_Part = tuple[
+    "np.ndarray", "np.ndarray", tuple["np.ndarray", ...], "np.ndarray | None", "np.ndarray | None"
+]
+
+
+def _scan_part(buf: np.ndarray, first: bool, ask: Ask, ascii_only: bool) -> _Part:
+    """Line boundaries, the kernel's outputs, the prefilter's flags and (sparse pieces) the
+    line classes of one part (offsets within the part); nogil calls only."""
+    import numpy as np
+
+    k = cast(ModuleType, kernels())
+    starts, ends = k.split_lines(buf, first)
+    found = tuple(getattr(k, ask.kernel)(buf, starts, ends))
+    flags = None
+    if ask.literals is not None:
+        lits, at = ask.literals
+        if at.size > 1:
+            flags = k.keep_flags(buf, starts, ends, lits, at, ascii_only)
+        else:
+            flags = np.zeros(starts.size, dtype=np.uint8)
+    cls = None
+    if ask.sparse:
+        lead, skip, after = (_table(c) for c in _LEADS[ask.kernel])
+        cls = k.classes(buf, starts, ends, found[0], lead, skip, after)
+    return starts, ends, found, flags, cls
+
+
+def scan_parts(raw: bytes, first: bool, ask: Ask, cuts: Sequence[int] | None = None) -> _Part:
+    """What :func:`_scan_part` gives for the whole of ``raw``, worked out on parts cut at line
+    ends (``cuts``, see :func:`part_bounds`; default one part per usable core), each on its
+    own thread (the kernels release the GIL), and stitched: line offsets moved by the part's
+    start, per-line outputs one after the other, and each intern table's ids renumbered in
+    the order the whole piece meets them, so the result is the one-part scan's to the byte.
+    When the stitched table would hold more strings than one scan interns (the one-part scan
+    gives up on some lines then), the piece is scanned in one part."""
+    import numpy as np
+
+    buf = np.frombuffer(raw, dtype=np.uint8)
+    ascii_only = raw.isascii()
+    bounds = part_bounds(raw, _even_cuts(len(raw)) if cuts is None else cuts)
+    if len(bounds) <= 2:
+        return _scan_part(buf, first, ask, ascii_only)
+    pool = _pool()
+    jobs = [
+        pool.submit(_scan_part, buf[a:b], first and i == 0, ask, ascii_only)
+        for i, (a, b) in enumerate(zip(bounds[1:-1], bounds[2:], strict=True), 1)
+    ]
+    parts = [_scan_part(buf[: bounds[1]], first, ask, ascii_only)]
+    parts += [job.result() for job in jobs]
+    stitched = _stitch(raw, bounds[:-1], parts, ask.kernel)
+    if stitched is None:
+        return _scan_part(buf, first, ask, ascii_only)
+    return stitched
+
+
+def _stitch(raw: bytes, at: list[int], parts: list[_Part], kernel: str) -> _Part | None:
+    """The parts' outputs (part ``i`` starting at byte ``at[i]``) as one scan's."""
+    import numpy as np
+
+    from hbtriage.sources._scan_kernels import MAX_IDS
+
+    per_line, ids_of = _SHAPES[kernel]
+    n_tables = (len(parts[0][2]) - per_line) // 2
+    tables: list[dict[bytes, int]] = [{} for _ in range(n_tables)]
+    reps: list[tuple[list[int], list[int]]] = [([], []) for _ in range(n_tables)]
+    remaps: list[list[np.ndarray]] = [[] for _ in range(n_tables)]
+    for off, (_s, _e, found, _f, _c) in zip(at, parts, strict=True):
+        for t in range(n_tables):
+            seen, (rs, rn) = tables[t], reps[t]
+            local = []
+            for s, n in zip(
+                (found[per_line + 2 * t] + off).tolist(),
+                found[per_line + 2 * t + 1].tolist(),
+                strict=True,
+            ):
+                key = raw[s : s + n]
+                gid = seen.get(key)
+                if gid is None:
+                    gid = seen[key] = len(rs)
+                    rs.append(s)
+                    rn.append(n)
+                local.append(gid)
+            if len(rs) > MAX_IDS:
+                return None
+            remaps[t].append(np.asarray([*local, -1], dtype=np.int32))
+    found_out: list[np.ndarray] = []
+    for j in range(per_line):
+        cols = [p[2][j] for p in parts]
+        table = ids_of.get(j)
+        if table is not None:  # id -1 (none) indexes the -1 at the end of the remap
+            cols = [remaps[table][i][c] for i, c in enumerate(cols)]
+        found_out.append(np.concatenate(cols))
+    for rs, rn in reps:
+        found_out += [np.asarray(rs, dtype=np.int64), np.asarray(rn, dtype=np.int64)]
+
+    starts = np.concatenate([p[0] + off for p, off in zip(parts, at, strict=True)])
+    ends = np.concatenate([p[1] + off for p, off in zip(parts, at, strict=True)])
+    return (
+        starts,
+        ends,
+        tuple(found_out),
+        _joined([p[3] for p in parts]),
+        _joined([p[4] for p in parts]),
+    )
+
+
+def _joined(cols: list[np.ndarray | None]) -> np.ndarray | None:
+    import numpy as np
+
+    return None if any(c is None for c in cols) else np.concatenate(cast("list[np.ndarray]", cols))
+
+
 def scan(
-    raw: bytes,
-    first: bool,
-    kernel: str,
-    literals: tuple[np.ndarray, np.ndarray] | None,
-    *,
-    sparse: bool,
+    raw: bytes, first: bool, ask: Ask, cuts: Sequence[int] | None = None
 ) -> tuple[pl.DataFrame, Piece] | None:
     """The line frame of the piece ``raw`` (valid UTF-8; ``first``: the file's first piece)
-    as :func:`hbtriage.sources._lines.line_frame` makes it, and what kernel ``kernel`` found
-    in it; None when the core does not work here.
+    as :func:`hbtriage.sources._lines.line_frame` makes it, and what the kernel ``ask.kernel``
+    found in it; None when the core does not work here.
 
-    ``sparse``: the ``text`` of a line is there only when some step reads it: lines the
+    ``ask.sparse``: the ``text`` of a line is there only when some step reads it: lines the
     kernel did not convert (the reader's general path, continuation lines), lines the
-    prefilter (``literals``) lets through or cannot decide, and the first line of the records
-    those continue; every other line's text is null (the reader reads its typed fields from
-    the kernel). Else every line's text is there, as polars splits the bytes."""
+    prefilter (``ask.literals``) lets through or cannot decide, and the first line of the
+    records those continue; every other line's text is null (the reader reads its typed
+    fields from the kernel). Else every line's text is there, as polars splits the bytes.
+
+    The kernels run on parts of the piece at once, one per usable core (see
+    :func:`scan_parts`; ``cuts``: where to cut instead, for tests)."""
     import numpy as np
     import polars as pl
 
@@ -157,24 +372,14 @@ def scan(
     if k is None:
         return None
     buf = np.frombuffer(raw, dtype=np.uint8)
-    starts, ends = k.split_lines(buf, first)
-    found = tuple(getattr(k, kernel)(buf, starts, ends))
-    flags = None
-    if literals is not None:
-        lits, at = literals
-        if at.size > 1:
-            flags = k.keep_flags(buf, starts, ends, lits, at, raw.isascii())
-        else:
-            flags = np.zeros(starts.size, dtype=np.uint8)
+    starts, ends, found, flags, cls = scan_parts(raw, first, ask, cuts)
     n = int(starts.size)
-    cls = None
     text: pl.Series | None
     if n == 0:
         text = pl.Series("text", [], dtype=pl.Utf8)
-    elif sparse:
+        cls = None
+    elif ask.sparse and cls is not None:
         hit = cast("np.ndarray", found[0])
-        lead, skip, after = (_table(c) for c in _LEADS[kernel])
-        cls = k.classes(buf, starts, ends, hit, lead, skip, after)
         # Text for: lines that may start a record (the general path reads them) and every
         # line of the stretch between two converted lines that holds one, or a line the
         # prefilter lets through or cannot decide (its record's message is joined).
@@ -195,6 +400,7 @@ def scan(
         text = read_lines(b"\n" + k.gather(buf, starts, ends, want).tobytes())
         text = None if text is None else text.slice(1)
     else:
+        cls = None
         text = read_lines(raw)
         text = None if text is None else text.fill_null("")
     if text is None or text.len() != n:
@@ -224,8 +430,10 @@ def setup(kernel: str, kind: str, size: int, options: ReadOptions) -> tuple[Scan
     table = literal_table(keep.literals) if lean and keep is not None else None
     sparse = table is not None and options.defer_digests
 
+    ask = Ask(kernel, table, sparse)
+
     def scanner(raw: bytes, first: bool) -> tuple[pl.DataFrame, object] | None:
-        return scan(raw, first, kernel, table, sparse=sparse)
+        return scan(raw, first, ask)
 
     return scanner, sparse
 
