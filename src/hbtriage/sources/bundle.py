@@ -29,9 +29,11 @@ import tarfile
 import zipfile
 import zlib
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path, PurePosixPath
-from typing import ClassVar, Literal, Protocol, Self
+from typing import IO, ClassVar, Literal, Protocol, Self
 
 from hbtriage.sources.base import InputFile
 
@@ -364,7 +366,7 @@ def _add_file(
         out.warnings.append(f"{display}: {kind} nested deeper than {limits.depth} levels, skipped")
         return
     if root is not None:
-        _expand(path, kind, compression, display, hints, workdir, out, depth + 1, root)
+        _expand(path, kind, compression, _Archive(display, hints, workdir, out, depth + 1, root))
         return
     if out._stop is not None:
         out._stop.later.append(display)
@@ -372,7 +374,7 @@ def _add_file(
     budget = max(limits.ratio_free_bytes, limits.ratio * size)
     root = _Root(display, size, budget)
     try:
-        _expand(path, kind, compression, display, hints, workdir, out, depth + 1, root)
+        _expand(path, kind, compression, _Archive(display, hints, workdir, out, depth + 1, root))
     except _Stopped as stop:
         if stop.scope == "bundle":
             out._stop = _BundleStop(stop.where, stop.reason, stop.left)
@@ -382,23 +384,13 @@ def _add_file(
         out.warnings.append(f"{display}: {stop.reason}; extraction stopped{at}{left}")
 
 
-def _expand(
-    path: Path,
-    kind: str,
-    compression: str | None,
-    display: str,
-    hints: list[str],
-    workdir: Path,
-    out: Collected,
-    depth: int,
-    root: _Root,
-) -> None:
+def _expand(path: Path, kind: str, compression: str | None, arc: _Archive) -> None:
     if kind == "zip":
-        _extract_zip(path, display, hints, workdir, out, depth, root)
+        _extract_zip(path, arc)
     elif kind == "tar":
-        _extract_tar(path, compression, display, hints, workdir, out, depth, root)
+        _extract_tar(path, compression, arc)
     else:
-        _decompress(path, kind, display, hints, workdir, out, depth, root)
+        _decompress(path, kind, arc)
 
 
 def _is_zip(path: Path) -> bool:
@@ -565,143 +557,171 @@ def _room(workdir: Path, limits: Limits) -> int:
         return 1 << 62  # cannot tell; the write itself reports a full disk
 
 
-def _write(
-    src: _Reader,
-    dest: Path,
-    where: str,
-    caps: list[_Cap],
-    root: _Root,
-    workdir: Path,
-    out: Collected,
-) -> int:
-    """Copy ``src`` to ``dest`` in 1 MiB chunks, checking before each chunk is written that no
-    cap is passed: the member's own (``caps``: _Refused), the archive the user handed over
-    (_Stopped ``root``), the bundle's total and the free space of the disk (_Stopped
-    ``bundle``). Nothing stays at ``dest`` when refused, stopped or on an error."""
-    limits = out.limits
-    cap = min(caps, key=lambda c: c.bytes)
-    total_left = limits.total_bytes - out.extracted_bytes
-    root_left = root.budget - root.written
-    room = _room(workdir, limits)
-    written = 0
-    try:
-        dst = open(dest, "xb")  # noqa: SIM115 - closed below; "x": never through a planted name
-    except (OSError, ValueError) as exc:
-        raise _write_failed(exc, where) from None
-    try:
-        with dst:
-            chunks = 0
-            while chunk := src.read(CHUNK):
-                after = written + len(chunk)
-                if after > cap.bytes:
-                    raise _Refused(cap.kind, cap.reason)
-                if after > total_left:
-                    reason = f"the cap of {_size(limits.total_bytes)} extracted per bundle reached"
-                    raise _Stopped("bundle", where, reason)
-                if after > room:
-                    room = _room(workdir, limits) + written
-                    if after > room:
+#: Opens a member's data to copy from (called once its place in the work folder is made).
+_Opener = Callable[[], AbstractContextManager[_Reader]]
+
+
+@dataclass
+class _Archive:
+    """One archive (or compressed file) being extracted into a work folder of its own, and the
+    one path that writes its members, zip or tar alike: the checks on a member's name, declared
+    size and place, the copy under every cap, one warning per kind of member refused, progress,
+    and the archives inside it read in turn."""
+
+    display: str  # the archive, as warnings name it
+    hints: list[str]  # folder hints of what it holds (the folders inside it come first)
+    workdir: Path
+    out: Collected
+    depth: int  # nesting level of what it holds
+    root: _Root  # the archive the user handed over: this one, or the one it came out of
+    folder: Path = field(init=False)  # made by make_folder()
+    tally: _Tally = field(init=False)  # members refused
+
+    def __post_init__(self) -> None:
+        self.tally = _Tally(self.display)
+
+    def make_folder(self) -> Path:
+        self.folder = _fresh_folder(self.workdir, self.out, self.display)
+        return self.folder
+
+    def member(
+        self,
+        name: str,
+        size: int,
+        open_data: _Opener,
+        compressed: int | None = None,
+        damage: tuple[type[Exception], ...] = (),
+    ) -> None:
+        """Write member ``name`` (as the archive spells it) below :attr:`folder` and read what
+        it holds. ``size``: what its header declares; ``compressed``: its compressed size, when
+        the format tells it (a ratio cap); ``damage``: errors reading its data that refuse this
+        member only (any other ends the archive). _Refused or _Stopped when a check or a cap
+        says so. The caller has checked the member's type and the bundle's file count."""
+        where = f"{self.display}!{name}"
+        limits = self.out.limits
+        rel = _member_path(name, limits)
+        caps = [_entry_cap(limits)]
+        if compressed is not None:
+            caps.append(_ratio_cap(limits, compressed))
+        # What the headers claim refuses early; the copy checks the bytes really written.
+        for cap in caps:
+            if size > cap.bytes:
+                raise _Refused(cap.kind, cap.reason)
+        caps.append(_Cap(size, "header", "larger than its header says"))
+        dest = _place(self.folder, rel, where, limits)
+        try:
+            with open_data() as src:
+                written = self.write(src, dest, where, caps)
+        except damage as exc:
+            kind = f"damaged {type(exc).__name__}"  # its message often names the member
+            raise _Refused(kind, f"cannot be extracted ({exc})") from None
+        self.kept(dest, where, list(reversed(rel.parent.parts)) + self.hints, written)
+
+    def refused(self, name: str, refused: _Refused) -> None:
+        self.tally.add(refused.kind, f"{self.display}!{_shown(name)}", name, refused.reason)
+
+    def kept(self, dest: Path, where: str, hints: list[str], written: int) -> None:
+        """``dest`` written: counted, told to progress, and read (an archive is extracted)."""
+        self.out.extracted(where, written)
+        _add_file(dest, where, hints, self.workdir, self.out, self.depth, self.root)
+
+    def write(self, src: _Reader, dest: Path, where: str, caps: list[_Cap]) -> int:
+        """Copy ``src`` to ``dest`` in 1 MiB chunks, checking before each chunk is written that
+        no cap is passed: the member's own (``caps``: _Refused), the archive the user handed
+        over (_Stopped ``root``), the bundle's total and the free space of the disk (_Stopped
+        ``bundle``). Nothing stays at ``dest`` when refused, stopped or on an error."""
+        out, root, workdir = self.out, self.root, self.workdir
+        limits = out.limits
+        cap = min(caps, key=lambda c: c.bytes)
+        total_left = limits.total_bytes - out.extracted_bytes
+        root_left = root.budget - root.written
+        room = _room(workdir, limits)
+        written = 0
+        try:
+            dst = open(dest, "xb")  # noqa: SIM115 - closed below; "x": never through a planted name
+        except (OSError, ValueError) as exc:
+            raise _write_failed(exc, where) from None
+        try:
+            with dst:
+                chunks = 0
+                while chunk := src.read(CHUNK):
+                    after = written + len(chunk)
+                    if after > cap.bytes:
+                        raise _Refused(cap.kind, cap.reason)
+                    if after > total_left:
                         reason = (
-                            f"the work folder {workdir} would have less than "
-                            f"{_size(limits.keep_free_bytes)} free (set TMPDIR to a bigger disk)"
+                            f"the cap of {_size(limits.total_bytes)} extracted per bundle reached"
                         )
                         raise _Stopped("bundle", where, reason)
-                if after > root_left:
-                    reason = (
-                        f"expands to more than {limits.ratio}× its size of {_size(root.size)}, "
-                        "archives inside it counted (a decompression bomb?)"
-                    )
-                    raise _Stopped("root", where, reason)
-                try:
-                    dst.write(chunk)
-                except OSError as exc:
-                    raise _write_failed(exc, where) from None
-                written = after
-                chunks += 1
-                if chunks % 64 == 0:  # others fill the disk too
-                    room = min(room, _room(workdir, limits) + written)
-    except BaseException:
-        dest.unlink(missing_ok=True)
-        raise
-    finally:
-        root.written += written
-        out.written_bytes += written
-    return written
+                    if after > room:
+                        room = _room(workdir, limits) + written
+                        if after > room:
+                            reason = (
+                                f"the work folder {workdir} would have less than "
+                                f"{_size(limits.keep_free_bytes)} free (set TMPDIR to a bigger "
+                                "disk)"
+                            )
+                            raise _Stopped("bundle", where, reason)
+                    if after > root_left:
+                        reason = (
+                            f"expands to more than {limits.ratio}× its size of "
+                            f"{_size(root.size)}, archives inside it counted (a decompression "
+                            "bomb?)"
+                        )
+                        raise _Stopped("root", where, reason)
+                    try:
+                        dst.write(chunk)
+                    except OSError as exc:
+                        raise _write_failed(exc, where) from None
+                    written = after
+                    chunks += 1
+                    if chunks % 64 == 0:  # others fill the disk too
+                        room = min(room, _room(workdir, limits) + written)
+        except BaseException:
+            dest.unlink(missing_ok=True)
+            raise
+        finally:
+            root.written += written
+            out.written_bytes += written
+        return written
 
 
-def _extract_zip(
-    path: Path,
-    display: str,
-    hints: list[str],
-    workdir: Path,
-    out: Collected,
-    depth: int,
-    root: _Root,
-) -> None:
-    folder = _fresh_folder(workdir, out, display)
+def _extract_zip(path: Path, arc: _Archive) -> None:
+    arc.make_folder()
     try:
         zf = zipfile.ZipFile(path)
         # (ZipInfo.is_dir() fails on an empty name)
         members = [info for info in zf.infolist() if not info.filename.endswith("/")]
         size = path.stat().st_size
     except _ZIP_ERRORS as exc:
-        out.warnings.append(f"{display}: not a readable zip ({exc})")
+        arc.out.warnings.append(f"{arc.display}: not a readable zip ({exc})")
         return
-    tally = _Tally(display)
     try:
         with zf:
             for n, info in enumerate(members):
                 try:
-                    _zip_member(zf, info, size, folder, display, hints, workdir, out, depth, root)
+                    _zip_member(zf, info, size, arc)
                 except _Refused as refused:
-                    where = f"{display}!{_shown(info.filename)}"
-                    tally.add(refused.kind, where, info.filename, refused.reason)
+                    arc.refused(info.filename, refused)
                 except _Stopped as stop:
                     stop.left += len(members) - n - 1
                     raise
     finally:
-        tally.flush(out.warnings)
+        arc.tally.flush(arc.out.warnings)
 
 
 def _zip_member(
-    zf: zipfile.ZipFile,
-    info: zipfile.ZipInfo,
-    archive_size: int,
-    folder: Path,
-    display: str,
-    hints: list[str],
-    workdir: Path,
-    out: Collected,
-    depth: int,
-    root: _Root,
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, archive_size: int, arc: _Archive
 ) -> None:
-    where = f"{display}!{info.filename}"
-    limits = out.limits
-    out.check_count(display)
+    """What only a zip's headers tell (a link, the compressed size), then the shared path. The
+    file count is checked first, before the link (in a tar, after the member's type)."""
+    arc.out.check_count(arc.display)
     if (info.external_attr >> 16) & 0o170000 == stat.S_IFLNK:
         raise _Refused("link", "symbolic link not followed")
-    rel = _member_path(info.filename, limits)
-    # What the headers claim refuses early; the copy checks the bytes really written.
-    caps = [
-        _entry_cap(limits),
-        _ratio_cap(limits, min(info.compress_size, archive_size)),
-        _Cap(info.file_size, "header", "larger than its header says"),
-    ]
-    for cap in caps[:2]:
-        if info.file_size > cap.bytes:
-            raise _Refused(cap.kind, cap.reason)
-    dest = _place(folder, rel, where, limits)
-    try:
-        with zf.open(info) as src:
-            written = _write(src, dest, where, caps, root, workdir, out)
-    except _ZIP_ERRORS as exc:
-        # Damaged data (bad CRC, cut deflate stream), Deflate64 or another method
-        # Python cannot read, or an encrypted member: this member only.
-        kind = f"damaged {type(exc).__name__}"  # its message often names the member
-        raise _Refused(kind, f"cannot be extracted ({exc})") from None
-    out.extracted(where, written)
-    local_hints = list(reversed(rel.parent.parts)) + hints
-    _add_file(dest, where, local_hints, workdir, out, depth, root)
+    compressed = min(info.compress_size, archive_size)
+    # Damaged data (bad CRC, cut deflate stream), Deflate64 or another method Python cannot
+    # read, or an encrypted member (_ZIP_ERRORS): this member only.
+    arc.member(info.filename, info.file_size, partial(zf.open, info), compressed, _ZIP_ERRORS)
 
 
 class _CheckedTarInfo(tarfile.TarInfo):
@@ -776,19 +796,10 @@ class _Expanding:
         return data
 
 
-def _extract_tar(
-    path: Path,
-    compression: str | None,
-    display: str,
-    hints: list[str],
-    workdir: Path,
-    out: Collected,
-    depth: int,
-    root: _Root,
-) -> None:
+def _extract_tar(path: Path, compression: str | None, arc: _Archive) -> None:
     """Stream a tar member by member; what was whole before any damage stays extracted."""
-    folder = _fresh_folder(workdir, out, display)
-    tally = _Tally(display)
+    display, out = arc.display, arc.out
+    arc.make_folder()
     before = out.extracted_files
     try:
         with open(path, "rb") as raw_file:
@@ -805,12 +816,9 @@ def _extract_tar(
                         # A streamed tar would otherwise keep every header it has read.
                         tf.members.clear()  # type: ignore[attr-defined]
                         try:
-                            _extract_tar_member(
-                                tf, member, folder, display, hints, workdir, out, depth, root
-                            )
+                            _tar_member(tf, member, arc)
                         except _Refused as refused:
-                            where = f"{display}!{_shown(member.name)}"
-                            tally.add(refused.kind, where, member.name, refused.reason)
+                            arc.refused(member.name, refused)
                 # A compressed stream cut short inside the end-of-archive blocks shows only here.
                 for _ in range(16):
                     if not stream.read(CHUNK):
@@ -826,21 +834,11 @@ def _extract_tar(
     except _READ_ERRORS as exc:
         out.warnings.append(f"{display}: not a readable tar archive ({exc})")
     finally:
-        tally.flush(out.warnings)
+        arc.tally.flush(out.warnings)
 
 
-def _extract_tar_member(
-    tf: tarfile.TarFile,
-    member: tarfile.TarInfo,
-    folder: Path,
-    display: str,
-    hints: list[str],
-    workdir: Path,
-    out: Collected,
-    depth: int,
-    root: _Root,
-) -> None:
-    where = f"{display}!{member.name}"
+def _tar_member(tf: tarfile.TarFile, member: tarfile.TarInfo, arc: _Archive) -> None:
+    """What only a tar's headers tell (folders, links, devices), then the shared path."""
     if member.isdir():
         return
     if member.issym() or member.islnk():
@@ -848,53 +846,37 @@ def _extract_tar_member(
         raise _Refused(f"{link} link", f"{link} link not followed")
     if not member.isreg():
         raise _Refused("special", "device or FIFO, not a regular file")
-    out.check_count(display)
-    limits = out.limits
-    rel = _member_path(member.name, limits)
-    entry = _entry_cap(limits)
-    if member.size > entry.bytes:
-        raise _Refused(entry.kind, entry.reason)
-    dest = _place(folder, rel, where, limits)
+    arc.out.check_count(arc.display)
+    # tarfile reads no further than the header's size; the copy checks that too.
+    arc.member(member.name, member.size, partial(_tar_data, tf, member))
+
+
+def _tar_data(tf: tarfile.TarFile, member: tarfile.TarInfo) -> IO[bytes]:
     src = tf.extractfile(member)
     if src is None:  # pragma: no cover - a regular member always has a file object
-        return
-    # tarfile reads no further than the header's size; the copy checks that too.
-    caps = [entry, _Cap(member.size, "header", "larger than its header says")]
-    with src:
-        written = _write(src, dest, where, caps, root, workdir, out)
-    out.extracted(where, written)
-    local_hints = list(reversed(rel.parent.parts)) + hints
-    _add_file(dest, where, local_hints, workdir, out, depth, root)
+        raise _Refused("no data", "no data to read")
+    return src
 
 
-def _decompress(
-    path: Path,
-    compression: str,
-    display: str,
-    hints: list[str],
-    workdir: Path,
-    out: Collected,
-    depth: int,
-    root: _Root,
-) -> None:
+def _decompress(path: Path, compression: str, arc: _Archive) -> None:
     """One ``.gz`` / ``.bz2`` / ``.xz`` file that is not a tar, decompressed under its name."""
+    display, out = arc.display, arc.out
     out.check_count(display)
     name = path.name
     if name.lower().endswith(_SUFFIX[compression]):
         name = name[: -len(_SUFFIX[compression])]
     if name in ("", ".", ".."):
         name = "decompressed"
-    dest = _fresh_folder(workdir, out, display) / name
+    dest = arc.make_folder() / name
     limits = out.limits
     try:
         caps = [_entry_cap(limits), _ratio_cap(limits, path.stat().st_size)]
         with _open_compressed(path, compression) as src:
-            written = _write(src, dest, display, caps, root, workdir, out)
+            written = arc.write(src, dest, display, caps)
     except _Refused as refused:
         out.warnings.append(f"{display}: {refused.reason}, skipped")
         return
     except _READ_ERRORS as exc:
         out.warnings.append(f"{display}: not a readable {compression} file ({exc})")
         return
-    out.extracted(f"{display}!{name}", written)
-    _add_file(dest, f"{display}!{name}", hints, workdir, out, depth, root)
+    arc.kept(dest, f"{display}!{name}", arc.hints, written)
