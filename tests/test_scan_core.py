@@ -27,7 +27,7 @@ from hbtriage.api import analyze
 from hbtriage.catalog import load_catalog
 from hbtriage.report.json_out import to_json
 from hbtriage.simulate.scenarios import SCENARIOS, generate
-from hbtriage.sources import _scan, cvp_log, icm_dumplog
+from hbtriage.sources import _scan, ciscolog, cvp_log, icm_dumplog
 from hbtriage.sources.base import InputFile
 from hbtriage.timeline import frames
 
@@ -88,6 +88,25 @@ def test_kernels_claim_the_usual_layouts_only() -> None:
     assert hlen[3] == len(b"12: 192.0.2.10: Mar  3 2013 19:36:46.105 -0500: %CVP-7-X:")
 
 
+def test_ciscolog_kernel_claims_the_usual_layout_only() -> None:
+    k = _scan.kernels()
+    assert k is not None
+    lines = [
+        b"120: PG1A: Mar 30 2013 00:36:45.106 +0000: %ICM_PG_PIM: [pname=pim1][sev=info]: x",
+        b"<134>2: PG1A: Mar 30 2013 00:40:13 UTC: %ICM_PG_PIM-6-10300003: [pname.orig=p]: y",
+        b"12: h: *Jun 13 2003 23:11:52.454 UTC: %BACC-4-BAD_REQUEST: %[pname.orig=rdu]: z",
+        b"007: PG1A: Mar 30 2013 00:36:45.106 +0000: %ICM_PG_PIM: text",  # seq as written
+        b"1: PG1A: Feb 29 2013 00:36:45.106 +0000: %ICM_PG_PIM: no such day",
+        b"1: PG1A: Mar 30 2013 00:36:45.106 +0000: %ICM_PG_PIM: [caf\xc3\xa9][sev=x]: t",
+    ]
+    buf = np.frombuffer(b"\n".join(lines) + b"\n", dtype=np.uint8)
+    starts, ends = k.split_lines(buf, True)
+    hit, ts, hlen, seq = k.ciscolog(buf, starts, ends)[:4]
+    assert hit.tolist() == [1, 1, 0, 0, 0, 0]
+    assert ts[1] == np.datetime64("2013-03-30T00:40:13", "ns").astype(np.int64)
+    assert hlen[0] == len(lines[0]) - 1 and seq[:2].tolist() == [120, 2]
+
+
 _MON = st.sampled_from(["Mar", "Feb", "Dec", "mar", "Xyz"])
 _DAY = st.sampled_from([" 1", " 9", "01", "28", "29", "30", "31", "00", "1"])
 _YEAR = st.sampled_from(["2013", "2012", "1969", "2200", "2201", "1900"])
@@ -110,7 +129,7 @@ def _generated(test: Any) -> Any:
     """Hypothesis over generated logs: which reader, CRLF or LF, where the file is cut."""
     drawn = given(
         data=st.data(),
-        which=st.sampled_from(["cvp", "dumplog"]),
+        which=st.sampled_from(list(_KERNELS)),
         crlf=st.booleans(),
         chunk=st.integers(64, 4096),
     )(test)
@@ -139,15 +158,58 @@ def _dump_line(draw: st.DrawFn) -> str:
     return f"{draw(_TIME)}{draw(_MS)} {draw(_TOKEN)}{draw(_TAIL)}"
 
 
+#: CiscoLog fields: (usual values, values at the layout's edges), one in eight drawn from the
+#: second list, so most lines are in the usual layout and each edge is met alone.
+_CISCO: list[tuple[list[str], list[str]]] = [
+    (["", "<134>"], ["<1>", "<1234>", "<x>"]),
+    (["12", "4410", "0"], ["007", "123456789012345678", "1234567890123456789"]),
+    ([": PG1A: ", ": host.example.com: "], [": [::1]: ", ": n\u00f6de: ", ": a b: ", ": [abc]: "]),
+    (["Mar", "Feb"], ["*Mar", "mar", "Xyz", "Dec"]),
+    ([" 8", "  8", " 28"], [" 08", " 31", " 29", " 30", " 123", "8"]),
+    ([" 2013 "], [" 2012 ", " 1969 ", " 2200 ", " 2201 ", "  2013 "]),
+    (["05:37:44", "23:59:59"], ["5:37:44", "24:00:00", "23:59:60", "00:00:00"]),
+    ([".658", ""], [".1", ".123456789", ".1234567890", "."]),
+    ([" +0000", " -0500"], ["", " -07:00", " UTC", " EST", " Z", " ABCDEF", " +9999", " +07:0"]),
+    ([": %ICM_PG_PIM", ": %ICM_Router-3-FF"], [": %A-9-X", ": %9X", ": %A-1-", ": %A_b", ":%A"]),
+    ([": "], [":", ":  ", " :"]),
+    (
+        ["[comp=PG-A][pname=pim1][iid=acme][sev=info]", "[pname=opc][sev=warning]"],
+        ["", "%[pname.orig=rdu][comp=parser]", "[x[pname=][sev=]", "[pname.origx=a][pname=b]",
+         "[sev=err", "[caf\u00e9=1][pname=p]", "%x", "[pname.orig=][sev=warning]", "[a][b"],
+    ),
+    ([": "], ["", ":", " ", ":: "]),
+    (["VRU heartbeat request sent", "Peripheral 5000 went offline."], ["", "caf\u00e9", " "]),
+]  # fmt: skip
+_CCONT = st.sampled_from(["  GED-125 version 9 negotiated.", "", "   ", "Events", "\tx"])
+
+
+@st.composite
+def _cisco_line(draw: st.DrawFn) -> str:
+    if draw(st.integers(0, 6)) == 0:
+        return draw(_CCONT)
+    out = []
+    for usual, edge in _CISCO:
+        out.append(draw(st.sampled_from(edge if draw(st.integers(0, 7)) == 0 else usual)))
+    return "".join(out)
+
+
+#: Per kernel: the generated lines of its layouts and the reader it serves.
+_KERNELS: dict[str, tuple[Any, Any]] = {
+    "cvp": (_cvp_line, cvp_log),
+    "dumplog": (_dump_line, icm_dumplog),
+    "ciscolog": (_cisco_line, ciscolog),
+}
+
+
 @_generated
 def test_core_equals_polars_on_generated_lines(
     tmp_path: Path, data: st.DataObject, which: str, crlf: bool, chunk: int
 ) -> None:
-    line = _cvp_line() if which == "cvp" else _dump_line()
+    line = _KERNELS[which][0]()
     lines = data.draw(st.lists(line, min_size=1, max_size=60))
     path = tmp_path / f"gen-{which}.log"
     path.write_bytes(("\r\n" if crlf else "\n").join(lines).encode("utf-8") + b"\n")
-    module = cvp_log if which == "cvp" else icm_dumplog
+    module = _KERNELS[which][1]
     outcomes = []
     for core in (False, True):
         try:
@@ -163,7 +225,7 @@ def test_core_equals_polars_on_generated_lines(
 def _counting(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Count the pieces the core converted."""
     used: list[int] = []
-    for name in ("dumplog_heads", "cvp_heads"):
+    for name in ("dumplog_heads", "cvp_heads", "ciscolog_heads"):
         real = getattr(_scan, name)
 
         def spy(*args: Any, _real: Any = real) -> Any:
@@ -272,12 +334,12 @@ def test_sparse_pieces_equal_the_polars_path_and_digests_come_later(
 ) -> None:
     """With digests deferred the core leaves most lines' text out: the records are the
     same, and the digests given later are the polars path's."""
-    line = _cvp_line() if which == "cvp" else _dump_line()
+    line = _KERNELS[which][0]()
     extra = st.builds(lambda a, b: a + b, line, _SIGNAL)
     lines = data.draw(st.lists(st.one_of(line, extra), min_size=1, max_size=60))
     path = tmp_path / f"gen-{which}.log"
     path.write_bytes(("\r\n" if crlf else "\n").join(lines).encode("utf-8") + b"\n")
-    module = cvp_log if which == "cvp" else icm_dumplog
+    module = _KERNELS[which][1]
     try:
         full = _read(module, path, False, chunk)
     except Exception as exc:  # noqa: BLE001 - both ways must fail alike
@@ -344,7 +406,7 @@ def _same_parts(a: Any, b: Any) -> None:
 @settings(max_examples=80, deadline=None)
 @given(
     data=st.data(),
-    which=st.sampled_from(["cvp", "dumplog"]),
+    which=st.sampled_from(list(_KERNELS)),
     crlf=st.booleans(),
     bom=st.booleans(),
     end=st.sampled_from(["\n", "", "\r"]),
@@ -356,14 +418,13 @@ def test_parts_stitch_to_the_one_part_scan(
     """Cut anywhere (moved to a line end), scanned part by part on the threads and stitched:
     line offsets, the kernel's fields and interned ids, prefilter flags, line classes and the
     line frame are the one-part scan's."""
-    line = _cvp_line() if which == "cvp" else _dump_line()
+    line = _KERNELS[which][0]()
     extra = st.builds(lambda a, b: a + b, line, _SIGNAL)
     lines = data.draw(st.lists(st.one_of(line, extra), min_size=1, max_size=60))
     text = ("\r\n" if crlf else "\n").join(lines) + end
     raw = (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8")
     cuts = data.draw(st.lists(st.integers(-2, len(raw) + 2), max_size=6))
-    kind = "cvp_log" if which == "cvp" else "icm_dumplog"
-    keep = _options(True).keep_of(kind)
+    keep = _options(True).keep_of(_KERNELS[which][1].READER.kind)
     table = _scan.literal_table(keep.literals)
     first = data.draw(st.booleans())
     ask = _scan.Ask(which, table, sparse)
@@ -474,3 +535,33 @@ def test_analyze_reads_with_the_core_when_its_logs_together_pass_the_gate(
     together = dataclasses.replace(alone, compiled_min_bytes=max(sizes) + 1)
     assert to_json(analyze([tmp_path / "b"], read_options=together)) == off
     assert sum(used) > 0
+
+
+def test_ciscolog_findings_identical_with_core_on_and_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Cisco Log bundle (the fixture, and a longer log with a restart, continuation lines,
+    heartbeat failures) read in pieces cut into three parts: the same findings."""
+    fixture = Path(__file__).parent / "fixtures" / "ciscolog" / "pim1_ciscolog.txt"
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / fixture.name).write_bytes(fixture.read_bytes())
+    out = []
+    for i in range(3000):
+        seq = i if i < 2000 else i - 2000
+        msg = "VRU heartbeat request sent" if i % 7 else "TCP connection to VRU has been broken."
+        out.append(
+            f"{seq}: PG1B: Mar 30 2013 01:{i // 60 % 60:02d}:{i % 60:02d}.{i % 1000:03d} +0000: "
+            f"%ICM_PG_PIM: [comp=PG-B][pname=pim1][iid=acme][mid={i:X}][sev=info]: {msg}"
+        )
+        if i % 11 == 0:
+            out.append("  continued")
+    (tmp_path / "b" / "pim1b_ciscolog.txt").write_text("\n".join(out) + "\n")
+    used = _counting(monkeypatch)
+    monkeypatch.setattr(_scan, "SPLIT_MIN_BYTES", 4096)
+    monkeypatch.setattr(_scan, "cores", lambda: 3)
+    pieces = {"chunk_bytes": 64 * 1024}
+    off = to_json(analyze([tmp_path / "b"], read_options=_options(False, **pieces)))
+    assert not used
+    on = to_json(analyze([tmp_path / "b"], read_options=_options(True, **pieces)))
+    assert sum(used) > 3000
+    assert on == off

@@ -1,10 +1,11 @@
 """The compiled scanning core: the usual layouts of the big logs, converted from raw bytes.
 
-Most lines of a PIM dumplog or a CVP log have one fixed layout. The polars path finds them
+Most lines of a PIM dumplog, a CVP log or a Cisco Log file have one fixed layout. The polars path finds them
 with a regex over every line and cuts their fields with a dozen string expressions; here one
 compiled loop (:mod:`._scan_kernels`, numba, GIL released) walks the piece's bytes once and
 gives, for every line it is sure about, the typed fields the reader's fast path would have made
-(:func:`dumplog_heads`, :func:`cvp_heads`). The reader's own general path then runs on the
+(:func:`dumplog_heads`, :func:`cvp_heads`; :func:`ciscolog_heads` for Cisco Log files, whose
+reader has no fast path of its own). The reader's own general path then runs on the
 other lines only, exactly as before, and the record assembly, message slimming and digests are
 unchanged: the results are the same with the core on and off (``ReadOptions.compiled``; the
 tests compare both).
@@ -30,15 +31,21 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import ModuleType
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import numpy as np
     import polars as pl
 
-    from hbtriage.sources._lines import Scanner
+    from hbtriage.sources._lines import Pieces, Scanner
     from hbtriage.sources.base import InputFile
     from hbtriage.sources.options import ReadOptions
+
+#: Which lines of a piece the core converted, and their typed columns (see
+#: :func:`hbtriage.sources._lines.split_heads`).
+Heads = tuple["pl.Series", "pl.DataFrame"]
 
 _lock = threading.Lock()
 _state: dict[str, ModuleType | None] = {}
@@ -69,6 +76,7 @@ def _smoke(k: ModuleType) -> None:
     starts, ends = k.split_lines(buf, True)
     hit = k.dumplog(buf, starts, ends)[0]
     k.cvp(buf, starts, ends)
+    k.ciscolog(buf, starts, ends)
     lits, at = cast("tuple[np.ndarray, np.ndarray]", literal_table(("heartbeat", "path")))
     k.keep_flags(buf, starts, ends, lits, at, True)
     k.gather(buf, starts, ends, hit == 0)
@@ -93,7 +101,7 @@ def use_for(size: int, options: ReadOptions) -> bool:
 
 
 #: The reader kinds whose usual layouts the core converts (:func:`setup`'s callers).
-KINDS = frozenset({"cvp_log", "icm_dumplog"})
+KINDS = frozenset({"cvp_log", "icm_dumplog", "ciscolog"})
 #: How many of a run's files :func:`for_run` sniffs at most (biggest first).
 MAX_SNIFFED = 256
 
@@ -145,10 +153,12 @@ class Piece:
 #: What the general path's record regex of each kernel's reader can begin with (see
 #: :func:`hbtriage.sources._scan_kernels.classes`): first bytes; bytes skipped before a byte
 #: of the third string. Dumplog: a record ("19:36:35 ...") or a date line ("Events from"
-#: after spaces or tabs); CVP: a ``<PRI>``, a sequence number, ``*`` or a month.
+#: after spaces or tabs); CVP: a ``<PRI>``, a sequence number, ``*`` or a month; CiscoLog:
+#: a ``<PRI>`` or a sequence number.
 _LEADS = {
     "dumplog": ("0123456789E", " \t", "E"),
     "cvp": ("<*0123456789JFMASOND", "", ""),
+    "ciscolog": ("<0123456789", "", ""),
 }
 
 
@@ -193,6 +203,7 @@ class Ask:
 _SHAPES: dict[str, tuple[int, dict[int, int]]] = {
     "dumplog": (5, {3: 0}),
     "cvp": (6, {3: 0, 4: 1, 5: 2}),
+    "ciscolog": (9, {4: 0, 5: 1, 6: 2, 7: 3, 8: 4}),
 }
 
 #: A piece is cut into parts for the cores from this size (smaller: one part, no thread).
@@ -438,11 +449,35 @@ def setup(kernel: str, kind: str, size: int, options: ReadOptions) -> tuple[Scan
     return scanner, sparse
 
 
-def keep_flags(piece: Piece) -> pl.Series | None:
+def keep_flags(piece: Piece | None) -> pl.Series | None:
     """The prefilter's verdict per line of ``piece`` (0 no, 1 yes, 2 ask the regex)."""
     import polars as pl
 
-    return None if piece.flags is None else pl.Series("_pf", piece.flags)
+    return None if piece is None or piece.flags is None else pl.Series("_pf", piece.flags)
+
+
+def found(
+    walk: Pieces, lines: pl.DataFrame, heads: Callable[[Piece, pl.DataFrame], Heads]
+) -> tuple[Piece | None, Heads | None]:
+    """What the core found in the piece ``walk`` has just given as ``lines`` (None: the piece
+    was split by polars), and the heads (``split_heads``'s ``pre``) ``heads`` makes of it."""
+    piece = cast("Piece | None", walk.seen)
+    return piece, heads(piece, lines) if piece is not None else None
+
+
+def assembly(piece: Piece | None, sparse: bool, kind: str, options: ReadOptions) -> dict[str, Any]:
+    """The arguments of :func:`hbtriage.sources._lines.assemble_heads` for one piece (None:
+    split by polars) of a file of reader ``kind``: the ``lean`` assembly, the prefilter's
+    flags and the line classes the core found, and whether the records get their digests
+    here (not for a reader whose pieces are sparse)."""
+    return {
+        "lean": True,
+        "kind": kind,
+        "options": options,
+        "flags": keep_flags(piece),
+        "classes": line_classes(piece),
+        "digest": not sparse,
+    }
 
 
 def line_classes(piece: Piece | None) -> pl.Series | None:
@@ -469,7 +504,7 @@ def _cat(values: list[str | None], ids: np.ndarray, name: str) -> pl.Series:
     return table.gather(pl.Series(ids))
 
 
-def dumplog_heads(piece: Piece, lines: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
+def dumplog_heads(piece: Piece, lines: pl.DataFrame) -> Heads:
     """For :func:`hbtriage.sources._lines.split_heads`: which rows of ``lines`` (the piece
     ``raw`` split into lines) are dumplog records of the usual layout, and their typed columns
     (``line``, ``_hlen``, ``_tod_ns``, ``severity``, ``component``, ``node``), as
@@ -496,7 +531,7 @@ def dumplog_heads(piece: Piece, lines: pl.DataFrame) -> tuple[pl.Series, pl.Data
     return pl.Series("hit", hit.astype(bool)), quick
 
 
-def cvp_heads(piece: Piece, lines: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
+def cvp_heads(piece: Piece, lines: pl.DataFrame) -> Heads:
     """:func:`dumplog_heads` for CVP logs: the typed columns ``line``, ``_hlen``, ``ts_local``,
     ``offset_min``, ``_zone``, ``severity``, ``component``, ``mnem``, ``node`` of the lines of
     either usual layout, as :func:`hbtriage.sources.cvp_log._typed_at` makes them."""
@@ -527,6 +562,60 @@ def cvp_heads(piece: Piece, lines: pl.DataFrame) -> tuple[pl.Series, pl.DataFram
         ]
     )
     return pl.Series("hit", hit.astype(bool)), quick
+
+
+def ciscolog_heads(piece: Piece, lines: pl.DataFrame) -> Heads:
+    """:func:`dumplog_heads` for Cisco Log files: the typed columns ``line``, ``_hlen``,
+    ``ts_local``, ``offset_min``, ``severity`` (the ``[sev=]`` tag, else the header's digit),
+    ``component`` (a non-empty ``[pname=]`` tag, else the app name), ``node``, ``seq`` and
+    ``zone`` of the lines of the usual layout, as :func:`hbtriage.sources.ciscolog._convert`
+    makes them."""
+    import numpy as np
+    import polars as pl
+
+    raw = piece.raw
+    hit, ts, hlen, seq, zone, hdr, node, pname, sevt, *tables = cast(
+        "tuple[np.ndarray, ...]", piece.found
+    )
+    zones, headers, nodes, pnames, sevs = (
+        _strings(raw, tables[2 * t], tables[2 * t + 1]) for t in range(5)
+    )
+    rows = np.flatnonzero(hit)
+    parts = [str(h).split("-", 2) for h in headers]
+    apps = [h[0] for h in parts]
+    digits = [h[1] if len(h) == 3 else None for h in parts]
+    pid, hid, sid = pname[rows], hdr[rows], sevt[rows]
+    # One table for each column: the tag's values, then the header's.
+    named = np.asarray([bool(v) for v in pnames] + [False], dtype=bool)[pid]
+    comp = np.where(named, pid, len(pnames) + hid)
+    sev = np.where(sid >= 0, sid, len(sevs) + hid)
+    minutes = [_minutes(str(z)) for z in zones]
+    zid = zone[rows]
+    quick = pl.DataFrame(
+        [
+            lines["line"].gather(pl.Series(rows)),
+            pl.Series("_hlen", hlen[rows].astype(np.uint32)),
+            pl.Series("ts_local", ts[rows].view("datetime64[ns]")),
+            pl.Series("offset_min", [*minutes, None], dtype=pl.Int32).gather(
+                pl.Series(np.where(zid < 0, len(zones), zid).astype(np.uint32))
+            ),
+            _cat([*sevs, *digits], sev, "severity"),
+            _cat([*pnames, *apps], comp, "component"),
+            _cat(nodes, node[rows], "node"),
+            pl.Series("seq", seq[rows]).cast(pl.Utf8),
+            pl.Series("zone", [*zones, None], dtype=pl.Utf8).gather(
+                pl.Series(np.where(zid < 0, len(zones), zid).astype(np.uint32))
+            ),
+        ]
+    )
+    return pl.Series("hit", hit.astype(bool)), quick
+
+
+def _minutes(zone: str) -> int | None:
+    """:func:`hbtriage.sources._lines.offset_minutes` of a zone the CiscoLog kernel took."""
+    if zone[0] in "+-":
+        return (-1 if zone[0] == "-" else 1) * (int(zone[1:3]) * 60 + int(zone[-2:]))
+    return 0 if zone in ("UTC", "GMT", "UT") else None
 
 
 def warm() -> bool:

@@ -134,20 +134,17 @@ def _tod(buf: np.ndarray, s: int) -> int:  # pragma: no cover
     return ((hh * 60 + mm) * 60 + ss) * 1_000_000_000
 
 
+#: One intern table: open-addressing slots, their hashes, the representatives' starts and
+#: lengths, and (ids given, last id found).
+_Table = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
 @njit(nogil=True, cache=True)
-def _intern(
-    buf: np.ndarray,
-    s: int,
-    n: int,
-    slots: np.ndarray,
-    hashes: np.ndarray,
-    rep_s: np.ndarray,
-    rep_n: np.ndarray,
-    count: np.ndarray,
-) -> int:  # pragma: no cover
+def _intern(buf: np.ndarray, s: int, n: int, table: _Table) -> int:  # pragma: no cover
     """The id of the bytes ``buf[s:s+n]`` in one intern table (-1 when the table is full).
     ``count[1]`` holds the last id found: consecutive lines mostly repeat it, and comparing
     bytes is cheaper than hashing them."""
+    slots, hashes, rep_s, rep_n, count = table
     last = count[1]
     if last >= 0 and rep_n[last] == n:
         r = rep_s[last]
@@ -188,9 +185,7 @@ def _intern(
 
 
 @njit(nogil=True, cache=True)
-def _table() -> tuple[
-    np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray
-]:  # pragma: no cover
+def _table() -> _Table:  # pragma: no cover
     return (
         np.full(_SLOTS, -1, np.int64),
         np.zeros(_SLOTS, np.int64),
@@ -201,6 +196,19 @@ def _table() -> tuple[
 
 
 @njit(nogil=True, cache=True)
+def _reps(table: _Table) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+    """The starts and lengths of a table's representatives, in id order."""
+    count = table[4][0]
+    return table[2][:count].copy(), table[3][:count].copy()
+
+
+@njit(nogil=True, cache=True)
+def _per_line(m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+    """``hit``, the time stamp (ns) and ``hlen`` of ``m`` lines, none converted yet."""
+    return np.zeros(m, np.uint8), np.zeros(m, np.int64), np.zeros(m, np.int32)
+
+
+@njit(nogil=True, cache=True)
 def dumplog(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray):  # type: ignore[no-untyped-def]  # pragma: no cover
     """ICM dumplog lines of the usual layout ``hh:mm:ss[:.]mmm node-proc ...``.
 
@@ -208,12 +216,10 @@ def dumplog(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray):  # type: ign
     message starts), ``tok`` (id of the node-process token), ``trace`` (a "Trace:" follows);
     and the token table's representatives (start, length, count)."""
     m = starts.size
-    hit = np.zeros(m, np.uint8)
-    tod = np.zeros(m, np.int64)
-    hlen = np.zeros(m, np.int32)
+    hit, tod, hlen = _per_line(m)
     tok = np.full(m, -1, np.int32)
     trace = np.zeros(m, np.uint8)
-    slots, hashes, rep_s, rep_n, count = _table()
+    toks = _table()
     for i in range(m):
         s = starts[i]
         e = ends[i]
@@ -238,7 +244,7 @@ def dumplog(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray):  # type: ign
             continue
         if last_dash < 0 or last_dash >= j - 1:
             continue
-        tid = _intern(buf, s + 13, j - s - 13, slots, hashes, rep_s, rep_n, count)
+        tid = _intern(buf, s + 13, j - s - 13, toks)
         if tid < 0:
             continue
         # What follows: " Trace: " (7 + the space), " Trace:" (6 + 1), " " (1) or nothing.
@@ -260,7 +266,7 @@ def dumplog(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray):  # type: ign
         tod[i] = t + ms * 1_000_000
         hlen[i] = j - s + skip
         tok[i] = tid
-    return hit, tod, hlen, tok, trace, rep_s[: count[0]].copy(), rep_n[: count[0]].copy()
+    return (hit, tod, hlen, tok, trace) + _reps(toks)
 
 
 @njit(nogil=True, cache=True)
@@ -320,15 +326,9 @@ def cvp(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray):  # type: ignore[
     the message starts), ``zone``, ``hdr`` and ``node`` ids (-1: none); and per table (zone,
     header "FAC-S-MNEM", sender) the representatives' starts and lengths."""
     m = starts.size
-    hit = np.zeros(m, np.uint8)
-    ts = np.zeros(m, np.int64)
-    hlen = np.zeros(m, np.int32)
-    zone = np.full(m, -1, np.int32)
-    hdr = np.full(m, -1, np.int32)
-    node = np.full(m, -1, np.int32)
-    zs, zh, zrs, zrn, zc = _table()
-    hs, hh, hrs, hrn, hc = _table()
-    ns, nh, nrs, nrn, nc = _table()
+    hit, ts, hlen = _per_line(m)
+    zone, hdr, node = np.full((3, m), -1, np.int32)
+    zones, headers, senders = _table(), _table(), _table()
     for i in range(m):
         s = starts[i]
         e = ends[i]
@@ -351,7 +351,7 @@ def cvp(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray):  # type: ignore[
                 k += 1
             if k == a or k + 1 >= e or buf[k] != 58 or buf[k + 1] != 32:
                 continue
-            nid = _intern(buf, a, k - a, ns, nh, nrs, nrn, nc)
+            nid = _intern(buf, a, k - a, senders)
             if nid < 0:
                 continue
             p = k + 2
@@ -359,8 +359,8 @@ def cvp(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray):  # type: ignore[
         t, colon, h0, ok = _cvp_body(buf, p, e)
         if ok < 0:
             continue
-        zid = _intern(buf, p + 25, 5, zs, zh, zrs, zrn, zc)
-        hid = _intern(buf, h0, colon - h0, hs, hh, hrs, hrn, hc)
+        zid = _intern(buf, p + 25, 5, zones)
+        hid = _intern(buf, h0, colon - h0, headers)
         if zid < 0 or hid < 0:
             continue
         sp = 1 if (colon + 1 < e and buf[colon + 1] == 32) else 0
@@ -370,20 +370,7 @@ def cvp(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray):  # type: ignore[
         zone[i] = zid
         hdr[i] = hid
         node[i] = nid
-    return (
-        hit,
-        ts,
-        hlen,
-        zone,
-        hdr,
-        node,
-        zrs[: zc[0]].copy(),
-        zrn[: zc[0]].copy(),
-        hrs[: hc[0]].copy(),
-        hrn[: hc[0]].copy(),
-        nrs[: nc[0]].copy(),
-        nrn[: nc[0]].copy(),
-    )
+    return (hit, ts, hlen, zone, hdr, node) + _reps(zones) + _reps(headers) + _reps(senders)
 
 
 @njit(nogil=True, cache=True)
@@ -555,3 +542,243 @@ def classes(
             break
         out[i] = 1 if may else (3 if blank else 2)
     return out
+
+
+@njit(nogil=True, cache=True)
+def _month(buf: np.ndarray, p: int) -> int:  # pragma: no cover
+    """1-12 for the English month abbreviation ("Jan", case as written) at ``p``, else -1."""
+    for k in range(12):
+        if (
+            buf[p] == _MONTHS[3 * k]
+            and buf[p + 1] == _MONTHS[3 * k + 1]
+            and buf[p + 2] == _MONTHS[3 * k + 2]
+        ):
+            return k + 1
+    return -1
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _tag_at(
+    buf: np.ndarray, x: int, e: int, name: np.ndarray, alt: np.ndarray
+) -> int:  # pragma: no cover
+    """Where the value of the tag ``[name=`` (or ``[name`` ``alt`` ``=``, when ``alt`` is not
+    empty) at the ``[`` at ``x`` starts, as the regex ``\\[name(?:alt)?=`` matches there; -1
+    when it does not."""
+    n = name.size
+    if x + 1 + n >= e:
+        return -1
+    for k in range(n):
+        if buf[x + 1 + k] != name[k]:
+            return -1
+    v = x + 1 + n
+    if alt.size and v + alt.size < e:
+        k = 0
+        while k < alt.size and buf[v + k] == alt[k]:
+            k += 1
+        if k == alt.size and buf[v + k] == 61:
+            v += k
+    return v + 1 if buf[v] == 61 else -1
+
+
+_PNAME = np.frombuffer(b"pname", dtype=np.uint8)
+_ORIG = np.frombuffer(b".orig", dtype=np.uint8)
+_SEV = np.frombuffer(b"sev", dtype=np.uint8)
+_NONE = np.zeros(0, dtype=np.uint8)
+
+
+@njit(nogil=True, cache=True)
+def ciscolog(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Cisco Log lines of the usual layout
+    ``[<PRI>]seq: host: Mon d yyyy hh:mm:ss[.fff] [zone]: %APP[-S-MNEM]: [%][tags][:] ``
+    (a sequence number without leading zeros, a printable ASCII host free of ':', a two-digit
+    hour, a zone ``±hh[:]mm`` or two to five capitals, tags in ASCII).
+
+    Per line: ``hit`` (1: converted here), ``ts`` (local time, ns), ``hlen`` (where the
+    message starts), ``seq``, and the ids of ``zone``, ``hdr`` ("APP" or "APP-S-MNEM"),
+    ``node``, ``pname`` and ``sev`` (the values of the first ``[pname=]`` or
+    ``[pname.orig=]`` tag and of the first ``[sev=]`` tag; -1: none); and per table the
+    representatives' starts and lengths."""
+    m = starts.size
+    hit, ts, hlen = _per_line(m)
+    seq = np.zeros(m, np.int64)
+    zone, hdr, node, pname, sevt = np.full((5, m), -1, np.int32)
+    zones, headers, hosts, pnames, sevs = _table(), _table(), _table(), _table(), _table()
+    for i in range(m):
+        s = starts[i]
+        e = ends[i]
+        if e - s > MAX_LINE or e - s < 30:
+            continue
+        p = s
+        if buf[p] == 60:  # <PRI>
+            q = p + 1
+            while q < e and q - p <= 4 and _digit(buf[q]):
+                q += 1
+            if q - p - 1 < 1 or q - p - 1 > 3 or q >= e or buf[q] != 62:
+                continue
+            p = q + 1
+        q = p
+        while q < e and q - p <= 18 and _digit(buf[q]):
+            q += 1
+        nd = q - p
+        if nd < 1 or nd > 18 or (nd > 1 and buf[p] == 48) or q + 1 >= e:
+            continue
+        if buf[q] != 58 or buf[q + 1] != 32:
+            continue
+        sq = _num(buf, p, nd)
+        a = q + 2
+        p = a
+        while p < e and 33 <= buf[p] <= 126 and buf[p] != 58:
+            p += 1
+        if p == a or p + 1 >= e or buf[p] != 58 or buf[p + 1] != 32:
+            continue
+        n0 = a
+        n1 = p
+        p += 2
+        if p + 3 >= e:
+            continue
+        mon = _month(buf, p)
+        if mon < 0 or buf[p + 3] != 32:
+            continue
+        p += 3
+        while p < e and buf[p] == 32:
+            p += 1
+        a = p
+        while p < e and p - a <= 2 and _digit(buf[p]):
+            p += 1
+        if p - a < 1 or p - a > 2 or p + 14 > e or buf[p] != 32:
+            continue
+        day = _num(buf, a, p - a)
+        year = _num(buf, p + 1, 4)
+        if year < 0 or buf[p + 5] != 32:
+            continue
+        t = _tod(buf, p + 6)
+        if t < 0 or not _valid_date(year, mon, day):
+            continue
+        p += 14
+        if p < e and buf[p] == 46:  # .fraction, 1 to 9 digits
+            a = p + 1
+            p = a
+            while p < e and p - a <= 9 and _digit(buf[p]):
+                p += 1
+            nd = p - a
+            if nd < 1 or nd > 9:
+                continue
+            f = _num(buf, a, nd)
+            for _ in range(9 - nd):
+                f *= 10
+            t += f
+        zid = -1
+        if p < e and buf[p] == 32:  # the zone
+            a = p + 1
+            p = a
+            if p < e and (buf[p] == 43 or buf[p] == 45):
+                if p + 5 > e or _num(buf, p + 1, 2) < 0:
+                    continue
+                p += 4 if buf[p + 3] == 58 else 3
+                if p + 2 > e or _num(buf, p, 2) < 0:
+                    continue
+                p += 2
+            else:
+                while p < e and p - a <= 5 and 65 <= buf[p] <= 90:
+                    p += 1
+                if p - a < 2 or p - a > 5:
+                    continue
+            zid = _intern(buf, a, p - a, zones)
+            if zid < 0:
+                continue
+        if p + 2 >= e or buf[p] != 58 or buf[p + 1] != 32 or buf[p + 2] != 37:
+            continue
+        h0 = p + 3
+        p = h0
+        if p >= e or not _alpha(buf[p]):
+            continue
+        while p < e and _word(buf[p]):
+            p += 1
+        if p < e and buf[p] == 45:  # -S-MNEM
+            if p + 3 >= e or not (48 <= buf[p + 1] <= 55) or buf[p + 2] != 45:
+                continue
+            k = p + 3
+            while k < e and _word(buf[k]):
+                k += 1
+            if k == p + 3:
+                continue
+            p = k
+        if p >= e or buf[p] != 58:
+            continue
+        h1 = p
+        p += 1
+        if p < e and buf[p] == 32:
+            p += 1
+        # Tags "[...][...]" (an unterminated one ends them), ASCII; the values of the first
+        # "[pname=" or "[pname.orig=" and of the first "[sev=" in them, as the reader's
+        # regexes find them: at any "[", inside a tag too, up to the next "]".
+        t0 = p + 1 if (p < e and buf[p] == 37) else p
+        q = t0
+        pv = -1
+        pe = -1
+        sv = -1
+        se = -1
+        ascii_tags = True
+        while q < e and buf[q] == 91:
+            ip = -1
+            isv = -1
+            r = q
+            while r < e and buf[r] != 93:
+                b = buf[r]
+                if b >= 128:
+                    ascii_tags = False
+                    break
+                if b == 91:
+                    if ip < 0:
+                        ip = _tag_at(buf, r, e, _PNAME, _ORIG)
+                    if isv < 0:
+                        isv = _tag_at(buf, r, e, _SEV, _NONE)
+                r += 1
+            if not ascii_tags or r >= e:
+                break
+            if pv < 0 and ip >= 0:
+                pv = ip
+                pe = r
+            if sv < 0 and isv >= 0:
+                sv = isv
+                se = r
+            q = r + 1
+        if not ascii_tags:
+            continue
+        pid = -1
+        sid = -1
+        if q > t0:
+            if pv >= 0:
+                pid = _intern(buf, pv, pe - pv, pnames)
+                if pid < 0:
+                    continue
+            if sv >= 0:
+                sid = _intern(buf, sv, se - sv, sevs)
+                if sid < 0:
+                    continue
+            p = q
+            if p < e and buf[p] == 58:
+                p += 1
+            if p < e and buf[p] == 32:
+                p += 1
+        hid = _intern(buf, h0, h1 - h0, headers)
+        nid = _intern(buf, n0, n1 - n0, hosts)
+        if hid < 0 or nid < 0:
+            continue
+        hit[i] = 1
+        ts[i] = _days(year, mon, day) * 86_400_000_000_000 + t
+        hlen[i] = p - s
+        seq[i] = sq
+        zone[i] = zid
+        hdr[i] = hid
+        node[i] = nid
+        pname[i] = pid
+        sevt[i] = sid
+    return (
+        (hit, ts, hlen, seq, zone, hdr, node, pname, sevt)
+        + _reps(zones)
+        + _reps(headers)
+        + _reps(hosts)
+        + _reps(pnames)
+        + _reps(sevs)
+    )

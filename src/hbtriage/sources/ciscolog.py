@@ -17,13 +17,23 @@
 * Lines that are not Cisco Log records continue the record above.
 
 Files whose records are mostly ``%CVP_...`` are left to :mod:`cvp_log`.
+
+Large files are read in pieces cut before a record start; the lines of the usual layout are
+converted by the compiled scanning core when a run's logs are big enough
+(:func:`hbtriage.sources._scan.ciscolog_heads`), the others by ``PATTERN``, with the same
+result, and only the records a signature's prefilter lets through get their message joined
+(:func:`hbtriage.sources._lines.assemble_heads`).
 """
 
 from __future__ import annotations
 
+import os
+
 import polars as pl
 
 from hbtriage.sources import _lines as L
+from hbtriage.sources import _scan
+from hbtriage.sources._later import later as _later
 from hbtriage.sources.base import InputFile, ReadResult
 from hbtriage.sources.encoding import read_head
 from hbtriage.sources.options import DEFAULT, ReadOptions
@@ -62,14 +72,20 @@ class CiscoLogReader:
         # the end from small columns. Message text is slimmed per piece (``options.keep``).
         time_items: list[tuple[int, str]] = []
         pieces: list[pl.DataFrame] = []
-        walk = L.Pieces(item.path, enc, PATTERN, options)
+        scanner, sparse = _scan.setup("ciscolog", self.kind, os.path.getsize(item.path), options)
+        walk = L.Pieces(item.path, enc, PATTERN, options, scanner=scanner)
         for lines in walk.lines():
-            parts = L.extract(lines, PATTERN)
-            del lines
-            records, n_orphans = L.assemble(parts, fields=_FIELDS)
+            piece, pre = _scan.found(walk, lines, _scan.ciscolog_heads)
+            parts, heads, _ = L.split_heads(lines, PATTERN, _convert, pre=pre)
+            del pre, lines
+            records, n_orphans = L.assemble_heads(
+                parts,
+                heads,
+                **_scan.assembly(piece, sparse, self.kind, options),
+            )
+            del heads
             walk.done(parts, n_orphans, records.height)
             del parts
-            records = _typed(records)
             time_items += L.bad_time_items(records, "date or time")
             records = records.filter(pl.col("ts_local").is_not_null())
             pieces.append(
@@ -77,6 +93,7 @@ class CiscoLogReader:
                     L.to_events(records).with_columns(records["seq"], records["zone"]),
                     self.kind,
                     options,
+                    digest=not sparse,
                 )
             )
             del records
@@ -105,26 +122,30 @@ class CiscoLogReader:
             events=events,
             warnings=L.cap_warnings(item.display, items),
             restarts=restarts,
+            digests=_later(self, item, enc, options) if sparse else None,
         )
 
 
-_FIELDS = ["seq", "node", "mon", "day", "year", "hms", "frac", "zone", "app", "sev", "mnem", "tags"]
+_CAT = pl.Categorical()
 
 
-def _typed(records: pl.DataFrame) -> pl.DataFrame:
-    """Time stamp, offset, severity and process of each record (one piece)."""
-    records = records.with_columns(
-        pl.col("tags").str.extract(r"\[pname(?:\.orig)?=([^\]]*)\]", 1).alias("_pname"),
-        pl.col("tags").str.extract(r"\[sev=([^\]]*)\]", 1).alias("_sevtag"),
-    )
+def _convert(g: pl.DataFrame) -> pl.DataFrame:
+    """The typed columns from ``PATTERN``'s groups: time stamp, offset, severity (the
+    ``[sev=]`` tag, else the header's digit), process (a non-empty ``[pname=]`` tag, else the
+    app name), host, and the sequence number and zone as written."""
+    tags = pl.col("tags")
+    pname = tags.str.extract(r"\[pname(?:\.orig)?=([^\]]*)\]", 1)
     date = L.iso_date(pl.col("year"), L.month_number(pl.col("mon")), pl.col("day"))
-    return records.with_columns(
+    return g.select(
         L.make_ts(date, pl.col("hms"), pl.col("frac")).alias("ts_local"),
         L.offset_minutes(pl.col("zone")).alias("offset_min"),
-        pl.coalesce(pl.col("_sevtag"), pl.col("sev")).alias("severity"),
-        pl.coalesce(pl.when(pl.col("_pname") != "").then(pl.col("_pname")), pl.col("app")).alias(
-            "component"
-        ),
+        pl.coalesce(tags.str.extract(r"\[sev=([^\]]*)\]", 1), pl.col("sev"))
+        .cast(_CAT)
+        .alias("severity"),
+        pl.coalesce(pl.when(pname != "").then(pname), pl.col("app")).cast(_CAT).alias("component"),
+        pl.col("node").cast(_CAT),
+        pl.col("seq"),
+        pl.col("zone"),
     )
 
 

@@ -30,7 +30,6 @@ is the same as one pass over the whole file, and message text is slimmed per pie
 from __future__ import annotations
 
 import os
-from typing import cast
 
 import polars as pl
 
@@ -204,8 +203,7 @@ class CvpLogReader:
         walk = L.Pieces(item.path, enc, _START, options, scanner=scanner)
         # Piece by piece (see _lines.line_chunks): every step below is local to a record.
         for lines in walk.lines():
-            piece = cast("_scan.Piece | None", walk.seen)
-            pre = _scan.cvp_heads(piece, lines) if piece is not None else None
+            piece, pre = _scan.found(walk, lines, _scan.cvp_heads)
             parts, heads, _ = L.split_heads(
                 lines, PATTERN, _convert, _LAYOUTS if options.fast_paths else None, pre=pre
             )
@@ -214,12 +212,7 @@ class CvpLogReader:
             records, n_orphans = L.assemble_heads(
                 parts,
                 heads,
-                lean=True,
-                kind=self.kind,
-                options=options,
-                flags=_scan.keep_flags(piece) if piece is not None else None,
-                classes=_scan.line_classes(piece),
-                digest=not sparse,
+                **_scan.assembly(piece, sparse, self.kind, options),
                 # A header wrapped below its time stamp is recovered from the joined text.
                 need=pl.col("component").is_null(),
             )

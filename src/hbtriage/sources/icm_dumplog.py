@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from typing import cast
 
 import polars as pl
 
@@ -225,8 +224,7 @@ class IcmDumplogReader:
         time_items: list[tuple[int, str]] = []
         pending: list[int] = []  # pieces with records before any date line (date not known yet)
         for lines in walk.lines():
-            piece = cast("_scan.Piece | None", walk.seen)
-            pre = _scan.dumplog_heads(piece, lines) if piece is not None else None
+            piece, pre = _scan.found(walk, lines, _scan.dumplog_heads)
             parts, heads, slow = L.split_heads(
                 lines,
                 PATTERN,
@@ -263,12 +261,7 @@ class IcmDumplogReader:
                 heads,
                 cont=pl.col("text").str.strip_prefix("\t"),
                 skip="is_header",
-                lean=True,
-                kind=self.kind,
-                options=options,
-                flags=_scan.keep_flags(piece) if piece is not None else None,
-                classes=_scan.line_classes(piece),
-                digest=not sparse,
+                **_scan.assembly(piece, sparse, self.kind, options),
             )
             del heads
             walk.done(parts, n_orphans, records.height)
