@@ -195,29 +195,26 @@ with ThreadPoolExecutor(2) as pool:
 )
 #: The compiled core alone: every log in 16 MiB pieces cut at a line end, line boundaries, the
 #: usual layouts' fields of every line and the catalog's line prefilter searched in the bytes
-#: (the dumplog kernel and words for pim*, the CVP ones for the others), two files at a time.
+#: (the dumplog kernel and words for pim*, the CVP ones for the others), each piece cut into
+#: one part per core as the readers do (``_scan.scan_parts``), two files at a time.
 _CORE = (
     _PIECES
     + """
 import sys
 from concurrent.futures import ThreadPoolExecutor
-import numpy as np
 from hbtriage.catalog import load_catalog
 from hbtriage.sources import _scan
-k = _scan.kernels()
-assert k is not None
+assert _scan.kernels() is not None
 options = load_catalog().read_options()
 def scan(p):
     pim = "pim" in p.rsplit("/", 1)[-1]
-    kernel = k.dumplog if pim else k.cvp
-    lits, at = _scan.literal_table(options.keep_of("icm_dumplog" if pim else "cvp_log").literals)
+    lits = _scan.literal_table(options.keep_of("icm_dumplog" if pim else "cvp_log").literals)
+    ask = _scan.Ask("dumplog" if pim else "cvp", lits)
     n, first = 0, True
     for data in pieces(p):
-        buf = np.frombuffer(data, dtype=np.uint8)
-        starts, ends = k.split_lines(buf, first)
+        starts, _ends, found, flags, _cls = _scan.scan_parts(data, first, ask)
         first = False
-        n += int(kernel(buf, starts, ends)[0].sum())
-        n += int(k.keep_flags(buf, starts, ends, lits, at, data.isascii()).sum())
+        n += int(found[0].sum()) + int(flags.sum())
     return n
 with ThreadPoolExecutor(2) as pool:
     assert sum(pool.map(scan, sys.argv[1:])) > 0

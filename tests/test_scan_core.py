@@ -244,9 +244,10 @@ def test_scenarios_findings_identical_with_core_on_and_off(
 ) -> None:
     generate(scenario, tmp_path / scenario, seed=11)
     used = _counting(monkeypatch)
-    # Pieces cut into three parts for the threads (see test_parts_stitch_to_the_one_part_scan).
+    # Pieces cut into parts for the threads (see test_parts_stitch_to_the_one_part_scan): four
+    # "cores", two parts a piece when both reading threads scan at once, four when one does.
     monkeypatch.setattr(_scan, "SPLIT_MIN_BYTES", 4096)
-    monkeypatch.setattr(_scan, "cores", lambda: 3)
+    monkeypatch.setattr(_scan, "cores", lambda: 4)
     stitched: list[int] = []
     stitch = _scan._stitch
     monkeypatch.setattr(_scan, "_stitch", lambda *a: stitched.append(1) or stitch(*a))
@@ -457,13 +458,17 @@ def test_more_strings_than_one_scan_interns_scan_in_one_part() -> None:
     _same_parts(_scan.scan_parts(raw, True, _scan.Ask("dumplog"), cuts=cuts), whole)
 
 
-def test_a_big_piece_is_cut_into_one_part_per_core(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_big_piece_is_cut_into_one_part_per_free_core(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_scan, "cores", lambda: 3)
     assert _scan._even_cuts(_scan.SPLIT_MIN_BYTES - 1) == []
     assert _scan._even_cuts(3 * _scan.SPLIT_MIN_BYTES) == [
         _scan.SPLIT_MIN_BYTES,
         2 * _scan.SPLIT_MIN_BYTES,
     ]
+    # Other pieces being scanned at the same time take their cores.
+    assert _scan._even_cuts(3 * _scan.SPLIT_MIN_BYTES, scanning=2) == []
+    monkeypatch.setattr(_scan, "cores", lambda: 4)
+    assert len(_scan._even_cuts(3 * _scan.SPLIT_MIN_BYTES, scanning=2)) == 1
 
 
 # -- the gate: once per run, on the logs the core reads --------------------------------------
@@ -541,7 +546,7 @@ def test_ciscolog_findings_identical_with_core_on_and_off(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A Cisco Log bundle (the fixture, and a longer log with a restart, continuation lines,
-    heartbeat failures) read in pieces cut into three parts: the same findings."""
+    heartbeat failures) read in pieces cut into parts: the same findings."""
     fixture = Path(__file__).parent / "fixtures" / "ciscolog" / "pim1_ciscolog.txt"
     (tmp_path / "b").mkdir()
     (tmp_path / "b" / fixture.name).write_bytes(fixture.read_bytes())
@@ -558,7 +563,7 @@ def test_ciscolog_findings_identical_with_core_on_and_off(
     (tmp_path / "b" / "pim1b_ciscolog.txt").write_text("\n".join(out) + "\n")
     used = _counting(monkeypatch)
     monkeypatch.setattr(_scan, "SPLIT_MIN_BYTES", 4096)
-    monkeypatch.setattr(_scan, "cores", lambda: 3)
+    monkeypatch.setattr(_scan, "cores", lambda: 4)
     pieces = {"chunk_bytes": 64 * 1024}
     off = to_json(analyze([tmp_path / "b"], read_options=_options(False, **pieces)))
     assert not used

@@ -241,9 +241,17 @@ def part_bounds(raw: bytes, cuts: Sequence[int]) -> list[int]:
     return out
 
 
-def _even_cuts(size: int) -> list[int]:
-    """Where a piece of ``size`` bytes is cut: into one part per usable core."""
-    n = cores() if size >= SPLIT_MIN_BYTES else 1
+#: How many pieces are being scanned right now (by the threads reading files at once).
+_scanning = [0]
+_scanning_lock = threading.Lock()
+
+
+def _even_cuts(size: int, scanning: int = 1) -> list[int]:
+    """Where a piece of ``size`` bytes is cut when ``scanning`` pieces (this one included) are
+    being scanned at once: into one part per usable core left to it. Two files scanned at once
+    on two cores keep a core each (cutting them would only add the threads' hand-over); the
+    file read last, alone, gets both."""
+    n = max(1, cores() // max(1, scanning)) if size >= SPLIT_MIN_BYTES else 1
     return [size * i // n for i in range(1, n)]
 
 
@@ -276,17 +284,30 @@ def _scan_part(buf: np.ndarray, first: bool, ask: Ask, ascii_only: bool) -> _Par
 
 def scan_parts(raw: bytes, first: bool, ask: Ask, cuts: Sequence[int] | None = None) -> _Part:
     """What :func:`_scan_part` gives for the whole of ``raw``, worked out on parts cut at line
-    ends (``cuts``, see :func:`part_bounds`; default one part per usable core), each on its
-    own thread (the kernels release the GIL), and stitched: line offsets moved by the part's
-    start, per-line outputs one after the other, and each intern table's ids renumbered in
-    the order the whole piece meets them, so the result is the one-part scan's to the byte.
-    When the stitched table would hold more strings than one scan interns (the one-part scan
-    gives up on some lines then), the piece is scanned in one part."""
+    ends (``cuts``, see :func:`part_bounds`; default: one part per core no other piece is
+    being scanned on, see :func:`_even_cuts`), each on its own thread (the kernels release
+    the GIL), and stitched: line offsets moved by the part's start, per-line outputs one after
+    the other, and each intern table's ids renumbered in the order the whole piece meets them,
+    so the result is the one-part scan's to the byte. When the stitched table would hold more
+    strings than one scan interns (the one-part scan gives up on some lines then), the piece
+    is scanned in one part."""
+    with _scanning_lock:
+        _scanning[0] += 1
+        scanning = _scanning[0]
+    try:
+        bounds = part_bounds(raw, _even_cuts(len(raw), scanning) if cuts is None else cuts)
+        return _scan_bounds(raw, first, ask, bounds)
+    finally:
+        with _scanning_lock:
+            _scanning[0] -= 1
+
+
+def _scan_bounds(raw: bytes, first: bool, ask: Ask, bounds: list[int]) -> _Part:
+    """:func:`scan_parts` on the parts between ``bounds``."""
     import numpy as np
 
     buf = np.frombuffer(raw, dtype=np.uint8)
     ascii_only = raw.isascii()
-    bounds = part_bounds(raw, _even_cuts(len(raw)) if cuts is None else cuts)
     if len(bounds) <= 2:
         return _scan_part(buf, first, ask, ascii_only)
     pool = _pool()
