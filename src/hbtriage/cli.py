@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import sys
@@ -64,7 +65,7 @@ def _escaped(text: str) -> str:
 
 def _fail(message: str) -> None:
     Console(stderr=True, highlight=False, soft_wrap=True).print(
-        f"hbtriage: error: {_escaped(message)}", markup=False
+        f"hbtriage: error: {_escaped(message)}", markup=False, emoji=False
     )
     raise typer.Exit(2)
 
@@ -414,7 +415,7 @@ def analyze(
     catalog: CatalogOpt = [],  # noqa: B006
 ) -> None:
     """Analyse a bundle: incidents, evidence, ranked causes, remedies; writes findings.json."""
-    missing = [str(p) for p in paths if not p.exists()]
+    missing = [str(p) for p in paths if not os.path.exists(p)]  # (False for a name too long)
     if missing:
         _fail(f"no such file or folder: {', '.join(missing)}")
     _analyze_and_report(paths, tz, host_alias, out, fmt, lang, quiet, progress, catalog)
@@ -436,9 +437,11 @@ def report(
     """Render a saved analysis again (text, html, md, json) without its inputs."""
     from hbtriage.findings import Findings
 
-    source = findings_json / "findings.json" if findings_json.is_dir() else findings_json
+    source = findings_json / "findings.json" if os.path.isdir(findings_json) else findings_json
     try:
-        doc = json.loads(source.read_text(encoding="utf-8"))
+        doc = json.loads(
+            source.read_text(encoding="utf-8"), parse_float=_finite, parse_constant=_finite
+        )
         if not isinstance(doc, dict) or not str(doc.get("schema", "")).startswith(
             "hbtriage/findings@"
         ):
@@ -447,17 +450,29 @@ def report(
     except OSError as exc:
         _fail(f"{source}: cannot be read ({exc.strerror})")
         return
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
         _fail(f"{source}: expected a findings.json written by hbtriage analyze ({exc})")
         return
     charts: dict[str, Any] | None = None
     beside = source.parent / "charts.json"
+    warning = ""  # told once the reports are written: a failure is one line on its own
     if beside.is_file():
         try:
-            charts = json.loads(beside.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            sys.stderr.write(f"hbtriage: warning: {beside}: not read ({exc}); no charts\n")
+            charts = json.loads(
+                beside.read_text(encoding="utf-8"), parse_float=_finite, parse_constant=_finite
+            )
+        except (OSError, ValueError, RecursionError) as exc:
+            warning = f"hbtriage: warning: {beside}: not read ({exc}); no charts\n"
     _write_reports(findings, charts, out or source.parent, fmt, lang, quiet, save=False)
+    sys.stderr.write(warning)
+
+
+def _finite(text: str) -> float:
+    """A number of a findings.json: Infinity, NaN and 1e999 are none analyze writes."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is not a finite number")
+    return value
 
 
 def reference_bundle() -> Path:
@@ -483,7 +498,7 @@ def simulate(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the bundle into.")] = Path(
         "hbtriage-sim"
     ),
-    seed: Annotated[int, typer.Option("--seed")] = 1,
+    seed: Annotated[int, typer.Option("--seed", min=0)] = 1,
     list_: Annotated[bool, typer.Option("--list", metavar="", help="List the scenarios.")] = False,
 ) -> None:
     """Write a labelled bundle in the real formats plus truth.json."""
@@ -497,7 +512,7 @@ def simulate(
         _fail(f"unknown scenario {scenario!r}; expected one of: {', '.join(SCENARIOS)}")
     try:
         generate(scenario, out, seed)
-    except HbtriageError as exc:
+    except (HbtriageError, OSError) as exc:
         _fail(str(exc))
     typer.echo(f"Wrote {scenario} (seed {seed}) to {out}")
 
@@ -550,7 +565,7 @@ def watch(
     ] = Path("hbtriage-watch"),
     host: Annotated[str, typer.Option("--host", help="This end's name in the records.")] = "",
     metrics_port: Annotated[
-        int, typer.Option("--metrics-port", help="Prometheus port (0: off).")
+        int, typer.Option("--metrics-port", min=0, max=65535, help="Prometheus port (0: off).")
     ] = 0,
     key_file: Annotated[
         Path | None,
@@ -620,9 +635,11 @@ def fleet(
     """Analyse every bundle under ROOT on Dask; writes fleet.json, incidents.parquet, fleet.html."""
     from hbtriage.fleet import run_fleet
 
-    missing = [str(p) for p in roots if not p.is_dir()]
+    missing = [str(p) for p in roots if not os.path.isdir(p)]
     if missing:
         _fail(f"no such folder: {', '.join(missing)}")
+    if not math.isfinite(timeout):
+        _fail(f"--timeout {timeout}: expected a number of seconds (0: no limit)")
     try:
         with _progress(
             progress or (not quiet and sys.stderr.isatty()), 0.0 if progress else PROGRESS_DELAY_S

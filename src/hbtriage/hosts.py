@@ -424,8 +424,9 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
                 for i in idx
             ]
         base, copy = name, 2
-        while name_key(name) in taken:
-            name, copy = f"{base}-{copy}", copy + 1
+        while name_key(name) in taken:  # the number in the first label, which is the key
+            first, dot, rest = base.partition(".")  # (of PG1A.example.com, of 192.0.2.16)
+            name, copy = f"{first}-{copy}{dot}{rest}", copy + 1
         taken.add(name_key(name))
         shown[root] = name
         others = sorted(

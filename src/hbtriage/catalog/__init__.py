@@ -13,6 +13,7 @@ cause's counters must have anomaly rules, a signature's reader kinds must exist)
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from collections.abc import Callable, Sequence
@@ -1011,7 +1012,7 @@ def load_catalog(path: str | Path | None = None, *, extra: Sequence[str | Path] 
     base = _root() if path is None else Path(path)
     layers = [Path(p) for p in extra]
     for folder in layers:
-        if not folder.is_dir():
+        if not os.path.isdir(folder):  # (False for a name too long, where is_dir raises)
             raise CatalogError(
                 str(folder), None, "not a folder (--catalog takes a folder of TOML files)"
             )

@@ -89,7 +89,7 @@ def write_fleet(rows: Sequence[dict[str, Any]], out: Path, *, lang: str = "en") 
     written = [write_atomic(out / "fleet.json", text)]
     frame = incidents_frame(rows)
     written.append(_write_parquet(frame, out / INCIDENTS_FILE))
-    view = cross_bundle(pl.read_parquet(out / INCIDENTS_FILE), rows)
+    view = cross_bundle(pl.read_parquet((out / INCIDENTS_FILE).read_bytes()), rows)
     written.append(write_atomic(out / "fleet.html", render_fleet_html(view, rows)))
     return written
 
@@ -98,9 +98,9 @@ def _write_parquet(frame: pl.DataFrame, path: Path) -> Path:
     """``frame`` as Parquet through a temporary file renamed over ``path`` (whole or not at
     all, as the other outputs)."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
     try:
-        frame.write_parquet(tmp)
+        with os.fdopen(fd, "wb") as fh:  # (polars takes a file name only when it is UTF-8)
+            frame.write_parquet(fh)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

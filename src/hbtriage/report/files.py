@@ -17,9 +17,9 @@ def _umask() -> int:
 
 def out_folder(out_dir: Path) -> Path:
     """``out_dir``, created when missing; a UsageError (one line) when it cannot be."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"--out {out_dir}: is a file, expected a folder")
-    try:
+    try:  # (exists() raises for a name too long)
+        if out_dir.exists() and not out_dir.is_dir():
+            raise UsageError(f"--out {out_dir}: is a file, expected a folder")
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"--out {out_dir}: cannot create the folder ({exc.strerror})") from None

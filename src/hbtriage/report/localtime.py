@@ -32,7 +32,7 @@ def _host_tz(host: HostInfo | None) -> tzinfo | None:
             return ZoneInfo(host.tz_iana)
         except (ZoneInfoNotFoundError, ValueError, OSError):
             return None
-    if host.utc_offset_min is not None:
+    if host.utc_offset_min is not None and abs(host.utc_offset_min) < 24 * 60:
         m = host.utc_offset_min  # a fixed offset, named by itself ("UTC-05:00")
         return timezone(timedelta(minutes=m), f"UTC{fmt_offset(m)}")
     return None

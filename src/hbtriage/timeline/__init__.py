@@ -63,6 +63,12 @@ def build(
     None as soon as it is folded into the timeline, so the raw and the converted copy of a file
     are never both held for long (memory on large bundles)."""
     tz = tz or {}
+    for _item, res in items:  # an offset of a day or more (+99:59) is no clock's: as not written
+        if res.events is not None:
+            offset = pl.col("offset_min")
+            res.events = res.events.with_columns(
+                pl.when(offset.is_between(-1439, 1439)).then(offset)
+            )
     ident, assigned, host_tz = _who_wrote(items, tz, aliases)
     host_zone = host_zones(items, assigned, ident, tz, host_tz)
     return _fold(items, assigned, ident, host_zone, counter_index or default_index())
@@ -161,14 +167,18 @@ def _fold(
             ev_parts.append(ev)
             del ev  # _combine frees each part as it goes: no other reference
         if res.counters is not None and res.counters.height:
+
+            def owner(name: str | None, host: str = host) -> str:
+                return machine(name) if name else host  # rows naming none: the file's host
+
             if res.counters["host"].n_unique() > 1:
                 rows = res.counters.with_columns(
-                    pl.col("host").map_elements(machine, return_dtype=pl.Utf8)
+                    pl.col("host").cast(pl.Utf8).fill_null("").map_elements(owner, pl.Utf8)
                 )
                 groups = [(str(h[0]), p) for h, p in rows.group_by("host", maintain_order=True)]
                 del rows
             else:  # one host (every perfmon export): no split, no copy
-                groups = [(machine(str(res.counters["host"][0])), res.counters)]
+                groups = [(owner(res.counters["host"][0]), res.counters)]
             res.counters = None  # the timeline owns the rows now
             per_host = []
             while groups:

@@ -436,14 +436,33 @@ def compact(res: ReadResult) -> None:
         del ct
 
 
+#: A DPC/ISR time or span (µs) from this on (31 years) is no measurement but a damaged report
+#: (1e308 ms is inf µs): dropped, as NaN and inf are, before sums and durations overflow.
+MAX_DPC_US = 1e15
+
+
 def dpc_part(
     trace: DpcTrace, host: str, source: str, kind: str, iana: str | None, fixed: int | None
 ) -> HostDpc:
     """A reader's DPC/ISR report of ``host`` on UTC: its rows' times (each row's own offset
-    when written, else the host's zone) and the report's bounds."""
+    when written, else the host's zone) and the report's bounds; times and shares that are no
+    measurement (:data:`MAX_DPC_US`) left out."""
+    modules = [
+        replace(
+            m,
+            time_us=_measured(m.time_us),
+            share=_measured(m.share),
+            longest_us=_measured(m.longest_us),
+            latency_max_us=_measured(m.latency_max_us),
+        )
+        for m in trace.modules
+    ]
     rows = None
     if trace.rows is not None and trace.rows.height:
-        src = trace.rows
+        src = trace.rows.with_columns(
+            pl.when(pl.col(c).abs() < MAX_DPC_US).then(pl.col(c)).alias(c)
+            for c in ("span_us", "time_us", "max_us")
+        )
         if trace.offset_min is not None and "offset_min" in src.columns:
             src = src.with_columns(pl.col("offset_min").fill_null(trace.offset_min))
         rows = (
@@ -461,4 +480,8 @@ def dpc_part(
     )
     start, end = _to_utc(bounds, iana, fixed)["ts"].to_list()
     # The rows live on in UTC only: the reader's copy is dropped.
-    return HostDpc(host, source, kind, replace(trace, rows=None), rows, start, end)
+    return HostDpc(host, source, kind, replace(trace, rows=None, modules=modules), rows, start, end)
+
+
+def _measured(value: float | None) -> float | None:
+    return value if value is not None and abs(value) < MAX_DPC_US else None  # (None for NaN)
