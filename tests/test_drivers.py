@@ -203,11 +203,23 @@ def _analyze_sim(name: str, seed: int, tmp_path: Path):
     return truth, analyze([tmp_path / "b"])
 
 
-@pytest.mark.parametrize("seed", [1, 2, 4, 6])
-def test_a_simulated_storm_with_a_trace_names_its_driver(seed: int, tmp_path: Path):
-    truth, findings = _analyze_sim("dpc_storm_cvp", seed, tmp_path)
-    want = truth["incidents"][0]["driver"]
-    assert want, "these seeds stage a trace on the storm's host"
+def test_simulated_storms_with_a_trace_name_their_driver(tmp_path: Path):
+    """The first four dpc_storm_cvp seeds that stage a trace on the storm's host (the simulator
+    draws whether it does, so which seeds those are changes with its tables)."""
+    checked = 0
+    for seed in range(1, 80):
+        truth, findings = _analyze_sim("dpc_storm_cvp", seed, tmp_path / str(seed))
+        want = truth["incidents"][0]["driver"]
+        if not want:
+            continue
+        _names_its_driver(findings, want)
+        checked += 1
+        if checked == 4:
+            return
+    pytest.fail(f"only {checked} of 79 seeds stage a trace on the storm's host")
+
+
+def _names_its_driver(findings, want: str) -> None:
     top = findings.incidents[0].causes[0]
     assert top.id == "dpc_storm" and top.driver is not None
     assert top.driver["module"] == want
