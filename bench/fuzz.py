@@ -48,9 +48,9 @@ fuzzed: ``watch`` without a ``--duration`` (it runs until stopped: a short one i
 its command line), endless devices such as /dev/zero (reading one is as endless as ``cat``'s),
 absolute paths other than the session's (``analyze /`` reads the whole disk, as asked),
 ``fleet --workers`` beyond 2 (a Dask cluster of as many processes as asked), and input files
-whose names are not UTF-8 (known: analyze fails on them, "unexpected UnicodeEncodeError", until
-sources/bundle.py makes display names UTF-8; ``--out`` names that are not UTF-8 are fuzzed). A round in this
-process that takes over its time ends the fuzzing (exit 3) with its reproducer saved
+whose names are not UTF-8 (shown with \\x escapes since InputFile makes every name printable;
+tests/test_fuzz_found.py covers them; ``--out`` names that are not UTF-8 are fuzzed). A round in
+this process that takes over its time ends the fuzzing (exit 3) with its reproducer saved
 (cli-hang.json) and every thread's traceback printed.
 
 Detection: the seed bundles (the reference case, the fixtures' tiny bundle, a site of one PG and

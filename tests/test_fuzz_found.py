@@ -291,3 +291,23 @@ def test_the_target_runs_and_finds_nothing(target: str, capsys: pytest.CaptureFi
     out = capsys.readouterr().out
     assert "problems 0" in out if target == "cli" else "crashes 0" in out
     assert "fuzzed 0 " not in out, out
+
+
+def test_file_and_folder_names_that_are_not_utf8_are_read_and_shown_escaped(
+    tmp_path: Path,
+) -> None:
+    """A folder copied from an old Windows share keeps its cp1252 names as bytes: the files
+    are read, the host named, and the names shown with \\x escapes (it was an 'unexpected
+    UnicodeEncodeError' for the whole run)."""
+    src = Path(__file__).parent / "fixtures" / "cvp_log" / "CVP.2013-03-30.log"
+    root = tmp_path / "bundle"
+    folder = os.path.join(os.fsencode(root), b"CVP\xe9")
+    os.makedirs(folder)
+    with open(os.path.join(folder, b"CVP\xff.log"), "wb") as fh:
+        fh.write(src.read_bytes())
+    out = tmp_path / "out"
+    code, err = _run(["analyze", str(root), "--out", str(out), "--format", "json", "--quiet"])
+    assert code == 0, err
+    doc = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    assert [i["path"] for i in doc["inputs"]] == ["bundle/CVP\\xe9/CVP\\xff.log"]
+    assert [h["name"] for h in doc["hosts"]] == ["CVP\\xe9"]

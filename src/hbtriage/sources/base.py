@@ -122,6 +122,28 @@ class InputFile:
     #: (None when the file itself was named): the outermost folder that can stand for a host.
     given: str | None = None
 
+    def __post_init__(self) -> None:
+        # A name that is not UTF-8 on disk (a folder copied from an old Windows share) comes
+        # with lone surrogates, which no text column, JSON or terminal takes: shown escaped.
+        self.display = printable_name(self.display)
+        self.folder_hints = [printable_name(h) for h in self.folder_hints]
+        if self.given is not None:
+            self.given = printable_name(self.given)
+
+
+def printable_name(name: str) -> str:
+    """``name`` with the bytes a non-UTF-8 file name left as lone surrogates written as
+    ``\\xe9`` escapes (other text unchanged)."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        pass
+    try:  # the undecodable bytes of a file name (os.fsdecode), as they were on disk
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # any other lone surrogate
+        return name.encode("utf-8", "backslashreplace").decode("utf-8")
+
 
 @dataclass
 class ConfigFact:
