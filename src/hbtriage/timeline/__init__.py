@@ -172,9 +172,12 @@ def _fold(
                 return machine(name) if name else host  # rows naming none: the file's host
 
             if res.counters["host"].n_unique() > 1:
+                named = res.counters["host"].cast(pl.Utf8).fill_null("")
+                seen = named.unique(maintain_order=True).to_list()  # no Python inside polars
                 rows = res.counters.with_columns(
-                    pl.col("host").cast(pl.Utf8).fill_null("").map_elements(owner, pl.Utf8)
+                    named.replace_strict(seen, [owner(h) for h in seen], return_dtype=pl.Utf8)
                 )
+                del named
                 groups = [(str(h[0]), p) for h, p in rows.group_by("host", maintain_order=True)]
                 del rows
             else:  # one host (every perfmon export): no split, no copy

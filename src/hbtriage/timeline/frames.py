@@ -398,11 +398,15 @@ def _streams(events: pl.DataFrame, kinds: dict[tuple[str, str], str]) -> pl.Data
                 cadence,
             )
         )
-    return st.with_columns(
-        pl.struct("host", "stream")
-        .map_elements(lambda s: kinds.get((s["host"], s["stream"]), "log"), return_dtype=pl.Utf8)
-        .alias("kind")
-    ).select("host", "stream", "kind", "first", "last", "lines", "cadence_s")
+    # The kind of each stream, looked up in Python on the few (host, stream) rows: a Python
+    # function inside a polars expression (map_elements) runs on polars' threads and needs the
+    # GIL, which an analysis in another thread may hold while it waits for those same threads
+    # (a deadlock seen with four analyses at once).
+    names = st.select(pl.col("host").cast(pl.Utf8), pl.col("stream").cast(pl.Utf8)).rows()
+    kind = pl.Series("kind", [kinds.get(key, "log") for key in names], dtype=pl.Utf8)
+    return st.with_columns(kind).select(
+        "host", "stream", "kind", "first", "last", "lines", "cadence_s"
+    )
 
 
 #: Reader columns the timeline keeps nothing of.
