@@ -311,3 +311,11 @@ def test_file_and_folder_names_that_are_not_utf8_are_read_and_shown_escaped(
     doc = json.loads((out / "findings.json").read_text(encoding="utf-8"))
     assert [i["path"] for i in doc["inputs"]] == ["bundle/CVP\\xe9/CVP\\xff.log"]
     assert [h["name"] for h in doc["hosts"]] == ["CVP\\xe9"]
+
+
+def test_fleet_workers_beyond_any_machine_are_refused_in_one_line(tmp_path: Path) -> None:
+    """``fleet --workers 65536`` started a Dask cluster of that many processes."""
+    code, err = _run(["fleet", str(tmp_path), "--workers", "65536", "--out", str(tmp_path / "o")])
+    line = _one_line(code, err)
+    assert "--workers" in line and "256" in line
+    assert not (tmp_path / "o").exists()

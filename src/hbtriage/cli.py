@@ -617,7 +617,8 @@ def fleet(
         ),
     ] = "",
     workers: Annotated[
-        int, typer.Option("--workers", min=0, help="Local worker processes (0: one per core).")
+        int,
+        typer.Option("--workers", min=0, max=256, help="Local worker processes (0: one per core)."),
     ] = 0,
     fmt: Annotated[
         list[FleetFmt],
