@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import typer.main
+from startup import tiny_bundle  # bench/startup.py (tests/conftest.py puts bench/ on sys.path)
 
 from hbtriage import catalog as catalog_mod
 from hbtriage.catalog import load_catalog
@@ -99,13 +100,7 @@ def test_importing_the_library_imports_no_reader_nor_report() -> None:
 
 
 def test_a_tiny_run_imports_only_what_it_needs(tmp_path: Path) -> None:
-    bundle = tmp_path / "bundle"
-    (bundle / "CVP1").mkdir(parents=True)
-    (bundle / "PG1A").mkdir()
-    for p in sorted((FIX / "cvp_log").glob("*.log")):
-        shutil.copy(p, bundle / "CVP1" / p.name)
-    dumplog = sorted(p for p in (FIX / "icm_dumplog").iterdir() if p.is_file())[0]
-    shutil.copy(dumplog, bundle / "PG1A" / dumplog.name)
+    bundle = tiny_bundle(tmp_path / "bundle")  # the bundle bench/startup.py times
     code = (
         "import json, sys\n"
         f"sys.argv = ['hbtriage', 'analyze', {str(bundle)!r}, '--out', {str(tmp_path / 'o')!r},"
