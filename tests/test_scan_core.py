@@ -310,6 +310,28 @@ def test_kernel_prefilter_equals_the_regex(lines: list[str]) -> None:
                 assert bool(flag) == hit, (line, flag)
 
 
+def test_kernel_prefilter_finds_a_literal_wherever_the_walks_meet() -> None:
+    """The search walks four quarters of a piece at once: a literal at any offset (across
+    the quarters' edges included), in any case, marks its line and only its line."""
+    k = _scan.kernels()
+    assert k is not None
+    keep = load_catalog().read_options().keep_of("icm_dumplog")
+    assert keep is not None and keep.lines is not None
+    table = _scan.literal_table(keep.literals)
+    assert table is not None
+    filler = "19:36:35:105 pg1A-pim1 Trace: the quick brown fox jumps over the lazy dog"
+    for word in ("heartbeat", "LINK", "Path", "node manager "):
+        for at in range(0, 400, 3):
+            text = (filler * 8)[:at] + word + (filler * 8)[at:]
+            lines = [text[i : i + 97] for i in range(0, len(text), 97)]
+            data = "\n".join(lines).encode("ascii")
+            buf = np.frombuffer(data, dtype=np.uint8)
+            starts, ends = k.split_lines(buf, False)
+            flags = k.keep_flags(buf, starts, ends, *table, True).tolist()
+            want = pl.Series(lines).str.contains(keep.lines).to_list()
+            assert [bool(f) for f in flags] == want, (word, at)
+
+
 def test_literal_table_refuses_what_bytes_cannot_decide() -> None:
     assert _scan.literal_table(("caf\u00e9",)) is None
     assert _scan.literal_table(("a",)) is None
