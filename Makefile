@@ -45,6 +45,7 @@ bench-tools:
 	  else echo "lnav missing (the scale bench leaves out its row): run 'sudo apt-get install lnav'"; fi; }
 
 bench: $(STAMP) bench-tools
+	$(BIN)/python -c 'from hbtriage.sources import _scan; _scan.main(["--warm"])'
 	$(BIN)/python bench/accuracy.py
 	$(BIN)/python bench/scale.py
 

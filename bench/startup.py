@@ -14,8 +14,9 @@ run, so a drift of the shared machine touches them alike; the median of ``--runs
   as on a first run);
 * ``hbtriage analyze`` on the bundled reference case (``src/hbtriage/simulate/reference``).
 
-Whether Python may write bytecode (``PYTHONDONTWRITEBYTECODE``) changes the figures: without
-``.pyc`` files every module of the package is compiled from source on every run. The first
+Whether the package's ``.pyc`` files are there changes the figures: without them every module
+of the package is compiled from source on every run (when ``PYTHONDONTWRITEBYTECODE`` is set,
+Python never writes them itself; the install step, ``_scan.main(["--warm"])``, does). The first
 line says which.
 """
 
@@ -60,6 +61,20 @@ def wall(cmd: list[str], env: dict[str, str]) -> float:
     return took
 
 
+def _bytecode_fresh() -> bool:
+    """Whether every module of the package has a ``.pyc`` newer than its source."""
+    import importlib.util
+
+    import hbtriage
+
+    root = Path(hbtriage.__file__).parent
+    for src in root.rglob("*.py"):
+        pyc = Path(importlib.util.cache_from_source(str(src)))
+        if not pyc.exists() or pyc.stat().st_mtime < src.stat().st_mtime:
+            return False
+    return True
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=10)
@@ -95,7 +110,7 @@ def main() -> None:
         for _ in range(args.runs):
             for name, cmd, run_env in rows:
                 times[name].append(wall(cmd, run_env))
-    bytecode = "off" if os.environ.get("PYTHONDONTWRITEBYTECODE") else "on"
+    bytecode = "fresh" if _bytecode_fresh() else "missing or stale"
     print(
         f"startup, {args.runs} runs each, taking turns; bytecode files {bytecode}; {os.cpu_count()} CPUs"
     )
