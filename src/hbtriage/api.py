@@ -26,7 +26,7 @@ from hbtriage.detect import DETECTORS, clock_skew, drivers
 from hbtriage.detect import incidents as incident_mod
 from hbtriage.detect.config_checks import check_config
 from hbtriage.detect.sample_gaps import sample_times
-from hbtriage.detect.signatures import tag
+from hbtriage.detect.signatures import signature_signals, tag
 from hbtriage.diagnose import diagnose, fit_driver_remedies, fit_remedies
 from hbtriage.errors import UsageError
 from hbtriage.findings import ConfigFinding, Findings, HostInfo, Incident, InputInfo, Signal
@@ -105,11 +105,14 @@ def run(
     del outcomes  # the readers' frames: the timeline holds what is needed of them
     note("detect", 0, 1, "")
     timeline = tag(timeline, catalog)
-    signals = _detect(timeline, catalog)
+    # Clocks are aligned on the signature signals alone (the paired events of both ends; the
+    # other detectors' signals play no part in it), and every detector runs once, after.
+    paired = signature_signals(timeline, catalog)
     # Who talks to whom (a site holds several PIM <-> CVP pairs): from the addresses the logs
     # name, which no clock move changes.
-    peers = clock_skew.peers_of(signals, _owners(hosts))
-    timeline, signals = _align_clocks(timeline, signals, hosts, inputs, warnings, catalog, peers)
+    peers = clock_skew.peers_of(paired, _owners(hosts))
+    timeline = _align_clocks(timeline, paired, hosts, inputs, warnings, catalog, peers)
+    signals = _detect(timeline, catalog)
     host_facts.apply(hosts, timeline.config)  # OS, hotfixes, boot time: zones are settled
     note("diagnose", 0, 1, "")
     config_findings, incidents = _diagnose(timeline, signals, hosts, catalog, peers)
@@ -223,10 +226,11 @@ def _align_clocks(
     warnings: list[str],
     catalog: Catalog,
     peers: dict[str, set[str]],
-) -> tuple[Timeline, list[Signal]]:
+) -> Timeline:
     """Stage 4: one clock for all hosts before incidents group events across them. Zones
     written nowhere are inferred from the peer, then clock skew is measured on paired events
-    and corrected from 1 s; detection runs again after either moved a host."""
+    and corrected from 1 s. ``signals``: the signature signals (see
+    :func:`signature_signals`), found again after a zone moved a host."""
     timeline, signals = _infer_zones(timeline, signals, hosts, inputs, warnings, catalog, peers)
     ref = clock_skew.pick_reference(signals, timeline.hosts)
     skews = clock_skew.estimate(signals, ref, peers) if ref else []
@@ -244,12 +248,10 @@ def _align_clocks(
                 f"host {sk.host}: clock is {sk.offset_s:+.1f} s off {sk.reference} "
                 f"(from {sk.pairs} paired events); its times were corrected"
             )
-    if any(sk.applied for sk in skews):
-        signals = _detect(timeline, catalog)
     for h in hosts:
         if h.name == ref and skews:
             h.clock_offset_basis = "reference clock"
-    return timeline, signals
+    return timeline
 
 
 def _diagnose(
@@ -341,7 +343,7 @@ def _infer_zones(
                 f"--tz {host}=ZONE if that is wrong"
             )
     if guesses:
-        signals = _detect(timeline, catalog)
+        signals = signature_signals(timeline, catalog)
     return timeline, signals
 
 
