@@ -113,3 +113,25 @@ def test_keep_messages_per_kind() -> None:
     assert L.keep_mask(msgs, "some_new_kind", options).to_list() == [False, False, False]
     everything = L.keep_mask(msgs, "cvp_log", ReadOptions())  # no keep patterns: keep all
     assert everything.to_list() == [True, True, True]
+
+
+_MESSAGES = st.sampled_from(
+    [None, "Shutting down VRU PIM connection", "Error receiving data from VRU.\n[10054]", "x",
+     "heartbeat missed", "", "TRANSITION TO PARTIAL SERVICE", None, None]
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(messages=st.lists(_MESSAGES, max_size=40))
+def test_keep_mask_equals_the_full_pattern_with_nulls_never_kept(
+    messages: list[str | None],
+) -> None:
+    """However many messages a reader already dropped (null): the kept ones are those the
+    kind's full pattern matches."""
+    options = ReadOptions(keep=load_catalog().keep_patterns())
+    s = pl.Series("message", messages, dtype=pl.Utf8)
+    for kind in ("cvp_log", "icm_dumplog"):
+        keep = options.keep_of(kind)
+        assert keep is not None and keep.full is not None
+        want = [m is not None and _contains(keep.full, m) for m in messages]
+        assert L.keep_mask(s, kind, options).to_list() == want

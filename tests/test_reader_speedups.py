@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hbtriage.sources import _lines as L
 from hbtriage.sources import icm_dumplog
@@ -58,3 +60,19 @@ def test_dumplog_mixed_tokens_take_the_general_path() -> None:
     assert got["component"].cast(pl.Utf8).to_list() == ["pim1", "pim1", "pim10", "pim1"]
     assert got["_hlen"].to_list() == [30, 23, 31, 22]
     assert got["severity"].cast(pl.Utf8).to_list() == ["trace", None, "trace", None]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.lists(st.one_of(st.none(), st.sampled_from(["PG1A", "pg1a", "CVP1", "b", ""]))),
+    categorical=st.booleans(),
+)
+def test_most_frequent_is_the_count_then_first_seen(
+    values: list[str | None], categorical: bool
+) -> None:
+    """The host a reader names from its lines: the value on most rows, the first seen of those
+    tied, none when every row is null."""
+    s = pl.Series("node", values, dtype=pl.Categorical if categorical else pl.Utf8)
+    seen = [v for v in values if v is not None]
+    want = max(seen, key=lambda v: (seen.count(v), -seen.index(v))) if seen else None
+    assert L.most_frequent(s) == want

@@ -376,6 +376,43 @@ def test_sparse_pieces_equal_the_polars_path_and_digests_come_later(
     assert sparse.digests().equals(full.events.select("line", "digest"))
 
 
+#: Per kernel: a line of its usual layout with no word any signature looks for (seconds and
+#: milliseconds to fill in).
+_PLAIN = {
+    "cvp": "Mar 30 2013 19:36:{0:02d}.{1:03d} -0500: %CVP_8_5_ICM-1-LOGMSG_ICM_SS_STATE: call {1}",
+    "dumplog": "19:36:{0:02d}:{1:03d} pg1A-pim1 Trace: call {1} routed",
+    "ciscolog": "12: PG1A: Mar 30 2013 05:37:{0:02d}.{1:03d} -0500: %ICM_PG_PIM: "
+    "[comp=PG-A][pname=pim1][sev=info]: call {1} routed",
+}
+
+
+@_generated
+def test_sparse_pieces_with_few_lines_to_split_equal_the_polars_path(
+    tmp_path: Path, data: st.DataObject, which: str, crlf: bool, chunk: int
+) -> None:
+    """Most lines plain (converted by the core, nothing to keep): only the few lines whose
+    text something reads are split and put in place; the records are the polars path's."""
+    module = _KERNELS[which][1]
+    line = _KERNELS[which][0]()
+    plain = st.builds(_PLAIN[which].format, st.integers(0, 59), st.integers(0, 999))
+    extra = st.builds(lambda a, b: a + b, line, _SIGNAL)
+    odd = st.sampled_from(["", "  continued", "\t", "not a record"])
+    one = st.one_of(*([plain] * 12), extra, odd)
+    lines = data.draw(st.lists(one, min_size=30, max_size=120))
+    path = tmp_path / f"few-{which}.log"
+    path.write_bytes(("\r\n" if crlf else "\n").join(lines).encode("utf-8") + b"\n")
+    try:
+        full = _read(module, path, False, chunk)
+    except Exception as exc:  # noqa: BLE001 - both ways must fail alike
+        with pytest.raises(type(exc)):
+            _read_deferred(module, path, chunk)
+        return
+    sparse = _read_deferred(module, path, chunk)
+    assert sparse.events.equals(full.events.drop("digest"))
+    assert (sparse.host, sparse.stream, sparse.warnings) == (full.host, full.stream, full.warnings)
+    assert sparse.digests().equals(full.events.select("line", "digest"))
+
+
 def test_rotated_copies_merge_alike_with_digests_given_later(tmp_path: Path) -> None:
     """Two overlapping copies of a CVP log (one stream): the timeline asks the reader for
     the digests and drops the same copies as with every digest read at once."""

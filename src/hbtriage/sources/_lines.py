@@ -75,6 +75,12 @@ def keep_mask(messages: pl.Series, kind: str, options: ReadOptions) -> pl.Series
         return pl.repeat(True, messages.len(), dtype=pl.Boolean, eager=True).alias(messages.name)
     if keep.full is None:
         return pl.repeat(False, messages.len(), dtype=pl.Boolean, eager=True)
+    n, nulls = messages.len(), messages.null_count()
+    if nulls > n // 2:  # most messages already dropped (lean readers): test the others only
+        rows = messages.is_not_null().arg_true()
+        hit = keep_mask(messages.gather(rows), kind, options)
+        out = pl.repeat(False, n, dtype=pl.Boolean, eager=True).alias(messages.name)
+        return out.scatter(rows.filter(hit), True)
     if keep.pre is None:
         return messages.str.contains(keep.full).fill_null(False)
     pre = messages.str.contains(keep.pre).fill_null(False)
@@ -816,14 +822,14 @@ def bad_time_items(records: pl.DataFrame, what: str) -> list[tuple[int, str]]:
 
 def most_frequent(s: pl.Series) -> str | None:
     """The most frequent non-null value (first seen wins a tie), or None."""
-    s = s.drop_nulls()
-    if s.len() == 0:
+    if s.len() == s.null_count():
         return None
-    counts = s.value_counts(sort=False)
-    name = s.name
-    first_seen = pl.DataFrame({name: s}).with_row_index("_i").group_by(name).agg(pl.col("_i").min())
-    ranked = counts.join(first_seen, on=name).sort(["count", "_i"], descending=[True, False])
-    return str(ranked[name][0])
+    counts = s.value_counts(sort=False).drop_nulls()
+    top = counts.filter(pl.col("count") == pl.col("count").max()).get_column(s.name)
+    if top.len() == 1:
+        return str(top[0])
+    # A tie: the first row holding one of the tied values (one pass, no group over every row).
+    return str(s.filter(s.is_in(top.implode())).head(1)[0])
 
 
 def base_name(display: str) -> str:

@@ -428,9 +428,7 @@ def scan(
         else:
             want = np.zeros(n, dtype=bool)
         want[0] = True
-        # After an empty first line: a line starting with a BOM stays as it is.
-        text = read_lines(b"\n" + k.gather(buf, starts, ends, want).tobytes())
-        text = None if text is None else text.slice(1)
+        text = _wanted_text(k, buf, starts, ends, want)
     else:
         cls = None
         text = read_lines(raw)
@@ -445,6 +443,30 @@ def scan(
         ]
     )
     return frame, Piece(raw, starts, ends, found, flags, cls)
+
+
+def _wanted_text(
+    k: ModuleType, buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, want: np.ndarray
+) -> pl.Series | None:
+    """The text of the lines ``want`` marks, null on the others (and on empty lines), as
+    polars splits them; None when it cannot (invalid UTF-8). When few lines are wanted only
+    theirs are split and put in place, else every line is (the others empty)."""
+    import numpy as np
+    import polars as pl
+
+    from hbtriage.sources._lines import read_lines
+
+    rows = np.flatnonzero(want)
+    if rows.size * 4 >= want.size:
+        # After an empty first line: a line starting with a BOM stays as it is.
+        text = read_lines(b"\n" + k.gather(buf, starts, ends, want).tobytes())
+        return None if text is None else text.slice(1)
+    every = np.ones(rows.size, dtype=bool)
+    some = read_lines(b"\n" + k.gather(buf, starts[rows], ends[rows], every).tobytes())
+    if some is None or some.len() != rows.size + 1:
+        return None
+    out = pl.repeat(None, want.size, dtype=pl.Utf8, eager=True).alias(some.name)
+    return out.scatter(rows, some.slice(1))
 
 
 def setup(kernel: str, kind: str, size: int, options: ReadOptions) -> tuple[Scanner | None, bool]:
