@@ -360,9 +360,14 @@ def test_sparse_pieces_equal_the_polars_path_and_digests_come_later(
     line = _KERNELS[which][0]()
     extra = st.builds(lambda a, b: a + b, line, _SIGNAL)
     lines = data.draw(st.lists(st.one_of(line, extra), min_size=1, max_size=60))
-    path = tmp_path / f"gen-{which}.log"
+    _sparse_is_polars(_KERNELS[which][1], tmp_path / f"gen-{which}.log", lines, crlf, chunk)
+
+
+def _sparse_is_polars(module: Any, path: Path, lines: list[str], crlf: bool, chunk: int) -> None:
+    """``lines`` written to ``path`` read by ``module``'s reader with the core and digests
+    deferred give the polars path's records, host, stream, warnings and (later) digests; or
+    both ways fail alike."""
     path.write_bytes(("\r\n" if crlf else "\n").join(lines).encode("utf-8") + b"\n")
-    module = _KERNELS[which][1]
     try:
         full = _read(module, path, False, chunk)
     except Exception as exc:  # noqa: BLE001 - both ways must fail alike
@@ -392,25 +397,13 @@ def test_sparse_pieces_with_few_lines_to_split_equal_the_polars_path(
 ) -> None:
     """Most lines plain (converted by the core, nothing to keep): only the few lines whose
     text something reads are split and put in place; the records are the polars path's."""
-    module = _KERNELS[which][1]
     line = _KERNELS[which][0]()
     plain = st.builds(_PLAIN[which].format, st.integers(0, 59), st.integers(0, 999))
     extra = st.builds(lambda a, b: a + b, line, _SIGNAL)
     odd = st.sampled_from(["", "  continued", "\t", "not a record"])
     one = st.one_of(*([plain] * 12), extra, odd)
     lines = data.draw(st.lists(one, min_size=30, max_size=120))
-    path = tmp_path / f"few-{which}.log"
-    path.write_bytes(("\r\n" if crlf else "\n").join(lines).encode("utf-8") + b"\n")
-    try:
-        full = _read(module, path, False, chunk)
-    except Exception as exc:  # noqa: BLE001 - both ways must fail alike
-        with pytest.raises(type(exc)):
-            _read_deferred(module, path, chunk)
-        return
-    sparse = _read_deferred(module, path, chunk)
-    assert sparse.events.equals(full.events.drop("digest"))
-    assert (sparse.host, sparse.stream, sparse.warnings) == (full.host, full.stream, full.warnings)
-    assert sparse.digests().equals(full.events.select("line", "digest"))
+    _sparse_is_polars(_KERNELS[which][1], tmp_path / f"few-{which}.log", lines, crlf, chunk)
 
 
 def test_rotated_copies_merge_alike_with_digests_given_later(tmp_path: Path) -> None:
