@@ -234,3 +234,39 @@ def test_usage_errors_are_one_line_exit_2_from_the_real_command(tmp_path: Path) 
     assert helped.returncode == 0
     quiet = next(ln for ln in helped.stdout.splitlines() if "--quiet" in ln)
     assert "<bool>" not in quiet  # a flag, not an option taking a value
+
+
+def test_the_installed_command_ends_as_main_does(tmp_path: Path) -> None:
+    """``python -m hbtriage`` (the installed command's entry) skips the interpreter's teardown
+    after ``analyze``: same exit code, output and files as :func:`main`, output flushed."""
+    import subprocess
+    import sys
+
+    import os
+
+    reference = Path(__file__).resolve().parents[1] / "src" / "hbtriage" / "simulate" / "reference"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # a buffered pipe
+    runs = {}
+    for how, exe in (
+        ("entry", [sys.executable, "-m", "hbtriage"]),
+        ("main", [sys.executable, "-c", "from hbtriage.cli import main; main()"]),
+    ):
+        out = tmp_path / how
+        res = subprocess.run(
+            [*exe, "analyze", str(reference), "--out", str(out), "--format", "json"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
+        runs[how] = (res.returncode, res.stdout, res.stderr, (out / "findings.json").read_text())
+    assert runs["entry"][0] == 0
+    assert runs["entry"] == runs["main"]
+    assert json.loads(runs["entry"][1])["incidents"]  # the whole JSON reached the pipe
+    bad = subprocess.run(
+        [sys.executable, "-m", "hbtriage", "analyze", str(tmp_path / "missing")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1

@@ -1,6 +1,6 @@
 """``python -m hbtriage``: the same command as ``hbtriage``."""
 
-from hbtriage.cli import main
+from hbtriage.cli import entry
 
 if __name__ == "__main__":
-    main()
+    entry()
