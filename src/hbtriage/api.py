@@ -127,6 +127,29 @@ def run(
     return Analysis(_bounded(findings), timeline)
 
 
+def _return_freed_memory() -> None:
+    """Give the C allocator's free memory back to the system (Linux, glibc).
+
+    Reading allocates a piece's bytes and arrays (16 MiB, tens of MB) again and again from
+    several reader threads; glibc keeps much of what they free for later, but what follows
+    the reading allocates through polars' own allocator, so that memory only adds to the
+    peak (50 MB on the 1 GB bench). Giving it back once after reading costs a few ms (keeping
+    every large block on pages of its own instead cost 0.7 s more system time there). No
+    effect elsewhere; never fails."""
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return  # not glibc (musl has no malloc_trim)
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    trim(0)
+
+
 def _bounded(findings: Findings) -> Findings:
     """The findings within :data:`MAX_SIGNALS_PER_INCIDENT` and :data:`MAX_WARNINGS`, with
     counts of what was left out (after the diagnosis, which saw everything)."""
@@ -185,6 +208,7 @@ def _read_all(
                 done_bytes += files[i].size
                 note("read", done_bytes, total_bytes, f"{n}/{total} files  {files[i].display}")
         outcomes = [by_index[i] for i in range(total)]
+    _return_freed_memory()
     return outcomes, list(collected.warnings)
 
 
