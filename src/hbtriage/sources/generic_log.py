@@ -36,11 +36,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
 
 from hbtriage.sources import _lines as L
+from hbtriage.sources import _scan, _scan_generic
+from hbtriage.sources._later import later as _later
 from hbtriage.sources.base import InputFile, ReadResult
 from hbtriage.sources.encoding import read_head
 from hbtriage.sources.options import DEFAULT, ReadOptions
@@ -89,6 +93,8 @@ FAMILIES: tuple[_Family, ...] = (
     ),
 )
 
+_CAT = pl.Categorical()
+
 #: Share of the first non-blank lines that must start a record for ``sniff``.
 SNIFF_SHARE = 0.6
 
@@ -133,40 +139,44 @@ class GenericLogReader:
         first_seen = L.first_text(lines)
         del lines
         # Piece by piece, cut before a record start (a record never spans two pieces). Message
-        # text is slimmed per piece when ``options`` say so; syslog years, which depend
-        # on the whole file, are worked out at the end on compact columns.
+        # text is joined only where a signature's prefilter passes (``lean``, as the other big
+        # log readers); syslog years, which depend on the whole file, are worked out at the end
+        # on compact columns. The usual ISO 8601 and RFC 3164 lines are converted by the
+        # compiled core when the run's logs are big enough (:mod:`._scan_generic`).
         time_items: list[tuple[int, str]] = []
         pieces: list[pl.DataFrame] = []
         zones: list[str] = []
         month: _Months | None = _Months() if fam.name == "syslog" else None
-        walk = L.Pieces(item.path, enc, _py(fam.pattern), options)
+        kernel = _scan_generic.KERNELS.get(fam.name)
+        scanner, sparse = (
+            _scan.setup(kernel, self.kind, os.path.getsize(item.path), options)
+            if kernel is not None
+            else (None, False)
+        )
+        heads_of = _scan_generic.HEADS.get(fam.name)
+        convert = _converter(fam)
+        walk = L.Pieces(item.path, enc, _py(fam.pattern), options, scanner=scanner)
         for lines in walk.lines():
-            parts = L.extract(lines, fam.pattern)
-            del lines
-            fields = [c for c in parts.columns if c not in ("line", "text", "msg", "is_start")]
-            records, n_orphans = L.assemble(parts, fields=fields)
+            piece, pre = _scan.found(walk, lines, heads_of) if heads_of else (None, None)
+            parts, heads, _ = L.split_heads(lines, fam.pattern, convert, pre=pre)
+            del pre, lines
+            records, n_orphans = L.assemble_heads(
+                parts, heads, **_scan.assembly(piece, sparse, self.kind, options)
+            )
+            del heads
             walk.done(parts, n_orphans, records.height)
             del parts
-            if "zone" in records.columns:
-                for z in records["zone"].drop_nulls().str.strip_chars().unique(maintain_order=True):
+            if "_zone" in records.columns:
+                for z in records["_zone"].drop_nulls().unique(maintain_order=True):
                     if z not in zones:
                         zones.append(z)
-            records = records.with_columns(
-                _severity(fam.name).alias("severity"),
-                _component(fam.name).alias("component"),
-                (
-                    pl.when(pl.col("node") != "-").then(pl.col("node"))
-                    if "node" in records.columns
-                    else pl.lit(None, pl.Utf8)
-                ).alias("node"),
-            )
+                records = records.drop("_zone")
             if month is not None:
-                pieces.append(L.slim(month.mark(records), self.kind, options))
+                pieces.append(L.slim(month.mark(records), self.kind, options, digest=not sparse))
                 continue
-            records, _ = _timestamps(records, fam.name, item.path)
             time_items += L.bad_time_items(records, "time stamp")
             records = records.filter(pl.col("ts_local").is_not_null())
-            pieces.append(L.slim(L.to_events(records), self.kind, options))
+            pieces.append(L.slim(L.to_events(records), self.kind, options, digest=not sparse))
             del records
         if walk.records == 0:
             raise L.no_records(item.display, first_seen, f"a {fam.name} log record")
@@ -174,7 +184,7 @@ class GenericLogReader:
         del pieces
         items = walk.long_items
         if month is not None:
-            records, year_note = _timestamps(records, "syslog", item.path)
+            records, year_note = _syslog_times(records, item.path)
             items = [(0, year_note), *items]
             time_items = L.bad_time_items(records, "time stamp")
             records = L.to_events(records.filter(pl.col("ts_local").is_not_null()))
@@ -193,6 +203,7 @@ class GenericLogReader:
             events=events,
             warnings=L.cap_warnings(item.display, items),
             extra={"format": fam.name},
+            digests=_later(self, item, enc, options) if sparse else None,
         )
 
 
@@ -202,16 +213,14 @@ def _py(pattern: str) -> str:
 
 
 class _Months:
-    """RFC 3164 years, piece by piece: the month of each record and the number of backwards
-    month jumps of more than six months seen so far (each starts a new year)."""
+    """RFC 3164 years, piece by piece: the month of each record (``_m``) and the number of
+    backwards month jumps of more than six months seen so far (each starts a new year)."""
 
     def __init__(self) -> None:
         self.prev: int | None = None  # month of the last record seen
         self.years = 0
 
     def mark(self, records: pl.DataFrame) -> pl.DataFrame:
-        month = L.month_number(pl.col("mon")).cast(pl.Int32)
-        records = records.with_columns(month.alias("_m"))
         prev = pl.col("_m").shift(1, fill_value=pl.lit(self.prev, dtype=pl.Int32))
         records = records.with_columns(
             ((pl.col("_m") < prev - 6).fill_null(False).cast(pl.Int32).cum_sum() + self.years)
@@ -224,36 +233,81 @@ class _Months:
         return records
 
 
-def _timestamps(records: pl.DataFrame, family: str, path: str) -> tuple[pl.DataFrame, str]:
-    frac = pl.col("frac") if "frac" in records.columns else None
-    zone = (
-        L.offset_minutes(pl.col("zone").str.strip_chars())
-        if "zone" in records.columns
-        else pl.lit(None, pl.Int32)
-    )
-    if family != "syslog":
-        ts = L.make_ts(pl.col("date"), pl.col("hms"), frac)
-        return records.with_columns(ts.alias("ts_local"), zone.alias("offset_min")), ""
+def _converter(fam: _Family) -> Callable[[pl.DataFrame], pl.DataFrame]:
+    """The typed columns of a family's record lines from its regex's groups (the general path
+    of :func:`hbtriage.sources._lines.split_heads`): ``severity``, ``component``, ``node``
+    and, for syslog, the month ``_m``, day ``_d`` and time of day ``_tod`` (ns; null when not
+    a time) whose year is known only at the end; else ``ts_local``, ``offset_min`` and the
+    zone as written (``_zone``, stripped) when the family has one."""
+    family = fam.name
+    groups = set(re.findall(r"\(\?P<([a-z]+)>", fam.pattern))
 
-    # RFC 3164: no year in the stamp (``_m``/``_y``: see _Months, or worked out here).
+    def convert(g: pl.DataFrame) -> pl.DataFrame:
+        cols = [
+            _severity(family).cast(_CAT).alias("severity"),
+            _component(family).cast(_CAT).alias("component"),
+            (
+                pl.when(pl.col("node") != "-").then(pl.col("node"))
+                if "node" in groups
+                else pl.lit(None, pl.Utf8)
+            )
+            .cast(_CAT)
+            .alias("node"),
+        ]
+        if family == "syslog":
+            cols += [
+                L.month_number(pl.col("mon")).cast(pl.Int32).alias("_m"),
+                pl.col("day").cast(pl.Int32).alias("_d"),
+                L.make_ts(pl.lit("1970-01-01"), pl.col("hms")).cast(pl.Int64).alias("_tod"),
+            ]
+            return g.select(cols)
+        frac = pl.col("frac") if "frac" in groups else None
+        cols.append(L.make_ts(pl.col("date"), pl.col("hms"), frac).alias("ts_local"))
+        if "zone" in groups:
+            zone = pl.col("zone").str.strip_chars()
+            cols += [L.offset_minutes(zone).alias("offset_min"), zone.cast(_CAT).alias("_zone")]
+        else:
+            cols.append(pl.lit(None, pl.Int32).alias("offset_min"))
+        return g.select(cols)
+
+    return convert
+
+
+def _syslog_times(records: pl.DataFrame, path: str) -> tuple[pl.DataFrame, str]:
+    """RFC 3164 time stamps once the whole file is read: the year of each record from the
+    file's modified time and the new years counted (``_y``, see :class:`_Months`), joined to
+    its month, day and time of day as ``make_ts`` would parse them (each distinct date once)."""
     anchor = _mtime(path)
-    if "_y" not in records.columns:
-        records = _Months().mark(records)
     last = records.filter(pl.col("_m").is_not_null()).tail(1)
     year_last = anchor.year
-    if last.height and _after(anchor, int(last["_m"][0]), last["day"][0]):
+    if last.height and _after(anchor, int(last["_m"][0]), last["_d"][0]):
         # The last record would come after the file was last written: it is last year's.
         year_last -= 1
     last_idx = int(last["_y"][0]) if last.height else 0
-    year = (pl.lit(year_last - last_idx) + pl.col("_y")).cast(pl.Utf8)
-    date = L.iso_date(year, pl.col("_m").cast(pl.Utf8).str.zfill(2), pl.col("day"))
+    year = pl.lit(year_last - last_idx) + pl.col("_y")
     records = records.with_columns(
-        L.make_ts(date, pl.col("hms")).alias("ts_local"), zone.alias("offset_min")
+        (year * 10_000 + pl.col("_m") * 100 + pl.col("_d")).cast(pl.Int64).alias("_ymd")
+    )
+    records = L.per_value(records, "_ymd", _day_fields)
+    ts = pl.col("_day").cast(pl.Datetime("us")) + pl.duration(microseconds=pl.col("_tod") // 1000)
+    records = records.with_columns(
+        L.plausible(ts).alias("ts_local"), pl.lit(None, pl.Int32).alias("offset_min")
     )
     first_year = year_last - last_idx
     span = str(first_year) if last_idx == 0 else f"{first_year}-{year_last}"
     note = f"syslog time stamps carry no year; assumed {span} from the file's modified time"
     return records, note
+
+
+def _day_fields(values: pl.DataFrame) -> pl.DataFrame:
+    """ "yyyymmdd" numbers -> the date as ``make_ts`` reads "yyyy-mm-dd" (null: no such day)."""
+    k = pl.col("_ymd")
+    date = L.iso_date(
+        (k // 10_000).cast(pl.Utf8),
+        (k // 100 % 100).cast(pl.Utf8).str.zfill(2),
+        (k % 100).cast(pl.Utf8),
+    )
+    return values.with_columns(date.str.strptime(pl.Date, "%Y-%m-%d", strict=False).alias("_day"))
 
 
 def _after(anchor: dt.datetime, month: int, day: object) -> bool:
