@@ -4,6 +4,8 @@ piece whose lines do not all share the first line's token takes the general toke
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
 import pytest
 from hypothesis import given, settings
@@ -76,3 +78,50 @@ def test_most_frequent_is_the_count_then_first_seen(
     seen = [v for v in values if v is not None]
     want = max(seen, key=lambda v: (seen.count(v), -seen.index(v))) if seen else None
     assert L.most_frequent(s) == want
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(0, 30), fail_at=st.one_of(st.none(), st.integers(0, 30)), in_work=st.booleans()
+)
+def test_working_one_piece_ahead_keeps_order_and_errors(
+    n: int, fail_at: int | None, in_work: bool
+) -> None:
+    """Pieces read and split one ahead on another thread come in file order, each with its
+    own result; a failure (reading or splitting piece k) is raised when piece k is asked for,
+    after every piece before it was given."""
+
+    def items() -> Any:
+        for i in range(n):
+            if fail_at == i and not in_work:
+                raise OSError(f"read {i}")
+            yield i
+
+    def work(item: int, index: int) -> tuple[int, int]:
+        if fail_at == item and in_work:
+            raise ValueError(f"split {item}")
+        return item * 10, index
+
+    got: list[tuple[int, tuple[int, int]]] = []
+    failing = fail_at is not None and fail_at < n
+    if failing:
+        with pytest.raises(ValueError if in_work else OSError):
+            got.extend(L._ahead(items(), work))
+    else:
+        got.extend(L._ahead(items(), work))
+    upto = fail_at if failing else n
+    assert got == [(i, (i * 10, i)) for i in range(upto)]
+
+
+def test_stopping_early_takes_at_most_one_piece_ahead() -> None:
+    taken: list[int] = []
+
+    def items() -> Any:
+        for i in range(100):
+            taken.append(i)
+            yield i
+
+    ahead = L._ahead(items(), lambda item, _i: item)
+    assert [next(ahead)[0] for _ in range(3)] == [0, 1, 2]
+    ahead.close()  # the caller stops
+    assert len(taken) <= 4

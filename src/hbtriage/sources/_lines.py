@@ -30,11 +30,13 @@ counts and gaps only need the time stamps.
 from __future__ import annotations
 
 import codecs
+import itertools
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import BinaryIO, cast
+from typing import BinaryIO, TypeVar, cast
 
 import polars as pl
 
@@ -147,19 +149,29 @@ def _chunks_raw(
     scanner: Scanner | None = None,
 ) -> Iterator[tuple[pl.DataFrame, bool, int, bool, object]]:
     """:func:`line_chunks`, each piece also with what ``scanner`` found in its bytes when it
-    read them (valid UTF-8 only), else None."""
+    read them (valid UTF-8 only), else None.
+
+    With a ``scanner`` (the compiled core: large logs), the next piece is read and split on
+    another thread while the caller works on the current one (see :func:`_ahead`): the
+    core's loops and the reader's assembly then run at once."""
     lines_before = 0
-    for piece, last, enc in _byte_chunks(path, encoding, starts, options):
+    pieces = _byte_chunks(path, encoding, starts, options)
+    if scanner is None:
+        split: Iterator[tuple[_Chunk, _Split | None]] = ((c, None) for c in pieces)
+    else:
+        split = _ahead(pieces, lambda chunk, index: _split_piece(chunk, index == 0, scanner))
+    for index, (chunk, done) in enumerate(split):
+        piece, last, enc = chunk
         if isinstance(piece, str):
             yield (*line_frame(piece), 0, True, None)
             return
         first = lines_before == 0
-        seen: object = None
-        got = scanner(piece, first) if scanner and _utf8_safe(piece, enc, first=first) else None
-        fast = got[0] if got is not None else _split_bytes(piece, enc, first=first)
-        if got is not None:
-            seen = got[1]
-        del got
+        # Split ahead as the file's first piece or not: split again in the rare case that
+        # guess was wrong (a first piece that held no line).
+        if done is None or first != (index == 0):
+            done = _split_piece(chunk, first, scanner)
+        fast, seen = done
+        del done, chunk
         if fast is not None:
             df, unterminated = fast, bool(piece) and not piece.endswith(b"\n")
         else:
@@ -172,6 +184,54 @@ def _chunks_raw(
         yield df, unterminated, lines_before, last, seen
         del seen
         lines_before += df.height - unterminated
+
+
+#: One raw piece of :func:`_byte_chunks` (bytes, or the whole decoded text), whether it is the
+#: last, and its encoding; and what :func:`_split_piece` made of it.
+_Chunk = tuple[bytes | str, bool, str]
+_Split = tuple["pl.DataFrame | None", object]
+
+
+def _split_piece(chunk: _Chunk, first: bool, scanner: Scanner | None) -> _Split:
+    """The line frame of one raw piece split from its bytes (by the core when ``scanner``
+    takes it, else by polars; None: the piece must be decoded first, or is text already),
+    and what the core found in it (None: not read by the core)."""
+    piece, _last, enc = chunk
+    if isinstance(piece, str):
+        return None, None
+    got = scanner(piece, first) if scanner and _utf8_safe(piece, enc, first=first) else None
+    if got is not None:
+        return got
+    return _split_bytes(piece, enc, first=first), None
+
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
+def _ahead(items: Iterator[_T], work: Callable[[_T, int], _R]) -> Iterator[tuple[_T, _R]]:
+    """``(item, work(item, index))`` for each item of ``items`` in order, the next item taken
+    and worked out on another thread while the caller uses the current one (one item ahead:
+    one more piece in memory). What taking or working out an item raises is raised here when
+    the caller asks for that item, as it would be without the thread; when the caller stops,
+    the item under way is finished and dropped."""
+
+    def step(index: int) -> tuple[_T, _R] | None:
+        item = next(items, None)
+        return None if item is None else (item, work(item, index))
+
+    with ThreadPoolExecutor(1, thread_name_prefix="hbtriage-ahead") as pool:
+        future = pool.submit(step, 0)
+        try:
+            for index in itertools.count(1):
+                got = future.result()
+                if got is None:
+                    return
+                future = pool.submit(step, index)
+                yield got
+                del got
+        finally:
+            future.cancel()
 
 
 def _utf8_safe(data: bytes, encoding: str, *, first: bool) -> bool:
