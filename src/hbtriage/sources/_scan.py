@@ -5,7 +5,8 @@ with a regex over every line and cuts their fields with a dozen string expressio
 compiled loop (:mod:`._scan_kernels`, numba, GIL released) walks the piece's bytes once and
 gives, for every line it is sure about, the typed fields the reader's fast path would have made
 (:func:`dumplog_heads`, :func:`cvp_heads`; :func:`ciscolog_heads` for Cisco Log files, whose
-reader has no fast path of its own). The reader's own general path then runs on the
+reader has no fast path of its own; the generic reader's ISO 8601 and RFC 3164 lines: see
+:mod:`._scan_generic`). The reader's own general path then runs on the
 other lines only, exactly as before, and the record assembly, message slimming and digests are
 unchanged: the results are the same with the core on and off (``ReadOptions.compiled``; the
 tests compare both).
@@ -77,6 +78,8 @@ def _smoke(k: ModuleType) -> None:
     hit = k.dumplog(buf, starts, ends)[0]
     k.cvp(buf, starts, ends)
     k.ciscolog(buf, starts, ends)
+    k.iso(buf, starts, ends)
+    k.syslog(buf, starts, ends)
     lits, at = cast("tuple[np.ndarray, np.ndarray]", literal_table(("heartbeat", "path")))
     k.keep_flags(buf, starts, ends, lits, at, True)
     k.gather(buf, starts, ends, hit == 0)
@@ -101,7 +104,7 @@ def use_for(size: int, options: ReadOptions) -> bool:
 
 
 #: The reader kinds whose usual layouts the core converts (:func:`setup`'s callers).
-KINDS = frozenset({"cvp_log", "icm_dumplog", "ciscolog"})
+KINDS = frozenset({"cvp_log", "icm_dumplog", "ciscolog", "generic_log"})
 #: How many of a run's files :func:`for_run` sniffs at most (biggest first).
 MAX_SNIFFED = 256
 
@@ -154,11 +157,14 @@ class Piece:
 #: :func:`hbtriage.sources._scan_kernels.classes`): first bytes; bytes skipped before a byte
 #: of the third string. Dumplog: a record ("19:36:35 ...") or a date line ("Events from"
 #: after spaces or tabs); CVP: a ``<PRI>``, a sequence number, ``*`` or a month; CiscoLog:
-#: a ``<PRI>`` or a sequence number.
+#: a ``<PRI>`` or a sequence number; ISO 8601 (generic reader): a ``[`` or a digit; RFC 3164: a
+#: ``<PRI>`` or a month.
 _LEADS = {
     "dumplog": ("0123456789E", " \t", "E"),
     "cvp": ("<*0123456789JFMASOND", "", ""),
     "ciscolog": ("<0123456789", "", ""),
+    "iso": ("[0123456789", "", ""),
+    "syslog": ("<JFMASOND", "", ""),
 }
 
 
@@ -204,6 +210,8 @@ _SHAPES: dict[str, tuple[int, dict[int, int]]] = {
     "dumplog": (5, {3: 0}),
     "cvp": (6, {3: 0, 4: 1, 5: 2}),
     "ciscolog": (9, {4: 0, 5: 1, 6: 2, 7: 3, 8: 4}),
+    "iso": (5, {3: 0, 4: 1}),
+    "syslog": (8, {6: 0, 7: 1}),
 }
 
 #: A piece is cut into parts for the cores from this size (smaller: one part, no thread).

@@ -1,17 +1,92 @@
-"""The compiled scanning core (:mod:`._scan`) for the generic reader's usual layouts."""
+"""The compiled scanning core (:mod:`._scan`) for the generic reader's usual layouts.
+
+ISO 8601 (``iso`` family) and RFC 3164 (``syslog`` family) lines are converted by the kernels
+:func:`hbtriage.sources._scan_kernels.iso` and :func:`~hbtriage.sources._scan_kernels.syslog`;
+here their outputs become the typed heads :func:`hbtriage.sources.generic_log` gets from its
+family's regex on the general path (the same columns and values: the tests compare both).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
+
+from hbtriage.sources._scan import _cat, _strings
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    import numpy as np
     import polars as pl
 
     from hbtriage.sources._scan import Heads, Piece
 
+
+def iso_heads(piece: Piece, lines: pl.DataFrame) -> Heads:
+    """For :func:`hbtriage.sources._lines.split_heads`: which rows of ``lines`` are ISO 8601
+    records the kernel converted, and their typed columns ``line``, ``_hlen``, ``ts_local``,
+    ``offset_min``, ``_zone`` (as written, stripped) and ``severity`` (the level)."""
+    import numpy as np
+    import polars as pl
+
+    from hbtriage.sources import _lines as L
+
+    raw = piece.raw
+    hit, ts, hlen, zone, sev, zrs, zrn, srs, srn = cast("tuple[np.ndarray, ...]", piece.found)
+    rows = np.flatnonzero(hit)
+    zones = _strings(raw, zrs, zrn)
+    minutes = pl.DataFrame({"z": [*zones, None]}, schema={"z": pl.Utf8}).select(
+        L.offset_minutes(pl.col("z"))
+    )
+    zid = zone[rows]
+    at = pl.Series(np.where(zid < 0, len(zones), zid).astype(np.uint32))
+    quick = pl.DataFrame(
+        [
+            lines["line"].gather(pl.Series(rows)),
+            pl.Series("_hlen", hlen[rows].astype(np.uint32)),
+            pl.Series("ts_local", ts[rows].view("datetime64[ns]")),
+            minutes.to_series().gather(at).alias("offset_min"),
+            _cat(zones, zid, "_zone"),
+            _cat(_strings(raw, srs, srn), sev[rows], "severity"),
+        ]
+    )
+    return pl.Series("hit", hit.astype(bool)), quick
+
+
+def syslog_heads(piece: Piece, lines: pl.DataFrame) -> Heads:
+    """:func:`iso_heads` for RFC 3164 records: ``line``, ``_hlen``, the month ``_m``, day
+    ``_d`` and time of day ``_tod`` (ns; the reader adds the year at the end), ``severity``
+    (from ``<PRI>``), ``component`` (the program) and ``node`` (the host; "-" is none)."""
+    import numpy as np
+    import polars as pl
+
+    from hbtriage.sources.generic_log import _SYSLOG_LEVELS
+
+    raw = piece.raw
+    hit, hlen, mon, day, tod, pri, node, comp, nrs, nrn, crs, crn = cast(
+        "tuple[np.ndarray, ...]", piece.found
+    )
+    rows = np.flatnonzero(hit)
+    p = pri[rows]
+    hosts = [None if h == "-" else h for h in _strings(raw, nrs, nrn)]
+    quick = pl.DataFrame(
+        [
+            lines["line"].gather(pl.Series(rows)),
+            pl.Series("_hlen", hlen[rows].astype(np.uint32)),
+            pl.Series("_m", mon[rows].astype(np.int32)),
+            pl.Series("_d", day[rows].astype(np.int32)),
+            pl.Series("_tod", tod[rows]),
+            _cat(list[str | None](_SYSLOG_LEVELS), np.where(p < 0, -1, p % 8), "severity"),
+            _cat(_strings(raw, crs, crn), comp[rows], "component"),
+            _cat(hosts, node[rows], "node"),
+        ]
+    )
+    return pl.Series("hit", hit.astype(bool)), quick
+
+
 #: Per family of :mod:`.generic_log`: the kernel that converts its usual lines.
-KERNELS: dict[str, str] = {}
+KERNELS: dict[str, str] = {"iso": "iso", "syslog": "syslog"}
 #: Per family: the typed heads of a piece the kernel read (``_lines.split_heads``'s ``pre``).
-HEADS: dict[str, Callable[[Piece, pl.DataFrame], Heads]] = {}
+HEADS: dict[str, Callable[[Piece, pl.DataFrame], Heads]] = {
+    "iso": iso_heads,
+    "syslog": syslog_heads,
+}

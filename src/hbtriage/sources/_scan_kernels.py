@@ -821,3 +821,269 @@ def ciscolog(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray):  # type: ig
         + _reps(pnames)
         + _reps(sevs)
     )
+
+
+#: The ISO family's levels (``generic_log._LEVELS``, in its order; a test compares them), one
+#: after the other, and where each starts.
+_LEVEL_NAMES = ["TRACE", "DEBUG", "FINE", "FINER", "FINEST", "CONFIG", "INFO", "NOTICE", "WARN",
+                "WARNING", "ERROR", "ERR", "SEVERE", "CRITICAL", "CRIT", "FATAL", "ALERT", "EMERG"]  # fmt: skip
+_LEVEL_BYTES = np.frombuffer("".join(_LEVEL_NAMES).encode("ascii"), dtype=np.uint8).copy()
+_LEVEL_AT = np.cumsum(np.array([0] + [len(w) for w in _LEVEL_NAMES], dtype=np.int64))
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _month_of(b0: int, b1: int, b2: int) -> int:  # pragma: no cover
+    """1-12 for the English month abbreviation ("Jan", case as written) of three bytes, else -1
+    (bytes, not the buffer: no array reference counted in a hot loop)."""
+    for k in range(12):
+        if b0 == _MONTHS[3 * k] and b1 == _MONTHS[3 * k + 1] and b2 == _MONTHS[3 * k + 2]:
+            return k + 1
+    return -1
+
+
+@njit(nogil=True, cache=True)
+def iso(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Lines of the generic reader's ``iso`` family:
+    ``[[]yyyy-mm-dd(T| )hh:mm:ss[(.|,)f{1,9}][Z|[ ](+|-)hh[:]mm][]]<separator>[[][LEVEL][]][:] ``.
+
+    The regex tries its choices in order and goes back on one when what follows fails; a line
+    is converted here only when the first choice at each step leads to a match (then that is
+    the regex's match), else it is left to the general path. A valid date of a kept year and a
+    time below 24:00:00 only (the general path parses the others).
+
+    Per line: ``hit`` (1: converted here), ``ts`` (local time, ns), ``hlen`` (where the
+    message starts), the ids of ``zone`` (as written, without the space before it) and ``sev``
+    (-1: none); and per table the representatives' starts and lengths."""
+    m = starts.size
+    hit, ts, hlen = _per_line(m)
+    zone, sev = np.full((2, m), -1, np.int32)
+    zones, sevs = _table(), _table()
+    nlev = _LEVEL_AT.size - 1
+    for i in range(m):
+        s = starts[i]
+        e = ends[i]
+        if e - s > MAX_LINE or e - s < 19:
+            continue
+        p = s + 1 if buf[s] == 91 else s  # "["
+        if p + 19 > e or buf[p + 4] != 45 or buf[p + 7] != 45:
+            continue
+        year = _num(buf, p, 4)
+        mon = _num(buf, p + 5, 2)
+        day = _num(buf, p + 8, 2)
+        tsep = buf[p + 10]
+        if year < 0 or mon < 0 or day < 0 or not (tsep == 84 or tsep == 32):
+            continue
+        hh = _num(buf, p + 11, 2)
+        mm = _num(buf, p + 14, 2)
+        ss = _num(buf, p + 17, 2)
+        if hh < 0 or mm < 0 or ss < 0 or buf[p + 13] != 58 or buf[p + 16] != 58:
+            continue
+        if hh > 23 or mm > 59 or ss > 59 or not _valid_date(year, mon, day):
+            continue
+        t = ((hh * 60 + mm) * 60 + ss) * 1_000_000_000
+        p += 19
+        # The fraction: every digit after the mark (a shorter one leaves a digit where
+        # nothing that follows can match); more than nine: no match.
+        if p + 1 < e and (buf[p] == 46 or buf[p] == 44) and 48 <= buf[p + 1] <= 57:
+            a = p + 1
+            q = a
+            while q < e and 48 <= buf[q] <= 57:
+                q += 1
+            nd = q - a
+            if nd > 9:
+                continue
+            f = _num(buf, a, nd)
+            for _ in range(9 - nd):
+                f *= 10
+            t += f
+            p = q
+        # The zone: "Z", or [space] sign hh [:] mm; when what follows fails after one, the
+        # regex would try without it: left to the general path.
+        z0 = -1
+        z1 = -1
+        if p < e and buf[p] == 90:
+            z0 = p
+            z1 = p + 1
+        else:
+            r = p + 1 if (p < e and buf[p] == 32) else p
+            if r + 3 <= e and (buf[r] == 43 or buf[r] == 45) and _num(buf, r + 1, 2) >= 0:
+                if r + 6 <= e and buf[r + 3] == 58 and _num(buf, r + 4, 2) >= 0:
+                    z0 = r
+                    z1 = r + 6
+                elif r + 5 <= e and _num(buf, r + 3, 2) >= 0:
+                    z0 = r
+                    z1 = r + 5
+        if z0 >= 0:
+            p = z1
+        if p < e and buf[p] == 93:  # "]"
+            p += 1
+        # The separator: [ \t]* [,;|:-]? [ \t]+, or the line's end.
+        q = p
+        while q < e and (buf[q] == 32 or buf[q] == 9):
+            q += 1
+        c = buf[q] if q < e else 0
+        if c == 44 or c == 59 or c == 124 or c == 58 or c == 45:
+            r = q + 1
+            while r < e and (buf[r] == 32 or buf[r] == 9):
+                r += 1
+            if r > q + 1:
+                p = r
+            elif q > p:
+                p = q
+            else:
+                continue
+        elif q > p or q == e:
+            p = q
+        else:
+            continue
+        # The level: a run of capitals that is one of the levels, then "]" and ":" if there,
+        # then blanks or the line's end (else no level: the regex has no other way to one).
+        v0 = -1
+        v1 = -1
+        q = p + 1 if (p < e and buf[p] == 91) else p
+        a = q
+        while q < e and 65 <= buf[q] <= 90:
+            q += 1
+        if q > a:
+            r = q
+            if r < e and buf[r] == 93:
+                r += 1
+            if r < e and buf[r] == 58:
+                r += 1
+            if r == e or buf[r] == 32 or buf[r] == 9:
+                n = q - a
+                known = False
+                for k in range(nlev):
+                    w0 = _LEVEL_AT[k]
+                    if _LEVEL_AT[k + 1] - w0 != n:
+                        continue
+                    j = 0
+                    while j < n and buf[a + j] == _LEVEL_BYTES[w0 + j]:
+                        j += 1
+                    if j == n:
+                        known = True
+                        break
+                if known:
+                    while r < e and (buf[r] == 32 or buf[r] == 9):
+                        r += 1
+                    v0 = a
+                    v1 = q
+                    p = r
+        zid = _intern(buf, z0, z1 - z0, zones) if z0 >= 0 else -1
+        vid = _intern(buf, v0, v1 - v0, sevs) if v0 >= 0 else -1
+        if (z0 >= 0 and zid < 0) or (v0 >= 0 and vid < 0):
+            continue  # a table is full
+        ts[i] = _days(year, mon, day) * 86_400_000_000_000 + t
+        zone[i], sev[i], hlen[i], hit[i] = zid, vid, p - s, 1
+    return (hit, ts, hlen, zone, sev) + _reps(zones) + _reps(sevs)
+
+
+@njit(nogil=True, cache=True)
+def syslog(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """RFC 3164 lines of the generic reader's ``syslog`` family:
+    ``[<PRI>]Mon +d{1,2} hh:mm:ss host +[prog[[pid]| [v]version]: [ ]]`` (a host and program
+    in printable ASCII, a time below 24:00:00; anything else goes to the general path).
+
+    The year is not in the line: per line ``hit`` (1: converted here), ``hlen`` (where the
+    message starts), ``mon`` (1-12), ``day`` (as written: the reader checks the date once the
+    year is known), ``tod`` (time of day, ns), ``pri`` (-1: none), the ids of ``node`` and
+    ``comp`` (the program; -1: none); and per table the representatives' starts and lengths."""
+    m = starts.size
+    hit, tod, hlen = _per_line(m)
+    mon, day = np.zeros((2, m), np.int8)
+    pri, node, comp = np.full((3, m), -1, np.int32)
+    nodes, comps = _table(), _table()
+    for i in range(m):
+        s, e = starts[i], ends[i]
+        if e - s > MAX_LINE or e - s < 17:
+            continue
+        p, pv = s, -1
+        if buf[p] == 60:  # <PRI>
+            q = p + 1
+            while q < e and q - p <= 3 and 48 <= buf[q] <= 57:
+                q += 1
+            nd = q - p - 1
+            if nd < 1 or q >= e or buf[q] != 62:
+                continue
+            pv = _num(buf, p + 1, nd)
+            p = q + 1
+        if p + 3 > e:
+            continue
+        mo = _month_of(buf[p], buf[p + 1], buf[p + 2])
+        p += 3
+        if mo < 0 or p >= e or buf[p] != 32:
+            continue
+        while p < e and buf[p] == 32:
+            p += 1
+        a = p
+        while p < e and p - a < 2 and 48 <= buf[p] <= 57:
+            p += 1
+        if p == a or p + 10 > e or buf[p] != 32:
+            continue
+        d = _num(buf, a, p - a)
+        p += 1
+        hh = _num(buf, p, 2)
+        mm = _num(buf, p + 3, 2)
+        ss = _num(buf, p + 6, 2)
+        if hh < 0 or mm < 0 or ss < 0 or buf[p + 2] != 58 or buf[p + 5] != 58:
+            continue
+        if hh > 23 or mm > 59 or ss > 59 or buf[p + 8] != 32:
+            continue
+        p += 9
+        # The host: up to a space (any other end: left to the general path).
+        n0 = p
+        while p < e and 33 <= buf[p] <= 126 and buf[p] != 58:
+            p += 1
+        if p == n0 or p >= e or buf[p] != 32:
+            continue
+        n1 = p
+        while p < e and buf[p] == 32:
+            p += 1
+        # The program: the longest run that can be one (a shorter one leaves a character
+        # nothing that follows can match), then "[pid]" or " [v]version", then ":".
+        c0 = p
+        q = p
+        while q < e and 33 <= buf[q] <= 126 and buf[q] != 58 and buf[q] != 91:
+            q += 1
+        b = buf[q] if q < e else 32
+        if not (b == 32 or b == 58 or b == 91):
+            continue  # a byte the regex may read otherwise (non-ASCII, control, tab)
+        r = -1
+        if q > c0:
+            if q < e and b == 58:
+                r = q + 1
+            elif q < e and b == 91:
+                x = q + 1
+                while x < e and 48 <= buf[x] <= 57:
+                    x += 1
+                if x > q + 1 and x + 1 < e and buf[x] == 93 and buf[x + 1] == 58:
+                    r = x + 2
+            elif q < e:  # a space
+                x = q + 1
+                if x < e and buf[x] == 118:  # "v"
+                    x += 1
+                if x < e and 48 <= buf[x] <= 57:
+                    while x < e and (48 <= buf[x] <= 57 or buf[x] == 46):
+                        x += 1
+                    if x < e and buf[x] == 58:
+                        r = x + 1
+        cid = -1
+        if r >= 0:
+            if r < e and buf[r] == 32:
+                r += 1
+            cid = _intern(buf, c0, q - c0, comps)
+            if cid < 0:
+                continue
+            p = r
+        nid = _intern(buf, n0, n1 - n0, nodes)
+        if nid < 0:
+            continue
+        hit[i] = 1
+        hlen[i] = p - s
+        mon[i] = mo
+        day[i] = d
+        tod[i] = ((hh * 60 + mm) * 60 + ss) * 1_000_000_000
+        pri[i] = pv
+        node[i] = nid
+        comp[i] = cid
+    return (hit, hlen, mon, day, tod, pri, node, comp) + _reps(nodes) + _reps(comps)

@@ -25,6 +25,12 @@ iso       ``2024-05-01T12:00:00.123Z [WARN] text`` (``T`` or space, ``.``/``,``)
   year. A warning says so. A file extracted from a zip without times gets the
   current year.
 
+Large files are read in pieces cut before a record start; only the records a signature's
+prefilter lets through get their message joined (:func:`hbtriage.sources._lines.assemble_heads`).
+When a run's logs are big enough, the usual ISO 8601 and RFC 3164 lines are converted by the
+compiled scanning core (:mod:`._scan_generic`), the others by the family's regex, with the
+same result.
+
 Sniff: at least 60% of the first non-blank lines (up to 200) start a record of
 one family. Perfmon CSV (lines start with a quote), CVP/Cisco Log lines
 (``Mar 30 2013 19:36:46`` has the year where RFC 3164 has the time) and
