@@ -18,13 +18,16 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_scan_core import _same_parts  # the scanning core's own part-by-part comparison
 
 from hbtriage.catalog import load_catalog
 from hbtriage.sources import _lines as L
+from hbtriage.sources import _scan, _scan_generic
 from hbtriage.sources import generic_log as G
 from hbtriage.sources.base import InputFile, ReadResult
 from hbtriage.sources.options import DEFAULT, ReadOptions
@@ -286,3 +289,205 @@ def test_generated_logs_read_as_before(
         off = dataclasses.replace(_options(False, chunk_bytes=chunk), keep=keep)
         want = _outcome(_reference_read, path, off)
         _same(_outcome(G.READER.read, path, off), want, digests=keep is None)
+
+
+# -- the compiled core on the ISO and syslog layouts ----------------------------------------
+
+core = pytest.mark.skipif(_scan.kernels() is None, reason="numba does not work here")
+
+
+@core
+def test_kernel_levels_are_the_readers() -> None:
+    from hbtriage.sources import _scan_kernels
+
+    assert "|".join(_scan_kernels._LEVEL_NAMES) == G._LEVELS
+
+
+@core
+def test_kernels_claim_the_usual_layouts_only() -> None:
+    k = _scan.kernels()
+    assert k is not None
+    lines = [
+        b"2024-05-01T12:00:00.123Z [WARN] text",
+        b"[2024-05-01 12:00:00,5 +01:00] - ERROR: x",
+        b"2024-05-01T12:00:00 +01:00x",  # the zone given back to the message: general path
+        b"2024-02-30T12:00:00Z no such day",  # general path
+        b"Jun 14 15:16:01 combo sshd(pam_unix)[19939]: authentication failure",
+        b"<34>Jun  4 15:16:01 combo kernel: x",
+        b"Jun 14 15:16:01 h a b: c",
+        b"Jun 14 24:00:00 h app: hour 24",  # general path
+    ]
+    buf = np.frombuffer(b"\n".join(lines) + b"\n", dtype=np.uint8)
+    starts, ends = k.split_lines(buf, True)
+    hit, ts, hlen = k.iso(buf, starts, ends)[:3]
+    assert hit.tolist() == [1, 1, 0, 0, 0, 0, 0, 0]
+    assert ts[1] == np.datetime64("2024-05-01T12:00:00.5", "ns").astype(np.int64)
+    assert hlen[1] == len(b"[2024-05-01 12:00:00,5 +01:00] - ERROR: ")
+    hit, hlen, mon, day, tod, pri = k.syslog(buf, starts, ends)[:6]
+    assert hit.tolist() == [0, 0, 0, 0, 1, 1, 1, 0]
+    assert hlen[4] == len(b"Jun 14 15:16:01 combo sshd(pam_unix)[19939]: ")
+    assert hlen[6] == len(b"Jun 14 15:16:01 h ")  # "a b:" is no program
+    assert (mon[5], day[5], pri[5]) == (6, 4, 34)
+
+
+def _heads_used(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the lines the core converted for the generic reader."""
+    used: list[int] = []
+    for family, real in list(_scan_generic.HEADS.items()):
+
+        def spy(*args: Any, _real: Any = real) -> Any:
+            out = _real(*args)
+            used.append(int(out[0].sum()))
+            return out
+
+        monkeypatch.setitem(_scan_generic.HEADS, family, spy)
+    return used
+
+
+def _sparse_is_polars(path: Path, chunk: int) -> None:
+    """Read with the core and digests deferred: the polars path's records, host, stream,
+    zone and warnings, and (later) its digests; or both ways fail alike."""
+    full = _outcome(G.READER.read, path, _options(False, chunk_bytes=chunk))
+    sparse = _outcome(G.READER.read, path, _options(True, chunk_bytes=chunk, defer_digests=True))
+    if isinstance(full, str) or isinstance(sparse, str):
+        assert full == sparse
+        return
+    if sparse.digests is None:  # the family has no kernel: nothing deferred
+        _same(sparse, full)
+        return
+    assert "digest" not in sparse.events.columns
+    _same(sparse, full, digests=False)
+    assert sparse.digests().equals(full.events.select("line", "digest"))
+
+
+@core
+@_generated
+def test_core_equals_polars_on_generated_logs(
+    tmp_path: Path, data: st.DataObject, which: str, crlf: bool, chunk: int, year: int
+) -> None:
+    """Core on and off, messages all kept or slimmed, digests now or later: the same."""
+    signal = st.builds(lambda a, b: a + b, _LINES[which], st.sampled_from(_SIGNAL))
+    lines = data.draw(st.lists(st.one_of(_LINES[which], signal), min_size=1, max_size=50))
+    path = _write(tmp_path / f"gen-{which}.log", lines, crlf, year)
+    for keep in (None, load_catalog().keep_patterns()):
+        off = dataclasses.replace(_options(False, chunk_bytes=chunk), keep=keep)
+        on = dataclasses.replace(off, compiled=True)
+        _same(_outcome(G.READER.read, path, on), _outcome(G.READER.read, path, off))
+    _sparse_is_polars(path, chunk)
+
+
+#: Per layout: a usual line with no word any signature looks for.
+_PLAIN = {
+    "iso": "2024-05-01T12:{0:02d}:{1:02d}.{1:03d}Z INFO call {1} routed",
+    "syslog": "Jun 14 15:{0:02d}:{1:02d} combo app[{1}]: call {1} routed",
+}
+
+
+@core
+@_generated
+def test_sparse_pieces_with_few_lines_to_split_equal_the_polars_path(
+    tmp_path: Path, data: st.DataObject, which: str, crlf: bool, chunk: int, year: int
+) -> None:
+    """Most lines plain (converted by the core, nothing to keep): only the few lines whose
+    text something reads are split; the records are the polars path's."""
+    plain = st.builds(_PLAIN[which].format, st.integers(0, 59), st.integers(0, 59))
+    signal = st.builds(lambda a, b: a + b, _LINES[which], st.sampled_from(_SIGNAL))
+    odd = st.sampled_from(["", "  continued", "\t", "not a record", "\u00e9t\u00e9"])
+    one = st.one_of(*([plain] * 12), signal, odd, _LINES[which])
+    lines = data.draw(st.lists(one, min_size=30, max_size=120))
+    path = _write(tmp_path / f"few-{which}.log", lines, crlf, year)
+    _sparse_is_polars(path, chunk)
+
+
+@core
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), which=st.sampled_from(list(_LINES)), sparse=st.booleans())
+def test_parts_stitch_to_the_one_part_scan(data: st.DataObject, which: str, sparse: bool) -> None:
+    """Cut anywhere (moved to a line end) and scanned part by part: every array of the scan,
+    interned ids included, and the line frame are the one-part scan's (LF or CRLF, a BOM or
+    not, the last line ended or not)."""
+    crlf, bom = data.draw(st.booleans()), data.draw(st.booleans())
+    end = data.draw(st.sampled_from(["\n", "", "\r"]))
+    lines = data.draw(st.lists(_LINES[which], min_size=1, max_size=60))
+    raw = (b"\xef\xbb\xbf" if bom else b"") + (("\r\n" if crlf else "\n").join(lines) + end).encode(
+        "utf-8"
+    )
+    cuts = data.draw(st.lists(st.integers(-2, len(raw) + 2), max_size=6))
+    keep = _options(True).keep_of("generic_log")
+    assert keep is not None
+    ask = _scan.Ask(which, _scan.literal_table(keep.literals), sparse)
+    first = data.draw(st.booleans())
+    whole = _scan.scan_parts(raw, first, ask, cuts=[])
+    _same_parts(_scan.scan_parts(raw, first, ask, cuts=cuts), whole)
+    frames = [got and got[0] for got in (_scan.scan(raw, first, ask, cuts=c) for c in ([], cuts))]
+    assert frames[0] is None if frames[1] is None else frames[1].equals(frames[0])
+
+
+@core
+@pytest.mark.parametrize("chunk", [None, 4096])
+def test_linux_syslog_with_the_core_sparse_and_cut(
+    chunk: int | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real RFC 3164 log: core on (pieces cut into parts, digests deferred) = core off."""
+    path = tmp_path / "Linux_2k.log"
+    shutil.copyfile(FIX / "loghub" / "Linux_2k.log", path)
+    os.utime(path, (dt.datetime(2005, 8, 1).timestamp(),) * 2)
+    used = _heads_used(monkeypatch)
+    monkeypatch.setattr(_scan, "SPLIT_MIN_BYTES", 4096)
+    monkeypatch.setattr(_scan, "cores", lambda: 4)
+    _sparse_is_polars(path, chunk or (16 << 20))
+    assert sum(used) > 1900
+
+
+def _bundle(root: Path) -> Path:
+    """A bundle: a simulator scenario plus a large RFC 3164 syslog and an ISO log of the same
+    hours, both with heartbeat and VRU link trouble in them."""
+    from hbtriage.simulate.scenarios import generate
+
+    generate("dpc_storm_cvp", root, seed=5)
+    base = dt.datetime(2013, 3, 30, 0, 0, 0)
+    hosts = ["pg1a", "pg1b", "cvp1"]
+    progs = ["sshd[811]", "kernel", "pim1[2231]", "CRON[99]", "app v2.1"]
+    syslog, iso = [], []
+    for i in range(60_000):
+        t = base + dt.timedelta(milliseconds=1370 * i)
+        host, prog = hosts[i % 3], progs[i % 5]
+        msg = f"session {i} ok"
+        if i % 997 == 0:
+            msg = "VRU heartbeat timed out after 2 intervals"
+        elif i % 1499 == 0:
+            msg = "TCP connection to VRU has been broken."
+        elif i % 2003 == 0:
+            msg = "Error receiving data from VRU."
+        syslog.append(f"{t:%b} {t.day:2d} {t:%H:%M:%S} {host} {prog}: {msg}")
+        if i % 2003 == 0:
+            syslog.append("\tLast API Error [10054]: An existing connection was forcibly closed")
+        if i % 4 == 0:
+            level = ("INFO", "[WARN]", "ERROR", "DEBUG")[i // 4 % 4]
+            iso.append(f"{t:%Y-%m-%dT%H:%M:%S}.{t.microsecond // 1000:03d}-05:00 {level} {msg}")
+    (root / "messages").write_text("\n".join(syslog) + "\n", encoding="utf-8")
+    (root / "probe.log").write_text("\n".join(iso) + "\n", encoding="utf-8")
+    for name in ("messages", "probe.log"):
+        os.utime(root / name, (dt.datetime(2013, 4, 2).timestamp(),) * 2)
+    return root
+
+
+@core
+def test_analyze_findings_identical_with_the_core_on_and_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hbtriage.api import analyze
+    from hbtriage.report.json_out import to_json
+
+    bundle = _bundle(tmp_path / "b")
+    options = dataclasses.replace(load_catalog().read_options(), chunk_bytes=256 * 1024)
+    used = _heads_used(monkeypatch)
+    monkeypatch.setattr(_scan, "SPLIT_MIN_BYTES", 64 * 1024)
+    monkeypatch.setenv(_scan.ENV, "0")
+    off = to_json(analyze([bundle], read_options=options))
+    assert not used
+    monkeypatch.setenv(_scan.ENV, "1")
+    on = to_json(analyze([bundle], read_options=options))
+    assert sum(used) >= 75_000
+    assert on == off
+    assert "vru_heartbeat_timeout" in on
