@@ -181,22 +181,26 @@ class GenericLogReader:
                 pieces.append(L.slim(month.mark(records), self.kind, options, digest=not sparse))
                 continue
             time_items += L.bad_time_items(records, "time stamp")
-            records = records.filter(pl.col("ts_local").is_not_null())
-            pieces.append(L.slim(L.to_events(records), self.kind, options, digest=not sparse))
+            pieces.append(
+                L.slim(_timed(L.to_events(records)), self.kind, options, digest=not sparse)
+            )
             del records
         if walk.records == 0:
             raise L.no_records(item.display, first_seen, f"a {fam.name} log record")
-        records = pl.concat(pieces, how="diagonal_relaxed") if len(pieces) > 1 else pieces[0]
-        del pieces
         items = walk.long_items
         if month is not None:
-            records, year_note = _syslog_times(records, item.path)
+            # The years, then each piece's time stamps (no copy of every record at once).
+            first_year, year_note = _syslog_years(pieces, item.path)
             items = [(0, year_note), *items]
-            time_items = L.bad_time_items(records, "time stamp")
-            records = L.to_events(records.filter(pl.col("ts_local").is_not_null()))
+            for i, records in enumerate(pieces):
+                records = _syslog_times(records, first_year)
+                time_items += L.bad_time_items(records, "time stamp")
+                pieces[i] = _timed(L.to_events(records))
+            del records
         items = walk.preamble() + items + time_items + walk.tail_items
-
-        events = records
+        # Every piece has the same columns. No rechunk: that would copy every column once more.
+        events = pl.concat(pieces, rechunk=False) if len(pieces) > 1 else pieces[0]
+        del pieces
         host = L.most_frequent(events["node"])
         zone = zones[0] if len(zones) == 1 else None
         return ReadResult(
@@ -279,30 +283,44 @@ def _converter(fam: _Family) -> Callable[[pl.DataFrame], pl.DataFrame]:
     return convert
 
 
-def _syslog_times(records: pl.DataFrame, path: str) -> tuple[pl.DataFrame, str]:
-    """RFC 3164 time stamps once the whole file is read: the year of each record from the
-    file's modified time and the new years counted (``_y``, see :class:`_Months`), joined to
-    its month, day and time of day as ``make_ts`` would parse them (each distinct date once)."""
+def _timed(events: pl.DataFrame) -> pl.DataFrame:
+    """``events`` without the records whose time stamp could not be made."""
+    return (
+        events.filter(pl.col("ts_local").is_not_null())
+        if events["ts_local"].null_count()
+        else events
+    )
+
+
+def _syslog_years(pieces: list[pl.DataFrame], path: str) -> tuple[int, str]:
+    """The year of the first RFC 3164 records (``_y`` 0, see :class:`_Months`), and the warning
+    that says so: the file's modified time gives the year of the last record."""
     anchor = _mtime(path)
-    last = records.filter(pl.col("_m").is_not_null()).tail(1)
+    last = next((p.tail(1) for p in reversed(pieces) if p.height), pl.DataFrame())
     year_last = anchor.year
     if last.height and _after(anchor, int(last["_m"][0]), last["_d"][0]):
         # The last record would come after the file was last written: it is last year's.
         year_last -= 1
     last_idx = int(last["_y"][0]) if last.height else 0
-    year = pl.lit(year_last - last_idx) + pl.col("_y")
-    records = records.with_columns(
-        (year * 10_000 + pl.col("_m") * 100 + pl.col("_d")).cast(pl.Int64).alias("_ymd")
-    )
-    records = L.per_value(records, "_ymd", _day_fields)
-    ts = pl.col("_day").cast(pl.Datetime("us")) + pl.duration(microseconds=pl.col("_tod") // 1000)
-    records = records.with_columns(
-        L.plausible(ts).alias("ts_local"), pl.lit(None, pl.Int32).alias("offset_min")
-    )
     first_year = year_last - last_idx
     span = str(first_year) if last_idx == 0 else f"{first_year}-{year_last}"
-    note = f"syslog time stamps carry no year; assumed {span} from the file's modified time"
-    return records, note
+    return (
+        first_year,
+        f"syslog time stamps carry no year; assumed {span} from the file's modified time",
+    )
+
+
+def _syslog_times(records: pl.DataFrame, first_year: int) -> pl.DataFrame:
+    """RFC 3164 records with ``ts_local``: their year (``first_year`` plus the new years
+    counted, ``_y``) joined to their month, day and time of day as ``make_ts`` would parse
+    them (each distinct date once), and no offset."""
+    ymd = (pl.col("_y") + first_year) * 10_000 + pl.col("_m") * 100 + pl.col("_d")
+    records = records.with_columns(ymd.cast(pl.Int32).alias("_ymd"))
+    records = L.per_value(records, "_ymd", _day_fields)
+    ts = pl.col("_day").cast(pl.Datetime("us")) + pl.duration(microseconds=pl.col("_tod") // 1000)
+    return records.with_columns(
+        L.plausible(ts).alias("ts_local"), pl.lit(None, pl.Int32).alias("offset_min")
+    )
 
 
 def _day_fields(values: pl.DataFrame) -> pl.DataFrame:
