@@ -75,7 +75,10 @@ def syslog_heads(piece: Piece, lines: pl.DataFrame) -> Heads:
             pl.Series("_m", mon[rows].astype(np.int32)),
             pl.Series("_d", day[rows].astype(np.int32)),
             pl.Series("_tod", tod[rows]),
-            _cat(list[str | None](_SYSLOG_LEVELS), np.where(p < 0, -1, p % 8), "severity"),
+            # Most files have no <PRI> at all: no level to look up then.
+            pl.repeat(None, rows.size, dtype=pl.Categorical(), eager=True).alias("severity")
+            if p.size and p.max() < 0
+            else _cat(list[str | None](_SYSLOG_LEVELS), np.where(p < 0, -1, p % 8), "severity"),
             _cat(_strings(raw, crs, crn), comp[rows], "component"),
             _cat(hosts, node[rows], "node"),
         ]
