@@ -491,3 +491,18 @@ def test_analyze_findings_identical_with_the_core_on_and_off(
     assert sum(used) >= 75_000
     assert on == off
     assert "vru_heartbeat_timeout" in on
+    # The command as a user runs it (one piece a file): the same findings.json byte for byte.
+    from typer.testing import CliRunner
+
+    from hbtriage.cli import app
+
+    written, converted = [], 0
+    for flag in ("0", "1"):
+        monkeypatch.setenv(_scan.ENV, flag)
+        out = tmp_path / f"out{flag}"
+        res = CliRunner().invoke(app, ["analyze", str(bundle), "--out", str(out), "--quiet"])
+        assert res.exit_code == 0, res.output
+        written.append((out / "findings.json").read_bytes())
+        converted = sum(used)
+    assert written[0] == written[1]
+    assert converted >= 2 * 75_000  # the second run read with the core
