@@ -506,3 +506,33 @@ def test_analyze_findings_identical_with_the_core_on_and_off(
         converted = sum(used)
     assert written[0] == written[1]
     assert converted >= 2 * 75_000  # the second run read with the core
+
+
+@core
+def test_rotated_syslog_copies_merge_alike_with_digests_given_later(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two overlapping copies of one syslog: read sparse (digests deferred, asked for by the
+    timeline) they merge as when every digest is read at once."""
+    from hbtriage.api import analyze
+    from hbtriage.report.json_out import to_json
+
+    root = tmp_path / "b"
+    root.mkdir()
+    base = dt.datetime(2013, 3, 30, 1, 0, 0)
+    lines = []
+    for i in range(3000):
+        t = base + dt.timedelta(seconds=7 * i)
+        msg = "VRU heartbeat timed out after 2 intervals" if i % 150 == 0 else f"tick {i}"
+        lines.append(f"{t:%b} {t.day:2d} {t:%H:%M:%S} pg1a pim1[7]: {msg}")
+    (root / "messages.1").write_text("\n".join(lines[:2000]) + "\n", encoding="utf-8")
+    (root / "messages").write_text("\n".join(lines[1000:]) + "\n", encoding="utf-8")
+    for name in ("messages", "messages.1"):
+        os.utime(root / name, (dt.datetime(2013, 4, 1).timestamp(),) * 2)
+    pieces = {"chunk_bytes": 8192}
+    monkeypatch.delenv(_scan.ENV, raising=False)
+    off = to_json(analyze([root], read_options=_options(False, **pieces)))
+    used = _heads_used(monkeypatch)
+    on = to_json(analyze([root], read_options=_options(True, **pieces)))
+    assert sum(used) == 2 * 4000  # each copy read again for its digests: they overlap
+    assert on == off
