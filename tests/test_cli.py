@@ -239,10 +239,9 @@ def test_usage_errors_are_one_line_exit_2_from_the_real_command(tmp_path: Path) 
 def test_the_installed_command_ends_as_main_does(tmp_path: Path) -> None:
     """``python -m hbtriage`` (the installed command's entry) skips the interpreter's teardown
     after ``analyze``: same exit code, output and files as :func:`main`, output flushed."""
+    import os
     import subprocess
     import sys
-
-    import os
 
     reference = Path(__file__).resolve().parents[1] / "src" / "hbtriage" / "simulate" / "reference"
     env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # a buffered pipe
