@@ -556,6 +556,26 @@ def test_the_run_gate_sums_the_logs_the_core_reads(
     assert _scan.for_run(base, logs) is base
 
 
+def test_the_run_gate_counts_generic_logs_the_core_converts_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large syslog or ISO log counts towards loading the core (it has their kernels); a
+    CBS or ZooKeeper log of the same size does not (read by its regex whatever the gate)."""
+    monkeypatch.delenv(_scan.ENV, raising=False)
+    base = dataclasses.replace(_options(True), compiled_min_bytes=6000)
+    layouts = {
+        "messages": (b"Jun 14 15:16:01 combo sshd(pam_unix)[19939]: session opened\n", True),
+        "app.log": (b"2024-05-01T12:00:00.123Z [WARN] heartbeat late\n", True),
+        "CBS.log": (b"2016-09-28 04:30:30, Info   CBS    Loaded Servicing Stack\n", False),
+        "zk.log": (b"2015-07-29 17:41:44,747 - INFO  [main:QuorumPeer@774] - Bound\n", False),
+    }
+    for name, (line, counted) in layouts.items():
+        one = _items(tmp_path, {name: line * (6000 // len(line) + 1)})
+        assert one[0].size >= 6000
+        got = _scan.for_run(base, one)
+        assert (got.compiled_min_bytes == 0) is counted, name
+
+
 def test_a_small_run_sniffs_nothing_for_the_gate(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -111,7 +111,7 @@ MAX_SNIFFED = 256
 
 def for_run(options: ReadOptions, files: Sequence[InputFile]) -> ReadOptions:
     """``options`` for one run over ``files``: when the logs the core reads (files of
-    :data:`KINDS`) hold ``options.compiled_min_bytes`` together, every one of them is read
+    :data:`KINDS` in a layout it converts, see :func:`_has_kernel`) hold ``options.compiled_min_bytes`` together, every one of them is read
     with the core whatever its size (the one import of numba pays for itself on their sum,
     however many files it is spread over); else ``options`` as they are, and no log is that
     big alone. The sum is counted only when the whole bundle is that big (a small bundle
@@ -133,9 +133,20 @@ def for_run(options: ReadOptions, files: Sequence[InputFile]) -> ReadOptions:
             break
         left -= f.size
         reader = sniff(f, readers)[0]
-        if reader is not None and reader.kind in KINDS:
+        if reader is not None and reader.kind in KINDS and _has_kernel(reader.kind, f.path):
             got += f.size
     return dataclasses.replace(options, compiled_min_bytes=0) if got >= need else options
+
+
+def _has_kernel(kind: str, path: str) -> bool:
+    """Whether the core converts the usual layout of the file at ``path`` of reader ``kind``
+    (one of :data:`KINDS`): every such file, but generic logs of the families with a kernel
+    only (a large CBS or ZooKeeper log is no reason to load numba)."""
+    if kind != "generic_log":
+        return True
+    from hbtriage.sources import generic_log
+
+    return generic_log.has_kernel(path)
 
 
 @dataclass

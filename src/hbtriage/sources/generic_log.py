@@ -119,6 +119,14 @@ def _choose(lines: pl.Series) -> tuple[_Family | None, float]:
     return None, 0.0  # unreachable
 
 
+def has_kernel(path: str) -> bool:
+    """Whether the compiled core converts the layout of the log at ``path`` (its family, as
+    :meth:`GenericLogReader.sniff` sees the first lines: ISO 8601 and RFC 3164 have kernels,
+    CBS, ZooKeeper and RFC 5424 logs are read by their regex only)."""
+    fam, _share = _choose(L.head_lines(read_head(path)[0]))
+    return fam is not None and fam.name in _scan_generic.KERNELS
+
+
 class GenericLogReader:
     kind = "generic_log"
 
