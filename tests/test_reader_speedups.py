@@ -82,14 +82,18 @@ def test_most_frequent_is_the_count_then_first_seen(
 
 @settings(max_examples=60, deadline=None)
 @given(
-    n=st.integers(0, 30), fail_at=st.one_of(st.none(), st.integers(0, 30)), in_work=st.booleans()
+    n=st.integers(0, 30),
+    fail_at=st.one_of(st.none(), st.integers(0, 30)),
+    in_work=st.booleans(),
+    ahead=st.lists(st.booleans(), min_size=1, max_size=8),
 )
 def test_working_one_piece_ahead_keeps_order_and_errors(
-    n: int, fail_at: int | None, in_work: bool
+    n: int, fail_at: int | None, in_work: bool, ahead: list[bool]
 ) -> None:
-    """Pieces read and split one ahead on another thread come in file order, each with its
-    own result; a failure (reading or splitting piece k) is raised when piece k is asked for,
-    after every piece before it was given."""
+    """Pieces read and split one ahead on another thread (or not, as cores come free and
+    busy) come in file order, each with its own result; a failure (reading or splitting
+    piece k) is raised when piece k is asked for, after every piece before it was given."""
+    asked = iter(ahead * 40)
 
     def items() -> Any:
         for i in range(n):
@@ -104,11 +108,12 @@ def test_working_one_piece_ahead_keeps_order_and_errors(
 
     got: list[tuple[int, tuple[int, int]]] = []
     failing = fail_at is not None and fail_at < n
+    pieces = L._ahead(items(), work, lambda: next(asked))
     if failing:
         with pytest.raises(ValueError if in_work else OSError):
-            got.extend(L._ahead(items(), work))
+            got.extend(pieces)
     else:
-        got.extend(L._ahead(items(), work))
+        got.extend(pieces)
     upto = fail_at if failing else n
     assert got == [(i, (i * 10, i)) for i in range(upto)]
 

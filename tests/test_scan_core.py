@@ -587,7 +587,16 @@ def test_a_small_run_sniffs_nothing_for_the_gate(
     monkeypatch.setattr(sources, "sniff", no)
     base = dataclasses.replace(_options(True), compiled_min_bytes=1 << 20)
     logs = _items(tmp_path, {"CVP.log": _CVP_LINE * 10})
-    assert _scan.for_run(base, logs) is base
+    assert _scan.for_run(base, logs).compiled_min_bytes == 1 << 20
+
+
+def test_only_a_run_of_one_file_reads_ahead(tmp_path: Path) -> None:
+    """One file: its next piece is split while the current one is assembled (nothing else is
+    read meanwhile); several: no piece ahead (one more piece in memory for 2-3 %)."""
+    base = _options(True)
+    logs = _items(tmp_path, {"CVP.log": _CVP_LINE * 10, "pim1.txt": _PIM_LINE * 10})
+    assert _scan.for_run(base, logs[:1]).read_ahead is (_scan.cores() > 1)
+    assert not _scan.for_run(base, logs).read_ahead
 
 
 def test_analyze_reads_with_the_core_when_its_logs_together_pass_the_gate(
@@ -642,3 +651,24 @@ def test_ciscolog_findings_identical_with_core_on_and_off(
     on = to_json(analyze([tmp_path / "b"], read_options=_options(True, **pieces)))
     assert sum(used) > 3000
     assert on == off
+
+
+@pytest.fixture(scope="module")
+def _storm(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("storm")
+    generate("dpc_storm_cvp", out, seed=5)
+    return out
+
+
+@pytest.mark.parametrize("module", [cvp_log, icm_dumplog])
+def test_reading_ahead_gives_the_same_records(_storm: Path, module: Any) -> None:
+    """A log read with its next piece split ahead on another thread (a run of one file) gives
+    the records, warnings, host and stream of the plain walk, piece size aside."""
+    name = "CVP.*.log" if module is cvp_log else "*pim*"
+    path = max(_storm.rglob(name), key=lambda p: p.stat().st_size)
+    item = InputFile(display=path.name, path=str(path), size=path.stat().st_size)
+    plain = module.READER.read(item, "utf-8", _options(True, chunk_bytes=1 << 16))
+    ahead = module.READER.read(item, "utf-8", _options(True, chunk_bytes=1 << 16, read_ahead=True))
+    assert plain.events.height > 100
+    assert ahead.events.equals(plain.events)
+    assert (ahead.host, ahead.stream, ahead.warnings) == (plain.host, plain.stream, plain.warnings)

@@ -111,13 +111,17 @@ MAX_SNIFFED = 256
 
 def for_run(options: ReadOptions, files: Sequence[InputFile]) -> ReadOptions:
     """``options`` for one run over ``files``: when the logs the core reads (files of
-    :data:`KINDS` in a layout it converts, see :func:`_has_kernel`) hold ``options.compiled_min_bytes`` together, every one of them is read
-    with the core whatever its size (the one import of numba pays for itself on their sum,
+    :data:`KINDS` in a layout it converts, see :func:`_has_kernel`) hold
+    ``options.compiled_min_bytes`` together, every one of them is read with the core whatever
+    its size (the one import of numba pays for itself on their sum,
     however many files it is spread over); else ``options`` as they are, and no log is that
     big alone. The sum is counted only when the whole bundle is that big (a small bundle
     sniffs nothing here and never imports numba), biggest file first, sniffing no more than
     it takes to decide (:data:`MAX_SNIFFED` files at most). ``HBTRIAGE_COMPILED`` still
-    decides over it."""
+    decides over it. A run of one file on more than one core reads it ahead
+    (``ReadOptions.read_ahead``: nothing else is read meanwhile)."""
+    if len(files) == 1 and cores() > 1:
+        options = dataclasses.replace(options, read_ahead=True)
     need = options.compiled_min_bytes
     if not (options.compiled and options.fast_paths) or need <= 0:
         return options

@@ -93,7 +93,9 @@ class ReadOptions:
     ``counters.toml``). ``defer_digests``: a reader may leave out the records' ``digest``
     (only a stream of several files that overlap in time needs it) and give a way to work it
     out later (``ReadResult.digests``, which reads the file again): the file must still be
-    there when the timeline is built."""
+    there when the timeline is built. ``read_ahead``: a log the core reads has its next piece
+    read and split on another core while the reader assembles the current one (faster when
+    no other file is being read, one more piece in memory; see ``_lines._ahead``)."""
 
     keep: Mapping[str, str | None] | str | None = None
     chunk_bytes: int = CHUNK_BYTES
@@ -107,6 +109,7 @@ class ReadOptions:
     counters: CounterIndex | None = field(default=None, compare=False)
     formats: tuple[LineFormat, ...] = ()
     defer_digests: bool = False
+    read_ahead: bool = False
 
     def __post_init__(self) -> None:
         for name in ("chunk_bytes", "block_bytes", "stream_block_bytes"):
