@@ -120,10 +120,15 @@ def _to_utc(df: pl.DataFrame, iana: str | None, fixed: int | None) -> pl.DataFra
     stated = (pl.col("ts_local") - pl.duration(minutes=pl.col("offset_min"))).dt.replace_time_zone(
         "UTC"
     )
-    if "offset_min" in df.columns:
-        expr = pl.when(pl.col("offset_min").is_not_null()).then(stated).otherwise(by_zone)
-    else:
+    # Rows whose offset is written take it, the others the host's zone; a column that is all
+    # one or the other (most files) computes only that one.
+    nulls = df["offset_min"].null_count() if "offset_min" in df.columns else df.height
+    if nulls == df.height:
         expr = by_zone
+    elif nulls == 0:
+        expr = stated
+    else:
+        expr = pl.when(pl.col("offset_min").is_not_null()).then(stated).otherwise(by_zone)
     return df.with_columns(expr.dt.cast_time_unit("ns").alias("ts"))
 
 
