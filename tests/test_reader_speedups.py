@@ -85,15 +85,13 @@ def test_most_frequent_is_the_count_then_first_seen(
     n=st.integers(0, 30),
     fail_at=st.one_of(st.none(), st.integers(0, 30)),
     in_work=st.booleans(),
-    ahead=st.lists(st.booleans(), min_size=1, max_size=8),
 )
 def test_working_one_piece_ahead_keeps_order_and_errors(
-    n: int, fail_at: int | None, in_work: bool, ahead: list[bool]
+    n: int, fail_at: int | None, in_work: bool
 ) -> None:
-    """Pieces read and split one ahead on another thread (or not, as cores come free and
-    busy) come in file order, each with its own result; a failure (reading or splitting
-    piece k) is raised when piece k is asked for, after every piece before it was given."""
-    asked = iter(ahead * 40)
+    """Pieces read and split one ahead on another thread come in file order, each with its
+    own result; a failure (reading or splitting piece k) is raised when piece k is asked for,
+    after every piece before it was given."""
 
     def items() -> Any:
         for i in range(n):
@@ -108,7 +106,7 @@ def test_working_one_piece_ahead_keeps_order_and_errors(
 
     got: list[tuple[int, tuple[int, int]]] = []
     failing = fail_at is not None and fail_at < n
-    pieces = L._ahead(items(), work, lambda: next(asked))
+    pieces = L._ahead(items(), work)
     if failing:
         with pytest.raises(ValueError if in_work else OSError):
             got.extend(pieces)

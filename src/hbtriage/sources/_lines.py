@@ -212,13 +212,10 @@ _T = TypeVar("_T")
 _R = TypeVar("_R")
 
 
-def _ahead(
-    items: Iterator[_T], work: Callable[[_T, int], _R], eager: Callable[[], bool] = lambda: True
-) -> Iterator[tuple[_T, _R]]:
+def _ahead(items: Iterator[_T], work: Callable[[_T, int], _R]) -> Iterator[tuple[_T, _R]]:
     """``(item, work(item, index))`` for each item of ``items`` in order, the next item taken
-    and worked out on another thread while the caller uses the current one whenever
-    ``eager()`` says so when it is given (one item ahead: one more piece in memory), else
-    when the caller asks for it. What taking or working out an item raises is raised here when
+    and worked out on another thread while the caller uses the current one (one item ahead:
+    one more piece in memory). What taking or working out an item raises is raised here when
     the caller asks for that item, as it would be without the thread; when the caller stops,
     the item under way is finished and dropped."""
 
@@ -227,18 +224,17 @@ def _ahead(
         return None if item is None else (item, work(item, index))
 
     with ThreadPoolExecutor(1, thread_name_prefix="hbtriage-ahead") as pool:
-        future = pool.submit(step, 0) if eager() else None
+        future = pool.submit(step, 0)
         try:
             for index in itertools.count(1):
-                got = future.result() if future is not None else step(index - 1)
+                got = future.result()
                 if got is None:
                     return
-                future = pool.submit(step, index) if eager() else None
+                future = pool.submit(step, index)
                 yield got
                 del got
         finally:
-            if future is not None:
-                future.cancel()
+            future.cancel()
 
 
 def _utf8_safe(data: bytes, encoding: str, *, first: bool) -> bool:

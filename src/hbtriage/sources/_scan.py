@@ -562,12 +562,17 @@ def _strings(raw: bytes, rep_s: np.ndarray, rep_n: np.ndarray) -> list[str | Non
 
 def _cat(values: list[str | None], ids: np.ndarray, name: str) -> pl.Series:
     """A categorical column: ``values[id]`` per row (id -1: null)."""
+    import polars as pl
+
+    return _pick(pl.Series(name, [*values, None], dtype=pl.Categorical()), ids)
+
+
+def _pick(table: pl.Series, ids: np.ndarray) -> pl.Series:
+    """``table[id]`` per row, where ``table`` ends with a null and id -1 stands for it."""
     import numpy as np
     import polars as pl
 
-    ids = np.where(ids < 0, len(values), ids).astype(np.uint32)
-    table = pl.Series(name, [*values, None], dtype=pl.Categorical())
-    return table.gather(pl.Series(ids))
+    return table.gather(pl.Series(np.where(ids < 0, table.len() - 1, ids).astype(np.uint32)))
 
 
 def dumplog_heads(piece: Piece, lines: pl.DataFrame) -> Heads:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from hbtriage.sources._scan import _cat, _strings
+from hbtriage.sources._scan import _cat, _pick, _strings
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -38,13 +38,12 @@ def iso_heads(piece: Piece, lines: pl.DataFrame) -> Heads:
         L.offset_minutes(pl.col("z"))
     )
     zid = zone[rows]
-    at = pl.Series(np.where(zid < 0, len(zones), zid).astype(np.uint32))
     quick = pl.DataFrame(
         [
             lines["line"].gather(pl.Series(rows)),
             pl.Series("_hlen", hlen[rows].astype(np.uint32)),
             pl.Series("ts_local", ts[rows].view("datetime64[ns]")),
-            minutes.to_series().gather(at).alias("offset_min"),
+            _pick(minutes.to_series(), zid).alias("offset_min"),
             _cat(zones, zid, "_zone"),
             _cat(_strings(raw, srs, srn), sev[rows], "severity"),
         ]
