@@ -31,7 +31,7 @@ from hbtriage.sources import _scan, ciscolog, cvp_log, icm_dumplog
 from hbtriage.sources.base import InputFile
 from hbtriage.timeline import frames
 
-pytestmark = pytest.mark.skipif(_scan.kernels() is None, reason="numba does not work here")
+pytestmark = pytest.mark.usefixtures("core_loads")  # fails, never skips, without numba
 
 
 def _options(core: bool, **more: Any) -> Any:
