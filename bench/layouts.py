@@ -161,8 +161,7 @@ def _rename(data: Path, truth: dict[str, Any], hosts: dict[str, HostNames]) -> N
                 )
                 path.rename(path.with_name(f"{h.folder}_perfmon.csv"))
                 continue
-            # Logs and snapshots: ASCII-compatible text (cp1252 dumplog, UTF-8 CVP logs).
-            enc = "cp1252" if base.endswith(".txt") else "utf-8"
+            enc = _text_encoding(path)
             edits: list[Any] = [lambda t: cvp_ip.sub(new_cvp_ip, t)]
             if base == "systeminfo.txt":
                 edits.append(
@@ -180,6 +179,19 @@ def _rename(data: Path, truth: dict[str, Any], hosts: dict[str, HostNames]) -> N
                 )
             _rewrite(path, enc, lambda t, es=edits: _chain(t, es))
         folder.rename(data / h.folder)
+
+
+def _text_encoding(path: Path) -> str:
+    """How :func:`_rename` decodes a log or snapshot: by its BOM when it has one (localized
+    Windows hosts write UTF-16 snapshots), else UTF-8 CVP logs and, for the rest (cp1252
+    dumplogs, cp1250/cp1251/cp866 snapshots), Latin-1, which round-trips any byte: every edit
+    is on ASCII text (addresses, host and node names)."""
+    head = path.read_bytes()[:3]
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    return "latin-1" if path.name.endswith(".txt") else "utf-8"
 
 
 def _chain(text: str, edits: list[Any]) -> str:
