@@ -23,7 +23,13 @@ from hbtriage.findings import Findings, HostInfo, Signal
 from hbtriage.report import charts
 from hbtriage.sources.base import ReadResult
 from hbtriage.timeline import CAT, COUNTERS_SCHEMA, EVENTS_SCHEMA, Timeline, compact, runs
-from hbtriage.timeline.frames import _concat_columns, _difference_cumulative, _sparse_text, _streams
+from hbtriage.timeline.frames import (
+    _concat_columns,
+    _difference_cumulative,
+    _never_down,
+    _sparse_text,
+    _streams,
+)
 
 T0 = datetime(2013, 3, 30, 6, 0, tzinfo=UTC)
 CATALOG = load_catalog()
@@ -349,3 +355,18 @@ def test_perfmon_pieces_take_the_fast_path_one_piece_at_a_time(
     assert got[-1] == whole.counters.to_dicts()
     # Days past 12 only from row 21 on: day first, as the rows of later pieces say.
     assert got[-1][0]["ts_local"] == datetime(2024, 5, 1, 14, 0)  # type: ignore[index]
+
+
+@given(
+    values=st.lists(
+        st.integers(min_value=-(2**61), max_value=2**61), max_size=30
+    ),  # ns: years ±36,000
+    strict=st.booleans(),
+)
+def test_order_check_of_a_file_is_the_row_by_row_comparison(
+    values: list[int], strict: bool
+) -> None:
+    # _combine sorts a file's rows only when they are out of (time, line) order.
+    pairs = zip(values, values[1:], strict=False)
+    want = all(b > a if strict else b >= a for a, b in pairs)
+    assert _never_down(pl.Series(values, dtype=pl.Int64), strict=strict) == want

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hbtriage.errors import UsageError
 from hbtriage.sources.base import COUNTER_SCHEMA, EVENT_SCHEMA, InputFile, ReadResult
-from hbtriage.timeline import build, parse_tz_options
+from hbtriage.timeline import CAT, UTC_TS, build, parse_tz_options
+from hbtriage.timeline.model import Timeline
 
 
 def _log(
@@ -141,3 +144,38 @@ def test_tz_takes_zones_as_admins_write_them() -> None:
     assert got["PG1A"].iana == "America/Chicago"
     assert (got["CVP1"].iana, got["CVP1"].fixed_min) == (None, -300)
     assert got["X"].fixed_min == 540 and got["Y"].iana == "Asia/Tokyo"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    hosts=st.lists(st.sampled_from(["PG1A", "CVP1", "PG1B"]), min_size=0, max_size=40),
+    grouped=st.booleans(),
+    seconds=st.floats(min_value=-3600, max_value=3600, allow_nan=False),
+    nulls=st.sets(st.integers(min_value=0, max_value=39)),
+)
+def test_a_clock_correction_moves_only_its_hosts_rows(
+    hosts: list[str], grouped: bool, seconds: float, nulls: set[int]
+) -> None:
+    # The timeline keeps each host's rows together (moved stretch by stretch); frames built
+    # otherwise are moved row by row. Either way: that host's times, every one, by -seconds.
+    if grouped:
+        hosts = sorted(hosts)
+    t0 = datetime(2013, 3, 30, 19, 36, 46, tzinfo=UTC)
+    times = [None if i in nulls else t0 + timedelta(seconds=i) for i in range(len(hosts))]
+    frame = pl.DataFrame(
+        {"host": hosts, "ts": times, "line": list(range(len(hosts)))},
+        schema={"host": CAT, "ts": UTC_TS, "line": pl.Int64},
+    )
+    streams = pl.DataFrame(schema={"host": CAT, "first": UTC_TS, "last": UTC_TS})
+    tl = Timeline(frame, frame.rename({"line": "value"}), streams)
+    moved = tl.shift_host("CVP1", seconds)
+    step = timedelta(microseconds=round(seconds * 1e6))
+    want = [
+        t - step if (t is not None and h == "CVP1") else t
+        for h, t in zip(hosts, times, strict=True)
+    ]
+    for out in (moved.events, moved.counters):
+        assert out["ts"].to_list() == want
+        assert out["host"].to_list() == hosts
+        assert out.schema["ts"] == UTC_TS  # the timeline's unit stays
+    assert moved.events["line"].to_list() == list(range(len(hosts)))

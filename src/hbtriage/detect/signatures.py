@@ -63,7 +63,13 @@ def tag(timeline: Timeline, catalog: Catalog) -> Timeline:
         found = pl.repeat(None, ev.height, dtype=dtype, eager=True).scatter(
             hits["_row"], hits["_sig"]
         )
-    ev = ev.with_columns(pl.coalesce(found, pl.col("signature")).alias("signature"))
+    before = ev.get_column("signature")
+    if before.null_count() < before.len():  # tagged before: the first tag stays
+        found = pl.select(pl.coalesce(found, before)).to_series()
+    # The column is put in place (an expression on the frame would copy every column of a
+    # frame built from several chunks).
+    found = found.alias("signature")
+    ev = pl.DataFrame([found if c.name == "signature" else c for c in ev.get_columns()])
     return dataclasses.replace(timeline, events=ev)
 
 

@@ -91,13 +91,10 @@ class Timeline:
 
     def shift_host(self, host: str, seconds: float) -> Timeline:
         """The same timeline with ``host``'s clock moved by ``-seconds`` (skew correction)."""
-        delta = pl.duration(microseconds=int(round(seconds * 1e6)))
-        ev = self.events.with_columns(
-            pl.when(pl.col("host") == host).then(pl.col("ts") - delta).otherwise(pl.col("ts"))
-        )
-        ct = self.counters.with_columns(
-            pl.when(pl.col("host") == host).then(pl.col("ts") - delta).otherwise(pl.col("ts"))
-        )
+        # To the microsecond, kept in the timeline's unit (ns) on every row.
+        delta = pl.duration(nanoseconds=int(round(seconds * 1e6)) * 1000, time_unit="ns")
+        ev = _shift_rows(self.events, host, delta)
+        ct = _shift_rows(self.counters, host, delta)
         st = self.streams.with_columns(
             [
                 pl.when(pl.col("host") == host).then(pl.col(c) - delta).otherwise(pl.col(c))
@@ -112,6 +109,26 @@ class Timeline:
         ]
         dpc = [d.shifted(seconds) if d.host == host else d for d in self.dpc]
         return replace(self, events=ev, counters=ct, streams=st, restarts=moved, dpc=dpc)
+
+
+def _shift_rows(frame: pl.DataFrame, host: str, delta: pl.Expr) -> pl.DataFrame:
+    """``frame`` with ``ts`` moved by ``-delta`` on the rows of ``host``. The timeline keeps
+    each host's rows together: only those stretches are computed, the others are sliced as
+    they are, and the column is put in place without an expression on the whole frame."""
+    spans = runs(frame, ["host"]) if frame.height else None
+    if spans is None:
+        return frame.with_columns(
+            pl.when(pl.col("host") == host).then(pl.col("ts") - delta).otherwise(pl.col("ts"))
+        )
+    ts, names = frame.get_column("ts"), frame.get_column("host")
+    pieces = [
+        pl.select(ts.slice(offset, length) - delta).to_series()
+        if names[offset] == host
+        else ts.slice(offset, length)
+        for offset, length in spans
+    ]
+    moved = pl.concat(pieces, rechunk=True).alias("ts") if pieces else ts
+    return pl.DataFrame([moved if c.name == "ts" else c for c in frame.get_columns()])
 
 
 #: Above this many stretches :func:`runs` gives up (a loop per stretch would be slow).
