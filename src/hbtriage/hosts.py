@@ -26,11 +26,13 @@ name its logs write, else its address; the others are listed as its aliases and 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import ipaddress
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 
 from hbtriage.catalog import bundled_text, entries_of
@@ -134,6 +136,15 @@ class Clues:
     addresses: list[str] = field(default_factory=list)  # the writer's own IP addresses
     role: str | None = None
     filename: str = ""
+    #: First and last local time of its records or samples (None when it has none).
+    span: tuple[datetime, datetime] | None = None
+
+
+#: A file whose times are this far from every PIM and CVP log around it is another capture,
+#: not the one of the server whose folder it sits in (a perfmon export or a log of another
+#: machine dropped into that folder, months or years apart). Wide enough for any zone and for
+#: a perfmon started days before the logs that were collected.
+APART = timedelta(days=7)
 
 
 def clues_of(item: InputFile, res: ReadResult) -> Clues:
@@ -161,7 +172,21 @@ def clues_of(item: InputFile, res: ReadResult) -> Clues:
         addresses=addresses,
         role=role_of(res),
         filename=PurePosixPath(item.display.rsplit("!", 1)[-1]).name,
+        span=_span(res),
     )
+
+
+def _span(res: ReadResult) -> tuple[datetime, datetime] | None:
+    """The first and last local time of ``res``'s records and samples."""
+    ends: list[datetime] = []
+    for frame in (res.events, res.counters):
+        if frame is None or not frame.height:
+            continue
+        col = frame["ts_local"]
+        lo, hi = col.min(), col.max()
+        if isinstance(lo, datetime) and isinstance(hi, datetime):
+            ends += [lo, hi]
+    return (min(ends), max(ends)) if ends else None
 
 
 def folder_chain(item: InputFile) -> list[tuple[str, str, bool]]:
@@ -280,6 +305,8 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
     """Merge every clue into hosts and assign each input to one (see the module doc)."""
     aliases = {name_key(k): v for k, v in (aliases or {}).items()}
     warnings: list[str] = []
+    original = clues
+    clues, apart = _apart_from_their_folders(clues)
     g = _Graph()
 
     # 1. Folder groups: the outermost folder of each file that holds one server's files.
@@ -292,6 +319,10 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
         key: _one_server(clues[i] for i in idx) and _named_subfolders(key, idx, clues) < 2
         for key, idx in under.items()
     }
+    # Said only where it matters: a folder of one server would have named the file.
+    warnings += [
+        why for i, why in apart.items() if any(single.get(f[0]) for f in original[i].folders)
+    ]
     group_of: list[str] = []
     group_folder: dict[str, tuple[str, str, bool]] = {}
     for i, c in enumerate(clues):
@@ -343,11 +374,23 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
             link(group_of[i], c.writer, c.display)
         for a in c.addresses:
             link(group_of[i], a, c.display)
+    folder_named: dict[int, str] = {}
     # File names are the weakest clue, for files in no host's folder: a word that names a
     # known host ("PG1A_pim1.txt"), or that several such files share ("CALLSRV_perfmon.csv",
     # "CALLSRV_CVP.log"), links them; words that name a kind of file do not.
     loose = [i for i in range(len(clues)) if group_of[i].startswith("f:")]
     known = {k[2:] for k in g.parent if k.startswith("n:")}
+    # A file that names nobody, in a folder that holds more than one server's files (a stray
+    # file of another machine was dropped in) but whose name is a host's ("CVP3/netsh.txt"
+    # beside another server's perfmon), is that host's: the user named the folder after it.
+    for i in loose:
+        c = clues[i]
+        if c.machines or c.writer or c.addresses:
+            continue
+        named_by = next((f[1] for f in c.folders if not generic_folder(f[1])), None)
+        if named_by is not None and name_key(named_by) in known:
+            g.union(group_of[i], "n:" + name_key(named_by))  # refused quietly on a conflict
+            folder_named[i] = named_by
     words = {i: _name_words(clues[i]) for i in loose}
     sharing: dict[str, list[int]] = {}
     for i in loose:
@@ -412,10 +455,12 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
     shown: dict[str, str] = {}
     keys: dict[str, str] = {}
     taken: set[str] = set()
+    unnamed: set[str] = set()  # hosts nothing names (shown as UNNAMED)
     for root in sorted(files_of, key=lambda r: min(files_of[r])):
         idx = files_of[root]
         name = _display(root, idx, clues, aliases, group_of, group_folder, g)
         if name is None:
+            unnamed.add(root)
             roles = g.comp[root].roles
             name = f"UNNAMED-{next(iter(roles)).upper()}" if len(roles) == 1 else "UNNAMED"
             warnings += [
@@ -451,9 +496,52 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
     for i, c in enumerate(clues):
         root = g.find(group_of[i])
         host = shown[root]
-        why = _reason(c, host, group_of[i], group_folder, orphan_reason.get(group_of[i]))
+        if root in unnamed:
+            why = "nothing in the bundle names its host"
+        elif i in folder_named and not (c.machines or c.writer or c.addresses):
+            why = f"its folder {folder_named[i]!r} is named after {host}"
+        else:
+            why = _reason(c, host, group_of[i], group_folder, orphan_reason.get(group_of[i]))
         assigned.append((host, why))
     return Identity(assigned=assigned, hosts=hosts, warnings=warnings, keys=keys)
+
+
+def _apart_from_their_folders(clues: list[Clues]) -> tuple[list[Clues], dict[int, str]]:
+    """``clues`` with the folders taken from each file whose times are :data:`APART` from
+    every PIM and CVP log that shares a folder with it: that file was captured elsewhere (another
+    machine's perfmon dropped into a server's folder), so the folder says nothing about who
+    wrote it and it must not name (or give its zone to) the folder's server. Its own names
+    still place it. Also returns why, by the index of each such file."""
+    logs = [c for c in clues if c.role and c.span and c.folders]
+    out = list(clues)
+    apart: dict[int, str] = {}
+    for i, c in enumerate(clues):
+        if c.role or not c.span or not c.folders:
+            continue
+        keys = {f[0] for f in c.folders}
+        near = [d for d in logs if keys & {f[0] for f in d.folders}]
+        if not near:
+            continue
+        gap = min(_gap(c.span, d.span) for d in near if d.span)
+        if gap < APART:
+            continue
+        first, last = min(d.span[0] for d in near if d.span), max(d.span[1] for d in near if d.span)
+        apart[i] = (
+            f"{c.display}: its times ({_day(c.span[0])} to {_day(c.span[1])}) are {gap.days} "
+            f"days away from the PIM/CVP logs beside it ({_day(first)} to {_day(last)}): "
+            "another capture, so its folder does not name its host"
+        )
+        out[i] = dataclasses.replace(c, folders=[])
+    return out, apart
+
+
+def _gap(a: tuple[datetime, datetime], b: tuple[datetime, datetime]) -> timedelta:
+    """How far apart two spans of time are (zero when they overlap)."""
+    return max(timedelta(0), max(a[0], b[0]) - min(a[1], b[1]))
+
+
+def _day(t: datetime) -> str:
+    return t.strftime("%Y-%m-%d")
 
 
 def _name_words(c: Clues) -> list[str]:

@@ -1,0 +1,169 @@
+"""Bundles as users really hand them over: a server's folder that also holds files of another
+machine (an old perfmon export, the real logs of other systems, another server's perfmon).
+Such a file must not rename the server, give it its zone, split its incident in two, or take
+the server's own unnamed files (netsh, ndis.sys version) away from it.
+
+The simulated bundles are generated here (same seed, same bytes); the real files are the byte
+copies under tests/fixtures/ (perfmon/ from a Japanese Windows PC, loghub/)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from hbtriage.cli import app
+from hbtriage.simulate.scenarios import generate
+
+FIX = Path(__file__).parent / "fixtures"
+TIERRA = FIX / "perfmon" / "ja-cp932_TIERRA_proc-dpc-mem_1s_440rows.csv"
+LOGHUB = [FIX / "loghub" / n for n in ("Linux_2k.log", "Windows_2k.log", "Zookeeper_2k.log")]
+
+
+@pytest.fixture(scope="module")
+def sources(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """dpc_storm_cvp seed 7 (PG3A in Chicago, CVP3 in Berlin, 2013-09-06) and two_incidents
+    seed 7 (CVP1 in Kiev, 2013-06-25), generated once."""
+    root = tmp_path_factory.mktemp("sim")
+    generate("dpc_storm_cvp", root / "storm", 7)
+    generate("two_incidents", root / "other", 7)
+    return root
+
+
+def _bundle(sources: Path, dst: Path) -> Path:
+    shutil.copytree(sources / "storm", dst)
+    (dst / "truth.json").unlink()
+    return dst
+
+
+def _analyze(tmp_path: Path, *paths: Path) -> tuple[dict[str, Any], str]:
+    out = tmp_path / "out"
+    res = CliRunner().invoke(
+        app, ["analyze", *map(str, paths), "--out", str(out), "--quiet", "--format", "json"]
+    )
+    assert res.exit_code == 0, res.output
+    return json.loads((out / "findings.json").read_text()), res.stdout
+
+
+def _host_of(doc: dict[str, Any], tail: str) -> str:
+    return next(i["host"] for i in doc["inputs"] if i["path"].endswith(tail))
+
+
+def _verdict(doc: dict[str, Any]) -> list[tuple[list[str], str, str | None]]:
+    return [
+        (inc["hosts"], inc["causes"][0]["id"], inc["causes"][0]["host"]) for inc in doc["incidents"]
+    ]
+
+
+def test_another_machines_old_perfmon_in_the_pg_folder_keeps_one_incident(
+    sources: Path, tmp_path: Path
+) -> None:
+    """PG3A's folder holds its PIM log and, instead of its own perfmon, a capture of machine
+    CVP1 taken 72 days earlier in another zone. Taken as PG3A's, it renamed the PG "CVP1",
+    read the PIM log in Kiev time and split the incident in two (one of them "unknown")."""
+    bundle = _bundle(sources, tmp_path / "case")
+    (bundle / "PG3A" / "PG3A_perfmon.csv").unlink()
+    shutil.copy(sources / "other" / "CVP1" / "CVP1_perfmon.csv", bundle / "PG3A" / "old.csv")
+    doc, _ = _analyze(tmp_path, bundle)
+    assert _verdict(doc) == [(["CVP3", "PG3A"], "dpc_storm", "CVP3")]
+    assert _host_of(doc, "PG3A/pim1.txt") == "PG3A"
+    assert _host_of(doc, "PG3A/old.csv") == "CVP1"
+    pg = next(h for h in doc["hosts"] if h["name"] == "PG3A")
+    assert pg["utc_offset_min"] == -360 and "inferred" in pg["zone_source"]
+    assert any(
+        w.startswith("case/PG3A/old.csv: its times (2013-06-25 to 2013-06-25) are 72 days away")
+        for w in doc["warnings"]
+    ), doc["warnings"]
+
+
+def test_real_perfmon_of_another_pc_in_the_pg_folder_does_not_rename_the_pg(
+    sources: Path, tmp_path: Path
+) -> None:
+    """The real TIERRA export (2018, no zone in its header) beside PG3A's PIM log: the PG
+    stayed "TIERRA" with a 2013-2018 span before."""
+    bundle = _bundle(sources, tmp_path / "case")
+    (bundle / "PG3A" / "PG3A_perfmon.csv").unlink()
+    shutil.copy(TIERRA, bundle / "PG3A" / TIERRA.name)
+    doc, _ = _analyze(tmp_path, bundle)
+    assert _verdict(doc) == [(["CVP3", "PG3A"], "dpc_storm", "CVP3")]
+    assert _host_of(doc, "PG3A/pim1.txt") == "PG3A"
+    assert _host_of(doc, TIERRA.name) == "TIERRA"
+    pg = next(h for h in doc["hosts"] if h["name"] == "PG3A")
+    assert pg["aliases"] == [] and pg["first"].startswith("2013-09-06")
+    assert pg["last"].startswith("2013-09-06")
+
+
+@pytest.mark.parametrize("layout", ["parent", "per_host", "zip_per_host"])
+def test_real_logs_of_other_systems_in_the_cvp_folder_change_nothing(
+    sources: Path, tmp_path: Path, layout: str
+) -> None:
+    """loghub's Linux syslog (host "combo"), Windows CBS and ZooKeeper logs dropped into CVP3's
+    folder made it hold "two computers": its netsh and ndis.sys snapshots went to a host
+    'UNNAMED' ("its file name names UNNAMED"), the configuration findings left CVP3 and the
+    verdict's confidence fell from 0.95 to 0.85."""
+    clean, _ = _analyze(tmp_path / "clean", _bundle(sources, tmp_path / "clean" / "case"))
+    bundle = _bundle(sources, tmp_path / "case")
+    for f in LOGHUB:
+        shutil.copy(f, bundle / "CVP3" / f.name)
+    paths = [bundle]
+    if layout != "parent":
+        paths = [bundle / "PG3A", bundle / "CVP3"]
+    if layout == "zip_per_host":
+        paths = [
+            Path(shutil.make_archive(str(tmp_path / p.name), "zip", root_dir=p)) for p in paths
+        ]
+    doc, _ = _analyze(tmp_path, *paths)
+    assert _verdict(doc) == _verdict(clean) == [(["CVP3", "PG3A"], "dpc_storm", "CVP3")]
+    assert [c["confidence"] for c in doc["incidents"][0]["causes"]] == [
+        c["confidence"] for c in clean["incidents"][0]["causes"]
+    ]
+    for tail in ("netsh_int_tcp_show_global.txt", "ndis_version.txt"):
+        assert _host_of(doc, tail) == "CVP3"
+    assert {f["host"] for f in doc["config_findings"]} == {"CVP3"}
+    for f in LOGHUB:
+        assert _host_of(doc, f.name) != "CVP3"
+    assert all("its file name names UNNAMED" not in i["host_reason"] for i in doc["inputs"])
+
+
+def test_another_servers_perfmon_in_the_cvp_folder_leaves_its_snapshots_with_it(
+    sources: Path, tmp_path: Path
+) -> None:
+    """A copy of PG3A's perfmon (same hours) in CVP3's folder: the folder holds two computers,
+    yet it is named after CVP3, so CVP3's netsh and ndis.sys snapshots, which name no host,
+    are CVP3's (they went to 'UNNAMED', and the warning told the user to put them in a folder
+    named after the host, where they were)."""
+    bundle = _bundle(sources, tmp_path / "case")
+    shutil.copy(bundle / "PG3A" / "PG3A_perfmon.csv", bundle / "CVP3" / "pg_side.csv")
+    doc, _ = _analyze(tmp_path, bundle)
+    assert _verdict(doc) == [(["CVP3", "PG3A"], "dpc_storm", "CVP3")]
+    assert doc["incidents"][0]["causes"][0]["confidence"] == 0.95
+    for tail in ("netsh_int_tcp_show_global.txt", "ndis_version.txt"):
+        assert _host_of(doc, tail) == "CVP3"
+        reason = next(i["host_reason"] for i in doc["inputs"] if i["path"].endswith(tail))
+        assert reason == "its folder 'CVP3' is named after CVP3"
+    assert _host_of(doc, "CVP3/pg_side.csv") == "PG3A"
+    assert not any("UNNAMED" in w for w in doc["warnings"])
+    assert sorted(h["name"] for h in doc["hosts"]) == ["CVP3", "PG3A"]
+
+
+def test_flat_folder_with_other_systems_logs_warns_nothing_new(
+    sources: Path, tmp_path: Path
+) -> None:
+    """Every file in one folder (the host in the file name) with loghub's logs beside them:
+    that folder names no host anyway, so nothing is said about how far apart their times are."""
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for host in ("PG3A", "CVP3"):
+        for f in (sources / "storm" / host).iterdir():
+            shutil.copy(f, flat / f"{host}_{f.name}")
+    for f in LOGHUB:
+        shutil.copy(f, flat / f.name)
+    doc, _ = _analyze(tmp_path, flat)
+    assert _verdict(doc) == [(["CVP3", "PG3A"], "dpc_storm", "CVP3")]
+    assert not any("days away" in w for w in doc["warnings"]), doc["warnings"]
+    assert _host_of(doc, "CVP3_netsh_int_tcp_show_global.txt") == "CVP3"
+
