@@ -167,3 +167,27 @@ def test_flat_folder_with_other_systems_logs_warns_nothing_new(
     assert not any("days away" in w for w in doc["warnings"]), doc["warnings"]
     assert _host_of(doc, "CVP3_netsh_int_tcp_show_global.txt") == "CVP3"
 
+
+def test_tz_an_hour_off_the_peer_says_which_tz_joins_the_incident(
+    sources: Path, tmp_path: Path
+) -> None:
+    """PG3A has no perfmon; the admin passes the Windows zone it shows, "Central Standard
+    Time", which follows daylight saving time (UTC-05:00 in September) while the PIM log was
+    written at UTC-06:00. The disconnect is then an hour apart at the two ends: two incidents,
+    one "unknown", and not a word about it. Now a warning says so and which --tz joins them."""
+    bundle = _bundle(sources, tmp_path / "case")
+    (bundle / "PG3A" / "PG3A_perfmon.csv").unlink()
+    doc, _ = _analyze(tmp_path / "a", bundle, Path("--tz"), Path("PG3A=Central Standard Time"))
+    assert len(doc["incidents"]) == 2
+    hint = [w for w in doc["warnings"] if w.startswith("hosts CVP3 and PG3A:")]
+    assert len(hint) == 1, doc["warnings"]
+    assert "the same disconnect is logged 1.00 h apart" in hint[0]
+    assert "PG3A: Central Standard Time (America/Chicago) from --tz" in hint[0]
+    assert hint[0].endswith("--tz CVP3=UTC+02:00; if PG3A's, --tz PG3A=UTC-06:00")
+    doc, _ = _analyze(tmp_path / "b", bundle, Path("--tz"), Path("PG3A=UTC-06:00"))
+    assert _verdict(doc) == [(["CVP3", "PG3A"], "dpc_storm", "CVP3")]
+    assert not any(w.startswith("hosts ") for w in doc["warnings"])
+    # Without --tz the zone is inferred from the same disconnect: nothing to say either.
+    doc, _ = _analyze(tmp_path / "c", bundle)
+    assert _verdict(doc) == [(["CVP3", "PG3A"], "dpc_storm", "CVP3")]
+    assert not any(w.startswith("hosts ") for w in doc["warnings"])

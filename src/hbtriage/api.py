@@ -41,7 +41,7 @@ from hbtriage.timeline import (
     parse_aliases,
     parse_tz_options,
 )
-from hbtriage.zones import Zone, fmt_offset
+from hbtriage.zones import Zone, fmt_offset, utc_offset_at
 
 #: What the findings keep, whatever the input (a million lines matching a signature made a
 #: 250 MB findings.json): signals per incident, and warnings; what is left out is counted.
@@ -275,7 +275,54 @@ def _align_clocks(
     for h in hosts:
         if h.name == ref and skews:
             h.clock_offset_basis = "reference clock"
+    warnings.extend(_zone_conflicts(signals, hosts, ref, skews, peers))
     return timeline
+
+
+def _zone_conflicts(
+    signals: list[Signal],
+    hosts: list[HostInfo],
+    ref: str | None,
+    skews: list[clock_skew.Skew],
+    peers: dict[str, set[str]],
+) -> list[str]:
+    """Hosts whose zones are both known (stated, given with ``--tz`` or inferred) but put the
+    same disconnect whole quarter hours apart (a daylight-saving hour, a ``--tz`` of the wrong
+    zone): their events cannot be grouped into one incident, so the user is told which
+    ``--tz`` would bring them together. Nothing is moved: which of the two zones is wrong is
+    theirs to say."""
+    info = {h.name: h for h in hosts if h.zone_source != ZONE_ASSUMED}
+    if ref is None or ref not in info:
+        return []
+    lone = [h for h in sorted(info) if h != ref and h not in {sk.host for sk in skews}]
+    out = []
+    for guess in clock_skew.infer_zones(signals, lone, [ref], peers):
+        if guess.zone_min == 0:
+            continue
+        host, other = info[guess.host], info[ref]
+        own, theirs = _offset_at(host, signals), _offset_at(other, signals)
+        if own is None or theirs is None:
+            continue
+        apart = guess.zone_min * 60 + guess.skew_s
+        out.append(
+            f"hosts {host.name} and {ref}: the same disconnect is logged {abs(apart) / 3600:.2f} h "
+            f"apart once their zones are applied ({host.name}: {host.zone} from "
+            f"{host.zone_source}; {ref}: {other.zone} from {other.zone_source}), so it is not "
+            f"one incident; if {host.name}'s zone is wrong, pass --tz "
+            f"{host.name}=UTC{fmt_offset(own + guess.zone_min)}; if {ref}'s, --tz "
+            f"{ref}=UTC{fmt_offset(theirs - guess.zone_min)}"
+        )
+    return out
+
+
+def _offset_at(host: HostInfo, signals: list[Signal]) -> int | None:
+    """The host's UTC offset (minutes east) at its first paired disconnect."""
+    if host.tz_iana is None:
+        return host.utc_offset_min
+    at = min((s.start for s in signals if s.host == host.name and s.data.get("pair")), default=None)
+    if at is None:
+        return None
+    return utc_offset_at(Zone(host.tz_iana, host.tz_iana, None), at)
 
 
 def _diagnose(
