@@ -360,7 +360,7 @@ def test_perfmon_pieces_take_the_fast_path_one_piece_at_a_time(
 @given(
     values=st.lists(
         st.integers(min_value=-(2**61), max_value=2**61), max_size=30
-    ),  # ns: years ±36,000
+    ),  # ns: 1897 to 2043
     strict=st.booleans(),
 )
 def test_order_check_of_a_file_is_the_row_by_row_comparison(

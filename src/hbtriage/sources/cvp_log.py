@@ -254,7 +254,9 @@ class CvpLogReader:
         del pieces
         items = walk.preamble() + walk.long_items + bad_items + walk.tail_items
         zones = events["_zone"].drop_nulls().unique(maintain_order=True)
-        events = events.drop("_zone")
+        # Column by column: the pieces' columns are chunked differently, and dropping one on
+        # the frame would first copy every column into one chunk (the whole file's rows).
+        events = pl.DataFrame([c for c in events.get_columns() if c.name != "_zone"])
         host = L.most_frequent(events["node"])
         return ReadResult(
             kind=self.kind,

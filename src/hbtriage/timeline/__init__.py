@@ -29,6 +29,7 @@ from hbtriage.timeline.clocks import (
 )
 from hbtriage.timeline.frames import (
     _combine,
+    _concat_columns,
     _counter_part,
     _difference_cumulative,
     _event_part,
@@ -63,15 +64,27 @@ def build(
     None as soon as it is folded into the timeline, so the raw and the converted copy of a file
     are never both held for long (memory on large bundles)."""
     tz = tz or {}
-    for _item, res in items:  # an offset of a day or more (+99:59) is no clock's: as not written
-        if res.events is not None:
-            offset = pl.col("offset_min")
-            res.events = res.events.with_columns(
-                pl.when(offset.is_between(-1439, 1439)).then(offset)
-            )
+    for _item, res in items:
+        if res.events is not None and res.events.width:
+            # Each column in one chunk (what every step below works on best), made column by
+            # column: a whole frame copied at once would hold each reader's rows twice.
+            res.events = _clock_offsets(_concat_columns([res.events]))
     ident, assigned, host_tz = _who_wrote(items, tz, aliases)
     host_zone = host_zones(items, assigned, ident, tz, host_tz)
     return _fold(items, assigned, ident, host_zone, counter_index or default_index())
+
+
+def _clock_offsets(events: pl.DataFrame) -> pl.DataFrame:
+    """``events`` with each UTC offset of a day or more (``+99:59``) taken as not written:
+    no clock's (only that column is rebuilt, and only when there is such an offset)."""
+    if "offset_min" not in events.columns:
+        return events
+    offset = events.get_column("offset_min")
+    lo, hi = offset.min(), offset.max()
+    if not (isinstance(lo, int) and isinstance(hi, int)) or (lo >= -1439 and hi <= 1439):
+        return events
+    fixed = offset.set(~offset.is_between(-1439, 1439).fill_null(True), None)  # type: ignore[arg-type]
+    return pl.DataFrame([fixed if c.name == "offset_min" else c for c in events.get_columns()])
 
 
 def _who_wrote(
