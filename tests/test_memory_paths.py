@@ -30,6 +30,7 @@ from hbtriage.timeline.frames import (
     _sparse_text,
     _streams,
 )
+from hbtriage.timeline.model import put_column
 
 T0 = datetime(2013, 3, 30, 6, 0, tzinfo=UTC)
 CATALOG = load_catalog()
@@ -370,3 +371,43 @@ def test_order_check_of_a_file_is_the_row_by_row_comparison(
     pairs = zip(values, values[1:], strict=False)
     want = all(b > a if strict else b >= a for a, b in pairs)
     assert _never_down(pl.Series(values, dtype=pl.Int64), strict=strict) == want
+
+
+def _lined_up(frame: pl.DataFrame) -> bool:
+    return len({tuple(c._s.chunk_lengths()) for c in frame.get_columns()}) == 1
+
+
+def test_the_timeline_keeps_a_chunk_per_file_lined_up_through_detection() -> None:
+    # Files are joined without copying (a chunk each, the same in every column); steps that
+    # replace a column (signatures, a clock correction) must keep the chunks lined up, or every
+    # later expression copies the whole timeline first.
+    from hbtriage.api import run
+
+    analysis = run([str(Path(__file__).parents[1] / "src/hbtriage/simulate/reference")])
+    ev = analysis.timeline.events
+    assert ev["ts"].n_chunks() > 1 and _lined_up(ev)
+    moved = analysis.timeline.shift_host("CVP1", 2.5)
+    assert _lined_up(moved.events)
+    assert moved.events.drop("ts").equals(ev.drop("ts"))
+    assert (
+        analysis.findings.incidents and analysis.findings.incidents[0].causes[0].id == "dpc_storm"
+    )
+
+
+@given(
+    lengths=st.lists(st.integers(min_value=0, max_value=5), min_size=1, max_size=6),
+    one_chunk=st.booleans(),
+)
+def test_a_column_put_in_place_lines_up_with_the_frame(lengths: list[int], one_chunk: bool) -> None:
+    schema = {"a": pl.Int64, "b": pl.Utf8}
+    parts = [
+        pl.DataFrame({"a": list(range(n)), "b": [f"x{i}" for i in range(n)]}, schema=schema)
+        for n in lengths
+    ]
+    frame = pl.concat(parts, rechunk=False)
+    new = pl.Series("b", [f"y{i}" for i in range(frame.height)])
+    if not one_chunk:  # in pieces of its own
+        new = pl.concat([new.slice(0, 1), new.slice(1, 2), new.slice(3)], rechunk=False)
+    out = put_column(frame, new)
+    assert out["b"].to_list() == new.to_list() and out["a"].to_list() == frame["a"].to_list()
+    assert out.columns == frame.columns and _lined_up(out)

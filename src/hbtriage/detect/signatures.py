@@ -9,6 +9,7 @@ import polars as pl
 from hbtriage.catalog import Catalog
 from hbtriage.findings import Signal
 from hbtriage.timeline import Timeline
+from hbtriage.timeline.model import put_column
 
 
 def _rust_pattern(pattern: str) -> str:
@@ -68,8 +69,7 @@ def tag(timeline: Timeline, catalog: Catalog) -> Timeline:
         found = pl.select(pl.coalesce(found, before)).to_series()
     # The column is put in place (an expression on the frame would copy every column of a
     # frame built from several chunks).
-    found = found.alias("signature")
-    ev = pl.DataFrame([found if c.name == "signature" else c for c in ev.get_columns()])
+    ev = put_column(ev, found.alias("signature"))
     return dataclasses.replace(timeline, events=ev)
 
 

@@ -169,7 +169,16 @@ def _combine(
             )
             del merged
             del frames
+    if len(out) > 1 and all(_one_chunk_each(f) for f in out):
+        # Chunks that line up in every column (one per file) need no copy into one: every
+        # step works on them as they are (see _frame). Joining them copied the whole timeline
+        # at the moment it is largest.
+        return pl.concat(out, rechunk=False)
     return _concat_columns(out)
+
+
+def _one_chunk_each(frame: pl.DataFrame) -> bool:
+    return all(c.n_chunks() == 1 for c in frame.get_columns())
 
 
 def _never_down(values: pl.Series, *, strict: bool) -> bool:

@@ -128,7 +128,24 @@ def _shift_rows(frame: pl.DataFrame, host: str, delta: pl.Expr) -> pl.DataFrame:
         for offset, length in spans
     ]
     moved = pl.concat(pieces, rechunk=True).alias("ts") if pieces else ts
-    return pl.DataFrame([moved if c.name == "ts" else c for c in frame.get_columns()])
+    return put_column(frame, moved)
+
+
+def put_column(frame: pl.DataFrame, column: pl.Series) -> pl.DataFrame:
+    """``frame`` with ``column`` in place of its column of that name, without copying the
+    others, and chunked as they are (the timeline keeps a chunk per file, the same in every
+    column: see :func:`hbtriage.timeline.frames._frame` on why they must line up): cut at
+    the frame's chunk boundaries (zero-copy slices of one chunk)."""
+    lengths = frame.get_column(column.name)._s.chunk_lengths()
+    if column._s.chunk_lengths() != lengths:
+        column = column.rechunk()
+        if len(lengths) > 1:
+            pieces, at = [], 0
+            for n in lengths:
+                pieces.append(column.slice(at, n))
+                at += n
+            column = pl.concat(pieces, rechunk=False)
+    return pl.DataFrame([column if c.name == column.name else c for c in frame.get_columns()])
 
 
 #: Above this many stretches :func:`runs` gives up (a loop per stretch would be slow).
