@@ -191,3 +191,53 @@ def test_tz_an_hour_off_the_peer_says_which_tz_joins_the_incident(
     doc, _ = _analyze(tmp_path / "c", bundle)
     assert _verdict(doc) == [(["CVP3", "PG3A"], "dpc_storm", "CVP3")]
     assert not any(w.startswith("hosts ") for w in doc["warnings"])
+
+
+def test_tz_that_contradicts_the_files_is_said_and_their_own_zone_kept(
+    sources: Path, tmp_path: Path
+) -> None:
+    """--tz CVP3=UTC+02:00 while CVP3's perfmon header says W. Europe Standard Time (-60) and
+    its CVP log lines carry +0100: the --tz moved the perfmon an hour away from the log lines,
+    the DPC rise left the incident window and the verdict became "unknown", without a word.
+    What the files state is kept, and one warning names the host, the --tz and what they say."""
+    bundle = _bundle(sources, tmp_path / "case")
+    clean, _ = _analyze(tmp_path / "clean", bundle)
+    doc, _ = _analyze(tmp_path / "a", bundle, Path("--tz"), Path("CVP3=UTC+02:00"))
+    assert _verdict(doc) == _verdict(clean) == [(["CVP3", "PG3A"], "dpc_storm", "CVP3")]
+    said = [w for w in doc["warnings"] if w.startswith("host CVP3: --tz")]
+    assert said == [
+        "host CVP3: --tz gives UTC+02:00, but its files state their own zone ("
+        "case/CVP3/CVP.2013-09-06.log, case/CVP3/Error.2013-09-06.log: UTC offset +01:00 "
+        "written in the lines; case/CVP3/CVP3_perfmon.csv: perfmon header W. Europe Standard "
+        "Time (UTC+01:00)): they keep the times they state; --tz converts only times written "
+        "without a zone, in none of its logs or perfmon"
+    ], doc["warnings"]
+    zones = {i["path"]: (i["zone"], i["zone_source"]) for i in doc["inputs"] if i["zone"]}
+    assert zones["case/CVP3/CVP3_perfmon.csv"] == (
+        "W. Europe Standard Time (UTC+01:00)",
+        "perfmon header",
+    )
+    assert zones["case/CVP3/CVP.2013-09-06.log"] == (
+        "offsets in each line",
+        "the file's own UTC offsets",
+    )
+    # The text report says it too.
+    res = CliRunner().invoke(
+        app, ["analyze", str(bundle), "--tz", "CVP3=UTC+02:00", "--out", str(tmp_path / "t")]
+    )
+    assert "host CVP3: --tz gives UTC+02:00, but its files state" in " ".join(res.stdout.split())
+    # A --tz that contradicts PG3A's perfmon header still converts its PIM log (no offsets),
+    # and the warning says which file took it; the perfmon keeps its header's zone.
+    doc, _ = _analyze(tmp_path / "b", bundle, Path("--tz"), Path("PG3A=UTC-05:00"))
+    said = [w for w in doc["warnings"] if w.startswith("host PG3A: --tz")]
+    assert len(said) == 1 and said[0].endswith(
+        "--tz converts only times written without a zone (case/PG3A/pim1.txt)"
+    ), doc["warnings"]
+    assert "perfmon header Central Standard Time (UTC-06:00)" in said[0]
+    zones = {i["path"]: (i["zone"], i["zone_source"]) for i in doc["inputs"] if i["zone"]}
+    assert zones["case/PG3A/pim1.txt"] == ("UTC-05:00", "--tz")
+    assert zones["case/PG3A/PG3A_perfmon.csv"][1] == "perfmon header"
+    # A --tz that agrees with what the files state says nothing.
+    doc, _ = _analyze(tmp_path / "c", bundle, Path("--tz"), Path("CVP3=+01:00"))
+    assert _verdict(doc) == _verdict(clean)
+    assert not any("--tz gives" in w for w in doc["warnings"]), doc["warnings"]

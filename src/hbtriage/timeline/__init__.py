@@ -25,6 +25,7 @@ from hbtriage.timeline.clocks import (
     host_zones,
     parse_aliases,
     parse_tz_options,
+    tz_conflicts,
     zone_label,
 )
 from hbtriage.timeline.frames import (
@@ -119,6 +120,8 @@ def _fold(
 ) -> tuple[Timeline, list[InputInfo], list[HostInfo], list[str]]:
     """Every input's rows on UTC, folded into the timeline, and what was read of each."""
     warnings: list[str] = list(ident.warnings)
+    conflicts = tz_conflicts(items, assigned, ident, host_zone)  # before the rows are taken
+    warnings.extend(conflicts.warnings)
 
     def machine(name: str) -> str:
         return ident.host_for(name) or name
@@ -170,7 +173,7 @@ def _fold(
                 later=res.digests is not None,
             )
             del src
-            info.zone = zlabel if not stated or zsource == "--tz" else "offsets in each line"
+            info.zone = zlabel if not stated else "offsets in each line"
             info.zone_source = zsource if not stated else "the file's own UTC offsets"
             if not stated and zsource.startswith("assumed"):
                 needs_zone_warning.add(host)
@@ -206,7 +209,9 @@ def _fold(
                         res.zone or "offsets in each line",
                         "the file's own UTC offsets",
                     )
-                elif zsource != "--tz" and res.offset_min is not None:
+                elif res.offset_min is not None and (
+                    zsource != "--tz" or (idx, hname) in conflicts.headers_kept
+                ):
                     iana = res.tz_iana
                     fixed = None if iana else res.offset_min
                     zlabel = zone_label(res.zone, res.offset_min, iana)

@@ -2,6 +2,11 @@
 
 A host's zone is, in order: ``--tz``; the zone in its perfmon header; the UTC offsets written in
 its logs; else UTC, marked :data:`ZONE_ASSUMED` (``hbtriage.api`` then infers it from the peer).
+
+What a file states about its own times is kept over the host's zone, ``--tz`` included: a line's
+written UTC offset converts that line, a perfmon header converts its file (``--tz`` applies to a
+perfmon only when it gives the header's offset at the first sample: it then adds its DST rules).
+Where ``--tz`` contradicts them, :func:`tz_conflicts` says so in one warning per host.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from hbtriage.errors import UsageError
 from hbtriage.hosts import Identity
 from hbtriage.sources.base import InputFile, ReadResult
 from hbtriage.timeline.model import ZONE_ASSUMED
-from hbtriage.zones import Zone, fmt_offset, parse_zone_text
+from hbtriage.zones import Zone, _offsets_at_local, fmt_offset, parse_zone_text
 
 
 class HostZone(NamedTuple):
@@ -103,6 +108,95 @@ def host_zones(
         else:
             host_zone[host] = HostZone("UTC", ZONE_ASSUMED, None, 0)
     return host_zone
+
+
+class TzConflicts(NamedTuple):
+    """Where ``--tz`` contradicts what a host's files state (see :func:`tz_conflicts`)."""
+
+    warnings: list[str]  # one per host
+    headers_kept: set[tuple[int, str]]  # (input index, host): its perfmon header is kept
+
+
+def tz_conflicts(
+    items: list[tuple[InputFile, ReadResult]],
+    assigned: dict[int, tuple[str, str]],
+    ident: Identity,
+    host_zone: dict[str, HostZone],
+) -> TzConflicts:
+    """The hosts whose ``--tz`` gives another UTC offset than their files state: a perfmon
+    header's offset at its first sample, or the offsets written in log lines. Those files keep
+    their own times (they are what the host wrote); ``--tz`` still converts the times written
+    without a zone. Each such host gets one warning naming the ``--tz``, what the files state
+    and which files took the ``--tz``. Called before the rows are folded (it reads them)."""
+    given = {h: z for h, z in host_zone.items() if z.source == "--tz"}
+    if not given:
+        return TzConflicts([], set())
+    stated: dict[str, dict[str, list[str]]] = {}  # host -> what is stated -> files
+    took_tz: dict[str, list[str]] = {}
+    kept: set[tuple[int, str]] = set()
+    for idx, (item, res) in enumerate(items):
+        host = assigned[idx][0]
+        if res.counters is not None and res.counters.height and res.kind == "perfmon_csv":
+            named = res.counters["host"].unique().to_list()
+            owners = {(ident.host_for(h) or h) if h else host for h in named}
+            for owner in sorted(owners & given.keys()):
+                if res.offset_min is None:
+                    took_tz.setdefault(owner, []).append(item.display)
+                    continue
+                first = res.counters["ts_local"].min()
+                zone = given[owner]
+                if isinstance(first, datetime) and not _fits(zone, res.offset_min, first):
+                    kept.add((idx, owner))
+                    what = "perfmon header " + zone_label(res.zone, res.offset_min, res.tz_iana)
+                    stated.setdefault(owner, {}).setdefault(what, []).append(item.display)
+        if host not in given or res.events is None or not res.events.height:
+            continue
+        offs = res.events.get_column("offset_min")
+        if offs.null_count():
+            took_tz.setdefault(host, []).append(item.display)
+        if offs.null_count() == offs.len():
+            continue
+        sample = (
+            res.events.select("ts_local", "offset_min")
+            .gather_every(max(1, res.events.height // 500))
+            .drop_nulls()
+        )
+        if not sample.height:  # offsets written on few lines: take those
+            sample = res.events.select("ts_local", "offset_min").drop_nulls().head(500)
+        wrong = sorted(
+            {
+                off
+                for local, off in sample.iter_rows()
+                if isinstance(local, datetime) and not _fits(given[host], off, local)
+            }
+        )
+        if wrong:
+            what = "UTC offset" + ("s " if len(wrong) > 1 else " ")
+            what += ", ".join(fmt_offset(o) for o in wrong) + " written in the lines"
+            stated.setdefault(host, {}).setdefault(what, []).append(item.display)
+    warnings = []
+    for host, whats in sorted(stated.items()):
+        said = "; ".join(f"{_names(files)}: {what}" for what, files in whats.items())
+        rest = took_tz.get(host)
+        warnings.append(
+            f"host {host}: --tz gives {given[host].label}, but its files state their own zone"
+            f" ({said}): they keep the times they state; --tz converts only times written"
+            " without a zone"
+            + (f" ({_names(rest)})" if rest else ", in none of its logs or perfmon")
+        )
+    return TzConflicts(warnings, kept)
+
+
+def _fits(zone: HostZone, offset_min: int, local: datetime) -> bool:
+    """Whether ``zone`` has the UTC offset ``offset_min`` at the naive wall time ``local``."""
+    if zone.iana:
+        return offset_min in _offsets_at_local(zone.iana, local)
+    return offset_min == zone.fixed
+
+
+def _names(files: list[str], most: int = 3) -> str:
+    shown = ", ".join(files[:most])
+    return shown + (f" and {len(files) - most} more" if len(files) > most else "")
 
 
 def zone_label(name: str | None, offset_min: int, iana: str | None) -> str:
