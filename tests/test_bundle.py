@@ -80,6 +80,67 @@ def test_hostile_zip_writes_nothing_outside(tmp_path: Path) -> None:
     assert bundle.read_bytes().startswith(b"PK")
 
 
+def _windows_zip(entries: dict[str, bytes], create_system: int) -> bytes:
+    """A zip whose members are named as some Windows tools store them (``dir\\file``), marked
+    as made on Windows (``create_system`` 0) or on Unix (3)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in entries.items():
+            info = zipfile.ZipInfo(name)
+            info.create_system = create_system
+            zf.writestr(info, data)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("create_system", [0, 3])
+def test_backslash_member_names_are_folders_and_never_escape(
+    tmp_path: Path, create_system: int
+) -> None:
+    """``Case 123\\CVP1\\CVP.log`` is a file in two folders when the zip says it was made on
+    Windows or the name has no ``/`` (it was one file of that long name); the escape guards
+    hold for the backslash form: ``..\\``, a drive letter, a UNC or rooted name."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    work = tmp_path / "work"
+    bundle = outside / "case.zip"
+    escapes = {
+        "..\\..\\win_escape.txt": b"escaped",
+        "Case 123\\..\\..\\up.txt": b"escaped",
+        "C:\\Windows\\evil.txt": b"escaped",
+        "\\\\server\\share\\unc.txt": b"escaped",
+        "\\rooted.txt": b"escaped",
+    }
+    folders = {"Case 123\\": b"", "Case 123\\CVP1\\": b""}  # folder entries, as Windows writes
+    bundle.write_bytes(
+        _windows_zip({**escapes, **folders, "Case 123\\CVP1\\CVP.log": b"fine\n"}, create_system)
+    )
+    before = _tree(tmp_path)
+    got = collect([bundle], work)
+    assert {p for p in _tree(tmp_path) if not p.startswith("work")} == before
+    assert all(Path(f.path).resolve().is_relative_to(work.resolve()) for f in got.files)
+    assert [f.display for f in got.files] == [f"{bundle}!Case 123/CVP1/CVP.log"]
+    assert got.files[0].folder_hints[:3] == ["CVP1", "Case 123", "outside"]
+    assert got.warnings == [
+        f"{bundle}: 5 members skipped: path would escape the extraction folder; "
+        "first: ..\\..\\win_escape.txt"
+    ]
+
+
+def test_backslash_in_a_unix_zip_name_with_folders_is_part_of_the_name(tmp_path: Path) -> None:
+    """A zip made on Unix whose name has ``/`` folders: a ``\\`` is a character of a file name
+    there (not a folder), yet the guards still refuse ``..\\`` in it."""
+    bundle = tmp_path / "unix.zip"
+    entries = {"CVP1/a\\b.log": b"x\n", "CVP1/..\\..\\up.txt": b"escaped"}
+    bundle.write_bytes(_windows_zip(entries, create_system=3))
+    got = collect([bundle], tmp_path / "work")
+    assert [f.display for f in got.files] == [f"{bundle}!CVP1/a\\b.log"]
+    assert Path(got.files[0].path).name == "a\\b.log"
+    assert got.files[0].folder_hints[0] == "CVP1"
+    assert got.warnings == [
+        f"{bundle}!CVP1/..\\..\\up.txt: path would escape the extraction folder, skipped"
+    ]
+
+
 def test_nested_zip_and_folder_hints(tmp_path: Path) -> None:
     inner = _zip({"PG1A/pim1.txt": b"Events from March 30, 2013\n"})
     outer = tmp_path / "case.zip"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -241,3 +242,44 @@ def test_tz_that_contradicts_the_files_is_said_and_their_own_zone_kept(
     doc, _ = _analyze(tmp_path / "c", bundle, Path("--tz"), Path("CVP3=+01:00"))
     assert _verdict(doc) == _verdict(clean)
     assert not any("--tz gives" in w for w in doc["warnings"]), doc["warnings"]
+
+
+@pytest.mark.parametrize("create_system", [0, 3])
+def test_zip_with_backslash_member_names_names_hosts_by_their_folders(
+    sources: Path, tmp_path: Path, create_system: int
+) -> None:
+    """A zip made by a Windows tool that stores ``Case 123\\PGSIDE_A\\pim1.txt``: each name was
+    read as one flat file name, so its folders did not count: the hosts got clipped aliases
+    ("PGSIDE" for "PGSIDE_A") and were named by their file names. Read as folders (the zip
+    says it was made on Windows, or the names have no "/"), it is the same bundle as a zip
+    with "/" names."""
+    bundle = _bundle(sources, tmp_path / "src")
+    (bundle / "PG3A").rename(bundle / "PGSIDE_A")
+    (bundle / "CVP3").rename(bundle / "CVPSIDE_B")
+    files = sorted(p for p in bundle.rglob("*") if p.is_file())
+    zips = {}
+    for sep, system in (("\\", create_system), ("/", 3)):
+        path = tmp_path / f"sep{ord(sep)}.zip"
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+            for folder in ("", "PGSIDE_A", "CVPSIDE_B"):  # folder entries, as Windows writes
+                info = zipfile.ZipInfo(sep.join(["Case 123", folder]).rstrip(sep) + sep)
+                info.create_system = system
+                zf.writestr(info, b"")
+            for f in files:
+                info = zipfile.ZipInfo(sep.join(["Case 123", *f.relative_to(bundle).parts]))
+                info.create_system = system
+                zf.writestr(info, f.read_bytes())
+        zips[sep] = path
+    doc, _ = _analyze(tmp_path / "bs", zips["\\"])
+    slash, _ = _analyze(tmp_path / "fw", zips["/"])
+    assert _verdict(doc) == _verdict(slash) == [(["CVP3", "PG3A"], "dpc_storm", "CVP3")]
+    hosts = {h["name"]: h["aliases"] for h in doc["hosts"]}
+    assert hosts == {h["name"]: h["aliases"] for h in slash["hosts"]}
+    assert hosts == {"CVP3": ["CVPSIDE_B"], "PG3A": ["PGSIDE_A"]}
+    assert _host_of(doc, "!Case 123/PGSIDE_A/pim1.txt") == "PG3A"
+    assert [(i["path"].split("!")[1], i["host_reason"]) for i in doc["inputs"]] == [
+        (i["path"].split("!")[1], i["host_reason"]) for i in slash["inputs"]
+    ]
+    assert [w.replace(str(zips["\\"]), "Z") for w in doc["warnings"]] == [
+        w.replace(str(zips["/"]), "Z") for w in slash["warnings"]
+    ]

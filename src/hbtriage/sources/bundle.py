@@ -438,16 +438,26 @@ def _holds_tar(path: Path, compression: str) -> bool:
     return True
 
 
+def member_name(name: str, windows: bool = False) -> str:
+    """An archive member's name with ``\\`` read as a folder separator (``/``) when the archive
+    says it was made on Windows (``windows``: a zip's ``create_system`` 0) or the name has no
+    ``/`` at all (``Case 123\\CVP3\\x.log``, as some Windows tools store it); otherwise a
+    ``\\`` is a character of a name, as on Linux."""
+    return name.replace("\\", "/") if windows or "/" not in name else name
+
+
 def safe_member_path(name: str) -> PurePosixPath | None:
-    """The relative path an archive member may be written to, or None when it would escape."""
+    """The relative path an archive member may be written to (its folders split at ``/``:
+    see :func:`member_name`), or None when it would escape. The checks read ``\\`` as a
+    separator too, whatever the name's folders: ``..\\x``, ``C:\\x`` and ``\\\\server`` never pass."""
     if "\x00" in name:
         return None
     norm = name.replace("\\", "/")
     if norm.startswith("/") or (len(norm) > 1 and norm[1] == ":"):
         return None
-    parts = [p for p in PurePosixPath(norm).parts if p not in ("", ".")]
-    if not parts or any(p == ".." for p in parts):
+    if not any(p not in ("", ".") for p in norm.split("/")) or ".." in norm.split("/"):
         return None
+    parts = [p for p in PurePosixPath(name).parts if p not in ("", ".")]
     return PurePosixPath(*parts)
 
 
@@ -597,6 +607,7 @@ class _Archive:
         the format tells it (a ratio cap); ``damage``: errors reading its data that refuse this
         member only (any other ends the archive). _Refused or _Stopped when a check or a cap
         says so. The caller has checked the member's type and the bundle's file count."""
+        name = member_name(name)  # a zip made on Windows: the caller has read its "\\" already
         where = f"{self.display}!{name}"
         limits = self.out.limits
         rel = _member_path(name, limits)
@@ -691,7 +702,7 @@ def _extract_zip(path: Path, arc: _Archive) -> None:
     try:
         zf = zipfile.ZipFile(path)
         # (ZipInfo.is_dir() fails on an empty name)
-        members = [info for info in zf.infolist() if not info.filename.endswith("/")]
+        members = [info for info in zf.infolist() if not _zip_name(info).endswith("/")]
         size = path.stat().st_size
     except _ZIP_ERRORS as exc:
         arc.out.warnings.append(f"{arc.display}: not a readable zip ({exc})")
@@ -721,7 +732,13 @@ def _zip_member(
     compressed = min(info.compress_size, archive_size)
     # Damaged data (bad CRC, cut deflate stream), Deflate64 or another method Python cannot
     # read, or an encrypted member (_ZIP_ERRORS): this member only.
-    arc.member(info.filename, info.file_size, partial(zf.open, info), compressed, _ZIP_ERRORS)
+    arc.member(_zip_name(info), info.file_size, partial(zf.open, info), compressed, _ZIP_ERRORS)
+
+
+def _zip_name(info: zipfile.ZipInfo) -> str:
+    """The member's name, its folders split at ``\\`` too when the zip was made on Windows
+    (``Case 123\\CVP3\\`` is a folder entry there)."""
+    return member_name(info.filename, windows=info.create_system == 0)
 
 
 class _CheckedTarInfo(tarfile.TarInfo):
