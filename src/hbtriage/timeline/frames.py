@@ -27,9 +27,12 @@ def _frame(columns: list[pl.Series]) -> pl.DataFrame:
 
     Columns whose chunks do not line up make every expression on the frame (``select``,
     ``with_columns``, ``filter`` by expression, sorts, joins) copy *all* its columns into one
-    chunk first. So the timeline's frames keep one chunk per column, narrow frames are built
-    from reader columns before any expression runs on them, and frames whose chunks differ
-    (a file's part before :func:`_concat_columns`) are only taken apart column by column."""
+    chunk first. So the timeline's frames keep their chunks lined up (one chunk per column;
+    the events one chunk per file, the same in every column, see :func:`_combine`), a column
+    replaced later is cut at those chunks (:func:`hbtriage.timeline.model.put_column`), narrow
+    frames are built from reader columns before any expression runs on them, and frames whose
+    chunks differ (a file's part before :func:`_concat_columns`) are only taken apart column
+    by column."""
     if len({tuple(c._s.chunk_lengths()) for c in columns}) > 1:
         columns = [_one_chunk(c) for c in columns]
     return pl.DataFrame(columns)
