@@ -184,7 +184,12 @@ def test_tz_an_hour_off_the_peer_says_which_tz_joins_the_incident(
     assert len(hint) == 1, doc["warnings"]
     assert "the same disconnect is logged 1.00 h apart" in hint[0]
     assert "PG3A: Central Standard Time (America/Chicago) from --tz" in hint[0]
-    assert hint[0].endswith("--tz CVP3=UTC+02:00; if PG3A's, --tz PG3A=UTC-06:00")
+    # CVP3's lines write +0100, which no --tz moves: only PG3A's --tz is named.
+    assert "CVP3: UTC+01:00 written in the lines of case/CVP3/CVP.2013-09-06.log" in hint[0]
+    assert hint[0].endswith(
+        "pass --tz PG3A=UTC-06:00; else look at CVP3's clock and zone setting"
+    ), hint[0]
+    assert "--tz CVP3=" not in hint[0]
     doc, _ = _analyze(tmp_path / "b", bundle, Path("--tz"), Path("PG3A=UTC-06:00"))
     assert _verdict(doc) == [(["CVP3", "PG3A"], "dpc_storm", "CVP3")]
     assert not any(w.startswith("hosts ") for w in doc["warnings"])
@@ -242,6 +247,78 @@ def test_tz_that_contradicts_the_files_is_said_and_their_own_zone_kept(
     doc, _ = _analyze(tmp_path / "c", bundle, Path("--tz"), Path("CVP3=+01:00"))
     assert _verdict(doc) == _verdict(clean)
     assert not any("--tz gives" in w for w in doc["warnings"]), doc["warnings"]
+
+
+def _pim_log_with_offsets(bundle: Path, offset: str) -> None:
+    """PG3A's dumplog rewritten as an ISO 8601 log whose every line writes ``offset``."""
+    dumplog = bundle / "PG3A" / "pim1.txt"
+    lines = []
+    for line in dumplog.read_text().splitlines():
+        if line[:2].isdigit() and line[2] == ":":  # 00:48:12:232 pg3A-pim1 text
+            stamp, text = line.split(" ", 1)
+            lines.append(f"2013-09-06 {stamp[:8]}.{stamp[9:]}{offset} [INFO] {text}")
+        elif not line.startswith("Events from"):
+            lines.append(line)  # a record's continuation
+    (bundle / "PG3A" / "pim1.log").write_text("\n".join(lines) + "\n")
+    dumplog.unlink()
+
+
+def test_tz_hint_names_no_tz_for_times_the_files_state(sources: Path, tmp_path: Path) -> None:
+    """--tz UTC+02:00 for every host: CVP3's CVP lines write +0100 and keep it, PG3A's dumplog
+    (no zone) takes +02:00, so the disconnect is 8 h apart. The hint told the user to pass
+    --tz CVP3=UTC+10:00, which moves nothing. It now names only PG3A's --tz (which joins the
+    incident) and, when both ends' lines write their own offsets, no --tz at all."""
+    bundle = _bundle(sources, tmp_path / "case")
+    doc, _ = _analyze(tmp_path / "a", bundle, Path("--tz"), Path("UTC+02:00"))
+    hint = [w for w in doc["warnings"] if w.startswith("hosts ")]
+    assert hint == [
+        "hosts CVP3 and PG3A: the same disconnect is logged 8.00 h apart once their zones are "
+        "applied (CVP3: UTC+01:00 written in the lines of case/CVP3/CVP.2013-09-06.log; PG3A: "
+        "UTC+02:00 from --tz), so it is not one incident; CVP3's lines write their own UTC "
+        "offset, which no --tz moves: if PG3A's zone is wrong, pass --tz PG3A=UTC-06:00; else "
+        "look at CVP3's clock and zone setting"
+    ], doc["warnings"]
+    assert not any("--tz CVP3=" in w for w in doc["warnings"])
+    # The text report shows the same hint.
+    res = CliRunner().invoke(
+        app, ["analyze", str(bundle), "--tz", "UTC+02:00", "--out", str(tmp_path / "t")]
+    )
+    text = " ".join(res.stdout.split())
+    assert hint[0] in text, text
+    # Following it joins the incident, and the hint is gone.
+    doc, _ = _analyze(
+        tmp_path / "b", bundle, *map(Path, ["--tz", "UTC+02:00", "--tz", "PG3A=UTC-06:00"])
+    )
+    assert _verdict(doc) == [(["CVP3", "PG3A"], "dpc_storm", "CVP3")]
+    assert not any(w.startswith("hosts ") for w in doc["warnings"]), doc["warnings"]
+
+    # Both ends write their offsets and disagree (PG3A's lines say -05:00 for a clock at
+    # -06:00): no --tz can join them, so none is named; the files and their offsets are.
+    both = _bundle(sources, tmp_path / "both")
+    _pim_log_with_offsets(both, "-05:00")
+    doc, _ = _analyze(tmp_path / "c", both)
+    assert len(doc["incidents"]) == 2
+    hint = [w for w in doc["warnings"] if w.startswith("hosts ")]
+    assert hint == [
+        "hosts CVP3 and PG3A: the same disconnect is logged 1.00 h apart once their zones are "
+        "applied (CVP3: UTC+01:00 written in the lines of both/CVP3/CVP.2013-09-06.log; PG3A: "
+        "UTC-05:00 written in the lines of both/PG3A/pim1.log), so it is not one incident; "
+        "their files disagree, and no --tz moves times a file states: look at the two "
+        "servers' clocks and zone settings, not at --tz"
+    ], doc["warnings"]
+    res = CliRunner().invoke(app, ["analyze", str(both), "--out", str(tmp_path / "t2")])
+    assert hint[0] in " ".join(res.stdout.split())
+
+    # Both ends take their host's zone (CVP lines without offsets, read in the perfmon
+    # header's zone): either --tz moves its host, and both are named, as before.
+    free = _bundle(sources, tmp_path / "free")
+    for log in (free / "CVP3").glob("*.log"):
+        log.write_text(log.read_text().replace(" +0100:", ":"))
+    doc, _ = _analyze(tmp_path / "d", free, Path("--tz"), Path("PG3A=Central Standard Time"))
+    hint = [w for w in doc["warnings"] if w.startswith("hosts ")]
+    assert len(hint) == 1 and hint[0].endswith(
+        "if CVP3's zone is wrong, pass --tz CVP3=UTC+02:00; if PG3A's, --tz PG3A=UTC-06:00"
+    ), doc["warnings"]
 
 
 @pytest.mark.parametrize("create_system", [0, 3])

@@ -41,6 +41,7 @@ from hbtriage.timeline import (
     parse_aliases,
     parse_tz_options,
 )
+from hbtriage.timeline.clocks import written_offsets
 from hbtriage.zones import Zone, fmt_offset, utc_offset_at
 
 #: What the findings keep, whatever the input (a million lines matching a signature made a
@@ -101,7 +102,7 @@ def run(
     note = progress or (lambda *_: None)
     outcomes, warnings = _read_all(paths, catalog, read_options, workers, note)
     note("timeline", 0, 1, "")
-    timeline, inputs, hosts = _to_timeline(outcomes, warnings, tz_map, aliases, catalog)
+    timeline, inputs, hosts, written = _to_timeline(outcomes, warnings, tz_map, aliases, catalog)
     del outcomes  # the readers' frames: the timeline holds what is needed of them
     note("detect", 0, 1, "")
     timeline = tag(timeline, catalog)
@@ -111,7 +112,7 @@ def run(
     # Who talks to whom (a site holds several PIM <-> CVP pairs): from the addresses the logs
     # name, which no clock move changes.
     peers = clock_skew.peers_of(paired, _owners(hosts))
-    timeline = _align_clocks(timeline, paired, hosts, inputs, warnings, catalog, peers)
+    timeline = _align_clocks(timeline, paired, hosts, inputs, warnings, catalog, peers, written)
     signals = _detect(timeline, catalog)
     host_facts.apply(hosts, timeline.config)  # OS, hotfixes, boot time: zones are settled
     note("diagnose", 0, 1, "")
@@ -218,15 +219,17 @@ def _to_timeline(
     tz_map: dict[str | None, Zone],
     aliases: dict[str, str],
     catalog: Catalog,
-) -> tuple[Timeline, list[InputInfo], list[HostInfo]]:
+) -> tuple[Timeline, list[InputInfo], list[HostInfo], dict[str, list[int]]]:
     """Stage 2: hosts, zones and UTC (:func:`hbtriage.timeline.build`); the inputs that could
-    not be read join the list with their reason. UsageError when nothing could be read."""
+    not be read join the list with their reason; the UTC offsets each log writes in its lines
+    (:func:`written_offsets`). UsageError when nothing could be read."""
     good = [(o.item, o.result) for o in outcomes if o.result is not None]
     if not good:
         problems = "; ".join(o.message for o in outcomes[:3]) or "; ".join(warnings[:3])
         raise UsageError(
             "no readable input" + (f": {problems}" if problems else " (no files found)")
         )
+    written = written_offsets(good)  # before build takes the rows
     timeline, inputs, hosts, tl_warnings = build(
         good, tz=tz_map, aliases=aliases, counter_index=catalog.counter_index()
     )
@@ -239,7 +242,7 @@ def _to_timeline(
             warnings.append(o.message)
     inputs.sort(key=lambda i: i.path)
     warnings.extend(missing_sides(inputs, catalog))
-    return timeline, inputs, hosts
+    return timeline, inputs, hosts, written
 
 
 def _align_clocks(
@@ -250,11 +253,13 @@ def _align_clocks(
     warnings: list[str],
     catalog: Catalog,
     peers: dict[str, set[str]],
+    written: dict[str, list[int]],
 ) -> Timeline:
     """Stage 4: one clock for all hosts before incidents group events across them. Zones
     written nowhere are inferred from the peer, then clock skew is measured on paired events
     and corrected from 1 s. ``signals``: the signature signals (see
-    :func:`signature_signals`), found again after a zone moved a host."""
+    :func:`signature_signals`), found again after a zone moved a host; ``written``: the UTC
+    offsets each log writes in its lines (:func:`written_offsets`)."""
     timeline, signals = _infer_zones(timeline, signals, hosts, inputs, warnings, catalog, peers)
     ref = clock_skew.pick_reference(signals, timeline.hosts)
     skews = clock_skew.estimate(signals, ref, peers) if ref else []
@@ -275,7 +280,7 @@ def _align_clocks(
     for h in hosts:
         if h.name == ref and skews:
             h.clock_offset_basis = "reference clock"
-    warnings.extend(_zone_conflicts(signals, hosts, ref, skews, peers))
+    warnings.extend(_zone_conflicts(signals, hosts, ref, skews, peers, written))
     return timeline
 
 
@@ -285,12 +290,16 @@ def _zone_conflicts(
     ref: str | None,
     skews: list[clock_skew.Skew],
     peers: dict[str, set[str]],
+    written: dict[str, list[int]],
 ) -> list[str]:
     """Hosts whose zones are both known (stated, given with ``--tz`` or inferred) but put the
     same disconnect whole quarter hours apart (a daylight-saving hour, a ``--tz`` of the wrong
     zone): their events cannot be grouped into one incident, so the user is told which
     ``--tz`` would bring them together. Nothing is moved: which of the two zones is wrong is
-    theirs to say."""
+    theirs to say. A ``--tz`` is named only for a host whose disconnect lines take its zone:
+    lines that write their own UTC offset (``written``, by file) keep it whatever the
+    ``--tz``; when both ends' lines do, their files disagree, and the servers' clocks are to
+    be looked at, not ``--tz``."""
     info = {h.name: h for h in hosts if h.zone_source != ZONE_ASSUMED}
     if ref is None or ref not in info:
         return []
@@ -300,19 +309,74 @@ def _zone_conflicts(
         if guess.zone_min == 0:
             continue
         host, other = info[guess.host], info[ref]
-        own, theirs = _offset_at(host, signals), _offset_at(other, signals)
-        if own is None or theirs is None:
-            continue
+        # The --tz that would join them: the host's offset moved by the gap (the reference's
+        # the other way), for a host whose disconnect lines take its zone; None where they
+        # write their own offset (no --tz moves them) or the host's offset is not known.
+        cure: dict[str, int | None] = {}
+        stated: dict[str, dict[str, list[int]] | None] = {}
+        for h, sign in ((host, 1), (other, -1)):
+            stated[h.name] = _stated_offsets(h.name, signals, written)
+            now = _offset_at(h, signals)
+            cure[h.name] = None if stated[h.name] or now is None else now + sign * guess.zone_min
+        if any(cure[h] is None and not stated[h] for h in (host.name, ref)):
+            continue  # a zone not known at the disconnect: nothing sure to say
         apart = guess.zone_min * 60 + guess.skew_s
-        out.append(
+        said = "; ".join(_zone_said(h, stated[h.name]) for h in (host, other))
+        text = (
             f"hosts {host.name} and {ref}: the same disconnect is logged {abs(apart) / 3600:.2f} h "
-            f"apart once their zones are applied ({host.name}: {host.zone} from "
-            f"{host.zone_source}; {ref}: {other.zone} from {other.zone_source}), so it is not "
-            f"one incident; if {host.name}'s zone is wrong, pass --tz "
-            f"{host.name}=UTC{fmt_offset(own + guess.zone_min)}; if {ref}'s, --tz "
-            f"{ref}=UTC{fmt_offset(theirs - guess.zone_min)}"
+            f"apart once their zones are applied ({said}), so it is not one incident; "
         )
+        movable = [(h, z) for h, z in cure.items() if z is not None]
+        if len(movable) == 2:
+            (a, za), (b, zb) = movable
+            text += (
+                f"if {a}'s zone is wrong, pass --tz {a}=UTC{fmt_offset(za)}; "
+                f"if {b}'s, --tz {b}=UTC{fmt_offset(zb)}"
+            )
+        elif movable:
+            (a, za), tied = movable[0], next(h for h in cure if cure[h] is None)
+            text += (
+                f"{tied}'s lines write their own UTC offset, which no --tz moves: if {a}'s "
+                f"zone is wrong, pass --tz {a}=UTC{fmt_offset(za)}; else look at {tied}'s "
+                "clock and zone setting"
+            )
+        else:
+            text += (
+                "their files disagree, and no --tz moves times a file states: look at the "
+                "two servers' clocks and zone settings, not at --tz"
+            )
+        out.append(text)
     return out
+
+
+def _stated_offsets(
+    host: str, signals: list[Signal], written: dict[str, list[int]]
+) -> dict[str, list[int]] | None:
+    """The UTC offsets written in the lines of each file that holds ``host``'s paired
+    disconnects, or None when one of those files writes none: its times take the host's zone,
+    which ``--tz`` sets."""
+    files = {
+        str(s.data.get("source") or "").rpartition(":")[0]
+        for s in signals
+        if s.host == host and s.kind == "signature" and s.data.get("pair")
+    }
+    if not files or not files <= written.keys():
+        return None
+    return {f: written[f] for f in sorted(files)}
+
+
+def _zone_said(host: HostInfo, stated: dict[str, list[int]] | None) -> str:
+    """Where ``host``'s disconnect got its zone: ``PG3A: UTC+02:00 from --tz``, or the offsets
+    its files write (``CVP3: UTC+01:00 written in the lines of CVP3/CVP.log``)."""
+    if not stated:
+        return f"{host.name}: {host.zone} from {host.zone_source}"
+    by_offsets: dict[str, list[str]] = {}
+    for path, offsets in stated.items():
+        shown = ", ".join(f"UTC{fmt_offset(o)}" for o in offsets)
+        by_offsets.setdefault(shown, []).append(path)
+    return f"{host.name}: " + ", ".join(
+        f"{shown} written in the lines of {', '.join(paths)}" for shown, paths in by_offsets.items()
+    )
 
 
 def _offset_at(host: HostInfo, signals: list[Signal]) -> int | None:

@@ -156,13 +156,7 @@ def tz_conflicts(
             took_tz.setdefault(host, []).append(item.display)
         if offs.null_count() == offs.len():
             continue
-        sample = (
-            res.events.select("ts_local", "offset_min")
-            .gather_every(max(1, res.events.height // 500))
-            .drop_nulls()
-        )
-        if not sample.height:  # offsets written on few lines: take those
-            sample = res.events.select("ts_local", "offset_min").drop_nulls().head(500)
+        sample = _offset_sample(res.events)
         wrong = sorted(
             {
                 off
@@ -185,6 +179,38 @@ def tz_conflicts(
             + (f" ({_names(rest)})" if rest else ", in none of its logs or perfmon")
         )
     return TzConflicts(warnings, kept)
+
+
+def written_offsets(items: list[tuple[InputFile, ReadResult]]) -> dict[str, list[int]]:
+    """The UTC offsets written in each log's lines (a sample of them), by the input's display
+    path; a log that writes none is absent. Those lines keep the times they state whatever the
+    host's zone, ``--tz`` included (``hbtriage.api`` names no ``--tz`` that cannot move them).
+    Offsets of a day or more are no clock's and left out, as the timeline does. Called before
+    the timeline takes the rows."""
+    out: dict[str, list[int]] = {}
+    for item, res in items:
+        if res.events is None or not res.events.height or "offset_min" not in res.events.columns:
+            continue
+        offs = res.events.get_column("offset_min")
+        if offs.null_count() == offs.len():
+            continue
+        seen = _offset_sample(res.events).get_column("offset_min")
+        written = sorted({o for o in seen.to_list() if -1439 <= o <= 1439})
+        if written:
+            out[item.display] = written
+    return out
+
+
+def _offset_sample(events: pl.DataFrame) -> pl.DataFrame:
+    """About 500 rows of ``events`` that write a UTC offset (``ts_local``, ``offset_min``)."""
+    sample = (
+        events.select("ts_local", "offset_min")
+        .gather_every(max(1, events.height // 500))
+        .drop_nulls()
+    )
+    if not sample.height:  # offsets written on few lines: take those
+        sample = events.select("ts_local", "offset_min").drop_nulls().head(500)
+    return sample
 
 
 def _fits(zone: HostZone, offset_min: int, local: datetime) -> bool:
