@@ -21,7 +21,9 @@ file sets (variants)
     ``no_perfmon``           both perfmon files deleted
     ``renamed``              every name of a server differs: folder, perfmon ``\\\\MACHINE``,
                              ICM node in the dumplog, CVP sender address (and systeminfo's
-                             Host Name, the CVP address where the PIM log names it)
+                             Host Name, the computer name of a LatencyMon or tracerpt DPC/ISR
+                             report, the CVP address where the PIM log names it, a file name
+                             that starts with the server's name)
 
 :class:`HostNames` keeps every name of each truth host, so a verdict's host can be compared
 by identity (:func:`identity`). :func:`run_bundle` does a whole bundle (every file set x
@@ -84,8 +86,11 @@ class HostNames:
     files: list[str] = field(default_factory=list)  # relative to the file set's data folder
 
     def all(self) -> set[str]:
-        """Every name, case-folded."""
-        names = {self.truth, self.folder, self.machine, self.address}
+        """Every name, case-folded (the truth name only when the file set keeps it: a host
+        still called by it in the ``renamed`` file set is a name left over, not the server)."""
+        names = {self.folder, self.machine, self.address}
+        if self.folder == self.truth:
+            names.add(self.truth)
         if self.node:
             names.add(self.node)
         return {n.casefold() for n in names}
@@ -169,6 +174,16 @@ def _rename(data: Path, truth: dict[str, Any], hosts: dict[str, HostNames]) -> N
                         r"^(Host Name:\s+)\S+", lambda m: m.group(1) + new, t, flags=re.M
                     )
                 )
+            # The computer name a DPC/ISR report writes: LatencyMon's "Computer name:",
+            # tracerpt's boxed "Computer:" row (xperf and WPA exports write none).
+            edits.append(
+                lambda t, old=name, new=h.machine: re.sub(
+                    r"^(\W*Computer(?: name)?:[ \t]+)" + re.escape(old) + r"\b",
+                    lambda m: m.group(1) + new,
+                    t,
+                    flags=re.M | re.I,
+                )
+            )
             if h.role == "pg":
                 old_node = name[:2].lower() + name[2:]
                 node = re.compile(
@@ -178,6 +193,8 @@ def _rename(data: Path, truth: dict[str, Any], hosts: dict[str, HostNames]) -> N
                     lambda t, n=node, new=h.node: n.sub(lambda m: f"{m.group(1)} {new}-", t)
                 )
             _rewrite(path, enc, lambda t, es=edits: _chain(t, es))
+            if base.startswith(f"{name}_"):  # "CVP1_latencymon.txt", "PG1A_dpcisr.txt"
+                path.rename(path.with_name(h.folder + base[len(name) :]))
         folder.rename(data / h.folder)
 
 

@@ -217,3 +217,72 @@ def test_word_lists_are_catalog_data_and_checked() -> None:
         word_pattern(good, "x.toml", "nope")
     with pytest.raises(CatalogError, match="no regular expression"):
         word_pattern(good.replace("pim\\\\d*", "(unclosed"), "x.toml", "w")
+
+
+def _callsrv(*extra: Clues, top: list[Clues] | None = None) -> list[Clues]:
+    """CALLSRV/ with the CVP logs (sender address only) and two snapshots at its top, the
+    perfmon and systeminfo of CVPSRV02 in two named sub-folders (so the folder rule does not
+    make CALLSRV one server's), beside the PG's folder."""
+    return [
+        _c("b/PGSIDE_A/PGSIDE_A_perfmon.csv", "perfmon_csv", "b", machines=["ICMPGA01"]),
+        _c("b/PGSIDE_A/pim1.txt", "icm_dumplog", "b", writer="pgsite7a", role="pg"),
+        _c("b/CALLSRV/PerfCounters/p.csv", "perfmon_csv", "b", machines=["CVPSRV02"]),
+        _c("b/CALLSRV/HostReports/systeminfo.txt", "config_snapshot", "b", machines=["CVPSRV02"]),
+        *(
+            top
+            if top is not None
+            else [
+                _c("b/CALLSRV/CVP.log", "cvp_log", "b", writer="203.0.113.24", role="cvp"),
+                _c("b/CALLSRV/Error.log", "cvp_log", "b", writer="203.0.113.24", role="cvp"),
+            ]
+        ),
+        _c("b/CALLSRV/netsh.txt", "config_snapshot", "b"),
+        *extra,
+    ]
+
+
+def test_a_cvp_log_named_by_address_joins_the_one_computer_its_folder_names() -> None:
+    ident = identify(_callsrv())
+    assert [h for h, _ in ident.assigned] == ["ICMPGA01"] * 2 + ["CVPSRV02"] * 5
+    assert sorted(ident.hosts) == ["CVPSRV02", "ICMPGA01"]
+    assert ident.hosts["CVPSRV02"].addresses == ["203.0.113.24"]
+    assert ident.assigned[4][1].startswith("folder 'CALLSRV' (in the bundle) holds only CVPSRV02")
+    assert ident.assigned[6][1] == "folder 'CALLSRV' (in the bundle) holds only CVPSRV02's files"
+
+
+def test_an_address_log_does_not_join_a_computer_where_another_server_may_be() -> None:
+    """Not merged: two CVP senders at the top (two CVP servers); a PIM log in the folder (the
+    address is its peer); the address in another host's systeminfo; a sub-folder named after
+    another server; the log in a named folder of its own beside the computer's (two servers)."""
+    two = identify(
+        _callsrv(
+            top=[
+                _c("b/CALLSRV/CVP.log", "cvp_log", "b", writer="203.0.113.24", role="cvp"),
+                _c("b/CALLSRV/CVP2.log", "cvp_log", "b", writer="203.0.113.25", role="cvp"),
+            ]
+        )
+    )
+    assert {"203.0.113.24", "203.0.113.25"} <= set(two.hosts)
+    assert two.host_for("203.0.113.24") != two.host_for("203.0.113.25")
+    pim = identify(_callsrv(_c("b/CALLSRV/pim1.txt", "icm_dumplog", "b", writer="pg9", role="pg")))
+    assert pim.host_for("203.0.113.24") != pim.host_for("CVPSRV02")
+    other = _c(
+        "b/CVPB/systeminfo.txt",
+        "config_snapshot",
+        "b",
+        machines=["CVPSRV09"],
+        addresses=["203.0.113.24"],
+    )
+    listed = identify(_callsrv(other))
+    assert listed.host_for("203.0.113.24") == "CVPSRV09"
+    assert listed.assigned[4][0] == "CVPSRV09"
+    named = identify(_callsrv(_c("b/CALLSRV/CVP7/ndis.txt", "config_snapshot", "b")))
+    assert named.host_for("203.0.113.24") != named.host_for("CVPSRV02")
+    side = identify(
+        [
+            _c("b/PG1A/PG1A_perfmon.csv", "perfmon_csv", "b", machines=["PG1A"]),
+            _c("b/PG1A/netsh.txt", "config_snapshot", "b"),
+            _c("b/CVP1/CVP.log", "cvp_log", "b", writer="203.0.113.24", role="cvp"),
+        ]
+    )
+    assert [h for h, _ in side.assigned] == ["PG1A", "PG1A", "CVP1"]

@@ -14,8 +14,10 @@ The bundles are generated and analysed in worker processes (``bench/layouts.py:r
 
 from __future__ import annotations
 
+import codecs
 import multiprocessing
 import os
+import re
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime, timedelta
@@ -23,7 +25,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from layouts import LAYOUTS, VARIANTS, describe, match_truth, names_of, run_bundle, splits
+from layouts import (
+    LAYOUTS,
+    VARIANTS,
+    describe,
+    match_truth,
+    names_of,
+    prepare,
+    run_bundle,
+    splits,
+)
 
 SCENARIOS = (
     "dpc_storm_cvp",
@@ -220,3 +231,26 @@ def test_cli_on_host_folders_gives_the_parent_verdict(
     what = f"CLI `{v.get('command', 'hbtriage analyze PG/ CVP/ --format json')}`"
     problems = _against_parent(v, res["layouts"]["parent"], what)
     assert not problems, _message(r, "full", what, v, problems)
+
+
+def test_the_renamed_file_set_keeps_no_truth_name(tmp_path: Path) -> None:
+    """``renamed`` renames every name of a server: no file name or text of a host folder
+    still carries a truth name (the LatencyMon report's computer name and its file name
+    ``CVP4_latencymon.txt`` did, so the CVP folder named two computers)."""
+    from hbtriage.simulate.scenarios import generate
+
+    truth = generate("dpc_storm_cvp", tmp_path / "bundle", 424200002)
+    fs = prepare(tmp_path / "bundle", "renamed", tmp_path / "renamed", truth)
+    old = re.compile(r"\b(?:" + "|".join(map(re.escape, truth["hosts"])) + r")\b", re.I)
+    kinds = set()
+    for h in fs.hosts.values():
+        for rel in h.files:
+            data = (fs.data / rel).read_bytes()
+            bom = data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+            text = data.decode("utf-16" if bom else "latin-1")
+            assert not old.search(rel), rel
+            assert not old.search(text), (rel, old.search(text))
+            kinds |= {k for k in ("latencymon", "systeminfo") if k in rel}
+    assert kinds == {"latencymon", "systeminfo"}
+    report = (fs.data / "CALLSRV" / "CALLSRV_latencymon.txt").read_text(encoding="utf-16")
+    assert re.search(r"^Computer name:\s+CVPSRV02\r?$", report, re.M)

@@ -360,3 +360,83 @@ def test_zip_with_backslash_member_names_names_hosts_by_their_folders(
     assert [w.replace(str(zips["\\"]), "Z") for w in doc["warnings"]] == [
         w.replace(str(zips["/"]), "Z") for w in slash["warnings"]
     ]
+
+
+@pytest.fixture(scope="module")
+def renamed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """dpc_storm_cvp seed 424200002 (PG4A, CVP4 with a LatencyMon report) as the layouts
+    bench's ``renamed`` file set: PGSIDE_A/ (machine ICMPGA01, node pgsite7a) and CALLSRV/
+    (machine CVPSRV02, CVP sender 203.0.113.24, named nowhere else)."""
+    from layouts import prepare
+
+    root = tmp_path_factory.mktemp("renamed")
+    truth = generate("dpc_storm_cvp", root / "bundle", 424200002)
+    return prepare(root / "bundle", "renamed", root / "set", truth).data
+
+
+def _inputs(doc: dict[str, Any], folder: str) -> dict[str, tuple[str, str]]:
+    return {
+        i["path"].rsplit(f"{folder}/", 1)[1].rsplit("/", 1)[-1]: (i["host"], i["host_reason"])
+        for i in doc["inputs"]
+        if f"{folder}/" in i["path"]
+    }
+
+
+def test_renamed_servers_are_two_hosts_with_their_snapshots(renamed: Path, tmp_path: Path) -> None:
+    """Every name of both servers differs from the folder's: the CVP server is one host,
+    CVPSRV02, known by its folder and its CVP sender address, and its netsh and ndis.sys
+    snapshots are its own. (Its LatencyMon report kept the old computer name CVP4, so the
+    folder named two computers: three hosts 203.0.113.24, CVP4 and CVPSRV02, and the snapshots
+    on a stand-in host 'UNNAMED' that lost the server's configuration findings.)"""
+    bundle = shutil.copytree(renamed, tmp_path / "case")
+    doc, _ = _analyze(tmp_path, bundle)
+    hosts = {h["name"]: (h["aliases"], h["addresses"]) for h in doc["hosts"]}
+    assert hosts == {
+        "CVPSRV02": (["CALLSRV"], ["203.0.113.24"]),
+        "ICMPGA01": (["PGSIDE_A", "pgsite7a"], []),
+    }
+    assert _verdict(doc) == [(["CVPSRV02", "ICMPGA01"], "dpc_storm", "CVPSRV02")]
+    one = "folder 'CALLSRV' (in the bundle) holds only CVPSRV02's files"
+    cvp = _inputs(doc, "CALLSRV")
+    assert {f: h for f, (h, _) in cvp.items()} == dict.fromkeys(cvp, "CVPSRV02")
+    assert cvp["netsh_int_tcp_show_global.txt"] == ("CVPSRV02", one)
+    assert cvp["ndis_version.txt"] == ("CVPSRV02", one)
+    assert not any("UNNAMED" in w for w in doc["warnings"])
+
+
+def test_a_cvp_log_named_by_its_address_joins_the_one_computer_of_its_folder(
+    renamed: Path, tmp_path: Path
+) -> None:
+    """CALLSRV/ holds the CVP logs (named only by their sender address 203.0.113.24) and the
+    snapshots that name nobody at its top, the perfmon in PerfCounters/ and the systeminfo and
+    LatencyMon report (computer CVPSRV02) in HostReports/: two named sub-folders, so the
+    folder rule does not make CALLSRV one server's. Its files name one computer and nothing
+    names the address elsewhere, so the logs are CVPSRV02's, the address its address, and the
+    snapshots go with them (the logs were a host '203.0.113.24' and the snapshots 'UNNAMED')."""
+    bundle = shutil.copytree(renamed, tmp_path / "case")
+    cvp = bundle / "CALLSRV"
+    for sub, names in (
+        ("PerfCounters", ["CALLSRV_perfmon.csv"]),
+        ("HostReports", ["systeminfo.txt", "CALLSRV_latencymon.txt"]),
+    ):
+        (cvp / sub).mkdir()
+        for n in names:
+            (cvp / n).rename(cvp / sub / n)
+    for args in ([bundle], [bundle / "PGSIDE_A", cvp]):
+        doc, _ = _analyze(tmp_path / str(len(args)), *args)
+        hosts = {h["name"]: h["addresses"] for h in doc["hosts"]}
+        assert hosts == {"CVPSRV02": ["203.0.113.24"], "ICMPGA01": []}, args
+        assert _verdict(doc) == [(["CVPSRV02", "ICMPGA01"], "dpc_storm", "CVPSRV02")]
+        how = "in the bundle" if len(args) == 1 else "named on the command line"
+        one = f"folder 'CALLSRV' ({how}) holds only CVPSRV02's files"
+        got = _inputs(doc, "CALLSRV")
+        assert got["CVP.2013-06-22.log"] == (
+            "CVPSRV02",
+            f"{one}; CVP log sender address 203.0.113.24",
+        )
+        assert got["Error.2013-06-22.log"][0] == "CVPSRV02"
+        assert got["netsh_int_tcp_show_global.txt"] == ("CVPSRV02", one)
+        assert got["ndis_version.txt"] == ("CVPSRV02", one)
+        assert {h for h, _ in got.values()} == {"CVPSRV02"}
+        assert not any("UNNAMED" in w for w in doc["warnings"])
+        assert any(f["host"] == "CVPSRV02" for f in doc["config_findings"]), doc["config_findings"]

@@ -374,12 +374,13 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
             link(group_of[i], c.writer, c.display)
         for a in c.addresses:
             link(group_of[i], a, c.display)
-    folder_named: dict[int, str] = {}
+    one_computer = _address_logs_join_their_computer(clues, g, group_of, under, single)
     # File names are the weakest clue, for files in no host's folder: a word that names a
     # known host ("PG1A_pim1.txt"), or that several such files share ("CALLSRV_perfmon.csv",
     # "CALLSRV_CVP.log"), links them; words that name a kind of file do not.
     loose = [i for i in range(len(clues)) if group_of[i].startswith("f:")]
     known = {k[2:] for k in g.parent if k.startswith("n:")}
+    folder_named: dict[int, str] = {}
     # A file that names nobody, in a folder that holds more than one server's files (a stray
     # file of another machine was dropped in) but whose name is a host's ("CVP3/netsh.txt"
     # beside another server's perfmon), is that host's: the user named the folder after it.
@@ -500,10 +501,70 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
             why = "nothing in the bundle names its host"
         elif i in folder_named and not (c.machines or c.writer or c.addresses):
             why = f"its folder {folder_named[i]!r} is named after {host}"
+        elif i in one_computer and group_of[i] not in group_folder:
+            name, given = one_computer[i]
+            how = "named on the command line" if given else "in the bundle"
+            why = f"folder {name!r} ({how}) holds only {host}'s files"
+            if c.writer:
+                why += f"; {c.reason} {c.writer}"
         else:
             why = _reason(c, host, group_of[i], group_folder, orphan_reason.get(group_of[i]))
         assigned.append((host, why))
     return Identity(assigned=assigned, hosts=hosts, warnings=warnings, keys=keys)
+
+
+def _address_logs_join_their_computer(
+    clues: list[Clues],
+    g: _Graph,
+    group_of: list[str],
+    under: dict[str, list[int]],
+    single: dict[str, bool],
+) -> dict[int, tuple[str, bool]]:
+    """Link each CVP log that names its server only by its sender address to the one computer
+    the files around it name, and the files there that name nobody with it.
+
+    The folder looked at is the nearest one around the log that does not hold one server's
+    files by the folder rule (``CALLSRV/`` holding ``CVP.log`` beside the named sub-folders
+    ``PerfCounters/`` and ``SystemInfo/``). It must be named (not ``logs``, ``data``), hold the
+    log directly or below folders that name nothing, and hold no PIM log (a PG's folder, or
+    both servers' files flat: the address is the PG's peer), no other CVP sender (two CVP
+    servers), exactly one computer name and no other host (a sub-folder named after another
+    server). Nothing outside it may name the address (another host's systeminfo, a folder
+    called by it). Returns, by input, the folder ``(name, named by the user)`` that placed it."""
+    out: dict[int, tuple[str, bool]] = {}
+    seen: set[str] = set()
+    for c in clues:
+        if c.role != "cvp" or c.machines or not c.writer or not is_address(c.writer):
+            continue
+        at = next((n for n, f in enumerate(c.folders) if not single[f[0]]), None)
+        if at is None or c.folders[at][0] in seen:
+            continue
+        key, name, given = c.folders[at]
+        seen.add(key)
+        if generic_folder(name) or not all(generic_folder(f[1]) for f in c.folders[:at]):
+            continue
+        idx = set(under[key])
+        address = name_key(c.writer)
+        machines = {name_key(m) for j in idx for m in clues[j].machines}
+        writers = {name_key(w) for j in idx if not clues[j].machines and (w := clues[j].writer)}
+        if len(machines) != 1 or writers != {address} or any(clues[j].role == "pg" for j in idx):
+            continue
+        (machine,) = machines
+        own = {g.find(g.node("n:" + address)), g.find(g.node("n:" + machine))}
+        named = {g.find(k) for k in g.parent if k.startswith("n:")}
+        if g.comp[g.find("n:" + address)].machines - {machine} or any(
+            (j not in idx and g.find(group_of[j]) == g.find("n:" + address))
+            or (j in idx and g.find(group_of[j]) in named - own)
+            for j in range(len(clues))
+        ):
+            continue
+        for j in sorted(idx):
+            d = clues[j]
+            if g.find(group_of[j]) in named - own or g.union(group_of[j], "n:" + machine):
+                continue
+            if d.role == "cvp" or not (d.machines or d.writer or d.addresses):
+                out[j] = (name, given)
+    return out
 
 
 def _apart_from_their_folders(clues: list[Clues]) -> tuple[list[Clues], dict[int, str]]:
