@@ -45,7 +45,7 @@ def test_server_2019_gets_rss_vmq_and_driver_guidance_not_the_2003_hotfix(
     assert "does not apply" in top.remedy and "VMQ" in top.remedy
     assert "Install KB972071" not in top.remedy
     assert "Receive Side Scaling" in top.references[0]
-    assert top.remedy_ja.startswith("Windows Server 2008 or later 向け")
+    assert top.remedy_ja.startswith("Windows Server 2008 以降 向け")
 
 
 def test_server_2003_sp2_gets_the_hotfix_and_a_finding_when_it_is_not_listed(
@@ -74,16 +74,85 @@ def test_without_systeminfo_the_remedy_says_the_os_is_unknown(tmp_path: Path) ->
 
 
 @pytest.mark.parametrize(
-    ("version", "expected"),
-    [("5.2.3790", "windows_2003_sp2"), ("6.0.6002", "windows_2008_or_later"),
-     ("10.0.20348", "windows_2008_or_later"), ("5.1.2600", None), ("", None)],
+    ("version", "sp", "expected"),
+    [("5.2.3790", 2, "windows_2003_sp2"), ("5.2.3790", 1, "windows_2003_before_sp2"),
+     ("5.2.3790", None, "windows_2003_before_sp2"), ("6.0.6002", 2, "windows_2008_or_later"),
+     ("10.0.20348", None, "windows_2008_or_later"), ("5.1.2600", 3, None), ("", None, None)],
 )  # fmt: skip
-def test_variant_choice_by_version(version: str, expected: str | None) -> None:
+def test_variant_choice_by_version(version: str, sp: int | None, expected: str | None) -> None:
     from hbtriage.catalog import load_catalog
 
     rule = load_catalog().causes["dpc_storm"]
-    fit = next((v.id for v in rule.variants if version and v.fits(version)), None)
+    fit = next((v.id for v in rule.variants if version and v.fits(version, sp)), None)
     assert fit == expected
+
+
+def _text_reports(found: Findings, lang: str) -> list[str]:
+    import io
+
+    from rich.console import Console
+
+    from hbtriage.report.html import render_html
+    from hbtriage.report.markdown import render_markdown
+    from hbtriage.report.terminal import render_terminal
+
+    out = io.StringIO()
+    render_terminal(found, Console(file=out, width=400, color_system=None), lang=lang)
+    return [out.getvalue(), render_markdown(found, lang=lang), render_html(found, None, lang=lang)]
+
+
+def test_server_2003_sp1_is_told_to_install_sp2_before_the_hotfix(tmp_path: Path) -> None:
+    # 2003 SP1 has the same version as SP2 (5.2.3790): it was given "Install KB972071", a
+    # hotfix that does not install before SP2.
+    found = _with_systeminfo(tmp_path, "srv_2003_sp1_x64_standard_en-us_systeminfo.txt")
+    top = _top(found)
+    assert top.remedy.startswith("For Windows Server 2003 before SP2 (CVP1 runs")
+    assert "version 5.2.3790 SP1" in top.remedy
+    assert "Install Service Pack 2 first, then KB972071" in top.remedy
+    assert "Install KB972071," not in top.remedy
+    assert top.remedy_ja.startswith("SP2 より前の Windows Server 2003 向け (CVP1 は")
+    assert "先に Service Pack 2 を適用し" in top.remedy_ja
+    for text in _text_reports(found, "en"):
+        assert "Install Service Pack 2 first" in text
+    for text in _text_reports(found, "ja"):
+        assert "先に Service Pack 2 を適用し" in text
+        assert "before SP2" not in text
+
+
+def test_a_hotfix_listed_as_installed_is_not_asked_for_again(tmp_path: Path) -> None:
+    found = _with_systeminfo(tmp_path, "srv_2003r2_sp2_x86_standard_en-us_systeminfo.txt")
+    assert "Install KB972071," in _top(found).remedy
+    # the same real file with KB972071 in its (cut short) list
+    raw = (tmp_path / "bundle" / "CVP1" / "systeminfo.txt").read_bytes()
+    row = b"                           [241]: KB972071\r\n"
+    raw = raw.replace(b"Network Card(s):", row + b"Network Card(s):", 1)
+    (tmp_path / "bundle" / "CVP1" / "systeminfo.txt").write_bytes(raw)
+    found = analyze([tmp_path / "bundle"])
+    top = _top(found)
+    assert "CVP1's systeminfo lists KB972071" in top.remedy
+    assert "installing it again will not help" in top.remedy
+    assert "Install KB972071," not in top.remedy
+    assert "適用済み" in top.remedy_ja and "再適用しても効果はありません" in top.remedy_ja
+    assert not {"ndis_hotfix_not_listed"} & {c.id for c in found.config_findings}
+    for text in _text_reports(found, "en"):
+        assert "installing it again will not help" in text
+
+
+def test_a_systeminfo_naming_another_computer_is_named_in_the_remedy(tmp_path: Path) -> None:
+    # The real file in CVP1/ keeps its own Host Name: it makes a host of its own, and the
+    # remedy said "No systeminfo for CVP1" as if none had been handed over.
+    bundle = tmp_path / "bundle"
+    shutil.copytree(REFERENCE, bundle)
+    name = "srv_2019_rtm_datacenter_en-us_systeminfo.txt"
+    (bundle / "CVP1" / "systeminfo.txt").write_bytes((SYSTEMINFO / name).read_bytes())
+    top = _top(analyze([bundle]))
+    assert "No systeminfo for CVP1" not in top.remedy
+    assert "A systeminfo in the bundle names WIN-O863JARO7CM" in top.remedy
+    assert "--host-alias WIN-O863JARO7CM=CVP1" in top.remedy
+    assert "--host-alias WIN-O863JARO7CM=CVP1 を付けて再実行" in top.remedy_ja
+    # what it says to do works: the 2019 remedy
+    top = _top(analyze([bundle], host_aliases=["WIN-O863JARO7CM=CVP1"]))
+    assert top.remedy.startswith("For Windows Server 2008 or later (CVP1 runs")
 
 
 def test_a_complete_hotfix_list_without_kb972071_is_a_finding() -> None:

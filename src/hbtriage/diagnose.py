@@ -16,6 +16,7 @@ from hbtriage.catalog import INCIDENT_ROLES, Catalog, CauseRule, Evidence
 from hbtriage.detect import drivers
 from hbtriage.detect.drivers import Attribution
 from hbtriage.findings import Cause, ConfigFinding, HostInfo, Incident, Signal
+from hbtriage.host_facts import has_hotfix
 from hbtriage.timeline import Timeline
 
 MIN_CONFIDENCE = 0.3
@@ -43,6 +44,7 @@ SENTENCE_IDS: dict[str, set[str]] = {
     "nothing_matched": set(),
     "remedy_for_os": {"os", "host", "name", "version", "remedy"},
     "remedy_os_unknown": {"remedy", "host"},
+    "remedy_os_elsewhere": {"remedy", "host", "others", "other"},
     "dpc_driver_window": {
         "host",
         "module",
@@ -444,28 +446,44 @@ def fit_remedies(incidents: list[Incident], hosts: list[HostInfo], catalog: Cata
     the version its systeminfo states), saying which OS it was chosen for; a host whose OS is not
     known keeps the general remedy, with a word on why."""
     by_name = {h.name: h for h in hosts}
+    # A systeminfo whose Host Name is no server's of the bundle makes a host of its own, with
+    # neither logs nor perfmon (the real file dropped in a server's folder): named, not ignored.
+    strays = sorted(h.name for h in hosts if h.os and not h.has_logs and not h.has_perfmon)
     for incident in incidents:
         for cause in incident.causes:
             rule = catalog.causes.get(cause.id)
             if rule is None or not rule.variants or cause.host is None:
                 continue
             host = by_name.get(cause.host)
-            version = str((host.os or {}).get("version") or "") if host else ""
-            fit = next((v for v in rule.variants if version and v.fits(version)), None)
+            facts = (host.os or {}) if host else {}
+            version = str(facts.get("version") or "")
+            sp = facts.get("service_pack")
+            pack = sp if isinstance(sp, int) else None
+            fit = next((v for v in rule.variants if version and v.fits(version, pack)), None)
             if fit is None:
                 if not version:
-                    cause.remedy, cause.remedy_ja = catalog.sentences["remedy_os_unknown"].say(
-                        remedy=cause.remedy, remedy_ja=cause.remedy_ja, host=cause.host
+                    said = "remedy_os_elsewhere" if strays else "remedy_os_unknown"
+                    cause.remedy, cause.remedy_ja = catalog.sentences[said].say(
+                        remedy=cause.remedy,
+                        remedy_ja=cause.remedy_ja,
+                        host=cause.host,
+                        others=", ".join(strays[:3]),
+                        other=strays[0] if len(strays) == 1 else "NAME",
                     )
                 continue
-            name = str((host.os or {}).get("name") or version) if host else version
+            name = str(facts.get("name") or version)
+            remedy, remedy_ja = fit.remedy.strip(), fit.remedy_ja.strip()
+            if fit.hotfix and host is not None and has_hotfix(host, fit.hotfix):
+                remedy = fit.remedy_installed.strip().replace("{host}", cause.host)
+                remedy_ja = fit.remedy_installed_ja.strip().replace("{host}", cause.host)
             cause.remedy, cause.remedy_ja = catalog.sentences["remedy_for_os"].say(
                 os=fit.os,
+                os_ja=fit.os_ja or fit.os,
                 host=cause.host,
                 name=name,
-                version=version,
-                remedy=fit.remedy.strip(),
-                remedy_ja=fit.remedy_ja.strip(),
+                version=f"{version} SP{pack}" if pack else version,
+                remedy=remedy,
+                remedy_ja=remedy_ja,
             )
             cause.references = list(fit.references) + [
                 r for r in cause.references if r not in fit.references

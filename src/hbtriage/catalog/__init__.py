@@ -114,7 +114,9 @@ class Evidence:
 class RemedyVariant:
     """A cause's remedy for one family of OS (``[[variant]]`` of a cause file): chosen when the
     host's systeminfo version starts with one of ``versions`` ("5.2") or is at least
-    ``min_version`` ("6.0")."""
+    ``min_version`` ("6.0"), and its service pack is one of ``service_packs`` when they are
+    given (0 = none). ``hotfix``: the KB the remedy installs; a host whose systeminfo lists it
+    gets ``remedy_installed`` instead."""
 
     id: str
     os: str  # how the OS family is named in the remedy ("Windows Server 2003 SP2")
@@ -123,8 +125,16 @@ class RemedyVariant:
     references: tuple[str, ...]
     versions: tuple[str, ...] = ()
     min_version: str = ""
+    os_ja: str = ""  # the family's name in Japanese text, when it has words to translate
+    service_packs: tuple[int, ...] = ()
+    hotfix: str = ""
+    remedy_installed: str = ""
+    remedy_installed_ja: str = ""
 
-    def fits(self, version: str) -> bool:
+    def fits(self, version: str, service_pack: int | None = None) -> bool:
+        # 2003 SP1 and SP2 share version 5.2.3790: the service pack tells the hotfix's reach
+        if self.service_packs and (service_pack or 0) not in self.service_packs:
+            return False
         if any(version == v or version.startswith(v + ".") for v in self.versions):
             return True
         if self.min_version:
@@ -613,9 +623,29 @@ def _variants(
             problems.add(path, f"{cid}/{vid}", "missing references")
         if None in texts or not refs:
             continue
+        packs = doc.get("service_packs", [])
+        if not isinstance(packs, list) or not all(isinstance(n, int) for n in packs):
+            problems.add(path, f"{cid}/{vid}", "service_packs must be a list of numbers")
+            continue
+        hotfix = str(doc.get("hotfix", ""))
+        installed = (str(doc.get("remedy_installed", "")), str(doc.get("remedy_installed_ja", "")))
+        if hotfix and not all(installed):
+            problems.add(path, f"{cid}/{vid}", "a hotfix needs remedy_installed and _ja")
+            continue
         out.append(
             RemedyVariant(
-                str(vid), texts[0], texts[1], texts[2], tuple(refs), versions, min_version
+                str(vid),
+                texts[0],
+                texts[1],
+                texts[2],
+                tuple(refs),
+                versions,
+                min_version,
+                os_ja=str(doc.get("os_ja", "")),
+                service_packs=tuple(packs),
+                hotfix=hotfix,
+                remedy_installed=installed[0],
+                remedy_installed_ja=installed[1],
             )
         )
     return tuple(out)
