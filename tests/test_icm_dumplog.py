@@ -8,13 +8,13 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from hbtriage.errors import InputError
 from hbtriage.sources.base import EVENT_SCHEMA, InputFile
 from hbtriage.sources.encoding import read_head
-from hbtriage.sources.icm_dumplog import READER
+from hbtriage.sources.icm_dumplog import READER, _Rollover
 from hbtriage.sources.options import ReadOptions
 
 FIX = Path(__file__).parent / "fixtures"
@@ -285,3 +285,64 @@ def test_days_and_dates_carry_across_pieces(
     ]
     assert "pim1.txt:2: invalid time of day; record skipped" in whole.warnings
     assert any(w.startswith("pim1.txt:28: date line not understood") for w in whole.warnings)
+
+
+_DAY_NS = 86_400_000_000_000
+
+
+_H = 3_600_000_000_000
+
+
+@settings(max_examples=300, deadline=None)
+@example(records=[(23 * _H, 0), (1 * _H, 0), (2 * _H, 0)], cuts=[2])  # counted past a cut
+@example(records=[(23 * _H, 0), (None, 0), (1 * _H, 0), (22 * _H, 1), (1 * _H, 1)], cuts=[1, 4])
+@given(
+    records=st.lists(
+        st.tuples(
+            # Time of day in ns, to the microsecond (None: invalid).
+            st.one_of(st.none(), st.integers(0, _DAY_NS // 1000 - 1).map(lambda us: us * 1000)),
+            st.integers(0, 2),  # segments grow (a good date line starts the next)
+        ),
+        max_size=40,
+    ),
+    cuts=st.lists(st.integers(0, 40), max_size=4),
+)
+def test_midnight_roll_over_piece_by_piece_is_record_by_record(
+    records: list[tuple[int | None, int]], cuts: list[int]
+) -> None:
+    # The rule, one record at a time: a day is added when the time of day goes back by more
+    # than 12 h from the record before, in the same segment; it counts from the segment's start.
+    segs = sorted(s for _, s in records)
+    rows = [(tod, seg) for (tod, _), seg in zip(records, segs, strict=True)]
+    want, back, base, prev = [], 0, 0, None
+    for tod, seg in rows:
+        if prev is None or prev[1] != seg:
+            base = back
+        elif prev[0] is not None and tod is not None and prev[0] - tod > _DAY_NS // 2:
+            back += 1
+        want.append(back - base)
+        prev = (tod, seg)
+    # The reader: the same records cut into pieces anywhere, the state carried between them.
+    roll = _Rollover()
+    got: list[int] = []
+    bounds = sorted({0, len(rows), *(c for c in cuts if c <= len(rows))})
+    for lo, hi in zip(bounds, bounds[1:], strict=False):
+        piece = pl.DataFrame(
+            {
+                "_tod_ns": [t for t, _ in rows[lo:hi]],
+                "seg": [s for _, s in rows[lo:hi]],
+                "date": [dt.date(2013, 3, 30)] * (hi - lo),
+            },
+            schema={"_tod_ns": pl.Int64, "seg": pl.Int64, "date": pl.Date},
+        )
+        out = roll.apply(piece)
+        got += out["_days"].to_list()
+        # ... and the local time is the segment's date + the time of day + those days (ns).
+        start = dt.datetime(2013, 3, 30) - dt.datetime(1970, 1, 1)
+        date_ns = (start.days * 86_400) * 1_000_000_000
+        expect = [
+            None if t is None else date_ns + t + d * _DAY_NS
+            for (t, _), d in zip(rows[lo:hi], out["_days"].to_list(), strict=True)
+        ]
+        assert out["ts_local"].dt.cast_time_unit("ns").to_physical().to_list() == expect
+    assert got == want
