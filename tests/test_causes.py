@@ -284,3 +284,44 @@ def test_reference_with_old_ndis_and_rss_disabled(tmp_path: Path) -> None:
     evidence = "\n".join(top.evidence)
     assert "5.2.3790.3959" in evidence and "RSS" in evidence
     assert "5.2.3790.4524" in top.remedy and "Receive Side Scaling" in top.remedy
+
+
+def test_a_perfmon_without_the_dpc_counters_says_dpc_storm_was_not_seen(tmp_path: Path) -> None:
+    """The reference case with CVP1's perfmon collected without the DPC counters: the verdict
+    is 'unknown', and it said only that no counter explains the stall, as if a DPC storm had
+    been ruled out. It names the cause it could not judge on CVP1 and what to collect."""
+    import csv
+    import io
+
+    from rich.console import Console
+
+    from hbtriage.report.terminal import render_terminal
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(reference_bundle(), bundle)
+    path = bundle / "CVP1" / "CVP1_perfmon.csv"
+    rows = list(csv.reader(io.StringIO(path.read_text("utf-8"))))
+    keep = [i for i, head in enumerate(rows[0]) if "DPC" not in head]
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    writer.writerows([row[i] for i in keep] for row in rows)
+    path.write_text(out.getvalue(), "utf-8")
+
+    found = analyze([bundle])
+    (incident,) = found.incidents
+    top = incident.causes[0]
+    assert top.id == "unknown"
+    said = "the perfmon of CVP1 has none of the counters needed to judge dpc_storm"
+    assert any(line.startswith(said) for line in top.evidence)
+    assert any(
+        "collect on CVP1: 1-second perfmon of Processor(*)\\DPC Rate" in e for e in top.evidence
+    )
+    # PG1A's perfmon has its DPC counters: nothing is said of it
+    assert not any("perfmon of PG1A" in line for line in top.evidence)
+    assert any(
+        "CVP1 の perfmon には dpc_storm の判定に必要なカウンター" in e for e in top.evidence_ja
+    )
+    for lang, words in (("en", said), ("ja", "dpc_storm の判定に必要なカウンターが 1 つもない")):
+        text = io.StringIO()
+        render_terminal(found, Console(file=text, width=400, color_system=None), lang=lang)
+        assert words in text.getvalue()

@@ -40,6 +40,7 @@ SENTENCE_IDS: dict[str, set[str]] = {
     "no_perfmon": {"host", "causes", "causes_ja"},
     "collect_on": {"host", "what"},
     "no_logs": {"host"},
+    "counters_missing": {"host", "causes", "causes_ja"},
     "unexplained_stall": {"hosts"},
     "nothing_matched": set(),
     "remedy_for_os": {"os", "host", "name", "version", "remedy"},
@@ -137,6 +138,18 @@ class _Ctx:
         return ct.filter(
             (pl.col("host") == host) & (pl.col("ts") >= lo) & (pl.col("ts") <= hi)
         ).height > 0 or any(s.host == host for s in self.of(host, "sample_gap"))
+
+    def counter_names(self, host: str) -> set[str]:
+        """``Object\\Counter`` of the host's counters in the window (canonical English)."""
+        lo, hi = self.window(host)
+        ct = self.tl.counters
+        if ct.is_empty():
+            return set()
+        import polars as pl
+
+        got = ct.filter((pl.col("host") == host) & (pl.col("ts") >= lo) & (pl.col("ts") <= hi))
+        pairs = got.select(pl.col("object").cast(pl.Utf8), pl.col("counter").cast(pl.Utf8))
+        return {f"{o}\\{c}" for o, c in pairs.unique().iter_rows()}
 
     def has_logs(self, host: str) -> bool:
         st = self.tl.streams
@@ -414,17 +427,29 @@ def _unknown(catalog: Catalog, ctx: _Ctx) -> Cause:
     say = ctx.sentences
     for host in ctx.hosts:
         if not ctx.has_counters(host):
-            ids = [c.id for c in counter_causes]
+            said_of, unseen = "no_perfmon", counter_causes
+        else:
+            # perfmon is there but without the counters a cause is judged on (a collector set
+            # that left out Processor\DPC Rate): the cause was not ruled out, it was not seen
+            have = ctx.counter_names(host)
+            said_of = "counters_missing"
+            unseen = [
+                c
+                for c in counter_causes
+                if _required_counters(c) and not _required_counters(c) & have
+            ]
+        if unseen:
+            ids = [c.id for c in unseen]
             said.append(
-                say["no_perfmon"].say(host=host, causes=", ".join(ids), causes_ja="、".join(ids))
+                say[said_of].say(host=host, causes=", ".join(ids), causes_ja="、".join(ids))
             )
-            for c in counter_causes:
-                if c.missing:
-                    what = say["collect_on"].say(
-                        host=host, what=c.missing, what_ja=c.missing_ja or c.missing
+            what = next((c for c in unseen if c.missing), None)
+            if what is not None:
+                said.append(
+                    say["collect_on"].say(
+                        host=host, what=what.missing, what_ja=what.missing_ja or what.missing
                     )
-                    said.append(what)
-                    break
+                )
         if not ctx.has_logs(host):
             said.append(say["no_logs"].say(host=host))
     gaps = ctx.of(None, "log_gap")
@@ -433,6 +458,17 @@ def _unknown(catalog: Catalog, ctx: _Ctx) -> Cause:
     if not said:
         said.append(say["nothing_matched"].say())
     return _cause(rule, None, 0.5, [en for en, _ in said], [ja for _, ja in said])
+
+
+def _required_counters(rule: CauseRule) -> set[str]:
+    """The counters of a cause's required counter evidence: with none of them on a host, the
+    cause cannot be judged there."""
+    return {
+        name
+        for e in rule.evidence
+        if e.kind.startswith("counter_") and (e.required or e.must)
+        for name in e.counters
+    }
 
 
 def _hms(ts: object) -> str:
