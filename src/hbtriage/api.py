@@ -322,12 +322,22 @@ def _zone_conflicts(
             continue  # a zone not known at the disconnect: nothing sure to say
         apart = guess.zone_min * 60 + guess.skew_s
         said = "; ".join(_zone_said(h, stated[h.name]) for h in (host, other))
+        shown = f"{abs(apart) / 60:.1f} min" if abs(apart) < 3600 else f"{abs(apart) / 3600:.2f} h"
         text = (
-            f"hosts {host.name} and {ref}: the same disconnect is logged {abs(apart) / 3600:.2f} h "
+            f"hosts {host.name} and {ref}: the same disconnect is logged {shown} "
             f"apart once their zones are applied ({said}), so it is not one incident; "
         )
         movable = [(h, z) for h, z in cure.items() if z is not None]
-        if len(movable) == 2:
+        offsets = [_offset_at(h, signals) for h in (host, other)]
+        if guess.zone_min % 60 and all(o is not None and o % 60 == 0 for o in offsets):
+            # Not whole hours between zones of whole hours: a clock that far off, not a zone.
+            text += (
+                f"{host.name}'s clock is about {apart / 60:+.1f} min off {ref}'s, more than the "
+                f"{clock_skew.MAX_PAIR_DISTANCE_S / 60:.1f} min of clock skew hbtriage corrects "
+                "by itself: set the servers' clocks right (NTP) and collect again; no --tz "
+                "helps"
+            )
+        elif len(movable) == 2:
             (a, za), (b, zb) = movable
             text += (
                 f"if {a}'s zone is wrong, pass --tz {a}=UTC{fmt_offset(za)}; "

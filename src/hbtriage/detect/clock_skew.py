@@ -15,7 +15,11 @@ from statistics import median
 
 from hbtriage.findings import Signal
 
-MAX_PAIR_DISTANCE_S = 300.0  # events further apart than this are not the same event
+#: Events further apart than this are not the same event: half a quarter hour. A
+#: greater difference is read as whole quarter hours of zone plus a skew (:func:`infer_zones`),
+#: so between two hosts whose zones are known it is reported as a zone mismatch, never split
+#: into two incidents without a word (a clock 5 min off was, when this was 300 s).
+MAX_PAIR_DISTANCE_S = 450.0
 MIN_APPLIED_S = 1.0  # below this, the difference is network latency and logging jitter
 
 
