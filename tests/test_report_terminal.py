@@ -163,3 +163,29 @@ def test_t_formats_and_falls_back() -> None:
     assert t("incident", "xx", id="INC-7") == "Incident INC-7"
     with pytest.raises(KeyError):
         t("no_such_key", "en")
+
+
+def test_japanese_evidence_is_folded_not_cut_at_80_columns(tmp_path: Path) -> None:
+    """A Japanese sentence has no spaces to wrap at: at 80 columns rich cut a run longer than
+    the line with '…' (the RSS finding lost 「使用のリリースに照らして…」). Every word of
+    the evidence and other causes is in the text, folded."""
+    import shutil
+
+    from hbtriage.api import analyze
+    from hbtriage.cli import reference_bundle
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(reference_bundle(), bundle)
+    fixture = Path(__file__).parent / "fixtures" / "config" / "netsh_global_2008r2.txt"
+    shutil.copy(fixture, bundle / "CVP1" / "netsh_int_tcp_show_global.txt")
+    found = analyze([bundle])
+    console = Console(file=io.StringIO(), record=True, width=80, color_system=None)
+    render_terminal(found, console, lang="ja")
+    out = console.export_text()
+    assert "…" not in out
+    flat = re.sub(r"\s+", "", out)
+    (incident,) = found.incidents
+    said = [line for cause in incident.causes for line in cause.evidence_ja]
+    assert any("RSS" in line and len(line) > 200 for line in said)  # the long one is there
+    for line in said:
+        assert re.sub(r"\s+", "", line.lstrip(" –")) in flat

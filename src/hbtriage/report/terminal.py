@@ -163,7 +163,8 @@ def _bullets(items: list[str], style: str = "") -> Table:
     """A bullet list with hanging indents; an item that starts with spaces is a sub-item."""
     grid = Table.grid(padding=(0, 1))
     grid.add_column(no_wrap=True)
-    grid.add_column()
+    # fold, not rich's ellipsis: a Japanese run has no space to wrap at and was cut with '…'
+    grid.add_column(overflow="fold")
     for item in items:
         if item[:1].isspace():
             grid.add_row(Text("   "), Text("– ") + Text(item.strip(), style=style))
@@ -175,10 +176,10 @@ def _bullets(items: list[str], style: str = "") -> Table:
 def _other_causes(causes: list[Cause], console: Console, lang: str) -> None:
     table = Table(title=escape(t("other_causes", lang)), box=box.SIMPLE, title_justify="left")
     table.add_column(escape(t("rank", lang)), justify="right")
-    table.add_column(escape(t("cause", lang)))
+    table.add_column(escape(t("cause", lang)), overflow="fold")
     table.add_column(escape(t("host", lang)))
     table.add_column(escape(t("confidence", lang)), justify="right")
-    table.add_column(escape(t("evidence", lang)))
+    table.add_column(escape(t("evidence", lang)), overflow="fold")
     for rank, cause in enumerate(causes, start=2):
         evidence = localized_list(cause.evidence, cause.evidence_ja, lang)
         table.add_row(
