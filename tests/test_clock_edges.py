@@ -5,7 +5,9 @@ asserted is what the user sees in findings.json and the text report, against tru
 from __future__ import annotations
 
 import json
-from datetime import datetime
+import os
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -89,3 +91,50 @@ def test_a_clock_too_far_off_to_correct_is_named_as_a_clock_not_a_zone(
     assert "set the servers' clocks right (NTP)" in hint[0]
     assert "pass --tz" not in hint[0]
     assert "10.0 min apart" in " ".join(text.split())
+
+
+def test_a_dumplog_without_date_lines_across_midnight_is_dated_by_its_end(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A PIM dumplog that writes no 'Events from' line, 23:50 to 00:50 local, the loss after
+    midnight, its file last written at its end: its last record takes the modified time's date
+    and the first ones the day before. The modified date went to its FIRST record, so every
+    record after midnight was a day late: a second incident a day later ('unknown', the PG
+    alone) and the true one without the PG."""
+    drawn = scenarios._random_plan
+
+    def plan(rng: np.random.Generator, minutes: float) -> scenarios.Plan:
+        p = drawn(rng, minutes)
+        for h in (p.pg, p.cvp):  # Tokyo: no daylight saving, the perfmon header says so
+            h.tz, h.zone_name, h.offset_min, h.locale = (
+                "Asia/Tokyo",
+                "Tokyo Standard Time",
+                540,
+                "en",
+            )
+        p.cvp.skew_ms = 0
+        p.start_ms = scenarios._ms(datetime(2013, 12, 31, 14, 50, tzinfo=UTC))  # 23:50 JST
+        p.end_ms = p.start_ms + 60 * 60_000
+        return p
+
+    monkeypatch.setattr(scenarios, "_random_plan", plan)
+    truth = scenarios.generate("dpc_storm_pg", tmp_path / "b", 3)
+    pg = next(h for h in truth["hosts"] if truth["hosts"][h]["role"] == "pg")
+    pim = tmp_path / "b" / pg / "pim1.txt"
+    raw = pim.read_bytes()
+    lines = raw.split(b"\r\n") if b"\r\n" in raw else raw.split(b"\n")
+    assert sum(x.startswith(b"Events from") for x in lines) == 2  # Dec 31 and Jan 1
+    pim.write_bytes(b"\r\n".join(x for x in lines if not x.startswith(b"Events from")))
+    end_local = datetime(2014, 1, 1, 0, 55)  # written at its end, on the machine's own clock
+    os.utime(pim, (time.mktime(end_local.timetuple()),) * 2)
+
+    doc, _text = _analyze(tmp_path / "b", tmp_path / "out")
+    (true,) = truth["incidents"]
+    assert len(doc["incidents"]) == 1
+    (inc,) = doc["incidents"]
+    assert inc["hosts"] == sorted(truth["hosts"])
+    assert _t(inc["start"]) <= _t(true["start"]) and _t(inc["end"]) >= _t(true["end"])
+    assert (inc["causes"][0]["id"], inc["causes"][0]["host"]) == ("dpc_storm", pg)
+    read = next(i for i in doc["inputs"] if i["path"].endswith("pim1.txt"))
+    assert read["first"].startswith("2013-12-31T14:5") and read["last"].startswith("2013-12-31T15:")
+    assert any("no 'Events from <date>' line" in w for w in doc["warnings"])

@@ -20,8 +20,8 @@
 * Day changes: the date comes from the latest ``Events from`` line; when the
   time of day goes back by more than 12 hours without a new date line, the day
   rolls over. Records before the first date line belong to the day before it;
-  a file with no date line at all takes its date from the file's modification
-  time (with a warning).
+  a file with no date line at all takes the date of its last record from the
+  file's modification time (with a warning).
 
 Large files are parsed in pieces cut before a record or date line
 (:func:`hbtriage.sources._lines.line_chunks`); the latest date and the number of date lines
@@ -282,11 +282,13 @@ class IcmDumplogReader:
                 "an ICM dumplog record such as '19:36:35:105 pg1A-pim1 ...'",
             )
 
-        # Records before any date line: the day before the first date line, or the file's mtime.
+        # Records before any date line: the day before the first date line; in a file with none,
+        # the file's mtime dates its LAST record (it was last written at its end), so the first
+        # records are as many days earlier as the times of day rolled over midnight.
         if first_hdr is not None:
             fallback = first_hdr - dt.timedelta(days=1)
         else:
-            fallback = _mtime_date(item.path)
+            fallback = _mtime_date(item.path) - dt.timedelta(days=roll.back)
             if not _FIRST_DAY <= fallback <= _LAST_DAY:  # a clock far off: today instead
                 fallback = dt.date.today()
             items.append(
