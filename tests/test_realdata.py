@@ -230,3 +230,36 @@ def test_regenerating_counters_toml_from_counterlang_gives_the_committed_file(
     shutil.copy(committed, out)  # the hand-maintained section is carried over
     assert gen.main([str(FIX / "pal" / "CounterLang.xml"), "-o", str(out)]) == 0
     assert out.read_text(encoding="utf-8") == committed.read_text(encoding="utf-8")
+
+
+def test_loghub_logs_in_a_server_folder_one_line_each_not_counted(tmp_path: Path) -> None:
+    """The three loghub logs dropped into CVP3/ of a simulated bundle: each gets one warning line
+    (another capture, read as which host), no '--tz' advice for the machines that wrote them
+    (their times play no part in the heartbeat), and the headline counts the two servers with the
+    others apart; the verdict is the one without them."""
+    from hbtriage.simulate import generate
+
+    root = tmp_path / "b"
+    generate("dpc_storm_cvp", root, seed=7)
+    (root / "truth.json").unlink(missing_ok=True)
+    for name in LOGHUB:
+        shutil.copy2(FIX / "loghub" / name, root / "CVP3" / name)
+    out = tmp_path / "o"
+    res = CliRunner().invoke(app, ["analyze", str(root), "--out", str(out)], env={"COLUMNS": "400"})
+    assert res.exit_code == 0, res.output
+    assert (
+        "1 heartbeat-loss incident(s) found across 2 host(s) (+2 other machine(s))." in res.output
+    )
+    doc = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    warnings = doc["warnings"]
+    for name in LOGHUB:
+        mine = [w for w in warnings if f"CVP3/{name}" in w]
+        assert len(mine) == 1, mine
+        assert "another capture" in mine[0] and "read as host " in mine[0], mine
+    assert not any("--tz" in w or "could not tell which host" in w for w in warnings), warnings
+    (linux,) = [w for w in warnings if "Linux_2k.log" in w]
+    assert "read as host 'combo'" in linux and "syslog time stamps carry no year" in linux
+    (inc,) = doc["incidents"]
+    assert sorted(inc["hosts"]) == ["CVP3", "PG3A"]
+    assert inc["causes"][0]["id"] == "dpc_storm"
+    assert {h["name"] for h in doc["hosts"]} == {"CVP3", "PG3A", "UNNAMED", "combo"}

@@ -29,7 +29,15 @@ from hbtriage.detect.sample_gaps import sample_times
 from hbtriage.detect.signatures import signature_signals, tag
 from hbtriage.diagnose import diagnose, fit_driver_remedies, fit_remedies
 from hbtriage.errors import UsageError
-from hbtriage.findings import ConfigFinding, Findings, HostInfo, Incident, InputInfo, Signal
+from hbtriage.findings import (
+    ConfigFinding,
+    Findings,
+    HostInfo,
+    Incident,
+    InputInfo,
+    Signal,
+    heartbeat_hosts,
+)
 from hbtriage.sources import Outcome, ReadOptions, _scan, read_one
 from hbtriage.sources.base import InputFile
 from hbtriage.sources.bundle import collect
@@ -480,8 +488,11 @@ def _infer_zones(
             f"same disconnect logged by {guess.reference} (pass --tz {guess.host}=ZONE to override)"
         )
     done = {g.host for g in guesses}
+    # Said only of the servers (PIM/CVP logs, perfmon): another machine's times play no part in
+    # any incident or pairing, so its zone changes no verdict.
+    servers = heartbeat_hosts(hosts, inputs)
     for host in timeline.unzoned:
-        if host not in done:
+        if host not in done and host in servers:
             warnings.append(
                 f"host {host}: no time zone found (no perfmon header, no offsets in its logs, no "
                 f"disconnect shared with a host whose zone is known); times taken as UTC; pass "

@@ -13,6 +13,18 @@ SCHEMA = "hbtriage/findings@1"
 
 SIGNAL_KINDS = ("signature", "log_gap", "counter_anomaly", "sample_gap", "config")
 
+#: Inputs that put a host on the heartbeat's timeline: the logs of either end (dumplog, CVP log,
+#: CiscoLog) and perfmon. A host with none (a systeminfo only, a log of another system dropped
+#: in) is another machine: no zone warning, not counted with the servers in the headline.
+HEARTBEAT_KINDS = frozenset({"icm_dumplog", "cvp_log", "ciscolog", "perfmon_csv"})
+
+
+def heartbeat_hosts(hosts: list[HostInfo], inputs: list[InputInfo]) -> set[str]:
+    """The hosts with an input of :data:`HEARTBEAT_KINDS` or counters."""
+    return {i.host for i in inputs if i.kind in HEARTBEAT_KINDS and i.host} | {
+        h.name for h in hosts if h.has_perfmon
+    }
+
 
 def iso(ts: datetime | None) -> str | None:
     """ISO 8601 UTC with millisecond precision and a ``Z``."""

@@ -242,6 +242,9 @@ class Identity:
     hosts: dict[str, HostIdentity]
     warnings: list[str]
     keys: dict[str, str]  # every name's key -> host
+    #: Inputs said to be another capture (one warning line each, which their readers' warnings
+    #: join: see ``timeline.build``).
+    aside: set[int] = field(default_factory=set)
 
     def host_for(self, name: str) -> str | None:
         """The host known by ``name`` (any of its names or addresses), or None."""
@@ -319,10 +322,9 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
         key: _one_server(clues[i] for i in idx) and _named_subfolders(key, idx, clues) < 2
         for key, idx in under.items()
     }
-    # Said only where it matters: a folder of one server would have named the file.
-    warnings += [
-        why for i, why in apart.items() if any(single.get(f[0]) for f in original[i].folders)
-    ]
+    # Said only where it matters: a folder of one server would have named the file (once, at
+    # the end, with the host it went to).
+    said = {i for i in apart if any(single.get(f[0]) for f in original[i].folders)}
     group_of: list[str] = []
     group_folder: dict[str, tuple[str, str, bool]] = {}
     for i, c in enumerate(clues):
@@ -468,6 +470,7 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
                 f"{clues[i].display}: could not tell which host wrote it; using {name!r} "
                 "(put each host's files in a folder named after the host, or use --host-alias)"
                 for i in idx
+                if i not in said
             ]
         base, copy = name, 2
         while name_key(name) in taken:  # the number in the first label, which is the key
@@ -510,7 +513,11 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
         else:
             why = _reason(c, host, group_of[i], group_folder, orphan_reason.get(group_of[i]))
         assigned.append((host, why))
-    return Identity(assigned=assigned, hosts=hosts, warnings=warnings, keys=keys)
+    warnings += [
+        f"{apart[i]}; read as host {assigned[i][0]!r} ({assigned[i][1]}), apart from the servers"
+        for i in sorted(said)
+    ]
+    return Identity(assigned=assigned, hosts=hosts, warnings=warnings, keys=keys, aside=said)
 
 
 def _address_logs_join_their_computer(

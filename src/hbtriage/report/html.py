@@ -37,6 +37,7 @@ from hbtriage.report.i18n import (
     localized_list,
     missing_evidence,
     signal_kind,
+    summary,
     t,
 )
 from hbtriage.report.localtime import hosts_by_name, incident_local_windows, local_span
@@ -77,6 +78,7 @@ def render_html(findings: Findings, charts: Any | None = None, lang: str = "en")
             _incident_view(inc, hosts, lines.get(inc.id) or {}, lang) for inc in findings.incidents
         ],
         missing=missing_evidence(findings, lang) if not findings.incidents else [],
+        summary=summary(findings, lang),
         hosts=[_host_view(h, lang) for h in findings.hosts],
         inputs=[_input_view(i) for i in findings.inputs],
         config=[

@@ -21,6 +21,7 @@ from hbtriage.report.i18n import (
     localized_list,
     missing_evidence,
     signal_kind,
+    summary,
     t,
 )
 from hbtriage.report.localtime import hosts_by_name, incident_local_windows, local_span
@@ -67,8 +68,7 @@ def render_markdown(findings: Findings, lang: str = "en") -> str:
             out.append(md_escape(t("missing_nothing", lang)))
         out.append("")
     else:
-        summary = t("summary_incidents", lang, n=len(findings.incidents), hosts=len(findings.hosts))
-        out += [md_escape(summary), ""]
+        out += [md_escape(summary(findings, lang)), ""]
         hosts = hosts_by_name(findings.hosts)
         for incident in findings.incidents:
             out += _incident(incident, hosts, lang)

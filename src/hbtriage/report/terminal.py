@@ -32,6 +32,7 @@ from hbtriage.report.i18n import (
     localized,
     localized_list,
     missing_evidence,
+    summary,
     t,
 )
 from hbtriage.report.localtime import hosts_by_name, incident_local_windows
@@ -91,9 +92,7 @@ def render_terminal(findings: Findings, console: Console, lang: str = "en") -> N
     if not findings.incidents:
         _no_incidents(findings, console, lang)
     else:
-        console.print(
-            Text(t("summary_incidents", lang, n=len(findings.incidents), hosts=len(findings.hosts)))
-        )
+        console.print(Text(summary(findings, lang)))
         hosts = hosts_by_name(findings.hosts)
         for incident in findings.incidents:
             _incident(incident, hosts, console, lang)

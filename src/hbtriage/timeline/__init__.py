@@ -245,7 +245,24 @@ def _fold(
     streams = _streams(events, stream_kinds)
     hosts = _host_infos(ident, host_zone, inputs, events, counters)
     tl = Timeline(events, counters, streams, config, restarts, sorted(needs_zone_warning), dpc=dpc)
-    return tl, inputs, hosts, warnings
+    return tl, inputs, hosts, _one_line_each(warnings, {items[i][0].display for i in ident.aside})
+
+
+def _one_line_each(warnings: list[str], displays: set[str]) -> list[str]:
+    """``warnings`` with those of each file in ``displays`` (another capture) joined into its
+    first line: a file that is not the servers' gets one line, not one per thing said of it."""
+    out: list[str] = []
+    first: dict[str, int] = {}
+    for w in warnings:
+        d = next((d for d in displays if w.startswith(f"{d}: ")), None)
+        if d is None:
+            out.append(w)
+        elif d in first:
+            out[first[d]] += "; " + w[len(d) + 2 :]
+        else:
+            first[d] = len(out)
+            out.append(w)
+    return out
 
 
 def _host_infos(
