@@ -41,13 +41,21 @@ def _bundle(sources: Path, dst: Path) -> Path:
     return dst
 
 
-def _analyze(tmp_path: Path, *paths: Path) -> tuple[dict[str, Any], str]:
+def _analyze(tmp_path: Path, *paths: str | Path) -> tuple[dict[str, Any], str]:
     out = tmp_path / "out"
     res = CliRunner().invoke(
         app, ["analyze", *map(str, paths), "--out", str(out), "--quiet", "--format", "json"]
     )
     assert res.exit_code == 0, res.output
     return json.loads((out / "findings.json").read_text()), res.stdout
+
+
+def _text_report(out: Path, *args: str | Path) -> str:
+    """The terminal report of ``analyze *args`` (which must succeed), spaces collapsed: rich
+    folds long lines wherever it likes."""
+    res = CliRunner().invoke(app, ["analyze", *map(str, args), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    return " ".join(res.stdout.split())
 
 
 def _host_of(doc: dict[str, Any], tail: str) -> str:
@@ -178,7 +186,7 @@ def test_tz_an_hour_off_the_peer_says_which_tz_joins_the_incident(
     one "unknown", and not a word about it. Now a warning says so and which --tz joins them."""
     bundle = _bundle(sources, tmp_path / "case")
     (bundle / "PG3A" / "PG3A_perfmon.csv").unlink()
-    doc, _ = _analyze(tmp_path / "a", bundle, Path("--tz"), Path("PG3A=Central Standard Time"))
+    doc, _ = _analyze(tmp_path / "a", bundle, "--tz", "PG3A=Central Standard Time")
     assert len(doc["incidents"]) == 2
     hint = [w for w in doc["warnings"] if w.startswith("hosts CVP3 and PG3A:")]
     assert len(hint) == 1, doc["warnings"]
@@ -190,7 +198,7 @@ def test_tz_an_hour_off_the_peer_says_which_tz_joins_the_incident(
         "pass --tz PG3A=UTC-06:00; else look at CVP3's clock and zone setting"
     ), hint[0]
     assert "--tz CVP3=" not in hint[0]
-    doc, _ = _analyze(tmp_path / "b", bundle, Path("--tz"), Path("PG3A=UTC-06:00"))
+    doc, _ = _analyze(tmp_path / "b", bundle, "--tz", "PG3A=UTC-06:00")
     assert _verdict(doc) == [(["CVP3", "PG3A"], "dpc_storm", "CVP3")]
     assert not any(w.startswith("hosts ") for w in doc["warnings"])
     # Without --tz the zone is inferred from the same disconnect: nothing to say either.
@@ -208,7 +216,7 @@ def test_tz_that_contradicts_the_files_is_said_and_their_own_zone_kept(
     What the files state is kept, and one warning names the host, the --tz and what they say."""
     bundle = _bundle(sources, tmp_path / "case")
     clean, _ = _analyze(tmp_path / "clean", bundle)
-    doc, _ = _analyze(tmp_path / "a", bundle, Path("--tz"), Path("CVP3=UTC+02:00"))
+    doc, _ = _analyze(tmp_path / "a", bundle, "--tz", "CVP3=UTC+02:00")
     assert _verdict(doc) == _verdict(clean) == [(["CVP3", "PG3A"], "dpc_storm", "CVP3")]
     said = [w for w in doc["warnings"] if w.startswith("host CVP3: --tz")]
     assert said == [
@@ -228,13 +236,11 @@ def test_tz_that_contradicts_the_files_is_said_and_their_own_zone_kept(
         "the file's own UTC offsets",
     )
     # The text report says it too.
-    res = CliRunner().invoke(
-        app, ["analyze", str(bundle), "--tz", "CVP3=UTC+02:00", "--out", str(tmp_path / "t")]
-    )
-    assert "host CVP3: --tz gives UTC+02:00, but its files state" in " ".join(res.stdout.split())
+    text = _text_report(tmp_path / "t", bundle, "--tz", "CVP3=UTC+02:00")
+    assert "host CVP3: --tz gives UTC+02:00, but its files state" in text
     # A --tz that contradicts PG3A's perfmon header still converts its PIM log (no offsets),
     # and the warning says which file took it; the perfmon keeps its header's zone.
-    doc, _ = _analyze(tmp_path / "b", bundle, Path("--tz"), Path("PG3A=UTC-05:00"))
+    doc, _ = _analyze(tmp_path / "b", bundle, "--tz", "PG3A=UTC-05:00")
     said = [w for w in doc["warnings"] if w.startswith("host PG3A: --tz")]
     assert len(said) == 1 and said[0].endswith(
         "--tz converts only times written without a zone (case/PG3A/pim1.txt)"
@@ -244,7 +250,7 @@ def test_tz_that_contradicts_the_files_is_said_and_their_own_zone_kept(
     assert zones["case/PG3A/pim1.txt"] == ("UTC-05:00", "--tz")
     assert zones["case/PG3A/PG3A_perfmon.csv"][1] == "perfmon header"
     # A --tz that agrees with what the files state says nothing.
-    doc, _ = _analyze(tmp_path / "c", bundle, Path("--tz"), Path("CVP3=+01:00"))
+    doc, _ = _analyze(tmp_path / "c", bundle, "--tz", "CVP3=+01:00")
     assert _verdict(doc) == _verdict(clean)
     assert not any("--tz gives" in w for w in doc["warnings"]), doc["warnings"]
 
@@ -269,7 +275,7 @@ def test_tz_hint_names_no_tz_for_times_the_files_state(sources: Path, tmp_path: 
     --tz CVP3=UTC+10:00, which moves nothing. It now names only PG3A's --tz (which joins the
     incident) and, when both ends' lines write their own offsets, no --tz at all."""
     bundle = _bundle(sources, tmp_path / "case")
-    doc, _ = _analyze(tmp_path / "a", bundle, Path("--tz"), Path("UTC+02:00"))
+    doc, _ = _analyze(tmp_path / "a", bundle, "--tz", "UTC+02:00")
     hint = [w for w in doc["warnings"] if w.startswith("hosts ")]
     assert hint == [
         "hosts CVP3 and PG3A: the same disconnect is logged 8.00 h apart once their zones are "
@@ -280,15 +286,10 @@ def test_tz_hint_names_no_tz_for_times_the_files_state(sources: Path, tmp_path: 
     ], doc["warnings"]
     assert not any("--tz CVP3=" in w for w in doc["warnings"])
     # The text report shows the same hint.
-    res = CliRunner().invoke(
-        app, ["analyze", str(bundle), "--tz", "UTC+02:00", "--out", str(tmp_path / "t")]
-    )
-    text = " ".join(res.stdout.split())
+    text = _text_report(tmp_path / "t", bundle, "--tz", "UTC+02:00")
     assert hint[0] in text, text
     # Following it joins the incident, and the hint is gone.
-    doc, _ = _analyze(
-        tmp_path / "b", bundle, *map(Path, ["--tz", "UTC+02:00", "--tz", "PG3A=UTC-06:00"])
-    )
+    doc, _ = _analyze(tmp_path / "b", bundle, *["--tz", "UTC+02:00", "--tz", "PG3A=UTC-06:00"])
     assert _verdict(doc) == [(["CVP3", "PG3A"], "dpc_storm", "CVP3")]
     assert not any(w.startswith("hosts ") for w in doc["warnings"]), doc["warnings"]
 
@@ -306,15 +307,14 @@ def test_tz_hint_names_no_tz_for_times_the_files_state(sources: Path, tmp_path: 
         "their files disagree, and no --tz moves times a file states: look at the two "
         "servers' clocks and zone settings, not at --tz"
     ], doc["warnings"]
-    res = CliRunner().invoke(app, ["analyze", str(both), "--out", str(tmp_path / "t2")])
-    assert hint[0] in " ".join(res.stdout.split())
+    assert hint[0] in _text_report(tmp_path / "t2", both)
 
     # Both ends take their host's zone (CVP lines without offsets, read in the perfmon
     # header's zone): either --tz moves its host, and both are named, as before.
     free = _bundle(sources, tmp_path / "free")
     for log in (free / "CVP3").glob("*.log"):
         log.write_text(log.read_text().replace(" +0100:", ":"))
-    doc, _ = _analyze(tmp_path / "d", free, Path("--tz"), Path("PG3A=Central Standard Time"))
+    doc, _ = _analyze(tmp_path / "d", free, "--tz", "PG3A=Central Standard Time")
     hint = [w for w in doc["warnings"] if w.startswith("hosts ")]
     assert len(hint) == 1 and hint[0].endswith(
         "if CVP3's zone is wrong, pass --tz CVP3=UTC+02:00; if PG3A's, --tz PG3A=UTC-06:00"

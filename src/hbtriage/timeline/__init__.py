@@ -20,6 +20,7 @@ from hbtriage.findings import HostInfo, InputInfo
 from hbtriage.hosts import Identity, clues_of, identify
 from hbtriage.sources.base import ConfigFact, InputFile, ReadResult
 from hbtriage.timeline.clocks import (
+    MAX_OFFSET_MIN,
     HostZone,
     _restart_times,
     host_zones,
@@ -82,9 +83,11 @@ def _clock_offsets(events: pl.DataFrame) -> pl.DataFrame:
         return events
     offset = events.get_column("offset_min")
     lo, hi = offset.min(), offset.max()
-    if not (isinstance(lo, int) and isinstance(hi, int)) or (lo >= -1439 and hi <= 1439):
+    if not (isinstance(lo, int) and isinstance(hi, int)) or (
+        lo >= -MAX_OFFSET_MIN and hi <= MAX_OFFSET_MIN
+    ):
         return events
-    fixed = offset.set(~offset.is_between(-1439, 1439).fill_null(True), None)  # type: ignore[arg-type]
+    fixed = offset.set(~offset.is_between(-MAX_OFFSET_MIN, MAX_OFFSET_MIN).fill_null(True), None)  # type: ignore[arg-type]
     return pl.DataFrame([fixed if c.name == "offset_min" else c for c in events.get_columns()])
 
 

@@ -181,6 +181,11 @@ def tz_conflicts(
     return TzConflicts(warnings, kept)
 
 
+#: The largest UTC offset a clock can have, in minutes: an offset of a day or more (a line
+#: written ``+99:59``) is no clock's and taken as not written (the timeline, and here).
+MAX_OFFSET_MIN = 24 * 60 - 1
+
+
 def written_offsets(items: list[tuple[InputFile, ReadResult]]) -> dict[str, list[int]]:
     """The UTC offsets written in each log's lines (a sample of them), by the input's display
     path; a log that writes none is absent. Those lines keep the times they state whatever the
@@ -195,7 +200,7 @@ def written_offsets(items: list[tuple[InputFile, ReadResult]]) -> dict[str, list
         if offs.null_count() == offs.len():
             continue
         seen = _offset_sample(res.events).get_column("offset_min")
-        written = sorted({o for o in seen.to_list() if -1439 <= o <= 1439})
+        written = sorted({o for o in seen.to_list() if abs(o) <= MAX_OFFSET_MIN})
         if written:
             out[item.display] = written
     return out
