@@ -219,6 +219,33 @@ def test_word_lists_are_catalog_data_and_checked() -> None:
         word_pattern(good.replace("pim\\\\d*", "(unclosed"), "x.toml", "w")
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "CVPLogs", "logfiles", "PerfData", "PerfLogs", "Admin", "DataCollector01", "CVP logs",
+        "PG logs", "Perf Data", "EventLogs", "Cisco", "C$", "New Data Collector Set",
+        "SR 123456789 - logs 2013-03-30", "CVP 2013-03-30",
+    ],
+)  # fmt: skip
+def test_folders_named_for_their_contents_name_no_host(name: str) -> None:
+    from hbtriage.hosts import generic_folder
+
+    assert generic_folder(name)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "PG1A", "CVP1", "pg1a", "CVP 1", "PG-A", "CVP1Logs", "CALLSRV", "PGSIDE_A", "ICMPGA01",
+        "HostReports", "SR 123456789 - CVP1 logs 2013-03-30", "cvp1.example.com",
+    ],
+)  # fmt: skip
+def test_folders_named_after_a_server_name_it(name: str) -> None:
+    from hbtriage.hosts import generic_folder
+
+    assert not generic_folder(name)
+
+
 def _callsrv(*extra: Clues, top: list[Clues] | None = None) -> list[Clues]:
     """CALLSRV/ with the CVP logs (sender address only) and two snapshots at its top, the
     perfmon and systeminfo of CVPSRV02 in two named sub-folders (so the folder rule does not
@@ -226,7 +253,7 @@ def _callsrv(*extra: Clues, top: list[Clues] | None = None) -> list[Clues]:
     return [
         _c("b/PGSIDE_A/PGSIDE_A_perfmon.csv", "perfmon_csv", "b", machines=["ICMPGA01"]),
         _c("b/PGSIDE_A/pim1.txt", "icm_dumplog", "b", writer="pgsite7a", role="pg"),
-        _c("b/CALLSRV/PerfCounters/p.csv", "perfmon_csv", "b", machines=["CVPSRV02"]),
+        _c("b/CALLSRV/HostCounters/p.csv", "perfmon_csv", "b", machines=["CVPSRV02"]),
         _c("b/CALLSRV/HostReports/systeminfo.txt", "config_snapshot", "b", machines=["CVPSRV02"]),
         *(
             top

@@ -408,7 +408,7 @@ def test_a_cvp_log_named_by_its_address_joins_the_one_computer_of_its_folder(
     renamed: Path, tmp_path: Path
 ) -> None:
     """CALLSRV/ holds the CVP logs (named only by their sender address 203.0.113.24) and the
-    snapshots that name nobody at its top, the perfmon in PerfCounters/ and the systeminfo and
+    snapshots that name nobody at its top, the perfmon in HostCounters/ and the systeminfo and
     LatencyMon report (computer CVPSRV02) in HostReports/: two named sub-folders, so the
     folder rule does not make CALLSRV one server's. Its files name one computer and nothing
     names the address elsewhere, so the logs are CVPSRV02's, the address its address, and the
@@ -416,7 +416,7 @@ def test_a_cvp_log_named_by_its_address_joins_the_one_computer_of_its_folder(
     bundle = shutil.copytree(renamed, tmp_path / "case")
     cvp = bundle / "CALLSRV"
     for sub, names in (
-        ("PerfCounters", ["CALLSRV_perfmon.csv"]),
+        ("HostCounters", ["CALLSRV_perfmon.csv"]),
         ("HostReports", ["systeminfo.txt", "CALLSRV_latencymon.txt"]),
     ):
         (cvp / sub).mkdir()
@@ -440,3 +440,41 @@ def test_a_cvp_log_named_by_its_address_joins_the_one_computer_of_its_folder(
         assert {h for h, _ in got.values()} == {"CVPSRV02"}
         assert not any("UNNAMED" in w for w in doc["warnings"])
         assert any(f["host"] == "CVPSRV02" for f in doc["config_findings"]), doc["config_findings"]
+
+
+@pytest.mark.parametrize(
+    "subs",
+    [
+        {"pim": "logfiles", "pg_csv": "PerfLogs/Admin/DataCollector01", "cvp_log": "CVPLogs"},
+        {"pim": "PG logs", "pg_csv": "Perf Data", "cvp_log": "Cisco/CVP/logs"},
+    ],
+    ids=["joined", "spaced"],
+)
+def test_folders_named_for_their_contents_inside_a_server_folder_are_no_hosts(
+    renamed: Path, tmp_path: Path, subs: dict[str, str]
+) -> None:
+    """PGSIDE_A/logfiles/pim1.txt beside PGSIDE_A/PerfLogs/Admin/DataCollector01/*.csv, and
+    CALLSRV/CVPLogs/CVP.*.log beside CALLSRV/PerfData/*.csv: 'CVPLogs', 'logfiles' and
+    'PG logs' were hosts of their own (the incident on three hosts 'CVPLogs', 'CVPSRV02',
+    'logfiles'), and CALLSRV's netsh and ndis.sys snapshots went to 'UNNAMED'. Such folders
+    are no host, so each server's folder is one host, whichever way it is passed."""
+    bundle = shutil.copytree(renamed, tmp_path / "case")
+    pg, cvp = bundle / "PGSIDE_A", bundle / "CALLSRV"
+    moves = [
+        (pg / "pim1.txt", pg / subs["pim"] / "pim1.txt"),
+        (pg / "PGSIDE_A_perfmon.csv", pg / subs["pg_csv"] / "DataCollector01.csv"),
+        (cvp / "CALLSRV_perfmon.csv", cvp / "PerfData" / "CALLSRV_perfmon.csv"),
+        *((log, cvp / subs["cvp_log"] / log.name) for log in cvp.glob("*.log")),
+    ]
+    for src, dst in moves:
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        src.rename(dst)
+    zips = [Path(shutil.make_archive(str(tmp_path / p.name), "zip", root_dir=p)) for p in (pg, cvp)]
+    for n, args in enumerate(([bundle], [pg, cvp], zips)):
+        doc, _ = _analyze(tmp_path / f"out{n}", *args)
+        assert _verdict(doc) == [(["CVPSRV02", "ICMPGA01"], "dpc_storm", "CVPSRV02")], args
+        assert sorted(h["name"] for h in doc["hosts"]) == ["CVPSRV02", "ICMPGA01"], args
+        for i in doc["inputs"]:
+            server = "CVPSRV02" if "CALLSRV" in i["path"] else "ICMPGA01"
+            assert i["host"] == server, (args, i["path"], i["host_reason"])
+        assert not any("UNNAMED" in w for w in doc["warnings"]), doc["warnings"]

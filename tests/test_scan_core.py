@@ -69,6 +69,39 @@ def test_split_lines_matches_polars(data: bytes) -> None:
     assert got == want
 
 
+def _python_lines(data: bytes, first: bool) -> list[bytes]:
+    """Lines as the kernels define them: split at LF, one CR before it dropped, a last line
+    without LF kept, a UTF-8 BOM skipped at the start of a first piece."""
+    if first and data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if not data:
+        return []
+    parts = data.split(b"\n")
+    if parts[-1] == b"":
+        parts.pop()
+    return [p[:-1] if p.endswith(b"\r") else p for p in parts]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    data=st.lists(
+        st.sampled_from([b"\n", b"\r", b"\r\n", b"a", b"xyz0123", b"\xef\xbb\xbf", b"\x0a\x0b"]),
+        max_size=60,
+    ).map(b"".join),
+    shift=st.integers(0, 7),
+    first=st.booleans(),
+)
+def test_split_lines_any_bytes_any_alignment(data: bytes, shift: int, first: bool) -> None:
+    """Line ends are found eight bytes at a time: an LF at any place in a word, in a piece
+    starting at any byte of memory (parts of a piece start anywhere), is still found."""
+    k = _scan.kernels()
+    assert k is not None
+    buf = np.frombuffer(b"\n" * shift + data, dtype=np.uint8)[shift:]
+    starts, ends = k.split_lines(buf, first)
+    got = [data[s:e] for s, e in zip(starts, ends, strict=True)]
+    assert got == _python_lines(data, first)
+
+
 def test_kernels_claim_the_usual_layouts_only() -> None:
     k = _scan.kernels()
     assert k is not None

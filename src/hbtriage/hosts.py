@@ -46,9 +46,10 @@ def _words(entry: str) -> re.Pattern[str]:
     return word_pattern(*bundled_text("names.toml"), entry)
 
 
-def word_pattern(text: str, path: str, entry: str) -> re.Pattern[str]:
-    """Entry ``entry`` of a names catalog ``text`` as one regex (CatalogError naming ``path``
-    and the entry when it is missing or a pattern does not compile)."""
+def word_pattern(text: str, path: str, entry: str, form: str = "^(?:{})$") -> re.Pattern[str]:
+    """Entry ``entry`` of a names catalog ``text`` as one regex, its patterns' alternation put
+    in ``form`` (CatalogError naming ``path`` and the entry when it is missing or a pattern
+    does not compile)."""
     found = {e.get("id"): e for e in entries_of(text, path, "words")[0]}
     patterns = found.get(entry, {}).get("patterns")
     if (
@@ -58,14 +59,49 @@ def word_pattern(text: str, path: str, entry: str) -> re.Pattern[str]:
     ):
         raise CatalogError(path, entry, "expected an entry with a list of patterns")
     try:
-        return re.compile("^(?:" + "|".join(f"(?:{p})" for p in patterns) + ")$", re.IGNORECASE)
+        return re.compile(form.format("|".join(f"(?:{p})" for p in patterns)), re.IGNORECASE)
     except re.error as exc:
         raise CatalogError(path, entry, f"a pattern is no regular expression: {exc}") from None
 
 
+@functools.cache
+def _folder_word_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(a word of a folder name made of content and product words run together, ending in a
+    number only after a content word: "CVPLogs", "logfiles", "Collector01"; a product word
+    alone, "CVP")."""
+    text, path = bundled_text("names.toml")
+    product = word_pattern(text, path, "folder_products", "{}").pattern
+    content = word_pattern(text, path, "folder_contents", "{}").pattern
+    either = f"(?:{product})|(?:{content})"
+    compound = f"^(?:(?:{either})+|(?:{either})*(?:{content})\\d+)$"
+    return re.compile(compound, re.IGNORECASE), re.compile(f"^(?:{product})+$", re.IGNORECASE)
+
+
+#: Where a folder name splits into words: separators, and case changes ("PerfLogs",
+#: "CVPLogs", "DataCollector01"); a number stays with the letters around it ("CVP1", "PG1A").
+_FOLDER_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+#: What follows a product word as its own word when the folder names a server ("CVP 1", "PG-A").
+_SERVER_NUMBER = re.compile(r"^(?:\d{1,3}|[A-Za-z])$")
+
+
 def generic_folder(name: str) -> bool:
-    """Whether a folder called ``name`` says nothing about a host ("logs", "2013-03-30")."""
-    return bool(_words("folders").match(name))
+    """Whether a folder called ``name`` says nothing about a host ("logs", "2013-03-30",
+    "CVPLogs", "PerfLogs", "SR 123456 - PG logs"): a name the ``folders`` words match whole, or
+    one whose every word is such a name or content and product words run together. A product
+    word followed by a short number or a letter is a server ("CVP 1", "PG-A"), as are words run
+    into a number ("CVP1", "PG1A")."""
+    if _words("folders").match(name):
+        return True
+    words = [w for w in _FOLDER_SPLIT.split(name) if w]
+    if not words or len(name) > 200:
+        return False
+    compound, product = _folder_word_patterns()
+    for n, word in enumerate(words):
+        if n and product.match(words[n - 1]) and _SERVER_NUMBER.match(word):
+            return False
+        if not (_words("folders").match(word) or compound.match(word)):
+            return False
+    return True
 
 
 #: Readers whose host is a machine (computer) name, strongest first.
@@ -532,7 +568,7 @@ def _address_logs_join_their_computer(
 
     The folder looked at is the nearest one around the log that does not hold one server's
     files by the folder rule (``CALLSRV/`` holding ``CVP.log`` beside the named sub-folders
-    ``PerfCounters/`` and ``SystemInfo/``). It must be named (not ``logs``, ``data``), hold the
+    ``HostCounters/`` and ``HostReports/``). It must be named (not ``logs``, ``data``), hold the
     log directly or below folders that name nothing, and hold no PIM log (a PG's folder, or
     both servers' files flat: the address is the PG's peer), no other CVP sender (two CVP
     servers), exactly one computer name and no other host (a sub-folder named after another
