@@ -166,7 +166,10 @@ def test_without_pg1a_perfmon_its_zone_comes_from_the_disconnect_at_both_ends(
     tmp_path: Path,
 ) -> None:
     """PG1A's dumplog carries no zone; with its perfmon gone the zone is inferred from the same
-    disconnect logged by CVP1 (whose zone is known), in both layouts, and the verdict stays."""
+    disconnect logged by CVP1, in both layouts, and the verdict stays. CVP1's perfmon header
+    names its zone with its rules (Central Daylight Time, America/Chicago), at PG1A's offset at
+    the disconnect: PG1A takes that zone, not a fixed UTC-05:00 that would put its times an hour
+    off across a daylight-saving change."""
     shutil.copytree(REF, tmp_path / "case")
     (tmp_path / "case" / "PG1A" / "PG1A_perfmon.csv").unlink()
     for paths in ([tmp_path / "case"], [tmp_path / "case" / "PG1A", tmp_path / "case" / "CVP1"]):
@@ -175,9 +178,13 @@ def test_without_pg1a_perfmon_its_zone_comes_from_the_disconnect_at_both_ends(
             ("dpc_storm", "CVP1")
         ]
         pg = next(h for h in f.hosts if h.name == "PG1A")
-        assert (pg.zone, pg.utc_offset_min) == ("UTC-05:00", -300)
+        assert (pg.zone, pg.tz_iana, pg.utc_offset_min) == (
+            "America/Chicago",
+            "America/Chicago",
+            None,
+        )
         assert pg.zone_source.startswith("inferred from") and "CVP1" in pg.zone_source
         assert any(w.startswith("host PG1A: no time zone written") for w in f.warnings)
         pim = next(i for i in f.inputs if i.path.endswith("pim1.txt"))
         assert pim.first is not None and pim.first.isoformat().startswith("2013-03-31T00:05:00")
-        assert pg.first == pim.first and pim.zone == "UTC-05:00"
+        assert pg.first == pim.first and pim.zone == "America/Chicago"

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, available_timezones
 
+import polars as pl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from tzlocal.windows_tz import win_tz
 
 from hbtriage.errors import CatalogError
+from hbtriage.sources.base import InputFile, ReadResult
+from hbtriage.timeline.clocks import written_samples
 from hbtriage.zones import (
+    RuleChoice,
     Zone,
     build_index,
     catalog_zones,
+    choose_rule,
+    fitting_zones,
     fmt_offset,
+    offset_changes,
     parse_zone_text,
     perfmon_zone,
+    server_zones,
     utc_offset_at,
 )
 
@@ -283,3 +291,114 @@ def test_every_iana_name_and_every_windows_key_parse() -> None:
         for form in {key, key.replace("Standard Time", "Daylight Time")}:
             z = parse_zone_text(form)
             assert z.iana == win_tz[key] or _same_offsets(z, win_tz[key]), form
+
+
+# --------------------------------------------------------------------------- zone rules
+
+SERVER_ZONES = list(server_zones())
+INSTANTS = st.datetimes(
+    min_value=datetime(2000, 1, 1), max_value=datetime(2030, 12, 31), timezones=st.just(UTC)
+)
+
+
+def test_server_zones_are_the_windows_zones_the_catalog_s_first() -> None:
+    assert SERVER_ZONES[:2] == ["America/New_York", "America/Chicago"]
+    assert set(SERVER_ZONES) == set(win_tz.values())
+
+
+@given(st.sampled_from(SERVER_ZONES), st.lists(INSTANTS, min_size=1, max_size=6))
+def test_the_zone_that_wrote_the_offsets_always_fits_them(zone: str, when: list[datetime]) -> None:
+    """Offsets a server wrote in its zone fit that zone, and every zone said to fit has the
+    written offset at every written instant."""
+    samples = [(t, utc_offset_at(Zone(zone, zone, None), t)) for t in when]
+    fit = fitting_zones(samples)
+    assert zone in fit
+    assert fit == [z for z in SERVER_ZONES if z in fit]  # best first, as the candidates
+    for z in fit:
+        assert all(utc_offset_at(Zone(z, z, None), t) == off for t, off in samples)
+
+
+@given(
+    st.sampled_from(SERVER_ZONES),
+    INSTANTS,
+    st.integers(1, 400 * 24 * 60),
+    st.lists(st.floats(0, 1), min_size=1, max_size=8),
+)
+def test_offset_changes_give_the_offset_at_every_instant_of_the_span(
+    zone: str, start: datetime, minutes: int, where: list[float]
+) -> None:
+    end = start + timedelta(minutes=minutes)
+    first, changes = offset_changes(zone, start, end)
+    assert all(start < at <= end for at, _ in changes)
+    assert [at for at, _ in changes] == sorted(at for at, _ in changes)
+    for f in where:
+        t = start + (end - start) * f
+        told = next((off for at, off in reversed(changes) if at <= t), first)
+        assert utc_offset_at(Zone(zone, zone, None), t) == told
+
+
+@given(
+    st.lists(st.sampled_from(SERVER_ZONES), min_size=1, max_size=4, unique=True),
+    INSTANTS,
+    st.integers(60, 60 * 24 * 30),
+    st.booleans(),
+)
+def test_choose_rule_follows_a_zone_only_when_told_and_all_agree(
+    zones: list[str], start: datetime, minutes: int, told: bool
+) -> None:
+    end = start + timedelta(minutes=minutes)
+    choice = choose_rule(zones, start, end, told=told)
+    same = len({offset_changes(z, start, end) for z in zones}) == 1
+    if told and same:
+        assert choice == RuleChoice(zones[0])
+    else:
+        assert choice.iana is None
+    if choice.apart:  # named: each zone with its first change in the span, or none
+        for z, change in choice.apart:
+            assert change == (offset_changes(z, start, end)[1][:1] or (None,))[0]
+    moves = any(offset_changes(z, start, end)[1] for z in zones)
+    assert bool(choice.apart) == (choice.iana is None and (moves or (told and not same)))
+
+
+def test_choose_rule_on_the_us_spring_change_of_2013() -> None:
+    start, end = datetime(2013, 3, 8, tzinfo=UTC), datetime(2013, 3, 12, tzinfo=UTC)
+    change = (datetime(2013, 3, 10, 7, tzinfo=UTC), -240)
+    eastern = ["America/New_York", "America/Indianapolis"]  # the same offsets that week
+    assert choose_rule(eastern, start, end, told=True) == RuleChoice("America/New_York")
+    assert choose_rule(eastern, start, end, told=False) == RuleChoice(
+        None, (("America/New_York", change),)
+    )
+    assert choose_rule(["America/New_York", "America/Bogota"], start, end, told=True) == (
+        RuleChoice(None, (("America/New_York", change), ("America/Bogota", None)))
+    )
+    assert choose_rule(["America/Bogota", "America/Lima"], start, end, told=False) == RuleChoice(
+        None
+    )
+
+
+@given(
+    st.sampled_from(SERVER_ZONES),
+    INSTANTS,
+    st.lists(st.integers(1, 6 * 3600), min_size=1, max_size=300),
+)
+def test_written_samples_hold_the_lines_on_both_sides_of_each_change(
+    zone: str, start: datetime, steps: list[int]
+) -> None:
+    """What a log's written offsets tell of its zone: every line kept is one it wrote (its UTC
+    instant and offset), and the lines on both sides of each change of offset are kept."""
+    tz = ZoneInfo(zone)
+    when = [start + timedelta(seconds=sum(steps[:i])) for i in range(len(steps))]
+    local = [t.astimezone(tz) for t in when]
+    offs = [round((x.utcoffset() or timedelta(0)).total_seconds() / 60) for x in local]
+    events = pl.DataFrame(
+        {"ts_local": [x.replace(tzinfo=None) for x in local], "offset_min": offs},
+        schema={"ts_local": pl.Datetime("us"), "offset_min": pl.Int32()},
+    )
+    item = InputFile(display="CVP1/CVP.log", path="CVP1/CVP.log")
+    got = written_samples([(item, ReadResult(kind="cvp_log", events=events))])["CVP1/CVP.log"]
+    lines = {(t.replace(tzinfo=None), o) for t, o in zip(when, offs, strict=True)}
+    assert set(got) <= lines
+    for i in range(1, len(offs)):
+        if offs[i] != offs[i - 1]:
+            assert {(when[i - 1].replace(tzinfo=None), offs[i - 1])} <= set(got)
+            assert {(when[i].replace(tzinfo=None), offs[i])} <= set(got)

@@ -10,12 +10,13 @@ the size of the logs.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -39,7 +40,7 @@ from hbtriage.findings import (
     heartbeat_hosts,
 )
 from hbtriage.sources import Outcome, ReadOptions, _scan, read_one
-from hbtriage.sources.base import InputFile
+from hbtriage.sources.base import ConfigFact, InputFile
 from hbtriage.sources.bundle import collect
 from hbtriage.timeline import (
     ZONE_ASSUMED,
@@ -49,8 +50,16 @@ from hbtriage.timeline import (
     parse_aliases,
     parse_tz_options,
 )
-from hbtriage.timeline.clocks import written_offsets
-from hbtriage.zones import Zone, fmt_offset, utc_offset_at
+from hbtriage.timeline.clocks import local_to_utc, rezone_host, written_offsets, written_samples
+from hbtriage.zones import (
+    RuleChoice,
+    Zone,
+    choose_rule,
+    fitting_zones,
+    fmt_offset,
+    server_zones,
+    utc_offset_at,
+)
 
 #: What the findings keep, whatever the input (a million lines matching a signature made a
 #: 250 MB findings.json): signals per incident, and warnings; what is left out is counted.
@@ -110,7 +119,9 @@ def run(
     note = progress or (lambda *_: None)
     outcomes, warnings = _read_all(paths, catalog, read_options, workers, note)
     note("timeline", 0, 1, "")
-    timeline, inputs, hosts, written = _to_timeline(outcomes, warnings, tz_map, aliases, catalog)
+    timeline, inputs, hosts, written, samples = _to_timeline(
+        outcomes, warnings, tz_map, aliases, catalog
+    )
     del outcomes  # the readers' frames: the timeline holds what is needed of them
     note("detect", 0, 1, "")
     timeline = tag(timeline, catalog)
@@ -120,7 +131,9 @@ def run(
     # Who talks to whom (a site holds several PIM <-> CVP pairs): from the addresses the logs
     # name, which no clock move changes.
     peers = clock_skew.peers_of(paired, _owners(hosts))
-    timeline = _align_clocks(timeline, paired, hosts, inputs, warnings, catalog, peers, written)
+    timeline = _align_clocks(
+        timeline, paired, hosts, inputs, warnings, catalog, peers, written, samples
+    )
     signals = _detect(timeline, catalog)
     host_facts.apply(hosts, timeline.config)  # OS, hotfixes, boot time: zones are settled
     note("diagnose", 0, 1, "")
@@ -227,10 +240,17 @@ def _to_timeline(
     tz_map: dict[str | None, Zone],
     aliases: dict[str, str],
     catalog: Catalog,
-) -> tuple[Timeline, list[InputInfo], list[HostInfo], dict[str, list[int]]]:
+) -> tuple[
+    Timeline,
+    list[InputInfo],
+    list[HostInfo],
+    dict[str, list[int]],
+    dict[str, list[tuple[datetime, int]]],
+]:
     """Stage 2: hosts, zones and UTC (:func:`hbtriage.timeline.build`); the inputs that could
     not be read join the list with their reason; the UTC offsets each log writes in its lines
-    (:func:`written_offsets`). UsageError when nothing could be read."""
+    (:func:`written_offsets`) and what they tell of their zones (:func:`written_samples`).
+    UsageError when nothing could be read."""
     good = [(o.item, o.result) for o in outcomes if o.result is not None]
     if not good:
         problems = "; ".join(o.message for o in outcomes[:3]) or "; ".join(warnings[:3])
@@ -238,6 +258,7 @@ def _to_timeline(
             "no readable input" + (f": {problems}" if problems else " (no files found)")
         )
     written = written_offsets(good)  # before build takes the rows
+    samples = written_samples(good)
     timeline, inputs, hosts, tl_warnings = build(
         good, tz=tz_map, aliases=aliases, counter_index=catalog.counter_index()
     )
@@ -250,7 +271,7 @@ def _to_timeline(
             warnings.append(o.message)
     inputs.sort(key=lambda i: i.path)
     warnings.extend(missing_sides(inputs, catalog))
-    return timeline, inputs, hosts, written
+    return timeline, inputs, hosts, written, samples
 
 
 def _align_clocks(
@@ -262,13 +283,17 @@ def _align_clocks(
     catalog: Catalog,
     peers: dict[str, set[str]],
     written: dict[str, list[int]],
+    samples: dict[str, list[tuple[datetime, int]]] | None = None,
 ) -> Timeline:
     """Stage 4: one clock for all hosts before incidents group events across them. Zones
     written nowhere are inferred from the peer, then clock skew is measured on paired events
     and corrected from 1 s. ``signals``: the signature signals (see
     :func:`signature_signals`), found again after a zone moved a host; ``written``: the UTC
-    offsets each log writes in its lines (:func:`written_offsets`)."""
-    timeline, signals = _infer_zones(timeline, signals, hosts, inputs, warnings, catalog, peers)
+    offsets each log writes in its lines (:func:`written_offsets`); ``samples``: when they
+    write them (:func:`written_samples`)."""
+    timeline, signals = _infer_zones(
+        timeline, signals, hosts, inputs, warnings, catalog, peers, samples
+    )
     ref = clock_skew.pick_reference(signals, timeline.hosts)
     skews = clock_skew.estimate(signals, ref, peers) if ref else []
     for sk in skews:
@@ -460,33 +485,53 @@ def _infer_zones(
     warnings: list[str],
     catalog: Catalog,
     peers: dict[str, set[str]],
+    samples: dict[str, list[tuple[datetime, int]]] | None = None,
 ) -> tuple[Timeline, list[Signal]]:
     """Hosts whose zone is written nowhere get it from the disconnect seen at both ends (see
-    :func:`clock_skew.infer_zones`); those still without one are named in a warning."""
+    :func:`clock_skew.infer_zones`): a zone with its daylight-saving rules where something
+    tells which (:func:`_zone_rule`), else the fixed offset; those still without one are named
+    in a warning. ``samples``: the ``(UTC, offset)`` each log writes, by input path
+    (:func:`written_samples`)."""
     zoned = [h.name for h in hosts if h.zone_source != ZONE_ASSUMED]
     unzoned = [h for h in timeline.unzoned if h not in zoned]
     guesses = clock_skew.infer_zones(signals, unzoned, zoned, peers) if zoned else []
     for guess in guesses:
         info = next(h for h in hosts if h.name == guess.host)
-        off = fmt_offset(guess.zone_min)
-        info.zone, info.utc_offset_min, info.tz_iana = f"UTC{off}", guess.zone_min, None
+        peer = next(h for h in hosts if h.name == guess.reference)
+        written = [
+            s for i in inputs if i.host == peer.name for s in (samples or {}).get(i.path, [])
+        ]
+        rule, why = _zone_rule(guess, info, peer, written, timeline.config.get(info.name, []))
         info.zone_source = (
             f"inferred from {guess.pairs} paired event(s) of the disconnect seen at both ends "
-            f"({', '.join(guess.keys)}) against {guess.reference}"
+            f"({', '.join(guess.keys)}) against {guess.reference}" + (f", {why}" if why else "")
         )
-        timeline = timeline.shift_host(guess.host, guess.zone_min * 60.0)
-        moved = timedelta(minutes=guess.zone_min)  # first/last were local times taken as UTC
-        info.first = info.first - moved if info.first else None
-        info.last = info.last - moved if info.last else None
+        # first/last were local times taken as UTC: moved as the rows are.
+        to_utc: Callable[[list[datetime | None]], list[datetime | None]]
+        if rule.iana is not None:
+            timeline = rezone_host(timeline, guess.host, rule.iana)
+            info.zone, info.utc_offset_min, info.tz_iana = rule.iana, None, rule.iana
+            to_utc = functools.partial(local_to_utc, iana=rule.iana)
+        else:
+            info.zone, info.utc_offset_min = f"UTC{fmt_offset(guess.zone_min)}", guess.zone_min
+            info.tz_iana = None
+            timeline = timeline.shift_host(guess.host, guess.zone_min * 60.0)
+            to_utc = functools.partial(_earlier, by=timedelta(minutes=guess.zone_min))
+
+        info.first, info.last = to_utc([info.first, info.last])
         for inp in inputs:
             if inp.host == guess.host and inp.zone_source == ZONE_ASSUMED:
-                inp.first = inp.first - moved if inp.first else None
-                inp.last = inp.last - moved if inp.last else None
+                inp.first, inp.last = to_utc([inp.first, inp.last])
                 inp.zone, inp.zone_source = info.zone, info.zone_source
-        warnings.append(
-            f"host {guess.host}: no time zone written in its files; UTC{off} inferred from the "
-            f"same disconnect logged by {guess.reference} (pass --tz {guess.host}=ZONE to override)"
-        )
+        if rule.apart:
+            warnings.append(_fixed_across_change(guess, info, rule))
+        else:
+            warnings.append(
+                f"host {guess.host}: no time zone written in its files; {info.zone} inferred "
+                f"from the same disconnect logged by {guess.reference}"
+                + (f", {why}" if why else "")
+                + f" (pass --tz {guess.host}=ZONE to override)"
+            )
     done = {g.host for g in guesses}
     # Said only of the servers (PIM/CVP logs, perfmon): another machine's times play no part in
     # any incident or pairing, so its zone changes no verdict.
@@ -501,6 +546,86 @@ def _infer_zones(
     if guesses:
         signals = signature_signals(timeline, catalog)
     return timeline, signals
+
+
+def _earlier(times: list[datetime | None], by: timedelta) -> list[datetime | None]:
+    return [t - by if t else None for t in times]
+
+
+def _zone_rule(
+    guess: clock_skew.ZoneGuess,
+    host: HostInfo,
+    peer: HostInfo,
+    written: list[tuple[datetime, int]],
+    facts: list[ConfigFact],
+) -> tuple[RuleChoice, str]:
+    """Whether ``host``, inferred ``guess.zone_min`` east of UTC, follows a zone's
+    daylight-saving rules, and why (for its ``zone_source``). The candidates are the zones
+    with that offset at the paired disconnects, among: the zone the host's own systeminfo
+    names; else the peer's IANA zone (``--tz``, perfmon header); else the zones that fit every
+    ``(UTC, offset)`` the peer's lines write (``written``). Those tell a rule when they fit
+    (the peer's written offsets only when they change over time: one offset fits zones with
+    and without daylight saving time alike); else every Windows zone with that offset there is
+    a candidate, and the fixed offset stays (:func:`choose_rule`)."""
+
+    def fits(zone: str) -> bool:
+        return all(utc_offset_at(Zone(zone, zone, None), t) == guess.zone_min for t in guess.at)
+
+    own = next((f.value for f in facts if f.key == "time_zone"), None)
+    own_iana = host_facts.display_zone(own) if own else None
+    offsets = list(dict.fromkeys(o for _, o in sorted(written)))  # in the order written
+    told: list[str] = []
+    why = ""
+    if own_iana and fits(own_iana):
+        told, why = [own_iana], f"the zone its systeminfo names ({own})"
+    elif peer.tz_iana and fits(peer.tz_iana):
+        told = [peer.tz_iana]
+        why = (
+            f"whose zone it is ({peer.tz_iana}, from {peer.zone_source}; "
+            f"UTC{fmt_offset(guess.zone_min)} at the disconnect)"
+        )
+    elif len(offsets) > 1:
+        told = [z for z in fitting_zones(written) if fits(z)]
+        shown = " then ".join(f"UTC{fmt_offset(o)}" for o in offsets)
+        why = f"whose lines write {shown} as {told[0]} does" if told else ""
+    span = _utc_span(host, guess.zone_min)
+    if told:
+        choice = choose_rule(told, *span, told=True) if span else RuleChoice(told[0])
+        return choice, f"{why}; its daylight-saving changes are followed"
+    if span is None:
+        return RuleChoice(None), ""
+    return choose_rule([z for z in server_zones() if fits(z)], *span, told=False), ""
+
+
+def _utc_span(host: HostInfo, zone_min: int) -> tuple[datetime, datetime] | None:
+    """The host's first and last time (local, taken as UTC) on UTC at the fixed ``zone_min``."""
+    if host.first is None or host.last is None:
+        return None
+    moved = timedelta(minutes=zone_min)
+    return host.first - moved, host.last - moved
+
+
+def _fixed_across_change(guess: clock_skew.ZoneGuess, host: HostInfo, rule: RuleChoice) -> str:
+    """The warning for a host given a fixed offset although its span (``host.first`` to
+    ``host.last``, on UTC) may cross a daylight-saving change that nothing settles."""
+    said = []
+    for zone, change in rule.apart:
+        if change is None:
+            said.append(f"{zone} does not change then")
+            continue
+        at, new = change
+        said.append(f"{zone} changes to UTC{fmt_offset(new)} at {at:%Y-%m-%d %H:%M} UTC")
+    first = host.first.strftime("%Y-%m-%d %H:%M") if host.first else "?"
+    last = host.last.strftime("%Y-%m-%d %H:%M") if host.last else "?"
+    example = rule.apart[0][0]
+    return (
+        f"host {guess.host}: no time zone written in its files; UTC{fmt_offset(guess.zone_min)} "
+        f"inferred from the same disconnect logged by {guess.reference} and applied to all its "
+        f"times, {first} to {last} UTC; that span crosses a possible daylight-saving change "
+        f"({'; '.join(said)}) that nothing in the bundle settles: if the server followed it, "
+        f"its times on one side of it are off by the change. Pass --tz {guess.host}=ZONE, its "
+        f"zone (such as --tz {guess.host}={example}), to settle it"
+    )
 
 
 @contextmanager

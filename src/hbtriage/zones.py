@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, available_timezones
@@ -131,11 +132,7 @@ def _named(s: str) -> tuple[str, str] | None:
         if hit is not None:
             return hit
         name = folded.get(s.casefold())
-    if name is None:
-        return None
-    try:
-        ZoneInfo(name)
-    except (ValueError, OSError, KeyError):  # a listed name that will not load (damaged tzdata)
+    if name is None or not _loads(name):
         return None
     return name, name
 
@@ -305,3 +302,124 @@ def _offsets_at_local(iana: str, local: datetime) -> set[int]:
         off = local.replace(tzinfo=tz, fold=fold).utcoffset()
         out.add(round((off or timedelta(0)).total_seconds() / 60))
     return out
+
+
+# --------------------------------------------------------------------------- zone rules
+
+
+@functools.cache
+def server_zones() -> tuple[str, ...]:
+    """The IANA zones a Windows server's clock can follow, best first: those of the catalog's
+    Windows zones (the contact-centre zones, in the catalog's order), then every other zone of
+    CLDR's windowsZones (by Windows key). The candidates when a host's zone rule is inferred
+    (:func:`fitting_zones`)."""
+    names = dict.fromkeys(z.iana for z in catalog_zones())
+    names.update(dict.fromkeys(win_tz[k] for k in sorted(win_tz)))
+    return tuple(n for n in names if _loads(n))
+
+
+def _loads(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ValueError, OSError, KeyError):  # a listed name that will not load (damaged tzdata)
+        return False
+    return True
+
+
+def _offset_min(iana: str, when_utc: datetime) -> int:
+    return utc_offset_at(Zone(iana, iana, None), when_utc)
+
+
+def fitting_zones(
+    samples: Iterable[tuple[datetime, int]], candidates: Iterable[str] | None = None
+) -> list[str]:
+    """The ``candidates`` (default :func:`server_zones`), in their order, whose UTC offset is
+    the sample's at each sample: ``(instant, minutes east of UTC)``, the instant in UTC (naive
+    means UTC) - what a log line that writes its offset tells of its server's zone."""
+    points = sorted(set(samples))
+    return [
+        z
+        for z in (server_zones() if candidates is None else candidates)
+        if all(_offset_min(z, at) == off for at, off in points)
+    ]
+
+
+#: A zone's offset over a span: its offset at the start and each change after it (the first
+#: instant of the new offset, to the minute, and the new offset).
+Profile = tuple[int, tuple[tuple[datetime, int], ...]]
+
+
+def offset_changes(iana: str, start: datetime, end: datetime) -> Profile:
+    """``iana``'s UTC offset at ``start`` and each change of it up to ``end`` (UTC instants;
+    naive means UTC). Found by sampling every 6 hours (longer over spans of years: no zone
+    changes twice within weeks) and halving the step to the minute where the offset moved."""
+    lo, hi = _minute(start), _minute(end)
+    step = max(6 * 60, (hi - lo) // 2000)
+    changes: list[tuple[datetime, int]] = []
+    first = last = _offset_min(iana, _instant(lo))
+    at = lo
+    while at < hi:
+        nxt = min(at + step, hi)
+        off = _offset_min(iana, _instant(nxt))
+        if off != last:
+            a, b = at, nxt  # a has the old offset, b the new one
+            while b - a > 1:
+                mid = (a + b) // 2
+                if _offset_min(iana, _instant(mid)) == last:
+                    a = mid
+                else:
+                    b = mid
+            changes.append((_instant(b), off))
+            last = off
+        at = nxt
+    return first, tuple(changes)
+
+
+def _minute(t: datetime) -> int:
+    instant = t.replace(tzinfo=UTC) if t.tzinfo is None else t
+    return int(instant.timestamp() // 60)
+
+
+def _instant(minute: int) -> datetime:
+    return datetime.fromtimestamp(minute * 60, tz=UTC)
+
+
+@dataclass(frozen=True)
+class RuleChoice:
+    """What :func:`choose_rule` decided for a host whose zone was inferred as a fixed offset."""
+
+    iana: str | None  # the zone to follow; None: the fixed offset stays
+    #: When the fixed offset stays although the span may cross a daylight-saving change: two
+    #: zones that fit but put part of the span differently (or one that changes, when no other
+    #: fits), each with its first change in the span (instant, new offset), None for none.
+    apart: tuple[tuple[str, tuple[datetime, int] | None], ...] = ()
+
+
+def choose_rule(
+    candidates: Sequence[str], start: datetime, end: datetime, *, told: bool
+) -> RuleChoice:
+    """The zone rule of a host known only by a fixed offset over ``start``..``end`` (UTC).
+
+    ``candidates``: the zones that fit what is known (the offset at the disconnects, the
+    peer's zone or the offsets it writes), best first. ``told``: the evidence tells a rule
+    (the peer's IANA zone, or its written offsets changing over time): the first candidate is
+    followed when every candidate gives the same offsets over the span; where they differ
+    there, nothing is guessed. Not ``told``: the fixed offset stays, and ``apart`` is set when
+    a candidate's offset changes within the span (one side of that change may be off)."""
+    profiles = {z: offset_changes(z, start, end) for z in candidates}
+    if told and candidates:
+        best = profiles[candidates[0]]
+        other = next((z for z in candidates if profiles[z] != best), None)
+        if other is None:
+            return RuleChoice(candidates[0])
+        pair = [candidates[0], other]
+    else:
+        moving = next((z for z in candidates if profiles[z][1]), None)
+        if moving is None:
+            return RuleChoice(None)
+        still = next((z for z in candidates if not profiles[z][1]), None) or next(
+            (z for z in candidates if profiles[z] != profiles[moving]), None
+        )
+        pair = [moving] + ([still] if still else [])
+    pair.sort(key=lambda z: not profiles[z][1])  # the one that changes first
+    return RuleChoice(None, tuple((z, profiles[z][1][0] if profiles[z][1] else None) for z in pair))

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from statistics import median
 
 from hbtriage.findings import Signal
@@ -122,6 +123,9 @@ class ZoneGuess:
     skew_s: float  # what is left: the host's clock error
     pairs: int
     keys: list[str]
+    #: When the pairs it rests on were logged by ``reference`` (UTC): where the host's offset is
+    #: ``zone_min`` (a zone with daylight saving time may have another elsewhere).
+    at: list[datetime] = field(default_factory=list)
 
 
 def infer_zones(
@@ -138,29 +142,41 @@ def infer_zones(
     out: list[ZoneGuess] = []
     for host in unzoned:
         mine = [s for s in paired if s.host == host]
-        best: tuple[int, float, str, list[float], set[str]] | None = None
+        best: tuple[int, float, str, list[tuple[float, datetime]], set[str]] | None = None
         for ref in zoned:
             theirs = [s for s in paired if s.host == ref]
             diffs = [
-                ((a.start - b.start).total_seconds(), str(a.data["pair"]))
+                ((a.start - b.start).total_seconds(), str(a.data["pair"]), b.start)
                 for a in mine
                 for b in theirs
                 if a.data["pair"] == b.data["pair"]
                 and abs((a.start - b.start).total_seconds()) <= MAX_ZONE_OFFSET_S
                 and same_session(a, b, peers)
             ]
-            for d, _key in diffs:
-                near = [(x, k) for x, k in diffs if abs(x - d) <= ZONE_PAIR_TOLERANCE_S]
+            for d, _key, _at in diffs:
+                near = [(x, k, t) for x, k, t in diffs if abs(x - d) <= ZONE_PAIR_TOLERANCE_S]
                 score = (len(near), -abs(d))
                 if best is None or score > (best[0], best[1]):
-                    best = (len(near), -abs(d), ref, [x for x, _ in near], {k for _, k in near})
+                    best = (
+                        len(near),
+                        -abs(d),
+                        ref,
+                        [(x, t) for x, _, t in near],
+                        {k for _, k, _ in near},
+                    )
         if best is None:
             continue
-        offset = median(best[3])
+        offset = median(x for x, _ in best[3])
         zone_min = int(round(offset / 900.0)) * 15
         out.append(
             ZoneGuess(
-                host, best[2], zone_min, offset - zone_min * 60, len(best[3]), sorted(best[4])
+                host,
+                best[2],
+                zone_min,
+                offset - zone_min * 60,
+                len(best[3]),
+                sorted(best[4]),
+                sorted({t for _, t in best[3]}),
             )
         )
     return out

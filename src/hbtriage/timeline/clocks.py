@@ -12,7 +12,9 @@ Where ``--tz`` contradicts them, :func:`tz_conflicts` says so in one warning per
 from __future__ import annotations
 
 from collections import Counter as Tally
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 import polars as pl
@@ -20,7 +22,7 @@ import polars as pl
 from hbtriage.errors import UsageError
 from hbtriage.hosts import Identity
 from hbtriage.sources.base import InputFile, ReadResult
-from hbtriage.timeline.model import ZONE_ASSUMED
+from hbtriage.timeline.model import ZONE_ASSUMED, HostDpc, Timeline, put_column, runs
 from hbtriage.zones import Zone, _offsets_at_local, fmt_offset, parse_zone_text
 
 
@@ -206,6 +208,39 @@ def written_offsets(items: list[tuple[InputFile, ReadResult]]) -> dict[str, list
     return out
 
 
+def written_samples(
+    items: list[tuple[InputFile, ReadResult]],
+) -> dict[str, list[tuple[datetime, int]]]:
+    """What each log that writes UTC offsets in its lines tells of its server's zone, by the
+    input's display path: ``(UTC instant, offset)`` of about 500 of its lines, and, where the
+    offset changes, of the last line before and the first line after each change (a
+    daylight-saving change its server followed, to the line: see
+    :func:`hbtriage.zones.fitting_zones`). Offsets of a day or more are left out, as
+    :func:`written_offsets` does. Called before the timeline takes the rows."""
+    out: dict[str, list[tuple[datetime, int]]] = {}
+    for item, res in items:
+        events = res.events
+        if events is None or not events.height or "offset_min" not in events.columns:
+            continue
+        offs = events.get_column("offset_min")
+        if offs.null_count() == offs.len():
+            continue
+        rows = [_offset_sample(events)]
+        if offs.min() != offs.max():  # changes: the lines on both sides of each
+            stated = events.select("ts_local", "offset_min").drop_nulls()
+            moved = stated.get_column("offset_min").diff().fill_null(0) != 0
+            rows.append(stated.filter(moved | moved.shift(-1).fill_null(False)).head(400))
+            del stated
+        seen = {
+            (local - timedelta(minutes=off), off)
+            for local, off in pl.concat(rows).iter_rows()
+            if isinstance(local, datetime) and abs(off) <= MAX_OFFSET_MIN
+        }
+        if seen:
+            out[item.display] = sorted(seen)
+    return out
+
+
 def _offset_sample(events: pl.DataFrame) -> pl.DataFrame:
     """About 500 rows of ``events`` that write a UTC offset (``ts_local``, ``offset_min``)."""
     sample = (
@@ -304,3 +339,145 @@ def _restart_times(
         given if isinstance(given := r.get("ts"), datetime) else ts
         for r, ts in zip(found, out, strict=True)
     ]
+
+
+def local_to_utc(times: list[datetime | None], iana: str) -> list[datetime | None]:
+    """Wall-clock ``times`` in ``iana`` on UTC, as :func:`_to_utc` converts a host's rows. A
+    time with a zone (a local time the timeline took as UTC while the host's zone was not
+    known) is read by its wall clock."""
+    frame = pl.DataFrame(
+        {
+            "ts_local": [t.replace(tzinfo=None) if t is not None else None for t in times],
+            "offset_min": [None] * len(times),
+        },
+        schema={"ts_local": pl.Datetime("ns"), "offset_min": pl.Int32()},
+    )
+    out: list[datetime | None] = _to_utc(frame, iana, None)["ts"].to_list()
+    return out
+
+
+def rezone_host(timeline: Timeline, host: str, iana: str) -> Timeline:
+    """``timeline`` with ``host``'s times, its wall clock taken as UTC while its zone was not
+    known (:data:`ZONE_ASSUMED`), put on UTC in ``iana``: every row :meth:`Timeline.shift_host`
+    moves, by the conversion a host whose zone is known gets at build (:func:`_to_utc`). Its
+    log lines are converted file by file in line order, so the hour repeated when clocks fall
+    back is told apart as at build, and re-sorted where that reorders them; its counters are
+    in time order already (the second pass of that hour cannot be told apart any more: the
+    samples were sorted on their wall clock)."""
+    events = _rezone_rows(
+        timeline.events,
+        host,
+        lambda part: _events_to_utc(part, iana),
+        ["stream"],
+        ["source", "line"],
+    )
+    counters = _rezone_rows(
+        timeline.counters,
+        host,
+        lambda part: _to_utc(
+            part.select(
+                pl.col("ts").dt.replace_time_zone(None).alias("ts_local"),
+                pl.lit(None, pl.Int32).alias("offset_min"),
+                "host",
+                "object",
+                "instance",
+                "counter",
+            ),
+            iana,
+            None,
+        )["ts"],
+        ["object", "instance", "counter"],
+        [],
+    )
+    spans = {
+        (str(h), str(s)): (lo, hi)
+        for h, s, lo, hi in events.filter(pl.col("host") == host)
+        .group_by("host", "stream")
+        .agg(pl.col("ts").min(), pl.col("ts").max().alias("hi"))
+        .iter_rows()
+    }
+    rows = [
+        {**r, "first": spans[key][0], "last": spans[key][1]}
+        if (key := (str(r["host"]), str(r["stream"]))) in spans
+        else r
+        for r in timeline.streams.iter_rows(named=True)
+    ]
+    streams = pl.DataFrame(rows, schema=timeline.streams.schema)
+    restarts = list(timeline.restarts)
+    mine = [
+        (i, ts)
+        for i, r in enumerate(restarts)
+        if r.get("host") == host and isinstance(ts := r.get("ts"), datetime)
+    ]
+    for (i, _), ts in zip(mine, local_to_utc([t for _, t in mine], iana), strict=True):
+        restarts[i] = {**restarts[i], "ts": ts}
+    dpc = [_rezone_dpc(d, iana) if d.host == host else d for d in timeline.dpc]
+    return replace(
+        timeline, events=events, counters=counters, streams=streams, restarts=restarts, dpc=dpc
+    )
+
+
+def _events_to_utc(part: pl.DataFrame, iana: str) -> pl.Series:
+    """The UTC times of one host's log lines (``ts``: wall clock taken as UTC), each file
+    converted on its own in line order (as :func:`hbtriage.timeline.frames._event_part` does)."""
+    local = part.select(
+        pl.int_range(part.height, dtype=pl.UInt32).alias("_i"),
+        pl.col("ts").dt.replace_time_zone(None).alias("ts_local"),
+        pl.lit(None, pl.Int32).alias("offset_min"),
+        pl.col("source").cast(pl.Utf8),
+        "line",
+    ).sort(["source", "line"], maintain_order=True)
+    files = [
+        _to_utc(f.select("_i", "ts_local", "offset_min"), iana, None).select("_i", "ts")
+        for f in local.partition_by("source", maintain_order=True)
+    ]
+    return pl.concat(files).sort("_i").get_column("ts")
+
+
+def _rezone_rows(
+    frame: pl.DataFrame,
+    host: str,
+    convert: Callable[[pl.DataFrame], pl.Series],
+    groups: list[str],
+    ties: list[str],
+) -> pl.DataFrame:
+    """``frame`` with the ``ts`` of ``host``'s rows replaced by ``convert`` of them; those rows
+    re-sorted by ``groups``, ``ts``, ``ties`` where the new times go back within a group (the
+    timeline's order), the others left as they are."""
+    if frame.is_empty():
+        return frame
+    spans = runs(frame, ["host"])
+    names = frame.get_column("host")
+    if spans is None:  # not in one stretch per host: take the rows apart, and sort them all
+        mine = names == host
+        part = frame.filter(mine)
+        part = put_column(part, convert(part).alias("ts"))
+        return pl.concat([frame.filter(~mine), part]).sort(["host", *groups, "ts", *ties])
+    pieces = []
+    for offset, length in spans:
+        piece = frame.slice(offset, length)
+        if names[offset] == host:
+            piece = put_column(piece, convert(piece).alias("ts"))
+            back = piece.select(
+                (
+                    (pl.col("ts").to_physical().diff() < 0)
+                    & pl.all_horizontal(pl.col(g) == pl.col(g).shift(1) for g in groups)
+                ).any()
+            ).item()
+            if back:
+                piece = piece.sort([*groups, "ts", *ties], maintain_order=True)
+        pieces.append(piece)
+    return pl.concat(pieces, rechunk=False)
+
+
+def _rezone_dpc(report: HostDpc, iana: str) -> HostDpc:
+    """A DPC/ISR report of a host whose zone became known, on UTC in ``iana``."""
+    rows = report.rows
+    if rows is not None and rows.height:
+        local = rows.select(
+            pl.col("ts").dt.replace_time_zone(None).alias("ts_local"),
+            pl.lit(None, pl.Int32).alias("offset_min"),
+        )
+        rows = put_column(rows, _to_utc(local, iana, None)["ts"])
+    start, end = local_to_utc([report.start, report.end], iana)
+    return replace(report, rows=rows, start=start, end=end)
