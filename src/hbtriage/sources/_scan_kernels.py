@@ -175,7 +175,7 @@ def _intern(buf: np.ndarray, s: int, n: int, table: _Table) -> int:  # pragma: n
             k += 1
         if k == n:
             return last
-    h = 1469598103934665603
+    h = np.int64(1469598103934665603)
     i = s
     while i + 8 <= s + n:
         w = (
