@@ -224,7 +224,7 @@ def test_word_lists_are_catalog_data_and_checked() -> None:
     [
         "CVPLogs", "logfiles", "PerfData", "PerfLogs", "Admin", "DataCollector01", "CVP logs",
         "PG logs", "Perf Data", "EventLogs", "Cisco", "C$", "New Data Collector Set",
-        "SR 123456789 - logs 2013-03-30", "CVP 2013-03-30",
+        "SR 123456789 - logs 2013-03-30", "CVP 2013-03-30", "VXMLServer", "CallServer",
     ],
 )  # fmt: skip
 def test_folders_named_for_their_contents_name_no_host(name: str) -> None:
@@ -237,7 +237,7 @@ def test_folders_named_for_their_contents_name_no_host(name: str) -> None:
     "name",
     [
         "PG1A", "CVP1", "pg1a", "CVP 1", "PG-A", "CVP1Logs", "CALLSRV", "PGSIDE_A", "ICMPGA01",
-        "HostReports", "SR 123456789 - CVP1 logs 2013-03-30", "cvp1.example.com",
+        "HostReports", "HostCounters", "SR 123456789 - CVP1 logs 2013-03-30", "cvp1.example.com",
     ],
 )  # fmt: skip
 def test_folders_named_after_a_server_name_it(name: str) -> None:

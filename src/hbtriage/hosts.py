@@ -77,9 +77,11 @@ def _folder_word_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     return re.compile(compound, re.IGNORECASE), re.compile(f"^(?:{product})+$", re.IGNORECASE)
 
 
-#: Where a folder name splits into words: separators, and case changes ("PerfLogs",
-#: "CVPLogs", "DataCollector01"); a number stays with the letters around it ("CVP1", "PG1A").
-_FOLDER_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+#: Where a folder name splits into words: separators, then case changes within a word that is
+#: not one whole ("PerfLogs", "CVPLogs", "DataCollector01", but "VXMLServer"); a number stays
+#: with the letters around it ("CVP1", "PG1A").
+_FOLDER_SEP = re.compile(r"[^A-Za-z0-9]+")
+_FOLDER_CASE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 #: What follows a product word as its own word when the folder names a server ("CVP 1", "PG-A").
 _SERVER_NUMBER = re.compile(r"^(?:\d{1,3}|[A-Za-z])$")
 
@@ -92,16 +94,25 @@ def generic_folder(name: str) -> bool:
     into a number ("CVP1", "PG1A")."""
     if _words("folders").match(name):
         return True
-    words = [w for w in _FOLDER_SPLIT.split(name) if w]
-    if not words or len(name) > 200:
+    if len(name) > 200:
         return False
     compound, product = _folder_word_patterns()
+
+    def known(word: str) -> bool:
+        return bool(_words("folders").match(word) or compound.match(word))
+
+    words = [
+        w
+        for part in _FOLDER_SEP.split(name)
+        if part
+        for w in ([part] if known(part) else _FOLDER_CASE.split(part))
+    ]
     for n, word in enumerate(words):
         if n and product.match(words[n - 1]) and _SERVER_NUMBER.match(word):
             return False
-        if not (_words("folders").match(word) or compound.match(word)):
+        if not known(word):
             return False
-    return True
+    return bool(words)
 
 
 #: Readers whose host is a machine (computer) name, strongest first.
