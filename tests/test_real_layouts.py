@@ -478,3 +478,26 @@ def test_folders_named_for_their_contents_inside_a_server_folder_are_no_hosts(
             server = "CVPSRV02" if "CALLSRV" in i["path"] else "ICMPGA01"
             assert i["host"] == server, (args, i["path"], i["host_reason"])
         assert not any("UNNAMED" in w for w in doc["warnings"]), doc["warnings"]
+
+
+def test_a_case_folder_above_generic_server_folders_names_neither_server(
+    renamed: Path, tmp_path: Path
+) -> None:
+    """'ACME case/pg/' (PGSIDE_A's files) beside 'ACME case/cvp/' (CALLSRV's): each generic
+    folder holds one server's files, and the name looked for above it reached the case folder,
+    which holds both: the CVP server got the alias 'ACME case', its files' reason said "folder
+    'ACME case' (named on the command line) holds only CVPSRV02's files", and a warning said
+    the case folder 'belongs to another host'. A group is named by folders up to its own."""
+    case = tmp_path / "ACME case"
+    for src, sub in (("PGSIDE_A", "pg"), ("CALLSRV", "cvp")):
+        shutil.copytree(renamed / src, case / sub)
+    doc, _ = _analyze(tmp_path, case)
+    assert _verdict(doc) == [(["CVPSRV02", "ICMPGA01"], "dpc_storm", "CVPSRV02")]
+    hosts = {h["name"]: h["aliases"] for h in doc["hosts"]}
+    assert hosts == {"CVPSRV02": [], "ICMPGA01": ["pgsite7a"]}
+    assert _inputs(doc, "cvp")["CVP.2013-06-22.log"] == (
+        "CVPSRV02",
+        "folder 'cvp' (in the bundle) holds only CVPSRV02's files; CVP log sender address "
+        "203.0.113.24",
+    )
+    assert not any("ACME case" in w for w in doc["warnings"]), doc["warnings"]

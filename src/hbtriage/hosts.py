@@ -404,15 +404,17 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
             g.comp[g.find(g.node("n:" + name_key(m)))].machines.add(name_key(m))
             link(group_of[i], m, c.display)
     # The name a group's folder gives: the deepest meaningful folder all its files share
-    # ("case-1/PG1A/{pim1.txt, perf/x.csv}" -> PG1A, not case-1).
+    # ("case-1/PG1A/{pim1.txt, perf/x.csv}" -> PG1A, not case-1), up to the group's own folder
+    # (not "ACME case" above "ACME case/pg/", which holds the other server too).
     members: dict[str, list[int]] = {}
     for i, unit in enumerate(group_of):
         members.setdefault(unit, []).append(i)
     for unit, root_folder in sorted(group_folder.items()):
         chains = [clues[i].folders for i in members[unit]]
         shared = set.intersection(*({f[0] for f in ch} for ch in chains))
+        own = chains[0][: [f[0] for f in chains[0]].index(root_folder[0]) + 1]
         folder = next(
-            (f for f in chains[0] if f[0] in shared and not generic_folder(f[1])),
+            (f for f in own if f[0] in shared and not generic_folder(f[1])),
             root_folder,
         )
         group_folder[unit] = folder
