@@ -13,7 +13,7 @@ import dataclasses
 import functools
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -65,9 +65,12 @@ from hbtriage.zones import (
 #: 250 MB findings.json): signals per incident, and warnings; what is left out is counted.
 MAX_SIGNALS_PER_INCIDENT = 500
 MAX_WARNINGS = 300
+#: How often (seconds) the read stage reports bytes read inside large files.
+PROGRESS_TICK_S = 0.5
 
-#: progress(stage, done, total, detail); for stage "read", done/total are bytes and detail
-#: says how many files are done and which one finished last.
+#: progress(stage, done, total, detail); for stage "read", done/total are bytes (inside the
+#: files being read too) and detail says how many files are done and which one finished last.
+#: Always called from the thread that called :func:`run`, so it may raise to stop the run.
 Progress = Callable[[str, int, int, str], None]
 
 
@@ -211,6 +214,8 @@ def _read_all(
         by_index: dict[int, Outcome] = {}
         # The compiled core reads the logs when their total makes up for loading it.
         options = _scan.for_run(read_options or catalog.read_options(), files)
+        # How far into each file being read its reader is (bytes; see ReadOptions.progress).
+        inside_file: dict[int, int] = {}
         with _reading_pool(workers) as pool:
             # Digests may be worked out later from the file when it stays where it is (not
             # extracted into ``work``, removed before the timeline is built).
@@ -220,15 +225,30 @@ def _read_all(
                 pool.submit(
                     _read,
                     files[i],
-                    options if Path(files[i].path).resolve().is_relative_to(inside) else later,
+                    dataclasses.replace(
+                        options if Path(files[i].path).resolve().is_relative_to(inside) else later,
+                        progress=functools.partial(inside_file.__setitem__, i),
+                    ),
                 ): i
                 for i in order
             }
-            for n, fut in enumerate(as_completed(futures), 1):
-                i = futures[fut]
-                by_index[i] = fut.result()
-                done_bytes += files[i].size
-                note("read", done_bytes, total_bytes, f"{n}/{total} files  {files[i].display}")
+            pending, n, last = set(futures), 0, ""  # last: the file that finished last
+            while pending:
+                # Progress (and the caller's checks, see Progress) comes from this thread
+                # only: when a file ends, and every PROGRESS_TICK_S inside large files.
+                finished, pending = wait(pending, PROGRESS_TICK_S, FIRST_COMPLETED)
+                for fut in sorted(finished, key=lambda f: -files[futures[f]].size):
+                    i = futures[fut]
+                    by_index[i] = fut.result()
+                    inside_file.pop(i, None)
+                    done_bytes += files[i].size
+                    n += 1
+                    last = f"  {files[i].display}"
+                    partly = sum(inside_file.copy().values())
+                    note("read", done_bytes + partly, total_bytes, f"{n}/{total} files{last}")
+                if not finished:
+                    partly = sum(inside_file.copy().values())
+                    note("read", done_bytes + partly, total_bytes, f"{n}/{total} files{last}")
         outcomes = [by_index[i] for i in range(total)]
     _return_freed_memory()
     return outcomes, list(collected.warnings)

@@ -229,8 +229,10 @@ def _progress(enabled: bool, delay: float = 0.0):  # type: ignore[no-untyped-def
     else:
         start()
 
+    left = _TimeLeft()
+
     def update(stage: str, done: int, total: int, detail: str) -> None:
-        count = _count(stage, done, total)
+        count = _count(stage, done, total) + left.text(stage, done, total)
         bar.update(
             task,
             total=max(total, 1),
@@ -259,6 +261,47 @@ def _count(stage: str, done: int, total: int) -> str:
     return ""
 
 
+class _TimeLeft:
+    """How long reading should still take, from the bytes read since the read stage began:
+    ``" · ~12 s left"`` once it has run for a few seconds, else nothing."""
+
+    #: Reading must have run this long (seconds) before its pace says anything.
+    SETTLE_S = 3.0
+
+    def __init__(self) -> None:
+        self.start: tuple[float, int] | None = None  # (when, bytes) the read stage began
+
+    def text(self, stage: str, done: int, total: int) -> str:
+        import time
+
+        if stage != "read":
+            return ""
+        now = time.monotonic()
+        if self.start is None:
+            self.start = (now, done)
+            return ""
+        since, at = self.start
+        if now - since < self.SETTLE_S or done <= at or done >= total:
+            return ""
+        left = (total - done) * (now - since) / (done - at)
+        return f" · ~{_duration(left)} left"
+
+
+def _duration(seconds: float) -> str:
+    """``"42 s"``, ``"3 min 5 s"``, ``"1 h 2 min"``."""
+    s = max(1, round(seconds))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60} s"
+    return f"{s // 3600} h {s % 3600 // 60} min"
+
+
+#: In a pipe or log file, how often (seconds) a line tells how far reading is inside large
+#: files (a line per file read and per stage comes as it happens).
+PROGRESS_LINE_EVERY_S = 5.0
+
+
 def _progress_lines():  # type: ignore[no-untyped-def]
     """Progress as lines on stderr, for a pipe or a log file (no cursor tricks)."""
     import time
@@ -266,16 +309,20 @@ def _progress_lines():  # type: ignore[no-untyped-def]
     t0 = time.monotonic()
     last = {"stage": "", "detail": ""}
     at = [-1.0]  # when the last line was written
+    left = _TimeLeft()
 
     def update(stage: str, done: int, total: int, detail: str) -> None:
-        if stage == last["stage"] and detail == last["detail"]:
-            return
         now = time.monotonic()
+        eta = left.text(stage, done, total)
+        if stage == last["stage"] and detail == last["detail"]:
+            # Inside large files: a line every few seconds, so a long read is not silent.
+            if stage != "read" or now - at[0] < PROGRESS_LINE_EVERY_S:
+                return
         # An archive can hold thousands of members: one extract line a second at most.
-        if stage == "extract" == last["stage"] and now - at[0] < 1.0:
+        elif stage == "extract" == last["stage"] and now - at[0] < 1.0:
             return
         last["stage"], last["detail"], at[0] = stage, detail, now
-        count = f"  {_count(stage, done, total)}" if stage in ("read", "extract") else ""
+        count = f"  {_count(stage, done, total)}{eta}" if stage in ("read", "extract") else ""
         note = f"  {_escaped(detail)}" if detail else ""
         sys.stderr.write(f"hbtriage: {time.monotonic() - t0:6.1f}s {stage}{count}{note}\n")
         sys.stderr.flush()

@@ -342,6 +342,7 @@ def _byte_chunks(
                 if cut > 0:
                     piece = raw.read(probe_at - pos + cut)
                     pos += len(piece)
+                    _seen(options, fh, pos)
                     yield piece, False, encoding
                     del piece
                     continue
@@ -370,10 +371,18 @@ def _byte_chunks(
                 continue
             piece, carry = (data, b"") if last else (data[:cut], data[cut:])
             del data
+            _seen(options, fh, pos - len(carry))
             yield piece, last, encoding
             del piece
             if last:
                 return
+
+
+def _seen(options: ReadOptions, fh: BinaryIO | Utf8Stream, pos: int) -> None:
+    """Tell ``options.progress`` how far into the file the pieces so far reach: ``pos`` for a
+    file read as it is, the position in the file itself for one decoded as it is read."""
+    if options.progress is not None:
+        options.progress(fh.raw_position() if isinstance(fh, Utf8Stream) else pos)
 
 
 def _cut(data: bytes, start_re: re.Pattern[str] | None, encoding: str, *, force: bool) -> int:

@@ -236,6 +236,10 @@ class Utf8Stream:
         self._started = False  # some text has been produced (no more BOMs to drop)
         self.eof = False  # nothing more to read: ``read`` returns what is left, then b""
 
+    def raw_position(self) -> int:
+        """How many bytes of the file itself have been read so far."""
+        return self._fh.tell()
+
     def _fill(self) -> None:
         raw = self._fh.read(self._next_block)
         self._next_block = min(2 * self._next_block, self._block)

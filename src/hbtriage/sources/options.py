@@ -6,7 +6,7 @@ options, and tests pass small piece sizes instead of patching module constants.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -95,7 +95,10 @@ class ReadOptions:
     out later (``ReadResult.digests``, which reads the file again): the file must still be
     there when the timeline is built. ``read_ahead``: a log the core reads has its next piece
     read and split on another core while the reader assembles the current one (faster when
-    no other file is being read, one more piece in memory; see ``_lines._ahead``)."""
+    no other file is being read, one more piece in memory; see ``_lines._ahead``).
+    ``progress``: told, as a large file is read, how many of its bytes have been worked through
+    so far (from the reading thread; it must be cheap and must not raise), so a run can show
+    progress inside a file of gigabytes, not only when it is done."""
 
     keep: Mapping[str, str | None] | str | None = None
     chunk_bytes: int = CHUNK_BYTES
@@ -110,6 +113,7 @@ class ReadOptions:
     formats: tuple[LineFormat, ...] = ()
     defer_digests: bool = False
     read_ahead: bool = False
+    progress: Callable[[int], None] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         for name in ("chunk_bytes", "block_bytes", "stream_block_bytes"):

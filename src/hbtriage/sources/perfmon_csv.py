@@ -45,7 +45,7 @@ import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -554,7 +554,15 @@ def _parse(
     }
 
     fast = (
-        _read_fast(source, header_idx, delim, ncols, columns, _file_block_bytes(options))
+        _read_fast(
+            source,
+            header_idx,
+            delim,
+            ncols,
+            columns,
+            _file_block_bytes(options),
+            options.progress,
+        )
         if '"' in header
         else None
     )
@@ -814,10 +822,13 @@ def _file_block_bytes(options: ReadOptions) -> int:
     return min(options.block_bytes, FILE_BLOCK_BYTES)
 
 
-def _file_blocks(path: str, header_idx: int, size: int) -> Iterator[tuple[bytes, int]]:
+def _file_blocks(
+    path: str, header_idx: int, size: int, progress: Callable[[int], None] | None = None
+) -> Iterator[tuple[bytes, int]]:
     """The data lines of a UTF-8 file as :func:`_blocks` gives them: pieces of about ``size``
     bytes after the header line, each read exactly from the file and ending at a line end (the
-    last one may not). Raises :class:`_NeedsDecoding` at a 0x1F byte (the header's too)."""
+    last one may not). Raises :class:`_NeedsDecoding` at a 0x1F byte (the header's too).
+    ``progress`` (``ReadOptions.progress``) is told how far into the file each piece reaches."""
     with open(path, "rb") as fh:
         for _ in range(header_idx + 1):
             if b"\x1f" in fh.readline():
@@ -825,6 +836,8 @@ def _file_blocks(path: str, header_idx: int, size: int) -> Iterator[tuple[bytes,
         while piece := _read_to_line_end(fh, size):
             if b"\x1f" in piece:
                 raise _NeedsDecoding(path[:80])
+            if progress is not None:
+                progress(fh.tell())
             yield piece, 0
 
 
@@ -835,6 +848,7 @@ def _read_fast(
     ncols: int,
     columns: list[Column],
     block_bytes: int = FILE_BLOCK_BYTES,
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[pl.DataFrame, pl.Series] | None:
     """The kept columns (Utf8, blank -> null) and local time stamps of every data line, read
     by polars' CSV parser; None unless every data line is provably good, in which case the
@@ -863,7 +877,7 @@ def _read_fast(
     firsts: list[pl.Series] = []
     open_quote = False  # the piece before ends in a line with an odd number of quotes
     pieces = (
-        _file_blocks(source, header_idx, block_bytes)
+        _file_blocks(source, header_idx, block_bytes, progress)
         if isinstance(source, str)
         else _blocks(source, header_idx)
     )
