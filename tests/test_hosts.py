@@ -313,3 +313,27 @@ def test_an_address_log_does_not_join_a_computer_where_another_server_may_be() -
         ]
     )
     assert [h for h, _ in side.assigned] == ["PG1A", "PG1A", "CVP1"]
+
+
+def test_snapshots_that_name_nobody_join_the_one_host_with_snapshots_beside_them() -> None:
+    """In a flat folder, netsh and ndis.sys snapshots go with the host whose systeminfo sits
+    beside them; with two such hosts, or none in that folder, nothing tells, and they stay on
+    the stand-in host."""
+    servers = [
+        _c("f/pim1.txt", "icm_dumplog", "f", writer="pg1A", role="pg"),
+        _c("f/CVP.log", "cvp_log", "f", writer="192.0.2.20", role="cvp"),
+        _c("f/a.csv", "perfmon_csv", "f", machines=["PG1A"]),
+        _c("f/b.csv", "perfmon_csv", "f", machines=["CVP1"]),
+    ]
+    loose = [_c("f/netsh.txt", "config_snapshot", "f"), _c("f/ndis.txt", "config_snapshot", "f")]
+    cvp_info = _c("f/systeminfo.txt", "config_snapshot", "f", machines=["CVP1"])
+    one = identify([*servers, cvp_info, *loose])
+    assert [h for h, _ in one.assigned[-2:]] == ["CVP1", "CVP1"]
+    assert one.assigned[-1][1] == "the only host with other configuration snapshots in its folder"
+    pg_info = _c("f/pg/systeminfo.txt", "config_snapshot", "f", machines=["PG1A"])
+    elsewhere = identify([*servers, pg_info, *loose])  # PG1A's systeminfo is in another folder
+    both = identify(
+        [*servers, cvp_info, _c("f/si2.txt", "config_snapshot", "f", machines=["PG1A"]), *loose]
+    )
+    for ident in (elsewhere, both):
+        assert [h for h, _ in ident.assigned[-2:]] == ["UNNAMED", "UNNAMED"]

@@ -480,6 +480,36 @@ def test_folders_named_for_their_contents_inside_a_server_folder_are_no_hosts(
         assert not any("UNNAMED" in w for w in doc["warnings"]), doc["warnings"]
 
 
+@pytest.mark.parametrize(
+    ("scenario", "seed", "server", "verdict"),
+    [
+        ("dpc_storm_cvp", 7, "CVP3", [(["CVP3", "PG3A"], "dpc_storm", "CVP3")]),
+        ("dpc_storm_pg", 11, "PG2B", [(["CVP2", "PG2B"], "dpc_storm", "PG2B")]),
+    ],
+)
+def test_flat_folder_snapshots_that_name_nobody_go_with_the_systeminfo_beside_them(
+    tmp_path: Path, scenario: str, seed: int, server: str, verdict: list[Any]
+) -> None:
+    """Both servers' files in one folder under their own names (pim1.txt, CVP.*.log,
+    systeminfo.txt, netsh_int_tcp_show_global.txt, ndis_version.txt), with loghub's logs of
+    other systems beside them: the netsh and ndis.sys snapshots went to 'UNNAMED' with the
+    foreign logs, and the server's configuration findings with them. They were collected with
+    the one systeminfo in that folder, so they are its server's."""
+    generate(scenario, tmp_path / "sim", seed)
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for f in (tmp_path / "sim").glob("*/*"):
+        shutil.copy(f, flat / f.name)
+    for f in LOGHUB:
+        shutil.copy(f, flat / f.name)
+    doc, _ = _analyze(tmp_path, flat)
+    assert _verdict(doc) == verdict
+    for tail in ("netsh_int_tcp_show_global.txt", "ndis_version.txt", "systeminfo.txt"):
+        assert _host_of(doc, tail) == server
+    assert {f["host"] for f in doc["config_findings"]} == {server}
+    assert not any("netsh" in w or "ndis" in w for w in doc["warnings"]), doc["warnings"]
+
+
 def test_a_case_folder_above_generic_server_folders_names_neither_server(
     renamed: Path, tmp_path: Path
 ) -> None:

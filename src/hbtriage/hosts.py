@@ -483,7 +483,9 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
     for r in orphans:
         roles = g.comp[r].roles
         role = next(iter(roles)) if len(roles) == 1 else None
-        found = _by_role(g, role, named, names_of, files_of, clues)
+        found = _beside_snapshots(files_of[r], named, files_of, clues) or _by_role(
+            g, role, named, names_of, files_of, clues
+        )
         if found is not None:
             g.union(found[0], r, force=True)
             orphan_reason[r] = found[1]  # an orphan is one unit: its group or file
@@ -700,6 +702,30 @@ def _one_server(files: Iterable[Clues]) -> bool:
             roles.add(c.role)
     per_kind = {w.split(":", 1)[0] for w in writers}
     return len(machines) <= 1 and len(per_kind) == len(writers) and len(roles) <= 1
+
+
+def _beside_snapshots(
+    idx: list[int], named: list[str], files_of: dict[str, list[int]], clues: list[Clues]
+) -> tuple[str, str] | None:
+    """The host of configuration snapshots that name nobody (``netsh``, ``ndis.sys`` version):
+    the one named host with other snapshots in the same folder (``systeminfo.txt`` of CVP1
+    beside them in a flat folder: collected together), else None."""
+    if not all(clues[i].kind == "config_snapshot" and clues[i].folders for i in idx):
+        return None
+    here = {clues[i].folders[0][0] for i in idx}
+    beside = [
+        r
+        for r in named
+        if any(
+            clues[j].kind == "config_snapshot"
+            and clues[j].folders[:1]
+            and clues[j].folders[0][0] in here
+            for j in files_of[r]
+        )
+    ]
+    if len(beside) != 1:
+        return None
+    return beside[0], "the only host with other configuration snapshots in its folder"
 
 
 def _by_role(
