@@ -45,6 +45,8 @@ def test_demo_prints_the_verdict_and_writes_the_contract(tmp_path: Path) -> None
         "incidents",
         "config_findings",
         "warnings",
+        "warnings_ja",
+        "warning_ids",
     }
     (inc,) = doc["incidents"]
     assert set(inc) >= {"id", "start", "end", "hosts", "signals", "causes"}

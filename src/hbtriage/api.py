@@ -51,6 +51,7 @@ from hbtriage.timeline import (
     parse_tz_options,
 )
 from hbtriage.timeline.clocks import local_to_utc, rezone_host, written_offsets, written_samples
+from hbtriage.warning_text import Joined, render, said_id, warn
 from hbtriage.zones import (
     RuleChoice,
     Zone,
@@ -149,7 +150,7 @@ def run(
         warnings=warnings,
         generated_by=f"hbtriage {__version__}",
     )
-    return Analysis(_bounded(findings), timeline)
+    return Analysis(_worded(_bounded(findings), catalog), timeline)
 
 
 def _return_freed_memory() -> None:
@@ -186,7 +187,18 @@ def _bounded(findings: Findings) -> Findings:
     if len(findings.warnings) > MAX_WARNINGS:
         more = len(findings.warnings) - MAX_WARNINGS + 1
         del findings.warnings[MAX_WARNINGS - 1 :]
-        findings.warnings.append(f"... and {more:,} more warnings (the first ones are listed)")
+        findings.warnings.append(warn("more_warnings", count=more))
+    return findings
+
+
+def _worded(findings: Findings, catalog: Catalog) -> Findings:
+    """Each warning as the catalog words it (a site layer may reword one by id), in English
+    and Japanese, and its id (see :mod:`hbtriage.warning_text`)."""
+    wordings = catalog.warnings or None
+    said = findings.warnings
+    findings.warnings = [render(w, "en", wordings) for w in said]
+    findings.warnings_ja = [render(w, "ja", wordings) for w in said]
+    findings.warning_ids = [said_id(w) for w in said]
     return findings
 
 
@@ -327,8 +339,13 @@ def _align_clocks(
         if sk.applied:
             timeline = timeline.shift_host(sk.host, sk.offset_s)
             warnings.append(
-                f"host {sk.host}: clock is {sk.offset_s:+.1f} s off {sk.reference} "
-                f"(from {sk.pairs} paired events); its times were corrected"
+                warn(
+                    "clock_skew",
+                    host=sk.host,
+                    offset=sk.offset_s,
+                    reference=sk.reference,
+                    pairs=sk.pairs,
+                )
             )
     for h in hosts:
         if h.name == ref and skews:
@@ -357,7 +374,7 @@ def _zone_conflicts(
     if ref is None or ref not in info:
         return []
     lone = [h for h in sorted(info) if h != ref and h not in {sk.host for sk in skews}]
-    out = []
+    out: list[str] = []
     for guess in clock_skew.infer_zones(signals, lone, [ref], peers):
         if guess.zone_min == 0:
             continue
@@ -374,41 +391,24 @@ def _zone_conflicts(
         if any(cure[h] is None and not stated[h] for h in (host.name, ref)):
             continue  # a zone not known at the disconnect: nothing sure to say
         apart = guess.zone_min * 60 + guess.skew_s
-        said = "; ".join(_zone_said(h, stated[h.name]) for h in (host, other))
+        said = Joined(_zone_said(h, stated[h.name]) for h in (host, other))
         shown = f"{abs(apart) / 60:.1f} min" if abs(apart) < 3600 else f"{abs(apart) / 3600:.2f} h"
-        text = (
-            f"hosts {host.name} and {ref}: the same disconnect is logged {shown} "
-            f"apart once their zones are applied ({said}), so it is not one incident; "
-        )
+        head = {"host": host.name, "reference": ref, "apart": shown, "said": said}
         movable = [(h, z) for h, z in cure.items() if z is not None]
         offsets = [_offset_at(h, signals) for h in (host, other)]
         if guess.zone_min % 60 and all(o is not None and o % 60 == 0 for o in offsets):
             # Not whole hours between zones of whole hours: a clock that far off, not a zone.
-            text += (
-                f"{host.name}'s clock is about {apart / 60:+.1f} min off {ref}'s, more than the "
-                f"{clock_skew.MAX_PAIR_DISTANCE_S / 60:.1f} min of clock skew hbtriage corrects "
-                "by itself: set the servers' clocks right (NTP) and collect again; no --tz "
-                "helps"
-            )
+            most = clock_skew.MAX_PAIR_DISTANCE_S / 60
+            out.append(warn("zone_apart_clock", **head, minutes=apart / 60, most=most))
         elif len(movable) == 2:
             (a, za), (b, zb) = movable
-            text += (
-                f"if {a}'s zone is wrong, pass --tz {a}=UTC{fmt_offset(za)}; "
-                f"if {b}'s, --tz {b}=UTC{fmt_offset(zb)}"
-            )
+            za_, zb_ = fmt_offset(za), fmt_offset(zb)
+            out.append(warn("zone_apart_either", **head, a=a, za=za_, b=b, zb=zb_))
         elif movable:
             (a, za), tied = movable[0], next(h for h in cure if cure[h] is None)
-            text += (
-                f"{tied}'s lines write their own UTC offset, which no --tz moves: if {a}'s "
-                f"zone is wrong, pass --tz {a}=UTC{fmt_offset(za)}; else look at {tied}'s "
-                "clock and zone setting"
-            )
+            out.append(warn("zone_apart_one", **head, tied=tied, a=a, za=fmt_offset(za)))
         else:
-            text += (
-                "their files disagree, and no --tz moves times a file states: look at the "
-                "two servers' clocks and zone settings, not at --tz"
-            )
-        out.append(text)
+            out.append(warn("zone_apart_files", **head))
     return out
 
 
@@ -432,14 +432,20 @@ def _zone_said(host: HostInfo, stated: dict[str, list[int]] | None) -> str:
     """Where ``host``'s disconnect got its zone: ``PG3A: UTC+02:00 from --tz``, or the offsets
     its files write (``CVP3: UTC+01:00 written in the lines of CVP3/CVP.log``)."""
     if not stated:
-        return f"{host.name}: {host.zone} from {host.zone_source}"
+        return warn("zone_said", host=host.name, zone=host.zone, source=host.zone_source)
     by_offsets: dict[str, list[str]] = {}
     for path, offsets in stated.items():
         shown = ", ".join(f"UTC{fmt_offset(o)}" for o in offsets)
         by_offsets.setdefault(shown, []).append(path)
-    return f"{host.name}: " + ", ".join(
-        f"{shown} written in the lines of {', '.join(paths)}" for shown, paths in by_offsets.items()
+    written = Joined(
+        (
+            warn("zone_written_in", offsets=shown, paths=", ".join(paths))
+            for shown, paths in by_offsets.items()
+        ),
+        ", ",
+        "、",
     )
+    return warn("zone_said_written", host=host.name, written=written)
 
 
 def _offset_at(host: HostInfo, signals: list[Signal]) -> int | None:
@@ -490,8 +496,15 @@ def missing_sides(inputs: Sequence[InputInfo], catalog: Catalog) -> list[str]:
         return []
     there = " and ".join(s.title for s in present)
     return [
-        f"only {there} is in the bundle: {side.title} is missing, so nothing here can show "
-        f"what it saw; collect from it {side.collect}"
+        warn(
+            "missing_side",
+            there=there,
+            there_ja="と".join(s.title_ja for s in present),
+            missing=side.title,
+            missing_ja=side.title_ja,
+            collect=side.collect,
+            collect_ja=side.collect_ja,
+        )
         for side in catalog.sides
         if side not in present
     ]
@@ -546,11 +559,9 @@ def _infer_zones(
         if rule.apart:
             warnings.append(_fixed_across_change(guess, info, rule))
         else:
+            said = {"host": guess.host, "zone": info.zone, "reference": guess.reference}
             warnings.append(
-                f"host {guess.host}: no time zone written in its files; {info.zone} inferred "
-                f"from the same disconnect logged by {guess.reference}"
-                + (f", {why}" if why else "")
-                + f" (pass --tz {guess.host}=ZONE to override)"
+                warn("zone_inferred_why", **said, why=why) if why else warn("zone_inferred", **said)
             )
     done = {g.host for g in guesses}
     # Said only of the servers (PIM/CVP logs, perfmon): another machine's times play no part in
@@ -558,11 +569,7 @@ def _infer_zones(
     servers = heartbeat_hosts(hosts, inputs)
     for host in timeline.unzoned:
         if host not in done and host in servers:
-            warnings.append(
-                f"host {host}: no time zone found (no perfmon header, no offsets in its logs, no "
-                f"disconnect shared with a host whose zone is known); times taken as UTC; pass "
-                f"--tz {host}=ZONE if that is wrong"
-            )
+            warnings.append(warn("zone_not_found", host=host))
     if guesses:
         signals = signature_signals(timeline, catalog)
     return timeline, signals
@@ -597,21 +604,28 @@ def _zone_rule(
     told: list[str] = []
     why = ""
     if own_iana and fits(own_iana):
-        told, why = [own_iana], f"the zone its systeminfo names ({own})"
+        told, why = [own_iana], warn("zone_why_own", own=own)
     elif peer.tz_iana and fits(peer.tz_iana):
         told = [peer.tz_iana]
-        why = (
-            f"whose zone it is ({peer.tz_iana}, from {peer.zone_source}; "
-            f"UTC{fmt_offset(guess.zone_min)} at the disconnect)"
+        why = warn(
+            "zone_why_peer",
+            zone=peer.tz_iana,
+            source=peer.zone_source,
+            offset=fmt_offset(guess.zone_min),
         )
     elif len(offsets) > 1:
         told = [z for z in fitting_zones(written) if fits(z)]
         shown = " then ".join(f"UTC{fmt_offset(o)}" for o in offsets)
-        why = f"whose lines write {shown} as {told[0]} does" if told else ""
+        shown_ja = " から ".join(f"UTC{fmt_offset(o)}" for o in offsets)
+        why = (
+            warn("zone_why_written", offsets=shown, offsets_ja=shown_ja, zone=told[0])
+            if told
+            else ""
+        )
     span = _utc_span(host, guess.zone_min)
     if told:
         choice = choose_rule(told, *span, told=True) if span else RuleChoice(told[0])
-        return choice, f"{why}; its daylight-saving changes are followed"
+        return choice, warn("zone_why_followed", why=why)
     if span is None:
         return RuleChoice(None), ""
     return choose_rule([z for z in server_zones() if fits(z)], *span, told=False), ""
@@ -631,20 +645,23 @@ def _fixed_across_change(guess: clock_skew.ZoneGuess, host: HostInfo, rule: Rule
     said = []
     for zone, change in rule.apart:
         if change is None:
-            said.append(f"{zone} does not change then")
+            said.append(warn("zone_no_change", zone=zone))
             continue
         at, new = change
-        said.append(f"{zone} changes to UTC{fmt_offset(new)} at {at:%Y-%m-%d %H:%M} UTC")
+        said.append(
+            warn("zone_changes", zone=zone, offset=fmt_offset(new), at=f"{at:%Y-%m-%d %H:%M}")
+        )
     first = host.first.strftime("%Y-%m-%d %H:%M") if host.first else "?"
     last = host.last.strftime("%Y-%m-%d %H:%M") if host.last else "?"
-    example = rule.apart[0][0]
-    return (
-        f"host {guess.host}: no time zone written in its files; UTC{fmt_offset(guess.zone_min)} "
-        f"inferred from the same disconnect logged by {guess.reference} and applied to all its "
-        f"times, {first} to {last} UTC; that span crosses a possible daylight-saving change "
-        f"({'; '.join(said)}) that nothing in the bundle settles: if the server followed it, "
-        f"its times on one side of it are off by the change. Pass --tz {guess.host}=ZONE, its "
-        f"zone (such as --tz {guess.host}={example}), to settle it"
+    return warn(
+        "zone_fixed_across_change",
+        host=guess.host,
+        offset=fmt_offset(guess.zone_min),
+        reference=guess.reference,
+        first=first,
+        last=last,
+        changes=Joined(said),
+        example=rule.apart[0][0],
     )
 
 

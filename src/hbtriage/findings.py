@@ -156,6 +156,17 @@ class Findings:
     warnings: list[str] = field(default_factory=list)
     generated_by: str = ""
     schema: str = SCHEMA
+    #: ``warnings`` in Japanese, one for one (a warning the catalog does not word is in
+    #: English); empty in a document written before there were any.
+    warnings_ja: list[str] = field(default_factory=list)
+    #: The ``catalog/warnings.toml`` id of each of ``warnings`` (None: not worded by id).
+    warning_ids: list[str | None] = field(default_factory=list)
+
+    def warnings_in(self, lang: str) -> list[str]:
+        """The warnings in ``lang`` ("ja": Japanese where the catalog words them)."""
+        if lang == "ja" and len(self.warnings_ja) == len(self.warnings):
+            return self.warnings_ja
+        return self.warnings
 
     def to_dict(self) -> dict[str, Any]:
         """The ``hbtriage/findings@1`` document (plain JSON types, times as ISO Z strings)."""
@@ -199,6 +210,8 @@ class Findings:
             config_findings=[ConfigFinding(**c) for c in doc["config_findings"]],
             warnings=list(doc["warnings"]),
             generated_by=doc.get("generated_by", ""),
+            warnings_ja=list(doc.get("warnings_ja") or []),
+            warning_ids=list(doc.get("warning_ids") or []),
         )
 
 

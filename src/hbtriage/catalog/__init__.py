@@ -212,6 +212,16 @@ class Sentence:
 
 
 @dataclass(frozen=True)
+class WarningWording:
+    """A warning about the inputs (``warnings.toml``) in English and Japanese, with ``{name}``
+    fields (made by :func:`hbtriage.warning_text.warn`, worded by its ``render``)."""
+
+    id: str
+    en: str
+    ja: str
+
+
+@dataclass(frozen=True)
 class ChartRow:
     """One counter row of the report's charts (``charts.toml``)."""
 
@@ -304,6 +314,7 @@ class Catalog:
     sides: tuple[Side, ...] = ()
     chart_rows: tuple[ChartRow, ...] = ()
     sentences: dict[str, Sentence] = field(default_factory=dict)
+    warnings: dict[str, WarningWording] = field(default_factory=dict)
     layers: tuple[str, ...] = ()  # the folders read, bundled first
     drivers: Drivers = field(default_factory=Drivers)
 
@@ -770,36 +781,64 @@ def _drivers(roots: Sequence[Path], problems: _Problems) -> Drivers:
 
 
 def _sentences(entries: list[Entry], problems: _Problems) -> dict[str, Sentence]:
-    from string import Formatter
-
     from hbtriage.diagnose import SENTENCE_IDS
 
-    out: dict[str, Sentence] = {}
+    known = "known: " + ", ".join(SENTENCE_IDS)
+    texts = _bilingual(entries, problems, SENTENCE_IDS, "sentence", known, "sentences.toml")
+    return {sid: Sentence(sid, en, ja) for sid, (en, ja) in texts.items()}
+
+
+def _warning_wordings(entries: list[Entry], problems: _Problems) -> dict[str, WarningWording]:
+    """``warnings.toml``: every id the code words a warning with, each text using only the
+    fields the code fills (those of the bundled English text)."""
+    from hbtriage.warning_text import bundled, fields_of
+
+    known = {wid: fields_of(en) for wid, (en, _ja) in bundled().items()}
+    note = "a site catalog may only reword one"
+    texts = _bilingual(entries, problems, known, "warning", note, "warnings.toml")
+    return {wid: WarningWording(wid, en, ja) for wid, (en, ja) in texts.items()}
+
+
+def _bilingual(
+    entries: list[Entry],
+    problems: _Problems,
+    known: dict[str, set[str]],
+    what: str,
+    note: str,
+    name: str,
+) -> dict[str, tuple[str, str]]:
+    """``id -> (en, ja)`` of entries with ``{field}`` templates in both languages, each id one
+    of ``known`` (id -> the fields the code fills), using no other field; every known id must
+    be there."""
+    from hbtriage.warning_text import fields_of
+
+    out: dict[str, tuple[str, str]] = {}
     for path, doc in entries:
-        sid = doc["id"]
-        en, ja = problems.need(doc, "en", path, sid), problems.need(doc, "ja", path, sid)
-        problems.need(doc, "reference", path, sid)
+        eid = doc["id"]
+        en, ja = problems.need(doc, "en", path, eid), problems.need(doc, "ja", path, eid)
+        problems.need(doc, "reference", path, eid)
         if en is None or ja is None:
             continue
+        if not isinstance(en, str) or not isinstance(ja, str):
+            problems.add(path, eid, "en and ja must be strings")
+            continue
         try:
-            names = [
-                {f for _, f, _, _ in Formatter().parse(text) if f is not None} for text in (en, ja)
-            ]
+            names = fields_of(en) | fields_of(ja)
         except ValueError as exc:
-            problems.add(path, sid, f"not a valid template: {exc}")
+            problems.add(path, eid, f"not a valid template: {exc}")
             continue
-        known = SENTENCE_IDS.get(sid)
-        if known is None:
-            problems.add(path, sid, "no such sentence (known: " + ", ".join(SENTENCE_IDS) + ")")
+        fields = known.get(eid)
+        if fields is None:
+            problems.add(path, eid, f"no such {what} ({note})")
             continue
-        extra = (names[0] | names[1]) - known
+        extra = names - fields
         if extra:
-            problems.add(path, sid, f"unknown fields {sorted(extra)} (it has {sorted(known)})")
+            problems.add(path, eid, f"unknown fields {sorted(extra)} (it has {sorted(fields)})")
             continue
-        out[sid] = Sentence(sid, en, ja)
-    for sid in SENTENCE_IDS:
-        if sid not in out and not any(p.entry == sid for p in problems.items):
-            problems.add(entries[0][0] if entries else "sentences.toml", sid, "missing sentence")
+        out[eid] = (en, ja)
+    for eid in known:
+        if eid not in out and not any(p.entry == eid for p in problems.items):
+            problems.add(entries[0][0] if entries else name, eid, f"missing {what}")
     return out
 
 
@@ -904,6 +943,7 @@ def _load(roots: Sequence[Path]) -> Catalog:
     sides = _sides(_layered(roots, "sides.toml", "side", problems), problems)
     chart_rows = _chart_rows(_layered(roots, "charts.toml", "row", problems), counters, problems)
     sentences = _sentences(_layered(roots, "sentences.toml", "sentence", problems), problems)
+    warnings = _warning_wordings(_layered(roots, "warnings.toml", "warning", problems), problems)
     drivers = _drivers(roots, problems)
     problems.raise_any()
     return Catalog(
@@ -917,6 +957,7 @@ def _load(roots: Sequence[Path]) -> Catalog:
         sides=sides,
         chart_rows=chart_rows,
         sentences=sentences,
+        warnings=warnings,
         layers=tuple(str(r) for r in roots),
         drivers=drivers,
     )

@@ -124,7 +124,7 @@ def render_markdown(findings: Findings, lang: str = "en") -> str:
 
     out += [f"## {md_escape(t('warnings', lang))}", ""]
     if findings.warnings:
-        out += [f"- {md_escape(w)}" for w in findings.warnings]
+        out += [f"- {md_escape(w)}" for w in findings.warnings_in(lang)]
     else:
         out.append(md_escape(t("no_warnings", lang)))
     out.append("")

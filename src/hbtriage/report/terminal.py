@@ -298,7 +298,7 @@ def _warnings(findings: Findings, console: Console, lang: str) -> None:
     if not findings.warnings:
         console.print(Text("  " + t("no_warnings", lang)))
         return
-    shown = findings.warnings[:TERMINAL_WARNINGS]
+    shown = findings.warnings_in(lang)[:TERMINAL_WARNINGS]
     for warning in shown:
         console.print(Text("  ! ", style="yellow") + Text(warning))
     if len(findings.warnings) > len(shown):

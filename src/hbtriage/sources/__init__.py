@@ -15,6 +15,7 @@ from hbtriage.sources import _sniffs
 from hbtriage.sources.base import InputFile, Reader, ReadResult
 from hbtriage.sources.encoding import decode, detect_encoding
 from hbtriage.sources.options import DEFAULT, ReadOptions
+from hbtriage.warning_text import warn
 
 if TYPE_CHECKING:
     from hbtriage.catalog import LineFormat
@@ -140,9 +141,9 @@ def sniff(
         with open(item.path, "rb") as fh:
             head = fh.read(HEAD_BYTES)
     except OSError as exc:
-        return None, None, f"cannot open ({exc.strerror})"
+        return None, None, warn("cannot_open", error=exc.strerror)
     if not head.strip():
-        return None, None, "empty file"
+        return None, None, warn("empty_file")
     from hbtriage.sources import perfmon_csv
 
     if perfmon_csv.is_blg(head):
@@ -152,7 +153,7 @@ def sniff(
         nuls = head.count(0)
         controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
         if nuls > len(head) // 100 or controls > len(head) // 20:
-            return None, encoding, "binary file, not a log, perfmon CSV or snapshot"
+            return None, encoding, warn("binary_file")
     text = decode(head, encoding)
     text = text.lstrip("\ufeff")
     name = os.path.basename(item.display)
@@ -164,7 +165,7 @@ def sniff(
                 return resolved(reader), encoding, ""
         except Exception:  # a sniffer must never take the run down  # noqa: BLE001
             continue
-    return None, encoding, "not a format hbtriage reads (no known timestamp or header); skipped"
+    return None, encoding, warn("not_a_format")
 
 
 def read_one(item: InputFile, options: ReadOptions = DEFAULT) -> Outcome:
@@ -172,7 +173,7 @@ def read_one(item: InputFile, options: ReadOptions = DEFAULT) -> Outcome:
     reader, encoding, note = sniff(item, readers_for(options.formats))
     if reader is None:
         kind = "empty" if note == "empty file" else "unsupported"
-        return Outcome(item, None, kind, encoding, f"{item.display}: {note}")
+        return Outcome(item, None, kind, encoding, warn("at_file", path=item.display, reason=note))
     try:
         result = reader.read(item, encoding or "utf-8", options)
     except InputError as exc:
@@ -185,7 +186,11 @@ def read_one(item: InputFile, options: ReadOptions = DEFAULT) -> Outcome:
             None,
             "unreadable",
             encoding,
-            f"{item.display}: could not be read as {reader.kind} ({type(exc).__name__}: {exc})",
+            warn(
+                "at_file",
+                path=item.display,
+                reason=warn("read_failed", kind=reader.kind, error=f"{type(exc).__name__}: {exc}"),
+            ),
         )
     if not result.encoding:
         result.encoding = encoding

@@ -49,6 +49,7 @@ from hbtriage.sources.encoding import (
     read_text,
 )
 from hbtriage.sources.options import DEFAULT, ReadOptions
+from hbtriage.warning_text import warn
 
 #: Longest line kept as is; longer lines are cut (a 10 MB "line" is binary or a dump).
 MAX_LINE_CHARS = 65_536
@@ -463,11 +464,16 @@ def line_frame(text: str) -> tuple[pl.DataFrame, bool]:
 def long_line_warnings(df: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[int, str]]]:
     """Cut lines longer than :data:`MAX_LINE_CHARS`; one warning item per cut line."""
     long = df.filter(pl.col("_len") > MAX_LINE_CHARS)
-    items = [
+    items: list[tuple[int, str]] = [
         (
             int(n),
-            f"line of {int(k):,} bytes{' or more' if k == _LONG_LINE_BYTES else ''} cut to "
-            f"{MAX_LINE_CHARS:,} characters",
+            warn(
+                "long_line",
+                size=int(k),
+                more=" or more" if k == _LONG_LINE_BYTES else "",
+                more_ja="以上" if k == _LONG_LINE_BYTES else "",
+                limit=MAX_LINE_CHARS,
+            ),
         )
         for n, k in zip(
             long["line"].head(MAX_WARNINGS + 1), long["_len"].head(MAX_WARNINGS + 1), strict=True
@@ -877,17 +883,24 @@ def cap_warnings(display: str, items: Iterable[tuple[int, str]]) -> list[str]:
     items = list(items)
     real = [(n, why) for n, why in items if why]  # ("", 0) items only count towards "more"
     shown = real[:MAX_WARNINGS]
-    out = [f"{display}:{n}: {why}" if n else f"{display}: {why}" for n, why in shown]
+    out: list[str] = [
+        warn("at_line", path=display, line=n, reason=why)
+        if n
+        else warn("at_file", path=display, reason=why)
+        for n, why in shown
+    ]
     if len(items) > len(shown):
-        out.append(f"{display}: ... and {len(items) - len(shown)} more")
+        out.append(warn("more_in_file", path=display, count=len(items) - len(shown)))
     return out
 
 
 def bad_time_items(records: pl.DataFrame, what: str) -> list[tuple[int, str]]:
-    """Warning items for records whose ``ts_local`` could not be built."""
+    """Warning items for records whose ``ts_local`` could not be built; ``what`` (worded, see
+    :func:`hbtriage.warning_text.warn`): the time stamp that was expected."""
     bad = records.filter(pl.col("ts_local").is_null())
     shown = bad["line"].head(MAX_WARNINGS + 1).to_list()
-    items: list[tuple[int, str]] = [(int(n), f"invalid {what}; record skipped") for n in shown]
+    reason = warn("bad_time", what=what)
+    items: list[tuple[int, str]] = [(int(n), reason) for n in shown]
     items.extend([(0, "")] * (bad.height - len(shown)))
     return items
 
@@ -921,7 +934,7 @@ def preamble_items(orphans: int, first_line: int | None) -> list[tuple[int, str]
     """One warning item when lines came before the first record (cut file, foreign text)."""
     if not orphans:
         return []
-    return [(1, f"{orphans} line(s) before the first record (line {first_line}) skipped")]
+    return [(1, warn("before_first_record", count=orphans, first=first_line))]
 
 
 def unterminated_item(df: pl.DataFrame, unterminated: bool) -> list[tuple[int, str]]:
@@ -931,7 +944,7 @@ def unterminated_item(df: pl.DataFrame, unterminated: bool) -> list[tuple[int, s
     last = df.tail(1)
     if bool(last["is_start"][0]):
         return []
-    return [(int(last["line"][0]), "last line has no line end (file cut short?)")]
+    return [(int(last["line"][0]), warn("no_line_end"))]
 
 
 @dataclass

@@ -37,6 +37,7 @@ from hbtriage.sources._later import later as _later
 from hbtriage.sources.base import InputFile, ReadResult
 from hbtriage.sources.encoding import read_head
 from hbtriage.sources.options import DEFAULT, ReadOptions
+from hbtriage.warning_text import warn
 
 #: One regex for the start of every line, up to the message (tags included).
 PATTERN = (
@@ -86,7 +87,7 @@ class CiscoLogReader:
             del heads
             walk.done(parts, n_orphans, records.height)
             del parts
-            time_items += L.bad_time_items(records, "date or time")
+            time_items += L.bad_time_items(records, warn("what_date_or_time"))
             records = records.filter(pl.col("ts_local").is_not_null())
             pieces.append(
                 L.slim(

@@ -39,6 +39,7 @@ from hbtriage.sources._later import later as _later
 from hbtriage.sources.base import InputFile, ReadResult
 from hbtriage.sources.encoding import read_head
 from hbtriage.sources.options import DEFAULT, ReadOptions
+from hbtriage.warning_text import warn
 
 _PREFIX = r"(?:<[0-9]{1,3}>)?(?:(?P<seq>[0-9]+): (?P<node>[^\s:]+|\[[0-9A-Fa-f:.]+\]): )?"
 _STAMP = (
@@ -232,7 +233,7 @@ class CvpLogReader:
                 .str.strip_chars_end()
                 .alias("message"),
             )
-            bad_items += L.bad_time_items(records, "date or time")
+            bad_items += L.bad_time_items(records, warn("what_date_or_time"))
             records = records.filter(pl.col("ts_local").is_not_null())
             pieces.append(
                 L.slim(

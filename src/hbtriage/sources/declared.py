@@ -30,6 +30,7 @@ from hbtriage.sources import _lines as L
 from hbtriage.sources.base import InputFile, ReadResult
 from hbtriage.sources.encoding import read_head
 from hbtriage.sources.options import DEFAULT, ReadOptions
+from hbtriage.warning_text import warn
 
 #: Event columns a format may fill from its groups.
 FIELD_COLUMNS = ("severity", "component", "node")
@@ -151,7 +152,7 @@ class DeclaredReader:
             else pl.lit(_zone_minutes(fmt.zone) if fmt.zone else None, pl.Int32)
         )
         records = records.with_columns(*columns, zone.alias("offset_min"))
-        bad = L.bad_time_items(records, f"time stamp in the layout {_layout(fmt)!r}")
+        bad = L.bad_time_items(records, warn("what_time_stamp_layout", layout=_layout(fmt)))
         events = L.slim(
             L.to_events(records.filter(pl.col("ts_local").is_not_null())), self.kind, options
         )

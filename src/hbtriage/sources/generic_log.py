@@ -54,6 +54,7 @@ from hbtriage.sources._later import later as _later
 from hbtriage.sources.base import InputFile, ReadResult
 from hbtriage.sources.encoding import read_head
 from hbtriage.sources.options import DEFAULT, ReadOptions
+from hbtriage.warning_text import warn
 
 _DATE = r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})"
 _HMS = r"(?P<hms>[0-9]{2}:[0-9]{2}:[0-9]{2})"
@@ -188,7 +189,7 @@ class GenericLogReader:
             if month is not None:
                 pieces.append(L.slim(month.mark(records), self.kind, options, digest=not sparse))
                 continue
-            time_items += L.bad_time_items(records, "time stamp")
+            time_items += L.bad_time_items(records, warn("what_time_stamp"))
             pieces.append(
                 L.slim(_timed(L.to_events(records)), self.kind, options, digest=not sparse)
             )
@@ -202,7 +203,7 @@ class GenericLogReader:
             items = [(0, year_note), *items]
             for i, records in enumerate(pieces):
                 records = _syslog_times(records, first_year)
-                time_items += L.bad_time_items(records, "time stamp")
+                time_items += L.bad_time_items(records, warn("what_time_stamp"))
                 pieces[i] = _timed(L.to_events(records))
             del records
         items = walk.preamble() + items + time_items + walk.tail_items

@@ -43,6 +43,7 @@ from hbtriage.sources._later import later as _later
 from hbtriage.sources.base import InputFile, ReadResult
 from hbtriage.sources.encoding import read_head
 from hbtriage.sources.options import DEFAULT, ReadOptions
+from hbtriage.warning_text import warn
 
 _HEADER = (
     r"[ \t]*Events from (?:[A-Za-z]+, )?(?P<mon>[A-Za-z]+)\.? (?P<day>[0-9]{1,2}),? "
@@ -238,9 +239,7 @@ class IcmDumplogReader:
             headers = slow.filter(pl.col("is_header")).select("line", "_hdr_date")
             good = headers["_hdr_date"].drop_nulls()
             bad_hdr = headers.filter(pl.col("_hdr_date").is_null())
-            bad_items += [
-                (int(n), "date line not understood; ignored") for n in bad_hdr["line"].head(21)
-            ]
+            bad_items += [(int(n), warn("date_line_ignored")) for n in bad_hdr["line"].head(21)]
             # Each record takes the date of the latest good date line above it (or the one
             # carried from the piece before) and the number of good date lines above it (its
             # segment); a date line not understood is ignored, as its warning says.
@@ -270,7 +269,7 @@ class IcmDumplogReader:
             if records["date"].null_count():
                 pending.append(len(pieces))  # its time stamps wait for the file's fallback date
             else:
-                time_items += L.bad_time_items(records, "time of day")
+                time_items += L.bad_time_items(records, warn("what_time_of_day"))
                 records = L.to_events(records.filter(pl.col("ts_local").is_not_null()))
             pieces.append(records)
             del records
@@ -291,9 +290,7 @@ class IcmDumplogReader:
             fallback = _mtime_date(item.path) - dt.timedelta(days=roll.back)
             if not _FIRST_DAY <= fallback <= _LAST_DAY:  # a clock far off: today instead
                 fallback = dt.date.today()
-            items.append(
-                (0, "no 'Events from <date>' line; dates taken from the file's modified time")
-            )
+            items.append((0, warn("no_events_from")))
         late_items: list[tuple[int, str]] = []
         for i in pending:
             records = (
@@ -301,7 +298,7 @@ class IcmDumplogReader:
                 .with_columns(pl.col("date").fill_null(pl.lit(fallback, dtype=pl.Date)))
                 .with_columns(_TS)
             )
-            late_items += L.bad_time_items(records, "time of day")
+            late_items += L.bad_time_items(records, warn("what_time_of_day"))
             pieces[i] = L.to_events(records.filter(pl.col("ts_local").is_not_null()))
         # Warnings in file order: pending pieces come first in the file.
         items += late_items + time_items

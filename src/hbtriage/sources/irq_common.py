@@ -12,6 +12,7 @@ import polars as pl
 
 from hbtriage.sources.base import DPC_SCHEMA, DpcTrace, InputFile, ModuleUse, empty_dpc_rows
 from hbtriage.sources.declared import _NAME_DATE, _mtime
+from hbtriage.warning_text import warn
 
 #: Softirq names as /proc/softirqs, mpstat and sar write them (BLOCK_IOPOLL before Linux 4.4).
 SOFTIRQ_NAMES = frozenset(
@@ -234,7 +235,12 @@ def text_lines(text: str) -> tuple[list[str], list[tuple[int | None, str]]]:
 
 def cap(display: str, items: list[tuple[int | None, str]]) -> list[str]:
     """``path:line: reason`` warnings, at most :data:`MAX_WARNINGS` and a count of the rest."""
-    out = [f"{display}:{n}: {msg}" if n else f"{display}: {msg}" for n, msg in items[:MAX_WARNINGS]]
+    out: list[str] = [
+        warn("at_line", path=display, line=n, reason=msg)
+        if n
+        else warn("at_file", path=display, reason=msg)
+        for n, msg in items[:MAX_WARNINGS]
+    ]
     if len(items) > MAX_WARNINGS:
-        out.append(f"{display}: ... and {len(items) - MAX_WARNINGS} more")
+        out.append(warn("more_in_file", path=display, count=len(items) - MAX_WARNINGS))
     return out

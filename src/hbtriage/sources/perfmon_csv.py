@@ -64,6 +64,7 @@ from hbtriage.sources.encoding import (
     rest_of_line,
 )
 from hbtriage.sources.options import DEFAULT, ReadOptions
+from hbtriage.warning_text import warn
 from hbtriage.zones import perfmon_zone
 
 KIND = "perfmon_csv"
@@ -215,9 +216,12 @@ class _HeaderZone:
             shown = self.cell.strip().strip('"')[:60]
             result.warnings.insert(
                 0,
-                f"{display}:{self.line}: time-zone part of the PDH header is cut off "
-                f"({shown!r}: no complete zone name and bias); "
-                "the zone comes from --tz or the other inputs",
+                warn(
+                    "at_line",
+                    path=display,
+                    line=self.line,
+                    reason=warn("perfmon_zone_cut", shown=shown),
+                ),
             )
         result.tz_iana = zone.iana if zone is not None else None
 
@@ -632,19 +636,19 @@ def _parse(
         )
         for n, line, cnt in rows:
             if cnt != ncols - 1:
-                reason = f"expected {ncols} columns, found {cnt + 1}"
+                reason = warn("perfmon_columns", expected=ncols, found=cnt + 1)
             else:
                 found = line.split(delim, 1)[0].strip().strip('"')[:40]
-                reason = f"expected a timestamp like 12/31/2024 23:59:59.000, found {found!r}"
-            warnings.append(f"{display}:{n}: {reason}; row skipped")
+                reason = warn("perfmon_timestamp", found=found)
+            warnings.append(warn("at_line", path=display, line=n, reason=reason))
         if real_bad.height > MAX_WARNINGS:
-            warnings.append(f"... and {real_bad.height - MAX_WARNINGS} more")
+            warnings.append(warn("more", count=real_bad.height - MAX_WARNINGS))
     n_good = 0 if last_good is None else frame.filter(pl.col("good")).height
     extra["rows"] = n_good
     result = _result(hosts, zone, offset, encoding, warnings, extra)
     if n_good == 0:
         header_zone.settle(result, None, display)
-        warnings.append(f"{display}: no data rows")
+        warnings.append(warn("at_file", path=display, reason=warn("perfmon_no_rows")))
         return result
     if not columns:
         header_zone.settle(result, _first(frame.filter(pl.col("good"))["ts_local"]), display)
@@ -656,7 +660,7 @@ def _parse(
     if "quotes_bad" in frame.columns:
         bad_quotes = frame.filter(pl.col("quotes_bad").fill_null(False))
         for (n,) in bad_quotes.select("n").head(MAX_WARNINGS).iter_rows():
-            warnings.append(f"{display}:{n}: expected balanced double quotes; row skipped")
+            warnings.append(warn("at_line", path=display, line=n, reason=warn("perfmon_quotes")))
     extra["rows"] = n_good
     del source
     ts = frame.filter(pl.col("good"))["ts_local"]
@@ -690,16 +694,9 @@ def _unknown_counters(
         return []  # English (or known) names: only counters hbtriage does not use were dropped
     shown = ", ".join((foreign or list(dict.fromkeys(objects)))[:4])
     held = kept + len(objects)
-    what = (
-        "none of them is a counter hbtriage knows"
-        if not kept
-        else f"{kept} kept; objects in a language the catalog lacks"
-    )
-    return [
-        f"{display}: {held} counters, {len(objects)} dropped ({what}: {shown}); perfmon names "
-        "in a Windows language hbtriage does not know are not read: export on an English "
-        "Windows or with English names (relog / typeperf) if this host's counters matter"
-    ]
+    what = warn("counters_none_known") if not kept else warn("counters_foreign_objects", kept=kept)
+    said = warn("perfmon_unknown_counters", held=held, dropped=len(objects), what=what, shown=shown)
+    return [warn("at_file", path=display, reason=said)]
 
 
 def _first(ts: pl.Series) -> datetime | None:
@@ -756,7 +753,9 @@ def _finish(
         numbers = numbers.with_columns(wide.select(fixed.cast(pl.Float64, strict=False)))
         junk = sum(numbers[n].null_count() - wide[n].null_count() for n in retry)
         if junk:
-            warnings.append(f"{display}: {junk} cells were not numbers; kept as missing")
+            warnings.append(
+                warn("at_file", path=display, reason=warn("perfmon_not_numbers", count=junk))
+            )
     # NaN, ±inf and out-of-range numbers (1e309) parse as floats but are no sample a counter
     # can have: missing, with a warning (they would also break every chart and JSON writer).
     bad = numbers.select(pl.all().is_nan() | pl.all().is_infinite()).sum()
@@ -768,14 +767,13 @@ def _finish(
             .name.keep()
         )
         warnings.append(
-            f"{display}: {not_finite} cells were NaN, infinite or out of range (such as 1e309); "
-            "kept as missing samples"
+            warn("at_file", path=display, reason=warn("perfmon_not_finite", count=not_finite))
         )
     # Wide -> long, column after column (an explicit unpivot): each kept column becomes one
     # block of n_good rows. Blocks are concatenated without copying (one chunk per column),
     # which is several times faster than joining the names on for millions of rows.
     if n_good == 0:
-        warnings.append(f"{display}: no data rows")
+        warnings.append(warn("at_file", path=display, reason=warn("perfmon_no_rows")))
         return result
 
     # Row k of the long table belongs to kept column k // n_good: names are gathered from one

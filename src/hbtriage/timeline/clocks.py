@@ -23,6 +23,7 @@ from hbtriage.errors import UsageError
 from hbtriage.hosts import Identity
 from hbtriage.sources.base import InputFile, ReadResult
 from hbtriage.timeline.model import ZONE_ASSUMED, HostDpc, Timeline, put_column, runs
+from hbtriage.warning_text import Joined, warn
 from hbtriage.zones import Zone, _offsets_at_local, fmt_offset, parse_zone_text
 
 
@@ -149,7 +150,8 @@ def tz_conflicts(
                 zone = given[owner]
                 if isinstance(first, datetime) and not _fits(zone, res.offset_min, first):
                     kept.add((idx, owner))
-                    what = "perfmon header " + zone_label(res.zone, res.offset_min, res.tz_iana)
+                    label = zone_label(res.zone, res.offset_min, res.tz_iana)
+                    what = warn("tz_stated_header", zone=label)
                     stated.setdefault(owner, {}).setdefault(what, []).append(item.display)
         if host not in given or res.events is None or not res.events.height:
             continue
@@ -167,18 +169,20 @@ def tz_conflicts(
             }
         )
         if wrong:
-            what = "UTC offset" + ("s " if len(wrong) > 1 else " ")
-            what += ", ".join(fmt_offset(o) for o in wrong) + " written in the lines"
+            shown = ", ".join(fmt_offset(o) for o in wrong)
+            what = warn(
+                "tz_stated_offsets" if len(wrong) > 1 else "tz_stated_offset", offsets=shown
+            )
             stated.setdefault(host, {}).setdefault(what, []).append(item.display)
-    warnings = []
+    warnings: list[str] = []
     for host, whats in sorted(stated.items()):
-        said = "; ".join(f"{_names(files)}: {what}" for what, files in whats.items())
+        said = Joined(warn("tz_stated", files=_names(fs), what=w) for w, fs in whats.items())
         rest = took_tz.get(host)
+        head = {"host": host, "zone": given[host].label, "stated": said}
         warnings.append(
-            f"host {host}: --tz gives {given[host].label}, but its files state their own zone"
-            f" ({said}): they keep the times they state; --tz converts only times written"
-            " without a zone"
-            + (f" ({_names(rest)})" if rest else ", in none of its logs or perfmon")
+            warn("tz_conflict", **head, files=_names(rest))
+            if rest
+            else warn("tz_conflict_unused", **head)
         )
     return TzConflicts(warnings, kept)
 

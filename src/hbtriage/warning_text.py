@@ -1,0 +1,128 @@
+"""Warnings worded by id (``catalog/warnings.toml``), in English and Japanese.
+
+``warn("bad_line", path=..., line=..., reason=...)`` is the English text of the warning, as
+findings.json keeps it, and still a ``str`` (every list of warnings stays a list of strings);
+it carries the id and the fields it was made from, so the reports can word it again in
+Japanese, or as a site catalog rewords it (:func:`render`). A field may itself be a worded
+text (a reader's reason inside ``path:line: reason``): it is worded in the same language. A
+field ``name_ja`` fills ``{name}`` in the Japanese text (``name`` in both languages
+otherwise). A list of parts is :class:`Joined` (its separator in each language). A string
+built out of worded ones by hand (joined, sliced) is English only: it is shown as it is.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping
+from functools import cache
+from string import Formatter
+from typing import Any, Protocol
+
+
+class Worded(str):
+    """A warning's English text with the ``id`` and ``fields`` it was made from."""
+
+    id: str
+    fields: dict[str, Any]
+
+    def __new__(cls, text: str, wid: str, fields: dict[str, Any]) -> Worded:
+        obj = super().__new__(cls, text)
+        obj.id = wid
+        obj.fields = fields
+        return obj
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Worded, (str(self), self.id, self.fields))
+
+
+class Joined(tuple[Any, ...]):
+    """Parts of a field, each worded in the language of the whole, joined by ``sep`` (English)
+    or ``sep_ja``."""
+
+    sep: str
+    sep_ja: str
+
+    def __new__(cls, parts: Iterable[Any], sep: str = "; ", sep_ja: str = "、") -> Joined:
+        obj = super().__new__(cls, parts)
+        obj.sep, obj.sep_ja = sep, sep_ja
+        return obj
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Joined, (tuple(self), self.sep, self.sep_ja))
+
+    def __str__(self) -> str:
+        return self.sep.join(str(p) for p in self)
+
+
+class Wording(Protocol):
+    """A catalog entry of ``warnings.toml`` (``hbtriage.catalog.WarningWording``)."""
+
+    @property
+    def en(self) -> str: ...
+
+    @property
+    def ja(self) -> str: ...
+
+
+def fields_of(template: str) -> set[str]:
+    """The ``{names}`` of a template (ValueError when it is not a valid one)."""
+    return {name for _, name, _, _ in Formatter().parse(template) if name is not None}
+
+
+@cache
+def bundled() -> dict[str, tuple[str, str]]:
+    """``id -> (en, ja)`` of the bundled ``warnings.toml`` (the English made by :func:`warn`
+    is always the bundled one: findings.json's text does not depend on a site catalog)."""
+    from hbtriage.catalog import bundled_text
+
+    text, _path = bundled_text("warnings.toml")
+    return {e["id"]: (e["en"], e["ja"]) for e in tomllib.loads(text)["warning"]}
+
+
+def warn(wid: str, **fields: Any) -> Worded:
+    """The warning ``wid`` of ``warnings.toml`` in English, its ``{fields}`` filled."""
+    values = {k: str(v) if isinstance(v, Joined) else v for k, v in fields.items()}
+    return Worded(bundled()[wid][0].format(**values), wid, fields)
+
+
+#: Ids that only say where a warning points (``path:line: reason``): its reason says what.
+FRAMES = frozenset({"at_line", "at_file"})
+
+
+def said_id(text: str) -> str | None:
+    """The id of what ``text`` says: its own, or for a frame (``path:line: reason``) its
+    reason's; None when it is not worded by id."""
+    if not isinstance(text, Worded):
+        return None
+    reason = text.fields.get("reason") if text.id in FRAMES else None
+    return reason.id if isinstance(reason, Worded) else text.id
+
+
+def render(text: str, lang: str, wordings: Mapping[str, Wording] | None = None) -> str:
+    """``text`` in ``lang`` ("en" or "ja") from ``wordings`` (the run's catalog; the bundled
+    file when None). Text that is not worded, or whose id or fields the wording lacks, is
+    returned as it is (in English)."""
+    if not isinstance(text, Worded):
+        return str(text)
+    if wordings is None:
+        got = bundled().get(text.id)
+        template = None if got is None else (got[1] if lang == "ja" else got[0])
+    else:
+        entry = wordings.get(text.id)
+        template = None if entry is None else (entry.ja if lang == "ja" else entry.en)
+    if template is None:
+        return str(text)
+    values = {k: _value(v, lang, wordings) for k, v in text.fields.items()}
+    if lang == "ja":
+        values.update({k[:-3]: v for k, v in values.items() if k.endswith("_ja")})
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError, ValueError, TypeError, AttributeError):
+        return str(text)
+
+
+def _value(value: Any, lang: str, wordings: Mapping[str, Wording] | None) -> Any:
+    if isinstance(value, Joined):
+        sep = value.sep_ja if lang == "ja" else value.sep
+        return sep.join(render(p, lang, wordings) if isinstance(p, str) else str(p) for p in value)
+    return render(value, lang, wordings) if isinstance(value, str) else value
