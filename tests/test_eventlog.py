@@ -243,3 +243,90 @@ def test_property_hostile_body_after_real_header(tmp_path: Path, prefix: str, te
         return
     assert r.events is not None and r.events.schema == pl.Schema(EVENT_SCHEMA)
     assert len(r.warnings) <= 21
+
+
+# Event Viewer's other text save: "Text (Tab delimited)" (.txt) beside "CSV (Comma Separated)",
+# in Vista and later ("Save All Events As...": EVTX, XML, TXT, CSV) and in Windows Server 2003,
+# whose archived-log formats Microsoft documents ("File formats for archived logs", Windows Server
+# 2003: .evt, .txt tab delimited, .csv) with the record's fields in the order Date, Time, Source,
+# Type, Category, Event, User, Computer, Description. Fixtures: our own text in those layouts.
+
+
+def test_event_viewer_tab_delimited_text_save() -> None:
+    # Vista+ Event Viewer, saved as UTF-16 text: the CSV's header and columns with tabs.
+    r = read(FIX / "cvpsrv_system_viewer_tab.txt")
+    ev = r.events
+    assert ev is not None and r.extra == {"layout": "eventviewer_tsv"}
+    assert ev["ts_local"].to_list() == [
+        datetime(2014, 4, 2, 8, 12, 53),
+        datetime(2014, 4, 2, 8, 12, 41),
+        datetime(2014, 4, 2, 8, 12, 39),
+    ]
+    assert ev["component"].to_list() == ["Service Control Manager"] * 2 + ["b57nd60a"]
+    assert ev["severity"].to_list() == ["Information", "Information", "Warning"]
+    assert ev["message"][1] == (
+        "EventID 7036: The Cisco CVP CallServer service entered the stopped state."
+    )
+    assert ev["message"][2] == (
+        "EventID 4: Broadcom NetXtreme Gigabit Ethernet (Slot 2): adapter reset\n"
+        " by the driver after a transmit timeout."
+    )
+    assert ev["line"].to_list() == [2, 3, 4]
+
+
+@pytest.mark.parametrize(
+    "name", ["pgsideb_system_2003_source_type.csv", "pgsideb_system_2003_tab.txt"]
+)
+def test_windows_2003_saves_in_the_documented_column_order(name: str) -> None:
+    # Source before Type, comma or tab separated: the source is the component, the type the
+    # severity (before, a CSV in this order had them swapped and a tab-separated save was not
+    # read at all).
+    r = read(FIX / name)
+    ev = r.events
+    assert ev is not None and r.host == "PGSIDEB"
+    assert ev["component"][0] == "Service Control Manager"
+    assert ev["severity"][0] == "Information"
+    assert ev["component"][-1] == "e1express" and ev["severity"][-1] == "Error"
+    assert ev["message"][0] == "EventID 7036: The Cisco ICM pim1 service entered the stopped state."
+    assert ev["message"][-1] == (
+        "EventID 27: Intel(R) PRO/1000 PT Dual Port Server Adapter\n  Network link is disconnected."
+    )
+    assert ev["ts_local"][0] == datetime(2014, 4, 2, 8, 12, 41)
+
+
+_TYPES = {"information", "warning", "error", "success audit", "failure audit", "fehler"}
+_type = st.sampled_from(["Information", "Warning", "Error", "Failure Audit", "Fehler", "警告"])
+
+
+@settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(
+        st.tuples(
+            _when, _source.filter(lambda s: s.lower() not in _TYPES), _type, st.integers(0, 65535)
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    source_first=st.booleans(),
+    sep=st.sampled_from([",", "\t"]),
+)
+def test_property_windows_2003_either_column_order(
+    tmp_path: Path,
+    rows: list[tuple[datetime, str, str, int]],
+    source_first: bool,
+    sep: str,
+) -> None:
+    lines = []
+    for when, source, kind, eid in rows:
+        stamp = f"{when.month}/{when.day}/{when.year}{sep}{when.strftime('%I:%M:%S %p')}"
+        pair = (source, kind) if source_first else (kind, source)
+        lines.append(sep.join([stamp, *pair, "None", str(eid), "N/A", "PGSIDEB", f"event {eid}"]))
+    r = write(tmp_path, "\r\n".join(lines) + "\r\n", name="sys.txt")
+    ev = r.events
+    assert ev is not None
+    assert ev["ts_local"].to_list() == [w for w, _, _, _ in rows]
+    assert ev["component"].to_list() == [s for _, s, _, _ in rows]
+    assert ev["severity"].to_list() == [k for _, _, k, _ in rows]
+    assert ev["message"].to_list() == [f"EventID {e}: event {e}" for _, _, _, e in rows]

@@ -158,13 +158,18 @@ W2003_LINE = re.compile(
     r'^"?([0-9]{1,4}[./-][0-9]{1,2}[./-][0-9]{1,4})"?,"?([0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\s?[AaPp][Mm])?)"?,'
     r'"?([^,"]*)"?,"?([^,"]*)"?,"?([^,"]*)"?,"?([0-9]+)"?,"?([^,"]*)"?,"?([^,"]*)"?,(.*)$'
 )
+#: The same record in the 2003 Event Viewer's "Text (Tab delimited)" save (``.txt``).
+W2003_TAB_LINE = re.compile(
+    r"^([0-9]{1,4}[./-][0-9]{1,2}[./-][0-9]{1,4})\t([0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\s?[AaPp][Mm])?)\t"
+    r"([^\t]*)\t([^\t]*)\t([^\t]*)\t([0-9]+)\t([^\t]*)\t([^\t]*)\t(.*)$"
+)
 
 WEVT_START = re.compile(r"^Event\[[0-9]+\]:\s*$", re.M)
 _WEVT_LABEL = re.compile(r"^\s+(Event ID|Ereignis-ID|Source|Quelle):", re.M)
 
 
-def csv_fields(line: str) -> list[str]:
-    return [f.strip().strip('"').strip() for f in line.split(",")]
+def csv_fields(line: str, sep: str = ",") -> list[str]:
+    return [f.strip().strip('"').strip() for f in line.split(sep)]
 
 
 def eventlog_layout(head: str) -> str | None:
@@ -173,9 +178,12 @@ def eventlog_layout(head: str) -> str | None:
     if not lines:
         return None
     first = lines[0].lstrip("\ufeff")
-    fields = [f.lower() for f in csv_fields(first)]
-    if len(fields) >= 5 and any(fields[0] == a and fields[1] == b for a, b in EVENTVIEWER_HEADERS):
-        return "eventviewer_csv"
+    for sep, layout in ((",", "eventviewer_csv"), ("\t", "eventviewer_tsv")):
+        fields = [f.lower() for f in csv_fields(first, sep)]
+        if len(fields) >= 5 and any(
+            fields[0] == a and fields[1] == b for a, b in EVENTVIEWER_HEADERS
+        ):
+            return layout
     ps_header = lines[1] if first.startswith("#TYPE") and len(lines) > 1 else first
     names = set(csv_fields(ps_header))
     if (
@@ -186,6 +194,8 @@ def eventlog_layout(head: str) -> str | None:
         return "powershell_csv"
     if W2003_LINE.match(first) and sum(1 for ln in lines[:10] if W2003_LINE.match(ln)) >= 1:
         return "w2003_csv"
+    if W2003_TAB_LINE.match(first):
+        return "w2003_tsv"
     if WEVT_START.search(head) and _WEVT_LABEL.search(head):
         return "wevtutil"
     return None

@@ -5,8 +5,10 @@ Formats (recognised by content):
 * Event Viewer "Save All Events As... > CSV" (Vista and later): header
   ``Level,Date and Time,Source,Event ID,Task Category`` (localized), and a sixth, unnamed
   column holding the message, quoted and possibly multi-line;
-* Windows Server 2003 Event Viewer CSV: no header, ``date,time,type,source,category,event,
-  user,computer,description``;
+* the same saved as "Text (Tab delimited)" (``.txt``), the header and columns separated by tabs;
+* Windows Server 2003 Event Viewer CSV or "Text (Tab delimited)": no header,
+  ``date,time,source,type,category,event,user,computer,description`` (the order Microsoft
+  documents; type and source swapped are read too: the type is the column that holds one);
 * PowerShell ``Get-WinEvent | Export-Csv`` and ``Get-EventLog | Export-Csv`` (optional ``#TYPE``
   line, then quoted columns such as TimeCreated/TimeGenerated, Id/EventID,
   ProviderName/Source, LevelDisplayName/EntryType, Message, MachineName, LogName);
@@ -32,6 +34,7 @@ from hbtriage.sources._sniffs import PS_ID as _PS_ID
 from hbtriage.sources._sniffs import PS_SOURCE as _PS_SOURCE
 from hbtriage.sources._sniffs import PS_TIME as _PS_TIME
 from hbtriage.sources._sniffs import W2003_LINE as _W2003_LINE
+from hbtriage.sources._sniffs import W2003_TAB_LINE as _W2003_TAB_LINE
 from hbtriage.sources._sniffs import WEVT_START as _WEVT_START
 from hbtriage.sources._sniffs import eventlog_layout as _detect
 from hbtriage.sources.base import EVENT_SCHEMA, InputFile, ReadResult
@@ -92,13 +95,14 @@ def _pick(frame: pl.DataFrame, names: tuple[str, ...]) -> pl.Expr:
     return pl.coalesce([pl.col(c).cast(pl.Utf8) for c in cols])
 
 
-def _read_eventviewer_csv(text: str) -> pl.DataFrame:
+def _read_eventviewer_csv(text: str, sep: str = ",") -> pl.DataFrame:
     header_end = text.index("\n") + 1 if "\n" in text else len(text)
     body = text[header_end:]
     schema = {f"c{i}": pl.Utf8() for i in range(6)}
     frame = pl.read_csv(
         io.StringIO(body),
         has_header=False,
+        separator=sep,
         schema=schema,
         truncate_ragged_lines=True,
         quote_char='"',
@@ -142,10 +146,35 @@ def _read_powershell_csv(text: str) -> tuple[pl.DataFrame, str | None]:
     ), log_from_type
 
 
-def _read_w2003_csv(text: str) -> pl.DataFrame:
+#: Event types as the 2003 Event Viewer writes them (English, German, French, Spanish, Japanese):
+#: its saves put Source before Type (Microsoft, "File formats for archived logs", Windows Server
+#: 2003 documentation: Date, Time, Source, Type, Category, Event, User, Computer, Description),
+#: while other tools write Type first; a row's type is the column that holds one of these.
+_EVENT_TYPES = sorted(
+    t.lower()
+    for t in (
+        "Information", "Warning", "Error", "Success Audit", "Failure Audit",
+        "Informationen", "Warnung", "Fehler", "Erfolgsüberwachung", "Fehlerüberwachung",
+        "Avertissement", "Erreur", "Audit des succès", "Audit des échecs",
+        "Información", "Advertencia", "Auditoría de aciertos", "Auditoría de errores",
+        "情報", "警告", "エラー", "成功の監査", "失敗の監査",
+    )
+)  # fmt: skip
+
+
+def _read_w2003(text: str, line_re: re.Pattern[str] = _W2003_LINE) -> pl.DataFrame:
     df = pl.DataFrame({"raw": text.split("\n")}).with_row_index("line", offset=1)
-    g = df["raw"].str.extract_groups(_W2003_LINE.pattern).struct.unnest()
-    g.columns = ["date", "time", "level", "source", "cat", "event_id", "user", "computer", "desc"]
+    g = df["raw"].str.extract_groups(line_re.pattern).struct.unnest()
+    g.columns = ["date", "time", "type3", "type4", "cat", "event_id", "user", "computer", "desc"]
+
+    def is_type(col: str) -> pl.Expr:
+        return pl.col(col).str.strip_chars().str.to_lowercase().is_in(_EVENT_TYPES)
+
+    source_first = is_type("type4") & ~is_type("type3")
+    g = g.with_columns(
+        pl.when(source_first).then(pl.col("type4")).otherwise(pl.col("type3")).alias("level"),
+        pl.when(source_first).then(pl.col("type3")).otherwise(pl.col("type4")).alias("source"),
+    )
     df = pl.concat([df, g], how="horizontal").with_columns(
         pl.col("date").is_not_null().cum_sum().alias("rec"),
         pl.col("desc").str.strip_chars().str.strip_chars('"'),
@@ -316,10 +345,14 @@ class EventLogReader:
         try:
             if layout == "eventviewer_csv":
                 frame = _read_eventviewer_csv(text)
+            elif layout == "eventviewer_tsv":
+                frame = _read_eventviewer_csv(text, "\t")
             elif layout == "powershell_csv":
                 frame, log_from_type = _read_powershell_csv(text)
             elif layout == "w2003_csv":
-                frame = _read_w2003_csv(text)
+                frame = _read_w2003(text)
+            elif layout == "w2003_tsv":
+                frame = _read_w2003(text, _W2003_TAB_LINE)
             else:
                 frame = _read_wevtutil(text)
         except pl.exceptions.PolarsError as exc:
