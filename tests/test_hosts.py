@@ -337,3 +337,22 @@ def test_snapshots_that_name_nobody_join_the_one_host_with_snapshots_beside_them
     )
     for ident in (elsewhere, both):
         assert [h for h, _ in ident.assigned[-2:]] == ["UNNAMED", "UNNAMED"]
+
+
+@pytest.mark.parametrize(
+    ("folder", "host"),
+    [
+        ("PG1A_logs_20130330", "PG1A"),
+        ("SR 123456789 - PG1A logs 2013-03-30", "PG1A"),
+        ("PG1A perfmon", "PG1A"),
+        ("PG1A - Copy", "PG1A"),
+        ("CVP 1 logs", "CVP 1"),
+        ("PGSIDE_A", "PGSIDE_A"),
+        ("cvp1.example.com", "cvp1.example.com"),
+        ("logs", "logs"),
+    ],
+)
+def test_a_folder_names_its_host_by_its_words_that_are_not_generic(folder: str, host: str) -> None:
+    from hbtriage.hosts import folder_host
+
+    assert folder_host(folder) == host

@@ -531,3 +531,41 @@ def test_a_case_folder_above_generic_server_folders_names_neither_server(
         "203.0.113.24",
     )
     assert not any("ACME case" in w for w in doc["warnings"]), doc["warnings"]
+
+
+def test_a_servers_files_in_folders_named_after_it_and_their_contents_are_one_host(
+    renamed: Path, tmp_path: Path
+) -> None:
+    """PGSIDE_A's PIM log in 'SR 123456789 - PGSIDE_A logs 2013-06-22/' and its perfmon in
+    'SR 123456789 - PGSIDE_A perf 2013-06-22/' (machine ICMPGA01, node pgsite7a: nothing in the
+    files links them): the folders' whole names differed, so the PG was two hosts, 'SR
+    123456789 - PGSIDE_A logs 2013-06-22' with the PIM log and ICMPGA01 with the perfmon, and
+    the incident lost the PG's counters. A folder names the host by its words that are not
+    generic: both are PGSIDE_A's. The same for zips 'PGSIDE_A_logs_20130622.zip' and
+    'PGSIDE_A_perfmon_20130622.zip'."""
+    case = tmp_path / "case"
+    pg, cvp = renamed / "PGSIDE_A", renamed / "CALLSRV"
+    for sub, names in (
+        ("SR 123456789 - PGSIDE_A logs 2013-06-22", ["pim1.txt"]),
+        ("SR 123456789 - PGSIDE_A perf 2013-06-22", ["PGSIDE_A_perfmon.csv"]),
+    ):
+        (case / sub).mkdir(parents=True)
+        for n in names:
+            shutil.copy(pg / n, case / sub / n)
+    shutil.copytree(cvp, case / "SR 123456789 - CALLSRV logs 2013-06-22")
+    zips = tmp_path / "zips"
+    zips.mkdir()
+    for stem, name in (
+        ("PGSIDE_A_logs_20130622", "pim1.txt"),
+        ("PGSIDE_A_perfmon_20130622", "PGSIDE_A_perfmon.csv"),
+    ):
+        with zipfile.ZipFile(zips / f"{stem}.zip", "w") as zf:
+            zf.write(pg / name, name)
+    shutil.make_archive(str(zips / "CALLSRV_logs_20130622"), "zip", root_dir=cvp)
+    for n, args in enumerate(([case], [zips])):
+        doc, _ = _analyze(tmp_path / f"out{n}", *args)
+        assert _verdict(doc) == [(["CVPSRV02", "ICMPGA01"], "dpc_storm", "CVPSRV02")], args
+        assert sorted(h["name"] for h in doc["hosts"]) == ["CVPSRV02", "ICMPGA01"], args
+        pg_host = next(h for h in doc["hosts"] if h["name"] == "ICMPGA01")
+        assert pg_host["has_perfmon"] and pg_host["has_logs"]
+        assert "PGSIDE_A" in pg_host["aliases"]

@@ -81,6 +81,7 @@ def _folder_word_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
 #: not one whole ("PerfLogs", "CVPLogs", "DataCollector01", but "VXMLServer"); a number stays
 #: with the letters around it ("CVP1", "PG1A").
 _FOLDER_SEP = re.compile(r"[^A-Za-z0-9]+")
+_FOLDER_WORD = re.compile(r"[A-Za-z0-9]+")
 _FOLDER_CASE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 #: What follows a product word as its own word when the folder names a server ("CVP 1", "PG-A").
 _SERVER_NUMBER = re.compile(r"^(?:\d{1,3}|[A-Za-z])$")
@@ -113,6 +114,29 @@ def generic_folder(name: str) -> bool:
         if not known(word):
             return False
     return bool(words)
+
+
+def folder_host(name: str) -> str:
+    """The part of a folder name that names a host: the name without the generic words around
+    it ("PG1A" of "PG1A_logs_20130330", "SR 123456789 - PG1A logs 2013-03-30" and "PG1A
+    perfmon"; "cvp1.example.com" whole). A product word and the number after it stay ("CVP 1")."""
+    if generic_folder(name):
+        return name
+    found = list(_FOLDER_WORD.finditer(name))
+    words = [m.group() for m in found]
+    keep = [
+        n
+        for n, w in enumerate(words)
+        if not generic_folder(w)
+        or (n + 1 < len(words) and _server_words(w, words[n + 1]))
+        or (n > 0 and _server_words(words[n - 1], w))
+    ]
+    return name[found[keep[0]].start() : found[keep[-1]].end()] if keep else name
+
+
+def _server_words(word: str, after: str) -> bool:
+    """Whether ``word after`` names a server: a product word and a short number ("CVP 1")."""
+    return bool(_folder_word_patterns()[1].match(word) and _SERVER_NUMBER.match(after))
 
 
 #: Readers whose host is a machine (computer) name, strongest first.
@@ -418,8 +442,8 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
             root_folder,
         )
         group_folder[unit] = folder
-        if not generic_folder(folder[1]):
-            link(unit, folder[1], f"folder {folder[1]!r}")
+        if not generic_folder(folder[1]):  # "PG1A logs" and "PG1A perfmon" are both PG1A's
+            link(unit, folder_host(folder[1]), f"folder {folder[1]!r}")
     for i, c in enumerate(clues):
         if c.writer:
             link(group_of[i], c.writer, c.display)
@@ -440,8 +464,8 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
         if c.machines or c.writer or c.addresses:
             continue
         named_by = next((f[1] for f in c.folders if not generic_folder(f[1])), None)
-        if named_by is not None and name_key(named_by) in known:
-            g.union(group_of[i], "n:" + name_key(named_by))  # refused quietly on a conflict
+        if named_by is not None and name_key(folder_host(named_by)) in known:
+            g.union(group_of[i], "n:" + name_key(folder_host(named_by)))  # quietly refused
             folder_named[i] = named_by
     words = {i: _name_words(clues[i]) for i in loose}
     sharing: dict[str, list[int]] = {}
@@ -501,7 +525,8 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
     # 4. Names per host and the name it is shown by.
     spellings: dict[str, str] = {}
     for c in clues:
-        for n in [*c.machines, *(f[1] for f in c.folders), *([c.writer] if c.writer else [])]:
+        folders = [folder_host(f[1]) for f in c.folders]
+        for n in [*c.machines, *folders, *([c.writer] if c.writer else [])]:
             spellings.setdefault(name_key(n), n)
     for target in aliases.values():
         spellings[name_key(target)] = target
@@ -775,7 +800,7 @@ def _display(
     for i in idx:
         folder = group_folder.get(group_of[i])
         if folder and not generic_folder(folder[1]):
-            return folder[1]
+            return folder_host(folder[1])
     for i in idx:
         if clues[i].writer and not is_address(clues[i].writer or ""):
             return clues[i].writer
