@@ -217,3 +217,34 @@ def test_arbitrary_text_never_crashes(tmp_path: Path, blob: str, valid_first: bo
     except InputError:
         return
     assert dict(r.events.schema) == EVENT_SCHEMA
+
+
+def test_cvp_syslog_feed_as_a_syslog_server_writes_it() -> None:
+    # CVP's syslog feed sends Cisco Log lines ("<PRI>seq: host: Mon dd yyyy hh:mm:ss.mmm zone:
+    # %CVP_...", the Cisco Log message format of Cisco's Serviceability Best Practices Guide for
+    # Unified ICM/CCE); they carry no RFC 3164 header, so the syslog server writes its own
+    # stamp and the sender before each (RFC 3164 section 4.3.3; BSD syslogd / rsyslog file
+    # layouts "Mmm dd hh:mm:ss HOST msg" and "RFC 3339 stamp HOST msg"). Before, the generic
+    # reader took the receiver's stamp: no year (the file's mtime year: the incident a decade
+    # off, on a host of its own), no milliseconds, no zone.
+    path = FIX / "cvp_log" / "syslog_callserver.log"
+    head, _ = read_head(str(path))
+    assert READER.sniff(head, path.name)
+    r = _read(path)
+    ev = r.events
+    assert (r.host, r.zone, r.stream) == ("198.51.100.10", "-0400", "cvp")
+    assert ev["ts_local"].to_list() == [
+        dt.datetime(2014, 4, 2, 8, 12, 30, 101000),
+        dt.datetime(2014, 4, 2, 8, 12, 35, 104000),
+        dt.datetime(2014, 4, 2, 8, 12, 41, 2000),
+        dt.datetime(2014, 4, 2, 8, 12, 41, 33000),
+        dt.datetime(2014, 4, 2, 8, 12, 52, 210000),
+    ]
+    assert ev["offset_min"].unique().to_list() == [-240]
+    assert ev["component"][2] == "CVP_10_5_ICM" and ev["severity"][2] == "1"
+    assert ev["message"][2] == (
+        "LOGMSG_ICM_SS_STATE: Shutting down VRU PIM connection. Transition to partial service."
+        " [id:2006]"
+    )
+    assert ev["message"][4].startswith("LOGMSG_ICM_SS_GENERAL_INFO: Missed 2 VRU PIM heartbeats.")
+    assert r.warnings == []

@@ -152,7 +152,12 @@ _HEAD = st.sampled_from(
 _AFTER = st.sampled_from(
     [": Shutting down VRU PIM connection", ":x", ":", ": ", "  two", ": caf\u00e9", ": heartbeat"]
 )
-_PREFIX = st.sampled_from(["", "", "12: 192.0.2.10: ", "7: cvp1: ", "8: [::1]: ", "<13>9: h: "])
+_PREFIX = st.sampled_from(
+    ["", "", "12: 192.0.2.10: ", "7: cvp1: ", "8: [::1]: ", "<13>9: h: ",
+     # a syslog server's own stamp and host before CVP's syslog feed (general path only)
+     "Mar  3 19:36:46 192.0.2.10 12: 192.0.2.10: ", "2013-03-30T19:36:46.1+01:00 r 7: cvp1: ",
+     "Mar 30 19:36:46 h ", "Mar 30 19:36:46 h12: h: "]
+)  # fmt: skip
 _TOKEN = st.sampled_from(["pg1A-pim1", "a-b-c", "a-b-", "nohyphen", "n\u00f6de-p", "pg1A-opc"])
 _TAIL = st.sampled_from([" Trace: VRU heartbeat", " Trace:x", " Trace:", " msg", "", "\tx", " "])
 _CONT = st.sampled_from(["\tLast API Error [10054]", "Generated VXML", "", "  ", "Events from"])

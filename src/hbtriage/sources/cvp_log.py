@@ -6,7 +6,9 @@
     2817: 192.0.2.10: Mar  3 2013 19:36:46.136 -0500: %CVP_8_5_MSGBUS-3-MESSAGING_LAYER: ...
 
 * An optional ``<PRI>``/``NNNN: <address or host>: `` prefix (the CiscoLog
-  sequence number and sender); the address becomes ``node``.
+  sequence number and sender); the address becomes ``node``. A syslog server's own time
+  stamp and host name before it (``Apr  2 08:12:30 198.51.100.10 201: 198.51.100.10: Apr 02
+  2014 ...``: CVP's syslog feed as a BSD syslogd or rsyslog file) are skipped.
 * ``Mon d yyyy hh:mm:ss[.mmm] ±hhmm:`` (day with 1 or 2 digits, padded with a
   space or not); the offset gives ``offset_min`` per row, so a DST change
   inside the file is kept.
@@ -41,7 +43,21 @@ from hbtriage.sources.encoding import read_head
 from hbtriage.sources.options import DEFAULT, ReadOptions
 from hbtriage.warning_text import warn
 
-_PREFIX = r"(?:<[0-9]{1,3}>)?(?:(?P<seq>[0-9]+): (?P<node>[^\s:]+|\[[0-9A-Fa-f:.]+\]): )?"
+#: What a syslog server writes before each message it receives from the Call Server (CVP's
+#: syslog feed sends Cisco Log lines, "<PRI>seq: host: stamp: %CVP_...", which carry no RFC 3164
+#: header, so the receiver adds its own time stamp and the sender's name or address, RFC 3164
+#: section 4.3.3): "Mon dd hh:mm:ss HOST " (BSD syslogd, rsyslog's default) or an RFC 3339
+#: stamp and HOST (rsyslog's high-precision file format). The receiver's clock and zone are
+#: not the sender's: the Cisco Log stamp after it is the record's time.
+_RELAY = (
+    r"(?:[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2}"
+    r"|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?(?:Z|[+-][0-9]{2}:[0-9]{2}))"
+    r" \S+ "
+)
+_PREFIX = (
+    rf"(?:{_RELAY})?"
+    r"(?:<[0-9]{1,3}>)?(?:(?P<seq>[0-9]+): (?P<node>[^\s:]+|\[[0-9A-Fa-f:.]+\]): )?"
+)
 _STAMP = (
     rf"\*?(?P<mon>{L.MONTH_ABBR}) +(?P<day>[0-9]{{1,2}}) (?P<year>[0-9]{{4}}) "
     r"(?P<hms>[0-9]{1,2}:[0-9]{2}:[0-9]{2})(?:\.(?P<frac>[0-9]{1,9}))?"
