@@ -225,6 +225,7 @@ def test_word_lists_are_catalog_data_and_checked() -> None:
         "CVPLogs", "logfiles", "PerfData", "PerfLogs", "Admin", "DataCollector01", "CVP logs",
         "PG logs", "Perf Data", "EventLogs", "Cisco", "C$", "New Data Collector Set",
         "SR 123456789 - logs 2013-03-30", "CVP 2013-03-30", "VXMLServer", "CallServer",
+        "pim1", "PIM 1",
     ],
 )  # fmt: skip
 def test_folders_named_for_their_contents_name_no_host(name: str) -> None:

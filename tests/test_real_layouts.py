@@ -457,7 +457,9 @@ def test_folders_named_for_their_contents_inside_a_server_folder_are_no_hosts(
     CALLSRV/CVPLogs/CVP.*.log beside CALLSRV/PerfData/*.csv: 'CVPLogs', 'logfiles' and
     'PG logs' were hosts of their own (the incident on three hosts 'CVPLogs', 'CVPSRV02',
     'logfiles'), and CALLSRV's netsh and ndis.sys snapshots went to 'UNNAMED'. Such folders
-    are no host, so each server's folder is one host, whichever way it is passed."""
+    are no host, so each server's folder is one host, whichever way it is passed. Every file
+    named on its own: a file's generic parent folder said nothing and the one above it was not
+    looked at, so the PG was two hosts, pgsite7a (PIM log) and ICMPGA01 (perfmon)."""
     bundle = shutil.copytree(renamed, tmp_path / "case")
     pg, cvp = bundle / "PGSIDE_A", bundle / "CALLSRV"
     moves = [
@@ -470,7 +472,8 @@ def test_folders_named_for_their_contents_inside_a_server_folder_are_no_hosts(
         dst.parent.mkdir(parents=True, exist_ok=True)
         src.rename(dst)
     zips = [Path(shutil.make_archive(str(tmp_path / p.name), "zip", root_dir=p)) for p in (pg, cvp)]
-    for n, args in enumerate(([bundle], [pg, cvp], zips)):
+    files = sorted(p for p in bundle.rglob("*") if p.is_file())
+    for n, args in enumerate(([bundle], [pg, cvp], zips, files)):
         doc, _ = _analyze(tmp_path / f"out{n}", *args)
         assert _verdict(doc) == [(["CVPSRV02", "ICMPGA01"], "dpc_storm", "CVPSRV02")], args
         assert sorted(h["name"] for h in doc["hosts"]) == ["CVPSRV02", "ICMPGA01"], args

@@ -260,13 +260,29 @@ def _span(res: ReadResult) -> tuple[datetime, datetime] | None:
     return (min(ends), max(ends)) if ends else None
 
 
+#: How many generic folders above a file named on its own are looked through for the one that
+#: names its server ("PGSIDE_A/PerfLogs/Admin/DataCollector01/x.csv", "CVP1/C$/Cisco/CVP/logs").
+_GENERIC_LEVELS = 4
+
+
 def folder_chain(item: InputFile) -> list[tuple[str, str, bool]]:
     """The folders (and archives) around ``item``, nearest first, up to the one the user named:
-    ``(key, name, named by the user)``. A file named on its own has only its parent folder."""
+    ``(key, name, named by the user)``. A file named on its own has only its parent folder and,
+    when that is generic ("logfiles", "PerfLogs/Admin/DataCollector01"), the folders above it up
+    to the nearest one that is not, within :data:`_GENERIC_LEVELS`."""
     if item.given is None:
         parent = Path(item.path).resolve().parent if item.path else None
         name = item.folder_hints[0] if item.folder_hints else (parent.name if parent else "")
-        return [(str(parent), name, False)] if parent is not None and name else []
+        if parent is None or not name:
+            return []
+        chain = [(str(parent), name, False)]
+        for above in parent.parents[:_GENERIC_LEVELS] if generic_folder(name) else ():
+            if not above.name:
+                break
+            chain.append((str(above), above.name, False))
+            if not generic_folder(above.name):
+                return chain
+        return chain[:1]
     out: list[tuple[str, str, bool]] = []
     layers = item.display.split("!")
     for depth in range(len(layers) - 1, -1, -1):
