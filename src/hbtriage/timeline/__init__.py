@@ -38,6 +38,7 @@ from hbtriage.timeline.frames import (
     _streams,
     compact,
     dpc_part,
+    event_names,
 )
 from hbtriage.timeline.model import (
     CAT,
@@ -145,6 +146,13 @@ def _fold(
         for idx, (_item, res) in enumerate(items)
         if res.events is not None and res.events.height
     )
+    names = event_names(
+        [
+            (assigned[idx][0], res.stream or res.kind, item.display)
+            for idx, (item, res) in enumerate(items)
+            if res.events is not None and res.events.height
+        ]
+    )
     for idx, (item, res) in enumerate(items):
         host, reason = assigned[idx]
         info = InputInfo(
@@ -174,6 +182,7 @@ def _fold(
                 fixed,
                 digest=files_per[(host, stream)] > 1,
                 later=res.digests is not None,
+                names=names,
             )
             del src
             info.zone = zlabel if not stated else "offsets in each line"

@@ -17,7 +17,9 @@ ZONE_ASSUMED = "assumed UTC (no zone found; use --tz)"
 
 #: Repeated names (host, stream, source, severity, component, signature; counter paths) are
 #: categorical: 4 bytes a row instead of 16 on millions of rows, and they group, join and sort
-#: (lexically) like the text. Compare them with plain strings as usual.
+#: (lexically) like the text. Compare them with plain strings as usual. In a timeline built
+#: from files, host, stream and source are enums of the bundle's values instead (1 byte a row,
+#: lexical order: see ``frames.event_names``); frames built by hand may use either, or text.
 CAT = pl.Categorical()
 
 EVENTS_SCHEMA: dict[str, pl.DataType] = {
