@@ -216,3 +216,41 @@ def test_pieces_equal_one_pass_with_restarts(
         assert parts.warnings == whole.warnings
         assert parts.restarts == whole.restarts
         assert (parts.host, parts.zone, parts.stream) == (whole.host, whole.zone, whole.stream)
+
+
+def test_pg_syslog_feed_as_a_syslog_server_writes_it(tmp_path: Path) -> None:
+    # A PG's syslog feed sends Cisco Log lines ("seq: host: Mon dd yyyy hh:mm:ss.mmm zone:
+    # %ICM_...", the Cisco Log message format of Cisco's Serviceability Best Practices Guide for
+    # Unified ICM/CCE); they carry no RFC 3164 header, so the syslog server writes its own stamp
+    # and the sender before each (RFC 3164 section 4.3.3; BSD syslogd / rsyslog "Mmm dd
+    # hh:mm:ss HOST msg", rsyslog's RFC 3339 "stamp HOST msg"). The record's time is the Cisco
+    # Log stamp, not the receiver's (here on UTC, a year-less stamp five hours later).
+    path = FIX / "ciscolog" / "syslog_relay_pg.log"
+    head, _ = read_head(str(path))
+    assert READER.sniff(head, path.name)
+    r = _read(path)
+    ev = r.events
+    assert r.host == "PG1A" and r.warnings == []
+    assert ev["ts_local"].to_list() == [
+        dt.datetime(2013, 3, 30, 19, 36, 45, 106000),
+        dt.datetime(2013, 3, 30, 19, 36, 57, 328000),
+        dt.datetime(2013, 3, 30, 19, 36, 57, 329000),
+        dt.datetime(2013, 3, 30, 19, 36, 58, 2000),
+        dt.datetime(2013, 3, 30, 19, 40, 10, 500000),
+    ]
+    assert ev["offset_min"].unique().to_list() == [-300]
+    assert ev["message"][2] == "TCP connection to VRU has been broken."
+    assert [x["component"] for x in r.restarts] == ["pim1"]  # its sequence fell back to 0
+    # Through analyze: the PIM's disconnect on UTC, on the host the lines name.
+    from hbtriage.api import run
+
+    (tmp_path / "syslog").mkdir()
+    (tmp_path / "syslog" / path.name).write_bytes(path.read_bytes())
+    analysis = run([tmp_path / "syslog"])
+    found = [
+        (s.host, s.data["signature"], s.start.isoformat())
+        for i in analysis.findings.incidents
+        for s in i.signals
+        if s.kind == "signature"
+    ]
+    assert ("PG1A", "pim.vru_tcp_broken", "2013-03-31T00:36:57.329000+00:00") in found

@@ -199,6 +199,8 @@ def _dump_line(draw: st.DrawFn) -> str:
 #: CiscoLog fields: (usual values, values at the layout's edges), one in eight drawn from the
 #: second list, so most lines are in the usual layout and each edge is met alone.
 _CISCO: list[tuple[list[str], list[str]]] = [
+    # a syslog server's own stamp and host before the PG's syslog feed (general path only)
+    ([""], ["Mar 30 19:36:46 192.0.2.7 ", "2013-03-30T19:36:46.1+01:00 r ", "Mar 30 19:36:46 h"]),
     (["", "<134>"], ["<1>", "<1234>", "<x>"]),
     (["12", "4410", "0"], ["007", "123456789012345678", "1234567890123456789"]),
     ([": PG1A: ", ": host.example.com: "], [": [::1]: ", ": n\u00f6de: ", ": a b: ", ": [abc]: "]),

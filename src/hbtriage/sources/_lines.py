@@ -439,6 +439,19 @@ FULL_MONTHS: dict[str, str] = {
 #: Regex alternative matching a three-letter English month abbreviation.
 MONTH_ABBR = "(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
 
+#: What a syslog server writes before each message it receives from a Call Server or a PG
+#: (their syslog feeds send Cisco Log lines, "<PRI>seq: host: stamp: %APP...", which carry no
+#: RFC 3164 header, so the receiver adds its own time stamp and the sender's name or address,
+#: RFC 3164 section 4.3.3): "Mon dd hh:mm:ss HOST " (BSD syslogd, rsyslog's default) or an
+#: RFC 3339 stamp and HOST (rsyslog's high-precision file format). The receiver's clock and
+#: zone are not the sender's: the Cisco Log stamp after it is the record's time. Used by the
+#: CVP and Cisco Log readers (general path; the compiled core never converts such a line).
+SYSLOG_RELAY = (
+    r"(?:[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2}"
+    r"|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?(?:Z|[+-][0-9]{2}:[0-9]{2}))"
+    r" \S+ "
+)
+
 
 def line_frame(text: str) -> tuple[pl.DataFrame, bool]:
     """Split ``text`` into a frame ``line`` (1-based Int64), ``text``.

@@ -172,12 +172,12 @@ class Piece:
 #: :func:`hbtriage.sources._scan_kernels.classes`): first bytes; bytes skipped before a byte
 #: of the third string. Dumplog: a record ("19:36:35 ...") or a date line ("Events from"
 #: after spaces or tabs); CVP: a ``<PRI>``, a sequence number, ``*`` or a month; CiscoLog:
-#: a ``<PRI>`` or a sequence number; ISO 8601 (generic reader): a ``[`` or a digit; RFC 3164: a
+#: a ``<PRI>``, a sequence number or a month (a syslog server's stamp); ISO 8601 (generic reader): a ``[`` or a digit; RFC 3164: a
 #: ``<PRI>`` or a month.
 _LEADS = {
     "dumplog": ("0123456789E", " \t", "E"),
     "cvp": ("<*0123456789JFMASOND", "", ""),
-    "ciscolog": ("<0123456789", "", ""),
+    "ciscolog": ("<0123456789JFMASOND", "", ""),
     "iso": ("[0123456789", "", ""),
     "syslog": ("<JFMASOND", "", ""),
 }

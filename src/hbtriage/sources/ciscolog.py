@@ -6,7 +6,10 @@
     <134>25: pg1a.example: Feb 13 2007 18:23:21.408 +0000: %ICM_PG_PIM-3-10500FF: [comp=PG-A][pname=pim1][iid=acme][mid=10500FF][sev=error]: text
 
 * ``[<PRI>]SEQNUM: HOST: [*]Mon d yyyy hh:mm:ss.mmm ZONE: %APPNAME[-SEV-MSGID]: [%][tags]: text``.
-  ``node`` = HOST, ``offset_min`` from the zone (``+0000``, ``UTC``).
+  ``node`` = HOST, ``offset_min`` from the zone (``+0000``, ``UTC``). A syslog server's own
+  time stamp and host name before it (the PG's syslog feed as a BSD syslogd or rsyslog file
+  writes it: ``Mar 30 19:36:57 198.51.100.7 121: PG1A: Mar 30 2013 ...``) are skipped
+  (``_lines.SYSLOG_RELAY``): the record's time is the Cisco Log stamp.
 * ``component`` = the ``[pname=]`` tag (the ICM process: rtr, pim1, opc) when
   present, else APPNAME; ``severity`` = the ``[sev=]`` tag, else the digit.
   The message is the text after the tags.
@@ -41,6 +44,7 @@ from hbtriage.warning_text import warn
 
 #: One regex for the start of every line, up to the message (tags included).
 PATTERN = (
+    rf"(?:{L.SYSLOG_RELAY})?"
     r"(?:<[0-9]{1,3}>)?(?P<seq>[0-9]{1,18}): (?P<node>[^\s:]+|\[[0-9A-Fa-f:.]+\]): "
     rf"\*?(?P<mon>{L.MONTH_ABBR}) +(?P<day>[0-9]{{1,2}}) (?P<year>[0-9]{{4}}) "
     r"(?P<hms>[0-9]{1,2}:[0-9]{2}:[0-9]{2})(?:\.(?P<frac>[0-9]{1,9}))?"

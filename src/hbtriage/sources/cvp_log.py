@@ -43,19 +43,8 @@ from hbtriage.sources.encoding import read_head
 from hbtriage.sources.options import DEFAULT, ReadOptions
 from hbtriage.warning_text import warn
 
-#: What a syslog server writes before each message it receives from the Call Server (CVP's
-#: syslog feed sends Cisco Log lines, "<PRI>seq: host: stamp: %CVP_...", which carry no RFC 3164
-#: header, so the receiver adds its own time stamp and the sender's name or address, RFC 3164
-#: section 4.3.3): "Mon dd hh:mm:ss HOST " (BSD syslogd, rsyslog's default) or an RFC 3339
-#: stamp and HOST (rsyslog's high-precision file format). The receiver's clock and zone are
-#: not the sender's: the Cisco Log stamp after it is the record's time.
-_RELAY = (
-    r"(?:[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2}"
-    r"|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?(?:Z|[+-][0-9]{2}:[0-9]{2}))"
-    r" \S+ "
-)
 _PREFIX = (
-    rf"(?:{_RELAY})?"
+    rf"(?:{L.SYSLOG_RELAY})?"
     r"(?:<[0-9]{1,3}>)?(?:(?P<seq>[0-9]+): (?P<node>[^\s:]+|\[[0-9A-Fa-f:.]+\]): )?"
 )
 _STAMP = (
