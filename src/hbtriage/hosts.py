@@ -38,6 +38,7 @@ from pathlib import Path, PurePosixPath
 from hbtriage.catalog import bundled_text, entries_of
 from hbtriage.errors import CatalogError
 from hbtriage.sources.base import InputFile, ReadResult
+from hbtriage.warning_text import warn
 
 
 @functools.cache
@@ -371,10 +372,10 @@ class _Graph:
     def conflict(self, a: str, b: str) -> str | None:
         ca, cb = self.comp[self.find(a)], self.comp[self.find(b)]
         if ca.machines and cb.machines and not (ca.machines & cb.machines):
-            return "different computer names"
+            return warn("conflict_computers")
         roles = ca.roles | cb.roles
         if "pg" in roles and "cvp" in roles:
-            return "a PIM log and a CVP Call Server log"
+            return warn("conflict_pim_cvp")
         return None
 
     def union(self, a: str, b: str, *, force: bool = False) -> str | None:
@@ -432,9 +433,7 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
     def link(unit: str, name: str, what: str) -> None:
         why = g.union(unit, "n:" + name_key(name))
         if why:
-            warnings.append(
-                f"{what} names {name!r}, which belongs to another host ({why}); not merged"
-            )
+            warnings.append(warn("host_link_refused", what=what, name=name, why=why))
 
     # 2. Links, strongest first.
     for alias, target in aliases.items():
@@ -459,7 +458,7 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
         )
         group_folder[unit] = folder
         if not generic_folder(folder[1]):  # "PG1A logs" and "PG1A perfmon" are both PG1A's
-            link(unit, folder_host(folder[1]), f"folder {folder[1]!r}")
+            link(unit, folder_host(folder[1]), warn("host_folder", folder=folder[1]))
     for i, c in enumerate(clues):
         if c.writer:
             link(group_of[i], c.writer, c.display)
@@ -559,8 +558,7 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
             roles = g.comp[root].roles
             name = f"UNNAMED-{next(iter(roles)).upper()}" if len(roles) == 1 else "UNNAMED"
             warnings += [
-                f"{clues[i].display}: could not tell which host wrote it; using {name!r} "
-                "(put each host's files in a folder named after the host, or use --host-alias)"
+                warn("at_file", path=clues[i].display, reason=warn("host_unknown", name=name))
                 for i in idx
                 if i not in said
             ]
@@ -593,20 +591,23 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
         root = g.find(group_of[i])
         host = shown[root]
         if root in unnamed:
-            why = "nothing in the bundle names its host"
+            why: str = warn("host_by_nothing")
         elif i in folder_named and not (c.machines or c.writer or c.addresses):
-            why = f"its folder {folder_named[i]!r} is named after {host}"
+            why = warn("host_by_folder_name", folder=folder_named[i], host=host)
         elif i in one_computer and group_of[i] not in group_folder:
             name, given = one_computer[i]
-            how = "named on the command line" if given else "in the bundle"
-            why = f"folder {name!r} ({how}) holds only {host}'s files"
+            why = _folder_holds(name, given, host)
             if c.writer:
-                why += f"; {c.reason} {c.writer}"
+                why = warn("host_by_and", why=why, content=_named_in(c.reason, c.writer))
         else:
             why = _reason(c, host, group_of[i], group_folder, orphan_reason.get(group_of[i]))
         assigned.append((host, why))
     warnings += [
-        f"{apart[i]}; read as host {assigned[i][0]!r} ({assigned[i][1]}), apart from the servers"
+        warn(
+            "at_file",
+            path=clues[i].display,
+            reason=warn("another_capture", **apart[i], host=assigned[i][0], why=assigned[i][1]),
+        )
         for i in sorted(said)
     ]
     return Identity(assigned=assigned, hosts=hosts, warnings=warnings, keys=keys, aside=said)
@@ -666,15 +667,18 @@ def _address_logs_join_their_computer(
     return out
 
 
-def _apart_from_their_folders(clues: list[Clues]) -> tuple[list[Clues], dict[int, str]]:
+def _apart_from_their_folders(
+    clues: list[Clues],
+) -> tuple[list[Clues], dict[int, dict[str, object]]]:
     """``clues`` with the folders taken from each file whose times are :data:`APART` from
     every PIM and CVP log that shares a folder with it: that file was captured elsewhere (another
     machine's perfmon dropped into a server's folder), so the folder says nothing about who
     wrote it and it must not name (or give its zone to) the folder's server. Its own names
-    still place it. Also returns why, by the index of each such file."""
+    still place it. Also returns why (the fields of warning ``another_capture``), by the index of
+    each such file."""
     logs = [c for c in clues if c.role and c.span and c.folders]
     out = list(clues)
-    apart: dict[int, str] = {}
+    apart: dict[int, dict[str, object]] = {}
     for i, c in enumerate(clues):
         if c.role or not c.span or not c.folders:
             continue
@@ -686,11 +690,13 @@ def _apart_from_their_folders(clues: list[Clues]) -> tuple[list[Clues], dict[int
         if gap < APART:
             continue
         first, last = min(d.span[0] for d in near if d.span), max(d.span[1] for d in near if d.span)
-        apart[i] = (
-            f"{c.display}: its times ({_day(c.span[0])} to {_day(c.span[1])}) are {gap.days} "
-            f"days away from the PIM/CVP logs beside it ({_day(first)} to {_day(last)}): "
-            "another capture, so its folder does not name its host"
-        )
+        apart[i] = {
+            "first": _day(c.span[0]),
+            "last": _day(c.span[1]),
+            "days": gap.days,
+            "logs_first": _day(first),
+            "logs_last": _day(last),
+        }
         out[i] = dataclasses.replace(c, folders=[])
     return out, apart
 
@@ -766,7 +772,7 @@ def _beside_snapshots(
     ]
     if len(beside) != 1:
         return None
-    return beside[0], "the only host with other configuration snapshots in its folder"
+    return beside[0], warn("host_only_snapshots")
 
 
 def _by_role(
@@ -781,15 +787,15 @@ def _by_role(
     if role:
         same = [r for r in named if role in g.comp[r].roles]
         if len(same) == 1:
-            return same[0], f"the only host with other {role.upper()} logs"
+            return same[0], warn("host_only_role_logs", role=role.upper())
         like = [r for r in named if any(role.upper() in n for n in names_of.get(r, []))]
         if len(like) == 1:
-            return like[0], f"the only host named like a {role.upper()} server"
+            return like[0], warn("host_only_named_like", role=role.upper())
         free = [r for r in named if not g.comp[r].roles]
         if len(free) == 1:
-            return free[0], "the only host with no logs of its own"
+            return free[0], warn("host_only_without_logs")
     if len(named) == 1 and not (role and g.comp[named[0]].roles - {role}):
-        return named[0], "the only host in the bundle"
+        return named[0], warn("host_only_one")
     return None
 
 
@@ -845,24 +851,35 @@ def _reason(
         own = c.reason
         if any(name_key(m) == name_key(host) for m in c.machines):
             return own
-        content = f"{own} {c.machines[0]}"
+        content: str = _named_in(own, c.machines[0])
     elif c.writer:
-        content = f"{c.reason} {c.writer}"
+        content = _named_in(c.reason, c.writer)
     else:
         content = ""
     folder = group_folder.get(unit)
     if folder is not None:
         _key, name, given = folder
-        how = "named on the command line" if given else "in the bundle"
-        why = f"folder {name!r} ({how}) holds only {host}'s files"
-        return f"{why}; {content}" if content else why
+        why = _folder_holds(name, given, host)
+        return warn("host_by_and", why=why, content=content) if content else why
     if content and c.writer and name_key(c.writer) == name_key(host):
         return c.reason
     if content:
-        return f"{content}, another name of {host}"
+        return warn("host_another_name", content=content, host=host)
     if orphan:
         return orphan
-    return f"its file name names {host}"
+    return warn("host_by_file_name", host=host)
+
+
+def _named_in(reason: str, name: str) -> str:
+    """``name`` as the reader found it (``reason``: ``systeminfo Host Name``)."""
+    return warn("host_named_in", reason=reason, name=name)
+
+
+def _folder_holds(name: str, given: bool, host: str) -> str:
+    """Why a file is ``host``'s: folder ``name`` (named on the command line when ``given``)
+    holds only its files."""
+    how = warn("how_given") if given else warn("how_in_bundle")
+    return warn("host_by_folder", folder=name, how=how, host=host)
 
 
 def _merged_warning(
@@ -875,8 +892,8 @@ def _merged_warning(
 ) -> str:
     folders = sorted({group_folder[group_of[i]][1] for i in idx if group_of[i] in group_folder})
     why = (
-        f"their files sit in folder {folders[0]!r}"
+        warn("merged_by_folder", folder=folders[0])
         if len(folders) == 1
-        else "their files name each other (machine, ICM node, address, file name)"
+        else warn("merged_by_names")
     )
-    return f"host {host}: also named {', '.join(others)}; taken as one server because {why}"
+    return warn("host_merged", host=host, others=", ".join(others), why=why)

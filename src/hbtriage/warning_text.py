@@ -85,17 +85,45 @@ def warn(wid: str, **fields: Any) -> Worded:
     return Worded(bundled()[wid][0].format(**values), wid, fields)
 
 
-#: Ids that only say where a warning points (``path:line: reason``): its reason says what.
-FRAMES = frozenset({"at_line", "at_file"})
+#: Ids that only say where a warning points (``path:line: reason``), or that a file or the
+#: members of an archive were skipped: its reason says what.
+FRAMES = frozenset({"at_line", "at_file", "at_file_skipped", "many_skipped"})
 
 
 def said_id(text: str) -> str | None:
     """The id of what ``text`` says: its own, or for a frame (``path:line: reason``) its
-    reason's; None when it is not worded by id."""
+    reason's (the first one's, for reasons joined); None when it is not worded by id."""
     if not isinstance(text, Worded):
         return None
     reason = text.fields.get("reason") if text.id in FRAMES else None
+    if isinstance(reason, Joined) and reason:
+        reason = reason[0]
     return reason.id if isinstance(reason, Worded) else text.id
+
+
+def one_line_per_path(warnings: Iterable[str], paths: set[str]) -> list[str]:
+    """``warnings`` with those about each path of ``paths`` (``path: reason``) joined into its
+    first one, the reasons worded each in its language (``path: reason; reason``)."""
+    out: list[str] = []
+    said: dict[str, list[Any]] = {}
+    first: dict[str, int] = {}
+    for w in warnings:
+        path = next((p for p in paths if w.startswith(f"{p}: ")), None)
+        if path is None:
+            out.append(w)
+            continue
+        reason: Any = w[len(path) + 2 :]  # English only, unless it is worded as path: reason
+        if isinstance(w, Worded) and w.id == "at_file" and w.fields.get("path") == path:
+            reason = w.fields["reason"]
+        if path not in first:
+            first[path] = len(out)
+            out.append(w)
+        said.setdefault(path, []).append(reason)
+    for path, at in first.items():
+        if len(said[path]) > 1:
+            parts = [p for r in said[path] for p in (r if isinstance(r, Joined) else [r])]
+            out[at] = warn("at_file", path=path, reason=Joined(parts, sep="; ", sep_ja="。"))
+    return out
 
 
 def render(text: str, lang: str, wordings: Mapping[str, Wording] | None = None) -> str:

@@ -36,6 +36,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, ClassVar, Literal, Protocol, Self
 
 from hbtriage.sources.base import InputFile
+from hbtriage.warning_text import Joined, warn
 
 KiB = 1024
 MiB = 1024**2
@@ -106,17 +107,17 @@ _SHOWN_CHARS = 160
 
 def _size(n: int) -> str:
     if n < KiB:
-        return f"{n:,} bytes"
+        return warn("size_bytes", count=n)
     for unit, div in (("GiB", GiB), ("MiB", MiB), ("KiB", KiB)):
         if n >= div:
             return f"{n / div:,.1f} {unit}".replace(".0 ", " ")
-    return f"{n:,} bytes"  # pragma: no cover
+    return warn("size_bytes", count=n)  # pragma: no cover
 
 
 def _shown(name: str) -> str:
     if len(name) <= _SHOWN_CHARS:
         return name
-    return f"{name[:100]}…{name[-40:]} ({len(name):,} characters)"
+    return warn("name_cut", head=name[:100], tail=name[-40:], count=len(name))
 
 
 class _Refused(Exception):
@@ -145,9 +146,9 @@ class _Tally:
     """Members (or files) of one archive (or folder) skipped, by kind: one warning per kind,
     naming the member when it is the only one, else counting them and naming the first."""
 
-    def __init__(self, scope: str, noun: str = "members") -> None:
+    def __init__(self, scope: str, noun: str = "noun_members") -> None:
         self.scope = scope
-        self.noun = noun
+        self.noun = noun  # the id of its word in warnings.toml
         self._kinds: dict[str, tuple[str, int, str, str]] = {}  # kind -> reason, n, where, name
 
     def add(self, kind: str, where: str, name: str, reason: str) -> None:
@@ -162,11 +163,18 @@ class _Tally:
     def flush(self, warnings: list[str]) -> None:
         for reason, n, where, name in self._kinds.values():
             if n == 1:
-                warnings.append(f"{where}: {reason}, skipped")
+                warnings.append(warn("at_file_skipped", path=where, reason=reason))
             else:
-                first = _shown(name)
+                noun = warn("noun_files" if self.noun == "noun_files" else "noun_members")
                 warnings.append(
-                    f"{self.scope}: {n:,} {self.noun} skipped: {reason}; first: {first}"
+                    warn(
+                        "many_skipped",
+                        path=self.scope,
+                        count=n,
+                        noun=noun,
+                        reason=reason,
+                        first=_shown(name),
+                    )
                 )
         self._kinds.clear()
 
@@ -189,16 +197,22 @@ class _BundleStop:
     later: list[str] = field(default_factory=list)  # archives not opened after the stop
 
     def warning(self) -> str:
-        text = f"{self.where}: {self.reason}; extraction stopped"
         skipped = []
         if self.left:
-            skipped.append(f"{self.left:,} more members")
+            skipped.append(warn("more_members", count=self.left))
         if self.later:
-            many = "archive" if len(self.later) == 1 else "archives"
-            skipped.append(f"{len(self.later):,} more {many} (first: {_shown(self.later[0])})")
-        if skipped:
-            text += "; not extracted: " + " and ".join(skipped)
-        return text
+            n, first = len(self.later), _shown(self.later[0])
+            skipped.append(
+                warn("more_archive" if n == 1 else "more_archives", count=n, first=first)
+            )
+        if not skipped:
+            return warn("stopped", path=self.where, reason=self.reason, at="", left="")
+        return warn(
+            "stopped_not_extracted",
+            path=self.where,
+            reason=self.reason,
+            skipped=Joined(skipped, sep=" and ", sep_ja="、"),
+        )
 
 
 @dataclass
@@ -225,7 +239,7 @@ class Collected:
     def check_count(self, where: str) -> None:
         """Stop the bundle's extraction once its archives gave :attr:`Limits.files` files."""
         if self.extracted_files >= self.limits.files:
-            reason = f"{self.limits.files:,} files already extracted from archives"
+            reason = warn("stop_files", count=self.limits.files)
             raise _Stopped("bundle", where, reason)
 
 
@@ -247,12 +261,13 @@ def collect(
     for p in paths:
         path = Path(p)
         if path.is_symlink() and path.is_dir():
-            out.warnings.append(f"{path}: symbolic link to a folder not followed")
+            out.warnings.append(warn("at_file", path=str(path), reason=warn("dir_symlink")))
             continue
         real = path.resolve() if path.exists() else path
         inside = next((seen[d] for d in (real, *real.parents) if d in seen), None)
         if inside is not None:
-            out.warnings.append(f"{path}: already read as part of {inside}; read once")
+            reason = warn("read_once", inside=inside)
+            out.warnings.append(warn("at_file", path=str(path), reason=reason))
             continue
         start = len(out.files)
         given: str | None = None
@@ -265,10 +280,11 @@ def collect(
                 given = str(path)  # an archive: the files it held
         elif path.exists():
             kind = _special_kind(path.stat().st_mode)
-            out.warnings.append(f"{path}: {kind}, not a regular file; skipped")
+            reason = warn("not_regular_skipped", kind=kind)
+            out.warnings.append(warn("at_file", path=str(path), reason=reason))
             continue
         else:
-            out.warnings.append(f"{path}: no such file or folder")
+            out.warnings.append(warn("at_file", path=str(path), reason=warn("no_such_file")))
             continue
         seen[real] = str(path)
         for f in out.files[start:]:
@@ -285,24 +301,25 @@ def _parent_hints(path: Path) -> list[str]:
 
 def _special_kind(mode: int) -> str:
     if stat.S_ISFIFO(mode):
-        return "FIFO"
+        return warn("kind_fifo")
     if stat.S_ISSOCK(mode):
-        return "socket"
+        return warn("kind_socket")
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "device"
-    return "special file"
+        return warn("kind_device")
+    return warn("kind_special")
 
 
 def _walk(root: Path, display_root: str, hints: list[str], workdir: Path, out: Collected) -> None:
     """Regular files under ``root``; links and special files (FIFOs, sockets, devices) are
     skipped on their ``lstat`` alone: opening a FIFO would wait forever for a writer."""
-    tally = _Tally(display_root or str(root), "files")
+    tally = _Tally(display_root or str(root), "noun_files")
 
     def unreadable(exc: OSError) -> None:
         where = Path(exc.filename or root)
         rel = where.relative_to(root) if where.is_relative_to(root) else where
         display = "/".join([display_root, *rel.parts]) if display_root else str(where)
-        tally.add("unreadable", display, display, f"folder cannot be read ({exc.strerror or exc})")
+        reason = warn("folder_unreadable", error=exc.strerror or str(exc))
+        tally.add("unreadable", display, display, reason)
 
     for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable, followlinks=False):
         dirnames.sort()
@@ -311,22 +328,22 @@ def _walk(root: Path, display_root: str, hints: list[str], workdir: Path, out: C
         for name in dirnames:
             if os.path.islink(os.path.join(dirpath, name)):
                 display = "/".join([*folder_parts, name])
-                tally.add("dirlink", display, display, "symbolic link to a folder not followed")
+                tally.add("dirlink", display, display, warn("dir_symlink"))
         for name in sorted(filenames):
             full = Path(dirpath) / name
             display = "/".join([*folder_parts, name])
             try:
                 mode = os.lstat(full).st_mode
             except OSError as exc:
-                reason = f"cannot be read ({exc.strerror or exc})"
+                reason = warn("file_unreadable", error=exc.strerror or str(exc))
                 tally.add("unreadable", display, display, reason)
                 continue
             if stat.S_ISLNK(mode):
-                tally.add("link", display, display, "symbolic link not followed")
+                tally.add("link", display, display, warn("member_symlink"))
                 continue
             if not stat.S_ISREG(mode):
                 kind = _special_kind(mode)
-                reason = f"{kind}, not a regular file (not opened)"
+                reason = warn("not_regular", kind=kind)
                 tally.add(kind, display, display, reason)
                 continue
             # The folder the user named is the bundle, not a host: hints start below it.
@@ -349,7 +366,8 @@ def _add_file(
     try:
         size = path.stat().st_size
     except OSError as exc:
-        out.warnings.append(f"{display}: cannot read ({exc.strerror})")
+        reason = warn("cannot_read", error=exc.strerror)
+        out.warnings.append(warn("at_file", path=display, reason=reason))
         return
     compression = _compression(path)
     if compression is not None:
@@ -363,7 +381,8 @@ def _add_file(
         return
     limits = out.limits
     if depth >= limits.depth:
-        out.warnings.append(f"{display}: {kind} nested deeper than {limits.depth} levels, skipped")
+        reason = warn("nested_too_deep", kind=kind, depth=limits.depth)
+        out.warnings.append(warn("at_file", path=display, reason=reason))
         return
     if root is not None:
         _expand(path, kind, compression, _Archive(display, hints, workdir, out, depth + 1, root))
@@ -379,9 +398,9 @@ def _add_file(
         if stop.scope == "bundle":
             out._stop = _BundleStop(stop.where, stop.reason, stop.left)
             return
-        left = f"; {stop.left:,} more members not extracted" if stop.left else ""
-        at = "" if stop.where == display else f" at {_shown(stop.where)}"
-        out.warnings.append(f"{display}: {stop.reason}; extraction stopped{at}{left}")
+        left = warn("stop_left", count=stop.left) if stop.left else ""
+        at = "" if stop.where == display else warn("stop_at", member=_shown(stop.where))
+        out.warnings.append(warn("stopped", path=display, reason=stop.reason, at=at, left=left))
 
 
 def _expand(path: Path, kind: str, compression: str | None, arc: _Archive) -> None:
@@ -467,14 +486,14 @@ def _member_path(name: str, limits: Limits) -> PurePosixPath:
     rel = safe_member_path(name)
     if rel is None:
         if all(p in ("", ".") for p in name.replace("\\", "/").split("/")):
-            raise _Refused("no name", "no file name")
-        raise _Refused("escape", "path would escape the extraction folder")
+            raise _Refused("no name", warn("member_no_name"))
+        raise _Refused("escape", warn("member_escape"))
     if len(str(rel).encode("utf-8", "surrogatepass")) > limits.path_bytes:
-        raise _Refused("long path", f"path longer than {limits.path_bytes:,} bytes")
+        raise _Refused("long path", warn("member_long_path", limit=limits.path_bytes))
     if any(len(p.encode("utf-8", "surrogatepass")) > limits.name_bytes for p in rel.parts):
-        raise _Refused("long name", f"a name in its path is longer than {limits.name_bytes} bytes")
+        raise _Refused("long name", warn("member_long_name", limit=limits.name_bytes))
     if len(rel.parts) - 1 > limits.folder_depth:
-        raise _Refused("deep", f"more than {limits.folder_depth} folders deep")
+        raise _Refused("deep", warn("member_deep", limit=limits.folder_depth))
     return rel
 
 
@@ -489,7 +508,7 @@ def _fresh_folder(workdir: Path, out: Collected, display: str) -> Path:
         except FileExistsError:
             continue
         except OSError as exc:
-            reason = f"the work folder {workdir} cannot be written ({exc.strerror or exc})"
+            reason = warn("stop_workdir", folder=str(workdir), error=exc.strerror or str(exc))
             raise _Stopped("bundle", display, reason) from None
         return target.resolve()
 
@@ -497,9 +516,9 @@ def _fresh_folder(workdir: Path, out: Collected, display: str) -> Path:
 def _write_failed(exc: OSError | ValueError, where: str) -> Exception:
     """A write error: a full disk ends the bundle's extraction, anything else this member."""
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return _Stopped("bundle", where, f"the work folder's disk is full ({exc.strerror})")
+        return _Stopped("bundle", where, warn("stop_disk_full", error=exc.strerror))
     text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-    return _Refused("write", f"cannot be written ({text})")
+    return _Refused("write", warn("write_failed", error=text))
 
 
 def _place(folder: Path, rel: PurePosixPath, where: str, limits: Limits) -> Path:
@@ -508,18 +527,18 @@ def _place(folder: Path, rel: PurePosixPath, where: str, limits: Limits) -> Path
     the whole path would be too long (checked before any folder is made)."""
     dest = folder / rel
     if len(os.fsencode(dest)) >= limits.path_bytes:
-        reason = f"path longer than {limits.path_bytes:,} bytes in the work folder"
+        reason = warn("member_long_path_work", limit=limits.path_bytes)
         raise _Refused("long path", reason)
     try:  # (``folder`` is resolved already)
         inside = os.path.realpath(dest).startswith(os.path.join(folder, ""))
     except (OSError, ValueError):
         inside = True  # resolve fails on names too long; the write says so below
     if not inside:
-        raise _Refused("escape", "path would escape the extraction folder")
+        raise _Refused("escape", warn("member_escape"))
     if os.path.lexists(dest):
         if dest.is_dir():
-            raise _Refused("clash folder", "a folder of that name was extracted before it (kept)")
-        raise _Refused("duplicate", "same name as a member extracted before it (the first kept)")
+            raise _Refused("clash folder", warn("member_clash_folder"))
+        raise _Refused("duplicate", warn("member_duplicate"))
     # Folder by folder, not Path.mkdir(parents=True): that recurses once per level, and a path
     # of 2,000 one-letter folders fits in 4,096 bytes.
     current = str(folder)
@@ -529,7 +548,7 @@ def _place(folder: Path, rel: PurePosixPath, where: str, limits: Limits) -> Path
             os.mkdir(current)
         except FileExistsError:
             if not os.path.isdir(current):
-                reason = "one of its folders is a file extracted before it (kept)"
+                reason = warn("member_clash")
                 raise _Refused("clash", reason) from None
         except (OSError, ValueError) as exc:
             raise _write_failed(exc, where) from None
@@ -549,14 +568,12 @@ def _ratio_cap(limits: Limits, compressed: int) -> _Cap:
     return _Cap(
         max(limits.ratio_free_bytes, limits.ratio * max(compressed, 0)),
         "ratio",
-        f"expands more than {limits.ratio}× its compressed size (a decompression bomb?)",
+        warn("cap_ratio", ratio=limits.ratio),
     )
 
 
 def _entry_cap(limits: Limits) -> _Cap:
-    return _Cap(
-        limits.entry_bytes, "entry", f"over the per-file cap of {_size(limits.entry_bytes)}"
-    )
+    return _Cap(limits.entry_bytes, "entry", warn("cap_entry", size=_size(limits.entry_bytes)))
 
 
 def _room(workdir: Path, limits: Limits) -> int:
@@ -618,14 +635,14 @@ class _Archive:
         for cap in caps:
             if size > cap.bytes:
                 raise _Refused(cap.kind, cap.reason)
-        caps.append(_Cap(size, "header", "larger than its header says"))
+        caps.append(_Cap(size, "header", warn("cap_header")))
         dest = _place(self.folder, rel, where, limits)
         try:
             with open_data() as src:
                 written = self.write(src, dest, where, caps)
         except damage as exc:
             kind = f"damaged {type(exc).__name__}"  # its message often names the member
-            raise _Refused(kind, f"cannot be extracted ({exc})") from None
+            raise _Refused(kind, warn("member_damaged", error=str(exc))) from None
         self.kept(dest, where, list(reversed(rel.parent.parts)) + self.hints, written)
 
     def refused(self, name: str, refused: _Refused) -> None:
@@ -660,25 +677,17 @@ class _Archive:
                     if after > cap.bytes:
                         raise _Refused(cap.kind, cap.reason)
                     if after > total_left:
-                        reason = (
-                            f"the cap of {_size(limits.total_bytes)} extracted per bundle reached"
-                        )
+                        reason = warn("stop_total", size=_size(limits.total_bytes))
                         raise _Stopped("bundle", where, reason)
                     if after > room:
                         room = _room(workdir, limits) + written
                         if after > room:
-                            reason = (
-                                f"the work folder {workdir} would have less than "
-                                f"{_size(limits.keep_free_bytes)} free (set TMPDIR to a bigger "
-                                "disk)"
-                            )
+                            free = _size(limits.keep_free_bytes)
+                            reason = warn("stop_free", folder=str(workdir), size=free)
                             raise _Stopped("bundle", where, reason)
                     if after > root_left:
-                        reason = (
-                            f"expands to more than {limits.ratio}× its size of "
-                            f"{_size(root.size)}, archives inside it counted (a decompression "
-                            "bomb?)"
-                        )
+                        size = _size(root.size)
+                        reason = warn("stop_root_ratio", ratio=limits.ratio, size=size)
                         raise _Stopped("root", where, reason)
                     try:
                         dst.write(chunk)
@@ -705,7 +714,8 @@ def _extract_zip(path: Path, arc: _Archive) -> None:
         members = [info for info in zf.infolist() if not _zip_name(info).endswith("/")]
         size = path.stat().st_size
     except _ZIP_ERRORS as exc:
-        arc.out.warnings.append(f"{arc.display}: not a readable zip ({exc})")
+        reason = warn("not_readable_zip", error=str(exc))
+        arc.out.warnings.append(warn("at_file", path=arc.display, reason=reason))
         return
     try:
         with zf:
@@ -728,7 +738,7 @@ def _zip_member(
     file count is checked first, before the link (in a tar, after the member's type)."""
     arc.out.check_count(arc.display)
     if (info.external_attr >> 16) & 0o170000 == stat.S_IFLNK:
-        raise _Refused("link", "symbolic link not followed")
+        raise _Refused("link", warn("member_symlink"))
     compressed = min(info.compress_size, archive_size)
     # Damaged data (bad CRC, cut deflate stream), Deflate64 or another method Python cannot
     # read, or an encrypted member (_ZIP_ERRORS): this member only.
@@ -805,10 +815,8 @@ class _Expanding:
         self.count += len(data)
         limits = self.limits
         if self.count > max(limits.ratio_free_bytes, limits.ratio * self.raw.count):
-            reason = (
-                f"expands more than {limits.ratio}× ({_size(self.count)} from "
-                f"{_size(self.raw.count)} read; a decompression bomb?)"
-            )
+            out, read = _size(self.count), _size(self.raw.count)
+            reason = warn("stop_stream_ratio", ratio=limits.ratio, out=out, read=read)
             raise _Stopped("archive", self.display, reason)
         return data
 
@@ -845,11 +853,16 @@ def _extract_tar(path: Path, compression: str | None, arc: _Archive) -> None:
             raise
         done = out.extracted_files - before
         out.warnings.append(
-            f"{display}: {stop.reason}; extraction stopped after {done:,} "
-            + ("file" if done == 1 else "files")
+            warn(
+                "stopped_after_file" if done == 1 else "stopped_after_files",
+                path=display,
+                reason=stop.reason,
+                done=done,
+            )
         )
     except _READ_ERRORS as exc:
-        out.warnings.append(f"{display}: not a readable tar archive ({exc})")
+        reason = warn("not_readable_tar", error=str(exc))
+        out.warnings.append(warn("at_file", path=display, reason=reason))
     finally:
         arc.tally.flush(out.warnings)
 
@@ -860,9 +873,10 @@ def _tar_member(tf: tarfile.TarFile, member: tarfile.TarInfo, arc: _Archive) -> 
         return
     if member.issym() or member.islnk():
         link = "symbolic" if member.issym() else "hard"
-        raise _Refused(f"{link} link", f"{link} link not followed")
+        reason = warn("member_symlink" if member.issym() else "member_hardlink")
+        raise _Refused(f"{link} link", reason)
     if not member.isreg():
-        raise _Refused("special", "device or FIFO, not a regular file")
+        raise _Refused("special", warn("member_special"))
     arc.out.check_count(arc.display)
     # tarfile reads no further than the header's size; the copy checks that too.
     arc.member(member.name, member.size, partial(_tar_data, tf, member))
@@ -871,7 +885,7 @@ def _tar_member(tf: tarfile.TarFile, member: tarfile.TarInfo, arc: _Archive) -> 
 def _tar_data(tf: tarfile.TarFile, member: tarfile.TarInfo) -> IO[bytes]:
     src = tf.extractfile(member)
     if src is None:  # pragma: no cover - a regular member always has a file object
-        raise _Refused("no data", "no data to read")
+        raise _Refused("no data", warn("member_no_data"))
     return src
 
 
@@ -891,9 +905,10 @@ def _decompress(path: Path, compression: str, arc: _Archive) -> None:
         with _open_compressed(path, compression) as src:
             written = arc.write(src, dest, display, caps)
     except _Refused as refused:
-        out.warnings.append(f"{display}: {refused.reason}, skipped")
+        out.warnings.append(warn("at_file_skipped", path=display, reason=refused.reason))
         return
     except _READ_ERRORS as exc:
-        out.warnings.append(f"{display}: not a readable {compression} file ({exc})")
+        reason = warn("not_readable_compressed", compression=compression, error=str(exc))
+        out.warnings.append(warn("at_file", path=display, reason=reason))
         return
     arc.kept(dest, f"{display}!{name}", arc.hints, written)

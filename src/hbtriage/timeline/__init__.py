@@ -262,19 +262,11 @@ def _fold(
 
 def _one_line_each(warnings: list[str], displays: set[str]) -> list[str]:
     """``warnings`` with those of each file in ``displays`` (another capture) joined into its
-    first line: a file that is not the servers' gets one line, not one per thing said of it."""
-    out: list[str] = []
-    first: dict[str, int] = {}
-    for w in warnings:
-        d = next((d for d in displays if w.startswith(f"{d}: ")), None)
-        if d is None:
-            out.append(w)
-        elif d in first:
-            out[first[d]] += "; " + w[len(d) + 2 :]
-        else:
-            first[d] = len(out)
-            out.append(w)
-    return out
+    first line: a file that is not the servers' gets one line, not one per thing said of it
+    (each part worded in the report's language)."""
+    from hbtriage.warning_text import one_line_per_path
+
+    return one_line_per_path(warnings, displays)
 
 
 def _host_infos(

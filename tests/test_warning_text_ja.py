@@ -1,0 +1,187 @@
+"""The warnings moved to catalog/warnings.toml after the first ones (hosts, the bundle, the
+readers, zones): the English of findings.json as it was, the Japanese reports in Japanese."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+from test_hosts import _c  # the clues of one file, as the host tests make them
+from typer.testing import CliRunner
+
+from hbtriage.cli import app
+from hbtriage.hosts import identify
+from hbtriage.simulate.scenarios import generate
+from hbtriage.sources.bundle import collect
+from hbtriage.warning_text import Joined, Worded, one_line_per_path, render, said_id, warn
+
+runner = CliRunner()
+
+
+def _analyze_ja(out: Path, *args: str) -> tuple[dict[str, object], str]:
+    """findings.json and the Markdown report's warnings of ``analyze --lang ja``."""
+    res = runner.invoke(
+        app,
+        ["analyze", *args, "--out", str(out), "--quiet", "--lang", "ja", "--format", "md"],
+        catch_exceptions=False,
+    )
+    assert res.exit_code in (0, 1), res.output  # 1: incidents found
+    doc: dict[str, object] = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    md = (out / "report.md").read_text(encoding="utf-8").split("## 警告", 1)[1]
+    return doc, md
+
+
+# ---- hosts and the bundle
+
+
+def test_host_decisions_are_worded_in_both_languages() -> None:
+    refused = identify(
+        [
+            _c("PG1A/perf.csv", "perfmon_csv", "PG1A", machines=["SRV9"]),
+            _c("PG1A/pim1.txt", "icm_dumplog", "PG1A", writer="pg1A", role="pg"),
+            _c("CVP/CVP.log", "cvp_log", "CVP", writer="pg1A", role="cvp"),
+        ]
+    )
+    assert [str(w) for w in refused.warnings] == [
+        "CVP/CVP.log names 'pg1A', which belongs to another host (a PIM log and a CVP Call "
+        "Server log); not merged",
+        "host SRV9: also named PG1A; taken as one server because their files sit in folder 'PG1A'",
+    ]
+    assert [render(w, "ja") for w in refused.warnings] == [
+        "CVP/CVP.log は 'pg1A' を示していますが、これは別のホストの名前です (PIM ログと CVP Call "
+        "Server ログは別のサーバーのものです)。統合しませんでした",
+        "ホスト SRV9: 別名 PG1A もあります。それらのファイルがフォルダー 'PG1A' にあるため、1 台の"
+        "サーバーとみなしました",
+    ]
+    # Why each file is its host's is worded too (it is quoted in the 'another capture' warning).
+    why = refused.assigned[1][1]
+    assert why == (
+        "folder 'PG1A' (named on the command line) holds only SRV9's files; named in the file's "
+        "content pg1A"
+    )
+    assert render(why, "ja").startswith(
+        "フォルダー 'PG1A' (コマンド ラインで指定) には SRV9 のファイルだけがあります。また、"
+    )
+    servers = [
+        _c("f/CVP.log", "cvp_log", "f", writer="192.0.2.20", role="cvp"),
+        _c("f/a.csv", "perfmon_csv", "f", machines=["PG1A"]),
+        _c("f/b.csv", "perfmon_csv", "f", machines=["CVP1"]),
+        _c("f/pg/systeminfo.txt", "config_snapshot", "f", machines=["PG1A"]),
+    ]
+    unnamed = identify([*servers, _c("f/netsh.txt", "config_snapshot", "f")])
+    said = [w for w in unnamed.warnings if w.startswith("f/netsh.txt")]
+    assert said == [
+        "f/netsh.txt: could not tell which host wrote it; using 'UNNAMED' (put each host's files "
+        "in a folder named after the host, or use --host-alias)"
+    ]
+    assert render(said[0], "ja").startswith(
+        "f/netsh.txt: どのホストが書いたファイルか判別できないため、'UNNAMED' としました"
+    )
+    assert said_id(said[0]) == "host_unknown"
+
+
+def test_what_is_said_of_one_file_is_one_line_worded_part_by_part() -> None:
+    capture = warn("at_file", path="b/old.csv", reason=warn("perfmon_no_rows"))
+    cut = warn("at_file", path="b/old.csv", reason=warn("no_line_end"))
+    other = warn("at_line", path="b/old.csv", line=3, reason=warn("perfmon_quotes"))
+    out = one_line_per_path([capture, "x", cut, "b/old.csv: plain words", other], {"b/old.csv"})
+    assert out == [
+        "b/old.csv: no data rows; last line has no line end (file cut short?); plain words",
+        "x",
+        other,  # path:line: is not the file's own line
+    ]
+    assert isinstance(out[0], Worded) and said_id(out[0]) == "perfmon_no_rows"
+    assert render(out[0], "ja") == (
+        "b/old.csv: データ行がありません。最終行に改行がありません (ファイルが途中で切れている可能性が"
+        "あります)。plain words"
+    )
+    # Joined again (a second pass) keeps one flat list of parts.
+    again = one_line_per_path(
+        [out[0], warn("at_file", path="b/old.csv", reason="more")], {"b/old.csv"}
+    )
+    assert isinstance(again[0], Worded) and isinstance(again[0].fields["reason"], Joined)
+    assert len(again[0].fields["reason"]) == 4 and again[0] == out[0] + "; more"
+
+
+def test_paths_that_are_no_files_are_worded(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    got = collect([tmp_path / "nothere", tmp_path / "real", tmp_path / "real"], tmp_path / "w")
+    assert got.warnings == [
+        f"{tmp_path}/nothere: no such file or folder",
+        f"{tmp_path}/real: already read as part of {tmp_path}/real; read once",
+    ]
+    assert [render(w, "ja") for w in got.warnings] == [
+        f"{tmp_path}/nothere: そのようなファイルまたはフォルダーはありません",
+        f"{tmp_path}/real: {tmp_path}/real の一部としてすでに読み取ったため、1 回だけ読み取ります",
+    ]
+
+
+@pytest.fixture(scope="module")
+def case(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """dpc_storm_cvp seed 7 with, in PG3A's folder, another machine's perfmon taken 72 days
+    earlier instead of its own; a zip with members that would escape, one with a duplicate
+    name, and a link to a folder."""
+    root = tmp_path_factory.mktemp("hosts_bundle")
+    generate("dpc_storm_cvp", root / "storm", 7)
+    generate("two_incidents", root / "other", 7)
+    case = root / "case"
+    shutil.copytree(root / "storm", case)
+    (case / "truth.json").unlink()
+    (case / "PG3A" / "PG3A_perfmon.csv").unlink()
+    shutil.copy(root / "other" / "CVP1" / "CVP1_perfmon.csv", case / "PG3A" / "old.csv")
+    with zipfile.ZipFile(case / "evil.zip", "w") as z:
+        for name in ("../a.txt", "../b.txt", "/abs.txt"):
+            z.writestr(name, "x")
+    with pytest.warns(UserWarning), zipfile.ZipFile(case / "dup.zip", "w") as z:
+        z.writestr("a.txt", "x")
+        z.writestr("a.txt", "y")
+    os.symlink(case / "CVP3", case / "link_to_cvp", target_is_directory=True)
+    return case
+
+
+def test_hosts_and_bundle_warnings_in_findings_and_the_japanese_report(
+    case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(case.parent)
+    doc, md = _analyze_ja(tmp_path / "out", "case")
+    warnings = doc["warnings"]
+    assert isinstance(warnings, list)
+    english = [
+        "case/dup.zip!a.txt: same name as a member extracted before it (the first kept), skipped",
+        "case/evil.zip: 3 members skipped: path would escape the extraction folder; first: "
+        "../a.txt",
+        "case/link_to_cvp: symbolic link to a folder not followed, skipped",
+        "case/PG3A/old.csv: its times (2013-06-25 to 2013-06-25) are 72 days away from the "
+        "PIM/CVP logs beside it (2013-09-06 to 2013-09-06): another capture, so its folder does "
+        "not name its host; read as host 'CVP1' (perfmon \\\\MACHINE prefix), apart from the "
+        "servers",
+    ]
+    assert warnings[: len(english)] == english
+    assert doc["warning_ids"][: len(english)] == [  # type: ignore[index]
+        "member_duplicate",
+        "member_escape",
+        "dir_symlink",
+        "another_capture",
+    ]
+    japanese = [
+        "case/dup.zip!a.txt: 先に展開されたメンバーと同じ名前です (最初のものを保持)。"
+        "スキップしました",
+        "case/evil.zip: パスが展開先フォルダーの外を指しています。3 個のメンバーをスキップしました "
+        "(最初のもの: ../a.txt)",
+        "case/link_to_cvp: フォルダーへのシンボリック リンクはたどりません。スキップしました",
+        "case/PG3A/old.csv: 時刻 (2013-06-25 ～ 2013-06-25) が同じフォルダーの PIM/CVP ログ "
+        "(2013-09-06 ～ 2013-09-06) から 72 日離れています。",
+    ]
+    ja = doc["warnings_ja"]
+    assert isinstance(ja, list)
+    assert ja[:3] == japanese[:3] and ja[3].startswith(japanese[3])
+    assert "サーバーとは別のホスト 'CVP1' として読み取りました" in ja[3]
+    plain = md.replace("\\", "")  # Markdown escapes (case/dup.zip\\!a.txt)
+    for text in japanese:
+        assert text.replace("\\", "") in plain, text
+    for text in english:
+        assert text.split(": ", 1)[1][:40] not in plain
