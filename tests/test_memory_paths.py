@@ -414,9 +414,9 @@ def test_a_column_put_in_place_lines_up_with_the_frame(lengths: list[int], one_c
 
 
 def test_the_timeline_names_take_a_byte_a_row_and_sort_as_text() -> None:
-    # host, stream and source (one value per file) held 12 of the 40 bytes of every log line
-    # as categoricals (4 bytes a row): 710 MB of a 10 GB bundle's timeline. Enums of the
-    # values a bundle has take one.
+    # host, stream, source (one value per file) and signature held 16 of the 40 bytes of every
+    # log line as categoricals (4 bytes a row): 950 MB of a 10 GB bundle's timeline. Enums of
+    # the values a bundle (or the catalog) has take one.
     from hbtriage.api import run
 
     analysis = run([str(Path(__file__).parents[1] / "src/hbtriage/simulate/reference")])
@@ -427,7 +427,12 @@ def test_the_timeline_names_take_a_byte_a_row_and_sort_as_text() -> None:
         assert col.to_physical().dtype == pl.UInt8, name
         cats = col.dtype.categories.to_list()
         assert cats == sorted(cats) and set(col.unique().to_list()) == set(cats)
-    assert ev.estimated_size() / ev.height < 32
+    # The signature (null until tagged) takes its values from the catalog's ids.
+    sig = ev["signature"]
+    assert isinstance(sig.dtype, pl.Enum) and sig.to_physical().dtype == pl.UInt8
+    assert "cvp.missed_vru_heartbeats" in sig.drop_nulls().unique().to_list()
+    assert {s.id for s in load_catalog().signatures} == set(sig.dtype.categories.to_list())
+    assert ev.estimated_size() / ev.height < 29
     # Sorted by name, the rows come in the order of the text; a name not there matches nothing.
     order = ev.select("host", "stream").unique().sort(["host", "stream"])
     assert order.rows() == sorted(order.rows())

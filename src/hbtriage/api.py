@@ -292,7 +292,11 @@ def _to_timeline(
     written = written_offsets(good)  # before build takes the rows
     samples = written_samples(good)
     timeline, inputs, hosts, tl_warnings = build(
-        good, tz=tz_map, aliases=aliases, counter_index=catalog.counter_index()
+        good,
+        tz=tz_map,
+        aliases=aliases,
+        counter_index=catalog.counter_index(),
+        signatures=[s.id for s in catalog.signatures],
     )
     warnings.extend(tl_warnings)
     for o in outcomes:

@@ -10,7 +10,7 @@ the :class:`~.model.Timeline`.
 from __future__ import annotations
 
 from collections import Counter as Tally
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import polars as pl
 
@@ -60,8 +60,11 @@ def build(
     tz: dict[str | None, Zone] | None = None,
     aliases: dict[str, str] | None = None,
     counter_index: CounterIndex | None = None,
+    signatures: Sequence[str] = (),
 ) -> tuple[Timeline, list[InputInfo], list[HostInfo], list[str]]:
     """Assign hosts, resolve zones, convert to UTC; returns the timeline and what was read.
+    ``signatures``: the ids the events' ``signature`` may take (the catalog's, which tags the
+    timeline later): an enum of them, else a categorical.
 
     Takes ownership of the readers' frames: each ``ReadResult.events`` / ``.counters`` is set to
     None as soon as it is folded into the timeline, so the raw and the converted copy of a file
@@ -74,7 +77,7 @@ def build(
             res.events = _clock_offsets(_concat_columns([res.events]))
     ident, assigned, host_tz = _who_wrote(items, tz, aliases)
     host_zone = host_zones(items, assigned, ident, tz, host_tz)
-    return _fold(items, assigned, ident, host_zone, counter_index or default_index())
+    return _fold(items, assigned, ident, host_zone, counter_index or default_index(), signatures)
 
 
 def _clock_offsets(events: pl.DataFrame) -> pl.DataFrame:
@@ -121,6 +124,7 @@ def _fold(
     ident: Identity,
     host_zone: dict[str, HostZone],
     index: CounterIndex,
+    signatures: Sequence[str] = (),
 ) -> tuple[Timeline, list[InputInfo], list[HostInfo], list[str]]:
     """Every input's rows on UTC, folded into the timeline, and what was read of each."""
     warnings: list[str] = list(ident.warnings)
@@ -151,7 +155,8 @@ def _fold(
             (assigned[idx][0], res.stream or res.kind, item.display)
             for idx, (item, res) in enumerate(items)
             if res.events is not None and res.events.height
-        ]
+        ],
+        signatures,
     )
     for idx, (item, res) in enumerate(items):
         host, reason = assigned[idx]

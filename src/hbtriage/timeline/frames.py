@@ -4,7 +4,7 @@ copies merged), counters differenced, streams summarised. Memory matters here: s
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -59,20 +59,25 @@ def _sparse_text(s: pl.Series) -> pl.Series:
 NAME_COLUMNS = ("host", "stream", "source")
 
 
-def event_names(parts: list[tuple[str, str, str]]) -> dict[str, pl.DataType]:
+def event_names(
+    parts: list[tuple[str, str, str]], signatures: Sequence[str] = ()
+) -> dict[str, pl.DataType]:
     """The dtype of each of :data:`NAME_COLUMNS` in a timeline built from files of ``parts``
-    (host, stream, source): an enum of the values they take, in lexical order (so they sort as
-    the text does, like the categoricals of ``EVENTS_SCHEMA``).
+    (host, stream, source), and of ``signature`` (an enum of ``signatures``, the catalog ids
+    that may tag a row, when given; else categorical): an enum of the values they take, in
+    lexical order (so they sort as the text does, like the categoricals of ``EVENTS_SCHEMA``).
 
     An enum of fewer than 256 values takes one byte a row where a categorical takes four: these
-    three were 12 of the 40 bytes each log line held (710 MB of a 10 GB bundle's timeline).
+    four were 16 of the 40 bytes each log line held (950 MB of a 10 GB bundle's timeline).
     Severity and component stay categorical: they come per line from the readers, and putting
     them in an enum cost a pass over every row (0.3 s a GB)."""
     values: dict[str, set[str]] = {c: set() for c in NAME_COLUMNS}
     for part in parts:
         for c, v in zip(NAME_COLUMNS, part, strict=True):
             values[c].add(v)
-    return {c: pl.Enum(sorted(v)) for c, v in values.items()}
+    names: dict[str, pl.DataType] = {c: pl.Enum(sorted(v)) for c, v in values.items()}
+    names["signature"] = pl.Enum(sorted(set(signatures))) if signatures else CAT
+    return names
 
 
 def _event_part(
@@ -97,7 +102,7 @@ def _event_part(
     of each later), so use the part column by column until then (see :func:`_frame`).
     ``names``: the dtypes of the name columns (see :func:`event_names`; categorical when not
     given)."""
-    dtype = names or dict.fromkeys(NAME_COLUMNS, CAT)
+    dtype = names or dict.fromkeys((*NAME_COLUMNS, "signature"), CAT)
     ts = _to_utc(_frame([src["ts_local"], src["offset_min"]]), iana, fixed)["ts"]
     cols = [
         ts,
@@ -120,7 +125,7 @@ def _event_part(
             pl.repeat(host, n, dtype=dtype["host"], eager=True).alias("host"),
             pl.repeat(stream, n, dtype=dtype["stream"], eager=True).alias("stream"),
             *cols[:5],
-            pl.repeat(None, n, dtype=CAT, eager=True).alias("signature"),
+            pl.repeat(None, n, dtype=dtype["signature"], eager=True).alias("signature"),
             pl.repeat(source, n, dtype=dtype["source"], eager=True).alias("source"),
             *cols[5:],
         ]
