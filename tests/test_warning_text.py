@@ -268,7 +268,7 @@ def test_english_findings_keep_the_old_words_and_japanese_has_them_all(
     assert isinstance(ja, list)
     assert ja[0].startswith("ホスト PG3B: --tz は Asia/Tokyo を指定していますが")
     assert "perfmon ヘッダーの Central European Standard Time (UTC+01:00)" in ja[0]
-    assert ja[-1].startswith("ホスト CVP3 と PG3B: ゾーンを適用すると同じ切断が 8.00 h 離れて")
+    assert ja[-1].startswith("ホスト CVP3 と PG3B: ゾーンを適用すると同じ切断が 8.00 時間離れて")
     assert "--tz PG3B=UTC+01:00 を指定してください" in ja[-1]
     assert "wb/CVP3/CVP.2013-08-27.log のログ行に記載された UTC+01:00" in ja[-1]
 

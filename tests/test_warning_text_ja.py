@@ -185,3 +185,126 @@ def test_hosts_and_bundle_warnings_in_findings_and_the_japanese_report(
         assert text.replace("\\", "") in plain, text
     for text in english:
         assert text.split(": ", 1)[1][:40] not in plain
+
+
+# ---- the readers, what they expected, and the words inside the zone warnings
+
+FIX = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def readers(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One folder of files the readers warn about: a sadf row cut short, a bcc report without
+    times, a .blg, a systeminfo whose hotfix list is cut, an xperf report cut off, an event log
+    with a bad date."""
+    root = tmp_path_factory.mktemp("readers") / "rd"
+    srv = root / "SRV"
+    srv.mkdir(parents=True)
+    for name in (
+        "sar/sadf_d_cpu_net_udp.csv",
+        "irq/bcc/hardirqs_dist.txt",
+        "perfmon/SampleLog.blg",
+    ):
+        shutil.copy(FIX / name, srv)
+    shutil.copy(FIX / "systeminfo" / "7_sp1_x64_ultimaten_de_systeminfo.txt", srv / "si.txt")
+    xperf = (FIX / "dpcisr" / "xperf" / "dpcisr_ndis_culprit.txt").read_text()
+    cut = xperf[: xperf.index("Total = 140120 for module b57nd60a.sys") + 60]
+    (srv / "xperf_cut.txt").write_text(cut, newline="")
+    (srv / "System.csv").write_text(
+        "Level,Date and Time,Source,Event ID,Task Category\n"
+        "Information,30/03/2013 19:36:57,Service Control Manager,7036,None,stopped\n"
+        "Information,not a date,Service Control Manager,7036,None,lost\n"
+    )
+    return root
+
+
+READERS = {  # id: (English in findings.json, as before; Japanese in the report)
+    "event_bad_date": (
+        "rd/SRV/System.csv:3: unreadable event date 'not a date', record skipped",
+        "rd/SRV/System.csv:3: イベントの日付 'not a date' を読み取れないため、レコードをスキップしました",
+    ),
+    "irq_no_times": (
+        "rd/SRV/hardirqs_dist.txt: no time stamps (run the tool with -T): module totals only, no "
+        "rows in time",
+        "rd/SRV/hardirqs_dist.txt: タイムスタンプがありません (ツールを -T 付きで実行してください)。"
+        "モジュールごとの合計だけで、時系列の行はありません",
+    ),
+    "sar_fields": (
+        "rd/SRV/sadf_d_cpu_net_udp.csv:13: expected 13 ';'-separated fields starting "
+        "hostname;interval;timestamp; row skipped",
+        "rd/SRV/sadf_d_cpu_net_udp.csv:13: hostname;interval;timestamp で始まる ';' 区切りの 13 "
+        "個のフィールドのはずが、そうなっていないため、行をスキップしました",
+    ),
+    "hotfixes_cut": (
+        "rd/SRV/si.txt:2: systeminfo lists 245 of the 263 hotfixes it counts (its list is cut "
+        "short): a hotfix not among them may still be installed; collect `wmic qfe list full` or "
+        "`Get-HotFix` for the whole list",
+        "rd/SRV/si.txt:2: systeminfo は数えている 263 個の修正プログラムのうち 245 個しか列挙して"
+        "いません (一覧が途中で切れています)。",
+    ),
+    "report_cut": (
+        "rd/SRV/xperf_cut.txt:51: the file ends in the middle of a line (cut off?); read up to it",
+        "rd/SRV/xperf_cut.txt:51: ファイルが行の途中で終わっています (途中で切れている可能性があり"
+        "ます)。そこまでを読み取りました",
+    ),
+    "blg_log": (
+        "rd/SRV/SampleLog.blg: expected a perfmon CSV; this is a binary .blg log: convert it on "
+        "Windows with `relog file.blg -f csv -o file.csv`",
+        "rd/SRV/SampleLog.blg: perfmon CSV ではなく、バイナリの .blg ログです。Windows で `relog "
+        "file.blg -f csv -o file.csv` により CSV に変換してください",
+    ),
+}
+
+
+def test_readers_warnings_in_findings_and_the_japanese_report(
+    readers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(readers.parent)
+    doc, md = _analyze_ja(tmp_path / "out", "rd")
+    by_id = dict(zip(doc["warning_ids"], doc["warnings"], strict=True))  # type: ignore[call-overload]
+    ja_by_id = dict(zip(doc["warning_ids"], doc["warnings_ja"], strict=True))  # type: ignore[call-overload]
+    assert None not in by_id, doc["warnings"]
+    plain = md.replace("\\", "")
+    for wid, (english, japanese) in READERS.items():
+        assert by_id[wid] == english
+        assert ja_by_id[wid].startswith(japanese)
+        assert japanese.replace("`", "") in plain.replace("`", ""), wid
+        assert english.split(": ", 1)[1][:30] not in plain, wid
+
+
+def test_what_a_reader_expected_and_the_words_in_zone_warnings() -> None:
+    from hbtriage.errors import InputError
+    from hbtriage.timeline.clocks import _names, zone_source_text
+
+    err = InputError("x.txt", 1, warn("expect_sar_banner"), "hello")
+    assert (
+        err.one_line()
+        == str(err)
+        == ("x.txt:1: expected a sar banner like 'Linux 5.15.0 (host) 01/15/2024' (found 'hello')")
+    )
+    assert render(err.one_line(), "ja") == (
+        "x.txt:1: 'Linux 5.15.0 (host) 01/15/2024' のような sar のバナー を想定していましたが、"
+        "'hello' でした"
+    )
+    empty = InputError("y.log", None, warn("expect_dumplog"), warn("an_empty_file")).one_line()
+    assert empty.endswith("(found 'an empty file')") and said_id(empty) == "expected_found"
+    assert render(empty, "ja").endswith("を想定していましたが、'空のファイル' でした")
+    # A peer's zone source, a list cut short and the units, inside the zone warnings.
+    peer = warn(
+        "zone_why_peer",
+        zone="Europe/Berlin",
+        source=zone_source_text("perfmon header"),
+        offset="+01:00",
+    )
+    assert (
+        peer == "whose zone it is (Europe/Berlin, from perfmon header; UTC+01:00 at the disconnect)"
+    )
+    assert "perfmon ヘッダー による" in render(peer, "ja")
+    assert zone_source_text("--tz") == "--tz"
+    names = _names(["a", "b", "c", "d", "e"])
+    assert (names, render(names, "ja")) == ("a, b, c and 2 more", "a, b, c ほか 2 件")
+    assert (_names(["a"]), render(_names(["a"]), "ja")) == ("a", "a")
+    apart = warn("apart_minutes", value=7.25)
+    assert (apart, render(apart, "ja")) == ("7.2 min", "7.2 分")
+    hours = warn("apart_hours", value=8)
+    assert (hours, render(hours, "ja")) == ("8.00 h", "8.00 時間")

@@ -50,7 +50,13 @@ from hbtriage.timeline import (
     parse_aliases,
     parse_tz_options,
 )
-from hbtriage.timeline.clocks import local_to_utc, rezone_host, written_offsets, written_samples
+from hbtriage.timeline.clocks import (
+    local_to_utc,
+    rezone_host,
+    written_offsets,
+    written_samples,
+    zone_source_text,
+)
 from hbtriage.warning_text import Joined, render, said_id, warn
 from hbtriage.zones import (
     RuleChoice,
@@ -396,7 +402,11 @@ def _zone_conflicts(
             continue  # a zone not known at the disconnect: nothing sure to say
         apart = guess.zone_min * 60 + guess.skew_s
         said = Joined(_zone_said(h, stated[h.name]) for h in (host, other))
-        shown = f"{abs(apart) / 60:.1f} min" if abs(apart) < 3600 else f"{abs(apart) / 3600:.2f} h"
+        shown = (
+            warn("apart_minutes", value=abs(apart) / 60)
+            if abs(apart) < 3600
+            else warn("apart_hours", value=abs(apart) / 3600)
+        )
         head = {"host": host.name, "reference": ref, "apart": shown, "said": said}
         movable = [(h, z) for h, z in cure.items() if z is not None]
         offsets = [_offset_at(h, signals) for h in (host, other)]
@@ -436,7 +446,8 @@ def _zone_said(host: HostInfo, stated: dict[str, list[int]] | None) -> str:
     """Where ``host``'s disconnect got its zone: ``PG3A: UTC+02:00 from --tz``, or the offsets
     its files write (``CVP3: UTC+01:00 written in the lines of CVP3/CVP.log``)."""
     if not stated:
-        return warn("zone_said", host=host.name, zone=host.zone, source=host.zone_source)
+        source = zone_source_text(host.zone_source)
+        return warn("zone_said", host=host.name, zone=host.zone, source=source)
     by_offsets: dict[str, list[str]] = {}
     for path, offsets in stated.items():
         shown = ", ".join(f"UTC{fmt_offset(o)}" for o in offsets)
@@ -539,9 +550,15 @@ def _infer_zones(
             s for i in inputs if i.host == peer.name for s in (samples or {}).get(i.path, [])
         ]
         rule, why = _zone_rule(guess, info, peer, written, timeline.config.get(info.name, []))
+        inferred = {
+            "pairs": guess.pairs,
+            "keys": ", ".join(guess.keys),
+            "reference": guess.reference,
+        }
         info.zone_source = (
-            f"inferred from {guess.pairs} paired event(s) of the disconnect seen at both ends "
-            f"({', '.join(guess.keys)}) against {guess.reference}" + (f", {why}" if why else "")
+            warn("zone_source_inferred_why", **inferred, why=why)
+            if why
+            else warn("zone_source_inferred", **inferred)
         )
         # first/last were local times taken as UTC: moved as the rows are.
         to_utc: Callable[[list[datetime | None]], list[datetime | None]]
@@ -614,7 +631,7 @@ def _zone_rule(
         why = warn(
             "zone_why_peer",
             zone=peer.tz_iana,
-            source=peer.zone_source,
+            source=zone_source_text(peer.zone_source),
             offset=fmt_offset(guess.zone_min),
         )
     elif len(offsets) > 1:

@@ -13,20 +13,40 @@ class HbtriageError(Exception):
 class InputError(HbtriageError):
     """A user's input could not be read as what it looked like.
 
-    ``path`` and ``line`` name the place; ``expected`` says what was expected there.
+    ``path`` and ``line`` name the place; ``expected`` says what was expected there (``found``:
+    what was there instead); ``reason``, when given, says it all (worded: its English starts
+    "expected ...").
     """
 
-    def __init__(self, path: str, line: int | None, expected: str, found: str | None = None):
+    def __init__(
+        self,
+        path: str,
+        line: int | None,
+        expected: str,
+        found: str | None = None,
+        *,
+        reason: str | None = None,
+    ):
         self.path = path
         self.line = line
         self.expected = expected
         self.found = found
+        self.reason = reason
         super().__init__(self.one_line())
 
     def one_line(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else self.path
-        found = f" (found {self.found!r})" if self.found else ""
-        return f"{where}: expected {self.expected}{found}"
+        """``path:line: expected ... (found ...)``, worded by id (the file's warning)."""
+        from hbtriage.warning_text import warn
+
+        if self.reason is not None:
+            reason = self.reason
+        elif self.found:
+            reason = warn("expected_found", expected=self.expected, found=self.found)
+        else:
+            reason = warn("expected", expected=self.expected)
+        if self.line:
+            return warn("at_line", path=self.path, line=self.line, reason=reason)
+        return warn("at_file", path=self.path, reason=reason)
 
 
 class CatalogError(HbtriageError):

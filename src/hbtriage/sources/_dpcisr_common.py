@@ -29,6 +29,7 @@ import polars as pl
 from hbtriage.sources.base import InputFile, ModuleUse, ReadResult
 from hbtriage.sources.encoding import read_text
 from hbtriage.sources.options import DEFAULT, ReadOptions
+from hbtriage.warning_text import warn
 
 #: The threshold the project cares about (a DPC of 4 ms or more starves NDIS receive).
 LONG_US = 4000.0
@@ -212,7 +213,7 @@ def cut_warning(display: str, text: str) -> list[str]:
 
 def cut_off(display: str, line: int) -> str:
     """The warning of a text that ends in the middle of its line ``line`` (1-based)."""
-    return f"{display}:{line}: the file ends in the middle of a line (cut off?); read up to it"
+    return warn("at_line", path=display, line=line, reason=warn("report_cut"))
 
 
 def read_report(

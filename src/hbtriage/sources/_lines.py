@@ -940,7 +940,7 @@ def no_records(display: str, df: pl.DataFrame, expected: str) -> InputError:
     first = df.filter(pl.col("text").str.strip_chars() != "").head(1)
     if first.height:
         return InputError(display, int(first["line"][0]), expected, first["text"][0][:80])
-    return InputError(display, None, expected, "an empty file")
+    return InputError(display, None, expected, warn("an_empty_file"))
 
 
 def preamble_items(orphans: int, first_line: int | None) -> list[tuple[int, str]]:

@@ -106,7 +106,7 @@ class CiscoLogReader:
             raise L.no_records(
                 item.display,
                 walk.first_seen,
-                "a Cisco Log record such as '10: HOST: Feb 8 2007 05:37:44.658 +0000: %ICM_...: ...'",
+                warn("expect_ciscolog"),
             )
         records = pl.concat(pieces) if len(pieces) > 1 else pieces[0]
         del pieces

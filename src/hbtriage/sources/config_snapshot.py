@@ -24,6 +24,7 @@ from hbtriage.errors import InputError
 from hbtriage.sources import systeminfo as SI
 from hbtriage.sources.base import ConfigFact, InputFile, ReadResult
 from hbtriage.sources.options import DEFAULT, ReadOptions
+from hbtriage.warning_text import warn
 
 KIND = "config_snapshot"
 
@@ -382,9 +383,8 @@ class ConfigSnapshotReader:
             raise InputError(
                 item.display,
                 None,
-                "netsh int tcp show global, systeminfo, ndis.sys version, Get-NetAdapterRss or "
-                "Get-NetAdapterAdvancedProperty output",
-                text[:60].strip() or "empty file",
+                warn("expect_snapshot"),
+                text[:60].strip() or warn("empty_file"),
             )
         facts = _dedupe(facts)
         return ReadResult(
@@ -438,12 +438,8 @@ def _sysinfo_note(info: SI.SystemInfo, display: str, enc: str) -> tuple[str, lis
         parts.append(f"zone {info.time_zone}")
     warnings: list[str] = []
     if info.hotfixes_complete is False:
-        warnings.append(
-            f"{display}:{info.line}: systeminfo lists {info.hotfix_items} of the "
-            f"{info.hotfixes_declared} hotfixes it counts (its list is cut short): a hotfix not "
-            "among them may still be installed; collect `wmic qfe list full` or `Get-HotFix` "
-            "for the whole list"
-        )
+        reason = warn("hotfixes_cut", listed=info.hotfix_items, declared=info.hotfixes_declared)
+        warnings.append(warn("at_line", path=display, line=info.line, reason=reason))
     return "; ".join(parts), warnings
 
 

@@ -253,7 +253,7 @@ class CvpLogReader:
             raise L.no_records(
                 item.display,
                 walk.first_seen,
-                "a CVP log record such as 'Mar 30 2013 19:36:46.105 -0500: %CVP_8_5_ICM-1-...'",
+                warn("expect_cvp_log"),
             )
         # No rechunk: joining the pieces into one buffer would copy every column once more.
         events = pl.concat(pieces, rechunk=False) if len(pieces) > 1 else pieces[0]

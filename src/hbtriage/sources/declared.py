@@ -141,7 +141,9 @@ class DeclaredReader:
             del parts
             pieces.append(records)
         if walk.records == 0:
-            raise L.no_records(item.display, walk.first_seen, f"a {fmt.title} record")
+            raise L.no_records(
+                item.display, walk.first_seen, warn("expect_declared", title=fmt.title)
+            )
         records = pl.concat(pieces) if len(pieces) > 1 else pieces[0]
         del pieces
         records, note = self._timestamps(records, item)
@@ -193,14 +195,11 @@ class DeclaredReader:
             except ValueError:
                 first = None
         if first is not None:
-            note = f"time stamps carry no date; dates counted from {first} in the file name"
+            note = warn("no_date_from_name", first=first)
         else:
             last = _mtime(item.path).date()
             first = last - dt.timedelta(days=days)
-            note = (
-                f"time stamps carry no date; the last record taken to be on {last} (the "
-                "file's modified time)"
-            )
+            note = warn("no_date_from_mtime", last=last)
         base = dt.datetime.combine(first, dt.time()) - dt.datetime(2000, 1, 1)
         ts = pl.col("_tod") + pl.lit(base) + pl.duration(days=pl.col("_day"))
         return records.with_columns(ts.alias("ts_local")).drop("_tod", "_day"), note

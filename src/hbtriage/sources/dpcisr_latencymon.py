@@ -48,6 +48,7 @@ from hbtriage.sources._dpcisr_common import (
 from hbtriage.sources._sniffs import LATENCYMON_RE as _SNIFF
 from hbtriage.sources._sniffs import latencymon as _sniff
 from hbtriage.sources.base import DpcTrace, ModuleUse, ReadResult
+from hbtriage.warning_text import warn
 
 KIND = "latencymon"
 
@@ -125,8 +126,7 @@ def parse_latencymon(text: str, display: str) -> ReadResult:
         raise InputError(
             display,
             None,
-            "a LatencyMon report ('LatencyMon has been analyzing your system for ...', "
-            "'Highest DPC routine execution time')",
+            warn("expect_latencymon"),
         )
     warnings = cut_warning(display, text)
     lines = text.splitlines()
@@ -246,7 +246,8 @@ def _from_table(
             elif u.time_us is None:
                 u.time_us = 0.0
     if skipped:
-        warnings.append(f"{display}: {skipped} drivers table rows without a name or a count")
+        reason = warn("latencymon_rows", count=skipped)
+        warnings.append(warn("at_file", path=display, reason=reason))
 
 
 READER = ReportReader(KIND, _sniff, parse_latencymon)

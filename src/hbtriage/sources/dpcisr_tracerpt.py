@@ -46,6 +46,7 @@ from hbtriage.sources._dpcisr_common import (
     pick_long_us,
 )
 from hbtriage.sources.base import DpcTrace, ModuleUse, ReadResult
+from hbtriage.warning_text import warn
 
 KIND = "tracerpt_dpcisr"
 MAX_WARNINGS = 20
@@ -89,7 +90,9 @@ class _State:
     def warn(self, n: int, reason: str) -> None:
         if len(self.warnings) < MAX_WARNINGS:
             self.warnings.append(
-                f"{self.display}:{n}: {reason}" if n else f"{self.display}: {reason}"
+                warn("at_line", path=self.display, line=n, reason=reason)
+                if n
+                else warn("at_file", path=self.display, reason=reason)
             )
 
 
@@ -127,12 +130,12 @@ def _row(st: _State, table: _Table, cells: list[str], n: int) -> None:
         return
     if len(cells) not in (3, 4) or not cells[-1].endswith("%"):
         if parse_num(cells[0]) is not None:
-            st.warn(n, "a bucket row 'lower upper count percent%'; skipped")
+            st.warn(n, warn("tracerpt_bucket"))
         return
     lo, count = parse_num(cells[0]), parse_count(cells[-2])
     hi = parse_num(cells[1]) if len(cells) == 4 else None
     if lo is None or count is None or (hi is not None and hi < lo) or lo < 0:
-        st.warn(n, "a bucket row 'lower upper count percent%'; skipped")
+        st.warn(n, warn("tracerpt_bucket"))
         return
     table.buckets.append(Bucket(lo, hi, count))
     st.edges.update(e for e in (lo, hi) if e is not None)
@@ -143,7 +146,7 @@ def _close(st: _State, table: _Table | None) -> None:
         return
     listed = sum(b.count for b in table.buckets)
     if table.total is not None and table.total != listed:
-        st.warn(table.line, f"the table lists {listed} of {table.total} executions (cut off?)")
+        st.warn(table.line, warn("tracerpt_short", listed=listed, total=table.total))
     if table.what == "hist":
         st.hist.setdefault((table.module, table.kind), []).extend(table.buckets)
     elif table.what == "latency":
@@ -197,8 +200,7 @@ def parse_tracerpt_dpcisr(text: str, display: str) -> ReadResult:
         raise InputError(
             display,
             None,
-            "a tracerpt DPC/ISR report (boxed tables 'Distribution of <driver> (<address>) "
-            "DPC execution times for the whole trace')",
+            warn("expect_tracerpt"),
         )
     long_us = pick_long_us(st.edges)
     keys = dict.fromkeys(

@@ -72,6 +72,7 @@ from hbtriage.sources._dpcisr_common import (
 from hbtriage.sources.base import DPC_SCHEMA, DpcTrace, InputFile, ModuleUse, ReadResult
 from hbtriage.sources.encoding import Utf8Stream, detect_encoding
 from hbtriage.sources.options import DEFAULT, ReadOptions
+from hbtriage.warning_text import warn
 
 KIND = "wpa_dpcisr"
 MAX_WARNINGS = 20
@@ -177,7 +178,7 @@ def parse_wpa_dpcisr(text: str, display: str, name: str = "") -> ReadResult:
     lines = text.splitlines()
     start_at = next((i for i, line in enumerate(lines) if line.strip()), None)
     if start_at is None:
-        raise InputError(display, None, "a WPA DPC/ISR table with a 'Module' column")
+        raise InputError(display, None, warn("expect_wpa"))
     sep = _sep(lines[start_at])
     names = _split(lines[start_at], sep)
     cols = _columns(names)
@@ -185,7 +186,7 @@ def parse_wpa_dpcisr(text: str, display: str, name: str = "") -> ReadResult:
         raise InputError(
             display,
             start_at + 1,
-            "a WPA DPC/ISR table header with 'Module' and a count or duration column",
+            warn("expect_wpa_header"),
             lines[start_at][:80],
         )
     raw = cols.enter is not None and cols.duration is not None
@@ -202,7 +203,8 @@ def parse_wpa_dpcisr(text: str, display: str, name: str = "") -> ReadResult:
         if len(cells) < len(names):
             skipped += 1
             if len(warnings) < MAX_WARNINGS:
-                warnings.append(f"{display}:{i + 1}: {len(names)} cells expected; row skipped")
+                reason = warn("wpa_cells", count=len(names))
+                warnings.append(warn("at_line", path=display, line=i + 1, reason=reason))
             continue
         module = norm_module(cells[cols.module])
         if not module or module in ("total", "totals"):
@@ -259,9 +261,10 @@ def parse_wpa_dpcisr(text: str, display: str, name: str = "") -> ReadResult:
 
 def _summary_warnings(warnings: list[str], display: str, skipped: int, no_type: bool) -> None:
     if skipped:
-        warnings.append(f"{display}: {skipped} rows without a usable module, time or duration")
+        reason = warn("wpa_unusable", count=skipped)
+        warnings.append(warn("at_file", path=display, reason=reason))
     if no_type:
-        warnings.append(f"{display}: no 'Type' column: every row taken as a DPC")
+        warnings.append(warn("at_file", path=display, reason=warn("wpa_no_type")))
 
 
 def _finish(
@@ -288,10 +291,13 @@ def _finish(
         if dated or trace_start is not None:
             kept = _keep(frame, pl.col("ts").is_between(_EARLIEST, _LATEST))
             if kept.height < frame.height:
-                warnings.append(
-                    f"{display}: {frame.height - kept.height} rows with a time before "
-                    f"{_EARLIEST:%Y} or after {_LATEST:%Y} (or no time); left out"
+                reason = warn(
+                    "wpa_out_of_range",
+                    count=frame.height - kept.height,
+                    earliest=f"{_EARLIEST:%Y}",
+                    latest=f"{_LATEST:%Y}",
                 )
+                warnings.append(warn("at_file", path=display, reason=reason))
             frame = kept
             rows = frame.select(
                 ts_local=pl.col("ts").cast(pl.Datetime("ns")),
@@ -483,7 +489,8 @@ def parse_fast(
     if last_byte not in (b"\n", b"\r"):
         warnings.append(cut_off(display, newlines + 1))
     for line in shorts[: max(0, MAX_WARNINGS - len(warnings))]:
-        warnings.append(f"{display}:{line}: {len(table.names)} cells expected; row skipped")
+        reason = warn("wpa_cells", count=len(table.names))
+        warnings.append(warn("at_line", path=display, line=line, reason=reason))
     _summary_warnings(warnings, display, skipped + len(shorts), table.cols.kind is None)
     trace_start = stamp_in_name(name) if name else None
     return _finish(rows.frame(), table.raw, trace_start, warnings, display)

@@ -40,6 +40,7 @@ from hbtriage.sources._dpcisr_common import (
     pick_long_us,
 )
 from hbtriage.sources.base import DpcTrace, ModuleUse, ReadResult
+from hbtriage.warning_text import warn
 
 KIND = "xperf_dpcisr"
 MAX_WARNINGS = 20
@@ -83,12 +84,16 @@ class _State:
         if self.kind is None:
             self.kind = "dpc"
             self.headerless = True
-            self.warn(n, "no 'DPC Info' or 'Interrupt Info' line before the data: read as DPCs")
+            self.warn(n, warn("xperf_no_section"))
         return self.kinds.setdefault(self.kind, _Kind())
 
     def warn(self, n: int, reason: str) -> None:
         if len(self.warnings) < MAX_WARNINGS:
-            self.warnings.append(f"{self.display}:{n}: {reason}")
+            self.warnings.append(
+                warn("at_line", path=self.display, line=n, reason=reason)
+                if n
+                else warn("at_file", path=self.display, reason=reason)
+            )
 
 
 def _usage_rows(lines: list[str], i: int, st: _State, ncpu: int, sec: _Kind) -> int:
@@ -108,13 +113,13 @@ def _usage_rows(lines: list[str], i: int, st: _State, ncpu: int, sec: _Kind) -> 
             continue
         cells = line.split(",")
         if len(cells) != ncpu + 1:
-            st.warn(i + 1, f"a usage line with {ncpu} 'usec %' pairs and a module name; skipped")
+            st.warn(i + 1, warn("xperf_usage_pairs", ncpu=ncpu))
             i += 1
             continue
         module = norm_module(cells[-1])
         values = [parse_num(c.split()[0]) if c.split() else None for c in cells[:-1]]
         if not module or any(v is None or v < 0 for v in values):
-            st.warn(i + 1, "a usage line with a number of microseconds per CPU; skipped")
+            st.warn(i + 1, warn("xperf_usage_numbers"))
         else:
             sec.usage[module] = sec.usage.get(module, 0.0) + sum(v or 0.0 for v in values)
         i += 1
@@ -177,7 +182,7 @@ def parse_xperf_dpcisr(text: str, display: str) -> ReadResult:
                 j += 1
             ncpu = len(_CPU_HEADER.findall(lines[j])) if j < len(lines) else 0
             if ncpu == 0:
-                st.warn(n, "a 'CPU n Usage,' header after the usage span")
+                st.warn(n, warn("xperf_cpu_header"))
                 i += 1
                 continue
             st.cpus = max(st.cpus or 0, ncpu)
@@ -210,9 +215,9 @@ def parse_xperf_dpcisr(text: str, display: str) -> ReadResult:
             lo, hi, count = parse_num(m.group(1)), m.group(2), parse_count(m.group(3))
             hi_v = parse_num(hi) if hi is not None else None
             if lo is None or count is None or (hi is not None and (hi_v is None or hi_v < lo)):
-                st.warn(n, "a bucket line 'Elapsed Time, > a usecs AND <= b usecs, n, or p%'")
+                st.warn(n, warn("xperf_bucket"))
             elif current is None:
-                st.warn(n, "a 'Total = N for module X' line before this bucket; skipped")
+                st.warn(n, warn("xperf_bucket_first"))
             else:
                 st.edges.update(e for e in (lo, hi_v) if e is not None)
                 if current:
@@ -224,8 +229,7 @@ def parse_xperf_dpcisr(text: str, display: str) -> ReadResult:
         raise InputError(
             display,
             None,
-            "an 'xperf -a dpcisr' report ('DPC Info' / 'Interrupt Info' sections with "
-            "'Total = N for module X' histograms)",
+            warn("expect_xperf"),
         )
     long_us = pick_long_us(st.edges)
     modules: list[ModuleUse] = []
@@ -235,7 +239,7 @@ def parse_xperf_dpcisr(text: str, display: str) -> ReadResult:
             listed, longest, over = hist_stats(buckets, long_us)
             stated = sec.stated.get(name)
             if stated is not None and listed < stated and buckets:
-                st.warn(0, f"the histogram of {name} lists {listed} of {stated} executions")
+                st.warn(0, warn("xperf_hist_short", name=name, listed=listed, stated=stated))
             count = stated if stated is not None else (listed if buckets else None)
             time = sec.usage.get(name) if sec.has_usage else None
             modules.append(
@@ -257,11 +261,10 @@ def parse_xperf_dpcisr(text: str, display: str) -> ReadResult:
         long_us=long_us,
         cpus=st.cpus,
     )
-    warnings = [w.replace(":0: ", ": ") for w in st.warnings]
     return ReadResult(
         kind=KIND,
         dpc=trace,
-        warnings=warnings,
+        warnings=st.warnings,
         note="xperf dpcisr report: DPC/ISR time by driver over the whole trace",
         extra={
             "format": "xperf -a dpcisr",

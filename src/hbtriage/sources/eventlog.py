@@ -40,6 +40,7 @@ from hbtriage.sources._sniffs import eventlog_layout as _detect
 from hbtriage.sources.base import EVENT_SCHEMA, InputFile, ReadResult
 from hbtriage.sources.encoding import read_text
 from hbtriage.sources.options import DEFAULT, ReadOptions
+from hbtriage.warning_text import warn
 
 KIND = "eventlog"
 MAX_WARNINGS = 20
@@ -337,9 +338,8 @@ class EventLogReader:
             raise InputError(
                 item.display,
                 1,
-                "a Windows event log export (Event Viewer CSV, Export-Csv of Get-WinEvent/Get-EventLog, "
-                "or wevtutil /f:text)",
-                text[:60].strip() or "empty file",
+                warn("expect_eventlog"),
+                text[:60].strip() or warn("empty_file"),
             )
         log_from_type: str | None = None
         try:
@@ -357,25 +357,23 @@ class EventLogReader:
                 frame = _read_wevtutil(text)
         except pl.exceptions.PolarsError as exc:
             raise InputError(
-                item.display, None, f"a readable {layout} event export", str(exc)[:80]
+                item.display, None, warn("expect_event_export", layout=layout), str(exc)[:80]
             ) from exc
         frame = frame.filter(pl.col("ts_raw").is_not_null() | pl.col("event_id").is_not_null())
         ts, offset = _parse_ts(frame["ts_raw"].fill_null(""))
         frame = frame.with_columns(ts, offset)
         bad = frame.filter(pl.col("ts_local").is_null())
-        warnings = [
-            f"{item.display}:{line}: unreadable event date {raw!r}, record skipped"
+        warnings: list[str] = [
+            warn("at_line", path=item.display, line=line, reason=warn("event_bad_date", raw=raw))
             for line, raw in zip(
                 bad["line"].head(MAX_WARNINGS), bad["ts_raw"].head(MAX_WARNINGS), strict=True
             )
         ]
         if bad.height > MAX_WARNINGS:
-            warnings.append(f"... and {bad.height - MAX_WARNINGS} more")
+            warnings.append(warn("more", count=bad.height - MAX_WARNINGS))
         frame = frame.filter(pl.col("ts_local").is_not_null())
         if frame.height == 0:
-            raise InputError(
-                item.display, None, f"event records with a readable date ({layout})", None
-            )
+            raise InputError(item.display, None, warn("expect_event_dates", layout=layout), None)
         events = frame.select(
             pl.col("ts_local").cast(pl.Datetime("ns")),
             pl.col("offset_min").cast(pl.Int32),

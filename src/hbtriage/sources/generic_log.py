@@ -149,7 +149,7 @@ class GenericLogReader:
             raise L.no_records(
                 item.display,
                 lines,
-                "lines starting with a time stamp (ISO 8601, syslog, CBS, log4j)",
+                warn("expect_generic"),
             )
         first_seen = L.first_text(lines)
         del lines
@@ -195,7 +195,7 @@ class GenericLogReader:
             )
             del records
         if walk.records == 0:
-            raise L.no_records(item.display, first_seen, f"a {fam.name} log record")
+            raise L.no_records(item.display, first_seen, warn("expect_family", family=fam.name))
         items = walk.long_items
         if month is not None:
             # The years, then each piece's time stamps (no copy of every record at once).
@@ -315,7 +315,7 @@ def _syslog_years(pieces: list[pl.DataFrame], path: str) -> tuple[int, str]:
     span = str(first_year) if last_idx == 0 else f"{first_year}-{year_last}"
     return (
         first_year,
-        f"syslog time stamps carry no year; assumed {span} from the file's modified time",
+        warn("syslog_no_year", span=span),
     )
 
 

@@ -278,7 +278,7 @@ class IcmDumplogReader:
             raise L.no_records(
                 item.display,
                 walk.first_seen,
-                "an ICM dumplog record such as '19:36:35:105 pg1A-pim1 ...'",
+                warn("expect_dumplog"),
             )
 
         # Records before any date line: the day before the first date line; in a file with none,

@@ -38,6 +38,7 @@ from hbtriage.sources.irq_common import (
     text_lines,
     typical_step,
 )
+from hbtriage.warning_text import warn
 
 KIND = "bcc_irq"
 
@@ -102,7 +103,7 @@ def parse(text: str, item: InputFile, long_us: float = 4000.0) -> ReadResult:
             try:
                 cur = start(dt.time(int(m[1]), int(m[2]), int(m[3])), n)
             except ValueError:
-                bad.append((n, f"expected a time HH:MM:SS, found {line[:40]!r}; interval skipped"))
+                bad.append((n, warn("irq_bad_time", found=line[:40])))
                 cur = start(None, n)
             table = section = None
             continue
@@ -143,15 +144,13 @@ def parse(text: str, item: InputFile, long_us: float = 4000.0) -> ReadResult:
             else:
                 st.time_us = (st.time_us or 0.0) + value * _FACTOR[label]
             continue
-        found = f"found {line[:40]!r}; line skipped"
-        bad.append((n, f"expected a HARDIRQ/SOFTIRQ table row, histogram line or time, {found}"))
+        bad.append((n, warn("irq_bad_line", found=line[:40])))
     intervals = [iv for iv in intervals if iv.stats]
     if not intervals:
         raise InputError(
             display,
             None,
-            "bcc hardirqs/softirqs output: a 'HARDIRQ  TOTAL_usecs' table or "
-            "'hardirq = name' histograms",
+            warn("expect_bcc"),
         )
     rows, notes = _rows(intervals, item)
     tally = Tally(long_us=long_us)
@@ -178,14 +177,14 @@ def parse(text: str, item: InputFile, long_us: float = 4000.0) -> ReadResult:
 def _rows(intervals: list[_Interval], item: InputFile) -> tuple[list[Row], list[str]]:
     timed = [iv for iv in intervals if iv.time is not None]
     if not timed:
-        return [], ["no time stamps (run the tool with -T): module totals only, no rows in time"]
+        return [], [warn("irq_no_times")]
     ends, note = date_for_times(item, [iv.time for iv in timed if iv.time is not None])
     notes = [note]
     step = typical_step(ends)
     if step is None:
-        notes.append("one interval: its length is unknown; rows start at the printed time")
+        notes.append(warn("irq_one_interval"))
     if len(timed) < len(intervals):
-        notes.append(f"{len(intervals) - len(timed)} interval(s) without a time stamp: no rows")
+        notes.append(warn("irq_untimed_intervals", count=len(intervals) - len(timed)))
     rows: list[Row] = []
     for iv, end in zip(timed, ends, strict=True):
         for (kind, module), st in iv.stats.items():

@@ -204,14 +204,11 @@ def date_for_times(item: InputFile, times: list[dt.time]) -> tuple[list[dt.datet
         days.append(days[-1] + int(back))
     first = date_in_name(item.display)
     if first is not None:
-        note = f"the tool prints times of day only; dates counted from {first} in the file name"
+        note = warn("irq_date_from_name", first=first)
     else:
         last = _mtime(item.path).date()
         first = last - dt.timedelta(days=days[-1])
-        note = (
-            "the tool prints times of day only; the last interval taken to be on "
-            f"{last} (the file's modified time: name the file with its date if that is wrong)"
-        )
+        note = warn("irq_date_from_mtime", last=last)
     return [
         dt.datetime.combine(first + dt.timedelta(days=d), t)
         for t, d in zip(times, days, strict=True)
@@ -229,7 +226,7 @@ def text_lines(text: str) -> tuple[list[str], list[tuple[int | None, str]]]:
     left out, with the warning that says so."""
     lines = text.split("\n")
     if lines[-1].strip():
-        return lines[:-1], [(len(lines), "cut off: the last line has no line end; left out")]
+        return lines[:-1], [(len(lines), warn("irq_cut"))]
     return lines, []
 
 

@@ -38,6 +38,7 @@ from hbtriage.sources.irq_common import (
     make_trace,
     text_lines,
 )
+from hbtriage.warning_text import warn
 
 KIND = "proc_interrupts"
 #: The first line of the file ``hbtriage watch`` writes (see :mod:`hbtriage.live.sampler`).
@@ -180,7 +181,7 @@ def parse(text: str, item: InputFile) -> ReadResult:
                 module, desc = label, " ".join(rest)  # ERR, MIS: one count for all CPUs
                 cur.values[(module, None)] = counts[0]
             else:
-                bad.append((n, f"expected {len(cur.cpus)} counts after '{label}:'; line skipped"))
+                bad.append((n, warn("irq_counts", count=len(cur.cpus), label=label)))
                 continue
             if desc:
                 descriptions.setdefault(module, desc)
@@ -207,8 +208,7 @@ def parse(text: str, item: InputFile) -> ReadResult:
         raise InputError(
             display,
             None,
-            "/proc/interrupts or /proc/softirqs text: a 'CPU0 CPU1 ...' line, then 'NN: counts "
-            "... name' lines",
+            warn("expect_proc_interrupts"),
         )
     rows, tally, notes = _deltas(snaps, descriptions)
     ncpu = max(len(s.cpus) for s in snaps)
@@ -244,7 +244,7 @@ def _deltas(
                 totals[module] = totals.get(module, 0) + v
             for module, v in totals.items():
                 tally.add(module, kind, count=v, description=descriptions.get(module, ""))
-            notes.append(f"one {kind} snapshot: counts since boot, no rows in time")
+            notes.append(warn("irq_one_snapshot", kind=kind))
             continue
         last: dict[tuple[str, int | None], int] = dict(mine[0].values)
         untimed = reboots = wraps = 0
@@ -280,15 +280,9 @@ def _deltas(
                         )
                     )
         if reboots:
-            notes.append(
-                f"{reboots} {kind} count(s) fell between snapshots (a reboot): those deltas "
-                "are left out"
-            )
+            notes.append(warn("irq_fell", count=reboots, kind=kind))
         if wraps:
-            notes.append(f"{wraps} {kind} count(s) wrapped at 2^32: counted as wrapped")
+            notes.append(warn("irq_wrapped", count=wraps, kind=kind))
         if untimed:
-            notes.append(
-                f"{untimed} of {len(mine) - 1} {kind} snapshot step(s) without a time line "
-                "before each table (or going back in time): counted in the totals, no rows"
-            )
+            notes.append(warn("irq_untimed_steps", count=untimed, steps=len(mine) - 1, kind=kind))
     return rows, tally, notes

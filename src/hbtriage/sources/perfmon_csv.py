@@ -69,10 +69,6 @@ from hbtriage.zones import perfmon_zone
 
 KIND = "perfmon_csv"
 MAX_WARNINGS = 20
-BLG_MESSAGE = (
-    "a perfmon CSV; this is a binary .blg log: convert it on Windows with "
-    "`relog file.blg -f csv -o file.csv`"
-)
 
 _PDH_RE = re.compile(r'^\ufeff?\s*"?\(PDH-[CT]SV 4\.0\)')
 _ZONE_BIAS_RE = re.compile(r"^\((.*)\)\s*\((-?\d+)\)\s*$", re.S)
@@ -286,7 +282,7 @@ class PerfmonCsvReader:
         with open(item.path, "rb") as fh:
             head = fh.read(65536)
         if is_blg(head[:4096]):
-            raise InputError(item.display, None, BLG_MESSAGE)
+            raise InputError(item.display, None, "a perfmon CSV", reason=warn("blg_log"))
         encoding = text_encoding or detect_encoding(head)
         # A header longer than the sniffed head may hold the non-ASCII cells at its end.
         encoding = header_encoding(item.path, head, encoding)
@@ -513,17 +509,17 @@ def _parse(
     # null); the header and data rows are found on that one split, so line numbers agree.
     top = _header(source)
     if top is None:
-        raise InputError(display, None, "a PDH-CSV 4.0 header", "an empty file")
+        raise InputError(display, None, warn("expect_pdh_header"), warn("an_empty_file"))
     header_idx, header = top
     if not _PDH_RE.match(header) and "\\\\" not in header:
-        raise InputError(display, header_idx + 1, "a PDH-CSV 4.0 header", header[:60])
+        raise InputError(display, header_idx + 1, warn("expect_pdh_header"), header[:60])
     delim = _delimiter(header)
     try:
         cells = next(csv.reader([header.replace("\r", "").replace("\x00", "")], delimiter=delim))
     except (csv.Error, StopIteration) as exc:
-        raise InputError(display, header_idx + 1, "a PDH-CSV 4.0 header", header[:60]) from exc
+        raise InputError(display, header_idx + 1, warn("expect_pdh_header"), header[:60]) from exc
     if len(cells) < 2:
-        raise InputError(display, header_idx + 1, "counter columns after the time column")
+        raise InputError(display, header_idx + 1, warn("expect_counter_columns"))
     pdh = _PDH_RE.match(header) is not None
     zone, offset = parse_zone(cells[0]) if pdh else (None, None)
     header_zone = _HeaderZone(cells[0], header_idx + 1, zone, offset, pdh and zone_cut(cells[0]))

@@ -45,6 +45,7 @@ from hbtriage.sources._sniffs import SAR_BANNER_RE as _SAR_BANNER_RE
 from hbtriage.sources.base import COUNTER_SCHEMA, InputFile, ReadResult, empty_counters
 from hbtriage.sources.encoding import read_head, read_text
 from hbtriage.sources.options import DEFAULT, ReadOptions
+from hbtriage.warning_text import warn
 
 KIND = "sar"
 MAX_WARNINGS = 20
@@ -128,16 +129,17 @@ def _long_parts(block: pl.DataFrame, host_expr: pl.Expr, offset: int | None) -> 
 
 
 def _warn(warnings: list[str], display: str, bad: pl.DataFrame, reason: str) -> None:
+    """``display:n: reason`` for each bad row (``reason`` ends "row skipped")."""
     for (n,) in bad.select("n").iter_rows():
         if len(warnings) >= MAX_WARNINGS:
             break
-        warnings.append(f"{display}:{n}: {reason}; row skipped")
+        warnings.append(warn("at_line", path=display, line=n, reason=reason))
 
 
 def _cap(warnings: list[str], total_bad: int) -> list[str]:
     shown = sum(1 for w in warnings if w.endswith("row skipped"))
     if total_bad > shown:
-        warnings.append(f"... and {total_bad - shown} more")
+        warnings.append(warn("more", count=total_bad - shown))
     return warnings
 
 
@@ -200,8 +202,7 @@ def _sadf(pieces: Iterable[pl.DataFrame], display: str) -> ReadResult:
                     warnings,
                     display,
                     bad,
-                    f"expected {len(names)} ';'-separated fields starting "
-                    "hostname;interval;timestamp",
+                    warn("sar_fields", count=len(names)),
                 )
             data = data.filter(ok)
             if not data.height:
@@ -221,9 +222,7 @@ def _sadf(pieces: Iterable[pl.DataFrame], display: str) -> ReadResult:
             for k, rows in enumerate(got):
                 acc[k].append(rows)
     if not names_of:
-        raise InputError(
-            display, None, "sadf -d output with a '# hostname;interval;timestamp' header"
-        )
+        raise InputError(display, None, warn("expect_sadf"))
     frames = [rows for b in sorted(parts) for per_counter in parts[b] for rows in per_counter]
     counters = pl.concat(frames) if frames else empty_counters()
     hosts = counters["host"].unique(maintain_order=True).to_list()
@@ -251,7 +250,7 @@ def parse_sar_text(text: str, display: str) -> ReadResult:
     first line names the columns (``08:10:01 AM  CPU  %user ... %idle``). Local times."""
     banner = _SAR_BANNER_RE.search(text)
     if banner is None:
-        raise InputError(display, 1, "a sar banner like 'Linux 5.15.0 (host) 01/15/2024'")
+        raise InputError(display, 1, warn("expect_sar_banner"))
     host = banner.group("host")
     date_text = banner.group("date")
     date_fmt = (

@@ -33,6 +33,7 @@ from hbtriage.sources._sniffs import WATCH_RECORD as _RECORD
 from hbtriage.sources.base import EVENT_SCHEMA, InputFile, ReadResult, empty_events
 from hbtriage.sources.encoding import read_text
 from hbtriage.sources.options import DEFAULT, ReadOptions
+from hbtriage.warning_text import warn
 
 KIND = "watch_log"
 FORMAT_VERSION = 1
@@ -115,13 +116,16 @@ class WatchLogReader:
             raise InputError(
                 item.display,
                 int(first["line"]),
-                "a watch record '<ISO time>Z <host> <event> key=value ...'",
+                warn("expect_watch_record"),
                 str(first["raw"])[:60],
             )
         for row in bad.head(_MAX_WARNINGS).iter_rows(named=True):
-            result.warnings.append(f"{item.display}:{row['line']}: not a watch record, skipped")
+            reason = warn("watch_not_record")
+            result.warnings.append(
+                warn("at_line", path=item.display, line=row["line"], reason=reason)
+            )
         if bad.height > _MAX_WARNINGS:
-            result.warnings.append(f"... and {bad.height - _MAX_WARNINGS} more")
+            result.warnings.append(warn("more", count=bad.height - _MAX_WARNINGS))
 
         severity = pl.col("event").replace_strict(EVENTS, default="info", return_dtype=pl.Utf8)
         message = (

@@ -266,7 +266,23 @@ def _fits(zone: HostZone, offset_min: int, local: datetime) -> bool:
 
 def _names(files: list[str], most: int = 3) -> str:
     shown = ", ".join(files[:most])
-    return shown + (f" and {len(files) - most} more" if len(files) > most else "")
+    if len(files) > most:
+        return warn("names_and_more", names=shown, count=len(files) - most)
+    return shown
+
+
+def zone_source_text(source: str) -> str:
+    """A host's ``zone_source`` worded by id where it is one of the fixed ones (``--tz`` and an
+    inferred zone's, worded already, are as they are)."""
+    if source == "perfmon header":
+        return warn("zone_source_perfmon")
+    if source == "offsets written in its logs":
+        return warn("zone_source_logs")
+    if source == "the file's own UTC offsets":
+        return warn("zone_source_own_offsets")
+    if source == ZONE_ASSUMED:
+        return warn("zone_source_assumed")
+    return source
 
 
 def zone_label(name: str | None, offset_min: int, iana: str | None) -> str:
