@@ -313,3 +313,72 @@ def test_a_driver_the_catalog_does_not_know_gets_the_catalogs_words_for_it():
     assert CAT.drivers.unknown.title in cause.remedy
     assert "5.2.3790.4524" in cause.remedy  # the cause's own remedy follows
     assert "contoso.sys" in cause.remedy_ja and CAT.drivers.unknown.title_ja in cause.remedy_ja
+
+
+def test_every_driver_of_the_catalog_says_what_it_is_in_english_and_japanese(tmp_path: Path):
+    """The culprit's description in the reports: `title` and `title_ja` of each [[driver]]; a
+    site layer that gives no `title_ja` shows its English."""
+    import re
+    import tomllib
+
+    from hbtriage.catalog import bundled_text
+
+    doc = tomllib.loads(bundled_text("drivers.toml")[0])
+    assert len(doc["driver"]) == len(CAT.drivers.entries) > 20
+    for entry in doc["driver"]:
+        assert entry.get("title") and entry.get("title_ja"), entry["id"]
+        assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", entry["title_ja"]), entry["id"]
+    assert all(e.title_ja and e.title_ja != e.title for e in CAT.drivers.entries)
+    (tmp_path / "drivers.toml").write_text(
+        '[[driver]]\nid = "x"\nmatch = ["x.sys"]\ncategory = "nic"\ntitle = "X NIC"\n'
+        'reference = "r"\n',
+        encoding="utf-8",
+    )
+    site = load_catalog(extra=[tmp_path]).drivers.lookup("x.sys")
+    assert site is not None and site.title_ja == "X NIC"
+    (tmp_path / "drivers.toml").write_text(
+        '[[driver]]\nid = "x"\nmatch = ["x.sys"]\ncategory = "nic"\ntitle = "X"\ntitle_ja = 3\n'
+        'reference = "r"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(CatalogError, match="title_ja"):
+        load_catalog(extra=[tmp_path])
+
+
+def test_a_japanese_report_says_what_the_culprit_driver_is_in_japanese(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import json
+
+    from typer.testing import CliRunner
+
+    from hbtriage.cli import app
+    from hbtriage.simulate.scenarios import generate
+
+    for seed in range(1, 40):  # the first seed that stages a trace on the storm's host
+        want = generate("dpc_storm_cvp", tmp_path / str(seed) / "b", seed)["incidents"][0]
+        if want["driver"]:
+            break
+    entry = CAT.drivers.lookup(want["driver"])
+    assert entry is not None
+    monkeypatch.chdir(tmp_path / str(seed))
+    out = tmp_path / "out"
+    res = CliRunner().invoke(
+        app,
+        ["analyze", "b", "--out", str(out), "--lang", "ja", "--format", "md", "--format", "text"],
+        catch_exceptions=False,
+    )
+    assert res.exit_code in (0, 1), res.output
+    doc = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    driver = doc["incidents"][0]["causes"][0]["driver"]
+    assert (driver["module"], driver["what"], driver["what_ja"]) == (
+        want["driver"],
+        entry.title,
+        entry.title_ja,
+    )
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert f"{want['driver']} ({entry.title_ja}" in md.replace("\\", "")
+    assert entry.title not in md
+    text = "".join(res.output.split())  # rich folds lines anywhere in Japanese text
+    assert "".join(f"{want['driver']} ({entry.title_ja}".split()) in text
+    assert "".join(entry.title.split()) not in text

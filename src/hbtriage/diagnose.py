@@ -311,6 +311,7 @@ def _driver_line(att: Attribution, ctx: _Ctx) -> Line:
         "host": att.host,
         "module": c.module,
         "what": drivers.what(att, ctx.catalog),
+        "what_ja": drivers.what(att, ctx.catalog, "ja"),
         "kind": kind,
         "kind_ja": kind_ja,
         "share": drivers.pct(c.share),
@@ -563,9 +564,9 @@ def fit_driver_remedies(incidents: list[Incident], hosts: list[HostInfo], catalo
             category = catalog.drivers.categories.get(d.get("category") or "")
             category = category or catalog.drivers.unknown
             what = d.get("what") or category.title
-            filled = {"module": d["module"], "what": what}
-            remedy = category.remedy.format(**filled)
-            remedy_ja = category.remedy_ja.format(**filled)
+            what_ja = d.get("what_ja") or (category.title_ja if not d.get("what") else what)
+            remedy = category.remedy.format(module=d["module"], what=what)
+            remedy_ja = category.remedy_ja.format(module=d["module"], what=what_ja)
             if category.keep_os_remedy:
                 remedy, remedy_ja = f"{remedy} {cause.remedy}", f"{remedy_ja}{cause.remedy_ja}"
             known = category is not catalog.drivers.unknown
@@ -579,6 +580,7 @@ def fit_driver_remedies(incidents: list[Incident], hosts: list[HostInfo], catalo
                 host=cause.host,
                 module=d["module"],
                 what=what,
+                what_ja=what_ja,
                 category=category.title,
                 category_ja=category.title_ja,
                 remedy=remedy,

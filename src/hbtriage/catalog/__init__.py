@@ -272,6 +272,7 @@ class DriverEntry:
     category: str
     title: str
     reference: str
+    title_ja: str = ""  # what it is, in Japanese (a site layer may leave it out: the English)
 
     def matches(self, module: str) -> bool:
         from fnmatch import fnmatchcase
@@ -759,7 +760,14 @@ def _drivers(roots: Sequence[Path], problems: _Problems) -> Drivers:
             problems.add(path, did, f"unknown category {texts[0]!r}")
             continue
         if None not in texts:
-            entries.append(DriverEntry(did, tuple(match), *texts))
+            title_ja = doc.get("title_ja")
+            if title_ja is not None and not (isinstance(title_ja, str) and title_ja.strip()):
+                problems.add(path, did, "title_ja must be a text")
+                continue
+            category, title, reference = texts
+            entries.append(
+                DriverEntry(did, tuple(match), category, title, reference, title_ja or title)
+            )
     limits: dict[str, float] = {}
     for path, doc in _layered(roots, "drivers.toml", "limit", problems):
         lid = doc["id"]

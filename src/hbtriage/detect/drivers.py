@@ -83,6 +83,7 @@ class Attribution:
             "kind": c.kind if c else None,
             "category": self.entry.category if self.entry else None,
             "what": what(self, catalog) if c else None,
+            "what_ja": what(self, catalog, "ja") if c else None,
             "category_title": category.title if category else None,
             "share": _r(c.share) if c else None,
             "baseline_share": _r(c.baseline_share) if c else None,
@@ -326,10 +327,15 @@ def dur(us: float | None) -> str:
     return f"{us:.0f} µs"
 
 
-def what(att: Attribution, catalog: Catalog) -> str:
-    """What the culprit is, in a few words: its driver family, else the tool's description of
-    it, else the catalog's words for a module it does not know."""
+def what(att: Attribution, catalog: Catalog, lang: str = "en") -> str:
+    """What the culprit is, in a few words (in ``lang``, "en" or "ja"): its driver family, else
+    the tool's description of it (as the tool wrote it), else the catalog's words for a module
+    it does not know."""
+    ja = lang == "ja"
     if att.entry is not None:
-        return att.entry.title
+        return att.entry.title_ja if ja else att.entry.title
     c = att.culprit
-    return (c.description if c and c.description else "") or catalog.drivers.unknown.title
+    unknown = catalog.drivers.unknown
+    return (c.description if c and c.description else "") or (
+        unknown.title_ja if ja else unknown.title
+    )

@@ -9,6 +9,7 @@ output for English UI strings that slipped through.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from hbtriage.findings import Findings, HostInfo, heartbeat_hosts, iso
 
@@ -320,6 +321,11 @@ def fmt_system(host: HostInfo, lang: str) -> str:
     return ", ".join(parts)
 
 
+def _what(rep: dict[str, Any], lang: str) -> str:
+    """What a report's culprit is, in ``lang`` (a document without ``what_ja``: the English)."""
+    return (rep.get("what_ja") if lang == "ja" else None) or rep.get("what") or "?"
+
+
 def fmt_dpc(host: HostInfo, lang: str) -> list[str]:
     """One line per DPC/ISR (IRQ/softirq) report of the host: its top modules with their share,
     and the module it names, or that none stands out."""
@@ -330,7 +336,7 @@ def fmt_dpc(host: HostInfo, lang: str) -> list[str]:
             for m in (rep.get("top") or [])[:3]
         )
         verdict = (
-            t("dpc_culprit", lang, module=rep["module"], what=rep.get("what") or "?")
+            t("dpc_culprit", lang, module=rep["module"], what=_what(rep, lang))
             if rep.get("module")
             else t("dpc_no_culprit", lang)
         )
