@@ -225,7 +225,7 @@ def test_pg_syslog_feed_as_a_syslog_server_writes_it(tmp_path: Path) -> None:
     # and the sender before each (RFC 3164 section 4.3.3; BSD syslogd / rsyslog "Mmm dd
     # hh:mm:ss HOST msg", rsyslog's RFC 3339 "stamp HOST msg"). The record's time is the Cisco
     # Log stamp, not the receiver's (here on UTC, a year-less stamp five hours later).
-    path = FIX / "ciscolog" / "syslog_relay_pg.log"
+    path = FIX / "syslog_relay" / "syslog_relay_pg.log"
     head, _ = read_head(str(path))
     assert READER.sniff(head, path.name)
     r = _read(path)

@@ -227,7 +227,7 @@ def test_cvp_syslog_feed_as_a_syslog_server_writes_it() -> None:
     # layouts "Mmm dd hh:mm:ss HOST msg" and "RFC 3339 stamp HOST msg"). Before, the generic
     # reader took the receiver's stamp: no year (the file's mtime year: the incident a decade
     # off, on a host of its own), no milliseconds, no zone.
-    path = FIX / "cvp_log" / "syslog_callserver.log"
+    path = FIX / "syslog_relay" / "syslog_callserver.log"
     head, _ = read_head(str(path))
     assert READER.sniff(head, path.name)
     r = _read(path)
