@@ -351,6 +351,16 @@ def test_snapshots_that_name_nobody_join_the_one_host_with_snapshots_beside_them
         ("PGSIDE_A", "PGSIDE_A"),
         ("cvp1.example.com", "cvp1.example.com"),
         ("logs", "logs"),
+        # A short number after the name is part of it: two servers stay two.
+        ("Server-1", "Server-1"),
+        ("Server-2 logs", "Server-2"),
+        ("ccx-01 perfmon", "ccx-01"),
+        # Letters of any script are letters, and a byte that is no text (shown escaped) is
+        # part of its word: no name falls apart into a generic word and a stray piece.
+        ("ЦВП-1", "ЦВП-1"),
+        ("Сервер1 logs", "Сервер1"),
+        ("CVPé", "CVPé"),
+        ("CVP\\xe9", "CVP\\xe9"),
     ],
 )
 def test_a_folder_names_its_host_by_its_words_that_are_not_generic(folder: str, host: str) -> None:

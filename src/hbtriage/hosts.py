@@ -81,8 +81,9 @@ def _folder_word_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
 #: Where a folder name splits into words: separators, then case changes within a word that is
 #: not one whole ("PerfLogs", "CVPLogs", "DataCollector01", but "VXMLServer"); a number stays
 #: with the letters around it ("CVP1", "PG1A").
-_FOLDER_SEP = re.compile(r"[^A-Za-z0-9]+")
-_FOLDER_WORD = re.compile(r"[A-Za-z0-9]+")
+#: A word is letters and digits of any script ("Сервер1", "CVPé"), and the escape that stands
+#: for a byte of a name that is no text ("CVP\xe9" as the bundle shows it) is part of its word.
+_FOLDER_WORD = re.compile(r"(?:[^\W_]|\\x[0-9a-fA-F]{2})+")
 _FOLDER_CASE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 #: What follows a product word as its own word when the folder names a server ("CVP 1", "PG-A").
 _SERVER_NUMBER = re.compile(r"^(?:\d{1,3}|[A-Za-z])$")
@@ -105,8 +106,7 @@ def generic_folder(name: str) -> bool:
 
     words = [
         w
-        for part in _FOLDER_SEP.split(name)
-        if part
+        for part in _FOLDER_WORD.findall(name)
         for w in ([part] if known(part) else _FOLDER_CASE.split(part))
     ]
     for n, word in enumerate(words):
@@ -120,18 +120,22 @@ def generic_folder(name: str) -> bool:
 def folder_host(name: str) -> str:
     """The part of a folder name that names a host: the name without the generic words around
     it ("PG1A" of "PG1A_logs_20130330", "SR 123456789 - PG1A logs 2013-03-30" and "PG1A
-    perfmon"; "cvp1.example.com" whole). A product word and the number after it stay ("CVP 1")."""
+    perfmon"; "cvp1.example.com" whole). A product word and the number after it stay ("CVP 1"),
+    as does a short number after the name ("Server-1": "Server-2" is another server)."""
     if generic_folder(name):
         return name
     found = list(_FOLDER_WORD.finditer(name))
     words = [m.group() for m in found]
-    keep = [
-        n
-        for n, w in enumerate(words)
-        if not generic_folder(w)
-        or (n + 1 < len(words) and _server_words(w, words[n + 1]))
-        or (n > 0 and _server_words(words[n - 1], w))
-    ]
+    keep: list[int] = []
+    for n, w in enumerate(words):
+        if (
+            not generic_folder(w)
+            or (n + 1 < len(words) and _server_words(w, words[n + 1]))
+            or (n > 0 and _server_words(words[n - 1], w))
+            # a short number after the name is the name's ("Server-1", "ccx-01 logs")
+            or (keep and keep[-1] == n - 1 and _SERVER_NUMBER.match(w))
+        ):
+            keep.append(n)
     return name[found[keep[0]].start() : found[keep[-1]].end()] if keep else name
 
 
