@@ -118,6 +118,21 @@ def _who_wrote(
     return ident, assigned, host_tz
 
 
+def _last_line(items: list[tuple[InputFile, ReadResult]]) -> int:
+    """The largest line number of the files' rows (a negative one counts as too large: such
+    rows keep the readers' 64-bit numbers, see ``frames.event_names``)."""
+    last = 0
+    for _item, res in items:
+        if res.events is None or not res.events.height:
+            continue
+        lo, hi = res.events["line"].min(), res.events["line"].max()
+        if isinstance(lo, int) and lo < 0:
+            return 1 << 63
+        if isinstance(hi, int):
+            last = max(last, hi)
+    return last
+
+
 def _fold(
     items: list[tuple[InputFile, ReadResult]],
     assigned: dict[int, tuple[str, str]],
@@ -157,6 +172,7 @@ def _fold(
             if res.events is not None and res.events.height
         ],
         signatures,
+        last_line=_last_line(items),
     )
     for idx, (item, res) in enumerate(items):
         host, reason = assigned[idx]

@@ -59,8 +59,12 @@ def _sparse_text(s: pl.Series) -> pl.Series:
 NAME_COLUMNS = ("host", "stream", "source")
 
 
+#: Line numbers of a file below this fit the timeline's ``line`` as 32-bit integers.
+_LINE_32 = 1 << 32
+
+
 def event_names(
-    parts: list[tuple[str, str, str]], signatures: Sequence[str] = ()
+    parts: list[tuple[str, str, str]], signatures: Sequence[str] = (), last_line: int = 0
 ) -> dict[str, pl.DataType]:
     """The dtype of each of :data:`NAME_COLUMNS` in a timeline built from files of ``parts``
     (host, stream, source), and of ``signature`` (an enum of ``signatures``, the catalog ids
@@ -68,7 +72,8 @@ def event_names(
     lexical order (so they sort as the text does, like the categoricals of ``EVENTS_SCHEMA``).
 
     An enum of fewer than 256 values takes one byte a row where a categorical takes four: these
-    four were 16 of the 40 bytes each log line held (950 MB of a 10 GB bundle's timeline).
+    four were 16 of the 40 bytes each log line held (950 MB of a 10 GB bundle's timeline). The
+    line number (``line``) is 32-bit when every file's fits (``last_line``).
     Severity and component stay categorical: they come per line from the readers, and putting
     them in an enum cost a pass over every row (0.3 s a GB)."""
     values: dict[str, set[str]] = {c: set() for c in NAME_COLUMNS}
@@ -77,6 +82,9 @@ def event_names(
             values[c].add(v)
     names: dict[str, pl.DataType] = {c: pl.Enum(sorted(v)) for c, v in values.items()}
     names["signature"] = pl.Enum(sorted(set(signatures))) if signatures else CAT
+    # ``last_line``: the largest line number of any file; 4 bytes a row instead of 8 below 2**32
+    # (a file of 400 GB), else as the readers give them.
+    names["line"] = pl.UInt32() if last_line < _LINE_32 else pl.Int64()
     return names
 
 
@@ -102,11 +110,11 @@ def _event_part(
     of each later), so use the part column by column until then (see :func:`_frame`).
     ``names``: the dtypes of the name columns (see :func:`event_names`; categorical when not
     given)."""
-    dtype = names or dict.fromkeys((*NAME_COLUMNS, "signature"), CAT)
+    dtype = names or {**dict.fromkeys((*NAME_COLUMNS, "signature"), CAT), "line": pl.Int64()}
     ts = _to_utc(_frame([src["ts_local"], src["offset_min"]]), iana, fixed)["ts"]
     cols = [
         ts,
-        src["line"],
+        src["line"].cast(dtype["line"]),
         src["severity"].cast(CAT),
         src["component"].cast(CAT),
         src["message"],
@@ -240,7 +248,9 @@ def _with_digest(
     if found is None or found["line"].n_unique() != found.height:
         digest = pl.struct(pl.lit(source), pl.col("line")).hash().alias("_digest")
         return part.with_columns(digest)
-    table = found.select("line", pl.col("digest").alias("_digest"))
+    table = found.select(
+        pl.col("line").cast(part.schema["line"]), pl.col("digest").alias("_digest")
+    )
     return part.join(table, on="line", how="left", maintain_order="left")
 
 
