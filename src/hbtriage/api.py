@@ -251,6 +251,11 @@ def _read_all(
                 for i in order
             }
             pending, n, last = set(futures), 0, ""  # last: the file that finished last
+
+            def tell() -> None:
+                partly = sum(inside_file.copy().values())
+                note("read", done_bytes + partly, total_bytes, f"{n}/{total} files{last}")
+
             while pending:
                 # Progress (and the caller's checks, see Progress) comes from this thread
                 # only: when a file ends, and every PROGRESS_TICK_S inside large files.
@@ -259,14 +264,10 @@ def _read_all(
                     i = futures[fut]
                     by_index[i] = fut.result()
                     inside_file.pop(i, None)
-                    done_bytes += files[i].size
-                    n += 1
-                    last = f"  {files[i].display}"
-                    partly = sum(inside_file.copy().values())
-                    note("read", done_bytes + partly, total_bytes, f"{n}/{total} files{last}")
+                    done_bytes, n, last = done_bytes + files[i].size, n + 1, f"  {files[i].display}"
+                    tell()
                 if not finished:
-                    partly = sum(inside_file.copy().values())
-                    note("read", done_bytes + partly, total_bytes, f"{n}/{total} files{last}")
+                    tell()
         outcomes = [by_index[i] for i in range(total)]
     _return_freed_memory()
     return outcomes, list(collected.warnings)
@@ -295,8 +296,8 @@ def _to_timeline(
         raise UsageError(
             "no readable input" + (f": {problems}" if problems else " (no files found)")
         )
-    written = written_offsets(good)  # before build takes the rows
-    samples = written_samples(good)
+    samples = written_samples(good)  # before build takes the rows
+    written = written_offsets(samples)
     timeline, inputs, hosts, tl_warnings = build(
         good,
         tz=tz_map,

@@ -78,11 +78,11 @@ def _folder_word_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     return re.compile(compound, re.IGNORECASE), re.compile(f"^(?:{product})+$", re.IGNORECASE)
 
 
-#: Where a folder name splits into words: separators, then case changes within a word that is
-#: not one whole ("PerfLogs", "CVPLogs", "DataCollector01", but "VXMLServer"); a number stays
-#: with the letters around it ("CVP1", "PG1A").
-#: A word is letters and digits of any script ("Сервер1", "CVPé"), and the escape that stands
-#: for a byte of a name that is no text ("CVP\xe9" as the bundle shows it) is part of its word.
+#: The words of a folder name: letters and digits of any script ("Сервер1", "CVPé"), the escape
+#: that stands for a byte of a name that is no text ("CVP\xe9" as the bundle shows it) part of
+#: its word, a number with the letters around it ("CVP1", "PG1A"); then (``_FOLDER_CASE``) case
+#: changes within a word that is not one whole ("PerfLogs", "CVPLogs", "DataCollector01", but
+#: "VXMLServer").
 _FOLDER_WORD = re.compile(r"(?:[^\W_]|\\x[0-9a-fA-F]{2})+")
 _FOLDER_CASE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 #: What follows a product word as its own word when the folder names a server ("CVP 1", "PG-A").

@@ -192,24 +192,12 @@ def tz_conflicts(
 MAX_OFFSET_MIN = 24 * 60 - 1
 
 
-def written_offsets(items: list[tuple[InputFile, ReadResult]]) -> dict[str, list[int]]:
-    """The UTC offsets written in each log's lines (a sample of them), by the input's display
-    path; a log that writes none is absent. Those lines keep the times they state whatever the
-    host's zone, ``--tz`` included (``hbtriage.api`` names no ``--tz`` that cannot move them).
-    Offsets of a day or more are no clock's and left out, as the timeline does. Called before
-    the timeline takes the rows."""
-    out: dict[str, list[int]] = {}
-    for item, res in items:
-        if res.events is None or not res.events.height or "offset_min" not in res.events.columns:
-            continue
-        offs = res.events.get_column("offset_min")
-        if offs.null_count() == offs.len():
-            continue
-        seen = _offset_sample(res.events).get_column("offset_min")
-        written = sorted({o for o in seen.to_list() if abs(o) <= MAX_OFFSET_MIN})
-        if written:
-            out[item.display] = written
-    return out
+def written_offsets(samples: dict[str, list[tuple[datetime, int]]]) -> dict[str, list[int]]:
+    """The UTC offsets written in each log's lines, by the input's display path, from what
+    :func:`written_samples` kept of them; a log that writes none is absent. Those lines keep
+    the times they state whatever the host's zone, ``--tz`` included (``hbtriage.api`` names no
+    ``--tz`` that cannot move them)."""
+    return {path: sorted({off for _ts, off in rows}) for path, rows in samples.items()}
 
 
 def written_samples(
@@ -219,8 +207,8 @@ def written_samples(
     input's display path: ``(UTC instant, offset)`` of about 500 of its lines, and, where the
     offset changes, of the last line before and the first line after each change (a
     daylight-saving change its server followed, to the line: see
-    :func:`hbtriage.zones.fitting_zones`). Offsets of a day or more are left out, as
-    :func:`written_offsets` does. Called before the timeline takes the rows."""
+    :func:`hbtriage.zones.fitting_zones`). Offsets of a day or more are no clock's and left
+    out, as the timeline does. Called before the timeline takes the rows."""
     out: dict[str, list[tuple[datetime, int]]] = {}
     for item, res in items:
         events = res.events
