@@ -476,6 +476,9 @@ def line_frame(text: str) -> tuple[pl.DataFrame, bool]:
 
 def long_line_warnings(df: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[int, str]]]:
     """Cut lines longer than :data:`MAX_LINE_CHARS`; one warning item per cut line."""
+    longest = df["_len"].max()
+    if longest is None or cast("int", longest) <= MAX_LINE_CHARS:
+        return df.drop("_len"), []  # the usual piece: one reduction, no filtered copy
     long = df.filter(pl.col("_len") > MAX_LINE_CHARS)
     items: list[tuple[int, str]] = [
         (
@@ -575,7 +578,10 @@ def split_heads(
     rest_pos = (~hit).arg_true()
     rest = df.select("line", "text").filter(~hit)  # a filter is cheaper than a gather here
     maybe = rest["text"].str.contains(f"^(?:{head})").fill_null(False)
-    slow = _typed_slow(rest.filter(maybe), head, convert, marks)
+    if maybe.any():
+        slow = _typed_slow(rest.filter(maybe), head, convert, marks)
+    else:  # the usual piece from the core: the general path has no line to convert
+        slow = _typed_none(rest.clear(), head, convert, tuple(marks))
     slow_pos = rest_pos.filter(maybe)
     is_start = hit.clone().scatter(slow_pos, slow["is_start"]) if slow.height else hit
     lines = df.select("line", "text").with_columns(is_start.alias("is_start"))
@@ -597,6 +603,26 @@ def split_heads(
         )
         heads = quick if heads.height == 0 else quick.merge_sorted(heads, "line")
     return lines, heads, slow
+
+
+#: :func:`_typed_slow` of no lines, by its arguments: its columns only, the same every time.
+_NONE: dict[tuple[object, ...], pl.DataFrame] = {}
+
+
+def _typed_none(
+    empty: pl.DataFrame,
+    head: str,
+    convert: Callable[[pl.DataFrame], pl.DataFrame],
+    marks: tuple[str, ...],
+) -> pl.DataFrame:
+    """:func:`_typed_slow` of the frame ``empty`` (no rows), made once per reader layout."""
+    key = (head, convert, marks, tuple(empty.schema.items()))
+    made = _NONE.get(key)
+    if made is None:
+        if len(_NONE) > 64:  # a converter made per file (declared formats): stay bounded
+            _NONE.clear()
+        made = _NONE.setdefault(key, _typed_slow(empty, head, convert, marks))
+    return made
 
 
 def _typed_slow(
@@ -646,6 +672,13 @@ def assemble_heads(
     are blank (see ``_scan_kernels.classes``).
     """
     cont_expr = cont if cont is not None else pl.col("text")
+    keep = options.keep_of(kind)
+    lean_here = (
+        lean and options.lean and keep is not None and (keep.lines is not None or keep.full is None)
+    )
+    if lean_here and classes is not None and flags is not None and not digest:
+        assert keep is not None
+        return _assemble_sparse(lines, heads, cont_expr, skip, need, keep.lines, flags, classes)
     # A line is kept when it starts a record, or is a non-blank continuation (not a skipped
     # header); the blank test runs on the lines that start no record only (often none).
     starts = lines["is_start"]
@@ -667,11 +700,9 @@ def assemble_heads(
     work = work.filter(kept)
     orphans = int((work["_rid"] == 0).sum())
     fields = [c for c in heads.columns if c not in ("line", "_hlen")]
-    keep = options.keep_of(kind)
-    if not (
-        lean and options.lean and keep is not None and (keep.lines is not None or keep.full is None)
-    ):
+    if not lean_here:
         return _messages(work, heads, cont_expr).drop("_hlen", "_rid"), orphans
+    assert keep is not None
     work = work.filter(pl.col("_rid") > 0)
     digests: list[pl.Series] = []
     if digest:
@@ -702,6 +733,64 @@ def assemble_heads(
         sub = _messages(work.filter(pl.col("_rid").is_in(cand.implode())), sub_heads, cont_expr)
         msg = msg.scatter(sub["_rid"] - 1, sub["message"])
     return heads.select("line", *fields).with_columns(msg, *digests), orphans
+
+
+def _assemble_sparse(
+    lines: pl.DataFrame,
+    heads: pl.DataFrame,
+    cont: pl.Expr,
+    skip: str | None,
+    need: pl.Expr | None,
+    pattern: str | None,
+    flags: pl.Series,
+    classes: pl.Series,
+) -> tuple[pl.DataFrame, int]:
+    """:func:`assemble_heads`'s lean assembly of a sparse piece from the compiled core, on the
+    core's arrays: which lines are kept, their record numbers and which records get their
+    message are worked out per line in numpy, and polars only touches the text of the few lines
+    that need it (a line the core could not class, a prefilter verdict left to the regex, the
+    lines of the records whose message is joined). The same records and orphans as the
+    general assembly (the tests compare the core on and off)."""
+    import numpy as np
+
+    start = lines["is_start"].to_numpy()
+    cls = classes.to_numpy()
+    text = lines["text"]
+    # Kept: a record's start, or a continuation that is not blank (classes 2; class 1 lines
+    # hold their text and are looked at) and not a skipped header.
+    kept = start | (cls == 2)
+    unsure = np.flatnonzero(~start & (cls <= 1))
+    if unsure.size:
+        found = text.gather(unsure).str.contains(r"\S").fill_null(False).to_numpy()
+        kept[unsure[found]] = True
+    if skip is not None:
+        kept &= start | ~lines[skip].to_numpy()
+    rid = np.cumsum(start, dtype=np.int64)
+    orphans = int(np.count_nonzero(kept & (rid == 0)))
+    inside = kept & (rid > 0)
+    cands: list[np.ndarray] = []
+    if pattern is not None:
+        pf = flags.to_numpy()
+        cands.append(rid[inside & (pf == 1)])
+        ask = np.flatnonzero(inside & (pf == 2))
+        if ask.size:
+            yes = text.gather(ask).str.contains(pattern).fill_null(False).to_numpy()
+            cands.append(rid[ask[yes]])
+    if need is not None:
+        forced = heads.select(need.fill_null(False)).to_series().to_numpy()
+        cands.append(np.flatnonzero(forced).astype(np.int64) + 1)
+    cand = np.unique(np.concatenate(cands)) if cands else np.zeros(0, np.int64)
+    fields = [c for c in heads.columns if c not in ("line", "_hlen")]
+    msg = pl.repeat(None, heads.height, dtype=pl.Utf8, eager=True).alias("message")
+    if cand.size:
+        chosen = np.zeros(max(heads.height, int(rid[-1])) + 1, dtype=bool)
+        chosen[cand] = True
+        rows = inside & chosen[rid]
+        work = lines.filter(pl.Series(rows)).with_columns(pl.Series("_rid", rid[rows]))
+        sub_heads = heads.select("line", "_hlen").gather(pl.Series(cand - 1))
+        sub = _messages(work, sub_heads, cont)
+        msg = msg.scatter(sub["_rid"] - 1, sub["message"])
+    return heads.select("line", *fields).with_columns(msg), orphans
 
 
 def _messages(
@@ -910,6 +999,8 @@ def cap_warnings(display: str, items: Iterable[tuple[int, str]]) -> list[str]:
 def bad_time_items(records: pl.DataFrame, what: str) -> list[tuple[int, str]]:
     """Warning items for records whose ``ts_local`` could not be built; ``what`` (worded, see
     :func:`hbtriage.warning_text.warn`): the time stamp that was expected."""
+    if records["ts_local"].null_count() == 0:
+        return []  # known without a pass over the rows
     bad = records.filter(pl.col("ts_local").is_null())
     shown = bad["line"].head(MAX_WARNINGS + 1).to_list()
     reason = warn("bad_time", what=what)
