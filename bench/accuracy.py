@@ -218,6 +218,7 @@ def layouts_main(args: argparse.Namespace) -> int:
         VARIANTS,
         match_truth,
         misassigned,
+        misnamed,
         run_bundle,
         splits,
     )
@@ -250,6 +251,7 @@ def layouts_main(args: argparse.Namespace) -> int:
                 c["found"] += len(v["incidents"])
                 c["split"] += splits(v, truth)
                 c["misassigned"] += len(misassigned(v))
+                c["misnamed"] += len(misnamed(v))
                 c["differs"] += bool(parent.get("error")) or key(v) != key(parent)
                 for t, f in match_truth(v, truth):
                     if f is None:
@@ -269,7 +271,8 @@ def layouts_main(args: argparse.Namespace) -> int:
     )
     head = (
         f"{'file set':17} {'layout':20} {'top-1':>6} {'(of)':>9} {'host':>6} {'recall':>6} "
-        f"{'prec.':>6} {'split':>5} {'!=parent':>8} {'wrong-host inputs':>17} {'crash':>5}"
+        f"{'prec.':>6} {'split':>5} {'!=parent':>8} {'wrong-host inputs':>17} {'misnamed':>8} "
+        f"{'crash':>5}"
     )
     print(head)
     print("-" * len(head))
@@ -281,13 +284,14 @@ def layouts_main(args: argparse.Namespace) -> int:
                 f"{c['correct']:>4}/{c['matched']:<4} {pct(c['host_ok'], c['host_n'])} "
                 f"{pct(c['matched'], c['true'])} {pct(c['matched'], c['found'])} "
                 f"{c['split']:5d} {c['differs']:4d}/{c['bundles'] - c['crashed']:<3} "
-                f"{c['misassigned']:17d} {c['crashed']:5d}"
+                f"{c['misassigned']:17d} {c['misnamed']:8d} {c['crashed']:5d}"
             )
     print(
         "\ntop-1: top cause right among matched incidents; host: the top cause's host is the "
         "true server (by any of its names); split: true incidents overlapped by more than one "
         "found incident; !=parent: bundles whose verdict (top cause and server per incident) "
-        "differs from the parent folder's; wrong-host inputs: files read as another server's."
+        "differs from the parent folder's; wrong-host inputs: files read as another server's; "
+        "misnamed: hosts shown by a name that is none of their server's."
     )
     if args.json:
         args.json.write_text(json.dumps(results, default=str, indent=1))

@@ -13,6 +13,12 @@ layouts
     ``flat``                 every file in one folder, the host only in the file name
                              (``PG1A_pim1.txt``, ``CVP1_CVP.2013-03-30.log``, ``PG1A_perfmon.csv``)
     ``files``                every file of the host folders as its own argument
+    ``explorer_copies``      the host folders as Windows and a ticket tool name them, under
+                             ``SR 612345678/From customer/``: ``Copy of <PG>/``, ``<CVP> (2)/``
+    ``twice``                the parent folder with every file given twice: each host folder
+                             also copied as ``<HOST> - Copy/``, each log also as ``<log>.gz``
+    ``side_folder``          the PG's files in ``PG/Side A/`` (a duplex PG's side), the CVP's in
+                             ``CVP/<CVP>/``
 
 file sets (variants)
     ``full``                 as generated
@@ -36,6 +42,7 @@ Importable from the tests (``tests/conftest.py`` puts ``bench/`` on ``sys.path``
 from __future__ import annotations
 
 import codecs
+import gzip
 import json
 import re
 import shutil
@@ -56,6 +63,9 @@ LAYOUTS: tuple[str, ...] = (
     "zip_per_host_nested",
     "flat",
     "files",
+    "explorer_copies",
+    "twice",
+    "side_folder",
 )
 VARIANTS: tuple[str, ...] = ("full", "perfmon_pg_only", "perfmon_cvp_only", "no_perfmon", "renamed")
 
@@ -149,53 +159,89 @@ def _ip_re(ip: str) -> re.Pattern[str]:
 def _rename(data: Path, truth: dict[str, Any], hosts: dict[str, HostNames]) -> None:
     """Rename both servers inside the copied host folders (folders still carry truth names)."""
     old_cvp_ip = next(h["ip"] for h in truth["hosts"].values() if h["role"] == "cvp")
-    new_cvp_ip = str(RENAMED["cvp"]["address"])
-    cvp_ip = _ip_re(old_cvp_ip)
+    subs = {old_cvp_ip: str(RENAMED["cvp"]["address"])}
     for name, h in hosts.items():
-        folder = data / name
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            base = path.name
-            if base == f"{name}_perfmon.csv":
-                machine = re.compile(r"\\\\" + re.escape(name) + r"\\", re.IGNORECASE)
-                _rewrite(
-                    path,
-                    h.perfmon_encoding,
-                    lambda t, m=machine, new=h.machine: m.sub(
-                        lambda _: "\\\\" + new + "\\", t, count=0
-                    ),
-                )
-                path.rename(path.with_name(f"{h.folder}_perfmon.csv"))
-                continue
-            enc = _text_encoding(path)
-            edits: list[Any] = [lambda t: cvp_ip.sub(new_cvp_ip, t)]
-            if base == "systeminfo.txt":
-                edits.append(
-                    lambda t, new=h.machine: re.sub(
-                        r"^(Host Name:\s+)\S+", lambda m: m.group(1) + new, t, flags=re.M
-                    )
-                )
-            # The computer name a DPC/ISR report writes: LatencyMon's "Computer name:",
-            # tracerpt's boxed "Computer:" row (xperf and WPA exports write none).
+        _rename_server(data / name, name, h, subs)
+        (data / name).rename(data / h.folder)
+
+
+def _rename_server(folder: Path, name: str, h: HostNames, subs: dict[str, str]) -> None:
+    """Give server ``name``'s files in ``folder`` the names of ``h``: its perfmon ``\\\\MACHINE``
+    and file name, systeminfo's Host Name, a DPC/ISR report's computer name, its ICM node
+    (pg), a file name that starts with its name; and every address in ``subs`` the new one."""
+    ips = [(_ip_re(old), new) for old, new in subs.items()]
+
+    def addresses(t: str) -> str:
+        for old, new in ips:
+            t = old.sub(new, t)
+        return t
+
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        base = path.name
+        if base == f"{name}_perfmon.csv":
+            machine = re.compile(r"\\\\" + re.escape(name) + r"\\", re.IGNORECASE)
+            _rewrite(
+                path,
+                h.perfmon_encoding,
+                lambda t, m=machine, new=h.machine: m.sub(lambda _: "\\\\" + new + "\\", t),
+            )
+            path.rename(path.with_name(f"{h.folder}_perfmon.csv"))
+            continue
+        enc = _text_encoding(path)
+        edits: list[Any] = [addresses]
+        if base == "systeminfo.txt":
             edits.append(
-                lambda t, old=name, new=h.machine: re.sub(
-                    r"^(\W*Computer(?: name)?:[ \t]+)" + re.escape(old) + r"\b",
-                    lambda m: m.group(1) + new,
-                    t,
-                    flags=re.M | re.I,
+                lambda t, new=h.machine: re.sub(
+                    r"^(Host Name:\s+)\S+", lambda m: m.group(1) + new, t, flags=re.M
                 )
             )
-            if h.role == "pg":
-                old_node = name[:2].lower() + name[2:]
-                node = re.compile(
-                    r"^(\d\d:\d\d:\d\d(?::\d{3})?) " + re.escape(old_node) + "-", re.M
-                )
-                edits.append(
-                    lambda t, n=node, new=h.node: n.sub(lambda m: f"{m.group(1)} {new}-", t)
-                )
-            _rewrite(path, enc, lambda t, es=edits: _chain(t, es))
-            if base.startswith(f"{name}_"):  # "CVP1_latencymon.txt", "PG1A_dpcisr.txt"
-                path.rename(path.with_name(h.folder + base[len(name) :]))
-        folder.rename(data / h.folder)
+        # The computer name a DPC/ISR report writes: LatencyMon's "Computer name:",
+        # tracerpt's boxed "Computer:" row (xperf and WPA exports write none).
+        edits.append(
+            lambda t, old=name, new=h.machine: re.sub(
+                r"^(\W*Computer(?: name)?:[ \t]+)" + re.escape(old) + r"\b",
+                lambda m: m.group(1) + new,
+                t,
+                flags=re.M | re.I,
+            )
+        )
+        if h.role == "pg":
+            old_node = name[:2].lower() + name[2:]
+            node = re.compile(r"^(\d\d:\d\d:\d\d(?::\d{3})?) " + re.escape(old_node) + "-", re.M)
+            edits.append(lambda t, n=node, new=h.node: n.sub(lambda m: f"{m.group(1)} {new}-", t))
+        _rewrite(path, enc, lambda t, es=edits: _chain(t, es))
+        if base.startswith(f"{name}_"):  # "CVP1_latencymon.txt", "PG1A_dpcisr.txt"
+            path.rename(path.with_name(h.folder + base[len(name) :]))
+
+
+#: The addresses :func:`second_pair` gives the second PG and CVP server of a site.
+SECOND_PAIR_ADDRESSES = {"pg": "192.0.2.17", "cvp": "192.0.2.21"}
+
+
+def second_pair(bundle: Path, dst: Path, pg: str, cvp: str) -> dict[str, HostNames]:
+    """Copy the two servers of generated ``bundle`` into ``dst/<pg>`` and ``dst/<cvp>`` as
+    servers ``pg`` and ``cvp`` of the same site as another bundle's pair (side B of a duplex
+    PG and a second CVP server): every name of each renamed as :data:`RENAMED` does it, and
+    the addresses moved to :data:`SECOND_PAIR_ADDRESSES`, so no name links them to the first
+    pair. Returns their names by role."""
+    truth = json.loads((bundle / "truth.json").read_text(encoding="utf-8"))
+    subs = {info["ip"]: SECOND_PAIR_ADDRESSES[info["role"]] for info in truth["hosts"].values()}
+    out: dict[str, HostNames] = {}
+    for name, info in truth["hosts"].items():
+        new = pg if info["role"] == "pg" else cvp
+        h = HostNames(
+            truth=new,
+            role=info["role"],
+            folder=new,
+            machine=new,
+            node=new[:2].lower() + new[2:] if info["role"] == "pg" else None,
+            address=subs[info["ip"]],
+            perfmon_encoding=info["encoding"],
+        )
+        shutil.copytree(bundle / name, dst / new)
+        _rename_server(dst / new, name, h, subs)
+        out[info["role"]] = h
+    return out
 
 
 def _text_encoding(path: Path) -> str:
@@ -304,7 +350,31 @@ def layout(fs: FileSet, name: str) -> list[Path]:
                     raise ValueError(f"flat layout: two files named {dst.name}")
                 shutil.copyfile(fs.data / rel, dst)
         return [out]
+    if name in ("explorer_copies", "side_folder"):
+        out = fs.work / name
+        for h in hosts:
+            if name == "explorer_copies":
+                where = f"SR 612345678/From customer/{_copied(h)}"
+            else:
+                where = "PG/Side A" if h.role == "pg" else f"CVP/{h.folder}"
+            shutil.copytree(fs.folder(h.truth), out / where)
+        return [out / "SR 612345678" if name == "explorer_copies" else out]
+    if name == "twice":
+        out = fs.work / "twice"
+        for h in hosts:
+            shutil.copytree(fs.folder(h.truth), out / h.folder)
+            shutil.copytree(fs.folder(h.truth), out / f"{h.folder} - Copy")
+            for rel in h.files:
+                if re.fullmatch(r"pim\d*\.txt|.*\.log", Path(rel).name):  # the PIM and CVP logs
+                    gz = gzip.compress((fs.data / rel).read_bytes(), mtime=0)
+                    (out / f"{rel}.gz").write_bytes(gz)
+        return [out]
     raise ValueError(f"unknown layout {name!r}; known: {', '.join(LAYOUTS)}")
+
+
+def _copied(h: HostNames) -> str:
+    """The name Windows gives a copy of ``h``'s folder (PG: "Copy of X", CVP: "X (2)")."""
+    return f"Copy of {h.folder}" if h.role == "pg" else f"{h.folder} (2)"
 
 
 # --------------------------------------------------------------------------- verdicts
@@ -352,6 +422,8 @@ def summarize(doc: dict[str, Any], names: dict[str, HostNames]) -> dict[str, Any
     ]
     for h in hosts:
         h["id"] = identity(h["name"], hosts, names)
+        # Shown by a name the server does not have ("CVP1 (2", "Side A"): said by misnamed().
+        h["misnamed"] = h["id"] in names and h["name"].casefold() not in names[h["id"]].all()
     incidents = []
     for inc in sorted(doc.get("incidents", []), key=lambda i: i["start"]):
         top = inc["causes"][0] if inc.get("causes") else {"id": None, "host": None}
@@ -383,11 +455,14 @@ def summarize(doc: dict[str, Any], names: dict[str, HostNames]) -> dict[str, Any
 
 
 def owner(path: str, names: dict[str, HostNames]) -> str | None:
-    """The truth host an input path came from: its host folder, ``<folder>.zip`` or the
-    ``<folder>_`` prefix of a flat file name."""
+    """The truth host an input path came from: its host folder (or the copy of it a layout
+    made: ``Copy of <folder>``, ``<folder> (2)``, ``<folder> - Copy``, the PG's ``Side A``),
+    ``<folder>.zip`` or the ``<folder>_`` prefix of a flat file name."""
     for part in re.split(r"[/\\!]", path):
         for t, h in names.items():
             if part == h.folder or part.startswith((f"{h.folder}_", f"{h.folder}.zip")):
+                return t
+            if part in (_copied(h), f"{h.folder} - Copy") or (part == "Side A" and h.role == "pg"):
                 return t
     return None
 
@@ -399,6 +474,12 @@ def misassigned(verdict: dict[str, Any]) -> list[dict[str, Any]]:
         for i in verdict.get("inputs", [])
         if i.get("kind") not in ("unsupported", "unreadable") and i.get("id") != i.get("owner")
     ]
+
+
+def misnamed(verdict: dict[str, Any]) -> list[dict[str, Any]]:
+    """Hosts shown by a name that is none of their server's (its folder, computer, ICM node or
+    address): "CVP1 (2" for the folder "CVP1 (2)", "Side A" for the PG's side folder."""
+    return [h for h in verdict.get("hosts", []) if h.get("misnamed")]
 
 
 def analyze_layout(fs: FileSet, name: str) -> dict[str, Any]:

@@ -225,7 +225,7 @@ def test_word_lists_are_catalog_data_and_checked() -> None:
         "CVPLogs", "logfiles", "PerfData", "PerfLogs", "Admin", "DataCollector01", "CVP logs",
         "PG logs", "Perf Data", "EventLogs", "Cisco", "C$", "New Data Collector Set",
         "SR 123456789 - logs 2013-03-30", "CVP 2013-03-30", "VXMLServer", "CallServer",
-        "pim1", "PIM 1",
+        "pim1", "PIM 1", "logs (2)", "Copy of logs", "CVPLogs - Copy", "12.5.1.0",
     ],
 )  # fmt: skip
 def test_folders_named_for_their_contents_name_no_host(name: str) -> None:
@@ -239,6 +239,7 @@ def test_folders_named_for_their_contents_name_no_host(name: str) -> None:
     [
         "PG1A", "CVP1", "pg1a", "CVP 1", "PG-A", "CVP1Logs", "CALLSRV", "PGSIDE_A", "ICMPGA01",
         "HostReports", "HostCounters", "SR 123456789 - CVP1 logs 2013-03-30", "cvp1.example.com",
+        "198.51.100.24", "CVP1 (2)", "Copy of PG1A", "Side A",
     ],
 )  # fmt: skip
 def test_folders_named_after_a_server_name_it(name: str) -> None:
@@ -361,9 +362,71 @@ def test_snapshots_that_name_nobody_join_the_one_host_with_snapshots_beside_them
         ("Сервер1 logs", "Сервер1"),
         ("CVPé", "CVPé"),
         ("CVP\\xe9", "CVP\\xe9"),
+        # What Windows adds to a copy's name is no part of it; an address is a name whole.
+        ("CVP1 (2)", "CVP1"),
+        ("Copy of PG1A", "PG1A"),
+        ("Copy (2) of PG1A", "PG1A"),
+        ("PG1A - Copy (2)", "PG1A"),
+        ("コピー ～ PG1A", "PG1A"),
+        ("PG1A - コピー", "PG1A"),
+        ("PG1A_logs_20130330 (3)", "PG1A"),
+        ("198.51.100.24", "198.51.100.24"),
+        ("CVP 2", "CVP 2"),
     ],
 )
 def test_a_folder_names_its_host_by_its_words_that_are_not_generic(folder: str, host: str) -> None:
     from hbtriage.hosts import folder_host
 
     assert folder_host(folder) == host
+
+
+_NAME = st.from_regex(r"[A-Za-z][A-Za-z0-9_\-]{0,12}[0-9][A-Za-z]?", fullmatch=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(name=_NAME, n=st.integers(2, 99), form=st.integers(0, 4))
+def test_a_copy_of_a_folder_names_the_host_the_folder_names(name: str, n: int, form: int) -> None:
+    """Whatever the name, Windows' copy marks around it change neither whether it is generic
+    nor the host it names."""
+    from hbtriage.hosts import folder_host, generic_folder
+
+    copy = [f"{name} ({n})", f"Copy of {name}", f"Copy ({n}) of {name}", f"{name} - Copy",
+            f"{name} - Copy ({n})"][form]  # fmt: skip
+    assert generic_folder(copy) == generic_folder(name)
+    assert folder_host(copy) == folder_host(name)
+
+
+def test_side_folders_name_a_side_of_the_folder_above() -> None:
+    """'PG1/Side A' and 'PG2/Side A' are two servers, each shown by its ICM node; a side's
+    folder is not listed as another name of a host its logs name."""
+    ident = identify(
+        [
+            _c("b/PG1/Side A/pim1.txt", "icm_dumplog", "b", writer="pg1A", role="pg"),
+            _c("b/PG2/Side A/pim1.txt", "icm_dumplog", "b", writer="pg2A", role="pg"),
+            _c("b/PG2/Side A/netsh.txt", "config_snapshot", "b"),
+            _c("b/PG3/Side A/netsh.txt", "config_snapshot", "b"),
+        ]
+    )
+    assert [h for h, _ in ident.assigned] == ["pg1A", "pg2A", "pg2A", "PG3 Side A"]
+    assert ident.hosts["pg1A"].aliases == []
+    assert ident.host_for("PG2 Side A") == "pg2A"
+
+
+def test_a_computer_name_cut_to_15_characters_is_the_longer_name() -> None:
+    """Windows cuts a DNS host name to 15 characters for the NetBIOS name perfmon writes: the
+    two are one computer; two names that differ within 15 characters stay two."""
+    one = identify(
+        [
+            _c("f/a.csv", "perfmon_csv", "f", machines=["CVPCALLSERVER01"]),
+            _c("f/System.txt", "eventlog", "f", machines=["cvpcallserver01a.example.com"]),
+        ]
+    )
+    assert sorted(one.hosts) == ["CVPCALLSERVER01"]
+    assert "cvpcallserver01a.example.com" in one.hosts["CVPCALLSERVER01"].aliases
+    two = identify(
+        [
+            _c("f/a.csv", "perfmon_csv", "f", machines=["CVPCALLSERVER01"]),
+            _c("f/System.txt", "eventlog", "f", machines=["cvpcallserver02a.example.com"]),
+        ]
+    )
+    assert len(two.hosts) == 2

@@ -30,6 +30,7 @@ from layouts import (
     VARIANTS,
     describe,
     match_truth,
+    misnamed,
     names_of,
     prepare,
     run_bundle,
@@ -145,6 +146,10 @@ def _against_parent(v: dict[str, Any], p: dict[str, Any], what: str) -> list[str
             problems.append(
                 f"incident {k}: starts {a['start']}, parent layout {b['start']} (> 30 s apart)"
             )
+    problems += [
+        f"host {h['name']} (= server {h['id']}) is shown by no name of that server"
+        for h in misnamed(v)
+    ]
     for k, a in enumerate(v["incidents"], 1):
         if a["id"] is not None and a["id"].startswith("?"):
             problems.append(

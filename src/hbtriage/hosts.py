@@ -89,12 +89,47 @@ _FOLDER_CASE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _SERVER_NUMBER = re.compile(r"^(?:\d{1,3}|[A-Za-z])$")
 
 
+def without_copy_marks(name: str) -> str:
+    """``name`` without what Windows adds to a name that is taken ("Copy of PG1A", "PG1A -
+    Copy (2)", "CVP1 (2)": ``catalog/names.toml`` ``copy_prefixes`` and ``copy_suffixes``);
+    ``name`` itself when nothing else is left."""
+    prefix, suffix = _copy_mark_patterns()
+    out = name
+    while True:
+        cut = suffix.sub("", prefix.sub("", out, count=1), count=1)
+        if cut == out or not cut.strip():
+            return out
+        out = cut
+
+
+@functools.cache
+def _copy_mark_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    text, path = bundled_text("names.toml")
+    return (
+        word_pattern(text, path, "copy_prefixes", "^(?:{})"),
+        word_pattern(text, path, "copy_suffixes", "(?:{})$"),
+    )
+
+
+def host_address(name: str) -> bool:
+    """Whether a folder called ``name`` is a server's IP address ("198.51.100.24"): an address
+    that is no network's or broadcast's (a version folder, "12.5.1.0", is none)."""
+    if not is_address(name):
+        return False
+    ip = ipaddress.ip_address(name.strip("[]"))
+    return not (ip.version == 4 and name.rsplit(".", 1)[-1] in ("0", "255"))
+
+
 def generic_folder(name: str) -> bool:
     """Whether a folder called ``name`` says nothing about a host ("logs", "2013-03-30",
     "CVPLogs", "PerfLogs", "SR 123456 - PG logs"): a name the ``folders`` words match whole, or
     one whose every word is such a name or content and product words run together. A product
     word followed by a short number or a letter is a server ("CVP 1", "PG-A"), as are words run
-    into a number ("CVP1", "PG1A")."""
+    into a number ("CVP1", "PG1A") and a server's address ("198.51.100.24"). What Windows adds
+    to a copy's name ("CVP1 (2)", "Copy of logs") is no word of it."""
+    name = without_copy_marks(name)
+    if host_address(name):
+        return False
     if _words("folders").match(name):
         return True
     if len(name) > 200:
@@ -121,8 +156,10 @@ def folder_host(name: str) -> str:
     """The part of a folder name that names a host: the name without the generic words around
     it ("PG1A" of "PG1A_logs_20130330", "SR 123456789 - PG1A logs 2013-03-30" and "PG1A
     perfmon"; "cvp1.example.com" whole). A product word and the number after it stay ("CVP 1"),
-    as does a short number after the name ("Server-1": "Server-2" is another server)."""
-    if generic_folder(name):
+    as does a short number after the name ("Server-1": "Server-2" is another server), but not
+    what Windows adds to a copy's name ("CVP1" of "CVP1 (2)" and "Copy of CVP1")."""
+    name = without_copy_marks(name)
+    if generic_folder(name) or host_address(name):
         return name
     found = list(_FOLDER_WORD.finditer(name))
     words = [m.group() for m in found]
@@ -137,6 +174,26 @@ def folder_host(name: str) -> str:
         ):
             keep.append(n)
     return name[found[keep[0]].start() : found[keep[-1]].end()] if keep else name
+
+
+def side_folder(name: str) -> bool:
+    """Whether folder ``name`` names a side of a duplex pair ("Side A", "PG1 Side B", "A側"):
+    its host part ends in a ``side_folders`` name of ``catalog/names.toml``."""
+    host = folder_host(name)
+    return any(_words("side_folders").match(host[m.start() :]) for m in _FOLDER_WORD.finditer(host))
+
+
+def _folder_name(folder: tuple[str, str, bool], chain: list[tuple[str, str, bool]]) -> str:
+    """The name ``folder`` (in ``chain``, a file's folders nearest first) gives its host: its
+    words that are not generic; for a side of a duplex pair ("Side A"), with the name of the
+    nearest meaningful folder above it ("PG1 Side A"): "PG1/Side A" and "PG2/Side A" are two
+    servers."""
+    name = folder_host(folder[1])
+    if not side_folder(name):
+        return name
+    above = [f for f in chain[[f[0] for f in chain].index(folder[0]) + 1 :]]
+    parent = next((f[1] for f in above if not generic_folder(f[1])), None)
+    return f"{folder_host(parent)} {name}" if parent else name
 
 
 def _server_words(word: str, after: str) -> bool:
@@ -402,6 +459,7 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
     warnings: list[str] = []
     original = clues
     clues, apart = _apart_from_their_folders(clues)
+    clues, long_names = _netbios_names(clues)
     g = _Graph()
 
     # 1. Folder groups: the outermost folder of each file that holds one server's files.
@@ -442,6 +500,9 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
     # 2. Links, strongest first.
     for alias, target in aliases.items():
         g.union("n:" + alias, "n:" + name_key(target), force=True)
+    for short, longs in long_names.items():
+        for long in longs:
+            g.union("n:" + short, "n:" + name_key(long), force=True)
     for i, c in enumerate(clues):
         for m in c.machines:
             g.comp[g.find(g.node("n:" + name_key(m)))].machines.add(name_key(m))
@@ -450,6 +511,7 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
     # ("case-1/PG1A/{pim1.txt, perf/x.csv}" -> PG1A, not case-1), up to the group's own folder
     # (not "ACME case" above "ACME case/pg/", which holds the other server too).
     members: dict[str, list[int]] = {}
+    folder_name: dict[str, str] = {}  # the name each group's folder gives its host
     for i, unit in enumerate(group_of):
         members.setdefault(unit, []).append(i)
     for unit, root_folder in sorted(group_folder.items()):
@@ -462,7 +524,8 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
         )
         group_folder[unit] = folder
         if not generic_folder(folder[1]):  # "PG1A logs" and "PG1A perfmon" are both PG1A's
-            link(unit, folder_host(folder[1]), warn("host_folder", folder=folder[1]))
+            folder_name[unit] = _folder_name(folder, chains[0])
+            link(unit, folder_name[unit], warn("host_folder", folder=folder[1]))
     for i, c in enumerate(clues):
         if c.writer:
             link(group_of[i], c.writer, c.display)
@@ -547,6 +610,8 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
         folders = [folder_host(f[1]) for f in c.folders]
         for n in [*c.machines, *folders, *([c.writer] if c.writer else [])]:
             spellings.setdefault(name_key(n), n)
+    for n in [*folder_name.values(), *(n for longs in long_names.values() for n in longs)]:
+        spellings.setdefault(name_key(n), n)
     for target in aliases.values():
         spellings[name_key(target)] = target
     hosts: dict[str, HostIdentity] = {}
@@ -556,7 +621,7 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
     unnamed: set[str] = set()  # hosts nothing names (shown as UNNAMED)
     for root in sorted(files_of, key=lambda r: min(files_of[r])):
         idx = files_of[root]
-        name = _display(root, idx, clues, aliases, group_of, group_folder, g)
+        name = _display(root, idx, clues, aliases, group_of, folder_name, g)
         if name is None:
             unnamed.add(root)
             roles = g.comp[root].roles
@@ -578,7 +643,12 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
         )
         hosts[name] = HostIdentity(
             name=name,
-            aliases=[o for o in others if not is_address(o) and name_key(o) != name_key(name)],
+            # A side's folder ("PG1/Side A") is no other name of a host its logs name.
+            aliases=[
+                o
+                for o in others
+                if not is_address(o) and name_key(o) != name_key(name) and not side_folder(o)
+            ],
             addresses=[o for o in others if is_address(o)],
         )
         keys[name_key(name)] = name
@@ -705,6 +775,45 @@ def _apart_from_their_folders(
     return out, apart
 
 
+#: How long a Windows computer's NetBIOS name is at most: a longer DNS host name
+#: ("cvpcallserver01a.example.com", as event logs write it) is cut to this many characters for it
+#: ("CVPCALLSERVER01", as perfmon and systeminfo write it). Microsoft, Computer Names:
+#: https://learn.microsoft.com/en-us/windows/win32/sysinfo/computer-names
+NETBIOS_LENGTH = 15
+
+
+def _netbios_names(clues: list[Clues]) -> tuple[list[Clues], dict[str, list[str]]]:
+    """``clues`` with each computer name longer than a NetBIOS name replaced by the NetBIOS
+    name another file writes for it (its first :data:`NETBIOS_LENGTH` characters), so the one
+    computer is one machine; and, by the key of each such NetBIOS name, the longer names it
+    stands for (which stay its names)."""
+    keys = {name_key(m): m for c in clues for m in c.machines if not is_address(m)}
+    short = {k: m for k, m in keys.items() if len(k) == NETBIOS_LENGTH}
+    twin = {
+        k: short[k[:NETBIOS_LENGTH]]
+        for k in keys
+        if len(k) > NETBIOS_LENGTH and k[:NETBIOS_LENGTH] in short
+    }
+    if not twin:
+        return clues, {}
+    out = [
+        dataclasses.replace(
+            c, machines=list(dict.fromkeys(twin.get(name_key(m), m) for m in c.machines))
+        )
+        if any(name_key(m) in twin for m in c.machines)
+        else c
+        for c in clues
+    ]
+    longs: dict[str, list[str]] = {}
+    for c in clues:
+        for m in c.machines:
+            if name_key(m) in twin:
+                names = longs.setdefault(name_key(twin[name_key(m)]), [])
+                if m not in names:
+                    names.append(m)
+    return out, longs
+
+
 def _gap(a: tuple[datetime, datetime], b: tuple[datetime, datetime]) -> timedelta:
     """How far apart two spans of time are (zero when they overlap)."""
     return max(timedelta(0), max(a[0], b[0]) - min(a[1], b[1]))
@@ -809,7 +918,7 @@ def _display(
     clues: list[Clues],
     aliases: dict[str, str],
     group_of: list[str],
-    group_folder: dict[str, tuple[str, str, bool]],
+    folder_name: dict[str, str],
     g: _Graph,
 ) -> str | None:
     names = {k[2:] for k in g.parent if k.startswith("n:") and g.find(k) == root}
@@ -823,13 +932,15 @@ def _display(
     for i in idx:
         if clues[i].machines:
             return clues[i].machines[0]
-    for i in idx:
-        folder = group_folder.get(group_of[i])
-        if folder and not generic_folder(folder[1]):
-            return folder_host(folder[1])
+    named = [folder_name[group_of[i]] for i in idx if group_of[i] in folder_name]
+    for n in named:
+        if not side_folder(n):
+            return n
     for i in idx:
         if clues[i].writer and not is_address(clues[i].writer or ""):
             return clues[i].writer
+    if named:  # "PG1 Side A" when its ICM node is not known
+        return named[0]
     for i in idx:
         if clues[i].writer:
             return clues[i].writer

@@ -1,0 +1,195 @@
+"""Hosts as real people hand them over: folders named the way Windows copies and ticket tools
+name them, a duplex PG's sides beside two CVP servers, a server's folder named by its address,
+and a long DNS name beside the NetBIOS name Windows cuts it to. Each layout must give the
+hosts the servers' own names, one host per server, and the verdict of the plain layout.
+
+The bundles are generated here (same seed, same bytes): dpc_storm_cvp seed 7 (PG3A and CVP3,
+2013-09-06, DPC storm on CVP3) and, as the site's other pair, healthy seed 2 renamed."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from layouts import second_pair
+from typer.testing import CliRunner
+
+from hbtriage.cli import app
+from hbtriage.simulate.scenarios import generate
+
+FIX = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def sources(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``storm/`` (PG3A, CVP3) and ``other/`` (healthy seed 2: PG2A and CVP2, 2013-02-24)."""
+    root = tmp_path_factory.mktemp("sim")
+    generate("dpc_storm_cvp", root / "storm", 7)
+    generate("healthy", root / "other", 2)
+    return root
+
+
+def _analyze(out: Path, *paths: Path) -> dict[str, Any]:
+    res = CliRunner().invoke(
+        app, ["analyze", *map(str, paths), "--out", str(out), "--quiet", "--format", "json"]
+    )
+    assert res.exit_code == 0, res.output
+    doc: dict[str, Any] = json.loads((out / "findings.json").read_text())
+    return doc
+
+
+def _verdict(doc: dict[str, Any]) -> list[tuple[list[str], str, str | None]]:
+    return [
+        (inc["hosts"], inc["causes"][0]["id"], inc["causes"][0]["host"]) for inc in doc["incidents"]
+    ]
+
+
+def _hosts(doc: dict[str, Any]) -> dict[str, list[str]]:
+    return {h["name"]: h["aliases"] for h in doc["hosts"]}
+
+
+def _copy(src: Path, dst: Path, *, logs_only: bool = False) -> Path:
+    """Copy a server's folder; ``logs_only`` leaves out its perfmon and systeminfo (so only
+    the folder and the logs can name it)."""
+    skip = shutil.ignore_patterns("*perfmon.csv", "systeminfo.txt") if logs_only else None
+    return Path(shutil.copytree(src, dst, ignore=skip))
+
+
+def test_windows_copies_of_a_server_folder_are_that_server(sources: Path, tmp_path: Path) -> None:
+    """'SR 612345678/From customer/' holding 'Copy of PG3A/', 'CVP3/' and 'CVP3 (2)/' (the
+    same folder pasted twice), logs and snapshots only. 'CVP3 (2)' was a host of its own, shown
+    as 'CVP3 (2' (the name cut at its last word), beside CVP3: one server split in two, and the
+    incident named three hosts. A copy mark is no part of a name."""
+    storm = sources / "storm"
+    plain = tmp_path / "plain"
+    for name in ("PG3A", "CVP3"):
+        _copy(storm / name, plain / name, logs_only=True)
+    case = tmp_path / "SR 612345678"
+    given = case / "From customer"
+    _copy(storm / "PG3A", given / "Copy of PG3A", logs_only=True)
+    _copy(storm / "CVP3", given / "CVP3", logs_only=True)
+    _copy(storm / "CVP3", given / "CVP3 (2)", logs_only=True)
+    doc = _analyze(tmp_path / "out", case)
+    want = _analyze(tmp_path / "plain-out", plain)
+    assert _hosts(doc) == _hosts(want) == {"CVP3": [], "PG3A": []}
+    assert _verdict(doc) == _verdict(want)
+    assert [inc["hosts"] for inc in doc["incidents"]] == [["CVP3", "PG3A"]]
+    reasons = {i["path"].split("From customer/")[1]: i["host_reason"] for i in doc["inputs"]}
+    assert reasons["CVP3 (2)/CVP.2013-09-06.log"] == (
+        "folder 'CVP3 (2)' (in the bundle) holds only CVP3's files"
+    )
+    assert not any("(2" in w.replace("'CVP3 (2)'", "") for w in doc["warnings"]), doc["warnings"]
+
+
+def test_a_servers_folder_named_by_its_address_names_it(sources: Path, tmp_path: Path) -> None:
+    """The CVP server's logs in '192.0.2.20/' (the way a collection script names a folder per
+    server it reached): an address was a generic folder name like a date, so nothing named
+    the server; it was 'UNNAMED-CVP', with a 'could not tell which host wrote it' warning for
+    each of its files."""
+    storm = sources / "storm"
+    _copy(storm / "PG3A", tmp_path / "case" / "PG3A", logs_only=True)
+    _copy(storm / "CVP3", tmp_path / "case" / "192.0.2.20", logs_only=True)
+    doc = _analyze(tmp_path / "out", tmp_path / "case")
+    assert _hosts(doc) == {"192.0.2.20": [], "PG3A": []}
+    assert [inc["hosts"] for inc in doc["incidents"]] == [["192.0.2.20", "PG3A"]]
+    assert not any("could not tell" in w for w in doc["warnings"]), doc["warnings"]
+
+
+def _duplex(sources: Path, root: Path, folders: dict[str, str], *, logs_only: bool) -> Path:
+    """The storm's pair (PG3A, CVP3) and the other pair renamed PG3B and CVP4 (its addresses
+    192.0.2.17 and .21), in ``folders`` by server name, under ``root``."""
+    other = second_pair(sources / "other", root / ".other", "PG3B", "CVP4")
+    assert {h.folder for h in other.values()} == {"PG3B", "CVP4"}
+    for name, where in folders.items():
+        src = sources / "storm" / name if name in ("PG3A", "CVP3") else root / ".other" / name
+        _copy(src, root / "case" / where, logs_only=logs_only)
+    shutil.rmtree(root / ".other")
+    return root / "case"
+
+
+@pytest.mark.parametrize("logs_only", [False, True], ids=["with-perfmon", "logs-only"])
+def test_a_duplex_pg_in_side_folders_and_two_cvp_servers_are_four_hosts(
+    sources: Path, tmp_path: Path, logs_only: bool
+) -> None:
+    """'PG3/Side A/' and 'PG3/Side B/' (a duplex PG's two sides) beside 'CVP/CVP3/' and
+    'CVP/CVP4/': four servers, and the incident is the pair that lost the heartbeat. A side
+    folder was a host's name: with logs only, the PG's sides were shown as 'Side A' and 'Side
+    B' (not by their ICM nodes pg3A and pg3B), and with perfmon each PG was 'also named Side
+    A' in a warning."""
+    folders = {"PG3A": "PG3/Side A", "PG3B": "PG3/Side B", "CVP3": "CVP/CVP3", "CVP4": "CVP/CVP4"}
+    case = _duplex(sources, tmp_path, folders, logs_only=logs_only)
+    doc = _analyze(tmp_path / "out", case)
+    pg = ["pg3A", "pg3B"] if logs_only else ["PG3A", "PG3B"]
+    assert _hosts(doc) == {"CVP3": [], "CVP4": [], pg[0]: [], pg[1]: []}
+    assert [inc["hosts"] for inc in doc["incidents"]] == [["CVP3", pg[0]]]
+    if not logs_only:
+        assert _verdict(doc) == [(["CVP3", "PG3A"], "dpc_storm", "CVP3")]
+    assert not any("Side" in w for w in doc["warnings"]), doc["warnings"]
+
+
+def test_side_a_folders_of_two_pgs_are_two_hosts(sources: Path, tmp_path: Path) -> None:
+    """'PG3/Side A/' and 'PG5/Side A/' hold the PIM logs of two PGs (ICM nodes pg3A and pg3B):
+    their folders' one name 'Side A' made them one host, 'Side A', which held both PIM logs
+    and took a zone over seven months. A side's folder names a server only with the folder
+    above it."""
+    folders = {"PG3A": "PG3/Side A", "PG3B": "PG5/Side A", "CVP3": "CVP/CVP3", "CVP4": "CVP/CVP4"}
+    case = _duplex(sources, tmp_path, folders, logs_only=True)
+    doc = _analyze(tmp_path / "out", case)
+    assert sorted(_hosts(doc)) == ["CVP3", "CVP4", "pg3A", "pg3B"]
+    by_path = {i["path"].split("case/")[1]: i["host"] for i in doc["inputs"]}
+    assert by_path["PG3/Side A/pim1.txt"] == "pg3A"
+    assert by_path["PG5/Side A/pim1.txt"] == "pg3B"
+    assert [inc["hosts"] for inc in doc["incidents"]] == [["CVP3", "pg3A"]]
+
+
+_EVENT = """Event[0]:
+  Log Name: System
+  Source: Microsoft-Windows-Time-Service
+  Date: 2013-09-06T07:40:00.000
+  Event ID: 37
+  Task: N/A
+  Level: Information
+  Opcode: N/A
+  Keyword: N/A
+  User: N/A
+  User Name: N/A
+  Computer: {computer}
+  Description:{space}
+The time provider NtpClient is currently receiving valid time data from 192.0.2.1.
+"""
+
+
+@pytest.mark.parametrize("flat", [False, True], ids=["host-folders", "flat"])
+def test_a_long_dns_name_and_its_netbios_name_are_one_computer(
+    sources: Path, tmp_path: Path, flat: bool
+) -> None:
+    """The CVP server is 'cvpcallserver03a.example.com': its event log names it so, while its
+    perfmon and systeminfo write the NetBIOS name Windows cuts that to, 'CVPCALLSERVER03' (15
+    characters). Two computer names in one folder made the folder nobody's: the server was
+    three hosts (CVPCALLSERVER03 with the perfmon, cvpcallserver03a with the event log, and
+    UNNAMED-CVP with the CVP logs)."""
+    storm = sources / "storm"
+    case = tmp_path / "case"
+    shutil.copytree(storm / "PG3A", case / "PG3A")
+    cvp = shutil.copytree(storm / "CVP3", case / "CVP3")
+    perfmon = cvp / "CVP3_perfmon.csv"
+    perfmon.write_bytes(perfmon.read_bytes().replace(b"\\\\CVP3\\", b"\\\\CVPCALLSERVER03\\"))
+    info = cvp / "systeminfo.txt"
+    info.write_bytes(info.read_bytes().replace(b"CVP3", b"CVPCALLSERVER03", 1))
+    event = _EVENT.format(computer="cvpcallserver03a.example.com", space=" ")
+    (cvp / "System.txt").write_text(event, encoding="utf-8")
+    if flat:
+        for folder in (case / "PG3A", cvp):
+            for f in folder.iterdir():
+                prefixed = f.name if f.name.startswith(folder.name) else f"{folder.name}_{f.name}"
+                f.rename(case / prefixed)
+            folder.rmdir()
+    doc = _analyze(tmp_path / "out", case)
+    assert sorted(_hosts(doc)) == ["CVPCALLSERVER03", "PG3A"]
+    cvp_host = next(h for h in doc["hosts"] if h["name"] == "CVPCALLSERVER03")
+    assert "cvpcallserver03a" in cvp_host["aliases"]
+    assert _verdict(doc) == [(["CVPCALLSERVER03", "PG3A"], "dpc_storm", "CVPCALLSERVER03")]
+    assert {i["host"] for i in doc["inputs"] if "CVP3" in i["path"]} == {"CVPCALLSERVER03"}
