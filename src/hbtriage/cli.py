@@ -187,17 +187,17 @@ PROGRESS_DELAY_S = 1.0
 
 
 @contextmanager
-def _progress(enabled: bool, delay: float = 0.0):  # type: ignore[no-untyped-def]
+def _progress(enabled: bool, delay: float = 0.0, lang: str = "en"):  # type: ignore[no-untyped-def]
     """A rich progress bar on stderr: stage, bytes and files read, last file, elapsed time.
 
     It appears after ``delay`` seconds (so quick runs print nothing) and vanishes at the end.
     When stderr is not a terminal (``--progress`` into a pipe or a log file) the same facts
-    come as plain lines: one per stage and per file read."""
+    come as plain lines: one per stage and per file read. Its words are in ``lang``."""
     if not enabled:
         yield None
         return
     if not sys.stderr.isatty():
-        yield _progress_lines()
+        yield _progress_lines(lang)
         return
     import threading
 
@@ -229,7 +229,7 @@ def _progress(enabled: bool, delay: float = 0.0):  # type: ignore[no-untyped-def
     else:
         start()
 
-    left = _TimeLeft()
+    left = _TimeLeft(lang)
 
     def update(stage: str, done: int, total: int, detail: str) -> None:
         count = _count(stage, done, total) + left.text(stage, done, total)
@@ -237,9 +237,9 @@ def _progress(enabled: bool, delay: float = 0.0):  # type: ignore[no-untyped-def
             task,
             total=max(total, 1),
             completed=done,
-            stage=stage,
+            stage=_stage(stage, lang),
             count=count,
-            detail=_escaped(detail)[-60:],
+            detail=_escaped(_detail(detail, lang))[-60:],
         )
 
     try:
@@ -261,6 +261,31 @@ def _count(stage: str, done: int, total: int) -> str:
     return ""
 
 
+def _stage(stage: str, lang: str) -> str:
+    """A progress stage's name in ``lang`` (one without a wording as it is)."""
+    from hbtriage.report.i18n import STRINGS, t
+
+    key = f"stage_{stage}"
+    return t(key, lang) if key in STRINGS["en"] else stage
+
+
+#: The files count the read stage's detail starts with (``api``: ``"3/9 files  last/file"``).
+_FILES_DONE = re.compile(r"(\d+)/(\d+) files(?=\s|$)")
+
+
+def _detail(detail: str, lang: str) -> str:
+    """A progress detail in ``lang``: its files count worded, the file name as it is."""
+    if lang == "en":
+        return detail
+    from hbtriage.report.i18n import t
+
+    found = _FILES_DONE.match(detail)
+    if found is None:
+        return detail
+    n, total = found.groups()
+    return t("progress_files", lang, n=n, total=total) + detail[found.end() :]
+
+
 class _TimeLeft:
     """How long reading should still take, from the bytes read since the read stage began:
     ``" · ~12 s left"`` once it has run for a few seconds, else nothing."""
@@ -268,8 +293,9 @@ class _TimeLeft:
     #: Reading must have run this long (seconds) before its pace says anything.
     SETTLE_S = 3.0
 
-    def __init__(self) -> None:
+    def __init__(self, lang: str = "en") -> None:
         self.start: tuple[float, int] | None = None  # (when, bytes) the read stage began
+        self.lang = lang
 
     def text(self, stage: str, done: int, total: int) -> str:
         import time
@@ -283,18 +309,22 @@ class _TimeLeft:
         since, at = self.start
         if now - since < self.SETTLE_S or done <= at or done >= total:
             return ""
+        from hbtriage.report.i18n import t
+
         left = (total - done) * (now - since) / (done - at)
-        return f" · ~{_duration(left)} left"
+        return " · " + t("progress_left", self.lang, left=_duration(left, self.lang))
 
 
-def _duration(seconds: float) -> str:
-    """``"42 s"``, ``"3 min 5 s"``, ``"1 h 2 min"``."""
+def _duration(seconds: float, lang: str = "en") -> str:
+    """``"42 s"``, ``"3 min 5 s"``, ``"1 h 2 min"`` (in ``lang``: ``"3 分 5 秒"``)."""
+    from hbtriage.report.i18n import t
+
     s = max(1, round(seconds))
     if s < 60:
-        return f"{s} s"
+        return t("progress_seconds", lang, s=s)
     if s < 3600:
-        return f"{s // 60} min {s % 60} s"
-    return f"{s // 3600} h {s % 3600 // 60} min"
+        return t("progress_minutes", lang, m=s // 60, s=s % 60)
+    return t("progress_hours", lang, h=s // 3600, m=s % 3600 // 60)
 
 
 #: In a pipe or log file, how often (seconds) a line tells how far reading is inside large
@@ -302,14 +332,16 @@ def _duration(seconds: float) -> str:
 PROGRESS_LINE_EVERY_S = 5.0
 
 
-def _progress_lines():  # type: ignore[no-untyped-def]
+def _progress_lines(lang: str = "en"):  # type: ignore[no-untyped-def]
     """Progress as lines on stderr, for a pipe or a log file (no cursor tricks)."""
     import time
+
+    from hbtriage.report.i18n import t
 
     t0 = time.monotonic()
     last = {"stage": "", "detail": ""}
     at = [-1.0]  # when the last line was written
-    left = _TimeLeft()
+    left = _TimeLeft(lang)
 
     def update(stage: str, done: int, total: int, detail: str) -> None:
         now = time.monotonic()
@@ -323,8 +355,9 @@ def _progress_lines():  # type: ignore[no-untyped-def]
             return
         last["stage"], last["detail"], at[0] = stage, detail, now
         count = f"  {_count(stage, done, total)}{eta}" if stage in ("read", "extract") else ""
-        note = f"  {_escaped(detail)}" if detail else ""
-        sys.stderr.write(f"hbtriage: {time.monotonic() - t0:6.1f}s {stage}{count}{note}\n")
+        note = f"  {_escaped(_detail(detail, lang))}" if detail else ""
+        elapsed = t("progress_elapsed", lang, s=f"{time.monotonic() - t0:6.1f}")
+        sys.stderr.write(f"hbtriage: {elapsed} {_stage(stage, lang)}{count}{note}\n")
         sys.stderr.flush()
 
     return update
@@ -347,7 +380,8 @@ def _analyze_and_report(
     show_progress = progress or (not quiet and sys.stderr.isatty())
     try:
         catalog = load_catalog(extra=catalog_dirs or [])
-        with _progress(show_progress, 0.0 if progress else PROGRESS_DELAY_S) as update:
+        delay = 0.0 if progress else PROGRESS_DELAY_S
+        with _progress(show_progress, delay, lang.value) as update:
             analysis = run(paths, tz=tz, host_aliases=host_alias, progress=update, catalog=catalog)
     except HbtriageError as exc:
         _fail(str(exc))
@@ -391,6 +425,7 @@ def _write_reports(
     then show the terminal report (or the JSON on stdout)."""
     from hbtriage.report import REPORTERS, json_out
     from hbtriage.report.files import out_folder, write_atomic
+    from hbtriage.report.i18n import t
     from hbtriage.report.terminal import render_terminal
 
     written: list[Path] = []
@@ -416,7 +451,8 @@ def _write_reports(
     console = Console(highlight=False, soft_wrap=False)
     render_terminal(findings, console, lang=lang.value)
     if not quiet:
-        console.print("Wrote: " + ", ".join(_escaped(str(p)) for p in written), markup=False)
+        paths = ", ".join(_escaped(str(p)) for p in written)
+        console.print(t("cli_wrote", lang.value, paths=paths), markup=False)
 
 
 TzOpt = Annotated[

@@ -1,4 +1,5 @@
-"""Every UI string of the terminal, Markdown and HTML reports, in English and Japanese.
+"""Every UI string of the terminal, Markdown and HTML reports (and of the command line's
+progress), in English and Japanese.
 
 Data (log lines, host names, paths) is never translated; the words around it are. Cause and
 configuration texts come translated in the findings themselves (``title_ja``, ``remedy_ja`` ...).
@@ -121,6 +122,20 @@ _EN: dict[str, str] = {
     "plotly_reset_axes": "Reset axes",
     "plotly_download_png": "Download plot as a png",
     "plotly_double_click": "Double-click to zoom back out",
+    # the command line: progress on stderr and the closing line
+    "cli_wrote": "Wrote: {paths}",
+    "stage_extract": "extract",
+    "stage_read": "read",
+    "stage_timeline": "timeline",
+    "stage_detect": "detect",
+    "stage_diagnose": "diagnose",
+    "stage_bundles": "bundles",
+    "progress_files": "{n}/{total} files",
+    "progress_left": "~{left} left",
+    "progress_seconds": "{s} s",
+    "progress_minutes": "{m} min {s} s",
+    "progress_hours": "{h} h {m} min",
+    "progress_elapsed": "{s}s",
 }
 
 _JA: dict[str, str] = {
@@ -223,6 +238,19 @@ _JA: dict[str, str] = {
     "plotly_reset_axes": "軸を元に戻す",
     "plotly_download_png": "PNG 画像として保存",
     "plotly_double_click": "ダブルクリックで元の表示に戻ります",
+    "cli_wrote": "出力ファイル: {paths}",
+    "stage_extract": "展開",
+    "stage_read": "読み込み",
+    "stage_timeline": "タイムライン作成",
+    "stage_detect": "検出",
+    "stage_diagnose": "診断",
+    "stage_bundles": "バンドル",
+    "progress_files": "{n}/{total} ファイル",
+    "progress_left": "残り約 {left}",
+    "progress_seconds": "{s} 秒",
+    "progress_minutes": "{m} 分 {s} 秒",
+    "progress_hours": "{h} 時間 {m} 分",
+    "progress_elapsed": "{s}秒",
 }
 
 #: ``STRINGS[lang][key]``: the UI text of every report.
