@@ -5,12 +5,15 @@ stays as written; the English output does not change."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hbtriage import cli
 
@@ -72,3 +75,146 @@ def test_progress_detail_keeps_the_file_name_as_written() -> None:
     assert cli._detail(detail, "ja") == "3/9 ファイル  PG1A/3 files old/pim1.txt"
     assert cli._detail(detail, "en") == detail
     assert cli._detail("case.zip!PG1A/x.log", "ja") == "case.zip!PG1A/x.log"
+
+
+# --- the labels of the inputs and hosts tables (and of the warnings that quote them) -----------
+
+#: English labels the reports showed in Japanese before: where a zone came from, a file's
+#: zone when its lines state their own offset, where a reader found the host, a clock's basis.
+LABELS_EN = (
+    "perfmon header",
+    "offsets in each line",
+    "the file's own UTC offsets",
+    "MACHINE prefix",
+    "dumplog node name",
+    "systeminfo Host Name",
+    "reference clock",
+    "paired event",
+    "not applied",
+    "holds only",
+    "not a format hbtriage reads",
+)
+
+
+@pytest.fixture(scope="module")
+def analysed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The terminal, Markdown and HTML reports and findings.json of one simulated case with
+    an unreadable file, in both languages."""
+    from hbtriage.simulate import generate
+
+    root = tmp_path_factory.mktemp("ja")
+    bundle = root / "bundle"
+    generate("dpc_storm_pg", bundle, 3)  # its truth.json is a file hbtriage does not read
+    out: dict[str, str] = {}
+    for lang in ("en", "ja"):
+        res = subprocess.run(
+            [*CLI, "analyze", str(bundle), "--out", str(root / lang), "--lang", lang]
+            + ["--format", "text", "--format", "html", "--format", "md"],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            env={**os.environ, "COLUMNS": "200"},
+        )
+        assert res.returncode == 0, res.stderr
+        out[f"text_{lang}"] = res.stdout
+        out[f"md_{lang}"] = (root / lang / "report.md").read_text(encoding="utf-8")
+        out[f"html_{lang}"] = (root / lang / "report.html").read_text(encoding="utf-8")
+        out[f"json_{lang}"] = (root / lang / "findings.json").read_text(encoding="utf-8")
+    return out
+
+
+def _tables(text: str, start: str) -> str:
+    """The part of a report from its hosts table on (hosts, inputs, warnings)."""
+    assert start in text
+    return text[text.index(start) :]
+
+
+@pytest.mark.parametrize("surface", ["text", "md", "html"])
+def test_hosts_and_inputs_tables_have_no_english_labels_in_japanese(
+    analysed: dict[str, str], surface: str
+) -> None:
+    import html
+
+    ja = html.unescape(_tables(analysed[f"{surface}_ja"], "ホスト一覧"))
+    assert not [w for w in LABELS_EN if w in ja]
+    assert "perfmon ヘッダー" in ja and "各行の UTC オフセット" in ja
+    if surface != "text":  # the terminal shows no clock offsets
+        assert "基準の時計" in ja and "1 秒未満のため補正していません" in ja
+    if surface == "html":  # where each file's host came from, and each file's note
+        assert "perfmon の \\\\MACHINE 接頭辞" in ja
+        assert "hbtriage が読める形式ではないため" in ja
+
+
+@pytest.mark.parametrize("surface", ["text", "md", "html"])
+def test_the_english_reports_keep_their_labels(analysed: dict[str, str], surface: str) -> None:
+    import html
+
+    en = html.unescape(_tables(analysed[f"{surface}_en"], "Hosts"))
+    assert "perfmon header" in en and "offsets in each line" in en
+    if surface != "text":
+        assert "reference clock" in en and "below 1 s, not applied" in en
+
+
+def test_findings_json_keeps_the_english_labels(analysed: dict[str, str]) -> None:
+    """The JSON contract: the labels are the English they were, in either --lang."""
+    import json
+
+    for lang in ("en", "ja"):
+        doc = json.loads(analysed[f"json_{lang}"])
+        reasons = {i["host_reason"] for i in doc["inputs"]}
+        assert "perfmon \\\\MACHINE prefix" in reasons and "systeminfo Host Name" in reasons
+        assert "offsets in each line" in {i["zone"] for i in doc["inputs"]}
+        bases = {h["clock_offset_basis"] for h in doc["hosts"]}
+        assert "reference clock" in bases
+        assert any(b.startswith("median of 1 paired event(s) (") for b in bases)
+    assert analysed["json_en"].count("perfmon header") == analysed["json_ja"].count(
+        "perfmon header"
+    )
+
+
+def test_a_report_rendered_again_from_findings_json_words_the_fixed_labels(
+    analysed: dict[str, str], tmp_path: Path
+) -> None:
+    """``hbtriage report --lang ja``: the labels come back as plain English text from the
+    document; those without fields are worded again."""
+    (tmp_path / "findings.json").write_text(analysed["json_en"], encoding="utf-8")
+    res = subprocess.run(
+        [*CLI, "report", str(tmp_path / "findings.json"), "--lang", "ja", "--format", "md"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode == 0, res.stderr
+    md = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert "perfmon ヘッダー" in md and "各行の UTC オフセット" in md and "基準の時計" in md
+    assert "perfmon header" not in md and "reference clock" not in md
+
+
+# --- the system's words inside a warning ---------------------------------------------------------
+
+
+def test_a_system_error_inside_a_warning_is_japanese() -> None:
+    import errno
+
+    from hbtriage.warning_text import render, warn
+
+    denied = os.strerror(errno.EACCES)
+    w = warn("at_file", path="b/PG1A/pim1.txt", reason=warn("cannot_open", error=denied))
+    assert w == f"b/PG1A/pim1.txt: cannot open ({denied})"  # findings.json: as before
+    assert render(w, "ja") == "b/PG1A/pim1.txt: 開けません (アクセスが拒否されました)"
+    full = warn("stop_disk_full", error=os.strerror(errno.ENOSPC))
+    assert (
+        render(full, "ja")
+        == "作業フォルダーのディスクがいっぱいです (ディスクの空き容量がありません)"
+    )
+    # one the catalog does not know stays as the system wrote it, in a Japanese frame
+    odd = warn("cannot_read", error="Stale file handle")
+    assert render(odd, "ja") == "読み取れません (Stale file handle)"
+
+
+@given(st.text(max_size=60))
+def test_labels_in_english_are_always_as_written(text: str) -> None:
+    from hbtriage.warning_text import label
+
+    assert label(text, "en") == text
+    assert isinstance(label(text, "ja"), str)

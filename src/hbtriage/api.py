@@ -343,9 +343,11 @@ def _align_clocks(
         host_info = next((h for h in hosts if h.name == sk.host), None)
         if host_info is not None:
             host_info.clock_offset_s = round(sk.offset_s, 3)
-            host_info.clock_offset_basis = (
-                f"median of {sk.pairs} paired event(s) ({', '.join(sk.keys)}) against {sk.reference}"
-                + ("; applied" if sk.applied else "; below 1 s, not applied")
+            host_info.clock_offset_basis = warn(
+                "clock_basis_applied" if sk.applied else "clock_basis_not_applied",
+                pairs=sk.pairs,
+                keys=", ".join(sk.keys),
+                reference=sk.reference,
             )
         if sk.applied:
             timeline = timeline.shift_host(sk.host, sk.offset_s)
@@ -360,7 +362,7 @@ def _align_clocks(
             )
     for h in hosts:
         if h.name == ref and skews:
-            h.clock_offset_basis = "reference clock"
+            h.clock_offset_basis = warn("clock_basis_reference")
     warnings.extend(_zone_conflicts(signals, hosts, ref, skews, peers, written))
     return timeline
 

@@ -265,7 +265,7 @@ class Clues:
     folders: list[tuple[str, str, bool]]  # (key, name, named by the user), nearest first
     machines: list[str] = field(default_factory=list)  # computer names written in it
     writer: str | None = None  # ICM node, CiscoLog/syslog host or CVP sender
-    reason: str = "named in the file's content"  # the reader's words for where it came from
+    reason: str = warn("host_reason_content")  # the reader's words for where it came from
     addresses: list[str] = field(default_factory=list)  # the writer's own IP addresses
     role: str | None = None
     filename: str = ""
@@ -301,7 +301,7 @@ def clues_of(item: InputFile, res: ReadResult) -> Clues:
         folders=folder_chain(item),
         machines=machines,
         writer=writer,
-        reason=res.host_reason or "named in the file's content",
+        reason=res.host_reason or warn("host_reason_content"),
         addresses=addresses,
         role=role_of(res),
         filename=PurePosixPath(item.display.rsplit("!", 1)[-1]).name,

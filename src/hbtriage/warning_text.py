@@ -12,6 +12,8 @@ built out of worded ones by hand (joined, sliced) is English only: it is shown a
 
 from __future__ import annotations
 
+import errno
+import os
 import tomllib
 from collections.abc import Iterable, Mapping
 from functools import cache
@@ -140,7 +142,7 @@ def render(text: str, lang: str, wordings: Mapping[str, Wording] | None = None) 
         template = None if entry is None else (entry.ja if lang == "ja" else entry.en)
     if template is None:
         return str(text)
-    values = {k: _value(v, lang, wordings) for k, v in text.fields.items()}
+    values = {k: _value(v, lang, wordings, k) for k, v in text.fields.items()}
     if lang == "ja":
         values.update({k[:-3]: v for k, v in values.items() if k.endswith("_ja")})
     try:
@@ -149,7 +151,75 @@ def render(text: str, lang: str, wordings: Mapping[str, Wording] | None = None) 
         return str(text)
 
 
-def _value(value: Any, lang: str, wordings: Mapping[str, Wording] | None) -> Any:
+def label(text: str, lang: str, wordings: Mapping[str, Wording] | None = None) -> str:
+    """A label of the reports (a file's zone and its source, where its host was found, a
+    clock's basis) in ``lang``: worded by id as :func:`render` does; one read back from a
+    findings.json (plain text) when it is the English of an entry without fields."""
+    return render(as_worded(text), lang, wordings)
+
+
+@cache
+def _by_english() -> dict[str, str]:
+    """English -> id of the bundled entries without fields (the first of equal ones)."""
+    out: dict[str, str] = {}
+    for wid, (en, _ja) in bundled().items():
+        if not fields_of(en):
+            out.setdefault(en, wid)
+    return out
+
+
+def as_worded(text: str) -> str:
+    """``text`` with its id when it is worded already or is the English of a bundled entry
+    without fields (``"perfmon header"``); else as it is."""
+    if isinstance(text, Worded) or not text:
+        return text
+    wid = _by_english().get(text)
+    return text if wid is None else Worded(text, wid, {})
+
+
+#: The errno names whose system text (``os.strerror``) a warning's ``{error}`` is worded by
+#: in Japanese (``os_error_<NAME>`` entries); any other system text stays as it is.
+OS_ERRORS = (
+    "EACCES",
+    "EPERM",
+    "ENOENT",
+    "ENOSPC",
+    "EDQUOT",
+    "EIO",
+    "EISDIR",
+    "ENOTDIR",
+    "ELOOP",
+    "ENAMETOOLONG",
+    "EROFS",
+    "EMFILE",
+    "EBUSY",
+)
+
+
+@cache
+def _os_error_ids() -> dict[str, str]:
+    """The system's own text of each of :data:`OS_ERRORS` (and the catalog's English of it)
+    -> its id."""
+    out: dict[str, str] = {}
+    for name in OS_ERRORS:
+        wid = f"os_error_{name}"
+        code = getattr(errno, name, None)
+        if code is not None:
+            out[os.strerror(code)] = wid
+        if wid in bundled():
+            out.setdefault(bundled()[wid][0], wid)
+    return out
+
+
+def _os_error(text: str, lang: str, wordings: Mapping[str, Wording] | None) -> str:
+    """A system error text (``exc.strerror``) in ``lang``: the common ones worded by id."""
+    wid = _os_error_ids().get(text)
+    return text if wid is None else render(Worded(text, wid, {}), lang, wordings)
+
+
+def _value(value: Any, lang: str, wordings: Mapping[str, Wording] | None, key: str = "") -> Any:
+    if key == "error" and isinstance(value, str) and not isinstance(value, Worded):
+        return _os_error(value, lang, wordings)
     if isinstance(value, Joined):
         sep = value.sep_ja if lang == "ja" else value.sep
         return sep.join(render(p, lang, wordings) if isinstance(p, str) else str(p) for p in value)

@@ -30,6 +30,7 @@ from hbtriage.report.i18n import (
     fmt_confidence,
     fmt_dpc,
     fmt_duration,
+    fmt_offset,
     fmt_range,
     fmt_system,
     fmt_zone,
@@ -41,6 +42,7 @@ from hbtriage.report.i18n import (
     t,
 )
 from hbtriage.report.localtime import hosts_by_name, incident_local_windows, local_span
+from hbtriage.warning_text import label
 
 _TEMPLATES = Path(__file__).parent / "templates"
 
@@ -80,7 +82,7 @@ def render_html(findings: Findings, charts: Any | None = None, lang: str = "en")
         missing=missing_evidence(findings, lang) if not findings.incidents else [],
         summary=summary(findings, lang),
         hosts=[_host_view(h, lang) for h in findings.hosts],
-        inputs=[_input_view(i) for i in findings.inputs],
+        inputs=[_input_view(i, lang) for i in findings.inputs],
         config=[
             {
                 "host": c.host,
@@ -192,13 +194,10 @@ def _incident_view(
 
 
 def _host_view(host: HostInfo, lang: str) -> dict[str, Any]:
-    offset = f"{host.clock_offset_s:+.3f} s"
-    if host.clock_offset_basis:
-        offset += f" ({host.clock_offset_basis})"
     return {
         "name": host.name,
-        "zone": fmt_zone(host.zone, host.zone_source),
-        "offset": offset,
+        "zone": fmt_zone(host.zone, host.zone_source, lang),
+        "offset": fmt_offset(host, lang),
         "perfmon": t("yes" if host.has_perfmon else "no", lang),
         "logs": t("yes" if host.has_logs else "no", lang),
         "range": fmt_range(host.first, host.last),
@@ -207,15 +206,15 @@ def _host_view(host: HostInfo, lang: str) -> dict[str, Any]:
     }
 
 
-def _input_view(item: Any) -> dict[str, Any]:
+def _input_view(item: Any, lang: str) -> dict[str, Any]:
     return {
         "path": item.path,
         "kind": item.kind,
         "host": item.host or "—",
-        "host_reason": item.host_reason,
-        "zone": fmt_zone(item.zone, item.zone_source),
+        "host_reason": label(item.host_reason, lang),
+        "zone": fmt_zone(item.zone, item.zone_source, lang),
         "encoding": item.encoding or "—",
         "range": fmt_range(item.first, item.last),
         "records": f"{item.records:,}",
-        "note": item.note,
+        "note": label(item.note, lang),
     }

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from hbtriage.findings import Findings, HostInfo, heartbeat_hosts, iso
+from hbtriage.warning_text import label
 
 LANGS = ("en", "ja")
 
@@ -32,6 +33,7 @@ _EN: dict[str, str] = {
     "local_unknown": "unknown (no time zone found for this host; use --tz)",
     "duration": "Duration",
     "duration_value": "{seconds} s",
+    "offset_value": "{offset} s",
     "hosts": "Hosts",
     "host": "Host",
     "all_hosts": "all hosts",
@@ -153,6 +155,7 @@ _JA: dict[str, str] = {
     "local_unknown": "不明(このホストのタイムゾーンが見つかりません。--tz で指定してください)",
     "duration": "継続時間",
     "duration_value": "{seconds} 秒",
+    "offset_value": "{offset} 秒",
     "hosts": "ホスト",
     "host": "ホスト",
     "all_hosts": "全ホスト",
@@ -376,10 +379,20 @@ def fmt_dpc(host: HostInfo, lang: str) -> list[str]:
     return out
 
 
-def fmt_zone(zone: str | None, source: str) -> str:
+def fmt_zone(zone: str | None, source: str, lang: str = "en") -> str:
+    """A zone and where it came from, in ``lang`` (zone names are data: as written)."""
+    source = label(source, lang)
     if not zone:
         return f"({source})" if source else "—"
+    zone = label(zone, lang)
     return f"{zone} ({source})" if source else zone
+
+
+def fmt_offset(host: HostInfo, lang: str) -> str:
+    """A host's clock offset and its basis, in ``lang``."""
+    text = t("offset_value", lang, offset=f"{host.clock_offset_s:+.3f}")
+    basis = label(host.clock_offset_basis, lang)
+    return f"{text} ({basis})" if basis else text
 
 
 def fmt_confidence(confidence: float) -> str:

@@ -14,6 +14,7 @@ from hbtriage.report.i18n import (
     fmt_confidence,
     fmt_dpc,
     fmt_duration,
+    fmt_offset,
     fmt_range,
     fmt_system,
     fmt_zone,
@@ -91,7 +92,12 @@ def render_markdown(findings: Findings, lang: str = "en") -> str:
     if findings.hosts:
         out += [f"## {md_escape(t('hosts_heading', lang))}", ""]
         rows = [
-            [h.name, fmt_zone(h.zone, h.zone_source), _offset(h), fmt_system(h, lang)]
+            [
+                h.name,
+                fmt_zone(h.zone, h.zone_source, lang),
+                fmt_offset(h, lang),
+                fmt_system(h, lang),
+            ]
             for h in findings.hosts
         ]
         keys = ("host", "zone_source", "clock_offset", "system")
@@ -112,7 +118,7 @@ def render_markdown(findings: Findings, lang: str = "en") -> str:
             i.path,
             i.kind,
             i.host or "—",
-            fmt_zone(i.zone, i.zone_source),
+            fmt_zone(i.zone, i.zone_source, lang),
             i.encoding or "—",
             fmt_range(i.first, i.last),
             str(i.records),
@@ -129,11 +135,6 @@ def render_markdown(findings: Findings, lang: str = "en") -> str:
         out.append(md_escape(t("no_warnings", lang)))
     out.append("")
     return "\n".join(out)
-
-
-def _offset(host: HostInfo) -> str:
-    text = f"{host.clock_offset_s:+.3f} s"
-    return f"{text} ({host.clock_offset_basis})" if host.clock_offset_basis else text
 
 
 def _incident(incident: Incident, hosts: dict[str, HostInfo], lang: str) -> list[str]:

@@ -121,7 +121,7 @@ class CiscoLogReader:
             kind=self.kind,
             encoding=enc,
             host=host,
-            host_reason="Cisco Log HOST field" if host else "",
+            host_reason=warn("host_reason_ciscolog") if host else "",
             zone=str(zones[0]) if zones.len() == 1 else None,
             stream=str(comps[0]) if comps.len() == 1 else "ciscolog",
             events=events,

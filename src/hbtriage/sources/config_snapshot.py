@@ -133,7 +133,7 @@ def _sysinfo_facts(info: SI.SystemInfo) -> list[ConfigFact]:
 
     out: list[ConfigFact] = []
     if info.host:
-        out.append(ConfigFact("host", info.host, "systeminfo Host Name"))
+        out.append(ConfigFact("host", info.host, warn("host_reason_systeminfo")))
     if info.os_name:
         out.append(ConfigFact("os", info.os_name, said("os_name", info.os_name)))
     raw = info.os_version_raw or ""
@@ -391,7 +391,7 @@ class ConfigSnapshotReader:
             kind=KIND,
             encoding=enc,
             host=host,
-            host_reason="systeminfo Host Name" if host else "",
+            host_reason=warn("host_reason_systeminfo") if host else "",
             config=facts,
             warnings=warnings,
             note=note,

@@ -268,7 +268,7 @@ class CvpLogReader:
             kind=self.kind,
             encoding=enc,
             host=host,
-            host_reason="CVP log sender address" if host else "",
+            host_reason=warn("host_reason_cvp_sender") if host else "",
             zone=str(zones[0]) if zones.len() == 1 else None,
             stream=_stream(item.display),
             events=events,

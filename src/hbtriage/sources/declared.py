@@ -164,7 +164,7 @@ class DeclaredReader:
             kind=self.kind,
             encoding=enc,
             host=host,
-            host_reason=f"host field of the {fmt.title}" if host else "",
+            host_reason=warn("host_reason_declared", title=fmt.title) if host else "",
             zone=fmt.zone,
             offset_min=_zone_minutes(fmt.zone) if fmt.zone else None,
             stream=fmt.id,

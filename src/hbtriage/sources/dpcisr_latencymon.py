@@ -201,7 +201,7 @@ def parse_latencymon(text: str, display: str) -> ReadResult:
     return ReadResult(
         kind=KIND,
         host=host[0] if host else None,
-        host_reason="LatencyMon report (computer name)" if host else "",
+        host_reason=warn("host_reason_latencymon") if host else "",
         dpc=trace,
         warnings=warnings,
         note="LatencyMon report: " + (verdict[:120] if verdict else "DPC/ISR execution by driver"),

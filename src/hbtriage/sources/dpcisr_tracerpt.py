@@ -252,7 +252,7 @@ def parse_tracerpt_dpcisr(text: str, display: str) -> ReadResult:
     return ReadResult(
         kind=KIND,
         host=host.split()[0] if host and host.split() else None,
-        host_reason="tracerpt report header (computer name)" if host else "",
+        host_reason=warn("host_reason_tracerpt") if host else "",
         dpc=trace,
         warnings=st.warnings,
         note="tracerpt DPC/ISR report: DPC/ISR execution times by driver over the whole trace",

@@ -408,7 +408,7 @@ class EventLogReader:
             kind=KIND,
             encoding=enc,
             host=host,
-            host_reason="computer named in every event record" if host else "",
+            host_reason=warn("host_reason_eventlog") if host else "",
             stream=f"eventlog-{log}" if log else "eventlog",
             events=events,
             warnings=warnings,

@@ -216,7 +216,7 @@ class GenericLogReader:
             kind=self.kind,
             encoding=enc,
             host=host,
-            host_reason="syslog host name" if host else "",
+            host_reason=warn("host_reason_syslog") if host else "",
             zone=zone,
             stream=_stream(fam.name, item.display),
             events=events,

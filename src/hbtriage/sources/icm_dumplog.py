@@ -312,7 +312,7 @@ class IcmDumplogReader:
             kind=self.kind,
             encoding=enc,
             host=host,
-            host_reason="dumplog node name" if host else "",
+            host_reason=warn("host_reason_dumplog") if host else "",
             stream=L.most_frequent(events["component"]),
             events=events,
             warnings=L.cap_warnings(item.display, items),

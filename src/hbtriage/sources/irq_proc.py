@@ -199,7 +199,7 @@ def parse(text: str, item: InputFile) -> ReadResult:
         return ReadResult(
             kind=KIND,
             host=host,
-            host_reason="hbtriage watch header",
+            host_reason=warn("host_reason_watch_header"),
             stream="irq",
             dpc=DpcTrace(tool="/proc/interrupts"),
             note="hbtriage watch IRQ file with no snapshot yet",
@@ -220,7 +220,7 @@ def parse(text: str, item: InputFile) -> ReadResult:
     return ReadResult(
         kind=KIND,
         host=host,
-        host_reason="hbtriage watch header" if host else "",
+        host_reason=warn("host_reason_watch_header") if host else "",
         zone="UTC" if offset == 0 else None,
         offset_min=offset,
         stream="irq",

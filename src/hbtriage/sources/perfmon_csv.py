@@ -716,7 +716,7 @@ def _result(
         kind=KIND,
         encoding=encoding,
         host=hosts[0] if one else None,
-        host_reason="perfmon \\\\MACHINE prefix" if one else "",
+        host_reason=warn("host_reason_perfmon") if one else "",
         zone=zone,
         offset_min=offset,
         counters=empty_counters(),

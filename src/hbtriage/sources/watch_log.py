@@ -146,7 +146,7 @@ class WatchLogReader:
         hosts = events.get_column("node").unique().to_list()
         if len(hosts) == 1:
             result.host = hosts[0]
-            result.host_reason = "host field of every watch record"
+            result.host_reason = warn("host_reason_watch_record")
         return result
 
 

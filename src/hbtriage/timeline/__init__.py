@@ -51,6 +51,7 @@ from hbtriage.timeline.model import (
     Timeline,
     runs,
 )
+from hbtriage.warning_text import warn
 from hbtriage.zones import Zone
 
 
@@ -206,7 +207,7 @@ def _fold(
                 names=names,
             )
             del src
-            info.zone = zlabel if not stated else "offsets in each line"
+            info.zone = zlabel if not stated else warn("zone_in_each_line")
             info.zone_source = zsource if not stated else "the file's own UTC offsets"
             if not stated and zsource.startswith("assumed"):
                 needs_zone_warning.add(host)
@@ -239,7 +240,7 @@ def _fold(
                 if res.kind != "perfmon_csv" and part["offset_min"].null_count() == 0:
                     # sadf -d, watch recordings: every row states its offset (UTC) and wins.
                     zlabel, zsource = (
-                        res.zone or "offsets in each line",
+                        res.zone or warn("zone_in_each_line"),
                         "the file's own UTC offsets",
                     )
                 elif res.offset_min is not None and (
