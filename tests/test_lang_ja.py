@@ -218,3 +218,39 @@ def test_labels_in_english_are_always_as_written(text: str) -> None:
 
     assert label(text, "en") == text
     assert isinstance(label(text, "ja"), str)
+
+
+# --- a run that read nothing: the one line on stderr ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lang", "want"),
+    [
+        ("ja", "hbtriage: エラー: 読み込める入力がありません (ファイルが見つかりません)\n"),
+        ("en", "hbtriage: error: no readable input (no files found)\n"),
+    ],
+)
+def test_an_empty_folder_is_one_line_in_the_language(tmp_path: Path, lang: str, want: str) -> None:
+    (tmp_path / "empty").mkdir()
+    res = subprocess.run(
+        [*CLI, "analyze", str(tmp_path / "empty"), "--out", str(tmp_path / "o"), "--lang", lang],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert res.returncode == 2 and res.stderr == want
+
+
+def test_nothing_readable_names_each_file_in_japanese(tmp_path: Path) -> None:
+    (tmp_path / "junk").mkdir()
+    (tmp_path / "junk" / "a.bin").write_bytes(b"zz\n")
+    res = subprocess.run(
+        [*CLI, "analyze", str(tmp_path / "junk"), "--out", str(tmp_path / "o"), "--lang", "ja"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert res.returncode == 2
+    assert res.stderr.startswith("hbtriage: エラー: 読み込める入力がありません: ")
+    assert "a.bin: hbtriage が読める形式ではないため" in res.stderr
+    assert len(res.stderr.splitlines()) == 1

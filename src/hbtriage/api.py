@@ -292,9 +292,11 @@ def _to_timeline(
     UsageError when nothing could be read."""
     good = [(o.item, o.result) for o in outcomes if o.result is not None]
     if not good:
-        problems = "; ".join(o.message for o in outcomes[:3]) or "; ".join(warnings[:3])
+        said = [o.message for o in outcomes[:3] if o.message] or warnings[:3]
         raise UsageError(
-            "no readable input" + (f": {problems}" if problems else " (no files found)")
+            warn("no_readable_input", problems=Joined(said, sep="; ", sep_ja="。"))
+            if said
+            else warn("no_readable_input_none")
         )
     samples = written_samples(good)  # before build takes the rows
     written = written_offsets(samples)

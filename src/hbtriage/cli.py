@@ -63,11 +63,24 @@ def _escaped(text: str) -> str:
     return safe_terminal(text)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str, lang: str = "en") -> None:
+    """One line on stderr (``message`` in ``lang`` when it is worded by id), exit code 2."""
+    said = "error"
+    if lang != "en":
+        from hbtriage.report.i18n import t
+        from hbtriage.warning_text import render
+
+        said, message = t("cli_error", lang), render(message, lang)
     Console(stderr=True, highlight=False, soft_wrap=True).print(
-        f"hbtriage: error: {_escaped(message)}", markup=False, emoji=False
+        f"hbtriage: {said}: {_escaped(message)}", markup=False, emoji=False
     )
     raise typer.Exit(2)
+
+
+def _said(exc: HbtriageError) -> str:
+    """What an error says, with its id when it was worded by one (``str(exc)`` loses it)."""
+    first = exc.args[0] if exc.args else None
+    return first if isinstance(first, str) and first == str(exc) else str(exc)
 
 
 class _Signalled(BaseException):
@@ -384,7 +397,7 @@ def _analyze_and_report(
         with _progress(show_progress, delay, lang.value) as update:
             analysis = run(paths, tz=tz, host_aliases=host_alias, progress=update, catalog=catalog)
     except HbtriageError as exc:
-        _fail(str(exc))
+        _fail(_said(exc), lang.value)
         return
     from hbtriage.report import REPORTERS
 

@@ -126,6 +126,7 @@ _EN: dict[str, str] = {
     "plotly_double_click": "Double-click to zoom back out",
     # the command line: progress on stderr and the closing line
     "cli_wrote": "Wrote: {paths}",
+    "cli_error": "error",
     "stage_extract": "extract",
     "stage_read": "read",
     "stage_timeline": "timeline",
@@ -242,6 +243,7 @@ _JA: dict[str, str] = {
     "plotly_download_png": "PNG 画像として保存",
     "plotly_double_click": "ダブルクリックで元の表示に戻ります",
     "cli_wrote": "出力ファイル: {paths}",
+    "cli_error": "エラー",
     "stage_extract": "展開",
     "stage_read": "読み込み",
     "stage_timeline": "タイムライン作成",
