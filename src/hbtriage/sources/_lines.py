@@ -575,8 +575,11 @@ def split_heads(
         if this.any():
             hits.append((this, parse))
             hit = hit | this
-    rest_pos = (~hit).arg_true()
-    rest = df.select("line", "text").filter(~hit)  # a filter is cheaper than a gather here
+    # The lines left to the general path; a null text (an empty line, or one a sparse piece
+    # from the core leaves out) matches no header.
+    left = ~hit & text.is_not_null()
+    rest_pos = left.arg_true()
+    rest = df.select("line", "text").filter(left)  # a filter is cheaper than a gather here
     maybe = rest["text"].str.contains(f"^(?:{head})").fill_null(False)
     if maybe.any():
         slow = _typed_slow(rest.filter(maybe), head, convert, marks)
