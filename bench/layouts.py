@@ -19,6 +19,8 @@ layouts
                              also copied as ``<HOST> - Copy/``, each log also as ``<log>.gz``
     ``side_folder``          the PG's files in ``PG/Side A/`` (a duplex PG's side), the CVP's in
                              ``CVP/<CVP>/``
+    ``per_host_logs``        each server's files in a folder of the same generic name, each
+                             given as its own argument: ``1/logs`` and ``2/logs``
 
 file sets (variants)
     ``full``                 as generated
@@ -66,6 +68,7 @@ LAYOUTS: tuple[str, ...] = (
     "explorer_copies",
     "twice",
     "side_folder",
+    "per_host_logs",
 )
 VARIANTS: tuple[str, ...] = ("full", "perfmon_pg_only", "perfmon_cvp_only", "no_perfmon", "renamed")
 
@@ -359,6 +362,13 @@ def layout(fs: FileSet, name: str) -> list[Path]:
                 where = "PG/Side A" if h.role == "pg" else f"CVP/{h.folder}"
             shutil.copytree(fs.folder(h.truth), out / where)
         return [out / "SR 612345678" if name == "explorer_copies" else out]
+    if name == "per_host_logs":
+        # Each server's files copied into a folder of the same generic name, each named on the
+        # command line: "1/logs" and "2/logs".
+        out = fs.work / name
+        for n, h in enumerate(hosts, 1):
+            shutil.copytree(fs.folder(h.truth), out / str(n) / "logs")
+        return [out / str(n) / "logs" for n in range(1, len(hosts) + 1)]
     if name == "twice":
         out = fs.work / "twice"
         for h in hosts:

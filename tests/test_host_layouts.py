@@ -193,3 +193,31 @@ def test_a_long_dns_name_and_its_netbios_name_are_one_computer(
     assert "cvpcallserver03a" in cvp_host["aliases"]
     assert _verdict(doc) == [(["CVPCALLSERVER03", "PG3A"], "dpc_storm", "CVPCALLSERVER03")]
     assert {i["host"] for i in doc["inputs"] if "CVP3" in i["path"]} == {"CVPCALLSERVER03"}
+
+
+def test_each_servers_logs_folder_given_on_its_own_keeps_the_servers_apart(
+    tmp_path: Path,
+) -> None:
+    """Each server's files copied into a folder called 'logs' ('1/logs', '2/logs') and both
+    folders named on the command line. Both were shown and keyed as 'logs/...', one folder of
+    two servers: the DPC/ISR reports, which name no computer, went to a host called '22T02'
+    (a piece of the WPA export's time stamp in its file name), and the culprit driver was not
+    named. The verdict must be the parent folder's, with the driver, and every file its
+    server's."""
+    generate("dpc_storm_cvp", tmp_path / "b", 3)
+    traces = sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").glob("*/*DPC_ISR*"))
+    assert len(traces) == 2  # one WPA export per server, named by its time stamp only
+    for n, server in enumerate(("PG1A", "CVP1"), 1):
+        _copy(tmp_path / "b" / server, tmp_path / str(n) / "logs")
+    (tmp_path / "b" / "truth.json").unlink()
+    want = _analyze(tmp_path / "want", tmp_path / "b")
+    doc = _analyze(tmp_path / "out", tmp_path / "1" / "logs", tmp_path / "2" / "logs")
+    assert _hosts(doc) == _hosts(want) == {"CVP1": [], "PG1A": []}
+    assert _verdict(doc) == _verdict(want) == [(["CVP1", "PG1A"], "dpc_storm", "CVP1")]
+    culprit = [inc["causes"][0]["driver"]["module"] for inc in doc["incidents"]]
+    assert culprit == ["e1q62x64.sys"]
+    hosts = {i["path"]: i["host"] for i in doc["inputs"]}
+    for trace in traces:
+        n = 1 if trace.parts[0] == "PG1A" else 2
+        assert hosts[f"{n}/logs/{trace.name}"] == trace.parts[0]
+    assert not any("could not tell" in w for w in doc["warnings"]), doc["warnings"]

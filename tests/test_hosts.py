@@ -430,3 +430,28 @@ def test_a_computer_name_cut_to_15_characters_is_the_longer_name() -> None:
         ]
     )
     assert len(two.hosts) == 2
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("2013-02-22T02-12-56.847000", "2013-02-22T02-13-17.202000"),
+        ("20130222T021256", "20130222T021317"),
+        ("2013-02-22_02.12.56", "2013-02-22_02.13.17"),
+        ("2013-02-22T02:12:56Z", "2013-02-22T02:13:17Z"),
+    ],
+)
+def test_a_date_and_time_in_a_file_name_names_no_host(first: str, second: str) -> None:
+    """Two WPA exports named by their time stamps ('2013-02-22T02-12-56.847000_...'), one
+    from each server, collected in one folder with both servers' perfmon: the stamps' shared piece '22T02' holds a letter
+    and was taken for a host's name, so both reports went to a host called '22T02'. With
+    nothing else to place them, they go to UNNAMED (and the user is told)."""
+    clues = [
+        _c("logs/PG1A_perfmon.csv", "perfmon_csv", "logs", machines=["PG1A"]),
+        _c("logs/CVP1_perfmon.csv", "perfmon_csv", "logs", machines=["CVP1"]),
+        _c(f"logs/{first}_DPC_ISR_Raw_Rows.csv", "wpa_dpcisr", "logs"),
+        _c(f"logs/{second}_DPC_ISR_Raw_Rows.csv", "wpa_dpcisr", "logs"),
+    ]
+    ident = identify(clues)
+    assert [h for h, _ in ident.assigned] == ["PG1A", "CVP1", "UNNAMED", "UNNAMED"]
+    assert sorted(ident.hosts) == ["CVP1", "PG1A", "UNNAMED"]

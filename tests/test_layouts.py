@@ -51,9 +51,9 @@ WINDOW = timedelta(seconds=30)
 WORKERS = int(os.environ.get("HBTRIAGE_LAYOUT_WORKERS", "2"))
 
 #: Layouts that rename or repeat folders around the same files ("CVP1 (2)", a file given
-#: twice, "PG1/Side A"): one seed each here (the host rules they test do not depend on the
+#: twice, "PG1/Side A", two arguments both called "logs"): one seed each here (the host rules they test do not depend on the
 #: scenario's random draws); ``bench/accuracy.py --layouts`` runs them on every bundle.
-FOLDER_NAME_LAYOUTS = ("explorer_copies", "twice", "side_folder")
+FOLDER_NAME_LAYOUTS = ("explorer_copies", "twice", "side_folder", "per_host_logs")
 
 CASES = [
     pytest.param(s, seed, v, lay, id=f"{s}-{seed}-{v}-{lay}")

@@ -229,6 +229,14 @@ _ARCHIVE_SUFFIXES = (
     ".xz",
 )
 _TOKEN = re.compile(r"[^A-Za-z0-9]+")
+#: A date and time of day written in a file name ("2013-02-22T02-13-17.202000" as a WPA export's
+#: prefix, "20130222T021317", "2013-02-22_02.13.17"): no host's name, though its pieces
+#: ("22T02") hold a letter.
+_NAME_STAMP = re.compile(
+    r"(?<![0-9])(?:19|20)\d\d[-_.]?[01]\d[-_.]?[0-3]\d(?:[T_ -]?[0-2]\d(?:[-_.:h]?[0-5]\d){1,2}"
+    r"(?:[.,]\d{1,9})?(?:Z|[+-][0-2]\d:?[0-5]\d)?)?(?![0-9])",
+    re.IGNORECASE,
+)
 
 
 def role_of(res: ReadResult) -> str | None:
@@ -827,6 +835,7 @@ def _name_words(c: Clues) -> list[str]:
     """The words of a file name that may name a host (keys), in order; the extension (and a
     rotation number after it) is no word."""
     stem = re.sub(r"(\.[A-Za-z][A-Za-z0-9]{0,4})?(\.\d+)?$", "", c.filename) or c.filename
+    stem = _NAME_STAMP.sub(" ", stem)
     out: list[str] = []
     for tok in _TOKEN.split(stem):
         if len(tok) < 2 or not any(ch.isalpha() for ch in tok):

@@ -258,6 +258,7 @@ def collect(
     far)."""
     out = Collected(progress=progress, limits=limits)
     seen: dict[Path, str] = {}  # what was read already: resolved path -> as the user wrote it
+    roots = _display_roots([Path(p) for p in paths])
     for p in paths:
         path = Path(p)
         if path.is_symlink() and path.is_dir():
@@ -272,8 +273,8 @@ def collect(
         start = len(out.files)
         given: str | None = None
         if path.is_dir():
-            _walk(path, path.name, [], workdir, out)
-            given = path.name
+            given = roots.get(real, path.name)
+            _walk(path, given, [], workdir, out)
         elif path.is_file():
             _add_file(path, str(path), _parent_hints(path), workdir, out, depth=0)
             if any(f.display != str(path) for f in out.files[start:]):
@@ -292,6 +293,40 @@ def collect(
     if out._stop is not None:
         out.warnings.append(out._stop.warning())
     return out
+
+
+def _display_roots(paths: list[Path]) -> dict[Path, str]:
+    """How each folder named on the command line is shown (and keyed: see
+    :func:`hbtriage.hosts.folder_chain`), by its resolved path: its name, or when another one
+    has the same name ("A/logs" and "B/logs", each server's "logs" folder), as many of the
+    folders above it as tell them apart."""
+    dirs: dict[Path, Path] = {}
+    for p in paths:
+        if p.is_dir() and not p.is_symlink():
+            dirs.setdefault(p.resolve(), p)
+    depth = dict.fromkeys(dirs, 1)
+
+    def shown(real: Path) -> str:
+        name = dirs[real].name
+        if not name:
+            return name  # "." : the files' own paths, as before
+        return "/".join(real.parts[-depth[real] :])
+
+    while True:
+        by_name: dict[str, list[Path]] = {}
+        for real in dirs:
+            by_name.setdefault(shown(real), []).append(real)
+        clash = [
+            real
+            for same in by_name.values()
+            if len(same) > 1
+            for real in same
+            if depth[real] < len(real.parts) - 1
+        ]
+        if not clash:
+            return {real: shown(real) for real in dirs}
+        for real in clash:
+            depth[real] += 1
 
 
 def _parent_hints(path: Path) -> list[str]:
