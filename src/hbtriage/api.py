@@ -39,7 +39,7 @@ from hbtriage.findings import (
     Signal,
     heartbeat_hosts,
 )
-from hbtriage.sources import Outcome, ReadOptions, _scan, read_one
+from hbtriage.sources import Outcome, ReadOptions, _scan, read_all
 from hbtriage.sources.base import ConfigFact, InputFile
 from hbtriage.sources.bundle import collect
 from hbtriage.timeline import (
@@ -229,7 +229,7 @@ def _read_all(
         note("read", 0, total_bytes, f"0/{total} files")
         # Biggest files first so the two workers finish together; outcomes keep bundle order.
         order = sorted(range(total), key=lambda i: -files[i].size)
-        by_index: dict[int, Outcome] = {}
+        by_index: dict[int, list[Outcome]] = {}
         # The compiled core reads the logs when their total makes up for loading it.
         options = _scan.for_run(read_options or catalog.read_options(), files)
         # How far into each file being read its reader is (bytes; see ReadOptions.progress).
@@ -268,7 +268,7 @@ def _read_all(
                     tell()
                 if not finished:
                     tell()
-        outcomes = [by_index[i] for i in range(total)]
+        outcomes = [o for i in range(total) for o in by_index[i]]
     _return_freed_memory()
     return outcomes, list(collected.warnings)
 
@@ -704,13 +704,15 @@ def _reading_pool(workers: int) -> Iterator[ThreadPoolExecutor]:
             raise
 
 
-def _read(item: InputFile, options: ReadOptions) -> Outcome:
-    """Read one file and shrink its frames to what the timeline keeps, in the worker thread, so
-    the files already read hold as little as possible while the others are being read."""
-    outcome = read_one(item, options)
-    if outcome.result is not None:
-        compact(outcome.result)
-    return outcome
+def _read(item: InputFile, options: ReadOptions) -> list[Outcome]:
+    """Read one file (one outcome per sender of a syslog server's file) and shrink its frames
+    to what the timeline keeps, in the worker thread, so the files already read hold as
+    little as possible while the others are being read."""
+    outcomes = read_all(item, options)
+    for outcome in outcomes:
+        if outcome.result is not None:
+            compact(outcome.result)
+    return outcomes
 
 
 def _detect(timeline: Timeline, catalog: Catalog) -> list[Signal]:

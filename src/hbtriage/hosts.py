@@ -279,6 +279,7 @@ class Clues:
     filename: str = ""
     #: First and last local time of its records or samples (None when it has none).
     span: tuple[datetime, datetime] | None = None
+    names: list[str] = field(default_factory=list)  # the writer's other names (syslog server's)
 
 
 #: A file whose times are this far from every PIM and CVP log around it is another capture,
@@ -303,6 +304,9 @@ def clues_of(item: InputFile, res: ReadResult) -> Clues:
         addresses = [f.value for f in res.config if f.key == "address"]
     if writer is not None and is_address(writer):
         addresses.append(writer)
+    # The names a syslog server wrote for the sender of these lines (sources/relay.py).
+    relayed = item.senders or []
+    addresses += [n for n in relayed if is_address(n)]
     return Clues(
         display=item.display,
         kind=res.kind,
@@ -312,8 +316,11 @@ def clues_of(item: InputFile, res: ReadResult) -> Clues:
         reason=res.host_reason or warn("host_reason_content"),
         addresses=addresses,
         role=role_of(res),
-        filename=PurePosixPath(item.display.rsplit("!", 1)[-1]).name,
+        filename=""
+        if item.senders is not None
+        else PurePosixPath(item.display.rsplit("!", 1)[-1]).name,
         span=_span(res),
+        names=[n for n in relayed if not is_address(n)],
     )
 
 
@@ -339,7 +346,10 @@ def folder_chain(item: InputFile) -> list[tuple[str, str, bool]]:
     """The folders (and archives) around ``item``, nearest first, up to the one the user named:
     ``(key, name, named by the user)``. A file named on its own has only its parent folder and,
     when that is generic ("logfiles", "PerfLogs/Admin/DataCollector01"), the folders above it up
-    to the nearest one that is not, within :data:`_GENERIC_LEVELS`."""
+    to the nearest one that is not, within :data:`_GENERIC_LEVELS`. None for one sender's
+    lines of a syslog server's file: its folder is the server's."""
+    if item.senders is not None:
+        return []
     if item.given is None:
         parent = Path(item.path).resolve().parent if item.path else None
         name = item.folder_hints[0] if item.folder_hints else (parent.name if parent else "")
@@ -535,8 +545,8 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
             folder_name[unit] = _folder_name(folder, chains[0])
             link(unit, folder_name[unit], warn("host_folder", folder=folder[1]))
     for i, c in enumerate(clues):
-        if c.writer:
-            link(group_of[i], c.writer, c.display)
+        for n in [c.writer, *c.names] if c.writer else c.names:
+            link(group_of[i], n, c.display)
         for a in c.addresses:
             link(group_of[i], a, c.display)
     one_computer = _address_logs_join_their_computer(clues, g, group_of, under, single)
@@ -616,7 +626,7 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
     spellings: dict[str, str] = {}
     for c in clues:
         folders = [folder_host(f[1]) for f in c.folders]
-        for n in [*c.machines, *folders, *([c.writer] if c.writer else [])]:
+        for n in [*c.machines, *folders, *([c.writer] if c.writer else []), *c.names]:
             spellings.setdefault(name_key(n), n)
     for n in [*folder_name.values(), *(n for longs in long_names.values() for n in longs)]:
         spellings.setdefault(name_key(n), n)

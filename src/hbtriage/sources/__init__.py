@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib
 import os
@@ -168,9 +169,43 @@ def sniff(
     return None, encoding, warn("not_a_format")
 
 
+def read_all(item: InputFile, options: ReadOptions = DEFAULT) -> list[Outcome]:
+    """:func:`read_one`, but a syslog server's file that collects several senders' feeds is
+    read as one input per sender (:mod:`hbtriage.sources.relay`): one outcome each."""
+    reader, encoding, note = sniff(item, readers_for(options.formats))
+    if reader is None or reader.kind not in _RELAY_KINDS:
+        return [_read_sniffed(item, reader, encoding, note, options)]
+    from hbtriage.sources import relay
+
+    split = relay.split(item, encoding or "utf-8", options)
+    if split is None:
+        return [_read_sniffed(item, reader, encoding, note, options)]
+    try:
+        # The senders' files are removed after reading: their digests are made now.
+        own = dataclasses.replace(options, defer_digests=False, progress=None)
+        outcomes = [read_one(part, own if split.folder else options) for part in split.items]
+    finally:
+        split.close()
+    if split.ignored is not None:
+        first = next((o.result for o in outcomes if o.result is not None), None)
+        if first is not None:
+            first.warnings.insert(0, split.ignored)
+    return outcomes
+
+
+#: The kinds a syslog server's file of several senders is sniffed as (see ``relay.KINDS``).
+_RELAY_KINDS = frozenset({"cvp_log", "ciscolog"})
+
+
 def read_one(item: InputFile, options: ReadOptions = DEFAULT) -> Outcome:
     """Sniff and read one file (never raises for a bad file: the outcome says why)."""
     reader, encoding, note = sniff(item, readers_for(options.formats))
+    return _read_sniffed(item, reader, encoding, note, options)
+
+
+def _read_sniffed(
+    item: InputFile, reader: Reader | None, encoding: str | None, note: str, options: ReadOptions
+) -> Outcome:
     if reader is None:
         kind = "empty" if note == "empty file" else "unsupported"
         return Outcome(item, None, kind, encoding, warn("at_file", path=item.display, reason=note))
@@ -197,4 +232,13 @@ def read_one(item: InputFile, options: ReadOptions = DEFAULT) -> Outcome:
     return Outcome(item, result, result.kind, result.encoding)
 
 
-__all__ = ["READERS", "LazyReader", "Outcome", "ReadOptions", "read_one", "resolved", "sniff"]
+__all__ = [
+    "READERS",
+    "LazyReader",
+    "Outcome",
+    "ReadOptions",
+    "read_all",
+    "read_one",
+    "resolved",
+    "sniff",
+]

@@ -445,12 +445,14 @@ MONTH_ABBR = "(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
 #: RFC 3164 section 4.3.3): "Mon dd hh:mm:ss HOST " (BSD syslogd, rsyslog's default) or an
 #: RFC 3339 stamp and HOST (rsyslog's high-precision file format). The receiver's clock and
 #: zone are not the sender's: the Cisco Log stamp after it is the record's time. Used by the
-#: CVP and Cisco Log readers (general path; the compiled core never converts such a line).
-SYSLOG_RELAY = (
+#: CVP and Cisco Log readers (general path; the compiled core never converts such a line). A
+#: file that collects several senders is split into one stream per sender first
+#: (:mod:`hbtriage.sources.relay`).
+SYSLOG_RELAY_STAMP = (
     r"(?:[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2}"
     r"|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?(?:Z|[+-][0-9]{2}:[0-9]{2}))"
-    r" \S+ "
 )
+SYSLOG_RELAY = SYSLOG_RELAY_STAMP + r" \S+ "
 
 
 def line_frame(text: str) -> tuple[pl.DataFrame, bool]:

@@ -121,6 +121,10 @@ class InputFile:
     #: The folder or archive the user named that holds this file, as the start of ``display``
     #: (None when the file itself was named): the outermost folder that can stand for a host.
     given: str | None = None
+    #: For the lines of one sender taken from a syslog server's file (see :mod:`.relay`): the
+    #: names and addresses the server wrote for that sender (the sender field); None for any
+    #: other file. No folder around such a file names its host: the folder is the server's.
+    senders: list[str] | None = None
 
     def __post_init__(self) -> None:
         # A name that is not UTF-8 on disk (a folder copied from an old Windows share) comes

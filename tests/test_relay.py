@@ -1,0 +1,190 @@
+"""A syslog server's file that collects the PG's and the CVP Call Server's Cisco Log feeds (and
+a switch's lines) is read as one stream per sender: each sender its own host, named by its
+lines and the bundle's other files, never by the syslog server's folder; the verdict is the
+one the same lines give as two separate files."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from hbtriage.api import run
+from hbtriage.findings import Findings
+from hbtriage.simulate.scenarios import generate
+from hbtriage.sources import read_all
+from hbtriage.sources.base import InputFile
+
+FIX = Path(__file__).parent / "fixtures" / "syslog_relay"
+_DAY = re.compile(r"^Events from (\w+ \d+, \d{4})")
+_REC = re.compile(r"^(\d{2}):(\d{2}):(\d{2}):(\d{3}) (\S+?)-(\S+) (.*)$")
+_CVP = re.compile(
+    r"^(?:<\d+>)?(?:\d+: \S+: )?(\w{3} +\d+ \d{4} \d+:\d\d:\d\d\.\d{3}) ([+-]\d{4}): (.*)$"
+)
+_SWITCH = "%LINK-3-UPDOWN: Interface GigabitEthernet0/1, changed state to up"
+
+
+def _stamp(t: datetime) -> str:
+    return f"{t:%b} {t.day} {t:%Y %H:%M:%S}.{t.microsecond // 1000:03d}"
+
+
+def _pim_feed(path: Path, host: str, offset_min: int) -> list[tuple[datetime, str]]:
+    """A PIM dumplog as the PG's Cisco Log feed sends it: (UTC, line)."""
+    out: list[tuple[datetime, str]] = []
+    day = None
+    zone = f"{'+' if offset_min >= 0 else '-'}{abs(offset_min) // 60:02d}{abs(offset_min) % 60:02d}"
+    for raw in path.read_text().splitlines():
+        if m := _DAY.match(raw):
+            day = datetime.strptime(m.group(1), "%B %d, %Y")
+            continue
+        if (m := _REC.match(raw)) and day is not None:
+            h, mi, s, ms = (int(x) for x in m.groups()[:4])
+            local = day + timedelta(hours=h, minutes=mi, seconds=s, milliseconds=ms)
+            if out and local < out[-1][0] + timedelta(minutes=offset_min - 720):
+                day += timedelta(days=1)
+                local += timedelta(days=1)
+            proc, text = m.group(6), m.group(7)
+            head = f"{len(out)}: {host}: {_stamp(local)} {zone}: %ICM_PG_PIM: "
+            tags = f"[comp=PG-A][pname={proc}][iid=acme][sev=info]: "
+            out.append((local - timedelta(minutes=offset_min), head + tags + text))
+        elif raw.strip() and out:  # a continuation: Cisco Log sends one line
+            t, line = out[-1]
+            out[-1] = (t, f"{line} {raw.strip()}")
+    return out
+
+
+def _cvp_feed(paths: list[Path], address: str) -> list[tuple[datetime, str]]:
+    out: list[tuple[datetime, str]] = []
+    for path in paths:
+        for raw in path.read_text().splitlines():
+            if m := _CVP.match(raw):
+                t = datetime.strptime(m.group(1), "%b %d %Y %H:%M:%S.%f")
+                off = int(m.group(2)[:3]) * 60 + (1 if m.group(2)[0] == "+" else -1) * int(
+                    m.group(2)[3:]
+                )
+                line = f"{len(out)}: {address}: {m.group(1)} {m.group(2)}: {m.group(3)}"
+                out.append((t - timedelta(minutes=off), line))
+    return out
+
+
+def _relayed(feed: list[tuple[datetime, str]], sender: str) -> list[tuple[datetime, str]]:
+    """Each line behind the syslog server's stamp (UTC, no year) and the sender field."""
+    return [(t, f"{t:%b} {t.day:2d} {t:%H:%M:%S} {sender} {line}") for t, line in feed]
+
+
+def _bundles(scenario: str, seed: int, root: Path, *, by_name: bool) -> tuple[Path, Path, dict]:
+    """The simulated bundle twice, its PIM and CVP logs replaced by their syslog feeds as a
+    syslog server ``SYSLOG01`` wrote them: once in one file with a switch's lines, once in two
+    files. ``by_name``: the server wrote the senders' names, else their addresses."""
+    sim = root / "sim"
+    truth = generate(scenario, sim, seed)
+    pg, cvp = (next(h for h, v in truth["hosts"].items() if v["role"] == r) for r in ("pg", "cvp"))
+    pg_info, cvp_info = truth["hosts"][pg], truth["hosts"][cvp]
+    pim = _pim_feed(sorted((sim / pg).glob("pim*.txt"))[0], pg, pg_info["offset_min"])
+    calls = _cvp_feed(sorted((sim / cvp).glob("*.log")), cvp_info["ip"])
+    pim = _relayed(pim, pg if by_name else "198.51.100.7")
+    calls = _relayed(calls, cvp if by_name else cvp_info["ip"])
+    start = min(pim[0][0], calls[0][0])
+    switch = [
+        (t, f"{t:%b} {t.day:2d} {t:%H:%M:%S} 192.0.2.1 {n}: {_SWITCH}")
+        for n, t in enumerate(start + timedelta(minutes=k) for k in range(0, 40, 7))
+    ]
+    out = []
+    for layout in ("one", "two"):
+        bundle = root / layout
+        shutil.copytree(
+            sim, bundle, ignore=shutil.ignore_patterns("pim*.txt", "*.log", "truth.json")
+        )
+        (bundle / "SYSLOG01").mkdir()
+        if layout == "one":
+            lines = sorted(pim + calls + switch, key=lambda x: x[0])
+            (bundle / "SYSLOG01" / "messages").write_text("".join(f"{s}\n" for _, s in lines))
+        else:
+            (bundle / "SYSLOG01" / "pg.log").write_text("".join(f"{s}\n" for _, s in pim))
+            (bundle / "SYSLOG01" / "cvp.log").write_text("".join(f"{s}\n" for _, s in calls))
+        out.append(bundle)
+    return out[0], out[1], truth
+
+
+def _verdict(f: Findings) -> list[tuple[tuple[str, ...], str, str | None]]:
+    return [
+        (tuple(sorted(i.hosts)), i.causes[0].id, i.causes[0].host) for i in f.incidents if i.causes
+    ]
+
+
+@pytest.mark.parametrize(
+    ("scenario", "seed", "by_name"),
+    [
+        ("dpc_storm_cvp", 1, True),
+        ("dpc_storm_pg", 2, True),
+        ("network_path", 3, False),
+        ("peer_restart_cvp", 4, False),
+    ],
+)
+def test_one_syslog_file_of_both_servers_gives_the_verdict_of_two_files(
+    tmp_path: Path, scenario: str, seed: int, by_name: bool
+) -> None:
+    one, two, truth = _bundles(scenario, seed, tmp_path, by_name=by_name)
+    a, b = run([one]).findings, run([two]).findings
+    assert _verdict(a) == _verdict(b)
+    assert len(a.incidents) == len(truth["incidents"])  # found once, never split
+    hosts = {h.name for h in a.hosts}
+    assert not {n.upper() for n in hosts} & {"SYSLOG01", "MESSAGES"}
+    pg, cvp = (next(h for h, v in truth["hosts"].items() if v["role"] == r) for r in ("pg", "cvp"))
+    assert pg in hosts  # the PG by the HOST field of its Cisco Log lines
+    cvp_ip = truth["hosts"][cvp]["ip"]
+    if by_name:  # the CVP by the name the syslog server wrote: one host with its perfmon
+        assert cvp in hosts and cvp_ip in next(h for h in a.hosts if h.name == cvp).addresses
+        want = [(t["cause"], t["host"]) for t in truth["incidents"]]
+        assert [(c, h) for _, c, h in _verdict(a)] == want
+    else:
+        assert cvp_ip in hosts
+    # The switch's lines are left out, in one warning naming it.
+    said = [w for w in a.warnings if "192.0.2.1" in w]
+    assert len(said) == 1 and "does not read" in said[0]
+    ja = a.warnings_ja[a.warnings.index(said[0])]
+    assert "読まない送信元" in ja
+
+
+def test_senders_are_read_apart_with_their_own_line_numbers(tmp_path: Path) -> None:
+    pg = (FIX / "syslog_relay_pg.log").read_text().splitlines()
+    cvp = (FIX / "syslog_callserver.log").read_text().splitlines()
+    switch = "Mar 31 00:36:58 192.0.2.1 17: %LINK-3-UPDOWN: Interface Gi0/1, changed state to down"
+    lines = [pg[0], cvp[0], switch, *pg[1:3], *cvp[1:], *pg[3:]]
+    path = tmp_path / "messages"
+    path.write_text("\n".join(lines) + "\n")
+    before = path.read_bytes()
+    outcomes = read_all(InputFile(display="messages", path=str(path), size=len(before)))
+    got = {o.result.kind: o for o in outcomes if o.result is not None}
+    assert set(got) == {"ciscolog", "cvp_log"}
+    pim, call = got["ciscolog"], got["cvp_log"]
+    assert (pim.result.host, call.result.host) == ("PG1A", "198.51.100.10")
+    assert pim.item.display == "messages [PG1A]"
+    # Line numbers are the file's own.
+    assert pim.result.events["line"].to_list() == [1, 4, 5, 10, 11]
+    assert call.result.events["line"].to_list() == [2, 6, 7, 8, 9]
+    # The names the server wrote for each sender go with it; folders name neither.
+    assert pim.item.senders == ["198.51.100.7"]
+    assert call.item.senders == ["198.51.100.10", "callsrv-b.example.net"]
+    assert pim.result.warnings[0] == (
+        "messages: 1 line(s) of 1 sender(s) whose lines hbtriage does not read left out:"
+        " 192.0.2.1 (1)"
+    )
+    assert path.read_bytes() == before  # the user's file is left as it was
+
+
+def test_a_file_of_one_sender_is_read_in_place_and_not_named_by_its_folder(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "SYSLOG01"
+    folder.mkdir()
+    shutil.copy(FIX / "syslog_relay_pg.log", folder / "messages")
+    f = run([tmp_path]).findings
+    assert [h.name for h in f.hosts] == ["PG1A"]
+    assert [i.path.endswith("SYSLOG01/messages") for i in f.inputs] == [True]
+    assert "198.51.100.7" in f.hosts[0].addresses
+    assert json.dumps(f.warnings).count("SYSLOG01") == 0
