@@ -254,3 +254,84 @@ def test_pg_syslog_feed_as_a_syslog_server_writes_it(tmp_path: Path) -> None:
         if s.kind == "signature"
     ]
     assert ("PG1A", "pim.vru_tcp_broken", "2013-03-31T00:36:57.329000+00:00") in found
+
+
+# Cisco Log cuts a message too long for one line into parts, each a line of its own with its
+# own sequence number and a [part=FIRST.N/COUNT] tag (FIRST: the first part's sequence number;
+# the Cisco Log message format in Cisco's CiscoLog documentation, e.g. the Unified
+# Serviceability alarms chapter). Their text is read back as one record.
+_PART_HEAD = (
+    "{seq}: PG1A: Mar 30 2013 19:36:57.{ms:03d} -0500: %ICM_PG_PIM: "
+    "[comp=PG-A][pname=pim1][iid=acme][mid=103000B7][sev=error][part={first}.{n}/{count}]: "
+)
+_CUT = (
+    "Error receiving data from VRU. Last API Error [10054]: "
+    "An existing connection was forcibly closed by the remote host."
+)
+
+
+def _parts(message: str, cuts: list[int], first: int = 41) -> list[str]:
+    bounds = [0, *cuts, len(message)]
+    count = len(bounds) - 1
+    return [
+        _PART_HEAD.format(seq=first + k, ms=k, first=first, n=k + 1, count=count)
+        + message[bounds[k] : bounds[k + 1]]
+        for k in range(count)
+    ]
+
+
+def _catalog_options(core: bool) -> ReadOptions:
+    import dataclasses
+
+    from hbtriage.catalog import load_catalog
+
+    return dataclasses.replace(load_catalog().read_options(), compiled=core, compiled_min_bytes=0)
+
+
+@pytest.mark.usefixtures("core_loads")
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    message=st.text(st.characters(min_codepoint=32, max_codepoint=126), min_size=2, max_size=90)
+    .map(lambda s: "x" + s)
+    .filter(lambda s: s == s.rstrip()),
+    data=st.data(),
+)
+def test_a_message_cut_into_parts_anywhere_reads_back_whole(
+    tmp_path: Path, message: str, data: st.DataObject
+) -> None:
+    cuts = sorted(data.draw(st.sets(st.integers(1, len(message) - 1), min_size=1, max_size=4)))
+    before = "40: PG1A: Mar 30 2013 19:36:45.106 -0500: %ICM_PG_PIM: [pname=pim1]: before"
+    after = "60: PG1A: Mar 30 2013 19:36:58.000 -0500: %ICM_PG_PIM: [pname=pim1]: after"
+    path = _write(tmp_path, "\n".join([before, *_parts(message, cuts), after]) + "\n")
+    item = InputFile(display=path.name, path=str(path), size=path.stat().st_size)
+    for options in (ReadOptions(), _catalog_options(False), _catalog_options(True)):
+        ev = READER.read(item, "utf-8", options).events
+        assert ev["line"].to_list() == [1, 2, len(cuts) + 3]
+        assert ev["ts_local"][1] == dt.datetime(2013, 3, 30, 19, 36, 57)
+        if options.slimming:
+            continue  # (text kept only where a signature can match)
+        assert ev["message"].to_list() == ["before", message, "after"]
+
+
+def test_a_signature_spanning_the_parts_of_a_message_is_found(tmp_path: Path) -> None:
+    # The PIM's "Error receiving data from VRU ... [10054]" cut just before the error code:
+    # neither part matches pim.vru_recv_error alone.
+    from hbtriage.api import run
+
+    lines = [
+        "40: PG1A: Mar 30 2013 19:36:45.106 -0500: %ICM_PG_PIM: [pname=pim1]: heartbeat sent",
+        *_parts(_CUT, [_CUT.index("[10054]")]),
+        # another process's part with the same numbers is another message
+        *_parts("Peripheral 5000 went offline.", [11])[:1],
+    ]
+    lines[-1] = lines[-1].replace("pname=pim1", "pname=opc")
+    _write(tmp_path, "\n".join(lines) + "\n", "pim1_ciscolog.txt")
+    found = [
+        (s.host, s.data["signature"], s.detail)
+        for i in run([tmp_path]).findings.incidents
+        for s in i.signals
+        if s.kind == "signature"
+    ]
+    assert [f[1] for f in found] == ["pim.vru_recv_error"]

@@ -215,7 +215,8 @@ _CISCO: list[tuple[list[str], list[str]]] = [
     (
         ["[comp=PG-A][pname=pim1][iid=acme][sev=info]", "[pname=opc][sev=warning]"],
         ["", "%[pname.orig=rdu][comp=parser]", "[x[pname=][sev=]", "[pname.origx=a][pname=b]",
-         "[sev=err", "[caf\u00e9=1][pname=p]", "%x", "[pname.orig=][sev=warning]", "[a][b"],
+         "[sev=err", "[caf\u00e9=1][pname=p]", "%x", "[pname.orig=][sev=warning]", "[a][b",
+         "[pname=pim1][part=12.1/2]", "[part=12.2/2][sev=info]", "[x[part=1.1/1]", "[part=x]"],
     ),
     ([": "], ["", ":", " ", ":: "]),
     (["VRU heartbeat request sent", "Peripheral 5000 went offline."], ["", "caf\u00e9", " "]),

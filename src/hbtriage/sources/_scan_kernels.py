@@ -660,6 +660,7 @@ def _tag_at(
 _PNAME = np.frombuffer(b"pname", dtype=np.uint8)
 _ORIG = np.frombuffer(b".orig", dtype=np.uint8)
 _SEV = np.frombuffer(b"sev", dtype=np.uint8)
+_PART = np.frombuffer(b"part", dtype=np.uint8)
 _NONE = np.zeros(0, dtype=np.uint8)
 
 
@@ -674,7 +675,8 @@ def ciscolog(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray):  # type: ig
     message starts), ``seq``, and the ids of ``zone``, ``hdr`` ("APP" or "APP-S-MNEM"),
     ``node``, ``pname`` and ``sev`` (the values of the first ``[pname=]`` or
     ``[pname.orig=]`` tag and of the first ``[sev=]`` tag; -1: none); and per table the
-    representatives' starts and lengths."""
+    representatives' starts and lengths. A line with a ``[part=]`` tag (a part of a message
+    cut in several) is left to the general path, which joins the parts."""
     m = starts.size
     hit, ts, hlen = _per_line(m)
     seq = np.zeros(m, np.int64)
@@ -796,6 +798,7 @@ def ciscolog(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray):  # type: ig
         sv = -1
         se = -1
         ascii_tags = True
+        part = False  # a part of a message cut in several: the general path joins them
         while q < e and buf[q] == 91:
             ip = -1
             isv = -1
@@ -810,6 +813,8 @@ def ciscolog(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray):  # type: ig
                         ip = _tag_at(buf, r, e, _PNAME, _ORIG)
                     if isv < 0:
                         isv = _tag_at(buf, r, e, _SEV, _NONE)
+                    if _tag_at(buf, r, e, _PART, _NONE) >= 0:
+                        part = True
                 r += 1
             if not ascii_tags or r >= e:
                 break
@@ -820,7 +825,7 @@ def ciscolog(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray):  # type: ig
                 sv = isv
                 se = r
             q = r + 1
-        if not ascii_tags:
+        if not ascii_tags or part:
             continue
         pid = -1
         sid = -1

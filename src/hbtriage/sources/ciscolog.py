@@ -18,6 +18,11 @@
   listed in ``ReadResult.restarts`` (line, ts_local, offset_min, node,
   component, seq, previous_seq); the event rows themselves are unchanged.
 * Lines that are not Cisco Log records continue the record above.
+* A message cut into parts (each a line of its own with its own SEQNUM and a
+  ``[part=FIRST.N/COUNT]`` tag, FIRST the first part's SEQNUM) is one record: the first part's
+  time, line and fields, the parts' text joined in their order (a signature may span the cut).
+  Parts are of one message when host, process, FIRST and COUNT agree; part 1 starts the next.
+  The compiled core leaves such lines to ``PATTERN``.
 
 Files whose records are mostly ``%CVP_...`` are left to :mod:`cvp_log`.
 
@@ -77,6 +82,7 @@ class CiscoLogReader:
         # the end from small columns. Message text is slimmed per piece (``options.keep``).
         time_items: list[tuple[int, str]] = []
         pieces: list[pl.DataFrame] = []
+        cut: list[pl.DataFrame] = []  # the parts of messages cut in several, joined at the end
         scanner, sparse = _scan.setup("ciscolog", self.kind, os.path.getsize(item.path), options)
         walk = L.Pieces(item.path, enc, PATTERN, options, scanner=scanner)
         for lines in walk.lines():
@@ -87,21 +93,23 @@ class CiscoLogReader:
                 parts,
                 heads,
                 **_scan.assembly(piece, sparse, self.kind, options),
+                need=pl.col("part").is_not_null(),  # a signature may span the parts
             )
-            del heads
             walk.done(parts, n_orphans, records.height)
-            del parts
             time_items += L.bad_time_items(records, warn("what_date_or_time"))
             records = records.filter(pl.col("ts_local").is_not_null())
-            pieces.append(
-                L.slim(
-                    L.to_events(records).with_columns(records["seq"], records["zone"]),
-                    self.kind,
-                    options,
-                    digest=not sparse,
+            events = L.to_events(records).with_columns(records["seq"], records["zone"])
+            if records["part"].null_count() < records.height:
+                is_part = records["part"].is_not_null()
+                cut.append(
+                    _raw_ends(events.filter(is_part), parts, heads).with_columns(
+                        records["part"].filter(is_part)
+                    )
                 )
-            )
-            del records
+                events = events.filter(~is_part)
+            del heads, parts, records
+            pieces.append(L.slim(events, self.kind, options, digest=not sparse))
+            del events
         if walk.records == 0:
             raise L.no_records(
                 item.display,
@@ -112,7 +120,10 @@ class CiscoLogReader:
         del pieces
         items = walk.preamble() + walk.long_items + time_items + walk.tail_items
 
-        restarts = L.restarts(records, "seq", ["node", "component"])
+        if cut:
+            records, restarts = _with_parts_joined(records, pl.concat(cut), self.kind, options)
+        else:
+            restarts = L.restarts(records, "seq", ["node", "component"])
         zones = records["zone"].drop_nulls().unique(maintain_order=True)
         events = records.drop("seq", "zone")
         comps = events["component"].drop_nulls().unique()
@@ -132,6 +143,66 @@ class CiscoLogReader:
 
 
 _CAT = pl.Categorical()
+#: The value of a ``[part=]`` tag: the first part's sequence number, this part's number and
+#: how many there are (``41.2/3``).
+_PART = r"^(?P<first>[0-9]{1,18})\.(?P<index>[0-9]{1,9})/(?P<total>[0-9]{1,9})$"
+
+
+def _raw_ends(events: pl.DataFrame, lines: pl.DataFrame, heads: pl.DataFrame) -> pl.DataFrame:
+    """``events`` (the records of a piece that are parts of a message) with the white space
+    that ended each one-line message given back: a cut may fall just after a space, which
+    belongs to the message."""
+    start = heads.select("line", "_hlen").join(lines.select("line", "text"), on="line", how="left")
+    tail = start.select(
+        "line",
+        pl.col("text").str.slice(pl.col("_hlen").cast(pl.Int64)).alias("_raw"),
+    )
+    out = events.join(tail, on="line", how="left", maintain_order="left")
+    whole = pl.col("_raw").is_not_null() & (
+        pl.col("_raw").str.strip_chars_end() == pl.col("message")
+    )
+    return out.with_columns(
+        pl.when(whole).then(pl.col("_raw")).otherwise(pl.col("message")).alias("message")
+    ).drop("_raw")
+
+
+def _with_parts_joined(
+    records: pl.DataFrame, cut: pl.DataFrame, kind: str, options: ReadOptions
+) -> tuple[pl.DataFrame, list[dict[str, object]]]:
+    """``records`` with each message that was cut into parts (``[part=41.1/2]``,
+    ``[part=41.2/2]``: the Cisco Log form of a message too long for one line) as one record:
+    the first part's time, line and fields, the parts' text joined in their order. Parts are
+    of one message when they share host, process, first sequence number and count; a part 1
+    starts the next message of those. Also the restarts, found on every part's sequence
+    number."""
+    every = pl.concat([records, cut.drop("part")], how="diagonal_relaxed").sort("line")
+    restarts = L.restarts(every, "seq", ["node", "component"])
+    del every
+    p = pl.col("part").str.extract_groups(_PART)
+    cut = cut.sort("line").with_columns(
+        p.struct.field("first").alias("_first"),
+        p.struct.field("index").cast(pl.Int64).alias("_index"),
+        p.struct.field("total").alias("_total"),
+    )
+    odd = cut.filter(pl.col("_index").is_null())  # a tag of another form: a record of its own
+    keys = [pl.col(c).cast(pl.Utf8).fill_null("").alias(f"_{c}") for c in ("node", "component")]
+    cut = cut.filter(pl.col("_index").is_not_null()).with_columns(
+        (pl.col("_index") == 1).cum_sum().over([*keys, "_first", "_total"]).alias("_msg")
+    )
+    columns = [c for c in records.columns if c != "message" and c != "digest"]
+    joined = (
+        cut.sort("_index", "line")
+        .group_by([*keys, "_first", "_total", "_msg"], maintain_order=True)
+        .agg(
+            pl.col("line").first(),
+            pl.col("message").fill_null("").str.join("").str.strip_chars_end(),
+            *[pl.col(c).sort_by("_index", "line").first() for c in columns if c != "line"],
+        )
+    )
+    parts = pl.concat([joined, odd], how="diagonal_relaxed").select(*columns, "message")
+    parts = L.slim(L.to_events(parts).with_columns(parts["seq"], parts["zone"]), kind, options)
+    out = pl.concat([records, parts.select(records.columns)], how="vertical_relaxed")
+    return out.sort("line"), restarts
 
 
 def _convert(g: pl.DataFrame) -> pl.DataFrame:
@@ -151,6 +222,7 @@ def _convert(g: pl.DataFrame) -> pl.DataFrame:
         pl.col("node").cast(_CAT),
         pl.col("seq"),
         pl.col("zone"),
+        tags.str.extract(r"\[part=([^\]]*)\]", 1).alias("part"),
     )
 
 
