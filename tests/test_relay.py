@@ -12,12 +12,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from hbtriage.api import run
 from hbtriage.findings import Findings
 from hbtriage.simulate.scenarios import generate
-from hbtriage.sources import read_all
+from hbtriage.sources import read_all, relay
 from hbtriage.sources.base import InputFile
+from hbtriage.sources.options import ReadOptions
 
 FIX = Path(__file__).parent / "fixtures" / "syslog_relay"
 _DAY = re.compile(r"^Events from (\w+ \d+, \d{4})")
@@ -188,3 +191,74 @@ def test_a_file_of_one_sender_is_read_in_place_and_not_named_by_its_folder(
     assert [i.path.endswith("SYSLOG01/messages") for i in f.inputs] == [True]
     assert "198.51.100.7" in f.hosts[0].addresses
     assert json.dumps(f.warnings).count("SYSLOG01") == 0
+
+
+_SENDERS = {
+    # sender field, Cisco Log line (or None: a line hbtriage does not read), stream key
+    "pg": (
+        "198.51.100.7",
+        "{n}: PG1A: Mar 30 2013 19:36:57.328 -0500: %ICM_PG_PIM: [pname=pim1]: ",
+    ),
+    "pg_fqdn": ("pg1a.example", "{n}: pg1a.example: Mar 30 2013 19:36:57.3 -0500: %ICM_PG_OPC: "),
+    "cvp": (
+        "198.51.100.10",
+        "<134>{n}: 198.51.100.10: Mar 30 2013 19:36:57.328 -0500: %CVP_8_5_ICM-1-X: ",
+    ),
+    "switch": ("192.0.2.1", "{n}: %LINK-3-UPDOWN: "),
+    "other_app": ("192.0.2.2", "{n}: sw2: Mar 30 2013 19:36:57.328 UTC: %SYS-5-CONFIG_I: "),
+}
+_STREAM = {"pg": "PG1A", "pg_fqdn": "PG1A", "cvp": "198.51.100.10"}
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    picks=st.lists(
+        st.tuples(
+            st.sampled_from([*_SENDERS, "continued"]),
+            st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=20),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    chunk=st.sampled_from([64, 1 << 20]),
+)
+def test_each_sender_keeps_its_lines_at_their_numbers(
+    tmp_path: Path, picks: list[tuple[str, str, bool]], chunk: int
+) -> None:
+    lines: list[str] = []
+    owner: list[str | None] = []
+    for n, (who, text, iso) in enumerate(picks):
+        if who == "continued":  # no server prefix: the line above's message goes on
+            lines.append(" " + text)
+            owner.append(owner[-1] if owner else None)
+            continue
+        field, body = _SENDERS[who]
+        stamp = "2013-03-31T00:36:57.1+00:00" if iso else "Mar 31 00:36:57"
+        lines.append(f"{stamp} {field} {body.format(n=n)}{text}")
+        owner.append(_STREAM.get(who))
+    path = tmp_path / "messages"
+    path.write_text("\n".join(lines) + "\n")
+    item = InputFile(display="messages", path=str(path), size=path.stat().st_size)
+    split = relay.split(item, "utf-8", ReadOptions(chunk_bytes=chunk))
+    wanted = [s for s in dict.fromkeys(owner) if s is not None]
+    if not wanted:
+        assert split is None
+        return
+    assert split is not None
+    try:
+        shown = [i.display.removeprefix("messages [").removesuffix("]") for i in split.items]
+        assert [relay.sender_key(s) for s in shown] == wanted or shown == ["messages"]
+        if split.folder is None:  # one sender, nothing else: read in place
+            assert owner == [wanted[0]] * len(lines) and split.ignored is None
+            return
+        for part, who in zip(split.items, wanted, strict=True):
+            got = Path(part.path).read_text().split("\n")[:-1]
+            assert got == [t if o == who else "" for t, o in zip(lines, owner, strict=True)]
+        left = sum(o is None for o in owner)
+        assert (split.ignored is not None) == (left > 0)
+    finally:
+        split.close()
+    assert path.read_text() == "\n".join(lines) + "\n"
