@@ -29,11 +29,11 @@ import tarfile
 import zipfile
 import zlib
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path, PurePosixPath
-from typing import IO, ClassVar, Literal, Protocol, Self
+from typing import IO, Any, ClassVar, Literal, Protocol, Self, cast
 
 from hbtriage.sources.base import InputFile
 from hbtriage.warning_text import Joined, warn
@@ -409,6 +409,8 @@ def _add_file(
         kind = "tar" if _holds_tar(path, compression) else compression
     elif _is_zip(path):
         kind = "zip"
+    elif _is_7z(path):
+        kind = "7z"
     elif path.name.lower().endswith(".tar"):
         kind = "tar"
     else:
@@ -443,6 +445,8 @@ def _expand(path: Path, kind: str, compression: str | None, arc: _Archive) -> No
         _extract_zip(path, arc)
     elif kind == "tar":
         _extract_tar(path, compression, arc)
+    elif kind == "7z":
+        _extract_7z(path, arc)
     else:
         _decompress(path, kind, arc)
 
@@ -659,6 +663,20 @@ class _Archive:
         the format tells it (a ratio cap); ``damage``: errors reading its data that refuse this
         member only (any other ends the archive). _Refused or _Stopped when a check or a cap
         says so. The caller has checked the member's type and the bundle's file count."""
+        where, rel, caps = self.checked(name, size, compressed)
+        dest = _place(self.folder, rel, where, self.out.limits)
+        try:
+            with open_data() as src:
+                written = self.write(src, dest, where, caps)
+        except damage as exc:
+            raise _damaged(exc) from None
+        self.kept(dest, where, self.hints_of(rel), written)
+
+    def checked(
+        self, name: str, size: int, compressed: int | None = None
+    ) -> tuple[str, PurePosixPath, list[_Cap]]:
+        """What member ``name`` is called in warnings, the path it is written to, and the caps
+        on its copy; _Refused when its name or its declared size says no."""
         name = member_name(name)  # a zip made on Windows: the caller has read its "\\" already
         where = f"{self.display}!{name}"
         limits = self.out.limits
@@ -671,14 +689,11 @@ class _Archive:
             if size > cap.bytes:
                 raise _Refused(cap.kind, cap.reason)
         caps.append(_Cap(size, "header", warn("cap_header")))
-        dest = _place(self.folder, rel, where, limits)
-        try:
-            with open_data() as src:
-                written = self.write(src, dest, where, caps)
-        except damage as exc:
-            kind = f"damaged {type(exc).__name__}"  # its message often names the member
-            raise _Refused(kind, warn("member_damaged", error=str(exc))) from None
-        self.kept(dest, where, list(reversed(rel.parent.parts)) + self.hints, written)
+        return where, rel, caps
+
+    def hints_of(self, rel: PurePosixPath) -> list[str]:
+        """Folder hints of a member: the folders it sits in inside the archive, innermost first."""
+        return list(reversed(rel.parent.parts)) + self.hints
 
     def refused(self, name: str, refused: _Refused) -> None:
         self.tally.add(refused.kind, f"{self.display}!{_shown(name)}", name, refused.reason)
@@ -689,56 +704,86 @@ class _Archive:
         _add_file(dest, where, hints, self.workdir, self.out, self.depth, self.root)
 
     def write(self, src: _Reader, dest: Path, where: str, caps: list[_Cap]) -> int:
-        """Copy ``src`` to ``dest`` in 1 MiB chunks, checking before each chunk is written that
-        no cap is passed: the member's own (``caps``: _Refused), the archive the user handed
-        over (_Stopped ``root``), the bundle's total and the free space of the disk (_Stopped
-        ``bundle``). Nothing stays at ``dest`` when refused, stopped or on an error."""
-        out, root, workdir = self.out, self.root, self.workdir
-        limits = out.limits
-        cap = min(caps, key=lambda c: c.bytes)
-        total_left = limits.total_bytes - out.extracted_bytes
-        root_left = root.budget - root.written
-        room = _room(workdir, limits)
-        written = 0
+        """Copy ``src`` to ``dest`` in 1 MiB chunks through a :class:`_Sink` (every cap checked
+        before each chunk is written). Nothing stays at ``dest`` when refused, stopped or on an
+        error."""
+        sink = _Sink(self, dest, where, caps)
         try:
-            dst = open(dest, "xb")  # noqa: SIM115 - closed below; "x": never through a planted name
+            while chunk := src.read(CHUNK):
+                sink.feed(chunk)
+        except BaseException:
+            sink.abort()
+            raise
+        return sink.close()
+
+
+class _Sink:
+    """One member on its way to ``dest``, fed chunk by chunk (read from a zip or tar member, or
+    pushed by the 7z decoder). Before each chunk is written it checks that no cap is passed:
+    the member's own (``caps``: _Refused), the archive the user handed over (_Stopped
+    ``root``), the bundle's total and the free space of the disk (_Stopped ``bundle``). What
+    is written counts against the archive handed over even when the member is removed again."""
+
+    def __init__(self, arc: _Archive, dest: Path, where: str, caps: list[_Cap]) -> None:
+        self.arc, self.dest, self.where = arc, dest, where
+        out, limits = arc.out, arc.out.limits
+        self.cap = min(caps, key=lambda c: c.bytes)
+        self.total_left = limits.total_bytes - out.extracted_bytes
+        self.root_left = arc.root.budget - arc.root.written
+        self.room = _room(arc.workdir, limits)
+        self.written = 0
+        self.chunks = 0
+        try:
+            self.dst = open(dest, "xb")  # noqa: SIM115 - closed by close()/abort(); "x": never through a planted name
         except (OSError, ValueError) as exc:
             raise _write_failed(exc, where) from None
+
+    def feed(self, chunk: bytes | bytearray | memoryview) -> None:
+        """Write ``chunk`` when no cap is passed; _Refused or _Stopped (nothing written) else."""
+        arc, where = self.arc, self.where
+        out, root, workdir = arc.out, arc.root, arc.workdir
+        limits = out.limits
+        after = self.written + len(chunk)
+        if after > self.cap.bytes:
+            raise _Refused(self.cap.kind, self.cap.reason)
+        if after > self.total_left:
+            reason = warn("stop_total", size=_size(limits.total_bytes))
+            raise _Stopped("bundle", where, reason)
+        if after > self.room:
+            self.room = _room(workdir, limits) + self.written
+            if after > self.room:
+                free = _size(limits.keep_free_bytes)
+                reason = warn("stop_free", folder=str(workdir), size=free)
+                raise _Stopped("bundle", where, reason)
+        if after > self.root_left:
+            size = _size(root.size)
+            reason = warn("stop_root_ratio", ratio=limits.ratio, size=size)
+            raise _Stopped("root", where, reason)
         try:
-            with dst:
-                chunks = 0
-                while chunk := src.read(CHUNK):
-                    after = written + len(chunk)
-                    if after > cap.bytes:
-                        raise _Refused(cap.kind, cap.reason)
-                    if after > total_left:
-                        reason = warn("stop_total", size=_size(limits.total_bytes))
-                        raise _Stopped("bundle", where, reason)
-                    if after > room:
-                        room = _room(workdir, limits) + written
-                        if after > room:
-                            free = _size(limits.keep_free_bytes)
-                            reason = warn("stop_free", folder=str(workdir), size=free)
-                            raise _Stopped("bundle", where, reason)
-                    if after > root_left:
-                        size = _size(root.size)
-                        reason = warn("stop_root_ratio", ratio=limits.ratio, size=size)
-                        raise _Stopped("root", where, reason)
-                    try:
-                        dst.write(chunk)
-                    except OSError as exc:
-                        raise _write_failed(exc, where) from None
-                    written = after
-                    chunks += 1
-                    if chunks % 64 == 0:  # others fill the disk too
-                        room = min(room, _room(workdir, limits) + written)
-        except BaseException:
-            dest.unlink(missing_ok=True)
-            raise
-        finally:
-            root.written += written
-            out.written_bytes += written
-        return written
+            self.dst.write(chunk)
+        except OSError as exc:
+            raise _write_failed(exc, where) from None
+        root.written += len(chunk)
+        out.written_bytes += len(chunk)
+        self.written = after
+        self.chunks += 1
+        if self.chunks % 64 == 0:  # others fill the disk too
+            self.room = min(self.room, _room(workdir, limits) + self.written)
+
+    def close(self) -> int:
+        """The member is whole: the bytes written."""
+        try:
+            self.dst.close()
+        except OSError as exc:
+            self.abort()
+            raise _write_failed(exc, self.where) from None
+        return self.written
+
+    def abort(self) -> None:
+        """Refused, stopped or failed: nothing stays at ``dest``."""
+        with suppress(OSError):
+            self.dst.close()
+        self.dest.unlink(missing_ok=True)
 
 
 def _extract_zip(path: Path, arc: _Archive) -> None:
@@ -764,6 +809,11 @@ def _extract_zip(path: Path, arc: _Archive) -> None:
                     raise
     finally:
         arc.tally.flush(arc.out.warnings)
+
+
+def _damaged(exc: BaseException) -> _Refused:
+    kind = f"damaged {type(exc).__name__}"  # its message often names the member
+    return _Refused(kind, warn("member_damaged", error=str(exc)))
 
 
 def _zip_member(
@@ -947,3 +997,220 @@ def _decompress(path: Path, compression: str, arc: _Archive) -> None:
         out.warnings.append(warn("at_file", path=display, reason=reason))
         return
     arc.kept(dest, f"{display}!{name}", arc.hints, written)
+
+
+#: The first bytes of every 7z archive.
+SEVEN_ZIP_MAGIC = b"7z\xbc\xaf\x27\x1c"
+
+
+def _is_7z(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(len(SEVEN_ZIP_MAGIC)) == SEVEN_ZIP_MAGIC
+    except OSError:
+        return False
+
+
+def _extract_7z(path: Path, arc: _Archive) -> None:
+    """A 7z archive: py7zr decodes it (in one pass, solid blocks too) and pushes each member's
+    bytes into a :class:`_SevenZipMember`, which runs them through the same checks, caps and
+    places as a zip member. What py7zr decodes but nobody keeps (a member refused in a solid
+    block) counts against the archive handed over too: its ``max_extract_size``."""
+    import py7zr
+    from py7zr.exceptions import DecompressionBombError, PasswordRequired
+
+    out, display = arc.out, arc.display
+    arc.make_folder()
+    budget = max(arc.root.budget - arc.root.written, 0)
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 - closed below; a file object: py7zr starts no threads
+    except OSError as exc:
+        reason = warn("cannot_read", error=exc.strerror)
+        out.warnings.append(warn("at_file", path=display, reason=reason))
+        return
+    with fh:
+        try:
+            sz = py7zr.SevenZipFile(fh, max_extract_size=budget)
+            encrypted = sz.needs_password()
+            files = [f for f in sz.files if not f.is_directory or f.is_junction]
+        except PasswordRequired:
+            encrypted, files = True, []
+        except Exception as exc:  # py7zr's header parser raises anything on damage  # noqa: BLE001
+            reason = warn("not_readable_7z", error=str(exc) or type(exc).__name__)
+            out.warnings.append(warn("at_file", path=display, reason=reason))
+            return
+        if encrypted:
+            out.warnings.append(warn("at_file", path=display, reason=warn("encrypted_7z")))
+            return
+        job = _SevenZip(arc, path.stat().st_size)
+        before = out.extracted_files
+        try:
+            targets = job.plan(files)
+            if targets:
+                sz.extract(path=arc.folder, targets=targets, factory=cast(Any, job))
+        except _Stopped as stop:
+            stop.left += job.left()
+            raise
+        except DecompressionBombError:
+            reason = warn("stop_root_ratio", ratio=out.limits.ratio, size=_size(arc.root.size))
+            bomb = _Stopped("root", job.where(), reason)
+            bomb.left = job.left()
+            raise bomb from None
+        except Exception as exc:  # a damaged stream, a method py7zr lacks  # noqa: BLE001
+            done = out.extracted_files - before
+            error = str(exc) or type(exc).__name__
+            reason = warn("member_damaged", error=f"{job.where()}: {error}")
+            key = "stopped_after_file" if done == 1 else "stopped_after_files"
+            out.warnings.append(warn(key, path=display, reason=reason, done=done))
+        finally:
+            job.abort()
+            arc.tally.flush(out.warnings)
+
+
+class _SevenZip:
+    """The members of one 7z archive to write, and the writer factory py7zr asks for each
+    (py7zr names a member by its own output path: :meth:`plan` works it out as py7zr does)."""
+
+    def __init__(self, arc: _Archive, size: int) -> None:
+        self.arc = arc
+        self.size = size  # of the archive (a member's compressed size is unknown in solid blocks)
+        self.keys: dict[str, Any] = {}  # py7zr's output path -> the member
+        self.targets = 0
+        self.created = 0
+        self.current: _SevenZipMember | None = None
+
+    def plan(self, files: list[Any]) -> list[str]:
+        """The names of the members to extract; the others are refused here, one warning per
+        kind, as for a zip."""
+        from py7zr.helpers import get_sanitized_output_path
+
+        arc, folder = self.arc, Path(self.arc.folder)
+        names: list[str] = []
+        for f in files:
+            try:
+                if f.is_symlink or f.is_junction:
+                    raise _Refused("link", warn("member_symlink"))
+                if f.st_fmt is not None and not stat.S_ISREG(f.st_fmt):
+                    raise _Refused("special", warn("member_special"))
+                arc.checked(f.filename, f.uncompressed or 0, self.compressed(f))
+                try:  # (py7zr refuses these names for the whole archive: refuse them here)
+                    get_sanitized_output_path(f.filename, folder)
+                except Exception:  # noqa: BLE001
+                    raise _Refused("escape", warn("member_escape")) from None
+            except _Refused as refused:
+                arc.refused(f.filename, refused)
+                continue
+            names.append(f.filename)
+        wanted = set(names)
+        seen: dict[str, int] = {}
+        for f in files:  # a repeated name gets _0, _1 ... from py7zr (and is refused here)
+            if f.filename not in wanted:
+                continue
+            n = seen.get(f.filename)
+            outname = f.filename if n is None else f"{f.filename}_{n}"
+            seen[f.filename] = 0 if n is None else n + 1
+            self.keys[get_sanitized_output_path(outname, folder).as_posix()] = f
+        self.targets = len(self.keys)
+        return sorted(wanted)
+
+    def compressed(self, f: Any) -> int:
+        got = f.compressed
+        return min(got, self.size) if isinstance(got, int) and got > 0 else self.size
+
+    def create(self, filename: str) -> _SevenZipMember:
+        """py7zr starts writing a member (WriterFactory)."""
+        self.created += 1
+        self.current = _SevenZipMember(self, self.keys.get(filename))
+        return self.current
+
+    def left(self) -> int:
+        """Members planned that py7zr has not started."""
+        return max(self.targets - self.created, 0)
+
+    def where(self) -> str:
+        member = self.current
+        if member is None or member.f is None:
+            return self.arc.display
+        return f"{self.arc.display}!{_shown(member.f.filename)}"
+
+    def abort(self) -> None:
+        if self.current is not None:
+            self.current.abort()
+            self.current = None
+
+
+class _SevenZipMember:
+    """One 7z member as py7zr writes it (its ``Py7zIO``): each chunk goes through the member's
+    :class:`_Sink`; a refusal drops what was written and the rest of its bytes; at the end its
+    size and CRC are checked before it is kept and read."""
+
+    def __init__(self, job: _SevenZip, f: Any) -> None:
+        self.job, self.f = job, f
+        self.sink: _Sink | None = None
+        self.crc = 0
+        self.where = ""
+        self.rel = PurePosixPath()
+        if f is None:  # pragma: no cover - py7zr names only the members planned
+            return
+        arc = job.arc
+        arc.out.check_count(arc.display)
+        try:
+            self.where, self.rel, caps = arc.checked(
+                f.filename, f.uncompressed or 0, job.compressed(f)
+            )
+            dest = _place(arc.folder, self.rel, self.where, arc.out.limits)
+            self.sink = _Sink(arc, dest, self.where, caps)
+        except _Refused as refused:
+            arc.refused(f.filename, refused)
+
+    def write(self, s: bytes | bytearray) -> int:
+        sink = self.sink
+        if sink is not None:
+            try:
+                sink.feed(s)
+            except _Refused as refused:
+                self.abort()
+                self.job.arc.refused(self.f.filename, refused)
+            except BaseException:
+                self.abort()
+                raise
+            else:
+                self.crc = zlib.crc32(s, self.crc)
+        return len(s)
+
+    def close(self) -> None:
+        """py7zr wrote the whole member: keep it when its size and CRC are right."""
+        sink, self.sink = self.sink, None
+        self.job.current = None
+        if sink is None:
+            return
+        f, arc = self.f, self.job.arc
+        size = f.uncompressed or 0
+        error: str
+        if sink.written != size:
+            error = warn("cut_short", got=sink.written, size=size)
+        elif f.crc32 is not None and self.crc != f.crc32:
+            error = "CRC mismatch"
+        else:
+            written = sink.close()
+            arc.kept(sink.dest, self.where, arc.hints_of(self.rel), written)
+            return
+        sink.abort()
+        arc.refused(f.filename, _Refused("damaged", warn("member_damaged", error=error)))
+
+    def abort(self) -> None:
+        sink, self.sink = self.sink, None
+        if sink is not None:
+            sink.abort()
+
+    def read(self, size: int | None = None) -> bytes:
+        return b""
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return 0
+
+    def flush(self) -> None:
+        return None
+
+    def size(self) -> int:
+        return self.sink.written if self.sink is not None else 0
