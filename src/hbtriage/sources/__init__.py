@@ -145,19 +145,24 @@ def sniff(
         return None, None, warn("cannot_open", error=exc.strerror)
     if not head.strip():
         return None, None, warn("empty_file")
-    from hbtriage.sources import perfmon_csv
+    from hbtriage.sources import attachments, perfmon_csv
 
-    if perfmon_csv.is_blg(head):
+    name = os.path.basename(item.display)
+    by_name = attachments.by_extension(name)
+    # (an .etl of 64 KiB buffers starts as a Vista .blg does: its name tells them apart)
+    if perfmon_csv.is_blg(head) and by_name is None:
         return perfmon_csv.READER, None, ""
+    if (attached := attachments.by_magic(head)) is not None:  # .evtx, .pcap, RAR ...
+        return None, None, attachments.note(attached, name)
     encoding = detect_encoding(head)
     if not encoding.startswith("utf-16") and not encoding.startswith("utf-32"):
         nuls = head.count(0)
         controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
         if nuls > len(head) // 100 or controls > len(head) // 20:
-            return None, encoding, warn("binary_file")
+            note = warn("binary_file") if by_name is None else attachments.note(by_name, name)
+            return None, encoding, note
     text = decode(head, encoding)
     text = text.lstrip("\ufeff")
-    name = os.path.basename(item.display)
     for reader in readers:
         # (a reader module is imported out here: failing that is no sniffer's failure)
         check = reader.sniffer() if isinstance(reader, LazyReader) else reader.sniff
@@ -166,6 +171,8 @@ def sniff(
                 return resolved(reader), encoding, ""
         except Exception:  # a sniffer must never take the run down  # noqa: BLE001
             continue
+    if by_name is not None:
+        return None, encoding, attachments.note(by_name, name)
     return None, encoding, warn("not_a_format")
 
 

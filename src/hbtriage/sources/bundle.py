@@ -1060,8 +1060,14 @@ def _extract_7z(path: Path, arc: _Archive) -> None:
             done = out.extracted_files - before
             error = str(exc) or type(exc).__name__
             reason = warn("member_damaged", error=f"{job.where()}: {error}")
-            key = "stopped_after_file" if done == 1 else "stopped_after_files"
-            out.warnings.append(warn(key, path=display, reason=reason, done=done))
+            out.warnings.append(
+                warn(
+                    "stopped_after_file" if done == 1 else "stopped_after_files",
+                    path=display,
+                    reason=reason,
+                    done=done,
+                )
+            )
         finally:
             job.abort()
             arc.tally.flush(out.warnings)
