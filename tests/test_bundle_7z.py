@@ -236,3 +236,31 @@ def test_property_damaged_7z_never_raises_nor_writes_outside(
     assert all(Path(f.path).is_relative_to(work) for f in got.files)
     assert sorted(p.name for p in case.iterdir()) in (["x.7z"], ["work", "x.7z"])
     assert len(got.warnings) <= 3
+
+
+def test_a_bundle_as_7z_gives_the_findings_of_its_folder(tmp_path: Path) -> None:
+    """Through the CLI: the simulated case, folder vs the same folders packed in one 7z."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from hbtriage.cli import app
+
+    runner = CliRunner()
+    case = tmp_path / "case"
+    assert runner.invoke(app, ["simulate", "dpc_storm_cvp", "--out", str(case)]).exit_code == 0
+    (case / "truth.json").unlink()
+    packed = tmp_path / "SR 123456789 - logs.7z"
+    with py7zr.SevenZipFile(packed, "w") as z:
+        z.writeall(case, arcname="case")
+
+    def verdict(target: Path, out: Path) -> list:
+        res = runner.invoke(app, ["analyze", str(target), "--out", str(out), "--quiet"])
+        assert res.exit_code == 0, res.output
+        found = json.loads((out / "findings.json").read_text())
+        hosts = sorted(h["name"] for h in found["hosts"])
+        causes = [[(c["id"], c["host"]) for c in i["causes"]] for i in found["incidents"]]
+        return [hosts, causes, [w for w in found["warnings"] if "7z" in w]]
+
+    assert verdict(packed, tmp_path / "o7") == verdict(case, tmp_path / "od")
+    assert verdict(packed, tmp_path / "o7")[1], "the case has an incident"
