@@ -77,12 +77,13 @@ def test_a_clock_minutes_off_is_corrected_into_one_incident(
     assert "1 heartbeat-loss incident(s)" in text
 
 
-def test_a_clock_too_far_off_to_correct_is_named_as_a_clock_not_a_zone(
+def test_a_clock_ten_minutes_off_is_named_as_a_clock_and_still_one_incident(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """A CVP clock 10 min off: beyond what is corrected, so two incidents, and the warning says
-    it is a clock (10.0 min, not whole hours between two whole-hour zones). It said '0.17 h
-    apart' and told the user to pass a zone that no server has ('--tz PG=UTC-05:15')."""
+    """A CVP clock 10 min off: beyond what is taken for skew alone, and not whole hours between
+    two whole-hour zones, so the warning names a clock (10.0 min, set it right with NTP, no
+    --tz). It said '0.17 h apart' and told the user to pass a zone that no server has
+    ('--tz PG=UTC-05:15'); then it said so but left two incidents, the PG's 'unknown'."""
     truth = _skewed_bundle(monkeypatch, tmp_path / "b", 600.0)
     doc, text = _analyze(tmp_path / "b", tmp_path / "out")
     cvp = next(h for h in truth["hosts"] if truth["hosts"][h]["role"] == "cvp")
@@ -91,9 +92,51 @@ def test_a_clock_too_far_off_to_correct_is_named_as_a_clock_not_a_zone(
     assert len(hint) == 1
     assert f"hosts {cvp} and {pg}: the same disconnect is logged 10.0 min apart" in hint[0]
     assert f"{cvp}'s clock is about +10.0 min off {pg}'s" in hint[0]
+    assert f"{cvp}'s times were moved onto {pg}'s clock by the disconnect" in hint[0]
     assert "set the servers' clocks right (NTP)" in hint[0]
     assert "pass --tz" not in hint[0]
     assert "10.0 min apart" in " ".join(text.split())
+    _one_true_incident(doc, truth, cvp, 600.0)
+    assert "1 heartbeat-loss incident(s)" in text
+
+
+def _one_true_incident(doc: dict[str, Any], truth: dict[str, Any], cvp: str, skew_s: float) -> None:
+    """The loss is one incident on both servers, at its true UTC time, with its cause on the
+    CVP; the CVP's clock offset is the skew, applied."""
+    (true,) = truth["incidents"]
+    assert len(doc["incidents"]) == 1, [(i["start"], i["hosts"]) for i in doc["incidents"]]
+    (inc,) = doc["incidents"]
+    assert inc["hosts"] == sorted(truth["hosts"])
+    assert abs(_t(inc["start"]) - _t(true["start"])) < timedelta(seconds=30)
+    assert abs(_t(inc["end"]) - _t(true["end"])) < timedelta(seconds=30)
+    assert (inc["causes"][0]["id"], inc["causes"][0]["host"]) == ("dpc_storm", cvp)
+    host = next(h for h in doc["hosts"] if h["name"] == cvp)
+    assert host["clock_offset_s"] == pytest.approx(skew_s, abs=0.5)
+    assert host["clock_offset_basis"].endswith("; applied")
+
+
+@pytest.mark.parametrize(("skew_s", "shown"), [(3600.0, "60.0 min"), (-32400.0, "9.00 h")])
+def test_a_clock_hours_off_between_stated_zones_is_one_incident_with_the_tz_or_clock_to_fix(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, skew_s: float, shown: str
+) -> None:
+    """Both servers state their zone (perfmon headers, CVP's -0500 in each line), but the
+    CVP's clock is 1 h or 9 h off (set by hand, not by NTP; a wrong zone looks the same). The
+    same disconnect, paired, is that far apart: it was two incidents, the PG's 'unknown' at the
+    true time and the CVP's DPC storm hours away. Now its times are moved onto the PG's clock
+    by the disconnect: one incident at the true time, and the warning says how far apart, what
+    was moved, and which --tz would set the PG's zone (else the CVP's clock is to be fixed)."""
+    truth = _skewed_bundle(monkeypatch, tmp_path / "b", skew_s)
+    cvp = next(h for h in truth["hosts"] if truth["hosts"][h]["role"] == "cvp")
+    pg = next(h for h in truth["hosts"] if h != cvp)
+    doc, text = _analyze(tmp_path / "b", tmp_path / "out")
+    _one_true_incident(doc, truth, cvp, skew_s)
+    (hint,) = [w for w in doc["warnings"] if "the same disconnect is logged" in w]
+    assert hint.startswith(f"hosts {cvp} and {pg}: the same disconnect is logged {shown} apart")
+    assert f"{cvp}'s times were moved onto {pg}'s clock by the disconnect" in hint
+    assert f"else look at {cvp}'s clock and zone setting" in hint
+    assert "1 heartbeat-loss incident(s)" in text
+    ja = doc["warnings_ja"][doc["warnings"].index(hint)]
+    assert f"{cvp} の時刻を {pg} の時計に合わせ、1 つのインシデントにしました" in ja
 
 
 def test_a_dumplog_without_date_lines_across_midnight_is_dated_by_its_end(

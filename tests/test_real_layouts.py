@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import zipfile
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -183,11 +184,14 @@ def test_tz_an_hour_off_the_peer_says_which_tz_joins_the_incident(
     """PG3A has no perfmon; the admin passes the Windows zone it shows, "Central Standard
     Time", which follows daylight saving time (UTC-05:00 in September) while the PIM log was
     written at UTC-06:00. The disconnect is then an hour apart at the two ends: two incidents,
-    one "unknown", and not a word about it. Now a warning says so and which --tz joins them."""
+    one "unknown", and not a word about it. Then a warning said so and which --tz joins them;
+    now the PG's times (a --tz, against CVP3's lines that state their offset) are moved onto
+    CVP3's clock by the disconnect: one incident, at the time the right --tz gives."""
     bundle = _bundle(sources, tmp_path / "case")
     (bundle / "PG3A" / "PG3A_perfmon.csv").unlink()
     doc, _ = _analyze(tmp_path / "a", bundle, "--tz", "PG3A=Central Standard Time")
-    assert len(doc["incidents"]) == 2
+    assert _verdict(doc) == [(["CVP3", "PG3A"], "dpc_storm", "CVP3")]
+    moved = doc["incidents"][0]["start"]
     hint = [w for w in doc["warnings"] if w.startswith("hosts CVP3 and PG3A:")]
     assert len(hint) == 1, doc["warnings"]
     assert "the same disconnect is logged 1.00 h apart" in hint[0]
@@ -198,8 +202,15 @@ def test_tz_an_hour_off_the_peer_says_which_tz_joins_the_incident(
         "pass --tz PG3A=UTC-06:00; else look at CVP3's clock and zone setting"
     ), hint[0]
     assert "--tz CVP3=" not in hint[0]
+    assert "PG3A's times were moved onto CVP3's clock by the disconnect" in hint[0]
     doc, _ = _analyze(tmp_path / "b", bundle, "--tz", "PG3A=UTC-06:00")
     assert _verdict(doc) == [(["CVP3", "PG3A"], "dpc_storm", "CVP3")]
+    # The same moment, up to the clock skew between the two (7 s): the one is on CVP3's clock,
+    # the other on PG3A's.
+    apart = datetime.fromisoformat(doc["incidents"][0]["start"][:19]) - datetime.fromisoformat(
+        moved[:19]
+    )
+    assert abs(apart.total_seconds()) < 15
     assert not any(w.startswith("hosts ") for w in doc["warnings"])
     # Without --tz the zone is inferred from the same disconnect: nothing to say either.
     doc, _ = _analyze(tmp_path / "c", bundle)
@@ -280,7 +291,8 @@ def test_tz_hint_names_no_tz_for_times_the_files_state(sources: Path, tmp_path: 
     assert hint == [
         "hosts CVP3 and PG3A: the same disconnect is logged 8.00 h apart once their zones are "
         "applied (CVP3: UTC+01:00 written in the lines of case/CVP3/CVP.2013-09-06.log; PG3A: "
-        "UTC+02:00 from --tz), so it is not one incident; CVP3's lines write their own UTC "
+        "UTC+02:00 from --tz); PG3A's times were moved onto CVP3's clock by the disconnect "
+        "to make it one incident; CVP3's lines write their own UTC "
         "offset, which no --tz moves: if PG3A's zone is wrong, pass --tz PG3A=UTC-06:00; else "
         "look at CVP3's clock and zone setting"
     ], doc["warnings"]
@@ -298,13 +310,13 @@ def test_tz_hint_names_no_tz_for_times_the_files_state(sources: Path, tmp_path: 
     both = _bundle(sources, tmp_path / "both")
     _pim_log_with_offsets(both, "-05:00")
     doc, _ = _analyze(tmp_path / "c", both)
-    assert len(doc["incidents"]) == 2
+    assert _verdict(doc) == [(["CVP3", "PG3A"], "dpc_storm", "CVP3")]
     hint = [w for w in doc["warnings"] if w.startswith("hosts ")]
     assert hint == [
         "hosts CVP3 and PG3A: the same disconnect is logged 1.00 h apart once their zones are "
         "applied (CVP3: UTC+01:00 written in the lines of both/CVP3/CVP.2013-09-06.log; PG3A: "
-        "UTC-05:00 written in the lines of both/PG3A/pim1.log), so it is not one incident; "
-        "their files disagree, and no --tz moves times a file states: look at the two "
+        "UTC-05:00 written in the lines of both/PG3A/pim1.log); CVP3's times were moved onto "
+        "PG3A's clock by the disconnect to make it one incident; their files disagree, and no --tz moves times a file states: look at the two "
         "servers' clocks and zone settings, not at --tz"
     ], doc["warnings"]
     assert hint[0] in _text_report(tmp_path / "t2", both)

@@ -204,7 +204,8 @@ OLD_ENGLISH_TZ = [
     OLD_ENGLISH[4],
     r"hosts CVP3 and PG3B: the same disconnect is logged 8\.00 h apart once their zones are "
     r"applied \(CVP3: UTC\+01:00 written in the lines of wb/CVP3/CVP\.2013-08-27\.log; PG3B: "
-    r"Asia/Tokyo from --tz\), so it is not one incident; CVP3's lines write their own UTC "
+    r"Asia/Tokyo from --tz\); PG3B's times were moved onto CVP3's clock by the disconnect to "
+    r"make it one incident; CVP3's lines write their own UTC "
     r"offset, which no --tz moves: if PG3B's zone is wrong, pass --tz PG3B=UTC\+01:00; else "
     r"look at CVP3's clock and zone setting",
 ]

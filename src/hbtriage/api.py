@@ -365,34 +365,37 @@ def _align_clocks(
     for h in hosts:
         if h.name == ref and skews:
             h.clock_offset_basis = warn("clock_basis_reference")
-    warnings.extend(_zone_conflicts(signals, hosts, ref, skews, peers, written))
+    timeline, said = _zone_conflicts(timeline, signals, hosts, inputs, ref, skews, peers, written)
+    warnings.extend(said)
     return timeline
 
 
 def _zone_conflicts(
+    timeline: Timeline,
     signals: list[Signal],
     hosts: list[HostInfo],
+    inputs: list[InputInfo],
     ref: str | None,
     skews: list[clock_skew.Skew],
     peers: dict[str, set[str]],
     written: dict[str, list[int]],
-) -> list[str]:
+) -> tuple[Timeline, list[str]]:
     """Hosts whose zones are both known (stated, given with ``--tz`` or inferred) but put the
-    same disconnect whole quarter hours apart (a daylight-saving hour, a ``--tz`` of the wrong
-    zone): their events cannot be grouped into one incident, so the user is told which
-    ``--tz`` would bring them together. Nothing is moved: which of the two zones is wrong is
-    theirs to say. A ``--tz`` is named only for a host whose disconnect lines take its zone:
-    lines that write their own UTC offset (``written``, by file) keep it whatever the
-    ``--tz``; when both ends' lines do, their files disagree, and the servers' clocks are to
-    be looked at, not ``--tz``."""
+    same disconnect further apart than clock skew alone (:data:`clock_skew.MAX_PAIR_DISTANCE_S`):
+    a clock minutes or hours off, a daylight-saving hour, a ``--tz`` of the wrong zone. The
+    host's times are moved onto the reference's clock by the disconnect, so the loss is one
+    incident (a split incident hides the cause on one side); the warning says how far apart
+    they were and which ``--tz`` would set the zones right, or that a clock is to be set. A
+    ``--tz`` is named only for a host whose disconnect lines take its zone: lines that write
+    their own UTC offset (``written``, by file) keep it whatever the ``--tz``; when both ends'
+    lines do, their files disagree, and the servers' clocks are to be looked at, not ``--tz``."""
     info = {h.name: h for h in hosts if h.zone_source != ZONE_ASSUMED}
     if ref is None or ref not in info:
-        return []
+        return timeline, []
     lone = [h for h in sorted(info) if h != ref and h not in {sk.host for sk in skews}]
     out: list[str] = []
-    for guess in clock_skew.infer_zones(signals, lone, [ref], peers):
-        if guess.zone_min == 0:
-            continue
+    guesses = [g for g in clock_skew.infer_zones(signals, lone, [ref], peers) if g.zone_min]
+    for guess in guesses:
         host, other = info[guess.host], info[ref]
         # The --tz that would join them: the host's offset moved by the gap (the reference's
         # the other way), for a host whose disconnect lines take its zone; None where they
@@ -403,16 +406,36 @@ def _zone_conflicts(
             stated[h.name] = _stated_offsets(h.name, signals, written)
             now = _offset_at(h, signals)
             cure[h.name] = None if stated[h.name] or now is None else now + sign * guess.zone_min
+        apart = guess.zone_min * 60 + guess.skew_s
+        # The reference's clock is kept (ICM nodes keep time with their central controller),
+        # unless its disconnect takes a --tz and the host's a zone its files state: an
+        # admin's --tz is the likelier mistake. It moves (with the hosts aligned on it) only
+        # when this is the one pair of the bundle.
+        typed = {h.name: h.zone_source == "--tz" and not stated[h.name] for h in (host, other)}
+        if len(guesses) == 1 and typed[ref] and not typed[host.name]:
+            moved, onto = other, host
+            for name in [ref, *(sk.host for sk in skews)]:
+                mate = next(h for h in hosts if h.name == name)
+                timeline = _move_onto(timeline, mate, inputs, -apart, guess, onto.name)
+        else:
+            moved, onto = host, other
+            timeline = _move_onto(timeline, host, inputs, apart, guess, ref)
         if any(cure[h] is None and not stated[h] for h in (host.name, ref)):
             continue  # a zone not known at the disconnect: nothing sure to say
-        apart = guess.zone_min * 60 + guess.skew_s
         said = Joined(_zone_said(h, stated[h.name]) for h in (host, other))
         shown = (
             warn("apart_minutes", value=abs(apart) / 60)
             if abs(apart) < 3600
             else warn("apart_hours", value=abs(apart) / 3600)
         )
-        head = {"host": host.name, "reference": ref, "apart": shown, "said": said}
+        head = {
+            "host": host.name,
+            "reference": ref,
+            "apart": shown,
+            "said": said,
+            "moved": moved.name,
+            "onto": onto.name,
+        }
         movable = [(h, z) for h, z in cure.items() if z is not None]
         offsets = [_offset_at(h, signals) for h in (host, other)]
         if guess.zone_min % 60 and all(o is not None and o % 60 == 0 for o in offsets):
@@ -428,7 +451,31 @@ def _zone_conflicts(
             out.append(warn("zone_apart_one", **head, tied=tied, a=a, za=fmt_offset(za)))
         else:
             out.append(warn("zone_apart_files", **head))
-    return out
+    return timeline, out
+
+
+def _move_onto(
+    timeline: Timeline,
+    host: HostInfo,
+    inputs: list[InputInfo],
+    seconds: float,
+    guess: clock_skew.ZoneGuess,
+    onto: str,
+) -> Timeline:
+    """``timeline`` with ``host``'s times moved by ``-seconds`` onto ``onto``'s clock, by the
+    disconnect both logged (``guess``), and the host's clock offset, span and its inputs'
+    spans said accordingly."""
+    host.clock_offset_s = round(host.clock_offset_s + seconds, 3)  # on a skew, if any
+    host.clock_offset_basis = (
+        f"median of {guess.pairs} paired event(s) ({', '.join(guess.keys)}) against "
+        f"{onto}, beyond clock skew alone; applied"
+    )
+    by = timedelta(seconds=seconds)
+    host.first, host.last = _earlier([host.first, host.last], by)
+    for inp in inputs:
+        if inp.host == host.name:
+            inp.first, inp.last = _earlier([inp.first, inp.last], by)
+    return timeline.shift_host(host.name, seconds)
 
 
 def _stated_offsets(
