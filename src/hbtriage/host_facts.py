@@ -27,6 +27,9 @@ from hbtriage.zones import catalog_zones, fmt_offset
 NDIS_HOTFIX = "KB972071"
 #: Set on ``HostInfo.zone_source`` when the zone is a guess (see :mod:`hbtriage.timeline`).
 _ASSUMED = "assumed"
+#: ``HostInfo.zone_source`` of a host whose zone is the one its systeminfo names (the timeline
+#: takes it when nothing else states one); its boot time is then said as that zone's.
+ZONE_SYSTEMINFO = "the Time Zone its systeminfo names"
 
 
 def apply(hosts: list[HostInfo], config: dict[str, list[ConfigFact]]) -> None:
@@ -92,8 +95,10 @@ def _boot(host: HostInfo, facts: list[ConfigFact]) -> tuple[str | None, str]:
             )
         return None, ""
     local = boots[-1]
-    if not host.zone_source.startswith(_ASSUMED) and (
-        host.tz_iana is not None or host.utc_offset_min is not None
+    if (
+        host.zone_source != ZONE_SYSTEMINFO
+        and not host.zone_source.startswith(_ASSUMED)
+        and (host.tz_iana is not None or host.utc_offset_min is not None)
     ):
         utc = _to_utc(local, host.tz_iana, host.utc_offset_min)
         return iso(utc), (

@@ -1,7 +1,9 @@
 """Clocks: which zone each host's local times are in, and putting local times on UTC.
 
 A host's zone is, in order: ``--tz``; the zone in its perfmon header; the UTC offsets written in
-its logs; else UTC, marked :data:`ZONE_ASSUMED` (``hbtriage.api`` then infers it from the peer).
+its logs; the Windows zone its ``systeminfo`` names (by its display name, in any language the
+catalog knows, with its daylight-saving rules); else UTC, marked :data:`ZONE_ASSUMED`
+(``hbtriage.api`` then infers it from the peer).
 
 What a file states about its own times is kept over the host's zone, ``--tz`` included: a line's
 written UTC offset converts that line, a perfmon header converts its file (``--tz`` applies to a
@@ -20,6 +22,7 @@ from typing import NamedTuple
 import polars as pl
 
 from hbtriage.errors import UsageError
+from hbtriage.host_facts import ZONE_SYSTEMINFO, display_zone
 from hbtriage.hosts import Identity
 from hbtriage.sources.base import InputFile, ReadResult
 from hbtriage.timeline.model import ZONE_ASSUMED, HostDpc, Timeline, put_column, runs
@@ -80,8 +83,14 @@ def host_zones(
     host_zone: dict[str, HostZone] = {}
     perf_offsets: dict[str, tuple[int, str | None, str | None]] = {}
     log_offsets: dict[str, Tally[int]] = {}
+    named: dict[str, tuple[str, str]] = {}  # host -> (systeminfo's zone as written, IANA)
     for idx, (_item, res) in enumerate(items):
         host = assigned[idx][0]
+        for fact in res.config or ():
+            if fact.key == "time_zone" and host not in named:
+                iana = display_zone(fact.value)
+                if iana is not None:
+                    named[host] = (fact.value, iana)
         has_counters = res.counters is not None and res.counters.height > 0
         if res.offset_min is not None and res.kind == "perfmon_csv" and has_counters:
             assert res.counters is not None
@@ -108,6 +117,9 @@ def host_zones(
             host_zone[host] = HostZone(
                 f"UTC{fmt_offset(off)}", "offsets written in its logs", None, off
             )
+        elif host in named:
+            written, iana = named[host]
+            host_zone[host] = HostZone(f"{written} ({iana})", ZONE_SYSTEMINFO, iana, None)
         else:
             host_zone[host] = HostZone("UTC", ZONE_ASSUMED, None, 0)
     return host_zone
@@ -270,6 +282,8 @@ def zone_source_text(source: str) -> str:
         return warn("zone_source_own_offsets")
     if source == ZONE_ASSUMED:
         return warn("zone_source_assumed")
+    if source == ZONE_SYSTEMINFO:
+        return warn("zone_source_systeminfo")
     return source
 
 
