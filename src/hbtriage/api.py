@@ -466,9 +466,8 @@ def _move_onto(
     disconnect both logged (``guess``), and the host's clock offset, span and its inputs'
     spans said accordingly."""
     host.clock_offset_s = round(host.clock_offset_s + seconds, 3)  # on a skew, if any
-    host.clock_offset_basis = (
-        f"median of {guess.pairs} paired event(s) ({', '.join(guess.keys)}) against "
-        f"{onto}, beyond clock skew alone; applied"
+    host.clock_offset_basis = warn(
+        "clock_basis_moved", pairs=guess.pairs, keys=", ".join(guess.keys), reference=onto
     )
     by = timedelta(seconds=seconds)
     host.first, host.last = _earlier([host.first, host.last], by)
