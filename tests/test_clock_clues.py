@@ -28,22 +28,27 @@ def _t(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+#: Real systeminfo of a Chinese Windows 10 (GBK): host DESKTOP-0CQH3P2, its zone written
+#: "(UTC+01:00) 阿姆斯特丹，柏林，..." (no city name the zone catalog's English shares).
+CHINESE = FIXTURES / "10_1809_x64_enterprise_zh-cn_systeminfo.txt"
+
+
 def _berlin_bundle(
-    monkeypatch: pytest.MonkeyPatch, out: Path, cvp_skew_s: float
+    monkeypatch: pytest.MonkeyPatch,
+    out: Path,
+    cvp_skew_s: float,
+    zone: tuple[str, str, int] = ("Europe/Berlin", "W. Europe Standard Time", 60),
+    systeminfo: str | None = None,
 ) -> tuple[dict[str, Any], str, str]:
-    """A DPC storm on the CVP in January (Berlin on UTC+01:00 all along); the PG's folder
-    keeps its dumplog and the German systeminfo (its Host Name made the PG's), no perfmon."""
+    """A DPC storm on the CVP in January (Berlin on UTC+01:00 all along, or ``zone``: IANA,
+    Windows name, offset); the PG's folder keeps its dumplog and the German systeminfo (or
+    ``systeminfo``, its Host Name made the PG's), no perfmon."""
     drawn = scenarios._random_plan
 
     def plan(rng: np.random.Generator, minutes: float) -> scenarios.Plan:
         p = drawn(rng, minutes)
         for h in (p.pg, p.cvp):
-            h.tz, h.zone_name, h.offset_min, h.locale = (
-                "Europe/Berlin",
-                "W. Europe Standard Time",
-                60,
-                "en",
-            )
+            h.tz, h.zone_name, h.offset_min, h.locale = (*zone, "en")
             h.encoding, h.excel = "utf-8", False
         p.cvp.skew_ms = int(cvp_skew_s * 1000)
         span = p.end_ms - p.start_ms
@@ -58,7 +63,9 @@ def _berlin_bundle(
     for f in (out / pg).iterdir():
         if f.name != "pim1.txt":
             f.unlink()
-    text = GERMAN.read_text(encoding="utf-8").replace("OLI7-PC", pg)
+    text = (systeminfo or GERMAN.read_text(encoding="utf-8").replace("OLI7-PC", pg)).replace(
+        "{pg}", pg
+    )
     (out / pg / "systeminfo.txt").write_text(text, encoding="utf-8", newline="")
     return truth, pg, cvp
 
@@ -107,4 +114,28 @@ def test_a_pg_folder_alone_is_put_on_utc_by_its_systeminfo(
     start = _t(truth["capture"]["start"])
     assert abs(_t(dumplog["first"]) - start) < timedelta(seconds=10)
     assert dumplog["zone_source"] == "the Time Zone its systeminfo names"
+    assert not any("no time zone" in w for w in doc["warnings"]), doc["warnings"]
+
+
+def test_a_chinese_systeminfo_zone_of_no_daylight_saving_puts_the_pg_on_utc(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The real Chinese systeminfo with its zone line as a PG in Beijing writes it
+    ("(UTC+08:00) 北京，重庆，香港特别行政区，乌鲁木齐"): no city of it is in the zone catalog's
+    English names, so the zone was not understood and the PG's folder alone was taken as UTC,
+    8 hours off. Every Windows zone of standard offset UTC+08:00 keeps it all year, so the
+    offset alone places the PG's times (the same holds for Japan's "(UTC+09:00) 大阪、札幌、東京")."""
+    raw = CHINESE.read_bytes().decode("gbk")
+    (line,) = [x for x in raw.splitlines() if x.startswith("时区:")]
+    text = raw.replace("DESKTOP-0CQH3P2", "{pg}").replace(
+        line, "时区:             (UTC+08:00) 北京，重庆，香港特别行政区，乌鲁木齐"
+    )
+    zone = ("Asia/Shanghai", "China Standard Time", 480)
+    truth, pg, _cvp = _berlin_bundle(monkeypatch, tmp_path / "b", 0.0, zone, text)
+    doc = _analyze(str(tmp_path / "b" / pg), "--out", str(tmp_path / "out"))
+    (dumplog,) = [i for i in doc["inputs"] if i["path"].endswith("pim1.txt")]
+    assert abs(_t(dumplog["first"]) - _t(truth["capture"]["start"])) < timedelta(seconds=10)
+    assert dumplog["zone_source"] == "the Time Zone its systeminfo names"
+    host = {h["name"]: h for h in doc["hosts"]}
+    assert host[pg]["utc_offset_min"] == 480
     assert not any("no time zone" in w for w in doc["warnings"]), doc["warnings"]

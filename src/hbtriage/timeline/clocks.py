@@ -22,9 +22,10 @@ from typing import NamedTuple
 import polars as pl
 
 from hbtriage.errors import UsageError
-from hbtriage.host_facts import ZONE_SYSTEMINFO, display_zone
+from hbtriage.host_facts import ZONE_SYSTEMINFO, display_zone, offsets_with_standard
 from hbtriage.hosts import Identity
 from hbtriage.sources.base import InputFile, ReadResult
+from hbtriage.sources.systeminfo import zone_offset
 from hbtriage.timeline.model import ZONE_ASSUMED, HostDpc, Timeline, put_column, runs
 from hbtriage.warning_text import Joined, warn
 from hbtriage.zones import Zone, _offsets_at_local, fmt_offset, parse_zone_text
@@ -84,6 +85,8 @@ def host_zones(
     perf_offsets: dict[str, tuple[int, str | None, str | None]] = {}
     log_offsets: dict[str, Tally[int]] = {}
     named: dict[str, tuple[str, str]] = {}  # host -> (systeminfo's zone as written, IANA)
+    unplaced: dict[str, str] = {}  # host -> a systeminfo zone name no catalog entry matches
+    years: dict[str, set[int]] = {}  # host -> the years its records' local times fall in
     for idx, (_item, res) in enumerate(items):
         host = assigned[idx][0]
         for fact in res.config or ():
@@ -91,6 +94,14 @@ def host_zones(
                 iana = display_zone(fact.value)
                 if iana is not None:
                     named[host] = (fact.value, iana)
+                else:
+                    unplaced.setdefault(host, fact.value)
+        if res.events is not None and res.events.height:
+            span = res.events["ts_local"].drop_nulls()
+            if span.len():
+                low, high = span.min(), span.max()
+                if isinstance(low, datetime) and isinstance(high, datetime):
+                    years.setdefault(host, set()).update(range(low.year, high.year + 1))
         has_counters = res.counters is not None and res.counters.height > 0
         if res.offset_min is not None and res.kind == "perfmon_csv" and has_counters:
             assert res.counters is not None
@@ -120,9 +131,29 @@ def host_zones(
         elif host in named:
             written, iana = named[host]
             host_zone[host] = HostZone(f"{written} ({iana})", ZONE_SYSTEMINFO, iana, None)
+        elif host in unplaced and (fixed := _no_dst_offset(unplaced[host], years.get(host))):
+            written = unplaced[host]
+            shown = f"{written} (UTC{fmt_offset(fixed)})"
+            host_zone[host] = HostZone(shown, ZONE_SYSTEMINFO, None, fixed)
         else:
             host_zone[host] = HostZone("UTC", ZONE_ASSUMED, None, 0)
     return host_zone
+
+
+def _no_dst_offset(stated: str, years: set[int] | None) -> int | None:
+    """The UTC offset of a systeminfo zone name whose cities no catalog entry matches (Japanese,
+    Chinese, Korean Windows: "(UTC+09:00) 大阪、札幌、東京") when its offset alone settles it:
+    every Windows zone of that standard offset keeps it all year in each of the ``years`` the
+    host's records fall in. None when some of them change for daylight saving, or the name
+    gives no offset."""
+    std = zone_offset(stated)
+    if std is None or not years or len(years) > 3:
+        return None
+    for year in sorted(years):
+        for month in (1, 7):
+            if offsets_with_standard(std, datetime(year, month, 15, 12)) != {std}:
+                return None
+    return std
 
 
 class TzConflicts(NamedTuple):
