@@ -426,6 +426,8 @@ def _english_leaks(text: str) -> list[str]:
     """English UI strings (whole values of the en table, placeholders cut) found in ``text``."""
     leaks = []
     for key, value in STRINGS["en"].items():
+        if key.startswith(("cli_", "progress_")):
+            continue  # the command line's own words ("error", "files"), never on a page
         for piece in re.split(r"\{[a-z_]+\}", value):
             piece = piece.strip(" .:,()")
             if len(piece) < 4 or not re.search(r"[A-Za-z]{3}", piece):
