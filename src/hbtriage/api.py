@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -234,7 +235,8 @@ def _read_all(
         options = _scan.for_run(read_options or catalog.read_options(), files)
         # How far into each file being read its reader is (bytes; see ReadOptions.progress).
         inside_file: dict[int, int] = {}
-        with _reading_pool(workers) as pool:
+        stopping = threading.Event()
+        with _reading_pool(workers, stopping) as pool:
             # Digests may be worked out later from the file when it stays where it is (not
             # extracted into ``work``, removed before the timeline is built).
             later = dataclasses.replace(options, defer_digests=True)
@@ -245,7 +247,7 @@ def _read_all(
                     files[i],
                     dataclasses.replace(
                         options if Path(files[i].path).resolve().is_relative_to(inside) else later,
-                        progress=functools.partial(inside_file.__setitem__, i),
+                        progress=functools.partial(_told, stopping, inside_file, i),
                     ),
                 ): i
                 for i in order
@@ -737,15 +739,30 @@ def _fixed_across_change(guess: clock_skew.ZoneGuess, host: HostInfo, rule: Rule
     )
 
 
+class _ReadingStopped(BaseException):
+    """Raised in a reader thread, at its next piece, once the run is stopping: a file of
+    gigabytes is left where it is (its reader's ``finally`` removes its temporary copies)
+    instead of being read to its end while the user waits for the stop."""
+
+
+def _told(stopping: threading.Event, inside_file: dict[int, int], i: int, pos: int) -> None:
+    """A reader's progress (``ReadOptions.progress``) for file ``i``; stops it when asked."""
+    if stopping.is_set():
+        raise _ReadingStopped
+    inside_file[i] = pos
+
+
 @contextmanager
-def _reading_pool(workers: int) -> Iterator[ThreadPoolExecutor]:
+def _reading_pool(workers: int, stopping: threading.Event) -> Iterator[ThreadPoolExecutor]:
     """The threads that read the files. When the run is stopped (Ctrl-C, SIGTERM, SIGHUP) or
-    fails, no file more is started; the ones being read finish (removing their own temporary
-    copies) before the work folder is removed."""
+    fails, no file more is started and ``stopping`` is set: the files being read stop at
+    their next piece (see :func:`_told`), removing their own temporary copies, before the
+    work folder is removed."""
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         try:
             yield pool
         except BaseException:
+            stopping.set()
             pool.shutdown(wait=False, cancel_futures=True)
             raise
 
