@@ -1,0 +1,133 @@
+"""Writing the reports where an operator points ``--out``: a folder of their own files, a
+read-only or full one, the input folder itself, and two runs at once into one folder."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+from test_cli_contract import REFERENCE, _run  # main() in-process: exit code and stderr
+
+from hbtriage.report import REPORTERS
+from hbtriage.report.files import REPORT_FILES
+
+
+def _analyze(bundle: Path, out: Path, *more: str) -> tuple[int, str]:
+    return _run(["analyze", str(bundle), "--out", str(out), "--quiet", *more])
+
+
+def _leftovers(out: Path) -> list[str]:
+    return sorted(p.name for p in out.iterdir() if p.name.endswith(".tmp"))
+
+
+def test_report_files_are_the_reporters_files() -> None:
+    names = {"findings.json", "charts.json", *(r.filename for r in REPORTERS.values())}
+    assert names == REPORT_FILES
+
+
+def test_a_read_only_out_folder_is_one_line_naming_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(root writes anywhere, so the read-only file system is the one ``mkstemp`` meets.)
+    It used to be ``unexpected OSError: ... (please report this)`` with a temporary name."""
+    out = tmp_path / "out"
+    out.mkdir()
+    real = tempfile.mkstemp
+
+    def read_only(*args: object, **kwargs: object) -> tuple[int, str]:
+        if Path(str(kwargs.get("dir"))) == out:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+        return real(*args, **kwargs)  # type: ignore[call-overload, no-any-return]
+
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    code, stderr = _analyze(REFERENCE, out)
+    assert code == 2
+    assert stderr == (
+        f"hbtriage: error: {out / 'findings.json'}: cannot be written (Read-only file system)\n"
+    )
+    assert list(out.iterdir()) == []
+
+
+def test_a_full_disk_keeps_the_old_report_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk fills while report.html is written: the old report.html stays as it was, no
+    part file is left, one line says so."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "report.html").write_text("old report")
+    real = os.fsync
+
+    def full(fd: int) -> None:
+        if os.readlink(f"/proc/self/fd/{fd}").startswith(str(out / ".report.html.")):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", full)
+    code, stderr = _analyze(REFERENCE, out, "--format", "html")
+    assert code == 2
+    assert stderr == (
+        f"hbtriage: error: {out / 'report.html'}: cannot be written (No space left on device)\n"
+    )
+    assert (out / "report.html").read_text() == "old report"
+    assert _leftovers(out) == []
+
+
+def test_the_users_files_in_out_are_left_alone(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    mine = {"notes.txt": "my notes", "report.html.bak": "kept", "findings.json.orig": "{}"}
+    for name, text in mine.items():
+        (out / name).write_text(text)
+    (out / "findings.json").write_text("last run")
+    code, stderr = _analyze(REFERENCE, out, "--format", "html", "--format", "md")
+    assert (code, stderr) == (0, "")
+    for name, text in mine.items():
+        assert (out / name).read_text() == text
+    assert json.loads((out / "findings.json").read_text())["schema"] == "hbtriage/findings@1"
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [*mine, "findings.json", "charts.json", "report.html", "report.md"]
+    )
+
+
+def test_out_inside_the_input_folder_is_not_read_back(tmp_path: Path) -> None:
+    """The second run of ``analyze case --out case/hbtriage-out`` used to list the first run's
+    findings.json, charts.json, report.html and report.md as inputs (each a warning)."""
+    case = tmp_path / "case"
+    shutil.copytree(REFERENCE, case)
+    out = case / "hbtriage-out"
+    (out).mkdir()
+    (out / "my-notes.log").write_text("2013-03-30 19:36:46 a note of my own\n")
+    first = _analyze(case, out, "--format", "html", "--format", "md")
+    assert first == (0, "")
+    before = json.loads((out / "findings.json").read_text())
+    assert _analyze(case, out, "--format", "html", "--format", "md") == (0, "")
+    after = json.loads((out / "findings.json").read_text())
+    paths = [i["path"] for i in after["inputs"]]
+    assert not [p for p in paths if Path(p).name in REPORT_FILES]
+    assert "case/hbtriage-out/my-notes.log" in paths  # the user's own file there is read
+    assert after["warnings"] == before["warnings"]
+    assert after["incidents"] == before["incidents"]
+
+
+def test_two_runs_at_once_into_one_out_leave_whole_reports(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    cmd = [sys.executable, "-m", "hbtriage", "analyze", str(REFERENCE), "--out", str(out)]
+    runs = [
+        subprocess.Popen([*cmd, "--quiet", "--format", "html"], env=env, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    results = [(p.wait(120), p.stderr.read() if p.stderr else b"") for p in runs]
+    assert results == [(0, b""), (0, b"")]
+    assert json.loads((out / "findings.json").read_text())["incidents"]
+    assert (out / "report.html").read_text().rstrip().endswith("</html>")
+    assert _leftovers(out) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporary folder left
