@@ -40,6 +40,7 @@ from hbtriage.findings import (
     Signal,
     heartbeat_hosts,
 )
+from hbtriage.report.files import is_report_file
 from hbtriage.sources import Outcome, ReadOptions, _scan, read_all
 from hbtriage.sources.base import ConfigFact, InputFile
 from hbtriage.sources.bundle import collect
@@ -119,16 +120,18 @@ def run(
     progress: Progress | None = None,
     workers: int = 2,
     read_options: ReadOptions | None = None,
+    out: Path | None = None,
 ) -> Analysis:
     """The pipeline: sources → timeline → detect → diagnose. Raises UsageError when nothing
     in ``paths`` could be read. ``read_options`` (piece sizes, what text to keep) default to
-    the catalog's (:meth:`Catalog.read_options`). Safe to call from several threads at once:
+    the catalog's (:meth:`Catalog.read_options`). ``out``: the folder the reports go to; the
+    report files found there are no input (:func:`is_report_file`). Safe to call from several threads at once:
     nothing is process-wide."""
     catalog = catalog or load_catalog()
     tz_map = parse_tz_options(list(tz))
     aliases = parse_aliases(list(host_aliases))
     note = progress or (lambda *_: None)
-    outcomes, warnings = _read_all(paths, catalog, read_options, workers, note)
+    outcomes, warnings = _read_all(paths, catalog, read_options, workers, note, out)
     note("timeline", 0, 1, "")
     timeline, inputs, hosts, written, samples = _to_timeline(
         outcomes, warnings, tz_map, aliases, catalog
@@ -215,6 +218,7 @@ def _read_all(
     read_options: ReadOptions | None,
     workers: int,
     note: Progress,
+    out: Path | None = None,
 ) -> tuple[list[Outcome], list[str]]:
     """Stage 1: collect the inputs (archives extracted to a private folder, removed after) and
     read every file, ``workers`` at a time, biggest first; outcomes in bundle order."""
@@ -223,6 +227,8 @@ def _read_all(
             list(paths), Path(work), lambda what, done: note("extract", done, 0, what)
         )
         files = collected.files
+        if out is not None:  # the last run's report, written into the input folder
+            files = [f for f in files if not is_report_file(Path(f.path), out)]
         total = len(files)
         total_bytes = sum(f.size for f in files)
         done_bytes = 0

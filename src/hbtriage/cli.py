@@ -395,7 +395,9 @@ def _analyze_and_report(
         catalog = load_catalog(extra=catalog_dirs or [])
         delay = 0.0 if progress else PROGRESS_DELAY_S
         with _progress(show_progress, delay, lang.value) as update:
-            analysis = run(paths, tz=tz, host_aliases=host_alias, progress=update, catalog=catalog)
+            analysis = run(
+                paths, tz=tz, host_aliases=host_alias, progress=update, catalog=catalog, out=out
+            )
     except HbtriageError as exc:
         _fail(_said(exc), lang.value)
         return
