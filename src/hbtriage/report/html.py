@@ -21,11 +21,13 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from hbtriage.findings import Findings, HostInfo, Incident, iso
 from hbtriage.report.charts import MAX_INCIDENT_CHARTS, chart_data, slug
 from hbtriage.report.i18n import (
     PLOTLY_UI,
+    REPORT_INPUTS,
     cause_title,
     fmt_confidence,
     fmt_dpc,
@@ -37,11 +39,13 @@ from hbtriage.report.i18n import (
     localized,
     localized_list,
     missing_evidence,
+    shown_inputs,
     signal_kind,
     summary,
     t,
 )
 from hbtriage.report.localtime import hosts_by_name, incident_local_windows, local_span
+from hbtriage.report.terminal import safe_visible
 from hbtriage.warning_text import label
 
 _TEMPLATES = Path(__file__).parent / "templates"
@@ -71,6 +75,7 @@ def render_html(findings: Findings, charts: Any | None = None, lang: str = "en")
         "locale": {en: t(key, lang) for en, key in PLOTLY_UI.items()},
         "charts": figures,
     }
+    shown, more = shown_inputs(findings, REPORT_INPUTS)
     env = _env()
     page = env.get_template("report.html.j2").render(
         lang=lang,
@@ -82,7 +87,8 @@ def render_html(findings: Findings, charts: Any | None = None, lang: str = "en")
         missing=missing_evidence(findings, lang) if not findings.incidents else [],
         summary=summary(findings, lang),
         hosts=[_host_view(h, lang) for h in findings.hosts],
-        inputs=[_input_view(i, lang) for i in findings.inputs],
+        inputs=[_input_view(i, lang) for i in shown],
+        more_inputs=f"{more:,}" if more else "",
         config=[
             {
                 "host": c.host,
@@ -127,6 +133,11 @@ def _env() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
         autoescape=True,
+        # Every value put on the page, input names and log lines included, with control and
+        # bidirectional characters escaped (markup built here, plotly.js included, as it is).
+        finalize=lambda v: (
+            v if isinstance(v, Markup) or not isinstance(v, str) else safe_visible(v)
+        ),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

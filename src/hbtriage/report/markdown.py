@@ -10,6 +10,7 @@ import re
 
 from hbtriage.findings import Findings, HostInfo, Incident, iso
 from hbtriage.report.i18n import (
+    REPORT_INPUTS,
     cause_title,
     fmt_confidence,
     fmt_dpc,
@@ -21,11 +22,13 @@ from hbtriage.report.i18n import (
     localized,
     localized_list,
     missing_evidence,
+    shown_inputs,
     signal_kind,
     summary,
     t,
 )
 from hbtriage.report.localtime import hosts_by_name, incident_local_windows, local_span
+from hbtriage.report.terminal import safe_visible
 
 #: Signals listed per incident before "... and N more".
 MAX_SIGNALS = 20
@@ -36,8 +39,9 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]{}<>|#!~])")
 
 
 def md_escape(text: str) -> str:
-    """Plain text -> Markdown that renders as the same text, on one line."""
-    text = _MD_SPECIAL.sub(r"\\\1", text)
+    """Plain text -> Markdown that renders as the same text, on one line; control and
+    bidirectional characters escaped (see :func:`safe_visible`)."""
+    text = _MD_SPECIAL.sub(r"\\\1", safe_visible(text))
     text = text.replace("&", "&amp;")
     return " ".join(text.splitlines()) if "\n" in text or "\r" in text else text
 
@@ -113,6 +117,7 @@ def render_markdown(findings: Findings, lang: str = "en") -> str:
     headers = [
         t(k, lang) for k in ("path", "kind", "host", "zone_source", "encoding", "range", "records")
     ]
+    shown, more = shown_inputs(findings, REPORT_INPUTS)
     rows = [
         [
             i.path,
@@ -123,9 +128,11 @@ def render_markdown(findings: Findings, lang: str = "en") -> str:
             fmt_range(i.first, i.last),
             str(i.records),
         ]
-        for i in findings.inputs
+        for i in shown
     ]
     out += _table(headers, rows)
+    if more:
+        out += ["", md_escape(t("more_in_findings", lang, n=f"{more:,}"))]
     out.append("")
 
     out += [f"## {md_escape(t('warnings', lang))}", ""]

@@ -22,6 +22,7 @@ from rich.text import Text
 
 from hbtriage.findings import Cause, Findings, HostInfo, Incident, iso
 from hbtriage.report.i18n import (
+    TERMINAL_INPUTS,
     cause_title,
     fmt_confidence,
     fmt_dpc,
@@ -32,6 +33,7 @@ from hbtriage.report.i18n import (
     localized,
     localized_list,
     missing_evidence,
+    shown_inputs,
     summary,
     t,
 )
@@ -62,6 +64,17 @@ def safe_terminal(text: str) -> str:
     (``\\x1b``, ``\\n``, ``\\u202e`` ...): for anything taken from the inputs (file, folder and
     host names, log lines, warnings) before it is printed."""
     return text.translate(_ESCAPES)
+
+
+_VISIBLE_ESCAPES = {c: e for c, e in _ESCAPES.items() if c not in _NAMED}
+
+
+def safe_visible(text: str) -> str:
+    """``text`` with the characters of :func:`safe_terminal` escaped but for tab, newline and
+    carriage return: for a page (HTML, Markdown), where those are only white space while an
+    ESC still acts when the file is shown with ``cat`` and a right-to-left override still makes
+    ``red\u202egnp.exe`` read ``redexe.png``."""
+    return text.translate(_VISIBLE_ESCAPES)
 
 
 def _safe_copy(value: Any) -> Any:
@@ -245,7 +258,8 @@ def _inputs(findings: Findings, console: Console, lang: str) -> None:
         table.add_column(escape(t(key, lang)), overflow="fold", max_width=widest)
     table.add_column(escape(t("range", lang)), no_wrap=True, min_width=20)
     table.add_column(escape(t("records", lang)), justify="right", no_wrap=True)
-    for item in findings.inputs:
+    shown, more = shown_inputs(findings, TERMINAL_INPUTS)
+    for item in shown:
         table.add_row(
             Text(item.path),
             Text(item.kind),
@@ -257,13 +271,16 @@ def _inputs(findings: Findings, console: Console, lang: str) -> None:
         )
     console.print()
     console.print(table)
+    if more:
+        console.print(Text("  " + t("more_in_findings", lang, n=f"{more:,}"), style="dim"))
 
 
 def _inputs_narrow(findings: Findings, console: Console, lang: str) -> None:
     """One block per input: a seven-column table does not fit an 80-column terminal."""
     console.print()
     console.print(Text(t("inputs", lang), style="bold"))
-    for item in findings.inputs:
+    shown, more = shown_inputs(findings, TERMINAL_INPUTS)
+    for item in shown:
         console.print(Text("  " + item.path, style="bold"), overflow="fold")
         facts = Table.grid(padding=(0, 2))
         facts.add_column(style="dim", no_wrap=True)
@@ -277,6 +294,8 @@ def _inputs_narrow(findings: Findings, console: Console, lang: str) -> None:
         facts.add_row(Text("    " + t("range", lang)), Text(fmt_range(item.first, item.last)))
         facts.add_row(Text("    " + t("records", lang)), Text(f"{item.records:,}"))
         console.print(facts)
+    if more:
+        console.print(Text("  " + t("more_in_findings", lang, n=f"{more:,}"), style="dim"))
 
 
 def _short_range(first: datetime | None, last: datetime | None) -> str:
@@ -303,4 +322,4 @@ def _warnings(findings: Findings, console: Console, lang: str) -> None:
         console.print(Text("  ! ", style="yellow") + Text(warning))
     if len(findings.warnings) > len(shown):
         more = len(findings.warnings) - len(shown)
-        console.print(Text(f"  ... {more:,} more in findings.json", style="dim"))
+        console.print(Text("  " + t("more_in_findings", lang, n=f"{more:,}"), style="dim"))
