@@ -254,3 +254,95 @@ def test_nothing_readable_names_each_file_in_japanese(tmp_path: Path) -> None:
     assert res.stderr.startswith("hbtriage: エラー: 読み込める入力がありません: ")
     assert "a.bin: hbtriage が読める形式ではないため" in res.stderr
     assert len(res.stderr.splitlines()) == 1
+
+
+# --- a report rendered again from findings.json: the labels with fields, and the notes ---------
+
+#: English words of the labels with fields (a folder's reason, a clock's basis) and of the
+#: inputs' notes (systeminfo, DPC/ISR reports), as findings.json keeps them in English.
+COMBINED_EN = (
+    "holds only",
+    "median of",
+    "paired event",
+    "not applied",
+    "labels, utf-8",
+    "hotfix KB number",
+    "booted",
+    "by driver over the whole trace",
+)
+
+
+def _report_again(doc: str, tmp_path: Path, lang: str) -> dict[str, str]:
+    """``hbtriage report findings.json --lang LANG`` of ``doc``: its Markdown and HTML."""
+    import html
+
+    (tmp_path / "findings.json").write_text(doc, encoding="utf-8")
+    res = subprocess.run(
+        [*CLI, "report", str(tmp_path / "findings.json"), "--lang", lang, "--quiet"]
+        + ["--format", "md", "--format", "html"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode == 0, res.stderr
+    return {
+        "md": (tmp_path / "report.md").read_text(encoding="utf-8"),
+        "html": html.unescape((tmp_path / "report.html").read_text(encoding="utf-8")),
+    }
+
+
+def test_a_saved_findings_json_renders_its_labels_with_fields_in_japanese(
+    analysed: dict[str, str], tmp_path: Path
+) -> None:
+    """The reason a file went to its host, the clock's basis with its numbers and the inputs'
+    notes come back in Japanese from the document (``*_ja`` beside each label)."""
+    again = _report_again(analysed["json_en"], tmp_path, "ja")
+    for surface in ("md", "html"):
+        tables = _tables(again[surface], "ホスト一覧")
+        assert not [w for w in COMBINED_EN if w in tables], surface
+        assert "組のイベント (vru_session_close) の中央値" in tables.replace("\\_", "_")
+    page = _tables(again["html"], "ホスト一覧")
+    assert "のファイルだけがあります" in page  # the folder's reason (a cell's title)
+    assert "systeminfo の内容 (ラベルの言語 en、utf-8): " in page
+    assert "修正プログラムの KB 番号 5 件を記載、起動 " in page
+    assert "xperf dpcisr レポート: トレース全体のドライバー別 DPC/ISR 時間" in page
+
+
+def test_a_findings_json_without_the_japanese_labels_still_renders(
+    analysed: dict[str, str], tmp_path: Path
+) -> None:
+    """A document of an older version has no ``*_ja`` labels: the report words again the
+    labels without fields and shows the others as written."""
+    import json
+
+    doc = json.loads(analysed["json_en"])
+    for part in ("inputs", "hosts"):
+        for item in doc[part]:
+            for key in [k for k in item if k.endswith("_ja")]:
+                del item[key]
+    again = _report_again(json.dumps(doc), tmp_path, "ja")
+    assert "perfmon ヘッダー" in again["md"] and "基準の時計" in again["md"]
+    assert "holds only" in again["html"]  # as the old document wrote it
+
+
+def test_findings_json_adds_the_japanese_labels_after_the_old_keys(
+    analysed: dict[str, str],
+) -> None:
+    """Only additions: each input and host keeps its keys, values and order, then the
+    ``*_ja`` twins; the English labels and notes are the words they were."""
+    import json
+
+    doc = json.loads(analysed["json_en"])
+    old_input = ["path", "kind", "encoding", "host", "host_reason", "zone", "zone_source"]
+    old_input += ["first", "last", "records", "stream", "note"]
+    for item in doc["inputs"]:
+        assert list(item) == old_input + ["host_reason_ja", "zone_ja", "zone_source_ja", "note_ja"]
+    for host in doc["hosts"]:
+        assert list(host)[-3:] == ["zone_ja", "zone_source_ja", "clock_offset_basis_ja"]
+        assert list(host)[-4] == "dpc_reports"
+    notes = {i["note"] for i in doc["inputs"]}
+    assert "xperf dpcisr report: DPC/ISR time by driver over the whole trace" in notes
+    (sysinfo,) = [n for n in notes if n.startswith("systeminfo (")]
+    assert sysinfo.startswith("systeminfo (en labels, utf-8): Microsoft(R) Windows(R) Server 2003")
+    assert " SP2; 5 hotfix KB number(s) listed; booted " in sysinfo
+    assert analysed["json_ja"] == analysed["json_en"]  # --lang changes no byte of it

@@ -59,7 +59,7 @@ from hbtriage.timeline.clocks import (
     written_samples,
     zone_source_text,
 )
-from hbtriage.warning_text import Joined, render, said_id, warn
+from hbtriage.warning_text import Joined, render, said_id, warn, word_labels
 from hbtriage.zones import (
     RuleChoice,
     Zone,
@@ -209,6 +209,7 @@ def _worded(findings: Findings, catalog: Catalog) -> Findings:
     findings.warnings = [render(w, "en", wordings) for w in said]
     findings.warnings_ja = [render(w, "ja", wordings) for w in said]
     findings.warning_ids = [said_id(w) for w in said]
+    word_labels(findings, wordings)
     return findings
 
 

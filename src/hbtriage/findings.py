@@ -58,6 +58,13 @@ class InputInfo:
     records: int = 0
     stream: str | None = None
     note: str = ""
+    #: The labels above in Japanese (:func:`hbtriage.warning_text.word_labels`), so a report
+    #: rendered again from the document words them too; "" where the English one is empty,
+    #: and in a document written before there were any.
+    host_reason_ja: str = ""
+    zone_ja: str = ""
+    zone_source_ja: str = ""
+    note_ja: str = ""
 
 
 @dataclass
@@ -94,6 +101,10 @@ class HostInfo:
     #: Each DPC/ISR or IRQ/softirq report of the host on its own, whole report (the ``driver``
     #: form, with ``module`` None when no module stands out).
     dpc_reports: list[dict[str, Any]] = field(default_factory=list)
+    #: ``zone``, ``zone_source`` and ``clock_offset_basis`` in Japanese (as for InputInfo).
+    zone_ja: str = ""
+    zone_source_ja: str = ""
+    clock_offset_basis_ja: str = ""
 
 
 @dataclass

@@ -224,3 +224,33 @@ def _value(value: Any, lang: str, wordings: Mapping[str, Wording] | None, key: s
         sep = value.sep_ja if lang == "ja" else value.sep
         return sep.join(render(p, lang, wordings) if isinstance(p, str) else str(p) for p in value)
     return render(value, lang, wordings) if isinstance(value, str) else value
+
+
+#: The labels of findings.json's inputs and hosts that may be worded by id, each kept in
+#: English and, as ``<name>_ja``, in Japanese (:func:`word_labels`).
+LABELS: dict[str, tuple[str, ...]] = {
+    "inputs": ("host_reason", "zone", "zone_source", "note"),
+    "hosts": ("zone", "zone_source", "clock_offset_basis"),
+}
+
+
+def word_labels(findings: Any, wordings: Mapping[str, Wording] | None = None) -> None:
+    """Fill the ``<name>_ja`` twin of each of :data:`LABELS` of ``findings``' inputs and hosts
+    (their fields worded in Japanese, "" where the English is empty): a report rendered again
+    from findings.json, where the labels are plain text, still words them."""
+    for part, names in LABELS.items():
+        for item in getattr(findings, part):
+            for name in names:
+                text = getattr(item, name) or ""
+                setattr(item, f"{name}_ja", label(text, "ja", wordings) if text else "")
+
+
+def label_of(item: Any, name: str, lang: str) -> str:
+    """The label ``name`` of an input or host (:data:`LABELS`) in ``lang``: its ``_ja`` twin
+    when there is one, else the field worded again (a document written before the twins)."""
+    text = getattr(item, name) or ""
+    if lang == "ja":
+        said = getattr(item, f"{name}_ja", "") or ""
+        if said:
+            return str(said)
+    return label(text, lang) if text else ""

@@ -35,7 +35,7 @@ from hbtriage.report.i18n import (
     fmt_offset,
     fmt_range,
     fmt_system,
-    fmt_zone,
+    fmt_zone_of,
     localized,
     localized_list,
     missing_evidence,
@@ -46,7 +46,7 @@ from hbtriage.report.i18n import (
 )
 from hbtriage.report.localtime import hosts_by_name, incident_local_windows, local_span
 from hbtriage.report.terminal import safe_visible
-from hbtriage.warning_text import label
+from hbtriage.warning_text import label_of
 
 _TEMPLATES = Path(__file__).parent / "templates"
 
@@ -207,7 +207,7 @@ def _incident_view(
 def _host_view(host: HostInfo, lang: str) -> dict[str, Any]:
     return {
         "name": host.name,
-        "zone": fmt_zone(host.zone, host.zone_source, lang),
+        "zone": fmt_zone_of(host, lang),
         "offset": fmt_offset(host, lang),
         "perfmon": t("yes" if host.has_perfmon else "no", lang),
         "logs": t("yes" if host.has_logs else "no", lang),
@@ -222,10 +222,10 @@ def _input_view(item: Any, lang: str) -> dict[str, Any]:
         "path": item.path,
         "kind": item.kind,
         "host": item.host or "—",
-        "host_reason": label(item.host_reason, lang),
-        "zone": fmt_zone(item.zone, item.zone_source, lang),
+        "host_reason": label_of(item, "host_reason", lang),
+        "zone": fmt_zone_of(item, lang),
         "encoding": item.encoding or "—",
         "range": fmt_range(item.first, item.last),
         "records": f"{item.records:,}",
-        "note": label(item.note, lang),
+        "note": label_of(item, "note", lang),
     }

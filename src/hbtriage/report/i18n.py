@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from hbtriage.findings import Findings, HostInfo, InputInfo, heartbeat_hosts, iso
-from hbtriage.warning_text import label
+from hbtriage.warning_text import label_of
 
 LANGS = ("en", "ja")
 
@@ -399,19 +399,21 @@ def fmt_dpc(host: HostInfo, lang: str) -> list[str]:
     return out
 
 
-def fmt_zone(zone: str | None, source: str, lang: str = "en") -> str:
-    """A zone and where it came from, in ``lang`` (zone names are data: as written)."""
-    source = label(source, lang)
-    if not zone:
+def fmt_zone_of(item: InputInfo | HostInfo, lang: str = "en") -> str:
+    """The zone of an input or host and where it came from, in ``lang`` (zone names are data:
+    as written), from its Japanese labels when it carries them (``zone_ja``,
+    ``zone_source_ja``: a findings.json read back holds plain text)."""
+    source = label_of(item, "zone_source", lang)
+    if not item.zone:
         return f"({source})" if source else "—"
-    zone = label(zone, lang)
+    zone = label_of(item, "zone", lang)
     return f"{zone} ({source})" if source else zone
 
 
 def fmt_offset(host: HostInfo, lang: str) -> str:
     """A host's clock offset and its basis, in ``lang``."""
     text = t("offset_value", lang, offset=f"{host.clock_offset_s:+.3f}")
-    basis = label(host.clock_offset_basis, lang)
+    basis = label_of(host, "clock_offset_basis", lang)
     return f"{text} ({basis})" if basis else text
 
 

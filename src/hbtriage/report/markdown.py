@@ -18,7 +18,7 @@ from hbtriage.report.i18n import (
     fmt_offset,
     fmt_range,
     fmt_system,
-    fmt_zone,
+    fmt_zone_of,
     localized,
     localized_list,
     missing_evidence,
@@ -98,7 +98,7 @@ def render_markdown(findings: Findings, lang: str = "en") -> str:
         rows = [
             [
                 h.name,
-                fmt_zone(h.zone, h.zone_source, lang),
+                fmt_zone_of(h, lang),
                 fmt_offset(h, lang),
                 fmt_system(h, lang),
             ]
@@ -123,7 +123,7 @@ def render_markdown(findings: Findings, lang: str = "en") -> str:
             i.path,
             i.kind,
             i.host or "—",
-            fmt_zone(i.zone, i.zone_source, lang),
+            fmt_zone_of(i, lang),
             i.encoding or "—",
             fmt_range(i.first, i.last),
             str(i.records),

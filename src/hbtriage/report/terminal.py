@@ -29,7 +29,7 @@ from hbtriage.report.i18n import (
     fmt_duration,
     fmt_range,
     fmt_system,
-    fmt_zone,
+    fmt_zone_of,
     localized,
     localized_list,
     missing_evidence,
@@ -230,9 +230,7 @@ def _hosts(findings: Findings, console: Console, lang: str) -> None:
     grid.add_column(no_wrap=True)
     grid.add_column(overflow="fold")
     for host in findings.hosts:
-        grid.add_row(
-            Text("  " + host.name, style="bold"), Text(fmt_zone(host.zone, host.zone_source, lang))
-        )
+        grid.add_row(Text("  " + host.name, style="bold"), Text(fmt_zone_of(host, lang)))
         if host.os is not None or host.hotfixes or host.boot_time:
             grid.add_row(Text(""), Text(fmt_system(host, lang), style="dim"))
         for line in fmt_dpc(host, lang):
@@ -264,7 +262,7 @@ def _inputs(findings: Findings, console: Console, lang: str) -> None:
             Text(item.path),
             Text(item.kind),
             Text(item.host or "—"),
-            Text(fmt_zone(item.zone, item.zone_source, lang)),
+            Text(fmt_zone_of(item, lang)),
             Text(item.encoding or "—"),
             Text(_short_range(item.first, item.last)),
             Text(f"{item.records:,}"),
@@ -287,9 +285,7 @@ def _inputs_narrow(findings: Findings, console: Console, lang: str) -> None:
         facts.add_column(overflow="fold")
         facts.add_row(Text("    " + t("kind", lang)), Text(item.kind))
         facts.add_row(Text("    " + t("host", lang)), Text(item.host or "—"))
-        facts.add_row(
-            Text("    " + t("zone_source", lang)), Text(fmt_zone(item.zone, item.zone_source, lang))
-        )
+        facts.add_row(Text("    " + t("zone_source", lang)), Text(fmt_zone_of(item, lang)))
         facts.add_row(Text("    " + t("encoding", lang)), Text(item.encoding or "—"))
         facts.add_row(Text("    " + t("range", lang)), Text(fmt_range(item.first, item.last)))
         facts.add_row(Text("    " + t("records", lang)), Text(f"{item.records:,}"))

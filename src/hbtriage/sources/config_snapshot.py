@@ -24,7 +24,7 @@ from hbtriage.errors import InputError
 from hbtriage.sources import systeminfo as SI
 from hbtriage.sources.base import ConfigFact, InputFile, ReadResult
 from hbtriage.sources.options import DEFAULT, ReadOptions
-from hbtriage.warning_text import warn
+from hbtriage.warning_text import Joined, warn
 
 KIND = "config_snapshot"
 
@@ -419,28 +419,33 @@ def _boot(info: SI.SystemInfo | None) -> list[dict[str, object]]:
 def _sysinfo_note(info: SI.SystemInfo, display: str, enc: str) -> tuple[str, list[str]]:
     """One line on what the systeminfo says (the input's note), and warnings for what it
     leaves out (a hotfix list cut short, no boot time)."""
-    os_text = info.os_name or "OS name not stated"
-    if info.version:
-        os_text += f" {info.version}"
-    if info.service_pack is not None:
-        os_text += f" SP{info.service_pack}"
-    lang = f"{info.language} labels" if info.language else "labels not in the catalog"
+    version = "".join(
+        ([f" {info.version}"] if info.version else [])
+        + ([f" SP{info.service_pack}"] if info.service_pack is not None else [])
+    )
+    os_text = info.os_name + version if info.os_name else warn("note_sysinfo_no_os", more=version)
+    labels = (
+        warn("note_sysinfo_labels", language=info.language)
+        if info.language
+        else warn("note_sysinfo_labels_unknown")
+    )
     if info.by_place:
-        lang += f"; found by place: {', '.join(info.by_place)}"
-    parts = [f"systeminfo ({lang}, {enc}): {os_text}"]
+        labels = warn("note_sysinfo_by_place", labels=labels, fields=", ".join(info.by_place))
+    parts: list[str] = [os_text]
     if info.hotfixes_declared is not None or info.hotfix_items:
-        parts.append(f"{len(info.hotfixes)} hotfix KB number(s) listed")
+        parts.append(warn("note_sysinfo_hotfixes", count=len(info.hotfixes)))
     if info.boot_time is not None:
-        parts.append(f"booted {info.boot_time.isoformat(sep=' ')} local")
+        parts.append(warn("note_sysinfo_booted", when=info.boot_time.isoformat(sep=" ")))
     elif info.uptime_raw:
-        parts.append(f"up {info.uptime_raw} when it ran (no boot time stated)")
+        parts.append(warn("note_sysinfo_uptime", uptime=info.uptime_raw))
     if info.time_zone:
-        parts.append(f"zone {info.time_zone}")
+        parts.append(warn("note_sysinfo_zone", zone=info.time_zone))
     warnings: list[str] = []
     if info.hotfixes_complete is False:
         reason = warn("hotfixes_cut", listed=info.hotfix_items, declared=info.hotfixes_declared)
         warnings.append(warn("at_line", path=display, line=info.line, reason=reason))
-    return "; ".join(parts), warnings
+    facts = Joined(parts, sep="; ", sep_ja="、")
+    return warn("note_systeminfo", labels=labels, encoding=enc, facts=facts), warnings
 
 
 def _dedupe(facts: list[ConfigFact]) -> list[ConfigFact]:

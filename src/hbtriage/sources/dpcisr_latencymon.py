@@ -204,7 +204,7 @@ def parse_latencymon(text: str, display: str) -> ReadResult:
         host_reason=warn("host_reason_latencymon") if host else "",
         dpc=trace,
         warnings=warnings,
-        note="LatencyMon report: " + (verdict[:120] if verdict else "DPC/ISR execution by driver"),
+        note=warn("note_latencymon", verdict=verdict[:120] or warn("note_latencymon_by_driver")),
         extra={
             "format": "latencymon report",
             "os": labels.get("os version", ""),

@@ -255,7 +255,7 @@ def parse_tracerpt_dpcisr(text: str, display: str) -> ReadResult:
         host_reason=warn("host_reason_tracerpt") if host else "",
         dpc=trace,
         warnings=st.warnings,
-        note="tracerpt DPC/ISR report: DPC/ISR execution times by driver over the whole trace",
+        note=warn("note_tracerpt"),
         extra={"format": "tracerpt -report", "all_counts": all_counts},
     )
 

@@ -338,7 +338,7 @@ def _finish(
         kind=KIND,
         dpc=trace,
         warnings=warnings,
-        note="WPA DPC/ISR table: DPC/ISR time by driver",
+        note=warn("note_wpa"),
         extra=extra,
     )
 

@@ -265,7 +265,7 @@ def parse_xperf_dpcisr(text: str, display: str) -> ReadResult:
         kind=KIND,
         dpc=trace,
         warnings=st.warnings,
-        note="xperf dpcisr report: DPC/ISR time by driver over the whole trace",
+        note=warn("note_xperf"),
         extra={
             "format": "xperf -a dpcisr",
             "sections": sorted(st.kinds),

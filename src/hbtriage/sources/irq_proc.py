@@ -202,7 +202,7 @@ def parse(text: str, item: InputFile) -> ReadResult:
             host_reason=warn("host_reason_watch_header"),
             stream="irq",
             dpc=DpcTrace(tool="/proc/interrupts"),
-            note="hbtriage watch IRQ file with no snapshot yet",
+            note=warn("note_irq_no_snapshot"),
         )
     if not snaps:
         raise InputError(
