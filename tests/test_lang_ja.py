@@ -346,3 +346,104 @@ def test_findings_json_adds_the_japanese_labels_after_the_old_keys(
     assert sysinfo.startswith("systeminfo (en labels, utf-8): Microsoft(R) Windows(R) Server 2003")
     assert " SP2; 5 hotfix KB number(s) listed; booted " in sysinfo
     assert analysed["json_ja"] == analysed["json_en"]  # --lang changes no byte of it
+
+
+# --- the command line's other one-line errors, and the stop line ------------------------------
+
+#: (arguments, the English line as it always was, what the Japanese line says). ``{ref}`` is
+#: the reference bundle, ``{file}`` a file that is no folder and no findings.json.
+USAGE_ERRORS = [
+    (
+        ["analyze", "{ref}", "--tz", "NOHOST=UTC"],
+        "--tz NOHOST: no such host in the bundle; hosts found: CVP1, PG1A",
+        "--tz NOHOST: バンドルにそのホストはありません。見つかったホスト: CVP1, PG1A",
+    ),
+    (
+        ["analyze", "{ref}", "--tz", "PG1A=+15:00"],
+        "--tz PG1A=+15:00: UTC offset '+15:00' out of range: expected at most 14:00 hours"
+        " either side of UTC (UTC-05:00, +09:00, -0500)",
+        "--tz PG1A=+15:00: UTC オフセット '+15:00' が範囲外です",
+    ),
+    (
+        ["analyze", "{ref}", "--host-alias", "X"],
+        "--host-alias X: expected NAME=CANONICAL_NAME",
+        "--host-alias X: NAME=CANONICAL_NAME の形で指定してください",
+    ),
+    (
+        ["analyze", "{ref}", "--out", "{file}"],
+        "--out {file}: is a file, expected a folder",
+        "--out {file}: ファイルです。フォルダーを指定してください",
+    ),
+    (
+        ["analyze", "{ref}/nope"],
+        "no such file or folder: {ref}/nope",
+        "ファイルまたはフォルダーが見つかりません: {ref}/nope",
+    ),
+    (
+        ["report", "{file}"],
+        "{file}: expected a findings.json written by hbtriage analyze"
+        " (Expecting value: line 1 column 1 (char 0))",
+        "{file}: hbtriage analyze が書いた findings.json ではありません",
+    ),
+    (
+        ["report", "{file}.json"],
+        "{file}.json: cannot be read (No such file or directory)",
+        "{file}.json: 読み取れません (ファイルまたはフォルダーがありません)",
+    ),
+    (
+        ["analyze", "{ref}", "--format", "pdf"],
+        "hbtriage analyze: Invalid value for '--format'",
+        "(--help を参照してください)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("args", "en", "ja"), USAGE_ERRORS, ids=lambda v: str(v)[:30])
+def test_usage_errors_are_one_line_in_each_language(
+    tmp_path: Path, args: list[str], en: str, ja: str
+) -> None:
+    (tmp_path / "afile").write_text("x\n", encoding="utf-8")
+    names = {"ref": str(REFERENCE), "file": str(tmp_path / "afile")}
+    argv = [a.format(**names) for a in args]
+    said = {}
+    for lang in ("en", "ja"):
+        res = subprocess.run(
+            [sys.executable, "-m", "hbtriage", *argv, "--lang", lang],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+            env={**os.environ, "COLUMNS": "400"},
+        )
+        assert res.returncode == 2 and res.stdout == "", res.stderr
+        assert len(res.stderr.splitlines()) == 1, res.stderr
+        said[lang] = res.stderr.rstrip("\n")
+    if args[-2:] == ["--format", "pdf"]:  # the parser's own words stay; its frame is worded
+        assert said["en"].startswith("hbtriage: error: ") and said["en"].endswith(" (see --help)")
+        assert en in said["en"] and said["ja"].startswith("hbtriage: エラー: ")
+        assert said["ja"].endswith(ja)
+        return
+    assert said["en"] == f"hbtriage: error: {en.format(**names)}"
+    assert said["ja"].startswith(f"hbtriage: エラー: {ja.format(**names)}")
+    data = said["ja"]
+    for value in (*names.values(), "NAME=CANONICAL_NAME", "UTC-05:00", "+09:00", "-0500"):
+        data = data.replace(value, "")
+    assert not re.search(r"\b(expected|no such|cannot|is a file|out of range)\b", data)
+
+
+def test_the_stop_line_in_each_language() -> None:
+    import signal
+
+    en = cli._stopped_line(signal.SIGINT, "en")
+    assert en == "hbtriage: stopped by SIGINT; temporary files removed\n"
+    ja = cli._stopped_line(signal.SIGTERM, "ja")
+    assert ja == "hbtriage: SIGTERM により停止しました。一時ファイルは削除しました\n"
+
+
+@given(st.lists(st.text(max_size=12), max_size=8), st.sampled_from(["en", "ja"]))
+def test_the_language_of_main_s_own_lines_is_the_command_line_s(args: list[str], lang: str) -> None:
+    assert cli._argv_lang(args) in ("en", "ja")
+    head = [a for a in args if a != "--" and not a.startswith("--lang")]
+    assert cli._argv_lang([*head, "--lang", lang]) == lang
+    assert cli._argv_lang([*head, f"--lang={lang}"]) == lang
+    assert cli._argv_lang(["--", "--lang", "ja"]) == "en"

@@ -63,18 +63,50 @@ def _escaped(text: str) -> str:
     return safe_terminal(text)
 
 
+def _error_line(message: str, lang: str = "en", said: str = "cli_error") -> str:
+    """``hbtriage: error: message`` (``said``: the i18n key of its second word), its words in
+    ``lang`` where ``message`` is worded by id, control characters escaped."""
+    if lang == "en":
+        word = "warning" if said == "cli_warning" else "error"
+        return f"hbtriage: {word}: {_escaped(message)}"
+    from hbtriage.report.i18n import t
+    from hbtriage.warning_text import render
+
+    return f"hbtriage: {t(said, lang)}: {_escaped(render(message, lang))}"
+
+
 def _fail(message: str, lang: str = "en") -> None:
     """One line on stderr (``message`` in ``lang`` when it is worded by id), exit code 2."""
-    said = "error"
-    if lang != "en":
-        from hbtriage.report.i18n import t
-        from hbtriage.warning_text import render
-
-        said, message = t("cli_error", lang), render(message, lang)
     Console(stderr=True, highlight=False, soft_wrap=True).print(
-        f"hbtriage: {said}: {_escaped(message)}", markup=False, emoji=False
+        _error_line(message, lang), markup=False, emoji=False
     )
     raise typer.Exit(2)
+
+
+def _argv_lang(argv: list[str] | None = None) -> str:
+    """The ``--lang`` of the command line (``"en"`` without one or for an unknown one): the
+    lines :func:`main` writes itself (a stop, a parser's usage error) come before or without
+    the command's own parsing."""
+    args = sys.argv[1:] if argv is None else argv
+    lang = "en"
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == "--lang" and i + 1 < len(args):
+            lang = args[i + 1]
+        elif arg.startswith("--lang="):
+            lang = arg.partition("=")[2]
+    return lang if lang in ("en", "ja") else "en"
+
+
+def _stopped_line(signum: int, lang: str) -> str:
+    """``hbtriage: stopped by SIGINT; temporary files removed`` in ``lang``, with its newline."""
+    import signal
+
+    from hbtriage.warning_text import render, warn
+
+    said = warn("cli_stopped", signal=signal.Signals(signum).name)
+    return f"hbtriage: {render(said, lang)}\n"
 
 
 def _said(exc: HbtriageError) -> str:
@@ -167,8 +199,7 @@ def _stop_on_signals() -> Iterator[None]:
                 continue
             if finished.wait(STOP_GRACE_S):
                 return
-            name = signal.Signals(signum).name
-            os.write(2, f"hbtriage: stopped by {name}; temporary files removed\n".encode())
+            os.write(2, _stopped_line(signum, _argv_lang()).encode())
             if own is not None:
                 shutil.rmtree(own, ignore_errors=True)
             os._exit(128 + signum)
@@ -458,7 +489,7 @@ def _write_reports(
                 page = reporter.render(findings, charts, lang.value)
                 written.append(write_atomic(out_folder(out) / reporter.filename, page))
     except HbtriageError as exc:
-        _fail(str(exc))
+        _fail(_said(exc), lang.value)
         return
     if Fmt.json in fmt:
         sys.stdout.write(_terminal_json(json_out.to_json(findings)))
@@ -515,7 +546,9 @@ def analyze(
     """Analyse a bundle: incidents, evidence, ranked causes, remedies; writes findings.json."""
     missing = [str(p) for p in paths if not os.path.exists(p)]  # (False for a name too long)
     if missing:
-        _fail(f"no such file or folder: {', '.join(missing)}")
+        from hbtriage.warning_text import warn
+
+        _fail(warn("usage_no_such_path", paths=", ".join(missing)), lang.value)
     _analyze_and_report(paths, tz, host_alias, out, fmt, lang, quiet, progress, catalog)
 
 
@@ -534,6 +567,7 @@ def report(
 ) -> None:
     """Render a saved analysis again (text, html, md, json) without its inputs."""
     from hbtriage.findings import Findings
+    from hbtriage.warning_text import warn
 
     source = findings_json / "findings.json" if os.path.isdir(findings_json) else findings_json
     try:
@@ -543,13 +577,13 @@ def report(
         if not isinstance(doc, dict) or not str(doc.get("schema", "")).startswith(
             "hbtriage/findings@"
         ):
-            _fail(f"{source}: expected a findings.json written by hbtriage analyze")
+            _fail(warn("usage_not_findings", path=source), lang.value)
         findings = Findings.from_dict(doc)
     except OSError as exc:
-        _fail(f"{source}: cannot be read ({exc.strerror})")
+        _fail(warn("usage_cannot_read", path=source, error=exc.strerror), lang.value)
         return
     except (ValueError, KeyError, TypeError, RecursionError) as exc:
-        _fail(f"{source}: expected a findings.json written by hbtriage analyze ({exc})")
+        _fail(warn("usage_not_findings_why", path=source, why=exc), lang.value)
         return
     charts: dict[str, Any] | None = None
     beside = source.parent / "charts.json"
@@ -560,7 +594,8 @@ def report(
                 beside.read_text(encoding="utf-8"), parse_float=_finite, parse_constant=_finite
             )
         except (OSError, ValueError, RecursionError) as exc:
-            warning = f"hbtriage: warning: {beside}: not read ({exc}); no charts\n"
+            said = warn("report_no_charts", path=beside, error=exc)
+            warning = _error_line(said, lang.value, "cli_warning") + "\n"
     _write_reports(findings, charts, out or source.parent, fmt, lang, quiet, save=False)
     sys.stderr.write(warning)
 
@@ -644,8 +679,10 @@ def plan(
     try:
         text = plan_lib.render_plan(target, names, lang.value)
         written = plan_lib.write_profiles(write_profiles) if write_profiles is not None else []
-    except (HbtriageError, OSError) as exc:
-        _fail(str(exc))
+    except HbtriageError as exc:
+        _fail(_said(exc), lang.value)
+    except OSError as exc:
+        _fail(str(exc), lang.value)
     typer.echo(text)
     for path in written:
         typer.echo(f"wrote {path}", err=True)
@@ -858,13 +895,10 @@ def main() -> None:
             _lean_params(command)
             code = command(standalone_mode=False)
     except _Signalled as stop:
-        import signal
-
-        name = signal.Signals(stop.signum).name
-        sys.stderr.write(f"hbtriage: stopped by {name}; temporary files removed\n")
+        sys.stderr.write(_stopped_line(stop.signum, _argv_lang()))
         raise SystemExit(128 + stop.signum) from None
     except KeyboardInterrupt:
-        sys.stderr.write("hbtriage: stopped by SIGINT; temporary files removed\n")
+        sys.stderr.write(_stopped_line(2, _argv_lang()))
         raise SystemExit(130) from None
     except BrokenPipeError:
         raise SystemExit(130) from None
@@ -873,14 +907,18 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - the promise: one line, never a traceback
         message = getattr(exc, "format_message", None)
         if type(exc).__name__ == "Abort":  # Ctrl-C, as click reports it
-            sys.stderr.write("hbtriage: stopped by SIGINT; temporary files removed\n")
+            sys.stderr.write(_stopped_line(2, _argv_lang()))
             raise SystemExit(130) from None
         if callable(message) and isinstance(getattr(exc, "exit_code", None), int):
+            from hbtriage.warning_text import warn
+
             ctx = getattr(exc, "ctx", None)
             where = f"{ctx.command_path}: " if ctx is not None else ""
-            hint = " (see --help)" if exc.exit_code == 2 else ""  # type: ignore[attr-defined]
+            said = where + message()  # (the parser's own words, in English)
+            if exc.exit_code == 2:  # type: ignore[attr-defined]
+                said = warn("usage_see_help", message=said)
             if message():  # (help shown for no arguments says it all)
-                sys.stderr.write(f"hbtriage: error: {_escaped(where + message())}{hint}\n")
+                sys.stderr.write(_error_line(said, _argv_lang()) + "\n")
             raise SystemExit(exc.exit_code) from None  # type: ignore[attr-defined]
         name = type(exc).__name__
         text = _escaped(f"unexpected {name}: {exc}")

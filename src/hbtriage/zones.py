@@ -29,16 +29,11 @@ from tzlocal.windows_tz import win_tz
 
 from hbtriage.catalog import bundled_text, entries_of
 from hbtriage.errors import CatalogError
+from hbtriage.warning_text import warn
 
 _CATALOG_FILE = "zones.toml"
 #: Largest UTC offset accepted, in minutes (the zones in use span UTC-12:00 .. UTC+14:00).
 MAX_OFFSET_MIN = 14 * 60
-
-ACCEPTED = (
-    "an IANA name (Asia/Tokyo), a Windows zone name (Central Standard Time, "
-    "Central Daylight Time, or as a localized Windows writes it) or a UTC offset "
-    "(UTC-05:00, UTC+9, +09:00, -0500, UTC, Z)"
-)
 
 
 @dataclass(frozen=True)
@@ -94,7 +89,7 @@ def parse_zone_text(text: str) -> Zone:
         shown, iana = hit
         return Zone(iana if shown == iana else f"{shown} ({iana})", iana, None)
     shown = s if len(s) <= 60 else s[:57] + "..."
-    raise ValueError(f"unknown time zone {shown!r}: expected {ACCEPTED}")
+    raise ValueError(warn("zone_unknown_value", shown=shown))
 
 
 def _fixed(s: str) -> Zone | None:
@@ -106,10 +101,7 @@ def _fixed(s: str) -> Zone | None:
     sign, hh, mm, hh4, mm4 = m.groups()
     hours, mins = (int(hh), int(mm or 0)) if hh is not None else (int(hh4), int(mm4))
     if mins >= 60 or hours * 60 + mins > MAX_OFFSET_MIN:
-        raise ValueError(
-            f"UTC offset {s!r} out of range: expected at most 14:00 hours either side of UTC "
-            "(UTC-05:00, +09:00, -0500)"
-        )
+        raise ValueError(warn("zone_offset_out_of_range", shown=s))
     total = (hours * 60 + mins) * (-1 if sign == "-" else 1)
     return Zone(f"UTC{fmt_offset(total)}", None, total)
 

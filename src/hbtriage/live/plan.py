@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hbtriage.errors import CatalogError, UsageError
+from hbtriage.warning_text import warn
 
 OSES = ("windows", "linux")
 LANGS = ("en", "ja")
@@ -110,11 +111,11 @@ def write_profiles(folder: Path) -> list[Path]:
     sources = [(rel, root.joinpath(rel)) for rel in profile_files()]
     sources = [(rel, src) for rel, src in sources if src.is_file()]
     if folder.exists() and not folder.is_dir():
-        raise UsageError(f"--write-profiles {folder}: is a file, expected a folder")
+        raise UsageError(warn("usage_profiles_is_file", path=folder))
     targets = [(folder / Path(rel).name, src) for rel, src in sources]
     for target, _ in targets:
         if target.exists() or target.is_symlink():
-            raise UsageError(f"--write-profiles {target}: already exists; not overwritten")
+            raise UsageError(warn("usage_profiles_exists", path=target))
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for target, src in targets:

@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 from hbtriage.errors import UsageError
+from hbtriage.warning_text import warn
 
 
 def _umask() -> int:
@@ -19,10 +20,12 @@ def out_folder(out_dir: Path) -> Path:
     """``out_dir``, created when missing; a UsageError (one line) when it cannot be."""
     try:  # (exists() raises for a name too long)
         if out_dir.exists() and not out_dir.is_dir():
-            raise UsageError(f"--out {out_dir}: is a file, expected a folder")
+            raise UsageError(warn("usage_out_is_file", path=out_dir))
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(f"--out {out_dir}: cannot create the folder ({exc.strerror})") from None
+        raise UsageError(
+            warn("usage_out_cannot_create", path=out_dir, error=exc.strerror)
+        ) from None
     return out_dir
 
 
@@ -62,7 +65,9 @@ def write_atomic(path: Path, text: str) -> Path:
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise UsageError(f"{path}: cannot be written ({exc.strerror or exc})") from None
+        raise UsageError(
+            warn("usage_cannot_write", path=path, error=exc.strerror or str(exc))
+        ) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

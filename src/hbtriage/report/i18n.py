@@ -128,6 +128,7 @@ _EN: dict[str, str] = {
     # the command line: progress on stderr and the closing line
     "cli_wrote": "Wrote: {paths}",
     "cli_error": "error",
+    "cli_warning": "warning",
     "stage_extract": "extract",
     "stage_read": "read",
     "stage_timeline": "timeline",
@@ -246,6 +247,7 @@ _JA: dict[str, str] = {
     "plotly_double_click": "ダブルクリックで元の表示に戻ります",
     "cli_wrote": "出力ファイル: {paths}",
     "cli_error": "エラー",
+    "cli_warning": "警告",
     "stage_extract": "展開",
     "stage_read": "読み込み",
     "stage_timeline": "タイムライン作成",

@@ -111,10 +111,8 @@ def _who_wrote(
         if not ident.host_for(target)
     ]
     if unknown:
-        raise UsageError(
-            f"{', '.join(unknown)}: no such host in the bundle; hosts found: "
-            + ", ".join(sorted(ident.hosts) or ["none"])
-        )
+        found = ", ".join(sorted(ident.hosts)) or warn("usage_hosts_none")
+        raise UsageError(warn("usage_no_such_host", options=", ".join(unknown), hosts=found))
     host_tz = {ident.host_for(k): z for k, z in tz.items() if k is not None}
     return ident, assigned, host_tz
 

@@ -50,11 +50,11 @@ def parse_tz_options(options: list[str]) -> dict[str | None, Zone]:
         key: str | None = host.strip() if sep else None
         text = (zone if sep else host).strip()
         if sep and not key:
-            raise UsageError(f"--tz {opt}: expected HOST=ZONE or ZONE, got an empty host name")
+            raise UsageError(warn("usage_tz_empty_host", opt=opt))
         try:
             out[key] = parse_zone_text(text)
         except ValueError as exc:
-            raise UsageError(f"--tz {opt}: {exc}") from None
+            raise UsageError(warn("usage_tz_bad", opt=opt, reason=exc.args[0])) from None
     return out
 
 
@@ -64,7 +64,7 @@ def parse_aliases(options: list[str]) -> dict[str, str]:
     for opt in options:
         a, sep, b = opt.partition("=")
         if not sep or not a.strip() or not b.strip():
-            raise UsageError(f"--host-alias {opt}: expected NAME=CANONICAL_NAME")
+            raise UsageError(warn("usage_alias_bad", opt=opt))
         out[a.strip().upper()] = b.strip()
     return out
 
