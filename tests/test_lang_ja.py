@@ -447,3 +447,40 @@ def test_the_language_of_main_s_own_lines_is_the_command_line_s(args: list[str],
     assert cli._argv_lang([*head, "--lang", lang]) == lang
     assert cli._argv_lang([*head, f"--lang={lang}"]) == lang
     assert cli._argv_lang(["--", "--lang", "ja"]) == "en"
+
+
+# --- hbtriage fleet --lang ja ------------------------------------------------------------------
+
+
+def test_fleet_in_japanese_words_its_progress_summary_page_and_reports(tmp_path: Path) -> None:
+    """Progress lines, the closing line, fleet.html and each bundle's report in Japanese;
+    bundle names, ids and file names as they are."""
+    from hbtriage.simulate import generate
+
+    generate("dpc_storm_cvp", tmp_path / "root" / "case1", 3)
+    generate("healthy", tmp_path / "root" / "case2", 2)
+    res = subprocess.run(
+        [sys.executable, "-m", "hbtriage", "fleet", str(tmp_path / "root")]
+        + ["--out", str(tmp_path / "o"), "--workers", "1", "--format", "md"]
+        + ["--lang", "ja", "--progress"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("バンドル 2 件 (変更なし 0 件、エラー 0 件)、所要 ")
+    assert "出力ファイル: " in res.stdout and "wrote" not in res.stdout
+    lines = res.stderr.splitlines()
+    assert any(" バンドル  2/2 バンドル  " in line for line in lines), lines
+    assert not [line for line in lines if re.search(r"\bbundles?\b", line)]
+    page = (tmp_path / "o" / "fleet.html").read_text(encoding="utf-8")
+    assert '<html lang="ja">' in page and "全体で見た原因" in page and "バンドル一覧" in page
+    words = re.sub(r"<[^>]+>|\{[^}]*\}|[^\n]*\{[^}]*\}[^\n]*", " ", page.split("</style>")[1])
+    words = re.sub(
+        r"case\d|dpc_storm|PIM|CVP\d?|PG\d?\w?|\S+\.(json|parquet|md)|hbtriage", "", words
+    )
+    english = re.findall(
+        r"\b(?:bundles?|incidents?|causes?|analysed|errors?|None|Written)\b", words
+    )
+    assert not english
+    assert "## ホスト一覧" in (tmp_path / "o" / "case1" / "report.md").read_text(encoding="utf-8")

@@ -313,8 +313,9 @@ def _stage(stage: str, lang: str) -> str:
     return t(key, lang) if key in STRINGS["en"] else stage
 
 
-#: The files count the read stage's detail starts with (``api``: ``"3/9 files  last/file"``).
-_FILES_DONE = re.compile(r"(\d+)/(\d+) files(?=\s|$)")
+#: The count a detail starts with: files read (``api``: ``"3/9 files  last/file"``) or bundles
+#: done (``fleet``: ``"1/2 bundles  name"``).
+_FILES_DONE = re.compile(r"(\d+)/(\d+) (files|bundles)(?=\s|$)")
 
 
 def _detail(detail: str, lang: str) -> str:
@@ -326,8 +327,8 @@ def _detail(detail: str, lang: str) -> str:
     found = _FILES_DONE.match(detail)
     if found is None:
         return detail
-    n, total = found.groups()
-    return t("progress_files", lang, n=n, total=total) + detail[found.end() :]
+    n, total, what = found.groups()
+    return t(f"progress_{what}", lang, n=n, total=total) + detail[found.end() :]
 
 
 class _TimeLeft:
@@ -767,19 +768,21 @@ def fleet(
     ] = 0,
     quiet: QuietOpt = False,
     progress: ProgOpt = False,
+    lang: LangOpt = Lang.en,
 ) -> None:
     """Analyse every bundle under ROOT on Dask; writes fleet.json, incidents.parquet, fleet.html."""
     from hbtriage.fleet import run_fleet
+    from hbtriage.report.i18n import t
+    from hbtriage.warning_text import warn
 
     missing = [str(p) for p in roots if not os.path.isdir(p)]
     if missing:
-        _fail(f"no such folder: {', '.join(missing)}")
+        _fail(warn("usage_no_such_folder", paths=", ".join(missing)), lang.value)
     if not math.isfinite(timeout):
-        _fail(f"--timeout {timeout}: expected a number of seconds (0: no limit)")
+        _fail(warn("usage_timeout", value=timeout), lang.value)
     try:
-        with _progress(
-            progress or (not quiet and sys.stderr.isatty()), 0.0 if progress else PROGRESS_DELAY_S
-        ) as update:
+        shown = progress or (not quiet and sys.stderr.isatty())
+        with _progress(shown, 0.0 if progress else PROGRESS_DELAY_S, lang.value) as update:
             run = run_fleet(
                 roots,
                 out,
@@ -789,14 +792,16 @@ def fleet(
                 force=force,
                 timeout=timeout or None,
                 progress=update,
+                lang=lang.value,
             )
     except HbtriageError as exc:
-        _fail(str(exc))
+        _fail(_said(exc), lang.value)
         return
     bad = sum(1 for r in run.rows if r["status"] != "ok")
     if not quiet:
-        done = f"{len(run.rows)} bundles ({len(run.skipped)} unchanged, {bad} with errors)"
-        typer.echo(f"{done} in {run.wall_s:.1f} s; wrote {out / 'fleet.json'}, fleet.html")
+        said = t("fleet_done", lang.value, n=len(run.rows), unchanged=len(run.skipped), bad=bad)
+        wrote = t("fleet_wrote", lang.value, s=f"{run.wall_s:.1f}", path=out / "fleet.json")
+        typer.echo(f"{said}{wrote}")
 
 
 _MISSING = object()

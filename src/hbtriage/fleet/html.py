@@ -47,9 +47,14 @@ def _lanes(
     return [{"name": k, "marks": v} for k, v in sorted(lanes.items())][:MAX_LANES]
 
 
-def render_fleet_html(view: dict[str, Any], rows: Sequence[dict[str, Any]]) -> str:
-    """The page for ``view`` (see ``cross_bundle``) and the bundles' ``rows``."""
+def render_fleet_html(
+    view: dict[str, Any], rows: Sequence[dict[str, Any]], lang: str = "en"
+) -> str:
+    """The page for ``view`` (see ``cross_bundle``) and the bundles' ``rows``, its words in
+    ``lang`` (:mod:`hbtriage.report.i18n`; ids, names and error texts as the rows hold them)."""
     import jinja2
+
+    from hbtriage.report.i18n import fleet_t, t
 
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("hbtriage.fleet", "templates"),
@@ -81,4 +86,6 @@ def render_fleet_html(view: dict[str, Any], rows: Sequence[dict[str, Any]]) -> s
         host_lanes=_lanes(view["per_host"], lo, span, colours),
         pair_lanes=_lanes(view["per_pair"], lo, span, colours),
         max_lanes=MAX_LANES,
+        lang=lang,
+        t=lambda key, **fmt: (fleet_t if key.startswith("fleet_") else t)(key, lang, **fmt),
     )

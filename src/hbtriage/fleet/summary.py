@@ -90,7 +90,7 @@ def write_fleet(rows: Sequence[dict[str, Any]], out: Path, *, lang: str = "en") 
     frame = incidents_frame(rows)
     written.append(_write_parquet(frame, out / INCIDENTS_FILE))
     view = cross_bundle(pl.read_parquet((out / INCIDENTS_FILE).read_bytes()), rows)
-    written.append(write_atomic(out / "fleet.html", render_fleet_html(view, rows)))
+    written.append(write_atomic(out / "fleet.html", render_fleet_html(view, rows, lang)))
     return written
 
 

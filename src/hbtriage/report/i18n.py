@@ -136,11 +136,15 @@ _EN: dict[str, str] = {
     "stage_diagnose": "diagnose",
     "stage_bundles": "bundles",
     "progress_files": "{n}/{total} files",
+    "progress_bundles": "{n}/{total} bundles",
     "progress_left": "~{left} left",
     "progress_seconds": "{s} s",
     "progress_minutes": "{m} min {s} s",
     "progress_hours": "{h} h {m} min",
     "progress_elapsed": "{s}s",
+    # hbtriage fleet: the closing line
+    "fleet_done": "{n} bundles ({unchanged} unchanged, {bad} with errors)",
+    "fleet_wrote": " in {s} s; wrote {path}, fleet.html",
 }
 
 _JA: dict[str, str] = {
@@ -255,15 +259,85 @@ _JA: dict[str, str] = {
     "stage_diagnose": "診断",
     "stage_bundles": "バンドル",
     "progress_files": "{n}/{total} ファイル",
+    "progress_bundles": "{n}/{total} バンドル",
     "progress_left": "残り約 {left}",
     "progress_seconds": "{s} 秒",
     "progress_minutes": "{m} 分 {s} 秒",
     "progress_hours": "{h} 時間 {m} 分",
     "progress_elapsed": "{s}秒",
+    "fleet_done": "バンドル {n} 件 (変更なし {unchanged} 件、エラー {bad} 件)",
+    "fleet_wrote": "、所要 {s} 秒。出力ファイル: {path}, fleet.html",
 }
 
 #: ``STRINGS[lang][key]``: the UI text of every report.
 STRINGS: dict[str, dict[str, str]] = {"en": _EN, "ja": _JA}
+
+#: The words of fleet.html (``hbtriage fleet``), apart from the reports' table: a page of its own.
+FLEET_STRINGS: dict[str, dict[str, str]] = {
+    "en": {
+        "fleet_title": "hbtriage fleet: {n} bundles",
+        "fleet_summary": "{n} bundles: {ok} analysed, {errors} with errors; {incidents} incidents; {pairs} PIM ↔ CVP pairs.",
+        "fleet_causes": "Causes across the fleet",
+        "fleet_incidents": "incidents",
+        "fleet_bundles": "bundles",
+        "fleet_mean_confidence": "mean confidence",
+        "fleet_points_at": "hosts it points at",
+        "fleet_no_incident": "No incident in any bundle.",
+        "fleet_first_lanes": "Only the first {n} are drawn.",
+        "fleet_none": "None.",
+        "fleet_per_host": "Incidents over time, per host",
+        "fleet_per_pair": "Incidents over time, per PIM ↔ CVP pair",
+        "fleet_recurring_hosts": "Hosts that recur",
+        "fleet_causes_col": "causes",
+        "fleet_first": "first",
+        "fleet_last": "last",
+        "fleet_no_recurring_host": "No host is blamed for more than one incident.",
+        "fleet_recurring_drivers": "Drivers that recur",
+        "fleet_driver": "driver",
+        "fleet_no_recurring_driver": "No driver is named by more than one incident's cause.",
+        "fleet_bundles_heading": "Bundles",
+        "fleet_bundle": "bundle",
+        "fleet_status": "status",
+        "fleet_pairs": "pairs",
+        "fleet_findings": "findings",
+        "fleet_footer": "Written by hbtriage. Data: fleet.json, incidents.parquet.",
+    },
+    "ja": {
+        "fleet_title": "hbtriage fleet: バンドル {n} 件",
+        "fleet_summary": "バンドル {n} 件: 分析済み {ok} 件、エラー {errors} 件。インシデント {incidents} 件。PIM ↔ CVP の組 {pairs} 組。",
+        "fleet_causes": "全体で見た原因",
+        "fleet_incidents": "インシデント数",
+        "fleet_bundles": "バンドル数",
+        "fleet_mean_confidence": "平均確度",
+        "fleet_points_at": "指摘されたホスト",
+        "fleet_no_incident": "どのバンドルにもインシデントはありません。",
+        "fleet_first_lanes": "最初の {n} 件のみ描画しています。",
+        "fleet_none": "なし。",
+        "fleet_per_host": "ホストごとのインシデントの推移",
+        "fleet_per_pair": "PIM ↔ CVP の組ごとのインシデントの推移",
+        "fleet_recurring_hosts": "繰り返し指摘されたホスト",
+        "fleet_causes_col": "原因",
+        "fleet_first": "最初",
+        "fleet_last": "最後",
+        "fleet_no_recurring_host": "複数のインシデントで指摘されたホストはありません。",
+        "fleet_recurring_drivers": "繰り返し指摘されたドライバー",
+        "fleet_driver": "ドライバー",
+        "fleet_no_recurring_driver": "複数のインシデントの原因で名前の挙がったドライバーはありません。",
+        "fleet_bundles_heading": "バンドル一覧",
+        "fleet_bundle": "バンドル",
+        "fleet_status": "状態",
+        "fleet_pairs": "組",
+        "fleet_findings": "分析結果",
+        "fleet_footer": "hbtriage で作成。データ: fleet.json、incidents.parquet。",
+    },
+}
+
+
+def fleet_t(key: str, lang: str = "en", **fmt: object) -> str:
+    """The fleet.html string ``key`` in ``lang`` (English for an unknown language)."""
+    text = FLEET_STRINGS.get(lang, FLEET_STRINGS["en"])[key]
+    return text.format(**fmt) if fmt else text
+
 
 #: plotly.js's English toolbar strings -> our keys (registered as a plotly locale for "ja").
 PLOTLY_UI: dict[str, str] = {
