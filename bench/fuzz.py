@@ -1626,7 +1626,7 @@ def _read_bundle(path: Path, catalog: Any) -> tuple[list[Any], list[str]]:
     with tempfile.TemporaryDirectory(prefix="hbtriage-fuzz-") as work:
         got = collect([path], Path(work))
         options = catalog.read_options()
-        return [_read(f, options) for f in got.files], list(got.warnings)
+        return [o for f in got.files for o in _read(f, options)], list(got.warnings)
 
 
 def _detect_seeds(
