@@ -221,3 +221,26 @@ def test_each_servers_logs_folder_given_on_its_own_keeps_the_servers_apart(
         n = 1 if trace.parts[0] == "PG1A" else 2
         assert hosts[f"{n}/logs/{trace.name}"] == trace.parts[0]
     assert not any("could not tell" in w for w in doc["warnings"]), doc["warnings"]
+
+
+@pytest.mark.parametrize("logs_only", [False, True], ids=["with-perfmon", "logs-only"])
+def test_side_a_folders_of_two_pgs_given_one_by_one_are_two_hosts(
+    sources: Path, tmp_path: Path, logs_only: bool
+) -> None:
+    """The same two PGs, their 'Side A' folders named on the command line ('analyze "PG3/Side
+    A" "PG5/Side A" CVP/CVP3 CVP/CVP4'). The folders above an argument were not looked at:
+    both were shown as 'Side A/...' and read as one folder, so the two PGs were one host (with
+    perfmon, one of them also named the other's computer in a 'refused' warning). The hosts
+    and the incident must be those of the parent folder."""
+    folders = {"PG3A": "PG3/Side A", "PG3B": "PG5/Side A", "CVP3": "CVP/CVP3", "CVP4": "CVP/CVP4"}
+    case = _duplex(sources, tmp_path, folders, logs_only=logs_only)
+    want = _analyze(tmp_path / "want", case)
+    doc = _analyze(tmp_path / "out", *(case / f for f in folders.values()))
+    pg = ["pg3A", "pg3B"] if logs_only else ["PG3A", "PG3B"]
+    assert _hosts(doc) == _hosts(want) == {"CVP3": [], "CVP4": [], pg[0]: [], pg[1]: []}
+    assert _verdict(doc) == _verdict(want)
+    assert [inc["hosts"] for inc in doc["incidents"]] == [["CVP3", pg[0]]]
+    by_path = {i["path"]: i["host"] for i in doc["inputs"]}
+    assert by_path["PG3/Side A/pim1.txt"] == pg[0]
+    assert by_path["PG5/Side A/pim1.txt"] == pg[1]
+    assert not any("refused" in w for w in doc["warnings"]), doc["warnings"]

@@ -368,11 +368,13 @@ def folder_chain(item: InputFile) -> list[tuple[str, str, bool]]:
     for depth in range(len(layers) - 1, -1, -1):
         prefix = "!".join(layers[:depth])
         parts = PurePosixPath(layers[depth]).parts
-        # Inside an archive every folder counts; outside, only from the named folder down.
+        # Inside an archive every folder counts; outside, only from the named folder down, and
+        # the folders above it that its shown name holds ("PG1/Side A", "1/logs": see
+        # sources.bundle._display_roots), which tell it from the other folders named.
         for n in range(len(parts) - 1, 0, -1):
             key = (prefix + "!" if prefix else "") + "/".join(parts[:n])
             out.append((key, parts[n - 1], key == item.given))
-            if key == item.given:
+            if key == item.given and depth:
                 return out
         if depth:
             archive = layers[depth - 1]

@@ -299,12 +299,15 @@ def _display_roots(paths: list[Path]) -> dict[Path, str]:
     """How each folder named on the command line is shown (and keyed: see
     :func:`hbtriage.hosts.folder_chain`), by its resolved path: its name, or when another one
     has the same name ("A/logs" and "B/logs", each server's "logs" folder), as many of the
-    folders above it as tell them apart."""
+    folders above it as tell them apart; a duplex PG's side folder ("Side A"), which names a
+    server only with the folder above it, with that folder ("PG1/Side A")."""
+    from hbtriage.hosts import side_folder  # the folder rules (hosts reads no bundle)
+
     dirs: dict[Path, Path] = {}
     for p in paths:
         if p.is_dir() and not p.is_symlink():
             dirs.setdefault(p.resolve(), p)
-    depth = dict.fromkeys(dirs, 1)
+    depth = {real: 2 if side_folder(real.name) and len(real.parts) > 2 else 1 for real in dirs}
 
     def shown(real: Path) -> str:
         name = dirs[real].name
