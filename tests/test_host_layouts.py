@@ -244,3 +244,39 @@ def test_side_a_folders_of_two_pgs_given_one_by_one_are_two_hosts(
     assert by_path["PG3/Side A/pim1.txt"] == pg[0]
     assert by_path["PG5/Side A/pim1.txt"] == pg[1]
     assert not any("refused" in w for w in doc["warnings"]), doc["warnings"]
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        {"CVP.2013-09-06.log": "11.6.1.2", "Error.2013-09-06.log": "11.6.1.2"},
+        {"CVP.2013-09-06.log": "11.6.1.2", "Error.2013-09-06.log": "12.5.1.3"},
+        {"CVP.2013-09-06.log": "Cisco/CVP/12.5.1.3/logs", "*": "Cisco/CVP/12.5.1.3"},
+    ],
+    ids=["one-version", "two-versions", "install-folder"],
+)
+def test_a_version_folder_in_a_servers_folder_is_no_address(
+    sources: Path, tmp_path: Path, where: dict[str, str]
+) -> None:
+    """The CVP server's files in 'CVP3/11.6.1.2/' (the release they were collected on), or
+    split between 'CVP3/11.6.1.2/' and 'CVP3/12.5.1.3/' (before and after an upgrade), or as
+    copied from the install, 'CVP3/Cisco/CVP/12.5.1.3/logs/'. A version looks like an address:
+    the server was shown as '11.6.1.2' (CVP3 was no name of it), or was two hosts named by
+    the versions. A folder named like an address inside a folder of one server's files is a
+    version: the hosts and the verdict are those of the plain layout."""
+    storm = sources / "storm"
+    plain = tmp_path / "plain"
+    for name in ("PG3A", "CVP3"):
+        _copy(storm / name, plain / name, logs_only=True)
+    case = tmp_path / "case"
+    _copy(storm / "PG3A", case / "PG3A", logs_only=True)
+    for f in (plain / "CVP3").iterdir():
+        dst = case / "CVP3" / where.get(f.name, where.get("*", "")) / f.name
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(f, dst)
+    want = _analyze(tmp_path / "want", plain)
+    doc = _analyze(tmp_path / "out", case)
+    assert _hosts(doc) == _hosts(want) == {"CVP3": [], "PG3A": []}
+    assert _verdict(doc) == _verdict(want)
+    cvp = next(h for h in doc["hosts"] if h["name"] == "CVP3")
+    assert not {"11.6.1.2", "12.5.1.3"} & set(cvp["addresses"])

@@ -30,7 +30,7 @@ import dataclasses
 import functools
 import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
@@ -487,9 +487,15 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
     for i, c in enumerate(clues):
         for key, _name, _given in c.folders:
             under.setdefault(key, []).append(i)
+    versions = _version_folders(clues, under)
+
+    def plain(folder: tuple[str, str, bool]) -> bool:
+        """Whether ``folder`` names no host: a generic name, or a version number."""
+        return folder[0] in versions or generic_folder(folder[1])
+
     # (Two meaningfully named folders side by side, PG1A/ and CVP1/, are two servers too.)
     single = {
-        key: _one_server(clues[i] for i in idx) and _named_subfolders(key, idx, clues) < 2
+        key: _one_server(clues[i] for i in idx) and _named_subfolders(key, idx, clues, plain) < 2
         for key, idx in under.items()
     }
     # Said only where it matters: a folder of one server would have named the file (once, at
@@ -539,11 +545,11 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
         shared = set.intersection(*({f[0] for f in ch} for ch in chains))
         own = chains[0][: [f[0] for f in chains[0]].index(root_folder[0]) + 1]
         folder = next(
-            (f for f in own if f[0] in shared and not generic_folder(f[1])),
+            (f for f in own if f[0] in shared and not plain(f)),
             root_folder,
         )
         group_folder[unit] = folder
-        if not generic_folder(folder[1]):  # "PG1A logs" and "PG1A perfmon" are both PG1A's
+        if not plain(folder):  # "PG1A logs" and "PG1A perfmon" are both PG1A's
             folder_name[unit] = _folder_name(folder, chains[0])
             link(unit, folder_name[unit], warn("host_folder", folder=folder[1]))
     for i, c in enumerate(clues):
@@ -565,7 +571,7 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
         c = clues[i]
         if c.machines or c.writer or c.addresses:
             continue
-        named_by = next((f[1] for f in c.folders if not generic_folder(f[1])), None)
+        named_by = next((f[1] for f in c.folders if not plain(f)), None)
         if named_by is not None and name_key(folder_host(named_by)) in known:
             g.union(group_of[i], "n:" + name_key(folder_host(named_by)))  # quietly refused
             folder_named[i] = named_by
@@ -860,15 +866,38 @@ def _name_words(c: Clues) -> list[str]:
     return out
 
 
-def _named_subfolders(key: str, idx: list[int], clues: list[Clues]) -> int:
-    """How many folders directly below ``key`` with a meaningful name hold files."""
+def _named_subfolders(
+    key: str,
+    idx: list[int],
+    clues: list[Clues],
+    plain: Callable[[tuple[str, str, bool]], bool],
+) -> int:
+    """How many folders directly below ``key`` with a meaningful name (not ``plain``) hold
+    files."""
     below: set[str] = set()
     for i in idx:
         chain = clues[i].folders
         for n, (k, _name, _given) in enumerate(chain):
-            if k == key and n > 0 and not generic_folder(chain[n - 1][1]):
+            if k == key and n > 0 and not plain(chain[n - 1]):
                 below.add(chain[n - 1][0])
     return len(below)
+
+
+def _version_folders(clues: list[Clues], under: dict[str, list[int]]) -> set[str]:
+    """The folders named like an address ("11.6.1.2", "12.5.1.3") that are an install's or a
+    release's version, not a server's address: those inside a folder whose files are one
+    server's (a server's folder holds no other server's folder: "CVP3/11.6.1.2/",
+    "Cisco/CVP/12.5.1.3/", "CVP3/11.6.1.2/" beside "CVP3/12.5.1.3/"). An address folder beside
+    another server's files ("case/PG3A/" and "case/192.0.2.20/"), or given on the command line
+    with nothing around it, stays the server's address."""
+    out: set[str] = set()
+    for c in clues:
+        for n, (key, name, _given) in enumerate(c.folders[:-1]):
+            if key not in out and host_address(name):
+                parent = c.folders[n + 1][0]
+                if _one_server(clues[i] for i in under[parent]):
+                    out.add(key)
+    return out
 
 
 def _one_server(files: Iterable[Clues]) -> bool:
