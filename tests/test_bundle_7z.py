@@ -132,7 +132,7 @@ def test_7z_and_zip_refuse_the_same_hostile_members_alike(tmp_path: Path) -> Non
     assert _in_work(tmp_path / "work") == {"a.log": b"first\n", "x": b"x\n", "ok.log": b"ok\n"}
     assert got.warnings[-1] == (
         f"{seven}: expands to more than 10× its size of {seven.stat().st_size} bytes, archives "
-        "inside it counted (a decompression bomb?); extraction stopped; 1 more members not "
+        "inside it counted (a decompression bomb?); extraction stopped; 1 more member not "
         "extracted"
     )
     # The refusals a zip gives, worded alike (those found in the header come first).
@@ -159,7 +159,7 @@ def test_7z_caps_per_member_file_count_and_total(tmp_path: Path) -> None:
     assert len(got.files) == 4
     assert got.warnings == [
         f"{seven}: 4 files already extracted from archives; extraction stopped; "
-        "not extracted: 1 more members"
+        "not extracted: 1 more member"
     ]
 
     got = collect([seven], tmp_path / "w3", limits=Limits(total_bytes=1500))

@@ -199,7 +199,8 @@ class _BundleStop:
     def warning(self) -> str:
         skipped = []
         if self.left:
-            skipped.append(warn("more_members", count=self.left))
+            one = self.left == 1
+            skipped.append(warn("more_member" if one else "more_members", count=self.left))
         if self.later:
             n, first = len(self.later), _shown(self.later[0])
             skipped.append(
@@ -410,7 +411,7 @@ def _add_file(
     compression = _compression(path)
     if compression is not None:
         kind = "tar" if _holds_tar(path, compression) else compression
-    elif _is_zip(path):
+    elif _is_zip(path) and not _zip_document(path):
         kind = "zip"
     elif _is_7z(path):
         kind = "7z"
@@ -438,7 +439,8 @@ def _add_file(
         if stop.scope == "bundle":
             out._stop = _BundleStop(stop.where, stop.reason, stop.left)
             return
-        left = warn("stop_left", count=stop.left) if stop.left else ""
+        one = stop.left == 1
+        left = warn("stop_left_one" if one else "stop_left", count=stop.left) if stop.left else ""
         at = "" if stop.where == display else warn("stop_at", member=_shown(stop.where))
         out.warnings.append(warn("stopped", path=display, reason=stop.reason, at=at, left=left))
 
@@ -461,6 +463,31 @@ def _is_zip(path: Path) -> bool:
     except OSError:
         return False
     return magic == b"PK\x03\x04" and zipfile.is_zipfile(path)
+
+
+#: Files that are zips but one document or program each (Office Open XML, OpenDocument, Java
+#: and Android packages): read as one file (the readers name it in one warning), never
+#: extracted into their XML parts. Known by their extension, and a renamed one by its parts.
+_DOCUMENT_SUFFIXES = (
+    ".docx", ".docm", ".dotx", ".xlsx", ".xlsm", ".xltx", ".pptx", ".pptm", ".potx", ".vsdx",
+    ".odt", ".ods", ".odp", ".odg", ".ott", ".jar", ".war", ".ear", ".apk", ".epub",
+)  # fmt: skip
+_DOCUMENT_PARTS = ("[Content_Types].xml", "mimetype", "META-INF/MANIFEST.MF", "AndroidManifest.xml")
+
+
+def _zip_document(path: Path) -> bool:
+    """Whether zip ``path`` is one document or package (``.xlsx``, ``.odt``, ``.jar``) rather
+    than an archive of files: by its extension, else by the part its format requires (Office
+    Open XML ``[Content_Types].xml``, OpenDocument and EPUB ``mimetype``, a Java manifest,
+    Android's manifest) at the top of the zip."""
+    if path.name.lower().endswith(_DOCUMENT_SUFFIXES):
+        return True
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+    except _ZIP_ERRORS:
+        return False
+    return any(part in names for part in _DOCUMENT_PARTS)
 
 
 def _compression(path: Path) -> str | None:
