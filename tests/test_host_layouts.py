@@ -280,3 +280,32 @@ def test_a_version_folder_in_a_servers_folder_is_no_address(
     assert _verdict(doc) == _verdict(want)
     cvp = next(h for h in doc["hosts"] if h["name"] == "CVP3")
     assert not {"11.6.1.2", "12.5.1.3"} & set(cvp["addresses"])
+
+
+@pytest.mark.parametrize("name", ["logs.zip", "logs.tar.gz"])
+def test_each_servers_archive_of_one_generic_name_is_named_by_its_folder(
+    sources: Path, tmp_path: Path, name: str
+) -> None:
+    """Each server's logs packed as 'logs.zip' in a folder named after it ('PG3A/logs.zip',
+    'CVP3/logs.zip'), both archives named on the command line, logs only. An archive
+    argument was its own outermost folder: 'logs' names nothing, so the CVP server, whose
+    logs write no name of it, was 'UNNAMED-CVP' and the PG its ICM node 'pg3A'. A generic
+    archive is named by the folder it sits in, as a file named on its own is."""
+    storm = sources / "storm"
+    plain = tmp_path / "plain"
+    args = []
+    for server in ("PG3A", "CVP3"):
+        folder = _copy(storm / server, plain / server, logs_only=True)
+        archive = tmp_path / "case" / server / name
+        archive.parent.mkdir(parents=True)
+        shutil.make_archive(
+            str(archive).removesuffix("." + name.split(".", 1)[1]),
+            "zip" if name.endswith("zip") else "gztar",
+            folder,
+        )
+        args.append(archive)
+    want = _analyze(tmp_path / "want", plain)
+    doc = _analyze(tmp_path / "out", *args)
+    assert _hosts(doc) == _hosts(want) == {"CVP3": [], "PG3A": []}
+    assert _verdict(doc) == _verdict(want)
+    assert not any("could not tell" in w for w in doc["warnings"]), doc["warnings"]

@@ -355,14 +355,7 @@ def folder_chain(item: InputFile) -> list[tuple[str, str, bool]]:
         name = item.folder_hints[0] if item.folder_hints else (parent.name if parent else "")
         if parent is None or not name:
             return []
-        chain = [(str(parent), name, False)]
-        for above in parent.parents[:_GENERIC_LEVELS] if generic_folder(name) else ():
-            if not above.name:
-                break
-            chain.append((str(above), above.name, False))
-            if not generic_folder(above.name):
-                return chain
-        return chain[:1]
+        return _folders_from(parent, name)
     out: list[tuple[str, str, bool]] = []
     layers = item.display.split("!")
     for depth in range(len(layers) - 1, -1, -1):
@@ -384,8 +377,27 @@ def folder_chain(item: InputFile) -> list[tuple[str, str, bool]]:
                 continue  # one compressed file ("CVP.log.gz"): no folder of its own
             out.append((key, stem, key == item.given))
             if key == item.given:
+                # An archive named for its contents ("PG1A/logs.zip" beside "CVP1/logs.zip")
+                # is named by the folder it sits in, as a file named on its own is.
+                real = Path(archive).resolve() if depth == 1 and generic_folder(stem) else None
+                if real is not None and real.parent.name:
+                    out += _folders_from(real.parent, real.parent.name)
                 return out
     return out
+
+
+def _folders_from(parent: Path, name: str) -> list[tuple[str, str, bool]]:
+    """Folder ``parent`` (called ``name``) of something named on its own and, when ``name`` is
+    generic, the folders above it up to the nearest one that is not (within
+    :data:`_GENERIC_LEVELS`; only ``parent`` when none is)."""
+    chain = [(str(parent), name, False)]
+    for above in parent.parents[:_GENERIC_LEVELS] if generic_folder(name) else ():
+        if not above.name:
+            break
+        chain.append((str(above), above.name, False))
+        if not generic_folder(above.name):
+            return chain
+    return chain[:1]
 
 
 def _archive_stem(name: str) -> str:
