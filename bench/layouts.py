@@ -69,6 +69,9 @@ LAYOUTS: tuple[str, ...] = (
     "twice",
     "side_folder",
     "per_host_logs",
+    "side_args",
+    "version_folders",
+    "zip_generic",
 )
 VARIANTS: tuple[str, ...] = ("full", "perfmon_pg_only", "perfmon_cvp_only", "no_perfmon", "renamed")
 
@@ -369,6 +372,35 @@ def layout(fs: FileSet, name: str) -> list[Path]:
         for n, h in enumerate(hosts, 1):
             shutil.copytree(fs.folder(h.truth), out / str(n) / "logs")
         return [out / str(n) / "logs" for n in range(1, len(hosts) + 1)]
+    if name == "side_args":
+        # The side_folder layout, each server's folder named on the command line:
+        # "PG/Side A" and "CVP/<folder>".
+        out = fs.work / name
+        args = []
+        for h in hosts:
+            where = "PG/Side A" if h.role == "pg" else f"CVP/{h.folder}"
+            args.append(Path(shutil.copytree(fs.folder(h.truth), out / where)))
+        return args
+    if name == "version_folders":
+        # Each server's files under the release they were collected on, as the install
+        # folders are: "<folder>/Cisco/CVP/12.5.1.3/", "<folder>/icm/11.6.1.2/".
+        out = fs.work / name
+        for h in hosts:
+            where = "Cisco/CVP/12.5.1.3" if h.role == "cvp" else "icm/11.6.1.2"
+            shutil.copytree(fs.folder(h.truth), out / h.folder / where)
+        return [out]
+    if name == "zip_generic":
+        # A zip per server, all called "logs.zip", each in its server's folder, each named.
+        out = fs.work / name
+        zips = []
+        for h in hosts:
+            z = out / h.folder / "logs.zip"
+            z.parent.mkdir(parents=True)
+            with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as zf:
+                for rel in h.files:
+                    zf.write(fs.data / rel, rel.split("/", 1)[1])
+            zips.append(z)
+        return zips
     if name == "twice":
         out = fs.work / "twice"
         for h in hosts:
@@ -468,6 +500,10 @@ def owner(path: str, names: dict[str, HostNames]) -> str | None:
     """The truth host an input path came from: its host folder (or the copy of it a layout
     made: ``Copy of <folder>``, ``<folder> (2)``, ``<folder> - Copy``, the PG's ``Side A``),
     ``<folder>.zip`` or the ``<folder>_`` prefix of a flat file name."""
+    numbered = re.search(r"(?:^|/)(\d+)/logs/", path)  # per_host_logs: "1/logs", PG first
+    if numbered:
+        ranked = sorted(names, key=lambda t: names[t].role != "pg")
+        return ranked[int(numbered.group(1)) - 1] if int(numbered.group(1)) <= len(ranked) else None
     for part in re.split(r"[/\\!]", path):
         for t, h in names.items():
             if part == h.folder or part.startswith((f"{h.folder}_", f"{h.folder}.zip")):
