@@ -30,6 +30,7 @@ counts and gaps only need the time stamps.
 from __future__ import annotations
 
 import codecs
+import functools
 import itertools
 import os
 import re
@@ -849,8 +850,10 @@ def per_value(
     return df.with_columns([made[c].gather(idx).alias(c) for c in names])
 
 
+@functools.lru_cache(maxsize=16)
 def head_lines(head: str, limit: int = SNIFF_LINES) -> pl.Series:
-    """The first ``limit`` non-blank lines of a sniff head, as a Series."""
+    """The first ``limit`` non-blank lines of a sniff head, as a Series (made once per head:
+    every sniffer asks for the same file's, and a folder may hold thousands of small files)."""
     df, _ = line_frame(head)
     s = df["text"].str.slice(0, 4096)
     return s.filter(s.str.strip_chars() != "").head(limit)

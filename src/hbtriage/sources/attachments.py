@@ -5,6 +5,7 @@ right), by their extension second."""
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -89,8 +90,10 @@ def build_catalog(text: str, path: str) -> tuple[Attachment, ...]:
     return tuple(out)
 
 
+@functools.cache
 def known() -> tuple[Attachment, ...]:
-    """The bundled ``catalog/attachments.toml`` (kept parsed in the catalog's cache)."""
+    """The bundled ``catalog/attachments.toml`` (kept parsed in the catalog's cache; once per
+    process: every sniff asks for it, and the cache's key walks the package)."""
     return cached_bundled(_CATALOG_FILE, build_catalog)
 
 
