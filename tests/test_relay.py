@@ -254,9 +254,11 @@ def test_each_sender_keeps_its_lines_at_their_numbers(
         if split.folder is None:  # one sender, nothing else: read in place
             assert owner == [wanted[0]] * len(lines) and split.ignored is None
             return
-        for part, who in zip(split.items, wanted, strict=True):
-            got = Path(part.path).read_text().split("\n")[:-1]
-            assert got == [t if o == who else "" for t, o in zip(lines, owner, strict=True)]
+        for part, who, numbers in zip(split.items, wanted, split.lines, strict=True):
+            # Each sender's file holds its lines alone, each with its number in the file.
+            mine = [n for n, o in enumerate(owner, 1) if o == who]
+            assert Path(part.path).read_text().split("\n")[:-1] == [lines[n - 1] for n in mine]
+            assert numbers is not None and numbers.tolist() == mine
         left = sum(o is None for o in owner)
         assert (split.ignored is not None) == (left > 0)
     finally:

@@ -187,10 +187,28 @@ def read_all(item: InputFile, options: ReadOptions = DEFAULT) -> list[Outcome]:
     split = relay.split(item, encoding or "utf-8", options)
     if split is None:
         return [_read_sniffed(item, reader, encoding, note, options)]
+    # Progress goes on from the split's passes (relay.FOUND, READ_FROM) through the reading.
+    tell, size = options.progress, item.size
+    if split.folder is None:  # one sender: read where it is
+        rest = dataclasses.replace(options, progress=relay.share(tell, size, relay.FOUND, 1, size))
+        return [_read_sniffed(split.items[0], reader, encoding, note, rest)]
+    outcomes: list[Outcome] = []
     try:
-        # The senders' files are removed after reading: their digests are made now.
-        own = dataclasses.replace(options, defer_digests=False, progress=None)
-        outcomes = [read_one(part, own if split.folder else options) for part in split.items]
+        total, done = sum(p.size for p in split.items), 0
+        for index, part in enumerate(split.items):
+            # The senders' files are removed after reading: their digests are made now.
+            lo, hi = (
+                relay.READ_FROM + (1 - relay.READ_FROM) * d / max(total, 1)
+                for d in (done, done + part.size)
+            )
+            own = dataclasses.replace(
+                options, defer_digests=False, progress=relay.share(tell, size, lo, hi, part.size)
+            )
+            outcome = read_one(part, own)
+            if outcome.result is not None:
+                split.renumber(index, outcome.result)
+            outcomes.append(outcome)
+            done += part.size
     finally:
         split.close()
     if split.ignored is not None:
