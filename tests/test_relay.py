@@ -11,6 +11,7 @@ import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -264,3 +265,58 @@ def test_each_sender_keeps_its_lines_at_their_numbers(
     finally:
         split.close()
     assert path.read_text() == "\n".join(lines) + "\n"
+
+
+#: The first version's one regex that captured the sender field, the HOST field and the
+#: application of each line: the reference the cheaper searches must agree with.
+_REFERENCE = (
+    r"^(?:[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2}"
+    r"|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?"
+    r"(?:Z|[+-][0-9]{2}:[0-9]{2})) (?P<r>\S+) (?:<[0-9]{1,3}>)?"
+    r"(?:[0-9]{1,18}: (?P<n>[^\s:]+|\[[0-9A-Fa-f:.]+\]): "
+    r"\*?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +[0-9]{1,2} [0-9]{4} "
+    r"[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?(?: [+-][0-9]{2}:?[0-9]{2}| [A-Z]{2,5})?: "
+    r"%(?P<app>[A-Za-z][A-Za-z0-9_]*))?"
+)
+
+
+def _any(usual: str, *odd: str) -> st.SearchStrategy[str]:
+    """One of the parts, the usual one as likely as all the odd ones."""
+    return st.one_of(st.just(usual), st.sampled_from(odd)) if odd else st.just(usual)
+
+
+_ODD = st.text(st.sampled_from("a:[]. \t\u00a0é0<>%*-"), max_size=4)
+
+
+@pytest.mark.parametrize(
+    "host", ["PG1A", "198.51.100.10", "[2001:db8::10]", "[zz]", "a b", "h\u00a0", "ü", "a:b"]
+)
+@settings(max_examples=150, deadline=None)
+@given(
+    parts=st.tuples(
+        _any("Mar 31 00:36:57", "Apr  2 12:12:30", "2013-03-31T00:36:57.1+00:00", "Mar 31"),
+        _any(" ", "  ", "\t"),
+        _any("198.51.100.7", "pg1a.example", "[2001:db8::7]", "sw\u00a0x", "é", "a:b"),
+        _any(" ", " <134>", " <1234>", "  "),
+        _any("120: ", "007: ", "x: ", ""),
+        _any(": ", ":", ": : "),
+        _any("Mar 30 2013 19:36:57.328 -0500", "*Mar  3 2013 9:36:57 UTC", "Mar 30 2013"),
+        _any(": %ICM_PG_PIM: x", ": %CVP_8_5_ICM-1-X: y", ": %LINK-3-UPDOWN: z", ": %ICMP", ""),
+    ),
+    noise=st.lists(st.tuples(st.integers(0, 8), _ODD), max_size=2),
+)
+def test_the_sender_and_host_fields_are_those_the_full_regex_captures(
+    host: str, parts: tuple[str, ...], noise: list[tuple[int, str]]
+) -> None:
+    pieces = [*parts[:5], host, *parts[5:]]
+    for at, text in noise:
+        pieces[at] += text
+    line = "".join(pieces)
+    df = pl.DataFrame({"text": [line]})
+    r, n, ours = (s.to_list()[0] for s in relay._fields(df))
+    g = df["text"].str.extract_groups(_REFERENCE)
+    want_r, want_n, app = (g.struct.field(f).to_list()[0] for f in ("r", "n", "app"))
+    want_ours = want_n is not None and app is not None and app[:3] in ("ICM", "CVP")
+    assert (r, ours) == (want_r, want_ours), line
+    if ours:
+        assert n == want_n, line
