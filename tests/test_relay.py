@@ -194,6 +194,66 @@ def test_a_file_of_one_sender_is_read_in_place_and_not_named_by_its_folder(
     assert json.dumps(f.warnings).count("SYSLOG01") == 0
 
 
+def _mixed(tmp_path: Path, bad: bool = False) -> InputFile:
+    """The PG's and the Call Server's fixture feeds interleaved in one file ``messages``; with
+    ``bad``, the PG's second line dated February 30 (line 4 of the file)."""
+    pg = (FIX / "syslog_relay_pg.log").read_text().splitlines()
+    cvp = (FIX / "syslog_callserver.log").read_text().splitlines()
+    second = pg[1].replace("Mar 30 2013", "Feb 30 2013") if bad else pg[1]
+    path = tmp_path / "messages"
+    path.write_text("\n".join([pg[0], *cvp[:2], second, *pg[2:], *cvp[2:]]) + "\n")
+    return InputFile(display="messages", path=str(path), size=path.stat().st_size)
+
+
+def test_a_sender_s_warnings_name_the_line_of_the_server_s_file(tmp_path: Path) -> None:
+    outcomes = read_all(_mixed(tmp_path, bad=True))
+    pim = next(o for o in outcomes if o.result is not None and o.result.kind == "ciscolog")
+    assert pim.result is not None
+    assert pim.result.warnings == ["messages [PG1A]:4: invalid date or time; record skipped"]
+    assert pim.result.events["line"].to_list() == [1, 5, 6, 7]
+
+
+def test_progress_goes_on_while_the_senders_are_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    item = _mixed(tmp_path)
+    seen: list[int] = []
+    at_split: list[int] = []
+    plain = relay.split
+
+    def split(*args: object, **kwargs: object) -> relay.Split | None:
+        got = plain(*args, **kwargs)  # type: ignore[arg-type]
+        at_split.append(max(seen))
+        return got
+
+    monkeypatch.setattr(relay, "split", split)
+    outcomes = read_all(item, ReadOptions(chunk_bytes=256, progress=seen.append))
+    assert len(outcomes) == 2
+    # The split shows as part of the way, the reading of each sender's lines as the rest.
+    assert 0 < at_split[0] < item.size // 2
+    assert seen == sorted(seen) and seen[-1] == item.size
+    assert len({n for n in seen if n > at_split[0]}) >= 2
+
+
+def test_a_file_of_one_sender_is_not_copied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "messages"
+    shutil.copy(FIX / "syslog_callserver.log", path)
+
+    def no_copy(*_: object, **__: object) -> str:
+        raise AssertionError("a file of one sender was copied")
+
+    monkeypatch.setattr(relay.tempfile, "mkdtemp", no_copy)
+    seen: list[int] = []
+    item = InputFile(display="messages", path=str(path), size=path.stat().st_size)
+    (outcome,) = read_all(item, ReadOptions(chunk_bytes=256, progress=seen.append))
+    assert outcome.result is not None and outcome.result.host == "198.51.100.10"
+    assert outcome.item.path == str(path)
+    assert outcome.item.senders == ["198.51.100.10", "callsrv-b.example.net"]
+    assert seen == sorted(seen) and seen[-1] == item.size
+
+
 _SENDERS = {
     # sender field, Cisco Log line (or None: a line hbtriage does not read), stream key
     "pg": (
