@@ -141,12 +141,15 @@ def test_one_syslog_file_of_both_servers_gives_the_verdict_of_two_files(
     pg, cvp = (next(h for h, v in truth["hosts"].items() if v["role"] == r) for r in ("pg", "cvp"))
     assert pg in hosts  # the PG by the HOST field of its Cisco Log lines
     cvp_ip = truth["hosts"][cvp]["ip"]
-    if by_name:  # the CVP by the name the syslog server wrote: one host with its perfmon
-        assert cvp in hosts and cvp_ip in next(h for h in a.hosts if h.name == cvp).addresses
-        want = [(t["cause"], t["host"]) for t in truth["incidents"]]
-        assert [(c, h) for _, c, h in _verdict(a)] == want
-    else:
-        assert cvp_ip in hosts
+    # The CVP by the name the syslog server wrote, or (by its address, which no systeminfo
+    # lists) as the bundle's one CVP host: one host with its perfmon.
+    assert cvp in hosts and cvp_ip in next(h for h in a.hosts if h.name == cvp).addresses
+    assert cvp_ip not in hosts
+    want = [(t["cause"], t["host"]) for t in truth["incidents"]]
+    assert [(c, h) for _, c, h in _verdict(a)] == want
+    if not by_name:
+        (feed,) = (i for i in a.inputs if i.path.endswith(f"messages [{cvp_ip}]"))
+        assert feed.host == cvp and f"only by its address {cvp_ip}" in feed.host_reason
     # The switch's lines are left out, in one warning naming it.
     said = [w for w in a.warnings if "192.0.2.1" in w]
     assert len(said) == 1 and "does not read" in said[0]

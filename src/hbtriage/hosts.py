@@ -570,6 +570,7 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
         for a in c.addresses:
             link(group_of[i], a, c.display)
     one_computer = _address_logs_join_their_computer(clues, g, group_of, under, single)
+    relayed_cvp = _relayed_cvp_joins_the_cvp_host(clues, g, group_of)
     # File names are the weakest clue, for files in no host's folder: a word that names a
     # known host ("PG1A_pim1.txt"), or that several such files share ("CALLSRV_perfmon.csv",
     # "CALLSRV_CVP.log"), links them; words that name a kind of file do not.
@@ -706,6 +707,8 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
             why: str = warn("host_by_nothing")
         elif i in folder_named and not (c.machines or c.writer or c.addresses):
             why = warn("host_by_folder_name", folder=folder_named[i], host=host)
+        elif i in relayed_cvp:
+            why = warn("host_by_relay_cvp", address=clues[i].writer, host=host)
         elif i in one_computer and group_of[i] not in group_folder:
             name, given = one_computer[i]
             why = _folder_holds(name, given, host)
@@ -777,6 +780,41 @@ def _address_logs_join_their_computer(
             if d.role == "cvp" or not (d.machines or d.writer or d.addresses):
                 out[j] = (name, given)
     return out
+
+
+def _relayed_cvp_joins_the_cvp_host(clues: list[Clues], g: _Graph, group_of: list[str]) -> set[int]:
+    """Join the CVP Call Server lines of a syslog server's file that name their server only by
+    its address (no systeminfo lists it) to the bundle's one CVP host: the one host, other than
+    a PG, with CVP logs of its own or "CVP" in a name, that has no address (another server's
+    would be listed). Nothing is joined when the lines name two addresses, or when no host or
+    more than one is such a host. Returns the inputs joined."""
+    lines = [
+        i
+        for i, c in enumerate(clues)
+        if c.role == "cvp" and not c.folders and not c.filename and not c.machines
+        if c.writer and is_address(c.writer)
+    ]
+    roots = {g.find(group_of[i]) for i in lines}
+    if len(roots) != 1:
+        return set()
+    (own,) = roots
+    names: dict[str, list[str]] = {}
+    for key in g.parent:
+        if key.startswith("n:"):
+            names.setdefault(g.find(key), []).append(key[2:])
+    if g.comp[own].machines or not all(is_address(n) for n in names.get(own, [])):
+        return set()
+    hosts = [
+        r
+        for r in {g.find(unit) for unit in group_of} - {own}
+        if "pg" not in g.comp[r].roles
+        and names.get(r)
+        and not any(is_address(n) for n in names[r])
+        and ("cvp" in g.comp[r].roles or any("CVP" in n for n in names[r]))
+    ]
+    if len(hosts) != 1 or g.union(own, hosts[0]) is not None:
+        return set()
+    return set(lines)
 
 
 def _apart_from_their_folders(
