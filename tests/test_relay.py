@@ -257,6 +257,25 @@ def test_a_file_of_one_sender_is_not_copied(
     assert seen == sorted(seen) and seen[-1] == item.size
 
 
+def test_a_file_that_changes_while_it_is_split_is_one_line_and_left_as_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    item = _mixed(tmp_path)
+    plain = relay._write
+
+    def grows(it: InputFile, *args: object) -> object:
+        with open(it.path, "a") as fh:  # a syslog server still writing to it
+            fh.write((FIX / "syslog_relay_pg.log").read_text())
+        return plain(it, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(relay, "_write", grows)
+    before = Path(item.path).read_bytes()
+    (outcome,) = read_all(item)
+    assert outcome.result is None and outcome.kind == "unreadable"
+    assert outcome.message.startswith("messages: expected the file to stay as it was")
+    assert Path(item.path).read_bytes() == before + (FIX / "syslog_relay_pg.log").read_bytes()
+
+
 _SENDERS = {
     # sender field, Cisco Log line (or None: a line hbtriage does not read), stream key
     "pg": (
@@ -383,3 +402,16 @@ def test_the_sender_and_host_fields_are_those_the_full_regex_captures(
     assert (r, ours) == (want_r, want_ours), line
     if ours:
         assert n == want_n, line
+
+
+def test_a_cvp_named_by_address_stays_apart_when_two_cvp_hosts_could_be_it(
+    tmp_path: Path,
+) -> None:
+    one, _two, truth = _bundles("network_path", 3, tmp_path, by_name=False)
+    cvp = next(h for h, v in truth["hosts"].items() if v["role"] == "cvp")
+    other = one / "CVP9"  # another Call Server's snapshot: which one the address is, is unknown
+    other.mkdir()
+    shutil.copy(Path(__file__).parent / "fixtures" / "config" / "netsh_global_2008r2.txt", other)
+    f = run([one]).findings
+    hosts = {h.name for h in f.hosts}
+    assert {cvp, "CVP9", truth["hosts"][cvp]["ip"]} <= hosts

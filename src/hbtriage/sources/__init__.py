@@ -184,7 +184,10 @@ def read_all(item: InputFile, options: ReadOptions = DEFAULT) -> list[Outcome]:
         return [_read_sniffed(item, reader, encoding, note, options)]
     from hbtriage.sources import relay
 
-    split = relay.split(item, encoding or "utf-8", options)
+    try:
+        split = relay.split(item, encoding or "utf-8", options)
+    except InputError as exc:
+        return [Outcome(item, None, "unreadable", encoding, exc.one_line())]
     if split is None:
         return [_read_sniffed(item, reader, encoding, note, options)]
     # Progress goes on from the split's passes (relay.FOUND, READ_FROM) through the reading.

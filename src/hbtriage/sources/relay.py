@@ -221,7 +221,7 @@ def _write(
         for index, (df, _unterminated, before, _last) in enumerate(pieces):
             codes = found.codes[index] if index < len(found.codes) else None
             if codes is None or codes.size != df.height:
-                raise InputError(item.display, None, "the file not to change while it is read")
+                raise InputError(item.display, None, "", reason=warn("relay_file_changed"))
             # Each stream's lines together, in order: one gather, one join per stream.
             order = np.argsort(codes, kind="stable")
             counts = np.bincount(codes + 1, minlength=len(paths) + 1)
