@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 from test_cli_contract import REFERENCE, _run  # main() in-process: exit code and stderr
+from typer.testing import CliRunner
 
+from hbtriage.cli import app
 from hbtriage.report.i18n import REPORT_INPUTS, TERMINAL_INPUTS
 
 HOSTILE = "junk/\x1b[31mred\u202egnp.exe\n<b>x</b>|`"
@@ -91,3 +93,57 @@ def test_a_pipe_closed_early_is_no_traceback(tmp_path: Path) -> None:
     assert first.startswith(b"hbtriage")
     assert stderr == b""
     assert (tmp_path / "findings.json").exists()
+
+
+def _zone_case(tmp_path: Path) -> Path:
+    """A DPC storm whose PG has no perfmon: its zone is inferred, and said in a warning."""
+    from hbtriage.simulate.scenarios import generate
+
+    root = tmp_path / "case"
+    truth = generate("dpc_storm_cvp", root, 1)
+    pg = next(h for h, v in truth["hosts"].items() if v["role"] == "pg")
+    for f in (root / pg).glob("*perfmon*"):
+        f.unlink()
+    (root / "truth.json").unlink()
+    return root
+
+
+def test_files_of_one_folder_not_read_for_one_reason_are_one_warning(tmp_path: Path) -> None:
+    """A PG's ICM logfiles folder handed over whole: 40 binary EMS logs beside the case. Each
+    was a warning of its own (the same command 40 times), and findings.json keeps only the
+    first 300 warnings; now they are one line per folder and reason, in English and Japanese,
+    and every file is still listed among the inputs."""
+    root = _zone_case(tmp_path)
+    ems = root / "logfiles"
+    ems.mkdir()
+    for i in range(40):
+        (ems / f"pim1_130330_{i:06d}.ems").write_bytes(bytes(range(256)) * 8)
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, ["analyze", str(root), "--out", str(out), "--quiet"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    said = [w for w in doc["warnings"] if ".ems" in w]
+    assert len(said) == 1, said
+    assert said[0].startswith("case/logfiles: 40 files like pim1_130330_000000.ems, none read: ")
+    assert "dumplog" in said[0]
+    (ja,) = [w for w in doc["warnings_ja"] if ".ems" in w]
+    assert "など 40 個のファイルは読み込んでいません" in ja
+    assert sum(i["path"].endswith(".ems") for i in doc["inputs"]) == 40
+
+
+def test_the_analysis_warnings_outlast_thousands_of_file_warnings(tmp_path: Path) -> None:
+    """400 unreadable files, each in a folder of its own (so none are grouped), beside a case
+    whose PG zone is inferred: findings.json keeps 300 warnings, and the first 300 were all
+    about the files, so the zone warning, written later, was cut. The analysis's warnings are
+    now kept and the files' are cut."""
+    root = _zone_case(tmp_path)
+    for i in range(400):
+        (root / "junk" / f"d{i}").mkdir(parents=True)
+        (root / "junk" / f"d{i}" / "x.bin").write_bytes(b"\x00\x01\x02" * 100)
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, ["analyze", str(root), "--out", str(out), "--quiet"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    assert len(doc["warnings"]) == 300
+    assert "zone_inferred" in doc["warning_ids"]
+    assert doc["warnings"][-1].startswith("... and ")

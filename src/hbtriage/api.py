@@ -59,7 +59,7 @@ from hbtriage.timeline.clocks import (
     written_samples,
     zone_source_text,
 )
-from hbtriage.warning_text import Joined, render, said_id, warn, word_labels
+from hbtriage.warning_text import Joined, Worded, render, said_id, warn, word_labels
 from hbtriage.zones import (
     RuleChoice,
     Zone,
@@ -186,6 +186,45 @@ def _return_freed_memory() -> None:
     trim(0)
 
 
+#: Files of one folder not read for one reason (thousands of EMS logs, a folder of notes)
+#: are said in one warning from this many on; each stays in findings.json's inputs.
+UNREAD_GROUP = 5
+#: Warnings about one input each (the others are about the analysis: zones, clocks, hosts).
+_PER_INPUT = frozenset({"at_file", "at_line", "more_in_file", "at_files"})
+
+
+def _unread_said(unread: list[Outcome]) -> list[str]:
+    """The warnings of the inputs that were not read, in their order: one each, but one for
+    :data:`UNREAD_GROUP` or more files of one folder not read for the same reason (the same
+    kind of attachment, "binary file", "not a format hbtriage reads" ...)."""
+
+    def key(o: Outcome) -> tuple[str, str, str]:
+        display = o.item.display
+        folder = display[: max(display.rfind("/"), display.rfind("!"), 0)]
+        reason = o.message.fields.get("reason") if isinstance(o.message, Worded) else None
+        if not isinstance(reason, Worded):
+            return folder, "", o.message  # not worded: never grouped with another
+        return folder, reason.id, str(reason.fields.get("title", ""))
+
+    groups: dict[tuple[str, str, str], list[Outcome]] = {}
+    for o in unread:
+        if o.message:
+            groups.setdefault(key(o), []).append(o)
+    out: list[str] = []
+    for (folder, wid, _title), same in groups.items():
+        if len(same) < UNREAD_GROUP or not wid:
+            out.extend(o.message for o in same)
+            continue
+        first = same[0]
+        assert isinstance(first.message, Worded)
+        name = first.item.display[len(folder) + 1 :] if folder else first.item.display
+        reason = first.message.fields["reason"]
+        out.append(
+            warn("at_files", folder=folder or ".", count=len(same), first=name, reason=reason)
+        )
+    return out
+
+
 def _bounded(findings: Findings) -> Findings:
     """The findings within :data:`MAX_SIGNALS_PER_INCIDENT` and :data:`MAX_WARNINGS`, with
     counts of what was left out (after the diagnosis, which saw everything)."""
@@ -194,9 +233,19 @@ def _bounded(findings: Findings) -> Findings:
             inc.signals.sort(key=lambda s: (s.start, s.host, s.kind))
             inc.signals_omitted = len(inc.signals) - MAX_SIGNALS_PER_INCIDENT
             del inc.signals[MAX_SIGNALS_PER_INCIDENT:]
-    if len(findings.warnings) > MAX_WARNINGS:
-        more = len(findings.warnings) - MAX_WARNINGS + 1
-        del findings.warnings[MAX_WARNINGS - 1 :]
+    said = findings.warnings
+    if len(said) > MAX_WARNINGS:
+        # The analysis's own warnings (zones, clocks, hosts: a few) are all kept; of the
+        # inputs' (one per file or line), the first ones.
+        per_input = [i for i, w in enumerate(said) if getattr(w, "id", None) in _PER_INPUT]
+        room = MAX_WARNINGS - 1 - (len(said) - len(per_input))
+        if room < 0:
+            kept = list(range(MAX_WARNINGS - 1))
+        else:
+            dropped = set(per_input[room:])
+            kept = [i for i in range(len(said)) if i not in dropped]
+        more = len(said) - len(kept)
+        findings.warnings = [said[i] for i in kept]
         findings.warnings.append(warn("more_warnings", count=more))
     return findings
 
@@ -317,12 +366,12 @@ def _to_timeline(
         signatures=[s.id for s in catalog.signatures],
     )
     warnings.extend(tl_warnings)
-    for o in outcomes:
-        if o.result is None:
-            inputs.append(
-                InputInfo(path=o.item.display, kind=o.kind, encoding=o.encoding, note=o.message)
-            )
-            warnings.append(o.message)
+    unread = [o for o in outcomes if o.result is None]
+    for o in unread:
+        inputs.append(
+            InputInfo(path=o.item.display, kind=o.kind, encoding=o.encoding, note=o.message)
+        )
+    warnings.extend(_unread_said(unread))
     inputs.sort(key=lambda i: i.path)
     warnings.extend(missing_sides(inputs, catalog))
     return timeline, inputs, hosts, written, samples
