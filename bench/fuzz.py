@@ -1257,7 +1257,7 @@ def _cli_process(
     return code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), late
 
 
-_PROGRESS_LINE = re.compile(r"hbtriage: +\d+\.\d+s ")
+_PROGRESS_LINE = re.compile(r"hbtriage: +\d+\.\d+(?:s|秒) ")
 
 
 def _cli_problems(
