@@ -2,6 +2,7 @@
 
     python bench/accuracy.py [--n 300] [--seed 1] [--workers 2]
     python bench/accuracy.py --layouts [--n 28] [--seed 1] [--workers 2]
+    python bench/accuracy.py --clocks [--n 4] [--seed 1] [--workers 2] [--faults a,b]
 
 Each run draws a scenario (all of them in turn) and a seed, writes the bundle with the simulator
 (real formats, randomised intervals, zones, skew, gap lengths, host names), runs
@@ -13,6 +14,12 @@ matches a true one when their windows overlap (with 30 s of slack).
 one or no perfmon, renamed servers; see ``bench/layouts.py``) and prints, per file set x layout,
 the top-1 accuracy, the host of the top cause, the incidents split in two (more found incidents
 than true ones overlapping), and how often the verdict differs from the parent folder's.
+
+``--clocks`` analyses ``--n`` bundles with every clock fault of ``bench/clocks.py`` (a CVP clock
+30 s to 9 h off, the PG's zone only from its systeminfo or from nothing, a CVP logging UTC,
+two incidents hours apart that must stay two) in two layouts, and prints per fault x layout
+the top-1 cause and host, the incident start error against truth.json, split and merged
+incidents, hosts whose clock was moved, and crashes.
 """
 
 from __future__ import annotations
@@ -120,9 +127,17 @@ def main() -> int:
         action="store_true",
         help="accuracy per layout x file set (bench/layouts.py) instead of the confusion matrix",
     )
+    ap.add_argument(
+        "--clocks",
+        action="store_true",
+        help="accuracy per clock fault x layout (bench/clocks.py)",
+    )
+    ap.add_argument("--faults", default="", help="--clocks: only these faults (comma-separated)")
     args = ap.parse_args()
     if args.layouts:
         return layouts_main(args)
+    if args.clocks:
+        return clocks_main(args)
     from hbtriage.simulate.scenarios import SCENARIOS
 
     names = list(SCENARIOS)
@@ -296,6 +311,93 @@ def layouts_main(args: argparse.Namespace) -> int:
     if args.json:
         args.json.write_text(json.dumps(results, default=str, indent=1))
     return 1 if any(c["crashed"] for c in rows.values()) else 0
+
+
+def clocks_main(args: argparse.Namespace) -> int:
+    """``--clocks``: per clock fault x layout, what the user sees of each true incident."""
+    import multiprocessing
+    from statistics import median
+
+    from clocks import FAULTS, LAYOUTS, LOSS_SCENARIOS, run_fault
+
+    faults = [f.name for f in FAULTS if not args.faults or f.name in args.faults.split(",")]
+    jobs = [
+        (f, LOSS_SCENARIOS[i % len(LOSS_SCENARIOS)], args.seed * 100_000 + i)
+        for f in faults
+        for i in range(args.n)
+    ]
+    t0 = time.perf_counter()
+    ctx = multiprocessing.get_context("spawn")  # polars' threads do not survive a fork
+    with ProcessPoolExecutor(max_workers=args.workers, mp_context=ctx) as pool:
+        results = list(pool.map(run_fault, *zip(*jobs, strict=True)))
+    wall = time.perf_counter() - t0
+    print(f"hbtriage clock faults: {len(jobs)} bundles x {len(LAYOUTS)} layouts in {wall:.0f} s")
+    head = (
+        f"{'fault':20} {'layout':8} {'top-1':>9} {'host':>9} {'start err s (med/max)':>22} "
+        f"{'missed':>6} {'split':>5} {'merged':>6} {'moved':>5} {'crash':>5}"
+    )
+    print(head)
+    print("-" * len(head))
+    bad = 0
+    for f in faults:
+        for lay in LAYOUTS:
+            rs = [r["layouts"][lay] for r in results if r["fault"] == f]
+            ok = [v for v in rs if "error" not in v]
+            inc = [i for v in ok for i in v["incidents"]]
+            right = sum(i["matched"] and i["top"] == i["cause"] for i in inc)
+            hosted = [i for i in inc if i["host"] is not None]
+            host_ok = sum(i["matched"] and i["top_host"] == i["host"] for i in hosted)
+            errs = [abs(i["start_err_s"]) for i in inc if i["start_err_s"] is not None]
+            err = f"{median(errs):9.1f}/{max(errs):<9.1f}" if errs else f"{'-':>19}"
+            if len(errs) < len(inc):
+                err += f" ({len(inc) - len(errs)} none)"
+            missed = sum(not i["matched"] for i in inc)
+            split = sum(v["split"] for v in ok)
+            merged = sum(v["merged"] for v in ok)
+            moved = sum(bool(v["moved"]) for v in ok)
+            crash = len(rs) - len(ok)
+            bad += crash
+            print(
+                f"{f:20} {lay:8} {right:>4}/{len(inc):<4} {host_ok:>4}/{len(hosted):<4} "
+                f"{err:>22} {missed:6d} {split:5d} {merged:6d} {moved:5d} {crash:5d}"
+            )
+    print(
+        "\ntop-1: true incidents matched (overlap, 30 s slack) with the right top cause; host: "
+        "... and the right server; start err: |start of the nearest found incident - true "
+        "start|; missed: true incidents no found one overlaps; split: true incidents overlapped by more than one found; merged: found "
+        "incidents overlapping more than one true; moved: bundles where a host's clock was "
+        "moved (or is set more than 7.5 min off)."
+    )
+    wrong = [
+        (
+            r["fault"],
+            lay,
+            r["scenario"],
+            r["seed"],
+            i["cause"],
+            i["top"],
+            i["top_host"],
+            i["start_err_s"],
+        )
+        for r in results
+        for lay, v in r["layouts"].items()
+        if "error" not in v
+        for i in v["incidents"]
+        if not i["matched"] or i["top"] != i["cause"]
+    ]
+    if wrong:
+        print(f"\nwrong verdicts ({len(wrong)}), first 25:")
+        for row in wrong[:25]:
+            print("  ", row)
+    for r in results:
+        for lay, v in r["layouts"].items():
+            if "error" in v:
+                print(
+                    "CRASH", r["fault"], lay, r["scenario"], r["seed"], v["error"], file=sys.stderr
+                )
+    if args.json:
+        args.json.write_text(json.dumps(results, default=str, indent=1))
+    return 1 if bad else 0
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -170,6 +171,9 @@ class Host:
     log_rate: float = 3.0  # normal records per second in the main log
     base: dict[str, float] = field(default_factory=dict)
     extra_counters: int = 0  # pad the perfmon with Process(...) columns (benchmark)
+    #: The UTC offset its CVP logs write (and keep their times in), when not its zone's: a
+    #: Call Server whose Java logs on UTC (``+0000``) while Windows and perfmon keep local time.
+    log_offset_min: int | None = None
 
     def local(self, t_ms: np.ndarray) -> np.ndarray:
         return t_ms + self.offset_min * 60_000 + self.skew_ms
@@ -859,8 +863,9 @@ def _render(plan: Plan, out_dir: Path, rng: np.random.Generator) -> dict[str, An
         np.zeros(0, dtype=np.int64), pl.Series("msg", [], dtype=pl.Utf8), plan.lines["Error"] + errs
     )
     k = 0
+    log_offset = cvp.offset_min if cvp.log_offset_min is None else cvp.log_offset_min
     for stream, tt, mm in (("CVP", t, msgs), ("Error", et, emsgs)):
-        local = cvp.local(tt)
+        local = tt + log_offset * 60_000 + cvp.skew_ms
         for day, sl in W.split_by_local_day(local):
             prefix = plan.cvp_prefix == "all" or (plan.cvp_prefix == "half" and k % 2 == 0)
             name = f"{cvp.name}/{stream}.{day}.log"
@@ -868,7 +873,7 @@ def _render(plan: Plan, out_dir: Path, rng: np.random.Generator) -> dict[str, An
                 out_dir / name,
                 local[sl],
                 mm[sl],
-                offset_min=cvp.offset_min,
+                offset_min=log_offset,
                 prefix_ip=cvp.ip if prefix else None,
                 first_seq=int(rng.integers(1, 9000)),
             )
@@ -969,11 +974,14 @@ def _healthy_traces(plan: Plan, seed: int) -> None:
             plan.traces.append(T.plan_healthy_trace(h.name, at, seed))
 
 
-def generate(name: str, out_dir: Path, seed: int) -> dict[str, Any]:
+def generate(
+    name: str, out_dir: Path, seed: int, *, adjust: Callable[[Plan], None] | None = None
+) -> dict[str, Any]:
     """Write the labelled bundle ``name`` (one of :data:`SCENARIOS`) into ``out_dir``.
 
     Returns the truth dict, also written as ``out_dir/truth.json``. Same name + seed =
-    the same bytes.
+    the same bytes. ``adjust`` may change the drawn plan (zones, clock skew, capture span)
+    before the scenario's incidents are placed in it (``bench/clocks.py``: clock faults).
     """
     if name not in SCENARIOS:
         raise ValueError(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}")
@@ -983,6 +991,8 @@ def generate(name: str, out_dir: Path, seed: int) -> dict[str, Any]:
         minutes = float(rng.uniform(60, 90))
     plan = _random_plan(rng, minutes)
     plan.seed = seed
+    if adjust is not None:
+        adjust(plan)
 
     if name == "healthy":
         pass
