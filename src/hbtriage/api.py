@@ -55,6 +55,7 @@ from hbtriage.timeline import (
 from hbtriage.timeline.clocks import (
     local_to_utc,
     rezone_host,
+    unrecorded,
     written_offsets,
     written_samples,
     zone_source_text,
@@ -453,6 +454,25 @@ def _zone_conflicts(
     lone = [h for h in sorted(info) if h != ref and h not in {sk.host for sk in skews}]
     out: list[str] = []
     guesses = [g for g in clock_skew.infer_zones(signals, lone, [ref], peers) if g.zone_min]
+    kept = []
+    for guess in guesses:
+        missing = _unrecorded_pairs(timeline, guess)
+        if missing is None:
+            kept.append(guess)
+            continue
+        at, host_name = missing
+        apart = guess.zone_min * 60 + guess.skew_s
+        out.append(
+            warn(
+                "zone_apart_unrecorded",
+                host=guess.host,
+                reference=ref,
+                at=f"{at:%Y-%m-%d %H:%M:%S}",
+                apart=_apart_text(apart),
+                missing=host_name,
+            )
+        )
+    guesses = kept
     for guess in guesses:
         host, other = info[guess.host], info[ref]
         # The --tz that would join them: the host's offset moved by the gap (the reference's
@@ -481,15 +501,10 @@ def _zone_conflicts(
         if any(cure[h] is None and not stated[h] for h in (host.name, ref)):
             continue  # a zone not known at the disconnect: nothing sure to say
         said = Joined(_zone_said(h, stated[h.name]) for h in (host, other))
-        shown = (
-            warn("apart_minutes", value=abs(apart) / 60)
-            if abs(apart) < 3600
-            else warn("apart_hours", value=abs(apart) / 3600)
-        )
         head = {
             "host": host.name,
             "reference": ref,
-            "apart": shown,
+            "apart": _apart_text(apart),
             "said": said,
             "moved": moved.name,
             "onto": onto.name,
@@ -510,6 +525,33 @@ def _zone_conflicts(
         else:
             out.append(warn("zone_apart_files", **head))
     return timeline, out
+
+
+def _apart_text(seconds: float) -> str:
+    """How far apart one disconnect is logged: ``10.0 min``, ``9.00 h``."""
+    if abs(seconds) < 3600:
+        return warn("apart_minutes", value=abs(seconds) / 60)
+    return warn("apart_hours", value=abs(seconds) / 3600)
+
+
+def _unrecorded_pairs(
+    timeline: Timeline, guess: clock_skew.ZoneGuess
+) -> tuple[datetime, str] | None:
+    """Whether the disconnects ``guess`` pairs far apart may be two, each missing from the
+    other's logs: every pair has one end logged while the other host's logs have a hole
+    around it (:func:`unrecorded`: lines before and after, none near), so its absence there
+    needs no clock error. Then (that disconnect's time, the host whose logs miss it) of the
+    first such pair; None when some pair has both hosts' logs written around the other's
+    disconnect (its absence is what a clock that far off looks like) or nothing says."""
+    said: tuple[datetime, str] | None = None
+    for mine, theirs in guess.both:
+        if unrecorded(timeline, guess.reference, mine):
+            said = said or (mine, guess.reference)
+        elif unrecorded(timeline, guess.host, theirs):
+            said = said or (theirs, guess.host)
+        else:
+            return None
+    return said
 
 
 def _move_onto(

@@ -126,6 +126,9 @@ class ZoneGuess:
     #: When the pairs it rests on were logged by ``reference`` (UTC): where the host's offset is
     #: ``zone_min`` (a zone with daylight saving time may have another elsewhere).
     at: list[datetime] = field(default_factory=list)
+    #: Each pair it rests on: (the host's disconnect, the reference's), as the timeline holds
+    #: them (the host's before any move).
+    both: list[tuple[datetime, datetime]] = field(default_factory=list)
 
 
 def infer_zones(
@@ -142,31 +145,32 @@ def infer_zones(
     out: list[ZoneGuess] = []
     for host in unzoned:
         mine = [s for s in paired if s.host == host]
-        best: tuple[int, float, str, list[tuple[float, datetime]], set[str]] | None = None
+        best: tuple[int, float, str, list[tuple[float, datetime, datetime]], set[str]] | None
+        best = None
         for ref in zoned:
             theirs = [s for s in paired if s.host == ref]
             diffs = [
-                ((a.start - b.start).total_seconds(), str(a.data["pair"]), b.start)
+                ((a.start - b.start).total_seconds(), str(a.data["pair"]), b.start, a.start)
                 for a in mine
                 for b in theirs
                 if a.data["pair"] == b.data["pair"]
                 and abs((a.start - b.start).total_seconds()) <= MAX_ZONE_OFFSET_S
                 and same_session(a, b, peers)
             ]
-            for d, _key, _at in diffs:
-                near = [(x, k, t) for x, k, t in diffs if abs(x - d) <= ZONE_PAIR_TOLERANCE_S]
+            for d, *_ in diffs:
+                near = [p for p in diffs if abs(p[0] - d) <= ZONE_PAIR_TOLERANCE_S]
                 score = (len(near), -abs(d))
                 if best is None or score > (best[0], best[1]):
                     best = (
                         len(near),
                         -abs(d),
                         ref,
-                        [(x, t) for x, _, t in near],
-                        {k for _, k, _ in near},
+                        [(x, t, mine_t) for x, _, t, mine_t in near],
+                        {k for _, k, _, _ in near},
                     )
         if best is None:
             continue
-        offset = median(x for x, _ in best[3])
+        offset = median(x for x, _, _ in best[3])
         zone_min = int(round(offset / 900.0)) * 15
         out.append(
             ZoneGuess(
@@ -176,7 +180,8 @@ def infer_zones(
                 offset - zone_min * 60,
                 len(best[3]),
                 sorted(best[4]),
-                sorted({t for _, t in best[3]}),
+                sorted({t for _, t, _ in best[3]}),
+                sorted({(a, b) for _, b, a in best[3]}),
             )
         )
     return out

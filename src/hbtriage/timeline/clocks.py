@@ -534,3 +534,31 @@ def _rezone_dpc(report: HostDpc, iana: str) -> HostDpc:
         rows = put_column(rows, _to_utc(local, iana, None)["ts"])
     start, end = local_to_utc([report.start, report.end], iana)
     return replace(report, rows=rows, start=start, end=end)
+
+
+#: A host's logs hold a stretch of at least this long with no line at all, and at least
+#: :data:`UNRECORDED_CADENCES` times their usual spacing, where their lines before and after
+#: it say they were being written: that stretch of its logs is not in the bundle (cut out, a
+#: rolled file not collected). A stall before a disconnect silences a log for seconds.
+UNRECORDED_S = 120.0
+UNRECORDED_CADENCES = 20.0
+
+
+def unrecorded(timeline: Timeline, host: str, at: datetime) -> bool:
+    """Whether ``host``'s logs miss the stretch around ``at`` (UTC): they hold lines before
+    and after it, none within a hole :data:`UNRECORDED_S` long and :data:`UNRECORDED_CADENCES`
+    times their most frequent cadence. A disconnect its peer logged then may simply be
+    missing from them; it need not be on another clock. False when ``at`` lies outside their
+    span (nothing says they were being written then)."""
+    ts = timeline.events.filter(pl.col("host") == host).get_column("ts")
+    if ts.is_empty():
+        return False
+    before, after = ts.filter(ts <= at).max(), ts.filter(ts >= at).min()
+    if not isinstance(before, datetime) or not isinstance(after, datetime):
+        return False
+    cadence = (
+        timeline.streams.filter(pl.col("host") == host).get_column("cadence_s").drop_nulls().min()
+    )
+    spacing = float(cadence) if isinstance(cadence, int | float) else 0.0
+    hole = max(UNRECORDED_S, UNRECORDED_CADENCES * spacing)
+    return (after - before).total_seconds() >= hole
