@@ -19,7 +19,8 @@ the CVP's Java logging UTC (``+0000``) while Windows and its perfmon keep Easter
 must NOT be joined: two real incidents 1 to 3 h apart in a 4 h capture
     ``two_apart``: both ends log both; ``one_sided_apart``: the PG's logs miss the first
     (cut 3 min either side of it), the CVP's the second: a disconnect on each side, hours
-    apart, that are not one
+    apart, that are not one; ``one_sided_no_zone``: the same, the PG with no zone clue (its
+    zone is inferred from the one pair there is: a known limit)
 
 Each fault runs in two layouts: ``parent`` (the folder above the servers' folders) and
 ``per_host`` (each server's folder as its own argument). :func:`run_fault` returns, per true
@@ -130,6 +131,14 @@ FAULTS: tuple[Fault, ...] = (
         "one_sided_apart",
         "PG logs miss incident 1, CVP logs incident 2",
         cvp_skew_s=0.0,
+        two_apart=True,
+        one_sided=True,
+    ),
+    Fault(
+        "one_sided_no_zone",
+        "one_sided_apart, the PG with no zone clue (limit)",
+        cvp_skew_s=0.0,
+        pg_clue="none",
         two_apart=True,
         one_sided=True,
     ),
