@@ -35,7 +35,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 
-from hbtriage.catalog import bundled_text, entries_of
+import polars as pl
+
+from hbtriage.catalog import bundled_text, entries_of, host_clues
 from hbtriage.errors import CatalogError
 from hbtriage.sources.base import InputFile, ReadResult
 from hbtriage.warning_text import warn
@@ -240,12 +242,39 @@ _NAME_STAMP = re.compile(
 
 
 def role_of(res: ReadResult) -> str | None:
-    """``pg`` for a PIM dumplog, ``cvp`` for a CVP Call Server log, else None."""
+    """``pg`` for a PIM dumplog or a Cisco Log feed with a PIM's lines (its ``[pname=pim1]``
+    or ``%ICM_PG_PIM``: ``catalog/names.toml`` ``pim_processes``), ``cvp`` for a CVP Call
+    Server log, else None."""
     if res.kind == "cvp_log":
         return "cvp"
     if res.kind == "icm_dumplog" and (res.stream or "").lower().startswith("pim"):
         return "pg"
+    if res.kind == "ciscolog" and res.events is not None and "component" in res.events.columns:
+        procs = res.events["component"].cast(pl.Utf8).drop_nulls().unique().to_list()
+        if any(_words("pim_processes").match(str(p)) for p in procs):
+            return "pg"
     return None
+
+
+#: An IPv4 address (the VRU a PIM names: these products write IPv4).
+_IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
+
+
+def vru_addresses(res: ReadResult) -> list[str]:
+    """The addresses a PIM's log names as its VRU (the CVP Call Server it connects to), in
+    the lines of ``catalog/clues.toml`` that its reader kept: each once, in order."""
+    clues = [c.pattern for c in host_clues() if res.kind in c.kinds]
+    ev = res.events
+    if not clues or ev is None or not ev.height or "message" not in ev.columns:
+        return []
+    either = "(?i)" + "|".join(f"(?:{p})" for p in clues)
+    hits = ev.lazy().select("message").filter(pl.col("message").str.contains(either)).collect()
+    found: list[str] = []
+    rx = re.compile(either)
+    for message in hits["message"]:
+        for m in rx.finditer(str(message)):
+            found += [a for a in _IPV4.findall(m.group(0)) if host_address(a)]
+    return list(dict.fromkeys(found))
 
 
 def is_address(name: str) -> bool:
@@ -280,6 +309,7 @@ class Clues:
     #: First and last local time of its records or samples (None when it has none).
     span: tuple[datetime, datetime] | None = None
     names: list[str] = field(default_factory=list)  # the writer's other names (syslog server's)
+    vru: list[str] = field(default_factory=list)  # a PIM log's VRU (its CVP's) addresses
 
 
 #: A file whose times are this far from every PIM and CVP log around it is another capture,
@@ -307,6 +337,7 @@ def clues_of(item: InputFile, res: ReadResult) -> Clues:
     # The names a syslog server wrote for the sender of these lines (sources/relay.py).
     relayed = item.senders or []
     addresses += [n for n in relayed if is_address(n)]
+    role = role_of(res)
     return Clues(
         display=item.display,
         kind=res.kind,
@@ -315,12 +346,13 @@ def clues_of(item: InputFile, res: ReadResult) -> Clues:
         writer=writer,
         reason=res.host_reason or warn("host_reason_content"),
         addresses=addresses,
-        role=role_of(res),
+        role=role,
         filename=""
         if item.senders is not None
         else PurePosixPath(item.display.rsplit("!", 1)[-1]).name,
         span=_span(res),
         names=[n for n in relayed if not is_address(n)],
+        vru=vru_addresses(res) if role == "pg" else [],
     )
 
 
@@ -570,7 +602,8 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
         for a in c.addresses:
             link(group_of[i], a, c.display)
     one_computer = _address_logs_join_their_computer(clues, g, group_of, under, single)
-    relayed_cvp = _relayed_cvp_joins_the_cvp_host(clues, g, group_of)
+    vru = _vru_of(clues, g)
+    relayed_cvp = _relayed_cvp_joins_the_cvp_host(clues, g, group_of, vru)
     # File names are the weakest clue, for files in no host's folder: a word that names a
     # known host ("PG1A_pim1.txt"), or that several such files share ("CALLSRV_perfmon.csv",
     # "CALLSRV_CVP.log"), links them; words that name a kind of file do not.
@@ -625,20 +658,33 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
     named = [r for r in files_of if r not in orphans]
     orphan_reason: dict[str, str] = {}
     stand_in: dict[str | None, list[str]] = {}
+    at_vru: dict[str, str] = {}  # orphan CVP logs placed by the address their PIM connects to
     for r in orphans:
         roles = g.comp[r].roles
         role = next(iter(roles)) if len(roles) == 1 else None
-        found = _beside_snapshots(files_of[r], named, files_of, clues) or _by_role(
-            g, role, named, names_of, files_of, clues
+        found = _beside_snapshots(files_of[r], named, files_of, clues)
+        if found is None and (found := _at_vru_address(role, vru, named, names_of, g, clues)):
+            at_vru[r] = found[1]
+        found = found or _by_role(
+            g, role, _may_be_vru(role, vru, named, names_of), names_of, files_of, clues
         )
         if found is not None:
             g.union(found[0], r, force=True)
             orphan_reason[r] = found[1]  # an orphan is one unit: its group or file
+        elif role == "cvp" and len(vru) == 1 and "n:" + vru[0] not in g.parent:
+            # The one address the PIM logs connect to, which nothing else names: the CVP's.
+            g.union("n:" + vru[0], r, force=True)
+            at_vru[r] = warn("host_by_vru_address", pim=_pim_naming(vru[0], clues), address=vru[0])
         else:  # one stand-in host per role for what nothing names (said in a warning below)
             stand_in.setdefault(role, []).append(r)
     for units in stand_in.values():
         for r in units[1:]:
             g.union(units[0], r, force=True)
+    if at_vru:  # an address became a host's name
+        names_of = {}
+        for key in g.parent:
+            if key.startswith("n:"):
+                names_of.setdefault(g.find(key), []).append(key[2:])
     files_of = {}
     for i in range(len(clues)):
         files_of.setdefault(g.find(group_of[i]), []).append(i)
@@ -705,6 +751,8 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
         host = shown[root]
         if root in unnamed:
             why: str = warn("host_by_nothing")
+        elif group_of[i] in at_vru:
+            why = at_vru[group_of[i]]
         elif i in folder_named and not (c.machines or c.writer or c.addresses):
             why = warn("host_by_folder_name", folder=folder_named[i], host=host)
         elif i in relayed_cvp:
@@ -782,17 +830,21 @@ def _address_logs_join_their_computer(
     return out
 
 
-def _relayed_cvp_joins_the_cvp_host(clues: list[Clues], g: _Graph, group_of: list[str]) -> set[int]:
+def _relayed_cvp_joins_the_cvp_host(
+    clues: list[Clues], g: _Graph, group_of: list[str], vru: list[str]
+) -> set[int]:
     """Join the CVP Call Server lines of a syslog server's file that name their server only by
     its address (no systeminfo lists it) to the bundle's one CVP host: the one host, other than
     a PG, with CVP logs of its own or "CVP" in a name, that has no address (another server's
-    would be listed). Nothing is joined when the lines name two addresses, or when no host or
+    would be listed). When the bundle's PIM logs name the VRU they connect to (``vru``), only
+    the lines of that address are the bundle's CVP (another sender is another Call Server).
+    Nothing is joined when the lines name two addresses (of the ``vru``), or when no host or
     more than one is such a host. Returns the inputs joined."""
     lines = [
         i
         for i, c in enumerate(clues)
         if c.role == "cvp" and not c.folders and not c.filename and not c.machines
-        if c.writer and is_address(c.writer)
+        if c.writer and is_address(c.writer) and (not vru or name_key(c.writer) in vru)
     ]
     roots = {g.find(group_of[i]) for i in lines}
     if len(roots) != 1:
@@ -815,6 +867,61 @@ def _relayed_cvp_joins_the_cvp_host(clues: list[Clues], g: _Graph, group_of: lis
     if len(hosts) != 1 or g.union(own, hosts[0]) is not None:
         return set()
     return set(lines)
+
+
+def _vru_of(clues: list[Clues], g: _Graph) -> list[str]:
+    """The keys of the addresses the bundle's PIM logs name as their VRU (each once, in
+    order), but a PG's own (a PIM host's systeminfo lists it)."""
+    out: list[str] = []
+    for c in clues:
+        for a in c.vru if c.role == "pg" else ():
+            key = name_key(a)
+            if "n:" + key in g.parent and "pg" in g.comp[g.find("n:" + key)].roles:
+                continue
+            if key not in out:
+                out.append(key)
+    return out
+
+
+def _pim_naming(address: str, clues: list[Clues]) -> str:
+    """The first PIM log that names ``address`` as its VRU."""
+    return next(c.display for c in clues if c.role == "pg" and address in map(name_key, c.vru))
+
+
+def _at_vru_address(
+    role: str | None,
+    vru: list[str],
+    named: list[str],
+    names_of: dict[str, list[str]],
+    g: _Graph,
+    clues: list[Clues],
+) -> tuple[str, str] | None:
+    """The host of CVP logs that name nobody: the one host, no PG, known by an address the
+    PIM logs connect to (its systeminfo lists it), else None."""
+    if role != "cvp" or not vru:
+        return None
+    at = [
+        (r, a)
+        for r in named
+        if "pg" not in g.comp[r].roles
+        for a in vru
+        if a in names_of.get(r, [])
+    ]
+    if len({r for r, _ in at}) != 1:
+        return None
+    root, address = at[0]
+    return root, warn("host_by_vru_address_of", pim=_pim_naming(address, clues), address=address)
+
+
+def _may_be_vru(
+    role: str | None, vru: list[str], named: list[str], names_of: dict[str, list[str]]
+) -> list[str]:
+    """The ``named`` hosts CVP logs that name nobody may be: with the PIM logs' VRU known, no
+    host known by addresses that are all others (another server's)."""
+    if role != "cvp" or not vru:
+        return named
+    known = {r: [n for n in names_of.get(r, []) if is_address(n)] for r in named}
+    return [r for r in named if not known[r] or set(known[r]) & set(vru)]
 
 
 def _apart_from_their_folders(
@@ -1047,6 +1154,9 @@ def _display(
     for i in idx:
         if clues[i].addresses:
             return clues[i].addresses[0]
+    for n in sorted(names):  # the address of the VRU a PIM log connects to
+        if is_address(n):
+            return n
     # Only file-name words: the first one of the first file that has one.
     for i in idx:
         for w in _name_words(clues[i]):

@@ -352,6 +352,8 @@ class Catalog:
         out: dict[str, str | None] = {}
         for kind in kinds:
             pats = [s.pattern for s in self.signatures if not s.kinds or kind in s.kinds]
+            # The lines that name a host's peer (``clues.toml``) keep their text too.
+            pats += [c.pattern for c in host_clues() if kind in c.kinds]
             out[kind] = "(?is)" + "|".join(f"(?:{p})" for p in pats) if pats else None
         return out
 
@@ -364,6 +366,44 @@ def bundled_text(name: str) -> tuple[str, str]:
     """The text and path of the catalog file ``name`` shipped with the package."""
     ref = resources.files("hbtriage").joinpath("catalog", name)
     return ref.read_text(encoding="utf-8"), str(ref)
+
+
+@dataclass(frozen=True)
+class HostClue:
+    """Lines that name a host's peer (``clues.toml``): no signature, but their text is kept
+    so :mod:`hbtriage.hosts` can read the address they name."""
+
+    id: str
+    title: str
+    kinds: tuple[str, ...]
+    pattern: str  # matched case-insensitively; an IPv4 address in the match is the one named
+    reference: str
+
+
+@cache
+def host_clues() -> tuple[HostClue, ...]:
+    """The bundled ``clues.toml`` entries (CatalogError naming the file and the entry when one
+    lacks a field, its pattern does not compile or an example does not match it)."""
+    text, path = bundled_text("clues.toml")
+    out: list[HostClue] = []
+    for doc in entries_of(text, path, "clue")[0]:
+        cid = str(doc.get("id") or "")
+        fields = [doc.get(k) for k in ("id", "title", "pattern", "reference")]
+        kinds, examples = doc.get("kinds"), doc.get("examples")
+        if not all(isinstance(f, str) and f for f in fields):
+            raise CatalogError(path, cid or None, "expected id, title, pattern and reference")
+        if not isinstance(kinds, list) or not kinds or not isinstance(examples, list):
+            raise CatalogError(path, cid, "expected a list of kinds and a list of examples")
+        try:
+            rx = re.compile(str(doc["pattern"]), re.IGNORECASE)
+        except re.error as exc:
+            raise CatalogError(path, cid, f"pattern is no regular expression: {exc}") from None
+        if not examples or not all(isinstance(e, str) and rx.search(e) for e in examples):
+            raise CatalogError(path, cid, "an example does not match the pattern")
+        out.append(
+            HostClue(cid, doc["title"], tuple(map(str, kinds)), doc["pattern"], doc["reference"])
+        )
+    return tuple(out)
 
 
 def entries_of(text: str, path: str, table: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
