@@ -124,3 +124,25 @@ def test_a_pg_known_by_its_cisco_log_feed_is_a_pg_and_its_cvp_stays_apart(
     assert {i.host for i in a.inputs if "CVP" in i.path or "Error" in i.path} == {cvp_ip}
     assert len(a.incidents) == 1
     assert _verdict(a) == _verdict(run([case]).findings)
+
+
+def test_a_server_outside_the_incident_without_perfmon_does_not_hide_a_network_path(
+    tmp_path: Path,
+) -> None:
+    """The case above: the PG and its CVP host, both with perfmon and quiet, lost the
+    heartbeat; a second Call Server of the bundle (its feed only, no perfmon) has no part in
+    it. network_path needs every host's perfmon to show they were healthy, and 'every host'
+    counted that second server too: the verdict was 'unknown'. It is the incident's hosts."""
+    one, _two, truth = _bundles("network_path", 3, tmp_path, by_name=False)
+    cvp = next(h for h, v in truth["hosts"].items() if v["role"] == "cvp")
+    cvp_ip = truth["hosts"][cvp]["ip"]
+    messages = one / "SYSLOG01" / "messages"
+    lines = messages.read_text().splitlines()
+    calls = [s for s in lines if f" {cvp_ip}: " in s and "IVR-7-CALL" in s][:50]
+    messages.write_text(
+        "\n".join(lines + [s.replace(cvp_ip, "198.51.100.29") for s in calls]) + "\n"
+    )
+    a = run([one]).findings
+    assert "198.51.100.29" in {h.name for h in a.hosts}
+    (inc,) = a.incidents
+    assert (inc.causes[0].id, truth["incidents"][0]["cause"]) == ("network_path", "network_path")

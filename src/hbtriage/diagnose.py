@@ -276,9 +276,12 @@ def _match(ev: Evidence, host: str, ctx: _Ctx) -> list[Line]:
             return []
         return [ctx.sentences["quiet_all"].say(hosts=", ".join(logging))]
     if k == "counters_present_all":
-        if any(not ctx.has_counters(h) for h in ctx.hosts):
+        # The incident's hosts (the pair that lost the heartbeat): another server of the
+        # bundle, with no perfmon and no part in the loss, says nothing of their health.
+        present = sorted(ctx.inc.hosts) or ctx.hosts
+        if any(not ctx.has_counters(h) for h in present):
             return []
-        return [ctx.sentences["counters_present_all"].say(hosts=", ".join(ctx.hosts))]
+        return [ctx.sentences["counters_present_all"].say(hosts=", ".join(present))]
     if k == "loss_on_hosts":
         lossy = sorted(
             {s.host for s in ctx.of(None, "signature") if s.data.get("role") in INCIDENT_ROLES}
