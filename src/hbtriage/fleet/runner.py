@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -217,6 +218,10 @@ def _client(scheduler: str | None, workers: int | None) -> Iterator[tuple[Any, s
             processes=True,
             dashboard_address=None,
             silence_logs=logging.ERROR,
+            # A worker ended mid-task (the run stopped) leaves its temporary folders: below
+            # this run's own (``hbtriage`` removes it as it ends), never beside it.
+            env={"TMPDIR": tempfile.gettempdir()},
+            preload=["hbtriage.fleet._worker"],
         )
         try:
             client = Client(cluster)
