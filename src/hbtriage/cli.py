@@ -126,6 +126,68 @@ class _Signalled(BaseException):
         self.signum = signum
 
 
+class _PipeClosed(BaseException):
+    """stdout or stderr is a pipe its reader closed (``hbtriage analyze X | head -1``): the
+    command ends as one killed by SIGPIPE would (exit 141), saying nothing, after its clean-up.
+    Not an OSError: click, typer and rich would each turn that into exit 1."""
+
+
+#: The exit code of a command whose output pipe was closed: 128 + SIGPIPE.
+EXIT_PIPE_CLOSED = 141
+
+
+class _PipeGuard:
+    """``sys.stdout`` or ``sys.stderr`` as it was, whose writes into a closed pipe raise
+    :class:`_PipeClosed`; everything else is the stream's own."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._stream.write(text))
+        except BrokenPipeError:
+            raise _PipeClosed from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise _PipeClosed from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def _guard_pipes() -> Iterator[None]:
+    """stdout and stderr through :class:`_PipeGuard` while the command runs. After a closed
+    pipe, the stream's file descriptor is pointed at the null device, so the interpreter's last
+    flush at exit cannot say "Exception ignored ... BrokenPipeError"."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _PipeGuard(sys.stdout), _PipeGuard(sys.stderr)  # type: ignore[assignment]
+    try:
+        yield
+    except _PipeClosed:
+        _silence(saved)
+        raise
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def _silence(streams: tuple[Any, ...]) -> None:
+    """Point each of ``streams`` at the null device (its buffered text dropped)."""
+    from contextlib import suppress
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        for stream in streams:
+            with suppress(OSError, ValueError, AttributeError):
+                os.dup2(devnull, stream.fileno())
+    finally:
+        os.close(devnull)
+
+
 #: After SIGINT, SIGTERM or SIGHUP a run has this long to unwind by itself before its
 #: temporary folder is removed for it and it exits (see :func:`_stop_on_signals`).
 STOP_GRACE_S = 5.0
@@ -895,17 +957,17 @@ def main() -> None:
     their ``format_message`` and ``exit_code``). SIGINT, SIGTERM and SIGHUP stop it with
     its temporary files removed, exit code 128 + the signal's number (130, 143, 129)."""
     try:
-        with _stop_on_signals():
+        with _stop_on_signals(), _guard_pipes():
             command = typer.main.get_command(app)
             _lean_params(command)
             code = command(standalone_mode=False)
+    except _PipeClosed:
+        raise SystemExit(EXIT_PIPE_CLOSED) from None
     except _Signalled as stop:
         sys.stderr.write(_stopped_line(stop.signum, _argv_lang()))
         raise SystemExit(128 + stop.signum) from None
     except KeyboardInterrupt:
         sys.stderr.write(_stopped_line(2, _argv_lang()))
-        raise SystemExit(130) from None
-    except BrokenPipeError:
         raise SystemExit(130) from None
     except SystemExit:
         raise
@@ -957,8 +1019,10 @@ def entry() -> None:
         try:
             sys.stdout.flush()
             sys.stderr.flush()
-        except (BrokenPipeError, OSError):
-            code = code or 130
+        except BrokenPipeError:
+            code = EXIT_PIPE_CLOSED
+        except OSError:
+            code = code or 1
         os._exit(code)
 
 
