@@ -596,3 +596,30 @@ def test_sigterm_during_one_long_computation_still_stops_within_the_grace(tmp_pa
     assert code == 143
     assert stderr.splitlines()[-1] == "hbtriage: stopped by SIGTERM; temporary files removed"
     assert list(tmp.iterdir()) == []
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_an_argument_that_is_a_link_loop_is_called_one(tmp_path: Path, lang: str) -> None:
+    """``analyze LOOP`` (a link to itself) said "no such file or folder", sending the user to
+    look for a file that is there."""
+    from test_cli_contract import _run
+
+    (tmp_path / "LOOP").symlink_to(tmp_path / "LOOP")
+    code, stderr = _run(
+        ["analyze", str(tmp_path / "LOOP"), "--out", str(tmp_path / "o")] + ["--lang", lang]
+    )
+    said = {
+        "en": "hbtriage: error: a symbolic link that leads back to itself (a link loop): ",
+        "ja": "hbtriage: エラー: 自分自身に戻るシンボリック リンクです (リンクのループ): ",
+    }
+    assert (code, stderr) == (2, f"{said[lang]}{tmp_path / 'LOOP'}\n")
+
+
+def test_collect_calls_a_link_loop_one(tmp_path: Path) -> None:
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    got = collect([tmp_path / "a", tmp_path / "gone"], tmp_path / "work")
+    assert got.warnings == [
+        f"{tmp_path / 'a'}: a symbolic link that leads back to itself (a link loop), not read",
+        f"{tmp_path / 'gone'}: no such file or folder",
+    ]

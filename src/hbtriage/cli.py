@@ -609,8 +609,12 @@ def analyze(
     """Analyse a bundle: incidents, evidence, ranked causes, remedies; writes findings.json."""
     missing = [str(p) for p in paths if not os.path.exists(p)]  # (False for a name too long)
     if missing:
+        from hbtriage.sources.bundle import is_link_loop
         from hbtriage.warning_text import warn
 
+        loops = [p for p in missing if is_link_loop(p)]
+        if loops:
+            _fail(warn("usage_link_loop", paths=", ".join(loops)), lang.value)
         _fail(warn("usage_no_such_path", paths=", ".join(missing)), lang.value)
     _analyze_and_report(paths, tz, host_alias, out, fmt, lang, quiet, progress, catalog)
 

@@ -286,7 +286,8 @@ def collect(
             out.warnings.append(warn("at_file", path=str(path), reason=reason))
             continue
         else:
-            out.warnings.append(warn("at_file", path=str(path), reason=warn("no_such_file")))
+            reason = warn("link_loop" if is_link_loop(path) else "no_such_file")
+            out.warnings.append(warn("at_file", path=str(path), reason=reason))
             continue
         seen[real] = str(path)
         for f in out.files[start:]:
@@ -294,6 +295,16 @@ def collect(
     if out._stop is not None:
         out.warnings.append(out._stop.warning())
     return out
+
+
+def is_link_loop(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a symbolic link that leads back to itself (``os.stat``: ELOOP),
+    which ``exists()`` calls missing."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    return False
 
 
 def _display_roots(paths: list[Path]) -> dict[Path, str]:
