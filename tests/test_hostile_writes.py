@@ -27,6 +27,18 @@ def _leftovers(out: Path) -> list[str]:
     return sorted(p.name for p in out.iterdir() if p.name.endswith(".tmp"))
 
 
+def _disk_full_at(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
+    """The disk fills while ``path`` is written (its temporary file is synced)."""
+    real = os.fsync
+
+    def full(fd: int) -> None:
+        if os.readlink(f"/proc/self/fd/{fd}").startswith(str(path.parent / f".{path.name}.")):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", full)
+
+
 def test_report_files_are_the_reporters_files() -> None:
     names = {"findings.json", "charts.json", *(r.filename for r in REPORTERS.values())}
     assert names == REPORT_FILES
@@ -63,14 +75,7 @@ def test_a_full_disk_keeps_the_old_report_whole(
     out = tmp_path / "out"
     out.mkdir()
     (out / "report.html").write_text("old report")
-    real = os.fsync
-
-    def full(fd: int) -> None:
-        if os.readlink(f"/proc/self/fd/{fd}").startswith(str(out / ".report.html.")):
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        real(fd)
-
-    monkeypatch.setattr(os, "fsync", full)
+    _disk_full_at(monkeypatch, out / "report.html")
     code, stderr = _analyze(REFERENCE, out, "--format", "html")
     assert code == 2
     assert stderr == (
@@ -131,3 +136,60 @@ def test_two_runs_at_once_into_one_out_leave_whole_reports(tmp_path: Path) -> No
     assert (out / "report.html").read_text().rstrip().endswith("</html>")
     assert _leftovers(out) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporary folder left
+
+
+#: ``hbtriage`` with a SIGINT sent to itself right after findings.json is renamed into place:
+#: a Ctrl-C that lands between two renames of the report files.
+_STOP_AFTER_FINDINGS = """
+import os, signal
+real = os.replace
+def replace(src, dst, *args, **kwargs):
+    real(src, dst, *args, **kwargs)
+    if str(dst).endswith("findings.json"):
+        os.kill(os.getpid(), signal.SIGINT)
+os.replace = replace
+from hbtriage.cli import main
+main()
+"""
+
+
+def test_a_stop_between_two_renames_leaves_one_whole_set(tmp_path: Path) -> None:
+    """The new findings.json used to stay beside the last run's report.html and report.md:
+    the set of report files is now replaced as one step, and the stop is taken after it."""
+    out = tmp_path / "out"
+    out.mkdir()
+    old = {name: f"last run's {name}" for name in REPORT_FILES}
+    for name, text in old.items():
+        (out / name).write_text(text)
+    res = subprocess.run(
+        [sys.executable, "-c", _STOP_AFTER_FINDINGS, "analyze", str(REFERENCE)]
+        + ["--out", str(out), "--quiet", "--format", "html", "--format", "md"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+        timeout=120,
+    )
+    assert res.returncode == 130
+    assert res.stderr == "hbtriage: stopped by SIGINT; temporary files removed\n"
+    new = {name: (out / name).read_text() for name in REPORT_FILES}
+    assert [name for name in REPORT_FILES if new[name] == old[name]] == []
+    assert json.loads(new["findings.json"])["schema"] == "hbtriage/findings@1"
+    assert new["report.html"].rstrip().endswith("</html>")
+    assert _leftovers(out) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_report_that_cannot_be_written_leaves_the_old_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk at report.md (written after findings.json): the old findings.json stays too."""
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("findings.json", "report.md"):
+        (out / name).write_text("last run")
+    _disk_full_at(monkeypatch, out / "report.md")
+    code, stderr = _analyze(REFERENCE, out, "--format", "md")
+    assert code == 2
+    assert stderr.endswith("report.md: cannot be written (No space left on device)\n")
+    assert (out / "findings.json").read_text() == "last run"
+    assert _leftovers(out) == []

@@ -532,25 +532,14 @@ def _write_reports(
 ) -> None:
     """Write findings.json and charts.json (``save``) and the reports asked for into ``out``,
     then show the terminal report (or the JSON on stdout)."""
-    from hbtriage.report import REPORTERS, json_out
-    from hbtriage.report.files import out_folder, write_atomic
+    from hbtriage.report import json_out
+    from hbtriage.report.files import write_reports
     from hbtriage.report.i18n import t
     from hbtriage.report.terminal import render_terminal
 
-    written: list[Path] = []
     try:
-        if save:
-            written.append(json_out.write_json(findings, out))
-            if charts is not None:
-                text = json.dumps(
-                    charts, ensure_ascii=False, allow_nan=False, separators=(",", ":")
-                )
-                written.append(write_atomic(out_folder(out) / "charts.json", text))
-        for f in fmt:
-            reporter = REPORTERS.get(f.value)
-            if reporter is not None:
-                page = reporter.render(findings, charts, lang.value)
-                written.append(write_atomic(out_folder(out) / reporter.filename, page))
+        formats = [f.value for f in fmt]
+        written = write_reports(findings, charts, out, formats, lang.value, save=save)
     except HbtriageError as exc:
         _fail(_said(exc), lang.value)
         return

@@ -142,8 +142,8 @@ def _analyse(
     t0: float,
 ) -> dict[str, Any]:
     from hbtriage.api import run
-    from hbtriage.report import REPORTERS, json_out
-    from hbtriage.report.files import out_folder, write_atomic
+    from hbtriage.report import REPORTERS
+    from hbtriage.report.files import out_folder, write_reports
 
     catalog = _catalog()
     t_run = time.perf_counter()
@@ -153,17 +153,12 @@ def _analyse(
     findings = analysis.findings
     doc = findings.to_dict()
     folder = out_folder(out / name)
-    json_out.write_json(findings, folder)
-    reporters = [REPORTERS[f] for f in formats if f in REPORTERS]
     charts = None
-    if any(r.needs_charts for r in reporters):
+    if any(REPORTERS[f].needs_charts for f in formats if f in REPORTERS):
         from hbtriage.report.charts import chart_data
 
         charts = chart_data(findings, analysis.timeline, (lang,), catalog)
-        text = json.dumps(charts, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-        write_atomic(folder / "charts.json", text)
-    for r in reporters:
-        write_atomic(folder / r.filename, r.render(findings, charts, lang))
+    write_reports(findings, charts, folder, formats, lang)
     pairs = find_pairs(doc, mentions(analysis.timeline.events))
     del analysis
     pair_rows = [p.to_dict() for p in pairs]
