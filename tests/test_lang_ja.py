@@ -484,3 +484,96 @@ def test_fleet_in_japanese_words_its_progress_summary_page_and_reports(tmp_path:
     )
     assert not english
     assert "## ホスト一覧" in (tmp_path / "o" / "case1" / "report.md").read_text(encoding="utf-8")
+
+
+# --- the last English lines: simulate, plan --write-profiles, watch, an unexpected error ----
+
+#: English words of those lines (paths, addresses, options and names removed first).
+LINES_EN = re.compile(
+    r"\b(?:wrote|unknown|expected|listening|records?|counters|key|warning|error|unexpected"
+    r"|please|report)\b",
+    re.IGNORECASE,
+)
+
+
+def _hbtriage(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hbtriage", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        env={**os.environ, "COLUMNS": "400"},
+    )
+
+
+def test_simulate_in_japanese(tmp_path: Path) -> None:
+    unknown = _hbtriage("simulate", "nope", "--lang", "ja", cwd=tmp_path)
+    assert unknown.returncode == 2 and len(unknown.stderr.splitlines()) == 1
+    assert unknown.stderr.startswith("hbtriage: エラー: シナリオ 'nope' はありません。")
+    assert "dpc_storm_cvp" in unknown.stderr  # the names to choose from, as they are
+    english = _hbtriage("simulate", "nope", cwd=tmp_path)
+    assert english.stderr.startswith(
+        "hbtriage: error: unknown scenario 'nope'; expected one of: healthy, "
+    )
+    wrote = _hbtriage("simulate", "healthy", "--out", "sim", "--lang", "ja", cwd=tmp_path)
+    assert wrote.stdout == "シナリオ healthy (シード 1) を sim に書き出しました\n"
+    assert _hbtriage("simulate", "healthy", "--out", "sim2", cwd=tmp_path).stdout == (
+        "Wrote healthy (seed 1) to sim2\n"
+    )
+
+
+def test_plan_write_profiles_says_what_it_wrote_in_japanese(tmp_path: Path) -> None:
+    res = _hbtriage("plan", "--lang", "ja", "--write-profiles", "prof", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    lines = res.stderr.splitlines()
+    assert lines and all(line.startswith("出力ファイル: prof/") for line in lines), lines
+
+
+def test_watch_in_japanese_says_start_end_and_errors_in_japanese(tmp_path: Path) -> None:
+    bad = _hbtriage(
+        "watch", "--listen", "bad", "--peer", "192.0.2.1:7000", "--lang", "ja", cwd=tmp_path
+    )
+    assert (bad.returncode, bad.stderr) == (
+        2,
+        "hbtriage: エラー: HOST:PORT の形式で指定してください (指定値: 'bad')\n",
+    )
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    run = _hbtriage(
+        "watch", "--listen", f"127.0.0.1:{port}", "--peer", f"127.0.0.1:{port + 1}",
+        "--out", "rec", "--host", "PG1A", "--duration", "0.5", "--lang", "ja", cwd=tmp_path,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    lines = run.stderr.splitlines()
+    assert "(UDP と TCP) で 127.0.0.1:" in lines[0] and "記録先: rec" in lines[0]
+    assert "警告: 鍵がありません" in lines[0]
+    assert "件を記録しました" in lines[-1]
+    words = re.sub(
+        r"\S*(rec|HBTRIAGE_WATCH_KEY|127\.0\.0\.1)\S*|--\S+|hbtriage watch:", "", run.stderr
+    )
+    assert not LINES_EN.search(words), run.stderr
+
+
+def test_an_unexpected_error_is_one_line_in_the_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bug line ("please report this") was English under --lang ja."""
+    from test_cli_contract import _run
+
+    import hbtriage.api
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(hbtriage.api, "run", broken)
+    args = ["analyze", str(REFERENCE), "--out", "/nonexistent/never", "--quiet"]
+    assert _run([*args, "--lang", "ja"]) == (
+        2,
+        "hbtriage: エラー: 予期しないエラー RuntimeError: boom (不具合としてご報告ください)\n",
+    )
+    assert _run(args) == (
+        2,
+        "hbtriage: error: unexpected RuntimeError: boom (please report this)\n",
+    )

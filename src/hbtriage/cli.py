@@ -109,7 +109,7 @@ def _stopped_line(signum: int, lang: str) -> str:
     return f"hbtriage: {render(said, lang)}\n"
 
 
-def _said(exc: HbtriageError) -> str:
+def _said(exc: Exception) -> str:
     """What an error says, with its id when it was worded by one (``str(exc)`` loses it)."""
     first = exc.args[0] if exc.args else None
     return first if isinstance(first, str) and first == str(exc) else str(exc)
@@ -689,21 +689,27 @@ def simulate(
     ),
     seed: Annotated[int, typer.Option("--seed", min=0)] = 1,
     list_: Annotated[bool, typer.Option("--list", metavar="", help="List the scenarios.")] = False,
+    lang: LangOpt = Lang.en,
 ) -> None:
     """Write a labelled bundle in the real formats plus truth.json."""
+    from hbtriage.report.i18n import t
     from hbtriage.simulate.scenarios import SCENARIOS, generate
+    from hbtriage.warning_text import warn
 
     if list_ or not scenario:
         for name in SCENARIOS:
             typer.echo(name)
         return
     if scenario not in SCENARIOS:
-        _fail(f"unknown scenario {scenario!r}; expected one of: {', '.join(SCENARIOS)}")
+        said = warn("usage_unknown_scenario", scenario=scenario, names=", ".join(SCENARIOS))
+        _fail(said, lang.value)
     try:
         generate(scenario, out, seed)
-    except (HbtriageError, OSError) as exc:
-        _fail(str(exc))
-    typer.echo(f"Wrote {scenario} (seed {seed}) to {out}")
+    except HbtriageError as exc:
+        _fail(_said(exc), lang.value)
+    except OSError as exc:
+        _fail(str(exc), lang.value)
+    typer.echo(t("simulate_wrote", lang.value, scenario=scenario, seed=seed, out=out))
 
 
 @app.command()
@@ -740,8 +746,10 @@ def plan(
     except OSError as exc:
         _fail(str(exc), lang.value)
     typer.echo(text)
+    from hbtriage.report.i18n import t
+
     for path in written:
-        typer.echo(f"wrote {path}", err=True)
+        typer.echo(t("plan_wrote", lang.value, path=path), err=True)
 
 
 @app.command()
@@ -769,6 +777,9 @@ def watch(
     duration: Annotated[
         float | None, typer.Option("--duration", help="Stop after this many seconds.")
     ] = None,
+    lang: Annotated[
+        Lang, typer.Option("--lang", help="Language of what it says on stderr.")
+    ] = Lang.en,
 ) -> None:
     """Exchange heartbeats with a peer and record loss, suspicion and counters for analyze."""
     from hbtriage.live.probe import main_watch
@@ -783,9 +794,10 @@ def watch(
             metrics_port=metrics_port or None,
             key_file=key_file,
             duration=duration,
+            lang=lang.value,
         )
     except (HbtriageError, ValueError) as exc:
-        _fail(str(exc))
+        _fail(_said(exc), lang.value)
 
 
 class FleetFmt(StrEnum):
@@ -980,9 +992,10 @@ def main() -> None:
             if message():  # (help shown for no arguments says it all)
                 sys.stderr.write(_error_line(said, _argv_lang()) + "\n")
             raise SystemExit(exc.exit_code) from None  # type: ignore[attr-defined]
-        name = type(exc).__name__
-        text = _escaped(f"unexpected {name}: {exc}")
-        sys.stderr.write(f"hbtriage: error: {text} (please report this)\n")
+        from hbtriage.warning_text import warn
+
+        said = warn("cli_unexpected", name=type(exc).__name__, error=str(exc))
+        sys.stderr.write(_error_line(said, _argv_lang()) + "\n")
         raise SystemExit(2) from None
     raise SystemExit(code if isinstance(code, int) else 0)
 

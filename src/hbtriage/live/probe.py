@@ -70,6 +70,7 @@ from hbtriage.errors import HbtriageError
 from hbtriage.live.phi import PhiAccrualDetector, PhiParams
 from hbtriage.live.sampler import CounterRecorder, RotatingFile
 from hbtriage.sources.watch_log import format_record, header_line
+from hbtriage.warning_text import render, warn
 
 PROTOS = ("udp", "tcp")
 _MAGIC = "HB1"
@@ -134,15 +135,15 @@ def parse_addr(text: str, *, default_host: str | None = "0.0.0.0") -> tuple[str,
         r"\[(?P<h6>[^\]]+)\]:(?P<p6>\d{1,5})|(?P<h>[^:]*):(?P<p>\d{1,5})", text.strip()
     )
     if not m:
-        raise ValueError(f"expected HOST:PORT, got {text!r}")
+        raise ValueError(warn("watch_addr_expected", text=text))
     host = m.group("h6") or m.group("h") or ""
     port = int(m.group("p6") or m.group("p"))
     if not host:
         if default_host is None:
-            raise ValueError(f"a host is needed in {text!r}")
+            raise ValueError(warn("watch_addr_no_host", text=text))
         host = default_host
     if not 0 < port < 65536:
-        raise ValueError(f"port out of range in {text!r}")
+        raise ValueError(warn("watch_port_range", text=text))
     return host, port
 
 
@@ -153,10 +154,10 @@ def parse_interval(text: str | float) -> float:
     else:
         m = re.fullmatch(r"\s*([0-9]{1,9}\.?[0-9]{0,9}|\.[0-9]{1,9})\s*(ms|s)?\s*", text)
         if not m:
-            raise ValueError(f"expected an interval like 1s or 200ms, got {text!r}")
+            raise ValueError(warn("watch_interval_expected", text=text))
         value = float(m.group(1)) / (1000.0 if m.group(2) == "ms" else 1.0)
     if not 0.01 <= value <= 60:
-        raise ValueError("interval must be between 10ms and 60s")
+        raise ValueError(warn("watch_interval_range"))
     return value
 
 
@@ -186,12 +187,12 @@ def resolve_peer(host: str, port: int, family: int) -> tuple[tuple[str, int], fr
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
     except (OSError, UnicodeError) as exc:
         why = getattr(exc, "strerror", None) or str(exc)
-        raise WatchError(f"cannot resolve --peer {host!r}: {why}") from None
+        raise WatchError(warn("watch_peer_unresolved", host=host, why=why)) from None
     ips = [norm_ip(str(info[4][0])) for info in infos]
     same = [str(info[4][0]) for info in infos if info[0] == family]
     if not same:
         kind = "IPv6" if family == socket.AF_INET6 else "IPv4"
-        raise WatchError(f"--peer {host!r} has no {kind} address (the --listen address is {kind})")
+        raise WatchError(warn("watch_peer_family", host=host, kind=kind))
     return (same[0], port), frozenset(ips)
 
 
@@ -212,24 +213,23 @@ def load_key(
         try:
             raw = path.read_bytes()
         except OSError as exc:
-            raise WatchError(f"cannot read --key-file {path}: {exc.strerror or exc}") from None
-        source = f"file {path}"
+            raise WatchError(
+                warn("watch_key_unreadable", path=path, error=exc.strerror or str(exc))
+            ) from None
+        source = warn("watch_key_from_file", path=path)
         raw = _key_text(raw)
         if not is_windows():
             with contextlib.suppress(OSError):
                 if path.stat().st_mode & 0o077:
-                    warnings.append(f"--key-file {path} can be read by other users (chmod 600 it)")
+                    warnings.append(warn("watch_key_readable", path=path))
     elif env.get(KEY_ENV, "").strip():
         raw = env[KEY_ENV].encode("utf-8")
-        source = f"environment {KEY_ENV}"
+        source = warn("watch_key_from_env", name=KEY_ENV)
     else:
         return None, "none", warnings
     key = raw.strip()
     if len(key) < MIN_KEY_BYTES:
-        raise WatchError(
-            f"the key from {source} has {len(key)} bytes; at least {MIN_KEY_BYTES} are needed"
-            " (e.g. 64 hex digits from a random generator)"
-        )
+        raise WatchError(warn("watch_key_short", source=source, n=len(key), min=MIN_KEY_BYTES))
     return key, source, warnings
 
 
@@ -362,7 +362,9 @@ def bind_udp(addr: tuple[str, int]) -> socket.socket:
         sock.setblocking(False)
     except OSError as exc:
         sock.close()
-        raise WatchError(f"cannot listen on {_fmt_addr(*addr)} (UDP): {_why(exc)}") from None
+        raise WatchError(
+            warn("watch_cannot_listen", addr=_fmt_addr(*addr), proto="UDP", why=_why(exc))
+        ) from None
     return sock
 
 
@@ -383,7 +385,9 @@ def bind_tcp(addr: tuple[str, int]) -> socket.socket:
         sock.setblocking(False)
     except OSError as exc:
         sock.close()
-        raise WatchError(f"cannot listen on {_fmt_addr(*addr)} (TCP): {_why(exc)}") from None
+        raise WatchError(
+            warn("watch_cannot_listen", addr=_fmt_addr(*addr), proto="TCP", why=_why(exc))
+        ) from None
     return sock
 
 
@@ -436,9 +440,7 @@ class _Metrics:
         try:
             import prometheus_client as pc
         except ImportError:  # pragma: no cover - depends on the environment
-            raise WatchError(
-                "--metrics-port needs prometheus-client (pip install prometheus-client)"
-            ) from None
+            raise WatchError(warn("watch_metrics_missing")) from None
         reg = pc.CollectorRegistry()
         self.phi = pc.Gauge("hbtriage_watch_phi", "phi suspicion level", ["proto"], registry=reg)
         self.rtt = pc.Gauge(
@@ -454,7 +456,7 @@ class _Metrics:
             started = pc.start_http_server(port, addr=addr, registry=reg)
         except OSError as exc:
             raise WatchError(
-                f"cannot serve --metrics-port on {_fmt_addr(addr, port)}: {_why(exc)}"
+                warn("watch_metrics_cannot_serve", addr=_fmt_addr(addr, port), why=_why(exc))
             ) from None
         self._server: Any = started[0] if isinstance(started, tuple) else None
 
@@ -513,7 +515,7 @@ class Probe:
         key: bytes | None = None,
     ) -> None:
         if key is not None and len(key) < MIN_KEY_BYTES:
-            raise WatchError(f"a key needs at least {MIN_KEY_BYTES} bytes")
+            raise WatchError(warn("watch_key_too_short", min=MIN_KEY_BYTES))
         self.listen = listen
         self.peer = peer
         self.peer_text = _fmt_addr(*peer)
@@ -1265,7 +1267,7 @@ async def run_watch(
             key=key,
         )
     except OSError as exc:
-        raise WatchError(f"cannot write the watch log in {out_dir}: {_why(exc)}") from None
+        raise WatchError(warn("watch_cannot_write_log", path=out_dir, why=_why(exc))) from None
     if stop is not None:
         probe.stop = stop
     loop = asyncio.get_running_loop()
@@ -1297,7 +1299,9 @@ async def run_watch(
             try:
                 recorder = CounterRecorder(out_dir, host, max_bytes=max_bytes, backups=backups)
             except OSError as exc:
-                raise WatchError(f"cannot write counters in {out_dir}: {_why(exc)}") from None
+                raise WatchError(
+                    warn("watch_cannot_write_counters", path=out_dir, why=_why(exc))
+                ) from None
             tasks.append(asyncio.create_task(recorder.run(counter_interval, probe.stop)))
         if duration is not None:
             with contextlib.suppress(TimeoutError):
@@ -1341,33 +1345,38 @@ def main_watch(
     backups: int = 5,
     duration: float | None = None,
     key_file: str | Path | None = None,
+    lang: str = "en",
 ) -> int:
     """Blocking entry for the CLI: runs :func:`run_watch`, returns the exit code (0 = clean stop).
 
     The key comes from ``key_file``, else ``$HBTRIAGE_WATCH_KEY``. Raises ``ValueError`` for a
-    bad address or interval and :class:`WatchError` for what stops a start (both one line).
+    bad address or interval and :class:`WatchError` for what stops a start (both one line,
+    worded by id). What it says on stderr is in ``lang`` ("en" or "ja"); the records are not.
     """
     seconds = parse_interval(interval)
     parse_addr(listen)
     parse_addr(peer, default_host=None)
     if duration is not None and not 0 < duration < 10**9:
-        raise ValueError("--duration must be a positive number of seconds")
+        raise ValueError(warn("watch_duration"))
     key, source, warnings = load_key(key_file)
     for text in warnings:
-        print(f"hbtriage watch: warning: {text}", file=sys.stderr)
+        said = render(warn("watch_warning", message=text), lang)
+        print(f"hbtriage watch: {said}", file=sys.stderr)
 
     def started(probe: Probe) -> None:
         auth = (
-            f"signed with key {key_id(key)} from {source}"
+            warn("watch_signed", key_id=key_id(key), source=source)
             if key is not None
-            else f"warning: no key (--key-file or {KEY_ENV}): messages are not authenticated"
+            else warn("watch_warning", message=warn("watch_no_key", name=KEY_ENV))
         )
-        print(
-            f"hbtriage watch: listening on {_fmt_addr(*probe.listen)} (UDP and TCP) for"
-            f" {probe.peer_text}, records in {probe.log.path.parent}; {auth}",
-            file=sys.stderr,
-            flush=True,
+        said = warn(
+            "watch_listening",
+            addr=_fmt_addr(*probe.listen),
+            peer=probe.peer_text,
+            path=probe.log.path.parent,
+            auth=auth,
         )
+        print(f"hbtriage watch: {render(said, lang)}", file=sys.stderr, flush=True)
 
     summary = asyncio.run(
         run_watch(
@@ -1387,13 +1396,19 @@ def main_watch(
     )
     rejected = sum(summary.rejected.values())
     why = ", ".join(f"{r} {n}" for r, n in Counter(summary.rejected).most_common(4))
-    print(
-        f"hbtriage watch: {summary.records} records in {summary.log_path}"
-        + (f" and {summary.stream_path}" if summary.stream_path else "")
-        + (f", counters in {summary.counters_path}" if summary.counters_path else "")
-        + (f"; {rejected} messages rejected ({why})" if rejected else ""),
-        file=sys.stderr,
+    said = warn(
+        "watch_summary",
+        records=summary.records,
+        path=summary.log_path,
+        stream=warn("watch_summary_stream", path=summary.stream_path)
+        if summary.stream_path
+        else "",
+        counters=warn("watch_summary_counters", path=summary.counters_path)
+        if summary.counters_path
+        else "",
+        rejected=warn("watch_summary_rejected", count=rejected, why=why) if rejected else "",
     )
+    print(f"hbtriage watch: {render(said, lang)}", file=sys.stderr)
     return 0
 
 

@@ -145,6 +145,9 @@ _EN: dict[str, str] = {
     # hbtriage fleet: the closing line
     "fleet_done": "{n} bundles ({unchanged} unchanged, {bad} with errors)",
     "fleet_wrote": " in {s} s; wrote {path}, fleet.html",
+    # hbtriage plan --write-profiles, hbtriage simulate: what was written
+    "plan_wrote": "wrote {path}",
+    "simulate_wrote": "Wrote {scenario} (seed {seed}) to {out}",
 }
 
 _JA: dict[str, str] = {
@@ -267,6 +270,8 @@ _JA: dict[str, str] = {
     "progress_elapsed": "{s}秒",
     "fleet_done": "バンドル {n} 件 (変更なし {unchanged} 件、エラー {bad} 件)",
     "fleet_wrote": "、所要 {s} 秒。出力ファイル: {path}, fleet.html",
+    "plan_wrote": "出力ファイル: {path}",
+    "simulate_wrote": "シナリオ {scenario} (シード {seed}) を {out} に書き出しました",
 }
 
 #: ``STRINGS[lang][key]``: the UI text of every report.
