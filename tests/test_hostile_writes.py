@@ -67,6 +67,25 @@ def test_a_read_only_out_folder_is_one_line_naming_the_file(
     assert list(out.iterdir()) == []
 
 
+def test_an_out_that_cannot_be_made_is_said_before_the_analysis(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--out below a file (or a name too long): the analysis ran to its end (a minute on a
+    10 GB bundle) before the one line saying --out cannot be created. It is said first."""
+    import hbtriage.api
+
+    def never(*_a: object, **_k: object) -> None:
+        raise AssertionError("the analysis ran")
+
+    monkeypatch.setattr(hbtriage.api, "run", never)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    code, stderr = _analyze(REFERENCE, blocker / "out")
+    assert code == 2
+    assert stderr.startswith(f"hbtriage: error: --out {blocker / 'out'}: cannot create")
+    assert stderr.count("\n") == 1
+
+
 def test_a_full_disk_keeps_the_old_report_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

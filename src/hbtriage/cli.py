@@ -483,9 +483,12 @@ def _analyze_and_report(
 ) -> None:
     from hbtriage.api import run
     from hbtriage.catalog import load_catalog
+    from hbtriage.report.files import out_folder
 
     show_progress = progress or (not quiet and sys.stderr.isatty())
     try:
+        # An --out that cannot be made is said before the analysis, not after it.
+        out_folder(out)
         catalog = load_catalog(extra=catalog_dirs or [])
         delay = 0.0 if progress else PROGRESS_DELAY_S
         with _progress(show_progress, delay, lang.value) as update:
