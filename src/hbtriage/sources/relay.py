@@ -36,8 +36,8 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import numpy as np
 import polars as pl
 
 from hbtriage.errors import InputError
@@ -46,6 +46,9 @@ from hbtriage.sources.base import InputFile, ReadResult
 from hbtriage.sources.encoding import read_head
 from hbtriage.sources.options import ReadOptions
 from hbtriage.warning_text import Worded, warn
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: Share of a file's first lines behind a syslog server's prefix that makes it a server's file.
 MIN_SHARE = 0.5
@@ -211,6 +214,8 @@ def _write(
 ) -> list[np.ndarray]:
     """The second pass: each stream's lines into its file (the pieces are the first pass's:
     same file, same options); the line numbers in ``item`` of each file's lines."""
+    import numpy as np
+
     second = dataclasses.replace(
         options, progress=share(options.progress, item.size, FOUND, READ_FROM, item.size)
     )
@@ -241,6 +246,8 @@ def _write(
 
 def _find(df: pl.DataFrame, carry: str | None, found: _Found) -> str | None:
     """Find the stream of each line of one piece (into ``found``); the stream of its last."""
+    import numpy as np
+
     r, n, ours = _fields(df)
     names = n.filter(ours)
     keys = {v: sender_key(v) for v in names.unique().to_list()}
