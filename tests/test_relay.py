@@ -415,3 +415,23 @@ def test_a_cvp_named_by_address_stays_apart_when_two_cvp_hosts_could_be_it(
     f = run([one]).findings
     hosts = {h.name for h in f.hosts}
     assert {cvp, "CVP9", truth["hosts"][cvp]["ip"]} <= hosts
+
+
+def test_no_room_to_split_the_senders_reads_the_file_whole_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The senders' files could not be written (a full disk): the run stopped with
+    'unexpected OSError ... (please report this)'. The file is now read whole, as one log, one
+    warning says why, and the rest of the bundle is analysed."""
+    import errno
+
+    one, _two, _truth = _bundles("dpc_storm_cvp", 1, tmp_path, by_name=True)
+
+    def full(*_a: object, **_k: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(relay, "_write", full)
+    a = run([one]).findings
+    said = [w for w in a.warnings if w.startswith(f"{one.name}/SYSLOG01/messages: ")]
+    assert said and "could not be written apart (No space left on device)" in said[0]
+    assert a.incidents and a.incidents[0].causes[0].id == "dpc_storm"

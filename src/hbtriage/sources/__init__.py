@@ -188,6 +188,13 @@ def read_all(item: InputFile, options: ReadOptions = DEFAULT) -> list[Outcome]:
         split = relay.split(item, encoding or "utf-8", options)
     except InputError as exc:
         return [Outcome(item, None, "unreadable", encoding, exc.one_line())]
+    except OSError as exc:
+        # No room (or no right) to write the senders' files: read it whole, as one log.
+        outcome = _read_sniffed(item, reader, encoding, note, options)
+        if outcome.result is not None:
+            why = warn("relay_not_split", error=exc.strerror or str(exc))
+            outcome.result.warnings.insert(0, warn("at_file", path=item.display, reason=why))
+        return [outcome]
     if split is None:
         return [_read_sniffed(item, reader, encoding, note, options)]
     # Progress goes on from the split's passes (relay.FOUND, READ_FROM) through the reading.
