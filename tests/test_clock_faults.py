@@ -71,3 +71,30 @@ def test_a_cvp_clock_an_hour_off_is_still_moved_into_one_incident(
     assert (inc["causes"][0]["id"], inc["causes"][0]["host"]) == ("dpc_storm", true["host"])
     (cvp,) = [h for h in doc["hosts"] if h["name"] == true["host"]]
     assert cvp["clock_offset_s"] == pytest.approx(3600.0, abs=1.0)
+
+
+def test_an_inferred_offset_no_zone_has_is_said_to_be_a_clock_off(tmp_path: Path) -> None:
+    """A PG in New York with no zone clue, and the CVP's clock 9 h fast: the PG's times,
+    taken against the CVP's by the same disconnect, read UTC-14:00. It was said as the PG's
+    zone, 'UTC-14:00 inferred', though no zone is that far west. The warning now says its clock
+    or date is off (the times are still put on the CVP's clock: one incident)."""
+    from clocks import Fault
+
+    fault = Fault(
+        "pg_no_zone+cvp9h",
+        "PG with no zone clue in New York, CVP clock 9 h fast",
+        cvp_skew_s=9 * 3600.0,
+        zone=("America/New_York", "Eastern Standard Time", -300),
+        pg_clue="none",
+    )
+    b = tmp_path / "b"
+    truth = make_bundle(fault, "dpc_storm_cvp", 100000, b)
+    doc = _found(b)
+    cvp = next(h for h, i in truth["hosts"].items() if i["role"] == "cvp")
+    pg = next(h for h in truth["hosts"] if h != cvp)
+    assert len(doc["incidents"]) == 1
+    (said,) = [w for w in doc["warnings"] if w.startswith(f"host {pg}: no time zone")]
+    assert "its clock reads UTC-14:00, which no time zone does: its clock or date is off" in said
+    assert "inferred" not in said
+    ja = doc["warnings_ja"][doc["warnings"].index(said)]
+    assert "そのようなタイム ゾーンはありません" in ja

@@ -187,6 +187,10 @@ def _return_freed_memory() -> None:
     trim(0)
 
 
+#: The UTC offsets time zones use (minutes east): UTC-12:00 (Baker Island) to UTC+14:00 (Line
+#: Islands). An offset inferred outside them is a clock or a date that is off, not a zone.
+ZONE_OFFSETS_MIN = (-12 * 60, 14 * 60)
+
 #: Files of one folder not read for one reason (thousands of EMS logs, a folder of notes)
 #: are said in one warning from this many on; each stays in findings.json's inputs.
 UNREAD_GROUP = 5
@@ -730,6 +734,16 @@ def _infer_zones(
                 inp.zone, inp.zone_source = info.zone, info.zone_source
         if rule.apart:
             warnings.append(_fixed_across_change(guess, info, rule))
+        elif not ZONE_OFFSETS_MIN[0] <= guess.zone_min <= ZONE_OFFSETS_MIN[1]:
+            # No zone is that far from UTC: the host's clock (or its date) is off, not its zone.
+            warnings.append(
+                warn(
+                    "zone_inferred_no_zone",
+                    host=guess.host,
+                    offset=info.zone,
+                    reference=guess.reference,
+                )
+            )
         else:
             said = {"host": guess.host, "zone": info.zone, "reference": guess.reference}
             warnings.append(
