@@ -58,13 +58,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-LAYOUTS: tuple[str, ...] = (
-    "parent",
-    "per_host",
-    "zip_per_host",
-    "zip_per_host_nested",
-    "flat",
-    "files",
+#: Layouts that rename or repeat folders around the same files ("CVP1 (2)", a file given
+#: twice, "PG1/Side A", two arguments both called "logs", version folders, archives of one
+#: generic name): the host rules they test do not depend on a scenario's random draws, so the
+#: unit suite runs them on one seed (tests/test_layouts.py); ``--layouts`` on every bundle.
+FOLDER_NAME_LAYOUTS: tuple[str, ...] = (
     "explorer_copies",
     "twice",
     "side_folder",
@@ -72,6 +70,15 @@ LAYOUTS: tuple[str, ...] = (
     "side_args",
     "version_folders",
     "zip_generic",
+)
+LAYOUTS: tuple[str, ...] = (
+    "parent",
+    "per_host",
+    "zip_per_host",
+    "zip_per_host_nested",
+    "flat",
+    "files",
+    *FOLDER_NAME_LAYOUTS,
 )
 VARIANTS: tuple[str, ...] = ("full", "perfmon_pg_only", "perfmon_cvp_only", "no_perfmon", "renamed")
 

@@ -14,22 +14,13 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from test_progress import CLI, REFERENCE
+from test_progress import _pipe as _run  # the CLI on the reference case, output captured
 
 from hbtriage import cli
 
-REFERENCE = Path(__file__).resolve().parents[1] / "src" / "hbtriage" / "simulate" / "reference"
-CLI = [sys.executable, "-m", "hbtriage.cli"]
 #: English words of the progress display and the closing line.
 PROGRESS_EN = re.compile(r"\b(extract|read|timeline|detect|diagnose|files?|left|min|Wrote)\b")
-
-
-def _run(tmp_path: Path, *flags: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, "analyze", str(REFERENCE), "--out", str(tmp_path), *flags],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_progress_lines_and_the_closing_line_are_japanese(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 from layouts import (
+    FOLDER_NAME_LAYOUTS,
     LAYOUTS,
     VARIANTS,
     describe,
@@ -49,19 +50,6 @@ SCENARIOS = (
 SEEDS = (1, 2)
 WINDOW = timedelta(seconds=30)
 WORKERS = int(os.environ.get("HBTRIAGE_LAYOUT_WORKERS", "2"))
-
-#: Layouts that rename or repeat folders around the same files ("CVP1 (2)", a file given
-#: twice, "PG1/Side A", two arguments both called "logs"): one seed each here (the host rules they test do not depend on the
-#: scenario's random draws); ``bench/accuracy.py --layouts`` runs them on every bundle.
-FOLDER_NAME_LAYOUTS = (
-    "explorer_copies",
-    "twice",
-    "side_folder",
-    "per_host_logs",
-    "side_args",
-    "version_folders",
-    "zip_generic",
-)
 
 CASES = [
     pytest.param(s, seed, v, lay, id=f"{s}-{seed}-{v}-{lay}")
