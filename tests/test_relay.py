@@ -327,7 +327,8 @@ def test_each_sender_keeps_its_lines_at_their_numbers(
     item = InputFile(display="messages", path=str(path), size=path.stat().st_size)
     split = relay.split(item, "utf-8", ReadOptions(chunk_bytes=chunk))
     wanted = [s for s in dict.fromkeys(owner) if s is not None]
-    if not wanted:
+    if not wanted or not relay.relayed(path.read_text()):
+        # (no sender read, or a head mostly of continued lines: no syslog server's file)
         assert split is None
         return
     assert split is not None
