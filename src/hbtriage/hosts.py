@@ -256,8 +256,10 @@ def role_of(res: ReadResult) -> str | None:
     return None
 
 
-#: An IPv4 address (the VRU a PIM names: these products write IPv4).
-_IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
+#: An IPv4 address, each part 0-255 (the logs of these products write IPv4: the VRU a PIM
+#: names, the peer a CVP's GED-125 socket names; fleet.pairs and clock_skew use it too).
+IPV4 = r"(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}"
+IPV4_RE = re.compile(rf"\b{IPV4}\b")
 
 
 def vru_addresses(res: ReadResult) -> list[str]:
@@ -273,7 +275,7 @@ def vru_addresses(res: ReadResult) -> list[str]:
     rx = re.compile(either)
     for message in hits["message"]:
         for m in rx.finditer(str(message)):
-            found += [a for a in _IPV4.findall(m.group(0)) if host_address(a)]
+            found += [a for a in IPV4_RE.findall(m.group(0)) if host_address(a)]
     return list(dict.fromkeys(found))
 
 

@@ -8,13 +8,13 @@ the offset of one host's clock against the other's.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from statistics import median
 
 from hbtriage.findings import Signal
+from hbtriage.hosts import IPV4_RE
 
 #: Events further apart than this are not the same event: half a quarter hour. A
 #: greater difference is read as whole quarter hours of zone plus a skew (:func:`infer_zones`),
@@ -24,11 +24,8 @@ MAX_PAIR_DISTANCE_S = 450.0
 MIN_APPLIED_S = 1.0  # below this, the difference is network latency and logging jitter
 
 
-_IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
-
-
 def _named(s: Signal) -> set[str]:
-    return set(_IPV4.findall(str(s.data.get("message") or "")))
+    return set(IPV4_RE.findall(str(s.data.get("message") or "")))
 
 
 def peers_of(signals: list[Signal], owner: Mapping[str, str]) -> dict[str, set[str]]:

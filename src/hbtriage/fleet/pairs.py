@@ -30,14 +30,12 @@ from typing import Any
 
 import polars as pl
 
-#: An IPv4 address (the logs of these products write IPv4; an IPv6 peer is not paired).
-_IPV4 = r"(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}"
+from hbtriage.hosts import IPV4, IPV4_RE
 
 #: Lines that name the peer of the GED-125 session (polars/Rust regex syntax, also valid for
 #: Python's ``re``): VRU (PIM side) or VRU PIM / GED-125 (CVP side), then an address.
-PEER_LINE = r"(?i)(?:VRU|GED-?125)[^\n]{0,100}?\b" + _IPV4 + r"\b"
+PEER_LINE = r"(?i)(?:VRU|GED-?125)[^\n]{0,100}?\b" + IPV4 + r"\b"
 _PEER_LINE = re.compile(PEER_LINE)
-_ADDRESS = re.compile(r"\b" + _IPV4 + r"\b")
 
 #: Reader kinds whose records may name the peer (see :data:`PEER_LINE`).
 PEER_KINDS = ("icm_dumplog", "cvp_log", "ciscolog", "generic_log")
@@ -117,7 +115,7 @@ def addresses_in(message: str) -> list[str]:
     """The addresses a peer line names (each once, in order)."""
     out: list[str] = []
     for m in _PEER_LINE.finditer(message):
-        for a in _ADDRESS.findall(m.group(0)):
+        for a in IPV4_RE.findall(m.group(0)):
             if a not in out:
                 out.append(a)
     return out
