@@ -13,6 +13,11 @@ Time stamps with a time of day only (``hh:mm:ss``) get their date from a date in
 day of the last record; each step back in time of more than an hour starts the next day. A
 warning says which.
 
+Time stamps with a month and day but no year (Android's ``03-17 16:13:38.811``, Proxifier's
+``[10.30 16:49:06]``) get their year as RFC 3164 syslog does: the file's modification time gives
+the year of the last record (the year before when that month and day come later), and each step
+back in time of more than half a year (Dec → Jan) starts the next year. A warning says so.
+
 The reader walks the file in pieces like the built-in readers (:class:`_lines.Pieces`), keeps
 message text only where a signature can match, and reports bad lines with their line numbers.
 """
@@ -36,8 +41,14 @@ from hbtriage.warning_text import warn
 FIELD_COLUMNS = ("severity", "component", "node")
 _DATE_DIRECTIVES = re.compile(r"%[YydmbBjUWGVuaAcxFs]")
 _NAME_DATE = re.compile(r"(?<![0-9])(20[0-9]{2})-?([01][0-9])-?([0-3][0-9])(?![0-9])")
+#: Directives that write a year (or a whole date with its year, or seconds since 1970).
+_YEAR_DIRECTIVES = re.compile(r"%[YyGsCcDFxv]")
 #: A step back in time larger than this between two records of a time-only log is a new day.
 _ROLLBACK = dt.timedelta(hours=1)
+#: ... and in a log without years, a step back larger than this is a new year.
+_YEAR_ROLLBACK = dt.timedelta(days=183)
+#: The leap year a stamp without a year is first parsed in (so that Feb 29 parses).
+_LEAP = 2000
 
 
 def check_format(fmt: LineFormat) -> list[str]:
@@ -84,12 +95,19 @@ def _time_only(fmt: LineFormat) -> bool:
     return not fmt.date and not _DATE_DIRECTIVES.search(fmt.timestamp)
 
 
+def _no_year(fmt: LineFormat) -> bool:
+    layout = _layout(fmt)
+    return bool(_DATE_DIRECTIVES.search(layout)) and not _YEAR_DIRECTIVES.search(layout)
+
+
 def _parse_one(fmt: LineFormat, time: str, date: str | None) -> dt.datetime | None:
     """One stamp parsed by the engine the reader uses (polars' strptime, which also takes
     ``%s``, seconds since 1970)."""
     text = f"{date} {time}" if fmt.date else time
     if _time_only(fmt):
         text, layout = f"2000-01-01 {text}", "%Y-%m-%d " + fmt.timestamp
+    elif _no_year(fmt):
+        text, layout = f"{_LEAP} {text}", "%Y " + _layout(fmt)
     else:
         layout = _layout(fmt)
     try:
@@ -175,6 +193,8 @@ class DeclaredReader:
     def _timestamps(self, records: pl.DataFrame, item: InputFile) -> tuple[pl.DataFrame, str]:
         fmt = self.fmt
         time = pl.col("time").str.strip_chars()
+        if _no_year(fmt):
+            return _with_years(records, fmt, item)
         if fmt.date:
             text = pl.concat_str([pl.col("date").str.strip_chars(), pl.lit(" "), time])
             return records.with_columns(_strptime(text, _layout(fmt)).alias("ts_local")), ""
@@ -203,6 +223,36 @@ class DeclaredReader:
         base = dt.datetime.combine(first, dt.time()) - dt.datetime(2000, 1, 1)
         ts = pl.col("_tod") + pl.lit(base) + pl.duration(days=pl.col("_day"))
         return records.with_columns(ts.alias("ts_local")).drop("_tod", "_day"), note
+
+
+def _with_years(
+    records: pl.DataFrame, fmt: LineFormat, item: InputFile
+) -> tuple[pl.DataFrame, str]:
+    """``ts_local`` of stamps with a month and day but no year (see the module's notes)."""
+    time = pl.col("time").str.strip_chars()
+    if fmt.date:
+        time = pl.concat_str([pl.col("date").str.strip_chars(), pl.lit(" "), time])
+    md = _strptime(pl.concat_str([pl.lit(f"{_LEAP} "), time]), f"%Y {_layout(fmt)}")
+    records = records.with_columns(md.alias("_md"))
+    prev = pl.col("_md").forward_fill().shift(1)
+    back = (pl.col("_md") < prev - _YEAR_ROLLBACK).fill_null(False)
+    records = records.with_columns(back.cast(pl.Int32).cum_sum().alias("_y"))
+    dated = records.filter(pl.col("_md").is_not_null())
+    if dated.height == 0:
+        return records.with_columns(pl.col("_md").alias("ts_local")).drop("_md", "_y"), ""
+    anchor = _mtime(item.path)
+    last_md, years = dated["_md"][-1], int(dated["_y"][-1])
+    year_last = anchor.year
+    try:
+        if last_md.replace(year=anchor.year) > anchor + dt.timedelta(days=1):
+            year_last -= 1  # the last record would come after the file was written
+    except ValueError:  # Feb 29 in a year without it
+        year_last -= 1 if last_md.month > anchor.month else 0
+    first = year_last - years
+    ts = pl.col("_md").dt.offset_by(pl.format("{}y", pl.col("_y") + (first - _LEAP)))
+    span = str(first) if years == 0 else f"{first}-{year_last}"
+    note = warn("no_year_from_mtime", span=span)
+    return records.with_columns(ts.alias("ts_local")).drop("_md", "_y"), note
 
 
 def _strptime(expr: pl.Expr, layout: str) -> pl.Expr:
