@@ -82,6 +82,20 @@ def test_host_decisions_are_worded_in_both_languages() -> None:
         "f/netsh.txt: どのホストが書いたファイルか判別できないため、'UNNAMED' としました"
     )
     assert said_id(said[0]) == "host_unknown"
+    # Five or more such files of one folder (other systems' logs beside the servers') are said
+    # once, with how many; fewer are still said one by one.
+    others = [_c(f"f/logs/app{n}.log", "generic_log", "f") for n in range(6)]
+    many = identify([*servers, *others, _c("f/misc/x.log", "generic_log", "f")])
+    said = [w for w in many.warnings if "UNNAMED" in w]
+    assert said == [
+        "f/logs: 6 files like app0.log: could not tell which host wrote them; using 'UNNAMED' "
+        "(put each host's files in a folder named after the host, or use --host-alias)",
+        "f/misc/x.log: could not tell which host wrote it; using 'UNNAMED' (put each host's "
+        "files in a folder named after the host, or use --host-alias)",
+    ]
+    assert said_id(said[0]) == "host_unknown_files"
+    assert render(said[0], "ja").startswith("f/logs: app0.log など 6 個のファイルは、")
+    assert [h for h, _ in many.assigned[len(servers) :]] == ["UNNAMED"] * 7
 
 
 def test_what_is_said_of_one_file_is_one_line_worded_part_by_part() -> None:

@@ -195,7 +195,7 @@ ZONE_OFFSETS_MIN = (-12 * 60, 14 * 60)
 #: are said in one warning from this many on; each stays in findings.json's inputs.
 UNREAD_GROUP = 5
 #: Warnings about one input each (the others are about the analysis: zones, clocks, hosts).
-_PER_INPUT = frozenset({"at_file", "at_line", "more_in_file", "at_files"})
+_PER_INPUT = frozenset({"at_file", "at_line", "more_in_file", "at_files", "host_unknown_files"})
 
 
 def _unread_said(unread: list[Outcome]) -> list[str]:

@@ -713,11 +713,7 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
             unnamed.add(root)
             roles = g.comp[root].roles
             name = f"UNNAMED-{next(iter(roles)).upper()}" if len(roles) == 1 else "UNNAMED"
-            warnings += [
-                warn("at_file", path=clues[i].display, reason=warn("host_unknown", name=name))
-                for i in idx
-                if i not in said
-            ]
+            warnings += _unknown_said([clues[i].display for i in idx if i not in said], name)
         base, copy = name, 2
         while name_key(name) in taken:  # the number in the first label, which is the key
             first, dot, rest = base.partition(".")  # (of PG1A.example.com, of 192.0.2.16)
@@ -924,6 +920,30 @@ def _may_be_vru(
         return named
     known = {r: [n for n in names_of.get(r, []) if is_address(n)] for r in named}
     return [r for r in named if not known[r] or set(known[r]) & set(vru)]
+
+
+#: Files of one folder that nothing names, from which one warning says so for all of them.
+UNKNOWN_GROUP = 5
+
+
+def _unknown_said(displays: list[str], name: str) -> list[str]:
+    """One warning per file of host ``name`` that nothing names (in the files' order), but one
+    for :data:`UNKNOWN_GROUP` or more of them in one folder (a folder of other systems' logs)."""
+    by_folder: dict[str, list[str]] = {}
+    for d in displays:
+        by_folder.setdefault(d[: max(d.rfind("/"), d.rfind("!"), 0)], []).append(d)
+    out: list[str] = []
+    for folder, same in by_folder.items():
+        if len(same) < UNKNOWN_GROUP:
+            out += [warn("at_file", path=d, reason=warn("host_unknown", name=name)) for d in same]
+            continue
+        first = same[0][len(folder) + 1 :] if folder else same[0]
+        out.append(
+            warn(
+                "host_unknown_files", folder=folder or ".", count=len(same), first=first, name=name
+            )
+        )
+    return out
 
 
 def _apart_from_their_folders(
