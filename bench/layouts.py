@@ -21,6 +21,10 @@ layouts
                              ``CVP/<CVP>/``
     ``per_host_logs``        each server's files in a folder of the same generic name, each
                              given as its own argument: ``1/logs`` and ``2/logs``
+    ``per_host_inner``       each server's files in a generic folder inside its folder, each
+                             given as its own argument: ``<PG>/logs`` and ``<CVP>/Logs``
+    ``flat_home``            every file as in ``flat``, in a generic folder of a user's home
+                             folder, given: ``alice/logs`` (the name above names no server)
 
 file sets (variants)
     ``full``                 as generated
@@ -70,7 +74,12 @@ FOLDER_NAME_LAYOUTS: tuple[str, ...] = (
     "side_args",
     "version_folders",
     "zip_generic",
+    "per_host_inner",
+    "flat_home",
 )
+#: Layouts that keep each server's files in a folder named after it (or an archive of its
+#: name): their hosts must be shown by the names the parent layout shows them by.
+SHOWN_AS_PARENT: tuple[str, ...] = ("version_folders", "zip_generic", "per_host_inner")
 LAYOUTS: tuple[str, ...] = (
     "parent",
     "per_host",
@@ -353,14 +362,15 @@ def layout(fs: FileSet, name: str) -> list[Path]:
                     zf.write(fs.data / rel, arc)
             zips.append(z)
         return zips
-    if name == "flat":
-        out = fs.work / "flat"
-        out.mkdir(exist_ok=True)
+    if name in ("flat", "flat_home"):
+        # flat_home: both servers' files flat in a user's "logs" folder ("alice" names neither).
+        out = fs.work / ("flat" if name == "flat" else "flat_home/alice/logs")
+        out.mkdir(parents=True, exist_ok=True)
         for h in hosts:
             for rel in h.files:
                 dst = out / _flat_name(h.folder, rel)
                 if dst.exists():
-                    raise ValueError(f"flat layout: two files named {dst.name}")
+                    raise ValueError(f"{name} layout: two files named {dst.name}")
                 shutil.copyfile(fs.data / rel, dst)
         return [out]
     if name in ("explorer_copies", "side_folder"):
@@ -379,6 +389,15 @@ def layout(fs: FileSet, name: str) -> list[Path]:
         for n, h in enumerate(hosts, 1):
             shutil.copytree(fs.folder(h.truth), out / str(n) / "logs")
         return [out / str(n) / "logs" for n in range(1, len(hosts) + 1)]
+    if name == "per_host_inner":
+        # Each server's generic folder inside its own, named on the command line: "PG2A/logs"
+        # and "CVP2/Logs" (names that differ, so no same-name rule shows the folder above).
+        out = fs.work / name
+        args = []
+        for h in hosts:
+            inner = out / h.folder / ("logs" if h.role == "pg" else "Logs")
+            args.append(Path(shutil.copytree(fs.folder(h.truth), inner)))
+        return args
     if name == "side_args":
         # The side_folder layout, each server's folder named on the command line:
         # "PG/Side A" and "CVP/<folder>".
@@ -517,7 +536,9 @@ def owner(path: str, names: dict[str, HostNames]) -> str | None:
                 return t
             if part in (_copied(h), f"{h.folder} - Copy") or (part == "Side A" and h.role == "pg"):
                 return t
-    return None
+    inner = re.match(r"(logs|Logs)/", path)  # per_host_inner: the PG's "logs", the CVP's "Logs"
+    role = {"logs": "pg", "Logs": "cvp"}.get(inner.group(1)) if inner else None
+    return next((t for t, h in names.items() if h.role == role), None)
 
 
 def misassigned(verdict: dict[str, Any]) -> list[dict[str, Any]]:

@@ -309,3 +309,135 @@ def test_each_servers_archive_of_one_generic_name_is_named_by_its_folder(
     assert _hosts(doc) == _hosts(want) == {"CVP3": [], "PG3A": []}
     assert _verdict(doc) == _verdict(want)
     assert not any("could not tell" in w for w in doc["warnings"]), doc["warnings"]
+
+
+def _inner(sources: Path, case: Path, where: dict[str, str], *, logs_only: bool = True) -> Path:
+    """The storm's servers copied into ``case`` at ``where`` (server -> folder)."""
+    for server, folder in where.items():
+        _copy(sources / "storm" / server, case / folder, logs_only=logs_only)
+    return case
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        {"PG3A": "PG3A/logs", "CVP3": "CVP3/Logs"},
+        {"PG3A": "PG3A/logs", "CVP3": "CVP3/cvp/Logs"},
+        {"PG3A": "PG3A/logs", "CVP3": "CVP3/cvp/logs"},
+        {"PG3A": "PG3A/PerfLogs", "CVP3": "CVP3/2013-09-06"},
+    ],
+    ids=["logs-Logs", "under-a-generic-parent", "same-name-under-a-generic-parent", "perf-date"],
+)
+def test_each_servers_generic_folder_given_is_named_by_the_servers_folder(
+    sources: Path, tmp_path: Path, where: dict[str, str]
+) -> None:
+    """Each server's logs in a generic folder inside its own ('PG3A/logs', 'CVP3/Logs'), each
+    generic folder named on the command line. The folders above an argument were not looked
+    at: the hosts were 'pg3A' (the ICM node) and '198.51.100.x' (the address the PIM connects
+    to), not the servers' folders. A generic folder named is named by the nearest folder
+    above it that is not generic, as a file named on its own is."""
+    want = _analyze(tmp_path / "want", _inner(sources, tmp_path / "plain", {s: s for s in where}))
+    case = _inner(sources, tmp_path / "case", where)
+    doc = _analyze(tmp_path / "out", *(case / f for f in where.values()))
+    assert _hosts(doc) == _hosts(want) == {"CVP3": [], "PG3A": []}
+    assert _verdict(doc) == _verdict(want)
+    assert [inc["hosts"] for inc in doc["incidents"]] == [["CVP3", "PG3A"]]
+    assert {i["host"] for i in doc["inputs"] if i["path"].endswith(".log")} == {"CVP3"}
+
+
+def test_one_servers_generic_folder_given_alone_is_named_by_its_folder(
+    sources: Path, tmp_path: Path
+) -> None:
+    """Only the CVP's 'CVP3/Logs' named: the host is CVP3 (it was UNNAMED-CVP)."""
+    case = _inner(sources, tmp_path / "case", {"CVP3": "CVP3/Logs"})
+    doc = _analyze(tmp_path / "out", case / "CVP3" / "Logs")
+    assert _hosts(doc) == {"CVP3": []}
+    assert "folder 'CVP3'" in doc["inputs"][0]["host_reason"]
+
+
+def _flat_home(sources: Path, logs: Path, *, logs_only: bool) -> Path:
+    """Both servers' files flat in ``logs``; the perfmon exports renamed so that only the
+    machine they write (``\\\\PG3A``, ``\\\\CVP3``) names them."""
+    for server in ("PG3A", "CVP3"):
+        for f in _copy(
+            sources / "storm" / server, logs.parent / server, logs_only=logs_only
+        ).iterdir():
+            name = (
+                f"{server[:-1].lower()}_perfmon.csv" if f.name.endswith("perfmon.csv") else f.name
+            )
+            logs.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(f, logs / name)
+        shutil.rmtree(logs.parent / server)
+    return logs
+
+
+@pytest.mark.parametrize("logs_only", [False, True], ids=["with-perfmon", "logs-only"])
+def test_a_users_logs_folder_with_both_servers_flat_names_neither_by_the_user(
+    sources: Path, tmp_path: Path, logs_only: bool
+) -> None:
+    """'/home/alice/logs' holding both servers' files flat, named on the command line: the
+    folder above ('alice') holds two servers' files, so it names neither, merges nothing and
+    renames nothing: the hosts are those of the same files in a folder of no generic name."""
+    want = _analyze(
+        tmp_path / "want", _flat_home(sources, tmp_path / "w" / "flat", logs_only=logs_only)
+    )
+    logs = _flat_home(sources, tmp_path / "home" / "alice" / "logs", logs_only=logs_only)
+    doc = _analyze(tmp_path / "out", logs)
+    assert _hosts(doc) == _hosts(want)
+    assert _verdict(doc) == _verdict(want)
+    if not logs_only:
+        assert _hosts(doc) == {"CVP3": [], "PG3A": []}
+    assert "alice" not in json.dumps(doc["hosts"]) + json.dumps(doc["warnings"])
+
+
+def test_a_users_logs_folder_and_a_file_beside_it_name_nothing_by_the_user(
+    sources: Path, tmp_path: Path
+) -> None:
+    """'alice/logs' (the PG's logs) named, and the CVP's logs named one by one from 'alice/':
+    'alice' holds both servers' files and names neither (the CVP was called 'alice'; its
+    Error log, which names no server, is still told apart only by its role)."""
+    alice = tmp_path / "home" / "alice"
+    _copy(sources / "storm" / "PG3A", alice / "logs", logs_only=True)
+    cvp = [f for f in _copy(sources / "storm" / "CVP3", tmp_path / "c", logs_only=True).iterdir()]
+    for f in cvp:
+        shutil.copyfile(f, alice / f.name)
+    doc = _analyze(tmp_path / "out", alice / "logs", *(alice / f.name for f in cvp))
+    by_path = {i["path"]: i["host"] for i in doc["inputs"]}
+    assert by_path["logs/pim1.txt"] == "pg3A"  # the ICM node: no better name
+    assert "pg3A" not in {h for p, h in by_path.items() if p.endswith(".log")}
+    assert "alice" not in json.dumps(doc["hosts"]) + json.dumps(list(by_path.values()))
+
+
+def test_a_users_logs_folder_holding_the_servers_folders_is_named_by_them(
+    sources: Path, tmp_path: Path
+) -> None:
+    """'alice/logs' holding 'PG3A/' and 'CVP3/', named: the hosts are PG3A and CVP3."""
+    want = _analyze(
+        tmp_path / "want", _inner(sources, tmp_path / "plain", {"PG3A": "PG3A", "CVP3": "CVP3"})
+    )
+    logs = _inner(sources, tmp_path / "home" / "alice" / "logs", {"PG3A": "PG3A", "CVP3": "CVP3"})
+    doc = _analyze(tmp_path / "out", logs)
+    assert _hosts(doc) == _hosts(want) == {"CVP3": [], "PG3A": []}
+    assert _verdict(doc) == _verdict(want)
+
+
+def test_archives_in_and_of_generic_folders(sources: Path, tmp_path: Path) -> None:
+    """Inside an archive nothing changes: 'alice/logs.zip' holding both servers' files flat
+    names neither by 'alice'; a zip inside a generic folder named ('CVP3/Logs/cvp.zip') is
+    that server's, as the folder's other files are."""
+    flat = _flat_home(sources, tmp_path / "w" / "logs", logs_only=False)
+    want = _analyze(tmp_path / "want", flat)
+    (tmp_path / "home" / "alice").mkdir(parents=True)
+    zipped = shutil.make_archive(str(tmp_path / "home" / "alice" / "logs"), "zip", flat)
+    doc = _analyze(tmp_path / "out", Path(zipped))
+    assert _hosts(doc) == _hosts(want) == {"CVP3": [], "PG3A": []}
+    assert "alice" not in json.dumps(doc["hosts"]) + json.dumps(doc["warnings"])
+    case = _inner(sources, tmp_path / "case", {"PG3A": "PG3A/logs", "CVP3": "c/CVP3"})
+    want = _analyze(
+        tmp_path / "want2", _inner(sources, tmp_path / "plain", {"PG3A": "PG3A", "CVP3": "CVP3"})
+    )
+    (case / "CVP3" / "Logs").mkdir(parents=True)
+    shutil.make_archive(str(case / "CVP3" / "Logs" / "cvp"), "zip", case / "c" / "CVP3")
+    doc = _analyze(tmp_path / "out2", case / "PG3A" / "logs", case / "CVP3" / "Logs")
+    assert _hosts(doc) == _hosts(want) == {"CVP3": [], "PG3A": []}
+    assert _verdict(doc) == _verdict(want)

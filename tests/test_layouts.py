@@ -28,6 +28,7 @@ import pytest
 from layouts import (
     FOLDER_NAME_LAYOUTS,
     LAYOUTS,
+    SHOWN_AS_PARENT,
     VARIANTS,
     describe,
     match_truth,
@@ -218,6 +219,9 @@ def test_same_verdict_in_every_layout(
     truth = r["truth"]["incidents"]
     what = f"layout {layout!r}"
     problems = _against_parent(v, p, what)
+    shown, want = (sorted(h["name"] for h in x["hosts"]) for x in (v, p))
+    if layout in SHOWN_AS_PARENT and not v.get("error") and shown != want:
+        problems.append(f"hosts shown as {shown}, the parent layout's as {want}")
     if not v.get("error"):
         k = splits(v, truth)
         if k:

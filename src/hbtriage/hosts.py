@@ -312,6 +312,7 @@ class Clues:
     span: tuple[datetime, datetime] | None = None
     names: list[str] = field(default_factory=list)  # the writer's other names (syslog server's)
     vru: list[str] = field(default_factory=list)  # a PIM log's VRU (its CVP's) addresses
+    place: str | None = None  # where what the user named that holds it is on disk
 
 
 #: A file whose times are this far from every PIM and CVP log around it is another capture,
@@ -355,6 +356,7 @@ def clues_of(item: InputFile, res: ReadResult) -> Clues:
         span=_span(res),
         names=[n for n in relayed if not is_address(n)],
         vru=vru_addresses(res) if role == "pg" else [],
+        place=item.given_path,
     )
 
 
@@ -380,8 +382,9 @@ def folder_chain(item: InputFile) -> list[tuple[str, str, bool]]:
     """The folders (and archives) around ``item``, nearest first, up to the one the user named:
     ``(key, name, named by the user)``. A file named on its own has only its parent folder and,
     when that is generic ("logfiles", "PerfLogs/Admin/DataCollector01"), the folders above it up
-    to the nearest one that is not, within :data:`_GENERIC_LEVELS`. None for one sender's
-    lines of a syslog server's file: its folder is the server's."""
+    to the nearest one that is not, within :data:`_GENERIC_LEVELS`; so does a folder the user
+    named, when it is generic ("PG2A/logs"), and a generic archive the user named. None for
+    one sender's lines of a syslog server's file: its folder is the server's."""
     if item.senders is not None:
         return []
     if item.given is None:
@@ -403,6 +406,15 @@ def folder_chain(item: InputFile) -> list[tuple[str, str, bool]]:
             out.append((key, parts[n - 1], key == item.given))
             if key == item.given and depth:
                 return out
+            if key == item.given and item.given_path:
+                # The named folder, and the folders above it its shown name holds ("1/logs"):
+                # when all are generic, the folders above them on disk, keyed as a file named
+                # on its own keys them (so "alice" above "alice/logs" and "alice/x.csv" is one).
+                shown = PurePosixPath(key).parts
+                named = Path(item.given_path)
+                top = named.parents[len(shown) - 2] if len(shown) > 1 else named
+                if all(generic_folder(f) for f in shown):
+                    out += _above(top, top.name, _GENERIC_LEVELS - len(shown) + 1)
         if depth:
             archive = layers[depth - 1]
             key = "!".join(layers[:depth])
@@ -424,14 +436,20 @@ def _folders_from(parent: Path, name: str) -> list[tuple[str, str, bool]]:
     """Folder ``parent`` (called ``name``) of something named on its own and, when ``name`` is
     generic, the folders above it up to the nearest one that is not (within
     :data:`_GENERIC_LEVELS`; only ``parent`` when none is)."""
-    chain = [(str(parent), name, False)]
-    for above in parent.parents[:_GENERIC_LEVELS] if generic_folder(name) else ():
+    return [(str(parent), name, False), *_above(parent, name, _GENERIC_LEVELS)]
+
+
+def _above(folder: Path, name: str, levels: int) -> list[tuple[str, str, bool]]:
+    """The folders above ``folder`` (called ``name``) up to the nearest one that is not generic,
+    within ``levels``, when ``name`` is generic; none when no such folder is that near."""
+    chain: list[tuple[str, str, bool]] = []
+    for above in folder.parents[: max(levels, 0)] if generic_folder(name) else ():
         if not above.name:
             break
         chain.append((str(above), above.name, False))
         if not generic_folder(above.name):
             return chain
-    return chain[:1]
+    return []
 
 
 def _archive_stem(name: str) -> str:
@@ -533,6 +551,7 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
     for i, c in enumerate(clues):
         for key, _name, _given in c.folders:
             under.setdefault(key, []).append(i)
+    _with_arguments_below(under, clues)
     versions = _version_folders(clues, under)
 
     def plain(folder: tuple[str, str, bool]) -> bool:
@@ -1077,6 +1096,22 @@ def _version_folders(clues: list[Clues], under: dict[str, list[int]]) -> set[str
                 if _one_server(clues[i] for i in under[parent]):
                     out.add(key)
     return out
+
+
+def _with_arguments_below(under: dict[str, list[int]], clues: list[Clues]) -> None:
+    """Count in each folder on disk above what the user named (``alice`` above ``alice/logs``)
+    every input of the arguments below it, also those whose folders stop below it
+    (``alice/PG1A`` beside ``alice/cvp logs``, a syslog server's lines): a folder that holds
+    two servers' arguments is no one server's folder, as one holding their files is not."""
+    disk = [k for k in under if "!" not in k and Path(k).is_absolute()]
+    for key in disk:
+        have = set(under[key])
+        folder = Path(key)
+        under[key] += [
+            i
+            for i, c in enumerate(clues)
+            if i not in have and c.place and Path(c.place).is_relative_to(folder)
+        ]
 
 
 def _one_server(files: Iterable[Clues]) -> bool:

@@ -121,6 +121,10 @@ class InputFile:
     #: The folder or archive the user named that holds this file, as the start of ``display``
     #: (None when the file itself was named): the outermost folder that can stand for a host.
     given: str | None = None
+    #: Where what the user named (the folder, archive or file that holds this one, or this one)
+    #: is on disk, resolved: a generic folder ("PG2A/logs") is named by the folder above, and
+    #: a folder above is no one server's when it holds another server's argument too.
+    given_path: str | None = None
     #: For the lines of one sender taken from a syslog server's file (see :mod:`.relay`): the
     #: names and addresses the server wrote for that sender (the sender field); None for any
     #: other file. No folder around such a file names its host: the folder is the server's.

@@ -291,7 +291,7 @@ def collect(
             continue
         seen[real] = str(path)
         for f in out.files[start:]:
-            f.given = given
+            f.given, f.given_path = given, str(real)
     if out._stop is not None:
         out.warnings.append(out._stop.warning())
     return out

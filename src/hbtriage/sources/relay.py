@@ -188,6 +188,7 @@ def split(item: InputFile, encoding: str, options: ReadOptions) -> Split | None:
             path=paths[i],
             size=os.path.getsize(paths[i]),
             senders=names[i],
+            given_path=item.given_path,
         )
         for i in range(len(keys))
     ]
