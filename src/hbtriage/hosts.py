@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import ipaddress
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -1104,13 +1105,22 @@ def _with_arguments_below(under: dict[str, list[int]], clues: list[Clues]) -> No
     (``alice/PG1A`` beside ``alice/cvp logs``, a syslog server's lines): a folder that holds
     two servers' arguments is no one server's folder, as one holding their files is not."""
     disk = [k for k in under if "!" not in k and Path(k).is_absolute()]
+    if not disk:
+        return
+    # (by argument, compared as strings: thousands of files named one by one stay quick)
+    by_place: dict[str, list[int]] = {}
+    for i, c in enumerate(clues):
+        if c.place:
+            by_place.setdefault(c.place, []).append(i)
     for key in disk:
         have = set(under[key])
-        folder = Path(key)
+        inside = key.rstrip(os.sep) + os.sep
         under[key] += [
             i
-            for i, c in enumerate(clues)
-            if i not in have and c.place and Path(c.place).is_relative_to(folder)
+            for place, idx in by_place.items()
+            if place == key or place.startswith(inside)
+            for i in idx
+            if i not in have
         ]
 
 
