@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -389,6 +390,25 @@ USAGE_ERRORS = [
 ]
 
 
+def _error_lines(cwd: Path, argv: Callable[[str], list[str]]) -> dict[str, str]:
+    """The one line on stderr (exit code 2, nothing on stdout) of the command ``argv(lang)``
+    run in ``cwd``, for each language."""
+    said = {}
+    for lang in ("en", "ja"):
+        res = subprocess.run(
+            [sys.executable, "-m", "hbtriage", *argv(lang)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=cwd,
+            env={**os.environ, "COLUMNS": "400"},
+        )
+        assert res.returncode == 2 and res.stdout == "", res.stderr
+        assert len(res.stderr.splitlines()) == 1, res.stderr
+        said[lang] = res.stderr.rstrip("\n")
+    return said
+
+
 @pytest.mark.parametrize(("args", "en", "ja"), USAGE_ERRORS, ids=lambda v: str(v)[:30])
 def test_usage_errors_are_one_line_in_each_language(
     tmp_path: Path, args: list[str], en: str, ja: str
@@ -396,19 +416,7 @@ def test_usage_errors_are_one_line_in_each_language(
     (tmp_path / "afile").write_text("x\n", encoding="utf-8")
     names = {"ref": str(REFERENCE), "file": str(tmp_path / "afile")}
     argv = [a.format(**names) for a in args]
-    said = {}
-    for lang in ("en", "ja"):
-        res = subprocess.run(
-            [sys.executable, "-m", "hbtriage", *argv, "--lang", lang],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            cwd=tmp_path,
-            env={**os.environ, "COLUMNS": "400"},
-        )
-        assert res.returncode == 2 and res.stdout == "", res.stderr
-        assert len(res.stderr.splitlines()) == 1, res.stderr
-        said[lang] = res.stderr.rstrip("\n")
+    said = _error_lines(tmp_path, lambda lang: [*argv, "--lang", lang])
     if args[-2:] == ["--format", "pdf"]:  # the parser's own words stay; its frame is worded
         assert said["en"].startswith("hbtriage: error: ") and said["en"].endswith(" (see --help)")
         assert en in said["en"] and said["ja"].startswith("hbtriage: エラー: ")
@@ -420,6 +428,80 @@ def test_usage_errors_are_one_line_in_each_language(
     for value in (*names.values(), "NAME=CANONICAL_NAME", "UTC-05:00", "+09:00", "-0500"):
         data = data.replace(value, "")
     assert not re.search(r"\b(expected|no such|cannot|is a file|out of range)\b", data)
+
+
+#: (arguments, what the parser's own error says in Japanese, what the English line still says).
+PARSER_ERRORS = [
+    (
+        ["analyze", ".", "--bogus"],
+        "--bogus というオプションはありません (候補: --out)",
+        "No such op",
+    ),
+    (["analyze"], "analyze: 引数 'paths' を指定してください", "Missing argument 'paths'."),
+    (["watch", "--listen", "a"], "watch: オプション '--peer' を指定してください", "Missing option"),
+    (
+        ["analyze", ".", "--format", "pdf"],
+        "'--format' に 'pdf' は指定できません。次のいずれかを指定してください: 'text', 'json',",
+        "Invalid value for '--format': Value error, 'pdf' is not one of 'text', 'json',",
+    ),
+    (
+        ["simulate", "x", "--seed", "abc"],
+        "'--seed' の値 'abc' は整数ではありません",
+        "valid integer",
+    ),
+    (
+        ["simulate", "x", "--seed", "-1"],
+        "'--seed' の値 -1 が小さすぎます。0 以上を",
+        "or equal to 0",
+    ),
+    (["fleet", "r", "--out", "o", "--workers", "999"], "999 は範囲外です。0 以上 256 以下", "256"),
+    (
+        ["watch", "--listen", "a", "--peer", "b", "--duration", "x"],
+        "'x' は数値ではありません",
+        "number",
+    ),
+    (
+        ["demo", "--out"],
+        "エラー: オプション --out には値を指定してください",
+        "requires an argument.",
+    ),
+    (
+        ["analyze", ".", "--quiet=yes"],
+        "オプション --quiet は値を取りません",
+        "does not take a value.",
+    ),
+    (
+        ["plan", "--windows", "extra"],
+        "plan: 余分な引数があります: extra",
+        "extra argument(s) (extra)",
+    ),
+    (
+        ["report", "f.json", "g.json"],
+        "report: 余分な引数があります: g.json",
+        "argument(s) (g.json)",
+    ),
+    (["badcommand"], "'badcommand' というコマンドはありません", "No such command 'badcommand'."),
+    (["analyze", ""], "analyze: 'paths' の値が正しくありません: 空のパス ('') です", "empty path"),
+    (["fleet", "", "--out", "o"], "fleet: 'roots' の値が正しくありません: 空のパス", "empty path"),
+    (["report", ""], "report: 'findings_json' の値が正しくありません: 空のパス", "empty path"),
+    (["analyze", ".", "--out", ""], "'--out' の値が正しくありません: 空のパス", "empty path"),
+    (["plan", "--windows", "--write-profiles", ""], "'--write-profiles' の値が", "empty path"),
+]
+
+
+@pytest.mark.parametrize(("args", "ja", "en"), PARSER_ERRORS, ids=lambda v: str(v)[:40])
+def test_the_parsers_own_errors_are_worded_in_japanese(
+    tmp_path: Path, args: list[str], ja: str, en: str
+) -> None:
+    # was: "No such option: --bogus (Possible options: --out)" inside a Japanese frame, and
+    # `analyze ""` analysed the current folder without a word
+    said = _error_lines(tmp_path, lambda lang: [args[0], "--lang", lang, *args[1:]])
+    assert said["en"].startswith("hbtriage: error: ") and en in said["en"]
+    assert said["en"].endswith(" (see --help)")
+    assert said["ja"].startswith("hbtriage: エラー: ") and ja in said["ja"]
+    assert said["ja"].endswith(" (--help を参照してください)")
+    assert not re.search(r"\b(Invalid|Missing|No such|Option|Got|Possible|empty)\b", said["ja"])
+    assert list(tmp_path.iterdir()) == []  # nothing read or written in the current folder
 
 
 def test_the_stop_line_in_each_language() -> None:

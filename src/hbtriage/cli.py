@@ -902,6 +902,11 @@ def _lean_value(annotation: Any, value: Any, param: Any, ctx: Any) -> Any:
             )
         except ValueError:
             return _MISSING  # typer words the error
+    if annotation is Path and type(value) is str and not value:
+        # ('' would be Path('.'): the current folder, read or written without a word)
+        from hbtriage.warning_text import warn
+
+        raise typer.BadParameter(warn("usage_empty_path"), ctx=ctx, param=param)
     if annotation is Path and info.path_type is None and type(value) in (str, type(Path())):
         try:
             return coerce_cli_path(Path(value), info, path_type=Path, param=param, ctx=ctx)
@@ -959,11 +964,119 @@ def _lean_params(command: Any, parent: Any = None) -> None:
         _lean_params(sub, ctx)
 
 
+def _hint(param: Any, ctx: Any) -> str:
+    """How the parser names ``param`` in its errors (``'--format'``, ``'paths'``)."""
+    try:
+        return str(param.get_error_hint(ctx))  # click
+    except TypeError:
+        return str(param.get_error_hint())  # typer's own parameters
+
+
+def _bad_value(exc: Any, param: Any, name: str) -> str | None:
+    """A bad value of ``param`` worded by id from what typer's validation found (its kind,
+    the value, the limits); None for one it does not know."""
+    from hbtriage.warning_text import warn
+
+    if isinstance(exc.message, str) and hasattr(exc.message, "id"):  # worded by hbtriage
+        return warn("usage_bad_value", name=name, reason=exc.message)
+    errors = getattr(exc.__cause__, "errors", None)
+    found = errors() if callable(errors) else []
+    if not found or not isinstance(found[0], dict):
+        return None
+    kind, value = found[0].get("type"), found[0].get("input")
+    info = param.type_descriptor.parameter_info
+    choices = [str(getattr(c, "value", c)) for c in param.type_descriptor.choices or ()]
+    if kind == "value_error" and choices and value not in choices:
+        listed = ", ".join(repr(c) for c in choices)
+        return warn("usage_not_a_choice", name=name, value=value, choices=listed)
+    if kind in ("int_parsing", "float_parsing"):
+        return warn(
+            "usage_not_an_integer" if kind == "int_parsing" else "usage_not_a_number",
+            name=name,
+            value=value,
+        )
+    if kind in ("greater_than_equal", "less_than_equal"):
+        if info.min is not None and info.max is not None:
+            return warn("usage_in_range", name=name, value=value, low=info.min, high=info.max)
+        if kind == "greater_than_equal":
+            return warn("usage_at_least", name=name, value=value, limit=info.min)
+        return warn("usage_at_most", name=name, value=value, limit=info.max)
+    return None
+
+
+def _usage_said(exc: Any, command: Any, argv: list[str]) -> str | None:
+    """A usage error of the parser (click's, as typer bundles it or depends on it) worded by
+    id from its kind and fields, with the command it concerns; None for one it does not know
+    (its English line is told then). ``command``: the whole command line's group."""
+    from hbtriage.warning_text import warn
+
+    kinds = {k.__name__ for k in type(exc).__mro__}
+    ctx, param = getattr(exc, "ctx", None), getattr(exc, "param", None)
+    said: str | None = None
+    if "NoSuchOption" in kinds:
+        like = ", ".join(sorted(getattr(exc, "possibilities", None) or ()))
+        said = (
+            warn("usage_no_such_option_like", option=exc.option_name, options=like)
+            if like
+            else warn("usage_no_such_option", option=exc.option_name)
+        )
+    elif "MissingParameter" in kinds and param is not None and not exc.message:
+        kind = exc.param_type or param.param_type_name
+        if kind == "argument":
+            said = warn("usage_missing_argument", name=_hint(param, ctx))
+        elif kind == "option":
+            said = warn("usage_missing_option", name=_hint(param, ctx))
+    elif "BadParameter" in kinds and param is not None and exc.param_hint is None:
+        said = _bad_value(exc, param, _hint(param, ctx))
+    elif "BadOptionUsage" in kinds:
+        # (raised without a context: the option is looked up in every command, and worded
+        # when it is a flag everywhere or takes a value everywhere)
+        subs = getattr(command, "commands", {}).values()
+        flags = {
+            bool(getattr(p, "is_flag", False))
+            for sub in subs
+            for p in sub.params
+            if exc.option_name in getattr(p, "opts", ())
+        }
+        if len(flags) == 1:
+            said = warn(
+                "usage_takes_no_value" if flags.pop() else "usage_needs_value",
+                option=exc.option_name,
+            )
+    elif kinds.isdisjoint({"BadParameter", "BadOptionUsage", "BadArgumentUsage"}) and ctx:
+        said = _plain_usage(ctx, argv)
+    if said is None or ctx is None:
+        return said
+    return warn("usage_at_command", command=ctx.command_path, message=said)
+
+
+def _plain_usage(ctx: Any, argv: list[str]) -> str | None:
+    """A usage error click tells by its message only: a command the group does not have (the
+    first word of ``argv`` not an option), or the arguments a command has no place for
+    (``argv``'s words after the command name its parser leaves over)."""
+    from hbtriage.warning_text import warn
+
+    subs = getattr(ctx.command, "commands", None)
+    if subs is not None:
+        name = next((a for a in argv if not a.startswith("-")), None)
+        return None if name is None or name in subs else warn("usage_no_such_command", name=name)
+    if ctx.info_name not in argv:
+        return None
+    try:  # (the parser gives its arguments their words and returns the rest)
+        _opts, extra, _order = ctx.command.make_parser(ctx).parse_args(
+            args=argv[argv.index(ctx.info_name) + 1 :]
+        )
+    except Exception:  # noqa: BLE001 - then the parser's own line is told
+        return None
+    return warn("usage_extra_arguments", args=" ".join(extra)) if extra else None
+
+
 def main() -> None:
     """The ``hbtriage`` command: every error is one line on stderr, never a traceback; usage
     errors exit 2 (click's, whether typer bundles click or depends on it, are told apart by
     their ``format_message`` and ``exit_code``). SIGINT, SIGTERM and SIGHUP stop it with
     its temporary files removed, exit code 128 + the signal's number (130, 143, 129)."""
+    command = None
     try:
         with _stop_on_signals(), _guard_pipes():
             command = typer.main.get_command(app)
@@ -990,10 +1103,13 @@ def main() -> None:
             ctx = getattr(exc, "ctx", None)
             where = f"{ctx.command_path}: " if ctx is not None else ""
             said = where + message()  # (the parser's own words, in English)
+            lang = _argv_lang()
+            if lang != "en":  # (in Japanese, worded by kind where it is known)
+                said = _usage_said(exc, command, sys.argv[1:]) or said
             if exc.exit_code == 2:  # type: ignore[attr-defined]
                 said = warn("usage_see_help", message=said)
             if message():  # (help shown for no arguments says it all)
-                sys.stderr.write(_error_line(said, _argv_lang()) + "\n")
+                sys.stderr.write(_error_line(said, lang) + "\n")
             raise SystemExit(exc.exit_code) from None  # type: ignore[attr-defined]
         from hbtriage.warning_text import warn
 
