@@ -596,6 +596,20 @@ def test_simulate_in_japanese(tmp_path: Path) -> None:
     )
 
 
+def test_lang_before_the_command_is_every_command_s_language(tmp_path: Path) -> None:
+    """``hbtriage --lang ja <command>`` as ``<command> --lang ja``; the command's own --lang wins."""
+    wrote = _hbtriage("--lang", "ja", "simulate", "healthy", "--out", "sim", cwd=tmp_path)
+    assert wrote.stdout == "シナリオ healthy (シード 1) を sim に書き出しました\n"
+    mine = _hbtriage(
+        "--lang", "ja", "simulate", "healthy", "--out", "s2", "--lang", "en", cwd=tmp_path
+    )
+    assert mine.stdout == "Wrote healthy (seed 1) to s2\n"
+    plan = _hbtriage("--lang", "ja", "plan", "--windows", cwd=tmp_path)
+    assert plan.returncode == 0 and plan.stdout.startswith("# hbtriage 採取手順")
+    bad = _hbtriage("--lang", "xx", "plan", "--windows", cwd=tmp_path)
+    assert bad.returncode == 2 and len(bad.stderr.splitlines()) == 1 and "--lang" in bad.stderr
+
+
 def test_plan_write_profiles_says_what_it_wrote_in_japanese(tmp_path: Path) -> None:
     res = _hbtriage("plan", "--lang", "ja", "--write-profiles", "prof", cwd=tmp_path)
     assert res.returncode == 0, res.stderr

@@ -53,6 +53,23 @@ class Lang(StrEnum):
     ja = "ja"
 
 
+@app.callback()
+def _everywhere(
+    ctx: typer.Context,
+    lang: Annotated[
+        Lang | None,
+        typer.Option(
+            "--lang", help="Language of the command's output (as its own --lang): en or ja."
+        ),
+    ] = None,
+) -> None:
+    """Find out why two servers lose their heartbeats (logs + perfmon on one UTC timeline)."""
+    commands = getattr(ctx.command, "commands", None)
+    if lang is not None and isinstance(commands, dict):
+        # ``hbtriage --lang ja analyze ...``: the command's own --lang, when it has one, wins.
+        ctx.default_map = {name: {"lang": lang.value} for name in commands}
+
+
 def _escaped(text: str) -> str:
     """``text`` safe to print on a terminal (see :func:`~hbtriage.report.terminal.safe_terminal`):
     error messages and progress name files and hosts, which may hold control characters."""
