@@ -152,7 +152,7 @@ ARGVS = [
     ["analyze", "b"],
     ["analyze", "b", "c", "--out", "o", "--format", "md", "--format", "HTML", "--lang", "ja"],
     ["analyze", "b", "--tz", "PG1A=Asia/Tokyo", "--tz", "UTC", "--host-alias", "a=b"],
-    ["analyze", "b", "--catalog", "x", "--catalog", "", "--quiet", "--progress"],
+    ["analyze", "b", "--catalog", "x", "--catalog", "y", "--quiet", "--progress"],
     ["analyze", "b", "--format", "xml"],
     ["analyze", "b", "--lang", "fr"],
     ["analyze", "b", "--format", "json", "--out", "-"],
@@ -181,6 +181,15 @@ def _parse(argv: list[str], lean: bool) -> tuple[str, Any]:
 @pytest.mark.parametrize("argv", ARGVS, ids=lambda a: " ".join(a))
 def test_lean_coercion_gives_what_typer_gives(argv: list[str]) -> None:
     assert _parse(argv, lean=True) == _parse(argv, lean=False)
+
+
+@pytest.mark.parametrize(
+    "argv", [["analyze", ""], ["analyze", "b", "--catalog", "x", "--catalog", ""], ["report", ""]]
+)
+def test_an_empty_path_is_an_error_where_typer_reads_the_current_folder(argv: list[str]) -> None:
+    lean, typer_s = _parse(argv, lean=True), _parse(argv, lean=False)
+    assert lean[0] == "error" and "an empty path ('')" in lean[1][1]
+    assert typer_s[0] == "ok"  # Path('.'): what the lean coercion refuses
 
 
 def test_lean_coercion_spares_pydantic() -> None:
