@@ -361,6 +361,39 @@ def clues_of(item: InputFile, res: ReadResult) -> Clues:
     )
 
 
+def remote_parts(files: list[InputFile], hosts: list[str]) -> set[int]:
+    """Of the parts of perfmon CSVs of several machines (``InputFile.whole``), those whose
+    host is not the machine that collected the file (indexes into ``files``; ``hosts``: each
+    file's host). The file does not say who collected it: the collector is taken to be the
+    one host of the other files in the folder it sits in (the nearest folder up that holds
+    other files), when that host is one of the file's machines; else every part is remote."""
+    wholes: dict[str, list[int]] = {}
+    for i, f in enumerate(files):
+        if f.whole is not None:
+            wholes.setdefault(f.whole, []).append(i)
+    remote: set[int] = set()
+    for whole, parts in wholes.items():
+        collector = _collector(whole, files, hosts)
+        remote.update(i for i in parts if hosts[i] != collector)
+    return remote
+
+
+def _collector(whole: str, files: list[InputFile], hosts: list[str]) -> str | None:
+    """The host of the other files in the nearest folder around ``whole`` that holds any
+    (None when they are several hosts' or none of ``whole``'s machines)."""
+    mine = {hosts[i] for i, f in enumerate(files) if f.whole == whole}
+    # The files whose folder names their host: not the parts of a file of several machines
+    # or several senders (a syslog server's), which their content names.
+    placed = [(f.display, hosts[i]) for i, f in enumerate(files) if f.senders is None]
+    folder = whole
+    while (cut := max(folder.rfind("/"), folder.rfind("!"))) > 0:
+        folder = folder[:cut]
+        around = {h for d, h in placed if d.startswith((folder + "/", folder + "!"))}
+        if around:
+            return next(iter(around)) if len(around) == 1 and around <= mine else None
+    return None
+
+
 def _span(res: ReadResult) -> tuple[datetime, datetime] | None:
     """The first and last local time of ``res``'s records and samples."""
     ends: list[datetime] = []

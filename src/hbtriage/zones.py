@@ -60,6 +60,12 @@ def fmt_offset(minutes: int) -> str:
     return f"{sign}{hours:02d}:{mins:02d}"
 
 
+def zone_label(name: str | None, offset_min: int, iana: str | None) -> str:
+    """How a stated zone is shown: ``Central Daylight Time (UTC-05:00, America/Chicago)``."""
+    inner = f"UTC{fmt_offset(offset_min)}" + (f", {iana}" if iana else "")
+    return f"{name} ({inner})" if name else inner
+
+
 def utc_offset_at(zone: Zone, when_utc: datetime) -> int:
     """The zone's UTC offset (minutes east) at the instant ``when_utc`` (naive means UTC)."""
     if zone.fixed_min is not None:

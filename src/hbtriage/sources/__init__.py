@@ -180,6 +180,8 @@ def read_all(item: InputFile, options: ReadOptions = DEFAULT) -> list[Outcome]:
     """:func:`read_one`, but a syslog server's file that collects several senders' feeds is
     read as one input per sender (:mod:`hbtriage.sources.relay`): one outcome each."""
     reader, encoding, note = sniff(item, readers_for(options.formats))
+    if reader is not None and reader.kind == "perfmon_csv":
+        return _by_machine(_read_sniffed(item, reader, encoding, note, options))
     if reader is None or reader.kind not in _RELAY_KINDS:
         return [_read_sniffed(item, reader, encoding, note, options)]
     from hbtriage.sources import relay
@@ -226,6 +228,19 @@ def read_all(item: InputFile, options: ReadOptions = DEFAULT) -> list[Outcome]:
         if first is not None:
             first.warnings.insert(0, split.ignored)
     return outcomes
+
+
+def _by_machine(outcome: Outcome) -> list[Outcome]:
+    """``outcome`` of a perfmon CSV, as one outcome per machine whose counters it holds
+    (:mod:`hbtriage.sources.perfmon_machines`): the file is read once, its rows cut."""
+    if outcome.result is None:
+        return [outcome]
+    from hbtriage.sources import perfmon_machines
+
+    parts = perfmon_machines.split(outcome.item, outcome.result)
+    if parts is None:
+        return [outcome]
+    return [Outcome(part, res, res.kind, outcome.encoding) for part, res in parts]
 
 
 #: The kinds a syslog server's file of several senders is sniffed as (see ``relay.KINDS``).

@@ -129,6 +129,10 @@ class InputFile:
     #: names and addresses the server wrote for that sender (the sender field); None for any
     #: other file. No folder around such a file names its host: the folder is the server's.
     senders: list[str] | None = None
+    #: For one machine's counters taken from a perfmon CSV of several machines (see
+    #: :mod:`.perfmon_machines`): the ``display`` of that file (None for any other input). Its
+    #: times are the collecting machine's, in the zone of the file's header.
+    whole: str | None = None
 
     def __post_init__(self) -> None:
         # A name that is not UTF-8 on disk (a folder copied from an old Windows share) comes

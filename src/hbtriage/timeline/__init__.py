@@ -17,7 +17,7 @@ import polars as pl
 from hbtriage.counter_names import CounterIndex, default_index
 from hbtriage.errors import UsageError
 from hbtriage.findings import HostInfo, InputInfo
-from hbtriage.hosts import Identity, clues_of, identify
+from hbtriage.hosts import Identity, clues_of, identify, remote_parts
 from hbtriage.sources.base import ConfigFact, InputFile, ReadResult
 from hbtriage.timeline.clocks import (
     MAX_OFFSET_MIN,
@@ -77,8 +77,13 @@ def build(
             # column: a whole frame copied at once would hold each reader's rows twice.
             res.events = _clock_offsets(_concat_columns([res.events]))
     ident, assigned, host_tz = _who_wrote(items, tz, aliases)
-    host_zone = host_zones(items, assigned, ident, tz, host_tz)
-    return _fold(items, assigned, ident, host_zone, counter_index or default_index(), signatures)
+    # Parts of a perfmon CSV of several machines that another machine collected: their times
+    # are that machine's, in its header's zone, which says nothing of their own host's zone.
+    remote = remote_parts([item for item, _res in items], [host for host, _why in ident.assigned])
+    host_zone = host_zones(items, assigned, ident, tz, host_tz, remote)
+    return _fold(
+        items, assigned, ident, host_zone, counter_index or default_index(), signatures, remote
+    )
 
 
 def _clock_offsets(events: pl.DataFrame) -> pl.DataFrame:
@@ -139,10 +144,13 @@ def _fold(
     host_zone: dict[str, HostZone],
     index: CounterIndex,
     signatures: Sequence[str] = (),
+    remote: frozenset[int] | set[int] = frozenset(),
 ) -> tuple[Timeline, list[InputInfo], list[HostInfo], list[str]]:
-    """Every input's rows on UTC, folded into the timeline, and what was read of each."""
+    """Every input's rows on UTC, folded into the timeline, and what was read of each.
+    ``remote``: inputs whose header's zone converts them whatever their host's zone (see
+    :func:`hbtriage.hosts.remote_parts`)."""
     warnings: list[str] = list(ident.warnings)
-    conflicts = tz_conflicts(items, assigned, ident, host_zone)  # before the rows are taken
+    conflicts = tz_conflicts(items, assigned, ident, host_zone, remote)  # before the rows go
     warnings.extend(conflicts.warnings)
 
     def machine(name: str) -> str:
@@ -242,7 +250,7 @@ def _fold(
                         "the file's own UTC offsets",
                     )
                 elif res.offset_min is not None and (
-                    zsource != "--tz" or (idx, hname) in conflicts.headers_kept
+                    zsource != "--tz" or (idx, hname) in conflicts.headers_kept or idx in remote
                 ):
                     iana = res.tz_iana
                     fixed = None if iana else res.offset_min

@@ -28,7 +28,7 @@ from hbtriage.sources.base import InputFile, ReadResult
 from hbtriage.sources.systeminfo import zone_offset
 from hbtriage.timeline.model import ZONE_ASSUMED, HostDpc, Timeline, put_column, runs
 from hbtriage.warning_text import Joined, warn
-from hbtriage.zones import Zone, _offsets_at_local, fmt_offset, parse_zone_text
+from hbtriage.zones import Zone, _offsets_at_local, fmt_offset, parse_zone_text, zone_label
 
 
 class HostZone(NamedTuple):
@@ -75,8 +75,10 @@ def host_zones(
     ident: Identity,
     tz: dict[str | None, Zone],
     host_tz: dict[str | None, Zone],
+    remote: frozenset[int] | set[int] = frozenset(),
 ) -> dict[str, HostZone]:
-    """The zone of every host of ``ident`` (see the module doc)."""
+    """The zone of every host of ``ident`` (see the module doc). The perfmon header of an
+    input in ``remote`` (another machine collected its counters) is no clue."""
 
     def machine(name: str) -> str:
         return ident.host_for(name) or name
@@ -103,7 +105,12 @@ def host_zones(
                 if isinstance(low, datetime) and isinstance(high, datetime):
                     years.setdefault(host, set()).update(range(low.year, high.year + 1))
         has_counters = res.counters is not None and res.counters.height > 0
-        if res.offset_min is not None and res.kind == "perfmon_csv" and has_counters:
+        if (
+            res.offset_min is not None
+            and res.kind == "perfmon_csv"
+            and has_counters
+            and idx not in remote
+        ):
             assert res.counters is not None
             iana = res.tz_iana
             for h in res.counters["host"].unique().to_list():
@@ -168,6 +175,7 @@ def tz_conflicts(
     assigned: dict[int, tuple[str, str]],
     ident: Identity,
     host_zone: dict[str, HostZone],
+    remote: frozenset[int] | set[int] = frozenset(),
 ) -> TzConflicts:
     """The hosts whose ``--tz`` gives another UTC offset than their files state: a perfmon
     header's offset at its first sample, or the offsets written in log lines. Those files keep
@@ -182,7 +190,12 @@ def tz_conflicts(
     kept: set[tuple[int, str]] = set()
     for idx, (item, res) in enumerate(items):
         host = assigned[idx][0]
-        if res.counters is not None and res.counters.height and res.kind == "perfmon_csv":
+        if (
+            res.counters is not None
+            and res.counters.height
+            and res.kind == "perfmon_csv"
+            and idx not in remote  # another machine's clock: its header always converts it
+        ):
             named = res.counters["host"].unique().to_list()
             owners = {(ident.host_for(h) or h) if h else host for h in named}
             for owner in sorted(owners & given.keys()):
@@ -316,12 +329,6 @@ def zone_source_text(source: str) -> str:
     if source == ZONE_SYSTEMINFO:
         return warn("zone_source_systeminfo")
     return source
-
-
-def zone_label(name: str | None, offset_min: int, iana: str | None) -> str:
-    """How a stated zone is shown: ``Central Daylight Time (UTC-05:00, America/Chicago)``."""
-    inner = f"UTC{fmt_offset(offset_min)}" + (f", {iana}" if iana else "")
-    return f"{name} ({inner})" if name else inner
 
 
 def _to_utc(df: pl.DataFrame, iana: str | None, fixed: int | None) -> pl.DataFrame:

@@ -1,0 +1,117 @@
+"""A perfmon CSV that holds the counters of several machines, one input per machine.
+
+Users often collect perfmon on one machine for both servers (a Data Collector Set on the PG
+that adds ``\\\\CVP2\\Processor(_Total)\\DPC Rate`` as remote counters), or merge two captures
+(``relog pg.blg cvp.blg -f csv -o both.csv``): the header then has ``\\\\PG2A\\...`` and
+``\\\\CVP2\\...`` columns. Such a file is read once, as any perfmon CSV; :func:`split` then cuts
+the counters the reader found by the machine each column names (compared as host names are:
+case ignored, a DNS name by its first label), as a syslog server's file of several senders is
+cut by sender (:mod:`.relay`): each part is shown as ``file [MACHINE]``, its ``senders`` name
+the machine, and the folder the file sits in names no host of it (it is the collecting
+machine's, and which machine collected the file is not written in it).
+
+Every column's time stamps were written by the collecting machine's clock, in the zone of the
+PDH header: each part keeps that zone (``ReadResult.zone``/``offset_min``/``tz_iana``) for
+converting its samples, and ``InputFile.whole`` tells the timeline that the header's zone is
+no clue to the part's own machine's zone unless that machine is the collector.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import polars as pl
+
+from hbtriage.sources.base import InputFile, ReadResult
+from hbtriage.sources.relay import sender_key
+from hbtriage.warning_text import Joined, warn
+
+KIND = "perfmon_csv"
+
+
+def machines_of(result: ReadResult) -> dict[str, list[str]]:
+    """The machines whose counters ``result`` holds: each machine's key (see the module doc)
+    -> the names its columns write for it, in the order the file first writes them."""
+    counters = result.counters
+    if counters is None or not counters.height:
+        return {}
+    found: dict[str, list[str]] = {}
+    for name in counters["host"].unique(maintain_order=True).to_list():
+        if name:
+            found.setdefault(sender_key(str(name)), []).append(str(name))
+    return found
+
+
+def split(item: InputFile, result: ReadResult) -> list[tuple[InputFile, ReadResult]] | None:
+    """``result`` (read from ``item``) as one input per machine when its counters name more
+    than one, else None. The frames are cut, never read again; the file's warnings go with the
+    first part, after the one that says the file was split."""
+    if result.kind != KIND or result.counters is None:
+        return None
+    machines = machines_of(result)
+    if len(machines) < 2:
+        return None
+    counters = result.counters
+    spellings = [s for names in machines.values() for s in names]
+    index = [n for n, names in enumerate(machines.values()) for _ in names]
+    part_of = (
+        counters["host"]
+        .cast(pl.Utf8)
+        .replace_strict(spellings, index, default=None, return_dtype=pl.Int32)
+    )
+    parts = counters.with_columns(part_of.alias("_part")).partition_by(
+        "_part", maintain_order=True, include_key=False, as_dict=True
+    )
+    result.counters = None  # the parts own the rows now
+    total = counters.height
+    del counters, part_of
+    shown = [names[0] for names in machines.values()]
+    said = warn(
+        "at_file",
+        path=item.display,
+        reason=warn(
+            "perfmon_machines",
+            count=len(machines),
+            machines=Joined(shown, sep=", ", sep_ja="、"),
+            zone=_zone_said(result),
+        ),
+    )
+    out: list[tuple[InputFile, ReadResult]] = []
+    for n, names in enumerate(machines.values()):
+        rows = parts.pop((n,), None)
+        if rows is None:
+            continue
+        part = InputFile(
+            display=f"{item.display} [{names[0]}]",
+            path=item.path,
+            folder_hints=[],
+            size=item.size * rows.height // max(total, 1),
+            given=item.given,
+            senders=list(names),
+            whole=item.display,
+        )
+        out.append(
+            (
+                part,
+                dataclasses.replace(
+                    result,
+                    host=names[0],
+                    host_reason=warn("host_reason_perfmon"),
+                    counters=rows,
+                    warnings=[said, *result.warnings] if not out else [],
+                    extra={**result.extra, "machine": names[0]},
+                ),
+            )
+        )
+    return out
+
+
+def _zone_said(result: ReadResult) -> str:
+    """How the header's zone is said in the warning (its label, or that it writes none)."""
+    if result.offset_min is None:
+        return warn("perfmon_machines_no_zone")
+    from hbtriage.zones import zone_label
+
+    return warn(
+        "perfmon_machines_zone", zone=zone_label(result.zone, result.offset_min, result.tz_iana)
+    )

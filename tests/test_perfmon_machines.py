@@ -1,0 +1,249 @@
+"""A perfmon CSV that holds several machines' counters (a Data Collector Set on the PG that
+also collects the CVP's counters remotely, or ``relog pg.blg cvp.blg -f csv -o both.csv``) is
+read as one input per machine: each machine is its own host by its other files, the time
+stamps are the collecting machine's (its header's zone), and the verdict is the one the two
+servers' own perfmon files give."""
+
+from __future__ import annotations
+
+import bisect
+import csv
+import io
+import json
+import shutil
+import zipfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hbtriage.api import run
+from hbtriage.simulate.scenarios import generate
+from hbtriage.sources import perfmon_machines, read_all
+from hbtriage.sources.base import InputFile, ReadResult, empty_counters
+
+
+def _load(path: Path) -> tuple[list[str], list[list[str]]]:
+    raw = path.read_bytes()
+    text = (
+        raw.decode("utf-16") if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else raw.decode("utf-8-sig")
+    )
+    rows = list(csv.reader(io.StringIO(text)))
+    return rows[0], rows[1:]
+
+
+def _merged(
+    sim: Path, out: Path, collector: str, truth: dict[str, Any], extra: str | None = None
+) -> Path:
+    """``sim``'s servers' files in ``out/<host>/``, their perfmon files replaced by one CSV in
+    the collector's folder, as a Data Collector Set on it writes one: the collector's time
+    stamps and header, each other server's value in effect at each of them. ``extra``: a third
+    machine that no other file names, with counters that stay flat."""
+
+    def utc(stamp: str, host: str) -> datetime:
+        local = datetime.strptime(stamp, "%m/%d/%Y %H:%M:%S.%f")
+        return local.replace(tzinfo=ZoneInfo(truth["hosts"][host]["tz"])).astimezone(UTC)
+
+    header, rows = _load(sim / collector / f"{collector}_perfmon.csv")
+    at = [utc(r[0], collector) for r in rows]
+    header, rows = list(header), [list(r) for r in rows]
+    width = len(header) - 1
+    for host in truth["hosts"]:
+        if host == collector:
+            continue
+        theirs, their_rows = _load(sim / host / f"{host}_perfmon.csv")
+        times = [utc(r[0], host) for r in their_rows]
+        header += theirs[1:]
+        for k, row in enumerate(rows):
+            i = bisect.bisect_right(times, at[k]) - 1
+            row += their_rows[i][1:] if i >= 0 else [" "] * (len(theirs) - 1)
+    if extra is not None:
+        header += [c.replace(f"\\\\{collector}\\", f"\\\\{extra}\\") for c in header[1 : width + 1]]
+        for row in rows:
+            row += ["1"] * width
+    text = io.StringIO()
+    writer = csv.writer(text, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    for host in truth["hosts"]:
+        (out / host).mkdir(parents=True)
+        for f in (sim / host).iterdir():
+            if "perfmon" not in f.name:
+                shutil.copy(f, out / host / f.name)
+    merged = out / collector / "DataCollector01.csv"
+    merged.write_bytes(b"\xff\xfe" + text.getvalue().encode("utf-16-le"))
+    return merged
+
+
+def _analyze(out: Path, *paths: Path) -> dict[str, Any]:
+    """What findings.json says of ``paths`` (``out``: where the reports would go)."""
+    doc: dict[str, Any] = json.loads(json.dumps(run(list(paths), out=out).findings.to_dict()))
+    return doc
+
+
+def _inputs(doc: dict[str, Any]) -> dict[str, list[str]]:
+    """Each host's inputs, by file name (and the machine a part is of)."""
+    out: dict[str, list[str]] = {}
+    for i in doc["inputs"]:
+        if i["host"]:
+            out.setdefault(i["host"], []).append(i["path"].rsplit("/", 1)[-1])
+    return {h: sorted(v) for h, v in out.items()}
+
+
+def _verdict(doc: dict[str, Any]) -> list[tuple[list[str], str, str | None]]:
+    return [(i["hosts"], i["causes"][0]["id"], i["causes"][0]["host"]) for i in doc["incidents"]]
+
+
+def _start(doc: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(doc["incidents"][0]["start"].replace("Z", "+00:00"))
+
+
+def _said(doc: dict[str, Any], wid: str) -> list[str]:
+    return [w for w, i in zip(doc["warnings"], doc["warning_ids"], strict=True) if i == wid]
+
+
+def test_a_pg_collecting_the_cvps_counters_gives_two_hosts_and_the_storm_on_the_pg(
+    tmp_path: Path,
+) -> None:
+    truth = generate("dpc_storm_pg", tmp_path / "sim", 3)
+    _merged(tmp_path / "sim", tmp_path / "L", "PG2A", truth)
+    doc = _analyze(tmp_path / "o", tmp_path / "L" / "PG2A", tmp_path / "L" / "CVP2")
+    alone = _analyze(tmp_path / "o2", tmp_path / "sim" / "PG2A", tmp_path / "sim" / "CVP2")
+
+    assert {h["name"]: h["aliases"] for h in doc["hosts"]} == {"CVP2": [], "PG2A": []}
+    mine = _inputs(doc)
+    assert "DataCollector01.csv [PG2A]" in mine["PG2A"]
+    assert "DataCollector01.csv [CVP2]" in mine["CVP2"]
+    assert "pim1.txt" in mine["PG2A"] and "CVP.2013-11-16.log" in mine["CVP2"]
+    assert _verdict(doc) == [(["CVP2", "PG2A"], "dpc_storm", "PG2A")] == _verdict(alone)
+    assert abs(_start(doc) - _start(alone)) < timedelta(seconds=1)
+    (said,) = _said(doc, "perfmon_machines")
+    assert said.startswith("PG2A/DataCollector01.csv: holds the counters of 2 machines")
+    (said_ja,) = [w for w in doc["warnings_ja"] if "2 台のマシン" in w]
+    assert "マシンごとに 1 つの入力" in said_ja
+    # no host merged, no name refused: the PIM log and the CVP logs stay on their servers
+    assert not [i for i in doc["warning_ids"] if i and i.startswith("host_")]
+
+
+def test_a_pg_in_chicago_collecting_a_cvp_in_berlin_gives_the_cvp_no_chicago_zone(
+    tmp_path: Path,
+) -> None:
+    truth = generate("dpc_storm_cvp", tmp_path / "sim", 7)
+    assert truth["hosts"]["PG3A"]["tz"] == "America/Chicago"
+    assert truth["hosts"]["CVP3"]["tz"] == "Europe/Berlin"
+    _merged(tmp_path / "sim", tmp_path / "L", "PG3A", truth)
+    doc = _analyze(tmp_path / "o", tmp_path / "L")
+    alone = _analyze(tmp_path / "o2", tmp_path / "sim" / "PG3A", tmp_path / "sim" / "CVP3")
+
+    hosts = {h["name"]: h for h in doc["hosts"]}
+    assert set(hosts) == {"PG3A", "CVP3"}
+    assert hosts["PG3A"]["zone_source"] == "perfmon header"
+    assert hosts["PG3A"]["utc_offset_min"] == -360
+    assert hosts["CVP3"]["zone_source"] != "perfmon header"
+    assert hosts["CVP3"]["utc_offset_min"] == 60  # its logs' offsets, not the PG's header
+    parts = {
+        i["path"].rsplit(" ", 1)[-1]: i for i in doc["inputs"] if "DataCollector01" in i["path"]
+    }
+    # both machines' samples were stamped by the PG, in Chicago: the same UTC times
+    assert parts["[CVP3]"]["first"] == parts["[PG3A]"]["first"]
+    assert parts["[CVP3]"]["zone"].startswith("Central Standard Time")
+    assert _verdict(doc) == [(["CVP3", "PG3A"], "dpc_storm", "CVP3")] == _verdict(alone)
+    assert abs(_start(doc) - _start(alone)) < timedelta(seconds=1)
+
+
+def test_the_merged_file_in_a_zip_or_a_flat_folder_gives_the_same(tmp_path: Path) -> None:
+    truth = generate("dpc_storm_pg", tmp_path / "sim", 3)
+    _merged(tmp_path / "sim", tmp_path / "L", "PG2A", truth)
+    bundle = tmp_path / "case.zip"
+    with zipfile.ZipFile(bundle, "w") as z:
+        for f in sorted((tmp_path / "L").rglob("*")):
+            if f.is_file():
+                z.write(f, f.relative_to(tmp_path / "L").as_posix())
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for f in (tmp_path / "L").rglob("*"):
+        if f.is_file():
+            shutil.copy(f, flat / f.name)
+    for n, layout in enumerate((bundle, flat)):
+        doc = _analyze(tmp_path / f"o{n}", layout)
+        assert sorted(h["name"] for h in doc["hosts"]) == ["CVP2", "PG2A"], layout
+        assert _verdict(doc) == [(["CVP2", "PG2A"], "dpc_storm", "PG2A")], layout
+        assert any(p.endswith("DataCollector01.csv [CVP2]") for p in _paths(doc, "CVP2"))
+        assert len(_said(doc, "perfmon_machines")) == 1
+
+
+def _paths(doc: dict[str, Any], host: str) -> list[str]:
+    return [i["path"] for i in doc["inputs"] if i["host"] == host]
+
+
+def test_a_third_machine_no_other_file_names_is_its_own_host(tmp_path: Path) -> None:
+    truth = generate("dpc_storm_pg", tmp_path / "sim", 3)
+    _merged(tmp_path / "sim", tmp_path / "L", "PG2A", truth, extra="SQL9")
+    doc = _analyze(tmp_path / "o", tmp_path / "L")
+
+    assert sorted(h["name"] for h in doc["hosts"]) == ["CVP2", "PG2A", "SQL9"]
+    assert _paths(doc, "SQL9") == ["L/PG2A/DataCollector01.csv [SQL9]"]
+    assert _verdict(doc) == [(["CVP2", "PG2A"], "dpc_storm", "PG2A")]
+    (said,) = _said(doc, "perfmon_machines")
+    assert "3 machines (PG2A, CVP2, SQL9)" in said
+
+
+def test_a_perfmon_csv_of_one_machine_is_one_input_as_before(tmp_path: Path) -> None:
+    generate("dpc_storm_pg", tmp_path / "sim", 3)
+    item = tmp_path / "sim" / "PG2A" / "PG2A_perfmon.csv"
+    (outcome,) = read_all(InputFile(display="PG2A_perfmon.csv", path=str(item)))
+    assert outcome.item.display == "PG2A_perfmon.csv" and outcome.item.whole is None
+    assert outcome.result is not None and outcome.result.host == "PG2A"
+    doc = _analyze(tmp_path / "o", tmp_path / "sim" / "PG2A", tmp_path / "sim" / "CVP2")
+    assert "PG2A/PG2A_perfmon.csv" in _paths(doc, "PG2A")
+    assert not _said(doc, "perfmon_machines")
+
+
+_NAMES = st.sampled_from(["PG1A", "pg1a", "PG1A.example.com", "CVP1", "cvp1", "SQL9", "192.0.2.7"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(columns=st.lists(_NAMES, min_size=1, max_size=8), rows=st.integers(1, 5))
+def test_the_split_keeps_every_row_once_in_the_part_of_its_machine(
+    columns: list[str], rows: int
+) -> None:
+    """Whatever machines the columns name, in whatever spelling: each machine (case ignored, a
+    DNS name by its first label) is one part holding exactly its columns' rows; one machine is
+    no split."""
+    n = len(columns)
+    counters = pl.DataFrame(
+        {
+            "host": [h for h in columns for _ in range(rows)],
+            "object": ["Processor"] * n * rows,
+            "instance": ["_Total"] * n * rows,
+            "counter": [f"c{k}" for k in range(n) for _ in range(rows)],
+            "ts_local": [datetime(2013, 3, 30, 19, 36, r) for _ in range(n) for r in range(rows)],
+            "offset_min": [None] * n * rows,
+            "value": [float(k * 10 + r) for k in range(n) for r in range(rows)],
+        },
+        schema=empty_counters().schema,
+    )
+    result = ReadResult(kind="perfmon_csv", counters=counters, offset_min=-300, zone="EST")
+    keys = {h.split(".")[0].upper() for h in columns}
+    parts = perfmon_machines.split(InputFile(display="x.csv", path="x.csv"), result)
+    if len(keys) == 1:
+        assert parts is None
+        return
+    assert parts is not None and len(parts) == len(keys)
+    seen: list[tuple[str, float]] = []
+    for item, res in parts:
+        assert res.counters is not None and item.whole == "x.csv"
+        assert item.display == f"x.csv [{res.host}]"
+        assert {h.split(".")[0].upper() for h in res.counters["host"].to_list()} == {
+            str(res.host).split(".")[0].upper()
+        }
+        assert (res.offset_min, res.zone) == (-300, "EST")
+        seen += list(zip(res.counters["counter"].cast(pl.Utf8), res.counters["value"], strict=True))
+    assert sorted(seen) == sorted(
+        zip(counters["counter"].cast(pl.Utf8), counters["value"], strict=True)
+    )
+    assert sum(len(r.warnings) for _, r in parts) == 1
