@@ -12,10 +12,9 @@ import io
 import json
 import shutil
 import zipfile
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import polars as pl
 from hypothesis import given, settings
@@ -27,11 +26,12 @@ from hbtriage.sources import perfmon_machines, read_all
 from hbtriage.sources.base import InputFile, ReadResult, empty_counters
 
 
-def _load(path: Path) -> tuple[list[str], list[list[str]]]:
+def _load(path: Path, encoding: str) -> tuple[list[str], list[list[str]]]:
     raw = path.read_bytes()
-    text = (
-        raw.decode("utf-16") if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else raw.decode("utf-8-sig")
-    )
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        text = raw.decode("utf-16")
+    else:
+        text = raw.decode("utf-8-sig" if encoding.startswith("utf") else encoding)
     rows = list(csv.reader(io.StringIO(text)))
     return rows[0], rows[1:]
 
@@ -45,17 +45,22 @@ def _merged(
     machine that no other file names, with counters that stay flat."""
 
     def utc(stamp: str, host: str) -> datetime:
+        """A sample's time on UTC, by the bias its perfmon header writes."""
         local = datetime.strptime(stamp, "%m/%d/%Y %H:%M:%S.%f")
-        return local.replace(tzinfo=ZoneInfo(truth["hosts"][host]["tz"])).astimezone(UTC)
+        return local + timedelta(minutes=truth["hosts"][host]["perfmon_bias"])
 
-    header, rows = _load(sim / collector / f"{collector}_perfmon.csv")
+    header, rows = _load(
+        sim / collector / f"{collector}_perfmon.csv", truth["hosts"][collector]["encoding"]
+    )
     at = [utc(r[0], collector) for r in rows]
     header, rows = list(header), [list(r) for r in rows]
     width = len(header) - 1
     for host in truth["hosts"]:
         if host == collector:
             continue
-        theirs, their_rows = _load(sim / host / f"{host}_perfmon.csv")
+        theirs, their_rows = _load(
+            sim / host / f"{host}_perfmon.csv", truth["hosts"][host]["encoding"]
+        )
         times = [utc(r[0], host) for r in their_rows]
         header += theirs[1:]
         for k, row in enumerate(rows):
@@ -153,6 +158,24 @@ def test_a_pg_in_chicago_collecting_a_cvp_in_berlin_gives_the_cvp_no_chicago_zon
     assert parts["[CVP3]"]["zone"].startswith("Central Standard Time")
     assert _verdict(doc) == [(["CVP3", "PG3A"], "dpc_storm", "CVP3")] == _verdict(alone)
     assert abs(_start(doc) - _start(alone)) < timedelta(seconds=1)
+
+
+def test_a_cvp_collecting_a_pg_whose_zone_is_inferred_keeps_the_pgs_counters_in_place(
+    tmp_path: Path,
+) -> None:
+    """The PG's zone (Tokyo), written nowhere, is inferred from the disconnect; its counters,
+    stamped by the CVP in Kyiv's header zone, are on UTC already and must not move with it."""
+    truth = generate("dpc_storm_pg", tmp_path / "sim", 11)
+    _merged(tmp_path / "sim", tmp_path / "L", "CVP2", truth)
+    (tmp_path / "L" / "PG2B" / "systeminfo.txt").unlink()
+    doc = _analyze(tmp_path / "o", tmp_path / "L")
+
+    hosts = {h["name"]: h for h in doc["hosts"]}
+    assert hosts["PG2B"]["zone_source"].startswith("inferred")
+    assert hosts["PG2B"]["utc_offset_min"] == 540
+    assert _verdict(doc) == [(["CVP2", "PG2B"], "dpc_storm", "PG2B")]
+    start = datetime.fromisoformat(truth["incidents"][0]["start"].replace("Z", "+00:00"))
+    assert abs(_start(doc) - start) < timedelta(seconds=5)
 
 
 def test_the_merged_file_in_a_zip_or_a_flat_folder_gives_the_same(tmp_path: Path) -> None:

@@ -724,7 +724,7 @@ def _infer_zones(
         else:
             info.zone, info.utc_offset_min = f"UTC{fmt_offset(guess.zone_min)}", guess.zone_min
             info.tz_iana = None
-            timeline = timeline.shift_host(guess.host, guess.zone_min * 60.0)
+            timeline = timeline.shift_host(guess.host, guess.zone_min * 60.0, zone=True)
             to_utc = functools.partial(_earlier, by=timedelta(minutes=guess.zone_min))
 
         info.first, info.last = to_utc([info.first, info.last])

@@ -165,6 +165,7 @@ def _fold(
     dpc: list[HostDpc] = []
     inputs: list[InputInfo] = []
     needs_zone_warning: set[str] = set()
+    own_zone: dict[str, bool] = {}  # host -> every counter part came on UTC by its own zone
     # Files per (host, stream): only a stream of several files can hold rotated copies, and only
     # then is the identity of each message (``_digest``) kept for _merge_rotated.
     files_per = Tally(
@@ -257,6 +258,8 @@ def _fold(
                     zlabel = zone_label(res.zone, res.offset_min, iana)
                     zsource = "perfmon header"
                 per_host.append(_counter_part(part, hname, iana, fixed))
+                own = zsource in ("perfmon header", "the file's own UTC offsets")
+                own_zone[hname] = own_zone.get(hname, True) and own
                 del part
                 info.zone, info.zone_source = zlabel, zsource
                 if zsource.startswith("assumed"):
@@ -284,7 +287,16 @@ def _fold(
     counters = _difference_cumulative(ct_parts, index)  # consumes ct_parts
     streams = _streams(events, stream_kinds)
     hosts = _host_infos(ident, host_zone, inputs, events, counters)
-    tl = Timeline(events, counters, streams, config, restarts, sorted(needs_zone_warning), dpc=dpc)
+    tl = Timeline(
+        events,
+        counters,
+        streams,
+        config,
+        restarts,
+        sorted(needs_zone_warning),
+        dpc=dpc,
+        zoned_counters=frozenset(h for h, own in own_zone.items() if own),
+    )
     return tl, inputs, hosts, _one_line_each(warnings, {items[i][0].display for i in ident.aside})
 
 

@@ -431,24 +431,9 @@ def rezone_host(timeline: Timeline, host: str, iana: str) -> Timeline:
         ["stream"],
         ["source", "line"],
     )
-    counters = _rezone_rows(
-        timeline.counters,
-        host,
-        lambda part: _to_utc(
-            part.select(
-                pl.col("ts").dt.replace_time_zone(None).alias("ts_local"),
-                pl.lit(None, pl.Int32).alias("offset_min"),
-                "host",
-                "object",
-                "instance",
-                "counter",
-            ),
-            iana,
-            None,
-        )["ts"],
-        ["object", "instance", "counter"],
-        [],
-    )
+    counters = timeline.counters
+    if host not in timeline.zoned_counters:
+        counters = _rezone_counters(counters, host, iana)
     spans = {
         (str(h), str(s)): (lo, hi)
         for h, s, lo, hi in events.filter(pl.col("host") == host)
@@ -474,6 +459,28 @@ def rezone_host(timeline: Timeline, host: str, iana: str) -> Timeline:
     dpc = [_rezone_dpc(d, iana) if d.host == host else d for d in timeline.dpc]
     return replace(
         timeline, events=events, counters=counters, streams=streams, restarts=restarts, dpc=dpc
+    )
+
+
+def _rezone_counters(counters: pl.DataFrame, host: str, iana: str) -> pl.DataFrame:
+    """``host``'s counters, taken as UTC so far, put on UTC in ``iana`` (see :func:`rezone_host`)."""
+    return _rezone_rows(
+        counters,
+        host,
+        lambda part: _to_utc(
+            part.select(
+                pl.col("ts").dt.replace_time_zone(None).alias("ts_local"),
+                pl.lit(None, pl.Int32).alias("offset_min"),
+                "host",
+                "object",
+                "instance",
+                "counter",
+            ),
+            iana,
+            None,
+        )["ts"],
+        ["object", "instance", "counter"],
+        [],
     )
 
 

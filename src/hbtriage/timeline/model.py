@@ -82,6 +82,9 @@ class Timeline:
     unzoned: list[str] = field(default_factory=list)
     #: DPC/ISR and IRQ/softirq reports, per host (:mod:`hbtriage.detect.drivers` reads them).
     dpc: list[HostDpc] = field(default_factory=list)
+    #: Hosts whose counters all came on UTC by a zone of their own (the perfmon header of a
+    #: file another machine collected): a zone found for the host later leaves them be.
+    zoned_counters: frozenset[str] = frozenset()
 
     @property
     def hosts(self) -> list[str]:
@@ -91,12 +94,14 @@ class Timeline:
         names |= set(self.config)
         return sorted(n for n in names if n)
 
-    def shift_host(self, host: str, seconds: float) -> Timeline:
-        """The same timeline with ``host``'s clock moved by ``-seconds`` (skew correction)."""
+    def shift_host(self, host: str, seconds: float, *, zone: bool = False) -> Timeline:
+        """The same timeline with ``host``'s clock moved by ``-seconds`` (skew correction);
+        ``zone``: a zone found for it (its counters stay when in :attr:`zoned_counters`)."""
         # To the microsecond, kept in the timeline's unit (ns) on every row.
         delta = pl.duration(nanoseconds=int(round(seconds * 1e6)) * 1000, time_unit="ns")
         ev = _shift_rows(self.events, host, delta)
-        ct = _shift_rows(self.counters, host, delta)
+        keep = zone and host in self.zoned_counters
+        ct = self.counters if keep else _shift_rows(self.counters, host, delta)
         st = self.streams.with_columns(
             [
                 pl.when(pl.col("host") == host).then(pl.col(c) - delta).otherwise(pl.col(c))
