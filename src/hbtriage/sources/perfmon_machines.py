@@ -77,6 +77,7 @@ def split(item: InputFile, result: ReadResult) -> list[tuple[InputFile, ReadResu
             folder_hints=[],
             size=item.size * rows.height // max(total, 1),
             given=item.given,
+            given_path=item.given_path,
             senders=list(names),
             whole=item.display,
         )
