@@ -441,3 +441,105 @@ def test_archives_in_and_of_generic_folders(sources: Path, tmp_path: Path) -> No
     doc = _analyze(tmp_path / "out2", case / "PG3A" / "logs", case / "CVP3" / "Logs")
     assert _hosts(doc) == _hosts(want) == {"CVP3": [], "PG3A": []}
     assert _verdict(doc) == _verdict(want)
+
+
+@pytest.mark.parametrize(
+    ("cwd", "args"),
+    [
+        ("PG3A/logs", ["."]),
+        ("PG3A/logs", ["./"]),
+        ("PG3A/logs", ["../logs"]),
+        ("PG3A/logs/sub", [".."]),
+        ("PG3A/logs", [".", "../../CVP3/Logs"]),
+        ("CVP3/Logs", ["../../PG3A/logs", "."]),
+    ],
+    ids=["dot", "dot-slash", "dot-dot-logs", "dot-dot", "dot-and-cvp", "cvp-dot"],
+)
+def test_analyze_run_inside_a_servers_generic_folder_is_named_by_the_servers_folder(
+    sources: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cwd: str, args: list[str]
+) -> None:
+    """'cd PG3A/logs && analyze .' (logs only): '.' is shown by no name, so the folders above
+    it were never looked at and the PG was 'pg3A' (its ICM node), its netsh and ndis.sys
+    snapshots 'UNNAMED' beside the CVP's folder. The same hosts as 'analyze PG3A/logs'."""
+    case = _inner(sources, tmp_path / "case", {"PG3A": "PG3A/logs", "CVP3": "CVP3/Logs"})
+    (case / "PG3A" / "logs" / "sub").mkdir()
+    named = [case / "PG3A" / "logs", *([case / "CVP3" / "Logs"] if len(args) > 1 else [])]
+    want = _analyze(tmp_path / "want", *named)
+    monkeypatch.chdir(case / cwd)
+    doc = _analyze(tmp_path / "out", *map(Path, args))
+    assert _hosts(doc) == _hosts(want)
+    assert set(_hosts(doc)) == ({"PG3A", "CVP3"} if len(args) > 1 else {"PG3A"})
+    assert {i["path"].rsplit("/", 1)[-1]: i["host"] for i in doc["inputs"]} == {
+        i["path"].rsplit("/", 1)[-1]: i["host"] for i in want["inputs"]
+    }
+    assert _verdict(doc) == _verdict(want)
+
+
+def _flat_logs(sources: Path, logs: Path, *, cvp_perfmon: bool = False, days: int = 1) -> Path:
+    """The storm's PIM log, the CVP's logs and its netsh and ndis.sys snapshots (as generated:
+    no server in their names), flat in ``logs``; ``cvp_perfmon``: the CVP's perfmon
+    too; ``days``: the CVP log of the day before too (its lines a day earlier)."""
+    logs.mkdir(parents=True)
+    pg, cvp = sources / "storm" / "PG3A", sources / "storm" / "CVP3"
+    shutil.copyfile(pg / "pim1.txt", logs / "pim1.txt")
+    snapshots = [cvp / "netsh_int_tcp_show_global.txt", cvp / "ndis_version.txt"]
+    for f in [*cvp.glob("*.log"), *snapshots, *(cvp.glob("*perfmon.csv") if cvp_perfmon else ())]:
+        shutil.copyfile(f, logs / f.name)
+    if days > 1:
+        (log,) = cvp.glob("CVP.*.log")
+        text = log.read_text(encoding="utf-8")
+        (logs / "CVP.2013-09-05.log").write_text(
+            text.replace("Sep 06 2013 ", "Sep 05 2013 "), "utf-8"
+        )
+    return logs
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "given"),
+    [
+        ({}, "folder"),
+        ({}, "files"),
+        ({"days": 2}, "folder"),
+        ({"cvp_perfmon": True}, "folder"),
+    ],
+    ids=["folder", "one-by-one", "two-days", "cvp-perfmon"],
+)
+def test_one_cvps_logs_flat_beside_the_pim_log_are_one_host(
+    sources: Path, tmp_path: Path, kwargs: dict[str, Any], given: str
+) -> None:
+    """Logs only, both servers' files flat in one folder: the CVP log went to the address the
+    PIM connects to and the Error log beside it to 'UNNAMED-CVP' (one Call Server split in two
+    hosts, three hosts in the incident); the netsh and ndis.sys snapshots, which name no
+    server, went to the PG as 'the only host in the bundle'. Now the CVP's logs are one host,
+    and the snapshots are kept apart with a warning that says why."""
+    logs = _flat_logs(sources, tmp_path / "case" / "logs", **kwargs)
+    args = sorted(logs.iterdir()) if given == "files" else [logs]
+    doc = _analyze(tmp_path / "out", *args)
+    by_file = {i["path"].rsplit("/", 1)[-1]: i["host"] for i in doc["inputs"]}
+    cvp = {h for f, h in by_file.items() if f.endswith(".log")}
+    assert len(cvp) == 1 and not next(iter(cvp)).startswith("UNNAMED")
+    assert by_file["pim1.txt"] == "pg3A"
+    assert by_file["ndis_version.txt"] == by_file["netsh_int_tcp_show_global.txt"] == "UNNAMED"
+    assert sorted(_hosts(doc)) == sorted([*cvp, "UNNAMED", "pg3A"])
+    # (the day before, a copy of the day, has its own incident: the CVP's alone)
+    assert sorted([*cvp, "pg3A"]) in [inc["hosts"] for inc in doc["incidents"]]
+    assert {h for inc in doc["incidents"] for h in inc["hosts"]} == {*cvp, "pg3A"}
+    said = [w for w in doc["warnings"] if w.split(":")[0].endswith("ndis_version.txt")]
+    assert len(said) == 1
+    assert f"its folder holds the files of {', '.join(sorted([*cvp, 'pg3A']))}" in said[0]
+    example = next(h for h in sorted(cvp) + ["pg3A"] if not h[0].isdigit())
+    assert f"as in {example}_ndis_version.txt)" in said[0]
+    assert "the only host in the bundle" not in json.dumps(doc["inputs"])
+
+
+def test_a_snapshot_named_as_the_warning_says_joins_that_server(
+    sources: Path, tmp_path: Path
+) -> None:
+    """Renamed as the warning suggests ('pg3A_ndis_version.txt'), the snapshot is that
+    server's, and so is the netsh snapshot beside it (its server's other snapshot there)."""
+    logs = _flat_logs(sources, tmp_path / "case" / "logs")
+    (logs / "ndis_version.txt").rename(logs / "pg3A_ndis_version.txt")
+    doc = _analyze(tmp_path / "out", logs)
+    by_file = {i["path"].rsplit("/", 1)[-1]: i["host"] for i in doc["inputs"]}
+    assert by_file["pg3A_ndis_version.txt"] == by_file["netsh_int_tcp_show_global.txt"] == "pg3A"
+    assert "UNNAMED" not in _hosts(doc)

@@ -74,14 +74,18 @@ def test_host_decisions_are_worded_in_both_languages() -> None:
     ]
     unnamed = identify([*servers, _c("f/netsh.txt", "config_snapshot", "f")])
     said = [w for w in unnamed.warnings if w.startswith("f/netsh.txt")]
+    # (its folder holds the files of three hosts: which one's it is is not guessed)
     assert said == [
-        "f/netsh.txt: could not tell which host wrote it; using 'UNNAMED' (put each host's files "
-        "in a folder named after the host, or use --host-alias)"
+        "f/netsh.txt: names no computer, and its folder holds the files of 192.0.2.20, PG1A, "
+        "CVP1: kept apart as 'UNNAMED' rather than given to one of them (move it into its "
+        "server's folder, or start its name with that server's name, as in PG1A_netsh.txt)"
     ]
-    assert render(said[0], "ja").startswith(
-        "f/netsh.txt: どのホストが書いたファイルか判別できないため、'UNNAMED' としました"
+    assert render(said[0], "ja") == (
+        "f/netsh.txt: コンピューター名が書かれておらず、同じフォルダーに 192.0.2.20, PG1A, CVP1 "
+        "のファイルがあるため、いずれにも割り当てずに 'UNNAMED' として分けました (そのサーバーの"
+        "フォルダーに移すか、ファイル名をサーバー名で始めてください。例: PG1A_netsh.txt)"
     )
-    assert said_id(said[0]) == "host_unknown"
+    assert said_id(said[0]) == "host_unknown_beside"
     # Five or more such files of one folder (other systems' logs beside the servers') are said
     # once, with how many; fewer are still said one by one.
     others = [_c(f"f/logs/app{n}.log", "generic_log", "f") for n in range(6)]

@@ -417,7 +417,8 @@ def folder_chain(item: InputFile) -> list[tuple[str, str, bool]]:
     ``(key, name, named by the user)``. A file named on its own has only its parent folder and,
     when that is generic ("logfiles", "PerfLogs/Admin/DataCollector01"), the folders above it up
     to the nearest one that is not, within :data:`_GENERIC_LEVELS`; so does a folder the user
-    named, when it is generic ("PG2A/logs"), and a generic archive the user named. None for
+    named, when it is generic ("PG2A/logs", also as "." from inside it), and a generic archive
+    the user named. None for
     one sender's lines of a syslog server's file: its folder is the server's."""
     if item.senders is not None:
         return []
@@ -463,6 +464,15 @@ def folder_chain(item: InputFile) -> list[tuple[str, str, bool]]:
                 if real is not None and real.parent.name:
                     out += _folders_from(real.parent, real.parent.name)
                 return out
+    if item.given == "" and item.given_path:
+        # "." (the folder the user is in) is shown by no name: the files' own paths. It is the
+        # named folder all the same, keyed by where it is on disk (as a file named on its own
+        # keys its folder), with the folders above it when it is generic ("cd PG2A/logs;
+        # analyze ." is "analyze PG2A/logs").
+        here = Path(item.given_path)
+        if here.name:
+            out.append((str(here), here.name, True))
+            out += _above(here, here.name, _GENERIC_LEVELS)
     return out
 
 
@@ -714,24 +724,40 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
     orphan_reason: dict[str, str] = {}
     stand_in: dict[str | None, list[str]] = {}
     at_vru: dict[str, str] = {}  # orphan CVP logs placed by the address their PIM connects to
-    for r in orphans:
+    vru_host: dict[str, str] = {}  # a host an orphan's VRU address made, with that reason
+    # Logs first: where they go decides which hosts there are (the CVP the PIM connects to)
+    # before a file without a role is placed; and each placement is seen by the next orphan
+    # (a CVP log and the Error log beside it are one Call Server, not a host and an UNNAMED).
+    for r in sorted(orphans, key=lambda r: not g.comp[r].roles):
         roles = g.comp[r].roles
         role = next(iter(roles)) if len(roles) == 1 else None
         found = _beside_snapshots(files_of[r], named, files_of, clues)
         if found is None and (found := _at_vru_address(role, vru, named, names_of, g, clues)):
-            at_vru[r] = found[1]
+            at_vru[r] = vru_host.get(found[0], found[1])
         found = found or _by_role(
-            g, role, _may_be_vru(role, vru, named, names_of), names_of, files_of, clues
+            g,
+            role,
+            _may_be_vru(role, vru, named, names_of),
+            names_of,
+            files_of,
+            unnamed=len(stand_in),
         )
         if found is not None:
             g.union(found[0], r, force=True)
             orphan_reason[r] = found[1]  # an orphan is one unit: its group or file
+            files_of[found[0]] += files_of.pop(r)
         elif role == "cvp" and len(vru) == 1 and "n:" + vru[0] not in g.parent:
             # The one address the PIM logs connect to, which nothing else names: the CVP's.
             g.union("n:" + vru[0], r, force=True)
             at_vru[r] = warn("host_by_vru_address", pim=_pim_naming(vru[0], clues), address=vru[0])
+            host = g.find(r)
+            vru_host[host] = at_vru[r]
+            named.append(host)
+            names_of[host] = [vru[0]]
+            files_of[host] = files_of.pop(r)
         else:  # one stand-in host per role for what nothing names (said in a warning below)
             stand_in.setdefault(role, []).append(r)
+    beside = _beside_hosts(stand_in, named, files_of, clues)
     for units in stand_in.values():
         for r in units[1:]:
             g.union(units[0], r, force=True)
@@ -766,7 +792,9 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
             unnamed.add(root)
             roles = g.comp[root].roles
             name = f"UNNAMED-{next(iter(roles)).upper()}" if len(roles) == 1 else "UNNAMED"
-            warnings += _unknown_said([clues[i].display for i in idx if i not in said], name)
+            warnings += _unknown_said(
+                [clues[i].display for i in idx if i not in said and i not in beside], name
+            )
         base, copy = name, 2
         while name_key(name) in taken:  # the number in the first label, which is the key
             first, dot, rest = base.partition(".")  # (of PG1A.example.com, of 192.0.2.16)
@@ -794,6 +822,19 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
             warnings.append(
                 _merged_warning(name, hosts[name].aliases, idx, clues, group_of, group_folder)
             )
+
+    for i, around in beside.items():
+        hosts_there = [shown[g.find(r)] for r in around]
+        # (a name that links a file: not an address, not one nothing names)
+        linking = [shown[g.find(r)] for r in around if g.find(r) not in unnamed]
+        example = next((n for n in linking if not is_address(n)), "HOST")
+        reason = warn(
+            "host_unknown_beside",
+            hosts=", ".join(hosts_there),
+            name=shown[g.find(group_of[i])],
+            example=f"{example}_{clues[i].filename}",
+        )
+        warnings.append(warn("at_file", path=clues[i].display, reason=reason))
 
     # 5. Each input's host and the reason.
     assigned: list[tuple[str, str]] = []
@@ -1195,15 +1236,41 @@ def _beside_snapshots(
     return beside[0], warn("host_only_snapshots")
 
 
+def _beside_hosts(
+    stand_in: dict[str | None, list[str]],
+    named: list[str],
+    files_of: dict[str, list[int]],
+    clues: list[Clues],
+) -> dict[int, list[str]]:
+    """Of the files no host was found for that hold no log (``stand_in[None]``: a ``netsh``
+    or ``ndis.sys`` snapshot), those whose folder holds the files of two hosts or more (both
+    servers' files flat in one folder), with those hosts (roots, in the bundle's order): such a
+    file may be either server's, so it is given to none."""
+    hosts = [*named, *(units[0] for role, units in stand_in.items() if role is not None)]
+    folder_of = {i: c.folders[0][0] for i, c in enumerate(clues) if c.folders}
+    out: dict[int, list[str]] = {}
+    for r in stand_in.get(None, []):
+        for i in files_of[r]:
+            if i not in folder_of:
+                continue
+            there = [h for h in hosts if any(folder_of.get(j) == folder_of[i] for j in files_of[h])]
+            if len(there) > 1:
+                out[i] = sorted(there, key=lambda h: min(files_of[h]))
+    return out
+
+
 def _by_role(
     g: _Graph,
     role: str | None,
     named: list[str],
     names_of: dict[str, list[str]],
     files_of: dict[str, list[int]],
-    clues: list[Clues],
+    *,
+    unnamed: int = 0,
 ) -> tuple[str, str] | None:
-    """Where a file that names no host and sits in no host's folder most likely belongs."""
+    """Where a file that names no host and sits in no host's folder most likely belongs
+    (``unnamed``: how many hosts nothing names there are already, which ``named`` leaves out:
+    with one, a lone named host is not the only host)."""
     if role:
         same = [r for r in named if role in g.comp[r].roles]
         if len(same) == 1:
@@ -1214,7 +1281,7 @@ def _by_role(
         free = [r for r in named if not g.comp[r].roles]
         if len(free) == 1:
             return free[0], warn("host_only_without_logs")
-    if len(named) == 1 and not (role and g.comp[named[0]].roles - {role}):
+    if len(named) == 1 and not unnamed and not (role and g.comp[named[0]].roles - {role}):
         return named[0], warn("host_only_one")
     return None
 
