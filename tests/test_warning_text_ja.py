@@ -86,6 +86,9 @@ def test_host_decisions_are_worded_in_both_languages() -> None:
         "フォルダーに移すか、ファイル名をサーバー名で始めてください。例: PG1A_netsh.txt)"
     )
     assert said_id(said[0]) == "host_unknown_beside"
+    # Five or more of them there are rather other systems' files: said once, as below.
+    six = identify([*servers, *(_c(f"f/x{n}.txt", "config_snapshot", "f") for n in range(6))])
+    assert [said_id(w) for w in six.warnings if "UNNAMED" in w] == ["host_unknown_files"]
     # Five or more such files of one folder (other systems' logs beside the servers') are said
     # once, with how many; fewer are still said one by one.
     others = [_c(f"f/logs/app{n}.log", "generic_log", "f") for n in range(6)]

@@ -1245,18 +1245,24 @@ def _beside_hosts(
     """Of the files no host was found for that hold no log (``stand_in[None]``: a ``netsh``
     or ``ndis.sys`` snapshot), those whose folder holds the files of two hosts or more (both
     servers' files flat in one folder), with those hosts (roots, in the bundle's order): such a
-    file may be either server's, so it is given to none."""
+    file may be either server's, so it is given to none. Not when :data:`UNKNOWN_GROUP` or more
+    of them share a folder."""
     hosts = [*named, *(units[0] for role, units in stand_in.items() if role is not None)]
     folder_of = {i: c.folders[0][0] for i, c in enumerate(clues) if c.folders}
+    folders = {h: {folder_of[j] for j in files_of[h] if j in folder_of} for h in hosts}
     out: dict[int, list[str]] = {}
     for r in stand_in.get(None, []):
         for i in files_of[r]:
             if i not in folder_of:
                 continue
-            there = [h for h in hosts if any(folder_of.get(j) == folder_of[i] for j in files_of[h])]
+            there = [h for h in hosts if folder_of[i] in folders[h]]
             if len(there) > 1:
                 out[i] = sorted(there, key=lambda h: min(files_of[h]))
-    return out
+    # Many in one folder are rather other systems' files: said once (``_unknown_said``).
+    count: dict[str, int] = {}
+    for i in out:
+        count[folder_of[i]] = count.get(folder_of[i], 0) + 1
+    return {i: around for i, around in out.items() if count[folder_of[i]] < UNKNOWN_GROUP}
 
 
 def _by_role(
