@@ -96,9 +96,11 @@ def test_host_decisions_are_worded_in_both_languages() -> None:
     said = [w for w in many.warnings if "UNNAMED" in w]
     assert said == [
         "f/logs: 6 files like app0.log: could not tell which host wrote them; using 'UNNAMED' "
-        "(put each host's files in a folder named after the host, or use --host-alias)",
+        "(put each host's files in a folder named after the host, or start each file's name with "
+        "its host's name and an underscore)",
         "f/misc/x.log: could not tell which host wrote it; using 'UNNAMED' (put each host's "
-        "files in a folder named after the host, or use --host-alias)",
+        "files in a folder named after the host, or start each file's name with its host's name "
+        "and an underscore)",
     ]
     assert said_id(said[0]) == "host_unknown_files"
     assert render(said[0], "ja").startswith("f/logs: app0.log など 6 個のファイルは、")
