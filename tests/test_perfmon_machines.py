@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -45,9 +46,11 @@ def _merged(
     machine that no other file names, with counters that stay flat."""
 
     def utc(stamp: str, host: str) -> datetime:
-        """A sample's time on UTC, by the bias its perfmon header writes."""
+        """A sample's true time on UTC, by the bias its perfmon header writes and the error of
+        the clock that stamped it."""
         local = datetime.strptime(stamp, "%m/%d/%Y %H:%M:%S.%f")
-        return local + timedelta(minutes=truth["hosts"][host]["perfmon_bias"])
+        info = truth["hosts"][host]
+        return local + timedelta(minutes=info["perfmon_bias"], seconds=-info["skew_s"])
 
     header, rows = _load(
         sim / collector / f"{collector}_perfmon.csv", truth["hosts"][collector]["encoding"]
@@ -270,3 +273,41 @@ def test_the_split_keeps_every_row_once_in_the_part_of_its_machine(
         zip(counters["counter"].cast(pl.Utf8), counters["value"], strict=True)
     )
     assert sum(len(r.warnings) for _, r in parts) == 1
+
+
+@pytest.mark.parametrize(
+    ("scenario", "seed", "collector"),
+    [
+        ("dpc_storm_cvp", 7, "PG3A"),  # the PG collects; the CVP's clock is 6.7 s ahead
+        ("dpc_storm_pg", 8, "CVP3"),  # the CVP collects, its clock 20 s behind the PG's
+    ],
+)
+def test_counters_another_machine_collected_move_with_its_clock(
+    tmp_path: Path, scenario: str, seed: int, collector: str
+) -> None:
+    """The skew found for a machine moves the counters its clock stamped: a remote machine's
+    part of the collector's file moves with the collector's clock, not with its own."""
+    truth = generate(scenario, tmp_path / "sim", seed)
+    (storm,) = {i["host"] for i in truth["incidents"]}
+    _merged(tmp_path / "sim", tmp_path / "L", collector, truth)
+    hosts = list(truth["hosts"])
+    doc = _analyze(tmp_path / "o", *(tmp_path / "L" / h for h in hosts))
+    alone = _analyze(tmp_path / "o2", *(tmp_path / "sim" / h for h in hosts))
+    assert _verdict(doc) == _verdict(alone) == [(sorted(hosts), "dpc_storm", storm)]
+    skewed = next(h for h in hosts if truth["hosts"][h]["skew_s"])
+    assert [h["clock_offset_s"] for h in doc["hosts"] if h["name"] == skewed] == [
+        h["clock_offset_s"] for h in alone["hosts"] if h["name"] == skewed
+    ]
+
+    def rise(d: dict[str, Any]) -> datetime:
+        starts = [
+            s["start"]
+            for s in d["incidents"][0]["signals"]
+            if s["kind"] == "counter_anomaly" and s["host"] == storm
+        ]
+        return datetime.fromisoformat(min(starts).replace("Z", "+00:00"))
+
+    # The collector's samples see the rise at its first sample after it: never before, and
+    # at most one of its sample intervals later.
+    late = (rise(doc) - rise(alone)).total_seconds()
+    assert 0 <= late <= truth["hosts"][collector]["perfmon_interval_s"] + 0.5

@@ -361,20 +361,21 @@ def clues_of(item: InputFile, res: ReadResult) -> Clues:
     )
 
 
-def remote_parts(files: list[InputFile], hosts: list[str]) -> set[int]:
+def remote_parts(files: list[InputFile], hosts: list[str]) -> dict[int, str | None]:
     """Of the parts of perfmon CSVs of several machines (``InputFile.whole``), those whose
     host is not the machine that collected the file (indexes into ``files``; ``hosts``: each
-    file's host). The file does not say who collected it: the collector is taken to be the
-    one host of the other files in the folder it sits in (the nearest folder up that holds
-    other files), when that host is one of the file's machines; else every part is remote."""
+    file's host), each with the host whose clock stamped it: the collector, or None when it is
+    not known. The file does not say who collected it: the collector is taken to be the one
+    host of the other files in the folder it sits in (the nearest folder up that holds other
+    files), when that host is one of the file's machines; else every part is remote."""
     wholes: dict[str, list[int]] = {}
     for i, f in enumerate(files):
         if f.whole is not None:
             wholes.setdefault(f.whole, []).append(i)
-    remote: set[int] = set()
+    remote: dict[int, str | None] = {}
     for whole, parts in wholes.items():
         collector = _collector(whole, files, hosts)
-        remote.update(i for i in parts if hosts[i] != collector)
+        remote.update((i, collector) for i in parts if hosts[i] != collector)
     return remote
 
 

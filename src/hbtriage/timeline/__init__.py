@@ -10,7 +10,7 @@ the :class:`~.model.Timeline`.
 from __future__ import annotations
 
 from collections import Counter as Tally
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import polars as pl
 
@@ -144,11 +144,12 @@ def _fold(
     host_zone: dict[str, HostZone],
     index: CounterIndex,
     signatures: Sequence[str] = (),
-    remote: frozenset[int] | set[int] = frozenset(),
+    remote: Mapping[int, str | None] | None = None,
 ) -> tuple[Timeline, list[InputInfo], list[HostInfo], list[str]]:
     """Every input's rows on UTC, folded into the timeline, and what was read of each.
-    ``remote``: inputs whose header's zone converts them whatever their host's zone (see
-    :func:`hbtriage.hosts.remote_parts`)."""
+    ``remote``: inputs whose header's zone converts them whatever their host's zone, with
+    the host whose clock stamped them when known (see :func:`hbtriage.hosts.remote_parts`)."""
+    remote = remote or {}
     warnings: list[str] = list(ident.warnings)
     conflicts = tz_conflicts(items, assigned, ident, host_zone, remote)  # before the rows go
     warnings.extend(conflicts.warnings)
@@ -166,6 +167,7 @@ def _fold(
     inputs: list[InputInfo] = []
     needs_zone_warning: set[str] = set()
     own_zone: dict[str, bool] = {}  # host -> every counter part came on UTC by its own zone
+    clocks: dict[str, set[str]] = {}  # host -> the hosts whose clocks stamped its counters
     # Files per (host, stream): only a stream of several files can hold rotated copies, and only
     # then is the identity of each message (``_digest``) kept for _merge_rotated.
     files_per = Tally(
@@ -258,6 +260,7 @@ def _fold(
                     zlabel = zone_label(res.zone, res.offset_min, iana)
                     zsource = "perfmon header"
                 per_host.append(_counter_part(part, hname, iana, fixed))
+                clocks.setdefault(hname, set()).add(remote.get(idx) or hname)
                 own = zsource in ("perfmon header", "the file's own UTC offsets")
                 own_zone[hname] = own_zone.get(hname, True) and own
                 del part
@@ -296,6 +299,7 @@ def _fold(
         sorted(needs_zone_warning),
         dpc=dpc,
         zoned_counters=frozenset(h for h, own in own_zone.items() if own),
+        counter_clock={h: c for h, (c, *more) in clocks.items() if c != h and not more},
     )
     return tl, inputs, hosts, _one_line_each(warnings, {items[i][0].display for i in ident.aside})
 

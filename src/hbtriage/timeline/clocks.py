@@ -14,7 +14,7 @@ Where ``--tz`` contradicts them, :func:`tz_conflicts` says so in one warning per
 from __future__ import annotations
 
 from collections import Counter as Tally
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import NamedTuple
@@ -75,7 +75,7 @@ def host_zones(
     ident: Identity,
     tz: dict[str | None, Zone],
     host_tz: dict[str | None, Zone],
-    remote: frozenset[int] | set[int] = frozenset(),
+    remote: Collection[int] = frozenset(),
 ) -> dict[str, HostZone]:
     """The zone of every host of ``ident`` (see the module doc). The perfmon header of an
     input in ``remote`` (another machine collected its counters) is no clue."""
@@ -175,7 +175,7 @@ def tz_conflicts(
     assigned: dict[int, tuple[str, str]],
     ident: Identity,
     host_zone: dict[str, HostZone],
-    remote: frozenset[int] | set[int] = frozenset(),
+    remote: Collection[int] = frozenset(),
 ) -> TzConflicts:
     """The hosts whose ``--tz`` gives another UTC offset than their files state: a perfmon
     header's offset at its first sample, or the offsets written in log lines. Those files keep

@@ -85,6 +85,9 @@ class Timeline:
     #: Hosts whose counters all came on UTC by a zone of their own (the perfmon header of a
     #: file another machine collected): a zone found for the host later leaves them be.
     zoned_counters: frozenset[str] = frozenset()
+    #: Hosts whose counters were all stamped by another host's clock (the machine that collected
+    #: them: see :func:`hbtriage.hosts.remote_parts`) -> that host: they move with its clock.
+    counter_clock: dict[str, str] = field(default_factory=dict)
 
     @property
     def hosts(self) -> list[str]:
@@ -100,8 +103,18 @@ class Timeline:
         # To the microsecond, kept in the timeline's unit (ns) on every row.
         delta = pl.duration(nanoseconds=int(round(seconds * 1e6)) * 1000, time_unit="ns")
         ev = _shift_rows(self.events, host, delta)
-        keep = zone and host in self.zoned_counters
-        ct = self.counters if keep else _shift_rows(self.counters, host, delta)
+        if zone:
+            ct = (
+                self.counters
+                if host in self.zoned_counters
+                else _shift_rows(self.counters, host, delta)
+            )
+        else:
+            # A clock moved: the counters its clock stamped, whichever host they are of.
+            ct = self.counters
+            for of in {host, *self.counter_clock}:
+                if self.counter_clock.get(of, of) == host:
+                    ct = _shift_rows(ct, of, delta)
         st = self.streams.with_columns(
             [
                 pl.when(pl.col("host") == host).then(pl.col(c) - delta).otherwise(pl.col(c))
