@@ -311,3 +311,27 @@ def test_counters_another_machine_collected_move_with_its_clock(
     # at most one of its sample intervals later.
     late = (rise(doc) - rise(alone)).total_seconds()
     assert 0 <= late <= truth["hosts"][collector]["perfmon_interval_s"] + 0.5
+
+
+def test_the_peers_counters_in_the_collectors_file_join_the_peers_logs_named_by_nothing_else(
+    tmp_path: Path,
+) -> None:
+    """The PG collected the CVP's counters; the CVP's own folder, named by its address, holds
+    its logs and nothing that writes its computer name: the CVP's part of the file and its
+    logs are one server, which the storm is on (found by bench/layout_fuzz.py)."""
+    truth = generate("dpc_storm_cvp", tmp_path / "sim", 3)
+    _merged(tmp_path / "sim", tmp_path / "L", "PG1A", truth)
+    (tmp_path / "L" / "CVP1" / "systeminfo.txt").unlink()
+    (tmp_path / "L" / "CVP1").rename(tmp_path / "L" / "192.0.2.20")
+    doc = _analyze(tmp_path / "o", tmp_path / "L")
+
+    assert {h["name"]: h["addresses"] for h in doc["hosts"]} == {
+        "CVP1": ["192.0.2.20"],
+        "PG1A": [],
+    }
+    assert "DataCollector01.csv [CVP1]" in _inputs(doc)["CVP1"]
+    assert "CVP.2013-02-22.log" in _inputs(doc)["CVP1"]
+    assert _verdict(doc) == [(["CVP1", "PG1A"], "dpc_storm", "CVP1")]
+    (part,) = [i for i in doc["inputs"] if i["path"].endswith("[CVP1]")]
+    assert part["host_reason"].startswith("perfmon names this machine CVP1 and no other file")
+    assert part["host_reason_ja"].startswith("このマシン CVP1 を示すのは perfmon だけ")

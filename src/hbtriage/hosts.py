@@ -31,6 +31,7 @@ import functools
 import ipaddress
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -314,6 +315,8 @@ class Clues:
     names: list[str] = field(default_factory=list)  # the writer's other names (syslog server's)
     vru: list[str] = field(default_factory=list)  # a PIM log's VRU (its CVP's) addresses
     place: str | None = None  # where what the user named that holds it is on disk
+    #: One machine's part of a perfmon CSV of several machines: that file's path.
+    whole: str | None = None
 
 
 #: A file whose times are this far from every PIM and CVP log around it is another capture,
@@ -358,6 +361,7 @@ def clues_of(item: InputFile, res: ReadResult) -> Clues:
         names=[n for n in relayed if not is_address(n)],
         vru=vru_addresses(res) if role == "pg" else [],
         place=item.given_path,
+        whole=item.whole,
     )
 
 
@@ -712,6 +716,8 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
         for i in idx:
             g.union(group_of[i], "n:" + w)  # refused quietly on a conflict
 
+    lone_machine = _lone_machine_joins_the_host_without_one(clues, g, group_of)
+
     # 3. Components that hold files are hosts; orphans (no name, no folder) join by role.
     files_of: dict[str, list[int]] = {}
     for i in range(len(clues)):
@@ -850,6 +856,8 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
             why = warn("host_by_folder_name", folder=folder_named[i], host=host)
         elif i in relayed_cvp:
             why = warn("host_by_relay_cvp", address=clues[i].writer, host=host)
+        elif i in lone_machine:
+            why = warn("host_by_lone_machine", machine=c.machines[0], host=host)
         elif i in one_computer and group_of[i] not in group_folder:
             name, given = one_computer[i]
             why = _folder_holds(name, given, host)
@@ -960,6 +968,47 @@ def _relayed_cvp_joins_the_cvp_host(
     if len(hosts) != 1 or g.union(own, hosts[0]) is not None:
         return set()
     return set(lines)
+
+
+def _lone_machine_joins_the_host_without_one(
+    clues: list[Clues], g: _Graph, group_of: list[str]
+) -> set[int]:
+    """Join the machine of a perfmon CSV of two machines that nothing else names to the
+    bundle's one host with PIM or CVP logs and no computer name of its own, when the file's
+    other machine is a host with logs (the collector's Data Collector Set with the peer's
+    counters, or a relog of both servers' captures: the peer is the server the other logs are
+    of). A part's folder never names it (``sources/perfmon_machines.py``), so without this the
+    peer's counters and its logs would be two hosts. Nothing is joined when the file has other
+    machines, when that other host is not the only one without a computer name, or when the
+    machine's name has the other role's product word (``PG2A``'s counters to a CVP's logs).
+    Returns the parts joined."""
+    parts: dict[str, list[int]] = {}
+    for i, c in enumerate(clues):
+        if c.whole is not None and len(c.machines) == 1:
+            parts.setdefault(c.whole, []).append(i)
+    inputs = Counter(g.find(unit) for unit in group_of)
+    roots = set(inputs)
+    with_logs = {r for r in roots if g.comp[r].roles & {"pg", "cvp"}}
+    bare = [r for r in with_logs if not g.comp[r].machines]
+    if len(bare) != 1:
+        return set()
+    (host,) = bare
+    joined: set[int] = set()
+    for idx in parts.values():
+        if len(idx) != 2:
+            continue
+        alone = [i for i in idx if inputs[g.find(group_of[i])] == 1]
+        others = [g.find(group_of[i]) for i in idx if i not in alone]
+        if len(alone) != 1 or len(others) != 1 or others[0] not in with_logs:
+            continue
+        (i,) = alone
+        roles = g.comp[host].roles
+        words = {w.lower() for w in re.findall(r"[A-Za-z]+", clues[i].machines[0])}
+        if len(roles) != 1 or not words.isdisjoint({"pg", "cvp"} - roles):
+            continue
+        if g.union(host, group_of[i]) is None:
+            joined.add(i)
+    return joined
 
 
 def _vru_of(clues: list[Clues], g: _Graph) -> list[str]:
