@@ -8,6 +8,7 @@ The bundles are generated here (same seed, same bytes): dpc_storm_cvp seed 7 (PG
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 from pathlib import Path
@@ -543,3 +544,30 @@ def test_a_snapshot_named_as_the_warning_says_joins_that_server(
     by_file = {i["path"].rsplit("/", 1)[-1]: i["host"] for i in doc["inputs"]}
     assert by_file["pg3A_ndis_version.txt"] == by_file["netsh_int_tcp_show_global.txt"] == "pg3A"
     assert "UNNAMED" not in _hosts(doc)
+
+
+def test_logs_gzipped_one_by_one_and_named_one_by_one_are_their_servers(
+    sources: Path, tmp_path: Path
+) -> None:
+    """Every file of both servers named on the command line, the logs gzipped as rotated logs
+    are: 'CVP3/Error.2013-...log.gz' was a folder named by the user, so its name made a host
+    'Error' (found by bench/layout_fuzz.py)."""
+    storm = sources / "storm"
+    args: list[Path] = []
+    for name in ("PG3A", "CVP3"):
+        folder = _copy(storm / name, tmp_path / "case" / name)
+        for f in sorted(folder.iterdir()):
+            if f.suffix in (".log", ".txt") and f.name.startswith(("pim", "CVP.", "Error.")):
+                gz = f.with_name(f.name + ".gz")
+                gz.write_bytes(gzip.compress(f.read_bytes(), mtime=0))
+                f.unlink()
+                f = gz
+            args.append(f)
+    doc = _analyze(tmp_path / "out", *args)
+    assert sorted(_hosts(doc)) == ["CVP3", "PG3A"]
+    hosts = {i["path"].rsplit("/", 1)[-1]: i["host"] for i in doc["inputs"]}
+    assert {p.split("!")[0]: h for p, h in hosts.items() if ".gz!" in p} == {
+        "pim1.txt.gz": "PG3A",
+        f"{next(storm.glob('CVP3/CVP.*.log')).name}.gz": "CVP3",
+        f"{next(storm.glob('CVP3/Error.*.log')).name}.gz": "CVP3",
+    }

@@ -459,8 +459,15 @@ def folder_chain(item: InputFile) -> list[tuple[str, str, bool]]:
             archive = layers[depth - 1]
             key = "!".join(layers[:depth])
             stem = _archive_stem(PurePosixPath(archive).name)
-            if key != item.given and stem == layers[depth]:
-                continue  # one compressed file ("CVP.log.gz"): no folder of its own
+            if stem == layers[depth]:  # one compressed file ("CVP.log.gz"): no folder
+                if key != item.given:
+                    continue
+                # Named on its own, it is in the folder it sits in, as a file named on its own
+                # is (its name, "Error.2013-03-30.log", names no server).
+                real = Path(item.given_path or archive).resolve() if depth == 1 else None
+                if real is not None and real.parent.name:
+                    out += _folders_from(real.parent, real.parent.name)
+                return out
             out.append((key, stem, key == item.given))
             if key == item.given:
                 # An archive named for its contents ("PG1A/logs.zip" beside "CVP1/logs.zip")
