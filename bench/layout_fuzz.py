@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import dataclasses
 import gzip
 import io
 import json
@@ -96,8 +97,8 @@ FEATURES: dict[str, tuple[str, ...]] = {
 GENERIC = {"pg": ("logs", "pg", "Server1", "data"), "cvp": ("logs", "cvp", "Server2", "Logs (2)")}
 #: Words that name no server: a host shown by one of them (or by a ticket number) is misnamed.
 NOT_A_NAME = re.compile(
-    r"(?i)^(logs?|pg|cvp|data|server\d?|perflogs|admin|hb|icm|cisco|logfiles|c\$|sr|"
-    r"copy.*|.*\(\d+\)|.*copy|\d{6,}|from customer|.*\bsr \d+.*)$"
+    r"(?i)^(logs?|pg|cvp|data|server|perflogs|admin|hb|icm|cisco|logfiles|c\$|sr|"
+    r"copy.*|.*\(\d+\)|.*copy|\d{6,}|from customer|.*\bsr \d+.*|error|txt|csv|log)$"
 )
 OUT = Path(__file__).resolve().parent / "out" / "layout-fuzz"
 
@@ -232,9 +233,10 @@ def _merge_perfmon(fs: FileSet, collector: HostNames, truth: dict[str, Any]) -> 
 
 def build(
     f: dict[str, Any], work: Path, cache: Path
-) -> tuple[FileSet, dict[str, Any], Path, list[str], dict[tuple[str, ...], str]]:
+) -> tuple[FileSet, dict[str, Any], Path, list[str], dict[tuple[str, ...], str], dict[str, str]]:
     """Lay out draw ``f`` under ``work``: (file set, truth, the folder to run in, the
-    arguments, where each file ends up -> the truth host it came from)."""
+    arguments, where each file ends up -> the truth host it came from, each server's
+    folder name)."""
     bundle, truth = _bundle(f["scenario"], f["sim_seed"], cache)
     fs = prepare(bundle, f["variant"], work / "fs", truth)
     drop = f["drop"]
@@ -339,7 +341,7 @@ def build(
             continue
         for parts, host in _members(p, p.relative_to(root).parts, folders, owners):
             where_from[parts] = host
-    return fs, truth, cwd, args, where_from
+    return fs, truth, cwd, args, where_from, folders
 
 
 def _zip(folder: Path, dst: Path, *, inside: bool) -> None:
@@ -450,11 +452,21 @@ def _owner(path: str, where_from: dict[tuple[str, ...], str], names: dict[str, H
 
 
 def check(
-    f: dict[str, Any], doc: dict[str, Any], parent: dict[str, Any], fs: FileSet, truth: Any, wf: Any
+    doc: dict[str, Any],
+    parent: dict[str, Any],
+    fs: FileSet,
+    truth: Any,
+    wf: Any,
+    folders: dict[str, str],
 ) -> list[tuple[str, str]]:
     """(what failed, detail) for draw ``f``'s findings ``doc`` (``parent``: the verdict of the
     same files in the parent layout)."""
-    names = fs.hosts
+    # A folder the user named "Server2" is that server's name (catalog/names.toml: "Server-2"
+    # names a server), the one it is shown by when nothing else names it.
+    names = {
+        t: dataclasses.replace(h, node=folders[t]) if re.fullmatch(r"Server\d", folders[t]) else h
+        for t, h in fs.hosts.items()
+    }
     v = summarize(doc, names)
     fails: list[tuple[str, str]] = []
     incidents = truth["incidents"]
@@ -510,7 +522,7 @@ def run_case(f: dict[str, Any], cache: Path) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="hbtriage-lfuzz-") as tmp:
         work = Path(tmp)
         try:
-            fs, truth, cwd, args, wf = build(f, work, cache)
+            fs, truth, cwd, args, wf, folders = build(f, work, cache)
         except Exception:  # noqa: BLE001 - a draw this bench cannot build is its own bug
             return {"features": f, "fails": [("build", traceback.format_exc(limit=3))]}
         try:
@@ -519,7 +531,7 @@ def run_case(f: dict[str, Any], cache: Path) -> dict[str, Any]:
                 doc = analyze(args).to_dict()
         except Exception:  # noqa: BLE001 - a crash is a result here
             return {"features": f, "fails": [("crash", traceback.format_exc(limit=6))]}
-        fails = check(f, doc, parent, fs, truth, wf)
+        fails = check(doc, parent, fs, truth, wf, folders)
         # The relative args as the user typed them (the folder it ran in is a temporary one).
         shown = [os.path.relpath(a, cwd) if os.path.isabs(a) else a for a in args]
     return {
