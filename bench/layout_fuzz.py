@@ -36,10 +36,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
 import dataclasses
 import gzip
-import io
 import json
 import multiprocessing
 import os
@@ -52,11 +50,9 @@ import tempfile
 import time
 import traceback
 import zipfile
-from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -197,38 +193,18 @@ def _inner(h: HostNames, base: str, style: str) -> str:
 
 
 def _merge_perfmon(fs: FileSet, collector: HostNames, truth: dict[str, Any]) -> bytes | None:
-    """Both servers' perfmon CSVs as the collector's Data Collector Set writes them: its
-    header and time stamps, the other's value in effect at each (None: a perfmon missing, or
-    the two in other languages, which one collector never writes)."""
-    csvs = {}
-    for t, h in fs.hosts.items():
-        path = fs.folder(t) / f"{h.folder}_perfmon.csv"
-        if not path.exists():
-            return None
-        raw = path.read_bytes()
-        if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-            text = raw.decode("utf-16")
-        else:
-            enc = h.perfmon_encoding
-            text = raw.decode("utf-8-sig" if enc.startswith("utf") else enc)
-        rows = list(csv.reader(io.StringIO(text)))
-        bias = timedelta(minutes=truth["hosts"][t]["perfmon_bias"])
-        at = [datetime.strptime(r[0], "%m/%d/%Y %H:%M:%S.%f") + bias for r in rows[1:]]
-        csvs[t] = (rows, at)
-    if len({truth["hosts"][t]["locale"] for t in csvs}) > 1:
+    """Both servers' perfmon CSVs as the collector's Data Collector Set writes them
+    (:func:`hbtriage.simulate.collected.collected_perfmon`: its rows and time stamps, the
+    other's cells blank while that one does not answer), or None: a perfmon missing, or the
+    two in other languages, which one collector never writes."""
+    from hbtriage.simulate.collected import collected_perfmon
+
+    files = {t: fs.folder(t) / f"{h.folder}_perfmon.csv" for t, h in fs.hosts.items()}
+    if not all(p.exists() for p in files.values()):
         return None
-    rows, at = csvs[collector.truth]
-    out = [list(r) for r in rows]
-    for t, (theirs, their_at) in csvs.items():
-        if t == collector.truth:
-            continue
-        out[0] += theirs[0][1:]
-        for k, row in enumerate(out[1:]):
-            i = bisect_right(their_at, at[k]) - 1
-            row += theirs[i + 1][1:] if i >= 0 else [" "] * (len(theirs[0]) - 1)
-    text_out = io.StringIO()
-    csv.writer(text_out, quoting=csv.QUOTE_ALL, lineterminator="\r\n").writerows(out)
-    return b"\xff\xfe" + text_out.getvalue().encode("utf-16-le")
+    if len({truth["hosts"][t]["locale"] for t in files}) > 1:
+        return None
+    return collected_perfmon(files, truth["hosts"], collector.truth)
 
 
 def build(

@@ -6,7 +6,6 @@ servers' own perfmon files give."""
 
 from __future__ import annotations
 
-import bisect
 import csv
 import io
 import json
@@ -14,7 +13,7 @@ import shutil
 import zipfile
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
 import pytest
@@ -22,68 +21,44 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hbtriage.api import run
+from hbtriage.simulate.collected import collected_perfmon
 from hbtriage.simulate.scenarios import generate
 from hbtriage.sources import perfmon_machines, read_all
 from hbtriage.sources.base import InputFile, ReadResult, empty_counters
 
 
-def _load(path: Path, encoding: str) -> tuple[list[str], list[list[str]]]:
-    raw = path.read_bytes()
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        text = raw.decode("utf-16")
-    else:
-        text = raw.decode("utf-8-sig" if encoding.startswith("utf") else encoding)
-    rows = list(csv.reader(io.StringIO(text)))
-    return rows[0], rows[1:]
-
-
 def _merged(
-    sim: Path, out: Path, collector: str, truth: dict[str, Any], extra: str | None = None
+    sim: Path,
+    out: Path,
+    collector: str,
+    truth: dict[str, Any],
+    extra: str | None = None,
+    how: Literal["remote", "relog"] = "remote",
 ) -> Path:
     """``sim``'s servers' files in ``out/<host>/``, their perfmon files replaced by one CSV in
-    the collector's folder, as a Data Collector Set on it writes one: the collector's time
-    stamps and header, each other server's value in effect at each of them. ``extra``: a third
-    machine that no other file names, with counters that stay flat."""
-
-    def utc(stamp: str, host: str) -> datetime:
-        """A sample's true time on UTC, by the bias its perfmon header writes and the error of
-        the clock that stamped it."""
-        local = datetime.strptime(stamp, "%m/%d/%Y %H:%M:%S.%f")
-        info = truth["hosts"][host]
-        return local + timedelta(minutes=info["perfmon_bias"], seconds=-info["skew_s"])
-
-    header, rows = _load(
-        sim / collector / f"{collector}_perfmon.csv", truth["hosts"][collector]["encoding"]
-    )
-    at = [utc(r[0], collector) for r in rows]
-    header, rows = list(header), [list(r) for r in rows]
-    width = len(header) - 1
-    for host in truth["hosts"]:
-        if host == collector:
-            continue
-        theirs, their_rows = _load(
-            sim / host / f"{host}_perfmon.csv", truth["hosts"][host]["encoding"]
-        )
-        times = [utc(r[0], host) for r in their_rows]
-        header += theirs[1:]
-        for k, row in enumerate(rows):
-            i = bisect.bisect_right(times, at[k]) - 1
-            row += their_rows[i][1:] if i >= 0 else [" "] * (len(theirs) - 1)
+    the collector's folder, as real collection writes it (:mod:`hbtriage.simulate.collected`):
+    a Data Collector Set on the collector reading the others remotely, or ``relog`` of the
+    separate captures. ``extra``: a third machine that no other file names, with counters that
+    stay flat."""
+    files = {h: sim / h / f"{h}_perfmon.csv" for h in truth["hosts"]}
+    data = collected_perfmon(files, truth["hosts"], collector, how)
     if extra is not None:
-        header += [c.replace(f"\\\\{collector}\\", f"\\\\{extra}\\") for c in header[1 : width + 1]]
-        for row in rows:
-            row += ["1"] * width
-    text = io.StringIO()
-    writer = csv.writer(text, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+        mark, alias = "\\\\" + collector + "\\", "\\\\" + extra + "\\"
+        rows = list(csv.reader(io.StringIO(data.decode("utf-16"))))
+        ours = [c.replace(mark, alias) for c in rows[0] if c.startswith(mark)]
+        rows[0] += ours
+        for row in rows[1:]:
+            row += ["1"] * len(ours)
+        text = io.StringIO()
+        csv.writer(text, quoting=csv.QUOTE_ALL, lineterminator="\r\n").writerows(rows)
+        data = b"\xff\xfe" + text.getvalue().encode("utf-16-le")
     for host in truth["hosts"]:
         (out / host).mkdir(parents=True)
         for f in (sim / host).iterdir():
             if "perfmon" not in f.name:
                 shutil.copy(f, out / host / f.name)
     merged = out / collector / "DataCollector01.csv"
-    merged.write_bytes(b"\xff\xfe" + text.getvalue().encode("utf-16-le"))
+    merged.write_bytes(data)
     return merged
 
 
@@ -335,3 +310,63 @@ def test_the_peers_counters_in_the_collectors_file_join_the_peers_logs_named_by_
     (part,) = [i for i in doc["inputs"] if i["path"].endswith("[CVP1]")]
     assert part["host_reason"].startswith("perfmon names this machine CVP1 and no other file")
     assert part["host_reason_ja"].startswith("このマシン CVP1 を示すのは perfmon だけ")
+
+
+def _gaps(doc: dict[str, Any]) -> list[str]:
+    """The hosts of the incidents' perfmon sample gaps."""
+    return sorted(
+        s["host"] for i in doc["incidents"] for s in i["signals"] if s["kind"] == "sample_gap"
+    )
+
+
+def test_a_remote_machine_stunned_leaves_blank_cells_read_as_its_samples_missing(
+    tmp_path: Path,
+) -> None:
+    """The PG's collector set kept writing rows while the CVP's VM was stunned, with " " in
+    the CVP's cells: that run of blanks is the CVP's samples stopping, as its own perfmon
+    would show (before, the rows' time stamps counted as the CVP's samples: cause unknown)."""
+    truth = generate("vm_stun_cvp", tmp_path / "sim", 1)
+    assert [(i["cause"], i["host"]) for i in truth["incidents"]] == [("vm_stun", "CVP3")]
+    merged = _merged(tmp_path / "sim", tmp_path / "L", "PG3B", truth)
+    text = merged.read_bytes().decode("utf-16")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";" if ";" in text[:200] else ","))
+    cvp = rows[0].index(next(c for c in rows[0] if c.startswith("\\\\CVP3\\")))
+    assert sum(r[cvp] == " " for r in rows[1:]) > 20  # the CVP's cells blank during the stun
+    doc = _analyze(tmp_path / "o", tmp_path / "L" / "PG3B", tmp_path / "L" / "CVP3")
+    alone = _analyze(tmp_path / "o2", tmp_path / "sim" / "PG3B", tmp_path / "sim" / "CVP3")
+    assert _verdict(doc) == _verdict(alone) == [(["CVP3", "PG3B"], "vm_stun", "CVP3")]
+    assert _gaps(doc) == ["CVP3"]
+    evidence = doc["incidents"][0]["causes"][0]["evidence"]
+    assert any("perfmon samples stopped" in e for e in evidence), evidence
+
+
+def test_the_collector_stunned_writes_no_rows_and_only_the_collector_is_said_to_stop(
+    tmp_path: Path,
+) -> None:
+    """The PG collected both machines and its VM was stunned: the file has no rows then, for
+    the CVP's columns too. The gap is the PG's; the CVP (whose counters the PG's clock
+    stamped) is not said to have stopped as well."""
+    truth = generate("vm_stun_pg", tmp_path / "sim", 1)
+    assert [(i["cause"], i["host"]) for i in truth["incidents"]] == [("vm_stun", "PG1A")]
+    _merged(tmp_path / "sim", tmp_path / "L", "PG1A", truth)
+    doc = _analyze(tmp_path / "o", tmp_path / "L" / "PG1A", tmp_path / "L" / "CVP1")
+    assert _verdict(doc) == [(["CVP1", "PG1A"], "vm_stun", "PG1A")]
+    assert _gaps(doc) == ["PG1A"]
+
+
+def test_a_relog_of_two_captures_gives_each_machine_its_own_samples(tmp_path: Path) -> None:
+    """``relog cvp.blg pg.blg -f csv``: rows at both captures' time stamps (the CVP's every
+    second, the PG's every 5 s), each machine's cells blank at the other's. The PG's VM stun
+    is a gap in the PG's own samples, not hidden by the CVP's rows between them."""
+    truth = generate("vm_stun_pg", tmp_path / "sim", 1)
+    assert {h: v["perfmon_interval_s"] for h, v in truth["hosts"].items()} == {
+        "PG1A": 5,
+        "CVP1": 1,
+    }
+    _merged(tmp_path / "sim", tmp_path / "L", "CVP1", truth, how="relog")
+    doc = _analyze(tmp_path / "o", tmp_path / "L" / "PG1A", tmp_path / "L" / "CVP1")
+    alone = _analyze(tmp_path / "o2", tmp_path / "sim" / "PG1A", tmp_path / "sim" / "CVP1")
+    assert _verdict(doc) == _verdict(alone) == [(["CVP1", "PG1A"], "vm_stun", "PG1A")]
+    assert _gaps(doc) == ["PG1A"]
+    (gap,) = [s for s in doc["incidents"][0]["signals"] if s["kind"] == "sample_gap"]
+    assert "sampling interval 5.0 s" in gap["detail"]
