@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hbtriage.catalog import load_catalog
 from hbtriage.detect import DETECTORS
@@ -13,7 +15,7 @@ from hbtriage.detect.clock_skew import estimate
 from hbtriage.detect.counter_anomaly import counter_anomalies
 from hbtriage.detect.incidents import find_incidents
 from hbtriage.detect.log_gaps import log_gaps
-from hbtriage.detect.sample_gaps import sample_gaps
+from hbtriage.detect.sample_gaps import sample_gaps, sample_times
 from hbtriage.detect.signatures import signature_signals, tag
 from hbtriage.findings import Signal
 from hbtriage.timeline import COUNTERS_SCHEMA, EVENTS_SCHEMA, Timeline
@@ -133,6 +135,61 @@ def test_sample_gap() -> None:
     )
     gaps = sample_gaps(_tl(counters=ct), CAT)
     assert len(gaps) == 1 and gaps[0].data["seconds"] == pytest.approx(32.0)
+
+
+def test_a_run_of_blank_cells_is_a_sample_gap_of_that_host_alone() -> None:
+    """A collector kept writing rows while the remote CVP did not answer (its cells " ", read
+    as null): the CVP's samples stopped for 30 s; the collector's did not."""
+    blanks: list[float | None] = [1.0] * 100 + [None] * 30 + [1.0] * 170
+    ct = pl.concat(
+        [
+            _counters("PG1A", "Processor\\DPC Rate", [0.0] * 300),
+            _counters("CVP1", "Processor\\DPC Rate", blanks),
+            _counters("CVP1", "Processor\\% DPC Time", blanks),
+        ]
+    )
+    (gap,) = sample_gaps(_tl(counters=ct), CAT)
+    assert (gap.host, gap.data["seconds"]) == ("CVP1", 31.0)
+    assert gap.detail == "perfmon samples stopped for 31.0 s (sampling interval 1.0 s)"
+    # One counter blank (a rate counter's first sample, a counter it could not read) while
+    # another has a value is still a sample.
+    one = pl.concat(
+        [
+            ct.filter(pl.col("counter") != "% DPC Time"),
+            _counters("CVP1", "Processor\\% DPC Time", [1.0] * 300),
+        ]
+    )
+    assert sample_gaps(_tl(counters=one), CAT) == []
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    cells=st.lists(
+        st.tuples(st.sampled_from(["PG1A", "CVP1"]), st.integers(0, 40), st.booleans()),
+        max_size=120,
+    )
+)
+def test_sample_times_are_the_times_a_host_has_any_value(
+    cells: list[tuple[str, int, bool]],
+) -> None:
+    """Whatever the blanks and the row order: a host's sample times are the distinct times at
+    which at least one of its cells has a value, sorted, one host after the other."""
+    ct = pl.DataFrame(
+        {
+            "host": [h for h, _, _ in cells],
+            "object": ["Processor"] * len(cells),
+            "instance": ["_Total"] * len(cells),
+            "counter": ["DPC Rate"] * len(cells),
+            "ts": [T0 + timedelta(seconds=t) for _, t, _ in cells],
+            "value": [1.0 if v else None for _, _, v in cells],
+        },
+        schema=COUNTERS_SCHEMA,
+    )
+    want = sorted({(h, t) for h, t, v in cells if v})
+    got = sample_times(ct) if cells else None
+    if got is None:
+        return
+    assert [(h, int((t - T0).total_seconds())) for h, t in got.iter_rows()] == want
 
 
 def test_signatures_tag_the_reference_messages() -> None:
