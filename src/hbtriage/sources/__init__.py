@@ -178,9 +178,10 @@ def sniff(
 
 def read_all(item: InputFile, options: ReadOptions = DEFAULT) -> list[Outcome]:
     """:func:`read_one`, but a syslog server's file that collects several senders' feeds is
-    read as one input per sender (:mod:`hbtriage.sources.relay`): one outcome each."""
+    read as one input per sender (:mod:`hbtriage.sources.relay`), a perfmon CSV or an event
+    log export of several machines as one input per machine: one outcome each."""
     reader, encoding, note = sniff(item, readers_for(options.formats))
-    if reader is not None and reader.kind == "perfmon_csv":
+    if reader is not None and reader.kind in ("perfmon_csv", "eventlog"):
         return _by_machine(_read_sniffed(item, reader, encoding, note, options))
     if reader is None or reader.kind not in _RELAY_KINDS:
         return [_read_sniffed(item, reader, encoding, note, options)]
@@ -231,13 +232,15 @@ def read_all(item: InputFile, options: ReadOptions = DEFAULT) -> list[Outcome]:
 
 
 def _by_machine(outcome: Outcome) -> list[Outcome]:
-    """``outcome`` of a perfmon CSV, as one outcome per machine whose counters it holds
-    (:mod:`hbtriage.sources.perfmon_machines`): the file is read once, its rows cut."""
+    """``outcome`` of a perfmon CSV or an event log export, as one outcome per machine whose
+    counters or events it holds (:mod:`hbtriage.sources.perfmon_machines`,
+    :mod:`hbtriage.sources.eventlog_machines`): the file is read once, its rows cut."""
     if outcome.result is None:
         return [outcome]
-    from hbtriage.sources import perfmon_machines
+    from hbtriage.sources import eventlog_machines, perfmon_machines
 
-    parts = perfmon_machines.split(outcome.item, outcome.result)
+    machines = perfmon_machines if outcome.kind == "perfmon_csv" else eventlog_machines
+    parts = machines.split(outcome.item, outcome.result)
     if parts is None:
         return [outcome]
     return [Outcome(part, res, res.kind, outcome.encoding) for part, res in parts]

@@ -313,7 +313,8 @@ def _parse_ts(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
     return best.alias("ts_local"), offset
 
 
-def _short_host(name: str) -> str:
+def short_host(name: str) -> str:
+    """A computer name as a host is named: a DNS name by its first label, an address whole."""
     name = name.strip()
     if re.fullmatch(r"[0-9.]+", name):
         return name
@@ -403,7 +404,7 @@ class EventLogReader:
                 None,
             )
         nodes = events["node"].drop_nulls().unique().to_list()
-        host = _short_host(nodes[0]) if len(nodes) == 1 else None
+        host = short_host(nodes[0]) if len(nodes) == 1 else None
         return ReadResult(
             kind=KIND,
             encoding=enc,

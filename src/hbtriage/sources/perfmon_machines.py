@@ -69,10 +69,27 @@ def split(item: InputFile, result: ReadResult) -> list[tuple[InputFile, ReadResu
             zone=_zone_said(result),
         ),
     )
+    groups = [(names[0], names, rows) for names, rows in zip(machines.values(), parts, strict=True)]
+    return one_per_machine(item, result, groups, total, said, warn("host_reason_perfmon"))
+
+
+def one_per_machine(
+    item: InputFile,
+    result: ReadResult,
+    groups: list[tuple[str, list[str], pl.DataFrame]],
+    total: int,
+    said: str,
+    host_reason: str,
+) -> list[tuple[InputFile, ReadResult]]:
+    """The parts of ``item`` (read as ``result``) for ``groups`` of ``(machine as shown, its
+    names as written, its rows)`` out of ``total`` rows: each shown as ``file [MACHINE]``, its
+    folder naming no host, its rows in the frame the reader filled (counters, else events);
+    ``said`` and the file's warnings go with the first part."""
+    frame = "counters" if result.kind == KIND else "events"
     out: list[tuple[InputFile, ReadResult]] = []
-    for names, rows in zip(machines.values(), parts, strict=True):
+    for shown, names, rows in groups:
         part = InputFile(
-            display=f"{item.display} [{names[0]}]",
+            display=f"{item.display} [{shown}]",
             path=item.path,
             folder_hints=[],
             size=item.size * rows.height // max(total, 1),
@@ -81,19 +98,15 @@ def split(item: InputFile, result: ReadResult) -> list[tuple[InputFile, ReadResu
             senders=list(names),
             whole=item.display,
         )
-        out.append(
-            (
-                part,
-                dataclasses.replace(
-                    result,
-                    host=names[0],
-                    host_reason=warn("host_reason_perfmon"),
-                    counters=rows,
-                    warnings=[said, *result.warnings] if not out else [],
-                    extra={**result.extra, "machine": names[0]},
-                ),
-            )
+        res = dataclasses.replace(
+            result,
+            host=shown,
+            host_reason=host_reason,
+            warnings=[said, *result.warnings] if not out else [],
+            extra={**result.extra, "machine": shown},
         )
+        setattr(res, frame, rows)
+        out.append((part, res))
     return out
 
 
