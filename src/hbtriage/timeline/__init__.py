@@ -198,7 +198,7 @@ def _fold(
         if res.events is not None:
             stream_kinds[(host, res.stream or res.kind)] = res.kind
         if res.events is not None and res.events.height:
-            zlabel, zsource, iana, fixed = host_zone[host]
+            zlabel, zsource, iana, fixed = _events_zone(res, host, host_zone, remote.get(idx))
             src, res.events = res.events, None  # the timeline owns the rows now (see above)
             stated = src["offset_min"].null_count() < src.height
             stream = res.stream or res.kind
@@ -302,6 +302,23 @@ def _fold(
         counter_clock={h: c for h, (c, *more) in clocks.items() if c != h and not more},
     )
     return tl, inputs, hosts, _one_line_each(warnings, {items[i][0].display for i in ident.aside})
+
+
+def _events_zone(
+    res: ReadResult, host: str, host_zone: dict[str, HostZone], exporter: str | None
+) -> HostZone:
+    """The zone the times of ``res``'s events (of ``host``) are written in: the host's own,
+    but for one computer's part of an event log export of several computers that another
+    host exported (``exporter``, see :func:`hbtriage.hosts.remote_parts`): that host's, as
+    Export-Csv and Event Viewer write every time in the exporting machine's zone. Only when
+    both zones are known: a zone inferred later for a host moves all its rows by its own."""
+    own = host_zone[host]
+    if res.kind != "eventlog" or exporter is None or exporter not in host_zone:
+        return own
+    theirs = host_zone[exporter]
+    if ZONE_ASSUMED in (own.source, theirs.source):
+        return own
+    return HostZone(theirs.label, warn("zone_source_exporter", host=exporter), *theirs[2:])
 
 
 def _one_line_each(warnings: list[str], displays: set[str]) -> list[str]:
