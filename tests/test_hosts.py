@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hbtriage.hosts import Clues, folder_chain, identify
 from hbtriage.sources.base import InputFile
+from hbtriage.warning_text import said_id
 
 
 def _c(display: str, kind: str, given: str | None, **kw: object) -> Clues:
@@ -455,3 +458,38 @@ def test_a_date_and_time_in_a_file_name_names_no_host(first: str, second: str) -
     ident = identify(clues)
     assert [h for h, _ in ident.assigned] == ["PG1A", "CVP1", "UNNAMED", "UNNAMED"]
     assert sorted(ident.hosts) == ["CVP1", "PG1A", "UNNAMED"]
+
+
+def test_cvp_logs_known_by_their_address_join_the_one_computer_named_as_a_cvp() -> None:
+    """Both servers' files flat in one folder: the CVP's logs (known by the address they are
+    sent from) and CVP2's perfmon are one server, and the PIM log's peer; not when another
+    server may be theirs (a second PIM, another folder named for a CVP), when the computer's
+    name does not say CVP, or when their times are days apart."""
+
+    def flat(*extra: Clues, machine: str = "CVP2", cvp_day: int = 15) -> list[Clues]:
+        log = _c("f/CVP.2013-04-15.log", "cvp_log", "f", writer="192.0.2.20", role="cvp")
+        log.span = (datetime(2013, 4, cvp_day, 2), datetime(2013, 4, cvp_day, 3))
+        perf = _c("f/cvp_perfmon.csv", "perfmon_csv", "f", machines=[machine])
+        perf.span = (datetime(2013, 4, 15, 2), datetime(2013, 4, 15, 3))
+        return [
+            _c("f/pim1.txt", "icm_dumplog", "f", writer="pg2A", role="pg"),
+            _c("f/PG2A_perfmon.csv", "perfmon_csv", "f", machines=["PG2A"]),
+            log,
+            perf,
+            *extra,
+        ]
+
+    one = identify(flat())
+    assert [h for h, _ in one.assigned] == ["PG2A", "PG2A", "CVP2", "CVP2"]
+    assert sorted(one.hosts) == ["CVP2", "PG2A"] and one.host_for("192.0.2.20") == "CVP2"
+    assert [said_id(w) for w in one.warnings] == ["host_by_role_machine"]
+    renamed = identify(flat(machine="CVPSRV02"))
+    assert renamed.host_for("192.0.2.20") == "CVPSRV02"
+    for apart in (
+        identify(flat(_c("f/pim2.txt", "icm_dumplog", "f", writer="pg3B", role="pg"))),
+        identify(flat(_c("f/CVP7/ndis.txt", "config_snapshot", "f"))),
+        identify(flat(machine="SRV02")),
+        identify(flat(cvp_day=20)),
+    ):
+        computer = apart.host_for("CVP2") or apart.host_for("SRV02")
+        assert computer is not None and apart.host_for("192.0.2.20") != computer

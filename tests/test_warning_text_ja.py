@@ -74,16 +74,25 @@ def test_host_decisions_are_worded_in_both_languages() -> None:
     ]
     unnamed = identify([*servers, _c("f/netsh.txt", "config_snapshot", "f")])
     said = [w for w in unnamed.warnings if w.startswith("f/netsh.txt")]
-    # (its folder holds the files of three hosts: which one's it is is not guessed)
+    # (its folder holds the files of two servers, the CVP's logs joined to the computer its
+    # perfmon names, CVP1: which one's it is is not guessed)
     assert said == [
-        "f/netsh.txt: names no computer, and its folder holds the files of 192.0.2.20, PG1A, "
-        "CVP1: kept apart as 'UNNAMED' rather than given to one of them (move it into its "
-        "server's folder, or start its name with that server's name, as in PG1A_netsh.txt)"
+        "f/netsh.txt: names no computer, and its folder holds the files of CVP1, PG1A: kept "
+        "apart as 'UNNAMED' rather than given to one of them (move it into its server's folder, "
+        "or start its name with that server's name, as in CVP1_netsh.txt)"
     ]
     assert render(said[0], "ja") == (
-        "f/netsh.txt: コンピューター名が書かれておらず、同じフォルダーに 192.0.2.20, PG1A, CVP1 "
+        "f/netsh.txt: コンピューター名が書かれておらず、同じフォルダーに CVP1, PG1A "
         "のファイルがあるため、いずれにも割り当てずに 'UNNAMED' として分けました (そのサーバーの"
-        "フォルダーに移すか、ファイル名をサーバー名で始めてください。例: PG1A_netsh.txt)"
+        "フォルダーに移すか、ファイル名をサーバー名で始めてください。例: CVP1_netsh.txt)"
+    )
+    joined = [w for w in unnamed.warnings if said_id(w) == "host_by_role_machine"]
+    assert joined == [
+        "host CVP1: the CVP logs that name no computer (CVP.log) are taken as this computer's, "
+        "the bundle's one computer whose name says CVP and that only perfmon or snapshots name"
+    ]
+    assert render(joined[0], "ja").startswith(
+        "ホスト CVP1: コンピューター名のない CVP のログ (CVP.log) を、このコンピューターのもの"
     )
     assert said_id(said[0]) == "host_unknown_beside"
     # Five or more of them there are rather other systems' files: said once, as below.

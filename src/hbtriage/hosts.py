@@ -42,7 +42,7 @@ import polars as pl
 from hbtriage.catalog import bundled_text, entries_of, host_clues
 from hbtriage.errors import CatalogError
 from hbtriage.sources.base import InputFile, ReadResult
-from hbtriage.warning_text import warn
+from hbtriage.warning_text import Joined, warn
 
 
 @functools.cache
@@ -724,6 +724,19 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
             g.union(group_of[i], "n:" + w)  # refused quietly on a conflict
 
     lone_machine = _lone_machine_joins_the_host_without_one(clues, g, group_of)
+    for machine, server, logs in _machine_named_for_the_role_joins_its_logs(clues, g, group_of):
+        files_said = [clues[i].display.rsplit("/", 1)[-1] for i in logs]
+        more = len(files_said) - 3
+        warnings.append(
+            warn(
+                "host_by_role_machine",
+                machine=machine,
+                role=server.upper(),
+                logs=Joined(
+                    files_said[:3] + ([f"+{more}"] if more > 0 else []), sep=", ", sep_ja="、"
+                ),
+            )
+        )
 
     # 3. Components that hold files are hosts; orphans (no name, no folder) join by role.
     files_of: dict[str, list[int]] = {}
@@ -1016,6 +1029,79 @@ def _lone_machine_joins_the_host_without_one(
         if g.union(host, group_of[i]) is None:
             joined.add(i)
     return joined
+
+
+def _machine_named_for_the_role_joins_its_logs(
+    clues: list[Clues], g: _Graph, group_of: list[str]
+) -> list[tuple[str, str, list[int]]]:
+    """Join a computer that only perfmon or snapshots name (no logs, no address) to the logs of
+    a PG or CVP that no computer name names but an address (a CVP's logs are known by the
+    address they are sent from), when each is the only one of its kind in the bundle, the computer's name says
+    that role (``CVP2``, ``CVPSRV02``: the product word in it, not the other's) and their
+    times meet: both servers' files flat in one folder, the CVP's logs named as the product
+    names them (``CVP.2013-04-15.log``) beside ``CVP2_perfmon.csv``. Returns each join: the
+    computer's name, the role and the logs' inputs."""
+    files: dict[str, list[int]] = {}
+    for i, unit in enumerate(group_of):
+        files.setdefault(g.find(unit), []).append(i)
+    names: dict[str, list[str]] = {}
+    for key in g.parent:
+        if key.startswith("n:") and (root := g.find(key)) in files:
+            names.setdefault(root, []).append(key[2:])
+    machine_only = [
+        r
+        for r in files
+        if not g.comp[r].roles
+        and g.comp[r].machines
+        and not any(is_address(n) for n in names.get(r, []))
+    ]
+    joined: list[tuple[str, str, list[int]]] = []
+    for role, other in (("cvp", "pg"), ("pg", "cvp")):
+        # (roots only: a pass before may have joined some)
+        bare = [
+            r for r in files if r in g.comp and g.comp[r].roles == {role} and not g.comp[r].machines
+        ]
+        # The logs of one server known by the address they are sent from (logs that nothing
+        # names at all are placed by role later, among them by a name that says the role).
+        logs = [r for r in bare if names.get(r)]
+        # ... and no other server that nothing calls a computer (a PIM log of another PG beside
+        # them: the address may be its peer's), nor another host whose name says the role (a
+        # folder named after another CVP).
+        others = [
+            r
+            for r in files
+            if r in g.comp and g.comp[r].roles and not g.comp[r].machines and names.get(r)
+        ]
+        like = [
+            r
+            for r in files
+            if r in g.comp
+            and r not in logs
+            and any(role.upper() in n and not is_address(n) for n in names.get(r, []))
+        ]
+        said = [
+            r
+            for r in machine_only
+            if r in g.comp
+            and any(role.upper() in m and other.upper() not in m for m in g.comp[r].machines)
+        ]
+        if len(logs) != 1 or others != logs or len(said) != 1 or like != said:
+            continue
+        (machine,) = said
+        theirs = [s for r in logs for i in files[r] if (s := clues[i].span) is not None]
+        mine = [s for i in files[machine] if (s := clues[i].span) is not None]
+        if theirs and mine and min(_gap(a, b) for a in theirs for b in mine) > _MEET:
+            continue
+        name = sorted(g.comp[machine].machines)[0]
+        if all(g.union(machine, r) is None for r in logs):
+            joined.append((name, role, sorted(i for r in logs for i in files[r])))
+            machine_only.remove(machine)
+    return joined
+
+
+#: How far apart in time (local times, zones not known yet) a computer's files and the logs
+#: of the server its name says may be and still be taken as one server's.
+_MEET = timedelta(days=1)
 
 
 def _vru_of(clues: list[Clues], g: _Graph) -> list[str]:
