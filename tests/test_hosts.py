@@ -485,6 +485,9 @@ def test_cvp_logs_known_by_their_address_join_the_one_computer_named_as_a_cvp() 
     assert [said_id(w) for w in one.warnings] == ["host_by_role_machine"]
     renamed = identify(flat(machine="CVPSRV02"))
     assert renamed.host_for("192.0.2.20") == "CVPSRV02"
+    # The PG known by its ICM node name alone (no perfmon of its own) is still the one PG.
+    node_only = identify([c for c in flat() if c.display != "f/PG2A_perfmon.csv"])
+    assert node_only.host_for("192.0.2.20") == "CVP2" and len(node_only.hosts) == 2
     for apart in (
         identify(flat(_c("f/pim2.txt", "icm_dumplog", "f", writer="pg3B", role="pg"))),
         identify(flat(_c("f/CVP7/ndis.txt", "config_snapshot", "f"))),

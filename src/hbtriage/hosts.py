@@ -1064,14 +1064,11 @@ def _machine_named_for_the_role_joins_its_logs(
         # The logs of one server known by the address they are sent from (logs that nothing
         # names at all are placed by role later, among them by a name that says the role).
         logs = [r for r in bare if names.get(r)]
-        # ... and no other server that nothing calls a computer (a PIM log of another PG beside
-        # them: the address may be its peer's), nor another host whose name says the role (a
-        # folder named after another CVP).
-        others = [
-            r
-            for r in files
-            if r in g.comp and g.comp[r].roles and not g.comp[r].machines and names.get(r)
-        ]
+        # ... and no other server of that role, at most one of the other (two PGs: the address
+        # may be the other one's peer), nor another host whose name says the role (a folder
+        # named after another CVP).
+        same = [r for r in files if r in g.comp and role in g.comp[r].roles and r not in logs]
+        pair = [r for r in files if r in g.comp and other in g.comp[r].roles]
         like = [
             r
             for r in files
@@ -1085,7 +1082,7 @@ def _machine_named_for_the_role_joins_its_logs(
             if r in g.comp
             and any(role.upper() in m and other.upper() not in m for m in g.comp[r].machines)
         ]
-        if len(logs) != 1 or others != logs or len(said) != 1 or like != said:
+        if len(logs) != 1 or same or len(pair) > 1 or len(said) != 1 or like != said:
             continue
         (machine,) = said
         theirs = [s for r in logs for i in files[r] if (s := clues[i].span) is not None]
