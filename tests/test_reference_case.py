@@ -118,8 +118,9 @@ def test_without_cvp1_perfmon_the_cause_is_unknown_and_says_why(tmp_path: Path) 
         top = f.incidents[0].causes[0]
         assert top.id == "unknown", layout
         text = "\n".join(top.evidence)
-        # In a flat folder nothing names the CVP host any more; it is called UNNAMED-CVP.
-        cvp = "CVP1" if layout == "folders" else "UNNAMED-CVP"
+        # In a flat folder nothing names the CVP host any more but the address its PIM log
+        # connects to (the VRU's).
+        cvp = "CVP1" if layout == "folders" else "192.0.2.20"
         assert f"no perfmon for {cvp}" in text, (layout, text)
         assert "DPC Rate" in text  # what to collect
 
