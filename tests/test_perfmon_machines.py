@@ -370,3 +370,36 @@ def test_a_relog_of_two_captures_gives_each_machine_its_own_samples(tmp_path: Pa
     assert _gaps(doc) == ["PG1A"]
     (gap,) = [s for s in doc["incidents"][0]["signals"] if s["kind"] == "sample_gap"]
     assert "sampling interval 5.0 s" in gap["detail"]
+
+
+def test_a_relog_of_a_cvp_whose_clock_runs_behind_moves_its_part_with_its_own_clock(
+    tmp_path: Path,
+) -> None:
+    """``relog pg.blg cvp.blg -f csv`` keeps each capture's time stamps: the CVP's cells were
+    stamped by the CVP's clock, 38 s behind the PG's. Each machine fills its own rows (almost
+    none holds both), which no collector writes: the file is read as a relog, the CVP's part
+    moves with the CVP's clock, and its VM stun is found where its own perfmon puts it (before,
+    its part stayed on the PG's clock, 38 s early: cause unknown)."""
+    truth = generate("vm_stun_cvp", tmp_path / "sim", 2)
+    assert {h: round(v["skew_s"]) for h, v in truth["hosts"].items()} == {"PG2B": 0, "CVP2": -38}
+    _merged(tmp_path / "sim", tmp_path / "L", "PG2B", truth, how="relog")
+    doc = _analyze(tmp_path / "o", tmp_path / "L" / "PG2B", tmp_path / "L" / "CVP2")
+    alone = _analyze(tmp_path / "o2", tmp_path / "sim" / "PG2B", tmp_path / "sim" / "CVP2")
+    assert _verdict(doc) == _verdict(alone) == [(["CVP2", "PG2B"], "vm_stun", "CVP2")]
+    assert _gaps(doc) == _gaps(alone) == ["CVP2"]
+    (said,) = _said(doc, "perfmon_machines_relog")
+    assert "relog" in said and "its own clock" in said
+    assert "Romance Standard Time" in said and "the only zone written" in said
+    assert not _said(doc, "perfmon_machines")
+    i = doc["warning_ids"].index("perfmon_machines_relog")
+    assert "relog" in doc["warnings_ja"][i] and "時計" in doc["warnings_ja"][i]
+
+
+def test_a_collectors_file_is_not_taken_for_a_relog(tmp_path: Path) -> None:
+    """The same servers' counters collected by the PG's Data Collector Set: one row holds
+    both machines' cells, so the file stays a collector's (its warning says so)."""
+    truth = generate("vm_stun_cvp", tmp_path / "sim", 2)
+    _merged(tmp_path / "sim", tmp_path / "L", "PG2B", truth)
+    doc = _analyze(tmp_path / "o", tmp_path / "L" / "PG2B", tmp_path / "L" / "CVP2")
+    assert len(_said(doc, "perfmon_machines")) == 1
+    assert not _said(doc, "perfmon_machines_relog")

@@ -371,7 +371,9 @@ def remote_parts(files: list[InputFile], hosts: list[str]) -> dict[int, str | No
     file's host), each with the host whose clock stamped it: the collector, or None when it is
     not known. The file does not say who collected it: the collector is taken to be the one
     host of the other files in the folder it sits in (the nearest folder up that holds other
-    files), when that host is one of the file's machines; else every part is remote."""
+    files), when that host is one of the file's machines; else every part is remote. The parts
+    of a relog of separate captures (``InputFile.relogged``) were stamped by their own machine's
+    clock: remote (the header's zone converts them) but with None, no collector's clock."""
     wholes: dict[str, list[int]] = {}
     for i, f in enumerate(files):
         if f.whole is not None:
@@ -379,7 +381,8 @@ def remote_parts(files: list[InputFile], hosts: list[str]) -> dict[int, str | No
     remote: dict[int, str | None] = {}
     for whole, parts in wholes.items():
         collector = _collector(whole, files, hosts)
-        remote.update((i, collector) for i in parts if hosts[i] != collector)
+        clock = None if files[parts[0]].relogged else collector
+        remote.update((i, clock) for i in parts if hosts[i] != collector)
     return remote
 
 

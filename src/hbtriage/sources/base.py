@@ -133,6 +133,9 @@ class InputFile:
     #: :mod:`.perfmon_machines`): the ``display`` of that file (None for any other input). Its
     #: times are the collecting machine's, in the zone of the file's header.
     whole: str | None = None
+    #: For such a part: the file is a ``relog`` of separate captures (each machine's samples
+    #: on rows of their own), so its own machine's clock stamped its times, not a collector's.
+    relogged: bool = False
 
     def __post_init__(self) -> None:
         # A name that is not UTF-8 on disk (a folder copied from an old Windows share) comes

@@ -10,6 +10,12 @@ cut by sender (:mod:`.relay`): each part is shown as ``file [MACHINE]``, its ``s
 the machine, and the folder the file sits in names no host of it (it is the collecting
 machine's, and which machine collected the file is not written in it).
 
+A ``relog`` of separate captures keeps each capture's time stamps: each machine's cells were
+stamped by its own clock, on rows of their own (two clocks never stamp the same millisecond),
+while a collector samples every machine on one row. A file where few rows hold cells of two
+machines (:func:`relogged`) is taken as a relog: its parts say so (``InputFile.relogged``) and
+move with their own machine's clock; the header's zone is still the only one written.
+
 Every column's time stamps were written by the collecting machine's clock, in the zone of the
 PDH header: each part keeps that zone (``ReadResult.zone``/``offset_min``/``tz_iana``) for
 converting its samples, and ``InputFile.whole`` tells the timeline that the header's zone is
@@ -59,18 +65,41 @@ def split(item: InputFile, result: ReadResult) -> list[tuple[InputFile, ReadResu
     total = counters.height
     del counters
     shown = [names[0] for names in machines.values()]
+    relog = relogged(parts)
     said = warn(
         "at_file",
         path=item.display,
         reason=warn(
-            "perfmon_machines",
+            "perfmon_machines_relog" if relog else "perfmon_machines",
             count=len(machines),
             machines=Joined(shown, sep=", ", sep_ja="、"),
-            zone=_zone_said(result),
+            zone=_zone_said(result, relog),
         ),
     )
     groups = [(names[0], names, rows) for names, rows in zip(machines.values(), parts, strict=True)]
-    return one_per_machine(item, result, groups, total, said, warn("host_reason_perfmon"))
+    out = one_per_machine(item, result, groups, total, said, warn("host_reason_perfmon"))
+    for part, _res in out:
+        part.relogged = relog
+    return out
+
+
+#: A machine needs this many samples for its rows to tell a relog from a collector's file.
+_RELOG_MIN_SAMPLES = 4
+
+
+def relogged(parts: list[pl.DataFrame]) -> bool:
+    """Whether the machines' counters ``parts`` (one frame per machine, cut from one file) are
+    a relog of separate captures: the rows (time stamps) where two machines both have a value
+    are fewer than half the samples of the machine with the fewest. A collector writes every
+    machine's cells on its own rows, so each remote sample shares its row with the collector's;
+    relog puts each capture's samples on its own time stamps. A machine with almost no samples
+    tells neither: such a file stays a collector's."""
+    stamps = [p.filter(pl.col("value").is_not_null())["ts_local"].unique() for p in parts]
+    fewest = min(s.len() for s in stamps)
+    if fewest < _RELOG_MIN_SAMPLES:
+        return False
+    shared = pl.concat(stamps).value_counts().filter(pl.col("count") > 1).height
+    return 2 * shared < fewest
 
 
 def one_per_machine(
@@ -110,12 +139,14 @@ def one_per_machine(
     return out
 
 
-def _zone_said(result: ReadResult) -> str:
-    """How the header's zone is said in the warning (its label, or that it writes none)."""
+def _zone_said(result: ReadResult, relog: bool = False) -> str:
+    """How the header's zone is said in the warning (its label, or that it writes none), of a
+    collector's file or a relog (``relog``)."""
     if result.offset_min is None:
-        return warn("perfmon_machines_no_zone")
+        return warn("perfmon_relog_no_zone" if relog else "perfmon_machines_no_zone")
     from hbtriage.zones import zone_label
 
     return warn(
-        "perfmon_machines_zone", zone=zone_label(result.zone, result.offset_min, result.tz_iana)
+        "perfmon_relog_zone" if relog else "perfmon_machines_zone",
+        zone=zone_label(result.zone, result.offset_min, result.tz_iana),
     )
