@@ -403,3 +403,22 @@ def test_a_collectors_file_is_not_taken_for_a_relog(tmp_path: Path) -> None:
     doc = _analyze(tmp_path / "o", tmp_path / "L" / "PG2B", tmp_path / "L" / "CVP2")
     assert len(_said(doc, "perfmon_machines")) == 1
     assert not _said(doc, "perfmon_machines_relog")
+
+
+@pytest.mark.parametrize(
+    ("scenario", "seed", "cause", "host"),
+    [("nic_errors_cvp", 2, "nic_errors", "CVP3"), ("tcp_offload_pg", 3, "tcp_offload", "PG1B")],
+)
+def test_a_relog_keeps_the_rise_of_counts_since_boot_across_the_other_machines_rows(
+    tmp_path: Path, scenario: str, seed: int, cause: str, host: str
+) -> None:
+    """In a relog every sample of a machine follows a row of the other's, blank in its cells:
+    a count since boot (Packets Received Errors, Connections Reset) rises by its difference
+    from the machine's previous sample, not from the blank (before, every difference was
+    blank: no rise, and the verdict fell to network_path)."""
+    truth = generate(scenario, tmp_path / "sim", seed)
+    hosts = list(truth["hosts"])
+    _merged(tmp_path / "sim", tmp_path / "L", hosts[0], truth, how="relog")
+    doc = _analyze(tmp_path / "o", *(tmp_path / "L" / h for h in hosts))
+    alone = _analyze(tmp_path / "o2", *(tmp_path / "sim" / h for h in hosts))
+    assert _verdict(doc) == _verdict(alone) == [(sorted(hosts), cause, host)]

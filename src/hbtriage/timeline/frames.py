@@ -357,14 +357,19 @@ def _series_in_place(
         if name == "value":
             for i, cum in enumerate(cumulative):
                 if cum:
-                    diff = pieces[i].diff()
-                    pieces[i] = pl.select(
-                        pl.when(diff >= 0).then(diff).otherwise(None).alias(name)
-                    ).to_series()
+                    pieces[i] = pl.select(_increase(pl.lit(pieces[i])).alias(name)).to_series()
         del col
         cols.append(pl.concat(pieces, rechunk=True))
         del pieces
     return pl.DataFrame(cols)
+
+
+def _increase(value: pl.Expr) -> pl.Expr:
+    """A count since boot as its rise since the series' previous value (a blank cell skipped:
+    a relog of two captures leaves each machine's cells blank at the other's time stamps, a
+    collector while a remote machine does not answer); a decrease (reboot) gives null."""
+    diff = value - value.shift(1).forward_fill()
+    return pl.when(diff >= 0).then(diff).otherwise(None)
 
 
 def _difference_cumulative(parts: list[pl.DataFrame], index: CounterIndex) -> pl.DataFrame:
@@ -407,10 +412,9 @@ def _difference_cumulative(parts: list[pl.DataFrame], index: CounterIndex) -> pl
     if not any(cumulative):
         return counters.drop("_sid")
     cum_ids = pl.Series([i for i, c in enumerate(cumulative) if c], dtype=sid.dtype)
-    diff = pl.col("value").diff().over("_sid")
     return counters.with_columns(
         pl.when(pl.col("_sid").is_in(cum_ids.implode()))
-        .then(pl.when(diff >= 0).then(diff).otherwise(None))
+        .then(_increase(pl.col("value")).over("_sid"))
         .otherwise(pl.col("value"))
         .alias("value")
     ).drop("_sid")
