@@ -608,6 +608,12 @@ def test_lang_before_the_command_is_every_command_s_language(tmp_path: Path) -> 
     assert plan.returncode == 0 and plan.stdout.startswith("# hbtriage 採取手順")
     bad = _hbtriage("--lang", "xx", "plan", "--windows", cwd=tmp_path)
     assert bad.returncode == 2 and len(bad.stderr.splitlines()) == 1 and "--lang" in bad.stderr
+    # The unknown command is the word after --lang's value, not the value.
+    unknown = _hbtriage("--lang", "ja", "nope", cwd=tmp_path)
+    assert unknown.returncode == 2
+    assert unknown.stderr == (
+        "hbtriage: エラー: hbtriage: 'nope' というコマンドはありません (--help を参照してください)\n"
+    )
 
 
 def test_plan_write_profiles_says_what_it_wrote_in_japanese(tmp_path: Path) -> None:

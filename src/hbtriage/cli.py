@@ -1075,7 +1075,11 @@ def _plain_usage(ctx: Any, argv: list[str]) -> str | None:
 
     subs = getattr(ctx.command, "commands", None)
     if subs is not None:
-        name = next((a for a in argv if not a.startswith("-")), None)
+        try:  # the group's own options take their values (``--lang ja nope``: "nope")
+            _opts, words, _order = ctx.command.make_parser(ctx).parse_args(args=list(argv))
+        except Exception:  # noqa: BLE001 - then the first word that is no option
+            words = [a for a in argv if not a.startswith("-")]
+        name = next(iter(words), None)
         return None if name is None or name in subs else warn("usage_no_such_command", name=name)
     if ctx.info_name not in argv:
         return None
