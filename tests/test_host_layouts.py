@@ -344,6 +344,11 @@ def test_each_servers_generic_folder_given_is_named_by_the_servers_folder(
     assert _verdict(doc) == _verdict(want)
     assert [inc["hosts"] for inc in doc["incidents"]] == [["CVP3", "PG3A"]]
     assert {i["host"] for i in doc["inputs"] if i["path"].endswith(".log")} == {"CVP3"}
+    # The reason says where that folder is: around what was named, not in it.
+    cvp = next(i for i in doc["inputs"] if i["path"].endswith("CVP.2013-09-06.log"))
+    assert cvp["host_reason"] == (
+        "folder 'CVP3' (around what was named on the command line) holds only CVP3's files"
+    )
 
 
 def test_one_servers_generic_folder_given_alone_is_named_by_its_folder(

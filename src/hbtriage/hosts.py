@@ -769,7 +769,6 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
             role,
             _may_be_vru(role, vru, named, names_of),
             names_of,
-            files_of,
             unnamed=len(stand_in),
         )
         if found is not None:
@@ -1413,7 +1412,6 @@ def _by_role(
     role: str | None,
     named: list[str],
     names_of: dict[str, list[str]],
-    files_of: dict[str, list[int]],
     *,
     unnamed: int = 0,
 ) -> tuple[str, str] | None:
@@ -1499,8 +1497,8 @@ def _reason(
         content = ""
     folder = group_folder.get(unit)
     if folder is not None:
-        _key, name, given = folder
-        why = _folder_holds(name, given, host)
+        key, name, given = folder
+        why = _folder_holds(name, given, host, key)
         return warn("host_by_and", why=why, content=content) if content else why
     if content and c.writer and name_key(c.writer) == name_key(host):
         return c.reason
@@ -1516,10 +1514,16 @@ def _named_in(reason: str, name: str) -> str:
     return warn("host_named_in", reason=reason, name=name)
 
 
-def _folder_holds(name: str, given: bool, host: str) -> str:
-    """Why a file is ``host``'s: folder ``name`` (named on the command line when ``given``)
-    holds only its files."""
-    how = warn("how_given") if given else warn("how_in_bundle")
+def _folder_holds(name: str, given: bool, host: str, key: str = "") -> str:
+    """Why a file is ``host``'s: folder ``name`` (named on the command line when ``given``;
+    ``key``: where it is, a path on disk for a folder around what was named: above a generic
+    folder named, or holding a file named on its own) holds only its files."""
+    if given:
+        how = warn("how_given")
+    elif key and "!" not in key and os.path.isabs(key):
+        how = warn("how_around")
+    else:
+        how = warn("how_in_bundle")
     return warn("host_by_folder", folder=name, how=how, host=host)
 
 
