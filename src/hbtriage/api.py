@@ -42,7 +42,7 @@ from hbtriage.findings import (
 )
 from hbtriage.report.files import is_report_file
 from hbtriage.sources import Outcome, ReadOptions, _scan, read_all
-from hbtriage.sources.base import ConfigFact, InputFile
+from hbtriage.sources.base import ConfigFact, InputFile, display_folder
 from hbtriage.sources.bundle import collect
 from hbtriage.timeline import (
     ZONE_ASSUMED,
@@ -205,7 +205,7 @@ def _unread_said(unread: list[Outcome]) -> list[str]:
 
     def key(o: Outcome) -> tuple[str, str, str]:
         display = o.item.display
-        folder = display[: max(display.rfind("/"), display.rfind("!"), 0)]
+        folder = display_folder(display)
         reason = o.message.fields.get("reason") if isinstance(o.message, Worded) else None
         if not isinstance(reason, Worded):
             return folder, "", o.message  # not worded: never grouped with another

@@ -41,7 +41,7 @@ import polars as pl
 
 from hbtriage.catalog import bundled_text, entries_of, host_clues
 from hbtriage.errors import CatalogError
-from hbtriage.sources.base import InputFile, ReadResult
+from hbtriage.sources.base import InputFile, ReadResult, display_folder
 from hbtriage.warning_text import Joined, warn
 
 
@@ -1167,7 +1167,7 @@ def _unknown_said(displays: list[str], name: str) -> list[str]:
     for :data:`UNKNOWN_GROUP` or more of them in one folder (a folder of other systems' logs)."""
     by_folder: dict[str, list[str]] = {}
     for d in displays:
-        by_folder.setdefault(d[: max(d.rfind("/"), d.rfind("!"), 0)], []).append(d)
+        by_folder.setdefault(display_folder(d), []).append(d)
     out: list[str] = []
     for folder, same in by_folder.items():
         if len(same) < UNKNOWN_GROUP:

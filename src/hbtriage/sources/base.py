@@ -146,6 +146,12 @@ class InputFile:
             self.given = printable_name(self.given)
 
 
+def display_folder(display: str) -> str:
+    """The folder (or archive) part of a shown path: ``b/CVP1`` of ``b/CVP1/CVP.log``,
+    ``x.zip`` of ``x.zip!CVP.log``; "" for a name with neither."""
+    return display[: max(display.rfind("/"), display.rfind("!"), 0)]
+
+
 def printable_name(name: str) -> str:
     """``name`` with the bytes a non-UTF-8 file name left as lone surrogates written as
     ``\\xe9`` escapes (other text unchanged)."""

@@ -25,22 +25,14 @@ import polars as pl
 
 from hbtriage.sources.base import InputFile, ReadResult
 from hbtriage.sources.eventlog import KIND, short_host
-from hbtriage.sources.perfmon_machines import one_per_machine
-from hbtriage.sources.relay import sender_key
+from hbtriage.sources.perfmon_machines import names_by_key, one_per_machine
 from hbtriage.warning_text import Joined, warn
 
 
 def computers_of(result: ReadResult) -> dict[str, list[str]]:
-    """The computers whose events ``result`` holds: each computer's key (see the module doc)
-    -> the names its events write for it, in the order the file first writes them."""
-    events = result.events
-    if events is None or not events.height:
-        return {}
-    found: dict[str, list[str]] = {}
-    for name in events["node"].unique(maintain_order=True).to_list():
-        if name:
-            found.setdefault(sender_key(str(name)), []).append(str(name))
-    return found
+    """The computers whose events ``result`` holds (see
+    :func:`~hbtriage.sources.perfmon_machines.names_by_key`)."""
+    return names_by_key(None if result.events is None else result.events["node"])
 
 
 def split(item: InputFile, result: ReadResult) -> list[tuple[InputFile, ReadResult]] | None:

@@ -35,17 +35,22 @@ from hbtriage.warning_text import Joined, warn
 KIND = "perfmon_csv"
 
 
-def machines_of(result: ReadResult) -> dict[str, list[str]]:
-    """The machines whose counters ``result`` holds: each machine's key (see the module doc)
-    -> the names its columns write for it, in the order the file first writes them."""
-    counters = result.counters
-    if counters is None or not counters.height:
-        return {}
+def names_by_key(column: pl.Series | None) -> dict[str, list[str]]:
+    """The machines a column of names (a frame's ``host`` or ``node``) writes: each machine's
+    key (compared as host names are: see the module doc) -> the names written for it, in the
+    order the column first writes them. Empty for no column or no rows."""
     found: dict[str, list[str]] = {}
-    for name in counters["host"].unique(maintain_order=True).to_list():
+    if column is None or not column.len():
+        return found
+    for name in column.unique(maintain_order=True).to_list():
         if name:
             found.setdefault(sender_key(str(name)), []).append(str(name))
     return found
+
+
+def machines_of(result: ReadResult) -> dict[str, list[str]]:
+    """The machines whose counters ``result`` holds (see :func:`names_by_key`)."""
+    return names_by_key(None if result.counters is None else result.counters["host"])
 
 
 def split(item: InputFile, result: ReadResult) -> list[tuple[InputFile, ReadResult]] | None:
