@@ -57,10 +57,10 @@ def _old_timestamps(records: pl.DataFrame, family: str, path: str) -> tuple[pl.D
     if family != "syslog":
         ts = L.make_ts(pl.col("date"), pl.col("hms"), frac)
         return records.with_columns(ts.alias("ts_local"), zone.alias("offset_min")), ""
-    anchor = G._mtime(path)
+    anchor = L.file_time(path)
     last = records.filter(pl.col("_m").is_not_null()).tail(1)
     year_last = anchor.year
-    if last.height and G._after(anchor, int(last["_m"][0]), last["day"][0]):
+    if last.height and L.after_file_time(anchor, int(last["_m"][0]), last["day"][0]):
         year_last -= 1
     last_idx = int(last["_y"][0]) if last.height else 0
     year = (pl.lit(year_last - last_idx) + pl.col("_y")).cast(pl.Utf8)

@@ -30,6 +30,7 @@ counts and gaps only need the time stamps.
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import functools
 import itertools
 import os
@@ -824,6 +825,26 @@ def _messages(
         )
         out = out.drop("_cont")
     return out.with_columns(pl.col("message").str.strip_chars_end())
+
+
+def file_time(path: str) -> dt.datetime:
+    """The file's modified time, as local time (now when it cannot be read): what dates a log
+    whose stamps lack their date or year."""
+    try:
+        return dt.datetime.fromtimestamp(os.path.getmtime(path))
+    except OSError:
+        return dt.datetime.now()
+
+
+def after_file_time(anchor: dt.datetime, month: int, day: object) -> bool:
+    """Whether ``month``/``day`` of ``anchor``'s year is more than a day after ``anchor`` (a day
+    of slack: the file's time and the log's clock may be in different zones): a last record
+    that would come after the file was written is last year's."""
+    try:
+        when = dt.datetime(anchor.year, month, int(str(day).strip()))
+    except ValueError:  # Feb 29 of a year without it, or a day not understood
+        return month > anchor.month
+    return when > anchor + dt.timedelta(days=1)
 
 
 def per_value(

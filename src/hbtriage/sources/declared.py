@@ -217,7 +217,7 @@ class DeclaredReader:
         if first is not None:
             note = warn("no_date_from_name", first=first)
         else:
-            last = _mtime(item.path).date()
+            last = L.file_time(item.path).date()
             first = last - dt.timedelta(days=days)
             note = warn("no_date_from_mtime", last=last)
         base = dt.datetime.combine(first, dt.time()) - dt.datetime(2000, 1, 1)
@@ -240,14 +240,10 @@ def _with_years(
     dated = records.filter(pl.col("_md").is_not_null())
     if dated.height == 0:
         return records.with_columns(pl.col("_md").alias("ts_local")).drop("_md", "_y"), ""
-    anchor = _mtime(item.path)
+    anchor = L.file_time(item.path)
     last_md, years = dated["_md"][-1], int(dated["_y"][-1])
-    year_last = anchor.year
-    try:
-        if last_md.replace(year=anchor.year) > anchor + dt.timedelta(days=1):
-            year_last -= 1  # the last record would come after the file was written
-    except ValueError:  # Feb 29 in a year without it
-        year_last -= 1 if last_md.month > anchor.month else 0
+    # (the last record would come after the file was written: it is last year's)
+    year_last = anchor.year - L.after_file_time(anchor, last_md.month, last_md.day)
     first = year_last - years
     ts = pl.col("_md").dt.offset_by(pl.format("{}y", pl.col("_y") + (first - _LEAP)))
     span = str(first) if years == 0 else f"{first}-{year_last}"
@@ -257,13 +253,6 @@ def _with_years(
 
 def _strptime(expr: pl.Expr, layout: str) -> pl.Expr:
     return L.strptime_ns(expr, layout)
-
-
-def _mtime(path: str) -> dt.datetime:
-    try:
-        return dt.datetime.fromtimestamp(os.path.getmtime(path))
-    except OSError:
-        return dt.datetime.now()
 
 
 def readers_of(formats: tuple[LineFormat, ...]) -> tuple[DeclaredReader, ...]:

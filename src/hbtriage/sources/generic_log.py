@@ -40,7 +40,6 @@ reader never claims them.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 from collections.abc import Callable
@@ -304,10 +303,10 @@ def _timed(events: pl.DataFrame) -> pl.DataFrame:
 def _syslog_years(pieces: list[pl.DataFrame], path: str) -> tuple[int, str]:
     """The year of the first RFC 3164 records (``_y`` 0, see :class:`_Months`), and the warning
     that says so: the file's modified time gives the year of the last record."""
-    anchor = _mtime(path)
+    anchor = L.file_time(path)
     last = next((p.tail(1) for p in reversed(pieces) if p.height), pl.DataFrame())
     year_last = anchor.year
-    if last.height and _after(anchor, int(last["_m"][0]), last["_d"][0]):
+    if last.height and L.after_file_time(anchor, int(last["_m"][0]), last["_d"][0]):
         # The last record would come after the file was last written: it is last year's.
         year_last -= 1
     last_idx = int(last["_y"][0]) if last.height else 0
@@ -343,16 +342,6 @@ def _day_fields(values: pl.DataFrame) -> pl.DataFrame:
     return values.with_columns(date.str.strptime(pl.Date, "%Y-%m-%d", strict=False).alias("_day"))
 
 
-def _after(anchor: dt.datetime, month: int, day: object) -> bool:
-    """Whether ``month``/``day`` of ``anchor``'s year is more than a day after ``anchor`` (a day
-    of slack: the file's time and the log's clock may be in different zones)."""
-    try:
-        when = dt.datetime(anchor.year, month, int(str(day).strip()))
-    except ValueError:  # Feb 29 of a year without it, or a day not understood
-        return month > anchor.month
-    return when > anchor + dt.timedelta(days=1)
-
-
 def _severity(family: str) -> pl.Expr:
     if family in ("syslog", "rfc5424"):
         pri = pl.col("pri").cast(pl.Int64, strict=False) % 8
@@ -385,13 +374,6 @@ def _stream(family: str, display: str) -> str:
         return "syslog"
     stem = L.base_name(display).split(".")[0]
     return stem or "log"
-
-
-def _mtime(path: str) -> dt.datetime:
-    try:
-        return dt.datetime.fromtimestamp(os.path.getmtime(path))
-    except OSError:
-        return dt.datetime.now()
 
 
 READER = GenericLogReader()

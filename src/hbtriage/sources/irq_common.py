@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from hbtriage.sources import _lines as L
 from hbtriage.sources.base import DPC_SCHEMA, DpcTrace, InputFile, ModuleUse, empty_dpc_rows
-from hbtriage.sources.declared import _NAME_DATE, _mtime
+from hbtriage.sources.declared import _NAME_DATE
 from hbtriage.warning_text import warn
 
 #: Softirq names as /proc/softirqs, mpstat and sar write them (BLOCK_IOPOLL before Linux 4.4).
@@ -206,7 +207,7 @@ def date_for_times(item: InputFile, times: list[dt.time]) -> tuple[list[dt.datet
     if first is not None:
         note = warn("irq_date_from_name", first=first)
     else:
-        last = _mtime(item.path).date()
+        last = L.file_time(item.path).date()
         first = last - dt.timedelta(days=days[-1])
         note = warn("irq_date_from_mtime", last=last)
     return [
