@@ -496,3 +496,36 @@ def test_cvp_logs_known_by_their_address_join_the_one_computer_named_as_a_cvp() 
     ):
         computer = apart.host_for("CVP2") or apart.host_for("SRV02")
         assert computer is not None and apart.host_for("192.0.2.20") != computer
+
+
+@pytest.mark.parametrize(
+    ("machine", "joined"),
+    [
+        ("SJCCVP02", True),  # a site's prefix before the product word
+        ("sjc-cvp-02", True),
+        ("CallServer02", True),  # the CVP's own role name (catalog/names.toml role_cvp)
+        ("PGCVP02", False),  # says both roles: not taken for either
+        ("SJCPG02", False),  # says the other role
+    ],
+)
+def test_a_computer_name_says_its_role_however_it_is_written(machine: str, joined: bool) -> None:
+    """The one computer only perfmon names joins the CVP logs known by their sender address
+    when its name says CVP in any of the ways sites name their Call Servers, and never when
+    it says the PG's role."""
+    log = _c("f/CVP.2013-04-15.log", "cvp_log", "f", writer="192.0.2.20", role="cvp")
+    log.span = (datetime(2013, 4, 15, 2), datetime(2013, 4, 15, 3))
+    perf = _c("f/cvp_perfmon.csv", "perfmon_csv", "f", machines=[machine])
+    perf.span = log.span
+    ident = identify(
+        [
+            _c("f/pim1.txt", "icm_dumplog", "f", writer="pg2A", role="pg"),
+            _c("f/PG2A_perfmon.csv", "perfmon_csv", "f", machines=["PG2A"]),
+            log,
+            perf,
+        ]
+    )
+    if joined:
+        assert sorted(ident.hosts) == sorted(["PG2A", machine])
+        assert ident.host_for("192.0.2.20") == machine
+    else:
+        assert ident.host_for("192.0.2.20") != machine

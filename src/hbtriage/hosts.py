@@ -82,6 +82,25 @@ def _folder_word_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     return re.compile(compound, re.IGNORECASE), re.compile(f"^(?:{product})+$", re.IGNORECASE)
 
 
+#: The roles a computer's name can say (:func:`roles_named`).
+ROLES = ("pg", "cvp")
+
+
+@functools.cache
+def _role_words() -> dict[str, re.Pattern[str]]:
+    text, path = bundled_text("names.toml")
+    return {role: word_pattern(text, path, f"role_{role}", "{}") for role in ROLES}
+
+
+def roles_named(name: str) -> set[str]:
+    """The roles (``pg``, ``cvp``) whose words (``catalog/names.toml`` ``role_pg``,
+    ``role_cvp``) a computer's name holds anywhere, case ignored: ``CVP2``, ``SJCCVP02`` and
+    ``cvp-cs-01`` say ``cvp``, ``PG2A`` says ``pg``, an address says none."""
+    if is_address(name):
+        return set()
+    return {role for role, words in _role_words().items() if words.search(name)}
+
+
 #: The words of a folder name: letters and digits of any script ("Сервер1", "CVPé"), the escape
 #: that stands for a byte of a name that is no text ("CVP\xe9" as the bundle shows it) part of
 #: its word, a number with the letters around it ("CVP1", "PG1A"); then (``_FOLDER_CASE``) case
@@ -596,6 +615,23 @@ class _Graph:
         return None
 
 
+def _files_of(g: _Graph, group_of: list[str]) -> dict[str, list[int]]:
+    """The inputs of each component that holds some (by root), in input order."""
+    out: dict[str, list[int]] = {}
+    for i, unit in enumerate(group_of):
+        out.setdefault(g.find(unit), []).append(i)
+    return out
+
+
+def _names_of(g: _Graph) -> dict[str, list[str]]:
+    """The names (keys) of each component that has some (by root)."""
+    out: dict[str, list[str]] = {}
+    for key in g.parent:
+        if key.startswith("n:"):
+            out.setdefault(g.find(key), []).append(key[2:])
+    return out
+
+
 def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Identity:
     """Merge every clue into hosts and assign each input to one (see the module doc)."""
     aliases = {name_key(k): v for k, v in (aliases or {}).items()}
@@ -742,13 +778,8 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
         )
 
     # 3. Components that hold files are hosts; orphans (no name, no folder) join by role.
-    files_of: dict[str, list[int]] = {}
-    for i in range(len(clues)):
-        files_of.setdefault(g.find(group_of[i]), []).append(i)
-    names_of: dict[str, list[str]] = {}
-    for key in g.parent:
-        if key.startswith("n:"):
-            names_of.setdefault(g.find(key), []).append(key[2:])
+    files_of = _files_of(g, group_of)
+    names_of = _names_of(g)
     orphans = [r for r in files_of if not names_of.get(r)]
     named = [r for r in files_of if r not in orphans]
     orphan_reason: dict[str, str] = {}
@@ -791,13 +822,8 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
         for r in units[1:]:
             g.union(units[0], r, force=True)
     if at_vru:  # an address became a host's name
-        names_of = {}
-        for key in g.parent:
-            if key.startswith("n:"):
-                names_of.setdefault(g.find(key), []).append(key[2:])
-    files_of = {}
-    for i in range(len(clues)):
-        files_of.setdefault(g.find(group_of[i]), []).append(i)
+        names_of = _names_of(g)
+    files_of = _files_of(g, group_of)
 
     # 4. Names per host and the name it is shown by.
     spellings: dict[str, str] = {}
@@ -973,10 +999,7 @@ def _relayed_cvp_joins_the_cvp_host(
     if len(roots) != 1:
         return set()
     (own,) = roots
-    names: dict[str, list[str]] = {}
-    for key in g.parent:
-        if key.startswith("n:"):
-            names.setdefault(g.find(key), []).append(key[2:])
+    names = _names_of(g)
     if g.comp[own].machines or not all(is_address(n) for n in names.get(own, [])):
         return set()
     hosts = [
@@ -985,7 +1008,7 @@ def _relayed_cvp_joins_the_cvp_host(
         if "pg" not in g.comp[r].roles
         and names.get(r)
         and not any(is_address(n) for n in names[r])
-        and ("cvp" in g.comp[r].roles or any("CVP" in n for n in names[r]))
+        and ("cvp" in g.comp[r].roles or any("cvp" in roles_named(n) for n in names[r]))
     ]
     if len(hosts) != 1 or g.union(own, hosts[0]) is not None:
         return set()
@@ -1025,8 +1048,7 @@ def _lone_machine_joins_the_host_without_one(
             continue
         (i,) = alone
         roles = g.comp[host].roles
-        words = {w.lower() for w in re.findall(r"[A-Za-z]+", clues[i].machines[0])}
-        if len(roles) != 1 or not words.isdisjoint({"pg", "cvp"} - roles):
+        if len(roles) != 1 or roles_named(clues[i].machines[0]) - roles:
             continue
         if g.union(host, group_of[i]) is None:
             joined.add(i)
@@ -1043,13 +1065,8 @@ def _machine_named_for_the_role_joins_its_logs(
     times meet: both servers' files flat in one folder, the CVP's logs named as the product
     names them (``CVP.2013-04-15.log``) beside ``CVP2_perfmon.csv``. Returns each join: the
     computer's name, the role and the logs' inputs."""
-    files: dict[str, list[int]] = {}
-    for i, unit in enumerate(group_of):
-        files.setdefault(g.find(unit), []).append(i)
-    names: dict[str, list[str]] = {}
-    for key in g.parent:
-        if key.startswith("n:") and (root := g.find(key)) in files:
-            names.setdefault(root, []).append(key[2:])
+    files = _files_of(g, group_of)
+    names = _names_of(g)
     machine_only = [
         r
         for r in files
@@ -1076,13 +1093,12 @@ def _machine_named_for_the_role_joins_its_logs(
             for r in files
             if r in g.comp
             and r not in logs
-            and any(role.upper() in n and not is_address(n) for n in names.get(r, []))
+            and any(role in roles_named(n) for n in names.get(r, []))
         ]
         said = [
             r
             for r in machine_only
-            if r in g.comp
-            and any(role.upper() in m and other.upper() not in m for m in g.comp[r].machines)
+            if r in g.comp and any(roles_named(m) == {role} for m in g.comp[r].machines)
         ]
         if len(logs) != 1 or same or len(pair) > 1 or len(said) != 1 or like != said:
             continue
