@@ -138,6 +138,19 @@ WANTED: tuple[tuple[str, str, str, str, str], ...] = (
 )  # fmt: skip
 
 
+#: (object, the object it counts as): newer Windows offer the same counters under a second
+#: object (Processor Information, per NUMA node, beside Processor; Network Adapter, Server
+#: 2012 on, beside Network Interface), and collector sets often take that one. Its names are
+#: written as an [[object]] with ``counts_as``, and the loader reads its counters as the
+#: counted-as object's; ``[object.counters]`` lists the spellings of the wanted counters
+#: that differ from the counted-as object's in a language (PAL's Italian writes
+#: "Frequenza DPC" under Processor Information, "Velocità DPC" under Processor).
+STAND_INS: tuple[tuple[str, str], ...] = (
+    ("Processor Information", "Processor"),
+    ("Network Adapter", "Network Interface"),
+)
+
+
 def slug(text: str) -> str:
     out = []
     for ch in text.lower():
@@ -239,6 +252,31 @@ def render(xml_path: Path, hand_section: str) -> str:
         onames = entry[0] if entry else {"enUS": obj}
         lines += ["[[object]]", f"id = {q(slug(obj))}", f"object = {q(obj)}", "[object.names]"]
         lines += [f"{lang} = {q(name)}" for lang, name in onames.items()]
+        lines.append("")
+    for obj, counted in STAND_INS:
+        if obj not in data or counted not in objects_done:
+            continue
+        onames, counters = data[obj]
+        own = data.get(counted, ({}, {}))[1]
+        lines += [
+            "[[object]]",
+            f"id = {q(slug(obj))}",
+            f"object = {q(obj)}",
+            f"counts_as = {q(counted)}",
+            "[object.names]",
+        ]
+        lines += [f"{lang} = {q(name)}" for lang, name in onames.items()]
+        for wobj, counter, *_ in WANTED:
+            if wobj != counted or counter not in counters:
+                continue
+            differ = {
+                lang: name
+                for lang, name in counters[counter].items()
+                if name != own.get(counter, {}).get(lang)
+            }
+            if differ:
+                lines.append(f"[object.counters.{q(counter)}]")
+                lines += [f"{lang} = {q(name)}" for lang, name in differ.items()]
         lines.append("")
     text = "\n".join(lines)
     if hand_section:

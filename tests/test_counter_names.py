@@ -128,6 +128,40 @@ def test_validation_names_file_and_entry() -> None:
         build_index(BASE + BASE.replace('id = "a"', 'id = "b"'), "x.toml")
 
 
+#: A second Processor counter (% DPC Time, Italian name) and Processor Information standing in
+#: for Processor.
+STAND_IN = (
+    BASE.replace('id = "a"', 'id = "b"')
+    .replace('"DPC Rate"', '"% DPC Time"')
+    .replace('"instant"', '"percent"')
+    .replace('enUS = "Processor\\\\DPC Rate"', 'itIT = "Processore\\\\% tempo DPC"')
+    + """
+[[object]]
+id = "processor_information"
+object = "Processor Information"
+counts_as = "Processor"
+[object.names]
+itIT = "Informazioni processore"
+"""
+)
+
+
+def test_a_stand_in_object_is_checked_when_the_catalog_loads() -> None:
+    """An [[object]] that ``counts_as`` another (Processor Information as Processor): its names
+    and its own counter spellings read as the other's counters; a wrong one names the entry."""
+    text = BASE + STAND_IN
+    index = build_index(text + '[object.counters."DPC Rate"]\nitIT = "Frequenza DPC"\n', "c.toml")
+    hit = index.canonical("Informazioni processore", "Frequenza DPC")
+    assert hit == ("Processor", "DPC Rate", "instant")
+    assert index.stands_in("informazioni PROCESSORE") and not index.stands_in("Processor")
+    with pytest.raises(CatalogError, match=r"c.toml \[object Processor Information\]: counts_as"):
+        build_index(text.replace('counts_as = "Processor"', 'counts_as = "Prozessor"'), "c.toml")
+    with pytest.raises(CatalogError, match=r"'Nope' is not a Processor counter"):
+        build_index(text + '[object.counters."Nope"]\nitIT = "X"\n', "c.toml")
+    with pytest.raises(CatalogError, match=r"'% tempo DPC' is already another Processor counter"):
+        build_index(text + '[object.counters."DPC Rate"]\nitIT = "% tempo DPC"\n', "c.toml")
+
+
 def test_packaged_catalog_loads() -> None:
     counter_names._index.cache_clear()
     assert len(all_counters()) >= 29

@@ -51,6 +51,8 @@ class CounterIndex:
     counters: tuple[CounterInfo, ...]
     objects: dict[str, str]  # folded object spelling -> canonical object
     by_object: dict[str, dict[str, CounterInfo]]  # canonical object -> folded counter -> info
+    #: folded spellings of objects read as another (Processor Information as Processor)
+    stand_ins: frozenset[str] = frozenset()
 
     def canonical(self, object_name: str, counter_name: str) -> tuple[str, str, str] | None:
         """(object, counter, semantics) in canonical English for any known spelling."""
@@ -61,6 +63,11 @@ class CounterIndex:
         if info is None:
             return None
         return info.object, info.counter, info.semantics
+
+    def stands_in(self, object_name: str) -> bool:
+        """Whether ``object_name`` is an object read as another (``Processor Information``,
+        ``Netzwerkadapter``): a file holding both keeps the other's columns."""
+        return fold_name(object_name) in self.stand_ins
 
     def known_object(self, object_name: str) -> str | None:
         """Canonical English object for any known spelling of a catalog object."""
@@ -215,14 +222,53 @@ def index_of(
             lobj, lcounter = localized.split("\\", 1)
             objects.setdefault(fold_name(lobj), info.object)
             table.setdefault(fold_name(lcounter), info)
+    stand_ins: set[str] = set()
     for obj in object_names:
         canon = obj.get("object")
-        if isinstance(canon, str):
-            for name in obj.get("names", {}).values():
-                if isinstance(name, str):
-                    objects.setdefault(fold_name(name), canon)
+        if not isinstance(canon, str):
+            continue
+        counted = obj.get("counts_as", canon)
+        if counted != canon:
+            _stand_in(obj, canon, counted, by_object, path)
+            stand_ins |= {fold_name(canon), *(fold_name(n) for n in _strings(obj.get("names")))}
+        for name in _strings(obj.get("names")):
+            objects.setdefault(fold_name(name), counted)
+        objects.setdefault(fold_name(canon), counted)
     _check_folds(counters, path)
-    return CounterIndex(tuple(counters), objects, by_object)
+    return CounterIndex(tuple(counters), objects, by_object, frozenset(stand_ins))
+
+
+def _strings(table: object) -> list[str]:
+    return [v for v in table.values() if isinstance(v, str)] if isinstance(table, dict) else []
+
+
+def _stand_in(
+    obj: dict[str, Any],
+    canon: str,
+    counted: object,
+    by_object: dict[str, dict[str, CounterInfo]],
+    path: str,
+) -> None:
+    """Put the counter spellings of an ``[[object]]`` that ``counts_as`` another (Processor
+    Information as Processor) in the counted-as object's table, checked: the counted-as object
+    has catalog counters, each listed counter is one of them, and no spelling is already
+    another counter's."""
+    where = f"object {canon}"
+    if not isinstance(counted, str) or counted not in by_object:
+        raise CatalogError(path, where, f"counts_as {counted!r} is not an object of a counter")
+    table = by_object[counted]
+    spellings = obj.get("counters", {})
+    if not isinstance(spellings, dict):
+        raise CatalogError(path, where, "counters must map counter -> {language = name}")
+    for counter, names in spellings.items():
+        info = table.get(fold_name(counter))
+        if info is None or not isinstance(names, dict):
+            raise CatalogError(path, where, f"counters: {counter!r} is not a {counted} counter")
+        for name in _strings(names):
+            if table.setdefault(fold_name(name), info) is not info:
+                raise CatalogError(
+                    path, where, f"{name!r} is already another {counted} counter's name"
+                )
 
 
 @functools.cache

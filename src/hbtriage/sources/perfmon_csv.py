@@ -524,8 +524,11 @@ def _parse(
     zone, offset = parse_zone(cells[0]) if pdh else (None, None)
     header_zone = _HeaderZone(cells[0], header_idx + 1, zone, offset, pdh and zone_cut(cells[0]))
 
-    canonical = (options.counters or counter_names.default_index()).canonical
+    index = options.counters or counter_names.default_index()
+    canonical = index.canonical
     columns: list[Column] = []
+    # series -> (its place in columns, read from an object standing in for another)
+    taken: dict[tuple[str, str, str, str], tuple[int, bool]] = {}
     hosts: list[str] = []
     unknown: list[str] = []  # objects of the counters dropped
     scripts: set[str] = set()  # the scripts the kept counters are named in
@@ -540,10 +543,21 @@ def _parse(
             hosts.append(host)
         hit = canonical(obj, ctr)
         if hit is not None:
-            columns.append(Column(i, host, hit[0], inst, hit[1]))
+            column = Column(i, host, hit[0], inst, hit[1])
+            key, stand_in = (host, hit[0], inst, hit[1]), index.stands_in(obj)
+            place = taken.get(key)
+            if place is None or place[1] == stand_in:
+                taken[key] = (len(columns), stand_in)
+                columns.append(column)
+            elif place[1]:
+                # Processor(_Total) and Processor Information(_Total) both there: one series,
+                # the object's own column.
+                columns[place[0]] = column
+                taken[key] = (place[0], False)
             scripts |= _scripts(obj + ctr)
         else:
             unknown.append(obj)
+    columns.sort(key=lambda c: c.index)
     ncols = len(cells)
     warnings: list[str] = _unknown_counters(display, unknown, len(columns), scripts)
     extra: dict[str, object] = {
