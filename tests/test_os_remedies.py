@@ -119,6 +119,37 @@ def test_server_2003_sp1_is_told_to_install_sp2_before_the_hotfix(tmp_path: Path
         assert "before SP2" not in text
 
 
+def test_a_hotfix_list_cut_short_without_kb972071_says_to_check_before_installing(
+    tmp_path: Path,
+) -> None:
+    """The real 2003 R2 SP2 systeminfo counts 352 hotfixes and shows 240: KB972071 is not among
+    them, and may be among the 112 not shown. The remedy said "Install KB972071" as if it were
+    known to be missing; it now says to check first, in English and Japanese."""
+    found = _with_systeminfo(tmp_path, "srv_2003r2_sp2_x86_standard_en-us_systeminfo.txt")
+    top = _top(found)
+    assert top.remedy.startswith(
+        "For Windows Server 2003 SP2 (CVP1 runs Microsoft(R) Windows(R) Server 2003, Standard "
+        "Edition, version 5.2.3790 SP2, by its systeminfo): CVP1's systeminfo cut its hotfix "
+        "list short and KB972071 is not among the hotfixes it shows: it may be among those not "
+        "shown, so check first (Get-HotFix -Id KB972071"
+    )
+    assert "install it only if it is missing. Install KB972071," in top.remedy
+    assert "表示されていない中に含まれている可能性がある" in top.remedy_ja
+    assert "未適用の場合にのみ適用してください" in top.remedy_ja
+    assert any("lists 240 of the 352 hotfixes" in w for w in found.warnings)
+    for text in _text_reports(found, "en"):
+        assert "may be among those not shown" in text
+    # a complete list without it (the count made what it shows, its last item whole): no such
+    # words
+    raw = (tmp_path / "bundle" / "CVP1" / "systeminfo.txt").read_bytes()
+    raw = raw.replace(b"352 Hotfix(s) Installed.", b"240 Hotfix(s) Installed.", 1)
+    raw = raw.replace(b"[240]: KB2862\r\n", b"[240]: KB2862330 - Update\r\n", 1)
+    (tmp_path / "bundle" / "CVP1" / "systeminfo.txt").write_bytes(raw)
+    top = _top(analyze([tmp_path / "bundle"]))
+    assert "may be among those not shown" not in top.remedy
+    assert "): Install KB972071," in top.remedy
+
+
 def test_a_hotfix_listed_as_installed_is_not_asked_for_again(tmp_path: Path) -> None:
     found = _with_systeminfo(tmp_path, "srv_2003r2_sp2_x86_standard_en-us_systeminfo.txt")
     assert "Install KB972071," in _top(found).remedy

@@ -45,6 +45,7 @@ SENTENCE_IDS: dict[str, set[str]] = {
     "nothing_matched": set(),
     "remedy_for_os": {"os", "host", "name", "version", "remedy"},
     "remedy_os_unknown": {"remedy", "host"},
+    "remedy_hotfix_unsure": {"remedy", "host", "kb"},
     "remedy_os_elsewhere": {"remedy", "host", "others", "other"},
     "dpc_driver_window": {
         "host",
@@ -513,9 +514,18 @@ def fit_remedies(incidents: list[Incident], hosts: list[HostInfo], catalog: Cata
                 continue
             name = str(facts.get("name") or version)
             remedy, remedy_ja = fit.remedy.strip(), fit.remedy_ja.strip()
-            if fit.hotfix and host is not None and has_hotfix(host, fit.hotfix):
+            listed = has_hotfix(host, fit.hotfix) if fit.hotfix and host is not None else False
+            if listed:
                 remedy = fit.remedy_installed.strip().replace("{host}", cause.host)
                 remedy_ja = fit.remedy_installed_ja.strip().replace("{host}", cause.host)
+            elif listed is None and host is not None and host.hotfixes_complete is False:
+                # A list cut short without the hotfix: it may be among those not shown.
+                remedy, remedy_ja = catalog.sentences["remedy_hotfix_unsure"].say(
+                    host=cause.host,
+                    kb=fit.hotfix,
+                    remedy=remedy,
+                    remedy_ja=remedy_ja,
+                )
             cause.remedy, cause.remedy_ja = catalog.sentences["remedy_for_os"].say(
                 os=fit.os,
                 os_ja=fit.os_ja or fit.os,
