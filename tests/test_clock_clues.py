@@ -117,25 +117,35 @@ def test_a_pg_folder_alone_is_put_on_utc_by_its_systeminfo(
     assert not any("no time zone" in w for w in doc["warnings"]), doc["warnings"]
 
 
+@pytest.mark.parametrize(
+    ("written", "zone", "placed"),
+    [
+        ("(UTC+08:00) 北京，重庆，香港特别行政区，乌鲁木齐", ("Asia/Shanghai", "China Standard Time", 480),
+         ("Asia/Shanghai", None)),
+        ("(UTC+09:00) 서울", ("Asia/Seoul", "Korea Standard Time", 540), (None, 540)),
+    ],
+)  # fmt: skip
 def test_a_chinese_systeminfo_zone_of_no_daylight_saving_puts_the_pg_on_utc(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    written: str,
+    zone: tuple[str, str, int],
+    placed: tuple[str | None, int | None],
 ) -> None:
     """The real Chinese systeminfo with its zone line as a PG in Beijing writes it
-    ("(UTC+08:00) 北京，重庆，香港特别行政区，乌鲁木齐"): no city of it is in the zone catalog's
+    ("(UTC+08:00) 北京，重庆，香港特别行政区，乌鲁木齐"): no city of it was in the zone catalog's
     English names, so the zone was not understood and the PG's folder alone was taken as UTC,
-    8 hours off. Every Windows zone of standard offset UTC+08:00 keeps it all year, so the
-    offset alone places the PG's times (the same holds for Japan's "(UTC+09:00) 大阪、札幌、東京")."""
+    8 hours off. The catalog now holds the Chinese display name (zones.toml titles): the PG is
+    on Asia/Shanghai. A display name the catalog lacks (Korean Seoul) is placed by its offset
+    alone, as every Windows zone of standard offset UTC+09:00 keeps it all year."""
     raw = CHINESE.read_bytes().decode("gbk")
     (line,) = [x for x in raw.splitlines() if x.startswith("时区:")]
-    text = raw.replace("DESKTOP-0CQH3P2", "{pg}").replace(
-        line, "时区:             (UTC+08:00) 北京，重庆，香港特别行政区，乌鲁木齐"
-    )
-    zone = ("Asia/Shanghai", "China Standard Time", 480)
+    text = raw.replace("DESKTOP-0CQH3P2", "{pg}").replace(line, f"时区:             {written}")
     truth, pg, _cvp = _berlin_bundle(monkeypatch, tmp_path / "b", 0.0, zone, text)
     doc = _analyze(str(tmp_path / "b" / pg), "--out", str(tmp_path / "out"))
     (dumplog,) = [i for i in doc["inputs"] if i["path"].endswith("pim1.txt")]
     assert abs(_t(dumplog["first"]) - _t(truth["capture"]["start"])) < timedelta(seconds=10)
     assert dumplog["zone_source"] == "the Time Zone its systeminfo names"
     host = {h["name"]: h for h in doc["hosts"]}
-    assert host[pg]["utc_offset_min"] == 480
+    assert (host[pg]["tz_iana"], host[pg]["utc_offset_min"]) == placed
     assert not any("no time zone" in w for w in doc["warnings"]), doc["warnings"]

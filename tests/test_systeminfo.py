@@ -780,8 +780,9 @@ def test_findings_json_hosts_carry_os_hotfixes_addresses_and_boot_time(tmp_path:
         "systeminfo says 2019-01-13 13:52:11 local time; put on UTC with the zone systeminfo "
         "names, (UTC-08:00) Pacific Time (US & Canada) (America/Los_Angeles)"
     )
-    assert hosts["DESKTOP-0CQH3P2"]["boot_time_note"].endswith(
-        "every zone of standard offset UTC+01:00 was at UTC+01:00 then"
+    assert hosts["DESKTOP-0CQH3P2"]["boot_time_note"] == (
+        "systeminfo says 2019-01-24 10:32:25 local time; put on UTC with the zone systeminfo "
+        "names, (UTC+01:00) 阿姆斯特丹，柏林，伯尔尼，罗马，斯德哥尔摩，维也纳 (Europe/Berlin)"
     )
     assert hosts["SRV2K3R2SP2X86"]["boot_time_note"] == (
         "systeminfo states no boot time, only how long the host had been up when it ran "
@@ -793,6 +794,38 @@ def test_findings_json_hosts_carry_os_hotfixes_addresses_and_boot_time(tmp_path:
     old = {**doc, "hosts": [{k: v for k, v in h.items() if k not in {"os", "hotfixes",
            "hotfixes_complete", "boot_time", "boot_time_note"}} for h in doc["hosts"]]}  # fmt: skip
     assert Findings.from_dict(old).hosts[0].os is None
+
+
+def test_a_chinese_or_japanese_zone_display_name_is_the_hosts_zone(tmp_path: Path) -> None:
+    """Chinese Windows names W. Europe Standard Time "(UTC+01:00) 阿姆斯特丹，柏林，..." (the real
+    zh-cn file). It was not placed: the host's zone was "assumed UTC (no zone found)" and a
+    summer boot stayed in local time. Now it is Europe/Berlin, daylight saving included; a
+    Japanese systeminfo's "(UTC+09:00) 大阪、札幌、東京" is Asia/Tokyo."""
+    name = "10_1809_x64_enterprise_zh-cn_systeminfo.txt"
+    raw = (FIX / name).read_bytes()
+    assert "2019/1/24, 10:32:25".encode("gbk") in raw
+    summer = tmp_path / "zh" / name
+    summer.parent.mkdir()
+    summer.write_bytes(raw.replace(b"2019/1/24, 10:32:25", b"2019/7/24, 10:32:25"))
+    (h,) = run([summer]).findings.to_dict()["hosts"]
+    zone = "(UTC+01:00) 阿姆斯特丹，柏林，伯尔尼，罗马，斯德哥尔摩，维也纳"
+    assert (h["zone"], h["tz_iana"]) == (f"{zone} (Europe/Berlin)", "Europe/Berlin")
+    assert h["zone_source"] == "the Time Zone its systeminfo names"
+    assert h["boot_time"] == "2019-07-24T08:32:25.000Z"  # CEST, UTC+02:00
+    text = (
+        "ホスト名:               TYO-CVP1\r\n"
+        "OS 名:                  Microsoft Windows Server 2012 R2 Standard\r\n"
+        "OS バージョン:          6.3.9600 N/A ビルド 9600\r\n"
+        "システム起動時間:       2019/07/24, 10:32:25\r\n"
+        "システム ロケール:      ja;日本語\r\n"
+        "タイム ゾーン:          (UTC+09:00) 大阪、札幌、東京\r\n"
+    )
+    path = tmp_path / "ja" / "tyo-cvp1_systeminfo.txt"
+    path.parent.mkdir()
+    path.write_bytes(text.encode("cp932"))
+    (h,) = run([path]).findings.to_dict()["hosts"]
+    assert (h["name"], h["tz_iana"]) == ("TYO-CVP1", "Asia/Tokyo")
+    assert h["boot_time"] == "2019-07-24T01:32:25.000Z"
 
 
 def test_boot_time_uses_the_hosts_own_zone_when_it_is_known(tmp_path: Path) -> None:

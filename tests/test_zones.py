@@ -274,6 +274,9 @@ def test_every_catalog_name_parses_to_its_zone() -> None:
         ('[[zone]]\nid = "Tokyo Standard Time"\ntitle = "t"\nreference = "r"\n', "missing"),
         ('[[zone]]\nid = "Tokyo Standard Time"\ntitle = "t"\nreference = "r"\n'
          '[zone.names.es]\nstandard = ["China Standard Time"]\n', "another Windows zone's key"),
+        ('[[zone]]\nid = "Tokyo Standard Time"\ntitle = "(UTC+09:00) Osaka"\nreference = "r"\n'
+         '[zone.names.es]\nstandard = ["x"]\n[zone.titles]\nja = ["(UTC+08:00) 大阪"]\n',
+         "titles.ja: '(UTC+08:00) 大阪' does not state the offset of '(UTC+09:00) Osaka'"),
     ],
 )  # fmt: skip
 def test_catalog_validation_names_the_entry(text: str, problem: str) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -151,34 +152,42 @@ def _to_utc(local: datetime, iana: str | None, fixed: int | None) -> datetime:
 
 
 def _fold_display(text: str) -> str:
-    text = re.sub(r"^\(\s*GMT", "(UTC", text.strip())
+    # NFKC: Chinese Windows writes full-width commas and parentheses ("，", "（").
+    text = unicodedata.normalize("NFKC", text).strip()
+    text = re.sub(r"^\(\s*GMT", "(UTC", text)
     text = re.sub(r"^\(UTC\)", "(UTC+00:00)", text)
     return " ".join(text.split()).casefold()
 
 
 @functools.cache
 def _displays() -> dict[str, str]:
-    return {_fold_display(z.title): z.iana for z in catalog_zones()}
+    """Folded display name -> IANA zone: the English ``title`` of every catalog zone and the
+    ``titles`` localized Windows show (Japanese, Chinese ...)."""
+    out: dict[str, str] = {}
+    for z in catalog_zones():
+        for title in (z.title, *(t for ts in z.titles.values() for t in ts)):
+            out.setdefault(_fold_display(title), z.iana)
+    return out
 
 
 def display_zone(stated: str) -> str | None:
     """The IANA zone of a Windows zone display name that ``catalog/zones.toml`` lists: the
     English one (``(UTC-08:00) Pacific Time (US & Canada)``, the ``(GMT+01:00) ...`` of Windows
-    Server 2003 too), or a translation of it that keeps at least two of its city names
-    (``(UTC+01:00) Amsterdam, Berlijn, Bern, Rome, Stockholm, Wenen``) and shares more of them
-    with it than with any other zone of that offset. Else None."""
+    Server 2003 too) or a localized one of its ``titles`` (``(UTC+09:00) 大阪、札幌、東京``), or a
+    translation that keeps at least two of the city names of one of them (``(UTC+01:00)
+    Amsterdam, Berlijn, Bern, Rome, Stockholm, Wenen``) and shares more of them with that zone
+    than with any other zone of that offset. Else None."""
     folded = _fold_display(stated)
     exact = _displays().get(folded)
     if exact is not None:
         return exact
     off = zone_offset(stated)
     words = _cities(folded)
-    best: list[tuple[int, str]] = []
+    shared: dict[str, int] = {}  # IANA zone -> most cities shared with one of its titles
     for title, iana in _displays().items():
-        if zone_offset(title) != off:
-            continue
-        best.append((len(words & _cities(title)), iana))
-    best.sort(reverse=True)
+        if zone_offset(title) == off:
+            shared[iana] = max(shared.get(iana, 0), len(words & _cities(title)))
+    best = sorted(((n, iana) for iana, n in shared.items()), reverse=True)
     if best and best[0][0] >= 2 and (len(best) == 1 or best[1][0] < best[0][0]):
         return best[0][1]
     return None
@@ -186,7 +195,13 @@ def display_zone(stated: str) -> str | None:
 
 def _cities(folded_display: str) -> set[str]:
     names = folded_display.split(")", 1)[-1]
-    return {w for w in re.split(r"[\s,()&.:;-]+", names) if len(w) >= 4}
+    # Japanese lists its cities with "、"; a city there is often two characters (東京).
+    words = re.split(r"[\s,()&.:;、-]+", names)
+    return {w for w in words if len(w) >= 4 or (len(w) >= 2 and not w.isascii() and _cjk(w))}
+
+
+def _cjk(word: str) -> bool:
+    return all(unicodedata.east_asian_width(ch) in ("W", "F") for ch in word)
 
 
 @functools.cache

@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -161,6 +161,8 @@ class CatalogZone:
     reference: str
     standard: dict[str, tuple[str, ...]]  # language -> names
     daylight: dict[str, tuple[str, ...]]
+    #: language -> the display name ``title`` has in that Windows (systeminfo's "Time Zone")
+    titles: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -223,8 +225,37 @@ def build_index(text: str, path: str) -> _Index:
         for v in seen:
             if _fold(v) not in listed:
                 raise CatalogError(path, zid, f"seen name {v!r} is not among the zone's names")
-        zones.append(CatalogZone(zid, iana, entry["title"], entry["reference"], standard, daylight))
+        titles = _titles(entry, path, zid)
+        zones.append(
+            CatalogZone(zid, iana, entry["title"], entry["reference"], standard, daylight, titles)
+        )
     return _Index(tuple(zones), keys, localized)
+
+
+_TITLE_OFFSET_RE = re.compile(r"^\(\s*(?:UTC|GMT)\s*([+-]\d{2}:\d{2})?\s*\)")
+
+
+def _titles(entry: dict[str, object], path: str, zid: str) -> dict[str, tuple[str, ...]]:
+    """The ``[zone.titles]`` of an entry, checked: lists of display names that state the
+    offset the English ``title`` states (``(UTC+01:00) ...``)."""
+    titles = entry.get("titles", {})
+    if not isinstance(titles, dict):
+        raise CatalogError(path, zid, "titles: expected a table of language = [display names]")
+    english = _TITLE_OFFSET_RE.match(str(entry["title"]))
+    out: dict[str, tuple[str, ...]] = {}
+    for lang, values in titles.items():
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise CatalogError(path, zid, f"titles.{lang}: expected a list of display names")
+        for v in values:
+            m = _TITLE_OFFSET_RE.match(v.strip())
+            if m is None or english is None or m.group(1) != english.group(1):
+                raise CatalogError(
+                    path,
+                    zid,
+                    f"titles.{lang}: {v!r} does not state the offset of {entry['title']!r}",
+                )
+        out[lang] = tuple(values)
+    return out
 
 
 @functools.cache
