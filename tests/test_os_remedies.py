@@ -234,3 +234,46 @@ def test_reports_show_what_systeminfo_says(tmp_path: Path) -> None:
         assert f"{len(cvp.hotfixes)} hotfixes listed (systeminfo cut its list short)" in text
     ja = render_markdown(found, lang="ja")
     assert f"修正プログラム {len(cvp.hotfixes)} 個" in ja
+
+
+@pytest.mark.parametrize(
+    ("name", "said", "not_said"),
+    [
+        ("srv_2003r2_sp2_x86_standard_en-us_systeminfo.txt",
+         "For Windows Server 2003 ({host} runs Microsoft(R) Windows(R) Server 2003, Standard "
+         "Edition, version 5.2.3790 SP2, by its systeminfo): Disable TCP Chimney offload with "
+         "`netsh int ip set chimney DISABLED`", "netsh int tcp set global chimney=disabled`)"),
+        ("srv_2008r2_sp1_x64_standard_en-us_systeminfo.txt",
+         "For Windows Server 2008 or later ({host} runs Microsoft Windows Server 2008 R2 "
+         "Standard, version 6.1.7601 SP1, by its systeminfo): Disable TCP Chimney offload "
+         "(`netsh int tcp set global chimney=disabled`)", "netsh int ip set chimney"),
+        (None, "No systeminfo for {host}", None),
+    ],
+)  # fmt: skip
+def test_the_tcp_offload_remedy_gives_the_command_of_the_hosts_windows(
+    tmp_path: Path, name: str | None, said: str, not_said: str | None
+) -> None:
+    """Windows Server 2003 has no `netsh int tcp set global`: its Chimney is switched off with
+    `netsh int ip set chimney DISABLED` (or the registry). The remedy gave the 2008 command to
+    every host; it now fits the real systeminfo of the culprit, and names both when none is
+    there."""
+    from hbtriage.simulate.scenarios import generate
+
+    truth = generate("tcp_offload_pg", tmp_path, seed=7)
+    host = truth["incidents"][0]["host"]
+    if name is not None:
+        raw = (SYSTEMINFO / name).read_bytes()
+        raw = re.sub(rb"(Host Name:\s+)\S+", rb"\g<1>" + host.encode(), raw, count=1)
+        (tmp_path / host / "systeminfo.txt").write_bytes(raw)
+    (incident,) = analyze([tmp_path]).incidents
+    top = incident.causes[0]
+    assert (top.id, top.host) == ("tcp_offload", host)
+    assert said.format(host=host) in top.remedy
+    if not_said is not None:
+        assert not_said not in top.remedy
+    else:
+        assert "`netsh int ip set chimney DISABLED` on Windows Server 2003 SP2" in top.remedy
+        assert "Windows Server 2003 SP2 は `netsh int ip set chimney DISABLED`" in top.remedy_ja
+    if name is not None and "2003" in name:
+        assert "`netsh int ip set chimney DISABLED` で TCP Chimney" in top.remedy_ja
+        assert any("KB 948496" in r for r in top.references)
