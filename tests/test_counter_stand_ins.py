@@ -150,6 +150,14 @@ def test_reference_case_collected_as_processor_information_finds_the_dpc_storm(
     assert [(i.start, i.end, i.hosts) for i in newer.incidents] == [
         (i.start, i.end, i.hosts) for i in english.incidents
     ]
+    # The evidence says Processor(_Total)\DPC Rate: each input says whose columns those are.
+    notes = {Path(i.path).name: i.note for i in newer.inputs if i.kind == "perfmon_csv"}
+    assert notes == dict.fromkeys(
+        ("CVP1_perfmon.csv", "PG1A_perfmon.csv"),
+        "Processor Information, Network Adapter counters are read and shown as Processor, "
+        "Network Interface (Windows offers the same counters under both objects)",
+    )
+    assert not [i.note for i in english.inputs if i.kind == "perfmon_csv" and i.note]
 
 
 def test_both_objects_in_one_file_give_one_series_from_processor(tmp_path: Path) -> None:

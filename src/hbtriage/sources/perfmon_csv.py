@@ -529,6 +529,7 @@ def _parse(
     columns: list[Column] = []
     # series -> (its place in columns, read from an object standing in for another)
     taken: dict[tuple[str, str, str, str], tuple[int, bool]] = {}
+    read_as: dict[str, str] = {}  # object as written -> the object its kept columns count as
     hosts: list[str] = []
     unknown: list[str] = []  # objects of the counters dropped
     scripts: set[str] = set()  # the scripts the kept counters are named in
@@ -549,6 +550,8 @@ def _parse(
             if place is None or place[1] == stand_in:
                 taken[key] = (len(columns), stand_in)
                 columns.append(column)
+                if stand_in:
+                    read_as.setdefault(obj, hit[0])
             elif place[1]:
                 # Processor(_Total) and Processor Information(_Total) both there: one series,
                 # the object's own column.
@@ -560,6 +563,16 @@ def _parse(
     columns.sort(key=lambda c: c.index)
     ncols = len(cells)
     warnings: list[str] = _unknown_counters(display, unknown, len(columns), scripts)
+    # What the report shows as Processor\DPC Rate may be Processor Information's column.
+    note = (
+        warn(
+            "note_perfmon_read_as",
+            objects=", ".join(read_as),
+            read_as=", ".join(dict.fromkeys(read_as.values())),
+        )
+        if read_as
+        else ""
+    )
     extra: dict[str, object] = {
         "dropped_columns": ncols - 1 - len(columns),
         "non_counter_columns": non_paths,
@@ -584,7 +597,7 @@ def _parse(
         wide, ts = fast
         n_good = wide.height
         extra["rows"] = n_good
-        result = _result(hosts, zone, offset, encoding, warnings, extra)
+        result = _result(hosts, zone, offset, encoding, warnings, extra, note)
         header_zone.settle(result, _first(ts), display)
         return _finish(result, wide, ts, columns, delim, display, warnings)
     if isinstance(source, _Decoded):
@@ -655,7 +668,7 @@ def _parse(
             warnings.append(warn("more", count=real_bad.height - MAX_WARNINGS))
     n_good = 0 if last_good is None else frame.filter(pl.col("good")).height
     extra["rows"] = n_good
-    result = _result(hosts, zone, offset, encoding, warnings, extra)
+    result = _result(hosts, zone, offset, encoding, warnings, extra, note)
     if n_good == 0:
         header_zone.settle(result, None, display)
         warnings.append(warn("at_file", path=display, reason=warn("perfmon_no_rows")))
@@ -724,9 +737,11 @@ def _result(
     encoding: str | None,
     warnings: list[str],
     extra: dict[str, object],
+    note: str = "",
 ) -> ReadResult:
     one = len(hosts) == 1
     return ReadResult(
+        note=note,
         kind=KIND,
         encoding=encoding,
         host=hosts[0] if one else None,
