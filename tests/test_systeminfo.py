@@ -229,6 +229,8 @@ def test_real_file_kind_host_encoding_and_os(name: str) -> None:
     note = out.result.note
     assert note.startswith(f"systeminfo ({real.language} labels, {real.encoding}): ")
     assert real.version in note
+    # Every real file's Domain line reads WORKGROUP (Domäne, Domaine, 域 ...).
+    assert note.endswith("; domain WORKGROUP"), note
 
 
 def test_french_cmd_output_in_cp850_reads_its_accented_labels() -> None:

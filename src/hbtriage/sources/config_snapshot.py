@@ -440,6 +440,8 @@ def _sysinfo_note(info: SI.SystemInfo, display: str, enc: str) -> tuple[str, lis
         parts.append(warn("note_sysinfo_uptime", uptime=info.uptime_raw))
     if info.time_zone:
         parts.append(warn("note_sysinfo_zone", zone=info.time_zone))
+    if info.domain:
+        parts.append(warn("note_sysinfo_domain", domain=info.domain))
     warnings: list[str] = []
     if info.hotfixes_complete is False:
         reason = warn("hotfixes_cut", listed=info.hotfix_items, declared=info.hotfixes_declared)
