@@ -67,8 +67,8 @@ TABLE = _table()
 def _path(lobj: str, lctr: str, target: str, stand_in: bool) -> str:
     if target in SINGLE:
         return f"\\\\SRV1\\{lobj}\\{lctr}"
-    # The stand-in's own instance name: its column is not taken for Processor(_Total)'s.
-    return f"\\\\SRV1\\{lobj}({'0,_Total' if stand_in else '_Total'})\\{lctr}"
+    # The stand-in's own instance (a CPU of NUMA node 0): its column is not Processor(_Total)'s.
+    return f"\\\\SRV1\\{lobj}({'0,1' if stand_in else '_Total'})\\{lctr}"
 
 
 def test_the_table_walk_covers_both_objects_of_every_processor_and_nic_counter() -> None:
@@ -96,7 +96,7 @@ def test_every_cause_counter_reads_under_its_name_in_every_language(
     for target, counter, en_obj, lobj, lctr in rows:
         stand_in = en_obj != target
         cells.append(f'"{_path(lobj, lctr, target, stand_in)}"')
-        inst = "" if target in SINGLE else ("0,_Total" if stand_in else "_Total")
+        inst = "" if target in SINGLE else ("0,1" if stand_in else "_Total")
         expected.add((target, inst, counter))
     lines = [",".join(cells), '"03/30/2013 19:36:40.531",' + ",".join(['" "'] * (len(cells) - 1))]
     lines += [
@@ -177,3 +177,32 @@ def test_both_objects_in_one_file_give_one_series_from_processor(tmp_path: Path)
     assert ct.height == 6
     assert set(ct["object"].cast(pl.Utf8)) == {"Processor"}
     assert ct.sort("ts_local")["value"].to_list() == [float(s) for s in range(40, 46)]
+
+
+@pytest.mark.parametrize(
+    ("instances", "kept"),
+    [
+        (["_Total", "0,_Total", "0,0", "0,1"], {"_Total", "0,0", "0,1"}),
+        (["0,_Total", "1,_Total"], {"0,_Total", "1,_Total"}),
+    ],
+)
+def test_per_node_totals_do_not_repeat_the_total(
+    tmp_path: Path, instances: list[str], kept: set[str]
+) -> None:
+    """Processor Information(*) as a collector writes it: "_Total", a total per NUMA node
+    ("0,_Total") and one instance per CPU. The node total repeated the machine's (the evidence
+    listed "Processor(0,_Total)\\DPC Rate 0 → 10" beside "Processor(_Total)\\DPC Rate 0 → 10"):
+    it is left out when "_Total" is there, kept when it is all there is."""
+    path = tmp_path / "cvp1.csv"
+    head = ",".join(
+        ['"(PDH-CSV 4.0) (Tokyo Standard Time)(-540)"']
+        + [f'"\\\\CVP1\\Processor Information({i})\\DPC Rate"' for i in instances]
+    )
+    rows = [
+        f'"03/30/2013 19:36:{s:02d}.531",' + ",".join(f'"{s}"' for _ in instances)
+        for s in range(40, 46)
+    ]
+    path.write_text("\r\n".join([head, *rows]) + "\r\n", encoding="utf-8")
+    out = read_one(InputFile(display=path.name, path=str(path), size=path.stat().st_size))
+    assert out.result.counters is not None
+    assert set(out.result.counters["instance"].cast(pl.Utf8)) == kept

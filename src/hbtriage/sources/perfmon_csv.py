@@ -134,6 +134,10 @@ def _is_blg_text(head: str) -> bool:
 # --------------------------------------------------------------------------- header
 
 
+#: A per-NUMA-node total instance of Processor Information ("0,_Total").
+_NODE_TOTAL_RE = re.compile(r"^\d+,_Total$", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Column:
     """One kept counter column."""
@@ -560,7 +564,16 @@ def _parse(
             scripts |= _scripts(obj + ctr)
         else:
             unknown.append(obj)
-    columns.sort(key=lambda c: c.index)
+    # Processor Information's per-node totals ("0,_Total") repeat its "_Total" on a one-node
+    # machine and add up to it on more: with "_Total" there, they would only say it twice.
+    node_totals = {
+        pos
+        for (host, obj, inst, ctr), (pos, stand_in) in taken.items()
+        if stand_in and _NODE_TOTAL_RE.match(inst) and (host, obj, "_Total", ctr) in taken
+    }
+    columns = sorted(
+        (c for pos, c in enumerate(columns) if pos not in node_totals), key=lambda c: c.index
+    )
     ncols = len(cells)
     warnings: list[str] = _unknown_counters(display, unknown, len(columns), scripts)
     # What the report shows as Processor\DPC Rate may be Processor Information's column.
