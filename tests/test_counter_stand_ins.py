@@ -206,3 +206,26 @@ def test_per_node_totals_do_not_repeat_the_total(
     out = read_one(InputFile(display=path.name, path=str(path), size=path.stat().st_size))
     assert out.result.counters is not None
     assert set(out.result.counters["instance"].cast(pl.Utf8)) == kept
+
+
+def test_the_note_names_only_stand_ins_whose_columns_are_kept(tmp_path: Path) -> None:
+    """Processor and Processor Information side by side for every counter: Processor's columns
+    are kept, and the note does not say Processor Information was read as Processor."""
+    path = tmp_path / "pg1a.csv"
+    cells = ['"(PDH-CSV 4.0) (Tokyo Standard Time)(-540)"'] + [
+        f'"\\\\PG1A\\{obj}(_Total)\\{ctr}"'
+        for obj in ("Processor Information", "Processor", "Network Adapter")
+        for ctr in ("DPC Rate", "% DPC Time")
+        if not (obj == "Network Adapter" and ctr == "% DPC Time")
+    ]
+    cells[-1] = '"\\\\PG1A\\Network Adapter(nic0)\\Packets Received Discarded"'
+    rows = [
+        f'"03/30/2013 19:36:{s:02d}.531",' + ",".join(f'"{s}"' for _ in cells[1:])
+        for s in range(40, 46)
+    ]
+    path.write_text("\r\n".join([",".join(cells), *rows]) + "\r\n", encoding="utf-8")
+    out = read_one(InputFile(display=path.name, path=str(path), size=path.stat().st_size))
+    assert out.result.note == (
+        "Network Adapter counters are read and shown as Network Interface (Windows offers the "
+        "same counters under both objects)"
+    )

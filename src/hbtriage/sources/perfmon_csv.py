@@ -531,9 +531,8 @@ def _parse(
     index = options.counters or counter_names.default_index()
     canonical = index.canonical
     columns: list[Column] = []
-    # series -> (its place in columns, read from an object standing in for another)
-    taken: dict[tuple[str, str, str, str], tuple[int, bool]] = {}
-    read_as: dict[str, str] = {}  # object as written -> the object its kept columns count as
+    # series -> (its place in columns, the object as written when it stands in for another)
+    taken: dict[tuple[str, str, str, str], tuple[int, str | None]] = {}
     hosts: list[str] = []
     unknown: list[str] = []  # objects of the counters dropped
     scripts: set[str] = set()  # the scripts the kept counters are named in
@@ -551,16 +550,14 @@ def _parse(
             column = Column(i, host, hit[0], inst, hit[1])
             key, stand_in = (host, hit[0], inst, hit[1]), index.stands_in(obj)
             place = taken.get(key)
-            if place is None or place[1] == stand_in:
-                taken[key] = (len(columns), stand_in)
+            if place is None or (place[1] is not None) == stand_in:
+                taken[key] = (len(columns), obj if stand_in else None)
                 columns.append(column)
-                if stand_in:
-                    read_as.setdefault(obj, hit[0])
-            elif place[1]:
+            elif place[1] is not None:
                 # Processor(_Total) and Processor Information(_Total) both there: one series,
                 # the object's own column.
                 columns[place[0]] = column
-                taken[key] = (place[0], False)
+                taken[key] = (place[0], None)
             scripts |= _scripts(obj + ctr)
         else:
             unknown.append(obj)
@@ -568,8 +565,14 @@ def _parse(
     # machine and add up to it on more: with "_Total" there, they would only say it twice.
     node_totals = {
         pos
-        for (host, obj, inst, ctr), (pos, stand_in) in taken.items()
-        if stand_in and _NODE_TOTAL_RE.match(inst) and (host, obj, "_Total", ctr) in taken
+        for (host, obj, inst, ctr), (pos, written) in taken.items()
+        if written and _NODE_TOTAL_RE.match(inst) and (host, obj, "_Total", ctr) in taken
+    }
+    # object as written -> the object its kept columns are read as
+    read_as = {
+        written: key[1]
+        for key, (pos, written) in taken.items()
+        if written is not None and pos not in node_totals
     }
     columns = sorted(
         (c for pos, c in enumerate(columns) if pos not in node_totals), key=lambda c: c.index
