@@ -36,6 +36,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any, ClassVar, Literal, Protocol, Self, cast
 
 from hbtriage.sources.base import InputFile
+from hbtriage.sources.zip_names import fix_names
 from hbtriage.warning_text import Joined, warn
 
 KiB = 1024
@@ -262,9 +263,8 @@ def collect(
     roots = _display_roots([Path(p) for p in paths])
     for p in paths:
         path = Path(p)
-        if path.is_symlink() and path.is_dir():
-            out.warnings.append(warn("at_file", path=str(path), reason=warn("dir_symlink")))
-            continue
+        # A link named on the command line is followed (as `find -H` does): the user chose it.
+        # Links met inside a folder are not (see _walk).
         real = path.resolve() if path.exists() else path
         inside = next((seen[d] for d in (real, *real.parents) if d in seen), None)
         if inside is not None:
@@ -315,17 +315,20 @@ def _display_roots(paths: list[Path]) -> dict[Path, str]:
     server only with the folder above it, with that folder ("PG1/Side A")."""
     from hbtriage.hosts import side_folder  # the folder rules (hosts reads no bundle)
 
-    dirs: dict[Path, Path] = {}
+    dirs: dict[Path, Path] = {}  # resolved -> as named, made absolute (a link keeps its name)
+    unnamed: set[Path] = set()  # named by no name: "." (the files' own paths, as before)
     for p in paths:
-        if p.is_dir() and not p.is_symlink():
-            dirs.setdefault(p.resolve(), p)
-    depth = {real: 2 if side_folder(real.name) and len(real.parts) > 2 else 1 for real in dirs}
+        if p.is_dir() and p.resolve() not in dirs:
+            dirs[p.resolve()] = Path(os.path.abspath(p))
+            if not p.name:
+                unnamed.add(p.resolve())
+    depth = {
+        real: 2 if side_folder(given.name) and len(given.parts) > 2 else 1
+        for real, given in dirs.items()
+    }
 
     def shown(real: Path) -> str:
-        name = dirs[real].name
-        if not name:
-            return name  # "." : the files' own paths, as before
-        return "/".join(real.parts[-depth[real] :])
+        return "" if real in unnamed else "/".join(dirs[real].parts[-depth[real] :])
 
     while True:
         by_name: dict[str, list[Path]] = {}
@@ -336,7 +339,7 @@ def _display_roots(paths: list[Path]) -> dict[Path, str]:
             for same in by_name.values()
             if len(same) > 1
             for real in same
-            if depth[real] < len(real.parts) - 1
+            if depth[real] < len(dirs[real].parts) - 1
         ]
         if not clash:
             return {real: shown(real) for real in dirs}
@@ -831,6 +834,7 @@ def _extract_zip(path: Path, arc: _Archive) -> None:
     arc.make_folder()
     try:
         zf = zipfile.ZipFile(path)
+        fix_names(zf)
         # (ZipInfo.is_dir() fails on an empty name)
         members = [info for info in zf.infolist() if not _zip_name(info).endswith("/")]
         size = path.stat().st_size

@@ -1,0 +1,188 @@
+"""Layouts users made by hand that the layout benches did not draw: a zip from a Japanese
+Windows Explorer (folder names in cp932, no UTF-8 flag), servers' folders named in Japanese
+('PG側ログ', 'CVP3 ログ'), a drive copied whole ('CVP3/C/Cisco/CVP/logs'), a server's files in
+a folder per day ('PG3A/day1'), and servers' folders reached through symbolic links named on the
+command line. Each must give the hosts and verdict of the plain layout ('PG3A/', 'CVP3/').
+
+The bundle is generated here: dpc_storm_cvp seed 7 (PG3A and CVP3, 2013-09-06, DPC storm on
+CVP3). With logs only, nothing in the files names the CVP server but its folder: the folder
+is what the user sees as the host."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_host_layouts import _analyze  # analyze --format json, findings.json read
+
+from hbtriage.simulate.scenarios import generate
+from hbtriage.sources.zip_names import archive_encoding
+
+
+@pytest.fixture(scope="module")
+def storm(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("sim") / "storm"
+    generate("dpc_storm_cvp", root, 7)
+    return root
+
+
+def _summary(doc: dict[str, Any]) -> tuple[dict[str, list[str]], list[Any]]:
+    hosts = {h["name"]: h["aliases"] for h in doc["hosts"]}
+    verdict = [
+        (inc["hosts"], inc["causes"][0]["id"], inc["causes"][0]["host"]) for inc in doc["incidents"]
+    ]
+    return hosts, verdict
+
+
+def _files(storm: Path, server: str, *, logs_only: bool) -> list[Path]:
+    skip = ("perfmon.csv", "systeminfo.txt") if logs_only else ()
+    return [f for f in sorted((storm / server).iterdir()) if not f.name.endswith(skip)]
+
+
+def _plain(storm: Path, root: Path, *, logs_only: bool) -> dict[str, Any]:
+    for server in ("PG3A", "CVP3"):
+        (root / "plain" / server).mkdir(parents=True)
+        for f in _files(storm, server, logs_only=logs_only):
+            shutil.copyfile(f, root / "plain" / server / f.name)
+    return _analyze(root / "plain-out", root / "plain")
+
+
+class _OemName(zipfile.ZipInfo):
+    """A member whose name is written in a Windows OEM code page, without the UTF-8 flag, as
+    Windows Explorer's 'Send to > Compressed (zipped) folder' writes it."""
+
+    __slots__ = ("raw",)
+
+    def _encodeFilenameFlags(self) -> tuple[bytes, int]:  # noqa: N802 - zipfile's name
+        return self.raw, self.flag_bits & ~0x800
+
+
+def _explorer_zip(path: Path, members: dict[str, bytes], code_page: str) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            info = _OemName(name, date_time=(2013, 9, 7, 10, 0, 0))
+            info.raw = name.encode(code_page)
+            info.create_system = 0  # made on Windows: "\\" separates folders
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, data)
+    return path
+
+
+def _generic(storm: Path, root: Path, *, logs_only: bool) -> dict[str, Any]:
+    """The plain layout with folders that name no server: 'PG/' and 'CVP/'."""
+    for server, where in (("PG3A", "PG"), ("CVP3", "CVP")):
+        (root / "generic" / where).mkdir(parents=True)
+        for f in _files(storm, server, logs_only=logs_only):
+            shutil.copyfile(f, root / "generic" / where / f.name)
+    return _analyze(root / "generic-out", root / "generic")
+
+
+@pytest.mark.parametrize("logs_only", [False, True], ids=["with-perfmon", "logs-only"])
+def test_a_zip_from_japanese_windows_explorer_keeps_its_folder_names(
+    storm: Path, tmp_path: Path, logs_only: bool
+) -> None:
+    """'ログ.zip' holding 'PG側ログ\\...' and 'CVP側ログ\\...' (PG-side logs, CVP-side logs)
+    with the names in cp932 and no UTF-8 flag. The names were read as code page 437: the
+    inputs were shown as 'ログ.zip!CVPæñâìâO/CVP.2013-09-06.log', each server was 'also named'
+    its mojibake folder in a warning, and with logs only the hosts were 'PGæñâìâO' and
+    'CVPæñâìâO'. Now the hosts and verdict are those of 'PG/' and 'CVP/'."""
+    want = _generic(storm, tmp_path, logs_only=logs_only)
+    members = {
+        f"{where}\\{f.name}": f.read_bytes()
+        for server, where in (("PG3A", "PG側ログ"), ("CVP3", "CVP側ログ"))
+        for f in _files(storm, server, logs_only=logs_only)
+    }
+    doc = _analyze(tmp_path / "out", _explorer_zip(tmp_path / "ログ.zip", members, "cp932"))
+    assert _summary(doc) == _summary(want)
+    assert len(doc["incidents"]) == 1 and len(doc["incidents"][0]["hosts"]) == 2
+    shown = {i["path"].split("!", 1)[1]: i["host"] for i in doc["inputs"]}
+    pg_host = next(h for p, h in shown.items() if p.endswith("pim1.txt"))
+    assert shown == {
+        **{f"PG側ログ/{f.name}": pg_host for f in _files(storm, "PG3A", logs_only=logs_only)},
+        **{
+            f"CVP側ログ/{f.name}": shown["CVP側ログ/CVP.2013-09-06.log"]
+            for f in _files(storm, "CVP3", logs_only=logs_only)
+        },
+    }
+    assert not any("also named" in w for w in doc["warnings"]), doc["warnings"]
+
+
+def test_the_names_of_a_zip_without_the_utf8_flag() -> None:
+    """Which encoding a zip's unflagged names were written in, decided over the whole zip:
+    cp932 only for Japanese text; UTF-8 when every name is valid UTF-8 (a tool that forgot
+    the flag); else None (code page 437, as the format says): a German name written in cp850
+    ('Übersicht', whose first two bytes are one kanji in cp932) stays as it is."""
+
+    def infos(*raw: bytes) -> list[zipfile.ZipInfo]:
+        out = []
+        for r in raw:
+            info = zipfile.ZipInfo(r.decode("cp437"))
+            info.orig_filename = info.filename
+            out.append(info)
+        return out
+
+    assert archive_encoding(infos("PG側ログ\\a.txt".encode("cp932"), b"b.txt")) == "cp932"
+    assert archive_encoding(infos("障害\\a.txt".encode("cp932"))) == "cp932"
+    assert archive_encoding(infos("Größe\\a.txt".encode())) == "utf-8"
+    assert archive_encoding(infos("Übersicht\\a.txt".encode("cp850"))) is None
+    assert archive_encoding(infos(b"PG1A\\a.txt")) is None
+
+
+@pytest.mark.parametrize(
+    ("pg", "cvp", "shown"),
+    [
+        ("PG側ログ", "CVP側ログ", None),
+        ("PG3A ログ", "CVP3 ログ", {"PG3A", "CVP3"}),
+        ("PG3A/C/icm/logfiles", "CVP3/C/Cisco/CVP/logs", {"PG3A", "CVP3"}),
+        ("PG3A/day1", "CVP3/Day 2", {"PG3A", "CVP3"}),
+        ("PG3A/1日目", "CVP3/2013年9月6日", {"PG3A", "CVP3"}),
+    ],
+    ids=["japanese-role", "japanese-log-word", "drive-copied", "day-folders", "japanese-days"],
+)
+def test_folders_of_what_they_hold_in_japanese_drives_and_days_name_no_server(
+    storm: Path, tmp_path: Path, pg: str, cvp: str, shown: set[str] | None
+) -> None:
+    """Logs only, so the folders are what names the servers. 'CVP側ログ' (CVP-side logs) and
+    'CVP3 ログ' (CVP3 log) were host names, and so were a drive copied whole ('CVP3/C/...':
+    the host was 'C') and a day's folder ('PG3A/day1': 'day1'); they say what a folder holds,
+    as 'CVP logs' does. Where no folder names a server, the hosts are the plain layout's
+    without folders (the PIM's ICM node, the CVP's address)."""
+    for server, where in (("PG3A", pg), ("CVP3", cvp)):
+        (tmp_path / "case" / where).mkdir(parents=True)
+        for f in _files(storm, server, logs_only=True):
+            shutil.copyfile(f, tmp_path / "case" / where / f.name)
+    doc = _analyze(tmp_path / "out", tmp_path / "case")
+    hosts, verdict = _summary(doc)
+    if shown is None:
+        want = _generic(storm, tmp_path, logs_only=True)
+        assert (hosts, verdict) == _summary(want)
+        assert not any(("側" in h) for h in hosts), hosts
+    else:
+        want = _plain(storm, tmp_path, logs_only=True)
+        assert set(hosts) == shown == set(_summary(want)[0])
+        assert verdict == _summary(want)[1]
+    assert not any("also named" in w for w in doc["warnings"]), doc["warnings"]
+
+
+def test_servers_folders_reached_through_links_named_on_the_command_line(
+    storm: Path, tmp_path: Path
+) -> None:
+    """'analyze links/PG3A links/CVP3' where each is a symbolic link to the server's folder
+    on a share (how a user keeps a case beside the data it points at). A link named on the
+    command line was skipped ('symbolic link to a folder not followed'): no readable input,
+    exit code 2. It is followed, shown by the link's name, and gives the plain layout's
+    hosts and verdict; the same folder named twice (the link and its target) is read once."""
+    want = _plain(storm, tmp_path, logs_only=True)
+    links = tmp_path / "links"
+    links.mkdir()
+    for server in ("PG3A", "CVP3"):
+        (links / server).symlink_to(tmp_path / "plain" / server, target_is_directory=True)
+    doc = _analyze(tmp_path / "out", links / "PG3A", links / "CVP3")
+    assert _summary(doc) == _summary(want)
+    assert {i["path"].split("/")[0] for i in doc["inputs"]} == {"PG3A", "CVP3"}
+    twice = _analyze(tmp_path / "twice", links / "CVP3", tmp_path / "plain" / "CVP3")
+    assert len(twice["inputs"]) == len(_files(storm, "CVP3", logs_only=True))
+    assert any("already read as part of" in w for w in twice["warnings"]), twice["warnings"]
