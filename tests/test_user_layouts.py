@@ -42,8 +42,10 @@ def _files(storm: Path, server: str, *, logs_only: bool) -> list[Path]:
     return [f for f in sorted((storm / server).iterdir()) if not f.name.endswith(skip)]
 
 
-def _plain(storm: Path, root: Path, *, logs_only: bool) -> dict[str, Any]:
-    for server in ("PG3A", "CVP3"):
+def _plain(
+    storm: Path, root: Path, *, logs_only: bool, servers: tuple[str, str] = ("PG3A", "CVP3")
+) -> dict[str, Any]:
+    for server in servers:
         (root / "plain" / server).mkdir(parents=True)
         for f in _files(storm, server, logs_only=logs_only):
             shutil.copyfile(f, root / "plain" / server / f.name)
@@ -186,3 +188,28 @@ def test_servers_folders_reached_through_links_named_on_the_command_line(
     twice = _analyze(tmp_path / "twice", links / "CVP3", tmp_path / "plain" / "CVP3")
     assert len(twice["inputs"]) == len(_files(storm, "CVP3", logs_only=True))
     assert any("already read as part of" in w for w in twice["warnings"]), twice["warnings"]
+
+
+def test_a_cvp_named_only_by_its_file_names_is_shown_by_them(tmp_path: Path) -> None:
+    """Both servers' logs flat in one day's folder, each file name starting with its server's
+    name ('2013-09-09/CVP4_CVP.2013-09-09.log', '2013-09-09/PG4A_pim1.txt'), logs only; the
+    CVP's lines carry its sender address (peer_restart_pg seed 1: PG4A and CVP4). Its files
+    were one host by that address already, so the word of their names was never taken: the
+    host was shown as '192.0.2.20', where the servers' folders show 'CVP4'."""
+    generate("peer_restart_pg", tmp_path / "sim", 1)
+    want = _plain(tmp_path / "sim", tmp_path, logs_only=True, servers=("PG4A", "CVP4"))
+    day = tmp_path / "case" / "2013-09-09"
+    day.mkdir(parents=True)
+    for server in ("PG4A", "CVP4"):
+        for f in _files(tmp_path / "sim", server, logs_only=True):
+            shutil.copyfile(f, day / f"{server}_{f.name}")
+    doc = _analyze(tmp_path / "out", tmp_path / "case")
+    hosts, verdict = _summary(doc)
+
+    def lower(v: list[Any]) -> list[Any]:  # the PIM's host is its ICM node 'pg4A' here
+        return [([h.lower() for h in hs], c, w and w.lower()) for hs, c, w in v]
+
+    assert lower(verdict) == lower(_summary(want)[1])
+    assert {h.lower() for h in hosts} == {"pg4a", "cvp4"} and "CVP4" in hosts, hosts
+    cvp = [i for i in doc["inputs"] if i["path"].split("/")[-1].startswith("CVP4_")]
+    assert len(cvp) == 3 and {i["host"] for i in cvp} == {"CVP4"}

@@ -219,6 +219,15 @@ def _folder_name(folder: tuple[str, str, bool], chain: list[tuple[str, str, bool
     return f"{folder_host(parent)} {name}" if parent else name
 
 
+@functools.cache
+def _server_name() -> re.Pattern[str]:
+    """A word that names a server by its role and number ("CVP4", "PG4A", "callserver02"): a
+    product word of ``catalog/names.toml`` run into a short number and side letter."""
+    text, path = bundled_text("names.toml")
+    product = word_pattern(text, path, "folder_products", "{}").pattern
+    return re.compile(f"^(?:{product})+\\d{{1,3}}[a-z]?$", re.IGNORECASE)
+
+
 def _server_words(word: str, after: str) -> bool:
     """Whether ``word after`` names a server: a product word and a short number ("CVP 1")."""
     return bool(_folder_word_patterns()[1].match(word) and _SERVER_NUMBER.match(after))
@@ -757,7 +766,17 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
         roots = {g.find(group_of[i]) for i in idx}
         machines = set().union(*(g.comp[r].machines for r in roots))
         roles = set().union(*(g.comp[r].roles for r in roots))
-        if w in known or len(roots) < 2 or len(machines) > 1 or {"pg", "cvp"} <= roles:
+        if w in known or len(machines) > 1 or {"pg", "cvp"} <= roles:
+            continue
+        # Files already together ("CVP4_CVP.log" and "CVP4_Error.log", one sender address)
+        # take a word that names a server by its role and number and that each of their names
+        # starts with, when nothing but an address or an ICM node names them: it is how the
+        # user called that server ("CVP2.log" alone is a log's name, not a server's).
+        if len(roots) < 2 and (
+            machines
+            or not _server_name().match(w)
+            or not all(_leads(clues[i].filename, w) for i in idx)
+        ):
             continue
         for i in idx:
             g.union(group_of[i], "n:" + w)  # refused quietly on a conflict
@@ -1478,6 +1497,9 @@ def _display(
             return clues[i].writer
     if named:  # "PG1 Side A" when its ICM node is not known
         return named[0]
+    word = _file_name_word(idx, clues, names, server=True)  # "CVP4_CVP.log", over its sender
+    if word is not None:
+        return word
     for i in idx:
         if clues[i].writer:
             return clues[i].writer
@@ -1488,9 +1510,25 @@ def _display(
         if is_address(n):
             return n
     # Only file-name words: the first one of the first file that has one.
+    return _file_name_word(idx, clues, names)
+
+
+def _leads(filename: str, word: str) -> bool:
+    """Whether file name ``filename`` starts with ``word`` (a key) and goes on after it
+    ("CVP4_CVP.log" with "cvp4"; not "CVP4.log")."""
+    tokens = [t for t in _TOKEN.split(filename) if t]
+    return len(tokens) > 2 and name_key(tokens[0]) == word
+
+
+def _file_name_word(
+    idx: list[int], clues: list[Clues], names: set[str], *, server: bool = False
+) -> str | None:
+    """The first word of the first file name among ``idx`` that is one of the host's
+    ``names``, as the file name writes it (``server``: only a word that names a server by its
+    role and number, "CVP4")."""
     for i in idx:
         for w in _name_words(clues[i]):
-            if w in names:
+            if w in names and (not server or _server_name().match(w)):
                 return next(t for t in _TOKEN.split(clues[i].filename) if t and name_key(t) == w)
     return None
 
