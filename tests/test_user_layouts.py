@@ -213,3 +213,36 @@ def test_a_cvp_named_only_by_its_file_names_is_shown_by_them(tmp_path: Path) -> 
     assert {h.lower() for h in hosts} == {"pg4a", "cvp4"} and "CVP4" in hosts, hosts
     cvp = [i for i in doc["inputs"] if i["path"].split("/")[-1].startswith("CVP4_")]
     assert len(cvp) == 3 and {i["host"] for i in cvp} == {"CVP4"}
+
+
+def test_a_dumplog_cut_into_parts_is_dated_as_one_log(storm: Path, tmp_path: Path) -> None:
+    """The PIM's dumplog cut in two by the user ('pim1_part1.txt' keeps the 'Events from'
+    line, 'pim1_part2.txt' starts mid-day with none), the parts copied today. The second part
+    was dated by its modified time: its records, the PIM's side of the loss among them, were
+    on the day of the copy (the input's 'last' and the PG's span ended years after the
+    incident; when the loss fell in that part, the report showed a second incident there, on
+    the PG alone). It continues the first part: its times are the whole log's, and a warning
+    says so."""
+    want = _plain(storm, tmp_path, logs_only=False)
+    case = tmp_path / "case"
+    shutil.copytree(tmp_path / "plain", case)
+    lines = (case / "PG3A" / "pim1.txt").read_bytes().splitlines(keepends=True)
+    (case / "PG3A" / "pim1.txt").unlink()
+    cut = len(lines) // 2
+    (case / "PG3A" / "pim1_part1.txt").write_bytes(b"".join(lines[:cut]))
+    (case / "PG3A" / "pim1_part2.txt").write_bytes(b"".join(lines[cut:]))
+    assert not lines[cut].startswith(b"Events from")
+    doc = _analyze(tmp_path / "out", case)
+    assert _summary(doc) == _summary(want)
+    whole = next(i for i in want["inputs"] if i["path"].endswith("pim1.txt"))
+    parts = {i["path"]: i for i in doc["inputs"] if "pim1_part" in i["path"]}
+    assert parts["case/PG3A/pim1_part1.txt"]["first"] == whole["first"]
+    assert parts["case/PG3A/pim1_part2.txt"]["last"] == whole["last"]
+    pg = next(h for h in doc["hosts"] if h["name"] == "PG3A")
+    assert pg["last"] == next(h for h in want["hosts"] if h["name"] == "PG3A")["last"]
+    said = [w for w in doc["warnings"] if w.startswith("case/PG3A/pim1_part2.txt")]
+    assert said == [
+        "case/PG3A/pim1_part2.txt: no 'Events from <date>' line; it continues "
+        "case/PG3A/pim1_part1.txt (same ICM process, its times follow on), so its dates go "
+        "on from 2013-09-06, not from the file's modified time"
+    ]

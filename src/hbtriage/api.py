@@ -44,6 +44,7 @@ from hbtriage.report.files import is_report_file
 from hbtriage.sources import Outcome, ReadOptions, _scan, read_all
 from hbtriage.sources.base import ConfigFact, InputFile, display_folder
 from hbtriage.sources.bundle import collect
+from hbtriage.sources.continued import continue_dates
 from hbtriage.timeline import (
     ZONE_ASSUMED,
     Timeline,
@@ -133,6 +134,7 @@ def run(
     aliases = parse_aliases(list(host_aliases))
     note = progress or (lambda *_: None)
     outcomes, warnings = _read_all(paths, catalog, read_options, workers, note, out)
+    continue_dates(outcomes)  # a dumplog cut into parts: the later parts lack their date
     note("timeline", 0, 1, "")
     timeline, inputs, hosts, written, samples = _to_timeline(
         outcomes, warnings, tz_map, aliases, catalog

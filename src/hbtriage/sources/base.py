@@ -196,6 +196,9 @@ class ReadResult:
     #: and optionally ``signature`` and ``detail``; the timeline puts them on UTC.
     restarts: list[dict[str, object]] = field(default_factory=list)
     note: str = ""  # one line about the input as a whole, shown with it (inputs[].note)
+    #: Its time stamps write no date and it names none (a dumplog without its 'Events from'
+    #: line): the dates were taken from the file's modified time (see sources.continued).
+    undated: bool = False
     #: DPC/ISR or IRQ/softirq attribution (xperf dpcisr, tracerpt, WPA, LatencyMon, bcc,
     #: /proc/interrupts, mpstat -I, sadf): which module used the CPUs, and when.
     dpc: DpcTrace | None = None

@@ -315,6 +315,7 @@ class IcmDumplogReader:
             host_reason=warn("host_reason_dumplog") if host else "",
             stream=L.most_frequent(events["component"]),
             events=events,
+            undated=first_hdr is None,
             warnings=L.cap_warnings(item.display, items),
             digests=_later(self, item, enc, options) if sparse else None,
         )
