@@ -246,3 +246,34 @@ def test_a_dumplog_cut_into_parts_is_dated_as_one_log(storm: Path, tmp_path: Pat
         "case/PG3A/pim1_part1.txt (same ICM process, its times follow on), so its dates go "
         "on from 2013-09-06, not from the file's modified time"
     ]
+
+
+def test_what_macos_and_windows_write_for_themselves_is_one_line(
+    storm: Path, tmp_path: Path
+) -> None:
+    """A zip made on a Mac ('__MACOSX/case/CVP3/._CVP.2013-09-06.log', a resource fork per
+    file) of folders Windows Explorer had shown (.DS_Store, Thumbs.db, desktop.ini in each).
+    Each of those files was a warning of its own ('binary file, not a log ...', 'not a format
+    hbtriage reads'): 20 lines of noise above what the report had to say. They are no input,
+    and one line says they were skipped; the verdict is the plain layout's."""
+    want = _plain(storm, tmp_path, logs_only=False)
+    junk = 0
+    with zipfile.ZipFile(tmp_path / "case.zip", "w") as zf:
+        for server in ("PG3A", "CVP3"):
+            for f in _files(storm, server, logs_only=False):
+                zf.write(f, f"case/{server}/{f.name}")
+                zf.writestr(f"__MACOSX/case/{server}/._{f.name}", b"\x00\x05\x16\x07" + bytes(78))
+                junk += 1
+            zf.writestr(f"case/{server}/.DS_Store", b"\x00\x00\x00\x01Bud1" + bytes(64))
+            zf.writestr(f"case/{server}/Thumbs.db", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(64))
+            zf.writestr(f"case/{server}/desktop.ini", "[.ShellClassInfo]\r\nIconResource=x\r\n")
+            junk += 3
+    doc = _analyze(tmp_path / "out", tmp_path / "case.zip")
+    assert _summary(doc) == _summary(want)
+    assert len(doc["inputs"]) == len(want["inputs"])
+    said = [w for w in doc["warnings"] if "._" in w or "Thumbs" in w or "desktop.ini" in w]
+    assert said == [
+        f"{junk} file(s) that macOS or Windows writes for itself skipped (__MACOSX/, ._*, "
+        ".DS_Store, Thumbs.db, desktop.ini); first: "
+        f"{tmp_path / 'case.zip'}!__MACOSX/case/PG3A/._{_files(storm, 'PG3A', logs_only=False)[0].name}"
+    ]

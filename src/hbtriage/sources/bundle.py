@@ -226,6 +226,8 @@ class Collected:
     #: Called after each member extracted or file decompressed: (what, bytes extracted so far).
     progress: Callable[[str, int], None] | None = None
     limits: Limits = LIMITS
+    #: Files the operating system writes for itself (see :func:`os_file`), skipped.
+    os_files: list[str] = field(default_factory=list)
 
     extracted_files: int = 0
     #: Every byte written to the work folder, kept or removed again (a member refused midway).
@@ -292,9 +294,25 @@ def collect(
         seen[real] = str(path)
         for f in out.files[start:]:
             f.given, f.given_path = given, str(real)
+    if out.os_files:
+        said = warn("os_files_skipped", count=len(out.os_files), first=out.os_files[0])
+        out.warnings.append(said)
     if out._stop is not None:
         out.warnings.append(out._stop.warning())
     return out
+
+
+#: What macOS and Windows Explorer write beside a user's files for themselves: resource forks
+#: in a zip made on a Mac (``__MACOSX/``, ``._name``), folder settings and thumbnail caches.
+_OS_FILES = frozenset({".ds_store", "thumbs.db", "ehthumbs.db", "desktop.ini", ".localized"})
+
+
+def os_file(display: str) -> bool:
+    """Whether ``display`` (a path as shown, archive members after ``!``) is a file the
+    operating system wrote for itself, never one a server wrote (see :data:`_OS_FILES`)."""
+    parts = display.replace("!", "/").split("/")
+    name = parts[-1]
+    return "__MACOSX" in parts[:-1] or name.startswith("._") or name.casefold() in _OS_FILES
 
 
 def is_link_loop(path: str | os.PathLike[str]) -> bool:
@@ -431,6 +449,9 @@ def _add_file(
         kind = "7z"
     elif path.name.lower().endswith(".tar"):
         kind = "tar"
+    elif os_file(display):
+        out.os_files.append(display)
+        return
     else:
         out.files.append(InputFile(display=display, path=str(path), folder_hints=hints, size=size))
         return
