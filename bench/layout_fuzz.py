@@ -10,18 +10,22 @@ and lays the two servers out by drawing every feature independently (:func:`draw
 
     names     each server's folder: its name, lower case, a copy ("PG2A (2)", "Copy of CVP2"),
               ticket words ("SR 612345678 PG2A logs"), a generic word ("logs", "cvp"), its
-              address, a date suffix ("CVP2_20131116")
+              address, a date suffix ("CVP2_20131116"), a Japanese word ("CVP2 ログ", "PG側ログ")
     above     folders above the servers' ("SR 612345678/From customer")
     inner     generic folders inside a server's: ``logs/``, ``PerfLogs/Admin/HB/<M>_2013...``,
-              ``C$/Cisco/CVP/logs``, ``icm/<node>/pim1/logfiles``
+              ``C$/Cisco/CVP/logs``, ``icm/<node>/pim1/logfiles``, a drive copied whole
+              (``C/Cisco/CVP/logs``, ``D/icm/...``), a day's folder (``day1``)
     files     file names: as generated, generic (``DataCollector01.csv``, ``log.txt``),
               prefixed by the server's folder name, dated
     wrap      none, a zip per server, a zip of everything, a tar.gz, a zip of per-server zips,
-              a ``.gz`` per log
+              a ``.gz`` per log, a zip of everything as a Japanese Windows Explorer writes it
+              (names in cp932 without the UTF-8 flag, ``\\`` between folders)
     args      the parent, each server's folder, the inner generic folders, every file, a mix
               (one server's folder + the other's zip), ``.`` from inside the parent
     drop      systeminfo, the CVP's Error log, the DPC/ISR report
     merged    both perfmon CSVs as one multi-machine CSV in one server's folder
+    cut       the PIM's dumplog cut in two by the user (``pim1_part1.txt``, ``pim1_part2.txt``:
+              the second part without its ``Events from`` line)
 
 and checks what a user sees (``hbtriage.analyze(...).to_dict()``): no crash; every true incident
 found, once; the top cause and its server as the parent layout of the same files gives them
@@ -80,23 +84,38 @@ SCENARIOS = (
 SIM_SEEDS = (1, 2, 3)
 FEATURES: dict[str, tuple[str, ...]] = {
     "variant": VARIANTS,
-    "name_pg": ("truth", "lower", "copy", "ticket", "generic", "address", "dated"),
-    "name_cvp": ("truth", "lower", "copy", "ticket", "generic", "address", "dated"),
+    "name_pg": ("truth", "lower", "copy", "ticket", "generic", "address", "dated", "japanese"),
+    "name_cvp": ("truth", "lower", "copy", "ticket", "generic", "address", "dated", "japanese"),
     "above": ("none", "ticket", "deep"),
-    "inner": ("none", "logs", "perflogs", "install"),
+    "inner": ("none", "logs", "perflogs", "install", "drive", "day"),
     "files": ("generated", "generic", "prefixed", "dated"),
-    "wrap": ("none", "zip_per_server", "zip_all", "tar_gz", "nested_zip", "gz_logs"),
+    "wrap": (
+        "none",
+        "zip_per_server",
+        "zip_all",
+        "tar_gz",
+        "nested_zip",
+        "gz_logs",
+        "zip_explorer",
+    ),
     "args": ("parent", "per_server", "inner", "files", "mix", "dot"),
     "drop": ("none", "systeminfo", "error_log", "dpc_report", "all"),
     "merged": ("no", "in_pg", "in_cvp"),
+    "cut": ("no", "pim"),
 }
-GENERIC = {"pg": ("logs", "pg", "Server1", "data"), "cvp": ("logs", "cvp", "Server2", "Logs (2)")}
+GENERIC = {
+    "pg": ("logs", "pg", "Server1", "data", "PG側ログ"),
+    "cvp": ("logs", "cvp", "Server2", "Logs (2)", "CVP側ログ"),
+}
 #: Words that name no server: a host shown by one of them (or by a ticket number) is misnamed.
 NOT_A_NAME = re.compile(
     r"(?i)^(logs?|pg|cvp|data|server|perflogs|admin|hb|icm|cisco|logfiles|c\$|sr|"
-    r"copy.*|.*\(\d+\)|.*copy|\d{6,}|from customer|.*\bsr \d+.*|error|txt|csv|log)$"
+    r"copy.*|.*\(\d+\)|.*copy|\d{6,}|from customer|.*\bsr \d+.*|error|txt|csv|log|"
+    r".*ログ.*|day\d+|[c-z]|.*[\x80-\xff].*)$"
 )
 OUT = Path(__file__).resolve().parent / "out" / "layout-fuzz"
+#: Wraps that put the whole layout in one archive.
+WRAPPED_ALL = ("zip_all", "nested_zip", "tar_gz", "zip_explorer")
 
 
 # --------------------------------------------------------------------------- drawing
@@ -143,6 +162,7 @@ def _folder_name(h: HostNames, style: str, pick: int) -> str:
         "generic": GENERIC[h.role][pick % len(GENERIC[h.role])],
         "address": h.address,
         "dated": f"{h.folder}_20131116",
+        "japanese": f"{h.folder} ログ" if pick % 2 else f"{h.folder}_ログ採取",
     }[style]
 
 
@@ -189,6 +209,15 @@ def _inner(h: HostNames, base: str, style: str) -> str:
         return "C$/Cisco/CVP/logs"
     if style == "install" and kind == "pim":
         return f"icm/{(h.node or h.folder).lower()}/pim1/logfiles"
+    if style == "drive":
+        return {
+            "cvp": "C/Cisco/CVP/logs",
+            "error": "C/Cisco/CVP/logs",
+            "pim": f"D/icm/{(h.node or h.folder).lower()}/pim1/logfiles",
+            "perfmon": "C/PerfLogs",
+        }.get(kind, "C")
+    if style == "day":
+        return "day1"
     return ""
 
 
@@ -254,6 +283,13 @@ def build(
                 stem, _, ext = where.rpartition(".")
                 where = f"{stem}1.{ext}"
             seen.add(where.casefold())
+            if f.get("cut", "no") == "pim" and _kind(base) == "pim":
+                lines = (fs.data / rel).read_bytes().splitlines(keepends=True)
+                stem, _, ext = where.rpartition(".")
+                half = len(lines) // 2
+                items.append((f"{stem}_part1.{ext}", b"".join(lines[:half])))
+                items.append((f"{stem}_part2.{ext}", b"".join(lines[half:])))
+                continue
             items.append((where, fs.data / rel))
         if merged and merged[0].truth == h.truth:
             inner = _inner(h, "x_perfmon.csv", f["inner"])
@@ -292,7 +328,7 @@ def build(
             d = parent / folders[h.truth]
             _zip(d, d.with_name(d.name + ".zip"), inside=False)
             shutil.rmtree(d)
-    if wrap in ("zip_all", "nested_zip", "tar_gz"):
+    if wrap in WRAPPED_ALL:
         tmp = work / "wrapped"
         if parent == root:
             parent.rename(tmp)
@@ -306,7 +342,7 @@ def build(
                     if p.is_file():
                         tf.add(p, p.relative_to(tmp).as_posix())
         else:
-            _zip(tmp, archive, inside=False)
+            _zip(tmp, archive, inside=False, explorer=wrap == "zip_explorer")
         shutil.rmtree(tmp)
         parent = root
     args, cwd = _arguments(f, root, parent, folders, hosts, placed)
@@ -320,12 +356,40 @@ def build(
     return fs, truth, cwd, args, where_from, folders
 
 
-def _zip(folder: Path, dst: Path, *, inside: bool) -> None:
+class _OemName(zipfile.ZipInfo):
+    """A member named in cp932 without the UTF-8 flag, as a Japanese Windows Explorer's 'Send
+    to > Compressed (zipped) folder' writes it."""
+
+    __slots__ = ("raw",)
+
+    def _encodeFilenameFlags(self) -> tuple[bytes, int]:  # noqa: N802 - zipfile's name
+        return self.raw, self.flag_bits & ~0x800
+
+
+def _zip(folder: Path, dst: Path, *, inside: bool, explorer: bool = False) -> None:
     with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zf:
         for p in sorted(folder.rglob("*")):
             if p.is_file():
                 arc = p.relative_to(folder.parent if inside else folder).as_posix()
-                zf.write(p, arc)
+                if not explorer:
+                    zf.write(p, arc)
+                    continue
+                info = _OemName(arc.replace("/", "\\"), date_time=(2013, 11, 17, 9, 0, 0))
+                info.raw = info.filename.encode("cp932")
+                info.create_system, info.compress_type = 0, zipfile.ZIP_DEFLATED
+                zf.writestr(info, p.read_bytes())
+
+
+def _member_names(zf: zipfile.ZipFile) -> list[str]:
+    """The members' names as their maker wrote them (cp932 without the UTF-8 flag; ``\\``
+    between folders when made on Windows)."""
+    out = []
+    for m in zf.infolist():
+        name = m.filename
+        if not m.flag_bits & 0x800 and not name.isascii():
+            name = name.encode("cp437").decode("cp932")
+        out.append(name.replace("\\", "/") if m.create_system == 0 else name)
+    return out
 
 
 def _owner_of(parts: tuple[str, ...], folders: dict[str, str]) -> str | None:
@@ -344,7 +408,11 @@ def _members(
     if name.endswith(".zip") or name.endswith(".tar.gz"):
         if name.endswith(".zip"):
             with zipfile.ZipFile(p) as zf:
-                members = [(m, zf.read(m)) for m in zf.namelist() if not m.endswith("/")]
+                members = [
+                    (name, zf.read(m))
+                    for m, name in zip(zf.infolist(), _member_names(zf), strict=True)
+                    if not name.endswith("/")
+                ]
         else:
             with tarfile.open(p) as tf:
                 members = []
@@ -379,7 +447,7 @@ def _arguments(
 ) -> tuple[list[str], Path]:
     """The command line's paths of draw ``f`` and the folder it runs in."""
     how = f["args"]
-    wrapped_all = f["wrap"] in ("zip_all", "nested_zip", "tar_gz")
+    wrapped_all = f["wrap"] in WRAPPED_ALL
     if wrapped_all:
         return ([str(p) for p in sorted(root.iterdir())], root) if how != "dot" else (["."], root)
     if how == "dot":
