@@ -277,3 +277,35 @@ def test_what_macos_and_windows_write_for_themselves_is_one_line(
         ".DS_Store, Thumbs.db, desktop.ini); first: "
         f"{tmp_path / 'case.zip'}!__MACOSX/case/PG3A/._{_files(storm, 'PG3A', logs_only=False)[0].name}"
     ]
+
+
+@pytest.mark.parametrize(
+    ("pg_place", "cvp_place"),
+    [
+        ("home/alice/Downloads", "home/alice/Desktop"),  # saved from two mails
+        ("home/alice", "home/alice/Documents/cvp"),  # the home folder, and a folder in it
+        ("Users/alice/Desktop/ticket", "Users/alice/Downloads"),  # Windows
+        ("home/alice/ダウンロード", "home/alice/デスクトップ"),  # a Japanese Linux desktop
+    ],
+)
+def test_files_saved_in_a_users_own_folders_are_named_by_their_contents(
+    storm: Path, tmp_path: Path, pg_place: str, cvp_place: str
+) -> None:
+    """Each server's logs saved into a different one of a user's own folders and named one by
+    one: neither the folder ('Downloads', 'ticket' on the Desktop) nor the user's name
+    ('alice') names a server; the hosts are those the files name (the PIM's ICM node, the
+    CVP's sender address), as when the files sit in folders nothing names."""
+    args = []
+    for server, place in (("PG3A", pg_place), ("CVP3", cvp_place)):
+        here = tmp_path / place
+        here.mkdir(parents=True, exist_ok=True)
+        for f in _files(storm, server, logs_only=True):
+            shutil.copyfile(f, here / f.name)
+            args.append(here / f.name)
+    doc = _analyze(tmp_path / "out", *args)
+    hosts, verdict = _summary(doc)
+    names = {n.lower() for n in hosts} | {a.lower() for al in hosts.values() for a in al}
+    words = {"alice", "downloads", "desktop", "ticket", "cvp", "ダウンロード", "デスクトップ"}
+    assert not names & words, hosts
+    assert any(n.lower() == "pg3a" for n in hosts) and len(hosts) == 2, hosts
+    assert verdict and all(len(v[0]) == 2 for v in verdict), verdict

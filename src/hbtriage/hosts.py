@@ -522,16 +522,28 @@ def folder_chain(item: InputFile) -> list[tuple[str, str, bool]]:
 def _folders_from(parent: Path, name: str) -> list[tuple[str, str, bool]]:
     """Folder ``parent`` (called ``name``) of something named on its own and, when ``name`` is
     generic, the folders above it up to the nearest one that is not (within
-    :data:`_GENERIC_LEVELS`; only ``parent`` when none is)."""
+    :data:`_GENERIC_LEVELS`; only ``parent`` when none is). None when ``parent`` is a user's
+    own folder ("/home/alice/pim1.txt": see :func:`_personal`)."""
+    if _personal(parent):
+        return []
     return [(str(parent), name, False), *_above(parent, name, _GENERIC_LEVELS)]
+
+
+def _personal(folder: Path) -> bool:
+    """Whether ``folder`` is a user's own folder ("C:\\Users\\alice", "/home/alice": its parent
+    is a ``profile_roots`` folder of ``catalog/names.toml``) or a profiles folder itself: its
+    name is a person's, never a server's."""
+    roots = _words("profile_roots")
+    return bool(roots.match(folder.name) or (folder.name and roots.match(folder.parent.name)))
 
 
 def _above(folder: Path, name: str, levels: int) -> list[tuple[str, str, bool]]:
     """The folders above ``folder`` (called ``name``) up to the nearest one that is not generic,
-    within ``levels``, when ``name`` is generic; none when no such folder is that near."""
+    within ``levels``, when ``name`` is generic; none when no such folder is that near, or when
+    a user's own folder comes first (``~/Downloads``: the user's name names no server)."""
     chain: list[tuple[str, str, bool]] = []
     for above in folder.parents[: max(levels, 0)] if generic_folder(name) else ():
-        if not above.name:
+        if not above.name or _personal(above):
             break
         chain.append((str(above), above.name, False))
         if not generic_folder(above.name):
