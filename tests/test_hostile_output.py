@@ -6,6 +6,7 @@ traceback."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -147,3 +148,35 @@ def test_the_analysis_warnings_outlast_thousands_of_file_warnings(tmp_path: Path
     assert len(doc["warnings"]) == 300
     assert "zone_inferred" in doc["warning_ids"]
     assert doc["warnings"][-1].startswith("... and ")
+
+
+def test_the_chart_hover_text_shows_controls_in_log_lines_escaped(tmp_path: Path) -> None:
+    """A heartbeat-loss line holding an ESC and a right-to-left override: the tables of
+    report.html showed them escaped, but the chart's hover text (drawn by plotly from the data
+    block) carried them as written, so the hover read the line in another order."""
+    from hbtriage.simulate.scenarios import generate
+
+    root = tmp_path / "case"
+    generate("dpc_storm_pg", root, 1)
+    (error_log,) = root.glob("*/Error.*.log")
+    text = error_log.read_text(encoding="utf-8")
+    assert "Missed 2 VRU PIM heartbeats." in text
+    error_log.write_text(
+        text.replace(
+            "Missed 2 VRU PIM heartbeats.", "Missed 2 VRU PIM heartbeats. \x1b[2Jred\u202egnp.exe"
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    code, stderr = _run(["analyze", str(root), "--out", str(out), "--format", "html", "--quiet"])
+    assert (code, stderr) == (0, "")
+    page = (out / "report.html").read_text(encoding="utf-8")
+    m = re.search(r'id="hbtriage-data">(.*?)</script>', page, re.S)
+    assert m
+    data = json.loads(m.group(1))
+    hover = [h for c in data["charts"] for tr in c["data"] for h in (tr.get("hovertext") or [])]
+    said = [h for h in hover if "Missed 2 VRU PIM heartbeats" in h]
+    assert said
+    assert all("\u202e" not in h and "\x1b" not in h for h in hover)
+    assert any("\\x1b[2Jred\\u202egnp.exe" in h for h in said)
+    assert "\u202e" not in page

@@ -28,6 +28,7 @@ from hbtriage.catalog import Catalog, ChartRow, load_catalog
 from hbtriage.findings import Findings, HostInfo, Incident, iso
 from hbtriage.report.i18n import LANGS, fmt_seconds, t
 from hbtriage.report.localtime import hosts_by_name, local_span
+from hbtriage.report.terminal import safe_visible
 from hbtriage.timeline import runs
 
 SCHEMA = "hbtriage/charts@1"
@@ -359,8 +360,9 @@ def _log_rate(
 
 
 def _esc(text: str) -> str:
-    """Text for plotly's pseudo-HTML (hover text, legend names, titles): shown as written."""
-    return html.escape(text, quote=False).replace("\n", "<br>")
+    """Text for plotly's pseudo-HTML (hover text, legend names, titles): shown as written, its
+    control and bidirectional characters escaped as on the rest of the page."""
+    return safe_visible(html.escape(text, quote=False)).replace("\n", "<br>")
 
 
 def _counter_traces(key: pl.DataFrame, colors: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
