@@ -190,7 +190,7 @@ def read_all(item: InputFile, options: ReadOptions = DEFAULT) -> list[Outcome]:
     try:
         split = relay.split(item, encoding or "utf-8", options)
     except InputError as exc:
-        return [Outcome(item, None, "unreadable", encoding, exc.one_line())]
+        return [_unreadable(item, encoding, exc)]
     except OSError as exc:
         # No room (or no right) to write the senders' files: read it whole, as one log.
         outcome = _read_sniffed(item, reader, encoding, note, options)
@@ -246,6 +246,14 @@ def _by_machine(outcome: Outcome) -> list[Outcome]:
     return [Outcome(part, res, res.kind, outcome.encoding) for part, res in parts]
 
 
+def _unreadable(item: InputFile, encoding: str | None, exc: InputError) -> Outcome:
+    """``item`` not read for ``exc``, which names it as the user knows it: code that reads the
+    bytes knows only where they are (an archive's member is in the work folder)."""
+    if exc.path == item.path:
+        exc.path = item.display
+    return Outcome(item, None, "unreadable", encoding, exc.one_line())
+
+
 #: The kinds a syslog server's file of several senders is sniffed as (see ``relay.KINDS``).
 _RELAY_KINDS = frozenset({"cvp_log", "ciscolog"})
 
@@ -265,7 +273,7 @@ def _read_sniffed(
     try:
         result = reader.read(item, encoding or "utf-8", options)
     except InputError as exc:
-        return Outcome(item, None, "unreadable", encoding, exc.one_line())
+        return _unreadable(item, encoding, exc)
     except (MemoryError, RecursionError):
         raise
     except Exception as exc:  # a reader bug must not hide the rest of the bundle  # noqa: BLE001

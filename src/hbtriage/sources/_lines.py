@@ -350,6 +350,10 @@ def _byte_chunks(
                     del piece
                     continue
             block = fh.read(size)
+            if not block and total is not None and pos < total:
+                # Cut short as it was read (a log rotated by truncating it): the end counted on
+                # never comes, and the same piece would be asked for again and again.
+                raise InputError(path, None, "", reason=warn("file_shrank", size=total, at=pos))
             pos += len(block)
             data = carry + block if carry else block
             del block
