@@ -212,3 +212,47 @@ def test_a_report_that_cannot_be_written_leaves_the_old_set(
     assert stderr.endswith("report.md: cannot be written (No space left on device)\n")
     assert (out / "findings.json").read_text() == "last run"
     assert _leftovers(out) == []
+
+
+def test_simulate_into_a_full_disk_leaves_no_part_of_a_bundle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk fills while a perfmon CSV is written: it used to be ``[Errno 28] No space left
+    on device`` naming no file, with a host's folder and half its CSV left behind (analyzed
+    as if whole). Now one line names --out, and the folder holds what it held before."""
+    from hbtriage.simulate import scenarios
+
+    real = scenarios.W.write_perfmon_csv
+
+    def full(path: Path, *args: object, **kwargs: object) -> None:
+        real(path, *args, **kwargs)  # type: ignore[arg-type]
+        with open(path, "r+b") as fh:  # only half of it fitted
+            fh.truncate(path.stat().st_size // 2)
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(scenarios.W, "write_perfmon_csv", full)
+    out = tmp_path / "sim"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    code, stderr = _run(["simulate", "dpc_storm_pg", "--out", str(out)])
+    assert (code, stderr) == (
+        2,
+        f"hbtriage: error: {out}: cannot be written (No space left on device)\n",
+    )
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("case", ["a file", "below a file"])
+def test_simulate_into_an_out_that_is_no_folder_is_one_line(tmp_path: Path, case: str) -> None:
+    """It was ``[Errno 17] File exists: 'x'`` (or ``[Errno 20] Not a directory``), the words of
+    Python, not those analyze and demo say of the same --out."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    out = blocker if case == "a file" else blocker / "sim"
+    code, stderr = _run(["simulate", "healthy", "--out", str(out)])
+    assert code == 2
+    said = "is a file, expected a folder" if case == "a file" else "cannot create the folder"
+    assert stderr.startswith(f"hbtriage: error: --out {out}: {said}")
+    assert stderr.count("\n") == 1
+    assert blocker.read_text() == "x"

@@ -712,8 +712,9 @@ def simulate(
     lang: LangOpt = Lang.en,
 ) -> None:
     """Write a labelled bundle in the real formats plus truth.json."""
+    from hbtriage.report.files import out_folder
     from hbtriage.report.i18n import t
-    from hbtriage.simulate.scenarios import SCENARIOS, generate
+    from hbtriage.simulate.scenarios import SCENARIOS, generate_whole
     from hbtriage.warning_text import warn
 
     if list_ or not scenario:
@@ -724,11 +725,12 @@ def simulate(
         said = warn("usage_unknown_scenario", scenario=scenario, names=", ".join(SCENARIOS))
         _fail(said, lang.value)
     try:
-        generate(scenario, out, seed)
+        generate_whole(scenario, out_folder(out), seed)
     except HbtriageError as exc:
         _fail(_said(exc), lang.value)
     except OSError as exc:
-        _fail(str(exc), lang.value)
+        error = exc.strerror or str(exc)
+        _fail(warn("at_file", path=out, reason=warn("write_failed", error=error)), lang.value)
     typer.echo(t("simulate_wrote", lang.value, scenario=scenario, seed=seed, out=out))
 
 

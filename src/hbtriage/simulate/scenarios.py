@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -1029,6 +1032,26 @@ def generate(
     truth["traces"] = [T.truth_of(tp) for tp in plan.traces]
     truth.update(_render(plan, out_dir, rng))
     (out_dir / "truth.json").write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
+    return truth
+
+
+def generate_whole(name: str, out_dir: Path, seed: int) -> dict[str, Any]:
+    """:func:`generate`, the bundle written whole or not at all: into a hidden folder inside
+    ``out_dir`` first, then each file renamed into place (``truth.json`` last), so a failure
+    while writing (a full disk) or a stop leaves ``out_dir`` as it was, with no part of a
+    bundle that reads as a whole one. ``out_dir`` must exist."""
+    work = Path(tempfile.mkdtemp(prefix=".hbtriage-sim-", dir=out_dir))
+    try:
+        truth = generate(name, work, seed)
+        written = sorted(
+            (p for p in work.rglob("*") if p.is_file()), key=lambda p: (p.name == "truth.json", p)
+        )
+        for path in written:
+            target = out_dir / path.relative_to(work)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     return truth
 
 
