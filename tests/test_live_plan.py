@@ -338,3 +338,56 @@ def test_write_profiles_never_overwrites_a_users_file(tmp_path: Path) -> None:
     assert res.output.strip() == (
         f"hbtriage: error: --write-profiles {afile}: is a file, expected a folder"
     )
+
+
+def test_write_profiles_into_a_full_disk_leaves_no_part_of_a_profile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk fills while the second profile is written: it used to say ``[Errno 28] No space
+    left on device`` naming no file, and leave an empty profile beside whole ones (taken for a
+    whole one at the next run, which then refused to write over it)."""
+    import errno
+    import os
+
+    import hbtriage.live.plan as plan_mod
+
+    class Full:
+        def __init__(self, path: Path) -> None:
+            self.fh = open(path, "xb")  # noqa: SIM115
+
+        def __enter__(self) -> Full:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.fh.close()
+
+        def write(self, data: bytes) -> int:
+            self.fh.write(data[: len(data) // 2])
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    opened: list[Path] = []
+
+    def fake_open(path: Path, mode: str) -> object:
+        opened.append(path)
+        return open(path, mode) if len(opened) == 1 else Full(path)  # noqa: SIM115
+
+    monkeypatch.setattr(plan_mod, "open", fake_open, raising=False)
+    folder = tmp_path / "profiles"
+    res = CliRunner().invoke(app, ["plan", "--write-profiles", str(folder)])
+    assert res.exit_code == 2
+    assert res.output == (
+        f"hbtriage: error: {opened[1]}: cannot be written (No space left on device)\n"
+    )
+    assert list(folder.iterdir()) == []
+
+
+def test_write_profiles_below_a_file_is_one_line(tmp_path: Path) -> None:
+    """It was ``[Errno 20] Not a directory: ...``, the words of Python."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    res = CliRunner().invoke(app, ["plan", "--write-profiles", str(blocker / "p")])
+    assert res.exit_code == 2
+    assert res.output == (
+        f"hbtriage: error: --write-profiles {blocker / 'p'}: cannot create the folder"
+        " (Not a directory)\n"
+    )

@@ -105,7 +105,9 @@ def write_profiles(folder: Path) -> list[Path]:
 
     Creates ``folder`` if needed. Refuses, before writing anything, when a target exists (a
     user's file is never overwritten) or ``folder`` is a file: :class:`UsageError` naming the
-    path. A profile not shipped in this installation is skipped. Returns the files written.
+    path; so is a folder that cannot be made or a file that cannot be written (the files written
+    so far are then removed). A profile not shipped in this installation is skipped. Returns the
+    files written.
     """
     root = resources.files("hbtriage").joinpath("catalog")
     sources = [(rel, root.joinpath(rel)) for rel in profile_files()]
@@ -116,12 +118,24 @@ def write_profiles(folder: Path) -> list[Path]:
     for target, _ in targets:
         if target.exists() or target.is_symlink():
             raise UsageError(warn("usage_profiles_exists", path=target))
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for target, src in targets:
-        with open(target, "xb") as out:  # "x": never replace a file that appeared meanwhile
-            out.write(src.read_bytes())
-        written.append(target)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        error = exc.strerror or str(exc)
+        raise UsageError(warn("usage_profiles_cannot_create", path=folder, error=error)) from None
+    written: list[Path] = []
+    try:
+        for target, src in targets:
+            with open(target, "xb") as out:  # "x": never replace a file that appeared meanwhile
+                written.append(target)
+                out.write(src.read_bytes())
+    except OSError as exc:
+        # A full disk: no part of a profile is left to be taken for a whole one. Only files
+        # this call created are removed ("x" above).
+        for path in written:
+            path.unlink(missing_ok=True)
+        reason = warn("write_failed", error=exc.strerror or str(exc))
+        raise UsageError(warn("at_file", path=target, reason=reason)) from None
     return written
 
 
