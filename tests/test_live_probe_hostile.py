@@ -481,12 +481,17 @@ def test_a_key_file_that_cannot_be_used_is_one_line_and_exit_2(
 ) -> None:
     short = tmp_path / "short.key"
     short.write_text("secret\n")
+    # A log named by mistake was taken whole as the key (and /dev/zero was read until the
+    # memory ran out).
+    log = tmp_path / "pim1.log"
+    log.write_text("19:56:33:206 pg3A-pim1 Trace: VRU heartbeat confirm received\n" * 20_000)
     for key_file, expected in (
         (tmp_path / "missing.key", "cannot read --key-file"),
         (short, "has 6 bytes; at least 16 are needed"),
+        (log, f"cannot read --key-file {log}: more than 65,536 bytes (expected a key of a few"),
     ):
         argv("watch", "--listen", "127.0.0.1:7000", "--peer", "192.0.2.2:7000",
-             "--out", str(tmp_path), "--key-file", str(key_file))  # fmt: skip
+             "--out", str(tmp_path), "--key-file", str(key_file), "--duration", "1")  # fmt: skip
         with pytest.raises(SystemExit) as exc:
             cli_main()
         err = capsys.readouterr().err

@@ -211,7 +211,7 @@ def load_key(
     if key_file is not None:
         path = Path(key_file)
         try:
-            raw = path.read_bytes()
+            raw = _read_key_file(path)
         except OSError as exc:
             raise WatchError(
                 warn("watch_key_unreadable", path=path, error=exc.strerror or str(exc))
@@ -231,6 +231,21 @@ def load_key(
     if len(key) < MIN_KEY_BYTES:
         raise WatchError(warn("watch_key_short", source=source, n=len(key), min=MIN_KEY_BYTES))
     return key, source, warnings
+
+
+#: The most a key file may hold: a key is a few dozen characters, and ``/dev/zero`` never ends.
+MAX_KEY_FILE_BYTES = 64 * 1024
+
+
+def _read_key_file(path: Path) -> bytes:
+    """The bytes of a key file (a pipe too: ``--key-file <(pass show hb)``), at most
+    :data:`MAX_KEY_FILE_BYTES`; a :class:`WatchError` naming it when there are more."""
+    with open(path, "rb") as fh:
+        raw = fh.read(MAX_KEY_FILE_BYTES + 1)
+    if len(raw) > MAX_KEY_FILE_BYTES:
+        why = warn("watch_key_too_long", max=MAX_KEY_FILE_BYTES)
+        raise WatchError(warn("watch_key_unreadable", path=path, error=why))
+    return raw
 
 
 def _key_text(raw: bytes) -> bytes:
