@@ -671,3 +671,22 @@ def test_any_message_is_handled_without_an_error(tmp_path: Path, data: bytes, si
     assert not any(r.startswith("error") for r in probe.rejected_total), probe.rejected_total
     events = {e for e, _ in _records(tmp_path / "fuzz" / "watch-a.log")}
     assert events <= {"peer_restarted", "peer_stopped", "hb_missed", "suspicion_raised"}
+
+
+def test_a_host_name_with_control_characters_is_one_line_and_exit_2(
+    tmp_path: Path, argv: Callable[..., None], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--host`` names the files and the counters' columns: a newline in it broke the
+    counters CSV header, and its ESC reached the terminal raw in the summary line."""
+    out = tmp_path / "w"
+    argv("watch", "--listen", "127.0.0.1:7000", "--peer", "192.0.2.2:7000",
+         "--out", str(out), "--host", "PG1A\n\x1b[2J", "--duration", "1")  # fmt: skip
+    with pytest.raises(SystemExit) as exc:
+        cli_main()
+    err = capsys.readouterr().err
+    assert exc.value.code == 2
+    assert err == (
+        "hbtriage: error: --host PG1A\\n\\x1b[2J: expected a host name, without spaces,"
+        ' control characters or any of \\ / : * ? " < > |\n'
+    )
+    assert not out.exists()

@@ -120,6 +120,11 @@ def _wire_token(text: str, limit: int = 64) -> str:
     return re.sub(r"[^\x21-\x7e]", "_", text)[:limit] or "-"
 
 
+#: What a host name (``--host``) may not hold: white space, control characters, and what a
+#: file name or a perfmon counter path cannot.
+_HOST_UNFIT = re.compile(r'[\\/:*?"<>|\s\x00-\x1f\x7f-\x9f]')
+
+
 def _file_token(text: str) -> str:
     return re.sub(r'[\\/:*?"<>|\s\x00-\x1f\x7f]', "_", text).lstrip(".") or "host"
 
@@ -1268,6 +1273,10 @@ async def run_watch(
     :class:`WatchError` when an address cannot be bound or the folder cannot be written.
     """
     host = host or default_host_name()
+    if _HOST_UNFIT.search(host):
+        # It names the files and is written in their headers and in the counters' column
+        # names: a newline there broke the CSV, an ESC reached the terminal in the summary.
+        raise WatchError(warn("watch_host_unfit", host=host))
     out_dir = Path(out_dir)
     try:
         probe = Probe(
