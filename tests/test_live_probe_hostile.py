@@ -690,3 +690,46 @@ def test_a_host_name_with_control_characters_is_one_line_and_exit_2(
         ' control characters or any of \\ / : * ? " < > |\n'
     )
     assert not out.exists()
+
+
+@pytest.mark.parametrize("victim", ["counters-", "watch-"])
+def test_a_full_disk_stops_the_watch_with_one_line_naming_the_file(
+    tmp_path: Path,
+    argv: Callable[..., None],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    victim: str,
+) -> None:
+    """The disk fills after the first line of a file: the watch used to print ``hbtriage sampler:
+    [Errno 28] No space left on device`` every second and run on, or end with ``unexpected
+    OSError ... (please report this)``. Now it stops and says which file, in one line."""
+    import errno
+
+    from hbtriage.live import sampler
+
+    real = sampler.RotatingFile._write
+    lines: dict[Path, int] = {}
+
+    def filling(self: sampler.RotatingFile, line: str) -> None:
+        lines[self.path] = lines.get(self.path, 0) + 1
+        if self.path.name.startswith(victim) and lines[self.path] > 1:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real(self, line)
+
+    monkeypatch.setattr(sampler.RotatingFile, "_write", filling)
+    out = tmp_path / "w"
+    port = _free_port()
+    argv("watch", "--listen", f"127.0.0.1:{port}", "--peer", f"127.0.0.1:{_free_port()}",
+         "--out", str(out), "--interval", "100ms", "--duration", "20")  # fmt: skip
+    started = time.monotonic()
+    with pytest.raises(SystemExit) as exc:
+        cli_main()
+    err = capsys.readouterr().err
+    assert exc.value.code == 2
+    assert time.monotonic() - started < 15  # (it stopped, not at the end of --duration)
+    full = [p for p in lines if p.name.startswith(victim) and lines[p] > 1]
+    what = "counters" if victim == "counters-" else "the watch log"
+    assert err.splitlines()[-1] in [
+        f"hbtriage: error: cannot write {what} in {p}: no space left on device" for p in full
+    ]
+    assert "Errno" not in err and "sampler" not in err

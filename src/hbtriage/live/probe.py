@@ -592,7 +592,11 @@ class Probe:
     # -- recording -------------------------------------------------------------------------
     def emit(self, event: str, **fields: object) -> None:
         line = format_record(self.wall(), self.host, event, fields)
-        (self.stream_log if event in STREAM_EVENTS else self.log).write_line(line)
+        log = self.stream_log if event in STREAM_EVENTS else self.log
+        log.write_line(line)
+        if log.failed is not None:  # nothing more can be recorded: the watch stops
+            self.stop.set()
+            return
         self.records += 1
 
     def _allow(self, event: str, now: float) -> bool:
@@ -1343,6 +1347,13 @@ async def run_watch(
         if recorder is not None:
             recorder.close()
         restore_signals()
+    for log in (probe.log, probe.stream_log):
+        if log.failed is not None:
+            raise WatchError(warn("watch_cannot_write_log", path=log.path, why=_why(log.failed)))
+    failed = recorder.failed() if recorder is not None else None
+    if failed is not None:
+        path, error = failed
+        raise WatchError(warn("watch_cannot_write_counters", path=path, why=_why(error)))
     return WatchSummary(
         host=host,
         session=probe.session,

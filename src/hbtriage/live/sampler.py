@@ -73,6 +73,9 @@ class RotatingFile:
         self.header = header
         self.newline = newline
         self.rotations = 0  # how many times the file was rotated since opened
+        # The first write that failed (a full disk): the file is closed then, what it holds is
+        # kept, and the owner stops and says so (see ``hbtriage.live.probe.run_watch``).
+        self.failed: OSError | None = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if header is not None and self.path.exists() and self.path.stat().st_size > 0:
             with open(self.path, encoding="utf-8", errors="replace", newline="") as fh:
@@ -106,15 +109,20 @@ class RotatingFile:
     def write_line(self, line: str) -> None:
         if self._fh.closed:
             return
-        self._write(line)
-        if self._size >= self.max_bytes:
-            self._fh.close()
-            self._shift()
-            self.rotations += 1
-            self._fh = open(self.path, "a", encoding="utf-8", newline="")  # noqa: SIM115
-            self._size = 0
-            if self.header is not None:
-                self._write(self.header)
+        try:
+            self._write(line)
+            if self._size >= self.max_bytes:
+                self._fh.close()
+                self._shift()
+                self.rotations += 1
+                self._fh = open(self.path, "a", encoding="utf-8", newline="")  # noqa: SIM115
+                self._size = 0
+                if self.header is not None:
+                    self._write(self.header)
+        except OSError as exc:
+            self.failed = self.failed or exc
+            with contextlib.suppress(OSError):  # (closed even when its last flush fails)
+                self._fh.close()
 
     def files(self) -> list[Path]:
         """The current file and its backups that exist."""
@@ -127,8 +135,12 @@ class RotatingFile:
 
     def close(self) -> None:
         if not self._fh.closed:
-            self._fh.flush()
-            self._fh.close()
+            try:
+                self._fh.flush()
+            except OSError as exc:
+                self.failed = self.failed or exc
+            with contextlib.suppress(OSError):
+                self._fh.close()
 
 
 @dataclass(frozen=True)
@@ -450,12 +462,19 @@ class CounterRecorder:
                 self.sample_once()
             except (OSError, ValueError) as exc:  # a /proc file vanished: skip this sample
                 print(f"hbtriage sampler: {exc}", file=sys.stderr)
+            if self.failed() is not None:  # nothing more can be recorded: the watch stops
+                stop.set()
             next_at += interval
             delay = next_at - loop.time()
             if delay < 0:
                 next_at, delay = loop.time(), 0.0
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=delay)
+
+    def failed(self) -> tuple[Path, OSError] | None:
+        """The file this recorder could not write, and why (None: all written)."""
+        files = [self.file, *([self.irq.file] if self.irq is not None else [])]
+        return next(((f.path, f.failed) for f in files if f.failed is not None), None)
 
     def close(self) -> None:
         self.file.close()
