@@ -190,6 +190,26 @@ def test_a_missing_catalog_folder_is_one_line(tmp_path: Path) -> None:
         load_catalog(extra=[tmp_path / "nope"])
 
 
+@pytest.mark.parametrize("case", ["binary", "endless"])
+def test_a_site_catalog_file_that_is_no_toml_text_is_one_line(tmp_path: Path, case: str) -> None:
+    """A binary file was ``unexpected UnicodeDecodeError ... (please report this)``; a link to
+    /dev/zero (here: a file of more than 16 MiB) was read until the memory ran out."""
+    from test_cli_contract import REFERENCE, _run  # main() in-process: exit code and stderr
+
+    site = tmp_path / "site"
+    (site / "signatures").mkdir(parents=True)
+    path = site / "signatures" / "site.toml"
+    if case == "binary":
+        path.write_bytes(b"# site\n\x97\xff\x00 [[signature]]\n")
+        said = "not UTF-8 text (byte 7), expected TOML"
+    else:
+        path.write_bytes(b"# a comment line that fills a file of more than 16 MiB\n" * 320_000)
+        said = "more than 16,777,216 bytes, expected TOML"
+    code, stderr = _run(["analyze", str(REFERENCE), "--catalog", str(site), "--quiet",
+                         "--out", str(tmp_path / "out")])  # fmt: skip
+    assert (code, stderr) == (2, f"hbtriage: error: {path}: {said}\n")
+
+
 _LAYOUTS = [
     ("%H:%M:%S", "{h:02d}:{m:02d}:{s:02d}"),
     ("%Y-%m-%d %H:%M:%S", "2013-03-{d:02d} {h:02d}:{m:02d}:{s:02d}"),

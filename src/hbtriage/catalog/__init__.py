@@ -455,10 +455,21 @@ def _load_toml(path: Path, problems: _Problems) -> dict[str, Any] | None:
     return doc
 
 
+#: The most a catalog file may hold (the largest shipped one is well under 1 MiB): a site
+#: layer's file that is a link to ``/dev/zero`` is refused, not read until memory runs out.
+MAX_CATALOG_FILE_BYTES = 16 << 20
+
+
 def _parse_toml(path: Path, problems: _Problems) -> dict[str, Any] | None:
     try:
         with open(path, "rb") as fh:
-            return tomllib.load(fh)
+            raw = fh.read(MAX_CATALOG_FILE_BYTES + 1)
+        if len(raw) > MAX_CATALOG_FILE_BYTES:
+            problems.add(path, None, f"more than {MAX_CATALOG_FILE_BYTES:,} bytes, expected TOML")
+            return None
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        problems.add(path, None, f"not UTF-8 text (byte {exc.start:,}), expected TOML")
     except tomllib.TOMLDecodeError as exc:
         problems.add(path, None, f"not valid TOML: {exc}")
     except OSError as exc:
