@@ -180,3 +180,23 @@ def test_the_chart_hover_text_shows_controls_in_log_lines_escaped(tmp_path: Path
     assert all("\u202e" not in h and "\x1b" not in h for h in hover)
     assert any("\\x1b[2Jred\\u202egnp.exe" in h for h in said)
     assert "\u202e" not in page
+
+
+def test_report_of_a_fifo_is_one_line_not_a_wait(tmp_path: Path) -> None:
+    """``hbtriage report`` of a FIFO waited for a writer forever (and of /dev/zero read until
+    the memory ran out)."""
+    import os
+
+    fifo = tmp_path / "findings.json"
+    os.mkfifo(fifo)
+    done = subprocess.run(
+        [sys.executable, "-m", "hbtriage", "report", str(fifo), "--out", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        f"hbtriage: error: {fifo}: not a regular file (a FIFO or a device is not opened);"
+        " expected a findings.json\n"
+    )

@@ -646,6 +646,8 @@ def report(
     from hbtriage.warning_text import warn
 
     source = findings_json / "findings.json" if os.path.isdir(findings_json) else findings_json
+    if source.exists() and not source.is_file():  # a FIFO waits for a writer, /dev/zero never ends
+        _fail(warn("usage_not_regular", path=source), lang.value)
     try:
         doc = json.loads(
             source.read_text(encoding="utf-8"), parse_float=_finite, parse_constant=_finite
