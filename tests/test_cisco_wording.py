@@ -1,0 +1,206 @@
+"""The wording real Cisco and Windows systems write, in the layouts they write it, beyond the
+one support note the catalog started from. Every line here is written for this test (own hosts,
+addresses, numbers) in the documented format; where the wording is documented is in the
+catalog entry's ``reference``:
+
+* CVP's ICM subsystem events by name (LOGMSG_ICM_SS_HEARTBEAT_FAILURE, LOGMSG_ICM_SS_PIM_SHUTDOWN)
+  and its start-up / shutdown audit events (CVP 12.5 Operations Guide, SNMP raise/clear table);
+* the ICM Node Manager's process-down and restart lines (UCCE Serviceability Guide; the texts
+  a monitoring tool matches, Cisco Community);
+* NDIS 10400/10401 adapter resets and Broadcom's link-up event 11 in a System event log export;
+* the configuration a PIM prints at start-up, which names heartbeat timeouts without losing any.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner
+
+from hbtriage.cli import app
+
+
+def _analyze(tmp_path: Path, files: dict[str, str]) -> dict[str, Any]:
+    root = tmp_path / "bundle"
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    res = CliRunner().invoke(
+        app, ["analyze", str(root), "--out", str(out), "--quiet", "--format", "json"]
+    )
+    assert res.exit_code == 0, res.output
+    return json.loads((out / "findings.json").read_text())
+
+
+def _details(doc: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(s["host"], s["detail"]) for inc in doc["incidents"] for s in inc["signals"]]
+
+
+def _cvp_calls(start_s: int, n: int, seq: int = 500) -> str:
+    """A chatty CVP log: a call trace every second from 10:20:<start_s>, CiscoLog prefix."""
+    lines = []
+    for i in range(n):
+        t = start_s + i
+        lines.append(
+            f"{seq + i}: 198.51.100.31: Jul 14 2016 10:{20 + t // 60:02d}:{t % 60:02d}.250 +0000: "
+            f"%CVP_11_5_IVR-7-CALL: {{Thrd=http-8000-{i % 9}}} VXMLManager:generateVXML: "
+            f"CALLGUID=7C0FFEE{i:025d} template 'Menu.template' for client: 198.51.100.40"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def test_cvp_icm_subsystem_events_named_by_their_mnemonic_open_an_incident(
+    tmp_path: Path,
+) -> None:
+    """CVP writes the ICM subsystem's heartbeat failure and PIM shutdown as events whose name is
+    the header's mnemonic, with text of their own; the catalog knew only the 'Missed 2 VRU PIM
+    heartbeats' / 'Shutting down VRU PIM connection' sentences, so such a log gave no incident."""
+    log = _cvp_calls(0, 20)
+    log += (
+        "600: 198.51.100.31: Jul 14 2016 10:20:31.420 +0000: "
+        "%CVP_11_5_ICM-3-LOGMSG_ICM_SS_HEARTBEAT_FAILURE: No heartbeat answer from the PIM "
+        "at 203.0.113.12 on its session. [id:2005]\n"
+        "601: 198.51.100.31: Jul 14 2016 10:20:31.431 +0000: "
+        "%CVP_11_5_ICM-1-LOGMSG_ICM_SS_PIM_SHUTDOWN: Session with PIM 203.0.113.12 closed. "
+        "[id:2002]\n"
+    )
+    log += _cvp_calls(32, 10, seq=602)
+    doc = _analyze(tmp_path, {"CVPQ7/Error.2016-07-14.log": log})
+    assert [inc["hosts"] for inc in doc["incidents"]] == [["CVPQ7"]]
+    details = " | ".join(d for _, d in _details(doc))
+    assert "CVP missed VRU PIM heartbeats and closed the session" in details
+    assert "CVP shut down the VRU PIM connection (partial service)" in details
+
+
+def _pim_ciscolog(node: str, tail: list[str]) -> str:
+    lines = [
+        f"{40 + i // 5}: {node}: Jul 14 2016 10:20:{i:02d}.100 +0000: %ICM_PG_PIM-6-10300001: "
+        f"[comp=PG-A][pname=pim1][iid=qa][mid=10300001][sev=info]: VRU heartbeat request sent."
+        for i in range(0, 30, 5)
+    ]
+    lines.append(
+        f"47: {node}: Jul 14 2016 10:20:31.400 +0000: %ICM_PG_PIM-3-103000B7: "
+        "[comp=PG-A][pname=pim1][iid=qa][mid=103000B7][sev=error]: Error receiving data from "
+        "VRU. Last API Error [10054]: An existing connection was forcibly closed by the remote "
+        "host."
+    )
+    return "\n".join(lines + tail) + "\n"
+
+
+def test_node_manager_process_down_lines_make_the_restart_the_cause(tmp_path: Path) -> None:
+    """The Node Manager says a process went down and that it restarts it, naming the process and
+    its node; with a node name of usual length the 'Exit code' fell outside the 40 characters
+    the pattern allowed after 'process', and a 'down after running' line matched nothing: the
+    PIM crash was 'unknown'."""
+    node = "pgq7a-icm-side-a.example.test"
+    said = [
+        (
+            32,
+            "3",
+            "error",
+            f"Process pim1 on {node} went down for unknown reason. Exit code 3. "
+            "It will be automatically restarted.",
+        ),
+        (
+            33,
+            "4",
+            "warning",
+            f"Process pim1 on {node} is down after running for 5400 seconds. "
+            "It will restart after delaying 1 seconds for related operations.",
+        ),
+        (
+            35,
+            "4",
+            "warning",
+            "Node restarting process pim1 after having delayed restart for 1 seconds.",
+        ),
+    ]
+    tail = [
+        f"{900 + i}: {node}: Jul 14 2016 10:20:{s}.200 +0000: %ICM_PG_NodeManager-{sev}-1050000: "
+        f"[comp=PG-A][pname=nm][iid=qa][sev={word}]: {text}"
+        for i, (s, sev, word, text) in enumerate(said)
+    ]
+    doc = _analyze(tmp_path, {"PGQ7A/pim1_ciscolog.txt": _pim_ciscolog(node, tail)})
+    (inc,) = doc["incidents"]
+    assert (inc["causes"][0]["id"], inc["causes"][0]["host"]) == ("peer_restart", "PGQ7A")
+    details = " | ".join(d for _, d in _details(doc))
+    assert f"An ICM process was stopped or exited: Process pim1 on {node} went down" in details
+    assert f"Process pim1 on {node} is down after running" in details
+    assert "Node Manager restarting it" in details
+
+
+def test_cvp_audit_shutdown_and_start_up_make_the_restart_the_cause(tmp_path: Path) -> None:
+    """A CVP server that shuts down and starts again writes its audit events 'The system has
+    completely shutdown.' and 'The system has started up.'; neither was known, and the PIM
+    session it dropped was left without a cause."""
+    log = _cvp_calls(0, 20)
+    log += (
+        "700: 198.51.100.31: Jul 14 2016 10:20:30.010 +0000: %CVP_11_5_ICM-1-LOGMSG_ICM_SS_STATE: "
+        "Shutting down VRU PIM connection. Transition to partial service. [id:2006]\n"
+        "701: 198.51.100.31: Jul 14 2016 10:20:31.900 +0000: %CVP_11_5_INFRA-5-AUDIT: "
+        "The system has completely shutdown. [id:1004]\n"
+        "0: 198.51.100.31: Jul 14 2016 10:21:10.000 +0000: %CVP_11_5_INFRA-5-AUDIT: "
+        "The system has started up. [id:1003]\n"
+    )
+    doc = _analyze(tmp_path, {"CVPQ7/CVP.2016-07-14.log": log})
+    (inc,) = doc["incidents"]
+    assert (inc["causes"][0]["id"], inc["causes"][0]["host"]) == ("peer_restart", "CVPQ7")
+    details = " | ".join(d for _, d in _details(doc))
+    assert "The CVP server shut down (its shutdown audit event)" in details
+
+
+def test_ndis_reset_and_broadcom_link_up_events_are_signals(tmp_path: Path) -> None:
+    """NDIS 10400 ('has begun resetting') and 10401 ('has completed resetting'), and Broadcom's
+    event 11 ('Network controller configured for ... link') after its link-down event 4: only
+    the link-down was known, so the adapter reset at the PIM's disconnect was not shown."""
+    events = (
+        "Level,Date and Time,Source,Event ID,Task Category\n"
+        'Information,7/14/2016 10:20:34 AM,b57nd60a,11,None,"Broadcom NetXtreme Gigabit '
+        'Ethernet #3: Network controller configured for 1Gb full-duplex link."\n'
+        'Information,7/14/2016 10:20:33 AM,Microsoft-Windows-NDIS,10401,None,"The network '
+        'interface ""Intel(R) I350 Gigabit Network Connection #2"" has completed resetting."\n'
+        'Warning,7/14/2016 10:20:32 AM,b57nd60a,4,None,"Broadcom NetXtreme Gigabit Ethernet #3: '
+        'The network link is down."\n'
+        'Warning,7/14/2016 10:20:30 AM,Microsoft-Windows-NDIS,10400,None,"The network '
+        'interface ""Intel(R) I350 Gigabit Network Connection #2"" has begun resetting. Reason: '
+        'its hardware no longer answers the driver. Resets since start: 2."\n'
+    )
+    doc = _analyze(
+        tmp_path,
+        {
+            "PGQ7A/System.csv": events,
+            "PGQ7A/pim1_ciscolog.txt": _pim_ciscolog("PGQ7A", []),
+        },
+    )
+    got = _details(doc)
+    assert any(
+        h == "PGQ7A" and d.startswith("The network adapter was reset or hung: EventID 10400")
+        for h, d in got
+    ), got
+    assert any(d.startswith("The network adapter's link came back: EventID 10401") for _, d in got)
+    assert any(d.startswith("The network adapter's link came back: EventID 11") for _, d in got)
+
+
+def test_pim_start_up_configuration_lines_are_no_heartbeat_loss(tmp_path: Path) -> None:
+    """A PIM that starts prints its settings: a heartbeat timeout, how many missed heartbeats it
+    allows. The heartbeat-timeout signature fired on those words and made a healthy restart of
+    the log an incident."""
+    lines = ["Events from July 14, 2016"]
+    lines += [
+        "10:20:00:010 pgq7a-pim1 Trace: Initializing Event Management System (EMS) Library.",
+        "10:20:00:120 pgq7a-pim1 Trace: VRU heartbeat timeout is 10 seconds; heartbeat "
+        "interval 5 seconds.",
+        "10:20:00:121 pgq7a-pim1 Trace: Peripheral 5007 heartbeat settings: missed heartbeats "
+        "allowed 2, timeout 10000 ms.",
+    ]
+    lines += [
+        f"10:{20 + s // 60:02d}:{s % 60:02d}:200 pgq7a-pim1 Trace: VRU heartbeat request sent "
+        f"to 203.0.113.12 (GED-125 HEARTBEAT_REQ, InvokeID {100 + s})."
+        for s in range(1, 120)
+    ]
+    doc = _analyze(tmp_path, {"PGQ7A/pim1.txt": "\n".join(lines) + "\n"})
+    assert doc["incidents"] == []
