@@ -17,6 +17,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from hbtriage.cli import app
@@ -133,24 +134,35 @@ def test_node_manager_process_down_lines_make_the_restart_the_cause(tmp_path: Pa
     assert "Node Manager restarting it" in details
 
 
-def test_cvp_audit_shutdown_and_start_up_make_the_restart_the_cause(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "started",
+    [
+        "INFRA-5-AUDIT: The system has started up. [id:1003]",
+        "INFRA-5-START: All Subsystems have been started. [id:1026]",
+    ],
+)
+def test_cvp_audit_shutdown_and_start_up_make_the_restart_the_cause(
+    tmp_path: Path, started: str
+) -> None:
     """A CVP server that shuts down and starts again writes its audit events 'The system has
-    completely shutdown.' and 'The system has started up.'; neither was known, and the PIM
-    session it dropped was left without a cause."""
+    completely shutdown.' and 'The system has started up.' (and that all its subsystems have
+    been started); none was known, and the PIM session it dropped was left without a cause."""
     log = _cvp_calls(0, 20)
     log += (
         "700: 198.51.100.31: Jul 14 2016 10:20:30.010 +0000: %CVP_11_5_ICM-1-LOGMSG_ICM_SS_STATE: "
         "Shutting down VRU PIM connection. Transition to partial service. [id:2006]\n"
         "701: 198.51.100.31: Jul 14 2016 10:20:31.900 +0000: %CVP_11_5_INFRA-5-AUDIT: "
         "The system has completely shutdown. [id:1004]\n"
-        "0: 198.51.100.31: Jul 14 2016 10:21:10.000 +0000: %CVP_11_5_INFRA-5-AUDIT: "
-        "The system has started up. [id:1003]\n"
+        f"0: 198.51.100.31: Jul 14 2016 10:20:40.000 +0000: %CVP_11_5_{started}\n"
     )
     doc = _analyze(tmp_path, {"CVPQ7/CVP.2016-07-14.log": log})
     (inc,) = doc["incidents"]
     assert (inc["causes"][0]["id"], inc["causes"][0]["host"]) == ("peer_restart", "CVPQ7")
     details = " | ".join(d for _, d in _details(doc))
     assert "The CVP server shut down (its shutdown audit event)" in details
+    assert (
+        f"The CVP server started (its start-up audit event): {started.split('-', 2)[2]}" in details
+    )
 
 
 def test_ndis_reset_and_broadcom_link_up_events_are_signals(tmp_path: Path) -> None:
@@ -204,3 +216,26 @@ def test_pim_start_up_configuration_lines_are_no_heartbeat_loss(tmp_path: Path) 
     ]
     doc = _analyze(tmp_path, {"PGQ7A/pim1.txt": "\n".join(lines) + "\n"})
     assert doc["incidents"] == []
+
+
+def test_a_calls_trace_saying_cvp_started_or_stopped_something_is_no_restart(
+    tmp_path: Path,
+) -> None:
+    """Per-call traces name CVP or the Call Server doing things ('CVP SIP service started the
+    transfer', 'Call Server stopped the prompt'): the start/stop signatures took them for the
+    server restarting, and a session loss beside them was put down to a restart."""
+    log = _cvp_calls(0, 20)
+    log += (
+        "800: 198.51.100.31: Jul 14 2016 10:20:29.100 +0000: %CVP_11_5_SIP-7-CALL: "
+        "{Thrd=DIALOG_CALLBACK.4} CVP SIP service started the transfer of CALLGUID=ABC to 9100.\n"
+        "801: 198.51.100.31: Jul 14 2016 10:20:29.300 +0000: %CVP_11_5_IVR-7-CALL: "
+        "{Thrd=http-8000-2} Call Server stopped the prompt for CALLGUID=ABC on a caller digit.\n"
+        "802: 198.51.100.31: Jul 14 2016 10:20:30.010 +0000: %CVP_11_5_ICM-1-LOGMSG_ICM_SS_STATE: "
+        "Shutting down VRU PIM connection. Transition to partial service. [id:2006]\n"
+    )
+    log += _cvp_calls(31, 10, seq=803)
+    doc = _analyze(tmp_path, {"CVPQ7/CVP.2016-07-14.log": log})
+    (inc,) = doc["incidents"]
+    assert inc["causes"][0]["id"] != "peer_restart"
+    details = " | ".join(d for _, d in _details(doc))
+    assert "The CVP Call Server (or its ICM subsystem)" not in details
