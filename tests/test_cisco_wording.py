@@ -54,25 +54,31 @@ def _cvp_calls(start_s: int, n: int, seq: int = 500) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _cvp_around(tmp_path: Path, name: str, middle: str) -> tuple[dict[str, Any], str]:
+    """Analyse host CVPQ7's log ``name``: 20 s of call traces, ``middle``, 10 s more; the
+    findings and the details of their signals, joined."""
+    log = _cvp_calls(0, 20) + middle + _cvp_calls(32, 10, seq=900)
+    doc = _analyze(tmp_path, {f"CVPQ7/{name}": log})
+    return doc, " | ".join(d for _, d in _details(doc))
+
+
 def test_cvp_icm_subsystem_events_named_by_their_mnemonic_open_an_incident(
     tmp_path: Path,
 ) -> None:
     """CVP writes the ICM subsystem's heartbeat failure and PIM shutdown as events whose name is
     the header's mnemonic, with text of their own; the catalog knew only the 'Missed 2 VRU PIM
     heartbeats' / 'Shutting down VRU PIM connection' sentences, so such a log gave no incident."""
-    log = _cvp_calls(0, 20)
-    log += (
+    doc, details = _cvp_around(
+        tmp_path,
+        "Error.2016-07-14.log",
         "600: 198.51.100.31: Jul 14 2016 10:20:31.420 +0000: "
         "%CVP_11_5_ICM-3-LOGMSG_ICM_SS_HEARTBEAT_FAILURE: No heartbeat answer from the PIM "
         "at 203.0.113.12 on its session. [id:2005]\n"
         "601: 198.51.100.31: Jul 14 2016 10:20:31.431 +0000: "
         "%CVP_11_5_ICM-1-LOGMSG_ICM_SS_PIM_SHUTDOWN: Session with PIM 203.0.113.12 closed. "
-        "[id:2002]\n"
+        "[id:2002]\n",
     )
-    log += _cvp_calls(32, 10, seq=602)
-    doc = _analyze(tmp_path, {"CVPQ7/Error.2016-07-14.log": log})
     assert [inc["hosts"] for inc in doc["incidents"]] == [["CVPQ7"]]
-    details = " | ".join(d for _, d in _details(doc))
     assert "CVP missed VRU PIM heartbeats and closed the session" in details
     assert "CVP shut down the VRU PIM connection (partial service)" in details
 
@@ -147,18 +153,17 @@ def test_cvp_audit_shutdown_and_start_up_make_the_restart_the_cause(
     """A CVP server that shuts down and starts again writes its audit events 'The system has
     completely shutdown.' and 'The system has started up.' (and that all its subsystems have
     been started); none was known, and the PIM session it dropped was left without a cause."""
-    log = _cvp_calls(0, 20)
-    log += (
+    doc, details = _cvp_around(
+        tmp_path,
+        "CVP.2016-07-14.log",
         "700: 198.51.100.31: Jul 14 2016 10:20:30.010 +0000: %CVP_11_5_ICM-1-LOGMSG_ICM_SS_STATE: "
         "Shutting down VRU PIM connection. Transition to partial service. [id:2006]\n"
         "701: 198.51.100.31: Jul 14 2016 10:20:31.900 +0000: %CVP_11_5_INFRA-5-AUDIT: "
         "The system has completely shutdown. [id:1004]\n"
-        f"0: 198.51.100.31: Jul 14 2016 10:20:40.000 +0000: %CVP_11_5_{started}\n"
+        f"0: 198.51.100.31: Jul 14 2016 10:20:40.000 +0000: %CVP_11_5_{started}\n",
     )
-    doc = _analyze(tmp_path, {"CVPQ7/CVP.2016-07-14.log": log})
     (inc,) = doc["incidents"]
     assert (inc["causes"][0]["id"], inc["causes"][0]["host"]) == ("peer_restart", "CVPQ7")
-    details = " | ".join(d for _, d in _details(doc))
     assert "The CVP server shut down (its shutdown audit event)" in details
     assert (
         f"The CVP server started (its start-up audit event): {started.split('-', 2)[2]}" in details
@@ -224,18 +229,16 @@ def test_a_calls_trace_saying_cvp_started_or_stopped_something_is_no_restart(
     """Per-call traces name CVP or the Call Server doing things ('CVP SIP service started the
     transfer', 'Call Server stopped the prompt'): the start/stop signatures took them for the
     server restarting, and a session loss beside them was put down to a restart."""
-    log = _cvp_calls(0, 20)
-    log += (
+    doc, details = _cvp_around(
+        tmp_path,
+        "CVP.2016-07-14.log",
         "800: 198.51.100.31: Jul 14 2016 10:20:29.100 +0000: %CVP_11_5_SIP-7-CALL: "
         "{Thrd=DIALOG_CALLBACK.4} CVP SIP service started the transfer of CALLGUID=ABC to 9100.\n"
         "801: 198.51.100.31: Jul 14 2016 10:20:29.300 +0000: %CVP_11_5_IVR-7-CALL: "
         "{Thrd=http-8000-2} Call Server stopped the prompt for CALLGUID=ABC on a caller digit.\n"
         "802: 198.51.100.31: Jul 14 2016 10:20:30.010 +0000: %CVP_11_5_ICM-1-LOGMSG_ICM_SS_STATE: "
-        "Shutting down VRU PIM connection. Transition to partial service. [id:2006]\n"
+        "Shutting down VRU PIM connection. Transition to partial service. [id:2006]\n",
     )
-    log += _cvp_calls(31, 10, seq=803)
-    doc = _analyze(tmp_path, {"CVPQ7/CVP.2016-07-14.log": log})
     (inc,) = doc["incidents"]
     assert inc["causes"][0]["id"] != "peer_restart"
-    details = " | ".join(d for _, d in _details(doc))
     assert "The CVP Call Server (or its ICM subsystem)" not in details
