@@ -242,3 +242,41 @@ def test_a_calls_trace_saying_cvp_started_or_stopped_something_is_no_restart(
     (inc,) = doc["incidents"]
     assert inc["causes"][0]["id"] != "peer_restart"
     assert "The CVP Call Server (or its ICM subsystem)" not in details
+
+
+def test_logs_copied_with_their_long_lines_wrapped_are_read_and_matched(tmp_path: Path) -> None:
+    """Logs copied out of an e-mail or a web page (the tech notes show them so): every CVP
+    header below its time stamp, long messages broken across lines. The CVP file was not
+    recognised at all ('not a format hbtriage reads'), and the wrapped sentences matched no
+    signature."""
+    cvp = (
+        "Jul 14 2016 10:20:01.100 +0000:\n"
+        "%CVP_11_5_ICM-1-LOGMSG_ICM_SS_STATE:\n"
+        "Shutting down VRU PIM\nconnection. Transition to partial service. [id:2006]\n\n"
+        "Jul 14 2016 10:20:01.130 +0000:\n"
+        "%CVP_11_5_MSGBUS-3-MESSAGING_LAYER:\n"
+        "ConnectionServer(GED125)::\nterminateConnection on plugin(GED125)\n"
+        "with connection(Socket[addr=/203.0.113.12,\nport=4411,localport=5000])\n"
+        "due to: Plugin was stopped by the application [id:1]\n\n"
+        "Jul 14 2016 10:20:12.400 +0000:\n"
+        "%CVP_11_5_ICM-6-LOGMSG_ICM_SS_GENERAL_INFO: Missed 2 VRU\n"
+        "PIM heartbeats. Closing the session; a new PIM connection is awaited. [id:2007]\n"
+    )
+    pim = (
+        "Events from July 14, 2016\n"
+        "10:20:00:300 pgq7a-pim1 Trace: VRU heartbeat request sent to 203.0.113.12.\n"
+        "10:20:12:410 pgq7a-pim1 Error receiving data from\n\tVRU. Last API Error [10054].\n"
+        "10:20:12:411 pgq7a-pim1 TCP connection to VRU has been\n\tbroken.\n"
+    )
+    doc = _analyze(tmp_path, {"CVPQ7/Error.2016-07-14.log": cvp, "PGQ7A/pim1.txt": pim})
+    assert {i["path"].rsplit("/", 1)[-1]: i["kind"] for i in doc["inputs"]} == {
+        "Error.2016-07-14.log": "cvp_log",
+        "pim1.txt": "icm_dumplog",
+    }
+    got = {(h, d.split(":", 1)[0]) for h, d in _details(doc)}
+    assert got >= {
+        ("CVPQ7", "CVP shut down the VRU PIM connection (partial service)"),
+        ("CVPQ7", "CVP missed VRU PIM heartbeats and closed the session"),
+        ("PGQ7A", "PIM could not receive from the VRU (socket reset by the peer)"),
+        ("PGQ7A", "PIM's TCP connection to the VRU broke"),
+    }, got

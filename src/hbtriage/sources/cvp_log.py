@@ -58,6 +58,9 @@ PATTERN = rf"{_PREFIX}{_STAMP}(?: ?{_HEAD})? ?"
 #: Header recovered from the joined text of a record whose header was wrapped.
 _WRAPPED = rf"(?s)^\s*{_HEAD}\s*(?P<rest>.*)$"
 _SNIFF = rf"^{_PREFIX}{_STAMP} ?%CVP_[A-Za-z0-9_]*-[0-7]-"
+#: A header wrapped below its time stamp: the stamp alone on its line, "%CVP_..." on the next.
+_SNIFF_STAMP_ALONE = rf"^{_PREFIX}{_STAMP}\s*$"
+_SNIFF_HEAD_BELOW = r"^\s*%CVP_[A-Za-z0-9_]*-[0-7]-"
 #: A line that starts a record (Python ``re``): where a large file may be cut into pieces.
 _START = rf"{_PREFIX}{_STAMP}"
 #: The usual record layout ("Mon dd yyyy hh:mm:ss.mmm -zzzz: %FAC-S-MNEMONIC: "): cut at
@@ -196,7 +199,19 @@ class CvpLogReader:
 
     def sniff(self, head: str, name: str) -> bool:
         lines = L.head_lines(head)
-        n_cvp, n = L.share_matching(lines, _SNIFF)
+        n = lines.len()
+        if n == 0:
+            return False
+        # Records whose header was wrapped below the time stamp (a log copied out of an e-mail
+        # or a web page, as the tech notes show it) count with both their lines: the reader
+        # joins them again (``_unwrap_header``).
+        wrapped = (
+            lines.str.contains(_SNIFF_STAMP_ALONE)
+            & lines.shift(-1).str.contains(_SNIFF_HEAD_BELOW).fill_null(False)
+        ).fill_null(False)
+        n_cvp = int(
+            (lines.str.contains(_SNIFF) | wrapped | wrapped.shift(1).fill_null(False)).sum()
+        )
         return n_cvp >= min(2, n) and n_cvp >= 0.2 * n and n_cvp > 0
 
     def read(
