@@ -280,3 +280,24 @@ def test_logs_copied_with_their_long_lines_wrapped_are_read_and_matched(tmp_path
         ("PGQ7A", "PIM could not receive from the VRU (socket reset by the peer)"),
         ("PGQ7A", "PIM's TCP connection to the VRU broke"),
     }, got
+
+
+def test_a_pim_receive_error_with_another_winsock_code_is_a_disconnect(tmp_path: Path) -> None:
+    """The PIM writes its receive error with whatever WinSock code the socket gave: an abort on
+    its own host (10053) or a time-out (10060) is as much a lost session as the peer's reset
+    (10054), the only code the catalog knew: the PIM's log showed no incident."""
+    pim = (
+        "Events from July 14, 2016\n"
+        + "".join(
+            f"10:20:{s:02d}:300 pgq7a-pim1 Trace: VRU heartbeat request sent to 203.0.113.12.\n"
+            for s in range(0, 30, 5)
+        )
+        + "10:20:31:410 pgq7a-pim1 Error receiving data from VRU.\n"
+        "\tLast API Error [10053]: The connection was aborted on this host.\n"
+        "10:20:36:100 pgq7a-pim1 Error receiving data from VRU.\n"
+        "\tLast API Error [10060]: The peer did not answer in time.\n"
+    )
+    doc = _analyze(tmp_path, {"PGQ7A/pim1.txt": pim})
+    assert [inc["hosts"] for inc in doc["incidents"]] == [["PGQ7A"]]
+    said = [d for _, d in _details(doc) if "a socket error other than a reset" in d]
+    assert len(said) == 2, said
