@@ -301,3 +301,26 @@ def test_a_pim_receive_error_with_another_winsock_code_is_a_disconnect(tmp_path:
     assert [inc["hosts"] for inc in doc["incidents"]] == [["PGQ7A"]]
     said = [d for _, d in _details(doc) if "a socket error other than a reset" in d]
     assert len(said) == 2, said
+
+
+def test_node_manager_events_in_the_application_event_log_make_the_restart_the_cause(
+    tmp_path: Path,
+) -> None:
+    """ICM writes the Node Manager's events to the Windows Application log as well; an export of
+    that log beside the PIM's own lines said nothing (the Node Manager's wording was known only
+    in ICM logs): the PIM crash was 'unknown'."""
+    app_log = (
+        "Level,Date and Time,Source,Event ID,Task Category\n"
+        "Warning,7/14/2016 10:20:35 AM,Cisco ICM,1050006,None,Node restarting process pim1 "
+        "after having delayed restart for 1 seconds.\n"
+        "Error,7/14/2016 10:20:32 AM,Cisco ICM,1050004,None,Process pim1 on PGQ7A went down for "
+        "unknown reason. Exit code 3. It will be automatically restarted.\n"
+    )
+    doc = _analyze(
+        tmp_path,
+        {"PGQ7A/Application.csv": app_log, "PGQ7A/pim1_ciscolog.txt": _pim_ciscolog("PGQ7A", [])},
+    )
+    (inc,) = doc["incidents"]
+    assert (inc["causes"][0]["id"], inc["causes"][0]["host"]) == ("peer_restart", "PGQ7A")
+    details = " | ".join(d for _, d in _details(doc))
+    assert "The ICM Node Manager reported a process down (Windows Application event log)" in details
