@@ -14,6 +14,7 @@ catalog entry's ``reference``:
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -324,3 +325,20 @@ def test_node_manager_events_in_the_application_event_log_make_the_restart_the_c
     assert (inc["causes"][0]["id"], inc["causes"][0]["host"]) == ("peer_restart", "PGQ7A")
     details = " | ".join(d for _, d in _details(doc))
     assert "The ICM Node Manager reported a process down (Windows Application event log)" in details
+
+
+def test_the_linux_stop_trigger_stops_on_the_icm_subsystems_heartbeat_failure_event() -> None:
+    """The plan's Linux stop trigger is the heartbeat-loss signatures given to grep -E: with
+    white space that may be a line break in the catalog (``\\s``), the plan refused to print
+    ('cannot be given to grep -E', exit 2); it now matches the CVP heartbeat-failure event and
+    the one-line sentence, and no configuration line."""
+    res = CliRunner().invoke(app, ["plan", "--linux"])
+    assert res.exit_code == 0, res.output
+    ere = re.search(r"grep -m1 -i -E '([^']*)'", res.output)
+    assert ere is not None
+    rx = re.compile(ere.group(1), re.IGNORECASE)
+    assert rx.search(
+        "%CVP_11_5_ICM-3-LOGMSG_ICM_SS_HEARTBEAT_FAILURE: No heartbeat answer from the PIM."
+    )
+    assert rx.search("LOGMSG_ICM_SS_GENERAL_INFO: Missed 2 VRU PIM heartbeats. Closing session.")
+    assert not rx.search("Trace: VRU heartbeat timeout is 10 seconds; heartbeat interval 5 s.")

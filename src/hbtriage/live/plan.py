@@ -74,8 +74,10 @@ _UNQUOTABLE = re.compile(r"[\x00-\x1f\"'`$!]")
 
 
 def trigger_ere(os: str) -> str:
-    """The trigger pattern as a POSIX extended regex for ``grep -E`` (``\\d`` → ``[0-9]``)."""
-    ere = trigger_pattern(os).replace("(?:", "(").replace(r"\d", "[0-9]")
+    """The trigger pattern as a POSIX extended regex for ``grep -E`` (``\\d`` → ``[0-9]``,
+    ``\\s`` → a space: the catalog lets a line break stand between a message's words, and grep
+    reads one line at a time; the result is valid Python ``re`` too)."""
+    ere = trigger_pattern(os).replace("(?:", "(").replace(r"\d", "[0-9]").replace(r"\s", " ")
     if "\\" in ere or _UNQUOTABLE.search(ere):
         raise CatalogError("plan.toml", f"trigger.{os}", f"{ere!r} cannot be given to grep -E")
     return ere
