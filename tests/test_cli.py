@@ -271,3 +271,30 @@ def test_the_installed_command_ends_as_main_does(tmp_path: Path) -> None:
         timeout=60,
     )
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+
+
+def test_text_and_json_both_asked_for_on_stdout_is_one_usage_line(tmp_path: Path) -> None:
+    """'--format text --format json' cannot both go to standard output: a one-line usage error
+    (exit 2) before any reading, in the report's language, and nothing written; json with html
+    is fine (the html goes to --out)."""
+    from hbtriage.simulate.scenarios import generate
+
+    bundle = tmp_path / "b"
+    generate("dpc_storm_cvp", bundle, 3)
+    for cmd in (["analyze", str(bundle)], ["report", str(tmp_path / "none.json")]):
+        for lang, word in (("en", "standard output"), ("ja", "標準出力")):
+            out = tmp_path / f"out-{cmd[0]}-{lang}"
+            res = runner.invoke(
+                app,
+                [*cmd, "--format", "text", "--format", "json", "--out", str(out), "--lang", lang],
+            )
+            assert res.exit_code == 2, res.output
+            lines = [line for line in res.output.splitlines() if line.strip()]
+            assert len(lines) == 1 and word in lines[0] and "--format" in lines[0], res.output
+            assert not out.exists()
+    out = tmp_path / "both"
+    res = runner.invoke(
+        app, ["analyze", str(bundle), "--format", "json", "--format", "html", "--out", str(out)]
+    )
+    assert res.exit_code == 0 and json.loads(res.stdout)["incidents"], res.output
+    assert (out / "report.html").is_file()

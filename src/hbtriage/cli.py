@@ -92,6 +92,15 @@ def _error_line(message: str, lang: str = "en", said: str = "cli_error") -> str:
     return f"hbtriage: {t(said, lang)}: {_escaped(render(message, lang))}"
 
 
+def _one_on_stdout(fmt: list[Fmt], lang: Lang) -> None:
+    """A usage error when ``--format`` asks for both reports written to standard output
+    (``text`` and ``json``): one would be dropped without a word."""
+    if Fmt.text in fmt and Fmt.json in fmt:
+        from hbtriage.warning_text import warn
+
+        _fail(warn("usage_two_on_stdout"), lang.value)
+
+
 def _fail(message: str, lang: str = "en") -> None:
     """One line on stderr (``message`` in ``lang`` when it is worded by id), exit code 2."""
     Console(stderr=True, highlight=False, soft_wrap=True).print(
@@ -616,6 +625,7 @@ def analyze(
     catalog: CatalogOpt = [],  # noqa: B006
 ) -> None:
     """Analyse a bundle: incidents, evidence, ranked causes, remedies; writes findings.json."""
+    _one_on_stdout(fmt, lang)
     missing = [str(p) for p in paths if not os.path.exists(p)]  # (False for a name too long)
     if missing:
         from hbtriage.sources.bundle import is_link_loop
@@ -644,6 +654,8 @@ def report(
     """Render a saved analysis again (text, html, md, json) without its inputs."""
     from hbtriage.findings import Findings
     from hbtriage.warning_text import warn
+
+    _one_on_stdout(fmt, lang)
 
     source = findings_json / "findings.json" if os.path.isdir(findings_json) else findings_json
     if source.exists() and not source.is_file():  # a FIFO waits for a writer, /dev/zero never ends
