@@ -131,6 +131,23 @@ def test_a_duplex_pg_in_side_folders_and_two_cvp_servers_are_four_hosts(
     assert not any("Side" in w for w in doc["warnings"]), doc["warnings"]
 
 
+@pytest.mark.parametrize("sides", [("A側ログ", "B側ログ"), ("A系", "B系")], ids=["側", "系"])
+def test_a_duplex_pgs_sides_named_in_japanese_are_its_two_sides(
+    sources: Path, tmp_path: Path, sides: tuple[str, str]
+) -> None:
+    """'PG3/A側ログ/' and 'PG3/B側ログ/' (side A's logs, side B's logs), or 'PG3/A系/' and
+    'PG3/B系/' (system A, system B), logs only: each side is shown by its ICM node, as 'PG3/Side
+    A/' is. 'B側ログ' was a host of its own ('also named pg3B'); a name cut where Latin letters
+    meet Japanese would make hosts 'A' and 'B'."""
+    folders = {"PG3A": f"PG3/{sides[0]}", "PG3B": f"PG3/{sides[1]}", "CVP3": "CVP/CVP3"}
+    folders["CVP4"] = "CVP/CVP4"
+    case = _duplex(sources, tmp_path, folders, logs_only=True)
+    doc = _analyze(tmp_path / "out", case)
+    assert _hosts(doc) == {"CVP3": [], "CVP4": [], "pg3A": [], "pg3B": []}
+    assert [inc["hosts"] for inc in doc["incidents"]] == [["CVP3", "pg3A"]]
+    assert not any("also named" in w for w in doc["warnings"]), doc["warnings"]
+
+
 def test_side_a_folders_of_two_pgs_are_two_hosts(sources: Path, tmp_path: Path) -> None:
     """'PG3/Side A/' and 'PG5/Side A/' hold the PIM logs of two PGs (ICM nodes pg3A and pg3B):
     their folders' one name 'Side A' made them one host, 'Side A', which held both PIM logs

@@ -399,6 +399,32 @@ def test_a_copy_of_a_folder_names_the_host_the_folder_names(name: str, n: int, f
     assert folder_host(copy) == folder_host(name)
 
 
+@pytest.mark.parametrize(
+    ("folder", "host", "side"),
+    [
+        ("CVP1側ログ", "CVP1", False),  # CVP1-side logs
+        ("PG3A号機", "PG3A", False),  # machine PG3A
+        ("CVP1のログ", "CVP1", False),  # CVP1's logs
+        ("CVP1サーバー", "CVP1", False),  # server CVP1
+        ("PG3A側", "PG3A", False),
+        ("A側", "A側", True),  # side A
+        ("B側ログ", "B側", True),  # side B's logs
+        ("サイドAログ", "サイドA", True),
+        ("PG1 B系", "PG1 B系", True),  # PG1, system B
+    ],
+)
+def test_a_servers_name_run_into_japanese_words_is_its_name(
+    folder: str, host: str, side: bool
+) -> None:
+    """Japanese writes no space between a server's name and the words after it: the folder
+    'CVP1側ログ' named a host 'CVP1側ログ'. Its name is 'CVP1'; a duplex side run into them
+    ('B側ログ') stays a side, not a server called 'B'."""
+    from hbtriage.hosts import folder_host, generic_folder, side_folder
+
+    assert (folder_host(folder), side_folder(folder)) == (host, side)
+    assert not generic_folder(folder)
+
+
 def test_side_folders_name_a_side_of_the_folder_above() -> None:
     """'PG1/Side A' and 'PG2/Side A' are two servers, each shown by its ICM node; a side's
     folder is not listed as another name of a host its logs name."""

@@ -138,19 +138,30 @@ def test_the_names_of_a_zip_without_the_utf8_flag() -> None:
     [
         ("PG側ログ", "CVP側ログ", None),
         ("PG3A ログ", "CVP3 ログ", {"PG3A", "CVP3"}),
+        ("PG3A側ログ", "CVP3のログ", {"PG3A", "CVP3"}),
+        ("PG3A号機", "CVP3サーバー", {"PG3A", "CVP3"}),
         ("PG3A/C/icm/logfiles", "CVP3/C/Cisco/CVP/logs", {"PG3A", "CVP3"}),
         ("PG3A/day1", "CVP3/Day 2", {"PG3A", "CVP3"}),
         ("PG3A/1日目", "CVP3/2013年9月6日", {"PG3A", "CVP3"}),
     ],
-    ids=["japanese-role", "japanese-log-word", "drive-copied", "day-folders", "japanese-days"],
+    ids=[
+        "japanese-role",
+        "japanese-log-word",
+        "japanese-run-into-name",
+        "japanese-machine-word",
+        "drive-copied",
+        "day-folders",
+        "japanese-days",
+    ],
 )
 def test_folders_of_what_they_hold_in_japanese_drives_and_days_name_no_server(
     storm: Path, tmp_path: Path, pg: str, cvp: str, shown: set[str] | None
 ) -> None:
-    """Logs only, so the folders are what names the servers. 'CVP側ログ' (CVP-side logs) and
-    'CVP3 ログ' (CVP3 log) were host names, and so were a drive copied whole ('CVP3/C/...':
-    the host was 'C') and a day's folder ('PG3A/day1': 'day1'); they say what a folder holds,
-    as 'CVP logs' does. Where no folder names a server, the hosts are the plain layout's
+    """Logs only, so the folders are what names the servers. 'CVP側ログ' (CVP-side logs),
+    'CVP3 ログ' (CVP3 log) and a server's name run into Japanese words as Japanese writes them
+    ('PG3A側ログ', 'CVP3のログ', 'PG3A号機', 'CVP3サーバー') were host names, and so were a
+    drive copied whole ('CVP3/C/...': the host was 'C') and a day's folder ('PG3A/day1':
+    'day1'); they say what a folder holds, as 'CVP logs' does. Where no folder names a server, the hosts are the plain layout's
     without folders (the PIM's ICM node, the CVP's address)."""
     for server, where in (("PG3A", pg), ("CVP3", cvp)):
         (tmp_path / "case" / where).mkdir(parents=True)

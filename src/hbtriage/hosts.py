@@ -77,9 +77,21 @@ def _folder_word_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     text, path = bundled_text("names.toml")
     product = word_pattern(text, path, "folder_products", "{}").pattern
     content = word_pattern(text, path, "folder_contents", "{}").pattern
+    joiners = word_pattern(text, path, "folder_joiners", "{}").pattern
+    content = f"{content}|{joiners}"
     either = f"(?:{product})|(?:{content})"
     compound = f"^(?:(?:{either})+|(?:{either})*(?:{content})\\d+)$"
     return re.compile(compound, re.IGNORECASE), re.compile(f"^(?:{product})+$", re.IGNORECASE)
+
+
+@functools.cache
+def _known_in_unspaced() -> re.Pattern[str]:
+    """One known word (``catalog/names.toml`` folders, products, contents, joiners) wherever
+    it starts: the words a run of a script written without spaces is made of ("側ログ")."""
+    text, path = bundled_text("names.toml")
+    entries = ("folders", "folder_products", "folder_contents", "folder_joiners")
+    either = "|".join(f"(?:{word_pattern(text, path, e, '{}').pattern})" for e in entries)
+    return re.compile(either, re.IGNORECASE)
 
 
 #: The roles a computer's name can say (:func:`roles_named`).
@@ -107,6 +119,10 @@ def roles_named(name: str) -> set[str]:
 #: changes within a word that is not one whole ("PerfLogs", "CVPLogs", "DataCollector01", but
 #: "VXMLServer").
 _FOLDER_WORD = re.compile(r"(?:[^\W_]|\\x[0-9a-fA-F]{2})+")
+#: Scripts written without spaces between words (kana, CJK ideographs, Hangul): a name run from
+#: Latin letters or digits into one of them is words of each ("CVP1側ログ", "PG3A号機").
+_UNSPACED = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\uac00-\ud7af"
+_SCRIPT_RUN = re.compile(f"([{_UNSPACED}]+)|[^{_UNSPACED}]+")
 _FOLDER_CASE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 #: What follows a product word as its own word when the folder names a server ("CVP 1", "PG-A").
 _SERVER_NUMBER = re.compile(r"^(?:\d{1,3}|[A-Za-z])$")
@@ -157,22 +173,62 @@ def generic_folder(name: str) -> bool:
         return True
     if len(name) > 200:
         return False
-    compound, product = _folder_word_patterns()
-
-    def known(word: str) -> bool:
-        return bool(_words("folders").match(word) or compound.match(word))
-
+    product = _folder_word_patterns()[1]
     words = [
         w
-        for part in _FOLDER_WORD.findall(name)
-        for w in ([part] if known(part) else _FOLDER_CASE.split(part))
+        for part in (name[start:end] for start, end in _folder_words(name))
+        for w in ([part] if _known(part) else _FOLDER_CASE.split(part))
     ]
     for n, word in enumerate(words):
         if n and product.match(words[n - 1]) and _SERVER_NUMBER.match(word):
             return False
-        if not known(word):
+        if not _known(word):
             return False
     return bool(words)
+
+
+def _known(word: str) -> bool:
+    """Whether ``word`` says what a folder holds: a ``folders`` name, or content and product
+    words run together ("CVPLogs", "PG側ログ")."""
+    return bool(_words("folders").match(word) or _folder_word_patterns()[0].match(word))
+
+
+def _folder_words(name: str) -> list[tuple[int, int]]:
+    """Where the words of folder name ``name`` are. A run of letters and digits that is no
+    known word whole is cut where Latin letters or digits meet a script written without
+    spaces, and a run of such a script is cut into the known words it holds ("CVP1側ログ":
+    "CVP1", "側", "ログ"; "PG3A号機": "PG3A", "号機"); a duplex side run into the words after
+    it stays one word ("B側ログ": "B側", "ログ"), as does one written before its letter
+    ("サイドA")."""
+    spans: list[tuple[int, int]] = []
+    for m in _FOLDER_WORD.finditer(name):
+        if _known(m.group()):
+            spans.append(m.span())
+            continue
+        pieces: list[tuple[int, int]] = []
+        for run in _SCRIPT_RUN.finditer(m.group()):
+            at = m.start() + run.start()
+            if run.group(1) is None:
+                pieces.append((at, at + len(run.group())))
+                continue
+            cut = at
+            for known in _known_in_unspaced().finditer(run.group()):
+                if at + known.start() > cut:
+                    pieces.append((cut, at + known.start()))
+                pieces.append((at + known.start(), at + known.end()))
+                cut = at + known.end()
+            if cut < at + len(run.group()):
+                pieces.append((cut, at + len(run.group())))
+        for start, end in pieces:
+            if (
+                spans
+                and spans[-1][1] == start
+                and _words("side_folders").match(name[spans[-1][0] : end])
+            ):
+                spans[-1] = (spans[-1][0], end)
+            else:
+                spans.append((start, end))
+    return spans
 
 
 def folder_host(name: str) -> str:
@@ -184,8 +240,8 @@ def folder_host(name: str) -> str:
     name = without_copy_marks(name)
     if generic_folder(name) or host_address(name):
         return name
-    found = list(_FOLDER_WORD.finditer(name))
-    words = [m.group() for m in found]
+    found = _folder_words(name)
+    words = [name[start:end] for start, end in found]
     keep: list[int] = []
     for n, w in enumerate(words):
         if (
@@ -196,14 +252,14 @@ def folder_host(name: str) -> str:
             or (keep and keep[-1] == n - 1 and _SERVER_NUMBER.match(w))
         ):
             keep.append(n)
-    return name[found[keep[0]].start() : found[keep[-1]].end()] if keep else name
+    return name[found[keep[0]][0] : found[keep[-1]][1]] if keep else name
 
 
 def side_folder(name: str) -> bool:
     """Whether folder ``name`` names a side of a duplex pair ("Side A", "PG1 Side B", "A側"):
     its host part ends in a ``side_folders`` name of ``catalog/names.toml``."""
     host = folder_host(name)
-    return any(_words("side_folders").match(host[m.start() :]) for m in _FOLDER_WORD.finditer(host))
+    return any(_words("side_folders").match(host[start:]) for start, _ in _folder_words(host))
 
 
 def _folder_name(folder: tuple[str, str, bool], chain: list[tuple[str, str, bool]]) -> str:
