@@ -593,3 +593,28 @@ def test_logs_gzipped_one_by_one_and_named_one_by_one_are_their_servers(
         f"{next(storm.glob('CVP3/CVP.*.log')).name}.gz": "CVP3",
         f"{next(storm.glob('CVP3/Error.*.log')).name}.gz": "CVP3",
     }
+
+
+def test_a_folder_around_files_named_on_their_own_is_no_name_their_contents_contradict(
+    sources: Path, tmp_path: Path
+) -> None:
+    """'ACME export/' holds both servers' files flat (and a log of another system), and the
+    user names the PG's perfmon and PIM log one by one. The folder around them was taken as
+    the PG's: the host PG3A was 'also named ACME' in a warning. It is not a name of the
+    server they name; with the CVP's logs named alone from 'CVP3/', whose lines name only
+    an address, the folder still names the server."""
+    storm = sources / "storm"
+    flat = tmp_path / "ACME export"
+    flat.mkdir()
+    for server in ("PG3A", "CVP3"):
+        for f in (storm / server).iterdir():
+            shutil.copyfile(f, flat / f.name)
+    shutil.copyfile(FIX / "loghub" / "Linux_2k.log", flat / "Linux_2k.log")
+    cvp = _copy(storm / "CVP3", tmp_path / "CVP3", logs_only=True)
+    named = [flat / "PG3A_perfmon.csv", flat / "pim1.txt", *sorted(cvp.glob("*.log"))]
+    doc = _analyze(tmp_path / "out", *named)
+    assert _hosts(doc) == {"PG3A": [], "CVP3": []}
+    assert not any("also named" in w for w in doc["warnings"]), doc["warnings"]
+    alone = _analyze(tmp_path / "alone", FIX / "loghub" / "Thunderbird_2k.log")
+    assert _hosts(alone) == {"tbird-admin1": []}
+    assert not any("also named" in w for w in alone["warnings"]), alone["warnings"]

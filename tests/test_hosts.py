@@ -425,6 +425,33 @@ def test_a_servers_name_run_into_japanese_words_is_its_name(
     assert not generic_folder(folder)
 
 
+@pytest.mark.parametrize(
+    ("folder", "host", "side"),
+    [
+        ("CVP Call Server 1", "CVP Call Server 1", False),
+        ("VXML Server 1 logs", "VXML Server 1", False),
+        ("ICM PG1A logs", "PG1A", False),
+        ("CVP side A", "side A", True),
+        ("PGSIDE_A", "PGSIDE_A", False),
+        ("PG1 Side A", "PG1 Side A", True),
+    ],
+)
+def test_the_words_of_a_folder_that_name_its_server(folder: str, host: str, side: bool) -> None:
+    """'CVP Call Server 1' named a host 'Call Server 1': the product word before a name that
+    does not say what the server is belongs to it (not before 'PG1A', which does)."""
+    from hbtriage.hosts import folder_host, side_folder
+
+    assert (folder_host(folder), side_folder(folder)) == (host, side)
+
+
+@pytest.mark.parametrize("name", ["CVP-side", "PG side logs", "CVP側"])
+def test_a_folder_named_for_one_end_of_the_link_names_no_server(name: str) -> None:
+    """'CVP-side' (the CVP's end) named a host 'side'."""
+    from hbtriage.hosts import generic_folder
+
+    assert generic_folder(name)
+
+
 def test_side_folders_name_a_side_of_the_folder_above() -> None:
     """'PG1/Side A' and 'PG2/Side A' are two servers, each shown by its ICM node; a side's
     folder is not listed as another name of a host its logs name."""

@@ -10,6 +10,7 @@ is what the user sees as the host."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -112,6 +113,56 @@ def test_a_zip_from_japanese_windows_explorer_keeps_its_folder_names(
     assert not any("also named" in w for w in doc["warnings"]), doc["warnings"]
 
 
+@pytest.mark.parametrize(
+    "on_disk",
+    [
+        lambda name: name.encode("cp932").decode("cp850").encode("cp1252"),  # Info-ZIP unzip
+        lambda name: name.encode("cp932"),  # a tool that keeps the bytes
+    ],
+    ids=["unzip", "bytes-kept"],
+)
+def test_japanese_folder_names_unpacked_without_their_code_page_are_read_back(
+    storm: Path, tmp_path: Path, on_disk: Any
+) -> None:
+    """The Japanese Explorer zip ('PG3A側ログ\\...', 'CVP3側ログ\\...' in cp932) unpacked
+    on Linux without 'unzip -O cp932': the folder names on disk are not UTF-8 ('PG3A' and
+    the bytes of 'æñâìâO'). The hosts were 'PG3A\\xe6\\xf1\\xe2\\xec\\xe2O' and
+    'CVP3\\xe6...', the PG 'also named pg3A'. The names are read back: the hosts, verdict
+    and paths are those of the zip, and one warning says why the names differ from 'ls'."""
+    want = _plain(storm, tmp_path, logs_only=True)
+    case = tmp_path / "case"
+    for server in ("PG3A", "CVP3"):
+        folder = os.path.join(bytes(case), on_disk(f"{server}側ログ"))
+        os.makedirs(folder)
+        for f in _files(storm, server, logs_only=True):
+            shutil.copyfile(f, os.path.join(folder, f.name.encode()))
+    doc = _analyze(tmp_path / "out", case)
+    assert _summary(doc) == _summary(want)
+    assert {i["path"].split("/")[1] for i in doc["inputs"]} == {"PG3A側ログ", "CVP3側ログ"}
+    said = [w for w in doc["warnings"] if "code page" in w]
+    assert len(said) == 1 and said[0].startswith(f"{len(doc['inputs'])} file(s)"), said
+    assert not any("also named" in w for w in doc["warnings"]), doc["warnings"]
+
+
+def test_folder_names_in_no_known_code_page_are_said_once(storm: Path, tmp_path: Path) -> None:
+    """Folder names in bytes that are neither UTF-8 nor Japanese (Latin-1 'CVP3 été'): shown
+    with \\x escapes, and one warning says so and how to unpack them again."""
+    case = tmp_path / "case"
+    shutil.copytree(storm / "PG3A", case / "PG3A")
+    folder = os.path.join(bytes(case), "CVP3 été".encode("latin-1"))
+    os.makedirs(folder)
+    for f in _files(storm, "CVP3", logs_only=True):
+        shutil.copyfile(f, os.path.join(folder, f.name.encode()))
+    doc = _analyze(tmp_path / "out", case)
+    said = [w for w in doc["warnings"] if "code page" in w]
+    assert said == [
+        f"{len(_files(storm, 'CVP3', logs_only=True))} file(s) have names or folders that are "
+        "neither UTF-8 nor Japanese in code page 932: shown with \\x escapes, and a folder "
+        "named so names its host by them; unpack the bundle again with the code page it was "
+        "made in (unzip -O CODEPAGE); first: case/CVP3 \\xe9t\\xe9/CVP.2013-09-06.log"
+    ]
+
+
 def test_the_names_of_a_zip_without_the_utf8_flag() -> None:
     """Which encoding a zip's unflagged names were written in, decided over the whole zip:
     cp932 only for Japanese text; UTF-8 when every name is valid UTF-8 (a tool that forgot
@@ -206,7 +257,8 @@ def test_a_cvp_named_only_by_its_file_names_is_shown_by_them(tmp_path: Path) -> 
     name ('2013-09-09/CVP4_CVP.2013-09-09.log', '2013-09-09/PG4A_pim1.txt'), logs only; the
     CVP's lines carry its sender address (peer_restart_pg seed 1: PG4A and CVP4). Its files
     were one host by that address already, so the word of their names was never taken: the
-    host was shown as '192.0.2.20', where the servers' folders show 'CVP4'."""
+    host was shown as '192.0.2.20', where the servers' folders show 'CVP4'. Each host is
+    shown as the servers' folders show it."""
     generate("peer_restart_pg", tmp_path / "sim", 1)
     want = _plain(tmp_path / "sim", tmp_path, logs_only=True, servers=("PG4A", "CVP4"))
     day = tmp_path / "case" / "2013-09-09"
@@ -215,15 +267,54 @@ def test_a_cvp_named_only_by_its_file_names_is_shown_by_them(tmp_path: Path) -> 
         for f in _files(tmp_path / "sim", server, logs_only=True):
             shutil.copyfile(f, day / f"{server}_{f.name}")
     doc = _analyze(tmp_path / "out", tmp_path / "case")
-    hosts, verdict = _summary(doc)
-
-    def lower(v: list[Any]) -> list[Any]:  # the PIM's host is its ICM node 'pg4A' here
-        return [([h.lower() for h in hs], c, w and w.lower()) for hs, c, w in v]
-
-    assert lower(verdict) == lower(_summary(want)[1])
-    assert {h.lower() for h in hosts} == {"pg4a", "cvp4"} and "CVP4" in hosts, hosts
+    # The PIM's host was its ICM node as the dumplog spells it, 'pg4A', though the user
+    # spelt it 'PG4A' in the file's name, as the servers' folders do.
+    assert _summary(doc) == _summary(want)
+    assert set(_summary(doc)[0]) == {"PG4A", "CVP4"}
     cvp = [i for i in doc["inputs"] if i["path"].split("/")[-1].startswith("CVP4_")]
     assert len(cvp) == 3 and {i["host"] for i in cvp} == {"CVP4"}
+
+
+@pytest.mark.parametrize("logs_only", [False, True], ids=["with-perfmon", "logs-only"])
+def test_servers_folders_named_by_their_dns_names_show_their_short_names(
+    storm: Path, tmp_path: Path, logs_only: bool
+) -> None:
+    """Each server's files in a folder named by its full DNS name ('PG3A.example.com/',
+    'CVP3.corp.example.net/'). With logs only the hosts were shown by those full names;
+    with perfmon they were 'PG3A' and 'CVP3' and the full names were no name of theirs at
+    all. Names are compared by their first label: the hosts are shown by the short names,
+    as 'PG3A/' and 'CVP3/' show them, the full names are their aliases, and no warning says
+    they are 'also named' so."""
+    want = _plain(storm, tmp_path, logs_only=logs_only)
+    for server, where in (("PG3A", "PG3A.example.com"), ("CVP3", "CVP3.corp.example.net")):
+        shutil.copytree(tmp_path / "plain" / server, tmp_path / "case" / where)
+    doc = _analyze(tmp_path / "out", tmp_path / "case")
+    assert _summary(doc)[1] == _summary(want)[1]
+    assert _summary(doc)[0] == {"PG3A": ["PG3A.example.com"], "CVP3": ["CVP3.corp.example.net"]}
+    assert not any("also named" in w for w in doc["warnings"]), doc["warnings"]
+
+
+def test_a_perfmon_naming_its_machine_by_dns_name_is_shown_by_the_computer_name(
+    storm: Path, tmp_path: Path
+) -> None:
+    """The CVP's perfmon writes its machine by its DNS name ('\\\\cvp3.example.com\\...', a
+    relogged or remote collection) beside the 'systeminfo' of 'CVP3', in a folder 'CVP-side'
+    (the CVP's end). The host was shown as 'cvp3.example.com' and was 'also named side' in
+    a warning. It is CVP3, as its 'systeminfo' calls it, the DNS name its alias; 'side' says
+    which end a folder holds, as '側' does."""
+    want = _plain(storm, tmp_path, logs_only=False)
+    case = tmp_path / "case"
+    shutil.copytree(tmp_path / "plain" / "PG3A", case / "PG3A")
+    shutil.copytree(tmp_path / "plain" / "CVP3", case / "CVP-side")
+    perfmon = case / "CVP-side" / "CVP3_perfmon.csv"
+    raw = perfmon.read_bytes()
+    assert b"\\\\CVP3\\" in raw
+    perfmon.write_bytes(raw.replace(b"\\\\CVP3\\", b"\\\\cvp3.example.com\\"))
+    perfmon.rename(case / "CVP-side" / "perfmon.csv")
+    doc = _analyze(tmp_path / "out", case)
+    assert _summary(doc)[1] == _summary(want)[1]
+    assert _summary(doc)[0] == {"PG3A": [], "CVP3": ["cvp3.example.com"]}
+    assert not any("also named" in w for w in doc["warnings"]), doc["warnings"]
 
 
 def test_a_dumplog_cut_into_parts_is_dated_as_one_log(storm: Path, tmp_path: Path) -> None:

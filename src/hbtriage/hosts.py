@@ -200,12 +200,11 @@ def _folder_words(name: str) -> list[tuple[int, int]]:
     "CVP1", "側", "ログ"; "PG3A号機": "PG3A", "号機"); a duplex side run into the words after
     it stays one word ("B側ログ": "B側", "ログ"), as does one written before its letter
     ("サイドA")."""
-    spans: list[tuple[int, int]] = []
+    pieces: list[tuple[int, int]] = []
     for m in _FOLDER_WORD.finditer(name):
         if _known(m.group()):
-            spans.append(m.span())
+            pieces.append(m.span())
             continue
-        pieces: list[tuple[int, int]] = []
         for run in _SCRIPT_RUN.finditer(m.group()):
             at = m.start() + run.start()
             if run.group(1) is None:
@@ -219,15 +218,12 @@ def _folder_words(name: str) -> list[tuple[int, int]]:
                 cut = at + known.end()
             if cut < at + len(run.group()):
                 pieces.append((cut, at + len(run.group())))
-        for start, end in pieces:
-            if (
-                spans
-                and spans[-1][1] == start
-                and _words("side_folders").match(name[spans[-1][0] : end])
-            ):
-                spans[-1] = (spans[-1][0], end)
-            else:
-                spans.append((start, end))
+    spans: list[tuple[int, int]] = []
+    for start, end in pieces:
+        if spans and _words("side_folders").match(name[spans[-1][0] : end]):
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
     return spans
 
 
@@ -235,8 +231,9 @@ def folder_host(name: str) -> str:
     """The part of a folder name that names a host: the name without the generic words around
     it ("PG1A" of "PG1A_logs_20130330", "SR 123456789 - PG1A logs 2013-03-30" and "PG1A
     perfmon"; "cvp1.example.com" whole). A product word and the number after it stay ("CVP 1"),
-    as does a short number after the name ("Server-1": "Server-2" is another server), but not
-    what Windows adds to a copy's name ("CVP1" of "CVP1 (2)" and "Copy of CVP1")."""
+    as does a short number after the name ("Server-1": "Server-2" is another server) and a
+    product word before a name that does not say what the server is ("CVP Call Server 1"),
+    but not what Windows adds to a copy's name ("CVP1" of "CVP1 (2)" and "Copy of CVP1")."""
     name = without_copy_marks(name)
     if generic_folder(name) or host_address(name):
         return name
@@ -252,6 +249,19 @@ def folder_host(name: str) -> str:
             or (keep and keep[-1] == n - 1 and _SERVER_NUMBER.match(w))
         ):
             keep.append(n)
+    # A product word just before a name that does not say the server's role is part of the
+    # name ("CVP Call Server 1", "VXML Server 1"); not before one that does ("ICM PG1A"), nor
+    # before a duplex side ("CVP side A").
+    product = _folder_word_patterns()[1]
+    while (
+        keep
+        and keep[0] > 0
+        and product.match(words[keep[0] - 1])
+        and not any(
+            _server_name().match(words[k]) or _words("side_folders").match(words[k]) for k in keep
+        )
+    ):
+        keep.insert(0, keep[0] - 1)
     return name[found[keep[0]][0] : found[keep[-1]][1]] if keep else name
 
 
@@ -786,9 +796,24 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
             root_folder,
         )
         group_folder[unit] = folder
-        if not plain(folder):  # "PG1A logs" and "PG1A perfmon" are both PG1A's
-            folder_name[unit] = _folder_name(folder, chains[0])
-            link(unit, folder_name[unit], warn("host_folder", folder=folder[1]))
+        if plain(folder):
+            continue
+        by = _folder_name(folder, chains[0])  # "PG1A logs" and "PG1A perfmon" are PG1A's
+        written = {
+            name_key(n)
+            for i in members[unit]
+            for n in [*clues[i].machines, clues[i].writer or "", *clues[i].names]
+            if n and not is_address(n)
+        }
+        if _around(folder) and written and name_key(by) not in written:
+            # A folder the user did not name, around what was named ("loghub/" of
+            # "loghub/Thunderbird.log", beside other systems' logs), is no name of a server
+            # its files name otherwise; it keeps together what it holds.
+            if len(members[unit]) == 1:
+                del group_folder[unit]
+            continue
+        folder_name[unit] = by
+        link(unit, by, warn("host_folder", folder=folder[1]))
     for i, c in enumerate(clues):
         for n in [c.writer, *c.names] if c.writer else c.names:
             link(group_of[i], n, c.display)
@@ -930,6 +955,10 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
     for root in sorted(files_of, key=lambda r: min(files_of[r])):
         idx = files_of[root]
         name = _display(root, idx, clues, aliases, group_of, folder_name, g)
+        full: list[str] = []
+        if name is not None:
+            folders = [folder_name[group_of[i]] for i in idx if group_of[i] in folder_name]
+            name, full = _spelled(name, [clues[i] for i in idx], folders, [*aliases.values()])
         if name is None:
             unnamed.add(root)
             roles = g.comp[root].roles
@@ -964,6 +993,8 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
             warnings.append(
                 _merged_warning(name, hosts[name].aliases, idx, clues, group_of, group_folder)
             )
+        # Its full DNS names are its names too, and no other server's: no warning for them.
+        hosts[name].aliases += [f for f in full if f not in hosts[name].aliases]
 
     for i, around in beside.items():
         hosts_there = [shown[g.find(r)] for r in around]
@@ -1581,6 +1612,42 @@ def _display(
     return _file_name_word(idx, clues, names)
 
 
+def _spelled(
+    name: str, files: list[Clues], folders: list[str], targets: list[str]
+) -> tuple[str, list[str]]:
+    """The host shown as ``name`` (by :func:`_display`), spelt as the strongest clue that
+    writes it spells it (of its ``files``, the names its ``folders`` give, the ``--host-alias``
+    ``targets``), and its full DNS names. Names are one when they differ only in case
+    or a DNS name's domain ("pg4a.example.com" is PG4A): the host is shown by the short name,
+    spelt as a ``--host-alias`` target, else a computer name (perfmon, ``systeminfo``), else
+    its folder, else a word of its file names, else its logs (the ICM node ``pg4A``) spell
+    it: the spelling most of the strongest kind of clue use, written short before the first
+    label of a DNS name. Its full DNS names are listed besides (``aliases``). An address is
+    shown as it is."""
+    if is_address(name):
+        return name, []
+    key = name_key(name)
+    found: list[tuple[tuple[int, int], str]] = [((0, 0), t) for t in targets]
+    found += [((2, 0), f) for f in folders]
+    for c in files:
+        rank = _MACHINE_KINDS.index(c.kind) if c.kind in _MACHINE_KINDS else len(_MACHINE_KINDS)
+        found += [((1, rank), m) for m in c.machines]
+        found += [((3, 0), t) for t in _TOKEN.split(c.filename) if t]
+        found += [((4, 0), n) for n in [*([c.writer] if c.writer else []), *c.names]]
+    same = sorted((rank, n) for rank, n in found if not is_address(n) and name_key(n) == key)
+    full = [n for _, n in same if "." in n.strip(".")]
+    # Of one kind of clue, a name written short is spelt as the server calls itself (systeminfo
+    # "CVP3" over perfmon "\\cvp3.example.com"), a DNS name's first label otherwise.
+    short = [((r[0], n in full, r[1]), n.split(".", 1)[0] if n in full else n) for r, n in same]
+    best = min((rank for rank, _ in short), default=None)
+    spelt = Counter(n for rank, n in short if rank == best).most_common(1)
+    shown = spelt[0][0] if spelt else name
+    once: dict[str, str] = {}  # each DNS name once, as the strongest clue spells it
+    for f in full:
+        once.setdefault(f.upper(), f)
+    return shown, list(once.values())
+
+
 def _leads(filename: str, word: str) -> bool:
     """Whether file name ``filename`` starts with ``word`` (a key) and goes on after it
     ("CVP4_CVP.log" with "cvp4"; not "CVP4.log")."""
@@ -1631,6 +1698,13 @@ def _reason(
     return warn("host_by_file_name", host=host)
 
 
+def _around(folder: tuple[str, str, bool]) -> bool:
+    """Whether ``folder`` is around what the user named (holding a file named on its own, or
+    above a generic folder named), not named itself nor in the bundle: keyed on disk."""
+    key, _name, given = folder
+    return not given and bool(key) and "!" not in key and os.path.isabs(key)
+
+
 def _named_in(reason: str, name: str) -> str:
     """``name`` as the reader found it (``reason``: ``systeminfo Host Name``)."""
     return warn("host_named_in", reason=reason, name=name)
@@ -1642,7 +1716,7 @@ def _folder_holds(name: str, given: bool, host: str, key: str = "") -> str:
     folder named, or holding a file named on its own) holds only its files."""
     if given:
         how = warn("how_given")
-    elif key and "!" not in key and os.path.isabs(key):
+    elif _around((key, name, given)):
         how = warn("how_around")
     else:
         how = warn("how_in_bundle")

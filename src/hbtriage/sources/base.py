@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import polars as pl
 
 from hbtriage.sources.options import ReadOptions
+from hbtriage.sources.zip_names import japanese_name
 
 #: Columns of ``ReadResult.events`` (local naive time + optional per-row UTC offset). Repeated
 #: names (severity, component, node) are categorical: 4 bytes a row instead of 16 on millions of
@@ -153,17 +154,48 @@ def display_folder(display: str) -> str:
 
 
 def printable_name(name: str) -> str:
-    """``name`` with the bytes a non-UTF-8 file name left as lone surrogates written as
+    """``name`` with the bytes a non-UTF-8 file name left as lone surrogates read as the
+    Japanese text they are in cp932, folder by folder (a Japanese zip unpacked without
+    ``-O cp932``: :func:`~hbtriage.sources.zip_names.japanese_name`), else written as
     ``\\xe9`` escapes (other text unchanged)."""
+    if not not_utf8(name):
+        return name
+    return "/".join(_printable_part(part) for part in name.split("/"))
+
+
+def japanese_parts(name: str) -> bool | None:
+    """For ``name`` as it is on disk: None when it is UTF-8; True when each of its parts that
+    is not reads as Japanese in cp932 (see :func:`printable_name`); False otherwise."""
+    if not not_utf8(name):
+        return None
+    return all(
+        _printable_part(part) != _escaped(part) for part in name.split("/") if not_utf8(part)
+    )
+
+
+def not_utf8(name: str) -> bool:
+    """Whether ``name`` holds bytes of a file name that is not UTF-8 (lone surrogates)."""
     try:
         name.encode("utf-8")
-        return name
     except UnicodeEncodeError:
-        pass
+        return True
+    return False
+
+
+def _printable_part(part: str) -> str:
+    if not not_utf8(part):
+        return part
     try:  # the undecodable bytes of a file name (os.fsdecode), as they were on disk
-        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        return japanese_name(part.encode("utf-8", "surrogateescape")) or _escaped(part)
     except UnicodeEncodeError:  # any other lone surrogate
-        return name.encode("utf-8", "backslashreplace").decode("utf-8")
+        return _escaped(part)
+
+
+def _escaped(part: str) -> str:
+    try:
+        return part.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        return part.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 @dataclass

@@ -35,7 +35,7 @@ from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, ClassVar, Literal, Protocol, Self, cast
 
-from hbtriage.sources.base import InputFile
+from hbtriage.sources.base import InputFile, japanese_parts
 from hbtriage.sources.zip_names import fix_names
 from hbtriage.warning_text import Joined, warn
 
@@ -297,6 +297,10 @@ def collect(
     if out.os_files:
         said = warn("os_files_skipped", count=len(out.os_files), first=out.os_files[0])
         out.warnings.append(said)
+    for japanese, which in ((True, "names_cp932"), (False, "names_not_utf8")):
+        odd = [f.display for f in out.files if japanese_parts(f.path) is japanese]
+        if odd:
+            out.warnings.append(warn(which, count=len(odd), first=odd[0]))
     if out._stop is not None:
         out.warnings.append(out._stop.warning())
     return out

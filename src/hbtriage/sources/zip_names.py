@@ -12,6 +12,12 @@ ASCII: UTF-8 when all of them are valid UTF-8; cp932 when all of them decode as 
 Japanese text (kana, or a word of two or more kanji, and nothing outside the Japanese blocks,
 so a German ``Übersicht`` written in cp850, whose ``Üb`` would decode as one kanji, stays as
 it is); else code page 437, as the format says.
+
+The same names reach the disk as other bytes when such a zip is unpacked without ``-O cp932``:
+kept as they are (cp932 bytes), or, by Info-ZIP ``unzip`` on Linux, read as the DOS code page
+850 and written as Windows-1252 (``PG側ログ`` as the bytes of ``PGæñâìâO``; the box-drawing
+characters of 850 become ``+``, ``-``, ``¦``, so a name holding them cannot be read back).
+:func:`japanese_name` reads one back, under the same test.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ _UTF8_FLAG = 0x800
 #: punctuation, full-width forms.
 _JAPANESE = re.compile(r"[\u3000-\u30ff\u4e00-\u9fff\uff01-\uff5e]")
 _KANA_OR_WORD = re.compile(r"[\u3040-\u30ff]|[\u4e00-\u9fff]{2}")
+_KANA = re.compile(r"[\u3040-\u30ff]")
 
 
 def _raw(info: zipfile.ZipInfo) -> bytes | None:
@@ -72,3 +79,22 @@ def fix_names(zf: zipfile.ZipFile) -> None:
         raw = _raw(info)
         if raw is not None:
             info.filename = raw.decode(encoding).split("\x00")[0]  # cut at NUL, as ZipInfo
+
+
+def japanese_name(raw: bytes) -> str | None:
+    """``raw``, a name on disk that is not UTF-8, as the Japanese text it is in cp932, written
+    as it is or as unzip writes it (see the module: kana or a word of kanji, nothing outside
+    the Japanese blocks); None when it is not that."""
+    readings = []
+    # As unzip writes it first: the bytes of "æñâìâO" are a name in cp932 too ("踈粮祕"), but
+    # unzip's bytes of real cp932 text seldom are (0x81-0x9f, its lead bytes, are no letters
+    # of Windows-1252); where both read as Japanese, the one with kana.
+    for read in (lambda: raw.decode("cp1252").encode("cp850"), lambda: raw):
+        try:
+            name = read().decode("cp932")
+        except (UnicodeDecodeError, UnicodeEncodeError):
+            continue
+        if _japanese([name]):
+            readings.append(name)
+    kana = [n for n in readings if _KANA.search(n)]
+    return next(iter(kana or readings), None)
