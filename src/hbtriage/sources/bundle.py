@@ -297,10 +297,12 @@ def collect(
     if out.os_files:
         said = warn("os_files_skipped", count=len(out.os_files), first=out.os_files[0])
         out.warnings.append(said)
-    for japanese, which in ((True, "names_cp932"), (False, "names_not_utf8")):
-        odd = [f.display for f in out.files if japanese_parts(f.path) is japanese]
-        if odd:
-            out.warnings.append(warn(which, count=len(odd), first=odd[0]))
+    read_back = [f.display for f in out.files if japanese_parts(f.path) is True]
+    if read_back:
+        out.warnings.append(warn("names_cp932", count=len(read_back), first=read_back[0]))
+    escaped = [f.display for f in out.files if japanese_parts(f.path) is False]
+    if escaped:
+        out.warnings.append(warn("names_not_utf8", count=len(escaped), first=escaped[0]))
     if out._stop is not None:
         out.warnings.append(out._stop.warning())
     return out
