@@ -643,3 +643,74 @@ def test_unit_separator_byte_mid_file_takes_the_decoding_path(
     assert got.counters is not None and want.counters is not None
     assert got.counters.equals(want.counters)
     assert got.warnings == want.warnings
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=40).map(lambda b: b.replace(b"\x1f", b" ")) | st.text("a\n\r\", \t").map(str.encode))  # fmt: skip
+def test_line_count_of_bytes_is_polars_split(block: bytes) -> None:
+    """The fast path counts a block's lines with ``bytes.count``; polars' line split (which the
+    row-count proof compares with) gives the same number on any bytes, or fails on none."""
+    from hbtriage.sources import perfmon_csv
+
+    try:
+        want: int | None = int(perfmon_csv._split_lines(block).select(pl.len()).collect().item())
+    except pl.exceptions.PolarsError:
+        want = None
+    try:
+        got: int | None = perfmon_csv._count_lines(block)
+    except pl.exceptions.PolarsError:
+        got = None
+    assert got == want
+
+
+def _wide_export(path: Path, *, kept_first: bool, german: bool = False) -> None:
+    """A ``\\Process(*)\\*``-style export: thousands of columns hbtriage does not use around
+    catalog counters over many instances, with blank, padded, junk and non-finite cells."""
+    sep, q = (";", "") if german else (",", '"')
+    kept = [f"\\\\PG1A\\Processor({i})\\{c}" for i in ["_Total", *range(40)]
+            for c in ("% DPC Time", "DPC Rate", "Interrupts/sec")]  # fmt: skip
+    kept += ["\\\\PG1A\\Processor Information(_Total)\\% DPC Time",
+             "\\\\PG1A\\Processor Information(0,_Total)\\DPC Rate"]  # fmt: skip
+    other = [f"\\\\PG1A\\Process(svchost#{i})\\{c}" for i in range(300)
+             for c in ("% Processor Time", "Working Set", "Handle Count", "ID Process")]  # fmt: skip
+    cols = (
+        kept + other
+        if kept_first
+        else [c for pair in zip(other, kept * 40, strict=False) for c in pair]
+    )
+    cols = list(dict.fromkeys(cols))
+    cells = [" ", "", "0", "1.5", " 7", "abc", "NaN", "1e309", "12", "99.25"]
+    lines = [sep.join(f"{q}{c}{q}" for c in ["(PDH-CSV 4.0) (Eastern Standard Time)(300)", *cols])]
+    t = datetime(2013, 3, 29, 19, 30)
+    for r in range(12):
+        row = [cells[(r * 7 + k) % len(cells)] for k in range(len(cols))]
+        if german:
+            row = [c.replace(".", ",") for c in row]
+        stamp = f"{t + timedelta(seconds=r):%m/%d/%Y %H:%M:%S}.000"
+        lines.append(sep.join(f"{q}{c}{q}" for c in [stamp, *row]))
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("german", [False, True])
+@pytest.mark.parametrize("kept_first", [False, True])
+def test_wide_export_fast_path_equals_line_checked_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kept_first: bool, german: bool
+) -> None:
+    """A wide export (1,300 columns, 125 kept over 42 instances, blanks, padded numbers, junk,
+    NaN, 1e309, German decimal commas) reads the same on the one-pass fast path (header
+    classified once per (object, counter), blanks and numbers converted over all kept columns
+    at once) as on the line-by-line checked path, warnings included."""
+    from hbtriage.sources import perfmon_csv
+
+    path = tmp_path / "wide.csv"
+    _wide_export(path, kept_first=kept_first, german=german)
+    item = InputFile(display="wide.csv", path=str(path))
+    fast = perfmon_csv.READER.read(item, "utf-8")
+    monkeypatch.setattr(perfmon_csv, "_read_fast", lambda *a, **k: None)
+    slow = perfmon_csv.READER.read(item, "utf-8")
+    assert fast.counters is not None and slow.counters is not None
+    assert fast.counters.height == slow.counters.height > 0
+    assert fast.counters.equals(slow.counters)
+    assert fast.warnings == slow.warnings
+    assert fast.extra == slow.extra
+    assert fast.note == slow.note
