@@ -179,3 +179,35 @@ def test_a_clock_correction_moves_only_its_hosts_rows(
         assert out["host"].to_list() == hosts
         assert out.schema["ts"] == UTC_TS  # the timeline's unit stays
     assert moved.events["line"].to_list() == list(range(len(hosts)))
+
+
+@pytest.mark.parametrize("n", [0, 1, 7])
+def test_repeat_of_an_enum_value_is_polars_repeat(n: int) -> None:
+    """The name columns of a file's events are taken from a Series of the enum's values made
+    once (not by handing polars the enum for each file): the same values, dtype and chunks."""
+    from hbtriage.timeline.frames import _repeat
+
+    enum = pl.Enum(sorted(f"logs/app-{i:04d}.log" for i in range(300)))
+    for value in ["logs/app-0000.log", "logs/app-0150.log", None]:
+        got = _repeat(value, n, enum, "source")
+        want = pl.repeat(value, n, dtype=enum, eager=True).alias("source")
+        assert got.dtype == want.dtype
+        assert got.equals(want) and got.n_chunks() == 1
+    got = _repeat("PG1A", n, pl.Categorical(), "host")
+    assert got.equals(pl.repeat("PG1A", n, dtype=pl.Categorical(), eager=True).alias("host"))
+
+
+def test_concat_columns_equals_concat() -> None:
+    """Frames joined column by column (taken out of the list as they go) are pl.concat's."""
+    from hbtriage.timeline.frames import _concat_columns
+
+    frames = [
+        pl.DataFrame({"a": [i, i + 1], "message": [None, f"m{i}"], "b": ["x", None]})
+        for i in range(5)
+    ]
+    want = pl.concat(frames)
+    given_list = list(frames)
+    got = _concat_columns(given_list)
+    assert given_list == []
+    assert got.equals(want)
+    assert all(c.n_chunks() == 1 for c in got.get_columns())
