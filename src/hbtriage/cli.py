@@ -658,7 +658,11 @@ def report(
     _one_on_stdout(fmt, lang)
 
     source = findings_json / "findings.json" if os.path.isdir(findings_json) else findings_json
-    if source.exists() and not source.is_file():  # a FIFO waits for a writer, /dev/zero never ends
+    try:  # a FIFO waits for a writer, /dev/zero never ends
+        special = source.exists() and not source.is_file()
+    except OSError:  # a name too long: said as the reading below says it
+        special = False
+    if special:
         _fail(warn("usage_not_regular", path=source), lang.value)
     try:
         doc = json.loads(
