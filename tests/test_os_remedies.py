@@ -40,12 +40,12 @@ def test_server_2019_gets_rss_vmq_and_driver_guidance_not_the_2003_hotfix(
     tmp_path: Path,
 ) -> None:
     top = _top(_with_systeminfo(tmp_path, "srv_2019_rtm_datacenter_en-us_systeminfo.txt"))
-    assert top.remedy.startswith("For Windows Server 2008 or later (CVP1 runs")
+    assert top.remedy.startswith("For Windows Vista / Windows Server 2008 or later (CVP1 runs")
     assert "10.0.17763" in top.remedy
     assert "does not apply" in top.remedy and "VMQ" in top.remedy
     assert "Install KB972071" not in top.remedy
     assert "Receive Side Scaling" in top.references[0]
-    assert top.remedy_ja.startswith("Windows Server 2008 以降 向け")
+    assert top.remedy_ja.startswith("Windows Vista / Windows Server 2008 以降 向け")
 
 
 def test_server_2003_sp2_gets_the_hotfix_and_a_finding_when_it_is_not_listed(
@@ -183,7 +183,7 @@ def test_a_systeminfo_naming_another_computer_is_named_in_the_remedy(tmp_path: P
     assert "--host-alias WIN-O863JARO7CM=CVP1 を付けて再実行" in top.remedy_ja
     # what it says to do works: the 2019 remedy
     top = _top(analyze([bundle], host_aliases=["WIN-O863JARO7CM=CVP1"]))
-    assert top.remedy.startswith("For Windows Server 2008 or later (CVP1 runs")
+    assert top.remedy.startswith("For Windows Vista / Windows Server 2008 or later (CVP1 runs")
 
 
 def test_a_complete_hotfix_list_without_kb972071_is_a_finding() -> None:
@@ -244,7 +244,7 @@ def test_reports_show_what_systeminfo_says(tmp_path: Path) -> None:
          "Edition, version 5.2.3790 SP2, by its systeminfo): Disable TCP Chimney offload with "
          "`netsh int ip set chimney DISABLED`", "netsh int tcp set global chimney=disabled`)"),
         ("srv_2008r2_sp1_x64_standard_en-us_systeminfo.txt",
-         "For Windows Server 2008 or later ({host} runs Microsoft Windows Server 2008 R2 "
+         "For Windows Vista / Windows Server 2008 or later ({host} runs Microsoft Windows Server 2008 R2 "
          "Standard, version 6.1.7601 SP1, by its systeminfo): Disable TCP Chimney offload "
          "(`netsh int tcp set global chimney=disabled`)", "netsh int ip set chimney"),
         (None, "No systeminfo for {host}", None),
@@ -277,3 +277,23 @@ def test_the_tcp_offload_remedy_gives_the_command_of_the_hosts_windows(
     if name is not None and "2003" in name:
         assert "`netsh int ip set chimney DISABLED` で TCP Chimney" in top.remedy_ja
         assert any("KB 948496" in r for r in top.references)
+
+
+@pytest.mark.parametrize(
+    ("name", "machine", "runs"),
+    [
+        ("7_sp1_x64_ultimaten_de_systeminfo.txt", "OLI7-PC", "Microsoft Windows 7 Ultimate N"),
+        ("10_1809_x64_enterprise_zh-cn_systeminfo.txt", "DESKTOP-0CQH3P2", "Microsoft Windows 10"),
+    ],
+)
+def test_a_client_windows_is_not_labelled_as_a_server_os(
+    tmp_path: Path, name: str, machine: str | None, runs: str
+) -> None:
+    bundle = tmp_path / "bundle"
+    shutil.copytree(REFERENCE, bundle)
+    (bundle / "CVP1" / "systeminfo.txt").write_bytes((SYSTEMINFO / name).read_bytes())
+    aliases = [f"{machine}=CVP1"] if machine else []
+    top = _top(analyze([bundle], host_aliases=aliases))
+    assert top.remedy.startswith("For Windows Vista / Windows Server 2008 or later (CVP1 runs")
+    assert runs in top.remedy
+    assert top.remedy_ja.startswith("Windows Vista / Windows Server 2008 以降 向け")
