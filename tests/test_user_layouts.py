@@ -194,6 +194,12 @@ def test_the_names_of_a_zip_without_the_utf8_flag() -> None:
         ("PG3A/C/icm/logfiles", "CVP3/C/Cisco/CVP/logs", {"PG3A", "CVP3"}),
         ("PG3A/day1", "CVP3/Day 2", {"PG3A", "CVP3"}),
         ("PG3A/1日目", "CVP3/2013年9月6日", {"PG3A", "CVP3"}),
+        ("PG日志", "CVP侧日志", None),
+        ("PG端日誌", "CVP側資料", None),
+        ("PG3A日志收集", "CVP3的日誌", {"PG3A", "CVP3"}),
+        ("PG3A服务器", "CVP3伺服器效能監視器", {"PG3A", "CVP3"}),
+        ("PG로그", "CVP측 로그", None),
+        ("PG3A 로그수집", "CVP3서버 자료", {"PG3A", "CVP3"}),
     ],
     ids=[
         "japanese-role",
@@ -203,9 +209,15 @@ def test_the_names_of_a_zip_without_the_utf8_flag() -> None:
         "drive-copied",
         "day-folders",
         "japanese-days",
+        "chinese-role",
+        "chinese-traditional-role",
+        "chinese-run-into-name",
+        "chinese-server-word",
+        "korean-role",
+        "korean-run-into-name",
     ],
 )
-def test_folders_of_what_they_hold_in_japanese_drives_and_days_name_no_server(
+def test_folders_of_what_they_hold_in_cjk_drives_and_days_name_no_server(
     storm: Path, tmp_path: Path, pg: str, cvp: str, shown: set[str] | None
 ) -> None:
     """Logs only, so the folders are what names the servers. 'CVP側ログ' (CVP-side logs),
@@ -213,7 +225,8 @@ def test_folders_of_what_they_hold_in_japanese_drives_and_days_name_no_server(
     ('PG3A側ログ', 'CVP3のログ', 'PG3A号機', 'CVP3サーバー') were host names, and so were a
     drive copied whole ('CVP3/C/...': the host was 'C') and a day's folder ('PG3A/day1':
     'day1'); they say what a folder holds, as 'CVP logs' does. Where no folder names a server, the hosts are the plain layout's
-    without folders (the PIM's ICM node, the CVP's address)."""
+    without folders (the PIM's ICM node, the CVP's address). The Chinese and Korean words
+    ('PG侧日志', 'CVP3的日誌', 'CVP3伺服器', 'PG측로그', 'CVP3서버') are read the same way."""
     for server, where in (("PG3A", pg), ("CVP3", cvp)):
         (tmp_path / "case" / where).mkdir(parents=True)
         for f in _files(storm, server, logs_only=True):
