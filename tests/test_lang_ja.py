@@ -670,3 +670,27 @@ def test_an_unexpected_error_is_one_line_in_the_language(monkeypatch: pytest.Mon
         2,
         "hbtriage: error: unexpected RuntimeError: boom (please report this)\n",
     )
+
+
+def test_a_site_catalog_that_is_not_toml_is_said_in_japanese(tmp_path: Path) -> None:
+    """A site catalog's file that is no TOML, or is not UTF-8, was said in English inside the
+    Japanese frame ('hbtriage: エラー: ...: not valid TOML: ...'): it is said in Japanese."""
+    from typer.testing import CliRunner
+
+    from hbtriage.cli import app
+
+    def said(site: Path) -> str:
+        out = str(tmp_path / "out")
+        args = ["analyze", str(tmp_path), "--catalog", str(site), "--lang", "ja", "--out", out]
+        got = CliRunner().invoke(app, args)
+        assert got.exit_code == 2, got.output
+        return got.output
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "anomalies.toml").write_text("[[anomaly]\nid = ", encoding="utf-8")
+    text = said(site)
+    assert "TOML として正しくありません" in text and "not valid TOML" not in text, text
+    (site / "anomalies.toml").write_bytes(b"id = '\xff'\n")
+    assert "UTF-8 のテキストではありません (バイト位置 6)" in said(site)
+    assert "フォルダーではありません" in said(site / "no")

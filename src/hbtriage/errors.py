@@ -58,8 +58,13 @@ class CatalogError(HbtriageError):
         self.problem = problem
         self.count = count  # how many problems the message sums up
         where = f"{path} [{entry}]" if entry else path
-        prefix = f"{count} catalog problems: " if count > 1 else ""
-        super().__init__(f"{prefix}{where}: {problem}")
+        if count > 1:
+            super().__init__(f"{count} catalog problems: {where}: {problem}")
+            return
+        from hbtriage.warning_text import warn
+
+        # worded by id: the CLI says it in the run's --lang (a problem worded too, in it)
+        super().__init__(warn("catalog_problem", where=where, problem=problem))
 
 
 class UsageError(HbtriageError):

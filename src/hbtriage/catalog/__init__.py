@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from hbtriage.errors import CatalogError
+from hbtriage.warning_text import warn
 
 _T = TypeVar("_T")
 
@@ -412,7 +413,7 @@ def entries_of(text: str, path: str, table: str) -> tuple[list[dict[str, Any]], 
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise CatalogError(path, None, f"not valid TOML: {exc}") from exc
+        raise CatalogError(path, None, warn("catalog_not_toml", error=str(exc))) from exc
     found = data.get(table)
     if not isinstance(found, list) or not found:
         raise CatalogError(path, None, f"no [[{table}]] entries")
@@ -465,15 +466,15 @@ def _parse_toml(path: Path, problems: _Problems) -> dict[str, Any] | None:
         with open(path, "rb") as fh:
             raw = fh.read(MAX_CATALOG_FILE_BYTES + 1)
         if len(raw) > MAX_CATALOG_FILE_BYTES:
-            problems.add(path, None, f"more than {MAX_CATALOG_FILE_BYTES:,} bytes, expected TOML")
+            problems.add(path, None, warn("catalog_too_large", limit=f"{MAX_CATALOG_FILE_BYTES:,}"))
             return None
         return tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        problems.add(path, None, f"not UTF-8 text (byte {exc.start:,}), expected TOML")
+        problems.add(path, None, warn("catalog_not_utf8", byte=f"{exc.start:,}"))
     except tomllib.TOMLDecodeError as exc:
-        problems.add(path, None, f"not valid TOML: {exc}")
+        problems.add(path, None, warn("catalog_not_toml", error=str(exc)))
     except OSError as exc:
-        problems.add(path, None, f"cannot be read ({exc.strerror})")
+        problems.add(path, None, warn("catalog_unreadable", error=exc.strerror))
     return None
 
 
@@ -1143,9 +1144,7 @@ def load_catalog(path: str | Path | None = None, *, extra: Sequence[str | Path] 
     layers = [Path(p) for p in extra]
     for folder in layers:
         if not os.path.isdir(folder):  # (False for a name too long, where is_dir raises)
-            raise CatalogError(
-                str(folder), None, "not a folder (--catalog takes a folder of TOML files)"
-            )
+            raise CatalogError(str(folder), None, warn("catalog_not_a_folder"))
     if path is None and not layers:
         return _load_default()
     return _load([base, *layers])
