@@ -4,6 +4,9 @@ piece whose lines do not all share the first line's token takes the general toke
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -13,6 +16,7 @@ from hypothesis import strategies as st
 
 from hbtriage.sources import _lines as L
 from hbtriage.sources import icm_dumplog
+from hbtriage.sources.options import DEFAULT
 
 
 def _convert(values: pl.DataFrame) -> pl.DataFrame:
@@ -85,13 +89,16 @@ def test_most_frequent_is_the_count_then_first_seen(
     n=st.integers(0, 30),
     fail_at=st.one_of(st.none(), st.integers(0, 30)),
     in_work=st.booleans(),
+    ahead_at=st.lists(st.booleans(), min_size=1, max_size=40),
 )
 def test_working_one_piece_ahead_keeps_order_and_errors(
-    n: int, fail_at: int | None, in_work: bool
+    n: int, fail_at: int | None, in_work: bool, ahead_at: list[bool]
 ) -> None:
     """Pieces read and split one ahead on another thread come in file order, each with its
     own result; a failure (reading or splitting piece k) is raised when piece k is asked for,
-    after every piece before it was given."""
+    after every piece before it was given. The same when reading ahead is turned on and off
+    from piece to piece (another file being read at the same time starts or ends)."""
+    asked = iter(ahead_at * 50)
 
     def items() -> Any:
         for i in range(n):
@@ -106,7 +113,7 @@ def test_working_one_piece_ahead_keeps_order_and_errors(
 
     got: list[tuple[int, tuple[int, int]]] = []
     failing = fail_at is not None and fail_at < n
-    pieces = L._ahead(items(), work)
+    pieces = L._ahead(items(), work, when=lambda: next(asked))
     if failing:
         with pytest.raises(ValueError if in_work else OSError):
             got.extend(pieces)
@@ -128,3 +135,54 @@ def test_stopping_early_takes_at_most_one_piece_ahead() -> None:
     assert [next(ahead)[0] for _ in range(3)] == [0, 1, 2]
     ahead.close()  # the caller stops
     assert len(taken) <= 4
+
+
+def test_nothing_is_taken_ahead_while_other_files_are_read() -> None:
+    """While ``when`` says no (other large files are being read), a piece is read only when
+    asked for; once it says yes (the file is the last one being read), one piece ahead."""
+    taken: list[int] = []
+    alone = [False]
+
+    def items() -> Any:
+        for i in range(100):
+            taken.append(i)
+            yield i
+
+    pieces = L._ahead(items(), lambda item, _i: item, when=lambda: alone[0])
+    for i in range(3):
+        assert next(pieces)[0] == i
+        assert taken == list(range(i + 1))
+    alone[0] = True
+    assert next(pieces)[0] == 3
+    deadline = time.monotonic() + 5
+    while len(taken) < 5 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert taken == list(range(5))
+    pieces.close()
+
+
+def test_the_count_of_files_the_core_reads_comes_back_to_zero(tmp_path: Path) -> None:
+    """Reading ahead is decided on the files the core is reading at the moment: a file read
+    whole, a file whose reading stops half-way and a file that cannot be read all leave the
+    count as they found it."""
+    log = tmp_path / "pim1.txt"
+    log.write_text(
+        "Events from March 30, 2013\n"
+        + "".join(f"01:00:{s:02d}:015 pg1A-pim1 Trace: line {s}\n" for s in range(60)) * 40
+    )
+    opts = replace(DEFAULT, chunk_bytes=1 << 12)
+
+    def scanner(raw: bytes, first: bool) -> None:
+        return None
+
+    before = L._CORE_FILES[0]
+    assert sum(df.height for df, *_ in L._chunks_raw(str(log), "utf-8", None, opts, scanner))
+    assert L._CORE_FILES[0] == before
+    walk = L._chunks_raw(str(log), "utf-8", None, opts, scanner)
+    next(walk)
+    assert L._CORE_FILES[0] == before + 1
+    walk.close()
+    assert L._CORE_FILES[0] == before
+    with pytest.raises(OSError):
+        list(L._chunks_raw(str(tmp_path / "gone.txt"), "utf-8", None, opts, scanner))
+    assert L._CORE_FILES[0] == before

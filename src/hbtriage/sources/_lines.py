@@ -35,8 +35,9 @@ import functools
 import itertools
 import os
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import BinaryIO, TypeVar, cast
 
@@ -158,14 +159,39 @@ def _chunks_raw(
     one file, see :func:`hbtriage.sources._scan.for_run`), the next piece is read and split on
     another thread while the caller works on the current one (see :func:`_ahead`): the core's
     loops and the reader's assembly then run at once on two cores (0.88x the time for one
-    550 MiB CVP log). Where other files are read at the same time it gained 2-3 % and held
-    30 MiB more at the peak, so it is not done there."""
+    550 MiB CVP log). Where other large files are read at the same time it gained 2-3 % and
+    held 30 MiB more at the peak, so it is not done there; but once the others are done (the
+    largest file of a bundle is read last, alone), its remaining pieces are read ahead."""
     lines_before = 0
     pieces = _byte_chunks(path, encoding, starts, options)
-    if scanner is None or not options.read_ahead:
+    if scanner is None:
         split: Iterator[tuple[_Chunk, _Split | None]] = ((c, None) for c in pieces)
     else:
-        split = _ahead(pieces, lambda chunk, index: _split_piece(chunk, index == 0, scanner))
+        split = _ahead(
+            pieces,
+            lambda chunk, index: _split_piece(chunk, index == 0, scanner),
+            when=lambda: options.read_ahead or _CORE_FILES[0] == 1,
+        )
+        with _CORE_LOCK:
+            _CORE_FILES[0] += 1
+    try:
+        yield from _pieces_out(split, lines_before, scanner)
+    finally:
+        if scanner is not None:
+            with _CORE_LOCK:
+                _CORE_FILES[0] -= 1
+
+
+#: How many files the compiled core is reading at this moment, in every thread of the process
+#: (:func:`_chunks_raw` reads ahead in a file that is the only one).
+_CORE_FILES = [0]
+_CORE_LOCK = threading.Lock()
+
+
+def _pieces_out(
+    split: Iterator[tuple[_Chunk, _Split | None]], lines_before: int, scanner: Scanner | None
+) -> Iterator[tuple[pl.DataFrame, bool, int, bool, object]]:
+    """:func:`_chunks_raw`'s pieces from the raw pieces and what was split of them ahead."""
     for index, (chunk, done) in enumerate(split):
         piece, last, enc = chunk
         if isinstance(piece, str):
@@ -215,29 +241,37 @@ _T = TypeVar("_T")
 _R = TypeVar("_R")
 
 
-def _ahead(items: Iterator[_T], work: Callable[[_T, int], _R]) -> Iterator[tuple[_T, _R]]:
+def _ahead(
+    items: Iterator[_T], work: Callable[[_T, int], _R], when: Callable[[], bool] | None = None
+) -> Iterator[tuple[_T, _R]]:
     """``(item, work(item, index))`` for each item of ``items`` in order, the next item taken
     and worked out on another thread while the caller uses the current one (one item ahead:
     one more piece in memory). What taking or working out an item raises is raised here when
     the caller asks for that item, as it would be without the thread; when the caller stops,
-    the item under way is finished and dropped."""
+    the item under way is finished and dropped. ``when``: asked as each item is handed over;
+    False: the next item is taken and worked out when the caller asks for it, in its thread
+    (nothing ahead)."""
 
     def step(index: int) -> tuple[_T, _R] | None:
         item = next(items, None)
         return None if item is None else (item, work(item, index))
 
+    def now() -> bool:
+        return when is None or when()
+
     with ThreadPoolExecutor(1, thread_name_prefix="hbtriage-ahead") as pool:
-        future = pool.submit(step, 0)
+        future: Future[tuple[_T, _R] | None] | None = pool.submit(step, 0) if now() else None
         try:
             for index in itertools.count(1):
-                got = future.result()
+                got = future.result() if future is not None else step(index - 1)
                 if got is None:
                     return
-                future = pool.submit(step, index)
+                future = pool.submit(step, index) if now() else None
                 yield got
                 del got
         finally:
-            future.cancel()
+            if future is not None:
+                future.cancel()
 
 
 def _utf8_safe(data: bytes, encoding: str, *, first: bool) -> bool:

@@ -163,18 +163,26 @@ _Table = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 @njit(nogil=True, cache=True, inline="always")
 def _intern(buf: np.ndarray, s: int, n: int, table: _Table) -> int:  # pragma: no cover
     """The id of the bytes ``buf[s:s+n]`` in one intern table (-1 when the table is full).
-    ``count[1]`` holds the last id found: consecutive lines mostly repeat it, and comparing
-    bytes is cheaper than hashing them. The hash (FNV-1 on eight bytes at a time, its high
+    ``count[1:]`` holds the ids found last, newest first: consecutive lines mostly repeat one
+    of a few (a CVP log's headers take turns), and comparing bytes is cheaper than hashing
+    them. The hash (FNV-1 on eight bytes at a time, its high
     bits folded in) only picks slots: ids are given in the order strings are first met."""
     slots, hashes, rep_s, rep_n, count = table
-    last = count[1]
-    if last >= 0 and rep_n[last] == n:
-        r = rep_s[last]
-        k = 0
-        while k < n and buf[r + k] == buf[s + k]:
-            k += 1
-        if k == n:
-            return last
+    # The most recently met ids (count[1:]), newest first: lines mostly repeat one of a few.
+    for r in range(1, count.size):
+        cand = count[r]
+        if cand < 0:
+            break
+        if rep_n[cand] == n:
+            q = rep_s[cand]
+            k = 0
+            while k < n and buf[q + k] == buf[s + k]:
+                k += 1
+            if k == n:
+                for u in range(r, 1, -1):
+                    count[u] = count[u - 1]
+                count[1] = cand
+                return cand
     h = np.int64(1469598103934665603)
     i = s
     while i + 8 <= s + n:
@@ -203,6 +211,8 @@ def _intern(buf: np.ndarray, s: int, n: int, table: _Table) -> int:  # pragma: n
             if new >= rep_s.size:
                 return -1
             count[0] = new + 1
+            for u in range(count.size - 1, 1, -1):
+                count[u] = count[u - 1]
             count[1] = new
             slots[j] = new
             hashes[j] = h
@@ -217,6 +227,8 @@ def _intern(buf: np.ndarray, s: int, n: int, table: _Table) -> int:  # pragma: n
                     same = False
                     break
             if same:
+                for u in range(count.size - 1, 1, -1):
+                    count[u] = count[u - 1]
                 count[1] = idx
                 return idx
         j = (j + 1) & mask
@@ -229,7 +241,7 @@ def _table() -> _Table:  # pragma: no cover
         np.zeros(_SLOTS, np.int64),
         np.zeros(MAX_IDS, np.int64),
         np.zeros(MAX_IDS, np.int64),
-        np.array([0, -1], np.int64),  # ids given, last id found
+        np.array([0, -1, -1, -1, -1], np.int64),  # ids given, the last ids found
     )
 
 
