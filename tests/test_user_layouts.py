@@ -10,6 +10,7 @@ is what the user sees as the host."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import zipfile
@@ -388,9 +389,48 @@ def test_what_macos_and_windows_write_for_themselves_is_one_line(
     assert len(doc["inputs"]) == len(want["inputs"])
     said = [w for w in doc["warnings"] if "._" in w or "Thumbs" in w or "desktop.ini" in w]
     assert said == [
-        f"{junk} file(s) that macOS or Windows writes for itself skipped (__MACOSX/, ._*, "
-        ".DS_Store, Thumbs.db, desktop.ini); first: "
+        f"{junk} file(s) that the operating system writes for itself, not a server, skipped "
+        "(__MACOSX/, .DS_Store, Thumbs.db, desktop.ini); first: "
         f"{tmp_path / 'case.zip'}!__MACOSX/case/PG3A/._{_files(storm, 'PG3A', logs_only=False)[0].name}"
+    ]
+
+
+def test_a_site_catalog_names_more_files_to_skip(storm: Path, tmp_path: Path) -> None:
+    """A site whose collection script leaves 'collect.done' beside each server's files names
+    it in its own catalog (attachments.toml [[os_file]], as the bundled names .DS_Store): the
+    names the tool skips were a list in the code, a site catalog could not add one, and each
+    'collect.done' was an input of its own. Now they are skipped with the .DS_Store files, in
+    the same one line, and the verdict is the plain layout's."""
+    from typer.testing import CliRunner
+
+    from hbtriage.cli import app
+
+    want = _plain(storm, tmp_path, logs_only=False)
+    case = tmp_path / "case"
+    shutil.copytree(tmp_path / "plain", case)
+    for server in ("PG3A", "CVP3"):
+        (case / server / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1" + bytes(64))
+        (case / server / "collect.done").write_text("collected 2013-09-07 10:00\n")
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "attachments.toml").write_text(
+        '[[os_file]]\nid = "collect_marks"\ntitle = "what the site\'s collection script leaves"'
+        '\nnames = ["collect.done"]\nreference = "site runbook, log collection"\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    args = ["analyze", str(case), "--catalog", str(site), "--out", str(out), "--quiet"]
+    res = CliRunner().invoke(app, [*args, "--format", "json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    assert _summary(doc) == _summary(want)
+    assert [i["path"] for i in doc["inputs"]] == [
+        i["path"].replace("plain/", "case/", 1) for i in want["inputs"]
+    ]
+    said = [w for w in doc["warnings"] if "collect.done" in w or ".DS_Store" in w]
+    assert said == [
+        "4 file(s) that the operating system writes for itself, not a server, skipped "
+        "(.DS_Store, collect.done); first: case/CVP3/.DS_Store"
     ]
 
 

@@ -282,7 +282,10 @@ def _read_all(
     read every file, ``workers`` at a time, biggest first; outcomes in bundle order."""
     with tempfile.TemporaryDirectory(prefix="hbtriage-") as work:
         collected = collect(
-            list(paths), Path(work), lambda what, done: note("extract", done, 0, what)
+            list(paths),
+            Path(work),
+            lambda what, done: note("extract", done, 0, what),
+            os_files=catalog.os_files,
         )
         files = collected.files
         if out is not None:  # the last run's report, written into the input folder

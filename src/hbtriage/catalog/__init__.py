@@ -300,6 +300,19 @@ class Drivers:
         return next((d for d in self.entries if d.matches(module)), None)
 
 
+@dataclass(frozen=True)
+class OsFile:
+    """Files an operating system writes beside a user's own for itself (``attachments.toml``
+    ``[[os_file]]``): skipped unread. ``names`` are matched against a file's name, ``folders``
+    against each folder above it; both case-insensitive shell patterns."""
+
+    id: str
+    title: str
+    names: tuple[str, ...]
+    folders: tuple[str, ...]
+    reference: str
+
+
 #: The limits ``drivers.toml`` must set (read by :mod:`hbtriage.detect.drivers`).
 DRIVER_LIMITS = ("min_share", "long_us", "busy_ms_per_s", "min_rise", "busy_count_per_s")
 
@@ -319,6 +332,7 @@ class Catalog:
     warnings: dict[str, WarningWording] = field(default_factory=dict)
     layers: tuple[str, ...] = ()  # the folders read, bundled first
     drivers: Drivers = field(default_factory=Drivers)
+    os_files: tuple[OsFile, ...] = ()
 
     @property
     def cause_ids(self) -> tuple[str, ...]:
@@ -902,6 +916,23 @@ def _bilingual(
     return out
 
 
+def _os_files(entries: list[Entry], problems: _Problems) -> tuple[OsFile, ...]:
+    out: list[OsFile] = []
+    for path, doc in entries:
+        oid = doc["id"]
+        texts = [problems.need(doc, k, path, oid) for k in ("title", "reference")]
+        lists = [doc.get(k, []) for k in ("names", "folders")]
+        patterns = all(
+            isinstance(x, list) and all(isinstance(p, str) and p for p in x) for x in lists
+        )
+        if not patterns or not any(lists):
+            problems.add(path, oid, "names and folders must be lists of shell patterns")
+            continue
+        if None not in texts:
+            out.append(OsFile(oid, texts[0], tuple(lists[0]), tuple(lists[1]), texts[1]))
+    return tuple(out)
+
+
 def _chart_rows(
     entries: list[Entry], counters: CounterIndex | None, problems: _Problems
 ) -> tuple[ChartRow, ...]:
@@ -1005,6 +1036,7 @@ def _load(roots: Sequence[Path]) -> Catalog:
     sentences = _sentences(_layered(roots, "sentences.toml", "sentence", problems), problems)
     warnings = _warning_wordings(_layered(roots, "warnings.toml", "warning", problems), problems)
     drivers = _drivers(roots, problems)
+    os_files = _os_files(_layered(roots, "attachments.toml", "os_file", problems), problems)
     problems.raise_any()
     return Catalog(
         signatures=signatures,
@@ -1020,6 +1052,7 @@ def _load(roots: Sequence[Path]) -> Catalog:
         warnings=warnings,
         layers=tuple(str(r) for r in roots),
         drivers=drivers,
+        os_files=os_files,
     )
 
 

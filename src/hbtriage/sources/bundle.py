@@ -19,22 +19,25 @@ from __future__ import annotations
 
 import bz2
 import errno
+import fnmatch
 import gzip
 import io
 import lzma
 import os
+import re
 import shutil
 import stat
 import tarfile
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, ClassVar, Literal, Protocol, Self, cast
 
+from hbtriage.catalog import OsFile, load_catalog
 from hbtriage.sources.base import InputFile, japanese_parts
 from hbtriage.sources.zip_names import fix_names
 from hbtriage.warning_text import Joined, warn
@@ -226,8 +229,11 @@ class Collected:
     #: Called after each member extracted or file decompressed: (what, bytes extracted so far).
     progress: Callable[[str, int], None] | None = None
     limits: Limits = LIMITS
-    #: Files the operating system writes for itself (see :func:`os_file`), skipped.
-    os_files: list[str] = field(default_factory=list)
+    #: Files the operating system writes for itself (see :func:`os_file`), skipped, and the
+    #: catalog's name each went by.
+    os_files: list[tuple[str, str]] = field(default_factory=list)
+    #: What those files are named (the catalog's ``[[os_file]]`` entries).
+    os_file_rules: tuple[OsFile, ...] = ()
 
     extracted_files: int = 0
     #: Every byte written to the work folder, kept or removed again (a member refused midway).
@@ -256,11 +262,15 @@ def collect(
     workdir: Path,
     progress: Callable[[str, int], None] | None = None,
     limits: Limits = LIMITS,
+    os_files: Sequence[OsFile] | None = None,
 ) -> Collected:
     """Every regular file under ``paths``; archives (nested too) are extracted below ``workdir``
     within ``limits`` (``progress``: told each member extracted, with the bytes extracted so
-    far)."""
-    out = Collected(progress=progress, limits=limits)
+    far). Files ``os_files`` names (the bundled catalog's when None) are skipped, in one
+    warning."""
+    if os_files is None:
+        os_files = load_catalog().os_files
+    out = Collected(progress=progress, limits=limits, os_file_rules=tuple(os_files))
     seen: dict[Path, str] = {}  # what was read already: resolved path -> as the user wrote it
     roots = _display_roots([Path(p) for p in paths])
     for p in paths:
@@ -295,12 +305,18 @@ def collect(
         for f in out.files[start:]:
             f.given, f.given_path = given, str(real)
     if out.os_files:
-        said = warn("os_files_skipped", count=len(out.os_files), first=out.os_files[0])
+        names = Joined(dict.fromkeys(name for _, name in out.os_files), sep=", ", sep_ja="、")
+        first = out.os_files[0][0]
+        said = warn("os_files_skipped", count=len(out.os_files), names=names, first=first)
         out.warnings.append(said)
-    read_back = [f.display for f in out.files if japanese_parts(f.path) is True]
+    read_back: list[str] = []
+    escaped: list[str] = []
+    for f in out.files:
+        japanese = japanese_parts(f.path)
+        if japanese is not None:
+            (read_back if japanese else escaped).append(f.display)
     if read_back:
         out.warnings.append(warn("names_cp932", count=len(read_back), first=read_back[0]))
-    escaped = [f.display for f in out.files if japanese_parts(f.path) is False]
     if escaped:
         out.warnings.append(warn("names_not_utf8", count=len(escaped), first=escaped[0]))
     if out._stop is not None:
@@ -308,17 +324,36 @@ def collect(
     return out
 
 
-#: What macOS and Windows Explorer write beside a user's files for themselves: resource forks
-#: in a zip made on a Mac (``__MACOSX/``, ``._name``), folder settings and thumbnail caches.
-_OS_FILES = frozenset({".ds_store", "thumbs.db", "ehthumbs.db", "desktop.ini", ".localized"})
+def os_file(display: str, rules: Sequence[OsFile] | None = None) -> str | None:
+    """The name ``display`` (a path as shown, archive members after ``!``) goes by as a file
+    the operating system wrote for itself, never one a server wrote: the pattern of ``rules``
+    it matches (``"._*"``; a folder's with a slash, ``"__MACOSX/"``), None when it is no such
+    file. ``rules``: the bundled catalog's ``[[os_file]]`` entries when None."""
+    names, folders, shown = _os_file_patterns(
+        tuple(load_catalog().os_files if rules is None else rules)
+    )
+    *above, name = display.replace("!", "/").split("/")
+    for hit in (*(folders.match(part) for part in above), names.match(name)):
+        if hit is not None and hit.lastgroup is not None:
+            return shown[int(hit.lastgroup[1:])]
+    return None
 
 
-def os_file(display: str) -> bool:
-    """Whether ``display`` (a path as shown, archive members after ``!``) is a file the
-    operating system wrote for itself, never one a server wrote (see :data:`_OS_FILES`)."""
-    parts = display.replace("!", "/").split("/")
-    name = parts[-1]
-    return "__MACOSX" in parts[:-1] or name.startswith("._") or name.casefold() in _OS_FILES
+@cache
+def _os_file_patterns(
+    rules: tuple[OsFile, ...],
+) -> tuple[re.Pattern[str], re.Pattern[str], list[str]]:
+    """One case-insensitive regex of the ``names`` of ``rules`` and one of their ``folders``,
+    and each pattern as said (a folder's with a slash): pattern ``i`` of that list is the
+    regex group ``p<i>``."""
+    names = [p for r in rules for p in r.names]
+    folders = [p for r in rules for p in r.folders]
+
+    def one(patterns: list[str], first: int) -> re.Pattern[str]:
+        groups = [f"(?P<p{first + i}>{fnmatch.translate(p)})" for i, p in enumerate(patterns)]
+        return re.compile("|".join(groups) or "(?!)", re.IGNORECASE)
+
+    return one(names, 0), one(folders, len(names)), names + [f"{p}/" for p in folders]
 
 
 def is_link_loop(path: str | os.PathLike[str]) -> bool:
@@ -455,8 +490,8 @@ def _add_file(
         kind = "7z"
     elif path.name.lower().endswith(".tar"):
         kind = "tar"
-    elif os_file(display):
-        out.os_files.append(display)
+    elif junk := os_file(display, out.os_file_rules):
+        out.os_files.append((display, junk))
         return
     else:
         out.files.append(InputFile(display=display, path=str(path), folder_hints=hints, size=size))
