@@ -694,3 +694,130 @@ def test_a_site_catalog_that_is_not_toml_is_said_in_japanese(tmp_path: Path) -> 
     (site / "anomalies.toml").write_bytes(b"id = '\xff'\n")
     assert "UTF-8 のテキストではありません (バイト位置 6)" in said(site)
     assert "フォルダーではありません" in said(site / "no")
+
+
+_BAD_SIGNATURES = """\
+[[signature]]
+id = "bad_pattern"
+title = "a heartbeat line of the site's own monitor"
+product = "site"
+pattern = "HB lost ([unclosed"
+role = "heartbeat_loss"
+reference = "site runbook"
+
+[[signature]]
+title = "an entry someone forgot to name"
+
+[[signature]]
+id = "bad_fields"
+title = "a signature with a role and reader kinds that do not exist"
+product = "site"
+pattern = "HB gone"
+role = "heartbeat_gone"
+kinds = ["site_monitor"]
+"""
+
+
+def test_a_site_catalogs_bad_entries_are_said_in_japanese(tmp_path: Path) -> None:
+    """A site catalog with a bad entry (a pattern that does not compile, an entry without an
+    id, an unknown role ...) was said in English inside the Japanese frame ('hbtriage: エラー:
+    .../site.toml [bad_pattern]: pattern does not compile: ...'), and several of them as
+    'hbtriage: エラー: 5 catalog problems: ...; ... (and 1 more)'. Each is said in Japanese
+    now, still in one line, exit code 2 as before (nothing analysed with a catalog that does
+    not load); Python's own regex message stays as Python words it."""
+    from typer.testing import CliRunner
+
+    from hbtriage.cli import app
+
+    site = tmp_path / "site"
+    (site / "signatures").mkdir(parents=True)
+    where = site / "signatures" / "site.toml"
+
+    def said(lang: str) -> str:
+        out = str(tmp_path / "out")
+        args = ["analyze", str(REFERENCE), "--catalog", str(site), "--lang", lang, "--out", out]
+        got = CliRunner().invoke(app, [*args, "--quiet"])
+        assert got.exit_code == 2, got.output
+        assert got.output.count("\n") == 1, got.output
+        return got.output
+
+    where.write_text(_BAD_SIGNATURES.split("\n\n")[0], encoding="utf-8")
+    assert said("ja") == (
+        f"hbtriage: エラー: {where} [bad_pattern]: pattern が正規表現としてコンパイルできません: "
+        "unterminated character set at position 9\n"
+    )
+    where.write_text(_BAD_SIGNATURES, encoding="utf-8")
+    assert said("ja") == (
+        f"hbtriage: エラー: カタログに 5 件の問題があります: {where} [#2]: エントリに id がありません。"
+        f"{where} [bad_pattern]: pattern が正規表現としてコンパイルできません: "
+        "unterminated character set at position 9。"
+        f"{where} [bad_fields]: 不明な role 'heartbeat_gone' です。"
+        f"{where} [bad_fields]: 不明なリーダーの種類 (kinds) ['site_monitor'] です (既知のもの: "
+        f"{', '.join(sorted(_reader_kinds()))}) (ほか 1 件)\n"
+    )
+    assert said("en") == (
+        f"hbtriage: error: 5 catalog problems: {where} [#2]: entry has no id; "
+        f"{where} [bad_pattern]: pattern does not compile: unterminated character set at "
+        f"position 9; {where} [bad_fields]: unknown role 'heartbeat_gone'; "
+        f"{where} [bad_fields]: unknown reader kinds ['site_monitor'] (known: "
+        f"{', '.join(sorted(_reader_kinds()))}) (and 1 more)\n"
+    )
+
+
+def _reader_kinds() -> set[str]:
+    """The kinds a signature may name: the readers' and the bundled line formats'."""
+    from hbtriage import load_catalog
+    from hbtriage.sources import READERS
+
+    return {r.kind for r in READERS} | {f.id for f in load_catalog().formats}
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "ja", "en"),
+    [
+        (
+            "formats/site.toml",
+            '[[format]]\nid = "site_log"\ntitle = "t"\nreference = "r"\n'
+            'start = "(?P<time>\\\\S+) "\ntimestamp = "%H:%M:%S"\nzone = "JST"\n',
+            "[site_log]: zone 'JST' は 'UTC' でも '+09:00' のようなオフセットでもありません",
+            "is not 'UTC' or an offset",
+        ),
+        (
+            "counters_local.toml",
+            '[[counter]]\nid = "processor.dpc_rate"\nrussian = { name = "a\\\\b", reference = "r" }\n',
+            "[processor.dpc_rate]: 'russian' は ruRU のような言語コードではありません",
+            "is not a language code",
+        ),
+        (
+            "charts.toml",
+            '[[row]]\nid = "site_row"\ntitle = "t"\ntitle_ja = "t"\nreference = "r"\n'
+            "objects = []\ncounters = []\n",
+            "[site_row]: objects と counters は空でない配列でなければなりません",
+            "must be non-empty lists",
+        ),
+        (
+            "attachments.toml",
+            '[[os_file]]\nid = "site_marks"\ntitle = "t"\nreference = "r"\nnames = []\n',
+            "[site_marks]: names と folders はシェルのパターン",
+            "must be lists of shell patterns",
+        ),
+    ],
+    ids=["format", "counters_local", "chart", "os_file"],
+)
+def test_each_kind_of_site_catalog_file_is_checked_in_japanese(
+    tmp_path: Path, name: str, text: str, ja: str, en: str
+) -> None:
+    """The checks of a site's line formats, local counter names, chart rows and OS file names
+    were English in a Japanese run too: said in Japanese now, one line, exit code 2."""
+    from typer.testing import CliRunner
+
+    from hbtriage.cli import app
+
+    site = tmp_path / "site"
+    (site / name).parent.mkdir(parents=True, exist_ok=True)
+    (site / name).write_text(text, encoding="utf-8")
+    args = ["analyze", str(REFERENCE), "--catalog", str(site), "--out", str(tmp_path / "out")]
+    got = CliRunner().invoke(app, [*args, "--lang", "ja", "--quiet"])
+    assert got.exit_code == 2, got.output
+    assert got.output.startswith(f"hbtriage: エラー: {site / name} ") and ja in got.output
+    assert en not in got.output and got.output.count("\n") == 1, got.output

@@ -24,6 +24,7 @@ from typing import Any
 
 from hbtriage.catalog import bundled_text, entries_of
 from hbtriage.errors import CatalogError
+from hbtriage.warning_text import Joined, warn
 
 SEMANTICS = frozenset({"instant", "rate", "cumulative", "percent", "gauge"})
 _CATALOG_FILE = "counters.toml"
@@ -114,14 +115,14 @@ def _local_names(
     for n, (path, entry) in enumerate(local, 1):
         cid = entry.get("id")
         if not isinstance(cid, str) or not cid:
-            raise CatalogError(path, f"#{n}", "entry has no id")
+            raise CatalogError(path, f"#{n}", warn("catalog_no_id"))
         if cid not in known:
-            raise CatalogError(path, cid, "no [[counter]] of counters.toml has this id")
+            raise CatalogError(path, cid, warn("counters_no_such_counter"))
         for lang, value in entry.items():
             if lang == "id":
                 continue
             if not _LANG_RE.match(lang):
-                raise CatalogError(path, cid, f"{lang!r} is not a language code like ruRU")
+                raise CatalogError(path, cid, warn("counters_not_lang", lang=repr(lang)))
             name = value.get("name") if isinstance(value, dict) else None
             ref = value.get("reference") if isinstance(value, dict) else None
             if (
@@ -129,9 +130,9 @@ def _local_names(
                 or name.count("\\") != 1
                 or not all(p.strip() for p in name.split("\\"))
             ):
-                raise CatalogError(path, cid, f'{lang}: name must be "Object\\\\Counter"')
+                raise CatalogError(path, cid, warn("counters_local_name", lang=lang))
             if not isinstance(ref, str) or not ref.strip():
-                raise CatalogError(path, cid, f"{lang}: missing or empty 'reference'")
+                raise CatalogError(path, cid, warn("counters_local_reference", lang=lang))
             out.setdefault(cid, {})[lang] = name
     return out
 
@@ -149,21 +150,19 @@ def _check_folds(counters: Sequence[CounterInfo], path: str) -> None:
             key = (info.object, fold_name(lcounter))
             cid, clang = counter_at.setdefault(key, (info.id, lang))
             if cid != info.id:
-                where = f"in {lang}" if clang == lang else f"in {clang} and {lang}"
-                raise CatalogError(
-                    path,
-                    info.id,
-                    f"{name!r} folds to the same spelling as counter {cid!r} {where} "
-                    "(case and diacritics are ignored when names are matched)",
-                )
+                langs = Joined(dict.fromkeys((clang, lang)), " and ", " と ")
+                said = warn("counters_same_fold", name=repr(name), other=repr(cid), langs=langs)
+                raise CatalogError(path, info.id, said)
             obj, olang = object_at.setdefault(fold_name(lobj), (info.object, lang))
             if obj != info.object:
-                raise CatalogError(
-                    path,
-                    info.id,
-                    f"object {lobj!r} ({lang}) folds to the same spelling as object {obj!r} "
-                    f"({olang})",
+                said = warn(
+                    "counters_object_fold",
+                    name=repr(lobj),
+                    lang=lang,
+                    other=repr(obj),
+                    other_lang=olang,
                 )
+                raise CatalogError(path, info.id, said)
 
 
 def index_of(
@@ -185,24 +184,21 @@ def index_of(
     for n, entry in enumerate(entries, 1):
         cid = entry.get("id")
         if not isinstance(cid, str) or not cid:
-            raise CatalogError(path, f"#{n}", "entry has no id")
+            raise CatalogError(path, f"#{n}", warn("catalog_no_id"))
         if cid in seen:
-            raise CatalogError(path, cid, "duplicate id")
+            raise CatalogError(path, cid, warn("catalog_duplicate_id"))
         seen.add(cid)
         for key in ("object", "counter", "semantics", "title", "reference"):
             if not isinstance(entry.get(key), str) or not entry[key]:
-                raise CatalogError(path, cid, f"missing or empty {key!r}")
+                raise CatalogError(path, cid, warn("counters_missing_key", key=key))
         if entry["semantics"] not in SEMANTICS:
-            raise CatalogError(
-                path,
-                cid,
-                f"semantics {entry['semantics']!r} not one of {', '.join(sorted(SEMANTICS))}",
-            )
+            value, known = repr(entry["semantics"]), ", ".join(sorted(SEMANTICS))
+            raise CatalogError(path, cid, warn("counters_semantics", value=value, known=known))
         names = entry.get("names", {})
         if not isinstance(names, dict) or not all(
             isinstance(v, str) and "\\" in v for v in names.values()
         ):
-            raise CatalogError(path, cid, 'names must map lang -> "Object\\\\Counter"')
+            raise CatalogError(path, cid, warn("counters_names_map"))
         info = CounterInfo(
             id=cid,
             object=entry["object"],
@@ -214,7 +210,8 @@ def index_of(
         )
         table = by_object.setdefault(info.object, {})
         if fold_name(info.counter) in table:
-            raise CatalogError(path, cid, f"{info.object}\\{info.counter} listed twice")
+            said = warn("counters_listed_twice", counter=f"{info.object}\\{info.counter}")
+            raise CatalogError(path, cid, said)
         counters.append(info)
         objects.setdefault(fold_name(info.object), info.object)
         table[fold_name(info.counter)] = info
@@ -255,20 +252,20 @@ def _stand_in(
     another counter's."""
     where = f"object {canon}"
     if not isinstance(counted, str) or counted not in by_object:
-        raise CatalogError(path, where, f"counts_as {counted!r} is not an object of a counter")
+        raise CatalogError(path, where, warn("counters_counts_as", value=repr(counted)))
     table = by_object[counted]
     spellings = obj.get("counters", {})
     if not isinstance(spellings, dict):
-        raise CatalogError(path, where, "counters must map counter -> {language = name}")
+        raise CatalogError(path, where, warn("counters_counters_map"))
     for counter, names in spellings.items():
         info = table.get(fold_name(counter))
         if info is None or not isinstance(names, dict):
-            raise CatalogError(path, where, f"counters: {counter!r} is not a {counted} counter")
+            said = warn("counters_not_counter_of", counter=repr(counter), object=counted)
+            raise CatalogError(path, where, said)
         for name in _strings(names):
             if table.setdefault(fold_name(name), info) is not info:
-                raise CatalogError(
-                    path, where, f"{name!r} is already another {counted} counter's name"
-                )
+                said = warn("counters_name_taken", name=repr(name), object=counted)
+                raise CatalogError(path, where, said)
 
 
 @functools.cache

@@ -5,6 +5,11 @@ The CLI turns every :class:`HbtriageError` into one line on stderr and exit code
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hbtriage.warning_text import Joined
+
 
 class HbtriageError(Exception):
     """Base class of every error hbtriage raises on purpose."""
@@ -52,18 +57,28 @@ class InputError(HbtriageError):
 class CatalogError(HbtriageError):
     """A catalog TOML file is malformed: names the file and the entry id."""
 
-    def __init__(self, path: str, entry: str | None, problem: str, *, count: int = 1):
-        self.path = path
-        self.entry = entry
-        self.problem = problem
-        self.count = count  # how many problems the message sums up
-        where = f"{path} [{entry}]" if entry else path
-        if count > 1:
-            super().__init__(f"{count} catalog problems: {where}: {problem}")
-            return
+    def __init__(
+        self,
+        path: str,
+        entry: str | None,
+        problem: str | Joined,
+        *,
+        count: int = 1,
+        more: str = "",
+    ):
         from hbtriage.warning_text import warn
 
+        self.path = path
+        self.entry = entry
+        # as worded (``count`` > 1: the problems joined, in English)
+        self.problem = problem if isinstance(problem, str) else str(problem)
+        self.count = count  # how many problems the message sums up (``more``: those unsaid)
+        where = f"{path} [{entry}]" if entry else path
         # worded by id: the CLI says it in the run's --lang (a problem worded too, in it)
+        if count > 1:
+            said = warn("catalog_problems", count=count, where=where, problems=problem, more=more)
+            super().__init__(said)
+            return
         super().__init__(warn("catalog_problem", where=where, problem=problem))
 
 

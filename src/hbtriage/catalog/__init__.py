@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from hbtriage.errors import CatalogError
-from hbtriage.warning_text import warn
+from hbtriage.warning_text import Joined, warn
 
 _T = TypeVar("_T")
 
@@ -406,15 +406,15 @@ def host_clues() -> tuple[HostClue, ...]:
         fields = [doc.get(k) for k in ("id", "title", "pattern", "reference")]
         kinds, examples = doc.get("kinds"), doc.get("examples")
         if not all(isinstance(f, str) and f for f in fields):
-            raise CatalogError(path, cid or None, "expected id, title, pattern and reference")
+            raise CatalogError(path, cid or None, warn("catalog_clue_fields"))
         if not isinstance(kinds, list) or not kinds or not isinstance(examples, list):
-            raise CatalogError(path, cid, "expected a list of kinds and a list of examples")
+            raise CatalogError(path, cid, warn("catalog_clue_lists"))
         try:
             rx = re.compile(str(doc["pattern"]), re.IGNORECASE)
         except re.error as exc:
-            raise CatalogError(path, cid, f"pattern is no regular expression: {exc}") from None
+            raise CatalogError(path, cid, warn("catalog_bad_pattern", error=str(exc))) from None
         if not examples or not all(isinstance(e, str) and rx.search(e) for e in examples):
-            raise CatalogError(path, cid, "an example does not match the pattern")
+            raise CatalogError(path, cid, warn("catalog_example_no_match"))
         out.append(
             HostClue(cid, doc["title"], tuple(map(str, kinds)), doc["pattern"], doc["reference"])
         )
@@ -430,7 +430,7 @@ def entries_of(text: str, path: str, table: str) -> tuple[list[dict[str, Any]], 
         raise CatalogError(path, None, warn("catalog_not_toml", error=str(exc))) from exc
     found = data.get(table)
     if not isinstance(found, list) or not found:
-        raise CatalogError(path, None, f"no [[{table}]] entries")
+        raise CatalogError(path, None, warn("catalog_no_entries", table=table))
     return found, data
 
 
@@ -446,7 +446,7 @@ class _Problems:
 
     def need(self, doc: dict[str, Any], key: str, path: str | Path, entry: str | None) -> Any:
         if key not in doc or doc[key] in ("", None):
-            self.add(path, entry, f"missing required field {key!r}")
+            self.add(path, entry, warn("catalog_missing_field", field=key))
             return None
         return doc[key]
 
@@ -456,11 +456,11 @@ class _Problems:
         if len(self.items) == 1:
             raise self.items[0]
         first = self.items[0]
-        more = "; ".join(str(e) for e in self.items[1:4])
-        extra = f" (and {len(self.items) - 4} more)" if len(self.items) > 4 else ""
-        raise CatalogError(
-            first.path, first.entry, f"{first.problem}; {more}{extra}", count=len(self.items)
-        )
+        # each worded (its own "where: problem"), so the line is said in one language
+        said = Joined([first.problem, *(e.args[0] for e in self.items[1:4])], "; ", "。")
+        extra = len(self.items) - 4
+        more = warn("catalog_problems_more", count=extra) if extra > 0 else ""
+        raise CatalogError(first.path, first.entry, said, count=len(self.items), more=more)
 
 
 def _load_toml(path: Path, problems: _Problems) -> dict[str, Any] | None:
@@ -511,15 +511,15 @@ def _layered(
                 continue
             found = [doc] if table is None else doc.get(table, [])
             if not isinstance(found, list):
-                problems.add(path, None, f"[[{table}]] must be a list of tables")
+                problems.add(path, None, warn("catalog_not_tables", table=table))
                 continue
             for n, entry in enumerate(found, 1):
                 eid = entry.get("id") if isinstance(entry, dict) else None
                 if not isinstance(eid, str) or not eid:
-                    problems.add(path, f"#{n}", "entry has no id")
+                    problems.add(path, f"#{n}", warn("catalog_no_id"))
                     continue
                 if eid in here:
-                    problems.add(path, eid, "duplicate id")
+                    problems.add(path, eid, warn("catalog_duplicate_id"))
                     continue
                 here.add(eid)
                 out[eid] = (str(path), entry)
@@ -535,22 +535,21 @@ def _signatures(entries: list[Entry], kinds: set[str], problems: _Problems) -> l
             problems.need(doc, "pattern", path, sid),
         )
         if role is not None and role not in ROLES:
-            problems.add(path, sid, f"unknown role {role!r}")
+            problems.add(path, sid, warn("catalog_unknown_role", role=repr(role)))
         rx = None
         if pattern is not None:
             try:
                 rx = re.compile(pattern, re.IGNORECASE)
             except re.error as exc:
-                problems.add(path, sid, f"pattern does not compile: {exc}")
+                problems.add(path, sid, warn("catalog_bad_pattern", error=str(exc)))
         example = doc.get("example", "")
         if example and rx is not None and not rx.search(example):
-            problems.add(path, sid, "its example does not match its pattern")
+            problems.add(path, sid, warn("catalog_example_no_match"))
         sig_kinds = tuple(doc.get("kinds", ()))
         unknown = sorted(set(sig_kinds) - kinds)
         if unknown:
-            problems.add(
-                path, sid, f"unknown reader kinds {unknown} (known: {', '.join(sorted(kinds))})"
-            )
+            known = ", ".join(sorted(kinds))
+            problems.add(path, sid, warn("catalog_unknown_kinds", kinds=unknown, known=known))
         fields = [problems.need(doc, k, path, sid) for k in ("title", "product", "reference")]
         if None in fields or role is None or rx is None:
             continue
@@ -581,16 +580,12 @@ def _anomalies(
             continue
         obj, _, ctr = counter.partition("\\")
         if counters is not None and counters.canonical(obj, ctr) is None:
-            problems.add(
-                path,
-                rid,
-                f"counter {counter!r} is not in counters.toml: the perfmon reader would drop it",
-            )
+            problems.add(path, rid, warn("catalog_counter_not_kept", counter=repr(counter)))
         direction = doc.get("direction", "up")
         if direction not in ("up", "down"):
-            problems.add(path, rid, "direction must be 'up' or 'down'")
+            problems.add(path, rid, warn("catalog_direction"))
         if (obj, ctr) in out:
-            problems.add(path, rid, "duplicate counter rule")
+            problems.add(path, rid, warn("catalog_duplicate_rule"))
         need = [problems.need(doc, k, path, rid) for k in ("min_change", "title", "reference")]
         if None in need:
             continue
@@ -607,7 +602,7 @@ def _anomalies(
                 reference=need[2],
             )
         except (TypeError, ValueError):
-            problems.add(path, rid, "min_change, factor, floor and min_ratio must be numbers")
+            problems.add(path, rid, warn("catalog_rule_numbers"))
     return out
 
 
@@ -620,16 +615,16 @@ def _evidence(
 ) -> Evidence | None:
     kind = problems.need(ev, "kind", path, cid)
     if kind is not None and kind not in EVIDENCE_KINDS:
-        problems.add(path, cid, f"unknown evidence kind {kind!r}")
+        problems.add(path, cid, warn("catalog_unknown_evidence", kind=repr(kind)))
         kind = None
     counters = tuple(ev.get("counters", ()))
     for c in counters:
         o, _, n = c.partition("\\")
         if (o, n) not in anomalies:
-            problems.add(path, cid, f"counter {c!r} has no rule in anomalies.toml")
+            problems.add(path, cid, warn("catalog_counter_no_rule", counter=repr(c)))
     roles = tuple(ev.get("roles", ()))
     if set(roles) - ROLES:
-        problems.add(path, cid, f"unknown roles {sorted(set(roles) - ROLES)}")
+        problems.add(path, cid, warn("catalog_unknown_roles", roles=sorted(set(roles) - ROLES)))
     weight = problems.need(ev, "weight", path, cid)
     if kind is None or weight is None:
         return None
@@ -655,13 +650,13 @@ def _causes(
         evidence = [_evidence(ev, path, cid, anomalies, problems) for ev in doc.get("evidence", [])]
         refs = doc.get("references") or [doc.get("reference", "")]
         if not any(refs):
-            problems.add(path, cid, "missing references")
+            problems.add(path, cid, warn("catalog_no_references"))
         texts = [
             problems.need(doc, k, path, cid) for k in ("title", "title_ja", "remedy", "remedy_ja")
         ]
         order = doc.get("order", 500)
         if not isinstance(order, int) or isinstance(order, bool):
-            problems.add(path, cid, "order must be a whole number")
+            problems.add(path, cid, warn("catalog_order"))
             order = 500
         if None in texts or None in evidence:
             continue
@@ -691,24 +686,26 @@ def _variants(
         versions = tuple(doc.get("versions", ()))
         min_version = str(doc.get("min_version", ""))
         if not versions and not min_version:
-            problems.add(path, f"{cid}/{vid}", "a variant needs versions or min_version")
+            problems.add(path, f"{cid}/{vid}", warn("catalog_variant_versions"))
             continue
         if min_version and _version(min_version) is None:
-            problems.add(path, f"{cid}/{vid}", f"min_version {min_version!r} is not a version")
+            problems.add(
+                path, f"{cid}/{vid}", warn("catalog_min_version", version=repr(min_version))
+            )
             continue
         refs = doc.get("references") or []
         if not refs:
-            problems.add(path, f"{cid}/{vid}", "missing references")
+            problems.add(path, f"{cid}/{vid}", warn("catalog_no_references"))
         if None in texts or not refs:
             continue
         packs = doc.get("service_packs", [])
         if not isinstance(packs, list) or not all(isinstance(n, int) for n in packs):
-            problems.add(path, f"{cid}/{vid}", "service_packs must be a list of numbers")
+            problems.add(path, f"{cid}/{vid}", warn("catalog_service_packs"))
             continue
         hotfix = str(doc.get("hotfix", ""))
         installed = (str(doc.get("remedy_installed", "")), str(doc.get("remedy_installed_ja", "")))
         if hotfix and not all(installed):
-            problems.add(path, f"{cid}/{vid}", "a hotfix needs remedy_installed and _ja")
+            problems.add(path, f"{cid}/{vid}", warn("catalog_hotfix_texts"))
             continue
         out.append(
             RemedyVariant(
@@ -736,11 +733,13 @@ def _config_texts(entries: list[Entry], problems: _Problems) -> dict[str, Config
         keys = ("title", "title_ja", "detail", "detail_ja", "references")
         missing = [k for k in keys if not doc.get(k)]
         if missing:
-            problems.add(path, fid, f"missing {', '.join(missing)}")
+            problems.add(
+                path, fid, warn("catalog_missing_fields", fields=Joined(missing, ", ", "、"))
+            )
             continue
         params = doc.get("params", {})
         if not isinstance(params, dict) or not all(isinstance(v, str) for v in params.values()):
-            problems.add(path, fid, "params must map names to strings")
+            problems.add(path, fid, warn("catalog_params"))
             continue
         out[fid] = ConfigText(
             id=fid,
@@ -765,7 +764,7 @@ def _formats(entries: list[Entry], problems: _Problems) -> tuple[LineFormat, ...
         ]
         fields = doc.get("fields", {})
         if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
-            problems.add(path, fid, "fields must map event columns to group names")
+            problems.add(path, fid, warn("catalog_format_fields"))
             continue
         if None in need:
             continue
@@ -796,7 +795,7 @@ def _sides(entries: list[Entry], problems: _Problems) -> tuple[Side, ...]:
         texts = [problems.need(doc, k, path, sid) for k in keys]
         kinds = doc.get("kinds")
         if not isinstance(kinds, list) or not kinds:
-            problems.add(path, sid, "kinds must list the reader kinds that show this side")
+            problems.add(path, sid, warn("catalog_side_kinds"))
             continue
         if None not in texts:
             out.append(Side(sid, tuple(kinds), *texts))
@@ -820,15 +819,15 @@ def _drivers(roots: Sequence[Path], problems: _Problems) -> Drivers:
         texts = [problems.need(doc, k, path, did) for k in ("category", "title", "reference")]
         match = doc.get("match")
         if not isinstance(match, list) or not match or not all(isinstance(m, str) for m in match):
-            problems.add(path, did, "match must list module name patterns")
+            problems.add(path, did, warn("catalog_driver_match"))
             continue
         if texts[0] is not None and texts[0] not in categories:
-            problems.add(path, did, f"unknown category {texts[0]!r}")
+            problems.add(path, did, warn("catalog_unknown_category", category=repr(texts[0])))
             continue
         if None not in texts:
             title_ja = doc.get("title_ja")
             if title_ja is not None and not (isinstance(title_ja, str) and title_ja.strip()):
-                problems.add(path, did, "title_ja must be a text")
+                problems.add(path, did, warn("catalog_title_ja"))
                 continue
             category, title, reference = texts
             entries.append(
@@ -841,24 +840,23 @@ def _drivers(roots: Sequence[Path], problems: _Problems) -> Drivers:
         problems.need(doc, "reference", path, lid)
         value = doc.get("value")
         if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-            problems.add(path, lid, "value must be a number >= 0")
+            problems.add(path, lid, warn("catalog_limit_value"))
             continue
         limits[lid] = float(value)
     for lid in DRIVER_LIMITS:
         if lid not in limits and not any(p.entry == lid for p in problems.items):
-            problems.add(roots[0] / "drivers.toml", lid, "limit is not set")
+            problems.add(roots[0] / "drivers.toml", lid, warn("catalog_limit_missing"))
     if "unknown" not in categories and not any(p.entry == "unknown" for p in problems.items):
-        problems.add(
-            roots[0] / "drivers.toml", "unknown", "category for unknown modules is missing"
-        )
+        problems.add(roots[0] / "drivers.toml", "unknown", warn("catalog_unknown_module_category"))
     return Drivers(categories, tuple(entries), limits)
 
 
 def _sentences(entries: list[Entry], problems: _Problems) -> dict[str, Sentence]:
     from hbtriage.diagnose import SENTENCE_IDS
 
-    known = "known: " + ", ".join(SENTENCE_IDS)
-    texts = _bilingual(entries, problems, SENTENCE_IDS, "sentence", known, "sentences.toml")
+    no_such = warn("catalog_no_such_sentence", known=", ".join(SENTENCE_IDS))
+    missing = warn("catalog_missing_sentence")
+    texts = _bilingual(entries, problems, SENTENCE_IDS, no_such, missing, "sentences.toml")
     return {sid: Sentence(sid, en, ja) for sid, (en, ja) in texts.items()}
 
 
@@ -868,8 +866,8 @@ def _warning_wordings(entries: list[Entry], problems: _Problems) -> dict[str, Wa
     from hbtriage.warning_text import bundled, fields_of
 
     known = {wid: fields_of(en) for wid, (en, _ja) in bundled().items()}
-    note = "a site catalog may only reword one"
-    texts = _bilingual(entries, problems, known, "warning", note, "warnings.toml")
+    no_such, missing = warn("catalog_no_such_warning"), warn("catalog_missing_warning")
+    texts = _bilingual(entries, problems, known, no_such, missing, "warnings.toml")
     return {wid: WarningWording(wid, en, ja) for wid, (en, ja) in texts.items()}
 
 
@@ -877,13 +875,13 @@ def _bilingual(
     entries: list[Entry],
     problems: _Problems,
     known: dict[str, set[str]],
-    what: str,
-    note: str,
+    no_such: str,
+    missing: str,
     name: str,
 ) -> dict[str, tuple[str, str]]:
     """``id -> (en, ja)`` of entries with ``{field}`` templates in both languages, each id one
-    of ``known`` (id -> the fields the code fills), using no other field; every known id must
-    be there."""
+    of ``known`` (id -> the fields the code fills; ``no_such`` said of another id), using no
+    other field; every known id must be there (``missing`` said of one that is not)."""
     from hbtriage.warning_text import fields_of
 
     out: dict[str, tuple[str, str]] = {}
@@ -894,25 +892,29 @@ def _bilingual(
         if en is None or ja is None:
             continue
         if not isinstance(en, str) or not isinstance(ja, str):
-            problems.add(path, eid, "en and ja must be strings")
+            problems.add(path, eid, warn("catalog_en_ja"))
             continue
         try:
             names = fields_of(en) | fields_of(ja)
         except ValueError as exc:
-            problems.add(path, eid, f"not a valid template: {exc}")
+            problems.add(path, eid, warn("catalog_bad_template", error=str(exc)))
             continue
         fields = known.get(eid)
         if fields is None:
-            problems.add(path, eid, f"no such {what} ({note})")
+            problems.add(path, eid, no_such)
             continue
         extra = names - fields
         if extra:
-            problems.add(path, eid, f"unknown fields {sorted(extra)} (it has {sorted(fields)})")
+            problems.add(
+                path,
+                eid,
+                warn("catalog_unknown_fields", fields=sorted(extra), known=sorted(fields)),
+            )
             continue
         out[eid] = (en, ja)
     for eid in known:
         if eid not in out and not any(p.entry == eid for p in problems.items):
-            problems.add(entries[0][0] if entries else name, eid, f"missing {what}")
+            problems.add(entries[0][0] if entries else name, eid, missing)
     return out
 
 
@@ -926,7 +928,7 @@ def _os_files(entries: list[Entry], problems: _Problems) -> tuple[OsFile, ...]:
             isinstance(x, list) and all(isinstance(p, str) and p for p in x) for x in lists
         )
         if not patterns or not any(lists):
-            problems.add(path, oid, "names and folders must be lists of shell patterns")
+            problems.add(path, oid, warn("catalog_os_file_patterns"))
             continue
         if None not in texts:
             out.append(OsFile(oid, texts[0], tuple(lists[0]), tuple(lists[1]), texts[1]))
@@ -942,12 +944,12 @@ def _chart_rows(
         texts = [problems.need(doc, k, path, rid) for k in ("title", "title_ja", "reference")]
         objects, names = doc.get("objects"), doc.get("counters")
         if not (isinstance(objects, list) and objects and isinstance(names, list) and names):
-            problems.add(path, rid, "objects and counters must be non-empty lists")
+            problems.add(path, rid, warn("catalog_chart_lists"))
             continue
         if counters is not None and not any(
             counters.canonical(o, c) for o in objects for c in names
         ):
-            problems.add(path, rid, "none of its counters is in counters.toml: it would be empty")
+            problems.add(path, rid, warn("catalog_chart_empty"))
         if None not in texts:
             out.append(
                 ChartRow(
@@ -969,7 +971,7 @@ def _counter_index(roots: Sequence[Path], problems: _Problems) -> CounterIndex |
     counters = _layered(roots, _WITH_CAUSES["counters.toml"], "counter", problems)
     objects = _layered(roots, "counters.toml", "object", problems) if counters else []
     if not counters:
-        problems.add(roots[0] / "counters.toml", None, "no [[counter]] entries")
+        problems.add(roots[0] / "counters.toml", None, warn("catalog_no_entries", table="counter"))
         return None
     local = _layered(roots, "counters_local.toml", "counter", problems)  # hand-kept names
     try:
@@ -1021,7 +1023,7 @@ def _load(roots: Sequence[Path]) -> Catalog:
     causes = _causes(_layered(roots, "causes/*.toml", None, problems), anomalies, problems)
     for cid in REQUIRED_CAUSES:
         if cid not in causes and not any(p.entry == cid for p in problems.items):
-            problems.add(roots[0] / "causes", None, f"no rule for cause {cid!r}")
+            problems.add(roots[0] / "causes", None, warn("catalog_cause_missing", cause=repr(cid)))
     config_texts = _config_texts(
         _layered(roots, "config_checks.toml", "finding", problems), problems
     )
@@ -1029,7 +1031,7 @@ def _load(roots: Sequence[Path]) -> Catalog:
 
     for fid in CHECK_IDS:
         if fid not in config_texts and not any(p.entry == fid for p in problems.items):
-            problems.add(roots[0] / "config_checks.toml", fid, "check has no catalog entry")
+            problems.add(roots[0] / "config_checks.toml", fid, warn("catalog_check_missing"))
     _check_systeminfo(roots, problems)
     sides = _sides(_layered(roots, "sides.toml", "side", problems), problems)
     chart_rows = _chart_rows(_layered(roots, "charts.toml", "row", problems), counters, problems)

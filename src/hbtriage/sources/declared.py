@@ -52,38 +52,38 @@ _LEAP = 2000
 
 
 def check_format(fmt: LineFormat) -> list[str]:
-    """What is wrong with a declared format (empty when nothing is)."""
+    """What is wrong with a declared format (empty when nothing is), each worded by id."""
     problems: list[str] = []
     try:
         rx = re.compile(fmt.start)
     except re.error as exc:
-        return [f"start does not compile: {exc}"]
+        return [warn("format_bad_start", error=str(exc))]
     try:
         pl.Series(["x"]).str.contains(fmt.start)
     except pl.exceptions.PolarsError as exc:
-        problems.append(f"start is not a pattern polars can run: {str(exc).splitlines()[0]}")
+        problems.append(warn("format_start_polars", error=str(exc).splitlines()[0]))
     groups = set(rx.groupindex)
     if "time" not in groups:
-        problems.append("start has no (?P<time>...) group")
+        problems.append(warn("format_no_time_group"))
     if bool(fmt.date) != ("date" in groups):
-        problems.append("a 'date' layout needs a (?P<date>...) group in start, and the reverse")
+        problems.append(warn("format_date_group"))
     for column, group in fmt.fields.items():
         if column not in FIELD_COLUMNS:
-            problems.append(f"fields: {column!r} is not one of {', '.join(FIELD_COLUMNS)}")
+            known = ", ".join(FIELD_COLUMNS)
+            problems.append(warn("format_unknown_column", column=repr(column), known=known))
         if group not in groups:
-            problems.append(f"fields: {column} names group {group!r}, which start lacks")
+            problems.append(warn("format_missing_group", column=column, group=repr(group)))
     if fmt.zone is not None and _zone_minutes(fmt.zone) is None:
-        problems.append(f"zone {fmt.zone!r} is not 'UTC' or an offset like '+09:00'")
+        problems.append(warn("format_bad_zone", zone=repr(fmt.zone)))
     if not 0 < fmt.min_share <= 1:
-        problems.append("min_share must be above 0 and at most 1")
+        problems.append(warn("format_min_share"))
     if fmt.example and not problems:
         m = rx.match(fmt.example)
         if m is None:
-            problems.append("its example does not match start")
+            problems.append(warn("format_example_no_match"))
         elif _parse_one(fmt, m.group("time"), m.groupdict().get("date")) is None:
-            problems.append(
-                f"the example's time {m.group('time')!r} does not fit the layout {_layout(fmt)!r}"
-            )
+            time, layout = repr(m.group("time")), repr(_layout(fmt))
+            problems.append(warn("format_example_time", time=time, layout=layout))
     return problems
 
 

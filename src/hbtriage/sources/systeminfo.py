@@ -48,6 +48,7 @@ from datetime import datetime
 from hbtriage.catalog import cached_bundled, entries_of
 from hbtriage.errors import CatalogError
 from hbtriage.sources.encoding import detect_encoding
+from hbtriage.warning_text import warn
 
 _CATALOG_FILE = "systeminfo.toml"
 
@@ -194,40 +195,43 @@ def build_catalog(text: str, path: str) -> Catalog:
     for entry in entries:
         lid = entry.get("id")
         if not isinstance(lid, str) or not lid:
-            raise CatalogError(path, None, "a [[language]] without an id")
+            raise CatalogError(path, None, warn("catalog_no_id"))
         if any(lang.id == lid for lang in languages):
-            raise CatalogError(path, lid, "duplicate id")
+            raise CatalogError(path, lid, warn("catalog_duplicate_id"))
         for key in ("title", "reference", "oem_code_page"):
             if not isinstance(entry.get(key), str) or not entry[key]:
-                raise CatalogError(path, lid, f"missing required field {key!r}")
+                raise CatalogError(path, lid, warn("catalog_missing_field", field=key))
         _codec(entry["oem_code_page"], path, lid)
         raw = entry.get("labels")
         if not isinstance(raw, dict) or not raw:
-            raise CatalogError(path, lid, "missing [language.labels]")
+            raise CatalogError(path, lid, warn("systeminfo_no_labels"))
         unknown = set(raw) - set(FIELDS)
         if unknown:
-            raise CatalogError(path, lid, f"unknown field(s) {sorted(unknown)}")
+            raise CatalogError(path, lid, warn("systeminfo_unknown_fields", fields=sorted(unknown)))
         missing = [f for f in REQUIRED if f not in raw]
         if missing:
-            raise CatalogError(path, lid, f"no label for required field(s) {missing}")
+            raise CatalogError(path, lid, warn("systeminfo_required_labels", fields=missing))
         by_field: dict[str, tuple[str, ...]] = {}
         for fname, values in raw.items():
             if not isinstance(values, list) or not values:
-                raise CatalogError(path, lid, f"labels.{fname}: expected a list of labels")
+                raise CatalogError(path, lid, warn("systeminfo_label_list", field=fname))
             for v in values:
                 if not isinstance(v, str) or not v.strip() or ":" in v:
-                    raise CatalogError(path, lid, f"labels.{fname}: bad label {v!r}")
+                    said = warn("systeminfo_bad_label", field=fname, label=repr(v))
+                    raise CatalogError(path, lid, said)
                 folded = _fold(v)
                 other = labels.get(folded)
                 if other is not None and other[0] != fname:
-                    raise CatalogError(
-                        path, lid, f"label {v!r} is {other[0]!r} in {', '.join(other[1])}"
+                    langs = ", ".join(other[1])
+                    said = warn(
+                        "systeminfo_label_taken", label=repr(v), field=repr(other[0]), langs=langs
                     )
+                    raise CatalogError(path, lid, said)
                 labels[folded] = (fname, (*(other[1] if other else ()), lid))
             by_field[fname] = tuple(values)
         unverified = entry.get("unverified", [])
         if not isinstance(unverified, list) or set(unverified) - set(by_field):
-            raise CatalogError(path, lid, "unverified: expected a list of the entry's fields")
+            raise CatalogError(path, lid, warn("systeminfo_unverified"))
         languages.append(
             Language(
                 id=lid,
@@ -242,32 +246,32 @@ def build_catalog(text: str, path: str) -> Catalog:
     for entry in data.get("code_page", []):
         cid = entry.get("id")
         if not isinstance(cid, str) or not cid:
-            raise CatalogError(path, None, "a [[code_page]] without an id")
+            raise CatalogError(path, None, warn("catalog_no_id"))
         if any(cp.id == cid for cp in pages):
-            raise CatalogError(path, cid, "duplicate id")
+            raise CatalogError(path, cid, warn("catalog_duplicate_id"))
         for key in ("title", "reference", "ansi"):
             if not isinstance(entry.get(key), str) or not entry[key]:
-                raise CatalogError(path, cid, f"missing required field {key!r}")
+                raise CatalogError(path, cid, warn("catalog_missing_field", field=key))
         _codec(cid, path, cid)
         _codec(entry["ansi"], path, cid)
         locales = entry.get("locales")
         if not isinstance(locales, list) or not locales:
-            raise CatalogError(path, cid, "locales: expected a list of locale codes")
+            raise CatalogError(path, cid, warn("systeminfo_locales"))
         taken = {loc: cp.id for cp in pages for loc in cp.locales}
         for loc in locales:
             if not isinstance(loc, str) or not re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]{2,8})*", loc):
-                raise CatalogError(path, cid, f"bad locale code {loc!r}")
+                raise CatalogError(path, cid, warn("systeminfo_bad_locale", locale=repr(loc)))
             if loc in taken:
-                raise CatalogError(path, cid, f"locale {loc!r} is also in {taken[loc]!r}")
+                said = warn("systeminfo_locale_taken", locale=repr(loc), other=repr(taken[loc]))
+                raise CatalogError(path, cid, said)
         pages.append(
             CodePage(cid, entry["title"], entry["reference"], entry["ansi"], tuple(locales))
         )
     known = {cp.id for cp in pages}
     for lang in languages:
         if lang.oem_code_page not in known:
-            raise CatalogError(
-                path, lang.id, f"oem_code_page {lang.oem_code_page!r} has no [[code_page]]"
-            )
+            said = warn("systeminfo_no_code_page", code_page=repr(lang.oem_code_page))
+            raise CatalogError(path, lang.id, said)
     spellings = tuple(
         dict.fromkeys(v for lang in languages for vs in lang.labels.values() for v in vs)
     )
@@ -278,7 +282,9 @@ def _codec(name: str, path: str, entry: str) -> None:
     try:
         "".encode(name)
     except LookupError:
-        raise CatalogError(path, entry, f"unknown codec {name!r}") from None
+        raise CatalogError(
+            path, entry, warn("systeminfo_unknown_codec", codec=repr(name))
+        ) from None
 
 
 @functools.cache
