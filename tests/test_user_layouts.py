@@ -245,6 +245,29 @@ def test_folders_of_what_they_hold_in_cjk_drives_and_days_name_no_server(
     assert not any("also named" in w for w in doc["warnings"]), doc["warnings"]
 
 
+@pytest.mark.parametrize(
+    ("pg", "cvp"),
+    [("PG3A로그", "CVP3日志"), ("PG3A的日志", "CVP3로그파일"), ("PG3A 日誌", "CVP3서버 로그")],
+    ids=["korean-chinese", "chinese-possessive-korean-file", "traditional-korean-server"],
+)
+def test_cjk_folders_named_on_their_own_name_the_servers_as_in_their_parent(
+    storm: Path, tmp_path: Path, pg: str, cvp: str
+) -> None:
+    """'analyze CVP3日志 PG3A로그': each server's folder named on the command line, where the
+    folder the user named is the bundle and its name is no hint below it, so the name must
+    be read on its own: logs only, the hosts are PG3A and CVP3 and the verdict is the one of
+    the folder that holds them both."""
+    for server, where in (("PG3A", pg), ("CVP3", cvp)):
+        (tmp_path / "case" / where).mkdir(parents=True)
+        for f in _files(storm, server, logs_only=True):
+            shutil.copyfile(f, tmp_path / "case" / where / f.name)
+    parent = _analyze(tmp_path / "parent-out", tmp_path / "case")
+    alone = _analyze(tmp_path / "out", tmp_path / "case" / cvp, tmp_path / "case" / pg)
+    assert set(_summary(alone)[0]) == {"PG3A", "CVP3"}
+    assert _summary(alone) == _summary(parent)
+    assert not any("also named" in w for w in alone["warnings"]), alone["warnings"]
+
+
 def test_servers_folders_reached_through_links_named_on_the_command_line(
     storm: Path, tmp_path: Path
 ) -> None:
