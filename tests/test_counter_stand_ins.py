@@ -229,3 +229,57 @@ def test_the_note_names_only_stand_ins_whose_columns_are_kept(tmp_path: Path) ->
         "Network Adapter counters are read and shown as Network Interface (Windows offers the "
         "same counters under both objects)"
     )
+
+
+def test_html_charts_of_a_perfmon_logged_under_processor_information(tmp_path: Path) -> None:
+    """The HTML report's charts of the reference bundle logged under Processor Information and
+    Network Adapter draw the same DPC Rate, % DPC Time and NIC series as under Processor and
+    Network Interface: the reader keeps those counters under the object they count as, so the
+    chart rows name that object only (the stand-ins listed in charts.toml were never drawn)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from hbtriage.cli import app
+
+    bundle = tmp_path / "pi_bundle"
+    shutil.copytree(reference_bundle(), bundle)
+    for host in ("CVP1", "PG1A"):
+        _rewrite(
+            bundle / host / f"{host}_perfmon.csv",
+            {"Processor": "Processor Information", "Network Interface": "Network Adapter"},
+        )
+
+    def series(*paths: Path) -> dict[str, list[str]]:
+        out = tmp_path / f"out{len(list(tmp_path.iterdir()))}"
+        args = ["analyze", *map(str, paths), "--out", str(out), "--format", "html", "--quiet"]
+        got = CliRunner().invoke(app, args)
+        assert got.exit_code == 0, got.output
+        charts = json.loads((out / "charts.json").read_text(encoding="utf-8"))["charts"]["en"]
+        return {c["id"]: [t["name"] for t in c["data"]] for c in charts}
+
+    newer = series(bundle)
+    assert {"CVP1 DPC Rate", "PG1A DPC Rate", "CVP1 % DPC Time"} <= set(newer["chart-INC-001"])
+    assert "CVP1 Network Interface\\Packets Received Discarded" in newer["chart-INC-001"]
+    assert newer == series(reference_bundle())
+
+
+def test_a_chart_row_on_a_stand_in_object_is_a_catalog_error(tmp_path: Path) -> None:
+    """A site chart row on 'Processor Information' loaded and drew nothing, ever (the reader
+    keeps those counters under Processor): the catalog says so and names the object to list."""
+    from hbtriage.catalog import load_catalog
+    from hbtriage.errors import CatalogError
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "charts.toml").write_text(
+        '[[row]]\nid = "site_dpc"\ntitle = "DPC Rate per node"\ntitle_ja = "ノード別 DPC レート"\n'
+        'objects = ["Processor Information"]\ncounters = ["DPC Rate"]\nreference = "site"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(CatalogError) as err:
+        load_catalog(extra=[site])
+    assert str(err.value) == (
+        f"{site / 'charts.toml'} [site_dpc]: objects: 'Processor Information' is read as "
+        "'Processor' (counters.toml counts_as), so it is never drawn: list 'Processor'"
+    )

@@ -950,6 +950,16 @@ def _chart_rows(
             counters.canonical(o, c) for o in objects for c in names
         ):
             problems.add(path, rid, warn("catalog_chart_empty"))
+        elif counters is not None:
+            # The perfmon reader keeps each counter under its object's canonical English name
+            # (Processor Information's under Processor): another spelling is never drawn.
+            for o in objects:
+                canon = counters.known_object(o)
+                if canon is None:
+                    problems.add(path, rid, warn("catalog_chart_no_object", object=repr(o)))
+                elif canon != o:
+                    said = warn("catalog_chart_read_as", object=repr(o), read_as=repr(canon))
+                    problems.add(path, rid, said)
         if None not in texts:
             out.append(
                 ChartRow(

@@ -216,7 +216,7 @@ def _key_series(counters: pl.DataFrame, rows: tuple[ChartRow, ...]) -> pl.DataFr
             continue
         rank = {o: i for i, o in enumerate(row.objects)}
         if row.sum_instances:
-            # Network Interface and Network Adapter count the same adapters: keep the preferred.
+            # Of the objects of one family (the NIC's; UDPv4 and UDPv6), the first the host has.
             chosen = chosen.with_columns(
                 rank=_rank_expr(rank),
                 family=pl.col("object").str.extract(r"^(UDP)").fill_null("NIC"),
