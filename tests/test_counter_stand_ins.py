@@ -126,12 +126,9 @@ def _rewrite(src: Path, objects: dict[str, str]) -> None:
     src.write_text(head + sep + rest, encoding="utf-8", newline="")
 
 
-def test_reference_case_collected_as_processor_information_finds_the_dpc_storm(
-    tmp_path: Path,
-) -> None:
-    """The reference bundle with both servers' perfmon collected under Processor Information
-    and Network Adapter (Server 2012 style): the same incident, dpc_storm on CVP1, the same
-    evidence as with Processor and Network Interface."""
+def _stand_in_bundle(tmp_path: Path) -> Path:
+    """The reference bundle with both perfmon files logged under Processor Information and
+    Network Adapter."""
     bundle = tmp_path / "pi_bundle"
     shutil.copytree(reference_bundle(), bundle)
     for host in ("CVP1", "PG1A"):
@@ -139,6 +136,16 @@ def test_reference_case_collected_as_processor_information_finds_the_dpc_storm(
             bundle / host / f"{host}_perfmon.csv",
             {"Processor": "Processor Information", "Network Interface": "Network Adapter"},
         )
+    return bundle
+
+
+def test_reference_case_collected_as_processor_information_finds_the_dpc_storm(
+    tmp_path: Path,
+) -> None:
+    """The reference bundle with both servers' perfmon collected under Processor Information
+    and Network Adapter (Server 2012 style): the same incident, dpc_storm on CVP1, the same
+    evidence as with Processor and Network Interface."""
+    bundle = _stand_in_bundle(tmp_path)
     head = (bundle / "CVP1" / "CVP1_perfmon.csv").read_text(encoding="utf-8").split("\n")[0]
     assert "\\Processor Information(_Total)\\DPC Rate" in head
     assert "\\Processor(" not in head
@@ -242,13 +249,7 @@ def test_html_charts_of_a_perfmon_logged_under_processor_information(tmp_path: P
 
     from hbtriage.cli import app
 
-    bundle = tmp_path / "pi_bundle"
-    shutil.copytree(reference_bundle(), bundle)
-    for host in ("CVP1", "PG1A"):
-        _rewrite(
-            bundle / host / f"{host}_perfmon.csv",
-            {"Processor": "Processor Information", "Network Interface": "Network Adapter"},
-        )
+    bundle = _stand_in_bundle(tmp_path)
 
     def series(*paths: Path) -> dict[str, list[str]]:
         out = tmp_path / f"out{len(list(tmp_path.iterdir()))}"
