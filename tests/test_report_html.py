@@ -523,3 +523,35 @@ def test_overview_is_downsampled_for_long_captures() -> None:
     dpc_full = next(tr for tr in incident["data"] if tr["name"] == "A DPC Rate")
     assert 600 <= len(dpc_full["x"]) <= 612  # full 1 s resolution, +-5 min only
     assert len(page) < 6_500_000
+
+
+@pytest.mark.parametrize(
+    ("days", "en", "ja"),
+    [(0.25, "15 s", "15 秒"), (400, "6 h", "6 時間"), (4000, "3 d", "3 日")],
+)
+def test_overview_title_names_its_bucket_in_round_units(days: float, en: str, ja: str) -> None:
+    """A bundle whose files span months (a syslog without a year put in this year beside logs
+    of 2013, old perfmon files kept with new ones) was titled 'peak per 17280 s bucket', and
+    '17280 s' in the Japanese page too: the bucket is a round size now, said in the page's
+    language ('6 h', '6 時間')."""
+    start = datetime(2013, 3, 30, tzinfo=UTC)
+    ts = pl.Series([start, start + timedelta(days=days)]).cast(pl.Datetime("ns", "UTC"))
+    counters = pl.DataFrame(
+        {
+            "host": ["A", "A"],
+            "object": ["Processor", "Processor"],
+            "instance": ["_Total", "_Total"],
+            "counter": ["DPC Rate", "DPC Rate"],
+            "ts": ts,
+            "value": [0.0, 10.0],
+        }
+    )
+    tl = FakeTimeline(events=sample_timeline().events.clear(), counters=counters)
+    titles = {
+        lang: payload(render_html(Findings(), tl, lang=lang))["charts"][0]["title"]
+        for lang in ("en", "ja")
+    }
+    assert titles == {
+        "en": f"Whole capture (downsampled: peak per {en} bucket)",
+        "ja": f"取得期間全体(間引き表示: {ja} ごとの最大値)",
+    }

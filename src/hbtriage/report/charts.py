@@ -26,7 +26,7 @@ import polars as pl
 from hbtriage import __version__
 from hbtriage.catalog import Catalog, ChartRow, load_catalog
 from hbtriage.findings import Findings, HostInfo, Incident, iso
-from hbtriage.report.i18n import LANGS, fmt_seconds, t
+from hbtriage.report.i18n import LANGS, t
 from hbtriage.report.localtime import hosts_by_name, local_span
 from hbtriage.report.terminal import safe_visible
 from hbtriage.timeline import runs
@@ -534,13 +534,26 @@ def _ms(ts: datetime) -> int:
     return int(_utc(ts).timestamp() * 1000)
 
 
-def _bucket_label(bucket_ms: int) -> str:
-    seconds = bucket_ms / 1000
-    if seconds >= 3600 and seconds % 3600 == 0:
-        return f"{int(seconds // 3600)} h"
-    if seconds >= 60 and seconds % 60 == 0:
-        return f"{int(seconds // 60)} min"
-    return f"{fmt_seconds(seconds)} s"
+#: Bucket sizes of the overview chart, seconds: the first one that keeps a series within
+#: :data:`MAX_POINTS` points (past the last one, whole days), so a capture spanning months reads
+#: "peak per 6 h bucket", not "peak per 17280 s bucket".
+_BUCKETS_S = (
+    1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400,
+)  # fmt: skip
+
+
+def _bucket_ms(lo: int, hi: int) -> int:
+    """The overview's bucket (ms) for a capture from ``lo`` to ``hi`` (epoch ms)."""
+    need = math.ceil((hi - lo + 1) / MAX_POINTS / 1000)
+    return 1000 * next((s for s in _BUCKETS_S if s >= need), 86400 * math.ceil(need / 86400))
+
+
+def _bucket_label(bucket_ms: int, lang: str) -> str:
+    seconds = bucket_ms // 1000
+    for unit, key in ((86400, "bucket_days"), (3600, "bucket_hours"), (60, "bucket_minutes")):
+        if seconds >= unit and seconds % unit == 0:
+            return t(key, lang, n=seconds // unit)
+    return t("bucket_seconds", lang, n=seconds)
 
 
 def _overview(
@@ -560,7 +573,7 @@ def _overview(
         return None
     lo = min(s[0] for s in spans)
     hi = max(s[1] for s in spans)
-    bucket_ms = max(1000, math.ceil((hi - lo + 1) / MAX_POINTS / 1000) * 1000)
+    bucket_ms = _bucket_ms(lo, hi)
     rows: list[tuple[str, list[dict[str, Any]], bool]] = []
     if ev is not None:
         rates = _log_rate(ev, lo, hi, bucket_ms)
@@ -589,7 +602,7 @@ def _overview(
         _band(_ms(inc.start), max(_ms(inc.end), _ms(inc.start) + min_width), "#d62728", "incident")
         for inc in findings.incidents
     ]
-    title = t("overview_chart", lang, bucket=_bucket_label(bucket_ms))
+    title = t("overview_chart", lang, bucket=_bucket_label(bucket_ms, lang))
     return _figure("chart-overview", title, rows, shapes, lang)
 
 
