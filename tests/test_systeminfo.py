@@ -982,3 +982,24 @@ def test_property_hostile_bytes_never_crash_the_systeminfo_reader(data: bytes) -
         assert all(kb.startswith(("KB", "Q")) for kb in info.hotfixes)
         for card in info.network_cards:
             assert all(":" in a or a.count(".") == 3 for a in card.addresses)
+
+
+def test_an_address_two_real_pcs_share_names_the_host_it_went_to(tmp_path: Path) -> None:
+    """The Dutch and the French PC both had 192.168.5.129 (two VMs on one private network).
+    The warning said the French file 'names '192.168.5.129', which belongs to another host',
+    without saying which, and the Japanese called the address that host's 'name' (名前): it
+    names the host, DESKTOP-LFQSJM4, in both languages."""
+    nl, fr = (
+        "10_1803_x86_enterprise_nl_systeminfo.txt",
+        "7_sp1_x64_enterprise_fr_systeminfo_cmd.txt",
+    )
+    found = run([_bundle(tmp_path, [nl, fr])]).findings
+    said = [i for i, w in enumerate(found.warnings) if "192.168.5.129" in w]
+    assert [found.warnings[i] for i in said] == [
+        f"bundle/{fr} names '192.168.5.129', which belongs to another host, DESKTOP-LFQSJM4 "
+        "(different computer names); not merged"
+    ]
+    assert found.warnings_ja[said[0]] == (
+        f"bundle/{fr} は '192.168.5.129' を示していますが、これは別のホスト DESKTOP-LFQSJM4 "
+        "のものです (コンピューター名が異なります)。統合しませんでした"
+    )

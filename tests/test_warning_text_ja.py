@@ -47,13 +47,13 @@ def test_host_decisions_are_worded_in_both_languages() -> None:
         ]
     )
     assert [str(w) for w in refused.warnings] == [
-        "CVP/CVP.log names 'pg1A', which belongs to another host (a PIM log and a CVP Call "
-        "Server log); not merged",
+        "CVP/CVP.log names 'pg1A', which belongs to another host, SRV9 (a PIM log and a CVP "
+        "Call Server log); not merged",
         "host SRV9: also named PG1A; taken as one server because their files sit in folder 'PG1A'",
     ]
     assert [render(w, "ja") for w in refused.warnings] == [
-        "CVP/CVP.log は 'pg1A' を示していますが、これは別のホストの名前です (PIM ログと CVP Call "
-        "Server ログは別のサーバーのものです)。統合しませんでした",
+        "CVP/CVP.log は 'pg1A' を示していますが、これは別のホスト SRV9 のものです (PIM ログと "
+        "CVP Call Server ログは別のサーバーのものです)。統合しませんでした",
         "ホスト SRV9: 別名 PG1A もあります。それらのファイルがフォルダー 'PG1A' にあるため、1 台の"
         "サーバーとみなしました",
     ]

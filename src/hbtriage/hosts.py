@@ -765,9 +765,13 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
         if c.role:
             comp.roles.add(c.role)
 
+    # Links refused: (place in warnings, what, name, why); worded once hosts have names.
+    refused: list[tuple[int, str, str, str]] = []
+
     def link(unit: str, name: str, what: str) -> None:
         why = g.union(unit, "n:" + name_key(name))
         if why:
+            refused.append((len(warnings), what, name, why))
             warnings.append(warn("host_link_refused", what=what, name=name, why=why))
 
     # 2. Links, strongest first.
@@ -996,6 +1000,14 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
         # Its full DNS names are its names too, and no other server's: no warning for them.
         hosts[name].aliases += [f for f in full if f not in hosts[name].aliases]
 
+    # A refused link names the host the name went to, when it is not that name itself
+    # ('... names 192.0.2.9, which belongs to another host, CVP2').
+    for at, what, link_name, because in refused:
+        other = shown.get(g.find("n:" + name_key(link_name)))
+        if other is not None and name_key(other) != name_key(link_name):
+            warnings[at] = warn(
+                "host_link_refused_to", what=what, name=link_name, why=because, host=other
+            )
     for i, around in beside.items():
         hosts_there = [shown[g.find(r)] for r in around]
         # (a name that links a file: not an address, not one nothing names)
