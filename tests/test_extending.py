@@ -295,3 +295,40 @@ def test_bad_declarations_say_why(change: dict[str, object], problem: str) -> No
     base.update(change)
     problems = check_format(LineFormat(**base))  # type: ignore[arg-type]
     assert any(problem in p for p in problems), problems
+
+
+def test_a_site_file_that_nothing_reads_is_said(tmp_path: Path) -> None:
+    """The README's new cause put in 'site/cause/' (one letter short), and an [[attachment]]
+    in the site's attachments.toml (read from a site for its [[os_file]] entries only): both
+    were left out without a word, and the user was left to wonder why av_scan never ranked.
+    The analysis runs as before; a warning names each file or table that changes nothing, and
+    the files a --catalog folder is read for, in English and Japanese."""
+    from typer.testing import CliRunner
+
+    site = _site(tmp_path)
+    (site / "causes").rename(site / "cause")
+    (site / "attachments.toml").write_text(
+        '[[attachment]]\nid = "site_trace"\ntitle.en = "t"\ntitle.ja = "t"\n'
+        'extensions = [".trc"]\nhow.en = "h"\nhow.ja = "h"\nreference = "r"\n',
+        encoding="utf-8",
+    )
+    bundle = _disk_bound_reference(tmp_path)
+    out = tmp_path / "out"
+    args = ["analyze", str(bundle), "--catalog", str(site), "--out", str(out), "--quiet"]
+    res = CliRunner().invoke(app, [*args, "--format", "json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    assert doc["incidents"][0]["causes"][0]["id"] != "av_scan"
+    en, ja = doc["warnings"][:2], doc["warnings_ja"][:2]
+    assert en[0] == (
+        f"{site / 'attachments.toml'}: its [[attachment]] entries are not read from a --catalog "
+        "folder (the bundled catalog's are used)"
+    )
+    assert en[1].startswith(
+        f"{site / 'cause' / 'av_scan.toml'}: not read, so it changes nothing: a --catalog "
+        "folder is read for "
+    )
+    assert "causes/*.toml" in en[1] and "signatures/*.toml" in en[1]
+    assert ja[0].startswith(f"{site / 'attachments.toml'}: [[attachment]] のエントリは")
+    assert ja[1].startswith(f"{site / 'cause' / 'av_scan.toml'}: 読み込んでいないため")
+    assert not [w for w in doc["warnings"][2:] if str(site) in w]

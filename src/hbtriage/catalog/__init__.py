@@ -333,6 +333,9 @@ class Catalog:
     layers: tuple[str, ...] = ()  # the folders read, bundled first
     drivers: Drivers = field(default_factory=Drivers)
     os_files: tuple[OsFile, ...] = ()
+    #: What a site layer holds that nothing reads (a misspelled folder, a file or table only
+    #: the bundled catalog has): said as warnings of the analysis.
+    unread: tuple[str, ...] = ()
 
     @property
     def cause_ids(self) -> tuple[str, ...]:
@@ -440,6 +443,8 @@ class _Problems:
     def __init__(self) -> None:
         self.items: list[CatalogError] = []
         self.docs: dict[Path, dict[str, Any] | None] = {}  # each file parsed once per load
+        self.read: dict[Path, set[str | None]] = {}  # file -> the tables read (None: whole)
+        self.patterns: list[str] = []  # the files looked for in each folder
 
     def add(self, path: str | Path, entry: str | None, problem: str) -> None:
         self.items.append(CatalogError(str(path), entry, problem))
@@ -502,10 +507,12 @@ def _layered(
     each folder (``table`` None: each file is one entry), in order; an entry of a later folder
     whose id an earlier one has replaces it in place. Within one folder an id may appear once."""
     patterns = (pattern,) if isinstance(pattern, str) else pattern
+    problems.patterns += [p for p in patterns if p not in problems.patterns]
     out: dict[str, Entry] = {}
     for root in roots:
         here: set[str] = set()
         for path in [p for pat in patterns for p in sorted(root.glob(pat))]:
+            problems.read.setdefault(path, set()).add(table)
             doc = _load_toml(path, problems)
             if doc is None:
                 continue
@@ -1020,6 +1027,28 @@ def _check_systeminfo(roots: Sequence[Path], problems: _Problems) -> None:
                 problems.items.append(exc)
 
 
+def _unread(root: Path, problems: _Problems) -> list[str]:
+    """The TOML files under site layer ``root`` that no loader reads, and the tables of a
+    file read for others (``attachments.toml``'s ``[[attachment]]``), each worded."""
+    files = ", ".join(problems.patterns)
+    out: list[str] = []
+    for path in sorted(root.rglob("*.toml")):
+        if any(part.startswith(".") for part in path.relative_to(root).parts):
+            continue
+        tables = problems.read.get(path)
+        if tables is None:
+            out.append(warn("catalog_file_not_read", path=str(path), files=files))
+            continue
+        doc = problems.docs.get(path)
+        if None in tables or doc is None:
+            continue
+        for key, value in doc.items():
+            entries = isinstance(value, list) and value and all(isinstance(v, dict) for v in value)
+            if key not in tables and entries:
+                out.append(warn("catalog_table_not_read", path=str(path), table=key))
+    return out
+
+
 def _load(roots: Sequence[Path]) -> Catalog:
     problems = _Problems()
     formats = _formats(_layered(roots, "formats/*.toml", "format", problems), problems)
@@ -1050,6 +1079,7 @@ def _load(roots: Sequence[Path]) -> Catalog:
     drivers = _drivers(roots, problems)
     os_files = _os_files(_layered(roots, "attachments.toml", "os_file", problems), problems)
     problems.raise_any()
+    unread = tuple(w for root in roots[1:] for w in _unread(root, problems))
     return Catalog(
         signatures=signatures,
         anomalies=anomalies,
@@ -1065,6 +1095,7 @@ def _load(roots: Sequence[Path]) -> Catalog:
         layers=tuple(str(r) for r in roots),
         drivers=drivers,
         os_files=os_files,
+        unread=unread,
     )
 
 
