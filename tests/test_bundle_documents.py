@@ -8,6 +8,8 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from hbtriage import analyze
 from hbtriage.simulate.scenarios import generate
 
@@ -82,3 +84,32 @@ def test_office_documents_beside_the_logs_are_one_warning_each(tmp_path: Path) -
     verdict = [(i["hosts"], i["causes"][0]["id"]) for i in doc["incidents"]]
     assert verdict == [(i["hosts"], i["causes"][0]["id"]) for i in want["incidents"]]
     assert {h["name"] for h in doc["hosts"]} == {h["name"] for h in want["hosts"]}
+
+
+def test_which_zips_are_documents_is_catalog_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The extensions and the parts that make a zip one document were a list in the code
+    beside the same list in catalog/attachments.toml: they come from the catalog's entries
+    with zip_parts now, so a kind added there (a Visio .vsdm here, known by its parts when it
+    is renamed) is read as one file, not extracted."""
+    from hbtriage.sources import attachments, bundle
+
+    vsdm = attachments.Attachment(
+        "visio",
+        "a Visio drawing",
+        "Visio 図面",
+        "h",
+        "h",
+        (),
+        (".vsdm",),
+        "r",
+        ("visio/document.xml",),
+    )
+    monkeypatch.setattr(bundle, "zip_documents", lambda: (vsdm,))
+    given = tmp_path / "case"
+    given.mkdir()
+    (given / "drawing.zip").write_bytes(_zip([("visio/document.xml", b"<x/>")]))
+    (given / "logs.zip").write_bytes(_zip([("docProps/core.xml", b"<x/>")]))
+    files = bundle.collect([given], tmp_path).files
+    assert sorted(Path(f.display).name for f in files) == ["core.xml", "drawing.zip"]

@@ -31,6 +31,9 @@ class Attachment:
     magic: tuple[tuple[int, bytes], ...]  # (offset, bytes)
     extensions: tuple[str, ...]  # lower case, with the dot
     reference: str
+    #: Members at the top of a zip that make it one such file, not an archive of files
+    #: (``[Content_Types].xml`` of an Office document): read as one file, never extracted.
+    zip_parts: tuple[str, ...] = ()
 
 
 def build_catalog(text: str, path: str) -> tuple[Attachment, ...]:
@@ -75,6 +78,9 @@ def build_catalog(text: str, path: str) -> tuple[Attachment, ...]:
             raise CatalogError(path, aid, "neither magic nor extensions")
         if any(not e.startswith(".") for e in extensions):
             raise CatalogError(path, aid, "extensions start with a dot")
+        parts = entry.get("zip_parts", [])
+        if not isinstance(parts, list) or not all(isinstance(p, str) and p for p in parts):
+            raise CatalogError(path, aid, "zip_parts must list member names")
         out.append(
             Attachment(
                 aid,
@@ -85,6 +91,7 @@ def build_catalog(text: str, path: str) -> tuple[Attachment, ...]:
                 tuple(magic),
                 extensions,
                 reference,
+                tuple(parts),
             )
         )
     return tuple(out)
@@ -100,6 +107,12 @@ def known() -> tuple[Attachment, ...]:
 def by_magic(head: bytes) -> Attachment | None:
     """The kind whose first bytes ``head`` starts with."""
     return next((a for a in known() for at, m in a.magic if head[at : at + len(m)] == m), None)
+
+
+def zip_documents() -> tuple[Attachment, ...]:
+    """The kinds that are zips of their own parts (documents, packages): the zip bundle
+    reader reads one as one file, by its extension or its parts (``zip_parts``)."""
+    return tuple(a for a in known() if a.zip_parts)
 
 
 def by_extension(name: str) -> Attachment | None:

@@ -38,6 +38,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any, ClassVar, Literal, Protocol, Self, cast
 
 from hbtriage.catalog import OsFile, load_catalog
+from hbtriage.sources.attachments import zip_documents
 from hbtriage.sources.base import InputFile, japanese_parts
 from hbtriage.sources.zip_names import fix_names
 from hbtriage.warning_text import Joined, warn
@@ -541,29 +542,21 @@ def _is_zip(path: Path) -> bool:
     return magic == b"PK\x03\x04" and zipfile.is_zipfile(path)
 
 
-#: Files that are zips but one document or program each (Office Open XML, OpenDocument, Java
-#: and Android packages): read as one file (the readers name it in one warning), never
-#: extracted into their XML parts. Known by their extension, and a renamed one by its parts.
-_DOCUMENT_SUFFIXES = (
-    ".docx", ".docm", ".dotx", ".xlsx", ".xlsm", ".xltx", ".pptx", ".pptm", ".potx", ".vsdx",
-    ".odt", ".ods", ".odp", ".odg", ".ott", ".jar", ".war", ".ear", ".apk", ".epub",
-)  # fmt: skip
-_DOCUMENT_PARTS = ("[Content_Types].xml", "mimetype", "META-INF/MANIFEST.MF", "AndroidManifest.xml")
-
-
 def _zip_document(path: Path) -> bool:
     """Whether zip ``path`` is one document or package (``.xlsx``, ``.odt``, ``.jar``) rather
     than an archive of files: by its extension, else by the part its format requires (Office
     Open XML ``[Content_Types].xml``, OpenDocument and EPUB ``mimetype``, a Java manifest,
-    Android's manifest) at the top of the zip."""
-    if path.name.lower().endswith(_DOCUMENT_SUFFIXES):
+    Android's manifest) at the top of the zip: ``catalog/attachments.toml``, the entries with
+    ``zip_parts``."""
+    kinds = zip_documents()
+    if path.name.lower().endswith(tuple(e for k in kinds for e in k.extensions)):
         return True
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
     except _ZIP_ERRORS:
         return False
-    return any(part in names for part in _DOCUMENT_PARTS)
+    return any(part in names for k in kinds for part in k.zip_parts)
 
 
 def _compression(path: Path) -> str | None:
