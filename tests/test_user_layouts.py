@@ -391,10 +391,12 @@ def test_what_macos_and_windows_write_for_themselves_is_one_line(
     storm: Path, tmp_path: Path
 ) -> None:
     """A zip made on a Mac ('__MACOSX/case/CVP3/._CVP.2013-09-06.log', a resource fork per
-    file) of folders Windows Explorer had shown (.DS_Store, Thumbs.db, desktop.ini in each).
-    Each of those files was a warning of its own ('binary file, not a log ...', 'not a format
-    hbtriage reads'): 20 lines of noise above what the report had to say. They are no input,
-    and one line says they were skipped; the verdict is the plain layout's."""
+    file) of folders Windows Explorer had shown (.DS_Store, Thumbs.db, desktop.ini in each),
+    and a custom folder icon of the Finder ('Icon' and a carriage return: it was an 'empty
+    file' warning, its name breaking the line). Each of those files was a warning of its own
+    ('binary file, not a log ...', 'not a format hbtriage reads'): 20 lines of noise above
+    what the report had to say. They are no input, and one line says they were skipped, the
+    names printable; the verdict is the plain layout's."""
     want = _plain(storm, tmp_path, logs_only=False)
     junk = 0
     with zipfile.ZipFile(tmp_path / "case.zip", "w") as zf:
@@ -406,14 +408,15 @@ def test_what_macos_and_windows_write_for_themselves_is_one_line(
             zf.writestr(f"case/{server}/.DS_Store", b"\x00\x00\x00\x01Bud1" + bytes(64))
             zf.writestr(f"case/{server}/Thumbs.db", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(64))
             zf.writestr(f"case/{server}/desktop.ini", "[.ShellClassInfo]\r\nIconResource=x\r\n")
-            junk += 3
+            zf.writestr(f"case/{server}/Icon\r", b"")  # the Finder's custom folder icon
+            junk += 4
     doc = _analyze(tmp_path / "out", tmp_path / "case.zip")
     assert _summary(doc) == _summary(want)
     assert len(doc["inputs"]) == len(want["inputs"])
-    said = [w for w in doc["warnings"] if "._" in w or "Thumbs" in w or "desktop.ini" in w]
+    said = [w for w in doc["warnings"] if "._" in w or "Thumbs" in w or "Icon" in w]
     assert said == [
         f"{junk} file(s) that the operating system writes for itself, not a server, skipped "
-        "(__MACOSX/, .DS_Store, Thumbs.db, desktop.ini); first: "
+        "(__MACOSX/, .DS_Store, Thumbs.db, desktop.ini, Icon\\r); first: "
         f"{tmp_path / 'case.zip'}!__MACOSX/case/PG3A/._{_files(storm, 'PG3A', logs_only=False)[0].name}"
     ]
 

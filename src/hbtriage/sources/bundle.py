@@ -354,7 +354,13 @@ def _os_file_patterns(
         groups = [f"(?P<p{first + i}>{fnmatch.translate(p)})" for i, p in enumerate(patterns)]
         return re.compile("|".join(groups) or "(?!)", re.IGNORECASE)
 
-    return one(names, 0), one(folders, len(names)), names + [f"{p}/" for p in folders]
+    shown = [_printable(p) for p in names] + [f"{_printable(p)}/" for p in folders]
+    return one(names, 0), one(folders, len(names)), shown
+
+
+def _printable(name: str) -> str:
+    """``name`` with its control characters written as escapes (``Icon\\r``)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)
 
 
 def is_link_loop(path: str | os.PathLike[str]) -> bool:
