@@ -75,3 +75,22 @@ def test_japanese_summary() -> None:
     assert "**確度:** 86%" in md
     assert "Install the NDIS hotfix" not in md
     assert not _english_leaks(md), _english_leaks(md)
+
+
+def test_a_zone_assumed_to_be_utc_is_said_once() -> None:
+    """A host whose files name no zone showed 'UTC (assumed UTC (no zone found; use --tz))'
+    in the hosts table, 'UTC (UTC とみなしました (...))' in Japanese: the zone twice and a
+    parenthesis inside a parenthesis. The label says the zone: it is shown alone."""
+    host = HostInfo(name="TIERRA", zone="UTC", zone_source="assumed UTC (no zone found; use --tz)")
+    rows = {
+        lang: next(
+            line
+            for line in render_markdown(Findings(hosts=[host]), lang).splitlines()
+            if line.startswith("| TIERRA |")
+        )
+        for lang in ("en", "ja")
+    }
+    assert rows["en"].startswith("| TIERRA | assumed UTC (no zone found; use --tz) |")
+    assert rows["ja"].startswith(
+        "| TIERRA | UTC とみなしました (ゾーンが見つかりません。--tz を指定してください) |"
+    )

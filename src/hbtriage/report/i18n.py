@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from hbtriage.findings import Findings, HostInfo, InputInfo, heartbeat_hosts, iso
-from hbtriage.warning_text import label_of
+from hbtriage.warning_text import as_worded, label_of
 
 LANGS = ("en", "ja")
 
@@ -495,6 +495,8 @@ def fmt_zone_of(item: InputInfo | HostInfo, lang: str = "en") -> str:
     source = label_of(item, "zone_source", lang)
     if not item.zone:
         return f"({source})" if source else "—"
+    if getattr(as_worded(item.zone_source or ""), "id", None) == "zone_source_assumed":
+        return source  # it says the zone: "assumed UTC (no zone found; use --tz)"
     zone = label_of(item, "zone", lang)
     return f"{zone} ({source})" if source else zone
 
