@@ -172,7 +172,7 @@ def test_the_catalog_is_checked() -> None:
     assert {a.id for a in good} >= {"ems", "evtx", "evt", "etl", "rar", "cab", "capture", "dump"}
     assert all(a.reference for a in good)
     bad_cases = {
-        "missing how.ja": '[[attachment]]\nid = "x"\ntitle.en = "t"\ntitle.ja = "t"\n'
+        "missing required field 'how.ja'": '[[attachment]]\nid = "x"\ntitle.en = "t"\ntitle.ja = "t"\n'
         'how.en = "h"\nextensions = [".x"]\nreference = "r"\n',
         "magic": '[[attachment]]\nid = "x"\ntitle.en = "t"\ntitle.ja = "t"\nhow.en = "h"\n'
         'how.ja = "h"\nmagic = [{ hex = "zz" }]\nreference = "r"\n',
@@ -196,3 +196,23 @@ def test_property_naming_never_raises_and_keeps_one_line(head: bytes, name: str)
         said = note(entry, name)
         assert "\n" not in said and "\r" not in said
         assert said.startswith(entry.title)
+
+
+def test_the_catalogs_own_problems_are_worded_in_japanese_too() -> None:
+    """attachments.toml's and names.toml's problems were English only: worded by id now, like
+    every other catalog problem (a --lang ja run says them in Japanese)."""
+    from hbtriage.hosts import word_pattern
+    from hbtriage.warning_text import render
+
+    text = '[[attachment]]\nid = "x"\ntitle.en = "t"\ntitle.ja = "t"\nhow.en = "h"\n'
+    with pytest.raises(CatalogError) as err:
+        build_catalog(text + 'how.ja = "h"\nreference = "r"\n', "attachments.toml")
+    assert (
+        render(err.value.args[0], "ja") == "attachments.toml [x]: magic も extensions もありません"
+    )
+    words = '[[words]]\nid = "w"\ntitle = "t"\nreference = "r"\npatterns = ["(pim"]\n'
+    with pytest.raises(CatalogError) as err:
+        word_pattern(words, "names.toml", "w")
+    assert render(err.value.args[0], "ja").startswith(
+        "names.toml [w]: pattern が正規表現としてコンパイルできません: "
+    )

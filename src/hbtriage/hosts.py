@@ -62,11 +62,11 @@ def word_pattern(text: str, path: str, entry: str, form: str = "^(?:{})$") -> re
         or not patterns
         or not all(isinstance(p, str) for p in patterns)
     ):
-        raise CatalogError(path, entry, "expected an entry with a list of patterns")
+        raise CatalogError(path, entry, warn("names_no_patterns"))
     try:
         return re.compile(form.format("|".join(f"(?:{p})" for p in patterns)), re.IGNORECASE)
     except re.error as exc:
-        raise CatalogError(path, entry, f"a pattern is no regular expression: {exc}") from None
+        raise CatalogError(path, entry, warn("catalog_bad_pattern", error=str(exc))) from None
 
 
 @functools.cache

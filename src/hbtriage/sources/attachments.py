@@ -44,9 +44,9 @@ def build_catalog(text: str, path: str) -> tuple[Attachment, ...]:
     for entry in entries:
         aid = entry.get("id")
         if not isinstance(aid, str) or not aid:
-            raise CatalogError(path, None, "an [[attachment]] without an id")
+            raise CatalogError(path, None, warn("catalog_no_id"))
         if any(a.id == aid for a in out):
-            raise CatalogError(path, aid, "duplicate id")
+            raise CatalogError(path, aid, warn("catalog_duplicate_id"))
         texts: dict[str, str] = {}
         for key in ("title", "how"):
             for lang in ("en", "ja"):
@@ -54,33 +54,38 @@ def build_catalog(text: str, path: str) -> tuple[Attachment, ...]:
                     (entry.get(key) or {}).get(lang) if isinstance(entry.get(key), dict) else None
                 )
                 if not isinstance(value, str) or not value.strip():
-                    raise CatalogError(path, aid, f"missing {key}.{lang}")
+                    raise CatalogError(
+                        path, aid, warn("catalog_missing_field", field=f"{key}.{lang}")
+                    )
                 try:
                     unknown = fields_of(value) - PLACEHOLDERS
                 except ValueError as exc:
-                    raise CatalogError(path, aid, f"{key}.{lang}: {exc}") from None
+                    said = warn("attachment_bad_text", field=f"{key}.{lang}", error=str(exc))
+                    raise CatalogError(path, aid, said) from None
                 if unknown:
-                    raise CatalogError(path, aid, f"{key}.{lang}: unknown {sorted(unknown)}")
+                    said = warn(
+                        "attachment_unknown_names", field=f"{key}.{lang}", names=sorted(unknown)
+                    )
+                    raise CatalogError(path, aid, said)
                 texts[f"{key}_{lang}"] = value
         reference = entry.get("reference")
         if not isinstance(reference, str) or not reference:
-            raise CatalogError(path, aid, "missing required field 'reference'")
+            raise CatalogError(path, aid, warn("catalog_missing_field", field="reference"))
         magic: list[tuple[int, bytes]] = []
         for m in entry.get("magic", []):
             try:
                 magic.append((int(m.get("at", 0)), bytes.fromhex(m["hex"])))
             except (AttributeError, KeyError, TypeError, ValueError):
-                raise CatalogError(
-                    path, aid, f"magic {m!r}: expected {{ hex = ..., at = N }}"
-                ) from None
+                said = warn("attachment_bad_magic", magic=repr(m))
+                raise CatalogError(path, aid, said) from None
         extensions = tuple(str(e).lower() for e in entry.get("extensions", []))
         if not magic and not extensions:
-            raise CatalogError(path, aid, "neither magic nor extensions")
+            raise CatalogError(path, aid, warn("attachment_no_magic"))
         if any(not e.startswith(".") for e in extensions):
-            raise CatalogError(path, aid, "extensions start with a dot")
+            raise CatalogError(path, aid, warn("attachment_extension_dot"))
         parts = entry.get("zip_parts", [])
         if not isinstance(parts, list) or not all(isinstance(p, str) and p for p in parts):
-            raise CatalogError(path, aid, "zip_parts must list member names")
+            raise CatalogError(path, aid, warn("attachment_zip_parts"))
         out.append(
             Attachment(
                 aid,
