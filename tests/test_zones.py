@@ -405,3 +405,15 @@ def test_written_samples_hold_the_lines_on_both_sides_of_each_change(
         if offs[i] != offs[i - 1]:
             assert {(when[i - 1].replace(tzinfo=None), offs[i - 1])} <= set(got)
             assert {(when[i].replace(tzinfo=None), offs[i])} <= set(got)
+
+
+def test_catalog_problems_are_worded_in_japanese_too() -> None:
+    """zones.toml's problems were English only: worded by id now, like every catalog problem."""
+    from hbtriage.warning_text import render
+
+    text = '[[zone]]\nid = "Tokyo Standard Time"\ntitle = "t"\nreference = "r"\n'
+    with pytest.raises(CatalogError) as info:
+        build_index(text + 'seen = ["y"]\n[zone.names.es]\nstandard = ["x"]\n', "zones.toml")
+    assert render(info.value.args[0], "ja") == (
+        "zones.toml [Tokyo Standard Time]: seen の名前 'y' がこのゾーンの名前にありません"
+    )

@@ -182,38 +182,38 @@ def build_index(text: str, path: str) -> _Index:
     for entry in entries:
         zid = entry.get("id")
         if not isinstance(zid, str) or not zid:
-            raise CatalogError(path, None, "a [[zone]] without an id")
+            raise CatalogError(path, None, warn("catalog_no_id"))
         if any(z.id == zid for z in zones):
-            raise CatalogError(path, zid, "duplicate id")
+            raise CatalogError(path, zid, warn("catalog_duplicate_id"))
         iana = win_tz.get(zid)
         if iana is None:
-            raise CatalogError(path, zid, "not a Windows zone key of the CLDR windowsZones table")
+            raise CatalogError(path, zid, warn("zones_not_a_key"))
         for key in ("title", "reference"):
             if not isinstance(entry.get(key), str) or not entry[key]:
-                raise CatalogError(path, zid, f"missing required field {key!r}")
+                raise CatalogError(path, zid, warn("catalog_missing_field", field=key))
         names = entry.get("names")
         if not isinstance(names, dict) or not names:
-            raise CatalogError(path, zid, "missing [zone.names.<language>] tables")
+            raise CatalogError(path, zid, warn("zones_no_names"))
         standard: dict[str, tuple[str, ...]] = {}
         daylight: dict[str, tuple[str, ...]] = {}
         for lang, forms in names.items():
             if not isinstance(forms, dict) or not set(forms) <= {"standard", "daylight"}:
-                raise CatalogError(path, zid, f"names.{lang}: expected standard / daylight lists")
+                raise CatalogError(path, zid, warn("zones_names_forms", lang=lang))
             for form, out in (("standard", standard), ("daylight", daylight)):
                 values = forms.get(form, [])
                 if not isinstance(values, list) or not all(
                     isinstance(v, str) and v.strip() for v in values
                 ):
-                    raise CatalogError(path, zid, f"names.{lang}.{form}: expected a list of names")
+                    said = warn("zones_names_list", field=f"names.{lang}.{form}")
+                    raise CatalogError(path, zid, said)
                 out[lang] = tuple(values)
                 for v in values:
                     folded = _fold(v)
                     if owner.get(folded, zid) != zid:
-                        raise CatalogError(
-                            path, zid, f"name {v!r} is also a name of {owner[folded]!r}"
-                        )
+                        said = warn("zones_name_taken", name=repr(v), other=repr(owner[folded]))
+                        raise CatalogError(path, zid, said)
                     if folded in keys and keys[folded][1] != iana:
-                        raise CatalogError(path, zid, f"name {v!r} is another Windows zone's key")
+                        raise CatalogError(path, zid, warn("zones_name_is_key", name=repr(v)))
                     owner[folded] = zid
                     localized[folded] = iana
         listed = {
@@ -221,10 +221,10 @@ def build_index(text: str, path: str) -> _Index:
         }
         seen = entry.get("seen", [])
         if not isinstance(seen, list) or not all(isinstance(v, str) for v in seen):
-            raise CatalogError(path, zid, "seen: expected a list of names")
+            raise CatalogError(path, zid, warn("zones_names_list", field="seen"))
         for v in seen:
             if _fold(v) not in listed:
-                raise CatalogError(path, zid, f"seen name {v!r} is not among the zone's names")
+                raise CatalogError(path, zid, warn("zones_seen_unknown", name=repr(v)))
         titles = _titles(entry, path, zid)
         zones.append(
             CatalogZone(zid, iana, entry["title"], entry["reference"], standard, daylight, titles)
@@ -240,20 +240,19 @@ def _titles(entry: dict[str, object], path: str, zid: str) -> dict[str, tuple[st
     offset the English ``title`` states (``(UTC+01:00) ...``)."""
     titles = entry.get("titles", {})
     if not isinstance(titles, dict):
-        raise CatalogError(path, zid, "titles: expected a table of language = [display names]")
+        raise CatalogError(path, zid, warn("zones_titles_table"))
     english = _TITLE_OFFSET_RE.match(str(entry["title"]))
     out: dict[str, tuple[str, ...]] = {}
     for lang, values in titles.items():
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-            raise CatalogError(path, zid, f"titles.{lang}: expected a list of display names")
+            raise CatalogError(path, zid, warn("zones_titles_list", lang=lang))
         for v in values:
             m = _TITLE_OFFSET_RE.match(v.strip())
             if m is None or english is None or m.group(1) != english.group(1):
-                raise CatalogError(
-                    path,
-                    zid,
-                    f"titles.{lang}: {v!r} does not state the offset of {entry['title']!r}",
+                said = warn(
+                    "zones_title_offset", lang=lang, title=repr(v), english=repr(entry["title"])
                 )
+                raise CatalogError(path, zid, said)
         out[lang] = tuple(values)
     return out
 
