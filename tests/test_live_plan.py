@@ -391,3 +391,20 @@ def test_write_profiles_below_a_file_is_one_line(tmp_path: Path) -> None:
         f"hbtriage: error: --write-profiles {blocker / 'p'}: cannot create the folder"
         " (Not a directory)\n"
     )
+
+
+def test_a_trigger_on_a_signature_the_catalog_lacks_is_said_in_japanese_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """plan.toml's problems were English only: worded by id now, like every catalog problem."""
+    from hbtriage.errors import CatalogError
+    from hbtriage.live import plan as plan_mod
+    from hbtriage.warning_text import render
+
+    monkeypatch.setattr(plan_mod, "load_plan", lambda: {"trigger": {"windows": ["cvp.nope"]}})
+    with pytest.raises(CatalogError) as err:
+        plan_mod.trigger_signatures("windows")
+    assert str(err.value) == "plan.toml [trigger.windows]: no signature 'cvp.nope' in the catalog"
+    assert render(err.value.args[0], "ja") == (
+        "plan.toml [trigger.windows]: カタログにシグネチャ 'cvp.nope' がありません"
+    )

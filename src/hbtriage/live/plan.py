@@ -54,7 +54,8 @@ def trigger_signatures(os: str) -> list[tuple[str, str, str]]:
     out = []
     for sid in load_plan()["trigger"][os]:
         if sid not in known:
-            raise CatalogError("plan.toml", f"trigger.{os}", f"no signature {sid!r} in the catalog")
+            said = warn("plan_no_signature", signature=repr(sid))
+            raise CatalogError("plan.toml", f"trigger.{os}", said)
         out.append((sid, *known[sid]))
     return out
 
@@ -79,7 +80,7 @@ def trigger_ere(os: str) -> str:
     reads one line at a time; the result is valid Python ``re`` too)."""
     ere = trigger_pattern(os).replace("(?:", "(").replace(r"\d", "[0-9]").replace(r"\s", " ")
     if "\\" in ere or _UNQUOTABLE.search(ere):
-        raise CatalogError("plan.toml", f"trigger.{os}", f"{ere!r} cannot be given to grep -E")
+        raise CatalogError("plan.toml", f"trigger.{os}", warn("plan_not_grep", pattern=repr(ere)))
     return ere
 
 
@@ -88,7 +89,9 @@ def _trigger_ps(os: str) -> str:
     # Passed in double quotes to powershell -File from cmd: a quote or a trailing backslash
     # would change the argument.
     if '"' in pat or pat.endswith("\\") or "%" in pat:
-        raise CatalogError("plan.toml", f"trigger.{os}", f"{pat!r} cannot go on a command line")
+        raise CatalogError(
+            "plan.toml", f"trigger.{os}", warn("plan_not_argument", pattern=repr(pat))
+        )
     return pat
 
 
