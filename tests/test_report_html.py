@@ -553,5 +553,5 @@ def test_overview_title_names_its_bucket_in_round_units(days: float, en: str, ja
     }
     assert titles == {
         "en": f"Whole capture (downsampled: peak per {en} bucket)",
-        "ja": f"取得期間全体(間引き表示: {ja} ごとの最大値)",
+        "ja": f"取得期間全体(間引き表示: {ja}ごとの最大値)",
     }

@@ -236,7 +236,7 @@ _JA: dict[str, str] = {
     "warnings": "警告",
     "no_warnings": "警告はありません。",
     "timeline_heading": "タイムライン",
-    "overview_chart": "取得期間全体(間引き表示: {bucket} ごとの最大値)",
+    "overview_chart": "取得期間全体(間引き表示: {bucket}ごとの最大値)",
     "bucket_seconds": "{n} 秒",
     "bucket_minutes": "{n} 分",
     "bucket_hours": "{n} 時間",
