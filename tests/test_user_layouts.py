@@ -421,6 +421,39 @@ def test_what_macos_and_windows_write_for_themselves_is_one_line(
     ]
 
 
+def test_what_a_usb_stick_holds_for_the_system_is_one_line(storm: Path, tmp_path: Path) -> None:
+    """The servers' folders handed over on a USB stick copied whole: a Mac that mounted it
+    left its Spotlight index and file system event log (.fseventsd holds gzip files), and
+    Windows its recycle bin and System Volume Information. Each file was a warning of its own
+    ('binary file ...'), the gzip ones decompressed first. They are no input, never opened,
+    and are counted in the one line that says what the OS wrote for itself."""
+    import gzip
+
+    want = _plain(storm, tmp_path, logs_only=False)
+    stick = tmp_path / "stick"
+    shutil.copytree(tmp_path / "plain", stick)
+    system = {
+        ".Spotlight-V100/Store-V2/0A1B/store.db": b"8tsd" + bytes(60),
+        ".fseventsd/00000000001a2b3c": gzip.compress(b"1SLD" + bytes(60)),
+        ".fseventsd/fseventsd-uuid": b"0A1B2C3D\n",
+        "$RECYCLE.BIN/S-1-5-21-1004/desktop.ini": b"[.ShellClassInfo]\r\n",
+        "$RECYCLE.BIN/S-1-5-21-1004/$IAB12CD.txt": b"\x02" + bytes(40),
+        "System Volume Information/IndexerVolumeGuid": "{0A1B}".encode("utf-16-le"),
+    }
+    for name, data in system.items():
+        (stick / name).parent.mkdir(parents=True, exist_ok=True)
+        (stick / name).write_bytes(data)
+    doc = _analyze(tmp_path / "out", stick)
+    assert _summary(doc) == _summary(want)
+    assert len(doc["inputs"]) == len(want["inputs"])
+    said = [w for w in doc["warnings"] if "stick/." in w or "stick/$" in w or "stick/S" in w]
+    assert said == [
+        "6 file(s) that the operating system writes for itself, not a server, skipped "
+        "($RECYCLE.BIN/, .Spotlight-V100/, .fseventsd/, System Volume Information/); "
+        "first: stick/$RECYCLE.BIN/S-1-5-21-1004/$IAB12CD.txt"
+    ]
+
+
 def test_a_site_catalog_names_more_files_to_skip(storm: Path, tmp_path: Path) -> None:
     """A site whose collection script leaves 'collect.done' beside each server's files names
     it in its own catalog (attachments.toml [[os_file]], as the bundled names .DS_Store): the

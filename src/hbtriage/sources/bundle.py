@@ -482,6 +482,10 @@ def _add_file(
 ) -> None:
     """``path`` as an input file, or what it holds when it is an archive. ``root``: the archive
     the user handed over that this one came out of (None: this is one the user handed over)."""
+    # Never opened, even when it is an archive (.fseventsd holds gzip files).
+    if junk := os_file(display, out.os_file_rules):
+        out.os_files.append((display, junk))
+        return
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -497,9 +501,6 @@ def _add_file(
         kind = "7z"
     elif path.name.lower().endswith(".tar"):
         kind = "tar"
-    elif junk := os_file(display, out.os_file_rules):
-        out.os_files.append((display, junk))
-        return
     else:
         out.files.append(InputFile(display=display, path=str(path), folder_hints=hints, size=size))
         return
