@@ -233,8 +233,8 @@ class Collected:
     #: Files the operating system writes for itself (see :func:`os_file`), skipped, and the
     #: catalog's name each went by.
     os_files: list[tuple[str, str]] = field(default_factory=list)
-    #: What those files are named (the catalog's ``[[os_file]]`` entries).
-    os_file_rules: tuple[OsFile, ...] = ()
+    #: The name a file goes by as one of those (:func:`os_file_matcher`), None: not one.
+    os_file: Callable[[str], str | None] = field(default=lambda _display: None)
 
     extracted_files: int = 0
     #: Every byte written to the work folder, kept or removed again (a member refused midway).
@@ -271,7 +271,7 @@ def collect(
     warning."""
     if os_files is None:
         os_files = load_catalog().os_files
-    out = Collected(progress=progress, limits=limits, os_file_rules=tuple(os_files))
+    out = Collected(progress=progress, limits=limits, os_file=os_file_matcher(os_files))
     seen: dict[Path, str] = {}  # what was read already: resolved path -> as the user wrote it
     roots = _display_roots([Path(p) for p in paths])
     for p in paths:
@@ -330,14 +330,21 @@ def os_file(display: str, rules: Sequence[OsFile] | None = None) -> str | None:
     the operating system wrote for itself, never one a server wrote: the pattern of ``rules``
     it matches (``"._*"``; a folder's with a slash, ``"__MACOSX/"``), None when it is no such
     file. ``rules``: the bundled catalog's ``[[os_file]]`` entries when None."""
-    names, folders, shown = _os_file_patterns(
-        tuple(load_catalog().os_files if rules is None else rules)
-    )
-    *above, name = display.replace("!", "/").split("/")
-    for hit in (*(folders.match(part) for part in above), names.match(name)):
-        if hit is not None and hit.lastgroup is not None:
-            return shown[int(hit.lastgroup[1:])]
-    return None
+    return os_file_matcher(load_catalog().os_files if rules is None else rules)(display)
+
+
+def os_file_matcher(rules: Sequence[OsFile]) -> Callable[[str], str | None]:
+    """:func:`os_file` of ``rules``, its patterns compiled once (a bundle asks it per file)."""
+    names, folders, shown = _os_file_patterns(tuple(rules))
+
+    def match(display: str) -> str | None:
+        *above, name = display.replace("!", "/").split("/")
+        for hit in (*(folders.match(part) for part in above), names.match(name)):
+            if hit is not None and hit.lastgroup is not None:
+                return shown[int(hit.lastgroup[1:])]
+        return None
+
+    return match
 
 
 @cache
@@ -483,7 +490,7 @@ def _add_file(
     """``path`` as an input file, or what it holds when it is an archive. ``root``: the archive
     the user handed over that this one came out of (None: this is one the user handed over)."""
     # Never opened, even when it is an archive (.fseventsd holds gzip files).
-    if junk := os_file(display, out.os_file_rules):
+    if junk := out.os_file(display):
         out.os_files.append((display, junk))
         return
     try:
