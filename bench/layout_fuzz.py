@@ -10,7 +10,7 @@ and lays the two servers out by drawing every feature independently (:func:`draw
 
     names     each server's folder: its name, lower case, a copy ("PG2A (2)", "Copy of CVP2"),
               ticket words ("SR 612345678 PG2A logs"), a generic word ("logs", "cvp"), its
-              address, a date suffix ("CVP2_20131116"), a Japanese word ("CVP2 ログ", "PG側ログ")
+              address (also "192.0.2.16_8000", "PG2A (192.0.2.16)"), a date suffix ("CVP2_20131116"), a Japanese word ("CVP2 ログ", "PG側ログ")
     above     folders above the servers' ("SR 612345678/From customer")
     inner     generic folders inside a server's: ``logs/``, ``PerfLogs/Admin/HB/<M>_2013...``,
               ``C$/Cisco/CVP/logs``, ``icm/<node>/pim1/logfiles``, a drive copied whole
@@ -160,7 +160,8 @@ def _folder_name(h: HostNames, style: str, pick: int) -> str:
         "copy": f"Copy of {h.folder}" if pick % 2 else f"{h.folder} (2)",
         "ticket": f"SR 612345678 {h.folder} logs",
         "generic": GENERIC[h.role][pick % len(GENERIC[h.role])],
-        "address": h.address,
+        # as a collection script names it, with the port, or after the server's name
+        "address": (h.address, f"{h.address}_8000", f"{h.folder} ({h.address})")[pick % 3],
         "dated": f"{h.folder}_20131116",
         "japanese": f"{h.folder} ログ" if pick % 2 else f"{h.folder}_ログ採取",
     }[style]

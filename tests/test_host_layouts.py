@@ -99,6 +99,89 @@ def test_a_servers_folder_named_by_its_address_names_it(sources: Path, tmp_path:
     assert not any("could not tell" in w for w in doc["warnings"]), doc["warnings"]
 
 
+@pytest.mark.parametrize(
+    ("pg_folder", "cvp_folder", "shown"),
+    [
+        # the name and the address, as a site's inventory writes them
+        ("PG3A_192.0.2.16", "CVP3 (192.0.2.20)", {"PG3A": ["192.0.2.16"], "CVP3": ["192.0.2.20"]}),
+        # the address and the port a collection script connected to
+        ("192.0.2.16_8000", "192.0.2.20 port 8000", {"pg3A": ["192.0.2.16"], "192.0.2.20": []}),
+        ("logs 192.0.2.16", "Server 192.0.2.20", {"pg3A": ["192.0.2.16"], "192.0.2.20": []}),
+    ],
+    ids=["name-and-address", "address-and-port", "generic-word-and-address"],
+)
+def test_a_folder_named_by_an_address_and_more_names_the_server(
+    sources: Path, tmp_path: Path, pg_folder: str, cvp_folder: str, shown: dict[str, list[str]]
+) -> None:
+    """Each server's folder named by its address with more around it, given on its own, logs
+    only. 'PG3A_192.0.2.16' and 'CVP3 (192.0.2.20)' were hosts 'PG3A_192' and 'CVP3 (192' (the
+    whole folder name, cut at its first dot as a DNS name is); '192.0.2.16_8000' was no name at
+    all, and '192.0.2.16 port 8000' beside '192.0.2.20 port 8000' made hosts 'port' and
+    'port-2'. The words beside the address name the server when they are a server's name,
+    else the address does, and a host is shown by its ICM node over an address."""
+    storm = sources / "storm"
+    pg = _copy(storm / "PG3A", tmp_path / "case" / pg_folder, logs_only=True)
+    cvp = _copy(storm / "CVP3", tmp_path / "case" / cvp_folder, logs_only=True)
+    plain = tmp_path / "plain"
+    for name in ("PG3A", "CVP3"):
+        _copy(storm / name, plain / name, logs_only=True)
+    want = _analyze(tmp_path / "plain-out", plain)
+    doc = _analyze(tmp_path / "out", pg, cvp)
+    assert {h["name"]: h["addresses"] for h in doc["hosts"]} == shown
+    assert all(not aliases for aliases in _hosts(doc).values()), doc["hosts"]
+    # the same incident and cause, on the same server, as the plain folders give
+    as_shown = dict(zip(("PG3A", "CVP3"), shown, strict=True))
+    assert [(sorted(h), c, ch) for h, c, ch in _verdict(doc)] == [
+        (sorted(as_shown[n] for n in h), c, as_shown.get(ch or "")) for h, c, ch in _verdict(want)
+    ]
+    assert _hosts(want) == {"PG3A": [], "CVP3": []}
+    assert not any("also named" in w or "port" in w for w in doc["warnings"]), doc["warnings"]
+
+
+def test_a_cvp_log_in_the_pgs_folder_is_not_said_to_be_named_by_it(
+    sources: Path, tmp_path: Path
+) -> None:
+    """The CVP's log copied into the PG's folder ('PG3A/CVP.2013-09-06.log', beside the PIM
+    log), each server's folder given on its own. The log went to CVP3, rightly, but its reason
+    read "its folder 'PG3A' is named after CVP3": the folder's name was refused as the log's
+    (a PIM's and a CVP's logs are two servers) and still given as the reason."""
+    storm = sources / "storm"
+    pg = _copy(storm / "PG3A", tmp_path / "PG3A")
+    cvp = _copy(storm / "CVP3", tmp_path / "CVP3")
+    (cvp / "CVP.2013-09-06.log").rename(pg / "CVP.2013-09-06.log")
+    doc = _analyze(tmp_path / "out", pg, cvp)
+    assert _hosts(doc) == {"PG3A": [], "CVP3": []}
+    moved = next(i for i in doc["inputs"] if i["path"].endswith("PG3A/CVP.2013-09-06.log"))
+    assert moved["host"] == "CVP3"
+    assert "PG3A" not in moved["host_reason"], moved["host_reason"]
+    assert _verdict(doc) == [(["CVP3", "PG3A"], "dpc_storm", "CVP3")]
+
+
+def test_a_servers_files_in_numbered_parts_are_that_server(sources: Path, tmp_path: Path) -> None:
+    """The CVP's logs in two folders the user numbered, 'CVP3_1/' (the Call Server log) and
+    'CVP3_2/' (its Error log), and the PG's in 'PG3A_1/' and 'PG3A_2/' (its PIM log, cut in
+    two), each folder given on its own, logs only. 'CVP3_2' was a host of its own beside CVP3
+    (one server split in two, the incident naming three hosts), and PG3A was 'also named
+    PG3A_1, PG3A_2' in a warning: a short number after a name that has its number already,
+    joined by an underscore or a space, numbers the user's parts."""
+    storm = sources / "storm"
+    pg1 = _copy(storm / "PG3A", tmp_path / "PG3A_1", logs_only=True)
+    pg2 = tmp_path / "PG3A_2"
+    pg2.mkdir()
+    lines = (pg1 / "pim1.txt").read_bytes().splitlines(keepends=True)
+    (pg1 / "pim1.txt").write_bytes(b"".join(lines[: len(lines) // 2]))
+    (pg2 / "pim1.txt").write_bytes(b"".join(lines[len(lines) // 2 :]))
+    cvp1 = _copy(storm / "CVP3", tmp_path / "CVP3_1", logs_only=True)
+    cvp2 = tmp_path / "CVP3 2"
+    cvp2.mkdir()
+    for error in cvp1.glob("Error.*"):
+        error.rename(cvp2 / error.name)
+    doc = _analyze(tmp_path / "out", pg1, pg2, cvp1, cvp2)
+    assert _hosts(doc) == {"PG3A": [], "CVP3": []}
+    assert [inc["hosts"] for inc in doc["incidents"]] == [["CVP3", "PG3A"]]
+    assert not any("also named" in w for w in doc["warnings"]), doc["warnings"]
+
+
 def _duplex(sources: Path, root: Path, folders: dict[str, str], *, logs_only: bool) -> Path:
     """The storm's pair (PG3A, CVP3) and the other pair renamed PG3B and CVP4 (its addresses
     192.0.2.17 and .21), in ``folders`` by server name, under ``root``."""

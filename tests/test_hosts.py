@@ -242,7 +242,8 @@ def test_folders_named_for_their_contents_name_no_host(name: str) -> None:
     [
         "PG1A", "CVP1", "pg1a", "CVP 1", "PG-A", "CVP1Logs", "CALLSRV", "PGSIDE_A", "ICMPGA01",
         "HostReports", "HostCounters", "SR 123456789 - CVP1 logs 2013-03-30", "cvp1.example.com",
-        "198.51.100.24", "CVP1 (2)", "Copy of PG1A", "Side A",
+        "198.51.100.24", "CVP1 (2)", "Copy of PG1A", "Side A", "198.51.100.24_8000",
+        "logs 198.51.100.24",
     ],
 )  # fmt: skip
 def test_folders_named_after_a_server_name_it(name: str) -> None:
@@ -359,6 +360,12 @@ def test_snapshots_that_name_nobody_join_the_one_host_with_snapshots_beside_them
         ("Server-1", "Server-1"),
         ("Server-2 logs", "Server-2"),
         ("ccx-01 perfmon", "ccx-01"),
+        # ... unless the name has its number: then a number after an underscore or a space
+        # numbers the user's parts of one server's files; a hyphen may be the name's own
+        ("CVP2_1", "CVP2"),
+        ("PG2A 2 logs", "PG2A"),
+        ("cvp01-02", "cvp01-02"),
+        ("Server_2", "Server_2"),
         # Letters of any script are letters, and a byte that is no text (shown escaped) is
         # part of its word: no name falls apart into a generic word and a stray piece.
         ("ЦВП-1", "ЦВП-1"),
@@ -375,6 +382,16 @@ def test_snapshots_that_name_nobody_join_the_one_host_with_snapshots_beside_them
         ("PG1A_logs_20130330 (3)", "PG1A"),
         ("198.51.100.24", "198.51.100.24"),
         ("CVP 2", "CVP 2"),
+        # An address with a port, or generic words, names the server by its address; beside a
+        # server's name, the name.
+        ("198.51.100.24_8000", "198.51.100.24"),
+        ("198.51.100.24 port 8000", "198.51.100.24"),
+        ("SR 612345678 198.51.100.24 logs 2013-03-30", "198.51.100.24"),
+        ("Server 198.51.100.24", "198.51.100.24"),
+        ("PG1A_198.51.100.24", "PG1A"),
+        ("CVP2 (198.51.100.24)", "CVP2"),
+        ("198.51.100.24 - CALLSRV02", "CALLSRV02"),
+        ("198.51.100.24_20130330", "198.51.100.24"),
     ],
 )
 def test_a_folder_names_its_host_by_its_words_that_are_not_generic(folder: str, host: str) -> None:

@@ -159,6 +159,29 @@ def host_address(name: str) -> bool:
     return not (ip.version == 4 and name.rsplit(".", 1)[-1] in ("0", "255"))
 
 
+#: A server's IPv4 address in a folder name, with the port a collection script may write after
+#: it ("198.51.100.10_8000", "198.51.100.10-8000", "198.51.100.10 port 8000"), not a piece of
+#: a longer run of digits and dots.
+_FOLDER_ADDRESS = re.compile(
+    r"(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3})"
+    r"(?:(?:[ _:\-]*(?i:port)[ _:\-]*|[_:\-])\d{1,5})?(?![\d.])"
+)
+
+
+def folder_address(name: str) -> tuple[str, str] | None:
+    """The one server address folder name ``name`` writes among other words, and those words
+    (``("198.51.100.10", " ")`` of "198.51.100.10_8000", ``("198.51.100.10", "CVP2 ()")`` of
+    "CVP2 (198.51.100.10)", ``("198.51.100.10", "logs ")`` of "logs 198.51.100.10"); None
+    when it writes none, or more than one, or is an address whole (:func:`host_address`)."""
+    if host_address(name):
+        return None
+    found = [m for m in _FOLDER_ADDRESS.finditer(name) if host_address(m.group(1))]
+    if len(found) != 1:
+        return None
+    m = found[0]
+    return m.group(1), f"{name[: m.start()]} {name[m.end() :]}"
+
+
 def generic_folder(name: str) -> bool:
     """Whether a folder called ``name`` says nothing about a host ("logs", "2013-03-30",
     "CVPLogs", "PerfLogs", "SR 123456 - PG logs"): a name the ``folders`` words match whole, or
@@ -167,7 +190,7 @@ def generic_folder(name: str) -> bool:
     into a number ("CVP1", "PG1A") and a server's address ("198.51.100.24"). What Windows adds
     to a copy's name ("CVP1 (2)", "Copy of logs") is no word of it."""
     name = without_copy_marks(name)
-    if host_address(name):
+    if host_address(name) or folder_address(name) is not None:
         return False
     if _words("folders").match(name):
         return True
@@ -235,7 +258,19 @@ def folder_host(name: str) -> str:
     product word before a name that does not say what the server is ("CVP Call Server 1"),
     but not what Windows adds to a copy's name ("CVP1" of "CVP1 (2)" and "Copy of CVP1")."""
     name = without_copy_marks(name)
-    if generic_folder(name) or host_address(name):
+    if host_address(name):
+        return name
+    at = folder_address(name)
+    if at is not None:
+        # "PG2A_198.51.100.16" and "CVP2 (198.51.100.20)" are PG2A and CVP2; "Server
+        # 198.51.100.20" and "ACME 198.51.100.20" are the address: a word beside it names the
+        # server when it has a number or says the server's role, as a server's name does.
+        address, rest = at
+        if generic_folder(rest) or not _folder_words(rest):
+            return address
+        other = folder_host(rest)
+        return other if re.search(r"\d", other) or roles_named(other) else address
+    if generic_folder(name):
         return name
     found = _folder_words(name)
     words = [name[start:end] for start, end in found]
@@ -245,8 +280,20 @@ def folder_host(name: str) -> str:
             not generic_folder(w)
             or (n + 1 < len(words) and _server_words(w, words[n + 1]))
             or (n > 0 and _server_words(words[n - 1], w))
-            # a short number after the name is the name's ("Server-1", "ccx-01 logs")
-            or (keep and keep[-1] == n - 1 and _SERVER_NUMBER.match(w))
+            # a short number after the name is the name's ("Server-1", "ccx-01 logs"), unless
+            # the name has its number already and no host name could go on so (an underscore
+            # or a space): then it numbers the user's parts ("CVP2_1" and "CVP2 2" are CVP2's
+            # files in two folders; "cvp01-02" stays a name)
+            or (
+                keep
+                and keep[-1] == n - 1
+                and _SERVER_NUMBER.match(w)
+                and not (
+                    w.isdigit()
+                    and any(ch.isdigit() for ch in words[n - 1])
+                    and name[found[n - 1][1] : found[n][0]] in ("_", " ")
+                )
+            )
         ):
             keep.append(n)
     # A product word just before a name that does not say the server's role is part of the
@@ -818,6 +865,9 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
             continue
         folder_name[unit] = by
         link(unit, by, warn("host_folder", folder=folder[1]))
+        written_at = folder_address(without_copy_marks(folder[1]))  # "CVP2 (198.51.100.20)"
+        if written_at is not None and name_key(written_at[0]) != name_key(by):
+            link(unit, written_at[0], warn("host_folder", folder=folder[1]))
     for i, c in enumerate(clues):
         for n in [c.writer, *c.names] if c.writer else c.names:
             link(group_of[i], n, c.display)
@@ -840,8 +890,10 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
         if c.machines or c.writer or c.addresses:
             continue
         named_by = next((f[1] for f in c.folders if not plain(f)), None)
-        if named_by is not None and name_key(folder_host(named_by)) in known:
-            g.union(group_of[i], "n:" + name_key(folder_host(named_by)))  # quietly refused
+        if named_by is None or name_key(folder_host(named_by)) not in known:
+            continue
+        # (refused quietly: a CVP log in the PG's folder is not the PG's, nor said to be)
+        if g.union(group_of[i], "n:" + name_key(folder_host(named_by))) is None:
             folder_named[i] = named_by
     words = {i: _name_words(clues[i]) for i in loose}
     sharing: dict[str, list[int]] = {}
@@ -1454,11 +1506,19 @@ def _version_folders(clues: list[Clues], under: dict[str, list[int]]) -> set[str
     out: set[str] = set()
     for c in clues:
         for n, (key, name, _given) in enumerate(c.folders[:-1]):
-            if key not in out and host_address(name):
+            if key not in out and _address_folder(name):
                 parent = c.folders[n + 1][0]
                 if _one_server(clues[i] for i in under[parent]):
                     out.add(key)
     return out
+
+
+def _address_folder(name: str) -> bool:
+    """Whether folder ``name`` names a server by its address alone ("198.51.100.24",
+    "198.51.100.24_8000", "CVP 11.6.1.2" as a version reads)."""
+    if host_address(name):
+        return True
+    return folder_address(name) is not None and host_address(folder_host(name))
 
 
 def _with_arguments_below(under: dict[str, list[int]], clues: list[Clues]) -> None:
@@ -1601,16 +1661,19 @@ def _display(
             return clues[i].machines[0]
     named = [folder_name[group_of[i]] for i in idx if group_of[i] in folder_name]
     for n in named:
-        if not side_folder(n):
+        if not side_folder(n) and not is_address(n):
             return n
     for i in idx:
         if clues[i].writer and not is_address(clues[i].writer or ""):
             return clues[i].writer
-    if named:  # "PG1 Side A" when its ICM node is not known
+    named = [n for n in named if not is_address(n)] + [n for n in named if is_address(n)]
+    if named and not is_address(named[0]):  # "PG1 Side A" when its ICM node is not known
         return named[0]
     word = _file_name_word(idx, clues, names, server=True)  # "CVP4_CVP.log", over its sender
     if word is not None:
         return word
+    if named:  # a folder named by the server's address ("198.51.100.24_8000")
+        return named[0]
     for i in idx:
         if clues[i].writer:
             return clues[i].writer
