@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,3 +31,59 @@ def test_two_pairs_losing_their_sessions_are_two_incidents_and_no_clock_moves(
         pg, cvp = pair.split("/")[0], pair.split(" <-> ")[1]
         assert set(hosts) == {pg, cvp}
         assert abs((start - t0).total_seconds()) < 15
+
+
+def _second_pair_beside(root: Path) -> None:
+    """The dpc_storm_pg seed 1 pair (PG3A, CVP3: a DPC storm on PG3A at 11:23:59 UTC) and,
+    over the same span, a vm_stun_pg pair of the same site renamed PG4A and CVP4 (192.0.2.17
+    and .21, the same zone; PG4A's stun at 11:28:32, 4.5 min later), in ``root/p1`` and
+    ``root/p2``. No file writes a host's own address (no sender field in the CVP logs, no
+    address in systeminfo): the logs name only their peers'."""
+    from hbtriage.simulate.scenarios import Plan, generate
+
+    first: dict[str, Any] = {}
+
+    def keep(plan: Plan) -> None:
+        first.update(span=(plan.start_ms, plan.end_ms), pg=plan.pg, cvp=plan.cvp)
+
+    def beside(plan: Plan) -> None:
+        plan.start_ms, plan.end_ms = first["span"]
+        plan.pg.name, plan.cvp.name = "PG4A", "CVP4"
+        plan.pg.ip, plan.cvp.ip = "192.0.2.17", "192.0.2.21"
+        for h, k in ((plan.pg, first["pg"]), (plan.cvp, first["cvp"])):
+            h.tz, h.zone_name, h.offset_min = k.tz, k.zone_name, k.offset_min
+
+    generate("dpc_storm_pg", root / "p1", 1, adjust=keep)
+    generate("vm_stun_pg", root / "p2", 2, adjust=beside)
+
+
+@pytest.mark.parametrize("logs_only", [False, True], ids=["with-perfmon", "logs-only"])
+def test_two_pairs_whose_addresses_nothing_ties_to_a_host_keep_their_own_clocks(
+    tmp_path: Path, logs_only: bool
+) -> None:
+    """Two PIM <-> CVP pairs of one site, each server's folder given on its own, their losses
+    4.5 min apart. PG4A's PIM reset was paired with PG3A's (two PIMs' resets, no one event) and
+    CVP4's missed heartbeats with PG3A's reset, 5 min apart: PG4A's and CVP4's clocks were
+    'corrected' by +289 s and +344 s, the two losses became one incident of four hosts, and
+    PG4A's VM stun was not named. With logs only, PG3A's zone was inferred 'from the same
+    disconnect logged by CVP4'."""
+    _second_pair_beside(tmp_path / "sim")
+    folders = sorted(p for p in (tmp_path / "sim").glob("p?/*") if p.is_dir())
+    if logs_only:
+        for f in folders:
+            for extra in [*f.glob("*perfmon.csv"), *f.glob("systeminfo.txt")]:
+                extra.unlink()
+    findings = analyze(folders)
+    assert not any("clock is" in w for w in findings.warnings), findings.warnings
+    got = [(sorted(i.hosts), i.causes[0].id, i.causes[0].host) for i in findings.incidents]
+    if logs_only:
+        assert [h for h, _, _ in got] == [["CVP3", "PG3A"], ["CVP4", "PG4A"]]
+        inferred = [w for w in findings.warnings if "inferred from the same disconnect" in w]
+        assert len(inferred) == 2
+        assert any("host PG3A" in w and "logged by CVP3" in w for w in inferred), inferred
+        assert any("host PG4A" in w and "logged by CVP4" in w for w in inferred), inferred
+    else:
+        assert got == [
+            (["CVP3", "PG3A"], "dpc_storm", "PG3A"),
+            (["CVP4", "PG4A"], "vm_stun", "PG4A"),
+        ]

@@ -48,8 +48,26 @@ def same_session(a: Signal, b: Signal, peers: Mapping[str, set[str]]) -> bool:
     """Whether two disconnects can be the two ends of one session: not when each host's logs
     name its peers and neither names the other. A site holds several PIM <-> CVP pairs: one
     pair's loss paired with another's would shift a clock by the time between them."""
+    end = a.data.get("end")
+    if end is not None and end == b.data.get("end"):
+        return False  # two PIMs' resets (or two CVPs' losses) are two sessions
     pa, pb = peers.get(a.host), peers.get(b.host)
     return not (pa and pb and b.host not in pa and a.host not in pb)
+
+
+def _nearer_elsewhere(s: Signal, d: float, paired: list[Signal], hosts: set[str]) -> bool:
+    """Whether disconnect ``s`` is nearer (by less than ``d`` seconds) to the other end's
+    disconnect on a host outside ``hosts`` than to the one it was paired with: on a site of
+    several PIM <-> CVP pairs whose peers no address tells, that host is its session's other end
+    (PG4A's and CVP4's close within milliseconds is one event, not CVP4's and PG3A's 5 min apart)."""
+    end = s.data.get("end")
+    return end is not None and any(
+        x.host not in hosts
+        and x.data["pair"] == s.data["pair"]
+        and x.data.get("end") not in (None, end)
+        and abs((s.start - x.start).total_seconds()) < abs(d)
+        for x in paired
+    )
 
 
 @dataclass
@@ -86,7 +104,9 @@ def estimate(
                 continue
             nearest = min(cands, key=lambda r: abs((s.start - r.start).total_seconds()))
             d = (s.start - nearest.start).total_seconds()
-            if abs(d) <= MAX_PAIR_DISTANCE_S:
+            if abs(d) <= MAX_PAIR_DISTANCE_S and not _nearer_elsewhere(
+                s, d, paired, {host, reference}
+            ):
                 diffs.append(d)
                 keys.add(str(s.data["pair"]))
         if diffs:
@@ -142,7 +162,12 @@ def infer_zones(
     out: list[ZoneGuess] = []
     for host in unzoned:
         mine = [s for s in paired if s.host == host]
-        best: tuple[int, float, str, list[tuple[float, datetime, datetime]], set[str]] | None
+        best: (
+            tuple[
+                tuple[int, int, float], float, str, list[tuple[float, datetime, datetime]], set[str]
+            ]
+            | None
+        )
         best = None
         for ref in zoned:
             theirs = [s for s in paired if s.host == ref]
@@ -156,10 +181,13 @@ def infer_zones(
             ]
             for d, *_ in diffs:
                 near = [p for p in diffs if abs(p[0] - d) <= ZONE_PAIR_TOLERANCE_S]
-                score = (len(near), -abs(d))
-                if best is None or score > (best[0], best[1]):
+                # Of as many pairs, the offset nearest whole quarter hours (what is left over is
+                # clock skew, seconds where the peer is the same session's other end; another
+                # pair's loss minutes away leaves minutes), then the nearest.
+                score = (len(near), -round(abs(d - round(d / 900.0) * 900.0)), -abs(d))
+                if best is None or score > best[0]:
                     best = (
-                        len(near),
+                        score,
                         -abs(d),
                         ref,
                         [(x, t, mine_t) for x, _, t, mine_t in near],

@@ -105,6 +105,18 @@ def _runs(tagged: pl.DataFrame) -> pl.DataFrame:
         step_s *= 2
 
 
+def _ends(catalog: Catalog) -> dict[str, str]:
+    """Signature id -> the end of the session it is seen at (its product), for the signatures
+    of a ``pair`` that both ends log in their own words (the PIM's reset and the CVP's missed
+    heartbeats): two PIMs' resets are no one event seen at both ends. A pair one product logs
+    at both ends (the probe pair's ``watch`` lines) has none."""
+    products: dict[str, set[str]] = {}
+    for s in catalog.signatures:
+        if s.pair:
+            products.setdefault(s.pair, set()).add(s.product)
+    return {s.id: s.product for s in catalog.signatures if s.pair and len(products[s.pair]) > 1}
+
+
 def signature_signals(timeline: Timeline, catalog: Catalog) -> list[Signal]:
     """One signal per tagged event, plus process restarts the readers noticed."""
     ev = timeline.events
@@ -123,6 +135,7 @@ def signature_signals(timeline: Timeline, catalog: Catalog) -> list[Signal]:
             tagged = _runs(tagged)
         tagged = tagged.with_columns(ev["message"].gather(tagged["_row"]).alias("message"))
         roles = {s.id: s for s in catalog.signatures}
+        ends = _ends(catalog)
         for row in tagged.iter_rows(named=True):
             s = roles[row["signature"]]
             first_line = (row["message"] or "").split("\n", 1)[0]
@@ -131,6 +144,7 @@ def signature_signals(timeline: Timeline, catalog: Catalog) -> list[Signal]:
                 "signature": s.id,
                 "role": s.role,
                 "pair": s.pair,
+                "end": ends.get(s.id),
                 "stream": row["stream"],
                 "source": f"{row['source']}:{row['line']}",
                 "message": (row["message"] or "")[:2000],
