@@ -33,12 +33,12 @@ def test_two_pairs_losing_their_sessions_are_two_incidents_and_no_clock_moves(
         assert abs((start - t0).total_seconds()) < 15
 
 
-def _second_pair_beside(root: Path) -> None:
+def _second_pair_beside(root: Path, seed: int) -> dict[str, Any]:
     """The dpc_storm_pg seed 1 pair (PG3A, CVP3: a DPC storm on PG3A at 11:23:59 UTC) and,
-    over the same span, a vm_stun_pg pair of the same site renamed PG4A and CVP4 (192.0.2.17
-    and .21, the same zone; PG4A's stun at 11:28:32, 4.5 min later), in ``root/p1`` and
-    ``root/p2``. No file writes a host's own address (no sender field in the CVP logs, no
-    address in systeminfo): the logs name only their peers'."""
+    over the same span, vm_stun_pg ``seed``'s pair as the site's other pair, renamed PG4A and
+    CVP4 (192.0.2.17 and .21, the same zone), in ``root/p1`` and ``root/p2``. No file writes a
+    host's own address (no sender field in the CVP logs, no address in systeminfo): the logs
+    name only their peers'. Returns the second pair's truth."""
     from hbtriage.simulate.scenarios import Plan, generate
 
     first: dict[str, Any] = {}
@@ -54,28 +54,39 @@ def _second_pair_beside(root: Path) -> None:
             h.tz, h.zone_name, h.offset_min = k.tz, k.zone_name, k.offset_min
 
     generate("dpc_storm_pg", root / "p1", 1, adjust=keep)
-    generate("vm_stun_pg", root / "p2", 2, adjust=beside)
+    return generate("vm_stun_pg", root / "p2", seed, adjust=beside)
 
 
 @pytest.mark.parametrize("logs_only", [False, True], ids=["with-perfmon", "logs-only"])
+@pytest.mark.parametrize(
+    ("seed", "skew"),
+    [(2, "+55.1"), (7, "+12.2"), (11, None)],
+    ids=["4.5-min-apart", "16-min-apart", "9-min-apart"],
+)
 def test_two_pairs_whose_addresses_nothing_ties_to_a_host_keep_their_own_clocks(
-    tmp_path: Path, logs_only: bool
+    tmp_path: Path, logs_only: bool, seed: int, skew: str | None
 ) -> None:
     """Two PIM <-> CVP pairs of one site, each server's folder given on its own, their losses
-    4.5 min apart. PG4A's PIM reset was paired with PG3A's (two PIMs' resets, no one event) and
-    CVP4's missed heartbeats with PG3A's reset, 5 min apart: PG4A's and CVP4's clocks were
-    'corrected' by +289 s and +344 s, the two losses became one incident of four hosts, and
-    PG4A's VM stun was not named. With logs only, PG3A's zone was inferred 'from the same
-    disconnect logged by CVP4'."""
-    _second_pair_beside(tmp_path / "sim")
+    minutes apart (CVP4's clock off PG4A's by ``skew`` seconds). PG4A's PIM reset was paired
+    with PG3A's (two PIMs' resets, no one event) and CVP4's missed heartbeats with PG3A's reset:
+    4.5 min apart, PG4A's and CVP4's clocks were 'corrected' by +289 s and +344 s and the two
+    losses became one incident of four hosts, PG4A's VM stun unnamed; 9 and 16 min apart, CVP4
+    was moved onto PG3A's clock as if set 9 or 16 min wrong, and PG4A's stun was an incident of
+    its own. With logs only, PG3A's zone was inferred 'from the same disconnect logged by CVP4'.
+    Each pair is measured against its own PG."""
+    truth = _second_pair_beside(tmp_path / "sim", seed)
+    assert [i["cause"] for i in truth["incidents"]] == ["vm_stun"]
     folders = sorted(p for p in (tmp_path / "sim").glob("p?/*") if p.is_dir())
     if logs_only:
         for f in folders:
             for extra in [*f.glob("*perfmon.csv"), *f.glob("systeminfo.txt")]:
                 extra.unlink()
     findings = analyze(folders)
-    assert not any("clock is" in w for w in findings.warnings), findings.warnings
+    clocks = [w for w in findings.warnings if "clock" in w or "apart" in w]
+    want = [f"host CVP4: clock is {skew} s off PG4A"] if skew else []
+    assert [w.split(" (")[0] for w in clocks] == want, clocks
     got = [(sorted(i.hosts), i.causes[0].id, i.causes[0].host) for i in findings.incidents]
+    got.sort(key=lambda g: g[0])
     if logs_only:
         assert [h for h, _, _ in got] == [["CVP3", "PG3A"], ["CVP4", "PG4A"]]
         inferred = [w for w in findings.warnings if "inferred from the same disconnect" in w]

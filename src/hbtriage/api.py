@@ -432,7 +432,7 @@ def _align_clocks(
         timeline, signals, hosts, inputs, warnings, catalog, peers, samples
     )
     ref = clock_skew.pick_reference(signals, timeline.hosts)
-    skews = clock_skew.estimate(signals, ref, peers) if ref else []
+    skews = clock_skew.estimate_site(signals, ref, peers) if ref else []
     for sk in skews:
         host_info = next((h for h in hosts if h.name == sk.host), None)
         if host_info is not None:
@@ -486,7 +486,9 @@ def _zone_conflicts(
         return timeline, []
     lone = [h for h in sorted(info) if h != ref and h not in {sk.host for sk in skews}]
     out: list[str] = []
-    guesses = [g for g in clock_skew.infer_zones(signals, lone, [ref], peers) if g.zone_min]
+    guesses = [
+        g for g in clock_skew.infer_zones(signals, lone, [ref], peers, on_utc=True) if g.zone_min
+    ]
     kept = []
     for guess in guesses:
         missing = _unrecorded_pairs(timeline, guess)

@@ -114,15 +114,39 @@ def estimate(
     return out
 
 
+def _icm_hosts(signals: list[Signal]) -> list[str]:
+    return sorted(
+        {s.host for s in signals if str(s.data.get("signature", "")).startswith(("pim.", "icm."))}
+    )
+
+
 def pick_reference(signals: list[Signal], hosts: list[str]) -> str | None:
     """The host the others are compared with: a PG/ICM host when there is one (ICM nodes keep
     time with their central controller), else the first host by name."""
-    icm_hosts = sorted(
-        {s.host for s in signals if str(s.data.get("signature", "")).startswith(("pim.", "icm."))}
-    )
+    icm_hosts = _icm_hosts(signals)
     if icm_hosts:
         return icm_hosts[0]
     return sorted(hosts)[0] if hosts else None
+
+
+def estimate_site(
+    signals: list[Signal], reference: str, peers: Mapping[str, set[str]] | None = None
+) -> list[Skew]:
+    """:func:`estimate` against ``reference``, then the hosts none of whose disconnects pair
+    with it (a site's other PIM <-> CVP pairs: CVP4 beside PG3A and PG4A) against each other
+    PG/ICM host in turn, which keeps time as well as the reference does; those PG hosts stay
+    where they are."""
+    out = estimate(signals, reference, peers)
+    icm = _icm_hosts(signals)
+    done = {reference, *icm, *(sk.host for sk in out)}
+    for other in icm:
+        if other == reference:
+            continue
+        for sk in estimate(signals, other, peers):
+            if sk.host not in done:
+                out.append(sk)
+                done.add(sk.host)
+    return out
 
 
 #: The same disconnect at both ends, when one host's zone is unknown: its time (taken as UTC)
@@ -153,10 +177,14 @@ def infer_zones(
     unzoned: list[str],
     zoned: list[str],
     peers: Mapping[str, set[str]] | None = None,
+    *,
+    on_utc: bool = False,
 ) -> list[ZoneGuess]:
     """UTC offsets of ``unzoned`` hosts (their local times taken as UTC) from the disconnects they
     share with a host whose zone is known: the offset most pairs agree on, its whole quarter
-    hours the zone and the rest clock skew. Hosts with no such pair are absent."""
+    hours the zone and the rest clock skew. Hosts with no such pair are absent. ``on_utc``:
+    every host's times are on UTC already (their zones known), so a disconnect nearer to the
+    other end's on a third host than to the one it would pair with is that host's session."""
     paired = [s for s in signals if s.kind == "signature" and s.data.get("pair")]
     peers = peers or {}
     out: list[ZoneGuess] = []
@@ -178,6 +206,12 @@ def infer_zones(
                 if a.data["pair"] == b.data["pair"]
                 and abs((a.start - b.start).total_seconds()) <= MAX_ZONE_OFFSET_S
                 and same_session(a, b, peers)
+                and not (
+                    on_utc
+                    and _nearer_elsewhere(
+                        a, (a.start - b.start).total_seconds(), paired, {host, ref}
+                    )
+                )
             ]
             for d, *_ in diffs:
                 near = [p for p in diffs if abs(p[0] - d) <= ZONE_PAIR_TOLERANCE_S]
