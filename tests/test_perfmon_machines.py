@@ -422,3 +422,37 @@ def test_a_relog_keeps_the_rise_of_counts_since_boot_across_the_other_machines_r
     doc = _analyze(tmp_path / "o", *(tmp_path / "L" / h for h in hosts))
     alone = _analyze(tmp_path / "o2", *(tmp_path / "sim" / h for h in hosts))
     assert _verdict(doc) == _verdict(alone) == [(sorted(hosts), cause, host)]
+
+
+def test_snapshots_named_like_the_logs_a_folder_placed_join_that_server(tmp_path: Path) -> None:
+    """The CVP collected both machines' counters into 'cvp/DataCollector01.csv' (so 'cvp/'
+    holds two machines' files and names no one server); its logs sit in
+    'cvp/C$/Cisco/CVP/logs/' as 'CALLSRV_CVP.<date>.log' (the user's name for the server, a
+    folder of that server's logs), and beside the perfmon, 'CALLSRV_ndis_version.txt' and
+    'CALLSRV_netsh_int_tcp_show_global.txt'; every file named on its own. The snapshots were a
+    host 'CALLSRV' of their own beside CVP1 (one server split in two); the word their names
+    start with leads the names of CVP1's logs (found by bench/layout_fuzz.py, seed 19)."""
+    truth = generate("dpc_storm_cvp", tmp_path / "sim", 3)
+    _merged(tmp_path / "sim", tmp_path / "L", "CVP1", truth)
+    cvp = (tmp_path / "L" / "CVP1").rename(tmp_path / "L" / "cvp")
+    logs = cvp / "C$" / "Cisco" / "CVP" / "logs"
+    logs.mkdir(parents=True)
+    for f in list(cvp.iterdir()):
+        if f.name.endswith(".log"):
+            f.rename(logs / f"CALLSRV_{f.name}")
+        elif f.name.startswith(("ndis", "netsh")):
+            f.rename(cvp / f"CALLSRV_{f.name}")
+        elif f.is_file() and f.name != "DataCollector01.csv":
+            f.unlink()  # systeminfo (it would name the computer), the DPC/ISR report
+    named = sorted(p for p in (tmp_path / "L").rglob("*") if p.is_file())
+    doc = _analyze(tmp_path / "o", *named)
+
+    assert sorted(h["name"] for h in doc["hosts"]) == ["CVP1", "PG1A"]
+    assert _inputs(doc)["CVP1"] == [
+        "CALLSRV_CVP.2013-02-22.log",
+        "CALLSRV_Error.2013-02-22.log",
+        "CALLSRV_ndis_version.txt",
+        "CALLSRV_netsh_int_tcp_show_global.txt",
+        "DataCollector01.csv [CVP1]",
+    ]
+    assert _verdict(doc) == [(["CVP1", "PG1A"], "dpc_storm", "CVP1")]

@@ -929,6 +929,7 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
             continue
         for i in idx:
             g.union(group_of[i], "n:" + w)  # refused quietly on a conflict
+    _led_as_placed_files(clues, g, group_of, words)
 
     lone_machine = _lone_machine_joins_the_host_without_one(clues, g, group_of)
     for machine, server, logs in _machine_named_for_the_role_joins_its_logs(clues, g, group_of):
@@ -1460,6 +1461,33 @@ def _gap(a: tuple[datetime, datetime], b: tuple[datetime, datetime]) -> timedelt
 
 def _day(t: datetime) -> str:
     return t.strftime("%Y-%m-%d")
+
+
+def _led_as_placed_files(
+    clues: list[Clues], g: _Graph, group_of: list[str], words: dict[int, list[str]]
+) -> None:
+    """Files in no host's folder that name nobody join the one host whose other files' names
+    start with the same word, where a folder placed those ("cvp/CALLSRV_netsh.txt" beside
+    "cvp/C$/Cisco/CVP/logs/CALLSRV_CVP.log", a folder of computer CVPSRV02's logs): the user
+    called that server so. Not when the word leads files of several hosts (a site's or a
+    ticket's word), nor for a file that names a computer."""
+    lead: dict[str, set[str]] = {}
+    for j, c in enumerate(clues):
+        if group_of[j].startswith("f:"):
+            continue
+        tokens = [t for t in _TOKEN.split(c.filename) if t]
+        if len(tokens) > 2:
+            lead.setdefault(name_key(tokens[0]), set()).add(g.find(group_of[j]))
+    led: dict[str, list[int]] = {}
+    for i, ws in words.items():
+        if ws and not clues[i].machines and _leads(clues[i].filename, ws[0]):
+            led.setdefault(ws[0], []).append(i)
+    for w, idx in led.items():
+        hosts = {g.find(r) for r in lead.get(w, ())}
+        if len(hosts) == 1:
+            target = next(iter(hosts))
+            for i in idx:
+                g.union(target, group_of[i])  # refused quietly on a conflict
 
 
 def _name_words(c: Clues) -> list[str]:
