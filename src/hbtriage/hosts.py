@@ -150,6 +150,7 @@ def _copy_mark_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     )
 
 
+@functools.lru_cache(maxsize=4096)  # a pure function of the name, asked per file
 def host_address(name: str) -> bool:
     """Whether a folder called ``name`` is a server's IP address ("198.51.100.24"): an address
     that is no network's or broadcast's (a version folder, "12.5.1.0", is none)."""
@@ -182,6 +183,7 @@ def folder_address(name: str) -> tuple[str, str] | None:
     return m.group(1), f"{name[: m.start()]} {name[m.end() :]}"
 
 
+@functools.lru_cache(maxsize=4096)  # a pure function of the name, asked per file
 def generic_folder(name: str) -> bool:
     """Whether a folder called ``name`` says nothing about a host ("logs", "2013-03-30",
     "CVPLogs", "PerfLogs", "SR 123456 - PG logs"): a name the ``folders`` words match whole, or
@@ -250,6 +252,7 @@ def _folder_words(name: str) -> list[tuple[int, int]]:
     return spans
 
 
+@functools.lru_cache(maxsize=4096)  # a pure function of the name, asked per file
 def folder_host(name: str) -> str:
     """The part of a folder name that names a host: the name without the generic words around
     it ("PG1A" of "PG1A_logs_20130330", "SR 123456789 - PG1A logs 2013-03-30" and "PG1A
@@ -422,6 +425,7 @@ def vru_addresses(res: ReadResult) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+@functools.lru_cache(maxsize=4096)  # a pure function of the name, asked per file
 def is_address(name: str) -> bool:
     try:
         ipaddress.ip_address(name.strip("[]"))
@@ -430,6 +434,7 @@ def is_address(name: str) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=4096)  # a pure function of the name, asked per file
 def name_key(name: str) -> str:
     """How names are compared: case-insensitive, a DNS name by its first label."""
     n = name.strip().strip("[]")

@@ -63,9 +63,12 @@ class CiscoLogReader:
     kind = "ciscolog"
 
     def sniff(self, head: str, name: str) -> bool:
-        lines = L.head_lines(head)
-        if lines.len() == 0:
+        # Every line the pattern matches has its (required) ``app`` group: counted first over
+        # the hits every sniffer shares (:func:`L.head_hits`); the names only when they count.
+        n_hits, n = L.head_share(head, f"^{PATTERN}")
+        if n == 0 or n_hits == 0 or n_hits < min(2, n) or n_hits < 0.2 * n:
             return False
+        lines = L.head_lines(head)
         apps = lines.str.extract_groups(f"^{PATTERN}").struct.field("app").drop_nulls()
         n_hits = apps.len()
         if n_hits == 0 or n_hits < min(2, lines.len()) or n_hits < 0.2 * lines.len():

@@ -194,24 +194,27 @@ def _header_colon_fields(values: pl.DataFrame) -> pl.DataFrame:
     return _header_fields(values).drop("_hdr")
 
 
+def sniff_count(head: str) -> tuple[int, int]:
+    """How many of the first lines of a sniff head (:func:`L.head_lines`) are CVP log lines,
+    and how many there are. Records whose header was wrapped below the time stamp (a log copied
+    out of an e-mail or a web page, as the tech notes show it) count with both their lines: the
+    reader joins them again (``_unwrap_header``)."""
+    cvp = L.head_hits(head, _SNIFF)
+    if not cvp:
+        return 0, 0
+    alone, below = L.head_hits(head, _SNIFF_STAMP_ALONE), L.head_hits(head, _SNIFF_HEAD_BELOW)
+    wrapped = [a and b for a, b in zip(alone, (*below[1:], False), strict=True)]
+    n_cvp = sum(
+        c or w or w_above for c, w, w_above in zip(cvp, wrapped, [False, *wrapped], strict=False)
+    )
+    return n_cvp, len(cvp)
+
+
 class CvpLogReader:
     kind = "cvp_log"
 
     def sniff(self, head: str, name: str) -> bool:
-        lines = L.head_lines(head)
-        n = lines.len()
-        if n == 0:
-            return False
-        # Records whose header was wrapped below the time stamp (a log copied out of an e-mail
-        # or a web page, as the tech notes show it) count with both their lines: the reader
-        # joins them again (``_unwrap_header``).
-        wrapped = (
-            lines.str.contains(_SNIFF_STAMP_ALONE)
-            & lines.shift(-1).str.contains(_SNIFF_HEAD_BELOW).fill_null(False)
-        ).fill_null(False)
-        n_cvp = int(
-            (lines.str.contains(_SNIFF) | wrapped | wrapped.shift(1).fill_null(False)).sum()
-        )
+        n_cvp, n = sniff_count(head)
         return n_cvp >= min(2, n) and n_cvp >= 0.2 * n and n_cvp > 0
 
     def read(

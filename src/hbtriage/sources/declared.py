@@ -137,8 +137,7 @@ class DeclaredReader:
         self._start = f"^(?:{fmt.start})"
 
     def sniff(self, head: str, name: str) -> bool:
-        lines = L.head_lines(head)
-        hits, total = L.share_matching(lines, self._start)
+        hits, total = L.head_share(head, self._start)
         return total > 0 and hits >= min(2, total) and hits >= self.fmt.min_share * total
 
     def read(

@@ -109,13 +109,29 @@ def _choose(lines: pl.Series) -> tuple[_Family | None, float]:
     """The family that starts the most of ``lines`` (earlier ones win near-ties), and its share."""
     if lines.len() == 0:
         return None, 0.0
-    counts = [L.share_matching(lines, f"^{f.pattern}")[0] for f in FAMILIES]
+    # One query for every family (each query costs ~0.1 ms however few the lines).
+    counts = lines.to_frame("t").select(
+        [pl.col("t").str.contains(f"^{f.pattern}").sum().alias(f.name) for f in FAMILIES]
+    )
+    return _pick(list(counts.row(0)), lines.len())
+
+
+def _choose_head(head: str) -> tuple[_Family | None, float]:
+    """:func:`_choose` of the first lines of a sniff head (:func:`L.head_lines`), from the
+    hits every sniffer of the head shares (:func:`L.head_hits`)."""
+    shares = [L.head_share(head, f"^{f.pattern}") for f in FAMILIES]
+    n = shares[0][1]
+    return (None, 0.0) if n == 0 else _pick([k for k, _ in shares], n)
+
+
+def _pick(counts: list[int], total: int) -> tuple[_Family | None, float]:
+    """The family of the most ``counts`` (lines matched, of ``total``), and its share."""
     best = max(counts)
     if best == 0:
         return None, 0.0
     for fam, n in zip(FAMILIES, counts, strict=True):
         if n >= 0.9 * best:
-            return fam, best / lines.len()
+            return fam, best / total
     return None, 0.0  # unreachable
 
 
@@ -123,7 +139,7 @@ def has_kernel(path: str) -> bool:
     """Whether the compiled core converts the layout of the log at ``path`` (its family, as
     :meth:`GenericLogReader.sniff` sees the first lines: ISO 8601 and RFC 3164 have kernels,
     CBS, ZooKeeper and RFC 5424 logs are read by their regex only)."""
-    fam, _share = _choose(L.head_lines(read_head(path)[0]))
+    fam, _share = _choose_head(read_head(path)[0])
     return fam is not None and fam.name in _scan_generic.KERNELS
 
 
@@ -131,7 +147,7 @@ class GenericLogReader:
     kind = "generic_log"
 
     def sniff(self, head: str, name: str) -> bool:
-        _fam, share = _choose(L.head_lines(head))
+        _fam, share = _choose_head(head)
         return share >= SNIFF_SHARE
 
     def read(
@@ -142,8 +158,16 @@ class GenericLogReader:
         first_piece, _, _, _ = next(L.line_chunks(item.path, enc, None, options))
         lines, _ = L.long_line_warnings(first_piece)
         del first_piece
-        nonblank = lines["text"].head(20 * L.SNIFF_LINES).str.slice(0, 4096)
-        fam, _share = _choose(nonblank.filter(nonblank.str.strip_chars() != "").head(L.SNIFF_LINES))
+        # (one polars query: each costs ~0.1 ms however few the lines)
+        nonblank = (
+            lines.lazy()
+            .select(pl.col("text").head(20 * L.SNIFF_LINES).str.slice(0, 4096))
+            .filter(pl.col("text").str.strip_chars() != "")
+            .head(L.SNIFF_LINES)
+            .collect()
+            .to_series()
+        )
+        fam, _share = _choose(nonblank)
         if fam is None:
             raise L.no_records(
                 item.display,

@@ -200,11 +200,10 @@ class IcmDumplogReader:
     kind = "icm_dumplog"
 
     def sniff(self, head: str, name: str) -> bool:
-        lines = L.head_lines(head)
-        n_rec, n = L.share_matching(lines, _RECORD_ONLY)
+        n_rec, n = L.head_share(head, _RECORD_ONLY)
         if n == 0 or n_rec == 0:
             return False
-        n_hdr, _ = L.share_matching(lines, _HEADER_ONLY)
+        n_hdr, _ = L.head_share(head, _HEADER_ONLY)
         if n_hdr:
             return True
         return n_rec >= min(3, n) and n_rec >= 0.6 * n

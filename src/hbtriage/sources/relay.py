@@ -71,8 +71,7 @@ _OURS = (
 
 def relayed(head: str) -> bool:
     """Whether the first lines of ``head`` are mostly behind a syslog server's prefix."""
-    lines = L.head_lines(head)
-    hits, n = L.share_matching(lines, f"^{L.SYSLOG_RELAY}")
+    hits, n = L.head_share(head, f"^{L.SYSLOG_RELAY}")
     return hits > 0 and hits >= MIN_SHARE * n
 
 
