@@ -331,19 +331,28 @@ def looks_like(head: str) -> bool:
 
 def _list_like(lines: list[str]) -> bool:
     cat = catalog()
+    # What a label names, once per label: a log's lines repeat theirs ("Mar 30 2013 19" of every
+    # CVP line of an hour), and each costs a fold and a shape of it.
+    named: dict[str, str | None] = {}
+
+    def field(label: str) -> str | None:
+        if label not in named:
+            named[label] = _fuzzy_field(cat, label)
+        return named[label]
+
     found: set[str] = set()
     version = windows = False
     for line in lines:
         c = _CSV_HEAD.match(line)
         if c is not None:
-            first, second = _fuzzy_field(cat, c.group(1)), _fuzzy_field(cat, c.group(2))
+            first, second = field(c.group(1)), field(c.group(2))
             if first == "host" and second == "os_name":
                 return True
         colon = line.find(":", 0, 130)
         if colon < 0:
             continue
         line = line.rstrip("\r")
-        if fld := _fuzzy_field(cat, line[:colon].strip()):  # a label never holds a colon
+        if fld := field(line[:colon].strip()):  # a label never holds a colon
             found.add(fld)
         v = _VERSION_LINE.match(line)
         version = version or (v is not None and v.group(1) == v.group(2))

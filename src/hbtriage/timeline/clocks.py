@@ -98,9 +98,11 @@ def host_zones(
                     named[host] = (fact.value, iana)
                 else:
                     unplaced.setdefault(host, fact.value)
+        # (no copy without the nulls: min and max skip them, and a column of nulls only, as a
+        # log that writes no offset has, is known by its count; each copy is a polars step)
         if res.events is not None and res.events.height:
-            span = res.events["ts_local"].drop_nulls()
-            if span.len():
+            span = res.events["ts_local"]
+            if span.len() > span.null_count():
                 low, high = span.min(), span.max()
                 if isinstance(low, datetime) and isinstance(high, datetime):
                     years.setdefault(host, set()).update(range(low.year, high.year + 1))
@@ -116,8 +118,9 @@ def host_zones(
             for h in res.counters["host"].unique().to_list():
                 perf_offsets.setdefault(machine(h), (res.offset_min, res.zone, iana))
         if res.events is not None and res.events.height:
-            offs = res.events["offset_min"].drop_nulls()
-            if offs.len():
+            offs = res.events["offset_min"]
+            if offs.len() > offs.null_count():
+                offs = offs.drop_nulls()
                 # Every n-th offset, about 500 of them (not the whole column as a list).
                 log_offsets.setdefault(host, Tally()).update(
                     offs.gather_every(max(1, offs.len() // 500)).to_list()
