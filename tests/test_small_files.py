@@ -130,6 +130,7 @@ _CISCO_ICM, _CISCO_CVP = "41: PG1A: Mar 30 2013 19:36:46.531 -0500: %ICM_PIM: y"
 @example(lines=[_STAMP_ALONE, _BELOW, "x", _STAMP_ALONE, "", _BELOW], crlf=True, end="\n")
 @example(lines=[_CISCO_ICM, "a", "b", "c", _CISCO_CVP, "d", "e"], crlf=False, end="\n")
 @example(lines=[_CISCO_ICM, _CISCO_CVP, _CISCO_CVP, "a"], crlf=False, end="\n")
+@example(lines=[_CISCO_ICM, "", _STAMP_ALONE, _BELOW] * 70, crlf=True, end="\n")  # > 200 lines
 @given(
     lines=st.lists(_LINE, max_size=260),
     crlf=st.booleans(),

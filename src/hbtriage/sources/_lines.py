@@ -939,6 +939,11 @@ def head_lines(head: str, limit: int = SNIFF_LINES) -> pl.Series:
     query costs ~0.1 ms however small the head)."""
     if not head:
         return pl.Series("text", [], dtype=pl.Utf8)
+    return _head_query(head, limit).collect().to_series()
+
+
+def _head_query(head: str, limit: int = SNIFF_LINES) -> pl.LazyFrame:
+    """:func:`head_lines` of a non-empty ``head`` as a lazy query (column ``text``)."""
     body = head[:-1] if head.endswith("\n") else head
     text = pl.col("text").str.split("\n").explode().str.strip_suffix("\r").str.slice(0, 4096)
     return (
@@ -946,8 +951,6 @@ def head_lines(head: str, limit: int = SNIFF_LINES) -> pl.Series:
         .select(text)
         .filter(pl.col("text").str.strip_chars() != "")
         .head(limit)
-        .collect()
-        .to_series()
     )
 
 
@@ -974,7 +977,7 @@ def head_hits(head: str, pattern: str) -> tuple[bool, ...]:
         if got is not None and pattern in got:
             return _hit_or_raise(got[pattern])
         missing = [p for p in _SNIFF_PATTERNS if got is None or p not in got]
-    new = _test_all(head_lines(head), missing)
+    new = _test_all(head, missing, fresh=got is None)
     with _HITS_LOCK:
         if got is None:
             got = _HITS.setdefault(head, {})
@@ -990,16 +993,22 @@ def _hit_or_raise(hits: tuple[bool, ...] | Exception) -> tuple[bool, ...]:
     return hits
 
 
-def _test_all(lines: pl.Series, patterns: list[str]) -> dict[str, tuple[bool, ...] | Exception]:
-    """Each of ``lines`` against each pattern, in one query; one pattern at a time when one
-    of them is no valid regex (its error kept for the sniffer that asks for it)."""
+def _test_all(
+    head: str, patterns: list[str], *, fresh: bool
+) -> dict[str, tuple[bool, ...] | Exception]:
+    """Each of the head's lines (:func:`head_lines`) against each pattern, in one query (with
+    the lines' own for a head not tested before, ``fresh``); one pattern at a time when one of
+    them is no valid regex (its error kept for the sniffer that asks for it)."""
+    tests = [pl.col("text").str.contains(p).alias(str(i)) for i, p in enumerate(patterns)]
     try:
-        tested = lines.to_frame("t").select(
-            [pl.col("t").str.contains(p).alias(str(i)) for i, p in enumerate(patterns)]
-        )
+        if fresh and head:
+            tested = _head_query(head).select(tests).collect()
+        else:
+            tested = head_lines(head).to_frame("text").select(tests)
         cols = tested.to_dict(as_series=False)
         return {p: tuple(cols[str(i)]) for i, p in enumerate(patterns)}
     except pl.exceptions.PolarsError:
+        lines = head_lines(head)
         out: dict[str, tuple[bool, ...] | Exception] = {}
         for p in patterns:
             try:
