@@ -456,3 +456,39 @@ def test_snapshots_named_like_the_logs_a_folder_placed_join_that_server(tmp_path
         "DataCollector01.csv [CVP1]",
     ]
     assert _verdict(doc) == [(["CVP1", "PG1A"], "dpc_storm", "CVP1")]
+
+
+@pytest.mark.parametrize(
+    ("collector", "folder"),
+    [("PG2A", "192.0.2.16"), ("PG2A", "PGSIDE_A"), ("CVP2", "CALLSRV")],
+)
+def test_a_collectors_folder_named_by_nothing_its_files_write_keeps_its_snapshots(
+    tmp_path: Path, collector: str, folder: str
+) -> None:
+    """The collector's folder, named by its address or by a name no file writes, holds its
+    logs, its snapshots that name nobody (``netsh``, ``ndis.sys`` version, the DPC/ISR report)
+    and the perfmon CSV of both machines; no systeminfo; every file named on its own. The
+    other machine's part made the folder 'two servers', so the snapshots were a host
+    'UNNAMED' (found by bench/layout_fuzz.py, seeds 14, 17 and 18); named as a folder, the
+    same files were the collector's already."""
+    truth = generate("dpc_storm_pg", tmp_path / "sim", 3)
+    _merged(tmp_path / "sim", tmp_path / "L", collector, truth)
+    mine = (tmp_path / "L" / collector).rename(tmp_path / "L" / folder)
+    (mine / "systeminfo.txt").unlink(missing_ok=True)
+    if (mine / "PG2A_dpcisr.txt").exists():
+        (mine / "PG2A_dpcisr.txt").rename(mine / "dpcisr.txt")
+    for snapshot in ("ndis_version.txt", "netsh_int_tcp_show_global.txt"):  # (the CVP's too)
+        if not (mine / snapshot).exists():
+            shutil.copy(tmp_path / "sim" / "PG2A" / snapshot, mine / snapshot)
+    named = sorted(p for p in (tmp_path / "L").rglob("*") if p.is_file())
+    doc = _analyze(tmp_path / "o", *named)
+
+    assert sorted(h["name"] for h in doc["hosts"]) == ["CVP2", "PG2A"]
+    snapshots = sorted(f.name for f in mine.iterdir() if f.suffix == ".txt" and "pim" not in f.name)
+    theirs = _inputs(doc)[collector]
+    assert set(snapshots) <= set(theirs), theirs
+    assert f"DataCollector01.csv [{collector}]" in theirs
+    other = "CVP2" if collector == "PG2A" else "PG2A"
+    assert f"DataCollector01.csv [{other}]" in _inputs(doc)[other]
+    assert not _said(doc, "host_unknown")
+    assert _verdict(doc) == [(["CVP2", "PG2A"], "dpc_storm", "PG2A")]

@@ -934,7 +934,21 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
             continue
         for i in idx:
             g.union(group_of[i], "n:" + w)  # refused quietly on a conflict
-    _led_as_placed_files(clues, g, group_of, words)
+    # Files that name nobody and are no log, in a folder that names nobody either ("cvp/"
+    # holding snapshots beside a perfmon CSV of several machines, whose parts it does not
+    # hold), are placed as loose ones.
+    names_now = _names_of(g)
+    nameless = [
+        i
+        for unit, idx in members.items()
+        if unit in group_folder and unit not in folder_name and not names_now.get(g.find(unit))
+        if not any(clues[j].machines or clues[j].writer or clues[j].addresses for j in idx)
+        and not any(clues[j].role for j in idx)
+        for i in idx
+    ]
+    _led_as_placed_files(
+        clues, g, group_of, {**words, **{i: _name_words(clues[i]) for i in nameless}}
+    )
 
     lone_machine = _lone_machine_joins_the_host_without_one(clues, g, group_of)
     for machine, server, logs in _machine_named_for_the_role_joins_its_logs(clues, g, group_of):
@@ -1475,10 +1489,11 @@ def _led_as_placed_files(
     start with the same word, where a folder placed those ("cvp/CALLSRV_netsh.txt" beside
     "cvp/C$/Cisco/CVP/logs/CALLSRV_CVP.log", a folder of computer CVPSRV02's logs): the user
     called that server so. Not when the word leads files of several hosts (a site's or a
-    ticket's word), nor for a file that names a computer."""
+    ticket's word), nor for a file that names a computer. ``words``: the file-name words of
+    the files to place (of a folder that names nobody: all its files, led by one word)."""
     lead: dict[str, set[str]] = {}
     for j, c in enumerate(clues):
-        if group_of[j].startswith("f:"):
+        if group_of[j].startswith("f:") or j in words:
             continue
         tokens = [t for t in _TOKEN.split(c.filename) if t]
         if len(tokens) > 2:
@@ -1487,12 +1502,15 @@ def _led_as_placed_files(
     for i, ws in words.items():
         if ws and not clues[i].machines and _leads(clues[i].filename, ws[0]):
             led.setdefault(ws[0], []).append(i)
+    units = Counter(group_of[i] for i in words)
     for w, idx in led.items():
         hosts = {g.find(r) for r in lead.get(w, ())}
         if len(hosts) == 1:
             target = next(iter(hosts))
-            for i in idx:
-                g.union(target, group_of[i])  # refused quietly on a conflict
+            led_here = Counter(group_of[i] for i in idx)
+            for unit in led_here:
+                if led_here[unit] == units[unit]:  # (a folder's files: every one led by w)
+                    g.union(target, unit)  # refused quietly on a conflict
 
 
 def _name_words(c: Clues) -> list[str]:
@@ -1558,14 +1576,19 @@ def _with_arguments_below(under: dict[str, list[int]], clues: list[Clues]) -> No
     """Count in each folder on disk above what the user named (``alice`` above ``alice/logs``)
     every input of the arguments below it, also those whose folders stop below it
     (``alice/PG1A`` beside ``alice/cvp logs``, a syslog server's lines): a folder that holds
-    two servers' arguments is no one server's folder, as one holding their files is not."""
+    two servers' arguments is no one server's folder, as one holding their files is not.
+    The machines' parts of a perfmon CSV or event log of several machines (``Clues.whole``)
+    are not counted: the folder it sits in names none of them, and holds the collector's
+    files, as it does when the folder itself is named (``192.0.2.16/DataCollector01.csv`` of
+    the PG and the CVP beside the PG's logs, every file named on its own, is the PG's
+    folder)."""
     disk = [k for k in under if "!" not in k and Path(k).is_absolute()]
     if not disk:
         return
     # (by argument, compared as strings: thousands of files named one by one stay quick)
     by_place: dict[str, list[int]] = {}
     for i, c in enumerate(clues):
-        if c.place:
+        if c.place and c.whole is None:
             by_place.setdefault(c.place, []).append(i)
     for key in disk:
         have = set(under[key])
