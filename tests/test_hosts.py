@@ -599,3 +599,29 @@ def test_a_computer_name_says_its_role_however_it_is_written(machine: str, joine
         assert ident.host_for("192.0.2.20") == machine
     else:
         assert ident.host_for("192.0.2.20") != machine
+
+
+def test_a_computer_named_for_the_role_is_said_to_take_only_the_logs() -> None:
+    """The PG's folder, named by its address, holds its PIM log (ICM node only) and its DPC/ISR
+    report; the PG's computer is named only by its part of the collector's perfmon CSV. The
+    warning that the PG logs are taken as that computer's listed the report as a PG log."""
+
+    def part(display: str, machine: str) -> Clues:
+        c = _c(display, "perfmon_csv", None, machines=[machine])
+        c.folders, c.whole = [], display.rsplit(" ", 1)[0]
+        return c
+
+    report = "2013-04-15T03-19-38.426000_DPC_ISR_Raw_Rows.csv"
+    ident = identify(
+        [
+            _c("b/192.0.2.16/log.txt", "icm_dumplog", "b", writer="pgsite7a", role="pg"),
+            _c(f"b/192.0.2.16/{report}", "wpa_dpcisr", "b"),
+            part("b/192.0.2.16/DataCollector01.csv [ICMPGA01]", "ICMPGA01"),
+            part("b/192.0.2.16/DataCollector01.csv [CVPSRV02]", "CVPSRV02"),
+            _c("b/callsrv/log.txt", "cvp_log", "b", writer="203.0.113.24", role="cvp"),
+        ]
+    )
+    assert [h for h, _ in ident.assigned] == ["ICMPGA01"] * 3 + ["CVPSRV02"] * 2
+    said = [str(w) for w in ident.warnings if said_id(w) == "host_by_role_machine"]
+    assert [w.split(":", 1)[0] for w in said] == ["host CVPSRV02", "host ICMPGA01"]
+    assert "the PG logs that name no computer (log.txt) are taken" in said[1]

@@ -1311,7 +1311,9 @@ def _machine_named_for_the_role_joins_its_logs(
             continue
         name = sorted(g.comp[machine].machines)[0]
         if all(g.union(machine, r) is None for r in logs):
-            joined.append((name, role, sorted(i for r in logs for i in files[r])))
+            # (said of the logs alone: a report or snapshot in their folder is no log)
+            said_logs = sorted(i for r in logs for i in files[r] if clues[i].role == role)
+            joined.append((name, role, said_logs))
             machine_only.remove(machine)
     return joined
 
