@@ -256,3 +256,24 @@ def test_property_split_keeps_every_event_once_in_its_computers_part(
     assert sorted(seen) == list(range(1, len(nodes) + 1))
     assert sorted(part_keys) == sorted(keys)
     assert parts[0][1].warnings[-1] == "w" and all(not r.warnings for _p, r in parts[1:])
+
+
+def test_the_pgs_address_folder_with_the_export_of_both_keeps_the_pgs_snapshots(
+    tmp_path: Path,
+) -> None:
+    """The PG's folder, named by its address, holds the Export-Csv of both servers beside its
+    own logs and DPC/ISR report (no systeminfo); every file is named on its own. The CVP's part
+    made the folder 'two servers' and the PG's report, which names no computer, was a host
+    'UNNAMED'."""
+    both, truth = _bundle(tmp_path, "csv")
+    pg = next(h for h in truth["hosts"] if truth["hosts"][h]["role"] == "pg")
+    mine = (both / pg).rename(both / truth["hosts"][pg]["ip"])
+    (mine / "systeminfo.txt").unlink(missing_ok=True)
+    doc = _analyze(tmp_path / "o", *sorted(p for p in both.rglob("*") if p.is_file()))
+
+    assert sorted(h["name"] for h in doc["hosts"]) == sorted(truth["hosts"])
+    hosts = {i["path"].rsplit("/", 1)[-1]: i["host"] for i in doc["inputs"]}
+    (report,) = [f for f in hosts if f.endswith("_DPC_ISR_Raw_Rows.csv")]
+    assert hosts[report] == hosts["pim1.txt"] == pg
+    assert _event_inputs(doc) == {"System.csv [cvp4]": "CVP4", "System.csv [pg4a]": "PG4A"}
+    assert _verdict(doc)[0][2:4] == ("nic_errors", "CVP4")
