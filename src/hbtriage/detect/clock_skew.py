@@ -48,8 +48,8 @@ def same_session(a: Signal, b: Signal, peers: Mapping[str, set[str]]) -> bool:
     """Whether two disconnects can be the two ends of one session: not when each host's logs
     name its peers and neither names the other. A site holds several PIM <-> CVP pairs: one
     pair's loss paired with another's would shift a clock by the time between them."""
-    end = a.data.get("end")
-    if end is not None and end == b.data.get("end"):
+    end = a.data.get("session_end")
+    if end is not None and end == b.data.get("session_end"):
         return False  # two PIMs' resets (or two CVPs' losses) are two sessions
     pa, pb = peers.get(a.host), peers.get(b.host)
     return not (pa and pb and b.host not in pa and a.host not in pb)
@@ -60,11 +60,11 @@ def _nearer_elsewhere(s: Signal, d: float, paired: list[Signal], hosts: set[str]
     disconnect on a host outside ``hosts`` than to the one it was paired with: on a site of
     several PIM <-> CVP pairs whose peers no address tells, that host is its session's other end
     (PG4A's and CVP4's close within milliseconds is one event, not CVP4's and PG3A's 5 min apart)."""
-    end = s.data.get("end")
+    end = s.data.get("session_end")
     return end is not None and any(
         x.host not in hosts
         and x.data["pair"] == s.data["pair"]
-        and x.data.get("end") not in (None, end)
+        and x.data.get("session_end") not in (None, end)
         and abs((s.start - x.start).total_seconds()) < abs(d)
         for x in paired
     )

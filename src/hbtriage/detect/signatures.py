@@ -144,7 +144,7 @@ def signature_signals(timeline: Timeline, catalog: Catalog) -> list[Signal]:
                 "signature": s.id,
                 "role": s.role,
                 "pair": s.pair,
-                "end": ends.get(s.id),
+                "session_end": ends.get(s.id),
                 "stream": row["stream"],
                 "source": f"{row['source']}:{row['line']}",
                 "message": (row["message"] or "")[:2000],
