@@ -28,14 +28,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import statistics
 import subprocess
 import sys
-import time
 import zipfile
-from datetime import datetime, timedelta
 from pathlib import Path
+
+from wide_perfmon import run, write_small  # (bench/ is the script's folder)
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -55,28 +54,8 @@ _LOSS = "Missed 2 VRU PIM heartbeats. Shutting down VRU PIM connection."
 
 
 def write_tiny(folder: Path, n: int) -> None:
-    """``n`` logs of 1-10 lines each (made once, renamed into place when complete)."""
-    if folder.exists():
-        return
-    rng = random.Random(n)
-    part = folder.with_suffix(".part")
-    part.mkdir(parents=True, exist_ok=True)
-    t0 = datetime(2013, 3, 29, 19, 0, 0)
-    for i in range(n):
-        t = t0 + timedelta(seconds=rng.randrange(86400))
-        lines = []
-        count = rng.randrange(1, 11)
-        for k in range(count):
-            t += timedelta(milliseconds=rng.randrange(5, 5000))
-            text = rng.choice(_CHATTER).format(n=rng.randrange(256), p=rng.randrange(60000))
-            if i % 50 == 7 and k == count - 1:
-                text = _LOSS
-            if i % 2:
-                lines.append(f"{t:%Y-%m-%d %H:%M:%S},{t.microsecond // 1000:03d} INFO {text}")
-            else:
-                lines.append(f"{t:%b} {t.day:2d} {t:%H:%M:%S} cvp1 app[{i}]: {text}")
-        (part / f"app-{i:05d}.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    part.rename(folder)
+    """``n`` logs of 1-10 lines each, one in 50 with a heartbeat-loss line (made once)."""
+    write_small(folder, n, seed=n, texts=_CHATTER, loss=_LOSS)
 
 
 def write_cvp(folder: Path, n: int, src: str) -> None:
@@ -137,20 +116,6 @@ def write_zip(folder: Path, zpath: Path) -> None:
             if f.is_file():
                 z.write(f, f.relative_to(folder.parent).as_posix())
     part.rename(zpath)
-
-
-def run(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
-    """Wall, user+sys CPU seconds and peak RSS (MiB) of one child process."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **(env or {})}
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    if os.waitstatus_to_exitcode(status) not in (0, 1):
-        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-        raise SystemExit(f"{cmd[:3]} failed: {err[-2000:]}")
-    return {"s": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss": usage.ru_maxrss / 1024}
 
 
 def _median(runs: list[dict[str, float]]) -> dict[str, float]:

@@ -105,23 +105,38 @@ def write_wide(path: Path, cols: int, rows: int) -> None:
     part.rename(path)
 
 
-def write_small(folder: Path, n: int) -> None:
-    """``n`` logs of 1-10 lines each (made once)."""
+#: Ordinary chatter of :func:`write_small`'s logs.
+SMALL_TEXTS = ["worker finished batch {p}", "call {p} routed to label 5551{n:03d}",
+               "session {p} opened", "VRU heartbeat timed out after 2 intervals",
+               "synchronized to 203.0.113.{n}, stratum 2"]  # fmt: skip
+
+
+def write_small(
+    folder: Path,
+    n: int,
+    *,
+    seed: int = 5,
+    texts: list[str] = SMALL_TEXTS,
+    loss: str | None = None,
+) -> None:
+    """``n`` logs of 1-10 lines each (made once, renamed into place when complete): half with
+    ISO 8601 stamps, half RFC 3164 syslog lines, each line one of ``texts``; ``loss``: the last
+    line of one file in 50."""
     if folder.exists():
         return
-    rng = random.Random(5)
+    rng = random.Random(seed)
     part = folder.with_suffix(".part")
     part.mkdir(parents=True, exist_ok=True)
-    texts = ["worker finished batch {p}", "call {p} routed to label 5551{n:03d}",
-             "session {p} opened", "VRU heartbeat timed out after 2 intervals",
-             "synchronized to 203.0.113.{n}, stratum 2"]  # fmt: skip
     t0 = datetime(2013, 3, 29, 19, 0, 0)
     for i in range(n):
         t = t0 + timedelta(seconds=rng.randrange(86400))
         lines = []
-        for _ in range(rng.randrange(1, 11)):
+        count = rng.randrange(1, 11)
+        for k in range(count):
             t += timedelta(milliseconds=rng.randrange(5, 5000))
             text = rng.choice(texts).format(n=rng.randrange(256), p=rng.randrange(60000))
+            if loss is not None and i % 50 == 7 and k == count - 1:
+                text = loss
             if i % 2:
                 lines.append(f"{t:%Y-%m-%d %H:%M:%S},{t.microsecond // 1000:03d} INFO {text}")
             else:

@@ -167,10 +167,13 @@ def _chunks_raw(
     if scanner is None:
         split: Iterator[tuple[_Chunk, _Split | None]] = ((c, None) for c in pieces)
     else:
+        from hbtriage.sources._scan import cores  # (loaded: it made the scanner)
+
+        spare = cores() > 1  # a core for the piece ahead, when this file is the only one
         split = _ahead(
             pieces,
             lambda chunk, index: _split_piece(chunk, index == 0, scanner),
-            when=lambda: options.read_ahead or _CORE_FILES[0] == 1,
+            when=lambda: options.read_ahead or (spare and _CORE_FILES[0] == 1),
         )
         with _CORE_LOCK:
             _CORE_FILES[0] += 1
