@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from pathlib import Path
 from typing import Any
@@ -713,3 +714,91 @@ def test_reading_ahead_gives_the_same_records(_storm: Path, module: Any) -> None
     assert plain.events.height > 100
     assert ahead.events.equals(plain.events)
     assert (ahead.host, ahead.stream, ahead.warnings) == (plain.host, plain.stream, plain.warnings)
+
+
+# -- a first run with the kernels not compiled for this machine (a pip install, no make) ----
+
+_COLD_RUN = """
+import dataclasses, json, sys
+from pathlib import Path
+from hbtriage.api import analyze
+from hbtriage.catalog import load_catalog
+from hbtriage.report.json_out import to_json
+options = dataclasses.replace(load_catalog().read_options(), compiled_min_bytes=0)
+print(to_json(analyze([Path(sys.argv[1])], read_options=options)))
+"""
+
+
+def _cold_env(cache: Path) -> dict[str, str]:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != _scan.ENV}
+    env["NUMBA_CACHE_DIR"] = str(cache)
+    return env
+
+
+def test_a_first_run_without_compiled_kernels_reads_without_them_and_compiles_them_for_later(
+    tmp_path: Path,
+) -> None:
+    """After ``pip install`` (no ``make``) numba's cache is empty: a run of large logs must not
+    spend a minute compiling first. It reads with the polars path, says so in the report,
+    and leaves the compile to a background process (one, whatever the runs meanwhile)."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    ref = Path(__file__).resolve().parents[1] / "src" / "hbtriage" / "simulate" / "reference"
+    cache = tmp_path / "numba-cache"
+    cache.mkdir()
+    want = json.loads(to_json(analyze([ref], read_options=_options(False))))
+    markers: list[Path] = []
+    try:
+        for _ in range(2):  # a second run while the first one's compile goes on
+            t0 = time.monotonic()
+            got = subprocess.run(
+                [sys.executable, "-c", _COLD_RUN, str(ref)],
+                env=_cold_env(cache),
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=True,
+            )
+            took = time.monotonic() - t0
+            findings = json.loads(got.stdout)
+            said = [w for w in findings["warnings"] if "not yet compiled" in w]
+            assert len(said) == 1, findings["warnings"]
+            findings["warnings"].remove(said[0])
+            assert findings["incidents"] == want["incidents"]
+            assert findings["warnings"] == want["warnings"]
+            assert took < 30, f"the run took {took:.0f} s: it compiled the kernels first"
+            markers = list(cache.rglob("hbtriage-compiling"))
+            assert len(markers) == 1, "one background compile, not one per run"
+    finally:
+        for marker in markers:
+            with contextlib.suppress(OSError, ValueError):
+                os.killpg(int(marker.read_text()), signal.SIGKILL)
+
+
+def test_the_background_compile_fills_the_cache_and_removes_its_marker(tmp_path: Path) -> None:
+    """What :func:`_scan._compile_later` starts: with the kernels compiled (here: the package's
+    own cache, which ``make`` filled), it loads them and removes the file that said a compile
+    was under way; the next run then finds them."""
+    import os
+    import subprocess
+    import sys
+
+    marker = tmp_path / "hbtriage-compiling"
+    marker.write_text("1\n")
+    env = {k: v for k, v in os.environ.items() if k not in (_scan.ENV, "NUMBA_CACHE_DIR")}
+    subprocess.run(
+        [sys.executable, "-m", "hbtriage.sources._scan", "--compile", str(marker)],
+        env=env,
+        timeout=300,
+        check=True,
+    )
+    assert not marker.exists()
+    assert not _scan.compiling()
+    assert _scan.kernels() is not None

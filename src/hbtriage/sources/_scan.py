@@ -30,6 +30,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, cast
@@ -53,13 +54,17 @@ _state: dict[str, ModuleType | None] = {}
 _state_pool: list[ThreadPoolExecutor] = []
 
 
-def kernels() -> ModuleType | None:
-    """The compiled kernels module, or None when numba is missing or does not work here."""
+def kernels(*, compile_now: bool = False) -> ModuleType | None:
+    """The compiled kernels module, or None when numba is missing or does not work here, or
+    when the kernels are not compiled for this machine yet (see :func:`compiling`) and neither
+    ``compile_now`` nor ``HBTRIAGE_COMPILED=1`` asks to compile them here and now."""
     with _lock:
         if "k" not in _state:
             try:
                 from hbtriage.sources import _scan_kernels as k
 
+                if not (compile_now or os.environ.get(ENV) == "1" or _cold_ok(k)):
+                    return None
                 # Compile (or load from the cache) on a tiny input now, under the lock, so two
                 # reader threads never compile at once and a broken install shows up here.
                 _smoke(k)
@@ -67,6 +72,103 @@ def kernels() -> ModuleType | None:
             except Exception:  # noqa: BLE001 - any failure means: use the polars path
                 _state["k"] = None
         return _state["k"]
+
+
+#: The kernels the core calls (:func:`_smoke` calls each): all must be in numba's cache for
+#: this machine, else a run would spend about a minute compiling them first.
+_ENTRY = (
+    "split_lines",
+    "dumplog",
+    "cvp",
+    "ciscolog",
+    "iso",
+    "syslog",
+    "keep_flags",
+    "gather",
+    "classes",
+)
+#: A run that finds the kernels uncompiled looks again after this many seconds (a long-lived
+#: process: ``watch``, a fleet worker), and a compile started this long ago is taken as dead.
+_COLD_RECHECK_S = 10.0
+_COMPILE_STALE_S = 1800.0
+#: The file that says a compile is under way, in numba's cache folder for the kernels.
+_COMPILING = "hbtriage-compiling"
+_cold: dict[str, float] = {}
+
+
+def _cold_ok(k: ModuleType) -> bool:
+    """Whether the kernels may be loaded now (called under ``_lock``): yes when numba's cache
+    holds every one for this machine (CPU and numba version, the kernels' source unchanged),
+    or when that cannot be told (numba's cache layout changed: load them, compiling if
+    needed, as before). When they are not there, a compile for later runs is started in the
+    background (once, see :func:`_compile_later`) and this run reads with the polars path:
+    a first run after a plain ``pip install`` takes the polars path's seconds, not a minute of
+    compiling first."""
+    import time
+
+    now = time.monotonic()
+    if now - _cold.get("checked", -_COLD_RECHECK_S) < _COLD_RECHECK_S:
+        return False
+    try:
+        from numba.core.registry import cpu_target
+
+        magic = cpu_target.target_context.codegen().magic_tuple()
+        folder = getattr(k, _ENTRY[0])._cache._cache_path
+        cached = all(
+            any(key[1] == magic for key in getattr(k, name)._cache._cache_file._load_index())
+            for name in _ENTRY
+        )
+    except Exception:  # noqa: BLE001 - numba's internals moved: no way to tell
+        return True
+    if cached:
+        return True
+    _cold["checked"] = now
+    _cold["compiling"] = float(_compile_later(folder))
+    return False
+
+
+def compiling() -> bool:
+    """Whether this process found the kernels not compiled for this machine and a compile is
+    under way in the background (started by it or by another run): the logs it reads take
+    the polars path meanwhile."""
+    return bool(_cold.get("compiling"))
+
+
+def _compile_later(folder: str) -> bool:
+    """Start ``python -m hbtriage.sources._scan --compile`` in the background, detached and at
+    a low priority, unless a compile is under way (the file :data:`_COMPILING` in numba's
+    cache ``folder``, younger than :data:`_COMPILE_STALE_S`; it holds the compiling process's
+    id, which leads its own process group); whether one is under way now."""
+    import subprocess
+    import time
+
+    marker = os.path.join(folder, _COMPILING)
+    try:
+        os.makedirs(folder, exist_ok=True)
+        try:
+            fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            if time.time() - os.path.getmtime(marker) < _COMPILE_STALE_S:
+                return True
+            os.remove(marker)  # left by a compile that died
+            fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        env = {k: v for k, v in os.environ.items() if k != ENV}
+        child = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "hbtriage.sources._scan", "--compile", marker],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            close_fds=True,
+            env=env,
+        )
+        os.write(fd, f"{child.pid}\n".encode())  # who compiles (its own process group)
+        os.close(fd)
+    except OSError:
+        with suppress(OSError):
+            os.remove(marker)
+        return False
+    return True
 
 
 def _smoke(k: ModuleType) -> None:
@@ -691,7 +793,7 @@ def _minutes(zone: str) -> int | None:
 
 def warm() -> bool:
     """Compile the kernels (or load them from the cache); whether the core works here."""
-    return kernels() is not None
+    return kernels(compile_now=True) is not None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -702,6 +804,17 @@ def main(argv: list[str] | None = None) -> int:
     from pathlib import Path
 
     args = sys.argv[1:] if argv is None else argv
+    if len(args) == 2 and args[0] == "--compile":
+        # Started by a run that found the kernels uncompiled (:func:`_compile_later`): compile
+        # them into the cache at a low priority, then remove the file that said so.
+        try:
+            with suppress(OSError):
+                os.nice(10)
+            warm()
+        finally:
+            with suppress(OSError):
+                os.remove(args[1])
+        return 0
     if args != ["--warm"]:
         print("usage: _scan.main(['--warm'])", file=sys.stderr)
         return 2
