@@ -301,9 +301,6 @@ def _read_all(
         by_index: dict[int, list[Outcome]] = {}
         # The compiled core reads the logs when their total makes up for loading it.
         options = _scan.for_run(read_options or catalog.read_options(), files)
-        if options.compiled_min_bytes == 0 and not _scan.use_for(0, options) and _scan.compiling():
-            # The first large run after a pip install: the core is compiled meanwhile, for later.
-            collected.warnings.append(warn("core_compiling"))
         # How far into each file being read its reader is (bytes; see ReadOptions.progress).
         inside_file: dict[int, int] = {}
         stopping = threading.Event()
@@ -349,6 +346,8 @@ def _read_all(
                 if not finished:
                     tell()
         outcomes = [o for i in range(total) for o in by_index[i]]
+        if _scan.compiling(options):  # a first large run after a pip install
+            collected.warnings.append(warn("core_compiling"))
     _return_freed_memory()
     return outcomes, list(collected.warnings)
 

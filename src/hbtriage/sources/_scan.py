@@ -127,11 +127,16 @@ def _cold_ok(k: ModuleType) -> bool:
     return False
 
 
-def compiling() -> bool:
+def compiling(options: ReadOptions | None = None) -> bool:
     """Whether this process found the kernels not compiled for this machine and a compile is
     under way in the background (started by it or by another run): the logs it reads take
-    the polars path meanwhile."""
-    return bool(_cold.get("compiling"))
+    the polars path meanwhile. With a run's ``options`` (see :func:`for_run`): whether that
+    run's logs would have been read with the core."""
+    if options is not None and not (
+        options.compiled and options.compiled_min_bytes == 0 and os.environ.get(ENV) != "0"
+    ):
+        return False
+    return bool(_cold.get("compiling")) and _state.get("k") is None
 
 
 def _compile_later(folder: str) -> bool:
