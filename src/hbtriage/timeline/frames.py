@@ -328,37 +328,70 @@ def _merge_rotated(events: pl.DataFrame) -> pl.DataFrame:
         spans = events.group_by(["host", "stream", "source"]).agg(
             ts.min().alias("lo"), ts.max().alias("hi")
         )
-        both = spans.join(spans, on=["host", "stream"], suffix="_o").filter(
-            (pl.col("source") < pl.col("source_o"))
-            & (pl.col("lo") <= pl.col("hi_o"))
-            & (pl.col("lo_o") <= pl.col("hi"))
-        )
-        if both.height:
-            # The overlaps of every pair of files, merged into disjoint spans per stream: 40
-            # copies of one file are one span, not 780 terms (the filter below took 50 s).
-            overlaps = both.select(
-                "host", "stream", pl.max_horizontal("lo", "lo_o"), pl.min_horizontal("hi", "hi_o")
-            ).sort(["host", "stream", "lo"])
-            merged: list[list[Any]] = []
-            for h, st, lo, hi in overlaps.iter_rows():
-                last = merged[-1] if merged else None
-                if last is not None and last[0] == h and last[1] == st and lo <= last[3]:
-                    last[3] = max(last[3], hi)
-                else:
-                    merged.append([h, st, lo, hi])
-            inside = pl.lit(False)
-            for h, st, lo, hi in merged:
-                inside = inside | (
-                    (pl.col("host") == h) & (pl.col("stream") == st) & ts.is_between(lo, hi)
-                )
+        shared = _covered_twice(spans)
+        if shared.height:
             events = events.with_row_index("_i")
+            # Each row against the last shared span of its stream that starts at or before
+            # it (they are disjoint): inside when it ends at or after the row.
+            probe = (
+                events.select("_i", "host", "stream", "ts")
+                .drop_nulls("ts")
+                .sort("ts")
+                .join_asof(
+                    shared,
+                    left_on="ts",
+                    right_on="lo",
+                    by=["host", "stream"],
+                    strategy="backward",
+                    check_sortedness=False,  # sorted by time, across the groups too
+                )
+                .filter(ts <= pl.col("hi"))
+                .select("_i")
+            )
             copies = (
-                events.filter(inside)
+                events.join(probe, on="_i", how="semi")
                 .filter(pl.col("source") != pl.col("source").first().over(key))
                 .select("_i")
             )
             events = events.join(copies, on="_i", how="anti", maintain_order="left").drop("_i")
     return events.sort(["host", "stream", "ts", "source", "line"])
+
+
+def _covered_twice(spans: pl.DataFrame) -> pl.DataFrame:
+    """The times two files or more of one stream both cover: from ``spans`` (``host``,
+    ``stream``, ``source``, and each file's first and last time ``lo`` and ``hi``, both in),
+    the disjoint spans ``host``, ``stream``, ``lo``, ``hi`` (both in), sorted by ``lo``, that
+    are the union of every two files' overlaps. One sweep over the spans' ends per stream:
+    5,000 rotated files of one stream are 10,000 steps, where pairing them made 25 million
+    pairs and a filter of one term per overlap (1.5 s a filter)."""
+    ns = spans.drop_nulls(["lo", "hi"]).with_columns(pl.col("lo", "hi").cast(pl.Int64))
+    rows = ns.sort(["host", "stream", "lo"]).rows()  # times as ns: no rounding to µs
+    out: list[tuple[Any, ...]] = []
+    i = 0
+    while i < len(rows):
+        j = i
+        while j < len(rows) and rows[j][:2] == rows[i][:2]:
+            j += 1
+        # Starts before ends at one time: the spans hold both their ends.
+        edges = sorted([(r[3], 0) for r in rows[i:j]] + [(r[4], 1) for r in rows[i:j]])
+        depth, began = 0, None
+        for at, end in edges:
+            if not end:
+                depth += 1
+                if depth == 2:
+                    began = at
+            else:
+                if depth == 2:
+                    last = out[-1] if out else None
+                    if last is not None and last[:2] == rows[i][:2] and began <= last[3]:
+                        out[-1] = (*last[:3], max(last[3], at))
+                    else:
+                        out.append((rows[i][0], rows[i][1], began, at))
+                depth -= 1
+        i = j
+    schema = {c: ns.schema[c] for c in ("host", "stream", "lo", "hi")}
+    frame = pl.DataFrame(out, schema=schema, orient="row")
+    return frame.with_columns(pl.col("lo", "hi").cast(spans.schema["lo"])).sort("lo")
 
 
 def _series_in_place(
