@@ -138,6 +138,32 @@ def test_a_folder_named_by_an_address_and_more_names_the_server(
     assert not any("also named" in w or "port" in w for w in doc["warnings"]), doc["warnings"]
 
 
+@pytest.mark.parametrize("logs_only", [False, True], ids=["with-perfmon", "logs-only"])
+def test_each_file_of_a_pgs_folder_named_by_its_address_given_alone_is_the_parents_verdict(
+    sources: Path, tmp_path: Path, logs_only: bool
+) -> None:
+    """The PG's files in '192.0.2.16/' (a collection script's folder per server reached) and
+    the CVP's in 'CVP3/', each file named on its own on the command line. 'analyze' of the
+    parent gave the PG its address (the folder's name), each file alone did not: a folder
+    around a file named on its own is no name its logs contradict (the PIM's node 'pg3A'). The
+    CVP's logs name the PIM connected to them ('Accepted connection from VRU PIM at
+    192.0.2.16', the GED-125 socket's peer): the PG's address, in every layout."""
+    storm = sources / "storm"
+    case = tmp_path / "case"
+    _copy(storm / "PG3A", case / "192.0.2.16", logs_only=logs_only)
+    _copy(storm / "CVP3", case / "CVP3", logs_only=logs_only)
+    parent = _analyze(tmp_path / "parent", case)
+    files = sorted(p for p in case.rglob("*") if p.is_file())
+    alone = _analyze(tmp_path / "alone", *files)
+    pg = "pg3A" if logs_only else "PG3A"
+    addresses = {h["name"]: h["addresses"] for h in parent["hosts"]}
+    assert addresses == {"CVP3": [], pg: ["192.0.2.16"]}
+    assert {h["name"]: h["addresses"] for h in alone["hosts"]} == addresses
+    assert _hosts(alone) == _hosts(parent)
+    assert _verdict(alone) == _verdict(parent)
+    assert [inc["hosts"] for inc in alone["incidents"]] == [["CVP3", pg]]
+
+
 def test_a_cvp_log_in_the_pgs_folder_is_not_said_to_be_named_by_it(
     sources: Path, tmp_path: Path
 ) -> None:

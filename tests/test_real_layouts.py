@@ -405,7 +405,8 @@ def test_renamed_servers_are_two_hosts_with_their_snapshots(renamed: Path, tmp_p
     hosts = {h["name"]: (h["aliases"], h["addresses"]) for h in doc["hosts"]}
     assert hosts == {
         "CVPSRV02": (["CALLSRV"], ["203.0.113.24"]),
-        "ICMPGA01": (["PGSIDE_A", "pgsite7a"], []),
+        # (its address, which the CVP's logs name as their VRU PIM's)
+        "ICMPGA01": (["PGSIDE_A", "pgsite7a"], ["192.0.2.16"]),
     }
     assert _verdict(doc) == [(["CVPSRV02", "ICMPGA01"], "dpc_storm", "CVPSRV02")]
     one = "folder 'CALLSRV' (in the bundle) holds only CVPSRV02's files"
@@ -437,7 +438,7 @@ def test_a_cvp_log_named_by_its_address_joins_the_one_computer_of_its_folder(
     for args in ([bundle], [bundle / "PGSIDE_A", cvp]):
         doc, _ = _analyze(tmp_path / str(len(args)), *args)
         hosts = {h["name"]: h["addresses"] for h in doc["hosts"]}
-        assert hosts == {"CVPSRV02": ["203.0.113.24"], "ICMPGA01": []}, args
+        assert hosts == {"CVPSRV02": ["203.0.113.24"], "ICMPGA01": ["192.0.2.16"]}, args
         assert _verdict(doc) == [(["CVPSRV02", "ICMPGA01"], "dpc_storm", "CVPSRV02")]
         how = "in the bundle" if len(args) == 1 else "named on the command line"
         one = f"folder 'CALLSRV' ({how}) holds only CVPSRV02's files"

@@ -408,9 +408,10 @@ IPV4 = r"(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}"
 IPV4_RE = re.compile(rf"\b{IPV4}\b")
 
 
-def vru_addresses(res: ReadResult) -> list[str]:
-    """The addresses a PIM's log names as its VRU (the CVP Call Server it connects to), in
-    the lines of ``catalog/clues.toml`` that its reader kept: each once, in order."""
+def peer_addresses(res: ReadResult) -> list[str]:
+    """The addresses a log names as its GED-125 peer's, in the lines of ``catalog/clues.toml``
+    that its reader kept (a PIM's names its VRU, the CVP Call Server it connects to; a CVP's
+    names the VRU PIM connected to it): each once, in order."""
     clues = [c.pattern for c in host_clues() if res.kind in c.kinds]
     ev = res.events
     if not clues or ev is None or not ev.height or "message" not in ev.columns:
@@ -460,6 +461,7 @@ class Clues:
     span: tuple[datetime, datetime] | None = None
     names: list[str] = field(default_factory=list)  # the writer's other names (syslog server's)
     vru: list[str] = field(default_factory=list)  # a PIM log's VRU (its CVP's) addresses
+    pim: list[str] = field(default_factory=list)  # a CVP log's VRU PIM (its PG's) addresses
     place: str | None = None  # where what the user named that holds it is on disk
     #: One machine's part of a perfmon CSV of several machines: that file's path.
     whole: str | None = None
@@ -505,7 +507,8 @@ def clues_of(item: InputFile, res: ReadResult) -> Clues:
         else PurePosixPath(item.display.rsplit("!", 1)[-1]).name,
         span=_span(res),
         names=[n for n in relayed if not is_address(n)],
-        vru=vru_addresses(res) if role == "pg" else [],
+        vru=peer_addresses(res) if role == "pg" else [],
+        pim=peer_addresses(res) if role == "cvp" else [],
         place=item.given_path,
         whole=item.whole,
     )
@@ -1009,7 +1012,8 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
     for units in stand_in.values():
         for r in units[1:]:
             g.union(units[0], r, force=True)
-    if at_vru:  # an address became a host's name
+    # The VRU PIM address the CVP logs name: the PG's, when it is clear which PG that is.
+    if _pim_address_joins_its_pg(clues, g, group_of) or at_vru:  # a host has a new name
         names_of = _names_of(g)
     files_of = _files_of(g, group_of)
 
@@ -1335,6 +1339,40 @@ def _vru_of(clues: list[Clues], g: _Graph) -> list[str]:
             if key not in out:
                 out.append(key)
     return out
+
+
+def _pim_address_joins_its_pg(clues: list[Clues], g: _Graph, group_of: list[str]) -> bool:
+    """Give a PG host that no address names the address its CVP's logs name as their VRU
+    PIM's (``Clues.pim``), which nothing else names, when it is clear which PG that is: the
+    one whose PIM logs name one of that CVP host's addresses as their VRU, else the bundle's
+    one PG when the CVP logs name that one PIM address only. (A folder named by the address
+    gives it when the folder is given; a file given on its own has its address from its peer,
+    so ``clock_skew.peers_of`` tells a site's sessions apart in every layout.) Whether a host
+    took a name."""
+    names_of = _names_of(g)
+    roots = list(dict.fromkeys(g.find(u) for u in group_of))
+    own = {r: {n for n in names_of.get(r, []) if is_address(n)} for r in roots}
+    pgs = [r for r in roots if g.comp[r].roles == {"pg"}]
+    bare = [r for r in pgs if names_of.get(r) and not own[r]]
+    named_by: dict[str, set[str]] = {}  # a PIM address nothing names -> the CVP hosts naming it
+    vru: dict[str, set[str]] = {}  # PG host -> the VRU addresses its PIM logs name
+    for i, c in enumerate(clues):
+        r = g.find(group_of[i])
+        if c.role == "pg":
+            vru.setdefault(r, set()).update(map(name_key, c.vru))
+        for a in c.pim if c.role == "cvp" else ():
+            if "n:" + name_key(a) not in g.parent:
+                named_by.setdefault(name_key(a), set()).add(r)
+    took = False
+    for address, cvps in named_by.items():
+        at = set().union(*(own[r] for r in cvps))
+        theirs = [r for r in bare if vru.get(r, set()) & at]
+        if not theirs and len(pgs) == len(bare) == len(named_by) == 1:
+            theirs = bare
+        if len(theirs) == 1 and g.union(theirs[0], "n:" + address) is None:
+            bare.remove(theirs[0])
+            took = True
+    return took
 
 
 def _pim_naming(address: str, clues: list[Clues]) -> str:
