@@ -4,6 +4,7 @@ other end of another's (which shifted two clocks by the 30 s between them)."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -98,3 +99,58 @@ def test_two_pairs_whose_addresses_nothing_ties_to_a_host_keep_their_own_clocks(
             (["CVP3", "PG3A"], "dpc_storm", "PG3A"),
             (["CVP4", "PG4A"], "vm_stun", "PG4A"),
         ]
+
+
+def _two_pairs_in_one_minute(root: Path, lag_s: int) -> None:
+    """The dpc_storm_pg seed 1 pair (PG3A, CVP3: a DPC storm on PG3A at 11:23:59 UTC) and
+    dpc_storm_pg seed 2's pair as the site's other pair (PG4A, CVP4: 192.0.2.17 and .21, the
+    same zone), its capture moved so that PG4A's storm breaks its session ``lag_s`` seconds
+    after PG3A's, in ``root/p1`` and ``root/p2``. No file writes a host's own address."""
+    from hbtriage.simulate.scenarios import Plan, generate
+
+    first: dict[str, Any] = {}
+
+    def keep(plan: Plan) -> None:
+        first.update(span=(plan.start_ms, plan.end_ms), pg=plan.pg, cvp=plan.cvp)
+
+    def beside(shift_ms: int) -> Any:
+        def adjust(plan: Plan) -> None:
+            plan.start_ms, plan.end_ms = (t + shift_ms for t in first["span"])
+            plan.pg.name, plan.cvp.name = "PG4A", "CVP4"
+            plan.pg.ip, plan.cvp.ip = "192.0.2.17", "192.0.2.21"
+            for h, k in ((plan.pg, first["pg"]), (plan.cvp, first["cvp"])):
+                h.tz, h.zone_name, h.offset_min = k.tz, k.zone_name, k.offset_min
+
+        return adjust
+
+    def start_ms(truth: dict[str, Any]) -> int:
+        at = datetime.fromisoformat(truth["incidents"][0]["start"].replace("Z", "+00:00"))
+        return int(at.timestamp() * 1000)
+
+    one = generate("dpc_storm_pg", root / "p1", 1, adjust=keep)
+    drawn = generate("dpc_storm_pg", root / "draw", 2, adjust=beside(0))
+    shutil.rmtree(root / "draw")  # drawn only to learn when its storm falls
+    shift = start_ms(one) - start_ms(drawn) + lag_s * 1000
+    two = generate("dpc_storm_pg", root / "p2", 2, adjust=beside(shift))
+    assert start_ms(two) - start_ms(one) == lag_s * 1000
+
+
+@pytest.mark.parametrize("lag_s", [20, 3])
+@pytest.mark.parametrize("given", ["parent", "folders"])
+def test_two_pairs_losing_their_sessions_in_the_same_minute_are_two_incidents(
+    tmp_path: Path, lag_s: int, given: str
+) -> None:
+    """A DPC storm on PG3A and another on PG4A, ``lag_s`` seconds later: each PIM <-> CVP
+    session lost in the same minute, and no address ties a host to its peer. The four hosts'
+    losses were one incident (all within the 60 s that make one), and the one cause kept per
+    kind named the better storm's host only: PG3A's storm was named nowhere. The disconnects
+    the clocks are paired by tell the sessions: each pair's loss is its own incident."""
+    _two_pairs_in_one_minute(tmp_path / "sim", lag_s)
+    sim = tmp_path / "sim"
+    paths = [sim] if given == "parent" else sorted(sim.glob("p?/*/"))
+    findings = analyze(paths)
+    got = sorted((sorted(i.hosts), i.causes[0].id, i.causes[0].host) for i in findings.incidents)
+    assert got == [
+        (["CVP3", "PG3A"], "dpc_storm", "PG3A"),
+        (["CVP4", "PG4A"], "dpc_storm", "PG4A"),
+    ]

@@ -150,13 +150,16 @@ def run(
     # Who talks to whom (a site holds several PIM <-> CVP pairs): from the addresses the logs
     # name, which no clock move changes.
     peers = clock_skew.peers_of(paired, _owners(hosts))
-    timeline = _align_clocks(
+    timeline, skews = _align_clocks(
         timeline, paired, hosts, inputs, warnings, catalog, peers, written, samples
     )
     signals = _detect(timeline, catalog)
     host_facts.apply(hosts, timeline.config)  # OS, hotfixes, boot time: zones are settled
     note("diagnose", 0, 1, "")
-    config_findings, incidents = _diagnose(timeline, signals, hosts, catalog, peers)
+    # Who lost which session: the addresses, else the disconnects the clocks were paired by
+    # (two pairs of a site losing their sessions in the same minute are two incidents).
+    sessions = clock_skew.with_sessions(peers, skews)
+    config_findings, incidents = _diagnose(timeline, signals, hosts, catalog, sessions)
     findings = Findings(
         inputs=inputs,
         hosts=hosts,
@@ -423,13 +426,13 @@ def _align_clocks(
     peers: dict[str, set[str]],
     written: dict[str, list[int]],
     samples: dict[str, list[tuple[datetime, int]]] | None = None,
-) -> Timeline:
+) -> tuple[Timeline, list[clock_skew.Skew]]:
     """Stage 4: one clock for all hosts before incidents group events across them. Zones
     written nowhere are inferred from the peer, then clock skew is measured on paired events
     and corrected from 1 s. ``signals``: the signature signals (see
     :func:`signature_signals`), found again after a zone moved a host; ``written``: the UTC
     offsets each log writes in its lines (:func:`written_offsets`); ``samples``: when they
-    write them (:func:`written_samples`)."""
+    write them (:func:`written_samples`). Returns the timeline and the clock pairing's skews."""
     timeline, signals = _infer_zones(
         timeline, signals, hosts, inputs, warnings, catalog, peers, samples
     )
@@ -461,7 +464,7 @@ def _align_clocks(
             h.clock_offset_basis = warn("clock_basis_reference")
     timeline, said = _zone_conflicts(timeline, signals, hosts, inputs, ref, skews, peers, written)
     warnings.extend(said)
-    return timeline
+    return timeline, skews
 
 
 def _zone_conflicts(

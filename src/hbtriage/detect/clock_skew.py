@@ -149,6 +149,21 @@ def estimate_site(
     return out
 
 
+def with_sessions(peers: Mapping[str, set[str]], skews: list[Skew]) -> dict[str, set[str]]:
+    """``peers`` (:func:`peers_of`), with the sessions the clock pairing found for hosts no
+    address ties to a peer: a host whose disconnects paired with its reference's (on a site of
+    several PIM <-> CVP pairs, :func:`estimate_site` measures each pair against its own PG) is
+    that host's peer. Hosts the addresses tie are kept as they are; with one pair nothing
+    changes (every host of its loss is the other's peer)."""
+    out = {h: set(p) for h, p in peers.items()}
+    for sk in skews:
+        if sk.host in peers or sk.reference in peers:
+            continue
+        out.setdefault(sk.host, set()).add(sk.reference)
+        out.setdefault(sk.reference, set()).add(sk.host)
+    return out
+
+
 #: The same disconnect at both ends, when one host's zone is unknown: its time (taken as UTC)
 #: minus the peer's is its UTC offset plus its clock skew, within this window.
 MAX_ZONE_OFFSET_S = 15 * 3600.0
