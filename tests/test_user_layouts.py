@@ -523,3 +523,33 @@ def test_files_saved_in_a_users_own_folders_are_named_by_their_contents(
     assert not names & words, hosts
     assert any(n.lower() == "pg3a" for n in hosts) and len(hosts) == 2, hosts
     assert verdict and all(len(v[0]) == 2 for v in verdict), verdict
+
+
+@pytest.mark.parametrize("given", ["folder", "files"])
+def test_both_servers_files_flat_in_one_folder_keep_the_cvps_logs_and_computer_one_host(
+    tmp_path: Path, given: str
+) -> None:
+    """vm_stun_pg seed 5 (PG4B and CVP4; some of CVP4's log files write the sender field,
+    192.0.2.20, one does not), every file of both servers in one folder 'logs/' with the names
+    the products gave them. The CVP's logs were a host '192.0.2.20' and its perfmon
+    (computer CVP4) another: a CVP log that names nobody was taken for another CVP server, so
+    the computer named for the role did not join the logs known by their sender address. The
+    parent layout's hosts and verdict (the PG's DPC/ISR report, which names no computer, is
+    kept apart with a warning: in a folder of both servers, nothing says whose it is)."""
+    sim = tmp_path / "sim"
+    generate("vm_stun_pg", sim, 5)
+    flat = tmp_path / "case" / "logs"
+    flat.mkdir(parents=True)
+    for server in ("PG4B", "CVP4"):
+        for f in sorted((sim / server).iterdir()):
+            assert not (flat / f.name).exists()
+            shutil.copy(f, flat / f.name)
+    plain = _summary(_analyze(tmp_path / "plain", sim / "PG4B", sim / "CVP4"))
+    paths = [flat] if given == "folder" else sorted(flat.iterdir())
+    doc = _analyze(tmp_path / "out", *paths)
+    assert plain[1] == [(["CVP4", "PG4B"], "vm_stun", "PG4B")]
+    assert _summary(doc)[1] == plain[1]
+    assert {h["name"]: h["addresses"] for h in doc["hosts"] if h["name"] != "UNNAMED"} == {
+        "CVP4": ["192.0.2.20"],
+        "PG4B": ["192.0.2.16"],
+    }

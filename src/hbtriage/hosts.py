@@ -1292,7 +1292,16 @@ def _machine_named_for_the_role_joins_its_logs(
         # ... and no other server of that role, at most one of the other (two PGs: the address
         # may be the other one's peer), nor another host whose name says the role (a folder
         # named after another CVP).
-        same = [r for r in files if r in g.comp and role in g.comp[r].roles and r not in logs]
+        # (Logs that name nobody are no other server: they are placed by role later, onto
+        # these; a CVP log without the sender field beside those with it.)
+        same = [
+            r
+            for r in files
+            if r in g.comp
+            and role in g.comp[r].roles
+            and r not in logs
+            and (names.get(r) or g.comp[r].machines)
+        ]
         pair = [r for r in files if r in g.comp and other in g.comp[r].roles]
         like = [
             r
