@@ -525,6 +525,22 @@ def test_files_saved_in_a_users_own_folders_are_named_by_their_contents(
     assert verdict and all(len(v[0]) == 2 for v in verdict), verdict
 
 
+def _one_folder(
+    tmp_path: Path, scenario: str, seed: int, servers: tuple[str, str]
+) -> tuple[Path, Path]:
+    """``scenario`` ``seed`` generated in ``sim/`` and every file of both ``servers`` copied into
+    one folder ``case/logs/`` (returned, after ``sim/``), as a user copies them: a file of the
+    second whose name the first's took saved with the server's name before it."""
+    sim = tmp_path / "sim"
+    generate(scenario, sim, seed)
+    flat = tmp_path / "case" / "logs"
+    flat.mkdir(parents=True)
+    for server in servers:
+        for f in sorted((sim / server).iterdir()):
+            shutil.copy(f, flat / (f"{server}_{f.name}" if (flat / f.name).exists() else f.name))
+    return sim, flat
+
+
 @pytest.mark.parametrize("given", ["folder", "files"])
 def test_both_servers_files_flat_in_one_folder_keep_the_cvps_logs_and_computer_one_host(
     tmp_path: Path, given: str
@@ -536,14 +552,10 @@ def test_both_servers_files_flat_in_one_folder_keep_the_cvps_logs_and_computer_o
     the computer named for the role did not join the logs known by their sender address. The
     parent layout's hosts and verdict (the PG's DPC/ISR report, which names no computer, is
     kept apart with a warning: in a folder of both servers, nothing says whose it is)."""
-    sim = tmp_path / "sim"
-    generate("vm_stun_pg", sim, 5)
-    flat = tmp_path / "case" / "logs"
-    flat.mkdir(parents=True)
-    for server in ("PG4B", "CVP4"):
-        for f in sorted((sim / server).iterdir()):
-            assert not (flat / f.name).exists()
-            shutil.copy(f, flat / f.name)
+    sim, flat = _one_folder(tmp_path, "vm_stun_pg", 5, ("PG4B", "CVP4"))
+    assert sorted(p.name for p in flat.iterdir()) == sorted(
+        p.name for s in ("PG4B", "CVP4") for p in (sim / s).iterdir()
+    )
     plain = _summary(_analyze(tmp_path / "plain", sim / "PG4B", sim / "CVP4"))
     paths = [flat] if given == "folder" else sorted(flat.iterdir())
     doc = _analyze(tmp_path / "out", *paths)
@@ -553,3 +565,23 @@ def test_both_servers_files_flat_in_one_folder_keep_the_cvps_logs_and_computer_o
         "CVP4": ["192.0.2.20"],
         "PG4B": ["192.0.2.16"],
     }
+
+
+def test_a_snapshot_of_the_kind_another_server_has_beside_it_is_the_other_servers(
+    tmp_path: Path,
+) -> None:
+    """tcp_offload_pg seed 3 (TCP Chimney offload on PG1B), both servers' files in one folder:
+    the PG's netsh output first, as 'netsh_int_tcp_show_global.txt', then the CVP's, which
+    Windows would not put over it, saved as 'CVP1_netsh_int_tcp_show_global.txt'. The PG's
+    went to CVP1, through the word 'int' its name shares with the CVP's (taken for a host's
+    name, 'also named INT'), then as the only host with snapshots in the folder: the offload
+    was blamed on CVP1. A server has one output of a command: the other is the one host there
+    without it."""
+    sim, flat = _one_folder(tmp_path, "tcp_offload_pg", 3, ("PG1B", "CVP1"))
+    assert (flat / "CVP1_netsh_int_tcp_show_global.txt").exists()
+    plain = _summary(_analyze(tmp_path / "plain", sim / "PG1B", sim / "CVP1"))
+    assert plain[1] == [(["CVP1", "PG1B"], "tcp_offload", "PG1B")]
+    doc = _analyze(tmp_path / "out", flat)
+    assert _summary(doc) == plain
+    netsh = next(i for i in doc["inputs"] if i["path"].endswith("/netsh_int_tcp_show_global.txt"))
+    assert netsh["host"] == "PG1B"

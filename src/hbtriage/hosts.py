@@ -465,6 +465,8 @@ class Clues:
     place: str | None = None  # where what the user named that holds it is on disk
     #: One machine's part of a perfmon CSV of several machines: that file's path.
     whole: str | None = None
+    #: What a configuration snapshot states (its findings' keys: "rss", "chimney", ...).
+    settings: list[str] = field(default_factory=list)
 
 
 #: A file whose times are this far from every PIM and CVP log around it is another capture,
@@ -511,6 +513,7 @@ def clues_of(item: InputFile, res: ReadResult) -> Clues:
         pim=peer_addresses(res) if role == "cvp" else [],
         place=item.given_path,
         whole=item.whole,
+        settings=sorted({f.key for f in res.config or ()}) if res.kind == "config_snapshot" else [],
     )
 
 
@@ -1670,23 +1673,40 @@ def _beside_snapshots(
 ) -> tuple[str, str] | None:
     """The host of configuration snapshots that name nobody (``netsh``, ``ndis.sys`` version):
     the one named host with other snapshots in the same folder (``systeminfo.txt`` of CVP1
-    beside them in a flat folder: collected together), else None."""
+    beside them in a flat folder: collected together), else None. A host whose snapshot there
+    states the same settings has its own (``CVP1_netsh_int_tcp_show_global.txt`` beside
+    ``netsh_int_tcp_show_global.txt``: both servers' files in one folder, the second copy
+    renamed by the user): these are another server's, the one other host in that folder when
+    it has no such snapshot."""
     if not all(clues[i].kind == "config_snapshot" and clues[i].folders for i in idx):
         return None
     here = {clues[i].folders[0][0] for i in idx}
-    beside = [
+    stated = {k for i in idx for k in clues[i].settings}
+
+    def there(j: int, *, same: bool = False) -> bool:
+        c = clues[j]
+        return (
+            c.kind == "config_snapshot"
+            and bool(c.folders)
+            and c.folders[0][0] in here
+            and (not same or bool(stated & set(c.settings)))
+        )
+
+    beside = [r for r in named if any(there(j) for j in files_of[r])]
+    own = [r for r in beside if any(there(j, same=True) for j in files_of[r])]
+    if len(beside) == 1 and not own:
+        return beside[0], warn("host_only_snapshots")
+    if not own:
+        return None
+    rest = [
         r
         for r in named
-        if any(
-            clues[j].kind == "config_snapshot"
-            and clues[j].folders[:1]
-            and clues[j].folders[0][0] in here
-            for j in files_of[r]
-        )
+        if r not in own
+        and any(clues[j].folders[:1] and clues[j].folders[0][0] in here for j in files_of[r])
     ]
-    if len(beside) != 1:
+    if len(rest) != 1 or any(stated & set(clues[j].settings) for j in files_of[rest[0]]):
         return None
-    return beside[0], warn("host_only_snapshots")
+    return rest[0], warn("host_only_without_snapshot")
 
 
 def _beside_hosts(
