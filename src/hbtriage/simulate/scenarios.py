@@ -561,7 +561,7 @@ def _loss(plan: Plan, rng: np.random.Generator, t_loss: int, *, recover: bool = 
         error=True,
     )
     t2 = t1 + int(rng.integers(15, 60))
-    plan.cvp_line(t2, _terminate(port), error=True)
+    plan.cvp_line(t2, _terminate(port, plan.pg.ip), error=True)
     tp = t_loss + int(rng.integers(8, 60))
     plan.pim(tp, _ERR_10054)
     plan.pim(tp + 1, "TCP connection to VRU has been broken.")
@@ -576,10 +576,10 @@ _ERR_10054 = (
 )
 
 
-def _terminate(port: int) -> str:
+def _terminate(port: int, pim: str = PG_IP) -> str:
     return (
         "%CVP_8_5_MSGBUS-3-MESSAGING_LAYER: ConnectionServer(GED125)::terminateConnection on "
-        f"plugin(GED125) with connection(Socket[addr=/{PG_IP},port={port},"
+        f"plugin(GED125) with connection(Socket[addr=/{pim},port={port},"
         f"localport={GED125_PORT}]) due to: Plugin was stopped by the application [id:1]"
     )
 
@@ -593,7 +593,7 @@ def _reconnect(plan: Plan, rng: np.random.Generator, t: int) -> int:
     plan.cvp_line(
         t3,
         f"%CVP_8_5_ICM-6-LOGMSG_ICM_SS_GENERAL_INFO: Accepted connection from VRU PIM at "
-        f"{PG_IP}. [id:2007]",
+        f"{plan.pg.ip}. [id:2007]",
     )
     plan.cvp_line(
         t3 + int(rng.integers(5, 40)),
@@ -733,7 +733,7 @@ def _pim_restart(plan: Plan, rng: np.random.Generator, t0: int, t1: int) -> None
         "Transition to partial service. [id:2006]",
         error=True,
     )
-    plan.cvp_line(t_loss + 52, _terminate(port), error=True)
+    plan.cvp_line(t_loss + 52, _terminate(port, plan.pg.ip), error=True)
     t = t1
     for msg in (
         "Initializing Event Management System (EMS) Library.",
@@ -858,7 +858,7 @@ def _render(plan: Plan, out_dir: Path, rng: np.random.Generator) -> dict[str, An
         pool,
         cvp.log_rate,
         f"%CVP_8_5_ICM-7-CALL: {{Thrd=ICM_RecvThread}} GED125 HEARTBEAT_REQ from VRU PIM "
-        f"{PG_IP}, HEARTBEAT_CONF sent",
+        f"{pg.ip}, HEARTBEAT_CONF sent",
         plan.lines["CVP"] + errs,
         cvp_silent,
     )
