@@ -154,3 +154,23 @@ def test_two_pairs_losing_their_sessions_in_the_same_minute_are_two_incidents(
         (["CVP3", "PG3A"], "dpc_storm", "PG3A"),
         (["CVP4", "PG4A"], "dpc_storm", "PG4A"),
     ]
+
+
+def test_another_pairs_dpc_trace_is_no_cause_of_this_pairs_loss(tmp_path: Path) -> None:
+    """The two pairs of the test above, 3 s apart, logs and snapshots only: PG4A's folder
+    holds a DPC/ISR trace whose storm covers PG3A's loss too. PG3A's incident (PG3A and CVP3)
+    named 'dpc_storm on PG4A': every host of the bundle was scored for every incident, the other
+    pair's too. No cause of an incident names a host of another pair's session."""
+    _two_pairs_in_one_minute(tmp_path / "sim", 3)
+    for extra in [
+        *(tmp_path / "sim").glob("p?/*/*perfmon.csv"),
+        *tmp_path.glob("**/systeminfo.txt"),
+    ]:
+        extra.unlink()
+    findings = analyze([tmp_path / "sim"])
+    got = sorted((sorted(i.hosts), i.causes[0].id, i.causes[0].host) for i in findings.incidents)
+    assert got == [
+        (["CVP3", "PG3A"], "unknown", None),
+        (["CVP4", "PG4A"], "dpc_storm", "PG4A"),
+    ]
+    assert all(c.host in (None, *i.hosts) for i in findings.incidents for c in i.causes)

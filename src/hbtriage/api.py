@@ -677,7 +677,7 @@ def _diagnose(
     incidents = incident_mod.find_incidents(signals, peers)
     pads = _pads(timeline)
     incident_mod.attach(incidents, signals, pads, peers)
-    diagnose(incidents, timeline, catalog, config_findings, pads, signals)
+    diagnose(incidents, timeline, catalog, config_findings, pads, signals, peers)
     for host in hosts:
         host.dpc_reports = [
             drivers.describe(r, catalog).to_dict(catalog)

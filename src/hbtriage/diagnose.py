@@ -10,11 +10,13 @@ kept, causes are ranked by that score; ``unknown`` comes when nothing reaches
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from hbtriage.catalog import INCIDENT_ROLES, Catalog, CauseRule, Evidence
 from hbtriage.detect import drivers
 from hbtriage.detect.drivers import Attribution
+from hbtriage.detect.incidents import related
 from hbtriage.findings import Cause, ConfigFinding, HostInfo, Incident, Signal
 from hbtriage.host_facts import has_hotfix
 from hbtriage.timeline import Timeline
@@ -96,6 +98,7 @@ class _Ctx:
         pads: dict[str, timedelta],
         all_signals: list[Signal] | None = None,
         catalog: Catalog | None = None,
+        peers: Mapping[str, set[str]] | None = None,
     ):
         self.inc = incident
         self.sentences = (catalog or _bundled()).sentences
@@ -108,7 +111,12 @@ class _Ctx:
         self.tl = timeline
         self.config = config
         self.pads = pads
-        self.hosts = sorted(set(timeline.hosts) | set(incident.hosts))
+        # Every host may be the cause, but another PIM <-> CVP pair's of a site (``peers``:
+        # see ``incidents.related``): its DPC/ISR trace is no evidence of this pair's loss.
+        members = set(incident.hosts)
+        self.hosts = sorted(
+            h for h in set(timeline.hosts) | members if related(h, members, peers or {})
+        )
         self.signals = incident.signals
         self.catalog = catalog or _bundled()
         self._attributions: dict[str, Attribution | None] = {}
@@ -375,11 +383,13 @@ def diagnose(
     config: list[ConfigFinding],
     pads: dict[str, timedelta],
     signals: list[Signal] | None = None,
+    peers: Mapping[str, set[str]] | None = None,
 ) -> None:
     """Fill ``incident.causes`` (best first) for every incident. ``signals``: every signal of
-    the run (restarts are looked for in a wider window than the incident's own signals)."""
+    the run (restarts are looked for in a wider window than the incident's own signals);
+    ``peers``: who holds a session with whom (the incidents were grouped by them)."""
     for inc in incidents:
-        ctx = _Ctx(inc, timeline, config, pads, signals, catalog)
+        ctx = _Ctx(inc, timeline, config, pads, signals, catalog, peers)
         causes: list[Cause] = []
         for rule in catalog.causes.values():
             if rule.id == "unknown":
