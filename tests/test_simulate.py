@@ -459,3 +459,18 @@ def test_cp1252_spanish_perfmon_is_detected_as_cp1252(tmp_path: Path) -> None:
     r = read(path)
     assert r.counters is not None
     assert sorted(r.counters["counter"].unique().to_list()) == ["% Interrupt Time", "Pages/sec"]
+
+
+def test_a_readdressed_pgs_cvp_names_the_pgs_own_address(tmp_path: Path) -> None:
+    """A plan whose PG was given another address (a site's second pair): its CVP's GED-125
+    lines name that address, never the first pair's PG's (192.0.2.16)."""
+    from hbtriage.simulate.scenarios import Plan, generate
+
+    def readdress(plan: Plan) -> None:
+        plan.pg.ip = "192.0.2.17"
+
+    truth = generate("dpc_storm_pg", tmp_path, 1, adjust=readdress)
+    cvp = next(n for n, h in truth["hosts"].items() if h["role"] == "cvp")
+    text = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / cvp).glob("*.log"))
+    assert "VRU PIM at 192.0.2.17" in text and "addr=/192.0.2.17," in text
+    assert "192.0.2.16" not in text
