@@ -180,6 +180,19 @@ def find_pairs(findings: Mapping[str, Any], found: Sequence[Mention]) -> list[Pa
             else:
                 unresolved_cvp.append(m)
 
+    # A PIM naming a VRU address no host owns, paired already by its CVP's lines (they name
+    # the PIM's address; the CVP's own is written nowhere): the address is that CVP's.
+    for m in list(unresolved_pim):
+        theirs = {
+            p.cvp_host
+            for p in pairs.values()
+            if p.cvp_host and (p.pim_host, p.pim_process) in ((m.host, m.stream), (m.host, None))
+        }
+        if len(theirs) == 1 and _addr_of(cvp := theirs.pop(), owner) is None:
+            proc = m.stream if (m.host, m.stream, cvp, None) in pairs else None
+            add(m.host, proc, cvp, m.address, f"{m.stream} names its VRU {m.address}")
+            unresolved_pim.remove(m)
+
     # A CVP naming an address no host owns, while an unresolved PIM names a VRU address that
     # no host owns either: the only CVP left and the only PIM left are one pair.
     paired_pims = {(p.pim_host, p.pim_process) for p in pairs.values() if p.cvp_host}
