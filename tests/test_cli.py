@@ -238,6 +238,40 @@ def test_usage_errors_are_one_line_exit_2_from_the_real_command(tmp_path: Path) 
     assert "<bool>" not in quiet  # a flag, not an option taking a value
 
 
+def test_format_and_lang_take_the_names_users_type(tmp_path: Path) -> None:
+    """``--format markdown`` (was refused: "Value error, 'markdown' is not one of ..."),
+    ``HTML``, ``terminal`` and ``--lang JP`` are the choices they name."""
+    reference = Path(__file__).resolve().parents[1] / "src" / "hbtriage" / "simulate" / "reference"
+    args = ["analyze", str(reference), "--out", str(tmp_path), "--quiet"]
+    res = runner.invoke(app, [*args, "--format", "markdown", "--format", "HTML"])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "charts.json",
+        "findings.json",
+        "report.html",
+        "report.md",
+    ]
+    res = runner.invoke(app, [*args, "--format", "terminal", "--lang", "JP"])
+    assert res.exit_code == 0, res.output
+    assert "警告" in res.output and "dpc_storm" in res.output
+
+
+def test_a_refused_value_is_one_worded_line_in_english_too(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    exe = [sys.executable, "-c", "from hbtriage.cli import main; main()"]
+    for args, expected in (
+        (["analyze", str(tmp_path), "--format", "pdf"], "Invalid value for '--format': 'pdf' is "),
+        (["analyze", str(tmp_path), "--lang", "fr"], "Invalid value for '--lang': 'fr' is not "),
+        (["simulate", "x", "--seed", "abc"], "Invalid value for '--seed': 'abc' is not an integer"),
+    ):
+        res = subprocess.run([*exe, *args], capture_output=True, text=True, timeout=60)
+        assert res.returncode == 2, (args, res.stderr)
+        assert res.stderr.count("\n") == 1 and expected in res.stderr, res.stderr
+        assert "Value error" not in res.stderr and "Input should" not in res.stderr
+
+
 def test_the_installed_command_ends_as_main_does(tmp_path: Path) -> None:
     """``python -m hbtriage`` (the installed command's entry) skips the interpreter's teardown
     after ``analyze``: same exit code, output and files as :func:`main`, output flushed."""

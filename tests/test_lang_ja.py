@@ -442,17 +442,17 @@ PARSER_ERRORS = [
     (
         ["analyze", ".", "--format", "pdf"],
         "'--format' に 'pdf' は指定できません。次のいずれかを指定してください: 'text', 'json',",
-        "Invalid value for '--format': Value error, 'pdf' is not one of 'text', 'json',",
+        "Invalid value for '--format': 'pdf' is not one of 'text', 'json',",
     ),
     (
         ["simulate", "x", "--seed", "abc"],
         "'--seed' の値 'abc' は整数ではありません",
-        "valid integer",
+        "Invalid value for '--seed': 'abc' is not an integer",
     ),
     (
         ["simulate", "x", "--seed", "-1"],
         "'--seed' の値 -1 が小さすぎます。0 以上を",
-        "or equal to 0",
+        "Invalid value for '--seed': -1 is less than 0",
     ),
     (["fleet", "r", "--out", "o", "--workers", "999"], "999 は範囲外です。0 以上 256 以下", "256"),
     (

@@ -33,11 +33,44 @@ from hbtriage.errors import HbtriageError
 if TYPE_CHECKING:
     from hbtriage.findings import Findings
 
+#: Other names users type for a choice: ``--format markdown``, ``--lang japanese``.
+_CHOICE_ALIASES = {
+    "markdown": "md",
+    "htm": "html",
+    "terminal": "text",
+    "txt": "text",
+    "console": "text",
+    "english": "en",
+    "en-us": "en",
+    "en_us": "en",
+    "en-gb": "en",
+    "en_gb": "en",
+    "japanese": "ja",
+    "jp": "ja",
+    "ja-jp": "ja",
+    "ja_jp": "ja",
+    "日本語": "ja",
+}
+#: The values of every choice of the command line (Fmt, Lang, FleetFmt).
+_CHOICE_VALUES = frozenset({"text", "json", "html", "md", "en", "ja"})
+
+
+def _choice_token(token: str) -> str:
+    """The choice ``token`` names, in any case and by the other names of
+    :data:`_CHOICE_ALIASES` (``Markdown`` is ``md``); any other token as it is. The parser
+    normalizes the choices given and the option and command names with it (click's
+    ``token_normalize_func``): those are no choice value or alias, so they stay as typed."""
+    key = token.strip().lower()
+    key = _CHOICE_ALIASES.get(key, key)
+    return key if key in _CHOICE_VALUES else token
+
+
 app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     no_args_is_help=True,
     help="Find out why two servers lose their heartbeats (logs + perfmon on one UTC timeline).",
+    context_settings={"token_normalize_func": _choice_token},
 )
 
 
@@ -122,6 +155,7 @@ def _argv_lang(argv: list[str] | None = None) -> str:
             lang = args[i + 1]
         elif arg.startswith("--lang="):
             lang = arg.partition("=")[2]
+    lang = _choice_token(lang)
     return lang if lang in ("en", "ja") else "en"
 
 
@@ -1145,7 +1179,10 @@ def main() -> None:
             where = f"{ctx.command_path}: " if ctx is not None else ""
             said = where + message()  # (the parser's own words, in English)
             lang = _argv_lang()
-            if lang != "en":  # (in Japanese, worded by kind where it is known)
+            # In Japanese, worded by kind where it is known; in English a bad value too
+            # (the parser's own line is pydantic's: "Value error, 'pdf' is not one of ...",
+            # "Input should be a valid integer" without the value).
+            if lang != "en" or "BadParameter" in {k.__name__ for k in type(exc).__mro__}:
                 said = _usage_said(exc, command, sys.argv[1:]) or said
             if exc.exit_code == 2:  # type: ignore[attr-defined]
                 said = warn("usage_see_help", message=said)
