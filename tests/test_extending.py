@@ -166,6 +166,62 @@ def test_every_problem_is_listed_across_files(tmp_path: Path) -> None:
     assert "has no rule in anomalies.toml" in text
 
 
+def test_a_bad_site_entry_is_left_out_and_the_rest_analysed(tmp_path: Path) -> None:
+    """One bad entry of a site catalog stopped the whole run (exit 2, nothing analysed): now
+    the entry is left out, the site's good cause still ranks, the report says what was left
+    out (English and Japanese), and the command's one line names the file, the entry and
+    what was expected, exit code 2."""
+    from test_cli_contract import _run  # main() in-process: exit code and stderr
+
+    site = _site(tmp_path)
+    bad = site / "signatures" / "broken.toml"
+    _write(
+        site,
+        "signatures/broken.toml",
+        '[[signature]]\nid = "site_broken"\ntitle = "x"\nproduct = "x"\npattern = "(unclosed"\n'
+        'role = "info"\nreference = "r"\n',
+    )
+    bundle = _disk_bound_reference(tmp_path)
+    for lang, said in (
+        (
+            "en",
+            f"{bad} [site_broken]: pattern does not compile: missing ), unterminated subpattern",
+        ),
+        ("ja", f"{bad} [site_broken]: pattern が正規表現としてコンパイルできません"),
+    ):
+        out = tmp_path / f"out-{lang}"
+        args = ["analyze", str(bundle), "--catalog", str(site), "--out", str(out), "--quiet"]
+        code, stderr = _run([*args, "--lang", lang, "--format", "md"])
+        assert code == 2 and stderr.count("\n") == 1, stderr
+        assert stderr.startswith(f"hbtriage: {'error' if lang == 'en' else 'エラー'}: {said}")
+        doc = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+        assert doc["incidents"][0]["causes"][0]["id"] == "av_scan"  # the site's good cause
+        key = "warnings" if lang == "en" else "warnings_ja"
+        (warning,) = [w for w in doc[key] if "site_broken" in w]
+        assert warning.startswith(said)
+        left_out = (
+            "this entry is left out, the rest of the site catalog is used"
+            if lang == "en"
+            else "この項目は使わず、サイト カタログの残りを使いました"
+        )
+        assert warning.endswith(left_out)
+        assert left_out in (out / "report.md").read_text(encoding="utf-8")
+
+
+def test_a_site_file_that_is_no_toml_is_left_out_and_the_rest_used(tmp_path: Path) -> None:
+    site = _site(tmp_path)
+    _write(site, "signatures/zz.toml", "[[signature]\nid = 1\n")
+    catalog = load_catalog(extra=[site], skip_bad=True)
+    assert "av_scan" in catalog.cause_ids
+    (said,) = catalog.skipped
+    assert said.startswith(f"{site / 'signatures' / 'zz.toml'}: not valid TOML: ")
+    assert "(at line 1, column" in said and said.endswith(
+        "this file is left out, the rest of the site catalog is used"
+    )
+    with pytest.raises(CatalogError):
+        load_catalog(extra=[site])  # the library's default: every problem raised
+
+
 def test_a_site_entry_replaces_the_bundled_one_by_id(tmp_path: Path) -> None:
     bundled = load_catalog()
     sig = bundled.signatures[0]
@@ -193,7 +249,9 @@ def test_a_missing_catalog_folder_is_one_line(tmp_path: Path) -> None:
 @pytest.mark.parametrize("case", ["binary", "endless"])
 def test_a_site_catalog_file_that_is_no_toml_text_is_one_line(tmp_path: Path, case: str) -> None:
     """A binary file was ``unexpected UnicodeDecodeError ... (please report this)``; a link to
-    /dev/zero (here: a file of more than 16 MiB) was read until the memory ran out."""
+    /dev/zero (here: a file of more than 16 MiB) was read until the memory ran out. The file
+    is left out and the bundle analysed (it stopped the run until the bad site entries were
+    left out)."""
     from test_cli_contract import REFERENCE, _run  # main() in-process: exit code and stderr
 
     site = tmp_path / "site"
@@ -207,7 +265,9 @@ def test_a_site_catalog_file_that_is_no_toml_text_is_one_line(tmp_path: Path, ca
         said = "more than 16,777,216 bytes, expected TOML"
     code, stderr = _run(["analyze", str(REFERENCE), "--catalog", str(site), "--quiet",
                          "--out", str(tmp_path / "out")])  # fmt: skip
-    assert (code, stderr) == (2, f"hbtriage: error: {path}: {said}\n")
+    left_out = "this file is left out, the rest of the site catalog is used"
+    assert (code, stderr) == (2, f"hbtriage: error: {path}: {said}; {left_out}\n")
+    assert (tmp_path / "out" / "findings.json").is_file()
 
 
 _LAYOUTS = [

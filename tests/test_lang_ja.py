@@ -5,6 +5,7 @@ stays as written; the English output does not change."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -681,10 +682,10 @@ def test_a_site_catalog_that_is_not_toml_is_said_in_japanese(tmp_path: Path) -> 
 
     def said(site: Path) -> str:
         out = str(tmp_path / "out")
-        args = ["analyze", str(tmp_path), "--catalog", str(site), "--lang", "ja", "--out", out]
+        args = ["analyze", str(REFERENCE), "--catalog", str(site), "--lang", "ja", "--out", out]
         got = CliRunner().invoke(app, args)
         assert got.exit_code == 2, got.output
-        return got.output
+        return got.stderr
 
     site = tmp_path / "site"
     site.mkdir()
@@ -723,8 +724,9 @@ def test_a_site_catalogs_bad_entries_are_said_in_japanese(tmp_path: Path) -> Non
     id, an unknown role ...) was said in English inside the Japanese frame ('hbtriage: エラー:
     .../site.toml [bad_pattern]: pattern does not compile: ...'), and several of them as
     'hbtriage: エラー: 5 catalog problems: ...; ... (and 1 more)'. Each is said in Japanese
-    now, still in one line, exit code 2 as before (nothing analysed with a catalog that does
-    not load); Python's own regex message stays as Python words it."""
+    now, still in one line, exit code 2 as before; Python's own regex message stays as Python
+    words it. The bad entries are left out and the bundle analysed (this stopped the run until
+    then), the first problem is the error line, the others are warnings of the report."""
     from typer.testing import CliRunner
 
     from hbtriage.cli import app
@@ -738,30 +740,34 @@ def test_a_site_catalogs_bad_entries_are_said_in_japanese(tmp_path: Path) -> Non
         args = ["analyze", str(REFERENCE), "--catalog", str(site), "--lang", lang, "--out", out]
         got = CliRunner().invoke(app, [*args, "--quiet"])
         assert got.exit_code == 2, got.output
-        assert got.output.count("\n") == 1, got.output
-        return got.output
+        assert got.stderr.count("\n") == 1, got.stderr
+        assert "INC-001" in got.stdout  # the bundle analysed
+        return got.stderr
 
     where.write_text(_BAD_SIGNATURES.split("\n\n")[0], encoding="utf-8")
+    left_out_ja = "この項目は使わず、サイト カタログの残りを使いました"
     assert said("ja") == (
         f"hbtriage: エラー: {where} [bad_pattern]: pattern が正規表現としてコンパイルできません: "
-        "unterminated character set at position 9\n"
+        f"unterminated character set at position 9。{left_out_ja}\n"
     )
     where.write_text(_BAD_SIGNATURES, encoding="utf-8")
     assert said("ja") == (
-        f"hbtriage: エラー: カタログに 5 件の問題があります: {where} [#2]: エントリに id がありません。"
-        f"{where} [bad_pattern]: pattern が正規表現としてコンパイルできません: "
-        "unterminated character set at position 9。"
-        f"{where} [bad_fields]: 不明な role 'heartbeat_gone' です。"
-        f"{where} [bad_fields]: 不明なリーダーの種類 (kinds) ['site_monitor'] です (既知のもの: "
-        f"{', '.join(sorted(_reader_kinds()))}) (ほか 1 件)\n"
+        f"hbtriage: エラー: {where} [#2]: エントリに id がありません。{left_out_ja} "
+        "(ほかに 4 件の同様の問題があります。レポートの警告を参照してください)\n"
     )
     assert said("en") == (
-        f"hbtriage: error: 5 catalog problems: {where} [#2]: entry has no id; "
-        f"{where} [bad_pattern]: pattern does not compile: unterminated character set at "
-        f"position 9; {where} [bad_fields]: unknown role 'heartbeat_gone'; "
-        f"{where} [bad_fields]: unknown reader kinds ['site_monitor'] (known: "
-        f"{', '.join(sorted(_reader_kinds()))}) (and 1 more)\n"
+        f"hbtriage: error: {where} [#2]: entry has no id; this entry is left out, the rest of "
+        "the site catalog is used (and 4 more such problems, in the report's warnings)\n"
     )
+    doc = json.loads((tmp_path / "out" / "findings.json").read_text(encoding="utf-8"))
+    assert doc["warnings_ja"][1] == (
+        f"{where} [bad_pattern]: pattern が正規表現としてコンパイルできません: "
+        f"unterminated character set at position 9。{left_out_ja}"
+    )
+    assert doc["warnings_ja"][3].startswith(
+        f"{where} [bad_fields]: 不明なリーダーの種類 (kinds) ['site_monitor'] です (既知のもの: "
+    )
+    assert [w for w in doc["warnings"] if str(where) in w] == doc["warnings"][:5]
 
 
 def _reader_kinds() -> set[str]:
@@ -808,7 +814,8 @@ def test_each_kind_of_site_catalog_file_is_checked_in_japanese(
     tmp_path: Path, name: str, text: str, ja: str, en: str
 ) -> None:
     """The checks of a site's line formats, local counter names, chart rows and OS file names
-    were English in a Japanese run too: said in Japanese now, one line, exit code 2."""
+    were English in a Japanese run too: said in Japanese now, one line, exit code 2 (the entry
+    left out, the bundle analysed)."""
     from typer.testing import CliRunner
 
     from hbtriage.cli import app
@@ -819,5 +826,5 @@ def test_each_kind_of_site_catalog_file_is_checked_in_japanese(
     args = ["analyze", str(REFERENCE), "--catalog", str(site), "--out", str(tmp_path / "out")]
     got = CliRunner().invoke(app, [*args, "--lang", "ja", "--quiet"])
     assert got.exit_code == 2, got.output
-    assert got.output.startswith(f"hbtriage: エラー: {site / name} ") and ja in got.output
-    assert en not in got.output and got.output.count("\n") == 1, got.output
+    assert got.stderr.startswith(f"hbtriage: エラー: {site / name} ") and ja in got.stderr
+    assert en not in got.stderr and got.stderr.count("\n") == 1, got.stderr

@@ -135,7 +135,8 @@ def run(
     aliases = parse_aliases(list(host_aliases))
     note = progress or (lambda *_: None)
     outcomes, warnings = _read_all(paths, catalog, read_options, workers, note, out)
-    warnings[:0] = catalog.unread  # a site catalog's file or table that nothing reads
+    # a site catalog's entry that cannot be used, and its file or table that nothing reads
+    warnings[:0] = [*catalog.skipped, *catalog.unread]
     continue_dates(outcomes)  # a dumplog cut into parts: the later parts lack their date
     note("timeline", 0, 1, "")
     timeline, inputs, hosts, written, samples = _to_timeline(

@@ -549,7 +549,9 @@ def _analyze_and_report(
     try:
         # An --out that cannot be made is said before the analysis, not after it.
         out_folder(out)
-        catalog = load_catalog(extra=catalog_dirs or [])
+        # A site catalog's entry that cannot be used is left out (a warning of the report);
+        # the command's error line says it once the reports are written, exit code 2.
+        catalog = load_catalog(extra=catalog_dirs or [], skip_bad=True)
         delay = 0.0 if progress else PROGRESS_DELAY_S
         with _progress(show_progress, delay, lang.value) as update:
             analysis = run(
@@ -570,6 +572,11 @@ def _analyze_and_report(
 
         charts = chart_data(findings, analysis.timeline, (lang.value,), catalog)
     _write_reports(findings, charts, out, fmt, lang, quiet)
+    if catalog.skipped:
+        from hbtriage.warning_text import warn
+
+        said, more = catalog.skipped[0], len(catalog.skipped) - 1
+        _fail(warn("cli_catalog_skipped_more", said=said, count=more) if more else said, lang.value)
 
 
 #: Characters JSON may hold raw that a terminal acts on: C1 controls, line separators and

@@ -73,6 +73,8 @@ class CatalogError(HbtriageError):
         # as worded (``count`` > 1: the problems joined, in English)
         self.problem = problem if isinstance(problem, str) else str(problem)
         self.count = count  # how many problems the message sums up (``more``: those unsaid)
+        #: each problem on its own (this one, or those it sums up)
+        self.problems: tuple[CatalogError, ...] = (self,)
         where = f"{path} [{entry}]" if entry else path
         # worded by id: the CLI says it in the run's --lang (a problem worded too, in it)
         if count > 1:

@@ -17,7 +17,7 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -336,6 +336,10 @@ class Catalog:
     #: What a site layer holds that nothing reads (a misspelled folder, a file or table only
     #: the bundled catalog has): said as warnings of the analysis.
     unread: tuple[str, ...] = ()
+    #: The site layers' entries and files left out because they cannot be used (each worded
+    #: with its file, entry and problem; ``load_catalog(skip_bad=True)``): said as warnings of
+    #: the analysis, and by the command line as its error.
+    skipped: tuple[str, ...] = ()
 
     @property
     def cause_ids(self) -> tuple[str, ...]:
@@ -445,6 +449,8 @@ class _Problems:
         self.docs: dict[Path, dict[str, Any] | None] = {}  # each file parsed once per load
         self.read: dict[Path, set[str | None]] = {}  # file -> the tables read (None: whole)
         self.patterns: list[str] = []  # the files looked for in each folder
+        #: (file, entry id or ``#n``) left out; (file, None): the whole file
+        self.skip: frozenset[tuple[str, str | None]] = frozenset()
 
     def add(self, path: str | Path, entry: str | None, problem: str) -> None:
         self.items.append(CatalogError(str(path), entry, problem))
@@ -465,7 +471,9 @@ class _Problems:
         said = Joined([first.problem, *(e.args[0] for e in self.items[1:4])], "; ", "。")
         extra = len(self.items) - 4
         more = warn("catalog_problems_more", count=extra) if extra > 0 else ""
-        raise CatalogError(first.path, first.entry, said, count=len(self.items), more=more)
+        error = CatalogError(first.path, first.entry, said, count=len(self.items), more=more)
+        error.problems = tuple(self.items)
+        raise error
 
 
 def _load_toml(path: Path, problems: _Problems) -> dict[str, Any] | None:
@@ -513,6 +521,8 @@ def _layered(
         here: set[str] = set()
         for path in [p for pat in patterns for p in sorted(root.glob(pat))]:
             problems.read.setdefault(path, set()).add(table)
+            if (str(path), None) in problems.skip:
+                continue
             doc = _load_toml(path, problems)
             if doc is None:
                 continue
@@ -522,6 +532,8 @@ def _layered(
                 continue
             for n, entry in enumerate(found, 1):
                 eid = entry.get("id") if isinstance(entry, dict) else None
+                if (str(path), eid if isinstance(eid, str) and eid else f"#{n}") in problems.skip:
+                    continue
                 if not isinstance(eid, str) or not eid:
                     problems.add(path, f"#{n}", warn("catalog_no_id"))
                     continue
@@ -1020,7 +1032,7 @@ def _check_systeminfo(roots: Sequence[Path], problems: _Problems) -> None:
 
     for root in roots:
         path = root / "systeminfo.toml"
-        if path.is_file():
+        if path.is_file() and not any(str(path) == file for file, _entry in problems.skip):
             try:
                 build_catalog(path.read_text(encoding="utf-8"), str(path))
             except CatalogError as exc:
@@ -1049,8 +1061,9 @@ def _unread(root: Path, problems: _Problems) -> list[str]:
     return out
 
 
-def _load(roots: Sequence[Path]) -> Catalog:
+def _load(roots: Sequence[Path], skip: frozenset[tuple[str, str | None]] = frozenset()) -> Catalog:
     problems = _Problems()
+    problems.skip = skip
     formats = _formats(_layered(roots, "formats/*.toml", "format", problems), problems)
     counters = _counter_index(roots, problems)
     rules = _layered(roots, _WITH_CAUSES["anomalies.toml"], "rule", problems)
@@ -1213,9 +1226,50 @@ def load_catalog_from(root: Path) -> Catalog:
     return _load([Path(root)])
 
 
-def load_catalog(path: str | Path | None = None, *, extra: Sequence[str | Path] = ()) -> Catalog:
+#: How many times a catalog is loaded again leaving out what a site layer got wrong: leaving
+#: out an entry can leave another that needs it wrong (a cause on a rule left out).
+_SKIP_ROUNDS = 6
+
+
+def _site_file(path: str, layers: Sequence[Path]) -> bool:
+    """Whether ``path`` (as a problem names it) is a file of one of the site ``layers``."""
+    return any(Path(path).is_relative_to(layer) and Path(path) != layer for layer in layers)
+
+
+def _load_skipping(roots: Sequence[Path]) -> Catalog:
+    """:func:`_load`, with the site layers' (``roots[1:]``) entries and files that cannot be
+    used left out, each said in :attr:`Catalog.skipped`; CatalogError as :func:`_load` when a
+    problem is not one of a site layer's files (the bundled catalog, a check across files)."""
+    skip: set[tuple[str, str | None]] = set()
+    said: list[str] = []
+    for _ in range(_SKIP_ROUNDS):
+        try:
+            catalog = _load(roots, frozenset(skip))
+        except CatalogError as exc:
+            found = exc.problems
+            if not all(_site_file(p.path, roots[1:]) for p in found):
+                raise
+            for problem in found:
+                # (a variant ``cause/variant`` is its cause file's entry)
+                entry = problem.entry.split("/")[0] if problem.entry else None
+                skip.add((problem.path, entry))
+                said.append(
+                    warn("catalog_entry_skipped", problem=problem.args[0])
+                    if entry
+                    else warn("catalog_file_skipped", problem=problem.args[0])
+                )
+            continue
+        return replace(catalog, skipped=tuple(said))
+    return _load(roots, frozenset(skip))  # (raises what is still wrong)
+
+
+def load_catalog(
+    path: str | Path | None = None, *, extra: Sequence[str | Path] = (), skip_bad: bool = False
+) -> Catalog:
     """The bundled catalog (or the one in folder ``path``), with the folders ``extra`` layered
-    on top in order (see the module doc). Raises :class:`CatalogError` listing what is wrong."""
+    on top in order (see the module doc). Raises :class:`CatalogError` listing what is wrong;
+    with ``skip_bad``, what is wrong in a file of ``extra`` is left out instead (the entry, or
+    the file that is no TOML) and said in the catalog's :attr:`~Catalog.skipped`."""
     base = _root() if path is None else Path(path)
     layers = [Path(p) for p in extra]
     for folder in layers:
@@ -1223,4 +1277,6 @@ def load_catalog(path: str | Path | None = None, *, extra: Sequence[str | Path] 
             raise CatalogError(str(folder), None, warn("catalog_not_a_folder"))
     if path is None and not layers:
         return _load_default()
+    if skip_bad and layers:
+        return _load_skipping([base, *layers])
     return _load([base, *layers])
