@@ -727,3 +727,28 @@ def test_a_folder_around_files_named_on_their_own_is_no_name_their_contents_cont
     alone = _analyze(tmp_path / "alone", FIX / "loghub" / "Thunderbird_2k.log")
     assert _hosts(alone) == {"tbird-admin1": []}
     assert not any("also named" in w for w in alone["warnings"]), alone["warnings"]
+
+
+def test_an_archive_that_names_a_host_is_called_an_archive(sources: Path, tmp_path: Path) -> None:
+    """A zip's name names its files' host as a folder's does ('mz.zip': 'mz'); the warnings
+    called it a folder ("... because their files sit in folder 'mz'", "folder 'mz' (named on
+    the command line) holds only PG3A's files"), a folder the user looks for in vain."""
+    import zipfile
+
+    case = tmp_path / "case"
+    case.mkdir()
+    with zipfile.ZipFile(case / "mz.zip", "w") as zf:
+        zf.write(sources / "storm" / "PG3A" / "pim1.txt", "pim1.txt")
+    shutil.copy(sources / "storm" / "PG3A" / "PG3A_perfmon.csv", case)
+    _copy(sources / "storm" / "CVP3", case / "CVP3")
+    doc = _analyze(tmp_path / "out", case / "mz.zip", case / "PG3A_perfmon.csv", case / "CVP3")
+    assert _hosts(doc)["PG3A"] == ["mz"]
+    merged = "host PG3A: also named mz; taken as one server because their files are in archive"
+    assert f"{merged} 'mz.zip'" in doc["warnings"]
+    assert any("アーカイブ 'mz.zip' にあるため" in w for w in doc["warnings_ja"])
+    (pim,) = [i for i in doc["inputs"] if i["path"].endswith("mz.zip!pim1.txt")]
+    assert pim["host_reason"].startswith(
+        "archive 'mz.zip' (named on the command line) holds only PG3A's files"
+    )
+    assert pim["host_reason_ja"].startswith("アーカイブ 'mz.zip' (コマンド ラインで指定)")
+    assert "folder 'mz'" not in json.dumps(doc, ensure_ascii=False)

@@ -675,6 +675,23 @@ def _above(folder: Path, name: str, levels: int) -> list[tuple[str, str, bool]]:
     return []
 
 
+def archive_of(folder: tuple[str, str, bool]) -> str | None:
+    """The file name of the archive ``folder`` is (a :func:`folder_chain` entry: ``mz.zip``
+    names its files ``mz`` as a folder would), None for a folder: what the warnings call it."""
+    key, name, _given = folder
+    last = re.split(r"[\\/]", key.rsplit("!", 1)[-1])[-1]
+    return last if last != name and _archive_stem(last) == name else None
+
+
+def _place(folder: tuple[str, str, bool]) -> str:
+    """``folder 'PG1A'`` or ``archive 'mz.zip'``: how a warning names the place that named a
+    host."""
+    archive = archive_of(folder)
+    return (
+        warn("host_archive", archive=archive) if archive else warn("host_folder", folder=folder[1])
+    )
+
+
 def _archive_stem(name: str) -> str:
     low = name.lower()
     for suffix in _ARCHIVE_SUFFIXES:
@@ -875,10 +892,10 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
                 del group_folder[unit]
             continue
         folder_name[unit] = by
-        link(unit, by, warn("host_folder", folder=folder[1]))
+        link(unit, by, _place(folder))
         written_at = folder_address(without_copy_marks(folder[1]))  # "CVP2 (198.51.100.20)"
         if written_at is not None and name_key(written_at[0]) != name_key(by):
-            link(unit, written_at[0], warn("host_folder", folder=folder[1]))
+            link(unit, written_at[0], _place(folder))
     for i, c in enumerate(clues):
         for n in [c.writer, *c.names] if c.writer else c.names:
             link(group_of[i], n, c.display)
@@ -892,7 +909,7 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
     # "CALLSRV_CVP.log"), links them; words that name a kind of file do not.
     loose = [i for i in range(len(clues)) if group_of[i].startswith("f:")]
     known = {k[2:] for k in g.parent if k.startswith("n:")}
-    folder_named: dict[int, str] = {}
+    folder_named: dict[int, tuple[str, str, bool]] = {}
     # A file that names nobody, in a folder that holds more than one server's files (a stray
     # file of another machine was dropped in) but whose name is a host's ("CVP3/netsh.txt"
     # beside another server's perfmon), is that host's: the user named the folder after it.
@@ -900,12 +917,12 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
         c = clues[i]
         if c.machines or c.writer or c.addresses:
             continue
-        named_by = next((f[1] for f in c.folders if not plain(f)), None)
-        if named_by is None or name_key(folder_host(named_by)) not in known:
+        named_in = next((f for f in c.folders if not plain(f)), None)
+        if named_in is None or name_key(folder_host(named_in[1])) not in known:
             continue
         # (refused quietly: a CVP log in the PG's folder is not the PG's, nor said to be)
-        if g.union(group_of[i], "n:" + name_key(folder_host(named_by))) is None:
-            folder_named[i] = named_by
+        if g.union(group_of[i], "n:" + name_key(folder_host(named_in[1]))) is None:
+            folder_named[i] = named_in
     words = {i: _name_words(clues[i]) for i in loose}
     sharing: dict[str, list[int]] = {}
     for i in loose:
@@ -1110,14 +1127,20 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
         elif group_of[i] in at_vru:
             why = at_vru[group_of[i]]
         elif i in folder_named and not (c.machines or c.writer or c.addresses):
-            why = warn("host_by_folder_name", folder=folder_named[i], host=host)
+            named_in = folder_named[i]
+            archive = archive_of(named_in)
+            why = (
+                warn("host_by_archive_name", archive=archive, host=host)
+                if archive
+                else warn("host_by_folder_name", folder=named_in[1], host=host)
+            )
         elif i in relayed_cvp:
             why = warn("host_by_relay_cvp", address=clues[i].writer, host=host)
         elif i in lone_machine:
             why = warn("host_by_lone_machine", machine=c.machines[0], host=host)
         elif i in one_computer and group_of[i] not in group_folder:
-            name, given = one_computer[i]
-            why = _folder_holds(name, given, host)
+            key, name, given = one_computer[i]
+            why = _folder_holds(name, given, host, key)
             if c.writer:
                 why = warn("host_by_and", why=why, content=_named_in(c.reason, c.writer))
         else:
@@ -1140,7 +1163,7 @@ def _address_logs_join_their_computer(
     group_of: list[str],
     under: dict[str, list[int]],
     single: dict[str, bool],
-) -> dict[int, tuple[str, bool]]:
+) -> dict[int, tuple[str, str, bool]]:
     """Link each CVP log that names its server only by its sender address to the one computer
     the files around it name, and the files there that name nobody with it.
 
@@ -1151,8 +1174,9 @@ def _address_logs_join_their_computer(
     both servers' files flat: the address is the PG's peer), no other CVP sender (two CVP
     servers), exactly one computer name and no other host (a sub-folder named after another
     server). Nothing outside it may name the address (another host's systeminfo, a folder
-    called by it). Returns, by input, the folder ``(name, named by the user)`` that placed it."""
-    out: dict[int, tuple[str, bool]] = {}
+    called by it). Returns, by input, the folder ``(key, name, named by the user)`` that
+    placed it."""
+    out: dict[int, tuple[str, str, bool]] = {}
     seen: set[str] = set()
     for c in clues:
         if c.role != "cvp" or c.machines or not c.writer or not is_address(c.writer):
@@ -1184,7 +1208,7 @@ def _address_logs_join_their_computer(
             if g.find(group_of[j]) in named - own or g.union(group_of[j], "n:" + machine):
                 continue
             if d.role == "cvp" or not (d.machines or d.writer or d.addresses):
-                out[j] = (name, given)
+                out[j] = (key, name, given)
     return out
 
 
@@ -1920,6 +1944,9 @@ def _folder_holds(name: str, given: bool, host: str, key: str = "") -> str:
         how = warn("how_around")
     else:
         how = warn("how_in_bundle")
+    archive = archive_of((key, name, given)) if key else None
+    if archive:
+        return warn("host_by_archive", archive=archive, how=how, host=host)
     return warn("host_by_folder", folder=name, how=how, host=host)
 
 
@@ -1931,10 +1958,13 @@ def _merged_warning(
     group_of: list[str],
     group_folder: dict[str, tuple[str, str, bool]],
 ) -> str:
-    folders = sorted({group_folder[group_of[i]][1] for i in idx if group_of[i] in group_folder})
-    why = (
-        warn("merged_by_folder", folder=folders[0])
-        if len(folders) == 1
-        else warn("merged_by_names")
-    )
+    places = {group_folder[group_of[i]] for i in idx if group_of[i] in group_folder}
+    folders = sorted({place[1] for place in places})
+    archives = {archive_of(place) for place in places}
+    if len(folders) != 1:
+        why = warn("merged_by_names")
+    elif len(archives) == 1 and (archive := archives.pop()):
+        why = warn("merged_by_archive", archive=archive)
+    else:
+        why = warn("merged_by_folder", folder=folders[0])
     return warn("host_merged", host=host, others=", ".join(others), why=why)
