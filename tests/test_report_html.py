@@ -555,3 +555,37 @@ def test_overview_title_names_its_bucket_in_round_units(days: float, en: str, ja
         "en": f"Whole capture (downsampled: peak per {en} bucket)",
         "ja": f"取得期間全体(間引き表示: {ja}ごとの最大値)",
     }
+
+
+def test_the_nic_row_shows_udp_errors_of_either_ip_version() -> None:
+    """A host with UDPv4 and UDPv6 showed only UDPv4 in the NIC row: receive errors carried
+    over IPv6 (the heartbeat's address may be either) were not drawn at all."""
+    timeline = sample_timeline()
+    seconds = int((CAPTURE_END - CAPTURE_START).total_seconds())
+    ts = timeline.counters.filter(
+        (pl.col("host") == "CVP1")
+        & (pl.col("counter") == "DPC Rate")
+        & (pl.col("instance") == "_Total")
+    )["ts"]
+    rising = pl.Series([float(i // 60) for i in range(seconds)])  # a count since boot
+    udp = [
+        pl.DataFrame(
+            {
+                "host": ["CVP1"] * seconds,
+                "object": [obj] * seconds,
+                "instance": [""] * seconds,
+                "counter": ["Datagrams Received Errors"] * seconds,
+                "ts": ts,
+                "value": values,
+            }
+        )
+        for obj, values in (("UDPv4", pl.Series([0.0] * seconds)), ("UDPv6", rising))
+    ]
+    timeline = FakeTimeline(
+        timeline.events, pl.concat([timeline.counters, *udp], how="vertical_relaxed")
+    )
+    data = payload(render_html(sample_findings(), timeline, lang="en"))
+    traces = {tr["name"]: tr for c in data["charts"] for tr in c["data"]}
+    assert "CVP1 UDPv4\\Datagrams Received Errors" in traces
+    v6 = traces["CVP1 UDPv6\\Datagrams Received Errors"]
+    assert max(v for v in v6["y"] if v is not None) > 0

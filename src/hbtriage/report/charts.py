@@ -216,14 +216,8 @@ def _key_series(counters: pl.DataFrame, rows: tuple[ChartRow, ...]) -> pl.DataFr
             continue
         rank = {o: i for i, o in enumerate(row.objects)}
         if row.sum_instances:
-            # Of the objects of one family (the NIC's; UDPv4 and UDPv6), the first the host has.
-            chosen = chosen.with_columns(
-                rank=_rank_expr(rank),
-                family=pl.col("object").str.extract(r"^(UDP)").fill_null("NIC"),
-            )
-            chosen = chosen.filter(
-                pl.col("rank") == pl.col("rank").min().over("host", "family", "counter")
-            )
+            # Every object the host has is a series of its own, named by it: UDP receive errors
+            # are carried by UDPv4 or UDPv6 (or both), and neither hides the other.
             chosen = chosen.with_columns(
                 label=pl.col("host") + " " + pl.col("object") + "\\" + pl.col("counter")
             )
