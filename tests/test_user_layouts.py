@@ -426,8 +426,11 @@ def test_what_a_usb_stick_holds_for_the_system_is_one_line(storm: Path, tmp_path
     left its Spotlight index and file system event log (.fseventsd holds gzip files), and
     Windows its recycle bin and System Volume Information. Each file was a warning of its own
     ('binary file ...'), the gzip ones decompressed first. They are no input, never opened,
-    and are counted in the one line that says what the OS wrote for itself."""
+    and are counted in the one line that says what the OS wrote for itself. Such a folder is
+    left out whole, never looked into (each of its files was listed, stat'ed and matched: a
+    recycle bin of 20,000 files took 0.22 s of a 1.1 s run), so its files are not counted."""
     import gzip
+    import os
 
     want = _plain(storm, tmp_path, logs_only=False)
     stick = tmp_path / "stick"
@@ -443,14 +446,41 @@ def test_what_a_usb_stick_holds_for_the_system_is_one_line(storm: Path, tmp_path
     for name, data in system.items():
         (stick / name).parent.mkdir(parents=True, exist_ok=True)
         (stick / name).write_bytes(data)
-    doc = _analyze(tmp_path / "out", stick)
+    (stick / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1" + bytes(64))
+    looked_at: list[str] = []
+    lstat = os.lstat
+
+    def spy(path: str | os.PathLike[str], *args: object, **kwargs: object) -> os.stat_result:
+        looked_at.append(os.fspath(path))  # type: ignore[arg-type]
+        return lstat(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(os, "lstat", spy)
+        doc = _analyze(tmp_path / "out", stick)
+    inside = ("$RECYCLE.BIN/", ".Spotlight-V100/", ".fseventsd/", "System Volume Information/")
+    assert looked_at and not [p for p in looked_at if any(f in p for f in inside)]
     assert _summary(doc) == _summary(want)
     assert len(doc["inputs"]) == len(want["inputs"])
     said = [w for w in doc["warnings"] if "stick/." in w or "stick/$" in w or "stick/S" in w]
     assert said == [
-        "6 file(s) that the operating system writes for itself, not a server, skipped "
-        "($RECYCLE.BIN/, .Spotlight-V100/, .fseventsd/, System Volume Information/); "
-        "first: stick/$RECYCLE.BIN/S-1-5-21-1004/$IAB12CD.txt"
+        "1 file(s) and 4 folder(s) (not looked into) that the operating system writes for "
+        "itself, not a server, skipped ($RECYCLE.BIN/, .Spotlight-V100/, .fseventsd/, "
+        "System Volume Information/, .DS_Store); first: stick/$RECYCLE.BIN/"
+    ]
+    ja = [w for w in doc["warnings_ja"] if "stick/$RECYCLE.BIN/" in w]
+    assert ja == [
+        "サーバーではなく OS が自身のために書き込むファイル 1 個とフォルダー 4 個 (中は見て"
+        "いません) をスキップしました ($RECYCLE.BIN/、.Spotlight-V100/、.fseventsd/、"
+        "System Volume Information/、.DS_Store。最初のもの: stick/$RECYCLE.BIN/)"
+    ]
+    # a folder of them only
+    (stick / ".DS_Store").unlink()
+    doc = _analyze(tmp_path / "out2", stick)
+    said = [w for w in doc["warnings"] if "stick/$" in w]
+    assert said == [
+        "4 folder(s) that the operating system writes for itself, not a server, skipped "
+        "without looking into them ($RECYCLE.BIN/, .Spotlight-V100/, .fseventsd/, "
+        "System Volume Information/); first: stick/$RECYCLE.BIN/"
     ]
 
 

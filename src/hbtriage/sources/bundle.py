@@ -231,10 +231,12 @@ class Collected:
     progress: Callable[[str, int], None] | None = None
     limits: Limits = LIMITS
     #: Files the operating system writes for itself (see :func:`os_file`), skipped, and the
-    #: catalog's name each went by.
+    #: catalog's name each went by; a folder of them, never looked into, ends with ``/``.
     os_files: list[tuple[str, str]] = field(default_factory=list)
     #: The name a file goes by as one of those (:func:`os_file_matcher`), None: not one.
     os_file: Callable[[str], str | None] = field(default=lambda _display: None)
+    #: The name a folder goes by as a folder of them (``$RECYCLE.BIN/``), None: not one.
+    os_folder: Callable[[str], str | None] = field(default=lambda _name: None)
 
     extracted_files: int = 0
     #: Every byte written to the work folder, kept or removed again (a member refused midway).
@@ -271,7 +273,12 @@ def collect(
     warning."""
     if os_files is None:
         os_files = load_catalog().os_files
-    out = Collected(progress=progress, limits=limits, os_file=os_file_matcher(os_files))
+    out = Collected(
+        progress=progress,
+        limits=limits,
+        os_file=os_file_matcher(os_files),
+        os_folder=os_folder_matcher(os_files),
+    )
     seen: dict[Path, str] = {}  # what was read already: resolved path -> as the user wrote it
     roots = _display_roots([Path(p) for p in paths])
     for p in paths:
@@ -306,10 +313,7 @@ def collect(
         for f in out.files[start:]:
             f.given, f.given_path = given, str(real)
     if out.os_files:
-        names = Joined(dict.fromkeys(name for _, name in out.os_files), sep=", ", sep_ja="、")
-        first = out.os_files[0][0]
-        said = warn("os_files_skipped", count=len(out.os_files), names=names, first=first)
-        out.warnings.append(said)
+        out.warnings.append(_os_files_said(out.os_files))
     read_back: list[str] = []
     escaped: list[str] = []
     for f in out.files:
@@ -323,6 +327,20 @@ def collect(
     if out._stop is not None:
         out.warnings.append(out._stop.warning())
     return out
+
+
+def _os_files_said(skipped: list[tuple[str, str]]) -> str:
+    """The one line that says what the operating system wrote for itself was skipped: its
+    files, and its folders (``$RECYCLE.BIN/``, never looked into, so their files uncounted)."""
+    names = Joined(dict.fromkeys(name for _, name in skipped), sep=", ", sep_ja="、")
+    first = skipped[0][0]
+    folders = sum(1 for display, _ in skipped if display.endswith("/"))
+    files = len(skipped) - folders
+    if not folders:
+        return warn("os_files_skipped", count=files, names=names, first=first)
+    if not files:
+        return warn("os_folders_skipped", count=folders, names=names, first=first)
+    return warn("os_files_folders_skipped", files=files, folders=folders, names=names, first=first)
 
 
 def os_file(display: str, rules: Sequence[OsFile] | None = None) -> str | None:
@@ -343,6 +361,19 @@ def os_file_matcher(rules: Sequence[OsFile]) -> Callable[[str], str | None]:
             if hit is not None and hit.lastgroup is not None:
                 return shown[int(hit.lastgroup[1:])]
         return None
+
+    return match
+
+
+def os_folder_matcher(rules: Sequence[OsFile]) -> Callable[[str], str | None]:
+    """The pattern of ``rules`` a folder called ``name`` matches as a folder of files the
+    operating system writes for itself (``"$RECYCLE.BIN/"``), None when it is no such folder:
+    a folder walk leaves it out whole, never listing what it holds."""
+    _names, folders, shown = _os_file_patterns(tuple(rules))
+
+    def match(name: str) -> str | None:
+        hit = folders.match(name)
+        return shown[int(hit.lastgroup[1:])] if hit is not None and hit.lastgroup else None
 
     return match
 
@@ -451,10 +482,18 @@ def _walk(root: Path, display_root: str, hints: list[str], workdir: Path, out: C
         dirnames.sort()
         rel = Path(dirpath).relative_to(root)
         folder_parts = [display_root, *rel.parts] if display_root else list(rel.parts)
+        pruned: list[str] = []
         for name in dirnames:
+            display = "/".join([*folder_parts, name])
             if os.path.islink(os.path.join(dirpath, name)):
-                display = "/".join([*folder_parts, name])
                 tally.add("dirlink", display, display, warn("dir_symlink"))
+            elif junk := out.os_folder(name):
+                # Left out whole: a recycle bin or a Spotlight index of 100,000 files costs
+                # nothing (each of its files was listed, stat'ed and matched before).
+                out.os_files.append((display + "/", junk))
+                pruned.append(name)
+        if pruned:
+            dirnames[:] = [name for name in dirnames if name not in pruned]
         for name in sorted(filenames):
             full = Path(dirpath) / name
             display = "/".join([*folder_parts, name])
