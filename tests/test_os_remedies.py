@@ -231,9 +231,14 @@ def test_reports_show_what_systeminfo_says(tmp_path: Path) -> None:
     md, page = render_markdown(found, lang="en"), render_html(found, None, lang="en")
     for text in (out.getvalue(), md, page):
         assert "SP2 (5.2.3790)" in text
-        assert f"{len(cvp.hotfixes)} hotfixes listed (systeminfo cut its list short)" in text
+        # (said as the warning says it: 240 of 352 listed, 68 distinct KB numbers among them;
+        # the row said "68 hotfixes listed" beside "lists 240 of the 352")
+        assert "68 hotfix KB numbers listed (systeminfo cut its list short)" in text
+        assert "so 68 distinct KB numbers are known" in text
+    assert len(cvp.hotfixes) == 68
     ja = render_markdown(found, lang="ja")
-    assert f"修正プログラム {len(cvp.hotfixes)} 個" in ja
+    assert "修正プログラムの KB 番号 68 個" in ja
+    assert "わかる KB 番号は (重複を除いて) 68 個です" in ja
 
 
 @pytest.mark.parametrize(

@@ -289,8 +289,8 @@ def ndis_hotfix_state(host: HostInfo) -> NdisHotfixState:
         detail = f"{NDIS_HOTFIX} is not among the {len(host.hotfixes)} hotfixes systeminfo lists"
     elif host.hotfixes_complete is False:
         detail = (
-            f"{NDIS_HOTFIX} is not among the {len(host.hotfixes)} hotfixes shown, but systeminfo "
-            "cut its list short: it may be among those not shown"
+            f"{NDIS_HOTFIX} is not among the {len(host.hotfixes)} hotfix KB numbers shown, but "
+            "systeminfo cut its list short: it may be among those not shown"
         )
     else:
         detail = "no hotfix list for this host"

@@ -444,7 +444,18 @@ def _sysinfo_note(info: SI.SystemInfo, display: str, enc: str) -> tuple[str, lis
         parts.append(warn("note_sysinfo_domain", domain=info.domain))
     warnings: list[str] = []
     if info.hotfixes_complete is False:
-        reason = warn("hotfixes_cut", listed=info.hotfix_items, declared=info.hotfixes_declared)
+        # (the host row counts the KB numbers: said here how the two counts differ)
+        reason = (
+            warn(
+                "hotfixes_cut_unnamed",
+                listed=info.hotfix_items,
+                declared=info.hotfixes_declared,
+                unnamed=info.hotfix_unnamed,
+                numbers=len(info.hotfixes),
+            )
+            if info.hotfix_unnamed
+            else warn("hotfixes_cut", listed=info.hotfix_items, declared=info.hotfixes_declared)
+        )
         warnings.append(warn("at_line", path=display, line=info.line, reason=reason))
     facts = Joined(parts, sep="; ", sep_ja="、")
     return warn("note_systeminfo", labels=labels, encoding=enc, facts=facts), warnings

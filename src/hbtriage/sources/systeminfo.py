@@ -527,6 +527,7 @@ class SystemInfo:
     domain: str | None = None
     hotfixes: list[str] = field(default_factory=list)  # KB / Q numbers, listed order, unique
     hotfix_items: int = 0  # items listed (KB numbers or not: "File 1")
+    hotfix_unnamed: int = 0  # items listed that name no KB or Q number ("File 1", "KB2862")
     hotfixes_declared: int | None = None  # the count systeminfo states ("352 Hotfix(s) ...")
     hotfix_list_cut: bool = False  # an item cut short ("[24", "KB2862")
     network_cards: list[NetworkCard] = field(default_factory=list)
@@ -754,7 +755,9 @@ def _fill(info: SystemInfo, by: dict[str, _Entry]) -> None:
             info.hotfix_items += 1
             item = m2.group(2)
             info.hotfix_list_cut |= bool(_KB_CUT.match(item))
-            for kb in _KB.findall(item):
+            numbers = _KB.findall(item)
+            info.hotfix_unnamed += not numbers
+            for kb in numbers:
                 seen.setdefault(kb.upper(), None)
         info.hotfixes = list(seen)
     nic = by.get("network_cards")
