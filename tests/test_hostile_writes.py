@@ -10,7 +10,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_cli_contract import REFERENCE, _run  # main() in-process: exit code and stderr
@@ -39,31 +41,59 @@ def _disk_full_at(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
     monkeypatch.setattr(os, "fsync", full)
 
 
+def _read_only_where(
+    monkeypatch: pytest.MonkeyPatch, refused: Callable[[dict[str, Any]], bool]
+) -> None:
+    """``tempfile.mkstemp`` meets a read-only file system where ``refused(its kwargs)``."""
+    real = tempfile.mkstemp
+
+    def read_only(*args: object, **kwargs: Any) -> tuple[int, str]:
+        if refused(kwargs):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+        return real(*args, **kwargs)  # type: ignore[call-overload, no-any-return]
+
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+
+
 def test_report_files_are_the_reporters_files() -> None:
     names = {"findings.json", "charts.json", *(r.filename for r in REPORTERS.values())}
     assert names == REPORT_FILES
 
 
+@pytest.mark.parametrize("where", ["folder", "findings.json"])
 def test_a_read_only_out_folder_is_one_line_naming_the_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
 ) -> None:
     """(root writes anywhere, so the read-only file system is the one ``mkstemp`` meets.)
-    It used to be ``unexpected OSError: ... (please report this)`` with a temporary name."""
+    It used to be ``unexpected OSError: ... (please report this)`` with a temporary name; then
+    one line after the whole analysis, in English under --lang ja too ("cannot be written
+    (Read-only file system)"). A folder no file can be made in is said before the analysis;
+    a report's temporary file refused (a folder that fills, a quota) names that file; both in
+    the run's language."""
+    import hbtriage.api
+
     out = tmp_path / "out"
     out.mkdir()
-    real = tempfile.mkstemp
+    if where == "folder":
 
-    def read_only(*args: object, **kwargs: object) -> tuple[int, str]:
-        if Path(str(kwargs.get("dir"))) == out:
-            raise OSError(errno.EROFS, os.strerror(errno.EROFS))
-        return real(*args, **kwargs)  # type: ignore[call-overload, no-any-return]
+        def never(*_a: object, **_k: object) -> None:
+            raise AssertionError("the analysis ran")
 
-    monkeypatch.setattr(tempfile, "mkstemp", read_only)
-    code, stderr = _analyze(REFERENCE, out)
-    assert code == 2
-    assert stderr == (
-        f"hbtriage: error: {out / 'findings.json'}: cannot be written (Read-only file system)\n"
-    )
+        _read_only_where(monkeypatch, lambda kwargs: Path(str(kwargs.get("dir"))) == out)
+        monkeypatch.setattr(hbtriage.api, "run", never)
+        said = {
+            "en": f"--out {out}: no file can be written in the folder (Read-only file system)",
+            "ja": f"--out {out}: フォルダーにファイルを書き込めません (読み取り専用のファイル システムです)",
+        }
+    else:
+        _read_only_where(monkeypatch, lambda kwargs: kwargs.get("prefix") == ".findings.json.")
+        said = {
+            "en": f"{out / 'findings.json'}: cannot be written (Read-only file system)",
+            "ja": f"{out / 'findings.json'}: 書き込めません (読み取り専用のファイル システムです)",
+        }
+    for lang, word in (("en", "error"), ("ja", "エラー")):
+        code, stderr = _analyze(REFERENCE, out, "--lang", lang)
+        assert (code, stderr) == (2, f"hbtriage: {word}: {said[lang]}\n")
     assert list(out.iterdir()) == []
 
 

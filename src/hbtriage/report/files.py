@@ -26,7 +26,8 @@ def _umask() -> int:
 
 
 def out_folder(out_dir: Path) -> Path:
-    """``out_dir``, created when missing; a UsageError (one line) when it cannot be."""
+    """``out_dir``, created when missing; a UsageError (one line) when it cannot be, or when
+    no file can be made in it (a read-only disk: said before an analysis, not after it)."""
     try:  # (exists() raises for a name too long)
         if out_dir.exists() and not out_dir.is_dir():
             raise UsageError(warn("usage_out_is_file", path=out_dir))
@@ -35,6 +36,14 @@ def out_folder(out_dir: Path) -> Path:
         raise UsageError(
             warn("usage_out_cannot_create", path=out_dir, error=exc.strerror)
         ) from None
+    try:  # (as the reports' temporary files are made: see _write_temp)
+        fd, probe = tempfile.mkstemp(prefix=".hbtriage-", suffix=".tmp", dir=out_dir)
+    except OSError as exc:
+        raise UsageError(
+            warn("usage_out_not_writable", path=out_dir, error=exc.strerror or str(exc))
+        ) from None
+    os.close(fd)
+    Path(probe).unlink(missing_ok=True)
     return out_dir
 
 
@@ -95,7 +104,9 @@ def _write_temp(path: Path, text: str) -> str:
     try:  # (a read-only or full folder refuses the temporary file itself)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
-        raise UsageError(f"{path}: cannot be written ({exc.strerror or exc})") from None
+        raise UsageError(
+            warn("usage_cannot_write", path=path, error=exc.strerror or str(exc))
+        ) from None
     try:
         os.chmod(tmp, 0o666 & ~_umask())  # as open() would have made it, not mkstemp's 0600
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
