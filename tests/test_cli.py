@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from hbtriage.cli import app
 
 runner = CliRunner()
+REFERENCE = Path(__file__).resolve().parents[1] / "src" / "hbtriage" / "simulate" / "reference"
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
@@ -332,3 +336,73 @@ def test_text_and_json_both_asked_for_on_stdout_is_one_usage_line(tmp_path: Path
     )
     assert res.exit_code == 0 and json.loads(res.stdout)["incidents"], res.output
     assert (out / "report.html").is_file()
+
+
+def test_an_unreadable_file_named_on_the_command_line_is_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file the user cannot read, named beside the bundle (`analyze case case/secret.txt`),
+    was the parser's refusal of the whole command line, in English under --lang ja too
+    ("Invalid value for 'paths': path '...' is not readable."): nothing was analysed. It is
+    a warning of the report now, as such a file inside a folder is, and the rest is read."""
+    import os
+    import shutil
+
+    from test_cli_contract import _run
+
+    bundle = tmp_path / "case"
+    shutil.copytree(REFERENCE, bundle)
+    secret = bundle / "PG1A" / "secret.txt"
+    secret.write_text("x\n", encoding="utf-8")
+    access = os.access
+
+    def denied(path: object, mode: int, *args: object, **kwargs: object) -> bool:
+        if Path(str(path)).name == "secret.txt":
+            return False  # as for a user without read permission (root reads anything)
+        return access(path, mode, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "access", denied)
+    for lang in ("en", "ja"):
+        out = tmp_path / f"out-{lang}"
+        code, stderr = _run(["analyze", str(bundle), str(secret), "--out", str(out), "--quiet",
+                             "--lang", lang])  # fmt: skip
+        assert (code, stderr) == (0, "")
+        assert json.loads((out / "findings.json").read_text(encoding="utf-8"))["incidents"]
+
+
+@pytest.mark.skipif(
+    not (hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("setpriv")),
+    reason="needs root and setpriv to read as a user without the right to (root reads anything)",
+)
+def test_an_unreadable_file_and_folder_are_warnings_and_the_rest_is_analysed(
+    tmp_path: Path,
+) -> None:
+    import subprocess
+    import sys
+
+    bundle = tmp_path / "case"
+    shutil.copytree(REFERENCE, bundle)
+    secret = bundle / "PG1A" / "secret.txt"
+    secret.write_text("x\n", encoding="utf-8")
+    secret.chmod(0)
+    (bundle / "locked").mkdir(mode=0)
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    env = {**os.environ, "PYTHONPATH": src, "HBTRIAGE_CACHE": ""}
+    said = {
+        "en": [f"case/PG1A/secret.txt: cannot open ({os.strerror(13)})", "case/locked: folder "],
+        "ja": ["case/PG1A/secret.txt: 開けません (アクセスが拒否されました)", "case/locked: フォ"],
+    }
+    for lang, expected in said.items():
+        out = tmp_path / f"out-{lang}"
+        res = subprocess.run(
+            ["setpriv", "--bounding-set=-dac_override,-dac_read_search", sys.executable, "-m",
+             "hbtriage", "analyze", "case", "case/PG1A/secret.txt", "--out", str(out), "--quiet",
+             "--lang", lang, "--format", "json"],
+            capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env,
+        )  # fmt: skip
+        assert (res.returncode, res.stderr) == (0, ""), res.stderr
+        doc = json.loads(res.stdout)
+        assert doc["incidents"], doc["warnings"]
+        warnings = doc["warnings" if lang == "en" else "warnings_ja"]
+        for start in expected:
+            assert any(w.startswith(start) for w in warnings), warnings

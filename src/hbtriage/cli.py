@@ -655,7 +655,11 @@ CatalogOpt = Annotated[
 
 @app.command()
 def analyze(
-    paths: Annotated[list[Path], typer.Argument(help="Files, folders and .zip bundles.")],
+    # (readable=False: a file or folder that cannot be read is a warning of the report and the
+    # rest is analysed, not the parser's refusal of the whole command line, in English)
+    paths: Annotated[
+        list[Path], typer.Argument(help="Files, folders and .zip bundles.", readable=False)
+    ],
     tz: TzOpt = [],  # noqa: B006
     host_alias: AliasOpt = [],  # noqa: B006
     out: OutOpt = Path("hbtriage-out"),
@@ -682,7 +686,10 @@ def analyze(
 @app.command()
 def report(
     findings_json: Annotated[
-        Path, typer.Argument(help="A findings.json written by analyze (charts.json beside it).")
+        Path,
+        typer.Argument(
+            help="A findings.json written by analyze (charts.json beside it).", readable=False
+        ),
     ],
     out: Annotated[
         Path | None,
@@ -889,7 +896,8 @@ class FleetFmt(StrEnum):
 @app.command()
 def fleet(
     roots: Annotated[
-        list[Path], typer.Argument(help="Folders whose sub-folders/archives are bundles.")
+        list[Path],
+        typer.Argument(help="Folders whose sub-folders/archives are bundles.", readable=False),
     ],
     out: Annotated[
         Path, typer.Option("--out", help="Folder for the fleet view and each bundle's findings.")
