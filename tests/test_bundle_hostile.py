@@ -136,6 +136,44 @@ def test_nested_zip_expansion_is_counted_across_levels(tmp_path: Path) -> None:
     assert _kept(work) <= budget
 
 
+def test_archives_nested_too_deep_are_one_line_of_the_archive_handed_over(
+    tmp_path: Path,
+) -> None:
+    """A zip of 4 zips at each of 6 levels: each of the 256 zips past the depth cap was a
+    warning line of its own (findings.json's 300 warnings nearly all of them), and when that
+    was all, "no readable input" named three of them and said nothing of the others. One line
+    per archive handed over counts them and names the first; the no-input line counts the
+    rest."""
+    from test_cli_contract import _run
+
+    data = _zip([("x.log", b"2013-03-30 19:36:46 x\n")])
+    for level in range(5):
+        data = _zip([(f"l{level}_{i}.zip", data) for i in range(4)])
+    bomb = tmp_path / "onion.zip"
+    bomb.write_bytes(data)
+    got = collect([bomb, _plain(tmp_path)], tmp_path / "work")
+    assert got.warnings == [
+        f"{bomb}: 256 members skipped: zip nested deeper than 4 levels; first: "
+        "l4_0.zip!l3_0.zip!l2_0.zip!l1_0.zip"
+    ]
+    code, stderr = _run(["analyze", str(bomb), "--out", str(tmp_path / "out"), "--lang", "ja"])
+    assert code == 2
+    assert stderr == (
+        f"hbtriage: エラー: 読み込める入力がありません: {bomb}: zip の入れ子が 4 階層を超えています。"
+        "256 個のメンバーをスキップしました (最初のもの: l4_0.zip!l3_0.zip!l2_0.zip!l1_0.zip)\n"
+    )
+    empties = tmp_path / "empties"
+    empties.mkdir()
+    for i in range(5):
+        (empties / f"e{i}.log").write_bytes(b"")
+    code, stderr = _run(["analyze", str(empties), "--out", str(tmp_path / "out")])
+    assert (code, stderr) == (
+        2,
+        "hbtriage: error: no readable input: empties/e0.log: empty file; empties/e1.log: empty "
+        "file; empties/e2.log: empty file (and 2 more)\n",
+    )
+
+
 def test_no_room_in_the_work_folder_is_one_warning_and_the_rest_is_read(tmp_path: Path) -> None:
     """The bundle's extraction respects the free space of the work folder's disk: one warning
     (saying where, and what to do), every later archive counted in it, plain files read."""

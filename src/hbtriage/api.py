@@ -390,11 +390,12 @@ def _to_timeline(
     UsageError when nothing could be read."""
     good = [(o.item, o.result) for o in outcomes if o.result is not None]
     if not good:
-        said = [o.message for o in outcomes[:3] if o.message] or warnings[:3]
+        problems = [o.message for o in outcomes if o.message] or warnings
+        said = Joined(problems[:3], sep="; ", sep_ja="。")
+        if len(problems) > 3:  # (how many more: the line names three)
+            raise UsageError(warn("no_readable_input_more", problems=said, count=len(problems) - 3))
         raise UsageError(
-            warn("no_readable_input", problems=Joined(said, sep="; ", sep_ja="。"))
-            if said
-            else warn("no_readable_input_none")
+            warn("no_readable_input", problems=said) if said else warn("no_readable_input_none")
         )
     samples = written_samples(good)  # before build takes the rows
     written = written_offsets(samples)

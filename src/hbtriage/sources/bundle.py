@@ -192,6 +192,11 @@ class _Root:
     size: int
     budget: int
     written: int = 0
+    #: Its archives nested too deep, at every level: one line (a nested bomb holds hundreds).
+    deep: _Tally = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.deep = _Tally(self.display)
 
 
 @dataclass
@@ -553,7 +558,11 @@ def _add_file(
     limits = out.limits
     if depth >= limits.depth:
         reason = warn("nested_too_deep", kind=kind, depth=limits.depth)
-        out.warnings.append(warn("at_file", path=display, reason=reason))
+        if root is None:
+            out.warnings.append(warn("at_file_skipped", path=display, reason=reason))
+        else:
+            inside = display[len(root.display) + 1 :] or display
+            root.deep.add(f"deep_{kind}", display, inside, reason)
         return
     if root is not None:
         _expand(path, kind, compression, _Archive(display, hints, workdir, out, depth + 1, root))
@@ -566,6 +575,7 @@ def _add_file(
     try:
         _expand(path, kind, compression, _Archive(display, hints, workdir, out, depth + 1, root))
     except _Stopped as stop:
+        root.deep.flush(out.warnings)
         if stop.scope == "bundle":
             out._stop = _BundleStop(stop.where, stop.reason, stop.left)
             return
@@ -573,6 +583,8 @@ def _add_file(
         left = warn("stop_left_one" if one else "stop_left", count=stop.left) if stop.left else ""
         at = "" if stop.where == display else warn("stop_at", member=_shown(stop.where))
         out.warnings.append(warn("stopped", path=display, reason=stop.reason, at=at, left=left))
+    else:
+        root.deep.flush(out.warnings)
 
 
 def _expand(path: Path, kind: str, compression: str | None, arc: _Archive) -> None:
