@@ -174,6 +174,29 @@ def test_archives_nested_too_deep_are_one_line_of_the_archive_handed_over(
     )
 
 
+@pytest.mark.parametrize("method", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+def test_a_zip_cut_short_is_said_to_be_one(tmp_path: Path, method: int) -> None:
+    """A zip whose copy stopped halfway (no central directory at its end): a stored one was
+    read as text, its first member's lines a log of the zip's own name (the next members'
+    lines in it, nothing said of the zip), a deflated one was a "binary file, not a log". It
+    is a zip cut short, said so, with how to recover what it holds; the rest is read."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", method) as zf:
+        zf.write(_ERROR_LOG, "CVP1/Error.2013-03-30.log")
+        zf.write(_ERROR_LOG, "CVP2/Error.2013-03-30.log")
+    cut = tmp_path / "case.zip"
+    cut.write_bytes(buf.getvalue()[: len(buf.getvalue()) // 2])
+    log = _plain(tmp_path)
+    got = collect([cut, log], tmp_path / "work")
+    assert [f.display for f in got.files] == [str(log)]
+    assert got.warnings == [
+        f"{cut}: a zip archive cut short or damaged: its end, the central directory that lists "
+        "its members, is missing, so nothing in it was read; copy it again, or let `zip -FF "
+        "file.zip --out fixed.zip` (Info-ZIP) or `7z x file.zip` recover the members it still "
+        "holds and give hbtriage those"
+    ]
+
+
 def test_no_room_in_the_work_folder_is_one_warning_and_the_rest_is_read(tmp_path: Path) -> None:
     """The bundle's extraction respects the free space of the work folder's disk: one warning
     (saying where, and what to do), every later archive counted in it, plain files read."""

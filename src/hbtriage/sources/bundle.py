@@ -544,9 +544,15 @@ def _add_file(
         out.warnings.append(warn("at_file", path=display, reason=reason))
         return
     compression = _compression(path)
+    zip_kind = _zip_kind(path) if compression is None else None
     if compression is not None:
         kind = "tar" if _holds_tar(path, compression) else compression
-    elif _is_zip(path) and not _zip_document(path):
+    elif zip_kind == "cut":
+        # Read as text, a stored member's lines came out as a log of its own (with the next
+        # members' lines in it); a deflated one as "binary file": it is a zip, said so.
+        out.warnings.append(warn("at_file", path=display, reason=warn("zip_cut_short")))
+        return
+    elif zip_kind == "zip" and not _zip_document(path):
         kind = "zip"
     elif _is_7z(path):
         kind = "7z"
@@ -598,13 +604,18 @@ def _expand(path: Path, kind: str, compression: str | None, arc: _Archive) -> No
         _decompress(path, kind, arc)
 
 
-def _is_zip(path: Path) -> bool:
+def _zip_kind(path: Path) -> Literal["zip", "cut"] | None:
+    """``"zip"`` for a zip archive; ``"cut"`` for one whose end, the central directory that
+    lists its members, is missing (a copy or a download cut short): it starts as a zip does;
+    None for anything else."""
     try:
         with open(path, "rb") as fh:
             magic = fh.read(4)
     except OSError:
-        return False
-    return magic == b"PK\x03\x04" and zipfile.is_zipfile(path)
+        return None
+    if magic != b"PK\x03\x04":
+        return None
+    return "zip" if zipfile.is_zipfile(path) else "cut"
 
 
 def _zip_document(path: Path) -> bool:
