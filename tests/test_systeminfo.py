@@ -7,6 +7,7 @@ what reaches findings.json (os, hotfixes, addresses, boot_time)."""
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import random
@@ -1012,3 +1013,26 @@ def test_an_address_two_real_pcs_share_names_the_host_it_went_to(tmp_path: Path)
         f"bundle/{fr} は '192.168.5.129' を示していますが、これは別のホスト DESKTOP-LFQSJM4 "
         "のものです (コンピューター名が異なります)。統合しませんでした"
     )
+
+
+def test_a_utf16_systeminfo_cut_in_a_character_is_said_to_be_cut(tmp_path: Path) -> None:
+    """The 2019 systeminfo saved as UTF-16 (PowerShell's `>`) and cut at an odd byte, in its
+    Time Zone line: the zone read "(UTC-08:00) Pacific T\\ufffd" and nothing said the file was
+    cut (no hotfix list, no network card, and no word of why)."""
+    text = (FIX / "srv_2019_rtm_datacenter_en-us_systeminfo.txt").read_bytes().decode("cp437")
+    data = codecs.BOM_UTF16_LE + text.encode("utf-16-le")
+    at = data.index("Pacific Time".encode("utf-16-le")) + len("Pacific T".encode("utf-16-le"))
+    path = tmp_path / "si.txt"
+    path.write_bytes(data[: at + 1])
+    out = read_one(_item(path))
+    assert out.result is not None
+    assert "\ufffd" not in out.result.note
+    assert out.result.note.endswith("zone (UTC-08:00) Pacific T")
+    assert out.result.warnings == [
+        "si.txt:24: systeminfo output cut short: it ends in the middle of a character, in its "
+        "Time Zone field; what systeminfo prints below it (hotfixes, network cards) may be "
+        "missing: collect it again (systeminfo > systeminfo.txt)"
+    ]
+    path.write_bytes(data[:at])  # cut between two characters: nothing to say of it
+    out = read_one(_item(path))
+    assert out.result is not None and out.result.warnings == []

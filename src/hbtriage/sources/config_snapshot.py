@@ -358,6 +358,10 @@ class ConfigSnapshotReader:
         text, enc = SI.decode(data)
         del data
         text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+        # A file cut in the middle of a character (a UTF-16 one cut at an odd byte) ends in
+        # U+FFFD: left out of the last value ("Pacific T\ufffd"), and said below.
+        cut_char = text.endswith("\ufffd")
+        text = text.rstrip("\ufffd")
         lines = _lines(text)
         facts: list[ConfigFact] = []
         host: str | None = None
@@ -372,6 +376,12 @@ class ConfigSnapshotReader:
                 facts += _sysinfo_facts(info)
                 host = info.host
                 note, warnings = _sysinfo_note(info, item.display, enc)
+                if cut_char:
+                    last = SI.last_field(info)
+                    reason = warn("sysinfo_cut_char", field=last or "?")
+                    warnings.append(
+                        warn("at_line", path=item.display, line=lines.len(), reason=reason)
+                    )
             if "ndis" in text.lower() or "ndis" in Path(item.display).name.lower():
                 facts += _ndis(lines, Path(item.display).name)
             facts += _rss_blocks(lines)

@@ -667,6 +667,13 @@ def _parse_list(text: str, rows: _Rows | None) -> SystemInfo | None:
     return info
 
 
+def last_field(info: SystemInfo) -> str | None:
+    """The English title of the last field ``info`` read (``Time Zone``), None when none."""
+    if not info.field_lines:
+        return None
+    return TITLES.get(max(info.field_lines, key=lambda f: info.field_lines[f]))
+
+
 def _by_place(block: list[_Entry], by_field: dict[str, _Entry], info: SystemInfo) -> None:
     """Fields the labels did not give, from their value and their place in the fixed order."""
 
