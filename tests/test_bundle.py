@@ -390,7 +390,10 @@ def test_tar_member_longer_than_its_header(tmp_path: Path) -> None:
     assert [(f.display, f.size) for f in got.files] == [(f"{crafted}!a.log", 10)]
     assert Path(got.files[0].path).read_bytes() == b"A" * 10
     assert len(got.warnings) == 1
-    assert got.warnings[0].startswith(f"{crafted}: not a readable tar archive (damaged header")
+    assert got.warnings[0] == (
+        f"{crafted}: the tar archive ends early or is damaged after 1 member(s) (cut short?): "
+        "those were read, the rest is missing (damaged header: invalid header)"
+    )
 
 
 def test_tar_member_stream_longer_than_its_header_is_refused(
@@ -430,8 +433,39 @@ def test_truncated_tar_gz_keeps_the_members_before_the_damage(tmp_path: Path, wh
     else:
         assert names == ["CVP1/first.log", "CVP1/big.bin", "CVP1/last.log"]
     assert len(got.warnings) == 1
-    assert got.warnings[0].startswith(f"{cut}: not a readable tar archive (")
+    # (was "not a readable tar archive (...)", said of an archive whose members were read)
+    assert got.warnings[0].startswith(
+        f"{cut}: the tar archive ends early or is damaged after {len(names)} member(s) (cut "
+        "short?): those were read, the rest is missing ("
+    )
     assert "\n" not in got.warnings[0]
+
+
+@pytest.mark.parametrize("compress", [gzip.compress, bz2.compress, lzma.compress])
+def test_a_compressed_log_cut_short_is_read_up_to_the_cut(
+    tmp_path: Path, compress: Callable[[bytes], bytes]
+) -> None:
+    """A rotated log copied halfway (CVP.log.1.gz cut short): nothing of it was read ("not a
+    readable gzip file"), though all its lines up to the cut are there. They are read, and one
+    line says the file is cut short. (bzip2 decompresses whole blocks of 900 kB: the log
+    spans several.)"""
+    lines = b"".join(
+        b"2013-03-30 19:36:%02d.%03d heartbeat %d\n" % (i % 60, i % 1000, i) for i in range(200_000)
+    )
+    data = compress(lines)
+    suffix = {"gzip": "gz", "bz2": "bz2", "lzma": "xz"}[compress.__module__]
+    cut = tmp_path / f"CVP.log.1.{suffix}"
+    cut.write_bytes(data[: len(data) // 2])
+    got = collect([cut], tmp_path / "work")
+    (kept,) = got.files
+    text = Path(kept.path).read_bytes()
+    assert len(text) > len(lines) // 4 and lines.startswith(text)
+    (said,) = got.warnings
+    kind = {"gzip": "gzip", "bz2": "bzip2", "lzma": "xz"}[compress.__module__]
+    assert said.startswith(
+        f"{cut}: the {kind} file ends before its end-of-stream marker (cut short?): the "
+    )
+    assert said.endswith("it holds up to the cut are read; its last line may be cut in two")
 
 
 def test_corrupt_gz_is_skipped_with_one_warning(tmp_path: Path) -> None:

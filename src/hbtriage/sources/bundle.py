@@ -1122,7 +1122,12 @@ def _extract_tar(path: Path, compression: str | None, arc: _Archive) -> None:
             )
         )
     except _READ_ERRORS as exc:
-        reason = warn("not_readable_tar", error=str(exc))
+        done = out.extracted_files - before
+        reason = (
+            warn("tar_cut_after", done=done, error=str(exc))
+            if done  # (the members before the damage were read: not "not a readable tar")
+            else warn("not_readable_tar", error=str(exc))
+        )
         out.warnings.append(warn("at_file", path=display, reason=reason))
     finally:
         arc.tally.flush(out.warnings)
@@ -1164,7 +1169,8 @@ def _decompress(path: Path, compression: str, arc: _Archive) -> None:
     try:
         caps = [_entry_cap(limits), _ratio_cap(limits, path.stat().st_size)]
         with _open_compressed(path, compression) as src:
-            written = arc.write(src, dest, display, caps)
+            until = _UntilCut(src)
+            written = arc.write(until, dest, display, caps)
     except _Refused as refused:
         out.warnings.append(warn("at_file_skipped", path=display, reason=refused.reason))
         return
@@ -1172,7 +1178,35 @@ def _decompress(path: Path, compression: str, arc: _Archive) -> None:
         reason = warn("not_readable_compressed", compression=compression, error=str(exc))
         out.warnings.append(warn("at_file", path=display, reason=reason))
         return
+    if until.cut is not None:
+        if not written:
+            reason = warn("not_readable_compressed", compression=compression, error=until.cut)
+            out.warnings.append(warn("at_file", path=display, reason=reason))
+            return
+        reason = warn("compressed_cut_short", compression=compression, size=_size(written))
+        out.warnings.append(warn("at_file", path=display, reason=reason))
     arc.kept(dest, f"{display}!{name}", arc.hints, written)
+
+
+class _UntilCut:
+    """A decompressed stream read up to where its file was cut short; ``cut`` then holds the
+    error's text. Read by ``read1`` (one decompressing step a call) where the stream has it:
+    the compressed readers raise EOFError at the cut, and a buffered ``read(size)`` that had
+    gathered part of its size by then loses that part with it."""
+
+    def __init__(self, src: Any) -> None:
+        self._read = getattr(src, "read1", None) or src.read
+        self.cut: str | None = None
+
+    def read(self, size: int, /) -> bytes:
+        if self.cut is not None:
+            return b""
+        try:
+            data: bytes = self._read(size)
+        except EOFError as exc:
+            self.cut = str(exc)
+            return b""
+        return data
 
 
 #: The first bytes of every 7z archive.
