@@ -5,6 +5,7 @@ checks, within and across files."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -268,6 +269,31 @@ def test_a_site_catalog_file_that_is_no_toml_text_is_one_line(tmp_path: Path, ca
     left_out = "this file is left out, the rest of the site catalog is used"
     assert (code, stderr) == (2, f"hbtriage: error: {path}: {said}; {left_out}\n")
     assert (tmp_path / "out" / "findings.json").is_file()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX FIFOs")
+def test_a_fifo_in_a_site_catalog_is_never_opened(tmp_path: Path) -> None:
+    """A FIFO named like a catalog file (site/signatures/x.toml) was opened to be read: the
+    run waited for a writer forever, before any analysis."""
+    import subprocess
+    import sys
+
+    site = tmp_path / "site"
+    (site / "signatures").mkdir(parents=True)
+    fifo = site / "signatures" / "x.toml"
+    os.mkfifo(fifo)
+    out = tmp_path / "out"
+    res = subprocess.run(
+        [sys.executable, "-m", "hbtriage", "analyze", str(REFERENCE), "--catalog", str(site),
+         "--out", str(out), "--quiet"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert (res.returncode, res.stderr) == (
+        2,
+        f"hbtriage: error: {fifo}: not a regular file (a FIFO, a socket or a device is never "
+        "opened), expected TOML; this file is left out, the rest of the site catalog is used\n",
+    )
+    assert json.loads((out / "findings.json").read_text(encoding="utf-8"))["incidents"]
 
 
 _LAYOUTS = [

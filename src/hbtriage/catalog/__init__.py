@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -490,6 +491,10 @@ MAX_CATALOG_FILE_BYTES = 16 << 20
 
 def _parse_toml(path: Path, problems: _Problems) -> dict[str, Any] | None:
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            # (opening a FIFO waits for a writer: the run hung there, before any analysis)
+            problems.add(path, None, warn("catalog_not_regular"))
+            return None
         with open(path, "rb") as fh:
             raw = fh.read(MAX_CATALOG_FILE_BYTES + 1)
         if len(raw) > MAX_CATALOG_FILE_BYTES:
