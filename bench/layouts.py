@@ -587,7 +587,8 @@ def analyze_cli(fs: FileSet, out: Path) -> dict[str, Any]:
     shown = f"hbtriage analyze {' '.join(h.folder + '/' for h in hosts)} --format json"
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     failed: dict[str, Any] = {"incidents": [], "hosts": [], "inputs": [], "command": shown}
-    if res.returncode != 0:
+    # 2 with JSON on stdout: an input was bad (said on stderr), the rest was analysed.
+    if res.returncode not in (0, 2) or (res.returncode == 2 and not res.stdout.strip()):
         return failed | {"error": f"exit {res.returncode}: {res.stderr.strip()[-500:]}"}
     try:
         doc = json.loads(res.stdout)

@@ -419,7 +419,11 @@ def test_control_characters_in_names_never_reach_the_terminal(tmp_path: Path) ->
     )
     env = {**os.environ, "COLUMNS": "400"}  # paths whole on one line
     res = _hbtriage("analyze", str(bundle), "--out", str(tmp_path / "out"), "--progress", env=env)
-    assert res.returncode == 0, res.stderr
+    # The member that would escape is bad input: the rest is analysed, its line is the last
+    # line on stderr (escaped too), exit code 2.
+    assert res.returncode == 2, res.stderr
+    assert res.stderr.splitlines()[-1].startswith("hbtriage: error: ")
+    assert r"escape.log: path would escape the extraction folder" in res.stderr.splitlines()[-1]
     for stream in (res.stdout, res.stderr):
         assert "\x1b" not in stream and "\x07" not in stream
         assert "Traceback" not in stream

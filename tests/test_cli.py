@@ -374,7 +374,7 @@ def test_an_unreadable_file_named_on_the_command_line_is_a_warning(
     not (hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("setpriv")),
     reason="needs root and setpriv to read as a user without the right to (root reads anything)",
 )
-def test_an_unreadable_file_and_folder_are_warnings_and_the_rest_is_analysed(
+def test_an_unreadable_file_and_folder_are_warnings_the_rest_analysed_and_exit_2(
     tmp_path: Path,
 ) -> None:
     import subprocess
@@ -400,7 +400,11 @@ def test_an_unreadable_file_and_folder_are_warnings_and_the_rest_is_analysed(
              "--lang", lang, "--format", "json"],
             capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env,
         )  # fmt: skip
-        assert (res.returncode, res.stderr) == (0, ""), res.stderr
+        # Bad input: the rest is analysed, the first is the one line on stderr, exit code 2.
+        assert res.returncode == 2, res.stderr
+        (line,) = res.stderr.splitlines()
+        word = "error" if lang == "en" else "エラー"
+        assert line.startswith(f"hbtriage: {word}: {expected[1]}"), line
         doc = json.loads(res.stdout)
         assert doc["incidents"], doc["warnings"]
         warnings = doc["warnings" if lang == "en" else "warnings_ja"]

@@ -753,11 +753,14 @@ def test_a_site_catalogs_bad_entries_are_said_in_japanese(tmp_path: Path) -> Non
     where.write_text(_BAD_SIGNATURES, encoding="utf-8")
     assert said("ja") == (
         f"hbtriage: エラー: {where} [#2]: エントリに id がありません。{left_out_ja} "
-        "(ほかに 4 件の同様の問題があります。レポートの警告を参照してください)\n"
+        "(ほかに同様の問題が 4 件あります: 読めなかった入力、除外したサイト カタログの項目。"
+        "それぞれレポートの警告にあります。残りは解析しました)\n"
     )
     assert said("en") == (
         f"hbtriage: error: {where} [#2]: entry has no id; this entry is left out, the rest of "
-        "the site catalog is used (and 4 more such problems, in the report's warnings)\n"
+        "the site catalog is used (and 4 more such problems: inputs that could not be read, "
+        "site catalog entries left out; each is a warning of the report, and the rest was "
+        "analysed)\n"
     )
     doc = json.loads((tmp_path / "out" / "findings.json").read_text(encoding="utf-8"))
     assert doc["warnings_ja"][1] == (

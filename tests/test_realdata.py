@@ -202,14 +202,21 @@ def test_tz_for_tierra_moves_its_times_and_is_reported(tmp_path: Path) -> None:
     assert not any("no time zone found" in w for w in a.findings.warnings)
 
 
-def test_cli_on_all_realdata_exit_0_and_one_line_warnings(tmp_path: Path) -> None:
+def test_cli_on_all_realdata_one_line_warnings_and_the_blg_said_with_exit_2(
+    tmp_path: Path,
+) -> None:
     root = _bundle(tmp_path / "realdata")
     res = CliRunner().invoke(
         app, ["analyze", str(root), "--out", str(tmp_path / "o")], env={"COLUMNS": "400"}
     )
-    assert res.exit_code == 0, res.output
+    # The binary .blg cannot be read (bad input): the rest is analysed, exit code 2, and the
+    # command's one line on stderr names it and how to convert it.
+    assert res.exit_code == 2, res.output
     assert "Traceback" not in res.output
-    lines = res.output.splitlines()
+    (error,) = res.stderr.splitlines()
+    assert error.startswith("hbtriage: error: ") and "SampleLog.blg" in error, error
+    assert "relog file.blg -f csv -o file.csv" in error
+    lines = res.stdout.splitlines()
     blg = [ln for ln in lines if "SampleLog.blg" in ln and ln.lstrip().startswith("!")]
     assert len(blg) == 1 and "relog file.blg -f csv -o file.csv" in blg[0]
     assert any("CounterLang.xml" in ln and "not a format hbtriage reads" in ln for ln in lines)

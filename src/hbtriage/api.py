@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -90,6 +90,58 @@ Progress = Callable[[str, int, int, str], None]
 class Analysis:
     findings: Findings
     timeline: Timeline
+    #: The inputs that could not be read, or not wholly, for what is wrong with them (their
+    #: warnings, as in ``findings.warnings``): a damaged file, a file or folder that cannot be
+    #: opened, an archive cut short or stopped at a cap. The rest was analysed; the command
+    #: says the first on stderr and exits with 2 (see :func:`damaged`).
+    problems: list[str] = field(default_factory=list)
+
+
+#: The warnings (by id, at any depth of their fields) that say an input is damaged or could not
+#: be read, not that it is of no kind hbtriage reads (a screenshot, a note, an empty file).
+DAMAGED = frozenset(
+    {
+        "cannot_open",
+        "cannot_read",
+        "file_unreadable",
+        "folder_unreadable",
+        "no_such_file",
+        "link_loop",
+        "zip_cut_short",
+        "not_readable_zip",
+        "not_readable_7z",
+        "encrypted_7z",
+        "cut_short",
+        "not_readable_tar",
+        "tar_cut_after",
+        "compressed_cut_short",
+        "not_readable_compressed",
+        "member_damaged",
+        "member_escape",
+        "nested_too_deep",
+        "cap_ratio",
+        "cap_entry",
+        "cap_header",
+        "stop_files",
+        "stop_workdir",
+        "stop_disk_full",
+        "stop_total",
+        "stop_free",
+        "stop_root_ratio",
+        "stop_stream_ratio",
+        "write_failed",
+    }
+)
+
+
+def damaged(said: object) -> bool:
+    """Whether the warning ``said`` (a :class:`Worded`, its fields worded too) names a
+    :data:`DAMAGED` reason anywhere in it."""
+    if isinstance(said, Worded):
+        return said.id in DAMAGED or any(damaged(v) for v in said.fields.values())
+    if isinstance(said, Joined):
+        return any(damaged(v) for v in said)
+    return False
 
 
 def analyze(
@@ -135,6 +187,14 @@ def run(
     aliases = parse_aliases(list(host_aliases))
     note = progress or (lambda *_: None)
     outcomes, warnings = _read_all(paths, catalog, read_options, workers, note, out)
+    # What could not be read for what is wrong with it: a reader that failed on its file, a
+    # file that cannot be opened, a damaged archive (not: a file of no kind hbtriage reads).
+    problems = [w for w in warnings if damaged(w)]
+    problems += [
+        o.message
+        for o in outcomes
+        if o.result is None and o.message and (o.kind == "unreadable" or damaged(o.message))
+    ]
     # a site catalog's entry that cannot be used, and its file or table that nothing reads
     warnings[:0] = [*catalog.skipped, *catalog.unread]
     continue_dates(outcomes)  # a dumplog cut into parts: the later parts lack their date
@@ -169,7 +229,7 @@ def run(
         warnings=warnings,
         generated_by=f"hbtriage {__version__}",
     )
-    return Analysis(_worded(_bounded(findings), catalog), timeline)
+    return Analysis(_worded(_bounded(findings), catalog), timeline, problems)
 
 
 def _return_freed_memory() -> None:

@@ -572,11 +572,15 @@ def _analyze_and_report(
 
         charts = chart_data(findings, analysis.timeline, (lang.value,), catalog)
     _write_reports(findings, charts, out, fmt, lang, quiet)
-    if catalog.skipped:
+    # Bad input (a site catalog's entry left out, an input that is damaged or cannot be
+    # read): the rest was analysed and the reports say each; the first is the command's one
+    # line, exit code 2.
+    problems = [*catalog.skipped, *analysis.problems]
+    if problems:
         from hbtriage.warning_text import warn
 
-        said, more = catalog.skipped[0], len(catalog.skipped) - 1
-        _fail(warn("cli_catalog_skipped_more", said=said, count=more) if more else said, lang.value)
+        said, more = problems[0], len(problems) - 1
+        _fail(warn("cli_bad_input_more", said=said, count=more) if more else said, lang.value)
 
 
 #: Characters JSON may hold raw that a terminal acts on: C1 controls, line separators and
