@@ -704,7 +704,7 @@ def report(
     quiet: QuietOpt = False,
 ) -> None:
     """Render a saved analysis again (text, html, md, json) without its inputs."""
-    from hbtriage.findings import Findings
+    from hbtriage.findings import DocumentError, Findings
     from hbtriage.warning_text import warn
 
     _one_on_stdout(fmt, lang)
@@ -727,6 +727,20 @@ def report(
         findings = Findings.from_dict(doc)
     except OSError as exc:
         _fail(warn("usage_cannot_read", path=source, error=exc.strerror), lang.value)
+        return
+    except DocumentError as exc:
+        where = exc.where or "/"
+        if exc.missing:
+            said = warn("usage_findings_missing", path=source, where=where, expected=exc.expected)
+        else:
+            said = warn(
+                "usage_findings_value",
+                path=source,
+                where=where,
+                expected=exc.expected,
+                found=exc.found,
+            )
+        _fail(said, lang.value)
         return
     except (ValueError, KeyError, TypeError, RecursionError) as exc:
         _fail(warn("usage_not_findings_why", path=source, why=exc), lang.value)

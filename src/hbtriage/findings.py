@@ -5,9 +5,12 @@ Every reporter (terminal, JSON, HTML, Markdown) renders the same :class:`Finding
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import json
+import types
+from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass
 from datetime import UTC, datetime
-from typing import Any
+from functools import cache
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
 SCHEMA = "hbtriage/findings@1"
 
@@ -185,45 +188,171 @@ class Findings:
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> Findings:
+        """The :class:`Findings` of a ``hbtriage/findings@1`` document. Every value is checked
+        against its field's type (:class:`DocumentError` names the first that does not fit:
+        a findings.json is anyone's file); keys this version does not know are left out (a
+        newer findings@1 only adds keys)."""
+        if not isinstance(doc, dict):
+            raise DocumentError("", _expected("object"), doc)
         if doc.get("schema") != SCHEMA:
             raise ValueError(f"expected schema {SCHEMA}, got {doc.get('schema')!r}")
+        return _build(cls, doc, "")  # type: ignore[no-any-return]
 
-        def t(v: Any) -> Any:
-            return parse_iso(v) if isinstance(v, str) else v
 
-        inputs = [
-            InputInfo(**{**i, "first": t(i["first"]), "last": t(i["last"])}) for i in doc["inputs"]
-        ]
-        hosts = [
-            HostInfo(**{**h, "first": t(h["first"]), "last": t(h["last"])}) for h in doc["hosts"]
-        ]
-        incidents = []
-        for inc in doc["incidents"]:
-            signals = [
-                Signal(**{**s, "start": t(s["start"]), "end": t(s["end"])}) for s in inc["signals"]
-            ]
-            causes = [Cause(**c) for c in inc["causes"]]
-            incidents.append(
-                Incident(
-                    id=inc["id"],
-                    start=t(inc["start"]),
-                    end=t(inc["end"]),
-                    hosts=list(inc["hosts"]),
-                    signals=signals,
-                    causes=causes,
-                    signals_omitted=int(inc.get("signals_omitted", 0)),
-                )
-            )
-        return cls(
-            inputs=inputs,
-            hosts=hosts,
-            incidents=incidents,
-            config_findings=[ConfigFinding(**c) for c in doc["config_findings"]],
-            warnings=list(doc["warnings"]),
-            generated_by=doc.get("generated_by", ""),
-            warnings_ja=list(doc.get("warnings_ja") or []),
-            warning_ids=list(doc.get("warning_ids") or []),
+class DocumentError(ValueError):
+    """A value of a findings.json that does not fit its field: ``where`` is its place
+    (``incidents[0].causes[1].confidence``; "" for the whole document), ``expected`` what was
+    expected there (worded by id), ``found`` what was there (JSON, shortened, ASCII only);
+    ``missing`` when the key is not there at all."""
+
+    def __init__(self, where: str, expected: str, found: Any = None, *, missing: bool = False):
+        self.where = where
+        self.expected = expected
+        self.missing = missing
+        self.found = "" if missing else _shown(found)
+        said = f"missing (expected {expected})" if missing else f"expected {expected}"
+        super().__init__(
+            f"{where or 'the document'}: {said}" + ("" if missing else f", found {self.found}")
         )
+
+
+#: The longest part of a wrong value an error shows.
+SHOWN_CHARS = 60
+
+
+def _shown(value: Any) -> str:
+    """``value`` as JSON (ASCII: no control or bidi character reaches a terminal), cut short."""
+    try:
+        text = json.dumps(value, ensure_ascii=True)
+    except (TypeError, ValueError, RecursionError):
+        text = type(value).__name__
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 3] + "..."
+
+
+def _expected(kind: str, inner: str = "", *, plural: bool = False) -> str:
+    """What a field of type ``kind`` holds, worded by id (``inner``: a list's items or what
+    may also be null; ``plural``: the items of a list)."""
+    from hbtriage.warning_text import warn
+
+    if kind == "list":
+        return warn("json_list_of", item=inner)
+    if kind == "null":
+        return warn("json_or_null", expected=inner)
+    if kind == "within":
+        return warn("json_within", bound=inner)
+    words = {
+        **{"str": warn("json_text"), "int": warn("json_whole"), "float": warn("json_number")},
+        **{"bool": warn("json_bool"), "time": warn("json_time"), "object": warn("json_object")},
+    }
+    if plural:
+        words |= {"str": warn("json_texts"), "object": warn("json_objects")}
+    return words.get(kind, words["object"])
+
+
+#: Years a time of a document may have: those the readers keep (``sources._lines.MIN_YEAR``
+#: .. ``MAX_YEAR``).
+MIN_YEAR, MAX_YEAR = 1970, 2200
+
+#: Numbers of a document with a bound (± the value): a clock offset of a year (the pairing
+#: takes at most minutes) moves a time of MAX_YEAR nowhere a report cannot show.
+_BOUNDS = {"clock_offset_s": 366 * 86400.0}
+
+#: Keys a document must have besides the fields without a default: the contract's top-level
+#: keys (README, "findings.json").
+_REQUIRED = {"Findings": ("inputs", "hosts", "incidents", "config_findings", "warnings")}
+
+
+@cache
+def _hints(cls: type) -> dict[str, Any]:
+    return get_type_hints(cls)
+
+
+def _build(cls: type, obj: Any, where: str) -> Any:
+    """An instance of the dataclass ``cls`` from the JSON object ``obj`` at ``where``."""
+    if not isinstance(obj, dict):
+        raise DocumentError(where, _expected("object"), obj)
+    hints = _hints(cls)
+    values: dict[str, Any] = {}
+    for f in fields(cls):
+        here = f"{where}.{f.name}" if where else f.name
+        if f.name not in obj:
+            if f.name in _REQUIRED.get(cls.__name__, ()) or (
+                f.default is MISSING and f.default_factory is MISSING
+            ):
+                raise DocumentError(here, _described(hints[f.name]), missing=True)
+            continue
+        values[f.name] = _conform(obj[f.name], hints[f.name], here)
+    return cls(**values)
+
+
+def _described(hint: Any, *, plural: bool = False) -> str:
+    """What a value of the type ``hint`` is (``plural``: a list's items), worded by id."""
+    origin, args = get_origin(hint), get_args(hint)
+    if origin in (Union, types.UnionType):
+        rest = [a for a in args if a is not type(None)]
+        one = len(rest) == 1
+        inner = _described(rest[0], plural=plural) if one else _expected("object", plural=plural)
+        return _expected("null", inner) if type(None) in args else inner
+    if origin is list:
+        return _expected("list", _described(args[0], plural=True))
+    if hint is datetime:
+        return _expected("time")
+    if hint in (str, int, float, bool):
+        return _expected(hint.__name__, plural=plural)
+    return _expected("object", plural=plural)
+
+
+def _conform(value: Any, hint: Any, where: str) -> Any:
+    """``value`` as a field of type ``hint`` holds it (a time parsed), else DocumentError."""
+    origin, args = get_origin(hint), get_args(hint)
+    if hint is Any:
+        return value
+    if origin in (Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        rest = [a for a in args if a is not type(None)]
+        if len(rest) == 1:
+            try:
+                return _conform(value, rest[0], where)
+            except DocumentError as exc:
+                if exc.where != where:
+                    raise
+        raise DocumentError(where, _described(hint), value)
+    if origin is list:
+        if not isinstance(value, list):
+            raise DocumentError(where, _described(hint), value)
+        return [_conform(v, args[0], f"{where}[{i}]") for i, v in enumerate(value)]
+    if origin is dict or hint is dict:
+        ok = isinstance(value, dict)
+    elif is_dataclass(hint):
+        return _build(hint, value, where)  # type: ignore[arg-type]
+    elif hint is datetime:
+        if isinstance(value, str):
+            try:
+                ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                ts = None
+            # (a time without a zone would be taken in this machine's; one out of the readers'
+            # years overflows a report's arithmetic)
+            if ts is not None and ts.tzinfo is not None and MIN_YEAR <= ts.year <= MAX_YEAR:
+                return ts.astimezone(UTC)
+        raise DocumentError(where, _described(hint), value)
+    elif hint is bool:
+        ok = isinstance(value, bool)
+    elif hint is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif hint is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    elif hint is str:
+        ok = isinstance(value, str)
+    else:  # a type no field has yet: taken as it is
+        ok = True
+    if not ok:
+        raise DocumentError(where, _described(hint), value)
+    bound = _BOUNDS.get(where.rpartition(".")[2]) if hint is float else None
+    if bound is not None and not -bound <= value <= bound:
+        raise DocumentError(where, _expected("within", str(bound)), value)
+    return value
 
 
 def _jsonable(obj: Any) -> Any:

@@ -1,0 +1,134 @@
+"""``hbtriage report`` of a findings.json that is anyone's file: a value of the wrong type, a
+key missing, a time or a number no report can show is one line on stderr naming the file, the
+place in it and what was expected there (in Japanese with ``--lang ja``), exit code 2; never
+"unexpected ... (please report this)"."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_cli_contract import REFERENCE, _run  # main() in-process: exit code and stderr
+
+from hbtriage.findings import DocumentError, Findings
+
+
+@pytest.fixture(scope="module")
+def reference_doc(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    root = tmp_path_factory.mktemp("ref")
+    code, stderr = _run(["analyze", str(REFERENCE), "--out", str(root), "--quiet"])
+    assert (code, stderr) == (0, "")
+    return json.loads((root / "findings.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def _report(doc: dict[str, Any], tmp_path: Path, *args: str) -> tuple[int, str, Path]:
+    path = tmp_path / "findings.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    code, stderr = _run(["report", str(path), "--out", str(tmp_path / "o"), "--quiet", *args])
+    return code, stderr, path
+
+
+@pytest.mark.parametrize(
+    ("place", "value", "said"),
+    [
+        (("inputs", 0, "kind"), None, "inputs[0].kind: expected a string, found null"),
+        (("inputs", 0, "records"), "12", 'inputs[0].records: expected a whole number, found "12"'),
+        (
+            ("inputs", 0, "host"),
+            ["PG1A"],
+            'inputs[0].host: expected a string or null, found ["PG1A"]',
+        ),
+        (("inputs", 0, "first"), 5, "inputs[0].first: expected an ISO 8601 UTC time"),
+        (
+            ("incidents", 0, "causes", 0, "confidence"),
+            True,
+            "confidence: expected a number, found true",
+        ),
+        (
+            ("incidents", 0, "hosts"),
+            "PG1A",
+            'incidents[0].hosts: expected a list of strings, found "PG1A"',
+        ),
+        (
+            ("incidents", 0, "start"),
+            "0001-01-01T00:00:00Z",
+            "incidents[0].start: expected an ISO 8601",
+        ),
+        (
+            ("incidents", 0, "start"),
+            "2013-03-31T00:41:46",
+            "incidents[0].start: expected an ISO 8601",
+        ),
+        (("hosts", 0, "clock_offset_s"), 1e18, "hosts[0].clock_offset_s: expected a number from"),
+        (("warnings",), [None], "warnings[0]: expected a string, found null"),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_one_line_naming_its_place(
+    reference_doc: dict[str, Any], tmp_path: Path, place: tuple[Any, ...], value: Any, said: str
+) -> None:
+    """These were ``unexpected AttributeError: 'NoneType' object has no attribute 'translate'
+    (please report this)``, ``unexpected OverflowError: date value out of range``, and a
+    time without a zone was taken in this machine's."""
+    doc = json.loads(json.dumps(reference_doc))
+    target = doc
+    for key in place[:-1]:
+        target = target[key]
+    target[place[-1]] = value
+    code, stderr, path = _report(doc, tmp_path, "--format", "html", "--format", "md")
+    assert code == 2
+    assert stderr.startswith(f"hbtriage: error: {path}: ") and stderr.count("\n") == 1
+    assert said in stderr
+    assert "unexpected" not in stderr
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+
+
+def test_a_missing_key_is_named_in_japanese_too(
+    reference_doc: dict[str, Any], tmp_path: Path
+) -> None:
+    doc = json.loads(json.dumps(reference_doc))
+    del doc["incidents"][0]["causes"][0]["remedy"]
+    code, stderr, path = _report(doc, tmp_path)
+    assert (code, stderr) == (
+        2,
+        f"hbtriage: error: {path}: incidents[0].causes[0].remedy: missing (expected a string)\n",
+    )
+    code, stderr, path = _report(doc, tmp_path, "--lang", "ja")
+    assert (code, stderr) == (
+        2,
+        f"hbtriage: エラー: {path}: incidents[0].causes[0].remedy:"
+        " ありません (文字列 を想定していました)\n",
+    )
+
+
+def test_a_hostile_value_is_shown_short_and_escaped(
+    reference_doc: dict[str, Any], tmp_path: Path
+) -> None:
+    doc = json.loads(json.dumps(reference_doc))
+    doc["hosts"][0]["inputs"] = "\u202e\x1b[31m<script>" + "x" * 1_000_000
+    code, stderr, _ = _report(doc, tmp_path)
+    assert code == 2 and stderr.count("\n") == 1 and len(stderr) < 400
+    assert "\x1b" not in stderr and "\u202e" not in stderr
+    assert '"\\u202e\\u001b[31m<script>xxx' in stderr
+
+
+def test_keys_a_newer_findings_at_1_adds_are_left_out(reference_doc: dict[str, Any]) -> None:
+    """findings@1 only adds keys: a document with one this version does not know renders (it
+    was "unexpected keyword argument")."""
+    doc = json.loads(json.dumps(reference_doc))
+    doc["incidents"][0]["causes"][0]["added_later"] = [1, 2]
+    doc["added_later"] = {}
+    findings = Findings.from_dict(doc)
+    assert findings.incidents[0].causes[0].id == reference_doc["incidents"][0]["causes"][0]["id"]
+
+
+def test_the_document_round_trips_and_a_top_level_key_is_required(
+    reference_doc: dict[str, Any],
+) -> None:
+    assert Findings.from_dict(reference_doc).to_dict() == reference_doc
+    doc = dict(reference_doc)
+    del doc["incidents"]
+    with pytest.raises(DocumentError) as caught:
+        Findings.from_dict(doc)
+    assert (caught.value.where, caught.value.missing) == ("incidents", True)
