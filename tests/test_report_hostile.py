@@ -132,3 +132,74 @@ def test_the_document_round_trips_and_a_top_level_key_is_required(
     with pytest.raises(DocumentError) as caught:
         Findings.from_dict(doc)
     assert (caught.value.where, caught.value.missing) == ("incidents", True)
+
+
+def test_reports_of_a_huge_findings_are_bounded_and_say_what_they_left_out(
+    reference_doc: dict[str, Any], tmp_path: Path
+) -> None:
+    """5,000 incidents, 100,000 warnings, 100,000 aliases and a megabyte in one evidence item
+    made a 28 MB report.html, a 13 MB report.md and a 15 MB terminal report in 30 s (100,000
+    incidents: 550 MB and minutes); each report now details the first ones, counts the rest,
+    and the headline counts them all."""
+    import time
+
+    doc = json.loads(json.dumps(reference_doc))
+    incident = doc["incidents"][0]
+    incident["signals"] = incident["signals"][:1]
+    doc["incidents"] = [{**incident, "id": f"INC-{i:05d}"} for i in range(5_000)]
+    doc["incidents"][0]["causes"] = [{**incident["causes"][0], "evidence": ["x" * 1_000_000]}]
+    doc["warnings"] = [f"warning {i} <script>" for i in range(100_000)]
+    doc["warnings_ja"], doc["warning_ids"] = [], []
+    doc["hosts"][0]["aliases"] = [f"alias{i}" for i in range(100_000)]
+    path = tmp_path / "findings.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    began = time.monotonic()
+    code, stderr = _run(
+        ["report", str(path), "--out", str(tmp_path), "--format", "html", "--format", "md"]
+    )
+    assert (code, stderr) == (0, "")
+    assert time.monotonic() - began < 30
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    ticket = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert len(page) < 8_000_000 and len(ticket) < 3_000_000
+    assert "5000 heartbeat-loss incident(s)" in page and "5000 heartbeat-loss" in ticket
+    assert page.count('class="card"') == 200 and "INC-00199" in page and "INC-00200" not in page
+    assert "... and 4,800 more in findings.json" in page and "... and 4,800 more" in ticket
+    assert "... and 99,800 more in findings.json" in page and "... and 99,800 more" in ticket
+    assert "x" * 5000 not in page and "x" * 5000 not in ticket
+    assert "<script>" not in page.split("<body", 1)[1].split("<script>")[0]
+
+
+def test_the_terminal_report_of_a_huge_findings_is_bounded(
+    reference_doc: dict[str, Any], tmp_path: Path
+) -> None:
+    doc = json.loads(json.dumps(reference_doc))
+    doc["incidents"] = [{**doc["incidents"][0], "id": f"INC-{i:05d}"} for i in range(1_000)]
+    doc["warnings"] = [f"warning {i}" for i in range(10_000)]
+    doc["warnings_ja"], doc["warning_ids"] = [], []
+    path = tmp_path / "findings.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hbtriage",
+            "report",
+            str(path),
+            "--out",
+            str(tmp_path),
+            "--lang",
+            "ja",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert len(done.stdout) < 300_000
+    assert "INC-00019" in done.stdout and "INC-00020" not in done.stdout
+    assert "… ほか 980 件（findings.json に記載）" in done.stdout
+    assert "… ほか 9,960 件（findings.json に記載）" in done.stdout

@@ -24,6 +24,7 @@ import jinja2
 from markupsafe import Markup
 
 from hbtriage.findings import Findings, HostInfo, Incident, iso
+from hbtriage.report.bounds import REPORT_INCIDENTS, REPORT_ITEMS, bounded
 from hbtriage.report.charts import MAX_INCIDENT_CHARTS, chart_data, slug
 from hbtriage.report.i18n import (
     PLOTLY_UI,
@@ -69,7 +70,10 @@ def render_html(findings: Findings, charts: Any | None = None, lang: str = "en")
         by_lang = charts.get("charts") or {}
         figures = list(by_lang.get(lang) or next(iter(by_lang.values()), []))
         lines = charts.get("lines") or {}
+    headline = summary(findings, lang)  # (all the incidents and hosts counted)
     hosts = hosts_by_name(findings.hosts)
+    charts_capped = len(findings.incidents) > MAX_INCIDENT_CHARTS
+    findings, cut = bounded(findings, REPORT_INCIDENTS, REPORT_ITEMS)
     payload = {
         "lang": lang,
         "locale": {en: t(key, lang) for en, key in PLOTLY_UI.items()},
@@ -85,7 +89,11 @@ def render_html(findings: Findings, charts: Any | None = None, lang: str = "en")
             _incident_view(inc, hosts, lines.get(inc.id) or {}, lang) for inc in findings.incidents
         ],
         missing=missing_evidence(findings, lang) if not findings.incidents else [],
-        summary=summary(findings, lang),
+        summary=headline,
+        more_incidents=f"{cut.incidents:,}" if cut.incidents else "",
+        more_config=f"{cut.config_findings:,}" if cut.config_findings else "",
+        more_hosts=f"{cut.hosts:,}" if cut.hosts else "",
+        more_warnings=f"{cut.warnings:,}" if cut.warnings else "",
         hosts=[_host_view(h, lang) for h in findings.hosts],
         inputs=[_input_view(i, lang) for i in shown],
         more_inputs=f"{more:,}" if more else "",
@@ -101,7 +109,7 @@ def render_html(findings: Findings, charts: Any | None = None, lang: str = "en")
         chart_ids={c["id"] for c in figures},
         chart_titles={c["id"]: c["title"] for c in figures},
         has_timeline=charts is not None,
-        charts_capped=len(findings.incidents) > MAX_INCIDENT_CHARTS,
+        charts_capped=charts_capped,
         max_incident_charts=MAX_INCIDENT_CHARTS,
         payload_json=json_for_script(payload),
         plotly_js=_plotly_js(),
@@ -198,6 +206,7 @@ def _incident_view(
         "top": causes[0] if causes else None,
         "others": causes[1:],
         "signals": signals,
+        "more_signals": incident.signals_omitted,
         "lines": lines.get("rows") or [],
         "more_lines": int(lines.get("more") or 0),
         "chart_id": f"chart-{slug(incident.id)}",

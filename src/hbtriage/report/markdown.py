@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from hbtriage.findings import Findings, HostInfo, Incident, iso
+from hbtriage.report.bounds import REPORT_INCIDENTS, REPORT_ITEMS, bounded
 from hbtriage.report.i18n import (
     REPORT_INPUTS,
     cause_title,
@@ -29,9 +30,6 @@ from hbtriage.report.i18n import (
 )
 from hbtriage.report.localtime import hosts_by_name, incident_local_windows, local_span
 from hbtriage.report.terminal import safe_visible
-
-#: Signals listed per incident before "... and N more".
-MAX_SIGNALS = 20
 
 # CommonMark lets any ASCII punctuation be backslash-escaped; these are the ones that change
 # meaning inside a paragraph or a table cell.
@@ -57,7 +55,11 @@ def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def render_markdown(findings: Findings, lang: str = "en") -> str:
-    """The ticket-ready Markdown summary of ``findings`` in ``lang`` ("en" or "ja")."""
+    """The ticket-ready Markdown summary of ``findings`` in ``lang`` ("en" or "ja"): a bounded
+    part of them (:mod:`hbtriage.report.bounds`), with what was left out counted."""
+    headline = summary(findings, lang)
+    hosts = hosts_by_name(findings.hosts)
+    findings, cut = bounded(findings, REPORT_INCIDENTS, REPORT_ITEMS)
     out: list[str] = [f"# {md_escape(t('report_title', lang))}", ""]
     if findings.generated_by:
         out += [f"_{md_escape(t('generated_by', lang, tool=findings.generated_by))}_", ""]
@@ -73,10 +75,10 @@ def render_markdown(findings: Findings, lang: str = "en") -> str:
             out.append(md_escape(t("missing_nothing", lang)))
         out.append("")
     else:
-        out += [md_escape(summary(findings, lang)), ""]
-        hosts = hosts_by_name(findings.hosts)
+        out += [md_escape(headline), ""]
         for incident in findings.incidents:
             out += _incident(incident, hosts, lang)
+        out += _more(cut.incidents, lang)
 
     out += [f"## {md_escape(t('config_findings', lang))}", ""]
     if findings.config_findings:
@@ -89,6 +91,7 @@ def render_markdown(findings: Findings, lang: str = "en") -> str:
             for c in findings.config_findings
         ]
         out += _table([t("host", lang), t("config_findings", lang), t("detail", lang)], rows)
+        out += _more(cut.config_findings, lang)
     else:
         out.append(md_escape(t("no_config_findings", lang)))
     out.append("")
@@ -106,6 +109,7 @@ def render_markdown(findings: Findings, lang: str = "en") -> str:
         ]
         keys = ("host", "zone_source", "clock_offset", "system")
         out += _table([t(k, lang) for k in keys], rows)
+        out += _more(cut.hosts, lang)
         out.append("")
         dpc = [(h.name, line) for h in findings.hosts for line in fmt_dpc(h, lang)]
         if dpc:
@@ -131,17 +135,22 @@ def render_markdown(findings: Findings, lang: str = "en") -> str:
         for i in shown
     ]
     out += _table(headers, rows)
-    if more:
-        out += ["", md_escape(t("more_in_findings", lang, n=f"{more:,}"))]
+    out += _more(more, lang)
     out.append("")
 
     out += [f"## {md_escape(t('warnings', lang))}", ""]
     if findings.warnings:
         out += [f"- {md_escape(w)}" for w in findings.warnings_in(lang)]
+        out += _more(cut.warnings, lang)
     else:
         out.append(md_escape(t("no_warnings", lang)))
     out.append("")
     return "\n".join(out)
+
+
+def _more(n: int, lang: str) -> list[str]:
+    """A paragraph "... and N more in findings.json" when ``n`` items were left out."""
+    return ["", md_escape(t("more_in_findings", lang, n=f"{n:,}"))] if n else []
 
 
 def _incident(incident: Incident, hosts: dict[str, HostInfo], lang: str) -> list[str]:
@@ -213,14 +222,13 @@ def _incident(incident: Incident, hosts: dict[str, HostInfo], lang: str) -> list
                 local_span(s.start, s.end, hosts.get(s.host), with_date=False) or "—",
                 s.detail,
             ]
-            for s in incident.signals[:MAX_SIGNALS]
+            for s in incident.signals
         ]
         headers = [
             t(k, lang) for k in ("signal_kind", "host", "start", "end", "local_time", "detail")
         ]
         out += _table(headers, rows)
-        more = max(0, len(incident.signals) - MAX_SIGNALS) + incident.signals_omitted
-        if more:
-            out += ["", md_escape(t("more_rows", lang, n=more))]
+        if incident.signals_omitted:
+            out += ["", md_escape(t("more_rows", lang, n=incident.signals_omitted))]
         out.append("")
     return out

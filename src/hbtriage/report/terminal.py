@@ -21,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from hbtriage.findings import Cause, Findings, HostInfo, Incident, iso
+from hbtriage.report.bounds import TERMINAL_INCIDENTS, TERMINAL_ITEMS, Cut, bounded
 from hbtriage.report.i18n import (
     TERMINAL_INPUTS,
     cause_title,
@@ -100,19 +101,28 @@ def render_terminal(findings: Findings, console: Console, lang: str = "en") -> N
     """Print the whole report for ``findings`` on ``console`` in ``lang`` ("en" or "ja").
     Every string in ``findings`` is escaped with :func:`safe_terminal` first: here is the one
     place the report's data goes to the terminal."""
-    findings = _safe_copy(findings)
+    headline = summary(findings, lang)  # (all the incidents and hosts counted)
+    hosts = hosts_by_name(_safe_copy(findings.hosts))
+    shown, cut = bounded(findings, TERMINAL_INCIDENTS, TERMINAL_ITEMS)
+    findings = _safe_copy(shown)
     console.print(Text(t("report_title", lang), style="bold"))
     if not findings.incidents:
         _no_incidents(findings, console, lang)
     else:
-        console.print(Text(summary(findings, lang)))
-        hosts = hosts_by_name(findings.hosts)
+        console.print(Text(headline))
         for incident in findings.incidents:
             _incident(incident, hosts, console, lang)
-    _config(findings, console, lang)
-    _hosts(findings, console, lang)
+        _more(cut.incidents, console, lang)
+    _config(findings, cut, console, lang)
+    _hosts(findings, cut, console, lang)
     _inputs(findings, console, lang)
-    _warnings(findings, console, lang)
+    _warnings(findings, cut, console, lang)
+
+
+def _more(n: int, console: Console, lang: str) -> None:
+    """The line "... and N more in findings.json" when ``n`` items of a list were left out."""
+    if n:
+        console.print(Text("  " + t("more_in_findings", lang, n=f"{n:,}"), style="dim"))
 
 
 def _no_incidents(findings: Findings, console: Console, lang: str) -> None:
@@ -204,7 +214,7 @@ def _other_causes(causes: list[Cause], console: Console, lang: str) -> None:
     console.print(table)
 
 
-def _config(findings: Findings, console: Console, lang: str) -> None:
+def _config(findings: Findings, cut: Cut, console: Console, lang: str) -> None:
     console.print()
     console.print(Text(t("config_findings", lang), style="bold"))
     if not findings.config_findings:
@@ -218,9 +228,10 @@ def _config(findings: Findings, console: Console, lang: str) -> None:
         detail = localized(item.detail, item.detail_ja, lang)
         if detail:
             console.print(Text("    " + detail, style="dim"))
+    _more(cut.config_findings, console, lang)
 
 
-def _hosts(findings: Findings, console: Console, lang: str) -> None:
+def _hosts(findings: Findings, cut: Cut, console: Console, lang: str) -> None:
     """Each host's time zone and where it came from: what its local times above are in."""
     if not findings.hosts:
         return
@@ -236,6 +247,7 @@ def _hosts(findings: Findings, console: Console, lang: str) -> None:
         for line in fmt_dpc(host, lang):
             grid.add_row(Text(""), Text(line, style="dim"))
     console.print(grid)
+    _more(cut.hosts, console, lang)
 
 
 def _inputs(findings: Findings, console: Console, lang: str) -> None:
@@ -269,8 +281,7 @@ def _inputs(findings: Findings, console: Console, lang: str) -> None:
         )
     console.print()
     console.print(table)
-    if more:
-        console.print(Text("  " + t("more_in_findings", lang, n=f"{more:,}"), style="dim"))
+    _more(more, console, lang)
 
 
 def _inputs_narrow(findings: Findings, console: Console, lang: str) -> None:
@@ -290,8 +301,7 @@ def _inputs_narrow(findings: Findings, console: Console, lang: str) -> None:
         facts.add_row(Text("    " + t("range", lang)), Text(fmt_range(item.first, item.last)))
         facts.add_row(Text("    " + t("records", lang)), Text(f"{item.records:,}"))
         console.print(facts)
-    if more:
-        console.print(Text("  " + t("more_in_findings", lang, n=f"{more:,}"), style="dim"))
+    _more(more, console, lang)
 
 
 def _short_range(first: datetime | None, last: datetime | None) -> str:
@@ -304,18 +314,13 @@ def _short_range(first: datetime | None, last: datetime | None) -> str:
     return f"{a.strftime('%Y-%m-%dT%H:%M:%SZ')}\n→ {end}"
 
 
-#: Warnings printed on the terminal; findings.json has them all (up to api.MAX_WARNINGS).
-TERMINAL_WARNINGS = 40
-
-
-def _warnings(findings: Findings, console: Console, lang: str) -> None:
+def _warnings(findings: Findings, cut: Cut, console: Console, lang: str) -> None:
+    """The warnings (the first :data:`~hbtriage.report.bounds.TERMINAL_ITEMS`; findings.json
+    has them all, up to api.MAX_WARNINGS)."""
     console.print(Text(t("warnings", lang), style="bold"))
     if not findings.warnings:
         console.print(Text("  " + t("no_warnings", lang)))
         return
-    shown = findings.warnings_in(lang)[:TERMINAL_WARNINGS]
-    for warning in shown:
+    for warning in findings.warnings_in(lang):
         console.print(Text("  ! ", style="yellow") + Text(warning))
-    if len(findings.warnings) > len(shown):
-        more = len(findings.warnings) - len(shown)
-        console.print(Text("  " + t("more_in_findings", lang, n=f"{more:,}"), style="dim"))
+    _more(cut.warnings, console, lang)
