@@ -203,3 +203,40 @@ def test_the_terminal_report_of_a_huge_findings_is_bounded(
     assert "INC-00019" in done.stdout and "INC-00020" not in done.stdout
     assert "… ほか 980 件（findings.json に記載）" in done.stdout
     assert "… ほか 9,960 件（findings.json に記載）" in done.stdout
+
+
+@pytest.fixture(scope="module")
+def reference_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("refhtml")
+    code, stderr = _run(["analyze", str(REFERENCE), "--out", str(root), "--format", "html"])
+    assert (code, stderr) == (0, "")
+    return root
+
+
+@pytest.mark.parametrize(
+    "charts",
+    [
+        [1, 2],
+        {"charts": [1, 2], "lines": "x"},
+        {"charts": {"en": [None, {"id": 5}, "x"]}, "lines": {"INC-001": None}},
+        {"charts": {"en": []}, "lines": {"INC-001": {"rows": [{"ts": 5}, "x", None], "more": "9"}}},
+    ],
+)
+def test_a_charts_json_of_another_shape_is_left_out_not_a_crash(
+    reference_out: Path, tmp_path: Path, charts: Any
+) -> None:
+    """A list was taken for a timeline, ``"charts": [...]`` was ``unexpected AttributeError:
+    'list' object has no attribute 'get' (please report this)``, a row without its fields
+    was jinja's UndefinedError."""
+    (tmp_path / "findings.json").write_bytes((reference_out / "findings.json").read_bytes())
+    (tmp_path / "charts.json").write_text(json.dumps(charts), encoding="utf-8")
+    code, stderr = _run(
+        ["report", str(tmp_path / "findings.json"), "--format", "html", "--quiet", "--lang", "ja"]
+    )
+    assert code == 0
+    assert stderr in (
+        "",
+        f"hbtriage: 警告: {tmp_path / 'charts.json'}: 読み取れないため"
+        " (オブジェクト を想定していました)、グラフは描画しません\n",
+    )
+    assert "unexpected" not in stderr and (tmp_path / "report.html").is_file()

@@ -750,11 +750,12 @@ def report(
     warning = ""  # told once the reports are written: a failure is one line on its own
     if beside.is_file():
         try:
-            charts = json.loads(
-                beside.read_text(encoding="utf-8"), parse_float=_finite, parse_constant=_finite
-            )
+            charts = json.loads(beside.read_bytes(), parse_float=_finite, parse_constant=_finite)
+            if not isinstance(charts, dict):  # (a list would be taken for a timeline)
+                charts = None
+                raise ValueError(warn("expected", expected=warn("json_object")))
         except (OSError, ValueError, RecursionError) as exc:
-            said = warn("report_no_charts", path=beside, error=exc)
+            said = warn("report_no_charts", path=beside, error=_said(exc))
             warning = _error_line(said, lang.value, "cli_warning") + "\n"
     _write_reports(findings, charts, out or source.parent, fmt, lang, quiet, save=False)
     sys.stderr.write(warning)

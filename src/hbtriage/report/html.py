@@ -64,16 +64,14 @@ def render_html(findings: Findings, charts: Any | None = None, lang: str = "en")
     """
     if charts is not None and not isinstance(charts, dict):
         charts = chart_data(findings, charts, (lang,))
-    figures: list[dict[str, Any]] = []
-    lines: dict[str, Any] = {}
-    if charts is not None:
-        by_lang = charts.get("charts") or {}
-        figures = list(by_lang.get(lang) or next(iter(by_lang.values()), []))
-        lines = charts.get("lines") or {}
+    figures, lines = _usable_charts(charts, lang)
     headline = summary(findings, lang)  # (all the incidents and hosts counted)
     hosts = hosts_by_name(findings.hosts)
     charts_capped = len(findings.incidents) > MAX_INCIDENT_CHARTS
     findings, cut = bounded(findings, REPORT_INCIDENTS, REPORT_ITEMS)
+    # only the figures the page has a place for (a charts.json may hold any number)
+    places = {"chart-overview"} | {f"chart-{slug(i.id)}" for i in findings.incidents}
+    figures = [c for c in figures if c["id"] in places]
     payload = {
         "lang": lang,
         "locale": {en: t(key, lang) for en, key in PLOTLY_UI.items()},
@@ -115,6 +113,41 @@ def render_html(findings: Findings, charts: Any | None = None, lang: str = "en")
         plotly_js=_plotly_js(),
     )
     return page
+
+
+#: The fields of a matched line of charts.json the page shows.
+_LINE_FIELDS = ("ts", "local", "host", "signature", "message", "source")
+
+
+def _usable_charts(charts: dict[str, Any] | None, lang: str) -> tuple[list[Any], dict[str, Any]]:
+    """The figures in ``lang`` (else the first language's) and the matched lines of each
+    incident of ``charts`` (charts.json: anyone's file, like findings.json), only those of
+    the shape :func:`~hbtriage.report.charts.chart_data` gives: a figure with a string ``id``
+    and ``title``, a line with a string in each of :data:`_LINE_FIELDS`."""
+    if not isinstance(charts, dict):
+        return [], {}
+    by_lang = charts.get("charts")
+    by_lang = by_lang if isinstance(by_lang, dict) else {}
+    chosen: Any = by_lang.get(lang) or next(iter(by_lang.values()), [])
+    figures = [
+        c
+        for c in (chosen if isinstance(chosen, list) else [])
+        if isinstance(c, dict) and isinstance(c.get("id"), str) and isinstance(c.get("title"), str)
+    ]
+    lines: dict[str, Any] = {}
+    given = charts.get("lines")
+    for key, entry in (given if isinstance(given, dict) else {}).items():
+        rows = entry.get("rows") if isinstance(entry, dict) else None
+        more = entry.get("more") if isinstance(entry, dict) else 0
+        kept = [
+            {f: r[f] for f in _LINE_FIELDS}
+            for r in (rows if isinstance(rows, list) else [])
+            if isinstance(r, dict) and all(isinstance(r.get(f), str) for f in _LINE_FIELDS)
+        ]
+        more = more if isinstance(more, int) and not isinstance(more, bool) else 0
+        cut = max(0, len(kept) - REPORT_ITEMS)
+        lines[key] = {"rows": kept[:REPORT_ITEMS], "more": more + cut}
+    return figures, lines
 
 
 def json_for_script(obj: Any) -> str:
