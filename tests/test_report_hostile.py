@@ -240,3 +240,16 @@ def test_a_charts_json_of_another_shape_is_left_out_not_a_crash(
         " (オブジェクト を想定していました)、グラフは描画しません\n",
     )
     assert "unexpected" not in stderr and (tmp_path / "report.html").is_file()
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-le", "utf-32"])
+def test_a_findings_json_saved_again_with_a_bom_or_in_utf_16_renders(
+    reference_out: Path, tmp_path: Path, encoding: str
+) -> None:
+    """Notepad saves UTF-8 with a BOM, PowerShell's ``>`` writes UTF-16: both were "expected a
+    findings.json written by hbtriage analyze ('utf-8' codec can't decode byte 0xff ...)"."""
+    text = (reference_out / "findings.json").read_text(encoding="utf-8")
+    (tmp_path / "findings.json").write_bytes(text.encode(encoding))
+    code, stderr = _run(["report", str(tmp_path / "findings.json"), "--format", "md", "--quiet"])
+    assert (code, stderr) == (0, "")
+    assert "INC-001" in (tmp_path / "report.md").read_text(encoding="utf-8")

@@ -717,9 +717,9 @@ def report(
     if special:
         _fail(warn("usage_not_regular", path=source), lang.value)
     try:
-        doc = json.loads(
-            source.read_text(encoding="utf-8"), parse_float=_finite, parse_constant=_finite
-        )
+        # (bytes: UTF-8 with or without a BOM, UTF-16 and UTF-32, as an editor may have
+        # saved it again; json tells them apart)
+        doc = json.loads(source.read_bytes(), parse_float=_finite, parse_constant=_finite)
         if not isinstance(doc, dict) or not str(doc.get("schema", "")).startswith(
             "hbtriage/findings@"
         ):
