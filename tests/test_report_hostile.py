@@ -253,3 +253,25 @@ def test_a_findings_json_saved_again_with_a_bom_or_in_utf_16_renders(
     code, stderr = _run(["report", str(tmp_path / "findings.json"), "--format", "md", "--quiet"])
     assert (code, stderr) == (0, "")
     assert "INC-001" in (tmp_path / "report.md").read_text(encoding="utf-8")
+
+
+def test_report_that_writes_nothing_says_no_empty_wrote_line(
+    reference_out: Path, tmp_path: Path
+) -> None:
+    """``report F`` (text only) wrote nothing and still printed ``Wrote: `` with no path."""
+    import contextlib
+    import io
+    import sys
+
+    from hbtriage.cli import main
+
+    out = io.StringIO()
+    saved = sys.argv
+    sys.argv = ["hbtriage", "report", str(reference_out / "findings.json")]
+    try:
+        with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as done:
+            main()
+    finally:
+        sys.argv = saved
+    assert done.value.code == 0
+    assert "Wrote" not in out.getvalue() and "INC-001" in out.getvalue()

@@ -622,7 +622,7 @@ def _write_reports(
         return
     console = Console(highlight=False, soft_wrap=False)
     render_terminal(findings, console, lang=lang.value)
-    if not quiet:
+    if not quiet and written:
         paths = ", ".join(_escaped(str(p)) for p in written)
         console.print(t("cli_wrote", lang.value, paths=paths), markup=False)
 
