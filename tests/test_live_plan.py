@@ -408,3 +408,37 @@ def test_a_trigger_on_a_signature_the_catalog_lacks_is_said_in_japanese_too(
     assert render(err.value.args[0], "ja") == (
         "plan.toml [trigger.windows]: カタログにシグネチャ 'cvp.nope' がありません"
     )
+
+
+@pytest.mark.parametrize("os_", ["--windows", "--linux"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "PG1A;rm -rf /",
+        "CVP$(id)",
+        "a\x1b]0;pwned\x07",
+        "PG1A\nshutdown /s",
+        'x" & del *',
+        "PG\u202eX",
+    ],
+)
+def test_a_host_name_the_pasted_shell_would_run_is_one_line_and_exit_2(os_: str, name: str) -> None:
+    """``--hosts 'PG1A;rm -rf /'`` was written into the commands to paste as they were
+    (``sadc ... /var/tmp/hbtriage/sa_PG1A;rm -rf / >/dev/null``), an escape sequence reached
+    the terminal, a newline began a command of its own."""
+    from hbtriage.cli import app as the_app
+
+    res = CliRunner().invoke(the_app, ["plan", os_, "--hosts", f"CVP1,{name}"])
+    assert res.exit_code == 2
+    assert res.output == (
+        f"hbtriage: error: --hosts {ascii(name)}: expected a host name or address of letters,"
+        " digits, '-', '_', '.' and ':' (the plan's commands are pasted into a shell)\n"
+    )
+    res = CliRunner().invoke(the_app, ["plan", os_, "--hosts", name, "--lang", "ja"])
+    assert res.exit_code == 2 and res.output.startswith("hbtriage: エラー: --hosts ")
+    assert "ホスト名" in res.output and res.output.count("\n") == 1
+
+
+def test_host_names_and_addresses_are_filled_in() -> None:
+    text = render_plan("linux", ["PG1A", "cvp1.example.com", "192.0.2.16", "2001:db8::1"], "en")
+    assert "sa_cvp1.example.com" in text and "sa_2001:db8::1" in text

@@ -157,6 +157,12 @@ def _fill(text: str, fills: dict[str, str]) -> str:
     return text
 
 
+#: A host name the plan writes into commands to paste: a computer, DNS or ICM node name, or
+#: an address (IPv6 too). Anything else (``;``, ``$(...)``, quotes, spaces, a newline or
+#: an escape sequence) would be run by the shell it is pasted into, or act on the terminal.
+_HOST_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:-]{0,254}")
+
+
 def render_plan(os: str, hosts: list[str], lang: str) -> str:
     """Plain text plan for ``os`` ("windows" or "linux"), one command block per host.
 
@@ -180,7 +186,11 @@ def render_plan(os: str, hosts: list[str], lang: str) -> str:
         "{trigger_ere}": trigger_ere(os),
         "{package_dir}": package_dir(),
     }
-    targets = list(dict.fromkeys(h.strip() for h in hosts if h.strip())) or [_HOST_PLACEHOLDER[os]]
+    named = list(dict.fromkeys(h.strip() for h in hosts if h.strip()))
+    for name in named:
+        if not _HOST_NAME.fullmatch(name):
+            raise UsageError(warn("usage_plan_host", host=ascii(name)))
+    targets = named or [_HOST_PLACEHOLDER[os]]
     out = [f"# {meta['title'][lang]} ({os})", ""]
     for section in data["section"]:
         if section["os"] not in (os, "both"):
