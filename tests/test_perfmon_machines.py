@@ -302,7 +302,7 @@ def test_the_peers_counters_in_the_collectors_file_join_the_peers_logs_named_by_
 
     assert {h["name"]: h["addresses"] for h in doc["hosts"]} == {
         "CVP1": ["192.0.2.20"],
-        "PG1A": [],
+        "PG1A": ["192.0.2.16"],  # from the CVP log's "connection from VRU PIM at" line
     }
     assert "DataCollector01.csv [CVP1]" in _inputs(doc)["CVP1"]
     assert "CVP.2013-02-22.log" in _inputs(doc)["CVP1"]

@@ -89,6 +89,11 @@ def _text(text: str) -> str:
 MAX_DEPTH = 8
 
 
+#: Lists the reports show only by their length (a host's hotfixes: "68 hotfix KB numbers
+#: listed"): never cut, or the count shown would be the cut's.
+COUNTED = frozenset({"hotfixes"})
+
+
 def _cut(value: Any, items: int, depth: int = 0) -> Any:
     """``value`` with every list and mapping in it cut to ``items`` entries and every string
     to :data:`MAX_TEXT` characters (below :data:`MAX_DEPTH` levels: left out)."""
@@ -96,7 +101,11 @@ def _cut(value: Any, items: int, depth: int = 0) -> Any:
         return _text(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         fields = dataclasses.fields(value)
-        changes = {f.name: _cut(getattr(value, f.name), items, depth) for f in fields}
+        changes = {
+            f.name: _cut(getattr(value, f.name), items, depth)
+            for f in fields
+            if f.name not in COUNTED
+        }
         return dataclasses.replace(value, **changes)
     if isinstance(value, list | tuple | dict) and depth >= MAX_DEPTH:
         return type(value)()
