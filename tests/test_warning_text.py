@@ -290,3 +290,25 @@ def test_a_saved_findings_without_japanese_warnings_shows_the_english(tmp_path: 
     )
     assert findings.warnings_in("ja") == ["x.log:3: something old"]
     assert "x.log:3: something old" in render_markdown(findings, lang="ja")
+
+
+def test_bad_input_is_the_warnings_toml_flag_at_any_depth() -> None:
+    """``analyze`` exits with 2 for the warnings ``warnings.toml`` marks ``bad_input`` (a
+    damaged archive, a file that cannot be opened), met inside another's fields too (the
+    bundle's "PATH: REASON, skipped" frame), and not for a file of no kind it reads."""
+    import tomllib
+
+    from hbtriage.catalog import bundled_text
+    from hbtriage.warning_text import bad_input
+
+    entries = tomllib.loads(bundled_text("warnings.toml")[0])["warning"]
+    flagged = {e["id"] for e in entries if e.get("bad_input")}
+    assert {"zip_cut_short", "cannot_open", "member_escape"} <= flagged
+    assert not {"binary_file", "empty_file", "at_file"} & flagged
+    for wid in flagged:
+        inner = Worded("x", wid, {})
+        assert bad_input(inner)
+        assert bad_input(Worded("p: x, skipped", "at_file_skipped", {"path": "p", "reason": inner}))
+        assert bad_input(Worded("a; x", "no_readable_input", {"problems": Joined(["a", inner])}))
+    assert not bad_input(Worded("p: binary", "at_file", {"reason": Worded("b", "binary_file", {})}))
+    assert not bad_input("cannot_open")  # plain text: no id to go by

@@ -62,7 +62,15 @@ from hbtriage.timeline.clocks import (
     written_samples,
     zone_source_text,
 )
-from hbtriage.warning_text import Joined, Worded, render, said_id, warn, word_labels
+from hbtriage.warning_text import (
+    Joined,
+    Worded,
+    bad_input,
+    render,
+    said_id,
+    warn,
+    word_labels,
+)
 from hbtriage.zones import (
     RuleChoice,
     Zone,
@@ -93,55 +101,8 @@ class Analysis:
     #: The inputs that could not be read, or not wholly, for what is wrong with them (their
     #: warnings, as in ``findings.warnings``): a damaged file, a file or folder that cannot be
     #: opened, an archive cut short or stopped at a cap. The rest was analysed; the command
-    #: says the first on stderr and exits with 2 (see :func:`damaged`).
+    #: says the first on stderr and exits with 2 (see :func:`warning_text.bad_input`).
     problems: list[str] = field(default_factory=list)
-
-
-#: The warnings (by id, at any depth of their fields) that say an input is damaged or could not
-#: be read, not that it is of no kind hbtriage reads (a screenshot, a note, an empty file).
-DAMAGED = frozenset(
-    {
-        "cannot_open",
-        "cannot_read",
-        "file_unreadable",
-        "folder_unreadable",
-        "no_such_file",
-        "link_loop",
-        "zip_cut_short",
-        "not_readable_zip",
-        "not_readable_7z",
-        "encrypted_7z",
-        "cut_short",
-        "not_readable_tar",
-        "tar_cut_after",
-        "compressed_cut_short",
-        "not_readable_compressed",
-        "member_damaged",
-        "member_escape",
-        "nested_too_deep",
-        "cap_ratio",
-        "cap_entry",
-        "cap_header",
-        "stop_files",
-        "stop_workdir",
-        "stop_disk_full",
-        "stop_total",
-        "stop_free",
-        "stop_root_ratio",
-        "stop_stream_ratio",
-        "write_failed",
-    }
-)
-
-
-def damaged(said: object) -> bool:
-    """Whether the warning ``said`` (a :class:`Worded`, its fields worded too) names a
-    :data:`DAMAGED` reason anywhere in it."""
-    if isinstance(said, Worded):
-        return said.id in DAMAGED or any(damaged(v) for v in said.fields.values())
-    if isinstance(said, Joined):
-        return any(damaged(v) for v in said)
-    return False
 
 
 def analyze(
@@ -189,11 +150,11 @@ def run(
     outcomes, warnings = _read_all(paths, catalog, read_options, workers, note, out)
     # What could not be read for what is wrong with it: a reader that failed on its file, a
     # file that cannot be opened, a damaged archive (not: a file of no kind hbtriage reads).
-    problems = [w for w in warnings if damaged(w)]
+    problems = [w for w in warnings if bad_input(w)]
     problems += [
         o.message
         for o in outcomes
-        if o.result is None and o.message and (o.kind == "unreadable" or damaged(o.message))
+        if o.result is None and o.message and (o.kind == "unreadable" or bad_input(o.message))
     ]
     # a site catalog's entry that cannot be used, and its file or table that nothing reads
     warnings[:0] = [*catalog.skipped, *catalog.unread]

@@ -249,8 +249,12 @@ def _expected(kind: str, inner: str = "", *, plural: bool = False) -> str:
     return words.get(kind, words["object"])
 
 
-#: Years a time of a document may have: those the readers keep (``sources._lines.MIN_YEAR``
-#: .. ``MAX_YEAR``).
+#: Years a log or counter time stamp may have (the readers keep no other), and so a time of a
+#: document. Others are placeholders or clocks gone wrong (1601 and 0001 are Windows' and
+#: .NET's zero dates, 9999 a "never"), and would not fit the nanosecond times either: parsed
+#: into them they wrap silently (1601 -> 2185, 9999 -> 1816). The readers read them as no
+#: time stamp and warn about those lines. (``sources._scan_kernels`` keeps its own copy: a
+#: compiled kernel's constants are its module's.)
 MIN_YEAR, MAX_YEAR = 1970, 2200
 
 #: Numbers of a document with a bound (± the value): a clock offset of a year (the pairing

@@ -72,13 +72,35 @@ def fields_of(template: str) -> set[str]:
 
 
 @cache
-def bundled() -> dict[str, tuple[str, str]]:
-    """``id -> (en, ja)`` of the bundled ``warnings.toml`` (the English made by :func:`warn`
-    is always the bundled one: findings.json's text does not depend on a site catalog)."""
+def _entries() -> tuple[dict[str, Any], ...]:
+    """The entries of the bundled ``warnings.toml``, parsed once."""
     from hbtriage.catalog import bundled_text
 
     text, _path = bundled_text("warnings.toml")
-    return {e["id"]: (e["en"], e["ja"]) for e in tomllib.loads(text)["warning"]}
+    return tuple(tomllib.loads(text)["warning"])
+
+
+@cache
+def bundled() -> dict[str, tuple[str, str]]:
+    """``id -> (en, ja)`` of the bundled ``warnings.toml`` (the English made by :func:`warn`
+    is always the bundled one: findings.json's text does not depend on a site catalog)."""
+    return {e["id"]: (e["en"], e["ja"]) for e in _entries()}
+
+
+@cache
+def _bad_input_ids() -> frozenset[str]:
+    return frozenset(e["id"] for e in _entries() if e.get("bad_input") is True)
+
+
+def bad_input(said: object) -> bool:
+    """Whether the warning ``said`` (a :class:`Worded`, its fields worded too) says, at any
+    depth, that an input is damaged or could not be read (``bad_input = true`` in
+    ``warnings.toml``), not that it is of no kind hbtriage reads."""
+    if isinstance(said, Worded):
+        return said.id in _bad_input_ids() or any(bad_input(v) for v in said.fields.values())
+    if isinstance(said, Joined):
+        return any(bad_input(v) for v in said)
+    return False
 
 
 def warn(wid: str, **fields: Any) -> Worded:

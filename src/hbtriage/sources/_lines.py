@@ -44,6 +44,7 @@ from typing import BinaryIO, TypeVar, cast
 import polars as pl
 
 from hbtriage.errors import InputError
+from hbtriage.findings import MAX_YEAR, MIN_YEAR  # (the years a time stamp may have)
 from hbtriage.sources.base import EVENT_SCHEMA
 from hbtriage.sources.encoding import (
     ASCII_COMPATIBLE,
@@ -1043,13 +1044,6 @@ def month_number(expr: pl.Expr, *, full: bool = False) -> pl.Expr:
 def iso_date(year: pl.Expr, month: pl.Expr, day: pl.Expr) -> pl.Expr:
     """ "YYYY-MM-DD" from string parts (day may be 1 or 2 digits)."""
     return pl.concat_str([year, pl.lit("-"), month, pl.lit("-"), day.str.zfill(2)])
-
-
-#: Years a log or counter time stamp may have. Others are placeholders or clocks gone wrong
-#: (1601 and 0001 are Windows' and .NET's zero dates, 9999 a "never"), and would not fit the
-#: nanosecond times either: parsed into them they wrap silently (1601 -> 2185, 9999 -> 1816).
-#: They are read as no time stamp, and every reader warns about those lines.
-MIN_YEAR, MAX_YEAR = 1970, 2200
 
 
 def plausible(ts: pl.Expr) -> pl.Expr:
