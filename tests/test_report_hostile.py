@@ -275,3 +275,25 @@ def test_report_that_writes_nothing_says_no_empty_wrote_line(
         sys.argv = saved
     assert done.value.code == 0
     assert "Wrote" not in out.getvalue() and "INC-001" in out.getvalue()
+
+
+def test_every_time_analyze_can_write_reads_back(reference_doc: dict[str, Any]) -> None:
+    """A findings.json analyze wrote always reads back: its times are nanosecond times, which
+    reach past the readers' years (1970-01-01 00:00 at UTC+09:00 is 1969 in UTC; the detect
+    fuzzer's mutated readings gave 1863). Only a time no nanosecond time holds is refused."""
+    import copy
+
+    from hbtriage.findings import DocumentError, Findings
+
+    for when in (
+        "1969-12-31T15:00:00.000Z",
+        "1863-07-12T01:48:25.766Z",
+        "2261-12-31T00:00:00.000Z",
+    ):
+        doc = copy.deepcopy(reference_doc)
+        doc["incidents"][0]["start"] = when
+        assert Findings.from_dict(doc).to_dict()["incidents"][0]["start"] == when
+    doc = copy.deepcopy(reference_doc)
+    doc["incidents"][0]["start"] = "1601-01-01T00:00:00Z"
+    with pytest.raises(DocumentError, match="years 1677 to 2262"):
+        Findings.from_dict(doc)

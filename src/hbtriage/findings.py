@@ -242,7 +242,8 @@ def _expected(kind: str, inner: str = "", *, plural: bool = False) -> str:
         return warn("json_within", bound=inner)
     words = {
         **{"str": warn("json_text"), "int": warn("json_whole"), "float": warn("json_number")},
-        **{"bool": warn("json_bool"), "time": warn("json_time"), "object": warn("json_object")},
+        **{"bool": warn("json_bool"), "object": warn("json_object")},
+        "time": warn("json_time", first=DOC_YEARS[0], last=DOC_YEARS[1]),
     }
     if plural:
         words |= {"str": warn("json_texts"), "object": warn("json_objects")}
@@ -256,6 +257,12 @@ def _expected(kind: str, inner: str = "", *, plural: bool = False) -> str:
 #: time stamp and warn about those lines. (``sources._scan_kernels`` keeps its own copy: a
 #: compiled kernel's constants are its module's.)
 MIN_YEAR, MAX_YEAR = 1970, 2200
+
+#: Years a time of a findings.json may have: any analyze can write, which is any a nanosecond
+#: time holds (1677-09-21 to 2262-04-11: the years 1677 to 2262), not only the readers' (a reader's 1970-01-01 00:00 in
+#: UTC+09:00 is 1969 in UTC, and every later stage works on the nanosecond times). Outside them
+#: a report's arithmetic overflows (year 1, 9999).
+DOC_YEARS = (1677, 2262)
 
 #: Numbers of a document with a bound (± the value): a clock offset of a year (the pairing
 #: takes at most minutes) moves a time of MAX_YEAR nowhere a report cannot show.
@@ -336,9 +343,10 @@ def _conform(value: Any, hint: Any, where: str) -> Any:
                 ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
             except ValueError:
                 ts = None
-            # (a time without a zone would be taken in this machine's; one out of the readers'
-            # years overflows a report's arithmetic)
-            if ts is not None and ts.tzinfo is not None and MIN_YEAR <= ts.year <= MAX_YEAR:
+            # (a time without a zone would be taken in this machine's; one no nanosecond time
+            # holds overflows a report's arithmetic)
+            first, last = DOC_YEARS
+            if ts is not None and ts.tzinfo is not None and first <= ts.year <= last:
                 return ts.astimezone(UTC)
         raise DocumentError(where, _described(hint), value)
     elif hint is bool:
