@@ -199,3 +199,191 @@ def test_property_arbitrary_text(tmp_path: Path, text: str) -> None:
     except InputError:
         return
     assert all(f.key for f in r.config)
+
+
+# ----------------------------------------------------- netsh in other languages, hotfix lists
+
+
+def test_netsh_chinese_from_cmd_in_cp936_gives_the_rss_state() -> None:
+    # Was "not a format hbtriage reads": the labels were known in English, German and
+    # Japanese only, and cp936 bytes were read as cp1252.
+    r = read(FIX / "netsh_global_zh-cn_cp936.txt")
+    assert r.encoding == "cp936"
+    assert facts(r, "rss") == ["disabled"]
+    assert any("接收方缩放状态" in f.detail for f in r.config)
+    assert r.warnings == []
+
+
+def test_netsh_japanese_windows7_output_gives_rss_and_chimney() -> None:
+    r = read(FIX / "netsh_global_ja_cp932.txt")
+    assert facts(r, "rss") == ["disabled"] and facts(r, "chimney") == ["enabled"]
+
+
+def test_netsh_in_a_language_the_catalog_lacks_is_named_not_refused(tmp_path: Path) -> None:
+    text = (
+        "Interrogation de l'état actif...\r\n\r\nParamètres TCP globaux\r\n"
+        + "-" * 46
+        + "\r\nÉtat de mise à l'échelle côté réception : disabled\r\n"
+        "Capacité ECN                          : disabled\r\n"
+        "Horodatages RFC 1323                  : disabled\r\n"
+    )
+    assert READER.sniff(text, "netsh.txt")
+    r = read_text_fixture(tmp_path, text, encoding="utf-8")
+    assert facts(r, "rss") == []
+    (w,) = r.warnings
+    assert "snap.txt" in w and "labels hbtriage does not know" in w and "Capacité ECN" in w
+
+
+def _netsh_cases() -> list[tuple[str, str, str | None, str]]:
+    """(language id, RSS label, Chimney label or None, title) of each catalog language, with
+    labels as the real outputs spell them."""
+    from hbtriage.sources.config_snapshot import snapshot_words
+
+    real = {
+        "en": ("Receive-Side Scaling State", "Chimney Offload State"),
+        "de": ("Status der empfangsseitigen Skalierung", "Chimney-Abladestatus"),
+        "ja": ("Receive-Side Scaling 状態", "Chimney オフロード状態"),
+        "zh-cn": ("接收方缩放状态", None),
+    }
+    langs = snapshot_words().netsh
+    assert {lang.id for lang in langs} == set(real)
+    return [(lang.id, *real[lang.id], lang.titles[-1]) for lang in langs]
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    case=st.sampled_from(_netsh_cases()),
+    rss=_state,
+    chimney=_state,
+    pad=_pad,
+    crlf=st.booleans(),
+    how=st.sampled_from(["oem", "utf-16", "utf-8"]),
+)
+def test_property_netsh_any_catalog_language_round_trip(
+    tmp_path: Path,
+    case: tuple[str, str, str | None, str],
+    rss: str,
+    chimney: str,
+    pad: int,
+    crlf: bool,
+    how: str,
+) -> None:
+    from hbtriage.sources.config_snapshot import snapshot_words
+
+    lang_id, rss_label, chimney_label, title = case
+    lines = [title, "-" * 46, f"{rss_label}{' ' * pad}: {rss}"]
+    if chimney_label:
+        lines.append(f"{chimney_label}{' ' * pad}: {chimney}")
+    lines += [f"ECN{' ' * pad}: disabled", f"RFC 1323{' ' * pad}: disabled", ""]
+    text = ("\r\n" if crlf else "\n").join(["", *lines])
+    code_page = next(lang.code_page for lang in snapshot_words().netsh if lang.id == lang_id)
+    enc = {"oem": code_page, "utf-16": "utf-16", "utf-8": "utf-8"}[how]
+    p = tmp_path / "netsh.txt"
+    p.write_bytes(text.encode(enc))
+    head, head_enc = read_head(str(p))
+    assert READER.sniff(head, p.name)
+    r = READER.read(InputFile(display=p.name, path=str(p)), head_enc)
+    assert facts(r, "rss") == [rss]
+    assert facts(r, "chimney") == ([chimney] if chimney_label else [])
+    assert r.warnings == []
+
+
+def test_get_hotfix_table_from_powershell_utf16() -> None:
+    # Was "not a format hbtriage reads", though hbtriage itself tells users to collect it
+    # when systeminfo cuts its hotfix list short.
+    r = read(FIX / "gethotfix_cvp1_utf16.txt")
+    assert r.host == "CVP1" and "Get-HotFix" in r.host_reason
+    assert facts(r, "hotfix") == ["KB2534111", "KB2639308", "KB2582281"]
+    assert facts(r, "hotfix_list") == ["complete"]
+
+
+def test_wmic_qfe_list_full_utf16() -> None:
+    r = read(FIX / "wmic_qfe_list_full_cvp1_utf16.txt")
+    assert r.host == "CVP1"
+    assert facts(r, "hotfix") == ["KB2534111", "KB2639308"]
+    assert facts(r, "hotfix_list") == ["complete"]
+
+
+def _hotfix_text(layout: str, host: str, kbs: list[str]) -> str:
+    if layout == "table":
+        head = "Source        Description      HotFixID      InstalledBy          InstalledOn"
+        rule = "------        -----------      --------      -----------          -----------"
+        by = "NT AUTHORITY\\SYSTEM"
+        rows = [f"{host:<13} {'Update':<16} {kb:<13} {by:<20} 3/2/2014 12:00:00 AM" for kb in kbs]
+        return "\n".join(["", head, rule, *rows, "", ""])
+    if layout == "list":
+        blocks = [
+            f"Source      : {host}\nDescription : Update\nHotFixID    : {kb}\n"
+            "InstalledOn : 3/2/2014 12:00:00 AM"
+            for kb in kbs
+        ]
+        return "\n\n" + "\n\n".join(blocks) + "\n\n"
+    if layout == "wmic_full":
+        blocks = [
+            f"Caption=http://support.microsoft.com/?kbid={kb[2:]}\nCSName={host}\n"
+            f"Description=Update\nFixComments=\nHotFixID={kb}\nInstallDate=\nInstalledOn=3/2/2014"
+            for kb in kbs
+        ]
+        return "\n\n" + "\n\n\n".join(blocks) + "\n\n\n"
+    header = '"PSComputerName","InstalledOn","Caption","CSName","Description","HotFixID"'
+    rows = [
+        f'"{host}","3/2/2014 12:00:00 AM","http://support.microsoft.com/?kbid={kb[2:]}",'
+        f'"{host}","Update","{kb}"'
+        for kb in kbs
+    ]
+    type_line = "#TYPE System.Management.ManagementObject#root\\cimv2\\Win32_QuickFixEngineering"
+    return "\n".join([type_line, header, *rows, ""])
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    layout=st.sampled_from(["table", "list", "wmic_full", "csv"]),
+    host=st.from_regex(r"[A-Z][A-Z0-9-]{0,12}", fullmatch=True),
+    numbers=st.lists(
+        st.integers(min_value=100000, max_value=9999999), min_size=1, max_size=6, unique=True
+    ),
+    crlf=st.booleans(),
+    utf16=st.booleans(),
+)
+def test_property_hotfix_lists_round_trip(
+    tmp_path: Path, layout: str, host: str, numbers: list[int], crlf: bool, utf16: bool
+) -> None:
+    kbs = [f"KB{n}" for n in numbers]
+    text = _hotfix_text(layout, host, kbs)
+    if crlf:
+        text = text.replace("\n", "\r\n")
+    p = tmp_path / "hotfixes.txt"
+    p.write_bytes(b"\xff\xfe" + text.encode("utf-16-le") if utf16 else text.encode("utf-8"))
+    head, enc = read_head(str(p))
+    assert READER.sniff(head, p.name)
+    r = READER.read(InputFile(display=p.name, path=str(p)), enc)
+    assert facts(r, "hotfix") == kbs
+    assert facts(r, "hotfix_list") == ["complete"]
+    assert r.host == host
+
+
+def test_get_hotfix_beside_a_cut_systeminfo_makes_the_hotfix_list_known(tmp_path: Path) -> None:
+    # The real 2003 R2 SP2 systeminfo cuts its list (240 of 352): KB972071, the NDIS hotfix,
+    # was "may be among those not shown" even with Get-HotFix, which lists it, beside it.
+    host_dir = tmp_path / "SRV2K3R2SP2X86"
+    host_dir.mkdir()
+    src = Path(__file__).parent / "fixtures" / "systeminfo"
+    (host_dir / "systeminfo.txt").write_bytes(
+        (src / "srv_2003r2_sp2_x86_standard_en-us_systeminfo.txt").read_bytes()
+    )
+    text = _hotfix_text("table", "SRV2K3R2SP2X86", ["KB972071", "KB2534111"])
+    (host_dir / "hotfixes.txt").write_bytes(
+        b"\xff\xfe" + text.replace("\n", "\r\n").encode("utf-16-le")
+    )
+    from hbtriage import host_facts
+    from hbtriage.api import run
+
+    analysis = run([tmp_path])
+    (h,) = analysis.findings.hosts
+    assert h.hotfixes_complete is True
+    assert "KB972071" in h.hotfixes
+    assert host_facts.ndis_hotfix_state(h).installed is True

@@ -53,8 +53,10 @@ def apply(hosts: list[HostInfo], config: dict[str, list[ConfigFact]]) -> None:
             host.hotfixes = list(dict.fromkeys(kbs))
         states = [f.value for f in facts if f.key == "hotfix_list"]
         if states:
+            # A complete list (Get-HotFix, wmic qfe, a whole systeminfo) makes the union of the
+            # KB numbers complete, whatever a systeminfo that cut its own list short says.
             host.hotfixes_complete = (
-                False if "incomplete" in states else True if "complete" in states else None
+                True if "complete" in states else False if "incomplete" in states else None
             )
         for a in (f.value for f in facts if f.key == "address"):
             # An address another host holds stays there (the identity graph left it out here).

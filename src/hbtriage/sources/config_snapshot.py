@@ -2,9 +2,11 @@
 
 One file may hold any mix of these, concatenated by a snapshot script:
 
-* ``netsh int tcp show global`` (English, German, Japanese labels): RSS and TCP Chimney state;
+* ``netsh int tcp show global`` (labels of the languages in ``catalog/snapshots.toml``; another
+  language is still known by its shape, and its labels named in a warning): RSS and Chimney state;
 * ``systeminfo`` (list or ``/fo csv``, any UI language and code page: :mod:`.systeminfo`): host
   name, OS, version, build, service pack, architecture, dates, hotfixes, network cards;
+* ``Get-HotFix`` / ``wmic qfe`` (table, list, CSV): the complete hotfix list and the computer;
 * ndis.sys file version: PowerShell ``VersionInfo`` table or list, ``wmic datafile``, ``filever``;
 * ``Get-NetAdapterRss`` (Format-List): RSS per adapter;
 * ``Get-NetAdapterAdvancedProperty`` (table): RSS and offload properties per adapter;
@@ -15,12 +17,16 @@ The reader emits :class:`ConfigFact` rows only; :mod:`hbtriage.detect.config_che
 
 from __future__ import annotations
 
+import csv
+import functools
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
-from hbtriage.errors import InputError
+from hbtriage.catalog import cached_bundled, entries_of
+from hbtriage.errors import CatalogError, InputError
 from hbtriage.sources import systeminfo as SI
 from hbtriage.sources.base import ConfigFact, InputFile, ReadResult
 from hbtriage.sources.options import DEFAULT, ReadOptions
@@ -30,22 +36,122 @@ KIND = "config_snapshot"
 
 _VERSION = r"\d+\.\d+\.\d+\.\d+"
 
-# netsh labels (English / German / Japanese) -> fact key; matched as substrings, case-insensitive.
-_NETSH_LABELS: tuple[tuple[str, str], ...] = (
-    ("receive-side scaling", "rss"),
-    ("empfangsseitige", "rss"),
-    ("empfangsseitigen", "rss"),
-    ("chimney", "chimney"),
+#: The rule of dashes under netsh's title, and a "label : value" line with one of its values
+#: (netsh writes its values in English whatever the UI language): netsh int tcp show global is
+#: known by this shape in any language, its labels by ``catalog/snapshots.toml``.
+_NETSH_RULE = re.compile(r"^-{30,}[ \t\r]*$", re.M)
+_NETSH_VALUE = re.compile(
+    r"^[ \t]*\S[^:\n]{0,80}?[ \t]*:[ \t]*(?:enabled|disabled|automatic|default|normal|none"
+    r"|allowed|off|on|restricted|highlyrestricted|experimental|ctcp|dctcp|cubic|\d+)[ \t\r]*$",
+    re.M | re.I,
 )
-_NETSH_HEADER = re.compile(
-    r"^\s*(TCP Global Parameters|Globale TCP-Parameter|TCP-Globalparameter|TCP グローバル パラメーター"
-    r"|Querying active state\.*|Abfragen des aktiven Status\.*)\s*$",
-    re.M,
-)
-_NETSH_RSS_LINE = re.compile(
-    r"^[^:\n]*(Receive-Side Scaling|empfangsseitige)[^:\n]*:\s*\S", re.M | re.I
-)
-_NETSH_CHIMNEY_LINE = re.compile(r"^[^:\n]*Chimney[^:\n]*:\s*\S", re.M | re.I)
+
+
+@dataclass(frozen=True)
+class NetshLanguage:
+    """``[[netsh]]`` of ``snapshots.toml``: netsh's words in one UI language."""
+
+    id: str
+    code_page: str
+    titles: tuple[str, ...]
+    rss: tuple[str, ...]
+    chimney: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SnapshotWords:
+    """``catalog/snapshots.toml``: the netsh languages and the hotfix lists' property names."""
+
+    netsh: tuple[NetshLanguage, ...]
+    hotfix_marks: tuple[str, ...]
+    hotfix_id_fields: tuple[str, ...]
+    hotfix_host_fields: tuple[str, ...]
+
+    def netsh_key(self, label: str) -> str | None:
+        """``rss`` or ``chimney`` for a netsh label of a known language, else None."""
+        low = label.casefold()
+        for lang in self.netsh:
+            if any(w.casefold() in low for w in lang.rss):
+                return "rss"
+            if any(w.casefold() in low for w in lang.chimney):
+                return "chimney"
+        return None
+
+    def netsh_title(self, line: str) -> bool:
+        low = line.strip().casefold()
+        return any(low == t.casefold() for lang in self.netsh for t in lang.titles)
+
+
+def _words_of(doc: dict[str, object], key: str, path: str, entry: str) -> tuple[str, ...]:
+    value = doc.get(key)
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+        raise CatalogError(path, entry, warn("catalog_snapshot_words", key=key))
+    return tuple(value)
+
+
+def _build_words(text: str, path: str) -> SnapshotWords:
+    netsh: list[NetshLanguage] = []
+    for doc in entries_of(text, path, "netsh")[0]:
+        lid = str(doc.get("id") or "")
+        cp = doc.get("code_page")
+        if not lid or not isinstance(cp, str) or not isinstance(doc.get("reference"), str):
+            raise CatalogError(path, lid or None, warn("catalog_snapshot_fields"))
+        SI.check_codec(cp, path, lid)
+        netsh.append(
+            NetshLanguage(
+                lid,
+                cp,
+                _words_of(doc, "titles", path, lid),
+                _words_of(doc, "rss", path, lid),
+                _words_of(doc, "chimney", path, lid),
+            )
+        )
+    marks: list[str] = []
+    ids: list[str] = []
+    hosts: list[str] = []
+    for doc in entries_of(text, path, "hotfix_list")[0]:
+        lid = str(doc.get("id") or "")
+        if not lid or not isinstance(doc.get("id_field"), str) or not doc.get("reference"):
+            raise CatalogError(path, lid or None, warn("catalog_snapshot_fields"))
+        marks += _words_of(doc, "marks", path, lid)
+        ids.append(str(doc["id_field"]))
+        hosts += _words_of(doc, "host_fields", path, lid)
+    return SnapshotWords(
+        tuple(netsh),
+        tuple(dict.fromkeys(marks)),
+        tuple(dict.fromkeys(ids)),
+        tuple(dict.fromkeys(hosts)),
+    )
+
+
+@functools.cache
+def snapshot_words() -> SnapshotWords:
+    """The bundled ``catalog/snapshots.toml``, checked (CatalogError naming the entry)."""
+    return cached_bundled("snapshots.toml", _build_words)
+
+
+def _netsh_shaped(text: str) -> bool:
+    """netsh int tcp show global in any language: a title naming TCP just above a rule of
+    dashes, then at least three "label : value" lines with netsh's values."""
+    for m in _NETSH_RULE.finditer(text[:65536]):
+        above = text[max(0, m.start() - 200) : m.start()].splitlines()[-2:]
+        if not any("TCP" in line or snapshot_words().netsh_title(line) for line in above):
+            continue
+        below = text[m.end() : m.end() + 4000]
+        if len(_NETSH_VALUE.findall(below)) >= 3:
+            return True
+    return False
+
+
+def _netsh_labelled(text: str) -> bool:
+    """Some line holds a netsh label of a known language (RSS or Chimney) and a value."""
+    words = snapshot_words()
+    for m in _NETSH_VALUE.finditer(text[:65536]):
+        label = m.group(0).split(":", 1)[0]
+        if words.netsh_key(label) is not None:
+            return True
+    return False
+
 
 _NDIS_SAME_LINE = re.compile(
     rf"(?i)^(?:.*?\s)?(?P<v>{_VERSION})\S*(?:\s.*)?\s(?:[A-Za-z]:\\\S*\\)?ndis\.sys\s*$"
@@ -90,19 +196,39 @@ def _lines(text: str) -> pl.Series:
     return pl.Series("line", text.splitlines(), dtype=pl.Utf8)
 
 
-def _netsh(lines: pl.Series) -> list[ConfigFact]:
+def _netsh(lines: pl.Series) -> tuple[list[ConfigFact], list[str]]:
+    """The RSS and Chimney facts of netsh int tcp show global, and the labels of the lines
+    with netsh's values when none of them is a label the catalog knows."""
     kv = lines.str.extract_groups(r"^\s*([^:]{3,80}?)\s*:\s*(\S.*?)\s*$").struct.unnest()
     kv.columns = ["label", "value"]
     kv = kv.with_columns(lines.alias("raw")).drop_nulls("label")
+    words = snapshot_words()
     out: list[ConfigFact] = []
-    for label, value in zip(kv["label"], kv["value"], strict=True):
-        low = label.lower()
-        for needle, key in _NETSH_LABELS:
-            if needle in low:
-                detail = f"netsh int tcp show global: {label.strip()} = {value}"
-                out.append(ConfigFact(key, _state(value), detail))
-                break
-    return out
+    seen: list[str] = []
+    for label, value, raw in zip(kv["label"], kv["value"], kv["raw"], strict=True):
+        key = words.netsh_key(label)
+        if key is not None:
+            detail = f"netsh int tcp show global: {label.strip()} = {value}"
+            out.append(ConfigFact(key, _state(value), detail))
+        elif _NETSH_VALUE.match(raw):
+            seen.append(label.strip())
+    return out, ([] if out else seen)
+
+
+def _netsh_decode(data: bytes, text: str, enc: str) -> tuple[str, str]:
+    """``(text, enc)``, or the netsh output decoded in the OEM code page of a catalog language
+    under which its labels are known (a Chinese netsh redirected from cmd is cp936: read as
+    cp1252 it shows no label). Text from a BOM, UTF-16 or UTF-8 is kept."""
+    if enc.lower().startswith(("utf-", "utf_")) or _netsh_labelled(text):
+        return text, enc
+    for lang in snapshot_words().netsh:
+        try:
+            other = data.decode(lang.code_page)
+        except UnicodeDecodeError:
+            continue
+        if _netsh_labelled(other):
+            return other, lang.code_page
+    return text, enc
 
 
 def _arch(system_type: str) -> str | None:
@@ -301,6 +427,95 @@ def _advanced(text: str, lines: pl.Series) -> list[ConfigFact]:
     return out
 
 
+_KB = re.compile(r"^(?:KB|Q)\d{5,8}$", re.I)
+_LIST_PAIR = re.compile(r"^[ \t]*([A-Za-z_][\w]*)[ \t]*[:=][ \t]*(.*?)[ \t]*$")
+
+
+def _hotfix_lists(lines: list[str]) -> tuple[list[str], list[str]]:
+    """(KB numbers, computer names) of the hotfix lists in ``lines``: Get-HotFix as a table,
+    Format-List or Export-Csv, wmic qfe as ``list full`` (Name=value), a table (``list
+    brief``, ``get HotFixID``) or ``/format:csv``. Property names from ``snapshots.toml``."""
+    words = snapshot_words()
+    id_fields = {f.casefold() for f in words.hotfix_id_fields}
+    host_fields = {f.casefold() for f in words.hotfix_host_fields}
+    marks = [m.casefold() for m in words.hotfix_marks]
+    kbs: list[str] = []
+    hosts: list[str] = []
+
+    def take(field: str, value: str) -> None:
+        f, v = field.strip().strip('"').casefold(), value.strip().strip('"').strip()
+        if f in id_fields and _KB.match(v):
+            kbs.append(v.upper())
+        elif f in host_fields and v:
+            hosts.append(v)
+
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        low = line.casefold()
+        if not any(m in low for m in marks):
+            i += 1
+            continue
+        pair = _LIST_PAIR.match(line)
+        if pair is not None and pair.group(1).casefold() in id_fields:
+            # Format-List / list full: the pairs of this block (up to a blank line either side)
+            start = i
+            while start > 0 and lines[start - 1].strip():
+                start -= 1
+            end = i
+            while end < len(lines) and lines[end].strip():
+                end += 1
+            for ln in lines[start:end]:
+                if (m := _LIST_PAIR.match(ln)) is not None:
+                    take(m.group(1), m.group(2))
+            i = end
+            continue
+        if "," in line:  # Export-Csv / wmic /format:csv: a header naming the properties
+            names = next(csv.reader([line]))
+            if any(n.strip().casefold() in id_fields for n in names):
+                i += 1
+                while i < len(lines) and lines[i].strip() and not lines[i].startswith("#"):
+                    for name, value in zip(names, next(csv.reader([lines[i]])), strict=False):
+                        take(name, value)
+                    i += 1
+                continue
+        tokens = list(re.finditer(r"\S+", line))
+        if len(tokens) >= 1 and any(t.group(0).casefold() in id_fields for t in tokens):
+            # A table: each column's values start under its name (a rule of dashes may follow).
+            starts = [t.start() for t in tokens]
+            names = [t.group(0) for t in tokens]
+            i += 1
+            if i < len(lines) and re.fullmatch(r"[ \t]*-[- \t]*", lines[i]):
+                i += 1
+            while i < len(lines) and lines[i].strip():
+                row = lines[i]
+                for k, name in enumerate(names):
+                    end_col = starts[k + 1] if k + 1 < len(starts) else None
+                    cell = row[starts[k] : end_col].strip()
+                    # a value longer than its column runs on: take its first word only
+                    take(name, cell.split()[0] if cell.split() else "")
+                i += 1
+            continue
+        i += 1
+    return list(dict.fromkeys(kbs)), list(dict.fromkeys(hosts))
+
+
+def _hotfix_facts(lines: list[str]) -> tuple[list[ConfigFact], str | None]:
+    """The hotfix facts of Get-HotFix / wmic qfe output (a complete list of the host's
+    Win32_QuickFixEngineering entries), and the computer it names when it names one."""
+    kbs, hosts = _hotfix_lists(lines)
+    if not kbs:
+        return [], None
+    out = [ConfigFact("hotfix", kb, "Get-HotFix / wmic qfe HotFixID") for kb in kbs]
+    out.append(
+        ConfigFact("hotfix_list", "complete", f"Get-HotFix / wmic qfe: {len(kbs)} KB number(s)")
+    )
+    host = hosts[0] if len(hosts) == 1 else None
+    if host is not None:
+        out.append(ConfigFact("host", host, warn("host_reason_hotfix_list")))
+    return out, host
+
+
 def _registry(lines: pl.Series) -> list[ConfigFact]:
     g = lines.str.extract_groups(
         r"(?i)^\s*(EnableRSS|EnableTCPChimney|DisableTaskOffload)\s+REG_DWORD\s+0x([0-9a-f]+)"
@@ -330,13 +545,11 @@ class ConfigSnapshotReader:
     kind = KIND
 
     def sniff(self, head: str, name: str) -> bool:
-        rss_line = _NETSH_RSS_LINE.search(head)
-        chimney_line = _NETSH_CHIMNEY_LINE.search(head)
-        if (rss_line or chimney_line) and (
-            _NETSH_HEADER.search(head) or (rss_line and chimney_line)
-        ):
+        if _netsh_shaped(head):
             return True
         if SI.looks_like(head):
+            return True
+        if "hotfixid" in head.casefold() and _hotfix_lists(head[:65536].splitlines())[0]:
             return True
         if _ADV_HEADER.search(head) or _REG_MARK.search(head):
             return True
@@ -356,6 +569,8 @@ class ConfigSnapshotReader:
         # The codec is chosen here, from all the bytes: the sniffed one saw only the head, and
         # systeminfo labels tell one OEM code page from another (cp850 / cp852 / cp866 ...).
         text, enc = SI.decode(data)
+        if _netsh_shaped(text):
+            text, enc = _netsh_decode(data, text, enc)
         del data
         text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
         # A file cut in the middle of a character (a UTF-16 one cut at an odd byte) ends in
@@ -368,9 +583,15 @@ class ConfigSnapshotReader:
         warnings: list[str] = []
         note = ""
         info: SI.SystemInfo | None = None
+        netsh_unread = False  # netsh output whose labels are in a language the catalog lacks
         if lines.len():
-            if _NETSH_RSS_LINE.search(text) or _NETSH_CHIMNEY_LINE.search(text):
-                facts += _netsh(lines)
+            if _netsh_shaped(text) or _netsh_labelled(text):
+                netsh, unknown = _netsh(lines)
+                facts += netsh
+                if unknown:
+                    netsh_unread = True
+                    reason = warn("netsh_labels_unknown", labels=", ".join(unknown[:4]))
+                    warnings.append(warn("at_file", path=item.display, reason=reason))
             info = SI.parse(text)
             if info is not None:
                 facts += _sysinfo_facts(info)
@@ -385,11 +606,15 @@ class ConfigSnapshotReader:
             if "ndis" in text.lower() or "ndis" in Path(item.display).name.lower():
                 facts += _ndis(lines, Path(item.display).name)
             facts += _rss_blocks(lines)
+            if "hotfixid" in text.casefold():
+                hotfix_facts, named = _hotfix_facts(text.split("\n"))
+                facts += hotfix_facts
+                host = host or named
             if _ADV_HEADER.search(text):
                 facts += _advanced(text, lines)
             if _REG_MARK.search(text):
                 facts += _registry(lines)
-        if not facts:
+        if not facts and not netsh_unread:
             raise InputError(
                 item.display,
                 None,
@@ -401,7 +626,13 @@ class ConfigSnapshotReader:
             kind=KIND,
             encoding=enc,
             host=host,
-            host_reason=warn("host_reason_systeminfo") if host else "",
+            host_reason=(
+                ""
+                if not host
+                else warn("host_reason_systeminfo")
+                if info is not None and info.host
+                else warn("host_reason_hotfix_list")
+            ),
             config=facts,
             warnings=warnings,
             note=note,

@@ -201,7 +201,7 @@ def build_catalog(text: str, path: str) -> Catalog:
         for key in ("title", "reference", "oem_code_page"):
             if not isinstance(entry.get(key), str) or not entry[key]:
                 raise CatalogError(path, lid, warn("catalog_missing_field", field=key))
-        _codec(entry["oem_code_page"], path, lid)
+        check_codec(entry["oem_code_page"], path, lid)
         raw = entry.get("labels")
         if not isinstance(raw, dict) or not raw:
             raise CatalogError(path, lid, warn("systeminfo_no_labels"))
@@ -252,8 +252,8 @@ def build_catalog(text: str, path: str) -> Catalog:
         for key in ("title", "reference", "ansi"):
             if not isinstance(entry.get(key), str) or not entry[key]:
                 raise CatalogError(path, cid, warn("catalog_missing_field", field=key))
-        _codec(cid, path, cid)
-        _codec(entry["ansi"], path, cid)
+        check_codec(cid, path, cid)
+        check_codec(entry["ansi"], path, cid)
         locales = entry.get("locales")
         if not isinstance(locales, list) or not locales:
             raise CatalogError(path, cid, warn("systeminfo_locales"))
@@ -278,7 +278,8 @@ def build_catalog(text: str, path: str) -> Catalog:
     return Catalog(tuple(languages), tuple(pages), labels, spellings)
 
 
-def _codec(name: str, path: str, entry: str) -> None:
+def check_codec(name: str, path: str, entry: str) -> None:
+    """CatalogError naming ``path`` and ``entry`` when ``name`` is no codec Python knows."""
     try:
         "".encode(name)
     except LookupError:
