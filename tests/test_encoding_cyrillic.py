@@ -93,8 +93,10 @@ def test_a_header_longer_than_the_head_is_looked_at_whole(tmp_path: Path) -> Non
     assert out.result is not None and out.encoding == "cp932"
 
 
-def _perfmon(tmp_path: Path, header: list[str], codec: str, zone: str = "RTZ 2 (зима)") -> Path:
-    cells = [f'"(PDH-CSV 4.0) ({zone})(-180)"'] + [f'"\\\\SRV1\\{c}"' for c in header]
+def _perfmon(
+    tmp_path: Path, header: list[str], codec: str, zone: str = "RTZ 2 (зима)", bias: int = -180
+) -> Path:
+    cells = [f'"(PDH-CSV 4.0) ({zone})({bias})"'] + [f'"\\\\SRV1\\{c}"' for c in header]
     rows = [
         f'"03/30/2013 19:36:{s:02d}.531",' + ",".join(f'"{s}"' for _ in header)
         for s in range(40, 50)

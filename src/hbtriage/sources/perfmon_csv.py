@@ -328,14 +328,21 @@ class PerfmonCsvReader:
 #: Cyrillic OEM one of a typeperf redirected from cmd). Byte guesses cannot tell most of them
 #: apart; the counter names can.
 _SINGLE_BYTE = ("cp1252", "cp1250", "cp1251", "cp1253", "cp1254", "cp1257", "cp866")
+#: The double-byte ANSI code pages of East Asian Windows (Japanese, Simplified Chinese, Korean,
+#: Traditional Chinese): relog and the Data Collector Sets write a header in them, as the real
+#: Japanese exports in tests/fixtures/perfmon are cp932.
+_DOUBLE_BYTE = ("cp932", "cp936", "cp949", "cp950")
 
 
 def _codepage_by_names(path: str, head: bytes, found: str, options: ReadOptions) -> str:
-    """``found``, or the single-byte code page under which more of the header's counter paths
-    are catalog counters. A Polish, Czech, Turkish or Greek export in its ANSI code page reads
-    as cp1252 to a byte guess: "Szybkość DPC" would become "SzybkoϾ DPC" and match nothing.
-    Ties keep ``found``; a header of plain ASCII, or in any other encoding, is left alone."""
-    if found.lower().replace("_", "-") not in _SINGLE_BYTE:
+    """``found``, or the ANSI code page under which more of the header's counter paths are
+    catalog counters. A Polish, Czech, Turkish or Greek export in its ANSI code page reads as
+    cp1252 to a byte guess: "Szybkość DPC" would become "SzybkoϾ DPC" and match nothing; a
+    Chinese one in cp936 ("\\处理器(_Total)\\% 处理器时间") reads as cp1252 too. Ties keep
+    ``found``, except that a header no code page makes known, which reads as Korean words in
+    cp949, is read so (its names are then shown as written); a header of plain ASCII, or in
+    any other encoding, is left alone."""
+    if found.lower().replace("_", "-") not in (*_SINGLE_BYTE, *_DOUBLE_BYTE):
         return found
     start = len(head) - len(head.lstrip(b"\r\n"))
     end = head.find(b"\n", start)
@@ -347,7 +354,11 @@ def _codepage_by_names(path: str, head: bytes, found: str, options: ReadOptions)
     canonical = (options.counters or counter_names.default_index()).canonical
 
     def known(codec: str) -> int:
-        text = line.decode(codec, errors="replace")
+        try:
+            # a double-byte code page that cannot decode the header is not its code page
+            text = line.decode(codec, errors="strict" if codec in _DOUBLE_BYTE else "replace")
+        except UnicodeDecodeError:
+            return -1
         n = 0
         for cell in text.split(_delimiter(text))[1:]:
             parts = split_counter_path(cell.strip().strip('"'))
@@ -355,10 +366,23 @@ def _codepage_by_names(path: str, head: bytes, found: str, options: ReadOptions)
         return n
 
     best, best_n = found, known(found)
-    for codec in _SINGLE_BYTE:
+    for codec in (*_SINGLE_BYTE, *_DOUBLE_BYTE):
         if codec != found and (n := known(codec)) > best_n:
             best, best_n = codec, n
+    if best_n <= 0 and _hangul(line):
+        return "cp949"
     return best
+
+
+def _hangul(line: bytes) -> bool:
+    """The header decodes as cp949 and most of its letters beyond ASCII are Hangul syllables
+    (cp936 and cp932 read the same bytes as scattered ideographs)."""
+    try:
+        text = line.decode("cp949")
+    except UnicodeDecodeError:
+        return False
+    letters = [c for c in text if not c.isascii() and c.isalpha()]
+    return bool(letters) and sum("\uac00" <= c <= "\ud7a3" for c in letters) >= 0.8 * len(letters)
 
 
 class _NeedsDecoding(Exception):
