@@ -461,33 +461,47 @@ def _align_clocks(
     )
     ref = clock_skew.pick_reference(signals, timeline.hosts)
     skews = clock_skew.estimate_site(signals, ref, peers) if ref else []
+    if ref:
+        # A loss no disconnect pairs with, when the other end's process was down: its restart
+        # bounds the clocks (see clock_skew.restart_bounds).
+        aligned = {ref, *(sk.host for sk in skews)}
+        skews += clock_skew.restart_bounds(
+            signals, ref, peers, aligned, functools.partial(_last_line_before, timeline)
+        )
     for sk in skews:
         host_info = next((h for h in hosts if h.name == sk.host), None)
         if host_info is not None:
             host_info.clock_offset_s = round(sk.offset_s, 3)
-            host_info.clock_offset_basis = warn(
-                "clock_basis_applied" if sk.applied else "clock_basis_not_applied",
-                pairs=sk.pairs,
-                keys=", ".join(sk.keys),
-                reference=sk.reference,
-            )
+            bound = sk.keys == ["restart"]  # see clock_skew.restart_bounds
+            says = {"pairs": sk.pairs, "keys": ", ".join(sk.keys), "reference": sk.reference}
+            if bound:
+                host_info.clock_offset_basis = warn("clock_basis_restart", **says)
+            elif sk.applied:
+                host_info.clock_offset_basis = warn("clock_basis_applied", **says)
+            else:
+                host_info.clock_offset_basis = warn("clock_basis_not_applied", **says)
         if sk.applied:
             timeline = timeline.shift_host(sk.host, sk.offset_s)
-            warnings.append(
-                warn(
-                    "clock_skew",
-                    host=sk.host,
-                    offset=sk.offset_s,
-                    reference=sk.reference,
-                    pairs=sk.pairs,
-                )
-            )
+            told = {"host": sk.host, "offset": sk.offset_s, "reference": sk.reference}
+            if sk.keys == ["restart"]:
+                warnings.append(warn("clock_skew_restart", **told))
+            else:
+                warnings.append(warn("clock_skew", pairs=sk.pairs, **told))
     for h in hosts:
         if h.name == ref and skews:
             h.clock_offset_basis = warn("clock_basis_reference")
     timeline, said = _zone_conflicts(timeline, signals, hosts, inputs, ref, skews, peers, written)
     warnings.extend(said)
     return timeline, skews
+
+
+def _last_line_before(timeline: Timeline, host: str, stream: str, at: datetime) -> datetime | None:
+    """The time of the last line of ``host``'s log ``stream`` before ``at`` (None: none)."""
+    ev = timeline.events
+    got = ev.filter(
+        (pl.col("host") == host) & (pl.col("stream") == stream) & (pl.col("ts") < at)
+    ).select(pl.col("ts").max())
+    return got.item() if got.height else None
 
 
 def _zone_conflicts(

@@ -8,7 +8,7 @@ the offset of one host's clock against the other's.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from statistics import median
@@ -146,6 +146,71 @@ def estimate_site(
             if sk.host not in done:
                 out.append(sk)
                 done.add(sk.host)
+    return out
+
+
+#: Signature roles of a process or service coming back up (the start-up line after a stop).
+RESTART_ROLES = frozenset({"restart", "service_start"})
+#: A log silent this long before a start-up line: the process was down from its last line on.
+MIN_DOWN_S = 5.0
+
+
+def restart_bounds(
+    signals: list[Signal],
+    reference: str,
+    peers: Mapping[str, set[str]],
+    aligned: set[str],
+    last_before: Callable[[str, str, datetime], datetime | None],
+) -> list[Skew]:
+    """Clocks a peer's restart bounds when no disconnect pairs: one end logs the loss of the
+    session (a ``pair`` signature), the other end logs none, because its process was down: its
+    log went silent (the last line, ``last_before(host, stream, at)``) and then logged its
+    start-up (:data:`RESTART_ROLES`). The loss cannot have come before the process went down nor
+    after it was back, so a loss outside that stretch says the two clocks are at least that far
+    apart; the host that is not ``reference`` is moved by that least amount (the session's two
+    ends then fall in one incident). Hosts already ``aligned`` by paired disconnects, pairs of
+    hosts whose logs name other peers (``peers``), and losses further than
+    :data:`MAX_PAIR_DISTANCE_S` from the restart are left alone; a loss inside the stretch says
+    nothing of the clocks."""
+    losses = [s for s in signals if s.kind == "signature" and s.data.get("pair")]
+    ups = [
+        s
+        for s in signals
+        if s.kind == "signature" and s.data.get("role") in RESTART_ROLES and s.data.get("stream")
+    ]
+    found: dict[str, list[float]] = {}
+    for loss in losses:
+        for up in ups:
+            if up.host == loss.host or reference not in (up.host, loss.host):
+                continue
+            moved = loss.host if up.host == reference else up.host
+            pa, pb = peers.get(loss.host), peers.get(up.host)
+            if moved in aligned or (pa and pb and up.host not in pa and loss.host not in pb):
+                continue
+            if abs((up.start - loss.start).total_seconds()) > MAX_PAIR_DISTANCE_S:
+                continue
+            if any(
+                s.host == up.host
+                and s.data.get("pair") == loss.data["pair"]
+                and abs((s.start - up.start).total_seconds()) <= MAX_PAIR_DISTANCE_S
+                for s in losses
+            ):
+                continue  # the restarted end logged the disconnect too: the pairing's to tell
+            down = last_before(up.host, str(up.data["stream"]), up.start)
+            if down is None or (up.start - down).total_seconds() < MIN_DOWN_S:
+                continue
+            # How far the loss lies outside [down, up], on the clock of the loss's host.
+            early = (loss.start - down).total_seconds()
+            late = (loss.start - up.start).total_seconds()
+            outside = early if early < 0 else late if late > 0 else 0.0
+            # The moved host's clock minus the reference's.
+            found.setdefault(moved, []).append(outside if moved == loss.host else -outside)
+    out = []
+    for host, shifts in sorted(found.items()):
+        # The loss nearest to its restart stretch is the one of this restart: the least shift.
+        least = min(shifts, key=abs)
+        if abs(least) >= MIN_APPLIED_S:
+            out.append(Skew(host, reference, least, len(shifts), ["restart"]))
     return out
 
 
