@@ -1329,7 +1329,11 @@ def _machine_named_for_the_role_joins_its_logs(
             and r not in logs
             and (names.get(r) or g.comp[r].machines)
         ]
+        # (The other role's logs that name nobody, a CVP log and its Error log without the
+        # sender field, are one server: they are placed by role later, together.)
         pair = [r for r in files if r in g.comp and other in g.comp[r].roles]
+        named_pair = [r for r in pair if names.get(r) or g.comp[r].machines]
+        pair = named_pair or pair[:1]
         like = [
             r
             for r in files
@@ -1571,7 +1575,7 @@ def _led_as_placed_files(
     for j, c in enumerate(clues):
         if group_of[j].startswith("f:") or j in words:
             continue
-        tokens = [t for t in _TOKEN.split(c.filename) if t]
+        tokens = _file_tokens(c.filename)
         if len(tokens) > 2:
             lead.setdefault(name_key(tokens[0]), set()).add(g.find(group_of[j]))
     led: dict[str, list[int]] = {}
@@ -1589,20 +1593,50 @@ def _led_as_placed_files(
                     g.union(target, unit)  # refused quietly on a conflict
 
 
+def _address_pieces(filename: str) -> list[str]:
+    """File name ``filename`` cut around the servers' IPv4 addresses it writes, each address a
+    piece of its own ("192.0.2.16_pim1.txt": "", "192.0.2.16", "_pim1.txt"; a port after it,
+    "_8000", goes with the address), every second piece an address."""
+    out: list[str] = []
+    at = 0
+    for m in _FOLDER_ADDRESS.finditer(filename):
+        if host_address(m.group(1)):
+            out += [filename[at : m.start()], m.group(1)]
+            at = m.end()
+    return [*out, filename[at:]]
+
+
+def _file_tokens(filename: str) -> list[str]:
+    """The words of a file name: a server's address one word ("192.0.2.16" of
+    "192.0.2.16_pim1.txt", as a collection script or a user names each server's files by its
+    address), each other word a run of letters and digits."""
+    pieces = _address_pieces(filename)
+    out: list[str] = []
+    for k, piece in enumerate(pieces):
+        out += [piece] if k % 2 else [t for t in _TOKEN.split(piece) if t]
+    return out
+
+
 def _name_words(c: Clues) -> list[str]:
     """The words of a file name that may name a host (keys), in order; the extension (and a
-    rotation number after it) is no word."""
-    stem = re.sub(r"(\.[A-Za-z][A-Za-z0-9]{0,4})?(\.\d+)?$", "", c.filename) or c.filename
-    stem = _NAME_STAMP.sub(" ", stem)
+    rotation number after it) is no word; a server's address is one (:func:`_file_tokens`)."""
+    pieces = _address_pieces(c.filename)
+    tail = re.sub(r"(\.[A-Za-z][A-Za-z0-9]{0,4})?(\.\d+)?$", "", pieces[-1])
+    pieces[-1] = tail if tail or len(pieces) > 1 else pieces[-1]
     out: list[str] = []
-    for tok in _TOKEN.split(stem):
-        if len(tok) < 2 or not any(ch.isalpha() for ch in tok):
+    for k, piece in enumerate(pieces):
+        if k % 2:
+            if piece not in out:
+                out.append(piece)
             continue
-        if _words("file_words").match(tok) or generic_folder(tok):
-            continue
-        key = name_key(tok)
-        if key not in out:
-            out.append(key)
+        for tok in _TOKEN.split(_NAME_STAMP.sub(" ", piece)):
+            if len(tok) < 2 or not any(ch.isalpha() for ch in tok):
+                continue
+            if _words("file_words").match(tok) or generic_folder(tok):
+                continue
+            key = name_key(tok)
+            if key not in out:
+                out.append(key)
     return out
 
 
@@ -1875,7 +1909,7 @@ def _spelled(
 def _leads(filename: str, word: str) -> bool:
     """Whether file name ``filename`` starts with ``word`` (a key) and goes on after it
     ("CVP4_CVP.log" with "cvp4"; not "CVP4.log")."""
-    tokens = [t for t in _TOKEN.split(filename) if t]
+    tokens = _file_tokens(filename)
     return len(tokens) > 2 and name_key(tokens[0]) == word
 
 
@@ -1888,7 +1922,7 @@ def _file_name_word(
     for i in idx:
         for w in _name_words(clues[i]):
             if w in names and (not server or _server_name().match(w)):
-                return next(t for t in _TOKEN.split(clues[i].filename) if t and name_key(t) == w)
+                return next(t for t in _file_tokens(clues[i].filename) if name_key(t) == w)
     return None
 
 
