@@ -840,6 +840,8 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
         if c.role:
             comp.roles.add(c.role)
 
+    left = _named_apart_from_their_kind(clues, g, group_of, group_folder, plain)
+
     # Links refused: (place in warnings, what, name, why); worded once hosts have names.
     refused: list[tuple[int, str, str, str]] = []
 
@@ -972,6 +974,7 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
     _led_as_placed_files(
         clues, g, group_of, {**words, **{i: _name_words(clues[i]) for i in nameless}}
     )
+    _back_to_their_folder(left, g, group_of, group_folder)
 
     lone_machine = _lone_machine_joins_the_host_without_one(clues, g, group_of)
     for machine, server, logs in _machine_named_for_the_role_joins_its_logs(clues, g, group_of):
@@ -1560,6 +1563,82 @@ def _gap(a: tuple[datetime, datetime], b: tuple[datetime, datetime]) -> timedelt
 
 def _day(t: datetime) -> str:
     return t.strftime("%Y-%m-%d")
+
+
+def _named_apart_from_their_kind(
+    clues: list[Clues],
+    g: _Graph,
+    group_of: list[str],
+    group_folder: dict[str, tuple[str, str, bool]],
+    plain: Callable[[tuple[str, str, bool]], bool],
+) -> dict[int, tuple[str, tuple[str, str, bool]]]:
+    """A file that names nobody, in a folder that names no server but what it holds
+    ("config/", "trace/", "logs/": both servers' files sorted by kind, each named after its
+    server), whose name starts with a name another file writes ("config/PG1A_netsh.txt"
+    beside "config/CVP1_systeminfo.txt", the PG's perfmon writing ``\\\\PG1A``) or a word
+    that starts the names of files in other folders too ("config/CALLSRV_netsh.txt" beside
+    "logs/CALLSRV_CVP.log"), leaves that folder's group for one of its own (``group_of``),
+    placed by its file name as a file in no host's folder is: the folder holds one kind of
+    file, the file names tell the servers. Returns each such file's group and folder before
+    (:func:`_back_to_their_folder`)."""
+    written: set[str] = set()
+    for c in clues:
+        written |= {name_key(n) for n in [*c.machines, *c.names, *c.addresses] if n}
+        if c.writer:
+            written.add(name_key(c.writer))
+    lead: dict[int, str] = {}
+    units: dict[str, set[str]] = {}  # each leading word: the groups of the files it leads
+    said: dict[str, set[str]] = {}  # ... and the computers and roles those files write
+    for i, c in enumerate(clues):
+        words = _name_words(c)
+        if words and _leads(c.filename, words[0]):
+            lead[i] = words[0]
+            units.setdefault(words[0], set()).add(group_of[i])
+            said.setdefault(words[0], set()).update(
+                [*(f"m:{name_key(m)}" for m in c.machines), *([f"r:{c.role}"] if c.role else [])]
+            )
+    # A word that leads both servers' file names ("ACME_pim1.txt", "ACME_CVP.log") names a
+    # site, not a server.
+    server = {
+        w
+        for w, s in said.items()
+        if sum(x.startswith("m:") for x in s) <= 1 and not {"r:pg", "r:cvp"} <= s
+    }
+    left: dict[int, tuple[str, tuple[str, str, bool]]] = {}
+    for i, c in enumerate(clues):
+        folder = group_folder.get(group_of[i])
+        if folder is None or not plain(folder) or c.machines or c.writer or c.addresses:
+            continue
+        w = lead.get(i)
+        if w in server and (w in written or len(units[w]) > 1):
+            left[i] = (group_of[i], folder)
+            group_of[i] = g.node(f"f:{i}")
+            if c.role:
+                g.comp[group_of[i]].roles.add(c.role)
+    for unit, _folder in set(left.values()):  # (what the files that stay say of their roles)
+        g.comp[g.find(unit)].roles = {
+            r for j, u in enumerate(group_of) if u == unit and (r := clues[j].role)
+        }
+        if unit not in group_of:  # every file of it left
+            del group_folder[unit]
+    return left
+
+
+def _back_to_their_folder(
+    left: dict[int, tuple[str, tuple[str, str, bool]]],
+    g: _Graph,
+    group_of: list[str],
+    group_folder: dict[str, tuple[str, str, bool]],
+) -> None:
+    """The files :func:`_named_apart_from_their_kind` took out of their folder's group that
+    their file names placed nowhere (a site's word that leads both servers' file names) go
+    back to it."""
+    names = _names_of(g)
+    for i, (unit, folder) in sorted(left.items()):
+        if not names.get(g.find(group_of[i])):
+            g.union(unit, group_of[i], force=True)
+            group_of[i] = unit
+            group_folder.setdefault(unit, folder)
 
 
 def _led_as_placed_files(
