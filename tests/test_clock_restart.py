@@ -144,3 +144,43 @@ def test_what_says_nothing_of_the_clocks_moves_nothing() -> None:
     # a loss inside the stretch of another restart of the same host says the clocks agree
     two = [*signals, _loss("CVP1", 95.0)]
     assert restart_bounds(two, "PG1A", {}, {"PG1A"}, down_at) == []  # type: ignore[arg-type]
+
+
+def test_a_restart_stands_for_the_disconnect_a_pg_without_a_zone_did_not_log(
+    tmp_path: Path,
+) -> None:
+    """The PG's zone is written nowhere once its perfmon is gone (a PIM dumplog writes no
+    offset), and a PIM that died without a word logs no disconnect to infer it from: its restart
+    stands for one. Before, the PG's times were taken as UTC, an hour off the CVP's loss, and
+    the verdict was network_path on the CVP alone."""
+    truth = generate("peer_restart_pg", tmp_path, 3)
+    pg = next(h for h, v in truth["hosts"].items() if v["role"] == "pg")
+    for rel in truth["hosts"][pg]["files"]:
+        if rel.endswith("_perfmon.csv"):
+            (tmp_path / rel).unlink()
+    (true,) = truth["incidents"]
+    f = analyze([str(tmp_path)])
+    host = next(h for h in f.hosts if h.name == pg)
+    assert (
+        host.tz_iana == truth["hosts"][pg]["tz"]
+        or host.utc_offset_min == truth["hosts"][pg]["offset_min"]
+    )
+    assert "zone_inferred_restart" in f.warning_ids or "zone_inferred_restart_why" in f.warning_ids
+    assert "process was down" in host.zone_source
+    (inc,) = f.incidents
+    assert abs((_t(inc.start) - _t(true["start"])).total_seconds()) < 2.0
+    assert (inc.causes[0].id, inc.causes[0].host) == ("peer_restart", pg)
+
+
+def test_only_a_host_that_logs_no_disconnect_gets_one_implied() -> None:
+    from hbtriage.detect.clock_skew import implied_disconnects
+
+    signals = [_loss("CVP1", 0.0), _up("PG1A", 100.0)]
+    (got,) = implied_disconnects(signals, {"PG1A"}, _last(60.0))  # type: ignore[arg-type]
+    assert (got.host, got.start, got.data["pair"]) == ("PG1A", T0 + timedelta(seconds=60), "ged125")
+    assert implied_disconnects(signals, {"CVP1"}, _last(60.0)) == []  # type: ignore[arg-type]
+    # the PG logged a disconnect of its own: that one pairs
+    own = [*signals, _loss("PG1A", 70.0)]
+    assert implied_disconnects(own, {"PG1A"}, _last(60.0)) == []  # type: ignore[arg-type]
+    # silent for less than MIN_DOWN_S: no stretch down
+    assert implied_disconnects(signals, {"PG1A"}, _last(97.0)) == []  # type: ignore[arg-type]

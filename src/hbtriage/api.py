@@ -770,7 +770,20 @@ def _infer_zones(
     (:func:`written_samples`)."""
     zoned = [h.name for h in hosts if h.zone_source != ZONE_ASSUMED]
     unzoned = [h for h in timeline.unzoned if h not in zoned]
-    guesses = clock_skew.infer_zones(signals, unzoned, zoned, peers) if zoned else []
+    # A host whose process was down logs no disconnect: its restart stands for one.
+    implied = clock_skew.implied_disconnects(
+        signals, set(unzoned), functools.partial(_last_line_before, timeline)
+    )
+    guesses = clock_skew.infer_zones(signals + implied, unzoned, zoned, peers) if zoned else []
+    by_restarts = {s.host for s in implied}
+    # A restart pairs with whatever loss the other side logged, hours away or not: only an
+    # offset that leaves the skew of a clock kept by time sync (the loss seconds after the
+    # process went down) is taken.
+    guesses = [
+        g
+        for g in guesses
+        if g.host not in by_restarts or abs(g.skew_s) <= clock_skew.MAX_IMPLIED_SKEW_S
+    ]
     for guess in guesses:
         info = next(h for h in hosts if h.name == guess.host)
         peer = next(h for h in hosts if h.name == guess.reference)
@@ -783,11 +796,20 @@ def _infer_zones(
             "keys": ", ".join(guess.keys),
             "reference": guess.reference,
         }
-        info.zone_source = (
-            warn("zone_source_inferred_why", **inferred, why=why)
-            if why
-            else warn("zone_source_inferred", **inferred)
-        )
+        # Inferred from a restart standing for the host's end of the session (it logs none).
+        by_restart = guess.host in by_restarts
+        if by_restart:
+            info.zone_source = (
+                warn("zone_source_inferred_restart_why", **inferred, why=why)
+                if why
+                else warn("zone_source_inferred_restart", **inferred)
+            )
+        else:
+            info.zone_source = (
+                warn("zone_source_inferred_why", **inferred, why=why)
+                if why
+                else warn("zone_source_inferred", **inferred)
+            )
         # first/last were local times taken as UTC: moved as the rows are.
         to_utc: Callable[[list[datetime | None]], list[datetime | None]]
         if rule.iana is not None:
@@ -819,9 +841,18 @@ def _infer_zones(
             )
         else:
             said = {"host": guess.host, "zone": info.zone, "reference": guess.reference}
-            warnings.append(
-                warn("zone_inferred_why", **said, why=why) if why else warn("zone_inferred", **said)
-            )
+            if by_restart:
+                warnings.append(
+                    warn("zone_inferred_restart_why", **said, why=why)
+                    if why
+                    else warn("zone_inferred_restart", **said)
+                )
+            else:
+                warnings.append(
+                    warn("zone_inferred_why", **said, why=why)
+                    if why
+                    else warn("zone_inferred", **said)
+                )
     done = {g.host for g in guesses}
     # Said only of the servers (PIM/CVP logs, perfmon): another machine's times play no part in
     # any incident or pairing, so its zone changes no verdict.

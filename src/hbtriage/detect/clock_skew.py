@@ -214,6 +214,43 @@ def restart_bounds(
     return out
 
 
+#: What a zone inferred from :func:`implied_disconnects` may leave as clock skew: the other
+#: end notices the loss within seconds (two heartbeats) and a clock is rarely a minute off, while
+#: a restart paired with an unrelated loss hours away leaves anything up to 7.5 min.
+MAX_IMPLIED_SKEW_S = 90.0
+
+
+def implied_disconnects(
+    signals: list[Signal],
+    hosts: set[str],
+    last_before: Callable[[str, str, datetime], datetime | None],
+) -> list[Signal]:
+    """For zone inference: the disconnect each of ``hosts`` did not log because its process was
+    down, at its log's last line before its start-up line (see :func:`restart_bounds`), one per
+    ``pair`` key the other hosts' losses carry, for hosts that log no disconnect of their own.
+    The other end's loss comes seconds after that moment, so the two put the hosts' clocks as
+    far apart as a logged pair would: whole quarter hours of zone plus a skew."""
+    losses = [s for s in signals if s.kind == "signature" and s.data.get("pair")]
+    out: list[Signal] = []
+    for up in signals:
+        if (
+            up.kind != "signature"
+            or up.host not in hosts
+            or up.data.get("role") not in RESTART_ROLES
+            or not up.data.get("stream")
+            or any(s.host == up.host for s in losses)
+        ):
+            continue
+        keys = sorted({str(s.data["pair"]) for s in losses if s.host != up.host})
+        down = last_before(up.host, str(up.data["stream"]), up.start) if keys else None
+        if down is None or (up.start - down).total_seconds() < MIN_DOWN_S:
+            continue
+        for key in keys:
+            data = {**up.data, "pair": key, "session_end": None, "implied": True}
+            out.append(Signal("signature", up.host, down, down, up.detail, data))
+    return out
+
+
 def with_sessions(peers: Mapping[str, set[str]], skews: list[Skew]) -> dict[str, set[str]]:
     """``peers`` (:func:`peers_of`), with the sessions the clock pairing found for hosts no
     address ties to a peer: a host whose disconnects paired with its reference's (on a site of
