@@ -85,6 +85,10 @@ SENTENCE_IDS: dict[str, set[str]] = {
     "dpc_stray": {"remedy", "host", "files"},
 }
 
+#: Roles of a host's own fault (its adapter reset or lost its link, the hypervisor froze it): with
+#: one in the window the hosts were not quiet, whatever their logs and counters say.
+HOST_FAULT_ROLES = frozenset({"link_down", "link_up", "vm_stun"})
+
 #: Evidence kinds that read the DPC/ISR reports: a cause with one of them names the driver.
 DRIVER_EVIDENCE = frozenset({"dpc_driver", "dpc_burst"})
 
@@ -279,7 +283,12 @@ def _match(ev: Evidence, host: str, ctx: _Ctx) -> list[Line]:
             return []
         return [_driver_line(att, ctx)]
     if k == "quiet_all":
-        noisy = [s for s in ctx.signals if s.kind in ("log_gap", "sample_gap", "counter_anomaly")]
+        noisy = [
+            s
+            for s in ctx.signals
+            if s.kind in ("log_gap", "sample_gap", "counter_anomaly")
+            or (s.kind == "signature" and s.data.get("role") in HOST_FAULT_ROLES)
+        ]
         logging = [h for h in ctx.hosts if ctx.has_logs(h)]
         if noisy or ctx.restarts or not logging:
             return []

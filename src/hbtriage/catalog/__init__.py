@@ -46,8 +46,11 @@ ROLES = frozenset(
         "service_stop",
         "service_start",
         "info",
+        "vm_stun",
     }
 )
+#: Units of a signature's ``lasted`` number, in seconds.
+LASTED_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
 #: Roles whose events open an incident.
 INCIDENT_ROLES = frozenset({"heartbeat_loss", "disconnect", "suspicion", "link_down"})
 #: Causes the pipeline itself refers to (every other cause is found in ``causes/*.toml``).
@@ -82,6 +85,10 @@ class Signature:
     kinds: tuple[str, ...] = ()
     pair: str | None = None
     example: str = ""
+    #: A regex whose first group is how long the event lasted before its line was written (a
+    #: VM stun's "vm stopped for 11283702 us"), in ``lasted_unit``: the signal then spans it.
+    lasted: str = ""
+    lasted_unit: str = "s"
 
 
 @dataclass(frozen=True)
@@ -569,6 +576,19 @@ def _signatures(entries: list[Entry], kinds: set[str], problems: _Problems) -> l
         example = doc.get("example", "")
         if example and rx is not None and not rx.search(example):
             problems.add(path, sid, warn("catalog_example_no_match"))
+        lasted, lasted_unit = doc.get("lasted", ""), doc.get("lasted_unit", "s")
+        if lasted:
+            try:
+                if re.compile(lasted).groups < 1:
+                    raise re.error("no group holds the number")
+            except re.error as exc:
+                problems.add(path, sid, warn("catalog_bad_pattern", error=str(exc)))
+                lasted = ""
+        if lasted_unit not in LASTED_UNITS:
+            problems.add(
+                path, sid, warn("catalog_bad_pattern", error=f"lasted_unit {lasted_unit!r}")
+            )
+            lasted_unit = "s"
         sig_kinds = tuple(doc.get("kinds", ()))
         unknown = sorted(set(sig_kinds) - kinds)
         if unknown:
@@ -588,6 +608,8 @@ def _signatures(entries: list[Entry], kinds: set[str], problems: _Problems) -> l
                 kinds=sig_kinds,
                 pair=doc.get("pair"),
                 example=example,
+                lasted=lasted,
+                lasted_unit=lasted_unit,
             )
         )
     return out

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import re
+from datetime import datetime, timedelta
 
 import polars as pl
 
-from hbtriage.catalog import Catalog
+from hbtriage.catalog import LASTED_UNITS, Catalog, Signature
 from hbtriage.findings import Signal
 from hbtriage.timeline import Timeline
 from hbtriage.timeline.model import put_column
@@ -117,6 +119,25 @@ def _ends(catalog: Catalog) -> dict[str, str]:
     return {s.id: s.product for s in catalog.signatures if s.pair and len(products[s.pair]) > 1}
 
 
+#: A ``lasted`` number past this (a day) is no stun the line describes: the line's time is kept.
+MAX_LASTED = timedelta(days=1)
+
+
+def _began(sig: Signature, ts: datetime, message: str) -> datetime:
+    """When the event of a line began: its time less what the line says it lasted (``vm
+    stopped for 11283702 us`` is written as the VM runs again), else the line's time."""
+    if not sig.lasted:
+        return ts
+    m = re.search(sig.lasted, message, re.IGNORECASE)
+    if m is None:
+        return ts
+    try:
+        lasted = timedelta(seconds=float(m.group(1)) * LASTED_UNITS[sig.lasted_unit])
+    except (ValueError, OverflowError, IndexError, TypeError):
+        return ts
+    return ts - lasted if lasted <= MAX_LASTED else ts
+
+
 def signature_signals(timeline: Timeline, catalog: Catalog) -> list[Signal]:
     """One signal per tagged event, plus process restarts the readers noticed."""
     ev = timeline.events
@@ -157,7 +178,7 @@ def signature_signals(timeline: Timeline, catalog: Catalog) -> list[Signal]:
                 Signal(
                     kind="signature",
                     host=row["host"],
-                    start=row["ts"],
+                    start=_began(s, row["ts"], row["message"] or ""),
                     end=row.get("_last") or row["ts"],
                     detail=detail,
                     data=data,
