@@ -16,10 +16,21 @@ import re
 # ------------------------------------------------------------------------ sar (sysstat)
 
 SADF_HEADER_RE = re.compile(r"^# hostname;interval;timestamp;", re.M)
+#: ``Linux <release> (<host>) \t<date> \t_<machine>_\t(<n> CPU)``: the date is strftime %x of
+#: the LC_TIME sar ran under (01/23/2013, 23.01.2013, 2013年01月23日, 2013년 01월 23일 ...; read
+#: by :mod:`hbtriage.sources._sysstat_time`), up to the tab (spaces in a copy off a web page).
 SAR_BANNER_RE = re.compile(
-    r"^Linux \S+ \((?P<host>[^)]+)\)\s+(?P<date>\d{2,4}[/-]\d{2}[/-]\d{2,4})", re.M
+    r"^Linux \S+ \((?P<host>[^)]+)\)\s+(?P<date>\d[^\t\n]*?)\s*(?=\t|\s_\S+_|\s\(\d+ CPU\)|\r?$)",
+    re.M,
 )
-_SAR_TABLE_RE = re.compile(r"^\S+(\s+[AP]M)?\s+(CPU|IFACE|runq-sz|idgm/s|INTR)", re.M)
+#: A table's first line: the time (any LC_TIME: ``07:35:00 AM``, ``07시 35분 00초``), then the
+#: first column of a sar table (-u/-P, -n DEV/EDEV, -q, -n UDP, -I, -n TCP/ETCP, -n NFS, -n
+#: SOCK, -r, -w, -B, -b, -d).
+_SAR_TABLE_RE = re.compile(
+    r"^\d[^\t\n]{0,20}?\s+(CPU|IFACE|runq-sz|idgm/s|INTR|active/s|atmptf/s|call/s|totsck"
+    r"|kbmemfree|proc/s|pgpgin/s|tps|DEV)\b",
+    re.M,
+)
 
 
 def sar(head: str, name: str) -> bool:

@@ -21,11 +21,11 @@ has no interval: module totals carry the rates only (count unknown) and there ar
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 import polars as pl
 
+from hbtriage.sources import _sysstat_time as T
 from hbtriage.sources.base import DpcTrace
 from hbtriage.sources.irq_common import (
     SOFTIRQ_NAMES,
@@ -36,7 +36,6 @@ from hbtriage.sources.irq_common import (
     typical_step,
 )
 
-_ROW = re.compile(r"^(\d{1,2}):(\d{2}):(\d{2})(?:\s+([AP]M))?\s+(.*)$")
 _FIRST = ("CPU", "INTR")
 
 
@@ -90,10 +89,10 @@ def text_trace(text: str, date: dt.date) -> DpcTrace | None:
     day = 0
     prev: dt.datetime | None = None
     for raw in text.split("\n"):
-        m = _ROW.match(raw.strip())
+        m = T.row_re().match(raw.strip())
         if m is None:
             continue
-        tokens = m[5].split()
+        tokens = m["rest"].split()
         if len(tokens) > 1 and not tokens[0].isdecimal() and tokens[0] not in (*_FIRST, "all"):
             tokens = tokens[1:]  # a zone name after the time (mpstat with TZ set: "IST")
         if tokens and not any(_rate(t) is not None for t in tokens):  # a header: a new block
@@ -103,9 +102,10 @@ def text_trace(text: str, date: dt.date) -> DpcTrace | None:
             continue
         if spec is None or len(tokens) != len(header):
             continue
-        hour = int(m[1]) % 12 + (12 if m[4] == "PM" else 0) if m[4] else int(m[1])
         try:
-            end = dt.datetime.combine(date, dt.time(hour, int(m[2]), int(m[3])))
+            end = dt.datetime.combine(
+                date, dt.time(T.hour24(m["h"], m["ampm"]), int(m["m"]), int(m["s"]))
+            )
         except ValueError:
             continue
         end += dt.timedelta(days=day)

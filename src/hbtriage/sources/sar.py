@@ -40,6 +40,7 @@ import polars as pl
 from hbtriage.errors import InputError
 from hbtriage.sources import _lines as L
 from hbtriage.sources import _sniffs, irq_sysstat
+from hbtriage.sources import _sysstat_time as T
 from hbtriage.sources._sniffs import SADF_HEADER_RE as _SADF_HEADER_RE
 from hbtriage.sources._sniffs import SAR_BANNER_RE as _SAR_BANNER_RE
 from hbtriage.sources.base import COUNTER_SCHEMA, InputFile, ReadResult, empty_counters
@@ -84,6 +85,8 @@ def _derived(columns: list[str]) -> list[tuple[str, str, pl.Expr]]:
     if "%idle" in columns:
         out.append(("Processor", "% Processor Time", 100.0 - _num("%idle")))
     for col, (obj, ctr, scale) in _DIRECT.items():
+        if col == "retrans/s" and "call/s" in columns:
+            continue  # sar -n NFS: the NFS client's RPC retransmissions, not TCP segments
         if col in columns:
             out.append((obj, ctr, _num(col) * scale))
     if "rxkB/s" in columns and "txkB/s" in columns:
@@ -241,32 +244,52 @@ def _sadf(pieces: Iterable[pl.DataFrame], display: str) -> ReadResult:
     )
 
 
-_SAR_TIME = r"(\d{1,2}:\d{2}:\d{2})(?:\s+([AP]M))?"
-_SAR_ROW_RE = r"^" + _SAR_TIME + r"\s+(.*)$"
+#: How far a table may start before the one above it and still be of the same day.
+_TABLE_SLACK = dt.timedelta(hours=1)
+
+
+def _banner_day(text: str, banner: re.Match[str], display: str) -> tuple[dt.date, list[str]]:
+    """The banner's date in the LC_TIME sar ran under (``catalog/sysstat.toml``), told apart
+    by the rows' clock when d/m and m/d both read (and a warning when the clock does not)."""
+    date_text = banner.group("date")
+    rows = (T.row_re().match(ln.strip()) for ln in text[banner.end() :].split("\n", 400)[:400])
+    clocks = [m["ampm"] is not None for m in rows if m is not None]
+    got = T.banner_date(date_text, any(clocks) if clocks else None)
+    line = text.count("\n", 0, banner.start()) + 1
+    if got is None:
+        layouts = ", ".join(d.layout for d in T.words().dates)
+        raise InputError(display, line, warn("expect_sar_date", layouts=layouts, date=date_text))
+    warnings: list[str] = []
+    if got.other is not None:
+        day, lay = got.other
+        warnings.append(
+            warn(
+                "sar_date_ambiguous",
+                date=date_text,
+                taken=got.day.isoformat(),
+                locales=got.layout.locales,
+                other=day.isoformat(),
+                other_locales=lay.locales,
+            )
+        )
+    return got.day, warnings
 
 
 def parse_sar_text(text: str, display: str) -> ReadResult:
     """Plain ``sar`` report: banner ``Linux ... (host) 01/15/2024 ...``, then sections whose
-    first line names the columns (``08:10:01 AM  CPU  %user ... %idle``). Local times."""
+    first line names the columns (``08:10:01 AM  CPU  %user ... %idle``). Local times, the date
+    and times in the LC_TIME sar ran under (``catalog/sysstat.toml``)."""
     banner = _SAR_BANNER_RE.search(text)
     if banner is None:
         raise InputError(display, 1, warn("expect_sar_banner"))
     host = banner.group("host")
-    date_text = banner.group("date")
-    date_fmt = (
-        "%Y-%m-%d"
-        if re.match(r"\d{4}-", date_text)
-        else "%m/%d/%Y"
-        if re.match(r"\d{2}/\d{2}/\d{4}", date_text)
-        else "%m/%d/%y"
-    )
+    day, warnings = _banner_day(text, banner, display)
     lines = pl.DataFrame({"l": pl.Series(text.split("\n"), dtype=pl.Utf8).str.strip_suffix("\r")})
     lines = (
         lines.with_row_index("n", offset=1)
-        .with_columns(parts=pl.col("l").str.extract_groups(_SAR_ROW_RE))
+        .with_columns(parts=pl.col("l").str.strip_chars().str.extract_groups(T.row_pattern()))
         .unnest("parts")
-        .rename({"1": "clock", "2": "ampm", "3": "rest"})
-        .filter(pl.col("clock").is_not_null())
+        .filter(pl.col("h").is_not_null())
         .with_columns(first=pl.col("rest").str.extract(r"^(\S+)", 1))
     )
     # A column-header row: its first field is a name (CPU, IFACE, runq-sz, idgm/s, %user ...).
@@ -276,10 +299,16 @@ def parse_sar_text(text: str, display: str) -> ReadResult:
     )
     lines = lines.with_columns(hdr=is_hdr).with_columns(block=pl.col("hdr").cum_sum())
     lines = lines.filter(pl.col("block") > 0)
-    clock = pl.concat_str(
-        [pl.lit(date_text + " "), pl.col("clock"), pl.lit(" "), pl.col("ampm").fill_null("")]
-    ).str.strip_chars()
+    hour = pl.col("h").cast(pl.Int32)
+    hour = (
+        pl.when(pl.col("ampm").is_null())
+        .then(hour)
+        .otherwise(hour % 12 + pl.when(pl.col("ampm") == "PM").then(12).otherwise(0))
+    )
+    hms = pl.concat_str([hour.cast(pl.Utf8), pl.col("m"), pl.col("s")], separator=":")
+    ts = L.make_ts(pl.lit(day.isoformat()), hms)
     frames: list[pl.DataFrame] = []
+    previous: dt.datetime | None = None  # the first time of the table above
     for block_id, rest in lines.filter(pl.col("hdr")).select("block", "rest").iter_rows():
         names = rest.split()
         data = (
@@ -291,34 +320,38 @@ def parse_sar_text(text: str, display: str) -> ReadResult:
         )
         if not data.height:
             continue
-        ts = (
-            pl.when(pl.col("ampm").is_null())
-            .then(L.strptime_ns(clock, f"{date_fmt} %H:%M:%S"))
-            .otherwise(L.strptime_ns(clock, f"{date_fmt} %I:%M:%S %p"))
-        )
+        # The header's time is the table's start (the run's, or a LINUX RESTART's): rows go on
+        # from it, a wrap past midnight (12:00:00 AM after 11:59:55 PM) to the next day.
+        start = lines.filter(pl.col("block") == block_id, pl.col("hdr")).select(ts).item()
         wide = data.select(
             ts.alias("ts_local"),
             *[pl.col("f").list.get(i).alias(name) for i, name in enumerate(names)],
         )
-        # sar prints times in order; a wrap past midnight moves to the next day.
-        wrap = (pl.col("ts_local").diff() < pl.duration(hours=-12)).fill_null(False).cum_sum()
-        wide = wide.with_columns(ts_local=pl.col("ts_local") + pl.duration(days=1) * wrap)
+        # Each activity's table starts where the run (or a restart) started, never before the
+        # table above it: one after a restart past midnight is the next day's.
+        shift = dt.timedelta(0)
+        if start is not None and previous is not None and start < previous - _TABLE_SLACK:
+            shift = dt.timedelta(days=-(-(previous - _TABLE_SLACK - start) // dt.timedelta(days=1)))
+        if start is not None:
+            previous = start + shift
+        clock = pl.concat([pl.Series("ts_local", [start], pl.Datetime("ns")), wide["ts_local"]])
+        wrap = (clock.diff() < dt.timedelta(hours=-12)).fill_null(False).cum_sum().slice(1)
+        wide = wide.with_columns(
+            ts_local=pl.col("ts_local") + pl.duration(days=1) * wrap.alias("w") + shift
+        )
         frames.append(_to_long(wide, pl.lit(host), None))
     counters = pl.concat(frames) if frames else empty_counters()
-    try:
-        day = dt.datetime.strptime(date_text, date_fmt).date()
-    except ValueError:
-        day = None
     return ReadResult(
         kind=KIND,
         encoding=None,
         host=host,
         host_reason=warn("host_reason_sar_banner"),
-        dpc=irq_sysstat.text_trace(text, day) if day is not None else None,
+        dpc=irq_sysstat.text_trace(text, day),
         zone=None,
         offset_min=None,
         stream="sar",
         counters=counters,
+        warnings=warnings,
         extra={"format": "sar text"},
     )
 
