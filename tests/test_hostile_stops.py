@@ -113,3 +113,66 @@ def test_ctrl_c_in_the_terminal_stops_fleet_within_a_second(
     assert after == [f"hbtriage: stopped by {sig.name}; temporary files removed\n"]
     assert took < 2.0, f"took {took:.2f} s to stop"
     assert list(tmp.iterdir()) == []
+
+
+def test_a_run_whose_sigint_is_ignored_keeps_ignoring_it(tmp_path: Path) -> None:
+    """A run started in the background of a script (``hbtriage analyze big/ &``: the shell has
+    it ignore SIGINT, so the terminal's Ctrl-C of the script leaves it going) was stopped by
+    the first SIGINT that met a polars query, silently, exit 130 and no report: importing
+    polars hooked SIGINT over the SIG_IGN it inherited. Now it runs to its end."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from hbtriage.cli import reference_bundle
+
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hbtriage", "analyze", str(reference_bundle()), "--out", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),  # noqa: PLW1509
+    )
+    sent = 0
+    try:
+        while proc.poll() is None:  # Ctrl-C, again and again, all through the run
+            time.sleep(0.02)
+            try:
+                proc.send_signal(signal.SIGINT)
+                sent += 1
+            except ProcessLookupError:
+                break
+        stderr = proc.stderr.read() if proc.stderr else ""
+        proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert sent > 5
+    assert proc.returncode == 0, stderr
+    assert "stopped" not in stderr
+    assert (out / "findings.json").is_file()
+
+
+def test_a_keyboard_interrupt_the_parser_caught_is_said_as_a_stop(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """typer turns a KeyboardInterrupt into exit code 130 and says nothing: the run stopped
+    without its one line."""
+    import sys
+
+    import hbtriage.live.plan as plan_lib
+    from hbtriage.cli import main
+
+    def interrupted(*_args: object, **_kwargs: object) -> str:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(plan_lib, "render_plan", interrupted)
+    monkeypatch.setattr(sys, "argv", ["hbtriage", "plan", "--windows"])
+    with pytest.raises(SystemExit) as done:
+        main()
+    assert done.value.code == 130
+    assert capsys.readouterr().err == "hbtriage: stopped by SIGINT; temporary files removed\n"

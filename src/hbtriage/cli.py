@@ -295,6 +295,15 @@ def _stop_on_signals() -> Iterator[None]:
             previous[s] = signal.signal(s, stop)
     except ValueError:  # not the main thread: leave the process's handlers alone
         pass
+    # polars hooks SIGINT when it is first imported (to abort a query with KeyboardInterrupt),
+    # over SIG_IGN too: a run started in the background of a script (``hbtriage analyze big/
+    # &``, whose SIGINT the shell ignores so that the terminal's Ctrl-C of the script leaves it
+    # going) was stopped by the first SIGINT that met a query, silently, exit 130, no report.
+    # Python never sees that change (it still says SIG_IGN), so polars is imported here first.
+    if signal.SIGINT in signals and signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        import polars  # noqa: F401
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     saved_tempdir = tempfile.tempdir
     try:
@@ -1228,6 +1237,10 @@ def main() -> None:
         said = warn("cli_unexpected", name=type(exc).__name__, error=str(exc))
         sys.stderr.write(_error_line(said, _argv_lang()) + "\n")
         raise SystemExit(2) from None
+    if code == 128 + 2:
+        # typer's exit code for a KeyboardInterrupt it caught on its way out (polars raises one
+        # for a SIGINT that meets a query): a stop like any other, said so.
+        sys.stderr.write(_stopped_line(2, _argv_lang()))
     raise SystemExit(code if isinstance(code, int) else 0)
 
 
