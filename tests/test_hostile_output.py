@@ -200,3 +200,21 @@ def test_report_of_a_fifo_is_one_line_not_a_wait(tmp_path: Path) -> None:
         f"hbtriage: error: {fifo}: not a regular file (a FIFO or a device is not opened);"
         " expected a findings.json\n"
     )
+
+
+def test_the_folders_simulate_and_plan_wrote_to_are_named_escaped(tmp_path: Path) -> None:
+    """``simulate --out`` and ``plan --write-profiles`` named the folder they wrote to as it
+    was: an escape sequence in it went to the terminal raw and a newline cut the line in two.
+    Now each is one line with ``\\x1b`` and ``\\n`` as the other names are shown."""
+    from test_lang_ja import _hbtriage  # python -m hbtriage in a folder, a wide terminal
+
+    name = "case\x1b[2J\nx"
+    sim = _hbtriage("simulate", "healthy", "--out", name, cwd=tmp_path)
+    assert sim.returncode == 0, sim.stderr
+    assert sim.stdout == "Wrote healthy (seed 1) to case\\x1b[2J\\nx\n"
+    assert (tmp_path / name / "truth.json").is_file()
+    prof = _hbtriage("plan", "--windows", "--write-profiles", f"p{name}", cwd=tmp_path)
+    assert prof.returncode == 0, prof.stderr
+    lines = prof.stderr.splitlines()
+    assert lines and all(line.startswith("wrote pcase\\x1b[2J\\nx/") for line in lines)
+    assert "\x1b" not in prof.stderr

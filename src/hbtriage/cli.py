@@ -825,7 +825,9 @@ def simulate(
     except OSError as exc:
         error = exc.strerror or str(exc)
         _fail(warn("at_file", path=out, reason=warn("write_failed", error=error)), lang.value)
-    typer.echo(t("simulate_wrote", lang.value, scenario=scenario, seed=seed, out=out))
+    typer.echo(
+        t("simulate_wrote", lang.value, scenario=scenario, seed=seed, out=_escaped(str(out)))
+    )
 
 
 @app.command()
@@ -865,7 +867,7 @@ def plan(
     from hbtriage.report.i18n import t
 
     for path in written:
-        typer.echo(t("plan_wrote", lang.value, path=path), err=True)
+        typer.echo(t("plan_wrote", lang.value, path=_escaped(str(path))), err=True)
 
 
 @app.command()
@@ -984,7 +986,9 @@ def fleet(
     bad = sum(1 for r in run.rows if r["status"] != "ok")
     if not quiet:
         said = t("fleet_done", lang.value, n=len(run.rows), unchanged=len(run.skipped), bad=bad)
-        wrote = t("fleet_wrote", lang.value, s=f"{run.wall_s:.1f}", path=out / "fleet.json")
+        wrote = t(
+            "fleet_wrote", lang.value, s=f"{run.wall_s:.1f}", path=_escaped(str(out / "fleet.json"))
+        )
         typer.echo(f"{said}{wrote}")
 
 
