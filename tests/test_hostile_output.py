@@ -218,3 +218,42 @@ def test_the_folders_simulate_and_plan_wrote_to_are_named_escaped(tmp_path: Path
     lines = prof.stderr.splitlines()
     assert lines and all(line.startswith("wrote pcase\\x1b[2J\\nx/") for line in lines)
     assert "\x1b" not in prof.stderr
+
+
+def test_a_stdout_that_is_not_utf8_gets_the_whole_report(tmp_path: Path) -> None:
+    """On a terminal or into a file in ASCII, Latin-1 or a Windows code page (``LC_ALL=
+    en_US.ISO-8859-1``, ``PYTHONIOENCODING``, ``> report.txt`` on Windows) the report stopped
+    at its first arrow or Japanese word: 'unexpected UnicodeEncodeError ... please report
+    this', exit 2. Now what the encoding cannot hold is written ``\\u2192``, and the JSON on
+    stdout stays JSON (a name past the BMP as a surrogate pair)."""
+    import os
+    import shutil
+
+    bundle = tmp_path / "case"
+    shutil.copytree(REFERENCE, bundle)
+    (bundle / "CVP1" / "CVP.2013-03-30.log").rename(bundle / "CVP1" / "CVP\U0001f600.log")
+
+    def run(*args: str, encoding: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "PYTHONIOENCODING": encoding, "COLUMNS": "200"}
+        return subprocess.run(
+            [sys.executable, "-m", "hbtriage", "analyze", str(bundle), *args],
+            capture_output=True,
+            text=True,
+            encoding=encoding,
+            timeout=120,
+            env=env,
+            check=False,
+        )
+
+    text = run("--out", str(tmp_path / "out"), encoding="ascii")
+    assert (text.returncode, text.stderr) == (0, "")
+    assert "\\u2192" in text.stdout
+    assert text.stdout.splitlines()[-1].startswith("Wrote: ")
+    ja = run("--out", str(tmp_path / "out"), "--lang", "ja", encoding="cp1252")
+    assert (ja.returncode, ja.stderr) == (0, "")
+    assert "\\u30a4\\u30f3\\u30b7\\u30c7\\u30f3\\u30c8" in ja.stdout  # インシデント
+    as_json = run("--out", str(tmp_path / "out"), "--format", "json", encoding="ascii")
+    assert (as_json.returncode, as_json.stderr) == (0, "")
+    doc = json.loads(as_json.stdout)
+    assert doc == json.loads((tmp_path / "out" / "findings.json").read_text(encoding="utf-8"))
+    assert any("\U0001f600" in item["path"] for item in doc["inputs"])

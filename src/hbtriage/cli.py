@@ -597,10 +597,27 @@ def _analyze_and_report(
 _TERMINAL_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
-def _terminal_json(text: str) -> str:
+#: What a stdout that is not UTF-8 may not hold: everything past ASCII.
+_NOT_ASCII = re.compile("[^\x00-\x7f]")
+
+
+def _json_escape(char: str) -> str:
+    """``char`` as JSON writes it escaped: ``\\uXXXX``, a surrogate pair past the BMP."""
+    code = ord(char)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def _terminal_json(text: str, encoding: str | None = "utf-8") -> str:
     """``text`` (JSON) with the characters of :data:`_TERMINAL_UNSAFE` written as ``\\uXXXX``
-    escapes: the same JSON value, safe to print."""
-    return _TERMINAL_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    escapes: the same JSON value, safe to print. On a stdout of another ``encoding`` (ASCII,
+    Latin-1, a Windows code page) every character past ASCII is escaped so: the stream's own
+    escapes (``\\U0001f600``) would not be JSON."""
+    utf = (encoding or "").lower().replace("-", "").replace("_", "") in ("utf8", "utf8sig")
+    unsafe = _TERMINAL_UNSAFE if utf else _NOT_ASCII
+    return unsafe.sub(lambda m: _json_escape(m.group()), text)
 
 
 def _write_reports(
@@ -627,7 +644,8 @@ def _write_reports(
         _fail(_said(exc), lang.value)
         return
     if Fmt.json in fmt:
-        sys.stdout.write(_terminal_json(json_out.to_json(findings)))
+        encoding = getattr(sys.stdout, "encoding", None)
+        sys.stdout.write(_terminal_json(json_out.to_json(findings), encoding))
         return
     console = Console(highlight=False, soft_wrap=False)
     render_terminal(findings, console, lang=lang.value)
@@ -1193,11 +1211,25 @@ def _plain_usage(ctx: Any, argv: list[str]) -> str | None:
     return warn("usage_extra_arguments", args=" ".join(extra)) if extra else None
 
 
+def _unencodable_escaped() -> None:
+    """stdout writes what its encoding cannot hold as ``\\u2192`` escapes, as stderr does,
+    instead of stopping the command: a report on a terminal or into a file in ASCII, Latin-1 or a
+    Windows code page (``LC_ALL=en_US.ISO-8859-1``, ``PYTHONIOENCODING``, ``> report.txt`` on
+    Windows) was cut at its first arrow or Japanese word by 'unexpected UnicodeEncodeError'."""
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if callable(reconfigure) and getattr(sys.stdout, "errors", None) == "strict":
+        from contextlib import suppress
+
+        with suppress(ValueError, OSError):  # (a stream already closed: nothing to change)
+            reconfigure(errors="backslashreplace")
+
+
 def main() -> None:
     """The ``hbtriage`` command: every error is one line on stderr, never a traceback; usage
     errors exit 2 (click's, whether typer bundles click or depends on it, are told apart by
     their ``format_message`` and ``exit_code``). SIGINT, SIGTERM and SIGHUP stop it with
     its temporary files removed, exit code 128 + the signal's number (130, 143, 129)."""
+    _unencodable_escaped()
     command = None
     try:
         with _stop_on_signals(), _guard_pipes():
