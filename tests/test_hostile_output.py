@@ -257,3 +257,37 @@ def test_a_stdout_that_is_not_utf8_gets_the_whole_report(tmp_path: Path) -> None
     doc = json.loads(as_json.stdout)
     assert doc == json.loads((tmp_path / "out" / "findings.json").read_text(encoding="utf-8"))
     assert any("\U0001f600" in item["path"] for item in doc["inputs"])
+
+
+@pytest.mark.parametrize("closed", [1, 2])
+def test_a_run_started_with_stdout_or_stderr_closed_runs_as_into_dev_null(
+    tmp_path: Path, closed: int
+) -> None:
+    """``hbtriage analyze X >&-`` said 'unexpected AttributeError ... please report this'
+    (Python leaves ``sys.stdout`` None) and then a traceback, exit 1; ``2>&-`` exit 1 with
+    nothing said. Now the closed stream is the null device: the run ends as it would have,
+    its reports written (and an error is still exit 2)."""
+    import os
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "hbtriage", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            preexec_fn=lambda: os.close(closed),  # noqa: PLW1509
+            check=False,
+        )
+
+    out = tmp_path / "out"
+    done = run("analyze", str(REFERENCE), "--out", str(out))
+    assert done.returncode == 0
+    assert "Traceback" not in done.stdout + done.stderr
+    assert (done.stdout, done.stderr)[closed - 1] == ""
+    assert json.loads((out / "findings.json").read_text())["incidents"]
+    for args in (["report", str(out / "findings.json"), "--format", "md"], ["plan"]):
+        assert run(*args).returncode == 0
+    missing = run("analyze", str(tmp_path / "nothing"), "--out", str(out))
+    assert missing.returncode == 2
+    if closed == 1:
+        assert missing.stderr.startswith("hbtriage: error: no such file or folder: ")

@@ -1285,6 +1285,25 @@ def main() -> None:
 _QUICK_EXIT = frozenset({"analyze"})
 
 
+def _closed_streams_on_null() -> None:
+    """Standard input, output and error that the process was started without (``>&-``,
+    ``2>&-``) opened on the null device: the command runs as with ``>/dev/null``. Python had
+    left ``sys.stdout`` None ('unexpected AttributeError ... please report this', then a
+    traceback, exit 1), and the first file the run opened took the free descriptor, so what
+    was printed to it went into that file."""
+    for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)  # (the lowest free descriptor: this one)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+            if getattr(sys, name) is None:
+                mode = "r" if fd == 0 else "w"
+                setattr(sys, name, open(fd, mode, closefd=False, errors="backslashreplace"))  # noqa: SIM115
+
+
 def entry() -> None:
     """The installed ``hbtriage`` command (and ``python -m hbtriage``): :func:`main`, then,
     after the commands of :data:`_QUICK_EXIT`, the process ends at once with the same exit
@@ -1294,6 +1313,7 @@ def entry() -> None:
     closed before :func:`main` returns. Other commands (``fleet`` starts worker processes)
     exit the usual way. :func:`main` itself never ends the process (tests call it)."""
     quick = len(sys.argv) > 1 and sys.argv[1] in _QUICK_EXIT
+    _closed_streams_on_null()
     try:
         main()
     except SystemExit as done:
