@@ -286,3 +286,24 @@ def test_simulate_into_an_out_that_is_no_folder_is_one_line(tmp_path: Path, case
     assert stderr.startswith(f"hbtriage: error: --out {out}: {said}")
     assert stderr.count("\n") == 1
     assert blocker.read_text() == "x"
+
+
+def test_simulate_never_writes_a_bundle_over_another(tmp_path: Path) -> None:
+    """A second ``simulate`` into the same --out replaced truth.json and left the first
+    bundle's hosts beside the second's: one bundle of four servers whose truth.json told of
+    one scenario. A user's own file of a bundle's name was replaced too. Now: one line naming
+    the first file there, exit 2, nothing written; files of other names stay welcome."""
+    out = tmp_path / "sim"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    assert _run(["simulate", "healthy", "--out", str(out), "--seed", "3"]) == (0, "")
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    code, stderr = _run(["simulate", "nic_errors_pg", "--out", str(out), "--seed", "4"])
+    assert code == 2
+    assert stderr == (
+        f"hbtriage: error: {out / 'truth.json'}: already exists; nothing written (1 file(s) of"
+        " the bundle are there already: a bundle written over another mixes the two, and its"
+        " truth.json names only one); give --out a new or empty folder\n"
+    )
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]

@@ -1039,13 +1039,25 @@ def generate_whole(name: str, out_dir: Path, seed: int) -> dict[str, Any]:
     """:func:`generate`, the bundle written whole or not at all: into a hidden folder inside
     ``out_dir`` first, then each file renamed into place (``truth.json`` last), so a failure
     while writing (a full disk) or a stop leaves ``out_dir`` as it was, with no part of a
-    bundle that reads as a whole one. ``out_dir`` must exist."""
+    bundle that reads as a whole one. ``out_dir`` must exist. A file of the bundle that is
+    already there (the truth.json of a bundle written before, a user's own log) is never
+    replaced: :class:`~hbtriage.errors.UsageError` naming it, and nothing is written."""
+    from hbtriage.errors import UsageError
+    from hbtriage.warning_text import warn
+
     work = Path(tempfile.mkdtemp(prefix=".hbtriage-sim-", dir=out_dir))
     try:
         truth = generate(name, work, seed)
         written = sorted(
             (p for p in work.rglob("*") if p.is_file()), key=lambda p: (p.name == "truth.json", p)
         )
+        there = [
+            target
+            for target in (out_dir / p.relative_to(work) for p in written)
+            if target.exists() or target.is_symlink()
+        ]
+        if there:
+            raise UsageError(warn("usage_sim_exists", path=there[0], count=len(there)))
         for path in written:
             target = out_dir / path.relative_to(work)
             target.parent.mkdir(parents=True, exist_ok=True)
