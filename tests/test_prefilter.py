@@ -135,3 +135,19 @@ def test_keep_mask_equals_the_full_pattern_with_nulls_never_kept(
         assert keep is not None and keep.full is not None
         want = [m is not None and _contains(keep.full, m) for m in messages]
         assert L.keep_mask(s, kind, options).to_list() == want
+
+
+def test_every_reader_with_signatures_slims_its_logs_line_by_line() -> None:
+    """Each reader kind a signature names gets a literal prefilter that works line by line (no
+    literal with a ':' that could straddle the ': ' a reader inserts): else its large logs are
+    read with every line's text and digest (a signature whose words held 'NETDEV WATCHDOG:' once
+    took the generic reader's sparse pieces away)."""
+    from hbtriage.catalog import load_catalog
+    from hbtriage.sources import _scan
+
+    catalog = load_catalog()
+    options = catalog.read_options()
+    for kind in (k for k in catalog.keep_patterns() if k != "*"):
+        keep = options.keep_of(kind)
+        assert keep is not None and keep.lines is not None, kind
+        assert keep.literals and _scan.literal_table(keep.literals) is not None, kind
