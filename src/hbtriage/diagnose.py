@@ -86,8 +86,9 @@ SENTENCE_IDS: dict[str, set[str]] = {
 }
 
 #: Roles of a host's own fault (its adapter reset or lost its link, the hypervisor froze it): with
-#: one in the window the hosts were not quiet, whatever their logs and counters say.
-HOST_FAULT_ROLES = frozenset({"link_down", "link_up", "vm_stun"})
+#: one in the window the hosts were not quiet, whatever their logs and counters say (a host whose
+#: TCP stack ran out of ports, Tcpip 4227/4231, is no healthy end either).
+HOST_FAULT_ROLES = frozenset({"link_down", "link_up", "vm_stun", "port_exhaustion"})
 
 #: Evidence kinds that read the DPC/ISR reports: a cause with one of them names the driver.
 DRIVER_EVIDENCE = frozenset({"dpc_driver", "dpc_burst"})

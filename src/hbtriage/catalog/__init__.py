@@ -47,6 +47,7 @@ ROLES = frozenset(
         "service_start",
         "info",
         "vm_stun",
+        "port_exhaustion",
     }
 )
 #: Units of a signature's ``lasted`` number, in seconds.

@@ -152,15 +152,6 @@ def proc_interrupts(head: str, name: str = "") -> bool:
 
 # ------------------------------------------------------------------------ Windows event logs
 
-#: First two header names of Event Viewer's CSV in the languages we know.
-EVENTVIEWER_HEADERS: tuple[tuple[str, str], ...] = (
-    ("level", "date and time"),
-    ("ebene", "datum und uhrzeit"),
-    ("レベル", "日付と時刻"),
-    ("niveau", "date et heure"),
-    ("nivel", "fecha y hora"),
-)
-
 PS_TIME = ("TimeCreated", "TimeGenerated", "TimeWritten")
 PS_ID = ("Id", "EventID", "EventId")
 PS_SOURCE = ("ProviderName", "Source")
@@ -175,12 +166,42 @@ W2003_TAB_LINE = re.compile(
     r"([^\t]*)\t([^\t]*)\t([^\t]*)\t([0-9]+)\t([^\t]*)\t([^\t]*)\t(.*)$"
 )
 
-WEVT_START = re.compile(r"^Event\[[0-9]+\]:\s*$", re.M)
-_WEVT_LABEL = re.compile(r"^\s+(Event ID|Ereignis-ID|Source|Quelle):", re.M)
+#: ``Event[0]:``; Windows Server 2022 and Windows 11 write ``Event[0]`` without the colon.
+WEVT_START = re.compile(r"^Event\[[0-9]+\]:?[ \t\r]*$", re.M)
+#: ``Get-WinEvent | Format-List`` (and ``Get-EventLog``): ``Name : value`` lines, the property
+#: names English in every UI language.
+PS_LIST_LINE = re.compile(r"^([A-Za-z][A-Za-z]{1,30})[ \t]*: ?(.*)$")
+_PS_LIST_TIME = re.compile(r"^(?:TimeCreated|TimeGenerated)[ \t]*: \S", re.M)
+_PS_LIST_ID = re.compile(r"^(?:Id|EventID|InstanceId)[ \t]*: [0-9]", re.M)
+_PS_LIST_SOURCE = re.compile(r"^(?:ProviderName|Source|Message)[ \t]*: ", re.M)
 
 
 def csv_fields(line: str, sep: str = ",") -> list[str]:
     return [f.strip().strip('"').strip() for f in line.split(sep)]
+
+
+def _viewer_header(fields: list[str]) -> bool:
+    # The words are the catalog's (catalog/eventlog.toml), loaded only for a head that has the
+    # shape of Event Viewer's: five or more names, no digit in the first two.
+    if len(fields) < 5 or any(c.isdigit() for c in fields[0] + fields[1]):
+        return False
+    from hbtriage.sources._eventlog_words import words
+
+    return (fields[0].casefold(), fields[1].casefold()) in words().viewer_headers
+
+
+def ps_csv_separator(header: str) -> str | None:
+    """The separator of an Export-Csv header (``,``; ``;`` under ``-UseCulture`` on a German or
+    French Windows, or ``-Delimiter ';'``; a tab), or None when it is none of Export-Csv's."""
+    for sep in (",", ";", "\t"):
+        names = set(csv_fields(header, sep))
+        if (
+            names & set(PS_TIME)
+            and names & set(PS_ID)
+            and (names & set(PS_SOURCE) or "Message" in names)
+        ):
+            return sep
+    return None
 
 
 def eventlog_layout(head: str) -> str | None:
@@ -190,25 +211,28 @@ def eventlog_layout(head: str) -> str | None:
         return None
     first = lines[0].lstrip("\ufeff")
     for sep, layout in ((",", "eventviewer_csv"), ("\t", "eventviewer_tsv")):
-        fields = [f.lower() for f in csv_fields(first, sep)]
-        if len(fields) >= 5 and any(
-            fields[0] == a and fields[1] == b for a, b in EVENTVIEWER_HEADERS
-        ):
+        if _viewer_header(csv_fields(first, sep)):
             return layout
     ps_header = lines[1] if first.startswith("#TYPE") and len(lines) > 1 else first
-    names = set(csv_fields(ps_header))
-    if (
-        names & set(PS_TIME)
-        and names & set(PS_ID)
-        and (names & set(PS_SOURCE) or "Message" in names)
-    ):
+    if ps_csv_separator(ps_header) is not None:
         return "powershell_csv"
     if W2003_LINE.match(first) and sum(1 for ln in lines[:10] if W2003_LINE.match(ln)) >= 1:
         return "w2003_csv"
     if W2003_TAB_LINE.match(first):
         return "w2003_tsv"
-    if WEVT_START.search(head) and _WEVT_LABEL.search(head):
-        return "wevtutil"
+    if WEVT_START.search(head):
+        from hbtriage.sources._eventlog_words import words
+
+        label = re.compile(rf"^[ \t]+(?:{words().wevtutil_label_re()}):", re.M | re.I)
+        if label.search(head):
+            return "wevtutil"
+    if (
+        PS_LIST_LINE.match(first)
+        and _PS_LIST_TIME.search(head)
+        and _PS_LIST_ID.search(head)
+        and _PS_LIST_SOURCE.search(head)
+    ):
+        return "powershell_list"
     return None
 
 

@@ -30,13 +30,17 @@ import polars as pl
 
 from hbtriage.errors import InputError
 from hbtriage.sources import _lines as L
+from hbtriage.sources._eventlog_words import words as _words
 from hbtriage.sources._sniffs import PS_ID as _PS_ID
+from hbtriage.sources._sniffs import PS_LIST_LINE as _PS_LIST_LINE
 from hbtriage.sources._sniffs import PS_SOURCE as _PS_SOURCE
 from hbtriage.sources._sniffs import PS_TIME as _PS_TIME
 from hbtriage.sources._sniffs import W2003_LINE as _W2003_LINE
 from hbtriage.sources._sniffs import W2003_TAB_LINE as _W2003_TAB_LINE
 from hbtriage.sources._sniffs import WEVT_START as _WEVT_START
+from hbtriage.sources._sniffs import csv_fields as _csv_fields
 from hbtriage.sources._sniffs import eventlog_layout as _detect
+from hbtriage.sources._sniffs import ps_csv_separator as _ps_csv_separator
 from hbtriage.sources.base import EVENT_SCHEMA, InputFile, ReadResult
 from hbtriage.sources.encoding import read_text
 from hbtriage.sources.options import DEFAULT, ReadOptions
@@ -49,35 +53,78 @@ _PS_LEVEL = ("LevelDisplayName", "EntryType", "Level")
 _PS_COMPUTER = ("MachineName",)
 _PS_LOG = ("LogName", "ContainerLog")
 
-#: wevtutil text labels (English; German as best known) -> field.
-_WEVT_KEYS: dict[str, str] = {
-    "log name": "log",
-    "protokollname": "log",
-    "source": "source",
-    "quelle": "source",
-    "date": "date",
-    "datum": "date",
-    "event id": "id",
-    "ereignis-id": "id",
-    "level": "level",
-    "ebene": "level",
-    "computer": "computer",
-    "description": "desc",
-    "beschreibung": "desc",
-}
-
 #: Date layouts seen in exports from different locales; the reader keeps the one that parses most rows.
+#: A slash date with a 24-hour clock is d/m first: en-US, the one m/d culture, writes its long time
+#: with AM/PM (h:mm:ss tt), while en-GB, fr-FR, es-ES, it-IT and pt-BR write dd/MM/yyyy HH:mm:ss.
+#: A file whose days pass 12 still tells by which layout reads every row.
 _TS_FORMATS: tuple[str, ...] = (
     "%m/%d/%Y %I:%M:%S %p",
-    "%m/%d/%Y %H:%M:%S",
     "%d/%m/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M:%S",
     "%d/%m/%Y %I:%M:%S %p",
+    "%Y-%m-%d %I:%M:%S %p",
+    "%Y/%m/%d %I:%M:%S %p",
     "%d.%m.%Y %H:%M:%S",
     "%Y/%m/%d %H:%M:%S",
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%dT%H:%M:%S%.f",
     "%Y-%m-%dT%H:%M:%S",
 )
+
+
+def _wevt_keys() -> dict[str, str]:
+    """wevtutil's labels (catalog/eventlog.toml), case-folded -> field."""
+    return _words().wevtutil
+
+
+#: Format-List property -> column (Get-WinEvent, Get-EventLog; ``| Format-List *`` too).
+_PS_LIST_FIELDS: dict[str, str] = {
+    **dict.fromkeys(_PS_TIME, "ts_raw"),
+    **dict.fromkeys(_PS_ID, "event_id"),
+    **dict.fromkeys(_PS_SOURCE, "source"),
+    **dict.fromkeys(_PS_LEVEL, "level"),
+    **dict.fromkeys(_PS_COMPUTER, "computer"),
+    **dict.fromkeys(_PS_LOG, "log"),
+    "Message": "text",
+    "InstanceId": "instance_id",
+}
+
+
+def _read_powershell_list(text: str) -> pl.DataFrame:
+    """``Get-WinEvent | Format-List`` / ``Get-EventLog | Format-List``: records of
+    ``Name : value`` lines at the line start, a long or multi-line value continued on indented
+    lines; a record starts at the property that starts the file's first one."""
+    cols = ("line", "level", "ts_raw", "source", "event_id", "text", "computer", "log")
+    rows: list[dict[str, object]] = []
+    rec: dict[str, object] = {}
+    first: str | None = None
+    key: str | None = None
+    for n, raw in enumerate(text.split("\n"), start=1):
+        m = _PS_LIST_LINE.match(raw) if raw[:1].strip() else None
+        if m is None:
+            if key is not None and raw.strip() and key in rec:
+                rec[key] = f"{rec[key]}\n{raw.strip()}"
+            continue
+        name = m.group(1)
+        first = first or name
+        if name == first:
+            if rec:
+                rows.append(rec)
+            rec = {"line": n}
+        key = _PS_LIST_FIELDS.get(name)
+        if key is not None and key not in rec:
+            rec[key] = m.group(2).strip()
+    if rec:
+        rows.append(rec)
+    for r in rows:
+        # Get-EventLog shows InstanceId, the event id with its qualifiers in the high bits
+        # (7036 is 1073748860): the low 16 bits are the id Event Viewer shows.
+        inst = str(r.get("instance_id") or "")
+        if "event_id" not in r and inst.isdigit():
+            r["event_id"] = str(int(inst) & 0xFFFF)
+    data = {c: [r.get(c) for r in rows] for c in cols}
+    schema = {c: (pl.Int64 if c == "line" else pl.Utf8) for c in cols}
+    return pl.DataFrame(data, schema=schema)
 
 
 def _line_numbers(frame: pl.DataFrame, first_line: int) -> pl.Series:
@@ -99,7 +146,10 @@ def _pick(frame: pl.DataFrame, names: tuple[str, ...]) -> pl.Expr:
 def _read_eventviewer_csv(text: str, sep: str = ",") -> pl.DataFrame:
     header_end = text.index("\n") + 1 if "\n" in text else len(text)
     body = text[header_end:]
-    schema = {f"c{i}": pl.Utf8() for i in range(6)}
+    # The message is the unnamed column after the named ones: five by default, more when the
+    # view had columns added (Computer, Log, Process ID ...) before it was saved.
+    named = max(5, len([f for f in _csv_fields(text[:header_end].lstrip("\ufeff"), sep) if f]))
+    schema = {f"c{i}": pl.Utf8() for i in range(named + 1)}
     frame = pl.read_csv(
         io.StringIO(body),
         has_header=False,
@@ -114,7 +164,7 @@ def _read_eventviewer_csv(text: str, sep: str = ",") -> pl.DataFrame:
         pl.col("c1").alias("ts_raw"),
         pl.col("c2").alias("source"),
         pl.col("c3").alias("event_id"),
-        pl.col("c5").alias("text"),
+        pl.col(f"c{named}").alias("text"),
         pl.lit(None, dtype=pl.Utf8).alias("computer"),
         pl.lit(None, dtype=pl.Utf8).alias("log"),
     )
@@ -129,8 +179,13 @@ def _read_powershell_csv(text: str) -> tuple[pl.DataFrame, str | None]:
         m = re.search(r"EventLogEntry#([^/\s]+)/", type_line)
         if m:
             log_from_type = m.group(1)
+    sep = _ps_csv_separator(text.split("\n", 1)[0].lstrip("\ufeff")) or ","
     frame = pl.read_csv(
-        io.StringIO(text), infer_schema=False, truncate_ragged_lines=True, quote_char='"'
+        io.StringIO(text),
+        infer_schema=False,
+        truncate_ragged_lines=True,
+        quote_char='"',
+        separator=sep,
     )
     lines = _line_numbers(frame, first_line + 1)
     out = frame.select(
@@ -147,29 +202,16 @@ def _read_powershell_csv(text: str) -> tuple[pl.DataFrame, str | None]:
     ), log_from_type
 
 
-#: Event types as the 2003 Event Viewer writes them (English, German, French, Spanish, Japanese):
-#: its saves put Source before Type (Microsoft, "File formats for archived logs", Windows Server
-#: 2003 documentation: Date, Time, Source, Type, Category, Event, User, Computer, Description),
-#: while other tools write Type first; a row's type is the column that holds one of these.
-_EVENT_TYPES = sorted(
-    t.lower()
-    for t in (
-        "Information", "Warning", "Error", "Success Audit", "Failure Audit",
-        "Informationen", "Warnung", "Fehler", "Erfolgsüberwachung", "Fehlerüberwachung",
-        "Avertissement", "Erreur", "Audit des succès", "Audit des échecs",
-        "Información", "Advertencia", "Auditoría de aciertos", "Auditoría de errores",
-        "情報", "警告", "エラー", "成功の監査", "失敗の監査",
-    )
-)  # fmt: skip
-
-
 def _read_w2003(text: str, line_re: re.Pattern[str] = _W2003_LINE) -> pl.DataFrame:
     df = pl.DataFrame({"raw": text.split("\n")}).with_row_index("line", offset=1)
     g = df["raw"].str.extract_groups(line_re.pattern).struct.unnest()
     g.columns = ["date", "time", "type3", "type4", "cat", "event_id", "user", "computer", "desc"]
 
     def is_type(col: str) -> pl.Expr:
-        return pl.col(col).str.strip_chars().str.to_lowercase().is_in(_EVENT_TYPES)
+        # The level words of catalog/eventlog.toml: the 2003 Event Viewer's saves put Source
+        # before Type, other tools Type first; a row's type is the column that holds one.
+        levels = sorted(_words().levels)
+        return pl.col(col).str.strip_chars().str.to_lowercase().is_in(levels)
 
     source_first = is_type("type4") & ~is_type("type3")
     g = g.with_columns(
@@ -210,17 +252,17 @@ def _read_wevtutil(text: str) -> pl.DataFrame:
     kv.columns = ["label", "value"]
     df = pl.concat([df, kv], how="horizontal").with_columns(
         pl.col("raw").str.contains(_WEVT_START.pattern).alias("start"),
-        pl.col("label").str.to_lowercase(),
+        pl.col("label").str.strip_chars().str.to_lowercase(),
         pl.col("value").str.strip_chars(),
     )
     df = df.with_columns(
         pl.col("start").cum_sum().alias("rec"),
-        pl.col("label").replace_strict(_WEVT_KEYS, default=None).alias("key"),
+        pl.col("label").replace_strict(_wevt_keys(), default=None).alias("key"),
     )
     df = df.filter(pl.col("rec") > 0)
     # Everything after the "Description:" line of a record is the message. Records are
     # contiguous, so a running count minus its value at the record start counts per record.
-    is_desc = (pl.col("key") == "desc").fill_null(False).cast(pl.Int32)
+    is_desc = (pl.col("key") == "description").fill_null(False).cast(pl.Int32)
     df = df.with_columns(is_desc.cum_sum().alias("desc_seen"))
     df = df.with_columns(
         (
@@ -229,7 +271,9 @@ def _read_wevtutil(text: str) -> pl.DataFrame:
         ).alias("after_desc")
     )
     in_desc = (
-        (pl.col("after_desc") > 0) & (pl.col("key") != "desc").fill_null(True) & ~pl.col("start")
+        (pl.col("after_desc") > 0)
+        & (pl.col("key") != "description").fill_null(True)
+        & ~pl.col("start")
     )
     head = df.filter((pl.col("after_desc") == 0) & pl.col("key").is_not_null())
     # One small frame per field, joined on the record number (faster than a filtered agg per group).
@@ -241,7 +285,9 @@ def _read_wevtutil(text: str) -> pl.DataFrame:
             .select("rec", pl.col("value").alias(key))
         )
         fields = fields.join(part, on="rec", how="left")
-    desc_first = df.filter(pl.col("key") == "desc").select("rec", pl.col("value").alias("desc0"))
+    desc_first = df.filter(pl.col("key") == "description").select(
+        "rec", pl.col("value").alias("desc0")
+    )
     desc_rest = (
         df.filter(in_desc)
         .group_by("rec", maintain_order=True)
@@ -280,12 +326,21 @@ def _parse_ts(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
         .struct.unnest()
     )
     parts.columns = ["body", "zone"]
-    # ISO dates carry 7 fraction digits in wevtutil; polars' %.f takes up to 9.
-    body = (
-        parts["body"]
-        .str.replace(r"^([0-9]{4}-[0-9]{2}-[0-9]{2}) ", "${1}T")
-        .str.replace_all(r"\s+", " ")
-    )
+    # ISO dates carry 7 fraction digits in wevtutil; polars' %.f takes up to 9. A culture that
+    # writes its morning/afternoon mark before the time (ko-KR 'tt h:mm:ss': 오후 3:12:53) has it
+    # moved after the time as AM/PM (catalog/eventlog.toml [[day_period]]).
+    w = _words()
+    marks = "|".join(re.escape(x) for x in sorted(w.am + w.pm, key=len, reverse=True))
+    body = parts["body"]
+    for mark_set, ampm in ((w.am, "AM"), (w.pm, "PM")):
+        alt = "|".join(re.escape(x) for x in mark_set)
+        body = body.str.replace(
+            rf"(?:{alt})[ \t]*([0-9]{{1,2}}:[0-9]{{2}}:[0-9]{{2}})(?:[ \t]*(?:{marks}))?$",
+            f"${{1}} {ampm}",
+        )
+    body = body.str.replace(
+        r"^([0-9]{4}-[0-9]{2}-[0-9]{2}) ([0-9:.]+)$", "${1}T${2}"
+    ).str.replace_all(r"\s+", " ")
     best: pl.Series | None = None
     best_count = -1
     for fmt in _TS_FORMATS:
@@ -354,6 +409,8 @@ class EventLogReader:
                 frame = _read_w2003(text)
             elif layout == "w2003_tsv":
                 frame = _read_w2003(text, _W2003_TAB_LINE)
+            elif layout == "powershell_list":
+                frame = _read_powershell_list(text)
             else:
                 frame = _read_wevtutil(text)
         except pl.exceptions.PolarsError as exc:
