@@ -32,6 +32,7 @@ SENTENCE_IDS: dict[str, set[str]] = {
     "sample_gap": {"host", "detail", "span", "seconds", "interval"},
     "log_gap": {"host", "detail", "span", "stream", "seconds", "cadence"},
     "counter_anomaly": {"host", "detail", "at", "path", "baseline", "peak", "samples"},
+    "counter_between": {"host", "path", "rise", "start", "end", "span"},
     "all_streams_silent": {"host", "count", "streams"},
     "signature_hit": {"host", "at", "detail"},
     "config_finding": {"host", "title", "detail"},
@@ -200,11 +201,30 @@ def _gap_line(s: Signal, ctx: _Ctx) -> Line:
     )
 
 
+def _span(delta: timedelta) -> str:
+    """A time between snapshots as an engineer says it: 45 s, 21 min, 3.5 h."""
+    seconds = delta.total_seconds()
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 def _counter_line(s: Signal, ctx: _Ctx) -> Line:
     from hbtriage.detect.counter_anomaly import _num
 
     d = s.data
     inst = f"({d['instance']})" if d["instance"] else ""
+    if d.get("between"):  # a rise between two snapshots (detect/counter_snapshots.py)
+        return ctx.sentences["counter_between"].say(
+            host=s.host,
+            path=f"{d['object']}{inst}\\{d['counter']}",
+            rise=_num(d["peak"]),
+            start=_hms(s.start),
+            end=_hms(s.end),
+            span=_span(s.end - s.start),
+        )
     return ctx.sentences["counter_anomaly"].say(
         host=s.host,
         detail=s.detail,

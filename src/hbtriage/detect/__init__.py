@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from hbtriage.catalog import Catalog
 from hbtriage.detect.counter_anomaly import counter_anomalies
+from hbtriage.detect.counter_snapshots import snapshot_rises
 from hbtriage.detect.log_gaps import log_gaps
 from hbtriage.detect.sample_gaps import sample_gaps
 from hbtriage.detect.signatures import signature_signals
@@ -18,6 +19,12 @@ from hbtriage.timeline import Timeline
 
 Detector = Callable[[Timeline, Catalog], list[Signal]]
 
-DETECTORS: tuple[Detector, ...] = (signature_signals, log_gaps, counter_anomalies, sample_gaps)
+DETECTORS: tuple[Detector, ...] = (
+    signature_signals,
+    log_gaps,
+    counter_anomalies,
+    snapshot_rises,
+    sample_gaps,
+)
 
 __all__ = ["DETECTORS", "Detector"]

@@ -10,6 +10,10 @@ from hbtriage.catalog import Catalog
 from hbtriage.findings import Signal
 from hbtriage.timeline import Timeline, runs
 
+#: A series needs this many samples for a baseline: shorter ones (snapshots taken before and
+#: after) are judged by :mod:`hbtriage.detect.counter_snapshots`.
+MIN_SAMPLES = 5
+
 
 def counter_anomalies(timeline: Timeline, catalog: Catalog) -> list[Signal]:
     ct = timeline.counters
@@ -51,7 +55,7 @@ def counter_anomalies(timeline: Timeline, catalog: Catalog) -> list[Signal]:
         per_pair.setdefault((rule["object"], rule["counter"]), []).append(rule)
     found: list[pl.DataFrame] = []
     for offset, length in spans:
-        if length < 5:
+        if length < MIN_SAMPLES:
             continue
         seg = d.slice(offset, length)
         if not seg["ts"].is_sorted():

@@ -97,6 +97,8 @@ READERS: tuple[Reader, ...] = (
     # before config_snapshot: a LatencyMon drivers table lists ndis.sys with its file version
     LazyReader("latencymon", "dpcisr_latencymon", sniff=_sniffs.latencymon),
     LazyReader("config_snapshot", "config_snapshot"),
+    # after config_snapshot: a snapshot script's file of netsh and netstat -s is configuration
+    LazyReader("net_counters", "net_counters"),
     LazyReader("eventlog", "eventlog", sniff=_sniffs.eventlog),
     LazyReader("cvp_log", "cvp_log"),
     LazyReader("ciscolog", "ciscolog"),
