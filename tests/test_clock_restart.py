@@ -184,3 +184,19 @@ def test_only_a_host_that_logs_no_disconnect_gets_one_implied() -> None:
     assert implied_disconnects(own, {"PG1A"}, _last(60.0)) == []  # type: ignore[arg-type]
     # silent for less than MIN_DOWN_S: no stretch down
     assert implied_disconnects(signals, {"PG1A"}, _last(97.0)) == []  # type: ignore[arg-type]
+
+
+def test_each_restart_looks_up_its_last_line_once() -> None:
+    """A storm of losses near one restart (a CVP logging its missed heartbeats every few
+    seconds) looks the restarted log's last line up once, not once per loss: each look-up is a
+    query over the whole timeline."""
+    calls: list[object] = []
+
+    def last(host: str, stream: str, at: datetime) -> datetime:
+        calls.append((host, stream, at))
+        return T0 + timedelta(seconds=60)
+
+    signals = [_loss("CVP1", float(k)) for k in range(0, 50, 2)] + [_up("PG1A", 100.0)]
+    (sk,) = restart_bounds(signals, "PG1A", {}, {"PG1A"}, last)
+    assert len(calls) == 1
+    assert sk.offset_s == -12.0  # the loss nearest the stretch (48 s, 12 s before it went down)

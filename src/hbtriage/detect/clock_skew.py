@@ -179,6 +179,7 @@ def restart_bounds(
         if s.kind == "signature" and s.data.get("role") in RESTART_ROLES and s.data.get("stream")
     ]
     found: dict[str, list[float]] = {}
+    downs: dict[int, datetime | None] = {}  # each restart's last line before it, looked up once
     for loss in losses:
         for up in ups:
             if up.host == loss.host or reference not in (up.host, loss.host):
@@ -196,7 +197,9 @@ def restart_bounds(
                 for s in losses
             ):
                 continue  # the restarted end logged the disconnect too: the pairing's to tell
-            down = last_before(up.host, str(up.data["stream"]), up.start)
+            if id(up) not in downs:
+                downs[id(up)] = last_before(up.host, str(up.data["stream"]), up.start)
+            down = downs[id(up)]
             if down is None or (up.start - down).total_seconds() < MIN_DOWN_S:
                 continue
             # How far the loss lies outside [down, up], on the clock of the loss's host.
