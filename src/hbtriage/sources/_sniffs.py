@@ -33,9 +33,13 @@ _SAR_TABLE_RE = re.compile(
 )
 
 
+#: sadf -j (JSON) output starts so (sources/sadf_json.py)
+SADF_JSON_RE = re.compile(r'^\s*\{\s*"sysstat"\s*:\s*\{')
+
+
 def sar(head: str, name: str) -> bool:
     head = head.lstrip("\ufeff")
-    if SADF_HEADER_RE.search(head[:4096]):
+    if SADF_HEADER_RE.search(head[:4096]) or SADF_JSON_RE.match(head[:256]):
         return True
     banner = SAR_BANNER_RE.search(head[:1024])
     return banner is not None and _SAR_TABLE_RE.search(head) is not None

@@ -357,7 +357,8 @@ def parse_sar_text(text: str, display: str) -> ReadResult:
 
 
 class SarReader:
-    """Reads sysstat's ``sadf -d`` CSV and plain ``sar`` reports."""
+    """Reads sysstat's ``sadf -d`` CSV, ``sadf -j`` JSON (:mod:`hbtriage.sources.sadf_json`)
+    and plain ``sar`` reports."""
 
     kind = KIND
 
@@ -369,6 +370,10 @@ class SarReader:
     ) -> ReadResult:
         head, enc = read_head(item.path)
         enc = text_encoding or enc
+        if _sniffs.SADF_JSON_RE.match(head.lstrip("\ufeff")[:256]):
+            from hbtriage.sources import sadf_json
+
+            return sadf_json.read(item.path, enc, item.display)
         if _SADF_HEADER_RE.search(head.lstrip("\ufeff")):
             result = read_sadf(item.path, enc, item.display, options)
         else:
