@@ -35,6 +35,7 @@ EXPECTED = {
     "generic_log": "generic_log",
     "icm_dumplog": "icm_dumplog",
     "perfmon": "perfmon_csv",
+    "get_counter": "get_counter",
     "sar": "sar",
     "systeminfo": "config_snapshot",
     "perfmon/ru": "perfmon_csv",

@@ -92,6 +92,7 @@ def resolved(reader: Reader) -> Reader:
 #: them from :mod:`hbtriage.sources._sniffs`); the others import the reader module to sniff.
 READERS: tuple[Reader, ...] = (
     LazyReader("perfmon_csv", "perfmon_csv"),
+    LazyReader("get_counter", "get_counter"),
     LazyReader("sar", "sar", sniff=_sniffs.sar),
     LazyReader("watch_log", "watch_log", sniff=_sniffs.watch_log),
     # before config_snapshot: a LatencyMon drivers table lists ndis.sys with its file version

@@ -150,6 +150,21 @@ class Column:
     counter: str
 
 
+#: ``_total`` / ``0,_total``: a total instance as Get-Counter writes it (lowercase).
+_TOTAL_RE = re.compile(r"(^|,)_total$")
+
+
+def _lowered_paths(cells: list[str]) -> bool:
+    """Every counter path of the header in lowercase: PowerShell's ``Export-Counter -FileFormat
+    csv|tsv`` keeps the paths of the ``Get-Counter`` samples it was given, which PowerShell
+    writes in lowercase (``\\\\pg1a\\processor(_total)\\dpc rate``); perfmon, relog and
+    typeperf write them as the counters are named (``\\\\PG1A\\Processor(_Total)\\DPC Rate``).
+    Such a file's computer name is read in capitals, as Windows names the computer
+    (``%COMPUTERNAME%``), and its ``_total`` as ``_Total``."""
+    paths = [c for c in cells if split_counter_path(c) is not None]
+    return bool(paths) and all(c == c.lower() for c in paths) and any(c != c.upper() for c in paths)
+
+
 def split_counter_path(cell: str) -> tuple[str, str, str, str] | None:
     """``\\\\HOST\\Object(Instance)\\Counter`` -> (host, object, instance, counter), else None."""
     m = _PATH_RE.match(cell.strip())
@@ -575,12 +590,15 @@ def _parse(
     unknown: list[str] = []  # objects of the counters dropped
     scripts: set[str] = set()  # the scripts the kept counters are named in
     non_paths = 0
+    lowered = _lowered_paths(cells[1:])
     for i, cell in enumerate(cells[1:], start=1):
         parts = split_counter_path(cell)
         if parts is None:
             non_paths += 1
             continue
         host, obj, inst, ctr = parts
+        if lowered:
+            host, inst = host.upper(), _TOTAL_RE.sub(r"\1_Total", inst)
         if host not in hosts:
             hosts.append(host)
         hit = canonical(obj, ctr)
@@ -628,6 +646,7 @@ def _parse(
         else ""
     )
     extra: dict[str, object] = {
+        "lowercase_paths": lowered,
         "dropped_columns": ncols - 1 - len(columns),
         "non_counter_columns": non_paths,
         "hosts": hosts,
