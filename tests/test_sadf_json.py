@@ -9,6 +9,7 @@ import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -69,9 +70,9 @@ def test_sadf_j_values_and_instances() -> None:
     assert _series("sadf_j_q.json", "System", "Processor Queue Length", "")[0] == ("12:35:05", 11)
     # -r avail is kB: Available MBytes
     mem = _series("sadf_j_r.json", "Memory", "Available MBytes", "")
-    assert len(mem) == 22 and mem[0] == ("12:35:05", pytest.approx(23715440 / 1024))
+    assert len(mem) == 23 and mem[0] == ("12:35:05", pytest.approx(23715440 / 1024))
     dev = _series("sadf_j_n_DEV.json", "Network Interface", "Packets Received/sec", "eth0")
-    assert len(dev) == 22
+    assert len(dev) == 23
 
 
 def test_sadf_j_local_time_is_read_as_local() -> None:
@@ -107,7 +108,7 @@ def test_real_busy_cpu_in_sadf_j_at_the_loss_is_cpu_saturation(tmp_path: Path) -
 def test_compact_json_is_read_whole_and_garbage_refused() -> None:
     doc = json.loads((FIX / "sadf_j_q.json").read_text(encoding="utf-8"))
     r = sadf_json.parse(json.dumps(doc, separators=(",", ":")), "q.json")
-    assert r.host == "cvp3" and r.counters.height == 22
+    assert r.host == "cvp3" and r.counters.height == 23
     with pytest.raises(InputError):
         sadf_json.parse('{"sysstat": {"nothing": 1', "bad.json")
 
@@ -160,3 +161,28 @@ def test_hostile_sadf_j_never_crashes(text: str) -> None:
     except InputError:
         return
     assert r.counters is not None
+
+
+@pytest.mark.parametrize(
+    ("json_name", "text_name"),
+    [
+        ("sadf_j_u_ALL_P_ALL.json", "sar_of_sadf_j_u_ALL_P_ALL_C.txt"),
+        ("sadf_j_q.json", "sar_of_sadf_j_q_C.txt"),
+        ("sadf_j_n_EDEV.json", "sar_of_sadf_j_n_EDEV_C.txt"),
+        ("sadf_j_n_DEV.json", "sar_of_sadf_j_n_DEV_C.txt"),
+        ("sadf_j_r.json", "sar_of_sadf_j_r_C.txt"),
+        ("sadf_j_W.json", "sar_of_sadf_j_W_C.txt"),
+        ("sadf_j_n_SOFT.json", "sar_of_sadf_j_n_SOFT_C.txt"),
+    ],
+)
+def test_sadf_j_gives_the_series_sar_prints_of_the_same_file(
+    json_name: str, text_name: str
+) -> None:
+    # sar -f sa_cvp3 <options> under LC_ALL=C, TZ=America/New_York: local times, 5 h behind
+    def rows(name: str, shift: timedelta) -> list[tuple[object, ...]]:
+        c = _read(name).counters.with_columns(ts_local=pl.col("ts_local") + shift)
+        cols = ("object", "instance", "counter", "ts_local", "value")
+        return sorted(tuple(str(v) for v in r) for r in c.select(cols).iter_rows())
+
+    got = rows(json_name, timedelta(0))
+    assert got and got == rows(text_name, timedelta(hours=5))

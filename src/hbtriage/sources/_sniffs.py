@@ -28,7 +28,7 @@ SAR_BANNER_RE = re.compile(
 #: SOCK, -r, -w, -B, -b, -d).
 _SAR_TABLE_RE = re.compile(
     r"^\d[^\t\n]{0,20}?\s+(CPU|IFACE|runq-sz|idgm/s|INTR|active/s|atmptf/s|call/s|totsck"
-    r"|kbmemfree|proc/s|pgpgin/s|tps|DEV)\b",
+    r"|kbmemfree|proc/s|pgpgin/s|pswpin/s|tps|DEV)\b",
     re.M,
 )
 

@@ -18,6 +18,9 @@ sar column                  object                  counter
 ``-n UDP`` idgm/s+odgm/s    UDPv4                   Datagrams/sec
 ``-n UDP6`` idgmer6/s       UDPv6                   Datagrams Received Errors/sec
 ``-n ETCP`` retrans/s       TCPv4                   Segments Retransmitted/sec
+``-r`` kbavail / 1024       Memory                  Available MBytes
+``-W`` pswpin/s+pswpout/s   Memory                  Pages/sec  (pages swapped: hard paging)
+``-n SOFT`` dropd/s ...     Linux Net (CPU)         Softnet Dropped/sec, Softnet Squeezed/sec
 ==========================  ======================  =====================================
 
 ``sadf -d`` prints UTC timestamps (``2024-01-15 08:10:01 UTC``): ``offset_min = 0``. Plain
@@ -66,6 +69,9 @@ _DIRECT: dict[str, tuple[str, str, float]] = {
     "idgmerr/s": ("UDPv4", "Datagrams Received Errors/sec", 1.0),
     "idgmer6/s": ("UDPv6", "Datagrams Received Errors/sec", 1.0),
     "retrans/s": ("TCPv4", "Segments Retransmitted/sec", 1.0),
+    "kbavail": ("Memory", "Available MBytes", 1.0 / 1024.0),
+    "dropd/s": ("Linux Net", "Softnet Dropped/sec", 1.0),
+    "squeezd/s": ("Linux Net", "Softnet Squeezed/sec", 1.0),
 }
 _INSTANCE_COLUMNS = ("CPU", "IFACE")
 
@@ -93,6 +99,8 @@ def _derived(columns: list[str]) -> list[tuple[str, str, pl.Expr]]:
         out.append(
             ("Network Interface", "Bytes Total/sec", (_num("rxkB/s") + _num("txkB/s")) * 1024.0)
         )
+    if "pswpin/s" in columns and "pswpout/s" in columns:  # sar -W: hard paging
+        out.append(("Memory", "Pages/sec", _num("pswpin/s") + _num("pswpout/s")))
     if "idgm/s" in columns and "odgm/s" in columns:
         out.append(("UDPv4", "Datagrams/sec", _num("idgm/s") + _num("odgm/s")))
     if "idgm6/s" in columns and "odgm6/s" in columns:
