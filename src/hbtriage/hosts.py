@@ -10,7 +10,10 @@ files in. These are clues of different strength, merged here into one identity p
    name at most one machine, one ICM node and one CVP sender, and not both a PIM and a CVP log
    (a PG and a CVP Call Server are different servers). Each file belongs to the outermost such
    folder up to the one the user named (folders above an argument are not looked at); a file
-   named on its own has only its parent folder.
+   named on its own has only its parent folder. A folder whose own files are one server's
+   (with its PIM or CVP log) is that server's though the other server's folder sits below it
+   (``PGSIDE_A/`` and ``PGSIDE_A/CALLSRV/``): its own files are one group, the folder below
+   another.
 2. **Names.** Each folder group (or file outside any) is linked to the names its files write;
    groups and files sharing a name are one host. ``--host-alias`` links names outright; a
    ``systeminfo`` links its host name with its addresses; a file name that carries a known
@@ -822,7 +825,8 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
     }
     # Said only where it matters: a folder of one server would have named the file (once, at
     # the end, with the host it went to).
-    said = {i for i in apart if any(single.get(f[0]) for f in original[i].folders)}
+    outer = _outer_servers(clues, under, single)
+    said = {i for i in apart if any(single.get(f[0]) or f[0] in outer for f in original[i].folders)}
     group_of: list[str] = []
     group_folder: dict[str, tuple[str, str, bool]] = {}
     for i, c in enumerate(clues):
@@ -831,6 +835,8 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
             if not single[folder[0]]:
                 break
             best = folder
+        if best is None and c.folders and c.folders[0][0] in outer:
+            best = c.folders[0]  # beside its server's own files, above the other's folder
         unit = f"g:{best[0]}" if best else f"f:{i}"
         if best:
             group_folder[unit] = best
@@ -1147,7 +1153,7 @@ def identify(clues: list[Clues], aliases: dict[str, str] | None = None) -> Ident
             if c.writer:
                 why = warn("host_by_and", why=why, content=_named_in(c.reason, c.writer))
         else:
-            why = _reason(c, host, group_of[i], group_folder, orphan_reason.get(group_of[i]))
+            why = _reason(c, host, group_of[i], group_folder, orphan_reason.get(group_of[i]), outer)
         assigned.append((host, why))
     warnings += [
         warn(
@@ -1791,6 +1797,31 @@ def _with_arguments_below(under: dict[str, list[int]], clues: list[Clues]) -> No
         ]
 
 
+def _outer_servers(
+    clues: list[Clues], under: dict[str, list[int]], single: dict[str, bool]
+) -> set[str]:
+    """The folders that are one server's though another server's folder sits below them
+    (``PGSIDE_A/`` holding the PG's files and ``PGSIDE_A/CALLSRV/`` the CVP's, ``logs/`` and
+    ``logs/CVP/``, the other way round, or a level down: ``ticket/PG1A/CVP1/``): the files
+    directly in such a folder are one server's and hold its own PIM or CVP log, while what is
+    below it is more than one server's. Those files are that folder's server's, and the
+    folder is named after it, not after the folder below (which stays its own server's). A
+    folder whose own files are both servers' (flat), or only files that name nobody (beside
+    ``PG1A/`` and ``CVP1/``: a case folder's stray ``netsh``), is not one."""
+    direct: dict[str, list[int]] = {}
+    for i, c in enumerate(clues):
+        if c.folders and c.folders[0][0] in under and not single[c.folders[0][0]]:
+            direct.setdefault(c.folders[0][0], []).append(i)
+    return {
+        key
+        for key, idx in direct.items()
+        if len(idx) < len(under[key])
+        and not _one_server(clues[i] for i in under[key])
+        and any(clues[i].role for i in idx)
+        and _one_server(clues[i] for i in idx)
+    }
+
+
 def _one_server(files: Iterable[Clues]) -> bool:
     machines: set[str] = set()
     writers: set[str] = set()
@@ -2011,6 +2042,7 @@ def _reason(
     unit: str,
     group_folder: dict[str, tuple[str, str, bool]],
     orphan: str | None,
+    outer: set[str],
 ) -> str:
     if c.machines:
         own = c.reason
@@ -2024,7 +2056,7 @@ def _reason(
     folder = group_folder.get(unit)
     if folder is not None:
         key, name, given = folder
-        why = _folder_holds(name, given, host, key)
+        why = _folder_holds(name, given, host, key, outer=unit == f"g:{key}" and key in outer)
         return warn("host_by_and", why=why, content=content) if content else why
     if content and c.writer and name_key(c.writer) == name_key(host):
         return c.reason
@@ -2047,10 +2079,11 @@ def _named_in(reason: str, name: str) -> str:
     return warn("host_named_in", reason=reason, name=name)
 
 
-def _folder_holds(name: str, given: bool, host: str, key: str = "") -> str:
+def _folder_holds(name: str, given: bool, host: str, key: str = "", *, outer: bool = False) -> str:
     """Why a file is ``host``'s: folder ``name`` (named on the command line when ``given``;
     ``key``: where it is, a path on disk for a folder around what was named: above a generic
-    folder named, or holding a file named on its own) holds only its files."""
+    folder named, or holding a file named on its own) holds only its files; its files beside
+    the other server's folder are only its, when ``outer`` (see :func:`_outer_servers`)."""
     if given:
         how = warn("how_given")
     elif _around((key, name, given)):
@@ -2060,6 +2093,8 @@ def _folder_holds(name: str, given: bool, host: str, key: str = "") -> str:
     archive = archive_of((key, name, given)) if key else None
     if archive:
         return warn("host_by_archive", archive=archive, how=how, host=host)
+    if outer:
+        return warn("host_by_outer_folder", folder=name, how=how, host=host)
     return warn("host_by_folder", folder=name, how=how, host=host)
 
 
