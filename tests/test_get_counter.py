@@ -191,3 +191,19 @@ def test_no_other_fixture_is_taken_for_get_counter_output() -> None:
     for p in others:
         head = p.read_bytes()[:65536].decode("utf-8", errors="replace")
         assert not READER.sniff(head, p.name), p
+
+
+@pytest.mark.parametrize("year", [1969, 2263, 2313, 9999])
+def test_a_timestamp_no_log_can_have_is_one_line_naming_it(tmp_path: Path, year: int) -> None:
+    """A Timestamp in a year no time stamp can have (past 2262 no nanosecond time holds it)
+    is the one-line error naming the file, the line and the layouts expected, never an internal
+    conversion error."""
+    text = (GC / "get_counter_dpc_3_en-US.txt").read_text(encoding="utf-8")
+    bad = tmp_path / "gc.txt"
+    bad.write_text(text.replace("/2013 ", f"/{year} "), encoding="utf-8")
+    reader, enc, _note = sniff(InputFile(display=bad.name, path=str(bad)))
+    assert reader is not None and reader.kind == "get_counter"
+    with pytest.raises(InputError) as exc:
+        reader.read(InputFile(display=bad.name, path=str(bad)), enc)
+    said = str(exc.value)
+    assert "gc.txt:" in said and "Timestamp" in said and str(year) in said

@@ -186,3 +186,20 @@ def test_sadf_j_gives_the_series_sar_prints_of_the_same_file(
 
     got = rows(json_name, timedelta(0))
     assert got and got == rows(text_name, timedelta(hours=5))
+
+
+@pytest.mark.parametrize("year", [1969, 2263, 2313, 9999])
+def test_a_record_in_a_year_no_time_can_have_is_skipped_with_a_warning(
+    tmp_path: Path, year: int
+) -> None:
+    """A record whose date no time stamp can have (past 2262 no nanosecond time holds it) is
+    skipped with the reader's warning, the others read (a fuzzed '2313-01-23' stopped the
+    whole file with an internal conversion error)."""
+    text = (FIX / "sadf_j_n_EDEV.json").read_text(encoding="utf-8")
+    first = text.index('"date": "2013-')
+    bad = tmp_path / "sadf.json"
+    bad.write_text(text[:first] + text[first:].replace("2013-", f"{year}-", 1), encoding="utf-8")
+    good = _read("sadf_j_n_EDEV.json")
+    got = READER.read(InputFile(display=bad.name, path=str(bad)), "utf-8")
+    assert 0 < got.counters.height < good.counters.height
+    assert any("record skipped" in w for w in got.warnings)

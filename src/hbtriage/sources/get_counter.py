@@ -22,6 +22,7 @@ import polars as pl
 from hbtriage import counter_names
 from hbtriage.catalog import cached_bundled, entries_of
 from hbtriage.errors import CatalogError, InputError
+from hbtriage.findings import MAX_YEAR, MIN_YEAR
 from hbtriage.sources.base import COUNTER_SCHEMA, InputFile, ReadResult, empty_counters
 from hbtriage.sources.encoding import read_text
 from hbtriage.sources.options import DEFAULT, ReadOptions
@@ -116,9 +117,11 @@ def sniff(head: str) -> bool:
 
 def _time(text: str, layout: str) -> dt.datetime | None:
     try:
-        return dt.datetime.strptime(" ".join(text.split()), layout)
+        when = dt.datetime.strptime(" ".join(text.split()), layout)
     except ValueError:
         return None
+    # A year no log's time can have (nor a nanosecond time: past 2262) is no time stamp.
+    return when if MIN_YEAR <= when.year <= MAX_YEAR else None
 
 
 @dataclass

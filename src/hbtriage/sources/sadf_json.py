@@ -26,6 +26,7 @@ import polars as pl
 
 from hbtriage.catalog import cached_bundled, entries_of
 from hbtriage.errors import CatalogError, InputError
+from hbtriage.findings import MAX_YEAR, MIN_YEAR
 from hbtriage.sources.base import COUNTER_SCHEMA, ReadResult, empty_counters
 from hbtriage.warning_text import warn
 
@@ -209,6 +210,8 @@ def _stamp(record: dict[str, Any]) -> tuple[dt.datetime, bool] | None:
     try:
         when = dt.datetime.strptime(f"{ts.get('date')} {ts.get('time')}", "%Y-%m-%d %H:%M:%S")
     except ValueError:
+        return None
+    if not MIN_YEAR <= when.year <= MAX_YEAR:  # no time a log's times can be (nor a ns time)
         return None
     return when, ts.get("utc") == 1
 
