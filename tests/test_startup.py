@@ -29,10 +29,12 @@ FIX = Path(__file__).parent / "fixtures"
 #: The registry's order, as it was when every reader module was imported up front.
 ORDER = [
     "perfmon_csv",
+    "get_counter",
     "sar",
     "watch_log",
     "latencymon",
     "config_snapshot",
+    "net_counters",
     "eventlog",
     "cvp_log",
     "ciscolog",
@@ -57,6 +59,7 @@ UNNEEDED = [
     "hbtriage.report.html",
     "hbtriage.report.markdown",
     "hbtriage.sources.sar",
+    "hbtriage.sources.sadf_json",
     "hbtriage.sources.watch_log",
     "hbtriage.sources.eventlog",
     "hbtriage.sources.dpcisr_latencymon",
