@@ -242,3 +242,15 @@ def test_any_mix_of_lines_reads_or_says_what_it_expected(
 
     res = READER.read(InputFile(display=str(p), path=str(p), size=p.stat().st_size), "utf-8")
     assert res.kind == "net_counters" and res.note
+
+
+@pytest.mark.parametrize("year", [1969, 2263, 7013, 9999])
+def test_a_time_line_no_log_can_have_is_no_time(year: int) -> None:
+    """A snapshot's time line in a year no log's time can have (past 2262 no nanosecond time
+    holds it) is no time: the fuzz bench's '7013' stopped the file with polars' internal
+    conversion error."""
+    from hbtriage.sources.net_counters import parse_time
+
+    assert parse_time(f"Thu 05/09/{year} 10:20:01.00") is None
+    assert parse_time(f"{year}-05-09T10:20:01+09:00") is None
+    assert parse_time("Thu 05/09/2013 10:20:01.00") is not None

@@ -37,6 +37,7 @@ import polars as pl
 
 from hbtriage.catalog import cached_bundled, entries_of
 from hbtriage.errors import CatalogError, InputError
+from hbtriage.findings import MAX_YEAR, MIN_YEAR
 from hbtriage.sources import irq_proc
 from hbtriage.sources.base import InputFile, ReadResult, empty_counters
 from hbtriage.sources.encoding import read_text
@@ -187,7 +188,13 @@ _MONTHS = {
 
 
 def parse_time(line: str) -> tuple[dt.datetime, int | None] | None:
-    """The time a short line between snapshots writes (local, minutes east of UTC or None)."""
+    """The time a short line between snapshots writes (local, minutes east of UTC or None);
+    None for a year no log's time can have (past 2262 no nanosecond time holds it)."""
+    got = _parse_time(line)
+    return got if got is None or MIN_YEAR <= got[0].year <= MAX_YEAR else None
+
+
+def _parse_time(line: str) -> tuple[dt.datetime, int | None] | None:
     text = line.strip()
     if not text or len(text) > 64 or "=" in text:
         return None
