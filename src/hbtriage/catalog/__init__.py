@@ -437,6 +437,17 @@ def host_clues() -> tuple[HostClue, ...]:
     return tuple(out)
 
 
+def string_list(value: object, *, single: bool = False) -> tuple[str, ...] | None:
+    """A catalog field that must be a non-empty list of words (strings with more than blanks),
+    as a tuple; with ``single`` one such string stands for a list of it. None when it is not
+    (the caller raises :class:`CatalogError` naming its file and entry)."""
+    if single and isinstance(value, str) and value.strip():
+        return (value,)
+    if isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value):
+        return tuple(value)
+    return None
+
+
 def entries_of(text: str, path: str, table: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The ``[[table]]`` entries of catalog TOML ``text``, and the whole document (CatalogError
     naming ``path`` when the text is no TOML or has no such entries)."""

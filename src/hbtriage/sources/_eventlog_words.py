@@ -12,7 +12,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from hbtriage.catalog import cached_bundled, entries_of
+from hbtriage.catalog import cached_bundled, entries_of, string_list
 from hbtriage.errors import CatalogError
 from hbtriage.warning_text import warn
 
@@ -40,14 +40,6 @@ class EventLogWords:
         return "|".join(re.escape(x) for x in labels)
 
 
-def _strings(value: object) -> tuple[str, ...] | None:
-    if isinstance(value, str) and value.strip():
-        return (value,)
-    if isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value):
-        return tuple(value)
-    return None
-
-
 def _fail(path: str, entry: object, what: str) -> CatalogError:
     return CatalogError(
         path, entry if isinstance(entry, str) else None, warn("catalog_eventlog", what=what)
@@ -59,7 +51,7 @@ def _checked(path: str, table: str, e: dict[str, object], keys: tuple[str, ...])
     if not isinstance(eid, str) or not eid or not isinstance(e.get("reference"), str):
         raise _fail(path, eid, f"[[{table}]]: id, reference, " + ", ".join(keys))
     for k in keys:
-        if _strings(e.get(k)) is None:
+        if string_list(e.get(k), single=True) is None:
             raise _fail(path, eid, f"[[{table}]]: {k} (a word or a list of words)")
     return eid
 
@@ -75,7 +67,7 @@ def build(text: str, path: str) -> EventLogWords:
             raise _fail(path, eid, "[[wevtutil]]: id, labels (field = label), reference")
         _checked(path, "wevtutil", e, ())
         for field, label in labels.items():
-            words = _strings(label)
+            words = string_list(label, single=True)
             if field not in WEVT_FIELDS or words is None:
                 raise _fail(path, eid, "[[wevtutil]] labels: " + ", ".join(WEVT_FIELDS))
             for w in words:
@@ -85,18 +77,18 @@ def build(text: str, path: str) -> EventLogWords:
     headers: list[tuple[str, str]] = []
     for e in entries_of(text, path, "viewer_header")[0]:
         _checked(path, "viewer_header", e, ("first", "date"))
-        date = (_strings(e["date"]) or ("",))[0].casefold()
-        headers += [(f.casefold(), date) for f in _strings(e["first"]) or ()]
+        date = (string_list(e["date"], single=True) or ("",))[0].casefold()
+        headers += [(f.casefold(), date) for f in string_list(e["first"], single=True) or ()]
     levels: set[str] = set()
     for e in entries_of(text, path, "level")[0]:
         _checked(path, "level", e, ("words",))
-        levels |= {w.casefold() for w in _strings(e["words"]) or ()}
+        levels |= {w.casefold() for w in string_list(e["words"], single=True) or ()}
     am: list[str] = []
     pm: list[str] = []
     for e in entries_of(text, path, "day_period")[0]:
         _checked(path, "day_period", e, ("am", "pm"))
-        am += _strings(e["am"]) or ()
-        pm += _strings(e["pm"]) or ()
+        am += string_list(e["am"], single=True) or ()
+        pm += string_list(e["pm"], single=True) or ()
     return EventLogWords(wevt, tuple(headers), frozenset(levels), tuple(am), tuple(pm))
 
 

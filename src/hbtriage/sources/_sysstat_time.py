@@ -14,7 +14,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from hbtriage.catalog import cached_bundled, entries_of
+from hbtriage.catalog import cached_bundled, entries_of, string_list
 from hbtriage.errors import CatalogError
 from hbtriage.warning_text import warn
 
@@ -39,12 +39,6 @@ class SysstatWords:
     second: tuple[str, ...]
 
 
-def _strings(value: object) -> tuple[str, ...] | None:
-    if isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
-        return tuple(value)
-    return None
-
-
 def build(text: str, path: str) -> SysstatWords:
     """Parse and check ``sysstat.toml`` (CatalogError naming the entry)."""
     entries, doc = entries_of(text, path, "date")
@@ -63,7 +57,7 @@ def build(text: str, path: str) -> SysstatWords:
         dates.append(DateLayout(str(did), str(e["layout"]), str(e["clock"]), str(e["locales"])))
     time = doc.get("time")
     words = [
-        _strings(time.get(k)) if isinstance(time, dict) else None
+        string_list(time.get(k)) if isinstance(time, dict) else None
         for k in ("hour", "minute", "second")
     ]
     if any(w is None for w in words):

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import polars as pl
 
-from hbtriage.catalog import cached_bundled, entries_of
+from hbtriage.catalog import cached_bundled, entries_of, string_list
 from hbtriage.errors import CatalogError, InputError
 from hbtriage.sources import systeminfo as SI
 from hbtriage.sources.base import ConfigFact, InputFile, ReadResult
@@ -83,10 +83,10 @@ class SnapshotWords:
 
 
 def _words_of(doc: dict[str, object], key: str, path: str, entry: str) -> tuple[str, ...]:
-    value = doc.get(key)
-    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+    words = string_list(doc.get(key))
+    if words is None:
         raise CatalogError(path, entry, warn("catalog_snapshot_words", key=key))
-    return tuple(value)
+    return words
 
 
 def _build_words(text: str, path: str) -> SnapshotWords:

@@ -24,7 +24,7 @@ from typing import Any
 
 import polars as pl
 
-from hbtriage.catalog import cached_bundled, entries_of
+from hbtriage.catalog import cached_bundled, entries_of, string_list
 from hbtriage.errors import CatalogError, InputError
 from hbtriage.findings import MAX_YEAR, MIN_YEAR
 from hbtriage.sources.base import COUNTER_SCHEMA, ReadResult, empty_counters
@@ -54,20 +54,14 @@ class Metric:
     counter: str
 
 
-def _strings(value: object) -> tuple[str, ...] | None:
-    if isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
-        return tuple(value)
-    return None
-
-
 def build(text: str, path: str) -> tuple[Metric, ...]:
     """Parse and check ``sadf_json.toml`` (CatalogError naming the entry)."""
     entries, _doc = entries_of(text, path, "metric")
     out: list[Metric] = []
     for e in entries:
         mid = e.get("id")
-        activity = _strings(e.get("activity"))
-        fields = _strings(e.get("fields"))
+        activity = string_list(e.get("activity"))
+        fields = string_list(e.get("fields"))
         counter = e.get("counter")
         scale = e.get("scale", 1.0)
         ok = (
