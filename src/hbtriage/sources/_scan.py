@@ -16,10 +16,11 @@ once and their results stitched into the one-part scan's (:func:`scan_parts`).
 
 The core is used when a run's logs of the kinds it reads hold ``ReadOptions.compiled_min_bytes``
 together (:func:`for_run`; a file read on its own: when it is that big), so a small bundle
-never imports numba (0.4-0.5 s with the kernels' first load); when numba cannot be imported or
-compiled, the polars path is used with no error. The kernels are compiled once and cached
-where the package is installed; ``make`` compiles them at install time (:func:`main` with
-``--warm``).
+never loads the kernels; when they cannot be compiled or loaded, the polars path is used with
+no error. numba compiles the kernels once per machine, where the package is installed, and
+their machine code is kept (:mod:`._scan_native`); a run loads it with llvmlite alone in a few
+milliseconds, never importing numba (its import, registries and cache took 0.5-0.7 s of every
+run, holding the GIL). ``make`` compiles them at install time (:func:`main` with ``--warm``).
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from hbtriage.sources._lines import Pieces, Scanner
+    from hbtriage.sources._scan_native import Kernels
     from hbtriage.sources.base import InputFile
     from hbtriage.sources.options import ReadOptions
 
@@ -50,23 +51,32 @@ if TYPE_CHECKING:
 Heads = tuple["pl.Series", "pl.DataFrame"]
 
 _lock = threading.Lock()
-_state: dict[str, ModuleType | None] = {}
+_state: dict[str, Kernels | None] = {}
 _state_pool: list[ThreadPoolExecutor] = []
 
 
-def kernels(*, compile_now: bool = False) -> ModuleType | None:
-    """The compiled kernels module, or None when numba is missing or does not work here, or
-    when the kernels are not compiled for this machine yet (see :func:`compiling`) and neither
-    ``compile_now`` nor ``HBTRIAGE_COMPILED=1`` asks to compile them here and now."""
+def kernels(*, compile_now: bool = False) -> Kernels | None:
+    """The compiled kernels (see :mod:`._scan_native`), or None when they cannot work here
+    (numba or llvmlite missing or failing), or when they are not compiled for this machine
+    yet (see :func:`compiling`) and neither ``compile_now`` nor ``HBTRIAGE_COMPILED=1`` asks
+    to compile them here and now (in a process of its own, waited for: ~40 s)."""
     with _lock:
         if "k" not in _state:
             try:
-                from hbtriage.sources import _scan_kernels as k
+                from hbtriage.sources import _scan_native
 
-                if not (compile_now or os.environ.get(ENV) == "1" or _cold_ok(k)):
-                    return None
-                # Compile (or load from the cache) on a tiny input now, under the lock, so two
-                # reader threads never compile at once and a broken install shows up here.
+                k = _scan_native.load() if _may_look() else None
+                if k is None:
+                    if not (compile_now or os.environ.get(ENV) == "1"):
+                        _cold_start()
+                        return None
+                    if not _compile_now():
+                        raise RuntimeError("the kernels do not compile here")
+                    k = _scan_native.load()
+                    if k is None:
+                        raise RuntimeError("the compiled kernels do not load")
+                # Every kernel once on a tiny input, under the lock: a broken object file
+                # shows up here, not in the middle of a read.
                 _smoke(k)
                 _state["k"] = k
             except Exception:  # noqa: BLE001 - any failure means: use the polars path
@@ -74,57 +84,67 @@ def kernels(*, compile_now: bool = False) -> ModuleType | None:
         return _state["k"]
 
 
-#: The kernels the core calls (:func:`_smoke` calls each): all must be in numba's cache for
-#: this machine, else a run would spend about a minute compiling them first.
-_ENTRY = (
-    "split_lines",
-    "dumplog",
-    "cvp",
-    "ciscolog",
-    "iso",
-    "syslog",
-    "keep_flags",
-    "gather",
-    "classes",
-)
 #: A run that finds the kernels uncompiled looks again after this many seconds (a long-lived
 #: process: ``watch``, a fleet worker), and a compile started this long ago is taken as dead.
 _COLD_RECHECK_S = 10.0
 _COMPILE_STALE_S = 1800.0
-#: The file that says a compile is under way, in numba's cache folder for the kernels.
+#: The file that says a compile is under way, in the kernels' folder.
 _COMPILING = "hbtriage-compiling"
 _cold: dict[str, float] = {}
 
 
-def _cold_ok(k: ModuleType) -> bool:
-    """Whether the kernels may be loaded now (called under ``_lock``): yes when numba's cache
-    holds every one for this machine (CPU and numba version, the kernels' source unchanged),
-    or when that cannot be told (numba's cache layout changed: load them, compiling if
-    needed, as before). When they are not there, a compile for later runs is started in the
-    background (once, see :func:`_compile_later`) and this run reads with the polars path:
-    a first run after a plain ``pip install`` takes the polars path's seconds, not a minute of
-    compiling first."""
+def _may_look() -> bool:
+    """Whether to look for the compiled kernels now (called under ``_lock``): not again
+    within :data:`_COLD_RECHECK_S` of finding them missing."""
     import time
 
-    now = time.monotonic()
-    if now - _cold.get("checked", -_COLD_RECHECK_S) < _COLD_RECHECK_S:
-        return False
-    try:
-        from numba.core.registry import cpu_target
+    return time.monotonic() - _cold.get("checked", -_COLD_RECHECK_S) >= _COLD_RECHECK_S
 
-        magic = cpu_target.target_context.codegen().magic_tuple()
-        folder = getattr(k, _ENTRY[0])._cache._cache_path
-        cached = all(
-            any(key[1] == magic for key in getattr(k, name)._cache._cache_file._load_index())
-            for name in _ENTRY
-        )
-    except Exception:  # noqa: BLE001 - numba's internals moved: no way to tell
+
+def _cold_start() -> None:
+    """The kernels are not compiled for this machine (called under ``_lock``): start their
+    compile for later runs in the background (once, see :func:`_compile_later`); this run
+    reads with the polars path. A first run after a plain ``pip install`` takes the polars
+    path's seconds, not a minute of compiling first."""
+    import time
+
+    from hbtriage.sources import _scan_native
+
+    if not _may_look():
+        return
+    _cold["checked"] = time.monotonic()
+    folder = _scan_native.writable_folder()
+    _cold["compiling"] = float(folder is not None and _compile_later(str(folder)))
+
+
+def _compile_now() -> bool:
+    """Compile the kernels into their folder in a process of its own (a compiler that
+    crashes takes only that process), waiting for it; whether it did."""
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k != ENV}
+    done = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "hbtriage.sources._scan", "--export"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        env=env,
+        check=False,
+    )
+    return done.returncode == 0
+
+
+def _export() -> bool:
+    """Compile the kernels with numba and keep their machine code (:func:`_scan_native.save`),
+    unless machine code for this machine is there already; whether it is there now."""
+    from hbtriage.sources import _scan_native
+
+    if _scan_native.load() is not None:
         return True
-    if cached:
-        return True
-    _cold["checked"] = now
-    _cold["compiling"] = float(_compile_later(folder))
-    return False
+    from hbtriage.sources import _scan_kernels
+
+    obj, entries, needs = _scan_kernels.export()
+    _scan_native.save(obj, entries, needs)
+    return _scan_native.load() is not None
 
 
 def compiling(options: ReadOptions | None = None) -> bool:
@@ -176,22 +196,8 @@ def _compile_later(folder: str) -> bool:
     return True
 
 
-def _smoke(k: ModuleType) -> None:
-    import numpy as np
-
-    data = b"19:36:35:105 pg1A-pim1 Trace: x\nMar 30 2013 19:36:46.105 -0500: %CVP_8_5_ICM-1-X: y\n"
-    buf = np.frombuffer(data, dtype=np.uint8)
-    starts, ends = k.split_lines(buf, True)
-    hit = k.dumplog(buf, starts, ends)[0]
-    k.cvp(buf, starts, ends)
-    k.ciscolog(buf, starts, ends)
-    k.iso(buf, starts, ends)
-    k.syslog(buf, starts, ends)
-    lits, at = cast("tuple[np.ndarray, np.ndarray]", literal_table(("heartbeat", "path")))
-    k.keep_flags(buf, starts, ends, lits, at, True)
-    k.gather(buf, starts, ends, hit == 0)
-    table = np.zeros(256, dtype=np.uint8)
-    k.classes(buf, starts, ends, hit, table, table, table)
+def _smoke(k: Kernels) -> None:
+    k.smoke()
 
 
 #: In the environment: 0 reads every log with the polars path, 1 every log with the core
@@ -395,7 +401,7 @@ def _scan_part(buf: np.ndarray, first: bool, ask: Ask, ascii_only: bool) -> _Par
     line classes of one part (offsets within the part); nogil calls only."""
     import numpy as np
 
-    k = cast(ModuleType, kernels())
+    k = cast("Kernels", kernels())
     starts, ends = k.split_lines(buf, first)
     found = tuple(getattr(k, ask.kernel)(buf, starts, ends))
     flags = None
@@ -457,7 +463,7 @@ def _stitch(raw: bytes, at: list[int], parts: list[_Part], kernel: str) -> _Part
     """The parts' outputs (part ``i`` starting at byte ``at[i]``) as one scan's."""
     import numpy as np
 
-    from hbtriage.sources._scan_kernels import MAX_IDS
+    from hbtriage.sources._scan_native import MAX_IDS
 
     per_line, ids_of = _SHAPES[kernel]
     n_tables = (len(parts[0][2]) - per_line) // 2
@@ -576,7 +582,7 @@ def scan(
 
 
 def _wanted_text(
-    k: ModuleType, buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, want: np.ndarray
+    k: Kernels, buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, want: np.ndarray
 ) -> pl.Series | None:
     """The text of the lines ``want`` marks, null on the others (and on empty lines), as
     polars splits them; None when it cannot (invalid UTF-8). When few lines are wanted only
@@ -796,6 +802,14 @@ def _minutes(zone: str) -> int | None:
     return 0 if zone in ("UTC", "GMT", "UT") else None
 
 
+def _exported() -> bool:
+    """:func:`_export`, any failure a no."""
+    try:
+        return _export()
+    except Exception:  # noqa: BLE001 - numba or llvmlite missing or failing: no core
+        return False
+
+
 def warm() -> bool:
     """Compile the kernels (or load them from the cache); whether the core works here."""
     return kernels(compile_now=True) is not None
@@ -816,11 +830,13 @@ def main(argv: list[str] | None = None) -> int:
         try:
             with suppress(OSError):
                 os.nice(10)
-            ok = warm()
+            ok = _exported()
         finally:
             with suppress(OSError):
                 os.remove(args[1])
         return 0 if ok else 1
+    if args == ["--export"]:  # :func:`_compile_now`'s process
+        return 0 if _exported() else 1
     if args != ["--warm"]:
         print("usage: _scan.main(['--warm'])", file=sys.stderr)
         return 2

@@ -14,20 +14,23 @@ Helpers called once per line or per byte are inlined (``inline="always"``): a co
 that takes an array costs its reference counts on every call (interning was 60 % of the CVP
 kernel's time that way; inlined, the CVP and dumplog kernels take 0.8x the time).
 
-The kernels are compiled once and cached next to this file (``cache=True``); ``make`` compiles them at install
-time (``_scan.main(["--warm"])``).
+Every kernel is an entry of :data:`ENTRIES` that fills arrays its caller made: numba compiles
+them once per machine and :func:`export` keeps the machine code, which runs without numba
+(see :mod:`._scan_native`); ``make`` compiles them at install time
+(``_scan.main(["--warm"])``).
 """
 
 from __future__ import annotations
 
-import numpy as np
-from numba import njit
+from typing import Any
 
-#: Longest line a kernel converts (the readers cut longer lines; those take the general path).
-MAX_LINE = 65_536
-#: Distinct strings interned per piece and per table (more: the rest take the general path).
-MAX_IDS = 2048
-_SLOTS = 4096
+import numpy as np
+from numba import carray, njit, types
+
+from hbtriage.sources._scan_native import MAX_IDS, MAX_LINE, TABLE
+from hbtriage.sources._scan_native import SLOTS as _SLOTS
+
+__all__ = ["ENTRIES", "MAX_IDS", "MAX_LINE", "TABLE", "export"]
 
 _MONTHS = np.array(
     [
@@ -42,29 +45,48 @@ _MDAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int
 _MIN_YEAR, _MAX_YEAR = 1970, 2200
 
 
-@njit(nogil=True, cache=True)
-def split_lines(buf: np.ndarray, first: bool) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
-    """(start, end) byte offsets of every line of ``buf``: lines end at LF, one CR before it
-    (or at the end of an unterminated last line) is not part of the line, and a UTF-8 BOM at
-    the start of the first piece is skipped."""
+@njit(nogil=True, inline="always")
+def _skip(buf: np.ndarray, first: int) -> int:  # pragma: no cover
+    """3 when ``buf`` is a file's first piece (``first``) and starts with a UTF-8 BOM, else 0."""
     n = buf.size
-    skip = 0
     if first and n >= 3 and buf[0] == 0xEF and buf[1] == 0xBB and buf[2] == 0xBF:
-        skip = 3
+        return 3
+    return 0
+
+
+@njit(nogil=True, inline="always")
+def _line_count(buf: np.ndarray, first: int) -> int:  # pragma: no cover
+    """How many lines :func:`_split` finds in ``buf``."""
+    n = buf.size
     count = 0
     for i in range(n):
         count += buf[i] == 10  # no branch: the loop is vectorised
+    tail = 1 if n > _skip(buf, first) and buf[n - 1] != 10 else 0
+    return count + tail
+
+
+@njit(nogil=True, inline="always")
+def _split(
+    buf: np.ndarray, first: int, starts: np.ndarray, ends: np.ndarray
+) -> int:  # pragma: no cover
+    """(start, end) byte offsets of every line of ``buf`` into ``starts`` and ``ends`` (as
+    many as :func:`_line_count` says): lines end at LF, one CR before it (or at the end of an
+    unterminated last line) is not part of the line, and a UTF-8 BOM at the start of the
+    first piece is skipped."""
+    n = buf.size
+    skip = _skip(buf, first)
+    lines = starts.size
     tail = 1 if n > skip and buf[n - 1] != 10 else 0
-    ends = np.empty(count + tail, np.int64)
+    count = lines - tail
     k = 0
     rest = 0
     if count:
         # Eight bytes at a time: a word with no LF byte is passed over whole.
         words = n // 8
-        w8 = buf[: words * 8].view(np.uint64)
         lo = np.uint64(0x0101010101010101)
         hi = np.uint64(0x8080808080808080)
         lf = np.uint64(0x0A0A0A0A0A0A0A0A)
+        w8 = buf[: words * 8].view(np.uint64)
         for w in range(words):
             x = w8[w] ^ lf
             if (x - lo) & ~x & hi:
@@ -80,23 +102,22 @@ def split_lines(buf: np.ndarray, first: bool) -> tuple[np.ndarray, np.ndarray]: 
             k += 1
     if tail:
         ends[k] = n
-    starts = np.empty(count + tail, np.int64)
     s = skip
-    for k in range(count + tail):
+    for k in range(lines):
         e = ends[k]
         starts[k] = s
         s = e + 1
         if e > starts[k] and buf[e - 1] == 13:
             ends[k] = e - 1
-    return starts, ends
+    return lines
 
 
-@njit(nogil=True, cache=True, inline="always")
+@njit(nogil=True, inline="always")
 def _digit(b: int) -> bool:  # pragma: no cover
     return 48 <= b <= 57
 
 
-@njit(nogil=True, cache=True, inline="always")
+@njit(nogil=True, inline="always")
 def _num(buf: np.ndarray, s: int, n: int) -> int:  # pragma: no cover
     """The decimal number of ``n`` bytes at ``s`` (-1 unless all are ASCII digits)."""
     v = 0
@@ -108,18 +129,18 @@ def _num(buf: np.ndarray, s: int, n: int) -> int:  # pragma: no cover
     return v
 
 
-@njit(nogil=True, cache=True, inline="always")
+@njit(nogil=True, inline="always")
 def _word(b: int) -> bool:  # pragma: no cover
     """[A-Za-z0-9_]"""
     return (48 <= b <= 57) or (65 <= b <= 90) or (97 <= b <= 122) or b == 95
 
 
-@njit(nogil=True, cache=True, inline="always")
+@njit(nogil=True, inline="always")
 def _alpha(b: int) -> bool:  # pragma: no cover
     return (65 <= b <= 90) or (97 <= b <= 122)
 
 
-@njit(nogil=True, cache=True, inline="always")
+@njit(nogil=True, inline="always")
 def _days(y: int, m: int, d: int) -> int:  # pragma: no cover
     """Days from 1970-01-01 to the proleptic Gregorian date (y, m, d)."""
     if m <= 2:
@@ -132,7 +153,7 @@ def _days(y: int, m: int, d: int) -> int:  # pragma: no cover
     return era * 146097 + doe - 719468
 
 
-@njit(nogil=True, cache=True, inline="always")
+@njit(nogil=True, inline="always")
 def _valid_date(y: int, m: int, d: int) -> bool:  # pragma: no cover
     if y < _MIN_YEAR or y > _MAX_YEAR or m < 1 or m > 12 or d < 1:
         return False
@@ -142,7 +163,7 @@ def _valid_date(y: int, m: int, d: int) -> bool:  # pragma: no cover
     return d <= last
 
 
-@njit(nogil=True, cache=True, inline="always")
+@njit(nogil=True, inline="always")
 def _tod(buf: np.ndarray, s: int) -> int:  # pragma: no cover
     """Nanoseconds of "hh:mm:ss" at ``s`` (-1 when not a valid time of day)."""
     hh = _num(buf, s, 2)
@@ -160,7 +181,7 @@ def _tod(buf: np.ndarray, s: int) -> int:  # pragma: no cover
 _Table = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
-@njit(nogil=True, cache=True, inline="always")
+@njit(nogil=True, inline="always")
 def _intern(buf: np.ndarray, s: int, n: int, table: _Table) -> int:  # pragma: no cover
     """The id of the bytes ``buf[s:s+n]`` in one intern table (-1 when the table is full).
     ``count[1:]`` holds the ids found last, newest first: consecutive lines mostly repeat one
@@ -234,42 +255,26 @@ def _intern(buf: np.ndarray, s: int, n: int, table: _Table) -> int:  # pragma: n
         j = (j + 1) & mask
 
 
-@njit(nogil=True, cache=True)
-def _table() -> _Table:  # pragma: no cover
-    return (
-        np.full(_SLOTS, -1, np.int64),
-        np.zeros(_SLOTS, np.int64),
-        np.zeros(MAX_IDS, np.int64),
-        np.zeros(MAX_IDS, np.int64),
-        np.array([0, -1, -1, -1, -1], np.int64),  # ids given, the last ids found
-    )
+@njit(nogil=True, inline="always")
+def _tab(tb: np.ndarray, t: int) -> _Table:  # pragma: no cover
+    """Intern table ``t`` of a kernel's table block ``tb`` (one row of :data:`TABLE` int64 per
+    table, made by the caller: slots -1, ids given 0, the last ids found -1)."""
+    row = tb[t]
+    a = 2 * _SLOTS
+    b = a + MAX_IDS
+    c = b + MAX_IDS
+    return row[:_SLOTS], row[_SLOTS:a], row[a:b], row[b:c], row[c : c + 5]
 
 
-@njit(nogil=True, cache=True)
-def _reps(table: _Table) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
-    """The starts and lengths of a table's representatives, in id order."""
-    count = table[4][0]
-    return table[2][:count].copy(), table[3][:count].copy()
-
-
-@njit(nogil=True, cache=True)
-def _per_line(m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
-    """``hit``, the time stamp (ns) and ``hlen`` of ``m`` lines, none converted yet."""
-    return np.zeros(m, np.uint8), np.zeros(m, np.int64), np.zeros(m, np.int32)
-
-
-@njit(nogil=True, cache=True)
-def dumplog(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray):  # type: ignore[no-untyped-def]  # pragma: no cover
+@njit(nogil=True, inline="always")
+def _dumplog(buf, starts, ends, hit, tod, hlen, tok, trace, tb):  # type: ignore[no-untyped-def]  # pragma: no cover
     """ICM dumplog lines of the usual layout ``hh:mm:ss[:.]mmm node-proc ...``.
 
     Per line: ``hit`` (1: converted here), ``tod`` (time of day, ns), ``hlen`` (where the
     message starts), ``tok`` (id of the node-process token), ``trace`` (a "Trace:" follows);
     and the token table's representatives (start, length, count)."""
     m = starts.size
-    hit, tod, hlen = _per_line(m)
-    tok = np.full(m, -1, np.int32)
-    trace = np.zeros(m, np.uint8)
-    toks = _table()
+    toks = _tab(tb, 0)
     for i in range(m):
         s = starts[i]
         e = ends[i]
@@ -316,10 +321,10 @@ def dumplog(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray):  # type: ign
         tod[i] = t + ms * 1_000_000
         hlen[i] = j - s + skip
         tok[i] = tid
-    return (hit, tod, hlen, tok, trace) + _reps(toks)
+    return 0
 
 
-@njit(nogil=True, cache=True, inline="always")
+@njit(nogil=True, inline="always")
 def _cvp_body(buf: np.ndarray, p: int, e: int) -> tuple[int, int, int, int]:  # pragma: no cover
     """The CVP stamp and header at ``p``: ``Mon dd yyyy hh:mm:ss.mmm ±zzzz: %FAC-S-MNEM:``.
 
@@ -368,17 +373,15 @@ def _cvp_body(buf: np.ndarray, p: int, e: int) -> tuple[int, int, int, int]:  # 
     return ts, k, p + 33, 0
 
 
-@njit(nogil=True, cache=True)
-def cvp(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray):  # type: ignore[no-untyped-def]  # pragma: no cover
+@njit(nogil=True, inline="always")
+def _cvp(buf, starts, ends, hit, ts, hlen, zone, hdr, node, tb):  # type: ignore[no-untyped-def]  # pragma: no cover
     """CVP log lines of the usual layouts, with or without a ``seq: sender: `` prefix.
 
     Per line: ``hit`` (1: no prefix, 2: prefixed), ``ts`` (local time, ns), ``hlen`` (where
     the message starts), ``zone``, ``hdr`` and ``node`` ids (-1: none); and per table (zone,
     header "FAC-S-MNEM", sender) the representatives' starts and lengths."""
     m = starts.size
-    hit, ts, hlen = _per_line(m)
-    zone, hdr, node = np.full((3, m), -1, np.int32)
-    zones, headers, senders = _table(), _table(), _table()
+    zones, headers, senders = _tab(tb, 0), _tab(tb, 1), _tab(tb, 2)
     for i in range(m):
         s = starts[i]
         e = ends[i]
@@ -420,10 +423,10 @@ def cvp(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray):  # type: ignore[
         zone[i] = zid
         hdr[i] = hid
         node[i] = nid
-    return (hit, ts, hlen, zone, hdr, node) + _reps(zones) + _reps(headers) + _reps(senders)
+    return 0
 
 
-@njit(nogil=True, cache=True, inline="always")
+@njit(nogil=True, inline="always")
 def _mark_literal(
     buf: np.ndarray,
     q: int,
@@ -452,15 +455,18 @@ def _mark_literal(
             return
 
 
-@njit(nogil=True, cache=True)
-def keep_flags(
+@njit(nogil=True, inline="always")
+def _keep_flags(
     buf: np.ndarray,
     starts: np.ndarray,
     ends: np.ndarray,
     lits: np.ndarray,
     lit_at: np.ndarray,
-    ascii_only: bool,
-) -> np.ndarray:  # pragma: no cover
+    ascii_only: int,
+    low: np.ndarray,
+    shift: np.ndarray,
+    out: np.ndarray,
+) -> int:  # pragma: no cover
     """The catalog's line prefilter (plain literals, ASCII case ignored) on every line.
 
     ``lits``: the literals' bytes, ASCII letters in lower case, one after the other;
@@ -475,11 +481,7 @@ def keep_flags(
     load, so four walks over four quarters of the piece go on side by side in one loop: the
     processor overlaps their loads (2.4x faster than one walk on PIM and CVP logs)."""
     m = starts.size
-    out = np.zeros(m, np.uint8)
     nl = lit_at.size - 1
-    low = np.arange(256).astype(np.uint8)
-    for c in range(65, 91):
-        low[c] = c + 32
     short = MAX_LINE
     for k in range(nl):
         short = min(short, lit_at[k + 1] - lit_at[k])
@@ -489,7 +491,8 @@ def keep_flags(
         # they are: every case of a letter has its entry; one byte each, so the table stays
         # in the cache).
         top = min(short - 1, 255)
-        shift = np.full(1 << 16, top, np.uint8)
+        for k in range(shift.size):
+            shift[k] = top
         for k in range(nl):
             a = lit_at[k]
             for j in range(short - 1):
@@ -546,17 +549,14 @@ def keep_flags(
                 if buf[q] >= 128:
                     out[i] = 2
                     break
-    return out
+    return 0
 
 
-@njit(nogil=True, cache=True)
-def gather(
+@njit(nogil=True, inline="always")
+def _gather_size(
     buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, want: np.ndarray
-) -> np.ndarray:  # pragma: no cover
-    """The bytes of every line, one line per row: the line's own bytes where ``want`` is
-    set, nothing (an empty line) elsewhere. Each line ends with LF, or CR LF when its last
-    byte is CR (a reader splitting at LF then drops that CR only, and the line comes back
-    with its own CR)."""
+) -> int:  # pragma: no cover
+    """How many bytes :func:`_gather` writes."""
     m = starts.size
     size = 0
     for i in range(m):
@@ -565,7 +565,18 @@ def gather(
             size += ends[i] - starts[i]
             if ends[i] > starts[i] and buf[ends[i] - 1] == 13:
                 size += 1
-    out = np.empty(size, np.uint8)
+    return size
+
+
+@njit(nogil=True, inline="always")
+def _gather(
+    buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, want: np.ndarray, out: np.ndarray
+) -> int:  # pragma: no cover
+    """The bytes of every line, one line per row: the line's own bytes where ``want`` is
+    set, nothing (an empty line) elsewhere. Each line ends with LF, or CR LF when its last
+    byte is CR (a reader splitting at LF then drops that CR only, and the line comes back
+    with its own CR)."""
+    m = starts.size
     o = 0
     for i in range(m):
         if want[i]:
@@ -579,11 +590,11 @@ def gather(
                 o += 1
         out[o] = 10
         o += 1
-    return out
+    return o
 
 
-@njit(nogil=True, cache=True)
-def classes(
+@njit(nogil=True, inline="always")
+def _classes(
     buf: np.ndarray,
     starts: np.ndarray,
     ends: np.ndarray,
@@ -591,7 +602,8 @@ def classes(
     lead: np.ndarray,
     skip: np.ndarray,
     after: np.ndarray,
-) -> np.ndarray:  # pragma: no cover
+    out: np.ndarray,
+) -> int:  # pragma: no cover
     """What each line the kernel did not convert can be, for the reader's general path:
     0 converted (``hit``), 1 it may start a record (or hold bytes outside ASCII), 2 it cannot
     and holds a byte other than white space, 3 it cannot and is blank (ASCII white space as
@@ -601,7 +613,6 @@ def classes(
     starts with bytes of ``skip`` followed by a byte of ``after`` (what the reader's record
     regex can begin with)."""
     m = starts.size
-    out = np.zeros(m, np.uint8)
     for i in range(m):
         if hit[i]:
             continue
@@ -630,10 +641,10 @@ def classes(
                 blank = False
             break
         out[i] = 1 if may else (3 if blank else 2)
-    return out
+    return 0
 
 
-@njit(nogil=True, cache=True, inline="always")
+@njit(nogil=True, inline="always")
 def _month(buf: np.ndarray, p: int) -> int:  # pragma: no cover
     """1-12 for the English month abbreviation ("Jan", case as written) at ``p``, else -1."""
     for k in range(12):
@@ -646,7 +657,7 @@ def _month(buf: np.ndarray, p: int) -> int:  # pragma: no cover
     return -1
 
 
-@njit(nogil=True, cache=True, inline="always")
+@njit(nogil=True, inline="always")
 def _tag_at(
     buf: np.ndarray, x: int, e: int, name: np.ndarray, alt: np.ndarray
 ) -> int:  # pragma: no cover
@@ -676,8 +687,8 @@ _PART = np.frombuffer(b"part", dtype=np.uint8)
 _NONE = np.zeros(0, dtype=np.uint8)
 
 
-@njit(nogil=True, cache=True)
-def ciscolog(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray):  # type: ignore[no-untyped-def]  # pragma: no cover
+@njit(nogil=True, inline="always")
+def _ciscolog(buf, starts, ends, hit, ts, hlen, seq, zone, hdr, node, pname, sevt, tb):  # type: ignore[no-untyped-def]  # pragma: no cover
     """Cisco Log lines of the usual layout
     ``[<PRI>]seq: host: Mon d yyyy hh:mm:ss[.fff] [zone]: %APP[-S-MNEM]: [%][tags][:] ``
     (a sequence number without leading zeros, a printable ASCII host free of ':', a two-digit
@@ -690,10 +701,8 @@ def ciscolog(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray):  # type: ig
     representatives' starts and lengths. A line with a ``[part=]`` tag (a part of a message
     cut in several) is left to the general path, which joins the parts."""
     m = starts.size
-    hit, ts, hlen = _per_line(m)
-    seq = np.zeros(m, np.int64)
-    zone, hdr, node, pname, sevt = np.full((5, m), -1, np.int32)
-    zones, headers, hosts, pnames, sevs = _table(), _table(), _table(), _table(), _table()
+    zones, headers, hosts = _tab(tb, 0), _tab(tb, 1), _tab(tb, 2)
+    pnames, sevs = _tab(tb, 3), _tab(tb, 4)
     for i in range(m):
         s = starts[i]
         e = ends[i]
@@ -868,14 +877,7 @@ def ciscolog(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray):  # type: ig
         node[i] = nid
         pname[i] = pid
         sevt[i] = sid
-    return (
-        (hit, ts, hlen, seq, zone, hdr, node, pname, sevt)
-        + _reps(zones)
-        + _reps(headers)
-        + _reps(hosts)
-        + _reps(pnames)
-        + _reps(sevs)
-    )
+    return 0
 
 
 #: The ISO family's levels (``generic_log._LEVELS``, in its order; a test compares them), one
@@ -886,7 +888,7 @@ _LEVEL_BYTES = np.frombuffer("".join(_LEVEL_NAMES).encode("ascii"), dtype=np.uin
 _LEVEL_AT = np.cumsum(np.array([0] + [len(w) for w in _LEVEL_NAMES], dtype=np.int64))
 
 
-@njit(nogil=True, cache=True, inline="always")
+@njit(nogil=True, inline="always")
 def _month_of(b0: int, b1: int, b2: int) -> int:  # pragma: no cover
     """1-12 for the English month abbreviation ("Jan", case as written) of three bytes, else -1
     (bytes, not the buffer: no array reference counted in a hot loop)."""
@@ -896,8 +898,8 @@ def _month_of(b0: int, b1: int, b2: int) -> int:  # pragma: no cover
     return -1
 
 
-@njit(nogil=True, cache=True)
-def iso(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray):  # type: ignore[no-untyped-def]  # pragma: no cover
+@njit(nogil=True, inline="always")
+def _iso(buf, starts, ends, hit, ts, hlen, zone, sev, tb):  # type: ignore[no-untyped-def]  # pragma: no cover
     """Lines of the generic reader's ``iso`` family:
     ``[[]yyyy-mm-dd(T| )hh:mm:ss[(.|,)f{1,9}][Z|[ ](+|-)hh[:]mm][]]<separator>[[][LEVEL][]][:] ``.
 
@@ -910,9 +912,7 @@ def iso(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray):  # type: ignore[
     message starts), the ids of ``zone`` (as written, without the space before it) and ``sev``
     (-1: none); and per table the representatives' starts and lengths."""
     m = starts.size
-    hit, ts, hlen = _per_line(m)
-    zone, sev = np.full((2, m), -1, np.int32)
-    zones, sevs = _table(), _table()
+    zones, sevs = _tab(tb, 0), _tab(tb, 1)
     nlev = _LEVEL_AT.size - 1
     for i in range(m):
         s = starts[i]
@@ -1030,11 +1030,11 @@ def iso(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray):  # type: ignore[
             continue  # a table is full
         ts[i] = _days(year, mon, day) * 86_400_000_000_000 + t
         zone[i], sev[i], hlen[i], hit[i] = zid, vid, p - s, 1
-    return (hit, ts, hlen, zone, sev) + _reps(zones) + _reps(sevs)
+    return 0
 
 
-@njit(nogil=True, cache=True)
-def syslog(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray):  # type: ignore[no-untyped-def]  # pragma: no cover
+@njit(nogil=True, inline="always")
+def _syslog(buf, starts, ends, hit, hlen, mon, day, tod, pri, node, comp, tb):  # type: ignore[no-untyped-def]  # pragma: no cover
     """RFC 3164 lines of the generic reader's ``syslog`` family:
     ``[<PRI>]Mon +d{1,2} hh:mm:ss host +[prog[[pid]| [v]version]: [ ]]`` (a host and program
     in printable ASCII, a time below 24:00:00; anything else goes to the general path).
@@ -1044,10 +1044,7 @@ def syslog(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray):  # type: igno
     year is known), ``tod`` (time of day, ns), ``pri`` (-1: none), the ids of ``node`` and
     ``comp`` (the program; -1: none); and per table the representatives' starts and lengths."""
     m = starts.size
-    hit, tod, hlen = _per_line(m)
-    mon, day = np.zeros((2, m), np.int8)
-    pri, node, comp = np.full((3, m), -1, np.int32)
-    nodes, comps = _table(), _table()
+    nodes, comps = _tab(tb, 0), _tab(tb, 1)
     for i in range(m):
         s, e = starts[i], ends[i]
         if e - s > MAX_LINE or e - s < 17:
@@ -1141,4 +1138,167 @@ def syslog(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray):  # type: igno
         pri[i] = pv
         node[i] = nid
         comp[i] = cid
-    return (hit, hlen, mon, day, tod, pri, node, comp) + _reps(nodes) + _reps(comps)
+    return 0
+
+
+# -- the entries: C-callable, every array made by the caller ---------------------------------
+#
+# Each takes raw pointers and sizes and returns an int64; the arrays it fills are made by the
+# caller (:mod:`._scan_native`), so the machine code needs no run-time support of numba's:
+# :func:`export` writes it to an object file that a run loads with llvmlite alone.
+
+_U8 = types.CPointer(types.uint8)
+_S8 = types.CPointer(types.int8)
+_S32 = types.CPointer(types.int32)
+_S64 = types.CPointer(types.int64)
+_N = types.int64
+
+
+def _line_count_c(b, n, first):  # type: ignore[no-untyped-def]  # pragma: no cover
+    return _line_count(carray(b, n), first)
+
+
+def _split_c(b, n, first, s, e, m):  # type: ignore[no-untyped-def]  # pragma: no cover
+    return _split(carray(b, n), first, carray(s, m), carray(e, m))
+
+
+def _dumplog_c(b, n, s, e, m, hit, tod, hlen, tok, trace, tb):  # type: ignore[no-untyped-def]  # pragma: no cover
+    return _dumplog(
+        carray(b, n), carray(s, m), carray(e, m), carray(hit, m), carray(tod, m),
+        carray(hlen, m), carray(tok, m), carray(trace, m), carray(tb, (1, TABLE)),
+    )  # fmt: skip
+
+
+def _cvp_c(b, n, s, e, m, hit, ts, hlen, zone, hdr, node, tb):  # type: ignore[no-untyped-def]  # pragma: no cover
+    return _cvp(
+        carray(b, n), carray(s, m), carray(e, m), carray(hit, m), carray(ts, m),
+        carray(hlen, m), carray(zone, m), carray(hdr, m), carray(node, m), carray(tb, (3, TABLE)),
+    )  # fmt: skip
+
+
+def _ciscolog_c(b, n, s, e, m, hit, ts, hlen, seq, zone, hdr, node, pname, sevt, tb):  # type: ignore[no-untyped-def]  # pragma: no cover
+    return _ciscolog(
+        carray(b, n), carray(s, m), carray(e, m), carray(hit, m), carray(ts, m),
+        carray(hlen, m), carray(seq, m), carray(zone, m), carray(hdr, m), carray(node, m),
+        carray(pname, m), carray(sevt, m), carray(tb, (5, TABLE)),
+    )  # fmt: skip
+
+
+def _iso_c(b, n, s, e, m, hit, ts, hlen, zone, sev, tb):  # type: ignore[no-untyped-def]  # pragma: no cover
+    return _iso(
+        carray(b, n), carray(s, m), carray(e, m), carray(hit, m), carray(ts, m),
+        carray(hlen, m), carray(zone, m), carray(sev, m), carray(tb, (2, TABLE)),
+    )  # fmt: skip
+
+
+def _syslog_c(b, n, s, e, m, hit, hlen, mon, day, tod, pri, node, comp, tb):  # type: ignore[no-untyped-def]  # pragma: no cover
+    return _syslog(
+        carray(b, n), carray(s, m), carray(e, m), carray(hit, m), carray(hlen, m),
+        carray(mon, m), carray(day, m), carray(tod, m), carray(pri, m), carray(node, m),
+        carray(comp, m), carray(tb, (2, TABLE)),
+    )  # fmt: skip
+
+
+def _keep_flags_c(b, n, s, e, m, lits, nlits, at, nat, ascii_only, low, shift, out):  # type: ignore[no-untyped-def]  # pragma: no cover
+    return _keep_flags(
+        carray(b, n), carray(s, m), carray(e, m), carray(lits, nlits), carray(at, nat),
+        ascii_only, carray(low, 256), carray(shift, 1 << 16), carray(out, m),
+    )  # fmt: skip
+
+
+def _gather_size_c(b, n, s, e, m, want):  # type: ignore[no-untyped-def]  # pragma: no cover
+    return _gather_size(carray(b, n), carray(s, m), carray(e, m), carray(want, m))
+
+
+def _gather_c(b, n, s, e, m, want, out, size):  # type: ignore[no-untyped-def]  # pragma: no cover
+    return _gather(carray(b, n), carray(s, m), carray(e, m), carray(want, m), carray(out, size))
+
+
+def _classes_c(b, n, s, e, m, hit, lead, skip, after, out):  # type: ignore[no-untyped-def]  # pragma: no cover
+    return _classes(
+        carray(b, n), carray(s, m), carray(e, m), carray(hit, m), carray(lead, 256),
+        carray(skip, 256), carray(after, 256), carray(out, m),
+    )  # fmt: skip
+
+
+#: name: (function, argument types); every entry returns an int64. The names and the order
+#: of the arguments are :mod:`._scan_native`'s.
+ENTRIES = {
+    "line_count": (_line_count_c, (_U8, _N, _N)),
+    "split": (_split_c, (_U8, _N, _N, _S64, _S64, _N)),
+    "dumplog": (_dumplog_c, (_U8, _N, _S64, _S64, _N, _U8, _S64, _S32, _S32, _U8, _S64)),
+    "cvp": (_cvp_c, (_U8, _N, _S64, _S64, _N, _U8, _S64, _S32, _S32, _S32, _S32, _S64)),
+    "ciscolog": (
+        _ciscolog_c,
+        (_U8, _N, _S64, _S64, _N, _U8, _S64, _S32, _S64, _S32, _S32, _S32, _S32, _S32, _S64),
+    ),
+    "iso": (_iso_c, (_U8, _N, _S64, _S64, _N, _U8, _S64, _S32, _S32, _S32, _S64)),
+    "syslog": (
+        _syslog_c,
+        (_U8, _N, _S64, _S64, _N, _U8, _S32, _S8, _S8, _S64, _S32, _S32, _S32, _S64),
+    ),
+    "keep_flags": (
+        _keep_flags_c,
+        (_U8, _N, _S64, _S64, _N, _U8, _N, _S64, _N, _N, _U8, _U8, _U8),
+    ),
+    "gather_size": (_gather_size_c, (_U8, _N, _S64, _S64, _N, _U8)),
+    "gather": (_gather_c, (_U8, _N, _S64, _S64, _N, _U8, _U8, _N)),
+    "classes": (_classes_c, (_U8, _N, _S64, _S64, _N, _U8, _U8, _U8, _U8, _U8)),
+}
+
+
+def export() -> tuple[bytes, dict[str, tuple[str, str]], list[str]]:
+    """Compile every entry (numba, for this machine's processor) and link them into one object
+    file: its bytes, per entry its symbol and its arguments' kinds (``p`` a pointer, ``n`` an
+    int64), and the symbols it needs from outside. Everything but the entries is made
+    internal and what no entry reaches is dropped (numba's reference counting helpers, the
+    Python wrappers), so the code does not need numba to run."""
+    import re
+
+    import llvmlite.binding as llvm
+
+    linked = None
+    symbols: dict[str, tuple[str, str]] = {}
+    tm = None
+    for name, (fn, args) in ENTRIES.items():
+        jit: Any = njit(types.int64(*args), nogil=True, error_model="numpy", boundscheck=False)
+        cres: Any = jit(fn).overloads[tuple(args)]
+        entry = cres.fndesc.llvm_func_name
+        kinds = "".join("p" if isinstance(t, types.CPointer) else "n" for t in args)
+        symbols[name] = (entry, kinds)
+        tm = cres.library.codegen._tm  # numba's own: this processor, its features, -O3
+
+        def internal(m: re.Match[str], entry: str = entry) -> str:
+            line = m.group(0)
+            if f'@"{entry}"(' in line or f"@{entry}(" in line:
+                return line
+            return re.sub(
+                r"^define (?:linkonce_odr |weak_odr |external |dso_local )*",
+                "define internal ",
+                line,
+            )
+
+        ir = re.sub(r"^define [^\n]*", internal, cres.library.get_llvm_str(), flags=re.M)
+        # NRT_decref calls it for an array whose count falls to zero; the entries' arrays
+        # are views of the caller's memory, without a count (NRT_decref returns on them
+        # first), so it is never called: a no-op stands in for numba's.
+        ir = re.sub(
+            r"^declare void @NRT_MemInfo_call_dtor\(ptr\)[^\n]*$",
+            "define internal void @NRT_MemInfo_call_dtor(ptr %p) {\n  ret void\n}",
+            ir,
+            flags=re.M,
+        )
+        mod = llvm.parse_assembly(ir)
+        if linked is None:
+            linked = mod
+        else:
+            linked.link_in(mod)
+    assert linked is not None and tm is not None
+    pb = llvm.create_pass_builder(tm, llvm.create_pipeline_tuning_options(speed_level=0))
+    mpm = llvm.create_new_module_pass_manager()
+    mpm.add_global_dead_code_eliminate_pass()
+    mpm.add_strip_dead_prototype_pass()
+    mpm.run(linked, pb)
+    linked.verify()
+    needs = sorted(f.name for f in linked.functions if f.is_declaration)
+    return tm.emit_object(linked), symbols, needs

@@ -22,11 +22,10 @@ if TYPE_CHECKING:
 CHUNK_BYTES = 16 * 1024 * 1024
 #: Size of the blocks a perfmon file is parsed in (memory: one block at a time).
 BLOCK_BYTES = 32 * 1024 * 1024
-#: File size from which the compiled scanning core (:mod:`._scan`) reads a log. Importing numba
-#: and loading the cached kernels costs 0.3-0.45 s and about 100 MiB of peak memory once per
-#: process; with the prefilter in the kernel and most lines' text left out, the core saves about
-#: 1.3 ms per MiB of log (measured on 2 shared cores, see the README): it pays from about
-#: 300 MiB of logs in one process.
+#: File size from which the compiled scanning core (:mod:`._scan`) reads a log. Loading the
+#: kernels' machine code costs a few tens of ms and ~25 MiB once per process (numba's import
+#: and cache cost 0.3-0.7 s and ~100 MiB before they were kept as machine code); the core saves
+#: about 1.3 ms per MiB of log (measured on 2 shared cores, see the README).
 COMPILED_MIN_BYTES = 256 * 1024 * 1024
 
 

@@ -1,0 +1,382 @@
+"""The compiled scanning core's machine code, loaded without numba.
+
+numba compiles the kernels of :mod:`._scan_kernels` once per machine; :func:`save` keeps the
+machine code as one object file, and every later run loads it with llvmlite alone
+(:func:`load`: ~5 ms after llvmlite's import) and calls it through ctypes, which releases
+the GIL for each call. A run that asked numba's own cache for the kernels spent 0.5-0.7 s
+first (numba's import, its typing and lowering registries, the cached code's load), holding
+the GIL.
+
+Each kernel is a C-callable entry (numba's calling convention: status, result pointer,
+exception pointer, then the arguments) that fills arrays made here; the methods of
+:class:`Kernels` give what the kernels gave before (the same arrays, in the same order), so
+the callers in :mod:`._scan` do not know which way the code came.
+
+The object file and its description (``kernels.json``: the entries' symbols and argument
+kinds, the symbols it needs from the process, a digest of the bytes) are kept in a folder of
+their own (:func:`folders`): in numba's cache folder when ``NUMBA_CACHE_DIR`` is set, else
+next to this file, else in the user's cache. They are used only when made for this
+processor (name and features), this llvmlite and this source of the kernels; otherwise the
+kernels are compiled again (see :func:`hbtriage.sources._scan.kernels`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+#: Longest line a kernel converts (the readers cut longer lines; those take the general path).
+MAX_LINE = 65_536
+#: Distinct strings interned per piece and per table (more: the rest take the general path).
+MAX_IDS = 2048
+#: Open-addressing slots per intern table.
+SLOTS = 4096
+#: One intern table's int64 words (see ``_scan_kernels._tab``).
+TABLE = 2 * SLOTS + 2 * MAX_IDS + 5
+#: Raised when an entry's arguments change: object files of another ABI are not used.
+ABI = 1
+FOLDER = "hbtriage-kernels"
+_OBJ = "kernels.o"
+_META = "kernels.json"
+_KERNELS_SOURCE = Path(__file__).with_name("_scan_kernels.py")
+
+
+def folders() -> list[Path]:
+    """Where the machine code may be, in the order looked at: numba's cache folder when
+    ``NUMBA_CACHE_DIR`` is set (the code is numba's work, and an empty one means: nothing
+    compiled yet); else next to this file, then the user's cache folder."""
+    env = os.environ.get("NUMBA_CACHE_DIR")
+    if env:
+        return [Path(env) / FOLDER]
+    user = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "hbtriage"
+    return [Path(__file__).resolve().parent / "__pycache__" / FOLDER, user / FOLDER]
+
+
+def writable_folder() -> Path | None:
+    """The first of :func:`folders` this process can write in (made when missing)."""
+    for folder in folders():
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=folder):
+                return folder
+        except OSError:
+            continue
+    return None
+
+
+def _key(llvm: Any) -> dict[str, Any]:
+    """What the machine code must have been made for to be used here."""
+    source = hashlib.sha256(_KERNELS_SOURCE.read_bytes()).hexdigest()
+    return {
+        "abi": ABI,
+        "source": source,
+        "triple": llvm.get_process_triple(),
+        "cpu": llvm.get_host_cpu_name(),
+        "features": llvm.get_host_cpu_features().flatten(),
+        "llvmlite": getattr(_llvmlite_module(), "__version__", ""),
+    }
+
+
+def _llvmlite_module() -> Any:
+    import llvmlite
+
+    return llvmlite
+
+
+def _binding() -> Any:
+    import llvmlite.binding as llvm
+
+    llvm.initialize_native_target()
+    llvm.initialize_native_asmprinter()
+    return llvm
+
+
+def load() -> Kernels | None:
+    """The kernels from the first folder holding machine code made for this machine (see
+    :func:`folders`), or None (none there, or llvmlite missing)."""
+    try:
+        llvm = _binding()
+        key = _key(llvm)
+    except Exception:  # noqa: BLE001 - no llvmlite, or it does not work here
+        return None
+    for folder in folders():
+        try:
+            meta = json.loads((folder / _META).read_text(encoding="utf-8"))
+            if meta.get("key") != key:
+                continue
+            obj = (folder / _OBJ).read_bytes()
+            if hashlib.sha256(obj).hexdigest() != meta["sha256"]:
+                continue
+            if not all(llvm.address_of_symbol(s) for s in meta["needs"]):
+                continue
+            return Kernels(llvm, obj, meta["entries"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return None
+
+
+def save(obj: bytes, entries: dict[str, tuple[str, str]], needs: list[str]) -> Path:
+    """Keep the machine code ``obj`` (entries: name -> (symbol, argument kinds, ``p`` a
+    pointer and ``n`` an int64 each); ``needs``: the symbols it takes from the process) in
+    :func:`writable_folder`, once it loads and runs here; the folder. The files are written
+    whole under other names and renamed, the description last: a run never sees half."""
+    llvm = _binding()
+    outside = [s for s in needs if not s.startswith("llvm.")]
+    missing = [s for s in outside if not llvm.address_of_symbol(s)]
+    if missing:
+        raise RuntimeError(f"the kernels need symbols this process lacks: {missing}")
+    Kernels(llvm, obj, entries).smoke()
+    folder = writable_folder()
+    if folder is None:
+        raise OSError("no folder to keep the compiled kernels in")
+    meta = {
+        "key": _key(llvm),
+        "sha256": hashlib.sha256(obj).hexdigest(),
+        "entries": entries,
+        "needs": outside,
+    }
+    for name, data in ((_OBJ, obj), (_META, json.dumps(meta, indent=1).encode())):
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.chmod(tmp, 0o644)  # readable by every user of a shared install
+            os.replace(tmp, folder / name)
+        finally:
+            with contextlib.suppress(OSError):
+                os.remove(tmp)
+    return folder
+
+
+def _tables(n: int) -> np.ndarray:
+    """A kernel's block of ``n`` empty intern tables (see ``_scan_kernels._tab``)."""
+    import numpy as np
+
+    tb = np.zeros((n, TABLE), dtype=np.int64)
+    tb[:, :SLOTS] = -1
+    tb[:, -4:] = -1  # the last ids found: none yet (the ids given, before them, 0)
+    return tb
+
+
+def _reps(tb: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Each table's representatives' starts and lengths, in id order."""
+    out: list[np.ndarray] = []
+    a = 2 * SLOTS
+    for row in tb:
+        count = int(row[a + 2 * MAX_IDS])
+        out += [row[a : a + count].copy(), row[a + MAX_IDS : a + MAX_IDS + count].copy()]
+    return tuple(out)
+
+
+def _c(a: np.ndarray, dtype: Any) -> np.ndarray:
+    """``a`` as a C-contiguous array of ``dtype`` (booleans seen as bytes, no copy)."""
+    import numpy as np
+
+    if a.dtype == np.bool_ and np.dtype(dtype) == np.uint8:
+        a = a.view(np.uint8)
+    return np.ascontiguousarray(a, dtype=dtype)
+
+
+class Kernels:
+    """The kernels loaded from machine code: the functions :mod:`._scan` calls."""
+
+    MAX_IDS = MAX_IDS
+    MAX_LINE = MAX_LINE
+
+    def __init__(self, llvm: Any, obj: bytes, entries: dict[str, Any]) -> None:
+        target = llvm.Target.from_default_triple()
+        self._engine = llvm.create_mcjit_compiler(
+            llvm.parse_assembly(""), target.create_target_machine(codemodel="jitdefault")
+        )
+        self._engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
+        self._engine.finalize_object()
+        self._fn: dict[str, Any] = {}
+        for name, (symbol, kinds) in entries.items():
+            addr = self._engine.get_function_address(symbol)
+            if not addr:
+                raise LookupError(f"no entry {name} in the compiled kernels")
+            args = [ctypes.c_void_p if k == "p" else ctypes.c_int64 for k in kinds]
+            proto = ctypes.CFUNCTYPE(
+                ctypes.c_int32, ctypes.POINTER(ctypes.c_int64), ctypes.c_void_p, *args
+            )
+            self._fn[name] = proto(addr)
+
+    def _call(self, name: str, *args: Any) -> int:
+        import numpy as np
+
+        out = ctypes.c_int64(0)
+        exc = ctypes.c_void_p(0)
+        flat = [a.ctypes.data if isinstance(a, np.ndarray) else int(a) for a in args]
+        status = self._fn[name](ctypes.byref(out), ctypes.byref(exc), *flat)
+        if status != 0:
+            raise RuntimeError(f"compiled kernel {name} failed ({status})")
+        return int(out.value)
+
+    def split_lines(self, buf: np.ndarray, first: bool) -> tuple[np.ndarray, np.ndarray]:
+        """(start, end) byte offsets of every line of ``buf`` (``_scan_kernels._split``)."""
+        import numpy as np
+
+        b = _c(buf, np.uint8)
+        m = self._call("line_count", b, b.size, int(first))
+        starts = np.empty(m, dtype=np.int64)
+        ends = np.empty(m, dtype=np.int64)
+        self._call("split", b, b.size, int(first), starts, ends, m)
+        return starts, ends
+
+    def _layout(
+        self,
+        name: str,
+        buf: np.ndarray,
+        starts: np.ndarray,
+        ends: np.ndarray,
+        per_line: list[tuple[Any, int]],
+        tables: int,
+    ) -> tuple[np.ndarray, ...]:
+        import numpy as np
+
+        b = _c(buf, np.uint8)
+        s = _c(starts, np.int64)
+        e = _c(ends, np.int64)
+        m = s.size
+        outs = [np.full(m, fill, dtype=dtype) for dtype, fill in per_line]
+        tb = _tables(tables)
+        self._call(name, b, b.size, s, e, m, *outs, tb)
+        return (*outs, *_reps(tb))
+
+    def dumplog(self, buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> Any:
+        """``hit, tod, hlen, tok, trace`` per line, then the token table (``_dumplog``)."""
+        import numpy as np
+
+        shape = [(np.uint8, 0), (np.int64, 0), (np.int32, 0), (np.int32, -1), (np.uint8, 0)]
+        return self._layout("dumplog", buf, starts, ends, shape, 1)
+
+    def cvp(self, buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> Any:
+        """``hit, ts, hlen, zone, hdr, node`` per line, then three tables (``_cvp``)."""
+        import numpy as np
+
+        shape = [(np.uint8, 0), (np.int64, 0), (np.int32, 0)] + [(np.int32, -1)] * 3
+        return self._layout("cvp", buf, starts, ends, shape, 3)
+
+    def ciscolog(self, buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> Any:
+        """``hit, ts, hlen, seq, zone, hdr, node, pname, sev`` per line, then five tables."""
+        import numpy as np
+
+        shape = [(np.uint8, 0), (np.int64, 0), (np.int32, 0), (np.int64, 0)]
+        return self._layout("ciscolog", buf, starts, ends, shape + [(np.int32, -1)] * 5, 5)
+
+    def iso(self, buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> Any:
+        """``hit, ts, hlen, zone, sev`` per line, then two tables (``_iso``)."""
+        import numpy as np
+
+        shape = [(np.uint8, 0), (np.int64, 0), (np.int32, 0)] + [(np.int32, -1)] * 2
+        return self._layout("iso", buf, starts, ends, shape, 2)
+
+    def syslog(self, buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> Any:
+        """``hit, hlen, mon, day, tod, pri, node, comp`` per line, then two tables."""
+        import numpy as np
+
+        shape = [(np.uint8, 0), (np.int32, 0), (np.int8, 0), (np.int8, 0), (np.int64, 0)]
+        return self._layout("syslog", buf, starts, ends, shape + [(np.int32, -1)] * 3, 2)
+
+    def keep_flags(
+        self,
+        buf: np.ndarray,
+        starts: np.ndarray,
+        ends: np.ndarray,
+        lits: np.ndarray,
+        lit_at: np.ndarray,
+        ascii_only: bool,
+    ) -> np.ndarray:
+        """The prefilter's verdict per line (``_scan_kernels._keep_flags``)."""
+        import numpy as np
+
+        b = _c(buf, np.uint8)
+        s = _c(starts, np.int64)
+        e = _c(ends, np.int64)
+        lw = _c(lits, np.uint8)
+        at = _c(lit_at, np.int64)
+        out = np.zeros(s.size, dtype=np.uint8)
+        shift = np.empty(1 << 16, dtype=np.uint8)
+        args = (b, b.size, s, e, s.size, lw, lw.size, at, at.size, int(ascii_only), _low(), shift)
+        self._call("keep_flags", *args, out)
+        return out
+
+    def gather(
+        self, buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, want: np.ndarray
+    ) -> np.ndarray:
+        """The bytes of the lines ``want`` marks, one line per row (``_gather``)."""
+        import numpy as np
+
+        b = _c(buf, np.uint8)
+        s = _c(starts, np.int64)
+        e = _c(ends, np.int64)
+        w = _c(want, np.uint8)
+        size = self._call("gather_size", b, b.size, s, e, s.size, w)
+        out = np.empty(size, dtype=np.uint8)
+        self._call("gather", b, b.size, s, e, s.size, w, out, size)
+        return out
+
+    def classes(
+        self,
+        buf: np.ndarray,
+        starts: np.ndarray,
+        ends: np.ndarray,
+        hit: np.ndarray,
+        lead: np.ndarray,
+        skip: np.ndarray,
+        after: np.ndarray,
+    ) -> np.ndarray:
+        """What each line the kernel did not convert can be (``_classes``)."""
+        import numpy as np
+
+        b = _c(buf, np.uint8)
+        s = _c(starts, np.int64)
+        e = _c(ends, np.int64)
+        tables = [_c(t, np.uint8) for t in (hit, lead, skip, after)]
+        out = np.zeros(s.size, dtype=np.uint8)
+        self._call("classes", b, b.size, s, e, s.size, *tables, out)
+        return out
+
+    def smoke(self) -> None:
+        """Run every kernel once on two lines (a broken object file shows up here)."""
+        import numpy as np
+
+        data = b"19:36:35:105 pg1A-pim1 Trace: x\nMar 30 2013 19:36:46.105 -0500: %CVP_8_5_ICM-1-X: y\n"
+        buf = np.frombuffer(data, dtype=np.uint8)
+        starts, ends = self.split_lines(buf, True)
+        if starts.size != 2:
+            raise RuntimeError("the compiled kernels do not split lines")
+        hit = self.dumplog(buf, starts, ends)[0]
+        if hit.tolist() != [1, 0] or self.cvp(buf, starts, ends)[0].tolist() != [0, 1]:
+            raise RuntimeError("the compiled kernels do not read the usual layouts")
+        self.ciscolog(buf, starts, ends)
+        self.iso(buf, starts, ends)
+        self.syslog(buf, starts, ends)
+        lits = np.frombuffer(b"heartbeatpath", dtype=np.uint8)
+        self.keep_flags(buf, starts, ends, lits, np.array([0, 9, 13]), True)
+        self.gather(buf, starts, ends, hit == 0)
+        table = np.zeros(256, dtype=np.uint8)
+        self.classes(buf, starts, ends, hit, table, table, table)
+
+
+_LOW: list[np.ndarray] = []
+
+
+def _low() -> np.ndarray:
+    """ASCII letters' lower case per byte (the prefilter's table)."""
+    import numpy as np
+
+    if not _LOW:
+        low = np.arange(256, dtype=np.uint8)
+        low[65:91] += 32
+        _LOW.append(low)
+    return _LOW[0]
