@@ -12,7 +12,9 @@ each and maps the ids back.
 
 Helpers called once per line or per byte are inlined (``inline="always"``): a compiled call
 that takes an array costs its reference counts on every call (interning was 60 % of the CVP
-kernel's time that way; inlined, the CVP and dumplog kernels take 0.8x the time).
+kernel's time that way; inlined, the CVP and dumplog kernels take 0.8x the time). A kernel
+itself is called once per piece and is not inlined into its entry (numba's inlining of the
+Cisco Log kernel alone took a minute to compile).
 
 Every kernel is an entry of :data:`ENTRIES` that fills arrays its caller made: numba compiles
 them once per machine and :func:`export` keeps the machine code, which runs without numba
@@ -54,7 +56,7 @@ def _skip(buf: np.ndarray, first: int) -> int:  # pragma: no cover
     return 0
 
 
-@njit(nogil=True, inline="always")
+@njit(nogil=True, error_model="numpy", boundscheck=False)
 def _line_count(buf: np.ndarray, first: int) -> int:  # pragma: no cover
     """How many lines :func:`_split` finds in ``buf``."""
     n = buf.size
@@ -65,7 +67,7 @@ def _line_count(buf: np.ndarray, first: int) -> int:  # pragma: no cover
     return count + tail
 
 
-@njit(nogil=True, inline="always")
+@njit(nogil=True, error_model="numpy", boundscheck=False)
 def _split(
     buf: np.ndarray, first: int, starts: np.ndarray, ends: np.ndarray
 ) -> int:  # pragma: no cover
@@ -266,7 +268,7 @@ def _tab(tb: np.ndarray, t: int) -> _Table:  # pragma: no cover
     return row[:_SLOTS], row[_SLOTS:a], row[a:b], row[b:c], row[c : c + 5]
 
 
-@njit(nogil=True, inline="always")
+@njit(nogil=True, error_model="numpy", boundscheck=False)
 def _dumplog(buf, starts, ends, hit, tod, hlen, tok, trace, tb):  # type: ignore[no-untyped-def]  # pragma: no cover
     """ICM dumplog lines of the usual layout ``hh:mm:ss[:.]mmm node-proc ...``.
 
@@ -373,7 +375,7 @@ def _cvp_body(buf: np.ndarray, p: int, e: int) -> tuple[int, int, int, int]:  # 
     return ts, k, p + 33, 0
 
 
-@njit(nogil=True, inline="always")
+@njit(nogil=True, error_model="numpy", boundscheck=False)
 def _cvp(buf, starts, ends, hit, ts, hlen, zone, hdr, node, tb):  # type: ignore[no-untyped-def]  # pragma: no cover
     """CVP log lines of the usual layouts, with or without a ``seq: sender: `` prefix.
 
@@ -455,7 +457,7 @@ def _mark_literal(
             return
 
 
-@njit(nogil=True, inline="always")
+@njit(nogil=True, error_model="numpy", boundscheck=False)
 def _keep_flags(
     buf: np.ndarray,
     starts: np.ndarray,
@@ -552,7 +554,7 @@ def _keep_flags(
     return 0
 
 
-@njit(nogil=True, inline="always")
+@njit(nogil=True, error_model="numpy", boundscheck=False)
 def _gather_size(
     buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, want: np.ndarray
 ) -> int:  # pragma: no cover
@@ -568,7 +570,7 @@ def _gather_size(
     return size
 
 
-@njit(nogil=True, inline="always")
+@njit(nogil=True, error_model="numpy", boundscheck=False)
 def _gather(
     buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, want: np.ndarray, out: np.ndarray
 ) -> int:  # pragma: no cover
@@ -593,7 +595,7 @@ def _gather(
     return o
 
 
-@njit(nogil=True, inline="always")
+@njit(nogil=True, error_model="numpy", boundscheck=False)
 def _classes(
     buf: np.ndarray,
     starts: np.ndarray,
@@ -687,7 +689,7 @@ _PART = np.frombuffer(b"part", dtype=np.uint8)
 _NONE = np.zeros(0, dtype=np.uint8)
 
 
-@njit(nogil=True, inline="always")
+@njit(nogil=True, error_model="numpy", boundscheck=False)
 def _ciscolog(buf, starts, ends, hit, ts, hlen, seq, zone, hdr, node, pname, sevt, tb):  # type: ignore[no-untyped-def]  # pragma: no cover
     """Cisco Log lines of the usual layout
     ``[<PRI>]seq: host: Mon d yyyy hh:mm:ss[.fff] [zone]: %APP[-S-MNEM]: [%][tags][:] ``
@@ -898,7 +900,7 @@ def _month_of(b0: int, b1: int, b2: int) -> int:  # pragma: no cover
     return -1
 
 
-@njit(nogil=True, inline="always")
+@njit(nogil=True, error_model="numpy", boundscheck=False)
 def _iso(buf, starts, ends, hit, ts, hlen, zone, sev, tb):  # type: ignore[no-untyped-def]  # pragma: no cover
     """Lines of the generic reader's ``iso`` family:
     ``[[]yyyy-mm-dd(T| )hh:mm:ss[(.|,)f{1,9}][Z|[ ](+|-)hh[:]mm][]]<separator>[[][LEVEL][]][:] ``.
@@ -1033,7 +1035,7 @@ def _iso(buf, starts, ends, hit, ts, hlen, zone, sev, tb):  # type: ignore[no-un
     return 0
 
 
-@njit(nogil=True, inline="always")
+@njit(nogil=True, error_model="numpy", boundscheck=False)
 def _syslog(buf, starts, ends, hit, hlen, mon, day, tod, pri, node, comp, tb):  # type: ignore[no-untyped-def]  # pragma: no cover
     """RFC 3164 lines of the generic reader's ``syslog`` family:
     ``[<PRI>]Mon +d{1,2} hh:mm:ss host +[prog[[pid]| [v]version]: [ ]]`` (a host and program
