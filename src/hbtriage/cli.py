@@ -1229,6 +1229,9 @@ def main() -> None:
     errors exit 2 (click's, whether typer bundles click or depends on it, are told apart by
     their ``format_message`` and ``exit_code``). SIGINT, SIGTERM and SIGHUP stop it with
     its temporary files removed, exit code 128 + the signal's number (130, 143, 129)."""
+    # numpy's OpenBLAS starts a thread per core at import, which spins a while: hbtriage never
+    # multiplies matrices (a user's own setting is kept).
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     _unencodable_escaped()
     command = None
     try:
