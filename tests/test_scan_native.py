@@ -72,7 +72,8 @@ def test_machine_code_of_another_source_of_the_kernels_is_not_used(copied: Path)
 
 @pytest.mark.parametrize("damage", ["flip", "cut", "empty", "no-json"])
 def test_damaged_machine_code_is_not_run(copied: Path, damage: str) -> None:
-    obj = copied / "kernels.o"
+    first = json.loads((copied / "kernels.json").read_text())["objects"][0]["file"]
+    obj = copied / first
     data = bytearray(obj.read_bytes())
     if damage == "flip":
         data[len(data) // 2] ^= 0xFF
@@ -103,10 +104,11 @@ def test_saved_machine_code_is_whole_readable_and_loads(
 
     src = _folder()
     meta = json.loads((src / "kernels.json").read_text())
-    obj = (src / "kernels.o").read_bytes()
+    objs = [(src / o["file"]).read_bytes() for o in meta["objects"]]
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
-    folder = _scan_native.save(obj, meta["entries"], meta["needs"])
-    assert sorted(p.name for p in folder.iterdir()) == ["kernels.json", "kernels.o"]
+    folder = _scan_native.save(objs, meta["entries"], meta["needs"])
+    names = ["kernels.json", *(f"kernels-{i}.o" for i in range(len(objs)))]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(names)
     assert all(p.stat().st_mode & 0o444 == 0o444 for p in folder.iterdir())
     k = _scan_native.load()
     assert k is not None
@@ -120,8 +122,9 @@ def test_saving_refuses_machine_code_that_needs_what_the_process_lacks(
     src = _folder()
     meta = json.loads((src / "kernels.json").read_text())
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    objs = [(src / o["file"]).read_bytes() for o in meta["objects"]]
     with pytest.raises(RuntimeError, match="lacks"):
-        _scan_native.save((src / "kernels.o").read_bytes(), meta["entries"], ["hbtriage_nope"])
+        _scan_native.save(objs, meta["entries"], ["hbtriage_nope"])
     assert not (tmp_path / _scan_native.FOLDER / "kernels.json").exists()
 
 
@@ -147,3 +150,10 @@ def test_a_cold_run_compiles_in_a_process_of_its_own_when_asked(
     k = _scan.kernels()
     assert k is not None and calls == [1]
     assert _scan.kernels() is k and calls == [1]  # once per process
+
+
+def test_the_parts_compiled_at_once_hold_every_kernel_once() -> None:
+    from hbtriage.sources import _scan_kernels
+
+    named = [name for part in _scan_native.PARTS for name in part]
+    assert sorted(named) == sorted(_scan_kernels.ENTRIES)

@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
@@ -135,16 +136,58 @@ def _compile_now() -> bool:
 
 def _export() -> bool:
     """Compile the kernels with numba and keep their machine code (:func:`_scan_native.save`),
-    unless machine code for this machine is there already; whether it is there now."""
+    unless machine code for this machine is there already; whether it is there now. The parts
+    of :data:`_scan_native.PARTS` compile in processes of their own, as many at once as there
+    are usable cores."""
+    import json
+    import subprocess
+    import tempfile
+
     from hbtriage.sources import _scan_native
 
     if _scan_native.load() is not None:
         return True
-    from hbtriage.sources import _scan_kernels
-
-    obj, entries, needs = _scan_kernels.export()
-    _scan_native.save(obj, entries, needs)
+    parts = _scan_native.PARTS
+    with tempfile.TemporaryDirectory(prefix="hbtriage-kernels-") as tmp:
+        running: list[subprocess.Popen[bytes]] = []
+        done: list[int] = []
+        for i in range(len(parts)):
+            if len(running) >= cores():
+                done.append(running.pop(0).wait())
+            running.append(
+                subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                    [sys.executable, "-m", "hbtriage.sources._scan", "--export-part", str(i), tmp],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        done += [child.wait() for child in running]
+        if any(done):
+            return False
+        objs: list[bytes] = []
+        entries: dict[str, tuple[str, str]] = {}
+        needs: list[str] = []
+        for i in range(len(parts)):
+            meta = json.loads(Path(tmp, f"part-{i}.json").read_text(encoding="utf-8"))
+            objs.append(Path(tmp, f"part-{i}.o").read_bytes())
+            entries.update({k: (v[0], v[1]) for k, v in meta["entries"].items()})
+            needs += meta["needs"]
+    _scan_native.save(objs, entries, needs)
     return _scan_native.load() is not None
+
+
+def _export_part(i: int, folder: str) -> None:
+    """Compile part ``i`` of :data:`_scan_native.PARTS` into ``folder`` (``part-I.o`` and
+    ``part-I.json``): a child of :func:`_export`."""
+    import json
+
+    from hbtriage.sources import _scan_kernels, _scan_native
+
+    obj, entries, needs = _scan_kernels.export(_scan_native.PARTS[i])
+    Path(folder, f"part-{i}.o").write_bytes(obj)
+    meta = {"entries": entries, "needs": needs}
+    Path(folder, f"part-{i}.json").write_text(json.dumps(meta), encoding="utf-8")
 
 
 def compiling(options: ReadOptions | None = None) -> bool:
@@ -820,7 +863,6 @@ def main(argv: list[str] | None = None) -> int:
     (the Makefile's install step: where ``PYTHONDONTWRITEBYTECODE`` is set or the install is
     not writable at run time, every run would otherwise compile ~0.1 s of source)."""
     import compileall
-    from pathlib import Path
 
     args = sys.argv[1:] if argv is None else argv
     if len(args) == 2 and args[0] == "--compile":
@@ -837,6 +879,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if ok else 1
     if args == ["--export"]:  # :func:`_compile_now`'s process
         return 0 if _exported() else 1
+    if len(args) == 3 and args[0] == "--export-part":  # :func:`_export`'s children
+        _export_part(int(args[1]), args[2])
+        return 0
     if args != ["--warm"]:
         print("usage: _scan.main(['--warm'])", file=sys.stderr)
         return 2

@@ -1249,10 +1249,12 @@ ENTRIES = {
 }
 
 
-def export() -> tuple[bytes, dict[str, tuple[str, str]], list[str]]:
-    """Compile every entry (numba, for this machine's processor) and link them into one object
-    file: its bytes, per entry its symbol and its arguments' kinds (``p`` a pointer, ``n`` an
-    int64), and the symbols it needs from outside. Everything but the entries is made
+def export(
+    names: tuple[str, ...] | None = None,
+) -> tuple[bytes, dict[str, tuple[str, str]], list[str]]:
+    """Compile the entries ``names`` (default: every one; numba, for this machine's processor)
+    and link them into one object file: its bytes, per entry its symbol and its arguments'
+    kinds (``p`` a pointer, ``n`` an int64), and the symbols it needs from outside. Everything but the entries is made
     internal and what no entry reaches is dropped (numba's reference counting helpers, the
     Python wrappers), so the code does not need numba to run."""
     import re
@@ -1262,7 +1264,8 @@ def export() -> tuple[bytes, dict[str, tuple[str, str]], list[str]]:
     linked = None
     symbols: dict[str, tuple[str, str]] = {}
     tm = None
-    for name, (fn, args) in ENTRIES.items():
+    for name in ENTRIES if names is None else names:
+        fn, args = ENTRIES[name]
         jit: Any = njit(types.int64(*args), nogil=True, error_model="numpy", boundscheck=False)
         cres: Any = jit(fn).overloads[tuple(args)]
         entry = cres.fndesc.llvm_func_name

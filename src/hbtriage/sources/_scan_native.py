@@ -12,8 +12,9 @@ exception pointer, then the arguments) that fills arrays made here; the methods 
 :class:`Kernels` give what the kernels gave before (the same arrays, in the same order), so
 the callers in :mod:`._scan` do not know which way the code came.
 
-The object file and its description (``kernels.json``: the entries' symbols and argument
-kinds, the symbols it needs from the process, a digest of the bytes) are kept in a folder of
+The object files (one per part of the kernels compiled at once, :data:`PARTS`) and their
+description (``kernels.json``: the entries' symbols and argument kinds, the symbols they need
+from the process, a digest of each file's bytes) are kept in a folder of
 their own (:func:`folders`): in numba's cache folder when ``NUMBA_CACHE_DIR`` is set, else
 next to this file, else in the user's cache. They are used only when made for this
 processor (name and features), this llvmlite and this source of the kernels; otherwise the
@@ -45,8 +46,13 @@ TABLE = 2 * SLOTS + 2 * MAX_IDS + 5
 #: Raised when an entry's arguments change: object files of another ABI are not used.
 ABI = 1
 FOLDER = "hbtriage-kernels"
-_OBJ = "kernels.o"
 _META = "kernels.json"
+#: The entries of ``_scan_kernels.ENTRIES`` compiled together, one process and one object file
+#: per part, the parts at once (the install's compile on 2 cores: about half the time).
+PARTS = (
+    ("ciscolog", "syslog", "gather_size", "gather", "classes", "line_count"),
+    ("iso", "cvp", "keep_flags", "dumplog", "split"),
+)
 _KERNELS_SOURCE = Path(__file__).with_name("_scan_kernels.py")
 
 
@@ -113,38 +119,45 @@ def load() -> Kernels | None:
             meta = json.loads((folder / _META).read_text(encoding="utf-8"))
             if meta.get("key") != key:
                 continue
-            obj = (folder / _OBJ).read_bytes()
-            if hashlib.sha256(obj).hexdigest() != meta["sha256"]:
+            objs = [(folder / o["file"]).read_bytes() for o in meta["objects"]]
+            digests = [hashlib.sha256(obj).hexdigest() for obj in objs]
+            if digests != [o["sha256"] for o in meta["objects"]]:
                 continue
             if not all(llvm.address_of_symbol(s) for s in meta["needs"]):
                 continue
-            return Kernels(llvm, obj, meta["entries"])
+            return Kernels(llvm, objs, meta["entries"])
         except (OSError, ValueError, KeyError, TypeError):
             continue
     return None
 
 
-def save(obj: bytes, entries: dict[str, tuple[str, str]], needs: list[str]) -> Path:
-    """Keep the machine code ``obj`` (entries: name -> (symbol, argument kinds, ``p`` a
-    pointer and ``n`` an int64 each); ``needs``: the symbols it takes from the process) in
-    :func:`writable_folder`, once it loads and runs here; the folder. The files are written
-    whole under other names and renamed, the description last: a run never sees half."""
+def save(objs: list[bytes], entries: dict[str, tuple[str, str]], needs: list[str]) -> Path:
+    """Keep the machine code ``objs`` (object files; entries: name -> (symbol, argument kinds,
+    ``p`` a pointer and ``n`` an int64 each); ``needs``: the symbols it takes from the
+    process) in :func:`writable_folder`, once it loads and runs here; the folder. The files are
+    written whole under other names and renamed, the description last: a run never sees
+    half."""
     llvm = _binding()
-    outside = [s for s in needs if not s.startswith("llvm.")]
+    outside = sorted({s for s in needs if not s.startswith("llvm.")})
     missing = [s for s in outside if not llvm.address_of_symbol(s)]
     if missing:
         raise RuntimeError(f"the kernels need symbols this process lacks: {missing}")
-    Kernels(llvm, obj, entries).smoke()
+    Kernels(llvm, objs, entries).smoke()
     folder = writable_folder()
     if folder is None:
         raise OSError("no folder to keep the compiled kernels in")
+    files = [f"kernels-{i}.o" for i in range(len(objs))]
     meta = {
         "key": _key(llvm),
-        "sha256": hashlib.sha256(obj).hexdigest(),
+        "objects": [
+            {"file": f, "sha256": hashlib.sha256(o).hexdigest()}
+            for f, o in zip(files, objs, strict=True)
+        ],
         "entries": entries,
         "needs": outside,
     }
-    for name, data in ((_OBJ, obj), (_META, json.dumps(meta, indent=1).encode())):
+    writes = [*zip(files, objs, strict=True), (_META, json.dumps(meta, indent=1).encode())]
+    for name, data in writes:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -192,12 +205,13 @@ class Kernels:
     MAX_IDS = MAX_IDS
     MAX_LINE = MAX_LINE
 
-    def __init__(self, llvm: Any, obj: bytes, entries: dict[str, Any]) -> None:
+    def __init__(self, llvm: Any, objs: list[bytes], entries: dict[str, Any]) -> None:
         target = llvm.Target.from_default_triple()
         self._engine = llvm.create_mcjit_compiler(
             llvm.parse_assembly(""), target.create_target_machine(codemodel="jitdefault")
         )
-        self._engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
+        for obj in objs:
+            self._engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
         self._engine.finalize_object()
         self._fn: dict[str, Any] = {}
         for name, (symbol, kinds) in entries.items():
