@@ -39,7 +39,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import BinaryIO, TypeVar, cast
+from typing import TYPE_CHECKING, BinaryIO, TypeVar, cast
 
 import polars as pl
 
@@ -54,6 +54,9 @@ from hbtriage.sources.encoding import (
 )
 from hbtriage.sources.options import DEFAULT, ReadOptions
 from hbtriage.warning_text import warn
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: Longest line kept as is; longer lines are cut (a 10 MB "line" is binary or a dump).
 MAX_LINE_CHARS = 65_536
@@ -77,27 +80,45 @@ def keep_mask(messages: pl.Series, kind: str, options: ReadOptions) -> pl.Series
     """Which ``messages`` match the keep pattern of reader ``kind`` in ``options`` (all True
     when it keeps everything). The full pattern only runs on messages its prefilter lets
     through."""
+    return pl.Series(messages.name, _kept(messages, kind, options))
+
+
+def _kept(messages: pl.Series, kind: str, options: ReadOptions) -> np.ndarray:
+    """:func:`keep_mask` in numpy (a null message is never kept, unless all are)."""
+    import numpy as np
+
     keep = options.keep_of(kind)
+    n = messages.len()
     if keep is None:
-        return pl.repeat(True, messages.len(), dtype=pl.Boolean, eager=True).alias(messages.name)
+        return np.ones(n, dtype=bool)
     if keep.full is None:
-        return pl.repeat(False, messages.len(), dtype=pl.Boolean, eager=True)
-    n, nulls = messages.len(), messages.null_count()
-    if nulls > n // 2:  # most messages already dropped (lean readers): test the others only
-        rows = messages.is_not_null().arg_true()
-        hit = keep_mask(messages.gather(rows), kind, options)
-        out = pl.repeat(False, n, dtype=pl.Boolean, eager=True).alias(messages.name)
-        return out.scatter(rows.filter(hit), True)
-    if keep.pre is None:
-        return messages.str.contains(keep.full).fill_null(False)
-    pre = messages.str.contains(keep.pre).fill_null(False)
-    rows = pre.arg_true()
-    if rows.len() == 0:
-        return pre
-    full = messages.gather(rows).str.contains(keep.full).fill_null(False)
-    return pl.repeat(False, messages.len(), dtype=pl.Boolean, eager=True).scatter(
-        rows.filter(full), True
-    )
+        return np.zeros(n, dtype=bool)
+    # The rows tested (None: all of them). Most messages already dropped (lean readers): the
+    # others only.
+    at = None
+    if messages.null_count() > n // 2:
+        at = np.flatnonzero(messages.is_not_null().to_numpy())
+    if keep.pre is not None:
+        pre = _matches(messages, keep.pre, at)
+        at = np.flatnonzero(pre) if at is None else at[pre]
+    hit = _matches(messages, keep.full, at)
+    if at is None:
+        return hit
+    out = np.zeros(n, dtype=bool)
+    out[at[hit]] = True
+    return out
+
+
+def _matches(texts: pl.Series, pattern: str, at: np.ndarray | None = None) -> np.ndarray:
+    """Whether each of ``texts`` (or of its rows ``at``) contains ``pattern`` (null: no); one
+    polars query."""
+    import numpy as np
+
+    if at is not None and at.size == 0:
+        return np.zeros(0, dtype=bool)
+    col = pl.col("t") if at is None else pl.col("t").gather(pl.Series(at))
+    got = texts.to_frame("t").select(col.str.contains(pattern).fill_null(False))
+    return got.to_series().to_numpy()
 
 
 def slim(
@@ -108,15 +129,19 @@ def slim(
     reader ``kind``. Else ``events`` as they are. A ``digest`` already there
     (:func:`assemble_heads` ``lean``) is kept; with ``digest`` False none is added (the
     reader gives the digests later, see ``ReadResult.digests``)."""
+    import numpy as np
+
     if not options.slimming:
         return events
-    keep = keep_mask(events["message"], kind, options)
+    messages = events["message"]
+    dropped = ~_kept(messages, kind, options)
+    if messages.null_count():
+        dropped &= messages.is_not_null().to_numpy()
+    rows = np.flatnonzero(dropped)
+    slimmed = messages.clone().scatter(rows, None) if rows.size else messages
     if "digest" in events.columns or not digest:
-        return events.with_columns(pl.when(keep).then(pl.col("message")).alias("message"))
-    return events.with_columns(
-        pl.when(keep).then(pl.col("message")).alias("message"),
-        pl.col("message").hash().alias("digest"),
-    )
+        return events.with_columns(slimmed) if rows.size else events
+    return events.with_columns(slimmed, pl.col("message").hash().alias("digest"))
 
 
 def line_chunks(
@@ -627,53 +652,92 @@ def split_heads(
     ``pre`` (from the compiled core, :mod:`._scan`) replaces ``fast``: which lines it converted
     and their typed columns (``line``, ``_hlen`` and the typed columns, in line order).
     """
-    layouts: list[TypedFast] = []
-    if fast is not None and pre is None:
-        layouts = [cast(TypedFast, fast)] if isinstance(fast[0], str) else list(fast)  # type: ignore[arg-type]
+    import numpy as np
+
     text = df["text"]
-    hit = pl.repeat(False, df.height, dtype=pl.Boolean, eager=True)
     hits: list[tuple[pl.Series, Callable[[pl.DataFrame], pl.DataFrame]]] = []
-    if pre is not None and pre[0].any():
-        hit = pre[0]
-        hits.append((hit, lambda _df: pre[1]))
-    for pattern, parse in layouts:
-        if not df.height:
-            break
-        this = text.str.contains(pattern).fill_null(False) & ~hit
-        if this.any():
-            hits.append((this, parse))
-            hit = hit | this
+    if pre is not None:
+        hit = pre[0].to_numpy()
+        if hit.any():
+            hits.append((pre[0], lambda _df: pre[1]))
+    else:
+        hit = np.zeros(df.height, dtype=bool)
+        layouts: list[TypedFast] = []
+        if fast is not None:
+            layouts = [cast(TypedFast, fast)] if isinstance(fast[0], str) else list(fast)  # type: ignore[arg-type]
+        for pattern, parse in layouts:
+            if not df.height:
+                break
+            this = text.str.contains(pattern).fill_null(False) & pl.Series(~hit)
+            if this.any():
+                hits.append((this, parse))
+                hit = hit | this.to_numpy()
     # The lines left to the general path; a null text (an empty line, or one a sparse piece
     # from the core leaves out) matches no header.
-    left = ~hit & text.is_not_null()
-    rest_pos = left.arg_true()
-    rest = df.select("line", "text").filter(left)  # a filter is cheaper than a gather here
-    maybe = rest["text"].str.contains(f"^(?:{head})").fill_null(False)
+    # Those the full regex may match, and where they are: one query (a filter is cheaper
+    # than a gather here).
+    text_ = pl.col("text")
+    rest = (
+        df.lazy()
+        .select("line", "text")
+        .with_row_index("_pos")
+        .filter(pl.lit(pl.Series(~hit)) & text_.is_not_null())
+        .with_columns(text_.str.contains(f"^(?:{head})").fill_null(False).alias("_maybe"))
+        .collect()
+    )
+    maybe = rest["_maybe"]
     if maybe.any():
-        slow = _typed_slow(rest.filter(maybe), head, convert, marks)
+        slow = _typed_slow(rest.filter(maybe).select("line", "text"), head, convert, marks)
     else:  # the usual piece from the core: the general path has no line to convert
-        slow = _typed_none(rest.clear(), head, convert, tuple(marks))
-    slow_pos = rest_pos.filter(maybe)
-    is_start = hit.clone().scatter(slow_pos, slow["is_start"]) if slow.height else hit
-    lines = df.select("line", "text").with_columns(is_start.alias("is_start"))
-    for m in marks:
-        flag = pl.repeat(False, df.height, dtype=pl.Boolean, eager=True)
-        if slow.height:
-            flag = flag.scatter(slow_pos, slow[m])
-        lines = lines.with_columns(flag.alias(m))
+        empty = pl.DataFrame([df["line"].clear(), text.clear()])
+        slow = _typed_none(empty, head, convert, tuple(marks))
+    # Per line: whether it starts a record, and the marks, set where the general path says.
+    slow_pos = rest["_pos"].filter(maybe).to_numpy() if slow.height else None
+    is_start = hit.copy()
+    flags = {m: np.zeros(df.height, dtype=bool) for m in marks}
+    if slow_pos is not None:
+        is_start[slow_pos] = slow["is_start"].to_numpy()
+        for m in marks:
+            flags[m][slow_pos] = slow[m].to_numpy()
+    lines = pl.DataFrame(
+        [
+            df["line"],
+            text,
+            pl.Series("is_start", is_start),
+            *(pl.Series(m, f) for m, f in flags.items()),
+        ]
+    )
     typed = [c for c in slow.columns if c not in ("line", "text", "is_start", *marks)]
-    slow_heads = slow.filter(pl.col("is_start")).select("line", *typed)
+    picked = slow.filter(pl.col("is_start")) if slow.height else slow
+    slow_heads = pl.DataFrame([picked[c] for c in ("line", *typed)])
     heads = slow_heads
     for this, parse in hits:
-        quick = parse(df.select("line", "text").filter(this) if pre is None else df.clear())
-        quick = quick.select(
-            [
-                pl.col(c).cast(t) if c in quick.columns else pl.lit(None, dtype=t).alias(c)
-                for c, t in slow_heads.schema.items()
-            ]
+        quick = _aligned(
+            parse(df.select("line", "text").filter(this) if pre is None else df.clear()),
+            slow_heads.schema,
         )
         heads = quick if heads.height == 0 else quick.merge_sorted(heads, "line")
     return lines, heads, slow
+
+
+def _aligned(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
+    """``frame``'s columns of ``schema``, in its order and of its types (a null column for
+    one ``frame`` lacks); no polars query when the types are already those."""
+    if any(c in frame.columns and frame.schema[c] != t for c, t in schema.items()):
+        return frame.select(
+            [
+                pl.col(c).cast(t) if c in frame.columns else pl.lit(None, dtype=t).alias(c)
+                for c, t in schema.items()
+            ]
+        )
+    return pl.DataFrame(
+        [
+            frame[c]
+            if c in frame.columns
+            else pl.Series(c, [None], t).new_from_index(0, frame.height)
+            for c, t in schema.items()
+        ]
+    )
 
 
 #: :func:`_typed_slow` of no lines, by its arguments: its columns only, the same every time.
@@ -832,8 +896,7 @@ def _assemble_sparse(
     kept = start | (cls == 2)
     unsure = np.flatnonzero(~start & (cls <= 1))
     if unsure.size:
-        found = text.gather(unsure).str.contains(r"\S").fill_null(False).to_numpy()
-        kept[unsure[found]] = True
+        kept[unsure[_matches(text, r"\S", unsure)]] = True
     if skip is not None:
         kept &= start | ~lines[skip].to_numpy()
     rid = np.cumsum(start, dtype=np.int64)
@@ -845,50 +908,56 @@ def _assemble_sparse(
         cands.append(rid[inside & (pf == 1)])
         ask = np.flatnonzero(inside & (pf == 2))
         if ask.size:
-            yes = text.gather(ask).str.contains(pattern).fill_null(False).to_numpy()
-            cands.append(rid[ask[yes]])
+            cands.append(rid[ask[_matches(text, pattern, ask)]])
     if need is not None:
         forced = heads.select(need.fill_null(False)).to_series().to_numpy()
         cands.append(np.flatnonzero(forced).astype(np.int64) + 1)
     cand = np.unique(np.concatenate(cands)) if cands else np.zeros(0, np.int64)
     fields = [c for c in heads.columns if c not in ("line", "_hlen")]
-    msg = pl.repeat(None, heads.height, dtype=pl.Utf8, eager=True).alias("message")
+    msg = pl.Series("message", [None], pl.Utf8).new_from_index(0, heads.height)
     if cand.size:
         chosen = np.zeros(max(heads.height, int(rid[-1])) + 1, dtype=bool)
         chosen[cand] = True
         rows = inside & chosen[rid]
-        work = lines.filter(pl.Series(rows)).with_columns(pl.Series("_rid", rid[rows]))
-        sub_heads = heads.select("line", "_hlen").gather(pl.Series(cand - 1))
+        work = lines.filter(pl.Series(rows))
+        work = pl.DataFrame([*work.get_columns(), pl.Series("_rid", rid[rows])])
+        sub_heads = heads.lazy().select(pl.col("line", "_hlen").gather(pl.Series(cand - 1)))
         sub = _messages(work, sub_heads, cont)
-        msg = msg.scatter(sub["_rid"] - 1, sub["message"])
-    return heads.select("line", *fields).with_columns(msg), orphans
+        msg = msg.scatter(sub["_rid"].to_numpy() - 1, sub["message"])
+    return pl.DataFrame([*(heads[c] for c in ("line", *fields)), msg]), orphans
 
 
 def _messages(
-    work: pl.DataFrame, heads: pl.DataFrame, cont: pl.Expr, text: str = "text"
+    work: pl.DataFrame,
+    heads: pl.DataFrame | pl.LazyFrame,
+    cont: pl.Expr,
+    text: str = "text",
 ) -> pl.DataFrame:
     """``heads`` (the records of ``work``'s start lines, in order) plus ``_rid`` and the joined
     ``message``: the start line's ``text`` column from ``_hlen`` on, then its continuation
-    lines."""
-    first = work.filter(pl.col("is_start")).select("_rid", *(["text"] if text == "text" else []))
+    lines. One polars query (a record with no continuation line joins none)."""
+    lazy = work.lazy()
+    first = lazy.filter(pl.col("is_start")).select("_rid", *(["text"] if text == "text" else []))
     out = (
-        pl.concat([heads, first], how="horizontal")
+        pl.concat([heads.lazy(), first], how="horizontal")
         .with_columns(
             pl.col(text).str.slice(pl.col("_hlen").cast(pl.Int64)).fill_null("").alias("message")
         )
         .drop(text)
     )
-    conts = work.filter(~pl.col("is_start") & (pl.col("_rid") > 0))
-    if conts.height:
-        joined = conts.group_by("_rid").agg(cont.fill_null("").str.join("\n").alias("_cont"))
-        out = out.join(joined, on="_rid", how="left", maintain_order="left").with_columns(
+    conts = lazy.filter(~pl.col("is_start") & (pl.col("_rid") > 0))
+    joined = conts.group_by("_rid").agg(cont.fill_null("").str.join("\n").alias("_cont"))
+    out = (
+        out.join(joined, on="_rid", how="left", maintain_order="left")
+        .with_columns(
             pl.when(pl.col("_cont").is_not_null())
             .then(pl.concat_str([pl.col("message"), pl.lit("\n"), pl.col("_cont")]))
             .otherwise(pl.col("message"))
             .alias("message")
         )
-        out = out.drop("_cont")
-    return out.with_columns(pl.col("message").str.strip_chars_end())
+        .drop("_cont")
+    )
+    return out.with_columns(pl.col("message").str.strip_chars_end()).collect()
 
 
 def file_time(path: str) -> dt.datetime:

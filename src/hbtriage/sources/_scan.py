@@ -724,11 +724,26 @@ def _cat(values: list[str | None], ids: np.ndarray, name: str) -> pl.Series:
 
 
 def _pick(table: pl.Series, ids: np.ndarray) -> pl.Series:
-    """``table[id]`` per row, where ``table`` ends with a null and id -1 stands for it."""
+    """``table[id]`` per row, where ``table`` ends with a null and id -1 stands for it. The
+    usual column holds one value on every row (a log's node, its zone): that value repeated,
+    with no gather."""
     import numpy as np
     import polars as pl
 
-    return table.gather(pl.Series(np.where(ids < 0, table.len() - 1, ids).astype(np.uint32)))
+    last = table.len() - 1
+    if ids.size:
+        lo, hi = int(ids.min()), int(ids.max())
+        if lo == hi:
+            return table.new_from_index(lo if lo >= 0 else last, ids.size)
+    # -1 wraps to the largest unsigned value, which the minimum turns into the null's row.
+    return table.gather(pl.Series(np.minimum(ids.astype(np.uint32), np.uint32(last))))
+
+
+def _line_at(lines: pl.DataFrame, rows: np.ndarray) -> pl.Series:
+    """The ``line`` numbers of ``rows`` of a piece's line frame."""
+    import polars as pl
+
+    return pl.Series("line", lines["line"].to_numpy()[rows])
 
 
 def dumplog_heads(piece: Piece, lines: pl.DataFrame) -> Heads:
@@ -747,7 +762,7 @@ def dumplog_heads(piece: Piece, lines: pl.DataFrame) -> Heads:
     ids = tok[rows]
     quick = pl.DataFrame(
         [
-            lines["line"].gather(pl.Series(rows)),
+            _line_at(lines, rows),
             pl.Series("_hlen", hlen[rows].astype(np.uint32)),
             pl.Series("_tod_ns", tod[rows]),
             _cat(["trace"], np.where(trace[rows] > 0, 0, -1), "severity"),
@@ -777,7 +792,7 @@ def cvp_heads(piece: Piece, lines: pl.DataFrame) -> Heads:
     hid = hdr[rows]
     quick = pl.DataFrame(
         [
-            lines["line"].gather(pl.Series(rows)),
+            _line_at(lines, rows),
             pl.Series("_hlen", hlen[rows].astype(np.uint32)),
             pl.Series("ts_local", ts[rows].view("datetime64[ns]")),
             pl.Series("offset_min", np.asarray(minutes, dtype=np.int32)[zid]),
@@ -820,7 +835,7 @@ def ciscolog_heads(piece: Piece, lines: pl.DataFrame) -> Heads:
     zid = zone[rows]
     quick = pl.DataFrame(
         [
-            lines["line"].gather(pl.Series(rows)),
+            _line_at(lines, rows),
             pl.Series("_hlen", hlen[rows].astype(np.uint32)),
             pl.Series("ts_local", ts[rows].view("datetime64[ns]")),
             pl.Series("offset_min", [*minutes, None], dtype=pl.Int32).gather(

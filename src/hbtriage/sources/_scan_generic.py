@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from hbtriage.sources._scan import _cat, _pick, _strings
+from hbtriage.sources._scan import _cat, _line_at, _pick, _strings
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -40,7 +40,7 @@ def iso_heads(piece: Piece, lines: pl.DataFrame) -> Heads:
     zid = zone[rows]
     quick = pl.DataFrame(
         [
-            lines["line"].gather(pl.Series(rows)),
+            _line_at(lines, rows),
             pl.Series("_hlen", hlen[rows].astype(np.uint32)),
             pl.Series("ts_local", ts[rows].view("datetime64[ns]")),
             _pick(minutes.to_series(), zid).alias("offset_min"),
@@ -69,7 +69,7 @@ def syslog_heads(piece: Piece, lines: pl.DataFrame) -> Heads:
     hosts = [None if h == "-" else h for h in _strings(raw, nrs, nrn)]
     quick = pl.DataFrame(
         [
-            lines["line"].gather(pl.Series(rows)),
+            _line_at(lines, rows),
             pl.Series("_hlen", hlen[rows].astype(np.uint32)),
             pl.Series("_m", mon[rows].astype(np.int32)),
             pl.Series("_d", day[rows].astype(np.int32)),

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -44,6 +45,9 @@ from hbtriage.sources.base import InputFile, ReadResult
 from hbtriage.sources.encoding import read_head
 from hbtriage.sources.options import DEFAULT, ReadOptions
 from hbtriage.warning_text import warn
+
+if TYPE_CHECKING:
+    import numpy as np
 
 _HEADER = (
     r"[ \t]*Events from (?:[A-Za-z]+, )?(?P<mon>[A-Za-z]+)\.? (?P<day>[0-9]{1,2}),? "
@@ -339,37 +343,72 @@ class _Rollover:
         self.base = 0  # ``back`` when the current segment began
 
     def apply(self, records: pl.DataFrame) -> pl.DataFrame:
-        """``records`` (one piece, file order) with ``_days`` and ``ts_local``."""
-        if records.height == 0:
+        """``records`` (one piece, file order) with ``_days`` and ``ts_local``. The days are
+        counted in numpy on the two columns they depend on (see :func:`_stamps`)."""
+        import numpy as np
+
+        n = records.height
+        if n == 0:
             return records.with_columns(pl.lit(0, pl.Int64).alias("_days")).with_columns(_TS)
-        tod, seg = pl.col("_tod_ns"), pl.col("seg")
-        prev_tod = tod.shift(1, fill_value=pl.lit(self.tod, dtype=pl.Int64))
-        prev_seg = seg.shift(1, fill_value=pl.lit(self.seg, dtype=pl.Int64))
-        work = records.with_columns(
-            (
-                (((prev_tod - tod) > _HALF_DAY_NS) & (prev_seg == seg))
-                .fill_null(False)
-                .cast(pl.Int64)
-                .cum_sum()
-                + self.back
-            ).alias("_b"),
-            (prev_seg != seg).fill_null(True).alias("_new"),
-        )
-        work = work.with_columns(
-            (
-                pl.col("_b")
-                - pl.when(pl.col("_new"))
-                .then(pl.col("_b"))
-                .forward_fill()
-                .fill_null(pl.lit(self.base, dtype=pl.Int64))
-            ).alias("_days")
-        ).with_columns(_TS)
-        news = work.filter(pl.col("_new"))["_b"]
-        self.base = int(news[-1]) if news.len() else self.base
-        self.back = int(work["_b"][-1])
-        self.tod = work["_tod_ns"][-1]
-        self.seg = int(work["seg"][-1])
-        return work.drop("_b", "_new")
+        tod_s = records["_tod_ns"]
+        seg = records["seg"].cast(pl.Int64).to_numpy()  # never null: the reader fills it in
+        nulls = tod_s.null_count()
+        tod = tod_s.fill_null(0).to_numpy() if nulls else tod_s.to_numpy()
+        # Each record against the one before it (the first: the last of the piece before).
+        same_seg = np.empty(n, dtype=bool)
+        np.equal(seg[1:], seg[:-1], out=same_seg[1:])
+        same_seg[0] = self.seg is not None and self.seg == int(seg[0])
+        went_back = np.empty(n, dtype=bool)
+        np.greater(tod[:-1] - tod[1:], _HALF_DAY_NS, out=went_back[1:])
+        went_back[0] = self.tod is not None and self.tod - int(tod[0]) > _HALF_DAY_NS
+        rolled = same_seg & went_back
+        if nulls:  # a time of day not understood rolls nothing, before or after it
+            valid = tod_s.is_not_null().to_numpy()
+            rolled[1:] &= valid[1:] & valid[:-1]
+            rolled[0] &= bool(valid[0])
+        back = np.cumsum(rolled, dtype=np.int64)
+        back += self.back
+        # Days since the segment began: ``back`` less its value at the segment's first record
+        # (``self.base`` for a segment that began in an earlier piece).
+        starts = np.flatnonzero(~same_seg)
+        base = np.full(n, self.base, dtype=np.int64)
+        if starts.size:
+            base[starts[0] :] = np.repeat(back[starts], np.diff(starts, append=n))
+        days = back - base
+        work = records.with_columns(pl.Series("_days", days))
+        work = work.with_columns(_stamps(work, tod, days, nulls))
+        self.base = int(back[starts[-1]]) if starts.size else self.base
+        self.back = int(back[-1])
+        self.tod = None if tod_s[-1] is None else int(tod[-1])
+        self.seg = int(seg[-1])
+        return work
+
+
+#: Days from 1970 a nanosecond time stamp holds either way (with a day to spare).
+_DAY_NS = 2 * _HALF_DAY_NS
+_NS_DAYS = (2**63 - 1) // _DAY_NS - 1
+
+
+def _stamps(records: pl.DataFrame, tod: np.ndarray, days: np.ndarray, nulls: int) -> pl.Series:
+    """:data:`_TS` of ``records`` (which hold ``_days``; ``tod``: their ``_tod_ns``, ``nulls``
+    of them null), worked out in numpy when every record has its date and time of day and
+    no date (nor time of day, a day at most) leaves the range of a nanosecond time stamp;
+    else by polars. The same values
+    and type: polars adds the days' duration in microseconds, so the sum of the date and
+    the time of day (ns) is taken to microseconds first, rounded down."""
+    import numpy as np
+
+    date = records["date"]
+    if nulls or date.null_count():
+        return records.select(_TS).to_series()
+    d = date.to_physical().to_numpy().astype(np.int64)
+    day = d + days
+    inside = int(d.min()) > -_NS_DAYS and int(day.max()) < _NS_DAYS
+    if not (inside and int(tod.min()) > -_DAY_NS and int(tod.max()) < _DAY_NS):
+        return records.select(_TS).to_series()
+    us = day * (24 * 3600 * 1_000_000)
+    us += tod // 1000
+    return pl.Series("ts_local", us).cast(pl.Datetime("us"))
 
 
 def _mtime_date(path: str) -> dt.date:
