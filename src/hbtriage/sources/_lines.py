@@ -140,7 +140,7 @@ def slim(
     rows = np.flatnonzero(dropped)
     slimmed = messages.clone().scatter(rows, None) if rows.size else messages
     if "digest" in events.columns or not digest:
-        return events.with_columns(slimmed) if rows.size else events
+        return put(events, slimmed) if rows.size else events
     return events.with_columns(slimmed, pl.col("message").hash().alias("digest"))
 
 
@@ -571,7 +571,8 @@ def long_line_warnings(df: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[int, 
     """Cut lines longer than :data:`MAX_LINE_CHARS`; one warning item per cut line."""
     longest = df["_len"].max()
     if longest is None or cast("int", longest) <= MAX_LINE_CHARS:
-        return df.drop("_len"), []  # the usual piece: one reduction, no filtered copy
+        # The usual piece: one reduction, no filtered copy, no query.
+        return pl.DataFrame([c for c in df.get_columns() if c.name != "_len"]), []
     long = df.filter(pl.col("_len") > MAX_LINE_CHARS)
     items: list[tuple[int, str]] = [
         (
@@ -1197,21 +1198,22 @@ def assemble(
 
 def to_events(df: pl.DataFrame) -> pl.DataFrame:
     """Select and cast the EVENT_SCHEMA columns (missing ones become null); a ``digest``
-    column (see :func:`slim`) is kept after them."""
+    column (see :func:`slim`) is kept after them. Column by column, no query."""
+    schema = df.schema
     cols = []
     for name, dtype in EVENT_SCHEMA.items():
-        if name in df.columns:
-            cols.append(pl.col(name).cast(dtype))
+        if name not in schema:
+            cols.append(pl.Series(name, [None], dtype).new_from_index(0, df.height))
         else:
-            cols.append(pl.lit(None, dtype=dtype).alias(name))
-    if "digest" in df.columns:
-        cols.append(pl.col("digest"))
-    return df.select(cols)
+            cols.append(df[name] if schema[name] == dtype else df[name].cast(dtype))
+    if "digest" in schema:
+        cols.append(df["digest"])
+    return pl.DataFrame(cols)
 
 
 def shift_lines(df: pl.DataFrame, before: int) -> pl.DataFrame:
     """Line numbers of a piece read by :func:`line_chunks` -> line numbers in the file."""
-    return df.with_columns(pl.col("line") + before) if before else df
+    return put(df, df["line"] + before) if before else df
 
 
 def first_text(df: pl.DataFrame) -> pl.DataFrame:
@@ -1240,6 +1242,22 @@ def cap_warnings(display: str, items: Iterable[tuple[int, str]]) -> list[str]:
     if len(items) > len(shown):
         out.append(warn("more_in_file", path=display, count=len(items) - len(shown)))
     return out
+
+
+def put(df: pl.DataFrame, *cols: pl.Series) -> pl.DataFrame:
+    """``df.with_columns(*cols)`` for columns already made: each replaces the column of its
+    name, or comes after the others; built column by column, no query."""
+    new = {c.name: c for c in cols}
+    kept = [new.pop(c.name, c) for c in df.get_columns()]
+    return pl.DataFrame([*kept, *new.values()])
+
+
+def timed(records: pl.DataFrame) -> pl.DataFrame:
+    """The ``records`` whose ``ts_local`` could be built (see :func:`bad_time_items`): the
+    frame as it is when every one was (no copy of its rows)."""
+    if records["ts_local"].null_count() == 0:
+        return records
+    return records.filter(pl.col("ts_local").is_not_null())
 
 
 def bad_time_items(records: pl.DataFrame, what: str) -> list[tuple[int, str]]:

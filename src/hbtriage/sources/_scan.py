@@ -616,7 +616,7 @@ def scan(
         return None
     frame = pl.DataFrame(
         [
-            pl.int_range(1, n + 1, dtype=pl.Int64, eager=True).alias("line"),
+            pl.Series("line", np.arange(1, n + 1, dtype=np.int64)),
             text.alias("text"),
             pl.Series("_len", (ends - starts).astype(np.uint32)),
         ]
@@ -640,12 +640,22 @@ def _wanted_text(
         # After an empty first line: a line starting with a BOM stays as it is.
         text = read_lines(b"\n" + k.gather(buf, starts, ends, want).tobytes())
         return None if text is None else text.slice(1)
+    # Few lines: split by Python's str.split (polars' CSV parser costs a millisecond however
+    # few they are). The CSV parser splits at LF only and drops one CR before it, which the
+    # gather put back where the line itself ends with one; an empty line is null.
+    rows = rows[ends[rows] > starts[rows]]
+    out = pl.Series("text", [None], pl.Utf8).new_from_index(0, want.size)
+    if rows.size == 0:
+        return out
     every = np.ones(rows.size, dtype=bool)
-    some = read_lines(b"\n" + k.gather(buf, starts[rows], ends[rows], every).tobytes())
-    if some is None or some.len() != rows.size + 1:
+    try:
+        joined = k.gather(buf, starts[rows], ends[rows], every).tobytes().decode("utf-8")
+    except UnicodeDecodeError:
         return None
-    out = pl.repeat(None, want.size, dtype=pl.Utf8, eager=True).alias(some.name)
-    return out.scatter(rows, some.slice(1))
+    some = pl.Series("text", joined[:-1].split("\n"), pl.Utf8)
+    if "\r" in joined:
+        some = some.str.strip_suffix("\r")
+    return out.scatter(rows, some)
 
 
 def setup(kernel: str, kind: str, size: int, options: ReadOptions) -> tuple[Scanner | None, bool]:

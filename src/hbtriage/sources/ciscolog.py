@@ -100,7 +100,7 @@ class CiscoLogReader:
             )
             walk.done(parts, n_orphans, records.height)
             time_items += L.bad_time_items(records, warn("what_date_or_time"))
-            records = records.filter(pl.col("ts_local").is_not_null())
+            records = L.timed(records)
             events = L.to_events(records).with_columns(records["seq"], records["zone"])
             if records["part"].null_count() < records.height:
                 is_part = records["part"].is_not_null()

@@ -247,25 +247,11 @@ class CvpLogReader:
                 continue
             if records["component"].null_count():
                 records = _unwrap_header(records)
-            records = records.with_columns(
-                pl.when(pl.col("mnem").is_not_null() & pl.col("message").is_not_null())
-                .then(
-                    pl.concat_str([pl.col("mnem").cast(pl.Utf8), pl.lit(": "), pl.col("message")])
-                )
-                .otherwise(pl.col("message"))
-                .str.strip_chars_end()
-                .alias("message"),
-            )
+            records = _with_mnemonic(records)
             bad_items += L.bad_time_items(records, warn("what_date_or_time"))
-            records = records.filter(pl.col("ts_local").is_not_null())
-            pieces.append(
-                L.slim(
-                    L.to_events(records).with_columns(records["_zone"]),
-                    self.kind,
-                    options,
-                    digest=not sparse,
-                )
-            )
+            records = L.timed(records)
+            events = L.put(L.to_events(records), records["_zone"])
+            pieces.append(L.slim(events, self.kind, options, digest=not sparse))
             del records
         if walk.records == 0:
             raise L.no_records(
@@ -293,6 +279,32 @@ class CvpLogReader:
             warnings=L.cap_warnings(item.display, items),
             digests=_later(self, item, enc, options) if sparse else None,
         )
+
+
+#: The message begins with the mnemonic (``LOGMSG_ICM_SS_STATE: Shutting down ...``).
+_MNEMONIC_FIRST = (
+    pl.when(pl.col("mnem").is_not_null() & pl.col("message").is_not_null())
+    .then(pl.concat_str([pl.col("mnem").cast(pl.Utf8), pl.lit(": "), pl.col("message")]))
+    .otherwise(pl.col("message"))
+    .str.strip_chars_end()
+    .alias("message")
+)
+
+
+def _with_mnemonic(records: pl.DataFrame) -> pl.DataFrame:
+    """``records`` whose message begins with the mnemonic (:data:`_MNEMONIC_FIRST`). When most
+    messages were left out (lean assembly), on the others only."""
+    import numpy as np
+
+    message = records["message"]
+    nulls = message.null_count()
+    if nulls == message.len():
+        return records  # no message: nothing to begin
+    if nulls <= message.len() // 2:
+        return records.with_columns(_MNEMONIC_FIRST)
+    rows = np.flatnonzero(message.is_not_null().to_numpy())
+    some = pl.DataFrame([records["mnem"], message])[rows].select(_MNEMONIC_FIRST)
+    return L.put(records, message.clone().scatter(rows, some.to_series()))
 
 
 def _unwrap_header(records: pl.DataFrame) -> pl.DataFrame:

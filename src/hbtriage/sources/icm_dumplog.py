@@ -200,6 +200,24 @@ def _fast_typed(df: pl.DataFrame) -> pl.DataFrame:
 _HALF_DAY_NS = 12 * 3600 * 1_000_000_000
 
 
+def _date_lines(slow: pl.DataFrame, segs: int) -> tuple[pl.DataFrame, pl.Series, pl.Series]:
+    """Of the lines the general path matched in a piece (``slow``): its good date lines
+    (``line``, ``_hdr_date`` and ``seg``, the segment each begins, counted on from ``segs``),
+    their dates, and the line numbers of the date lines not understood."""
+    if slow.height == 0:  # the usual piece from the core: no line for the general path
+        none = pl.DataFrame(
+            schema={"line": pl.Int64, "_hdr_date": pl.Date, "seg": pl.Int64},
+        )
+        return none, none["_hdr_date"], none["line"]
+    headers = slow.filter(pl.col("is_header")).select("line", "_hdr_date")
+    good = headers["_hdr_date"].drop_nulls()
+    bad = headers.filter(pl.col("_hdr_date").is_null())["line"]
+    headers = headers.filter(pl.col("_hdr_date").is_not_null()).with_columns(
+        (pl.int_range(1, pl.len() + 1, dtype=pl.Int64) + segs).alias("seg"),
+    )
+    return headers, good, bad
+
+
 class IcmDumplogReader:
     kind = "icm_dumplog"
 
@@ -239,21 +257,26 @@ class IcmDumplogReader:
             )
             del pre
             del lines
-            headers = slow.filter(pl.col("is_header")).select("line", "_hdr_date")
-            good = headers["_hdr_date"].drop_nulls()
-            bad_hdr = headers.filter(pl.col("_hdr_date").is_null())
-            bad_items += [(int(n), warn("date_line_ignored")) for n in bad_hdr["line"].head(21)]
             # Each record takes the date of the latest good date line above it (or the one
             # carried from the piece before) and the number of good date lines above it (its
             # segment); a date line not understood is ignored, as its warning says.
-            headers = headers.filter(pl.col("_hdr_date").is_not_null()).with_columns(
-                (pl.int_range(1, pl.len() + 1, dtype=pl.Int64) + segs).alias("seg"),
-            )
-            heads = heads.drop("_hdr_date").join_asof(headers, on="line", strategy="backward")
-            heads = heads.with_columns(
-                pl.col("_hdr_date").fill_null(pl.lit(carry_date, dtype=pl.Date)).alias("date"),
-                pl.col("seg").fill_null(segs),
-            ).drop("_hdr_date")
+            headers, good, bad_hdr = _date_lines(slow, segs)
+            bad_items += [(int(n), warn("date_line_ignored")) for n in bad_hdr.head(21)]
+            if headers.height:
+                heads = heads.drop("_hdr_date").join_asof(headers, on="line", strategy="backward")
+                heads = heads.with_columns(
+                    pl.col("_hdr_date").fill_null(pl.lit(carry_date, dtype=pl.Date)).alias("date"),
+                    pl.col("seg").fill_null(segs),
+                ).drop("_hdr_date")
+            else:  # the usual piece: no date line, every record in the segment carried in
+                n = heads.height
+                heads = pl.DataFrame(
+                    [
+                        *(c for c in heads.get_columns() if c.name != "_hdr_date"),
+                        pl.Series("seg", [segs], pl.Int64).new_from_index(0, n),
+                        pl.Series("date", [carry_date], pl.Date).new_from_index(0, n),
+                    ]
+                )
             if good.len():
                 first_hdr = first_hdr or good[0]
                 carry_date = good[-1]
@@ -273,7 +296,7 @@ class IcmDumplogReader:
                 pending.append(len(pieces))  # its time stamps wait for the file's fallback date
             else:
                 time_items += L.bad_time_items(records, warn("what_time_of_day"))
-                records = L.to_events(records.filter(pl.col("ts_local").is_not_null()))
+                records = L.to_events(L.timed(records))
             pieces.append(records)
             del records
         items = walk.long_items + bad_items
@@ -302,7 +325,7 @@ class IcmDumplogReader:
                 .with_columns(_TS)
             )
             late_items += L.bad_time_items(records, warn("what_time_of_day"))
-            pieces[i] = L.to_events(records.filter(pl.col("ts_local").is_not_null()))
+            pieces[i] = L.to_events(L.timed(records))
         # Warnings in file order: pending pieces come first in the file.
         items += late_items + time_items
         items = walk.preamble() + items + walk.tail_items
