@@ -138,7 +138,12 @@ def slim(
     if messages.null_count():
         dropped &= messages.is_not_null().to_numpy()
     rows = np.flatnonzero(dropped)
-    slimmed = messages.clone().scatter(rows, None) if rows.size else messages
+    if rows.size and rows.size == messages.len() - messages.null_count():
+        # None is kept (the usual piece): a new column of nulls, whose memory is never
+        # written (a scatter would write every row's slot, 16 bytes a row, and keep them).
+        slimmed = pl.Series("message", [None], messages.dtype).new_from_index(0, messages.len())
+    else:
+        slimmed = messages.clone().scatter(rows, None) if rows.size else messages
     if "digest" in events.columns or not digest:
         return put(events, slimmed) if rows.size else events
     return events.with_columns(slimmed, pl.col("message").hash().alias("digest"))
@@ -1198,17 +1203,16 @@ def assemble(
 
 def to_events(df: pl.DataFrame) -> pl.DataFrame:
     """Select and cast the EVENT_SCHEMA columns (missing ones become null); a ``digest``
-    column (see :func:`slim`) is kept after them. Column by column, no query."""
-    schema = df.schema
+    column (see :func:`slim`) is kept after them."""
     cols = []
     for name, dtype in EVENT_SCHEMA.items():
-        if name not in schema:
-            cols.append(pl.Series(name, [None], dtype).new_from_index(0, df.height))
+        if name in df.columns:
+            cols.append(pl.col(name).cast(dtype))
         else:
-            cols.append(df[name] if schema[name] == dtype else df[name].cast(dtype))
-    if "digest" in schema:
-        cols.append(df["digest"])
-    return pl.DataFrame(cols)
+            cols.append(pl.lit(None, dtype=dtype).alias(name))
+    if "digest" in df.columns:
+        cols.append(pl.col("digest"))
+    return df.select(cols)
 
 
 def shift_lines(df: pl.DataFrame, before: int) -> pl.DataFrame:
