@@ -111,13 +111,14 @@ def _kept(messages: pl.Series, kind: str, options: ReadOptions) -> np.ndarray:
 
 def _matches(texts: pl.Series, pattern: str, at: np.ndarray | None = None) -> np.ndarray:
     """Whether each of ``texts`` (or of its rows ``at``) contains ``pattern`` (null: no); one
-    polars query."""
+    polars query (the rows taken outside it: a query holding the row numbers as a literal
+    costs more than the test)."""
     import numpy as np
 
     if at is not None and at.size == 0:
         return np.zeros(0, dtype=bool)
-    col = pl.col("t") if at is None else pl.col("t").gather(pl.Series(at))
-    got = texts.to_frame("t").select(col.str.contains(pattern).fill_null(False))
+    frame = texts.to_frame("t") if at is None else texts.to_frame("t")[at]
+    got = frame.select(pl.col("t").str.contains(pattern).fill_null(False))
     return got.to_series().to_numpy()
 
 
@@ -134,18 +135,18 @@ def slim(
     if not options.slimming:
         return events
     messages = events["message"]
-    dropped = ~_kept(messages, kind, options)
-    if messages.null_count():
-        dropped &= messages.is_not_null().to_numpy()
-    rows = np.flatnonzero(dropped)
-    if rows.size and rows.size == messages.len() - messages.null_count():
+    kept = _kept(messages, kind, options)
+    n, there = messages.len(), messages.len() - messages.null_count()
+    slimmed = messages  # every message there kept (a null one is kept only when all are)
+    if there and not kept.any():
         # None is kept (the usual piece): a new column of nulls, whose memory is never
         # written (a scatter would write every row's slot, 16 bytes a row, and keep them).
-        slimmed = pl.Series("message", [None], messages.dtype).new_from_index(0, messages.len())
-    else:
-        slimmed = messages.clone().scatter(rows, None) if rows.size else messages
+        slimmed = pl.Series("message", [None], messages.dtype).new_from_index(0, n)
+    elif np.count_nonzero(kept) < there:
+        rows = np.flatnonzero(~kept & messages.is_not_null().to_numpy())
+        slimmed = messages.clone().scatter(rows, None)
     if "digest" in events.columns or not digest:
-        return put(events, slimmed) if rows.size else events
+        return events if slimmed is messages else put(events, slimmed)
     return events.with_columns(slimmed, pl.col("message").hash().alias("digest"))
 
 
@@ -684,11 +685,16 @@ def split_heads(
     # than a gather here).
     text_ = pl.col("text")
     rest = (
-        df.lazy()
-        .select("line", "text")
+        pl.DataFrame([df["line"], text, pl.Series("_left", ~hit)])
         .with_row_index("_pos")
-        .filter(pl.lit(pl.Series(~hit)) & text_.is_not_null())
-        .with_columns(text_.str.contains(f"^(?:{head})").fill_null(False).alias("_maybe"))
+        .lazy()
+        .filter(pl.col("_left") & text_.is_not_null())
+        .select(
+            "_pos",
+            "line",
+            "text",
+            text_.str.contains(f"^(?:{head})").fill_null(False).alias("_maybe"),
+        )
         .collect()
     )
     maybe = rest["_maybe"]
@@ -925,45 +931,38 @@ def _assemble_sparse(
         chosen = np.zeros(max(heads.height, int(rid[-1])) + 1, dtype=bool)
         chosen[cand] = True
         rows = inside & chosen[rid]
-        work = lines.filter(pl.Series(rows))
-        work = pl.DataFrame([*work.get_columns(), pl.Series("_rid", rid[rows])])
-        sub_heads = heads.lazy().select(pl.col("line", "_hlen").gather(pl.Series(cand - 1)))
+        work = put(lines[np.flatnonzero(rows)], pl.Series("_rid", rid[rows]))
+        sub_heads = pl.DataFrame([heads["line"], heads["_hlen"]])[cand - 1]
         sub = _messages(work, sub_heads, cont)
         msg = msg.scatter(sub["_rid"].to_numpy() - 1, sub["message"])
     return pl.DataFrame([*(heads[c] for c in ("line", *fields)), msg]), orphans
 
 
 def _messages(
-    work: pl.DataFrame,
-    heads: pl.DataFrame | pl.LazyFrame,
-    cont: pl.Expr,
-    text: str = "text",
+    work: pl.DataFrame, heads: pl.DataFrame, cont: pl.Expr, text: str = "text"
 ) -> pl.DataFrame:
     """``heads`` (the records of ``work``'s start lines, in order) plus ``_rid`` and the joined
     ``message``: the start line's ``text`` column from ``_hlen`` on, then its continuation
-    lines. One polars query (a record with no continuation line joins none)."""
-    lazy = work.lazy()
-    first = lazy.filter(pl.col("is_start")).select("_rid", *(["text"] if text == "text" else []))
+    lines."""
+    first = work.filter(pl.col("is_start")).select("_rid", *(["text"] if text == "text" else []))
     out = (
-        pl.concat([heads.lazy(), first], how="horizontal")
+        pl.concat([heads, first], how="horizontal")
         .with_columns(
             pl.col(text).str.slice(pl.col("_hlen").cast(pl.Int64)).fill_null("").alias("message")
         )
         .drop(text)
     )
-    conts = lazy.filter(~pl.col("is_start") & (pl.col("_rid") > 0))
-    joined = conts.group_by("_rid").agg(cont.fill_null("").str.join("\n").alias("_cont"))
-    out = (
-        out.join(joined, on="_rid", how="left", maintain_order="left")
-        .with_columns(
+    conts = work.filter(~pl.col("is_start") & (pl.col("_rid") > 0))
+    if conts.height:
+        joined = conts.group_by("_rid").agg(cont.fill_null("").str.join("\n").alias("_cont"))
+        out = out.join(joined, on="_rid", how="left", maintain_order="left").with_columns(
             pl.when(pl.col("_cont").is_not_null())
             .then(pl.concat_str([pl.col("message"), pl.lit("\n"), pl.col("_cont")]))
             .otherwise(pl.col("message"))
             .alias("message")
         )
-        .drop("_cont")
-    )
-    return out.with_columns(pl.col("message").str.strip_chars_end()).collect()
+        out = out.drop("_cont")
+    return out.with_columns(pl.col("message").str.strip_chars_end())
 
 
 def file_time(path: str) -> dt.datetime:

@@ -728,25 +728,39 @@ def _strings(raw: bytes, rep_s: np.ndarray, rep_n: np.ndarray) -> list[str | Non
 
 def _cat(values: list[str | None], ids: np.ndarray, name: str) -> pl.Series:
     """A categorical column: ``values[id]`` per row (id -1: null)."""
+    return _cats({name: values}, ids)[0]
+
+
+def _cats(columns: dict[str, list[str | None]], ids: np.ndarray) -> list[pl.Series]:
+    """:func:`_cat` of several columns picked by the same ``ids`` (the parts of one interned
+    string), in one gather."""
     import polars as pl
 
-    return _pick(pl.Series(name, [*values, None], dtype=pl.Categorical()), ids)
+    table = [
+        pl.Series(name, [*values, None], dtype=pl.Categorical()) for name, values in columns.items()
+    ]
+    return _pick_rows(pl.DataFrame(table), ids).get_columns()
 
 
 def _pick(table: pl.Series, ids: np.ndarray) -> pl.Series:
-    """``table[id]`` per row, where ``table`` ends with a null and id -1 stands for it. The
-    usual column holds one value on every row (a log's node, its zone): that value repeated,
-    with no gather."""
+    """``table[id]`` per row, where ``table`` ends with a null and id -1 stands for it."""
+    return _pick_rows(table.to_frame(), ids).to_series()
+
+
+def _pick_rows(table: pl.DataFrame, ids: np.ndarray) -> pl.DataFrame:
+    """:func:`_pick` of each column of ``table``. The usual column holds one value on every
+    row (a log's node, its zone): that value repeated, with no gather."""
     import numpy as np
     import polars as pl
 
-    last = table.len() - 1
+    last = table.height - 1
     if ids.size:
         lo, hi = int(ids.min()), int(ids.max())
         if lo == hi:
-            return table.new_from_index(lo if lo >= 0 else last, ids.size)
+            at = lo if lo >= 0 else last
+            return pl.DataFrame([c.new_from_index(at, ids.size) for c in table.get_columns()])
     # -1 wraps to the largest unsigned value, which the minimum turns into the null's row.
-    return table.gather(pl.Series(np.minimum(ids.astype(np.uint32), np.uint32(last))))
+    return table[np.minimum(ids.astype(np.uint32), np.uint32(last))]
 
 
 def _line_at(lines: pl.DataFrame, rows: np.ndarray) -> pl.Series:
@@ -776,8 +790,7 @@ def dumplog_heads(piece: Piece, lines: pl.DataFrame) -> Heads:
             pl.Series("_hlen", hlen[rows].astype(np.uint32)),
             pl.Series("_tod_ns", tod[rows]),
             _cat(["trace"], np.where(trace[rows] > 0, 0, -1), "severity"),
-            _cat([t[1] for t in tokens], ids, "component"),
-            _cat([t[0] for t in tokens], ids, "node"),
+            *_cats({"component": [t[1] for t in tokens], "node": [t[0] for t in tokens]}, ids),
         ]
     )
     return pl.Series("hit", hit.astype(bool)), quick
@@ -807,9 +820,14 @@ def cvp_heads(piece: Piece, lines: pl.DataFrame) -> Heads:
             pl.Series("ts_local", ts[rows].view("datetime64[ns]")),
             pl.Series("offset_min", np.asarray(minutes, dtype=np.int32)[zid]),
             _cat(list[str | None](zones), zid, "_zone"),
-            _cat([h[1] for h in headers], hid, "severity"),
-            _cat([h[0] for h in headers], hid, "component"),
-            _cat([h[2] for h in headers], hid, "mnem"),
+            *_cats(
+                {
+                    "severity": [h[1] for h in headers],
+                    "component": [h[0] for h in headers],
+                    "mnem": [h[2] for h in headers],
+                },
+                hid,
+            ),
             _cat(_strings(raw, nrs, nrn), node[rows], "node"),
         ]
     )
