@@ -679,10 +679,9 @@ def split_heads(
             if this.any():
                 hits.append((this, parse))
                 hit = hit | this.to_numpy()
-    # The lines left to the general path; a null text (an empty line, or one a sparse piece
-    # from the core leaves out) matches no header.
-    # Those the full regex may match, and where they are: one query (a filter is cheaper
-    # than a gather here).
+    # The lines left to the general path (a null text, an empty line or one a sparse piece
+    # from the core leaves out, matches no header), where they are and whether the full
+    # regex may match them: one query (a filter is cheaper than a gather here).
     text_ = pl.col("text")
     rest = (
         pl.DataFrame([df["line"], text, pl.Series("_left", ~hit)])
@@ -1202,7 +1201,12 @@ def assemble(
 
 def to_events(df: pl.DataFrame) -> pl.DataFrame:
     """Select and cast the EVENT_SCHEMA columns (missing ones become null); a ``digest``
-    column (see :func:`slim`) is kept after them."""
+    column (see :func:`slim`) is kept after them. With every column there: column by column,
+    no query (a missing one is a null literal: a query, which keeps it unmaterialised)."""
+    schema = df.schema
+    if all(name in schema for name in EVENT_SCHEMA):
+        kept = [df[n] if schema[n] == t else df[n].cast(t) for n, t in EVENT_SCHEMA.items()]
+        return pl.DataFrame(kept + ([df["digest"]] if "digest" in schema else []))
     cols = []
     for name, dtype in EVENT_SCHEMA.items():
         if name in df.columns:
