@@ -146,7 +146,8 @@ def save(objs: list[bytes], entries: dict[str, tuple[str, str]], needs: list[str
     folder = writable_folder()
     if folder is None:
         raise OSError("no folder to keep the compiled kernels in")
-    files = [f"kernels-{i}.o" for i in range(len(objs))]
+    # Named by their bytes: two compiles that save at once never mix their files.
+    files = [f"kernels-{hashlib.sha256(o).hexdigest()[:16]}.o" for o in objs]
     meta = {
         "key": _key(llvm),
         "objects": [
@@ -167,7 +168,18 @@ def save(objs: list[bytes], entries: dict[str, tuple[str, str]], needs: list[str
         finally:
             with contextlib.suppress(OSError):
                 os.remove(tmp)
+    _drop_stale(folder, set(files))
     return folder
+
+
+def _drop_stale(folder: Path, keep: set[str]) -> None:
+    """Remove the object files of earlier compiles (an hour old: not a compile saving now)."""
+    import time
+
+    for old in folder.glob("kernels-*.o"):
+        with contextlib.suppress(OSError):
+            if old.name not in keep and time.time() - old.stat().st_mtime > 3600:
+                old.unlink()
 
 
 def _tables(n: int) -> np.ndarray:
