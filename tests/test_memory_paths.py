@@ -482,3 +482,81 @@ def test_event_names_hold_every_file_and_parts_concatenate(
     )
     want = [part for part, f in zip(parts, files, strict=True) for _ in range(f[2])]
     assert both.cast(pl.Utf8).rows() == want
+
+
+@given(
+    texts=st.lists(
+        st.one_of(st.none(), st.sampled_from(["vru heartbeat lost", "Heartbeat", "ok", ""])),
+        max_size=600,
+    ),
+    nulls=st.integers(min_value=0, max_value=5000),
+)
+def test_text_matching_on_the_few_messages_kept_is_the_whole_columns(
+    texts: list[str | None], nulls: int
+) -> None:
+    # Signatures are looked for in the few messages the readers keep (the other rows' text
+    # is null): the same rows match as when the regex goes over every row.
+    from hbtriage.timeline.frames import contains
+
+    column = _sparse_text(pl.Series("message", texts + [None] * nulls, dtype=pl.Utf8))
+    want = column.str.contains("(?i)heartbeat").fill_null(False)
+    got = contains(column, "(?i)heartbeat")
+    assert got.dtype == pl.Boolean and got.name == "message"
+    assert got.to_list() == want.to_list()
+
+
+@given(
+    steps=st.lists(st.integers(min_value=0, max_value=10**10), max_size=60),
+    cut=st.integers(min_value=0, max_value=60),
+    null_at=st.one_of(st.none(), st.integers(min_value=0, max_value=59)),
+)
+def test_spacing_quantiles_are_those_of_the_spacings_with_their_first_null(
+    steps: list[int], cut: int, null_at: int | None
+) -> None:
+    # Log gaps and stream cadences take the quantiles of a stream's spacings without the null
+    # diff() puts first (and in one chunk): the same figures, to the last bit.
+    from itertools import accumulate
+
+    from hbtriage.timeline.model import for_quantiles
+
+    times: list[int | None] = list(accumulate(steps))
+    if null_at is not None and null_at < len(times):
+        times[null_at] = None
+    s = pl.Series(times, dtype=pl.Int64)
+    if 0 < cut < s.len():  # a stream over two files: two chunks
+        s = pl.concat([s.slice(0, cut), s.slice(cut)], rechunk=False)
+    for dt in (s.diff(), s.diff() / 1e9):
+        assert for_quantiles(dt).median() == dt.median()
+        assert for_quantiles(dt).quantile(0.9) == dt.quantile(0.9)
+
+
+@given(
+    hosts=st.lists(st.sampled_from(["PG1A", "CVP1"]), min_size=1, max_size=30),
+    cuts=st.sets(st.integers(min_value=1, max_value=29), max_size=4),
+    seconds=st.floats(min_value=-36000, max_value=36000, allow_nan=False),
+)
+def test_a_clock_correction_keeps_the_files_chunks(
+    hosts: list[str], cuts: set[int], seconds: float
+) -> None:
+    # A timeline of several files (a chunk each, a host's files together): the moved host's
+    # times move, every other time is the one it was, and the chunks still line up.
+    hosts = sorted(hosts)
+    t0 = datetime(2013, 3, 30, 19, 36, 46, tzinfo=UTC)
+    rows = pl.DataFrame(
+        {"host": hosts, "ts": [t0 + timedelta(seconds=i) for i in range(len(hosts))]},
+        schema={"host": CAT, "ts": pl.Datetime("ns", "UTC")},
+    )
+    edges = [0, *sorted(c for c in cuts if c < rows.height), rows.height]
+    frame = pl.concat(
+        [rows.slice(a, b - a) for a, b in zip(edges, edges[1:], strict=False)], rechunk=False
+    )
+    tl = Timeline(
+        frame,
+        rows.clear(),
+        pl.DataFrame(schema={"host": CAT, "first": rows.schema["ts"], "last": rows.schema["ts"]}),
+    )
+    moved = tl.shift_host("CVP1", seconds).events
+    step = timedelta(microseconds=round(seconds * 1e6))
+    want = [t - step if h == "CVP1" else t for h, t in rows.iter_rows()]
+    assert moved["ts"].to_list() == want and moved["host"].to_list() == hosts
+    assert _lined_up(moved) and moved["ts"]._s.chunk_lengths() == frame["ts"]._s.chunk_lengths()

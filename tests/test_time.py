@@ -8,6 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -286,3 +287,45 @@ def test_local_wall_clock_round_trips_across_dst(
     )
     got = _to_utc(df, "America/New_York", None)["ts"].to_list()
     assert got == instants
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    local_ns=st.lists(
+        st.one_of(st.none(), st.integers(min_value=-(2**62), max_value=2**62)), max_size=30
+    ),
+    offsets=st.lists(
+        st.one_of(
+            st.none(),
+            st.integers(min_value=-1439, max_value=1439),
+            st.integers(min_value=-(2**31), max_value=2**31 - 1),
+        ),
+        max_size=30,
+    ),
+    fixed=st.sampled_from([None, -300, 330]),
+)
+def test_written_offsets_give_the_instants_durations_give(
+    local_ns: list[int | None], offsets: list[int | None], fixed: int | None
+) -> None:
+    """A line's time less the UTC offset it writes, as the timeline takes it (on the integers
+    under the times), is the instant polars gives the time less a duration of those minutes:
+    to the microsecond, as that is (sub-microsecond digits dropped), offsets of any size."""
+    n = min(len(local_ns), len(offsets))
+    df = pl.DataFrame(
+        {"ts_local": local_ns[:n], "offset_min": offsets[:n]},
+        schema={"ts_local": pl.Int64(), "offset_min": pl.Int32()},
+    ).with_columns(pl.col("ts_local").cast(pl.Datetime("ns")))
+    by_duration = (
+        pl.col("ts_local") - pl.duration(minutes=pl.col("offset_min"))
+    ).dt.replace_time_zone("UTC")
+    by_zone = (pl.col("ts_local") - pl.duration(minutes=fixed or 0)).dt.replace_time_zone("UTC")
+    expr = pl.when(pl.col("offset_min").is_not_null()).then(by_duration).otherwise(by_zone)
+    try:
+        want = df.select(expr.dt.cast_time_unit("ns").alias("ts"))["ts"]
+    except pl.exceptions.InvalidOperationError:  # out of the range of nanosecond times
+        with pytest.raises(pl.exceptions.InvalidOperationError):
+            _to_utc(df, None, fixed)
+        return
+    got = _to_utc(df, None, fixed)["ts"]
+    assert got.dtype == want.dtype == pl.Datetime("ns", "UTC")
+    assert got.to_physical().to_list() == want.to_physical().to_list()

@@ -9,6 +9,7 @@ import polars as pl
 from hbtriage.catalog import Catalog
 from hbtriage.findings import Signal
 from hbtriage.timeline import Timeline, runs
+from hbtriage.timeline.model import for_quantiles
 
 MIN_GAP_S = 2.0  # never call less than this a gap
 CADENCE_FACTOR = 6.0  # a gap is this many times the stream's usual (90th percentile) spacing
@@ -52,9 +53,10 @@ def _gaps_by_stream(ev: pl.DataFrame, spans: list[tuple[int, int]]) -> list[dict
             continue
         ts = ev["ts"].slice(offset, length)
         dt = ts.to_physical().diff() / 1e9  # nanoseconds (no column of durations first)
+        spacings = for_quantiles(dt)
         stats = pl.select(
-            pl.lit(dt.quantile(0.9), pl.Float64).alias("p90"),
-            pl.lit(dt.median(), pl.Float64).alias("median"),
+            pl.lit(spacings.quantile(0.9), pl.Float64).alias("p90"),
+            pl.lit(spacings.median(), pl.Float64).alias("median"),
         )
         threshold = stats.select(
             pl.max_horizontal(pl.lit(MIN_GAP_S), pl.col("p90") * CADENCE_FACTOR)

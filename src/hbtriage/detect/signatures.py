@@ -11,6 +11,7 @@ import polars as pl
 from hbtriage.catalog import LASTED_UNITS, Catalog, Signature
 from hbtriage.findings import Signal
 from hbtriage.timeline import Timeline
+from hbtriage.timeline.frames import contains
 from hbtriage.timeline.model import put_column
 
 
@@ -33,7 +34,7 @@ def tag(timeline: Timeline, catalog: Catalog) -> Timeline:
     # events frame may hold millions of rows: when candidates are few, only they are copied;
     # when most rows are candidates (a log repeating one matching line), the passes run on the
     # frame itself, so its messages are never copied.
-    mask = ev["message"].str.contains(keep_pattern(catalog)).fill_null(False)
+    mask = contains(ev["message"], keep_pattern(catalog))
     n_hits = int(mask.sum())
     if not n_hits:
         return timeline

@@ -340,9 +340,16 @@ def _to_utc(df: pl.DataFrame, iana: str | None, fixed: int | None) -> pl.DataFra
         by_zone = _zone_to_utc(df, iana)
     else:
         by_zone = (pl.col("ts_local") - pl.duration(minutes=fixed or 0)).dt.replace_time_zone("UTC")
-    stated = (pl.col("ts_local") - pl.duration(minutes=pl.col("offset_min"))).dt.replace_time_zone(
-        "UTC"
-    )
+    if _minutes_to_move(df):
+        # As below, on the integers under the times (microseconds, as the times less a
+        # duration are): no column of durations made first (half the time).
+        micros = pl.col("ts_local").dt.cast_time_unit("us").to_physical()
+        moved = micros - pl.col("offset_min").cast(pl.Int64) * _US_PER_MIN
+        stated = moved.cast(pl.Datetime("us", "UTC"))
+    else:
+        stated = (
+            pl.col("ts_local") - pl.duration(minutes=pl.col("offset_min"))
+        ).dt.replace_time_zone("UTC")
     # Rows whose offset is written take it, the others the host's zone; a column that is all
     # one or the other (most files) computes only that one.
     nulls = df["offset_min"].null_count() if "offset_min" in df.columns else df.height
@@ -353,6 +360,27 @@ def _to_utc(df: pl.DataFrame, iana: str | None, fixed: int | None) -> pl.DataFra
     else:
         expr = pl.when(pl.col("offset_min").is_not_null()).then(stated).otherwise(by_zone)
     return df.with_columns(expr.dt.cast_time_unit("ns").alias("ts"))
+
+
+#: Microseconds in a minute.
+_US_PER_MIN = 60_000_000
+#: Offsets (minutes) below this size are moved on the integers under the times (see
+#: :func:`_to_utc`): far inside 64 bits, as through durations.
+_SAFE_MIN = 10**8
+
+
+def _minutes_to_move(df: pl.DataFrame) -> bool:
+    """Whether ``df`` holds naive local times in nanoseconds (every reader's) and integer
+    offsets below :data:`_SAFE_MIN` minutes."""
+    if df.schema.get("ts_local") != pl.Datetime("ns") or "offset_min" not in df.columns:
+        return False
+    offsets = df.get_column("offset_min")
+    if not offsets.dtype.is_integer():
+        return False
+    lo, hi = offsets.min(), offsets.max()
+    if not (isinstance(lo, int) and isinstance(hi, int)):
+        return lo is None  # every offset null
+    return lo > -_SAFE_MIN and hi < _SAFE_MIN
 
 
 def _zone_to_utc(df: pl.DataFrame, iana: str) -> pl.Expr:

@@ -13,7 +13,15 @@ import polars as pl
 from hbtriage.counter_names import CounterIndex
 from hbtriage.sources.base import DpcTrace, ReadResult
 from hbtriage.timeline.clocks import _to_utc
-from hbtriage.timeline.model import CAT, COUNTERS_SCHEMA, EVENTS_SCHEMA, UTC_TS, HostDpc, runs
+from hbtriage.timeline.model import (
+    CAT,
+    COUNTERS_SCHEMA,
+    EVENTS_SCHEMA,
+    UTC_TS,
+    HostDpc,
+    for_quantiles,
+    runs,
+)
 
 
 def _one_chunk(s: pl.Series) -> pl.Series:
@@ -58,6 +66,19 @@ def _sparse_text(s: pl.Series) -> pl.Series:
         at = s.is_not_null().arg_true()
         out.scatter(at, pl.Series(s.name, s.gather(at).to_list(), dtype=pl.Utf8))
     return out
+
+
+def contains(text: pl.Series, pattern: str) -> pl.Series:
+    """``text.str.contains(pattern).fill_null(False)``: whether each row's text matches the
+    regex ``pattern``. On mostly-null text (see :func:`_sparse_text`) the regex runs on the
+    few values alone: polars goes through every row of the column, null or not (50 ms on the
+    8 million rows of a 1 GB bundle's timeline that held 10 messages)."""
+    n = text.len()
+    if n - text.null_count() > n // 8 or n <= _FEW:
+        return text.str.contains(pattern).fill_null(False)
+    at = text.is_not_null().arg_true()
+    found = at.filter(text.gather(at).str.contains(pattern))
+    return pl.repeat(False, n, dtype=pl.Boolean, eager=True).alias(text.name).scatter(found, True)
 
 
 #: The timeline's name columns that hold one value per file: their values are known when the
@@ -512,7 +533,9 @@ def _streams(events: pl.DataFrame, kinds: dict[tuple[str, str], str]) -> pl.Data
     spans = runs(events, ["host", "stream"])
     if spans is not None:
         # The timeline's own order: one stretch of rows per stream, summarised slice by slice
-        # (a group_by gathers every group's rows into new memory first).
+        # (a group_by gathers every group's rows into new memory first); the spacing's median
+        # as ``cadence`` gives it, taken by selection (see model.for_quantiles).
+        ts = events.get_column("ts")
         st = pl.concat(
             [
                 events.slice(offset, length).select(
@@ -521,7 +544,7 @@ def _streams(events: pl.DataFrame, kinds: dict[tuple[str, str], str]) -> pl.Data
                     pl.col("ts").min().alias("first"),
                     pl.col("ts").max().alias("last"),
                     pl.len().cast(pl.Int64).alias("lines"),
-                    cadence,
+                    pl.lit(_cadence(ts.slice(offset, length)), pl.Float64).alias("cadence_s"),
                 )
                 for offset, length in spans
             ]
@@ -546,6 +569,13 @@ def _streams(events: pl.DataFrame, kinds: dict[tuple[str, str], str]) -> pl.Data
     return st.with_columns(kind).select(
         "host", "stream", "kind", "first", "last", "lines", "cadence_s"
     )
+
+
+def _cadence(ts: pl.Series) -> float | None:
+    """The median spacing (seconds) of one stream's times ``ts``, exactly as ``cadence`` in
+    :func:`_streams` gives it (None for fewer than two)."""
+    median = for_quantiles(ts.to_physical().diff()).median()
+    return None if median is None else float(median) / 1e9  # type: ignore[arg-type]
 
 
 #: Reader columns the timeline keeps nothing of.

@@ -3,6 +3,7 @@ every later stage uses on it (:func:`runs`)."""
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -141,14 +142,25 @@ def _shift_rows(frame: pl.DataFrame, host: str, delta: pl.Expr) -> pl.DataFrame:
             pl.when(pl.col("host") == host).then(pl.col("ts") - delta).otherwise(pl.col("ts"))
         )
     ts, names = frame.get_column("ts"), frame.get_column("host")
-    pieces = [
-        pl.select(ts.slice(offset, length) - delta).to_series()
-        if names[offset] == host
-        else ts.slice(offset, length)
-        for offset, length in spans
-    ]
-    moved = pl.concat(pieces, rechunk=True).alias("ts") if pieces else ts
-    return put_column(frame, moved)
+    starts = [offset for offset, _ in spans]  # in row order
+    mine = [names[offset] == host for offset in starts]
+    if not any(mine):
+        return frame  # none of the host's rows: nothing moves
+    # The column chunk by chunk of the frame (see put_column): a chunk of other hosts' rows
+    # is kept as it is (no copy), one of the host's computed, and only a chunk holding both
+    # is put together from its pieces.
+    chunks: list[pl.Series] = []
+    at = 0
+    for length in ts._s.chunk_lengths():
+        end, k = at + length, bisect.bisect_right(starts, at) - 1  # k: the stretch at ``at``
+        pieces = [ts.slice(at, 0)]
+        while at < end:
+            upto = min(end, starts[k + 1] if k + 1 < len(starts) else end)
+            piece = ts.slice(at, upto - at)
+            pieces.append(pl.select(piece - delta).to_series() if mine[k] else piece)
+            at, k = upto, k + 1
+        chunks.append(pieces[-1] if len(pieces) <= 2 else pl.concat(pieces[1:], rechunk=True))
+    return put_column(frame, pl.concat(chunks, rechunk=False).alias("ts"))
 
 
 def put_column(frame: pl.DataFrame, column: pl.Series) -> pl.DataFrame:
@@ -197,3 +209,13 @@ def runs(frame: pl.DataFrame, keys: list[str]) -> list[tuple[int, int]] | None:
     if frame.select(keys)[starts].n_unique() != len(starts):
         return None
     return [(a, b - a) for a, b in zip(starts, edges[1:], strict=False)]
+
+
+def for_quantiles(diffs: pl.Series) -> pl.Series:
+    """``diffs``, a column's ``diff()`` (its first value null: nothing before it), as its
+    quantiles and median are best taken: without that null and in one chunk when no other
+    value is null, else as it is. The same quantiles (nulls play no part in them), found by
+    selection on one contiguous array where polars otherwise sorts a copy of a column that
+    holds a null: a third of the time on a stream of millions of lines."""
+    rest = diffs.slice(1)
+    return rest.rechunk() if not rest.null_count() else diffs
