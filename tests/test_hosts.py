@@ -222,6 +222,25 @@ def test_word_lists_are_catalog_data_and_checked() -> None:
         word_pattern(good.replace("pim\\\\d*", "(unclosed"), "x.toml", "w")
 
 
+def test_word_lists_are_read_from_one_parse_of_their_file() -> None:
+    # Each word list of a names catalog comes from the file parsed once (a dozen lists were
+    # a dozen parses of names.toml per run); a file that is no TOML is said every time.
+    from hbtriage.errors import CatalogError
+    from hbtriage.hosts import _word_entries, word_pattern
+
+    good = '[[words]]\nid = "a"\npatterns = ["pg\\\\d"]\n[[words]]\nid = "b"\npatterns = ["cvp"]\n'
+    before = _word_entries.cache_info()
+    assert word_pattern(good, "y.toml", "a").match("PG1")
+    assert word_pattern(good, "y.toml", "b", "{}").match("CVP") and not word_pattern(
+        good, "y.toml", "a"
+    ).match("CVP")
+    after = _word_entries.cache_info()
+    assert (after.misses - before.misses, after.hits - before.hits) == (1, 2)
+    for _ in range(2):
+        with pytest.raises(CatalogError, match="z.toml"):
+            word_pattern("[[words", "z.toml", "a")
+
+
 @pytest.mark.parametrize(
     "name",
     [

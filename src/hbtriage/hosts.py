@@ -39,6 +39,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import polars as pl
 
@@ -54,12 +55,18 @@ def _words(entry: str) -> re.Pattern[str]:
     return word_pattern(*bundled_text("names.toml"), entry)
 
 
+@functools.lru_cache(maxsize=8)
+def _word_entries(text: str, path: str) -> dict[object, dict[str, Any]]:
+    """The ``words`` entries of names catalog ``text`` by id: the file parsed once, not once
+    for each of its dozen word lists (a millisecond and more each)."""
+    return {e.get("id"): e for e in entries_of(text, path, "words")[0]}
+
+
 def word_pattern(text: str, path: str, entry: str, form: str = "^(?:{})$") -> re.Pattern[str]:
     """Entry ``entry`` of a names catalog ``text`` as one regex, its patterns' alternation put
     in ``form`` (CatalogError naming ``path`` and the entry when it is missing or a pattern
     does not compile)."""
-    found = {e.get("id"): e for e in entries_of(text, path, "words")[0]}
-    patterns = found.get(entry, {}).get("patterns")
+    patterns = _word_entries(text, path).get(entry, {}).get("patterns")
     if (
         not isinstance(patterns, list)
         or not patterns

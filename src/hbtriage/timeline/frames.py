@@ -281,6 +281,12 @@ def _never_down(values: pl.Series, *, strict: bool) -> bool:
     if values.len() <= _FEW and not values.null_count():
         got = values.to_list()
         return all(b > a if strict else b >= a for a, b in zip(got, got[1:], strict=False))
+    lo, hi = values.min(), values.max()
+    if isinstance(lo, int) and isinstance(hi, int) and hi - lo < 1 << 63:
+        # Each value against the one before, without a column of differences (as ``diff``
+        # gives them: no difference of these overflows 64 bits). Nulls: none, or as there.
+        later, earlier = values.slice(1), values.slice(0, values.len() - 1)
+        return bool((later > earlier if strict else later >= earlier).all())
     step = values.diff().min()
     if not isinstance(step, int):  # one value (or none)
         return True
