@@ -211,3 +211,42 @@ def test_concat_columns_equals_concat() -> None:
     assert given_list == []
     assert got.equals(want)
     assert all(c.n_chunks() == 1 for c in got.get_columns())
+
+
+@given(
+    pieces=st.lists(st.integers(min_value=0, max_value=40), min_size=1, max_size=5),
+    stated=st.booleans(),
+    no_time=st.sets(st.integers(min_value=0, max_value=99), max_size=3),
+)
+def test_a_file_read_in_pieces_gives_the_timeline_read_in_one(
+    pieces: list[int], stated: bool, no_time: set[int]
+) -> None:
+    # A large file is read in pieces (a chunk each): its timeline keeps those chunks, lined up
+    # in every column, and holds what the same file read in one piece gives, row for row.
+    n = sum(pieces)
+    t0 = datetime(2013, 3, 30, 19, 0)
+    times = [None if i in no_time else t0 + timedelta(seconds=i) for i in range(n)]
+    whole = _log("icm_dumplog", times, -300 if stated else None, host="PG1A").events
+    assert whole is not None
+    edges = [0, *(sum(pieces[: k + 1]) for k in range(len(pieces)))]
+    chunked = pl.DataFrame(
+        [
+            pl.concat(
+                [c.slice(a, b - a) for a, b in zip(edges, edges[1:], strict=False)], rechunk=False
+            )
+            if c.name != "message"  # the readers' text is in one chunk (frames._sparse_text)
+            else c
+            for c in whole.get_columns()
+        ]
+    )
+    got = []
+    for events in (whole, chunked):
+        res = ReadResult(kind="icm_dumplog", host="PG1A", stream="pim1", events=events)
+        tl, *_ = build([(InputFile(path="/x/pim1.txt", display="pim1.txt"), res)])
+        got.append(tl)
+    one, many = got
+    assert many.events.equals(one.events) and many.streams.equals(one.streams)
+    lengths = {tuple(c._s.chunk_lengths()) for c in many.events.get_columns()}
+    assert len(lengths) == 1
+    if not no_time:  # (rows without a time are dropped from their chunks)
+        assert [n for n in lengths.pop() if n] == [p for p in pieces if p]

@@ -31,7 +31,6 @@ from hbtriage.timeline.clocks import (
 )
 from hbtriage.timeline.frames import (
     _combine,
-    _concat_columns,
     _counter_part,
     _difference_cumulative,
     _event_part,
@@ -73,9 +72,9 @@ def build(
     tz = tz or {}
     for _item, res in items:
         if res.events is not None and res.events.width:
-            # Each column in one chunk (what every step below works on best), made column by
-            # column: a whole frame copied at once would hold each reader's rows twice.
-            res.events = _clock_offsets(_concat_columns([res.events]))
+            # The reader's chunks as they are: the steps below read a few columns' figures
+            # (min, max, a sample), and the timeline keeps them (see frames._event_part).
+            res.events = _clock_offsets(res.events)
     ident, assigned, host_tz = _who_wrote(items, tz, aliases)
     # Parts of a perfmon CSV of several machines that another machine collected: their times
     # are that machine's, in its header's zone, which says nothing of their own host's zone.

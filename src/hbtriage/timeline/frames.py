@@ -19,6 +19,7 @@ from hbtriage.timeline.model import (
     EVENTS_SCHEMA,
     UTC_TS,
     HostDpc,
+    chunked_as,
     for_quantiles,
     runs,
 )
@@ -36,11 +37,11 @@ def _frame(columns: list[pl.Series]) -> pl.DataFrame:
     Columns whose chunks do not line up make every expression on the frame (``select``,
     ``with_columns``, ``filter`` by expression, sorts, joins) copy *all* its columns into one
     chunk first. So the timeline's frames keep their chunks lined up (one chunk per column;
-    the events one chunk per file, the same in every column, see :func:`_combine`), a column
-    replaced later is cut at those chunks (:func:`hbtriage.timeline.model.put_column`), narrow
-    frames are built from reader columns before any expression runs on them, and frames whose
-    chunks differ (a file's part before :func:`_concat_columns`) are only taken apart column
-    by column."""
+    the events the chunks each file was read in, the same in every column, see
+    :func:`_event_part` and :func:`_combine`), a column replaced later is cut at those chunks
+    (:func:`hbtriage.timeline.model.put_column`), narrow frames are built from reader columns
+    before any expression runs on them, and frames whose chunks differ (a reader's frame) are
+    only taken apart column by column."""
     if len({tuple(c._s.chunk_lengths()) for c in columns}) > 1:
         columns = [_one_chunk(c) for c in columns]
     return pl.DataFrame(columns)
@@ -133,12 +134,19 @@ def _event_part(
     reader left its digests out and gives them on demand (``ReadResult.digests``):
     :func:`_combine` asks for them only when the file overlaps another of its stream.
 
-    The columns keep the reader's chunks (no copy here; :func:`_concat_columns` makes one chunk
-    of each later), so use the part column by column until then (see :func:`_frame`).
+    The part keeps the reader's chunks (a chunk per piece of the file read), lined up in every
+    column (see :func:`_frame`): the times are computed chunk by chunk from the reader's, the
+    columns of the reader's in those same chunks are taken as they are (no copy), and a
+    column in one chunk (the message text, the names) is cut into zero-copy slices of it.
     ``names``: the dtypes of the name columns (see :func:`event_names`; categorical when not
     given)."""
     dtype = names or {**dict.fromkeys((*NAME_COLUMNS, "signature"), CAT), "line": pl.Int64()}
-    ts = _to_utc(_frame([src["ts_local"], src["offset_min"]]), iana, fixed)["ts"]
+    offsets = src["offset_min"]
+    # A column of no offset (a log that writes none) plays no part in the times: left out,
+    # it is not put in the chunks of the times (a copy of both) to be read by nothing.
+    when = [src["ts_local"]] + ([offsets] if offsets.null_count() < offsets.len() else [])
+    ts = _to_utc(_frame(when), iana, fixed)["ts"]
+    del when, offsets
     cols = [
         ts,
         src["line"].cast(dtype["line"]),
@@ -155,14 +163,18 @@ def _event_part(
         cols = [c.filter(keep) for c in cols]
     cols[4] = _sparse_text(cols[4])
     n = cols[0].len()
+    lengths = cols[0]._s.chunk_lengths()
     return pl.DataFrame(
         [
-            _repeat(host, n, dtype["host"], "host"),
-            _repeat(stream, n, dtype["stream"], "stream"),
-            *cols[:5],
-            _repeat(None, n, dtype["signature"], "signature"),
-            _repeat(source, n, dtype["source"], "source"),
-            *cols[5:],
+            chunked_as(c, lengths)
+            for c in (
+                _repeat(host, n, dtype["host"], "host"),
+                _repeat(stream, n, dtype["stream"], "stream"),
+                *cols[:5],
+                _repeat(None, n, dtype["signature"], "signature"),
+                _repeat(source, n, dtype["source"], "source"),
+                *cols[5:],
+            )
         ]
     )
 
@@ -262,16 +274,17 @@ def _combine(
             )
             del merged
             del frames
-    if len(out) > 1 and all(_one_chunk_each(f) for f in out):
-        # Chunks that line up in every column (one per file) need no copy into one: every
-        # step works on them as they are (see _frame). Joining them copied the whole timeline
-        # at the moment it is largest.
-        return pl.concat(out, rechunk=False)
+    if all(_lined_up(f) for f in out):
+        # Chunks that line up in every column (the reader's pieces of each file) need no copy
+        # into one: every step works on them as they are (see _frame). Joining them copied
+        # the whole timeline at the moment it is largest.
+        return out[0] if len(out) == 1 else pl.concat(out, rechunk=False)
     return _concat_columns(out)
 
 
-def _one_chunk_each(frame: pl.DataFrame) -> bool:
-    return all(c.n_chunks() == 1 for c in frame.get_columns())
+def _lined_up(frame: pl.DataFrame) -> bool:
+    """Whether every column of ``frame`` is in the same chunks."""
+    return len({tuple(c._s.chunk_lengths()) for c in frame.get_columns()}) <= 1
 
 
 def _never_down(values: pl.Series, *, strict: bool) -> bool:
@@ -280,17 +293,33 @@ def _never_down(values: pl.Series, *, strict: bool) -> bool:
     cost ~0.2 ms however few they are."""
     if values.len() <= _FEW and not values.null_count():
         got = values.to_list()
-        return all(b > a if strict else b >= a for a, b in zip(got, got[1:], strict=False))
+        return all(_up(a, b, strict) for a, b in zip(got, got[1:], strict=False))
     lo, hi = values.min(), values.max()
     if isinstance(lo, int) and isinstance(hi, int) and hi - lo < 1 << 63:
         # Each value against the one before, without a column of differences (as ``diff``
-        # gives them: no difference of these overflows 64 bits). Nulls: none, or as there.
-        later, earlier = values.slice(1), values.slice(0, values.len() - 1)
-        return bool((later > earlier if strict else later >= earlier).all())
+        # gives them: no difference of these overflows 64 bits; a null is no step), chunk by
+        # chunk (zero-copy slices of one chunk each) and across their ends.
+        last, at = None, 0
+        for n in values._s.chunk_lengths():
+            chunk, at = values.slice(at, n), at + n
+            if not n:
+                continue
+            first = chunk[0]
+            if last is not None and first is not None and not _up(last, first, strict):
+                return False
+            later, earlier = chunk.slice(1), chunk.slice(0, n - 1)
+            if not (later > earlier if strict else later >= earlier).all():
+                return False
+            last = chunk[-1]
+        return True
     step = values.diff().min()
     if not isinstance(step, int):  # one value (or none)
         return True
     return step > 0 or (not strict and step == 0)
+
+
+def _up(a: int, b: int, strict: bool) -> bool:
+    return b > a if strict else b >= a
 
 
 def _with_digest(

@@ -165,10 +165,16 @@ def _shift_rows(frame: pl.DataFrame, host: str, delta: pl.Expr) -> pl.DataFrame:
 
 def put_column(frame: pl.DataFrame, column: pl.Series) -> pl.DataFrame:
     """``frame`` with ``column`` in place of its column of that name, without copying the
-    others, and chunked as they are (the timeline keeps a chunk per file, the same in every
-    column: see :func:`hbtriage.timeline.frames._frame` on why they must line up): cut at
-    the frame's chunk boundaries (zero-copy slices of one chunk)."""
-    lengths = frame.get_column(column.name)._s.chunk_lengths()
+    others, and chunked as they are (the timeline keeps the chunks each file was read in, the
+    same in every column: see :func:`hbtriage.timeline.frames._frame` on why they must line
+    up): cut at the frame's chunk boundaries (zero-copy slices of one chunk)."""
+    column = chunked_as(column, frame.get_column(column.name)._s.chunk_lengths())
+    return pl.DataFrame([column if c.name == column.name else c for c in frame.get_columns()])
+
+
+def chunked_as(column: pl.Series, lengths: list[int]) -> pl.Series:
+    """``column`` in chunks of ``lengths``: as it is when it is so already, else in one chunk
+    (a copy only when it is in several) cut into zero-copy slices of it."""
     if column._s.chunk_lengths() != lengths:
         column = column.rechunk()
         if len(lengths) > 1:
@@ -177,7 +183,7 @@ def put_column(frame: pl.DataFrame, column: pl.Series) -> pl.DataFrame:
                 pieces.append(column.slice(at, n))
                 at += n
             column = pl.concat(pieces, rechunk=False)
-    return pl.DataFrame([column if c.name == column.name else c for c in frame.get_columns()])
+    return column
 
 
 #: Above this many stretches :func:`runs` gives up (a loop per stretch would be slow).
