@@ -9,7 +9,7 @@ import polars as pl
 from hbtriage.catalog import Catalog
 from hbtriage.findings import Signal
 from hbtriage.timeline import Timeline, runs
-from hbtriage.timeline.model import for_quantiles
+from hbtriage.timeline.model import steps
 
 MIN_GAP_S = 2.0  # never call less than this a gap
 CADENCE_FACTOR = 6.0  # a gap is this many times the stream's usual (90th percentile) spacing
@@ -52,11 +52,15 @@ def _gaps_by_stream(ev: pl.DataFrame, spans: list[tuple[int, int]]) -> list[dict
         if length < MIN_LINES:
             continue
         ts = ev["ts"].slice(offset, length)
-        dt = ts.to_physical().diff() / 1e9  # nanoseconds (no column of durations first)
-        spacings = for_quantiles(dt)
+        # Nanoseconds (no column of durations first): the step into each line but the first
+        # (``after`` = 1), else diff() as it is (a null first).
+        found_steps = steps(ts.to_physical())
+        after = 0 if found_steps is None else 1
+        dt = (ts.to_physical().diff() if found_steps is None else found_steps) / 1e9
+        del found_steps
         stats = pl.select(
-            pl.lit(spacings.quantile(0.9), pl.Float64).alias("p90"),
-            pl.lit(spacings.median(), pl.Float64).alias("median"),
+            pl.lit(dt.quantile(0.9), pl.Float64).alias("p90"),
+            pl.lit(dt.median(), pl.Float64).alias("median"),
         )
         threshold = stats.select(
             pl.max_horizontal(pl.lit(MIN_GAP_S), pl.col("p90") * CADENCE_FACTOR)
@@ -67,8 +71,8 @@ def _gaps_by_stream(ev: pl.DataFrame, spans: list[tuple[int, int]]) -> list[dict
         host, stream = ev["host"][offset], ev["stream"][offset]
         median = stats["median"][0]
         for t, prev, d in zip(
-            ts.gather(at).to_list(),
-            ts.gather(at - 1).to_list(),
+            ts.gather(at + after).to_list(),
+            ts.gather(at + after - 1).to_list(),
             dt.gather(at).to_list(),
             strict=True,
         ):

@@ -20,8 +20,8 @@ from hbtriage.timeline.model import (
     UTC_TS,
     HostDpc,
     chunked_as,
-    for_quantiles,
     runs,
+    steps,
 )
 
 
@@ -569,7 +569,7 @@ def _streams(events: pl.DataFrame, kinds: dict[tuple[str, str], str]) -> pl.Data
     if spans is not None:
         # The timeline's own order: one stretch of rows per stream, summarised slice by slice
         # (a group_by gathers every group's rows into new memory first); the spacing's median
-        # as ``cadence`` gives it, taken by selection (see model.for_quantiles).
+        # as ``cadence`` gives it, taken by selection (see model.steps).
         ts = events.get_column("ts")
         st = pl.concat(
             [
@@ -609,7 +609,8 @@ def _streams(events: pl.DataFrame, kinds: dict[tuple[str, str], str]) -> pl.Data
 def _cadence(ts: pl.Series) -> float | None:
     """The median spacing (seconds) of one stream's times ``ts``, exactly as ``cadence`` in
     :func:`_streams` gives it (None for fewer than two)."""
-    median = for_quantiles(ts.to_physical().diff()).median()
+    found = steps(ts.to_physical())
+    median = (ts.to_physical().diff() if found is None else found).median()
     return None if median is None else float(median) / 1e9  # type: ignore[arg-type]
 
 

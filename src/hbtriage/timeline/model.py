@@ -217,11 +217,15 @@ def runs(frame: pl.DataFrame, keys: list[str]) -> list[tuple[int, int]] | None:
     return [(a, b - a) for a, b in zip(starts, edges[1:], strict=False)]
 
 
-def for_quantiles(diffs: pl.Series) -> pl.Series:
-    """``diffs``, a column's ``diff()`` (its first value null: nothing before it), as its
-    quantiles and median are best taken: without that null and in one chunk when no other
-    value is null, else as it is. The same quantiles (nulls play no part in them), found by
-    selection on one contiguous array where polars otherwise sorts a copy of a column that
-    holds a null: a third of the time on a stream of millions of lines."""
-    rest = diffs.slice(1)
-    return rest.rechunk() if not rest.null_count() else diffs
+def steps(values: pl.Series) -> pl.Series | None:
+    """The step from each of ``values`` (integers; the integers under times) to the next, as
+    ``diff()`` gives them without its first null, in one chunk; None when a value is null
+    (``diff()`` as it is serves then). Their quantiles and median are ``diff()``'s (nulls play
+    no part in them), taken by selection on one contiguous array where polars sorts a copy
+    of a column that holds a null (a third of the time on a stream of millions of lines),
+    and no column of the values shifted is made first."""
+    if values.null_count():
+        return None
+    values = values.rechunk()  # (no copy when in one chunk: the two slices below line up)
+    n = values.len()
+    return values.slice(1) - values.slice(0, max(0, n - 1))
