@@ -591,3 +591,19 @@ def test_a_clock_correction_keeps_the_files_chunks(
     want = [t - step if h == "CVP1" else t for h, t in rows.iter_rows()]
     assert moved["ts"].to_list() == want and moved["host"].to_list() == hosts
     assert _lined_up(moved) and moved["ts"]._s.chunk_lengths() == frame["ts"]._s.chunk_lengths()
+
+
+@given(keep=st.lists(st.one_of(st.none(), st.booleans()), max_size=50))
+def test_tagged_rows_are_found_with_their_place_as_by_a_row_index(keep: list[bool | None]) -> None:
+    # The few tagged rows of millions are gathered with their place (the signals name the
+    # line by it), not found through a row index over the whole timeline: the same rows.
+    from hbtriage.detect.signatures import _rows_where
+
+    n = len(keep)
+    frame = pl.DataFrame(
+        {"line": list(range(n)), "host": ["PG1A"] * n}, schema={"line": pl.Int64, "host": CAT}
+    )
+    mask = pl.Series(keep, dtype=pl.Boolean)
+    want = frame.with_row_index("_row").filter(mask)
+    got = _rows_where(frame, mask)
+    assert got.equals(want) and got.schema == want.schema

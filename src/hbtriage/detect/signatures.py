@@ -59,8 +59,7 @@ def tag(timeline: Timeline, catalog: Catalog) -> Timeline:
         ).to_series()
     else:
         hits = (
-            base.with_row_index("_row")
-            .filter(mask)
+            _rows_where(base, mask)
             .join(kinds, on=["host", "stream"], how="left", maintain_order="left")
             .select("_row", sig.cast(dtype).alias("_sig"))
         )
@@ -74,6 +73,13 @@ def tag(timeline: Timeline, catalog: Catalog) -> Timeline:
     # frame built from several chunks).
     ev = put_column(ev, found.alias("signature"))
     return dataclasses.replace(timeline, events=ev)
+
+
+def _rows_where(frame: pl.DataFrame, keep: pl.Series) -> pl.DataFrame:
+    """``frame.with_row_index("_row").filter(keep)``: the rows where ``keep`` is true, with
+    their place, gathered (no row index over millions of rows for the few kept)."""
+    rows = keep.arg_true()
+    return frame.select(pl.all().gather(rows)).insert_column(0, rows.alias("_row"))
 
 
 #: Above this many signature hits in a run (a log that repeats one matching line a million
@@ -147,12 +153,9 @@ def signature_signals(timeline: Timeline, catalog: Catalog) -> list[Signal]:
         # CVP writes the same record to CVP.log and Error.log: one signal per (host, time, id).
         # Rows are found without their text, which is fetched for the signals kept only (a
         # million matching lines fold into a few stretches: their text is never copied).
-        tagged = (
-            ev.select(pl.all().exclude("message"))
-            .with_row_index("_row")
-            .filter(pl.col("signature").is_not_null())
-            .unique(subset=["host", "ts", "signature"], keep="first", maintain_order=True)
-        )
+        tagged = _rows_where(
+            ev.select(pl.all().exclude("message")), ev.get_column("signature").is_not_null()
+        ).unique(subset=["host", "ts", "signature"], keep="first", maintain_order=True)
         if tagged.height > MAX_SIGNATURE_SIGNALS:
             tagged = _runs(tagged)
         tagged = tagged.with_columns(ev["message"].gather(tagged["_row"]).alias("message"))
