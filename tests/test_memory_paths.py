@@ -607,3 +607,25 @@ def test_tagged_rows_are_found_with_their_place_as_by_a_row_index(keep: list[boo
     want = frame.with_row_index("_row").filter(mask)
     got = _rows_where(frame, mask)
     assert got.equals(want) and got.schema == want.schema
+
+
+@given(
+    hosts=st.lists(st.sampled_from(["CVP1", "PG1A", None]), max_size=40),
+    cuts=st.sets(st.integers(min_value=1, max_value=39), max_size=6),
+    dtype=st.sampled_from([pl.Utf8(), CAT, pl.Enum(["CVP1", "PG1A"])]),
+)
+def test_stretches_of_a_timeline_in_pieces_are_those_of_the_whole(
+    hosts: list[str | None], cuts: set[int], dtype: pl.DataType
+) -> None:
+    # The timeline keeps the pieces each file was read in: the stretches of one host (or
+    # stream) are found piece by piece, the same as over the column in one piece.
+    whole = pl.DataFrame({"host": hosts}, schema={"host": dtype})
+    edges = [0, *sorted(c for c in cuts if c < whole.height), whole.height]
+    pieces = [whole["host"].slice(a, b - a) for a, b in zip(edges, edges[1:], strict=False)]
+    chunked = pl.DataFrame([pl.concat(pieces, rechunk=False)]) if pieces else whole
+    assert runs(chunked, ["host"]) == runs(whole, ["host"])
+    if whole.height:
+        want = whole["host"].rle().struct.field("len").cum_sum().to_list()
+        from hbtriage.timeline.model import _run_ends
+
+        assert _run_ends(chunked["host"]) == want

@@ -204,10 +204,10 @@ def runs(frame: pl.DataFrame, keys: list[str]) -> list[tuple[int, int]] | None:
         col = frame.get_column(k)
         if col.dtype == pl.Categorical:
             col = col.to_physical()
-        lengths = col.rle().struct.field("len")
-        if lengths.len() > MAX_RUNS:
+        ends = _run_ends(col)
+        if ends is None:
             return None
-        bounds.update(lengths.cum_sum().to_list())
+        bounds.update(ends)
     edges = sorted(bounds)
     if len(edges) - 1 > MAX_RUNS:
         return None
@@ -215,6 +215,41 @@ def runs(frame: pl.DataFrame, keys: list[str]) -> list[tuple[int, int]] | None:
     if frame.select(keys)[starts].n_unique() != len(starts):
         return None
     return [(a, b - a) for a, b in zip(starts, edges[1:], strict=False)]
+
+
+def _run_ends(col: pl.Series) -> list[int] | None:
+    """Where each stretch of equal values of ``col`` ends (as ``rle()`` finds them; a null
+    equals a null), or None beyond :data:`MAX_RUNS` stretches. A column in several chunks
+    (the timeline's: the pieces each file was read in) is taken chunk by chunk: a chunk of one
+    value (most: a piece of one file) is one stretch, known by its least and greatest value,
+    with no rle over its rows; stretches that go on across a chunk's end are joined."""
+    if col.n_chunks() == 1:
+        lengths = col.rle().struct.field("len")
+        return None if lengths.len() > MAX_RUNS else lengths.cum_sum().to_list()
+    ends: list[int] = []
+    last: object = None
+    at = 0
+    for length in col._s.chunk_lengths():
+        chunk = col.slice(at, length)
+        if not length:
+            continue
+        if not chunk.null_count() and chunk.min() == chunk.max():
+            found = [(chunk[0], length)]
+        else:
+            rle = chunk.rle()
+            if rle.len() > MAX_RUNS:
+                return None
+            found = list(zip(rle.struct.field("value"), rle.struct.field("len"), strict=True))
+        for value, span in found:
+            if ends and value == last:
+                ends[-1] += span  # the stretch goes on from the chunk before
+            else:
+                ends.append(at + span if not ends else ends[-1] + span)
+                last = value
+            if len(ends) > MAX_RUNS:
+                return None
+        at += length
+    return ends
 
 
 def steps(values: pl.Series) -> pl.Series | None:
