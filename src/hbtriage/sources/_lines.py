@@ -35,10 +35,12 @@ import functools
 import itertools
 import os
 import re
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import TYPE_CHECKING, BinaryIO, TypeVar, cast
 
 import polars as pl
@@ -57,6 +59,15 @@ from hbtriage.warning_text import warn
 
 if TYPE_CHECKING:
     import numpy as np
+
+
+def loaded_numpy() -> ModuleType | None:
+    """numpy when this process has loaded it already (a run that reads with the compiled core,
+    or a perfmon file): the readers' steps that are faster in numpy use it then. Otherwise they
+    take their polars-only form, with the same results, and a small run never imports numpy
+    (its import alone is 0.1-0.15 s, a quarter of a tiny run)."""
+    return sys.modules.get("numpy")
+
 
 #: Longest line kept as is; longer lines are cut (a 10 MB "line" is binary or a dump).
 MAX_LINE_CHARS = 65_536
@@ -80,7 +91,34 @@ def keep_mask(messages: pl.Series, kind: str, options: ReadOptions) -> pl.Series
     """Which ``messages`` match the keep pattern of reader ``kind`` in ``options`` (all True
     when it keeps everything). The full pattern only runs on messages its prefilter lets
     through."""
+    if loaded_numpy() is None:
+        return _keep_mask_polars(messages, kind, options)
     return pl.Series(messages.name, _kept(messages, kind, options))
+
+
+def _keep_mask_polars(messages: pl.Series, kind: str, options: ReadOptions) -> pl.Series:
+    """:func:`keep_mask` without numpy."""
+    keep = options.keep_of(kind)
+    if keep is None:
+        return pl.repeat(True, messages.len(), dtype=pl.Boolean, eager=True).alias(messages.name)
+    if keep.full is None:
+        return pl.repeat(False, messages.len(), dtype=pl.Boolean, eager=True)
+    n, nulls = messages.len(), messages.null_count()
+    if nulls > n // 2:  # most messages already dropped (lean readers): test the others only
+        rows = messages.is_not_null().arg_true()
+        hit = _keep_mask_polars(messages.gather(rows), kind, options)
+        out = pl.repeat(False, n, dtype=pl.Boolean, eager=True).alias(messages.name)
+        return out.scatter(rows.filter(hit), True)
+    if keep.pre is None:
+        return messages.str.contains(keep.full).fill_null(False)
+    pre = messages.str.contains(keep.pre).fill_null(False)
+    rows = pre.arg_true()
+    if rows.len() == 0:
+        return pre
+    full = messages.gather(rows).str.contains(keep.full).fill_null(False)
+    return pl.repeat(False, messages.len(), dtype=pl.Boolean, eager=True).scatter(
+        rows.filter(full), True
+    )
 
 
 def _kept(messages: pl.Series, kind: str, options: ReadOptions) -> np.ndarray:
@@ -130,10 +168,12 @@ def slim(
     reader ``kind``. Else ``events`` as they are. A ``digest`` already there
     (:func:`assemble_heads` ``lean``) is kept; with ``digest`` False none is added (the
     reader gives the digests later, see ``ReadResult.digests``)."""
-    import numpy as np
-
     if not options.slimming:
         return events
+    if loaded_numpy() is None:
+        return _slim_polars(events, kind, options, digest)
+    import numpy as np
+
     messages = events["message"]
     kept = _kept(messages, kind, options)
     n, there = messages.len(), messages.len() - messages.null_count()
@@ -148,6 +188,20 @@ def slim(
     if "digest" in events.columns or not digest:
         return events if slimmed is messages else put(events, slimmed)
     return events.with_columns(slimmed, pl.col("message").hash().alias("digest"))
+
+
+def _slim_polars(
+    events: pl.DataFrame, kind: str, options: ReadOptions, digest: bool
+) -> pl.DataFrame:
+    """:func:`slim` without numpy (``options.slimming`` on)."""
+
+    keep = keep_mask(events["message"], kind, options)
+    if "digest" in events.columns or not digest:
+        return events.with_columns(pl.when(keep).then(pl.col("message")).alias("message"))
+    return events.with_columns(
+        pl.when(keep).then(pl.col("message")).alias("message"),
+        pl.col("message").hash().alias("digest"),
+    )
 
 
 def line_chunks(
@@ -659,6 +713,8 @@ def split_heads(
     ``pre`` (from the compiled core, :mod:`._scan`) replaces ``fast``: which lines it converted
     and their typed columns (``line``, ``_hlen`` and the typed columns, in line order).
     """
+    if loaded_numpy() is None:
+        return _split_heads_polars(df, head, convert, fast, marks, pre)
     import numpy as np
 
     text = df["text"]
@@ -726,6 +782,64 @@ def split_heads(
         quick = _aligned(
             parse(df.select("line", "text").filter(this) if pre is None else df.clear()),
             slow_heads.schema,
+        )
+        heads = quick if heads.height == 0 else quick.merge_sorted(heads, "line")
+    return lines, heads, slow
+
+
+def _split_heads_polars(
+    df: pl.DataFrame,
+    head: str,
+    convert: Callable[[pl.DataFrame], pl.DataFrame],
+    fast: TypedFast | Sequence[TypedFast] | None = None,
+    marks: Sequence[str] = (),
+    pre: tuple[pl.Series, pl.DataFrame] | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """:func:`split_heads` without numpy."""
+    layouts: list[TypedFast] = []
+    if fast is not None and pre is None:
+        layouts = [cast(TypedFast, fast)] if isinstance(fast[0], str) else list(fast)  # type: ignore[arg-type]
+    text = df["text"]
+    hit = pl.repeat(False, df.height, dtype=pl.Boolean, eager=True)
+    hits: list[tuple[pl.Series, Callable[[pl.DataFrame], pl.DataFrame]]] = []
+    if pre is not None and pre[0].any():
+        hit = pre[0]
+        hits.append((hit, lambda _df: pre[1]))
+    for pattern, parse in layouts:
+        if not df.height:
+            break
+        this = text.str.contains(pattern).fill_null(False) & ~hit
+        if this.any():
+            hits.append((this, parse))
+            hit = hit | this
+    # The lines left to the general path; a null text (an empty line, or one a sparse piece
+    # from the core leaves out) matches no header.
+    left = ~hit & text.is_not_null()
+    rest_pos = left.arg_true()
+    rest = df.select("line", "text").filter(left)  # a filter is cheaper than a gather here
+    maybe = rest["text"].str.contains(f"^(?:{head})").fill_null(False)
+    if maybe.any():
+        slow = _typed_slow(rest.filter(maybe), head, convert, marks)
+    else:  # the usual piece from the core: the general path has no line to convert
+        slow = _typed_none(rest.clear(), head, convert, tuple(marks))
+    slow_pos = rest_pos.filter(maybe)
+    is_start = hit.clone().scatter(slow_pos, slow["is_start"]) if slow.height else hit
+    lines = df.select("line", "text").with_columns(is_start.alias("is_start"))
+    for m in marks:
+        flag = pl.repeat(False, df.height, dtype=pl.Boolean, eager=True)
+        if slow.height:
+            flag = flag.scatter(slow_pos, slow[m])
+        lines = lines.with_columns(flag.alias(m))
+    typed = [c for c in slow.columns if c not in ("line", "text", "is_start", *marks)]
+    slow_heads = slow.filter(pl.col("is_start")).select("line", *typed)
+    heads = slow_heads
+    for this, parse in hits:
+        quick = parse(df.select("line", "text").filter(this) if pre is None else df.clear())
+        quick = quick.select(
+            [
+                pl.col(c).cast(t) if c in quick.columns else pl.lit(None, dtype=t).alias(c)
+                for c, t in slow_heads.schema.items()
+            ]
         )
         heads = quick if heads.height == 0 else quick.merge_sorted(heads, "line")
     return lines, heads, slow

@@ -293,15 +293,16 @@ _MNEMONIC_FIRST = (
 
 def _with_mnemonic(records: pl.DataFrame) -> pl.DataFrame:
     """``records`` whose message begins with the mnemonic (:data:`_MNEMONIC_FIRST`). When most
-    messages were left out (lean assembly), on the others only."""
-    import numpy as np
-
+    messages were left out (lean assembly), on the others only (with numpy, when loaded: see
+    :func:`hbtriage.sources._lines.loaded_numpy`)."""
     message = records["message"]
     nulls = message.null_count()
     if nulls == message.len():
         return records  # no message: nothing to begin
-    if nulls <= message.len() // 2:
+    if nulls <= message.len() // 2 or L.loaded_numpy() is None:
         return records.with_columns(_MNEMONIC_FIRST)
+    import numpy as np
+
     rows = np.flatnonzero(message.is_not_null().to_numpy())
     some = pl.DataFrame([records["mnem"], message])[rows].select(_MNEMONIC_FIRST)
     return L.put(records, message.clone().scatter(rows, some.to_series()))

@@ -367,7 +367,10 @@ class _Rollover:
 
     def apply(self, records: pl.DataFrame) -> pl.DataFrame:
         """``records`` (one piece, file order) with ``_days`` and ``ts_local``. The days are
-        counted in numpy on the two columns they depend on (see :func:`_stamps`)."""
+        counted in numpy on the two columns they depend on (see :func:`_stamps`); in polars
+        when numpy is not loaded (see :func:`hbtriage.sources._lines.loaded_numpy`)."""
+        if L.loaded_numpy() is None:
+            return self._apply_polars(records)
         import numpy as np
 
         n = records.height
@@ -405,6 +408,39 @@ class _Rollover:
         self.tod = None if tod_s[-1] is None else int(tod[-1])
         self.seg = int(seg[-1])
         return work
+
+    def _apply_polars(self, records: pl.DataFrame) -> pl.DataFrame:
+        """:meth:`apply` without numpy."""
+        if records.height == 0:
+            return records.with_columns(pl.lit(0, pl.Int64).alias("_days")).with_columns(_TS)
+        tod, seg = pl.col("_tod_ns"), pl.col("seg")
+        prev_tod = tod.shift(1, fill_value=pl.lit(self.tod, dtype=pl.Int64))
+        prev_seg = seg.shift(1, fill_value=pl.lit(self.seg, dtype=pl.Int64))
+        work = records.with_columns(
+            (
+                (((prev_tod - tod) > _HALF_DAY_NS) & (prev_seg == seg))
+                .fill_null(False)
+                .cast(pl.Int64)
+                .cum_sum()
+                + self.back
+            ).alias("_b"),
+            (prev_seg != seg).fill_null(True).alias("_new"),
+        )
+        work = work.with_columns(
+            (
+                pl.col("_b")
+                - pl.when(pl.col("_new"))
+                .then(pl.col("_b"))
+                .forward_fill()
+                .fill_null(pl.lit(self.base, dtype=pl.Int64))
+            ).alias("_days")
+        ).with_columns(_TS)
+        news = work.filter(pl.col("_new"))["_b"]
+        self.base = int(news[-1]) if news.len() else self.base
+        self.back = int(work["_b"][-1])
+        self.tod = work["_tod_ns"][-1]
+        self.seg = int(work["seg"][-1])
+        return work.drop("_b", "_new")
 
 
 #: Days from 1970 a nanosecond time stamp holds either way (with a day to spare).
