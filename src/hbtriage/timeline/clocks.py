@@ -219,7 +219,7 @@ def tz_conflicts(
             took_tz.setdefault(host, []).append(item.display)
         if offs.null_count() == offs.len():
             continue
-        sample = _offset_sample(res.events)
+        sample = _offset_sample(_stated(res.events))
         wrong = sorted(
             {
                 off
@@ -276,9 +276,13 @@ def written_samples(
         offs = events.get_column("offset_min")
         if offs.null_count() == offs.len():
             continue
-        rows = [_offset_sample(events)]
+        # The two columns taken out first: an expression on the reader's frame, whose columns
+        # are chunked differently (the message text is in one chunk, see frames._sparse_text),
+        # copies every column into one chunk first (four times the time of the rest here).
+        stated = _stated(events)
+        rows = [_offset_sample(stated)]
         if offs.min() != offs.max():  # changes: the lines on both sides of each
-            stated = events.select("ts_local", "offset_min").drop_nulls()
+            stated = stated.drop_nulls()
             moved = stated.get_column("offset_min").diff().fill_null(0) != 0
             rows.append(stated.filter(moved | moved.shift(-1).fill_null(False)).head(400))
             del stated
@@ -292,15 +296,21 @@ def written_samples(
     return out
 
 
-def _offset_sample(events: pl.DataFrame) -> pl.DataFrame:
-    """About 500 rows of ``events`` that write a UTC offset (``ts_local``, ``offset_min``)."""
-    sample = (
-        events.select("ts_local", "offset_min")
-        .gather_every(max(1, events.height // 500))
-        .drop_nulls()
-    )
+def _stated(events: pl.DataFrame) -> pl.DataFrame:
+    """``events.select("ts_local", "offset_min")`` built from the two columns alone, each as it
+    is when their chunks line up, else in one chunk (only these two are copied then)."""
+    cols = [events.get_column("ts_local"), events.get_column("offset_min")]
+    if cols[0]._s.chunk_lengths() != cols[1]._s.chunk_lengths():
+        cols = [c.rechunk() for c in cols]
+    return pl.DataFrame(cols)
+
+
+def _offset_sample(stated: pl.DataFrame) -> pl.DataFrame:
+    """About 500 rows of ``stated`` (a log's ``ts_local`` and ``offset_min``, see
+    :func:`_stated`) that write a UTC offset."""
+    sample = stated.gather_every(max(1, stated.height // 500)).drop_nulls()
     if not sample.height:  # offsets written on few lines: take those
-        sample = events.select("ts_local", "offset_min").drop_nulls().head(500)
+        sample = stated.drop_nulls().head(500)
     return sample
 
 
