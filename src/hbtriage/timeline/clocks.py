@@ -26,7 +26,14 @@ from hbtriage.host_facts import ZONE_SYSTEMINFO, display_zone, offsets_with_stan
 from hbtriage.hosts import Identity
 from hbtriage.sources.base import InputFile, ReadResult
 from hbtriage.sources.systeminfo import zone_offset
-from hbtriage.timeline.model import ZONE_ASSUMED, HostDpc, Timeline, put_column, runs
+from hbtriage.timeline.model import (
+    ZONE_ASSUMED,
+    HostDpc,
+    Timeline,
+    chunk_lengths,
+    put_column,
+    runs,
+)
 from hbtriage.warning_text import Joined, warn
 from hbtriage.zones import Zone, _offsets_at_local, fmt_offset, parse_zone_text, zone_label
 
@@ -300,7 +307,7 @@ def _stated(events: pl.DataFrame) -> pl.DataFrame:
     """``events.select("ts_local", "offset_min")`` built from the two columns alone, each as it
     is when their chunks line up, else in one chunk (only these two are copied then)."""
     cols = [events.get_column("ts_local"), events.get_column("offset_min")]
-    if cols[0]._s.chunk_lengths() != cols[1]._s.chunk_lengths():
+    if chunk_lengths(cols[0]) != chunk_lengths(cols[1]):
         cols = [c.rechunk() for c in cols]
     return pl.DataFrame(cols)
 

@@ -19,6 +19,7 @@ from hbtriage.timeline.model import (
     EVENTS_SCHEMA,
     UTC_TS,
     HostDpc,
+    chunk_lengths,
     chunked_as,
     runs,
     steps,
@@ -42,7 +43,7 @@ def _frame(columns: list[pl.Series]) -> pl.DataFrame:
     (:func:`hbtriage.timeline.model.put_column`), narrow frames are built from reader columns
     before any expression runs on them, and frames whose chunks differ (a reader's frame) are
     only taken apart column by column."""
-    if len({tuple(c._s.chunk_lengths()) for c in columns}) > 1:
+    if len({tuple(chunk_lengths(c)) for c in columns}) > 1:
         columns = [_one_chunk(c) for c in columns]
     return pl.DataFrame(columns)
 
@@ -163,7 +164,7 @@ def _event_part(
         cols = [c.filter(keep) for c in cols]
     cols[4] = _sparse_text(cols[4])
     n = cols[0].len()
-    lengths = cols[0]._s.chunk_lengths()
+    lengths = chunk_lengths(cols[0])
     return pl.DataFrame(
         [
             chunked_as(c, lengths)
@@ -284,7 +285,7 @@ def _combine(
 
 def _lined_up(frame: pl.DataFrame) -> bool:
     """Whether every column of ``frame`` is in the same chunks."""
-    return len({tuple(c._s.chunk_lengths()) for c in frame.get_columns()}) <= 1
+    return len({tuple(chunk_lengths(c)) for c in frame.get_columns()}) <= 1
 
 
 def _never_down(values: pl.Series, *, strict: bool) -> bool:
@@ -300,7 +301,7 @@ def _never_down(values: pl.Series, *, strict: bool) -> bool:
         # gives them: no difference of these overflows 64 bits; a null is no step), chunk by
         # chunk (zero-copy slices of one chunk each) and across their ends.
         last, at = None, 0
-        for n in values._s.chunk_lengths():
+        for n in chunk_lengths(values):
             chunk, at = values.slice(at, n), at + n
             if not n:
                 continue

@@ -151,7 +151,7 @@ def _shift_rows(frame: pl.DataFrame, host: str, delta: pl.Expr) -> pl.DataFrame:
     # is put together from its pieces.
     chunks: list[pl.Series] = []
     at = 0
-    for length in ts._s.chunk_lengths():
+    for length in chunk_lengths(ts):
         end, k = at + length, bisect.bisect_right(starts, at) - 1  # k: the stretch at ``at``
         pieces = [ts.slice(at, 0)]
         while at < end:
@@ -168,14 +168,19 @@ def put_column(frame: pl.DataFrame, column: pl.Series) -> pl.DataFrame:
     others, and chunked as they are (the timeline keeps the chunks each file was read in, the
     same in every column: see :func:`hbtriage.timeline.frames._frame` on why they must line
     up): cut at the frame's chunk boundaries (zero-copy slices of one chunk)."""
-    column = chunked_as(column, frame.get_column(column.name)._s.chunk_lengths())
+    column = chunked_as(column, chunk_lengths(frame.get_column(column.name)))
     return pl.DataFrame([column if c.name == column.name else c for c in frame.get_columns()])
+
+
+def chunk_lengths(column: pl.Series) -> list[int]:
+    """The lengths of ``column``'s chunks (polars' public API: a zero-copy Series per chunk)."""
+    return [chunk.len() for chunk in column.get_chunks()]
 
 
 def chunked_as(column: pl.Series, lengths: list[int]) -> pl.Series:
     """``column`` in chunks of ``lengths``: as it is when it is so already, else in one chunk
     (a copy only when it is in several) cut into zero-copy slices of it."""
-    if column._s.chunk_lengths() != lengths:
+    if chunk_lengths(column) != lengths:
         column = column.rechunk()
         if len(lengths) > 1:
             pieces, at = [], 0
@@ -229,7 +234,7 @@ def _run_ends(col: pl.Series) -> list[int] | None:
     ends: list[int] = []
     last: object = None
     at = 0
-    for length in col._s.chunk_lengths():
+    for length in chunk_lengths(col):
         chunk = col.slice(at, length)
         if not length:
             continue
