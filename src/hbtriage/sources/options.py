@@ -23,10 +23,12 @@ CHUNK_BYTES = 16 * 1024 * 1024
 #: Size of the blocks a perfmon file is parsed in (memory: one block at a time).
 BLOCK_BYTES = 32 * 1024 * 1024
 #: File size from which the compiled scanning core (:mod:`._scan`) reads a log. Loading the
-#: kernels' machine code costs a few tens of ms and ~25 MiB once per process (numba's import
-#: and cache cost 0.3-0.7 s and ~100 MiB before they were kept as machine code); the core saves
-#: about 1.3 ms per MiB of log (measured on 2 shared cores, see the README).
-COMPILED_MIN_BYTES = 256 * 1024 * 1024
+#: kernels' machine code (numpy and llvmlite imported, the code loaded) costs 0.1-0.15 s and
+#: ~25 MiB once per process (numba's import and cache cost 0.3-0.7 s and ~100 MiB before they
+#: were kept as machine code). Measured on 2 cores, a bundle of a dumplog and a CVP log read
+#: with the core and without: 32 MiB 0.72 against 0.78 s, 64 MiB 0.80 against 0.83 s, 128 MiB
+#: 0.89 against 1.13 s (fastest of three; 256 MiB was the threshold before).
+COMPILED_MIN_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
