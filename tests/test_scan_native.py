@@ -157,3 +157,20 @@ def test_the_parts_compiled_at_once_hold_every_kernel_once() -> None:
 
     named = [name for part in _scan_native.PARTS for name in part]
     assert sorted(named) == sorted(_scan_kernels.ENTRIES)
+
+
+def test_without_numba_no_compile_is_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """numba missing and nothing compiled: the polars path, and no compile in the background
+    (each large run would start one that fails)."""
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv(_scan.ENV, raising=False)
+    monkeypatch.setattr(_scan, "_state", {})
+    monkeypatch.setattr(_scan, "_cold", {})
+    monkeypatch.setattr(_scan, "_compiler_there", lambda: False)
+    started: list[str] = []
+    monkeypatch.setattr(_scan, "_compile_later", lambda folder: started.append(folder) or True)
+    assert _scan.kernels() is None
+    assert started == []
+    assert not _scan.compiling()

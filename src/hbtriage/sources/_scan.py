@@ -68,6 +68,8 @@ def kernels(*, compile_now: bool = False) -> Kernels | None:
 
                 k = _scan_native.load() if _may_look() else None
                 if k is None:
+                    if not _compiler_there():
+                        raise RuntimeError("numba is not installed: nothing compiles the kernels")
                     if not (compile_now or os.environ.get(ENV) == "1"):
                         _cold_start()
                         return None
@@ -92,6 +94,17 @@ _COMPILE_STALE_S = 1800.0
 #: The file that says a compile is under way, in the kernels' folder.
 _COMPILING = "hbtriage-compiling"
 _cold: dict[str, float] = {}
+
+
+def _compiler_there() -> bool:
+    """Whether numba is installed (looked up, not imported): without it no compile is started,
+    in the background or not, and every run reads with the polars path."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("numba") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _may_look() -> bool:
