@@ -323,7 +323,7 @@ def test_midnight_roll_over_piece_by_piece_is_record_by_record(
         want.append(back - base)
         prev = (tod, seg)
     # The reader: the same records cut into pieces anywhere, the state carried between them.
-    roll = _Rollover()
+    roll, plain = _Rollover(), _Rollover()  # plain: the polars-only form (numpy not loaded)
     got: list[int] = []
     bounds = sorted({0, len(rows), *(c for c in cuts if c <= len(rows))})
     for lo, hi in zip(bounds, bounds[1:], strict=False):
@@ -336,6 +336,8 @@ def test_midnight_roll_over_piece_by_piece_is_record_by_record(
             schema={"_tod_ns": pl.Int64, "seg": pl.Int64, "date": pl.Date},
         )
         out = roll.apply(piece)
+        assert out.equals(plain._apply_polars(piece))
+        assert vars(roll) == vars(plain)  # the state carried to the next piece
         got += out["_days"].to_list()
         # ... and the local time is the segment's date + the time of day + those days (ns).
         start = dt.datetime(2013, 3, 30) - dt.datetime(1970, 1, 1)

@@ -80,7 +80,7 @@ def kernels(*, compile_now: bool = False) -> Kernels | None:
                         raise RuntimeError("the compiled kernels do not load")
                 # Every kernel once on a tiny input, under the lock: a broken object file
                 # shows up here, not in the middle of a read.
-                _smoke(k)
+                k.smoke()
                 _state["k"] = k
             except Exception:  # noqa: BLE001 - any failure means: use the polars path
                 _state["k"] = None
@@ -250,10 +250,6 @@ def _compile_later(folder: str) -> bool:
             os.remove(marker)
         return False
     return True
-
-
-def _smoke(k: Kernels) -> None:
-    k.smoke()
 
 
 #: In the environment: 0 reads every log with the polars path, 1 every log with the core

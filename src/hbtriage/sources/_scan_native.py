@@ -81,6 +81,8 @@ def writable_folder() -> Path | None:
 
 def _key(llvm: Any) -> dict[str, Any]:
     """What the machine code must have been made for to be used here."""
+    import llvmlite
+
     source = hashlib.sha256(_KERNELS_SOURCE.read_bytes()).hexdigest()
     return {
         "abi": ABI,
@@ -88,14 +90,8 @@ def _key(llvm: Any) -> dict[str, Any]:
         "triple": llvm.get_process_triple(),
         "cpu": llvm.get_host_cpu_name(),
         "features": llvm.get_host_cpu_features().flatten(),
-        "llvmlite": getattr(_llvmlite_module(), "__version__", ""),
+        "llvmlite": getattr(llvmlite, "__version__", ""),
     }
-
-
-def _llvmlite_module() -> Any:
-    import llvmlite
-
-    return llvmlite
 
 
 def _binding() -> Any:
@@ -213,9 +209,6 @@ def _c(a: np.ndarray, dtype: Any) -> np.ndarray:
 
 class Kernels:
     """The kernels loaded from machine code: the functions :mod:`._scan` calls."""
-
-    MAX_IDS = MAX_IDS
-    MAX_LINE = MAX_LINE
 
     def __init__(self, llvm: Any, objs: list[bytes], entries: dict[str, Any]) -> None:
         target = llvm.Target.from_default_triple()
