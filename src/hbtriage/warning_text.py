@@ -73,10 +73,15 @@ def fields_of(template: str) -> set[str]:
 
 @cache
 def _entries() -> tuple[dict[str, Any], ...]:
-    """The entries of the bundled ``warnings.toml``, parsed once."""
-    from hbtriage.catalog import bundled_text
+    """The entries of the bundled ``warnings.toml``, parsed once per install and kept in the
+    catalog's cache (its 2,000 strings took 15-20 ms to parse on every run, tiny ones too:
+    :class:`hbtriage.hosts.Clues` words its default reason when the module is imported)."""
+    from hbtriage.catalog import cached_bundled
 
-    text, _path = bundled_text("warnings.toml")
+    return cached_bundled("warnings.toml", _parse_entries)
+
+
+def _parse_entries(text: str, _path: str) -> tuple[dict[str, Any], ...]:
     return tuple(tomllib.loads(text)["warning"])
 
 
