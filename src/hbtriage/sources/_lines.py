@@ -226,9 +226,9 @@ def line_chunks(
 
 
 #: What :class:`Pieces` asks of the compiled core (:func:`hbtriage.sources._scan.scan`) for a
-#: piece of valid UTF-8 bytes (and whether it is the file's first): its line frame and what
-#: the core found, or None (the piece is split by polars as usual).
-Scanner = Callable[[bytes, bool], "tuple[pl.DataFrame, object] | None"]
+#: piece of valid UTF-8 bytes (whether it is the file's first, whether it is all ASCII): its
+#: line frame and what the core found, or None (the piece is split by polars as usual).
+Scanner = Callable[[bytes, bool, bool], "tuple[pl.DataFrame, object] | None"]
 
 
 def _chunks_raw(
@@ -320,7 +320,8 @@ def _split_piece(chunk: _Chunk, first: bool, scanner: Scanner | None) -> _Split:
     piece, _last, enc = chunk
     if isinstance(piece, str) or (scanner is None and len(piece) <= SMALL_TEXT):
         return None, None  # decoded and split by :func:`line_frame` (in Python when small)
-    got = scanner(piece, first) if scanner and _utf8_safe(piece, enc, first=first) else None
+    ascii_only = _utf8_ascii(piece, enc, first=first) if scanner else None
+    got = None if scanner is None or ascii_only is None else scanner(piece, first, ascii_only)
     if got is not None:
         return got
     return _split_bytes(piece, enc, first=first), None
@@ -363,22 +364,25 @@ def _ahead(
                 future.cancel()
 
 
-def _utf8_safe(data: bytes, encoding: str, *, first: bool) -> bool:
-    """Whether ``data`` decoded is ``data`` read as UTF-8 and polars splits it into the lines
-    :func:`line_frame` gives (see :func:`_splittable`), and it is valid UTF-8."""
-    if not _splittable(data, encoding, first=first):
-        return False
-    if not data.isascii():
+def _utf8_ascii(data: bytes, encoding: str, *, first: bool) -> bool | None:
+    """None unless ``data`` decoded is ``data`` read as UTF-8, polars splits it into the lines
+    :func:`line_frame` gives (see :func:`_splittable`) and it is valid UTF-8; else whether it
+    is all ASCII (worked out once per piece: the core's prefilter needs it too)."""
+    ascii_only = data.isascii()
+    if not _splittable(data, encoding, first=first, ascii_only=ascii_only):
+        return None
+    if not ascii_only:
         try:
             data.decode("utf-8")
         except UnicodeDecodeError:
-            return False
-    return True
+            return None
+    return ascii_only
 
 
-def _splittable(data: bytes, encoding: str, *, first: bool) -> bool:
+def _splittable(data: bytes, encoding: str, *, first: bool, ascii_only: bool | None = None) -> bool:
     """UTF-8 (or ASCII in an ASCII-compatible code page), no 0x1F byte (the split's column
-    separator), no BOM but at the start of the file."""
+    separator), no BOM but at the start of the file. ``ascii_only``: ``data.isascii()`` when
+    the caller has it."""
     if not data:
         return False
     try:
@@ -386,7 +390,9 @@ def _splittable(data: bytes, encoding: str, *, first: bool) -> bool:
     except LookupError:
         return False
     utf8 = codec in ("utf-8", "utf-8-sig")
-    if not (utf8 or (codec in ASCII_COMPATIBLE and data.isascii())):
+    if ascii_only is None and not utf8:
+        ascii_only = data.isascii()
+    if not (utf8 or (codec in ASCII_COMPATIBLE and ascii_only)):
         return False
     return not (b"\x1f" in data or (not first and data.startswith(codecs.BOM_UTF8)))
 

@@ -470,7 +470,13 @@ def _scan_part(buf: np.ndarray, first: bool, ask: Ask, ascii_only: bool) -> _Par
     return starts, ends, found, flags, cls
 
 
-def scan_parts(raw: bytes, first: bool, ask: Ask, cuts: Sequence[int] | None = None) -> _Part:
+def scan_parts(
+    raw: bytes,
+    first: bool,
+    ask: Ask,
+    cuts: Sequence[int] | None = None,
+    ascii_only: bool | None = None,
+) -> _Part:
     """What :func:`_scan_part` gives for the whole of ``raw``, worked out on parts cut at line
     ends (``cuts``, see :func:`part_bounds`; default: one part per core no other piece is
     being scanned on, see :func:`_even_cuts`), each on its own thread (the kernels release
@@ -478,24 +484,28 @@ def scan_parts(raw: bytes, first: bool, ask: Ask, cuts: Sequence[int] | None = N
     the other, and each intern table's ids renumbered in the order the whole piece meets them,
     so the result is the one-part scan's to the byte. When the stitched table would hold more
     strings than one scan interns (the one-part scan gives up on some lines then), the piece
-    is scanned in one part."""
+    is scanned in one part. ``ascii_only``: whether ``raw`` has no byte above 127, when the
+    caller knows (else it is worked out here)."""
     with _scanning_lock:
         _scanning[0] += 1
         scanning = _scanning[0]
     try:
         bounds = part_bounds(raw, _even_cuts(len(raw), scanning) if cuts is None else cuts)
-        return _scan_bounds(raw, first, ask, bounds)
+        return _scan_bounds(raw, first, ask, bounds, ascii_only)
     finally:
         with _scanning_lock:
             _scanning[0] -= 1
 
 
-def _scan_bounds(raw: bytes, first: bool, ask: Ask, bounds: list[int]) -> _Part:
+def _scan_bounds(
+    raw: bytes, first: bool, ask: Ask, bounds: list[int], ascii_only: bool | None
+) -> _Part:
     """:func:`scan_parts` on the parts between ``bounds``."""
     import numpy as np
 
     buf = np.frombuffer(raw, dtype=np.uint8)
-    ascii_only = raw.isascii()
+    if ascii_only is None:
+        ascii_only = raw.isascii()
     if len(bounds) <= 2:
         return _scan_part(buf, first, ask, ascii_only)
     pool = _pool()
@@ -569,7 +579,11 @@ def _joined(cols: list[np.ndarray | None]) -> np.ndarray | None:
 
 
 def scan(
-    raw: bytes, first: bool, ask: Ask, cuts: Sequence[int] | None = None
+    raw: bytes,
+    first: bool,
+    ask: Ask,
+    cuts: Sequence[int] | None = None,
+    ascii_only: bool | None = None,
 ) -> tuple[pl.DataFrame, Piece] | None:
     """The line frame of the piece ``raw`` (valid UTF-8; ``first``: the file's first piece)
     as :func:`hbtriage.sources._lines.line_frame` makes it, and what the kernel ``ask.kernel``
@@ -592,7 +606,7 @@ def scan(
     if k is None:
         return None
     buf = np.frombuffer(raw, dtype=np.uint8)
-    starts, ends, found, flags, cls = scan_parts(raw, first, ask, cuts)
+    starts, ends, found, flags, cls = scan_parts(raw, first, ask, cuts, ascii_only)
     n = int(starts.size)
     text: pl.Series | None
     if n == 0:
@@ -684,8 +698,8 @@ def setup(kernel: str, kind: str, size: int, options: ReadOptions) -> tuple[Scan
 
     ask = Ask(kernel, table, sparse)
 
-    def scanner(raw: bytes, first: bool) -> tuple[pl.DataFrame, object] | None:
-        return scan(raw, first, ask)
+    def scanner(raw: bytes, first: bool, ascii_only: bool) -> tuple[pl.DataFrame, object] | None:
+        return scan(raw, first, ask, ascii_only=ascii_only)
 
     return scanner, sparse
 
