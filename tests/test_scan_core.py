@@ -29,6 +29,7 @@ from hbtriage.catalog import load_catalog
 from hbtriage.report.json_out import to_json
 from hbtriage.simulate.scenarios import SCENARIOS, generate
 from hbtriage.sources import _scan, ciscolog, cvp_log, icm_dumplog
+from hbtriage.sources._scan_native import MAX_LINE
 from hbtriage.sources.base import InputFile
 from hbtriage.timeline import frames
 
@@ -372,6 +373,59 @@ def test_kernel_prefilter_finds_a_literal_wherever_the_walks_meet() -> None:
             flags = k.keep_flags(buf, starts, ends, *table, True).tolist()
             want = pl.Series(lines).str.contains(keep.lines).to_list()
             assert [bool(f) for f in flags] == want, (word, at)
+
+
+_LIT_CHARS = "abkLNPz019 ,=]_-"
+
+
+@st.composite
+def _piece(draw: st.DrawFn, words: list[str]) -> str:
+    """A word, whole or a slice of it, in its case or swapped."""
+    w = draw(st.sampled_from(words))
+    i = draw(st.integers(0, len(w) - 1))
+    cut = w[i : draw(st.integers(i + 1, len(w)))] if draw(st.booleans()) else w
+    return cut.swapcase() if draw(st.booleans()) else cut
+
+
+@st.composite
+def _short_words_and_text(draw: st.DrawFn) -> tuple[list[str], bytes]:
+    """A literal set (short words among them: some, none or all, one to nine of them) and a
+    text cut from their pieces in any case, filler, CR/LF, a byte outside ASCII and, now and
+    then, a line longer than MAX_LINE."""
+    word = st.text(_LIT_CHARS, min_size=2, max_size=draw(st.sampled_from([3, 6, 12])))
+    words = draw(st.lists(word, min_size=1, max_size=9))
+    piece = _piece(words)
+    filler = st.sampled_from(["x", " ", "\n", "\r\n", "\n\n", "aL", "1,", "=]", "\u00e9", "."])
+    parts = draw(st.lists(st.one_of(piece, filler, st.text(_LIT_CHARS, max_size=70)), max_size=60))
+    if draw(st.integers(0, 9)) == 0:
+        parts.insert(draw(st.integers(0, len(parts))), "\n" + words[0] + "z" * MAX_LINE + "\n")
+    return words, "".join(parts).encode("utf-8")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=_short_words_and_text())
+def test_kernel_prefilter_equals_a_plain_search(case: tuple[list[str], bytes]) -> None:
+    """Per line: any literal in it (ASCII case ignored) gives 1, none 0, a line outside ASCII
+    or longer than MAX_LINE 2, whichever of the kernel's searches finds the literal (the
+    vectorised pass of the short ones, the walk of the others) and wherever it lies: across
+    64-byte blocks and the walks' quarters, in the last bytes, in pieces shorter than it."""
+    k = _scan.kernels()
+    assert k is not None
+    words, data = case
+    table = _scan.literal_table(tuple(words))
+    assert table is not None
+    buf = np.frombuffer(data, dtype=np.uint8)
+    starts, ends = k.split_lines(buf, True)
+    flags = k.keep_flags(buf, starts, ends, *table, data.isascii()).tolist()
+    low = [w.lower().encode("ascii") for w in words]
+    want = []
+    for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
+        line = data[s:e]
+        if e - s > MAX_LINE or not line.isascii():
+            want.append(2)
+        else:
+            want.append(int(any(w in line.lower() for w in low)))
+    assert flags == want
 
 
 def test_literal_table_refuses_what_bytes_cannot_decide() -> None:

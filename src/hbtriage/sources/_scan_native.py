@@ -44,7 +44,7 @@ SLOTS = 4096
 #: One intern table's int64 words (see ``_scan_kernels._tab``).
 TABLE = 2 * SLOTS + 2 * MAX_IDS + 5
 #: Raised when an entry's arguments change: object files of another ABI are not used.
-ABI = 1
+ABI = 2
 FOLDER = "hbtriage-kernels"
 _META = "kernels.json"
 #: The entries of ``_scan_kernels.ENTRIES`` compiled together, one process and one object file
@@ -325,7 +325,10 @@ class Kernels:
         at = _c(lit_at, np.int64)
         out = np.zeros(s.size, dtype=np.uint8)
         shift = np.empty(1 << 16, dtype=np.uint8)
-        args = (b, b.size, s, e, s.size, lw, lw.size, at, at.size, int(ascii_only), _low(), shift)
+        pairs = np.empty(256, dtype=np.int64)
+        fold = np.empty(64, dtype=np.uint8)
+        args: tuple[Any, ...] = (b, b.size, s, e, s.size, lw, lw.size, at, at.size)
+        args += (int(ascii_only), _low(), shift, pairs, fold)
         self._call("keep_flags", *args, out)
         return out
 
