@@ -364,7 +364,7 @@ def test_kernel_prefilter_finds_a_literal_wherever_the_walks_meet() -> None:
     assert table is not None
     filler = "19:36:35:105 pg1A-pim1 Trace: the quick brown fox jumps over the lazy dog"
     for word in ("heartbeat", "LINK", "Path", "node manager "):
-        for at in range(0, 400, 3):
+        for at in range(0, 400):  # every offset: the short words' pass goes 64 bytes at a time
             text = (filler * 8)[:at] + word + (filler * 8)[at:]
             lines = [text[i : i + 97] for i in range(0, len(text), 97)]
             data = "\n".join(lines).encode("ascii")
