@@ -240,6 +240,54 @@ def test_healthy_lines_match_no_signature() -> None:
     assert tag(tl, CAT).events["signature"].null_count() == len(healthy)
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    lines=st.lists(
+        st.tuples(
+            st.sampled_from(["cvp", "pim", "event", "watch", "none"]),
+            st.sampled_from([s.example for s in CAT.signatures if s.example] + ["routine"]),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    filler=st.sampled_from([0, 400]),
+)
+def test_tags_are_those_of_every_signature_tried_on_every_row(
+    lines: list[tuple[str, str]], filler: int
+) -> None:
+    """Tagging tries only the signatures of the kinds the matching rows' streams are of: the
+    same tags as every signature tried on every row (in catalog order), whichever of each
+    host's kinds (a stream of no kind: ``none``) and however few of the rows match."""
+    from hbtriage.detect.signatures import _rust_pattern
+
+    kinds = {"cvp": "cvp_log", "pim": "icm_dumplog", "event": "eventlog", "watch": "watch_log"}
+    rows = [("H", s, T0 + timedelta(seconds=i), m) for i, (s, m) in enumerate(lines)]
+    rows += [("H", "cvp", T0 + timedelta(seconds=100 + i), "routine") for i in range(filler)]
+    ev = _events(rows)
+    streams = ev.group_by(["host", "stream"]).agg(
+        pl.col("ts").min().alias("first"), pl.col("ts").max().alias("last"), pl.len().alias("lines")
+    )
+    streams = streams.with_columns(
+        pl.col("stream").cast(pl.Utf8).replace_strict(kinds, default=None).alias("kind"),
+        pl.lit(1.0).alias("cadence_s"),
+    )
+    got = tag(Timeline(ev, pl.DataFrame(schema=COUNTERS_SCHEMA), streams), CAT)
+    want: list[str | None] = []
+    for _h, stream, _t, message in rows:
+        want.append(
+            next(
+                (
+                    s.id
+                    for s in CAT.signatures
+                    if (not s.kinds or kinds.get(stream) in s.kinds)
+                    and pl.Series([message]).str.contains(_rust_pattern(s.pattern))[0]
+                ),
+                None,
+            )
+        )
+    assert got.events["signature"].cast(pl.Utf8).to_list() == want
+
+
 def test_clock_skew_from_paired_events() -> None:
     def sig(host: str, sec: float) -> Signal:
         ts = T0 + timedelta(seconds=sec)

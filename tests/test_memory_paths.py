@@ -517,13 +517,12 @@ def test_text_matching_on_the_few_messages_kept_is_the_whole_columns(
 ) -> None:
     # Signatures are looked for in the few messages the readers keep (the other rows' text
     # is null): the same rows match as when the regex goes over every row.
-    from hbtriage.timeline.frames import contains
+    from hbtriage.timeline.frames import matching_rows
 
     column = _sparse_text(pl.Series("message", texts + [None] * nulls, dtype=pl.Utf8))
-    want = column.str.contains("(?i)heartbeat").fill_null(False)
-    got = contains(column, "(?i)heartbeat")
-    assert got.dtype == pl.Boolean and got.name == "message"
-    assert got.to_list() == want.to_list()
+    want = column.str.contains("(?i)heartbeat").fill_null(False).arg_true()
+    got = matching_rows(column, "(?i)heartbeat")
+    assert got.dtype == want.dtype and got.to_list() == want.to_list()
 
 
 @given(

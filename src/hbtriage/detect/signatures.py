@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 import polars as pl
@@ -11,7 +12,7 @@ import polars as pl
 from hbtriage.catalog import LASTED_UNITS, Catalog, Signature
 from hbtriage.findings import Signal
 from hbtriage.timeline import Timeline
-from hbtriage.timeline.frames import contains
+from hbtriage.timeline.frames import matching_rows
 from hbtriage.timeline.model import put_column
 
 
@@ -34,35 +35,28 @@ def tag(timeline: Timeline, catalog: Catalog) -> Timeline:
     # events frame may hold millions of rows: when candidates are few, only they are copied;
     # when most rows are candidates (a log repeating one matching line), the passes run on the
     # frame itself, so its messages are never copied.
-    mask = contains(ev["message"], keep_pattern(catalog))
-    n_hits = int(mask.sum())
-    if not n_hits:
+    rows = matching_rows(ev["message"], keep_pattern(catalog))
+    if rows.is_empty():
         return timeline
     # The names may be categorical (the timeline's) or text (frames built by hand).
     kinds = timeline.streams.select(
         pl.col("host").cast(ev.schema["host"]), pl.col("stream").cast(ev.schema["stream"]), "kind"
     )
-    sig = pl.lit(None, pl.Utf8)
-    for s in reversed(catalog.signatures):
-        cond = pl.col("message").str.contains(_rust_pattern(s.pattern))
-        if s.kinds:
-            cond = cond & pl.col("kind").is_in(list(s.kinds))
-        sig = pl.when(cond).then(pl.lit(s.id)).otherwise(sig)
     dtype = ev.schema["signature"]
     base = ev.select("host", "stream", "message")  # shares the frame's buffers
-    if n_hits * 4 > ev.height:
-        named = base.with_columns(mask.alias("_m")).join(
+    if rows.len() * 4 > ev.height:
+        named = base.with_columns(_at(rows, ev.height).alias("_m")).join(
             kinds, on=["host", "stream"], how="left", maintain_order="left"
         )
+        sig = _first_signature(catalog, kinds.get_column("kind").to_list())
         found = named.select(
             pl.when(pl.col("_m")).then(sig).otherwise(None).cast(dtype).alias("_sig")
         ).to_series()
     else:
-        hits = (
-            _rows_where(base, mask)
-            .join(kinds, on=["host", "stream"], how="left", maintain_order="left")
-            .select("_row", sig.cast(dtype).alias("_sig"))
-        )
+        hits = base.select(pl.all().gather(rows)).insert_column(0, rows.alias("_row"))
+        hits = hits.join(kinds, on=["host", "stream"], how="left", maintain_order="left")
+        sig = _first_signature(catalog, hits.get_column("kind").to_list())
+        hits = hits.select("_row", sig.cast(dtype).alias("_sig"))
         found = pl.repeat(None, ev.height, dtype=dtype, eager=True).scatter(
             hits["_row"], hits["_sig"]
         )
@@ -73,6 +67,28 @@ def tag(timeline: Timeline, catalog: Catalog) -> Timeline:
     # frame built from several chunks).
     ev = put_column(ev, found.alias("signature"))
     return dataclasses.replace(timeline, events=ev)
+
+
+def _first_signature(catalog: Catalog, kinds: Collection[str | None]) -> pl.Expr:
+    """The id of the first signature of ``catalog`` whose pattern ``message`` matches and whose
+    reader kinds hold the row's ``kind``, else null. Signatures of none of ``kinds`` (every
+    ``kind`` of the rows, or more) are left out: they tag none of the rows, and polars compiles
+    every pattern it is given (0.5 ms each; 20 ms for the catalog's 41 on a handful of rows)."""
+    present = set(kinds)
+    sig = pl.lit(None, pl.Utf8)
+    for s in reversed(catalog.signatures):
+        if s.kinds and not present.intersection(s.kinds):
+            continue
+        cond = pl.col("message").str.contains(_rust_pattern(s.pattern))
+        if s.kinds:
+            cond = cond & pl.col("kind").is_in(list(s.kinds))
+        sig = pl.when(cond).then(pl.lit(s.id)).otherwise(sig)
+    return sig
+
+
+def _at(rows: pl.Series, n: int) -> pl.Series:
+    """A column of ``n`` booleans, true at ``rows``."""
+    return pl.repeat(False, n, dtype=pl.Boolean, eager=True).scatter(rows, True)
 
 
 def _rows_where(frame: pl.DataFrame, keep: pl.Series) -> pl.DataFrame:

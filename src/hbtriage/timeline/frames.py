@@ -59,28 +59,33 @@ def _sparse_text(s: pl.Series) -> pl.Series:
     values, so the null rows hold no memory (a text column otherwise costs 16 bytes a row even
     for nulls). A short column (a small file's) is kept as it is: rebuilding it costs five
     polars steps (~0.5 ms) to save a few hundred bytes."""
-    n = s.len()
-    kept = n - s.null_count()
-    if kept > n // 8 or n <= _FEW:
+    if not _mostly_null(s):
         return _one_chunk(s)
-    out = pl.repeat(None, n, dtype=pl.Utf8, eager=True).alias(s.name)
-    if kept:
+    out = pl.repeat(None, s.len(), dtype=pl.Utf8, eager=True).alias(s.name)
+    if s.null_count() < s.len():
         at = s.is_not_null().arg_true()
         out.scatter(at, pl.Series(s.name, s.gather(at).to_list(), dtype=pl.Utf8))
     return out
 
 
-def contains(text: pl.Series, pattern: str) -> pl.Series:
-    """``text.str.contains(pattern).fill_null(False)``: whether each row's text matches the
-    regex ``pattern``. On mostly-null text (see :func:`_sparse_text`) the regex runs on the
-    few values alone: polars goes through every row of the column, null or not (50 ms on the
-    8 million rows of a 1 GB bundle's timeline that held 10 messages)."""
-    n = text.len()
-    if n - text.null_count() > n // 8 or n <= _FEW:
-        return text.str.contains(pattern).fill_null(False)
+def matching_rows(text: pl.Series, pattern: str) -> pl.Series:
+    """The places of the rows whose text matches the regex ``pattern``, as
+    ``text.str.contains(pattern).fill_null(False).arg_true()`` gives them. On mostly-null text
+    (see :func:`_sparse_text`) the regex runs on the few values alone, and no column of a
+    boolean per row is made: polars goes through every row of the column, null or not (50 ms
+    on the 8 million rows of a 1 GB bundle's timeline that held 10 messages)."""
+    if not _mostly_null(text):
+        return text.str.contains(pattern).fill_null(False).arg_true()
     at = text.is_not_null().arg_true()
-    found = at.filter(text.gather(at).str.contains(pattern))
-    return pl.repeat(False, n, dtype=pl.Boolean, eager=True).alias(text.name).scatter(found, True)
+    return at.filter(text.gather(at).str.contains(pattern))
+
+
+def _mostly_null(text: pl.Series) -> bool:
+    """Whether at most an eighth of ``text``'s rows hold a value, and it has more than
+    :data:`_FEW` rows: the text :func:`_sparse_text` rebuilds and :func:`matching_rows` looks
+    into value by value."""
+    n = text.len()
+    return not (n - text.null_count() > n // 8 or n <= _FEW)
 
 
 #: The timeline's name columns that hold one value per file: their values are known when the
