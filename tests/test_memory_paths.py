@@ -643,6 +643,11 @@ def test_stretches_of_a_timeline_in_pieces_are_those_of_the_whole(
     pieces = [whole["host"].slice(a, b - a) for a, b in zip(edges, edges[1:], strict=False)]
     chunked = pl.DataFrame([pl.concat(pieces, rechunk=False)]) if pieces else whole
     assert runs(chunked, ["host"]) == runs(whole, ["host"])
+    # The hosts there are: one per stretch when each host is one, else by unique().
+    from hbtriage.timeline.model import present
+
+    got, want = present(chunked, "host"), whole["host"].unique().to_list()
+    assert len(got) == len(want) and set(got) == set(want)
     if whole.height:
         want = whole["host"].rle().struct.field("len").cum_sum().to_list()
         from hbtriage.timeline.model import _run_ends

@@ -426,11 +426,14 @@ def peer_addresses(res: ReadResult) -> list[str]:
     ev = res.events
     if not clues or ev is None or not ev.height or "message" not in ev.columns:
         return []
+    from hbtriage.timeline.frames import matching_rows  # (the timeline imports this module)
+
     either = "(?i)" + "|".join(f"(?:{p})" for p in clues)
-    hits = ev.lazy().select("message").filter(pl.col("message").str.contains(either)).collect()
+    # The few lines kept (the readers null the others' text) looked into alone.
+    text = ev.get_column("message")
     found: list[str] = []
     rx = re.compile(either)
-    for message in hits["message"]:
+    for message in text.gather(matching_rows(text, either)):
         for m in rx.finditer(str(message)):
             found += [a for a in IPV4_RE.findall(m.group(0)) if host_address(a)]
     return list(dict.fromkeys(found))

@@ -288,7 +288,7 @@ def _fold(
     events = _combine(ev_parts, later)  # consumes ev_parts
     counters = _difference_cumulative(ct_parts, index)  # consumes ct_parts
     streams = _streams(events, stream_kinds)
-    hosts = _host_infos(ident, host_zone, inputs, events, counters)
+    hosts = _host_infos(ident, host_zone, inputs, streams, counters)
     tl = Timeline(
         events,
         counters,
@@ -333,12 +333,14 @@ def _host_infos(
     ident: Identity,
     host_zone: dict[str, HostZone],
     inputs: list[InputInfo],
-    events: pl.DataFrame,
+    streams: pl.DataFrame,
     counters: pl.DataFrame,
 ) -> list[HostInfo]:
+    """Each host's figures; ``streams``: the events' (a row per host and stream that has
+    any: the hosts with logs, without a pass over the events)."""
     out = []
     perf_hosts = set(counters["host"].unique().to_list()) if counters.height else set()
-    log_hosts = set(events["host"].unique().to_list()) if events.height else set()
+    log_hosts = set(streams["host"].to_list())
     for host in sorted(ident.hosts):
         mine = [i for i in inputs if i.host == host]
         firsts = [i.first for i in mine if i.first is not None]

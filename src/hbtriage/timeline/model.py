@@ -6,6 +6,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import polars as pl
 
@@ -92,9 +93,7 @@ class Timeline:
 
     @property
     def hosts(self) -> list[str]:
-        names = set(self.events["host"].unique().to_list()) | set(
-            self.counters["host"].unique().to_list()
-        )
+        names = set(present(self.events, "host")) | set(present(self.counters, "host"))
         names |= set(self.config)
         return sorted(n for n in names if n)
 
@@ -220,6 +219,17 @@ def runs(frame: pl.DataFrame, keys: list[str]) -> list[tuple[int, int]] | None:
     if frame.select(keys)[starts].n_unique() != len(starts):
         return None
     return [(a, b - a) for a, b in zip(starts, edges[1:], strict=False)]
+
+
+def present(frame: pl.DataFrame, column: str) -> list[Any]:
+    """The values ``column`` of ``frame`` takes (null too), as ``unique()`` finds them but in
+    no set order: one per stretch when each value is one stretch of rows (the timeline's hosts:
+    known from its chunks' least and greatest, with no hash of every row), else ``unique()``."""
+    spans = runs(frame, [column])
+    col = frame.get_column(column)
+    if spans is None:
+        return col.unique().to_list()
+    return [col[offset] for offset, _length in spans]
 
 
 def _run_ends(col: pl.Series) -> list[int] | None:
