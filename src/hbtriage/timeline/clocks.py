@@ -353,14 +353,19 @@ def zone_source_text(source: str) -> str:
 
 def _to_utc(df: pl.DataFrame, iana: str | None, fixed: int | None) -> pl.DataFrame:
     """Local naive ``ts_local`` (+ optional per-row ``offset_min``) -> ``ts`` in UTC."""
+    # Nanosecond times (every reader's) are moved on the integers under them, in microseconds
+    # (as the times less a duration are): floored by a division, a third of the time of
+    # polars' cast_time_unit, which floors them too.
+    micros = pl.col("ts_local").to_physical() // 1000
     if iana:
         by_zone = _zone_to_utc(df, iana)
+    elif df.schema.get("ts_local") == pl.Datetime("ns") and abs(fixed or 0) < _SAFE_MIN:
+        by_zone = (micros - (fixed or 0) * _US_PER_MIN).cast(pl.Datetime("us", "UTC"))
     else:
         by_zone = (pl.col("ts_local") - pl.duration(minutes=fixed or 0)).dt.replace_time_zone("UTC")
     if _minutes_to_move(df):
-        # As below, on the integers under the times (microseconds, as the times less a
-        # duration are): no column of durations made first (half the time).
-        micros = pl.col("ts_local").dt.cast_time_unit("us").to_physical()
+        # As below, on the integers under the times: no column of durations made first
+        # (half the time).
         moved = micros - pl.col("offset_min").cast(pl.Int64) * _US_PER_MIN
         stated = moved.cast(pl.Datetime("us", "UTC"))
     else:
