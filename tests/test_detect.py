@@ -288,6 +288,39 @@ def test_tags_are_those_of_every_signature_tried_on_every_row(
     assert got.events["signature"].cast(pl.Utf8).to_list() == want
 
 
+@settings(max_examples=150, deadline=None)
+@given(
+    short=st.lists(
+        st.sampled_from([0, 10**6, 299_999_999, 300_000_000, 300_000_001, 333_333_334]),
+        min_size=50,  # a stream of fewer lines has no cadence (MIN_LINES)
+        max_size=120,
+    ),
+    long=st.lists(st.sampled_from([400_000_000, 2 * 10**9, 7 * 10**9]), max_size=20),
+    at=st.integers(0, 120),
+)
+def test_gap_threshold_known_by_a_count_is_the_one_of_the_percentile(
+    short: list[int], long: list[int], at: int
+) -> None:
+    """A stream whose steps are mostly short has MIN_GAP_S for its threshold without the
+    selection of their 90th percentile: the same gaps, threshold and median, to the last
+    bit, as from the percentile (steps on both sides of the count's bound, in nanoseconds)."""
+    from itertools import accumulate
+
+    from hbtriage.detect.log_gaps import CADENCE_FACTOR, MIN_GAP_S, _gaps_by_stream
+
+    steps_ns = short[:at] + long + short[at:]
+    ns = [int(T0.timestamp()) * 10**9, *accumulate(steps_ns, initial=int(T0.timestamp()) * 10**9)]
+    ev = _events([("H", "s", T0, "x")] * len(ns)).with_columns(
+        pl.Series("ts", ns).cast(pl.Datetime("ns", "UTC"))
+    )
+    dt = pl.Series([0, *steps_ns]) / 1e9
+    p90 = pl.select(pl.lit(dt.quantile(0.9), pl.Float64).alias("p"))
+    threshold = p90.select(pl.max_horizontal(pl.lit(MIN_GAP_S), pl.col("p") * CADENCE_FACTOR))
+    want = [(d, threshold.item(), dt.median()) for d in dt.to_list() if d >= threshold.item()]
+    got = _gaps_by_stream(ev, [(0, ev.height)])
+    assert [(g["dt"], g["threshold"], g["median"]) for g in got] == want
+
+
 def test_clock_skew_from_paired_events() -> None:
     def sig(host: str, sec: float) -> Signal:
         ts = T0 + timedelta(seconds=sec)

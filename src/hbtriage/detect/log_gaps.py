@@ -57,19 +57,13 @@ def _gaps_by_stream(ev: pl.DataFrame, spans: list[tuple[int, int]]) -> list[dict
         found_steps = steps(ts.to_physical())
         after = 0 if found_steps is None else 1
         dt = (ts.to_physical().diff() if found_steps is None else found_steps) / 1e9
+        threshold = MIN_GAP_S if _dense(dt) else _threshold(dt)
         del found_steps
-        stats = pl.select(
-            pl.lit(dt.quantile(0.9), pl.Float64).alias("p90"),
-            pl.lit(dt.median(), pl.Float64).alias("median"),
-        )
-        threshold = stats.select(
-            pl.max_horizontal(pl.lit(MIN_GAP_S), pl.col("p90") * CADENCE_FACTOR)
-        ).item()
         at = (dt >= threshold).arg_true()
         if at.is_empty():
             continue
         host, stream = ev["host"][offset], ev["stream"][offset]
-        median = stats["median"][0]
+        median = dt.median()  # (taken only for a stream with a gap)
         for t, prev, d in zip(
             ts.gather(at + after).to_list(),
             ts.gather(at + after - 1).to_list(),
@@ -88,6 +82,29 @@ def _gaps_by_stream(ev: pl.DataFrame, spans: list[tuple[int, int]]) -> list[dict
                 }
             )
     return found
+
+
+def _threshold(dt: pl.Series) -> float:
+    """The gap threshold of a stream of steps ``dt`` (seconds): :data:`CADENCE_FACTOR` times
+    their 90th percentile, at least :data:`MIN_GAP_S`."""
+    p90 = pl.select(pl.lit(dt.quantile(0.9), pl.Float64).alias("p90"))
+    return p90.select(pl.max_horizontal(pl.lit(MIN_GAP_S), pl.col("p90") * CADENCE_FACTOR)).item()
+
+
+#: Steps this long at the most (seconds): a 90th percentile among them is far below
+#: MIN_GAP_S / CADENCE_FACTOR, whatever its rounding.
+_SHORT_S = 0.9 * MIN_GAP_S / CADENCE_FACTOR
+
+
+def _dense(dt: pl.Series) -> bool:
+    """Whether the :func:`_threshold` of ``dt`` (steps, seconds) is :data:`MIN_GAP_S` for
+    certain, known by a count instead of the selection of their 90th percentile: the two
+    steps it lies between (places ``k`` and ``k + 1`` in order, ``k`` as polars finds it for
+    steps with no null) are both at most :data:`_SHORT_S`."""
+    if dt.null_count() or dt.len() < 2:
+        return False
+    k = int((dt.len() - 1) * 0.9)
+    return int((dt <= _SHORT_S).sum()) >= k + 2
 
 
 def _gaps_grouped(ev: pl.DataFrame) -> list[dict[str, Any]]:
