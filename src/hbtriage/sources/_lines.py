@@ -131,10 +131,13 @@ def _kept(messages: pl.Series, kind: str, options: ReadOptions) -> np.ndarray:
         return np.ones(n, dtype=bool)
     if keep.full is None:
         return np.zeros(n, dtype=bool)
+    nulls = messages.null_count()
+    if nulls == n:
+        return np.zeros(n, dtype=bool)  # no message to test (the usual lean piece)
     # The rows tested (None: all of them). Most messages already dropped (lean readers): the
     # others only.
     at = None
-    if messages.null_count() > n // 2:
+    if nulls > n // 2:
         at = np.flatnonzero(messages.is_not_null().to_numpy())
     if keep.pre is not None:
         pre = _matches(messages, keep.pre, at)
@@ -699,6 +702,7 @@ def split_heads(
     fast: TypedFast | Sequence[TypedFast] | None = None,
     marks: Sequence[str] = (),
     pre: tuple[pl.Series, pl.DataFrame] | None = None,
+    classes: pl.Series | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Find the record headers of a line frame and convert their fields, typed.
 
@@ -718,6 +722,8 @@ def split_heads(
 
     ``pre`` (from the compiled core, :mod:`._scan`) replaces ``fast``: which lines it converted
     and their typed columns (``line``, ``_hlen`` and the typed columns, in line order).
+    ``classes`` (with ``pre``, for a sparse piece: see ``_scan_kernels.classes``): only the
+    lines of class 1 may start a record, so only their text is tested (none: no query).
     """
     if loaded_numpy() is None:
         return _split_heads_polars(df, head, convert, fast, marks, pre)
@@ -745,27 +751,37 @@ def split_heads(
     # from the core leaves out, matches no header), where they are and whether the full
     # regex may match them: one query (a filter is cheaper than a gather here).
     text_ = pl.col("text")
-    rest = (
-        pl.DataFrame([df["line"], text, pl.Series("_left", ~hit)])
-        .with_row_index("_pos")
-        .lazy()
-        .filter(pl.col("_left") & text_.is_not_null())
-        .select(
-            "_pos",
-            "line",
-            "text",
-            text_.str.contains(f"^(?:{head})").fill_null(False).alias("_maybe"),
+    test = text_.str.contains(f"^(?:{head})").fill_null(False).alias("_maybe")
+    slow_pos: np.ndarray | None = None
+    if pre is not None and classes is not None:
+        # A sparse piece: the lines of class 1 are the only ones the full regex may match
+        # (their text is there), often none.
+        at = np.flatnonzero(classes.to_numpy() == 1)
+        if at.size:
+            tested = pl.DataFrame([df["line"], text])[at].with_columns(test)
+            found = tested["_maybe"].to_numpy()
+            if found.any():
+                slow_pos = at[found]
+                rest = tested.filter(pl.Series(found)).select("line", "text")
+    else:
+        tested = (
+            pl.DataFrame([df["line"], text, pl.Series("_left", ~hit)])
+            .with_row_index("_pos")
+            .lazy()
+            .filter(pl.col("_left") & text_.is_not_null())
+            .select("_pos", "line", "text", test)
+            .collect()
         )
-        .collect()
-    )
-    maybe = rest["_maybe"]
-    if maybe.any():
-        slow = _typed_slow(rest.filter(maybe).select("line", "text"), head, convert, marks)
+        if tested["_maybe"].any():
+            rest = tested.filter(pl.col("_maybe"))
+            slow_pos = rest["_pos"].to_numpy()
+            rest = rest.select("line", "text")
+    if slow_pos is not None:
+        slow = _typed_slow(rest, head, convert, marks)
     else:  # the usual piece from the core: the general path has no line to convert
         empty = pl.DataFrame([df["line"].clear(), text.clear()])
         slow = _typed_none(empty, head, convert, tuple(marks))
     # Per line: whether it starts a record, and the marks, set where the general path says.
-    slow_pos = rest["_pos"].filter(maybe).to_numpy() if slow.height else None
     is_start = hit.copy()
     flags = {m: np.zeros(df.height, dtype=bool) for m in marks}
     if slow_pos is not None:
@@ -1321,11 +1337,17 @@ def assemble(
 
 def to_events(df: pl.DataFrame) -> pl.DataFrame:
     """Select and cast the EVENT_SCHEMA columns (missing ones become null); a ``digest``
-    column (see :func:`slim`) is kept after them. With every column there: column by column,
-    no query (a missing one is a null literal: a query, which keeps it unmaterialised)."""
+    column (see :func:`slim`) is kept after them. Column by column, no query; without numpy
+    loaded (see :func:`loaded_numpy`) a missing column is a null literal in a query instead.
+    A null column made by ``new_from_index`` has its memory never written either."""
     schema = df.schema
-    if all(name in schema for name in EVENT_SCHEMA):
-        kept = [df[n] if schema[n] == t else df[n].cast(t) for n, t in EVENT_SCHEMA.items()]
+    if loaded_numpy() is not None or all(name in schema for name in EVENT_SCHEMA):
+        kept = [
+            (df[n] if schema[n] == t else df[n].cast(t))
+            if n in schema
+            else pl.Series(n, [None], t).new_from_index(0, df.height)
+            for n, t in EVENT_SCHEMA.items()
+        ]
         return pl.DataFrame(kept + ([df["digest"]] if "digest" in schema else []))
     cols = []
     for name, dtype in EVENT_SCHEMA.items():

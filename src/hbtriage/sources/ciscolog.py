@@ -90,7 +90,9 @@ class CiscoLogReader:
         walk = L.Pieces(item.path, enc, PATTERN, options, scanner=scanner)
         for lines in walk.lines():
             piece, pre = _scan.found(walk, lines, _scan.ciscolog_heads)
-            parts, heads, _ = L.split_heads(lines, PATTERN, _convert, pre=pre)
+            parts, heads, _ = L.split_heads(
+                lines, PATTERN, _convert, pre=pre, classes=_scan.line_classes(piece)
+            )
             del pre, lines
             records, n_orphans = L.assemble_heads(
                 parts,

@@ -229,7 +229,12 @@ class CvpLogReader:
         for lines in walk.lines():
             piece, pre = _scan.found(walk, lines, _scan.cvp_heads)
             parts, heads, _ = L.split_heads(
-                lines, PATTERN, _convert, _LAYOUTS if options.fast_paths else None, pre=pre
+                lines,
+                PATTERN,
+                _convert,
+                _LAYOUTS if options.fast_paths else None,
+                pre=pre,
+                classes=_scan.line_classes(piece),
             )
             del pre
             del lines

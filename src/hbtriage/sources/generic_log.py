@@ -196,7 +196,9 @@ class GenericLogReader:
         walk = L.Pieces(item.path, enc, _py(fam.pattern), options, scanner=scanner)
         for lines in walk.lines():
             piece, pre = _scan.found(walk, lines, heads_of) if heads_of else (None, None)
-            parts, heads, _ = L.split_heads(lines, fam.pattern, convert, pre=pre)
+            parts, heads, _ = L.split_heads(
+                lines, fam.pattern, convert, pre=pre, classes=_scan.line_classes(piece)
+            )
             del pre, lines
             records, n_orphans = L.assemble_heads(
                 parts, heads, **_scan.assembly(piece, sparse, self.kind, options)

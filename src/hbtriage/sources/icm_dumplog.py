@@ -254,6 +254,7 @@ class IcmDumplogReader:
                 (_FAST, _fast_typed) if options.fast_paths else None,
                 marks=["is_header"],
                 pre=pre,
+                classes=_scan.line_classes(piece),
             )
             del pre
             del lines
