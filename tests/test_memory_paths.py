@@ -30,7 +30,7 @@ from hbtriage.timeline.frames import (
     _sparse_text,
     _streams,
 )
-from hbtriage.timeline.model import put_column
+from hbtriage.timeline.model import chunk_lengths, put_column
 
 T0 = datetime(2013, 3, 30, 6, 0, tzinfo=UTC)
 CATALOG = load_catalog()
@@ -415,7 +415,7 @@ def test_order_check_of_32_bit_line_numbers_is_the_check_of_their_steps(
 
 
 def _lined_up(frame: pl.DataFrame) -> bool:
-    return len({tuple(c._s.chunk_lengths()) for c in frame.get_columns()}) == 1
+    return len({tuple(chunk_lengths(c)) for c in frame.get_columns()}) == 1
 
 
 def test_the_timeline_keeps_a_chunk_per_file_lined_up_through_detection() -> None:
@@ -609,14 +609,14 @@ def test_a_clock_correction_keeps_the_files_chunks(
     step = timedelta(microseconds=round(seconds * 1e6))
     want = [t - step if h == "CVP1" else t for h, t in rows.iter_rows()]
     assert moved["ts"].to_list() == want and moved["host"].to_list() == hosts
-    assert _lined_up(moved) and moved["ts"]._s.chunk_lengths() == frame["ts"]._s.chunk_lengths()
+    assert _lined_up(moved) and chunk_lengths(moved["ts"]) == chunk_lengths(frame["ts"])
 
 
 @given(keep=st.lists(st.one_of(st.none(), st.booleans()), max_size=50))
 def test_tagged_rows_are_found_with_their_place_as_by_a_row_index(keep: list[bool | None]) -> None:
     # The few tagged rows of millions are gathered with their place (the signals name the
     # line by it), not found through a row index over the whole timeline: the same rows.
-    from hbtriage.detect.signatures import _rows_where
+    from hbtriage.detect.signatures import _rows_at
 
     n = len(keep)
     frame = pl.DataFrame(
@@ -624,7 +624,7 @@ def test_tagged_rows_are_found_with_their_place_as_by_a_row_index(keep: list[boo
     )
     mask = pl.Series(keep, dtype=pl.Boolean)
     want = frame.with_row_index("_row").filter(mask)
-    got = _rows_where(frame, mask)
+    got = _rows_at(frame, mask.arg_true())
     assert got.equals(want) and got.schema == want.schema
 
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hbtriage.errors import UsageError
 from hbtriage.sources.base import COUNTER_SCHEMA, EVENT_SCHEMA, InputFile, ReadResult
 from hbtriage.timeline import CAT, UTC_TS, build, parse_tz_options
-from hbtriage.timeline.model import Timeline
+from hbtriage.timeline.model import Timeline, chunk_lengths
 
 
 def _log(
@@ -246,7 +246,7 @@ def test_a_file_read_in_pieces_gives_the_timeline_read_in_one(
         got.append(tl)
     one, many = got
     assert many.events.equals(one.events) and many.streams.equals(one.streams)
-    lengths = {tuple(c._s.chunk_lengths()) for c in many.events.get_columns()}
+    lengths = {tuple(chunk_lengths(c)) for c in many.events.get_columns()}
     assert len(lengths) == 1
     if not no_time:  # (rows without a time are dropped from their chunks)
         assert [n for n in lengths.pop() if n] == [p for p in pieces if p]

@@ -87,8 +87,8 @@ def _gaps_by_stream(ev: pl.DataFrame, spans: list[tuple[int, int]]) -> list[dict
 def _threshold(dt: pl.Series) -> float:
     """The gap threshold of a stream of steps ``dt`` (seconds): :data:`CADENCE_FACTOR` times
     their 90th percentile, at least :data:`MIN_GAP_S`."""
-    p90 = pl.select(pl.lit(dt.quantile(0.9), pl.Float64).alias("p90"))
-    return p90.select(pl.max_horizontal(pl.lit(MIN_GAP_S), pl.col("p90") * CADENCE_FACTOR)).item()
+    p90 = dt.quantile(0.9)
+    return MIN_GAP_S if p90 is None else max(MIN_GAP_S, p90 * CADENCE_FACTOR)
 
 
 #: Steps this long at the most (seconds): a 90th percentile among them is far below

@@ -53,8 +53,9 @@ def tag(timeline: Timeline, catalog: Catalog) -> Timeline:
             pl.when(pl.col("_m")).then(sig).otherwise(None).cast(dtype).alias("_sig")
         ).to_series()
     else:
-        hits = base.select(pl.all().gather(rows)).insert_column(0, rows.alias("_row"))
-        hits = hits.join(kinds, on=["host", "stream"], how="left", maintain_order="left")
+        hits = _rows_at(base, rows).join(
+            kinds, on=["host", "stream"], how="left", maintain_order="left"
+        )
         sig = _first_signature(catalog, hits.get_column("kind").to_list())
         hits = hits.select("_row", sig.cast(dtype).alias("_sig"))
         found = pl.repeat(None, ev.height, dtype=dtype, eager=True).scatter(
@@ -91,10 +92,9 @@ def _at(rows: pl.Series, n: int) -> pl.Series:
     return pl.repeat(False, n, dtype=pl.Boolean, eager=True).scatter(rows, True)
 
 
-def _rows_where(frame: pl.DataFrame, keep: pl.Series) -> pl.DataFrame:
-    """``frame.with_row_index("_row").filter(keep)``: the rows where ``keep`` is true, with
-    their place, gathered (no row index over millions of rows for the few kept)."""
-    rows = keep.arg_true()
+def _rows_at(frame: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
+    """``frame.with_row_index("_row")[rows]``: the rows at ``rows`` with their place, gathered
+    (no row index over millions of rows for the few taken)."""
     return frame.select(pl.all().gather(rows)).insert_column(0, rows.alias("_row"))
 
 
@@ -169,8 +169,9 @@ def signature_signals(timeline: Timeline, catalog: Catalog) -> list[Signal]:
         # CVP writes the same record to CVP.log and Error.log: one signal per (host, time, id).
         # Rows are found without their text, which is fetched for the signals kept only (a
         # million matching lines fold into a few stretches: their text is never copied).
-        tagged = _rows_where(
-            ev.select(pl.all().exclude("message")), ev.get_column("signature").is_not_null()
+        tagged = _rows_at(
+            ev.select(pl.all().exclude("message")),
+            ev.get_column("signature").is_not_null().arg_true(),
         ).unique(subset=["host", "ts", "signature"], keep="first", maintain_order=True)
         if tagged.height > MAX_SIGNATURE_SIGNALS:
             tagged = _runs(tagged)

@@ -61,6 +61,12 @@ if TYPE_CHECKING:
     import numpy as np
 
 
+def filled(name: str, value: object, dtype: pl.DataType, n: int) -> pl.Series:
+    """A column of ``n`` rows of ``value`` (None: nulls) made without a query, its memory never
+    written for nulls (``pl.repeat`` writes every row)."""
+    return pl.Series(name, [value], dtype).new_from_index(0, n)
+
+
 def loaded_numpy() -> ModuleType | None:
     """numpy when this process has loaded it already (a run that reads with the compiled core,
     or a perfmon file): the readers' steps that are faster in numpy use it then. Otherwise they
@@ -184,7 +190,7 @@ def slim(
     if there and not kept.any():
         # None is kept (the usual piece): a new column of nulls, whose memory is never
         # written (a scatter would write every row's slot, 16 bytes a row, and keep them).
-        slimmed = pl.Series("message", [None], messages.dtype).new_from_index(0, n)
+        slimmed = filled("message", None, messages.dtype, n)
     elif np.count_nonzero(kept) < there:
         rows = np.flatnonzero(~kept & messages.is_not_null().to_numpy())
         slimmed = messages.clone().scatter(rows, None)
@@ -879,9 +885,7 @@ def _aligned(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
         )
     return pl.DataFrame(
         [
-            frame[c]
-            if c in frame.columns
-            else pl.Series(c, [None], t).new_from_index(0, frame.height)
+            frame[c] if c in frame.columns else filled(c, None, t, frame.height)
             for c, t in schema.items()
         ]
     )
@@ -1061,7 +1065,7 @@ def _assemble_sparse(
         cands.append(np.flatnonzero(forced).astype(np.int64) + 1)
     cand = np.unique(np.concatenate(cands)) if cands else np.zeros(0, np.int64)
     fields = [c for c in heads.columns if c not in ("line", "_hlen")]
-    msg = pl.Series("message", [None], pl.Utf8).new_from_index(0, heads.height)
+    msg = filled("message", None, pl.Utf8(), heads.height)
     if cand.size:
         chosen = np.zeros(max(heads.height, int(rid[-1])) + 1, dtype=bool)
         chosen[cand] = True
@@ -1336,28 +1340,16 @@ def assemble(
 
 
 def to_events(df: pl.DataFrame) -> pl.DataFrame:
-    """Select and cast the EVENT_SCHEMA columns (missing ones become null); a ``digest``
-    column (see :func:`slim`) is kept after them. Column by column, no query; without numpy
-    loaded (see :func:`loaded_numpy`) a missing column is a null literal in a query instead.
-    A null column made by ``new_from_index`` has its memory never written either."""
+    """Select and cast the EVENT_SCHEMA columns (missing ones become null, see :func:`filled`);
+    a ``digest`` column (see :func:`slim`) is kept after them. Column by column, no query."""
     schema = df.schema
-    if loaded_numpy() is not None or all(name in schema for name in EVENT_SCHEMA):
-        kept = [
-            (df[n] if schema[n] == t else df[n].cast(t))
-            if n in schema
-            else pl.Series(n, [None], t).new_from_index(0, df.height)
-            for n, t in EVENT_SCHEMA.items()
-        ]
-        return pl.DataFrame(kept + ([df["digest"]] if "digest" in schema else []))
-    cols = []
-    for name, dtype in EVENT_SCHEMA.items():
-        if name in df.columns:
-            cols.append(pl.col(name).cast(dtype))
-        else:
-            cols.append(pl.lit(None, dtype=dtype).alias(name))
-    if "digest" in df.columns:
-        cols.append(pl.col("digest"))
-    return df.select(cols)
+    kept = [
+        (df[n] if schema[n] == t else df[n].cast(t))
+        if n in schema
+        else filled(n, None, t, df.height)
+        for n, t in EVENT_SCHEMA.items()
+    ]
+    return pl.DataFrame(kept + ([df["digest"]] if "digest" in schema else []))
 
 
 def shift_lines(df: pl.DataFrame, before: int) -> pl.DataFrame:

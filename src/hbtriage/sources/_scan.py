@@ -656,7 +656,7 @@ def _wanted_text(
     import numpy as np
     import polars as pl
 
-    from hbtriage.sources._lines import read_lines
+    from hbtriage.sources._lines import filled, read_lines
 
     rows = np.flatnonzero(want)
     if rows.size * 4 >= want.size:
@@ -667,7 +667,7 @@ def _wanted_text(
     # few they are). The CSV parser splits at LF only and drops one CR before it, which the
     # gather put back where the line itself ends with one; an empty line is null.
     rows = rows[ends[rows] > starts[rows]]
-    out = pl.Series("text", [None], pl.Utf8).new_from_index(0, want.size)
+    out = filled("text", None, pl.Utf8(), want.size)
     if rows.size == 0:
         return out
     every = np.ones(rows.size, dtype=bool)

@@ -274,8 +274,8 @@ class IcmDumplogReader:
                 heads = pl.DataFrame(
                     [
                         *(c for c in heads.get_columns() if c.name != "_hdr_date"),
-                        pl.Series("seg", [segs], pl.Int64).new_from_index(0, n),
-                        pl.Series("date", [carry_date], pl.Date).new_from_index(0, n),
+                        L.filled("seg", segs, pl.Int64(), n),
+                        L.filled("date", carry_date, pl.Date(), n),
                     ]
                 )
             if good.len():

@@ -4,7 +4,7 @@ copies merged), counters differenced, streams summarised. Memory matters here: s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -43,7 +43,7 @@ def _frame(columns: list[pl.Series]) -> pl.DataFrame:
     (:func:`hbtriage.timeline.model.put_column`), narrow frames are built from reader columns
     before any expression runs on them, and frames whose chunks differ (a reader's frame) are
     only taken apart column by column."""
-    if len({tuple(chunk_lengths(c)) for c in columns}) > 1:
+    if not _lined_up(columns):
         columns = [_one_chunk(c) for c in columns]
     return pl.DataFrame(columns)
 
@@ -282,7 +282,7 @@ def _combine(
             )
             del merged
             del frames
-    if all(_lined_up(f) for f in out):
+    if all(_lined_up(f.get_columns()) for f in out):
         # Chunks that line up in every column (the reader's pieces of each file) need no copy
         # into one: every step works on them as they are (see _frame). Joining them copied
         # the whole timeline at the moment it is largest.
@@ -290,9 +290,9 @@ def _combine(
     return _concat_columns(out)
 
 
-def _lined_up(frame: pl.DataFrame) -> bool:
-    """Whether every column of ``frame`` is in the same chunks."""
-    return len({tuple(chunk_lengths(c)) for c in frame.get_columns()}) <= 1
+def _lined_up(columns: Iterable[pl.Series]) -> bool:
+    """Whether ``columns`` (a frame's) are all in the same chunks."""
+    return len({tuple(chunk_lengths(c)) for c in columns}) <= 1
 
 
 def _never_down(values: pl.Series, *, strict: bool) -> bool:
