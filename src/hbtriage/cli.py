@@ -10,13 +10,16 @@ import sys
 
 # polars allocates through jemalloc, which keeps freed pages for up to ~1.5 s before giving
 # them back; on a large bundle, frames freed stage after stage then pile up in the resident
-# size. A background thread returning them after 0.1 s lowers the peak on the 1 GB bench from
-# ~900 to ~740 MiB for ~3 % more time (bench/scale.py). Set before polars is first imported
-# (hbtriage's own imports are lazy); a value the user already set wins. Linux only: that is
-# where polars' wheels use jemalloc with background threads.
+# size. A background thread returning them sooner lowers the peak on the 1 GB bench from ~860
+# to ~760 MiB (bench/scale.py). After 0.3 s, not 0.1 s: pages given back are faulted in and
+# zeroed again by the next frame's allocation (the 1 GB bench: 470k page faults at 0.1 s,
+# 410k at 0.3 s; the whole bundle 3.55 -> 3.42 s, the logs alone 2.19 -> 2.15 s; the peak the
+# same within the runs' spread). Set before polars is first imported (hbtriage's own
+# imports are lazy); a value the user already set wins. Linux only: that is where polars'
+# wheels use jemalloc with background threads.
 if sys.platform.startswith("linux"):
     os.environ.setdefault(
-        "_RJEM_MALLOC_CONF", "background_thread:true,dirty_decay_ms:100,muzzy_decay_ms:0"
+        "_RJEM_MALLOC_CONF", "background_thread:true,dirty_decay_ms:300,muzzy_decay_ms:0"
     )
 from collections.abc import Iterator
 from contextlib import contextmanager
