@@ -321,6 +321,20 @@ def test_gap_threshold_known_by_a_count_is_the_one_of_the_percentile(
     assert [(g["dt"], g["threshold"], g["median"]) for g in got] == want
 
 
+@settings(max_examples=300, deadline=None)
+@given(seconds=st.floats(min_value=-1e6, max_value=1e6, allow_nan=False))
+def test_nanosecond_bounds_pick_the_steps_the_seconds_pick(seconds: float) -> None:
+    """The integer bounds log_gaps tests steps against are the ones where the division into
+    seconds crosses the bound: the same steps on either side as a test on the seconds."""
+    from hbtriage.detect.log_gaps import _ns_at_least, _ns_at_most
+
+    hi, lo = _ns_at_most(seconds), _ns_at_least(seconds)
+    near = pl.Series([hi - 1, hi, hi + 1, lo - 1, lo, lo + 1], dtype=pl.Int64)
+    secs = near / 1e9
+    assert (near <= hi).to_list() == (secs <= seconds).to_list()
+    assert (near >= lo).to_list() == (secs >= seconds).to_list()
+
+
 def test_clock_skew_from_paired_events() -> None:
     def sig(host: str, sec: float) -> Signal:
         ts = T0 + timedelta(seconds=sec)

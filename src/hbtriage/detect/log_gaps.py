@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import math
+from collections.abc import Callable
 from typing import Any
 
 import polars as pl
@@ -56,12 +59,21 @@ def _gaps_by_stream(ev: pl.DataFrame, spans: list[tuple[int, int]]) -> list[dict
         # (``after`` = 1), else diff() as it is (a null first).
         found_steps = steps(ts.to_physical())
         after = 0 if found_steps is None else 1
-        dt = (ts.to_physical().diff() if found_steps is None else found_steps) / 1e9
-        threshold = MIN_GAP_S if _dense(dt) else _threshold(dt)
+        if found_steps is not None and _dense_ns(found_steps):
+            # The usual busy stream: its threshold is MIN_GAP_S, and the steps at or above it
+            # are found on the integers (no column of seconds for the whole stream).
+            threshold = MIN_GAP_S
+            at = (found_steps >= _ns_at_least(threshold)).arg_true()
+            if at.is_empty():
+                continue
+            dt = found_steps / 1e9
+        else:
+            dt = (ts.to_physical().diff() if found_steps is None else found_steps) / 1e9
+            threshold = MIN_GAP_S if _dense(dt) else _threshold(dt)
+            at = (dt >= threshold).arg_true()
+            if at.is_empty():
+                continue
         del found_steps
-        at = (dt >= threshold).arg_true()
-        if at.is_empty():
-            continue
         host, stream = ev["host"][offset], ev["stream"][offset]
         median = dt.median()  # (taken only for a stream with a gap)
         for t, prev, d in zip(
@@ -105,6 +117,46 @@ def _dense(dt: pl.Series) -> bool:
         return False
     k = int((dt.len() - 1) * 0.9)
     return int((dt <= _SHORT_S).sum()) >= k + 2
+
+
+def _dense_ns(steps_ns: pl.Series) -> bool:
+    """:func:`_dense` of ``steps_ns / 1e9`` (steps in nanoseconds, no null), counted on the
+    integers: a step's seconds are at most :data:`_SHORT_S` exactly when the step is at most
+    :func:`_ns_at_most` of it (the division is monotone)."""
+    n = steps_ns.len()
+    if steps_ns.null_count() or n < 2:
+        return False
+    k = int((n - 1) * 0.9)
+    return int((steps_ns <= _ns_at_most(_SHORT_S)).sum()) >= k + 2
+
+
+@functools.cache
+def _ns_at_most(seconds: float) -> int:
+    """The largest whole number of nanoseconds ``s`` with ``s / 1e9 <= seconds`` as polars
+    divides a column of them (so a test on the integers picks the same steps as one on the
+    seconds; the division is monotone)."""
+    return _crossing(seconds, lambda secs: secs <= seconds) - 1
+
+
+@functools.cache
+def _ns_at_least(seconds: float) -> int:
+    """The smallest whole number of nanoseconds ``s`` with ``s / 1e9 >= seconds``."""
+    return _crossing(seconds, lambda secs: secs < seconds)
+
+
+def _crossing(seconds: float, below: Callable[[pl.Series], pl.Series]) -> int:
+    """The first whole number of nanoseconds whose seconds (polars' division) are no longer
+    ``below`` the bound, found among the few around ``seconds * 1e9``."""
+    at = math.floor(seconds * 1e9) - 8
+    while True:
+        near = pl.Series(range(at, at + 17), dtype=pl.Int64)
+        flags = below(near / 1e9).to_list()
+        if not flags[0]:
+            at -= 16
+        elif flags[-1]:
+            at += 16
+        else:
+            return at + flags.index(False)
 
 
 def _gaps_grouped(ev: pl.DataFrame) -> list[dict[str, Any]]:
