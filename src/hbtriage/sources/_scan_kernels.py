@@ -27,12 +27,56 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from llvmlite import ir as _ir
 from numba import carray, njit, types
+from numba.core.extending import intrinsic
+from numba.cpython.unsafe.numbers import trailing_zeros
 
 from hbtriage.sources._scan_native import MAX_IDS, MAX_LINE, TABLE
 from hbtriage.sources._scan_native import SLOTS as _SLOTS
 
 __all__ = ["ENTRIES", "MAX_IDS", "MAX_LINE", "TABLE", "export"]
+
+
+def _load8_typed(typingctx, arr, idx):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """The 8 bytes of the byte array ``arr`` from ``idx`` as one unsigned integer (the
+    machine's byte order), in one unaligned load: numba leaves eight byte loads, shifts and ors
+    as they are (the caller keeps ``idx + 8`` within the array)."""
+    sig = types.uint64(arr, types.intp)
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        a, i = args
+        ary = context.make_array(signature.args[0])(context, builder, a)
+        ptr = builder.gep(ary.data, [i])
+        p64 = builder.bitcast(ptr, _ir.IntType(64).as_pointer())
+        return builder.load(p64, align=1)
+
+    return sig, codegen
+
+
+#: (typed as Any: mypy takes numba's intrinsics for functions of their typing arguments)
+_load8: Any = intrinsic(_load8_typed)
+_ctz: Any = trailing_zeros
+
+
+@njit(nogil=True, inline="always")
+def _same(buf: np.ndarray, q: int, s: int, n: int, wide: bool) -> bool:  # pragma: no cover
+    """Whether the ``n`` bytes at ``q`` and at ``s`` are the same: ``wide``, eight at a time
+    (the last word overlapping the one before) and byte by byte under eight; else byte by
+    byte. (Which is faster depends on the kernel it is inlined into, as compiled: words took
+    the dumplog kernel from 30.5 to 25.5 ms on 64 MiB, and the CVP kernel from 37.5 to 45-60.)"""
+    if wide and n >= 8:
+        k = 0
+        while k + 8 < n:
+            if _load8(buf, q + k) != _load8(buf, s + k):
+                return False
+            k += 8
+        return _load8(buf, q + n - 8) == _load8(buf, s + n - 8)
+    k = 0
+    while k < n and buf[q + k] == buf[s + k]:
+        k += 1
+    return k == n
+
 
 _MONTHS = np.array(
     [
@@ -81,9 +125,14 @@ def _split(
     tail = 1 if n > skip and buf[n - 1] != 10 else 0
     count = lines - tail
     k = 0
+    s = skip
     rest = 0
     if count:
-        # Eight bytes at a time: a word with no LF byte is passed over whole.
+        # Eight bytes at a time: a word with no LF byte is passed over whole; in one that
+        # may hold some, the flagged bytes are visited lowest first (the flag test can also
+        # flag a byte above a true LF, so each is checked), with no loop over its 8 bytes,
+        # and each line's start and end are set as its LF is met (no second pass over the
+        # lines): 1.4-1.65x faster on PIM and CVP logs.
         words = n // 8
         lo = np.uint64(0x0101010101010101)
         hi = np.uint64(0x8080808080808080)
@@ -91,26 +140,25 @@ def _split(
         w8 = buf[: words * 8].view(np.uint64)
         for w in range(words):
             x = w8[w] ^ lf
-            if (x - lo) & ~x & hi:
-                base = w * 8
-                for b in range(8):
-                    if buf[base + b] == 10:
-                        ends[k] = base + b
-                        k += 1
+            t = (x - lo) & ~x & hi
+            while t:
+                e = w * 8 + (_ctz(t) >> 3)
+                if buf[e] == 10:
+                    starts[k] = s
+                    ends[k] = e - 1 if (e > s and buf[e - 1] == 13) else e
+                    k += 1
+                    s = e + 1
+                t &= t - np.uint64(1)
         rest = words * 8
     for i in range(rest, n):
         if buf[i] == 10:
-            ends[k] = i
+            starts[k] = s
+            ends[k] = i - 1 if (i > s and buf[i - 1] == 13) else i
             k += 1
+            s = i + 1
     if tail:
-        ends[k] = n
-    s = skip
-    for k in range(lines):
-        e = ends[k]
         starts[k] = s
-        s = e + 1
-        if e > starts[k] and buf[e - 1] == 13:
-            ends[k] = e - 1
+        ends[k] = n - 1 if buf[n - 1] == 13 else n
     return lines
 
 
@@ -184,42 +232,29 @@ _Table = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 @njit(nogil=True, inline="always")
-def _intern(buf: np.ndarray, s: int, n: int, table: _Table) -> int:  # pragma: no cover
+def _intern(buf: np.ndarray, s: int, n: int, table: _Table, wide: bool) -> int:  # pragma: no cover
     """The id of the bytes ``buf[s:s+n]`` in one intern table (-1 when the table is full).
     ``count[1:]`` holds the ids found last, newest first: consecutive lines mostly repeat one
-    of a few (a CVP log's headers take turns), and comparing bytes is cheaper than hashing
-    them. The hash (FNV-1 on eight bytes at a time, its high
-    bits folded in) only picks slots: ids are given in the order strings are first met."""
+    of a few (a CVP log's headers take turns), and comparing bytes (eight at a time,
+    :func:`_same`) is cheaper than hashing them. The hash (FNV-1 on eight bytes at a time,
+    its high bits folded in) only picks slots: ids are given in the order strings are first
+    met. (Words loaded whole instead of byte by byte: the CVP kernel 85 -> 71 ns a line, the
+    dumplog kernel 44 -> 39.)"""
     slots, hashes, rep_s, rep_n, count = table
     # The most recently met ids (count[1:]), newest first: lines mostly repeat one of a few.
     for r in range(1, count.size):
         cand = count[r]
         if cand < 0:
             break
-        if rep_n[cand] == n:
-            q = rep_s[cand]
-            k = 0
-            while k < n and buf[q + k] == buf[s + k]:
-                k += 1
-            if k == n:
-                for u in range(r, 1, -1):
-                    count[u] = count[u - 1]
-                count[1] = cand
-                return cand
+        if rep_n[cand] == n and _same(buf, rep_s[cand], s, n, wide):
+            for u in range(r, 1, -1):
+                count[u] = count[u - 1]
+            count[1] = cand
+            return cand
     h = np.int64(1469598103934665603)
     i = s
     while i + 8 <= s + n:
-        w = (
-            np.uint64(buf[i])
-            | (np.uint64(buf[i + 1]) << np.uint64(8))
-            | (np.uint64(buf[i + 2]) << np.uint64(16))
-            | (np.uint64(buf[i + 3]) << np.uint64(24))
-            | (np.uint64(buf[i + 4]) << np.uint64(32))
-            | (np.uint64(buf[i + 5]) << np.uint64(40))
-            | (np.uint64(buf[i + 6]) << np.uint64(48))
-            | (np.uint64(buf[i + 7]) << np.uint64(56))
-        )
-        h = (h ^ np.int64(w)) * 1099511628211
+        h = (h ^ np.int64(_load8(buf, i))) * 1099511628211
         i += 8
     while i < s + n:
         h = (h ^ buf[i]) * 1099511628211
@@ -242,18 +277,11 @@ def _intern(buf: np.ndarray, s: int, n: int, table: _Table) -> int:  # pragma: n
             rep_s[new] = s
             rep_n[new] = n
             return new
-        if hashes[j] == h and rep_n[idx] == n:
-            r = rep_s[idx]
-            same = True
-            for k in range(n):
-                if buf[r + k] != buf[s + k]:
-                    same = False
-                    break
-            if same:
-                for u in range(count.size - 1, 1, -1):
-                    count[u] = count[u - 1]
-                count[1] = idx
-                return idx
+        if hashes[j] == h and rep_n[idx] == n and _same(buf, rep_s[idx], s, n, wide):
+            for u in range(count.size - 1, 1, -1):
+                count[u] = count[u - 1]
+            count[1] = idx
+            return idx
         j = (j + 1) & mask
 
 
@@ -301,7 +329,7 @@ def _dumplog(buf, starts, ends, hit, tod, hlen, tok, trace, tb):  # type: ignore
             continue
         if last_dash < 0 or last_dash >= j - 1:
             continue
-        tid = _intern(buf, s + 13, j - s - 13, toks)
+        tid = _intern(buf, s + 13, j - s - 13, toks, True)
         if tid < 0:
             continue
         # What follows: " Trace: " (7 + the space), " Trace:" (6 + 1), " " (1) or nothing.
@@ -406,7 +434,7 @@ def _cvp(buf, starts, ends, hit, ts, hlen, zone, hdr, node, tb):  # type: ignore
                 k += 1
             if k == a or k + 1 >= e or buf[k] != 58 or buf[k + 1] != 32:
                 continue
-            nid = _intern(buf, a, k - a, senders)
+            nid = _intern(buf, a, k - a, senders, False)
             if nid < 0:
                 continue
             p = k + 2
@@ -414,8 +442,8 @@ def _cvp(buf, starts, ends, hit, ts, hlen, zone, hdr, node, tb):  # type: ignore
         t, colon, h0, ok = _cvp_body(buf, p, e)
         if ok < 0:
             continue
-        zid = _intern(buf, p + 25, 5, zones)
-        hid = _intern(buf, h0, colon - h0, headers)
+        zid = _intern(buf, p + 25, 5, zones, False)
+        hid = _intern(buf, h0, colon - h0, headers, False)
         if zid < 0 or hid < 0:
             continue
         sp = 1 if (colon + 1 < e and buf[colon + 1] == 32) else 0
@@ -987,7 +1015,7 @@ def _ciscolog(buf, starts, ends, hit, ts, hlen, seq, zone, hdr, node, pname, sev
                     p += 1
                 if p - a < 2 or p - a > 5:
                     continue
-            zid = _intern(buf, a, p - a, zones)
+            zid = _intern(buf, a, p - a, zones, False)
             if zid < 0:
                 continue
         if p + 2 >= e or buf[p] != 58 or buf[p + 1] != 32 or buf[p + 2] != 37:
@@ -1056,11 +1084,11 @@ def _ciscolog(buf, starts, ends, hit, ts, hlen, seq, zone, hdr, node, pname, sev
         sid = -1
         if q > t0:
             if pv >= 0:
-                pid = _intern(buf, pv, pe - pv, pnames)
+                pid = _intern(buf, pv, pe - pv, pnames, False)
                 if pid < 0:
                     continue
             if sv >= 0:
-                sid = _intern(buf, sv, se - sv, sevs)
+                sid = _intern(buf, sv, se - sv, sevs, False)
                 if sid < 0:
                     continue
             p = q
@@ -1068,8 +1096,8 @@ def _ciscolog(buf, starts, ends, hit, ts, hlen, seq, zone, hdr, node, pname, sev
                 p += 1
             if p < e and buf[p] == 32:
                 p += 1
-        hid = _intern(buf, h0, h1 - h0, headers)
-        nid = _intern(buf, n0, n1 - n0, hosts)
+        hid = _intern(buf, h0, h1 - h0, headers, False)
+        nid = _intern(buf, n0, n1 - n0, hosts, False)
         if hid < 0 or nid < 0:
             continue
         hit[i] = 1
@@ -1228,8 +1256,8 @@ def _iso(buf, starts, ends, hit, ts, hlen, zone, sev, tb):  # type: ignore[no-un
                     v0 = a
                     v1 = q
                     p = r
-        zid = _intern(buf, z0, z1 - z0, zones) if z0 >= 0 else -1
-        vid = _intern(buf, v0, v1 - v0, sevs) if v0 >= 0 else -1
+        zid = _intern(buf, z0, z1 - z0, zones, False) if z0 >= 0 else -1
+        vid = _intern(buf, v0, v1 - v0, sevs, False) if v0 >= 0 else -1
         if (z0 >= 0 and zid < 0) or (v0 >= 0 and vid < 0):
             continue  # a table is full
         ts[i] = _days(year, mon, day) * 86_400_000_000_000 + t
@@ -1327,11 +1355,11 @@ def _syslog(buf, starts, ends, hit, hlen, mon, day, tod, pri, node, comp, tb):  
         if r >= 0:
             if r < e and buf[r] == 32:
                 r += 1
-            cid = _intern(buf, c0, q - c0, comps)
+            cid = _intern(buf, c0, q - c0, comps, False)
             if cid < 0:
                 continue
             p = r
-        nid = _intern(buf, n0, n1 - n0, nodes)
+        nid = _intern(buf, n0, n1 - n0, nodes, False)
         if nid < 0:
             continue
         hit[i] = 1
