@@ -104,6 +104,22 @@ def test_split_lines_any_bytes_any_alignment(data: bytes, shift: int, first: boo
     assert got == _python_lines(data, first)
 
 
+@pytest.mark.parametrize("line", [b"", b"a", b"\r", b"ab\r", b"x" * 22, b"x" * 23])
+def test_split_lines_of_more_lines_than_first_guessed(line: bytes) -> None:
+    """A piece of lines shorter than the split's first guess (one every
+    SPLIT_BYTES_PER_LINE bytes) is counted first and split again: every line still there."""
+    from hbtriage.sources._scan_native import SPLIT_BYTES_PER_LINE
+
+    k = _scan.kernels()
+    assert k is not None
+    n = 5000
+    data = (line + b"\n") * n + b"tail\r"
+    assert n > len(data) // SPLIT_BYTES_PER_LINE + 64 or len(line) >= 22
+    starts, ends = k.split_lines(np.frombuffer(data, dtype=np.uint8), False)
+    got = [data[s:e] for s, e in zip(starts, ends, strict=True)]
+    assert got == _python_lines(data, False)
+
+
 def test_kernels_claim_the_usual_layouts_only() -> None:
     k = _scan.kernels()
     assert k is not None
