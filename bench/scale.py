@@ -213,7 +213,7 @@ def scan(p):
     ask = _scan.Ask("dumplog" if pim else "cvp", lits)
     n, first = 0, True
     for data in pieces(p):
-        starts, _ends, found, flags, _cls = _scan.scan_parts(data, first, ask)
+        starts, _ends, found, flags, _cls, _info = _scan.scan_parts(data, first, ask)
         first = False
         n += int(found[0].sum()) + int(flags.sum())
     return n

@@ -172,7 +172,7 @@ def test_the_count_of_files_the_core_reads_comes_back_to_zero(tmp_path: Path) ->
     )
     opts = replace(DEFAULT, chunk_bytes=1 << 12)
 
-    def scanner(raw: bytes, first: bool, ascii_only: bool) -> None:
+    def scanner(raw: bytes, first: bool, utf8: bool) -> None:
         return None
 
     before = L._CORE_FILES[0]

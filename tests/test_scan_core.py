@@ -104,6 +104,64 @@ def test_split_lines_any_bytes_any_alignment(data: bytes, shift: int, first: boo
     assert got == _python_lines(data, first)
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    data=st.lists(
+        st.sampled_from([b"\n", b"a", b"xyz0123", b"\x1f", b"\x80", b"\xff", b"\x7f", b"\x1e"]),
+        max_size=40,
+    ).map(b"".join),
+    shift=st.integers(0, 7),
+)
+def test_split_tells_a_high_byte_and_a_unit_separator_anywhere(data: bytes, shift: int) -> None:
+    """The split says whether the bytes hold one above 127 and a 0x1F (what decides whether
+    polars may split them as they are), at any place in a word and in the last few bytes."""
+    from hbtriage.sources._scan_native import HIGH_BYTE, UNIT_SEPARATOR
+
+    k = _scan.kernels()
+    assert k is not None
+    buf = np.frombuffer(b"\n" * shift + data, dtype=np.uint8)[shift:]
+    starts, ends, info = k.split_lines_info(buf, False)
+    assert [data[s:e] for s, e in zip(starts, ends, strict=True)] == _python_lines(data, False)
+    assert bool(info & HIGH_BYTE) == (not data.isascii())
+    assert bool(info & UNIT_SEPARATOR) == (b"\x1f" in data)
+
+
+@pytest.mark.parametrize(
+    ("tail", "encoding"),
+    [
+        (b"01:00:05:015 pg1A-pim1 Trace: heartbeat a\x1fb\n", "utf-8"),  # polars' column separator
+        (b"01:00:05:015 pg1A-pim1 Trace: heartbeat caf\xc3\xa9\n", "utf-8"),  # valid UTF-8
+        (b"01:00:05:015 pg1A-pim1 Trace: heartbeat caf\xe9\n", "utf-8"),  # not UTF-8
+        (b"01:00:05:015 pg1A-pim1 Trace: heartbeat caf\xe9\n", "cp1252"),  # a code page
+        (b"01:00:05:015 pg1A-pim1 Trace: heartbeat caf\xc3\xa9\n", "cp1252"),  # UTF-8 if not
+        (b"\xef\xbb\xbf01:00:05:015 pg1A-pim1 Trace: heartbeat bom\n", "utf-8"),  # BOM mid-file
+    ],
+)
+@pytest.mark.parametrize("sparse", [True, False])
+def test_pieces_polars_cannot_split_as_bytes_read_alike_with_the_core(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tail: bytes, encoding: str, sparse: bool
+) -> None:
+    """A piece the core's split finds unfit for polars' splitter (a 0x1F byte, a byte above
+    127 that is not UTF-8 text, a BOM after the file's start) is read as without the core,
+    its lines split sparsely or all of them:
+    the same records (the odd line's message kept: it holds a prefilter word), every piece
+    before and after it still read by the core."""
+    head = b"Events from March 30, 2013\n"
+    body = b"".join(b"01:00:%02d:015 pg1A-pim1 Trace: line %d\n" % (s, s) for s in range(60))
+    path = tmp_path / "pim1.txt"
+    path.write_bytes(head + body * 40 + tail + body * 40)
+    item = InputFile(display=path.name, path=str(path), size=path.stat().st_size)
+    more = {"chunk_bytes": 1 << 12, "defer_digests": sparse}
+    off = icm_dumplog.READER.read(item, encoding, _options(False, **more))
+    used = _counting(monkeypatch)
+    on = icm_dumplog.READER.read(item, encoding, _options(True, **more))
+    if sparse:  # the core's sparse pieces give the digests later (see test_sparse_pieces_equal_the_polars_path_and_digests_come_later)
+        off.events = off.events.drop("digest", strict=False)
+    _same(off, on)
+    assert on.events.height >= 4800
+    assert sum(used) >= 4500  # the core read all but the piece around the odd line
+
+
 @pytest.mark.parametrize("line", [b"", b"a", b"\r", b"ab\r", b"x" * 22, b"x" * 23])
 def test_split_lines_of_more_lines_than_first_guessed(line: bytes) -> None:
     """A piece of lines shorter than the split's first guess (one every
@@ -564,6 +622,8 @@ def _same_parts(a: Any, b: Any) -> None:
             _same_parts(x, y)
         elif x is None:
             assert y is None
+        elif isinstance(x, int):  # what the split saw of the bytes
+            assert x == y
         else:
             assert x.dtype == y.dtype and np.array_equal(x, y)
 

@@ -235,8 +235,10 @@ def line_chunks(
 
 
 #: What :class:`Pieces` asks of the compiled core (:func:`hbtriage.sources._scan.scan`) for a
-#: piece of valid UTF-8 bytes (whether it is the file's first, whether it is all ASCII): its
-#: line frame and what the core found, or None (the piece is split by polars as usual).
+#: piece of bytes (whether it is the file's first, whether its encoding is UTF-8 rather than
+#: an ASCII-compatible code page): its line frame and what the core found, or None (the piece
+#: is split by polars, or decoded, as usual: the core also says None for bytes that polars'
+#: splitter may split otherwise than the decoded text, see :func:`_splittable`).
 Scanner = Callable[[bytes, bool, bool], "tuple[pl.DataFrame, object] | None"]
 
 
@@ -329,10 +331,13 @@ def _split_piece(chunk: _Chunk, first: bool, scanner: Scanner | None) -> _Split:
     piece, _last, enc = chunk
     if isinstance(piece, str) or (scanner is None and len(piece) <= SMALL_TEXT):
         return None, None  # decoded and split by :func:`line_frame` (in Python when small)
-    ascii_only = _utf8_ascii(piece, enc, first=first) if scanner else None
-    got = None if scanner is None or ascii_only is None else scanner(piece, first, ascii_only)
-    if got is not None:
-        return got
+    codec = _codec(enc)
+    if scanner is not None and piece and codec in ASCII_COMPATIBLE:
+        # Whether the bytes suit polars' splitter is found by the core's split, in the same
+        # pass as the lines and without the GIL (see :func:`_splittable`).
+        got = scanner(piece, first, codec in ("utf-8", "utf-8-sig"))
+        if got is not None:
+            return got
     return _split_bytes(piece, enc, first=first), None
 
 
@@ -373,35 +378,24 @@ def _ahead(
                 future.cancel()
 
 
-def _utf8_ascii(data: bytes, encoding: str, *, first: bool) -> bool | None:
-    """None unless ``data`` decoded is ``data`` read as UTF-8, polars splits it into the lines
-    :func:`line_frame` gives (see :func:`_splittable`) and it is valid UTF-8; else whether it
-    is all ASCII (worked out once per piece: the core's prefilter needs it too)."""
-    ascii_only = data.isascii()
-    if not _splittable(data, encoding, first=first, ascii_only=ascii_only):
-        return None
-    if not ascii_only:
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-    return ascii_only
+@functools.cache
+def _codec(encoding: str) -> str:
+    """The codec's own name for ``encoding`` (the name as given when Python knows none)."""
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        return encoding
 
 
-def _splittable(data: bytes, encoding: str, *, first: bool, ascii_only: bool | None = None) -> bool:
+def _splittable(data: bytes, encoding: str, *, first: bool) -> bool:
     """UTF-8 (or ASCII in an ASCII-compatible code page), no 0x1F byte (the split's column
-    separator), no BOM but at the start of the file. ``ascii_only``: ``data.isascii()`` when
-    the caller has it."""
+    separator), no BOM but at the start of the file (the compiled core checks the same in
+    its split, :func:`hbtriage.sources._scan.scan`)."""
     if not data:
         return False
-    try:
-        codec = codecs.lookup(encoding).name
-    except LookupError:
-        return False
+    codec = _codec(encoding)
     utf8 = codec in ("utf-8", "utf-8-sig")
-    if ascii_only is None and not utf8:
-        ascii_only = data.isascii()
-    if not (utf8 or (codec in ASCII_COMPATIBLE and ascii_only)):
+    if not (utf8 or (codec in ASCII_COMPATIBLE and data.isascii())):
         return False
     return not (b"\x1f" in data or (not first and data.startswith(codecs.BOM_UTF8)))
 

@@ -25,7 +25,10 @@ run, holding the GIL). ``make`` compiles them at install time (:func:`main` with
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
+import functools
+import operator
 import os
 import sys
 import threading
@@ -444,17 +447,30 @@ def _even_cuts(size: int, scanning: int = 1) -> list[int]:
 
 
 _Part = tuple[
-    "np.ndarray", "np.ndarray", tuple["np.ndarray", ...], "np.ndarray | None", "np.ndarray | None"
+    "np.ndarray",
+    "np.ndarray",
+    tuple["np.ndarray", ...],
+    "np.ndarray | None",
+    "np.ndarray | None",
+    int,
 ]
 
 
-def _scan_part(buf: np.ndarray, first: bool, ask: Ask, ascii_only: bool) -> _Part:
-    """Line boundaries, the kernel's outputs, the prefilter's flags and (sparse pieces) the
-    line classes of one part (offsets within the part); nogil calls only."""
+def _scan_part(buf: np.ndarray, first: bool, ask: Ask, ascii_only: bool | None) -> _Part:
+    """Line boundaries, the kernel's outputs, the prefilter's flags, (sparse pieces) the line
+    classes of one part (offsets within the part) and what the split saw of its bytes
+    (``_scan_native.HIGH_BYTE``, ``UNIT_SEPARATOR``); nogil calls only. ``ascii_only``:
+    whether the bytes are all ASCII, when the caller knows (else the split's word is taken:
+    the prefilter's flags are the same either way, a part of ASCII bytes having no line with
+    another byte)."""
     import numpy as np
 
+    from hbtriage.sources._scan_native import HIGH_BYTE
+
     k = cast("Kernels", kernels())
-    starts, ends = k.split_lines(buf, first)
+    starts, ends, info = k.split_lines_info(buf, first)
+    if ascii_only is None:
+        ascii_only = not info & HIGH_BYTE
     found = tuple(getattr(k, ask.kernel)(buf, starts, ends))
     flags = None
     if ask.literals is not None:
@@ -467,7 +483,7 @@ def _scan_part(buf: np.ndarray, first: bool, ask: Ask, ascii_only: bool) -> _Par
     if ask.sparse:
         lead, skip, after = (_table(c) for c in _LEADS[ask.kernel])
         cls = k.classes(buf, starts, ends, found[0], lead, skip, after)
-    return starts, ends, found, flags, cls
+    return starts, ends, found, flags, cls, info
 
 
 def scan_parts(
@@ -485,7 +501,7 @@ def scan_parts(
     so the result is the one-part scan's to the byte. When the stitched table would hold more
     strings than one scan interns (the one-part scan gives up on some lines then), the piece
     is scanned in one part. ``ascii_only``: whether ``raw`` has no byte above 127, when the
-    caller knows (else it is worked out here)."""
+    caller knows (else each part's split works it out)."""
     with _scanning_lock:
         _scanning[0] += 1
         scanning = _scanning[0]
@@ -504,8 +520,6 @@ def _scan_bounds(
     import numpy as np
 
     buf = np.frombuffer(raw, dtype=np.uint8)
-    if ascii_only is None:
-        ascii_only = raw.isascii()
     if len(bounds) <= 2:
         return _scan_part(buf, first, ask, ascii_only)
     pool = _pool()
@@ -532,7 +546,7 @@ def _stitch(raw: bytes, at: list[int], parts: list[_Part], kernel: str) -> _Part
     tables: list[dict[bytes, int]] = [{} for _ in range(n_tables)]
     reps: list[tuple[list[int], list[int]]] = [([], []) for _ in range(n_tables)]
     remaps: list[list[np.ndarray]] = [[] for _ in range(n_tables)]
-    for off, (_s, _e, found, _f, _c) in zip(at, parts, strict=True):
+    for off, (_s, _e, found, _f, _c, _i) in zip(at, parts, strict=True):
         for t in range(n_tables):
             seen, (rs, rn) = tables[t], reps[t]
             local = []
@@ -569,6 +583,7 @@ def _stitch(raw: bytes, at: list[int], parts: list[_Part], kernel: str) -> _Part
         tuple(found_out),
         _joined([p[3] for p in parts]),
         _joined([p[4] for p in parts]),
+        functools.reduce(operator.or_, (p[5] for p in parts), 0),
     )
 
 
@@ -584,6 +599,8 @@ def scan(
     ask: Ask,
     cuts: Sequence[int] | None = None,
     ascii_only: bool | None = None,
+    *,
+    utf8: bool = True,
 ) -> tuple[pl.DataFrame, Piece] | None:
     """The line frame of the piece ``raw`` (valid UTF-8; ``first``: the file's first piece)
     as :func:`hbtriage.sources._lines.line_frame` makes it, and what the kernel ``ask.kernel``
@@ -596,17 +613,34 @@ def scan(
     fields from the kernel). Else every line's text is there, as polars splits the bytes.
 
     The kernels run on parts of the piece at once, one per usable core (see
-    :func:`scan_parts`; ``cuts``: where to cut instead, for tests)."""
+    :func:`scan_parts`; ``cuts``: where to cut instead, for tests).
+
+    None also when polars' splitter may split the bytes otherwise than the text decoded
+    (see :func:`hbtriage.sources._lines._splittable`): a 0x1F byte, a UTF-8 BOM at the start
+    of a piece that is not the file's first, a byte above 127 in a piece that is not UTF-8
+    (``utf8``: the file's encoding is UTF-8; else an ASCII-compatible code page) or is not
+    valid UTF-8. The split finds the first two in the same pass as the lines (the rare piece
+    that has them was scanned for nothing)."""
     import numpy as np
     import polars as pl
 
     from hbtriage.sources._lines import read_lines
+    from hbtriage.sources._scan_native import HIGH_BYTE, UNIT_SEPARATOR
 
     k = kernels()
-    if k is None:
+    if k is None or (not first and raw.startswith(codecs.BOM_UTF8)):
         return None
     buf = np.frombuffer(raw, dtype=np.uint8)
-    starts, ends, found, flags, cls = scan_parts(raw, first, ask, cuts, ascii_only)
+    starts, ends, found, flags, cls, info = scan_parts(raw, first, ask, cuts, ascii_only)
+    if info & UNIT_SEPARATOR:
+        return None
+    if info & HIGH_BYTE:
+        if not utf8:
+            return None
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
     n = int(starts.size)
     text: pl.Series | None
     if n == 0:
@@ -698,8 +732,8 @@ def setup(kernel: str, kind: str, size: int, options: ReadOptions) -> tuple[Scan
 
     ask = Ask(kernel, table, sparse)
 
-    def scanner(raw: bytes, first: bool, ascii_only: bool) -> tuple[pl.DataFrame, object] | None:
-        return scan(raw, first, ask, ascii_only=ascii_only)
+    def scanner(raw: bytes, first: bool, utf8: bool) -> tuple[pl.DataFrame, object] | None:
+        return scan(raw, first, ask, utf8=utf8)
 
     return scanner, sparse
 

@@ -44,7 +44,7 @@ SLOTS = 4096
 #: One intern table's int64 words (see ``_scan_kernels._tab``).
 TABLE = 2 * SLOTS + 2 * MAX_IDS + 5
 #: Raised when an entry's arguments change: object files of another ABI are not used.
-ABI = 3
+ABI = 4
 FOLDER = "hbtriage-kernels"
 _META = "kernels.json"
 #: The entries of ``_scan_kernels.ENTRIES`` compiled together, one process and one object file
@@ -55,6 +55,10 @@ PARTS = (
     ("ciscolog", "syslog", "dumplog", "gather_size", "gather", "classes", "line_count"),
     ("iso", "cvp", "keep_flags", "split"),
 )
+#: What the split tells of a piece's bytes (``_scan_kernels._split``'s ``info``): a byte above
+#: 127 is there; a 0x1F byte (the column separator of polars' line splitter) is there.
+HIGH_BYTE = 1
+UNIT_SEPARATOR = 2
 #: The split's first guess at a piece's lines: one every this many bytes at the most (log
 #: lines are longer: 85 bytes on average in the PIM log, 137 in the CVP log).
 SPLIT_BYTES_PER_LINE = 24
@@ -247,22 +251,29 @@ class Kernels:
 
     def split_lines(self, buf: np.ndarray, first: bool) -> tuple[np.ndarray, np.ndarray]:
         """(start, end) byte offsets of every line of ``buf`` (``_scan_kernels._split``)."""
+        starts, ends, _info = self.split_lines_info(buf, first)
+        return starts, ends
+
+    def split_lines_info(self, buf: np.ndarray, first: bool) -> tuple[np.ndarray, np.ndarray, int]:
+        """:meth:`split_lines` and what the split saw of the bytes (:data:`HIGH_BYTE`,
+        :data:`UNIT_SEPARATOR`)."""
         import numpy as np
 
         b = _c(buf, np.uint8)
+        info = np.zeros(1, dtype=np.int64)
         # Places for a line every SPLIT_BYTES_PER_LINE bytes (memory only written where a
         # line is found): no count of the lines first, unless there are more than that.
         cap = b.size // SPLIT_BYTES_PER_LINE + 64
         starts = np.empty(cap, dtype=np.int64)
         ends = np.empty(cap, dtype=np.int64)
-        m = self._call("split", b, b.size, int(first), starts, ends, cap)
+        m = self._call("split", b, b.size, int(first), starts, ends, cap, info)
         if m < 0:
             m = self._call("line_count", b, b.size, int(first))
             starts = np.empty(m, dtype=np.int64)
             ends = np.empty(m, dtype=np.int64)
-            self._call("split", b, b.size, int(first), starts, ends, m)
-            return starts, ends
-        return starts[:m], ends[:m]
+            self._call("split", b, b.size, int(first), starts, ends, m, info)
+            return starts, ends, int(info[0])
+        return starts[:m], ends[:m], int(info[0])
 
     def _layout(
         self,
