@@ -695,6 +695,33 @@ def test_a_big_piece_is_cut_into_one_part_per_free_core(monkeypatch: pytest.Monk
     assert len(_scan._even_cuts(3 * _scan.SPLIT_MIN_BYTES, scanning=2)) == 1
 
 
+def test_a_piece_is_not_cut_while_another_file_is_being_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two files read by the core at once keep a core each, even while the other one is
+    between two scans (assembling its last piece): the piece is scanned in one part; alone,
+    it is cut into one part per core, to the same result."""
+    from hbtriage.sources import _lines
+
+    monkeypatch.setattr(_scan, "cores", lambda: 2)
+    seen: list[int] = []
+    real = _scan._scan_bounds
+
+    def spy(raw: bytes, first: bool, ask: Any, bounds: list[int], ascii_only: Any) -> Any:
+        seen.append(len(bounds) - 1)
+        return real(raw, first, ask, bounds, ascii_only)
+
+    monkeypatch.setattr(_scan, "_scan_bounds", spy)
+    raw = _PIM_LINE * (2 * _scan.SPLIT_MIN_BYTES // len(_PIM_LINE))
+    ask = _scan.Ask("dumplog")
+    monkeypatch.setattr(_lines, "_CORE_FILES", [2])
+    two = _scan.scan_parts(raw, True, ask)
+    monkeypatch.setattr(_lines, "_CORE_FILES", [1])
+    alone = _scan.scan_parts(raw, True, ask)
+    assert seen == [1, 2]
+    _same_parts(two, alone)
+
+
 # -- the gate: once per run, on the logs the core reads --------------------------------------
 
 
