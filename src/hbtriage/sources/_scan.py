@@ -551,7 +551,7 @@ def _stitch(raw: bytes, at: list[int], parts: list[_Part], kernel: str) -> _Part
     n_tables = (len(parts[0][2]) - per_line) // 2
     tables: list[dict[bytes, int]] = [{} for _ in range(n_tables)]
     reps: list[tuple[list[int], list[int]]] = [([], []) for _ in range(n_tables)]
-    remaps: list[list[np.ndarray]] = [[] for _ in range(n_tables)]
+    remaps: list[list[np.ndarray | None]] = [[] for _ in range(n_tables)]
     for off, (_s, _e, found, _f, _c, _i) in zip(at, parts, strict=True):
         for t in range(n_tables):
             seen, (rs, rn) = tables[t], reps[t]
@@ -570,19 +570,30 @@ def _stitch(raw: bytes, at: list[int], parts: list[_Part], kernel: str) -> _Part
                 local.append(gid)
             if len(rs) > MAX_IDS:
                 return None
-            remaps[t].append(np.asarray([*local, -1], dtype=np.int32))
+            # None: the ids stay as they are (always so in the first part, whose strings
+            # are numbered first, and often in the others): no gather over its lines.
+            same = local == list(range(len(local)))
+            remaps[t].append(None if same else np.asarray([*local, -1], dtype=np.int32))
     found_out: list[np.ndarray] = []
     for j in range(per_line):
         cols = [p[2][j] for p in parts]
         table = ids_of.get(j)
         if table is not None:  # id -1 (none) indexes the -1 at the end of the remap
-            cols = [remaps[table][i][c] for i, c in enumerate(cols)]
+            cols = [
+                c if (remap := remaps[table][i]) is None else remap[c] for i, c in enumerate(cols)
+            ]
         found_out.append(np.concatenate(cols))
     for rs, rn in reps:
         found_out += [np.asarray(rs, dtype=np.int64), np.asarray(rn, dtype=np.int64)]
 
-    starts = np.concatenate([p[0] + off for p, off in zip(parts, at, strict=True)])
-    ends = np.concatenate([p[1] + off for p, off in zip(parts, at, strict=True)])
+    starts = np.concatenate([p[0] for p in parts])
+    ends = np.concatenate([p[1] for p in parts])
+    a = parts[0][0].size
+    for p, off in zip(parts[1:], at[1:], strict=True):  # offsets within the piece, in place
+        b = a + p[0].size
+        starts[a:b] += off
+        ends[a:b] += off
+        a = b
     return (
         starts,
         ends,
