@@ -684,9 +684,10 @@ def _keep_flags(
 
     The walk's speed goes with its shift, so a few short words (the dumplog's ``link`` and
     ``path`` hold its shift to 3 bytes) are left out of it and found by a second pass that
-    tries every byte, branch-free and vectorised (:func:`_block_hit`; 20 GB/s for two words
-    of four bytes): on the PIM log the walk's shift goes to 7 and the prefilter from 1.1 to
-    1.8 GB/s (CVP log: 2.25 to 2.35 GB/s, from :func:`_walk_hit`). Up to four words of up to six bytes go that way, when the costs measured
+    tries every byte, branch-free and vectorised (:func:`_block_hit`; 16 ms per 64 MiB for two
+    words of four bytes, see :func:`_short_walk`): on the PIM log the walk's shift goes to 7
+    and the prefilter from 1.06 to 1.4 GB/s (CVP log: 2.25 to 2.35 GB/s, from
+    :func:`_walk_hit`). Up to four words of up to six bytes go that way, when the costs measured
     (:data:`_WALK`, :data:`_SHORT`) say it pays (:func:`_split_at`); CVP logs' words are
     all longer, their search is as before."""
     m = starts.size
