@@ -162,6 +162,34 @@ def test_pieces_polars_cannot_split_as_bytes_read_alike_with_the_core(
     assert sum(used) >= 4500  # the core read all but the piece around the odd line
 
 
+def test_a_code_page_piece_with_other_bytes_is_not_scanned_for_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Japanese cp932 log whose every piece holds a non-ASCII line: no piece goes to the
+    core (it could not keep what it found: the text is not UTF-8), and the records are those
+    read without the core; a piece of ASCII only in the same file does go."""
+    line = "01:00:{:02d}:015 pg1A-pim1 Trace: line {}\n"
+    jp = "01:00:{:02d}:015 pg1A-pim1 Trace: \u30cf\u30fc\u30c8\u30d3\u30fc\u30c8 {}\n"
+    body = "".join((jp if s % 10 == 0 else line).format(s, s) for s in range(60))
+    ascii_only = "".join(line.format(s, s) for s in range(60))
+    path = tmp_path / "pim1.txt"
+    path.write_bytes(("Events from March 30, 2013\n" + body * 40 + ascii_only * 20).encode("cp932"))
+    item = InputFile(display=path.name, path=str(path), size=path.stat().st_size)
+    more = {"chunk_bytes": 1 << 12, "defer_digests": False}
+    off = icm_dumplog.READER.read(item, "cp932", _options(False, **more))
+    scanned: list[bool] = []
+    real = _scan.scan
+
+    def spy(raw: bytes, *args: Any, **kwargs: Any) -> Any:
+        scanned.append(raw.isascii())
+        return real(raw, *args, **kwargs)
+
+    monkeypatch.setattr(_scan, "scan", spy)
+    on = icm_dumplog.READER.read(item, "cp932", _options(True, **more))
+    _same(off, on)
+    assert scanned and all(scanned)  # the ASCII pieces at the end only
+
+
 @pytest.mark.parametrize("line", [b"", b"a", b"\r", b"ab\r", b"x" * 22, b"x" * 23])
 def test_split_lines_of_more_lines_than_first_guessed(line: bytes) -> None:
     """A piece of lines shorter than the split's first guess (one every

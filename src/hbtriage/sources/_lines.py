@@ -332,10 +332,13 @@ def _split_piece(chunk: _Chunk, first: bool, scanner: Scanner | None) -> _Split:
     if isinstance(piece, str) or (scanner is None and len(piece) <= SMALL_TEXT):
         return None, None  # decoded and split by :func:`line_frame` (in Python when small)
     codec = _codec(enc)
-    if scanner is not None and piece and codec in ASCII_COMPATIBLE:
-        # Whether the bytes suit polars' splitter is found by the core's split, in the same
-        # pass as the lines and without the GIL (see :func:`_splittable`).
-        got = scanner(piece, first, codec in ("utf-8", "utf-8-sig"))
+    utf8 = codec in ("utf-8", "utf-8-sig")
+    if scanner is not None and piece and (utf8 or (codec in ASCII_COMPATIBLE and piece.isascii())):
+        # Whether UTF-8 bytes suit polars' splitter is found by the core's split, in the
+        # same pass as the lines and without the GIL (see :func:`_splittable`); a code page's
+        # piece goes to the core only when it is all ASCII (a Japanese cp932 log's pieces
+        # would be scanned for nothing).
+        got = scanner(piece, first, utf8)
         if got is not None:
             return got
     return _split_bytes(piece, enc, first=first), None
