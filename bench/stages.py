@@ -49,7 +49,7 @@ STAGES = (
     ("hbtriage.api", "_diagnose", "diagnosis"),
     ("hbtriage.cli", "_write_reports", "reports"),
 )
-KERNELS = ("split_lines", "keep_flags", "cvp", "dumplog", "ciscolog", "iso", "syslog")
+KERNELS = ("split_lines_info", "keep_flags", "cvp", "dumplog", "ciscolog", "iso", "syslog")
 KERNELS_MORE = ("classes", "gather")
 
 
