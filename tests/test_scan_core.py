@@ -740,9 +740,9 @@ def test_a_piece_is_not_cut_while_another_file_is_being_read(
     seen: list[int] = []
     real = _scan._scan_bounds
 
-    def spy(raw: bytes, first: bool, ask: Any, bounds: list[int], ascii_only: Any) -> Any:
+    def spy(raw: bytes, first: bool, ask: Any, bounds: list[int]) -> Any:
         seen.append(len(bounds) - 1)
-        return real(raw, first, ask, bounds, ascii_only)
+        return real(raw, first, ask, bounds)
 
     monkeypatch.setattr(_scan, "_scan_bounds", spy)
     raw = _PIM_LINE * (2 * _scan.SPLIT_MIN_BYTES // len(_PIM_LINE))

@@ -113,21 +113,24 @@ def _dense(dt: pl.Series) -> bool:
     certain, known by a count instead of the selection of their 90th percentile: the two
     steps it lies between (places ``k`` and ``k + 1`` in order, ``k`` as polars finds it for
     steps with no null) are both at most :data:`_SHORT_S`."""
-    if dt.null_count() or dt.len() < 2:
+    if dt.null_count():
         return False
-    k = int((dt.len() - 1) * 0.9)
-    return int((dt <= _SHORT_S).sum()) >= k + 2
+    return _short_enough(dt.len(), int((dt <= _SHORT_S).sum()))
 
 
 def _dense_ns(steps_ns: pl.Series) -> bool:
     """:func:`_dense` of ``steps_ns / 1e9`` (steps in nanoseconds, no null), counted on the
     integers: a step's seconds are at most :data:`_SHORT_S` exactly when the step is at most
     :func:`_ns_at_most` of it (the division is monotone)."""
-    n = steps_ns.len()
-    if steps_ns.null_count() or n < 2:
+    if steps_ns.null_count():
         return False
-    k = int((n - 1) * 0.9)
-    return int((steps_ns <= _ns_at_most(_SHORT_S)).sum()) >= k + 2
+    return _short_enough(steps_ns.len(), int((steps_ns <= _ns_at_most(_SHORT_S)).sum()))
+
+
+def _short_enough(n: int, short: int) -> bool:
+    """Whether ``short`` of ``n`` steps (at least two) reach past the two the 90th percentile
+    lies between (places ``k`` and ``k + 1`` in order)."""
+    return n >= 2 and short >= int((n - 1) * 0.9) + 2
 
 
 @functools.cache

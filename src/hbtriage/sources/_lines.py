@@ -331,14 +331,12 @@ def _split_piece(chunk: _Chunk, first: bool, scanner: Scanner | None) -> _Split:
     piece, _last, enc = chunk
     if isinstance(piece, str) or (scanner is None and len(piece) <= SMALL_TEXT):
         return None, None  # decoded and split by :func:`line_frame` (in Python when small)
-    codec = _codec(enc)
-    utf8 = codec in ("utf-8", "utf-8-sig")
-    if scanner is not None and piece and (utf8 or (codec in ASCII_COMPATIBLE and piece.isascii())):
+    if scanner is not None and _text_as_bytes(piece, enc):
         # Whether UTF-8 bytes suit polars' splitter is found by the core's split, in the
         # same pass as the lines and without the GIL (see :func:`_splittable`); a code page's
         # piece goes to the core only when it is all ASCII (a Japanese cp932 log's pieces
         # would be scanned for nothing).
-        got = scanner(piece, first, utf8)
+        got = scanner(piece, first, _codec(enc) in _UTF8)
         if got is not None:
             return got
     return _split_bytes(piece, enc, first=first), None
@@ -390,15 +388,23 @@ def _codec(encoding: str) -> str:
         return encoding
 
 
-def _splittable(data: bytes, encoding: str, *, first: bool) -> bool:
-    """UTF-8 (or ASCII in an ASCII-compatible code page), no 0x1F byte (the split's column
-    separator), no BOM but at the start of the file (the compiled core checks the same in
-    its split, :func:`hbtriage.sources._scan.scan`)."""
+_UTF8 = ("utf-8", "utf-8-sig")
+
+
+def _text_as_bytes(data: bytes, encoding: str) -> bool:
+    """Whether ``data`` (not empty) read as UTF-8 may be its text in ``encoding``: UTF-8, or
+    ASCII in an ASCII-compatible code page (whether UTF-8 bytes are valid is not looked at)."""
     if not data:
         return False
     codec = _codec(encoding)
-    utf8 = codec in ("utf-8", "utf-8-sig")
-    if not (utf8 or (codec in ASCII_COMPATIBLE and data.isascii())):
+    return codec in _UTF8 or (codec in ASCII_COMPATIBLE and data.isascii())
+
+
+def _splittable(data: bytes, encoding: str, *, first: bool) -> bool:
+    """:func:`_text_as_bytes`, no 0x1F byte (the split's column separator), no BOM but at the
+    start of the file (the compiled core checks the same in its split,
+    :func:`hbtriage.sources._scan.scan`)."""
+    if not _text_as_bytes(data, encoding):
         return False
     return not (b"\x1f" in data or (not first and data.startswith(codecs.BOM_UTF8)))
 

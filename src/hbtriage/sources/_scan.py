@@ -457,21 +457,19 @@ _Part = tuple[
 ]
 
 
-def _scan_part(buf: np.ndarray, first: bool, ask: Ask, ascii_only: bool | None) -> _Part:
+def _scan_part(buf: np.ndarray, first: bool, ask: Ask) -> _Part:
     """Line boundaries, the kernel's outputs, the prefilter's flags, (sparse pieces) the line
     classes of one part (offsets within the part) and what the split saw of its bytes
-    (``_scan_native.HIGH_BYTE``, ``UNIT_SEPARATOR``); nogil calls only. ``ascii_only``:
-    whether the bytes are all ASCII, when the caller knows (else the split's word is taken:
-    the prefilter's flags are the same either way, a part of ASCII bytes having no line with
-    another byte)."""
+    (``_scan_native.HIGH_BYTE``, ``UNIT_SEPARATOR``); nogil calls only. The prefilter takes
+    the part's bytes as all ASCII when the split saw no byte above 127 (its flags are those
+    of the whole piece's test: a part of ASCII bytes has no line with another byte)."""
     import numpy as np
 
     from hbtriage.sources._scan_native import HIGH_BYTE
 
     k = cast("Kernels", kernels())
     starts, ends, info = k.split_lines_info(buf, first)
-    if ascii_only is None:
-        ascii_only = not info & HIGH_BYTE
+    ascii_only = not info & HIGH_BYTE
     found = tuple(getattr(k, ask.kernel)(buf, starts, ends))
     flags = None
     if ask.literals is not None:
@@ -492,7 +490,6 @@ def scan_parts(
     first: bool,
     ask: Ask,
     cuts: Sequence[int] | None = None,
-    ascii_only: bool | None = None,
 ) -> _Part:
     """What :func:`_scan_part` gives for the whole of ``raw``, worked out on parts cut at line
     ends (``cuts``, see :func:`part_bounds`; default: one part per core that no other piece is
@@ -504,8 +501,7 @@ def scan_parts(
     the other, and each intern table's ids renumbered in the order the whole piece meets them,
     so the result is the one-part scan's to the byte. When the stitched table would hold more
     strings than one scan interns (the one-part scan gives up on some lines then), the piece
-    is scanned in one part. ``ascii_only``: whether ``raw`` has no byte above 127, when the
-    caller knows (else each part's split works it out)."""
+    is scanned in one part."""
     from hbtriage.sources._lines import _CORE_FILES
 
     with _scanning_lock:
@@ -513,31 +509,29 @@ def scan_parts(
         scanning = max(_scanning[0], _CORE_FILES[0])
     try:
         bounds = part_bounds(raw, _even_cuts(len(raw), scanning) if cuts is None else cuts)
-        return _scan_bounds(raw, first, ask, bounds, ascii_only)
+        return _scan_bounds(raw, first, ask, bounds)
     finally:
         with _scanning_lock:
             _scanning[0] -= 1
 
 
-def _scan_bounds(
-    raw: bytes, first: bool, ask: Ask, bounds: list[int], ascii_only: bool | None
-) -> _Part:
+def _scan_bounds(raw: bytes, first: bool, ask: Ask, bounds: list[int]) -> _Part:
     """:func:`scan_parts` on the parts between ``bounds``."""
     import numpy as np
 
     buf = np.frombuffer(raw, dtype=np.uint8)
     if len(bounds) <= 2:
-        return _scan_part(buf, first, ask, ascii_only)
+        return _scan_part(buf, first, ask)
     pool = _pool()
     jobs = [
-        pool.submit(_scan_part, buf[a:b], first and i == 0, ask, ascii_only)
+        pool.submit(_scan_part, buf[a:b], first and i == 0, ask)
         for i, (a, b) in enumerate(zip(bounds[1:-1], bounds[2:], strict=True), 1)
     ]
-    parts = [_scan_part(buf[: bounds[1]], first, ask, ascii_only)]
+    parts = [_scan_part(buf[: bounds[1]], first, ask)]
     parts += [job.result() for job in jobs]
     stitched = _stitch(raw, bounds[:-1], parts, ask.kernel)
     if stitched is None:
-        return _scan_part(buf, first, ask, ascii_only)
+        return _scan_part(buf, first, ask)
     return stitched
 
 
@@ -615,11 +609,10 @@ def scan(
     first: bool,
     ask: Ask,
     cuts: Sequence[int] | None = None,
-    ascii_only: bool | None = None,
     *,
     utf8: bool = True,
 ) -> tuple[pl.DataFrame, Piece] | None:
-    """The line frame of the piece ``raw`` (valid UTF-8; ``first``: the file's first piece)
+    """The line frame of the piece ``raw`` (``first``: the file's first piece)
     as :func:`hbtriage.sources._lines.line_frame` makes it, and what the kernel ``ask.kernel``
     found in it; None when the core does not work here.
 
@@ -648,7 +641,7 @@ def scan(
     if k is None or (not first and raw.startswith(codecs.BOM_UTF8)):
         return None
     buf = np.frombuffer(raw, dtype=np.uint8)
-    starts, ends, found, flags, cls, info = scan_parts(raw, first, ask, cuts, ascii_only)
+    starts, ends, found, flags, cls, info = scan_parts(raw, first, ask, cuts)
     if info & UNIT_SEPARATOR:
         return None
     if info & HIGH_BYTE:

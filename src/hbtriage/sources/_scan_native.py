@@ -272,7 +272,6 @@ class Kernels:
             starts = np.empty(m, dtype=np.int64)
             ends = np.empty(m, dtype=np.int64)
             self._call("split", b, b.size, int(first), starts, ends, m, info)
-            return starts, ends, int(info[0])
         return starts[:m], ends[:m], int(info[0])
 
     def _layout(
