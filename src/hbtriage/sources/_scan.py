@@ -90,6 +90,16 @@ def kernels(*, compile_now: bool = False) -> Kernels | None:
         return _state["k"]
 
 
+def loaded() -> Kernels | None:
+    """The compiled kernels when this process has loaded them already (a run that read its
+    logs with the core), else None; never loads them (a small bundle does not pay for it), and
+    None under ``HBTRIAGE_COMPILED=0``. For the steps after reading (see
+    :mod:`hbtriage.timeline.spacing`)."""
+    if os.environ.get(ENV) == "0":
+        return None
+    return _state.get("k")
+
+
 #: A run that finds the kernels uncompiled looks again after this many seconds (a long-lived
 #: process: ``watch``, a fleet worker), and a compile started this long ago is taken as dead.
 _COLD_RECHECK_S = 10.0

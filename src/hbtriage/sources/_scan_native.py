@@ -44,7 +44,7 @@ SLOTS = 4096
 #: One intern table's int64 words (see ``_scan_kernels._tab``).
 TABLE = 2 * SLOTS + 2 * MAX_IDS + 5
 #: Raised when an entry's arguments change: object files of another ABI are not used.
-ABI = 4
+ABI = 5
 FOLDER = "hbtriage-kernels"
 _META = "kernels.json"
 #: The entries of ``_scan_kernels.ENTRIES`` compiled together, one process and one object file
@@ -52,7 +52,19 @@ _META = "kernels.json"
 #: parts hold about the same compile time (each entry alone, in seconds: ciscolog 11.9,
 #: keep_flags 7.4, cvp 6.9, iso 4.0, syslog 3.6, dumplog 1.7, the rest under 1 each).
 PARTS = (
-    ("ciscolog", "syslog", "dumplog", "gather_size", "gather", "classes", "line_count"),
+    (
+        "ciscolog",
+        "syslog",
+        "dumplog",
+        "gather_size",
+        "gather",
+        "classes",
+        "line_count",
+        "spacing",
+        "spacing_count",
+        "spacing_hist",
+        "spacing_pick",
+    ),
     ("iso", "cvp", "keep_flags", "split"),
 )
 #: What the split tells of a piece's bytes (``_scan_kernels._split``'s ``info``): a byte above
@@ -62,6 +74,12 @@ UNIT_SEPARATOR = 2
 #: The split's first guess at a piece's lines: one every this many bytes at the most (log
 #: lines are longer: 85 bytes on average in the PIM log, 137 in the CVP log).
 SPLIT_BYTES_PER_LINE = 24
+#: The int64 words of the spacing kernel's running state (``_scan_kernels._spacing``): whether
+#: a value came before, that value, the steps, those at most ``short``, the least and greatest
+#: step, those at least ``gap``, the least and greatest value.
+SPACING_CARRY = 9
+#: The spacing's carry before the first chunk (least so far: the largest int64, and so on).
+_I64_MAX = (1 << 63) - 1
 _KERNELS_SOURCE = Path(__file__).with_name("_scan_kernels.py")
 
 
@@ -391,6 +409,68 @@ class Kernels:
         self._call("classes", b, b.size, s, e, s.size, *tables, out)
         return out
 
+    def spacing(
+        self, chunks: list[np.ndarray], short: int, gap: int, cap: int
+    ) -> tuple[list[int], np.ndarray, np.ndarray]:
+        """The steps from each value to the next of the int64 ``chunks`` (one column, in
+        order) summed up (``_scan_kernels._spacing``): the carry's figures (how many steps,
+        how many at most ``short``, the least and greatest step, how many at least ``gap``,
+        the least and greatest value), and the places and sizes of the steps of at least
+        ``gap``, all of them (``cap``: room for as many at first)."""
+        import numpy as np
+
+        while True:
+            carry = np.array(
+                [0, 0, 0, 0, _I64_MAX, -_I64_MAX - 1, 0, _I64_MAX, -_I64_MAX - 1], dtype=np.int64
+            )
+            gpos = np.empty(cap, dtype=np.int64)
+            gval = np.empty(cap, dtype=np.int64)
+            for c in chunks:
+                v = _c(c, np.int64)
+                self._call("spacing", v, v.size, carry, short, gap, gpos, gval, cap)
+            found = int(carry[6])
+            if found <= cap:
+                return carry[2:].tolist(), gpos[:found], gval[:found]
+            cap = found
+
+    def spacing_count(self, chunks: list[np.ndarray], a: int, b: int) -> tuple[int, ...]:
+        """How many steps of ``chunks`` are below ``a``, equal to ``a``, at most ``b``, equal
+        to ``b`` (``_scan_kernels._spacing_count``)."""
+        import numpy as np
+
+        carry = np.zeros(6, dtype=np.int64)
+        for c in chunks:
+            v = _c(c, np.int64)
+            self._call("spacing_count", v, v.size, carry, a, b)
+        return tuple(carry[2:].tolist())
+
+    def spacing_hist(
+        self, chunks: list[np.ndarray], lo: int, shift: int, buckets: int
+    ) -> tuple[int, np.ndarray]:
+        """How many steps of ``chunks`` are below ``lo``, and how many fall in each of
+        ``buckets`` buckets of ``1 << shift`` from ``lo`` on (``_scan_kernels._spacing_hist``)."""
+        import numpy as np
+
+        carry = np.zeros(3, dtype=np.int64)
+        hist = np.zeros(buckets, dtype=np.int64)
+        for c in chunks:
+            v = _c(c, np.int64)
+            self._call("spacing_hist", v, v.size, carry, lo, shift, hist, buckets)
+        return int(carry[2]), hist
+
+    def spacing_pick(self, chunks: list[np.ndarray], lo: int, hi: int, count: int) -> np.ndarray:
+        """The ``count`` steps of ``chunks`` from ``lo`` to ``hi`` (``_spacing_pick``)."""
+        import numpy as np
+
+        carry = np.zeros(3, dtype=np.int64)
+        out = np.empty(count, dtype=np.int64)
+        for c in chunks:
+            v = _c(c, np.int64)
+            self._call("spacing_pick", v, v.size, carry, lo, hi, out, count)
+        if int(carry[2]) != count:
+            raise RuntimeError("compiled kernel spacing_pick found another count")
+        return out
+
     def smoke(self) -> None:
         """Run every kernel once on two lines (a broken object file shows up here)."""
         import numpy as np
@@ -411,6 +491,16 @@ class Kernels:
         self.gather(buf, starts, ends, hit == 0)
         table = np.zeros(256, dtype=np.uint8)
         self.classes(buf, starts, ends, hit, table, table, table)
+        times = [np.array([5, 7], dtype=np.int64), np.array([7, 20], dtype=np.int64)]
+        figures, at, size = self.spacing(times, 1, 10, 1)
+        if figures[:2] != [3, 1] or at.tolist() != [2] or size.tolist() != [13]:
+            raise RuntimeError("the compiled kernels do not measure steps")
+        if self.spacing_count(times, 2, 2) != (1, 1, 2, 1):
+            raise RuntimeError("the compiled kernels do not count steps")
+        if self.spacing_hist(times, 1, 2, 4)[1].tolist() != [1, 0, 0, 1]:
+            raise RuntimeError("the compiled kernels do not count steps")
+        if self.spacing_pick(times, 0, 5, 2).tolist() != [2, 0]:
+            raise RuntimeError("the compiled kernels do not pick steps")
 
 
 _LOW: list[np.ndarray] = []

@@ -12,6 +12,7 @@ import polars as pl
 
 from hbtriage.counter_names import CounterIndex
 from hbtriage.sources.base import DpcTrace, ReadResult
+from hbtriage.timeline import spacing
 from hbtriage.timeline.clocks import _to_utc
 from hbtriage.timeline.model import (
     CAT,
@@ -630,6 +631,9 @@ def _streams(events: pl.DataFrame, kinds: dict[tuple[str, str], str]) -> pl.Data
 def _cadence(ts: pl.Series) -> float | None:
     """The median spacing (seconds) of one stream's times ``ts``, exactly as ``cadence`` in
     :func:`_streams` gives it (None for fewer than two)."""
+    measured = spacing.measure(ts.to_physical())
+    if measured is not None:
+        return spacing.middle_value(spacing.middle(measured)) / 1e9
     found = steps(ts.to_physical())
     median = (ts.to_physical().diff() if found is None else found).median()
     return None if median is None else float(median) / 1e9  # type: ignore[arg-type]
