@@ -788,6 +788,31 @@ def test_the_run_gate_sums_the_logs_the_core_reads(
     assert _scan.for_run(base, logs) is base
 
 
+def test_the_run_gate_starts_loading_the_core_once_a_log_it_reads_is_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kernels load in a thread of their own from the first log the core reads (while the
+    rest is sniffed and the readers start); a bundle without such a log loads nothing."""
+    import threading
+
+    monkeypatch.delenv(_scan.ENV, raising=False)
+    started: list[str] = []
+    monkeypatch.setattr(_scan, "_state", {})
+    monkeypatch.setattr(
+        _scan, "kernels", lambda **_: started.append(threading.current_thread().name)
+    )
+    base = dataclasses.replace(_options(True), compiled_min_bytes=6000)
+    other = _items(tmp_path, {"notes.txt": b"plain words, no time stamps\n" * 400})
+    assert _scan.for_run(base, other).compiled_min_bytes == 6000
+    assert started == []
+    logs = _items(tmp_path, {"CVP.log": _CVP_LINE * 60, "pim1.txt": _PIM_LINE * 70})
+    assert _scan.for_run(base, [*other, *logs]).compiled_min_bytes == 0
+    for thread in threading.enumerate():
+        if thread.name == "hbtriage-core-load":
+            thread.join(10)
+    assert started == ["hbtriage-core-load"]
+
+
 def test_the_run_gate_counts_generic_logs_the_core_converts_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -18,7 +18,7 @@ from hbtriage.catalog import load_catalog
 from hbtriage.detect.log_gaps import log_gaps
 from hbtriage.sources import _scan
 from hbtriage.timeline import EVENTS_SCHEMA, Timeline, spacing
-from hbtriage.timeline.frames import _streams
+from hbtriage.timeline.frames import _never_down, _streams
 from hbtriage.timeline.model import steps
 
 pytestmark = pytest.mark.usefixtures("core_loads")
@@ -204,3 +204,20 @@ def test_gaps_and_cadences_are_the_same_with_the_core_and_without(
         assert spacing.measure(pl.Series([1, 2], dtype=pl.Int64)) is None
         assert log_gaps(tl, CAT) == gaps
         assert _streams(tl.events, {}).equals(summary)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    steps_in=st.lists(st.integers(-3, 10**9), min_size=60, max_size=300),
+    cuts=st.sets(st.integers(1, 300), max_size=5),
+    strict=st.booleans(),
+)
+def test_order_is_told_the_same_with_the_core_and_without(
+    steps_in: list[int], cuts: set[int], strict: bool
+) -> None:
+    # _combine sorts a file only when its times go back: the least step tells it.
+    column = _chunked(list(accumulate(steps_in, initial=T0)), cuts)
+    got = _never_down(column, strict=strict)
+    assert got is (min(steps_in) > 0 if strict else min(steps_in) >= 0)
+    with _without_core():
+        assert _never_down(column, strict=strict) is got

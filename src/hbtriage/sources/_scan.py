@@ -316,8 +316,18 @@ def for_run(options: ReadOptions, files: Sequence[InputFile]) -> ReadOptions:
         left -= f.size
         reader = sniff(f, readers)[0]
         if reader is not None and reader.kind in KINDS and _has_kernel(reader.kind, f.path):
+            if not got:
+                _load_soon()
             got += f.size
     return dataclasses.replace(options, compiled_min_bytes=0) if got >= need else options
+
+
+def _load_soon() -> None:
+    """Load the kernels in a thread of their own, now: a run that reads logs with the core
+    needs them as its readers start, and their load (numpy's import, the machine code's link,
+    ~65 ms) runs meanwhile, much of it without the GIL, instead of in the first reader."""
+    if "k" not in _state:
+        threading.Thread(target=kernels, name="hbtriage-core-load", daemon=True).start()
 
 
 def _has_kernel(kind: str, path: str) -> bool:
