@@ -104,6 +104,38 @@ def test_split_lines_any_bytes_any_alignment(data: bytes, shift: int, first: boo
     assert got == _python_lines(data, first)
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    longest=st.sampled_from([1, 3, 40, 200, 5000]),
+    shift=st.integers(0, 7),
+    first=st.booleans(),
+)
+def test_split_lines_of_a_large_piece(seed: int, longest: int, shift: int, first: bool) -> None:
+    """A piece of 150-200 KB (the split marks line ends 64 KiB at a time: lines across its
+    windows and its blocks of 64 bytes), of lines as short as one byte (many ends in a block)
+    or longer than a block, with CRs, high bytes and 0x1F here and there: the same lines and
+    byte classes as Python finds."""
+    import random
+
+    from hbtriage.sources._scan_native import HIGH_BYTE, UNIT_SEPARATOR
+
+    rnd = random.Random(seed)
+    parts, size = [], 0
+    while size < 150_000 + rnd.randrange(50_000):
+        line = bytes(rnd.choice(b"abc \r\x1f\x80\t") for _ in range(rnd.randrange(longest)))
+        parts.append(line + rnd.choice([b"\n", b"\r\n"]))
+        size += len(parts[-1])
+    data = b"".join(parts)[: size - rnd.randrange(3)]  # a last line without LF, at times
+    k = _scan.kernels()
+    assert k is not None
+    buf = np.frombuffer(b"\n" * shift + data, dtype=np.uint8)[shift:]
+    starts, ends, info = k.split_lines_info(buf, first)
+    assert [data[s:e] for s, e in zip(starts, ends, strict=True)] == _python_lines(data, first)
+    assert bool(info & HIGH_BYTE) == (not data.isascii())
+    assert bool(info & UNIT_SEPARATOR) == (b"\x1f" in data)
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     data=st.lists(

@@ -118,9 +118,55 @@ def _line_count(buf: np.ndarray, first: int) -> int:  # pragma: no cover
     return count + tail
 
 
+@njit(nogil=True, inline="always")
+def _pop(x: np.uint64) -> np.uint64:  # pragma: no cover
+    """How many bits of ``x`` are set."""
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return (x * np.uint64(0x0101010101010101)) >> np.uint64(56)
+
+
+@njit(nogil=True, inline="always")
+def _ends_of(
+    m: np.uint64, base: int, ends: np.ndarray, k: int, cap: int
+) -> int:  # pragma: no cover
+    """The places of the LF bytes that mask ``m`` flags (bit ``i``: byte ``base + i``) into
+    ``ends`` from place ``k`` on: the first two with no branch (most blocks of 64 bytes of a
+    log hold none or one), the others in a loop. The count after them; -1 when ``ends`` holds
+    fewer than ``cap`` places that would need."""
+    if k + 2 > cap:
+        while m:
+            if k >= cap:
+                return -1
+            ends[k] = base + _ctz(m)
+            k += 1
+            m &= m - np.uint64(1)
+        return k
+    c = _pop(m)
+    ends[k] = base + _ctz(m)  # (no LF: a place past the count, taken by the next)
+    m &= m - np.uint64(1)
+    ends[k + 1] = base + _ctz(m)
+    m &= m - np.uint64(1)
+    if c > 2:
+        j = k + 2
+        while m:
+            if j >= cap:
+                return -1
+            ends[j] = base + _ctz(m)
+            j += 1
+            m &= m - np.uint64(1)
+    return k + int(c)
+
+
 @njit(nogil=True, error_model="numpy", boundscheck=False)
 def _split(
-    buf: np.ndarray, first: int, starts: np.ndarray, ends: np.ndarray, info: np.ndarray
+    buf: np.ndarray,
+    first: int,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    info: np.ndarray,
+    masks: np.ndarray,
 ) -> int:  # pragma: no cover
     """(start, end) byte offsets of every line of ``buf`` into ``starts`` and ``ends``, and
     how many lines there are; -1 when they hold fewer places than that (then what they hold is
@@ -131,62 +177,72 @@ def _split(
     ``info[0]``: :data:`HIGH_BYTE` when ``buf`` holds a byte above 127, plus
     :data:`UNIT_SEPARATOR` when it holds a 0x1F byte (what decides whether the bytes go to
     polars' splitter as they are), found in the same pass over the words (a separate pass in
-    Python, ``bytes.isascii`` and ``in``, held the GIL for 0.4 s of thread time per GB)."""
+    Python, ``bytes.isascii`` and ``in``, held the GIL for 0.4 s of thread time per GB).
+
+    Three passes, the first two a window of ``masks.size`` blocks of 64 bytes at a time (the
+    masks stay in the cache): a mask per block, one bit per LF byte (found exactly, eight
+    bytes at a time, with no branch: the compiler's vector code), with the bytes' classes;
+    then each LF's place from the masks (:func:`_ends_of`: no branch per word, nor per line
+    for most); then each line's start and end from the places, the CR before an LF dropped.
+    0.55x the time of one pass that tested each word for an LF and went through the line ends
+    it held (24.5 -> 14 ms on 64 MiB of PIM log, 26 -> 12.8 of CVP log)."""
     n = buf.size
     cap = starts.size
     info[0] = 0
     skip = _skip(buf, first)
     tail = 1 if n > skip and buf[n - 1] != 10 else 0
-    k = 0
-    s = skip
-    # Eight bytes at a time: a word with no LF byte is passed over whole; in one that may
-    # hold some, the flagged bytes are visited lowest first (the flag test can also flag a
-    # byte above a true LF, so each is checked), with no loop over its 8 bytes, and each
-    # line's start and end are set as its LF is met (no second pass over the lines):
-    # 1.4-1.65x faster on PIM and CVP logs. No count of the lines first either, where the
-    # caller's places are enough (the count took a sixth of the split's time).
-    words = n // 8
+    full = n // 64  # whole blocks of 64 bytes
+    room = masks.size
+    m7 = np.uint64(0x7F7F7F7F7F7F7F7F)
     lo = np.uint64(0x0101010101010101)
     hi = np.uint64(0x8080808080808080)
     lf = np.uint64(0x0A0A0A0A0A0A0A0A)
     us = np.uint64(0x1F1F1F1F1F1F1F1F)
+    gather = np.uint64(0x0102040810204080)  # each byte's low bit to the top byte, in order
+    w8 = buf[: full * 64].view(np.uint64)
     high = np.uint64(0)  # every byte's top bit, OR-ed
     sep = np.uint64(0)  # nonzero once a word held a 0x1F byte
-    w8 = buf[: words * 8].view(np.uint64)
-    for w in range(words + 1):
-        if w < words:
-            v = w8[w]
-            high |= v
-            y = v ^ us
-            sep |= (y - lo) & ~y & hi
-            x = v ^ lf
-            t = (x - lo) & ~x & hi
-        else:  # the last few bytes, flagged one by one
-            t = np.uint64(0)
-            for i in range(words * 8, n):
-                high |= np.uint64(buf[i])
-                if buf[i] == 31:
-                    sep = np.uint64(1)
-                if buf[i] == 10:
-                    t |= np.uint64(0x80) << np.uint64(8 * (i - words * 8))
-        while t:
-            e = w * 8 + (_ctz(t) >> 3)
-            if buf[e] == 10:
-                if k >= cap:
-                    return -1
-                starts[k] = s
-                ends[k] = e - 1 if (e > s and buf[e - 1] == 13) else e
-                k += 1
-                s = e + 1
-            t &= t - np.uint64(1)
+    k = 0
+    for b0 in range(0, full, room):
+        cnt = min(room, full - b0)
+        ww = w8[b0 * 8 : (b0 + cnt) * 8]
+        for i in range(cnt):
+            m = np.uint64(0)
+            for j in range(8):
+                v = ww[i * 8 + j]
+                high |= v
+                y = v ^ us
+                sep |= (y - lo) & ~y & hi
+                x = v ^ lf
+                t = ~(((x & m7) + m7) | x | m7)  # 0x80 in each byte that is LF, exactly
+                m |= ((t >> np.uint64(7)) * gather >> np.uint64(56)) << np.uint64(8 * j)
+            masks[i] = m
+        for i in range(cnt):
+            k = _ends_of(masks[i], (b0 + i) * 64, ends, k, cap)
+            if k < 0:
+                return -1
+    m = np.uint64(0)
+    for i in range(full * 64, n):  # the last bytes, under 64
+        c = buf[i]
+        high |= np.uint64(c)
+        if c == 31:
+            sep = np.uint64(1)
+        if c == 10:
+            m |= np.uint64(1) << np.uint64(i - full * 64)
+    k = _ends_of(m, full * 64, ends, k, cap)
+    if k < 0 or k + tail > cap:
+        return -1
+    s = skip
+    for i in range(k):
+        e = ends[i]
+        starts[i] = s
+        ends[i] = e - 1 if (e > s and buf[e - 1] == 13) else e
+        s = e + 1
     if tail:
-        if k >= cap:
-            return -1
         starts[k] = s
         ends[k] = n - 1 if buf[n - 1] == 13 else n
-        k += 1
     info[0] = (HIGH_BYTE if high & hi else 0) + (UNIT_SEPARATOR if sep else 0)
-    return k
+    return k + tail
 
 
 @njit(nogil=True, inline="always")
@@ -1581,6 +1637,7 @@ _U8 = types.CPointer(types.uint8)
 _S8 = types.CPointer(types.int8)
 _S32 = types.CPointer(types.int32)
 _S64 = types.CPointer(types.int64)
+_U64 = types.CPointer(types.uint64)
 _N = types.int64
 
 
@@ -1588,8 +1645,10 @@ def _line_count_c(b, n, first):  # type: ignore[no-untyped-def]  # pragma: no co
     return _line_count(carray(b, n), first)
 
 
-def _split_c(b, n, first, s, e, m, info):  # type: ignore[no-untyped-def]  # pragma: no cover
-    return _split(carray(b, n), first, carray(s, m), carray(e, m), carray(info, 1))
+def _split_c(b, n, first, s, e, m, info, masks, room):  # type: ignore[no-untyped-def]  # pragma: no cover
+    return _split(
+        carray(b, n), first, carray(s, m), carray(e, m), carray(info, 1), carray(masks, room)
+    )
 
 
 def _dumplog_c(b, n, s, e, m, hit, tod, hlen, tok, trace, tb):  # type: ignore[no-untyped-def]  # pragma: no cover
@@ -1675,7 +1734,7 @@ def _spacing_pick_c(v, m, carry, lo, hi, out, cap):  # type: ignore[no-untyped-d
 #: of the arguments are :mod:`._scan_native`'s.
 ENTRIES = {
     "line_count": (_line_count_c, (_U8, _N, _N)),
-    "split": (_split_c, (_U8, _N, _N, _S64, _S64, _N, _S64)),
+    "split": (_split_c, (_U8, _N, _N, _S64, _S64, _N, _S64, _U64, _N)),
     "dumplog": (_dumplog_c, (_U8, _N, _S64, _S64, _N, _U8, _S64, _S32, _S32, _U8, _S64)),
     "cvp": (_cvp_c, (_U8, _N, _S64, _S64, _N, _U8, _S64, _S32, _S32, _S32, _S32, _S64)),
     "ciscolog": (

@@ -44,7 +44,7 @@ SLOTS = 4096
 #: One intern table's int64 words (see ``_scan_kernels._tab``).
 TABLE = 2 * SLOTS + 2 * MAX_IDS + 5
 #: Raised when an entry's arguments change: object files of another ABI are not used.
-ABI = 5
+ABI = 6
 FOLDER = "hbtriage-kernels"
 _META = "kernels.json"
 #: The entries of ``_scan_kernels.ENTRIES`` compiled together, one process and one object file
@@ -74,6 +74,8 @@ UNIT_SEPARATOR = 2
 #: The split's first guess at a piece's lines: one every this many bytes at the most (log
 #: lines are longer: 85 bytes on average in the PIM log, 137 in the CVP log).
 SPLIT_BYTES_PER_LINE = 24
+#: Blocks of 64 bytes the split marks the line ends of at a time (``_scan_kernels._split``).
+SPLIT_WINDOW = 1024
 #: The int64 words of the spacing kernel's running state (``_scan_kernels._spacing``): whether
 #: a value came before, that value, the steps, those at most ``short``, the least and greatest
 #: step, those at least ``gap``, the least and greatest value.
@@ -284,12 +286,17 @@ class Kernels:
         cap = b.size // SPLIT_BYTES_PER_LINE + 64
         starts = np.empty(cap, dtype=np.int64)
         ends = np.empty(cap, dtype=np.int64)
-        m = self._call("split", b, b.size, int(first), starts, ends, cap, info)
+        masks = np.empty(SPLIT_WINDOW, dtype=np.uint64)
+        m = self._call("split", b, b.size, int(first), starts, ends, cap, info, masks, masks.size)
         if m < 0:
             m = self._call("line_count", b, b.size, int(first))
             starts = np.empty(m, dtype=np.int64)
             ends = np.empty(m, dtype=np.int64)
-            self._call("split", b, b.size, int(first), starts, ends, m, info)
+            got = self._call(
+                "split", b, b.size, int(first), starts, ends, m, info, masks, masks.size
+            )
+            if got != m:
+                raise RuntimeError("compiled kernel split found another count")
         return starts[:m], ends[:m], int(info[0])
 
     def _layout(
