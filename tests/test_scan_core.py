@@ -118,8 +118,6 @@ def test_split_lines_of_a_large_piece(seed: int, longest: int, shift: int, first
     byte classes as Python finds."""
     import random
 
-    from hbtriage.sources._scan_native import HIGH_BYTE, UNIT_SEPARATOR
-
     rnd = random.Random(seed)
     parts, size = [], 0
     while size < 150_000 + rnd.randrange(50_000):
@@ -127,13 +125,7 @@ def test_split_lines_of_a_large_piece(seed: int, longest: int, shift: int, first
         parts.append(line + rnd.choice([b"\n", b"\r\n"]))
         size += len(parts[-1])
     data = b"".join(parts)[: size - rnd.randrange(3)]  # a last line without LF, at times
-    k = _scan.kernels()
-    assert k is not None
-    buf = np.frombuffer(b"\n" * shift + data, dtype=np.uint8)[shift:]
-    starts, ends, info = k.split_lines_info(buf, first)
-    assert [data[s:e] for s, e in zip(starts, ends, strict=True)] == _python_lines(data, first)
-    assert bool(info & HIGH_BYTE) == (not data.isascii())
-    assert bool(info & UNIT_SEPARATOR) == (b"\x1f" in data)
+    _split_as_python(data, shift, first)
 
 
 @settings(max_examples=300, deadline=None)
@@ -147,13 +139,19 @@ def test_split_lines_of_a_large_piece(seed: int, longest: int, shift: int, first
 def test_split_tells_a_high_byte_and_a_unit_separator_anywhere(data: bytes, shift: int) -> None:
     """The split says whether the bytes hold one above 127 and a 0x1F (what decides whether
     polars may split them as they are), at any place in a word and in the last few bytes."""
+    _split_as_python(data, shift, False)
+
+
+def _split_as_python(data: bytes, shift: int, first: bool) -> None:
+    """The core splits ``data`` (in memory ``shift`` bytes past an 8-byte boundary) into the
+    lines Python finds, and tells its high bytes and 0x1F bytes."""
     from hbtriage.sources._scan_native import HIGH_BYTE, UNIT_SEPARATOR
 
     k = _scan.kernels()
     assert k is not None
     buf = np.frombuffer(b"\n" * shift + data, dtype=np.uint8)[shift:]
-    starts, ends, info = k.split_lines_info(buf, False)
-    assert [data[s:e] for s, e in zip(starts, ends, strict=True)] == _python_lines(data, False)
+    starts, ends, info = k.split_lines_info(buf, first)
+    assert [data[s:e] for s, e in zip(starts, ends, strict=True)] == _python_lines(data, first)
     assert bool(info & HIGH_BYTE) == (not data.isascii())
     assert bool(info & UNIT_SEPARATOR) == (b"\x1f" in data)
 

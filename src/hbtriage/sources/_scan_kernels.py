@@ -128,34 +128,35 @@ def _pop(x: np.uint64) -> np.uint64:  # pragma: no cover
 
 
 @njit(nogil=True, inline="always")
+def _each_end(
+    m: np.uint64, base: int, ends: np.ndarray, k: int, cap: int
+) -> int:  # pragma: no cover
+    """The places of the LF bytes mask ``m`` flags (bit ``i``: byte ``base + i``) into
+    ``ends`` from place ``k`` on, one by one; the count after them, -1 past ``cap``."""
+    while m:
+        if k >= cap:
+            return -1
+        ends[k] = base + _ctz(m)
+        k += 1
+        m &= m - np.uint64(1)
+    return k
+
+
+@njit(nogil=True, inline="always")
 def _ends_of(
     m: np.uint64, base: int, ends: np.ndarray, k: int, cap: int
 ) -> int:  # pragma: no cover
-    """The places of the LF bytes that mask ``m`` flags (bit ``i``: byte ``base + i``) into
-    ``ends`` from place ``k`` on: the first two with no branch (most blocks of 64 bytes of a
-    log hold none or one), the others in a loop. The count after them; -1 when ``ends`` holds
-    fewer than ``cap`` places that would need."""
+    """:func:`_each_end`, the first two with no branch (most blocks of 64 bytes of a log hold
+    none or one LF; a place past the count is taken by the next block's)."""
     if k + 2 > cap:
-        while m:
-            if k >= cap:
-                return -1
-            ends[k] = base + _ctz(m)
-            k += 1
-            m &= m - np.uint64(1)
-        return k
+        return _each_end(m, base, ends, k, cap)
     c = _pop(m)
-    ends[k] = base + _ctz(m)  # (no LF: a place past the count, taken by the next)
+    ends[k] = base + _ctz(m)
     m &= m - np.uint64(1)
     ends[k + 1] = base + _ctz(m)
     m &= m - np.uint64(1)
     if c > 2:
-        j = k + 2
-        while m:
-            if j >= cap:
-                return -1
-            ends[j] = base + _ctz(m)
-            j += 1
-            m &= m - np.uint64(1)
+        return _each_end(m, base, ends, k + 2, cap)
     return k + int(c)
 
 
