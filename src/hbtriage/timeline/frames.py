@@ -596,20 +596,7 @@ def _streams(events: pl.DataFrame, kinds: dict[tuple[str, str], str]) -> pl.Data
         # The timeline's own order: one stretch of rows per stream, summarised slice by slice
         # (a group_by gathers every group's rows into new memory first); the spacing's median
         # as ``cadence`` gives it, taken by selection (see model.steps).
-        ts = events.get_column("ts")
-        st = pl.concat(
-            [
-                events.slice(offset, length).select(
-                    pl.col("host").first(),
-                    pl.col("stream").first(),
-                    pl.col("ts").min().alias("first"),
-                    pl.col("ts").max().alias("last"),
-                    pl.len().cast(pl.Int64).alias("lines"),
-                    pl.lit(_cadence(ts.slice(offset, length)), pl.Float64).alias("cadence_s"),
-                )
-                for offset, length in spans
-            ]
-        )
+        st = pl.concat([_summary(events, offset, length) for offset, length in spans])
     else:
         st = (
             events.select("host", "stream", "ts")
@@ -629,6 +616,34 @@ def _streams(events: pl.DataFrame, kinds: dict[tuple[str, str], str]) -> pl.Data
     kind = pl.Series("kind", [kinds.get(key, "log") for key in names], dtype=pl.Utf8)
     return st.with_columns(kind).select(
         "host", "stream", "kind", "first", "last", "lines", "cadence_s"
+    )
+
+
+def _summary(events: pl.DataFrame, offset: int, length: int) -> pl.DataFrame:
+    """:func:`_streams`' row of the stream whose rows are ``length`` from ``offset``: its
+    first and last time and its spacing from the compiled core in one pass when the run
+    loaded it (see :mod:`hbtriage.timeline.spacing`), else from polars."""
+    part = events.slice(offset, length)
+    ts = part.get_column("ts")
+    measured = spacing.measure(ts.to_physical())
+    if measured is None:
+        return part.select(
+            pl.col("host").first(),
+            pl.col("stream").first(),
+            pl.col("ts").min().alias("first"),
+            pl.col("ts").max().alias("last"),
+            pl.len().cast(pl.Int64).alias("lines"),
+            pl.lit(_cadence(ts), pl.Float64).alias("cadence_s"),
+        )
+    ends = pl.Series("first", [measured.lowest, measured.highest], dtype=pl.Int64)
+    first, last = ends.cast(ts.dtype).slice(0, 1), ends.cast(ts.dtype).slice(1, 1)
+    return part.head(1).select(
+        "host",
+        "stream",
+        pl.lit(first).alias("first"),
+        pl.lit(last).alias("last"),
+        pl.lit(length, pl.Int64).alias("lines"),
+        pl.lit(spacing.middle_value(spacing.middle(measured)) / 1e9, pl.Float64).alias("cadence_s"),
     )
 
 

@@ -56,6 +56,9 @@ class Spacing:
     #: The least and the greatest step.
     least: int
     greatest: int
+    #: The least and the greatest value.
+    lowest: int
+    highest: int
     #: The column's chunks (zero-copy views) the figures were taken from.
     chunks: list[np.ndarray]
 
@@ -73,7 +76,7 @@ def measure(values: pl.Series, *, short: int = -1, gap: int = 1 << 62) -> Spacin
     steps, few, lo, hi, _long, vlo, vhi = figures
     if vhi - vlo >= _SPAN_MAX:
         return None
-    return Spacing(steps, few, gaps, sizes, lo, hi, chunks)
+    return Spacing(steps, few, gaps, sizes, lo, hi, vlo, vhi, chunks)
 
 
 def middle(measured: Spacing) -> tuple[int, int]:
