@@ -272,7 +272,7 @@ def _combine(
         files = sorted(keyed.pop(key), key=lambda f: (f[0], f[2]))
         disjoint = all(a[1] < b[0] for a, b in zip(files, files[1:], strict=False))  # type: ignore[operator]
         if disjoint:  # no copies possible, and one file after the other is time order
-            out.extend(f[3].drop("_digest", strict=False) for f in files)
+            out.extend(_without_digest(f[3]) for f in files)
             del files
         else:
             frames = [_with_digest(f[3], f[2], later or {}) for f in files]
@@ -289,6 +289,15 @@ def _combine(
         # the whole timeline at the moment it is largest.
         return out[0] if len(out) == 1 else pl.concat(out, rechunk=False)
     return _concat_columns(out)
+
+
+def _without_digest(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` without its ``_digest`` column, its columns' chunks as they are (polars'
+    ``drop`` merges small chunks of some columns and not of others: chunks that no longer line
+    up, which the next step would copy into one)."""
+    if "_digest" not in frame.columns:
+        return frame
+    return pl.DataFrame([c for c in frame.get_columns() if c.name != "_digest"])
 
 
 def _lined_up(columns: Iterable[pl.Series]) -> bool:
