@@ -432,13 +432,22 @@ class Kernels:
             )
             gpos = np.empty(cap, dtype=np.int64)
             gval = np.empty(cap, dtype=np.int64)
-            for c in chunks:
-                v = _c(c, np.int64)
-                self._call("spacing", v, v.size, carry, short, gap, gpos, gval, cap)
+            self._chunk_by_chunk("spacing", chunks, carry, short, gap, gpos, gval, cap)
             found = int(carry[6])
             if found <= cap:
                 return carry[2:].tolist(), gpos[:found], gval[:found]
             cap = found
+
+    def _chunk_by_chunk(
+        self, name: str, chunks: list[np.ndarray], carry: np.ndarray, *args: Any
+    ) -> None:
+        """Spacing kernel ``name`` on each of the int64 ``chunks`` of one column in turn, the
+        state from one chunk to the next in ``carry``."""
+        import numpy as np
+
+        for c in chunks:
+            v = _c(c, np.int64)
+            self._call(name, v, v.size, carry, *args)
 
     def spacing_count(self, chunks: list[np.ndarray], a: int, b: int) -> tuple[int, ...]:
         """How many steps of ``chunks`` are below ``a``, equal to ``a``, at most ``b``, equal
@@ -446,9 +455,7 @@ class Kernels:
         import numpy as np
 
         carry = np.zeros(6, dtype=np.int64)
-        for c in chunks:
-            v = _c(c, np.int64)
-            self._call("spacing_count", v, v.size, carry, a, b)
+        self._chunk_by_chunk("spacing_count", chunks, carry, a, b)
         return tuple(carry[2:].tolist())
 
     def spacing_hist(
@@ -460,9 +467,7 @@ class Kernels:
 
         carry = np.zeros(3, dtype=np.int64)
         hist = np.zeros(buckets, dtype=np.int64)
-        for c in chunks:
-            v = _c(c, np.int64)
-            self._call("spacing_hist", v, v.size, carry, lo, shift, hist, buckets)
+        self._chunk_by_chunk("spacing_hist", chunks, carry, lo, shift, hist, buckets)
         return int(carry[2]), hist
 
     def spacing_pick(self, chunks: list[np.ndarray], lo: int, hi: int, count: int) -> np.ndarray:
@@ -471,9 +476,7 @@ class Kernels:
 
         carry = np.zeros(3, dtype=np.int64)
         out = np.empty(count, dtype=np.int64)
-        for c in chunks:
-            v = _c(c, np.int64)
-            self._call("spacing_pick", v, v.size, carry, lo, hi, out, count)
+        self._chunk_by_chunk("spacing_pick", chunks, carry, lo, hi, out, count)
         if int(carry[2]) != count:
             raise RuntimeError("compiled kernel spacing_pick found another count")
         return out

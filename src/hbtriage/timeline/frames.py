@@ -604,7 +604,7 @@ def _streams(events: pl.DataFrame, kinds: dict[tuple[str, str], str]) -> pl.Data
     if spans is not None:
         # The timeline's own order: one stretch of rows per stream, summarised slice by slice
         # (a group_by gathers every group's rows into new memory first); the spacing's median
-        # as ``cadence`` gives it, taken by selection (see model.steps).
+        # as ``cadence`` gives it, taken by selection (see _summary).
         st = pl.concat([_summary(events, offset, length) for offset, length in spans])
     else:
         st = (
@@ -644,13 +644,12 @@ def _summary(events: pl.DataFrame, offset: int, length: int) -> pl.DataFrame:
             pl.len().cast(pl.Int64).alias("lines"),
             pl.lit(_cadence(ts), pl.Float64).alias("cadence_s"),
         )
-    ends = pl.Series("first", [measured.lowest, measured.highest], dtype=pl.Int64)
-    first, last = ends.cast(ts.dtype).slice(0, 1), ends.cast(ts.dtype).slice(1, 1)
+    ends = pl.Series("ends", [measured.lowest, measured.highest], dtype=pl.Int64).cast(ts.dtype)
     return part.head(1).select(
         "host",
         "stream",
-        pl.lit(first).alias("first"),
-        pl.lit(last).alias("last"),
+        pl.lit(ends.slice(0, 1)).alias("first"),
+        pl.lit(ends.slice(1, 1)).alias("last"),
         pl.lit(length, pl.Int64).alias("lines"),
         pl.lit(spacing.middle_value(spacing.middle(measured)) / 1e9, pl.Float64).alias("cadence_s"),
     )
@@ -658,10 +657,8 @@ def _summary(events: pl.DataFrame, offset: int, length: int) -> pl.DataFrame:
 
 def _cadence(ts: pl.Series) -> float | None:
     """The median spacing (seconds) of one stream's times ``ts``, exactly as ``cadence`` in
-    :func:`_streams` gives it (None for fewer than two)."""
-    measured = spacing.measure(ts.to_physical())
-    if measured is not None:
-        return spacing.middle_value(spacing.middle(measured)) / 1e9
+    :func:`_streams` gives it (None for fewer than two), by polars (:func:`_summary` takes it
+    from the compiled core when the run loaded it)."""
     found = steps(ts.to_physical())
     median = (ts.to_physical().diff() if found is None else found).median()
     return None if median is None else float(median) / 1e9  # type: ignore[arg-type]
