@@ -20,8 +20,10 @@ import dataclasses, os
 import hbtriage.sources._lines as L
 victim = os.environ["HBT_SHRINK"]
 real_chunks, real_seen = L._byte_chunks, L._seen
-def small_pieces(path, encoding, starts, options):
-    return real_chunks(path, encoding, starts, dataclasses.replace(options, chunk_bytes=1 << 16))
+def small_pieces(path, encoding, starts, options, **more):
+    return real_chunks(
+        path, encoding, starts, dataclasses.replace(options, chunk_bytes=1 << 16), **more
+    )
 def seen(options, fh, pos):
     if getattr(fh, "name", None) == victim and pos >= 3 << 16 and os.path.getsize(victim) > pos:
         os.truncate(victim, pos // 10)

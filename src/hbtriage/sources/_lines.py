@@ -239,7 +239,7 @@ def line_chunks(
 #: an ASCII-compatible code page): its line frame and what the core found, or None (the piece
 #: is split by polars, or decoded, as usual: the core also says None for bytes that polars'
 #: splitter may split otherwise than the decoded text, see :func:`_splittable`).
-Scanner = Callable[[bytes, bool, bool], "tuple[pl.DataFrame, object] | None"]
+Scanner = Callable[["Raw", bool, bool], "tuple[pl.DataFrame, object] | None"]
 
 
 def _chunks_raw(
@@ -260,7 +260,7 @@ def _chunks_raw(
     held 30 MiB more at the peak, so it is not done there; but once the others are done (the
     largest file of a bundle is read last, alone), its remaining pieces are read ahead."""
     lines_before = 0
-    pieces = _byte_chunks(path, encoding, starts, options)
+    pieces = _byte_chunks(path, encoding, starts, options, mapped=scanner is not None)
     if scanner is None:
         split: Iterator[tuple[_Chunk, _Split | None]] = ((c, None) for c in pieces)
     else:
@@ -305,9 +305,9 @@ def _pieces_out(
         fast, seen = done
         del done, chunk
         if fast is not None:
-            df, unterminated = fast, bool(piece) and not piece.endswith(b"\n")
+            df, unterminated = fast, len(piece) > 0 and piece[-1:] != b"\n"
         else:
-            text = decode(piece, enc)
+            text = decode(bytes(piece), enc)
             if lines_before == 0 and text.startswith("\ufeff"):
                 text = text[1:]
             df, unterminated = line_frame(text)
@@ -318,9 +318,12 @@ def _pieces_out(
         lines_before += df.height - unterminated
 
 
+#: The bytes of one piece of a file: read into memory, or a read-only view of the file mapped
+#: into memory (see :func:`_mapped`; only pieces the compiled core reads).
+Raw = bytes | memoryview
 #: One raw piece of :func:`_byte_chunks` (bytes, or the whole decoded text), whether it is the
 #: last, and its encoding; and what :func:`_split_piece` made of it.
-_Chunk = tuple[bytes | str, bool, str]
+_Chunk = tuple[Raw | str, bool, str]
 _Split = tuple["pl.DataFrame | None", object]
 
 
@@ -339,7 +342,7 @@ def _split_piece(chunk: _Chunk, first: bool, scanner: Scanner | None) -> _Split:
         got = scanner(piece, first, _codec(enc) in _UTF8)
         if got is not None:
             return got
-    return _split_bytes(piece, enc, first=first), None
+    return _split_bytes(bytes(piece), enc, first=first), None
 
 
 _T = TypeVar("_T")
@@ -391,13 +394,21 @@ def _codec(encoding: str) -> str:
 _UTF8 = ("utf-8", "utf-8-sig")
 
 
-def _text_as_bytes(data: bytes, encoding: str) -> bool:
+def _text_as_bytes(data: Raw, encoding: str) -> bool:
     """Whether ``data`` (not empty) read as UTF-8 may be its text in ``encoding``: UTF-8, or
     ASCII in an ASCII-compatible code page (whether UTF-8 bytes are valid is not looked at)."""
     if not data:
         return False
     codec = _codec(encoding)
-    return codec in _UTF8 or (codec in ASCII_COMPATIBLE and data.isascii())
+    if codec in _UTF8:
+        return True
+    if codec not in ASCII_COMPATIBLE:
+        return False
+    if isinstance(data, bytes):
+        return data.isascii()
+    import numpy as np  # (a mapped piece: the core reads it, numpy is loaded)
+
+    return int(np.frombuffer(data, dtype=np.uint8).max()) < 0x80
 
 
 def _splittable(data: bytes, encoding: str, *, first: bool) -> bool:
@@ -448,21 +459,29 @@ def _split_bytes(data: bytes, encoding: str, *, first: bool) -> pl.DataFrame | N
 
 
 def _byte_chunks(
-    path: str, encoding: str, starts: str | None, options: ReadOptions
-) -> Iterator[tuple[bytes | str, bool, str]]:
+    path: str, encoding: str, starts: str | None, options: ReadOptions, *, mapped: bool = False
+) -> Iterator[tuple[Raw | str, bool, str]]:
     """The raw pieces of :func:`line_chunks`, whether each is the last, and their encoding:
     bytes (BOM still on) in ``encoding``; or, for encodings that cannot be cut at 0x0A (UTF-16,
     UTF-32), the whole decoded text (BOM dropped) of a small file, and UTF-8 bytes (BOM
-    dropped) of a large one, decoded block by block (:class:`Utf8Stream`)."""
+    dropped) of a large one, decoded block by block (:class:`Utf8Stream`).
+
+    ``mapped`` (the compiled core reads the pieces): a file that may be (see :func:`_mappable`)
+    is mapped into memory piece by piece, each piece a read-only view of its pages (see
+    :func:`_mapped`), not copied into fresh memory; from a piece that cannot be mapped on, the
+    file is read."""
     size = options.chunk_bytes
     try:
         codec = codecs.lookup(encoding).name
     except LookupError:
         codec = encoding
     fh: BinaryIO | Utf8Stream
+    mapping = False
     if codec in ASCII_COMPATIBLE:
         fh = open(path, "rb")  # noqa: SIM115 (closed below)
-        total: int | None = os.fstat(fh.fileno()).st_size
+        st = os.fstat(fh.fileno())
+        total: int | None = st.st_size
+        mapping = mapped and _mappable(fh, st)
     elif os.path.getsize(path) < options.stream_min_bytes:
         text, _ = read_text(path, encoding)
         yield text, True, encoding
@@ -475,6 +494,27 @@ def _byte_chunks(
         pos = 0
         carry = b""
         while True:
+            if mapping and total is not None and not carry and pos < total:
+                view = _mapped(cast(BinaryIO, fh), pos, min(pos + size, total))
+                if view is None:
+                    mapping = False  # the file is not as it was: read it (see below)
+                elif pos + size >= total:
+                    _seen(options, fh, total)
+                    yield view, True, encoding
+                    return
+                else:
+                    probe_at = max(0, size - _PROBE_BYTES)
+                    cut = _cut(bytes(view[probe_at:]), start_re, encoding, force=False)
+                    if cut > 0:
+                        part = view[: probe_at + cut]
+                        del view
+                        pos += len(part)
+                        _seen(options, fh, pos)
+                        yield part, False, encoding
+                        del part
+                        continue
+                    del view
+                cast(BinaryIO, fh).seek(pos)
             if total is not None and not carry and pos + size < total:
                 # Find the cut in the last bytes of the block first, then read exactly the
                 # piece: no copy of the bytes (the common case).
@@ -524,6 +564,92 @@ def _byte_chunks(
             del piece
             if last:
                 return
+
+
+#: File systems whose files may be mapped into memory (see :func:`_mappable`): local disks and
+#: memory. Not a network share or a removable one (a page that cannot be read stops the process
+#: with SIGBUS, where a read gives an error).
+_LOCAL_FS = frozenset(
+    {"ext2", "ext3", "ext4", "xfs", "btrfs", "zfs", "f2fs", "jfs", "bcachefs", "tmpfs", "overlay"}
+)
+#: ``fcntl`` commands of Linux (their values where Python does not name them).
+_F_SETLEASE = 1024
+_F_SETSIG = 10
+
+
+def _mappable(fh: BinaryIO, st: os.stat_result) -> bool:
+    """Whether the open file ``fh`` (status ``st``) may be mapped into memory as it is read:
+    a regular file on a local file system (:data:`_LOCAL_FS`, Linux) that no process holds open
+    for writing, unless ``HBTRIAGE_MMAP=0``. A mapped page cut off the file as it is read (a log
+    rotated by truncating it: its writer holds it open) would stop the process with SIGBUS,
+    where a read only comes short: such a file is read. Nobody holds it open for writing when
+    a read lease may be taken on it (Linux refuses one then); the lease is given back at once
+    (a writer opening the file meanwhile would wait that long)."""
+    import stat
+
+    if os.environ.get("HBTRIAGE_MMAP") == "0" or sys.platform != "linux":
+        return False
+    if not stat.S_ISREG(st.st_mode) or _fs_type(st.st_dev) not in _LOCAL_FS:
+        return False
+    import fcntl
+    import signal
+
+    fd = fh.fileno()
+    try:
+        # Were the lease broken in the instant it is held, its signal would be SIGURG, which
+        # does nothing (SIGIO, the default, ends the process).
+        fcntl.fcntl(fd, _F_SETSIG, signal.SIGURG)
+        fcntl.fcntl(fd, _F_SETLEASE, fcntl.F_RDLCK)
+    except OSError:  # open for writing (EAGAIN), not the user's own file (EACCES), no leases
+        return False
+    try:
+        fcntl.fcntl(fd, _F_SETLEASE, fcntl.F_UNLCK)
+    except OSError:
+        return False
+    return True
+
+
+@functools.cache
+def _mounts() -> dict[int, str]:
+    """The file system type of each device mounted (``/proc/self/mountinfo``), by device
+    number; empty when it cannot be read."""
+    out: dict[int, str] = {}
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                fields = line.split()
+                if "-" not in fields or len(fields) < 3:
+                    continue
+                major, _, minor = fields[2].partition(":")
+                fs = fields[fields.index("-") + 1 :]
+                if fs and major.isdigit() and minor.isdigit():
+                    out[os.makedev(int(major), int(minor))] = fs[0]
+    except OSError:
+        pass
+    return out
+
+
+def _fs_type(dev: int) -> str:
+    """The type of the file system on device ``dev`` ("" when not known)."""
+    return _mounts().get(dev, "")
+
+
+def _mapped(fh: BinaryIO, start: int, end: int) -> memoryview | None:
+    """Bytes ``start`` to ``end`` of the open file ``fh`` as a read-only view of its pages
+    mapped into memory (unmapped when the last view of them is dropped); None when the file is
+    now shorter than ``end`` or cannot be mapped. Mapped, the pages of the page cache are read
+    where they are: no copy into fresh memory, whose pages the process would first fault in
+    (a third of a large run's page faults, 0.27 s of CPU for 1 GB of logs)."""
+    import mmap
+
+    base = start - start % mmap.ALLOCATIONGRANULARITY
+    try:
+        if os.fstat(fh.fileno()).st_size < end:
+            return None
+        m = mmap.mmap(fh.fileno(), end - base, offset=base, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
+        return None
+    return memoryview(m)[start - base :]
 
 
 def _seen(options: ReadOptions, fh: BinaryIO | Utf8Stream, pos: int) -> None:

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     import numpy as np
     import polars as pl
 
-    from hbtriage.sources._lines import Pieces, Scanner
+    from hbtriage.sources._lines import Pieces, Raw, Scanner
     from hbtriage.sources._scan_native import Kernels
     from hbtriage.sources.base import InputFile
     from hbtriage.sources.options import ReadOptions
@@ -347,7 +347,7 @@ class Piece:
     reader's kernel, and the line prefilter's verdict per line (see
     :func:`hbtriage.sources._scan_kernels.keep_flags`; None: no prefilter asked for)."""
 
-    raw: bytes
+    raw: Raw
     starts: np.ndarray
     ends: np.ndarray
     found: tuple[object, ...]
@@ -438,18 +438,35 @@ def _pool() -> ThreadPoolExecutor:
         return pool
 
 
-def part_bounds(raw: bytes, cuts: Sequence[int]) -> list[int]:
+def part_bounds(raw: Raw, cuts: Sequence[int]) -> list[int]:
     """The offsets ``raw`` is cut at, each just after a line end: every cut in ``cuts`` moved
     to the end of the line it falls in, with 0 and ``len(raw)`` around them."""
     out = [0]
     for c in sorted(cuts):
-        j = raw.find(b"\n", max(c - 1, 0))
+        j = _line_end(raw, max(c - 1, 0))
         if j < 0 or j + 1 >= len(raw):
             break
         if j + 1 > out[-1]:
             out.append(j + 1)
     out.append(len(raw))
     return out
+
+
+def _line_end(raw: Raw, at: int) -> int:
+    """The offset of the first LF of ``raw`` from ``at`` on, -1 when there is none."""
+    if isinstance(raw, bytes):
+        return raw.find(b"\n", at)
+    import numpy as np
+
+    buf = np.frombuffer(raw, dtype=np.uint8)
+    step = 4096
+    while at < buf.size:
+        hit = np.flatnonzero(buf[at : at + step] == 0x0A)
+        if hit.size:
+            return at + int(hit[0])
+        at += step
+        step = min(step * 4, 1 << 22)
+    return -1
 
 
 #: How many pieces are being scanned right now (by the threads reading files at once).
@@ -506,7 +523,7 @@ def _scan_part(buf: np.ndarray, first: bool, ask: Ask) -> _Part:
 
 
 def scan_parts(
-    raw: bytes,
+    raw: Raw,
     first: bool,
     ask: Ask,
     cuts: Sequence[int] | None = None,
@@ -535,7 +552,7 @@ def scan_parts(
             _scanning[0] -= 1
 
 
-def _scan_bounds(raw: bytes, first: bool, ask: Ask, bounds: list[int]) -> _Part:
+def _scan_bounds(raw: Raw, first: bool, ask: Ask, bounds: list[int]) -> _Part:
     """:func:`scan_parts` on the parts between ``bounds``."""
     import numpy as np
 
@@ -555,7 +572,7 @@ def _scan_bounds(raw: bytes, first: bool, ask: Ask, bounds: list[int]) -> _Part:
     return stitched
 
 
-def _stitch(raw: bytes, at: list[int], parts: list[_Part], kernel: str) -> _Part | None:
+def _stitch(raw: Raw, at: list[int], parts: list[_Part], kernel: str) -> _Part | None:
     """The parts' outputs (part ``i`` starting at byte ``at[i]``) as one scan's."""
     import numpy as np
 
@@ -575,7 +592,7 @@ def _stitch(raw: bytes, at: list[int], parts: list[_Part], kernel: str) -> _Part
                 found[per_line + 2 * t + 1].tolist(),
                 strict=True,
             ):
-                key = raw[s : s + n]
+                key = bytes(raw[s : s + n])
                 gid = seen.get(key)
                 if gid is None:
                     gid = seen[key] = len(rs)
@@ -625,7 +642,7 @@ def _joined(cols: list[np.ndarray | None]) -> np.ndarray | None:
 
 
 def scan(
-    raw: bytes,
+    raw: Raw,
     first: bool,
     ask: Ask,
     cuts: Sequence[int] | None = None,
@@ -658,7 +675,7 @@ def scan(
     from hbtriage.sources._scan_native import HIGH_BYTE, UNIT_SEPARATOR
 
     k = kernels()
-    if k is None or (not first and raw.startswith(codecs.BOM_UTF8)):
+    if k is None or (not first and raw[:3] == codecs.BOM_UTF8):
         return None
     buf = np.frombuffer(raw, dtype=np.uint8)
     starts, ends, found, flags, cls, info = scan_parts(raw, first, ask, cuts)
@@ -668,7 +685,7 @@ def scan(
         if not utf8:
             return None
         try:
-            raw.decode("utf-8")
+            codecs.utf_8_decode(raw, "strict", True)
         except UnicodeDecodeError:
             return None
     n = int(starts.size)
@@ -697,7 +714,7 @@ def scan(
         text = _wanted_text(k, buf, starts, ends, want)
     else:
         cls = None
-        text = read_lines(raw)
+        text = read_lines(raw if isinstance(raw, bytes) else raw.tobytes())
         text = None if text is None else text.fill_null("")
     if text is None or text.len() != n:
         return None
@@ -762,7 +779,7 @@ def setup(kernel: str, kind: str, size: int, options: ReadOptions) -> tuple[Scan
 
     ask = Ask(kernel, table, sparse)
 
-    def scanner(raw: bytes, first: bool, utf8: bool) -> tuple[pl.DataFrame, object] | None:
+    def scanner(raw: Raw, first: bool, utf8: bool) -> tuple[pl.DataFrame, object] | None:
         return scan(raw, first, ask, utf8=utf8)
 
     return scanner, sparse
@@ -806,10 +823,10 @@ def line_classes(piece: Piece | None) -> pl.Series | None:
     return None if piece is None or piece.classes is None else pl.Series("_cls", piece.classes)
 
 
-def _strings(raw: bytes, rep_s: np.ndarray, rep_n: np.ndarray) -> list[str | None]:
+def _strings(raw: Raw, rep_s: np.ndarray, rep_n: np.ndarray) -> list[str | None]:
     """The interned strings (printable ASCII, checked by the kernel) of one table."""
     return [
-        raw[s : s + n].decode("ascii") for s, n in zip(rep_s.tolist(), rep_n.tolist(), strict=True)
+        str(raw[s : s + n], "ascii") for s, n in zip(rep_s.tolist(), rep_n.tolist(), strict=True)
     ]
 
 
