@@ -167,6 +167,16 @@ def pieces(p):
             if not block:
                 return
 """
+#: The same pieces as the readers give the compiled core: the bytes of a file nothing writes
+#: to mapped into memory, piece by piece, not copied (see ``_lines._byte_chunks``).
+_MAPPED_PIECES = """
+from hbtriage.sources import _lines
+from hbtriage.sources.options import ReadOptions
+def pieces(p):
+    opts = ReadOptions(chunk_bytes=16 << 20)
+    for data, _last, _enc in _lines._byte_chunks(p, "utf-8", None, opts, mapped=True):
+        yield data
+"""
 _FLOOR = (
     _PIECES
     + """
@@ -194,12 +204,13 @@ with ThreadPoolExecutor(2) as pool:
     assert all(j.result() > 0 for j in jobs)
 """
 )
-#: The compiled core alone: every log in 16 MiB pieces cut at a line end, line boundaries, the
+#: The compiled core alone: every log in 16 MiB pieces cut at a line end (mapped, as analyze
+#: maps them), line boundaries, the
 #: usual layouts' fields of every line and the catalog's line prefilter searched in the bytes
 #: (the dumplog kernel and words for pim*, the CVP ones for the others), each piece cut into
 #: one part per core as the readers do (``_scan.scan_parts``), two files at a time.
 _CORE = (
-    _PIECES
+    _MAPPED_PIECES
     + """
 import sys
 from concurrent.futures import ThreadPoolExecutor
