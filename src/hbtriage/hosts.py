@@ -45,7 +45,7 @@ import polars as pl
 
 from hbtriage.catalog import bundled_text, entries_of, host_clues
 from hbtriage.errors import CatalogError
-from hbtriage.sources.base import InputFile, ReadResult, display_folder
+from hbtriage.sources.base import InputFile, ReadResult, column_bounds, display_folder
 from hbtriage.warning_text import Joined, warn
 
 
@@ -573,8 +573,7 @@ def _span(res: ReadResult) -> tuple[datetime, datetime] | None:
     for frame in (res.events, res.counters):
         if frame is None or not frame.height:
             continue
-        col = frame["ts_local"]
-        lo, hi = col.min(), col.max()
+        lo, hi = column_bounds(frame, "ts_local")
         if isinstance(lo, datetime) and isinstance(hi, datetime):
             ends += [lo, hi]
     return (min(ends), max(ends)) if ends else None

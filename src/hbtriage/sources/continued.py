@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from hbtriage.sources import Outcome
+from hbtriage.sources.base import column_bounds
 from hbtriage.warning_text import warn
 
 #: How far apart on the clock the end of a part and the start of the next may be.
@@ -63,7 +64,7 @@ def continue_dates(outcomes: list[Outcome]) -> None:
         if o.result.undated:
             undated.append((o, key))
         else:
-            last = o.result.events["ts_local"].max()
+            last = column_bounds(o.result.events, "ts_local")[1]
             if isinstance(last, dt.datetime):
                 dated.setdefault(key, []).append(_Dated(last, o.item.display))
     changed = True
@@ -72,7 +73,7 @@ def continue_dates(outcomes: list[Outcome]) -> None:
         for o, key in list(undated):
             r = o.result
             assert r is not None and r.events is not None
-            first = r.events["ts_local"].min()
+            first = column_bounds(r.events, "ts_local")[0]
             found = _follows(first, dated.get(key, [])) if isinstance(first, dt.datetime) else None
             if found is None or not isinstance(first, dt.datetime):
                 continue
@@ -89,7 +90,7 @@ def continue_dates(outcomes: list[Outcome]) -> None:
             ]
             r.undated = False
             undated.remove((o, key))
-            last = r.events["ts_local"].max()
+            last = column_bounds(r.events, "ts_local")[1]
             if isinstance(last, dt.datetime):
                 dated.setdefault(key, []).append(_Dated(last, o.item.display))
             changed = True

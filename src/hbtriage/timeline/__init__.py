@@ -18,7 +18,7 @@ from hbtriage.counter_names import CounterIndex, default_index
 from hbtriage.errors import UsageError
 from hbtriage.findings import HostInfo, InputInfo
 from hbtriage.hosts import Identity, clues_of, identify, remote_parts
-from hbtriage.sources.base import ConfigFact, InputFile, ReadResult
+from hbtriage.sources.base import ConfigFact, InputFile, ReadResult, column_bounds
 from hbtriage.timeline.clocks import (
     MAX_OFFSET_MIN,
     HostZone,
@@ -128,7 +128,7 @@ def _last_line(items: list[tuple[InputFile, ReadResult]]) -> int:
     for _item, res in items:
         if res.events is None or not res.events.height:
             continue
-        lo, hi = res.events["line"].min(), res.events["line"].max()
+        lo, hi = column_bounds(res.events, "line")
         if isinstance(lo, int) and lo < 0:
             return 1 << 63
         if isinstance(hi, int):
@@ -221,7 +221,7 @@ def _fold(
                 needs_zone_warning.add(host)
             info.records = ev.height
             if ev.height:
-                info.first, info.last = ev["ts"].min(), ev["ts"].max()  # type: ignore[assignment]
+                info.first, info.last = column_bounds(ev, "ts")
             ev_parts.append(ev)
             del ev  # _combine frees each part as it goes: no other reference
         if res.counters is not None and res.counters.height:

@@ -24,7 +24,7 @@ import polars as pl
 from hbtriage.errors import UsageError
 from hbtriage.host_facts import ZONE_SYSTEMINFO, display_zone, offsets_with_standard
 from hbtriage.hosts import Identity
-from hbtriage.sources.base import InputFile, ReadResult
+from hbtriage.sources.base import InputFile, ReadResult, column_bounds
 from hbtriage.sources.systeminfo import zone_offset
 from hbtriage.timeline.model import (
     ZONE_ASSUMED,
@@ -105,14 +105,10 @@ def host_zones(
                     named[host] = (fact.value, iana)
                 else:
                     unplaced.setdefault(host, fact.value)
-        # (no copy without the nulls: min and max skip them, and a column of nulls only, as a
-        # log that writes no offset has, is known by its count; each copy is a polars step)
         if res.events is not None and res.events.height:
-            span = res.events["ts_local"]
-            if span.len() > span.null_count():
-                low, high = span.min(), span.max()
-                if isinstance(low, datetime) and isinstance(high, datetime):
-                    years.setdefault(host, set()).update(range(low.year, high.year + 1))
+            low, high = column_bounds(res.events, "ts_local")
+            if isinstance(low, datetime) and isinstance(high, datetime):
+                years.setdefault(host, set()).update(range(low.year, high.year + 1))
         has_counters = res.counters is not None and res.counters.height > 0
         if (
             res.offset_min is not None
