@@ -8,6 +8,7 @@ import gc
 from datetime import datetime, timedelta
 
 import polars as pl
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -33,6 +34,12 @@ def test_bounds_are_the_columns_min_and_max(values: list[int | None], chunks: in
     assert column_bounds(frame, "v") == (col.min(), col.max())
     assert column_bounds(frame, "t") == (frame["t"].min(), frame["t"].max())
     assert column_bounds(frame, "v") == (col.min(), col.max())  # (kept: asked again)
+    # A large frame's are found by one query: the same values.
+    queried = frame.clone()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(base, "_BOUNDS_QUERY_ROWS", 0)
+        assert column_bounds(queried, "v") == (col.min(), col.max())
+        assert column_bounds(queried, "t") == (frame["t"].min(), frame["t"].max())
 
 
 def test_a_new_frame_gets_its_own_and_a_frame_let_go_is_forgotten() -> None:
