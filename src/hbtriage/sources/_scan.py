@@ -867,10 +867,22 @@ def _pick_rows(table: pl.DataFrame, ids: np.ndarray) -> pl.DataFrame:
     return table[np.minimum(ids.astype(np.uint32), np.uint32(last))]
 
 
-def _line_at(lines: pl.DataFrame, rows: np.ndarray) -> pl.Series:
+def _hit_rows(hit: np.ndarray) -> np.ndarray | slice:
+    """The rows of a piece's lines the kernel converted (``hit``), to index its per-line
+    outputs with: every row (a slice, so the outputs are taken as they are, not gathered: a
+    dumplog's pieces are most often lines of the usual layout only), else their places."""
+    import numpy as np
+
+    rows = np.flatnonzero(hit)
+    return slice(None) if rows.size == hit.size else rows
+
+
+def _line_at(lines: pl.DataFrame, rows: np.ndarray | slice) -> pl.Series:
     """The ``line`` numbers of ``rows`` of a piece's line frame."""
     import polars as pl
 
+    if isinstance(rows, slice):
+        return lines["line"].alias("line")
     return pl.Series("line", lines["line"].to_numpy()[rows])
 
 
@@ -885,7 +897,7 @@ def dumplog_heads(piece: Piece, lines: pl.DataFrame) -> Heads:
 
     raw = piece.raw
     hit, tod, hlen, tok, trace, rep_s, rep_n = cast("tuple[np.ndarray, ...]", piece.found)
-    rows = np.flatnonzero(hit)
+    rows = _hit_rows(hit)
     tokens = [str(t).rsplit("-", 1) for t in _strings(raw, rep_s, rep_n)]
     ids = tok[rows]
     quick = pl.DataFrame(
@@ -911,7 +923,7 @@ def cvp_heads(piece: Piece, lines: pl.DataFrame) -> Heads:
     hit, ts, hlen, zone, hdr, node, zrs, zrn, hrs, hrn, nrs, nrn = cast(
         "tuple[np.ndarray, ...]", piece.found
     )
-    rows = np.flatnonzero(hit)
+    rows = _hit_rows(hit)
     zones = [str(z) for z in _strings(raw, zrs, zrn)]
     headers = [str(h).split("-", 2) for h in _strings(raw, hrs, hrn)]
     minutes = [(-1 if z[0] == "-" else 1) * (int(z[1:3]) * 60 + int(z[3:5])) for z in zones]
@@ -954,7 +966,7 @@ def ciscolog_heads(piece: Piece, lines: pl.DataFrame) -> Heads:
     zones, headers, nodes, pnames, sevs = (
         _strings(raw, tables[2 * t], tables[2 * t + 1]) for t in range(5)
     )
-    rows = np.flatnonzero(hit)
+    rows = _hit_rows(hit)
     parts = [str(h).split("-", 2) for h in headers]
     apps = [h[0] for h in parts]
     digits = [h[1] if len(h) == 3 else None for h in parts]

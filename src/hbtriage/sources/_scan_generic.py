@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from hbtriage.sources._scan import _cat, _line_at, _pick, _strings
+from hbtriage.sources._scan import _cat, _hit_rows, _line_at, _pick, _strings
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -32,7 +32,7 @@ def iso_heads(piece: Piece, lines: pl.DataFrame) -> Heads:
 
     raw = piece.raw
     hit, ts, hlen, zone, sev, zrs, zrn, srs, srn = cast("tuple[np.ndarray, ...]", piece.found)
-    rows = np.flatnonzero(hit)
+    rows = _hit_rows(hit)
     zones = _strings(raw, zrs, zrn)
     minutes = pl.DataFrame({"z": [*zones, None]}, schema={"z": pl.Utf8}).select(
         L.offset_minutes(pl.col("z"))
@@ -64,7 +64,7 @@ def syslog_heads(piece: Piece, lines: pl.DataFrame) -> Heads:
     hit, hlen, mon, day, tod, pri, node, comp, nrs, nrn, crs, crn = cast(
         "tuple[np.ndarray, ...]", piece.found
     )
-    rows = np.flatnonzero(hit)
+    rows = _hit_rows(hit)
     p = pri[rows]
     hosts = [None if h == "-" else h for h in _strings(raw, nrs, nrn)]
     quick = pl.DataFrame(
@@ -75,7 +75,7 @@ def syslog_heads(piece: Piece, lines: pl.DataFrame) -> Heads:
             pl.Series("_d", day[rows].astype(np.int32)),
             pl.Series("_tod", tod[rows]),
             # Most files have no <PRI> at all: no level to look up then.
-            pl.repeat(None, rows.size, dtype=pl.Categorical(), eager=True).alias("severity")
+            pl.repeat(None, p.size, dtype=pl.Categorical(), eager=True).alias("severity")
             if p.size and p.max() < 0
             else _cat(list[str | None](_SYSLOG_LEVELS), np.where(p < 0, -1, p % 8), "severity"),
             _cat(_strings(raw, crs, crn), comp[rows], "component"),
