@@ -348,3 +348,57 @@ def test_midnight_roll_over_piece_by_piece_is_record_by_record(
         ]
         assert out["ts_local"].dt.cast_time_unit("ns").to_physical().to_list() == expect
     assert got == want
+
+
+@pytest.mark.usefixtures("core_loads")
+@settings(max_examples=300, deadline=None)
+@example(records=[(23 * _H, 0), (1 * _H, 0), (2 * _H, 0)], cuts=[2], late=False)
+@example(
+    records=[(23 * _H, 0), (None, 0), (1 * _H, 0), (22 * _H, 1), (1 * _H, 1)],
+    cuts=[1, 4],
+    late=False,
+)
+@example(records=[(23 * _H, 0), (1 * _H, 0)], cuts=[], late=True)  # past a ns stamp's range
+@given(
+    records=st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.integers(-_DAY_NS, 2 * _DAY_NS)),  # any ns, some out of a day
+            st.integers(0, 2),
+        ),
+        max_size=40,
+    ),
+    cuts=st.lists(st.integers(0, 40), max_size=4),
+    late=st.booleans(),
+)
+def test_midnight_roll_over_in_the_core_is_the_numpy_steps(
+    records: list[tuple[int | None, int]], cuts: list[int], late: bool
+) -> None:
+    """The compiled core's pass (a run that loaded it) gives each piece the days, local times
+    and carried state of the numpy steps, piece after piece: nulls, segments, times outside a
+    day, and dates where a nanosecond stamp ends (the times then from polars, both ways)."""
+    from unittest import mock
+
+    from hbtriage.sources import _scan
+
+    kernels = _scan.kernels()
+    segs = sorted(s for _, s in records)
+    rows = [(tod, seg) for (tod, _), seg in zip(records, segs, strict=True)]
+    core, steps = _Rollover(), _Rollover()
+    day = dt.date(2262, 4, 10) if late else dt.date(2013, 3, 30)
+    bounds = sorted({0, len(rows), *(c for c in cuts if c <= len(rows))})
+    for lo, hi in zip(bounds, bounds[1:], strict=False):
+        piece = pl.DataFrame(
+            {
+                "_tod_ns": [t for t, _ in rows[lo:hi]],
+                "seg": [s for _, s in rows[lo:hi]],
+                "date": [day] * (hi - lo),
+            },
+            schema={"_tod_ns": pl.Int64, "seg": pl.Int64, "date": pl.Date},
+        )
+        with mock.patch.object(_scan, "loaded", lambda: kernels):
+            got = core.apply(piece)
+        with mock.patch.object(_scan, "loaded", lambda: None):
+            want = steps.apply(piece)
+        assert got.equals(want)
+        assert got.schema == want.schema
+        assert vars(core) == vars(steps)

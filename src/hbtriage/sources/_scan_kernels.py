@@ -1630,6 +1630,69 @@ def _syslog(buf, starts, ends, hit, hlen, mon, day, tod, pri, node, comp, tb):  
     return 0
 
 
+#: Nanoseconds in half a day, in a day, and the days from 1970 a nanosecond time stamp holds
+#: either way with a day to spare (``icm_dumplog``'s ``_HALF_DAY_NS``, ``_DAY_NS``, ``_NS_DAYS``).
+_HALF_DAY = 12 * 3600 * 1_000_000_000
+_FULL_DAY = 2 * _HALF_DAY
+_STAMP_DAYS = (2**63 - 1) // _FULL_DAY - 1
+
+
+@njit(nogil=True, error_model="numpy", boundscheck=False)
+def _rollover(tod, valid, all_valid, seg, date, stamps, state, days, us):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """A dumplog piece's days past midnight and local times, in one pass
+    (``icm_dumplog._Rollover.apply``'s rule): a record whose time of day (``tod``, ns; 0
+    where ``valid`` is 0, unless ``all_valid``) is more than 12 h behind the record before, in
+    the same segment (``seg``), adds a day; ``days`` counts them from the segment's first record.
+    ``state`` carries the piece before's last record and counts, in and out: whether it had a
+    time of day, that time, whether there was one, its segment, the days added in the file so
+    far, that count when the current segment began.
+
+    With ``stamps`` (every record has its time of day and date): ``us`` gets each record's
+    local time in microseconds, ``date`` (days from 1970) plus ``days`` plus the time of day
+    rounded down, and 1 is returned; 0 when a date or time of day leaves what a nanosecond time
+    stamp holds (the caller's polars step then, as ``_stamps``), or without ``stamps``."""
+    n = tod.size
+    has_tod = state[0] != 0
+    prev_tod = state[1]
+    has_seg = state[2] != 0
+    prev_seg = state[3]
+    back = state[4]
+    base = state[5]
+    for i in range(n):
+        t = tod[i]
+        g = seg[i]
+        if i == 0:
+            same = has_seg and prev_seg == g
+            went = has_tod and prev_tod - t > _HALF_DAY
+            ok = all_valid != 0 or valid[0] != 0
+        else:
+            same = seg[i - 1] == g
+            went = tod[i - 1] - t > _HALF_DAY
+            ok = all_valid != 0 or (valid[i] != 0 and valid[i - 1] != 0)
+        if same and went and ok:
+            back += 1
+        if not same:
+            base = back
+        days[i] = back - base
+    if n > 0:
+        state[0] = 1 if all_valid != 0 or valid[n - 1] != 0 else 0
+        state[1] = tod[n - 1]
+        state[2] = 1
+        state[3] = seg[n - 1]
+        state[4] = back
+        state[5] = base
+    if stamps == 0:
+        return 0
+    for i in range(n):
+        d = np.int64(date[i])
+        day = d + days[i]
+        t = tod[i]
+        if d <= -_STAMP_DAYS or day >= _STAMP_DAYS or t <= -_FULL_DAY or t >= _FULL_DAY:
+            return 0
+        us[i] = day * (24 * 3600 * 1_000_000) + t // 1000
+    return 1
+
+
 # -- the entries: C-callable, every array made by the caller ---------------------------------
 #
 # Each takes raw pointers and sizes and returns an int64; the arrays it fills are made by the
@@ -1733,6 +1796,13 @@ def _spacing_pick_c(v, m, carry, lo, hi, out, cap):  # type: ignore[no-untyped-d
     return _spacing_pick(carray(v, m), carray(carry, 3), lo, hi, carray(out, cap))
 
 
+def _rollover_c(tod, n, valid, nv, all_valid, seg, date, nd, stamps, state, days, us):  # type: ignore[no-untyped-def]  # pragma: no cover
+    return _rollover(
+        carray(tod, n), carray(valid, nv), all_valid, carray(seg, n), carray(date, nd), stamps,
+        carray(state, 6), carray(days, n), carray(us, nd),
+    )  # fmt: skip
+
+
 #: name: (function, argument types); every entry returns an int64. The names and the order
 #: of the arguments are :mod:`._scan_native`'s.
 ENTRIES = {
@@ -1760,6 +1830,7 @@ ENTRIES = {
     "spacing_count": (_spacing_count_c, (_S64, _N, _S64, _N, _N)),
     "spacing_hist": (_spacing_hist_c, (_S64, _N, _S64, _N, _N, _S64, _N)),
     "spacing_pick": (_spacing_pick_c, (_S64, _N, _S64, _N, _N, _S64, _N)),
+    "rollover": (_rollover_c, (_S64, _N, _U8, _N, _N, _S64, _S32, _N, _N, _S64, _S64, _S64)),
 }
 
 

@@ -64,6 +64,7 @@ PARTS = (
         "spacing_count",
         "spacing_hist",
         "spacing_pick",
+        "rollover",
     ),
     ("iso", "cvp", "keep_flags", "split"),
 )
@@ -481,6 +482,43 @@ class Kernels:
             raise RuntimeError("compiled kernel spacing_pick found another count")
         return out
 
+    def rollover(
+        self,
+        tod: np.ndarray,
+        valid: np.ndarray | None,
+        seg: np.ndarray,
+        date: np.ndarray | None,
+        state: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """A dumplog piece's days past midnight, and its local times in microseconds when every
+        record has its date and time of day inside a nanosecond time stamp's range, else None
+        (``_scan_kernels._rollover``): ``tod`` (int64 ns, 0 where ``valid`` is False; None:
+        every one valid), ``seg`` (int64), ``date`` (int32 days from 1970; None: a date or a
+        time of day is missing), ``state`` (six int64, carried from piece to piece, in place)."""
+        import numpy as np
+
+        n = tod.size
+        days = np.empty(n, dtype=np.int64)
+        nd = n if date is not None else 0
+        us = np.empty(max(nd, 1), dtype=np.int64)
+        flags = np.ones(1, dtype=np.uint8) if valid is None else _c(valid, np.uint8)
+        got = self._call(
+            "rollover",
+            _c(tod, np.int64),
+            n,
+            flags,
+            flags.size,
+            int(valid is None),
+            _c(seg, np.int64),
+            _c(date if date is not None else np.zeros(1, dtype=np.int32), np.int32),
+            max(nd, 1),
+            int(date is not None),
+            state,
+            days,
+            us,
+        )
+        return days, (us if got == 1 else None)
+
     def smoke(self) -> None:
         """Run every kernel once on two lines (a broken object file shows up here)."""
         import numpy as np
@@ -511,6 +549,16 @@ class Kernels:
             raise RuntimeError("the compiled kernels do not count steps")
         if self.spacing_pick(times, 0, 5, 2).tolist() != [2, 0]:
             raise RuntimeError("the compiled kernels do not pick steps")
+        state = np.zeros(6, dtype=np.int64)
+        tod = np.array([23 * 3600 * 10**9, 10**9], dtype=np.int64)
+        seg = np.zeros(2, dtype=np.int64)
+        days, us = self.rollover(tod, None, seg, np.zeros(2, dtype=np.int32), state)
+        if (
+            days.tolist() != [0, 1]
+            or us is None
+            or us.tolist() != [23 * 3600 * 10**6, 86401 * 10**6]
+        ):
+            raise RuntimeError("the compiled kernels do not count days")
 
 
 _LOW: list[np.ndarray] = []

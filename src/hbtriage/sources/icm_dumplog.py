@@ -49,6 +49,8 @@ from hbtriage.warning_text import warn
 if TYPE_CHECKING:
     import numpy as np
 
+    from hbtriage.sources._scan_native import Kernels
+
 _HEADER = (
     r"[ \t]*Events from (?:[A-Za-z]+, )?(?P<mon>[A-Za-z]+)\.? (?P<day>[0-9]{1,2}),? "
     r"(?P<year>[0-9]{4})\b"
@@ -377,6 +379,8 @@ class _Rollover:
         n = records.height
         if n == 0:
             return records.with_columns(pl.lit(0, pl.Int64).alias("_days")).with_columns(_TS)
+        if (k := _scan.loaded()) is not None:
+            return self._apply_core(k, records)
         tod_s = records["_tod_ns"]
         seg = records["seg"].cast(pl.Int64).to_numpy()  # never null: the reader fills it in
         nulls = tod_s.null_count()
@@ -409,6 +413,39 @@ class _Rollover:
         self.tod = None if tod_s[-1] is None else int(tod[-1])
         self.seg = int(seg[-1])
         return work
+
+    def _apply_core(self, k: Kernels, records: pl.DataFrame) -> pl.DataFrame:
+        """:meth:`apply` in one pass of the compiled core over the piece's records (a run that
+        loaded it: a large dumplog): the days and the local times of the numpy steps, the same
+        values and types (tested), without a dozen passes over the piece."""
+        import numpy as np
+
+        tod_s, date = records["_tod_ns"], records["date"]
+        nulls = tod_s.null_count()
+        tod = tod_s.fill_null(0).to_numpy() if nulls else tod_s.to_numpy()
+        valid = tod_s.is_not_null().to_numpy() if nulls else None
+        seg = records["seg"].cast(pl.Int64).to_numpy()  # never null: the reader fills it in
+        dates = None if nulls or date.null_count() else date.to_physical().to_numpy()
+        state = np.array(
+            [
+                self.tod is not None,
+                self.tod or 0,
+                self.seg is not None,
+                self.seg or 0,
+                self.back,
+                self.base,
+            ],
+            dtype=np.int64,
+        )
+        days, us = k.rollover(tod, valid, seg, dates, state)
+        work = records.with_columns(pl.Series("_days", days))
+        if us is not None:
+            ts = pl.Series("ts_local", us).cast(pl.Datetime("us"))
+        else:
+            ts = work.select(_TS).to_series()
+        self.tod = int(state[1]) if state[0] else None
+        self.seg, self.back, self.base = int(state[3]), int(state[4]), int(state[5])
+        return work.with_columns(ts)
 
     def _apply_polars(self, records: pl.DataFrame) -> pl.DataFrame:
         """:meth:`apply` without numpy."""
