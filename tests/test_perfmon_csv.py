@@ -663,6 +663,76 @@ def test_line_count_of_bytes_is_polars_split(block: bytes) -> None:
     assert got == want
 
 
+@pytest.mark.parametrize("name", sorted(p.name for p in FIX.glob("*.csv"))[:6])
+def test_a_large_files_line_ends_counted_by_numpy_read_alike(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large file loads numpy and its pieces' line ends are counted with it, in small parts:
+    the same counters and warnings as counted by ``bytes.count`` (real exports)."""
+    import numpy  # noqa: F401 - loaded: every piece is counted by it below
+
+    from hbtriage.sources import perfmon_csv
+
+    item = InputFile(display=name, path=str(FIX / name))
+    monkeypatch.setattr(perfmon_csv, "_COUNT_NUMPY_BYTES", 1 << 62)
+    plain = perfmon_csv.READER.read(item, "")
+    monkeypatch.setattr(perfmon_csv, "_COUNT_IMPORT_BYTES", 0)
+    monkeypatch.setattr(perfmon_csv, "_COUNT_NUMPY_BYTES", 0)
+    monkeypatch.setattr(perfmon_csv, "_COUNT_STEP", 97)
+    counted = perfmon_csv.READER.read(item, "")
+    assert (plain.counters is None) == (counted.counters is None)
+    if plain.counters is not None and counted.counters is not None:
+        assert plain.counters.equals(counted.counters)
+    assert plain.warnings == counted.warnings
+
+
+_NUMPY_AFTER = """
+import sys
+from hbtriage.sources import perfmon_csv
+from hbtriage.sources.base import InputFile
+if sys.argv[2] == "large":
+    perfmon_csv._COUNT_IMPORT_BYTES = 0
+result = perfmon_csv.READER.read(InputFile(display="x.csv", path=sys.argv[1]), "")
+assert result.counters is not None and result.counters.height
+print("numpy" in sys.modules)
+"""
+
+
+def test_only_a_large_perfmon_file_loads_numpy() -> None:
+    """numpy counts a large file's line ends (its import is paid back); a small file's are
+    counted without it: a small bundle never imports numpy (a quarter of a tiny run)."""
+    import subprocess
+    import sys
+
+    path = str(FIX / "vru_typeperf.csv")
+    for size, want in (("small", "False"), ("large", "True")):
+        done = subprocess.run(
+            [sys.executable, "-c", _NUMPY_AFTER, path, size],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert done.stdout.strip() == want, (size, done.stdout, done.stderr)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    block=st.binary(max_size=3000) | st.text("ab\n\r,", max_size=3000).map(str.encode),
+    step=st.integers(1, 700),
+)
+def test_line_ends_counted_by_numpy_are_bytes_count(block: bytes, step: int) -> None:
+    """A large block's line ends are counted by numpy part by part (here: any block, cut into
+    parts of any size): the count ``bytes.count`` gives."""
+    import numpy as np  # noqa: F401 - loaded: the numpy count is taken
+
+    from hbtriage.sources import perfmon_csv
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(perfmon_csv, "_COUNT_NUMPY_BYTES", 0)
+        mp.setattr(perfmon_csv, "_COUNT_STEP", step)
+        assert perfmon_csv._count_lf(block) == block.count(b"\n")
+
+
 def _wide_export(path: Path, *, kept_first: bool, german: bool = False) -> None:
     """A ``\\Process(*)\\*``-style export: thousands of columns hbtriage does not use around
     catalog counters over many instances, with blank, padded, junk and non-finite cells."""
