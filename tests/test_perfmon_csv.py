@@ -663,12 +663,22 @@ def test_line_count_of_bytes_is_polars_split(block: bytes) -> None:
     assert got == want
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in FIX.glob("*.csv"))[:6])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "vru_typeperf.csv",
+        "cvp1_relog.tsv",
+        "pg1a_est_instances.csv",
+        "tokyo_bom_bias-540.csv",
+        "ru_cut-zone_RTZ2.csv",
+        "ja-cp932_TIERRA_gpu-dpc-netif_1s_527rows.csv",
+    ],
+)
 def test_a_large_files_line_ends_counted_by_numpy_read_alike(
     name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A large file loads numpy and its pieces' line ends are counted with it, in small parts:
-    the same counters and warnings as counted by ``bytes.count`` (real exports)."""
+    """A large file's pieces' line ends are counted by numpy, in small parts: the same
+    counters and warnings as counted by ``bytes.count`` (real exports, UTF-8 and decoded)."""
     import numpy  # noqa: F401 - loaded: every piece is counted by it below
 
     from hbtriage.sources import perfmon_csv
@@ -676,10 +686,18 @@ def test_a_large_files_line_ends_counted_by_numpy_read_alike(
     item = InputFile(display=name, path=str(FIX / name))
     monkeypatch.setattr(perfmon_csv, "_COUNT_NUMPY_BYTES", 1 << 62)
     plain = perfmon_csv.READER.read(item, "")
-    monkeypatch.setattr(perfmon_csv, "_COUNT_IMPORT_BYTES", 0)
     monkeypatch.setattr(perfmon_csv, "_COUNT_NUMPY_BYTES", 0)
     monkeypatch.setattr(perfmon_csv, "_COUNT_STEP", 97)
+    counted_pieces: list[int] = []
+    real = perfmon_csv._count_lf
+
+    def spy(data: bytes) -> int:
+        counted_pieces.append(len(data))
+        return real(data)
+
+    monkeypatch.setattr(perfmon_csv, "_count_lf", spy)
     counted = perfmon_csv.READER.read(item, "")
+    assert counted_pieces  # (the pieces were counted, by numpy)
     assert (plain.counters is None) == (counted.counters is None)
     if plain.counters is not None and counted.counters is not None:
         assert plain.counters.equals(counted.counters)

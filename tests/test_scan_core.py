@@ -1055,3 +1055,16 @@ def test_the_kernels_keep_the_years_the_readers_keep() -> None:
         findings.MIN_YEAR,
         findings.MAX_YEAR,
     )
+
+
+def test_the_rollover_kernel_keeps_the_dumplog_readers_day_lengths() -> None:
+    """The day counting kernel holds its own copy of half a day, a day and the days a
+    nanosecond stamp holds (a kernel's constants are its module's, and the kernels' cache is
+    keyed by that module alone): they must be the dumplog reader's."""
+    from hbtriage.sources import _scan_kernels, icm_dumplog
+
+    assert (_scan_kernels._HALF_DAY, _scan_kernels._FULL_DAY, _scan_kernels._STAMP_DAYS) == (
+        icm_dumplog._HALF_DAY_NS,
+        icm_dumplog._DAY_NS,
+        icm_dumplog._NS_DAYS,
+    )

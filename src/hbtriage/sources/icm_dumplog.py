@@ -379,12 +379,12 @@ class _Rollover:
         n = records.height
         if n == 0:
             return records.with_columns(pl.lit(0, pl.Int64).alias("_days")).with_columns(_TS)
-        if (k := _scan.loaded()) is not None:
-            return self._apply_core(k, records)
         tod_s = records["_tod_ns"]
         seg = records["seg"].cast(pl.Int64).to_numpy()  # never null: the reader fills it in
         nulls = tod_s.null_count()
         tod = tod_s.fill_null(0).to_numpy() if nulls else tod_s.to_numpy()
+        if (k := _scan.loaded()) is not None:
+            return self._apply_core(k, records, tod, seg, nulls)
         # Each record against the one before it (the first: the last of the piece before).
         same_seg = np.empty(n, dtype=bool)
         np.equal(seg[1:], seg[:-1], out=same_seg[1:])
@@ -414,17 +414,17 @@ class _Rollover:
         self.seg = int(seg[-1])
         return work
 
-    def _apply_core(self, k: Kernels, records: pl.DataFrame) -> pl.DataFrame:
+    def _apply_core(
+        self, k: Kernels, records: pl.DataFrame, tod: np.ndarray, seg: np.ndarray, nulls: int
+    ) -> pl.DataFrame:
         """:meth:`apply` in one pass of the compiled core over the piece's records (a run that
-        loaded it: a large dumplog): the days and the local times of the numpy steps, the same
-        values and types (tested), without a dozen passes over the piece."""
+        loaded it: a large dumplog; ``tod``, ``seg`` and ``nulls`` as :meth:`apply` takes them):
+        the days and the local times of the numpy steps, the same values and types (tested),
+        without a dozen passes over the piece."""
         import numpy as np
 
-        tod_s, date = records["_tod_ns"], records["date"]
-        nulls = tod_s.null_count()
-        tod = tod_s.fill_null(0).to_numpy() if nulls else tod_s.to_numpy()
-        valid = tod_s.is_not_null().to_numpy() if nulls else None
-        seg = records["seg"].cast(pl.Int64).to_numpy()  # never null: the reader fills it in
+        date = records["date"]
+        valid = records["_tod_ns"].is_not_null().to_numpy() if nulls else None
         dates = None if nulls or date.null_count() else date.to_physical().to_numpy()
         state = np.array(
             [

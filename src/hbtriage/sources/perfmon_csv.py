@@ -527,21 +527,15 @@ def _count_lines(source: str | bytes) -> int:
 #: comparison's flags stay in the cache).
 _COUNT_NUMPY_BYTES = 1 << 20
 _COUNT_STEP = 1 << 18
-#: A file read by :func:`_read_fast` from this size on loads numpy for :func:`_count_lf` (its
-#: import, 40 ms, is paid back: two files of 384 MB read at once took 1.21 s, not 1.55 s).
+#: A file read in pieces by :func:`_file_blocks` from this size on loads numpy for
+#: :func:`_count_lf` (its import, 40 ms, is paid back: two files of 384 MB read at once took
+#: 1.21 s, not 1.55 s).
 _COUNT_IMPORT_BYTES = 64 << 20
-
-
-def _file_size(path: str) -> int:
-    try:
-        return os.path.getsize(path)
-    except OSError:
-        return 0
 
 
 def _count_lf(data: bytes) -> int:
     """How many ``\n`` bytes ``data`` holds. A large block (a perfmon file's 16 MiB pieces) is
-    counted by numpy when loaded (:func:`_read_fast` loads it for a large file), 256 KiB at a
+    counted by numpy when loaded (:func:`_file_blocks` loads it for a large file), 256 KiB at a
     time: 1.35 ms per 16 MiB against 4.7 ms for ``bytes.count``, which also holds the GIL
     meanwhile (two perfmon files read at once took turns: 0.22 s of a 0.8 s read of a 384 MB
     file)."""
@@ -965,6 +959,9 @@ def _file_blocks(
     last one may not). Raises :class:`_NeedsDecoding` at a 0x1F byte (the header's too).
     ``progress`` (``ReadOptions.progress``) is told how far into the file each piece reaches."""
     with open(path, "rb") as fh:
+        if os.fstat(fh.fileno()).st_size >= _COUNT_IMPORT_BYTES:
+            # loaded: the pieces' line ends are counted with it (_count_lf)
+            import numpy  # noqa: F401
         for _ in range(header_idx + 1):
             if b"\x1f" in fh.readline():
                 raise _NeedsDecoding(path[:80])
@@ -1005,8 +1002,6 @@ def _read_fast(
     """
     if not columns:
         return None
-    if isinstance(source, str) and _file_size(source) >= _COUNT_IMPORT_BYTES:
-        import numpy  # noqa: F401 - loaded: the pieces' line ends are counted with it (_count_lf)
     names = [f"f{i}" for i in range(ncols + 1)]
     keep = sorted({0, ncols - 1, ncols, *(c.index for c in columns)})
     check = _Check(names, delim, ncols, [names[c.index] for c in columns])
