@@ -572,9 +572,6 @@ def _byte_chunks(
 _LOCAL_FS = frozenset(
     {"ext2", "ext3", "ext4", "xfs", "btrfs", "zfs", "f2fs", "jfs", "bcachefs", "tmpfs", "overlay"}
 )
-#: ``fcntl`` commands of Linux (their values where Python does not name them).
-_F_SETLEASE = 1024
-_F_SETSIG = 10
 
 
 def _mappable(fh: BinaryIO, st: os.stat_result) -> bool:
@@ -598,12 +595,12 @@ def _mappable(fh: BinaryIO, st: os.stat_result) -> bool:
     try:
         # Were the lease broken in the instant it is held, its signal would be SIGURG, which
         # does nothing (SIGIO, the default, ends the process).
-        fcntl.fcntl(fd, _F_SETSIG, signal.SIGURG)
-        fcntl.fcntl(fd, _F_SETLEASE, fcntl.F_RDLCK)
+        fcntl.fcntl(fd, fcntl.F_SETSIG, signal.SIGURG)
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
     except OSError:  # open for writing (EAGAIN), not the user's own file (EACCES), no leases
         return False
     try:
-        fcntl.fcntl(fd, _F_SETLEASE, fcntl.F_UNLCK)
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
     except OSError:
         return False
     return True
